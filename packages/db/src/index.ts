@@ -1,0 +1,3 @@
+export * from './schema/index.ts';
+export { createDb, type Db, type DbHandle, type CreateDbOptions, type Schema } from './client.ts';
+export { migrate, migrationsFolder } from './migrate.ts';
