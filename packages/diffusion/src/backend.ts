@@ -1,0 +1,125 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Picks the fastest TF.js backend that is actually installed:
+ * tfjs-node-gpu › tfjs-node › wasm › cpu. The two node bindings are optionalDependencies that are
+ * absent wherever libtensorflow could not be downloaded, so each is loaded by a guarded dynamic import
+ * and the report says why a candidate was skipped.
+ */
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendAttempt {
+  name: BackendName;
+  ok: boolean;
+  reason: string;
+}
+
+export interface BackendReport {
+  /** Our name for what was chosen. */
+  backend: BackendName;
+  /** The name TF.js knows it by (`tf.getBackend()`): 'tensorflow', 'wasm' or 'cpu'. */
+  tfBackend: string;
+  /** Whether the backend has a native Conv2DBackpropFilter kernel (wasm does not: see nn/conv.ts). */
+  hasConvFilterGrad: boolean;
+  tried: BackendAttempt[];
+}
+
+export interface SelectBackendOptions {
+  /** Try this backend first (the app maps DAPPLE_TF_BACKEND to it). */
+  prefer?: BackendName;
+  /** With `prefer`: fall back down the chain if it fails (default true); false makes a failure an error. */
+  fallback?: boolean;
+  /** Browser: where the tfjs-backend-wasm .wasm files are served (prefix ending in '/'). Node finds them itself. */
+  wasmPaths?: string;
+}
+
+function isNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+}
+
+function message(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n')[0]!.slice(0, 300);
+}
+
+/**
+ * The cpu backend prints a "looks like you are running TensorFlow.js in Node.js" banner on its first
+ * tensor write. It is advice we have already acted on; mark the backend as used so it stays quiet.
+ */
+export function silenceCpuBanner(): void {
+  try {
+    const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+    if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+  } catch {
+    // findBackend only fails if the cpu backend cannot initialise, which selectBackend reports itself.
+  }
+}
+
+// A variable specifier keeps bundlers (the web dashboard) from trying to resolve optional node bindings.
+const dynamicImport = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
+
+let wasmPathsSet = false;
+
+async function tryBackend(name: BackendName, opts: SelectBackendOptions): Promise<string> {
+  switch (name) {
+    case 'tensorflow-gpu':
+    case 'tensorflow': {
+      if (!isNode()) throw new Error('only available in Node.js');
+      const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+      try {
+        await dynamicImport(pkg);
+      } catch (err) {
+        throw new Error(`${pkg} is not installed or failed to load: ${message(err)}`);
+      }
+      if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but tf.setBackend('tensorflow') failed`);
+      return `${pkg} loaded`;
+    }
+    case 'wasm': {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      if (!wasmPathsSet) {
+        const dir = opts.wasmPaths ?? (isNode() ? (await import('./backend/node-wasm-dir.ts')).nodeWasmDir() : undefined);
+        if (dir !== undefined) wasm.setWasmPaths(dir);
+        wasmPathsSet = true;
+      }
+      if (!(await tf.setBackend('wasm'))) throw new Error("tf.setBackend('wasm') returned false (wasm binaries not loadable?)");
+      return `tfjs-backend-wasm ${wasm.version_wasm}, SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'}`;
+    }
+    case 'cpu': {
+      if (!(await tf.setBackend('cpu'))) throw new Error("tf.setBackend('cpu') returned false");
+      return 'plain JavaScript kernels (slow: a correctness reference)';
+    }
+  }
+}
+
+export async function selectBackend(opts: SelectBackendOptions = {}): Promise<BackendReport> {
+  if (opts.prefer !== undefined && !BACKEND_NAMES.includes(opts.prefer)) {
+    throw new RangeError(`backend.prefer must be one of ${BACKEND_NAMES.join(', ')}, got ${String(opts.prefer)}`);
+  }
+  const order: BackendName[] = opts.prefer
+    ? opts.fallback === false
+      ? [opts.prefer]
+      : [opts.prefer, ...BACKEND_NAMES.filter((n) => n !== opts.prefer)]
+    : [...BACKEND_NAMES];
+  const tried: BackendAttempt[] = [];
+  silenceCpuBanner();
+  for (const name of order) {
+    try {
+      const reason = await tryBackend(name, opts);
+      tried.push({ name, ok: true, reason });
+      await tf.ready();
+      const tfBackend = tf.getBackend();
+      return { backend: name, tfBackend, hasConvFilterGrad: hasNativeConvFilterGrad(), tried };
+    } catch (err) {
+      tried.push({ name, ok: false, reason: message(err) });
+    }
+  }
+  const detail = tried.map((a) => `${a.name}: ${a.reason}`).join('; ');
+  throw new Error(`no TF.js backend could be started (${detail})`);
+}
+
+/** True when the active backend registers Conv2DBackpropFilter (tensorflow, cpu, webgl, webgpu; not wasm). */
+export function hasNativeConvFilterGrad(): boolean {
+  return tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) !== undefined;
+}
