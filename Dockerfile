@@ -1,0 +1,25 @@
+# The hub: GraphQL API, upload endpoint, scheduler and the Next.js dashboard in one image.
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+COPY apps/server/package.json apps/server/
+COPY apps/web/package.json apps/web/
+COPY apps/trainer/package.json apps/trainer/
+COPY packages/db/package.json packages/db/
+COPY packages/storage/package.json packages/storage/
+COPY packages/testing/package.json packages/testing/
+COPY packages/diffusion/package.json packages/diffusion/
+COPY packages/datasets/package.json packages/datasets/
+COPY packages/client/package.json packages/client/
+RUN npm ci
+
+FROM deps AS build
+COPY . .
+RUN npm run build -w @dapple/web
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app /app
+EXPOSE 3000 4000
+CMD ["npm", "start"]
