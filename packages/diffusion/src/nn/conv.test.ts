@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend.ts';
+import { conv2dCustomGrad } from './conv.ts';
+
+function randomArray(n: number, seed: number): Float32Array {
+  // Small LCG: the test must not depend on the backend's RNG.
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+interface Case { h: number; w: number; k: number; stride: number; cin: number; cout: number }
+
+function maxRelErr(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i]! - b[i]!));
+    den = Math.max(den, Math.abs(b[i]!));
+  }
+  return num / den;
+}
+
+async function grads(c: Case, custom: boolean): Promise<Float32Array[]> {
+  const b = 2;
+  const x = tf.tensor4d(randomArray(b * c.h * c.w * c.cin, 1), [b, c.h, c.w, c.cin]);
+  const w = tf.tensor4d(randomArray(c.k * c.k * c.cin * c.cout, 2), [c.k, c.k, c.cin, c.cout]);
+  const bias = tf.tensor1d(randomArray(c.cout, 3));
+  const ho = Math.ceil(c.h / c.stride);
+  const wo = Math.ceil(c.w / c.stride);
+  const r = tf.tensor4d(randomArray(b * ho * wo * c.cout, 4), [b, ho, wo, c.cout]);
+  const f = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => {
+    const y = custom
+      ? conv2dCustomGrad(xi as tf.Tensor4D, wi as tf.Tensor4D, bi as tf.Tensor1D, c.stride)
+      : tf.add(tf.conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, c.stride, 'same'), bi);
+    return tf.sum(tf.mul(y, r)); // random weighting so every output position matters differently
+  };
+  const g = tf.grads(f)([x, w, bias]);
+  const y = f(x, w, bias);
+  const out = [...(await Promise.all(g.map((t) => t.data() as Promise<Float32Array>))), (await y.data()) as Float32Array];
+  tf.dispose([x, w, bias, r, y, ...g]);
+  return out;
+}
+
+const cases: Case[] = [
+  { h: 8, w: 8, k: 3, stride: 1, cin: 3, cout: 5 },
+  { h: 8, w: 8, k: 3, stride: 2, cin: 4, cout: 6 },
+  { h: 7, w: 9, k: 3, stride: 2, cin: 2, cout: 3 },
+  { h: 6, w: 6, k: 1, stride: 1, cin: 5, cout: 4 },
+  { h: 8, w: 8, k: 1, stride: 2, cin: 3, cout: 2 },
+  { h: 5, w: 5, k: 5, stride: 1, cin: 2, cout: 2 },
+];
+
+describe('conv2dCustomGrad', () => {
+  afterAll(async () => {
+    await selectBackend({ prefer: 'wasm' });
+  });
+
+  for (const c of cases) {
+    it(`matches cpu autodiff: ${c.h}×${c.w}, k${c.k}, stride ${c.stride}, ${c.cin}→${c.cout}`, async () => {
+      await selectBackend({ prefer: 'cpu', fallback: false });
+      const reference = await grads(c, false);
+      const customOnCpu = await grads(c, true);
+      await selectBackend({ prefer: 'wasm', fallback: false });
+      const customOnWasm = await grads(c, true);
+      for (let i = 0; i < reference.length; i++) {
+        expect(customOnCpu[i]!.length).toBe(reference[i]!.length);
+        expect(maxRelErr(customOnCpu[i]!, reference[i]!)).toBeLessThan(1e-4);
+        expect(maxRelErr(customOnWasm[i]!, reference[i]!)).toBeLessThan(1e-4);
+      }
+    });
+  }
+
+  it('rejects an even kernel with a clear message', async () => {
+    const x = tf.zeros([1, 4, 4, 1]) as tf.Tensor4D;
+    const w = tf.zeros([2, 2, 1, 1]) as tf.Tensor4D;
+    expect(() => conv2dCustomGrad(x, w, tf.zeros([1]) as tf.Tensor1D, 1)).toThrow(/square and odd/);
+    tf.dispose([x, w]);
+  });
+});

@@ -1,0 +1,131 @@
+import * as tf from '@tensorflow/tfjs';
+import { sumToChannels, t2d } from './reduce.ts';
+
+/**
+ * 2D convolution (NHWC, SAME padding, odd square kernels) with bias, whose gradient needs no
+ * Conv2DBackpropFilter kernel: the wasm backend lacks it. Every FLOP of the backward pass runs in a
+ * forward conv / matMul kernel (XNNPACK on wasm), following what measured fastest here:
+ *  - dx, stride 1: forward conv of dy with the spatially flipped, in/out-swapped filter;
+ *    stride 2: conv2dTranspose; 1×1: dy · Wᵀ as a matMul.
+ *  - dW: forward conv of the transposed, padded input ([Cin, H, W, B]) with dy ([Ho, Wo, B, Cout]) as the
+ *    filter and dilation = stride, which yields [Cin, kh, kw, Cout]; 1×1 stride 1: xᵀ · dy as a matMul.
+ *  - db: ones · dy as a matMul.
+ * The spatial flip is a matMul with an anti-identity matrix (faster than tf.reverse on wasm).
+ */
+
+export type ConvGradMode = 'auto' | 'custom' | 'native';
+
+let mode: ConvGradMode = 'auto';
+const nativeByBackend = new Map<string, boolean>();
+
+/** 'auto' uses the backend's own gradient where it has Conv2DBackpropFilter, ours elsewhere. */
+export function setConvGradMode(m: ConvGradMode): void {
+  mode = m;
+}
+
+function useCustomGrad(): boolean {
+  if (mode !== 'auto') return mode === 'custom';
+  const backend = tf.getBackend();
+  let native = nativeByBackend.get(backend);
+  if (native === undefined) {
+    native = tf.getKernel('Conv2DBackpropFilter', backend) !== undefined;
+    nativeByBackend.set(backend, native);
+  }
+  return !native;
+}
+
+/** Same-padding amounts TF uses: total = max((out-1)·s + k - in, 0), the extra pixel at the end. */
+function samePad(inSize: number, k: number, s: number): { out: number; before: number; after: number } {
+  const out = Math.ceil(inSize / s);
+  const total = Math.max((out - 1) * s + k - inSize, 0);
+  const before = Math.floor(total / 2);
+  return { out, before, after: total - before };
+}
+
+const antiIdentityCache = new Map<number, Float32Array>();
+function antiIdentity(n: number): tf.Tensor2D {
+  let data = antiIdentityCache.get(n);
+  if (!data) {
+    data = new Float32Array(n * n);
+    for (let i = 0; i < n; i++) data[i * n + (n - 1 - i)] = 1;
+    antiIdentityCache.set(n, data);
+  }
+  return tf.tensor2d(data, [n, n]);
+}
+
+/** W [k,k,Cin,Cout] → W' [k,k,Cout,Cin] with W'[i,j] = W[k-1-i, k-1-j]ᵀ. */
+function flipSwap(w: tf.Tensor4D): tf.Tensor4D {
+  const [kh, kw, cin, cout] = w.shape;
+  const flipped = tf.matMul(antiIdentity(kh * kw), w.reshape([kh * kw, cin * cout]) as tf.Tensor2D);
+  return tf.transpose(flipped.reshape([kh, kw, cin, cout]), [0, 1, 3, 2]) as tf.Tensor4D;
+}
+
+function inputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, number, number, number], stride: number): tf.Tensor4D {
+  const [kh, kw, cin, cout] = w.shape;
+  if (kh === 1 && kw === 1 && stride === 1) {
+    const [b, h, wd] = xShape;
+    const dx = tf.matMul(dy.reshape([b * h * wd, cout]) as tf.Tensor2D, t2d(w.reshape([cin, cout]) as tf.Tensor2D));
+    return dx.reshape(xShape) as tf.Tensor4D;
+  }
+  if (stride === 1) return tf.conv2d(dy, flipSwap(w), 1, 'same');
+  return tf.conv2dTranspose(dy, w, xShape, stride, 'same');
+}
+
+function filterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, stride: number): tf.Tensor4D {
+  const [b, h, wd, cin] = x.shape;
+  const [, ho, wo, cout] = dy.shape;
+  if (kh === 1 && kw === 1 && stride === 1) {
+    const x2 = x.reshape([b * h * wd, cin]) as tf.Tensor2D;
+    return tf.matMul(t2d(x2), dy.reshape([b * ho * wo, cout]) as tf.Tensor2D).reshape([1, 1, cin, cout]) as tf.Tensor4D;
+  }
+  const ph = samePad(h, kh, stride);
+  const pw = samePad(wd, kw, stride);
+  // Only rows/cols (out-1)·s + k of the padded input are ever read: crop the rest so the "valid" conv below
+  // produces exactly [kh, kw].
+  const needH = (ho - 1) * stride + kh;
+  const needW = (wo - 1) * stride + kw;
+  let xt = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [Cin, H, W, B]
+  xt = tf.pad(xt, [[0, 0], [ph.before, ph.after], [pw.before, pw.after], [0, 0]]);
+  if (xt.shape[1] !== needH || xt.shape[2] !== needW) xt = tf.slice(xt, [0, 0, 0, 0], [cin, needH, needW, b]);
+  const dyF = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, B, Cout]: dy as a filter
+  const g = tf.conv2d(xt, dyF, 1, 'valid', 'NHWC', stride); // [Cin, kh, kw, Cout]
+  return tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D;
+}
+
+function checkArgs(x: tf.Tensor4D, w: tf.Tensor4D, stride: number): void {
+  const [kh, kw, cin] = w.shape;
+  if (kh !== kw || kh % 2 !== 1) throw new RangeError(`conv2d: kernel must be square and odd, got ${kh}×${kw}`);
+  if (x.shape[3] !== cin) throw new RangeError(`conv2d: input has ${x.shape[3]} channels, filter expects ${cin}`);
+  if (stride !== 1 && stride !== 2) throw new RangeError(`conv2d: stride must be 1 or 2, got ${stride}`);
+}
+
+/** Conv + bias with our matMul-based gradient (used on backends without Conv2DBackpropFilter). */
+export function conv2dCustomGrad(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor1D, stride: number): tf.Tensor4D {
+  checkArgs(x, w, stride);
+  const op = tf.customGrad((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const x4 = xi as tf.Tensor4D;
+    const w4 = wi as tf.Tensor4D;
+    save([x4, w4]);
+    const value = tf.fused.conv2d({ x: x4, filter: w4, bias: bi, strides: stride, pad: 'same' });
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const dy4 = dy as tf.Tensor4D;
+        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+        return [
+          inputGrad(dy4, ws, xs.shape, stride),
+          filterGrad(xs, dy4, ws.shape[0], ws.shape[1], stride),
+          sumToChannels(dy4),
+        ];
+      },
+    };
+  });
+  return op(x, w, bias) as tf.Tensor4D;
+}
+
+/** Conv + bias, SAME padding. Picks the gradient implementation per backend (see setConvGradMode). */
+export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor1D, stride = 1): tf.Tensor4D {
+  if (useCustomGrad()) return conv2dCustomGrad(x, w, bias, stride);
+  checkArgs(x, w, stride);
+  return tf.fused.conv2d({ x, filter: w, bias, strides: stride, pad: 'same' });
+}
