@@ -1,0 +1,93 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { startWeb, type WebServer } from '@dapple/testing/web';
+
+// The dashboard's same-origin proxy (src/proxy.ts) against a real upstream that echoes what it received:
+// HTTP for /graphql, /healthz, /objects/*, and a WebSocket upgrade on /graphql (what graphql-ws subscriptions use).
+describe('same-origin proxy to the API', () => {
+  let upstream: Server;
+  let web: WebServer;
+
+  beforeAll(async () => {
+    upstream = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        res.setHeader('set-cookie', 'dapple_session=from-upstream; HttpOnly; Path=/');
+        res.end(
+          JSON.stringify({
+            method: req.method,
+            url: req.url,
+            cookie: req.headers.cookie ?? null,
+            contentType: req.headers['content-type'] ?? null,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+      });
+    });
+    const wss = new WebSocketServer({ server: upstream, path: '/graphql' });
+    wss.on('connection', (socket, req) => {
+      socket.send(JSON.stringify({ protocol: socket.protocol, cookie: req.headers.cookie ?? null }));
+      socket.on('message', (data) => socket.send(`echo:${String(data)}`));
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const { port } = upstream.address() as AddressInfo;
+    web = await startWeb({ apiUrl: `http://127.0.0.1:${port}` });
+  });
+
+  afterAll(async () => {
+    await web?.close();
+    upstream?.closeAllConnections();
+    await new Promise((r) => upstream?.close(r));
+  });
+
+  it('forwards POST /graphql with its body, query string, cookie and content-type, and returns Set-Cookie', async () => {
+    const res = await fetch(`${web.url}/graphql?op=Me`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: 'dapple_session=abc' },
+      body: JSON.stringify({ query: '{ me { id } }' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('set-cookie')).toContain('dapple_session=from-upstream');
+    expect(await res.json()).toEqual({
+      method: 'POST',
+      url: '/graphql?op=Me',
+      cookie: 'dapple_session=abc',
+      contentType: 'application/json',
+      body: '{"query":"{ me { id } }"}',
+    });
+  });
+
+  it('forwards /healthz and nested /objects/* paths', async () => {
+    const health = await (await fetch(`${web.url}/healthz`)).json();
+    expect(health).toMatchObject({ method: 'GET', url: '/healthz' });
+    const object = await (await fetch(`${web.url}/objects/datasets/d1/thumbs/a%20b.png?sig=x`)).json();
+    expect(object).toMatchObject({ method: 'GET', url: '/objects/datasets/d1/thumbs/a%20b.png?sig=x' });
+  });
+
+  it('does not proxy dashboard pages', async () => {
+    const res = await fetch(`${web.url}/sign-in`);
+    expect(res.headers.get('content-type')).toContain('text/html');
+  });
+
+  it('upgrades WebSockets on /graphql to the API, keeping the subprotocol and cookie', async () => {
+    const socket = new WebSocket(`${web.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', {
+      headers: { cookie: 'dapple_session=ws' },
+    });
+    const messages: string[] = [];
+    await new Promise<void>((done, fail) => {
+      socket.on('error', fail);
+      socket.on('message', (data) => {
+        messages.push(String(data));
+        if (messages.length === 1) socket.send('ping');
+        if (messages.length === 2) done();
+      });
+    });
+    socket.close();
+    expect(JSON.parse(messages[0]!)).toEqual({ protocol: 'graphql-transport-ws', cookie: 'dapple_session=ws' });
+    expect(messages[1]).toBe('echo:ping');
+  });
+});

@@ -1,0 +1,63 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's chromium package; CI installs it when missing (see .ci/run). */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+// Flags measured to work headless on this kind of machine (see shared notes). A --user-data-dir
+// would clash with playwright's own profile handling, so none is passed.
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export async function launchBrowser(options: { executablePath?: string } = {}): Promise<Browser> {
+  return chromium.launch({ executablePath: options.executablePath ?? CHROMIUM_PATH, args: CHROMIUM_ARGS });
+}
+
+export const DESKTOP_VIEWPORT = { width: 1280, height: 800 } as const;
+export const PHONE_VIEWPORT = { width: 390, height: 844 } as const;
+
+/** A fresh, isolated browser context (own cookies) rooted at `baseURL`, desktop-sized. */
+export async function newContext(browser: Browser, baseURL: string): Promise<BrowserContext> {
+  return browser.newContext({ baseURL, viewport: DESKTOP_VIEWPORT });
+}
+
+/** `reports/screenshots` at the repository root; `reports/` is git-ignored and kept by CI as artifacts. */
+export const SCREENSHOT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../reports/screenshots');
+
+/**
+ * Writes full-page screenshots of the page as it is now at desktop (1280 px) and phone (390 px) width:
+ * `reports/screenshots/<test>-<name>-1280.png` and `...-390.png`. The viewport is restored afterwards.
+ * Returns the two file paths.
+ */
+export async function captureScreens(page: Page, test: string, name: string): Promise<string[]> {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const original = page.viewportSize() ?? DESKTOP_VIEWPORT;
+  const files: string[] = [];
+  for (const viewport of [DESKTOP_VIEWPORT, PHONE_VIEWPORT]) {
+    await page.setViewportSize(viewport);
+    // Let layout settle after the resize (fonts, media queries) before capturing.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const file = join(SCREENSHOT_DIR, `${slugify(test)}-${slugify(name)}-${viewport.width}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    files.push(file);
+  }
+  await page.setViewportSize(original);
+  return files;
+}
+
+function slugify(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+}
