@@ -1,0 +1,37 @@
+import type { Db } from '@dapple/db';
+import { FailureRateLimiter } from '../auth/rate-limiter.ts';
+import { PubSub } from '../pubsub.ts';
+import { TeamService, type TeamMembersChange } from './teams.ts';
+import { ApiTokenService } from './tokens.ts';
+import { UserService } from './users.ts';
+
+export interface ServicesOptions {
+  db: Db;
+  now?: () => Date;
+  sessionTtlMs?: number;
+  signInMaxFailures?: number;
+  signInWindowMs?: number;
+}
+
+export type Services = ReturnType<typeof createServices>;
+
+/** Builds every service once per hub; resolvers reach them through the request context. */
+export function createServices(opts: ServicesOptions) {
+  const now = opts.now ?? (() => new Date());
+  const deps = { db: opts.db, now };
+  const teamEvents = new PubSub<TeamMembersChange>();
+  return {
+    users: new UserService(deps, {
+      sessionTtlMs: opts.sessionTtlMs ?? 30 * 86_400_000,
+      sessionRefreshMs: 86_400_000,
+      signInLimiter: new FailureRateLimiter({
+        maxFailures: opts.signInMaxFailures ?? 10,
+        windowMs: opts.signInWindowMs ?? 15 * 60_000,
+        now: () => now().getTime(),
+      }),
+    }),
+    apiTokens: new ApiTokenService(deps),
+    teams: new TeamService(deps, teamEvents),
+    teamEvents,
+  };
+}
