@@ -1,0 +1,118 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend.ts';
+import { groupNorm } from './groupnorm.ts';
+import { addPerSampleChannels, bmm, dense, silu, upsample2x } from './ops.ts';
+
+function randomArray(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32 - 0.5) * 2;
+  }
+  return out;
+}
+
+function maxRelErr(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i]! - b[i]!));
+    den = Math.max(den, Math.abs(b[i]!));
+  }
+  return num / Math.max(den, 1e-12);
+}
+
+type Fn = (...xs: tf.Tensor[]) => tf.Tensor;
+
+/** Value and gradients of Σ f(inputs)·r, with r a fixed random weighting. */
+async function valueAndGrads(f: Fn, shapes: number[][]): Promise<Float32Array[]> {
+  const inputs = shapes.map((s, i) => tf.tensor(randomArray(s.reduce((a, b) => a * b, 1), 11 + i), s));
+  const y0 = f(...inputs);
+  const r = tf.tensor(randomArray(y0.size, 99), y0.shape);
+  const loss = (...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), r));
+  const g = tf.grads(loss)(inputs);
+  const out = [(await y0.data()) as Float32Array, ...(await Promise.all(g.map((t) => t.data() as Promise<Float32Array>)))];
+  tf.dispose([...inputs, y0, r, ...g]);
+  return out;
+}
+
+function referenceGroupNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, groups: number): tf.Tensor {
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const xg = x.reshape([n, h, w, groups, c / groups]);
+  const { mean, variance } = tf.moments(xg, [1, 2, 4], true);
+  const xhat = tf.div(tf.sub(xg, mean), tf.sqrt(tf.add(variance, 1e-5))).reshape([n, h, w, c]);
+  return tf.add(tf.mul(xhat, g), b);
+}
+
+const cases: { name: string; custom: Fn; reference: Fn; shapes: number[][] }[] = [
+  {
+    name: 'dense with bias',
+    custom: (x, w, b) => dense(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D),
+    reference: (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b!),
+    shapes: [[6, 4], [4, 5], [5]],
+  },
+  {
+    name: 'dense without bias',
+    custom: (x, w) => dense(x as tf.Tensor2D, w as tf.Tensor2D),
+    reference: (x, w) => tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
+    shapes: [[3, 7], [7, 2]],
+  },
+  {
+    name: 'bmm',
+    custom: (a, b) => bmm(a as tf.Tensor3D, b as tf.Tensor3D),
+    reference: (a, b) => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
+    shapes: [[2, 5, 3], [2, 3, 4]],
+  },
+  {
+    name: 'addPerSampleChannels',
+    custom: (x, v) => addPerSampleChannels(x as tf.Tensor4D, v as tf.Tensor2D),
+    reference: (x, v) => tf.add(x!, v!.reshape([2, 1, 1, 3])),
+    shapes: [[2, 4, 4, 3], [2, 3]],
+  },
+  { name: 'silu', custom: (x) => silu(x!), reference: (x) => tf.mul(x!, tf.sigmoid(x!)), shapes: [[3, 4, 5]] },
+  {
+    name: 'upsample2x',
+    custom: (x) => upsample2x(x as tf.Tensor4D),
+    // Not tf.image.resizeNearestNeighbor: its cpu gradient is wrong for non-square inputs (TF.js 4.22).
+    reference: (x) => {
+      const a = x!.reshape([2 * 3 * 4, 1, 3]);
+      const rows = tf.concat([a, a], 1).reshape([2 * 3, 1, 8 * 3]);
+      return tf.concat([rows, rows], 1).reshape([2, 6, 8, 3]);
+    },
+    shapes: [[2, 3, 4, 3]],
+  },
+  {
+    name: 'groupNorm (4 groups of 2)',
+    custom: (x, g, b) => groupNorm(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 4),
+    reference: (x, g, b) => referenceGroupNorm(x!, g!, b!, 4),
+    shapes: [[2, 3, 5, 8], [8], [8]],
+  },
+  {
+    name: 'groupNorm (1 group)',
+    custom: (x, g, b) => groupNorm(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1),
+    reference: (x, g, b) => referenceGroupNorm(x!, g!, b!, 1),
+    shapes: [[3, 4, 4, 6], [6], [6]],
+  },
+];
+
+describe('hand-written gradients match TF.js autodiff on cpu', () => {
+  afterAll(async () => {
+    await selectBackend({ prefer: 'wasm' });
+  });
+  for (const c of cases) {
+    it(c.name, async () => {
+      await selectBackend({ prefer: 'cpu', fallback: false });
+      const reference = await valueAndGrads(c.reference, c.shapes);
+      const onCpu = await valueAndGrads(c.custom, c.shapes);
+      await selectBackend({ prefer: 'wasm', fallback: false });
+      const onWasm = await valueAndGrads(c.custom, c.shapes);
+      expect(onCpu).toHaveLength(reference.length);
+      for (let i = 0; i < reference.length; i++) {
+        expect(maxRelErr(onCpu[i]!, reference[i]!), `output ${i} on cpu`).toBeLessThan(1e-4);
+        expect(maxRelErr(onWasm[i]!, reference[i]!), `output ${i} on wasm`).toBeLessThan(1e-4);
+      }
+    });
+  }
+});
