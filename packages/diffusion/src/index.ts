@@ -2,3 +2,10 @@
 // and sampling half (rng, samplers, checkpoint, metrics).
 export * from './schedule.ts';
 export * from './backend.ts';
+export * from './unet.ts';
+export * from './presets.ts';
+export { countUNetParams } from './param-count.ts';
+export { conv2d, conv2dCustomGrad, setConvGradMode, type ConvGradMode } from './nn/conv.ts';
+export { groupNorm } from './nn/groupnorm.ts';
+export { timestepEmbedding } from './nn/embedding.ts';
+export type { ApplyContext } from './nn/blocks.ts';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { customOp } from './custom-op.ts';
 import { sumToChannels, t2d } from './reduce.ts';
 
 /**
@@ -102,15 +103,14 @@ function checkArgs(x: tf.Tensor4D, w: tf.Tensor4D, stride: number): void {
 /** Conv + bias with our matMul-based gradient (used on backends without Conv2DBackpropFilter). */
 export function conv2dCustomGrad(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor1D, stride: number): tf.Tensor4D {
   checkArgs(x, w, stride);
-  const op = tf.customGrad((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => {
+  const op = customOp<tf.Tensor4D>(([xi, wi, bi], save) => {
     const x4 = xi as tf.Tensor4D;
     const w4 = wi as tf.Tensor4D;
     save([x4, w4]);
-    const value = tf.fused.conv2d({ x: x4, filter: w4, bias: bi, strides: stride, pad: 'same' });
+    const value = tf.fused.conv2d({ x: x4, filter: w4, bias: bi!, strides: stride, pad: 'same' });
     return {
       value,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const dy4 = dy as tf.Tensor4D;
+      gradFunc: (dy4, saved) => {
         const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
         return [
           inputGrad(dy4, ws, xs.shape, stride),
@@ -120,7 +120,7 @@ export function conv2dCustomGrad(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor
       },
     };
   });
-  return op(x, w, bias) as tf.Tensor4D;
+  return op(x, w, bias);
 }
 
 /** Conv + bias, SAME padding. Picks the gradient implementation per backend (see setConvGradMode). */

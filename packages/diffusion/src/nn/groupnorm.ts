@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { customOp } from './custom-op.ts';
 import { sumSpatial } from './reduce.ts';
 
 /**
@@ -30,7 +31,7 @@ export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
   const [, h, w, c] = x.shape;
   if (c % groups !== 0) throw new RangeError(`groupNorm: channels (${c}) must be divisible by groups (${groups})`);
   const n = h * w * (c / groups);
-  const op = tf.customGrad((xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => {
+  const op = customOp<tf.Tensor4D>(([xi, gi, bi], save) => {
     const x4 = xi as tf.Tensor4D;
     const b = x4.shape[0];
     const e = groupIndicator(groups, c);
@@ -40,11 +41,10 @@ export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
     const variance = groupSums(sumSpatial(tf.square(centered) as tf.Tensor4D), e, et).div(n);
     const r = tf.rsqrt(tf.add(variance, eps)).reshape([b, 1, 1, c]);
     const xhat = tf.mul(centered, r) as tf.Tensor4D;
-    save([xhat, r, gi]);
+    save([xhat, r, gi!]);
     return {
-      value: tf.add(tf.mul(xhat, gi), bi),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const d = dy as tf.Tensor4D;
+      value: tf.add(tf.mul(xhat, gi!), bi!) as tf.Tensor4D,
+      gradFunc: (d, saved) => {
         const [xh, rs, g] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D];
         const bs = d.shape[0];
         const e2 = groupIndicator(groups, c);
@@ -60,5 +60,5 @@ export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
       },
     };
   });
-  return op(x, gamma, beta) as tf.Tensor4D;
+  return op(x, gamma, beta);
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { customOp } from './custom-op.ts';
 import { sumSpatial, sumToChannels, t2d } from './reduce.ts';
 
 /**
@@ -8,15 +9,12 @@ import { sumSpatial, sumToChannels, t2d } from './reduce.ts';
 
 /** x [N, Cin] · W [Cin, Cout] + b. */
 export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
-  const op = tf.customGrad((xi: tf.Tensor, wi: tf.Tensor, ...rest: unknown[]) => {
-    const save = rest[rest.length - 1] as tf.GradSaveFunc;
-    const bi = rest.length > 1 ? (rest[0] as tf.Tensor1D) : undefined;
-    save([xi, wi]);
-    const value = tf.fused.matMul({ a: xi as tf.Tensor2D, b: wi as tf.Tensor2D, bias: bi });
+  const op = customOp<tf.Tensor2D>(([xi, wi, bi], save) => {
+    save([xi!, wi!]);
+    const value = tf.fused.matMul({ a: xi as tf.Tensor2D, b: wi as tf.Tensor2D, bias: bi }) as tf.Tensor2D;
     return {
       value,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const d = dy as tf.Tensor2D;
+      gradFunc: (d, saved) => {
         const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
         const grads: tf.Tensor[] = [tf.matMul(d, t2d(ws)), tf.matMul(t2d(xs), d)];
         if (bi) grads.push(sumToChannels(d));
@@ -24,17 +22,16 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tenso
       },
     };
   });
-  return (b ? op(x, w, b) : op(x, w)) as tf.Tensor2D;
+  return b ? op(x, w, b) : op(x, w);
 }
 
 /** Batched a [B,M,K] · b [B,K,N] with explicit transposes in the gradient. */
 export function bmm(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  const op = tf.customGrad((ai: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([ai, bi]);
+  const op = customOp<tf.Tensor3D>(([ai, bi], save) => {
+    save([ai!, bi!]);
     return {
       value: tf.matMul(ai as tf.Tensor3D, bi as tf.Tensor3D),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const d = dy as tf.Tensor3D;
+      gradFunc: (d, saved) => {
         const [as, bs] = saved as [tf.Tensor3D, tf.Tensor3D];
         return [
           tf.matMul(d, tf.transpose(bs, [0, 2, 1]) as tf.Tensor3D),
@@ -43,31 +40,31 @@ export function bmm(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
       },
     };
   });
-  return op(a, b) as tf.Tensor3D;
+  return op(a, b);
 }
 
 /** x [B,H,W,C] + v [B,C] broadcast over space (the time-embedding injection). */
 export function addPerSampleChannels(x: tf.Tensor4D, v: tf.Tensor2D): tf.Tensor4D {
-  const op = tf.customGrad((xi: tf.Tensor, vi: tf.Tensor, _save: tf.GradSaveFunc) => {
+  const op = customOp<tf.Tensor4D>(([xi, vi]) => {
     const [b, , , c] = (xi as tf.Tensor4D).shape;
     return {
-      value: tf.add(xi, vi.reshape([b, 1, 1, c])),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [dy as tf.Tensor, sumSpatial(dy as tf.Tensor4D)],
+      value: tf.add(xi!, vi!.reshape([b, 1, 1, c])),
+      gradFunc: (dy) => [dy, sumSpatial(dy)],
     };
   });
-  return op(x, v) as tf.Tensor4D;
+  return op(x, v);
 }
 
 /** SiLU x·σ(x), gradient σ(x)·(1 + x·(1 − σ(x))) computed from the saved input in one pass of ops. */
 export function silu(x: tf.Tensor): tf.Tensor {
-  const op = tf.customGrad((xi: tf.Tensor, save: tf.GradSaveFunc) => {
-    const s = tf.sigmoid(xi);
-    save([xi, s]);
+  const op = customOp<tf.Tensor>(([xi], save) => {
+    const s = tf.sigmoid(xi!);
+    save([xi!, s]);
     return {
-      value: tf.mul(xi, s),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      value: tf.mul(xi!, s),
+      gradFunc: (dy, saved) => {
         const [xs, ss] = saved as [tf.Tensor, tf.Tensor];
-        return [tf.mul(dy as tf.Tensor, tf.mul(ss, tf.add(1, tf.mul(xs, tf.sub(1, ss)))))];
+        return [tf.mul(dy, tf.mul(ss, tf.add(1, tf.mul(xs, tf.sub(1, ss)))))];
       },
     };
   });
@@ -76,13 +73,13 @@ export function silu(x: tf.Tensor): tf.Tensor {
 
 /** Nearest-neighbour 2× upsampling; gradient = 2×2 sum pooling (resizeNearestNeighbor is slow on wasm). */
 export function upsample2x(x: tf.Tensor4D): tf.Tensor4D {
-  const op = tf.customGrad((xi: tf.Tensor, _save: tf.GradSaveFunc) => {
+  const op = customOp<tf.Tensor4D>(([xi]) => {
     const [b, h, w, c] = (xi as tf.Tensor4D).shape;
-    const value = tf.mul(xi.reshape([b, h, 1, w, 1, c]), tf.ones([1, 1, 2, 1, 2, 1])).reshape([b, 2 * h, 2 * w, c]);
+    const value = tf.mul(xi!.reshape([b, h, 1, w, 1, c]), tf.ones([1, 1, 2, 1, 2, 1])).reshape([b, 2 * h, 2 * w, c]) as tf.Tensor4D;
     return {
       value,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [tf.mul(tf.avgPool(dy as tf.Tensor4D, 2, 2, 'valid'), 4)],
+      gradFunc: (dy) => [tf.mul(tf.avgPool(dy, 2, 2, 'valid'), 4)],
     };
   });
-  return op(x) as tf.Tensor4D;
+  return op(x);
 }

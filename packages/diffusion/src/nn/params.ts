@@ -15,7 +15,10 @@ export class ParamStore {
 
   private add(name: string, shape: number[], values: Float32Array): tf.Variable {
     if (this.variables.has(name)) throw new Error(`parameter ${name} is defined twice`);
-    const v = tf.variable(tf.tensor(values, shape), true, `${name}_${uniqueSuffix()}`);
+    const initial = tf.tensor(values, shape);
+    const v = tf.variable(initial, true, `${name}_${uniqueSuffix()}`);
+    initial.dispose(); // the variable holds its own copy
+
     this.variables.set(name, v);
     return v;
   }
