@@ -1,0 +1,8 @@
+// Browser-safe entry point. The Node filesystem handler lives in ./fs-handler.ts: import it by path.
+export type { Checkpoint, InferenceWeights, JsonValue } from './types.ts';
+export { saveCheckpoint, loadCheckpoint, CHECKPOINT_FORMAT } from './checkpoint.ts';
+export { saveInferenceWeights, loadInferenceWeights, INFERENCE_FORMAT } from './inference.ts';
+export { memoryHandler, type MemoryHandler } from './memory-handler.ts';
+export { artifactsToModelJson, weightDataToBuffer, MODEL_JSON, WEIGHTS_BIN } from './model-json.ts';
+export { crc32 } from './crc32.ts';
+export type { Precision } from './codec.ts';
