@@ -1,0 +1,21 @@
+export { DEFAULT_DATASET_LIMITS, RATIO_CHECK_FLOOR_BYTES, resolveLimits, type DatasetLimits } from './limits.ts';
+export { ArchiveError, ShardIntegrityError, type ArchiveErrorCode } from './errors.ts';
+export { readArchive, sniffArchive, SNIFF_BYTES, type ArchiveEntry, type ArchiveFormat, type ReadArchiveOptions, type SniffedArchive } from './archive/index.ts';
+export { captionKey, isCaptionPath, isJunkPath, labelOf, normaliseMemberPath } from './paths.ts';
+export {
+  ALPHA_BACKGROUND,
+  configureSharp,
+  encodeThumbnail,
+  processImage,
+  sha256,
+  sniffImageType,
+  type Channels,
+  type ImageFormat,
+  type ImageRejectReason,
+  type ProcessedImage,
+  type ProcessImageOptions,
+} from './image.ts';
+export { PreviewGrid, renderGrid, type PreviewOptions } from './preview.ts';
+export { expandFiles, type InputFile, type Member } from './members.ts';
+export { prepareDataset, type FileRecord, type PrepareOptions, type PrepareResult, type RejectReason } from './prepare.ts';
+export * from './shards/index.ts';

@@ -1,0 +1,203 @@
+import os from 'node:os';
+import type { Readable } from 'node:stream';
+import { encodeThumbnail, processImage, sha256, type Channels, type ImageRejectReason } from './image.ts';
+import { resolveLimits, type DatasetLimits } from './limits.ts';
+import { expandFiles, type InputFile } from './members.ts';
+import { OrderedPool, WriteQueue } from './ordered-pool.ts';
+import { captionKey, isCaptionPath } from './paths.ts';
+import { PreviewGrid } from './preview.ts';
+import { computeVersionHash, MANIFEST_FORMAT, MANIFEST_VERSION, parseManifest, PixelStats, type DatasetManifest } from './shards/manifest.ts';
+import { ShardWriter } from './shards/writer.ts';
+
+export type RejectReason = ImageRejectReason | 'duplicate' | 'too_large' | 'unsafe_path' | 'orphan_caption';
+
+export interface FileRecord {
+  /** Upload path, or `<archive path>/<member path>` for a member of an archive. */
+  path: string;
+  size: number;
+  /** SHA-256 of the original bytes ('' only for an unsafe path, which is never read). */
+  sha256: string;
+  status: 'accepted' | 'rejected';
+  reason?: RejectReason;
+  /** Human-readable reason, e.g. which limit was crossed. */
+  detail?: string;
+  /** For `duplicate`: the path of the first file with the same bytes (the one kept). */
+  duplicateOf?: string;
+  label?: string;
+  caption?: string;
+  /** Position of an accepted image in the shards (shard order, then sample order); also its thumbnail name. */
+  index?: number;
+  archive?: string;
+}
+
+export interface PrepareOptions {
+  files: AsyncIterable<InputFile> | Iterable<InputFile>;
+  resolution: number;
+  channels: Channels;
+  limits?: Partial<DatasetLimits>;
+  /** Stores one object of the version (shards, thumbnails, preview, manifest last). */
+  writeObject(name: string, data: Readable | Buffer, size: number): Promise<void>;
+  /** done = members finished, total = members found so far (grows while archives expand). */
+  onProgress?(done: number, total: number): void;
+  signal?: AbortSignal;
+  /** Images decoded at once. Default: available cores + 1 (sharp works off the main thread). */
+  concurrency?: number;
+  /** Thumbnail side in px (never above the resolution); 0 writes none. Default 64. */
+  thumbnailSize?: number;
+  /** Images in preview.png. Default 64. */
+  previewCount?: number;
+  maxShardBytes?: number;
+}
+
+export interface PrepareResult {
+  manifest: DatasetManifest;
+  files: FileRecord[];
+}
+
+type Decoded = { record: FileRecord; result: Awaited<ReturnType<typeof processImage>>; thumbnail: Buffer | null };
+
+/**
+ * The `dataset.prepare` pipeline: expands archives, decodes and validates every image, dedupes by
+ * content hash, resizes and crops, and writes `shard-NNNNN.bin`, `thumbs/<index>.webp`,
+ * `preview.png` and finally `manifest.json` through `writeObject`. The same input gives the same
+ * shards and version hash. A throw (refused archive, abort, failed write) happens before
+ * `manifest.json` is written, so a half-written version never has a manifest.
+ */
+export async function prepareDataset(options: PrepareOptions): Promise<PrepareResult> {
+  const { resolution, channels, signal } = options;
+  if (!Number.isInteger(resolution) || resolution < 1) throw new RangeError(`resolution must be a positive integer, got ${resolution}`);
+  if (channels !== 1 && channels !== 3) throw new RangeError(`channels must be 1 or 3, got ${String(channels)}`);
+  const limits = resolveLimits(options.limits);
+  const thumbnailSize = options.thumbnailSize ?? 64;
+  const records: FileRecord[] = [];
+  const captions = new Map<string, { record: FileRecord; text: string }>();
+  const firstPathByHash = new Map<string, string>();
+  const labelIds = new Map<string, number>();
+  const histogram: number[] = [];
+  let unlabeled = 0;
+  let accepted = 0;
+  let done = 0;
+  let found = 0;
+  const stats = new PixelStats(channels);
+  const preview = new PreviewGrid(resolution, channels, { count: options.previewCount ?? 64 });
+  const writes = new WriteQueue(4);
+  const shards = new ShardWriter({
+    height: resolution,
+    width: resolution,
+    channels,
+    maxShardBytes: options.maxShardBytes,
+    write: (name, data, size) => options.writeObject(name, data, size),
+  });
+  const progress = () => options.onProgress?.(done, found);
+  const checkAbort = () => {
+    if (signal?.aborted) throw signal.reason ?? new Error('dataset preparation aborted');
+  };
+
+  const pool = new OrderedPool<Decoded>(options.concurrency ?? os.availableParallelism() + 1, async ({ record, result, thumbnail }) => {
+    checkAbort();
+    done += 1;
+    if (!result.ok) {
+      Object.assign(record, { status: 'rejected', reason: result.reason, detail: result.message });
+      progress();
+      return;
+    }
+    let labelId = -1;
+    if (record.label !== undefined) {
+      labelId = labelIds.get(record.label) ?? labelIds.size;
+      if (labelId === labelIds.size) {
+        labelIds.set(record.label, labelId);
+        histogram.push(0);
+      }
+      histogram[labelId]! += 1;
+    } else unlabeled += 1;
+    const index = accepted++;
+    Object.assign(record, { status: 'accepted', index });
+    await shards.add(result.pixels, labelId);
+    stats.add(result.pixels);
+    await preview.add(result.pixels);
+    if (thumbnail) await writes.push(() => options.writeObject(`thumbs/${index}.webp`, thumbnail, thumbnail.length));
+    progress();
+  });
+
+  try {
+    for await (const member of expandFiles(options.files, limits)) {
+      checkAbort();
+      found += 1;
+      if (!member.ok) {
+        records.push({ path: member.path, size: member.size, sha256: member.sha256, status: 'rejected', reason: member.reason, detail: member.detail, archive: member.archive });
+        done += 1;
+        progress();
+        continue;
+      }
+      const record: FileRecord = { path: member.path, size: member.bytes.length, sha256: sha256(member.bytes), status: 'rejected', archive: member.archive };
+      if (member.label !== undefined) record.label = member.label;
+      if (record.archive === undefined) delete record.archive;
+      if (isCaptionPath(member.path)) {
+        if (member.bytes.length > limits.maxCaptionBytes) {
+          records.push({ ...record, reason: 'too_large', detail: `caption of ${member.bytes.length} bytes is over maxCaptionBytes=${limits.maxCaptionBytes}` });
+        } else {
+          captions.set(captionKey(member.path), { record: { ...record, status: 'rejected', reason: 'orphan_caption' }, text: member.bytes.toString('utf8').trim() });
+        }
+        done += 1;
+        continue;
+      }
+      records.push(record);
+      const firstPath = firstPathByHash.get(record.sha256);
+      if (firstPath !== undefined) {
+        Object.assign(record, { reason: 'duplicate', duplicateOf: firstPath, detail: `same bytes as ${firstPath}` });
+        done += 1;
+        progress();
+        continue;
+      }
+      firstPathByHash.set(record.sha256, record.path);
+      const bytes = member.bytes;
+      await pool.submit(async () => {
+        const result = await processImage(bytes, { resolution, channels, maxImagePixels: limits.maxImagePixels });
+        const thumbnail = result.ok && thumbnailSize > 0 ? await encodeThumbnail(result.pixels, resolution, channels, thumbnailSize) : null;
+        return { record, result, thumbnail };
+      });
+    }
+    await pool.drain();
+    const shardList = await shards.finish();
+    const previewPng = await preview.render();
+    if (previewPng) await writes.push(() => options.writeObject('preview.png', previewPng, previewPng.length));
+    await writes.drain();
+
+    // Captions pair with images by folder and file stem, wherever they appeared in the upload.
+    const imagesByKey = new Map(records.filter((r) => r.status === 'accepted').map((r) => [captionKey(r.path), r]));
+    for (const [key, caption] of captions) {
+      const image = imagesByKey.get(key);
+      if (image) image.caption = caption.text;
+      else records.push({ ...caption.record, detail: 'no image with the same name in the same folder' });
+    }
+
+    const rejectedByReason: Record<string, number> = {};
+    for (const r of records) if (r.status === 'rejected') rejectedByReason[r.reason!] = (rejectedByReason[r.reason!] ?? 0) + 1;
+    const base = {
+      format: MANIFEST_FORMAT,
+      formatVersion: MANIFEST_VERSION,
+      resolution,
+      height: resolution,
+      width: resolution,
+      channels,
+      layout: 'NHWC',
+      pixelDtype: 'uint8',
+      labelDtype: 'int32',
+      transform: { resize: 'shorter-side-lanczos3-center-crop', alphaBackground: 'black', colour: channels === 3 ? 'srgb' : 'luminance' },
+      counts: { files: records.length, accepted, rejected: records.length - accepted, rejectedByReason },
+      labels: { names: [...labelIds.keys()], histogram, unlabeled },
+      stats: stats.result(),
+      shards: shardList,
+    } as const;
+    const manifest = parseManifest({ ...base, versionHash: computeVersionHash(base) });
+    const json = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+    checkAbort();
+    await options.writeObject('manifest.json', json, json.length);
+    options.onProgress?.(found, found);
+    return { manifest, files: records };
+  } catch (error) {
+    await pool.abandon();
+    await writes.drain().catch(() => undefined);
+    throw error;
+  }
+}
