@@ -9,3 +9,4 @@ export { conv2d, conv2dCustomGrad, setConvGradMode, type ConvGradMode } from './
 export { groupNorm } from './nn/groupnorm.ts';
 export { timestepEmbedding } from './nn/embedding.ts';
 export type { ApplyContext } from './nn/blocks.ts';
+export * from './losses.ts';
