@@ -1,0 +1,83 @@
+'use client';
+
+import { useRouter } from 'next/navigation';
+import { useState } from 'react';
+import { CopyField } from '../../../../../components/CopyField';
+import { FormError, SelectField, TextField } from '../../../../../components/Field';
+import { SubmitButton } from '../../../../../components/SubmitButton';
+import { InviteMemberMutation } from '../../../../../graphql/operations/teams';
+import { ROLE_DESCRIPTIONS, ROLE_LABELS, TEAM_ROLES, type TeamRole } from '../../../../../graphql/roles';
+import { toFieldErrors, type FieldErrors } from '../../../../../lib/form-errors';
+import { request } from '../../../../../lib/graphql';
+
+const FIELDS = ['email', 'role'] as const;
+type Field = (typeof FIELDS)[number];
+
+export function InviteForm({ teamId, viewerRole }: { teamId: string; viewerRole: TeamRole }) {
+  const router = useRouter();
+  const [pending, setPending] = useState(false);
+  const [errors, setErrors] = useState<FieldErrors<Field>>({});
+  const [created, setCreated] = useState<{ email: string; link: string } | null>(null);
+  // Only owners may invite owners; the server enforces it too.
+  const roles = TEAM_ROLES.filter((r) => r !== 'OWNER' || viewerRole === 'OWNER');
+
+  async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
+    const email = String(form.get('email') ?? '').trim();
+    const role = String(form.get('role') ?? 'MEMBER') as TeamRole;
+    if (!email) {
+      setErrors({ email: 'Enter the email address to invite' });
+      return;
+    }
+    setPending(true);
+    setErrors({});
+    const result = await request(InviteMemberMutation, { input: { teamId, email, role } });
+    setPending(false);
+    if (!result.ok) {
+      setErrors(toFieldErrors(result.errors, FIELDS));
+      return;
+    }
+    const { token, invite } = result.data.inviteMember;
+    setCreated({ email: invite.email, link: `${window.location.origin}/invite/${encodeURIComponent(token)}` });
+    formElement.reset();
+    router.refresh(); // the pending invites list
+  }
+
+  return (
+    <section className="card" aria-labelledby="invite-heading">
+      <div className="card-header">
+        <div>
+          <h2 id="invite-heading">Invite someone</h2>
+          <p className="muted">They sign in (or sign up) with this email address and open the link.</p>
+        </div>
+      </div>
+      <div className="card-body form">
+        {created ? (
+          <div className="secret" role="status">
+            <strong>Invite link for {created.email}</strong>
+            <CopyField label="Invite link" value={created.link} />
+            <p className="field-hint">Copy it now and send it to them: it is shown only once and expires in 7 days.</p>
+          </div>
+        ) : null}
+        <form className="form" onSubmit={onSubmit} noValidate>
+          {errors.form ? <FormError>{errors.form}</FormError> : null}
+          <div className="form-row">
+            <TextField label="Email" name="email" type="email" autoComplete="off" placeholder="teammate@example.com" required error={errors.email} />
+            <SelectField
+              label="Role"
+              name="role"
+              defaultValue="MEMBER"
+              error={errors.role}
+              options={roles.map((r) => ({ value: r, label: `${ROLE_LABELS[r]} — ${ROLE_DESCRIPTIONS[r]}` }))}
+            />
+            <SubmitButton pending={pending} pendingLabel="Inviting…">
+              Create invite
+            </SubmitButton>
+          </div>
+        </form>
+      </div>
+    </section>
+  );
+}

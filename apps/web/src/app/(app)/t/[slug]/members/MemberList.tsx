@@ -1,0 +1,159 @@
+'use client';
+
+import { useRouter } from 'next/navigation';
+import { useState } from 'react';
+import { Avatar } from '../../../../../components/Avatar';
+import { FieldError } from '../../../../../components/Field';
+import { RemoveMemberMutation, SetMemberRoleMutation } from '../../../../../graphql/operations/teams';
+import { canManageMembers, ROLE_LABELS, TEAM_ROLES, type TeamRole } from '../../../../../graphql/roles';
+import { formatDate } from '../../../../../lib/format';
+import { request } from '../../../../../lib/graphql';
+import type { TeamDetails } from '../../../../../lib/team';
+
+type Member = TeamDetails['members'][number];
+
+export function MemberList({
+  teamId,
+  teamSlug,
+  viewerId,
+  viewerRole,
+  members,
+}: {
+  teamId: string;
+  teamSlug: string;
+  viewerId: string;
+  viewerRole: TeamRole;
+  members: readonly Member[];
+}) {
+  return (
+    <section className="card" aria-labelledby="members-heading">
+      <div className="card-header">
+        <div>
+          <h2 id="members-heading">Members</h2>
+          <p className="muted">
+            {members.length} {members.length === 1 ? 'person' : 'people'}
+          </p>
+        </div>
+      </div>
+      <ul className="list">
+        {members.map((member) => (
+          <MemberRow key={member.user.id} teamId={teamId} teamSlug={teamSlug} member={member} viewerId={viewerId} viewerRole={viewerRole} />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function MemberRow({
+  teamId,
+  teamSlug,
+  member,
+  viewerId,
+  viewerRole,
+}: {
+  teamId: string;
+  teamSlug: string;
+  member: Member;
+  viewerId: string;
+  viewerRole: TeamRole;
+}) {
+  const router = useRouter();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const isSelf = member.user.id === viewerId;
+  // Mirrors the server's rules so people only see controls they may use; the server still decides.
+  const canManageThisMember = canManageMembers(viewerRole) && (member.role !== 'OWNER' || viewerRole === 'OWNER');
+  const canChangeRole = canManageThisMember && !isSelf;
+  const canRemove = isSelf || canManageThisMember;
+  const roleOptions = TEAM_ROLES.filter((r) => r !== 'OWNER' || viewerRole === 'OWNER');
+  const errorId = `member-${member.user.id}-error`;
+
+  async function changeRole(role: TeamRole) {
+    setBusy(true);
+    setError(null);
+    const result = await request(SetMemberRoleMutation, { input: { teamId, userId: member.user.id, role } });
+    setBusy(false);
+    if (!result.ok) {
+      setError(result.errors[0]?.message ?? 'Could not change the role');
+      return;
+    }
+    router.refresh();
+  }
+
+  async function remove() {
+    setBusy(true);
+    setError(null);
+    const result = await request(RemoveMemberMutation, { input: { teamId, userId: member.user.id } });
+    if (!result.ok) {
+      setBusy(false);
+      setConfirming(false);
+      setError(result.errors[0]?.message ?? 'Could not remove the member');
+      return;
+    }
+    if (isSelf) {
+      router.replace('/');
+      router.refresh();
+      return;
+    }
+    router.refresh();
+  }
+
+  return (
+    <li className="list-item" data-testid={`member-${member.user.email}`}>
+      <Avatar name={member.user.name} />
+      <div className="list-item-main">
+        <div className="list-item-title">
+          {member.user.name} {isSelf ? <span className="badge">You</span> : null}
+        </div>
+        <div className="list-item-sub">
+          {member.user.email} · joined {formatDate(member.joinedAt)}
+        </div>
+        {error ? <FieldError id={errorId}>{error}</FieldError> : null}
+      </div>
+      <div className="list-item-actions">
+        {canChangeRole ? (
+          <>
+            <label className="visually-hidden" htmlFor={`role-${member.user.id}`}>
+              Role of {member.user.name}
+            </label>
+            <select
+              id={`role-${member.user.id}`}
+              className="select"
+              style={{ height: 32, width: 'auto' }}
+              value={member.role}
+              disabled={busy}
+              aria-describedby={error ? errorId : undefined}
+              onChange={(e) => changeRole(e.target.value as TeamRole)}
+            >
+              {(roleOptions.includes(member.role) ? roleOptions : [member.role, ...roleOptions]).map((r) => (
+                <option key={r} value={r}>
+                  {ROLE_LABELS[r]}
+                </option>
+              ))}
+            </select>
+          </>
+        ) : (
+          <span className="badge badge-accent">{ROLE_LABELS[member.role]}</span>
+        )}
+        {canRemove ? (
+          confirming ? (
+            <>
+              <button type="button" className="btn btn-danger btn-sm" onClick={remove} disabled={busy}>
+                {busy ? <span className="spinner" aria-hidden="true" /> : null}
+                {isSelf ? `Leave ${teamSlug}` : `Remove ${member.user.name}`}
+              </button>
+              <button type="button" className="btn btn-ghost btn-sm" onClick={() => setConfirming(false)} disabled={busy}>
+                Cancel
+              </button>
+            </>
+          ) : (
+            <button type="button" className="btn btn-ghost btn-sm" onClick={() => setConfirming(true)} disabled={busy}>
+              {isSelf ? 'Leave' : 'Remove'}
+            </button>
+          )
+        ) : null}
+      </div>
+    </li>
+  );
+}

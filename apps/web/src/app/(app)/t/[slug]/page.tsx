@@ -1,0 +1,138 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { Avatar } from '../../../../components/Avatar';
+import { ChartIcon, ImagesIcon, KeyIcon, PlayIcon, UploadIcon, UsersIcon } from '../../../../components/Icons';
+import { canManageMembers, ROLE_LABELS } from '../../../../graphql/roles';
+import { loadTeam } from '../../../../lib/team';
+
+type Params = { params: Promise<{ slug: string }> };
+
+export async function generateMetadata({ params }: Params): Promise<Metadata> {
+  const load = await loadTeam((await params).slug);
+  return { title: load.kind === 'ok' ? load.team.name : 'Team' };
+}
+
+export default async function TeamHome({ params }: Params) {
+  const { slug } = await params;
+  const load = await loadTeam(slug);
+  if (load.kind !== 'ok') return null; // the layout shows why
+  const { team } = load;
+  const canInvite = canManageMembers(team.viewerRole);
+
+  return (
+    <div className="page">
+      <div className="page-header">
+        <div>
+          <h1>{team.name}</h1>
+          <p className="muted">
+            <span className="mono">/t/{team.slug}</span> · you are <span className="badge badge-accent">{ROLE_LABELS[team.viewerRole]}</span>
+          </p>
+        </div>
+      </div>
+
+      <section className="card" aria-labelledby="get-started">
+        <div className="card-header">
+          <div>
+            <h2 id="get-started">Get started</h2>
+            <p className="muted">Three steps from a folder of images to your own model.</p>
+          </div>
+        </div>
+        <div className="steps card-body">
+          <div className="step card">
+            <span className="step-num">1</span>
+            <h3>Upload a dataset</h3>
+            <p>Drop a folder of images. Dapple checks, de-duplicates and resizes them, and shows what it rejected and why.</p>
+            <span className="btn btn-secondary btn-sm" aria-disabled="true" title="Dataset uploads are coming soon">
+              <UploadIcon /> Upload a dataset · soon
+            </span>
+          </div>
+          <div className="step card">
+            <span className="step-num">2</span>
+            <h3>Start a run</h3>
+            <p>Pick a preset, start training, and watch the loss curve and sample grids update live.</p>
+            <span className="btn btn-secondary btn-sm" aria-disabled="true" title="Training runs are coming soon">
+              <PlayIcon /> Start a run · soon
+            </span>
+          </div>
+          <div className="step card">
+            <span className="step-num">3</span>
+            <h3>Invite your team</h3>
+            <p>Share results, compare runs and sample from each other’s models.</p>
+            {canInvite ? (
+              <Link href={`/t/${team.slug}/members`} className="btn btn-primary btn-sm">
+                <UsersIcon /> Invite members
+              </Link>
+            ) : (
+              <Link href={`/t/${team.slug}/members`} className="btn btn-secondary btn-sm">
+                <UsersIcon /> See members
+              </Link>
+            )}
+          </div>
+        </div>
+      </section>
+
+      <div className="steps" style={{ gridTemplateColumns: 'repeat(auto-fit, minmax(280px, 1fr))' }}>
+        <section className="card" aria-labelledby="runs-heading">
+          <div className="card-header">
+            <h2 id="runs-heading">Recent runs</h2>
+          </div>
+          <div className="empty">
+            <span className="empty-icon">
+              <ChartIcon size={22} />
+            </span>
+            <h3>No runs yet</h3>
+            <p>Runs appear here once you start training on a dataset.</p>
+          </div>
+        </section>
+        <section className="card" aria-labelledby="datasets-heading">
+          <div className="card-header">
+            <h2 id="datasets-heading">Datasets</h2>
+          </div>
+          <div className="empty">
+            <span className="empty-icon">
+              <ImagesIcon size={22} />
+            </span>
+            <h3>No datasets yet</h3>
+            <p>Upload a dataset to start training. Any folder of PNG or JPEG images will do.</p>
+          </div>
+        </section>
+      </div>
+
+      <section className="card" aria-labelledby="members-heading">
+        <div className="card-header">
+          <div>
+            <h2 id="members-heading">Members</h2>
+            <p className="muted">
+              {team.members.length} {team.members.length === 1 ? 'person' : 'people'}
+            </p>
+          </div>
+          <Link href={`/t/${team.slug}/members`} className="btn btn-secondary btn-sm">
+            Manage
+          </Link>
+        </div>
+        <ul className="list">
+          {team.members.slice(0, 5).map((m) => (
+            <li key={m.user.id} className="list-item">
+              <Avatar name={m.user.name} />
+              <div className="list-item-main">
+                <div className="list-item-title">{m.user.name}</div>
+                <div className="list-item-sub">{m.user.email}</div>
+              </div>
+              <span className="badge">{ROLE_LABELS[m.role]}</span>
+            </li>
+          ))}
+        </ul>
+      </section>
+
+      <section className="card card-body" aria-labelledby="api-heading" style={{ display: 'grid', gap: 8 }}>
+        <h2 id="api-heading">Use Dapple from scripts</h2>
+        <p className="muted">
+          Everything in this dashboard is a GraphQL API. Create a personal token and send it as <span className="mono">Authorization: Bearer dpl_…</span>.
+        </p>
+        <Link href="/settings/tokens" className="btn btn-secondary btn-sm" style={{ justifySelf: 'start' }}>
+          <KeyIcon /> API tokens
+        </Link>
+      </section>
+    </div>
+  );
+}

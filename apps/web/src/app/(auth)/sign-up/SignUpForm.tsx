@@ -1,0 +1,79 @@
+'use client';
+
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { useState } from 'react';
+import { FormError, TextField } from '../../../components/Field';
+import { SubmitButton } from '../../../components/SubmitButton';
+import { SignUpMutation } from '../../../graphql/operations/auth';
+import { toFieldErrors, type FieldErrors } from '../../../lib/form-errors';
+import { request } from '../../../lib/graphql';
+
+const FIELDS = ['name', 'email', 'password'] as const;
+type Field = (typeof FIELDS)[number];
+const PASSWORD_MIN = 8;
+
+export function SignUpForm({ next }: { next: string | null }) {
+  const router = useRouter();
+  const [pending, setPending] = useState(false);
+  const [errors, setErrors] = useState<FieldErrors<Field>>({});
+
+  async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const input = {
+      name: String(form.get('name') ?? ''),
+      email: String(form.get('email') ?? ''),
+      password: String(form.get('password') ?? ''),
+    };
+    // Checks the browser can make at once; the server checks everything again.
+    const local: FieldErrors<Field> = {};
+    if (!input.name.trim()) local.name = 'Enter your name';
+    if (!input.email.trim()) local.email = 'Enter your email address';
+    if (input.password.length < PASSWORD_MIN) local.password = `Use at least ${PASSWORD_MIN} characters`;
+    setErrors(local);
+    if (Object.keys(local).length > 0) return;
+
+    setPending(true);
+    const result = await request(SignUpMutation, { input });
+    if (!result.ok) {
+      setErrors(toFieldErrors(result.errors, FIELDS));
+      setPending(false);
+      return;
+    }
+    // New accounts have no team yet: `/` sends them to create one unless they came with an invite.
+    router.replace(next ?? '/');
+    router.refresh();
+  }
+
+  const signInHref = next ? `/sign-in?next=${encodeURIComponent(next)}` : '/sign-in';
+  return (
+    <>
+      <div className="auth-head">
+        <h1>Create your account</h1>
+        <p className="muted">Train, compare and share diffusion models with your team.</p>
+      </div>
+      <form className="form" onSubmit={onSubmit} noValidate>
+        {errors.form ? <FormError>{errors.form}</FormError> : null}
+        <TextField label="Name" name="name" autoComplete="name" required autoFocus error={errors.name} />
+        <TextField label="Email" name="email" type="email" autoComplete="email" required error={errors.email} />
+        <TextField
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={PASSWORD_MIN}
+          error={errors.password}
+          hint={errors.password ? undefined : `At least ${PASSWORD_MIN} characters.`}
+        />
+        <SubmitButton pending={pending} pendingLabel="Creating account…" block>
+          Create account
+        </SubmitButton>
+      </form>
+      <p className="auth-foot">
+        Already have an account? <Link href={signInHref}>Sign in</Link>
+      </p>
+    </>
+  );
+}

@@ -1,0 +1,87 @@
+'use client';
+
+import { useId } from 'react';
+import { AlertIcon } from './Icons';
+
+type InputProps = Omit<React.InputHTMLAttributes<HTMLInputElement>, 'id' | 'className'>;
+
+/**
+ * A labelled input with its hint and error underneath. The error is announced (role=alert) and tied
+ * to the input with aria-describedby / aria-invalid, so screen readers read it with the field.
+ */
+export function TextField({
+  label,
+  error,
+  hint,
+  prefix,
+  ...input
+}: InputProps & { label: string; error?: string | undefined; hint?: React.ReactNode; prefix?: string }) {
+  const id = useId();
+  const hintId = `${id}-hint`;
+  const errorId = `${id}-error`;
+  const describedBy = [error ? errorId : null, hint ? hintId : null].filter(Boolean).join(' ') || undefined;
+  const control = <input id={id} className="input" aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input} />;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {prefix ? (
+        <div className="input-prefix">
+          <span>{prefix}</span>
+          {control}
+        </div>
+      ) : (
+        control
+      )}
+      {error ? <FieldError id={errorId}>{error}</FieldError> : null}
+      {hint ? (
+        <p id={hintId} className="field-hint">
+          {hint}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+export function SelectField({
+  label,
+  error,
+  options,
+  ...select
+}: Omit<React.SelectHTMLAttributes<HTMLSelectElement>, 'id' | 'className'> & {
+  label: string;
+  error?: string | undefined;
+  options: readonly { value: string; label: string }[];
+}) {
+  const id = useId();
+  const errorId = `${id}-error`;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} className="select" aria-invalid={error ? true : undefined} aria-describedby={error ? errorId : undefined} {...select}>
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+      {error ? <FieldError id={errorId}>{error}</FieldError> : null}
+    </div>
+  );
+}
+
+export function FieldError({ id, children }: { id?: string; children: React.ReactNode }) {
+  return (
+    <p id={id} className="field-error" role="alert">
+      <AlertIcon size={15} />
+      <span>{children}</span>
+    </p>
+  );
+}
+
+export function FormError({ children }: { children: React.ReactNode }) {
+  return (
+    <div className="alert alert-error" role="alert">
+      {children}
+    </div>
+  );
+}

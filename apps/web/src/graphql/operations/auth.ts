@@ -1,0 +1,45 @@
+import { graphql } from '../tada';
+
+export const MeQuery = graphql(`
+  query Me {
+    me {
+      id
+      name
+      email
+      teams {
+        id
+        slug
+        name
+        viewerRole
+      }
+    }
+  }
+`);
+
+export const SignUpMutation = graphql(`
+  mutation SignUp($input: SignUpInput!) {
+    signUp(input: $input) {
+      user {
+        id
+        name
+      }
+    }
+  }
+`);
+
+export const SignInMutation = graphql(`
+  mutation SignIn($input: SignInInput!) {
+    signIn(input: $input) {
+      user {
+        id
+        name
+      }
+    }
+  }
+`);
+
+export const SignOutMutation = graphql(`
+  mutation SignOut {
+    signOut
+  }
+`);
