@@ -56,15 +56,3 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   }
   return result.data;
 }
-
-/** The S3 settings when all four are set, else undefined (use the disk store). */
-export function s3SettingsFromEnv(env: Env) {
-  if (!env.S3_ENDPOINT || !env.S3_ACCESS_KEY || !env.S3_SECRET_KEY || !env.S3_BUCKET) return undefined;
-  return {
-    endpoint: env.S3_ENDPOINT,
-    accessKey: env.S3_ACCESS_KEY,
-    secretKey: env.S3_SECRET_KEY,
-    bucket: env.S3_BUCKET,
-    region: env.S3_REGION ?? 'us-east-1',
-  };
-}

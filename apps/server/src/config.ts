@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createObjectStore, parseS3Endpoint, type ObjectStore } from '@dapple/storage';
+import type { Env } from './env.ts';
+import type { HubConfig } from './hub.ts';
+
+export const SECRET_FILE = 'secret';
+
+/**
+ * DAPPLE_SECRET, or one generated on first start and kept in `<DAPPLE_DATA_DIR>/secret` (mode 600), so
+ * signed URLs and sessions survive restarts without anyone having to set it.
+ */
+export async function loadOrCreateSecret(env: Env): Promise<string> {
+  if (env.DAPPLE_SECRET) return env.DAPPLE_SECRET;
+  const dir = resolve(env.DAPPLE_DATA_DIR);
+  const file = join(dir, SECRET_FILE);
+  try {
+    const existing = (await readFile(file, 'utf8')).trim();
+    if (existing.length >= 32) return existing;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await mkdir(dir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+/** The URL the hub is reached at: PUBLIC_URL, else http://HOST:PORT (HOST 0.0.0.0 → localhost). */
+export function publicUrlFromEnv(env: Env): string {
+  if (env.PUBLIC_URL) return env.PUBLIC_URL.replace(/\/+$/, '');
+  const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${env.PORT}`;
+}
+
+/** S3Store when all S3_* variables are set, else a DiskStore under `<DAPPLE_DATA_DIR>/objects` with hub-signed URLs. */
+export function objectStoreFromEnv(env: Env, secret: string): ObjectStore {
+  if (env.S3_ENDPOINT && env.S3_ACCESS_KEY && env.S3_SECRET_KEY && env.S3_BUCKET) {
+    return createObjectStore({
+      kind: 's3',
+      ...parseS3Endpoint(env.S3_ENDPOINT),
+      accessKey: env.S3_ACCESS_KEY,
+      secretKey: env.S3_SECRET_KEY,
+      bucket: env.S3_BUCKET,
+      ...(env.S3_REGION ? { region: env.S3_REGION } : {}),
+    });
+  }
+  return createObjectStore({
+    kind: 'disk',
+    root: join(resolve(env.DAPPLE_DATA_DIR), 'objects'),
+    publicBaseUrl: publicUrlFromEnv(env),
+    signingSecret: secret,
+  });
+}
+
+/**
+ * HubConfig from the environment. `databaseUrl` is DATABASE_URL unless given (start.ts passes the
+ * embedded Postgres URL when DATABASE_URL is unset); `store` defaults to objectStoreFromEnv.
+ */
+export async function hubConfigFromEnv(
+  env: Env,
+  parts: { databaseUrl?: string; store?: ObjectStore } = {},
+): Promise<HubConfig> {
+  const databaseUrl = parts.databaseUrl ?? env.DATABASE_URL;
+  if (!databaseUrl) throw new Error('DATABASE_URL is not set and no embedded database URL was given');
+  const store = parts.store ?? objectStoreFromEnv(env, await loadOrCreateSecret(env));
+  return {
+    databaseUrl,
+    store,
+    port: env.PORT,
+    host: env.HOST,
+    publicUrl: publicUrlFromEnv(env),
+    logLevel: env.LOG_LEVEL,
+  };
+}

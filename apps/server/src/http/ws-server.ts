@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import { parse, specifiedRules, validate, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { limitRules, nestingError, type QueryLimits } from '../graphql/limits.ts';
+import type { Logger } from '../logger.ts';
+import type { Services } from '../services/index.ts';
+import { resolveViewer, wsContext } from './context.ts';
+
+export interface WsServerOptions {
+  httpServer: Server;
+  path: string;
+  schema: GraphQLSchema;
+  services: Services;
+  log: Logger;
+  limits: QueryLimits;
+  /** Origins whose browsers may authenticate a socket with the session cookie (besides the hub's own host). */
+  allowedOrigins: string[];
+  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+}
+
+interface ConnectionParams {
+  /** `Bearer dpl_...`, for clients that cannot set headers on a WebSocket. */
+  authorization?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * A browser sends cookies on cross-site WebSocket upgrades (no CORS there), so the cookie only counts
+ * when the page's Origin is the hub itself or an allowed origin (the web app behind its proxy).
+ */
+function cookieAllowed(req: IncomingMessage, allowedOrigins: string[]): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true; // not a browser
+  try {
+    const url = new URL(origin);
+    return url.host === req.headers.host || allowedOrigins.includes(url.origin);
+  } catch {
+    return false;
+  }
+}
+
+function tokenFrom(params: ConnectionParams | undefined): string | undefined {
+  const auth = params?.authorization;
+  if (typeof auth !== 'string') return undefined;
+  return /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1] ?? auth;
+}
+
+/** graphql-ws (graphql-transport-ws protocol) on the hub's HTTP server, same path as HTTP GraphQL. */
+export function startWsServer(opts: WsServerOptions): { close(): Promise<void> } {
+  const wss = new WebSocketServer({ server: opts.httpServer, path: opts.path });
+  const rules = [...specifiedRules, ...limitRules(opts.limits)];
+  const formatErrors = (errors: readonly GraphQLError[]) => errors.map((e) => opts.formatError(e.toJSON(), e));
+
+  const identify = (ctx: { connectionParams?: Readonly<ConnectionParams>; extra: { request: IncomingMessage } }) =>
+    resolveViewer(opts.services, ctx.extra.request.headers, {
+      allowCookie: cookieAllowed(ctx.extra.request, opts.allowedOrigins),
+      token: tokenFrom(ctx.connectionParams),
+    });
+
+  const disposable = useServer<ConnectionParams>(
+    {
+      schema: opts.schema,
+      isProd: true,
+      // Reject bad credentials at connection time (close code 4403) rather than on every operation.
+      onConnect: async (ctx) => {
+        try {
+          await identify(ctx);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      // Identified per operation, so a revoked token or ended session stops new subscriptions at once.
+      context: async (ctx) => {
+        const { viewer } = await identify(ctx);
+        const req = ctx.extra.request;
+        return wsContext(opts.services, opts.log, viewer, {
+          ip: req.socket.remoteAddress ?? null,
+          userAgent: req.headers['user-agent'] ?? null,
+          requestId: randomUUID(),
+        });
+      },
+      onSubscribe: (_ctx, _id, payload) => {
+        const tooDeep = nestingError(payload.query, opts.limits);
+        if (tooDeep) return [tooDeep];
+        let document;
+        try {
+          document = parse(payload.query, { maxTokens: opts.limits.maxTokens });
+        } catch (err) {
+          return [err instanceof GraphQLError ? err : new GraphQLError('Could not parse the query')];
+        }
+        const errors = validate(opts.schema, document, rules);
+        if (errors.length > 0) return errors;
+        return {
+          schema: opts.schema,
+          document,
+          operationName: payload.operationName ?? undefined,
+          variableValues: payload.variables ?? undefined,
+        };
+      },
+      onError: (_ctx, _id, _payload, errors) => formatErrors(errors),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: formatErrors(result.errors) } : undefined,
+    },
+    wss,
+  );
+
+  return {
+    close: async () => {
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,164 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import { createDb, type Db } from '@dapple/db';
+import { createSignedObjectHandler, DiskStore, type ObjectStore } from '@dapple/storage';
+import { sql } from 'drizzle-orm';
+import express from 'express';
+import type { LevelWithSilent } from 'pino';
+import type { Context } from './context.ts';
+import { createFormatError } from './graphql/format-error.ts';
+import { DEFAULT_QUERY_LIMITS, limitRules, type QueryLimits } from './graphql/limits.ts';
+import { getSchema } from './graphql/schema/index.ts';
+import { httpContext } from './http/context.ts';
+import { bodyErrorHandler, rejectDeepNesting, sendGraphQLError } from './http/graphql-http-errors.ts';
+import { requestLog } from './http/request-log.ts';
+import { startWsServer } from './http/ws-server.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createServices, type Services } from './services/index.ts';
+
+export const GRAPHQL_PATH = '/graphql';
+export const OBJECTS_PATH = '/objects';
+
+export interface HubLimits extends QueryLimits {
+  /** Largest accepted JSON request body. */
+  maxBodyBytes: number;
+}
+
+export const DEFAULT_HUB_LIMITS: HubLimits = { ...DEFAULT_QUERY_LIMITS, maxBodyBytes: 1024 * 1024 };
+
+/** Everything the hub needs, passed in: createHub reads no environment and starts no database. */
+export interface HubConfig {
+  /** postgres:// URL of a migrated database. */
+  databaseUrl: string;
+  store: ObjectStore;
+  /** Port to listen on; 0 picks a free one (tests). Default 4000. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** The URL users reach the hub at (https → Secure cookies). Also an allowed WebSocket origin. */
+  publicUrl?: string;
+  /** Browser origins (e.g. the web app, http://localhost:3000) whose session cookie may authenticate a WebSocket. */
+  allowedOrigins?: string[];
+  /** Express `trust proxy`: whose X-Forwarded-For to believe for client IPs. Default 'loopback' (the web proxy). */
+  trustProxy?: boolean | number | string;
+  logger?: Logger;
+  /** Used when no logger is given. Default 'info'. */
+  logLevel?: LevelWithSilent;
+  limits?: Partial<HubLimits>;
+  auth?: { sessionTtlMs?: number; signInMaxFailures?: number; signInWindowMs?: number };
+  dbPoolSize?: number;
+  /** Clock for services (sessions, invites, tokens); injectable for tests. */
+  now?: () => Date;
+}
+
+export interface Hub {
+  /** Where the hub listens, e.g. http://127.0.0.1:4000 */
+  url: string;
+  graphqlUrl: string;
+  httpServer: Server;
+  db: Db;
+  services: Services;
+  logger: Logger;
+  /** Stops accepting connections, drains requests and sockets, closes the database pool. */
+  close(): Promise<void>;
+}
+
+/** Express 5 + Apollo Server 5 (Pothos schema) + graphql-ws on one port. */
+export async function createHub(config: HubConfig): Promise<Hub> {
+  const logger = config.logger ?? createLogger(config.logLevel ?? 'info');
+  const limits: HubLimits = { ...DEFAULT_HUB_LIMITS, ...config.limits };
+  const dbHandle = createDb(config.databaseUrl, { max: config.dbPoolSize ?? 10, applicationName: 'dapple-hub' });
+  const services = createServices({ db: dbHandle.db, now: config.now, ...config.auth });
+  const schema = getSchema();
+  const formatError = createFormatError(logger);
+
+  const app = express();
+  const httpServer = createServer(app);
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy ?? 'loopback');
+  app.use(requestLog(logger));
+
+  app.get('/healthz', async (req, res) => {
+    try {
+      await dbHandle.db.execute(sql`select 1`);
+      res.json({ status: 'ok', db: 'ok' });
+    } catch (err) {
+      req.log.warn({ err }, 'health check: database unreachable');
+      res.status(503).json({ status: 'error', db: 'unreachable' });
+    }
+  });
+
+  // DiskStore's upload/download URLs point back at the hub; S3 URLs go straight to the S3 server.
+  if (config.store instanceof DiskStore) {
+    const objects = createSignedObjectHandler(config.store, { onError: (err) => logger.error({ err }, 'object handler failed') });
+    // Not `app.use(OBJECTS_PATH, ...)`: that strips the mount path, and the handler reads the key from the full path.
+    app.use((req, res, next) => (req.path.startsWith(`${OBJECTS_PATH}/`) ? void objects(req, res) : next()));
+  }
+
+  const ws = startWsServer({
+    httpServer,
+    path: GRAPHQL_PATH,
+    schema,
+    services,
+    log: logger,
+    limits,
+    allowedOrigins: [...(config.allowedOrigins ?? []), ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
+    formatError,
+  });
+
+  const apollo = new ApolloServer<Context>({
+    schema,
+    csrfPrevention: true,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    validationRules: limitRules(limits),
+    parseOptions: { maxTokens: limits.maxTokens },
+    formatError,
+    logger,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      { serverWillStart: async () => ({ drainServer: () => ws.close() }) },
+    ],
+  });
+  await apollo.start();
+
+  const secureCookies = config.publicUrl?.startsWith('https:') ?? false;
+  app.use(
+    GRAPHQL_PATH,
+    express.json({ limit: limits.maxBodyBytes }),
+    rejectDeepNesting(limits),
+    expressMiddleware(apollo, { context: ({ req, res }) => httpContext({ services, secureCookies }, req, res) }),
+  );
+  app.use((req, res) => sendGraphQLError(res, 404, `No route for ${req.method} ${req.path}`, 'NOT_FOUND'));
+  app.use(bodyErrorHandler);
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port ?? 4000, config.host ?? '127.0.0.1', () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const address = httpServer.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
+  logger.info({ url, graphql: `${url}${GRAPHQL_PATH}` }, 'hub listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    graphqlUrl: `${url}${GRAPHQL_PATH}`,
+    httpServer,
+    db: dbHandle.db,
+    services,
+    logger,
+    close: () =>
+      (closing ??= (async () => {
+        await apollo.stop(); // drains HTTP (and, via the plugin, WebSockets)
+        await dbHandle.close();
+      })()),
+  };
+}
