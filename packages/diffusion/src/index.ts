@@ -10,3 +10,4 @@ export { groupNorm } from './nn/groupnorm.ts';
 export { timestepEmbedding } from './nn/embedding.ts';
 export type { ApplyContext } from './nn/blocks.ts';
 export * from './losses.ts';
+export * from './optim/index.ts';
