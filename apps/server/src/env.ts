@@ -12,6 +12,10 @@ const envSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     HOST: z.string().trim().min(1).default('127.0.0.1'),
+    /** Port of the dashboard that `npm start` runs beside the API. */
+    WEB_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    /** Port of the embedded Postgres `npm start` runs when DATABASE_URL is unset. */
+    EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
     /** Unset: `npm start` runs an embedded Postgres under DAPPLE_DATA_DIR. */
     DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
     S3_ENDPOINT: optionalString.pipe(z.url().optional()),

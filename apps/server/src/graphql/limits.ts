@@ -91,7 +91,7 @@ export function depthLimitRule(maxDepth: number): ValidationRule {
       const depth = depthOf(node.selectionSet, new Set());
       if (depth > maxDepth) {
         context.reportError(
-          new GraphQLError(`Query depth ${depth > maxDepth + 1 ? `over ${maxDepth}` : depth} exceeds the limit of ${maxDepth}`, {
+          new GraphQLError(`Query depth exceeds the limit of ${maxDepth} nested fields`, {
             nodes: [node],
             extensions: { code: 'QUERY_TOO_DEEP', limit: maxDepth },
           }),
@@ -131,7 +131,7 @@ export function costLimitRule(maxCost: number, listFactor: number): ValidationRu
       const cost = costOf(node.selectionSet, rootType(context, node.operation) as GraphQLOutputType | undefined, new Set());
       if (cost > maxCost) {
         context.reportError(
-          new GraphQLError(`Query cost ${cost} exceeds the limit of ${maxCost} (1 per field, x${listFactor} inside lists)`, {
+          new GraphQLError(`Query cost exceeds the limit of ${maxCost} (1 per field, x${listFactor} inside lists)`, {
             nodes: [node],
             extensions: { code: 'QUERY_TOO_COMPLEX', limit: maxCost },
           }),

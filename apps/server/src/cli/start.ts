@@ -1,0 +1,97 @@
+/**
+ * `npm start`: the whole hub on one machine. Embedded Postgres unless DATABASE_URL is set, migrations,
+ * the GraphQL hub, and the dashboard (built on first start). Ctrl-C stops everything in reverse order.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createDb, migrate, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@dapple/db';
+import { startWeb, type WebServer } from '@dapple/testing/web';
+import { createHub, createLogger, EnvError, hubConfigFromEnv, loadEnv, type Hub } from '../index.ts';
+
+async function main(): Promise<void> {
+  let env;
+  try {
+    env = loadEnv();
+  } catch (err) {
+    if (err instanceof EnvError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(env.LOG_LEVEL);
+  const stack: Array<{ name: string; stop: () => Promise<void> }> = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const part of stack.reverse()) {
+      try {
+        await part.stop();
+        logger.info(`${part.name} stopped`);
+      } catch (err) {
+        logger.error({ err }, `${part.name} did not stop cleanly`);
+      }
+    }
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+
+  try {
+    const dataDir = resolve(env.DAPPLE_DATA_DIR);
+    await mkdir(dataDir, { recursive: true });
+
+    let databaseUrl = env.DATABASE_URL;
+    if (!databaseUrl) {
+      const pg: EmbeddedPostgresHandle = await startEmbeddedPostgres({
+        dataDir: join(dataDir, 'postgres'),
+        port: env.EMBEDDED_PG_PORT,
+      });
+      stack.push({ name: 'embedded Postgres', stop: () => pg.stop() });
+      databaseUrl = pg.connectionString;
+      logger.info(`embedded Postgres on port ${pg.port} (data in ${join(dataDir, 'postgres')})`);
+    }
+
+    const migrator = createDb(databaseUrl, { max: 1, applicationName: 'dapple-migrate' });
+    try {
+      await migrate(migrator.db);
+    } finally {
+      await migrator.close();
+    }
+
+    const config = await hubConfigFromEnv(env, { databaseUrl });
+    const webOrigin = `http://127.0.0.1:${env.WEB_PORT}`;
+    const hub: Hub = await createHub({
+      ...config,
+      logger,
+      allowedOrigins: [webOrigin, `http://localhost:${env.WEB_PORT}`],
+    });
+    stack.push({ name: 'hub', stop: () => hub.close() });
+
+    logger.info('building / starting the dashboard (the first start builds it)');
+    const web: WebServer = await startWeb({ apiUrl: hub.url, port: env.WEB_PORT });
+    stack.push({ name: 'dashboard', stop: () => web.close() });
+
+    const store = env.S3_ENDPOINT ? `S3 ${env.S3_ENDPOINT} bucket ${env.S3_BUCKET}` : `disk ${join(dataDir, 'objects')}`;
+    console.log(
+      [
+        '',
+        '  Dapple is running',
+        `  dashboard   ${web.url}`,
+        `  GraphQL     ${hub.graphqlUrl}`,
+        `  health      ${hub.url}/healthz`,
+        `  objects     ${store}`,
+        `  database    ${env.DATABASE_URL ? 'DATABASE_URL' : 'embedded Postgres'}`,
+        '',
+        '  Ctrl-C stops everything.',
+        '',
+      ].join('\n'),
+    );
+  } catch (err) {
+    logger.error({ err }, 'start failed');
+    await stopAll(1);
+  }
+}
+
+void main();
