@@ -11,3 +11,4 @@ export { timestepEmbedding } from './nn/embedding.ts';
 export type { ApplyContext } from './nn/blocks.ts';
 export * from './losses.ts';
 export * from './optim/index.ts';
+export * from './train.ts';
