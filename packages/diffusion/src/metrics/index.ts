@@ -5,5 +5,8 @@ export { FeatureMoments, gaussianStats, type GaussianStats } from './moments.ts'
 export { frechetDistance, fid } from './fid.ts';
 export { kernelInceptionDistance, type KidOptions, type KidResult } from './kid.ts';
 export { inceptionScore, type InceptionScoreResult } from './inception-score.ts';
-export { normalKl, approxStandardNormalCdf, discretizedGaussianLogLikelihood, bitsPerDim } from './likelihood.ts';
+// discretizedGaussianLogLikelihood (log-scale form) stays internal: losses.ts exports a log-variance
+// form under the same name, and both are re-exported from the package index.
+export { normalKl, approxStandardNormalCdf, bitsPerDim } from './likelihood.ts';
+export { variationalBound, type VariationalBound, type VariationalBoundOptions } from './vlb.ts';
 export { randomConvFeatures, collectFeatures, type RandomConvFeatureOptions } from './random-conv.ts';
