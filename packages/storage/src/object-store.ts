@@ -108,7 +108,12 @@ export interface ObjectStore {
   presignPart(key: string, uploadId: string, partNumber: number, options?: PresignPartOptions): Promise<SignedRequest>;
   /** Parts that arrived so far, ascending; what a client resumes from. Throws UploadNotFoundError. */
   listParts(key: string, uploadId: string): Promise<UploadedPart[]>;
-  /** Throws UploadNotFoundError (unknown, completed or aborted) or InvalidPartError. */
+  /**
+   * Assembles the listed parts (ascending, with the etags their uploads returned). List every uploaded part:
+   * Ceph RGW refuses a subset. Throws UploadNotFoundError (unknown or aborted) or InvalidPartError.
+   * Completing a completed upload again is backend-specific (S3 repeats the result, DiskStore throws
+   * UploadNotFoundError): callers that must refuse it keep that state themselves.
+   */
   completeMultipartUpload(key: string, uploadId: string, parts: CompletedPart[]): Promise<PutResult>;
   /** Idempotent: aborting an unknown or finished upload is not an error. */
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;

@@ -67,6 +67,10 @@ export function sizedBody(body: ObjectBody, size: number, options: { md5?: boole
     throw new InvalidArgumentError('body must be a Readable, Buffer or Uint8Array');
   }
   const check = new SizeCheckStream(size, options);
+  // The consumer may attach its listeners only after some awaits, and a short source can fail the check
+  // before that. The error is kept on the stream (check.errored) and reaches the consumer's pipeline or
+  // for-await anyway; this listener only stops it from being reported as uncaught meanwhile.
+  check.on('error', () => {});
   // pipe() does not forward errors: a failing source must fail the check stream too.
   body.once('error', (error) => check.destroy(error));
   body.pipe(check);

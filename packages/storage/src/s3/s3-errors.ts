@@ -5,13 +5,18 @@ export function s3ErrorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Translates the S3 error codes callers act on into our typed errors; anything else is rethrown as is. */
+/**
+ * Translates the S3 error codes callers act on into our typed errors; anything else is returned as is.
+ * With an uploadId in the context, "not found" means the upload (Ceph RGW answers ListParts of an
+ * aborted upload with NoSuchKey).
+ */
 export function translateS3Error(error: unknown, context: { key?: string; uploadId?: string }): unknown {
   const code = s3ErrorCode(error);
   const options = { cause: error };
   switch (code) {
     case 'NoSuchKey':
     case 'NotFound':
+      if (context.uploadId !== undefined) return new UploadNotFoundError(context.uploadId, options);
       return new ObjectNotFoundError(context.key ?? '', options);
     case 'NoSuchUpload':
       return new UploadNotFoundError(context.uploadId ?? '', options);
