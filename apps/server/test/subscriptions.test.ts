@@ -1,0 +1,133 @@
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from '@dapple/testing';
+import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.ts';
+
+const SUBSCRIPTION = `subscription ($teamId: ID!) { teamMembersChanged(teamId: $teamId) { teamId userId kind role } }`;
+
+let hub: TestHub;
+const clients: Client[] = [];
+beforeAll(async () => {
+  hub = await startTestHub();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.dispose()));
+  await hub?.close();
+});
+
+/** A graphql-ws client authenticated like a browser (session cookie) or like a script (API token). */
+function wsClient(auth: { cookie?: string; token?: string }): Client {
+  const cookie = auth.cookie;
+  class CookieWebSocket extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, cookie ? { headers: { cookie } } : {});
+    }
+  }
+  const client = createClient({
+    url: hub.wsUrl,
+    webSocketImpl: CookieWebSocket,
+    connectionParams: auth.token ? { authorization: `Bearer ${auth.token}` } : {},
+    retryAttempts: 0,
+  });
+  clients.push(client);
+  return client;
+}
+
+/** Subscribes and collects events; resolves `ready` once the server has registered the subscription. */
+function collect(client: Client, teamId: string) {
+  const events: unknown[] = [];
+  const errors: unknown[] = [];
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const dispose = client.subscribe(
+    { query: SUBSCRIPTION, variables: { teamId } },
+    { next: (r) => (r.errors ? errors.push(...r.errors) : events.push(r.data)), error: (e) => (errors.push(e), done()), complete: () => done() },
+  );
+  return { events, errors, finished, dispose };
+}
+
+async function waitFor(check: () => boolean, what: string) {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
+  if (!check()) throw new Error(`timed out waiting for ${what}`);
+}
+
+async function apiToken(user: SignedInUser): Promise<string> {
+  const res = await user.client.request(`mutation { createApiToken(input: { name: "ws" }) { secret } }`);
+  return res.data?.createApiToken.secret as string;
+}
+
+describe('graphql-ws subscriptions on /graphql', () => {
+  it('delivers teamMembersChanged to a member (cookie auth) when someone joins and changes role', async () => {
+    const owner = await signUpUser(hub, 'Owner');
+    const teamId = await createTeam(owner, 'Live', 'live');
+    const sub = collect(wsClient({ cookie: owner.client.cookies.header() }), teamId);
+    await waitFor(() => hub.hub.services.teamEvents.listenerCount(`team:${teamId}:members`) === 1, 'the subscription');
+
+    const joiner = await signUpUser(hub, 'Joiner');
+    await addMember(owner, teamId, joiner, 'VIEWER');
+    await owner.client.request(`mutation ($input: SetMemberRoleInput!) { setMemberRole(input: $input) { role } }`, {
+      input: { teamId, userId: joiner.id, role: 'MEMBER' },
+    });
+    await waitFor(() => sub.events.length === 2, 'two events');
+    expect(sub.events).toEqual([
+      { teamMembersChanged: { teamId, userId: joiner.id, kind: 'JOINED', role: 'VIEWER' } },
+      { teamMembersChanged: { teamId, userId: joiner.id, kind: 'ROLE_CHANGED', role: 'MEMBER' } },
+    ]);
+    sub.dispose();
+    await waitFor(() => hub.hub.services.teamEvents.listenerCount(`team:${teamId}:members`) === 0, 'the unsubscribe');
+  });
+
+  it('authenticates with an API token in connectionParams', async () => {
+    const owner = await signUpUser(hub, 'Tok');
+    const teamId = await createTeam(owner, 'Tok Team', 'tok-team');
+    const sub = collect(wsClient({ token: await apiToken(owner) }), teamId);
+    await waitFor(() => hub.hub.services.teamEvents.listenerCount(`team:${teamId}:members`) === 1, 'the subscription');
+    const other = await signUpUser(hub, 'Other');
+    await addMember(owner, teamId, other, 'MEMBER');
+    await waitFor(() => sub.events.length === 1, 'one event');
+    expect(sub.errors).toEqual([]);
+    sub.dispose();
+  });
+
+  it('refuses non-members (FORBIDDEN) and anonymous sockets (UNAUTHENTICATED)', async () => {
+    const owner = await signUpUser(hub, 'Private');
+    const teamId = await createTeam(owner, 'Private', 'private-team');
+    const outsider = await signUpUser(hub, 'Outsider');
+
+    const forbidden = collect(wsClient({ cookie: outsider.client.cookies.header() }), teamId);
+    await forbidden.finished;
+    expect(JSON.stringify(forbidden.errors)).toContain('FORBIDDEN');
+    expect(forbidden.events).toEqual([]);
+
+    const anonymous = collect(wsClient({}), teamId);
+    await anonymous.finished;
+    expect(JSON.stringify(anonymous.errors)).toContain('UNAUTHENTICATED');
+  });
+
+  it('applies the depth limit to subscriptions too', async () => {
+    const owner = await signUpUser(hub, 'Deep');
+    const client = wsClient({ cookie: owner.client.cookies.header() });
+    const errors: unknown[] = [];
+    await new Promise<void>((resolve) => {
+      client.subscribe(
+        { query: `subscription { teamMembersChanged(teamId: "x") { ${'a { '.repeat(20)}b${' }'.repeat(20)} } }` },
+        { next: () => {}, error: (e) => (errors.push(e), resolve()), complete: resolve },
+      );
+    });
+    expect(JSON.stringify(errors)).toMatch(/QUERY_TOO_DEEP|depth/);
+  });
+
+  it('closes the socket when the API token is invalid', async () => {
+    const client = wsClient({ token: 'dpl_' + 'y'.repeat(43) });
+    const errors: unknown[] = [];
+    await new Promise<void>((resolve) => {
+      client.subscribe({ query: SUBSCRIPTION, variables: { teamId: '00000000-0000-0000-0000-000000000000' } }, {
+        next: () => {},
+        error: (e) => (errors.push(e), resolve()),
+        complete: resolve,
+      });
+    });
+    expect(String((errors[0] as { code?: number }).code)).toBe('4403');
+  });
+});
