@@ -45,7 +45,13 @@ async function handle(store: DiskStore, req: IncomingMessage, res: ServerRespons
   const url = new URL(req.url ?? '/', 'http://placeholder');
   const mountAt = url.pathname.indexOf(MOUNT);
   if (mountAt < 0) throw new HttpError(404, 'NOT_FOUND', `no object path in '${url.pathname}'`);
-  const key = objectKey(decodeURIComponent(url.pathname.slice(mountAt + MOUNT.length)));
+  let rawKey: string;
+  try {
+    rawKey = decodeURIComponent(url.pathname.slice(mountAt + MOUNT.length));
+  } catch {
+    throw new HttpError(400, 'INVALID_KEY', 'the object path is not valid percent-encoding');
+  }
+  const key = objectKey(rawKey);
 
   switch (req.method) {
     case 'OPTIONS':
