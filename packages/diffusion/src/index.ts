@@ -12,3 +12,7 @@ export type { ApplyContext } from './nn/blocks.ts';
 export * from './losses.ts';
 export * from './optim/index.ts';
 export * from './train.ts';
+export * from './rng.ts';
+export * from './samplers/index.ts';
+export * from './checkpoint/index.ts';
+export * from './metrics/index.ts';
