@@ -1,10 +1,17 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
+  resolve: {
+    // graphql 16 has no "exports" map: Vite would pick its ESM build for the hub's TypeScript source while
+    // Apollo, loaded by Node, gets the CJS build, and graphql-js refuses types "from another module or realm".
+    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+  },
   test: {
     name: 'web',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'e2e/**/*.test.ts'],
-    // Browser tests build and start the dashboard and drive Chromium on a shared 2-core machine.
+    // Browser tests run a real hub on a test database cloned from this run's embedded Postgres.
+    globalSetup: ['@dapple/testing/postgres-global-setup'],
+    // They also build and start the dashboard and drive Chromium on a shared 2-core machine.
     testTimeout: 180_000,
     hookTimeout: 360_000,
   },

@@ -1,9 +1,26 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { webEnv } from './env';
+import { isApiPath, REQUEST_PATH_HEADER } from './lib/proxy-paths';
 
+/**
+ * Runs before every request (Next 16 "proxy", formerly middleware), at request time, so the API origin
+ * comes from DAPPLE_API_URL when `next start` runs, not when the app was built (rewrites in
+ * next.config.ts are frozen into the build). Two jobs:
+ * - API paths are forwarded to the API: the browser only ever talks to this origin, so the httpOnly
+ *   session cookie is first-party. WebSocket upgrades on /graphql (subscriptions) are forwarded too.
+ * - Pages get the requested path in a header, so a signed-out visitor can be sent back after sign-in.
+ */
 export function proxy(request: NextRequest) {
-  const target = new URL(request.nextUrl.pathname + request.nextUrl.search, webEnv().DAPPLE_API_URL);
-  return NextResponse.rewrite(target);
+  const { pathname, search } = request.nextUrl;
+  if (isApiPath(pathname)) {
+    return NextResponse.rewrite(new URL(pathname + search, webEnv().DAPPLE_API_URL));
+  }
+  const headers = new Headers(request.headers);
+  headers.set(REQUEST_PATH_HEADER, pathname + search);
+  return NextResponse.next({ request: { headers } });
 }
 
-export const config = { matcher: ['/graphql', '/healthz', '/objects/:path*'] };
+export const config = {
+  // Everything except the build's static files.
+  matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'],
+};

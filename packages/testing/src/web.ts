@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdir, rm, stat, readdir, writeFile, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.ts';
 
 export const WEB_APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../apps/web');
 // Resolved from apps/web, whose dependency `next` is.
@@ -17,12 +17,16 @@ const LOCK_DIR = '.next-build.lock';
 export interface WebServer {
   /** Origin of the dashboard, e.g. `http://127.0.0.1:41234`. */
   url: string;
+  /** The last ~64 KiB of the server's stdout and stderr (server-side render errors land here). */
+  logs(): string;
   close(): Promise<void>;
 }
 
 export interface StartWebOptions {
   /** Origin of the Dapple API the dashboard proxies `/graphql`, `/objects/*` and `/healthz` to. */
   apiUrl: string;
+  /** Port to listen on; default a free one. Pass one to tell the API the dashboard's origin before it starts. */
+  port?: number;
   /** How long to wait for the build plus start-up; default 5 minutes (2 shared cores can be slow). */
   timeoutMs?: number;
 }
@@ -36,7 +40,7 @@ export async function startWeb(options: StartWebOptions): Promise<WebServer> {
   const timeoutMs = options.timeoutMs ?? 300_000;
   const deadline = Date.now() + timeoutMs;
   await ensureWebBuild(deadline);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [NEXT_BIN, 'start', '--port', String(port), '--hostname', '127.0.0.1'], {
     cwd: WEB_APP_DIR,
@@ -52,7 +56,7 @@ export async function startWeb(options: StartWebOptions): Promise<WebServer> {
     await stopGroup(child);
     throw err;
   }
-  return { url, close: () => stopGroup(child) };
+  return { url, logs: () => output.text(), close: () => stopGroup(child) };
 }
 
 /** Builds apps/web unless `.next` is newer than every build input. Safe to call from parallel workers. */
@@ -146,19 +150,6 @@ async function newestMtime(path: string): Promise<number | undefined> {
     if (child !== undefined && child > newest) newest = child;
   }
   return newest;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
 }
 
 async function waitUntilAnswering(url: string, child: ChildProcess, deadline: number, output: Output): Promise<void> {

@@ -1,13 +1,12 @@
 import type { Metadata } from 'next';
 import { ApiTokensQuery } from '../../../../graphql/operations/tokens';
-import { requireMe, serverRequest, unwrap } from '../../../../lib/server-graphql';
+import { serverRequest, unwrap } from '../../../../lib/server-graphql';
 import { CreateTokenForm } from './CreateTokenForm';
 import { TokenList } from './TokenList';
 
 export const metadata: Metadata = { title: 'API tokens' };
 
 export default async function TokensPage() {
-  await requireMe('/settings/tokens');
   const data = unwrap(await serverRequest(ApiTokensQuery), 'load your API tokens');
   const tokens = data.me?.apiTokens ?? [];
   return (

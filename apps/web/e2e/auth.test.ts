@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newUser, screens, startDashboard, waitForPath, type Dashboard } from './fixtures';
+
+describe('signing up, in and out in the browser', () => {
+  let dash: Dashboard;
+  beforeAll(async () => {
+    dash = await startDashboard();
+  });
+  afterAll(async () => {
+    await dash?.close();
+  });
+
+  it("signs up through the page and sees the user's name", async () => {
+    const shot = screens('sign-up');
+    const user = newUser('ada');
+    const context = await dash.context();
+    const page = await context.newPage();
+
+    await page.goto('/');
+    await waitForPath(page, '/sign-in'); // signed out: the front door is sign-in
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await waitForPath(page, '/sign-up');
+    await shot(page, 'form');
+
+    await page.getByLabel('Name').fill(user.name);
+    await page.getByLabel('Email').fill(user.email);
+    await page.getByLabel('Password').fill(user.password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+
+    // A new account has no team yet, so it lands on "create a team", signed in.
+    await waitForPath(page, '/teams/new');
+    await expect.poll(() => page.getByTestId('user-name').textContent()).toBe(user.name);
+    expect(await page.getByTestId('user-name').isVisible()).toBe(true);
+    await shot(page, 'signed-in');
+    await context.close();
+  });
+
+  it('shows an email that is already taken next to the email field', async () => {
+    const shot = screens('sign-up-taken');
+    const user = newUser('taken');
+    await (await dash.context(user)).close(); // creates the account
+    const context = await dash.context();
+    const page = await context.newPage();
+    await page.goto('/sign-up');
+    await page.getByLabel('Name').fill('Someone Else');
+    await page.getByLabel('Email').fill(user.email);
+    await page.getByLabel('Password').fill('another-password');
+    await page.getByRole('button', { name: 'Create account' }).click();
+
+    const email = page.getByLabel('Email');
+    await expect.poll(() => email.getAttribute('aria-invalid')).toBe('true');
+    const errorId = await email.getAttribute('aria-describedby');
+    expect(await page.locator(`[id="${errorId}"]`).textContent()).toContain('already exists');
+    expect(await page.getByLabel('Password').getAttribute('aria-invalid')).toBeNull();
+    await shot(page, 'error');
+    await context.close();
+  });
+
+  it('signs out from the account menu and signs in again', async () => {
+    const shot = screens('sign-in');
+    const user = newUser('grace');
+    const context = await dash.context(user);
+    const page = await context.newPage();
+
+    await page.goto('/teams/new');
+    await expect.poll(() => page.getByTestId('user-name').textContent()).toBe(user.name);
+    await page.getByLabel(`Account: ${user.name}`).click();
+    await shot(page, 'account-menu');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await waitForPath(page, '/sign-in');
+
+    // The session is gone: signed-in pages send us back to sign-in.
+    await page.goto('/settings/tokens');
+    await waitForPath(page, '/sign-in');
+    expect(new URL(page.url()).searchParams.get('next')).toBe('/settings/tokens');
+    await shot(page, 'form');
+
+    // Keyboard only: type, Tab to the next field, Enter submits.
+    await page.getByLabel('Email').focus();
+    await page.keyboard.type(user.email);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(user.password);
+    await page.keyboard.press('Enter');
+    await waitForPath(page, '/settings/tokens'); // back where we were going
+    await expect.poll(() => page.getByTestId('user-name').textContent()).toBe(user.name);
+    await context.close();
+  });
+
+  it('shows a wrong password next to the password field', async () => {
+    const shot = screens('sign-in-wrong-password');
+    const user = newUser('alan');
+    await (await dash.context(user)).close(); // creates the account
+    const context = await dash.context();
+    const page = await context.newPage();
+
+    await page.goto('/sign-in');
+    await page.getByLabel('Email').fill(user.email);
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    const password = page.getByLabel('Password');
+    await expect.poll(() => password.getAttribute('aria-invalid')).toBe('true');
+    const errorId = await password.getAttribute('aria-describedby');
+    const error = page.locator(`[id="${errorId}"]`);
+    expect(await error.textContent()).toContain('Wrong email or password');
+    // It is rendered inside the password field's group, right under its input.
+    expect(await error.evaluate((el) => el.parentElement?.querySelector('input')?.type)).toBe('password');
+    expect(await page.getByLabel('Email').getAttribute('aria-invalid')).toBeNull();
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    await shot(page, 'error');
+    await context.close();
+  });
+});

@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { freePort, gqlClient, startTestHub, type TestHub } from '@dapple/testing';
+import { captureScreens, launchBrowser, newContext } from '@dapple/testing/browser';
+import { startWeb, type WebServer } from '@dapple/testing/web';
+
+/** A real hub (fresh database), the production build of the dashboard proxying to it, and Chromium. */
+export interface Dashboard {
+  hub: TestHub;
+  web: WebServer;
+  browser: Browser;
+  /** A new isolated browser context (its own cookies) on the dashboard, optionally signed in. */
+  context(user?: TestUser): Promise<BrowserContext>;
+  close(): Promise<void>;
+}
+
+export interface TestUser {
+  name: string;
+  email: string;
+  password: string;
+}
+
+export async function startDashboard(): Promise<Dashboard> {
+  // The hub must know the dashboard's origin before it starts (it checks WebSocket origins),
+  // so the dashboard's port is chosen first.
+  const webPort = await freePort();
+  const hub = await startTestHub({ allowedOrigins: [`http://127.0.0.1:${webPort}`] });
+  let web: WebServer | undefined;
+  let browser: Browser | undefined;
+  try {
+    web = await startWeb({ apiUrl: hub.url, port: webPort });
+    browser = await launchBrowser();
+  } catch (err) {
+    await web?.close();
+    await hub.close();
+    throw err;
+  }
+  const dashboard: Dashboard = {
+    hub,
+    web,
+    browser,
+    async context(user) {
+      const context = await newContext(browser!, web!.url);
+      if (user) await context.addCookies([{ name: 'dapple_session', value: await sessionFor(hub, user), url: web!.url, httpOnly: true }]);
+      return context;
+    },
+    async close() {
+      await browser?.close();
+      await web?.close();
+      await hub.close();
+    },
+  };
+  return dashboard;
+}
+
+export function newUser(label: string): TestUser {
+  const id = randomBytes(4).toString('hex');
+  const name = `${label.charAt(0).toUpperCase()}${label.slice(1)} Tester`;
+  return { name, email: `${label}-${id}@example.com`, password: `pw-${id}-long-enough` };
+}
+
+/** Signs the user up (or in, if they exist) over the API and returns their session cookie value. */
+export async function sessionFor(hub: TestHub, user: TestUser): Promise<string> {
+  const client = gqlClient(hub.graphqlUrl);
+  const signUp = await client.request(`mutation ($input: SignUpInput!) { signUp(input: $input) { user { id } } }`, { input: user });
+  if (signUp.errors?.[0]?.extensions?.code === 'CONFLICT') {
+    const signIn = await client.request(`mutation ($input: SignInInput!) { signIn(input: $input) { user { id } } }`, {
+      input: { email: user.email, password: user.password },
+    });
+    expect(signIn.errors).toBeUndefined();
+  } else {
+    expect(signUp.errors).toBeUndefined();
+  }
+  const cookie = client.cookies.get('dapple_session');
+  if (!cookie) throw new Error('the hub set no dapple_session cookie');
+  return cookie;
+}
+
+/** A GraphQL client for the hub authenticated as the user (for setting up state the test is not about). */
+export async function apiAs(hub: TestHub, user: TestUser) {
+  const client = gqlClient(hub.graphqlUrl);
+  client.cookies.set('dapple_session', await sessionFor(hub, user));
+  return client;
+}
+
+/** Screenshots at 1280 px and 390 px: reports/screenshots/<test>-<page>-<width>.png */
+export function screens(test: string) {
+  return (page: Page, name: string) => captureScreens(page, test, name);
+}
+
+/** Waits for client-side navigation to reach a path (the dashboard navigates without full reloads). */
+export async function waitForPath(page: Page, path: string | RegExp): Promise<void> {
+  try {
+    await page.waitForURL((url) => (typeof path === 'string' ? url.pathname === path : path.test(url.pathname)), { timeout: 30_000 });
+  } catch (err) {
+    // Say where the page is and what it shows: far more useful than a bare timeout.
+    const text = await page.locator('body').innerText().catch(() => '<unreadable>');
+    throw new Error(`Expected to reach ${String(path)} but the page is at ${page.url()} showing:\n${text.slice(0, 1500)}`, { cause: err });
+  }
+}
