@@ -4,7 +4,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createDb, migrate, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@dapple/db';
+import { createDb, migrate } from '@dapple/db';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@dapple/db/embedded';
 import { startWeb, type WebServer } from '@dapple/testing/web';
 import { createHub, createLogger, EnvError, hubConfigFromEnv, loadEnv, type Hub } from '../index.ts';
 
