@@ -71,8 +71,12 @@ export function sizedBody(body: ObjectBody, size: number, options: { md5?: boole
   // before that. The error is kept on the stream (check.errored) and reaches the consumer's pipeline or
   // for-await anyway; this listener only stops it from being reported as uncaught meanwhile.
   check.on('error', () => {});
-  // pipe() does not forward errors: a failing source must fail the check stream too.
+  // pipe() does not forward errors: a failing source must fail the check stream too. A source that closes
+  // without ending (an HTTP upload whose client went away) would otherwise leave the check waiting forever.
   body.once('error', (error) => check.destroy(error));
+  body.once('close', () => {
+    if (!body.readableEnded && !check.destroyed) check.destroy(new SizeMismatchError(size, check.bytes, options.what));
+  });
   body.pipe(check);
   return check;
 }

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '../src/index.ts';
 import { startDiskStore, type DiskStoreFixture } from './fixtures.ts';
@@ -125,6 +127,23 @@ describe('DiskStore signed URLs over HTTP', () => {
     expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('content-type');
     const response = await fetch(put.url, { method: 'PUT', body: 'x', headers: { Origin: 'http://app.example' } });
     expect(response.headers.get('access-control-expose-headers')).toContain('ETag');
+  });
+
+  it('an upload cut off mid-body stores nothing and leaves no temp file', async () => {
+    const put = await fixture.store.presignPut('cut/a', { expiresInSec: 60, size: 1_000_000 });
+    const req = request(put.url, { method: 'PUT', headers: { 'Content-Length': '1000000' } });
+    req.on('error', () => {});
+    req.write(randomBytes(300_000));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    req.destroy();
+    // The server notices the closed socket asynchronously: wait (bounded) until its temp file is gone.
+    let leftovers: string[] = ['?'];
+    for (let i = 0; i < 100 && leftovers.length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      leftovers = await readdir(fixture.store.layout.tmpDir);
+    }
+    expect(leftovers).toEqual([]);
+    expect(await fixture.store.stat('cut/a')).toBeNull();
   });
 
   it('refuses part uploads for a finished upload and malformed keys in the path', async () => {
