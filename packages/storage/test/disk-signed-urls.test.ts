@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { readdir, utimes } from 'node:fs/promises';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_PART_SIZE } from '../src/index.ts';
@@ -144,6 +144,17 @@ describe('DiskStore signed URLs over HTTP', () => {
     }
     expect(leftovers).toEqual([]);
     expect(await fixture.store.stat('cut/a')).toBeNull();
+  });
+
+  it('removeStale drops abandoned uploads, keeps fresh ones', async () => {
+    const old = await fixture.store.createMultipartUpload('s/old');
+    const fresh = await fixture.store.createMultipartUpload('s/fresh');
+    const longAgo = new Date(Date.now() - 8 * 24 * 3600_000);
+    await utimes(fixture.store.layout.uploadDir(old), longAgo, longAgo);
+    const removed = await fixture.store.removeStale();
+    expect(removed.uploads).toBe(1);
+    await expect(fixture.store.listParts('s/old', old)).rejects.toThrow(/does not exist/);
+    expect(await fixture.store.listParts('s/fresh', fresh)).toEqual([]);
   });
 
   it('refuses part uploads for a finished upload and malformed keys in the path', async () => {

@@ -311,6 +311,36 @@ export class DiskStore implements ObjectStore {
   abortMultipartUpload(key: string, uploadId: string): Promise<void> {
     return this.uploads.abort(objectKey(key), uploadId);
   }
+
+  /**
+   * Housekeeping for the hub to run now and then: removes multipart uploads and temp files older than
+   * `olderThanMs` (default 7 days), i.e. abandoned uploads and leftovers of a crash. Returns what it removed.
+   */
+  async removeStale(olderThanMs = 7 * 24 * 3600_000): Promise<{ uploads: number; tempFiles: number }> {
+    const cutoff = this.now() - olderThanMs;
+    const removeOld = async (dir: string): Promise<number> => {
+      let removed = 0;
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch {
+        return 0;
+      }
+      for (const name of names) {
+        const path = join(dir, name);
+        try {
+          if ((await statFile(path)).mtimeMs < cutoff) {
+            await rm(path, { recursive: true, force: true });
+            removed++;
+          }
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return removed;
+    };
+    return { uploads: await removeOld(this.layout.uploadsDir), tempFiles: await removeOld(this.layout.tmpDir) };
+  }
 }
 
 function resolveRange(range: ByteRange | undefined, size: number): { start: number; end: number } {
