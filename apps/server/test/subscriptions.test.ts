@@ -90,6 +90,21 @@ describe('graphql-ws subscriptions on /graphql', () => {
     sub.dispose();
   });
 
+  it("ends a member's stream once they are removed from the team", async () => {
+    const owner = await signUpUser(hub, 'Boss');
+    const teamId = await createTeam(owner, 'Leaving', 'leaving');
+    const leaver = await signUpUser(hub, 'Leaver');
+    await addMember(owner, teamId, leaver, 'MEMBER');
+    const sub = collect(wsClient({ cookie: leaver.client.cookies.header() }), teamId);
+    await waitFor(() => hub.hub.services.teamEvents.listenerCount(`team:${teamId}:members`) === 1, 'the subscription');
+    await owner.client.request(`mutation ($input: RemoveMemberInput!) { removeMember(input: $input) }`, {
+      input: { teamId, userId: leaver.id },
+    });
+    await sub.finished;
+    expect(sub.events).toEqual([{ teamMembersChanged: { teamId, userId: leaver.id, kind: 'REMOVED', role: null } }]);
+    await waitFor(() => hub.hub.services.teamEvents.listenerCount(`team:${teamId}:members`) === 0, 'the stream to end');
+  });
+
   it('refuses non-members (FORBIDDEN) and anonymous sockets (UNAUTHENTICATED)', async () => {
     const owner = await signUpUser(hub, 'Private');
     const teamId = await createTeam(owner, 'Private', 'private-team');

@@ -165,9 +165,36 @@ builder.subscriptionField('teamMembersChanged', (t) =>
     authScopes: { authenticated: true },
     args: { teamId: t.arg.id({ required: true }) },
     subscribe: async (_root, { teamId }, ctx) => {
-      await ctx.services.teams.requireTeamRole(ctx, String(teamId), 'viewer');
-      return ctx.services.teamEvents.subscribe(teamMembersChannel(String(teamId)));
+      // Checked up front so a non-member gets a clean FORBIDDEN instead of a stream.
+      const membership = await ctx.services.teams.requireTeamRole(ctx, String(teamId), 'viewer');
+      return untilRemoved(ctx.services.teamEvents.subscribe(teamMembersChannel(String(teamId))), membership.userId);
     },
     resolve: (event) => event,
   }),
 );
+
+/**
+ * Ends the subscriber's stream right after the event that removes them from the team. A plain
+ * iterator, not an async generator: a generator parked in `await` would not run `return()` (the
+ * client unsubscribing) until the next event arrived, leaking the listener meanwhile.
+ */
+function untilRemoved(events: AsyncIterableIterator<TeamMembersChange>, userId: string): AsyncIterableIterator<TeamMembersChange> {
+  let removed = false;
+  const iterator: AsyncIterableIterator<TeamMembersChange> = {
+    next: async () => {
+      if (removed) return { value: undefined, done: true };
+      const result = await events.next();
+      if (!result.done && result.value.kind === 'REMOVED' && result.value.userId === userId) {
+        removed = true;
+        await events.return?.();
+      }
+      return result;
+    },
+    return: async () => {
+      removed = true;
+      return (await events.return?.()) ?? { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}
