@@ -68,3 +68,18 @@ describe('processImage', () => {
     expect(sniffImageType(Buffer.from('<svg></svg>'))).toBeNull();
   });
 });
+
+describe('readImageSize', () => {
+  it('reads width and height from PNG, JPEG, WebP (lossy and lossless) and GIF headers', async () => {
+    const { readImageSize } = await import('./image-header.ts');
+    for (const format of ['png', 'jpeg', 'webp', 'gif'] as const) {
+      const bytes = await encode(gradient(37, 23, 3), 37, 23, 3, format);
+      expect(readImageSize(bytes, format), format).toEqual({ width: 37, height: 23 });
+    }
+    const lossy = await sharp(gradient(37, 23, 3), { raw: { width: 37, height: 23, channels: 3 } }).webp({ quality: 50 }).toBuffer();
+    expect(readImageSize(lossy, 'webp')).toEqual({ width: 37, height: 23 });
+    const alpha = await sharp(Buffer.alloc(37 * 23 * 4, 128), { raw: { width: 37, height: 23, channels: 4 } }).webp({ quality: 50 }).toBuffer();
+    expect(readImageSize(alpha, 'webp')).toEqual({ width: 37, height: 23 });
+    expect(readImageSize(Buffer.from([0xff, 0xd8, 0xff]), 'jpeg')).toBeNull();
+  });
+});

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
+import { readImageSize } from './image-header.ts';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'gif';
 export type ImageRejectReason = 'corrupt' | 'unsupported_type' | 'too_small' | 'too_many_pixels';
@@ -49,17 +50,17 @@ export async function processImage(bytes: Buffer, options: ProcessImageOptions):
   const format = sniffImageType(bytes);
   if (!format) return { ok: false, reason: 'unsupported_type', message: 'not a PNG, JPEG, WebP or GIF (by its magic bytes)' };
   const { resolution, channels, maxImagePixels } = options;
-  let width: number;
-  let height: number;
-  try {
-    const meta = await sharp(bytes, { pages: 1 }).metadata();
-    if (!meta.width || !meta.height) return { ok: false, reason: 'corrupt', message: 'image has no dimensions' };
-    const swapped = (meta.orientation ?? 1) >= 5; // EXIF orientations 5–8 rotate by 90°
-    width = swapped ? meta.height : meta.width;
-    height = swapped ? meta.width : meta.height;
-  } catch (error) {
-    return { ok: false, reason: 'corrupt', message: `cannot read image header: ${(error as Error).message}` };
+  let dimensions = readImageSize(bytes, format);
+  if (!dimensions) {
+    try {
+      const meta = await sharp(bytes, { pages: 1 }).metadata();
+      if (!meta.width || !meta.height) return { ok: false, reason: 'corrupt', message: 'image has no dimensions' };
+      dimensions = { width: meta.width, height: meta.height };
+    } catch (error) {
+      return { ok: false, reason: 'corrupt', message: `cannot read image header: ${(error as Error).message}` };
+    }
   }
+  const { width, height } = dimensions;
   if (width * height > maxImagePixels) {
     return { ok: false, reason: 'too_many_pixels', message: `${width}×${height} is over maxImagePixels=${maxImagePixels}` };
   }
@@ -84,15 +85,6 @@ export async function processImage(bytes: Buffer, options: ProcessImageOptions):
   } catch (error) {
     return { ok: false, reason: 'corrupt', message: `cannot decode image: ${(error as Error).message}` };
   }
-}
-
-/** A small WebP of already processed pixels (what the model sees), never upscaled past them. */
-export async function encodeThumbnail(pixels: Uint8Array, resolution: number, channels: Channels, size: number): Promise<Buffer> {
-  const side = Math.min(size, resolution);
-  return sharp(pixels, { raw: { width: resolution, height: resolution, channels } })
-    .resize(side, side, { kernel: 'lanczos3' })
-    .webp({ quality: 80 })
-    .toBuffer();
 }
 
 /**

@@ -5,7 +5,6 @@ export { captionKey, isCaptionPath, isJunkPath, labelOf, normaliseMemberPath } f
 export {
   ALPHA_BACKGROUND,
   configureSharp,
-  encodeThumbnail,
   processImage,
   sha256,
   sniffImageType,
@@ -15,7 +14,8 @@ export {
   type ProcessedImage,
   type ProcessImageOptions,
 } from './image.ts';
-export { PreviewGrid, renderGrid, type PreviewOptions } from './preview.ts';
+export { makeTile, renderGrid } from './preview.ts';
+export { thumbnailLocation, thumbnailSheetName, ThumbnailSheets, THUMBNAIL_COLUMNS, THUMBNAILS_PER_SHEET } from './thumbnails.ts';
 export { expandFiles, type InputFile, type Member } from './members.ts';
 export { prepareDataset, type FileRecord, type PrepareOptions, type PrepareResult, type RejectReason } from './prepare.ts';
 export * from './shards/index.ts';

@@ -5,11 +5,15 @@ import { readBounded } from './bytes.ts';
 import type { DatasetLimits } from './limits.ts';
 import { isJunkPath, labelOf, normaliseMemberPath } from './paths.ts';
 
-/** One uploaded object; `open` may be called once. Archives are expanded, other files are members. */
+/**
+ * One uploaded object; `open` is called once and may return a Node Readable, any async iterable of
+ * bytes, or an array of Buffers. Archives are expanded, other files are members. `size` is the
+ * declared size, used only to budget read-ahead; limits are enforced on the bytes actually read.
+ */
 export interface InputFile {
   path: string;
   size: number;
-  open(): Promise<AsyncIterable<Uint8Array>>;
+  open(): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>>;
 }
 
 /** A file of the dataset: an uploaded file, or one entry of an uploaded archive. */
@@ -17,41 +21,86 @@ export type Member =
   | { ok: true; path: string; label: string | undefined; archive?: string; bytes: Buffer }
   | { ok: false; path: string; archive?: string; size: number; sha256: string; reason: 'too_large' | 'unsafe_path' | 'unsupported_type'; detail: string };
 
+/** Plain files read ahead of decoding, so reads overlap with sharp (which holds the thread pool). */
+const READ_AHEAD_FILES = 8;
+/** …as long as the files read ahead (by their declared sizes) stay under this many bytes. */
+const READ_AHEAD_BYTES = 32 * 1024 * 1024;
+
+type Loaded =
+  | { kind: 'member'; member: Member }
+  | { kind: 'skip' }
+  | { kind: 'archive'; path: string; reader: ByteReader; format: 'zip' | 'tar' | 'tar.gz' };
+
 /**
  * Expands the uploaded files into dataset members, in a deterministic order: input order, and
- * archive order inside each archive. Holds one member in memory at a time.
+ * archive order inside each archive. Plain files are read a few ahead (bounded by count and bytes);
+ * archives are expanded one at a time, one member in memory at a time.
  * The class label is the top-level folder of the path relative to the upload, or relative to the
  * archive for archive members (so `animals.zip` holding `cats/1.png` labels it `cats`).
  * Refused archives throw `ArchiveError`.
  */
 export async function* expandFiles(files: AsyncIterable<InputFile> | Iterable<InputFile>, limits: DatasetLimits): AsyncGenerator<Member> {
-  for await (const file of files) {
-    let path: string;
-    try {
-      path = normaliseMemberPath(file.path);
-    } catch (error) {
-      yield { ok: false, path: file.path, size: file.size, sha256: '', reason: 'unsafe_path', detail: (error as Error).message };
-      continue;
-    }
-    if (isJunkPath(path)) continue;
-    const reader = ByteReader.from(await file.open());
-    try {
-      const kind = sniffArchive(await reader.peek(SNIFF_BYTES));
-      if (kind === 'unsupported-archive') {
-        const read = await readBounded(reader.rest(), 0);
-        yield { ok: false, path, size: file.size, sha256: read.ok ? '' : read.sha256, reason: 'unsupported_type', detail: 'only .zip, .tar and .tar.gz archives are expanded' };
-        continue;
+  const ahead: { size: number; loaded: Promise<Loaded> }[] = [];
+  let aheadBytes = 0;
+  const next = async function* (): AsyncGenerator<Member> {
+    const { size, loaded } = ahead.shift()!;
+    aheadBytes -= size;
+    const item = await loaded;
+    if (item.kind === 'member') yield item.member;
+    if (item.kind === 'archive') {
+      try {
+        yield* expandArchive(item.path, item.reader, item.format, limits);
+      } finally {
+        await item.reader.close();
       }
-      if (kind) {
-        yield* expandArchive(path, reader, kind, limits);
-        continue;
-      }
-      const read = await readBounded(reader.rest(), limits.maxFileBytes);
-      if (read.ok) yield { ok: true, path, label: labelOf(path), bytes: read.bytes };
-      else yield { ok: false, path, size: read.size, sha256: read.sha256, reason: 'too_large', detail: `${read.size} bytes is over maxFileBytes=${limits.maxFileBytes}` };
-    } finally {
-      await reader.close();
     }
+  };
+  try {
+    for await (const file of files) {
+      const size = Math.min(Math.max(0, file.size), limits.maxFileBytes);
+      const loaded = load(file, limits);
+      loaded.catch(() => undefined); // surfaced in order, when its turn comes
+      ahead.push({ size, loaded });
+      aheadBytes += size;
+      while (ahead.length >= READ_AHEAD_FILES || (ahead.length > 1 && aheadBytes > READ_AHEAD_BYTES)) yield* next();
+    }
+    while (ahead.length > 0) yield* next();
+  } finally {
+    // Stopped early (refusal, abort): close what was opened ahead.
+    for (const { loaded } of ahead.splice(0)) {
+      const item = await loaded.catch(() => null);
+      if (item?.kind === 'archive') await item.reader.close();
+    }
+  }
+}
+
+async function load(file: InputFile, limits: DatasetLimits): Promise<Loaded> {
+  let path: string;
+  try {
+    path = normaliseMemberPath(file.path);
+  } catch (error) {
+    return { kind: 'member', member: { ok: false, path: file.path, size: file.size, sha256: '', reason: 'unsafe_path', detail: (error as Error).message } };
+  }
+  if (isJunkPath(path)) return { kind: 'skip' };
+  const reader = ByteReader.from(await file.open());
+  let keepOpen = false;
+  try {
+    const kind = sniffArchive(await reader.peek(SNIFF_BYTES));
+    if (kind === 'unsupported-archive') {
+      const read = await readBounded(reader.rest(), 0);
+      const detail = 'only .zip, .tar and .tar.gz archives are expanded';
+      return { kind: 'member', member: { ok: false, path, size: file.size, sha256: read.ok ? '' : read.sha256, reason: 'unsupported_type', detail } };
+    }
+    if (kind) {
+      keepOpen = true;
+      return { kind: 'archive', path, reader, format: kind };
+    }
+    const read = await readBounded(reader.rest(), limits.maxFileBytes);
+    if (read.ok) return { kind: 'member', member: { ok: true, path, label: labelOf(path), bytes: read.bytes } };
+    const detail = `${read.size} bytes is over maxFileBytes=${limits.maxFileBytes}`;
+    return { kind: 'member', member: { ok: false, path, size: read.size, sha256: read.sha256, reason: 'too_large', detail } };
+  } finally {
+    if (!keepOpen) await reader.close();
   }
 }
 

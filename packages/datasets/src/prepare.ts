@@ -1,11 +1,12 @@
 import os from 'node:os';
 import type { Readable } from 'node:stream';
-import { encodeThumbnail, processImage, sha256, type Channels, type ImageRejectReason } from './image.ts';
+import { processImage, sha256, type Channels, type ImageRejectReason } from './image.ts';
 import { resolveLimits, type DatasetLimits } from './limits.ts';
 import { expandFiles, type InputFile } from './members.ts';
 import { OrderedPool, WriteQueue } from './ordered-pool.ts';
 import { captionKey, isCaptionPath } from './paths.ts';
-import { PreviewGrid } from './preview.ts';
+import { makeTile, renderGrid } from './preview.ts';
+import { THUMBNAIL_COLUMNS, THUMBNAILS_PER_SHEET, ThumbnailSheets } from './thumbnails.ts';
 import { computeVersionHash, MANIFEST_FORMAT, MANIFEST_VERSION, parseManifest, PixelStats, type DatasetManifest } from './shards/manifest.ts';
 import { ShardWriter } from './shards/writer.ts';
 
@@ -42,7 +43,7 @@ export interface PrepareOptions {
   signal?: AbortSignal;
   /** Images decoded at once. Default: available cores + 1 (sharp works off the main thread). */
   concurrency?: number;
-  /** Thumbnail side in px (never above the resolution); 0 writes none. Default 64. */
+  /** Thumbnail tile side in px (never above the resolution); 0 writes no thumbnails. Default 64. */
   thumbnailSize?: number;
   /** Images in preview.png. Default 64. */
   previewCount?: number;
@@ -54,11 +55,14 @@ export interface PrepareResult {
   files: FileRecord[];
 }
 
-type Decoded = { record: FileRecord; result: Awaited<ReturnType<typeof processImage>>; thumbnail: Buffer | null };
+/** Input bytes held by images queued for decoding or waiting for their turn to be committed. */
+const POOL_MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+type Decoded = { record: FileRecord; result: Awaited<ReturnType<typeof processImage>>; tile: Buffer | null };
 
 /**
  * The `dataset.prepare` pipeline: expands archives, decodes and validates every image, dedupes by
- * content hash, resizes and crops, and writes `shard-NNNNN.bin`, `thumbs/<index>.webp`,
+ * content hash, resizes and crops, and writes `shard-NNNNN.bin`, `thumbs/sheet-NNNNN.webp` (64 thumbnails each),
  * `preview.png` and finally `manifest.json` through `writeObject`. The same input gives the same
  * shards and version hash. A throw (refused archive, abort, failed write) happens before
  * `manifest.json` is written, so a half-written version never has a manifest.
@@ -68,7 +72,9 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
   if (!Number.isInteger(resolution) || resolution < 1) throw new RangeError(`resolution must be a positive integer, got ${resolution}`);
   if (channels !== 1 && channels !== 3) throw new RangeError(`channels must be 1 or 3, got ${String(channels)}`);
   const limits = resolveLimits(options.limits);
-  const thumbnailSize = options.thumbnailSize ?? 64;
+  const tileSize = Math.min(options.thumbnailSize ?? 64, resolution);
+  const previewCount = options.previewCount ?? 64;
+  const previewTiles: Buffer[] = [];
   const records: FileRecord[] = [];
   const captions = new Map<string, { record: FileRecord; text: string }>();
   const firstPathByHash = new Map<string, string>();
@@ -79,8 +85,9 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
   let done = 0;
   let found = 0;
   const stats = new PixelStats(channels);
-  const preview = new PreviewGrid(resolution, channels, { count: options.previewCount ?? 64 });
   const writes = new WriteQueue(4);
+  const writeBuffer = (name: string, bytes: Buffer) => writes.push(() => options.writeObject(name, bytes, bytes.length));
+  const sheets = tileSize > 0 ? new ThumbnailSheets(tileSize, channels, writeBuffer) : null;
   const shards = new ShardWriter({
     height: resolution,
     width: resolution,
@@ -93,7 +100,8 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
     if (signal?.aborted) throw signal.reason ?? new Error('dataset preparation aborted');
   };
 
-  const pool = new OrderedPool<Decoded>(options.concurrency ?? os.availableParallelism() + 1, async ({ record, result, thumbnail }) => {
+  const concurrency = options.concurrency ?? os.availableParallelism() + 1;
+  const pool = new OrderedPool<Decoded>(concurrency, async ({ record, result, tile }) => {
     checkAbort();
     done += 1;
     if (!result.ok) {
@@ -114,10 +122,12 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
     Object.assign(record, { status: 'accepted', index });
     await shards.add(result.pixels, labelId);
     stats.add(result.pixels);
-    await preview.add(result.pixels);
-    if (thumbnail) await writes.push(() => options.writeObject(`thumbs/${index}.webp`, thumbnail, thumbnail.length));
+    if (tile) {
+      if (previewTiles.length < previewCount) previewTiles.push(tile);
+      await sheets?.add(tile);
+    }
     progress();
-  });
+  }, concurrency * 4, POOL_MAX_INPUT_BYTES);
 
   try {
     for await (const member of expandFiles(options.files, limits)) {
@@ -153,14 +163,15 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
       const bytes = member.bytes;
       await pool.submit(async () => {
         const result = await processImage(bytes, { resolution, channels, maxImagePixels: limits.maxImagePixels });
-        const thumbnail = result.ok && thumbnailSize > 0 ? await encodeThumbnail(result.pixels, resolution, channels, thumbnailSize) : null;
-        return { record, result, thumbnail };
-      });
+        const tile = result.ok && tileSize > 0 ? await makeTile(result.pixels, resolution, channels, tileSize) : null;
+        return { record, result, tile };
+      }, bytes.length);
     }
     await pool.drain();
     const shardList = await shards.finish();
-    const previewPng = await preview.render();
-    if (previewPng) await writes.push(() => options.writeObject('preview.png', previewPng, previewPng.length));
+    const sheetNames = (await sheets?.finish()) ?? [];
+    const previewPng = await renderGrid(previewTiles, tileSize, channels);
+    if (previewPng) await writeBuffer('preview.png', previewPng);
     await writes.drain();
 
     // Captions pair with images by folder and file stem, wherever they appeared in the upload.
@@ -188,6 +199,8 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
       labels: { names: [...labelIds.keys()], histogram, unlabeled },
       stats: stats.result(),
       shards: shardList,
+      thumbnails: { tile: tileSize, columns: THUMBNAIL_COLUMNS, perSheet: THUMBNAILS_PER_SHEET, sheets: sheetNames },
+      preview: previewPng ? 'preview.png' : null,
     } as const;
     const manifest = parseManifest({ ...base, versionHash: computeVersionHash(base) });
     const json = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);

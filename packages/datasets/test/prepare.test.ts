@@ -6,6 +6,7 @@ import { processImage } from '../src/image.ts';
 import type { InputFile } from '../src/members.ts';
 import { prepareDataset, type PrepareOptions } from '../src/prepare.ts';
 import { ShardReader } from '../src/shards/reader.ts';
+import { thumbnailLocation } from '../src/thumbnails.ts';
 import { animatedGif, encode, gradient, png } from './helpers/images.ts';
 import { MemoryObjects } from './helpers/memory-objects.ts';
 import { buildTar } from './helpers/tar-builder.ts';
@@ -108,7 +109,12 @@ describe('prepareDataset', () => {
     expect(manifest.shards.length).toBeGreaterThan(1);
     expect(objects.order.at(-1)).toBe('manifest.json');
     expect(JSON.parse(objects.objects.get('manifest.json')!.toString())).toEqual(manifest);
-    for (let i = 0; i < 5; i++) expect((await sharp(objects.objects.get(`thumbs/${i}.webp`)!).metadata()).format).toBe('webp');
+    // Thumbnails: one sheet holding the 5 accepted images' tiles (the training pixels, as 16 px is under the tile size).
+    expect(manifest.thumbnails).toEqual({ tile: RES, columns: 8, perSheet: 64, sheets: ['thumbs/sheet-00000.webp'] });
+    const sheet = await sharp(objects.objects.get('thumbs/sheet-00000.webp')!).metadata();
+    expect([sheet.format, sheet.width, sheet.height]).toEqual(['webp', 5 * RES, RES]);
+    expect(thumbnailLocation(3, RES)).toEqual({ name: 'thumbs/sheet-00000.webp', x: 3 * RES, y: 0, size: RES });
+    expect(manifest.preview).toBe('preview.png');
     const preview = await sharp(objects.objects.get('preview.png')!).metadata();
     expect([preview.format, preview.width, preview.height]).toEqual(['png', 3 * RES, 2 * RES]);
   });

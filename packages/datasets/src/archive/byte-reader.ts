@@ -14,8 +14,10 @@ export class ByteReader {
 
   constructor(private readonly source: AsyncIterator<Uint8Array>) {}
 
-  static from(source: AsyncIterable<Uint8Array>): ByteReader {
-    return new ByteReader(source[Symbol.asyncIterator]());
+  static from(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): ByteReader {
+    if (Symbol.asyncIterator in source) return new ByteReader(source[Symbol.asyncIterator]());
+    const iterator = source[Symbol.iterator]();
+    return new ByteReader({ next: async () => iterator.next(), return: async () => iterator.return?.() ?? { done: true, value: undefined } });
   }
 
   private async fill(wanted: number): Promise<void> {

@@ -45,6 +45,15 @@ export const ManifestSchema = z.object({
   /** Per-channel mean and (population) standard deviation of accepted pixels, on the 0–255 scale. */
   stats: z.object({ mean: z.array(z.number()), std: z.array(z.number()) }),
   shards: z.array(ShardEntrySchema),
+  /** Thumbnail sheets: accepted image i is tile i % perSheet of sheets[⌊i / perSheet⌋], row-major, `columns` wide. */
+  thumbnails: z.object({
+    tile: z.number().int().nonnegative(),
+    columns: z.number().int().positive(),
+    perSheet: z.number().int().positive(),
+    sheets: z.array(z.string()),
+  }),
+  /** Object name of the preview grid (first accepted images), or null when nothing was accepted. */
+  preview: z.string().nullable(),
   /** SHA-256 over the shard hashes and the settings that shaped them: same input + settings, same hash. */
   versionHash: sha,
 });

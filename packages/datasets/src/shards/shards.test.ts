@@ -31,6 +31,8 @@ function manifestFor(shards: ShardInfo[], total: number): DatasetManifest {
     labels: { names: ['a', 'b', 'c'], histogram: [0, 0, 0], unlabeled: 0 },
     stats: { mean: [0, 0, 0], std: [0, 0, 0] },
     shards,
+    thumbnails: { tile: 4, columns: 8, perSheet: 64, sheets: [] },
+    preview: null,
   } as const;
   return parseManifest({ ...base, versionHash: computeVersionHash(base) });
 }
