@@ -70,6 +70,12 @@ start() {
   if [ -e "$D" ] && [ ! -f "$D/ceph.conf" ] && [ -n "$(ls -A "$D" 2>/dev/null)" ]; then
     log "refusing to use non-empty directory $D that this script did not create"; exit 1
   fi
+  local port
+  for port in 6789 "$PORT"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      log "port $port on 127.0.0.1 is already in use (another Ceph? stop it first, or set CEPH_RGW_PORT for the rgw port)"; exit 1
+    fi
+  done
   rm -rf "$D"; mkdir -p "$D"/{mon.a,osd.0,rgw,log}
   D=$(cd "$D" && pwd)
   local fsid; fsid=$(uuidgen)
