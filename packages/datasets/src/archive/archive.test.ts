@@ -130,6 +130,24 @@ describe('readArchive: zip', () => {
     expect(hidden.details.limit).toBe(4000);
   });
 
+  it('refuses encrypted entries, unknown methods and stored entries with a data descriptor', async () => {
+    const zip = buildZip([{ name: 'a.txt', data: text('x') }]);
+    zip.writeUInt16LE(zip.readUInt16LE(6) | 1, 6);
+    expect((await refusal(zip)).code).toBe('encrypted_entry');
+    const bzip = buildZip([{ name: 'a.txt', data: text('x') }]);
+    bzip.writeUInt16LE(12, 8);
+    expect((await refusal(bzip)).code).toBe('unsupported_entry');
+    expect((await refusal(buildZip([{ name: 'a.txt', data: text('x'), method: 0, descriptor: true }]))).code).toBe('unsupported_entry');
+  });
+
+  it('refuses a truncated zip and one whose central directory disagrees', async () => {
+    const zip = buildZip([{ name: 'a.txt', data: text('hello '.repeat(1000)) }, { name: 'b.txt', data: text('b') }]);
+    expect((await refusal(zip.subarray(0, 200))).code).toBe('truncated_archive');
+    const renamed = Buffer.from(zip);
+    renamed.write('c', renamed.lastIndexOf('b.txt'), 'latin1');
+    expect((await refusal(renamed)).code).toBe('corrupt_archive');
+  });
+
   it('refuses corrupt data with a CRC error', async () => {
     const zip = buildZip([{ name: 'a.txt', data: text('hello world'), method: 0 }]);
     zip[30 + 'a.txt'.length] = 'j'.charCodeAt(0);
@@ -178,6 +196,12 @@ describe('readArchive: tar', () => {
     expect((await refusal(buildTar([{ name: 'big.bin', data: Buffer.alloc(3000, 1) }]), { maxFileBytes: 2048 })).code).toBe(
       'file_too_large',
     );
+  });
+
+  it('refuses a corrupt .tar.gz', async () => {
+    const tgz = zlib.gzipSync(buildTar([{ name: 'a.txt', data: Buffer.alloc(5000, 65) }]));
+    tgz[20] = tgz[20]! ^ 0xff;
+    expect((await refusal(tgz)).code).toBe('corrupt_archive');
   });
 
   it('refuses a truncated tar', async () => {

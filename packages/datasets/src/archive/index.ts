@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Readable as ReadableStream } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { ArchiveError } from '../errors.ts';
 import type { DatasetLimits } from '../limits.ts';
@@ -57,6 +58,7 @@ export interface ReadArchiveOptions {
  */
 export async function* readArchive(source: AsyncIterable<Uint8Array>, options: ReadArchiveOptions): AsyncGenerator<ArchiveEntry> {
   const raw = ByteReader.from(source);
+  let gunzip: zlib.Gunzip | null = null;
   try {
     const format = options.format ?? (await detect(raw));
     let parser: AsyncGenerator<RawEntry>;
@@ -68,7 +70,9 @@ export async function* readArchive(source: AsyncIterable<Uint8Array>, options: R
           yield chunk;
         }
       })();
-      const gunzip = ReadableStream.from(counted).pipe(zlib.createGunzip());
+      gunzip = zlib.createGunzip();
+      // pipeline (not pipe) so a failing source destroys gunzip, and reading it throws instead of hanging.
+      pipeline(ReadableStream.from(counted), gunzip).catch(() => undefined);
       const inflated = ByteReader.from(mapGunzipErrors(gunzip));
       parser = readTar(inflated, new ArchiveGuard(options.limits, () => compressedRead));
     } else {
@@ -81,6 +85,7 @@ export async function* readArchive(source: AsyncIterable<Uint8Array>, options: R
       await exposed.settle();
     }
   } finally {
+    gunzip?.destroy();
     await raw.close();
   }
 }
