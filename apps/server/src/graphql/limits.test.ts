@@ -45,3 +45,14 @@ describe('textNesting', () => {
     expect(textNesting('{'.repeat(200))).toBe(200);
   });
 });
+
+describe('limits on the real schema', () => {
+  it('let the full introspection query through (GraphiQL, codegen)', async () => {
+    const { getIntrospectionQuery } = await import('graphql');
+    const { getSchema } = await import('./schema/index.ts');
+    const { DEFAULT_QUERY_LIMITS, limitRules } = await import('./limits.ts');
+    const query = getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true, specifiedByUrl: true });
+    expect(validate(getSchema(), parse(query), [...specifiedRules, ...limitRules(DEFAULT_QUERY_LIMITS)])).toEqual([]);
+    expect(textNesting(query)).toBeLessThanOrEqual(DEFAULT_QUERY_LIMITS.maxNesting);
+  });
+});

@@ -1,4 +1,4 @@
-import { and, eq, gt, sql } from 'drizzle-orm';
+import { and, eq, gt, lte, sql } from 'drizzle-orm';
 import { sessions, users, type User } from '@dapple/db';
 import { z } from 'zod';
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../auth/passwords.ts';
@@ -118,7 +118,10 @@ export class UserService {
 
   private async createSession(user: User, meta: RequestMeta): Promise<NewSession> {
     const token = randomSecret();
-    const expiresAt = new Date(this.deps.now().getTime() + this.opts.sessionTtlMs);
+    const now = this.deps.now();
+    const expiresAt = new Date(now.getTime() + this.opts.sessionTtlMs);
+    // Housekeeping where it is cheap: the user's own expired sessions go when they sign in again.
+    await this.deps.db.delete(sessions).where(and(eq(sessions.userId, user.id), lte(sessions.expiresAt, now)));
     await this.deps.db.insert(sessions).values({
       userId: user.id,
       tokenHash: sha256Hex(token),
