@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHub } from '@dapple/server';
 import { DiskStore } from '@dapple/storage';
-import { freePort, startTestHub, TEST_SECRET, type TestHub } from '@dapple/testing';
+import { errorCode, freePort, gql, startTestHub, TEST_SECRET, type TestHub } from '@dapple/testing';
 
 let hub: TestHub;
 beforeAll(async () => {
@@ -50,6 +50,17 @@ describe('HTTP surface', () => {
       const res = await fetch(`${broken.url}/healthz`);
       expect(res.status).toBe(503);
       expect(await res.json()).toEqual({ status: 'error', db: 'unreachable' });
+
+      // Unexpected failures are masked: a code and a generic message, no driver errors or stacks.
+      const inResolver = await gql(broken.graphqlUrl, `mutation { signUp(input: { email: "m@example.com", password: "password-m", name: "M" }) { user { id } } }`);
+      const inContext = await gql(broken.graphqlUrl, `{ me { id } }`, undefined, { headers: { cookie: 'dapple_session=abc' } });
+      for (const failed of [inResolver, inContext]) {
+        expect(errorCode(failed)).toBe('INTERNAL_SERVER_ERROR');
+        expect(failed.errors?.[0]?.message).toBe('Internal server error');
+        expect(JSON.stringify(failed.errors)).not.toMatch(/ECONNREFUSED|stack|node_modules/);
+      }
+      // And the hub still answers.
+      expect((await fetch(`${broken.url}/healthz`)).status).toBe(503);
     } finally {
       await broken.close();
     }

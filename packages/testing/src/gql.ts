@@ -51,6 +51,8 @@ export interface GqlOptions {
   token?: string;
   /** Sent as `Cookie`, and updated from the response's `Set-Cookie`. */
   cookies?: CookieJar;
+  /** A raw `Cookie` header (e.g. `dapple_session=...`), sent as is; ignored when `cookies` has any. */
+  cookie?: string;
   headers?: Record<string, string>;
 }
 
@@ -62,7 +64,7 @@ export async function gql<T = Record<string, any>>(
 ): Promise<GqlResponse<T>> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  const cookie = opts.cookies?.header();
+  const cookie = opts.cookies?.header() ?? opts.cookie;
   if (cookie) headers.cookie = cookie;
   const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
   opts.cookies?.store(res.headers);
