@@ -180,7 +180,13 @@ export class TeamService {
         .where(and(eq(memberships.teamId, invite.teamId), eq(memberships.userId, viewer.user.id)));
       if (already) throw conflict('You are already a member of this team');
       await tx.update(invites).set({ acceptedAt: this.deps.now() }).where(eq(invites.id, invite.id));
-      await tx.insert(memberships).values({ teamId: invite.teamId, userId: viewer.user.id, role: invite.role });
+      try {
+        await tx.insert(memberships).values({ teamId: invite.teamId, userId: viewer.user.id, role: invite.role });
+      } catch (err) {
+        // Two different invites to the same team accepted at the same moment.
+        if (isUniqueViolation(err)) throw conflict('You are already a member of this team');
+        throw err;
+      }
       const [team] = await tx.select().from(teams).where(eq(teams.id, invite.teamId));
       if (!team) throw notFound('Team');
       return { team, role: invite.role };
