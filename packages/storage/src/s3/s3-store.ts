@@ -95,12 +95,18 @@ export class S3Store implements ObjectStore {
     const size = checkSize(options.size);
     const contentType = checkContentType(options.contentType);
     const headers: Record<string, string> = contentType ? { 'Content-Type': contentType } : {};
-    const checked = sizedBody(body, size);
+    const checked = sizedBody(body, size); // throws at once for a buffer of the wrong length
     if (size <= this.partSize) {
-      // Read it all first: a body of the wrong length fails here, before any request.
-      const chunks: Buffer[] = [];
-      for await (const chunk of checked) chunks.push(chunk as Buffer);
-      const result = await this.client.putObject(this.bucket, key, Buffer.concat(chunks, size), size, headers);
+      let buffer: Buffer;
+      if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
+        buffer = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+      } else {
+        // Read it all first: a stream of the wrong length fails here, before any request.
+        const chunks: Buffer[] = [];
+        for await (const chunk of checked) chunks.push(chunk as Buffer);
+        buffer = Buffer.concat(chunks, size);
+      }
+      const result = await this.client.putObject(this.bucket, key, buffer, size, headers);
       return { ...(result.etag ? { etag: result.etag } : {}), size };
     }
     return this.putMultipart(key, checked, size, headers);
