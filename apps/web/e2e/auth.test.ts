@@ -22,7 +22,7 @@ describe('signing up, in and out in the browser', () => {
     await waitForPath(page, '/sign-up');
     await shot(page, 'form');
 
-    await page.getByLabel('Name').fill(user.name);
+    await page.getByLabel('Name', { exact: true }).fill(user.name);
     await page.getByLabel('Email').fill(user.email);
     await page.getByLabel('Password').fill(user.password);
     await page.getByRole('button', { name: 'Create account' }).click();
@@ -42,7 +42,7 @@ describe('signing up, in and out in the browser', () => {
     const context = await dash.context();
     const page = await context.newPage();
     await page.goto('/sign-up');
-    await page.getByLabel('Name').fill('Someone Else');
+    await page.getByLabel('Name', { exact: true }).fill('Someone Else');
     await page.getByLabel('Email').fill(user.email);
     await page.getByLabel('Password').fill('another-password');
     await page.getByRole('button', { name: 'Create account' }).click();

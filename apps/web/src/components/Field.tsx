@@ -45,19 +45,23 @@ export function TextField({
 export function SelectField({
   label,
   error,
+  hint,
   options,
   ...select
 }: Omit<React.SelectHTMLAttributes<HTMLSelectElement>, 'id' | 'className'> & {
   label: string;
   error?: string | undefined;
+  hint?: React.ReactNode;
   options: readonly { value: string; label: string }[];
 }) {
   const id = useId();
   const errorId = `${id}-error`;
+  const hintId = `${id}-hint`;
+  const describedBy = [error ? errorId : null, hint ? hintId : null].filter(Boolean).join(' ') || undefined;
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <select id={id} className="select" aria-invalid={error ? true : undefined} aria-describedby={error ? errorId : undefined} {...select}>
+      <select id={id} className="select" aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...select}>
         {options.map((o) => (
           <option key={o.value} value={o.value}>
             {o.label}
@@ -65,6 +69,11 @@ export function SelectField({
         ))}
       </select>
       {error ? <FieldError id={errorId}>{error}</FieldError> : null}
+      {hint ? (
+        <p id={hintId} className="field-hint">
+          {hint}
+        </p>
+      ) : null}
     </div>
   );
 }

@@ -2,6 +2,7 @@
 
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
+import { useEffect, useRef } from 'react';
 
 export interface NavItem {
   href: string;
@@ -20,8 +21,16 @@ export interface NavSection {
 
 export function SideNav({ sections, label }: { sections: NavSection[]; label: string }) {
   const pathname = usePathname();
+  const nav = useRef<HTMLElement>(null);
+  // At phone width the nav is one scrolling row: keep the current page's tab in view.
+  useEffect(() => {
+    const list = nav.current;
+    const current = list?.querySelector<HTMLElement>('[aria-current="page"]');
+    if (!list || !current || list.scrollWidth <= list.clientWidth) return;
+    list.scrollLeft = current.offsetLeft - (list.clientWidth - current.offsetWidth) / 2;
+  }, [pathname]);
   return (
-    <nav className="sidenav" aria-label={label}>
+    <nav className="sidenav" aria-label={label} ref={nav}>
       {sections.map((section) => (
         <div className="sidenav-section" key={section.label}>
           <div className="sidenav-label">{section.label}</div>

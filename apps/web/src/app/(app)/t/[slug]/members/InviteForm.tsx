@@ -18,6 +18,7 @@ export function InviteForm({ teamId, viewerRole }: { teamId: string; viewerRole:
   const [pending, setPending] = useState(false);
   const [errors, setErrors] = useState<FieldErrors<Field>>({});
   const [created, setCreated] = useState<{ email: string; link: string } | null>(null);
+  const [role, setRole] = useState<TeamRole>('MEMBER');
   // Only owners may invite owners; the server enforces it too.
   const roles = TEAM_ROLES.filter((r) => r !== 'OWNER' || viewerRole === 'OWNER');
 
@@ -26,7 +27,6 @@ export function InviteForm({ teamId, viewerRole }: { teamId: string; viewerRole:
     const formElement = event.currentTarget;
     const form = new FormData(formElement);
     const email = String(form.get('email') ?? '').trim();
-    const role = String(form.get('role') ?? 'MEMBER') as TeamRole;
     if (!email) {
       setErrors({ email: 'Enter the email address to invite' });
       return;
@@ -42,6 +42,7 @@ export function InviteForm({ teamId, viewerRole }: { teamId: string; viewerRole:
     const { token, invite } = result.data.inviteMember;
     setCreated({ email: invite.email, link: `${window.location.origin}/invite/${encodeURIComponent(token)}` });
     formElement.reset();
+    setRole('MEMBER');
     router.refresh(); // the pending invites list
   }
 
@@ -68,9 +69,11 @@ export function InviteForm({ teamId, viewerRole }: { teamId: string; viewerRole:
             <SelectField
               label="Role"
               name="role"
-              defaultValue="MEMBER"
+              value={role}
+              onChange={(e) => setRole(e.target.value as TeamRole)}
               error={errors.role}
-              options={roles.map((r) => ({ value: r, label: `${ROLE_LABELS[r]} — ${ROLE_DESCRIPTIONS[r]}` }))}
+              hint={ROLE_DESCRIPTIONS[role]}
+              options={roles.map((r) => ({ value: r, label: ROLE_LABELS[r] }))}
             />
             <SubmitButton pending={pending} pendingLabel="Inviting…">
               Create invite

@@ -37,7 +37,15 @@ export function MemberList({
       </div>
       <ul className="list">
         {members.map((member) => (
-          <MemberRow key={member.user.id} teamId={teamId} teamSlug={teamSlug} member={member} viewerId={viewerId} viewerRole={viewerRole} />
+          <MemberRow
+            key={member.user.id}
+            teamId={teamId}
+            teamSlug={teamSlug}
+            member={member}
+            viewerId={viewerId}
+            viewerRole={viewerRole}
+            soleOwner={member.role === 'OWNER' && members.filter((m) => m.role === 'OWNER').length === 1}
+          />
         ))}
       </ul>
     </section>
@@ -50,12 +58,15 @@ function MemberRow({
   member,
   viewerId,
   viewerRole,
+  soleOwner,
 }: {
   teamId: string;
   teamSlug: string;
   member: Member;
   viewerId: string;
   viewerRole: TeamRole;
+  /** A team keeps at least one owner: the server refuses to remove or demote the last one. */
+  soleOwner: boolean;
 }) {
   const router = useRouter();
   const [busy, setBusy] = useState(false);
@@ -65,7 +76,7 @@ function MemberRow({
   // Mirrors the server's rules so people only see controls they may use; the server still decides.
   const canManageThisMember = canManageMembers(viewerRole) && (member.role !== 'OWNER' || viewerRole === 'OWNER');
   const canChangeRole = canManageThisMember && !isSelf;
-  const canRemove = isSelf || canManageThisMember;
+  const canRemove = (isSelf || canManageThisMember) && !soleOwner;
   const roleOptions = TEAM_ROLES.filter((r) => r !== 'OWNER' || viewerRole === 'OWNER');
   const errorId = `member-${member.user.id}-error`;
 

@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiAs, newUser, screens, startDashboard, waitForPath, type Dashboard } from './fixtures';
+
+describe('teams in the browser', () => {
+  let dash: Dashboard;
+  beforeAll(async () => {
+    dash = await startDashboard();
+  });
+  afterAll(async () => {
+    await dash?.close();
+  });
+
+  it('creates a team with a slug derived from its name and lands on its home', async () => {
+    const shot = screens('create-team');
+    const user = newUser('owner');
+    const context = await dash.context(user);
+    const page = await context.newPage();
+
+    await page.goto('/');
+    await waitForPath(page, '/teams/new'); // no team yet
+    await page.getByLabel('Team name').fill('Vision Lab');
+    expect(await page.getByLabel('URL').inputValue()).toBe('vision-lab');
+    await shot(page, 'form');
+    await page.getByRole('button', { name: 'Create team' }).click();
+
+    await waitForPath(page, '/t/vision-lab');
+    await page.getByRole('heading', { level: 1, name: 'Vision Lab' }).waitFor();
+    // The empty team says what to do next.
+    for (const step of ['Upload a dataset', 'Start a run', 'Invite your team']) {
+      expect(await page.getByRole('heading', { name: step }).isVisible(), step).toBe(true);
+    }
+    expect(await page.getByLabel('Team: Vision Lab. Switch team').isVisible()).toBe(true);
+    await shot(page, 'team-home');
+
+    // `/` now goes to the team.
+    await page.goto('/');
+    await waitForPath(page, '/t/vision-lab');
+
+    // A taken slug is reported next to the URL field.
+    await page.goto('/teams/new');
+    await page.getByLabel('Team name').fill('Vision Lab');
+    await page.getByRole('button', { name: 'Create team' }).click();
+    const slug = page.getByLabel('URL');
+    await expect.poll(() => slug.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator(`[id="${await slug.getAttribute('aria-describedby').then((ids) => ids?.split(' ')[0])}"]`).textContent()).toContain(
+      'already taken',
+    );
+    await shot(page, 'slug-taken');
+
+    // The switcher lists both teams after creating a second one.
+    await page.getByLabel('Team name').fill('Vision Lab Two');
+    await slug.fill('vision-lab-two');
+    await page.getByRole('button', { name: 'Create team' }).click();
+    await waitForPath(page, '/t/vision-lab-two');
+    await page.getByLabel('Team: Vision Lab Two. Switch team').click();
+    await shot(page, 'switcher');
+    await page.getByRole('link', { name: 'Vision Lab', exact: true }).click();
+    await waitForPath(page, '/t/vision-lab');
+    await context.close();
+  });
+
+  it('invites a member who accepts in another browser, then changes their role and removes them', async () => {
+    const shot = screens('invite');
+    const owner = newUser('owner');
+    const invitee = newUser('invitee');
+    const ownerApi = await apiAs(dash.hub, owner);
+    const created = await ownerApi.request<{ createTeam: { slug: string } }>(
+      `mutation ($input: CreateTeamInput!) { createTeam(input: $input) { slug } }`,
+      { input: { name: 'Diffusion Crew', slug: 'diffusion-crew' } },
+    );
+    expect(created.errors).toBeUndefined();
+
+    const ownerContext = await dash.context(owner);
+    const ownerPage = await ownerContext.newPage();
+    await ownerPage.goto('/t/diffusion-crew/members');
+    await ownerPage.getByLabel('Email').fill(invitee.email);
+    await ownerPage.getByLabel('Role').selectOption('MEMBER');
+    await ownerPage.getByRole('button', { name: 'Create invite' }).click();
+    const linkField = ownerPage.getByLabel('Invite link');
+    await linkField.waitFor();
+    const link = await linkField.inputValue();
+    expect(link).toMatch(new RegExp(`^${dash.web.url}/invite/.+`));
+    // The pending invite is listed.
+    const pending = ownerPage.getByRole('region', { name: 'Pending invites' });
+    await pending.getByText(invitee.email).waitFor();
+    await shot(ownerPage, 'members-with-link');
+
+    // The invitee opens the link signed out, creates an account and comes back to accept.
+    const inviteeContext = await dash.context();
+    const inviteePage = await inviteeContext.newPage();
+    await inviteePage.goto(link);
+    await inviteePage.getByRole('heading', { name: 'You’re invited to a team' }).waitFor();
+    await shot(inviteePage, 'signed-out');
+    await inviteePage.getByRole('link', { name: 'Create an account' }).click();
+    await waitForPath(inviteePage, '/sign-up');
+    await inviteePage.getByLabel('Name', { exact: true }).fill(invitee.name);
+    await inviteePage.getByLabel('Email').fill(invitee.email);
+    await inviteePage.getByLabel('Password').fill(invitee.password);
+    await inviteePage.getByRole('button', { name: 'Create account' }).click();
+    await waitForPath(inviteePage, /^\/invite\//);
+    await inviteePage.getByRole('button', { name: 'Accept invite' }).waitFor();
+    await shot(inviteePage, 'signed-in');
+    await inviteePage.getByRole('button', { name: 'Accept invite' }).click();
+    await waitForPath(inviteePage, '/t/diffusion-crew');
+    await inviteePage.getByRole('heading', { level: 1, name: 'Diffusion Crew' }).waitFor();
+    await shot(inviteePage, 'invitee-team-home');
+
+    // The owner sees the new member, makes them a viewer, then removes them.
+    await ownerPage.reload();
+    const row = ownerPage.getByTestId(`member-${invitee.email}`);
+    await row.waitFor();
+    expect(await pending.getByText(invitee.email).count()).toBe(0); // no longer pending
+    await row.getByLabel(`Role of ${invitee.name}`).selectOption('VIEWER');
+    await expect.poll(async () => (await roleOf(dash, owner, invitee.email)) ?? 'none').toBe('VIEWER');
+    await shot(ownerPage, 'members');
+    await row.getByRole('button', { name: 'Remove' }).click();
+    await row.getByRole('button', { name: `Remove ${invitee.name}` }).click();
+    await row.waitFor({ state: 'detached' });
+    expect(await roleOf(dash, owner, invitee.email)).toBeUndefined();
+
+    // The invitee, now removed, is told so rather than shown the team.
+    await inviteePage.goto('/t/diffusion-crew');
+    await inviteePage.getByRole('heading', { name: 'You are not a member of this team' }).waitFor();
+    await shot(inviteePage, 'removed');
+    await ownerContext.close();
+    await inviteeContext.close();
+  });
+});
+
+async function roleOf(dash: Dashboard, owner: ReturnType<typeof newUser>, email: string): Promise<string | undefined> {
+  const api = await apiAs(dash.hub, owner);
+  const res = await api.request<{ team: { members: { role: string; user: { email: string } }[] } }>(
+    `query { team(slug: "diffusion-crew") { members { role user { email } } } }`,
+  );
+  return res.data?.team.members.find((m) => m.user.email === email)?.role;
+}
