@@ -25,7 +25,7 @@ import { checkSize, sizedBody } from '../sized-body.ts';
 import { urlExpirySec } from '../url-expiry.ts';
 import { renameIntoPlace, writeSmallFileAtomically, writeTemp } from './atomic-file.ts';
 import { DiskUploads } from './disk-uploads.ts';
-import { DiskLayout, META_SUFFIX, OBJECT_SUFFIX } from './layout.ts';
+import { DiskLayout, OBJECT_SUFFIX } from './layout.ts';
 import { signedQuery, verifySignedQuery, type UrlGrant } from './url-signature.ts';
 
 export interface DiskStoreConfig {
