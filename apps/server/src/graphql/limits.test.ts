@@ -56,3 +56,13 @@ describe('limits on the real schema', () => {
     expect(textNesting(query)).toBeLessThanOrEqual(DEFAULT_QUERY_LIMITS.maxNesting);
   });
 });
+
+describe('fragment bombs', () => {
+  it('are measured in linear time (fragments memoised), for depth and cost alike', () => {
+    // F0 spreads F1 twice, F1 spreads F2 twice, ... : 2^40 leaves if expanded naively.
+    const fragments = Array.from({ length: 40 }, (_, i) => `fragment F${i} on Node { ...F${i + 1} ...F${i + 1} }`);
+    const query = `{ node { ...F0 } } ${fragments.join(' ')} fragment F40 on Node { id }`;
+    expect(errorsOf(query, depthLimitRule(15))).toEqual([]);
+    expect(errorsOf(query, costLimitRule(10_000, 10))).toEqual(['QUERY_TOO_COMPLEX']);
+  });
+});

@@ -65,31 +65,62 @@ export function nestingError(source: string, limits: QueryLimits): GraphQLError 
   });
 }
 
-function rootType(context: ValidationContext, operation: 'query' | 'mutation' | 'subscription') {
+function rootType(context: ValidationContext, operation: 'query' | 'mutation' | 'subscription'): GraphQLOutputType | undefined {
   const schema = context.getSchema();
-  return (operation === 'query' ? schema.getQueryType() : operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType()) ?? undefined;
+  const root = operation === 'query' ? schema.getQueryType() : operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  return root ?? undefined;
 }
 
+/**
+ * Measures a selection set bottom-up. A fragment's measure does not depend on where it is spread, so
+ * each fragment is measured once (memoised): fragments spreading each other twice per level cannot
+ * blow the walk up exponentially. Cycles measure as 0 here; graphql-js' NoFragmentCycles reports them.
+ */
+function selectionMeasure(
+  context: ValidationContext,
+  onField: (field: { name: string; type: GraphQLOutputType | undefined; children: number }) => number,
+  combine: (a: number, b: number) => number,
+) {
+  const schema = context.getSchema();
+  const fragmentMemo = new Map<string, number>();
+  const inProgress = new Set<string>();
+  const measure = (set: SelectionSetNode, parentType: GraphQLOutputType | undefined): number => {
+    let total = 0;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) {
+        const named = parentType ? getNamedType(parentType) : undefined;
+        const fields = named && 'getFields' in named ? (named.getFields() as Record<string, { type: GraphQLOutputType }>) : undefined;
+        const type = fields?.[sel.name.value]?.type;
+        const children = sel.selectionSet ? measure(sel.selectionSet, type) : 0;
+        total = combine(total, onField({ name: sel.name.value, type, children }));
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        const type = sel.typeCondition ? (schema.getType(sel.typeCondition.name.value) as GraphQLOutputType | undefined) : parentType;
+        total = combine(total, measure(sel.selectionSet, type));
+      } else {
+        const name = sel.name.value;
+        let value = fragmentMemo.get(name);
+        if (value === undefined) {
+          const fragment = context.getFragment(name);
+          if (!fragment || inProgress.has(name)) continue;
+          inProgress.add(name);
+          value = measure(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) as GraphQLOutputType | undefined);
+          inProgress.delete(name);
+          fragmentMemo.set(name, value);
+        }
+        total = combine(total, value);
+      }
+    }
+    return total;
+  };
+  return measure;
+}
+
+/** Rejects operations whose fields nest deeper than `maxDepth` (fragments expanded). */
 export function depthLimitRule(maxDepth: number): ValidationRule {
   return (context) => ({
     OperationDefinition(node) {
-      const depthOf = (set: SelectionSetNode, seen: Set<string>): number => {
-        let max = 0;
-        for (const sel of set.selections) {
-          let d = 0;
-          if (sel.kind === Kind.FIELD) d = sel.selectionSet ? 1 + depthOf(sel.selectionSet, seen) : 1;
-          else if (sel.kind === Kind.INLINE_FRAGMENT) d = depthOf(sel.selectionSet, seen);
-          else {
-            const fragment = context.getFragment(sel.name.value);
-            if (fragment && !seen.has(sel.name.value)) d = depthOf(fragment.selectionSet, new Set(seen).add(sel.name.value));
-          }
-          if (d > max) max = d;
-          if (max > maxDepth) return max; // enough to report; stop walking
-        }
-        return max;
-      };
-      const depth = depthOf(node.selectionSet, new Set());
-      if (depth > maxDepth) {
+      const depthOf = selectionMeasure(context, (f) => 1 + f.children, Math.max);
+      if (depthOf(node.selectionSet, rootType(context, node.operation)) > maxDepth) {
         context.reportError(
           new GraphQLError(`Query depth exceeds the limit of ${maxDepth} nested fields`, {
             nodes: [node],
@@ -101,35 +132,23 @@ export function depthLimitRule(maxDepth: number): ValidationRule {
   });
 }
 
+/**
+ * Rejects operations whose estimated cost exceeds `maxCost`: 1 per field, and what sits under a list
+ * field counts `listFactor` times. Introspection fields are free (tools send them; depth bounds them).
+ */
 export function costLimitRule(maxCost: number, listFactor: number): ValidationRule {
   return (context) => ({
     OperationDefinition(node) {
-      const costOf = (set: SelectionSetNode, parentType: GraphQLOutputType | undefined, seen: Set<string>): number => {
-        let total = 0;
-        for (const sel of set.selections) {
-          if (sel.kind === Kind.FIELD) {
-            const named = parentType ? getNamedType(parentType) : undefined;
-            const fields = named && 'getFields' in named ? named.getFields() : undefined;
-            const fieldType = (fields as Record<string, { type: GraphQLOutputType }> | undefined)?.[sel.name.value]?.type;
-            const children = sel.selectionSet ? costOf(sel.selectionSet, fieldType, seen) : 0;
-            const isList = fieldType ? isListType(getNullableType(fieldType)) : false;
-            // Introspection is bounded by the depth limit and is what tools send; do not charge for it.
-            if (!sel.name.value.startsWith('__')) total += 1 + (isList ? listFactor : 1) * children;
-          } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-            const type = sel.typeCondition ? context.getSchema().getType(sel.typeCondition.name.value) : parentType;
-            total += costOf(sel.selectionSet, type as GraphQLOutputType | undefined, seen);
-          } else {
-            const fragment = context.getFragment(sel.name.value);
-            if (!fragment || seen.has(sel.name.value)) continue;
-            const type = context.getSchema().getType(fragment.typeCondition.name.value) as GraphQLOutputType | undefined;
-            total += costOf(fragment.selectionSet, type, new Set(seen).add(sel.name.value));
-          }
-          if (total > maxCost) return total; // enough to report; a fragment bomb would take forever otherwise
-        }
-        return total;
-      };
-      const cost = costOf(node.selectionSet, rootType(context, node.operation) as GraphQLOutputType | undefined, new Set());
-      if (cost > maxCost) {
+      const costOf = selectionMeasure(
+        context,
+        (f) => {
+          if (f.name.startsWith('__')) return 0;
+          const isList = f.type ? isListType(getNullableType(f.type)) : false;
+          return 1 + (isList ? listFactor : 1) * f.children;
+        },
+        (a, b) => a + b,
+      );
+      if (costOf(node.selectionSet, rootType(context, node.operation)) > maxCost) {
         context.reportError(
           new GraphQLError(`Query cost exceeds the limit of ${maxCost} (1 per field, x${listFactor} inside lists)`, {
             nodes: [node],
