@@ -135,13 +135,24 @@ export async function createHub(config: HubConfig): Promise<Hub> {
   app.use((req, res) => sendGraphQLError(res, 404, `No route for ${req.method} ${req.path}`, 'NOT_FOUND'));
   app.use(bodyErrorHandler);
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port ?? 4000, config.host ?? '127.0.0.1', () => {
-      httpServer.off('error', reject);
-      resolve();
+  const port = config.port ?? 4000;
+  const bindHost = config.host ?? '127.0.0.1';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(port, bindHost, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    await apollo.stop().catch(() => {});
+    await dbHandle.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`Port ${port} on ${bindHost} is already in use: stop the other process or set PORT`, { cause: err });
+    }
+    throw err;
+  }
   const address = httpServer.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;

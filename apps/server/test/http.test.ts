@@ -66,3 +66,14 @@ describe('HTTP surface', () => {
     }
   });
 });
+
+describe('start-up errors', () => {
+  it('says clearly when the port is taken, and leaves the other hub serving', async () => {
+    const port = Number(new URL(hub.url).port);
+    const store = new DiskStore({ root: '/tmp/dapple-unused-store', publicBaseUrl: hub.url, signingSecret: TEST_SECRET });
+    await expect(
+      createHub({ databaseUrl: 'postgres://x:y@127.0.0.1:1/none', store, port, logLevel: 'silent' }),
+    ).rejects.toThrow(`Port ${port} on 127.0.0.1 is already in use`);
+    expect((await fetch(`${hub.url}/healthz`)).status).toBe(200);
+  });
+});

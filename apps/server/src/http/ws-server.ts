@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { parse, specifiedRules, validate, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -49,7 +50,17 @@ function tokenFrom(params: ConnectionParams | undefined): string | undefined {
 
 /** graphql-ws (graphql-transport-ws protocol) on the hub's HTTP server, same path as HTTP GraphQL. */
 export function startWsServer(opts: WsServerOptions): { close(): Promise<void> } {
-  const wss = new WebSocketServer({ server: opts.httpServer, path: opts.path });
+  // `noServer` + our own upgrade handler: attached with `server`, ws would re-emit the HTTP server's
+  // errors (e.g. EADDRINUSE, which createHub reports itself) as WebSocket server errors.
+  const wss = new WebSocketServer({ noServer: true });
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (new URL(req.url ?? '/', 'http://hub').pathname !== opts.path) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  };
+  opts.httpServer.on('upgrade', onUpgrade);
   const rules = [...specifiedRules, ...limitRules(opts.limits)];
   const formatErrors = (errors: readonly GraphQLError[]) => errors.map((e) => opts.formatError(e.toJSON(), e));
 
@@ -109,6 +120,7 @@ export function startWsServer(opts: WsServerOptions): { close(): Promise<void> }
 
   return {
     close: async () => {
+      opts.httpServer.off('upgrade', onUpgrade);
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
