@@ -16,12 +16,12 @@ afterAll(async () => {
   await hub?.close();
 });
 
-/** A graphql-ws client authenticated like a browser (session cookie) or like a script (API token). */
-function wsClient(auth: { cookie?: string; token?: string }): Client {
-  const cookie = auth.cookie;
+/** A graphql-ws client authenticated like a browser (session cookie, maybe an Origin) or like a script (API token). */
+function wsClient(auth: { cookie?: string; token?: string; headers?: Record<string, string> }): Client {
+  const headers = { ...auth.headers, ...(auth.cookie ? { cookie: auth.cookie } : {}) };
   class CookieWebSocket extends WebSocket {
     constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, cookie ? { headers: { cookie } } : {});
+      super(url, protocols, { headers });
     }
   }
   const client = createClient({
@@ -118,6 +118,25 @@ describe('graphql-ws subscriptions on /graphql', () => {
     const anonymous = collect(wsClient({}), teamId);
     await anonymous.finished;
     expect(JSON.stringify(anonymous.errors)).toContain('UNAUTHENTICATED');
+  });
+
+  it('ignores the session cookie of a page on another origin (cross-site WebSocket hijacking)', async () => {
+    const owner = await signUpUser(hub, 'Origin');
+    const teamId = await createTeam(owner, 'Origin Team', 'origin-team');
+    const cookie = owner.client.cookies.header();
+
+    const evil = collect(wsClient({ cookie, headers: { origin: 'https://evil.example' } }), teamId);
+    await evil.finished;
+    expect(JSON.stringify(evil.errors)).toContain('UNAUTHENTICATED');
+
+    // The web app's proxy forwards its own host; a page served from there is trusted.
+    const proxied = collect(
+      wsClient({ cookie, headers: { origin: 'http://127.0.0.1:3999', 'x-forwarded-host': '127.0.0.1:3999' } }),
+      teamId,
+    );
+    await waitFor(() => hub.hub.services.teamEvents.listenerCount(`team:${teamId}:members`) === 1, 'the subscription');
+    expect(proxied.errors).toEqual([]);
+    proxied.dispose();
   });
 
   it('applies the depth limit to subscriptions too', async () => {

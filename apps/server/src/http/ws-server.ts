@@ -36,7 +36,14 @@ function cookieAllowed(req: IncomingMessage, allowedOrigins: string[]): boolean 
   if (!origin) return true; // not a browser
   try {
     const url = new URL(origin);
-    return url.host === req.headers.host || allowedOrigins.includes(url.origin);
+    // Behind the web app's same-origin proxy the page's host arrives as X-Forwarded-Host. A browser
+    // cannot set that header on a WebSocket itself, so a page on another site cannot fake a match.
+    const forwardedHost = req.headers['x-forwarded-host'];
+    return (
+      url.host === req.headers.host ||
+      (typeof forwardedHost === 'string' && url.host === forwardedHost.split(',')[0]?.trim()) ||
+      allowedOrigins.includes(url.origin)
+    );
   } catch {
     return false;
   }
