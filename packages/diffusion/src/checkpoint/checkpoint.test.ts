@@ -72,7 +72,7 @@ function disposeCheckpoint(c: Checkpoint): void {
   for (const m of [c.variables, c.ema, c.optimizer]) for (const t of m?.values() ?? []) t.dispose();
 }
 
-describe('checkpoint codec', () => {
+describe('checkpoint codec', { timeout: 60_000 }, () => {
   for (const [name, handler] of [
     ['memoryHandler', () => memoryHandler()],
     ['fileSystemHandler', () => fileSystemHandler(join(dir, 'roundtrip'))],
@@ -166,7 +166,7 @@ describe('checkpoint codec', () => {
   });
 });
 
-describe('inference weights', () => {
+describe('inference weights', { timeout: 60_000 }, () => {
   it('round-trip exactly in float32 and within half precision in float16 at half the size', async () => {
     const weights = new Map<string, tf.Tensor>([
       ['a', new Rng(5).normal([64])],

@@ -21,7 +21,7 @@ function diag(values: number[]): Float64Array {
 
 const gaussian = (mean: number[], cov: Float64Array) => ({ dims: mean.length, mean: Float64Array.from(mean), cov });
 
-describe('frechetDistance', () => {
+describe('frechetDistance', { timeout: 60_000 }, () => {
   it('equals the closed form for diagonal covariances', () => {
     // ||Δμ||² = 1 + 4 + 0 = 5; Σ (√a − √b)² = (1 − 2)² + (2 − 1)² + 0 = 2
     const d = frechetDistance(gaussian([0, 0, 1], diag([1, 4, 9])), gaussian([1, 2, 1], diag([4, 1, 9])));

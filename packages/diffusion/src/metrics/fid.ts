@@ -1,11 +1,13 @@
-import { matMul, sqrtPsd, trace, traceSqrtPsd } from './matrix.ts';
+import { symmetricEigen } from './eigen.ts';
+import { matMul, matMulTransposeA, trace, traceSqrtPsd } from './matrix.ts';
 import { gaussianStats, type GaussianStats } from './moments.ts';
 
 /**
  * Fréchet distance between N(μ1, Σ1) and N(μ2, Σ2):
  *   ||μ1 − μ2||² + tr Σ1 + tr Σ2 − 2·tr √(Σ1^½ Σ2 Σ1^½)
  * Σ1^½ Σ2 Σ1^½ is symmetric PSD and has the eigenvalues of Σ1Σ2, so its trace square root is the
- * usual tr √(Σ1Σ2) without a non-symmetric sqrtm. All in float64.
+ * usual tr √(Σ1Σ2) without a non-symmetric sqrtm. With Σ1 = VΛVᵀ it is orthogonally similar to
+ * Λ^½·(VᵀΣ2V)·Λ^½, which needs no explicit Σ1^½. All in float64.
  */
 export function frechetDistance(a: Pick<GaussianStats, 'dims' | 'mean' | 'cov'>, b: Pick<GaussianStats, 'dims' | 'mean' | 'cov'>): number {
   const n = a.dims;
@@ -15,8 +17,10 @@ export function frechetDistance(a: Pick<GaussianStats, 'dims' | 'mean' | 'cov'>,
   }
   let meanTerm = 0;
   for (let i = 0; i < n; i++) meanTerm += (a.mean[i]! - b.mean[i]!) ** 2;
-  const rootA = sqrtPsd(a.cov, n);
-  const middle = matMul(matMul(rootA, b.cov, n), rootA, n);
+  const { values, vectors } = symmetricEigen(a.cov, n);
+  const middle = matMulTransposeA(vectors, matMul(b.cov, vectors, n), n);
+  const roots = values.map((v) => Math.sqrt(Math.max(v, 0)));
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) middle[i * n + j]! *= roots[i]! * roots[j]!;
   const crossTerm = traceSqrtPsd(middle, n);
   const distance = meanTerm + trace(a.cov, n) + trace(b.cov, n) - 2 * crossTerm;
   // Rounding can make the distance of (nearly) identical sets a tiny negative number.

@@ -1,5 +1,5 @@
 export type { FeatureExtractor } from './types.ts';
-export { symmetricEigen, type SymmetricEigen } from './eigen.ts';
+export { symmetricEigen, symmetricEigenvalues, type EigenMethod, type SymmetricEigen } from './eigen.ts';
 export { sqrtPsd, traceSqrtPsd } from './matrix.ts';
 export { FeatureMoments, gaussianStats, type GaussianStats } from './moments.ts';
 export { frechetDistance, fid } from './fid.ts';

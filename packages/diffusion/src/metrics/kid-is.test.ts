@@ -26,7 +26,7 @@ function referenceMmd(a: Float32Array, b: Float32Array, d: number): number {
   return xx / (n * (n - 1)) + yy / (n * (n - 1)) - (2 * xy) / (n * n);
 }
 
-describe('kernelInceptionDistance', () => {
+describe('kernelInceptionDistance', { timeout: 60_000 }, () => {
   const d = 8;
   const rng = new Rng(12);
   const setA = rng.normalArray(400 * d);

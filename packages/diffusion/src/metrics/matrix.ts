@@ -1,4 +1,4 @@
-import { symmetricEigen } from './eigen.ts';
+import { symmetricEigen, symmetricEigenvalues } from './eigen.ts';
 
 /** Small dense float64 helpers (row-major n×n) for the Fréchet distance. */
 export function matMul(a: Float64Array, b: Float64Array, n: number): Float64Array {
@@ -27,14 +27,31 @@ export function trace(a: Float64Array, n: number): number {
  */
 export function sqrtPsd(a: Float64Array, n: number): Float64Array {
   const { values, vectors } = symmetricEigen(a, n);
+  // out = (V·diag(√λ))·Vᵀ as row·row dot products, so both reads are contiguous.
+  const scaled = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) scaled[i * n + k] = vectors[i * n + k]! * Math.sqrt(Math.max(values[k]!, 0));
   const out = new Float64Array(n * n);
-  for (let k = 0; k < n; k++) {
-    const root = Math.sqrt(Math.max(values[k]!, 0));
-    if (root === 0) continue;
-    for (let i = 0; i < n; i++) {
-      const vik = vectors[i * n + k]! * root;
-      if (vik === 0) continue;
-      for (let j = 0; j < n; j++) out[i * n + j]! += vik * vectors[j * n + k]!;
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      let sum = 0;
+      for (let k = 0; k < n; k++) sum += scaled[i * n + k]! * vectors[j * n + k]!;
+      out[i * n + j] = sum;
+      out[j * n + i] = sum;
+    }
+  }
+  return out;
+}
+
+/** Aᵀ·B for row-major n×n matrices (rows of the result accumulate contiguous rows of B). */
+export function matMulTransposeA(a: Float64Array, b: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    for (let k = 0; k < n; k++) {
+      const aki = a[k * n + i]!;
+      if (aki === 0) continue;
+      const bRow = k * n;
+      for (let j = 0; j < n; j++) out[row + j]! += aki * b[bRow + j]!;
     }
   }
   return out;
@@ -42,7 +59,7 @@ export function sqrtPsd(a: Float64Array, n: number): Float64Array {
 
 /** tr √(A) for symmetric PSD A: Σ √max(λ, 0). */
 export function traceSqrtPsd(a: Float64Array, n: number): number {
-  const { values } = symmetricEigen(a, n);
+  const values = symmetricEigenvalues(a, n);
   let t = 0;
   for (const v of values) t += Math.sqrt(Math.max(v, 0));
   return t;

@@ -27,7 +27,7 @@ function disks(rng: Rng, n: number): tf.Tensor4D {
   return tf.tensor4d(data, [n, size, size, 3]);
 }
 
-describe('randomConvFeatures', () => {
+describe('randomConvFeatures', { timeout: 60_000 }, () => {
   it('is a fixed, seeded extractor whose name encodes its configuration', async () => {
     const images = disks(new Rng(1), 5);
     const a = randomConvFeatures({ seed: 3, dims: 16 });

@@ -28,7 +28,7 @@ function oracle(schedule: NoiseSchedule, x0: tf.Tensor4D, varianceValue?: number
 /** Improved DDPM's tanh approximation of Φ, in float64. */
 const cdf = (x: number) => 0.5 * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
 
-describe('variationalBound', () => {
+describe('variationalBound', { timeout: 60_000 }, () => {
   const schedule = makeSchedule({ kind: 'linear', T: 40 });
 
   it('for a denoiser that knows x0 is the prior KL plus the decoder NLL of a Gaussian centred on x0', async () => {

@@ -54,7 +54,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-describe('samplers', () => {
+describe('samplers', { timeout: 60_000 }, () => {
   const schedule = makeSchedule({ kind: 'linear', T: 100 });
 
   it('return images of the requested shape inside [-1, 1]', async () => {
