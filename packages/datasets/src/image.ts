@@ -83,7 +83,10 @@ export async function processImage(bytes: Buffer, options: ProcessImageOptions):
     }
     return { ok: true, format, width, height, pixels: data };
   } catch (error) {
-    return { ok: false, reason: 'corrupt', message: `cannot decode image: ${(error as Error).message}` };
+    const message = (error as Error).message;
+    // The header we read can disagree with what libvips finds (e.g. a GIF frame larger than its screen).
+    if (/pixel limit/i.test(message)) return { ok: false, reason: 'too_many_pixels', message: `over maxImagePixels=${maxImagePixels}: ${message}` };
+    return { ok: false, reason: 'corrupt', message: `cannot decode image: ${message}` };
   }
 }
 

@@ -23,6 +23,9 @@ export interface ShardWriterOptions {
 
 export const DEFAULT_MAX_SHARD_BYTES = 32 * 1024 * 1024;
 
+/** Labels are copied out of an Int32Array as is, which is little-endian only on little-endian hosts. */
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /**
  * Packs samples into shards. Memory is bounded by one shard: samples are copied into a buffer
  * allocated once, and when the shard is full its header, labels and pixels are hashed (SHA-256)
@@ -38,6 +41,7 @@ export class ShardWriter {
   private finished = false;
 
   constructor(private readonly options: ShardWriterOptions) {
+    if (!LITTLE_ENDIAN_HOST) throw new Error('ShardWriter needs a little-endian host (shards are little-endian)');
     this.sampleBytes = options.height * options.width * options.channels;
     const maxBytes = options.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES;
     const byBytes = Math.floor((maxBytes - SHARD_HEADER_BYTES - 64) / (this.sampleBytes + 4));
@@ -78,7 +82,6 @@ export class ShardWriter {
     const { header, layout } = encodeShardHeader({ count, height, width, channels });
     const labelBlock = Buffer.alloc(layout.pixelsOffset - layout.labelsOffset);
     Buffer.from(this.labels.buffer, 0, count * 4).copy(labelBlock);
-    if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('shards are little-endian; big-endian hosts are not supported');
     const pixelBlock = this.pixels!.subarray(0, count * this.sampleBytes);
     const sha256 = createHash('sha256').update(header).update(labelBlock).update(pixelBlock).digest('hex');
     const name = shardName(this.shards.length);
