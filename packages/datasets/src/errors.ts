@@ -21,7 +21,7 @@ export class ArchiveError extends Error {
   constructor(
     readonly code: ArchiveErrorCode,
     message: string,
-    readonly details: { entry?: string; limit?: number; actual?: number } = {},
+    readonly details: { archive?: string; entry?: string; limit?: number; actual?: number } = {},
   ) {
     super(message);
   }

@@ -50,6 +50,12 @@ export async function* expandFiles(files: AsyncIterable<InputFile> | Iterable<In
     if (item.kind === 'archive') {
       try {
         yield* expandArchive(item.path, item.reader, item.format, limits);
+      } catch (error) {
+        // Name the uploaded archive, so the job's error says which upload was refused.
+        if (error instanceof ArchiveError && !error.details.archive) {
+          throw new ArchiveError(error.code, `${item.path}: ${error.message}`, { ...error.details, archive: item.path });
+        }
+        throw error;
       } finally {
         await item.reader.close();
       }

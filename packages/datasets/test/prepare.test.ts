@@ -160,6 +160,8 @@ describe('prepareDataset', () => {
       const error = await prepareDataset({ files: [file('a.zip', archive)], resolution: RES, channels: 3, writeObject: objects.write }).catch((e: unknown) => e);
       expect(error, code).toBeInstanceOf(ArchiveError);
       expect((error as ArchiveError).code).toBe(code);
+      expect((error as ArchiveError).details.archive).toBe('a.zip');
+      expect((error as ArchiveError).message).toMatch(/^a\.zip: /);
       expect(objects.objects.has('manifest.json')).toBe(false);
     }
   });

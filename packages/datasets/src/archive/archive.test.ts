@@ -77,6 +77,19 @@ describe('readArchive: zip', () => {
     expect(paths).toEqual(['a.txt', 'b.txt']);
   });
 
+  it('enforces limits on entries the consumer skips, and stops cleanly when the consumer stops', async () => {
+    const bomb = buildZip([{ name: 'bomb.bin', data: Buffer.alloc(20 * 1024 * 1024), descriptor: true }]);
+    const skipping = async () => {
+      for await (const entry of readArchive(chunked(bomb), { limits: resolveLimits() })) void entry.path;
+    };
+    await expect(skipping()).rejects.toMatchObject({ code: 'compression_ratio' });
+    const zip = buildZip([{ name: 'a.txt', data: text('a') }, { name: 'b.txt', data: text('b') }]);
+    for await (const entry of readArchive(chunked(zip), { limits: resolveLimits() })) {
+      expect(entry.path).toBe('a.txt');
+      break;
+    }
+  });
+
   it('refuses zip-slip paths', async () => {
     const error = await refusal(buildZip([{ name: 'cats/../../etc/passwd', data: text('x') }]));
     expect(error.code).toBe('path_traversal');

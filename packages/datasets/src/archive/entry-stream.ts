@@ -50,7 +50,8 @@ export class EntryStream {
         if (next.done) break;
       }
     } catch (error) {
-      this.readable.destroy(error as Error);
+      // The archive iteration rethrows the error; nobody may be listening on this stream, so end it quietly.
+      this.readable.destroy();
       throw error;
     }
     // Nobody will read the rest; end the stream so a late reader sees EOF, not a hang.
