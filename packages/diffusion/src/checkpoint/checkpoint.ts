@@ -34,9 +34,14 @@ export async function saveCheckpoint(handler: tf.io.IOHandler, checkpoint: Check
 export async function loadCheckpoint(handler: tf.io.IOHandler): Promise<Checkpoint> {
   const artifacts = await requireLoad(handler)();
   const { metadata, groups } = decodeArtifacts(artifacts, CHECKPOINT_FORMAT, 'checkpoint');
+  const step = metadata['step'];
+  if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) {
+    for (const group of groups.values()) for (const t of group.values()) t.dispose();
+    throw new Error(`checkpoint metadata step must be an integer ≥ 0, got ${JSON.stringify(step)}`);
+  }
   const checkpoint: Checkpoint = {
     variables: groups.get('params') ?? new Map(),
-    step: metadata['step'] as number,
+    step,
     rngState: metadata['rngState'] as unknown as RngState,
     config: metadata['config'] ?? null,
   };

@@ -16,8 +16,19 @@ export type ReverseStep = (x: tf.Tensor4D, i: number, noise: () => tf.Tensor4D) 
  */
 export async function runReverseLoop(opts: SampleOptions, total: number, step: ReverseStep): Promise<tf.Tensor4D> {
   throwIfAborted(opts.signal);
-  const rng = new Rng(opts.seed);
-  const noise = () => rng.normal(opts.shape) as tf.Tensor4D;
+  const [n, h, w, c] = opts.shape;
+  const first = opts.firstImageIndex ?? 0;
+  if (!Number.isSafeInteger(first) || first < 0) throw new RangeError(`firstImageIndex must be an integer ≥ 0, got ${first}`);
+  // One noise stream per image, so image k depends only on (seed, firstImageIndex + k): a request can
+  // be split across workers or batches and still give the same images.
+  const base = new Rng(opts.seed);
+  const streams = Array.from({ length: n }, (_, i) => base.fork(first + i));
+  const perImage = h * w * c;
+  const noise = () => {
+    const values = new Float32Array(n * perImage);
+    streams.forEach((rng, i) => values.set(rng.normalArray(perImage), i * perImage));
+    return tf.tensor4d(values, opts.shape);
+  };
   let x = noise();
   try {
     for (let i = total - 1; i >= 0; i--) {

@@ -89,6 +89,16 @@ describe('samplers', { timeout: 60_000 }, () => {
     expect(maxAbsDiff(det, sto)).toBeGreaterThan(0.01);
   });
 
+  it('give each image its own noise stream: a request split into batches gives the same images', async () => {
+    const base = { denoiser: simpleDenoiser(), schedule, prediction: 'eps' as const, seed: 11, steps: 8 };
+    const whole = await values(await ddpmSample({ ...base, shape: [4, 4, 4, 3] }));
+    const head = await values(await ddpmSample({ ...base, shape: [1, 4, 4, 3] }));
+    const tail = await values(await ddpmSample({ ...base, shape: [3, 4, 4, 3], firstImageIndex: 1 }));
+    expect(Array.from(head)).toEqual(Array.from(whole.subarray(0, 48)));
+    expect(Array.from(tail)).toEqual(Array.from(whole.subarray(48)));
+    expect(maxAbsDiff(whole.subarray(0, 48), whole.subarray(48, 96))).toBeGreaterThan(0.05);
+  });
+
   describe('recover x0 exactly from a denoiser that knows it', () => {
     for (const prediction of ['eps', 'v', 'x0'] as const) {
       for (const kind of ['linear', 'cosine'] as const) {

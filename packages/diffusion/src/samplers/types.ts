@@ -25,6 +25,12 @@ export interface SampleOptions {
   shape: [number, number, number, number];
   /** Seed of the Rng that draws x_T and every step's noise: same seed, same images. */
   seed: number;
+  /**
+   * Index of the first image of this call within the request (default 0). Image k draws its noise from
+   * its own stream fork(firstImageIndex + k), so splitting a request into batches (or across workers)
+   * with the right offsets gives the same images as one big batch.
+   */
+  firstImageIndex?: number;
   /** int32 [n] class labels for a class-conditional model. */
   labels?: tf.Tensor1D;
   /**
