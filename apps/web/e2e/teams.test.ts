@@ -105,13 +105,39 @@ describe('teams in the browser', () => {
     await inviteePage.getByRole('heading', { level: 1, name: 'Diffusion Crew' }).waitFor();
     await shot(inviteePage, 'invitee-team-home');
 
-    // The owner sees the new member, makes them a viewer, then removes them.
+    // The owner sees the new member, makes them an admin, then removes them.
     await ownerPage.reload();
     const row = ownerPage.getByTestId(`member-${invitee.email}`);
     await row.waitFor();
     expect(await pending.getByText(invitee.email).count()).toBe(0); // no longer pending
-    await row.getByLabel(`Role of ${invitee.name}`).selectOption('VIEWER');
-    await expect.poll(async () => (await roleOf(dash, owner, invitee.email)) ?? 'none').toBe('VIEWER');
+    await row.getByLabel(`Role of ${invitee.name}`).selectOption('ADMIN');
+    await expect.poll(async () => (await roleOf(dash, owner, invitee.email)) ?? 'none').toBe('ADMIN');
+
+    // Changes made elsewhere arrive live over the subscription (a WebSocket through the dashboard's
+    // proxy): the page shows the new role without a reload. The change is re-sent until it shows,
+    // because the subscription may not be registered on the server the instant the socket is up.
+    const members = ownerPage.getByRole('region', { name: 'Members' });
+    await members.and(ownerPage.locator('[data-live="live"]')).waitFor();
+    const api = await apiAs(dash.hub, owner);
+    const teamId = (await api.request<{ team: { id: string } }>(`query { team(slug: "diffusion-crew") { id } }`)).data!.team.id;
+    const userId = (await api.request<{ team: { members: { user: { id: string; email: string } }[] } }>(
+      `query { team(slug: "diffusion-crew") { members { user { id email } } } }`,
+    )).data!.team.members.find((m) => m.user.email === invitee.email)!.user.id;
+    await expect
+      .poll(
+        async () => {
+          const shown = await row.getByLabel(`Role of ${invitee.name}`).inputValue();
+          if (shown !== 'VIEWER') {
+            const res = await api.request(`mutation ($input: SetMemberRoleInput!) { setMemberRole(input: $input) { role } }`, {
+              input: { teamId, userId, role: 'VIEWER' },
+            });
+            expect(res.errors).toBeUndefined();
+          }
+          return shown;
+        },
+        { interval: 1000, timeout: 60_000 },
+      )
+      .toBe('VIEWER');
     await shot(ownerPage, 'members');
     await row.getByRole('button', { name: 'Remove' }).click();
     await row.getByRole('button', { name: `Remove ${invitee.name}` }).click();

@@ -88,3 +88,13 @@ export const RemoveMemberMutation = graphql(`
     removeMember(input: $input)
   }
 `);
+
+export const TeamMembersChangedSubscription = graphql(`
+  subscription TeamMembersChanged($teamId: ID!) {
+    teamMembersChanged(teamId: $teamId) {
+      kind
+      userId
+      role
+    }
+  }
+`);

@@ -4,10 +4,11 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { Avatar } from '../../../../../components/Avatar';
 import { FieldError } from '../../../../../components/Field';
-import { RemoveMemberMutation, SetMemberRoleMutation } from '../../../../../graphql/operations/teams';
+import { RemoveMemberMutation, SetMemberRoleMutation, TeamMembersChangedSubscription } from '../../../../../graphql/operations/teams';
 import { canManageMembers, ROLE_LABELS, TEAM_ROLES, type TeamRole } from '../../../../../graphql/roles';
 import { formatDate } from '../../../../../lib/format';
 import { request } from '../../../../../lib/graphql';
+import { useSubscription } from '../../../../../lib/subscriptions';
 import type { TeamDetails } from '../../../../../lib/team';
 
 type Member = TeamDetails['members'][number];
@@ -25,8 +26,11 @@ export function MemberList({
   viewerRole: TeamRole;
   members: readonly Member[];
 }) {
+  const router = useRouter();
+  // Someone joined, left or changed role (here or in another tab): re-render from the server.
+  const live = useSubscription(TeamMembersChangedSubscription, { teamId }, () => router.refresh());
   return (
-    <section className="card" aria-labelledby="members-heading">
+    <section className="card" aria-labelledby="members-heading" data-live={live}>
       <div className="card-header">
         <div>
           <h2 id="members-heading">Members</h2>
@@ -34,6 +38,10 @@ export function MemberList({
             {members.length} {members.length === 1 ? 'person' : 'people'}
           </p>
         </div>
+        <span className={`badge${live === 'live' ? ' badge-accent' : ''}`} title={live === 'live' ? 'Changes appear as they happen' : 'Reconnecting for live updates'}>
+          <span className={`live-dot live-dot-${live}`} aria-hidden="true" />
+          {live === 'live' ? 'Live' : live === 'error' ? 'Not live' : 'Connecting…'}
+        </span>
       </div>
       <ul className="list">
         {members.map((member) => (
