@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { sumAll } from '../nn/sum-all.ts';
 
 /**
  * Global-norm clipping: scales every gradient by min(1, maxNorm/‖g‖) where ‖g‖ is the norm of all
@@ -7,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
  */
 export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm?: number): { grads: Map<string, tf.Tensor>; norm: tf.Scalar } {
   if (maxNorm !== undefined && !(maxNorm > 0)) throw new RangeError(`clipNorm must be > 0, got ${maxNorm}`);
-  const norm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
+  const norm = tf.tidy(() => tf.sqrt(sumAll([...grads.values()].map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
   if (maxNorm === undefined) return { grads, norm };
   const out = new Map<string, tf.Tensor>();
   tf.tidy(() => {
