@@ -1,7 +1,14 @@
 import type { NextConfig } from 'next';
 
+// API traffic (/graphql incl. WebSockets, /objects/*, /healthz) is forwarded by src/proxy.ts at request
+// time, not by `rewrites` here: rewrites are frozen into the build, and the API's address is only known
+// when `next start` runs (DAPPLE_API_URL).
 const config: NextConfig = {
   reactStrictMode: true,
+  poweredByHeader: false,
+  // The build type-checks the app only; tests (which import the hub through @dapple/testing) are
+  // checked by `npm run typecheck`.
+  typescript: { tsconfigPath: 'tsconfig.build.json' },
 };
 
 export default config;

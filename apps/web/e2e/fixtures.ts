@@ -12,6 +12,8 @@ export interface Dashboard {
   browser: Browser;
   /** A new isolated browser context (its own cookies) on the dashboard, optionally signed in. */
   context(user?: TestUser): Promise<BrowserContext>;
+  /** Uncaught page errors and console errors seen in any page so far (hydration mismatches land here). */
+  pageErrors: string[];
   close(): Promise<void>;
 }
 
@@ -36,12 +38,20 @@ export async function startDashboard(): Promise<Dashboard> {
     await hub.close();
     throw err;
   }
+  const pageErrors: string[] = [];
   const dashboard: Dashboard = {
     hub,
     web,
     browser,
+    pageErrors,
     async context(user) {
       const context = await newContext(browser!, web!.url);
+      context.on('page', (page) => {
+        page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+        page.on('console', (message) => {
+          if (message.type() === 'error') pageErrors.push(`${page.url()}: console: ${message.text()} (${message.location().url})`);
+        });
+      });
       if (user) await context.addCookies([{ name: 'dapple_session', value: await sessionFor(hub, user), url: web!.url, httpOnly: true }]);
       return context;
     },

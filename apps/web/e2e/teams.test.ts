@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { apiAs, newUser, screens, startDashboard, waitForPath, type Dashboard } from './fixtures';
 
 describe('teams in the browser', () => {
@@ -8,6 +8,10 @@ describe('teams in the browser', () => {
   });
   afterAll(async () => {
     await dash?.close();
+  });
+  afterEach(() => {
+    // No uncaught errors, failed hydration or React warnings in any page the test opened.
+    expect(dash.pageErrors.splice(0)).toEqual([]);
   });
 
   it('creates a team with a slug derived from its name and lands on its home', async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gql } from '@dapple/testing';
 import { newUser, screens, startDashboard, type Dashboard } from './fixtures';
 
@@ -9,6 +9,10 @@ describe('API tokens in the browser', () => {
   });
   afterAll(async () => {
     await dash?.close();
+  });
+  afterEach(() => {
+    // No uncaught errors, failed hydration or React warnings in any page the test opened.
+    expect(dash.pageErrors.splice(0)).toEqual([]);
   });
 
   it('creates a token, shows its secret once, and revokes it so it stops working', async () => {

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { access, constants, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -19,8 +19,15 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/** Headless Chromium driven by playwright-core. Close it when done (it is a separate process). */
 export async function launchBrowser(options: { executablePath?: string } = {}): Promise<Browser> {
-  return chromium.launch({ executablePath: options.executablePath ?? CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const executablePath = options.executablePath ?? CHROMIUM_PATH;
+  try {
+    await access(executablePath, constants.X_OK);
+  } catch {
+    throw new Error(`No Chromium at ${executablePath}: browser tests need Debian's chromium (apt-get install -y chromium; .ci/run installs it)`);
+  }
+  return chromium.launch({ executablePath, args: CHROMIUM_ARGS });
 }
 
 export const DESKTOP_VIEWPORT = { width: 1280, height: 800 } as const;

@@ -10,7 +10,7 @@ export const WEB_APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../
 const NEXT_BIN = join(dirname(createRequire(join(WEB_APP_DIR, 'package.json')).resolve('next/package.json')), 'dist/bin/next');
 
 // Inputs of `next build`: if none is newer than the last build, the build is reused.
-const BUILD_INPUTS = ['src', 'public', 'next.config.ts', 'package.json', 'tsconfig.json', '../server/schema.graphql'];
+const BUILD_INPUTS = ['src', 'public', 'next.config.ts', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
 const BUILD_MARKER = '.next/BUILD_ID';
 const LOCK_DIR = '.next-build.lock';
 
