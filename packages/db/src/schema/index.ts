@@ -1,3 +1,4 @@
 export * from './users.ts';
 export * from './auth.ts';
 export * from './teams.ts';
+export * from './datasets.ts';
