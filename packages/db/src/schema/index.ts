@@ -2,3 +2,4 @@ export * from './users.ts';
 export * from './auth.ts';
 export * from './teams.ts';
 export * from './datasets.ts';
+export * from './runs.ts';
