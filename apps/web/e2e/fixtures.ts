@@ -96,7 +96,7 @@ export async function apiAs(hub: TestHub, user: TestUser) {
 
 /** Screenshots at 1280 px and 390 px: reports/screenshots/<test>-<page>-<width>.png */
 export function screens(test: string) {
-  return (page: Page, name: string) => captureScreens(page, test, name);
+  return (page: Page, name: string, options: { colorScheme?: 'dark' } = {}) => captureScreens(page, test, name, options);
 }
 
 /** Waits for client-side navigation to reach a path (the dashboard navigates without full reloads). */

@@ -35,6 +35,7 @@ describe('teams in the browser', () => {
     }
     expect(await page.getByLabel('Team: Vision Lab. Switch team').isVisible()).toBe(true);
     await shot(page, 'team-home');
+    await shot(page, 'team-home', { colorScheme: 'dark' });
 
     // `/` now goes to the team.
     await page.goto('/');

@@ -43,22 +43,26 @@ export const SCREENSHOT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '
 
 /**
  * Writes full-page screenshots of the page as it is now at desktop (1280 px) and phone (390 px) width:
- * `reports/screenshots/<test>-<name>-1280.png` and `...-390.png`. The viewport is restored afterwards.
- * Returns the two file paths.
+ * `reports/screenshots/<test>-<name>-1280.png` and `...-390.png` (`-dark` before the width with
+ * `colorScheme: 'dark'`). The viewport and color scheme are restored afterwards. Returns the file paths.
  */
-export async function captureScreens(page: Page, test: string, name: string): Promise<string[]> {
+export async function captureScreens(page: Page, test: string, name: string, options: { colorScheme?: 'dark' } = {}): Promise<string[]> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   const original = page.viewportSize() ?? DESKTOP_VIEWPORT;
+  if (options.colorScheme) await page.emulateMedia({ colorScheme: options.colorScheme });
+  const suffix = options.colorScheme ? `-${options.colorScheme}` : '';
   const files: string[] = [];
   for (const viewport of [DESKTOP_VIEWPORT, PHONE_VIEWPORT]) {
     await page.setViewportSize(viewport);
     // Let layout settle after the resize (fonts, media queries) before capturing.
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-    const file = join(SCREENSHOT_DIR, `${slugify(test)}-${slugify(name)}-${viewport.width}.png`);
-    await page.screenshot({ path: file, fullPage: true });
+    const file = join(SCREENSHOT_DIR, `${slugify(test)}-${slugify(name)}${suffix}-${viewport.width}.png`);
+    // Finish CSS transitions (e.g. after a colour-scheme switch) instead of capturing them half-way.
+    await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
     files.push(file);
   }
   await page.setViewportSize(original);
+  if (options.colorScheme) await page.emulateMedia({ colorScheme: null });
   return files;
 }
 

@@ -1,5 +1,6 @@
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
+import { cache } from 'react';
 import { webEnv } from '../env';
 import { MeQuery } from '../graphql/operations/auth';
 import type { ResultOf } from '../graphql/tada';
@@ -23,13 +24,16 @@ export async function serverRequest<TData, TVariables>(
 
 export type Me = NonNullable<ResultOf<typeof MeQuery>['me']>;
 
-/** The signed-in user (with their teams), or null. Throws when the API fails for another reason. */
-export async function loadMe(): Promise<Me | null> {
+/**
+ * The signed-in user (with their teams), or null. Throws when the API fails for another reason.
+ * Memoised per request: the layout and the page both ask.
+ */
+export const loadMe = cache(async (): Promise<Me | null> => {
   const result = await serverRequest(MeQuery);
   if (result.ok) return result.data.me;
   if (result.errors.some((e) => e.code === 'UNAUTHENTICATED')) return null;
   throw new ApiRequestError('load the signed-in user', result.errors);
-}
+});
 
 /** The signed-in user; redirects to sign-in (coming back to `returnTo`) when there is none. */
 export async function requireMe(returnTo?: string): Promise<Me> {
