@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { diffusionLoss, lossByQuartile, type LossConfig, type LossKind } from './losses.ts';
-import { clipByGlobalNorm } from './optim/clip.ts';
 import { Ema, type EmaConfig } from './optim/ema.ts';
+import { flatGlobalNorm } from './optim/flat.ts';
 import { learningRateAt, validateLrSchedule, type LrSchedule } from './optim/lr.ts';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from './optim/optimizers.ts';
 import type { Rng, RngState } from './rng.ts';
@@ -174,8 +174,15 @@ class DiffusionTrainer implements Trainer {
       }
     }
     const raw = summed!;
-    const { grads, norm } = clipByGlobalNorm(raw, this.cfg.clipNorm);
-    this.optimizer.apply(grads, lr);
+    // Clip and update on flat buckets: a few large ops instead of several per variable.
+    const flats = this.optimizer.layout.buckets.map((_, i) => this.optimizer.layout.flatten(raw, i));
+    tf.dispose([...raw.values()]);
+    const norm = flatGlobalNorm(flats);
+    const maxNorm = this.cfg.clipNorm;
+    const scale = maxNorm === undefined ? undefined : tf.tidy(() => tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6))) as tf.Scalar);
+    this.optimizer.applyFlat(flats, lr, scale);
+    tf.dispose(flats);
+    scale?.dispose();
     const emaDecay = this.ema ? this.ema.update() : null;
 
     const perSample = tf.concat(perSampleParts);
@@ -192,8 +199,6 @@ class DiffusionTrainer implements Trainer {
     if (labels) labels.dispose();
     if (mse) mse.dispose();
     if (vlb) vlb.dispose();
-    tf.dispose([...raw.values()]);
-    if (grads !== raw) tf.dispose([...grads.values()]);
 
     let total = 0;
     for (const v of lossValues) total += v;

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
+import { FlatLayout } from './flat.ts';
 
 /**
- * Exponential moving average of the weights, with the warmup of Tensorflow's ExponentialMovingAverage
+ * Exponential moving average of the weights, with the warmup of TensorFlow's ExponentialMovingAverage
  * (num_updates): decay_n = min(maxDecay, (1+n)/(10+n)), so early averages are not dominated by the
- * random initialisation. The shadow weights are what gets published and sampled from.
+ * random initialisation. The shadow weights are what gets published and sampled from. They are kept in
+ * flat buckets (see flat.ts) so an update is three large ops per bucket.
  */
 export interface EmaConfig {
   /** Default 0.9999 (DDPM). */
@@ -13,17 +15,25 @@ export interface EmaConfig {
 }
 
 export class Ema {
-  readonly shadow = new Map<string, tf.Variable>();
-  private updates = 0;
-  private readonly updatesVar = tf.variable(tf.scalar(0, 'int32'), false);
   readonly maxDecay: number;
   private readonly warmup: boolean;
+  private readonly layout: FlatLayout;
+  private readonly flats: tf.Variable[];
+  private updates = 0;
+  private shadowCache: Map<string, tf.Tensor> | null = null;
+  private updatesTensor: tf.Tensor | null = null;
 
   constructor(private readonly variables: Map<string, tf.Variable>, config: EmaConfig = {}) {
     this.maxDecay = config.maxDecay ?? 0.9999;
     if (!(this.maxDecay >= 0 && this.maxDecay < 1)) throw new RangeError(`ema.maxDecay must be in [0, 1), got ${this.maxDecay}`);
     this.warmup = config.warmup ?? true;
-    for (const [name, v] of variables) this.shadow.set(name, tf.variable(v.clone(), false));
+    this.layout = new FlatLayout(variables);
+    this.flats = this.layout.buckets.map((_, i) => {
+      const flat = this.layout.flatten(variables, i);
+      const v = tf.variable(flat, false);
+      flat.dispose();
+      return v;
+    });
   }
 
   /** Number of updates applied. */
@@ -40,43 +50,63 @@ export class Ema {
   /** shadow ← d·shadow + (1−d)·weights; returns the decay d used. */
   update(): number {
     const d = this.nextDecay();
-    tf.tidy(() => {
-      for (const [name, s] of this.shadow) s.assign(tf.add(tf.mul(s, d), tf.mul(this.variables.get(name)!, 1 - d)));
-      this.updates += 1;
-      this.updatesVar.assign(tf.scalar(this.updates, 'int32'));
+    this.dropCache();
+    this.flats.forEach((s, i) => {
+      tf.tidy(() => s.assign(tf.add(tf.mul(s, d), tf.mul(this.layout.flatten(this.variables, i), 1 - d))));
     });
+    this.updates += 1;
     return d;
   }
 
-  /** Copies the shadow weights into a model's variables (e.g. an inference copy). */
-  copyTo(target: Map<string, tf.Variable>): void {
-    for (const [name, s] of this.shadow) {
-      const v = target.get(name);
-      if (!v) throw new Error(`ema.copyTo: target has no variable ${name}`);
-      v.assign(s);
+  /**
+   * Shadow weights by variable name. Valid until the next update/setState (then disposed): read or save
+   * them right away, do not dispose them.
+   */
+  get shadow(): Map<string, tf.Tensor> {
+    if (!this.shadowCache) {
+      const out = new Map<string, tf.Tensor>();
+      this.flats.forEach((flat, i) => {
+        for (const [name, t] of this.layout.unflatten(flat as tf.Tensor1D, i)) out.set(name, t);
+      });
+      this.shadowCache = out;
     }
+    return this.shadowCache;
   }
 
-  /** Live shadow tensors by variable name plus `ema/updates` (do not dispose them). */
+  /** Copies the shadow weights into a model's variables (e.g. an inference copy with the same names). */
+  copyTo(target: Map<string, tf.Variable>): void {
+    for (const name of this.variables.keys()) if (!target.has(name)) throw new Error(`ema.copyTo: target has no variable ${name}`);
+    this.flats.forEach((flat, i) => this.layout.assign(flat as tf.Tensor1D, i, target));
+  }
+
+  /** Shadow tensors by variable name plus `ema/updates`; same lifetime rule as `shadow`. */
   getState(): Map<string, tf.Tensor> {
-    const state = new Map<string, tf.Tensor>(this.shadow);
-    state.set('ema/updates', this.updatesVar);
+    const state = new Map(this.shadow);
+    this.updatesTensor ??= tf.scalar(this.updates, 'int32');
+    state.set('ema/updates', this.updatesTensor);
     return state;
   }
 
   setState(state: Map<string, tf.Tensor>): void {
-    for (const [name, s] of this.shadow) {
-      const v = state.get(name);
-      if (!v) throw new Error(`EMA state lacks ${name}`);
-      s.assign(v);
-    }
+    for (const name of this.variables.keys()) if (!state.has(name)) throw new Error(`EMA state lacks ${name}`);
+    this.flats.forEach((flat, i) => {
+      const packed = this.layout.flatten(state, i);
+      flat.assign(packed);
+      packed.dispose();
+    });
     this.updates = state.get('ema/updates')?.dataSync()[0] ?? 0;
-    this.updatesVar.assign(tf.scalar(this.updates, 'int32'));
+    this.dropCache();
+  }
+
+  private dropCache(): void {
+    if (this.shadowCache) tf.dispose([...this.shadowCache.values()]);
+    this.shadowCache = null;
+    this.updatesTensor?.dispose();
+    this.updatesTensor = null;
   }
 
   dispose(): void {
-    for (const s of this.shadow.values()) s.dispose();
-    this.shadow.clear();
-    this.updatesVar.dispose();
+    this.dropCache();
+    tf.dispose(this.flats);
   }
 }

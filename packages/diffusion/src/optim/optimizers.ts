@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import { FlatLayout } from './flat.ts';
 
 /**
- * Optimizers over a model's named variables. Their state lives in named tensors so a checkpoint can
- * store it and a resumed run continues bit-for-bit: getState() keys are `<slot>/<variable name>` plus
- * `step` (a scalar).
+ * Optimizers over a model's named variables. Slots (moments, momentum) are kept in flat buckets (see
+ * flat.ts) so an update is a few large ops. getState() hands out per-variable tensors keyed
+ * `<slot>/<variable name>` plus `step`, so checkpoints do not depend on the bucket layout.
  */
 export type OptimizerConfig =
   | { kind: 'adam'; beta1?: number; beta2?: number; epsilon?: number }
@@ -16,9 +17,16 @@ export interface Optimizer {
   readonly config: OptimizerConfig;
   /** Number of updates applied so far. */
   readonly step: number;
-  /** Applies one update. `grads` are keyed by variable name; variables without a gradient are left alone. */
+  /** How variables are packed; applyFlat takes gradients in this layout. */
+  readonly layout: FlatLayout;
+  /** Applies one update. `grads` are keyed by variable name; a variable without a gradient gets zero. */
   apply(grads: Map<string, tf.Tensor>, lr: number): void;
-  /** Live state tensors (do not dispose them): `m/<name>`, `v/<name>`, `momentum/<name>`, `step`. */
+  /** Same, with gradients already flattened per bucket and an optional scale (gradient clipping). */
+  applyFlat(flatGrads: tf.Tensor1D[], lr: number, gradScale?: tf.Scalar): void;
+  /**
+   * State tensors by name: `m/<name>`, `v/<name>`, `momentum/<name>` and `step`. They stay valid until the
+   * next update or setState (then they are disposed): save them right away, do not dispose them.
+   */
   getState(): Map<string, tf.Tensor>;
   /** Copies a state produced by getState() of an optimizer of the same kind over the same variables. */
   setState(state: Map<string, tf.Tensor>): void;
@@ -31,21 +39,21 @@ function checkRange(field: string, v: number, lo: number, hi: number, hiOpen = t
   }
 }
 
-class SlotOptimizer implements Optimizer {
-  private readonly slots = new Map<string, Map<string, tf.Variable>>();
+class FlatOptimizer implements Optimizer {
+  readonly layout: FlatLayout;
+  /** slot name → one flat variable per bucket. */
+  private readonly slots = new Map<string, tf.Variable[]>();
   private stepCount = 0;
-  /** The step count as a tensor too, so getState() hands out only live tensors. */
-  private readonly stepVar = tf.variable(tf.scalar(0, 'int32'), false);
+  private stateCache: Map<string, tf.Tensor> | null = null;
 
   constructor(
     readonly config: OptimizerConfig,
     private readonly variables: Map<string, tf.Variable>,
     slotNames: string[],
   ) {
+    this.layout = new FlatLayout(variables);
     for (const slot of slotNames) {
-      const m = new Map<string, tf.Variable>();
-      for (const [name, v] of variables) m.set(name, tf.variable(tf.zerosLike(v), false));
-      this.slots.set(slot, m);
+      this.slots.set(slot, this.layout.buckets.map((b) => tf.variable(tf.zeros([b.size]), false)));
     }
   }
 
@@ -54,77 +62,98 @@ class SlotOptimizer implements Optimizer {
   }
 
   apply(grads: Map<string, tf.Tensor>, lr: number): void {
+    for (const name of grads.keys()) if (!this.variables.has(name)) throw new Error(`optimizer: gradient for unknown variable ${name}`);
+    const flats = this.layout.buckets.map((_, i) => this.layout.flatten(grads, i));
+    this.applyFlat(flats, lr);
+    tf.dispose(flats);
+  }
+
+  applyFlat(flatGrads: tf.Tensor1D[], lr: number, gradScale?: tf.Scalar): void {
     if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`learning rate must be a finite number ≥ 0, got ${lr}`);
+    if (flatGrads.length !== this.layout.buckets.length) throw new Error(`optimizer: expected ${this.layout.buckets.length} gradient buckets, got ${flatGrads.length}`);
+    this.dropStateCache();
     this.stepCount += 1;
-    const t = this.stepCount;
-    tf.tidy(() => {
-      this.stepVar.assign(tf.scalar(t, 'int32'));
-      for (const [name, g] of grads) {
-        const p = this.variables.get(name);
-        if (!p) throw new Error(`optimizer: gradient for unknown variable ${name}`);
-        this.update(name, p, g, lr, t);
-      }
+    flatGrads.forEach((g, i) => {
+      const next = tf.tidy(() => {
+        const p = this.layout.flatten(this.variables, i);
+        return this.update(i, p, gradScale ? tf.mul(g, gradScale) : g, lr, this.stepCount);
+      });
+      this.layout.assign(next, i, this.variables);
+      next.dispose();
     });
   }
 
-  private slot(slot: string, name: string): tf.Variable {
-    return this.slots.get(slot)!.get(name)!;
-  }
-
-  private update(name: string, p: tf.Variable, g: tf.Tensor, lr: number, t: number): void {
+  /** Updates the slots of bucket i and returns the new flat parameters. */
+  private update(i: number, p: tf.Tensor1D, g: tf.Tensor, lr: number, t: number): tf.Tensor1D {
     const c = this.config;
     if (c.kind === 'sgd') {
       const momentum = c.momentum ?? 0.9;
-      let grad = g;
-      if (c.weightDecay) grad = tf.add(grad, tf.mul(p, c.weightDecay));
-      const buf = this.slot('momentum', name);
+      const grad = c.weightDecay ? tf.add(g, tf.mul(p, c.weightDecay)) : g;
+      const buf = this.slots.get('momentum')![i]!;
       buf.assign(tf.add(tf.mul(buf, momentum), grad));
       const direction = c.nesterov ? tf.add(grad, tf.mul(buf, momentum)) : buf;
-      p.assign(tf.sub(p, tf.mul(direction, lr)));
-      return;
+      return tf.sub(p, tf.mul(direction, lr));
     }
     const beta1 = c.beta1 ?? 0.9;
     const beta2 = c.beta2 ?? 0.999;
     const eps = c.epsilon ?? 1e-8;
-    const m = this.slot('m', name);
-    const v = this.slot('v', name);
+    const m = this.slots.get('m')![i]!;
+    const v = this.slots.get('v')![i]!;
     m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
     v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
-    // Bias corrections folded into the step size (as in PyTorch): lr·√(1−β2^t)/(1−β1^t).
+    // Bias corrections folded into the step size (as in PyTorch): lr·m̂/(√v̂ + ε).
     const bc1 = 1 - beta1 ** t;
     const bc2 = 1 - beta2 ** t;
-    const update = tf.div(tf.mul(m, lr / bc1), tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), eps));
-    let next = tf.sub(p, update);
-    if (c.kind === 'adamw' && (c.weightDecay ?? 0.01) > 0) next = tf.sub(next, tf.mul(p, lr * (c.weightDecay ?? 0.01)));
-    p.assign(next);
+    const update = tf.div(tf.mul(m, lr / bc1), tf.add(tf.mul(tf.sqrt(v), 1 / Math.sqrt(bc2)), eps));
+    const decay = c.kind === 'adamw' ? (c.weightDecay ?? 0.01) : 0;
+    // AdamW: decoupled decay p ← p − lr·λ·p, applied to the pre-update weights.
+    const decayed = decay > 0 ? tf.mul(p, 1 - lr * decay) : p;
+    return tf.sub(decayed, update);
+  }
+
+  private dropStateCache(): void {
+    if (this.stateCache) tf.dispose([...this.stateCache.values()]);
+    this.stateCache = null;
   }
 
   getState(): Map<string, tf.Tensor> {
+    if (this.stateCache) return this.stateCache;
     const state = new Map<string, tf.Tensor>();
-    for (const [slot, m] of this.slots) for (const [name, v] of m) state.set(`${slot}/${name}`, v);
-    state.set('step', this.stepVar);
+    for (const [slot, flats] of this.slots) {
+      flats.forEach((flat, i) => {
+        for (const [name, t] of this.layout.unflatten(flat as tf.Tensor1D, i)) state.set(`${slot}/${name}`, t);
+      });
+    }
+    state.set('step', tf.scalar(this.stepCount, 'int32'));
+    this.stateCache = state;
     return state;
   }
 
   setState(state: Map<string, tf.Tensor>): void {
     const step = state.get('step');
     if (!step) throw new Error('optimizer state has no "step" entry');
-    for (const [slot, m] of this.slots) {
-      for (const [name, v] of m) {
+    for (const [slot, flats] of this.slots) {
+      const named = new Map<string, tf.Tensor>();
+      for (const [name, v] of this.variables) {
         const s = state.get(`${slot}/${name}`);
         if (!s) throw new Error(`optimizer state lacks ${slot}/${name} (was it saved by a ${this.config.kind} optimizer over the same model?)`);
         if (s.shape.join() !== v.shape.join()) throw new Error(`optimizer state ${slot}/${name} has shape [${s.shape}], expected [${v.shape}]`);
-        v.assign(s);
+        named.set(name, s);
       }
+      flats.forEach((flat, i) => {
+        const packed = this.layout.flatten(named, i);
+        flat.assign(packed);
+        packed.dispose();
+      });
     }
     this.stepCount = step.dataSync()[0]!;
-    this.stepVar.assign(tf.scalar(this.stepCount, 'int32'));
+    this.dropStateCache();
   }
 
   dispose(): void {
-    for (const m of this.slots.values()) for (const v of m.values()) v.dispose();
+    this.dropStateCache();
+    for (const flats of this.slots.values()) tf.dispose(flats);
     this.slots.clear();
-    this.stepVar.dispose();
   }
 }
 
@@ -135,10 +164,10 @@ export function createOptimizer(variables: Map<string, tf.Variable>, config: Opt
       checkRange('beta1', config.beta1 ?? 0.9, 0, 1);
       checkRange('beta2', config.beta2 ?? 0.999, 0, 1);
       if (config.kind === 'adamw') checkRange('weightDecay', config.weightDecay ?? 0.01, 0, 1, false);
-      return new SlotOptimizer(config, variables, ['m', 'v']);
+      return new FlatOptimizer(config, variables, ['m', 'v']);
     case 'sgd':
       checkRange('momentum', config.momentum ?? 0.9, 0, 1);
-      return new SlotOptimizer(config, variables, ['momentum']);
+      return new FlatOptimizer(config, variables, ['momentum']);
     default:
       throw new RangeError(`optimizer.kind must be 'adam', 'adamw' or 'sgd', got ${String((config as { kind: unknown }).kind)}`);
   }
