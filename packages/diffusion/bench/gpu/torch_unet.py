@@ -1,197 +1,111 @@
-"""PyTorch twin of @dapple/diffusion's DDPM UNet (same channels, multipliers, res blocks, attention
-resolutions, GroupNorm groups, SiLU, sinusoidal time embedding, zero-initialised output convs), timing
-training steps on CUDA as the baseline for bench/gpu/webgpu-bench.ts. Prints JSON lines.
+"""The same DDPM UNet as packages/diffusion/src/unet.ts, in PyTorch, timed on CUDA as the reference for the
+webgpu numbers (same presets, batch sizes, eps-MSE loss, Adam, fp32; plus a bf16-autocast line for context).
+Prints JSON lines like webgpu-bench.ts. Run by run-on-device.sh."""
+import json, math, os, time
+import torch, torch.nn as nn, torch.nn.functional as F
 
-    python packages/diffusion/bench/gpu/torch_unet.py [--presets small,base] [--batches 32,64,128] [--steps 20] [--bf16]
-"""
-import argparse
-import json
-import math
-import time
-
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-
-# Same as src/presets.ts (channels = 3).
 PRESETS = {
-    "tiny": dict(resolution=16, base=16, mults=[1, 2], blocks=1, attn=[], dropout=0.0, groups=8),
-    "small": dict(resolution=32, base=32, mults=[1, 2, 2], blocks=1, attn=[8], dropout=0.1, groups=16),
-    "base": dict(resolution=32, base=128, mults=[1, 2, 2, 2], blocks=2, attn=[16], dropout=0.1, groups=32),
+    "tiny": dict(resolution=16, ch=16, mults=[1, 2], blocks=1, attn=[8], groups=8),
+    "small": dict(resolution=32, ch=32, mults=[1, 2, 2], blocks=1, attn=[8], groups=16),
+    "base": dict(resolution=32, ch=128, mults=[1, 2, 2, 2], blocks=2, attn=[16], groups=32),
 }
 
-
-def timestep_embedding(t, dim):
+def temb_sin(t, dim):
     half = dim // 2
-    freqs = torch.exp(-math.log(10000) * torch.arange(half, device=t.device) / (half - 1))
-    args = t.float()[:, None] * freqs[None]
-    return torch.cat([torch.sin(args), torch.cos(args)], dim=1)
+    freqs = torch.exp(-math.log(10000) * torch.arange(half, device=t.device, dtype=torch.float32) / (half - 1))
+    a = t.float()[:, None] * freqs[None]
+    return torch.cat([a.sin(), a.cos()], dim=1)
 
-
-def zero(module):
-    nn.init.zeros_(module.weight)
-    nn.init.zeros_(module.bias)
-    return module
-
-
-class ResBlock(nn.Module):
-    def __init__(self, cin, cout, tdim, groups, dropout):
+class Res(nn.Module):
+    def __init__(s, cin, cout, tdim, g):
         super().__init__()
-        self.norm1 = nn.GroupNorm(groups, cin)
-        self.conv1 = nn.Conv2d(cin, cout, 3, padding=1)
-        self.temb = nn.Linear(tdim, cout)
-        self.norm2 = nn.GroupNorm(groups, cout)
-        self.dropout = nn.Dropout(dropout)
-        self.conv2 = zero(nn.Conv2d(cout, cout, 3, padding=1))
-        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+        s.n1, s.c1 = nn.GroupNorm(g, cin), nn.Conv2d(cin, cout, 3, padding=1)
+        s.t = nn.Linear(tdim, cout)
+        s.n2, s.c2 = nn.GroupNorm(g, cout), nn.Conv2d(cout, cout, 3, padding=1)
+        s.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+    def forward(s, x, temb):
+        h = s.c1(F.silu(s.n1(x))) + s.t(temb)[:, :, None, None]
+        return s.skip(x) + s.c2(F.silu(s.n2(h)))
 
-    def forward(self, x, temb):
-        h = self.conv1(F.silu(self.norm1(x)))
-        h = h + self.temb(temb)[:, :, None, None]
-        h = self.conv2(self.dropout(F.silu(self.norm2(h))))
-        return self.skip(x) + h
-
-
-class Attention(nn.Module):
-    def __init__(self, ch, groups):
+class Attn(nn.Module):
+    def __init__(s, c, g):
         super().__init__()
-        self.norm = nn.GroupNorm(groups, ch)
-        self.q, self.k, self.v = nn.Linear(ch, ch), nn.Linear(ch, ch), nn.Linear(ch, ch)
-        self.proj = zero(nn.Linear(ch, ch))
-
-    def forward(self, x):
+        s.n, s.qkv, s.proj = nn.GroupNorm(g, c), nn.Conv2d(c, 3 * c, 1), nn.Conv2d(c, c, 1)
+    def forward(s, x):
         b, c, h, w = x.shape
-        flat = self.norm(x).flatten(2).transpose(1, 2)  # [B, HW, C]
-        attn = torch.softmax(self.q(flat) @ self.k(flat).transpose(1, 2) / math.sqrt(c), dim=-1)
-        out = self.proj(attn @ self.v(flat))
-        return x + out.transpose(1, 2).reshape(b, c, h, w)
-
+        q, k, v = s.qkv(s.n(x)).reshape(b, 3, c, h * w).unbind(1)
+        a = torch.softmax(torch.einsum("bci,bcj->bij", q, k) / math.sqrt(c), dim=-1)
+        return x + s.proj(torch.einsum("bij,bcj->bci", a, v).reshape(b, c, h, w))
 
 class UNet(nn.Module):
-    def __init__(self, resolution, base, mults, blocks, attn, dropout, groups, channels=3):
+    def __init__(s, resolution, ch, mults, blocks, attn, groups, channels=3):
         super().__init__()
-        tdim = base * 4
-        self.base = base
-        self.temb = nn.Sequential(nn.Linear(base, tdim), nn.SiLU(), nn.Linear(tdim, tdim))
-        self.conv_in = nn.Conv2d(channels, base, 3, padding=1)
-        self.down = nn.ModuleList()
-        skips, cin, res = [base], base, resolution
-        for level, m in enumerate(mults):
+        s.ch, tdim = ch, ch * 4
+        s.temb = nn.Sequential(nn.Linear(ch, tdim), nn.SiLU(), nn.Linear(tdim, tdim))
+        s.cin = nn.Conv2d(channels, ch, 3, padding=1)
+        s.down, skips, c, res = nn.ModuleList(), [ch], ch, resolution
+        for lvl, m in enumerate(mults):
             for _ in range(blocks):
-                self.down.append(ResBlock(cin, base * m, tdim, groups, dropout))
-                cin = base * m
-                if res in attn:
-                    self.down.append(Attention(cin, groups))
-                skips.append(cin)
-            if level != len(mults) - 1:
-                self.down.append(nn.Conv2d(cin, cin, 3, stride=2, padding=1))
-                skips.append(cin)
-                res //= 2
-        self.mid = nn.ModuleList([ResBlock(cin, cin, tdim, groups, dropout), Attention(cin, groups), ResBlock(cin, cin, tdim, groups, dropout)])
-        self.up = nn.ModuleList()
-        for level in reversed(range(len(mults))):
+                s.down.append(nn.ModuleList([Res(c, ch * m, tdim, groups), Attn(ch * m, groups) if res in attn else nn.Identity()]))
+                c = ch * m; skips.append(c)
+            if lvl != len(mults) - 1:
+                s.down.append(nn.Conv2d(c, c, 3, stride=2, padding=1)); skips.append(c); res //= 2
+        s.mid = nn.ModuleList([Res(c, c, tdim, groups), Attn(c, groups), Res(c, c, tdim, groups)])
+        s.up = nn.ModuleList()
+        for lvl in reversed(range(len(mults))):
+            m = mults[lvl]
             for _ in range(blocks + 1):
-                self.up.append(ResBlock(cin + skips.pop(), base * mults[level], tdim, groups, dropout))
-                cin = base * mults[level]
-                if res in attn:
-                    self.up.append(Attention(cin, groups))
-            if level != 0:
-                self.up.append(nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(cin, cin, 3, padding=1)))
-                res *= 2
-        self.out = nn.Sequential(nn.GroupNorm(groups, cin), nn.SiLU(), zero(nn.Conv2d(cin, channels, 3, padding=1)))
+                s.up.append(nn.ModuleList([Res(c + skips.pop(), ch * m, tdim, groups), Attn(ch * m, groups) if res in attn else nn.Identity()]))
+                c = ch * m
+            if lvl != 0:
+                s.up.append(nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c, c, 3, padding=1))); res *= 2
+        s.out = nn.Sequential(nn.GroupNorm(groups, c), nn.SiLU(), nn.Conv2d(c, channels, 3, padding=1))
+    def forward(s, x, t):
+        temb = F.silu(s.temb(temb_sin(t, s.ch)))
+        h = s.cin(x); hs = [h]
+        for m in s.down:
+            h = m[1](m[0](h, temb)) if isinstance(m, nn.ModuleList) else m(h)
+            hs.append(h)
+        h = s.mid[2](s.mid[1](s.mid[0](h, temb)), temb)
+        for m in s.up:
+            h = m[1](m[0](torch.cat([h, hs.pop()], 1), temb)) if isinstance(m, nn.ModuleList) else m(h)
+        return s.out(h)
 
-    def forward(self, x, t):
-        temb = F.silu(self.temb(timestep_embedding(t, self.base)))
-        h = self.conv_in(x)
-        hs = [h]
-        for layer in self.down:
-            if isinstance(layer, ResBlock):
-                h = layer(h, temb)
-                hs.append(h)
-            elif isinstance(layer, Attention):
-                h = layer(h)
-                hs[-1] = h
-            else:
-                h = layer(h)
-                hs.append(h)
-        h = self.mid[2](self.mid[1](self.mid[0](h, temb)), temb)
-        for layer in self.up:
-            if isinstance(layer, ResBlock):
-                h = layer(torch.cat([h, hs.pop()], dim=1), temb)
-            else:
-                h = layer(h)
-        return self.out(h)
-
-
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--presets", default="small,base")
-    p.add_argument("--batches", default="32,64,128")
-    p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--bf16", action="store_true", help="autocast to bfloat16 (TF.js runs float32)")
-    a = p.parse_args()
-    dev = torch.device("cuda")
-    torch.backends.cudnn.benchmark = True
-    T = 1000
-    betas = torch.linspace(1e-4, 0.02, T, dtype=torch.float64)
-    abar = torch.cumprod(1 - betas, 0).float().to(dev)
-    for preset in a.presets.split(","):
-        for batch in [int(b) for b in a.batches.split(",")]:
-            cfg = PRESETS[preset]
-            model = UNet(**cfg).to(dev)
-            ema = [p.detach().clone() for p in model.parameters()]
-            opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-            r = cfg["resolution"]
-            x0 = torch.randn(batch, 3, r, r, device=dev).clamp(-1, 1)
-
-            def step():
-                t = torch.randint(0, T, (batch,), device=dev)
-                noise = torch.randn_like(x0)
-                a_ = abar[t][:, None, None, None]
-                xt = a_.sqrt() * x0 + (1 - a_).sqrt() * noise
-                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=a.bf16):
-                    loss = F.mse_loss(model(xt, t).float(), noise)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
-                with torch.no_grad():
-                    torch._foreach_mul_(ema, 0.9999)
-                    torch._foreach_add_(ema, [p.detach() for p in model.parameters()], alpha=1e-4)
-                return loss.item()  # one sync per step, like the TF.js trainer's metrics download
-
-            try:
-                for _ in range(3):
-                    step()
-                torch.cuda.synchronize()
-                start = time.perf_counter()
-                for _ in range(a.steps):
-                    step()
-                torch.cuda.synchronize()
-                step_ms = (time.perf_counter() - start) * 1000 / a.steps
-                with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=a.bf16):
-                    tt = torch.full((batch,), 500, device=dev)
-                    model(x0, tt)
-                    torch.cuda.synchronize()
-                    start = time.perf_counter()
-                    for _ in range(a.steps):
-                        model(x0, tt)
-                    torch.cuda.synchronize()
-                    fwd_ms = (time.perf_counter() - start) * 1000 / a.steps
-                print(json.dumps({
-                    "bench": "diffusion.train.torch", "preset": preset, "batch": batch,
-                    "params": sum(p.numel() for p in model.parameters()),
-                    "device": torch.cuda.get_device_name(0), "dtype": "bf16-autocast" if a.bf16 else "float32",
-                    "stepMs": round(step_ms, 2), "imgPerSec": round(batch * 1000 / step_ms, 1),
-                    "forwardImgPerSec": round(batch * 1000 / fwd_ms, 1), "trainOverForward": round(step_ms / fwd_ms, 2),
-                    "peakGpuMemMB": round(torch.cuda.max_memory_allocated() / 2**20),
-                }), flush=True)
-            except torch.cuda.OutOfMemoryError as err:
-                print(json.dumps({"bench": "diffusion.train.torch", "preset": preset, "batch": batch, "error": str(err)[:200]}), flush=True)
-            del model, opt, ema
-            torch.cuda.empty_cache()
-            torch.cuda.reset_peak_memory_stats()
-
+def bench(preset, batch, steps, amp):
+    dev = "cuda"
+    cfg = PRESETS[preset]
+    model = UNet(**cfg).to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=2e-4)
+    r = cfg["resolution"]
+    x0 = torch.rand(batch, 3, r, r, device=dev) * 2 - 1
+    abar = torch.cumprod(1 - torch.linspace(1e-4, 0.02, 1000, device=dev), 0)
+    def step():
+        t = torch.randint(0, 1000, (batch,), device=dev)
+        noise = torch.randn_like(x0)
+        a = abar[t][:, None, None, None]
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
+            loss = F.mse_loss(model(a.sqrt() * x0 + (1 - a).sqrt() * noise, t).float(), noise)
+        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+        return loss
+    for _ in range(3): step()
+    torch.cuda.synchronize(); t0 = time.perf_counter()
+    for _ in range(steps): loss = step()
+    torch.cuda.synchronize(); train = (time.perf_counter() - t0) / steps
+    tt = torch.full((batch,), 500, device=dev)
+    with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
+        for _ in range(3): model(x0, tt)
+        torch.cuda.synchronize(); t0 = time.perf_counter()
+        for _ in range(steps): model(x0, tt)
+        torch.cuda.synchronize(); fwd = (time.perf_counter() - t0) / steps
+    print(json.dumps(dict(bench="diffusion.gpu.train", backend="pytorch-cuda" + ("-bf16" if amp else "-fp32"), preset=preset,
+        params=sum(p.numel() for p in model.parameters()), batch=batch, imgPerSec=round(batch / train, 1),
+        forwardImgPerSec=round(batch / fwd, 1), trainOverForward=round(train / fwd, 2), stepMs=round(train * 1000, 2),
+        loss=round(loss.item(), 4), device=torch.cuda.get_device_name())), flush=True)
 
 if __name__ == "__main__":
-    main()
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cuda.matmul.allow_tf32 = False; torch.backends.cudnn.allow_tf32 = False  # fp32 like WebGPU
+    for preset in os.environ.get("PRESETS", "small,base").split(","):
+        for batch in map(int, os.environ.get("BATCHES", "32,64").split(",")):
+            for amp in (False, True):
+                bench(preset, batch, int(os.environ.get("STEPS", "20")), amp)

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { sumAll } from '../nn/sum-all.ts';
 
 /**
  * Packs a model's variables into a few flat 1-D buckets. Per-parameter updates (Adam, EMA, norms) then run
@@ -65,7 +66,7 @@ export class FlatLayout {
   }
 }
 
-/** Global L2 norm of flat buckets, as a scalar tensor. */
+/** Global L2 norm of flat buckets, as a scalar tensor (tree-summed: base has > 8 buckets, WebGPU's AddN limit). */
 export function flatGlobalNorm(flats: tf.Tensor1D[]): tf.Scalar {
-  return tf.tidy(() => tf.sqrt(tf.addN(flats.map((f) => tf.sum(tf.square(f))))) as tf.Scalar);
+  return tf.tidy(() => tf.sqrt(sumAll(flats.map((f) => tf.sum(tf.square(f))))) as tf.Scalar);
 }
