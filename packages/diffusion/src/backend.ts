@@ -79,7 +79,10 @@ async function tryBackend(name: BackendName, opts: SelectBackendOptions): Promis
     case 'wasm': {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       if (!wasmPathsSet) {
-        const dir = opts.wasmPaths ?? (isNode() ? (await import('./backend/node-wasm-dir.ts')).nodeWasmDir() : undefined);
+        // Node-only module (node:module, node:path): bundlers must leave it out of browser builds.
+        const dir =
+          opts.wasmPaths ??
+          (isNode() ? (await import(/* webpackIgnore: true */ /* @vite-ignore */ './backend/node-wasm-dir.ts')).nodeWasmDir() : undefined);
         if (dir !== undefined) wasm.setWasmPaths(dir);
         wasmPathsSet = true;
       }
