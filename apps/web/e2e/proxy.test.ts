@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,8 @@ describe('same-origin proxy to the API', () => {
 
   beforeAll(async () => {
     upstream = createServer((req, res) => {
+      if (req.url?.startsWith('/objects/big')) return receiveBig(req, res);
+      if (req.url?.startsWith('/objects/range')) return serveRange(req, res);
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -68,6 +71,30 @@ describe('same-origin proxy to the API', () => {
     expect(object).toMatchObject({ method: 'GET', url: '/objects/datasets/d1/thumbs/a%20b.png?sig=x' });
   });
 
+  it('streams a large upload to /objects/* whole (Next would cut a proxied body at 10 MB)', async () => {
+    const body = randomBytes(24 * 1024 * 1024);
+    const res = await fetch(`${web.url}/objects/big/part-1?sig=abc`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
+      body,
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      bytes: body.length,
+      sha256: createHash('sha256').update(body).digest('hex'),
+      contentLength: String(body.length),
+      url: '/objects/big/part-1?sig=abc',
+    });
+  });
+
+  it('passes Range requests and partial responses of /objects/* through', async () => {
+    const res = await fetch(`${web.url}/objects/range/thumb.png`, { headers: { range: 'bytes=2-5' } });
+    expect(res.status).toBe(206);
+    expect(res.headers.get('content-range')).toBe('bytes 2-5/10');
+    expect(res.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await res.arrayBuffer()).toString()).toBe('2345');
+  });
+
   it('does not proxy dashboard pages', async () => {
     const res = await fetch(`${web.url}/sign-in`);
     expect(res.headers.get('content-type')).toContain('text/html');
@@ -91,3 +118,31 @@ describe('same-origin proxy to the API', () => {
     expect(messages[1]).toBe('echo:ping');
   });
 });
+
+/** Upstream for the large upload: counts and hashes what arrived. */
+function receiveBig(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  req.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    hash.update(chunk);
+  });
+  req.on('end', () => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ bytes, sha256: hash.digest('hex'), contentLength: req.headers['content-length'] ?? null, url: req.url }));
+  });
+}
+
+/** Upstream for Range: a 10-byte object "0123456789" served partially. */
+function serveRange(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
+  const match = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+  const data = Buffer.from('0123456789');
+  if (!match) {
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': data.length });
+    res.end(data);
+    return;
+  }
+  const [start, end] = [Number(match[1]), Number(match[2])];
+  res.writeHead(206, { 'content-type': 'image/png', 'content-range': `bytes ${start}-${end}/${data.length}`, 'content-length': end - start + 1 });
+  res.end(data.subarray(start, end + 1));
+}

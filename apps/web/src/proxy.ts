@@ -6,8 +6,9 @@ import { isApiPath, REQUEST_PATH_HEADER } from './lib/proxy-paths';
  * Runs before every request (Next 16 "proxy", formerly middleware), at request time, so the API origin
  * comes from DAPPLE_API_URL when `next start` runs, not when the app was built (rewrites in
  * next.config.ts are frozen into the build). Two jobs:
- * - API paths are forwarded to the API: the browser only ever talks to this origin, so the httpOnly
- *   session cookie is first-party. WebSocket upgrades on /graphql (subscriptions) are forwarded too.
+ * - /graphql and /healthz are forwarded to the API: the browser only ever talks to this origin, so the
+ *   httpOnly session cookie is first-party. WebSocket upgrades on /graphql (subscriptions) are forwarded too.
+ *   (/objects/* goes to the API through app/objects/[...path]/route.ts, which streams large bodies.)
  * - Pages get the requested path in a header, so a signed-out visitor can be sent back after sign-in.
  */
 export function proxy(request: NextRequest) {
@@ -21,6 +22,7 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  // Everything except the build's static files.
-  matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'],
+  // Everything except the build's static files and /objects/* (streamed by its Route Handler: running
+  // the proxy would make Next buffer the body and cut it at 10 MB).
+  matcher: ['/((?!_next/static|_next/image|favicon.ico|objects/).*)'],
 };
