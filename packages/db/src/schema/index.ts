@@ -3,3 +3,4 @@ export * from './auth.ts';
 export * from './teams.ts';
 export * from './datasets.ts';
 export * from './runs.ts';
+export * from './metrics.ts';

@@ -1,0 +1,173 @@
+import { from as copyFrom } from 'pg-copy-streams';
+import type pg from 'pg';
+import { MetricsInputError } from './errors.ts';
+import { ingestStatement } from './ingest-sql.ts';
+import { forgetRun, resolveKeyIds, validateKey } from './keys.ts';
+import { MAX_STEP } from './ladder.ts';
+import { poolOf, type MetricsDb } from './queryable.ts';
+import { assertUuid } from './uuid.ts';
+
+export interface MetricPointInput {
+  key: string;
+  /** Non-negative integer ≤ 2^31-1. */
+  step: number;
+  /** Any number; NaN and ±Infinity are stored but left out of aggregates (see queryMetrics). */
+  value: number;
+  /** Defaults to the time of the call. */
+  wallTime?: Date;
+}
+
+export interface InsertMetricPointsOptions {
+  /**
+   * How rows reach Postgres: `unnest` (arrays bound to one INSERT … SELECT statement) or `copy`
+   * (COPY into a temporary staging table, then the same INSERT … SELECT, in a transaction).
+   * The bench (`npm run bench -w @dapple/db`) compares them; unnest is the default (see README).
+   */
+  method?: 'unnest' | 'copy';
+}
+
+export interface InsertMetricPointsResult {
+  /** Points actually stored: resent (run, key, step) points are ignored, so a resent batch returns 0. */
+  inserted: number;
+  /** Highest step among the stored points, null when nothing new was stored. */
+  maxStep: number | null;
+}
+
+interface Rows {
+  keyIds: number[];
+  steps: number[];
+  values: number[];
+  wallTimes: Date[];
+}
+
+/**
+ * Stores a batch of points of one run, idempotently: a point whose (key, step) is already stored is
+ * ignored — also within the batch, where the first occurrence wins. Rollups are updated in the same
+ * statement. Throws MetricsInputError (field + limit) before touching the database on bad input.
+ */
+export async function insertMetricPoints(
+  db: MetricsDb,
+  runId: string,
+  points: readonly MetricPointInput[],
+  options: InsertMetricPointsOptions = {},
+): Promise<InsertMetricPointsResult> {
+  assertUuid(runId, 'runId');
+  validatePoints(points);
+  if (points.length === 0) return { inserted: 0, maxStep: null };
+  const pool = poolOf(db);
+  const keyIds = await resolveKeyIds(pool, runId, points.map((p) => p.key));
+  const rows = toRows(points, keyIds);
+  try {
+    return options.method === 'copy' ? await viaCopy(pool, rows) : await viaUnnest(pool, rows);
+  } catch (err) {
+    // The run (and with it its keys) was deleted after the ids were cached.
+    if ((err as { code?: string }).code === '23503') {
+      forgetRun(pool, runId);
+      throw new MetricsInputError('runId', `run ${runId} does not exist`);
+    }
+    throw err;
+  }
+}
+
+function validatePoints(points: readonly MetricPointInput[]): void {
+  if (!Array.isArray(points)) throw new MetricsInputError('points', 'must be an array');
+  const seenKeys = new Set<string>();
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
+    if (!seenKeys.has(p.key)) {
+      validateKey(p.key, `points[${i}].key`);
+      seenKeys.add(p.key);
+    }
+    if (!Number.isInteger(p.step) || p.step < 0 || p.step > MAX_STEP) {
+      throw new MetricsInputError(`points[${i}].step`, `${p.step} is not an integer in 0..${MAX_STEP}`);
+    }
+    if (typeof p.value !== 'number') throw new MetricsInputError(`points[${i}].value`, 'must be a number');
+    if (p.wallTime !== undefined && !(p.wallTime instanceof Date && Number.isFinite(p.wallTime.getTime()))) {
+      throw new MetricsInputError(`points[${i}].wallTime`, 'must be a valid Date');
+    }
+  }
+}
+
+/** Column arrays with in-batch duplicates dropped (first occurrence wins, like a resend). */
+function toRows(points: readonly MetricPointInput[], keyIds: Map<string, number>): Rows {
+  const now = new Date();
+  const rows: Rows = { keyIds: [], steps: [], values: [], wallTimes: [] };
+  const seen = new Map<number, Set<number>>();
+  for (const p of points) {
+    const keyId = keyIds.get(p.key)!;
+    let steps = seen.get(keyId);
+    if (!steps) seen.set(keyId, (steps = new Set()));
+    if (steps.has(p.step)) continue;
+    steps.add(p.step);
+    rows.keyIds.push(keyId);
+    rows.steps.push(p.step);
+    rows.values.push(p.value);
+    rows.wallTimes.push(p.wallTime ?? now);
+  }
+  return rows;
+}
+
+interface Outcome {
+  inserted: number;
+  max_step: number | null;
+}
+
+const UNNEST_SQL = ingestStatement(
+  'unnest($1::int[], $2::int[], $3::float8[], $4::timestamptz[]) AS input(key_id, step, value, wall_time)',
+);
+
+async function viaUnnest(pool: pg.Pool, rows: Rows): Promise<InsertMetricPointsResult> {
+  // node-postgres serialises NaN/Infinity in arrays as their names, which float8 input accepts.
+  const { rows: out } = await pool.query<Outcome>(UNNEST_SQL, [rows.keyIds, rows.steps, rows.values, rows.wallTimes]);
+  return { inserted: out[0]!.inserted, maxStep: out[0]!.max_step };
+}
+
+const STAGING = 'dapple_metric_staging';
+const COPY_SQL = ingestStatement(STAGING);
+/** Connections that already have the session's temporary staging table. */
+const staged = new WeakSet<pg.PoolClient>();
+
+async function viaCopy(pool: pg.Pool, rows: Rows): Promise<InsertMetricPointsResult> {
+  const client = await pool.connect();
+  let failed = false;
+  try {
+    await client.query('BEGIN');
+    if (!staged.has(client)) {
+      await client.query(
+        `CREATE TEMP TABLE IF NOT EXISTS ${STAGING} (key_id int, step int, value float8, wall_time timestamptz) ON COMMIT DELETE ROWS`,
+      );
+    }
+    await copyRows(client, rows);
+    const { rows: out } = await client.query<Outcome>(COPY_SQL);
+    await client.query('COMMIT');
+    staged.add(client);
+    return { inserted: out[0]!.inserted, maxStep: out[0]!.max_step };
+  } catch (err) {
+    failed = true;
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    // A connection whose transaction failed mid-COPY is not worth reusing.
+    client.release(failed);
+  }
+}
+
+function copyRows(client: pg.PoolClient, rows: Rows): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stream = client.query(copyFrom(`COPY ${STAGING} (key_id, step, value, wall_time) FROM STDIN`));
+    stream.on('error', reject);
+    stream.on('finish', () => resolve());
+    const chunk: string[] = [];
+    const flush = () => {
+      stream.write(chunk.join(''));
+      chunk.length = 0;
+    };
+    for (let i = 0; i < rows.steps.length; i++) {
+      // Text format: String(NaN) / String(Infinity) are valid float8 input.
+      chunk.push(`${rows.keyIds[i]}\t${rows.steps[i]}\t${rows.values[i]}\t${rows.wallTimes[i]!.toISOString()}\n`);
+      if (chunk.length === 4096) flush();
+    }
+    if (chunk.length) flush();
+    stream.end();
+  });
+}
