@@ -110,6 +110,13 @@ describe('teams in the browser', () => {
     await inviteePage.getByRole('heading', { level: 1, name: 'Diffusion Crew' }).waitFor();
     await shot(inviteePage, 'invitee-team-home');
 
+    // As a plain member they see the team but cannot invite or change roles.
+    await inviteePage.goto('/t/diffusion-crew/members');
+    await inviteePage.getByText('Only admins and owners can invite or change roles.').waitFor();
+    expect(await inviteePage.getByRole('button', { name: 'Create invite' }).count()).toBe(0);
+    expect(await inviteePage.getByRole('combobox').count()).toBe(0);
+    await shot(inviteePage, 'member-view');
+
     // The owner sees the new member, makes them an admin, then removes them.
     await ownerPage.reload();
     const row = ownerPage.getByTestId(`member-${invitee.email}`);
