@@ -1,0 +1,285 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { KubernetesExecutor, type KubernetesExecutorOptions } from './kubernetes.ts';
+import { buildRunManifests, jobName, type KubernetesJobOptions } from './kubernetes-manifest.ts';
+import type { LaunchSpec } from './types.ts';
+
+const RUN_ID = '0b6f4a3e-7d1c-4e55-9a2b-1f0c3d5e7a90';
+const spec: LaunchSpec = {
+  runId: RUN_ID,
+  attempt: 2,
+  hubUrl: 'http://dapple-hub.dapple.svc:4000',
+  runToken: 'dpr_secret-token',
+  slot: { id: 'k8s-0', gpu: null },
+  env: { DAPPLE_TF_BACKEND: 'tensorflow' },
+};
+const jobOptions: KubernetesJobOptions = {
+  namespace: 'dapple',
+  image: 'ghcr.io/example/dapple-trainer:1.0',
+  gpusPerRun: 1,
+  resources: { requests: { cpu: '4', memory: '16Gi' }, limits: { memory: '32Gi' } },
+  terminationGracePeriodSeconds: 90,
+  ttlSecondsAfterFinished: 3600,
+  activeDeadlineSeconds: 86_400,
+};
+
+describe('buildRunManifests', () => {
+  it('builds a suspended one-shot GPU Job and a Secret holding the run token', () => {
+    const { job, secret } = buildRunManifests(spec, jobOptions);
+    expect({ job, secret }).toMatchSnapshot();
+    const name = `dapple-run-${RUN_ID}-2`;
+    expect(job.metadata).toMatchObject({ name, namespace: 'dapple' });
+    expect(job.metadata!.labels).toMatchObject({ 'dapple.dev/run-id': RUN_ID, 'dapple.dev/attempt': '2' });
+    expect(job.metadata!.annotations).toEqual({ 'dapple.dev/run-id': RUN_ID, 'dapple.dev/attempt': '2' });
+    expect(job.spec).toMatchObject({ backoffLimit: 0, suspend: true, ttlSecondsAfterFinished: 3600, activeDeadlineSeconds: 86_400 });
+    const pod = job.spec!.template.spec!;
+    expect(pod.restartPolicy).toBe('Never');
+    expect(pod.terminationGracePeriodSeconds).toBe(90);
+    const container = pod.containers[0]!;
+    expect(container.image).toBe(jobOptions.image);
+    expect(container.args).toEqual([`--run-id=${RUN_ID}`]);
+    expect(container.resources).toEqual({ requests: { cpu: '4', memory: '16Gi' }, limits: { memory: '32Gi', 'nvidia.com/gpu': '1' } });
+    expect(container.env).toContainEqual({ name: 'DAPPLE_HUB_URL', value: spec.hubUrl });
+    expect(container.env).toContainEqual({ name: 'DAPPLE_RUN_ID', value: RUN_ID });
+    expect(container.env).toContainEqual({ name: 'DAPPLE_TF_BACKEND', value: 'tensorflow' });
+    expect(container.env).toContainEqual({ name: 'DAPPLE_RUN_TOKEN', valueFrom: { secretKeyRef: { name, key: 'run-token' } } });
+    // The token is never in the Job itself.
+    expect(JSON.stringify(job)).not.toContain(spec.runToken);
+    expect(secret).toMatchObject({ metadata: { name, namespace: 'dapple' }, type: 'Opaque', stringData: { 'run-token': spec.runToken } });
+  });
+
+  it('leaves out the GPU resource for CPU trainers, honours image and optional fields', () => {
+    const { job } = buildRunManifests(
+      { ...spec, image: 'trainer:cpu' },
+      { ...jobOptions, gpusPerRun: 0, resources: undefined, activeDeadlineSeconds: undefined, serviceAccountName: 'trainer', imagePullSecrets: ['regcred'], nodeSelector: { pool: 'gpu' } },
+    );
+    const pod = job.spec!.template.spec!;
+    expect(pod.containers[0]!.resources).toEqual({});
+    expect(pod.containers[0]!.image).toBe('trainer:cpu');
+    expect(job.spec!.activeDeadlineSeconds).toBeUndefined();
+    expect(pod).toMatchObject({ serviceAccountName: 'trainer', imagePullSecrets: [{ name: 'regcred' }], nodeSelector: { pool: 'gpu' }, automountServiceAccountToken: true });
+  });
+
+  it('refuses a run id that would not make a DNS-1123 Job name', () => {
+    expect(() => jobName('Not A UUID!', 1)).toThrow(/not a DNS-1123 label/);
+    expect(jobName(RUN_ID.toUpperCase(), 12)).toBe(`dapple-run-${RUN_ID}-12`);
+  });
+});
+
+/**
+ * A fake Kubernetes API server: the handful of endpoints the executor calls, with an in-memory store,
+ * so the real client library's HTTP requests (paths, query, content types, bodies) are exercised.
+ */
+interface Recorded {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  contentType?: string;
+  authorization?: string;
+  body?: any;
+}
+
+class FakeKubernetes {
+  readonly requests: Recorded[] = [];
+  readonly jobs = new Map<string, any>();
+  readonly secrets = new Map<string, any>();
+  readonly pods = new Map<string, any>();
+  logs = 'line one\nline two\n';
+  failNext: { method: string; pathPart: string; status: number } | undefined;
+  /** Foreground deletion: the Job disappears this many reads after DELETE. */
+  deleteAfterReads = 2;
+  private pendingDelete = new Map<string, number>();
+  server: Server = createServer((req, res) => void this.handle(req).then(([status, body]) => {
+    res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  }));
+
+  async listen(): Promise<string> {
+    this.server.listen(0, '127.0.0.1');
+    await once(this.server, 'listening');
+    const addr = this.server.address() as { port: number };
+    return `http://127.0.0.1:${addr.port}`;
+  }
+
+  private async handle(req: IncomingMessage): Promise<[number, unknown]> {
+    const url = new URL(req.url!, 'http://x');
+    let raw = '';
+    for await (const chunk of req) raw += chunk;
+    const rec: Recorded = {
+      method: req.method!,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      contentType: req.headers['content-type'],
+      authorization: req.headers.authorization,
+      body: raw ? JSON.parse(raw) : undefined,
+    };
+    this.requests.push(rec);
+    const notFound: [number, unknown] = [404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 }];
+    if (this.failNext && this.failNext.method === rec.method && rec.path.includes(this.failNext.pathPart)) {
+      const status = this.failNext.status;
+      this.failNext = undefined;
+      return [status, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: status, message: 'injected failure' }];
+    }
+    let m: RegExpMatchArray | null;
+    if ((m = rec.path.match(/^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs$/)) && rec.method === 'POST') {
+      const job = { ...rec.body, metadata: { ...rec.body.metadata, uid: randomUUID(), creationTimestamp: new Date().toISOString() }, status: {} };
+      this.jobs.set(job.metadata.name, job);
+      return [201, job];
+    }
+    if ((m = rec.path.match(/^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs\/([^/]+)$/))) {
+      const job = this.jobs.get(m[2]!);
+      if (!job) return notFound;
+      if (rec.method === 'GET') {
+        const left = this.pendingDelete.get(job.metadata.name);
+        if (left !== undefined) {
+          if (left <= 0) {
+            this.jobs.delete(job.metadata.name);
+            for (const [k, s] of this.secrets) if (s.metadata.ownerReferences?.some((o: any) => o.uid === job.metadata.uid)) this.secrets.delete(k);
+            return notFound;
+          }
+          this.pendingDelete.set(job.metadata.name, left - 1);
+        }
+        return [200, job];
+      }
+      if (rec.method === 'PATCH') {
+        if (rec.contentType !== 'application/merge-patch+json') return [415, { message: `unsupported ${rec.contentType}` }];
+        job.spec = { ...job.spec, ...rec.body.spec };
+        return [200, job];
+      }
+      if (rec.method === 'DELETE') {
+        this.pendingDelete.set(job.metadata.name, this.deleteAfterReads);
+        return [200, { kind: 'Status', status: 'Success' }];
+      }
+    }
+    if ((m = rec.path.match(/^\/api\/v1\/namespaces\/([^/]+)\/secrets$/)) && rec.method === 'POST') {
+      this.secrets.set(rec.body.metadata.name, rec.body);
+      return [201, rec.body];
+    }
+    if ((m = rec.path.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods$/)) && rec.method === 'GET') {
+      const [, jobNameLabel] = (rec.query.labelSelector ?? '').split('=');
+      const items = [...this.pods.values()].filter((p) => p.metadata.labels['job-name'] === jobNameLabel);
+      return [200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items }];
+    }
+    if ((m = rec.path.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/)) && rec.method === 'GET') {
+      if (!this.pods.has(m[2]!)) return notFound;
+      return [200, this.logs];
+    }
+    return [404, { message: `fake kubernetes: no route ${rec.method} ${rec.path}` }];
+  }
+
+  reset() {
+    this.requests.length = 0;
+    this.jobs.clear();
+    this.secrets.clear();
+    this.pods.clear();
+    this.pendingDelete.clear();
+  }
+
+  addPod(job: string, name: string, terminated?: { exitCode: number; reason: string }) {
+    this.pods.set(name, {
+      metadata: { name, labels: { 'job-name': job }, creationTimestamp: new Date().toISOString() },
+      status: { containerStatuses: [{ name: 'trainer', state: terminated ? { terminated } : { running: {} } }] },
+    });
+  }
+}
+
+const fake = new FakeKubernetes();
+let executor: KubernetesExecutor;
+
+beforeAll(async () => {
+  const url = await fake.listen();
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
+    users: [{ name: 'hub', token: 'cluster-token' }],
+    contexts: [{ name: 'fake', cluster: 'fake', user: 'hub' }],
+    currentContext: 'fake',
+  });
+  const opts: KubernetesExecutorOptions = { ...jobOptions, kubeConfig, maxConcurrentRuns: 3, pollIntervalMs: 5 };
+  executor = new KubernetesExecutor(opts);
+});
+afterAll(() => new Promise<void>((r) => fake.server.close(() => r())));
+beforeEach(() => fake.reset());
+
+const name = `dapple-run-${RUN_ID}-2`;
+
+describe('KubernetesExecutor against a fake API server', () => {
+  it('offers maxConcurrentRuns virtual slots', async () => {
+    expect(await executor.slots()).toEqual([
+      { id: 'k8s-0', gpu: null },
+      { id: 'k8s-1', gpu: null },
+      { id: 'k8s-2', gpu: null },
+    ]);
+  });
+
+  it('creates the Job suspended, then the Secret owned by it, then resumes the Job', async () => {
+    expect(await executor.start(spec)).toEqual({ executor: 'kubernetes', handle: name });
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /apis/batch/v1/namespaces/dapple/jobs',
+      'POST /api/v1/namespaces/dapple/secrets',
+      `PATCH /apis/batch/v1/namespaces/dapple/jobs/${name}`,
+    ]);
+    expect(fake.requests.every((r) => r.authorization === 'Bearer cluster-token')).toBe(true);
+    const [createJob, createSecret, patch] = fake.requests;
+    expect(createJob!.body.spec.suspend).toBe(true);
+    expect(createSecret!.body.metadata.ownerReferences).toEqual([
+      { apiVersion: 'batch/v1', kind: 'Job', name, uid: fake.jobs.get(name).metadata.uid, blockOwnerDeletion: true },
+    ]);
+    expect(createSecret!.body.stringData).toEqual({ 'run-token': spec.runToken });
+    expect(patch!.body).toEqual({ spec: { suspend: false } });
+    expect(fake.jobs.get(name).spec.suspend).toBe(false);
+  });
+
+  it('deletes the Job again when the Secret cannot be created, and reports the error', async () => {
+    fake.failNext = { method: 'POST', pathPart: '/secrets', status: 403 };
+    await expect(executor.start(spec)).rejects.toThrow();
+    expect(fake.requests.map((r) => r.method)).toEqual(['POST', 'POST', 'DELETE']);
+    expect(fake.requests[2]!.query).toMatchObject({ gracePeriodSeconds: '0', propagationPolicy: 'Foreground' });
+  });
+
+  it('reads Job status as running / exited 0 / exited with the container exit code and reason', async () => {
+    await executor.start(spec);
+    expect(await executor.state(name, RUN_ID)).toEqual({ state: 'running' });
+    fake.jobs.get(name).status = { active: 1 };
+    expect(await executor.state(name)).toEqual({ state: 'running' });
+    fake.jobs.get(name).status = { succeeded: 1 };
+    expect(await executor.state(name)).toEqual({ state: 'exited', exitCode: 0, signal: null });
+    fake.jobs.get(name).status = { failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] };
+    fake.addPod(name, `${name}-abcde`, { exitCode: 137, reason: 'OOMKilled' });
+    expect(await executor.state(name)).toEqual({ state: 'exited', exitCode: 137, signal: 'OOMKilled' });
+    fake.pods.clear();
+    fake.jobs.get(name).status = { conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded' }] };
+    expect(await executor.state(name)).toEqual({ state: 'exited', exitCode: null, signal: 'DeadlineExceeded' });
+    // Another run's handle, or a Job that no longer exists, is unknown to the executor.
+    expect(await executor.state(name, '11111111-2222-4333-8444-555555555555')).toEqual({ state: 'unknown' });
+    expect(await executor.state('dapple-run-gone-1')).toEqual({ state: 'unknown' });
+  });
+
+  it('stops by deleting the Job with the grace period (Foreground) and waits until it is gone', async () => {
+    await executor.start(spec);
+    fake.requests.length = 0;
+    await executor.stop(name, 30_500);
+    const del = fake.requests.find((r) => r.method === 'DELETE')!;
+    expect(del.path).toBe(`/apis/batch/v1/namespaces/dapple/jobs/${name}`);
+    expect(del.query).toMatchObject({ gracePeriodSeconds: '31', propagationPolicy: 'Foreground' });
+    expect(fake.jobs.has(name)).toBe(false);
+    expect(fake.secrets.size).toBe(0);
+    expect(fake.requests.filter((r) => r.method === 'GET').length).toBe(fake.deleteAfterReads + 1);
+    // Stopping a Job that is already gone is a no-op.
+    fake.requests.length = 0;
+    await executor.stop(name, 1000);
+    expect(fake.requests.map((r) => r.method)).toEqual(['DELETE']);
+  });
+
+  it('returns the tail of the newest pod log', async () => {
+    expect(await executor.logs(name, 50)).toEqual([]);
+    fake.addPod(name, `${name}-xyz12`);
+    expect(await executor.logs(name, 50)).toEqual(['line one', 'line two']);
+    const logReq = fake.requests.find((r) => r.path.endsWith('/log'))!;
+    expect(logReq.path).toBe(`/api/v1/namespaces/dapple/pods/${name}-xyz12/log`);
+    expect(logReq.query).toMatchObject({ container: 'trainer', tailLines: '50' });
+  });
+});
