@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createObjectStore, parseS3Endpoint, type ObjectStore } from '@dapple/storage';
 import type { Env } from './env.ts';
+import type { DatasetConfigInput } from './services/dataset-config.ts';
 import type { HubConfig } from './hub.ts';
 
 export const SECRET_FILE = 'secret';
@@ -72,5 +73,28 @@ export async function hubConfigFromEnv(
     host: env.HOST,
     publicUrl: publicUrlFromEnv(env),
     logLevel: env.LOG_LEVEL,
+    datasets: datasetConfigFromEnv(env),
+  };
+}
+
+/** DATASET_* variables onto the dataset limits; unset ones keep their defaults. */
+export function datasetConfigFromEnv(env: Env): DatasetConfigInput {
+  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return {
+    upload: defined({
+      maxFilesPerUpload: env.DATASET_MAX_FILES_PER_UPLOAD,
+      maxFileBytes: env.DATASET_MAX_FILE_BYTES,
+      maxArchiveBytes: env.DATASET_MAX_ARCHIVE_BYTES,
+      maxUploadBytes: env.DATASET_MAX_UPLOAD_BYTES,
+      multipartThresholdBytes: env.DATASET_MULTIPART_THRESHOLD_BYTES,
+      partBytes: env.DATASET_PART_BYTES,
+    }),
+    prepare: defined({
+      maxFileBytes: env.DATASET_MAX_FILE_BYTES,
+      maxArchiveExpandedBytes: env.DATASET_MAX_ARCHIVE_EXPANDED_BYTES,
+      maxEntries: env.DATASET_MAX_ARCHIVE_ENTRIES,
+      maxCompressionRatio: env.DATASET_MAX_COMPRESSION_RATIO,
+      maxImagePixels: env.DATASET_MAX_IMAGE_PIXELS,
+    }),
   };
 }

@@ -8,6 +8,14 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+const optionalPositiveInt = optionalString.pipe(
+  z
+    .string()
+    .regex(/^[1-9]\d*$/, 'must be a positive whole number')
+    .transform(Number)
+    .optional(),
+);
+
 const envSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -28,6 +36,17 @@ const envSchema = z
     DAPPLE_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     PUBLIC_URL: optionalString.pipe(z.url().optional()),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    // Dataset limits (unset: the defaults in services/dataset-config.ts). Sizes in bytes.
+    DATASET_MAX_FILES_PER_UPLOAD: optionalPositiveInt,
+    DATASET_MAX_FILE_BYTES: optionalPositiveInt,
+    DATASET_MAX_ARCHIVE_BYTES: optionalPositiveInt,
+    DATASET_MAX_UPLOAD_BYTES: optionalPositiveInt,
+    DATASET_MAX_ARCHIVE_EXPANDED_BYTES: optionalPositiveInt,
+    DATASET_MAX_ARCHIVE_ENTRIES: optionalPositiveInt,
+    DATASET_MAX_COMPRESSION_RATIO: optionalPositiveInt,
+    DATASET_MAX_IMAGE_PIXELS: optionalPositiveInt,
+    DATASET_MULTIPART_THRESHOLD_BYTES: optionalPositiveInt,
+    DATASET_PART_BYTES: optionalPositiveInt.pipe(z.number().min(5 * 1024 * 1024, 'must be at least 5242880 (5 MiB, S3 minimum part size)').optional()),
   })
   .superRefine((env, ctx) => {
     // S3 is all-or-nothing: a half-configured store would silently fall back to disk.

@@ -18,6 +18,8 @@ import { requestLog } from './http/request-log.ts';
 import { startWsServer } from './http/ws-server.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createServices, type Services } from './services/index.ts';
+import { JobQueue } from './jobs/queue.ts';
+import { resolveDatasetConfig, type DatasetConfigInput } from './services/dataset-config.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 export const OBJECTS_PATH = '/objects';
@@ -52,6 +54,13 @@ export interface HubConfig {
   dbPoolSize?: number;
   /** Clock for services (sessions, invites, tokens); injectable for tests. */
   now?: () => Date;
+  /**
+   * Background jobs (pg-boss in the same database). `workers: false` (tests that need no jobs): pg-boss is
+   * not started until something is queued, and nothing runs here. Default: workers run in this hub.
+   */
+  jobs?: { workers?: boolean; pollingIntervalSeconds?: number };
+  /** Dataset upload and preparation limits (env: DATASET_*). */
+  datasets?: DatasetConfigInput;
 }
 
 export interface Hub {
@@ -61,6 +70,7 @@ export interface Hub {
   httpServer: Server;
   db: Db;
   services: Services;
+  jobs: JobQueue;
   logger: Logger;
   /** Stops accepting connections, drains requests and sockets, closes the database pool. */
   close(): Promise<void>;
@@ -71,7 +81,20 @@ export async function createHub(config: HubConfig): Promise<Hub> {
   const logger = config.logger ?? createLogger(config.logLevel ?? 'info');
   const limits: HubLimits = { ...DEFAULT_HUB_LIMITS, ...config.limits };
   const dbHandle = createDb(config.databaseUrl, { max: config.dbPoolSize ?? 10, applicationName: 'dapple-hub' });
-  const services = createServices({ db: dbHandle.db, now: config.now, ...config.auth });
+  const jobs = new JobQueue({
+    executeSql: (text, values) => dbHandle.pool.query(text, values),
+    logger,
+    workers: config.jobs?.workers,
+    pollingIntervalSeconds: config.jobs?.pollingIntervalSeconds,
+  });
+  const services = createServices({
+    db: dbHandle.db,
+    now: config.now,
+    ...config.auth,
+    store: config.store,
+    jobs,
+    datasets: resolveDatasetConfig(config.datasets),
+  });
   const schema = getSchema();
   const formatError = createFormatError(logger);
 
@@ -153,6 +176,13 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     }
     throw err;
   }
+  try {
+    await jobs.startWorkers(services);
+  } catch (err) {
+    await apollo.stop().catch(() => {});
+    await dbHandle.close();
+    throw err;
+  }
   const address = httpServer.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
@@ -165,9 +195,11 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     httpServer,
     db: dbHandle.db,
     services,
+    jobs,
     logger,
     close: () =>
       (closing ??= (async () => {
+        await jobs.stop();
         await apollo.stop(); // drains HTTP (and, via the plugin, WebSockets)
         await dbHandle.close();
       })()),

@@ -4,6 +4,10 @@ import { PubSub } from '../pubsub.ts';
 import { TeamService, type TeamMembersChange } from './teams.ts';
 import { ApiTokenService } from './tokens.ts';
 import { UserService } from './users.ts';
+import type { ObjectStore } from '@dapple/storage';
+import type { JobSender } from '../jobs/catalog.ts';
+import { resolveDatasetConfig, type DatasetConfig } from './dataset-config.ts';
+import { createDatasetServices } from './dataset-services.ts';
 
 export interface ServicesOptions {
   db: Db;
@@ -11,6 +15,10 @@ export interface ServicesOptions {
   sessionTtlMs?: number;
   signInMaxFailures?: number;
   signInWindowMs?: number;
+  store: ObjectStore;
+  /** Queues background jobs (the hub's JobQueue). */
+  jobs: JobSender;
+  datasets?: DatasetConfig;
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -20,6 +28,7 @@ export function createServices(opts: ServicesOptions) {
   const now = opts.now ?? (() => new Date());
   const deps = { db: opts.db, now };
   const teamEvents = new PubSub<TeamMembersChange>();
+  const teams = new TeamService(deps, teamEvents);
   return {
     users: new UserService(deps, {
       sessionTtlMs: opts.sessionTtlMs ?? 30 * 86_400_000,
@@ -31,7 +40,8 @@ export function createServices(opts: ServicesOptions) {
       }),
     }),
     apiTokens: new ApiTokenService(deps),
-    teams: new TeamService(deps, teamEvents),
+    teams,
     teamEvents,
+    ...createDatasetServices({ ...deps, store: opts.store, jobs: opts.jobs, config: opts.datasets ?? resolveDatasetConfig() }, teams),
   };
 }

@@ -4,6 +4,7 @@ import { builder } from '../builder.ts';
 import './users.ts';
 import './teams.ts';
 import './tokens.ts';
+import './datasets.ts';
 
 let schema: GraphQLSchema | undefined;
 

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { defineJob } from './job.ts';
+
+/** Turns a completed upload into a ready (or failed) dataset version. */
+export const datasetPrepareJob = defineJob({
+  name: 'dataset.prepare',
+  payload: z.object({ versionId: z.uuid() }),
+  // Retries cover transient store or database errors and a hub that died mid-job; a refused upload fails at once.
+  retry: { limit: 2, delaySeconds: 10, backoff: true },
+  expireInSeconds: 4 * 3600,
+  // prepareDataset already uses every core for decoding.
+  concurrency: 1,
+  handler: async ({ versionId }, ctx) => {
+    await ctx.services.datasetPrepare.run(versionId, { logger: ctx.logger, signal: ctx.signal, finalAttempt: ctx.finalAttempt });
+  },
+});

@@ -1,0 +1,132 @@
+import PgBoss from 'pg-boss';
+import type { z } from 'zod';
+import type { Logger } from '../logger.ts';
+import type { Services } from '../services/index.ts';
+import { JOB_CATALOG, type JobName, type JobPayload, type JobSender } from './catalog.ts';
+import type { JobDefinition } from './job.ts';
+
+export interface JobQueueOptions {
+  /** Runs pg-boss's SQL; the hub passes its own pool so jobs need no extra connections. */
+  executeSql(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
+  logger: Logger;
+  /** Run handlers in this process (default true). False: this hub only queues. */
+  workers?: boolean;
+  /** How often an idle worker polls (pg-boss minimum 0.5 s). Jobs sent from this hub start at once anyway. */
+  pollingIntervalSeconds?: number;
+  /** Catalog override (tests); default JOB_CATALOG. */
+  catalog?: Record<string, JobDefinition<z.ZodType>>;
+}
+
+/**
+ * The hub's background jobs: pg-boss 10 in the hub's Postgres (schema `pgboss`, created on first start).
+ * `send` validates payloads against the catalog; `startWorkers` runs every catalog handler.
+ */
+export class JobQueue implements JobSender {
+  private readonly boss: PgBoss;
+  private readonly catalog: Record<string, JobDefinition<z.ZodType>>;
+  private readonly stopping = new AbortController();
+  private readonly workerIds = new Map<string, string[]>();
+  private started: Promise<void> | undefined;
+
+  constructor(private readonly options: JobQueueOptions) {
+    this.catalog = options.catalog ?? (JOB_CATALOG as unknown as Record<string, JobDefinition<z.ZodType>>);
+    this.boss = new PgBoss({
+      db: { executeSql: (text, values) => options.executeSql(text, values) },
+      // No cron in the hub yet; maintenance (expiry → retry, archiving) stays on.
+      schedule: false,
+    });
+    this.boss.on('error', (err) => options.logger.error({ err }, 'job queue error'));
+  }
+
+  /** Installs pg-boss's schema when missing and creates one queue per catalog entry. Safe to call twice. */
+  start(): Promise<void> {
+    return (this.started ??= (async () => {
+      await this.boss.start();
+      for (const job of Object.values(this.catalog)) {
+        await this.boss.createQueue(job.name, {
+          name: job.name,
+          retryLimit: job.retry.limit,
+          retryDelay: job.retry.delaySeconds,
+          retryBackoff: job.retry.backoff,
+          expireInSeconds: job.expireInSeconds,
+        });
+      }
+    })());
+  }
+
+  async send<N extends JobName>(name: N, payload: JobPayload<N>): Promise<string> {
+    const job = this.definition(name);
+    const data = job.payload.parse(payload) as object;
+    await this.start();
+    const id = await this.boss.send(name, data, {
+      retryLimit: job.retry.limit,
+      retryDelay: job.retry.delaySeconds,
+      retryBackoff: job.retry.backoff,
+      expireInSeconds: job.expireInSeconds,
+    });
+    if (!id) throw new Error(`job queue refused a ${name} job`);
+    // Wake this hub's idle workers now instead of at their next poll.
+    for (const workerId of this.workerIds.get(name) ?? []) this.boss.notifyWorker(workerId);
+    return id;
+  }
+
+  /** Starts `concurrency` workers per catalog job, each running one job at a time. */
+  async startWorkers(services: Services): Promise<void> {
+    if (this.options.workers === false) return;
+    await this.start();
+    for (const job of Object.values(this.catalog)) {
+      const ids: string[] = [];
+      for (let i = 0; i < job.concurrency; i++) {
+        ids.push(
+          await this.boss.work<unknown>(
+            job.name,
+            { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 },
+            async ([received]) => {
+              if (received) await this.run(job, received, services);
+            },
+          ),
+        );
+      }
+      this.workerIds.set(job.name, ids);
+    }
+  }
+
+  /** Aborts running handlers (they are retried later), then stops pg-boss. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.stopping.abort(new Error('the hub is stopping'));
+    await this.started.catch(() => undefined);
+    await this.boss.stop({ graceful: true, close: false, wait: true, timeout: 10_000 });
+  }
+
+  private async run(job: JobDefinition<z.ZodType>, received: PgBoss.JobWithMetadata<unknown>, services: Services): Promise<void> {
+    const logger = this.options.logger.child({ job: job.name, jobId: received.id, retryCount: received.retryCount });
+    const parsed = job.payload.safeParse(received.data);
+    if (!parsed.success) {
+      // A payload that no longer parses never will: fail without retries piling up.
+      logger.error({ issues: parsed.error.issues }, 'job payload does not match its schema');
+      throw new Error(`invalid ${job.name} payload: ${parsed.error.message}`);
+    }
+    const started = Date.now();
+    try {
+      await job.handler(parsed.data, {
+        services,
+        logger,
+        jobId: received.id,
+        retryCount: received.retryCount,
+        finalAttempt: received.retryCount >= received.retryLimit,
+        signal: this.stopping.signal,
+      });
+      logger.info({ ms: Date.now() - started }, 'job done');
+    } catch (err) {
+      logger.warn({ err, ms: Date.now() - started }, 'job failed');
+      throw err;
+    }
+  }
+
+  private definition(name: string): JobDefinition<z.ZodType> {
+    const job = this.catalog[name];
+    if (!job) throw new Error(`unknown job "${name}"`);
+    return job;
+  }
+}

@@ -1,0 +1,24 @@
+import type { ObjectStore } from '@dapple/storage';
+import type { JobSender } from '../jobs/catalog.ts';
+import type { DatasetConfig } from './dataset-config.ts';
+import { DatasetPrepareService } from './dataset-prepare.ts';
+import { DatasetService } from './datasets.ts';
+import type { TeamService } from './teams.ts';
+import type { ServiceDeps } from './types.ts';
+import { UploadService } from './uploads.ts';
+
+export interface DatasetServiceDeps extends ServiceDeps {
+  store: ObjectStore;
+  jobs: JobSender;
+  config: DatasetConfig;
+}
+
+/** The dataset domain's services, wired together (createServices spreads them in). */
+export function createDatasetServices(deps: DatasetServiceDeps, teams: TeamService) {
+  const datasets = new DatasetService(deps, teams);
+  return {
+    datasets,
+    uploads: new UploadService(deps, datasets),
+    datasetPrepare: new DatasetPrepareService(deps),
+  };
+}

@@ -1,0 +1,289 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import { datasets, datasetVersions, uploads, type Dataset, type DatasetVersion, type Upload, type UploadFileEntry } from '@dapple/db';
+import { ArchiveError, normaliseMemberPath } from '@dapple/datasets';
+import { MAX_PART_NUMBER, type ObjectStore, type SignedRequest, type UploadedPart } from '@dapple/storage';
+import { z } from 'zod';
+import { badInput, conflict, notFound } from '../errors.ts';
+import type { JobSender } from '../jobs/catalog.ts';
+import type { DatasetConfig } from './dataset-config.ts';
+import { datasetKeys, type DatasetService } from './datasets.ts';
+import type { RequestMeta, ServiceDeps } from './types.ts';
+import { parseInput } from './validation.ts';
+
+const ARCHIVE_NAME = /\.(zip|tar|tar\.gz|tgz)$/i;
+
+const fileInput = z.object({
+  path: z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters'),
+  size: z.number().int('must be a whole number of bytes').min(0, 'must not be negative'),
+  contentType: z
+    .string()
+    .trim()
+    .max(200, 'must be at most 200 characters')
+    .regex(/^[\w.+-]+\/[\w.+-]+$|^$/, 'must be a MIME type like image/png'),
+});
+const createInput = z.object({
+  datasetId: z.uuid('must be a valid dataset id'),
+  files: z.array(fileInput).min(1, 'must list at least one file'),
+});
+
+export interface UploadPartTarget extends SignedRequest {
+  partNumber: number;
+  /** Exact byte length this part must have. */
+  size: number;
+}
+
+/** What arrived so far for one file: `received` when the whole file is there. */
+export interface UploadFileProgress {
+  received: boolean;
+  receivedParts: number[];
+}
+
+export interface CompletedUpload {
+  upload: Upload;
+  version: DatasetVersion;
+}
+
+/**
+ * The browser upload protocol: createUpload hands out per-file URLs (one PUT, or S3 multipart parts),
+ * `progress` tells a resuming client what arrived, completeUpload verifies every object and makes the
+ * next dataset version, which the dataset.prepare job turns into shards.
+ */
+export class UploadService {
+  constructor(
+    private readonly deps: ServiceDeps & { store: ObjectStore; jobs: JobSender; config: DatasetConfig },
+    private readonly datasets: DatasetService,
+  ) {}
+
+  async create(meta: RequestMeta, input: unknown): Promise<Upload> {
+    const { datasetId, files } = parseInput(createInput, input);
+    const dataset = await this.datasets.authorized(meta, datasetId, 'member');
+    const limits = this.deps.config.upload;
+    if (files.length > limits.maxFilesPerUpload) {
+      throw badInput('files', `files: ${files.length} files is over the limit of ${limits.maxFilesPerUpload} per upload`);
+    }
+    const seen = new Map<string, number>();
+    let totalBytes = 0;
+    const checked = files.map((file, index) => {
+      const field = `files.${index}`;
+      let path: string;
+      try {
+        path = normaliseMemberPath(file.path);
+      } catch (err) {
+        if (err instanceof ArchiveError) throw badInput(`${field}.path`, `${field}.path: ${err.message}`);
+        throw err;
+      }
+      const earlier = seen.get(path);
+      if (earlier !== undefined) throw badInput(`${field}.path`, `${field}.path: "${path}" is also files.${earlier}.path`);
+      seen.set(path, index);
+      const archive = ARCHIVE_NAME.test(path);
+      const max = archive ? limits.maxArchiveBytes : limits.maxFileBytes;
+      if (file.size > max) {
+        throw badInput(
+          `${field}.size`,
+          `${field}.size: "${path}" has ${file.size} bytes, over the limit of ${max} bytes per ${archive ? 'archive' : 'file'}`,
+        );
+      }
+      totalBytes += file.size;
+      return { path, size: file.size, contentType: file.contentType || 'application/octet-stream' };
+    });
+    if (totalBytes > limits.maxUploadBytes) {
+      throw badInput('files', `files: ${totalBytes} bytes in total is over the limit of ${limits.maxUploadBytes} bytes per upload`);
+    }
+
+    const id = randomUUID();
+    const entries: UploadFileEntry[] = [];
+    try {
+      for (const [index, file] of checked.entries()) {
+        const key = datasetKeys.uploadFile(dataset.id, id, index);
+        if (file.size <= limits.multipartThresholdBytes) {
+          entries.push({ ...file, key, multipartUploadId: null, partSize: null, partCount: 1 });
+          continue;
+        }
+        const partSize = Math.max(limits.partBytes, Math.ceil(file.size / MAX_PART_NUMBER));
+        const multipartUploadId = await this.deps.store.createMultipartUpload(key, { contentType: file.contentType });
+        entries.push({ ...file, key, multipartUploadId, partSize, partCount: Math.ceil(file.size / partSize) });
+      }
+      const [upload] = await this.deps.db
+        .insert(uploads)
+        .values({
+          id,
+          datasetId: dataset.id,
+          files: entries,
+          totalBytes,
+          createdBy: meta.viewer?.user.id ?? null,
+          expiresAt: new Date(this.deps.now().getTime() + limits.uploadTtlMs),
+        })
+        .returning();
+      if (!upload) throw new Error('insert into uploads returned no row');
+      return upload;
+    } catch (err) {
+      await this.abortMultiparts(entries);
+      throw err;
+    }
+  }
+
+  /** Members and above see an upload of their team's dataset (its URLs let them write to it). */
+  async authorized(meta: RequestMeta, uploadId: string): Promise<{ upload: Upload; dataset: Dataset }> {
+    if (!z.uuid().safeParse(uploadId).success) throw notFound('Upload');
+    const [row] = await this.deps.db
+      .select({ upload: uploads, dataset: datasets })
+      .from(uploads)
+      .innerJoin(datasets, eq(datasets.id, uploads.datasetId))
+      .where(eq(uploads.id, uploadId));
+    if (!row) throw notFound('Upload');
+    await this.datasets.authorized(meta, row.dataset.id, 'member');
+    return row;
+  }
+
+  /** Which parts of a file are stored: the object itself (after complete, or a single PUT), else ListParts. */
+  async progress(upload: Upload, file: UploadFileEntry): Promise<UploadFileProgress> {
+    const all = Array.from({ length: file.partCount }, (_, i) => i + 1);
+    const stat = await this.deps.store.stat(file.key);
+    if (stat && stat.size === file.size) return { received: true, receivedParts: all };
+    if (!file.multipartUploadId || upload.status !== 'open') return { received: false, receivedParts: [] };
+    const parts = await this.deps.store.listParts(file.key, file.multipartUploadId);
+    const receivedParts = parts.filter((p) => p.size === partLength(file, p.partNumber)).map((p) => p.partNumber);
+    return { received: false, receivedParts };
+  }
+
+  /** Fresh URLs for parts of an open upload; for a single-PUT file, part 1 is the whole file. */
+  async partTargets(upload: Upload, fileIndex: number, partNumbers?: readonly number[]): Promise<UploadPartTarget[]> {
+    if (upload.status !== 'open') throw conflict(`This upload is ${upload.status}; start a new upload to send more files`);
+    const file = upload.files[fileIndex];
+    if (!file) throw badInput('fileIndex', `fileIndex: ${fileIndex} is not a file of this upload (it has ${upload.files.length})`);
+    const numbers = partNumbers ?? Array.from({ length: file.partCount }, (_, i) => i + 1);
+    for (const n of numbers) {
+      if (!Number.isInteger(n) || n < 1 || n > file.partCount) {
+        throw badInput('partNumbers', `partNumbers: ${n} is not a part of this file (parts 1–${file.partCount})`);
+      }
+    }
+    return Promise.all(
+      numbers.map(async (partNumber) => {
+        const size = partLength(file, partNumber);
+        const request = file.multipartUploadId
+          ? await this.deps.store.presignPart(file.key, file.multipartUploadId, partNumber, { size })
+          : await this.deps.store.presignPut(file.key, { size, contentType: file.contentType });
+        return { ...request, partNumber, size };
+      }),
+    );
+  }
+
+  async partUrls(meta: RequestMeta, uploadId: string, fileIndex: number, partNumbers: readonly number[]): Promise<UploadPartTarget[]> {
+    const { upload } = await this.authorized(meta, uploadId);
+    return this.partTargets(upload, fileIndex, partNumbers);
+  }
+
+  /**
+   * Verifies that every file arrived whole (completing multipart uploads), then creates the next dataset
+   * version (status preparing) and queues dataset.prepare. The upload row stays locked meanwhile, so a
+   * second completeUpload waits and then gets CONFLICT.
+   */
+  async complete(meta: RequestMeta, uploadId: string): Promise<CompletedUpload> {
+    await this.authorized(meta, uploadId);
+    const result = await this.deps.db.transaction(async (tx) => {
+      const [upload] = await tx.select().from(uploads).where(eq(uploads.id, uploadId)).for('update');
+      if (!upload) throw notFound('Upload');
+      if (upload.status !== 'open') throw conflict(`This upload is already ${upload.status}`);
+      if (upload.expiresAt <= this.deps.now()) throw conflict('This upload has expired; start a new upload');
+
+      // Check everything before assembling anything, so a missing part changes nothing.
+      const plans = await Promise.all(upload.files.map((file, index) => this.verify(file, index)));
+      for (const [index, plan] of plans.entries()) {
+        const file = upload.files[index]!;
+        if (plan.kind === 'assemble') {
+          await this.deps.store.completeMultipartUpload(
+            file.key,
+            file.multipartUploadId!,
+            plan.parts.map(({ partNumber, etag }) => ({ partNumber, etag })),
+          );
+          const stat = await this.deps.store.stat(file.key);
+          if (stat?.size !== file.size) {
+            throw badInput(`files.${index}`, `files.${index}: "${file.path}" assembled to ${stat?.size ?? 0} bytes, not the declared ${file.size}`);
+          }
+        }
+      }
+
+      await tx.select({ id: datasets.id }).from(datasets).where(eq(datasets.id, upload.datasetId)).for('update');
+      const [{ next } = { next: 1 }] = await tx
+        .select({ next: sql<number>`coalesce(max(${datasetVersions.number}), 0)::int + 1` })
+        .from(datasetVersions)
+        .where(eq(datasetVersions.datasetId, upload.datasetId));
+      const [version] = await tx
+        .insert(datasetVersions)
+        .values({ datasetId: upload.datasetId, number: next, status: 'preparing', fileCount: upload.files.length, createdBy: meta.viewer?.user.id ?? null })
+        .returning();
+      if (!version) throw new Error('insert into dataset_versions returned no row');
+      const [completed] = await tx
+        .update(uploads)
+        .set({ status: 'completed', versionId: version.id, completedAt: this.deps.now() })
+        .where(eq(uploads.id, upload.id))
+        .returning();
+      return { upload: completed!, version };
+    });
+    try {
+      await this.deps.jobs.send('dataset.prepare', { versionId: result.version.id });
+    } catch (err) {
+      meta.log.error({ err, versionId: result.version.id }, 'could not queue dataset.prepare');
+      const [failed] = await this.deps.db
+        .update(datasetVersions)
+        .set({ status: 'failed', error: 'The preparation job could not be queued; upload the files again' })
+        .where(eq(datasetVersions.id, result.version.id))
+        .returning();
+      return { upload: result.upload, version: failed ?? result.version };
+    }
+    return result;
+  }
+
+  /** Ends an open upload: aborts its multipart uploads and deletes what arrived. */
+  async abort(meta: RequestMeta, uploadId: string): Promise<Upload> {
+    const { upload, dataset } = await this.authorized(meta, uploadId);
+    const [aborted] = await this.deps.db
+      .update(uploads)
+      .set({ status: 'aborted' })
+      .where(and(eq(uploads.id, upload.id), eq(uploads.status, 'open')))
+      .returning();
+    if (!aborted) throw conflict(`This upload is already ${upload.status}`);
+    await this.abortMultiparts(upload.files);
+    await this.deps.store.deletePrefix(datasetKeys.upload(dataset.id, upload.id));
+    return aborted;
+  }
+
+  private async verify(
+    file: UploadFileEntry,
+    index: number,
+  ): Promise<{ kind: 'present' } | { kind: 'assemble'; parts: UploadedPart[] }> {
+    const field = `files.${index}`;
+    const stat = await this.deps.store.stat(file.key);
+    if (stat) {
+      if (stat.size !== file.size) {
+        throw badInput(field, `${field}: "${file.path}" arrived with ${stat.size} bytes, not the declared ${file.size}`);
+      }
+      return { kind: 'present' };
+    }
+    if (!file.multipartUploadId) throw badInput(field, `${field}: "${file.path}" has not been uploaded`);
+    const parts = await this.deps.store.listParts(file.key, file.multipartUploadId);
+    const byNumber = new Map(parts.map((p) => [p.partNumber, p]));
+    const missing: number[] = [];
+    for (let n = 1; n <= file.partCount; n++) {
+      const part = byNumber.get(n);
+      if (!part || part.size !== partLength(file, n)) missing.push(n);
+    }
+    if (missing.length > 0) {
+      throw badInput(field, `${field}: "${file.path}" is missing part${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${file.partCount}`);
+    }
+    return { kind: 'assemble', parts: parts.filter((p) => p.partNumber <= file.partCount) };
+  }
+
+  private async abortMultiparts(files: UploadFileEntry[]): Promise<void> {
+    for (const file of files) {
+      if (file.multipartUploadId) await this.deps.store.abortMultipartUpload(file.key, file.multipartUploadId).catch(() => undefined);
+    }
+  }
+}
+
+/** Byte length of part `n` (1-based) of a file; a single-PUT file is one part of its whole size. */
+export function partLength(file: UploadFileEntry, n: number): number {
+  if (!file.partSize) return file.size;
+  return Math.min(file.partSize, file.size - (n - 1) * file.partSize);
+}
