@@ -1,0 +1,78 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { PubSub } from '../pubsub.ts';
+
+/** Postgres channel all hub instances LISTEN on; payloads are small JSON (Postgres caps them at 8000 bytes). */
+export const RUNS_CHANNEL = 'dapple_runs';
+
+export type RunSignal = { kind: 'updated'; runId: string } | { kind: 'metrics'; runId: string; fromStep: number; toStep: number };
+
+export const runUpdatedChannel = (runId: string) => `run:${runId}:updated`;
+export const runMetricsChannel = (runId: string) => `run:${runId}:metrics`;
+
+/**
+ * Cross-instance run events: services NOTIFY after their transaction commits; one dedicated
+ * connection per hub LISTENs and republishes into an in-process PubSub that feeds subscriptions,
+ * so a browser on hub A sees a trainer's report that arrived at hub B.
+ */
+export class RunSignals {
+  readonly pubsub = new PubSub<RunSignal>();
+  private client: pg.Client | null = null;
+  private closed = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+
+  private log: Logger | undefined;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Opens the LISTEN connection (same database settings as the pool). */
+  async start(log?: Logger): Promise<void> {
+    if (log) this.log = log;
+    const client = new pg.Client({ ...this.pool.options, application_name: 'dapple-hub-listen' });
+    client.on('notification', (msg) => {
+      if (msg.channel !== RUNS_CHANNEL || !msg.payload) return;
+      try {
+        const signal = JSON.parse(msg.payload) as RunSignal;
+        this.pubsub.publish(signal.kind === 'updated' ? runUpdatedChannel(signal.runId) : runMetricsChannel(signal.runId), signal);
+      } catch (err) {
+        this.log?.warn({ err }, 'ignoring malformed run notification');
+      }
+    });
+    client.on('error', (err) => {
+      this.log?.warn({ err }, 'run notification listener lost its connection; reconnecting');
+      this.reconnect();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${RUNS_CHANNEL}`);
+    this.client = client;
+  }
+
+  private reconnect(): void {
+    const old = this.client;
+    this.client = null;
+    void old?.end().catch(() => {});
+    if (this.closed || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (!this.closed) this.start().catch(() => this.reconnect());
+    }, 1000);
+  }
+
+  /** NOTIFY every instance (this one included, through its own LISTEN). Call after the transaction committed. */
+  async notify(signal: RunSignal): Promise<void> {
+    try {
+      await this.pool.query('SELECT pg_notify($1, $2)', [RUNS_CHANNEL, JSON.stringify(signal)]);
+    } catch (err) {
+      // A lost notification only delays a live view; the data is committed.
+      this.log?.warn({ err, signal }, 'could not send run notification');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => {});
+  }
+}

@@ -1,0 +1,20 @@
+import { poolOf } from './runs-state.ts';
+import type { ObjectStore } from '@dapple/storage';
+import { RunLogStore } from './runs-logs.ts';
+import { RunSignals } from './runs-notify.ts';
+import { TrainerRunService } from './runs-trainer.ts';
+import { RunService } from './runs.ts';
+import type { TeamService } from './teams.ts';
+import type { ServiceDeps } from './types.ts';
+
+/** The runs domain's services, wired together (createServices spreads them in). The Scheduler is created by the hub. */
+export function createRunServices(deps: ServiceDeps & { store: ObjectStore }, teams: TeamService) {
+  const runSignals = new RunSignals(poolOf(deps.db));
+  const runLogs = new RunLogStore(deps);
+  return {
+    runSignals,
+    runLogs,
+    runs: new RunService(deps, teams, deps.store, runSignals, runLogs),
+    trainerRuns: new TrainerRunService(deps, deps.store, runSignals),
+  };
+}

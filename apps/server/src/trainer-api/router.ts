@@ -1,0 +1,102 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import {
+  CheckpointCommitSchema,
+  CheckpointUploadRequestSchema,
+  FinishSchema,
+  HeartbeatSchema,
+  MetricBatchSchema,
+  SampleCommitSchema,
+  SampleUploadRequestSchema,
+  ShardUrlRequestSchema,
+  TRAINER_API_PREFIX,
+  type TrainerErrorBody,
+} from '@dapple/client/trainer-protocol';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { TrainerApiFailure, type TrainerRunService } from '../services/runs-trainer.ts';
+
+export { TRAINER_API_PREFIX };
+
+function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue?.path.map(String).join('.') || 'body';
+  throw new TrainerApiFailure(400, 'BAD_USER_INPUT', `${field}: ${issue?.message ?? 'invalid value'}`, field);
+}
+
+function bearer(req: Request): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return m?.[1];
+}
+
+/**
+ * REST surface for trainers (see @dapple/client/trainer-protocol): every route authenticates the run
+ * token and acts on that token's run only; request bodies are strict zod objects.
+ */
+export function trainerApiRouter(trainer: TrainerRunService, log: Logger): Router {
+  const router = express.Router();
+  router.use(express.json({ limit: '2mb' }));
+
+  const route =
+    (handler: (req: Request, auth: Awaited<ReturnType<TrainerRunService['authenticate']>>) => Promise<unknown>) =>
+    async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        const auth = await trainer.authenticate(bearer(req));
+        res.json((await handler(req, auth)) ?? { ok: true });
+      } catch (err) {
+        next(err);
+      }
+    };
+
+  router.get('/run', route((_req, { run }) => trainer.assignment(run)));
+  router.post('/dataset/shard-url', route((req, { run }) => trainer.shardUrl(run, parse(ShardUrlRequestSchema, req.body).name)));
+  router.post('/heartbeat', route((req, { principal }) => trainer.heartbeat(principal, parse(HeartbeatSchema, req.body))));
+  router.post('/metrics', route((req, { principal }) => trainer.metrics(principal, parse(MetricBatchSchema, req.body).points)));
+  router.post(
+    '/checkpoints/upload',
+    route((req, { principal }) => {
+      const body = parse(CheckpointUploadRequestSchema, req.body);
+      return trainer.checkpointUploads(principal, body.step, body.files);
+    }),
+  );
+  router.post(
+    '/checkpoints/commit',
+    route((req, { principal, run }) => {
+      const body = parse(CheckpointCommitSchema, req.body);
+      return trainer.commitCheckpoint(principal, run, body.step, body.files);
+    }),
+  );
+  router.post(
+    '/samples/upload',
+    route((req, { principal }) => {
+      const body = parse(SampleUploadRequestSchema, req.body);
+      return trainer.sampleUpload(principal, body.step, body.size);
+    }),
+  );
+  router.post('/samples/commit', route((req, { principal }) => trainer.commitSample(principal, parse(SampleCommitSchema, req.body))));
+  router.post(
+    '/finish',
+    route(async (req, { principal }) => {
+      const run = await trainer.finish(principal, parse(FinishSchema, req.body));
+      return { status: run.status };
+    }),
+  );
+
+  router.use((req: Request, res: Response) => sendError(res, 404, { error: { code: 'NOT_FOUND', message: `No trainer route ${req.method} ${req.path}` } }));
+  router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof TrainerApiFailure) {
+      return sendError(res, err.status, { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
+    }
+    const e = err as { type?: string; status?: number };
+    if (e.type === 'entity.parse.failed') return sendError(res, 400, { error: { code: 'BAD_REQUEST', message: 'request body is not valid JSON' } });
+    if (e.type === 'entity.too.large') return sendError(res, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body over 2 MB' } });
+    log.error({ err }, 'trainer API request failed');
+    return sendError(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'internal error' } });
+  });
+  return router;
+}
+
+function sendError(res: Response, status: number, body: TrainerErrorBody): void {
+  res.status(status).json(body);
+}

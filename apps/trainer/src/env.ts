@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { BACKEND_NAMES, type BackendName } from '@dapple/diffusion/backend';
+import { TRAINER_ENV } from '@dapple/client/trainer-protocol';
+
+const envSchema = z.object({
+  [TRAINER_ENV.hubUrl]: z.url({ protocol: /^https?$/ }),
+  [TRAINER_ENV.runId]: z.uuid(),
+  [TRAINER_ENV.runToken]: z.string().min(20),
+  /** Force a TF.js backend (falls back down the chain if it fails). */
+  DAPPLE_TF_BACKEND: z.enum(BACKEND_NAMES as [BackendName, ...BackendName[]]).optional(),
+  /** Set by the executor per slot; empty = CPU slot. Used to read GPU utilisation for that device. */
+  CUDA_VISIBLE_DEVICES: z.string().optional(),
+});
+
+export interface TrainerEnv {
+  hubUrl: string;
+  runId: string;
+  runToken: string;
+  backend?: BackendName;
+  gpu: string | null;
+}
+
+/** The only place the trainer reads process.env. It never gets (or wants) a database URL. */
+export function loadTrainerEnv(source: Record<string, string | undefined> = process.env): TrainerEnv {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    throw new Error(`Invalid trainer environment:\n${result.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  }
+  const e = result.data;
+  return {
+    hubUrl: e[TRAINER_ENV.hubUrl],
+    runId: e[TRAINER_ENV.runId],
+    runToken: e[TRAINER_ENV.runToken],
+    ...(e.DAPPLE_TF_BACKEND ? { backend: e.DAPPLE_TF_BACKEND } : {}),
+    gpu: e.CUDA_VISIBLE_DEVICES ? e.CUDA_VISIBLE_DEVICES : null,
+  };
+}

@@ -1,0 +1,174 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  createTrainer,
+  createUNet,
+  loadCheckpoint,
+  makeSchedule,
+  Rng,
+  saveCheckpoint,
+  selectBackend,
+  type JsonValue,
+  type Trainer,
+  type UNet,
+} from '@dapple/diffusion';
+import { parseManifest, ShardReader, toFloatImages } from '@dapple/datasets';
+import { effectiveMicroBatch, RunConfigSchema, unetConfigFor, type RunConfig } from '@dapple/client/run-config';
+import type { TrainerClient } from '@dapple/client/trainer-client';
+import type { Assignment } from '@dapple/client/trainer-protocol';
+import { hubCheckpointHandler, resumeHandler, uploadSampleGrid } from './artifacts.ts';
+import type { TrainerEnv } from './env.ts';
+import { withRetry } from './hub.ts';
+import { Reporter } from './reporter.ts';
+import { GridSampler } from './sample-grid.ts';
+import { GpuProbe, rssMb } from './system-metrics.ts';
+
+export type Log = (msg: string) => void;
+
+export interface TrainOutcome {
+  outcome: 'succeeded' | 'stopped';
+  step: number;
+}
+
+/** A stop request from outside the loop (SIGTERM or a cancel seen in a heartbeat reply). */
+export class StopSignal {
+  requested = false;
+  reason = '';
+  request(reason: string): void {
+    if (this.requested) return;
+    this.requested = true;
+    this.reason = reason;
+  }
+}
+
+/**
+ * One run attempt: build the model (or load the assigned checkpoint), stream shards, train, report,
+ * sample grids and checkpoints on schedule; on a stop request checkpoint and return.
+ */
+export async function train(env: TrainerEnv, client: TrainerClient, stop: StopSignal, log: Log): Promise<TrainOutcome & { reporter: Reporter }> {
+  const assignment: Assignment = await withRetry('fetching the run assignment', () => client.assignment(), log);
+  const config: RunConfig = RunConfigSchema.parse(assignment.run.config);
+  const manifest = parseManifest(assignment.dataset.manifest);
+  const reporter = new Reporter(client, config.reportEverySec * 1000, log);
+  reporter.start(() => stop.request(reporter.stopReason === 'cancel' ? 'the run was cancelled' : 'the hub revoked this attempt'));
+
+  const backend = await selectBackend(env.backend ? { prefer: env.backend } : {});
+  log(`TF.js backend: ${backend.backend} (${backend.tried.map((t) => `${t.name}: ${t.reason}`).join('; ')})`);
+
+  const unet = unetConfigFor(config, assignment.run.channels);
+  if (unet.resolution !== manifest.resolution) throw new Error(`model resolution ${unet.resolution} does not match the dataset's ${manifest.resolution}`);
+  const seed = assignment.run.seed;
+  const model: UNet = createUNet(unet, seed);
+  const schedule = makeSchedule({ kind: config.schedule, T: config.timesteps });
+  const trainer: Trainer = createTrainer({
+    model,
+    schedule,
+    prediction: config.prediction,
+    optimizer: config.optimizer === 'adamw' ? { kind: 'adamw', weightDecay: config.weightDecay } : { kind: 'adam' },
+    lr: { base: config.lr, warmupSteps: config.warmupSteps, decay: config.lrDecay, ...(config.lrDecay === 'cosine' ? { totalSteps: config.steps } : {}) },
+    ema: config.emaDecay > 0 ? { maxDecay: config.emaDecay } : false,
+    clipNorm: config.clipNorm,
+    rng: new Rng(seed),
+    microBatch: effectiveMicroBatch(config),
+  });
+  log(`model: preset ${config.preset}, ${model.paramCount()} parameters, ${unet.resolution}×${unet.resolution}×${unet.channels}`);
+
+  let step = 0;
+  if (assignment.resumeFrom) {
+    const ckpt = await withRetry('loading the checkpoint', () => loadCheckpoint(resumeHandler(assignment.resumeFrom!)), log);
+    for (const [name, v] of model.variables) {
+      const t = ckpt.variables.get(name);
+      if (!t) throw new Error(`checkpoint of step ${ckpt.step} lacks weight ${name}: it was saved by another architecture`);
+      v.assign(t);
+    }
+    trainer.setState({ step: ckpt.step, optimizer: ckpt.optimizer ?? new Map(), ...(ckpt.ema ? { ema: ckpt.ema } : {}), rngState: ckpt.rngState });
+    tf.dispose([...ckpt.variables.values(), ...(ckpt.optimizer?.values() ?? []), ...(ckpt.ema?.values() ?? [])]);
+    step = ckpt.step;
+    log(`resumed from the checkpoint of step ${step}${assignment.resumeFrom.runId !== assignment.run.id ? ` of run ${assignment.resumeFrom.runId}` : ''}`);
+  }
+  reporter.set({ step, phase: 'training' });
+  await reporter.flush();
+
+  const grids = new GridSampler(unet, schedule, config.prediction, { count: config.sampleCount, steps: config.sampleSteps, seed: config.sampleSeed });
+  const sampleGrid = async () => {
+    reporter.set({ phase: 'sampling' });
+    const grid = await grids.render(trainer);
+    await uploadSampleGrid(client, { step, ...grid }, log);
+    reporter.set({ phase: 'training' });
+  };
+  let lastCheckpoint = assignment.resumeFrom ? step : -1;
+  const checkpoint = async () => {
+    if (lastCheckpoint === step) return;
+    reporter.set({ phase: 'checkpointing' });
+    const state = trainer.getState();
+    const handler = hubCheckpointHandler(client, step, log);
+    await saveCheckpoint(handler, {
+      variables: model.variables,
+      ...(state.ema ? { ema: state.ema } : {}),
+      optimizer: state.optimizer,
+      step: state.step,
+      rngState: state.rngState,
+      config: { run: config, unet } as unknown as JsonValue,
+    });
+    lastCheckpoint = step;
+    log(`checkpoint at step ${step} (kept: ${handler.committed?.kept.join(', ')})`);
+    reporter.set({ phase: 'training' });
+  };
+
+  if (step === 0 && !stop.requested) await sampleGrid();
+
+  const gpu = new GpuProbe(env.gpu);
+  const reader = new ShardReader({
+    manifest,
+    batchSize: config.batchSize,
+    epochs: Infinity,
+    // A resumed attempt draws a different order, not a replay of the first attempt's batches.
+    seed: seed + step,
+    dropLast: manifest.counts.accepted >= config.batchSize,
+    open: async (name) => {
+      const target = await withRetry(`shard ${name} URL`, () => client.shardUrl(name), log);
+      const res = await fetch(target.url, { headers: target.headers });
+      if (!res.ok || !res.body) throw new Error(`download of ${name} failed: ${res.status}`);
+      return res.body as unknown as AsyncIterable<Uint8Array>;
+    },
+  });
+
+  let windowStart = performance.now();
+  let windowImages = 0;
+  let imagesPerSec: number | null = null;
+  let lastSystemAt = 0;
+  for await (const batch of reader) {
+    if (stop.requested || step >= config.steps) break;
+    const images = tf.tensor4d(toFloatImages(batch.images), [batch.size, batch.height, batch.width, batch.channels]);
+    const m = await trainer.step({ images });
+    images.dispose();
+    step = m.step;
+    windowImages += batch.size;
+    const elapsed = (performance.now() - windowStart) / 1000;
+    if (elapsed >= 2) {
+      imagesPerSec = windowImages / elapsed;
+      windowStart = performance.now();
+      windowImages = 0;
+    }
+    const [q1, q2, q3, q4] = m.lossByQuartile;
+    reporter.record(step, { loss: m.loss, loss_q1: q1, loss_q2: q2, loss_q3: q3, loss_q4: q4, grad_norm: m.gradNorm, lr: m.lr, ema_decay: m.emaDecay });
+    if (Date.now() - lastSystemAt >= config.reportEverySec * 1000) {
+      lastSystemAt = Date.now();
+      const g = await gpu.read();
+      reporter.record(step, { images_per_sec: imagesPerSec, rss_mb: rssMb(), gpu_util: g?.util, gpu_mem_mb: g?.memMb });
+    }
+    reporter.set({ step, imagesPerSec });
+    if (step % config.sampleEvery === 0 || step === config.steps) await sampleGrid();
+    if (step % config.checkpointEvery === 0 || step === config.steps) await checkpoint();
+  }
+
+  if (stop.requested) {
+    log(`stopping at step ${step}: ${stop.reason}`);
+    reporter.set({ phase: 'stopping' });
+    if (reporter.stopReason !== 'revoked') await checkpoint();
+    grids.dispose();
+    return { outcome: 'stopped', step, reporter };
+  }
+  await checkpoint();
+  grids.dispose();
+  return { outcome: 'succeeded', step, reporter };
+}

@@ -1,0 +1,99 @@
+/**
+ * The training-run configuration: one zod schema shared by the hub (validates `startRun` / `forkRun`
+ * input before anything is stored) and the trainer (parses what the hub hands it). Kept free of
+ * server and TF.js imports so the trainer, the CLI and the web app can all load it.
+ */
+import { PRESET_NAMES, presetConfig, type PresetName } from '@dapple/diffusion/presets';
+import type { UNetConfig } from '@dapple/diffusion/unet';
+import { z } from 'zod';
+
+/** Bounds that keep a run from exhausting the trainer (the wasm heap is capped at 4 GB). */
+export const RUN_LIMITS = {
+  maxBatchSize: 512,
+  maxMicroBatch: 128,
+  maxSteps: 10_000_000,
+  maxSampleCount: 64,
+  maxSampleSteps: 1000,
+  maxKeepCheckpoints: 100,
+  maxTimesteps: 100_000,
+} as const;
+
+const int = (min: number, max: number) => z.number().int(`must be an integer`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+
+/** Architecture overrides on top of the preset (anything left out keeps the preset's value). */
+export const ModelOverridesSchema = z
+  .object({
+    resolution: int(4, 1024).optional(),
+    baseChannels: int(4, 512).optional(),
+    channelMults: z.array(int(1, 16)).min(1).max(6).optional(),
+    numResBlocks: int(1, 8).optional(),
+    attentionResolutions: z.array(int(1, 1024)).max(6).optional(),
+    dropout: z.number().min(0).max(0.9).optional(),
+    groups: int(1, 64).optional(),
+    learnSigma: z.boolean().optional(),
+  })
+  .strict();
+export type ModelOverrides = z.infer<typeof ModelOverridesSchema>;
+
+export const RunConfigSchema = z
+  .object({
+    preset: z.enum(PRESET_NAMES as [PresetName, ...PresetName[]], {
+      error: (issue) => `unknown preset ${JSON.stringify(issue.input)}: must be one of ${PRESET_NAMES.join(', ')}`,
+    }),
+    model: ModelOverridesSchema.default({}),
+    /** Optimizer updates to run in total. */
+    steps: int(1, RUN_LIMITS.maxSteps),
+    batchSize: int(1, RUN_LIMITS.maxBatchSize).default(32),
+    /** Gradient accumulation chunk (same update, less memory); default min(batchSize, 32). */
+    microBatch: int(1, RUN_LIMITS.maxMicroBatch).optional(),
+    lr: z.number().positive('must be > 0').max(1, 'must be at most 1').default(2e-4),
+    warmupSteps: int(0, RUN_LIMITS.maxSteps).default(0),
+    lrDecay: z.enum(['constant', 'cosine']).default('constant'),
+    optimizer: z.enum(['adam', 'adamw']).default('adamw'),
+    weightDecay: z.number().min(0).max(1).default(0),
+    clipNorm: z.number().positive().max(1e6).default(1),
+    schedule: z.enum(['linear', 'cosine']).default('cosine'),
+    timesteps: int(10, RUN_LIMITS.maxTimesteps).default(1000),
+    prediction: z.enum(['eps', 'v', 'x0']).default('eps'),
+    /** EMA max decay; 0 disables the EMA (samples then use the raw weights). */
+    emaDecay: z.number().min(0).max(0.99999).default(0.9999),
+    /** A sample grid every N steps (and at step 0 and the last step). */
+    sampleEvery: int(1, RUN_LIMITS.maxSteps).default(500),
+    sampleCount: int(1, RUN_LIMITS.maxSampleCount).default(16),
+    /** DDIM steps per sample grid. */
+    sampleSteps: int(1, RUN_LIMITS.maxSampleSteps).default(50),
+    /** Seed of the grid's noise: the same for every grid of every run by default, so grids compare across steps and runs. */
+    sampleSeed: int(0, 2 ** 31 - 1).default(20261126),
+    /** A checkpoint every M steps (and a final one). */
+    checkpointEvery: int(1, RUN_LIMITS.maxSteps).default(1000),
+    keepCheckpoints: int(1, RUN_LIMITS.maxKeepCheckpoints).default(3),
+    /** Seconds between metric batches / heartbeats sent to the hub. */
+    reportEverySec: z.number().min(0.2).max(60).default(2),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.microBatch !== undefined && c.microBatch > c.batchSize) {
+      ctx.addIssue({ code: 'custom', path: ['microBatch'], message: `must be at most batchSize (${c.batchSize})` });
+    }
+    if (c.warmupSteps >= c.steps && c.lrDecay === 'cosine') {
+      ctx.addIssue({ code: 'custom', path: ['warmupSteps'], message: `must be below steps (${c.steps}) for cosine decay` });
+    }
+  });
+
+export type RunConfigInput = z.input<typeof RunConfigSchema>;
+export type RunConfig = z.output<typeof RunConfigSchema>;
+
+/** The UNet a run trains: the preset with the overrides and the dataset's channel count. */
+export function unetConfigFor(config: RunConfig, channels: number): UNetConfig {
+  const m = config.model;
+  const overrides: Partial<UNetConfig> = { channels };
+  for (const key of ['resolution', 'baseChannels', 'channelMults', 'numResBlocks', 'attentionResolutions', 'dropout', 'groups', 'learnSigma'] as const) {
+    if (m[key] !== undefined) (overrides as Record<string, unknown>)[key] = m[key];
+  }
+  return presetConfig(config.preset, overrides);
+}
+
+/** Micro-batch actually used: accumulate in chunks of ≤ 32 images unless told otherwise. */
+export function effectiveMicroBatch(config: RunConfig): number {
+  return config.microBatch ?? Math.min(config.batchSize, 32);
+}

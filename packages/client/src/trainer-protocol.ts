@@ -1,0 +1,94 @@
+/**
+ * The hub ⇄ trainer protocol (REST + JSON under `/api/trainer/v1`, Bearer run token). Both sides parse
+ * with these schemas; bump TRAINER_PROTOCOL_VERSION (and the path) on any incompatible change.
+ */
+import { z } from 'zod';
+
+export const TRAINER_PROTOCOL_VERSION = 1;
+export const TRAINER_API_PREFIX = `/api/trainer/v${TRAINER_PROTOCOL_VERSION}`;
+export const MAX_METRIC_POINTS_PER_BATCH = 1000;
+export const CHECKPOINT_FILES = ['model.json', 'weights.bin'] as const;
+
+const step = z.number().int().min(0);
+
+export const PresignedSchema = z.object({ url: z.string(), method: z.string(), headers: z.record(z.string(), z.string()) });
+export type Presigned = z.infer<typeof PresignedSchema>;
+
+export const AssignmentSchema = z.object({
+  protocol: z.literal(TRAINER_PROTOCOL_VERSION),
+  run: z.object({
+    id: z.string(),
+    name: z.string(),
+    attempt: z.number().int(),
+    seed: z.number().int(),
+    /** Raw RunConfig JSON: parse it with RunConfigSchema. */
+    config: z.unknown(),
+    /** Image channels of the dataset (the model's in/out channels). */
+    channels: z.number().int(),
+  }),
+  dataset: z.object({
+    versionId: z.string(),
+    /** manifest.json of the version: parse it with @dapple/datasets' parseManifest. */
+    manifest: z.unknown(),
+  }),
+  /** The checkpoint to start from (this run's latest, or the parent's at fromStep for a fork); null = from scratch. */
+  resumeFrom: z
+    .object({
+      runId: z.string(),
+      step,
+      files: z.object({ 'model.json': PresignedSchema, 'weights.bin': PresignedSchema }),
+    })
+    .nullable(),
+});
+export type Assignment = z.infer<typeof AssignmentSchema>;
+
+export const ShardUrlRequestSchema = z.object({ name: z.string().regex(/^shard-\d{5}\.bin$/, 'must be a shard name like shard-00000.bin') });
+
+export const HeartbeatSchema = z.object({
+  step,
+  imagesPerSec: z.number().min(0).nullable().optional(),
+  /** Set once the model is built and training started (starting → running). */
+  phase: z.enum(['loading', 'training', 'sampling', 'checkpointing', 'stopping']).optional(),
+});
+export type Heartbeat = z.infer<typeof HeartbeatSchema>;
+export const HeartbeatReplySchema = z.object({ cancelRequested: z.boolean() });
+
+export const MetricPointSchema = z.object({
+  key: z.string().min(1).max(100).regex(/^[A-Za-z0-9_./-]+$/, 'may only contain letters, digits, _ . / -'),
+  step,
+  value: z.number(),
+});
+export type MetricPoint = z.infer<typeof MetricPointSchema>;
+export const MetricBatchSchema = z.object({
+  points: z.array(MetricPointSchema).max(MAX_METRIC_POINTS_PER_BATCH, `at most ${MAX_METRIC_POINTS_PER_BATCH} points per batch`),
+});
+
+const fileSize = z.number().int().min(1).max(20 * 1024 ** 3);
+export const CheckpointUploadRequestSchema = z.object({
+  step,
+  files: z.object({ 'model.json': fileSize, 'weights.bin': fileSize }),
+});
+export const CheckpointUploadReplySchema = z.object({ files: z.object({ 'model.json': PresignedSchema, 'weights.bin': PresignedSchema }) });
+export const CheckpointCommitSchema = CheckpointUploadRequestSchema;
+export const CheckpointCommitReplySchema = z.object({ kept: z.array(step), deleted: z.array(step) });
+
+export const SampleUploadRequestSchema = z.object({ step, size: z.number().int().min(1).max(64 * 1024 ** 2) });
+export const SampleCommitSchema = SampleUploadRequestSchema.extend({
+  width: z.number().int().min(1),
+  height: z.number().int().min(1),
+  seeds: z.array(z.number().int()).min(1).max(256),
+});
+
+export const FinishSchema = z.object({
+  /** succeeded: all steps done and the final checkpoint committed; stopped: left on SIGTERM; failed: an error. */
+  outcome: z.enum(['succeeded', 'stopped', 'failed']),
+  step,
+  error: z.string().max(4000).optional(),
+});
+export type Finish = z.infer<typeof FinishSchema>;
+
+export const TrainerErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) });
+export type TrainerErrorBody = z.infer<typeof TrainerErrorSchema>;
+
+/** Environment variable names the executor sets for the trainer process (nothing else is passed). */
+export const TRAINER_ENV = { hubUrl: 'DAPPLE_HUB_URL', runId: 'DAPPLE_RUN_ID', runToken: 'DAPPLE_RUN_TOKEN' } as const;
