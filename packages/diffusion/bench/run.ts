@@ -29,12 +29,12 @@ const cases: Case[] = [];
 for (const backend of backends) {
   if (backend === 'cpu') {
     // cpu is a correctness reference 20–25× slower than wasm: tiny only.
-    cases.push({ backend, preset: 'tiny', batch: 8, train: true, minIters: 1, minSeconds: 0 });
+    cases.push({ backend, preset: 'tiny', batch: 8, train: true, minIters: 2, minSeconds: 0 });
     continue;
   }
-  for (const batch of [8, 16, 32]) cases.push({ backend, preset: 'tiny', batch, train: true });
+  for (const batch of [8, 16, 32]) cases.push({ backend, preset: 'tiny', batch, train: true, minIters: 5, minSeconds: 4 });
   if (quick) continue;
-  for (const batch of [8, 16, 32]) cases.push({ backend, preset: 'small', batch, train: true, minIters: 2, minSeconds: 0 });
+  for (const batch of [8, 16, 32]) cases.push({ backend, preset: 'small', batch, train: true, minIters: 3, minSeconds: 0 });
   // base (35.7M params) forward only: a training step takes minutes on one wasm thread.
   cases.push({ backend, preset: 'base', batch: 8, train: false, minIters: 1, minSeconds: 0 });
 }
