@@ -158,7 +158,7 @@ describe('teams in the browser', () => {
 
     // The invitee, now removed, is told so rather than shown the team.
     await inviteePage.goto('/t/diffusion-crew');
-    await inviteePage.getByRole('heading', { name: 'You are not a member of this team' }).waitFor();
+    await inviteePage.getByRole('heading', { name: 'You don’t have access to this team' }).waitFor();
     await shot(inviteePage, 'removed');
     await ownerContext.close();
     await inviteeContext.close();

@@ -1,4 +1,4 @@
-import { cookies } from 'next/headers';
+import { cookies, headers } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { cache } from 'react';
 import { webEnv } from '../env';
@@ -6,20 +6,26 @@ import { MeQuery } from '../graphql/operations/auth';
 import type { ResultOf } from '../graphql/tada';
 import { executeGraphQL, type ApiResult, type Operation, type VariablesArg } from './graphql';
 
+const SESSION_COOKIE = 'dapple_session';
+
 /**
  * Runs an operation from a Server Component straight against the API (not through the proxy),
- * forwarding the browser's session cookie so the API sees the same user.
+ * forwarding the browser's session cookie (and only that) so the API sees the same user, and the
+ * browser's address and user agent for its logs.
  */
 export async function serverRequest<TData, TVariables>(
   document: Operation<TData, TVariables>,
   ...[variables]: VariablesArg<TVariables>
 ): Promise<ApiResult<TData>> {
-  const jar = await cookies();
-  const cookie = jar
-    .getAll()
-    .map((c) => `${c.name}=${encodeURIComponent(c.value)}`)
-    .join('; ');
-  return executeGraphQL(`${webEnv().DAPPLE_API_URL}/graphql`, document, variables, { headers: cookie ? { cookie } : {} });
+  const [jar, incoming] = await Promise.all([cookies(), headers()]);
+  const forwarded: Record<string, string> = {};
+  const session = jar.get(SESSION_COOKIE);
+  if (session) forwarded.cookie = `${SESSION_COOKIE}=${session.value}`;
+  for (const name of ['x-forwarded-for', 'user-agent']) {
+    const value = incoming.get(name);
+    if (value) forwarded[name] = value;
+  }
+  return executeGraphQL(`${webEnv().DAPPLE_API_URL}/graphql`, document, variables, { headers: forwarded });
 }
 
 export type Me = NonNullable<ResultOf<typeof MeQuery>['me']>;

@@ -1,3 +1,4 @@
+import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { ChartIcon, CubeIcon, HomeIcon, ImagesIcon, KeyIcon, UsersIcon } from '../../../../components/Icons';
 import { SideNav, type NavSection } from '../../../../components/SideNav';
@@ -21,20 +22,30 @@ export default async function TeamLayout({ children, params }: { children: React
     },
     { label: 'Account', items: [{ href: '/settings/tokens', label: 'API tokens', icon: <KeyIcon /> }] },
   ];
+  if (load.kind === 'forbidden') {
+    // Not a member (or no longer): nothing of the team to navigate, only a way back.
+    return (
+      <main id="main" className="main">
+        <div className="page page-narrow">
+          <div className="card empty">
+            <span className="empty-icon">
+              <UsersIcon size={22} />
+            </span>
+            <h1>You don’t have access to this team</h1>
+            <p>Only members can see a team. Ask one of its admins or owners to send you an invite link.</p>
+            <Link href="/" className="btn btn-primary">
+              Go to your dashboard
+            </Link>
+          </div>
+        </div>
+      </main>
+    );
+  }
   return (
     <div className="shell">
       <SideNav sections={sections} label="Team" />
       <main id="main" className="main">
-        {load.kind === 'forbidden' ? (
-          <div className="page page-narrow">
-            <div className="card empty">
-              <h1>You are not a member of this team</h1>
-              <p>{load.message}. Ask one of its admins for an invite link.</p>
-            </div>
-          </div>
-        ) : (
-          children
-        )}
+        {children}
       </main>
     </div>
   );
