@@ -18,6 +18,8 @@ import { requestLog } from './http/request-log.ts';
 import { startWsServer } from './http/ws-server.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createServices, type Services } from './services/index.ts';
+import { createRunScheduler, type RunsConfig } from './services/scheduler-setup.ts';
+import { TRAINER_API_PREFIX, trainerApiRouter } from './trainer-api/router.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { resolveDatasetConfig, type DatasetConfigInput } from './services/dataset-config.ts';
 
@@ -54,6 +56,8 @@ export interface HubConfig {
   dbPoolSize?: number;
   /** Clock for services (sessions, invites, tokens); injectable for tests. */
   now?: () => Date;
+  /** Training runs: executor (default: local child processes), heartbeat timeout, where trainer output goes. */
+  runs?: RunsConfig;
   /**
    * Background jobs (pg-boss in the same database). `workers: false` (tests that need no jobs): pg-boss is
    * not started until something is queued, and nothing runs here. Default: workers run in this hub.
@@ -149,6 +153,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
   await apollo.start();
 
   const secureCookies = config.publicUrl?.startsWith('https:') ?? false;
+  app.use(TRAINER_API_PREFIX, trainerApiRouter(services.trainerRuns, logger));
   app.use(
     GRAPHQL_PATH,
     express.json({ limit: limits.maxBodyBytes }),
@@ -186,6 +191,8 @@ export async function createHub(config: HubConfig): Promise<Hub> {
   const address = httpServer.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
+  await services.runSignals.start(logger);
+  const scheduler = await createRunScheduler(services, config.runs, { hubUrl: config.publicUrl ?? url, logger, now: config.now });
   logger.info({ url, graphql: `${url}${GRAPHQL_PATH}` }, 'hub listening');
 
   let closing: Promise<void> | undefined;
@@ -199,6 +206,8 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     logger,
     close: () =>
       (closing ??= (async () => {
+        await scheduler?.close(); // trainers keep running: the next hub re-adopts them
+        await services.runSignals.close();
         await jobs.stop();
         await apollo.stop(); // drains HTTP (and, via the plugin, WebSockets)
         await dbHandle.close();

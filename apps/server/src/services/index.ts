@@ -8,6 +8,7 @@ import type { ObjectStore } from '@dapple/storage';
 import type { JobSender } from '../jobs/catalog.ts';
 import { resolveDatasetConfig, type DatasetConfig } from './dataset-config.ts';
 import { createDatasetServices } from './dataset-services.ts';
+import { createRunServices } from './runs-services.ts';
 
 export interface ServicesOptions {
   db: Db;
@@ -42,6 +43,7 @@ export function createServices(opts: ServicesOptions) {
     apiTokens: new ApiTokenService(deps),
     teams,
     teamEvents,
+    ...createRunServices({ ...deps, store: opts.store }, teams),
     ...createDatasetServices({ ...deps, store: opts.store, jobs: opts.jobs, config: opts.datasets ?? resolveDatasetConfig() }, teams),
   };
 }

@@ -5,6 +5,7 @@ import './users.ts';
 import './teams.ts';
 import './tokens.ts';
 import './datasets.ts';
+import './runs.ts';
 
 let schema: GraphQLSchema | undefined;
 
