@@ -1,0 +1,161 @@
+import type { CommandContext } from '../context.ts';
+import { CliError, UsageError } from '../errors.ts';
+import { num, table } from '../format.ts';
+import { request, type Connection } from '../graphql.ts';
+
+type Flags = Record<string, string | boolean | string[] | undefined>;
+const str = (v: Flags[string]) => (typeof v === 'string' ? v : undefined);
+
+export const runHelp = `dapple run start --dataset-version <id> --preset tiny [--name <name>] [--seed N] [--priority N] [--set key=value ...]
+dapple run list [--team <slug>] [--status running,queued] [--first 20]
+dapple run logs <runId> [--tail 200] [--follow]
+dapple run cancel <runId>
+  --set takes config fields (e.g. --set steps=2000 --set lr=2e-4 --set model.channels=[32,64]);
+  values are parsed as JSON when they are valid JSON, else kept as strings.`;
+
+const RUN_FIELDS = 'id name status attempt progress { step totalSteps imagesPerSec etaSeconds } createdAt';
+
+/** Parses repeated `--set a.b=value` into a nested object; values are JSON when they parse as JSON. */
+export function parseOverrides(sets: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set "${s}": expected key=value`);
+    const path = s.slice(0, eq);
+    if (!/^[A-Za-z]\w*(\.[A-Za-z]\w*)*$/.test(path)) throw new UsageError(`--set "${s}": "${path}" is not a config field name`);
+    const raw = s.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a plain string such as cosine or adamw
+    }
+    const parts = path.split('.');
+    let node = out;
+    for (const p of parts.slice(0, -1)) {
+      const next = node[p];
+      if (next !== undefined && (typeof next !== 'object' || next === null)) throw new UsageError(`--set "${s}": ${p} is already set to a value`);
+      node = (node[p] ??= {}) as Record<string, unknown>;
+    }
+    node[parts.at(-1)!] = value;
+  }
+  return out;
+}
+
+export async function runStart(ctx: CommandContext, flags: Flags): Promise<void> {
+  const datasetVersionId = str(flags['dataset-version']);
+  const preset = str(flags.preset);
+  if (!datasetVersionId) throw new UsageError('run start needs --dataset-version <id>');
+  if (!preset) throw new UsageError('run start needs --preset (tiny | small | base)');
+  const int = (name: string) => {
+    const v = str(flags[name]);
+    if (v === undefined) return undefined;
+    if (!/^-?\d+$/.test(v)) throw new UsageError(`--${name}: "${v}" is not an integer`);
+    return Number(v);
+  };
+  const overrides = parseOverrides((flags.set as string[] | undefined) ?? []);
+  if ('preset' in overrides) throw new UsageError('use --preset, not --set preset=');
+  const input = {
+    name: str(flags.name) ?? `${preset}-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`,
+    datasetVersionId,
+    config: { preset, ...overrides },
+    ...(int('seed') !== undefined && { seed: int('seed') }),
+    ...(int('priority') !== undefined && { priority: int('priority') }),
+  };
+  const conn = await ctx.connection(flags as { url?: string; token?: string });
+  const { startRun } = await request<{ startRun: RunRow }>(conn, `mutation StartRun($input: StartRunInput!) { startRun(input: $input) { ${RUN_FIELDS} } }`, { input });
+  if (flags.json) return ctx.io.out(JSON.stringify(startRun));
+  ctx.io.out(`Started run ${startRun.id} (${startRun.name}): ${startRun.status.toLowerCase()}, ${startRun.progress.totalSteps} steps`);
+}
+
+interface RunRow {
+  id: string;
+  name: string;
+  status: string;
+  attempt: number;
+  progress: { step: number; totalSteps: number; imagesPerSec: number | null; etaSeconds: number | null };
+  createdAt: string;
+}
+
+async function teamId(conn: Connection, slug: string | undefined): Promise<string> {
+  if (slug) {
+    const { team } = await request<{ team: { id: string } }>(conn, `query Team($slug: String!) { team(slug: $slug) { id } }`, { slug });
+    return team.id;
+  }
+  const { me } = await request<{ me: { teams: { id: string; slug: string }[] } | null }>(conn, `{ me { teams { id slug } } }`);
+  const teams = me?.teams ?? [];
+  if (teams.length === 1) return teams[0]!.id;
+  throw new UsageError(teams.length === 0 ? 'you are in no team yet' : `pick a team with --team (${teams.map((t) => t.slug).join(', ')})`);
+}
+
+export async function runList(ctx: CommandContext, flags: Flags): Promise<void> {
+  const conn = await ctx.connection(flags as { url?: string; token?: string });
+  const first = str(flags.first) ? Number(str(flags.first)) : 20;
+  if (!Number.isInteger(first) || first < 1) throw new UsageError(`--first: "${str(flags.first)}" is not a positive integer`);
+  const status = str(flags.status)?.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const id = await teamId(conn, str(flags.team));
+  const { runs } = await request<{ runs: { nodes: RunRow[]; pageInfo: { hasNextPage: boolean } } }>(
+    conn,
+    `query Runs($teamId: ID!, $first: Int, $filter: RunFilter) { runs(teamId: $teamId, first: $first, filter: $filter) { nodes { ${RUN_FIELDS} } pageInfo { hasNextPage } } }`,
+    { teamId: id, first, filter: status ? { status } : null },
+  );
+  if (flags.json) return ctx.io.out(JSON.stringify(runs.nodes));
+  if (runs.nodes.length === 0) return ctx.io.out('No runs.');
+  ctx.io.out(
+    table(
+      ['ID', 'NAME', 'STATUS', 'STEP', 'IMG/S', 'CREATED'],
+      runs.nodes.map((r) => [r.id, r.name, r.status.toLowerCase(), `${r.progress.step}/${r.progress.totalSteps}`, num(r.progress.imagesPerSec), r.createdAt.slice(0, 19).replace('T', ' ')]),
+    ),
+  );
+  if (runs.pageInfo.hasNextPage) ctx.io.out(`… more: --first ${first * 2}`);
+}
+
+const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+interface LogLine {
+  at: string;
+  attempt: number;
+  stream: string;
+  line: string;
+}
+
+export async function runLogs(ctx: CommandContext, runId: string | undefined, flags: Flags, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<void> {
+  if (!runId) throw new UsageError('run logs needs a run id');
+  const conn = await ctx.connection(flags as { url?: string; token?: string });
+  const tail = str(flags.tail) ? Number(str(flags.tail)) : 200;
+  if (!Number.isInteger(tail) || tail < 1) throw new UsageError(`--tail: "${str(flags.tail)}" is not a positive integer`);
+  const intervalMs = str(flags['interval-ms']) ? Number(str(flags['interval-ms'])) : 2000;
+  // Lines have no sequence number in the API: remember what was printed to print only new lines when following.
+  const printed = new Set<string>();
+  for (;;) {
+    const { run } = await request<{ run: { status: string; logs: LogLine[] } }>(
+      conn,
+      `query Logs($id: ID!, $tail: Int) { run(id: $id) { status logs(tail: $tail) { at attempt stream line } } }`,
+      { id: runId, tail: printed.size === 0 ? tail : 1000 },
+    );
+    for (const l of run.logs) {
+      const sig = `${l.at}|${l.attempt}|${l.stream}|${l.line}`;
+      if (printed.has(sig)) continue;
+      printed.add(sig);
+      const tag = l.stream === 'STDOUT' ? '' : `[${l.stream.toLowerCase()}] `;
+      ctx.io.out(`${tag}${l.line}`);
+    }
+    if (!flags.follow) return;
+    if (FINISHED.has(run.status)) {
+      ctx.io.err(`run ${runId} ${run.status.toLowerCase()}`);
+      return;
+    }
+    await sleep(intervalMs);
+  }
+}
+
+export async function runCancel(ctx: CommandContext, runId: string | undefined, flags: Flags): Promise<void> {
+  if (!runId) throw new UsageError('run cancel needs a run id');
+  const conn = await ctx.connection(flags as { url?: string; token?: string });
+  const { cancelRun } = await request<{ cancelRun: { id: string; status: string } }>(
+    conn,
+    `mutation Cancel($id: ID!) { cancelRun(id: $id) { id status } }`,
+    { id: runId },
+  );
+  if (!cancelRun) throw new CliError('cancel returned no run');
+  ctx.io.out(`Run ${cancelRun.id}: ${cancelRun.status.toLowerCase()}`);
+}

@@ -1,0 +1,107 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { login, loginHelp } from './commands/login.ts';
+import { metrics, metricsHelp } from './commands/metrics.ts';
+import { runCancel, runHelp, runList, runLogs, runStart } from './commands/run.ts';
+import { whoami } from './commands/whoami.ts';
+import { createContext, type Io } from './context.ts';
+import { readCliEnv } from './env.ts';
+import { CliError, UsageError } from './errors.ts';
+
+export const HELP = `dapple — train diffusion models on a Dapple hub from the command line
+
+${loginHelp}
+dapple whoami [--json]
+${runHelp}
+${metricsHelp}
+
+Every command takes --url <hub> and --token dpl_... (else DAPPLE_URL / DAPPLE_TOKEN, else the login config),
+and --json where it prints data. Exit code 1 on any error, with the hub's error code in the message.`;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+const GLOBAL: Options = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+const COMMANDS: Record<string, Options> = {
+  login: {},
+  whoami: {},
+  'run start': {
+    'dataset-version': { type: 'string' },
+    preset: { type: 'string' },
+    name: { type: 'string' },
+    seed: { type: 'string' },
+    priority: { type: 'string' },
+    set: { type: 'string', multiple: true },
+  },
+  'run list': { team: { type: 'string' }, status: { type: 'string' }, first: { type: 'string' } },
+  'run logs': { tail: { type: 'string' }, follow: { type: 'boolean', short: 'f' }, 'interval-ms': { type: 'string' } },
+  'run cancel': {},
+  metrics: {
+    keys: { type: 'string' },
+    'max-points': { type: 'string' },
+    'from-step': { type: 'string' },
+    'to-step': { type: 'string' },
+    table: { type: 'boolean' },
+  },
+};
+
+/** Runs one CLI invocation; returns the exit code (0 ok, 1 error). Never calls process.exit itself. */
+export async function main(argv: string[], io: Io, envSource: NodeJS.ProcessEnv = process.env): Promise<number> {
+  try {
+    const [first, second] = argv;
+    if (!first || first === '--help' || first === '-h' || first === 'help') {
+      io.out(HELP);
+      return 0;
+    }
+    const name = first === 'run' ? `run ${second ?? ''}`.trim() : first;
+    const options = COMMANDS[name];
+    if (!options) {
+      throw new UsageError(first === 'run' ? `unknown run command "${second ?? ''}" (start | list | logs | cancel)` : `unknown command "${first}"`);
+    }
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv.slice(name.split(' ').length), options: { ...GLOBAL, ...options }, allowPositionals: true, strict: true });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const { values: flags, positionals } = parsed;
+    if (flags.help) {
+      io.out(HELP);
+      return 0;
+    }
+    const ctx = createContext(readCliEnv(envSource), io);
+    const f = flags as Record<string, string | boolean | string[] | undefined>;
+    const g = { url: flags.url as string | undefined, token: flags.token as string | undefined };
+    switch (name) {
+      case 'login':
+        await login(ctx, g);
+        break;
+      case 'whoami':
+        await whoami(ctx, { ...g, json: Boolean(flags.json) });
+        break;
+      case 'run start':
+        await runStart(ctx, f);
+        break;
+      case 'run list':
+        await runList(ctx, f);
+        break;
+      case 'run logs':
+        await runLogs(ctx, positionals[0], f);
+        break;
+      case 'run cancel':
+        await runCancel(ctx, positionals[0], f);
+        break;
+      case 'metrics':
+        await metrics(ctx, positionals[0], f);
+        break;
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) io.err(`error: ${err.message}\nRun \`dapple --help\` for usage.`);
+    else if (err instanceof CliError) io.err(`error: ${err.message}`);
+    else io.err(`error: ${(err as Error).message ?? String(err)}`);
+    return 1;
+  }
+}
