@@ -14,5 +14,7 @@ export default defineProject({
     // They also build and start the dashboard and drive Chromium on a shared 2-core machine.
     testTimeout: 180_000,
     hookTimeout: 360_000,
+    // expect.poll waits for the page to react (password hashing, rendering) on a loaded machine: be patient.
+    expect: { poll: { timeout: 30_000, interval: 100 } },
   },
 });
