@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(env.LOG_LEVEL);
+  const logger = createLogger(env.LOG_LEVEL, { pretty: process.stdout.isTTY });
   const stack: Array<{ name: string; stop: () => Promise<void> }> = [];
   let stopping = false;
   const stopAll = async (code: number) => {
