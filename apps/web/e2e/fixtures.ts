@@ -46,6 +46,8 @@ export async function startDashboard(): Promise<Dashboard> {
     pageErrors,
     async context(user) {
       const context = await newContext(browser!, web!.url);
+      // CI runs every project's tests at once on two cores: give each page action room.
+      context.setDefaultTimeout(60_000);
       context.on('page', (page) => {
         page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
         page.on('console', (message) => {
@@ -102,7 +104,7 @@ export function screens(test: string) {
 /** Waits for client-side navigation to reach a path (the dashboard navigates without full reloads). */
 export async function waitForPath(page: Page, path: string | RegExp): Promise<void> {
   try {
-    await page.waitForURL((url) => (typeof path === 'string' ? url.pathname === path : path.test(url.pathname)), { timeout: 30_000 });
+    await page.waitForURL((url) => (typeof path === 'string' ? url.pathname === path : path.test(url.pathname)), { timeout: 60_000 });
   } catch (err) {
     // Say where the page is and what it shows: far more useful than a bare timeout.
     const text = await page.locator('body').innerText().catch(() => '<unreadable>');
