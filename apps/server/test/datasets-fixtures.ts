@@ -16,7 +16,8 @@ export interface LocalFile {
 
 /** A small PNG of one solid colour; distinct seeds give distinct bytes (no duplicates). */
 export async function solidPng(seed: number, side = 24): Promise<Buffer> {
-  const background = { r: (seed * 53) % 256, g: (seed * 97 + 40) % 256, b: (seed * 193 + 80) % 256 };
+  // (r, g) is unique for seeds below 1024.
+  const background = { r: seed % 256, g: (Math.floor(seed / 256) * 61 + 40) % 256, b: (seed * 193 + 80) % 256 };
   return sharp({ create: { width: side, height: side, channels: 3, background } }).png().toBuffer();
 }
 

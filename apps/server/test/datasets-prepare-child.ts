@@ -1,0 +1,17 @@
+// Runs one dataset.prepare in its own process, so datasets-crash.test.ts can SIGKILL it halfway.
+// usage: tsx datasets-prepare-child.ts <databaseUrl> <diskStoreRoot> <versionId>
+import { createDb } from '@dapple/db';
+import { TEST_SECRET } from '@dapple/testing';
+import { DiskStore } from '@dapple/storage';
+import { resolveDatasetConfig } from '../src/services/dataset-config.ts';
+import { DatasetPrepareService } from '../src/services/dataset-prepare.ts';
+import { createLogger } from '../src/logger.ts';
+
+const [databaseUrl, root, versionId] = process.argv.slice(2);
+if (!databaseUrl || !root || !versionId) throw new Error('usage: datasets-prepare-child.ts <databaseUrl> <root> <versionId>');
+const handle = createDb(databaseUrl, { max: 2, applicationName: 'dapple-prepare-child' });
+const store = new DiskStore({ root, publicBaseUrl: 'http://127.0.0.1:1', signingSecret: TEST_SECRET });
+const service = new DatasetPrepareService({ db: handle.db, now: () => new Date(), store, config: resolveDatasetConfig() });
+const outcome = await service.run(versionId, { logger: createLogger('silent'), finalAttempt: false });
+process.stdout.write(`${outcome}\n`);
+await handle.close();
