@@ -42,9 +42,9 @@ export const AssignmentSchema = z.object({
 });
 export type Assignment = z.infer<typeof AssignmentSchema>;
 
-export const ShardUrlRequestSchema = z.object({ name: z.string().regex(/^shard-\d{5}\.bin$/, 'must be a shard name like shard-00000.bin') });
+export const ShardUrlRequestSchema = z.strictObject({ name: z.string().regex(/^shard-\d{5}\.bin$/, 'must be a shard name like shard-00000.bin') });
 
-export const HeartbeatSchema = z.object({
+export const HeartbeatSchema = z.strictObject({
   step,
   imagesPerSec: z.number().min(0).nullable().optional(),
   /** Set once the model is built and training started (starting → running). */
@@ -53,33 +53,33 @@ export const HeartbeatSchema = z.object({
 export type Heartbeat = z.infer<typeof HeartbeatSchema>;
 export const HeartbeatReplySchema = z.object({ cancelRequested: z.boolean() });
 
-export const MetricPointSchema = z.object({
+export const MetricPointSchema = z.strictObject({
   key: z.string().min(1).max(100).regex(/^[A-Za-z0-9_./-]+$/, 'may only contain letters, digits, _ . / -'),
   step,
   value: z.number(),
 });
 export type MetricPoint = z.infer<typeof MetricPointSchema>;
-export const MetricBatchSchema = z.object({
+export const MetricBatchSchema = z.strictObject({
   points: z.array(MetricPointSchema).max(MAX_METRIC_POINTS_PER_BATCH, `at most ${MAX_METRIC_POINTS_PER_BATCH} points per batch`),
 });
 
 const fileSize = z.number().int().min(1).max(20 * 1024 ** 3);
-export const CheckpointUploadRequestSchema = z.object({
+export const CheckpointUploadRequestSchema = z.strictObject({
   step,
-  files: z.object({ 'model.json': fileSize, 'weights.bin': fileSize }),
+  files: z.strictObject({ 'model.json': fileSize, 'weights.bin': fileSize }),
 });
 export const CheckpointUploadReplySchema = z.object({ files: z.object({ 'model.json': PresignedSchema, 'weights.bin': PresignedSchema }) });
 export const CheckpointCommitSchema = CheckpointUploadRequestSchema;
 export const CheckpointCommitReplySchema = z.object({ kept: z.array(step), deleted: z.array(step) });
 
-export const SampleUploadRequestSchema = z.object({ step, size: z.number().int().min(1).max(64 * 1024 ** 2) });
+export const SampleUploadRequestSchema = z.strictObject({ step, size: z.number().int().min(1).max(64 * 1024 ** 2) });
 export const SampleCommitSchema = SampleUploadRequestSchema.extend({
   width: z.number().int().min(1),
   height: z.number().int().min(1),
   seeds: z.array(z.number().int()).min(1).max(256),
 });
 
-export const FinishSchema = z.object({
+export const FinishSchema = z.strictObject({
   /** succeeded: all steps done and the final checkpoint committed; stopped: left on SIGTERM; failed: an error. */
   outcome: z.enum(['succeeded', 'stopped', 'failed']),
   step,

@@ -333,7 +333,13 @@ export class RunService {
 
   /** The RunConfig schema, plus the checks that need the dataset (resolution) and the network (UNet shape). */
   private validateConfig(raw: unknown, version: { resolution: number; channels: number; name: string }, field: string): RunConfig {
-    const config = parseInput(RunConfigSchema, raw);
+    const parsed = RunConfigSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const f = [field, ...(issue?.path.map(String) ?? [])].join('.');
+      throw badInput(f, `${f}: ${issue?.message ?? 'invalid value'}`);
+    }
+    const config = parsed.data;
     const unet = unetConfigFor(config, version.channels);
     if (unet.resolution !== version.resolution) {
       const f = config.model.resolution !== undefined ? `${field}.model.resolution` : `${field}.preset`;

@@ -1,0 +1,182 @@
+import { TRAINER_API_PREFIX } from '@dapple/client/trainer-protocol';
+import { runs, runTokens } from '@dapple/db';
+import { errorCode, startTestHub, type TestHub } from '@dapple/testing';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../src/auth/tokens.ts';
+import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.ts';
+import { ok, readyDatasetVersion, START_RUN, tinyConfig } from './runs-fixtures.ts';
+
+// No executor: nothing starts, so queued runs stay queued and the API can be checked without processes.
+let hub: TestHub;
+let ann: SignedInUser;
+let vic: SignedInUser;
+let eve: SignedInUser;
+let teamId: string;
+let versionId: string;
+
+beforeAll(async () => {
+  hub = await startTestHub({ runs: { executor: false } });
+  ann = await signUpUser(hub, 'Ann');
+  vic = await signUpUser(hub, 'Vic');
+  eve = await signUpUser(hub, 'Eve');
+  teamId = await createTeam(ann, 'Lab', 'lab');
+  await addMember(ann, teamId, vic, 'VIEWER');
+  ({ versionId } = await readyDatasetVersion(hub, teamId, { resolution: 8, channels: 1, n: 8 }));
+});
+afterAll(async () => {
+  await hub?.close();
+});
+
+const start = (user: SignedInUser, config: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  user.client.request(START_RUN, { input: { datasetVersionId: versionId, name: 'r', config, ...extra } });
+
+async function runCount(): Promise<number> {
+  return (await hub.db.select({ id: runs.id }).from(runs)).length;
+}
+
+describe('startRun validation: clear errors, nothing started', () => {
+  it.each([
+    ['an unknown preset', { ...tinyConfig(), preset: 'huge' }, 'config.preset', /unknown preset "huge": must be one of tiny, small, base/],
+    ['a preset whose resolution does not match the dataset', { preset: 'tiny', steps: 10 }, 'config.preset', /16×16 images but dataset .* is 8×8/],
+    ['a resolution override that does not match', tinyConfig({ model: { resolution: 32 } }), 'config.model.resolution', /32×32 images but dataset .* is 8×8/],
+    ['an absurd batch size', tinyConfig({ batchSize: 100_000 }), 'config.batchSize', /must be at most 512/],
+    ['a zero step count', tinyConfig({ steps: 0 }), 'config.steps', /at least 1/],
+    ['a micro-batch above the batch', tinyConfig({ batchSize: 8, microBatch: 16 }), 'config.microBatch', /at most batchSize/],
+    ['groups that do not divide the channels', tinyConfig({ model: { resolution: 8, baseChannels: 8, groups: 3 } }), 'config.model.groups', /must divide/],
+  ])('refuses %s', async (_what, config, field, message) => {
+    const before = await runCount();
+    const res = await start(ann, config);
+    expect(errorCode(res)).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.extensions?.field).toBe(field);
+    expect(res.errors?.[0]?.message).toMatch(message);
+    expect(await runCount()).toBe(before);
+  });
+
+  it('refuses fine-tuning from a model version until models exist', async () => {
+    const res = await start(ann, tinyConfig(), { fromModelVersionId: '00000000-0000-4000-8000-000000000000' });
+    expect(errorCode(res)).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.extensions?.field).toBe('fromModelVersionId');
+  });
+
+  it('refuses an unknown dataset version, and viewers and outsiders', async () => {
+    const unknown = await ann.client.request(START_RUN, { input: { datasetVersionId: '00000000-0000-4000-8000-000000000000', name: 'r', config: tinyConfig() } });
+    expect(errorCode(unknown)).toBe('BAD_USER_INPUT');
+    expect(errorCode(await start(vic, tinyConfig()))).toBe('FORBIDDEN');
+    expect(errorCode(await start(eve, tinyConfig()))).toBe('FORBIDDEN');
+  });
+});
+
+describe('cancel and resume without a trainer', () => {
+  it('cancels a queued run at once, refuses a second cancel of the finished run, resumes it', async () => {
+    const id = ok(await start(ann, tinyConfig())).startRun.id as string;
+    const cancelled = ok(await ann.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status finishedAt } }`, { id }));
+    expect(cancelled.cancelRun.status).toBe('CANCELLED');
+    const again = await ann.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id });
+    expect(errorCode(again)).toBe('CONFLICT');
+    expect(again.errors?.[0]?.message).toMatch(/already been cancelled: there is nothing to cancel/);
+    expect(errorCode(await vic.client.request(`mutation ($id: ID!) { resumeRun(id: $id) { status } }`, { id }))).toBe('FORBIDDEN');
+    const resumed = ok(await ann.client.request(`mutation ($id: ID!) { resumeRun(id: $id) { status error } }`, { id }));
+    expect(resumed.resumeRun.status).toBe('QUEUED');
+    const resumeQueued = await ann.client.request(`mutation ($id: ID!) { resumeRun(id: $id) { status } }`, { id });
+    expect(errorCode(resumeQueued)).toBe('CONFLICT');
+    const events = ok(await ann.client.request(`query ($id: ID!) { run(id: $id) { events { fromStatus toStatus message } } }`, { id }));
+    expect(events.run.events.map((e: { toStatus: string }) => e.toStatus)).toEqual(['QUEUED', 'CANCELLED', 'QUEUED']);
+  });
+
+  it('refuses to cancel a succeeded run with a clear message', async () => {
+    const id = ok(await start(ann, tinyConfig())).startRun.id as string;
+    await hub.db.update(runs).set({ status: 'succeeded', finishedAt: new Date() }).where(eq(runs.id, id));
+    const res = await ann.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id });
+    expect(errorCode(res)).toBe('CONFLICT');
+    expect(res.errors?.[0]?.message).toMatch(/has already succeeded: there is nothing to cancel/);
+    expect(errorCode(await ann.client.request(`mutation ($id: ID!) { resumeRun(id: $id) { status } }`, { id }))).toBe('CONFLICT');
+  });
+
+  it('lists runs newest first with filters and cursors; outsiders cannot read them', async () => {
+    const list = async (variables: Record<string, unknown>) =>
+      ok(
+        await ann.client.request(
+          `query ($teamId: ID!, $filter: RunFilter, $first: Int, $after: String) { runs(teamId: $teamId, filter: $filter, first: $first, after: $after) { nodes { id name status } pageInfo { hasNextPage endCursor } } }`,
+          { teamId, ...variables },
+        ),
+      ).runs;
+    const all = await list({ first: 100 });
+    expect(all.nodes.length).toBeGreaterThanOrEqual(2);
+    const page1 = await list({ first: 1 });
+    expect(page1.pageInfo.hasNextPage).toBe(true);
+    const page2 = await list({ first: 1, after: page1.pageInfo.endCursor });
+    expect(page2.nodes[0].id).toBe(all.nodes[1].id);
+    const succeeded = await list({ filter: { status: ['SUCCEEDED'] } });
+    expect(succeeded.nodes.every((r: { status: string }) => r.status === 'SUCCEEDED')).toBe(true);
+    expect(errorCode(await eve.client.request(`query ($teamId: ID!) { runs(teamId: $teamId) { nodes { id } } }`, { teamId }))).toBe('FORBIDDEN');
+    expect(errorCode(await eve.client.request(`query ($id: ID!) { run(id: $id) { id } }`, { id: all.nodes[0].id }))).toBe('FORBIDDEN');
+  });
+});
+
+describe('run tokens', () => {
+  /** A run in `running` with a token we know (what the scheduler does when it starts a trainer). */
+  async function runningRunWithToken(): Promise<{ id: string; token: string }> {
+    const id = ok(await start(ann, tinyConfig())).startRun.id as string;
+    const token = `test-token-${id}-${Math.random().toString(36).slice(2)}`;
+    await hub.db.update(runs).set({ status: 'running', attempt: 1, startedAt: new Date(), lastHeartbeatAt: new Date() }).where(eq(runs.id, id));
+    await hub.db.insert(runTokens).values({ runId: id, attempt: 1, tokenHash: sha256Hex(token) });
+    return { id, token };
+  }
+
+  const call = (token: string | null, path: string, body?: unknown) =>
+    fetch(`${hub.url}${TRAINER_API_PREFIX}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  it('writes only its own run and stops working when the run ends', async () => {
+    const a = await runningRunWithToken();
+    const b = await runningRunWithToken();
+    expect((await call(null, '/run')).status).toBe(401);
+    expect((await call('not-a-token', '/run')).status).toBe(401);
+
+    const assignment = await (await call(a.token, '/run')).json();
+    expect(assignment.run.id).toBe(a.id);
+    expect(assignment.dataset.manifest.resolution).toBe(8);
+
+    // There is no way to name another run: a body with a run id is refused, not redirected.
+    const foreign = await call(a.token, '/heartbeat', { step: 3, runId: b.id });
+    expect(foreign.status).toBe(400);
+    expect((await foreign.json()).error.code).toBe('BAD_USER_INPUT');
+
+    expect((await call(a.token, '/heartbeat', { step: 3, imagesPerSec: 12 })).status).toBe(200);
+    const metrics = await call(a.token, '/metrics', { points: [{ key: 'loss', step: 1, value: 0.5 }] });
+    expect(metrics.status, await metrics.clone().text()).toBe(200);
+    const tooMany = await call(a.token, '/metrics', { points: Array.from({ length: 1001 }, (_, i) => ({ key: 'loss', step: i, value: 1 })) });
+    expect(tooMany.status).toBe(400);
+    expect((await tooMany.json()).error.message).toMatch(/at most 1000 points/);
+
+    const [rowA] = await hub.db.select().from(runs).where(eq(runs.id, a.id));
+    const [rowB] = await hub.db.select().from(runs).where(eq(runs.id, b.id));
+    expect(rowA!.step).toBe(3);
+    expect(rowB!.step).toBe(0);
+    const keysB = ok(await ann.client.request(`query ($id: ID!) { run(id: $id) { metricKeys } }`, { id: b.id }));
+    expect(keysB.run.metricKeys).toEqual([]);
+
+    const finished = await call(a.token, '/finish', { outcome: 'succeeded', step: 3 });
+    expect(finished.status).toBe(200);
+    expect((await finished.json()).status).toBe('succeeded');
+    // The run ended: its token is revoked.
+    expect((await call(a.token, '/heartbeat', { step: 4 })).status).toBe(401);
+    expect((await call(a.token, '/metrics', { points: [{ key: 'loss', step: 4, value: 0.4 }] })).status).toBe(401);
+    // B's token still works.
+    expect((await call(b.token, '/heartbeat', { step: 1 })).status).toBe(200);
+  });
+
+  it('a cancelled run revokes its token; a stopped trainer then ends it cancelled', async () => {
+    const r = await runningRunWithToken();
+    ok(await ann.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id: r.id }));
+    const beat = await (await call(r.token, '/heartbeat', { step: 5 })).json();
+    expect(beat.cancelRequested).toBe(true);
+    const stopped = await (await call(r.token, '/finish', { outcome: 'stopped', step: 5 })).json();
+    expect(stopped.status).toBe('cancelled');
+    expect((await call(r.token, '/heartbeat', { step: 6 })).status).toBe(401);
+  });
+});
