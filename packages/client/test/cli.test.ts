@@ -1,0 +1,147 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { insertMetricPoints } from '@dapple/db';
+import { gqlClient, startTestHub, type TestHub } from '@dapple/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../bin/dapple.mjs', import.meta.url));
+
+let hub: TestHub;
+let home: string;
+let token: string;
+let teamId: string;
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI in a child process with a private HOME/config and only the env we give it. */
+function dapple(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, DAPPLE_CONFIG: join(home, 'dapple.json'), ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+beforeAll(async () => {
+  hub = await startTestHub();
+  home = await mkdtemp(join(tmpdir(), 'dapple-cli-'));
+  const ann = gqlClient(hub.graphqlUrl);
+  await ann.request(`mutation { signUp(input: { email: "ann@example.com", password: "password-ann", name: "Ann" }) { user { id } } }`);
+  const team = await ann.request<{ createTeam: { id: string } }>(`mutation { createTeam(input: { name: "Vision", slug: "vision" }) { id } }`);
+  teamId = team.data!.createTeam.id;
+  const created = await ann.request<{ createApiToken: { secret: string } }>(`mutation { createApiToken(input: { name: "cli" }) { secret } }`);
+  token = created.data!.createApiToken.secret;
+});
+
+afterAll(async () => {
+  await hub?.close();
+  if (home) await rm(home, { recursive: true, force: true });
+});
+
+describe('dapple CLI against a real hub', () => {
+  it('explains usage mistakes and missing credentials with exit code 1', async () => {
+    const help = await dapple(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('dapple run start --dataset-version');
+    const unknown = await dapple(['frobnicate']);
+    expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringContaining('unknown command "frobnicate"')]);
+    const badFlag = await dapple(['whoami', '--nope']);
+    expect(badFlag.code).toBe(1);
+    expect(badFlag.stderr).toMatch(/Unknown option '--nope'/);
+    const anonymous = await dapple(['whoami']);
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stderr).toContain('not logged in: run `dapple login');
+    const unreachable = await dapple(['whoami'], { DAPPLE_URL: 'http://127.0.0.1:9', DAPPLE_TOKEN: token });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain('cannot reach the hub at http://127.0.0.1:9');
+  });
+
+  it('refuses a bad token at login with the hub error code, storing nothing', async () => {
+    const res = await dapple(['login', '--url', hub.url, '--token', 'dpl_not-a-real-token']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/\(UNAUTHENTICATED\)/);
+    await expect(stat(join(home, 'dapple.json'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('logs in (config 0600), then whoami uses the stored config; env overrides it', async () => {
+    const res = await dapple(['login', '--url', `${hub.url}/some/path`, '--token', token]);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('Logged in to');
+    const file = join(home, 'dapple.json');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ url: hub.url, token });
+
+    const who = await dapple(['whoami']);
+    expect(who.code).toBe(0);
+    expect(who.stdout).toContain(`Ann <ann@example.com> on ${hub.url}`);
+    expect(who.stdout).toMatch(/vision\s+Vision\s+owner/);
+    const json = JSON.parse((await dapple(['whoami', '--json'])).stdout);
+    expect(json).toMatchObject({ url: hub.url, name: 'Ann', email: 'ann@example.com' });
+
+    const revokedEnv = await dapple(['whoami'], { DAPPLE_TOKEN: 'dpl_wrong' });
+    expect(revokedEnv.code).toBe(1);
+    expect(revokedEnv.stderr).toMatch(/API token is invalid, expired or revoked \(UNAUTHENTICATED\)/);
+  });
+
+  it('lists runs, shows logs and metrics, and reports hub errors for start/cancel', async () => {
+    expect((await dapple(['run', 'list', '--team', 'vision'])).stdout.trim()).toBe('No runs.');
+    const noTeam = await dapple(['run', 'list', '--team', 'nope']);
+    expect([noTeam.code, noTeam.stderr]).toEqual([1, expect.stringMatching(/\(NOT_FOUND\)/)]);
+
+    const start = await dapple(['run', 'start', '--dataset-version', '00000000-0000-4000-8000-000000000000', '--preset', 'tiny', '--set', 'steps=10']);
+    expect(start.code).toBe(1);
+    expect(start.stderr).toMatch(/\((NOT_FOUND|BAD_USER_INPUT)\)/);
+    const badSet = await dapple(['run', 'start', '--dataset-version', 'x', '--preset', 'tiny', '--set', 'steps']);
+    expect([badSet.code, badSet.stderr]).toEqual([1, expect.stringContaining('--set "steps": expected key=value')]);
+
+    // A finished run with logs and metrics, written the way the hub's services write them.
+    const pool = hub.db.$client;
+    const { rows } = await pool.query<{ id: string }>(
+      `INSERT INTO runs (team_id, name, config, seed, total_steps, status) VALUES ($1, 'cli-run', '{"preset":"tiny"}', 7, 400, 'failed') RETURNING id`,
+      [teamId],
+    );
+    const runId = rows[0]!.id;
+    await pool.query(
+      `INSERT INTO run_logs (run_id, attempt, seq, stream, line) VALUES ($1, 1, 1, 'stdout', 'step 1 loss 0.9'), ($1, 1, 2, 'stderr', 'warning: slow')`,
+      [runId],
+    );
+    await insertMetricPoints(pool, runId, Array.from({ length: 400 }, (_, step) => [{ key: 'loss', step, value: 1 / (1 + step) }, { key: 'lr', step, value: 1e-4 }]).flat());
+
+    const list = await dapple(['run', 'list']); // the only team is picked without --team
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`${runId}\\s+cli-run\\s+failed`));
+
+    const logs = await dapple(['run', 'logs', runId]);
+    expect(logs.stdout).toBe('step 1 loss 0.9\n[stderr] warning: slow\n');
+    const follow = await dapple(['run', 'logs', runId, '--follow', '--interval-ms', '50']);
+    expect(follow.code).toBe(0);
+    expect(follow.stderr).toContain(`run ${runId} failed`);
+
+    const chart = await dapple(['metrics', runId, '--keys', 'loss,lr', '--max-points', '50']);
+    expect(chart.code).toBe(0);
+    expect(chart.stdout).toMatch(/^loss {2}steps 0–399 {2}last 0\.0025 {2}min 0\.0025 {2}max 1$/m);
+    expect(chart.stdout).toMatch(/^ {2}[▁▂▃▄▅▆▇█]{25,}$/m);
+    const json = JSON.parse((await dapple(['metrics', runId, '--max-points', '4', '--json'])).stdout);
+    expect(json.map((s: { key: string }) => s.key)).toEqual(['loss', 'lr']);
+    expect(json[0].points).toHaveLength(4);
+    expect(json[0].points[0]).toMatchObject({ step: 0, count: 128, max: 1 });
+    const tableOut = await dapple(['metrics', runId, '--keys', 'lr', '--max-points', '2', '--table']);
+    expect(tableOut.stdout).toMatch(/STEP\s+MEAN\s+MIN\s+MAX\s+LAST\s+COUNT\n0\s+1\.000e-4/);
+
+    const cancel = await dapple(['run', 'cancel', runId]);
+    expect([cancel.code, cancel.stderr]).toEqual([1, expect.stringMatching(/\(CONFLICT\)/)]);
+    const missing = await dapple(['run', 'cancel', '00000000-0000-4000-8000-000000000000']);
+    expect([missing.code, missing.stderr]).toEqual([1, expect.stringMatching(/\(NOT_FOUND\)/)]);
+  });
+});
