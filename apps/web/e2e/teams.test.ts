@@ -57,9 +57,14 @@ describe('teams in the browser', () => {
     await slug.fill('vision-lab-two');
     await page.getByRole('button', { name: 'Create team' }).click();
     await waitForPath(page, '/t/vision-lab-two');
-    await page.getByLabel('Team: Vision Lab Two. Switch team').click();
+    // ...and works from the keyboard: Enter opens it, Tab reaches the first team, Enter goes there.
+    await page.getByLabel('Team: Vision Lab Two. Switch team').focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('link', { name: 'Vision Lab', exact: true }).waitFor();
     await shot(page, 'switcher');
-    await page.getByRole('link', { name: 'Vision Lab', exact: true }).click();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('href'))).toBe('/t/vision-lab');
+    await page.keyboard.press('Enter');
     await waitForPath(page, '/t/vision-lab');
     await context.close();
   });
