@@ -35,15 +35,18 @@ interface Backend {
   name: string;
   /** ListParts works (s3rver 3.7.1 lacks it: resume and multipart are covered on DiskStore and Ceph). */
   multipart: boolean;
+  /** Refuses a body whose length differs from the signed size (s3rver does not check signatures). */
+  verifiesSignatures: boolean;
   start(): Promise<{ store?: ObjectStore; stop(): Promise<void> }>;
 }
 
 const s3 = s3TestServerFromEnv();
 const backends: Backend[] = [
-  { name: 'DiskStore (hub-signed URLs)', multipart: true, start: async () => ({ stop: async () => {} }) },
+  { name: 'DiskStore (hub-signed URLs)', multipart: true, verifiesSignatures: true, start: async () => ({ stop: async () => {} }) },
   {
     name: 's3rver',
     multipart: false,
+    verifiesSignatures: false,
     start: async () => {
       const server = await startS3rver();
       return { store: await server.createStore(), stop: () => server.stop() };
@@ -54,6 +57,7 @@ if (!('skip' in s3)) {
   backends.push({
     name: `Ceph RGW / S3 at ${s3.endpoint}`,
     multipart: true,
+    verifiesSignatures: true,
     start: async () => {
       const fixture = await createExternalS3Store(s3);
       return { store: fixture.store, stop: () => fixture.stop() };
@@ -181,8 +185,12 @@ describe.each(backends)('dataset upload → prepare → shards on $name', (backe
     expect(Buffer.from(await preview.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
     expect((await fetch(version.thumbnails!.sheetUrls[0]!)).status).toBe(200);
 
-    // Version objects are under v1/ only; the raw upload is gone after a successful prepare.
-    const keys = await listKeys(hub.store, `datasets/${datasetId}/`);
+    // Version objects are under v1/ only; the raw upload is deleted right after the version became READY.
+    let keys = await listKeys(hub.store, `datasets/${datasetId}/`);
+    for (let tries = 0; tries < 200 && keys.some((k) => !k.startsWith(prefix)); tries++) {
+      await new Promise((r) => setTimeout(r, 100));
+      keys = await listKeys(hub.store, `datasets/${datasetId}/`);
+    }
     expect(keys.filter((k) => !k.startsWith(prefix))).toEqual([]);
     expect(keys).toContain(`${prefix}manifest.json`);
     expect(keys).toContain(`${prefix}preview.png`);
@@ -215,5 +223,19 @@ describe.each(backends)('dataset upload → prepare → shards on $name', (backe
     expect(again.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     const versions = ok(await ann.client.request<{ dataset: { versions: { number: number }[] } }>(`query ($id: ID!) { dataset(id: $id) { versions { number } } }`, { id: datasetId })).dataset.versions;
     expect(versions).toEqual([{ number: 1 }]);
+  });
+
+  it.runIf(backend.verifiesSignatures)('the store refuses a body of another length than declared; completeUpload names the file', async () => {
+    const bea = await signUpUser(hub, 'Bea');
+    const teamId = await createTeam(bea, 'Lab', `cl-${Date.now()}`);
+    const datasetId = await createDataset(bea.client, teamId, 'lengths', RESOLUTION);
+    const file: LocalFile = { path: 'cats/1.png', bytes: await solidPng(1), contentType: 'image/png' };
+    const upload = ok(await createUpload(bea.client, datasetId, [file])).createUpload;
+    const target = upload.files[0]!.parts[0]!;
+    expect(await put(target, Buffer.concat([file.bytes, Buffer.from('more')]))).toBeGreaterThanOrEqual(400);
+    const res = await bea.client.request(COMPLETE, { uploadId: upload.id });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'files.0' });
+    expect(res.errors?.[0]?.message).toMatch(/"cats\/1.png" has not been uploaded/);
+    expect(await listKeys(hub.store, `datasets/${datasetId}/`)).toEqual([]);
   });
 });
