@@ -101,7 +101,8 @@ export class TrainerRunService {
     const result = await this.deps.db.transaction(async (tx) => {
       const run = await this.lockOwn(tx, p);
       const patch = { lastHeartbeatAt: now, step: beat.step, ...(beat.imagesPerSec != null ? { imagesPerSec: beat.imagesPerSec } : {}) };
-      if (run.status === 'starting') return { run: await transition(tx, run, 'running', `trainer attempt ${p.attempt} is running`, patch), changed: true };
+      // `running` once the model is built and training begins (not while TF.js loads and the checkpoint downloads).
+      if (run.status === 'starting' && beat.phase !== undefined && beat.phase !== 'loading') return { run: await transition(tx, run, 'running', `trainer attempt ${p.attempt} is running`, patch), changed: true };
       const [updated] = await tx.update(runs).set(patch).where(eq(runs.id, run.id)).returning();
       return { run: updated!, changed: false };
     });

@@ -1,0 +1,181 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, freePort, startTestHub, TEST_SECRET, type TestDatabase, type TestHub } from '@dapple/testing';
+import { DiskStore } from '@dapple/storage';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
+import { killTrainers, ok, readyDatasetVersion, RUN, START_RUN, testRunsConfig, tinyConfig, waitForRun } from './runs-fixtures.ts';
+
+/**
+ * Real trainer processes against a real hub: kill -9, SIGSTOP (heartbeats stop), hub restarts, cancels.
+ * One slot, so runs of a test never compete; each test starts from an idle scheduler.
+ */
+let db: TestDatabase;
+let storeDir: string;
+let store: DiskStore;
+let port: number;
+let runsConfig: Awaited<ReturnType<typeof testRunsConfig>>;
+let hub: TestHub;
+let ann: SignedInUser;
+let teamId: string;
+let versionId: string;
+
+async function openHub(overrides: Partial<Parameters<typeof testRunsConfig>[0]> = {}): Promise<TestHub> {
+  return startTestHub({ databaseUrl: db.connectionString, store, port, runs: { ...runsConfig, ...overrides } });
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  storeDir = await mkdtemp(join(tmpdir(), 'dapple-runs-store-'));
+  port = await freePort();
+  store = new DiskStore({ root: storeDir, publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: TEST_SECRET });
+  runsConfig = await testRunsConfig();
+  hub = await openHub();
+  ann = await signUpUser(hub, 'Ann');
+  teamId = await createTeam(ann, 'Lab', 'lab');
+  ({ versionId } = await readyDatasetVersion(hub, teamId));
+});
+afterEach(async () => {
+  // Whatever a failed test left running must not slow the next one down.
+  await killTrainers(hub);
+});
+afterAll(async () => {
+  if (hub) await killTrainers(hub);
+  await hub?.close();
+  await db?.drop();
+  await rm(storeDir, { recursive: true, force: true });
+  await runsConfig?.cleanup();
+});
+
+const startRun = async (name: string, config: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  ok(await ann.client.request(START_RUN, { input: { datasetVersionId: versionId, name, seed: 11, config, ...extra } })).startRun.id as string;
+const view = async (id: string) => ok(await ann.client.request(RUN, { id })).run;
+const cancel = (id: string) => ann.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id });
+const resume = async (id: string) => ok(await ann.client.request(`mutation ($id: ID!) { resumeRun(id: $id) { status attempt } }`, { id })).resumeRun;
+const pidOf = (run: { executorHandle: string | null }) => Number(run.executorHandle);
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const finished = (s: string) => ['succeeded', 'failed', 'cancelled'].includes(s);
+
+describe('runs survive crashes, restarts and cancels', () => {
+  it('kill -9 mid-run: failed with the last log lines; resumeRun continues from the last checkpoint without duplicated metric steps', async () => {
+    const id = await startRun('killed', tinyConfig({ steps: 60, checkpointEvery: 10, sampleEvery: 1000 }));
+    const running = await waitForRun(hub, id, (r) => r.status === 'running' && r.step >= 25, 'past step 25');
+    process.kill(pidOf(running), 'SIGKILL');
+    const failed = await waitForRun(hub, id, (r) => r.status === 'failed', 'failed');
+    expect(failed.error).toMatch(/killed by SIGKILL/);
+    expect(failed.error).toMatch(/last log lines:/);
+    expect(failed.error).toMatch(/dapple trainer for run/);
+    const before = await view(id);
+    const lastCheckpoint = Math.max(...before.checkpoints.map((c: { step: number }) => c.step));
+    expect(lastCheckpoint).toBeGreaterThanOrEqual(20);
+
+    expect((await resume(id)).status).toBe('QUEUED');
+    const done = await waitForRun(hub, id, (r) => finished(r.status), 'finished again');
+    const after = await view(id);
+    expect(done.status, after.logs.map((l: { line: string }) => l.line).join('\n')).toBe('succeeded');
+    expect(done.attempt).toBe(2);
+    expect(after.logs.some((l: { attempt: number; line: string }) => l.attempt === 2 && l.line.includes(`resumed from the checkpoint of step ${lastCheckpoint}`))).toBe(true);
+    // keepCheckpoints 2: only the newest two remain.
+    expect(after.checkpoints.map((c: { step: number }) => c.step)).toEqual([50, 60]);
+
+    const metrics = ok(
+      await ann.client.request(`query ($id: ID!) { run(id: $id) { metrics(keys: ["loss"], maxPoints: 1000) { key bucketWidth points { step count } } } }`, { id }),
+    ).run.metrics[0];
+    expect(metrics.bucketWidth).toBe(1);
+    expect(metrics.points.map((p: { step: number }) => p.step)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(metrics.points.every((p: { count: number }) => p.count === 1)).toBe(true);
+  });
+
+  it('cancel while running: cancelling, a second cancel is harmless, the trainer checkpoints and ends cancelled; resume continues', async () => {
+    const id = await startRun('cancelled', tinyConfig({ steps: 100_000, checkpointEvery: 1000, sampleEvery: 100_000 }));
+    const running = await waitForRun(hub, id, (r) => r.status === 'running' && r.step >= 5, 'running');
+    const first = ok(await cancel(id)).cancelRun.status;
+    expect(first).toBe('CANCELLING');
+    expect(ok(await cancel(id)).cancelRun.status).toMatch(/CANCELLING|CANCELLED/);
+    const cancelled = await waitForRun(hub, id, (r) => finished(r.status), 'cancelled');
+    expect(cancelled.status).toBe('cancelled');
+    const v = await view(id);
+    // SIGTERM → checkpoint at the step it stopped at (not a multiple of checkpointEvery).
+    expect(v.checkpoints.map((c: { step: number }) => c.step)).toEqual([cancelled.step]);
+    expect(v.logs.some((l: { line: string }) => /stopping at step \d+: received SIGTERM/.test(l.line))).toBe(true);
+    expect(alive(pidOf(running))).toBe(false);
+    expect(errorOf(await cancel(id))).toBe('CONFLICT');
+
+    await resume(id);
+    const again = await waitForRun(hub, id, (r) => r.status === 'running' && r.attempt === 2 && r.step > cancelled.step, 'running again');
+    expect(again.step).toBeGreaterThan(cancelled.step);
+    ok(await cancel(id));
+    expect((await waitForRun(hub, id, (r) => finished(r.status), 'cancelled again')).status).toBe('cancelled');
+  });
+
+  it('cancel while starting ends cancelled and leaves no process', async () => {
+    const id = await startRun('cancel-early', tinyConfig({ steps: 100_000, sampleEvery: 100_000, checkpointEvery: 100_000 }));
+    const starting = await waitForRun(hub, id, (r) => r.status !== 'queued', 'claimed by the scheduler', 60_000);
+    ok(await cancel(id));
+    const done = await waitForRun(hub, id, (r) => finished(r.status), 'cancelled');
+    expect(done.status).toBe('cancelled');
+    const pid = pidOf(await waitForRun(hub, id, () => true, ''));
+    if (pid) expect(alive(pid)).toBe(false);
+    void starting;
+  });
+
+  it('restarting the hub while a run trains: the trainer keeps going and the new hub re-adopts it', async () => {
+    const id = await startRun('restart', tinyConfig({ steps: 120, checkpointEvery: 40, sampleEvery: 1000 }));
+    const running = await waitForRun(hub, id, (r) => r.status === 'running' && r.step >= 5, 'running');
+    await hub.close();
+    // The trainer retries its reports while no hub listens.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(alive(pidOf(running))).toBe(true);
+    hub = await openHub();
+    const done = await waitForRun(hub, id, (r) => finished(r.status), 'finished');
+    expect(done.status, done.error ?? '').toBe('succeeded');
+    expect(done.attempt).toBe(1);
+    const v = await view(id);
+    expect(v.events.map((e: { toStatus: string | null }) => e.toStatus)).not.toContain('LOST');
+    // Output written after the restart reaches run_logs through the re-adopting hub (its last line once the process exits).
+    await waitForLog(id, 'finished: 120 steps');
+    // It really trained through the outage: its reports failed and were retried.
+    await waitForLog(id, 'could not reach the hub');
+    expect(running.step).toBeLessThan(120);
+    void v;
+  });
+
+  it('a trainer whose heartbeats stop is lost and re-queued from its checkpoint, up to max attempts', async () => {
+    await hub.close();
+    hub = await openHub({ heartbeatTimeoutMs: 5000 });
+    const id = await startRun('stalled', tinyConfig({ steps: 100_000, checkpointEvery: 5, sampleEvery: 100_000 }), { maxAttempts: 2 });
+    const first = await waitForRun(hub, id, (r) => r.status === 'running' && r.step >= 6, 'running');
+    process.kill(pidOf(first), 'SIGSTOP');
+    const second = await waitForRun(hub, id, (r) => r.attempt === 2 && r.status === 'running' && r.step > 5, 'training its second attempt');
+    expect(alive(pidOf(first))).toBe(false); // the stalled process was killed, not left to wake up
+    process.kill(pidOf(second), 'SIGSTOP');
+    const failed = await waitForRun(hub, id, (r) => r.status === 'failed', 'failed');
+    expect(failed.error).toMatch(/no heartbeat from the trainer for 5 s; gave up after 2 of 2 attempts/);
+    const v = await view(id);
+    const statuses = v.events.map((e: { toStatus: string | null }) => e.toStatus);
+    expect(statuses).toEqual(['QUEUED', 'STARTING', 'RUNNING', 'LOST', 'QUEUED', 'STARTING', 'RUNNING', 'LOST', 'FAILED']);
+    expect(v.logs.some((l: { attempt: number; line: string }) => l.attempt === 2 && l.line.includes('resumed from the checkpoint'))).toBe(true);
+    expect(alive(pidOf(second))).toBe(false);
+  });
+});
+
+async function waitForLog(id: string, text: string): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    const logs = (await view(id)).logs as { line: string }[];
+    if (logs.some((l) => l.line.includes(text))) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no log line with "${text}"`);
+}
+
+function errorOf(res: { errors?: { extensions?: { code?: string } }[] }): string | undefined {
+  return res.errors?.[0]?.extensions?.code;
+}
