@@ -2,7 +2,8 @@
  * `npm run bench -w packages/diffusion`: UNet training-step and forward (one sampling step) throughput per
  * backend, preset and batch size, as JSON lines. Each case runs in a child process so its peak RSS is
  * its own. `trainOverForward` is the ratio to the forward pass measured in the same process (the
- * baseline): the target on wasm is ≤ 3. Options: --quick (tiny only), --backends wasm,cpu.
+ * baseline): the target on wasm is ≤ 3. `*Cpu*` fields use process CPU time instead of wall time: wasm is
+ * single-threaded, so they stay meaningful when other jobs load the machine. Options: --quick (tiny only), --backends wasm,cpu.
  */
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -29,12 +30,12 @@ const cases: Case[] = [];
 for (const backend of backends) {
   if (backend === 'cpu') {
     // cpu is a correctness reference 20–25× slower than wasm: tiny only.
-    cases.push({ backend, preset: 'tiny', batch: 8, train: true, minIters: 2, minSeconds: 0 });
+    cases.push({ backend, preset: 'tiny', batch: 8, train: true, minIters: 1, minSeconds: 0 });
     continue;
   }
-  for (const batch of [8, 16, 32]) cases.push({ backend, preset: 'tiny', batch, train: true, minIters: 5, minSeconds: 4 });
+  for (const batch of [8, 16, 32]) cases.push({ backend, preset: 'tiny', batch, train: true, minIters: 6, minSeconds: 4 });
   if (quick) continue;
-  for (const batch of [8, 16, 32]) cases.push({ backend, preset: 'small', batch, train: true, minIters: 3, minSeconds: 0 });
+  for (const batch of [8, 16, 32]) cases.push({ backend, preset: 'small', batch, train: true, minIters: 1, minSeconds: 0 });
   // base (35.7M params) forward only: a training step takes minutes on one wasm thread.
   cases.push({ backend, preset: 'base', batch: 8, train: false, minIters: 1, minSeconds: 0 });
 }
