@@ -8,18 +8,28 @@ const FINITE = `abs(value) < 'Infinity'::float8`; // false for NaN and ±Infinit
  * an explicit transaction. Rows are inserted and upserted in key order so concurrent writers touching
  * the same series lock rows in the same order (no deadlocks).
  *
+ * `$1` is the batch's distinct key ids. Points and rollups carry no foreign key (a per-row RI check
+ * halved ingest speed): instead the statement locks its keys FOR KEY SHARE — what an FK check would do,
+ * but once per key — and keeps only points of keys that still exist. A run deleted concurrently thus
+ * either waits for this insert (and its delete trigger then removes the points) or leaves nothing to
+ * insert; `keys_found` tells the caller which.
+ *
  * Level 1 is aggregated from the inserted rows; levels 2+ from level 1's groups (each level nests in
  * the one below), so the work per point stays ~1 row whatever the number of levels.
  */
+/** `source` must be a relation aliased `src`. */
 export function ingestStatement(source: string): string {
   const higher = Array.from({ length: ROLLUP_LEVELS - 1 }, (_, i) => {
     const level = i + 2;
     return `(${level}::smallint, ${levelShift(level) - levelShift(1)})`;
   }).join(', ');
   return `
-WITH ins AS (
+WITH keys AS (
+  SELECT id FROM metric_keys WHERE id = ANY($1::int[]) ORDER BY id FOR KEY SHARE
+), ins AS (
   INSERT INTO metric_points (key_id, step, value, wall_time)
-  SELECT key_id, step, value, wall_time FROM ${source} ORDER BY key_id, step
+  SELECT src.key_id, src.step, src.value, src.wall_time FROM ${source} JOIN keys ON keys.id = src.key_id
+  ORDER BY src.key_id, src.step
   ON CONFLICT DO NOTHING
   RETURNING key_id, step, value
 ), l1 AS (
@@ -53,5 +63,5 @@ WITH ins AS (
     last_step = greatest(r.last_step, excluded.last_step)
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT max(step) FROM ins) AS max_step`;
+SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT max(step) FROM ins) AS max_step, (SELECT count(*) FROM keys)::int AS keys_found`;
 }

@@ -34,6 +34,7 @@ export interface InsertMetricPointsResult {
 }
 
 interface Rows {
+  distinctKeyIds: number[];
   keyIds: number[];
   steps: number[];
   values: number[];
@@ -57,16 +58,13 @@ export async function insertMetricPoints(
   const pool = poolOf(db);
   const keyIds = await resolveKeyIds(pool, runId, points.map((p) => p.key));
   const rows = toRows(points, keyIds);
-  try {
-    return options.method === 'copy' ? await viaCopy(pool, rows) : await viaUnnest(pool, rows);
-  } catch (err) {
-    // The run (and with it its keys) was deleted after the ids were cached.
-    if ((err as { code?: string }).code === '23503') {
-      forgetRun(pool, runId);
-      throw new MetricsInputError('runId', `run ${runId} does not exist`);
-    }
-    throw err;
+  const outcome = options.method === 'copy' ? await viaCopy(pool, rows) : await viaUnnest(pool, rows);
+  if (outcome.keys_found < rows.distinctKeyIds.length) {
+    // The run (and with it its keys) was deleted after the ids were cached: nothing was stored.
+    forgetRun(pool, runId);
+    throw new MetricsInputError('runId', `run ${runId} does not exist`);
   }
+  return { inserted: outcome.inserted, maxStep: outcome.max_step };
 }
 
 function validatePoints(points: readonly MetricPointInput[]): void {
@@ -91,12 +89,15 @@ function validatePoints(points: readonly MetricPointInput[]): void {
 /** Column arrays with in-batch duplicates dropped (first occurrence wins, like a resend). */
 function toRows(points: readonly MetricPointInput[], keyIds: Map<string, number>): Rows {
   const now = new Date();
-  const rows: Rows = { keyIds: [], steps: [], values: [], wallTimes: [] };
+  const rows: Rows = { distinctKeyIds: [], keyIds: [], steps: [], values: [], wallTimes: [] };
   const seen = new Map<number, Set<number>>();
   for (const p of points) {
     const keyId = keyIds.get(p.key)!;
     let steps = seen.get(keyId);
-    if (!steps) seen.set(keyId, (steps = new Set()));
+    if (!steps) {
+      seen.set(keyId, (steps = new Set()));
+      rows.distinctKeyIds.push(keyId);
+    }
     if (steps.has(p.step)) continue;
     steps.add(p.step);
     rows.keyIds.push(keyId);
@@ -110,24 +111,25 @@ function toRows(points: readonly MetricPointInput[], keyIds: Map<string, number>
 interface Outcome {
   inserted: number;
   max_step: number | null;
+  keys_found: number;
 }
 
 const UNNEST_SQL = ingestStatement(
-  'unnest($1::int[], $2::int[], $3::float8[], $4::timestamptz[]) AS input(key_id, step, value, wall_time)',
+  'unnest($2::int[], $3::int[], $4::float8[], $5::timestamptz[]) AS src(key_id, step, value, wall_time)',
 );
 
-async function viaUnnest(pool: pg.Pool, rows: Rows): Promise<InsertMetricPointsResult> {
+async function viaUnnest(pool: pg.Pool, rows: Rows): Promise<Outcome> {
   // node-postgres serialises NaN/Infinity in arrays as their names, which float8 input accepts.
-  const { rows: out } = await pool.query<Outcome>(UNNEST_SQL, [rows.keyIds, rows.steps, rows.values, rows.wallTimes]);
-  return { inserted: out[0]!.inserted, maxStep: out[0]!.max_step };
+  const { rows: out } = await pool.query<Outcome>(UNNEST_SQL, [rows.distinctKeyIds, rows.keyIds, rows.steps, rows.values, rows.wallTimes]);
+  return out[0]!;
 }
 
 const STAGING = 'dapple_metric_staging';
-const COPY_SQL = ingestStatement(STAGING);
+const COPY_SQL = ingestStatement(`${STAGING} AS src`);
 /** Connections that already have the session's temporary staging table. */
 const staged = new WeakSet<pg.PoolClient>();
 
-async function viaCopy(pool: pg.Pool, rows: Rows): Promise<InsertMetricPointsResult> {
+async function viaCopy(pool: pg.Pool, rows: Rows): Promise<Outcome> {
   const client = await pool.connect();
   let failed = false;
   try {
@@ -138,10 +140,10 @@ async function viaCopy(pool: pg.Pool, rows: Rows): Promise<InsertMetricPointsRes
       );
     }
     await copyRows(client, rows);
-    const { rows: out } = await client.query<Outcome>(COPY_SQL);
+    const { rows: out } = await client.query<Outcome>(COPY_SQL, [rows.distinctKeyIds]);
     await client.query('COMMIT');
     staged.add(client);
-    return { inserted: out[0]!.inserted, maxStep: out[0]!.max_step };
+    return out[0]!;
   } catch (err) {
     failed = true;
     await client.query('ROLLBACK').catch(() => {});

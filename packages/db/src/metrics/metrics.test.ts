@@ -42,6 +42,14 @@ async function rawRows(runId: string) {
   return rows;
 }
 
+async function orphans() {
+  const { rows } = await pool.query(
+    `SELECT (SELECT count(*)::int FROM metric_points p WHERE NOT EXISTS (SELECT 1 FROM metric_keys k WHERE k.id = p.key_id)) AS points,
+            (SELECT count(*)::int FROM metric_rollups r WHERE NOT EXISTS (SELECT 1 FROM metric_keys k WHERE k.id = r.key_id)) AS rollups`,
+  );
+  return rows[0];
+}
+
 function closeTo(actual: number | null, expected: number | null) {
   if (expected === null || actual === null) return expect(actual).toBe(expected);
   expect(Math.abs(actual - expected)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
@@ -252,10 +260,29 @@ describe('keys', () => {
     await insertMetricPoints(pool, runId, [{ key: 'loss', step: 0, value: 1 }]);
     await pool.query('DELETE FROM runs WHERE id = $1', [runId]);
     expect(await rawRows(runId)).toEqual([]);
-    const { rows } = await pool.query('SELECT count(*)::int AS n FROM metric_rollups r WHERE NOT EXISTS (SELECT 1 FROM metric_keys k WHERE k.id = r.key_id)');
-    expect(rows[0].n).toBe(0);
+    expect(await orphans()).toEqual({ points: 0, rollups: 0 });
     for (const method of ['unnest', 'copy'] as const) {
       await expect(insertMetricPoints(pool, runId, [{ key: 'loss', step: 1, value: 1 }], { method })).rejects.toThrow(/does not exist/);
+    }
+    expect(await orphans()).toEqual({ points: 0, rollups: 0 });
+  });
+
+  it('leaves no orphan points when the run is deleted while a batch is being written', async () => {
+    for (const method of ['unnest', 'copy'] as const) {
+      const runId = await insertTestRun(pool);
+      await insertMetricPoints(pool, runId, [{ key: 'loss', step: 0, value: 1 }], { method }); // caches the key id
+      const deleter = await pool.connect();
+      try {
+        await deleter.query('BEGIN');
+        await deleter.query('DELETE FROM runs WHERE id = $1', [runId]);
+        // Waits on the key rows the uncommitted delete holds, then finds them gone.
+        const pending = insertMetricPoints(pool, runId, [{ key: 'loss', step: 1, value: 2 }], { method });
+        await deleter.query('COMMIT');
+        await expect(pending).rejects.toThrow(/does not exist/);
+      } finally {
+        deleter.release();
+      }
+      expect(await orphans()).toEqual({ points: 0, rollups: 0 });
     }
   });
 });

@@ -25,9 +25,8 @@ export const metricKeys = pgTable(
 export const metricPoints = pgTable(
   'metric_points',
   {
-    keyId: integer('key_id')
-      .notNull()
-      .references(() => metricKeys.id, { onDelete: 'cascade' }),
+    /** No foreign key (see ingest-sql.ts): removed with its key by the metric_keys delete trigger (migration 0004). */
+    keyId: integer('key_id').notNull(),
     step: integer('step').notNull(),
     /** May be NaN or ±Infinity (a diverged loss is worth seeing); aggregates skip non-finite values. */
     value: doublePrecision('value').notNull(),
@@ -45,9 +44,7 @@ export const metricPoints = pgTable(
 export const metricRollups = pgTable(
   'metric_rollups',
   {
-    keyId: integer('key_id')
-      .notNull()
-      .references(() => metricKeys.id, { onDelete: 'cascade' }),
+    keyId: integer('key_id').notNull(),
     level: smallint('level').notNull(),
     bucket: integer('bucket').notNull(),
     count: integer('count').notNull(),
