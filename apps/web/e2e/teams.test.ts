@@ -41,6 +41,26 @@ describe('teams in the browser', () => {
     await page.goto('/');
     await waitForPath(page, '/t/vision-lab');
 
+    // Datasets and runs start empty, saying what to do next; a dataset made through the API is listed.
+    await page.getByRole('navigation', { name: 'Team' }).getByRole('link', { name: 'Runs' }).click();
+    await waitForPath(page, '/t/vision-lab/runs');
+    await page.getByRole('heading', { name: 'No runs yet' }).waitFor();
+    await shot(page, 'runs-empty');
+    await page.getByRole('navigation', { name: 'Team' }).getByRole('link', { name: 'Datasets' }).click();
+    await waitForPath(page, '/t/vision-lab/datasets');
+    await page.getByRole('heading', { name: 'No datasets yet' }).waitFor();
+    await shot(page, 'datasets-empty');
+    const api = await apiAs(dash.hub, user);
+    const teamId = (await api.request<{ team: { id: string } }>(`query { team(slug: "vision-lab") { id } }`)).data!.team.id;
+    const dataset = await api.request(`mutation ($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`, {
+      input: { teamId, name: 'Faces', channels: 3, resolution: 32 },
+    });
+    expect(dataset.errors).toBeUndefined();
+    await page.reload();
+    const row = page.getByTestId('dataset-Faces');
+    expect(await row.textContent()).toContain('32×32 · RGB · no versions yet');
+    await shot(page, 'datasets');
+
     // A taken slug is reported next to the URL field.
     await page.goto('/teams/new');
     await page.getByLabel('Team name').fill('Vision Lab');

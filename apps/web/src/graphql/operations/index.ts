@@ -1,4 +1,6 @@
 // Every operation the dashboard sends; the schema test validates each against apps/server/schema.graphql.
 export * from './auth';
+export * from './datasets';
+export * from './runs';
 export * from './teams';
 export * from './tokens';

@@ -14,8 +14,8 @@ export default async function TeamLayout({ children, params }: { children: React
       label: 'Team',
       items: [
         { href: base, label: 'Overview', icon: <HomeIcon />, exact: true },
-        { href: `${base}/datasets`, label: 'Datasets', icon: <ImagesIcon />, soon: true },
-        { href: `${base}/runs`, label: 'Runs', icon: <ChartIcon />, soon: true },
+        { href: `${base}/datasets`, label: 'Datasets', icon: <ImagesIcon /> },
+        { href: `${base}/runs`, label: 'Runs', icon: <ChartIcon /> },
         { href: `${base}/models`, label: 'Models', icon: <CubeIcon />, soon: true },
         { href: `${base}/members`, label: 'Members', icon: <UsersIcon /> },
       ],

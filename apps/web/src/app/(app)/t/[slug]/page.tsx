@@ -1,9 +1,13 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { Avatar } from '../../../../components/Avatar';
-import { ChartIcon, ImagesIcon, KeyIcon, PlayIcon, UploadIcon, UsersIcon } from '../../../../components/Icons';
+import { DatasetList } from '../../../../components/DatasetList';
+import { NoDatasets, NoRuns } from '../../../../components/EmptyStates';
+import { KeyIcon, PlayIcon, UploadIcon, UsersIcon } from '../../../../components/Icons';
+import { RunList } from '../../../../components/RunList';
 import { canManageMembers, ROLE_LABELS } from '../../../../graphql/roles';
 import { loadTeam } from '../../../../lib/team';
+import { loadDatasets, loadRuns } from '../../../../lib/team-content';
 
 type Params = { params: Promise<{ slug: string }> };
 
@@ -18,6 +22,7 @@ export default async function TeamHome({ params }: Params) {
   if (load.kind !== 'ok') return null; // the layout shows why
   const { team } = load;
   const canInvite = canManageMembers(team.viewerRole);
+  const [runs, datasets] = await Promise.all([loadRuns(team.id, 5), loadDatasets(team.id)]);
 
   return (
     <div className="page">
@@ -75,26 +80,24 @@ export default async function TeamHome({ params }: Params) {
         <section className="card" aria-labelledby="runs-heading">
           <div className="card-header">
             <h2 id="runs-heading">Recent runs</h2>
+            {runs.length > 0 ? (
+              <Link href={`/t/${team.slug}/runs`} className="btn btn-secondary btn-sm">
+                All runs
+              </Link>
+            ) : null}
           </div>
-          <div className="empty">
-            <span className="empty-icon">
-              <ChartIcon size={22} />
-            </span>
-            <h3>No runs yet</h3>
-            <p>Runs appear here once you start training on a dataset.</p>
-          </div>
+          {runs.length === 0 ? <NoRuns /> : <RunList runs={runs} />}
         </section>
         <section className="card" aria-labelledby="datasets-heading">
           <div className="card-header">
             <h2 id="datasets-heading">Datasets</h2>
+            {datasets.length > 0 ? (
+              <Link href={`/t/${team.slug}/datasets`} className="btn btn-secondary btn-sm">
+                All datasets
+              </Link>
+            ) : null}
           </div>
-          <div className="empty">
-            <span className="empty-icon">
-              <ImagesIcon size={22} />
-            </span>
-            <h3>No datasets yet</h3>
-            <p>Upload a dataset to start training. Any folder of PNG or JPEG images will do.</p>
-          </div>
+          {datasets.length === 0 ? <NoDatasets /> : <DatasetList datasets={datasets.slice(0, 5)} />}
         </section>
       </div>
 

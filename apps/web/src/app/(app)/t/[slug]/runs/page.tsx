@@ -1,0 +1,29 @@
+import type { Metadata } from 'next';
+import { NoRuns } from '../../../../../components/EmptyStates';
+import { RunList } from '../../../../../components/RunList';
+import { loadTeam } from '../../../../../lib/team';
+import { loadRuns } from '../../../../../lib/team-content';
+
+export const metadata: Metadata = { title: 'Runs' };
+
+export default async function RunsPage({ params }: { params: Promise<{ slug: string }> }) {
+  const load = await loadTeam((await params).slug);
+  if (load.kind !== 'ok') return null; // the layout shows why
+  const runs = await loadRuns(load.team.id, 50);
+  return (
+    <div className="page">
+      <div className="page-header">
+        <div>
+          <h1>Runs</h1>
+          <p className="muted">Training runs of {load.team.name}, newest first.</p>
+        </div>
+      </div>
+      <section className="card" aria-labelledby="runs-heading">
+        <div className="card-header">
+          <h2 id="runs-heading">{runs.length === 0 ? 'No runs' : `Latest ${runs.length} ${runs.length === 1 ? 'run' : 'runs'}`}</h2>
+        </div>
+        {runs.length === 0 ? <NoRuns /> : <RunList runs={runs} />}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,48 @@
+import type { RunSummary } from '../lib/team-content';
+import { formatDate } from '../lib/format';
+
+const STATUS: Record<string, { label: string; tone: string }> = {
+  QUEUED: { label: 'Queued', tone: '' },
+  STARTING: { label: 'Starting', tone: 'badge-accent' },
+  RUNNING: { label: 'Running', tone: 'badge-accent' },
+  CANCELLING: { label: 'Cancelling', tone: '' },
+  SUCCEEDED: { label: 'Succeeded', tone: 'badge-success' },
+  FAILED: { label: 'Failed', tone: 'badge-danger' },
+  CANCELLED: { label: 'Cancelled', tone: '' },
+  LOST: { label: 'Lost', tone: 'badge-danger' },
+};
+
+function formatEta(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s left`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min left`;
+  return `${(seconds / 3600).toFixed(1)} h left`;
+}
+
+/** Runs newest first: status, progress bar with step count and ETA. */
+export function RunList({ runs }: { runs: readonly RunSummary[] }) {
+  return (
+    <ul className="list">
+      {runs.map((run) => {
+        const status = STATUS[run.status] ?? { label: run.status, tone: '' };
+        const percent = Math.round(run.progress.fraction * 100);
+        return (
+          <li key={run.id} className="list-item" data-testid={`run-${run.name}`}>
+            <div className="list-item-main">
+              <div className="list-item-title">{run.name}</div>
+              <div className="list-item-sub">
+                {run.config.preset} · step {run.progress.step.toLocaleString('en')} of {run.progress.totalSteps.toLocaleString('en')}
+                {run.progress.etaSeconds != null ? ` · ${formatEta(run.progress.etaSeconds)}` : ''} · {formatDate(run.createdAt)}
+              </div>
+              <div className="progress" role="progressbar" aria-label={`${run.name} progress`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}>
+                <span style={{ width: `${percent}%` }} />
+              </div>
+            </div>
+            <div className="list-item-actions">
+              <span className={`badge ${status.tone}`}>{status.label}</span>
+            </div>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
