@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { insertMetricPoints } from '@dapple/db';
 import { gqlClient, startTestHub, type TestHub } from '@dapple/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// A ready dataset version written straight through prepareDataset (the runs tests' fixture).
+import { readyDatasetVersion } from '../../../apps/server/test/runs-fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../bin/dapple.mjs', import.meta.url));
 
@@ -33,7 +35,8 @@ function dapple(args: string[], env: Record<string, string> = {}): Promise<Resul
 }
 
 beforeAll(async () => {
-  hub = await startTestHub();
+  // API-only hub: queued runs stay queued (no trainer processes in a CLI test).
+  hub = await startTestHub({ runs: { executor: false } });
   home = await mkdtemp(join(tmpdir(), 'dapple-cli-'));
   const ann = gqlClient(hub.graphqlUrl);
   await ann.request(`mutation { signUp(input: { email: "ann@example.com", password: "password-ann", name: "Ann" }) { user { id } } }`);
@@ -143,5 +146,23 @@ describe('dapple CLI against a real hub', () => {
     expect([cancel.code, cancel.stderr]).toEqual([1, expect.stringMatching(/\(CONFLICT\)/)]);
     const missing = await dapple(['run', 'cancel', '00000000-0000-4000-8000-000000000000']);
     expect([missing.code, missing.stderr]).toEqual([1, expect.stringMatching(/\(NOT_FOUND\)/)]);
+  });
+
+  it('starts a run from a preset with overrides, lists it by status, and cancels it', async () => {
+    const { versionId } = await readyDatasetVersion(hub, teamId, { resolution: 16, n: 8 });
+    const bad = await dapple(['run', 'start', '--dataset-version', versionId, '--preset', 'tiny', '--set', 'steps=20', '--set', 'batchSize=100000']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/batchSize.*\(BAD_USER_INPUT\)/);
+
+    const start = await dapple(['run', 'start', '--dataset-version', versionId, '--preset', 'tiny', '--name', 'cli-start', '--seed', '5', '--set', 'steps=20', '--set', 'batchSize=4']);
+    expect(start.stderr).toBe('');
+    const match = /^Started run ([0-9a-f-]{36}) \(cli-start\): queued, 20 steps$/m.exec(start.stdout);
+    expect(match).not.toBeNull();
+    const runId = match![1]!;
+
+    const queued = await dapple(['run', 'list', '--team', 'vision', '--status', 'queued', '--json']);
+    expect(JSON.parse(queued.stdout).map((r: { id: string }) => r.id)).toEqual([runId]);
+    const cancel = await dapple(['run', 'cancel', runId]);
+    expect([cancel.code, cancel.stdout.trim()]).toEqual([0, `Run ${runId}: cancelled`]);
   });
 });
