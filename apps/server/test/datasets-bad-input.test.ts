@@ -142,7 +142,7 @@ describe('the upload protocol holds against misbehaving clients', () => {
     ok(await ann.client.request(COMPLETE, { uploadId: upload.id }));
   });
 
-  it('a part uploaded twice: the later copy counts; a completed upload takes no more parts and completes once', async () => {
+  it('a part uploaded twice: the later copy counts; an assembled upload takes no more parts; it completes once', async () => {
     const datasetId = await createDataset(ann.client, teamId, 'twice');
     const members: ZipMember[] = [];
     const expected: string[] = [];
@@ -164,9 +164,10 @@ describe('the upload protocol holds against misbehaving clients', () => {
     const both = await Promise.all([ann.client.request(COMPLETE, { uploadId: upload.id }), ann.client.request(COMPLETE, { uploadId: upload.id })]);
     expect(both.map((r) => errorCode(r) ?? 'OK').sort()).toEqual(['CONFLICT', 'OK']);
     const versionId = (both.find((r) => !r.errors)!.data as { completeUpload: { version: { id: string } } }).completeUpload.version.id;
-    expect(await put(f.parts[1]!, partBytes(file, f, 2))).toBeGreaterThanOrEqual(400);
     const version = await waitForVersion(ann.client, versionId);
     expect(version).toMatchObject({ status: 'READY', acceptedCount: 14 });
+    // Assembled: the multipart upload is closed and its part URLs take no more bytes.
+    expect(await put(f.parts[1]!, partBytes(file, f, 2))).toBeGreaterThanOrEqual(400);
     expect(await readSamples(hub.store, `datasets/${datasetId}/v1/`)).toEqual(expected.sort());
     expect(errorCode(await ann.client.request(COMPLETE, { uploadId: upload.id }))).toBe('CONFLICT');
   });

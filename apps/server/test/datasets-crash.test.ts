@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { datasetVersions } from '@dapple/db';
 import { DiskStore } from '@dapple/storage';
-import { freePort, startTestHub, TEST_SECRET, type TestHub } from '@dapple/testing';
+import { createTestDatabase, freePort, startTestHub, TEST_SECRET, type TestDatabase, type TestHub } from '@dapple/testing';
 import { buildZip } from '../../../packages/datasets/test/helpers/zip-builder.ts';
 import { createLogger } from '../src/logger.ts';
 import { COMPLETE, createDataset, createUpload, listKeys, ok, readManifest, readSamples, solidPng, uploadAll, type LocalFile } from './datasets-fixtures.ts';
@@ -18,16 +18,19 @@ import { createTeam, signUpUser } from './helpers.ts';
 
 const IMAGES = 640; // ten thumbnail sheets: the first appears long before the manifest
 let hub: TestHub;
+let database: TestDatabase;
 let root: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'dapple-crash-store-'));
   const port = await freePort();
   const store = new DiskStore({ root, publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: TEST_SECRET });
   // No workers in this hub: the job runs in the child process below, then in the test itself.
-  hub = await startTestHub({ port, store, jobs: { workers: false } });
+  database = await createTestDatabase();
+  hub = await startTestHub({ port, store, databaseUrl: database.connectionString, jobs: { workers: false } });
 });
 afterAll(async () => {
   await hub?.close();
+  await database?.drop();
   if (root) await rm(root, { recursive: true, force: true });
 });
 
@@ -45,7 +48,7 @@ it('a prepare killed halfway leaves the version PREPARING without a manifest; th
 
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(new URL('./datasets-prepare-child.ts', import.meta.url)), hub.hub.db.$client.options.connectionString!, root, versionId],
+    ['--import', 'tsx', fileURLToPath(new URL('./datasets-prepare-child.ts', import.meta.url)), database.connectionString, root, versionId],
     { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let output = '';

@@ -92,7 +92,7 @@ export async function put(target: PartTarget, body: Buffer): Promise<number> {
   const res = await fetch(target.url, {
     method: target.method,
     headers: Object.fromEntries(target.headers.map((h) => [h.name, h.value])),
-    body,
+    body: body as Uint8Array<ArrayBuffer>, // Node's Buffers are valid bodies; the DOM types want a plain ArrayBuffer view
   });
   await res.arrayBuffer();
   return res.status;
@@ -108,13 +108,15 @@ export async function interruptedPut(target: PartTarget, body: Buffer): Promise<
       setTimeout(() => controller.abort(), 200);
     },
   });
-  await fetch(target.url, {
+  // `duplex` is required for a stream body in Node's fetch but missing from the DOM RequestInit type.
+  const init = {
     method: target.method,
     headers: { ...Object.fromEntries(target.headers.map((h) => [h.name, h.value])), 'content-length': String(body.length) },
     body: stream,
     signal: controller.signal,
     duplex: 'half',
-  } as RequestInit).then(
+  } as unknown as RequestInit;
+  await fetch(target.url, init).then(
     (res) => res.arrayBuffer(),
     () => undefined,
   );

@@ -1,3 +1,4 @@
+/// <reference path="../../../packages/storage/test/s3rver.d.ts" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '@dapple/testing';
 import { createExternalS3Store, s3TestServerFromEnv, startS3rver } from '@dapple/storage/testing';

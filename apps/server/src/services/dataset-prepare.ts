@@ -6,6 +6,7 @@ import type { Logger } from '../logger.ts';
 import type { DatasetConfig } from './dataset-config.ts';
 import { datasetKeys } from './datasets.ts';
 import type { ServiceDeps } from './types.ts';
+import { UploadAssemblyError, type UploadService } from './uploads.ts';
 
 export interface PrepareRunOptions {
   logger: Logger;
@@ -27,7 +28,10 @@ const FILE_ROWS_PER_INSERT = 20_000;
  * file rows, in one transaction — after prepareDataset has stored manifest.json, which it writes last.
  */
 export class DatasetPrepareService {
-  constructor(private readonly deps: ServiceDeps & { store: ObjectStore; config: DatasetConfig }) {}
+  constructor(
+    private readonly deps: ServiceDeps & { store: ObjectStore; config: DatasetConfig },
+    private readonly uploads: Pick<UploadService, 'assemble'>,
+  ) {}
 
   async run(versionId: string, options: PrepareRunOptions): Promise<PrepareOutcome> {
     const found = await this.load(versionId);
@@ -43,6 +47,7 @@ export class DatasetPrepareService {
     const root = commonRoot(upload.files.map((f) => f.path));
     let result;
     try {
+      await this.uploads.assemble(upload);
       result = await prepareDataset({
         files: upload.files.map(
           (file): InputFile => ({
@@ -63,8 +68,10 @@ export class DatasetPrepareService {
       await this.deps.store.deletePrefix(prefix).catch((cleanupErr: unknown) => log.error({ err: cleanupErr }, 'could not clean a failed version'));
       if (options.signal?.aborted) throw err; // the hub is stopping: the job runs again later
       const refused = err instanceof ArchiveError;
-      if (!refused && !options.finalAttempt) throw err; // transient (store, network): retried
-      await this.markFailed(version.id, refused ? `Upload refused: ${err.message}` : `Preparation failed: ${messageOf(err)}`);
+      const unassembled = err instanceof UploadAssemblyError;
+      if (!refused && !unassembled && !options.finalAttempt) throw err; // transient (store, network): retried
+      const error = refused ? `Upload refused: ${err.message}` : unassembled ? `Upload incomplete: ${err.message}` : `Preparation failed: ${messageOf(err)}`;
+      await this.markFailed(version.id, error);
       log.warn({ err }, 'dataset.prepare failed');
       return 'failed';
     }

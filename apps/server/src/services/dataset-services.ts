@@ -16,9 +16,10 @@ export interface DatasetServiceDeps extends ServiceDeps {
 /** The dataset domain's services, wired together (createServices spreads them in). */
 export function createDatasetServices(deps: DatasetServiceDeps, teams: TeamService) {
   const datasets = new DatasetService(deps, teams);
+  const uploads = new UploadService(deps, datasets);
   return {
     datasets,
-    uploads: new UploadService(deps, datasets),
-    datasetPrepare: new DatasetPrepareService(deps),
+    uploads,
+    datasetPrepare: new DatasetPrepareService(deps, uploads),
   };
 }

@@ -162,13 +162,14 @@ export class DatasetService {
     return dataset;
   }
 
-  /** Multipart parts are not objects yet (a prefix delete misses them): abort them explicitly. */
+  /**
+   * Multipart parts are not objects yet (a prefix delete misses them): abort them explicitly, for open uploads
+   * and for completed ones whose parts the prepare job has not assembled yet (abort is idempotent).
+   */
   private async abortOpenUploads(datasetId: string): Promise<void> {
-    const open = await this.deps.db
-      .select()
-      .from(uploads)
-      .where(and(eq(uploads.datasetId, datasetId), eq(uploads.status, 'open')));
-    for (const upload of open) {
+    const all = await this.deps.db.select().from(uploads).where(eq(uploads.datasetId, datasetId));
+    const open = all.filter((u) => u.status === 'open');
+    for (const upload of all) {
       for (const file of upload.files) {
         if (file.multipartUploadId) await this.deps.store.abortMultipartUpload(file.key, file.multipartUploadId);
       }

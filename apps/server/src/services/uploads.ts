@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { datasets, datasetVersions, uploads, type Dataset, type DatasetVersion, type Upload, type UploadFileEntry } from '@dapple/db';
 import { ArchiveError, normaliseMemberPath } from '@dapple/datasets';
-import { MAX_PART_NUMBER, type ObjectStore, type SignedRequest, type UploadedPart } from '@dapple/storage';
+import { InvalidPartError, MAX_PART_NUMBER, UploadNotFoundError, type ObjectStore, type SignedRequest } from '@dapple/storage';
 import { z } from 'zod';
 import { badInput, conflict, notFound } from '../errors.ts';
 import type { JobSender } from '../jobs/catalog.ts';
@@ -139,6 +139,7 @@ export class UploadService {
   /** Which parts of a file are stored: the object itself (after complete, or a single PUT), else ListParts. */
   async progress(upload: Upload, file: UploadFileEntry): Promise<UploadFileProgress> {
     const all = Array.from({ length: file.partCount }, (_, i) => i + 1);
+    if (upload.status === 'completed') return { received: true, receivedParts: all };
     const stat = await this.deps.store.stat(file.key);
     if (stat && stat.size === file.size) return { received: true, receivedParts: all };
     if (!file.multipartUploadId || upload.status !== 'open') return { received: false, receivedParts: [] };
@@ -175,9 +176,10 @@ export class UploadService {
   }
 
   /**
-   * Verifies that every file arrived whole (completing multipart uploads), then creates the next dataset
-   * version (status preparing) and queues dataset.prepare. The upload row stays locked meanwhile, so a
-   * second completeUpload waits and then gets CONFLICT.
+   * Verifies that every file arrived whole, then creates the next dataset version (status preparing) and
+   * queues dataset.prepare. Multipart files are assembled by the job from exactly the parts verified here
+   * (their etags are recorded), so this request stays short whatever the size. The upload row is locked
+   * meanwhile: a second completeUpload waits, then gets CONFLICT.
    */
   async complete(meta: RequestMeta, uploadId: string): Promise<CompletedUpload> {
     await this.authorized(meta, uploadId);
@@ -186,23 +188,7 @@ export class UploadService {
       if (!upload) throw notFound('Upload');
       if (upload.status !== 'open') throw conflict(`This upload is already ${upload.status}`);
       if (upload.expiresAt <= this.deps.now()) throw conflict('This upload has expired; start a new upload');
-
-      // Check everything before assembling anything, so a missing part changes nothing.
-      const plans = await Promise.all(upload.files.map((file, index) => this.verify(file, index)));
-      for (const [index, plan] of plans.entries()) {
-        const file = upload.files[index]!;
-        if (plan.kind === 'assemble') {
-          await this.deps.store.completeMultipartUpload(
-            file.key,
-            file.multipartUploadId!,
-            plan.parts.map(({ partNumber, etag }) => ({ partNumber, etag })),
-          );
-          const stat = await this.deps.store.stat(file.key);
-          if (stat?.size !== file.size) {
-            throw badInput(`files.${index}`, `files.${index}: "${file.path}" assembled to ${stat?.size ?? 0} bytes, not the declared ${file.size}`);
-          }
-        }
-      }
+      const files = await Promise.all(upload.files.map((file, index) => this.verify(file, index)));
 
       await tx.select({ id: datasets.id }).from(datasets).where(eq(datasets.id, upload.datasetId)).for('update');
       const [{ next } = { next: 1 }] = await tx
@@ -216,7 +202,7 @@ export class UploadService {
       if (!version) throw new Error('insert into dataset_versions returned no row');
       const [completed] = await tx
         .update(uploads)
-        .set({ status: 'completed', versionId: version.id, completedAt: this.deps.now() })
+        .set({ status: 'completed', versionId: version.id, completedAt: this.deps.now(), files })
         .where(eq(uploads.id, upload.id))
         .returning();
       return { upload: completed!, version };
@@ -235,6 +221,29 @@ export class UploadService {
     return result;
   }
 
+  /**
+   * Assembles the multipart files of a completed upload from the parts completeUpload verified (dataset.prepare
+   * calls this). Idempotent: a file already assembled with its declared size is left alone.
+   */
+  async assemble(upload: Upload): Promise<void> {
+    for (const [index, file] of upload.files.entries()) {
+      if (!file.multipartUploadId) continue;
+      const existing = await this.deps.store.stat(file.key);
+      if (existing?.size === file.size) continue;
+      const what = `"${file.path}" (files.${index})`;
+      if (!file.parts) throw new UploadAssemblyError(`${what} has no verified parts recorded`);
+      try {
+        await this.deps.store.completeMultipartUpload(file.key, file.multipartUploadId, file.parts);
+      } catch (err) {
+        // Aborted meanwhile, or a part replaced after completeUpload (its etag no longer matches).
+        if (err instanceof UploadNotFoundError || err instanceof InvalidPartError) throw new UploadAssemblyError(`${what}: ${err.message}`, err);
+        throw err;
+      }
+      const stat = await this.deps.store.stat(file.key);
+      if (stat?.size !== file.size) throw new UploadAssemblyError(`${what} assembled to ${stat?.size ?? 0} bytes, not the declared ${file.size}`);
+    }
+  }
+
   /** Ends an open upload: aborts its multipart uploads and deletes what arrived. */
   async abort(meta: RequestMeta, uploadId: string): Promise<Upload> {
     const { upload, dataset } = await this.authorized(meta, uploadId);
@@ -249,17 +258,15 @@ export class UploadService {
     return aborted;
   }
 
-  private async verify(
-    file: UploadFileEntry,
-    index: number,
-  ): Promise<{ kind: 'present' } | { kind: 'assemble'; parts: UploadedPart[] }> {
+  /** The file entry as completed: present whole, or (multipart) every part present with its exact size. */
+  private async verify(file: UploadFileEntry, index: number): Promise<UploadFileEntry> {
     const field = `files.${index}`;
     const stat = await this.deps.store.stat(file.key);
     if (stat) {
       if (stat.size !== file.size) {
         throw badInput(field, `${field}: "${file.path}" arrived with ${stat.size} bytes, not the declared ${file.size}`);
       }
-      return { kind: 'present' };
+      return file;
     }
     if (!file.multipartUploadId) throw badInput(field, `${field}: "${file.path}" has not been uploaded`);
     const parts = await this.deps.store.listParts(file.key, file.multipartUploadId);
@@ -272,13 +279,22 @@ export class UploadService {
     if (missing.length > 0) {
       throw badInput(field, `${field}: "${file.path}" is missing part${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${file.partCount}`);
     }
-    return { kind: 'assemble', parts: parts.filter((p) => p.partNumber <= file.partCount) };
+    const verified = parts.filter((p) => p.partNumber <= file.partCount).map(({ partNumber, etag }) => ({ partNumber, etag }));
+    return { ...file, parts: verified };
   }
 
   private async abortMultiparts(files: UploadFileEntry[]): Promise<void> {
     for (const file of files) {
       if (file.multipartUploadId) await this.deps.store.abortMultipartUpload(file.key, file.multipartUploadId).catch(() => undefined);
     }
+  }
+}
+
+/** A completed upload whose parts cannot be assembled as verified: retrying will not help. */
+export class UploadAssemblyError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'UploadAssemblyError';
   }
 }
 

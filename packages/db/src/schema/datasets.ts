@@ -104,6 +104,8 @@ export interface UploadFileEntry {
   multipartUploadId: string | null;
   partSize: number | null;
   partCount: number;
+  /** Multipart files: the parts completeUpload verified, assembled by dataset.prepare with exactly these etags. */
+  parts?: { partNumber: number; etag: string }[];
 }
 
 export const uploads = pgTable(
