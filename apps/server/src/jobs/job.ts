@@ -38,6 +38,11 @@ export interface JobDefinition<P extends z.ZodType = z.ZodType> {
   /** Jobs of this kind run at once in one hub. */
   concurrency: number;
   handler(payload: z.output<P>, ctx: JobContext): Promise<void>;
+  /**
+   * Called once when the job will not run again: every attempt failed, or the last one expired (the process
+   * died mid-job). Record the failure for users here; it runs from the `<name>.exhausted` dead-letter queue.
+   */
+  onExhausted?(payload: z.output<P>, ctx: Omit<JobContext, 'finalAttempt' | 'retryCount'>): Promise<void>;
 }
 
 /** Typed identity: keeps the payload type of `payload` flowing into `handler`. */

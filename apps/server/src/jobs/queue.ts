@@ -43,12 +43,14 @@ export class JobQueue implements JobSender {
     return (this.started ??= (async () => {
       await this.boss.start();
       for (const job of Object.values(this.catalog)) {
+        if (job.onExhausted) await this.boss.createQueue(exhaustedQueue(job.name), { name: exhaustedQueue(job.name), retryLimit: 2 });
         await this.boss.createQueue(job.name, {
           name: job.name,
           retryLimit: job.retry.limit,
           retryDelay: job.retry.delaySeconds,
           retryBackoff: job.retry.backoff,
           expireInSeconds: job.expireInSeconds,
+          ...(job.onExhausted ? { deadLetter: exhaustedQueue(job.name) } : {}),
         });
       }
     })());
@@ -63,6 +65,7 @@ export class JobQueue implements JobSender {
       retryDelay: job.retry.delaySeconds,
       retryBackoff: job.retry.backoff,
       expireInSeconds: job.expireInSeconds,
+      ...(job.onExhausted ? { deadLetter: exhaustedQueue(job.name) } : {}),
     });
     if (!id) throw new Error(`job queue refused a ${name} job`);
     // Wake this hub's idle workers now instead of at their next poll.
@@ -88,6 +91,17 @@ export class JobQueue implements JobSender {
         );
       }
       this.workerIds.set(job.name, ids);
+      const onExhausted = job.onExhausted;
+      if (onExhausted) {
+        await this.boss.work<unknown>(exhaustedQueue(job.name), { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 }, async ([received]) => {
+          if (!received) return;
+          const logger = this.options.logger.child({ job: exhaustedQueue(job.name), jobId: received.id });
+          const parsed = job.payload.safeParse(received.data);
+          if (!parsed.success) return logger.error({ issues: parsed.error.issues }, 'exhausted job payload does not match its schema');
+          logger.warn('job exhausted its attempts');
+          await onExhausted(parsed.data, { services, logger, jobId: received.id, signal: this.stopping.signal });
+        });
+      }
     }
   }
 
@@ -130,3 +144,6 @@ export class JobQueue implements JobSender {
     return job;
   }
 }
+
+/** The dead-letter queue of a job whose definition has onExhausted. */
+export const exhaustedQueue = (name: string) => `${name}.exhausted`;

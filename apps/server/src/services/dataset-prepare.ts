@@ -110,6 +110,14 @@ export class DatasetPrepareService {
     return 'ready';
   }
 
+  /** Gives up on a version still preparing: removes what was written under its prefix and marks it failed. */
+  async abandon(versionId: string, error: string): Promise<void> {
+    const found = await this.load(versionId);
+    if (!found || found.version.status !== 'preparing') return;
+    await this.deps.store.deletePrefix(datasetKeys.version(found.dataset.id, found.version.number));
+    await this.markFailed(versionId, error);
+  }
+
   async markFailed(versionId: string, error: string): Promise<void> {
     await this.deps.db
       .update(datasetVersions)
