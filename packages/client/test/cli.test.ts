@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { insertMetricPoints } from '@dapple/db';
+import type pg from 'pg';
 import { gqlClient, startTestHub, type TestHub } from '@dapple/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // A ready dataset version written straight through prepareDataset (the runs tests' fixture).
@@ -109,7 +110,7 @@ describe('dapple CLI against a real hub', () => {
     expect([badSet.code, badSet.stderr]).toEqual([1, expect.stringContaining('--set "steps": expected key=value')]);
 
     // A finished run with logs and metrics, written the way the hub's services write them.
-    const pool = hub.db.$client;
+    const pool = (hub.db as unknown as { $client: pg.Pool }).$client;
     const { rows } = await pool.query<{ id: string }>(
       `INSERT INTO runs (team_id, name, config, seed, total_steps, status) VALUES ($1, 'cli-run', '{"preset":"tiny"}', 7, 400, 'failed') RETURNING id`,
       [teamId],

@@ -214,6 +214,8 @@ describe('keys', () => {
     const batch = keys.flatMap((key, i) => [0, 1, 2].map((step) => ({ key, step, value: i + step })));
     expect((await insertMetricPoints(pool, runId, batch, { method: 'copy' })).inserted).toBe(900);
     expect(await listMetricKeys(pool, runId)).toEqual(keys);
+    // A drizzle db from createDb works too (its pool is used).
+    expect(await listMetricKeys(testDb.db, runId)).toEqual(keys);
     const latest = await latestMetrics(pool, runId, [keys[7]!, keys[299]!, 'missing']);
     expect(latest.map((l) => [l.key, l.step, l.value])).toEqual([
       [keys[7], 2, 9],
