@@ -1,6 +1,7 @@
 import { useTestDatabase } from '@dapple/testing/database';
 import { describe, expect, it } from 'vitest';
 import {
+  copyMetrics,
   insertMetricPoints,
   latestMetrics,
   listMetricKeys,
@@ -304,5 +305,32 @@ describe('concurrent writers', () => {
     expect(level1.map((r) => [r.key, r.bucket, r.count, r.min, r.max, r.last_value])).toEqual(
       ref.map((r) => [r.key, r.bucket, r.count, r.min, r.max, r.last]),
     );
+  });
+});
+
+describe('copyMetrics', () => {
+  it('copies series up to a step into a fork, with rollups equal to its raw points, idempotently', async () => {
+    const parent = await insertTestRun(pool);
+    const fork = await insertTestRun(pool);
+    const points = Array.from({ length: 2000 }, (_, step) => [
+      { key: 'loss', step, value: Math.cos(step / 100) },
+      { key: 'lr', step, value: step % 7 === 0 ? NaN : 1e-4 },
+    ]).flat();
+    await insertMetricPoints(pool, parent, points);
+    expect(await copyMetrics(pool, parent, fork, { toStep: 1234 })).toEqual({ inserted: 2 * 1235 });
+    expect(await copyMetrics(pool, parent, fork, { toStep: 1234 })).toEqual({ inserted: 0 });
+    expect(await listMetricKeys(pool, fork)).toEqual(['loss', 'lr']);
+    expect((await latestMetrics(pool, fork, ['loss']))[0]!.step).toBe(1234);
+    for (let level = 1; level <= ROLLUP_LEVELS; level++) {
+      const stored = (await rollupRows(fork)).filter((r) => r.level === level);
+      const ref = await referenceBuckets(pool, fork, ['loss', 'lr'], levelShift(level), 0, 2 ** 31 - 1);
+      expect(stored.map((r) => [r.key, r.bucket, r.count, r.non_finite, r.min, r.max, r.last_value])).toEqual(
+        ref.map((r) => [r.key, r.bucket, r.count, r.nonFinite, r.min, r.max, r.last]),
+      );
+    }
+    // The fork continues from there; the parent is untouched.
+    expect((await insertMetricPoints(pool, fork, [{ key: 'loss', step: 1234, value: 9 }, { key: 'loss', step: 1235, value: 9 }])).inserted).toBe(1);
+    expect((await rawRows(parent)).length).toBe(4000);
+    await expect(copyMetrics(pool, parent, parent, { toStep: 1 })).rejects.toThrow(/toRunId: must differ/);
   });
 });
