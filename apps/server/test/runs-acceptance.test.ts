@@ -6,6 +6,9 @@ import { COMPLETE, createDataset, createUpload, uploadAll, waitForVersion, type 
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { blobImages, killTrainers, ok, RUN, START_RUN, testRunsConfig, tinyConfig, waitForRun } from './runs-fixtures.ts';
 
+/** Real processes on 2 shared cores while other test files run: generous, never a timing assertion. */
+const PROCESS_TEST_TIMEOUT_MS = 360_000;
+
 /**
  * The whole loop over real HTTP, as the web app would drive it: upload a folder of generated images →
  * prepared dataset version → startRun (tiny preset) → live metrics over the runMetrics subscription →
@@ -109,5 +112,5 @@ describe('acceptance: dataset → run → live metrics → artifacts → cancel 
     const final = ok(await ann.client.request(RUN, { id })).run;
     expect(final.checkpoints.map((c: { step: number }) => c.step).at(-1)).toBe(300);
     expect(final.logs.some((l: { attempt: number; line: string }) => l.attempt === 2 && l.line.includes(`resumed from the checkpoint of step ${cancelled.step}`))).toBe(true);
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 });

@@ -7,6 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { killTrainers, ok, readyDatasetVersion, RUN, START_RUN, testRunsConfig, tinyConfig, waitForRun } from './runs-fixtures.ts';
 
+/** Real processes on 2 shared cores while other test files run: generous, never a timing assertion. */
+const PROCESS_TEST_TIMEOUT_MS = 360_000;
+
 /**
  * Real trainer processes against a real hub: kill -9, SIGSTOP (heartbeats stop), hub restarts, cancels.
  * One slot, so runs of a test never compete; each test starts from an idle scheduler.
@@ -92,7 +95,7 @@ describe('runs survive crashes, restarts and cancels', () => {
     expect(metrics.bucketWidth).toBe(1);
     expect(metrics.points.map((p: { step: number }) => p.step)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     expect(metrics.points.every((p: { count: number }) => p.count === 1)).toBe(true);
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('cancel while running: cancelling, a second cancel is harmless, the trainer checkpoints and ends cancelled; resume continues', async () => {
     const id = await startRun('cancelled', tinyConfig({ steps: 100_000, checkpointEvery: 1000, sampleEvery: 100_000 }));
@@ -114,7 +117,7 @@ describe('runs survive crashes, restarts and cancels', () => {
     expect(again.step).toBeGreaterThan(cancelled.step);
     ok(await cancel(id));
     expect((await waitForRun(hub, id, (r) => finished(r.status), 'cancelled again')).status).toBe('cancelled');
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('cancel while starting ends cancelled and leaves no process', async () => {
     const id = await startRun('cancel-early', tinyConfig({ steps: 100_000, sampleEvery: 100_000, checkpointEvery: 100_000 }));
@@ -125,7 +128,7 @@ describe('runs survive crashes, restarts and cancels', () => {
     const pid = pidOf(await waitForRun(hub, id, () => true, ''));
     if (pid) expect(alive(pid)).toBe(false);
     void starting;
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('restarting the hub while a run trains: the trainer keeps going and the new hub re-adopts it', async () => {
     const id = await startRun('restart', tinyConfig({ steps: 120, checkpointEvery: 40, sampleEvery: 1000 }));
@@ -146,7 +149,7 @@ describe('runs survive crashes, restarts and cancels', () => {
     await waitForLog(id, 'could not reach the hub');
     expect(running.step).toBeLessThan(120);
     void v;
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('a trainer whose heartbeats stop is lost and re-queued from its checkpoint, up to max attempts', async () => {
     await hub.close();
@@ -164,7 +167,7 @@ describe('runs survive crashes, restarts and cancels', () => {
     expect(statuses).toEqual(['QUEUED', 'STARTING', 'RUNNING', 'LOST', 'QUEUED', 'STARTING', 'RUNNING', 'LOST', 'FAILED']);
     expect(v.logs.some((l: { attempt: number; line: string }) => l.attempt === 2 && l.line.includes('resumed from the checkpoint'))).toBe(true);
     expect(alive(pidOf(second))).toBe(false);
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 });
 
 async function waitForLog(id: string, text: string): Promise<void> {

@@ -42,8 +42,16 @@ export class RunSignals {
       this.log?.warn({ err }, 'run notification listener lost its connection; reconnecting');
       this.reconnect();
     });
-    await client.connect();
-    await client.query(`LISTEN ${RUNS_CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${RUNS_CHANNEL}`);
+    } catch (err) {
+      // The hub must come up (and say 503 on /healthz) while the database is away: keep trying.
+      this.log?.warn({ err }, 'run notification listener could not connect; retrying');
+      this.client = client;
+      this.reconnect();
+      return;
+    }
     this.client = client;
   }
 

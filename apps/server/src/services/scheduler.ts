@@ -59,6 +59,7 @@ export class Scheduler {
   private ticking = false;
   private closed = false;
   private unsubscribeExit: (() => void) | undefined;
+  private recovered: Promise<boolean> = Promise.resolve(false);
 
   constructor(
     private readonly deps: SchedulerDeps,
@@ -82,7 +83,14 @@ export class Scheduler {
   /** Re-adopts trainers that survived a hub restart, then runs the loop. */
   async start(): Promise<void> {
     this.unsubscribeExit = this.deps.executor.onExit?.(() => this.kick());
-    await this.recover();
+    this.recovered = this.recover().then(
+      () => true,
+      (err) => {
+        this.deps.log.error({ err }, 'could not re-adopt trainers yet (database unreachable?); will retry');
+        return false;
+      },
+    );
+    await this.recovered;
     this.timer = setInterval(() => this.kick(), this.o.pollMs);
     this.kick();
   }
@@ -118,6 +126,11 @@ export class Scheduler {
   }
 
   private async tick(): Promise<void> {
+    // Nothing may start before the trainers of a previous hub are re-adopted (they hold slots).
+    if (!(await this.recovered)) {
+      this.recovered = this.recover().then(() => true, () => false);
+      if (!(await this.recovered)) return;
+    }
     await this.watchdog();
     await this.checkProcesses();
     await this.stopCancelled();
@@ -187,6 +200,7 @@ export class Scheduler {
 
   private async onProcessExit(runId: string, attempt: number, state: ExecutorRunState, how: string): Promise<void> {
     await this.untrack(runId, attempt);
+    await this.captureExecutorLogs(runId, attempt);
     const now = this.deps.now();
     const tail = await this.deps.logs.tail(runId, 20);
     const lastLines = tail.filter((l) => l.attempt === attempt).map((l) => l.line);
@@ -206,6 +220,19 @@ export class Scheduler {
     });
     if (changed) await this.deps.signals.notify({ kind: 'updated', runId });
     void state;
+  }
+
+  /** Executors without a local tailer (Kubernetes): keep the pod's last lines so a failed run shows them. */
+  private async captureExecutorLogs(runId: string, attempt: number): Promise<void> {
+    if (this.deps.tailer || !this.deps.executor.logs) return;
+    const [run] = await this.deps.db.select({ handle: runs.executorHandle }).from(runs).where(eq(runs.id, runId));
+    if (!run?.handle) return;
+    try {
+      const lines = await this.deps.executor.logs(run.handle, 200);
+      await this.deps.logs.append(runId, attempt, lines.map((line, i) => ({ seq: i * 2, stream: 'stdout' as const, line })));
+    } catch (err) {
+      this.deps.log.warn({ err, runId }, 'could not read the trainer logs from the executor');
+    }
   }
 
   private async untrack(runId: string, attempt: number): Promise<void> {
