@@ -4,3 +4,4 @@ export * from './teams.ts';
 export * from './datasets.ts';
 export * from './runs.ts';
 export * from './metrics.ts';
+export * from './models.ts';
