@@ -93,10 +93,19 @@ function filterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, str
   const needH = (ho - 1) * stride + kh;
   const needW = (wo - 1) * stride + kw;
   let xt = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [Cin, H, W, B]
-  xt = tf.pad(xt, [[0, 0], [ph.before, ph.after], [pw.before, pw.after], [0, 0]]);
-  if (xt.shape[1] !== needH || xt.shape[2] !== needW) xt = tf.slice(xt, [0, 0, 0, 0], [cin, needH, needW, b]);
   const dyF = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, B, Cout]: dy as a filter
-  const g = tf.conv2d(xt, dyF, 1, 'valid', 'NHWC', stride); // [Cin, kh, kw, Cout]
+  const afterH = needH - h - ph.before;
+  const afterW = needW - wd - pw.before;
+  let g: tf.Tensor4D; // [Cin, kh, kw, Cout]
+  if (afterH >= 0 && afterW >= 0) {
+    // Padding inside the conv (XNNPACK) instead of a tf.pad copy of the transposed input.
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [ph.before, afterH], [pw.before, afterW], [0, 0]];
+    g = tf.conv2d(xt, dyF, 1, pad, 'NHWC', stride);
+  } else {
+    xt = tf.pad(xt, [[0, 0], [ph.before, ph.after], [pw.before, pw.after], [0, 0]]);
+    xt = tf.slice(xt, [0, 0, 0, 0], [cin, needH, needW, b]);
+    g = tf.conv2d(xt, dyF, 1, 'valid', 'NHWC', stride);
+  }
   return tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D;
 }
 
