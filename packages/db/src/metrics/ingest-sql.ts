@@ -15,10 +15,16 @@ const FINITE = `abs(value) < 'Infinity'::float8`; // false for NaN and ±Infinit
  * insert; `keys_found` tells the caller which.
  *
  * Level 1 is aggregated from the inserted rows; levels 2+ from level 1's groups (each level nests in
- * the one below), so the work per point stays ~1 row whatever the number of levels.
+ * the one below), so the work per point stays ~1 row whatever the number of levels. The last value of a
+ * bucket is `max(ARRAY[step, value])[2]` (steps are exact in float8; values here are finite), which
+ * avoids a sort per group that `array_agg(… ORDER BY step DESC)` costs.
  */
-/** `source` must be a relation aliased `src`. */
-export function ingestStatement(source: string): string {
+/**
+ * `source` must be a relation aliased `src`. `optimistic`: a plain INSERT without ON CONFLICT — ~30%
+ * cheaper, and right for the usual batch of new steps; it fails with a unique violation (23505, nothing
+ * written) when any point is already stored, and the caller then runs the non-optimistic statement.
+ */
+export function ingestStatement(source: string, opts: { optimistic?: boolean } = {}): string {
   const higher = Array.from({ length: ROLLUP_LEVELS - 1 }, (_, i) => {
     const level = i + 2;
     return `(${level}::smallint, ${levelShift(level) - levelShift(1)})`;
@@ -30,7 +36,7 @@ WITH keys AS (
   INSERT INTO metric_points (key_id, step, value, wall_time)
   SELECT src.key_id, src.step, src.value, src.wall_time FROM ${source} JOIN keys ON keys.id = src.key_id
   ORDER BY src.key_id, src.step
-  ON CONFLICT DO NOTHING
+  ${opts.optimistic ? '' : 'ON CONFLICT DO NOTHING'}
   RETURNING key_id, step, value
 ), l1 AS (
   SELECT key_id, 1::smallint AS level, step >> ${levelShift(1)} AS bucket,
@@ -40,13 +46,13 @@ WITH keys AS (
     min(value) FILTER (WHERE ${FINITE}) AS min,
     max(value) FILTER (WHERE ${FINITE}) AS max,
     max(step) FILTER (WHERE ${FINITE}) AS last_step,
-    (array_agg(value ORDER BY step DESC) FILTER (WHERE ${FINITE}))[1] AS last_value
+    (max(ARRAY[step::float8, value]) FILTER (WHERE ${FINITE}))[2] AS last_value
   FROM ins GROUP BY key_id, step >> ${levelShift(1)}
 ), up AS (
   SELECT l1.key_id, h.level, l1.bucket >> h.shift AS bucket,
     sum(l1.count)::int AS count, sum(l1.non_finite)::int AS non_finite, sum(l1.sum) AS sum,
     min(l1.min) AS min, max(l1.max) AS max, max(l1.last_step) AS last_step,
-    (array_agg(l1.last_value ORDER BY l1.last_step DESC) FILTER (WHERE l1.last_step IS NOT NULL))[1] AS last_value
+    (max(ARRAY[l1.last_step::float8, l1.last_value]) FILTER (WHERE l1.last_step IS NOT NULL))[2] AS last_value
   FROM l1 CROSS JOIN (VALUES ${higher}) AS h(level, shift)
   GROUP BY l1.key_id, h.level, l1.bucket >> h.shift
   UNION ALL SELECT * FROM l1

@@ -114,18 +114,26 @@ interface Outcome {
   keys_found: number;
 }
 
-const UNNEST_SQL = ingestStatement(
-  'unnest($2::int[], $3::int[], $4::float8[], $5::timestamptz[]) AS src(key_id, step, value, wall_time)',
-);
+const UNNEST_SOURCE = 'unnest($2::int[], $3::int[], $4::float8[], $5::timestamptz[]) AS src(key_id, step, value, wall_time)';
+const UNNEST_SQL = { optimistic: ingestStatement(UNNEST_SOURCE, { optimistic: true }), safe: ingestStatement(UNNEST_SOURCE) };
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
 
 async function viaUnnest(pool: pg.Pool, rows: Rows): Promise<Outcome> {
   // node-postgres serialises NaN/Infinity in arrays as their names, which float8 input accepts.
-  const { rows: out } = await pool.query<Outcome>(UNNEST_SQL, [rows.distinctKeyIds, rows.keyIds, rows.steps, rows.values, rows.wallTimes]);
-  return out[0]!;
+  const params = [rows.distinctKeyIds, rows.keyIds, rows.steps, rows.values, rows.wallTimes];
+  try {
+    return (await pool.query<Outcome>(UNNEST_SQL.optimistic, params)).rows[0]!;
+  } catch (err) {
+    // Some point is stored already (a resend, or steps re-logged after a resume): the failed
+    // statement wrote nothing; take the ON CONFLICT DO NOTHING path.
+    if (!isUniqueViolation(err)) throw err;
+    return (await pool.query<Outcome>(UNNEST_SQL.safe, params)).rows[0]!;
+  }
 }
 
 const STAGING = 'dapple_metric_staging';
-const COPY_SQL = ingestStatement(`${STAGING} AS src`);
+const COPY_SQL = { optimistic: ingestStatement(`${STAGING} AS src`, { optimistic: true }), safe: ingestStatement(`${STAGING} AS src`) };
 /** Connections that already have the session's temporary staging table. */
 const staged = new WeakSet<pg.PoolClient>();
 
@@ -140,7 +148,16 @@ async function viaCopy(pool: pg.Pool, rows: Rows): Promise<Outcome> {
       );
     }
     await copyRows(client, rows);
-    const { rows: out } = await client.query<Outcome>(COPY_SQL, [rows.distinctKeyIds]);
+    await client.query('SAVEPOINT optimistic');
+    let out: Outcome[];
+    try {
+      ({ rows: out } = await client.query<Outcome>(COPY_SQL.optimistic, [rows.distinctKeyIds]));
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      // The staged rows survive the rollback to the savepoint.
+      await client.query('ROLLBACK TO SAVEPOINT optimistic');
+      ({ rows: out } = await client.query<Outcome>(COPY_SQL.safe, [rows.distinctKeyIds]));
+    }
     await client.query('COMMIT');
     staged.add(client);
     return out[0]!;
