@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { freePort, gqlClient, startTestHub, type TestHub } from '@dapple/testing';
+import { DiskStore } from '@dapple/storage';
+import { freePort, gqlClient, startTestHub, TEST_SECRET, type TestHub } from '@dapple/testing';
 import { captureScreens, launchBrowser, newContext } from '@dapple/testing/browser';
 import { startWeb, type WebServer } from '@dapple/testing/web';
 
@@ -27,7 +31,12 @@ export async function startDashboard(): Promise<Dashboard> {
   // The hub must know the dashboard's origin before it starts (it checks WebSocket origins),
   // so the dashboard's port is chosen first.
   const webPort = await freePort();
-  const hub = await startTestHub({ allowedOrigins: [`http://127.0.0.1:${webPort}`] });
+  const webUrl = `http://127.0.0.1:${webPort}`;
+  // Object URLs (uploads, previews) point at the dashboard's origin, as in production: the browser
+  // sends uploads same-origin and the dashboard streams them to the hub.
+  const storeDir = await mkdtemp(join(tmpdir(), 'dapple-web-e2e-store-'));
+  const store = new DiskStore({ root: storeDir, publicBaseUrl: webUrl, signingSecret: TEST_SECRET });
+  const hub = await startTestHub({ allowedOrigins: [webUrl], store });
   let web: WebServer | undefined;
   let browser: Browser | undefined;
   try {
@@ -36,6 +45,7 @@ export async function startDashboard(): Promise<Dashboard> {
   } catch (err) {
     await web?.close();
     await hub.close();
+    await rm(storeDir, { recursive: true, force: true });
     throw err;
   }
   const pageErrors: string[] = [];
@@ -61,6 +71,7 @@ export async function startDashboard(): Promise<Dashboard> {
       await browser?.close();
       await web?.close();
       await hub.close();
+      await rm(storeDir, { recursive: true, force: true });
     },
   };
   return dashboard;

@@ -1,18 +1,19 @@
-import { ChartIcon, ImagesIcon } from './Icons';
+import Link from 'next/link';
+import { ChartIcon, ImagesIcon, UploadIcon } from './Icons';
 
 // What an empty team sees, and what to do next.
 
-export function NoDatasets() {
+export function NoDatasets({ teamSlug }: { teamSlug: string }) {
   return (
     <div className="empty">
       <span className="empty-icon">
         <ImagesIcon size={22} />
       </span>
       <h3>No datasets yet</h3>
-      <p>
-        Upload a dataset to start training: a folder of PNG or JPEG images, one sub-folder per class if you want labels. Uploading from
-        this page is coming; until then, datasets created through the API (createDataset, createUpload) appear here.
-      </p>
+      <p>Upload a folder of images to train on; one sub-folder per class gives them labels.</p>
+      <Link href={`/t/${teamSlug}/datasets/new`} className="btn btn-primary btn-sm">
+        <UploadIcon /> Upload a dataset
+      </Link>
     </div>
   );
 }
@@ -24,7 +25,7 @@ export function NoRuns() {
         <ChartIcon size={22} />
       </span>
       <h3>No runs yet</h3>
-      <p>Start a run on a prepared dataset to see it here with its progress. Starting runs from this page is coming; runs started through the API (startRun) appear here.</p>
+      <p>Start a run on a prepared dataset and follow its progress here. Runs started through the API (startRun) appear here too.</p>
     </div>
   );
 }

@@ -4,3 +4,4 @@ export * from './datasets';
 export * from './runs';
 export * from './teams';
 export * from './tokens';
+export * from './uploads';

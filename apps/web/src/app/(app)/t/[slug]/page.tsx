@@ -4,6 +4,7 @@ import { Avatar } from '../../../../components/Avatar';
 import { DatasetList } from '../../../../components/DatasetList';
 import { NoDatasets, NoRuns } from '../../../../components/EmptyStates';
 import { KeyIcon, PlayIcon, UploadIcon, UsersIcon } from '../../../../components/Icons';
+import { RefreshWhile } from '../../../../components/RefreshWhile';
 import { RunList } from '../../../../components/RunList';
 import { canManageMembers, ROLE_LABELS } from '../../../../graphql/roles';
 import { loadTeam } from '../../../../lib/team';
@@ -47,9 +48,9 @@ export default async function TeamHome({ params }: Params) {
             <span className="step-num">1</span>
             <h3>Upload a dataset</h3>
             <p>Drop a folder of images. Dapple checks, de-duplicates and resizes them, and shows what it rejected and why.</p>
-            <span className="btn btn-secondary btn-sm" aria-disabled="true" title="Dataset uploads are coming soon">
-              <UploadIcon /> Upload a dataset · soon
-            </span>
+            <Link href={`/t/${team.slug}/datasets/new`} className="btn btn-primary btn-sm">
+              <UploadIcon /> Upload a dataset
+            </Link>
           </div>
           <div className="step card">
             <span className="step-num">2</span>
@@ -97,7 +98,8 @@ export default async function TeamHome({ params }: Params) {
               </Link>
             ) : null}
           </div>
-          {datasets.length === 0 ? <NoDatasets /> : <DatasetList datasets={datasets.slice(0, 5)} />}
+          {datasets.length === 0 ? <NoDatasets teamSlug={team.slug} /> : <DatasetList datasets={datasets.slice(0, 5)} />}
+          <RefreshWhile active={datasets.some((d) => d.versions[0]?.status === 'PREPARING')} />
         </section>
       </div>
 

@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { FormError, TextField } from '../../../../components/Field';
 import { SubmitButton } from '../../../../components/SubmitButton';
 import { CreateTeamMutation } from '../../../../graphql/operations/teams';
-import { toFieldErrors, type FieldErrors } from '../../../../lib/form-errors';
+import { clearErrorOnEdit, toFieldErrors, type FieldErrors } from '../../../../lib/form-errors';
 import { request } from '../../../../lib/graphql';
 import { SLUG_PATTERN, slugify } from '../../../../lib/paths';
 
@@ -41,7 +41,7 @@ export function CreateTeamForm() {
   }
 
   return (
-    <form className="card card-body form" onSubmit={onSubmit} noValidate>
+    <form className="card card-body form" onSubmit={onSubmit} onChange={clearErrorOnEdit(setErrors)} noValidate>
       {errors.form ? <FormError>{errors.form}</FormError> : null}
       <TextField
         label="Team name"

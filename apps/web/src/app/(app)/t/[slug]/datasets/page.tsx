@@ -1,5 +1,8 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
 import { DatasetList } from '../../../../../components/DatasetList';
+import { PlusIcon } from '../../../../../components/Icons';
+import { RefreshWhile } from '../../../../../components/RefreshWhile';
 import { NoDatasets } from '../../../../../components/EmptyStates';
 import { loadTeam } from '../../../../../lib/team';
 import { loadDatasets } from '../../../../../lib/team-content';
@@ -17,14 +20,18 @@ export default async function DatasetsPage({ params }: { params: Promise<{ slug:
           <h1>Datasets</h1>
           <p className="muted">Image collections of {load.team.name}, each with immutable prepared versions to train on.</p>
         </div>
+        <Link href={`/t/${load.team.slug}/datasets/new`} className="btn btn-primary">
+          <PlusIcon /> New dataset
+        </Link>
       </div>
+      <RefreshWhile active={datasets.some((d) => d.versions[0]?.status === 'PREPARING')} />
       <section className="card" aria-labelledby="datasets-heading">
         <div className="card-header">
           <h2 id="datasets-heading">
             {datasets.length} {datasets.length === 1 ? 'dataset' : 'datasets'}
           </h2>
         </div>
-        {datasets.length === 0 ? <NoDatasets /> : <DatasetList datasets={datasets} />}
+        {datasets.length === 0 ? <NoDatasets teamSlug={load.team.slug} /> : <DatasetList datasets={datasets} />}
       </section>
     </div>
   );

@@ -1,0 +1,46 @@
+import { graphql } from '../tada';
+
+export const CreateDatasetMutation = graphql(`
+  mutation CreateDataset($input: CreateDatasetInput!) {
+    createDataset(input: $input) {
+      id
+      name
+    }
+  }
+`);
+
+export const CreateUploadMutation = graphql(`
+  mutation CreateUpload($input: CreateUploadInput!) {
+    createUpload(input: $input) {
+      id
+      totalBytes
+      files {
+        index
+        path
+        size
+        parts {
+          partNumber
+          method
+          url
+          size
+          headers {
+            name
+            value
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const CompleteUploadMutation = graphql(`
+  mutation CompleteUpload($uploadId: ID!) {
+    completeUpload(uploadId: $uploadId) {
+      version {
+        id
+        number
+        status
+      }
+    }
+  }
+`);
