@@ -181,13 +181,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     }
     throw err;
   }
-  try {
-    await jobs.startWorkers(services);
-  } catch (err) {
-    await apollo.stop().catch(() => {});
-    await dbHandle.close();
-    throw err;
-  }
+  jobs.startWorkersInBackground(services);
   const address = httpServer.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;

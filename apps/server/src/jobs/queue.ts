@@ -27,6 +27,8 @@ export class JobQueue implements JobSender {
   private readonly stopping = new AbortController();
   private readonly workerIds = new Map<string, string[]>();
   private started: Promise<void> | undefined;
+  private bossStarted = false;
+  private workersStarting: Promise<void> | undefined;
 
   constructor(private readonly options: JobQueueOptions) {
     this.catalog = options.catalog ?? (JOB_CATALOG as unknown as Record<string, JobDefinition<z.ZodType>>);
@@ -40,8 +42,9 @@ export class JobQueue implements JobSender {
 
   /** Installs pg-boss's schema when missing and creates one queue per catalog entry. Safe to call twice. */
   start(): Promise<void> {
-    return (this.started ??= (async () => {
+    this.started ??= (async () => {
       await this.boss.start();
+      this.bossStarted = true;
       for (const job of Object.values(this.catalog)) {
         if (job.onExhausted) await this.boss.createQueue(exhaustedQueue(job.name), { name: exhaustedQueue(job.name), retryLimit: 2 });
         await this.boss.createQueue(job.name, {
@@ -53,7 +56,10 @@ export class JobQueue implements JobSender {
           ...(job.onExhausted ? { deadLetter: exhaustedQueue(job.name) } : {}),
         });
       }
-    })());
+    })();
+    // A failed start (database down) is tried again by the next caller.
+    this.started.catch(() => (this.started = undefined));
+    return this.started;
   }
 
   async send<N extends JobName>(name: N, payload: JobPayload<N>): Promise<string> {
@@ -105,12 +111,34 @@ export class JobQueue implements JobSender {
     }
   }
 
+  /**
+   * startWorkers without holding up the hub: while the database is unreachable it logs and tries again every
+   * `retryMs`, so a hub started before its database still comes up (and /healthz says what is wrong).
+   */
+  startWorkersInBackground(services: Services, retryMs = 5000): void {
+    if (this.options.workers === false || this.workersStarting) return;
+    this.workersStarting = (async () => {
+      while (!this.stopping.signal.aborted) {
+        try {
+          await this.startWorkers(services);
+          return;
+        } catch (err) {
+          this.options.logger.warn({ err }, `job workers could not start; retrying in ${retryMs / 1000} s`);
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, retryMs);
+            this.stopping.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+          });
+        }
+      }
+    })();
+  }
+
   /** Aborts running handlers (they are retried later), then stops pg-boss. */
   async stop(): Promise<void> {
-    if (!this.started) return;
     this.stopping.abort(new Error('the hub is stopping'));
-    await this.started.catch(() => undefined);
-    await this.boss.stop({ graceful: true, close: false, wait: true, timeout: 10_000 });
+    await this.workersStarting;
+    await this.started?.catch(() => undefined);
+    if (this.bossStarted) await this.boss.stop({ graceful: true, close: false, wait: true, timeout: 10_000 });
   }
 
   private async run(job: JobDefinition<z.ZodType>, received: PgBoss.JobWithMetadata<unknown>, services: Services): Promise<void> {
