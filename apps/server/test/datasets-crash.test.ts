@@ -10,7 +10,7 @@ import { DiskStore } from '@dapple/storage';
 import { createTestDatabase, freePort, startTestHub, TEST_SECRET, type TestDatabase, type TestHub } from '@dapple/testing';
 import { buildZip } from '../../../packages/datasets/test/helpers/zip-builder.ts';
 import { createLogger } from '../src/logger.ts';
-import { COMPLETE, createDataset, createUpload, listKeys, ok, readManifest, readSamples, solidPng, uploadAll, type LocalFile } from './datasets-fixtures.ts';
+import { COMPLETE, createDataset, createUpload, listKeys, ok, put, readManifest, readSamples, solidPng, uploadAll, type LocalFile } from './datasets-fixtures.ts';
 import { createTeam, signUpUser } from './helpers.ts';
 
 // A dataset.prepare killed halfway must never leave a version READY without its manifest, and running
@@ -26,7 +26,13 @@ beforeAll(async () => {
   const store = new DiskStore({ root, publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: TEST_SECRET });
   // No workers in this hub: the job runs in the child process below, then in the test itself.
   database = await createTestDatabase();
-  hub = await startTestHub({ port, store, databaseUrl: database.connectionString, jobs: { workers: false } });
+  hub = await startTestHub({
+    port,
+    store,
+    databaseUrl: database.connectionString,
+    jobs: { workers: false },
+    datasets: { upload: { multipartThresholdBytes: 5 * 1024 * 1024, partBytes: 5 * 1024 * 1024 } },
+  });
 });
 afterAll(async () => {
   await hub?.close();
@@ -86,4 +92,22 @@ it('a prepare killed halfway leaves the version PREPARING without a manifest; th
   expect((await readSamples(hub.store, prefix)).length).toBe(IMAGES);
   // Running it once more changes nothing (the job may be delivered twice).
   expect(await hub.hub.services.datasetPrepare.run(versionId, { logger: createLogger('silent'), finalAttempt: false })).toBe('skipped');
+});
+
+it('a part replaced after completeUpload fails the version with a readable error instead of assembling other bytes', async () => {
+  const bea = await signUpUser(hub, 'Bea');
+  const teamId = await createTeam(bea, 'Lab', 'replaced-lab');
+  const datasetId = await createDataset(bea.client, teamId, 'replaced', 16);
+  const file: LocalFile = { path: 'x.zip', bytes: Buffer.alloc(6 * 1024 * 1024, 7), contentType: 'application/zip' };
+  const upload = ok(await createUpload(bea.client, datasetId, [file])).createUpload;
+  expect(upload.files[0]).toMatchObject({ multipart: true, partCount: 2 });
+  await uploadAll(upload, [file]);
+  const versionId = ok(await bea.client.request<{ completeUpload: { version: { id: string } } }>(COMPLETE, { uploadId: upload.id })).completeUpload.version.id;
+  // Same length (the signed size allows it), other bytes: its etag no longer matches the verified one.
+  expect(await put(upload.files[0]!.parts[0]!, Buffer.alloc(5 * 1024 * 1024, 9))).toBe(200);
+  expect(await hub.hub.services.datasetPrepare.run(versionId, { logger: createLogger('silent'), finalAttempt: false })).toBe('failed');
+  const [failed] = await hub.db.select().from(datasetVersions).where(eq(datasetVersions.id, versionId));
+  expect(failed?.status).toBe('failed');
+  expect(failed?.error).toMatch(/^Upload incomplete: "x\.zip" \(files\.0\): /);
+  expect(await listKeys(hub.store, `datasets/${datasetId}/v1/`)).toEqual([]);
 });
