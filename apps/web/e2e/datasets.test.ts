@@ -35,7 +35,8 @@ describe('datasets in the browser', () => {
     await page.getByLabel('Name', { exact: true }).fill('tiles');
     await page.getByLabel('Resolution').selectOption('32');
     const images = Array.from({ length: 6 }, (_, i) => ({ name: `tile-${i}.png`, mimeType: 'image/png', buffer: makePng(32, 32, i + 1) }));
-    const corrupt = { name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('this is not a png at all') };
+    // A PNG cut short: the right magic bytes, but it cannot be decoded.
+    const corrupt = { name: 'broken.png', mimeType: 'image/png', buffer: makePng(32, 32, 99).subarray(0, 70) };
     await page.getByTestId('choose-files').setInputFiles([...images, corrupt]);
     await page.getByText('7 files').waitFor();
     await shot(page, 'chosen');
@@ -51,6 +52,18 @@ describe('datasets in the browser', () => {
     await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
     expect(new URL((await preview.getAttribute('src'))!).origin).toBe(dash.web.url);
     await shot(page, 'prepared');
+
+    // Its page shows the counts, the preview grid and each rejected file with the reason.
+    await row.getByRole('link', { name: 'tiles' }).click();
+    await waitForPath(page, /^\/t\/pixels\/datasets\/[0-9a-f-]+$/);
+    await page.getByRole('heading', { level: 1, name: 'tiles' }).waitFor();
+    const stat = (label: string) => page.locator('.stat', { hasText: label }).locator('.stat-value').textContent();
+    expect(await stat('Images')).toBe('6');
+    expect(await stat('Rejected')).toBe('1');
+    const grid = page.getByRole('img', { name: 'The first images of tiles' });
+    await expect.poll(() => grid.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    expect(await page.getByTestId('rejected-broken.png').textContent()).toContain('Corrupt or unreadable image');
+    await shot(page, 'dataset-page');
     await context.close();
   });
 });

@@ -1,3 +1,4 @@
+import Link from 'next/link';
 import type { DatasetSummary } from '../lib/team-content';
 import { formatDate } from '../lib/format';
 import { ImagesIcon } from './Icons';
@@ -9,7 +10,7 @@ const VERSION_STATUS: Record<string, { label: string; tone: string }> = {
 };
 
 /** Datasets with their newest version: preview, status and image counts. */
-export function DatasetList({ datasets }: { datasets: readonly DatasetSummary[] }) {
+export function DatasetList({ datasets, teamSlug }: { datasets: readonly DatasetSummary[]; teamSlug: string }) {
   return (
     <ul className="list">
       {datasets.map((dataset) => {
@@ -26,7 +27,9 @@ export function DatasetList({ datasets }: { datasets: readonly DatasetSummary[] 
               </span>
             )}
             <div className="list-item-main">
-              <div className="list-item-title">{dataset.name}</div>
+              <div className="list-item-title">
+                <Link href={`/t/${teamSlug}/datasets/${dataset.id}`}>{dataset.name}</Link>
+              </div>
               <div className="list-item-sub">
                 {dataset.resolution}×{dataset.resolution} · {dataset.channels === 1 ? 'grayscale' : 'RGB'} ·{' '}
                 {latest

@@ -22,3 +22,54 @@ export const TeamDatasetsQuery = graphql(`
     }
   }
 `);
+
+export const DatasetQuery = graphql(`
+  query Dataset($id: ID!) {
+    dataset(id: $id) {
+      id
+      teamId
+      name
+      description
+      resolution
+      channels
+      createdAt
+      versions {
+        id
+        number
+        status
+        error
+        contentHash
+        createdAt
+        preparedAt
+        fileCount
+        acceptedCount
+        rejectedCount
+        unlabeledCount
+        previewUrl
+        labels {
+          id
+          label
+          count
+        }
+        rejectedByReason {
+          reason
+          count
+        }
+      }
+    }
+  }
+`);
+
+export const RejectedFilesQuery = graphql(`
+  query RejectedFiles($versionId: ID!, $first: Int) {
+    datasetFiles(versionId: $versionId, status: REJECTED, first: $first) {
+      hasNextPage
+      nodes {
+        path
+        size
+        rejectReason
+        rejectDetail
+      }
+    }
+  }
+`);

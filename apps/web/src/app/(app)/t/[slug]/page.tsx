@@ -98,7 +98,7 @@ export default async function TeamHome({ params }: Params) {
               </Link>
             ) : null}
           </div>
-          {datasets.length === 0 ? <NoDatasets teamSlug={team.slug} /> : <DatasetList datasets={datasets.slice(0, 5)} />}
+          {datasets.length === 0 ? <NoDatasets teamSlug={team.slug} /> : <DatasetList datasets={datasets.slice(0, 5)} teamSlug={team.slug} />}
           <RefreshWhile active={datasets.some((d) => d.versions[0]?.status === 'PREPARING')} />
         </section>
       </div>

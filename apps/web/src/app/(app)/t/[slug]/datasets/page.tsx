@@ -31,7 +31,7 @@ export default async function DatasetsPage({ params }: { params: Promise<{ slug:
             {datasets.length} {datasets.length === 1 ? 'dataset' : 'datasets'}
           </h2>
         </div>
-        {datasets.length === 0 ? <NoDatasets teamSlug={load.team.slug} /> : <DatasetList datasets={datasets} />}
+        {datasets.length === 0 ? <NoDatasets teamSlug={load.team.slug} /> : <DatasetList datasets={datasets} teamSlug={load.team.slug} />}
       </section>
     </div>
   );
