@@ -130,6 +130,27 @@ describe('runs survive crashes, restarts and cancels', () => {
     void starting;
   }, PROCESS_TEST_TIMEOUT_MS);
 
+  it('forkRun starts a new run from a checkpoint with training overrides; refuses a step without a checkpoint', async () => {
+    const parent = await startRun('parent', tinyConfig({ steps: 20, checkpointEvery: 10, sampleEvery: 1000 }));
+    expect((await waitForRun(hub, parent, (r) => finished(r.status), 'finished')).status).toBe('succeeded');
+    const FORK = `mutation ($input: ForkRunInput!) { forkRun(input: $input) { id parentRunId fromStep status config { lr steps preset } progress { step } } }`;
+    const missing = await ann.client.request(FORK, { input: { id: parent, fromStep: 5, overrides: { steps: 30 } } });
+    expect(errorOf(missing)).toBe('BAD_USER_INPUT');
+    expect(missing.errors?.[0]?.message).toMatch(/no checkpoint at step 5; available: 10, 20/);
+    const tooShort = await ann.client.request(FORK, { input: { id: parent, fromStep: 10, overrides: { steps: 10 } } });
+    expect(tooShort.errors?.[0]?.extensions?.field).toBe('overrides.steps');
+
+    const fork = ok(await ann.client.request(FORK, { input: { id: parent, fromStep: 10, name: 'fork', overrides: { steps: 30, lr: 0.001 } } })).forkRun;
+    expect(fork).toMatchObject({ parentRunId: parent, fromStep: 10, status: 'QUEUED', config: { lr: 0.001, steps: 30, preset: 'tiny' }, progress: { step: 10 } });
+    const done = await waitForRun(hub, fork.id, (r) => finished(r.status), 'finished');
+    expect(done.status, done.error ?? '').toBe('succeeded');
+    const v = await view(fork.id);
+    expect(v.logs.some((l: { line: string }) => l.line.includes('resumed from the checkpoint of step 10'))).toBe(true);
+    const loss = ok(await ann.client.request(`query ($id: ID!) { run(id: $id) { metrics(keys: ["loss", "lr"], maxPoints: 1000) { key points { step last } } } }`, { id: fork.id })).run.metrics;
+    expect(loss[0].points.map((p: { step: number }) => p.step)).toEqual(Array.from({ length: 20 }, (_, i) => i + 11));
+    expect(loss[1].points.every((p: { last: number }) => Math.abs(p.last - 0.001) < 1e-9)).toBe(true);
+  }, PROCESS_TEST_TIMEOUT_MS);
+
   it('restarting the hub while a run trains: the trainer keeps going and the new hub re-adopts it', async () => {
     const id = await startRun('restart', tinyConfig({ steps: 120, checkpointEvery: 40, sampleEvery: 1000 }));
     const running = await waitForRun(hub, id, (r) => r.status === 'running' && r.step >= 5, 'running');

@@ -13,6 +13,7 @@ import {
   type Heartbeat,
   type MetricPoint,
   type Presigned,
+  toWireValue,
 } from './trainer-protocol.ts';
 
 export class TrainerApiError extends Error {
@@ -57,7 +58,7 @@ export class TrainerClient {
   }
 
   async metrics(points: MetricPoint[]): Promise<void> {
-    await this.call('POST', '/metrics', { points });
+    await this.call('POST', '/metrics', { points: points.map((p) => ({ key: p.key, step: p.step, value: toWireValue(p.value) })) });
   }
 
   checkpointUploads(step: number, sizes: Record<'model.json' | 'weights.bin', number>) {

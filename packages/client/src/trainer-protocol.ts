@@ -53,15 +53,44 @@ export const HeartbeatSchema = z.strictObject({
 export type Heartbeat = z.infer<typeof HeartbeatSchema>;
 export const HeartbeatReplySchema = z.object({ cancelRequested: z.boolean() });
 
-export const MetricPointSchema = z.strictObject({
-  key: z.string().min(1).max(100).regex(/^[A-Za-z0-9_./-]+$/, 'may only contain letters, digits, _ . / -'),
-  step,
-  value: z.number(),
-});
-export type MetricPoint = z.infer<typeof MetricPointSchema>;
+/** JSON has no NaN/Infinity: trainers send non-finite values as these strings (a diverged loss is worth seeing). */
+export const NON_FINITE_VALUES = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY } as const;
+export type WireMetricValue = number | keyof typeof NON_FINITE_VALUES;
+export const toWireValue = (v: number): WireMetricValue => (Number.isFinite(v) ? v : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity');
+
+export interface MetricPoint {
+  key: string;
+  step: number;
+  value: number;
+}
+export interface WireMetricPoint {
+  key: string;
+  step: number;
+  value: WireMetricValue;
+}
+
+/**
+ * Only the envelope is checked with zod: a batch is up to 1000 points, so each point is checked by
+ * `parseMetricPoints` (fast path) and again by the metrics store, which names the bad field.
+ */
 export const MetricBatchSchema = z.strictObject({
-  points: z.array(MetricPointSchema).max(MAX_METRIC_POINTS_PER_BATCH, `at most ${MAX_METRIC_POINTS_PER_BATCH} points per batch`),
+  points: z.array(z.unknown()).max(MAX_METRIC_POINTS_PER_BATCH, `at most ${MAX_METRIC_POINTS_PER_BATCH} points per batch`),
 });
+
+/** Wire points → points; throws `{ field, message }` on the first malformed one. */
+export function parseMetricPoints(raw: unknown[]): MetricPoint[] {
+  const out: MetricPoint[] = new Array(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const p = raw[i] as Partial<WireMetricPoint> | null;
+    if (p === null || typeof p !== 'object' || Array.isArray(p)) throw Object.assign(new Error(`points.${i}: must be an object {key, step, value}`), { field: `points.${i}` });
+    for (const k of Object.keys(p)) if (k !== 'key' && k !== 'step' && k !== 'value') throw Object.assign(new Error(`points.${i}.${k}: unknown field`), { field: `points.${i}.${k}` });
+    const v = p.value;
+    const value = typeof v === 'number' ? v : typeof v === 'string' && v in NON_FINITE_VALUES ? NON_FINITE_VALUES[v as keyof typeof NON_FINITE_VALUES] : undefined;
+    if (value === undefined) throw Object.assign(new Error(`points.${i}.value: must be a number or "NaN", "Infinity", "-Infinity"`), { field: `points.${i}.value` });
+    out[i] = { key: p.key as string, step: p.step as number, value };
+  }
+  return out;
+}
 
 const fileSize = z.number().int().min(1).max(20 * 1024 ** 3);
 export const CheckpointUploadRequestSchema = z.strictObject({

@@ -22,6 +22,13 @@ export class RunSignals {
   private reconnectTimer: NodeJS.Timeout | undefined;
 
   private log: Logger | undefined;
+  private readonly updateListeners = new Set<(runId: string) => void>();
+
+  /** Called for every run change seen by any hub (through LISTEN), e.g. to drop cached token checks. */
+  onRunUpdated(listener: (runId: string) => void): () => void {
+    this.updateListeners.add(listener);
+    return () => this.updateListeners.delete(listener);
+  }
 
   constructor(private readonly pool: pg.Pool) {}
 
@@ -33,6 +40,7 @@ export class RunSignals {
       if (msg.channel !== RUNS_CHANNEL || !msg.payload) return;
       try {
         const signal = JSON.parse(msg.payload) as RunSignal;
+        if (signal.kind === 'updated') for (const listener of this.updateListeners) listener(signal.runId);
         this.pubsub.publish(signal.kind === 'updated' ? runUpdatedChannel(signal.runId) : runMetricsChannel(signal.runId), signal);
       } catch (err) {
         this.log?.warn({ err }, 'ignoring malformed run notification');
@@ -76,7 +84,29 @@ export class RunSignals {
     }
   }
 
+  private readonly pendingMetrics = new Map<string, { fromStep: number; toStep: number }>();
+  private metricsTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Metric notifications are coalesced per run over ~100 ms: 20 trainers sending batches concurrently
+   * cost a few NOTIFYs, not one per batch, and a chart still updates within a fraction of a second.
+   */
+  notifyMetricsSoon(runId: string, fromStep: number, toStep: number): void {
+    const pending = this.pendingMetrics.get(runId);
+    this.pendingMetrics.set(runId, pending ? { fromStep: Math.min(pending.fromStep, fromStep), toStep: Math.max(pending.toStep, toStep) } : { fromStep, toStep });
+    this.metricsTimer ??= setTimeout(() => void this.flushMetrics(), 100);
+  }
+
+  private async flushMetrics(): Promise<void> {
+    this.metricsTimer = undefined;
+    const batch = [...this.pendingMetrics];
+    this.pendingMetrics.clear();
+    await Promise.all(batch.map(([runId, r]) => this.notify({ kind: 'metrics', runId, ...r })));
+  }
+
   async close(): Promise<void> {
+    clearTimeout(this.metricsTimer);
+    if (this.pendingMetrics.size > 0) await this.flushMetrics();
     this.closed = true;
     clearTimeout(this.reconnectTimer);
     const client = this.client;

@@ -46,11 +46,32 @@ const toPresigned = (s: { url: string; method: string; headers: Record<string, s
  * stops working at once.
  */
 export class TrainerRunService {
+  /**
+   * Token checks for the hot metrics route, kept ≤ 1 s and dropped as soon as any hub reports a change of
+   * that run (every revocation comes with one), so an ended run's token stops writing metrics at once.
+   */
+  private readonly metricsAuth = new Map<string, { principal: TrainerPrincipal; at: number }>();
+
   constructor(
     private readonly deps: ServiceDeps,
     private readonly store: ObjectStore,
     private readonly signals: RunSignals,
-  ) {}
+  ) {
+    signals.onRunUpdated((runId) => {
+      for (const [hash, entry] of this.metricsAuth) if (entry.principal.runId === runId) this.metricsAuth.delete(hash);
+    });
+  }
+
+  /** authenticate() for the metrics route, with the short cache above. */
+  async authenticateForMetrics(token: string | undefined): Promise<TrainerPrincipal> {
+    const hash = token ? sha256Hex(token) : '';
+    const cached = this.metricsAuth.get(hash);
+    if (cached && Date.now() - cached.at < 1000) return cached.principal;
+    const { principal } = await this.authenticate(token);
+    if (this.metricsAuth.size > 10_000) this.metricsAuth.clear();
+    this.metricsAuth.set(hash, { principal, at: Date.now() });
+    return principal;
+  }
 
   async authenticate(token: string | undefined): Promise<{ principal: TrainerPrincipal; run: Run }> {
     if (!token) throw new TrainerApiFailure(401, 'UNAUTHENTICATED', 'Authorization: Bearer <run token> is required');
@@ -114,8 +135,9 @@ export class TrainerRunService {
     try {
       const { inserted, maxStep } = await insertMetricPoints(poolOf(this.deps.db), p.runId, points);
       if (inserted > 0 && maxStep !== null) {
-        const fromStep = Math.min(...points.map((x) => x.step));
-        await this.signals.notify({ kind: 'metrics', runId: p.runId, fromStep, toStep: maxStep });
+        let fromStep = maxStep;
+        for (const x of points) if (x.step < fromStep) fromStep = x.step;
+        this.signals.notifyMetricsSoon(p.runId, fromStep, maxStep);
       }
       return { inserted };
     } catch (err) {

@@ -5,6 +5,7 @@ import {
   FinishSchema,
   HeartbeatSchema,
   MetricBatchSchema,
+  parseMetricPoints,
   SampleCommitSchema,
   SampleUploadRequestSchema,
   ShardUrlRequestSchema,
@@ -52,7 +53,22 @@ export function trainerApiRouter(trainer: TrainerRunService, log: Logger): Route
   router.get('/run', route((_req, { run }) => trainer.assignment(run)));
   router.post('/dataset/shard-url', route((req, { run }) => trainer.shardUrl(run, parse(ShardUrlRequestSchema, req.body).name)));
   router.post('/heartbeat', route((req, { principal }) => trainer.heartbeat(principal, parse(HeartbeatSchema, req.body))));
-  router.post('/metrics', route((req, { principal }) => trainer.metrics(principal, parse(MetricBatchSchema, req.body).points)));
+  // The hot path: a cached token check (see authenticateForMetrics), no run row needed.
+  router.post('/metrics', async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const principal = await trainer.authenticateForMetrics(bearer(req));
+      const raw = parse(MetricBatchSchema, req.body).points;
+      let points;
+      try {
+        points = parseMetricPoints(raw);
+      } catch (err) {
+        throw new TrainerApiFailure(400, 'BAD_USER_INPUT', (err as Error).message, (err as { field?: string }).field);
+      }
+      res.json(await trainer.metrics(principal, points));
+    } catch (err) {
+      next(err);
+    }
+  });
   router.post(
     '/checkpoints/upload',
     route((req, { principal }) => {
