@@ -1,6 +1,9 @@
 // `npm run bench -w @dapple/server` (after bench/graphql.ts): the dataset upload protocol.
 //
-//   tsx bench/datasets.ts [--mb 1024] [--upload-mb 256]
+//   tsx bench/datasets.ts [--mb 1024] [--upload-mb 256] [--s3 http://127.0.0.1:7480 --s3-access-key K --s3-secret-key S]
+//
+// Without --s3 the store is a DiskStore (uploads go through the hub); with it, an S3Store on a fresh bucket
+// (browsers PUT straight to S3; the hub only signs, lists parts and prepares).
 //
 // 1. upload_throughput: a --upload-mb file through the protocol (createUpload → PUT 16 MiB parts over HTTP, 4 at a
 //    time, like the web app → completeUpload) against a raw `store.put` of the same bytes, same run. Target ratio ≥ 0.8.
@@ -19,9 +22,17 @@ import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { createDb, migrate } from '@dapple/db';
 import { startEmbeddedPostgres } from '@dapple/db/embedded';
-import { DiskStore } from '@dapple/storage';
+import { DiskStore, parseS3Endpoint, S3Store, type ObjectStore, type S3StoreConfig } from '@dapple/storage';
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '1024' }, 'upload-mb': { type: 'string', default: '256' } } });
+const { values } = parseArgs({
+  options: {
+    mb: { type: 'string', default: '1024' },
+    'upload-mb': { type: 'string', default: '256' },
+    s3: { type: 'string' },
+    's3-access-key': { type: 'string' },
+    's3-secret-key': { type: 'string' },
+  },
+});
 const ARCHIVE_MB = Number(values.mb);
 const UPLOAD_MB = Number(values['upload-mb']);
 const PARALLEL_PARTS = 4;
@@ -190,13 +201,24 @@ const root = await mkdtemp(join(tmpdir(), 'dapple-bench-datasets-'));
 await chmod(root, 0o755);
 const pg = await startEmbeddedPostgres({ dataDir: join(root, 'pg'), port: await freePort() });
 let hubProcess: ChildProcess | undefined;
+let cleanupStore: (() => Promise<void>) | undefined;
 try {
   const migrator = createDb(pg.connectionString, { max: 1 });
   await migrate(migrator.db);
   await migrator.close();
   const port = await freePort();
   const objects = join(root, 'objects');
-  hubProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./datasets-hub.ts', import.meta.url)), pg.connectionString, objects, String(port)], {
+  const s3Config: S3StoreConfig | null = values.s3
+    ? {
+        ...parseS3Endpoint(values.s3),
+        accessKey: values['s3-access-key'] ?? '',
+        secretKey: values['s3-secret-key'] ?? '',
+        bucket: `dapple-bench-${Date.now().toString(36)}`,
+      }
+    : null;
+  if (s3Config) await new S3Store(s3Config).ensureBucket();
+  const hubArgs = [pg.connectionString, objects, String(port), ...(s3Config ? [JSON.stringify(s3Config)] : [])];
+  hubProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./datasets-hub.ts', import.meta.url)), ...hubArgs], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const hubUrl = await new Promise<string>((resolve, reject) => {
@@ -212,7 +234,8 @@ try {
   // 1. Upload throughput against a raw store.put of the same bytes (same disk, same run; best of 2 each, alternating).
   const blob = join(root, 'blob.zip');
   await randomFile(blob, UPLOAD_MB * MiB);
-  const store = new DiskStore({ root: objects, publicBaseUrl: hubUrl, signingSecret: 'bench-secret-'.repeat(4) });
+  const store: ObjectStore = s3Config ? new S3Store(s3Config) : new DiskStore({ root: objects, publicBaseUrl: hubUrl, signingSecret: 'bench-secret-'.repeat(4) });
+  cleanupStore = s3Config ? async () => void (await store.deletePrefix('datasets/')) : undefined;
   let rawBest = Infinity;
   let protocolBest = Infinity;
   let completeOfBest = 0;
@@ -227,7 +250,7 @@ try {
   const round1 = (x: number) => Math.round(x * 100) / 100;
   const mbps = (s: number) => Math.round((UPLOAD_MB / s) * 10) / 10;
   console.log(JSON.stringify({
-    bench: 'dataset_upload_throughput', mb: UPLOAD_MB, parallel_parts: PARALLEL_PARTS,
+    bench: 'dataset_upload_throughput', store: store.kind, mb: UPLOAD_MB, parallel_parts: PARALLEL_PARTS,
     protocol_mb_s: mbps(protocolBest), store_put_mb_s: mbps(rawBest), protocol_s: round1(protocolBest), of_which_complete_s: round1(completeOfBest), store_put_s: round1(rawBest), ratio: Math.round((rawBest / protocolBest) * 1000) / 1000, target: 0.8,
   }));
   await rm(blob);
@@ -246,7 +269,7 @@ try {
   if (version.status !== 'READY') throw new Error(`archive version ${version.status}: ${version.error}`);
   const peak = Math.max(afterUpload.rssMb, afterPrepare.rssMb);
   console.log(JSON.stringify({
-    bench: 'dataset_archive_hub_rss', archive_mb: Math.round(bytes / MiB), images, accepted: version.acceptedCount,
+    bench: 'dataset_archive_hub_rss', store: store.kind, archive_mb: Math.round(bytes / MiB), images, accepted: version.acceptedCount,
     upload_s: Math.round(upload.seconds * 10) / 10, prepare_s: Math.round(prepareSeconds * 10) / 10,
     prepare_images_per_s: Math.round(images / prepareSeconds),
     hub_idle_rss_mb: idle.rssMb, hub_peak_rss_upload_mb: afterUpload.rssMb, hub_peak_rss_prepare_mb: afterPrepare.rssMb,
@@ -257,6 +280,7 @@ try {
     hubProcess.send('stop');
     await new Promise((r) => hubProcess!.once('exit', r));
   }
+  await cleanupStore?.().catch(() => undefined);
   await pg.stop();
   await rm(root, { recursive: true, force: true });
 }
