@@ -3,7 +3,10 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KubernetesExecutor, type KubernetesExecutorOptions } from './kubernetes.ts';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubernetesExecutor, loadKubeConfig, type KubernetesExecutorOptions } from './kubernetes.ts';
 import { buildRunManifests, jobName, type KubernetesJobOptions } from './kubernetes-manifest.ts';
 import type { LaunchSpec } from './types.ts';
 
@@ -281,5 +284,31 @@ describe('KubernetesExecutor against a fake API server', () => {
     const logReq = fake.requests.find((r) => r.path.endsWith('/log'))!;
     expect(logReq.path).toBe(`/api/v1/namespaces/dapple/pods/${name}-xyz12/log`);
     expect(logReq.query).toMatchObject({ container: 'trainer', tailLines: '50' });
+  });
+});
+
+describe('loadKubeConfig', () => {
+  it('reads a kubeconfig file and says when none names a cluster', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dapple-kube-'));
+    try {
+      const file = join(dir, 'config');
+      await writeFile(
+        file,
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name: 'lab', cluster: { server: 'https://10.0.0.1:6443' } }],
+          users: [{ name: 'hub', user: { token: 't' } }],
+          contexts: [{ name: 'lab', context: { cluster: 'lab', user: 'hub', namespace: 'dapple' } }],
+          'current-context': 'lab',
+        }),
+      );
+      expect(loadKubeConfig({ file }).getCurrentCluster()?.server).toBe('https://10.0.0.1:6443');
+      const empty = join(dir, 'empty');
+      await writeFile(empty, JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [] }));
+      expect(() => loadKubeConfig({ file: empty })).toThrow(/no Kubernetes cluster configured/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

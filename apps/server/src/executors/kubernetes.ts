@@ -2,13 +2,28 @@ import {
   ApiException,
   BatchV1Api,
   CoreV1Api,
+  KubeConfig,
   PatchStrategy,
   setHeaderOptions,
-  type KubeConfig,
   type V1Job,
 } from '@kubernetes/client-node';
 import { buildRunManifests, LABELS, type KubernetesJobOptions } from './kubernetes-manifest.ts';
 import type { Executor, ExecutorRunState, ExecutorSlot, LaunchedRun, LaunchSpec } from './types.ts';
+
+/**
+ * Where the hub finds its cluster credentials: `in-cluster` (the pod's service account), a kubeconfig
+ * file, or `default` (the client library's usual lookup: $KUBECONFIG, ~/.kube/config, then in-cluster).
+ */
+export type KubeConfigSource = 'in-cluster' | 'default' | { file: string };
+
+export function loadKubeConfig(source: KubeConfigSource): KubeConfig {
+  const kc = new KubeConfig();
+  if (source === 'in-cluster') kc.loadFromCluster();
+  else if (source === 'default') kc.loadFromDefault();
+  else kc.loadFromFile(source.file);
+  if (!kc.getCurrentCluster()) throw new Error(`no Kubernetes cluster configured (kubeconfig source: ${JSON.stringify(source)})`);
+  return kc;
+}
 
 export interface KubernetesExecutorOptions extends KubernetesJobOptions {
   /** Loaded by the caller: `kc.loadFromCluster()` inside a pod, `kc.loadFromDefault()` elsewhere. */
