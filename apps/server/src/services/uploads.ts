@@ -136,16 +136,30 @@ export class UploadService {
     return row;
   }
 
-  /** Which parts of a file are stored: the object itself (after complete, or a single PUT), else ListParts. */
-  async progress(upload: Upload, file: UploadFileEntry): Promise<UploadFileProgress> {
-    const all = Array.from({ length: file.partCount }, (_, i) => i + 1);
-    if (upload.status === 'completed') return { received: true, receivedParts: all };
-    const stat = await this.deps.store.stat(file.key);
-    if (stat && stat.size === file.size) return { received: true, receivedParts: all };
-    if (!file.multipartUploadId || upload.status !== 'open') return { received: false, receivedParts: [] };
-    const parts = await this.deps.store.listParts(file.key, file.multipartUploadId);
-    const receivedParts = parts.filter((p) => p.size === partLength(file, p.partNumber)).map((p) => p.partNumber);
-    return { received: false, receivedParts };
+  /**
+   * What of each file is stored, by file index: one listing of the upload's prefix (not a request per file),
+   * then ListParts for the multipart files that are not assembled.
+   */
+  async progress(upload: Upload): Promise<UploadFileProgress[]> {
+    const all = (file: UploadFileEntry) => Array.from({ length: file.partCount }, (_, i) => i + 1);
+    if (upload.status === 'completed') return upload.files.map((file) => ({ received: true, receivedParts: all(file) }));
+    const sizes = await this.storedSizes(upload);
+    return Promise.all(
+      upload.files.map(async (file): Promise<UploadFileProgress> => {
+        if (sizes.get(file.key) === file.size) return { received: true, receivedParts: all(file) };
+        if (!file.multipartUploadId || upload.status !== 'open') return { received: false, receivedParts: [] };
+        const parts = await this.deps.store.listParts(file.key, file.multipartUploadId);
+        const receivedParts = parts.filter((p) => p.size === partLength(file, p.partNumber)).map((p) => p.partNumber);
+        return { received: false, receivedParts };
+      }),
+    );
+  }
+
+  /** Sizes of the objects stored under the upload's prefix, by key. */
+  private async storedSizes(upload: Upload): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
+    for await (const object of this.deps.store.list(datasetKeys.upload(upload.datasetId, upload.id))) sizes.set(object.key, object.size);
+    return sizes;
   }
 
   /** Fresh URLs for parts of an open upload; for a single-PUT file, part 1 is the whole file. */
@@ -188,7 +202,8 @@ export class UploadService {
       if (!upload) throw notFound('Upload');
       if (upload.status !== 'open') throw conflict(`This upload is already ${upload.status}`);
       if (upload.expiresAt <= this.deps.now()) throw conflict('This upload has expired; start a new upload');
-      const files = await Promise.all(upload.files.map((file, index) => this.verify(file, index)));
+      const sizes = await this.storedSizes(upload);
+      const files = await Promise.all(upload.files.map((file, index) => this.verify(file, index, sizes.get(file.key))));
 
       await tx.select({ id: datasets.id }).from(datasets).where(eq(datasets.id, upload.datasetId)).for('update');
       const [{ next } = { next: 1 }] = await tx
@@ -259,12 +274,11 @@ export class UploadService {
   }
 
   /** The file entry as completed: present whole, or (multipart) every part present with its exact size. */
-  private async verify(file: UploadFileEntry, index: number): Promise<UploadFileEntry> {
+  private async verify(file: UploadFileEntry, index: number, storedSize: number | undefined): Promise<UploadFileEntry> {
     const field = `files.${index}`;
-    const stat = await this.deps.store.stat(file.key);
-    if (stat) {
-      if (stat.size !== file.size) {
-        throw badInput(field, `${field}: "${file.path}" arrived with ${stat.size} bytes, not the declared ${file.size}`);
+    if (storedSize !== undefined) {
+      if (storedSize !== file.size) {
+        throw badInput(field, `${field}: "${file.path}" arrived with ${storedSize} bytes, not the declared ${file.size}`);
       }
       return file;
     }

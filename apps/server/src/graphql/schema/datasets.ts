@@ -40,13 +40,13 @@ const UploadPartTargetRef = builder.objectRef<UploadPartTarget>('UploadPartTarge
   }),
 });
 
-/** One request's progress per file, shared by `received` and `receivedParts`. */
-const progressCache = new WeakMap<UploadFileEntry, Promise<UploadFileProgress>>();
+/** Progress of every file of an upload, fetched once per request (the upload row object is per request). */
+const progressCache = new WeakMap<Upload, Promise<UploadFileProgress[]>>();
 type UploadFileParent = { upload: Upload; file: UploadFileEntry; index: number };
-const progressOf = (p: UploadFileParent, ctx: Context) => {
-  let progress = progressCache.get(p.file);
-  if (!progress) progressCache.set(p.file, (progress = ctx.services.uploads.progress(p.upload, p.file)));
-  return progress;
+const progressOf = async (p: UploadFileParent, ctx: Context): Promise<UploadFileProgress> => {
+  let progress = progressCache.get(p.upload);
+  if (!progress) progressCache.set(p.upload, (progress = ctx.services.uploads.progress(p.upload)));
+  return (await progress)[p.index]!;
 };
 
 const UploadFileRef = builder.objectRef<UploadFileParent>('UploadFile').implement({
@@ -65,8 +65,8 @@ const UploadFileRef = builder.objectRef<UploadFileParent>('UploadFile').implemen
     }),
     parts: t.field({
       type: [UploadPartTargetRef],
-      description: 'Fresh upload URLs for every part of an OPEN upload (CONFLICT otherwise); short-lived.',
-      resolve: (p, _a, ctx) => ctx.services.uploads.partTargets(p.upload, p.index),
+      description: 'Fresh, short-lived upload URLs for every part; empty unless the upload is OPEN.',
+      resolve: (p, _a, ctx) => (p.upload.status === 'open' ? ctx.services.uploads.partTargets(p.upload, p.index) : []),
     }),
   }),
 });
