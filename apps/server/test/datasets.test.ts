@@ -155,9 +155,9 @@ describe.each(backends)('dataset upload → prepare → shards on $name', (backe
 
     const completed = ok(await ann.client.request<{ completeUpload: { upload: { status: string }; version: { id: string; number: number; status: string } } }>(COMPLETE, { uploadId: upload.id })).completeUpload;
     expect(completed.upload.status).toBe('COMPLETED');
-    type After = { upload: { status: string; files: { received: boolean; parts: unknown[] }[] } };
-    const after = ok(await ann.client.request<After>(`query ($id: ID!) { upload(id: $id) { status files { received parts { url } } } }`, { id: upload.id })).upload;
-    expect(after.files.every((f) => f.received && f.parts.length === 0)).toBe(true);
+    type Completed = { upload: { status: string; files: { received: boolean; parts: unknown[] }[] } };
+    const afterComplete = ok(await ann.client.request<Completed>(`query ($id: ID!) { upload(id: $id) { status files { received parts { url } } } }`, { id: upload.id })).upload;
+    expect(afterComplete.files.every((f) => f.received && f.parts.length === 0)).toBe(true);
     expect(completed.version).toMatchObject({ number: 1, status: 'PREPARING' });
 
     const version = await waitForVersion(ann.client, completed.version.id);
