@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +92,21 @@ describe('dapple CLI against a real hub', () => {
     expect(who.stdout).toMatch(/vision\s+Vision\s+owner/);
     const json = JSON.parse((await dapple(['whoami', '--json'])).stdout);
     expect(json).toMatchObject({ url: hub.url, name: 'Ann', email: 'ann@example.com' });
+
+    // The token can come from stdin (kept out of shell history).
+    const viaStdin = await new Promise<Result>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'login', '--url', hub.url, '--token', '-'], {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, DAPPLE_CONFIG: join(home, 'stdin.json') },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+      child.stdin.end(`${token}\n`);
+    });
+    expect([viaStdin.code, viaStdin.stderr]).toEqual([0, '']);
+    expect(JSON.parse(await readFile(join(home, 'stdin.json'), 'utf8'))).toEqual({ url: hub.url, token });
 
     const revokedEnv = await dapple(['whoami'], { DAPPLE_TOKEN: 'dpl_wrong' });
     expect(revokedEnv.code).toBe(1);

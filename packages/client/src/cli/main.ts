@@ -47,6 +47,12 @@ const COMMANDS: Record<string, Options> = {
   },
 };
 
+async function readStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) text += chunk;
+  return text;
+}
+
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 error). Never calls process.exit itself. */
 export async function main(argv: string[], io: Io, envSource: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
@@ -76,7 +82,7 @@ export async function main(argv: string[], io: Io, envSource: NodeJS.ProcessEnv 
     const g = { url: flags.url as string | undefined, token: flags.token as string | undefined };
     switch (name) {
       case 'login':
-        await login(ctx, g);
+        await login(ctx, g, readStdin);
         break;
       case 'whoami':
         await whoami(ctx, { ...g, json: Boolean(flags.json) });
