@@ -2,10 +2,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { apiAs, newUser, screens, startDashboard, waitForPath, type Dashboard } from './fixtures';
 import { makePng } from './png';
 
-describe('datasets in the browser', () => {
+describe('datasets and runs in the browser', () => {
   let dash: Dashboard;
   beforeAll(async () => {
-    dash = await startDashboard();
+    // No trainer processes: started runs stay queued, so cancelling them is immediate and deterministic.
+    dash = await startDashboard({ hub: { runs: { executor: false } } });
   });
   afterAll(async () => {
     await dash?.close();
@@ -14,7 +15,7 @@ describe('datasets in the browser', () => {
     expect(dash.pageErrors.splice(0)).toEqual([]);
   });
 
-  it('uploads images with one corrupt file, and shows the prepared dataset with the rejection', async () => {
+  it('uploads images with one corrupt file, shows the prepared dataset with the rejection, and starts and cancels a run on it', async () => {
     const shot = screens('dataset-upload');
     const user = newUser('uploader');
     const api = await apiAs(dash.hub, user);
@@ -64,6 +65,34 @@ describe('datasets in the browser', () => {
     await expect.poll(() => grid.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
     expect(await page.getByTestId('rejected-broken.png').textContent()).toContain('Corrupt or unreadable image');
     await shot(page, 'dataset-page');
+
+    // Start a run on it: the form checks fields as they are left, then the run is listed and can be cancelled.
+    await page.getByRole('navigation', { name: 'Team' }).getByRole('link', { name: 'Runs' }).click();
+    await waitForPath(page, '/t/pixels/runs');
+    await page.getByRole('link', { name: 'Start a run' }).first().click();
+    await waitForPath(page, '/t/pixels/runs/new');
+    expect(await page.getByLabel('Dataset').locator('option:checked').textContent()).toContain('tiles · v1 · 6 images');
+    await page.getByLabel('Run name').fill('tiles-tiny-1');
+    await page.getByText('Advanced settings').click();
+    const batch = page.getByLabel('Batch size');
+    await batch.fill('0');
+    await batch.blur();
+    await expect.poll(() => batch.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator(`[id="${(await batch.getAttribute('aria-describedby'))!.split(' ')[0]}"]`).textContent()).toContain('from 1 to 512');
+    await shot(page, 'start-run-invalid');
+    await batch.fill('4');
+    await page.getByLabel('Steps').fill('20');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await waitForPath(page, '/t/pixels/runs');
+    const run = page.getByTestId('run-tiles-tiny-1');
+    expect(await run.textContent()).toContain('Queued');
+    expect(await run.textContent()).toContain('step 0 of 20');
+    await shot(page, 'runs');
+    await run.getByRole('button', { name: 'Cancel' }).click();
+    await run.getByRole('button', { name: 'Cancel “tiles-tiny-1”' }).click();
+    await expect.poll(() => run.textContent()).toContain('Cancelled');
+    expect(await run.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+    await shot(page, 'run-cancelled');
     await context.close();
   });
 });

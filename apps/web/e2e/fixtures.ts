@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
+import type { HubConfig } from '@dapple/server';
 import { DiskStore } from '@dapple/storage';
 import { freePort, gqlClient, startTestHub, TEST_SECRET, type TestHub } from '@dapple/testing';
 import { captureScreens, launchBrowser, newContext } from '@dapple/testing/browser';
@@ -27,7 +28,8 @@ export interface TestUser {
   password: string;
 }
 
-export async function startDashboard(): Promise<Dashboard> {
+/** `hub` overrides the test hub's config (e.g. `{ runs: { executor: false } }` so runs stay queued). */
+export async function startDashboard(options: { hub?: Partial<HubConfig> } = {}): Promise<Dashboard> {
   // The hub must know the dashboard's origin before it starts (it checks WebSocket origins),
   // so the dashboard's port is chosen first.
   const webPort = await freePort();
@@ -36,7 +38,7 @@ export async function startDashboard(): Promise<Dashboard> {
   // sends uploads same-origin and the dashboard streams them to the hub.
   const storeDir = await mkdtemp(join(tmpdir(), 'dapple-web-e2e-store-'));
   const store = new DiskStore({ root: storeDir, publicBaseUrl: webUrl, signingSecret: TEST_SECRET });
-  const hub = await startTestHub({ allowedOrigins: [webUrl], store });
+  const hub = await startTestHub({ allowedOrigins: [webUrl], store, ...options.hub });
   let web: WebServer | undefined;
   let browser: Browser | undefined;
   try {

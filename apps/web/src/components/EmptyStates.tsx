@@ -1,5 +1,5 @@
 import Link from 'next/link';
-import { ChartIcon, ImagesIcon, UploadIcon } from './Icons';
+import { ChartIcon, ImagesIcon, PlayIcon, UploadIcon } from './Icons';
 
 // What an empty team sees, and what to do next.
 
@@ -18,14 +18,17 @@ export function NoDatasets({ teamSlug }: { teamSlug: string }) {
   );
 }
 
-export function NoRuns() {
+export function NoRuns({ teamSlug }: { teamSlug: string }) {
   return (
     <div className="empty">
       <span className="empty-icon">
         <ChartIcon size={22} />
       </span>
       <h3>No runs yet</h3>
-      <p>Start a run on a prepared dataset and follow its progress here. Runs started through the API (startRun) appear here too.</p>
+      <p>Start a run on a prepared dataset and follow its progress here.</p>
+      <Link href={`/t/${teamSlug}/runs/new`} className="btn btn-secondary btn-sm">
+        <PlayIcon /> Start a run
+      </Link>
     </div>
   );
 }

@@ -1,5 +1,9 @@
 import type { RunSummary } from '../lib/team-content';
 import { formatDate } from '../lib/format';
+import { CancelRunButton } from './CancelRunButton';
+
+/** Statuses in which a run can still be cancelled. */
+export const ACTIVE_RUN_STATUSES = new Set(['QUEUED', 'STARTING', 'RUNNING', 'LOST']);
 
 const STATUS: Record<string, { label: string; tone: string }> = {
   QUEUED: { label: 'Queued', tone: '' },
@@ -39,6 +43,7 @@ export function RunList({ runs }: { runs: readonly RunSummary[] }) {
             </div>
             <div className="list-item-actions">
               <span className={`badge ${status.tone}`}>{status.label}</span>
+              {ACTIVE_RUN_STATUSES.has(run.status) ? <CancelRunButton runId={run.id} runName={run.name} /> : null}
             </div>
           </li>
         );

@@ -21,3 +21,22 @@ export const TeamRunsQuery = graphql(`
     }
   }
 `);
+
+export const StartRunMutation = graphql(`
+  mutation StartRun($input: StartRunInput!) {
+    startRun(input: $input) {
+      id
+      name
+      status
+    }
+  }
+`);
+
+export const CancelRunMutation = graphql(`
+  mutation CancelRun($id: ID!) {
+    cancelRun(id: $id) {
+      id
+      status
+    }
+  }
+`);

@@ -56,9 +56,9 @@ export default async function TeamHome({ params }: Params) {
             <span className="step-num">2</span>
             <h3>Start a run</h3>
             <p>Pick a preset, start training, and watch the loss curve and sample grids update live.</p>
-            <span className="btn btn-secondary btn-sm" aria-disabled="true" title="Training runs are coming soon">
-              <PlayIcon /> Start a run · soon
-            </span>
+            <Link href={`/t/${team.slug}/runs/new`} className="btn btn-secondary btn-sm">
+              <PlayIcon /> Start a run
+            </Link>
           </div>
           <div className="step card">
             <span className="step-num">3</span>
@@ -87,7 +87,7 @@ export default async function TeamHome({ params }: Params) {
               </Link>
             ) : null}
           </div>
-          {runs.length === 0 ? <NoRuns /> : <RunList runs={runs} />}
+          {runs.length === 0 ? <NoRuns teamSlug={team.slug} /> : <RunList runs={runs} />}
         </section>
         <section className="card" aria-labelledby="datasets-heading">
           <div className="card-header">

@@ -1,6 +1,9 @@
 import type { Metadata } from 'next';
 import { NoRuns } from '../../../../../components/EmptyStates';
-import { RunList } from '../../../../../components/RunList';
+import Link from 'next/link';
+import { PlayIcon } from '../../../../../components/Icons';
+import { RefreshWhile } from '../../../../../components/RefreshWhile';
+import { ACTIVE_RUN_STATUSES, RunList } from '../../../../../components/RunList';
 import { loadTeam } from '../../../../../lib/team';
 import { loadRuns } from '../../../../../lib/team-content';
 
@@ -17,12 +20,17 @@ export default async function RunsPage({ params }: { params: Promise<{ slug: str
           <h1>Runs</h1>
           <p className="muted">Training runs of {load.team.name}, newest first.</p>
         </div>
+        <Link href={`/t/${load.team.slug}/runs/new`} className="btn btn-primary">
+          <PlayIcon /> Start a run
+        </Link>
       </div>
+      {/* Until the run page streams updates, the list re-renders while runs are moving. */}
+      <RefreshWhile active={runs.some((r) => ACTIVE_RUN_STATUSES.has(r.status) || r.status === 'CANCELLING')} everyMs={3000} />
       <section className="card" aria-labelledby="runs-heading">
         <div className="card-header">
           <h2 id="runs-heading">{runs.length === 0 ? 'No runs' : `Latest ${runs.length} ${runs.length === 1 ? 'run' : 'runs'}`}</h2>
         </div>
-        {runs.length === 0 ? <NoRuns /> : <RunList runs={runs} />}
+        {runs.length === 0 ? <NoRuns teamSlug={load.team.slug} /> : <RunList runs={runs} />}
       </section>
     </div>
   );
