@@ -170,6 +170,39 @@ describe('run tokens', () => {
     expect((await call(b.token, '/heartbeat', { step: 1 })).status).toBe(200);
   });
 
+  it('stores a diverged (NaN/Infinity) loss, and names a malformed point', async () => {
+    const r = await runningRunWithToken();
+    const res = await call(r.token, '/metrics', { points: [{ key: 'loss', step: 1, value: 'NaN' }, { key: 'loss', step: 2, value: 'Infinity' }, { key: 'loss', step: 3, value: 0.25 }] });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect((await res.json()).inserted).toBe(3);
+    const series = ok(await ann.client.request(`query ($id: ID!) { run(id: $id) { metrics(keys: ["loss"], maxPoints: 10) { points { step count nonFinite last } } } }`, { id: r.id }));
+    expect(series.run.metrics[0].points).toEqual([
+      { step: 1, count: 0, nonFinite: 1, last: null },
+      { step: 2, count: 0, nonFinite: 1, last: null },
+      { step: 3, count: 1, nonFinite: 0, last: 0.25 },
+    ]);
+    const bad = await call(r.token, '/metrics', { points: [{ key: 'loss', step: 4, value: 'lots' }] });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'points.0.value' });
+    const badStep = await call(r.token, '/metrics', { points: [{ key: 'loss', step: -1, value: 1 }] });
+    expect(badStep.status).toBe(400);
+    expect((await badStep.json()).error.field).toBe('points[0].step');
+  });
+
+  it('keeps only the last 10000 log lines of a run', async () => {
+    const r = await runningRunWithToken();
+    const lines = Array.from({ length: 10_600 }, (_, i) => ({ seq: i * 2, stream: 'stdout' as const, line: `line ${i}` }));
+    await hub.hub.services.runLogs.append(r.id, 1, lines);
+    await hub.hub.services.runLogs.trim(r.id);
+    const tail = await hub.hub.services.runLogs.tail(r.id, 20_000);
+    expect(tail.length).toBe(10_000);
+    expect(tail[0]!.line).toBe('line 600');
+    expect(tail.at(-1)!.line).toBe('line 10599');
+    // A re-read file tail (same seq) inserts nothing twice.
+    await hub.hub.services.runLogs.append(r.id, 1, lines.slice(-5));
+    expect((await hub.hub.services.runLogs.tail(r.id, 20_000)).length).toBe(10_000);
+  });
+
   it('a cancelled run revokes its token; a stopped trainer then ends it cancelled', async () => {
     const r = await runningRunWithToken();
     ok(await ann.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id: r.id }));
