@@ -65,7 +65,8 @@ export async function hubConfigFromEnv(
 ): Promise<HubConfig> {
   const databaseUrl = parts.databaseUrl ?? env.DATABASE_URL;
   if (!databaseUrl) throw new Error('DATABASE_URL is not set and no embedded database URL was given');
-  const store = parts.store ?? objectStoreFromEnv(env, await loadOrCreateSecret(env));
+  const secret = await loadOrCreateSecret(env);
+  const store = parts.store ?? objectStoreFromEnv(env, secret);
   return {
     databaseUrl,
     store,
@@ -74,6 +75,7 @@ export async function hubConfigFromEnv(
     publicUrl: publicUrlFromEnv(env),
     logLevel: env.LOG_LEVEL,
     datasets: datasetConfigFromEnv(env),
+    webhooks: { secret },
   };
 }
 

@@ -22,6 +22,7 @@ import { createRunScheduler, type RunsConfig } from './services/scheduler-setup.
 import { TRAINER_API_PREFIX, trainerApiRouter } from './trainer-api/router.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { resolveDatasetConfig, type DatasetConfigInput } from './services/dataset-config.ts';
+import type { WebhookConfig } from './services/webhooks.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 export const OBJECTS_PATH = '/objects';
@@ -65,6 +66,8 @@ export interface HubConfig {
   jobs?: { workers?: boolean; pollingIntervalSeconds?: number };
   /** Dataset upload and preparation limits (env: DATASET_*). */
   datasets?: DatasetConfigInput;
+  /** Webhook signing-secret encryption (the hub secret) and target policy; without `secret` webhooks are off. */
+  webhooks?: WebhookConfig;
 }
 
 export interface Hub {
@@ -98,6 +101,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     store: config.store,
     jobs,
     datasets: resolveDatasetConfig(config.datasets),
+    webhooks: config.webhooks,
   });
   const schema = getSchema();
   const formatError = createFormatError(logger);
@@ -186,6 +190,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
   await services.runSignals.start(logger);
+  await services.runWebhookRelay.start(logger);
   const scheduler = await createRunScheduler(services, config.runs, { hubUrl: config.publicUrl ?? url, logger, now: config.now });
   logger.info({ url, graphql: `${url}${GRAPHQL_PATH}` }, 'hub listening');
 
@@ -202,6 +207,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
       (closing ??= (async () => {
         await scheduler?.close(); // trainers keep running: the next hub re-adopts them
         await services.runSignals.close();
+        await services.runWebhookRelay.close();
         await jobs.stop();
         await apollo.stop(); // drains HTTP (and, via the plugin, WebSockets)
         await dbHandle.close();

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { datasetPrepareJob } from './dataset-prepare.ts';
 import type { JobDefinition } from './job.ts';
+import { webhookDeliverJob } from './webhook-deliver.ts';
 
 /**
  * Every background job of the hub, by queue name. To add one: write `jobs/<name>.ts` with
@@ -9,6 +10,7 @@ import type { JobDefinition } from './job.ts';
  */
 export const JOB_CATALOG = {
   'dataset.prepare': datasetPrepareJob,
+  'webhook.deliver': webhookDeliverJob,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own payload type
 } satisfies Record<string, JobDefinition<any>>;
 

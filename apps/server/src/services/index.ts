@@ -9,6 +9,8 @@ import type { JobSender } from '../jobs/catalog.ts';
 import { resolveDatasetConfig, type DatasetConfig } from './dataset-config.ts';
 import { createDatasetServices } from './dataset-services.ts';
 import { createRunServices } from './runs-services.ts';
+import { createModelServices } from './model-services.ts';
+import type { WebhookConfig } from './webhooks.ts';
 
 export interface ServicesOptions {
   db: Db;
@@ -20,6 +22,7 @@ export interface ServicesOptions {
   /** Queues background jobs (the hub's JobQueue). */
   jobs: JobSender;
   datasets?: DatasetConfig;
+  webhooks?: WebhookConfig;
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -44,6 +47,7 @@ export function createServices(opts: ServicesOptions) {
     teams,
     teamEvents,
     ...createRunServices({ ...deps, store: opts.store }, teams),
+    ...createModelServices({ ...deps, store: opts.store, jobs: opts.jobs, webhooks: opts.webhooks ?? {} }, teams),
     ...createDatasetServices({ ...deps, store: opts.store, jobs: opts.jobs, config: opts.datasets ?? resolveDatasetConfig() }, teams),
   };
 }

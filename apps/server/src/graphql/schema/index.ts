@@ -6,6 +6,8 @@ import './teams.ts';
 import './tokens.ts';
 import './datasets.ts';
 import './runs.ts';
+import './models.ts';
+import './webhooks.ts';
 
 let schema: GraphQLSchema | undefined;
 

@@ -1,0 +1,160 @@
+import type { Readable } from 'node:stream';
+import * as tf from '@tensorflow/tfjs';
+import {
+  artifactsToModelJson,
+  loadCheckpoint,
+  memoryHandler,
+  MODEL_JSON,
+  saveInferenceWeights,
+  WEIGHTS_BIN,
+  weightDataToBuffer,
+  type JsonValue,
+  type Precision,
+} from '@dapple/diffusion';
+import type { ModelVersionConfig } from '@dapple/db';
+import type { ObjectStore } from '@dapple/storage';
+
+/** Files of a published version, relative to its object prefix. */
+export const VERSION_FILES = {
+  modelJson: MODEL_JSON,
+  weights: WEIGHTS_BIN,
+  config: 'config.json',
+  /** Object keys are lowercase; the export zip names it MODEL_CARD.md. */
+  card: 'model-card.md',
+  grid: 'grid.png',
+  export: 'export.zip',
+} as const;
+
+export const modelPrefix = (modelId: string) => `models/${modelId}/`;
+export const versionPrefix = (modelId: string, n: number) => `models/${modelId}/v${n}/`;
+
+/** What the trainer stores as checkpoint config (apps/trainer/src/train.ts). */
+interface TrainerCheckpointConfig {
+  run: { schedule: string; timesteps: number; prediction: string; emaDecay?: number; preset?: string; [k: string]: unknown };
+  unet: { resolution: number; channels: number; [k: string]: unknown };
+}
+
+export interface InferenceFiles {
+  config: ModelVersionConfig;
+  resolution: number;
+  channels: number;
+  /** true when the run kept EMA weights (they are what is published); false: the raw weights. */
+  fromEma: boolean;
+  weightsBytes: number;
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Reads a training checkpoint (`<ckptPrefix>/model.json` + `weights.bin`) and writes the inference form of
+ * it under `dstPrefix`: EMA weights only (the raw weights when the run kept no EMA), in `precision`, as a
+ * standard TF.js model.json + weights.bin pair that `loadInferenceWeights` / tf.io.http load in Node and browsers.
+ */
+export async function writeInferenceWeights(store: ObjectStore, ckptPrefix: string, dstPrefix: string, precision: Precision): Promise<InferenceFiles> {
+  const [jsonBytes, weights] = await Promise.all([readAll(await store.get(`${ckptPrefix}/${MODEL_JSON}`)), readAll(await store.get(`${ckptPrefix}/${WEIGHTS_BIN}`))]);
+  const modelJson = JSON.parse(jsonBytes.toString('utf8')) as tf.io.ModelJSON;
+  const artifacts: tf.io.ModelArtifacts = {
+    modelTopology: modelJson.modelTopology ?? undefined,
+    weightSpecs: (modelJson.weightsManifest ?? []).flatMap((g) => g.weights),
+    weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer,
+  };
+  if (modelJson.format !== undefined) artifacts.format = modelJson.format;
+  if (modelJson.userDefinedMetadata !== undefined) artifacts.userDefinedMetadata = modelJson.userDefinedMetadata;
+
+  await tf.ready();
+  const ckpt = await loadCheckpoint(memoryHandler(artifacts));
+  try {
+    const cfg = ckpt.config as unknown as TrainerCheckpointConfig;
+    if (!cfg?.run || !cfg?.unet) throw new Error(`checkpoint at ${ckptPrefix} has no run/unet config: it was not written by the Dapple trainer`);
+    const fromEma = ckpt.ema !== undefined && ckpt.ema.size > 0;
+    const config: ModelVersionConfig = {
+      format: 'dapple-model',
+      formatVersion: 1,
+      unet: cfg.unet,
+      schedule: { kind: cfg.run.schedule, T: cfg.run.timesteps },
+      predictionType: cfg.run.prediction,
+      precision,
+      weights: fromEma ? 'ema' : 'raw',
+      training: cfg.run,
+    };
+    const out = memoryHandler();
+    await saveInferenceWeights(out, { weights: fromEma ? ckpt.ema! : ckpt.variables, config: config as unknown as JsonValue, step: ckpt.step }, { precision });
+    const saved = out.artifacts!;
+    const data = Buffer.from(weightDataToBuffer(saved.weightData));
+    const json = Buffer.from(JSON.stringify(artifactsToModelJson(saved, WEIGHTS_BIN)));
+    // Weights first: a model.json present means its weights are complete.
+    await store.put(`${dstPrefix}${VERSION_FILES.weights}`, data, { size: data.length, contentType: 'application/octet-stream' });
+    await store.put(`${dstPrefix}${VERSION_FILES.modelJson}`, json, { size: json.length, contentType: 'application/json' });
+    return { config, resolution: Number(cfg.unet.resolution), channels: Number(cfg.unet.channels), fromEma, weightsBytes: data.length };
+  } finally {
+    tf.dispose([...ckpt.variables.values(), ...(ckpt.ema?.values() ?? []), ...(ckpt.optimizer?.values() ?? [])]);
+  }
+}
+
+export interface ModelCardInput {
+  modelName: string;
+  description: string;
+  number: number;
+  runName: string;
+  runId: string;
+  step: number;
+  totalSteps: number;
+  datasetName: string | null;
+  datasetVersionHash: string | null;
+  config: ModelVersionConfig;
+  resolution: number;
+  channels: number;
+  labelNames: string[];
+  metrics: Record<string, { step: number | null; last: number | null; mean: number | null }>;
+  notes: string;
+  fromEma: boolean;
+  publishedBy: string;
+  publishedAt: Date;
+}
+
+/** The generated MODEL_CARD.md (Hugging Face style: what it is, how it was trained, how to use it). */
+export function modelCardMarkdown(c: ModelCardInput): string {
+  const unet = c.config.unet as Record<string, unknown>;
+  const training = (c.config['training'] ?? {}) as Record<string, unknown>;
+  const fmt = (v: number | null) => (v === null ? '—' : Number.isFinite(v) ? v.toPrecision(4) : String(v));
+  const metricRows = Object.entries(c.metrics)
+    .map(([k, m]) => `| ${k} | ${fmt(m.last)} | ${fmt(m.mean)} | ${m.step ?? '—'} |`)
+    .join('\n');
+  return [
+    `# ${c.modelName} — version ${c.number}`,
+    '',
+    c.description ? `${c.description}\n` : '',
+    c.notes ? `## Notes\n\n${c.notes}\n` : '',
+    '## Model',
+    '',
+    `- Denoising UNet, ${c.resolution}×${c.resolution}×${c.channels} images`,
+    `- Base channels ${String(unet['baseChannels'] ?? '?')}, channel multipliers ${JSON.stringify(unet['channelMults'] ?? [])}, ${String(unet['numResBlocks'] ?? '?')} res blocks per level, attention at ${JSON.stringify(unet['attentionResolutions'] ?? [])}`,
+    `- Noise schedule ${String((c.config.schedule as Record<string, unknown>)['kind'])} with T = ${String((c.config.schedule as Record<string, unknown>)['T'])}, prediction ${c.config.predictionType}`,
+    `- Weights: ${c.fromEma ? 'EMA' : 'raw (the run kept no EMA)'}, ${String(c.config['precision'])}`,
+    c.labelNames.length ? `- Class-conditional on ${c.labelNames.length} labels: ${c.labelNames.join(', ')}` : '- Unconditional',
+    '',
+    '## Training',
+    '',
+    `- Run "${c.runName}" (${c.runId}), checkpoint at step ${c.step} of ${c.totalSteps}`,
+    `- Dataset: ${c.datasetName ?? 'unknown (deleted)'}${c.datasetVersionHash ? `, version hash \`${c.datasetVersionHash}\`` : ''}`,
+    `- Preset ${String(training['preset'] ?? '?')}, batch size ${String(training['batchSize'] ?? '?')}, lr ${String(training['lr'] ?? '?')}, optimizer ${String(training['optimizer'] ?? '?')}, EMA decay ${String(training['emaDecay'] ?? '?')}`,
+    '',
+    '## Metrics at publish time',
+    '',
+    metricRows ? `| metric | last | mean (last 100 steps) | step |\n| --- | --- | --- | --- |\n${metricRows}` : 'No metrics were recorded.',
+    '',
+    '## Files',
+    '',
+    `- \`${VERSION_FILES.modelJson}\` + \`${VERSION_FILES.weights}\`: TF.js weights, load with \`loadInferenceWeights\` from \`@dapple/diffusion\``,
+    `- \`${VERSION_FILES.config}\`: UNet config, schedule and prediction type`,
+    '',
+    `Published by ${c.publishedBy} on ${c.publishedAt.toISOString()}.`,
+    '',
+  ]
+    .filter((line, i, all) => !(line === '' && all[i - 1] === ''))
+    .join('\n');
+}
