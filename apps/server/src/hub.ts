@@ -22,6 +22,7 @@ import { createRunScheduler, type RunsConfig } from './services/scheduler-setup.
 import { TRAINER_API_PREFIX, trainerApiRouter } from './trainer-api/router.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { resolveDatasetConfig, type DatasetConfigInput } from './services/dataset-config.ts';
+import type { SamplingConfig } from './sampling/scheduler.ts';
 import type { WebhookConfig } from './services/webhooks.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -66,6 +67,8 @@ export interface HubConfig {
   jobs?: { workers?: boolean; pollingIntervalSeconds?: number };
   /** Dataset upload and preparation limits (env: DATASET_*). */
   datasets?: DatasetConfigInput;
+  /** Sampling worker threads, per-team concurrency, model cache (env: DAPPLE_SAMPLING_*). */
+  sampling?: Partial<SamplingConfig>;
   /** Webhook signing-secret encryption (the hub secret) and target policy; without `secret` webhooks are off. */
   webhooks?: WebhookConfig;
 }
@@ -101,6 +104,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     store: config.store,
     jobs,
     datasets: resolveDatasetConfig(config.datasets),
+    ...(config.sampling ? { sampling: config.sampling } : {}),
     webhooks: config.webhooks,
   });
   const schema = getSchema();
@@ -207,6 +211,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
       (closing ??= (async () => {
         await scheduler?.close(); // trainers keep running: the next hub re-adopts them
         await services.runSignals.close();
+        await services.closeSampling(); // worker threads and the sampling LISTEN connection
         await services.runWebhookRelay.close();
         await jobs.stop();
         await apollo.stop(); // drains HTTP (and, via the plugin, WebSockets)

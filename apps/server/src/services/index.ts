@@ -9,6 +9,8 @@ import type { JobSender } from '../jobs/catalog.ts';
 import { resolveDatasetConfig, type DatasetConfig } from './dataset-config.ts';
 import { createDatasetServices } from './dataset-services.ts';
 import { createRunServices } from './runs-services.ts';
+import { createSamplingServices } from './sampling-services.ts';
+import type { SamplingConfig } from '../sampling/scheduler.ts';
 import { createModelServices } from './model-services.ts';
 import type { WebhookConfig } from './webhooks.ts';
 
@@ -22,6 +24,8 @@ export interface ServicesOptions {
   /** Queues background jobs (the hub's JobQueue). */
   jobs: JobSender;
   datasets?: DatasetConfig;
+  /** Sampling worker pool and per-team limits (defaults in sampling/scheduler.ts). */
+  sampling?: Partial<SamplingConfig>;
   webhooks?: WebhookConfig;
 }
 
@@ -47,6 +51,7 @@ export function createServices(opts: ServicesOptions) {
     teams,
     teamEvents,
     ...createRunServices({ ...deps, store: opts.store }, teams),
+    ...createSamplingServices({ ...deps, store: opts.store, ...(opts.sampling ? { sampling: opts.sampling } : {}) }),
     ...createModelServices({ ...deps, store: opts.store, jobs: opts.jobs, webhooks: opts.webhooks ?? {} }, teams),
     ...createDatasetServices({ ...deps, store: opts.store, jobs: opts.jobs, config: opts.datasets ?? resolveDatasetConfig() }, teams),
   };

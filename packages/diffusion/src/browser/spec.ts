@@ -23,7 +23,8 @@ function fail(field: string, msg: string): never {
 /**
  * Reads the sampling spec from the JSON stored with inference weights. Accepts the trainer's layout
  * (`{ unet, run: { schedule, timesteps, prediction } }`) and a flat one
- * (`{ unet, schedule: 'cosine' | { kind, T }, timesteps?, prediction, labelNames? }`).
+ * (`{ unet, schedule: 'cosine' | { kind, T }, timesteps?, prediction | predictionType, labelNames? }`, the hub's
+ * model_versions.config).
  */
 export function samplingSpecFromConfig(config: JsonValue | unknown): SamplingSpec {
   const root = record(config) ?? fail('', 'must be an object');
@@ -44,7 +45,7 @@ export function samplingSpecFromConfig(config: JsonValue | unknown): SamplingSpe
   }
   if (kind !== 'linear' && kind !== 'cosine') fail('schedule', `must be 'linear' or 'cosine', got ${JSON.stringify(kind)}`);
   if (!Number.isInteger(T) || (T as number) < 1) fail('timesteps', `must be a positive integer, got ${JSON.stringify(T)}`);
-  const prediction = pick('prediction') ?? 'eps';
+  const prediction = pick('prediction') ?? pick('predictionType') ?? 'eps';
   if (prediction !== 'eps' && prediction !== 'v' && prediction !== 'x0') fail('prediction', `must be 'eps', 'v' or 'x0', got ${JSON.stringify(prediction)}`);
   const names = pick('labelNames');
   const labelNames = Array.isArray(names) ? names.map(String) : [];

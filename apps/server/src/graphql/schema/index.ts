@@ -6,6 +6,7 @@ import './teams.ts';
 import './tokens.ts';
 import './datasets.ts';
 import './runs.ts';
+import './sampling.ts';
 import './models.ts';
 import './webhooks.ts';
 

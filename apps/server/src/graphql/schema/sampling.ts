@@ -1,0 +1,127 @@
+import { MODEL_JOB_STATUSES, type ModelJobStatus } from '@dapple/db';
+import type { SampleParams, SampleJobView } from '../../services/sampling.ts';
+import { mapSignals, startWith } from '../../sampling/iterators.ts';
+import { sampleJobChannel } from '../../sampling/signals.ts';
+import { builder } from '../builder.ts';
+
+/** QUEUED/RUNNING/SUCCEEDED/FAILED → the stored status (sample jobs and evaluations share it). */
+export const JOB_STATUS_VALUES = Object.fromEntries(MODEL_JOB_STATUSES.map((s) => [s.toUpperCase(), { value: s }])) as Record<
+  Uppercase<ModelJobStatus>,
+  { value: ModelJobStatus }
+>;
+
+const SampleJobStatusEnum = builder.enumType('SampleJobStatus', {
+  description: 'queued → running → succeeded | failed',
+  values: JOB_STATUS_VALUES,
+});
+
+const SamplerKindEnum = builder.enumType('SamplerKind', {
+  description: 'DDIM: deterministic for eta = 0, few steps. DDPM: ancestral sampling (uses a learned variance when the model has one).',
+  values: { DDIM: { value: 'ddim' }, DDPM: { value: 'ddpm' } } as const,
+});
+
+const SampleParamsRef = builder.objectRef<SampleParams>('SampleParams').implement({
+  description: 'What the job was asked for; the same params on the same model version give the same PNG bytes.',
+  fields: (t) => ({
+    count: t.exposeInt('count'),
+    steps: t.exposeInt('steps'),
+    sampler: t.field({ type: SamplerKindEnum, resolve: (p) => p.sampler }),
+    eta: t.exposeFloat('eta'),
+    seed: t.exposeInt('seed'),
+    guidance: t.exposeFloat('guidance', { nullable: true }),
+    label: t.exposeString('label', { nullable: true }),
+    labelId: t.exposeInt('labelId', { nullable: true }),
+  }),
+});
+
+const SampleImageRef = builder.objectRef<{ index: number; url: string; expiresAt: Date }>('SampleImage').implement({
+  fields: (t) => ({
+    index: t.exposeInt('index'),
+    url: t.exposeString('url', { description: 'PNG download URL, valid for 5 minutes (query the job again for fresh ones).' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+  }),
+});
+
+const SampleProgressRef = builder.objectRef<SampleJobView['job']>('SampleProgress').implement({
+  fields: (t) => ({
+    stepsDone: t.exposeInt('stepsDone'),
+    stepsTotal: t.exposeInt('stepsTotal'),
+    fraction: t.float({ resolve: (j) => (j.status === 'succeeded' ? 1 : j.stepsTotal > 0 ? Math.min(1, j.stepsDone / j.stepsTotal) : 0) }),
+  }),
+});
+
+export const SampleJobRef = builder.objectRef<SampleJobView>('SampleJob').implement({
+  description: 'A generateSamples request: queued in a fair per-team queue, run by the hub’s sampling worker threads.',
+  fields: (t) => ({
+    id: t.id({ resolve: (v) => v.job.id }),
+    modelVersionId: t.id({ resolve: (v) => v.job.modelVersionId }),
+    status: t.field({ type: SampleJobStatusEnum, resolve: (v) => v.job.status }),
+    queuePosition: t.int({ nullable: true, description: '0-based place in the queue while QUEUED (0 = starts next); null otherwise.', resolve: (v) => v.queuePosition }),
+    progress: t.field({ type: SampleProgressRef, resolve: (v) => v.job }),
+    params: t.field({ type: SampleParamsRef, resolve: (v) => v.job.params as unknown as SampleParams }),
+    images: t.field({
+      type: [SampleImageRef],
+      description: 'One PNG per sample once SUCCEEDED (short-lived URLs).',
+      resolve: (v, _a, ctx) => ctx.services.sampling.imageUrls(v.job),
+    }),
+    error: t.string({ nullable: true, resolve: (v) => v.job.error }),
+    queuedAt: t.field({ type: 'DateTime', resolve: (v) => v.job.queuedAt }),
+    startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (v) => v.job.startedAt }),
+    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (v) => v.job.finishedAt }),
+  }),
+});
+
+const GenerateSamplesInput = builder.inputType('GenerateSamplesInput', {
+  fields: (t) => ({
+    modelVersionId: t.id({ required: true }),
+    count: t.int({ required: true, description: 'Images to generate, 1–64.' }),
+    steps: t.int({ description: "Denoising steps, 1–min(1000, the model's timesteps). Default 50." }),
+    sampler: t.field({ type: SamplerKindEnum, description: 'Default DDIM.' }),
+    eta: t.float({ description: 'DDIM stochasticity in [0, 1]; default 0 (deterministic).' }),
+    seed: t.int({ description: 'Default: random (returned in params). Same seed and settings → same images.' }),
+    guidance: t.float({ description: 'Classifier-free guidance scale in [0, 20]; class-conditional models only, needs label.' }),
+    label: t.string({ description: "One of the model version's labelNames (class-conditional models only)." }),
+    shareToken: t.string({ description: 'A share link token (dpl_share_…) for sampling without an account.' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  sampleJob: t.field({
+    type: SampleJobRef,
+    description: 'NOT_FOUND unless you may read the model (a share link sees only jobs made through it).',
+    args: { id: t.arg.id({ required: true }), shareToken: t.arg.string() },
+    resolve: (_r, { id, shareToken }, ctx) => ctx.services.sampling.get(ctx, String(id), shareToken),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  generateSamples: t.field({
+    type: SampleJobRef,
+    description: 'Queues a sample job (viewers and up, or a share link of the model). BAD_USER_INPUT names the bad field.',
+    args: { input: t.arg({ type: GenerateSamplesInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      ctx.services.sampling.generate(ctx, {
+        ...input,
+        modelVersionId: String(input.modelVersionId),
+        sampler: input.sampler ?? undefined,
+        steps: input.steps ?? undefined,
+        eta: input.eta ?? undefined,
+        seed: input.seed ?? undefined,
+      }),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  sampleJobUpdated: t.field({
+    type: SampleJobRef,
+    description: 'The job now, then after every change (queue position, progress, result). Works across hub instances (LISTEN/NOTIFY).',
+    args: { id: t.arg.id({ required: true }), shareToken: t.arg.string() },
+    subscribe: async (_r, { id, shareToken }, ctx) => {
+      await ctx.services.samplingSignals.listen();
+      const first = await ctx.services.sampling.get(ctx, String(id), shareToken);
+      const signals = ctx.services.samplingSignals.pubsub.subscribe(sampleJobChannel(first.job.id));
+      return startWith(first, mapSignals(signals, () => ctx.services.sampling.reload(first.job.id)));
+    },
+    resolve: (view) => view,
+  }),
+}));

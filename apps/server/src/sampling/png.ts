@@ -1,0 +1,19 @@
+import sharp from 'sharp';
+
+/**
+ * One PNG per image from uint8 NHWC pixels. Fixed encoder settings (and no metadata or timestamps)
+ * so the same pixels always give the same bytes.
+ */
+export async function encodePngs(pixels: Uint8Array, shape: readonly [number, number, number, number]): Promise<Uint8Array[]> {
+  const [n, h, w, c] = shape;
+  const per = h * w * c;
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const raw = Buffer.from(pixels.buffer, pixels.byteOffset + i * per, per);
+    const png = await sharp(raw, { raw: { width: w, height: h, channels: c as 1 | 3 | 4 } })
+      .png({ compressionLevel: 6, adaptiveFiltering: false, palette: false })
+      .toBuffer();
+    out.push(new Uint8Array(png.buffer, png.byteOffset, png.byteLength));
+  }
+  return out;
+}

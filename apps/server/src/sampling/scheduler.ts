@@ -1,0 +1,158 @@
+import { eq } from 'drizzle-orm';
+import { sampleJobs, type Db, type SampleJob } from '@dapple/db';
+import type { ObjectStore } from '@dapple/storage';
+import type { Logger } from 'pino';
+import { FairQueue } from './fair-queue.ts';
+import { SamplingPool, type SamplingPoolOptions, type TaskResult } from './pool.ts';
+import type { ModelRef, TaskRequest } from './protocol.ts';
+import type { SamplingSignals } from './signals.ts';
+
+export interface SamplingConfig {
+  /** Worker threads; each runs one job at a time. */
+  workers: number;
+  /** Jobs of one team running at once (over all workers of this hub). */
+  perTeamConcurrency: number;
+  /** Loaded models kept per worker (LRU)… */
+  maxModelsPerWorker: number;
+  /** …and the float32 parameter bytes they may take together. */
+  maxParamBytesPerWorker: number;
+  backend?: SamplingPoolOptions['backend'];
+  /** Least time between progress writes (row update + NOTIFY) of one job. */
+  progressIntervalMs: number;
+}
+
+export const DEFAULT_SAMPLING_CONFIG: SamplingConfig = {
+  workers: 1,
+  perTeamConcurrency: 2,
+  maxModelsPerWorker: 4,
+  maxParamBytesPerWorker: 512 * 1024 * 1024,
+  progressIntervalMs: 250,
+};
+
+interface Pending {
+  id: string;
+  teamId: string;
+  job: SampleJob;
+  model: ModelRef;
+  request: TaskRequest;
+  /** Where the PNGs go: `<version objectPrefix>samples/<jobId>/`. */
+  resultPrefix: string;
+}
+
+/** Key of image i of a job; zero-padded so listings sort in image order. */
+export const sampleImageKey = (prefix: string, index: number) => `${prefix}${String(index).padStart(3, '0')}.png`;
+
+/**
+ * Runs this hub's sample jobs on its worker pool: fair across teams (round-robin, FIFO within a team,
+ * per-team concurrency limit), with progress written to the job row and NOTIFYed. The pool starts on
+ * the first job, so a hub that never samples starts no threads.
+ */
+export class SampleScheduler {
+  private readonly queue: FairQueue<Pending>;
+  private pool: SamplingPool | null = null;
+  private closed = false;
+  private readonly running = new Set<Promise<void>>();
+  /** Ids in the order they started (tests and the bench read it to check fairness). */
+  readonly startOrder: string[] = [];
+  /** Per-job timings of finished jobs (bench). */
+  readonly timings = new Map<string, TaskResult['timing']>();
+
+  constructor(
+    private readonly deps: { db: Db; now: () => Date; store: ObjectStore; signals: SamplingSignals; log?: Logger },
+    readonly config: SamplingConfig,
+  ) {
+    this.queue = new FairQueue(config.perTeamConcurrency);
+  }
+
+  /** Queues a job (its row already inserted as 'queued'). */
+  submit(p: Pending): void {
+    if (this.closed) throw new Error('the sampling scheduler is closed');
+    this.queue.push(p);
+    this.pump();
+  }
+
+  /** 0-based place in this hub's queue (0 = starts next), or null when not queued here. */
+  position(jobId: string): number | null {
+    return this.queue.position(jobId);
+  }
+
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  /** The pool, started on demand. */
+  poolNow(): SamplingPool {
+    return (this.pool ??= new SamplingPool({
+      size: this.config.workers,
+      store: this.deps.store,
+      maxModels: this.config.maxModelsPerWorker,
+      maxParamBytes: this.config.maxParamBytesPerWorker,
+      ...(this.config.backend ? { backend: this.config.backend } : {}),
+    }));
+  }
+
+  /** Resolves when nothing is queued or running (tests, bench). */
+  async idle(): Promise<void> {
+    while (this.running.size || this.queue.size) await Promise.race([...this.running, new Promise((r) => setTimeout(r, 50))]);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.pool?.close();
+    await Promise.allSettled([...this.running]);
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    const pool = this.poolNow();
+    // Each run in flight holds (or is about to take) one worker.
+    while (this.running.size < pool.size) {
+      const next = this.queue.take();
+      if (!next) return;
+      this.startOrder.push(next.id);
+      const run = this.run(pool, next).finally(() => {
+        this.running.delete(run);
+        this.queue.done(next.teamId);
+        // Positions of everyone still queued moved up.
+        for (const p of this.queue.order()) void this.deps.signals.notify({ kind: 'sampleJob', id: p.id });
+        this.pump();
+      });
+      this.running.add(run);
+    }
+  }
+
+  private async run(pool: SamplingPool, p: Pending): Promise<void> {
+    const { db, signals } = this.deps;
+    const notify = () => signals.notify({ kind: 'sampleJob', id: p.id });
+    await db.update(sampleJobs).set({ status: 'running', startedAt: this.deps.now() }).where(eq(sampleJobs.id, p.id));
+    await notify();
+    let lastWrite = 0;
+    let writing: Promise<unknown> = Promise.resolve();
+    try {
+      const result = await pool.run(p.model, p.request, (done, total) => {
+        const now = Date.now();
+        if (done < total && now - lastWrite < this.config.progressIntervalMs) return;
+        lastWrite = now;
+        writing = writing.then(() => db.update(sampleJobs).set({ stepsDone: done, stepsTotal: total }).where(eq(sampleJobs.id, p.id)).then(notify));
+      });
+      await writing;
+      const keys: string[] = [];
+      for (const [i, png] of result.pngs.entries()) {
+        const key = sampleImageKey(p.resultPrefix, i);
+        await this.deps.store.put(key, Buffer.from(png.buffer, png.byteOffset, png.byteLength), { size: png.byteLength, contentType: 'image/png' });
+        keys.push(key);
+      }
+      this.timings.set(p.id, result.timing);
+      await db
+        .update(sampleJobs)
+        .set({ status: 'succeeded', resultKeys: keys, stepsDone: p.request.steps, stepsTotal: p.request.steps, finishedAt: this.deps.now() })
+        .where(eq(sampleJobs.id, p.id));
+    } catch (err) {
+      await writing.catch(() => undefined);
+      const message = err instanceof Error ? err.message : String(err);
+      this.deps.log?.warn({ err, sampleJobId: p.id }, 'sample job failed');
+      await db.update(sampleJobs).set({ status: 'failed', error: message.slice(0, 2000), finishedAt: this.deps.now() }).where(eq(sampleJobs.id, p.id));
+    }
+    await notify();
+  }
+}

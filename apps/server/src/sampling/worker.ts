@@ -1,0 +1,104 @@
+/**
+ * A sampling worker thread: keeps an LRU of loaded models, runs one sample task at a time with the
+ * @dapple/diffusion samplers, encodes PNGs, and reports progress. Started by pool.ts (spawn.ts).
+ * No top-level await: the thread loads this file through tsx's CommonJS hook.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend, silenceCpuBanner } from '@dapple/diffusion/backend';
+import { nodeWasmDir } from '@dapple/diffusion/backend/node-wasm-dir';
+import { loadInferenceWeights } from '@dapple/diffusion/checkpoint/inference';
+import { createModelSampler, type ModelSampler } from '@dapple/diffusion/browser/index';
+import { ModelCache } from './model-cache.ts';
+import { encodePngs } from './png.ts';
+import type { FromWorker, ModelRef, ToWorker, WorkerOptions } from './protocol.ts';
+import { storeReadHandler } from './worker-io.ts';
+
+const port = parentPort!;
+const options = workerData as WorkerOptions;
+const send = (msg: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+
+const pendingReads = new Map<number, { resolve(b: Uint8Array): void; reject(e: Error): void }>();
+let nextReadId = 1;
+/** Object bytes through the hub thread's ObjectStore. */
+function readObject(key: string): Promise<Uint8Array> {
+  const readId = nextReadId++;
+  return new Promise((resolve, reject) => {
+    pendingReads.set(readId, { resolve, reject });
+    send({ type: 'read', readId, key });
+  });
+}
+
+const cache = new ModelCache<ModelSampler>({ maxModels: options.maxModels, maxParamBytes: options.maxParamBytes });
+const aborts = new Map<number, AbortController>();
+let queue: Promise<void> = Promise.resolve();
+
+async function load(model: ModelRef): Promise<{ sampler: ModelSampler; hit: boolean }> {
+  const cached = cache.get(model.id);
+  if (cached) return { sampler: cached, hit: true };
+  const weights = await loadInferenceWeights(storeReadHandler(model.modelJsonKey, model.weightsKeys, readObject));
+  const sampler = createModelSampler(weights, model.spec);
+  cache.set(model.id, sampler);
+  return { sampler, hit: false };
+}
+
+async function runTask(msg: Extract<ToWorker, { type: 'sample' }>): Promise<void> {
+  const abort = new AbortController();
+  aborts.set(msg.taskId, abort);
+  try {
+    const t0 = performance.now();
+    const { sampler, hit } = await load(msg.model);
+    const t1 = performance.now();
+    let lastSent = 0;
+    const result = await sampler.sample({
+      ...msg.request,
+      signal: abort.signal,
+      onProgress: (done, total) => {
+        // Enough for a progress bar without flooding the hub thread.
+        const now = performance.now();
+        if (done === total || now - lastSent >= 100) {
+          lastSent = now;
+          send({ type: 'progress', taskId: msg.taskId, done, total });
+        }
+      },
+    });
+    const t2 = performance.now();
+    const pngs = await encodePngs(result.pixels, result.shape);
+    const t3 = performance.now();
+    send(
+      { type: 'done', taskId: msg.taskId, pngs, width: result.shape[2], height: result.shape[1], timing: { loadMs: hit ? 0 : t1 - t0, sampleMs: t2 - t1, encodeMs: t3 - t2, cacheHit: hit } },
+      pngs.map((p) => p.buffer as ArrayBuffer),
+    );
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    send({ type: 'error', taskId: msg.taskId, message: e.message, name: e.name });
+  } finally {
+    aborts.delete(msg.taskId);
+  }
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'readResult') {
+    const pending = pendingReads.get(msg.readId);
+    pendingReads.delete(msg.readId);
+    if (!pending) return;
+    if (msg.bytes) pending.resolve(msg.bytes);
+    else pending.reject(new Error(msg.error ?? 'object read failed'));
+  } else if (msg.type === 'cancel') {
+    aborts.get(msg.taskId)?.abort();
+  } else if (msg.type === 'sample') {
+    // One task at a time: the backend is single-threaded and the pool only sends one anyway.
+    queue = queue.then(() => runTask(msg));
+  }
+});
+
+silenceCpuBanner();
+void selectBackend({ ...(options.backend ? { prefer: options.backend } : {}), wasmPaths: nodeWasmDir() }).then(
+  (report) => {
+    tf.enableProdMode();
+    send({ type: 'ready', backend: report.backend });
+  },
+  (err: unknown) => {
+    throw err;
+  },
+);

@@ -1,0 +1,189 @@
+import { and, count, eq, lt } from 'drizzle-orm';
+import { sampleJobs, type Model, type ModelVersion, type SampleJob } from '@dapple/db';
+import { samplingSpecFromConfig, validateSampleRequest, type SamplingSpec } from '@dapple/diffusion/browser/index';
+import type { ObjectStore } from '@dapple/storage';
+import { z } from 'zod';
+import { badInput, notFound } from '../errors.ts';
+import type { ModelRef, TaskRequest } from '../sampling/protocol.ts';
+import type { SampleScheduler } from '../sampling/scheduler.ts';
+import type { SamplingSignals } from '../sampling/signals.ts';
+import type { ModelAccess, ModelAccessService } from './model-access.ts';
+import type { RequestMeta, ServiceDeps } from './types.ts';
+import { parseInput } from './validation.ts';
+
+export const MAX_SAMPLES_PER_JOB = 64;
+export const MAX_SAMPLE_STEPS = 1000;
+/** Sample image URLs live this long. */
+export const SAMPLE_URL_TTL_SEC = 300;
+
+const generateInput = z.object({
+  modelVersionId: z.string(),
+  count: z.number().int('must be an integer').min(1, 'must be at least 1').max(MAX_SAMPLES_PER_JOB, `must be at most ${MAX_SAMPLES_PER_JOB}`),
+  steps: z.number().int('must be an integer').min(1, 'must be at least 1').max(MAX_SAMPLE_STEPS, `must be at most ${MAX_SAMPLE_STEPS}`).default(50),
+  sampler: z.enum(['ddim', 'ddpm']).default('ddim'),
+  eta: z.number().min(0, 'must be at least 0').max(1, 'must be at most 1').default(0),
+  seed: z.number().int('must be an integer').min(0, 'must be at least 0').max(2 ** 31 - 1, 'must be at most 2147483647').optional(),
+  guidance: z.number().min(0, 'must be at least 0').max(20, 'must be at most 20').nullish(),
+  label: z.string().trim().min(1, 'must not be empty').nullish(),
+  shareToken: z.string().nullish(),
+});
+export type GenerateSamplesInput = z.input<typeof generateInput>;
+
+/** What a job was asked for (stored in sample_jobs.params; shown by GraphQL). */
+export interface SampleParams {
+  count: number;
+  steps: number;
+  sampler: 'ddim' | 'ddpm';
+  eta: number;
+  seed: number;
+  guidance: number | null;
+  label: string | null;
+  labelId: number | null;
+}
+
+export interface SampleJobView {
+  job: SampleJob;
+  /** 0-based place in the queue while queued (0 = next), else null. */
+  queuePosition: number | null;
+}
+
+/** The spec a sampler needs, from a version row. */
+export function versionSpec(version: ModelVersion): SamplingSpec {
+  return samplingSpecFromConfig({ ...version.config, labelNames: version.labelNames });
+}
+
+export function versionModelRef(version: ModelVersion): ModelRef {
+  return {
+    id: version.id,
+    modelJsonKey: `${version.objectPrefix}model.json`,
+    weightsKeys: { 'weights.bin': `${version.objectPrefix}weights.bin` },
+    spec: versionSpec(version),
+  };
+}
+
+/** A label given by class name (or by id when the model has no names) → its id; BAD_USER_INPUT naming `label` otherwise. */
+export function resolveLabel(spec: SamplingSpec, label: string | null | undefined): number | null {
+  if (label === null || label === undefined) return null;
+  const numClasses = spec.unet.numClasses;
+  if (numClasses === undefined) throw badInput('label', 'label: this model is unconditional (trained without class labels); leave label empty');
+  const byName = spec.labelNames.indexOf(label);
+  if (byName >= 0 && byName < numClasses) return byName;
+  if (/^\d+$/.test(label) && Number(label) < numClasses && spec.labelNames.length === 0) return Number(label);
+  const known = spec.labelNames.length ? spec.labelNames.slice(0, numClasses).join(', ') : `0–${numClasses - 1}`;
+  throw badInput('label', `label: "${label}" is not one of the model's labels (${known})`);
+}
+
+/** generateSamples / sampleJob: validation, access, queueing; the scheduler runs the jobs. */
+export class SamplingService {
+  constructor(
+    private readonly deps: ServiceDeps & { store: ObjectStore },
+    private readonly access: ModelAccessService,
+    readonly scheduler: SampleScheduler,
+    readonly signals: SamplingSignals,
+  ) {}
+
+  async generate(meta: RequestMeta, input: GenerateSamplesInput): Promise<SampleJobView> {
+    const p = parseInput(generateInput, withoutNulls(input));
+    const { version, access } = await this.access.requireVersionAccess(meta, p.modelVersionId, 'sample', { shareToken: p.shareToken });
+    let spec: SamplingSpec;
+    try {
+      spec = versionSpec(version);
+    } catch (err) {
+      throw badInput('modelVersionId', `modelVersionId: the stored config cannot be sampled (${(err as Error).message})`);
+    }
+    const labelId = resolveLabel(spec, p.label);
+    if (p.guidance !== null && p.guidance !== undefined) {
+      if (spec.unet.numClasses === undefined) throw badInput('guidance', 'guidance: classifier-free guidance needs a class-conditional model; this model is unconditional');
+      if (labelId === null) throw badInput('guidance', 'guidance: needs a label (the class to guide towards)');
+    }
+    const params: SampleParams = {
+      count: p.count,
+      steps: p.steps,
+      sampler: p.sampler,
+      eta: p.eta,
+      seed: p.seed ?? Math.floor(Math.random() * 2 ** 31),
+      guidance: p.guidance ?? null,
+      label: labelId === null ? null : (spec.labelNames[labelId] ?? String(labelId)),
+      labelId,
+    };
+    const request: TaskRequest = { count: params.count, steps: params.steps, sampler: params.sampler, eta: params.eta, seed: params.seed, label: labelId, guidance: params.guidance };
+    try {
+      validateSampleRequest(spec, request, { maxCount: MAX_SAMPLES_PER_JOB });
+    } catch (err) {
+      const message = (err as Error).message;
+      throw badInput(message.split(/[ :]/)[0] || 'input', message);
+    }
+    const principal = access.principal;
+    const [job] = await this.deps.db
+      .insert(sampleJobs)
+      .values({
+        modelVersionId: version.id,
+        teamId: access.quotaTeamId,
+        requestedBy: principal.kind === 'user' ? principal.userId : null,
+        shareLinkId: principal.kind === 'shareLink' ? principal.shareLinkId : null,
+        params: params as unknown as Record<string, unknown>,
+        stepsTotal: params.steps,
+        queuedAt: this.deps.now(),
+      })
+      .returning();
+    this.scheduler.submit({ id: job!.id, teamId: job!.teamId, job: job!, model: versionModelRef(version), request, resultPrefix: `${version.objectPrefix}samples/${job!.id}/` });
+    return { job: job!, queuePosition: await this.queuePosition(job!) };
+  }
+
+  /** The job if the caller may read its model; a share link sees only jobs made through that link. */
+  async get(meta: RequestMeta, id: string, shareToken?: string | null): Promise<SampleJobView> {
+    if (!z.uuid().safeParse(id).success) throw notFound('Sample job');
+    const [job] = await this.deps.db.select().from(sampleJobs).where(eq(sampleJobs.id, id));
+    if (!job) throw notFound('Sample job');
+    const { access } = await this.access.requireVersionAccess(meta, job.modelVersionId, 'read', { shareToken }).catch((err: unknown) => {
+      throw (err as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND' ? notFound('Sample job') : err;
+    });
+    if (!this.mayRead(access, job)) throw notFound('Sample job');
+    return { job, queuePosition: await this.queuePosition(job) };
+  }
+
+  /** Reads a job again (subscriptions), skipping the access check already made. */
+  async reload(id: string): Promise<SampleJobView> {
+    const [job] = await this.deps.db.select().from(sampleJobs).where(eq(sampleJobs.id, id));
+    if (!job) throw notFound('Sample job');
+    return { job, queuePosition: await this.queuePosition(job) };
+  }
+
+  async imageUrls(job: SampleJob): Promise<{ index: number; url: string; expiresAt: Date }[]> {
+    return Promise.all(
+      job.resultKeys.map(async (key, index) => {
+        const signed = await this.deps.store.presignGet(key, { expiresInSec: SAMPLE_URL_TTL_SEC });
+        return { index, url: signed.url, expiresAt: signed.expiresAt };
+      }),
+    );
+  }
+
+  /** This hub's fair-queue position; for a job queued on another hub, the count of jobs queued before it. */
+  private async queuePosition(job: SampleJob): Promise<number | null> {
+    if (job.status !== 'queued') return null;
+    const local = this.scheduler.position(job.id);
+    if (local !== null) return local;
+    const [row] = await this.deps.db
+      .select({ n: count() })
+      .from(sampleJobs)
+      .where(and(eq(sampleJobs.status, 'queued'), lt(sampleJobs.queuedAt, job.queuedAt)));
+    return row?.n ?? 0;
+  }
+
+  private mayRead(access: ModelAccess, job: SampleJob): boolean {
+    const p = access.principal;
+    if (p.kind === 'shareLink') return job.shareLinkId === p.shareLinkId;
+    return true;
+  }
+
+  close(): Promise<void> {
+    return this.scheduler.close();
+  }
+}
+
+/** Model row type re-exported for the GraphQL layer. */
+export type { Model };
+
+function withoutNulls<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined)) as T;
+}

@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs';
+import { artifactsToModelJson, createUNet, memoryHandler, Rng, saveInferenceWeights, weightDataToBuffer, type JsonValue, type UNetConfig } from '@dapple/diffusion';
+import { models, modelVersions, runs, type ModelVersion, type ModelVersionConfig } from '@dapple/db';
+import type { TestHub } from '@dapple/testing';
+
+export const tinyUNet = (extra: Partial<UNetConfig> = {}): UNetConfig => ({
+  resolution: 8,
+  channels: 3,
+  baseChannels: 8,
+  channelMults: [1, 2],
+  numResBlocks: 1,
+  attentionResolutions: [],
+  dropout: 0,
+  groups: 4,
+  ...extra,
+});
+
+/**
+ * A published-looking model version without a trainer: a run row, a model row, a version row in the
+ * registry's format (config { unet, schedule, predictionType }) and EMA-style inference weights written
+ * with saveInferenceWeights under the version prefix, as publishModel does. The weights are random
+ * (output layer perturbed) so images depend on them.
+ */
+export async function publishTinyVersion(
+  hub: TestHub,
+  teamId: string,
+  userId: string,
+  opts: { unet?: UNetConfig; labelNames?: string[]; timesteps?: number; name?: string; visibility?: 'private' | 'team' | 'public' } = {},
+): Promise<{ version: ModelVersion; modelId: string }> {
+  const unet = opts.unet ?? tinyUNet();
+  const T = opts.timesteps ?? 100;
+  const [run] = await hub.db
+    .insert(runs)
+    .values({ teamId, name: 'sampling-fixture', config: { preset: 'tiny' }, seed: 1, status: 'succeeded', totalSteps: 10, step: 10, createdBy: userId })
+    .returning();
+  const [model] = await hub.db
+    .insert(models)
+    .values({ teamId, name: opts.name ?? `m-${Math.random().toString(36).slice(2, 8)}`, createdBy: userId, lastVersionNumber: 1, visibility: opts.visibility ?? 'team' })
+    .returning();
+  const prefix = `models/${model!.id}/v1/`;
+  const config: ModelVersionConfig = { format: 'dapple-model', formatVersion: 1, unet: unet as unknown as Record<string, unknown>, schedule: { kind: 'cosine', T }, predictionType: 'eps' };
+  const net = createUNet(unet, 3);
+  const rng = new Rng(5);
+  for (const v of net.variables.values()) v.assign(tf.tidy(() => tf.add(v, tf.mul(rng.normal(v.shape), 0.05))));
+  const handler = memoryHandler();
+  await saveInferenceWeights(handler, { weights: net.variables as unknown as Map<string, tf.Tensor>, config: config as unknown as JsonValue, step: 10 });
+  net.dispose();
+  const weights = Buffer.from(weightDataToBuffer(handler.artifacts!.weightData));
+  const json = Buffer.from(JSON.stringify(artifactsToModelJson(handler.artifacts!)));
+  await hub.store.put(`${prefix}weights.bin`, weights, { size: weights.length });
+  await hub.store.put(`${prefix}model.json`, json, { size: json.length });
+  const [version] = await hub.db
+    .insert(modelVersions)
+    .values({
+      modelId: model!.id,
+      number: 1,
+      runId: run!.id,
+      step: 10,
+      objectPrefix: prefix,
+      weightsDtype: 'float32',
+      weightsBytes: weights.length,
+      config,
+      resolution: unet.resolution,
+      channels: unet.channels,
+      labelNames: opts.labelNames ?? [],
+      modelCard: '# fixture',
+      createdBy: userId,
+    })
+    .returning();
+  return { version: version!, modelId: model!.id };
+}
+
+export const GENERATE = `mutation ($input: GenerateSamplesInput!) {
+  generateSamples(input: $input) { id status queuePosition params { count steps sampler eta seed guidance label labelId } }
+}`;
+
+export const SAMPLE_JOB = `query ($id: ID!, $shareToken: String) {
+  sampleJob(id: $id, shareToken: $shareToken) { id status error queuePosition progress { stepsDone stepsTotal fraction } images { index url } params { seed } }
+}`;
