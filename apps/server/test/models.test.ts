@@ -78,6 +78,8 @@ describe('publishModel', () => {
       memoryHandler({ format: modelJson.format!, weightSpecs: modelJson.weightsManifest[0]!.weights, weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length) as ArrayBuffer, userDefinedMetadata: modelJson.userDefinedMetadata! }),
     );
     expect(loaded.step).toBe(40);
+    // What the in-browser sampler (samplingSpecFromConfig) reads from model.json.
+    expect(loaded.config).toMatchObject({ schedule: { kind: 'cosine', T: 100 }, predictionType: 'eps', labelNames: [], unet: { resolution: 8, channels: 1 } });
     const ckpt = await import('@dapple/diffusion').then((d) => d.loadCheckpoint);
     const raw = await (async () => {
       const json = JSON.parse((await streamText(hub, `runs/${runId}/checkpoints/step-000000040/model.json`))) as tf.io.ModelJSON;

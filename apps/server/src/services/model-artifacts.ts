@@ -54,7 +54,13 @@ async function readAll(stream: Readable): Promise<Buffer> {
  * it under `dstPrefix`: EMA weights only (the raw weights when the run kept no EMA), in `precision`, as a
  * standard TF.js model.json + weights.bin pair that `loadInferenceWeights` / tf.io.http load in Node and browsers.
  */
-export async function writeInferenceWeights(store: ObjectStore, ckptPrefix: string, dstPrefix: string, precision: Precision): Promise<InferenceFiles> {
+export async function writeInferenceWeights(
+  store: ObjectStore,
+  ckptPrefix: string,
+  dstPrefix: string,
+  opts: { precision: Precision; labelNames: string[] },
+): Promise<InferenceFiles> {
+  const { precision, labelNames } = opts;
   const [jsonBytes, weights] = await Promise.all([readAll(await store.get(`${ckptPrefix}/${MODEL_JSON}`)), readAll(await store.get(`${ckptPrefix}/${WEIGHTS_BIN}`))]);
   const modelJson = JSON.parse(jsonBytes.toString('utf8')) as tf.io.ModelJSON;
   const artifacts: tf.io.ModelArtifacts = {
@@ -77,6 +83,7 @@ export async function writeInferenceWeights(store: ObjectStore, ckptPrefix: stri
       unet: cfg.unet,
       schedule: { kind: cfg.run.schedule, T: cfg.run.timesteps },
       predictionType: cfg.run.prediction,
+      labelNames,
       precision,
       weights: fromEma ? 'ema' : 'raw',
       training: cfg.run,

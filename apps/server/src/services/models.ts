@@ -125,8 +125,8 @@ export class ModelService {
     const number = bumped.n;
     const prefix = versionPrefix(model.id, number);
     try {
-      const files = await writeInferenceWeights(this.store, ckpt.objectPrefix, prefix, p.precision);
       const dataset = await this.datasetOf(run.datasetVersionId);
+      const files = await writeInferenceWeights(this.store, ckpt.objectPrefix, prefix, { precision: p.precision, labelNames: dataset?.labelNames ?? [] });
       const metrics = await this.metricsSnapshot(run.id, p.step);
       const grid = await this.copyNearestGrid(run.id, p.step, prefix);
       const labelNames = dataset?.labelNames ?? [];

@@ -47,8 +47,8 @@ const ModelMetricRef = builder.objectRef<{ key: string; step: number | null; las
 
 const ModelVersionFilesRef = builder.objectRef<{ modelJsonUrl: string; weightsUrl: string; configUrl: string; cardUrl: string; expiresAt: Date }>('ModelVersionFiles').implement({
   description:
-    'Short-lived URLs for loading the version in a browser: `tf.io.http(modelJsonUrl, { weightPathPrefix })` does not fit signed URLs, so fetch ' +
-    'model.json and weights.bin yourself and hand them to loadInferenceWeights through a memory IOHandler. Ask again after expiresAt.',
+    'Short-lived URLs for loading the version in a browser: `loadModelForSampling({ modelJson: modelJsonUrl, weights: { "weights.bin": weightsUrl } })` ' +
+    'from @dapple/diffusion/browser. model.json carries the sampling config (UNet, schedule, prediction, labelNames). Ask again after expiresAt.',
   fields: (t) => ({
     modelJsonUrl: t.exposeString('modelJsonUrl'),
     weightsUrl: t.exposeString('weightsUrl'),
