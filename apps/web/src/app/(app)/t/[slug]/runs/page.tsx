@@ -28,7 +28,7 @@ export default async function RunsPage({ params }: { params: Promise<{ slug: str
       <RefreshWhile active={runs.some((r) => ACTIVE_RUN_STATUSES.has(r.status) || r.status === 'CANCELLING')} everyMs={3000} />
       <section className="card" aria-labelledby="runs-heading">
         <div className="card-header">
-          <h2 id="runs-heading">{runs.length === 0 ? 'No runs' : `Latest ${runs.length} ${runs.length === 1 ? 'run' : 'runs'}`}</h2>
+          <h2 id="runs-heading">{runs.length === 0 ? 'No runs' : runs.length === 50 ? 'Latest 50 runs' : `${runs.length} ${runs.length === 1 ? 'run' : 'runs'}`}</h2>
         </div>
         {runs.length === 0 ? <NoRuns teamSlug={load.team.slug} /> : <RunList runs={runs} />}
       </section>

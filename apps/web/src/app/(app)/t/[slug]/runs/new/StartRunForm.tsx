@@ -19,10 +19,15 @@ const FIELDS = ['name', 'datasetVersionId', 'preset', 'steps', 'batchSize', 'lr'
 type Field = (typeof FIELDS)[number];
 
 const PRESETS = [
-  { value: 'tiny', label: 'Tiny — a quick check that everything works (minutes on a CPU)' },
-  { value: 'small', label: 'Small — a first real model' },
-  { value: 'base', label: 'Base — the best quality; wants a GPU' },
+  { value: 'tiny', label: 'Tiny' },
+  { value: 'small', label: 'Small' },
+  { value: 'base', label: 'Base' },
 ];
+const PRESET_HINTS: Record<string, string> = {
+  tiny: 'A quick check that everything works: minutes on a CPU.',
+  small: 'A first real model.',
+  base: 'The best quality; wants a GPU.',
+};
 
 /** Checks as you type, mirroring the server's limits (the server checks again and names the field). */
 function validate(values: Record<Field, string>): FieldErrors<Field> {
@@ -104,7 +109,7 @@ export function StartRunForm({ teamSlug, datasets }: { teamSlug: string; dataset
       {errors.form ? <FormError>{errors.form}</FormError> : null}
       <TextField label="Run name" autoComplete="off" maxLength={100} placeholder="tiles-tiny-1" {...bind('name')} />
       <SelectField label="Dataset" options={datasets.map((d) => ({ value: d.versionId, label: d.label }))} {...bind('datasetVersionId')} />
-      <SelectField label="Preset" options={PRESETS} {...bind('preset')} />
+      <SelectField label="Preset" options={PRESETS} hint={PRESET_HINTS[values.preset]} {...bind('preset')} />
       <details className="advanced">
         <summary>Advanced settings</summary>
         <div className="form" style={{ marginTop: 12 }}>
