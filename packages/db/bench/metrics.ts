@@ -4,7 +4,8 @@
 //    handling, no rollups) in the same run;
 //  - query: queryMetrics(maxPoints 1000) over a 1,000,000-point series, p50/p95, against the naive
 //    GROUP BY over raw rows.
-// Options: --writers N (20) --batches N per writer (25) --series-points N (1000000) --no-points-fk
+// The machine is shared and noisy: ingest cases run interleaved for --rounds rounds; medians are reported.
+// Options: --writers N (20) --batches N per writer per round (10) --rounds N (3) --series-points N (1000000)
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,14 +19,15 @@ import { startEmbeddedPostgres } from '../src/embedded.ts';
 const { values: args } = parseArgs({
   options: {
     writers: { type: 'string', default: '20' },
-    batches: { type: 'string', default: '25' },
+    batches: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
     'series-points': { type: 'string', default: '1000000' },
     'query-iterations': { type: 'string', default: '60' },
-    'no-points-fk': { type: 'boolean', default: false },
   },
 });
 const WRITERS = Number(args.writers);
 const BATCHES = Number(args.batches);
+const ROUNDS = Number(args.rounds);
 const BATCH = 1000; // what a trainer sends: 10 keys × 100 steps
 const KEYS_PER_RUN = 10;
 const SERIES_POINTS = Number(args['series-points']);
@@ -121,15 +123,27 @@ const handle = createDb(server.connectionString, { max: WRITERS + 2 });
 try {
   await migrate(handle.db);
   const { pool } = handle;
-  if (args['no-points-fk']) await pool.query('ALTER TABLE metric_points DROP CONSTRAINT metric_points_key_id_metric_keys_id_fk');
 
-  // Ingest: warm up once, then baseline and candidates in the same run.
+  // Ingest: warm up once, then baseline and candidates interleaved in the same run.
   await ingest(pool, async (runId, batch) => void (await insertMetricPoints(pool, runId, batch)));
-  const copy = await rawCopy(pool);
-  line({ bench: 'metrics.ingest', case: 'raw-copy', writers: WRITERS, batch: BATCH, pointsPerSec: Math.round(copy) });
-  for (const method of ['unnest', 'copy'] as const) {
-    const rate = await ingest(pool, async (runId, batch) => void (await insertMetricPoints(pool, runId, batch, { method })));
-    line({ bench: 'metrics.ingest', case: `insertMetricPoints:${method}`, writers: WRITERS, batch: BATCH, pointsPerSec: Math.round(rate), ratioToRawCopy: +(rate / copy).toFixed(3) });
+  const cases: Record<string, () => Promise<number>> = {
+    'raw-copy': () => rawCopy(pool),
+    'insertMetricPoints:unnest': () => ingest(pool, async (runId, batch) => void (await insertMetricPoints(pool, runId, batch, { method: 'unnest' }))),
+    'insertMetricPoints:copy': () => ingest(pool, async (runId, batch) => void (await insertMetricPoints(pool, runId, batch, { method: 'copy' }))),
+  };
+  const samples: Record<string, number[]> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, run] of Object.entries(cases)) (samples[name] ??= []).push(await run());
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const copy = median(samples['raw-copy']!);
+  for (const [name, xs] of Object.entries(samples)) {
+    const m = median(xs);
+    line({
+      bench: 'metrics.ingest', case: name, writers: WRITERS, batch: BATCH, rounds: ROUNDS,
+      pointsPerSec: Math.round(m), samples: xs.map(Math.round),
+      ...(name !== 'raw-copy' && { ratioToRawCopy: +(m / copy).toFixed(3) }),
+    });
   }
 
   // Query: one series of SERIES_POINTS points (loaded through insertMetricPoints so rollups exist).
