@@ -172,6 +172,21 @@ describe('runs survive crashes, restarts and cancels', () => {
     void v;
   }, PROCESS_TEST_TIMEOUT_MS);
 
+  it('a trainer that died while the hub was down is re-queued from its checkpoint by the next hub', async () => {
+    const id = await startRun('died-during-restart', tinyConfig({ steps: 60, checkpointEvery: 10, sampleEvery: 1000 }));
+    const running = await waitForRun(hub, id, (r) => r.status === 'running' && r.step >= 15, 'past step 15');
+    await hub.close();
+    process.kill(pidOf(running), 'SIGKILL');
+    for (let i = 0; i < 100 && alive(pidOf(running)); i++) await new Promise((r) => setTimeout(r, 50));
+    hub = await openHub();
+    const done = await waitForRun(hub, id, (r) => finished(r.status), 'finished');
+    expect(done.status, done.error ?? '').toBe('succeeded');
+    expect(done.attempt).toBe(2);
+    const v = await view(id);
+    expect(v.events.map((e: { toStatus: string | null }) => e.toStatus)).toEqual(['QUEUED', 'STARTING', 'RUNNING', 'LOST', 'QUEUED', 'STARTING', 'RUNNING', 'SUCCEEDED']);
+    expect(v.events.find((e: { toStatus: string | null }) => e.toStatus === 'LOST').message).toMatch(/gone when the hub restarted/);
+  }, PROCESS_TEST_TIMEOUT_MS);
+
   it('a trainer whose heartbeats stop is lost and re-queued from its checkpoint, up to max attempts', async () => {
     await hub.close();
     hub = await openHub({ heartbeatTimeoutMs: 5000 });

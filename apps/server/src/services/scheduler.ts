@@ -150,7 +150,8 @@ export class Scheduler {
         this.deps.log.info({ runId: run.id, handle: run.executorHandle }, 're-adopted a running trainer');
         await this.deps.tailer?.watch(run.id, run.attempt);
       } else {
-        await this.onProcessExit(run.id, run.attempt, state, 'the trainer process was gone when the hub restarted');
+        // Why it ended is unknown (the hub was down): treat it like a lost trainer and retry from the checkpoint.
+        await this.onProcessExit(run.id, run.attempt, state, 'the trainer process was gone when the hub restarted', 'requeue');
       }
     }
   }
@@ -198,7 +199,12 @@ export class Scheduler {
     }
   }
 
-  private async onProcessExit(runId: string, attempt: number, state: ExecutorRunState, how: string): Promise<void> {
+  /**
+   * A trainer process ended. Ended through the trainer API (finish): nothing to do. Cancelling: cancelled.
+   * Otherwise it died without reporting: `failed` with its last log lines (kill -9, crash, OOM), or for
+   * an exit nobody saw (during a hub restart) lost → re-queued while attempts remain.
+   */
+  private async onProcessExit(runId: string, attempt: number, state: ExecutorRunState, how: string, policy: 'fail' | 'requeue' = 'fail'): Promise<void> {
     await this.untrack(runId, attempt);
     await this.captureExecutorLogs(runId, attempt);
     const now = this.deps.now();
@@ -212,6 +218,8 @@ export class Scheduler {
       const detached = { executorHandle: null, finishedAt: now };
       if (run.status === 'cancelling') {
         await transition(tx, run, 'cancelled', `cancelled; ${how}`, detached);
+      } else if (policy === 'requeue') {
+        await requeueOrFail(tx, run, how, now);
       } else {
         const error = [`${how} before finishing (step ${run.step} of ${run.totalSteps})`, ...(lastLines.length ? ['last log lines:', ...lastLines] : [])].join('\n');
         await transition(tx, run, 'failed', how, { ...detached, error });
