@@ -4,6 +4,7 @@ import { Ema, type EmaConfig } from './optim/ema.ts';
 import { flatGlobalNorm } from './optim/flat.ts';
 import { learningRateAt, validateLrSchedule, type LrSchedule } from './optim/lr.ts';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from './optim/optimizers.ts';
+import { installWasmKernelFixes } from './nn/wasm-kernels.ts';
 import type { Rng, RngState } from './rng.ts';
 import type { Prediction } from './samplers/types.ts';
 import { qSample, type NoiseSchedule } from './schedule.ts';
@@ -128,6 +129,7 @@ class DiffusionTrainer implements Trainer {
     }
     if (batch.labels && batch.labels.shape[0] !== b) throw new RangeError(`batch.labels must have ${b} entries, got ${batch.labels.shape[0]}`);
     const lr = learningRateAt(this.lr, this.optimizer.step);
+    installWasmKernelFixes(); // fast Slice/SplitV: the optimizer unflattens buckets with tf.split
 
     // Draw all randomness for the whole batch first, so micro-batching does not change the stream.
     const t = rng.uniformInt(b, schedule.T);

@@ -3,6 +3,7 @@ import { AttentionBlock, Conv, Dense, Downsample, GroupNorm, ResBlock, Upsample,
 import { timestepEmbedding } from './nn/embedding.ts';
 import { silu } from './nn/ops.ts';
 import { ParamStore } from './nn/params.ts';
+import { installWasmKernelFixes } from './nn/wasm-kernels.ts';
 
 export interface UNetConfig {
   /** Image side in pixels (square); must be divisible by 2^(levels−1). */
@@ -143,6 +144,7 @@ class DdpmUNet implements UNet {
     }
     if (t.shape[0] !== b) throw new RangeError(`unet.apply: t must have ${b} entries, got ${t.shape[0]}`);
     const ctx: ApplyContext = { training: opts.training ?? false, dropoutMask: opts.dropoutMask };
+    installWasmKernelFixes();
     return tf.tidy(() => {
       let emb = this.tembDense1.apply(silu(this.tembDense0.apply(timestepEmbedding(t, this.config.baseChannels))) as tf.Tensor2D);
       if (this.labelEmb) {

@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Replacements for wasm-backend kernels whose TF.js 4.22 implementation is needlessly slow for training.
+ *
+ * Slice (and SplitV, which calls it) reads its input through `backend.readSync`, which on wasm copies the
+ * WHOLE input out of the heap on every call: splitting a flat parameter bucket of n values into v
+ * variables costs O(n·v) (48 ms per step for the 0.16M-parameter tiny model, 270 ms for small), and every
+ * concat gradient copies the full activation once per part. These versions read the heap in place, so a
+ * slice costs what it copies. Same semantics (NHWC-agnostic, any rank, float32/int32/bool); strings go to
+ * the original kernel.
+ */
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown };
+
+let installed = false;
+
+/** Copies the box [begin, begin+size) of x (shape) into out, one contiguous run at a time. */
+function copyBox(
+  x: Float32Array | Int32Array | Uint8Array,
+  shape: number[],
+  begin: number[],
+  size: number[],
+  out: Float32Array | Int32Array | Uint8Array,
+): void {
+  const rank = shape.length;
+  if (rank === 0) {
+    out.set(x.subarray(0, 1));
+    return;
+  }
+  const strides = new Array<number>(rank);
+  let acc = 1;
+  for (let j = rank - 1; j >= 0; j--) {
+    strides[j] = acc;
+    acc *= shape[j]!;
+  }
+  // Axes after k are taken whole, so each run along axis k (and everything inside it) is contiguous.
+  let k = rank - 1;
+  while (k > 0 && size[k] === shape[k] && begin[k] === 0) k--;
+  const run = size[k]! * strides[k]!;
+  let base = 0;
+  for (let j = 0; j <= k; j++) base += begin[j]! * strides[j]!;
+  const counters = new Array<number>(k).fill(0);
+  let outOffset = 0;
+  const total = out.length;
+  while (outOffset < total) {
+    let src = base;
+    for (let j = 0; j < k; j++) src += counters[j]! * strides[j]!;
+    out.set(x.subarray(src, src + run), outOffset);
+    outOffset += run;
+    for (let j = k - 1; j >= 0; j--) {
+      counters[j]! += 1;
+      if (counters[j]! < size[j]!) break;
+      counters[j] = 0;
+    }
+  }
+}
+
+function makeSlice(original: tf.KernelFunc) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const x = args.inputs['x'] as tf.TensorInfo;
+    if (x.dtype === 'string') return original(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    const backend = args.backend as WasmBackendLike;
+    const attrs = args.attrs as { begin: number | number[]; size?: number | number[] };
+    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
+    const out = backend.makeOutput(size, x.dtype);
+    if (tf.util.sizeFromShape(size) === 0) return out;
+    // Views taken after makeOutput: an allocation can grow (and so detach) the heap.
+    copyBox(backend.typedArrayFromHeap(x), x.shape, begin, size, backend.typedArrayFromHeap(out));
+    return out;
+  };
+}
+
+function makeSplitV(slice: (args: KernelArgs) => tf.TensorInfo) {
+  return (args: KernelArgs): tf.TensorInfo[] => {
+    const x = args.inputs['x'] as tf.TensorInfo;
+    const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
+    const ax = tf.util.parseAxisParam(axis, x.shape)[0]!;
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
+    const begin = new Array<number>(x.shape.length).fill(0);
+    return sizes.map((s) => {
+      const size = [...x.shape];
+      size[ax] = s;
+      const part = slice({ inputs: { x }, attrs: { begin: [...begin], size }, backend: args.backend });
+      begin[ax]! += s;
+      return part;
+    });
+  };
+}
+
+/** Installs the faster kernels for the wasm backend once it is active (no-op elsewhere and when repeated). */
+export function installWasmKernelFixes(): void {
+  if (installed || tf.getBackend() !== 'wasm') return;
+  const slice = tf.getKernel('Slice', 'wasm');
+  if (!slice) return;
+  const fastSlice = makeSlice(slice.kernelFunc);
+  tf.unregisterKernel('Slice', 'wasm');
+  tf.registerKernel({ kernelName: 'Slice', backendName: 'wasm', kernelFunc: fastSlice as unknown as tf.KernelFunc });
+  if (tf.getKernel('SplitV', 'wasm')) tf.unregisterKernel('SplitV', 'wasm');
+  tf.registerKernel({ kernelName: 'SplitV', backendName: 'wasm', kernelFunc: makeSplitV(fastSlice) as unknown as tf.KernelFunc });
+  installed = true;
+}
