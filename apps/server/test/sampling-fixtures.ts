@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { artifactsToModelJson, createUNet, memoryHandler, Rng, saveInferenceWeights, weightDataToBuffer, type JsonValue, type UNetConfig } from '@dapple/diffusion';
+import { artifactsToModelJson, createUNet, memoryHandler, Rng, saveInferenceWeights, silenceCpuBanner, weightDataToBuffer, type JsonValue, type UNetConfig } from '@dapple/diffusion';
 import { models, modelVersions, runs, type ModelVersion, type ModelVersionConfig } from '@dapple/db';
 import type { TestHub } from '@dapple/testing';
 
@@ -39,6 +39,7 @@ export async function publishTinyVersion(
     .returning();
   const prefix = `models/${model!.id}/v1/`;
   const config: ModelVersionConfig = { format: 'dapple-model', formatVersion: 1, unet: unet as unknown as Record<string, unknown>, schedule: { kind: 'cosine', T }, predictionType: 'eps' };
+  silenceCpuBanner();
   const net = createUNet(unet, 3);
   const rng = new Rng(5);
   for (const v of net.variables.values()) v.assign(tf.tidy(() => tf.add(v, tf.mul(rng.normal(v.shape), 0.05))));

@@ -52,6 +52,8 @@ export class SampleScheduler {
   private pool: SamplingPool | null = null;
   private closed = false;
   private readonly running = new Set<Promise<void>>();
+  /** Ids of jobs running here. */
+  private readonly active = new Set<string>();
   /** Ids in the order they started (tests and the bench read it to check fairness). */
   readonly startOrder: string[] = [];
   /** Per-job timings of finished jobs (bench). */
@@ -74,6 +76,11 @@ export class SampleScheduler {
   /** 0-based place in this hub's queue (0 = starts next), or null when not queued here. */
   position(jobId: string): number | null {
     return this.queue.position(jobId);
+  }
+
+  /** True while this hub has the job queued or running (its row may still say 'queued' for a moment). */
+  owns(jobId: string): boolean {
+    return this.active.has(jobId) || this.queue.position(jobId) !== null;
   }
 
   get queued(): number {
@@ -110,8 +117,10 @@ export class SampleScheduler {
       const next = this.queue.take();
       if (!next) return;
       this.startOrder.push(next.id);
+      this.active.add(next.id);
       const run = this.run(pool, next).finally(() => {
         this.running.delete(run);
+        this.active.delete(next.id);
         this.queue.done(next.teamId);
         // Positions of everyone still queued moved up.
         for (const p of this.queue.order()) void this.deps.signals.notify({ kind: 'sampleJob', id: p.id });

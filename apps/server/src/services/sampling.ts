@@ -161,8 +161,7 @@ export class SamplingService {
   /** This hub's fair-queue position; for a job queued on another hub, the count of jobs queued before it. */
   private async queuePosition(job: SampleJob): Promise<number | null> {
     if (job.status !== 'queued') return null;
-    const local = this.scheduler.position(job.id);
-    if (local !== null) return local;
+    if (this.scheduler.owns(job.id)) return this.scheduler.position(job.id);
     const [row] = await this.deps.db
       .select({ n: count() })
       .from(sampleJobs)
