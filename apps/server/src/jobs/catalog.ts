@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { datasetPrepareJob } from './dataset-prepare.ts';
+import { datasetUploadsExpireJob } from './dataset-uploads-expire.ts';
 import type { JobDefinition } from './job.ts';
 import { webhookDeliverJob } from './webhook-deliver.ts';
 
@@ -10,6 +11,7 @@ import { webhookDeliverJob } from './webhook-deliver.ts';
  */
 export const JOB_CATALOG = {
   'dataset.prepare': datasetPrepareJob,
+  'dataset.uploads.expire': datasetUploadsExpireJob,
   'webhook.deliver': webhookDeliverJob,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own payload type
 } satisfies Record<string, JobDefinition<any>>;

@@ -38,6 +38,8 @@ export interface JobDefinition<P extends z.ZodType = z.ZodType> {
   /** Jobs of this kind run at once in one hub. */
   concurrency: number;
   handler(payload: z.output<P>, ctx: JobContext): Promise<void>;
+  /** Also run on a schedule (pg-boss cron, once per schedule across all hubs), with this payload. */
+  schedule?: { cron: string; payload: z.input<P> };
   /**
    * Called once when the job will not run again: every attempt failed, or the last one expired (the process
    * died mid-job). Record the failure for users here; it runs from the `<name>.exhausted` dead-letter queue.

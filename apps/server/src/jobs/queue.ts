@@ -32,10 +32,11 @@ export class JobQueue implements JobSender {
 
   constructor(private readonly options: JobQueueOptions) {
     this.catalog = options.catalog ?? (JOB_CATALOG as unknown as Record<string, JobDefinition<z.ZodType>>);
+    const scheduled = Object.values(this.catalog).some((job) => job.schedule);
     this.boss = new PgBoss({
       db: { executeSql: (text, values) => options.executeSql(text, values) },
-      // No cron in the hub yet; maintenance (expiry → retry, archiving) stays on.
-      schedule: false,
+      // Cron timers only where something is scheduled and this hub runs workers; maintenance (expiry → retry) always.
+      schedule: scheduled && options.workers !== false,
     });
     this.boss.on('error', (err) => options.logger.error({ err }, 'job queue error'));
   }
@@ -97,6 +98,12 @@ export class JobQueue implements JobSender {
         );
       }
       this.workerIds.set(job.name, ids);
+      if (job.schedule) {
+        await this.boss.schedule(job.name, job.schedule.cron, job.payload.parse(job.schedule.payload) as object, {
+          retryLimit: job.retry.limit,
+          expireInSeconds: job.expireInSeconds,
+        });
+      }
       const onExhausted = job.onExhausted;
       if (onExhausted) {
         await this.boss.work<unknown>(exhaustedQueue(job.name), { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 }, async ([received]) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import { datasets, datasetVersions, uploads, type Dataset, type DatasetVersion, type Upload, type UploadFileEntry } from '@dapple/db';
 import { ArchiveError, normaliseMemberPath } from '@dapple/datasets';
 import { InvalidPartError, MAX_PART_NUMBER, UploadNotFoundError, type ObjectStore, type SignedRequest } from '@dapple/storage';
@@ -259,17 +259,36 @@ export class UploadService {
     }
   }
 
-  /** Ends an open upload: aborts its multipart uploads and deletes what arrived. */
-  async abort(meta: RequestMeta, uploadId: string): Promise<Upload> {
-    const { upload, dataset } = await this.authorized(meta, uploadId);
+  /** Aborts open uploads whose expiry has passed (a batch at a time); returns how many. */
+  async expireStale(batch = 100): Promise<number> {
+    const stale = await this.deps.db
+      .select()
+      .from(uploads)
+      .where(and(eq(uploads.status, 'open'), lt(uploads.expiresAt, this.deps.now())))
+      .limit(batch);
+    let expired = 0;
+    for (const upload of stale) if (await this.end(upload)) expired++;
+    return expired;
+  }
+
+  /** Marks an open upload aborted (false when it no longer is open), then removes what it stored. */
+  private async end(upload: Upload): Promise<Upload | null> {
     const [aborted] = await this.deps.db
       .update(uploads)
       .set({ status: 'aborted' })
       .where(and(eq(uploads.id, upload.id), eq(uploads.status, 'open')))
       .returning();
-    if (!aborted) throw conflict(`This upload is already ${upload.status}`);
+    if (!aborted) return null;
     await this.abortMultiparts(upload.files);
-    await this.deps.store.deletePrefix(datasetKeys.upload(dataset.id, upload.id));
+    await this.deps.store.deletePrefix(datasetKeys.upload(upload.datasetId, upload.id));
+    return aborted;
+  }
+
+  /** Ends an open upload: aborts its multipart uploads and deletes what arrived. */
+  async abort(meta: RequestMeta, uploadId: string): Promise<Upload> {
+    const { upload } = await this.authorized(meta, uploadId);
+    const aborted = await this.end(upload);
+    if (!aborted) throw conflict(`This upload is already ${upload.status === 'open' ? 'completed or aborted' : upload.status}`);
     return aborted;
   }
 
