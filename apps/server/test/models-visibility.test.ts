@@ -81,6 +81,16 @@ describe('visibility and team shares', () => {
     expect(errorCode(await partner.client.request(`query ($id: ID!) { model(id: $id) { shares { teamId } } }`, { id: modelId }))).toBe('FORBIDDEN');
   });
 
+  it('concurrent publishes get distinct numbers and latest ends on the highest', async () => {
+    const { run } = await finishedRunWithCheckpoints(hub, teamId, creator.id, [10]);
+    const results = await Promise.all([0, 1, 2].map(() => creator.client.request<{ publishModel: any }>(PUBLISH, { r: run.id, n: 'raced' })));
+    const ids = new Set(results.map((r) => ok(r).publishModel.model.id));
+    expect(ids.size).toBe(1);
+    const m = ok(await creator.client.request<{ model: any }>(`query ($id: ID!) { model(id: $id) { versions { number } version(alias: "latest") { number } } }`, { id: [...ids][0] })).model;
+    expect(m.versions.map((v: any) => v.number)).toEqual([3, 2, 1]);
+    expect(m.version.number).toBe(3);
+  });
+
   it('public: every signed-in user reads and samples, nobody more', async () => {
     ok(await admin.client.request(VISIBILITY, { id: modelId, v: 'PUBLIC' }));
     expect(await perms(stranger)).toEqual(['READ', 'SAMPLE']);

@@ -29,7 +29,7 @@ import {
   type ModelVersion,
 } from '@dapple/db';
 import { listMetricKeys, MAX_QUERY_KEYS, queryMetrics } from '@dapple/db/metrics/index';
-import type { ObjectStore } from '@dapple/storage';
+import { ObjectNotFoundError, type ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
 import { badInput, conflict, isUniqueViolation, notFound } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -126,7 +126,11 @@ export class ModelService {
     const prefix = versionPrefix(model.id, number);
     try {
       const dataset = await this.datasetOf(run.datasetVersionId);
-      const files = await writeInferenceWeights(this.store, ckpt.objectPrefix, prefix, { precision: p.precision, labelNames: dataset?.labelNames ?? [] });
+      const files = await writeInferenceWeights(this.store, ckpt.objectPrefix, prefix, { precision: p.precision, labelNames: dataset?.labelNames ?? [] }).catch((err: unknown) => {
+        // The trainer keeps only the last K checkpoints: this one may have been pruned a moment ago.
+        if (err instanceof ObjectNotFoundError) throw conflict(`The checkpoint of step ${p.step} of run "${run.name}" is gone from the object store (pruned while publishing); pick a newer step`, 'step');
+        throw err;
+      });
       const metrics = await this.metricsSnapshot(run.id, p.step);
       const grid = await this.copyNearestGrid(run.id, p.step, prefix);
       const labelNames = dataset?.labelNames ?? [];
@@ -183,7 +187,7 @@ export class ModelService {
           })
           .returning();
         if (!version) throw new Error('insert into model_versions returned no row');
-        await this.moveAlias(tx, model.id, LATEST_ALIAS, version, viewer.user.id, 'published');
+        await this.moveAlias(tx, model.id, LATEST_ALIAS, version, viewer.user.id, 'published', { onlyForward: true });
         await tx.update(models).set({ updatedAt: now }).where(eq(models.id, model.id));
         return version;
       });
@@ -410,17 +414,22 @@ export class ModelService {
     to: ModelVersion,
     actorId: string,
     reason: string,
+    opts: { onlyForward?: boolean } = {},
   ): Promise<ModelAlias> {
     const now = this.deps.now();
+    // Serialises alias changes per model (two first publishes would otherwise both create `latest`).
+    await tx.select({ id: models.id }).from(models).where(eq(models.id, modelId)).for('update');
     const [current] = await tx.select().from(modelAliases).where(and(eq(modelAliases.modelId, modelId), eq(modelAliases.name, name))).for('update');
+    const from = current ? (await tx.select({ number: modelVersions.number }).from(modelVersions).where(eq(modelVersions.id, current.versionId)))[0] : undefined;
     let alias: ModelAlias | undefined;
     if (current) {
       if (current.versionId === to.id) return current;
+      // Concurrent publishes commit in any order: `latest` only ever moves to a higher number.
+      if (opts.onlyForward && from && from.number > to.number) return current;
       [alias] = await tx.update(modelAliases).set({ versionId: to.id, updatedBy: actorId, updatedAt: now }).where(eq(modelAliases.id, current.id)).returning();
     } else {
       [alias] = await tx.insert(modelAliases).values({ modelId, name, versionId: to.id, updatedBy: actorId }).returning();
     }
-    const from = current ? (await tx.select({ number: modelVersions.number }).from(modelVersions).where(eq(modelVersions.id, current.versionId)))[0] : undefined;
     await tx.insert(aliasEvents).values({
       modelId,
       aliasName: name,
