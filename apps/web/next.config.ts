@@ -9,6 +9,11 @@ const config: NextConfig = {
   // The build type-checks the app only; tests (which import the hub through @dapple/testing) are
   // checked by `npm run typecheck`.
   typescript: { tsconfigPath: 'tsconfig.build.json' },
+  experimental: {
+    // The proxy answers 500 when the API takes longer than this (default 30 s); uploads are not
+    // affected (they go through app/objects), but a slow GraphQL request on a loaded machine is.
+    proxyTimeout: 120_000,
+  },
 };
 
 export default config;

@@ -17,6 +17,9 @@ function subscriptionClient(): Client {
   client ??= createClient({
     url: () => `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}/graphql`,
     lazy: true,
+    // A ping every 10 s keeps the socket busy, so no idle timeout on the way (the dashboard's proxy,
+    // a load balancer) closes a quiet subscription.
+    keepAlive: 10_000,
     retryAttempts: Number.POSITIVE_INFINITY,
     // Exponential back-off up to 30 s, with jitter so many tabs do not reconnect in step.
     retryWait: (retries) => new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** retries) * (0.5 + Math.random() / 2))),
