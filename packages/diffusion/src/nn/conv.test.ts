@@ -51,6 +51,7 @@ const cases: Case[] = [
   { h: 8, w: 8, k: 3, stride: 1, cin: 3, cout: 5 },
   { h: 8, w: 8, k: 3, stride: 2, cin: 4, cout: 6 },
   { h: 7, w: 9, k: 3, stride: 2, cin: 2, cout: 3 },
+  { h: 12, w: 6, k: 3, stride: 2, cin: 6, cout: 5 }, // even, non-square: the phase-conv input gradient
   { h: 6, w: 6, k: 1, stride: 1, cin: 5, cout: 4 },
   { h: 8, w: 8, k: 1, stride: 2, cin: 3, cout: 2 },
   { h: 5, w: 5, k: 5, stride: 1, cin: 2, cout: 2 },

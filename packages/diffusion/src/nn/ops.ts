@@ -25,18 +25,37 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tenso
   return b ? op(x, w, b) : op(x, w);
 }
 
-/** Batched a [B,M,K] · b [B,K,N] with explicit transposes in the gradient. */
+/**
+ * a [B,M,K] · b [B,K,N] as B two-dimensional matMuls. wasm runs a matMul in XNNPACK only when the batch is
+ * 1 and no transpose flag is set; otherwise it falls back to a scalar loop (~3 GFLOP/s): for the attention
+ * shapes here ([16,64,64]·[16,64,64]) the split/matMul/concat form measured 1.5× faster.
+ */
+function batchedMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  const [batch, m, k] = a.shape;
+  const n = b.shape[2];
+  if (batch === 1) return tf.matMul(a.reshape([m, k]) as tf.Tensor2D, b.reshape([k, n]) as tf.Tensor2D).reshape([1, m, n]);
+  return tf.tidy(() => {
+    const as = tf.split(a, batch, 0);
+    const bs = tf.split(b, batch, 0);
+    const outs = as.map((ai, i) => tf.matMul(ai.reshape([m, k]) as tf.Tensor2D, bs[i]!.reshape([k, n]) as tf.Tensor2D));
+    return tf.concat(outs, 0).reshape([batch, m, n]) as tf.Tensor3D;
+  });
+}
+
+/** Swaps the last two axes of a [B,M,N] tensor. */
+function swapLast(x: tf.Tensor3D): tf.Tensor3D {
+  return tf.transpose(x, [0, 2, 1]);
+}
+
+/** Batched a [B,M,K] · b [B,K,N], with explicit transposes in the gradient. */
 export function bmm(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   const op = customOp<tf.Tensor3D>(([ai, bi], save) => {
     save([ai!, bi!]);
     return {
-      value: tf.matMul(ai as tf.Tensor3D, bi as tf.Tensor3D),
+      value: batchedMatMul(ai as tf.Tensor3D, bi as tf.Tensor3D),
       gradFunc: (d, saved) => {
         const [as, bs] = saved as [tf.Tensor3D, tf.Tensor3D];
-        return [
-          tf.matMul(d, tf.transpose(bs, [0, 2, 1]) as tf.Tensor3D),
-          tf.matMul(tf.transpose(as, [0, 2, 1]) as tf.Tensor3D, d),
-        ];
+        return [batchedMatMul(d, swapLast(bs)), batchedMatMul(swapLast(as), d)];
       },
     };
   });
