@@ -23,6 +23,7 @@ import { TRAINER_API_PREFIX, trainerApiRouter } from './trainer-api/router.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { resolveDatasetConfig, type DatasetConfigInput } from './services/dataset-config.ts';
 import type { SamplingConfig } from './sampling/scheduler.ts';
+import type { EvaluationConfig } from './services/evaluations.ts';
 import type { WebhookConfig } from './services/webhooks.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -69,6 +70,8 @@ export interface HubConfig {
   datasets?: DatasetConfigInput;
   /** Sampling worker threads, per-team concurrency, model cache (env: DAPPLE_SAMPLING_*). */
   sampling?: Partial<SamplingConfig>;
+  /** Evaluation extractors: the InceptionV3 graph model by URL or object key (env: DAPPLE_INCEPTION_MODEL_URL / _KEY). */
+  evaluation?: EvaluationConfig;
   /** Webhook signing-secret encryption (the hub secret) and target policy; without `secret` webhooks are off. */
   webhooks?: WebhookConfig;
 }
@@ -105,6 +108,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     jobs,
     datasets: resolveDatasetConfig(config.datasets),
     ...(config.sampling ? { sampling: config.sampling } : {}),
+    ...(config.evaluation ? { evaluation: config.evaluation } : {}),
     webhooks: config.webhooks,
   });
   const schema = getSchema();

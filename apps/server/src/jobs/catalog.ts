@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { datasetPrepareJob } from './dataset-prepare.ts';
 import { datasetUploadsExpireJob } from './dataset-uploads-expire.ts';
+import { evaluationRunJob } from './evaluation-run.ts';
 import type { JobDefinition } from './job.ts';
 import { webhookDeliverJob } from './webhook-deliver.ts';
 
@@ -13,6 +14,7 @@ export const JOB_CATALOG = {
   'dataset.prepare': datasetPrepareJob,
   'dataset.uploads.expire': datasetUploadsExpireJob,
   'webhook.deliver': webhookDeliverJob,
+  'evaluation.run': evaluationRunJob,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own payload type
 } satisfies Record<string, JobDefinition<any>>;
 

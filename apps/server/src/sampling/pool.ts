@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { ObjectStore } from '@dapple/storage';
-import type { FromWorker, ModelRef, TaskRequest, TaskTiming, ToWorker, WorkerOptions } from './protocol.ts';
+import type { EvaluateTask, EvaluationResult, FromWorker, ModelRef, TaskRequest, TaskTiming, ToWorker, WorkerOptions } from './protocol.ts';
 import { spawnSamplingWorker } from './spawn.ts';
 
 export interface SamplingPoolOptions extends WorkerOptions {
@@ -24,9 +24,8 @@ export interface TaskResult {
 interface Task {
   id: number;
   model: ModelRef;
-  request: TaskRequest;
   onProgress?: (done: number, total: number) => void;
-  resolve(r: TaskResult): void;
+  resolve(r: TaskResult | EvaluationResult): void;
   reject(e: Error): void;
 }
 
@@ -72,16 +71,26 @@ export class SamplingPool {
     return Promise.all(this.slots.map((s) => s.ready));
   }
 
+  /** Samples images (PNG-encoded in the worker). */
   run(model: ModelRef, request: TaskRequest, onProgress?: (done: number, total: number) => void): Promise<TaskResult> {
+    return this.dispatch(model, onProgress, (taskId) => ({ type: 'sample', taskId, model, request })) as Promise<TaskResult>;
+  }
+
+  /** Runs a whole evaluation (generate, read real images, extract, KID/FID/IS) in a worker. */
+  evaluate(model: ModelRef, task: EvaluateTask, onProgress?: (done: number, total: number) => void): Promise<EvaluationResult> {
+    return this.dispatch(model, onProgress, (taskId) => ({ type: 'evaluate', taskId, model, task })) as Promise<EvaluationResult>;
+  }
+
+  private dispatch(model: ModelRef, onProgress: ((done: number, total: number) => void) | undefined, message: (taskId: number) => ToWorker): Promise<TaskResult | EvaluationResult> {
     if (this.closed) return Promise.reject(new SamplingError('the sampling pool is closed'));
     const free = this.slots.filter((s) => !s.task);
     if (!free.length) return Promise.reject(new SamplingError('no idle sampling worker (the scheduler must not oversubscribe the pool)'));
     const slot = free.find((s) => s.warm.includes(model.id)) ?? free.find((s) => !s.warm.length) ?? free[0]!;
-    return new Promise<TaskResult>((resolve, reject) => {
-      const task: Task = { id: this.nextTaskId++, model, request, ...(onProgress ? { onProgress } : {}), resolve, reject };
+    return new Promise<TaskResult | EvaluationResult>((resolve, reject) => {
+      const task: Task = { id: this.nextTaskId++, model, ...(onProgress ? { onProgress } : {}), resolve, reject };
       slot.task = task;
       slot.warm = [...slot.warm.filter((id) => id !== model.id), model.id].slice(-Math.max(1, this.options.maxModels));
-      this.post(slot, { type: 'sample', taskId: task.id, model, request });
+      this.post(slot, message(task.id));
     });
   }
 
@@ -144,11 +153,13 @@ export class SamplingPool {
         if (slot.task?.id === msg.taskId) slot.task.onProgress?.(msg.done, msg.total);
         return;
       case 'done':
+      case 'evaluated':
       case 'error': {
         const task = slot.task;
         if (task?.id !== msg.taskId) return;
         slot.task = null;
         if (msg.type === 'done') task.resolve({ pngs: msg.pngs, width: msg.width, height: msg.height, timing: msg.timing, worker: slot.index });
+        else if (msg.type === 'evaluated') task.resolve(msg.result);
         else {
           slot.warm = slot.warm.filter((id) => id !== task.model.id);
           task.reject(new SamplingError(msg.message));

@@ -24,8 +24,45 @@ export interface ModelRef {
 
 export type TaskRequest = Omit<SampleRequest, 'onProgress' | 'signal'>;
 
+/** Which network measures the images: the built-in offline one, or an InceptionV3 graph model by URL or object key. */
+export type ExtractorConfig =
+  | { kind: 'offline' }
+  | {
+      kind: 'inception';
+      /** http(s) URL of the converted model.json (weights next to it). */
+      url?: string;
+      /** Object key of model.json in the hub's store (weights files next to it, as model.json names them). */
+      objectKey?: string;
+      poolOutput?: string;
+      logitsOutput?: string;
+      inputRange?: '[-1,1]' | '[0,1]' | '[0,255]';
+      label?: string;
+    };
+
+export interface EvaluateTask {
+  numSamples: number;
+  steps: number;
+  sampler: 'ddim' | 'ddpm';
+  eta: number;
+  seed: number;
+  dataset: { manifest: unknown; prefix: string };
+  extractor: ExtractorConfig;
+}
+
+export interface EvaluationResult {
+  extractor: string;
+  paperComparable: boolean;
+  numSamples: number;
+  kid: { mean: number; std: number; subsetSize: number; numSubsets: number };
+  fid: number;
+  inceptionScore: { mean: number; std: number; splits: number };
+  /** IS of as many real images with the same extractor: the ceiling to read the samples' IS against. */
+  realInceptionScore: { mean: number; std: number; splits: number };
+}
+
 export type ToWorker =
   | { type: 'sample'; taskId: number; model: ModelRef; request: TaskRequest }
+  | { type: 'evaluate'; taskId: number; model: ModelRef; task: EvaluateTask }
   | { type: 'cancel'; taskId: number }
   | { type: 'readResult'; readId: number; bytes?: Uint8Array; error?: string };
 
@@ -42,4 +79,5 @@ export type FromWorker =
   | { type: 'read'; readId: number; key: string }
   | { type: 'progress'; taskId: number; done: number; total: number }
   | { type: 'done'; taskId: number; pngs: Uint8Array[]; width: number; height: number; timing: TaskTiming }
+  | { type: 'evaluated'; taskId: number; result: EvaluationResult }
   | { type: 'error'; taskId: number; message: string; name: string };

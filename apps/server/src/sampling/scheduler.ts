@@ -4,7 +4,7 @@ import type { ObjectStore } from '@dapple/storage';
 import type { Logger } from 'pino';
 import { FairQueue } from './fair-queue.ts';
 import { SamplingPool, type SamplingPoolOptions, type TaskResult } from './pool.ts';
-import type { ModelRef, TaskRequest } from './protocol.ts';
+import type { EvaluateTask, EvaluationResult, ModelRef, TaskRequest } from './protocol.ts';
 import type { SamplingSignals } from './signals.ts';
 
 export interface SamplingConfig {
@@ -29,7 +29,8 @@ export const DEFAULT_SAMPLING_CONFIG: SamplingConfig = {
   progressIntervalMs: 250,
 };
 
-interface Pending {
+interface SamplePending {
+  kind?: 'sample';
   id: string;
   teamId: string;
   job: SampleJob;
@@ -38,6 +39,20 @@ interface Pending {
   /** Where the PNGs go: `<version objectPrefix>samples/<jobId>/`. */
   resultPrefix: string;
 }
+
+/** An evaluation waits in the same fair queue as sample jobs and then holds one worker until it is done. */
+interface EvaluationPending {
+  kind: 'evaluate';
+  id: string;
+  teamId: string;
+  model: ModelRef;
+  task: EvaluateTask;
+  onProgress(done: number, total: number): void;
+  resolve(r: EvaluationResult): void;
+  reject(e: Error): void;
+}
+
+type Pending = SamplePending | EvaluationPending;
 
 /** Key of image i of a job; zero-padded so listings sort in image order. */
 export const sampleImageKey = (prefix: string, index: number) => `${prefix}${String(index).padStart(3, '0')}.png`;
@@ -67,10 +82,19 @@ export class SampleScheduler {
   }
 
   /** Queues a job (its row already inserted as 'queued'). */
-  submit(p: Pending): void {
+  submit(p: SamplePending): void {
     if (this.closed) throw new Error('the sampling scheduler is closed');
     this.queue.push(p);
     this.pump();
+  }
+
+  /** Queues an evaluation behind other teams' work (fairly) and resolves with its numbers. */
+  evaluate(p: Omit<EvaluationPending, 'kind' | 'resolve' | 'reject'>): Promise<EvaluationResult> {
+    if (this.closed) return Promise.reject(new Error('the sampling scheduler is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ ...p, kind: 'evaluate', resolve, reject });
+      this.pump();
+    });
   }
 
   /** 0-based place in this hub's queue (0 = starts next), or null when not queued here. */
@@ -81,6 +105,11 @@ export class SampleScheduler {
   /** True while this hub has the job queued or running (its row may still say 'queued' for a moment). */
   owns(jobId: string): boolean {
     return this.active.has(jobId) || this.queue.position(jobId) !== null;
+  }
+
+  /** True once close() started: work failing now failed because the hub stops, not on its own. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   get queued(): number {
@@ -105,6 +134,12 @@ export class SampleScheduler {
 
   async close(): Promise<void> {
     this.closed = true;
+    // Evaluations still waiting would never settle: fail them (their job is retried by the next hub).
+    for (const p of this.queue.order()) {
+      if (p.kind !== 'evaluate') continue;
+      this.queue.remove(p.id);
+      p.reject(new Error('the hub is stopping'));
+    }
     await this.pool?.close();
     await Promise.allSettled([...this.running]);
   }
@@ -123,7 +158,7 @@ export class SampleScheduler {
         this.active.delete(next.id);
         this.queue.done(next.teamId);
         // Positions of everyone still queued moved up.
-        for (const p of this.queue.order()) void this.deps.signals.notify({ kind: 'sampleJob', id: p.id });
+        for (const p of this.queue.order()) if (p.kind !== 'evaluate') void this.deps.signals.notify({ kind: 'sampleJob', id: p.id });
         this.pump();
       });
       this.running.add(run);
@@ -131,6 +166,10 @@ export class SampleScheduler {
   }
 
   private async run(pool: SamplingPool, p: Pending): Promise<void> {
+    if (p.kind === 'evaluate') {
+      await pool.evaluate(p.model, p.task, p.onProgress).then(p.resolve, p.reject);
+      return;
+    }
     const { db, signals } = this.deps;
     const notify = () => signals.notify({ kind: 'sampleJob', id: p.id });
     await db.update(sampleJobs).set({ status: 'running', startedAt: this.deps.now() }).where(eq(sampleJobs.id, p.id));

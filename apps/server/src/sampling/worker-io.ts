@@ -5,7 +5,17 @@ import type * as tf from '@tensorflow/tfjs';
  * (in the worker: a request to the hub thread's ObjectStore). Weight files are looked up by the file
  * name model.json lists, so only the version's own objects can be read.
  */
-export function storeReadHandler(modelJsonKey: string, weightsKeys: Record<string, string>, read: (key: string) => Promise<Uint8Array>): tf.io.IOHandler {
+export function storeReadHandler(
+  modelJsonKey: string,
+  weightsKeys: Record<string, string> | 'beside',
+  read: (key: string) => Promise<Uint8Array>,
+): tf.io.IOHandler {
+  // 'beside': weights files live next to model.json (a converted graph model); names must be plain file names.
+  const keyOf = (path: string): string | undefined => {
+    if (weightsKeys !== 'beside') return weightsKeys[path];
+    if (!/^[\w.-]+$/.test(path) || path === '.' || path === '..') return undefined;
+    return `${modelJsonKey.slice(0, modelJsonKey.lastIndexOf('/') + 1)}${path}`;
+  };
   return {
     async load() {
       const json = JSON.parse(new TextDecoder().decode(await read(modelJsonKey))) as tf.io.ModelJSON;
@@ -13,8 +23,8 @@ export function storeReadHandler(modelJsonKey: string, weightsKeys: Record<strin
       const parts: Uint8Array[] = [];
       for (const group of json.weightsManifest ?? []) {
         for (const path of group.paths) {
-          const key = weightsKeys[path];
-          if (!key) throw new Error(`model.json lists weights file '${path}', which this model version does not have`);
+          const key = keyOf(path);
+          if (!key) throw new Error(`model.json lists weights file '${path}', which is not a file this model may read`);
           parts.push(await read(key));
         }
         specs.push(...group.weights);

@@ -9,9 +9,11 @@ import { selectBackend, silenceCpuBanner } from '@dapple/diffusion/backend';
 import { nodeWasmDir } from '@dapple/diffusion/backend/node-wasm-dir';
 import { loadInferenceWeights } from '@dapple/diffusion/checkpoint/inference';
 import { createModelSampler, type ModelSampler } from '@dapple/diffusion/browser/index';
+import { loadInceptionExtractor, offlineExtractor, type EvaluationExtractor } from '@dapple/diffusion/metrics/extractors/index';
+import { runEvaluation } from './evaluate.ts';
 import { ModelCache } from './model-cache.ts';
 import { encodePngs } from './png.ts';
-import type { FromWorker, ModelRef, ToWorker, WorkerOptions } from './protocol.ts';
+import type { ExtractorConfig, FromWorker, ModelRef, ToWorker, WorkerOptions } from './protocol.ts';
 import { storeReadHandler } from './worker-io.ts';
 
 const port = parentPort!;
@@ -31,15 +33,65 @@ function readObject(key: string): Promise<Uint8Array> {
 
 const cache = new ModelCache<ModelSampler>({ maxModels: options.maxModels, maxParamBytes: options.maxParamBytes });
 const aborts = new Map<number, AbortController>();
-let queue: Promise<void> = Promise.resolve();
+
+silenceCpuBanner();
+const backendReady = selectBackend({ ...(options.backend ? { prefer: options.backend } : {}), wasmPaths: nodeWasmDir() }).then((report) => {
+  tf.enableProdMode();
+  send({ type: 'ready', backend: report.backend });
+});
+/** Tasks run one at a time, and only once the backend is up (a task sent earlier waits here). */
+let queue: Promise<void> = backendReady.catch(() => undefined);
 
 async function load(model: ModelRef): Promise<{ sampler: ModelSampler; hit: boolean }> {
+  await backendReady; // rejects with the backend error when no backend could start
   const cached = cache.get(model.id);
   if (cached) return { sampler: cached, hit: true };
   const weights = await loadInferenceWeights(storeReadHandler(model.modelJsonKey, model.weightsKeys, readObject));
   const sampler = createModelSampler(weights, model.spec);
   cache.set(model.id, sampler);
   return { sampler, hit: false };
+}
+
+/** Extractors are kept for the worker's life: InceptionV3 takes seconds to load and ~100 MB. */
+const extractors = new Map<string, Promise<EvaluationExtractor>>();
+function extractorFor(config: ExtractorConfig): Promise<EvaluationExtractor> {
+  const key = JSON.stringify(config);
+  let e = extractors.get(key);
+  if (!e) {
+    e = (async () => {
+      if (config.kind === 'offline') return offlineExtractor();
+      const { url, objectKey, kind: _kind, ...opts } = config;
+      if (objectKey) return loadInceptionExtractor(storeReadHandler(objectKey, 'beside', readObject), opts);
+      if (url) return loadInceptionExtractor(tf.io.http(url, { fetchFunc: fetch }), opts);
+      throw new Error('the Inception extractor needs a model URL or object key (DAPPLE_INCEPTION_MODEL_URL / _KEY)');
+    })();
+    e.catch(() => extractors.delete(key));
+    extractors.set(key, e);
+  }
+  return e;
+}
+
+async function evaluateTask(msg: Extract<ToWorker, { type: 'evaluate' }>): Promise<void> {
+  const abort = new AbortController();
+  aborts.set(msg.taskId, abort);
+  try {
+    const { sampler } = await load(msg.model);
+    const extractor = await extractorFor(msg.task.extractor);
+    let lastSent = 0;
+    const result = await runEvaluation(sampler, extractor, msg.task, readObject, (done, total) => {
+      const now = performance.now();
+      if (done === total || now - lastSent >= 200) {
+        lastSent = now;
+        send({ type: 'progress', taskId: msg.taskId, done, total });
+      }
+    }, abort.signal);
+    send({ type: 'evaluated', taskId: msg.taskId, result });
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    send({ type: 'error', taskId: msg.taskId, message: e.message, name: e.name });
+  } finally {
+    aborts.delete(msg.taskId);
+  }
 }
 
 async function runTask(msg: Extract<ToWorker, { type: 'sample' }>): Promise<void> {
@@ -89,16 +141,7 @@ port.on('message', (msg: ToWorker) => {
   } else if (msg.type === 'sample') {
     // One task at a time: the backend is single-threaded and the pool only sends one anyway.
     queue = queue.then(() => runTask(msg));
+  } else if (msg.type === 'evaluate') {
+    queue = queue.then(() => evaluateTask(msg));
   }
 });
-
-silenceCpuBanner();
-void selectBackend({ ...(options.backend ? { prefer: options.backend } : {}), wasmPaths: nodeWasmDir() }).then(
-  (report) => {
-    tf.enableProdMode();
-    send({ type: 'ready', backend: report.backend });
-  },
-  (err: unknown) => {
-    throw err;
-  },
-);

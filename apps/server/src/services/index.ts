@@ -11,6 +11,7 @@ import { createDatasetServices } from './dataset-services.ts';
 import { createRunServices } from './runs-services.ts';
 import { createSamplingServices } from './sampling-services.ts';
 import type { SamplingConfig } from '../sampling/scheduler.ts';
+import type { EvaluationConfig } from './evaluations.ts';
 import { createModelServices } from './model-services.ts';
 import type { WebhookConfig } from './webhooks.ts';
 
@@ -26,6 +27,8 @@ export interface ServicesOptions {
   datasets?: DatasetConfig;
   /** Sampling worker pool and per-team limits (defaults in sampling/scheduler.ts). */
   sampling?: Partial<SamplingConfig>;
+  /** Evaluation extractors (InceptionV3 model URL / object key). */
+  evaluation?: EvaluationConfig;
   webhooks?: WebhookConfig;
 }
 
@@ -51,7 +54,7 @@ export function createServices(opts: ServicesOptions) {
     teams,
     teamEvents,
     ...createRunServices({ ...deps, store: opts.store }, teams),
-    ...createSamplingServices({ ...deps, store: opts.store, ...(opts.sampling ? { sampling: opts.sampling } : {}) }),
+    ...createSamplingServices({ ...deps, store: opts.store, jobs: opts.jobs, ...(opts.sampling ? { sampling: opts.sampling } : {}), ...(opts.evaluation ? { evaluation: opts.evaluation } : {}) }),
     ...createModelServices({ ...deps, store: opts.store, jobs: opts.jobs, webhooks: opts.webhooks ?? {} }, teams),
     ...createDatasetServices({ ...deps, store: opts.store, jobs: opts.jobs, config: opts.datasets ?? resolveDatasetConfig() }, teams),
   };

@@ -7,6 +7,7 @@ import './tokens.ts';
 import './datasets.ts';
 import './runs.ts';
 import './sampling.ts';
+import './evaluations.ts';
 import './models.ts';
 import './webhooks.ts';
 

@@ -1,3 +1,3 @@
 export type { EvaluationExtractor } from './types.ts';
-export { offlineExtractor, type OfflineExtractorOptions } from './offline.ts';
+export { offlineExtractor, offlineExtractorName, type OfflineExtractorOptions } from './offline.ts';
 export { loadInceptionExtractor, type InceptionExtractorOptions } from './inception.ts';

@@ -10,6 +10,12 @@ export interface OfflineExtractorOptions extends RandomConvFeatureOptions {
   temperature?: number;
 }
 
+/** The name offlineExtractor(options) reports, without building it (no tensors). */
+export function offlineExtractorName(options: OfflineExtractorOptions = {}): string {
+  const seed = options.seed ?? 0;
+  return `offline:random-conv-v1(seed=${seed},dims=${options.dims ?? 64},width=${options.width ?? 32})+random-softmax-is-v1(classes=${options.classes ?? 10},t=${options.temperature ?? 1})`;
+}
+
 /**
  * The extractor that works with no download: the fixed random conv features of randomConvFeatures for
  * FID/KID, and for IS a fixed random linear "classifier" on those features (softmax of a seeded Gaussian
@@ -26,7 +32,7 @@ export function offlineExtractor(options: OfflineExtractorOptions = {}): Evaluat
   const seed = options.seed ?? 0;
   const head = tf.keep(tf.tensor2d(new Rng(seed).fork(0x15).normalArray(features.dims * classes), [features.dims, classes]));
   return {
-    name: `offline:${features.name}+random-softmax-is-v1(classes=${classes},t=${temperature})`,
+    name: offlineExtractorName(options),
     dims: features.dims,
     numClasses: classes,
     paperComparable: false,
