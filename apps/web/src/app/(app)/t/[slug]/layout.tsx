@@ -16,7 +16,7 @@ export default async function TeamLayout({ children, params }: { children: React
         { href: base, label: 'Overview', icon: <HomeIcon />, exact: true },
         { href: `${base}/datasets`, label: 'Datasets', icon: <ImagesIcon /> },
         { href: `${base}/runs`, label: 'Runs', icon: <ChartIcon /> },
-        { href: `${base}/models`, label: 'Models', icon: <CubeIcon />, soon: true },
+        { href: `${base}/models`, label: 'Models', icon: <CubeIcon /> },
         { href: `${base}/members`, label: 'Members', icon: <UsersIcon /> },
       ],
     },

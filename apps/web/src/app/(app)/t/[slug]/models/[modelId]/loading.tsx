@@ -1,0 +1,5 @@
+import { ModelSkeleton } from '../../../../../../components/models/Skeletons';
+
+export default function Loading() {
+  return <ModelSkeleton />;
+}

@@ -1,0 +1,171 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { AliasPanel } from '../../../../../../components/models/AliasPanel';
+import { EvaluateForm } from '../../../../../../components/models/EvaluateForm';
+import { VISIBILITY_LABEL } from '../../../../../../components/models/format';
+import { Markdown } from '../../../../../../components/models/Markdown';
+import { EvaluationGroups, TrainingMetrics } from '../../../../../../components/models/MetricsPanel';
+import { SamplingPlayground } from '../../../../../../components/models/SamplingPlayground';
+import { ShareDialog } from '../../../../../../components/models/ShareDialog';
+import { VersionList } from '../../../../../../components/models/VersionList';
+import styles from '../../../../../../components/models/models.module.css';
+import { ComparableEvaluationsQuery, ModelQuery, ModelSharingQuery } from '../../../../../../graphql/operations/models';
+import { formatDateTime } from '../../../../../../lib/format';
+import { loadMe, serverRequest, unwrap } from '../../../../../../lib/server-graphql';
+import { loadTeam } from '../../../../../../lib/team';
+import { loadDatasets } from '../../../../../../lib/team-content';
+
+type Props = { params: Promise<{ slug: string; modelId: string }>; searchParams: Promise<{ v?: string | string[] }> };
+
+export const metadata: Metadata = { title: 'Model' };
+
+export default async function ModelPage({ params, searchParams }: Props) {
+  const [{ slug, modelId }, query] = await Promise.all([params, searchParams]);
+  const load = await loadTeam(slug);
+  if (load.kind !== 'ok') return null; // the layout shows why
+  const result = await serverRequest(ModelQuery, { id: modelId });
+  if (!result.ok && result.errors.some((e) => ['NOT_FOUND', 'BAD_USER_INPUT', 'FORBIDDEN'].includes(e.code))) notFound();
+  const model = unwrap(result, 'load the model').model;
+  const can = new Set(model.viewerPermissions);
+  const ownTeam = model.teamId === load.team.id;
+
+  const [sharing, evaluations, datasets, me] = await Promise.all([
+    can.has('SHARE') ? serverRequest(ModelSharingQuery, { id: modelId }).then((r) => unwrap(r, 'load the model’s shares').model) : null,
+    serverRequest(ComparableEvaluationsQuery, { modelId }).then((r) => (r.ok ? r.data.comparableEvaluations : [])),
+    ownTeam ? loadDatasets(load.team.id) : [],
+    loadMe(),
+  ]);
+
+  const wanted = Number(Array.isArray(query.v) ? query.v[0] : query.v);
+  const latestId = model.aliases.find((a) => a.name === 'latest')?.versionId;
+  const version = model.versions.find((v) => v.number === wanted) ?? model.versions.find((v) => v.id === latestId) ?? model.versions[0];
+  const base = `/t/${slug}/models/${model.id}`;
+  const versionNumbers = new Map(model.versions.map((v) => [v.id, v.number]));
+  const evaluationDatasets = version
+    ? datasets.flatMap((d) => {
+        const ready = d.versions.find((dv) => dv.status === 'READY');
+        return ready && d.resolution === version.resolution && d.channels === version.channels
+          ? [{ versionId: ready.id, label: `${d.name} · v${ready.number} · ${ready.acceptedCount} images` }]
+          : [];
+      })
+    : [];
+
+  return (
+    <div className="page">
+      <div className="page-header">
+        <div>
+          <p className="muted">
+            <Link href={`/t/${slug}/models`}>Models</Link> /
+          </p>
+          <h1>{model.name}</h1>
+          <p className="muted">
+            {VISIBILITY_LABEL[model.visibility]} · {model.versions.length} {model.versions.length === 1 ? 'version' : 'versions'} · updated {formatDateTime(model.updatedAt)}
+            {ownTeam ? '' : ' · shared with you'}
+          </p>
+          {model.description ? <p>{model.description}</p> : null}
+        </div>
+        {sharing ? <ShareDialog modelId={model.id} modelName={model.name} sharing={sharing} otherTeams={(me?.teams ?? []).filter((t) => t.id !== model.teamId)} /> : null}
+      </div>
+
+      {!version ? (
+        <div className="card empty">
+          <h3>No versions</h3>
+          <p>Every version of this model was deleted. Publish a run’s checkpoint to it to add one.</p>
+        </div>
+      ) : (
+        <div className={styles.layout}>
+          <div className={styles.column}>
+            <SamplingPlayground key={version.id} versionId={version.id} versionNumber={version.number} labelNames={version.labelNames} />
+
+            <section className="card" aria-labelledby="versions-heading">
+              <div className="card-header">
+                <h2 id="versions-heading">Versions</h2>
+              </div>
+              <VersionList
+                versions={model.versions}
+                selectedId={version.id}
+                versionHref={(n) => `${base}?v=${n}`}
+                runHref={ownTeam ? (runId) => `/t/${slug}/runs/${runId}` : undefined}
+                canDelete={can.has('DELETE')}
+              />
+            </section>
+
+            <section className="card" aria-labelledby="evaluations-heading">
+              <div className="card-header">
+                <div>
+                  <h2 id="evaluations-heading">Evaluations</h2>
+                  <p className="muted">KID, FID and IS against a dataset, grouped by feature extractor and sample count.</p>
+                </div>
+              </div>
+              <EvaluationGroups groups={evaluations} versionNumbers={versionNumbers} />
+              {can.has('SAMPLE') && ownTeam ? <EvaluateForm versionId={version.id} datasets={evaluationDatasets} /> : null}
+            </section>
+
+            <section className="card" aria-labelledby="card-heading">
+              <div className="card-header">
+                <h2 id="card-heading">Model card · version {version.number}</h2>
+              </div>
+              <Markdown source={version.modelCard} className={`card-body ${styles.card}`} />
+            </section>
+          </div>
+
+          <div className={styles.column}>
+            <section className="card" aria-labelledby="grid-heading">
+              <div className="card-header">
+                <h2 id="grid-heading">Samples at step {(version.sampleGridStep ?? version.step).toLocaleString('en')}</h2>
+              </div>
+              <div className="card-body">
+                {version.sampleGridUrl ? (
+                  // eslint-disable-next-line @next/next/no-img-element -- short-lived signed URL from the API
+                  <img className={styles.hero} src={version.sampleGridUrl} alt={`Sample grid of ${model.name} version ${version.number}`} />
+                ) : (
+                  <p className="muted">The run had no sample grid near this step.</p>
+                )}
+                <p className="muted" style={{ marginTop: 8 }}>
+                  {version.resolution}×{version.resolution} · {version.channels === 1 ? 'grayscale' : 'RGB'} · predicts {version.predictionType}
+                  {version.labelNames.length > 0 ? ` · ${version.labelNames.length} classes` : ' · unconditional'}
+                  {version.datasetVersionHash ? (
+                    <>
+                      {' '}
+                      · data <span className="mono">{version.datasetVersionHash.slice(0, 12)}</span>
+                    </>
+                  ) : null}
+                </p>
+              </div>
+            </section>
+
+            <section className="card" aria-labelledby="aliases-heading">
+              <div className="card-header">
+                <h2 id="aliases-heading">Aliases</h2>
+              </div>
+              <AliasPanel modelId={model.id} aliases={model.aliases} versions={model.versions.map((v) => ({ id: v.id, number: v.number }))} canMove={can.has('ALIAS')} />
+              {model.aliasEvents.length > 0 ? (
+                <div className="card-body">
+                  <h3 style={{ fontSize: '0.9rem', marginBottom: 6 }}>History</h3>
+                  <ul className={styles.audit} aria-label="Alias history">
+                    {model.aliasEvents.map((e, i) => (
+                      <li key={i}>
+                        <span className="mono">{e.aliasName}</span>{' '}
+                        {e.fromNumber === null || e.fromNumber === undefined ? 'set to' : `v${e.fromNumber} →`} {e.toNumber === null || e.toNumber === undefined ? 'removed' : `v${e.toNumber}`} ·{' '}
+                        {formatDateTime(e.at)}
+                        {e.reason ? ` · ${e.reason}` : ''}
+                      </li>
+                    ))}
+                  </ul>
+                </div>
+              ) : null}
+            </section>
+
+            <section className="card" aria-labelledby="metrics-heading">
+              <div className="card-header">
+                <h2 id="metrics-heading">Training metrics · v{version.number}</h2>
+              </div>
+              <TrainingMetrics metrics={version.metrics} />
+            </section>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

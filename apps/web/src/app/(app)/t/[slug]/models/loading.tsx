@@ -1,0 +1,5 @@
+import { GallerySkeleton } from '../../../../../components/models/Skeletons';
+
+export default function Loading() {
+  return <GallerySkeleton />;
+}

@@ -1,0 +1,122 @@
+import type { Metadata } from 'next';
+import { Logo } from '../../../components/Logo';
+import { AlertIcon } from '../../../components/Icons';
+import { Markdown } from '../../../components/models/Markdown';
+import { TrainingMetrics } from '../../../components/models/MetricsPanel';
+import { SamplingPlayground } from '../../../components/models/SamplingPlayground';
+import { VersionList } from '../../../components/models/VersionList';
+import styles from '../../../components/models/models.module.css';
+import { SharedModelQuery } from '../../../graphql/operations/models';
+import { serverRequest, unwrap } from '../../../lib/server-graphql';
+
+type Props = { params: Promise<{ token: string }>; searchParams: Promise<{ v?: string | string[] }> };
+
+export const metadata: Metadata = { title: 'Shared model', robots: { index: false } };
+
+/**
+ * A model opened through a share link: read-only, sampling on the server, no account needed. Outside the
+ * signed-in shell: a visitor sees this model and nothing else of the team.
+ */
+export default async function SharedModelPage({ params, searchParams }: Props) {
+  const [{ token }, query] = await Promise.all([params, searchParams]);
+  const result = await serverRequest(SharedModelQuery, { token });
+  if (!result.ok && result.errors.some((e) => ['FORBIDDEN', 'NOT_FOUND', 'UNAUTHENTICATED', 'BAD_USER_INPUT'].includes(e.code))) {
+    return <LinkNotValid />;
+  }
+  const model = unwrap(result, 'open the shared model').sharedModel;
+  const wanted = Number(Array.isArray(query.v) ? query.v[0] : query.v);
+  const latestId = model.aliases.find((a) => a.name === 'latest')?.versionId;
+  const version = model.versions.find((v) => v.number === wanted) ?? model.versions.find((v) => v.id === latestId) ?? model.versions[0];
+  const here = `/share/${encodeURIComponent(token)}`;
+
+  return (
+    <>
+      <header className="topbar">
+        <Logo />
+        <span className="topbar-spacer" />
+        <span className="badge">Shared with a link · read-only</span>
+      </header>
+      <main id="main" className="main">
+        <div className="page">
+          <div className="page-header">
+            <div>
+              <h1>{model.name}</h1>
+              <p className="muted">
+                {model.versions.length} {model.versions.length === 1 ? 'version' : 'versions'}
+                {model.description ? ` · ${model.description}` : ''}
+              </p>
+            </div>
+          </div>
+          {!version ? (
+            <div className="card empty">
+              <h3>No versions</h3>
+              <p>This model has no versions to show.</p>
+            </div>
+          ) : (
+            <div className={styles.layout}>
+              <div className={styles.column}>
+                <SamplingPlayground key={version.id} versionId={version.id} versionNumber={version.number} labelNames={version.labelNames} shareToken={token} />
+                <section className="card" aria-labelledby="versions-heading">
+                  <div className="card-header">
+                    <h2 id="versions-heading">Versions</h2>
+                  </div>
+                  <VersionList versions={model.versions} selectedId={version.id} versionHref={(n) => `${here}?v=${n}`} canDelete={false} shareToken={token} />
+                </section>
+                <section className="card" aria-labelledby="card-heading">
+                  <div className="card-header">
+                    <h2 id="card-heading">Model card · version {version.number}</h2>
+                  </div>
+                  <Markdown source={version.modelCard} className={`card-body ${styles.card}`} />
+                </section>
+              </div>
+              <div className={styles.column}>
+                <section className="card" aria-labelledby="grid-heading">
+                  <div className="card-header">
+                    <h2 id="grid-heading">Samples at step {(version.sampleGridStep ?? version.step).toLocaleString('en')}</h2>
+                  </div>
+                  <div className="card-body">
+                    {version.sampleGridUrl ? (
+                      // eslint-disable-next-line @next/next/no-img-element -- short-lived signed URL from the API
+                      <img className={styles.hero} src={version.sampleGridUrl} alt={`Sample grid of ${model.name} version ${version.number}`} />
+                    ) : (
+                      <p className="muted">No sample grid for this version.</p>
+                    )}
+                    <p className="muted" style={{ marginTop: 8 }}>
+                      {version.resolution}×{version.resolution} · {version.channels === 1 ? 'grayscale' : 'RGB'}
+                      {version.labelNames.length > 0 ? ` · ${version.labelNames.length} classes` : ' · unconditional'}
+                    </p>
+                  </div>
+                </section>
+                <section className="card" aria-labelledby="metrics-heading">
+                  <div className="card-header">
+                    <h2 id="metrics-heading">Training metrics · v{version.number}</h2>
+                  </div>
+                  <TrainingMetrics metrics={version.metrics} />
+                </section>
+              </div>
+            </div>
+          )}
+        </div>
+      </main>
+    </>
+  );
+}
+
+function LinkNotValid() {
+  return (
+    <main id="main" className="auth">
+      <div className="card auth-card">
+        <div style={{ marginBottom: 20 }}>
+          <Logo />
+        </div>
+        <div className="auth-head">
+          <span className="empty-icon">
+            <AlertIcon size={22} />
+          </span>
+          <h1>This share link no longer works</h1>
+          <p className="muted">It was revoked or it expired, or it was copied incompletely. Ask the person who sent it for a new link.</p>
+        </div>
+      </div>
+    </main>
+  );
+}

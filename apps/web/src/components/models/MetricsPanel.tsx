@@ -1,0 +1,100 @@
+import type { ComparableEvaluationsQuery } from '../../graphql/operations/models';
+import type { ResultOf } from '../../graphql/tada';
+import { formatMetric } from './format';
+import styles from './models.module.css';
+
+type Group = ResultOf<typeof ComparableEvaluationsQuery>['comparableEvaluations'][number];
+type MeanStd = { mean: number; std: number } | null | undefined;
+
+function meanStd(value: MeanStd): string {
+  return value ? `${formatMetric(value.mean)} ± ${formatMetric(value.std)}` : '—';
+}
+
+/**
+ * KID / FID / IS, one table per comparable group (same extractor, sample count and reference data):
+ * numbers measured differently never share a table, so they cannot be read as comparable.
+ */
+export function EvaluationGroups({ groups, versionNumbers }: { groups: readonly Group[]; versionNumbers: ReadonlyMap<string, number> }) {
+  if (groups.length === 0) {
+    return <p className="card-body muted">No evaluations yet. Evaluate a version against a dataset to measure KID, FID and IS.</p>;
+  }
+  return (
+    <div className="card-body" style={{ display: 'grid', gap: 20 }}>
+      {groups.map((group) => {
+        const first = group.evaluations[0];
+        const headingId = `eval-${group.comparableKey.replace(/[^a-z0-9]+/gi, '-')}`;
+        return (
+          <div key={group.comparableKey} data-testid="evaluation-group">
+            <h3 id={headingId}>
+              {group.extractor} · {group.numSamples.toLocaleString('en')} samples
+              {first?.datasetVersionHash ? <span className="muted"> · reference data {first.datasetVersionHash.slice(0, 12)}</span> : null}
+            </h3>
+            <p className="muted">
+              {first?.paperComparable
+                ? 'InceptionV3 features: FID and IS may be set beside published numbers with the same sample count.'
+                : 'Comparable only within this table (built-in extractor, not to be compared with published numbers).'}
+            </p>
+            <div className={styles.tableWrap}>
+              <table className={styles.table} aria-labelledby={headingId}>
+                <thead>
+                  <tr>
+                    <th scope="col">Version</th>
+                    <th scope="col">KID (mean ± std)</th>
+                    <th scope="col">FID</th>
+                    <th scope="col">IS</th>
+                    <th scope="col">IS of real data</th>
+                    <th scope="col">Sampler</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {group.evaluations.map((e) => (
+                    <tr key={e.id}>
+                      <td>v{versionNumbers.get(e.modelVersionId) ?? '?'}</td>
+                      <td className="num">{meanStd(e.kid)}</td>
+                      <td className="num">{formatMetric(e.fid)}</td>
+                      <td className="num">{meanStd(e.inceptionScore)}</td>
+                      <td className="num">{meanStd(e.realInceptionScore)}</td>
+                      <td>
+                        {e.sampler.toUpperCase()} · {e.steps} steps
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+/** The training metrics captured when the version was published (last value and mean over 100 steps). */
+export function TrainingMetrics({ metrics }: { metrics: readonly { key: string; last?: number | null; mean?: number | null; step?: number | null }[] }) {
+  if (metrics.length === 0) return <p className="card-body muted">No training metrics were recorded for this version.</p>;
+  return (
+    <div className={`card-body ${styles.tableWrap}`}>
+      <table className={styles.table}>
+        <caption className="visually-hidden">Training metrics at publish time</caption>
+        <thead>
+          <tr>
+            <th scope="col">Metric</th>
+            <th scope="col">Last</th>
+            <th scope="col">Mean of last 100 steps</th>
+            <th scope="col">At step</th>
+          </tr>
+        </thead>
+        <tbody>
+          {metrics.map((m) => (
+            <tr key={m.key}>
+              <td className="mono">{m.key}</td>
+              <td className="num">{formatMetric(m.last)}</td>
+              <td className="num">{formatMetric(m.mean)}</td>
+              <td className="num">{m.step ?? '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,64 @@
+'use client';
+
+import { useEffect, useState } from 'react';
+import { SampleJobQuery, SampleJobUpdatedSubscription, type GenerateSamplesMutation } from '../../graphql/operations/sampling';
+import type { ResultOf } from '../../graphql/tada';
+import { request } from '../../lib/graphql';
+import { useSubscription } from '../../lib/subscriptions';
+import { FormError } from '../Field';
+import { ProgressBar } from './ProgressBar';
+import styles from './models.module.css';
+
+export type SampleJob = ResultOf<typeof GenerateSamplesMutation>['generateSamples'];
+
+/**
+ * A server sample job as it moves: queue position, progress and then the images, pushed by the
+ * sampleJobUpdated subscription. If the subscription cannot connect, it asks every 2 s instead.
+ */
+export function SampleJobView({ initial, shareToken }: { initial: SampleJob; shareToken: string | null }) {
+  const [job, setJob] = useState(initial);
+  const live = useSubscription(SampleJobUpdatedSubscription, { id: initial.id, shareToken }, (data) => setJob(data.sampleJobUpdated));
+  const finished = job.status === 'SUCCEEDED' || job.status === 'FAILED';
+
+  useEffect(() => {
+    if (live !== 'error' || finished) return;
+    const timer = setInterval(async () => {
+      const result = await request(SampleJobQuery, { id: initial.id, shareToken });
+      if (result.ok) setJob(result.data.sampleJob);
+    }, 2000);
+    return () => clearInterval(timer);
+  }, [live, finished, initial.id, shareToken]);
+
+  return (
+    <div className={styles.progressRow} data-testid="server-job" data-status={job.status}>
+      {job.status === 'QUEUED' ? (
+        <p role="status">
+          Queued{job.queuePosition !== null && job.queuePosition !== undefined ? ` — ${job.queuePosition === 0 ? 'starts next' : `${job.queuePosition} ahead of it`}` : ''}
+        </p>
+      ) : null}
+      {job.status === 'RUNNING' ? (
+        <ProgressBar label={`Sampling on the server: step ${job.progress.stepsDone} of ${job.progress.stepsTotal}`} fraction={job.progress.fraction} />
+      ) : null}
+      {job.status === 'FAILED' ? <FormError>Sampling failed: {job.error ?? 'no reason given'}</FormError> : null}
+      {job.status === 'SUCCEEDED' ? (
+        <>
+          <p className="muted" role="status">
+            {job.images.length} images · seed {job.params.seed} · {job.params.sampler} · {job.params.steps} steps
+          </p>
+          <ImageGrid urls={job.images.map((i) => i.url)} label="Server sample" />
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+export function ImageGrid({ urls, label }: { urls: readonly string[]; label: string }) {
+  return (
+    <div className={styles.images}>
+      {urls.map((url, i) => (
+        // eslint-disable-next-line @next/next/no-img-element -- signed URLs or data URLs made in the page
+        <img key={url} src={url} alt={`${label} ${i + 1}`} />
+      ))}
+    </div>
+  );
+}

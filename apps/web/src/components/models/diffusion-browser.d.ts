@@ -1,0 +1,17 @@
+// The part of @dapple/diffusion/browser the playground uses (see diffusion-browser.js for why not the source).
+export interface BrowserModelSampler {
+  sample(request: {
+    count: number;
+    steps: number;
+    sampler: 'ddim' | 'ddpm';
+    eta?: number;
+    seed: number;
+    label?: number | null;
+    guidance?: number | null;
+    onProgress?: (done: number, total: number) => void;
+    signal?: AbortSignal;
+  }): Promise<{ pixels: Uint8Array; shape: [number, number, number, number] }>;
+  dispose(): void;
+}
+
+export function loadModelForSampling(urls: { modelJson: string; weights?: Record<string, string> }): Promise<BrowserModelSampler>;

@@ -1,0 +1,61 @@
+// The playground's settings, checked in the page before they go to the server or the browser sampler.
+
+export interface SamplingSettings {
+  seed: string;
+  steps: string;
+  sampler: 'DDIM' | 'DDPM';
+  eta: string;
+  count: string;
+  guidance: string;
+  label: string;
+}
+
+export interface CheckedSettings {
+  seed: number;
+  steps: number;
+  sampler: 'DDIM' | 'DDPM';
+  eta: number;
+  count: number;
+  guidance: number | null;
+  label: string | null;
+}
+
+export const DEFAULT_SETTINGS: SamplingSettings = { seed: '1', steps: '50', sampler: 'DDIM', eta: '0', count: '8', guidance: '', label: '' };
+
+export type SettingsErrors = Partial<Record<keyof SamplingSettings, string>>;
+
+function integer(text: string, min: number, max: number, name: string, errors: SettingsErrors, key: keyof SamplingSettings): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isInteger(value) || value < min || value > max) errors[key] = `${name} must be a whole number from ${min} to ${max}.`;
+  return value;
+}
+
+function decimal(text: string, min: number, max: number, name: string, errors: SettingsErrors, key: keyof SamplingSettings): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max) errors[key] = `${name} must be a number from ${min} to ${max}.`;
+  return value;
+}
+
+/** The same limits the API enforces (count ≤ 64, steps ≤ 1000, eta and guidance ranges). */
+export function checkSettings(s: SamplingSettings, labelNames: readonly string[]): { ok: true; value: CheckedSettings } | { ok: false; errors: SettingsErrors } {
+  const errors: SettingsErrors = {};
+  const seed = integer(s.seed, 0, 2 ** 31 - 1, 'Seed', errors, 'seed');
+  const steps = integer(s.steps, 1, 1000, 'Steps', errors, 'steps');
+  const count = integer(s.count, 1, 64, 'Count', errors, 'count');
+  const eta = s.sampler === 'DDIM' ? decimal(s.eta, 0, 1, 'Eta', errors, 'eta') : 0;
+  const label = s.label === '' ? null : s.label;
+  if (label !== null && !labelNames.includes(label)) errors.label = 'Choose one of the model’s classes.';
+  let guidance: number | null = null;
+  if (s.guidance.trim() !== '') {
+    guidance = decimal(s.guidance, 0, 20, 'Guidance', errors, 'guidance');
+    if (label === null && !errors.guidance) errors.guidance = 'Guidance needs a class: choose a label.';
+  }
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, value: { seed, steps, sampler: s.sampler, eta, count, guidance, label } };
+}
+
+/** Maps an API error's `field` (e.g. "input.steps" or "steps") to the playground field it belongs to. */
+export function fieldOf(field: string | undefined): keyof SamplingSettings | null {
+  const name = field?.split('.').pop();
+  return name && name in DEFAULT_SETTINGS ? (name as keyof SamplingSettings) : null;
+}

@@ -1,0 +1,286 @@
+import { graphql } from '../tada';
+
+// The model registry as the dashboard reads it. Sharing fields (shares, shareLinks) are asked for
+// separately: the API refuses them to anyone who is not a team admin of the model.
+
+export const TeamModelsQuery = graphql(`
+  query TeamModels($teamId: ID!, $first: Int) {
+    models(teamId: $teamId, first: $first) {
+      id
+      name
+      description
+      teamId
+      visibility
+      updatedAt
+      aliases {
+        name
+        versionId
+      }
+      latest: version(alias: "latest") {
+        id
+        number
+        step
+        resolution
+        sampleGridUrl
+        createdAt
+      }
+    }
+  }
+`);
+
+export const ModelQuery = graphql(`
+    query Model($id: ID!) {
+      model(id: $id) {
+        id
+        name
+        description
+        teamId
+        visibility
+        createdAt
+        updatedAt
+        viewerPermissions
+        aliases {
+          name
+          versionId
+          updatedAt
+        }
+        aliasEvents(first: 20) {
+          aliasName
+          at
+          fromNumber
+          toNumber
+          reason
+        }
+        versions {
+          id
+          number
+          runId
+          step
+          createdAt
+          createdBy
+          aliases
+          resolution
+          channels
+          labelNames
+          predictionType
+          notes
+          modelCard
+          weightsBytes
+          weightsPrecision
+          datasetVersionHash
+          sampleGridUrl
+          sampleGridStep
+          metrics {
+            key
+            last
+            mean
+            step
+          }
+        }
+      }
+    }
+`);
+
+export const ModelSharingQuery = graphql(`
+  query ModelSharing($id: ID!) {
+    model(id: $id) {
+      id
+      shares {
+        id
+        role
+        teamId
+        teamName
+        userId
+        userEmail
+        userName
+        createdAt
+      }
+      shareLinks {
+        id
+        prefix
+        active
+        createdAt
+        expiresAt
+        revokedAt
+        lastUsedAt
+      }
+    }
+  }
+`);
+
+export const SharedModelQuery = graphql(`
+    query SharedModel($token: String!) {
+      sharedModel(token: $token) {
+        id
+        name
+        description
+        visibility
+        aliases {
+          name
+          versionId
+        }
+        versions {
+          id
+          number
+          runId
+          step
+          createdAt
+          createdBy
+          aliases
+          resolution
+          channels
+          labelNames
+          predictionType
+          notes
+          modelCard
+          weightsBytes
+          weightsPrecision
+          datasetVersionHash
+          sampleGridUrl
+          sampleGridStep
+          metrics {
+            key
+            last
+            mean
+            step
+          }
+        }
+      }
+    }
+`);
+
+export const ModelVersionFilesQuery = graphql(`
+  query ModelVersionFiles($id: ID!, $shareToken: String) {
+    modelVersion(id: $id, shareToken: $shareToken) {
+      id
+      labelNames
+      files {
+        modelJsonUrl
+        weightsUrl
+        expiresAt
+      }
+    }
+  }
+`);
+
+export const SetAliasMutation = graphql(`
+  mutation SetAlias($modelId: ID!, $name: String!, $versionId: ID!) {
+    setAlias(modelId: $modelId, name: $name, versionId: $versionId) {
+      id
+      aliases {
+        name
+        versionId
+      }
+    }
+  }
+`);
+
+export const ShareModelMutation = graphql(`
+  mutation ShareModel($input: ShareModelInput!) {
+    shareModel(input: $input) {
+      id
+      role
+    }
+  }
+`);
+
+export const UnshareModelMutation = graphql(`
+  mutation UnshareModel($modelId: ID!, $teamId: ID, $userId: ID) {
+    unshareModel(modelId: $modelId, teamId: $teamId, userId: $userId)
+  }
+`);
+
+export const CreateShareLinkMutation = graphql(`
+  mutation CreateShareLink($modelId: ID!, $expiresInHours: Int!) {
+    createShareLink(modelId: $modelId, expiresInHours: $expiresInHours) {
+      token
+      link {
+        id
+        prefix
+        expiresAt
+      }
+    }
+  }
+`);
+
+export const RevokeShareLinkMutation = graphql(`
+  mutation RevokeShareLink($id: ID!) {
+    revokeShareLink(id: $id) {
+      id
+      active
+      revokedAt
+    }
+  }
+`);
+
+export const DeleteModelVersionMutation = graphql(`
+  mutation DeleteModelVersion($id: ID!) {
+    deleteModelVersion(id: $id)
+  }
+`);
+
+export const ExportModelVersionMutation = graphql(`
+  mutation ExportModelVersion($id: ID!, $shareToken: String) {
+    exportModelVersion(id: $id, shareToken: $shareToken) {
+      url
+      sizeBytes
+      expiresAt
+    }
+  }
+`);
+
+export const ComparableEvaluationsQuery = graphql(`
+  query ComparableEvaluations($modelId: ID!) {
+    comparableEvaluations(modelId: $modelId) {
+      comparableKey
+      extractor
+      numSamples
+      evaluations {
+        id
+        modelVersionId
+        datasetVersionHash
+        paperComparable
+        sampler
+        steps
+        fid
+        kid {
+          mean
+          std
+        }
+        inceptionScore {
+          mean
+          std
+        }
+        realInceptionScore {
+          mean
+          std
+        }
+        finishedAt
+      }
+    }
+  }
+`);
+
+export const EvaluateModelMutation = graphql(`
+  mutation EvaluateModel($input: EvaluateModelInput!) {
+    evaluateModel(input: $input) {
+      id
+      status
+      samplesDone
+      numSamples
+      error
+    }
+  }
+`);
+
+export const EvaluationUpdatedSubscription = graphql(`
+  subscription EvaluationUpdated($id: ID!) {
+    evaluationUpdated(id: $id) {
+      id
+      status
+      samplesDone
+      numSamples
+      error
+    }
+  }
+`);
