@@ -7,4 +7,3 @@ export * from './sampling';
 export * from './teams';
 export * from './tokens';
 export * from './uploads';
-export * from './run-detail';
