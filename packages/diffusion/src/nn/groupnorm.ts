@@ -7,6 +7,7 @@ import { sumSpatial } from './reduce.ts';
  * per-sample spatial sums are ones[B,1,HW]·X[B,HW,C], group sums/broadcasts are products with a
  * [G,C] 0/1 indicator. Backward (per group, N = HW·C/G elements, x̂ the normalised input, r = 1/σ):
  *   dx = r · (γ·dy − (Σγ·dy + x̂·Σ(γ·dy·x̂)) / N),  dγ = Σ dy·x̂,  dβ = Σ dy.
+ * (the group sums of γ·dy and γ·dy·x̂ are taken over per-channel sums, multiplied by γ per channel).
  */
 
 const indicatorCache = new Map<string, Float32Array>();
@@ -22,6 +23,20 @@ function groupIndicator(groups: number, channels: number): tf.Tensor2D {
   return tf.tensor2d(data, [groups, channels]);
 }
 
+const indicatorTCache = new Map<string, Float32Array>();
+/** The indicator's transpose [C,G], built directly (a transpose op per call costs more than it should). */
+function groupIndicatorT(groups: number, channels: number): tf.Tensor2D {
+  const key = `${groups}x${channels}`;
+  let data = indicatorTCache.get(key);
+  if (!data) {
+    data = new Float32Array(groups * channels);
+    const per = channels / groups;
+    for (let c = 0; c < channels; c++) data[c * groups + Math.floor(c / per)] = 1;
+    indicatorTCache.set(key, data);
+  }
+  return tf.tensor2d(data, [channels, groups]);
+}
+
 /** [B,C] per-channel sums → [B,C] sums of each channel's group. */
 function groupSums(s: tf.Tensor2D, e: tf.Tensor2D, et: tf.Tensor2D): tf.Tensor2D {
   return tf.matMul(tf.matMul(s, et), e);
@@ -35,28 +50,33 @@ export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
     const x4 = xi as tf.Tensor4D;
     const b = x4.shape[0];
     const e = groupIndicator(groups, c);
-    const et = tf.transpose(e);
+    const et = groupIndicatorT(groups, c);
     const mean = groupSums(sumSpatial(x4), e, et).div(n).reshape([b, 1, 1, c]);
     const centered = tf.sub(x4, mean) as tf.Tensor4D;
     const variance = groupSums(sumSpatial(tf.square(centered) as tf.Tensor4D), e, et).div(n);
     const r = tf.rsqrt(tf.add(variance, eps)).reshape([b, 1, 1, c]);
-    const xhat = tf.mul(centered, r) as tf.Tensor4D;
-    save([xhat, r, gi!]);
+    // x̂ = (x − μ)·r is never materialised: γ·x̂ + β = (x − μ)·(r·γ) + β, one full-size op fewer.
+    save([centered, r, gi!]);
     return {
-      value: tf.add(tf.mul(xhat, gi!), bi!) as tf.Tensor4D,
+      value: tf.add(tf.mul(centered, tf.mul(r, gi!)), bi!) as tf.Tensor4D,
       gradFunc: (d, saved) => {
-        const [xh, rs, g] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D];
+        const [xc, rs, g] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D];
         const bs = d.shape[0];
         const e2 = groupIndicator(groups, c);
-        const e2t = tf.transpose(e2);
+        const e2t = groupIndicatorT(groups, c);
+        const r2 = rs.reshape([bs, c]) as tf.Tensor2D;
         const sDy = sumSpatial(d); // [B,C]
-        const sDyX = sumSpatial(tf.mul(d, xh) as tf.Tensor4D); // [B,C]
+        const sDyX = tf.mul(sumSpatial(tf.mul(d, xc) as tf.Tensor4D), r2) as tf.Tensor2D; // Σ dy·x̂ (r is constant over space)
         const dGamma = tf.sum(sDyX, 0);
         const dBeta = tf.sum(sDy, 0);
-        const a = groupSums(tf.mul(sDy, g) as tf.Tensor2D, e2, e2t).div(n).reshape([bs, 1, 1, c]);
-        const bb = groupSums(tf.mul(sDyX, g) as tf.Tensor2D, e2, e2t).div(n).reshape([bs, 1, 1, c]);
-        const inner = tf.sub(tf.mul(d, g), tf.add(a, tf.mul(xh, bb)));
-        return [tf.mul(inner, rs), dGamma, dBeta];
+        const a = groupSums(tf.mul(sDy, g) as tf.Tensor2D, e2, e2t).div(n); // [B,C]
+        const bb = groupSums(tf.mul(sDyX, g) as tf.Tensor2D, e2, e2t).div(n);
+        // dx = r·(γ·dy − a − x̂·bb) = dy·(r·γ) − (x−μ)·(r²·bb) − r·a: per-(sample, channel) factors, 4 full-size ops.
+        const dyScale = tf.mul(rs, g);
+        const xcScale = tf.mul(tf.mul(r2, r2), bb).reshape([bs, 1, 1, c]);
+        const offset = tf.mul(r2, a).reshape([bs, 1, 1, c]);
+        const dx = tf.sub(tf.sub(tf.mul(d, dyScale), tf.mul(xc, xcScale)), offset);
+        return [dx, dGamma, dBeta];
       },
     };
   });

@@ -17,6 +17,7 @@ const sliceCases: { shape: number[]; begin: number[]; size: number[] }[] = [
   { shape: [2, 3, 4, 5], begin: [1, 0, 0, 0], size: [1, 3, 4, 5] },
   { shape: [2, 3, 4, 5], begin: [0, 0, 0, 3], size: [2, 3, 4, 2] },
   { shape: [2, 2, 2, 3, 4], begin: [0, 1, 0, 1, 1], size: [2, 1, 2, 2, 3] },
+  { shape: [3, 4, 300], begin: [1, 1, 10], size: [2, 3, 200] }, // long rows (set/subarray path)
 ];
 
 async function onBackend<T>(name: 'cpu' | 'wasm', f: () => Promise<T>): Promise<T> {
@@ -26,6 +27,23 @@ async function onBackend<T>(name: 'cpu' | 'wasm', f: () => Promise<T>): Promise<
 }
 
 describe('wasm kernel fixes', () => {
+  it('concat along every axis matches cpu (long and short rows, int32, an empty part)', async () => {
+    const run = async () => {
+      const a = tf.tensor(iota(2 * 3 * 200), [2, 3, 200]);
+      const b = tf.tensor(iota(2 * 3 * 5), [2, 3, 5]).add(100);
+      const c = tf.tensor(iota(2 * 1 * 200), [2, 1, 200]).add(200);
+      const d = tf.tensor(iota(1 * 3 * 200), [1, 3, 200]).add(300);
+      const e = tf.zeros([2, 3, 0]);
+      const ai = tf.cast(a, 'int32');
+      const parts = [tf.concat([a, b, e], 2), tf.concat([a, c], 1), tf.concat([a, d], 0), tf.concat([ai, tf.cast(b, 'int32')], 2)];
+      const data = await Promise.all(parts.map(async (p) => ({ shape: p.shape, values: Array.from(await p.data()) })));
+      tf.dispose([a, b, c, d, e, ai, ...parts]);
+      return data;
+    };
+    const reference = await onBackend('cpu', run);
+    expect(await onBackend('wasm', run)).toEqual(reference);
+  });
+
   it('replace Slice and SplitV on wasm', async () => {
     await onBackend('wasm', async () => undefined);
     expect(tf.getKernel('Slice', 'wasm')?.kernelFunc.name).not.toBe('slice');

@@ -9,6 +9,10 @@ import * as tf from '@tensorflow/tfjs';
  * concat gradient copies the full activation once per part. These versions read the heap in place, so a
  * slice costs what it copies. Same semantics (NHWC-agnostic, any rank, float32/int32/bool); strings go to
  * the original kernel.
+ *
+ * Concat along an inner axis (the UNet's skip connections join channels) copies one short row per pixel
+ * with a `subarray` + `set` each, i.e. a JS object per row; rows shorter than ROW_LOOP_MAX are copied by
+ * a plain loop here instead.
  */
 
 interface WasmBackendLike {
@@ -20,14 +24,29 @@ type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; back
 
 let installed = false;
 
+type Heap = Float32Array | Int32Array | Uint8Array;
+
+/** Rows up to this length are copied element by element: cheaper than a subarray object per row. */
+const ROW_LOOP_MAX = 128;
+
+/** Copies `count` rows of `run` elements from src (row starts srcStart + r·srcStride) to dst likewise. */
+function copyRows(src: Heap, srcStart: number, srcStride: number, dst: Heap, dstStart: number, dstStride: number, run: number, count: number): void {
+  if (run > ROW_LOOP_MAX) {
+    for (let r = 0; r < count; r++) {
+      const s0 = srcStart + r * srcStride;
+      dst.set(src.subarray(s0, s0 + run), dstStart + r * dstStride);
+    }
+    return;
+  }
+  for (let r = 0; r < count; r++) {
+    const s0 = srcStart + r * srcStride;
+    const d0 = dstStart + r * dstStride;
+    for (let k = 0; k < run; k++) dst[d0 + k] = src[s0 + k]!;
+  }
+}
+
 /** Copies the box [begin, begin+size) of x (shape) into out, one contiguous run at a time. */
-function copyBox(
-  x: Float32Array | Int32Array | Uint8Array,
-  shape: number[],
-  begin: number[],
-  size: number[],
-  out: Float32Array | Int32Array | Uint8Array,
-): void {
+function copyBox(x: Heap, shape: number[], begin: number[], size: number[], out: Heap): void {
   const rank = shape.length;
   if (rank === 0) {
     out.set(x.subarray(0, 1));
@@ -45,15 +64,21 @@ function copyBox(
   const run = size[k]! * strides[k]!;
   let base = 0;
   for (let j = 0; j <= k; j++) base += begin[j]! * strides[j]!;
-  const counters = new Array<number>(k).fill(0);
+  if (k === 0) {
+    out.set(x.subarray(base, base + run));
+    return;
+  }
+  // Rows along axis k−1 are evenly strided: copy them in one copyRows call per outer index.
+  const rows = size[k - 1]!;
+  const counters = new Array<number>(Math.max(k - 1, 0)).fill(0);
   let outOffset = 0;
   const total = out.length;
   while (outOffset < total) {
     let src = base;
-    for (let j = 0; j < k; j++) src += counters[j]! * strides[j]!;
-    out.set(x.subarray(src, src + run), outOffset);
-    outOffset += run;
-    for (let j = k - 1; j >= 0; j--) {
+    for (let j = 0; j < k - 1; j++) src += counters[j]! * strides[j]!;
+    copyRows(x, src, strides[k - 1]!, out, outOffset, run, run, rows);
+    outOffset += run * rows;
+    for (let j = k - 2; j >= 0; j--) {
       counters[j]! += 1;
       if (counters[j]! < size[j]!) break;
       counters[j] = 0;
@@ -93,7 +118,30 @@ function makeSplitV(slice: (args: KernelArgs) => tf.TensorInfo) {
   };
 }
 
-/** Installs the faster kernels for the wasm backend once it is active (no-op elsewhere and when repeated). */
+function makeConcat(original: tf.KernelFunc) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const inputs = args.inputs as unknown as tf.TensorInfo[];
+    if (inputs[0]!.dtype === 'string') return original(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    const backend = args.backend as WasmBackendLike;
+    const axis = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, inputs[0]!.shape)[0]!;
+    const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), axis);
+    const out = backend.makeOutput(outShape, inputs[0]!.dtype);
+    const parts = inputs.filter((t) => tf.util.sizeFromShape(t.shape) > 0);
+    if (parts.length === 0) return out;
+    const outer = tf.util.sizeFromShape(outShape.slice(0, axis));
+    const outRow = tf.util.sizeFromShape(outShape.slice(axis));
+    const outVals = backend.typedArrayFromHeap(out);
+    let offset = 0;
+    for (const t of parts) {
+      const row = tf.util.sizeFromShape(t.shape.slice(axis));
+      copyRows(backend.typedArrayFromHeap(t), 0, row, outVals, offset, outRow, row, outer);
+      offset += row;
+    }
+    return out;
+  };
+}
+
+/** Installs the faster Slice/SplitV/Concat kernels for the wasm backend once it is active (no-op elsewhere and when repeated). */
 export function installWasmKernelFixes(): void {
   if (installed || tf.getBackend() !== 'wasm') return;
   const slice = tf.getKernel('Slice', 'wasm');
@@ -103,5 +151,11 @@ export function installWasmKernelFixes(): void {
   tf.registerKernel({ kernelName: 'Slice', backendName: 'wasm', kernelFunc: fastSlice as unknown as tf.KernelFunc });
   if (tf.getKernel('SplitV', 'wasm')) tf.unregisterKernel('SplitV', 'wasm');
   tf.registerKernel({ kernelName: 'SplitV', backendName: 'wasm', kernelFunc: makeSplitV(fastSlice) as unknown as tf.KernelFunc });
+  const concat = tf.getKernel('Concat', 'wasm');
+  if (concat) {
+    const fastConcat = makeConcat(concat.kernelFunc);
+    tf.unregisterKernel('Concat', 'wasm');
+    tf.registerKernel({ kernelName: 'Concat', backendName: 'wasm', kernelFunc: fastConcat as unknown as tf.KernelFunc });
+  }
   installed = true;
 }
