@@ -92,7 +92,7 @@ function makeSlice(original: tf.KernelFunc) {
     if (x.dtype === 'string') return original(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
     const backend = args.backend as WasmBackendLike;
     const attrs = args.attrs as { begin: number | number[]; size?: number | number[] };
-    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
+    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size) as [number[], number[]];
     const out = backend.makeOutput(size, x.dtype);
     if (tf.util.sizeFromShape(size) === 0) return out;
     // Views taken after makeOutput: an allocation can grow (and so detach) the heap.
