@@ -5,6 +5,7 @@ import { createObjectStore, parseS3Endpoint, type ObjectStore } from '@dapple/st
 import type { Env } from './env.ts';
 import type { DatasetConfigInput } from './services/dataset-config.ts';
 import type { HubConfig } from './hub.ts';
+import { evaluationConfigFromEnv, samplingConfigFromEnv } from './sampling/config-from-env.ts';
 
 export const SECRET_FILE = 'secret';
 
@@ -76,6 +77,8 @@ export async function hubConfigFromEnv(
     logLevel: env.LOG_LEVEL,
     datasets: datasetConfigFromEnv(env),
     webhooks: { secret },
+    sampling: samplingConfigFromEnv(env),
+    evaluation: evaluationConfigFromEnv(env),
   };
 }
 

@@ -47,6 +47,15 @@ const envSchema = z
     DATASET_MAX_IMAGE_PIXELS: optionalPositiveInt,
     DATASET_MULTIPART_THRESHOLD_BYTES: optionalPositiveInt,
     DATASET_PART_BYTES: optionalPositiveInt.pipe(z.number().min(5 * 1024 * 1024, 'must be at least 5242880 (5 MiB, S3 minimum part size)').optional()),
+    // Sampling pool and evaluation (sampling/config-from-env.ts, docs/evaluation.md).
+    DAPPLE_SAMPLING_WORKERS: optionalPositiveInt,
+    DAPPLE_SAMPLING_TEAM_CONCURRENCY: optionalPositiveInt,
+    DAPPLE_SAMPLING_MAX_MODELS: optionalPositiveInt,
+    DAPPLE_INCEPTION_MODEL_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    DAPPLE_INCEPTION_MODEL_KEY: optionalString,
+    DAPPLE_INCEPTION_POOL_NODE: optionalString,
+    DAPPLE_INCEPTION_LOGITS_NODE: optionalString,
+    DAPPLE_INCEPTION_INPUT_RANGE: optionalString.pipe(z.enum(['[-1,1]', '[0,1]', '[0,255]']).optional()),
   })
   .superRefine((env, ctx) => {
     // S3 is all-or-nothing: a half-configured store would silently fall back to disk.

@@ -26,7 +26,7 @@ export const DEFAULT_SAMPLING_CONFIG: SamplingConfig = {
   perTeamConcurrency: 2,
   maxModelsPerWorker: 4,
   maxParamBytesPerWorker: 512 * 1024 * 1024,
-  progressIntervalMs: 250,
+  progressIntervalMs: 500,
 };
 
 interface SamplePending {
