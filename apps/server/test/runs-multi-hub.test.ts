@@ -3,7 +3,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
-import { killTrainers, ok, readyDatasetVersion, runRow, START_RUN, testRunsConfig, tinyConfig, waitForRun } from './runs-fixtures.ts';
+import { killTrainers, ok, readyDatasetVersion, runRow, START_RUN, testRunsConfig, tinyConfig } from './runs-fixtures.ts';
 
 /**
  * Two hubs on one database: subscriptions on one see changes made through the other (LISTEN/NOTIFY),
@@ -93,6 +93,5 @@ describe('several hubs on one database', () => {
       await sa?.close();
       await sb?.close();
     }
-    void waitForRun;
   });
 });

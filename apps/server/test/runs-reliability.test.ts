@@ -122,13 +122,12 @@ describe('runs survive crashes, restarts and cancels', () => {
 
   it('cancel while starting ends cancelled and leaves no process', async () => {
     const id = await startRun('cancel-early', tinyConfig({ steps: 100_000, sampleEvery: 100_000, checkpointEvery: 100_000 }));
-    const starting = await waitForRun(hub, id, (r) => r.status !== 'queued', 'claimed by the scheduler', 60_000);
+    await waitForRun(hub, id, (r) => r.status !== 'queued', 'claimed by the scheduler', 60_000);
     ok(await cancel(id));
     const done = await waitForRun(hub, id, (r) => finished(r.status), 'cancelled');
     expect(done.status).toBe('cancelled');
     const pid = pidOf(await waitForRun(hub, id, () => true, ''));
     if (pid) expect(alive(pid)).toBe(false);
-    void starting;
   }, PROCESS_TEST_TIMEOUT_MS);
 
   it('forkRun starts a new run from a checkpoint with training overrides; refuses a step without a checkpoint', async () => {
@@ -163,14 +162,12 @@ describe('runs survive crashes, restarts and cancels', () => {
     const done = await waitForRun(hub, id, (r) => finished(r.status), 'finished');
     expect(done.status, done.error ?? '').toBe('succeeded');
     expect(done.attempt).toBe(1);
-    const v = await view(id);
-    expect(v.events.map((e: { toStatus: string | null }) => e.toStatus)).not.toContain('LOST');
+    expect((await view(id)).events.map((e: { toStatus: string | null }) => e.toStatus)).not.toContain('LOST');
     // Output written after the restart reaches run_logs through the re-adopting hub (its last line once the process exits).
     await waitForLog(id, 'finished: 120 steps');
     // It really trained through the outage: its reports failed and were retried.
     await waitForLog(id, 'could not reach the hub');
     expect(running.step).toBeLessThan(120);
-    void v;
   }, PROCESS_TEST_TIMEOUT_MS);
 
   it('a trainer that died while the hub was down is re-queued from its checkpoint by the next hub', async () => {

@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { createUNet, ddimSample, imageGrid, toUint8Images, type NoiseSchedule, type Prediction, type Trainer, type UNet, type UNetConfig } from '@dapple/diffusion';
 import sharp from 'sharp';
 

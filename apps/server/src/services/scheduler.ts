@@ -151,7 +151,7 @@ export class Scheduler {
         await this.deps.tailer?.watch(run.id, run.attempt);
       } else {
         // Why it ended is unknown (the hub was down): treat it like a lost trainer and retry from the checkpoint.
-        await this.onProcessExit(run.id, run.attempt, state, 'the trainer process was gone when the hub restarted', 'requeue');
+        await this.onProcessExit(run.id, run.attempt, 'the trainer process was gone when the hub restarted', 'requeue');
       }
     }
   }
@@ -195,7 +195,7 @@ export class Scheduler {
   private async checkProcesses(): Promise<void> {
     for (const [runId, t] of [...this.tracked]) {
       const state = await this.deps.executor.state(t.handle, runId);
-      if (state.state !== 'running') await this.onProcessExit(runId, t.attempt, state, describeExit(state));
+      if (state.state !== 'running') await this.onProcessExit(runId, t.attempt, describeExit(state));
     }
   }
 
@@ -204,7 +204,7 @@ export class Scheduler {
    * Otherwise it died without reporting: `failed` with its last log lines (kill -9, crash, OOM), or for
    * an exit nobody saw (during a hub restart) lost → re-queued while attempts remain.
    */
-  private async onProcessExit(runId: string, attempt: number, state: ExecutorRunState, how: string, policy: 'fail' | 'requeue' = 'fail'): Promise<void> {
+  private async onProcessExit(runId: string, attempt: number, how: string, policy: 'fail' | 'requeue' = 'fail'): Promise<void> {
     await this.untrack(runId, attempt);
     await this.captureExecutorLogs(runId, attempt);
     const now = this.deps.now();
@@ -227,7 +227,6 @@ export class Scheduler {
       return true;
     });
     if (changed) await this.deps.signals.notify({ kind: 'updated', runId });
-    void state;
   }
 
   /** Executors without a local tailer (Kubernetes): keep the pod's last lines so a failed run shows them. */
