@@ -70,6 +70,10 @@ describe('startRun validation: clear errors, nothing started', () => {
 describe('cancel and resume without a trainer', () => {
   it('cancels a queued run at once, refuses a second cancel of the finished run, resumes it', async () => {
     const id = ok(await start(ann, tinyConfig())).startRun.id as string;
+    expect(errorCode(await vic.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id }))).toBe('FORBIDDEN');
+    expect(errorCode(await eve.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id }))).toBe('FORBIDDEN');
+    // Viewers may watch the run.
+    expect(ok(await vic.client.request(`query ($id: ID!) { run(id: $id) { status } }`, { id })).run.status).toBe('QUEUED');
     const cancelled = ok(await ann.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status finishedAt } }`, { id }));
     expect(cancelled.cancelRun.status).toBe('CANCELLED');
     const again = await ann.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id });
