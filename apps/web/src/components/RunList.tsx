@@ -1,3 +1,4 @@
+import Link from 'next/link';
 import type { RunSummary } from '../lib/team-content';
 import { formatDate } from '../lib/format';
 import { CancelRunButton } from './CancelRunButton';
@@ -23,7 +24,7 @@ function formatEta(seconds: number): string {
 }
 
 /** Runs newest first: status, progress bar with step count and ETA. */
-export function RunList({ runs }: { runs: readonly RunSummary[] }) {
+export function RunList({ runs, teamSlug }: { runs: readonly RunSummary[]; teamSlug: string }) {
   return (
     <ul className="list">
       {runs.map((run) => {
@@ -32,7 +33,7 @@ export function RunList({ runs }: { runs: readonly RunSummary[] }) {
         return (
           <li key={run.id} className="list-item" data-testid={`run-${run.name}`}>
             <div className="list-item-main">
-              <div className="list-item-title">{run.name}</div>
+              <Link className="list-item-title" href={`/t/${teamSlug}/runs/${run.id}`}>{run.name}</Link>
               <div className="list-item-sub">
                 {run.config.preset} · step {run.progress.step.toLocaleString('en')} of {run.progress.totalSteps.toLocaleString('en')}
                 {run.progress.etaSeconds != null ? ` · ${formatEta(run.progress.etaSeconds)}` : ''} · {formatDate(run.createdAt)}

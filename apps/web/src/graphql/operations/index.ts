@@ -7,3 +7,4 @@ export * from './sampling';
 export * from './teams';
 export * from './tokens';
 export * from './uploads';
+export * from './run-detail';

@@ -87,7 +87,7 @@ export default async function TeamHome({ params }: Params) {
               </Link>
             ) : null}
           </div>
-          {runs.length === 0 ? <NoRuns teamSlug={team.slug} /> : <RunList runs={runs} />}
+          {runs.length === 0 ? <NoRuns teamSlug={team.slug} /> : <RunList runs={runs} teamSlug={team.slug} />}
         </section>
         <section className="card" aria-labelledby="datasets-heading">
           <div className="card-header">

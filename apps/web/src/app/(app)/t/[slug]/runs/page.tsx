@@ -30,7 +30,7 @@ export default async function RunsPage({ params }: { params: Promise<{ slug: str
         <div className="card-header">
           <h2 id="runs-heading">{runs.length === 0 ? 'No runs' : runs.length === 50 ? 'Latest 50 runs' : `${runs.length} ${runs.length === 1 ? 'run' : 'runs'}`}</h2>
         </div>
-        {runs.length === 0 ? <NoRuns teamSlug={load.team.slug} /> : <RunList runs={runs} />}
+        {runs.length === 0 ? <NoRuns teamSlug={load.team.slug} /> : <RunList runs={runs} teamSlug={load.team.slug} />}
       </section>
     </div>
   );

@@ -1,0 +1,91 @@
+'use client';
+
+import { useId, useMemo, useState } from 'react';
+import { TimeSeriesChart } from '../charts/TimeSeriesChart';
+import type { Series } from '../charts/series';
+import { CompareRunsPicker, useComparedLoss, type RunOption } from './CompareRuns';
+import { LiveMetricsFeed } from './LiveMetricsFeed';
+import { CHART_KEYS, visibleGroups } from './metric-groups';
+import { formatMetric } from './run-status';
+import { useRunMetrics } from './use-run-metrics';
+import styles from './runs.module.css';
+
+/**
+ * The run's charts: one metrics query (downsampled), then live points from runMetrics appended in place.
+ * Smoothing and the log scale are applied in the browser; other runs can be overlaid on the loss chart.
+ */
+export function MetricsPanel({ runId, runName, teamId, metricKeys, live }: { runId: string; runName: string; teamId: string; metricKeys: readonly string[]; live: boolean }) {
+  const { state, append, retry } = useRunMetrics(runId, CHART_KEYS);
+  const [smoothing, setSmoothing] = useState(0.6);
+  const [logScale, setLogScale] = useState(false);
+  const [compared, setCompared] = useState<RunOption[]>([]);
+  const comparedLoss = useComparedLoss(compared);
+  const smoothingId = useId();
+
+  const loaded = state.kind === 'ready' ? state.series : null;
+  // Keys reported so far: the run's list, plus whatever arrived live since the page loaded.
+  const groups = useMemo(() => visibleGroups([...metricKeys, ...(loaded ? loaded.keys() : [])]), [metricKeys, loaded]);
+
+  return (
+    <section className="card" aria-labelledby="metrics-heading">
+      <div className="card-header">
+        <h2 id="metrics-heading">Metrics</h2>
+        {state.kind === 'ready' && live ? <LiveMetricsFeed runId={runId} keys={CHART_KEYS} sinceStep={state.lastStep} onPoints={append} /> : null}
+      </div>
+      <div className="card-body">
+        <div className={styles.chartControls}>
+          <label className={styles.control} htmlFor={smoothingId}>
+            Smoothing
+            <input id={smoothingId} type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} aria-valuetext={smoothing.toFixed(2)} />
+            <span className="mono">{smoothing.toFixed(2)}</span>
+          </label>
+          <label className={styles.control}>
+            <input type="checkbox" checked={logScale} onChange={(e) => setLogScale(e.target.checked)} />
+            Log scale
+          </label>
+          <CompareRunsPicker teamId={teamId} excludeRunId={runId} selected={compared} onChange={setCompared} />
+        </div>
+        {state.kind === 'loading' ? (
+          <div className={styles.chartGrid} aria-busy="true">
+            {[0, 1].map((i) => (
+              <div key={i} className="skeleton" style={{ height: 240 }} />
+            ))}
+          </div>
+        ) : state.kind === 'error' ? (
+          <div className="alert alert-error" role="alert">
+            {state.message}{' '}
+            <button type="button" className="btn btn-secondary btn-sm" onClick={retry}>
+              Try again
+            </button>
+          </div>
+        ) : (
+          <div className={styles.chartGrid}>
+            {groups.map((group) => {
+              const own: Series[] = group.keys.flatMap((key) => {
+                const s = state.series.get(key);
+                return s && s.steps.length > 0 ? [{ ...s, label: group.keys.length > 1 ? key : runName }] : [];
+              });
+              const lines = group.compare ? [...own, ...comparedLoss.series] : own;
+              return (
+                <TimeSeriesChart
+                  key={group.title}
+                  title={group.title}
+                  series={lines}
+                  smoothing={group.title.startsWith('Loss') ? smoothing : 0}
+                  logScale={logScale}
+                  formatValue={formatMetric}
+                  emptyText={live ? 'Waiting for the trainer’s first report…' : 'This run reported no values for this chart.'}
+                />
+              );
+            })}
+            {comparedLoss.error ? (
+              <p className="field-error" role="alert">
+                {comparedLoss.error}
+              </p>
+            ) : null}
+          </div>
+        )}
+      </div>
+    </section>
+  );
+}

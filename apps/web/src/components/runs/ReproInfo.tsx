@@ -1,0 +1,69 @@
+import type { ReactNode } from 'react';
+import Link from 'next/link';
+import type { RunDetail } from '../../graphql/operations/run-detail';
+import styles from './runs.module.css';
+
+export type DatasetVersionInfo = { id: string; number: number; contentHash: string | null; acceptedCount: number } | null;
+
+/** What it takes to reproduce the run: seed, exact dataset version and hash, preset, the whole config. */
+export function ReproInfo({ run, dataset, teamSlug }: { run: RunDetail; dataset: DatasetVersionInfo; teamSlug: string }) {
+  const rows: [string, ReactNode][] = [
+    ['Seed', <span className="mono">{run.seed}</span>],
+    ['Preset', run.config.preset],
+    [
+      'Dataset version',
+      dataset ? (
+        <>
+          v{dataset.number} · {dataset.acceptedCount.toLocaleString('en')} images
+        </>
+      ) : run.datasetVersionId ? (
+        <span className="mono">{run.datasetVersionId}</span>
+      ) : (
+        '—'
+      ),
+    ],
+    ['Dataset content hash', dataset?.contentHash ? <span className="mono" data-testid="dataset-hash">{dataset.contentHash}</span> : '—'],
+    ['Steps × batch', `${run.config.steps.toLocaleString('en')} × ${run.config.batchSize}`],
+    ['Optimizer', `${run.config.optimizer}, lr ${run.config.lr} (${run.config.lrDecay})`],
+    ['Diffusion', `${run.config.timesteps} steps, ${run.config.schedule} schedule, ${run.config.prediction} prediction, EMA ${run.config.emaDecay}`],
+    ['Model', `${run.config.model.resolution ?? '?'} px, ${run.config.model.baseChannels ?? '?'} base channels`],
+    ['Executor', run.executor ?? '—'],
+  ];
+  if (run.parentRunId) {
+    rows.push([
+      'Forked from',
+      <>
+        <Link href={`/t/${teamSlug}/runs/${run.parentRunId}`}>parent run</Link> at step {run.fromStep ?? '?'}
+      </>,
+    ]);
+  }
+  return (
+    <section className="card" aria-labelledby="config-heading">
+      <div className="card-header">
+        <h2 id="config-heading">Config and reproducibility</h2>
+      </div>
+      <div className="card-body">
+        <dl className={styles.facts}>
+          {rows.map(([label, value]) => (
+            <div key={label}>
+              <dt>{label}</dt>
+              <dd>{value}</dd>
+            </div>
+          ))}
+        </dl>
+        <details className={styles.configJson}>
+          <summary>Full config (JSON)</summary>
+          <pre className={styles.logs}>{prettyJson(run.config.json)}</pre>
+        </details>
+      </div>
+    </section>
+  );
+}
+
+function prettyJson(json: string): string {
+  try {
+    return JSON.stringify(JSON.parse(json), null, 2);
+  } catch {
+    return json;
+  }
+}

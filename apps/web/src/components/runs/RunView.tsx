@@ -1,0 +1,60 @@
+'use client';
+
+import { useCallback, useState } from 'react';
+import { readRunDetail, RunDetailQuery, RunUpdatedSubscription, type RunDetail } from '../../graphql/operations/run-detail';
+import { request } from '../../lib/graphql';
+import { useSubscription } from '../../lib/subscriptions';
+import { CheckpointsTable } from './CheckpointsTable';
+import { LogsTail } from './LogsTail';
+import { MetricsPanel } from './MetricsPanel';
+import { ReproInfo, type DatasetVersionInfo } from './ReproInfo';
+import { RunActions } from './RunActions';
+import { RunHeader } from './RunHeader';
+import { isLive } from './run-status';
+import { SampleTimeline } from './SampleTimeline';
+import styles from './runs.module.css';
+
+/**
+ * The run page below the server render: the run as first loaded, then every runUpdated event
+ * (status, progress, checkpoints, grids with fresh URLs) replaces it, so nothing needs a reload.
+ */
+export function RunView({ initialRun, dataset, teamSlug }: { initialRun: RunDetail; dataset: DatasetVersionInfo; teamSlug: string }) {
+  const [run, setRun] = useState(initialRun);
+  const [refreshError, setRefreshError] = useState<string | null>(null);
+  const live = isLive(run.status);
+
+  useSubscription(RunUpdatedSubscription, { id: initialRun.id }, (data) => setRun(readRunDetail(data.runUpdated)));
+
+  // After an action, or when grid URLs expired: ask once instead of waiting for the next event.
+  const refresh = useCallback(async () => {
+    const result = await request(RunDetailQuery, { id: initialRun.id });
+    if (result.ok) {
+      setRun(readRunDetail(result.data.run));
+      setRefreshError(null);
+    } else setRefreshError(result.errors[0]?.message ?? 'Could not reload the run');
+  }, [initialRun.id]);
+
+  // Changes whenever the trainer reported something worth re-reading the logs for.
+  const version = `${run.status}:${run.progress.step}:${run.checkpoints.length}:${run.sampleGrids.length}:${run.attempt}`;
+
+  return (
+    <div className="page" data-testid="run-page" data-status={run.status}>
+      <div className={styles.top}>
+        <RunHeader run={run} teamSlug={teamSlug} />
+        <RunActions run={run} teamSlug={teamSlug} onChanged={() => void refresh()} />
+      </div>
+      {refreshError ? (
+        <div className="alert alert-error" role="alert">
+          {refreshError}
+        </div>
+      ) : null}
+      <MetricsPanel runId={run.id} runName={run.name} teamId={run.teamId} metricKeys={run.metricKeys} live={live} />
+      <div className={styles.twoColumns}>
+        <SampleTimeline grids={run.sampleGrids} onStaleUrl={() => void refresh()} />
+        <CheckpointsTable run={run} teamSlug={teamSlug} />
+      </div>
+      <LogsTail runId={run.id} live={live} version={version} />
+      <ReproInfo run={run} dataset={dataset} teamSlug={teamSlug} />
+    </div>
+  );
+}

@@ -1,0 +1,27 @@
+// The charts of the run page and the trainer's metric keys each one draws (apps/trainer/src/train.ts).
+export interface MetricGroup {
+  title: string;
+  keys: string[];
+  /** Drawn even before the run reported any of its keys (with an empty state). */
+  always?: boolean;
+  /** Other runs picked for comparison are overlaid on this chart. */
+  compare?: boolean;
+}
+
+export const METRIC_GROUPS: MetricGroup[] = [
+  { title: 'Loss', keys: ['loss'], always: true, compare: true },
+  { title: 'Loss by t-quartile', keys: ['loss_q1', 'loss_q2', 'loss_q3', 'loss_q4'] },
+  { title: 'Gradient norm', keys: ['grad_norm'] },
+  { title: 'Learning rate', keys: ['lr'] },
+  { title: 'Images/s', keys: ['images_per_sec'] },
+  { title: 'Memory (MB)', keys: ['rss_mb', 'gpu_mem_mb'] },
+  { title: 'GPU utilisation', keys: ['gpu_util'] },
+];
+
+export const CHART_KEYS = METRIC_GROUPS.flatMap((g) => g.keys);
+
+/** The groups to draw for a run that has reported `metricKeys`. */
+export function visibleGroups(metricKeys: readonly string[]): MetricGroup[] {
+  const known = new Set(metricKeys);
+  return METRIC_GROUPS.filter((g) => g.always || g.keys.some((k) => known.has(k)));
+}

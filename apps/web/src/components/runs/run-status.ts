@@ -1,0 +1,49 @@
+import type { RunDetail } from '../../graphql/operations/run-detail';
+
+export type RunStatus = RunDetail['status'];
+
+export const STATUS_BADGE: Record<RunStatus, { label: string; tone: string }> = {
+  QUEUED: { label: 'Queued', tone: '' },
+  STARTING: { label: 'Starting', tone: 'badge-accent' },
+  RUNNING: { label: 'Running', tone: 'badge-accent' },
+  CANCELLING: { label: 'Cancelling', tone: '' },
+  SUCCEEDED: { label: 'Succeeded', tone: 'badge-success' },
+  FAILED: { label: 'Failed', tone: 'badge-danger' },
+  CANCELLED: { label: 'Cancelled', tone: '' },
+  LOST: { label: 'Lost', tone: 'badge-danger' },
+};
+
+/** The trainer may still produce metrics, logs, grids or checkpoints. */
+export function isLive(status: RunStatus): boolean {
+  return status === 'QUEUED' || status === 'STARTING' || status === 'RUNNING' || status === 'CANCELLING' || status === 'LOST';
+}
+
+/** What the API accepts in each status (cancelRun, resumeRun, forkRun); the buttons follow it. */
+export function allowedActions(run: Pick<RunDetail, 'status' | 'checkpoints'>): { cancel: boolean; resume: boolean; fork: boolean } {
+  return {
+    cancel: ['QUEUED', 'STARTING', 'RUNNING', 'LOST'].includes(run.status),
+    resume: run.status === 'FAILED' || run.status === 'CANCELLED',
+    fork: run.checkpoints.length > 0,
+  };
+}
+
+export function formatEta(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s left`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min left`;
+  return `${(seconds / 3600).toFixed(1)} h left`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+/** Short numbers for chart axes and legends: 3 significant digits, exponent for tiny or huge values. */
+export function formatMetric(value: number): string {
+  if (value === 0) return '0';
+  const abs = Math.abs(value);
+  if (abs >= 1e5 || abs < 1e-3) return value.toExponential(2);
+  return Number(value.toPrecision(3)).toString();
+}
