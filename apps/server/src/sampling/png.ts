@@ -10,9 +10,10 @@ export async function encodePngs(pixels: Uint8Array, shape: readonly [number, nu
   const out: Uint8Array[] = [];
   for (let i = 0; i < n; i++) {
     const raw = Buffer.from(pixels.buffer, pixels.byteOffset + i * per, per);
-    const png = await sharp(raw, { raw: { width: w, height: h, channels: c as 1 | 3 | 4 } })
-      .png({ compressionLevel: 6, adaptiveFiltering: false, palette: false })
-      .toBuffer();
+    let image = sharp(raw, { raw: { width: w, height: h, channels: c as 1 | 3 | 4 } });
+    // Without this sharp writes grey images as RGB PNGs (three equal channels, three times the bytes).
+    if (c === 1) image = image.toColourspace('b-w');
+    const png = await image.png({ compressionLevel: 6, adaptiveFiltering: false, palette: false }).toBuffer();
     out.push(new Uint8Array(png.buffer, png.byteOffset, png.byteLength));
   }
   return out;
