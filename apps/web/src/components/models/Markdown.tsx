@@ -64,6 +64,37 @@ function blocks(source: string): React.ReactNode[] {
       out.push(<blockquote key={out.length}>{inline(quote.join(' '))}</blockquote>);
       continue;
     }
+    if (isTableRow(line) && i + 1 < lines.length && /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/.test(lines[i + 1]!)) {
+      const head = cells(line);
+      const rows: string[][] = [];
+      i += 2;
+      while (i < lines.length && isTableRow(lines[i]!)) rows.push(cells(lines[i++]!));
+      out.push(
+        <div key={out.length} style={{ overflowX: 'auto' }}>
+          <table>
+            <thead>
+              <tr>
+                {head.map((h, n) => (
+                  <th key={n} scope="col">
+                    {inline(h)}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row, r) => (
+                <tr key={r}>
+                  {head.map((_, n) => (
+                    <td key={n}>{inline(row[n] ?? '')}</td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>,
+      );
+      continue;
+    }
     if (/^(-{3,}|\*{3,})\s*$/.test(line)) {
       out.push(<hr key={out.length} />);
       i++;
@@ -75,6 +106,19 @@ function blocks(source: string): React.ReactNode[] {
     out.push(<p key={out.length}>{inline(paragraph.join(' '))}</p>);
   }
   return out;
+}
+
+function isTableRow(line: string): boolean {
+  return /^\s*\|.*\|\s*$/.test(line);
+}
+
+function cells(line: string): string[] {
+  return line
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/\|$/, '')
+    .split('|')
+    .map((c) => c.trim());
 }
 
 const INLINE = /(`[^`]+`)|(\*\*[^*]+\*\*)|(\*[^*\s][^*]*\*|_[^_\s][^_]*_)|(\[[^\]]+\]\([^)\s]+\))/;

@@ -60,7 +60,13 @@ export function VersionList({
                 {v.id === selectedId ? <span className="visually-hidden"> (shown)</span> : null}
               </div>
               <div className="list-item-sub">
-                {runHref ? <Link href={runHref(v.runId)}>run</Link> : 'run'} at step {v.step.toLocaleString('en')} · {formatDateTime(v.createdAt)}
+                {runHref ? (
+                  <Link href={runHref(v.runId)} prefetch={false}>
+                    run
+                  </Link>
+                ) : (
+                  'run'
+                )} at step {v.step.toLocaleString('en')} · {formatDateTime(v.createdAt)}
                 {v.createdBy ? ` by ${v.createdBy}` : ''} · {formatBytes(v.weightsBytes)} {v.weightsPrecision.toLowerCase()}
               </div>
               {headline.length > 0 ? (

@@ -284,3 +284,18 @@ export const EvaluationUpdatedSubscription = graphql(`
     }
   }
 `);
+
+export const PublishModelMutation = graphql(`
+  mutation PublishModel($input: PublishModelInput!) {
+    publishModel(input: $input) {
+      model {
+        id
+        name
+      }
+      version {
+        id
+        number
+      }
+    }
+  }
+`);

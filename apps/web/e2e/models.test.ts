@@ -1,0 +1,150 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { finishedRunWithCheckpoints } from '../../server/test/models-fixtures.ts';
+import { apiAs, newUser, screens, startDashboard, waitForPath, type Dashboard } from './fixtures';
+
+// The models part of the dashboard: gallery, model page (versions, card, aliases), sampling as a viewer,
+// and a public share link opened anonymously, then revoked.
+
+async function imagesLoaded(page: Page, selector: string): Promise<number> {
+  return page.locator(selector).evaluateAll((imgs) => imgs.filter((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0).length);
+}
+
+describe('models in the browser', () => {
+  let dash: Dashboard;
+  beforeAll(async () => {
+    // No trainer processes (the run and its checkpoints are written directly); one sampling worker.
+    dash = await startDashboard({ hub: { runs: { executor: false }, sampling: { workers: 1 } } });
+  });
+  afterAll(async () => {
+    await dash?.close();
+  });
+  afterEach(() => {
+    expect(dash.pageErrors.splice(0)).toEqual([]);
+  });
+
+  it('shows a published model, moves an alias, lets a viewer sample, and serves a share link until it is revoked', async () => {
+    const shot = screens('models');
+    const owner = newUser('owner');
+    const viewer = newUser('viewer');
+    const api = await apiAs(dash.hub, owner);
+    const created = await api.request<{ createTeam: { id: string } }>(`mutation { createTeam(input: { name: "Studio", slug: "studio" }) { id } }`);
+    expect(created.errors).toBeUndefined();
+    const teamId = created.data!.createTeam.id;
+    const me = await api.request<{ me: { id: string } }>(`{ me { id } }`);
+    const { run } = await finishedRunWithCheckpoints(dash.hub, teamId, me.data!.me.id, [20, 40]);
+    const publish = `mutation ($input: PublishModelInput!) { publishModel(input: $input) { model { id } version { id number } } }`;
+    const v1 = await api.request<{ publishModel: { model: { id: string }; version: { id: string } } }>(publish, {
+      input: { runId: run.id, step: 20, modelName: 'blobs', description: 'Grey blobs, 8×8', notes: 'First cut. **Bold** and <script>alert(1)</script>' },
+    });
+    expect(v1.errors).toBeUndefined();
+    const modelId = v1.data!.publishModel.model.id;
+    const v2 = await api.request(publish, { input: { runId: run.id, step: 40, modelId, notes: 'Longer training' } });
+    expect(v2.errors).toBeUndefined();
+    const best = await api.request(`mutation ($m: ID!, $v: ID!) { setAlias(modelId: $m, name: "best", versionId: $v) { id } }`, { m: modelId, v: v1.data!.publishModel.version.id });
+    expect(best.errors).toBeUndefined();
+    // The viewer joins the team as a VIEWER: read and sample, no alias moves.
+    const invite = await api.request<{ inviteMember: { token: string } }>(`mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { token } }`, {
+      input: { teamId, email: viewer.email, role: 'VIEWER' },
+    });
+    expect(invite.errors).toBeUndefined();
+    const viewerApi = await apiAs(dash.hub, viewer);
+    expect((await viewerApi.request(`mutation ($t: String!) { acceptInvite(token: $t) { id } }`, { t: invite.data!.inviteMember.token })).errors).toBeUndefined();
+
+    // Gallery: the card with the sample grid, latest version and aliases.
+    const ownerContext = await dash.context(owner);
+    const page = await ownerContext.newPage();
+    await page.goto('/t/studio');
+    await page.getByRole('navigation', { name: 'Team' }).getByRole('link', { name: 'Models' }).click();
+    await waitForPath(page, '/t/studio/models');
+    const card = page.getByTestId('model-blobs');
+    expect(await card.textContent()).toContain('v2');
+    expect(await card.textContent()).toContain('best');
+    await expect.poll(() => imagesLoaded(page, '[data-testid="model-blobs"] img')).toBe(1);
+    await shot(page, 'gallery');
+
+    // Model page: versions, the card (markdown rendered, raw HTML shown as text), aliases.
+    await card.getByRole('link', { name: 'blobs' }).click();
+    await waitForPath(page, `/t/studio/models/${modelId}`);
+    await page.getByRole('heading', { level: 1, name: 'blobs' }).waitFor();
+    expect(await page.getByTestId('version-2').textContent()).toContain('step 40');
+    expect(await page.getByTestId('version-1').textContent()).toContain('step 20');
+    await page.getByRole('heading', { name: 'Model card · version 2' }).waitFor();
+    await page.getByRole('link', { name: 'Version 1' }).click();
+    await page.getByRole('heading', { name: 'Model card · version 1' }).waitFor();
+    const cardSection = page.locator('section', { has: page.getByRole('heading', { name: 'Model card · version 1' }) });
+    expect(await cardSection.locator('strong', { hasText: 'Bold' }).count()).toBe(1);
+    expect(await cardSection.locator('script').count()).toBe(0);
+    expect(await cardSection.textContent()).toContain('<script>alert(1)</script>');
+    await shot(page, 'model');
+
+    // Move `best` from v1 to v2 with its select; the history records the move.
+    await page.getByLabel('best', { exact: true }).selectOption({ label: 'Version 2' });
+    await expect.poll(() => page.getByRole('list', { name: 'Alias history' }).textContent()).toContain('best v1 → v2');
+    const aliases = await api.request<{ model: { aliases: { name: string; versionId: string }[] } }>(`query ($id: ID!) { model(id: $id) { aliases { name versionId } } }`, { id: modelId });
+    const v2Id = (v2.data as { publishModel: { version: { id: string } } }).publishModel.version.id;
+    expect(aliases.data!.model.aliases.find((a) => a.name === 'best')?.versionId).toBe(v2Id);
+
+    // Share link: created in the dialog, shown once.
+    await page.getByRole('button', { name: 'Share', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Share blobs' });
+    await dialog.getByLabel('Expires after').selectOption('24');
+    await dialog.getByRole('button', { name: 'Create link' }).click();
+    const linkField = dialog.getByLabel('Share link (shown only now — copy it)');
+    await expect.poll(() => linkField.inputValue()).toMatch(/\/share\/dpl_share_/);
+    const shareUrl = await linkField.inputValue();
+    await shot(page, 'share-dialog');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
+    // A viewer samples on the server: queue → progress → images.
+    const viewerContext = await dash.context(viewer);
+    const viewerPage = await viewerContext.newPage();
+    await viewerPage.goto(`/t/studio/models/${modelId}`);
+    await viewerPage.getByRole('heading', { level: 1, name: 'blobs' }).waitFor();
+    expect(await viewerPage.getByRole('button', { name: 'Share', exact: true }).count()).toBe(0);
+    expect(await viewerPage.locator('[data-testid="alias-best"] select').count()).toBe(0);
+    await sampleOnServer(viewerPage);
+    await shot(viewerPage, 'viewer-sampled');
+
+    // And in the browser: TF.js loads the version's files in the page.
+    await viewerPage.getByRole('button', { name: 'Generate in browser' }).click();
+    const local = viewerPage.getByTestId('browser-samples');
+    await expect.poll(() => local.getAttribute('data-status'), { timeout: 120_000 }).toMatch(/done|failed/);
+    expect(await local.textContent()).not.toContain('failed');
+    await expect.poll(() => imagesLoaded(viewerPage, '[data-testid="browser-samples"] img')).toBe(4);
+    await shot(viewerPage, 'viewer-browser-sampled');
+    await viewerContext.close();
+
+    // Anonymous visitor with the link: read-only page, server sampling works.
+    const anonymous = await dash.context();
+    const publicPage = await anonymous.newPage();
+    await publicPage.goto(shareUrl);
+    await publicPage.getByRole('heading', { level: 1, name: 'blobs' }).waitFor();
+    expect(await publicPage.getByRole('navigation', { name: 'Team' }).count()).toBe(0);
+    expect(await publicPage.getByRole('button', { name: 'Delete' }).count()).toBe(0);
+    await sampleOnServer(publicPage);
+    await shot(publicPage, 'shared');
+
+    // Revoked: the link dies, and the page says so.
+    await page.reload();
+    await page.getByRole('button', { name: 'Share', exact: true }).click();
+    const revoke = page.getByRole('dialog', { name: 'Share blobs' }).getByRole('button', { name: /^Revoke link/ });
+    await revoke.click();
+    await expect.poll(() => page.getByRole('dialog', { name: 'Share blobs' }).getByText('Revoked', { exact: true }).count()).toBe(1);
+    await publicPage.reload();
+    await publicPage.getByRole('heading', { name: 'This share link no longer works' }).waitFor();
+    await shot(publicPage, 'shared-revoked');
+    await anonymous.close();
+    await ownerContext.close();
+  });
+});
+
+async function sampleOnServer(page: Page): Promise<void> {
+  await page.getByLabel('Steps', { exact: true }).fill('5');
+  await page.getByLabel('Count', { exact: true }).fill('4');
+  await page.getByRole('button', { name: 'Generate on server' }).click();
+  const job = page.getByTestId('server-job');
+  await expect.poll(() => job.getAttribute('data-status'), { timeout: 120_000 }).toMatch(/SUCCEEDED|FAILED/);
+  expect(await job.getAttribute('data-status'), (await job.textContent()) ?? '').toBe('SUCCEEDED');
+  await expect.poll(() => imagesLoaded(page, '[data-testid="server-job"] img')).toBe(4);
+}
