@@ -1,5 +1,5 @@
 import { modelShares, sampleJobs } from '@dapple/db';
-import { createTestDatabase, startTestHub, type TestDatabase, type TestHub } from '@dapple/testing';
+import { createTestDatabase, errorCode, startTestHub, type TestDatabase, type TestHub } from '@dapple/testing';
 import { asc, inArray } from 'drizzle-orm';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -21,7 +21,7 @@ const clients: Client[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  hubA = await startTestHub({ databaseUrl: db.connectionString, runs: { executor: false }, sampling: { workers: 1, perTeamConcurrency: 1 } });
+  hubA = await startTestHub({ databaseUrl: db.connectionString, runs: { executor: false }, sampling: { workers: 1, perTeamConcurrency: 1, maxQueuedPerTeam: 3 } });
   hubB = await startTestHub({ databaseUrl: db.connectionString, store: hubA.store, runs: { executor: false } });
   const owner = await signUpUser(hubA, 'Olga');
   const teamId = await createTeam(owner, 'Models', 'models');
@@ -69,6 +69,10 @@ describe('fair queueing across teams', () => {
       expect(a1.status).toBe('RUNNING'); // otherwise the positions above were taken after a shift
       expect(a1.queuePosition).toBeNull();
       expect(positions).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+      // A fourth waiting job of one team is refused; nothing is stored for it.
+      const refused = await ada.client.request(GENERATE, { input: { modelVersionId: versionId, count: 1, steps: 2 } });
+      expect(errorCode(refused)).toBe('RATE_LIMITED');
+      expect(refused.errors?.[0]?.message).toMatch(/already has 3 sample jobs waiting/);
     } finally {
       await hubA.hub.services.sampling.scheduler.idle();
     }
@@ -77,6 +81,7 @@ describe('fair queueing across teams', () => {
     const rows = await hubA.db.select().from(sampleJobs).where(inArray(sampleJobs.id, Object.values(ids))).orderBy(asc(sampleJobs.startedAt));
     const tagOf = new Map(Object.entries(ids).map(([tag, id]) => [id, tag]));
     expect(rows.map((r) => tagOf.get(r.id))).toEqual(['A1', ...expected]);
+    expect(await hubA.db.$count(sampleJobs)).toBe(10);
     expect(rows.every((r) => r.status === 'succeeded')).toBe(true);
     expect(new Set(rows.map((r) => r.teamId)).size).toBe(3);
   }, 300_000);

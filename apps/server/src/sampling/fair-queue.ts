@@ -32,6 +32,11 @@ export class FairQueue<T extends QueuedItem> {
     return n;
   }
 
+  /** Items of one team waiting. */
+  queuedFor(teamId: string): number {
+    return this.queues.get(teamId)?.length ?? 0;
+  }
+
   push(item: T): void {
     let q = this.queues.get(item.teamId);
     if (!q) this.queues.set(item.teamId, (q = []));

@@ -19,6 +19,8 @@ export interface SamplingConfig {
   backend?: SamplingPoolOptions['backend'];
   /** Least time between progress writes (row update + NOTIFY) of one job. */
   progressIntervalMs: number;
+  /** Jobs one team may have waiting in this hub's queue; more are refused (RATE_LIMITED). */
+  maxQueuedPerTeam: number;
 }
 
 export const DEFAULT_SAMPLING_CONFIG: SamplingConfig = {
@@ -27,6 +29,7 @@ export const DEFAULT_SAMPLING_CONFIG: SamplingConfig = {
   maxModelsPerWorker: 4,
   maxParamBytesPerWorker: 512 * 1024 * 1024,
   progressIntervalMs: 500,
+  maxQueuedPerTeam: 50,
 };
 
 interface SamplePending {
@@ -110,6 +113,11 @@ export class SampleScheduler {
   /** True once close() started: work failing now failed because the hub stops, not on its own. */
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** Jobs the team has waiting here. */
+  queuedFor(teamId: string): number {
+    return this.queue.queuedFor(teamId);
   }
 
   get queued(): number {

@@ -3,7 +3,7 @@ import { sampleJobs, type Model, type ModelVersion, type SampleJob } from '@dapp
 import { samplingSpecFromConfig, validateSampleRequest, type SamplingSpec } from '@dapple/diffusion/browser/index';
 import type { ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
-import { badInput, notFound } from '../errors.ts';
+import { appError, badInput, notFound } from '../errors.ts';
 import type { ModelRef, TaskRequest } from '../sampling/protocol.ts';
 import type { SampleScheduler } from '../sampling/scheduler.ts';
 import type { SamplingSignals } from '../sampling/signals.ts';
@@ -114,6 +114,10 @@ export class SamplingService {
       throw badInput(message.split(/[ :]/)[0] || 'input', message);
     }
     const principal = access.principal;
+    const limit = this.scheduler.config.maxQueuedPerTeam;
+    if (this.scheduler.queuedFor(access.quotaTeamId) >= limit) {
+      throw appError('RATE_LIMITED', `Your team already has ${limit} sample jobs waiting; wait for some to finish`, { retryAfterSeconds: 10 });
+    }
     const [job] = await this.deps.db
       .insert(sampleJobs)
       .values({
