@@ -1,0 +1,186 @@
+// `npm run bench -w @dapple/web` (this file: `npx tsx apps/web/bench/run-page.ts`): the run page in Chromium
+// against the production build of the dashboard and a real hub on an embedded Postgres.
+//  - tti: navigation start → every chart drawn (uPlot canvas present with points) and the live feed connected,
+//    for a run with 10 series × 100k points, against the same page for a run with 10 series × 1k points.
+//  - live: one new point per series inserted and NOTIFYed as the trainer API does → the loss chart shows it
+//    (end-to-end), and the chart's own setData time (`data-redraw-ms`), for both runs.
+// The machine is shared and noisy: cases run interleaved for --rounds rounds; medians are reported, and each
+// line carries the ratio against the 1k-point baseline measured in the same process.
+// Options: --points N per series (100000) --baseline N (1000) --rounds N (3) --updates N per round (5)
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Page } from 'playwright-core';
+import { RunConfigSchema } from '@dapple/client/run-config';
+import { createDb, insertMetricPoints, migrate, runs } from '@dapple/db';
+import { startEmbeddedPostgres } from '@dapple/db/embedded';
+import { createHub } from '@dapple/server';
+import { DiskStore } from '@dapple/storage';
+import { gqlClient } from '@dapple/testing';
+import { launchBrowser, newContext } from '@dapple/testing/browser';
+import { startWeb } from '@dapple/testing/web';
+
+const { values: args } = parseArgs({
+  options: {
+    points: { type: 'string', default: '100000' },
+    baseline: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '3' },
+    updates: { type: 'string', default: '5' },
+  },
+});
+const POINTS = Number(args.points);
+const BASELINE = Number(args.baseline);
+const ROUNDS = Number(args.rounds);
+const UPDATES = Number(args.updates);
+// The trainer's keys: 10 series over the page's charts (loss, quartiles, grad norm, lr, images/s, memory).
+const KEYS = ['loss', 'loss_q1', 'loss_q2', 'loss_q3', 'loss_q4', 'grad_norm', 'lr', 'images_per_sec', 'rss_mb', 'gpu_mem_mb'];
+const SECRET = 'bench-secret-bench-secret-bench-secret';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const value = (key: string, step: number) => Math.exp(-step / 20_000) * (1 + 0.1 * Math.sin(step * 0.37 + key.length)) + (key === 'lr' ? 0 : 0.05);
+
+const root = await mkdtemp(join(tmpdir(), 'dapple-bench-run-page-'));
+await chmod(root, 0o755);
+const pgServer = await startEmbeddedPostgres({ dataDir: join(root, 'pg'), port: await freePort() });
+const direct = createDb(pgServer.connectionString, { max: 4 });
+const cleanups: (() => Promise<unknown>)[] = [async () => direct.close(), async () => pgServer.stop(), () => rm(root, { recursive: true, force: true })];
+try {
+  await migrate(direct.db);
+  const hubPort = await freePort();
+  const webPort = await freePort();
+  const webUrl = `http://127.0.0.1:${webPort}`;
+  const store = new DiskStore({ root: join(root, 'store'), publicBaseUrl: webUrl, signingSecret: SECRET });
+  const hub = await createHub({
+    databaseUrl: pgServer.connectionString,
+    store,
+    port: hubPort,
+    logLevel: 'silent',
+    allowedOrigins: [webUrl],
+    runs: { executor: false },
+    jobs: { workers: false },
+  });
+  cleanups.unshift(() => hub.close());
+  const hubUrl = hub.url;
+
+  // A user with a team, and two "running" runs holding the metric points (no trainer: points go in directly).
+  const api = gqlClient(`${hubUrl}/graphql`);
+  const user = { name: 'Bench', email: 'bench@example.com', password: 'bench-password-long-enough' };
+  const signUp = await api.request<{ signUp: { user: { id: string } } }>(`mutation ($input: SignUpInput!) { signUp(input: $input) { user { id } } }`, { input: user });
+  if (signUp.errors) throw new Error(JSON.stringify(signUp.errors));
+  const team = await api.request<{ createTeam: { id: string } }>(`mutation { createTeam(input: { name: "Bench", slug: "bench" }) { id } }`);
+  if (team.errors) throw new Error(JSON.stringify(team.errors));
+  const teamId = team.data!.createTeam.id;
+  const userId = signUp.data!.signUp.user.id;
+  const session = api.cookies.get('dapple_session')!;
+
+  async function createRun(name: string, perSeries: number): Promise<{ id: string; lastStep: number }> {
+    const config = RunConfigSchema.parse({ preset: 'tiny', steps: perSeries * 2 });
+    const [run] = await direct.db
+      .insert(runs)
+      .values({ teamId, name, config, seed: 1, status: 'running', totalSteps: config.steps, step: perSeries - 1, createdBy: userId, startedAt: new Date(), lastHeartbeatAt: new Date() })
+      .returning();
+    const CHUNK = 20_000;
+    for (let start = 0; start < perSeries; start += CHUNK) {
+      const points = [];
+      for (let step = start; step < Math.min(perSeries, start + CHUNK); step++) for (const key of KEYS) points.push({ key, step, value: value(key, step) });
+      await insertMetricPoints(direct.pool, run!.id, points);
+    }
+    return { id: run!.id, lastStep: perSeries - 1 };
+  }
+  const t0 = performance.now();
+  const small = await createRun('baseline-1k', BASELINE);
+  const big = await createRun('big-100k', POINTS);
+  process.stderr.write(`inserted ${KEYS.length} × ${POINTS} + ${KEYS.length} × ${BASELINE} points in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+
+  const web = await startWeb({ apiUrl: hubUrl, port: webPort });
+  cleanups.unshift(() => web.close());
+  const browser = await launchBrowser();
+  cleanups.unshift(() => browser.close());
+  const context = await newContext(browser, webUrl);
+  context.setDefaultTimeout(120_000);
+  await context.addCookies([{ name: 'dapple_session', value: session, url: webUrl, httpOnly: true }]);
+
+  /** ms from navigation start until every chart is drawn and the metrics feed is live. */
+  async function timeToInteractive(page: Page, runId: string): Promise<number> {
+    await page.goto(`/t/bench/runs/${runId}`);
+    const handle = await page.waitForFunction(
+      () => {
+        const charts = [...document.querySelectorAll('[data-testid^="chart-"]')];
+        const drawn = charts.length > 0 && charts.every((c) => Number(c.getAttribute('data-points')) > 0 && c.querySelector('canvas'));
+        const live = document.querySelector('[data-testid="metrics-live"]')?.getAttribute('data-status') === 'live';
+        return drawn && live ? performance.now() : false;
+      },
+      undefined,
+      { polling: 'raf', timeout: 120_000 },
+    );
+    return (await handle.jsonValue()) as number;
+  }
+
+  /** One point per series at the next step, NOTIFYed like the trainer API does: ms until the loss chart has it. */
+  async function liveUpdate(page: Page, run: { id: string; lastStep: number }): Promise<{ endToEnd: number; redraw: number }> {
+    const before = Number(await page.getByTestId('chart-Loss').getAttribute('data-points'));
+    const step = ++run.lastStep;
+    const started = performance.now();
+    await insertMetricPoints(direct.pool, run.id, KEYS.map((key) => ({ key, step, value: value(key, step) })));
+    await direct.pool.query('SELECT pg_notify($1, $2)', ['dapple_runs', JSON.stringify({ kind: 'metrics', runId: run.id, fromStep: step, toStep: step })]);
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="chart-Loss"]')?.getAttribute('data-points')) > n, before, { polling: 'raf', timeout: 60_000 });
+    const endToEnd = performance.now() - started;
+    // The redraw time is set in the effect right after setData; give React the frame to commit it.
+    await page.waitForTimeout(50);
+    const redraw = Number(await page.getByTestId('chart-Loss').getAttribute('data-redraw-ms'));
+    return { endToEnd, redraw };
+  }
+
+  const samples: Record<string, Record<'tti' | 'live' | 'redraw', number[]>> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [label, run] of [
+      ['baseline', small],
+      ['big', big],
+    ] as const) {
+      const page = await context.newPage();
+      const s = (samples[label] ??= { tti: [], live: [], redraw: [] });
+      s.tti.push(await timeToInteractive(page, run.id));
+      for (let u = 0; u < UPDATES; u++) {
+        const { endToEnd, redraw } = await liveUpdate(page, run);
+        s.live.push(endToEnd);
+        s.redraw.push(redraw);
+      }
+      await page.close();
+    }
+  }
+
+  const line = (metric: string, what: string, unit: string, pick: (x: Record<'tti' | 'live' | 'redraw', number[]>) => number[]) => {
+    const big = median(pick(samples.big!));
+    const base = median(pick(samples.baseline!));
+    console.log(
+      JSON.stringify({
+        bench: 'web.run-page',
+        metric,
+        what,
+        series: KEYS.length,
+        pointsPerSeries: POINTS,
+        baselinePointsPerSeries: BASELINE,
+        rounds: ROUNDS,
+        [`median_${unit}`]: Number(big.toFixed(2)),
+        [`baseline_median_${unit}`]: Number(base.toFixed(2)),
+        ratio: Number((big / base).toFixed(2)),
+      }),
+    );
+  };
+  line('tti', 'navigation start → all charts drawn and live feed connected', 'ms', (x) => x.tti);
+  line('live_update', 'point inserted + NOTIFY → loss chart shows it (hub, WebSocket, React, uPlot)', 'ms', (x) => x.live);
+  line('redraw', 'uPlot setData on a live update (data-redraw-ms of the loss chart)', 'ms', (x) => x.redraw);
+} finally {
+  for (const cleanup of cleanups) await cleanup().catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`));
+}

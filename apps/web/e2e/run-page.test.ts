@@ -1,0 +1,163 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { GqlClient } from '@dapple/testing';
+import { apiAs, newUser, screens, startDashboard, waitForPath, type Dashboard } from './fixtures';
+import { makePng } from './png';
+
+/**
+ * The run page against a hub that really trains: a `tiny` run on 16×16 generated PNGs, reporting every
+ * half second, with a sample grid and checkpoints every few steps. Setup goes through the API (fast);
+ * everything the test is about happens in the page, without reloads.
+ */
+const TRAINING_TIMEOUT_MS = 240_000;
+
+function ok<T>(res: { data?: T | null; errors?: unknown[] }, what: string): T {
+  expect(res.errors, `${what}: ${JSON.stringify(res.errors)}`).toBeUndefined();
+  return res.data!;
+}
+
+/** A prepared dataset version of `n` generated 16×16 RGB PNGs, uploaded over the upload protocol. */
+async function uploadDataset(api: GqlClient, teamId: string, n: number): Promise<string> {
+  const dataset = ok(
+    await api.request<{ createDataset: { id: string } }>(`mutation ($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`, {
+      input: { teamId, name: 'squares', resolution: 16, channels: 3 },
+    }),
+    'createDataset',
+  ).createDataset;
+  const files = Array.from({ length: n }, (_, i) => ({ path: `sq-${i}.png`, bytes: makePng(16, 16, i + 1) }));
+  const upload = ok(
+    await api.request<{ createUpload: { id: string; files: { index: number; parts: { url: string; method: string; headers: { name: string; value: string }[] }[] }[] } }>(
+      `mutation ($input: CreateUploadInput!) { createUpload(input: $input) { id files { index parts { url method headers { name value } } } } }`,
+      { input: { datasetId: dataset.id, files: files.map((f) => ({ path: f.path, size: f.bytes.length, contentType: 'image/png' })) } },
+    ),
+    'createUpload',
+  ).createUpload;
+  for (const file of upload.files) {
+    // Files this small are one PUT each.
+    const part = file.parts[0]!;
+    const res = await fetch(part.url, { method: part.method, headers: Object.fromEntries(part.headers.map((h) => [h.name, h.value])), body: files[file.index]!.bytes as Uint8Array<ArrayBuffer> });
+    await res.arrayBuffer();
+    expect(res.status, `PUT ${files[file.index]!.path}`).toBeLessThan(300);
+  }
+  const versionId = ok(
+    await api.request<{ completeUpload: { version: { id: string } } }>(`mutation ($id: ID!) { completeUpload(uploadId: $id) { version { id } } }`, { id: upload.id }),
+    'completeUpload',
+  ).completeUpload.version.id;
+  await expect
+    .poll(async () => ok(await api.request<{ datasetVersion: { status: string } }>(`query ($id: ID!) { datasetVersion(id: $id) { status } }`, { id: versionId }), 'datasetVersion').datasetVersion.status, {
+      timeout: 120_000,
+      interval: 500,
+    })
+    .toBe('READY');
+  return versionId;
+}
+
+const pointsOf = (page: Page) => page.getByTestId('chart-Loss').getAttribute('data-points').then(Number);
+const statusOf = (page: Page) => page.getByTestId('run-page').getAttribute('data-status');
+
+describe('run page', () => {
+  let dash: Dashboard;
+  let logDir: string;
+  beforeAll(async () => {
+    logDir = await mkdtemp(join(tmpdir(), 'dapple-web-e2e-runs-'));
+    dash = await startDashboard({
+      hub: {
+        runs: { logDir, slots: [{ id: 'cpu', gpu: null }], pollMs: 200, stopGraceMs: 60_000, trainerEnv: { DAPPLE_TF_BACKEND: 'wasm' } },
+        jobs: { pollingIntervalSeconds: 0.5 },
+      },
+    });
+  });
+  afterAll(async () => {
+    await dash?.close();
+    if (logDir) await rm(logDir, { recursive: true, force: true });
+  });
+  afterEach(() => {
+    expect(dash.pageErrors.splice(0)).toEqual([]);
+  });
+
+  it('follows a real tiny run live: loss points and a sample grid arrive without reload, cancel, resume, publish a checkpoint', async () => {
+    const shot = screens('run-page');
+    const user = newUser('trainer');
+    const api = await apiAs(dash.hub, user);
+    const teamId = ok(await api.request<{ createTeam: { id: string } }>(`mutation { createTeam(input: { name: "Lab", slug: "lab" }) { id } }`), 'createTeam').createTeam.id;
+    const versionId = await uploadDataset(api, teamId, 8);
+    const config = {
+      preset: 'tiny',
+      model: { resolution: 16, baseChannels: 8, groups: 4, attentionResolutions: [8] },
+      steps: 300,
+      batchSize: 4,
+      timesteps: 100,
+      sampleEvery: 20,
+      sampleCount: 4,
+      sampleSteps: 5,
+      checkpointEvery: 10,
+      keepCheckpoints: 2,
+      reportEverySec: 0.5,
+    };
+    const run = ok(
+      await api.request<{ startRun: { id: string } }>(`mutation ($input: StartRunInput!) { startRun(input: $input) { id } }`, {
+        input: { datasetVersionId: versionId, name: 'squares-tiny', seed: 7, config },
+      }),
+      'startRun',
+    ).startRun;
+
+    // The runs list links to the run page.
+    const context = await dash.context(user);
+    const page = await context.newPage();
+    await page.goto('/t/lab/runs');
+    await page.getByRole('link', { name: 'squares-tiny' }).click();
+    await waitForPath(page, `/t/lab/runs/${run.id}`);
+    await page.getByRole('heading', { level: 1, name: 'squares-tiny' }).waitFor();
+    // A marker on the window: if anything reloaded the page, it would be gone.
+    await page.evaluate(() => ((window as unknown as { runPageMarker: number }).runPageMarker = 1));
+
+    // Live: loss points arrive over the subscription and the chart grows in place.
+    await expect.poll(() => pointsOf(page), { timeout: TRAINING_TIMEOUT_MS, interval: 250 }).toBeGreaterThan(0);
+    const first = await pointsOf(page);
+    await expect.poll(() => pointsOf(page), { timeout: TRAINING_TIMEOUT_MS, interval: 250 }).toBeGreaterThan(first);
+    expect(await page.getByTestId('metrics-live').getAttribute('data-status')).toBe('live');
+    expect(await page.getByTestId('run-progress').textContent()).toMatch(/step \d+ of 300/);
+
+    // A sample grid appears (the step-0 grid comes first) and loads through the dashboard's origin.
+    const grid = page.getByTestId('sample-grid');
+    await grid.waitFor({ timeout: TRAINING_TIMEOUT_MS });
+    await expect.poll(() => grid.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), { timeout: 60_000 }).toBe(true);
+    expect(await page.evaluate(() => (window as unknown as { runPageMarker?: number }).runPageMarker)).toBe(1);
+    await shot(page, 'live');
+
+    // Cancel: the trainer checkpoints and stops; the page follows over runUpdated.
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await page.getByRole('button', { name: 'Confirm cancel' }).click();
+    await expect.poll(() => statusOf(page), { timeout: TRAINING_TIMEOUT_MS, interval: 250 }).toBe('CANCELLED');
+    expect(await page.getByTestId('run-status').textContent()).toBe('Cancelled');
+    expect(await page.getByRole('button', { name: 'Cancel run' }).isDisabled()).toBe(true);
+    await shot(page, 'cancelled');
+
+    // Resume: back in the queue, then training again from the last checkpoint, until it finishes.
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(() => statusOf(page), { timeout: 60_000, interval: 250 }).toMatch(/QUEUED|STARTING|RUNNING|SUCCEEDED/);
+    expect(await page.getByRole('button', { name: 'Resume' }).isDisabled()).toBe(true);
+    await expect.poll(() => statusOf(page), { timeout: TRAINING_TIMEOUT_MS, interval: 500 }).toBe('SUCCEEDED');
+    expect(await page.getByTestId('run-progress').textContent()).toContain('step 300 of 300');
+    expect(await page.evaluate(() => (window as unknown as { runPageMarker?: number }).runPageMarker)).toBe(1);
+
+    // Publish the final checkpoint: a link to the new model appears.
+    const checkpoint = page.getByTestId('checkpoint-300');
+    await checkpoint.getByRole('button', { name: 'Publish the checkpoint at step 300' }).click();
+    await checkpoint.getByLabel('Model name').fill('squares');
+    await checkpoint.getByRole('button', { name: 'Publish', exact: true }).click();
+    const link = page.getByTestId('published-model').getByRole('link', { name: 'squares v1' });
+    await link.waitFor({ timeout: 60_000 });
+    expect(await link.getAttribute('href')).toMatch(/^\/t\/lab\/models\/[0-9a-f-]+$/);
+
+    // The reproducibility panel names the seed and the dataset version's content hash.
+    expect(await page.getByTestId('dataset-hash').textContent()).toMatch(/\w{8,}/);
+    await page.getByRole('heading', { name: 'Logs' }).scrollIntoViewIfNeeded();
+    expect(await page.getByTestId('run-logs').textContent()).not.toBe('');
+    await shot(page, 'published');
+    await context.close();
+  });
+});
