@@ -18,6 +18,9 @@ export const RUN_LIMITS = {
   maxTimesteps: 100_000,
 } as const;
 
+/** Steps a run trains when the user leaves them out: enough for each preset to give recognisable samples. */
+export const PRESET_DEFAULT_STEPS: Record<PresetName, number> = { tiny: 2_000, small: 100_000, base: 800_000 };
+
 const int = (min: number, max: number) => z.number().int(`must be an integer`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
 
 /** Architecture overrides on top of the preset (anything left out keeps the preset's value). */
@@ -41,8 +44,8 @@ export const RunConfigSchema = z
       error: (issue) => `unknown preset ${JSON.stringify(issue.input)}: must be one of ${PRESET_NAMES.join(', ')}`,
     }),
     model: ModelOverridesSchema.default({}),
-    /** Optimizer updates to run in total. */
-    steps: int(1, RUN_LIMITS.maxSteps),
+    /** Optimizer updates to run in total; default PRESET_DEFAULT_STEPS[preset]. */
+    steps: int(1, RUN_LIMITS.maxSteps).optional(),
     batchSize: int(1, RUN_LIMITS.maxBatchSize).default(32),
     /** Gradient accumulation chunk (same update, less memory); default min(batchSize, 32). */
     microBatch: int(1, RUN_LIMITS.maxMicroBatch).optional(),
@@ -71,6 +74,7 @@ export const RunConfigSchema = z
     reportEverySec: z.number().min(0.2).max(60).default(2),
   })
   .strict()
+  .transform((c) => ({ ...c, steps: c.steps ?? PRESET_DEFAULT_STEPS[c.preset] }))
   .superRefine((c, ctx) => {
     if (c.microBatch !== undefined && c.microBatch > c.batchSize) {
       ctx.addIssue({ code: 'custom', path: ['microBatch'], message: `must be at most batchSize (${c.batchSize})` });

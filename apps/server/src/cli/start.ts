@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { createDb, migrate } from '@dapple/db';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@dapple/db/embedded';
 import { startWeb, type WebServer } from '@dapple/testing/web';
-import { createHub, createLogger, EnvError, hubConfigFromEnv, loadEnv, type Hub } from '../index.ts';
+import { createHub, createLogger, EnvError, hubConfigFromEnv, loadEnv, loadOrCreateSecret, objectStoreFromEnv, type Hub } from '../index.ts';
 
 async function main(): Promise<void> {
   let env;
@@ -61,8 +61,11 @@ async function main(): Promise<void> {
       await migrator.close();
     }
 
-    const config = await hubConfigFromEnv(env, { databaseUrl });
     const webOrigin = `http://127.0.0.1:${env.WEB_PORT}`;
+    // Disk-store URLs (uploads, previews, artifacts) point at the dashboard, which streams /objects/* to the hub:
+    // the browser then talks to one origin only, and needs no CORS. PUBLIC_URL, when set, wins.
+    const store = env.PUBLIC_URL ? undefined : objectStoreFromEnv({ ...env, PUBLIC_URL: webOrigin }, await loadOrCreateSecret(env));
+    const config = await hubConfigFromEnv(env, { databaseUrl, store });
     const hub: Hub = await createHub({
       ...config,
       logger,
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
     const web: WebServer = await startWeb({ apiUrl: hub.url, port: env.WEB_PORT });
     stack.push({ name: 'dashboard', stop: () => web.close() });
 
-    const store = env.S3_ENDPOINT ? `S3 ${env.S3_ENDPOINT} bucket ${env.S3_BUCKET}` : `disk ${join(dataDir, 'objects')}`;
+    const storeLabel = env.S3_ENDPOINT ? `S3 ${env.S3_ENDPOINT} bucket ${env.S3_BUCKET}` : `disk ${join(dataDir, 'objects')}`;
     console.log(
       [
         '',
@@ -82,7 +85,7 @@ async function main(): Promise<void> {
         `  dashboard   ${web.url}`,
         `  GraphQL     ${hub.graphqlUrl}`,
         `  health      ${hub.url}/healthz`,
-        `  objects     ${store}`,
+        `  objects     ${storeLabel}`,
         `  database    ${env.DATABASE_URL ? 'DATABASE_URL' : 'embedded Postgres'}`,
         '',
         '  Ctrl-C stops everything.',

@@ -1,3 +1,17 @@
+'use client';
+
+import { useSyncExternalStore } from 'react';
+
+const subscribeNever = () => () => {};
+
+/**
+ * True once React has hydrated this page. Before that, a click on a submit button would make the browser send the
+ * form natively (a GET with every field — passwords included — in the URL), because our forms submit from JavaScript.
+ */
+function useHydrated(): boolean {
+  return useSyncExternalStore(subscribeNever, () => true, () => false);
+}
+
 /** A submit button that shows a spinner and its pending label while the form is being sent. */
 export function SubmitButton({
   pending,
@@ -14,9 +28,10 @@ export function SubmitButton({
   block?: boolean;
   size?: 'sm';
 }) {
+  const hydrated = useHydrated();
   const className = ['btn', `btn-${variant}`, block ? 'btn-block' : '', size ? `btn-${size}` : ''].filter(Boolean).join(' ');
   return (
-    <button type="submit" className={className} disabled={pending} aria-busy={pending || undefined}>
+    <button type="submit" className={className} disabled={pending || !hydrated} aria-busy={pending || undefined}>
       {pending ? <span className="spinner" aria-hidden="true" /> : null}
       {pending && pendingLabel ? pendingLabel : children}
     </button>

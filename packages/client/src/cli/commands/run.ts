@@ -10,7 +10,7 @@ export const runHelp = `dapple run start --dataset-version <id> --preset tiny [-
 dapple run list [--team <slug>] [--status running,queued] [--first 20]
 dapple run logs <runId> [--tail 200] [--follow]
 dapple run cancel <runId>
-  --set takes config fields; steps is required (e.g. --set steps=2000 --set lr=2e-4 --set model.channelMults=[1,2]);
+  --set takes config fields; steps defaults per preset (tiny 2000, small 100000, base 800000) (e.g. --set steps=2000 --set lr=2e-4 --set model.channelMults=[1,2]);
   values are parsed as JSON when they are valid JSON, else kept as strings.`;
 
 const RUN_FIELDS = 'id name status attempt progress { step totalSteps imagesPerSec etaSeconds } createdAt';

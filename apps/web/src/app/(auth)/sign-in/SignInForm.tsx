@@ -42,7 +42,7 @@ export function SignInForm({ next }: { next: string | null }) {
         <h1>Sign in</h1>
         <p className="muted">Welcome back. Pick up where your runs left off.</p>
       </div>
-      <form className="form" onSubmit={onSubmit} onChange={clearErrorOnEdit(setErrors)} noValidate>
+      <form className="form" method="post" onSubmit={onSubmit} onChange={clearErrorOnEdit(setErrors)} noValidate>
         {errors.form ? <FormError>{errors.form}</FormError> : null}
         <TextField label="Email" name="email" type="email" autoComplete="email" required autoFocus error={errors.email} />
         <TextField label="Password" name="password" type="password" autoComplete="current-password" required error={errors.password} />

@@ -53,7 +53,7 @@ export function SignUpForm({ next }: { next: string | null }) {
         <h1>Create your account</h1>
         <p className="muted">Train, compare and share diffusion models with your team.</p>
       </div>
-      <form className="form" onSubmit={onSubmit} onChange={clearErrorOnEdit(setErrors)} noValidate>
+      <form className="form" method="post" onSubmit={onSubmit} onChange={clearErrorOnEdit(setErrors)} noValidate>
         {errors.form ? <FormError>{errors.form}</FormError> : null}
         <TextField label="Name" name="name" autoComplete="name" required autoFocus error={errors.name} />
         <TextField label="Email" name="email" type="email" autoComplete="email" required error={errors.email} />
