@@ -125,6 +125,22 @@ function stride2InputGrad3x3(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, n
   return rows.reshape([b, h, wd, cin]) as tf.Tensor4D;
 }
 
+/** [B,H,W,C] → [H,W,B,C] (a 3-D [1,0,2] transpose). */
+function spatialFirst(x: tf.Tensor4D): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  return tf.transpose(x.reshape([b, h * w, c]), [1, 0, 2]).reshape([h, w, b, c]) as tf.Tensor4D;
+}
+
+/**
+ * [B,H,W,C] → [C,H,W,B] in two steps, [B,HW,C] → [HW,B,C] → [C,HW,B]: wasm's one-step [3,1,2,0]
+ * transpose measured 2× slower (3.2 vs 1.4 ms for [32,32,32,32]).
+ */
+function outerToInner(x: tf.Tensor4D): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  const hwbc = tf.transpose(x.reshape([b, h * w, c]), [1, 0, 2]);
+  return tf.transpose(hwbc, [2, 0, 1]).reshape([c, h, w, b]) as tf.Tensor4D;
+}
+
 function filterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, stride: number): tf.Tensor4D {
   const [b, h, wd, cin] = x.shape;
   const [, ho, wo, cout] = dy.shape;
@@ -138,8 +154,8 @@ function filterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, str
   // produces exactly [kh, kw].
   const needH = (ho - 1) * stride + kh;
   const needW = (wo - 1) * stride + kw;
-  let xt = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [Cin, H, W, B]
-  const dyF = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, B, Cout]: dy as a filter
+  let xt = outerToInner(x); // [Cin, H, W, B]
+  const dyF = spatialFirst(dy); // [Ho, Wo, B, Cout]: dy as a filter
   const afterH = needH - h - ph.before;
   const afterW = needW - wd - pw.before;
   let g: tf.Tensor4D; // [Cin, kh, kw, Cout]
