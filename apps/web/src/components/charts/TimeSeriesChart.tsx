@@ -1,6 +1,6 @@
 'use client';
 
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import type uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { alignSeries, pointCount, smooth, type Series } from './series';
@@ -30,7 +30,7 @@ export interface TimeSeriesChartProps {
 export function TimeSeriesChart({ title, series, smoothing = 0, logScale = false, height = 220, emptyText = 'No points yet', formatValue }: TimeSeriesChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const [redrawMs, setRedrawMs] = useState<number | null>(null);
+  const figure = useRef<HTMLElement>(null);
   const labels = series.map((s) => s.label).join('\u0000');
   const points = pointCount(series);
 
@@ -101,11 +101,14 @@ export function TimeSeriesChart({ title, series, smoothing = 0, logScale = false
     if (!chart) return;
     const start = performance.now();
     chart.setData(data);
-    setRedrawMs(performance.now() - start);
+    // uPlot draws in a microtask it queued during setData; this one runs after it, so it times the redraw.
+    queueMicrotask(() => {
+      if (figure.current) figure.current.dataset.redrawMs = (performance.now() - start).toFixed(2);
+    });
   }, [data]);
 
   return (
-    <figure className={styles.chart} data-testid={`chart-${title}`} data-points={points} data-redraw-ms={redrawMs ?? ''}>
+    <figure ref={figure} className={styles.chart} data-testid={`chart-${title}`} data-points={points}>
       <figcaption className={styles.chartTitle}>{title}</figcaption>
       {points === 0 ? (
         <div className={styles.chartEmpty} style={{ height }}>

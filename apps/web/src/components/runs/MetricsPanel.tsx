@@ -23,8 +23,11 @@ export function MetricsPanel({ runId, runName, teamId, metricKeys, live }: { run
   const smoothingId = useId();
 
   const loaded = state.kind === 'ready' ? state.series : null;
-  // Keys reported so far: the run's list, plus whatever arrived live since the page loaded.
-  const groups = useMemo(() => visibleGroups([...metricKeys, ...(loaded ? loaded.keys() : [])]), [metricKeys, loaded]);
+  // Keys with points so far (loaded or arrived live); before the first load, the run's own list.
+  const groups = useMemo(
+    () => visibleGroups(loaded ? [...loaded.values()].filter((s) => s.steps.length > 0).map((s) => s.label) : metricKeys),
+    [metricKeys, loaded],
+  );
 
   return (
     <section className="card" aria-labelledby="metrics-heading">

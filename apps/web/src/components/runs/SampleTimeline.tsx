@@ -19,7 +19,7 @@ export function SampleTimeline({ grids, onStaleUrl }: { grids: RunDetail['sample
     <section className="card" aria-labelledby="samples-heading">
       <div className="card-header">
         <h2 id="samples-heading">Samples</h2>
-        {grid ? <span className="muted">{sorted.length} grids</span> : null}
+        {grid ? <span className="muted">{sorted.length === 1 ? '1 grid' : `${sorted.length} grids`}</span> : null}
       </div>
       <div className="card-body">
         {!grid ? (

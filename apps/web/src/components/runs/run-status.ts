@@ -40,10 +40,11 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }
 
-/** Short numbers for chart axes and legends: 3 significant digits, exponent for tiny or huge values. */
+/** Short numbers for chart axes and legends: 3 significant digits (whole numbers from 100), exponent for tiny or huge values. */
 export function formatMetric(value: number): string {
   if (value === 0) return '0';
   const abs = Math.abs(value);
   if (abs >= 1e5 || abs < 1e-3) return value.toExponential(2);
+  if (abs >= 100) return Math.round(value).toString();
   return Number(value.toPrecision(3)).toString();
 }
