@@ -126,6 +126,17 @@ describe('access', () => {
     await waitDone(vic.client, job);
   }, 120_000);
 
+  it('on a public model anyone signed in may sample, but sees only their own jobs (the team sees all)', async () => {
+    const pub = (await publishTinyVersion(hub, teamId, ann.id, { visibility: 'public' })).version.id;
+    const zed = await signUpUser(hub, 'Zed');
+    const res = await generate(eve, { modelVersionId: pub, count: 1, steps: 2 });
+    expect(res.errors).toBeUndefined();
+    const id = res.data!.generateSamples.id;
+    expect(errorCode(await zed.client.request(SAMPLE_JOB, { id }))).toBe('NOT_FOUND');
+    expect((await vic.client.request<{ sampleJob: Job }>(SAMPLE_JOB, { id })).errors).toBeUndefined();
+    expect((await waitDone(eve.client, id)).status).toBe('SUCCEEDED');
+  }, 120_000);
+
   it('a share link samples its one model, sees only its own jobs, and stops working when revoked', async () => {
     const token = `dpl_share_${'x'.repeat(40)}`;
     const [link] = await hub.db

@@ -61,6 +61,18 @@ export function versionModelRef(version: ModelVersion): ModelRef {
   };
 }
 
+/**
+ * Images per forward pass: bounded so a 64-image request on a large model stays far below the wasm
+ * heap's 4 GB (batches never change the images: each has its own noise stream).
+ */
+export function batchSizeFor(spec: SamplingSpec): number {
+  const pixels = spec.unet.resolution * spec.unet.resolution;
+  const width = spec.unet.baseChannels;
+  if (pixels <= 16 * 16 && width <= 32) return 64;
+  if (pixels <= 32 * 32 && width <= 64) return 32;
+  return 8;
+}
+
 /** A label given by class name (or by id when the model has no names) → its id; BAD_USER_INPUT naming `label` otherwise. */
 export function resolveLabel(spec: SamplingSpec, label: string | null | undefined): number | null {
   if (label === null || label === undefined) return null;
@@ -106,7 +118,16 @@ export class SamplingService {
       label: labelId === null ? null : (spec.labelNames[labelId] ?? String(labelId)),
       labelId,
     };
-    const request: TaskRequest = { count: params.count, steps: params.steps, sampler: params.sampler, eta: params.eta, seed: params.seed, label: labelId, guidance: params.guidance };
+    const request: TaskRequest = {
+      count: params.count,
+      steps: params.steps,
+      sampler: params.sampler,
+      eta: params.eta,
+      seed: params.seed,
+      label: labelId,
+      guidance: params.guidance,
+      batchSize: batchSizeFor(spec),
+    };
     try {
       validateSampleRequest(spec, request, { maxCount: MAX_SAMPLES_PER_JOB });
     } catch (err) {
@@ -173,10 +194,14 @@ export class SamplingService {
     return row?.n ?? 0;
   }
 
+  /**
+   * Who sees a job: its requester and members of the model's team; a share link only the jobs made
+   * through it (so the hub never shows one outside user's prompts and results to another).
+   */
   private mayRead(access: ModelAccess, job: SampleJob): boolean {
     const p = access.principal;
     if (p.kind === 'shareLink') return job.shareLinkId === p.shareLinkId;
-    return true;
+    return job.requestedBy === p.userId || p.teamRole !== null;
   }
 
   close(): Promise<void> {
