@@ -29,6 +29,8 @@ export interface StartWebOptions {
   port?: number;
   /** How long to wait for the build plus start-up; default 5 minutes (2 shared cores can be slow). */
   timeoutMs?: number;
+  /** Receives each line `next start` prints (stderr lines flagged), e.g. to show render errors in `npm start`'s log. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
 /**
@@ -49,7 +51,7 @@ export async function startWeb(options: StartWebOptions): Promise<WebServer> {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const output = collectOutput(child);
+  const output = collectOutput(child, options.onLine);
   try {
     await waitUntilAnswering(url, child, deadline, output);
   } catch (err) {
@@ -193,13 +195,19 @@ interface Output {
 }
 
 // Keeps the last ~64 KiB of stdout+stderr for error messages, and drains the pipes so the child never blocks.
-function collectOutput(child: ChildProcess): Output {
+function collectOutput(child: ChildProcess, onLine?: StartWebOptions['onLine']): Output {
   let buffer = '';
-  const append = (chunk: Buffer) => {
-    buffer = (buffer + chunk.toString('utf8')).slice(-65_536);
+  const partial = { stdout: '', stderr: '' };
+  const append = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    buffer = (buffer + text).slice(-65_536);
+    if (!onLine) return;
+    const lines = (partial[stream] + text).split('\n');
+    partial[stream] = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) onLine(line, stream);
   };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
+  child.stdout?.on('data', append('stdout'));
+  child.stderr?.on('data', append('stderr'));
   return { text: () => buffer };
 }
 

@@ -74,7 +74,13 @@ async function main(): Promise<void> {
     stack.push({ name: 'hub', stop: () => hub.close() });
 
     logger.info('building / starting the dashboard (the first start builds it)');
-    const web: WebServer = await startWeb({ apiUrl: hub.url, port: env.WEB_PORT });
+    const webLog = logger.child({ part: 'dashboard' });
+    const web: WebServer = await startWeb({
+      apiUrl: hub.url,
+      port: env.WEB_PORT,
+      // Render errors of the dashboard belong in the same terminal as the hub's.
+      onLine: (line, stream) => (stream === 'stderr' ? webLog.error(line) : webLog.debug(line)),
+    });
     stack.push({ name: 'dashboard', stop: () => web.close() });
 
     const storeLabel = env.S3_ENDPOINT ? `S3 ${env.S3_ENDPOINT} bucket ${env.S3_BUCKET}` : `disk ${join(dataDir, 'objects')}`;
