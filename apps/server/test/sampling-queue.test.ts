@@ -124,3 +124,19 @@ describe('sampleJobUpdated across hubs', () => {
     expect(seen.map((s) => s.stepsDone)).toEqual([...seen.map((s) => s.stepsDone)].sort((a, b) => a - b));
   }, 300_000);
 });
+
+describe('hub shutdown', () => {
+  it('marks the sample jobs it still held failed with a readable reason (nobody waits forever)', async () => {
+    const hubC = await startTestHub({ databaseUrl: db.connectionString, store: hubA.store, runs: { executor: false }, sampling: { workers: 1 } });
+    const u = await signUpUser(hubC, 'Dan');
+    const team = await createTeam(u, 'Dan team', 'dan-team');
+    const { version } = await publishTinyVersion(hubC, team, u.id, { timesteps: 1000 });
+    const running = await generate(u, { modelVersionId: version.id, count: 64, steps: 300 });
+    const queued = await generate(u, { modelVersionId: version.id, count: 1, steps: 2 });
+    for (let i = 0; i < 200 && (await job(u, running.id)).status !== 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 50));
+    await hubC.close();
+    const rows = await hubA.db.select().from(sampleJobs).where(inArray(sampleJobs.id, [running.id, queued.id]));
+    expect(rows.map((r) => r.status)).toEqual(['failed', 'failed']);
+    expect(rows.find((r) => r.id === queued.id)!.error).toMatch(/hub stopped before this job finished/);
+  }, 120_000);
+});

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { sampleJobs, type Db, type SampleJob } from '@dapple/db';
 import type { ObjectStore } from '@dapple/storage';
 import type { Logger } from 'pino';
@@ -142,14 +142,24 @@ export class SampleScheduler {
 
   async close(): Promise<void> {
     this.closed = true;
-    // Evaluations still waiting would never settle: fail them (their job is retried by the next hub).
+    // Work still waiting here would never run: evaluations are rejected (their job is retried by the next
+    // hub), sample jobs are marked failed so nobody waits on them forever.
+    const abandoned: string[] = [...this.active];
     for (const p of this.queue.order()) {
-      if (p.kind !== 'evaluate') continue;
       this.queue.remove(p.id);
-      p.reject(new Error('the hub is stopping'));
+      if (p.kind === 'evaluate') p.reject(new Error('the hub is stopping'));
+      else abandoned.push(p.id);
     }
     await this.pool?.close();
     await Promise.allSettled([...this.running]);
+    if (abandoned.length) {
+      await this.deps.db
+        .update(sampleJobs)
+        .set({ status: 'failed', error: 'The hub stopped before this job finished; generate the samples again', finishedAt: this.deps.now() })
+        .where(and(inArray(sampleJobs.id, abandoned), inArray(sampleJobs.status, ['queued', 'running'])))
+        .catch((err: unknown) => this.deps.log?.warn({ err }, 'could not mark abandoned sample jobs failed'));
+      for (const id of abandoned) await this.deps.signals.notify({ kind: 'sampleJob', id });
+    }
   }
 
   private pump(): void {
