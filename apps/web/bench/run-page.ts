@@ -6,8 +6,10 @@
 //    (end-to-end), and the chart's own setData time (`data-redraw-ms`), for both runs.
 // The machine is shared and noisy: cases run interleaved for --rounds rounds; medians are reported, and each
 // line carries the ratio against the 1k-point baseline measured in the same process.
+//  - raw_redraw: uPlot alone in the page with every raw point (10 × 100k, no downsampling): setData + draw.
 // Options: --points N per series (100000) --baseline N (1000) --rounds N (3) --updates N per round (5)
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +39,7 @@ const UPDATES = Number(args.updates);
 // The trainer's keys: 10 series over the page's charts (loss, quartiles, grad norm, lr, images/s, memory).
 const KEYS = ['loss', 'loss_q1', 'loss_q2', 'loss_q3', 'loss_q4', 'grad_norm', 'lr', 'images_per_sec', 'rss_mb', 'gpu_mem_mb'];
 const SECRET = 'bench-secret-bench-secret-bench-secret';
+const UPLOT_IIFE = createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js');
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -127,6 +130,41 @@ try {
     return (await handle.jsonValue()) as number;
   }
 
+  /**
+   * The chart library alone at full resolution: a uPlot of 10 series × `n` raw points in the page
+   * (same size as a chart of the page), timed over setData and the draw it queues.
+   */
+  async function rawRedraw(page: Page, n: number): Promise<number> {
+    return page.evaluate((n) => {
+      const U = (window as unknown as { uPlot: new (opts: object, data: unknown, el: HTMLElement) => { setData(d: unknown): void; destroy(): void } }).uPlot;
+      const xs = new Float64Array(n).map((_, i) => i);
+      const data = [xs, ...Array.from({ length: 10 }, (_, k) => new Float64Array(n).map((_, i) => Math.exp(-i / n) + 0.1 * Math.sin(i * 0.37 + k)))];
+      const el = document.createElement('div');
+      document.body.append(el);
+      const chart = new U({ width: 600, height: 220, scales: { x: { time: false } }, series: [{}, ...data.slice(1).map(() => ({ stroke: '#6366f1' }))] }, data, el);
+      return new Promise<number>((resolve) => {
+        // One more point per series, as a live update would add.
+        const more = data.map((col, i) => {
+          const next = new Float64Array(n + 1);
+          next.set(col);
+          next[n] = i === 0 ? n : col[n - 1]!;
+          return next;
+        });
+        // After the first draw (a frame later), time one redraw.
+        requestAnimationFrame(() => {
+          const start = performance.now();
+          chart.setData(more);
+          queueMicrotask(() => {
+            const ms = performance.now() - start;
+            chart.destroy();
+            el.remove();
+            resolve(ms);
+          });
+        });
+      });
+    }, n);
+  }
+
   /** One point per series at the next step, NOTIFYed like the trainer API does: ms until the loss chart has it. */
   async function liveUpdate(page: Page, run: { id: string; lastStep: number }): Promise<{ endToEnd: number; redraw: number }> {
     const before = Number(await page.getByTestId('chart-Loss').getAttribute('data-points'));
@@ -142,25 +180,31 @@ try {
     return { endToEnd, redraw };
   }
 
-  const samples: Record<string, Record<'tti' | 'live' | 'redraw', number[]>> = {};
+  type Samples = Record<'tti' | 'live' | 'redraw' | 'raw', number[]> & { drawn?: number };
+  const samples: Record<string, Samples> = {};
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [label, run] of [
+    // Alternate which case goes first: the first page of a round pays for warming caches.
+    const order = [
       ['baseline', small],
       ['big', big],
-    ] as const) {
+    ] as const;
+    for (const [label, run] of round % 2 === 0 ? order : [...order].reverse()) {
       const page = await context.newPage();
-      const s = (samples[label] ??= { tti: [], live: [], redraw: [] });
+      const s = (samples[label] ??= { tti: [], live: [], redraw: [], raw: [] });
       s.tti.push(await timeToInteractive(page, run.id));
       for (let u = 0; u < UPDATES; u++) {
         const { endToEnd, redraw } = await liveUpdate(page, run);
         s.live.push(endToEnd);
         s.redraw.push(redraw);
       }
+      s.drawn = Number(await page.getByTestId('chart-Loss').getAttribute('data-points'));
+      await page.addScriptTag({ path: UPLOT_IIFE });
+      s.raw.push(await rawRedraw(page, label === 'big' ? POINTS : BASELINE));
       await page.close();
     }
   }
 
-  const line = (metric: string, what: string, unit: string, pick: (x: Record<'tti' | 'live' | 'redraw', number[]>) => number[]) => {
+  const line = (metric: string, what: string, unit: string, pick: (x: Samples) => number[]) => {
     const big = median(pick(samples.big!));
     const base = median(pick(samples.baseline!));
     console.log(
@@ -172,6 +216,7 @@ try {
         pointsPerSeries: POINTS,
         baselinePointsPerSeries: BASELINE,
         rounds: ROUNDS,
+        ...(metric === 'raw_redraw' ? {} : { drawnLossPoints: samples.big!.drawn, baselineDrawnLossPoints: samples.baseline!.drawn }),
         [`median_${unit}`]: Number(big.toFixed(2)),
         [`baseline_median_${unit}`]: Number(base.toFixed(2)),
         ratio: Number((big / base).toFixed(2)),
@@ -181,6 +226,7 @@ try {
   line('tti', 'navigation start → all charts drawn and live feed connected', 'ms', (x) => x.tti);
   line('live_update', 'point inserted + NOTIFY → loss chart shows it (hub, WebSocket, React, uPlot)', 'ms', (x) => x.live);
   line('redraw', 'uPlot setData on a live update (data-redraw-ms of the loss chart)', 'ms', (x) => x.redraw);
+  line('raw_redraw', 'uPlot in the page given every raw point (10 series, no server downsampling): setData + draw', 'ms', (x) => x.raw);
 } finally {
   for (const cleanup of cleanups) await cleanup().catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`));
 }

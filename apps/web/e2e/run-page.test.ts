@@ -158,6 +158,23 @@ describe('run page', () => {
     await page.getByRole('heading', { name: 'Logs' }).scrollIntoViewIfNeeded();
     expect(await page.getByTestId('run-logs').textContent()).not.toBe('');
     await shot(page, 'published');
+
+    // Fork from the checkpoint before last: the new run is linked, and trains its last 10 steps.
+    await page.getByRole('button', { name: 'Fork…' }).click();
+    const fork = page.getByRole('form', { name: 'Fork this run' });
+    await fork.getByLabel('From checkpoint at step').selectOption('290');
+    await fork.getByLabel('New run name').fill('squares-fork');
+    await fork.getByLabel('Total steps').fill('290');
+    await fork.getByRole('button', { name: 'Fork run' }).click();
+    // Checked in the page before it reaches the API: the error is next to the field.
+    expect(await fork.getByLabel('Total steps').getAttribute('aria-invalid')).toBe('true');
+    await fork.getByLabel('Total steps').fill('300');
+    await fork.getByRole('button', { name: 'Fork run' }).click();
+    await page.getByRole('link', { name: 'squares-fork' }).click();
+    await waitForPath(page, /^\/t\/lab\/runs\/[0-9a-f-]+$/);
+    await page.getByRole('heading', { level: 1, name: 'squares-fork' }).waitFor();
+    await expect.poll(() => statusOf(page), { timeout: TRAINING_TIMEOUT_MS, interval: 500 }).toBe('SUCCEEDED');
+    expect(await page.getByRole('link', { name: 'parent run' }).getAttribute('href')).toBe(`/t/lab/runs/${run.id}`);
     await context.close();
   });
 });

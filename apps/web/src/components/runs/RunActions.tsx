@@ -70,17 +70,26 @@ function ForkForm({ run, teamSlug, onClose }: { run: RunDetail; teamSlug: string
   const steps = run.checkpoints.map((c) => c.step).sort((a, b) => b - a);
   const [step, setStep] = useState(String(steps[0] ?? ''));
   const [name, setName] = useState(`${run.name}-fork`);
+  // A fork must train past its starting step: from the last checkpoint of a finished run, that means more steps.
+  const [totalSteps, setTotalSteps] = useState(String(run.config.steps > (steps[0] ?? 0) ? run.config.steps : (steps[0] ?? 0) + run.config.steps));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ field?: string; message: string } | null>(null);
   const [created, setCreated] = useState<{ id: string; name: string } | null>(null);
   const stepId = useId();
   const nameId = useId();
+  const totalId = useId();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
     setError(null);
-    const result = await request(ForkRunMutation, { input: { id: run.id, fromStep: Number(step), name: name.trim() || undefined } });
+    const steps = Number(totalSteps);
+    if (!Number.isInteger(steps) || steps <= Number(step)) {
+      setError({ field: 'overrides.steps', message: `Total steps must be a whole number greater than the starting step (${step}).` });
+      return;
+    }
+    setBusy(true);
+    const overrides = steps === run.config.steps ? undefined : { steps };
+    const result = await request(ForkRunMutation, { input: { id: run.id, fromStep: Number(step), name: name.trim() || undefined, overrides } });
     setBusy(false);
     if (!result.ok) {
       const first = result.errors[0];
@@ -101,6 +110,7 @@ function ForkForm({ run, teamSlug, onClose }: { run: RunDetail; teamSlug: string
     );
   }
   const nameError = error && error.field?.endsWith('name') ? error.message : null;
+  const stepsError = error && error.field === 'overrides.steps' ? error.message : null;
   return (
     <form className={styles.inlineForm} onSubmit={submit} aria-label="Fork this run">
       <div className="field">
@@ -126,6 +136,27 @@ function ForkForm({ run, teamSlug, onClose }: { run: RunDetail; teamSlug: string
           </p>
         ) : null}
       </div>
+      <div className="field">
+        <label className="field-label" htmlFor={totalId}>
+          Total steps
+        </label>
+        <input
+          id={totalId}
+          className="input"
+          type="number"
+          inputMode="numeric"
+          min={1}
+          value={totalSteps}
+          onChange={(e) => setTotalSteps(e.target.value)}
+          aria-invalid={stepsError ? true : undefined}
+          aria-describedby={stepsError ? `${totalId}-error` : undefined}
+        />
+        {stepsError ? (
+          <p id={`${totalId}-error`} className="field-error">
+            {stepsError}
+          </p>
+        ) : null}
+      </div>
       <div className={styles.actionButtons}>
         <button type="submit" className="btn btn-primary btn-sm" disabled={busy}>
           {busy ? <span className="spinner" aria-hidden="true" /> : null}
@@ -135,7 +166,7 @@ function ForkForm({ run, teamSlug, onClose }: { run: RunDetail; teamSlug: string
           Close
         </button>
       </div>
-      {error && !nameError ? (
+      {error && !nameError && !stepsError ? (
         <p className="field-error" role="alert">
           {error.message}
         </p>

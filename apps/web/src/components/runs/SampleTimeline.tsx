@@ -1,6 +1,6 @@
 'use client';
 
-import { useId, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import type { RunDetail } from '../../graphql/operations/run-detail';
 import styles from './runs.module.css';
 
@@ -12,6 +12,13 @@ export function SampleTimeline({ grids, onStaleUrl }: { grids: RunDetail['sample
   const sorted = [...grids].sort((a, b) => a.step - b.step);
   const [picked, setPicked] = useState<number | null>(null);
   const sliderId = useId();
+  // A grid that fails for another reason than an expired URL must not reload the run in a loop.
+  const lastStaleCall = useRef(0);
+  const urlExpired = () => {
+    if (Date.now() - lastStaleCall.current < 30_000) return;
+    lastStaleCall.current = Date.now();
+    onStaleUrl();
+  };
   const index = picked === null ? sorted.length - 1 : Math.min(picked, sorted.length - 1);
   const grid = sorted[index];
 
@@ -37,7 +44,7 @@ export function SampleTimeline({ grids, onStaleUrl }: { grids: RunDetail['sample
               height={grid.height}
               className={styles.sampleImage}
               data-testid="sample-grid"
-              onError={onStaleUrl}
+              onError={urlExpired}
             />
             <div className={styles.sliderRow}>
               <label htmlFor={sliderId}>
