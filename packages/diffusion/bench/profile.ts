@@ -3,6 +3,9 @@
  * one thread, so CPU time is the work done). Profiles a forward pass and a full training step of a
  * preset and prints one JSON line per phase with the top kernels (ms per call of the phase).
  * Usage: tsx bench/profile.ts [preset=tiny] [batch=16] [backend=wasm] [reps=3]
+ * Env: PROFILE_SHAPES=1 keys kernels by input shapes; PROFILE_TOP=n rows; PROFILE_NO_FIXES=1 keeps the stock
+ * wasm Slice/SplitV/Concat. The two cpuUsage calls per kernel inflate the non-kernel part (cpuMs − kernelMs):
+ * compare kernel times here, and take whole-step ratios from bench/run.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../src/backend.ts';

@@ -4,6 +4,8 @@
  * its own. `trainOverForward` is the ratio to the forward pass measured in the same process (the
  * baseline): the target on wasm is ≤ 3. `*Cpu*` fields use process CPU time instead of wall time: wasm is
  * single-threaded, so they stay meaningful when other jobs load the machine. Options: --quick (tiny only), --backends wasm,cpu.
+ * Where a step's time goes per kernel: `tsx bench/profile.ts <preset> <batch>`. Before/after numbers of the wasm
+ * backward-pass work: bench/results/wasm-2026-11-26-backward.jsonl.
  */
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
