@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, freePort, startTestHub, TEST_SECRET, type TestDatabase, type TestHub } from '@dapple/testing';
@@ -110,7 +111,7 @@ describe('runs survive crashes, restarts and cancels', () => {
     expect(v.checkpoints.map((c: { step: number }) => c.step)).toEqual([cancelled.step]);
     // Whichever reached the trainer first: the SIGTERM or the cancel flag in a heartbeat reply.
     await waitForLog(id, /stopping at step \d+: (received SIGTERM|the run was cancelled)/);
-    expect(alive(pidOf(running))).toBe(false);
+    await waitForExit(pidOf(running)); // it reported, then exits
     expect(errorOf(await cancel(id))).toBe('CONFLICT');
 
     await resume(id);
@@ -127,7 +128,7 @@ describe('runs survive crashes, restarts and cancels', () => {
     const done = await waitForRun(hub, id, (r) => finished(r.status), 'cancelled');
     expect(done.status).toBe('cancelled');
     const pid = pidOf(await waitForRun(hub, id, () => true, ''));
-    if (pid) expect(alive(pid)).toBe(false);
+    if (pid) await waitForExit(pid);
   }, PROCESS_TEST_TIMEOUT_MS);
 
   it('forkRun starts a new run from a checkpoint with training overrides; refuses a step without a checkpoint', async () => {
@@ -155,9 +156,12 @@ describe('runs survive crashes, restarts and cancels', () => {
     const id = await startRun('restart', tinyConfig({ steps: 120, checkpointEvery: 40, sampleEvery: 1000 }));
     const running = await waitForRun(hub, id, (r) => r.status === 'running' && r.step >= 5, 'running');
     await hub.close();
-    // The trainer retries its reports while no hub listens.
+    // While no hub runs, the port answers 503 (as a proxy in front of a restarting hub would), so that no
+    // other test process on this machine takes it; the trainer retries its reports.
+    const outage = await holdPort(port);
     await new Promise((r) => setTimeout(r, 1500));
     expect(alive(pidOf(running))).toBe(true);
+    await outage.release();
     hub = await openHub();
     const done = await waitForRun(hub, id, (r) => finished(r.status), 'finished');
     expect(done.status, done.error ?? '').toBe('succeeded');
@@ -174,8 +178,10 @@ describe('runs survive crashes, restarts and cancels', () => {
     const id = await startRun('died-during-restart', tinyConfig({ steps: 60, checkpointEvery: 10, sampleEvery: 1000 }));
     const running = await waitForRun(hub, id, (r) => r.status === 'running' && r.step >= 15, 'past step 15');
     await hub.close();
+    const outage = await holdPort(port);
     process.kill(pidOf(running), 'SIGKILL');
-    for (let i = 0; i < 100 && alive(pidOf(running)); i++) await new Promise((r) => setTimeout(r, 50));
+    await waitForExit(pidOf(running));
+    await outage.release();
     hub = await openHub();
     const done = await waitForRun(hub, id, (r) => finished(r.status), 'finished');
     expect(done.status, done.error ?? '').toBe('succeeded');
@@ -192,7 +198,7 @@ describe('runs survive crashes, restarts and cancels', () => {
     const first = await waitForRun(hub, id, (r) => r.status === 'running' && r.step >= 6, 'running');
     process.kill(pidOf(first), 'SIGSTOP');
     const second = await waitForRun(hub, id, (r) => r.attempt === 2 && r.status === 'running' && r.step > 5, 'training its second attempt');
-    expect(alive(pidOf(first))).toBe(false); // the stalled process was killed, not left to wake up
+    await waitForExit(pidOf(first)); // the stalled process was killed, not left to wake up
     process.kill(pidOf(second), 'SIGSTOP');
     const failed = await waitForRun(hub, id, (r) => r.status === 'failed', 'failed');
     expect(failed.error).toMatch(/no heartbeat from the trainer for 5 s; gave up after 2 of 2 attempts/);
@@ -200,9 +206,26 @@ describe('runs survive crashes, restarts and cancels', () => {
     const statuses = v.events.map((e: { toStatus: string | null }) => e.toStatus);
     expect(statuses).toEqual(['QUEUED', 'STARTING', 'RUNNING', 'LOST', 'QUEUED', 'STARTING', 'RUNNING', 'LOST', 'FAILED']);
     expect(v.logs.some((l: { attempt: number; line: string }) => l.attempt === 2 && l.line.includes('resumed from the checkpoint'))).toBe(true);
-    expect(alive(pidOf(second))).toBe(false);
+    await waitForExit(pidOf(second));
   }, PROCESS_TEST_TIMEOUT_MS);
 });
+
+async function holdPort(p: number): Promise<{ release(): Promise<void> }> {
+  const server = createServer((_req, res) => res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"code":"UNAVAILABLE","message":"hub restarting"}}'));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(p, '127.0.0.1', resolve));
+  return {
+    release: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function waitForExit(pid: number): Promise<void> {
+  for (let i = 0; i < 300 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  expect(alive(pid), `process ${pid} still alive`).toBe(false);
+}
 
 async function waitForLog(id: string, text: string | RegExp): Promise<void> {
   for (let i = 0; i < 150; i++) {

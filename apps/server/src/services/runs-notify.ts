@@ -76,6 +76,9 @@ export class RunSignals {
 
   /** NOTIFY every instance (this one included, through its own LISTEN). Call after the transaction committed. */
   async notify(signal: RunSignal): Promise<void> {
+    // This hub's own listeners run at once (e.g. a revoked token must stop working before the reply);
+    // other hubs hear it through LISTEN a moment later.
+    if (signal.kind === 'updated') for (const listener of this.updateListeners) listener(signal.runId);
     try {
       await this.pool.query('SELECT pg_notify($1, $2)', [RUNS_CHANNEL, JSON.stringify(signal)]);
     } catch (err) {
