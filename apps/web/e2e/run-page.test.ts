@@ -78,7 +78,7 @@ describe('run page', () => {
     expect(dash.pageErrors.splice(0)).toEqual([]);
   });
 
-  it('follows a real tiny run live: loss points and a sample grid arrive without reload, cancel, resume, publish a checkpoint', async () => {
+  it('follows a real tiny run live: loss points and a sample grid arrive without reload, cancel, resume, publish a checkpoint, fork', async () => {
     const shot = screens('run-page');
     const user = newUser('trainer');
     const api = await apiAs(dash.hub, user);
