@@ -85,6 +85,20 @@ describe('models in the browser', () => {
     const v2Id = (v2.data as { publishModel: { version: { id: string } } }).publishModel.version.id;
     expect(aliases.data!.model.aliases.find((a) => a.name === 'best')?.versionId).toBe(v2Id);
 
+    // Evaluate: the API's refusal (more samples than the dataset has images) shows next to the field.
+    // (A finished evaluation is not run here: the cheap fixtures have too few distinct grey 8×8 images.)
+    const evaluations = page.locator('section', { has: page.getByRole('heading', { name: 'Evaluations' }) });
+    const samples = evaluations.getByLabel('Samples', { exact: true });
+    await samples.fill('100');
+    await evaluations.getByRole('button', { name: 'Evaluate' }).click();
+    await expect.poll(() => samples.getAttribute('aria-invalid')).toBe('true');
+    expect(await evaluations.locator('.field-error').textContent()).toMatch(/has \d+ images; numSamples must be at most that/);
+    await samples.fill('9');
+    expect(await samples.getAttribute('aria-invalid')).toBeNull();
+    await evaluations.getByRole('button', { name: 'Evaluate' }).click();
+    expect(await evaluations.locator('.field-error').textContent()).toContain('from 10 to 10000');
+    await shot(page, 'evaluate-invalid');
+
     // Share link: created in the dialog, shown once.
     await page.getByRole('button', { name: 'Share', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Share blobs' });

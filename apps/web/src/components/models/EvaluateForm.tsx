@@ -50,8 +50,14 @@ export function EvaluateForm({ versionId, datasets }: { versionId: string; datas
   return (
     <form className="card-body form" onSubmit={submit} noValidate>
       <div className={styles.playgroundFields}>
-        <SelectField label="Reference dataset" value={dataset} onChange={(e) => setDataset(e.target.value)} options={datasets.map((d) => ({ value: d.versionId, label: d.label }))} error={errors.datasetVersionId} />
-        <TextField label="Samples" inputMode="numeric" value={numSamples} onChange={(e) => setNumSamples(e.target.value)} error={errors.numSamples} hint="10–10000 generated and as many real" />
+        <SelectField label="Reference dataset" value={dataset} onChange={(e) => {
+            setDataset(e.target.value);
+            setErrors({});
+          }} options={datasets.map((d) => ({ value: d.versionId, label: d.label }))} error={errors.datasetVersionId} />
+        <TextField label="Samples" inputMode="numeric" value={numSamples} onChange={(e) => {
+            setNumSamples(e.target.value);
+            setErrors({});
+          }} error={errors.numSamples} hint="10–10000 generated and as many real" />
         <SelectField
           label="Feature extractor"
           value={extractor}
