@@ -107,6 +107,20 @@ describe('models in the browser', () => {
     const linkField = dialog.getByLabel('Share link (shown only now — copy it)');
     await expect.poll(() => linkField.inputValue()).toMatch(/\/share\/dpl_share_/);
     const shareUrl = await linkField.inputValue();
+    // People: an unknown address is refused next to the field; a teammate is added with a role.
+    const email = dialog.getByLabel('Email', { exact: true });
+    await email.fill('nobody@example.com');
+    await dialog.getByRole('button', { name: 'Share', exact: true }).click();
+    await expect.poll(() => email.getAttribute('aria-invalid')).toBe('true');
+    expect(await dialog.locator('.field-error').first().textContent()).toContain('no user with the address nobody@example.com');
+    await shot(page, 'share-dialog-invalid');
+    const friend = newUser('friend');
+    await apiAs(dash.hub, friend); // signs the friend up: shares go to people with an account
+    await email.fill(friend.email);
+    await dialog.getByLabel('Role', { exact: true }).selectOption('EDITOR');
+    await dialog.getByRole('button', { name: 'Share', exact: true }).click();
+    await expect.poll(() => dialog.getByTestId(`share-${friend.email.toLowerCase()}`).count()).toBe(1);
+    expect(await dialog.getByTestId(`share-${friend.email.toLowerCase()}`).textContent()).toContain('Editor');
     await shot(page, 'share-dialog');
     await dialog.getByRole('button', { name: 'Close' }).click();
 
