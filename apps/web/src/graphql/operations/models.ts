@@ -284,18 +284,3 @@ export const EvaluationUpdatedSubscription = graphql(`
     }
   }
 `);
-
-export const PublishModelMutation = graphql(`
-  mutation PublishModel($input: PublishModelInput!) {
-    publishModel(input: $input) {
-      model {
-        id
-        name
-      }
-      version {
-        id
-        number
-      }
-    }
-  }
-`);
