@@ -85,8 +85,11 @@ export interface Hub {
   services: Services;
   jobs: JobQueue;
   logger: Logger;
-  /** Stops accepting connections, drains requests and sockets, closes the database pool. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections, drains requests and sockets, closes the database pool. Trainers keep running
+   * (the next hub re-adopts them) unless `stopTrainers`: then they checkpoint and exit, and their runs are re-queued.
+   */
+  close(opts?: { stopTrainers?: boolean }): Promise<void>;
 }
 
 /** Express 5 + Apollo Server 5 (Pothos schema) + graphql-ws on one port. */
@@ -211,9 +214,10 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     services,
     jobs,
     logger,
-    close: () =>
+    close: (opts = {}) =>
       (closing ??= (async () => {
-        await scheduler?.close(); // trainers keep running: the next hub re-adopts them
+        if (opts.stopTrainers) await scheduler?.suspendTrainers();
+        await scheduler?.close(); // unless stopped above, trainers keep running: the next hub re-adopts them
         await services.runSignals.close();
         await services.closeSampling(); // worker threads and the sampling LISTEN connection
         await services.runWebhookRelay.close();

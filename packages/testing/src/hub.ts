@@ -16,8 +16,8 @@ export interface TestHub {
   db: Db;
   store: ObjectStore;
   hub: Hub;
-  /** Stops the hub, then drops its database and store directory when this fixture created them. */
-  close(): Promise<void>;
+  /** Stops the hub (see Hub.close), then drops its database and store directory when this fixture created them. */
+  close(opts?: Parameters<Hub['close']>[0]): Promise<void>;
 }
 
 export const TEST_SECRET = 'dapple-test-secret-0123456789abcdef0123456789';
@@ -59,8 +59,8 @@ export async function startTestHub(overrides: Partial<HubConfig> = {}): Promise<
       db: hub.db,
       store,
       hub,
-      close: async () => {
-        await hub.close();
+      close: async (opts) => {
+        await hub.close(opts);
         await cleanup();
       },
     };

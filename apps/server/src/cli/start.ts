@@ -71,7 +71,8 @@ async function main(): Promise<void> {
       logger,
       allowedOrigins: [webOrigin, `http://localhost:${env.WEB_PORT}`],
     });
-    stack.push({ name: 'hub', stop: () => hub.close() });
+    // This machine is the hub's: Ctrl-C stops the trainers too (they checkpoint; the next start resumes them).
+    stack.push({ name: 'hub', stop: () => hub.close({ stopTrainers: true }) });
 
     logger.info('building / starting the dashboard (the first start builds it)');
     const webLog = logger.child({ part: 'dashboard' });
@@ -81,7 +82,9 @@ async function main(): Promise<void> {
       // Render errors of the dashboard belong in the same terminal as the hub's.
       onLine: (line, stream) => (stream === 'stderr' ? webLog.error(line) : webLog.debug(line)),
     });
-    stack.push({ name: 'dashboard', stop: () => web.close() });
+    // Stopped after the hub (not before): trainers suspended by the hub upload their last checkpoint through the
+    // dashboard's /objects route, where the disk store's URLs point.
+    stack.splice(stack.length - 1, 0, { name: 'dashboard', stop: () => web.close() });
 
     const storeLabel = env.S3_ENDPOINT ? `S3 ${env.S3_ENDPOINT} bucket ${env.S3_BUCKET}` : `disk ${join(dataDir, 'objects')}`;
     console.log(

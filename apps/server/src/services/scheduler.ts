@@ -125,6 +125,22 @@ export class Scheduler {
     await this.deps.executor.close?.();
   }
 
+  /**
+   * For a hub that owns its machine (`npm start`): stop every trainer this hub runs, gracefully (SIGTERM: the
+   * trainer saves a checkpoint and exits), and re-queue their runs so the next start resumes them from that
+   * checkpoint. Without this, Ctrl-C would leave trainers training on, reporting to a hub that is gone.
+   */
+  async suspendTrainers(graceMs = this.o.stopGraceMs): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.running;
+    const held = [...this.tracked];
+    await Promise.all(held.map(([, t]) => this.deps.executor.stop(t.handle, graceMs)));
+    for (const [runId, t] of held) {
+      await this.onProcessExit(runId, t.attempt, 'the hub was stopped; the run resumes from its last checkpoint when the hub starts again', 'requeue');
+    }
+  }
+
   private async tick(): Promise<void> {
     // Nothing may start before the trainers of a previous hub are re-adopted (they hold slots).
     if (!(await this.recovered)) {

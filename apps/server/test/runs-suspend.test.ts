@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, freePort, startTestHub, TEST_SECRET, type TestDatabase, type TestHub } from '@dapple/testing';
+import { checkpoints, runs } from '@dapple/db';
+import { DiskStore } from '@dapple/storage';
+import { eq } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTeam, signUpUser } from './helpers.ts';
+import { killTrainers, ok, readyDatasetVersion, START_RUN, testRunsConfig, tinyConfig, waitForRun } from './runs-fixtures.ts';
+
+/**
+ * `npm start` owns its machine: Ctrl-C closes the hub with `stopTrainers`, which must not leave trainers training
+ * on. They checkpoint, exit, and their runs wait in the queue; the next hub resumes them from that checkpoint.
+ */
+let db: TestDatabase | undefined;
+let storeDir: string | undefined;
+let runsConfig: Awaited<ReturnType<typeof testRunsConfig>> | undefined;
+let hub: TestHub | undefined;
+
+afterAll(async () => {
+  if (db) await killTrainers({ db: db.db });
+  await hub?.close();
+  await db?.drop();
+  if (storeDir) await rm(storeDir, { recursive: true, force: true });
+  await runsConfig?.cleanup();
+});
+
+/** A process that exited but is not reaped yet (a zombie child of this test process) counts as gone. */
+const alive = (pid: number) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return false;
+  }
+};
+
+describe('closing the hub with stopTrainers', () => {
+  it('checkpoints and stops the trainers, re-queues their runs, and the next hub resumes them from that checkpoint', async () => {
+    db = await createTestDatabase();
+    storeDir = await mkdtemp(join(tmpdir(), 'dapple-suspend-store-'));
+    const port = await freePort();
+    const store = new DiskStore({ root: storeDir, publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: TEST_SECRET });
+    runsConfig = await testRunsConfig();
+    const open = () => startTestHub({ databaseUrl: db!.connectionString, store, port, runs: runsConfig });
+    hub = await open();
+    const ann = await signUpUser(hub, 'Ann');
+    const teamId = await createTeam(ann, 'Lab', 'lab');
+    const { versionId } = await readyDatasetVersion(hub, teamId);
+    const input = { datasetVersionId: versionId, name: 'suspended', seed: 5, config: tinyConfig({ steps: 4000, checkpointEvery: 100_000, sampleEvery: 100_000 }) };
+    const id = ok(await ann.client.request(START_RUN, { input })).startRun.id as string;
+    const running = await waitForRun(hub, id, (r) => r.status === 'running' && r.step >= 10, 'past step 10');
+
+    await hub.close({ stopTrainers: true });
+    hub = undefined;
+    expect(alive(Number(running.executorHandle))).toBe(false);
+    const { createDb } = await import('@dapple/db');
+    const direct = createDb(db.connectionString, { max: 1 });
+    try {
+      const [stopped] = await direct.db.select().from(runs).where(eq(runs.id, id));
+      expect(stopped!.status, stopped!.error ?? '').toBe('queued');
+      // checkpointEvery is far beyond the steps: any checkpoint is the one the trainer wrote on SIGTERM.
+      const saved = await direct.db.select().from(checkpoints).where(eq(checkpoints.runId, id));
+      expect(saved.map((c) => c.step)).toEqual([expect.any(Number)]);
+      const savedStep = saved[0]!.step;
+      expect(savedStep).toBeGreaterThanOrEqual(10);
+
+      // The next hub resumes it from that checkpoint as attempt 2 (not from step 0).
+      hub = await open();
+      const resumed = await waitForRun(hub, id, (r) => r.attempt === 2 && r.status === 'running' && r.step > savedStep, 'resumed past the checkpoint');
+      expect(resumed.step).toBeGreaterThan(savedStep);
+    } finally {
+      await direct.close();
+    }
+  }, 360_000);
+});
