@@ -41,11 +41,11 @@ beforeAll(async () => {
   ({ versionId } = await readyDatasetVersion(hub, teamId));
 });
 afterEach(async () => {
-  // Whatever a failed test left running must not slow the next one down.
-  await killTrainers(hub);
+  // Whatever a failed test left running must not slow the next one down (the database outlives hubs).
+  await killTrainers(db);
 });
 afterAll(async () => {
-  if (hub) await killTrainers(hub);
+  if (db) await killTrainers(db);
   await hub?.close();
   await db?.drop();
   await rm(storeDir, { recursive: true, force: true });
@@ -108,7 +108,7 @@ describe('runs survive crashes, restarts and cancels', () => {
     expect(cancelled.status).toBe('cancelled');
     const v = await view(id);
     // SIGTERM → checkpoint at the step it stopped at (not a multiple of checkpointEvery).
-    expect(v.checkpoints.map((c: { step: number }) => c.step)).toEqual([cancelled.step]);
+    expect(v.checkpoints.map((c: { step: number }) => c.step).at(-1)).toBe(cancelled.step);
     // Whichever reached the trainer first: the SIGTERM or the cancel flag in a heartbeat reply.
     await waitForLog(id, /stopping at step \d+: (received SIGTERM|the run was cancelled)/);
     await waitForExit(pidOf(running)); // it reported, then exits

@@ -56,11 +56,15 @@ export class Reporter {
   }
 
   private async send(): Promise<void> {
+    // Only what was buffered when this send began: points recorded meanwhile wait for the next one, so a
+    // fast trainer cannot keep this loop busy forever and starve the heartbeat.
+    let pending = this.buffer.length;
     try {
-      while (this.buffer.length > 0) {
-        const batch = this.buffer.slice(0, MAX_METRIC_POINTS_PER_BATCH);
+      while (pending > 0) {
+        const batch = this.buffer.slice(0, Math.min(pending, MAX_METRIC_POINTS_PER_BATCH));
         await this.client.metrics(batch);
         this.buffer.splice(0, batch.length);
+        pending -= batch.length;
       }
       const reply = await this.client.heartbeat(this.status);
       if (reply.cancelRequested) this.requestStop('cancel');

@@ -24,6 +24,24 @@ import { GpuProbe, rssMb } from './system-metrics.ts';
 
 export type Log = (msg: string) => void;
 
+/** Datasets up to this size stay in memory after the first epoch instead of being downloaded every epoch. */
+const SHARD_CACHE_MAX_BYTES = 512 * 1024 * 1024;
+
+class ShardCache {
+  private readonly cache = new Map<string, Uint8Array>();
+  constructor(
+    private readonly totalBytes: number,
+    private readonly download: (name: string) => Promise<Uint8Array>,
+  ) {}
+  async get(name: string): Promise<Uint8Array> {
+    const hit = this.cache.get(name);
+    if (hit) return hit;
+    const bytes = await this.download(name);
+    if (this.totalBytes <= SHARD_CACHE_MAX_BYTES) this.cache.set(name, bytes);
+    return bytes;
+  }
+}
+
 export interface TrainOutcome {
   outcome: 'succeeded' | 'stopped';
   step: number;
@@ -99,6 +117,9 @@ export async function train(env: TrainerEnv, client: TrainerClient, stop: StopSi
   const checkpoint = async () => {
     if (lastCheckpoint === step) return;
     reporter.set({ phase: 'checkpointing' });
+    // Metrics first: a resumed attempt continues after the checkpoint's step, so every step up to it
+    // must already be stored, or a crash right after the checkpoint would leave a gap.
+    await reporter.flush();
     const state = trainer.getState();
     const handler = hubCheckpointHandler(client, step, log);
     await saveCheckpoint(handler, {
@@ -117,6 +138,17 @@ export async function train(env: TrainerEnv, client: TrainerClient, stop: StopSi
   if (step === 0 && !stop.requested) await sampleGrid();
 
   const gpu = new GpuProbe(env.gpu);
+  const shards = new ShardCache(manifest.shards.reduce((n, sh) => n + sh.bytes, 0), async (name) => {
+    // A fresh URL per try (they expire), and the whole shard per try: a hub restart or a dropped
+    // connection mid-download is retried instead of ending the run. The reader verifies the SHA-256.
+    const bytes = await withRetry(`downloading ${name}`, async () => {
+      const target = await client.shardUrl(name);
+      const res = await fetch(target.url, { headers: target.headers });
+      if (!res.ok) throw new Error(`download of ${name} failed: HTTP ${res.status}`);
+      return new Uint8Array(await res.arrayBuffer());
+    }, log);
+    return bytes;
+  });
   const reader = new ShardReader({
     manifest,
     batchSize: config.batchSize,
@@ -125,10 +157,10 @@ export async function train(env: TrainerEnv, client: TrainerClient, stop: StopSi
     seed: seed + step,
     dropLast: manifest.counts.accepted >= config.batchSize,
     open: async (name) => {
-      const target = await withRetry(`shard ${name} URL`, () => client.shardUrl(name), log);
-      const res = await fetch(target.url, { headers: target.headers });
-      if (!res.ok || !res.body) throw new Error(`download of ${name} failed: ${res.status}`);
-      return res.body as unknown as AsyncIterable<Uint8Array>;
+      const bytes = await shards.get(name);
+      return (async function* () {
+        yield bytes;
+      })();
     },
   });
 
@@ -141,6 +173,9 @@ export async function train(env: TrainerEnv, client: TrainerClient, stop: StopSi
     const images = tf.tensor4d(toFloatImages(batch.images), [batch.size, batch.height, batch.width, batch.channels]);
     const m = await trainer.step({ images });
     images.dispose();
+    // A step resolves through microtasks only: yield a macrotask turn so heartbeats, metric flushes and
+    // SIGTERM are handled between steps (a cached dataset would otherwise never let them run).
+    await new Promise<void>((resolve) => setImmediate(resolve));
     step = m.step;
     windowImages += batch.size;
     const elapsed = (performance.now() - windowStart) / 1000;
