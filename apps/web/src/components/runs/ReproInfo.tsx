@@ -5,6 +5,13 @@ import styles from './runs.module.css';
 
 export type DatasetVersionInfo = { id: string; number: number; contentHash: string | null; acceptedCount: number } | null;
 
+/** The stored config keeps only what the user changed from the preset: say so, rather than show unknowns. */
+function describeModel(preset: string, model: Record<string, unknown>): string {
+  const overrides = Object.entries(model).filter(([, v]) => v !== null && v !== undefined);
+  if (overrides.length === 0) return `${preset} preset as is`;
+  return `${preset} preset with ${overrides.map(([k, v]) => `${k} ${Array.isArray(v) ? v.join('-') : String(v)}`).join(', ')}`;
+}
+
 /** What it takes to reproduce the run: seed, exact dataset version and hash, preset, the whole config. */
 export function ReproInfo({ run, dataset, teamSlug }: { run: RunDetail; dataset: DatasetVersionInfo; teamSlug: string }) {
   const rows: [string, ReactNode][] = [
@@ -26,7 +33,7 @@ export function ReproInfo({ run, dataset, teamSlug }: { run: RunDetail; dataset:
     ['Steps × batch', `${run.config.steps.toLocaleString('en')} × ${run.config.batchSize}`],
     ['Optimizer', `${run.config.optimizer}, lr ${run.config.lr} (${run.config.lrDecay})`],
     ['Diffusion', `${run.config.timesteps} steps, ${run.config.schedule} schedule, ${run.config.prediction} prediction, EMA ${run.config.emaDecay}`],
-    ['Model', `${run.config.model.resolution ?? '?'} px, ${run.config.model.baseChannels ?? '?'} base channels`],
+    ['Model', describeModel(run.config.preset, run.config.model)],
     ['Executor', run.executor ?? '—'],
   ];
   if (run.parentRunId) {
