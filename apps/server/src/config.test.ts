@@ -1,9 +1,9 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DiskStore, S3Store } from '@dapple/storage';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hubConfigFromEnv, loadOrCreateSecret, objectStoreFromEnv, publicUrlFromEnv } from './config.ts';
+import { hubConfigFromEnv, kubernetesExecutorFromEnv, loadOrCreateSecret, objectStoreFromEnv, publicUrlFromEnv } from './config.ts';
 import { loadEnv } from './env.ts';
 
 const dirs: string[] = [];
@@ -43,5 +43,41 @@ describe('config from env', () => {
     const config = await hubConfigFromEnv(env, { databaseUrl: 'postgres://u:p@127.0.0.1:5432/d' });
     expect(config).toMatchObject({ databaseUrl: 'postgres://u:p@127.0.0.1:5432/d', port: 4100, logLevel: 'warn', publicUrl: 'http://127.0.0.1:4100' });
     expect(config.store).toBeInstanceOf(DiskStore);
+  });
+});
+
+describe('executor from env', () => {
+  it('runs trainers locally by default and as Kubernetes Jobs with DAPPLE_EXECUTOR=kubernetes', async () => {
+    const dir = await dataDir();
+    const local = await hubConfigFromEnv(loadEnv({ DAPPLE_DATA_DIR: dir }), { databaseUrl: 'postgres://x@127.0.0.1/x' });
+    expect(local.runs).toBeUndefined(); // the hub's default: LocalExecutor
+
+    expect(() => loadEnv({ DAPPLE_DATA_DIR: dir, DAPPLE_EXECUTOR: 'kubernetes' })).toThrow(/K8S_TRAINER_IMAGE: is required/);
+
+    const kubeconfig = join(dir, 'kubeconfig');
+    await writeFile(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:6443' } }],
+        users: [{ name: 'u', user: { token: 't' } }],
+        contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u', namespace: 'ml' } }],
+        'current-context': 'ctx',
+      }),
+    );
+    const previous = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = kubeconfig; // read by @kubernetes/client-node's loadFromDefault
+    try {
+      const env = loadEnv({ DAPPLE_DATA_DIR: dir, DAPPLE_EXECUTOR: 'kubernetes', K8S_CONFIG: 'default', K8S_TRAINER_IMAGE: 'dapple/trainer:1', K8S_MAX_CONCURRENT_RUNS: '3' });
+      const executor = kubernetesExecutorFromEnv(env);
+      expect(executor.kind).toBe('kubernetes');
+      expect(await executor.slots()).toHaveLength(3);
+      const config = await hubConfigFromEnv(env, { databaseUrl: 'postgres://x@127.0.0.1/x' });
+      expect(config.runs?.executor && config.runs.executor.kind).toBe('kubernetes');
+    } finally {
+      if (previous === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = previous;
+    }
   });
 });

@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createObjectStore, parseS3Endpoint, type ObjectStore } from '@dapple/storage';
 import type { Env } from './env.ts';
+import { KubernetesExecutor, loadKubeConfig } from './executors/kubernetes.ts';
 import type { DatasetConfigInput } from './services/dataset-config.ts';
 import type { HubConfig } from './hub.ts';
 import { evaluationConfigFromEnv, samplingConfigFromEnv } from './sampling/config-from-env.ts';
@@ -79,7 +80,21 @@ export async function hubConfigFromEnv(
     webhooks: { secret },
     sampling: samplingConfigFromEnv(env),
     evaluation: evaluationConfigFromEnv(env),
+    ...(env.DAPPLE_EXECUTOR === 'kubernetes' ? { runs: { executor: kubernetesExecutorFromEnv(env) } } : {}),
   };
+}
+
+/** DAPPLE_EXECUTOR=kubernetes: one Job per run in K8S_NAMESPACE, from K8S_TRAINER_IMAGE, with K8S_GPUS_PER_RUN GPUs. */
+export function kubernetesExecutorFromEnv(env: Env): KubernetesExecutor {
+  return new KubernetesExecutor({
+    kubeConfig: loadKubeConfig(env.K8S_CONFIG),
+    namespace: env.K8S_NAMESPACE,
+    image: env.K8S_TRAINER_IMAGE!,
+    gpusPerRun: env.K8S_GPUS_PER_RUN,
+    maxConcurrentRuns: env.K8S_MAX_CONCURRENT_RUNS,
+    terminationGracePeriodSeconds: env.K8S_GRACE_SECONDS,
+    ttlSecondsAfterFinished: 3600,
+  });
 }
 
 /** DATASET_* variables onto the dataset limits; unset ones keep their defaults. */

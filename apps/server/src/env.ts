@@ -31,6 +31,16 @@ const envSchema = z
     S3_SECRET_KEY: optionalString,
     S3_BUCKET: optionalString,
     S3_REGION: optionalString,
+    /** Where trainers run: child processes on this machine, or one Kubernetes Job per run. */
+    DAPPLE_EXECUTOR: z.enum(['local', 'kubernetes']).default('local'),
+    /** Kubernetes executor: how to reach the API ('in-cluster' inside a pod, 'default' = KUBECONFIG / ~/.kube/config). */
+    K8S_CONFIG: z.enum(['in-cluster', 'default']).default('in-cluster'),
+    K8S_NAMESPACE: z.string().trim().min(1).default('dapple'),
+    /** The trainer image (apps/trainer/Dockerfile). Required with DAPPLE_EXECUTOR=kubernetes. */
+    K8S_TRAINER_IMAGE: optionalString,
+    K8S_GPUS_PER_RUN: z.coerce.number().int().min(0).max(16).default(1),
+    K8S_MAX_CONCURRENT_RUNS: z.coerce.number().int().min(1).max(1000).default(4),
+    K8S_GRACE_SECONDS: z.coerce.number().int().min(1).max(3600).default(90),
     DAPPLE_DATA_DIR: z.string().trim().min(1).default('.dapple'),
     /** HMAC / session secret. Unset: generated once and kept in `<DAPPLE_DATA_DIR>/secret`. */
     DAPPLE_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
@@ -58,6 +68,9 @@ const envSchema = z
     DAPPLE_INCEPTION_INPUT_RANGE: optionalString.pipe(z.enum(['[-1,1]', '[0,1]', '[0,255]']).optional()),
   })
   .superRefine((env, ctx) => {
+    if (env.DAPPLE_EXECUTOR === 'kubernetes' && !env.K8S_TRAINER_IMAGE) {
+      ctx.addIssue({ code: 'custom', path: ['K8S_TRAINER_IMAGE'], message: 'is required when DAPPLE_EXECUTOR=kubernetes' });
+    }
     // S3 is all-or-nothing: a half-configured store would silently fall back to disk.
     const s3 = ['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_BUCKET'] as const;
     const set = s3.filter((k) => env[k] !== undefined);
