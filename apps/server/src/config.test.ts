@@ -50,7 +50,8 @@ describe('executor from env', () => {
   it('runs trainers locally by default and as Kubernetes Jobs with DAPPLE_EXECUTOR=kubernetes', async () => {
     const dir = await dataDir();
     const local = await hubConfigFromEnv(loadEnv({ DAPPLE_DATA_DIR: dir }), { databaseUrl: 'postgres://x@127.0.0.1/x' });
-    expect(local.runs).toBeUndefined(); // the hub's default: LocalExecutor
+    expect(local.runs?.executor).toBeUndefined(); // the hub's default: LocalExecutor
+    expect(local.runs?.logDir).toBe(join(dir, 'run-logs'));
 
     expect(() => loadEnv({ DAPPLE_DATA_DIR: dir, DAPPLE_EXECUTOR: 'kubernetes' })).toThrow(/K8S_TRAINER_IMAGE: is required/);
 

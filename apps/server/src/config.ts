@@ -80,7 +80,11 @@ export async function hubConfigFromEnv(
     webhooks: { secret },
     sampling: samplingConfigFromEnv(env),
     evaluation: evaluationConfigFromEnv(env),
-    ...(env.DAPPLE_EXECUTOR === 'kubernetes' ? { runs: { executor: kubernetesExecutorFromEnv(env) } } : {}),
+    runs: {
+      // Trainer output survives hub restarts here (a tmpdir would not survive a reboot).
+      logDir: join(resolve(env.DAPPLE_DATA_DIR), 'run-logs'),
+      ...(env.DAPPLE_EXECUTOR === 'kubernetes' ? { executor: kubernetesExecutorFromEnv(env) } : {}),
+    },
   };
 }
 
