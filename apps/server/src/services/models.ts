@@ -161,6 +161,9 @@ export class ModelService {
       await this.store.put(`${prefix}${VERSION_FILES.card}`, cardBytes, { size: cardBytes.length, contentType: 'text/markdown; charset=utf-8' });
 
       const version = await this.deps.db.transaction(async (tx) => {
+        // Lock the model first: the version insert's foreign key takes a share lock on this row, and upgrading it
+        // later (moveAlias locks it FOR UPDATE) deadlocked concurrent publishes.
+        await tx.select({ id: models.id }).from(models).where(eq(models.id, model.id)).for('update');
         const [version] = await tx
           .insert(modelVersions)
           .values({
