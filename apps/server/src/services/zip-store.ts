@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import { Readable } from 'node:stream';
 
 /**
@@ -51,15 +52,14 @@ export function zipStream(entries: readonly ZipEntry[], modified = new Date()): 
       local.writeUInt16LE(name.length, 26);
       yield local;
       yield name;
-      let crc = 0xffff_ffff;
+      let crc = 0;
       let written = 0;
       for await (const chunk of await entry.open()) {
-        crc = crc32Update(crc, chunk);
+        crc = crc32(chunk, crc);
         written += chunk.length;
         yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       }
       if (written !== entry.size) throw new Error(`zip entry ${entry.name}: expected ${entry.size} bytes, read ${written}`);
-      crc = (crc ^ 0xffff_ffff) >>> 0;
       const descriptor = Buffer.alloc(DATA_DESCRIPTOR);
       descriptor.writeUInt32LE(0x08074b50, 0);
       descriptor.writeUInt32LE(crc, 4);
@@ -97,23 +97,6 @@ export function zipStream(entries: readonly ZipEntry[], modified = new Date()): 
     yield end;
   }
   return Readable.from(generate(), { objectMode: false });
-}
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** Running CRC-32 (IEEE); start with 0xffffffff and xor the result with it at the end. */
-export function crc32Update(crc: number, data: Uint8Array): number {
-  let c = crc;
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return c >>> 0;
 }
 
 function dosDateTime(d: Date): { time: number; date: number } {
