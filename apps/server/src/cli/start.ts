@@ -36,8 +36,10 @@ async function main(): Promise<void> {
     }
     process.exit(code);
   };
-  process.once('SIGINT', () => void stopAll(0));
-  process.once('SIGTERM', () => void stopAll(0));
+  // on, not once: a terminal's Ctrl-C reaches this process twice (directly and forwarded by tsx); a second SIGINT
+  // with no listener left would kill it mid-shutdown. stopAll ignores repeats.
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
 
   try {
     const dataDir = resolve(env.DAPPLE_DATA_DIR);
