@@ -3,6 +3,7 @@
  * the GraphQL hub, and the dashboard (built on first start). Ctrl-C stops everything in reverse order.
  */
 import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createDb, migrate } from '@dapple/db';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@dapple/db/embedded';
@@ -76,6 +77,8 @@ async function main(): Promise<void> {
     // This machine is the hub's: Ctrl-C stops the trainers too (they checkpoint; the next start resumes them).
     stack.push({ name: 'hub', stop: () => hub.close({ stopTrainers: true }) });
 
+    // A dashboard left running elsewhere on this port would answer in place of ours: refuse clearly instead.
+    await assertPortFree(env.WEB_PORT, 'WEB_PORT');
     logger.info('building / starting the dashboard (the first start builds it)');
     const webLog = logger.child({ part: 'dashboard' });
     const web: WebServer = await startWeb({
@@ -107,6 +110,17 @@ async function main(): Promise<void> {
     logger.error({ err }, 'start failed');
     await stopAll(1);
   }
+}
+
+/** Throws a readable error when something already listens on the port. */
+async function assertPortFree(port: number, variable: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} is already in use (another Dapple?); stop it or set ${variable}`) : err),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
 }
 
 void main();
