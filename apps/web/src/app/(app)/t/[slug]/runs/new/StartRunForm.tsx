@@ -15,7 +15,7 @@ export interface DatasetChoice {
   label: string;
 }
 
-const FIELDS = ['name', 'datasetVersionId', 'preset', 'steps', 'batchSize', 'lr', 'seed'] as const;
+const FIELDS = ['name', 'datasetVersionId', 'preset', 'steps', 'batchSize', 'lr', 'seed', 'sampleEvery', 'checkpointEvery'] as const;
 type Field = (typeof FIELDS)[number];
 
 const PRESETS = [
@@ -42,6 +42,8 @@ function validate(values: Record<Field, string>): FieldErrors<Field> {
   int('steps', 1, 10_000_000);
   int('batchSize', 1, 512);
   int('seed', 0, 2 ** 31 - 1);
+  int('sampleEvery', 1, 10_000_000);
+  int('checkpointEvery', 1, 10_000_000);
   if (values.lr.trim() !== '') {
     const lr = Number(values.lr);
     if (!Number.isFinite(lr) || lr <= 0 || lr > 1) errors.lr = 'Use a number above 0 and at most 1, e.g. 0.0002';
@@ -59,6 +61,8 @@ export function StartRunForm({ teamSlug, datasets }: { teamSlug: string; dataset
     batchSize: '',
     lr: '',
     seed: '',
+    sampleEvery: '',
+    checkpointEvery: '',
   });
   const [errors, setErrors] = useState<FieldErrors<Field>>({});
   const [touched, setTouched] = useState<Partial<Record<Field, boolean>>>({});
@@ -92,6 +96,8 @@ export function StartRunForm({ teamSlug, datasets }: { teamSlug: string; dataset
           steps: optionalInt(values.steps),
           batchSize: optionalInt(values.batchSize),
           lr: values.lr.trim() === '' ? undefined : Number(values.lr),
+          sampleEvery: optionalInt(values.sampleEvery),
+          checkpointEvery: optionalInt(values.checkpointEvery),
         },
       },
     });
@@ -120,6 +126,10 @@ export function StartRunForm({ teamSlug, datasets }: { teamSlug: string; dataset
           <div className="form-row">
             <TextField label="Learning rate" inputMode="decimal" placeholder="preset default" {...bind('lr')} />
             <TextField label="Seed" inputMode="numeric" placeholder="random" {...bind('seed')} />
+          </div>
+          <div className="form-row">
+            <TextField label="Sample grid interval" inputMode="numeric" placeholder="every 500" {...bind('sampleEvery')} />
+            <TextField label="Checkpoint interval" inputMode="numeric" placeholder="every 1000" {...bind('checkpointEvery')} />
           </div>
         </div>
       </details>
