@@ -1,15 +1,14 @@
 'use client';
 
 import { useEffect, useState } from 'react';
-import { SampleJobQuery, SampleJobUpdatedSubscription, type GenerateSamplesMutation } from '../../graphql/operations/sampling';
-import type { ResultOf } from '../../graphql/tada';
+import { readSampleJob, SampleJobQuery, SampleJobUpdatedSubscription, type SampleJob } from '../../graphql/operations/sampling';
 import { request } from '../../lib/graphql';
 import { useSubscription } from '../../lib/subscriptions';
 import { FormError } from '../Field';
 import { ProgressBar } from './ProgressBar';
 import styles from './models.module.css';
 
-export type SampleJob = ResultOf<typeof GenerateSamplesMutation>['generateSamples'];
+export type { SampleJob };
 
 /**
  * A server sample job as it moves: queue position, progress and then the images, pushed by the
@@ -17,14 +16,14 @@ export type SampleJob = ResultOf<typeof GenerateSamplesMutation>['generateSample
  */
 export function SampleJobView({ initial, shareToken }: { initial: SampleJob; shareToken: string | null }) {
   const [job, setJob] = useState(initial);
-  const live = useSubscription(SampleJobUpdatedSubscription, { id: initial.id, shareToken }, (data) => setJob(data.sampleJobUpdated));
+  const live = useSubscription(SampleJobUpdatedSubscription, { id: initial.id, shareToken }, (data) => setJob(readSampleJob(data.sampleJobUpdated)));
   const finished = job.status === 'SUCCEEDED' || job.status === 'FAILED';
 
   useEffect(() => {
     if (live !== 'error' || finished) return;
     const timer = setInterval(async () => {
       const result = await request(SampleJobQuery, { id: initial.id, shareToken });
-      if (result.ok) setJob(result.data.sampleJob);
+      if (result.ok) setJob(readSampleJob(result.data.sampleJob));
     }, 2000);
     return () => clearInterval(timer);
   }, [live, finished, initial.id, shareToken]);

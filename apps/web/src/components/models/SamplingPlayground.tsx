@@ -2,7 +2,7 @@
 
 import { useRef, useState } from 'react';
 import { ModelVersionFilesQuery } from '../../graphql/operations/models';
-import { GenerateSamplesMutation } from '../../graphql/operations/sampling';
+import { GenerateSamplesMutation, readSampleJob } from '../../graphql/operations/sampling';
 import { request } from '../../lib/graphql';
 import { FieldError, FormError, SelectField, TextField } from '../Field';
 import { ProgressBar } from './ProgressBar';
@@ -67,7 +67,7 @@ export function SamplingPlayground({ versionId, versionNumber, labelNames, share
       setFormError(other.length > 0 ? other.join(' ') : null);
       return;
     }
-    setJob(result.data.generateSamples);
+    setJob(readSampleJob(result.data.generateSamples));
   }
 
   async function generateInBrowser() {

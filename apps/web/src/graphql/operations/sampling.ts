@@ -1,79 +1,65 @@
-import { graphql } from '../tada';
+import { graphql, readFragment, type FragmentOf, type ResultOf } from '../tada';
 
-export const GenerateSamplesMutation = graphql(`
+/** What the playground shows of a server sample job: one selection for the mutation, the query and the subscription. */
+const SampleJobFields = graphql(`
+  fragment SampleJobFields on SampleJob {
+    id
+    status
+    error
+    queuePosition
+    progress {
+      fraction
+      stepsDone
+      stepsTotal
+    }
+    params {
+      seed
+      count
+      steps
+      sampler
+    }
+    images {
+      index
+      url
+    }
+  }
+`);
+
+export type SampleJob = ResultOf<typeof SampleJobFields>;
+
+export function readSampleJob(job: FragmentOf<typeof SampleJobFields>): SampleJob {
+  return readFragment(SampleJobFields, job);
+}
+
+export const GenerateSamplesMutation = graphql(
+  `
     mutation GenerateSamples($input: GenerateSamplesInput!) {
       generateSamples(input: $input) {
-        id
-        status
-        error
-        queuePosition
-        progress {
-          fraction
-          stepsDone
-          stepsTotal
-        }
-        params {
-          seed
-          count
-          steps
-          sampler
-        }
-        images {
-          index
-          url
-        }
+        ...SampleJobFields
       }
     }
-`);
+  `,
+  [SampleJobFields],
+);
 
-export const SampleJobQuery = graphql(`
+export const SampleJobQuery = graphql(
+  `
     query SampleJob($id: ID!, $shareToken: String) {
       sampleJob(id: $id, shareToken: $shareToken) {
-        id
-        status
-        error
-        queuePosition
-        progress {
-          fraction
-          stepsDone
-          stepsTotal
-        }
-        params {
-          seed
-          count
-          steps
-          sampler
-        }
-        images {
-          index
-          url
-        }
+        ...SampleJobFields
       }
     }
-`);
+  `,
+  [SampleJobFields],
+);
 
-export const SampleJobUpdatedSubscription = graphql(`
+export const SampleJobUpdatedSubscription = graphql(
+  `
     subscription SampleJobUpdated($id: ID!, $shareToken: String) {
       sampleJobUpdated(id: $id, shareToken: $shareToken) {
-        id
-        status
-        error
-        queuePosition
-        progress {
-          fraction
-          stepsDone
-          stepsTotal
-        }
-        params {
-          seed
-          count
-          steps
-          sampler
-        }
-        images {
-          index
-          url
-        }
+        ...SampleJobFields
       }
     }
-`);
+  `,
+  [SampleJobFields],
+);
