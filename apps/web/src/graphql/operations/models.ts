@@ -1,4 +1,4 @@
-import { graphql } from '../tada';
+import { graphql, readFragment, type FragmentOf, type ResultOf } from '../tada';
 
 // The model registry as the dashboard reads it. Sharing fields (shares, shareLinks) are asked for
 // separately: the API refuses them to anyone who is not a team admin of the model.
@@ -28,6 +28,40 @@ export const TeamModelsQuery = graphql(`
   }
 `);
 
+/** A version as the model page and the public share page list it. */
+const ModelVersionFields = graphql(`
+  fragment ModelVersionFields on ModelVersion {
+    id
+    number
+    runId
+    step
+    createdAt
+    createdBy
+    aliases
+    resolution
+    channels
+    labelNames
+    predictionType
+    notes
+    modelCard
+    weightsBytes
+    weightsPrecision
+    datasetVersionHash
+    sampleGridUrl
+    sampleGridStep
+    metrics {
+      key
+      last
+      mean
+      step
+    }
+  }
+`);
+
+export function readModelVersions(versions: readonly FragmentOf<typeof ModelVersionFields>[]): readonly ResultOf<typeof ModelVersionFields>[] {
+  return readFragment(ModelVersionFields, versions);
+}
+
 export const ModelQuery = graphql(`
     query Model($id: ID!) {
       model(id: $id) {
@@ -52,34 +86,11 @@ export const ModelQuery = graphql(`
           reason
         }
         versions {
-          id
-          number
-          runId
-          step
-          createdAt
-          createdBy
-          aliases
-          resolution
-          channels
-          labelNames
-          predictionType
-          notes
-          modelCard
-          weightsBytes
-          weightsPrecision
-          datasetVersionHash
-          sampleGridUrl
-          sampleGridStep
-          metrics {
-            key
-            last
-            mean
-            step
-          }
+          ...ModelVersionFields
         }
       }
     }
-`);
+`, [ModelVersionFields]);
 
 export const ModelSharingQuery = graphql(`
   query ModelSharing($id: ID!) {
@@ -120,34 +131,11 @@ export const SharedModelQuery = graphql(`
           versionId
         }
         versions {
-          id
-          number
-          runId
-          step
-          createdAt
-          createdBy
-          aliases
-          resolution
-          channels
-          labelNames
-          predictionType
-          notes
-          modelCard
-          weightsBytes
-          weightsPrecision
-          datasetVersionHash
-          sampleGridUrl
-          sampleGridStep
-          metrics {
-            key
-            last
-            mean
-            step
-          }
+          ...ModelVersionFields
         }
       }
     }
-`);
+`, [ModelVersionFields]);
 
 export const ModelVersionFilesQuery = graphql(`
   query ModelVersionFiles($id: ID!, $shareToken: String) {

@@ -6,7 +6,7 @@ import { TrainingMetrics } from '../../../components/models/MetricsPanel';
 import { SamplingPlayground } from '../../../components/models/SamplingPlayground';
 import { VersionList } from '../../../components/models/VersionList';
 import styles from '../../../components/models/models.module.css';
-import { SharedModelQuery } from '../../../graphql/operations/models';
+import { SharedModelQuery, readModelVersions } from '../../../graphql/operations/models';
 import { serverRequest, unwrap } from '../../../lib/server-graphql';
 
 type Props = { params: Promise<{ token: string }>; searchParams: Promise<{ v?: string | string[] }> };
@@ -24,9 +24,10 @@ export default async function SharedModelPage({ params, searchParams }: Props) {
     return <LinkNotValid />;
   }
   const model = unwrap(result, 'open the shared model').sharedModel;
+  const versions = readModelVersions(model.versions);
   const wanted = Number(Array.isArray(query.v) ? query.v[0] : query.v);
   const latestId = model.aliases.find((a) => a.name === 'latest')?.versionId;
-  const version = model.versions.find((v) => v.number === wanted) ?? model.versions.find((v) => v.id === latestId) ?? model.versions[0];
+  const version = versions.find((v) => v.number === wanted) ?? versions.find((v) => v.id === latestId) ?? versions[0];
   const here = `/share/${encodeURIComponent(token)}`;
 
   return (
@@ -42,7 +43,7 @@ export default async function SharedModelPage({ params, searchParams }: Props) {
             <div>
               <h1>{model.name}</h1>
               <p className="muted">
-                {model.versions.length} {model.versions.length === 1 ? 'version' : 'versions'}
+                {versions.length} {versions.length === 1 ? 'version' : 'versions'}
                 {model.description ? ` · ${model.description}` : ''}
               </p>
             </div>
@@ -60,7 +61,7 @@ export default async function SharedModelPage({ params, searchParams }: Props) {
                   <div className="card-header">
                     <h2 id="versions-heading">Versions</h2>
                   </div>
-                  <VersionList versions={model.versions} selectedId={version.id} versionHref={(n) => `${here}?v=${n}`} canDelete={false} shareToken={token} />
+                  <VersionList versions={versions} selectedId={version.id} versionHref={(n) => `${here}?v=${n}`} canDelete={false} shareToken={token} />
                 </section>
                 <section className="card" aria-labelledby="card-heading">
                   <div className="card-header">

@@ -10,7 +10,7 @@ import { SamplingPlayground } from '../../../../../../components/models/Sampling
 import { ShareDialog } from '../../../../../../components/models/ShareDialog';
 import { VersionList } from '../../../../../../components/models/VersionList';
 import styles from '../../../../../../components/models/models.module.css';
-import { ComparableEvaluationsQuery, ModelQuery, ModelSharingQuery } from '../../../../../../graphql/operations/models';
+import { ComparableEvaluationsQuery, ModelQuery, ModelSharingQuery, readModelVersions } from '../../../../../../graphql/operations/models';
 import { formatDateTime } from '../../../../../../lib/format';
 import { loadMe, serverRequest, unwrap } from '../../../../../../lib/server-graphql';
 import { loadTeam } from '../../../../../../lib/team';
@@ -27,6 +27,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
   const result = await serverRequest(ModelQuery, { id: modelId });
   if (!result.ok && result.errors.some((e) => ['NOT_FOUND', 'BAD_USER_INPUT', 'FORBIDDEN'].includes(e.code))) notFound();
   const model = unwrap(result, 'load the model').model;
+  const versions = readModelVersions(model.versions);
   const can = new Set(model.viewerPermissions);
   const ownTeam = model.teamId === load.team.id;
 
@@ -39,9 +40,9 @@ export default async function ModelPage({ params, searchParams }: Props) {
 
   const wanted = Number(Array.isArray(query.v) ? query.v[0] : query.v);
   const latestId = model.aliases.find((a) => a.name === 'latest')?.versionId;
-  const version = model.versions.find((v) => v.number === wanted) ?? model.versions.find((v) => v.id === latestId) ?? model.versions[0];
+  const version = versions.find((v) => v.number === wanted) ?? versions.find((v) => v.id === latestId) ?? versions[0];
   const base = `/t/${slug}/models/${model.id}`;
-  const versionNumbers = new Map(model.versions.map((v) => [v.id, v.number]));
+  const versionNumbers = new Map(versions.map((v) => [v.id, v.number]));
   const evaluationDatasets = version
     ? datasets.flatMap((d) => {
         const ready = d.versions.find((dv) => dv.status === 'READY');
@@ -60,7 +61,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
           </p>
           <h1>{model.name}</h1>
           <p className="muted">
-            {VISIBILITY_LABEL[model.visibility]} · {model.versions.length} {model.versions.length === 1 ? 'version' : 'versions'} · updated {formatDateTime(model.updatedAt)}
+            {VISIBILITY_LABEL[model.visibility]} · {versions.length} {versions.length === 1 ? 'version' : 'versions'} · updated {formatDateTime(model.updatedAt)}
             {ownTeam ? '' : ' · shared with you'}
           </p>
           {model.description ? <p>{model.description}</p> : null}
@@ -83,7 +84,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
                 <h2 id="versions-heading">Versions</h2>
               </div>
               <VersionList
-                versions={model.versions}
+                versions={versions}
                 selectedId={version.id}
                 versionHref={(n) => `${base}?v=${n}`}
                 runHref={ownTeam ? (runId) => `/t/${slug}/runs/${runId}` : undefined}
@@ -139,7 +140,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
               <div className="card-header">
                 <h2 id="aliases-heading">Aliases</h2>
               </div>
-              <AliasPanel modelId={model.id} aliases={model.aliases} versions={model.versions.map((v) => ({ id: v.id, number: v.number }))} canMove={can.has('ALIAS')} />
+              <AliasPanel modelId={model.id} aliases={model.aliases} versions={versions.map((v) => ({ id: v.id, number: v.number }))} canMove={can.has('ALIAS')} />
               {model.aliasEvents.length > 0 ? (
                 <div className="card-body">
                   <h3 style={{ fontSize: '0.9rem', marginBottom: 6 }}>History</h3>
