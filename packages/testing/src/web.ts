@@ -53,7 +53,7 @@ export async function startWeb(options: StartWebOptions): Promise<WebServer> {
   });
   const output = collectOutput(child, options.onLine);
   try {
-    await waitUntilAnswering(url, child, deadline, output);
+    await waitUntilReady(url, child, deadline, output);
   } catch (err) {
     await stopGroup(child);
     throw err;
@@ -154,17 +154,21 @@ async function newestMtime(path: string): Promise<number | undefined> {
   return newest;
 }
 
-async function waitUntilAnswering(url: string, child: ChildProcess, deadline: number, output: Output): Promise<void> {
+// An answer at `url` alone proves nothing: if the port was taken, next exits with EADDRINUSE while
+// whatever holds the port answers. So the child must also have printed its "Ready" line.
+async function waitUntilReady(url: string, child: ChildProcess, deadline: number, output: Output): Promise<void> {
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`next start exited (${child.exitCode ?? child.signalCode}) before answering:\n${output.text().slice(-4000)}`);
+      throw new Error(`next start exited (${child.exitCode ?? child.signalCode}) before answering at ${url}:\n${output.text().slice(-4000)}`);
     }
-    try {
-      // Any HTTP answer means the server is up; the page itself may redirect.
-      await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(5_000) });
-      return;
-    } catch {
-      // not listening yet
+    if (/\bReady\b/.test(output.text())) {
+      try {
+        // Any HTTP answer means the server is up; the page itself may redirect.
+        await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(5_000) });
+        if (child.exitCode === null && child.signalCode === null) return;
+      } catch {
+        // not listening yet
+      }
     }
     if (Date.now() > deadline) throw new Error(`next start did not answer at ${url} in time:\n${output.text().slice(-4000)}`);
     await sleep(200);
