@@ -221,6 +221,11 @@ export const sampleJobs = pgTable(
     queuedAt: timestamp('queued_at', { withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp('started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /**
+     * The hub process whose in-memory queue holds the job (its presence id, see the server's
+     * sampling/hub-presence.ts). Jobs of a hub that died are adopted by a live one; null = unknown owner.
+     */
+    hubId: uuid('hub_id'),
   },
   (t) => [
     // Queue position: count of queued jobs queued earlier.

@@ -1,0 +1,1 @@
+ALTER TABLE "sample_jobs" ADD COLUMN "hub_id" uuid;
