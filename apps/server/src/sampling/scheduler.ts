@@ -21,6 +21,8 @@ export interface SamplingConfig {
   progressIntervalMs: number;
   /** Jobs one team may have waiting in this hub's queue; more are refused (RATE_LIMITED). */
   maxQueuedPerTeam: number;
+  /** How often a hub looks for sample jobs of hubs that died, to run them itself. */
+  adoptIntervalMs: number;
 }
 
 export const DEFAULT_SAMPLING_CONFIG: SamplingConfig = {
@@ -30,6 +32,7 @@ export const DEFAULT_SAMPLING_CONFIG: SamplingConfig = {
   maxParamBytesPerWorker: 512 * 1024 * 1024,
   progressIntervalMs: 500,
   maxQueuedPerTeam: 50,
+  adoptIntervalMs: 30_000,
 };
 
 interface SamplePending {

@@ -2,7 +2,9 @@ import type { ObjectStore } from '@dapple/storage';
 import type { JobSender } from '../jobs/catalog.ts';
 import { EvaluationService, type EvaluationConfig } from './evaluations.ts';
 import { DEFAULT_SAMPLING_CONFIG, SampleScheduler, type SamplingConfig } from '../sampling/scheduler.ts';
+import { HubPresence } from '../sampling/hub-presence.ts';
 import { SamplingSignals } from '../sampling/signals.ts';
+import type { Logger } from 'pino';
 import { ModelAccessService } from './model-access.ts';
 import { poolOf } from './runs-state.ts';
 import { SamplingService } from './sampling.ts';
@@ -11,16 +13,35 @@ import type { ServiceDeps } from './types.ts';
 /** The sampling domain (generateSamples, evaluateModel, their worker pool), wired together; createServices spreads it in. */
 export function createSamplingServices(deps: ServiceDeps & { store: ObjectStore; jobs: JobSender; sampling?: Partial<SamplingConfig>; evaluation?: EvaluationConfig }) {
   const signals = new SamplingSignals(poolOf(deps.db));
-  const scheduler = new SampleScheduler({ db: deps.db, now: deps.now, store: deps.store, signals }, { ...DEFAULT_SAMPLING_CONFIG, ...deps.sampling });
+  const config = { ...DEFAULT_SAMPLING_CONFIG, ...deps.sampling };
+  const scheduler = new SampleScheduler({ db: deps.db, now: deps.now, store: deps.store, signals }, config);
   const access = new ModelAccessService(deps);
-  const sampling = new SamplingService(deps, access, scheduler, signals);
+  const presence = new HubPresence(poolOf(deps.db));
+  const sampling = new SamplingService(deps, access, scheduler, signals, presence);
+  let adoptTimer: NodeJS.Timeout | undefined;
   return {
     sampling,
     evaluations: new EvaluationService(deps, access, scheduler, signals, deps.evaluation ?? {}),
     samplingSignals: signals,
+    /**
+     * Marks this hub alive and adopts sample jobs left by hubs that died, now and every
+     * `adoptIntervalMs` (the hub calls it before it listens, so no job is queued under an unheld id).
+     */
+    startSampling: async (log?: Logger) => {
+      await presence.start();
+      const adopt = () =>
+        sampling.adoptOrphans().then(
+          (n) => n && log?.info({ adopted: n }, 'restarted sample jobs of a hub that stopped'),
+          (err: unknown) => log?.warn({ err }, 'could not adopt sample jobs of stopped hubs'),
+        );
+      await adopt();
+      adoptTimer = setInterval(adopt, config.adoptIntervalMs).unref();
+    },
     /** Stops the worker threads and the LISTEN connection (the hub calls it on close). */
     closeSampling: async () => {
+      clearInterval(adoptTimer);
       await sampling.close();
+      await presence.close();
       await signals.close();
     },
   };

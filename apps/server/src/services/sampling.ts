@@ -1,10 +1,11 @@
-import { and, count, eq, lt } from 'drizzle-orm';
-import { sampleJobs, type Model, type ModelVersion, type SampleJob } from '@dapple/db';
+import { and, count, eq, inArray, isNull, lt, ne, or } from 'drizzle-orm';
+import { modelVersions, sampleJobs, type Model, type ModelVersion, type SampleJob } from '@dapple/db';
 import { samplingSpecFromConfig, validateSampleRequest, type SamplingSpec } from '@dapple/diffusion/browser/index';
 import type { ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
 import { appError, badInput, notFound } from '../errors.ts';
 import type { ModelRef, TaskRequest } from '../sampling/protocol.ts';
+import type { HubPresence } from '../sampling/hub-presence.ts';
 import type { SampleScheduler } from '../sampling/scheduler.ts';
 import type { SamplingSignals } from '../sampling/signals.ts';
 import type { ModelAccess, ModelAccessService } from './model-access.ts';
@@ -73,6 +74,20 @@ export function batchSizeFor(spec: SamplingSpec): number {
   return 8;
 }
 
+/** What the worker pool runs for a job's stored parameters. */
+function taskRequest(params: SampleParams, spec: SamplingSpec): TaskRequest {
+  return {
+    count: params.count,
+    steps: params.steps,
+    sampler: params.sampler,
+    eta: params.eta,
+    seed: params.seed,
+    label: params.labelId,
+    guidance: params.guidance,
+    batchSize: batchSizeFor(spec),
+  };
+}
+
 /** A label given by class name (or by id when the model has no names) → its id; BAD_USER_INPUT naming `label` otherwise. */
 export function resolveLabel(spec: SamplingSpec, label: string | null | undefined): number | null {
   if (label === null || label === undefined) return null;
@@ -92,6 +107,7 @@ export class SamplingService {
     private readonly access: ModelAccessService,
     readonly scheduler: SampleScheduler,
     readonly signals: SamplingSignals,
+    private readonly presence: HubPresence,
   ) {}
 
   async generate(meta: RequestMeta, input: GenerateSamplesInput): Promise<SampleJobView> {
@@ -118,16 +134,7 @@ export class SamplingService {
       label: labelId === null ? null : (spec.labelNames[labelId] ?? String(labelId)),
       labelId,
     };
-    const request: TaskRequest = {
-      count: params.count,
-      steps: params.steps,
-      sampler: params.sampler,
-      eta: params.eta,
-      seed: params.seed,
-      label: labelId,
-      guidance: params.guidance,
-      batchSize: batchSizeFor(spec),
-    };
+    const request = taskRequest(params, spec);
     try {
       validateSampleRequest(spec, request, { maxCount: MAX_SAMPLES_PER_JOB });
     } catch (err) {
@@ -149,10 +156,60 @@ export class SamplingService {
         params: params as unknown as Record<string, unknown>,
         stepsTotal: params.steps,
         queuedAt: this.deps.now(),
+        hubId: this.presence.id,
       })
       .returning();
-    this.scheduler.submit({ id: job!.id, teamId: job!.teamId, job: job!, model: versionModelRef(version), request, resultPrefix: `${version.objectPrefix}samples/${job!.id}/` });
+    this.submit(job!, version, request);
     return { job: job!, queuePosition: await this.queuePosition(job!) };
+  }
+
+  /**
+   * Takes over the unfinished jobs of hubs that are gone (killed, crashed: a hub that stops cleanly
+   * fails its own): they restart from scratch here, in their original order. Their images are a pure
+   * function of the seed, so a rerun gives the same result. Two hubs adopting at once cannot both take
+   * a job: the claim is one conditional UPDATE per dead hub.
+   */
+  async adoptOrphans(): Promise<number> {
+    const candidates = await this.deps.db
+      .selectDistinct({ hubId: sampleJobs.hubId })
+      .from(sampleJobs)
+      .where(and(inArray(sampleJobs.status, ['queued', 'running']), or(isNull(sampleJobs.hubId), ne(sampleJobs.hubId, this.presence.id))));
+    const owners = candidates.map((c) => c.hubId);
+    const alive = await this.presence.alive(owners.filter((id): id is string => id !== null));
+    let adopted = 0;
+    for (const owner of owners) {
+      if (owner !== null && alive.has(owner)) continue;
+      const jobs = await this.deps.db
+        .update(sampleJobs)
+        .set({ hubId: this.presence.id, status: 'queued', stepsDone: 0, startedAt: null })
+        .where(and(inArray(sampleJobs.status, ['queued', 'running']), owner === null ? isNull(sampleJobs.hubId) : eq(sampleJobs.hubId, owner)))
+        .returning();
+      jobs.sort((a, b) => a.queuedAt.getTime() - b.queuedAt.getTime());
+      for (const job of jobs) {
+        adopted++;
+        await this.resubmit(job);
+      }
+    }
+    return adopted;
+  }
+
+  private async resubmit(job: SampleJob): Promise<void> {
+    const fail = async (error: string) => {
+      await this.deps.db.update(sampleJobs).set({ status: 'failed', error, finishedAt: this.deps.now() }).where(eq(sampleJobs.id, job.id));
+      await this.signals.notify({ kind: 'sampleJob', id: job.id });
+    };
+    const [version] = await this.deps.db.select().from(modelVersions).where(eq(modelVersions.id, job.modelVersionId));
+    if (!version) return fail('The model version was deleted before this job could run');
+    try {
+      this.submit(job, version, taskRequest(job.params as unknown as SampleParams, versionSpec(version)));
+    } catch (err) {
+      return fail(`This job could not be restarted after its hub stopped: ${(err as Error).message}`);
+    }
+    await this.signals.notify({ kind: 'sampleJob', id: job.id });
+  }
+
+  private submit(job: SampleJob, version: ModelVersion, request: TaskRequest): void {
+    this.scheduler.submit({ id: job.id, teamId: job.teamId, job, model: versionModelRef(version), request, resultPrefix: `${version.objectPrefix}samples/${job.id}/` });
   }
 
   /** The job if the caller may read its model; a share link sees only jobs made through that link. */
