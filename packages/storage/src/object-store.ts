@@ -117,4 +117,9 @@ export interface ObjectStore {
   completeMultipartUpload(key: string, uploadId: string, parts: CompletedPart[]): Promise<PutResult>;
   /** Idempotent: aborting an unknown or finished upload is not an error. */
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
+  /**
+   * Removes the store's own leftovers older than `olderThanMs` (abandoned multipart uploads, temp files
+   * of a crash) and says how many of each. Stores that leave this to the server (S3 lifecycle rules) omit it.
+   */
+  removeStale?(olderThanMs?: number): Promise<Record<string, number>>;
 }

@@ -3,6 +3,7 @@ import { datasetPrepareJob } from './dataset-prepare.ts';
 import { datasetUploadsExpireJob } from './dataset-uploads-expire.ts';
 import { evaluationRunJob } from './evaluation-run.ts';
 import type { JobDefinition } from './job.ts';
+import { storageHousekeepingJob } from './storage-housekeeping.ts';
 import { webhookDeliverJob } from './webhook-deliver.ts';
 
 /**
@@ -15,6 +16,7 @@ export const JOB_CATALOG = {
   'dataset.uploads.expire': datasetUploadsExpireJob,
   'webhook.deliver': webhookDeliverJob,
   'evaluation.run': evaluationRunJob,
+  'storage.housekeeping': storageHousekeepingJob,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own payload type
 } satisfies Record<string, JobDefinition<any>>;
 

@@ -53,6 +53,8 @@ export function createServices(opts: ServicesOptions) {
     apiTokens: new ApiTokenService(deps),
     teams,
     teamEvents,
+    /** The object store itself, for housekeeping jobs; services reach objects through their own methods. */
+    objectStore: opts.store,
     ...createRunServices({ ...deps, store: opts.store }, teams),
     ...createSamplingServices({ ...deps, store: opts.store, jobs: opts.jobs, ...(opts.sampling ? { sampling: opts.sampling } : {}), ...(opts.evaluation ? { evaluation: opts.evaluation } : {}) }),
     ...createModelServices({ ...deps, store: opts.store, jobs: opts.jobs, webhooks: opts.webhooks ?? {} }, teams),
