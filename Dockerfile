@@ -11,6 +11,7 @@ COPY packages/testing/package.json packages/testing/
 COPY packages/diffusion/package.json packages/diffusion/
 COPY packages/datasets/package.json packages/datasets/
 COPY packages/client/package.json packages/client/
+COPY packages/web-launcher/package.json packages/web-launcher/
 RUN npm ci
 
 FROM deps AS build

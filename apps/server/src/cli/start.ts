@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createDb, migrate } from '@dapple/db';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@dapple/db/embedded';
-import { startWeb, type WebServer } from '@dapple/testing/web';
+import { startWeb, type WebServer } from '@dapple/web-launcher';
 import { createHub, createLogger, EnvError, hubConfigFromEnv, loadEnv, loadOrCreateSecret, objectStoreFromEnv, type Hub } from '../index.ts';
 
 async function main(): Promise<void> {

@@ -1,0 +1,219 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdir, rm, stat, readdir, writeFile, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const WEB_APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../apps/web');
+// Resolved from apps/web, whose dependency `next` is.
+const NEXT_BIN = join(dirname(createRequire(join(WEB_APP_DIR, 'package.json')).resolve('next/package.json')), 'dist/bin/next');
+
+// Inputs of `next build`: if none is newer than the last build, the build is reused.
+const BUILD_INPUTS = ['src', 'public', 'next.config.ts', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
+const BUILD_MARKER = '.next/BUILD_ID';
+const LOCK_DIR = '.next-build.lock';
+
+export interface WebServer {
+  /** Origin of the dashboard, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  /** The last ~64 KiB of the server's stdout and stderr (server-side render errors land here). */
+  logs(): string;
+  close(): Promise<void>;
+}
+
+export interface StartWebOptions {
+  /** Origin of the Dapple API the dashboard proxies `/graphql`, `/objects/*` and `/healthz` to. */
+  apiUrl: string;
+  /** Port to listen on (the API must know the dashboard's origin before it starts, so the caller picks it). */
+  port: number;
+  /** How long to wait for the build plus start-up; default 5 minutes (2 shared cores can be slow). */
+  timeoutMs?: number;
+  /** Receives each line `next start` prints (stderr lines flagged), e.g. to show render errors in `npm start`'s log. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+/**
+ * Runs the production build of apps/web (`next start`) on `port`, proxying to `apiUrl`.
+ * Builds first when the sources are newer than the last build; concurrent callers (vitest workers)
+ * wait for one build instead of racing.
+ */
+export async function startWeb(options: StartWebOptions): Promise<WebServer> {
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  const deadline = Date.now() + timeoutMs;
+  await ensureWebBuild(deadline);
+  const port = options.port;
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [NEXT_BIN, 'start', '--port', String(port), '--hostname', '127.0.0.1'], {
+    cwd: WEB_APP_DIR,
+    env: { ...process.env, DAPPLE_API_URL: options.apiUrl, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' },
+    // Own process group, so close() can stop next and anything it spawned.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = collectOutput(child, options.onLine);
+  try {
+    await waitUntilReady(url, child, deadline, output);
+  } catch (err) {
+    await stopGroup(child);
+    throw err;
+  }
+  return { url, logs: () => output.text(), close: () => stopGroup(child) };
+}
+
+/** Builds apps/web unless `.next` is newer than every build input. Safe to call from parallel workers. */
+export async function ensureWebBuild(deadline = Date.now() + 300_000): Promise<void> {
+  if (!(await buildIsStale())) return;
+  const lock = join(WEB_APP_DIR, LOCK_DIR);
+  await acquireLock(lock, deadline);
+  try {
+    // Another worker may have finished the build while we waited for the lock.
+    if (!(await buildIsStale())) return;
+    await runBuild(deadline);
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+async function buildIsStale(): Promise<boolean> {
+  const built = await mtimeOf(join(WEB_APP_DIR, BUILD_MARKER));
+  if (built === undefined) return true;
+  for (const input of BUILD_INPUTS) {
+    const newest = await newestMtime(join(WEB_APP_DIR, input));
+    if (newest !== undefined && newest > built) return true;
+  }
+  return false;
+}
+
+async function runBuild(deadline: number): Promise<void> {
+  const child = spawn(process.execPath, [NEXT_BIN, 'build'], {
+    cwd: WEB_APP_DIR,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = collectOutput(child);
+  const timer = setTimeout(() => void stopGroup(child), Math.max(0, deadline - Date.now()));
+  const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+  clearTimeout(timer);
+  if (code !== 0) {
+    throw new Error(`next build of apps/web failed (exit ${code ?? 'killed'}):\n${output.text().slice(-4000)}`);
+  }
+}
+
+async function acquireLock(lock: string, deadline: number): Promise<void> {
+  for (;;) {
+    try {
+      await mkdir(lock);
+      await writeFile(join(lock, 'pid'), String(process.pid));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    // A lock left by a process that died (e.g. a killed test run) must not block forever.
+    const holder = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => ''));
+    if (holder && !processIsAlive(holder)) {
+      await rm(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for the apps/web build lock ${lock} (held by pid ${holder})`);
+    await sleep(250);
+  }
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function mtimeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+async function newestMtime(path: string): Promise<number | undefined> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    return undefined;
+  }
+  if (!info.isDirectory()) return info.mtimeMs;
+  let newest = info.mtimeMs; // a deleted file only shows as a newer directory mtime
+  for (const entry of await readdir(path)) {
+    const child = await newestMtime(join(path, entry));
+    if (child !== undefined && child > newest) newest = child;
+  }
+  return newest;
+}
+
+// An answer at `url` alone proves nothing: if the port was taken, next exits with EADDRINUSE while
+// whatever holds the port answers. So the child must also have printed its "Ready" line.
+async function waitUntilReady(url: string, child: ChildProcess, deadline: number, output: Output): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`next start exited (${child.exitCode ?? child.signalCode}) before answering at ${url}:\n${output.text().slice(-4000)}`);
+    }
+    if (/\bReady\b/.test(output.text())) {
+      try {
+        // Any HTTP answer means the server is up; the page itself may redirect.
+        await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(5_000) });
+        if (child.exitCode === null && child.signalCode === null) return;
+      } catch {
+        // not listening yet
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`next start did not answer at ${url} in time:\n${output.text().slice(-4000)}`);
+    await sleep(200);
+  }
+}
+
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  signalGroup(child.pid, 'SIGTERM');
+  const killTimer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(killTimer);
+  // next start may leave worker processes in the group after the parent exits.
+  signalGroup(child.pid, 'SIGKILL');
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+
+interface Output {
+  text(): string;
+}
+
+// Keeps the last ~64 KiB of stdout+stderr for error messages, and drains the pipes so the child never blocks.
+function collectOutput(child: ChildProcess, onLine?: StartWebOptions['onLine']): Output {
+  let buffer = '';
+  const partial = { stdout: '', stderr: '' };
+  const append = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    buffer = (buffer + text).slice(-65_536);
+    if (!onLine) return;
+    const lines = (partial[stream] + text).split('\n');
+    partial[stream] = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) onLine(line, stream);
+  };
+  child.stdout?.on('data', append('stdout'));
+  child.stderr?.on('data', append('stderr'));
+  return { text: () => buffer };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
