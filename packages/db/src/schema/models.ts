@@ -191,7 +191,10 @@ export const shareLinks = pgTable(
 
 export const MODEL_JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
 export type ModelJobStatus = (typeof MODEL_JOB_STATUSES)[number];
-export const sampleJobStatus = pgEnum('sample_job_status', MODEL_JOB_STATUSES);
+/** Sample jobs can also be cancelled by whoever asked for them. */
+export const SAMPLE_JOB_STATUSES = [...MODEL_JOB_STATUSES, 'cancelled'] as const;
+export type SampleJobStatus = (typeof SAMPLE_JOB_STATUSES)[number];
+export const sampleJobStatus = pgEnum('sample_job_status', SAMPLE_JOB_STATUSES);
 export const evaluationStatus = pgEnum('evaluation_status', MODEL_JOB_STATUSES);
 
 /**

@@ -1,0 +1,1 @@
+ALTER TYPE "public"."sample_job_status" ADD VALUE 'cancelled';
