@@ -4,6 +4,7 @@ import { MetricsInputError } from './errors.ts';
 import { ingestStatement } from './ingest-sql.ts';
 import { forgetRun, resolveKeyIds, validateKey } from './keys.ts';
 import { MAX_STEP } from './ladder.ts';
+import { float8Array, int4Array, timestamptzArray } from './pg-binary.ts';
 import { poolOf, type MetricsDb } from './queryable.ts';
 import { assertUuid } from './uuid.ts';
 
@@ -33,12 +34,16 @@ export interface InsertMetricPointsResult {
   maxStep: number | null;
 }
 
+/** The batch as columns, in-batch duplicates dropped; entries [0, length) are used. */
 interface Rows {
+  length: number;
   distinctKeyIds: number[];
-  keyIds: number[];
-  steps: number[];
-  values: number[];
-  wallTimes: Date[];
+  keyIds: Int32Array;
+  steps: Int32Array;
+  values: Float64Array;
+  /** Per-row wall times, or null when no point carries one and every row gets `now`. */
+  wallTimes: Date[] | null;
+  now: Date;
 }
 
 /**
@@ -88,22 +93,33 @@ function validatePoints(points: readonly MetricPointInput[]): void {
 
 /** Column arrays with in-batch duplicates dropped (first occurrence wins, like a resend). */
 function toRows(points: readonly MetricPointInput[], keyIds: Map<string, number>): Rows {
-  const now = new Date();
-  const rows: Rows = { distinctKeyIds: [], keyIds: [], steps: [], values: [], wallTimes: [] };
-  const seen = new Map<number, Set<number>>();
+  const n = points.length;
+  const rows: Rows = {
+    length: 0,
+    distinctKeyIds: [],
+    keyIds: new Int32Array(n),
+    steps: new Int32Array(n),
+    values: new Float64Array(n),
+    wallTimes: points.some((p) => p.wallTime !== undefined) ? [] : null,
+    now: new Date(),
+  };
+  // (index of the key in this batch, step) as one exact number: < 1000 keys × 2^31 steps < 2^53.
+  const keyIndex = new Map<string, number>();
+  const seen = new Set<number>();
   for (const p of points) {
-    const keyId = keyIds.get(p.key)!;
-    let steps = seen.get(keyId);
-    if (!steps) {
-      seen.set(keyId, (steps = new Set()));
-      rows.distinctKeyIds.push(keyId);
+    let k = keyIndex.get(p.key);
+    if (k === undefined) {
+      keyIndex.set(p.key, (k = keyIndex.size));
+      rows.distinctKeyIds.push(keyIds.get(p.key)!);
     }
-    if (steps.has(p.step)) continue;
-    steps.add(p.step);
-    rows.keyIds.push(keyId);
-    rows.steps.push(p.step);
-    rows.values.push(p.value);
-    rows.wallTimes.push(p.wallTime ?? now);
+    const pair = k * 2 ** 31 + p.step;
+    if (seen.has(pair)) continue;
+    seen.add(pair);
+    const i = rows.length++;
+    rows.keyIds[i] = rows.distinctKeyIds[k]!;
+    rows.steps[i] = p.step;
+    rows.values[i] = p.value;
+    rows.wallTimes?.push(p.wallTime ?? rows.now);
   }
   return rows;
 }
@@ -114,21 +130,34 @@ interface Outcome {
   keys_found: number;
 }
 
-const UNNEST_SOURCE = 'unnest($2::int[], $3::int[], $4::float8[], $5::timestamptz[]) AS src(key_id, step, value, wall_time)';
-const UNNEST_SQL = { optimistic: ingestStatement(UNNEST_SOURCE, { optimistic: true }), safe: ingestStatement(UNNEST_SOURCE) };
+// Arrays go as binary parameters (see pg-binary.ts). unnest pads the shorter wall-time array with NULLs,
+// so an empty one means "every row at $6".
+const UNNEST_SOURCE = `(SELECT key_id, step, value, coalesce(wall_time, $6::timestamptz) AS wall_time
+  FROM unnest($2::int[], $3::int[], $4::float8[], $5::timestamptz[]) AS u(key_id, step, value, wall_time)) AS src`;
+// Named, so each pooled connection parses and plans them once instead of on every batch.
+const UNNEST_SQL = {
+  optimistic: { name: 'dapple_metrics_ingest', text: ingestStatement(UNNEST_SOURCE, { optimistic: true }) },
+  safe: { name: 'dapple_metrics_ingest_on_conflict', text: ingestStatement(UNNEST_SOURCE) },
+};
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
 
 async function viaUnnest(pool: pg.Pool, rows: Rows): Promise<Outcome> {
-  // node-postgres serialises NaN/Infinity in arrays as their names, which float8 input accepts.
-  const params = [rows.distinctKeyIds, rows.keyIds, rows.steps, rows.values, rows.wallTimes];
+  const values = [
+    int4Array(rows.distinctKeyIds),
+    int4Array(rows.keyIds, rows.length),
+    int4Array(rows.steps, rows.length),
+    float8Array(rows.values, rows.length),
+    timestamptzArray(rows.wallTimes ?? []),
+    rows.now,
+  ];
   try {
-    return (await pool.query<Outcome>(UNNEST_SQL.optimistic, params)).rows[0]!;
+    return (await pool.query<Outcome>({ ...UNNEST_SQL.optimistic, values })).rows[0]!;
   } catch (err) {
     // Some point is stored already (a resend, or steps re-logged after a resume): the failed
     // statement wrote nothing; take the ON CONFLICT DO NOTHING path.
     if (!isUniqueViolation(err)) throw err;
-    return (await pool.query<Outcome>(UNNEST_SQL.safe, params)).rows[0]!;
+    return (await pool.query<Outcome>({ ...UNNEST_SQL.safe, values })).rows[0]!;
   }
 }
 
@@ -151,12 +180,12 @@ async function viaCopy(pool: pg.Pool, rows: Rows): Promise<Outcome> {
     await client.query('SAVEPOINT optimistic');
     let out: Outcome[];
     try {
-      ({ rows: out } = await client.query<Outcome>(COPY_SQL.optimistic, [rows.distinctKeyIds]));
+      ({ rows: out } = await client.query<Outcome>(COPY_SQL.optimistic, [int4Array(rows.distinctKeyIds)]));
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       // The staged rows survive the rollback to the savepoint.
       await client.query('ROLLBACK TO SAVEPOINT optimistic');
-      ({ rows: out } = await client.query<Outcome>(COPY_SQL.safe, [rows.distinctKeyIds]));
+      ({ rows: out } = await client.query<Outcome>(COPY_SQL.safe, [int4Array(rows.distinctKeyIds)]));
     }
     await client.query('COMMIT');
     staged.add(client);
@@ -181,9 +210,10 @@ function copyRows(client: pg.PoolClient, rows: Rows): Promise<void> {
       stream.write(chunk.join(''));
       chunk.length = 0;
     };
-    for (let i = 0; i < rows.steps.length; i++) {
+    const now = rows.now.toISOString();
+    for (let i = 0; i < rows.length; i++) {
       // Text format: String(NaN) / String(Infinity) are valid float8 input.
-      chunk.push(`${rows.keyIds[i]}\t${rows.steps[i]}\t${rows.values[i]}\t${rows.wallTimes[i]!.toISOString()}\n`);
+      chunk.push(`${rows.keyIds[i]}\t${rows.steps[i]}\t${rows.values[i]}\t${rows.wallTimes ? rows.wallTimes[i]!.toISOString() : now}\n`);
       if (chunk.length === 4096) flush();
     }
     if (chunk.length) flush();

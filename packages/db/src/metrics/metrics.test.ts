@@ -96,6 +96,28 @@ describe.each(['unnest', 'copy'] as const)('insertMetricPoints via %s', (method)
       [4, 5],
     ]);
   });
+
+  it('stores each point’s own wall time, and the time of the call for points without one', async () => {
+    const runId = await insertTestRun(pool);
+    const own = new Date('2026-03-04T05:06:07.891Z');
+    const before = Date.now();
+    await insertMetricPoints(pool, runId, [{ key: 'loss', step: 0, value: 1, wallTime: own }, { key: 'loss', step: 1, value: 2 }], { method });
+    await insertMetricPoints(pool, runId, [{ key: 'loss', step: 2, value: 3 }], { method });
+    const after = Date.now();
+    const times = (await rawRows(runId)).map((r) => (r.wall_time as Date).getTime());
+    expect(times[0]).toBe(own.getTime());
+    for (const t of times.slice(1)) {
+      expect(t).toBeGreaterThanOrEqual(before);
+      expect(t).toBeLessThanOrEqual(after);
+    }
+  });
+
+  it('round-trips extreme values exactly (binary float8 parameters)', async () => {
+    const runId = await insertTestRun(pool);
+    const values = [0, 5e-324, Number.MAX_VALUE, -Number.MAX_VALUE, 1 / 3, -(2 ** 53), Number.NaN, Infinity, -Infinity];
+    await insertMetricPoints(pool, runId, values.map((value, step) => ({ key: 'x', step, value })), { method });
+    expect((await rawRows(runId)).map((r) => r.value)).toEqual(values);
+  });
 });
 
 describe('rollups and downsampled reads', () => {
