@@ -71,9 +71,9 @@ export class SamplingPool {
     return Promise.all(this.slots.map((s) => s.ready));
   }
 
-  /** Samples images (PNG-encoded in the worker). */
-  run(model: ModelRef, request: TaskRequest, onProgress?: (done: number, total: number) => void): Promise<TaskResult> {
-    return this.dispatch(model, onProgress, (taskId) => ({ type: 'sample', taskId, model, request })) as Promise<TaskResult>;
+  /** Samples images (PNG-encoded in the worker). Aborting `signal` stops the worker between denoising steps. */
+  run(model: ModelRef, request: TaskRequest, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<TaskResult> {
+    return this.dispatch(model, onProgress, (taskId) => ({ type: 'sample', taskId, model, request }), signal) as Promise<TaskResult>;
   }
 
   /** Runs a whole evaluation (generate, read real images, extract, KID/FID/IS) in a worker. */
@@ -81,8 +81,14 @@ export class SamplingPool {
     return this.dispatch(model, onProgress, (taskId) => ({ type: 'evaluate', taskId, model, task })) as Promise<EvaluationResult>;
   }
 
-  private dispatch(model: ModelRef, onProgress: ((done: number, total: number) => void) | undefined, message: (taskId: number) => ToWorker): Promise<TaskResult | EvaluationResult> {
+  private dispatch(
+    model: ModelRef,
+    onProgress: ((done: number, total: number) => void) | undefined,
+    message: (taskId: number) => ToWorker,
+    signal?: AbortSignal,
+  ): Promise<TaskResult | EvaluationResult> {
     if (this.closed) return Promise.reject(new SamplingError('the sampling pool is closed'));
+    if (signal?.aborted) return Promise.reject(new SamplingError('cancelled'));
     const free = this.slots.filter((s) => !s.task);
     if (!free.length) return Promise.reject(new SamplingError('no idle sampling worker (the scheduler must not oversubscribe the pool)'));
     const slot = free.find((s) => s.warm.includes(model.id)) ?? free.find((s) => !s.warm.length) ?? free[0]!;
@@ -91,6 +97,7 @@ export class SamplingPool {
       slot.task = task;
       slot.warm = [...slot.warm.filter((id) => id !== model.id), model.id].slice(-Math.max(1, this.options.maxModels));
       this.post(slot, message(task.id));
+      signal?.addEventListener('abort', () => slot.task?.id === task.id && this.post(slot, { type: 'cancel', taskId: task.id }), { once: true });
     });
   }
 

@@ -75,6 +75,8 @@ export class SampleScheduler {
   private readonly running = new Set<Promise<void>>();
   /** Ids of jobs running here. */
   private readonly active = new Set<string>();
+  /** Stops a running sample job's worker (cancelSampleJob). */
+  private readonly aborts = new Map<string, AbortController>();
   /** Ids in the order they started (tests and the bench read it to check fairness). */
   readonly startOrder: string[] = [];
   /** Per-job timings of finished jobs (bench). */
@@ -101,6 +103,19 @@ export class SampleScheduler {
       this.queue.push({ ...p, kind: 'evaluate', resolve, reject });
       this.pump();
     });
+  }
+
+  /**
+   * Stops a job this hub queues or runs, after its row was set to 'cancelled': a queued one leaves the
+   * queue, a running one's worker stops between denoising steps. Jobs on other hubs notice the row at
+   * their next progress write (every `progressIntervalMs`).
+   */
+  cancel(jobId: string): void {
+    if (this.queue.remove(jobId)) {
+      for (const p of this.queue.order()) if (p.kind !== 'evaluate') void this.deps.signals.notify({ kind: 'sampleJob', id: p.id });
+      return;
+    }
+    this.aborts.get(jobId)?.abort();
   }
 
   /** 0-based place in this hub's queue (0 = starts next), or null when not queued here. */
@@ -193,17 +208,35 @@ export class SampleScheduler {
     }
     const { db, signals } = this.deps;
     const notify = () => signals.notify({ kind: 'sampleJob', id: p.id });
-    await db.update(sampleJobs).set({ status: 'running', startedAt: this.deps.now() }).where(eq(sampleJobs.id, p.id));
+    // Every write below is conditional on the state we expect: a cancel can land at any moment.
+    const running = and(eq(sampleJobs.id, p.id), eq(sampleJobs.status, 'running'));
+    const started = await db
+      .update(sampleJobs)
+      .set({ status: 'running', startedAt: this.deps.now() })
+      .where(and(eq(sampleJobs.id, p.id), eq(sampleJobs.status, 'queued')))
+      .returning({ id: sampleJobs.id });
+    if (!started.length) return; // cancelled while it waited
     await notify();
+    const abort = new AbortController();
+    this.aborts.set(p.id, abort);
     let lastWrite = 0;
     let writing: Promise<unknown> = Promise.resolve();
     try {
-      const result = await pool.run(p.model, p.request, (done, total) => {
-        const now = Date.now();
-        if (done < total && now - lastWrite < this.config.progressIntervalMs) return;
-        lastWrite = now;
-        writing = writing.then(() => db.update(sampleJobs).set({ stepsDone: done, stepsTotal: total }).where(eq(sampleJobs.id, p.id)).then(notify));
-      });
+      const result = await pool.run(
+        p.model,
+        p.request,
+        (done, total) => {
+          const now = Date.now();
+          if (done < total && now - lastWrite < this.config.progressIntervalMs) return;
+          lastWrite = now;
+          writing = writing.then(async () => {
+            const still = await db.update(sampleJobs).set({ stepsDone: done, stepsTotal: total }).where(running).returning({ id: sampleJobs.id });
+            if (!still.length) abort.abort(); // cancelled through another hub
+            else await notify();
+          });
+        },
+        abort.signal,
+      );
       await writing;
       const keys: string[] = [];
       for (const [i, png] of result.pngs.entries()) {
@@ -212,15 +245,21 @@ export class SampleScheduler {
         keys.push(key);
       }
       this.timings.set(p.id, result.timing);
-      await db
+      const finished = await db
         .update(sampleJobs)
         .set({ status: 'succeeded', resultKeys: keys, stepsDone: p.request.steps, stepsTotal: p.request.steps, finishedAt: this.deps.now() })
-        .where(eq(sampleJobs.id, p.id));
+        .where(running)
+        .returning({ id: sampleJobs.id });
+      if (!finished.length) await this.deps.store.deletePrefix(p.resultPrefix); // cancelled at the last moment
     } catch (err) {
       await writing.catch(() => undefined);
-      const message = err instanceof Error ? err.message : String(err);
-      this.deps.log?.warn({ err, sampleJobId: p.id }, 'sample job failed');
-      await db.update(sampleJobs).set({ status: 'failed', error: message.slice(0, 2000), finishedAt: this.deps.now() }).where(eq(sampleJobs.id, p.id));
+      if (!abort.signal.aborted) {
+        const message = err instanceof Error ? err.message : String(err);
+        this.deps.log?.warn({ err, sampleJobId: p.id }, 'sample job failed');
+        await db.update(sampleJobs).set({ status: 'failed', error: message.slice(0, 2000), finishedAt: this.deps.now() }).where(running);
+      }
+    } finally {
+      this.aborts.delete(p.id);
     }
     await notify();
   }

@@ -3,7 +3,7 @@ import { modelVersions, sampleJobs, type Model, type ModelVersion, type SampleJo
 import { samplingSpecFromConfig, validateSampleRequest, type SamplingSpec } from '@dapple/diffusion/browser/index';
 import type { ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
-import { appError, badInput, notFound } from '../errors.ts';
+import { appError, badInput, forbidden, notFound } from '../errors.ts';
 import type { ModelRef, TaskRequest } from '../sampling/protocol.ts';
 import type { HubPresence } from '../sampling/hub-presence.ts';
 import type { SampleScheduler } from '../sampling/scheduler.ts';
@@ -222,6 +222,27 @@ export class SamplingService {
     });
     if (!this.mayRead(access, job)) throw notFound('Sample job');
     return { job, queuePosition: await this.queuePosition(job) };
+  }
+
+  /**
+   * Cancels a queued or running job: its requester (or the share link that made it) and the model
+   * team's admins may. Cancelling a finished job changes nothing and returns it as it is.
+   */
+  async cancel(meta: RequestMeta, id: string, shareToken?: string | null): Promise<SampleJobView> {
+    const view = await this.get(meta, id, shareToken);
+    const { access } = await this.access.requireVersionAccess(meta, view.job.modelVersionId, 'read', { shareToken });
+    const p = access.principal;
+    const allowed = p.kind === 'shareLink' ? view.job.shareLinkId === p.shareLinkId : view.job.requestedBy === p.userId || p.teamRole === 'owner' || p.teamRole === 'admin';
+    if (!allowed) throw forbidden('Only whoever asked for these samples, or a team admin, can cancel them');
+    const [job] = await this.deps.db
+      .update(sampleJobs)
+      .set({ status: 'cancelled', finishedAt: this.deps.now() })
+      .where(and(eq(sampleJobs.id, view.job.id), inArray(sampleJobs.status, ['queued', 'running'])))
+      .returning();
+    if (!job) return view;
+    this.scheduler.cancel(job.id);
+    await this.signals.notify({ kind: 'sampleJob', id: job.id });
+    return { job, queuePosition: null };
   }
 
   /** Reads a job again (subscriptions), skipping the access check already made. */

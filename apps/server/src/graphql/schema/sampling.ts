@@ -1,4 +1,4 @@
-import { MODEL_JOB_STATUSES, type ModelJobStatus } from '@dapple/db';
+import { MODEL_JOB_STATUSES, SAMPLE_JOB_STATUSES, type ModelJobStatus, type SampleJobStatus } from '@dapple/db';
 import type { SampleParams, SampleJobView } from '../../services/sampling.ts';
 import { mapSignals, startWith } from '../../sampling/iterators.ts';
 import { sampleJobChannel } from '../../sampling/signals.ts';
@@ -11,8 +11,8 @@ export const JOB_STATUS_VALUES = Object.fromEntries(MODEL_JOB_STATUSES.map((s) =
 >;
 
 const SampleJobStatusEnum = builder.enumType('SampleJobStatus', {
-  description: 'queued → running → succeeded | failed',
-  values: JOB_STATUS_VALUES,
+  description: 'queued → running → succeeded | failed; queued or running → cancelled (cancelSampleJob)',
+  values: Object.fromEntries(SAMPLE_JOB_STATUSES.map((s) => [s.toUpperCase(), { value: s }])) as Record<Uppercase<SampleJobStatus>, { value: SampleJobStatus }>,
 });
 
 const SamplerKindEnum = builder.enumType('SamplerKind', {
@@ -108,6 +108,13 @@ builder.mutationFields((t) => ({
         eta: input.eta ?? undefined,
         seed: input.seed ?? undefined,
       }),
+  }),
+  cancelSampleJob: t.field({
+    type: SampleJobRef,
+    description:
+      'Stops a QUEUED or RUNNING job (it becomes CANCELLED; a running one stops within a denoising step). Its requester, the share link that made it, or a team admin. A finished job is returned unchanged.',
+    args: { id: t.arg.id({ required: true }), shareToken: t.arg.string() },
+    resolve: (_r, { id, shareToken }, ctx) => ctx.services.sampling.cancel(ctx, String(id), shareToken),
   }),
 }));
 
