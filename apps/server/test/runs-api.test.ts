@@ -53,9 +53,9 @@ describe('startRun validation: clear errors, nothing started', () => {
     expect(await runCount()).toBe(before);
   });
 
-  it('refuses fine-tuning from a model version until models exist', async () => {
+  it('refuses fine-tuning from an unknown model version (runs-finetune.test.ts covers the rest)', async () => {
     const res = await start(ann, tinyConfig(), { fromModelVersionId: '00000000-0000-4000-8000-000000000000' });
-    expect(errorCode(res)).toBe('BAD_USER_INPUT');
+    expect(errorCode(res)).toBe('NOT_FOUND');
     expect(res.errors?.[0]?.extensions?.field).toBe('fromModelVersionId');
   });
 

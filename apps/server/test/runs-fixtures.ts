@@ -28,10 +28,14 @@ export async function blobImages(n: number, side: number): Promise<{ path: strin
  * A ready dataset version written straight through prepareDataset and the tables (no upload, no job):
  * what the reliability tests train on. The acceptance test goes through the upload API instead.
  */
-export async function readyDatasetVersion(hub: TestHub, teamId: string, opts: { resolution?: number; channels?: 1 | 3; n?: number; name?: string } = {}) {
+export async function readyDatasetVersion(
+  hub: TestHub,
+  teamId: string,
+  opts: { resolution?: number; channels?: 1 | 3; n?: number; name?: string; images?: { path: string; bytes: Buffer }[] } = {},
+) {
   const resolution = opts.resolution ?? 8;
   const channels = opts.channels ?? 1;
-  const images = await blobImages(opts.n ?? 32, resolution);
+  const images = opts.images ?? (await blobImages(opts.n ?? 32, resolution));
   const [dataset] = await hub.db
     .insert(datasets)
     .values({ teamId, name: opts.name ?? `blobs-${Math.random().toString(36).slice(2, 8)}`, resolution, channels })

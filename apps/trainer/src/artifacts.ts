@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { artifactsToModelJson, MODEL_JSON, WEIGHTS_BIN, weightDataToBuffer } from '@dapple/diffusion';
 import { getFromUrl, putToUrl, type TrainerClient } from '@dapple/client/trainer-client';
-import type { Assignment } from '@dapple/client/trainer-protocol';
+import type { Assignment, Presigned } from '@dapple/client/trainer-protocol';
 import { withRetry } from './hub.ts';
 
 type Log = (msg: string) => void;
@@ -39,9 +39,14 @@ export function hubCheckpointHandler(client: TrainerClient, step: number, log: L
 
 /** Loads the checkpoint the hub assigned (this run's latest, or a fork's parent step) from its download URLs. */
 export function resumeHandler(resume: NonNullable<Assignment['resumeFrom']>): tf.io.IOHandler {
+  return filesHandler(resume.files);
+}
+
+/** Loads a model.json + weights.bin pair (a checkpoint or a published model version) from hub-issued download URLs. */
+export function filesHandler(files: Record<'model.json' | 'weights.bin', Presigned>): tf.io.IOHandler {
   return {
     async load() {
-      const [jsonBytes, weights] = await Promise.all([getFromUrl(resume.files['model.json']), getFromUrl(resume.files['weights.bin'])]);
+      const [jsonBytes, weights] = await Promise.all([getFromUrl(files['model.json']), getFromUrl(files['weights.bin'])]);
       const modelJson = JSON.parse(new TextDecoder().decode(jsonBytes)) as tf.io.ModelJSON;
       const specs = (modelJson.weightsManifest ?? []).flatMap((g) => g.weights);
       const artifacts: tf.io.ModelArtifacts = {

@@ -1,9 +1,26 @@
+import * as tf from '@tensorflow/tfjs';
 import { createUNet, ddimSample, imageGrid, toUint8Images, type NoiseSchedule, type Prediction, type Trainer, type UNet, type UNetConfig } from '@dapple/diffusion';
 import sharp from 'sharp';
 
+/** Rows of a class-conditional grid at most: beyond this many classes only the first ones are shown. */
+export const MAX_GRID_CLASSES = 16;
+
+/** Rows and columns of a run's grid: one row per class (conditional), else a square-ish grid of `count`. */
+export function gridLayout(count: number, numClasses: number | undefined): { rows: number; cols: number; classes: number[] | null } {
+  if (numClasses === undefined) {
+    const cols = Math.max(1, Math.ceil(Math.sqrt(count)));
+    return { rows: Math.ceil(count / cols), cols, classes: null };
+  }
+  const shown = Math.min(numClasses, MAX_GRID_CLASSES);
+  const cols = Math.max(1, Math.ceil(count / shown));
+  return { rows: shown, cols, classes: Array.from({ length: shown }, (_, i) => i) };
+}
+
 /**
  * Sample grids from fixed seeds with the EMA weights (raw weights without EMA), deterministic DDIM:
- * the same seed and step count give comparable grids across steps and runs.
+ * the same seed and step count give comparable grids across steps and runs. A class-conditional model
+ * gets one row per class (label index order), and every row reuses the same noise per column, so rows
+ * differ only by their class.
  */
 export class GridSampler {
   private copy: UNet | null = null;
@@ -21,17 +38,33 @@ export class GridSampler {
     if (trainer.ema) trainer.ema.copyTo(copy.variables);
     else for (const [name, v] of trainer.model.variables) copy.variables.get(name)!.assign(v);
     const { resolution: r, channels: c } = this.unet;
-    const x = await ddimSample({
-      denoiser: (xt, t, labels) => copy.apply(xt, t, labels),
-      schedule: this.schedule,
-      prediction: this.prediction,
-      shape: [this.opts.count, r, r, c],
-      seed: this.opts.seed,
-      steps: this.opts.steps,
-    });
+    const layout = gridLayout(this.opts.count, this.unet.numClasses);
+    const sample = (n: number, labels?: tf.Tensor1D) =>
+      ddimSample({
+        denoiser: (xt, t, l) => copy.apply(xt, t, l),
+        schedule: this.schedule,
+        prediction: this.prediction,
+        shape: [n, r, r, c],
+        seed: this.opts.seed,
+        steps: this.opts.steps,
+        ...(labels ? { labels } : {}),
+      });
+    let x: tf.Tensor4D;
+    if (layout.classes === null) x = await sample(this.opts.count);
+    else {
+      const rows: tf.Tensor4D[] = [];
+      for (const label of layout.classes) {
+        const labels = tf.fill([layout.cols], label, 'int32') as tf.Tensor1D;
+        rows.push(await sample(layout.cols, labels));
+        labels.dispose();
+      }
+      x = tf.concat(rows, 0);
+      tf.dispose(rows);
+    }
+    const n = x.shape[0];
     const pixels = await toUint8Images(x);
     x.dispose();
-    const grid = imageGrid(pixels, [this.opts.count, r, r, c], { padding: 2 });
+    const grid = imageGrid(pixels, [n, r, r, c], { padding: 2, cols: layout.cols, rows: layout.rows });
     const png = await sharp(Buffer.from(grid.pixels), { raw: { width: grid.width, height: grid.height, channels: grid.channels as 1 | 3 | 4 } })
       .png()
       .toBuffer();

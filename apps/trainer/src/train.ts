@@ -16,6 +16,8 @@ import { effectiveMicroBatch, RunConfigSchema, unetConfigFor, type RunConfig } f
 import type { TrainerClient } from '@dapple/client/trainer-client';
 import type { Assignment } from '@dapple/client/trainer-protocol';
 import { hubCheckpointHandler, resumeHandler, uploadSampleGrid } from './artifacts.ts';
+import { loadBaseWeights } from './base-model.ts';
+import { batchLabels, checkLabels } from './labels.ts';
 import type { TrainerEnv } from './env.ts';
 import { withRetry } from './hub.ts';
 import { Reporter } from './reporter.ts';
@@ -74,8 +76,11 @@ export async function train(env: TrainerEnv, client: TrainerClient, stop: StopSi
 
   const unet = unetConfigFor(config, assignment.run.channels);
   if (unet.resolution !== manifest.resolution) throw new Error(`model resolution ${unet.resolution} does not match the dataset's ${manifest.resolution}`);
+  const labelNames = checkLabels(unet, manifest);
   const seed = assignment.run.seed;
   const model: UNet = createUNet(unet, seed);
+  // Before the trainer exists: its EMA starts as a copy of the weights, and its optimizer from zero.
+  if (assignment.baseModel && !assignment.resumeFrom) await loadBaseWeights(model, assignment.baseModel, log);
   const schedule = makeSchedule({ kind: config.schedule, T: config.timesteps });
   const trainer: Trainer = createTrainer({
     model,
@@ -87,8 +92,10 @@ export async function train(env: TrainerEnv, client: TrainerClient, stop: StopSi
     clipNorm: config.clipNorm,
     rng: new Rng(seed),
     microBatch: effectiveMicroBatch(config),
+    labelDropout: config.labelDropout,
   });
-  log(`model: preset ${config.preset}, ${model.paramCount()} parameters, ${unet.resolution}×${unet.resolution}×${unet.channels}`);
+  const conditioning = unet.numClasses === undefined ? 'unconditional' : `conditioned on ${unet.numClasses} classes (${labelNames.join(', ')}), label dropout ${config.labelDropout}`;
+  log(`model: preset ${config.preset}, ${model.paramCount()} parameters, ${unet.resolution}×${unet.resolution}×${unet.channels}, ${conditioning}`);
 
   let step = 0;
   if (assignment.resumeFrom) {
@@ -128,7 +135,8 @@ export async function train(env: TrainerEnv, client: TrainerClient, stop: StopSi
       optimizer: state.optimizer,
       step: state.step,
       rngState: state.rngState,
-      config: { run: config, unet } as unknown as JsonValue,
+      // labelNames: what each class index means, for whoever samples from this checkpoint.
+      config: { run: config, unet, labelNames } as unknown as JsonValue,
     });
     lastCheckpoint = step;
     log(`checkpoint at step ${step} (kept: ${handler.committed?.kept.join(', ')})`);
@@ -171,8 +179,10 @@ export async function train(env: TrainerEnv, client: TrainerClient, stop: StopSi
   for await (const batch of reader) {
     if (stop.requested || step >= config.steps) break;
     const images = tf.tensor4d(toFloatImages(batch.images), [batch.size, batch.height, batch.width, batch.channels]);
-    const m = await trainer.step({ images });
+    const labels = unet.numClasses === undefined ? undefined : batchLabels(batch.labels, unet.numClasses);
+    const m = await trainer.step(labels ? { images, labels } : { images });
     images.dispose();
+    labels?.dispose();
     // A step resolves through microtasks only: yield a macrotask turn so heartbeats, metric flushes and
     // SIGTERM are handled between steps (a cached dataset would otherwise never let them run).
     await new Promise<void>((resolve) => setImmediate(resolve));

@@ -16,7 +16,19 @@ export const RUN_LIMITS = {
   maxSampleSteps: 1000,
   maxKeepCheckpoints: 100,
   maxTimesteps: 100_000,
+  maxClasses: 10_000,
 } as const;
+
+/**
+ * `none`: unconditional. `class`: the UNet takes the dataset's folder labels (label index numClasses is the
+ * "no class" label used for classifier-free guidance). Left out of startRun's input, the hub picks: the base
+ * model's conditioning when fine-tuning, else `class` when the dataset version has ≥ 2 labels, else `none`,
+ * and stores its choice, so a stored config always says. A stored config without it (older runs) is `none`.
+ */
+export const CONDITIONINGS = ['none', 'class'] as const;
+export type Conditioning = (typeof CONDITIONINGS)[number];
+/** Default probability of training with the null label instead of the image's class (CFG, Ho & Salimans 2022). */
+export const DEFAULT_LABEL_DROPOUT = 0.1;
 
 /** Steps a run trains when the user leaves them out: enough for each preset to give recognisable samples. */
 export const PRESET_DEFAULT_STEPS: Record<PresetName, number> = { tiny: 2_000, small: 100_000, base: 800_000 };
@@ -58,6 +70,11 @@ export const RunConfigSchema = z
     schedule: z.enum(['linear', 'cosine']).default('cosine'),
     timesteps: int(10, RUN_LIMITS.maxTimesteps).default(1000),
     prediction: z.enum(['eps', 'v', 'x0']).default('eps'),
+    conditioning: z.enum(CONDITIONINGS, { error: (issue) => `unknown conditioning ${JSON.stringify(issue.input)}: must be none or class` }).optional(),
+    /** Class-conditional runs: the number of classes, the dataset version's label count (the hub fills it in). */
+    numClasses: int(1, RUN_LIMITS.maxClasses).optional(),
+    /** Class-conditional runs: probability of the null label per image, so one model also samples unconditionally (CFG). */
+    labelDropout: z.number().min(0, 'must be at least 0').max(1, 'must be at most 1').default(DEFAULT_LABEL_DROPOUT),
     /** EMA max decay; 0 disables the EMA (samples then use the raw weights). */
     emaDecay: z.number().min(0).max(0.99999).default(0.9999),
     /** A sample grid every N steps (and at step 0 and the last step). */
@@ -79,6 +96,9 @@ export const RunConfigSchema = z
     if (c.microBatch !== undefined && c.microBatch > c.batchSize) {
       ctx.addIssue({ code: 'custom', path: ['microBatch'], message: `must be at most batchSize (${c.batchSize})` });
     }
+    if (c.numClasses !== undefined && c.conditioning !== 'class') {
+      ctx.addIssue({ code: 'custom', path: ['numClasses'], message: `only class-conditional runs (conditioning: class) have classes` });
+    }
     if (c.warmupSteps >= c.steps && c.lrDecay === 'cosine') {
       ctx.addIssue({ code: 'custom', path: ['warmupSteps'], message: `must be below steps (${c.steps}) for cosine decay` });
     }
@@ -87,10 +107,22 @@ export const RunConfigSchema = z
 export type RunConfigInput = z.input<typeof RunConfigSchema>;
 export type RunConfig = z.output<typeof RunConfigSchema>;
 
-/** The UNet a run trains: the preset with the overrides and the dataset's channel count. */
+/** The conditioning a stored config means (configs from before the option are unconditional). */
+export function conditioningOf(config: Pick<RunConfig, 'conditioning'>): Conditioning {
+  return config.conditioning ?? 'none';
+}
+
+/**
+ * The UNet a run trains: the preset with the overrides, the dataset's channel count and, for class-conditional
+ * runs, numClasses (which must be set by then: the hub fills it in from the dataset at startRun).
+ */
 export function unetConfigFor(config: RunConfig, channels: number): UNetConfig {
   const m = config.model;
   const overrides: Partial<UNetConfig> = { channels };
+  if (conditioningOf(config) === 'class') {
+    if (config.numClasses === undefined) throw new Error('a class-conditional run config needs numClasses (the dataset label count)');
+    overrides.numClasses = config.numClasses;
+  }
   for (const key of ['resolution', 'baseChannels', 'channelMults', 'numResBlocks', 'attentionResolutions', 'dropout', 'groups', 'learnSigma'] as const) {
     if (m[key] !== undefined) (overrides as Record<string, unknown>)[key] = m[key];
   }

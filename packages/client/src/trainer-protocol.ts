@@ -39,6 +39,20 @@ export const AssignmentSchema = z.object({
       files: z.object({ 'model.json': PresignedSchema, 'weights.bin': PresignedSchema }),
     })
     .nullable(),
+  /**
+   * Fine-tuning: the published model version whose weights (EMA inference weights, `dapple-inference`
+   * format) the run starts from at step 0 with a fresh optimizer. Only set while the run has no checkpoint of
+   * its own (then resumeFrom wins). Absent from older hubs.
+   */
+  baseModel: z
+    .object({
+      versionId: z.string(),
+      name: z.string(),
+      number: z.number().int(),
+      files: z.object({ 'model.json': PresignedSchema, 'weights.bin': PresignedSchema }),
+    })
+    .nullable()
+    .default(null),
 });
 export type Assignment = z.infer<typeof AssignmentSchema>;
 

@@ -1,3 +1,4 @@
+import { ModelAccessService } from './model-access.ts';
 import { poolOf } from './runs-state.ts';
 import type { ObjectStore } from '@dapple/storage';
 import { RunLogStore } from './runs-logs.ts';
@@ -14,7 +15,8 @@ export function createRunServices(deps: ServiceDeps & { store: ObjectStore }, te
   return {
     runSignals,
     runLogs,
-    runs: new RunService(deps, teams, deps.store, runSignals, runLogs),
+    // Stateless: the runs domain's own instance checks who may fine-tune from a model version.
+    runs: new RunService(deps, teams, deps.store, runSignals, runLogs, new ModelAccessService(deps)),
     trainerRuns: new TrainerRunService(deps, deps.store, runSignals),
   };
 }

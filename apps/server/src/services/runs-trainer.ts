@@ -1,5 +1,5 @@
 import { and, asc, eq, isNull } from 'drizzle-orm';
-import { checkpoints, datasets, datasetVersions, runs, runTokens, sampleGrids, type Run } from '@dapple/db';
+import { checkpoints, datasets, datasetVersions, models, modelVersions, runs, runTokens, sampleGrids, type Run } from '@dapple/db';
 import { insertMetricPoints, MetricsInputError } from '@dapple/db/metrics/index';
 import { RunConfigSchema } from '@dapple/client/run-config';
 import {
@@ -107,7 +107,22 @@ export class TrainerRunService {
       run: { id: run.id, name: run.name, attempt: run.attempt, seed: run.seed, config, channels: version.channels },
       dataset: { versionId: version.id, manifest: version.manifest },
       resumeFrom,
+      baseModel: resumeFrom || !run.baseModelVersionId ? null : await this.baseModel(run.baseModelVersionId),
     };
+  }
+
+  /** Download URLs of a fine-tune's base weights (checked readable by the user at startRun). */
+  private async baseModel(versionId: string): Promise<NonNullable<Assignment['baseModel']>> {
+    const [row] = await this.deps.db
+      .select({ version: modelVersions, name: models.name })
+      .from(modelVersions)
+      .innerJoin(models, eq(models.id, modelVersions.modelId))
+      .where(eq(modelVersions.id, versionId));
+    if (!row) throw new TrainerApiFailure(409, 'CONFLICT', `the base model version ${versionId} of this fine-tune was deleted before the run saved a checkpoint`);
+    const [json, weights] = await Promise.all(
+      CHECKPOINT_FILES.map((f) => this.store.presignGet(`${row.version.objectPrefix}${f}`, { expiresInSec: URL_TTL_SEC })),
+    );
+    return { versionId, name: row.name, number: row.version.number, files: { 'model.json': toPresigned(json!), 'weights.bin': toPresigned(weights!) } };
   }
 
   async shardUrl(run: Run, name: string): Promise<Presigned> {

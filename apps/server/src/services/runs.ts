@@ -19,6 +19,9 @@ import { RunConfigSchema, unetConfigFor, type RunConfig } from '@dapple/client/r
 import type { ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
 import { badInput, conflict, notFound } from '../errors.ts';
+import type { ModelAccessService } from './model-access.ts';
+import { readableBaseModel, requireSameArchitecture, type BaseModel } from './runs-base-model.ts';
+import { resolveConditioning } from './runs-conditioning.ts';
 import { checkpointPrefix } from './runs-objects.ts';
 import type { RunLogStore } from './runs-logs.ts';
 import type { RunSignals } from './runs-notify.ts';
@@ -63,7 +66,7 @@ export interface RunPage {
 }
 
 /** Fields a fork may not change: they define the network whose checkpoint it starts from. */
-const ARCHITECTURE_FIELDS = ['preset', 'model', 'timesteps', 'schedule', 'prediction'] as const;
+const ARCHITECTURE_FIELDS = ['preset', 'model', 'timesteps', 'schedule', 'prediction', 'conditioning', 'numClasses'] as const;
 
 /** Drops GraphQL's explicit nulls so zod defaults apply. */
 export function withoutNulls(value: unknown): unknown {
@@ -84,6 +87,7 @@ export class RunService {
     private readonly store: ObjectStore,
     private readonly signals: RunSignals,
     private readonly logs: RunLogStore,
+    private readonly modelAccess: ModelAccessService,
   ) {}
 
   get db() {
@@ -108,12 +112,11 @@ export class RunService {
   async start(meta: RequestMeta, input: unknown): Promise<Run> {
     const viewer = requireViewer(meta);
     const parsed = parseInput(startRunInput, withoutNulls(input));
-    if (parsed.fromModelVersionId) {
-      throw badInput('fromModelVersionId', 'fromModelVersionId: fine-tuning from a published model is not available yet (models are not implemented); start from scratch or fork a run');
-    }
     const version = await this.datasetVersion(parsed.datasetVersionId);
     await this.teams.requireTeamRole(meta, version.teamId, 'member');
-    const config = this.validateConfig(parsed.config, version, 'config');
+    // Fine-tuning: the base must be readable by the caller (it may be another team's shared or public model).
+    const base = parsed.fromModelVersionId ? await readableBaseModel(this.modelAccess, meta, parsed.fromModelVersionId) : null;
+    const config = this.validateConfig(parsed.config, version, 'config', { base, autoConditioning: true });
     const seed = parsed.seed ?? Math.floor(Math.random() * 2 ** 31);
     const run = await this.deps.db.transaction(async (tx) => {
       const [run] = await tx
@@ -127,11 +130,13 @@ export class RunService {
           priority: parsed.priority,
           maxAttempts: parsed.maxAttempts,
           totalSteps: config.steps,
+          baseModelVersionId: base?.version.id ?? null,
           createdBy: viewer.user.id,
         })
         .returning();
       if (!run) throw new Error('insert into runs returned no row');
-      await tx.insert(runEvents).values({ runId: run.id, attempt: 0, fromStatus: null, toStatus: 'queued', message: 'queued', actorId: viewer.user.id });
+      const message = base ? `queued: fine-tuning model "${base.model.name}" v${base.version.number} (${base.version.id})` : 'queued';
+      await tx.insert(runEvents).values({ runId: run.id, attempt: 0, fromStatus: null, toStatus: 'queued', message, actorId: viewer.user.id });
       return run;
     });
     await this.changed(run.id);
@@ -212,7 +217,8 @@ export class RunService {
     }
     if (!source.datasetVersionId) throw conflict(`Run "${source.name}" cannot be forked: its dataset version was deleted`);
     const version = await this.datasetVersion(source.datasetVersionId);
-    const config = this.validateConfig({ ...(source.config as object), ...parsed.overrides }, version, 'overrides');
+    // A stored config without `conditioning` predates it and is unconditional: keep it so (no auto default).
+    const config = this.validateConfig({ ...(source.config as object), ...parsed.overrides }, version, 'overrides', { base: null, autoConditioning: false });
     if (config.steps <= parsed.fromStep) throw badInput('overrides.steps', `overrides.steps: must be greater than fromStep (${parsed.fromStep})`);
     const run = await this.deps.db.transaction(async (tx) => {
       const [run] = await tx
@@ -227,6 +233,8 @@ export class RunService {
           maxAttempts: source.maxAttempts,
           parentRunId: source.id,
           fromStep: parsed.fromStep,
+          // Kept for the record: the fork's weights descend from the same base model.
+          baseModelVersionId: source.baseModelVersionId,
           step: parsed.fromStep,
           totalSteps: config.steps,
           createdBy: viewer.user.id,
@@ -328,18 +336,29 @@ export class RunService {
     if (row.version.status !== 'ready') {
       throw badInput('datasetVersionId', `datasetVersionId: version ${row.version.number} of "${row.dataset.name}" is ${row.version.status}, not ready for training`);
     }
-    return { id: row.version.id, teamId: row.dataset.teamId, resolution: row.dataset.resolution, channels: row.dataset.channels, name: row.dataset.name };
+    const names = (row.version.manifest as { labels?: { names?: unknown } } | null)?.labels?.names;
+    const labelNames = Array.isArray(names) ? names.map(String) : [];
+    return { id: row.version.id, teamId: row.dataset.teamId, resolution: row.dataset.resolution, channels: row.dataset.channels, name: row.dataset.name, labelNames };
   }
 
-  /** The RunConfig schema, plus the checks that need the dataset (resolution) and the network (UNet shape). */
-  private validateConfig(raw: unknown, version: { resolution: number; channels: number; name: string }, field: string): RunConfig {
+  /**
+   * The RunConfig schema, plus the checks that need the dataset (resolution, labels) and the network (UNet
+   * shape, and the base model's when fine-tuning).
+   */
+  private validateConfig(
+    raw: unknown,
+    version: { resolution: number; channels: number; name: string; labelNames: string[] },
+    field: string,
+    opts: { base: BaseModel | null; autoConditioning: boolean },
+  ): RunConfig {
     const parsed = RunConfigSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const f = [field, ...(issue?.path.map(String) ?? [])].join('.');
       throw badInput(f, `${f}: ${issue?.message ?? 'invalid value'}`);
     }
-    const config = parsed.data;
+    const given = opts.autoConditioning ? parsed.data : { ...parsed.data, conditioning: parsed.data.conditioning ?? 'none' };
+    const config = resolveConditioning(given, version, opts.base, field);
     const unet = unetConfigFor(config, version.channels);
     if (unet.resolution !== version.resolution) {
       const f = config.model.resolution !== undefined ? `${field}.model.resolution` : `${field}.preset`;
@@ -357,6 +376,7 @@ export class RunService {
         throw badInput(`${field}.model.groups`, `${field}.model.groups: ${unet.groups} must divide every channel count (${unet.baseChannels * m} is not divisible)`);
       }
     }
+    if (opts.base) requireSameArchitecture(opts.base, unet, field);
     return config;
   }
 

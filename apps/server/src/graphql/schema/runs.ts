@@ -1,9 +1,10 @@
 import { RUN_STATUSES, type Run, type RunCheckpoint, type RunEvent, type RunLog, type RunStatus, type SampleGrid } from '@dapple/db';
 import type { MetricBucket, MetricSeries } from '@dapple/db/metrics/index';
-import { RunConfigSchema, type RunConfig } from '@dapple/client/run-config';
+import { conditioningOf, RunConfigSchema, type RunConfig } from '@dapple/client/run-config';
 import type { Context } from '../../context.ts';
 import { runMetricsChannel, runUpdatedChannel, type RunSignal } from '../../services/runs-notify.ts';
 import { builder } from '../builder.ts';
+import { ModelVersionRef } from './models.ts';
 
 const RunStatusEnum = builder.enumType('RunStatus', {
   description: 'queued → starting → running → succeeded | failed | cancelled; cancelling while the trainer stops; lost when heartbeats stopped (re-queued).',
@@ -40,6 +41,9 @@ const RunConfigRef = builder.objectRef<RunConfig>('RunConfig').implement({
     schedule: t.exposeString('schedule'),
     timesteps: t.exposeInt('timesteps'),
     prediction: t.exposeString('prediction'),
+    conditioning: t.string({ description: 'none | class (class: the UNet is conditioned on the dataset labels).', resolve: (c) => conditioningOf(c) }),
+    numClasses: t.exposeInt('numClasses', { nullable: true, description: 'Class-conditional runs: the number of dataset labels.' }),
+    labelDropout: t.exposeFloat('labelDropout', { description: 'Class-conditional runs: probability of training on the null label (classifier-free guidance).' }),
     emaDecay: t.exposeFloat('emaDecay'),
     sampleEvery: t.exposeInt('sampleEvery'),
     sampleCount: t.exposeInt('sampleCount'),
@@ -147,7 +151,20 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
     cancelRequested: t.exposeBoolean('cancelRequested'),
     parentRunId: t.exposeID('parentRunId', { nullable: true }),
     fromStep: t.exposeInt('fromStep', { nullable: true }),
-    baseModelVersionId: t.exposeID('baseModelVersionId', { nullable: true }),
+    baseModelVersionId: t.exposeID('baseModelVersionId', { nullable: true, description: 'Fine-tunes: the model version whose weights the run started from.' }),
+    baseModelVersion: t.field({
+      type: ModelVersionRef,
+      nullable: true,
+      description: 'Fine-tunes: the base model version, when it still exists and you may read it.',
+      resolve: async (r, _a, ctx) => {
+        if (!r.baseModelVersionId) return null;
+        const found = await ctx.services.modelAccess.requireVersionAccess(ctx, r.baseModelVersionId, 'read').catch((err: unknown) => {
+          if ((err as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND') return null;
+          throw err;
+        });
+        return found ? { version: found.version, access: found.access, shareToken: null } : null;
+      },
+    }),
     executor: t.exposeString('executor', { nullable: true }),
     error: t.exposeString('error', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -230,6 +247,7 @@ const trainingFields = (t: Parameters<Parameters<typeof builder.inputType>[1]['f
   weightDecay: t.float(),
   clipNorm: t.float(),
   emaDecay: t.float({ description: 'EMA max decay; 0 disables the EMA.' }),
+  labelDropout: t.float({ description: 'Class-conditional runs: probability of the null label per image (CFG), 0–1. Default 0.1.' }),
   sampleEvery: t.int(),
   sampleCount: t.int(),
   sampleSteps: t.int(),
@@ -247,6 +265,11 @@ const RunConfigInput = builder.inputType('RunConfigInput', {
     schedule: t.string({ description: 'linear | cosine' }),
     timesteps: t.int(),
     prediction: t.string({ description: 'eps | v | x0' }),
+    conditioning: t.string({
+      description:
+        "none | class. Left out: the base model's when fine-tuning, else class when the dataset version has ≥ 2 labels (top-level folders), else none. class on an unlabelled dataset is BAD_USER_INPUT.",
+    }),
+    numClasses: t.int({ description: "Class-conditional runs: filled in from the dataset's label count (giving another number is BAD_USER_INPUT)." }),
     ...trainingFields(t),
   }),
 });
@@ -264,7 +287,10 @@ const StartRunInput = builder.inputType('StartRunInput', {
     seed: t.int({ description: 'Default: random.' }),
     priority: t.int({ description: 'Higher starts first; FIFO within a priority. Default 0.' }),
     maxAttempts: t.int({ description: 'Automatic restarts after a lost trainer, including the first attempt. Default 3.' }),
-    fromModelVersionId: t.id({ description: 'Fine-tune a published model version (not available yet: BAD_USER_INPUT).' }),
+    fromModelVersionId: t.id({
+      description:
+        "Fine-tune a published model version you may read: the run starts from its weights at step 0 with a fresh optimizer. The config's network (preset, model overrides, conditioning) must match the version's, and the dataset its resolution and channels (BAD_USER_INPUT names the difference).",
+    }),
   }),
 });
 

@@ -1,0 +1,73 @@
+/**
+ * Fine-tuning: a run may start from the weights of a published model version. The caller must be allowed to
+ * read that version (ModelAccessService: team role, shares, public visibility), and the run's network must be
+ * the version's network, or its weights would not load. Nothing is stored or started when either fails.
+ */
+import type { Model, ModelVersion } from '@dapple/db';
+import type { UNetConfig } from '@dapple/diffusion/unet';
+import { appError, badInput } from '../errors.ts';
+import type { ModelAccessService } from './model-access.ts';
+import type { RequestMeta } from './types.ts';
+
+/** The UNet fields that shape the weights (dropout does not: it may differ between the base and the fine-tune). */
+export const WEIGHT_SHAPE_FIELDS = ['resolution', 'channels', 'baseChannels', 'channelMults', 'numResBlocks', 'attentionResolutions', 'groups', 'learnSigma', 'numClasses'] as const;
+
+export interface BaseModel {
+  version: ModelVersion;
+  model: Model;
+  /** The version's UNet, from the config it was published with. */
+  unet: Partial<UNetConfig>;
+  /** The base's training config (preset, model overrides, …), when the version recorded it. */
+  training: Record<string, unknown> | null;
+}
+
+/**
+ * The model version to fine-tune from, if the caller may read it. A version the caller may not read is
+ * NOT_FOUND, exactly like an unknown id (existence of other teams' private models is not leaked); the message
+ * names the input field so the form can show it there.
+ */
+export async function readableBaseModel(access: ModelAccessService, meta: RequestMeta, versionId: string): Promise<BaseModel> {
+  let found: { version: ModelVersion; model: Model };
+  try {
+    found = await access.requireVersionAccess(meta, versionId, 'read');
+  } catch (err) {
+    const code = (err as { extensions?: { code?: string } }).extensions?.code;
+    if (code === 'NOT_FOUND' || code === 'FORBIDDEN') {
+      throw appError(code, `fromModelVersionId: model version ${versionId} was not found, or you may not read it`, { field: 'fromModelVersionId' });
+    }
+    throw err;
+  }
+  const config = found.version.config as { unet?: Partial<UNetConfig>; training?: Record<string, unknown> };
+  return { ...found, unet: config.unet ?? {}, training: config.training ?? null };
+}
+
+const show = (v: unknown) => (v === undefined ? 'none' : JSON.stringify(v));
+
+/**
+ * BAD_USER_INPUT naming every weight-shaping field where the run's UNet differs from the base version's,
+ * with both values, so the user can set the run config to the base's architecture.
+ */
+export function requireSameArchitecture(base: BaseModel, unet: UNetConfig, configField: string): void {
+  const diffs: string[] = [];
+  let firstField: string | null = null;
+  for (const key of WEIGHT_SHAPE_FIELDS) {
+    const mine = normalise(key, unet[key]);
+    const theirs = normalise(key, base.unet[key]);
+    if (JSON.stringify(mine) === JSON.stringify(theirs)) continue;
+    diffs.push(`${key} ${show(mine)} (base ${show(theirs)})`);
+    firstField ??= key === 'channels' ? 'datasetVersionId' : key === 'numClasses' ? `${configField}.conditioning` : `${configField}.model.${key}`;
+  }
+  if (!firstField) return;
+  const name = `"${base.model.name}" v${base.version.number}`;
+  const preset = typeof base.training?.['preset'] === 'string' ? `; it was trained with preset ${base.training['preset']} and model ${JSON.stringify(base.training['model'] ?? {})}` : '';
+  throw badInput(
+    firstField,
+    `fromModelVersionId: the run's network differs from the base model ${name}: ${diffs.join(', ')}. A fine-tune keeps the base's architecture${preset}`,
+  );
+}
+
+/** Treats the defaults of optional fields as equal to their absence (learnSigma false, no classes). */
+function normalise(key: (typeof WEIGHT_SHAPE_FIELDS)[number], value: unknown): unknown {
+  if (key === 'learnSigma') return value === true;
+  return value ?? undefined;
+}
