@@ -1,7 +1,7 @@
 'use client';
 
 import { useEffect, useState } from 'react';
-import { readSampleJob, SampleJobQuery, SampleJobUpdatedSubscription, type SampleJob } from '../../graphql/operations/sampling';
+import { CancelSampleJobMutation, readSampleJob, SampleJobQuery, SampleJobUpdatedSubscription, type SampleJob } from '../../graphql/operations/sampling';
 import { request } from '../../lib/graphql';
 import { useSubscription } from '../../lib/subscriptions';
 import { FormError } from '../Field';
@@ -17,7 +17,18 @@ export type { SampleJob };
 export function SampleJobView({ initial, shareToken }: { initial: SampleJob; shareToken: string | null }) {
   const [job, setJob] = useState(initial);
   const live = useSubscription(SampleJobUpdatedSubscription, { id: initial.id, shareToken }, (data) => setJob(readSampleJob(data.sampleJobUpdated)));
-  const finished = job.status === 'SUCCEEDED' || job.status === 'FAILED';
+  const finished = job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'CANCELLED';
+  const [cancelling, setCancelling] = useState(false);
+  const [cancelError, setCancelError] = useState<string | null>(null);
+
+  async function cancel() {
+    setCancelling(true);
+    setCancelError(null);
+    const result = await request(CancelSampleJobMutation, { id: initial.id, shareToken });
+    setCancelling(false);
+    if (result.ok) setJob(readSampleJob(result.data.cancelSampleJob));
+    else setCancelError(result.errors[0]?.message ?? 'Could not cancel');
+  }
 
   useEffect(() => {
     if (live !== 'error' || finished) return;
@@ -37,6 +48,18 @@ export function SampleJobView({ initial, shareToken }: { initial: SampleJob; sha
       ) : null}
       {job.status === 'RUNNING' ? (
         <ProgressBar label={`Sampling on the server: step ${job.progress.stepsDone} of ${job.progress.stepsTotal}`} fraction={job.progress.fraction} />
+      ) : null}
+      {!finished ? (
+        <button type="button" className="btn btn-secondary btn-sm" onClick={cancel} disabled={cancelling} aria-busy={cancelling || undefined}>
+          {cancelling ? <span className="spinner" aria-hidden="true" /> : null}
+          Cancel
+        </button>
+      ) : null}
+      {cancelError ? <FormError>{cancelError}</FormError> : null}
+      {job.status === 'CANCELLED' ? (
+        <p className="muted" role="status">
+          Cancelled{job.progress.stepsDone > 0 ? ` after ${job.progress.stepsDone} of ${job.progress.stepsTotal} steps` : ' before it started'}.
+        </p>
       ) : null}
       {job.status === 'FAILED' ? <FormError>Sampling failed: {job.error ?? 'no reason given'}</FormError> : null}
       {job.status === 'SUCCEEDED' ? (

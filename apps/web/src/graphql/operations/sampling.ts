@@ -63,3 +63,14 @@ export const SampleJobUpdatedSubscription = graphql(
   `,
   [SampleJobFields],
 );
+
+export const CancelSampleJobMutation = graphql(
+  `
+    mutation CancelSampleJob($id: ID!, $shareToken: String) {
+      cancelSampleJob(id: $id, shareToken: $shareToken) {
+        ...SampleJobFields
+      }
+    }
+  `,
+  [SampleJobFields],
+);
