@@ -55,6 +55,9 @@ const cases: Case[] = [
   { h: 6, w: 6, k: 1, stride: 1, cin: 5, cout: 4 },
   { h: 8, w: 8, k: 1, stride: 2, cin: 3, cout: 2 },
   { h: 5, w: 5, k: 5, stride: 1, cin: 2, cout: 2 },
+  { h: 5, w: 7, k: 3, stride: 1, cin: 3, cout: 4 }, // odd, non-square: the shifted-row filter gradient
+  { h: 3, w: 3, k: 5, stride: 1, cin: 2, cout: 3 }, // taps reaching past the whole image
+  { h: 4, w: 4, k: 3, stride: 1, cin: 1, cout: 2 }, // one channel: the zero rows around it are all there is
 ];
 
 describe('conv2dCustomGrad', () => {

@@ -141,6 +141,40 @@ function outerToInner(x: tf.Tensor4D): tf.Tensor4D {
   return tf.transpose(hwbc, [2, 0, 1]).reshape([c, h, w, b]) as tf.Tensor4D;
 }
 
+/**
+ * dW of a stride-1 k×k SAME conv as k² matMuls sharing one right operand, with no im2col copy per tap:
+ *   dW[i,j] = Σₙ x̃ᵀ[·, n + off(i,j)] · ỹ[n, ·]
+ * over the positions n of a padded grid. ỹ is dy [B,H,W,Cout] padded after with p = (k−1)/2 zero rows
+ * and columns ([B, H+p, W+p, Cout] flat, rows n); x̃ᵀ is xᵀ [Cin, B, H, W] padded alike, one row per
+ * channel. A row's right padding doubles as the next row's left padding (and a sample's bottom as the next
+ * one's top), so the shift of tap (i, j) is the constant off = (i−p)·(W+p) + (j−p) along each channel row,
+ * and tap (i, j)'s left operand is one CONTIGUOUS slice of x̃ᵀ's buffer (a memcpy): reads that run past a
+ * row land in padding or, at the very ends, in the zero channel added on either side; where ỹ is zero
+ * (padded positions) the product does not matter. ỹ is the same tensor for all k² products, so XNNPACK packs
+ * it once (its fully-connected operator is cached per weights tensor); a conv with dy as the filter instead
+ * transposes and re-packs the whole of dy per call, which made dW 1.7–1.9× a forward conv against 1.3–1.45×
+ * here (bench/dw-micro.ts). The padded grid costs ((H+p)(W+p))/(HW) extra FLOPs: 6% at 32×32, 27% at 8×8.
+ */
+function filterGradStride1(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): tf.Tensor4D {
+  const [b, h, wd, cin] = x.shape;
+  const cout = dy.shape[3];
+  const p = (k - 1) / 2;
+  const hp = h + p;
+  const wp = wd + p;
+  const len = b * hp * wp;
+  const xT = t2d(x.reshape([b * h * wd, cin]) as tf.Tensor2D).reshape([cin, b, h, wd]);
+  const rows = tf.pad(xT, [[1, 1], [0, 0], [0, p], [0, p]]).reshape([(cin + 2) * len]);
+  const dyPad = tf.pad(dy, [[0, 0], [0, p], [0, p], [0, 0]]).reshape([len, cout]) as tf.Tensor2D;
+  const taps: tf.Tensor2D[] = [];
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) {
+      const shifted = tf.slice(rows, [len + (i - p) * wp + (j - p)], [cin * len]).reshape([cin, len]) as tf.Tensor2D;
+      taps.push(tf.matMul(shifted, dyPad));
+    }
+  }
+  return tf.concat(taps).reshape([k, k, cin, cout]) as tf.Tensor4D;
+}
+
 function filterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, stride: number): tf.Tensor4D {
   const [b, h, wd, cin] = x.shape;
   const [, ho, wo, cout] = dy.shape;
@@ -148,6 +182,7 @@ function filterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, str
     const x2 = x.reshape([b * h * wd, cin]) as tf.Tensor2D;
     return tf.matMul(t2d(x2), dy.reshape([b * ho * wo, cout]) as tf.Tensor2D).reshape([1, 1, cin, cout]) as tf.Tensor4D;
   }
+  if (stride === 1) return filterGradStride1(x, dy, kh);
   const ph = samePad(h, kh, stride);
   const pw = samePad(wd, kw, stride);
   // Only rows/cols (out-1)·s + k of the padded input are ever read: crop the rest so the "valid" conv below

@@ -63,6 +63,30 @@ describe('wasm kernel fixes', () => {
     });
   }
 
+  it('identity (clone) shares the buffer: each copy outlives the other, the memory goes with the last', async () => {
+    await onBackend('wasm', async () => undefined);
+    const before = tf.memory().numDataBuffers;
+    const x = tf.tensor(iota(24), [2, 3, 4]);
+    const y = tf.clone(x);
+    const z = tf.clone(y);
+    expect(tf.memory().numDataBuffers - before).toBe(1); // one buffer for all three
+    x.dispose();
+    expect(Array.from(await y.data())).toEqual(Array.from(iota(24)));
+    y.dispose();
+    expect(z.shape).toEqual([2, 3, 4]);
+    expect(Array.from(await z.data())).toEqual(Array.from(iota(24)));
+    z.dispose();
+    expect(tf.memory().numDataBuffers).toBe(before);
+    // The engine's own clone for a custom gradient's saved tensors goes through the same kernel.
+    const a = tf.variable(tf.tensor1d([1, 2, 3]));
+    const g = tf.grad((v: tf.Tensor) => tf.customGrad((u: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([u]);
+      return { value: tf.square(u), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.mul(saved[0]!, 2)) };
+    })(v) as tf.Tensor)(a);
+    expect(Array.from(await g.data())).toEqual([2, 4, 6]);
+    tf.dispose([a, g]);
+  });
+
   it('split along inner and outer axes matches cpu, int32 too', async () => {
     const run = async () => {
       const x = tf.tensor(iota(3 * 4 * 5), [3, 4, 5]);

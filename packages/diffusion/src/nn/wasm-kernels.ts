@@ -13,9 +13,14 @@ import * as tf from '@tensorflow/tfjs';
  * Concat along an inner axis (the UNet's skip connections join channels) copies one short row per pixel
  * with a `subarray` + `set` each, i.e. a JS object per row; rows shorter than ROW_LOOP_MAX are copied by
  * a plain loop here instead.
+ *
+ * Identity (what the engine runs to keep a tensor a custom gradient saves) copies its input on wasm; tensor
+ * data is immutable, so it shares the buffer and counts a reference instead, as Reshape does and as the cpu
+ * backend's Identity does.
  */
 
 interface WasmBackendLike {
+  incRef(dataId: tf.DataId): void;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
@@ -141,7 +146,16 @@ function makeConcat(original: tf.KernelFunc) {
   };
 }
 
-/** Installs the faster Slice/SplitV/Concat kernels for the wasm backend once it is active (no-op elsewhere and when repeated). */
+function makeIdentity(original: tf.KernelFunc) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const x = args.inputs['x'] as tf.TensorInfo;
+    if (x.dtype === 'string') return original(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    (args.backend as WasmBackendLike).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  };
+}
+
+/** Installs the faster Slice/SplitV/Concat/Identity kernels for the wasm backend once it is active (no-op elsewhere and when repeated). */
 export function installWasmKernelFixes(): void {
   if (installed || tf.getBackend() !== 'wasm') return;
   const slice = tf.getKernel('Slice', 'wasm');
@@ -156,6 +170,12 @@ export function installWasmKernelFixes(): void {
     const fastConcat = makeConcat(concat.kernelFunc);
     tf.unregisterKernel('Concat', 'wasm');
     tf.registerKernel({ kernelName: 'Concat', backendName: 'wasm', kernelFunc: fastConcat as unknown as tf.KernelFunc });
+  }
+  const identity = tf.getKernel('Identity', 'wasm');
+  if (identity) {
+    const sharedIdentity = makeIdentity(identity.kernelFunc);
+    tf.unregisterKernel('Identity', 'wasm');
+    tf.registerKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: sharedIdentity as unknown as tf.KernelFunc });
   }
   installed = true;
 }

@@ -1,0 +1,169 @@
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../src/backend.ts';
+import { installWasmKernelFixes } from '../src/nn/wasm-kernels.ts';
+
+await selectBackend({ prefer: 'wasm', fallback: false });
+installWasmKernelFixes();
+
+function samePad(inSize: number, k: number, s: number) {
+  const out = Math.ceil(inSize / s);
+  const total = Math.max((out - 1) * s + k - inSize, 0);
+  const before = Math.floor(total / 2);
+  return { out, before, after: total - before };
+}
+function spatialFirst(x: tf.Tensor4D): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  return tf.transpose(x.reshape([b, h * w, c]), [1, 0, 2]).reshape([h, w, b, c]) as tf.Tensor4D;
+}
+function outerToInner(x: tf.Tensor4D): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  const hwbc = tf.transpose(x.reshape([b, h * w, c]), [1, 0, 2]);
+  return tf.transpose(hwbc, [2, 0, 1]).reshape([c, h, w, b]) as tf.Tensor4D;
+}
+function rawGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): tf.Tensor4D {
+  const [, h, wd] = x.shape;
+  const ph = samePad(h, k, 1), pw = samePad(wd, k, 1);
+  const xt = outerToInner(x);
+  const dyF = spatialFirst(dy);
+  return tf.conv2d(xt, dyF, 1, [[0, 0], [ph.before, ph.after], [pw.before, pw.after], [0, 0]]);
+}
+function cur(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
+  return tf.transpose(rawGrad(x, dy, k), [1, 2, 0, 3]);
+}
+function chunked(bc: number) {
+  return (x: tf.Tensor4D, dy: tf.Tensor4D, k: number) => {
+    const b = x.shape[0];
+    const parts: tf.Tensor4D[] = [];
+    for (let b0 = 0; b0 < b; b0 += bc) {
+      const xs = tf.slice(x, [b0, 0, 0, 0], [bc, -1, -1, -1]) as tf.Tensor4D;
+      const ds = tf.slice(dy, [b0, 0, 0, 0], [bc, -1, -1, -1]) as tf.Tensor4D;
+      parts.push(rawGrad(xs, ds, k));
+    }
+    return tf.transpose(tf.addN(parts), [1, 2, 0, 3]);
+  };
+}
+// im2col-free matMul per tap: dW[kh,kw] = shift(x)^T · dy, K = B·H·W split into chunks of rows
+function perTap(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
+  const [b, h, wd, cin] = x.shape;
+  const cout = dy.shape[3];
+  const p = (k - 1) / 2;
+  const xp = tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]);
+  const dy2 = dy.reshape([b * h * wd, cout]) as tf.Tensor2D;
+  const taps: tf.Tensor[] = [];
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
+    const xs = tf.slice(xp, [0, i, j, 0], [b, h, wd, cin]).reshape([b * h * wd, cin]) as tf.Tensor2D;
+    const n = b * h * wd;
+    const xT = tf.transpose(xs.reshape([2, n / 2, cin]), [2, 0, 1]).reshape([cin, n]) as tf.Tensor2D;
+    taps.push(tf.matMul(xT, dy2));
+  }
+  return tf.stack(taps).reshape([k, k, cin, cout]);
+}
+
+function flatSetup(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
+  const [b, h, wd, cin] = x.shape;
+  const cout = dy.shape[3];
+  const p = (k - 1) / 2;
+  const hp = h + 2 * p, wp = wd + 2 * p, L = b * hp * wp;
+  const n = b * h * wd;
+  const xT = tf.transpose(x.reshape([2, n / 2, cin]), [2, 0, 1]).reshape([cin, b, h, wd]);
+  const flat = tf.pad(xT, [[0, 1], [0, 0], [p, p], [p, p]]).reshape([(cin + 1) * L]);
+  const dyPad = tf.pad(dy, [[0, 0], [0, 2 * p], [0, 2 * p], [0, 0]]).reshape([L, cout]) as tf.Tensor2D;
+  return { cin, cout, L, wp, flat, dyPad };
+}
+function flat(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
+  const { cin, cout, L, wp, flat, dyPad } = flatSetup(x, dy, k);
+  const parts: tf.Tensor[] = [];
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) parts.push(tf.slice(flat, [i * wp + j], [cin * L]));
+  const a = tf.concat(parts).reshape([k * k * cin, L]) as tf.Tensor2D;
+  return tf.matMul(a, dyPad).reshape([k, k, cin, cout]);
+}
+function flat9(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
+  const { cin, cout, L, wp, flat, dyPad } = flatSetup(x, dy, k);
+  const parts: tf.Tensor[] = [];
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) parts.push(tf.matMul(tf.slice(flat, [i * wp + j], [cin * L]).reshape([cin, L]) as tf.Tensor2D, dyPad));
+  return tf.concat(parts).reshape([k, k, cin, cout]);
+}
+
+/** Compact layout: one shared pad column/row between neighbours (right pad of a row = left pad of the next). */
+function compact(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, nine: boolean) {
+  const [b, h, wd, cin] = x.shape;
+  const cout = dy.shape[3];
+  const p = (k - 1) / 2;
+  const hp = h + p, wp = wd + p, L = b * hp * wp;
+  const n = b * h * wd;
+  const xT = tf.transpose(x.reshape([2, n / 2, cin]), [2, 0, 1]).reshape([cin, b, h, wd]);
+  const flat = tf.pad(xT, [[1, 1], [0, 0], [0, p], [0, p]]).reshape([(cin + 2) * L]);
+  const dyPad = tf.pad(dy, [[0, 0], [0, p], [0, p], [0, 0]]).reshape([L, cout]) as tf.Tensor2D;
+  const parts: tf.Tensor[] = [];
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
+    const a = tf.slice(flat, [L + (i - p) * wp + (j - p)], [cin * L]);
+    parts.push(nine ? tf.matMul(a.reshape([cin, L]) as tf.Tensor2D, dyPad) : a);
+  }
+  if (nine) return tf.concat(parts).reshape([k, k, cin, cout]);
+  return tf.matMul(tf.concat(parts).reshape([k * k * cin, L]) as tf.Tensor2D, dyPad).reshape([k, k, cin, cout]);
+}
+
+const variants: Record<string, (x: tf.Tensor4D, dy: tf.Tensor4D, k: number) => tf.Tensor> = {
+  cur, c8: chunked(8), perTap, flat, flat9, comp9: (x, dy, k) => compact(x, dy, k, true), comp1: (x, dy, k) => compact(x, dy, k, false),
+};
+const shapes = (process.env['SHAPES'] ?? '16x32x32x32x32,16x16x16x64x64,16x8x8x64x64,16x32x32x64x32').split(',').map((s) => s.split('x').map(Number));
+const only = process.env['ONLY']?.split(',');
+for (const [b, h, w, cin, cout] of shapes) {
+  const x = tf.randomNormal([b!, h!, w!, cin!]) as tf.Tensor4D;
+  const dy = tf.randomNormal([b!, h!, w!, cout!]) as tf.Tensor4D;
+  const wt = tf.randomNormal([3, 3, cin!, cout!]) as tf.Tensor4D;
+  const time = (f: () => tf.Tensor) => {
+    const ts: number[] = [];
+    for (let r = 0; r < 9; r++) {
+      const c0 = process.cpuUsage();
+      const y = tf.tidy(f);
+      y.dataSync();
+      const c = process.cpuUsage(c0);
+      ts.push((c.user + c.system) / 1000);
+      y.dispose();
+    }
+    ts.sort((a, b) => a - b);
+    return ts[4]!;
+  };
+  const fwd = time(() => tf.fused.conv2d({ x, filter: wt, strides: 1, pad: 'same' }));
+  const ref = tf.tidy(() => cur(x, dy, 3));
+  const row: Record<string, number | string> = { shape: `${b}x${h}x${w}x${cin}->${cout}`, fwd: +fwd.toFixed(2) };
+  for (const [name, f] of Object.entries(variants)) {
+    if (only && !only.includes(name)) continue;
+    const out = tf.tidy(() => f(x, dy, 3));
+    const err = tf.tidy(() => tf.max(tf.abs(tf.sub(out, ref))).dataSync()[0]! / tf.max(tf.abs(ref)).dataSync()[0]!);
+    out.dispose();
+    row[name] = +time(() => f(x, dy, 3)).toFixed(2);
+    if (err > 1e-4) row[name + 'Err'] = err;
+  }
+  console.log(JSON.stringify(row));
+  tf.dispose([x, dy, wt, ref]);
+}
+if (process.env['PARTS']) {
+  for (const [b, h, w, cin, cout] of shapes) {
+    const x = tf.randomNormal([b!, h!, w!, cin!]) as tf.Tensor4D;
+    const dy = tf.randomNormal([b!, h!, w!, cout!]) as tf.Tensor4D;
+    const xt = outerToInner(x);
+    const dyF = spatialFirst(dy);
+    const time = (f: () => tf.Tensor) => {
+      const ts: number[] = [];
+      for (let r = 0; r < 9; r++) {
+        const c0 = process.cpuUsage();
+        const y = tf.tidy(f);
+        y.dataSync();
+        const c = process.cpuUsage(c0);
+        ts.push((c.user + c.system) / 1000);
+        y.dispose();
+      }
+      ts.sort((a, b) => a - b);
+      return +ts[4]!.toFixed(2);
+    };
+    // the conv with a fresh filter each call (packing) vs the same filter (cached operator)
+    const convFresh = time(() => tf.conv2d(xt, tf.add(dyF, 0) as tf.Tensor4D, 1, [[0, 0], [1, 1], [1, 1], [0, 0]]));
+    const copyOnly = time(() => tf.add(dyF, 0));
+    const convCached = time(() => tf.conv2d(xt, dyF, 1, [[0, 0], [1, 1], [1, 1], [0, 0]]));
+    const tx = time(() => outerToInner(x));
+    const tdy = time(() => spatialFirst(dy));
+    console.log(JSON.stringify({ shape: `${b}x${h}x${w}x${cin}->${cout}`, convFresh, copyOnly, convCached, tx, tdy }));
+  }
+}
