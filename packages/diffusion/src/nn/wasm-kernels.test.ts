@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.ts';
+import { customOp } from './custom-op.ts';
 import { installWasmKernelFixes } from './wasm-kernels.ts';
 
 function iota(n: number): Float32Array {
@@ -79,10 +80,11 @@ describe('wasm kernel fixes', () => {
     expect(tf.memory().numDataBuffers).toBe(before);
     // The engine's own clone for a custom gradient's saved tensors goes through the same kernel.
     const a = tf.variable(tf.tensor1d([1, 2, 3]));
-    const g = tf.grad((v: tf.Tensor) => tf.customGrad((u: tf.Tensor, save: tf.GradSaveFunc) => {
-      save([u]);
-      return { value: tf.square(u), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.mul(saved[0]!, 2)) };
-    })(v) as tf.Tensor)(a);
+    const square = customOp<tf.Tensor>(([u], save) => {
+      save([u!]);
+      return { value: tf.square(u!), gradFunc: (dy, saved) => [tf.mul(dy, tf.mul(saved[0]!, 2))] };
+    });
+    const g = tf.grad((v: tf.Tensor) => square(v))(a);
     expect(Array.from(await g.data())).toEqual([2, 4, 6]);
     tf.dispose([a, g]);
   });
