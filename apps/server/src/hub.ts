@@ -203,6 +203,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
   await services.runSignals.start(logger);
+  services.teamActivity.useLogger(logger);
   await services.runWebhookRelay.start(logger);
   const scheduler = await createRunScheduler(services, config.runs, { hubUrl: config.publicUrl ?? url, logger, now: config.now });
   logger.info({ url, graphql: `${url}${GRAPHQL_PATH}` }, 'hub listening');
@@ -221,6 +222,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
         if (opts.stopTrainers) await scheduler?.suspendTrainers();
         await scheduler?.close(); // unless stopped above, trainers keep running: the next hub re-adopts them
         await services.runSignals.close();
+        await services.teamActivity.close();
         await services.closeSampling(); // worker threads and the sampling LISTEN connection
         await services.runWebhookRelay.close();
         await jobs.stop();

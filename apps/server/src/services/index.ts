@@ -9,6 +9,8 @@ import type { JobSender } from '../jobs/catalog.ts';
 import { resolveDatasetConfig, type DatasetConfig } from './dataset-config.ts';
 import { createDatasetServices } from './dataset-services.ts';
 import { createRunServices } from './runs-services.ts';
+import { poolOf } from './runs-state.ts';
+import { TeamActivity } from './team-activity.ts';
 import { createSamplingServices } from './sampling-services.ts';
 import type { SamplingConfig } from '../sampling/scheduler.ts';
 import type { EvaluationConfig } from './evaluations.ts';
@@ -40,6 +42,7 @@ export function createServices(opts: ServicesOptions) {
   const deps = { db: opts.db, now };
   const teamEvents = new PubSub<TeamMembersChange>();
   const teams = new TeamService(deps, teamEvents);
+  const runServices = createRunServices({ ...deps, store: opts.store }, teams);
   return {
     users: new UserService(deps, {
       sessionTtlMs: opts.sessionTtlMs ?? 30 * 86_400_000,
@@ -55,7 +58,9 @@ export function createServices(opts: ServicesOptions) {
     teamEvents,
     /** The object store itself, for housekeeping jobs; services reach objects through their own methods. */
     objectStore: opts.store,
-    ...createRunServices({ ...deps, store: opts.store }, teams),
+    ...runServices,
+    /** Team-scoped "runs or datasets changed" events for the dashboard's lists (teamActivity subscription). */
+    teamActivity: new TeamActivity(opts.db, poolOf(opts.db), runServices.runSignals),
     ...createSamplingServices({ ...deps, store: opts.store, jobs: opts.jobs, ...(opts.sampling ? { sampling: opts.sampling } : {}), ...(opts.evaluation ? { evaluation: opts.evaluation } : {}) }),
     ...createModelServices({ ...deps, store: opts.store, jobs: opts.jobs, webhooks: opts.webhooks ?? {} }, teams),
     ...createDatasetServices({ ...deps, store: opts.store, jobs: opts.jobs, config: opts.datasets ?? resolveDatasetConfig() }, teams),

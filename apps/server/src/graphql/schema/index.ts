@@ -10,6 +10,7 @@ import './sampling.ts';
 import './evaluations.ts';
 import './models.ts';
 import './webhooks.ts';
+import './team-activity.ts';
 
 let schema: GraphQLSchema | undefined;
 
