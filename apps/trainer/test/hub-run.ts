@@ -1,0 +1,64 @@
+/**
+ * Trains one run attempt in this process against a real hub over HTTP: the hub queues the run (startRun),
+ * the test plays the scheduler's part (run `starting`, a run token), and train() does the rest exactly as
+ * the trainer process would. Lets a test stop the trainer at a chosen point and read what it stored.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs';
+import { loadCheckpoint, memoryHandler, type Checkpoint } from '@dapple/diffusion';
+import { TrainerClient } from '@dapple/client/trainer-client';
+import { checkpoints, runs, runTokens } from '@dapple/db';
+import type { TestHub } from '@dapple/testing';
+import { and, eq } from 'drizzle-orm';
+import { StopSignal, train, type TrainOutcome } from '../src/train.ts';
+
+export async function trainAttempt(hub: TestHub, runId: string, opts: { stopBeforeFirstStep?: boolean } = {}): Promise<TrainOutcome & { log: string[] }> {
+  const token = randomBytes(24).toString('base64url');
+  await hub.db.update(runs).set({ status: 'starting', attempt: 1, startedAt: new Date(), lastHeartbeatAt: new Date() }).where(eq(runs.id, runId));
+  await hub.db.insert(runTokens).values({ runId, attempt: 1, tokenHash: createHash('sha256').update(token).digest('hex') });
+  const client = new TrainerClient({ hubUrl: hub.url, runToken: token });
+  const stop = new StopSignal();
+  if (opts.stopBeforeFirstStep) stop.request('the test stops before the first step');
+  const log: string[] = [];
+  const result = await train({ hubUrl: hub.url, runId, runToken: token, backend: 'cpu', gpu: null }, client, stop, (m) => log.push(m));
+  await result.reporter.stop();
+  await client.finish({ outcome: result.outcome, step: result.step });
+  return { outcome: result.outcome, step: result.step, log };
+}
+
+/** A checkpoint the trainer committed, read back from the hub's object store (the caller disposes its tensors). */
+export async function storedCheckpoint(hub: TestHub, runId: string, step: number): Promise<Checkpoint> {
+  const [row] = await hub.db.select().from(checkpoints).where(and(eq(checkpoints.runId, runId), eq(checkpoints.step, step)));
+  if (!row) throw new Error(`run ${runId} has no checkpoint at step ${step}`);
+  return loadCheckpoint(memoryHandler(await readArtifacts(hub, `${row.objectPrefix}/`)));
+}
+
+/** model.json + weights.bin under a prefix as tf.io artifacts. */
+export async function readArtifacts(hub: TestHub, prefix: string): Promise<tf.io.ModelArtifacts> {
+  const read = async (key: string) => {
+    const chunks: Buffer[] = [];
+    for await (const c of await hub.store.get(key)) chunks.push(Buffer.from(c as Uint8Array));
+    return Buffer.concat(chunks);
+  };
+  const json = JSON.parse((await read(`${prefix}model.json`)).toString('utf8')) as tf.io.ModelJSON;
+  const weights = await read(`${prefix}weights.bin`);
+  return {
+    modelTopology: json.modelTopology ?? undefined,
+    weightSpecs: (json.weightsManifest ?? []).flatMap((g) => g.weights),
+    weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer,
+    ...(json.format !== undefined ? { format: json.format } : {}),
+    ...(json.userDefinedMetadata !== undefined ? { userDefinedMetadata: json.userDefinedMetadata } : {}),
+  };
+}
+
+/** Largest |a − b| over every weight of two same-named weight maps (throws on a missing or reshaped weight). */
+export function maxAbsDiff(a: ReadonlyMap<string, tf.Tensor>, b: ReadonlyMap<string, tf.Tensor>): number {
+  let max = 0;
+  for (const [name, t] of a) {
+    const u = b.get(name);
+    if (!u) throw new Error(`weight ${name} is missing`);
+    if (t.shape.join('x') !== u.shape.join('x')) throw new Error(`weight ${name}: [${t.shape}] vs [${u.shape}]`);
+    max = Math.max(max, tf.tidy(() => tf.max(tf.abs(tf.sub(t, u))).dataSync()[0]!));
+  }
+  return max;
+}
