@@ -34,9 +34,22 @@ export interface InsertMetricPointsResult {
   maxStep: number | null;
 }
 
+/**
+ * A batch as columns (what the trainer API's binary body decodes to): point i is
+ * (keys[keyIndex[i]], steps[i], values[i]), stored at the time of the call.
+ */
+export interface MetricColumnsInput {
+  keys: readonly string[];
+  keyIndex: ArrayLike<number>;
+  /** Non-negative integers ≤ 2^31-1. */
+  steps: ArrayLike<number>;
+  values: ArrayLike<number>;
+}
+
 /** The batch as columns, in-batch duplicates dropped; entries [0, length) are used. */
 interface Rows {
   length: number;
+  /** Id of each key the batch uses, in order of first use. */
   distinctKeyIds: number[];
   keyIds: Int32Array;
   steps: Int32Array;
@@ -60,9 +73,45 @@ export async function insertMetricPoints(
   assertUuid(runId, 'runId');
   validatePoints(points);
   if (points.length === 0) return { inserted: 0, maxStep: null };
-  const pool = poolOf(db);
-  const keyIds = await resolveKeyIds(pool, runId, points.map((p) => p.key));
-  const rows = toRows(points, keyIds);
+  const keyIndex = new Map<string, number>();
+  const columns = { keys: [] as string[], keyIndex: new Int32Array(points.length), steps: new Int32Array(points.length), values: new Float64Array(points.length) };
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
+    let k = keyIndex.get(p.key);
+    if (k === undefined) keyIndex.set(p.key, (k = columns.keys.push(p.key) - 1));
+    columns.keyIndex[i] = k;
+    columns.steps[i] = p.step;
+    columns.values[i] = p.value;
+  }
+  const wallTimes = points.some((p) => p.wallTime !== undefined) ? points.map((p) => p.wallTime) : null;
+  return ingest(poolOf(db), runId, columns, wallTimes, options);
+}
+
+/** insertMetricPoints for a batch given as columns (same rules; errors name `keys[i]`, `steps[i]`, …). */
+export async function insertMetricColumns(
+  db: MetricsDb,
+  runId: string,
+  columns: MetricColumnsInput,
+  options: InsertMetricPointsOptions = {},
+): Promise<InsertMetricPointsResult> {
+  assertUuid(runId, 'runId');
+  validateColumns(columns);
+  if (columns.steps.length === 0) return { inserted: 0, maxStep: null };
+  return ingest(poolOf(db), runId, columns, null, options);
+}
+
+async function ingest(
+  pool: pg.Pool,
+  runId: string,
+  columns: MetricColumnsInput,
+  wallTimes: (Date | undefined)[] | null,
+  options: InsertMetricPointsOptions,
+): Promise<InsertMetricPointsResult> {
+  const rows = toRows(columns, wallTimes);
+  const keyIds = await resolveKeyIds(pool, runId, rows.usedKeys);
+  rows.distinctKeyIds = rows.usedKeys.map((k) => keyIds.get(k)!);
+  // Rows hold the batch-local key number until the ids are known.
+  for (let i = 0; i < rows.length; i++) rows.keyIds[i] = rows.distinctKeyIds[rows.keyIds[i]!]!;
   const outcome = options.method === 'copy' ? await viaCopy(pool, rows) : await viaUnnest(pool, rows);
   if (outcome.keys_found < rows.distinctKeyIds.length) {
     // The run (and with it its keys) was deleted after the ids were cached: nothing was stored.
@@ -81,9 +130,7 @@ function validatePoints(points: readonly MetricPointInput[]): void {
       validateKey(p.key, `points[${i}].key`);
       seenKeys.add(p.key);
     }
-    if (!Number.isInteger(p.step) || p.step < 0 || p.step > MAX_STEP) {
-      throw new MetricsInputError(`points[${i}].step`, `${p.step} is not an integer in 0..${MAX_STEP}`);
-    }
+    validateStep(p.step, `points[${i}].step`);
     if (typeof p.value !== 'number') throw new MetricsInputError(`points[${i}].value`, 'must be a number');
     if (p.wallTime !== undefined && !(p.wallTime instanceof Date && Number.isFinite(p.wallTime.getTime()))) {
       throw new MetricsInputError(`points[${i}].wallTime`, 'must be a valid Date');
@@ -91,35 +138,63 @@ function validatePoints(points: readonly MetricPointInput[]): void {
   }
 }
 
-/** Column arrays with in-batch duplicates dropped (first occurrence wins, like a resend). */
-function toRows(points: readonly MetricPointInput[], keyIds: Map<string, number>): Rows {
-  const n = points.length;
-  const rows: Rows = {
+function validateColumns(c: MetricColumnsInput): void {
+  const n = c.steps.length;
+  if (c.keyIndex.length !== n || c.values.length !== n) {
+    throw new MetricsInputError('steps', `keyIndex, steps and values must be as long (${c.keyIndex.length}, ${n}, ${c.values.length})`);
+  }
+  for (let k = 0; k < c.keys.length; k++) validateKey(c.keys[k], `keys[${k}]`);
+  for (let i = 0; i < n; i++) {
+    const k = c.keyIndex[i]!;
+    if (!Number.isInteger(k) || k < 0 || k >= c.keys.length) throw new MetricsInputError(`keyIndex[${i}]`, `${k} is not an index into the ${c.keys.length} keys`);
+    validateStep(c.steps[i]!, `steps[${i}]`);
+    if (typeof c.values[i] !== 'number') throw new MetricsInputError(`values[${i}]`, 'must be a number');
+  }
+}
+
+function validateStep(step: number, field: string): void {
+  if (!Number.isInteger(step) || step < 0 || step > MAX_STEP) throw new MetricsInputError(field, `${step} is not an integer in 0..${MAX_STEP}`);
+}
+
+/**
+ * Column arrays with in-batch duplicates dropped (first occurrence wins, like a resend). keyIds holds
+ * each row's index into usedKeys (the distinct keys in order of first use) until the caller maps them.
+ */
+function toRows(c: MetricColumnsInput, wallTimes: (Date | undefined)[] | null): Rows & { usedKeys: string[] } {
+  const n = c.steps.length;
+  const rows: Rows & { usedKeys: string[] } = {
     length: 0,
+    usedKeys: [],
     distinctKeyIds: [],
     keyIds: new Int32Array(n),
     steps: new Int32Array(n),
     values: new Float64Array(n),
-    wallTimes: points.some((p) => p.wallTime !== undefined) ? [] : null,
+    wallTimes: wallTimes && [],
     now: new Date(),
   };
-  // (index of the key in this batch, step) as one exact number: < 1000 keys × 2^31 steps < 2^53.
-  const keyIndex = new Map<string, number>();
+  // Two indexes naming the same key string are one series: number keys by string, once per index.
+  const usedByString = new Map<string, number>();
+  const usedByIndex = new Map<number, number>();
+  // (used-key number, step) as one exact number: k·2^31 + step < 2^53 for any k < 2^22.
   const seen = new Set<number>();
-  for (const p of points) {
-    let k = keyIndex.get(p.key);
+  for (let i = 0; i < n; i++) {
+    const index = c.keyIndex[i]!;
+    let k = usedByIndex.get(index);
     if (k === undefined) {
-      keyIndex.set(p.key, (k = keyIndex.size));
-      rows.distinctKeyIds.push(keyIds.get(p.key)!);
+      const key = c.keys[index]!;
+      k = usedByString.get(key);
+      if (k === undefined) usedByString.set(key, (k = rows.usedKeys.push(key) - 1));
+      usedByIndex.set(index, k);
     }
-    const pair = k * 2 ** 31 + p.step;
+    const step = c.steps[i]!;
+    const pair = k * 2 ** 31 + step;
     if (seen.has(pair)) continue;
     seen.add(pair);
-    const i = rows.length++;
-    rows.keyIds[i] = rows.distinctKeyIds[k]!;
-    rows.steps[i] = p.step;
-    rows.values[i] = p.value;
-    rows.wallTimes?.push(p.wallTime ?? rows.now);
+    const row = rows.length++;
+    rows.keyIds[row] = k;
+    rows.steps[row] = step;
+    rows.values[row] = c.values[i]!;
+    rows.wallTimes?.push(wallTimes![i] ?? rows.now);
   }
   return rows;
 }

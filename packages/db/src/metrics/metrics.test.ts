@@ -2,6 +2,7 @@ import { useTestDatabase } from '@dapple/testing/database';
 import { describe, expect, it } from 'vitest';
 import {
   copyMetrics,
+  insertMetricColumns,
   insertMetricPoints,
   latestMetrics,
   listMetricKeys,
@@ -117,6 +118,44 @@ describe.each(['unnest', 'copy'] as const)('insertMetricPoints via %s', (method)
     const values = [0, 5e-324, Number.MAX_VALUE, -Number.MAX_VALUE, 1 / 3, -(2 ** 53), Number.NaN, Infinity, -Infinity];
     await insertMetricPoints(pool, runId, values.map((value, step) => ({ key: 'x', step, value })), { method });
     expect((await rawRows(runId)).map((r) => r.value)).toEqual(values);
+  });
+});
+
+describe('insertMetricColumns', () => {
+  it('stores what insertMetricPoints stores for the same batch, idempotently', async () => {
+    const viaPoints = await insertTestRun(pool);
+    const viaColumns = await insertTestRun(pool);
+    const points: MetricPointInput[] = [];
+    for (let step = 0; step < 40; step++) points.push({ key: 'loss', step, value: 1 / (step + 1) }, { key: 'lr', step, value: step % 7 ? 1e-3 : Number.NaN });
+    points.push({ key: 'loss', step: 3, value: 99 }); // repeated inside the batch: the first one wins
+    await insertMetricPoints(pool, viaPoints, points);
+    // 'loss' listed twice: both indexes name one series.
+    const keys = ['loss', 'lr', 'loss'];
+    const columns = {
+      keys,
+      keyIndex: Uint16Array.from(points, (p, i) => (p.key === 'lr' ? 1 : i % 4 === 0 ? 2 : 0)),
+      steps: Uint32Array.from(points, (p) => p.step),
+      values: Float64Array.from(points, (p) => p.value),
+    };
+    expect(await insertMetricColumns(pool, viaColumns, columns)).toEqual({ inserted: 80, maxStep: 39 });
+    const strip = (rows: Record<string, unknown>[]) => rows.map(({ wall_time: _, ...r }) => r);
+    expect(strip(await rawRows(viaColumns))).toEqual(strip(await rawRows(viaPoints)));
+    expect(await rollupRows(viaColumns)).toEqual(await rollupRows(viaPoints));
+    expect(await insertMetricColumns(pool, viaColumns, columns)).toEqual({ inserted: 0, maxStep: null });
+  });
+
+  it('names the bad column entry, before storing anything', async () => {
+    const runId = await insertTestRun(pool);
+    const ok = { keys: ['loss'], keyIndex: [0, 0], steps: [0, 1], values: [1, 2] };
+    const bad: [typeof ok, RegExp][] = [
+      [{ ...ok, keys: ['a b'] }, /keys\[0\]: "a b" may only contain/],
+      [{ ...ok, keyIndex: [0, 1] }, /keyIndex\[1\]: 1 is not an index into the 1 keys/],
+      [{ ...ok, steps: [0, 2 ** 31] }, /steps\[1\]: 2147483648 is not an integer in 0\.\.2147483647/],
+      [{ ...ok, values: [1, '2' as unknown as number] }, /values\[1\]: must be a number/],
+      [{ ...ok, values: [1] }, /must be as long \(2, 2, 1\)/],
+    ];
+    for (const [columns, message] of bad) await expect(insertMetricColumns(pool, runId, columns)).rejects.toThrow(message);
+    expect(await listMetricKeys(pool, runId)).toEqual([]);
   });
 });
 
