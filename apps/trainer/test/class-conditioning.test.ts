@@ -1,0 +1,75 @@
+import * as tf from '@tensorflow/tfjs';
+import { createUNet } from '@dapple/diffusion';
+import { RunConfigSchema, unetConfigFor } from '@dapple/client/run-config';
+import { sampleGrids } from '@dapple/db';
+import { startTestHub, type TestHub } from '@dapple/testing';
+import { and, eq } from 'drizzle-orm';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTeam, signUpUser, type SignedInUser } from '../../server/test/helpers.ts';
+import { twoClassImages } from '../../server/test/runs-class-fixtures.ts';
+import { ok, readyDatasetVersion, START_RUN, tinyConfig } from '../../server/test/runs-fixtures.ts';
+import { gridLayout } from '../src/sample-grid.ts';
+import { storedCheckpoint, trainAttempt } from './hub-run.ts';
+
+const SEED = 5;
+const RUN = `query ($id: ID!) { run(id: $id) { config { conditioning numClasses labelDropout } } }`;
+const PUBLISH = `mutation ($input: PublishModelInput!) { publishModel(input: $input) { version { labelNames configJson } } }`;
+
+let hub: TestHub;
+let ann: SignedInUser;
+let datasetVersionId: string;
+
+beforeAll(async () => {
+  hub = await startTestHub({ runs: { executor: false } });
+  ann = await signUpUser(hub, 'Ann');
+  const teamId = await createTeam(ann, 'Lab', 'trainer-classes');
+  ({ versionId: datasetVersionId } = await readyDatasetVersion(hub, teamId, { resolution: 8, channels: 1, images: await twoClassImages(16, 8) }));
+});
+afterAll(async () => {
+  await hub?.close();
+});
+
+describe('class-conditional training on a 2-label dataset', () => {
+  it('conditions on the labels by default, feeds them from the shards, stores their names and draws one grid row per class', async () => {
+    // labelDropout 0: every image trains with its own label, so the null label's embedding must stay as initialised.
+    const config = tinyConfig({ steps: 6, batchSize: 8, checkpointEvery: 6, sampleEvery: 6, sampleCount: 8, labelDropout: 0 });
+    const id = ok(await ann.client.request<{ startRun: { id: string } }>(START_RUN, { input: { datasetVersionId, name: 'classes', seed: SEED, config } })).startRun.id;
+    const { run } = ok(await ann.client.request<{ run: { config: Record<string, unknown> } }>(RUN, { id }));
+    expect(run.config).toEqual({ conditioning: 'class', numClasses: 2, labelDropout: 0 });
+
+    const attempt = await trainAttempt(hub, id);
+    expect(attempt).toMatchObject({ outcome: 'succeeded', step: 6 });
+    expect(attempt.log.join('\n')).toMatch(/conditioned on 2 classes \(top, bottom\)/);
+
+    const ckpt = await storedCheckpoint(hub, id, 6);
+    const init = createUNet(unetConfigFor(RunConfigSchema.parse({ ...config, conditioning: 'class', numClasses: 2 }), 1), SEED);
+    try {
+      expect(ckpt.config).toMatchObject({ unet: { numClasses: 2 }, labelNames: ['top', 'bottom'] });
+      // Rows 0 and 1 are the classes, row 2 the null label: only the rows of labels the trainer fed can move.
+      const trained = (await ckpt.variables.get('label_emb.kernel')!.array()) as number[][];
+      const initial = (await init.variables.get('label_emb.kernel')!.array()) as number[][];
+      const moved = (row: number) => Math.max(...trained[row]!.map((v, j) => Math.abs(v - initial[row]![j]!)));
+      expect(moved(0)).toBeGreaterThan(0);
+      expect(moved(1)).toBeGreaterThan(0);
+      expect(moved(2)).toBe(0);
+    } finally {
+      init.dispose?.();
+      tf.dispose([...ckpt.variables.values(), ...(ckpt.ema?.values() ?? []), ...(ckpt.optimizer?.values() ?? [])]);
+    }
+
+    // 8 samples over 2 classes: 2 rows of 4 (an unconditional grid of 8 would be 3 × 3).
+    const layout = gridLayout(8, 2);
+    expect(layout).toMatchObject({ rows: 2, cols: 4 });
+    const [grid] = await hub.db.select().from(sampleGrids).where(and(eq(sampleGrids.runId, id), eq(sampleGrids.step, 6)));
+    expect(grid).toMatchObject({ width: 4 * 8 + 5 * 2, height: 2 * 8 + 3 * 2 });
+    const chunks: Buffer[] = [];
+    for await (const c of await hub.store.get(grid!.objectKey)) chunks.push(Buffer.from(c as Uint8Array));
+    expect(await sharp(Buffer.concat(chunks)).metadata()).toMatchObject({ width: 42, height: 22 });
+
+    // Published, the version carries the label names and a class-conditional UNet: the playground's label applies.
+    const { publishModel } = ok(await ann.client.request<{ publishModel: { version: { labelNames: string[]; configJson: string } } }>(PUBLISH, { input: { runId: id, step: 6, modelName: 'classes' } }));
+    expect(publishModel.version.labelNames).toEqual(['top', 'bottom']);
+    expect(JSON.parse(publishModel.version.configJson)).toMatchObject({ unet: { numClasses: 2 }, labelNames: ['top', 'bottom'] });
+  });
+});
