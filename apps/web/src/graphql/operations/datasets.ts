@@ -73,3 +73,50 @@ export const RejectedFilesQuery = graphql(`
     }
   }
 `);
+
+/** What of an upload arrived, to resume it after a reload: the client sends only the parts not listed. */
+export const UploadStateQuery = graphql(`
+  query UploadState($id: ID!) {
+    upload(id: $id) {
+      id
+      datasetId
+      status
+      expiresAt
+      totalBytes
+      files {
+        index
+        path
+        size
+        multipart
+        partSize
+        partCount
+        received
+        receivedParts
+      }
+    }
+  }
+`);
+
+export const UploadPartUrlsMutation = graphql(`
+  mutation UploadPartUrls($uploadId: ID!, $fileIndex: Int!, $partNumbers: [Int!]!) {
+    uploadPartUrls(uploadId: $uploadId, fileIndex: $fileIndex, partNumbers: $partNumbers) {
+      partNumber
+      method
+      url
+      size
+      headers {
+        name
+        value
+      }
+    }
+  }
+`);
+
+export const AbortUploadMutation = graphql(`
+  mutation AbortUpload($uploadId: ID!) {
+    abortUpload(uploadId: $uploadId) {
+      id
+      status
+    }
+  }
+`);

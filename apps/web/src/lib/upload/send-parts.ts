@@ -20,13 +20,15 @@ const PARALLEL_REQUESTS = 3;
 
 /**
  * Sends every part with XMLHttpRequest (fetch cannot report upload progress), a few at a time.
- * `onProgress` is called as bytes go out; a failed part rejects with an error naming the file.
+ * `onProgress` is called as bytes go out, `onPartSent` when the store accepted a part (what a resumed
+ * upload can skip); a failed part rejects with an error naming the file.
  */
 export async function sendParts(
   files: readonly File[],
   parts: readonly PartTarget[],
   onProgress: (progress: SendProgress) => void,
   signal?: AbortSignal,
+  onPartSent?: (part: PartTarget) => void,
 ): Promise<void> {
   const inFlight = new Map<PartTarget, number>();
   const done = new Map<number, number>();
@@ -56,6 +58,7 @@ export async function sendParts(
       );
       inFlight.delete(part);
       done.set(part.fileIndex, (done.get(part.fileIndex) ?? 0) + part.size);
+      onPartSent?.(part);
       report();
     }
   };

@@ -1,35 +1,64 @@
 'use client';
 
 import { useRouter } from 'next/navigation';
-import { useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { ResumeUpload } from '../../../../../../components/datasets/ResumeUpload';
+import { FileDrop } from '../../../../../../components/datasets/FileDrop';
+import { sendAndComplete, type UploadPhase } from '../../../../../../components/datasets/send-upload';
+import { UploadSummary } from '../../../../../../components/datasets/UploadSummary';
 import { FieldError, FormError, SelectField, TextField } from '../../../../../../components/Field';
-import { UploadIcon } from '../../../../../../components/Icons';
 import { SubmitButton } from '../../../../../../components/SubmitButton';
-import { CompleteUploadMutation, CreateDatasetMutation, CreateUploadMutation } from '../../../../../../graphql/operations/uploads';
+import { AbortUploadMutation } from '../../../../../../graphql/operations/datasets';
+import { CreateDatasetMutation, CreateUploadMutation } from '../../../../../../graphql/operations/uploads';
 import { clearErrorOnEdit, toFieldErrors, type FieldErrors } from '../../../../../../lib/form-errors';
 import { request } from '../../../../../../lib/graphql';
-import { fromDrop, fromInput, type PickedFile } from '../../../../../../lib/upload/pick-files';
+import type { PickedFile } from '../../../../../../lib/upload/pick-files';
 import { contentTypeOf, planParts } from '../../../../../../lib/upload/plan';
-import { formatBytes, formatDuration, RateMeter } from '../../../../../../lib/upload/rate';
-import { sendParts } from '../../../../../../lib/upload/send-parts';
+import { fetchUploadState, missingPartTargets, storedBytesByFile } from '../../../../../../lib/upload/resume';
+import { clearPending, fingerprintOf, loadPending, savePending, type PendingUpload } from '../../../../../../lib/upload/resume-store';
+import type { PartTarget } from '../../../../../../lib/upload/send-parts';
 
 const FIELDS = ['name', 'resolution', 'channels', 'files'] as const;
 type Field = (typeof FIELDS)[number];
 const RESOLUTIONS = [16, 28, 32, 64, 128, 256];
-const LISTED_FILES = 50;
 
-type Phase = { kind: 'idle' } | { kind: 'sending'; sent: Map<number, number>; total: number; rate: number; eta: number | null } | { kind: 'completing' };
-
+/**
+ * The new-dataset page: an upload interrupted by a reload is offered for resuming first (localStorage
+ * keeps it per team); otherwise the form to create a dataset and upload its images.
+ */
 export function NewDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: string }) {
+  // undefined until mounted: localStorage is not readable during server rendering.
+  const [pending, setPending] = useState<PendingUpload | null | undefined>(undefined);
+  const [notice, setNotice] = useState<string | null>(null);
+  useEffect(() => setPending(loadPending(teamId)), [teamId]);
+  const onGone = useCallback((message: string) => {
+    setNotice(message);
+    setPending(null);
+  }, []);
+  if (pending === undefined) return null;
+  if (pending) return <ResumeUpload teamId={teamId} teamSlug={teamSlug} pending={pending} onGone={onGone} />;
+  return (
+    <>
+      {notice ? (
+        <div className="alert" role="status" style={{ marginBottom: 12, background: 'var(--surface-2)' }}>
+          {notice}
+        </div>
+      ) : null}
+      <CreateDatasetForm teamId={teamId} teamSlug={teamSlug} />
+    </>
+  );
+}
+
+function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: string }) {
   const router = useRouter();
   const [picked, setPicked] = useState<PickedFile[]>([]);
   const [errors, setErrors] = useState<FieldErrors<Field>>({});
-  const [phase, setPhase] = useState<Phase>({ kind: 'idle' });
-  const [dragging, setDragging] = useState(false);
-  // Kept across a failed upload, so "try again" does not create a second dataset.
+  const [phase, setPhase] = useState<UploadPhase>({ kind: 'idle' });
+  // Kept across a failed upload, so "try again" does not create a second dataset…
   const datasetId = useRef<string | null>(null);
+  // …and, with the same files, resumes the same upload instead of sending everything again.
+  const upload = useRef<{ id: string; files: readonly PickedFile[] } | null>(null);
   const busy = phase.kind !== 'idle';
-  const totalBytes = picked.reduce((sum, p) => sum + p.file.size, 0);
 
   function addFiles(files: PickedFile[]) {
     setPicked((current) => {
@@ -64,25 +93,43 @@ export function NewDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug:
         if (!created.ok) return fail(toFieldErrors(created.errors, FIELDS));
         datasetId.current = created.data.createDataset.id;
       }
-      const upload = await request(CreateUploadMutation, {
-        input: { datasetId: datasetId.current, files: picked.map((p) => ({ path: p.path, size: p.file.size, contentType: contentTypeOf(p.file) })) },
-      });
-      // The server names the file and the limit it crosses; those errors belong to the file list.
-      if (!upload.ok) return fail(toFieldErrors(upload.errors, FIELDS, { BAD_USER_INPUT: 'files', CONFLICT: 'files' }));
 
-      const meter = new RateMeter();
-      await sendParts(
-        picked.map((p) => p.file),
-        planParts(upload.data.createUpload.files),
-        ({ sentByFile, sentTotal }) => {
-          meter.sample(sentTotal, performance.now());
-          setPhase({ kind: 'sending', sent: sentByFile, total: sentTotal, rate: meter.bytesPerSecond(), eta: meter.secondsLeft(totalBytes - sentTotal) });
-        },
-      );
+      let uploadId: string;
+      let parts: PartTarget[];
+      let stored: Map<number, number> | undefined;
+      const retry = upload.current && sameFiles(upload.current.files, picked) ? await resumable(upload.current.id) : null;
+      if (retry) {
+        ({ parts, stored } = retry);
+        uploadId = upload.current!.id;
+      } else {
+        // Other files than the failed attempt's: that upload will not be completed, so it is ended now.
+        if (upload.current) void request(AbortUploadMutation, { uploadId: upload.current.id });
+        const created = await request(CreateUploadMutation, {
+          input: { datasetId: datasetId.current, files: picked.map((p) => ({ path: p.path, size: p.file.size, contentType: contentTypeOf(p.file) })) },
+        });
+        // The server names the file and the limit it crosses; those errors belong to the file list.
+        if (!created.ok) return fail(toFieldErrors(created.errors, FIELDS, { BAD_USER_INPUT: 'files', CONFLICT: 'files' }));
+        uploadId = created.data.createUpload.id;
+        upload.current = { id: uploadId, files: picked };
+        parts = planParts(created.data.createUpload.files);
+        savePending(teamId, {
+          uploadId,
+          datasetId: datasetId.current,
+          datasetName: name,
+          savedAt: '',
+          files: created.data.createUpload.files.map((f) => ({
+            ...fingerprintOf(picked[f.index]!.file, picked[f.index]!.path),
+            // A multipart file always has several parts (the threshold is at least the part size).
+            partSize: f.parts.length > 1 ? f.parts[0]!.size : null,
+            partCount: f.parts.length,
+            partsDone: [],
+          })),
+        });
+      }
 
-      setPhase({ kind: 'completing' });
-      const completed = await request(CompleteUploadMutation, { uploadId: upload.data.createUpload.id });
+      const completed = await sendAndComplete({ teamId, uploadId, files: picked.map((p) => p.file), parts, stored, onPhase: setPhase });
       if (!completed.ok) return fail(toFieldErrors(completed.errors, FIELDS, { BAD_USER_INPUT: 'files' }));
+      upload.current = null;
       router.push(`/t/${teamSlug}/datasets`);
       router.refresh();
     } catch (err) {
@@ -95,7 +142,16 @@ export function NewDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug:
     setPhase({ kind: 'idle' });
   }
 
-  const sentTotal = phase.kind === 'sending' ? phase.total : phase.kind === 'completing' ? totalBytes : 0;
+  function clearFiles() {
+    setPicked([]);
+    // These files will not be sent: the failed attempt's upload is ended rather than kept for resuming.
+    if (upload.current) {
+      void request(AbortUploadMutation, { uploadId: upload.current.id });
+      clearPending(teamId, upload.current.id);
+      upload.current = null;
+    }
+  }
+
   return (
     <form className="card card-body form" onSubmit={onSubmit} onChange={clearErrorOnEdit(setErrors)} noValidate>
       {errors.form ? <FormError>{errors.form}</FormError> : null}
@@ -127,95 +183,11 @@ export function NewDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug:
         <span className="field-label" id="files-label">
           Images
         </span>
-        <div
-          className={`dropzone${dragging ? ' dropzone-active' : ''}${errors.files ? ' dropzone-invalid' : ''}`}
-          aria-labelledby="files-label"
-          aria-describedby={errors.files ? 'files-error' : undefined}
-          role="group"
-          onDragOver={(e) => {
-            e.preventDefault();
-            setDragging(true);
-          }}
-          onDragLeave={() => setDragging(false)}
-          onDrop={async (e) => {
-            e.preventDefault();
-            setDragging(false);
-            if (!busy) addFiles(await fromDrop(e.dataTransfer.items));
-          }}
-        >
-          <span className="empty-icon">
-            <UploadIcon size={22} />
-          </span>
-          <p>
-            <strong>Drop images or a folder here</strong>
-            <br />
-            <span className="muted">PNG, JPEG, WebP or GIF; sub-folders become class labels</span>
-          </p>
-          <div className="form-row" style={{ justifyContent: 'center' }}>
-            <label className="btn btn-secondary btn-sm">
-              Choose files
-              <input
-                type="file"
-                multiple
-                accept="image/*"
-                className="visually-hidden"
-                disabled={busy}
-                data-testid="choose-files"
-                onChange={(e) => e.currentTarget.files && addFiles(fromInput(e.currentTarget.files))}
-              />
-            </label>
-            <label className="btn btn-secondary btn-sm">
-              Choose a folder
-              <input
-                type="file"
-                multiple
-                className="visually-hidden"
-                disabled={busy}
-                ref={(el) => el?.setAttribute('webkitdirectory', '')}
-                onChange={(e) => e.currentTarget.files && addFiles(fromInput(e.currentTarget.files))}
-              />
-            </label>
-          </div>
-        </div>
+        <FileDrop labelledBy="files-label" errorId={errors.files ? 'files-error' : undefined} disabled={busy} onFiles={addFiles} />
         {errors.files ? <FieldError id="files-error">{errors.files}</FieldError> : null}
       </div>
 
-      {picked.length > 0 ? (
-        <div className="upload-summary" aria-live="polite">
-          <div className="upload-total">
-            <div>
-              <strong>
-                {picked.length} {picked.length === 1 ? 'file' : 'files'}
-              </strong>{' '}
-              · {formatBytes(totalBytes)}
-              {phase.kind === 'sending' && phase.rate > 0
-                ? ` · ${formatBytes(phase.rate)}/s${phase.eta !== null ? ` · ${formatDuration(phase.eta)} left` : ''}`
-                : phase.kind === 'completing'
-                  ? ' · checking the upload…'
-                  : ''}
-            </div>
-            {!busy ? (
-              <button type="button" className="btn btn-ghost btn-sm" onClick={() => setPicked([])}>
-                Clear
-              </button>
-            ) : null}
-          </div>
-          <Progress label="Total upload progress" value={totalBytes > 0 ? sentTotal / totalBytes : 0} />
-          <ul className="list upload-files">
-            {picked.slice(0, LISTED_FILES).map((p, index) => {
-              const sent = phase.kind === 'sending' ? (phase.sent.get(index) ?? 0) : phase.kind === 'completing' ? p.file.size : 0;
-              return (
-                <li key={p.path} className="upload-file">
-                  <span className="mono upload-path">{p.path}</span>
-                  <span className="muted">{formatBytes(p.file.size)}</span>
-                  <Progress label={`${p.path} upload progress`} value={p.file.size > 0 ? sent / p.file.size : 1} small />
-                </li>
-              );
-            })}
-          </ul>
-          {picked.length > LISTED_FILES ? <p className="muted">and {picked.length - LISTED_FILES} more</p> : null}
-        </div>
-      ) : null}
+      {picked.length > 0 ? <UploadSummary files={picked.map((p) => ({ path: p.path, size: p.file.size }))} phase={phase} onClear={clearFiles} /> : null}
 
       <div>
         <SubmitButton pending={busy} pendingLabel={phase.kind === 'completing' ? 'Finishing…' : 'Uploading…'}>
@@ -226,11 +198,14 @@ export function NewDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug:
   );
 }
 
-function Progress({ label, value, small }: { label: string; value: number; small?: boolean }) {
-  const percent = Math.round(Math.min(1, Math.max(0, value)) * 100);
-  return (
-    <div className={`progress${small ? ' progress-sm' : ''}`} role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}>
-      <span style={{ width: `${percent}%` }} />
-    </div>
-  );
+function sameFiles(a: readonly PickedFile[], b: readonly PickedFile[]): boolean {
+  return a.length === b.length && a.every((p, i) => p.file === b[i]!.file && p.path === b[i]!.path);
+}
+
+/** The missing parts of an earlier attempt's upload, or null when it cannot be resumed (a new one is made). */
+async function resumable(uploadId: string): Promise<{ parts: PartTarget[]; stored: Map<number, number> } | null> {
+  const state = await fetchUploadState(uploadId);
+  if (state.kind !== 'open') return null;
+  const targets = await missingPartTargets(uploadId, state.progress);
+  return targets.ok ? { parts: targets.parts, stored: storedBytesByFile(state.progress) } : null;
 }

@@ -1,0 +1,203 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
+import type { Page, Route } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { apiAs, newUser, screens, startDashboard, waitForPath, type Dashboard } from './fixtures';
+import { makePng } from './png';
+
+// Resuming a dataset upload after a reload: the page keeps the upload in localStorage, the person picks the
+// same files again, and only the parts the hub does not have are sent. The hub's part size is the S3 minimum
+// (5 MiB) so a 20 MB image goes up in four parts; the test lets parts 1 and 2 through, holds every other PUT,
+// and reloads.
+
+const MiB = 1024 * 1024;
+const PART = 5 * MiB;
+
+/** A PNG of random pixels stored uncompressed: about width × height × 3 bytes, so big enough to be multipart. */
+function noisePng(width: number, height: number): Buffer {
+  const row = width * 3 + 1;
+  const pixels = randomBytes(row * height);
+  for (let y = 0; y < height; y++) pixels[y * row] = 0; // filter byte: None
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8;
+  header[9] = 2;
+  const chunk = (type: string, data: Buffer) => {
+    const typed = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(typed));
+    return Buffer.concat([length, typed, crc]);
+  };
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(pixels, { level: 0 })), chunk('IEND', Buffer.alloc(0))]);
+}
+
+interface UploadState {
+  status: string;
+  files: { path: string; received: boolean; receivedParts: number[] }[];
+}
+
+/** A PUT of an upload file: its file index (the object key's last segment) and part number (1 for a single PUT). */
+function putOf(url: string): { fileIndex: number; part: number } {
+  const parsed = new URL(url);
+  return { fileIndex: Number(parsed.pathname.split('/').pop()), part: Number(parsed.searchParams.get('X-Dapple-Part-Number') ?? 1) };
+}
+
+describe('resuming a dataset upload after a reload', () => {
+  let dash: Dashboard;
+  let dir: string;
+  let files: { big: string; small1: string; small2: string; otherBig: string; bigSize: number; smallSizes: number };
+  beforeAll(async () => {
+    dash = await startDashboard({ hub: { runs: { executor: false }, datasets: { upload: { multipartThresholdBytes: PART, partBytes: PART } } } });
+    dir = await mkdtemp(join(tmpdir(), 'dapple-upload-resume-'));
+    const big = noisePng(2600, 2600); // ≈ 19.3 MiB: parts of 5, 5, 5 and 4.3 MiB
+    const small1 = makePng(32, 32, 1);
+    const small2 = makePng(32, 32, 2);
+    await mkdir(join(dir, 'other'));
+    await Promise.all([
+      writeFile(join(dir, 'big.png'), big),
+      writeFile(join(dir, 'a.png'), small1),
+      writeFile(join(dir, 'b.png'), small2),
+      // Same name, other contents: what a person might pick by mistake.
+      writeFile(join(dir, 'other', 'big.png'), noisePng(2600, 2599)),
+    ]);
+    files = { big: join(dir, 'big.png'), small1: join(dir, 'a.png'), small2: join(dir, 'b.png'), otherBig: join(dir, 'other', 'big.png'), bigSize: big.length, smallSizes: small1.length + small2.length };
+  });
+  afterAll(async () => {
+    await dash?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  afterEach(() => {
+    expect(dash.pageErrors.splice(0)).toEqual([]);
+  });
+
+  async function setUp(label: string, slug: string) {
+    const user = newUser(label);
+    const api = await apiAs(dash.hub, user);
+    const team = await api.request<{ createTeam: { id: string } }>(`mutation ($slug: String!) { createTeam(input: { name: $slug, slug: $slug }) { id } }`, { slug });
+    expect(team.errors).toBeUndefined();
+    const uploadState = async (id: string) => {
+      const result = await api.request<{ upload: UploadState }>(`query ($id: ID!) { upload(id: $id) { status files { path received receivedParts } } }`, { id });
+      expect(result.errors).toBeUndefined();
+      return result.data!.upload;
+    };
+    return { user, teamId: team.data!.createTeam.id, uploadState };
+  }
+
+  /**
+   * Starts uploading big.png, a.png and b.png into a new dataset, lets only parts 1 and 2 of big.png reach the
+   * hub, waits until the hub has them and the page recorded them, then reloads. Returns the upload id.
+   */
+  async function uploadAndReload(page: Page, teamId: string, slug: string, datasetName: string, uploadState: (id: string) => Promise<UploadState>) {
+    const held: Route[] = [];
+    await page.route('**/objects/**', async (route) => {
+      const request = route.request();
+      if (request.method() === 'PUT') {
+        const { fileIndex, part } = putOf(request.url());
+        if (!(fileIndex === 0 && (part === 1 || part === 2))) {
+          held.push(route); // never answered: the reload cancels it
+          return;
+        }
+      }
+      await route.continue();
+    });
+    await page.goto(`/t/${slug}/datasets/new`);
+    await page.getByLabel('Name', { exact: true }).fill(datasetName);
+    await page.getByTestId('choose-files').setInputFiles([files.big, files.small1, files.small2]);
+    await page.getByText('3 files').waitFor();
+    await page.getByRole('button', { name: 'Upload 3 images' }).click();
+
+    const kept = () => page.evaluate((key) => JSON.parse(window.localStorage.getItem(key) ?? 'null'), `dapple:pending-upload:${teamId}`);
+    await expect.poll(async () => (await kept())?.files?.[0]?.partsDone?.toSorted(), { timeout: 120_000 }).toEqual([1, 2]);
+    const uploadId: string = (await kept()).uploadId;
+    const state = await uploadState(uploadId);
+    expect(state.status).toBe('OPEN');
+    expect(state.files.map((f) => [f.path, f.receivedParts.toSorted()])).toEqual([
+      ['big.png', [1, 2]],
+      ['a.png', []],
+      ['b.png', []],
+    ]);
+    expect(held.length).toBeGreaterThan(0);
+    // Reload while the held PUTs are still held (unrouting first would let them through): the reload cancels them.
+    await page.reload();
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    expect((await uploadState(uploadId)).files[0]!.receivedParts.toSorted()).toEqual([1, 2]);
+    return uploadId;
+  }
+
+  it('offers the interrupted upload after a reload, refuses another file, and sends only the missing parts of the same files', async () => {
+    const shot = screens('upload-resume');
+    const { user, teamId, uploadState } = await setUp('resumer', 'resume-team');
+    const context = await dash.context(user);
+    const page = await context.newPage();
+    const uploadId = await uploadAndReload(page, teamId, 'resume-team', 'big-noise', uploadState);
+
+    const percent = Math.floor(((2 * PART) / (files.bigSize + files.smallSizes)) * 100);
+    const banner = page.getByRole('heading', { name: /^Upload of 3 files interrupted at/ });
+    await banner.waitFor();
+    expect(await banner.textContent()).toBe(`Upload of 3 files interrupted at ${percent}% — choose the same files to resume`);
+    expect(await page.getByRole('progressbar', { name: 'big.png upload progress' }).getAttribute('aria-valuenow')).toBe(String(Math.round(((2 * PART) / files.bigSize) * 100)));
+    await shot(page, 'interrupted');
+
+    // Every PUT the page sends from here on.
+    const sent: { fileIndex: number; part: number }[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'PUT' && new URL(request.url()).pathname.startsWith('/objects/')) sent.push(putOf(request.url()));
+    });
+
+    // Another file under the same name is refused, saying what differs; nothing is sent.
+    await page.getByTestId('choose-files').setInputFiles([files.otherBig, files.small1, files.small2]);
+    const error = page.locator('#resume-error');
+    await error.waitFor();
+    expect(await error.textContent()).toContain('“big.png” is not the file that was being uploaded');
+    expect(sent).toEqual([]);
+    await shot(page, 'other-file-refused');
+
+    // The same files: parts 3 and 4 of big.png and the two small files, nothing else; the dataset prepares.
+    await page.getByTestId('choose-files').setInputFiles([files.small2, files.big, files.small1]);
+    await waitForPath(page, '/t/resume-team/datasets');
+    expect(sent.toSorted((a, b) => a.fileIndex - b.fileIndex || a.part - b.part)).toEqual([
+      { fileIndex: 0, part: 3 },
+      { fileIndex: 0, part: 4 },
+      { fileIndex: 1, part: 1 },
+      { fileIndex: 2, part: 1 },
+    ]);
+    expect((await uploadState(uploadId)).status).toBe('COMPLETED');
+    expect(await page.evaluate((key) => window.localStorage.getItem(key), `dapple:pending-upload:${teamId}`)).toBeNull();
+    const row = page.getByTestId('dataset-big-noise');
+    await expect.poll(() => row.textContent(), { timeout: 120_000 }).toContain('Ready');
+    expect(await row.textContent()).toContain('v1: 3 images');
+    await shot(page, 'completed');
+
+    // Back on the new-dataset page: nothing left to resume.
+    await page.goto('/t/resume-team/datasets/new');
+    await page.getByLabel('Name', { exact: true }).waitFor();
+    expect(await page.getByText('interrupted at').count()).toBe(0);
+    await context.close();
+  });
+
+  it('discards an interrupted upload: the hub aborts it and the page offers a new upload', async () => {
+    const shot = screens('upload-resume');
+    const { user, teamId, uploadState } = await setUp('discarder', 'discard-team');
+    const context = await dash.context(user);
+    const page = await context.newPage();
+    const uploadId = await uploadAndReload(page, teamId, 'discard-team', 'discard-me', uploadState);
+
+    await page.getByRole('heading', { name: /^Upload of 3 files interrupted at \d+%/ }).waitFor();
+    await page.getByRole('button', { name: 'Discard' }).click();
+    await page.getByText('Discarded the upload to “discard-me”').waitFor();
+    await page.getByLabel('Name', { exact: true }).waitFor();
+    await shot(page, 'discarded');
+    expect((await uploadState(uploadId)).status).toBe('ABORTED');
+    expect(await page.evaluate((key) => window.localStorage.getItem(key), `dapple:pending-upload:${teamId}`)).toBeNull();
+    await page.reload();
+    await page.getByLabel('Name', { exact: true }).waitFor();
+    expect(await page.getByText('interrupted at').count()).toBe(0);
+    await context.close();
+  });
+});

@@ -1,0 +1,65 @@
+import { formatBytes, formatDuration } from '../../lib/upload/rate';
+import type { UploadPhase } from './send-upload';
+
+const LISTED_FILES = 50;
+
+/** The files of an upload with the total and per-file progress, speed and time left while sending. */
+export function UploadSummary({
+  files,
+  phase,
+  stored,
+  onClear,
+}: {
+  files: readonly { path: string; size: number }[];
+  phase: UploadPhase;
+  /** Bytes already stored per file index, shown while idle (a resumable upload). */
+  stored?: ReadonlyMap<number, number>;
+  onClear?: () => void;
+}) {
+  const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
+  const sentOf = (index: number, size: number) =>
+    phase.kind === 'sending' ? (phase.sent.get(index) ?? 0) : phase.kind === 'completing' ? size : (stored?.get(index) ?? 0);
+  const sentTotal = phase.kind === 'sending' ? phase.total : phase.kind === 'completing' ? totalBytes : [...(stored?.values() ?? [])].reduce((a, b) => a + b, 0);
+  return (
+    <div className="upload-summary" aria-live="polite">
+      <div className="upload-total">
+        <div>
+          <strong>
+            {files.length} {files.length === 1 ? 'file' : 'files'}
+          </strong>{' '}
+          · {formatBytes(totalBytes)}
+          {phase.kind === 'sending' && phase.rate > 0
+            ? ` · ${formatBytes(phase.rate)}/s${phase.eta !== null ? ` · ${formatDuration(phase.eta)} left` : ''}`
+            : phase.kind === 'completing'
+              ? ' · checking the upload…'
+              : ''}
+        </div>
+        {phase.kind === 'idle' && onClear ? (
+          <button type="button" className="btn btn-ghost btn-sm" onClick={onClear}>
+            Clear
+          </button>
+        ) : null}
+      </div>
+      <Progress label="Total upload progress" value={totalBytes > 0 ? sentTotal / totalBytes : 0} />
+      <ul className="list upload-files">
+        {files.slice(0, LISTED_FILES).map((f, index) => (
+          <li key={f.path} className="upload-file">
+            <span className="mono upload-path">{f.path}</span>
+            <span className="muted">{formatBytes(f.size)}</span>
+            <Progress label={`${f.path} upload progress`} value={f.size > 0 ? sentOf(index, f.size) / f.size : 1} small />
+          </li>
+        ))}
+      </ul>
+      {files.length > LISTED_FILES ? <p className="muted">and {files.length - LISTED_FILES} more</p> : null}
+    </div>
+  );
+}
+
+function Progress({ label, value, small }: { label: string; value: number; small?: boolean }) {
+  const percent = Math.round(Math.min(1, Math.max(0, value)) * 100);
+  return (
+    <div className={`progress${small ? ' progress-sm' : ''}`} role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}>
+      <span style={{ width: `${percent}%` }} />
+    </div>
+  );
+}
