@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend.ts';
 import { installWasmKernelFixes } from '../src/nn/wasm-kernels.ts';
+import { shiftedRows } from '../src/nn/shifted-rows.ts';
 
 await selectBackend({ prefer: 'wasm', fallback: false });
 installWasmKernelFixes();
@@ -103,8 +104,23 @@ function compact(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, nine: boolean) {
   return tf.matMul(tf.concat(parts).reshape([k * k * cin, L]) as tf.Tensor2D, dyPad).reshape([k, k, cin, cout]);
 }
 
+function compK(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
+  const [b, h, wd, cin] = x.shape;
+  const cout = dy.shape[3];
+  const p = (k - 1) / 2;
+  const hp = h + p, wp = wd + p, L = b * hp * wp;
+  const n = b * h * wd;
+  const xT = tf.transpose(x.reshape([2, n / 2, cin]), [2, 0, 1]).reshape([cin, b, h, wd]);
+  const flat = tf.pad(xT, [[1, 1], [0, 0], [0, p], [0, p]]).reshape([(cin + 2) * L]) as tf.Tensor1D;
+  const dyPad = tf.pad(dy, [[0, 0], [0, p], [0, p], [0, 0]]).reshape([L, cout]) as tf.Tensor2D;
+  const offs: number[] = [];
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) offs.push(L + (i - p) * wp + (j - p));
+  const a = shiftedRows(flat, offs, cin * L).reshape([k * k * cin, L]) as tf.Tensor2D;
+  return tf.matMul(a, dyPad).reshape([k, k, cin, cout]);
+}
+
 const variants: Record<string, (x: tf.Tensor4D, dy: tf.Tensor4D, k: number) => tf.Tensor> = {
-  cur, c8: chunked(8), perTap, flat, flat9, comp9: (x, dy, k) => compact(x, dy, k, true), comp1: (x, dy, k) => compact(x, dy, k, false),
+  cur, c8: chunked(8), perTap, flat, flat9, comp9: (x, dy, k) => compact(x, dy, k, true), compK, comp1: (x, dy, k) => compact(x, dy, k, false),
 };
 const shapes = (process.env['SHAPES'] ?? '16x32x32x32x32,16x16x16x64x64,16x8x8x64x64,16x32x32x64x32').split(',').map((s) => s.split('x').map(Number));
 const only = process.env['ONLY']?.split(',');

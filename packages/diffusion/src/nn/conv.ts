@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from './custom-op.ts';
 import { sumToChannels, t2d } from './reduce.ts';
+import { shiftedRows } from './shifted-rows.ts';
 
 /**
  * 2D convolution (NHWC, SAME padding, odd square kernels) with bias, whose gradient needs no
@@ -9,9 +10,11 @@ import { sumToChannels, t2d } from './reduce.ts';
  *  - dx, stride 1: forward conv of dy with the spatially flipped, in/out-swapped filter;
  *    stride 2 (3×3, even sizes): one 2×2 conv giving the four output phases, interleaved (see
  *    stride2InputGrad3x3); other stride-2 shapes: conv2dTranspose; 1×1: dy · Wᵀ as a matMul.
- *  - dW: forward conv of the transposed, padded input ([Cin, H, W, B]) with dy ([Ho, Wo, B, Cout]) as the
- *    filter and dilation = stride, which yields [Cin, kh, kw, Cout]; 1×1 stride 1: xᵀ · dy as a matMul.
- *  - db: ones · dy as a matMul.
+ *  - dW, stride 1: one matMul of shifted windows of the padded, transposed input with padded dy (see
+ *    filterGradStride1); stride 2: forward conv of the transposed, padded input ([Cin, H, W, B]) with dy
+ *    ([Ho, Wo, B, Cout]) as the filter and dilation = stride, which yields [Cin, kh, kw, Cout];
+ *    1×1 stride 1: xᵀ · dy as a matMul.
+ *  - db: per-sample spatial sums (global pooling), then ones · sums as a matMul.
  * The spatial flip is a matMul with an anti-identity matrix (faster than tf.reverse on wasm).
  */
 
@@ -142,18 +145,19 @@ function outerToInner(x: tf.Tensor4D): tf.Tensor4D {
 }
 
 /**
- * dW of a stride-1 k×k SAME conv as k² matMuls sharing one right operand, with no im2col copy per tap:
+ * dW of a stride-1 k×k SAME conv as ONE matMul [k²·Cin, N] · [N, Cout], whose left operand is k² shifted
+ * windows of one buffer (no im2col gather):
  *   dW[i,j] = Σₙ x̃ᵀ[·, n + off(i,j)] · ỹ[n, ·]
  * over the positions n of a padded grid. ỹ is dy [B,H,W,Cout] padded after with p = (k−1)/2 zero rows
  * and columns ([B, H+p, W+p, Cout] flat, rows n); x̃ᵀ is xᵀ [Cin, B, H, W] padded alike, one row per
  * channel. A row's right padding doubles as the next row's left padding (and a sample's bottom as the next
  * one's top), so the shift of tap (i, j) is the constant off = (i−p)·(W+p) + (j−p) along each channel row,
- * and tap (i, j)'s left operand is one CONTIGUOUS slice of x̃ᵀ's buffer (a memcpy): reads that run past a
- * row land in padding or, at the very ends, in the zero channel added on either side; where ỹ is zero
- * (padded positions) the product does not matter. ỹ is the same tensor for all k² products, so XNNPACK packs
- * it once (its fully-connected operator is cached per weights tensor); a conv with dy as the filter instead
- * transposes and re-packs the whole of dy per call, which made dW 1.7–1.9× a forward conv against 1.3–1.45×
- * here (bench/dw-micro.ts). The padded grid costs ((H+p)(W+p))/(HW) extra FLOPs: 6% at 32×32, 27% at 8×8.
+ * and tap (i, j)'s rows are one CONTIGUOUS window of x̃ᵀ's buffer (shiftedRows: a memmove each): reads that
+ * run past a row land in padding or, at the very ends, in the zero channel added on either side; where ỹ is
+ * zero (padded positions) the product does not matter. XNNPACK packs ỹ (the matMul's weights) once, with the
+ * transpose folded into its packing; a conv with dy as the filter instead runs a slow 2-D transpose of all of
+ * dy in the backend and then re-packs it, which made dW 1.7–1.9× a forward conv against 1.3–1.45× here
+ * (bench/dw-micro.ts). The padded grid costs ((H+p)(W+p))/(HW) extra FLOPs: 6% at 32×32, 27% at 8×8.
  */
 function filterGradStride1(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): tf.Tensor4D {
   const [b, h, wd, cin] = x.shape;
@@ -163,16 +167,12 @@ function filterGradStride1(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): tf.Tenso
   const wp = wd + p;
   const len = b * hp * wp;
   const xT = t2d(x.reshape([b * h * wd, cin]) as tf.Tensor2D).reshape([cin, b, h, wd]);
-  const rows = tf.pad(xT, [[1, 1], [0, 0], [0, p], [0, p]]).reshape([(cin + 2) * len]);
+  const rows = tf.pad(xT, [[1, 1], [0, 0], [0, p], [0, p]]).reshape([(cin + 2) * len]) as tf.Tensor1D;
   const dyPad = tf.pad(dy, [[0, 0], [0, p], [0, p], [0, 0]]).reshape([len, cout]) as tf.Tensor2D;
-  const taps: tf.Tensor2D[] = [];
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j < k; j++) {
-      const shifted = tf.slice(rows, [len + (i - p) * wp + (j - p)], [cin * len]).reshape([cin, len]) as tf.Tensor2D;
-      taps.push(tf.matMul(shifted, dyPad));
-    }
-  }
-  return tf.concat(taps).reshape([k, k, cin, cout]) as tf.Tensor4D;
+  const offsets: number[] = [];
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) offsets.push(len + (i - p) * wp + (j - p));
+  const taps = shiftedRows(rows, offsets, cin * len).reshape([k * k * cin, len]) as tf.Tensor2D;
+  return tf.matMul(taps, dyPad).reshape([k, k, cin, cout]) as tf.Tensor4D;
 }
 
 function filterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, stride: number): tf.Tensor4D {
