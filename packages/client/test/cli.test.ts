@@ -9,6 +9,8 @@ import { gqlClient, startTestHub, type TestHub } from '@dapple/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // A ready dataset version written straight through prepareDataset (the runs tests' fixture).
 import { readyDatasetVersion } from '../../../apps/server/test/runs-fixtures.ts';
+// A finished run with trainer-format checkpoints, to publish a model version from.
+import { finishedRunWithCheckpoints } from '../../../apps/server/test/models-fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../bin/dapple.mjs', import.meta.url));
 
@@ -180,5 +182,32 @@ describe('dapple CLI against a real hub', () => {
     expect(JSON.parse(queued.stdout).map((r: { id: string }) => r.id)).toEqual([runId]);
     const cancel = await dapple(['run', 'cancel', runId]);
     expect([cancel.code, cancel.stdout.trim()]).toEqual([0, `Run ${runId}: cancelled`]);
+  });
+
+  it('fine-tunes a published model version, taking its preset and model settings from the version', async () => {
+    const api = gqlClient(hub.graphqlUrl, { token });
+    const me = await api.request<{ me: { id: string } }>(`{ me { id } }`);
+    const { run, datasetVersionId } = await finishedRunWithCheckpoints(hub, teamId, me.data!.me.id);
+    const published = await api.request<{ publishModel: { version: { id: string } } }>(
+      `mutation ($input: PublishModelInput!) { publishModel(input: $input) { version { id } } }`,
+      { input: { runId: run.id, step: 40, modelName: 'cli-base' } },
+    );
+    const baseId = published.data!.publishModel.version.id;
+
+    // The base is an 8×8 tiny variant: without --preset/--set model.* the CLI sends the version's own settings.
+    const start = await dapple(['run', 'start', '--dataset-version', datasetVersionId, '--from-model-version', baseId, '--set', 'steps=10', '--json']);
+    expect(start.stderr).toBe('');
+    const started = JSON.parse(start.stdout) as { id: string };
+    const view = await api.request<{ run: { baseModelVersionId: string; config: { preset: string; model: { baseChannels: number } } } }>(
+      `query ($id: ID!) { run(id: $id) { baseModelVersionId config { preset model { baseChannels } } } }`,
+      { id: started.id },
+    );
+    expect(view.data!.run).toEqual({ baseModelVersionId: baseId, config: { preset: 'tiny', model: { baseChannels: 8 } } });
+
+    // An explicit architecture that differs from the base is the hub's error, naming the field.
+    const wider = await dapple(['run', 'start', '--dataset-version', datasetVersionId, '--from-model-version', baseId, '--set', 'model.baseChannels=16']);
+    expect([wider.code, wider.stderr]).toEqual([1, expect.stringMatching(/baseChannels 16 \(base 8\).*\(BAD_USER_INPUT\)/)]);
+    const unknown = await dapple(['run', 'start', '--dataset-version', datasetVersionId, '--from-model-version', '00000000-0000-4000-8000-000000000000']);
+    expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringMatching(/\(NOT_FOUND\)/)]);
   });
 });

@@ -34,6 +34,7 @@ const COMMANDS: Record<string, Options> = {
     seed: { type: 'string' },
     priority: { type: 'string' },
     set: { type: 'string', multiple: true },
+    'from-model-version': { type: 'string' },
   },
   'run list': { team: { type: 'string' }, status: { type: 'string' }, first: { type: 'string' } },
   'run logs': { tail: { type: 'string' }, follow: { type: 'boolean', short: 'f' }, 'interval-ms': { type: 'string' } },

@@ -7,11 +7,15 @@ type Flags = Record<string, string | boolean | string[] | undefined>;
 const str = (v: Flags[string]) => (typeof v === 'string' ? v : undefined);
 
 export const runHelp = `dapple run start --dataset-version <id> --preset tiny [--name <name>] [--seed N] [--priority N] [--set key=value ...]
+dapple run start --dataset-version <id> --from-model-version <id> [--preset p] [--set key=value ...]
 dapple run list [--team <slug>] [--status running,queued] [--first 20]
 dapple run logs <runId> [--tail 200] [--follow]
 dapple run cancel <runId>
   --set takes config fields; steps defaults per preset (tiny 2000, small 100000, base 800000) (e.g. --set steps=2000 --set lr=2e-4 --set model.channelMults=[1,2]);
-  values are parsed as JSON when they are valid JSON, else kept as strings.`;
+  values are parsed as JSON when they are valid JSON, else kept as strings. --set conditioning=class|none picks class conditioning
+  on the dataset labels (default: class when the dataset has ≥ 2 labels), --set labelDropout=0.1 its CFG label dropout.
+  --from-model-version fine-tunes a published model version: the run starts from its weights, and its preset and model
+  settings are taken from the version unless --preset / --set model.* say otherwise (they must still match it).`;
 
 const RUN_FIELDS = 'id name status attempt progress { step totalSteps imagesPerSec etaSeconds } createdAt';
 
@@ -42,11 +46,26 @@ export function parseOverrides(sets: string[]): Record<string, unknown> {
   return out;
 }
 
+/** What a fine-tune takes from its base version's training config: the settings that shape the network. */
+async function baseArchitecture(conn: Connection, versionId: string): Promise<{ preset?: string; model?: Record<string, unknown>; label: string }> {
+  const { modelVersion } = await request<{ modelVersion: { number: number; configJson: string; model: { name: string } } }>(
+    conn,
+    `query BaseVersion($id: ID!) { modelVersion(id: $id) { number configJson model { name } } }`,
+    { id: versionId },
+  );
+  const training = (JSON.parse(modelVersion.configJson) as { training?: { preset?: unknown; model?: unknown } }).training ?? {};
+  return {
+    ...(typeof training.preset === 'string' ? { preset: training.preset } : {}),
+    ...(training.model && typeof training.model === 'object' ? { model: training.model as Record<string, unknown> } : {}),
+    label: `"${modelVersion.model.name}" v${modelVersion.number}`,
+  };
+}
+
 export async function runStart(ctx: CommandContext, flags: Flags): Promise<void> {
   const datasetVersionId = str(flags['dataset-version']);
-  const preset = str(flags.preset);
+  const fromModelVersionId = str(flags['from-model-version']);
   if (!datasetVersionId) throw new UsageError('run start needs --dataset-version <id>');
-  if (!preset) throw new UsageError('run start needs --preset (tiny | small | base)');
+  if (!str(flags.preset) && !fromModelVersionId) throw new UsageError('run start needs --preset (tiny | small | base)');
   const int = (name: string) => {
     const v = str(flags[name]);
     if (v === undefined) return undefined;
@@ -55,17 +74,22 @@ export async function runStart(ctx: CommandContext, flags: Flags): Promise<void>
   };
   const overrides = parseOverrides((flags.set as string[] | undefined) ?? []);
   if ('preset' in overrides) throw new UsageError('use --preset, not --set preset=');
+  const conn = await ctx.connection(flags as { url?: string; token?: string });
+  const base = fromModelVersionId ? await baseArchitecture(conn, fromModelVersionId) : null;
+  const preset = str(flags.preset) ?? base?.preset;
+  if (!preset) throw new UsageError(`model version ${base?.label ?? fromModelVersionId} does not record its preset: pass --preset`);
+  const model = { ...(str(flags.preset) ? {} : base?.model), ...(overrides.model as Record<string, unknown> | undefined) };
   const input = {
-    name: str(flags.name) ?? `${preset}-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`,
+    name: str(flags.name) ?? `${base ? 'finetune' : preset}-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`,
     datasetVersionId,
-    config: { preset, ...overrides },
+    config: { preset, ...overrides, ...(Object.keys(model).length ? { model } : {}) },
     ...(int('seed') !== undefined && { seed: int('seed') }),
     ...(int('priority') !== undefined && { priority: int('priority') }),
+    ...(fromModelVersionId && { fromModelVersionId }),
   };
-  const conn = await ctx.connection(flags as { url?: string; token?: string });
   const { startRun } = await request<{ startRun: RunRow }>(conn, `mutation StartRun($input: StartRunInput!) { startRun(input: $input) { ${RUN_FIELDS} } }`, { input });
   if (flags.json) return ctx.io.out(JSON.stringify(startRun));
-  ctx.io.out(`Started run ${startRun.id} (${startRun.name}): ${startRun.status.toLowerCase()}, ${startRun.progress.totalSteps} steps`);
+  ctx.io.out(`Started run ${startRun.id} (${startRun.name}): ${startRun.status.toLowerCase()}, ${startRun.progress.totalSteps} steps${base ? `, fine-tuning ${base.label}` : ''}`);
 }
 
 interface RunRow {
