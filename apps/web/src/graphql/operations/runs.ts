@@ -40,3 +40,43 @@ export const CancelRunMutation = graphql(`
     }
   }
 `);
+
+/** The new-run form's datasets: ready versions with their labels (class conditioning is the default from 2 labels). */
+export const StartRunDatasetsQuery = graphql(`
+  query StartRunDatasets($teamId: ID!) {
+    datasets(teamId: $teamId) {
+      id
+      name
+      resolution
+      channels
+      versions {
+        id
+        number
+        status
+        acceptedCount
+        labels {
+          label
+          count
+        }
+      }
+    }
+  }
+`);
+
+/** A model version to fine-tune: its network (training config in configJson) and what it was trained on. */
+export const FineTuneBaseQuery = graphql(`
+  query FineTuneBase($id: ID!) {
+    modelVersion(id: $id) {
+      id
+      number
+      resolution
+      channels
+      labelNames
+      configJson
+      model {
+        id
+        name
+      }
+    }
+  }
+`);

@@ -7,15 +7,18 @@ import { SubmitButton } from '../../../../../../components/SubmitButton';
 import { StartRunMutation } from '../../../../../../graphql/operations/runs';
 import { clearErrorOnEdit, toFieldErrors, type FieldErrors } from '../../../../../../lib/form-errors';
 import { request } from '../../../../../../lib/graphql';
+import type { FineTuneBase } from './fine-tune-base';
 
 export interface DatasetChoice {
   versionId: string;
   /** The dataset's image side; the model is built for it (presets have their own default). */
   resolution: number;
+  /** Class labels (top-level folders) of the version, in label-id order. */
+  labels: readonly string[];
   label: string;
 }
 
-const FIELDS = ['name', 'datasetVersionId', 'preset', 'steps', 'batchSize', 'lr', 'seed', 'sampleEvery', 'checkpointEvery'] as const;
+const FIELDS = ['name', 'datasetVersionId', 'preset', 'conditioning', 'labelDropout', 'steps', 'batchSize', 'lr', 'seed', 'sampleEvery', 'checkpointEvery', 'fromModelVersionId'] as const;
 type Field = (typeof FIELDS)[number];
 
 const PRESETS = [
@@ -23,6 +26,21 @@ const PRESETS = [
   { value: 'small', label: 'Small' },
   { value: 'base', label: 'Base' },
 ];
+const CONDITIONINGS = [
+  { value: '', label: 'Automatic' },
+  { value: 'class', label: 'Class-conditional' },
+  { value: 'none', label: 'Unconditional' },
+];
+
+/** What conditioning the run gets, in words: explicit, else what the hub picks from the dataset's labels. */
+function conditioningHint(choice: string, labels: readonly string[]): string {
+  const names = labels.length > 6 ? `${labels.slice(0, 6).join(', ')}, …` : labels.join(', ');
+  if (choice === 'none') return 'Samples are not tied to a class.';
+  if (labels.length === 0) return choice === 'class' ? 'This dataset has no labels (one folder per class makes them): pick Unconditional.' : 'This dataset has no labels: the model is unconditional.';
+  if (choice === '' && labels.length < 2) return `One label (${names}) conditions on nothing: the model is unconditional.`;
+  return `One class per label (${names}); sample grids show a row per class, and the playground samples a chosen class.`;
+}
+
 const PRESET_HINTS: Record<string, string> = {
   tiny: 'A quick check that everything works: minutes on a CPU.',
   small: 'A first real model.',
@@ -44,6 +62,10 @@ function validate(values: Record<Field, string>): FieldErrors<Field> {
   int('seed', 0, 2 ** 31 - 1);
   int('sampleEvery', 1, 10_000_000);
   int('checkpointEvery', 1, 10_000_000);
+  if (values.labelDropout.trim() !== '') {
+    const p = Number(values.labelDropout);
+    if (!Number.isFinite(p) || p < 0 || p > 1) errors.labelDropout = 'Use a number from 0 to 1, e.g. 0.1';
+  }
   if (values.lr.trim() !== '') {
     const lr = Number(values.lr);
     if (!Number.isFinite(lr) || lr <= 0 || lr > 1) errors.lr = 'Use a number above 0 and at most 1, e.g. 0.0002';
@@ -51,12 +73,16 @@ function validate(values: Record<Field, string>): FieldErrors<Field> {
   return errors;
 }
 
-export function StartRunForm({ teamSlug, datasets }: { teamSlug: string; datasets: readonly DatasetChoice[] }) {
+export function StartRunForm({ teamSlug, datasets, base = null }: { teamSlug: string; datasets: readonly DatasetChoice[]; base?: FineTuneBase | null }) {
   const router = useRouter();
   const [values, setValues] = useState<Record<Field, string>>({
     name: '',
     datasetVersionId: datasets[0]?.versionId ?? '',
-    preset: 'tiny',
+    preset: base?.preset ?? 'tiny',
+    // A fine-tune keeps the base's conditioning (the hub's default when left out).
+    conditioning: '',
+    labelDropout: '',
+    fromModelVersionId: base?.versionId ?? '',
     steps: '',
     batchSize: '',
     lr: '',
@@ -85,14 +111,19 @@ export function StartRunForm({ teamSlug, datasets }: { teamSlug: string; dataset
     if (Object.keys(live).length > 0) return;
     setPending(true);
     const optionalInt = (raw: string) => (raw.trim() === '' ? undefined : Number(raw));
+    const resolution = datasets.find((d) => d.versionId === values.datasetVersionId)?.resolution;
     const result = await request(StartRunMutation, {
       input: {
         name: values.name.trim(),
         datasetVersionId: values.datasetVersionId,
         seed: optionalInt(values.seed),
+        ...(base ? { fromModelVersionId: base.versionId } : {}),
         config: {
           preset: values.preset,
-          model: { resolution: datasets.find((d) => d.versionId === values.datasetVersionId)?.resolution },
+          // A fine-tune sends the base's network as it was trained; the hub refuses any difference.
+          model: base ? { ...base.model, resolution } : { resolution },
+          conditioning: base || values.conditioning === '' ? undefined : values.conditioning,
+          labelDropout: values.labelDropout.trim() === '' ? undefined : Number(values.labelDropout),
           steps: optionalInt(values.steps),
           batchSize: optionalInt(values.batchSize),
           lr: values.lr.trim() === '' ? undefined : Number(values.lr),
@@ -113,9 +144,30 @@ export function StartRunForm({ teamSlug, datasets }: { teamSlug: string; dataset
   return (
     <form className="card card-body form" onSubmit={onSubmit} onChange={clearErrorOnEdit(setErrors)} noValidate>
       {errors.form ? <FormError>{errors.form}</FormError> : null}
-      <TextField label="Run name" autoComplete="off" maxLength={100} placeholder="tiles-tiny-1" {...bind('name')} />
+      {base ? (
+        <div className="field" data-testid="fine-tune-base">
+          <span className="field-label">Fine-tuning</span>
+          <p>
+            <strong>{base.label}</strong> · {base.resolution}×{base.resolution} {base.channels === 1 ? 'grayscale' : 'RGB'} · preset {base.preset} ·{' '}
+            {base.labelNames.length ? `${base.labelNames.length} classes` : 'unconditional'}
+          </p>
+          <p className="field-hint">The run starts from this version’s weights with a fresh optimizer, and keeps its network and conditioning.</p>
+          {errors.fromModelVersionId ? <FormError>{errors.fromModelVersionId}</FormError> : null}
+        </div>
+      ) : null}
+      <TextField label="Run name" autoComplete="off" maxLength={100} placeholder={base ? 'tiles-finetune-1' : 'tiles-tiny-1'} {...bind('name')} />
       <SelectField label="Dataset" options={datasets.map((d) => ({ value: d.versionId, label: d.label }))} {...bind('datasetVersionId')} />
-      <SelectField label="Preset" options={PRESETS} hint={PRESET_HINTS[values.preset]} {...bind('preset')} />
+      {base ? null : (
+        <>
+          <SelectField label="Preset" options={PRESETS} hint={PRESET_HINTS[values.preset]} {...bind('preset')} />
+          <SelectField
+            label="Conditioning"
+            options={CONDITIONINGS}
+            hint={conditioningHint(values.conditioning, datasets.find((d) => d.versionId === values.datasetVersionId)?.labels ?? [])}
+            {...bind('conditioning')}
+          />
+        </>
+      )}
       <details className="advanced">
         <summary>Advanced settings</summary>
         <div className="form" style={{ marginTop: 12 }}>
@@ -128,6 +180,15 @@ export function StartRunForm({ teamSlug, datasets }: { teamSlug: string; dataset
             <TextField label="Seed" inputMode="numeric" placeholder="random" {...bind('seed')} />
           </div>
           <div className="form-row">
+            <TextField
+              label="Label dropout"
+              inputMode="decimal"
+              placeholder="0.1"
+              hint="Class-conditional runs: how often an image trains without its label, so guidance can steer samples."
+              {...bind('labelDropout')}
+            />
+          </div>
+          <div className="form-row">
             <TextField label="Sample grid interval" inputMode="numeric" placeholder="every 500" {...bind('sampleEvery')} />
             <TextField label="Checkpoint interval" inputMode="numeric" placeholder="every 1000" {...bind('checkpointEvery')} />
           </div>
@@ -135,7 +196,7 @@ export function StartRunForm({ teamSlug, datasets }: { teamSlug: string; dataset
       </details>
       <div>
         <SubmitButton pending={pending} pendingLabel="Starting…">
-          Start run
+          {base ? 'Start fine-tuning' : 'Start run'}
         </SubmitButton>
       </div>
     </form>
