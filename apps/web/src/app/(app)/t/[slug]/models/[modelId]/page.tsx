@@ -66,6 +66,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
           </p>
           {model.description ? <p>{model.description}</p> : null}
         </div>
+        {version ? <Link href={`/t/${slug}/runs/new?fromModelVersion=${version.id}`} className="btn btn-secondary btn-sm">Fine-tune v{version.number}</Link> : null}
         {sharing ? <ShareDialog modelId={model.id} modelName={model.name} sharing={sharing} otherTeams={(me?.teams ?? []).filter((t) => t.id !== model.teamId)} /> : null}
       </div>
 
