@@ -34,8 +34,26 @@ export function ReproInfo({ run, dataset, teamSlug }: { run: RunDetail; dataset:
     ['Optimizer', `${run.config.optimizer}, lr ${run.config.lr} (${run.config.lrDecay})`],
     ['Diffusion', `${run.config.timesteps} steps, ${run.config.schedule} schedule, ${run.config.prediction} prediction, EMA ${run.config.emaDecay}`],
     ['Model', describeModel(run.config.preset, run.config.model)],
+    [
+      'Conditioning',
+      run.config.conditioning === 'class' ? `${run.config.numClasses ?? '?'} classes (dataset labels), label dropout ${run.config.labelDropout}` : 'unconditional',
+    ],
     ['Executor', run.executor ?? '—'],
   ];
+  if (run.baseModelVersionId) {
+    const base = run.baseModelVersion;
+    rows.push([
+      'Fine-tuned from',
+      base ? (
+        <Link href={`/t/${teamSlug}/models/${base.model.id}?v=${base.number}`} data-testid="base-model-version">
+          {base.model.name} v{base.number}
+        </Link>
+      ) : (
+        // Deleted since, or no longer readable by you: the id is still the record.
+        <span className="mono">{run.baseModelVersionId}</span>
+      ),
+    ]);
+  }
   if (run.parentRunId) {
     rows.push([
       'Forked from',

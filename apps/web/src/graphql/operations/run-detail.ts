@@ -19,6 +19,14 @@ const RunDetailFields = graphql(`
     fromStep
     datasetVersionId
     baseModelVersionId
+    baseModelVersion {
+      id
+      number
+      model {
+        id
+        name
+      }
+    }
     createdAt
     queuedAt
     startedAt
@@ -55,6 +63,9 @@ const RunDetailFields = graphql(`
       schedule
       prediction
       timesteps
+      conditioning
+      numClasses
+      labelDropout
       emaDecay
       sampleEvery
       checkpointEvery
