@@ -2,7 +2,7 @@
 
 import { useRouter } from 'next/navigation';
 import { useId, useState } from 'react';
-import { SetAliasMutation } from '../../graphql/operations/models';
+import { RemoveAliasMutation, SetAliasMutation } from '../../graphql/operations/models';
 import { request } from '../../lib/graphql';
 import { FieldError } from '../Field';
 import { SubmitButton } from '../SubmitButton';
@@ -14,10 +14,12 @@ interface VersionOption {
 }
 
 const ALIAS_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+/** Moved by publishing and deleting versions, never by hand; the API refuses to remove it. */
+const LATEST = 'latest';
 
 /**
- * Aliases with a select each to move them (editors and up), and a form to add one. Every move is
- * audited by the API; the page shows the trail under this panel.
+ * Aliases with a select each to move them and a button to remove them (editors and up), and a form to add
+ * one. Every move and removal is audited by the API; the page shows the trail under this panel.
  */
 export function AliasPanel({
   modelId,
@@ -51,6 +53,15 @@ export function AliasPanel({
     return true;
   }
 
+  async function remove(name: string) {
+    setPending(name);
+    setErrors((e) => ({ ...e, [name]: '' }));
+    const result = await request(RemoveAliasMutation, { modelId, name });
+    setPending(null);
+    if (!result.ok) return setErrors((e) => ({ ...e, [name]: result.errors[0]?.message ?? 'Could not remove the alias' }));
+    router.refresh();
+  }
+
   async function add(event: React.FormEvent) {
     event.preventDefault();
     const name = newName.trim().toLowerCase();
@@ -77,20 +88,34 @@ export function AliasPanel({
                 {alias.name}
               </label>
               {canMove ? (
-                <select
-                  id={id}
-                  className="select"
-                  value={alias.versionId}
-                  disabled={pending !== null}
-                  aria-describedby={errors[alias.name] ? `${id}-error` : undefined}
-                  onChange={(e) => void move(alias.name, e.target.value)}
-                >
-                  {versions.map((v) => (
-                    <option key={v.id} value={v.id}>
-                      Version {v.number}
-                    </option>
-                  ))}
-                </select>
+                <div className={styles.aliasActions}>
+                  <select
+                    id={id}
+                    className="select"
+                    value={alias.versionId}
+                    disabled={pending !== null}
+                    aria-describedby={errors[alias.name] ? `${id}-error` : undefined}
+                    onChange={(e) => void move(alias.name, e.target.value)}
+                  >
+                    {versions.map((v) => (
+                      <option key={v.id} value={v.id}>
+                        Version {v.number}
+                      </option>
+                    ))}
+                  </select>
+                  {alias.name !== LATEST ? (
+                    <button
+                      type="button"
+                      className="btn btn-ghost btn-sm"
+                      disabled={pending !== null}
+                      aria-label={`Remove alias ${alias.name}`}
+                      aria-busy={pending === alias.name || undefined}
+                      onClick={() => void remove(alias.name)}
+                    >
+                      Remove
+                    </button>
+                  ) : null}
+                </div>
               ) : (
                 <span id={id}>Version {numberOf(alias.versionId) ?? '?'}</span>
               )}

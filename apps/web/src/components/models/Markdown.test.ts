@@ -2,7 +2,7 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { checkSettings, DEFAULT_SETTINGS, fieldOf } from './sampling-form';
-import { Markdown, safeHref } from './Markdown';
+import { Markdown, markdownSummary, safeHref } from './Markdown';
 
 const render = (source: string) => renderToStaticMarkup(createElement(Markdown, { source }));
 
@@ -44,5 +44,14 @@ describe('sampling settings', () => {
     expect(checkSettings({ ...DEFAULT_SETTINGS, label: 'cat', guidance: '3' }, ['cat', 'dog']).ok).toBe(true);
     expect(fieldOf('input.steps')).toBe('steps');
     expect(fieldOf('modelVersionId')).toBeNull();
+  });
+});
+
+describe('markdownSummary', () => {
+  it('is the first paragraph as plain text, shortened', () => {
+    expect(markdownSummary('# Blobs\n\nGrey **blobs**, see [the paper](https://example.com).')).toBe('Blobs');
+    expect(markdownSummary('Grey **blobs** and `code`, see [the paper](https://example.com).\n\nMore.')).toBe('Grey blobs and code, see the paper.');
+    expect(markdownSummary('x'.repeat(200), 10)).toBe(`${'x'.repeat(9)}…`);
+    expect(markdownSummary('')).toBe('');
   });
 });

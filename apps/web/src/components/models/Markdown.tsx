@@ -166,3 +166,24 @@ export function safeHref(href: string): string | null {
     return null;
   }
 }
+
+/**
+ * The first paragraph of markdown as plain text (headings, emphasis, code marks and link targets dropped),
+ * for one-line summaries such as the gallery's, where rendered markdown would not fit.
+ */
+export function markdownSummary(source: string, maxLength = 160): string {
+  const paragraph =
+    source
+      .replace(/\r\n?/g, '\n')
+      .split(/\n\s*\n/)
+      .map((p) => p.trim())
+      .find((p) => p !== '' && !p.startsWith('```')) ?? '';
+  const text = paragraph
+    .replace(/^#{1,6}\s+/gm, '')
+    .replace(/^\s*(?:[-*+]|\d+\.)\s+/gm, '')
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/(\*\*|__|\*|_|`)(.+?)\1/g, '$2')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return text.length > maxLength ? `${text.slice(0, maxLength - 1).trimEnd()}…` : text;
+}

@@ -4,6 +4,7 @@ import type { ResultOf } from '../../graphql/tada';
 import { formatDate } from '../../lib/format';
 import { CubeIcon } from '../Icons';
 import { VISIBILITY_LABEL } from './format';
+import { markdownSummary } from './Markdown';
 import styles from './models.module.css';
 
 type ModelSummary = ResultOf<typeof TeamModelsQuery>['models'][number];
@@ -33,7 +34,7 @@ export function ModelGallery({ models, teamId, teamSlug }: { models: readonly Mo
                 {latest ? `v${latest.number} · ${latest.resolution}×${latest.resolution} · step ${latest.step.toLocaleString('en')}` : 'no versions'} · updated{' '}
                 {formatDate(model.updatedAt)}
               </p>
-              {model.description ? <p>{model.description}</p> : null}
+              {model.description ? <p>{markdownSummary(model.description)}</p> : null}
               <div className={styles.badges}>
                 <span className="badge">{model.teamId === teamId ? VISIBILITY_LABEL[model.visibility] : 'Shared with you'}</span>
                 {model.aliases.map((alias) => (

@@ -272,3 +272,25 @@ export const EvaluationUpdatedSubscription = graphql(`
     }
   }
 `);
+
+/** The description (markdown) of a model; members and up (visibility is changed by admins, in the share dialog). */
+export const UpdateModelMutation = graphql(`
+  mutation UpdateModel($input: UpdateModelInput!) {
+    updateModel(input: $input) {
+      id
+      description
+    }
+  }
+`);
+
+export const RemoveAliasMutation = graphql(`
+  mutation RemoveAlias($modelId: ID!, $name: String!) {
+    removeAlias(modelId: $modelId, name: $name)
+  }
+`);
+
+export const DeleteModelMutation = graphql(`
+  mutation DeleteModel($id: ID!) {
+    deleteModel(id: $id)
+  }
+`);

@@ -2,9 +2,11 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { AliasPanel } from '../../../../../../components/models/AliasPanel';
+import { DeleteModelButton } from '../../../../../../components/models/DeleteModelButton';
 import { EvaluateForm } from '../../../../../../components/models/EvaluateForm';
 import { VISIBILITY_LABEL } from '../../../../../../components/models/format';
 import { Markdown } from '../../../../../../components/models/Markdown';
+import { ModelDescription } from '../../../../../../components/models/ModelDescription';
 import { EvaluationGroups, TrainingMetrics } from '../../../../../../components/models/MetricsPanel';
 import { SamplingPlayground } from '../../../../../../components/models/SamplingPlayground';
 import { ShareDialog } from '../../../../../../components/models/ShareDialog';
@@ -64,10 +66,13 @@ export default async function ModelPage({ params, searchParams }: Props) {
             {VISIBILITY_LABEL[model.visibility]} · {versions.length} {versions.length === 1 ? 'version' : 'versions'} · updated {formatDateTime(model.updatedAt)}
             {ownTeam ? '' : ' · shared with you'}
           </p>
-          {model.description ? <p>{model.description}</p> : null}
+          <ModelDescription modelId={model.id} description={model.description} canEdit={can.has('PUBLISH')} />
         </div>
-        {version ? <Link href={`/t/${slug}/runs/new?fromModelVersion=${version.id}`} className="btn btn-secondary btn-sm">Fine-tune v{version.number}</Link> : null}
-        {sharing ? <ShareDialog modelId={model.id} modelName={model.name} sharing={sharing} otherTeams={(me?.teams ?? []).filter((t) => t.id !== model.teamId)} /> : null}
+        <div className="form-row">
+          {version ? <Link href={`/t/${slug}/runs/new?fromModelVersion=${version.id}`} className="btn btn-secondary btn-sm">Fine-tune v{version.number}</Link> : null}
+          {sharing ? <ShareDialog modelId={model.id} modelName={model.name} sharing={sharing} otherTeams={(me?.teams ?? []).filter((t) => t.id !== model.teamId)} /> : null}
+          {can.has('DELETE') ? <DeleteModelButton modelId={model.id} modelName={model.name} versionCount={versions.length} galleryHref={`/t/${slug}/models`} /> : null}
+        </div>
       </div>
 
       {!version ? (
