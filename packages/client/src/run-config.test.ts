@@ -1,6 +1,6 @@
 import { PRESET_NAMES } from '@dapple/diffusion/presets';
 import { describe, expect, it } from 'vitest';
-import { effectiveMicroBatch, RUN_LIMITS, RunConfigSchema, unetConfigFor } from './run-config.ts';
+import { conditioningOf, effectiveMicroBatch, RUN_LIMITS, RunConfigSchema, unetConfigFor } from './run-config.ts';
 
 describe('RunConfigSchema', () => {
   it('fills defaults and accepts every diffusion preset', () => {
@@ -28,5 +28,18 @@ describe('RunConfigSchema', () => {
     const c = RunConfigSchema.parse({ preset: 'tiny', steps: 1, model: { resolution: 8, baseChannels: 8, groups: 4 } });
     expect(unetConfigFor(c, 1)).toMatchObject({ resolution: 8, channels: 1, baseChannels: 8, groups: 4, channelMults: [1, 2] });
     expect(effectiveMicroBatch(RunConfigSchema.parse({ preset: 'tiny', steps: 1, batchSize: 128 }))).toBe(32);
+  });
+
+  it('class conditioning: numClasses goes into the UNet; a stored config without conditioning is unconditional', () => {
+    const cls = RunConfigSchema.parse({ preset: 'tiny', steps: 1, conditioning: 'class', numClasses: 3 });
+    expect(cls.labelDropout).toBe(0.1);
+    expect(unetConfigFor(cls, 3).numClasses).toBe(3);
+    const old = RunConfigSchema.parse({ preset: 'tiny', steps: 1 });
+    expect(conditioningOf(old)).toBe('none');
+    expect(unetConfigFor(old, 3).numClasses).toBeUndefined();
+    // The hub fills numClasses in before anything builds the network; a config without it cannot build one.
+    expect(() => unetConfigFor(RunConfigSchema.parse({ preset: 'tiny', steps: 1, conditioning: 'class' }), 3)).toThrow(/needs numClasses/);
+    const bad = RunConfigSchema.safeParse({ preset: 'tiny', steps: 1, conditioning: 'none', numClasses: 2 });
+    expect(bad.error?.issues[0]).toMatchObject({ path: ['numClasses'], message: 'only class-conditional runs (conditioning: class) have classes' });
   });
 });
