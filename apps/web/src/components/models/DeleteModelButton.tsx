@@ -38,7 +38,7 @@ export function DeleteModelButton({ modelId, modelName, versionCount, galleryHre
     <>
       <button
         type="button"
-        className="btn btn-ghost"
+        className={`btn btn-ghost ${styles.dangerText}`}
         onClick={() => {
           setTyped('');
           setError(null);

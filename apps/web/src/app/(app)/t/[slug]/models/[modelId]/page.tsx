@@ -68,7 +68,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
           </p>
           <ModelDescription modelId={model.id} description={model.description} canEdit={can.has('PUBLISH')} />
         </div>
-        <div className="form-row">
+        <div className={styles.headerActions}>
           {version ? <Link href={`/t/${slug}/runs/new?fromModelVersion=${version.id}`} className="btn btn-secondary btn-sm">Fine-tune v{version.number}</Link> : null}
           {sharing ? <ShareDialog modelId={model.id} modelName={model.name} sharing={sharing} otherTeams={(me?.teams ?? []).filter((t) => t.id !== model.teamId)} /> : null}
           {can.has('DELETE') ? <DeleteModelButton modelId={model.id} modelName={model.name} versionCount={versions.length} galleryHref={`/t/${slug}/models`} /> : null}
