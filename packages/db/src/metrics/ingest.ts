@@ -175,21 +175,36 @@ function toRows(c: MetricColumnsInput, wallTimes: (Date | undefined)[] | null): 
   // Two indexes naming the same key string are one series: number keys by string, once per index.
   const usedByString = new Map<string, number>();
   const usedByIndex = new Map<number, number>();
-  // (used-key number, step) as one exact number: k·2^31 + step < 2^53 for any k < 2^22.
-  const seen = new Set<number>();
+  // A trainer sends each key's steps in increasing order, so a step above its key's highest so far is
+  // new; only a step at or below it needs the set of (used-key number, step) pairs, built on first need
+  // (k·2^31 + step is exact below 2^53 for any k < 2^22).
+  const highest: number[] = [];
+  let seen: Set<number> | null = null;
   for (let i = 0; i < n; i++) {
     const index = c.keyIndex[i]!;
     let k = usedByIndex.get(index);
     if (k === undefined) {
       const key = c.keys[index]!;
       k = usedByString.get(key);
-      if (k === undefined) usedByString.set(key, (k = rows.usedKeys.push(key) - 1));
+      if (k === undefined) {
+        usedByString.set(key, (k = rows.usedKeys.push(key) - 1));
+        highest.push(-1);
+      }
       usedByIndex.set(index, k);
     }
     const step = c.steps[i]!;
-    const pair = k * 2 ** 31 + step;
-    if (seen.has(pair)) continue;
-    seen.add(pair);
+    if (step > highest[k]!) {
+      highest[k] = step;
+      seen?.add(k * 2 ** 31 + step);
+    } else {
+      if (!seen) {
+        seen = new Set();
+        for (let r = 0; r < rows.length; r++) seen.add(rows.keyIds[r]! * 2 ** 31 + rows.steps[r]!);
+      }
+      const pair = k * 2 ** 31 + step;
+      if (seen.has(pair)) continue;
+      seen.add(pair);
+    }
     const row = rows.length++;
     rows.keyIds[row] = k;
     rows.steps[row] = step;

@@ -98,6 +98,18 @@ describe.each(['unnest', 'copy'] as const)('insertMetricPoints via %s', (method)
     ]);
   });
 
+  it('keeps the first occurrence also when steps arrive out of order, per key', async () => {
+    const runId = await insertTestRun(pool);
+    const steps = [5, 3, 5, 9, 3, 4, 9, 0];
+    const points = steps.flatMap((step, i) => [{ key: 'a', step, value: i }, { key: 'b', step: 10 - step, value: 100 + i }]);
+    expect((await insertMetricPoints(pool, runId, points, { method })).inserted).toBe(10);
+    const rows = (await rawRows(runId)).map((r) => [r.key, r.step, r.value]);
+    expect(rows).toEqual([
+      ['a', 0, 7], ['a', 3, 1], ['a', 4, 5], ['a', 5, 0], ['a', 9, 3],
+      ['b', 1, 103], ['b', 5, 100], ['b', 6, 105], ['b', 7, 101], ['b', 10, 107],
+    ]);
+  });
+
   it('stores each point’s own wall time, and the time of the call for points without one', async () => {
     const runId = await insertTestRun(pool);
     const own = new Date('2026-03-04T05:06:07.891Z');
