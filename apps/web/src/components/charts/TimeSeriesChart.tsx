@@ -19,18 +19,42 @@ export interface TimeSeriesChartProps {
   /** Shown in place of the chart while there is nothing to draw. */
   emptyText?: string;
   formatValue?: (value: number) => string;
+  /**
+   * The step range to keep in view (the zoom the caller follows); null shows every step. New data keeps it,
+   * so finer points fetched for the range replace the coarse ones without the chart jumping back out.
+   */
+  zoom?: { from: number; to: number } | null;
+  /**
+   * Called when the person zooms (drag across the plot: the range, and the plot's width in CSS pixels) or
+   * resets (double-click: null). Not called for the chart's own rescaling.
+   */
+  onZoom?: (range: ZoomRange | null) => void;
+}
+
+export interface ZoomRange {
+  from: number;
+  to: number;
+  /** Plot width in CSS pixels: about how many points are worth fetching for the range. */
+  pixels: number;
 }
 
 /**
  * A uPlot line chart over training steps. uPlot draws 100k+ points on a canvas in milliseconds; the
  * chart is created once per shape (lines, log scale) and fed with setData on every update, so live
- * points redraw without rebuilding. `data-points` (drawable points) and `data-redraw-ms` (the last
- * setData) let tests and the bench watch it.
+ * points redraw without rebuilding. `data-points` (drawable points), `data-redraw-ms` (the last
+ * setData), `data-zoom` (the step range in view when zoomed) and `data-visible-points` (drawable
+ * points in view) let tests and the bench watch it.
  */
-export function TimeSeriesChart({ title, series, smoothing = 0, logScale = false, height = 220, emptyText = 'No points yet', formatValue }: TimeSeriesChartProps) {
+export function TimeSeriesChart({ title, series, smoothing = 0, logScale = false, height = 220, emptyText = 'No points yet', formatValue, zoom = null, onZoom }: TimeSeriesChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const figure = useRef<HTMLElement>(null);
+  const zoomRef = useRef(zoom);
+  zoomRef.current = zoom;
+  const onZoomRef = useRef(onZoom);
+  onZoomRef.current = onZoom;
+  // Set while this component rescales the chart itself, so only the person's zooms reach onZoom.
+  const rescaling = useRef(false);
   const labels = series.map((s) => s.label).join('\u0000');
   const points = pointCount(series);
 
@@ -59,6 +83,21 @@ export function TimeSeriesChart({ title, series, smoothing = 0, logScale = false
         height,
         legend: { show: true, live: true },
         cursor: { drag: { x: true, y: false } },
+        hooks: {
+          setScale: [
+            (u, key) => {
+              if (key !== 'x') return;
+              if (figure.current) describeView(figure.current, u);
+              if (rescaling.current) return;
+              // uPlot applies scales in a microtask, after `rescaling` is cleared: a range equal to the one
+              // we follow is our own rescale, not the person's.
+              const range = zoomedRange(u);
+              const current = zoomRef.current;
+              if (range ? current && current.from === range.from && current.to === range.to : !current) return;
+              onZoomRef.current?.(range);
+            },
+          ],
+        },
         scales: { x: { time: false }, y: logScale ? { distr: 3 } : {} },
         axes: [
           { label: 'step', stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' } },
@@ -82,7 +121,11 @@ export function TimeSeriesChart({ title, series, smoothing = 0, logScale = false
           })),
         ],
       };
+      rescaling.current = true;
       plot.current = new UPlot(options, latestData.current, element);
+      const kept = zoomRef.current;
+      if (kept) plot.current.setScale('x', { min: kept.from, max: kept.to });
+      rescaling.current = false;
       observer = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(200, element.clientWidth), height }));
       observer.observe(element);
     });
@@ -100,15 +143,40 @@ export function TimeSeriesChart({ title, series, smoothing = 0, logScale = false
     const chart = plot.current;
     if (!chart) return;
     const start = performance.now();
-    chart.setData(data);
+    rescaling.current = true;
+    const kept = zoomRef.current;
+    if (kept) {
+      // Keep the person's zoom: new data without autoscaling x, then the range again (y rescales to it).
+      chart.setData(data, false);
+      chart.setScale('x', { min: kept.from, max: kept.to });
+    } else {
+      chart.setData(data);
+    }
+    rescaling.current = false;
+    if (figure.current) describeView(figure.current, chart);
     // uPlot draws in a microtask it queued during setData; this one runs after it, so it times the redraw.
     queueMicrotask(() => {
       if (figure.current) figure.current.dataset.redrawMs = (performance.now() - start).toFixed(2);
     });
   }, [data]);
 
+  // The caller reset the zoom (or set one) while the data stayed the same.
+  const zoomKey = zoom ? `${zoom.from}:${zoom.to}` : '';
+  useEffect(() => {
+    const chart = plot.current;
+    if (!chart) return;
+    const x = chart.scales.x ?? {};
+    const want = zoomRef.current;
+    if (want ? x.min === want.from && x.max === want.to : zoomedRange(chart) === null) return;
+    rescaling.current = true;
+    if (want) chart.setScale('x', { min: want.from, max: want.to });
+    else chart.setData(chart.data);
+    rescaling.current = false;
+    if (figure.current) describeView(figure.current, chart);
+  }, [zoomKey]);
+
   return (
-    <figure ref={figure} className={styles.chart} data-testid={`chart-${title}`} data-points={points}>
+    <figure ref={figure} className={styles.chart} data-testid={`chart-${title}`} data-points={points} title={onZoom ? 'Drag across the chart to zoom into steps; double-click to see all steps' : undefined}>
       <figcaption className={styles.chartTitle}>{title}</figcaption>
       {points === 0 ? (
         <div className={styles.chartEmpty} style={{ height }}>
@@ -119,4 +187,31 @@ export function TimeSeriesChart({ title, series, smoothing = 0, logScale = false
       )}
     </figure>
   );
+}
+
+/** The x range in view if it is narrower than the data (a zoom), else null. */
+function zoomedRange(u: uPlot): ZoomRange | null {
+  const xs = u.data[0];
+  const { min, max } = u.scales.x ?? {};
+  if (!xs || xs.length < 2 || min == null || max == null) return null;
+  if (min <= xs[0]! && max >= xs[xs.length - 1]!) return null;
+  return { from: min, to: max, pixels: Math.max(50, Math.round(u.over.clientWidth || u.width)) };
+}
+
+/** Writes what is in view onto the figure (read by tests and the bench; no React render per pan). */
+function describeView(element: HTMLElement, u: uPlot): void {
+  const range = zoomedRange(u);
+  if (range) element.dataset.zoom = `${Math.round(range.from)}-${Math.round(range.to)}`;
+  else delete element.dataset.zoom;
+  const xs = u.data[0] ?? [];
+  const { min, max } = u.scales.x ?? {};
+  let visible = 0;
+  for (let s = 1; s < u.data.length; s++) {
+    const ys = u.data[s]!;
+    for (let i = 0; i < xs.length; i++) {
+      const y = ys[i];
+      if (y != null && Number.isFinite(y) && (min == null || xs[i]! >= min) && (max == null || xs[i]! <= max)) visible++;
+    }
+  }
+  element.dataset.visiblePoints = String(visible);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alignSeries, appendPoints, capPoints, pointCount, smooth, type Series } from './series';
+import { alignSeries, appendPoints, capPoints, pointCount, replaceRange, smooth, type Series } from './series';
 
 const series = (steps: number[], values: (number | null)[]): Series => ({ label: 's', steps, values });
 
@@ -40,5 +40,14 @@ describe('chart series helpers', () => {
     expect(a).toEqual([1, null, 2, 3]);
     expect(b).toEqual([null, 9, 8, null]);
     expect(pointCount([series([0, 1, 2], [1, null, Number.NaN])])).toBe(1);
+  });
+
+  it('replaces the points of a step range with a finer read and keeps the rest (zoomed charts)', () => {
+    const overview = series([0, 10, 20, 30, 40], [1, 2, 3, 4, 5]);
+    const detail = { steps: [9, 10, 11, 12, 20, 21, 35], values: [0.9, 1, 1.1, 1.2, 2, 2.1, 9] };
+    // 35 is outside the asked range [10, 21] and stays out; 9 too.
+    expect(replaceRange(overview, detail, 10, 21)).toEqual(series([0, 10, 11, 12, 20, 21, 30, 40], [1, 1, 1.1, 1.2, 2, 2.1, 4, 5]));
+    expect(replaceRange(overview, { steps: [], values: [] }, 10, 30)).toEqual(series([0, 40], [1, 5]));
+    expect(replaceRange(series([], []), detail, 10, 12)).toEqual(series([10, 11, 12], [1, 1.1, 1.2]));
   });
 });

@@ -1,9 +1,12 @@
 'use client';
 
-import { useEffect, useState } from 'react';
-import { CompareRunsQuery, RunMetricsQuery } from '../../graphql/operations/run-detail';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { CompareRunsQuery, RunMetricsLiveSubscription, RunMetricsQuery } from '../../graphql/operations/run-detail';
+import { ComparedRunStatusSubscription } from '../../graphql/operations/runs-live';
 import { request } from '../../lib/graphql';
-import type { Series } from '../charts/series';
+import { useSubscription } from '../../lib/subscriptions';
+import { appendPoints, capPoints, type Series } from '../charts/series';
+import { isLive, type RunStatus } from './run-status';
 import { MAX_POINTS } from './use-run-metrics';
 import styles from './runs.module.css';
 
@@ -55,27 +58,52 @@ export function CompareRunsPicker({ teamId, excludeRunId, selected, onChange }: 
   );
 }
 
-/** The loss series of the compared runs, labelled with their names. */
-export function useComparedLoss(runs: readonly RunOption[]): { series: Series[]; error: string | null } {
-  const [cache, setCache] = useState<Map<string, Series>>(new Map());
+/** A run overlaid on the loss chart: its loss points, the last step read, and whether it still reports. */
+export interface ComparedRun {
+  id: string;
+  name: string;
+  series: Series;
+  lastStep: number;
+  live: boolean;
+}
+
+type MetricPoint = { key: string; step: number; value: number };
+
+/** Reads a run's loss (downsampled to MAX_POINTS buckets), optionally only after a step. */
+async function readLoss(id: string, fromStep?: number): Promise<{ steps: number[]; values: (number | null)[]; lastStep: number }> {
+  const result = await request(RunMetricsQuery, { id, keys: ['loss'], maxPoints: MAX_POINTS, ...(fromStep !== undefined ? { fromStep } : {}) });
+  if (!result.ok) throw new Error(result.errors[0]?.message ?? 'Could not load a compared run');
+  const points = result.data.run.metrics[0]?.points ?? [];
+  let lastStep = -1;
+  for (const p of points) lastStep = Math.max(lastStep, p.lastStep ?? p.step);
+  return { steps: points.map((p) => p.step), values: points.map((p) => p.mean ?? null), lastStep };
+}
+
+/**
+ * The compared runs' loss, labelled with their names. Runs still reporting stay live: the panel mounts a
+ * ComparedRunFeed for each (`live`), which hands new points to `append` and calls `finished` once the run
+ * stops; a run taken out of the comparison is dropped (and its feed unmounted).
+ */
+export function useComparedRuns(runs: readonly RunOption[]) {
+  const [loaded, setLoaded] = useState<ReadonlyMap<string, ComparedRun>>(new Map());
   const [error, setError] = useState<string | null>(null);
   const key = runs.map((r) => r.id).join(',');
 
   useEffect(() => {
-    const missing = runs.filter((r) => !cache.has(r.id));
+    const picked = new Set(runs.map((r) => r.id));
+    setLoaded((prev) => (prev.size === 0 || [...prev.keys()].every((id) => picked.has(id)) ? prev : new Map([...prev].filter(([id]) => picked.has(id)))));
+    const missing = runs.filter((r) => !loaded.has(r.id));
     if (missing.length === 0) return;
     let current = true;
     void Promise.all(
-      missing.map(async ({ id, name }) => {
-        const result = await request(RunMetricsQuery, { id, keys: ['loss'], maxPoints: MAX_POINTS });
-        if (!result.ok) throw new Error(result.errors[0]?.message ?? 'Could not load a compared run');
-        const points = result.data.run.metrics[0]?.points ?? [];
-        return [id, { label: name, steps: points.map((p) => p.step), values: points.map((p) => p.mean ?? null) }] as const;
+      missing.map(async ({ id, name, status }): Promise<ComparedRun> => {
+        const { steps, values, lastStep } = await readLoss(id);
+        return { id, name, series: { label: name, steps, values }, lastStep, live: isLive(status as RunStatus) };
       }),
     ).then(
-      (loaded) => {
+      (read) => {
         if (!current) return;
-        setCache((prev) => new Map([...prev, ...loaded]));
+        setLoaded((prev) => new Map([...prev, ...read.map((r) => [r.id, r] as const)]));
         setError(null);
       },
       (err: Error) => current && setError(err.message),
@@ -83,12 +111,66 @@ export function useComparedLoss(runs: readonly RunOption[]): { series: Series[];
     return () => {
       current = false;
     };
-    // `key` stands for the picked runs; the cache only grows, so it is read but not a dependency.
+    // `key` stands for the picked runs; `loaded` is read to skip runs already there, not a dependency.
   }, [key]);
 
-  const series = runs.flatMap(({ id }) => {
-    const s = cache.get(id);
-    return s ? [s] : [];
+  const append = useCallback((id: string, points: readonly MetricPoint[]) => {
+    const loss = points.filter((p) => p.key === 'loss');
+    if (loss.length === 0) return;
+    setLoaded((prev) => {
+      const run = prev.get(id);
+      if (!run) return prev;
+      const lastStep = loss.reduce((m, p) => Math.max(m, p.step), run.lastStep);
+      return new Map(prev).set(id, { ...run, series: capPoints(appendPoints(run.series, loss), MAX_POINTS * 2), lastStep });
+    });
+  }, []);
+
+  const latest = useRef(loaded);
+  latest.current = loaded;
+  /** The run stopped: stop following it, and read what arrived after the last live batch (its final points). */
+  const finished = useCallback(
+    (id: string) => {
+      const run = latest.current.get(id);
+      if (!run?.live) return;
+      setLoaded((prev) => {
+        const r = prev.get(id);
+        return r ? new Map(prev).set(id, { ...r, live: false }) : prev;
+      });
+      void readLoss(id, run.lastStep + 1).then(
+        (rest) => append(id, rest.steps.flatMap((step, i) => (rest.values[i] == null ? [] : [{ key: 'loss', step, value: rest.values[i]! }]))),
+        () => undefined, // the points shown so far stay; the next page load has the rest
+      );
+    },
+    [append],
+  );
+
+  const compared = runs.flatMap(({ id }) => {
+    const run = loaded.get(id);
+    return run ? [run] : [];
   });
-  return { series, error };
+  return { compared, error, append, finished };
+}
+
+/**
+ * Follows one compared run while it reports: new loss points (runMetrics, after `sinceStep`) and its
+ * status (runUpdated, only the status field). Unmounting it ends both subscriptions.
+ */
+export function ComparedRunFeed({
+  runId,
+  sinceStep,
+  onPoints,
+  onFinished,
+}: {
+  runId: string;
+  sinceStep: number;
+  onPoints: (runId: string, points: MetricPoint[]) => void;
+  onFinished: (runId: string) => void;
+}) {
+  // Fixed at mount, as in LiveMetricsFeed: later points arrive over this subscription.
+  const [since] = useState(sinceStep);
+  useSubscription(RunMetricsLiveSubscription, { id: runId, keys: ['loss'], sinceStep: since }, (data) => onPoints(runId, data.runMetrics.points));
+  useSubscription(ComparedRunStatusSubscription, { id: runId }, (data) => {
+    if (!isLive(data.runUpdated.status)) onFinished(runId);
+  });
+  return null;
 }

@@ -1,25 +1,26 @@
 'use client';
 
 import { useId, useMemo, useState } from 'react';
-import { TimeSeriesChart } from '../charts/TimeSeriesChart';
-import type { Series } from '../charts/series';
-import { CompareRunsPicker, useComparedLoss, type RunOption } from './CompareRuns';
+import { ComparedRunFeed, CompareRunsPicker, useComparedRuns, type RunOption } from './CompareRuns';
 import { LiveMetricsFeed } from './LiveMetricsFeed';
 import { CHART_KEYS, visibleGroups } from './metric-groups';
 import { formatMetric } from './run-status';
+import { RunChart } from './RunChart';
 import { useRunMetrics } from './use-run-metrics';
+import type { ChartLine } from './use-zoomed-lines';
 import styles from './runs.module.css';
 
 /**
  * The run's charts: one metrics query (downsampled), then live points from runMetrics appended in place.
- * Smoothing and the log scale are applied in the browser; other runs can be overlaid on the loss chart.
+ * Smoothing and the log scale are applied in the browser; other runs can be overlaid on the loss chart,
+ * and those still reporting update live too. Each chart zooms with finer points (RunChart).
  */
 export function MetricsPanel({ runId, runName, teamId, metricKeys, live }: { runId: string; runName: string; teamId: string; metricKeys: readonly string[]; live: boolean }) {
   const { state, append, retry } = useRunMetrics(runId, CHART_KEYS);
   const [smoothing, setSmoothing] = useState(0.6);
   const [logScale, setLogScale] = useState(false);
   const [compared, setCompared] = useState<RunOption[]>([]);
-  const comparedLoss = useComparedLoss(compared);
+  const comparedRuns = useComparedRuns(compared);
   const smoothingId = useId();
 
   const loaded = state.kind === 'ready' ? state.series : null;
@@ -34,6 +35,9 @@ export function MetricsPanel({ runId, runName, teamId, metricKeys, live }: { run
       <div className="card-header">
         <h2 id="metrics-heading">Metrics</h2>
         {state.kind === 'ready' && live ? <LiveMetricsFeed runId={runId} keys={CHART_KEYS} sinceStep={state.lastStep} onPoints={append} /> : null}
+        {comparedRuns.compared.map((run) =>
+          run.live ? <ComparedRunFeed key={run.id} runId={run.id} sinceStep={run.lastStep} onPoints={comparedRuns.append} onFinished={comparedRuns.finished} /> : null,
+        )}
       </div>
       <div className="card-body">
         <div className={styles.chartControls}>
@@ -64,16 +68,16 @@ export function MetricsPanel({ runId, runName, teamId, metricKeys, live }: { run
         ) : (
           <div className={styles.chartGrid}>
             {groups.map((group) => {
-              const own: Series[] = group.keys.flatMap((key) => {
+              const own: ChartLine[] = group.keys.flatMap((key) => {
                 const s = state.series.get(key);
-                return s && s.steps.length > 0 ? [{ ...s, label: group.keys.length > 1 ? key : runName }] : [];
+                return s && s.steps.length > 0 ? [{ runId, key, series: { ...s, label: group.keys.length > 1 ? key : runName } }] : [];
               });
-              const lines = group.compare ? [...own, ...comparedLoss.series] : own;
+              const others: ChartLine[] = group.compare ? comparedRuns.compared.map((run) => ({ runId: run.id, key: 'loss', series: run.series })) : [];
               return (
-                <TimeSeriesChart
+                <RunChart
                   key={group.title}
                   title={group.title}
-                  series={lines}
+                  lines={[...own, ...others]}
                   smoothing={group.title.startsWith('Loss') ? smoothing : 0}
                   logScale={logScale}
                   formatValue={formatMetric}
@@ -81,9 +85,9 @@ export function MetricsPanel({ runId, runName, teamId, metricKeys, live }: { run
                 />
               );
             })}
-            {comparedLoss.error ? (
+            {comparedRuns.error ? (
               <p className="field-error" role="alert">
-                {comparedLoss.error}
+                {comparedRuns.error}
               </p>
             ) : null}
           </div>

@@ -8,3 +8,4 @@ export * from './teams';
 export * from './tokens';
 export * from './uploads';
 export * from './run-detail';
+export * from './runs-live';

@@ -1,8 +1,8 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { DatasetList } from '../../../../../components/DatasetList';
+import { LiveListRefresh } from '../../../../../components/LiveListRefresh';
 import { PlusIcon } from '../../../../../components/Icons';
-import { RefreshWhile } from '../../../../../components/RefreshWhile';
 import { NoDatasets } from '../../../../../components/EmptyStates';
 import { loadTeam } from '../../../../../lib/team';
 import { loadDatasets } from '../../../../../lib/team-content';
@@ -24,12 +24,13 @@ export default async function DatasetsPage({ params }: { params: Promise<{ slug:
           <PlusIcon /> New dataset
         </Link>
       </div>
-      <RefreshWhile active={datasets.some((d) => d.versions[0]?.status === 'PREPARING')} />
       <section className="card" aria-labelledby="datasets-heading">
         <div className="card-header">
           <h2 id="datasets-heading">
             {datasets.length} {datasets.length === 1 ? 'dataset' : 'datasets'}
           </h2>
+          {/* Re-rendered from the server when a dataset of the team is added, prepared or deleted (teamActivity). */}
+          <LiveListRefresh teamId={load.team.id} kind="DATASET" />
         </div>
         {datasets.length === 0 ? <NoDatasets teamSlug={load.team.slug} /> : <DatasetList datasets={datasets} teamSlug={load.team.slug} />}
       </section>

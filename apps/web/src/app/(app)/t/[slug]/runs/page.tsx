@@ -2,8 +2,8 @@ import type { Metadata } from 'next';
 import { NoRuns } from '../../../../../components/EmptyStates';
 import Link from 'next/link';
 import { PlayIcon } from '../../../../../components/Icons';
-import { RefreshWhile } from '../../../../../components/RefreshWhile';
-import { ACTIVE_RUN_STATUSES, RunList } from '../../../../../components/RunList';
+import { LiveListRefresh } from '../../../../../components/LiveListRefresh';
+import { RunList } from '../../../../../components/RunList';
 import { loadTeam } from '../../../../../lib/team';
 import { loadRuns } from '../../../../../lib/team-content';
 
@@ -24,11 +24,11 @@ export default async function RunsPage({ params }: { params: Promise<{ slug: str
           <PlayIcon /> Start a run
         </Link>
       </div>
-      {/* Until the run page streams updates, the list re-renders while runs are moving. */}
-      <RefreshWhile active={runs.some((r) => ACTIVE_RUN_STATUSES.has(r.status) || r.status === 'CANCELLING')} everyMs={3000} />
       <section className="card" aria-labelledby="runs-heading">
         <div className="card-header">
           <h2 id="runs-heading">{runs.length === 0 ? 'No runs' : runs.length === 50 ? 'Latest 50 runs' : `${runs.length} ${runs.length === 1 ? 'run' : 'runs'}`}</h2>
+          {/* Re-rendered from the server when a run of the team is started or changes (teamActivity). */}
+          <LiveListRefresh teamId={load.team.id} kind="RUN" />
         </div>
         {runs.length === 0 ? <NoRuns teamSlug={load.team.slug} /> : <RunList runs={runs} teamSlug={load.team.slug} />}
       </section>
