@@ -2,9 +2,10 @@
  * Before/after comparison of the wasm training-step benchmark under the same load: runs each case of
  * bench/case.ts from two checkouts of this package in alternation (before, after, before, after, …), so both
  * see the same neighbours on a shared machine, and prints the JSON lines with `note` and `revision` added.
- * Usage: tsx bench/ab.ts <before package dir> <before revision> <after revision> [reps=2]
- * (the after side is this checkout; the before side is e.g. `git archive <rev> packages/diffusion` unpacked
- * next to a node_modules link).
+ * Usage: tsx bench/ab.ts <before package dir> <before revision> <after package dir> <after revision> [reps=2]
+ * Each side is a snapshot of the package, e.g. `git archive <rev> packages/diffusion package.json tsconfig.base.json`
+ * unpacked into a directory next to a `node_modules` link to this repository's (snapshots, not this working
+ * tree, so that editing the sources while it runs changes neither side).
  */
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -13,11 +14,13 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
-const [beforeDir, beforeRev, afterRev, repsArg = '2'] = process.argv.slice(2);
-if (!beforeDir || !beforeRev || !afterRev) throw new Error('usage: tsx bench/ab.ts <before package dir> <before rev> <after rev> [reps]');
+const [beforeDir, beforeRev, afterDir, afterRev, repsArg = '2'] = process.argv.slice(2);
+if (!beforeDir || !beforeRev || !afterDir || !afterRev) {
+  throw new Error('usage: tsx bench/ab.ts <before package dir> <before rev> <after package dir> <after rev> [reps]');
+}
 const sides = [
   { note: 'before', revision: beforeRev, dir: beforeDir },
-  { note: 'after', revision: afterRev, dir: join(here, '..') },
+  { note: 'after', revision: afterRev, dir: afterDir },
 ];
 const cases = [
   ...[8, 16, 32].map((batch) => ({ backend: 'wasm', preset: 'tiny', batch, train: true, minIters: 6, minSeconds: 4 })),
