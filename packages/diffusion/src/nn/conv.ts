@@ -14,7 +14,8 @@ import { shiftedRows } from './shifted-rows.ts';
  *    filterGradStride1); stride 2: forward conv of the transposed, padded input ([Cin, H, W, B]) with dy
  *    ([Ho, Wo, B, Cout]) as the filter and dilation = stride, which yields [Cin, kh, kw, Cout];
  *    1×1 stride 1: xᵀ · dy as a matMul.
- *  - db: per-sample spatial sums (global pooling), then ones · sums as a matMul.
+ *  - db: with the stride-1 dW, a row of ones in the same matMul; otherwise per-sample spatial sums (global
+ *    pooling), then ones · sums as a matMul.
  * The spatial flip is a matMul with an anti-identity matrix (faster than tf.reverse on wasm).
  */
 
@@ -159,7 +160,7 @@ function outerToInner(x: tf.Tensor4D): tf.Tensor4D {
  * dy in the backend and then re-packs it, which made dW 1.7–1.9× a forward conv against 1.3–1.45× here
  * (bench/dw-micro.ts). The padded grid costs ((H+p)(W+p))/(HW) extra FLOPs: 6% at 32×32, 27% at 8×8.
  */
-function filterGradStride1(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): tf.Tensor4D {
+function filterGradStride1(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): { dw: tf.Tensor4D; db: tf.Tensor1D } {
   const [b, h, wd, cin] = x.shape;
   const cout = dy.shape[3];
   const p = (k - 1) / 2;
@@ -171,8 +172,12 @@ function filterGradStride1(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): tf.Tenso
   const dyPad = tf.pad(dy, [[0, 0], [0, p], [0, p], [0, 0]]).reshape([len, cout]) as tf.Tensor2D;
   const offsets: number[] = [];
   for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) offsets.push(len + (i - p) * wp + (j - p));
-  const taps = shiftedRows(rows, offsets, cin * len).reshape([k * k * cin, len]) as tf.Tensor2D;
-  return tf.matMul(taps, dyPad).reshape([k, k, cin, cout]) as tf.Tensor4D;
+  // The row of ones after the windows makes the last output row Σₙ ỹ[n] = the bias gradient (ỹ is zero
+  // at padded positions): dW and db in one matMul.
+  const taps = shiftedRows(rows, offsets, cin * len, len).reshape([k * k * cin + 1, len]) as tf.Tensor2D;
+  const g = tf.matMul(taps, dyPad);
+  const [dw, db] = tf.split(g, [k * k * cin, 1]);
+  return { dw: dw!.reshape([k, k, cin, cout]) as tf.Tensor4D, db: db!.reshape([cout]) as tf.Tensor1D };
 }
 
 function filterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, stride: number): tf.Tensor4D {
@@ -182,7 +187,6 @@ function filterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, str
     const x2 = x.reshape([b * h * wd, cin]) as tf.Tensor2D;
     return tf.matMul(t2d(x2), dy.reshape([b * ho * wo, cout]) as tf.Tensor2D).reshape([1, 1, cin, cout]) as tf.Tensor4D;
   }
-  if (stride === 1) return filterGradStride1(x, dy, kh);
   const ph = samePad(h, kh, stride);
   const pw = samePad(wd, kw, stride);
   // Only rows/cols (out-1)·s + k of the padded input are ever read: crop the rest so the "valid" conv below
@@ -225,11 +229,13 @@ export function conv2dCustomGrad(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor
       value,
       gradFunc: (dy4, saved) => {
         const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
-        return [
-          inputGrad(dy4, ws, xs.shape, stride),
-          filterGrad(xs, dy4, ws.shape[0], ws.shape[1], stride),
-          sumToChannels(dy4),
-        ];
+        const [kh, kw] = ws.shape;
+        const dx = inputGrad(dy4, ws, xs.shape, stride);
+        if (stride === 1 && kh > 1) {
+          const { dw, db } = filterGradStride1(xs, dy4, kh);
+          return [dx, dw, db];
+        }
+        return [dx, filterGrad(xs, dy4, kh, kw, stride), sumToChannels(dy4)];
       },
     };
   });
