@@ -14,18 +14,34 @@ const PRESENCE_LOCK_CLASS = 0x44504c48;
 export class HubPresence {
   readonly id = randomUUID();
   private client: pg.Client | null = null;
+  private starting: Promise<void> | null = null;
 
   constructor(private readonly pool: pg.Pool) {}
 
-  /** Takes this hub's lock; until then isAlive(this.id) is false. */
-  async start(): Promise<void> {
-    if (this.client) return;
+  /**
+   * Takes this hub's lock (once; callers share the attempt, and a failed attempt is retried by the next
+   * call). Until it resolves, other hubs see this hub as gone.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.connect().catch((err: unknown) => {
+      this.starting = null;
+      throw err;
+    });
+    return this.starting;
+  }
+
+  private async connect(): Promise<void> {
     const client = new pg.Client({ ...this.pool.options, application_name: 'dapple-hub-presence' });
     // A dropped connection releases the lock: other hubs then adopt our queue while we still run it.
     // Rare (the database restarted); the adopting hub reruns jobs from scratch, which is safe (seeded).
     client.on('error', () => undefined);
-    await client.connect();
-    await client.query('select pg_advisory_lock($1, $2)', [PRESENCE_LOCK_CLASS, lockKey(this.id)]);
+    try {
+      await client.connect();
+      await client.query('select pg_advisory_lock($1, $2)', [PRESENCE_LOCK_CLASS, lockKey(this.id)]);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
     this.client = client;
   }
 
@@ -43,6 +59,7 @@ export class HubPresence {
   }
 
   async close(): Promise<void> {
+    await this.starting?.catch(() => undefined);
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => undefined);

@@ -24,17 +24,20 @@ export function createSamplingServices(deps: ServiceDeps & { store: ObjectStore;
     evaluations: new EvaluationService(deps, access, scheduler, signals, deps.evaluation ?? {}),
     samplingSignals: signals,
     /**
-     * Marks this hub alive and adopts sample jobs left by hubs that died, now and every
-     * `adoptIntervalMs` (the hub calls it before it listens, so no job is queued under an unheld id).
+     * Marks this hub alive and adopts sample jobs left by hubs that died, now and every `adoptIntervalMs`.
+     * In the background: a hub starts (and answers /healthz with 503) while its database is unreachable.
      */
-    startSampling: async (log?: Logger) => {
-      await presence.start();
-      const adopt = () =>
-        sampling.adoptOrphans().then(
-          (n) => n && log?.info({ adopted: n }, 'restarted sample jobs of a hub that stopped'),
-          (err: unknown) => log?.warn({ err }, 'could not adopt sample jobs of stopped hubs'),
-        );
-      await adopt();
+    startSampling: (log?: Logger) => {
+      const adopt = async () => {
+        try {
+          await presence.start();
+          const n = await sampling.adoptOrphans();
+          if (n) log?.info({ adopted: n }, 'restarted sample jobs of a hub that stopped');
+        } catch (err) {
+          log?.warn({ err }, 'could not adopt the sample jobs of stopped hubs; trying again later');
+        }
+      };
+      void adopt();
       adoptTimer = setInterval(adopt, config.adoptIntervalMs).unref();
     },
     /** Stops the worker threads and the LISTEN connection (the hub calls it on close). */

@@ -146,6 +146,7 @@ export class SamplingService {
     if (this.scheduler.queuedFor(access.quotaTeamId) >= limit) {
       throw appError('RATE_LIMITED', `Your team already has ${limit} sample jobs waiting; wait for some to finish`, { retryAfterSeconds: 10 });
     }
+    await this.presence.start(); // the job is tagged with this hub's id: its lock must be held first
     const [job] = await this.deps.db
       .insert(sampleJobs)
       .values({
