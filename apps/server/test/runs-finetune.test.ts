@@ -20,7 +20,7 @@ let privateVersion: string;
 let publicVersion: string;
 
 const PUBLISH = `mutation ($input: PublishModelInput!) { publishModel(input: $input) { model { id } version { id number } } }`;
-const RUN = `query ($id: ID!) { run(id: $id) { id baseModelVersionId baseModelVersion { id number model { name } } config { conditioning numClasses } events { message } } }`;
+const RUN = `query ($id: ID!) { run(id: $id) { id baseModelVersionId baseModelVersion { id number model { name } } config { conditioning numClasses timesteps schedule prediction } events { message } } }`;
 
 async function publish(user: SignedInUser, teamId: string, name: string, visibility?: 'PRIVATE' | 'PUBLIC'): Promise<string> {
   const { run } = await finishedRunWithCheckpoints(hub, teamId, user.id);
@@ -56,8 +56,15 @@ describe('startRun fromModelVersionId (fine-tuning)', () => {
     expect(run.baseModelVersionId).toBe(baseVersion);
     expect(run.baseModelVersion).toMatchObject({ id: baseVersion, number: 1, model: { name: 'blobs' } });
     expect(run.events[0].message).toContain('fine-tuning model "blobs" v1');
-    // The base is unconditional, so is the fine-tune.
-    expect(run.config).toEqual({ conditioning: 'none', numClasses: null });
+    // The base is unconditional, so is the fine-tune; tinyConfig sets timesteps 100, the rest comes from the base too.
+    expect(run.config).toEqual({ conditioning: 'none', numClasses: null, timesteps: 100, schedule: 'cosine', prediction: 'eps' });
+    // Left out, the diffusion process is the base's (T = 100), not the schema default (1000); given, it is the caller's.
+    const { timesteps, ...withoutT } = tinyConfig();
+    expect(timesteps).toBe(100);
+    const inherited = ok(await start(withoutT, baseVersion)).startRun.id;
+    expect(ok(await ann.client.request<{ run: any }>(RUN, { id: inherited })).run.config.timesteps).toBe(100);
+    const chosen = ok(await start({ ...withoutT, timesteps: 200 }, baseVersion)).startRun.id;
+    expect(ok(await ann.client.request<{ run: any }>(RUN, { id: chosen })).run.config.timesteps).toBe(200);
 
     const token = `ft-token-${id}`;
     await hub.db.update(runs).set({ status: 'starting', attempt: 1, startedAt: new Date() }).where(eq(runs.id, id));

@@ -41,6 +41,21 @@ export async function readableBaseModel(access: ModelAccessService, meta: Reques
   return { ...found, unet: config.unet ?? {}, training: config.training ?? null };
 }
 
+/** Diffusion settings a fine-tune inherits from its base unless the input sets them. */
+export const INHERITED_DIFFUSION_FIELDS = ['schedule', 'timesteps', 'prediction'] as const;
+
+/**
+ * The raw run config with the base's noise schedule, timestep count and prediction target filled in where the
+ * caller left them out: the base's weights learned that process (its timestep embedding means t of T), and the
+ * zod defaults (cosine, 1000, eps) would silently change it. Given explicitly, they are the caller's choice.
+ */
+export function withBaseDiffusion(raw: unknown, base: BaseModel): unknown {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw) || !base.training) return raw;
+  const out: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  for (const key of INHERITED_DIFFUSION_FIELDS) if (out[key] === undefined && base.training[key] !== undefined) out[key] = base.training[key];
+  return out;
+}
+
 const show = (v: unknown) => (v === undefined ? 'none' : JSON.stringify(v));
 
 /**

@@ -20,7 +20,7 @@ import type { ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
 import { badInput, conflict, notFound } from '../errors.ts';
 import type { ModelAccessService } from './model-access.ts';
-import { readableBaseModel, requireSameArchitecture, type BaseModel } from './runs-base-model.ts';
+import { readableBaseModel, requireSameArchitecture, withBaseDiffusion, type BaseModel } from './runs-base-model.ts';
 import { resolveConditioning } from './runs-conditioning.ts';
 import { checkpointPrefix } from './runs-objects.ts';
 import type { RunLogStore } from './runs-logs.ts';
@@ -116,7 +116,8 @@ export class RunService {
     await this.teams.requireTeamRole(meta, version.teamId, 'member');
     // Fine-tuning: the base must be readable by the caller (it may be another team's shared or public model).
     const base = parsed.fromModelVersionId ? await readableBaseModel(this.modelAccess, meta, parsed.fromModelVersionId) : null;
-    const config = this.validateConfig(parsed.config, version, 'config', { base, autoConditioning: true });
+    const raw = base ? withBaseDiffusion(parsed.config, base) : parsed.config;
+    const config = this.validateConfig(raw, version, 'config', { base, autoConditioning: true });
     const seed = parsed.seed ?? Math.floor(Math.random() * 2 ** 31);
     const run = await this.deps.db.transaction(async (tx) => {
       const [run] = await tx

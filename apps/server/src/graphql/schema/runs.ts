@@ -289,7 +289,7 @@ const StartRunInput = builder.inputType('StartRunInput', {
     maxAttempts: t.int({ description: 'Automatic restarts after a lost trainer, including the first attempt. Default 3.' }),
     fromModelVersionId: t.id({
       description:
-        "Fine-tune a published model version you may read: the run starts from its weights at step 0 with a fresh optimizer. The config's network (preset, model overrides, conditioning) must match the version's, and the dataset its resolution and channels (BAD_USER_INPUT names the difference).",
+        "Fine-tune a published model version you may read: the run starts from its weights at step 0 with a fresh optimizer. The config's network (preset, model overrides, conditioning) must match the version's, and the dataset its resolution and channels (BAD_USER_INPUT names the difference). schedule, timesteps and prediction default to the version's.",
     }),
   }),
 });
