@@ -181,7 +181,6 @@ export async function createHub(config: HubConfig): Promise<Hub> {
   const port = config.port ?? 4000;
   const bindHost = config.host ?? '127.0.0.1';
   try {
-    await services.startSampling(logger);
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(port, bindHost, () => {
@@ -191,7 +190,6 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     });
   } catch (err) {
     await apollo.stop().catch(() => {});
-    await services.closeSampling().catch(() => {});
     await dbHandle.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(`Port ${port} on ${bindHost} is already in use: stop the other process or set PORT`, { cause: err });
@@ -199,6 +197,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     throw err;
   }
   jobs.startWorkersInBackground(services);
+  services.startSampling(logger);
   const address = httpServer.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
