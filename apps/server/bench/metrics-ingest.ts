@@ -1,17 +1,27 @@
 // `npm run bench -w @dapple/server` (this file: `npx tsx apps/server/bench/metrics-ingest.ts`): metric
 // ingest through the hub's trainer API over real HTTP — 20 simulated runs, each with its own run token,
-// posting 1000-point batches concurrently — against raw COPY of the same batches into metric_points and
-// against insertMetricPoints called in-process, all in the same run on the same embedded Postgres.
-// The machine is shared and noisy: cases run interleaved for --rounds rounds; medians are reported.
-// Options: --runs N (20) --batches N per run per round (10) --rounds N (3)
+// posting 1000-point batches concurrently with the trainer's own TrainerClient (binary body), and with
+// the older JSON body — against raw COPY of the same batches into metric_points and against
+// insertMetricPoints called in-process, all in the same run on the same embedded Postgres.
+// The goal (issue #5): trainer-api-http ≥ 0.5 of raw-copy and ≥ 100k points/s.
+// The hub runs in a child process (hub-child.ts) as in production, where trainers are other processes;
+// `--hub in-process` puts it in this process (the simulated trainers' fetch then costs the hub's thread).
+// The machine is shared and noisy: cases run interleaved for --rounds rounds; medians are reported, with
+// the CPU each case cost per 1000 points in this process (simulated trainers, COPY client, in-process
+// ingest), in the hub process and in Postgres.
+// Options: --runs N (20) --batches N per run per round (10) --rounds N (3) --hub child|in-process
+// --cases a,b (all) --hub-cpu-prof DIR (writes the child hub's `node --cpu-prof` profile there)
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { from as copyFrom } from 'pg-copy-streams';
 import type pg from 'pg';
+import { TrainerClient } from '@dapple/client/trainer-client';
 import { TRAINER_API_PREFIX } from '@dapple/client/trainer-protocol';
 import { createDb, insertMetricPoints, migrate } from '@dapple/db';
 import { startEmbeddedPostgres } from '@dapple/db/embedded';
@@ -19,7 +29,8 @@ import { DiskStore } from '@dapple/storage';
 import { createHub } from '../src/index.ts';
 
 const { values: args } = parseArgs({
-  options: { runs: { type: 'string', default: '20' }, batches: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' } },
+  options: { runs: { type: 'string', default: '20' }, batches: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' },
+    hub: { type: 'string', default: 'child' }, cases: { type: 'string' }, 'hub-cpu-prof': { type: 'string' } },
 });
 const ROUNDS = Number(args.rounds);
 const RUNS = Number(args.runs);
@@ -65,35 +76,95 @@ async function createRunningRuns(pool: pg.Pool, teamId: string, n: number): Prom
   return out;
 }
 
-async function rate(runs: { id: string; token: string }[], send: (run: { id: string; token: string }, batch: ReturnType<typeof batchOf>) => Promise<void>) {
+/** CPU ms (user + system, all threads) of a process so far; 0 once it has exited. */
+async function processCpuMs(pid: number | string): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  if (!stat) return 0;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields after "pid (comm) "
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime in ticks; USER_HZ is 100 on Linux
+}
+
+/** CPU ms used so far by the Postgres server: the postmaster and its live children (backends outlive a case: pooled). */
+async function postgresCpuMs(dataDir: string): Promise<number> {
+  const postmaster = (await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]!.trim();
+  const children = (await readFile(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean);
+  let ms = 0;
+  for (const pid of [postmaster, ...children]) ms += await processCpuMs(pid);
+  return ms;
+}
+
+/** The hub in a child process (see hub-child.ts); resolves once it listens. */
+function startHubChild(databaseUrl: string, port: number, storeRoot: string, poolSize: number, cpuProfDir?: string): Promise<{ url: string; child: ChildProcess }> {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'hub-child.ts');
+  const execArgv = ['--import', 'tsx', ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])];
+  const child = fork(script, [databaseUrl, String(port), storeRoot, String(poolSize)], { execArgv, stdio: 'inherit' });
+  return new Promise((resolve, reject) => {
+    child.once('message', (msg) => resolve({ url: (msg as { url: string }).url, child }));
+    child.once('exit', (code) => reject(new Error(`hub child exited with ${code} before listening`)));
+  });
+}
+
+interface Sample {
+  pointsPerSec: number;
+  benchCpuMsPerKPoints: number;
+  hubCpuMsPerKPoints: number;
+  postgresCpuMsPerKPoints: number;
+}
+
+async function rate(pgDir: string, hubPid: number | undefined, runs: { id: string; token: string }[], send: (run: { id: string; token: string }, batch: ReturnType<typeof batchOf>) => Promise<void>): Promise<Sample> {
+  const pg0 = await postgresCpuMs(pgDir);
+  const hub0 = hubPid ? await processCpuMs(hubPid) : 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(runs.map(async (run) => {
     for (let b = 0; b < BATCHES; b++) await send(run, batchOf(b));
   }));
-  return (runs.length * BATCHES * BATCH) / ((performance.now() - t0) / 1000);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const kPoints = (runs.length * BATCHES * BATCH) / 1000;
+  return {
+    pointsPerSec: (kPoints * 1000) / seconds,
+    benchCpuMsPerKPoints: (cpu.user + cpu.system) / 1000 / kPoints,
+    hubCpuMsPerKPoints: hubPid ? ((await processCpuMs(hubPid)) - hub0) / kPoints : 0,
+    postgresCpuMsPerKPoints: ((await postgresCpuMs(pgDir)) - pg0) / kPoints,
+  };
 }
 
 const root = await mkdtemp(join(tmpdir(), 'dapple-bench-ingest-'));
 await chmod(root, 0o755);
-const server = await startEmbeddedPostgres({ dataDir: join(root, 'pg'), port: await freePort() });
+const pgDir = join(root, 'pg');
+const server = await startEmbeddedPostgres({ dataDir: pgDir, port: await freePort() });
 const direct = createDb(server.connectionString, { max: RUNS + 2 });
 try {
   await migrate(direct.db);
   const pool = direct.pool;
   const { rows: team } = await pool.query<{ id: string }>(`INSERT INTO teams (name, slug) VALUES ('Bench', 'bench') RETURNING id`);
   const port = await freePort();
-  const store = new DiskStore({ root: join(root, 'objects'), publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: 'x'.repeat(32) });
   // API-only hub: no scheduler, so nothing watches (or requeues) the simulated runs. Its pool gets as many
   // connections as there are writers, like the in-process case (the default of 10 would cap concurrency).
-  const hub = await createHub({ databaseUrl: server.connectionString, store, port, logLevel: 'silent', runs: { executor: false }, dbPoolSize: RUNS + 5 });
+  let hub: { url: string; pid?: number; close(): Promise<void> };
+  if (args.hub === 'in-process') {
+    const store = new DiskStore({ root: join(root, 'objects'), publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: 'x'.repeat(32) });
+    hub = await createHub({ databaseUrl: server.connectionString, store, port, logLevel: 'silent', runs: { executor: false }, dbPoolSize: RUNS + 5 });
+  } else {
+    const { url, child } = await startHubChild(server.connectionString, port, join(root, 'objects'), RUNS + 5, args['hub-cpu-prof']);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    hub = { url, pid: child.pid, close: async () => void (child.send('close'), await exited) };
+  }
   try {
     const endpoint = `${hub.url}${TRAINER_API_PREFIX}/metrics`;
+    const clients = new Map<string, TrainerClient>();
     const http = async (run: { token: string }, points: ReturnType<typeof batchOf>) => {
+      let client = clients.get(run.token);
+      if (!client) clients.set(run.token, (client = new TrainerClient({ hubUrl: hub.url, runToken: run.token })));
+      await client.metrics(points);
+    };
+    const httpJson = async (run: { token: string }, points: ReturnType<typeof batchOf>) => {
       const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${run.token}` }, body: JSON.stringify({ points }) });
       const body = await res.text();
       if (!res.ok) throw new Error(`POST ${endpoint}: ${res.status} ${body}`);
     };
-    await rate(await createRunningRuns(pool, team[0]!.id, RUNS), http); // warm-up
+    await rate(pgDir, hub.pid, await createRunningRuns(pool, team[0]!.id, RUNS), http); // warm-up
 
     const keyIds = new Map<string, number[]>();
     const rawCopy = async (run: { id: string }, batch: ReturnType<typeof batchOf>) => {
@@ -122,19 +193,25 @@ try {
       'raw-copy': rawCopy,
       'insertMetricPoints-in-process': async (run, batch) => void (await insertMetricPoints(pool, run.id, batch)),
       'trainer-api-http': http,
+      'trainer-api-http-json': httpJson,
     };
-    const samples: Record<string, number[]> = {};
+    const only = args.cases?.split(',');
+    const selected = Object.entries(cases).filter(([name]) => !only || only.includes(name));
+    const samples: Record<string, Sample[]> = {};
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, send] of Object.entries(cases)) (samples[name] ??= []).push(await rate(await createRunningRuns(pool, team[0]!.id, RUNS), send));
+      for (const [name, send] of selected) (samples[name] ??= []).push(await rate(pgDir, hub.pid, await createRunningRuns(pool, team[0]!.id, RUNS), send));
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    const copy = median(samples['raw-copy']!);
+    const copy = samples['raw-copy'] && median(samples['raw-copy'].map((x) => x.pointsPerSec));
     for (const [name, xs] of Object.entries(samples)) {
-      const m = median(xs);
+      const m = median(xs.map((x) => x.pointsPerSec));
       console.log(JSON.stringify({
-        bench: 'metrics.ingest.hub', case: name, runs: RUNS, batch: BATCH, rounds: ROUNDS,
-        pointsPerSec: Math.round(m), samples: xs.map(Math.round),
-        ...(name !== 'raw-copy' && { ratioToRawCopy: +(m / copy).toFixed(3) }),
+        bench: 'metrics.ingest.hub', case: name, hub: args.hub, runs: RUNS, batch: BATCH, rounds: ROUNDS,
+        pointsPerSec: Math.round(m), samples: xs.map((x) => Math.round(x.pointsPerSec)),
+        ...(name !== 'raw-copy' && copy && { ratioToRawCopy: +(m / copy).toFixed(3) }),
+        benchCpuMsPerKPoints: +median(xs.map((x) => x.benchCpuMsPerKPoints)).toFixed(2),
+        ...(name.startsWith('trainer-api') && hub.pid && { hubCpuMsPerKPoints: +median(xs.map((x) => x.hubCpuMsPerKPoints)).toFixed(2) }),
+        postgresCpuMsPerKPoints: +median(xs.map((x) => x.postgresCpuMsPerKPoints)).toFixed(2),
       }));
     }
   } finally {

@@ -121,7 +121,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
   const httpServer = createServer(app);
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy ?? 'loopback');
-  app.use(requestLog(logger));
+  app.use(requestLog(logger, { quiet: (req) => req.method === 'POST' && req.originalUrl === `${TRAINER_API_PREFIX}/metrics` }));
 
   app.get('/healthz', async (req, res) => {
     try {

@@ -1,6 +1,6 @@
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { checkpoints, datasets, datasetVersions, models, modelVersions, runs, runTokens, sampleGrids, type Run } from '@dapple/db';
-import { insertMetricPoints, MetricsInputError } from '@dapple/db/metrics/index';
+import { insertMetricColumns, insertMetricPoints, MetricsInputError, type MetricColumnsInput } from '@dapple/db/metrics/index';
 import { RunConfigSchema } from '@dapple/client/run-config';
 import {
   CHECKPOINT_FILES,
@@ -146,12 +146,18 @@ export class TrainerRunService {
     return { cancelRequested: result.run.cancelRequested };
   }
 
-  async metrics(p: TrainerPrincipal, points: MetricPoint[]): Promise<{ inserted: number }> {
+  /** Stores a batch (JSON points or binary columns); a resent batch stores nothing. Coalesced NOTIFY for live charts. */
+  async metrics(p: TrainerPrincipal, batch: MetricPoint[] | MetricColumnsInput): Promise<{ inserted: number }> {
     try {
-      const { inserted, maxStep } = await insertMetricPoints(poolOf(this.deps.db), p.runId, points);
+      const pool = poolOf(this.deps.db);
+      const { inserted, maxStep } = Array.isArray(batch) ? await insertMetricPoints(pool, p.runId, batch) : await insertMetricColumns(pool, p.runId, batch);
       if (inserted > 0 && maxStep !== null) {
         let fromStep = maxStep;
-        for (const x of points) if (x.step < fromStep) fromStep = x.step;
+        if (Array.isArray(batch)) {
+          for (const x of batch) if (x.step < fromStep) fromStep = x.step;
+        } else {
+          for (let i = 0; i < batch.steps.length; i++) if (batch.steps[i]! < fromStep) fromStep = batch.steps[i]!;
+        }
         this.signals.notifyMetricsSoon(p.runId, fromStep, maxStep);
       }
       return { inserted };

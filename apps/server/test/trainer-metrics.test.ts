@@ -1,0 +1,95 @@
+import { encodeMetricBatch, METRIC_BATCH_CONTENT_TYPE } from '@dapple/client/metric-batch';
+import { TrainerApiError, TrainerClient } from '@dapple/client/trainer-client';
+import { TRAINER_API_PREFIX } from '@dapple/client/trainer-protocol';
+import { latestMetrics, runs, runTokens } from '@dapple/db';
+import { startTestHub, type TestHub } from '@dapple/testing';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../src/auth/tokens.ts';
+import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
+import { ok, readyDatasetVersion, START_RUN, tinyConfig } from './runs-fixtures.ts';
+
+// The metrics route with the binary body TrainerClient sends (runs-api.test.ts covers the JSON body).
+let hub: TestHub;
+let ann: SignedInUser;
+let versionId: string;
+
+beforeAll(async () => {
+  hub = await startTestHub({ runs: { executor: false } });
+  ann = await signUpUser(hub, 'Ann');
+  const teamId = await createTeam(ann, 'Lab', 'lab');
+  ({ versionId } = await readyDatasetVersion(hub, teamId, { resolution: 8, channels: 1, n: 8 }));
+});
+afterAll(async () => {
+  await hub?.close();
+});
+
+/** A run in `running` with a token we know (what the scheduler does when it starts a trainer). */
+async function runningRunWithToken(): Promise<{ id: string; token: string }> {
+  const id = ok(await ann.client.request(START_RUN, { input: { datasetVersionId: versionId, name: 'r', config: tinyConfig() } })).startRun.id as string;
+  const token = `test-token-${id}-${Math.random().toString(36).slice(2)}`;
+  await hub.db.update(runs).set({ status: 'running', attempt: 1, startedAt: new Date(), lastHeartbeatAt: new Date() }).where(eq(runs.id, id));
+  await hub.db.insert(runTokens).values({ runId: id, attempt: 1, tokenHash: sha256Hex(token) });
+  return { id, token };
+}
+
+const post = (token: string, body: Uint8Array) =>
+  fetch(`${hub.url}${TRAINER_API_PREFIX}/metrics`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': METRIC_BATCH_CONTENT_TYPE },
+    body: body as unknown as BodyInit,
+  });
+
+describe('POST /metrics with a binary batch', () => {
+  it('stores what TrainerClient sends, NaN/Infinity included; a resent batch changes nothing', async () => {
+    const r = await runningRunWithToken();
+    const points = [
+      { key: 'loss', step: 1, value: 0.5 },
+      { key: 'lr', step: 1, value: 1e-3 },
+      { key: 'loss', step: 2, value: Number.NaN },
+      { key: 'loss', step: 3, value: -Infinity },
+      { key: 'lr', step: 3, value: 2e-3 },
+    ];
+    await new TrainerClient({ hubUrl: hub.url, runToken: r.token }).metrics(points);
+    const latest = await latestMetrics(hub.db, r.id);
+    expect(latest.map(({ key, step, value }) => ({ key, step, value }))).toEqual([
+      { key: 'loss', step: 3, value: -Infinity },
+      { key: 'lr', step: 3, value: 2e-3 },
+    ]);
+    const resent = await post(r.token, encodeMetricBatch(points.map((p) => ({ ...p, value: 42 }))));
+    expect(resent.status, await resent.clone().text()).toBe(200);
+    expect(await resent.json()).toEqual({ inserted: 0 });
+    const series = ok(await ann.client.request(`query ($id: ID!) { run(id: $id) { metrics(keys: ["loss"], maxPoints: 10) { points { step count nonFinite last } } } }`, { id: r.id }));
+    expect(series.run.metrics[0].points).toEqual([
+      { step: 1, count: 1, nonFinite: 0, last: 0.5 },
+      { step: 2, count: 0, nonFinite: 1, last: null },
+      { step: 3, count: 0, nonFinite: 1, last: null },
+    ]);
+  });
+
+  it('answers 400 naming the field for a malformed batch, and stores nothing', async () => {
+    const r = await runningRunWithToken();
+    const error = async (body: Uint8Array) => {
+      const res = await post(r.token, body);
+      expect(res.status).toBe(400);
+      return (await res.json()).error;
+    };
+    expect(await error(new TextEncoder().encode('not a batch'))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'body' });
+    const tooMany = Array.from({ length: 1001 }, (_, i) => ({ key: 'loss', step: i, value: 1 }));
+    expect(await error(encodeMetricBatch(tooMany))).toMatchObject({ field: 'points', message: expect.stringMatching(/at most 1000 points/) });
+    expect(await error(encodeMetricBatch([{ key: 'a b', step: 0, value: 1 }]))).toMatchObject({ field: 'keys[0]' });
+    expect(await error(encodeMetricBatch([{ key: 'loss', step: 0, value: 1 }, { key: 'loss', step: 2 ** 31, value: 1 }]))).toMatchObject({ field: 'steps[1]' });
+    expect(await latestMetrics(hub.db, r.id)).toEqual([]);
+  });
+
+  it('refuses the token once the run has ended', async () => {
+    const r = await runningRunWithToken();
+    const client = new TrainerClient({ hubUrl: hub.url, runToken: r.token });
+    await client.metrics([{ key: 'loss', step: 1, value: 1 }]); // caches the token check
+    await client.finish({ outcome: 'succeeded', step: 1 });
+    const refused = await client.metrics([{ key: 'loss', step: 2, value: 1 }]).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(TrainerApiError);
+    expect((refused as TrainerApiError).revoked).toBe(true);
+    expect((await latestMetrics(hub.db, r.id)).map((m) => m.step)).toEqual([1]);
+  });
+});
