@@ -1,11 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { finishedRunWithCheckpoints } from '../../server/test/models-fixtures.ts';
+import { twoClassImages } from '../../server/test/runs-class-fixtures.ts';
+import { readyDatasetVersion } from '../../server/test/runs-fixtures.ts';
 import { apiAs, newUser, screens, startDashboard, waitForPath, type Dashboard } from './fixtures';
 
-// Fine-tuning from the dashboard: the model page's Fine-tune action opens the new-run form with the version
-// as its base; the run records it and its page links back to it.
+// The new-run form's model choices. Fine-tuning: the model page's Fine-tune action opens the form with the
+// version as its base; the run records it and its page links back to it. Class conditioning: the form says what
+// a dataset's labels mean for the run, and an explicit choice is what the run gets.
 
-describe('fine-tuning in the browser', () => {
+describe('fine-tuning and class conditioning in the browser', () => {
   let dash: Dashboard;
   beforeAll(async () => {
     // No trainer processes: the run stays queued, which is all the form and the run page need.
@@ -68,6 +71,44 @@ describe('fine-tuning in the browser', () => {
     await shot(page, 'run');
     await link.click();
     await waitForPath(page, `/t/forge/models/${model.id}`);
+    await context.close();
+  });
+
+  it('starts a class-conditional run by default on a labelled dataset, and an unconditional one when asked', async () => {
+    const owner = newUser('classy');
+    const api = await apiAs(dash.hub, owner);
+    const created = await api.request<{ createTeam: { id: string } }>(`mutation { createTeam(input: { name: "Classes", slug: "classes" }) { id } }`);
+    expect(created.errors).toBeUndefined();
+    const teamId = created.data!.createTeam.id;
+    await readyDatasetVersion(dash.hub, teamId, { resolution: 8, channels: 1, name: 'bars', images: await twoClassImages(8, 8) });
+
+    const context = await dash.context(owner);
+    const page = await context.newPage();
+    const startWith = async (name: string, conditioning: string) => {
+      await page.goto('/t/classes/runs/new');
+      expect(await page.getByLabel('Dataset').locator('option:checked').textContent()).toContain('bars · v1 · 8 images · 8×8 · 2 labels');
+      await page.getByLabel('Run name').fill(name);
+      await page.getByLabel('Conditioning').selectOption({ label: conditioning });
+      await page.getByText('Advanced settings').click();
+      await page.getByLabel('Steps').fill('20');
+      await page.getByLabel('Batch size').fill('4');
+      await page.getByRole('button', { name: 'Start run' }).click();
+      await waitForPath(page, '/t/classes/runs');
+    };
+    await page.goto('/t/classes/runs/new');
+    expect(await page.getByText('One class per label (top, bottom)').count()).toBe(1);
+    await screens('class-conditioning')(page, 'form');
+    await startWith('bars-auto', 'Automatic');
+    await startWith('bars-none', 'Unconditional');
+
+    const runs = await api.request<{ runs: { nodes: { name: string; config: { conditioning: string; numClasses: number | null } }[] } }>(
+      `query ($t: ID!) { runs(teamId: $t) { nodes { name config { conditioning numClasses } } } }`,
+      { t: teamId },
+    );
+    expect(Object.fromEntries(runs.data!.runs.nodes.map((r) => [r.name, r.config]))).toEqual({
+      'bars-auto': { conditioning: 'class', numClasses: 2 },
+      'bars-none': { conditioning: 'none', numClasses: null },
+    });
     await context.close();
   });
 });
