@@ -5,8 +5,11 @@ import { useEffect, useRef } from 'react';
 import { TeamActivitySubscription } from '../graphql/operations/runs-live';
 import { useSubscription } from '../lib/subscriptions';
 
-/** At most one re-render per this long while events stream in (a training run reports every few seconds). */
-const REFRESH_AT_MOST_EVERY_MS = 1000;
+/**
+ * At most one server re-render per this long while events stream in: a training run reports progress
+ * every second or so, and each re-render queries the API again.
+ */
+const REFRESH_AT_MOST_EVERY_MS = 2000;
 /** Only while the socket is down: the list still catches up, slowly. */
 const FALLBACK_POLL_MS = 30_000;
 

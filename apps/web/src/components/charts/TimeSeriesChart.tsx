@@ -138,7 +138,7 @@ export function TimeSeriesChart({ title, series, smoothing = 0, logScale = false
     // formatValue is a module-level function in every caller; the chart is rebuilt only on shape changes.
   }, [labels, logScale, height, points === 0]);
 
-  // New points: feed the existing chart (keeps the zoom unless it shows the whole range).
+  // New points: feed the existing chart. A zoom the caller follows is kept; otherwise x fits all steps.
   useEffect(() => {
     const chart = plot.current;
     if (!chart) return;
