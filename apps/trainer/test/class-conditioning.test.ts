@@ -72,4 +72,16 @@ describe('class-conditional training on a 2-label dataset', () => {
     expect(publishModel.version.labelNames).toEqual(['top', 'bottom']);
     expect(JSON.parse(publishModel.version.configJson)).toMatchObject({ unet: { numClasses: 2 }, labelNames: ['top', 'bottom'] });
   });
+
+  it('an unconditional run on the same labelled dataset publishes an unconditional model (no label names to pick)', async () => {
+    const config = tinyConfig({ steps: 2, batchSize: 8, checkpointEvery: 2, sampleEvery: 2, sampleCount: 4, conditioning: 'none' });
+    const id = ok(await ann.client.request<{ startRun: { id: string } }>(START_RUN, { input: { datasetVersionId, name: 'plain', seed: SEED, config } })).startRun.id;
+    expect(await trainAttempt(hub, id)).toMatchObject({ outcome: 'succeeded', step: 2 });
+    const ckpt = await storedCheckpoint(hub, id, 2);
+    expect(ckpt.config).toMatchObject({ labelNames: [] });
+    expect((ckpt.config as { unet: Record<string, unknown> }).unet['numClasses']).toBeUndefined();
+    tf.dispose([...ckpt.variables.values(), ...(ckpt.ema?.values() ?? []), ...(ckpt.optimizer?.values() ?? [])]);
+    const { publishModel } = ok(await ann.client.request<{ publishModel: { version: { labelNames: string[] } } }>(PUBLISH, { input: { runId: id, step: 2, modelName: 'plain' } }));
+    expect(publishModel.version.labelNames).toEqual([]);
+  });
 });

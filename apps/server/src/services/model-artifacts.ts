@@ -31,7 +31,9 @@ export const versionPrefix = (modelId: string, n: number) => `models/${modelId}/
 /** What the trainer stores as checkpoint config (apps/trainer/src/train.ts). */
 interface TrainerCheckpointConfig {
   run: { schedule: string; timesteps: number; prediction: string; emaDecay?: number; preset?: string; [k: string]: unknown };
-  unet: { resolution: number; channels: number; [k: string]: unknown };
+  unet: { resolution: number; channels: number; numClasses?: number; [k: string]: unknown };
+  /** Class names by label index (class-conditional runs; checkpoints from before conditioning lack it). */
+  labelNames?: string[];
 }
 
 export interface InferenceFiles {
@@ -41,6 +43,8 @@ export interface InferenceFiles {
   /** true when the run kept EMA weights (they are what is published); false: the raw weights. */
   fromEma: boolean;
   weightsBytes: number;
+  /** Class names of a class-conditional model (what the run trained on); [] for an unconditional one. */
+  labelNames: string[];
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -60,7 +64,7 @@ export async function writeInferenceWeights(
   dstPrefix: string,
   opts: { precision: Precision; labelNames: string[] },
 ): Promise<InferenceFiles> {
-  const { precision, labelNames } = opts;
+  const { precision } = opts;
   const [jsonBytes, weights] = await Promise.all([readAll(await store.get(`${ckptPrefix}/${MODEL_JSON}`)), readAll(await store.get(`${ckptPrefix}/${WEIGHTS_BIN}`))]);
   const modelJson = JSON.parse(jsonBytes.toString('utf8')) as tf.io.ModelJSON;
   const artifacts: tf.io.ModelArtifacts = {
@@ -77,6 +81,9 @@ export async function writeInferenceWeights(
     const cfg = ckpt.config as unknown as TrainerCheckpointConfig;
     if (!cfg?.run || !cfg?.unet) throw new Error(`checkpoint at ${ckptPrefix} has no run/unet config: it was not written by the Dapple trainer`);
     const fromEma = ckpt.ema !== undefined && ckpt.ema.size > 0;
+    // Only a class-conditional network has classes to name (an unconditional run on a labelled dataset has none);
+    // the names the run trained with win over the dataset's current ones.
+    const labelNames = cfg.unet.numClasses === undefined ? [] : (cfg.labelNames ?? opts.labelNames);
     const config: ModelVersionConfig = {
       format: 'dapple-model',
       formatVersion: 1,
@@ -96,7 +103,7 @@ export async function writeInferenceWeights(
     // Weights first: a model.json present means its weights are complete.
     await store.put(`${dstPrefix}${VERSION_FILES.weights}`, data, { size: data.length, contentType: 'application/octet-stream' });
     await store.put(`${dstPrefix}${VERSION_FILES.modelJson}`, json, { size: json.length, contentType: 'application/json' });
-    return { config, resolution: Number(cfg.unet.resolution), channels: Number(cfg.unet.channels), fromEma, weightsBytes: data.length };
+    return { config, resolution: Number(cfg.unet.resolution), channels: Number(cfg.unet.channels), fromEma, weightsBytes: data.length, labelNames };
   } finally {
     tf.dispose([...ckpt.variables.values(), ...(ckpt.ema?.values() ?? []), ...(ckpt.optimizer?.values() ?? [])]);
   }

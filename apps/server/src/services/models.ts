@@ -133,7 +133,7 @@ export class ModelService {
       });
       const metrics = await this.metricsSnapshot(run.id, p.step);
       const grid = await this.copyNearestGrid(run.id, p.step, prefix);
-      const labelNames = dataset?.labelNames ?? [];
+      const labelNames = files.labelNames;
       const now = this.deps.now();
       const card = modelCardMarkdown({
         modelName: model.name,
