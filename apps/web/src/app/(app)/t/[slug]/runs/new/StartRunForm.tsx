@@ -152,7 +152,8 @@ export function StartRunForm({ teamSlug, datasets, base = null }: { teamSlug: st
             {base.labelNames.length ? `${base.labelNames.length} classes` : 'unconditional'}
           </p>
           <p className="field-hint">The run starts from this version’s weights with a fresh optimizer, and keeps its network and conditioning.</p>
-          {errors.fromModelVersionId ? <FormError>{errors.fromModelVersionId}</FormError> : null}
+          {/* Preset and conditioning are not editable here: their errors (a network that differs from the base) show with it. */}
+          {errors.fromModelVersionId || errors.conditioning || errors.preset ? <FormError>{errors.fromModelVersionId ?? errors.conditioning ?? errors.preset}</FormError> : null}
         </div>
       ) : null}
       <TextField label="Run name" autoComplete="off" maxLength={100} placeholder={base ? 'tiles-finetune-1' : 'tiles-tiny-1'} {...bind('name')} />
