@@ -19,6 +19,7 @@ import { startWsServer } from './http/ws-server.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createServices, type Services } from './services/index.ts';
 import { createRunScheduler, type RunsConfig } from './services/scheduler-setup.ts';
+import { metricsFastPath } from './trainer-api/metrics-fast-path.ts';
 import { TRAINER_API_PREFIX, trainerApiRouter } from './trainer-api/router.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { resolveDatasetConfig, type DatasetConfigInput } from './services/dataset-config.ts';
@@ -118,7 +119,9 @@ export async function createHub(config: HubConfig): Promise<Hub> {
   const formatError = createFormatError(logger);
 
   const app = express();
-  const httpServer = createServer(app);
+  // Binary metric batches are answered before express (see metrics-fast-path.ts); everything else is express.
+  const metricsBatch = metricsFastPath(services.trainerRuns, logger);
+  const httpServer = createServer((req, res) => void (metricsBatch(req, res) || app(req, res)));
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy ?? 'loopback');
   app.use(requestLog(logger, { quiet: (req) => req.method === 'POST' && req.originalUrl === `${TRAINER_API_PREFIX}/metrics` }));

@@ -82,6 +82,24 @@ describe('POST /metrics with a binary batch', () => {
     expect(await latestMetrics(hub.db, r.id)).toEqual([]);
   });
 
+  it('answers 401 without a valid token and 413 over 2 MB, with the request id like every route', async () => {
+    const r = await runningRunWithToken();
+    const batch = encodeMetricBatch([{ key: 'loss', step: 1, value: 1 }]);
+    const anonymous = await fetch(`${hub.url}${TRAINER_API_PREFIX}/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': METRIC_BATCH_CONTENT_TYPE, 'x-request-id': 'trace-7' },
+      body: batch as unknown as BodyInit,
+    });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('x-request-id')).toBe('trace-7');
+    expect((await anonymous.json()).error.code).toBe('UNAUTHENTICATED');
+    expect((await post('not-a-token', batch)).status).toBe(401);
+    const huge = await post(r.token, new Uint8Array(2 * 1024 * 1024 + 1));
+    expect(huge.status).toBe(413);
+    expect((await huge.json()).error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect((await post(r.token, batch)).status).toBe(200);
+  });
+
   it('refuses the token once the run has ended', async () => {
     const r = await runningRunWithToken();
     const client = new TrainerClient({ hubUrl: hub.url, runToken: r.token });

@@ -12,7 +12,6 @@ import {
   TRAINER_API_PREFIX,
   type TrainerErrorBody,
 } from '@dapple/client/trainer-protocol';
-import { decodeMetricBatch, METRIC_BATCH_CONTENT_TYPE, MetricBatchFormatError } from '@dapple/client/metric-batch';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { TrainerApiFailure, type TrainerRunService } from '../services/runs-trainer.ts';
@@ -54,12 +53,12 @@ export function trainerApiRouter(trainer: TrainerRunService, log: Logger): Route
   router.get('/run', route((_req, { run }) => trainer.assignment(run)));
   router.post('/dataset/shard-url', route((req, { run }) => trainer.shardUrl(run, parse(ShardUrlRequestSchema, req.body).name)));
   router.post('/heartbeat', route((req, { principal }) => trainer.heartbeat(principal, parse(HeartbeatSchema, req.body))));
-  // The hot path: a cached token check (see authenticateForMetrics), no run row needed. TrainerClient sends
-  // the binary batch (@dapple/client/metric-batch); the JSON body `{ points }` is still accepted.
-  router.post('/metrics', express.raw({ type: METRIC_BATCH_CONTENT_TYPE, limit: '2mb' }), async (req: Request, res: Response, next: NextFunction) => {
+  // The JSON body `{ points }`. TrainerClient sends binary batches, which the hub answers before express
+  // (metrics-fast-path.ts). Both use the cached token check (authenticateForMetrics): no run row needed.
+  router.post('/metrics', async (req: Request, res: Response, next: NextFunction) => {
     try {
       const principal = await trainer.authenticateForMetrics(bearer(req));
-      res.json(await trainer.metrics(principal, Buffer.isBuffer(req.body) ? decodeBinaryBatch(req.body) : parseJsonBatch(req.body)));
+      res.json(await trainer.metrics(principal, parseJsonBatch(req.body)));
     } catch (err) {
       next(err);
     }
@@ -106,15 +105,6 @@ export function trainerApiRouter(trainer: TrainerRunService, log: Logger): Route
     return sendError(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'internal error' } });
   });
   return router;
-}
-
-function decodeBinaryBatch(body: Buffer) {
-  try {
-    return decodeMetricBatch(body);
-  } catch (err) {
-    if (err instanceof MetricBatchFormatError) throw new TrainerApiFailure(400, 'BAD_USER_INPUT', err.message, err.field);
-    throw err;
-  }
 }
 
 function parseJsonBatch(body: unknown) {
