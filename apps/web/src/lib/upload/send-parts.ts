@@ -21,7 +21,7 @@ const PARALLEL_REQUESTS = 3;
 /**
  * Sends every part with XMLHttpRequest (fetch cannot report upload progress), a few at a time.
  * `onProgress` is called as bytes go out, `onPartSent` when the store accepted a part (what a resumed
- * upload can skip); a failed part rejects with an error naming the file.
+ * upload can skip); a failed part rejects with an error naming the file, after cancelling the others.
  */
 export async function sendParts(
   files: readonly File[],
@@ -40,22 +40,34 @@ export async function sendParts(
     onProgress({ sentByFile, sentTotal });
   };
 
+  // One failed part stops the upload: the parts still in flight are cancelled and no new one starts, so once
+  // this rejects nothing is being sent any more (a retry then asks the store what arrived and sends the rest).
+  const stop = new AbortController();
+  signal?.addEventListener('abort', () => stop.abort(), { once: true });
+  let failure: unknown;
   let next = 0;
   const worker = async () => {
-    while (next < parts.length) {
+    while (next < parts.length && !stop.signal.aborted) {
       const part = parts[next++]!;
       const file = files[part.fileIndex];
       if (!file) throw new Error(`No file for upload index ${part.fileIndex}`);
       inFlight.set(part, 0);
-      await sendOne(
-        file,
-        part,
-        (bytes) => {
-          inFlight.set(part, bytes);
-          report();
-        },
-        signal,
-      );
+      try {
+        await sendOne(
+          file,
+          part,
+          (bytes) => {
+            inFlight.set(part, bytes);
+            report();
+          },
+          stop.signal,
+        );
+      } catch (err) {
+        failure ??= err;
+        inFlight.delete(part);
+        stop.abort();
+        return;
+      }
       inFlight.delete(part);
       done.set(part.fileIndex, (done.get(part.fileIndex) ?? 0) + part.size);
       onPartSent?.(part);
@@ -63,6 +75,7 @@ export async function sendParts(
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_REQUESTS, parts.length) }, worker));
+  if (failure !== undefined) throw failure;
 }
 
 function sendOne(file: File, part: PartTarget, onBytes: (bytes: number) => void, signal?: AbortSignal): Promise<void> {

@@ -54,8 +54,9 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
   const [picked, setPicked] = useState<PickedFile[]>([]);
   const [errors, setErrors] = useState<FieldErrors<Field>>({});
   const [phase, setPhase] = useState<UploadPhase>({ kind: 'idle' });
-  // Kept across a failed upload, so "try again" does not create a second dataset…
-  const datasetId = useRef<string | null>(null);
+  // Kept across a failed upload, so "try again" does not create a second dataset (its fields are disabled
+  // then, and disabled fields are not in the form data)…
+  const dataset = useRef<{ id: string; name: string } | null>(null);
   // …and, with the same files, resumes the same upload instead of sending everything again.
   const upload = useRef<{ id: string; files: readonly PickedFile[] } | null>(null);
   const busy = phase.kind !== 'idle';
@@ -71,7 +72,7 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
   async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const name = String(form.get('name') ?? '').trim();
+    const name = dataset.current?.name ?? String(form.get('name') ?? '').trim();
     const local: FieldErrors<Field> = {};
     if (!name) local.name = 'Name the dataset, e.g. "faces-32"';
     if (picked.length === 0) local.files = 'Add some images: drop them here or choose files or a folder';
@@ -80,7 +81,7 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
 
     setPhase({ kind: 'sending', sent: new Map(), total: 0, rate: 0, eta: null });
     try {
-      if (!datasetId.current) {
+      if (!dataset.current) {
         const created = await request(CreateDatasetMutation, {
           input: {
             teamId,
@@ -91,7 +92,7 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
           },
         });
         if (!created.ok) return fail(toFieldErrors(created.errors, FIELDS));
-        datasetId.current = created.data.createDataset.id;
+        dataset.current = { id: created.data.createDataset.id, name };
       }
 
       let uploadId: string;
@@ -105,7 +106,7 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
         // Other files than the failed attempt's: that upload will not be completed, so it is ended now.
         if (upload.current) void request(AbortUploadMutation, { uploadId: upload.current.id });
         const created = await request(CreateUploadMutation, {
-          input: { datasetId: datasetId.current, files: picked.map((p) => ({ path: p.path, size: p.file.size, contentType: contentTypeOf(p.file) })) },
+          input: { datasetId: dataset.current.id, files: picked.map((p) => ({ path: p.path, size: p.file.size, contentType: contentTypeOf(p.file) })) },
         });
         // The server names the file and the limit it crosses; those errors belong to the file list.
         if (!created.ok) return fail(toFieldErrors(created.errors, FIELDS, { BAD_USER_INPUT: 'files', CONFLICT: 'files' }));
@@ -114,8 +115,8 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
         parts = planParts(created.data.createUpload.files);
         savePending(teamId, {
           uploadId,
-          datasetId: datasetId.current,
-          datasetName: name,
+          datasetId: dataset.current.id,
+          datasetName: dataset.current.name,
           savedAt: '',
           files: created.data.createUpload.files.map((f) => ({
             ...fingerprintOf(picked[f.index]!.file, picked[f.index]!.path),
@@ -156,13 +157,13 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
     <form className="card card-body form" onSubmit={onSubmit} onChange={clearErrorOnEdit(setErrors)} noValidate>
       {errors.form ? <FormError>{errors.form}</FormError> : null}
       <div className="form-row">
-        <TextField label="Name" name="name" required maxLength={100} placeholder="faces-32" error={errors.name} disabled={busy || datasetId.current !== null} />
+        <TextField label="Name" name="name" required maxLength={100} placeholder="faces-32" error={errors.name} disabled={busy || dataset.current !== null} />
         <SelectField
           label="Resolution"
           name="resolution"
           defaultValue="32"
           error={errors.resolution}
-          disabled={busy || datasetId.current !== null}
+          disabled={busy || dataset.current !== null}
           options={RESOLUTIONS.map((r) => ({ value: String(r), label: `${r} × ${r} px` }))}
         />
         <SelectField
@@ -170,14 +171,14 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
           name="channels"
           defaultValue="3"
           error={errors.channels}
-          disabled={busy || datasetId.current !== null}
+          disabled={busy || dataset.current !== null}
           options={[
             { value: '3', label: 'RGB' },
             { value: '1', label: 'Grayscale' },
           ]}
         />
       </div>
-      <TextField label="Description (optional)" name="description" maxLength={2000} disabled={busy || datasetId.current !== null} />
+      <TextField label="Description (optional)" name="description" maxLength={2000} disabled={busy || dataset.current !== null} />
 
       <div className="field">
         <span className="field-label" id="files-label">
@@ -191,7 +192,7 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
 
       <div>
         <SubmitButton pending={busy} pendingLabel={phase.kind === 'completing' ? 'Finishing…' : 'Uploading…'}>
-          {datasetId.current ? 'Try the upload again' : `Upload ${picked.length > 0 ? `${picked.length} ` : ''}${picked.length === 1 ? 'image' : 'images'}`}
+          {dataset.current ? 'Try the upload again' : `Upload ${picked.length > 0 ? `${picked.length} ` : ''}${picked.length === 1 ? 'image' : 'images'}`}
         </SubmitButton>
       </div>
     </form>
