@@ -84,8 +84,10 @@ export interface WireMetricPoint {
 }
 
 /**
- * Only the envelope is checked with zod: a batch is up to 1000 points, so each point is checked by
- * `parseMetricPoints` (fast path) and again by the metrics store, which names the bad field.
+ * The JSON body of `POST /metrics`. TrainerClient sends the binary form instead (metric-batch.ts, content
+ * type METRIC_BATCH_CONTENT_TYPE); this one stays accepted. Only the envelope is checked with zod: a
+ * batch is up to 1000 points, so each point is checked by `parseMetricPoints` (fast path) and again by
+ * the metrics store, which names the bad field.
  */
 export const MetricBatchSchema = z.strictObject({
   points: z.array(z.unknown()).max(MAX_METRIC_POINTS_PER_BATCH, `at most ${MAX_METRIC_POINTS_PER_BATCH} points per batch`),
