@@ -1,3 +1,14 @@
+/**
+ * Micro-benchmark of ways to compute a stride-1 3×3 conv's filter gradient on wasm, in CPU ms per call
+ * (median of 9), next to the forward conv of the same shape (`fwd`). Prints one JSON line per shape.
+ *  - cur: the conv form used before (transposed input as the batch, dy as a [Ho,Wo,B,Cout] filter). The
+ *    backend 2-D-transposes and XNNPACK re-packs that whole filter per call (PARTS=1 times the pieces).
+ *  - c<n>: cur over batch chunks of n (K-blocking: did not help).  perTap: 9 slices + 9 matMuls.
+ *  - flat / flat9: shifted windows over a grid padded on both sides, one matMul or nine.
+ *  - comp9 / comp1: windows over the compact grid (shared pad column and row), nine matMuls or a concat + one.
+ *  - compK: compact grid, windows by the DappleShiftedRows kernel, one matMul (what conv.ts does).
+ * Usage: tsx bench/dw-micro.ts; env SHAPES=BxHxWxCinxCout,… ONLY=cur,compK PARTS=1.
+ */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend.ts';
 import { installWasmKernelFixes } from '../src/nn/wasm-kernels.ts';
