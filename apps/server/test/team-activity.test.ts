@@ -1,8 +1,12 @@
+import { datasetVersions } from '@dapple/db';
+import { eq } from 'drizzle-orm';
+import pg from 'pg';
 import { createTestDatabase, startTestHub, type TestDatabase, type TestHub } from '@dapple/testing';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.ts';
+import { TEAM_ACTIVITY_CHANNEL } from '../src/services/team-activity.ts';
 import { ok, readyDatasetVersion, START_RUN, tinyConfig } from './runs-fixtures.ts';
 
 /**
@@ -110,6 +114,25 @@ describe('teamActivity subscription', () => {
     expect(datasetsOnly.events.every((e) => e.kind === 'DATASET')).toBe(true);
     runsOnly.dispose();
     datasetsOnly.dispose();
+  });
+
+  it('the database NOTIFYs a dataset version changing status, not its other updates (the prepare job writes the table directly)', async () => {
+    const { datasetId, versionId: vId } = await readyDatasetVersion(hubA, teamId, { n: 4 });
+    const listener = new pg.Client({ connectionString: db.connectionString });
+    await listener.connect();
+    try {
+      const payloads: string[] = [];
+      listener.on('notification', (msg) => payloads.push(msg.payload ?? ''));
+      await listener.query(`LISTEN ${TEAM_ACTIVITY_CHANNEL}`);
+      await hubA.db.update(datasetVersions).set({ error: 'same status' }).where(eq(datasetVersions.id, vId));
+      await hubA.db.update(datasetVersions).set({ status: 'failed', error: 'gone bad' }).where(eq(datasetVersions.id, vId));
+      // Notifications arrive in commit order: once the sentinel is here, everything before it is too.
+      await listener.query(`SELECT pg_notify('${TEAM_ACTIVITY_CHANNEL}', 'sentinel')`);
+      await waitFor(() => payloads.includes('sentinel'), 'the sentinel');
+      expect(payloads.slice(0, -1).map((p) => JSON.parse(p))).toEqual([{ kind: 'dataset', teamId, id: datasetId }]);
+    } finally {
+      await listener.end();
+    }
   });
 
   it("refuses a non-member (FORBIDDEN) and sends them nothing of the team's activity", async () => {
