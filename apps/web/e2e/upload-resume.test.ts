@@ -212,6 +212,9 @@ describe('resuming a dataset upload after a reload', () => {
     // The connection reset is logged by Chromium; it is the failure this test causes.
     const logged = dash.pageErrors.splice(0);
     expect(logged.every((e) => e.includes('net::ERR_CONNECTION_RESET')), logged.join('\n')).toBe(true);
+    // The progress bars show what the hub has: parts 1 and 2 of big.png.
+    const bigProgress = page.getByRole('progressbar', { name: 'big.png upload progress' });
+    await expect.poll(() => bigProgress.getAttribute('aria-valuenow')).toBe(String(Math.round(((2 * PART) / files.bigSize) * 100)));
     await shot(page, 'failed');
     mode = 'pass';
     expect((await uploadState(uploadId)).files.map((f) => f.receivedParts.toSorted())).toEqual([[1, 2], [], []]);

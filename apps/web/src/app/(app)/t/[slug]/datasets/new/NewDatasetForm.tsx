@@ -54,6 +54,8 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
   const [picked, setPicked] = useState<PickedFile[]>([]);
   const [errors, setErrors] = useState<FieldErrors<Field>>({});
   const [phase, setPhase] = useState<UploadPhase>({ kind: 'idle' });
+  // After a failed attempt: what of it the hub has (the progress bars show it; "try again" sends the rest).
+  const [stored, setStored] = useState<Map<number, number> | undefined>(undefined);
   // Kept across a failed upload, so "try again" does not create a second dataset (its fields are disabled
   // then, and disabled fields are not in the form data)…
   const dataset = useRef<{ id: string; name: string } | null>(null);
@@ -67,6 +69,7 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
       return [...current, ...files.filter((f) => !seen.has(f.path))];
     });
     setErrors((e) => ({ ...e, files: undefined }));
+    setStored(undefined);
   }
 
   async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
@@ -135,6 +138,8 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
       router.refresh();
     } catch (err) {
       fail({ files: err instanceof Error ? err.message : String(err) });
+      const state = upload.current ? await fetchUploadState(upload.current.id) : null;
+      if (state?.kind === 'open') setStored(storedBytesByFile(state.progress));
     }
   }
 
@@ -145,6 +150,7 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
 
   function clearFiles() {
     setPicked([]);
+    setStored(undefined);
     // These files will not be sent: the failed attempt's upload is ended rather than kept for resuming.
     if (upload.current) {
       void request(AbortUploadMutation, { uploadId: upload.current.id });
@@ -188,7 +194,7 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
         {errors.files ? <FieldError id="files-error">{errors.files}</FieldError> : null}
       </div>
 
-      {picked.length > 0 ? <UploadSummary files={picked.map((p) => ({ path: p.path, size: p.file.size }))} phase={phase} onClear={clearFiles} /> : null}
+      {picked.length > 0 ? <UploadSummary files={picked.map((p) => ({ path: p.path, size: p.file.size }))} phase={phase} stored={stored} onClear={clearFiles} /> : null}
 
       <div>
         <SubmitButton pending={busy} pendingLabel={phase.kind === 'completing' ? 'Finishing…' : 'Uploading…'}>
