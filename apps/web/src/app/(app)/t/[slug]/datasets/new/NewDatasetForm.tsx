@@ -100,10 +100,10 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
 
       let uploadId: string;
       let parts: PartTarget[];
-      let stored: Map<number, number> | undefined;
+      let alreadyStored: Map<number, number> | undefined;
       const retry = upload.current && sameFiles(upload.current.files, picked) ? await resumable(upload.current.id) : null;
       if (retry) {
-        ({ parts, stored } = retry);
+        ({ parts, stored: alreadyStored } = retry);
         uploadId = upload.current!.id;
       } else {
         // Other files than the failed attempt's: that upload will not be completed, so it is ended now.
@@ -131,7 +131,7 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
         });
       }
 
-      const completed = await sendAndComplete({ teamId, uploadId, files: picked.map((p) => p.file), parts, stored, onPhase: setPhase });
+      const completed = await sendAndComplete({ teamId, uploadId, files: picked.map((p) => p.file), parts, stored: alreadyStored, onPhase: setPhase });
       if (!completed.ok) return fail(toFieldErrors(completed.errors, FIELDS, { BAD_USER_INPUT: 'files' }));
       upload.current = null;
       router.push(`/t/${teamSlug}/datasets`);
