@@ -6,6 +6,7 @@ import { startTestHub, type TestHub } from '@dapple/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../src/auth/tokens.ts';
+import { runMetricsChannel, type RunSignal } from '../src/services/runs-notify.ts';
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { ok, readyDatasetVersion, START_RUN, tinyConfig } from './runs-fixtures.ts';
 
@@ -98,6 +99,17 @@ describe('POST /metrics with a binary batch', () => {
     expect(huge.status).toBe(413);
     expect((await huge.json()).error.code).toBe('PAYLOAD_TOO_LARGE');
     expect((await post(r.token, batch)).status).toBe(200);
+  });
+
+  it('signals the new steps of each run through Postgres NOTIFY/LISTEN (all runs of a flush in one statement)', async () => {
+    const [a, b] = [await runningRunWithToken(), await runningRunWithToken()];
+    const { pubsub } = hub.hub.services.runSignals;
+    const first = (runId: string) => pubsub.subscribe(runMetricsChannel(runId)).next().then((r) => r.value as RunSignal);
+    const [signalA, signalB] = [first(a.id), first(b.id)];
+    const send = (token: string, steps: number[]) => post(token, encodeMetricBatch(steps.map((step) => ({ key: 'loss', step, value: step }))));
+    await Promise.all([send(a.token, [5, 6, 7, 8]), send(b.token, [1])]);
+    expect(await signalA).toEqual({ kind: 'metrics', runId: a.id, fromStep: 5, toStep: 8 });
+    expect(await signalB).toEqual({ kind: 'metrics', runId: b.id, fromStep: 1, toStep: 1 });
   });
 
   it('refuses the token once the run has ended', async () => {

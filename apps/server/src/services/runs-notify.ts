@@ -102,9 +102,16 @@ export class RunSignals {
 
   private async flushMetrics(): Promise<void> {
     this.metricsTimer = undefined;
-    const batch = [...this.pendingMetrics];
+    const payloads = [...this.pendingMetrics].map(([runId, r]) => JSON.stringify({ kind: 'metrics', runId, ...r } satisfies RunSignal));
     this.pendingMetrics.clear();
-    await Promise.all(batch.map(([runId, r]) => this.notify({ kind: 'metrics', runId, ...r })));
+    if (payloads.length === 0) return;
+    // One statement for every run's signal: a NOTIFY commits a transaction (and waits for its WAL flush),
+    // so one per run per flush was as many commits as there were metric batches under load.
+    try {
+      await this.pool.query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [RUNS_CHANNEL, payloads]);
+    } catch (err) {
+      this.log?.warn({ err, runs: payloads.length }, 'could not send metric notifications');
+    }
   }
 
   async close(): Promise<void> {
