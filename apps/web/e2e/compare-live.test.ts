@@ -12,6 +12,15 @@ const loss = (page: Page) => page.getByTestId('chart-Loss');
 const attr = (page: Page, name: string) => loss(page).getAttribute(name);
 const pointsOf = (page: Page) => attr(page, 'data-points').then(Number);
 
+/** Drags across the plot between two fractions of its width (uPlot's drag-to-zoom). */
+async function drag(page: Page, box: { x: number; y: number; width: number; height: number }, from: number, to: number) {
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width * from, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * to, y, { steps: 5 });
+  await page.mouse.up();
+}
+
 describe('run page charts', () => {
   let dash: Dashboard;
   beforeAll(async () => {
@@ -97,11 +106,7 @@ describe('run page charts', () => {
     // Drag across a narrow band of the plot (uPlot's drag-to-zoom).
     const plot = loss(page).locator('.u-over');
     const box = (await plot.boundingBox())!;
-    const y = box.y + box.height / 2;
-    await page.mouse.move(box.x + box.width * 0.4, y);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.45, y, { steps: 5 });
-    await page.mouse.up();
+    await drag(page, box, 0.4, 0.45);
     await expect.poll(() => attr(page, 'data-zoom'), { timeout: 60_000 }).toMatch(/^\d+-\d+$/);
     const [from, to] = (await attr(page, 'data-zoom'))!.split('-').map(Number) as [number, number];
     expect(to - from).toBeGreaterThan(50);
@@ -121,6 +126,13 @@ describe('run page charts', () => {
     await expect.poll(() => page.getByTestId('run-chart-Loss').getAttribute('data-detailed'), { timeout: 60_000 }).toBe('false');
     await expect.poll(() => pointsOf(page), { timeout: 60_000 }).toBe(overview);
     expect(await attr(page, 'data-visible-points').then(Number)).toBe(overview);
+
+    // The same without a mouse: the "All steps" button under a zoomed chart.
+    await drag(page, box, 0.6, 0.7);
+    await expect.poll(() => attr(page, 'data-zoom'), { timeout: 60_000 }).toMatch(/^\d+-\d+$/);
+    await page.getByTestId('run-chart-Loss').getByRole('button', { name: 'All steps' }).click();
+    await expect.poll(() => attr(page, 'data-zoom'), { timeout: 60_000 }).toBeNull();
+    await expect.poll(() => attr(page, 'data-visible-points').then(Number), { timeout: 60_000 }).toBe(overview);
     await context.close();
   });
 });
