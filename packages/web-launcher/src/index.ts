@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdir, rm, stat, readdir, writeFile, readFile } from 'node:fs/promises';
+import { mkdir, rm, stat, readdir, writeFile, readFile, utimes } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -68,7 +68,11 @@ export async function ensureWebBuild(deadline = Date.now() + 300_000): Promise<v
   try {
     // Another worker may have finished the build while we waited for the lock.
     if (!(await buildIsStale())) return;
+    // The build reads sources while it runs: a file saved meanwhile may be missing from it. Dating the
+    // marker to the build's start makes such a file newer than the build, so the next call rebuilds.
+    const startedAt = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
     await runBuild(deadline);
+    await utimes(join(WEB_APP_DIR, BUILD_MARKER), startedAt, startedAt);
   } finally {
     await rm(lock, { recursive: true, force: true });
   }
