@@ -122,6 +122,11 @@ export async function createHub(config: HubConfig): Promise<Hub> {
   // Binary metric batches are answered before express (see metrics-fast-path.ts); everything else is express.
   const metricsBatch = metricsFastPath(services.trainerRuns, logger);
   const httpServer = createServer((req, res) => void (metricsBatch(req, res) || app(req, res)));
+  // The dashboard's proxy (and load balancers) reuse idle connections. With Node's 5 s default the hub can
+  // close one just as the proxy sends on it, and the browser gets a 500; keep them open longer than the
+  // clients' own idle timeouts (the usual 60 s), so the client always closes first.
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy ?? 'loopback');
   app.use(requestLog(logger, { quiet: (req) => req.method === 'POST' && req.originalUrl === `${TRAINER_API_PREFIX}/metrics` }));
