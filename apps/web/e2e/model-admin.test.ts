@@ -95,7 +95,25 @@ describe('model management in the browser', () => {
       expect(await other.getByRole('button', { name: 'Edit description', exact: true }).count()).toBe(canEdit ? 1 : 0);
       expect(await other.getByRole('button', { name: 'Add alias', exact: true }).count()).toBe(canEdit ? 1 : 0);
       expect(await other.getByRole('button', { name: 'Delete model', exact: true }).count()).toBe(0);
-      if (!canEdit) await shot(other, 'viewer');
+      // Fine-tuning starts a run: members may, viewers may not (nor start runs or upload anywhere).
+      expect(await other.getByRole('link', { name: /^Fine-tune v\d+$/ }).count()).toBe(canEdit ? 1 : 0);
+      if (!canEdit) {
+        await shot(other, 'viewer');
+        for (const [path, says] of [
+          ['/t/atelier/runs/new', 'Viewers cannot start runs'],
+          ['/t/atelier/datasets/new', 'Viewers cannot upload datasets'],
+        ] as const) {
+          await other.goto(path);
+          await other.getByRole('heading', { name: says }).waitFor();
+          expect(await other.locator('form').count()).toBe(0);
+        }
+        await other.goto('/t/atelier/runs');
+        await other.getByRole('heading', { level: 1, name: 'Runs' }).waitFor();
+        expect(await other.getByRole('link', { name: 'Start a run' }).count()).toBe(0);
+        await other.goto('/t/atelier/datasets');
+        await other.getByRole('heading', { level: 1, name: 'Datasets' }).waitFor();
+        expect(await other.getByRole('link', { name: 'New dataset' }).count()).toBe(0);
+      }
       await context.close();
     }
 

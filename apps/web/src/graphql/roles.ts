@@ -20,6 +20,11 @@ export const ROLE_DESCRIPTIONS: Record<TeamRole, string> = {
   VIEWER: 'Sees everything, changes nothing',
 };
 
+/** Members and up upload datasets, start runs and publish; viewers only look (the server refuses them anyway). */
+export function canContribute(role: TeamRole): boolean {
+  return role !== 'VIEWER';
+}
+
 export function canManageMembers(role: TeamRole): boolean {
   return role === 'OWNER' || role === 'ADMIN';
 }

@@ -4,9 +4,9 @@ import { Avatar } from '../../../../components/Avatar';
 import { DatasetList } from '../../../../components/DatasetList';
 import { NoDatasets, NoRuns } from '../../../../components/EmptyStates';
 import { KeyIcon, PlayIcon, UploadIcon, UsersIcon } from '../../../../components/Icons';
-import { RefreshWhile } from '../../../../components/RefreshWhile';
+import { LiveListRefresh } from '../../../../components/LiveListRefresh';
 import { RunList } from '../../../../components/RunList';
-import { canManageMembers, ROLE_LABELS } from '../../../../graphql/roles';
+import { canContribute, canManageMembers, ROLE_LABELS } from '../../../../graphql/roles';
 import { loadTeam } from '../../../../lib/team';
 import { loadDatasets, loadRuns } from '../../../../lib/team-content';
 
@@ -23,6 +23,7 @@ export default async function TeamHome({ params }: Params) {
   if (load.kind !== 'ok') return null; // the layout shows why
   const { team } = load;
   const canInvite = canManageMembers(team.viewerRole);
+  const canCreate = canContribute(team.viewerRole);
   const [runs, datasets] = await Promise.all([loadRuns(team.id, 5), loadDatasets(team.id)]);
 
   return (
@@ -48,17 +49,21 @@ export default async function TeamHome({ params }: Params) {
             <span className="step-num">1</span>
             <h3>Upload a dataset</h3>
             <p>Drop a folder of images. Dapple checks, de-duplicates and resizes them, and shows what it rejected and why.</p>
-            <Link href={`/t/${team.slug}/datasets/new`} className="btn btn-primary btn-sm">
-              <UploadIcon /> Upload a dataset
-            </Link>
+            {canCreate ? (
+              <Link href={`/t/${team.slug}/datasets/new`} className="btn btn-primary btn-sm">
+                <UploadIcon /> Upload a dataset
+              </Link>
+            ) : null}
           </div>
           <div className="step card">
             <span className="step-num">2</span>
             <h3>Start a run</h3>
             <p>Pick a preset, start training, and watch the loss curve and sample grids update live.</p>
-            <Link href={`/t/${team.slug}/runs/new`} className="btn btn-secondary btn-sm">
-              <PlayIcon /> Start a run
-            </Link>
+            {canCreate ? (
+              <Link href={`/t/${team.slug}/runs/new`} className="btn btn-secondary btn-sm">
+                <PlayIcon /> Start a run
+              </Link>
+            ) : null}
           </div>
           <div className="step card">
             <span className="step-num">3</span>
@@ -81,25 +86,26 @@ export default async function TeamHome({ params }: Params) {
         <section className="card" aria-labelledby="runs-heading">
           <div className="card-header">
             <h2 id="runs-heading">Recent runs</h2>
+            <LiveListRefresh teamId={team.id} kind="RUN" />
             {runs.length > 0 ? (
               <Link href={`/t/${team.slug}/runs`} className="btn btn-secondary btn-sm">
                 All runs
               </Link>
             ) : null}
           </div>
-          {runs.length === 0 ? <NoRuns teamSlug={team.slug} /> : <RunList runs={runs} teamSlug={team.slug} />}
+          {runs.length === 0 ? <NoRuns teamSlug={team.slug} canCreate={canCreate} /> : <RunList runs={runs} teamSlug={team.slug} />}
         </section>
         <section className="card" aria-labelledby="datasets-heading">
           <div className="card-header">
             <h2 id="datasets-heading">Datasets</h2>
+            <LiveListRefresh teamId={team.id} kind="DATASET" />
             {datasets.length > 0 ? (
               <Link href={`/t/${team.slug}/datasets`} className="btn btn-secondary btn-sm">
                 All datasets
               </Link>
             ) : null}
           </div>
-          {datasets.length === 0 ? <NoDatasets teamSlug={team.slug} /> : <DatasetList datasets={datasets.slice(0, 5)} teamSlug={team.slug} />}
-          <RefreshWhile active={datasets.some((d) => d.versions[0]?.status === 'PREPARING')} />
+          {datasets.length === 0 ? <NoDatasets teamSlug={team.slug} canCreate={canCreate} /> : <DatasetList datasets={datasets.slice(0, 5)} teamSlug={team.slug} />}
         </section>
       </div>
 

@@ -4,6 +4,7 @@ import { DatasetList } from '../../../../../components/DatasetList';
 import { LiveListRefresh } from '../../../../../components/LiveListRefresh';
 import { PlusIcon } from '../../../../../components/Icons';
 import { NoDatasets } from '../../../../../components/EmptyStates';
+import { canContribute } from '../../../../../graphql/roles';
 import { loadTeam } from '../../../../../lib/team';
 import { loadDatasets } from '../../../../../lib/team-content';
 
@@ -13,6 +14,7 @@ export default async function DatasetsPage({ params }: { params: Promise<{ slug:
   const load = await loadTeam((await params).slug);
   if (load.kind !== 'ok') return null; // the layout shows why
   const datasets = await loadDatasets(load.team.id);
+  const canCreate = canContribute(load.team.viewerRole);
   return (
     <div className="page">
       <div className="page-header">
@@ -20,9 +22,11 @@ export default async function DatasetsPage({ params }: { params: Promise<{ slug:
           <h1>Datasets</h1>
           <p className="muted">Image collections of {load.team.name}, each with immutable prepared versions to train on.</p>
         </div>
-        <Link href={`/t/${load.team.slug}/datasets/new`} className="btn btn-primary">
-          <PlusIcon /> New dataset
-        </Link>
+        {canCreate ? (
+          <Link href={`/t/${load.team.slug}/datasets/new`} className="btn btn-primary">
+            <PlusIcon /> New dataset
+          </Link>
+        ) : null}
       </div>
       <section className="card" aria-labelledby="datasets-heading">
         <div className="card-header">
@@ -32,7 +36,7 @@ export default async function DatasetsPage({ params }: { params: Promise<{ slug:
           {/* Re-rendered from the server when a dataset of the team is added, prepared or deleted (teamActivity). */}
           <LiveListRefresh teamId={load.team.id} kind="DATASET" />
         </div>
-        {datasets.length === 0 ? <NoDatasets teamSlug={load.team.slug} /> : <DatasetList datasets={datasets} teamSlug={load.team.slug} />}
+        {datasets.length === 0 ? <NoDatasets teamSlug={load.team.slug} canCreate={canCreate} /> : <DatasetList datasets={datasets} teamSlug={load.team.slug} />}
       </section>
     </div>
   );

@@ -1,4 +1,6 @@
 import type { Metadata } from 'next';
+import { ViewerCannot } from '../../../../../../components/EmptyStates';
+import { canContribute } from '../../../../../../graphql/roles';
 import { loadTeam } from '../../../../../../lib/team';
 import { NewDatasetForm } from './NewDatasetForm';
 
@@ -17,7 +19,11 @@ export default async function NewDatasetPage({ params }: { params: Promise<{ slu
           </p>
         </div>
       </div>
-      <NewDatasetForm teamId={load.team.id} teamSlug={load.team.slug} />
+      {canContribute(load.team.viewerRole) ? (
+        <NewDatasetForm teamId={load.team.id} teamSlug={load.team.slug} />
+      ) : (
+        <ViewerCannot teamName={load.team.name} action="upload datasets" />
+      )}
     </div>
   );
 }

@@ -14,6 +14,7 @@ import { VersionList } from '../../../../../../components/models/VersionList';
 import styles from '../../../../../../components/models/models.module.css';
 import { ComparableEvaluationsQuery, ModelQuery, ModelSharingQuery, readModelVersions } from '../../../../../../graphql/operations/models';
 import { formatDateTime } from '../../../../../../lib/format';
+import { canContribute } from '../../../../../../graphql/roles';
 import { loadMe, serverRequest, unwrap } from '../../../../../../lib/server-graphql';
 import { loadTeam } from '../../../../../../lib/team';
 import { loadDatasets } from '../../../../../../lib/team-content';
@@ -69,7 +70,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
           <ModelDescription modelId={model.id} description={model.description} canEdit={can.has('PUBLISH')} />
         </div>
         <div className={styles.headerActions}>
-          {version ? <Link href={`/t/${slug}/runs/new?fromModelVersion=${version.id}`} className="btn btn-secondary btn-sm">Fine-tune v{version.number}</Link> : null}
+          {version && canContribute(load.team.viewerRole) ? <Link href={`/t/${slug}/runs/new?fromModelVersion=${version.id}`} className="btn btn-secondary btn-sm">Fine-tune v{version.number}</Link> : null}
           {sharing ? <ShareDialog modelId={model.id} modelName={model.name} sharing={sharing} otherTeams={(me?.teams ?? []).filter((t) => t.id !== model.teamId)} /> : null}
           {can.has('DELETE') ? <DeleteModelButton modelId={model.id} modelName={model.name} versionCount={versions.length} galleryHref={`/t/${slug}/models`} /> : null}
         </div>

@@ -1,6 +1,8 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { FineTuneBaseQuery, StartRunDatasetsQuery } from '../../../../../../graphql/operations/runs';
+import { ViewerCannot } from '../../../../../../components/EmptyStates';
+import { canContribute } from '../../../../../../graphql/roles';
 import { serverRequest, unwrap } from '../../../../../../lib/server-graphql';
 import { loadTeam } from '../../../../../../lib/team';
 import { fineTuneBase, type FineTuneBase } from './fine-tune-base';
@@ -41,7 +43,9 @@ export default async function StartRunPage({ params, searchParams }: Props) {
           </p>
         </div>
       </div>
-      {baseId && !base ? (
+      {!canContribute(load.team.viewerRole) ? (
+        <ViewerCannot teamName={load.team.name} action="start runs" />
+      ) : baseId && !base ? (
         <div className="card empty" role="alert">
           <h3>Model version not available</h3>
           <p>The model version to fine-tune was not found, or you may not read it. You can still start a run from scratch.</p>
