@@ -9,7 +9,7 @@
 // The machine is shared and noisy: cases run interleaved for --rounds rounds; medians are reported, with
 // the CPU each case cost per 1000 points in this process (simulated trainers, COPY client, in-process
 // ingest), in the hub process and in Postgres.
-// Options: --runs N (20) --batches N per run per round (10) --rounds N (3) --hub child|in-process
+// Options: --runs N (20) --batches N per run per round (10) --rounds N (5) --hub child|in-process
 // --cases a,b (all) --hub-cpu-prof DIR (writes the child hub's `node --cpu-prof` profile there)
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -29,7 +29,7 @@ import { DiskStore } from '@dapple/storage';
 import { createHub } from '../src/index.ts';
 
 const { values: args } = parseArgs({
-  options: { runs: { type: 'string', default: '20' }, batches: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' },
+  options: { runs: { type: 'string', default: '20' }, batches: { type: 'string', default: '10' }, rounds: { type: 'string', default: '5' },
     hub: { type: 'string', default: 'child' }, cases: { type: 'string' }, 'hub-cpu-prof': { type: 'string' } },
 });
 const ROUNDS = Number(args.rounds);
