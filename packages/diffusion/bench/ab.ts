@@ -22,11 +22,14 @@ const sides = [
   { note: 'before', revision: beforeRev, dir: beforeDir },
   { note: 'after', revision: afterRev, dir: afterDir },
 ];
-const cases = [
+const allCases = [
   ...[8, 16, 32].map((batch) => ({ backend: 'wasm', preset: 'tiny', batch, train: true, minIters: 6, minSeconds: 4 })),
   ...[8, 16, 32].map((batch) => ({ backend: 'wasm', preset: 'small', batch, train: true, minIters: 6, minSeconds: 0 })),
   { backend: 'wasm', preset: 'base', batch: 8, train: false, minIters: 1, minSeconds: 0 },
 ];
+// AB_CASES=tiny:16,small:32 keeps only those preset:batch cases.
+const only = process.env['AB_CASES']?.split(',');
+const cases = only ? allCases.filter((c) => only.includes(`${c.preset}:${c.batch}`)) : allCases;
 const tsx = join(here, '..', '..', '..', 'node_modules', '.bin', 'tsx');
 for (let rep = 1; rep <= Number(repsArg); rep++) {
   for (const c of cases) {
