@@ -1,18 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { newUser, screens, startDashboard, waitForPath, type Dashboard } from './fixtures';
+import { describe, expect, it } from 'vitest';
+import { newUser, screens, useDashboard, waitForPath } from './fixtures';
 
 describe('signing up, in and out in the browser', () => {
-  let dash: Dashboard;
-  beforeAll(async () => {
-    dash = await startDashboard();
-  });
-  afterAll(async () => {
-    await dash?.close();
-  });
-  afterEach(() => {
-    // No uncaught errors, failed hydration or React warnings in any page the test opened.
-    expect(dash.pageErrors.splice(0)).toEqual([]);
-  });
+  const dash = useDashboard();
 
   it("signs up through the page and sees the user's name", async () => {
     const shot = screens('sign-up');

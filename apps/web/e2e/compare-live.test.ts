@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiAs, newUser, screens, startDashboard, type Dashboard } from './fixtures';
+import { describe, expect, it } from 'vitest';
+import { apiAs, newUser, screens, useDashboard } from './fixtures';
 import { reportingRun, teamOf } from './live-fixtures';
 
 /**
@@ -22,18 +22,7 @@ async function drag(page: Page, box: { x: number; y: number; width: number; heig
 }
 
 describe('run page charts', () => {
-  let dash: Dashboard;
-  beforeAll(async () => {
-    dash = await startDashboard({ hub: { runs: { executor: false } } });
-  });
-  afterAll(async () => {
-    await dash?.close();
-  });
-  afterEach(() => {
-    const errors = dash.pageErrors.splice(0);
-    // The dashboard's own log says what a failed request (e.g. a 500 from the proxy) ran into.
-    expect(errors, errors.length ? dash.web.logs().slice(-4000) : undefined).toEqual([]);
-  });
+  const dash = useDashboard({ hub: { runs: { executor: false } } });
 
   /** Subscriptions the hub holds for a run's metrics / status (the page's sockets, seen from the server). */
   const listeners = (runId: string) => {

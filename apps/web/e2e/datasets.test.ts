@@ -1,19 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiAs, newUser, screens, startDashboard, waitForPath, type Dashboard } from './fixtures';
+import { describe, expect, it } from 'vitest';
+import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
 import { makePng } from './png';
 
 describe('datasets and runs in the browser', () => {
-  let dash: Dashboard;
-  beforeAll(async () => {
-    // No trainer processes: started runs stay queued, so cancelling them is immediate and deterministic.
-    dash = await startDashboard({ hub: { runs: { executor: false } } });
-  });
-  afterAll(async () => {
-    await dash?.close();
-  });
-  afterEach(() => {
-    expect(dash.pageErrors.splice(0)).toEqual([]);
-  });
+  // No trainer processes: started runs stay queued, so cancelling them is immediate and deterministic.
+  const dash = useDashboard({ hub: { runs: { executor: false } } });
 
   it('uploads images with one corrupt file, shows the prepared dataset with the rejection, and starts and cancels a run on it', async () => {
     const shot = screens('dataset-upload');

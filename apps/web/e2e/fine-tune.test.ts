@@ -1,25 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { finishedRunWithCheckpoints } from '../../server/test/models-fixtures.ts';
 import { twoClassImages } from '../../server/test/runs-class-fixtures.ts';
 import { readyDatasetVersion } from '../../server/test/runs-fixtures.ts';
-import { apiAs, newUser, screens, startDashboard, waitForPath, type Dashboard } from './fixtures';
+import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
 
 // The new-run form's model choices. Fine-tuning: the model page's Fine-tune action opens the form with the
 // version as its base; the run records it and its page links back to it. Class conditioning: the form says what
 // a dataset's labels mean for the run, and an explicit choice is what the run gets.
 
 describe('fine-tuning and class conditioning in the browser', () => {
-  let dash: Dashboard;
-  beforeAll(async () => {
-    // No trainer processes: the run stays queued, which is all the form and the run page need.
-    dash = await startDashboard({ hub: { runs: { executor: false } } });
-  });
-  afterAll(async () => {
-    await dash?.close();
-  });
-  afterEach(() => {
-    expect(dash.pageErrors.splice(0)).toEqual([]);
-  });
+  // No trainer processes: the run stays queued, which is all the form and the run page need.
+  const dash = useDashboard({ hub: { runs: { executor: false } } });
 
   it('starts a fine-tune of a model version from its page and shows the base on the run page', async () => {
     const shot = screens('fine-tune');

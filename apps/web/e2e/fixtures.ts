@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { HubConfig } from '@dapple/server';
 import { DiskStore } from '@dapple/storage';
 import { freePort, gqlClient, startTestHub, TEST_SECRET, type TestHub } from '@dapple/testing';
@@ -77,6 +77,36 @@ export async function startDashboard(options: { hub?: Partial<HubConfig> } = {})
     },
   };
   return dashboard;
+}
+
+type DashboardOptions = Parameters<typeof startDashboard>[0];
+
+/**
+ * The dashboard for the tests of the surrounding describe block: started before them, closed after them,
+ * and after each test no page it opened may have thrown or logged an error (hydration mismatches and
+ * failed requests land there; the dashboard's own log is shown with them). `options` may be a function,
+ * run in the beforeAll, for settings made there (e.g. a temp folder).
+ *
+ * Returns a handle that forwards to the dashboard once it started, so tests read `dash.hub`, `dash.context()`.
+ */
+export function useDashboard(options: DashboardOptions | (() => Promise<DashboardOptions> | DashboardOptions) = {}): Dashboard {
+  let dash: Dashboard | undefined;
+  beforeAll(async () => {
+    dash = await startDashboard(typeof options === 'function' ? await options() : options);
+  });
+  afterAll(async () => {
+    await dash?.close();
+  });
+  afterEach(() => {
+    const errors = dash?.pageErrors.splice(0) ?? [];
+    expect(errors, errors.length ? `the dashboard's log:\n${dash!.web.logs().slice(-4000)}` : undefined).toEqual([]);
+  });
+  return new Proxy({} as Dashboard, {
+    get(_target, key) {
+      if (!dash) throw new Error(`the dashboard is not started yet: read dash.${String(key)} inside a test`);
+      return Reflect.get(dash, key);
+    },
+  });
 }
 
 export function newUser(label: string): TestUser {

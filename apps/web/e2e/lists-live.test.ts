@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiAs, newUser, screens, startDashboard, type Dashboard } from './fixtures';
+import { describe, expect, it } from 'vitest';
+import { apiAs, newUser, screens, useDashboard } from './fixtures';
 import { ok, teamOf, uploadDataset, uploadVersion } from './live-fixtures';
 
 /**
@@ -13,17 +13,8 @@ const mark = (page: Page) => page.evaluate(() => ((window as unknown as { listMa
 const badgeOf = (page: Page, testId: string) => page.getByTestId(testId).locator('.badge').first().textContent();
 
 describe('live team lists', () => {
-  let dash: Dashboard;
-  beforeAll(async () => {
-    // No executor: started runs stay queued until the test cancels them.
-    dash = await startDashboard({ hub: { runs: { executor: false }, jobs: { pollingIntervalSeconds: 0.5 } } });
-  });
-  afterAll(async () => {
-    await dash?.close();
-  });
-  afterEach(() => {
-    expect(dash.pageErrors.splice(0)).toEqual([]);
-  });
+  // No executor: started runs stay queued until the test cancels them.
+  const dash = useDashboard({ hub: { runs: { executor: false }, jobs: { pollingIntervalSeconds: 0.5 } } });
 
   /** The page's subscription is registered on the hub (events before that would be missed by design). */
   const subscribed = () => expect.poll(() => dash.hub.hub.services.teamActivity.subscriberCount, { timeout: 60_000 }).toBe(1);

@@ -1,21 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { finishedRunWithCheckpoints } from '../../server/test/models-fixtures.ts';
-import { apiAs, newUser, screens, startDashboard, waitForPath, type Dashboard, type TestUser } from './fixtures';
+import { apiAs, newUser, screens, useDashboard, waitForPath, type TestUser } from './fixtures';
 
 // Managing a model from its page: the description (markdown) edited and rendered, an alias added and removed,
 // and the model deleted after typing its name. A member may edit but not delete; a viewer sees no controls.
 
 describe('model management in the browser', () => {
-  let dash: Dashboard;
-  beforeAll(async () => {
-    dash = await startDashboard({ hub: { runs: { executor: false } } });
-  });
-  afterAll(async () => {
-    await dash?.close();
-  });
-  afterEach(() => {
-    expect(dash.pageErrors.splice(0)).toEqual([]);
-  });
+  const dash = useDashboard({ hub: { runs: { executor: false } } });
 
   it('edits the description, adds and removes an alias, hides the controls from a viewer, and deletes the model', async () => {
     const shot = screens('model-admin');

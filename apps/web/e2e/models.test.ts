@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { finishedRunWithCheckpoints } from '../../server/test/models-fixtures.ts';
-import { apiAs, newUser, screens, startDashboard, waitForPath, type Dashboard } from './fixtures';
+import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
 
 // The models part of the dashboard: gallery, model page (versions, card, aliases), sampling as a viewer,
 // and a public share link opened anonymously, then revoked.
@@ -11,17 +11,8 @@ async function imagesLoaded(page: Page, selector: string): Promise<number> {
 }
 
 describe('models in the browser', () => {
-  let dash: Dashboard;
-  beforeAll(async () => {
-    // No trainer processes (the run and its checkpoints are written directly); one sampling worker.
-    dash = await startDashboard({ hub: { runs: { executor: false }, sampling: { workers: 1 } } });
-  });
-  afterAll(async () => {
-    await dash?.close();
-  });
-  afterEach(() => {
-    expect(dash.pageErrors.splice(0)).toEqual([]);
-  });
+  // No trainer processes (the run and its checkpoints are written directly); one sampling worker.
+  const dash = useDashboard({ hub: { runs: { executor: false }, sampling: { workers: 1 } } });
 
   it('shows a published model, moves an alias, lets a viewer sample, and serves a share link until it is revoked', async () => {
     const shot = screens('models');

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { GqlClient } from '@dapple/testing';
-import { apiAs, newUser, screens, startDashboard, waitForPath, type Dashboard } from './fixtures';
+import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
 import { makePng } from './png';
 
 /**
@@ -59,23 +59,18 @@ const pointsOf = (page: Page) => page.getByTestId('chart-Loss').getAttribute('da
 const statusOf = (page: Page) => page.getByTestId('run-page').getAttribute('data-status');
 
 describe('run page', () => {
-  let dash: Dashboard;
-  let logDir: string;
-  beforeAll(async () => {
+  let logDir: string | undefined;
+  const dash = useDashboard(async () => {
     logDir = await mkdtemp(join(tmpdir(), 'dapple-web-e2e-runs-'));
-    dash = await startDashboard({
+    return {
       hub: {
         runs: { logDir, slots: [{ id: 'cpu', gpu: null }], pollMs: 200, stopGraceMs: 60_000, trainerEnv: { DAPPLE_TF_BACKEND: 'wasm' } },
         jobs: { pollingIntervalSeconds: 0.5 },
       },
-    });
+    };
   });
   afterAll(async () => {
-    await dash?.close();
     if (logDir) await rm(logDir, { recursive: true, force: true });
-  });
-  afterEach(() => {
-    expect(dash.pageErrors.splice(0)).toEqual([]);
   });
 
   it('follows a real tiny run live: loss points and a sample grid arrive without reload, cancel, resume, publish a checkpoint, fork', async () => {

@@ -1,19 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { publishTinyVersion, tinyUNet } from '../../server/test/sampling-fixtures.ts';
-import { apiAs, newUser, screens, startDashboard, type Dashboard } from './fixtures';
+import { apiAs, newUser, screens, useDashboard } from './fixtures';
 
 // The sampling playground's Cancel: a long server job stops mid-way and says so; the next one runs.
 describe('cancelling a server sample job in the browser', () => {
-  let dash: Dashboard;
-  beforeAll(async () => {
-    dash = await startDashboard({ hub: { runs: { executor: false }, sampling: { workers: 1 } } });
-  });
-  afterAll(async () => {
-    await dash?.close();
-  });
-  afterEach(() => {
-    expect(dash.pageErrors.splice(0)).toEqual([]);
-  });
+  const dash = useDashboard({ hub: { runs: { executor: false }, sampling: { workers: 1 } } });
 
   it('stops a running job from the playground and keeps the page usable', async () => {
     const shot = screens('sampling-cancel');

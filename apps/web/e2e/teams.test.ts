@@ -1,18 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiAs, newUser, screens, startDashboard, waitForPath, type Dashboard } from './fixtures';
+import { describe, expect, it } from 'vitest';
+import { apiAs, newUser, screens, useDashboard, waitForPath, type Dashboard } from './fixtures';
 
 describe('teams in the browser', () => {
-  let dash: Dashboard;
-  beforeAll(async () => {
-    dash = await startDashboard();
-  });
-  afterAll(async () => {
-    await dash?.close();
-  });
-  afterEach(() => {
-    // No uncaught errors, failed hydration or React warnings in any page the test opened.
-    expect(dash.pageErrors.splice(0)).toEqual([]);
-  });
+  const dash = useDashboard();
 
   it('creates a team with a slug derived from its name and lands on its home', async () => {
     const shot = screens('create-team');

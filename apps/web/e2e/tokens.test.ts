@@ -1,19 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gql } from '@dapple/testing';
-import { newUser, screens, startDashboard, type Dashboard } from './fixtures';
+import { newUser, screens, useDashboard } from './fixtures';
 
 describe('API tokens in the browser', () => {
-  let dash: Dashboard;
-  beforeAll(async () => {
-    dash = await startDashboard();
-  });
-  afterAll(async () => {
-    await dash?.close();
-  });
-  afterEach(() => {
-    // No uncaught errors, failed hydration or React warnings in any page the test opened.
-    expect(dash.pageErrors.splice(0)).toEqual([]);
-  });
+  const dash = useDashboard();
 
   it('creates a token, shows its secret once, and revokes it so it stops working', async () => {
     const shot = screens('tokens');

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import type { Page, Route } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiAs, newUser, screens, startDashboard, waitForPath, type Dashboard } from './fixtures';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
 import { makePng } from './png';
 
 // Resuming a dataset upload after a reload: the page keeps the upload in localStorage, the person picks the
@@ -49,11 +49,10 @@ function putOf(url: string): { fileIndex: number; part: number } {
 }
 
 describe('resuming a dataset upload after a reload', () => {
-  let dash: Dashboard;
+  const dash = useDashboard({ hub: { runs: { executor: false }, datasets: { upload: { multipartThresholdBytes: PART, partBytes: PART } } } });
   let dir: string;
   let files: { big: string; small1: string; small2: string; otherBig: string; bigSize: number; smallSizes: number };
   beforeAll(async () => {
-    dash = await startDashboard({ hub: { runs: { executor: false }, datasets: { upload: { multipartThresholdBytes: PART, partBytes: PART } } } });
     dir = await mkdtemp(join(tmpdir(), 'dapple-upload-resume-'));
     const big = noisePng(2600, 2600); // ≈ 19.3 MiB: parts of 5, 5, 5 and 4.3 MiB
     const small1 = makePng(32, 32, 1);
@@ -69,11 +68,7 @@ describe('resuming a dataset upload after a reload', () => {
     files = { big: join(dir, 'big.png'), small1: join(dir, 'a.png'), small2: join(dir, 'b.png'), otherBig: join(dir, 'other', 'big.png'), bigSize: big.length, smallSizes: small1.length + small2.length };
   });
   afterAll(async () => {
-    await dash?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
-  });
-  afterEach(() => {
-    expect(dash.pageErrors.splice(0)).toEqual([]);
   });
 
   async function setUp(label: string, slug: string) {
