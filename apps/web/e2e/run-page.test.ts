@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { GqlClient } from '@dapple/testing';
 import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
-import { makePng } from './png';
+import { ok, uploadDataset } from './live-fixtures';
 
 /**
  * The run page against a hub that really trains: a `tiny` run on 16×16 generated PNGs, reporting every
@@ -13,47 +12,6 @@ import { makePng } from './png';
  * everything the test is about happens in the page, without reloads.
  */
 const TRAINING_TIMEOUT_MS = 240_000;
-
-function ok<T>(res: { data?: T | null; errors?: unknown[] }, what: string): T {
-  expect(res.errors, `${what}: ${JSON.stringify(res.errors)}`).toBeUndefined();
-  return res.data!;
-}
-
-/** A prepared dataset version of `n` generated 16×16 RGB PNGs, uploaded over the upload protocol. */
-async function uploadDataset(api: GqlClient, teamId: string, n: number): Promise<string> {
-  const dataset = ok(
-    await api.request<{ createDataset: { id: string } }>(`mutation ($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`, {
-      input: { teamId, name: 'squares', resolution: 16, channels: 3 },
-    }),
-    'createDataset',
-  ).createDataset;
-  const files = Array.from({ length: n }, (_, i) => ({ path: `sq-${i}.png`, bytes: makePng(16, 16, i + 1) }));
-  const upload = ok(
-    await api.request<{ createUpload: { id: string; files: { index: number; parts: { url: string; method: string; headers: { name: string; value: string }[] }[] }[] } }>(
-      `mutation ($input: CreateUploadInput!) { createUpload(input: $input) { id files { index parts { url method headers { name value } } } } }`,
-      { input: { datasetId: dataset.id, files: files.map((f) => ({ path: f.path, size: f.bytes.length, contentType: 'image/png' })) } },
-    ),
-    'createUpload',
-  ).createUpload;
-  for (const file of upload.files) {
-    // Files this small are one PUT each.
-    const part = file.parts[0]!;
-    const res = await fetch(part.url, { method: part.method, headers: Object.fromEntries(part.headers.map((h) => [h.name, h.value])), body: files[file.index]!.bytes as Uint8Array<ArrayBuffer> });
-    await res.arrayBuffer();
-    expect(res.status, `PUT ${files[file.index]!.path}`).toBeLessThan(300);
-  }
-  const versionId = ok(
-    await api.request<{ completeUpload: { version: { id: string } } }>(`mutation ($id: ID!) { completeUpload(uploadId: $id) { version { id } } }`, { id: upload.id }),
-    'completeUpload',
-  ).completeUpload.version.id;
-  await expect
-    .poll(async () => ok(await api.request<{ datasetVersion: { status: string } }>(`query ($id: ID!) { datasetVersion(id: $id) { status } }`, { id: versionId }), 'datasetVersion').datasetVersion.status, {
-      timeout: 120_000,
-      interval: 500,
-    })
-    .toBe('READY');
-  return versionId;
-}
 
 const pointsOf = (page: Page) => page.getByTestId('chart-Loss').getAttribute('data-points').then(Number);
 const statusOf = (page: Page) => page.getByTestId('run-page').getAttribute('data-status');
@@ -78,7 +36,7 @@ describe('run page', () => {
     const user = newUser('trainer');
     const api = await apiAs(dash.hub, user);
     const teamId = ok(await api.request<{ createTeam: { id: string } }>(`mutation { createTeam(input: { name: "Lab", slug: "lab" }) { id } }`), 'createTeam').createTeam.id;
-    const versionId = await uploadDataset(api, teamId, 8);
+    const { versionId } = await uploadDataset(api, teamId, 8);
     const config = {
       preset: 'tiny',
       model: { resolution: 16, baseChannels: 8, groups: 4, attentionResolutions: [8] },
