@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { PgListener } from '../pg-listener.ts';
 import { PubSub } from '../pubsub.ts';
 
 /** Postgres channel every hub LISTENs on for sample-job and evaluation changes. */
@@ -17,57 +18,27 @@ export const evaluationChannel = (id: string) => `evaluation:${id}`;
  */
 export class SamplingSignals {
   readonly pubsub = new PubSub<SamplingSignal>();
-  private client: pg.Client | null = null;
-  private starting: Promise<void> | null = null;
-  private closed = false;
-  private retry: NodeJS.Timeout | undefined;
+  private readonly listener: PgListener;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly log?: Logger,
-  ) {}
+  ) {
+    this.listener = new PgListener({
+      pool,
+      channel: SAMPLING_CHANNEL,
+      name: 'dapple-hub-listen-sampling',
+      log: () => this.log,
+      onMessage: (message) => {
+        const signal = message as SamplingSignal;
+        this.pubsub.publish(signal.kind === 'sampleJob' ? sampleJobChannel(signal.id) : evaluationChannel(signal.id), signal);
+      },
+    });
+  }
 
   /** Opens the LISTEN connection if not open yet. */
   listen(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return (this.starting ??= this.connect());
-  }
-
-  private async connect(): Promise<void> {
-    const client = new pg.Client({ ...this.pool.options, application_name: 'dapple-hub-listen-sampling' });
-    client.on('notification', (msg) => {
-      if (msg.channel !== SAMPLING_CHANNEL || !msg.payload) return;
-      try {
-        const signal = JSON.parse(msg.payload) as SamplingSignal;
-        this.pubsub.publish(signal.kind === 'sampleJob' ? sampleJobChannel(signal.id) : evaluationChannel(signal.id), signal);
-      } catch (err) {
-        this.log?.warn({ err }, 'ignoring malformed sampling notification');
-      }
-    });
-    client.on('error', (err) => {
-      this.log?.warn({ err }, 'sampling notification listener lost its connection; reconnecting');
-      this.reconnect();
-    });
-    this.client = client;
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${SAMPLING_CHANNEL}`);
-    } catch (err) {
-      this.log?.warn({ err }, 'sampling notification listener could not connect; retrying');
-      this.reconnect();
-    }
-  }
-
-  private reconnect(): void {
-    const old = this.client;
-    this.client = null;
-    this.starting = null;
-    void old?.end().catch(() => {});
-    if (this.closed || this.retry) return;
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
-      void this.listen();
-    }, 1000);
+    return this.listener.start();
   }
 
   /** NOTIFY every hub (this one included). A lost notification only delays a live view. */
@@ -79,11 +50,7 @@ export class SamplingSignals {
     }
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.retry);
-    const client = this.client;
-    this.client = null;
-    await client?.end().catch(() => {});
+  close(): Promise<void> {
+    return this.listener.close();
   }
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { PgListener } from '../pg-listener.ts';
 import { PubSub } from '../pubsub.ts';
 
 /** Postgres channel all hub instances LISTEN on; payloads are small JSON (Postgres caps them at 8000 bytes). */
@@ -17,10 +18,7 @@ export const runMetricsChannel = (runId: string) => `run:${runId}:metrics`;
  */
 export class RunSignals {
   readonly pubsub = new PubSub<RunSignal>();
-  private client: pg.Client | null = null;
-  private closed = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-
+  private readonly listener: PgListener;
   private log: Logger | undefined;
   private readonly updateListeners = new Set<(runId: string) => void>();
 
@@ -30,48 +28,27 @@ export class RunSignals {
     return () => this.updateListeners.delete(listener);
   }
 
-  constructor(private readonly pool: pg.Pool) {}
-
-  /** Opens the LISTEN connection (same database settings as the pool). */
-  async start(log?: Logger): Promise<void> {
-    if (log) this.log = log;
-    const client = new pg.Client({ ...this.pool.options, application_name: 'dapple-hub-listen' });
-    client.on('notification', (msg) => {
-      if (msg.channel !== RUNS_CHANNEL || !msg.payload) return;
-      try {
-        const signal = JSON.parse(msg.payload) as RunSignal;
+  constructor(private readonly pool: pg.Pool) {
+    this.listener = new PgListener({
+      pool,
+      channel: RUNS_CHANNEL,
+      name: 'dapple-hub-listen',
+      log: () => this.log,
+      onMessage: (message) => {
+        const signal = message as RunSignal;
         if (signal.kind === 'updated') for (const listener of this.updateListeners) listener(signal.runId);
         this.pubsub.publish(signal.kind === 'updated' ? runUpdatedChannel(signal.runId) : runMetricsChannel(signal.runId), signal);
-      } catch (err) {
-        this.log?.warn({ err }, 'ignoring malformed run notification');
-      }
+      },
     });
-    client.on('error', (err) => {
-      this.log?.warn({ err }, 'run notification listener lost its connection; reconnecting');
-      this.reconnect();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${RUNS_CHANNEL}`);
-    } catch (err) {
-      // The hub must come up (and say 503 on /healthz) while the database is away: keep trying.
-      this.log?.warn({ err }, 'run notification listener could not connect; retrying');
-      this.client = client;
-      this.reconnect();
-      return;
-    }
-    this.client = client;
   }
 
-  private reconnect(): void {
-    const old = this.client;
-    this.client = null;
-    void old?.end().catch(() => {});
-    if (this.closed || this.reconnectTimer) return;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (!this.closed) this.start().catch(() => this.reconnect());
-    }, 1000);
+  /**
+   * Opens the LISTEN connection (same database settings as the pool). The hub must come up (and say 503
+   * on /healthz) while the database is away: the listener keeps trying in the background.
+   */
+  async start(log?: Logger): Promise<void> {
+    if (log) this.log = log;
+    await this.listener.start();
   }
 
   /** NOTIFY every instance (this one included, through its own LISTEN). Call after the transaction committed. */
@@ -117,10 +94,6 @@ export class RunSignals {
   async close(): Promise<void> {
     clearTimeout(this.metricsTimer);
     if (this.pendingMetrics.size > 0) await this.flushMetrics();
-    this.closed = true;
-    clearTimeout(this.reconnectTimer);
-    const client = this.client;
-    this.client = null;
-    await client?.end().catch(() => {});
+    await this.listener.close();
   }
 }

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { runs, type Db } from '@dapple/db';
+import { PgListener } from '../pg-listener.ts';
 import { PubSub } from '../pubsub.ts';
 import type { RunSignals } from './runs-notify.ts';
 
@@ -35,10 +36,7 @@ const MAX_CACHED_RUNS = 10_000;
 export class TeamActivity {
   readonly pubsub = new PubSub<TeamActivityEvent>();
   private subscribers = 0;
-  private client: pg.Client | null = null;
-  private starting: Promise<void> | null = null;
-  private closed = false;
-  private retry: NodeJS.Timeout | undefined;
+  private readonly listener: PgListener;
   private readonly teamOfRun = new Map<string, string>();
   private readonly pending = new Map<string, TeamActivityEvent>();
   private flushTimer: NodeJS.Timeout | undefined;
@@ -46,10 +44,20 @@ export class TeamActivity {
 
   constructor(
     private readonly db: Db,
-    private readonly pool: pg.Pool,
+    pool: pg.Pool,
     runSignals: RunSignals,
     private log?: Logger,
   ) {
+    this.listener = new PgListener({
+      pool,
+      channel: TEAM_ACTIVITY_CHANNEL,
+      name: 'dapple-hub-listen-team-activity',
+      log: () => this.log,
+      onMessage: (message) => {
+        const event = message as TeamActivityEvent;
+        if (typeof event.teamId === 'string' && typeof event.id === 'string' && event.kind === 'dataset') this.emitSoon(event);
+      },
+    });
     this.offRunUpdated = runSignals.onRunUpdated((runId) => {
       if (this.subscribers === 0) return;
       void this.runChanged(runId).catch((err: unknown) => this.log?.warn({ err, runId }, 'could not relay a run change to team activity'));
@@ -118,56 +126,13 @@ export class TeamActivity {
   }
 
   private listen(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return (this.starting ??= this.connect());
-  }
-
-  private async connect(): Promise<void> {
-    const client = new pg.Client({ ...this.pool.options, application_name: 'dapple-hub-listen-team-activity' });
-    client.on('notification', (msg) => {
-      if (msg.channel !== TEAM_ACTIVITY_CHANNEL || !msg.payload) return;
-      try {
-        const event = JSON.parse(msg.payload) as TeamActivityEvent;
-        if (typeof event.teamId === 'string' && typeof event.id === 'string' && event.kind === 'dataset') this.emitSoon(event);
-      } catch (err) {
-        this.log?.warn({ err }, 'ignoring malformed team activity notification');
-      }
-    });
-    client.on('error', (err) => {
-      this.log?.warn({ err }, 'team activity listener lost its connection; reconnecting');
-      this.reconnect();
-    });
-    this.client = client;
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${TEAM_ACTIVITY_CHANNEL}`);
-    } catch (err) {
-      this.log?.warn({ err }, 'team activity listener could not connect; retrying');
-      this.reconnect();
-    }
-  }
-
-  private reconnect(): void {
-    const old = this.client;
-    this.client = null;
-    this.starting = null;
-    void old?.end().catch(() => {});
-    if (this.closed || this.retry) return;
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
-      void this.listen();
-    }, 1000);
+    return this.listener.start();
   }
 
   async close(): Promise<void> {
-    this.closed = true;
     this.offRunUpdated();
-    clearTimeout(this.retry);
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    const client = this.client;
-    this.client = null;
-    await this.starting?.catch(() => {});
-    await client?.end().catch(() => {});
+    await this.listener.close();
   }
 }
