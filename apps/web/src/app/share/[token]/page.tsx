@@ -1,10 +1,10 @@
 import type { Metadata } from 'next';
 import { Logo } from '../../../components/Logo';
 import { AlertIcon } from '../../../components/Icons';
-import { Markdown } from '../../../components/models/Markdown';
 import { TrainingMetrics } from '../../../components/models/MetricsPanel';
 import { SamplingPlayground } from '../../../components/models/SamplingPlayground';
 import { VersionList } from '../../../components/models/VersionList';
+import { ModelCardSection, SampleGridSection } from '../../../components/models/VersionSections';
 import styles from '../../../components/models/models.module.css';
 import { SharedModelQuery, readModelVersions } from '../../../graphql/operations/models';
 import { serverRequest, unwrap } from '../../../lib/server-graphql';
@@ -63,31 +63,10 @@ export default async function SharedModelPage({ params, searchParams }: Props) {
                   </div>
                   <VersionList versions={versions} selectedId={version.id} versionHref={(n) => `${here}?v=${n}`} canDelete={false} shareToken={token} />
                 </section>
-                <section className="card" aria-labelledby="card-heading">
-                  <div className="card-header">
-                    <h2 id="card-heading">Model card · version {version.number}</h2>
-                  </div>
-                  <Markdown source={version.modelCard} className={`card-body ${styles.card}`} />
-                </section>
+                <ModelCardSection version={version} />
               </div>
               <div className={styles.column}>
-                <section className="card" aria-labelledby="grid-heading">
-                  <div className="card-header">
-                    <h2 id="grid-heading">Samples at step {(version.sampleGridStep ?? version.step).toLocaleString('en')}</h2>
-                  </div>
-                  <div className="card-body">
-                    {version.sampleGridUrl ? (
-                      // eslint-disable-next-line @next/next/no-img-element -- short-lived signed URL from the API
-                      <img className={styles.hero} src={version.sampleGridUrl} alt={`Sample grid of ${model.name} version ${version.number}`} />
-                    ) : (
-                      <p className="muted">No sample grid for this version.</p>
-                    )}
-                    <p className="muted" style={{ marginTop: 8 }}>
-                      {version.resolution}×{version.resolution} · {version.channels === 1 ? 'grayscale' : 'RGB'}
-                      {version.labelNames.length > 0 ? ` · ${version.labelNames.length} classes` : ' · unconditional'}
-                    </p>
-                  </div>
-                </section>
+                <SampleGridSection modelName={model.name} version={version} />
                 <section className="card" aria-labelledby="metrics-heading">
                   <div className="card-header">
                     <h2 id="metrics-heading">Training metrics · v{version.number}</h2>

@@ -5,12 +5,12 @@ import { AliasPanel } from '../../../../../../components/models/AliasPanel';
 import { DeleteModelButton } from '../../../../../../components/models/DeleteModelButton';
 import { EvaluateForm } from '../../../../../../components/models/EvaluateForm';
 import { VISIBILITY_LABEL } from '../../../../../../components/models/format';
-import { Markdown } from '../../../../../../components/models/Markdown';
 import { ModelDescription } from '../../../../../../components/models/ModelDescription';
 import { EvaluationGroups, TrainingMetrics } from '../../../../../../components/models/MetricsPanel';
 import { SamplingPlayground } from '../../../../../../components/models/SamplingPlayground';
 import { ShareDialog } from '../../../../../../components/models/ShareDialog';
 import { VersionList } from '../../../../../../components/models/VersionList';
+import { ModelCardSection, SampleGridSection } from '../../../../../../components/models/VersionSections';
 import styles from '../../../../../../components/models/models.module.css';
 import { ComparableEvaluationsQuery, ModelQuery, ModelSharingQuery, readModelVersions } from '../../../../../../graphql/operations/models';
 import { formatDateTime } from '../../../../../../lib/format';
@@ -110,38 +110,11 @@ export default async function ModelPage({ params, searchParams }: Props) {
               {can.has('SAMPLE') && ownTeam ? <EvaluateForm versionId={version.id} datasets={evaluationDatasets} /> : null}
             </section>
 
-            <section className="card" aria-labelledby="card-heading">
-              <div className="card-header">
-                <h2 id="card-heading">Model card · version {version.number}</h2>
-              </div>
-              <Markdown source={version.modelCard} className={`card-body ${styles.card}`} />
-            </section>
+            <ModelCardSection version={version} />
           </div>
 
           <div className={styles.column}>
-            <section className="card" aria-labelledby="grid-heading">
-              <div className="card-header">
-                <h2 id="grid-heading">Samples at step {(version.sampleGridStep ?? version.step).toLocaleString('en')}</h2>
-              </div>
-              <div className="card-body">
-                {version.sampleGridUrl ? (
-                  // eslint-disable-next-line @next/next/no-img-element -- short-lived signed URL from the API
-                  <img className={styles.hero} src={version.sampleGridUrl} alt={`Sample grid of ${model.name} version ${version.number}`} />
-                ) : (
-                  <p className="muted">The run had no sample grid near this step.</p>
-                )}
-                <p className="muted" style={{ marginTop: 8 }}>
-                  {version.resolution}×{version.resolution} · {version.channels === 1 ? 'grayscale' : 'RGB'} · predicts {version.predictionType}
-                  {version.labelNames.length > 0 ? ` · ${version.labelNames.length} classes` : ' · unconditional'}
-                  {version.datasetVersionHash ? (
-                    <>
-                      {' '}
-                      · data <span className="mono">{version.datasetVersionHash.slice(0, 12)}</span>
-                    </>
-                  ) : null}
-                </p>
-              </div>
-            </section>
+            <SampleGridSection modelName={model.name} version={version} details />
 
             <section className="card" aria-labelledby="aliases-heading">
               <div className="card-header">

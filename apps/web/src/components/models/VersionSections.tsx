@@ -1,0 +1,49 @@
+import type { readModelVersions } from '../../graphql/operations/models';
+import { Markdown } from './Markdown';
+import styles from './models.module.css';
+
+type Version = ReturnType<typeof readModelVersions>[number];
+
+// The parts of a version that the model page and the public share page show alike.
+
+/** The version's model card, rendered from markdown (raw HTML stays text). */
+export function ModelCardSection({ version }: { version: Version }) {
+  return (
+    <section className="card" aria-labelledby="card-heading">
+      <div className="card-header">
+        <h2 id="card-heading">Model card · version {version.number}</h2>
+      </div>
+      <Markdown source={version.modelCard} className={`card-body ${styles.card}`} />
+    </section>
+  );
+}
+
+/** The run's sample grid nearest the version's step, and what the network is; `details` adds team-only facts. */
+export function SampleGridSection({ modelName, version, details = false }: { modelName: string; version: Version; details?: boolean }) {
+  return (
+    <section className="card" aria-labelledby="grid-heading">
+      <div className="card-header">
+        <h2 id="grid-heading">Samples at step {(version.sampleGridStep ?? version.step).toLocaleString('en')}</h2>
+      </div>
+      <div className="card-body">
+        {version.sampleGridUrl ? (
+          // eslint-disable-next-line @next/next/no-img-element -- short-lived signed URL from the API
+          <img className={styles.hero} src={version.sampleGridUrl} alt={`Sample grid of ${modelName} version ${version.number}`} />
+        ) : (
+          <p className="muted">The run had no sample grid near this step.</p>
+        )}
+        <p className="muted" style={{ marginTop: 8 }}>
+          {version.resolution}×{version.resolution} · {version.channels === 1 ? 'grayscale' : 'RGB'}
+          {details ? ` · predicts ${version.predictionType}` : ''}
+          {version.labelNames.length > 0 ? ` · ${version.labelNames.length} classes` : ' · unconditional'}
+          {details && version.datasetVersionHash ? (
+            <>
+              {' '}
+              · data <span className="mono">{version.datasetVersionHash.slice(0, 12)}</span>
+            </>
+          ) : null}
+        </p>
+      </div>
+    </section>
+  );
+}
