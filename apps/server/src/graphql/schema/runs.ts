@@ -2,8 +2,9 @@ import { RUN_STATUSES, type Run, type RunCheckpoint, type RunEvent, type RunLog,
 import type { MetricBucket, MetricSeries } from '@dapple/db/metrics/index';
 import { conditioningOf, RunConfigSchema, type RunConfig } from '@dapple/client/run-config';
 import type { Context } from '../../context.ts';
-import { runMetricsChannel, runUpdatedChannel, type RunSignal } from '../../services/runs-notify.ts';
+import { runMetricsChannel, runUpdatedChannel } from '../../services/runs-notify.ts';
 import { builder } from '../builder.ts';
+import { mapSignals, startWith } from '../iterators.ts';
 import { ModelVersionRef } from './models.ts';
 
 const RunStatusEnum = builder.enumType('RunStatus', {
@@ -427,46 +428,4 @@ async function newPoints(ctx: Context, runId: string, keys: string[], fromStep: 
     }
   }
   return out.sort((a, b) => a.step - b.step);
-}
-
-/**
- * Maps each signal to a fresh value (skipping ones `keep` rejects). A plain iterator, not an async
- * generator, so `return()` (unsubscribe) detaches the listener at once even while waiting.
- */
-function mapSignals<T>(signals: AsyncIterableIterator<RunSignal>, map: (s: RunSignal) => Promise<T>, keep: (v: T) => boolean = () => true): AsyncIterableIterator<T> {
-  const iterator: AsyncIterableIterator<T> = {
-    next: async () => {
-      for (;;) {
-        const r = await signals.next();
-        if (r.done) return { value: undefined, done: true };
-        const value = await map(r.value);
-        if (keep(value)) return { value, done: false };
-      }
-    },
-    return: async () => {
-      await signals.return?.();
-      return { value: undefined, done: true };
-    },
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
-}
-
-function startWith<T>(first: T, rest: AsyncIterableIterator<T>): AsyncIterableIterator<T> {
-  let sent = false;
-  const iterator: AsyncIterableIterator<T> = {
-    next: () => {
-      if (!sent) {
-        sent = true;
-        return Promise.resolve({ value: first, done: false });
-      }
-      return rest.next();
-    },
-    return: async () => {
-      await rest.return?.();
-      return { value: undefined, done: true };
-    },
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
 }

@@ -1,6 +1,6 @@
 import { MODEL_JOB_STATUSES, SAMPLE_JOB_STATUSES, type ModelJobStatus, type SampleJobStatus } from '@dapple/db';
 import type { SampleParams, SampleJobView } from '../../services/sampling.ts';
-import { mapSignals, startWith } from '../../sampling/iterators.ts';
+import { mapSignals, startWith } from '../iterators.ts';
 import { sampleJobChannel } from '../../sampling/signals.ts';
 import { builder } from '../builder.ts';
 

@@ -1,13 +1,18 @@
 /**
- * Async-iterator helpers for subscriptions (the same shape as runs.ts uses): plain iterators rather
- * than async generators, so `return()` (unsubscribe) detaches the listener at once even while waiting.
+ * Async-iterator helpers for subscriptions: plain iterators rather than async generators, so `return()`
+ * (unsubscribe) detaches the listener at once even while waiting for the next event.
  */
-export function mapSignals<S, T>(signals: AsyncIterableIterator<S>, map: (s: S) => Promise<T>): AsyncIterableIterator<T> {
+
+/** Maps each signal to a fresh value, skipping values `keep` rejects. */
+export function mapSignals<S, T>(signals: AsyncIterableIterator<S>, map: (s: S) => Promise<T>, keep: (v: T) => boolean = () => true): AsyncIterableIterator<T> {
   const iterator: AsyncIterableIterator<T> = {
     next: async () => {
-      const r = await signals.next();
-      if (r.done) return { value: undefined, done: true };
-      return { value: await map(r.value), done: false };
+      for (;;) {
+        const r = await signals.next();
+        if (r.done) return { value: undefined, done: true };
+        const value = await map(r.value);
+        if (keep(value)) return { value, done: false };
+      }
     },
     return: async () => {
       await signals.return?.();
@@ -18,6 +23,7 @@ export function mapSignals<S, T>(signals: AsyncIterableIterator<S>, map: (s: S) 
   return iterator;
 }
 
+/** `first`, then whatever `rest` yields. */
 export function startWith<T>(first: T, rest: AsyncIterableIterator<T>): AsyncIterableIterator<T> {
   let sent = false;
   const iterator: AsyncIterableIterator<T> = {
