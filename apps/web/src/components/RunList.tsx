@@ -2,20 +2,10 @@ import Link from 'next/link';
 import type { RunSummary } from '../lib/team-content';
 import { formatDate } from '../lib/format';
 import { CancelRunButton } from './CancelRunButton';
+import { STATUS_BADGE, type RunStatus } from './runs/run-status';
 
 /** Statuses in which a run can still be cancelled. */
 export const ACTIVE_RUN_STATUSES = new Set(['QUEUED', 'STARTING', 'RUNNING', 'LOST']);
-
-const STATUS: Record<string, { label: string; tone: string }> = {
-  QUEUED: { label: 'Queued', tone: '' },
-  STARTING: { label: 'Starting', tone: 'badge-accent' },
-  RUNNING: { label: 'Running', tone: 'badge-accent' },
-  CANCELLING: { label: 'Cancelling', tone: '' },
-  SUCCEEDED: { label: 'Succeeded', tone: 'badge-success' },
-  FAILED: { label: 'Failed', tone: 'badge-danger' },
-  CANCELLED: { label: 'Cancelled', tone: '' },
-  LOST: { label: 'Lost', tone: 'badge-danger' },
-};
 
 function formatEta(seconds: number): string {
   if (seconds < 90) return `${Math.round(seconds)} s left`;
@@ -28,7 +18,7 @@ export function RunList({ runs, teamSlug }: { runs: readonly RunSummary[]; teamS
   return (
     <ul className="list">
       {runs.map((run) => {
-        const status = STATUS[run.status] ?? { label: run.status, tone: '' };
+        const status = STATUS_BADGE[run.status as RunStatus] ?? { label: run.status, tone: '' };
         const percent = Math.round(run.progress.fraction * 100);
         return (
           <li key={run.id} className="list-item" data-testid={`run-${run.name}`}>
