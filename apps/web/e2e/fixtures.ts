@@ -154,3 +154,19 @@ export async function waitForPath(page: Page, path: string | RegExp): Promise<vo
     throw new Error(`Expected to reach ${String(path)} but the page is at ${page.url()} showing:\n${text.slice(0, 1500)}`, { cause: err });
   }
 }
+
+/** How many of the images matching `selector` have loaded (decoded, non-empty). */
+export async function imagesLoaded(page: Page, selector: string): Promise<number> {
+  return page.locator(selector).evaluateAll((imgs) => imgs.filter((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0).length);
+}
+
+/** Server sampling from a model page's playground: 4 images × 5 steps, queued → progress → the images shown. */
+export async function sampleOnServer(page: Page): Promise<void> {
+  await page.getByLabel('Steps', { exact: true }).fill('5');
+  await page.getByLabel('Count', { exact: true }).fill('4');
+  await page.getByRole('button', { name: 'Generate on server' }).click();
+  const job = page.getByTestId('server-job');
+  await expect.poll(() => job.getAttribute('data-status'), { timeout: 180_000 }).toMatch(/SUCCEEDED|FAILED/);
+  expect(await job.getAttribute('data-status'), (await job.textContent()) ?? '').toBe('SUCCEEDED');
+  await expect.poll(() => imagesLoaded(page, '[data-testid="server-job"] img'), { timeout: 60_000 }).toBe(4);
+}

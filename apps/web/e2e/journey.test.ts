@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { newUser, screens, useDashboard, waitForPath } from './fixtures';
+import { newUser, sampleOnServer, screens, useDashboard, waitForPath } from './fixtures';
 import { makePng } from './png';
 
 /**
@@ -25,9 +25,6 @@ const statusOf = (page: Page) => page.getByTestId('run-page').getAttribute('data
 const stepOf = async (page: Page) => Number(/step ([\d,]+) of/.exec((await page.getByTestId('run-progress').textContent()) ?? '')?.[1]?.replaceAll(',', '') ?? NaN);
 const markerOf = (page: Page) => page.evaluate(() => (window as unknown as { journeyMarker?: number }).journeyMarker);
 
-async function imagesLoaded(page: Page, selector: string): Promise<number> {
-  return page.locator(selector).evaluateAll((imgs) => imgs.filter((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0).length);
-}
 
 /** The newest checkpoint row's step (the table lists newest first). */
 async function newestCheckpointStep(page: Page): Promise<number> {
@@ -236,13 +233,3 @@ describe('the whole journey in the browser', () => {
   });
 });
 
-/** Server sampling from the model page: queued → progress → four images shown. */
-async function sampleOnServer(page: Page): Promise<void> {
-  await page.getByLabel('Steps', { exact: true }).fill('5');
-  await page.getByLabel('Count', { exact: true }).fill('4');
-  await page.getByRole('button', { name: 'Generate on server' }).click();
-  const job = page.getByTestId('server-job');
-  await expect.poll(() => job.getAttribute('data-status'), { timeout: 180_000 }).toMatch(/SUCCEEDED|FAILED/);
-  expect(await job.getAttribute('data-status'), (await job.textContent()) ?? '').toBe('SUCCEEDED');
-  await expect.poll(() => imagesLoaded(page, '[data-testid="server-job"] img'), { timeout: 60_000 }).toBe(4);
-}

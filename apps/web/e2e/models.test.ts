@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { finishedRunWithCheckpoints } from '../../server/test/models-fixtures.ts';
-import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
+import { apiAs, imagesLoaded, newUser, sampleOnServer, screens, useDashboard, waitForPath } from './fixtures';
 
 // The models part of the dashboard: gallery, model page (versions, card, aliases), sampling as a viewer,
 // and a public share link opened anonymously, then revoked.
 
-async function imagesLoaded(page: Page, selector: string): Promise<number> {
-  return page.locator(selector).evaluateAll((imgs) => imgs.filter((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0).length);
-}
 
 describe('models in the browser', () => {
   // No trainer processes (the run and its checkpoints are written directly); one sampling worker.
@@ -158,12 +155,3 @@ describe('models in the browser', () => {
   });
 });
 
-async function sampleOnServer(page: Page): Promise<void> {
-  await page.getByLabel('Steps', { exact: true }).fill('5');
-  await page.getByLabel('Count', { exact: true }).fill('4');
-  await page.getByRole('button', { name: 'Generate on server' }).click();
-  const job = page.getByTestId('server-job');
-  await expect.poll(() => job.getAttribute('data-status'), { timeout: 120_000 }).toMatch(/SUCCEEDED|FAILED/);
-  expect(await job.getAttribute('data-status'), (await job.textContent()) ?? '').toBe('SUCCEEDED');
-  await expect.poll(() => imagesLoaded(page, '[data-testid="server-job"] img')).toBe(4);
-}
