@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import { finishedRunWithCheckpoints } from '../../server/test/models-fixtures.ts';
 import { apiAs, imagesLoaded, newUser, sampleOnServer, screens, useDashboard, waitForPath } from './fixtures';
 
