@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { artifactsToModelJson, createUNet, memoryHandler, Rng, saveInferenceWeights, silenceCpuBanner, weightDataToBuffer, type JsonValue, type UNetConfig } from '@dapple/diffusion';
-import { prepareDataset } from '@dapple/datasets';
-import { datasets, datasetVersions, models, modelVersions, runs, type ModelVersion, type ModelVersionConfig } from '@dapple/db';
+import { models, modelVersions, runs, type ModelVersion, type ModelVersionConfig } from '@dapple/db';
 import sharp from 'sharp';
 import type { TestHub } from '@dapple/testing';
+import { readyDatasetVersion } from './runs-fixtures.ts';
 
 export const tinyUNet = (extra: Partial<UNetConfig> = {}): UNetConfig => ({
   resolution: 8,
@@ -85,36 +85,10 @@ export const SAMPLE_JOB = `query ($id: ID!, $shareToken: String) {
 export async function readyNoiseDataset(hub: TestHub, teamId: string, opts: { resolution?: number; n: number; seed?: number }) {
   const resolution = opts.resolution ?? 8;
   const rng = new Rng(opts.seed ?? 11);
-  const files: { path: string; bytes: Buffer }[] = [];
+  const images: { path: string; bytes: Buffer }[] = [];
   for (let i = 0; i < opts.n; i++) {
     const pixels = Buffer.from(rng.uniformArray(resolution * resolution * 3).map((v) => Math.floor(v * 256)));
-    files.push({ path: `noise-${String(i).padStart(4, '0')}.png`, bytes: await sharp(pixels, { raw: { width: resolution, height: resolution, channels: 3 } }).png().toBuffer() });
+    images.push({ path: `noise-${String(i).padStart(4, '0')}.png`, bytes: await sharp(pixels, { raw: { width: resolution, height: resolution, channels: 3 } }).png().toBuffer() });
   }
-  const [dataset] = await hub.db.insert(datasets).values({ teamId, name: `noise-${Math.random().toString(36).slice(2, 8)}`, resolution, channels: 3 }).returning();
-  const prefix = `datasets/${dataset!.id}/v1/`;
-  const { manifest } = await prepareDataset({
-    files: files.map((f) => ({ path: f.path, size: f.bytes.length, open: async () => [f.bytes] })),
-    resolution,
-    channels: 3,
-    thumbnailSize: 0,
-    previewCount: 4,
-    writeObject: async (name, data, size) => {
-      await hub.store.put(`${prefix}${name}`, data, { size });
-    },
-  });
-  const [version] = await hub.db
-    .insert(datasetVersions)
-    .values({
-      datasetId: dataset!.id,
-      number: 1,
-      status: 'ready',
-      fileCount: files.length,
-      acceptedCount: manifest.counts.accepted,
-      contentHash: manifest.versionHash,
-      manifestKey: `${prefix}manifest.json`,
-      manifest: manifest as unknown as Record<string, unknown>,
-      preparedAt: new Date(),
-    })
-    .returning();
-  return { datasetId: dataset!.id, versionId: version!.id, accepted: manifest.counts.accepted };
+  return readyDatasetVersion(hub, teamId, { resolution, channels: 3, images, name: `noise-${Math.random().toString(36).slice(2, 8)}` });
 }
