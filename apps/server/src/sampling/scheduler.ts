@@ -111,10 +111,7 @@ export class SampleScheduler {
    * their next progress write (every `progressIntervalMs`).
    */
   cancel(jobId: string): void {
-    if (this.queue.remove(jobId)) {
-      for (const p of this.queue.order()) if (p.kind !== 'evaluate') void this.deps.signals.notify({ kind: 'sampleJob', id: p.id });
-      return;
-    }
+    if (this.queue.remove(jobId)) return this.notifyQueuePositions();
     this.aborts.get(jobId)?.abort();
   }
 
@@ -180,6 +177,11 @@ export class SampleScheduler {
     }
   }
 
+  /** Everyone still queued moved up a place: their subscribers hear it. */
+  private notifyQueuePositions(): void {
+    for (const p of this.queue.order()) if (p.kind !== 'evaluate') void this.deps.signals.notify({ kind: 'sampleJob', id: p.id });
+  }
+
   private pump(): void {
     if (this.closed) return;
     const pool = this.poolNow();
@@ -193,8 +195,7 @@ export class SampleScheduler {
         this.running.delete(run);
         this.active.delete(next.id);
         this.queue.done(next.teamId);
-        // Positions of everyone still queued moved up.
-        for (const p of this.queue.order()) if (p.kind !== 'evaluate') void this.deps.signals.notify({ kind: 'sampleJob', id: p.id });
+        this.notifyQueuePositions();
         this.pump();
       });
       this.running.add(run);

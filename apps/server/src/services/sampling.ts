@@ -215,13 +215,7 @@ export class SamplingService {
 
   /** The job if the caller may read its model; a share link sees only jobs made through that link. */
   async get(meta: RequestMeta, id: string, shareToken?: string | null): Promise<SampleJobView> {
-    if (!z.uuid().safeParse(id).success) throw notFound('Sample job');
-    const [job] = await this.deps.db.select().from(sampleJobs).where(eq(sampleJobs.id, id));
-    if (!job) throw notFound('Sample job');
-    const { access } = await this.access.requireVersionAccess(meta, job.modelVersionId, 'read', { shareToken }).catch((err: unknown) => {
-      throw (err as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND' ? notFound('Sample job') : err;
-    });
-    if (!this.mayRead(access, job)) throw notFound('Sample job');
+    const { job } = await this.readable(meta, id, shareToken);
     return { job, queuePosition: await this.queuePosition(job) };
   }
 
@@ -230,17 +224,16 @@ export class SamplingService {
    * team's admins may. Cancelling a finished job changes nothing and returns it as it is.
    */
   async cancel(meta: RequestMeta, id: string, shareToken?: string | null): Promise<SampleJobView> {
-    const view = await this.get(meta, id, shareToken);
-    const { access } = await this.access.requireVersionAccess(meta, view.job.modelVersionId, 'read', { shareToken });
+    const { job: current, access } = await this.readable(meta, id, shareToken);
     const p = access.principal;
-    const allowed = p.kind === 'shareLink' ? view.job.shareLinkId === p.shareLinkId : view.job.requestedBy === p.userId || p.teamRole === 'owner' || p.teamRole === 'admin';
+    const allowed = p.kind === 'shareLink' ? current.shareLinkId === p.shareLinkId : current.requestedBy === p.userId || p.teamRole === 'owner' || p.teamRole === 'admin';
     if (!allowed) throw forbidden('Only whoever asked for these samples, or a team admin, can cancel them');
     const [job] = await this.deps.db
       .update(sampleJobs)
       .set({ status: 'cancelled', finishedAt: this.deps.now() })
-      .where(and(eq(sampleJobs.id, view.job.id), inArray(sampleJobs.status, ['queued', 'running'])))
+      .where(and(eq(sampleJobs.id, current.id), inArray(sampleJobs.status, ['queued', 'running'])))
       .returning();
-    if (!job) return view;
+    if (!job) return { job: current, queuePosition: await this.queuePosition(current) };
     this.scheduler.cancel(job.id);
     await this.signals.notify({ kind: 'sampleJob', id: job.id });
     return { job, queuePosition: null };
@@ -260,6 +253,18 @@ export class SamplingService {
         return { index, url: signed.url, expiresAt: signed.expiresAt };
       }),
     );
+  }
+
+  /** The job and the caller's access to its model, or NOT_FOUND (also when the caller may not see this job). */
+  private async readable(meta: RequestMeta, id: string, shareToken?: string | null): Promise<{ job: SampleJob; access: ModelAccess }> {
+    if (!z.uuid().safeParse(id).success) throw notFound('Sample job');
+    const [job] = await this.deps.db.select().from(sampleJobs).where(eq(sampleJobs.id, id));
+    if (!job) throw notFound('Sample job');
+    const { access } = await this.access.requireVersionAccess(meta, job.modelVersionId, 'read', { shareToken }).catch((err: unknown) => {
+      throw (err as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND' ? notFound('Sample job') : err;
+    });
+    if (!this.mayRead(access, job)) throw notFound('Sample job');
+    return { job, access };
   }
 
   /** This hub's fair-queue position; for a job queued on another hub, the count of jobs queued before it. */
