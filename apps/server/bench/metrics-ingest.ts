@@ -19,12 +19,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { from as copyFrom } from 'pg-copy-streams';
 import type pg from 'pg';
 import { TrainerClient } from '@dapple/client/trainer-client';
 import { TRAINER_API_PREFIX } from '@dapple/client/trainer-protocol';
 import { createDb, insertMetricPoints, migrate } from '@dapple/db';
 import { startEmbeddedPostgres } from '@dapple/db/embedded';
+import { rawCopyBaseline } from '@dapple/db/bench/raw-copy';
 import { DiskStore } from '@dapple/storage';
 import { createHub } from '../src/index.ts';
 
@@ -166,29 +166,8 @@ try {
     };
     await rate(pgDir, hub.pid, await createRunningRuns(pool, team[0]!.id, RUNS), http); // warm-up
 
-    const keyIds = new Map<string, number[]>();
-    const rawCopy = async (run: { id: string }, batch: ReturnType<typeof batchOf>) => {
-      let ids = keyIds.get(run.id);
-      if (!ids) {
-        const { rows } = await pool.query<{ id: number }>(
-          `INSERT INTO metric_keys (run_id, key) SELECT $1, 'key' || k FROM generate_series(0, ${KEYS - 1}) k ORDER BY k RETURNING id`,
-          [run.id],
-        );
-        keyIds.set(run.id, (ids = rows.map((r) => r.id)));
-      }
-      const now = new Date().toISOString();
-      const text = batch.map((p) => `${ids[Number(p.key.slice(3))]}\t${p.step}\t${p.value}\t${now}\n`).join('');
-      const client = await pool.connect();
-      try {
-        await new Promise<void>((resolve, reject) => {
-          const stream = client.query(copyFrom('COPY metric_points (key_id, step, value, wall_time) FROM STDIN'));
-          stream.on('error', reject).on('finish', resolve);
-          stream.end(text);
-        });
-      } finally {
-        client.release();
-      }
-    };
+    const copyBatch = rawCopyBaseline(pool, KEYS);
+    const rawCopy = (run: { id: string }, batch: ReturnType<typeof batchOf>) => copyBatch(run.id, batch);
     const cases: Record<string, (run: { id: string; token: string }, batch: ReturnType<typeof batchOf>) => Promise<void>> = {
       'raw-copy': rawCopy,
       'insertMetricPoints-in-process': async (run, batch) => void (await insertMetricPoints(pool, run.id, batch)),

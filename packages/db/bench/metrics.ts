@@ -11,10 +11,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { from as copyFrom } from 'pg-copy-streams';
 import type pg from 'pg';
 import { createDb, insertMetricPoints, migrate, queryMetrics, type MetricPointInput } from '../src/index.ts';
 import { startEmbeddedPostgres } from '../src/embedded.ts';
+import { rawCopyBaseline } from './raw-copy.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -89,31 +89,9 @@ async function ingest(pool: pg.Pool, send: (runId: string, batch: MetricPointInp
   return (WRITERS * BATCHES * BATCH) / (ms / 1000);
 }
 
-/** Baseline: COPY the same batches straight into metric_points (key ids created up front). */
-async function rawCopy(pool: pg.Pool): Promise<number> {
-  const keyIds = new Map<string, number[]>();
-  return ingest(pool, async (runId, batch) => {
-    let ids = keyIds.get(runId);
-    if (!ids) {
-      const { rows } = await pool.query<{ id: number }>(
-        `INSERT INTO metric_keys (run_id, key) SELECT $1, 'key' || k FROM generate_series(0, ${KEYS_PER_RUN - 1}) k ORDER BY k RETURNING id`,
-        [runId],
-      );
-      keyIds.set(runId, (ids = rows.map((r) => r.id)));
-    }
-    const now = new Date().toISOString();
-    const text = batch.map((p) => `${ids[Number(p.key.slice(3))]}\t${p.step}\t${p.value}\t${now}\n`).join('');
-    const client = await pool.connect();
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const stream = client.query(copyFrom('COPY metric_points (key_id, step, value, wall_time) FROM STDIN'));
-        stream.on('error', reject).on('finish', resolve);
-        stream.end(text);
-      });
-    } finally {
-      client.release();
-    }
-  });
+/** Baseline: COPY the same batches straight into metric_points. */
+function rawCopy(pool: pg.Pool): Promise<number> {
+  return ingest(pool, rawCopyBaseline(pool, KEYS_PER_RUN));
 }
 
 const root = await mkdtemp(join(tmpdir(), 'dapple-bench-metrics-'));
