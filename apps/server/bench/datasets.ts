@@ -12,17 +12,14 @@
 // JSON lines on stdout.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdtemp, open, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
-import { createDb, migrate } from '@dapple/db';
-import { startEmbeddedPostgres } from '@dapple/db/embedded';
 import { DiskStore, parseS3Endpoint, S3Store, type ObjectStore, type S3StoreConfig } from '@dapple/storage';
+import { freePort, startBenchDatabase } from './bench-database.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,14 +35,6 @@ const UPLOAD_MB = Number(values['upload-mb']);
 const PARALLEL_PARTS = 4;
 const MiB = 1024 * 1024;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** A random file of `bytes` bytes (incompressible, like images). */
 async function randomFile(path: string, bytes: number): Promise<void> {
@@ -197,15 +186,11 @@ function ask(child: ChildProcess, message: string): Promise<{ type: string; rssM
   });
 }
 
-const root = await mkdtemp(join(tmpdir(), 'dapple-bench-datasets-'));
-await chmod(root, 0o755);
-const pg = await startEmbeddedPostgres({ dataDir: join(root, 'pg'), port: await freePort() });
+const db = await startBenchDatabase('datasets');
+const root = db.root;
 let hubProcess: ChildProcess | undefined;
 let cleanupStore: (() => Promise<void>) | undefined;
 try {
-  const migrator = createDb(pg.connectionString, { max: 1 });
-  await migrate(migrator.db);
-  await migrator.close();
   const port = await freePort();
   const objects = join(root, 'objects');
   const s3Config: S3StoreConfig | null = values.s3
@@ -217,7 +202,7 @@ try {
       }
     : null;
   if (s3Config) await new S3Store(s3Config).ensureBucket();
-  const hubArgs = [pg.connectionString, objects, String(port), ...(s3Config ? [JSON.stringify(s3Config)] : [])];
+  const hubArgs = [db.connectionString, objects, String(port), ...(s3Config ? [JSON.stringify(s3Config)] : [])];
   hubProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./datasets-hub.ts', import.meta.url)), ...hubArgs], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -281,6 +266,5 @@ try {
     await new Promise((r) => hubProcess!.once('exit', r));
   }
   await cleanupStore?.().catch(() => undefined);
-  await pg.stop();
-  await rm(root, { recursive: true, force: true });
+  await db.close();
 }

@@ -1,25 +1,13 @@
 // `npm run bench -w @dapple/server`: request throughput of the hub over real HTTP against an embedded
 // Postgres. Prints one JSON line per case with its ratio to GET /healthz measured in the same run.
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDb, migrate } from '@dapple/db';
-import { startEmbeddedPostgres } from '@dapple/db/embedded';
 import { DiskStore } from '@dapple/storage';
 import { createHub } from '../src/index.ts';
+import { freePort, startBenchDatabase } from './bench-database.ts';
 
 const DURATION_MS = 3000;
 const CONCURRENCY = 8;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function measure(run: () => Promise<void>): Promise<number> {
   let count = 0;
@@ -35,16 +23,11 @@ async function measure(run: () => Promise<void>): Promise<number> {
   return count / (DURATION_MS / 1000);
 }
 
-const root = await mkdtemp(join(tmpdir(), 'dapple-bench-'));
-await chmod(root, 0o755);
-const pg = await startEmbeddedPostgres({ dataDir: join(root, 'pg'), port: await freePort() });
+const db = await startBenchDatabase('graphql');
 try {
-  const migrator = createDb(pg.connectionString, { max: 1 });
-  await migrate(migrator.db);
-  await migrator.close();
   const port = await freePort();
-  const store = new DiskStore({ root: join(root, 'objects'), publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: 'x'.repeat(32) });
-  const hub = await createHub({ databaseUrl: pg.connectionString, store, port, logLevel: 'silent' });
+  const store = new DiskStore({ root: join(db.root, 'objects'), publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: 'x'.repeat(32) });
+  const hub = await createHub({ databaseUrl: db.connectionString, store, port, logLevel: 'silent' });
   try {
     const post = (body: object, headers: Record<string, string> = {}) =>
       fetch(hub.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -82,6 +65,5 @@ try {
     await hub.close();
   }
 } finally {
-  await pg.stop();
-  await rm(root, { recursive: true, force: true });
+  await db.close();
 }

@@ -12,21 +12,19 @@
 // Options: --runs N (20) --batches N per run per round (10) --rounds N (5) --hub child|in-process
 // --cases a,b (all) --hub-cpu-prof DIR (writes the child hub's `node --cpu-prof` profile there)
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { fork, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { TrainerClient } from '@dapple/client/trainer-client';
 import { TRAINER_API_PREFIX } from '@dapple/client/trainer-protocol';
-import { createDb, insertMetricPoints, migrate } from '@dapple/db';
-import { startEmbeddedPostgres } from '@dapple/db/embedded';
+import { createDb, insertMetricPoints } from '@dapple/db';
 import { rawCopyBaseline } from '@dapple/db/bench/raw-copy';
 import { DiskStore } from '@dapple/storage';
 import { createHub } from '../src/index.ts';
+import { freePort, startBenchDatabase } from './bench-database.ts';
 
 const { values: args } = parseArgs({
   options: { runs: { type: 'string', default: '20' }, batches: { type: 'string', default: '10' }, rounds: { type: 'string', default: '5' },
@@ -38,14 +36,6 @@ const BATCHES = Number(args.batches);
 const BATCH = 1000;
 const KEYS = 10;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** What a trainer flushes: KEYS keys × BATCH/KEYS consecutive steps. */
 function batchOf(b: number) {
@@ -130,13 +120,10 @@ async function rate(pgDir: string, hubPid: number | undefined, runs: { id: strin
   };
 }
 
-const root = await mkdtemp(join(tmpdir(), 'dapple-bench-ingest-'));
-await chmod(root, 0o755);
-const pgDir = join(root, 'pg');
-const server = await startEmbeddedPostgres({ dataDir: pgDir, port: await freePort() });
-const direct = createDb(server.connectionString, { max: RUNS + 2 });
+const database = await startBenchDatabase('ingest');
+const { root, pgDir } = database;
+const direct = createDb(database.connectionString, { max: RUNS + 2 });
 try {
-  await migrate(direct.db);
   const pool = direct.pool;
   const { rows: team } = await pool.query<{ id: string }>(`INSERT INTO teams (name, slug) VALUES ('Bench', 'bench') RETURNING id`);
   const port = await freePort();
@@ -145,9 +132,9 @@ try {
   let hub: { url: string; pid?: number; close(): Promise<void> };
   if (args.hub === 'in-process') {
     const store = new DiskStore({ root: join(root, 'objects'), publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: 'x'.repeat(32) });
-    hub = await createHub({ databaseUrl: server.connectionString, store, port, logLevel: 'silent', runs: { executor: false }, dbPoolSize: RUNS + 5 });
+    hub = await createHub({ databaseUrl: database.connectionString, store, port, logLevel: 'silent', runs: { executor: false }, dbPoolSize: RUNS + 5 });
   } else {
-    const { url, child } = await startHubChild(server.connectionString, port, join(root, 'objects'), RUNS + 5, args['hub-cpu-prof']);
+    const { url, child } = await startHubChild(database.connectionString, port, join(root, 'objects'), RUNS + 5, args['hub-cpu-prof']);
     const exited = new Promise((resolve) => child.once('exit', resolve));
     hub = { url, pid: child.pid, close: async () => void (child.send('close'), await exited) };
   }
@@ -198,6 +185,5 @@ try {
   }
 } finally {
   await direct.close();
-  await server.stop();
-  await rm(root, { recursive: true, force: true });
+  await database.close();
 }

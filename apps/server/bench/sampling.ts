@@ -8,14 +8,10 @@
 //    loaded once before timing on both sides (the service's LRU keeps it). Target: overhead ≤ 10 %.
 // 2. sampling_fairness: three teams submit 3 jobs each at once; the start order should alternate teams.
 // JSON lines on stdout.
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { createDb, migrate, models, modelVersions, runs, sampleJobs, type ModelVersionConfig } from '@dapple/db';
-import { startEmbeddedPostgres } from '@dapple/db/embedded';
+import { models, modelVersions, runs, sampleJobs, type ModelVersionConfig } from '@dapple/db';
 import { artifactsToModelJson, createUNet, memoryHandler, presetConfig, Rng, saveInferenceWeights, selectBackend, weightDataToBuffer, type JsonValue, type PresetName } from '@dapple/diffusion';
 import { createModelSampler, samplingSpecFromConfig } from '@dapple/diffusion/browser/index';
 import { loadInferenceWeights } from '@dapple/diffusion/checkpoint/inference';
@@ -24,6 +20,7 @@ import { asc, inArray } from 'drizzle-orm';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createHub, type Hub } from '../src/index.ts';
+import { freePort, startBenchDatabase } from './bench-database.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,14 +35,6 @@ const ROUNDS = Number(values.rounds);
 const IMAGES = Number(values.images);
 const STEPS = Number(values.steps);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -73,16 +62,11 @@ async function publish(hub: Hub, store: DiskStore, teamId: string, userId: strin
   return { version: version!, handler, config };
 }
 
-const root = await mkdtemp(join(tmpdir(), 'dapple-bench-sampling-'));
-await chmod(root, 0o755);
-const pg = await startEmbeddedPostgres({ dataDir: join(root, 'pg'), port: await freePort() });
+const db = await startBenchDatabase('sampling');
 try {
-  const migrator = createDb(pg.connectionString, { max: 1 });
-  await migrate(migrator.db);
-  await migrator.close();
   const port = await freePort();
-  const store = new DiskStore({ root: join(root, 'objects'), publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: 'x'.repeat(32) });
-  const hub = await createHub({ databaseUrl: pg.connectionString, store, port, logLevel: 'silent', runs: { executor: false }, sampling: { workers: 1, perTeamConcurrency: 1 } });
+  const store = new DiskStore({ root: join(db.root, 'objects'), publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: 'x'.repeat(32) });
+  const hub = await createHub({ databaseUrl: db.connectionString, store, port, logLevel: 'silent', runs: { executor: false }, sampling: { workers: 1, perTeamConcurrency: 1 } });
   await selectBackend({ prefer: 'wasm' });
   try {
     const post = async <T>(query: string, variables: object, cookie?: string) => {
@@ -213,6 +197,5 @@ try {
     await hub.close();
   }
 } finally {
-  await pg.stop();
-  await rm(root, { recursive: true, force: true });
+  await db.close();
 }
