@@ -2,16 +2,7 @@ import Link from 'next/link';
 import type { RunSummary } from '../lib/team-content';
 import { formatDate } from '../lib/format';
 import { CancelRunButton } from './CancelRunButton';
-import { STATUS_BADGE, type RunStatus } from './runs/run-status';
-
-/** Statuses in which a run can still be cancelled. */
-export const ACTIVE_RUN_STATUSES = new Set(['QUEUED', 'STARTING', 'RUNNING', 'LOST']);
-
-function formatEta(seconds: number): string {
-  if (seconds < 90) return `${Math.round(seconds)} s left`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min left`;
-  return `${(seconds / 3600).toFixed(1)} h left`;
-}
+import { canCancel, formatEta, STATUS_BADGE, type RunStatus } from './runs/run-status';
 
 /** Runs newest first: status, progress bar with step count and ETA. */
 export function RunList({ runs, teamSlug }: { runs: readonly RunSummary[]; teamSlug: string }) {
@@ -34,7 +25,7 @@ export function RunList({ runs, teamSlug }: { runs: readonly RunSummary[]; teamS
             </div>
             <div className="list-item-actions">
               <span className={`badge ${status.tone}`}>{status.label}</span>
-              {ACTIVE_RUN_STATUSES.has(run.status) ? <CancelRunButton runId={run.id} runName={run.name} /> : null}
+              {canCancel(run.status as RunStatus) ? <CancelRunButton runId={run.id} runName={run.name} /> : null}
             </div>
           </li>
         );

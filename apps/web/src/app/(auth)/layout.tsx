@@ -1,14 +1,5 @@
-import { Logo } from '../../components/Logo';
+import { AuthCard } from '../../components/AuthCard';
 
 export default function AuthLayout({ children }: { children: React.ReactNode }) {
-  return (
-    <main id="main" className="auth">
-      <div className="card auth-card">
-        <div style={{ marginBottom: 20 }}>
-          <Logo />
-        </div>
-        {children}
-      </div>
-    </main>
-  );
+  return <AuthCard>{children}</AuthCard>;
 }

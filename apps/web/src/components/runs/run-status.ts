@@ -18,10 +18,15 @@ export function isLive(status: RunStatus): boolean {
   return status === 'QUEUED' || status === 'STARTING' || status === 'RUNNING' || status === 'CANCELLING' || status === 'LOST';
 }
 
+/** cancelRun accepts a run in these statuses. */
+export function canCancel(status: RunStatus): boolean {
+  return status === 'QUEUED' || status === 'STARTING' || status === 'RUNNING' || status === 'LOST';
+}
+
 /** What the API accepts in each status (cancelRun, resumeRun, forkRun); the buttons follow it. */
 export function allowedActions(run: Pick<RunDetail, 'status' | 'checkpoints'>): { cancel: boolean; resume: boolean; fork: boolean } {
   return {
-    cancel: ['QUEUED', 'STARTING', 'RUNNING', 'LOST'].includes(run.status),
+    cancel: canCancel(run.status),
     resume: run.status === 'FAILED' || run.status === 'CANCELLED',
     fork: run.checkpoints.length > 0,
   };

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { AuthCard } from '../../../components/AuthCard';
 import { Logo } from '../../../components/Logo';
 import { AlertIcon } from '../../../components/Icons';
 import { TrainingMetrics } from '../../../components/models/MetricsPanel';
@@ -84,19 +85,14 @@ export default async function SharedModelPage({ params, searchParams }: Props) {
 
 function LinkNotValid() {
   return (
-    <main id="main" className="auth">
-      <div className="card auth-card">
-        <div style={{ marginBottom: 20 }}>
-          <Logo />
-        </div>
-        <div className="auth-head">
-          <span className="empty-icon">
-            <AlertIcon size={22} />
-          </span>
-          <h1>This share link no longer works</h1>
-          <p className="muted">It was revoked or it expired, or it was copied incompletely. Ask the person who sent it for a new link.</p>
-        </div>
+    <AuthCard>
+      <div className="auth-head">
+        <span className="empty-icon">
+          <AlertIcon size={22} />
+        </span>
+        <h1>This share link no longer works</h1>
+        <p className="muted">It was revoked or it expired, or it was copied incompletely. Ask the person who sent it for a new link.</p>
       </div>
-    </main>
+    </AuthCard>
   );
 }
