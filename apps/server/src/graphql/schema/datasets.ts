@@ -5,11 +5,12 @@ import type { Context } from '../../context.ts';
 import { labelHistogram, rejectedByReason, type DatasetFilePage } from '../../services/datasets.ts';
 import type { UploadFileProgress, UploadPartTarget } from '../../services/uploads.ts';
 import { builder } from '../builder.ts';
+import { upperCaseValues } from '../enum-values.ts';
 
 const upperEnum = <T extends string>(name: string, values: readonly T[], description: string) =>
   builder.enumType(name, {
     description,
-    values: Object.fromEntries(values.map((v) => [v.toUpperCase(), { value: v }])) as Record<Uppercase<T>, { value: T }>,
+    values: upperCaseValues(values),
   });
 
 const DatasetVersionStatusEnum = upperEnum(

@@ -4,6 +4,7 @@ import { forbidden } from '../../errors.ts';
 import { MODEL_NEEDS, type ModelAccess, type ModelNeed } from '../../services/model-access.ts';
 import type { ShareWithGrantee } from '../../services/share-links.ts';
 import { builder } from '../builder.ts';
+import { upperCaseValues } from '../enum-values.ts';
 
 /**
  * Every model/version object carries the access it was resolved with, so nested fields (files, shares,
@@ -19,17 +20,16 @@ interface VersionView {
   shareToken: string | null;
 }
 
-const upper = <T extends string>(values: readonly T[]) => Object.fromEntries(values.map((v) => [v.toUpperCase(), { value: v }])) as Record<Uppercase<T>, { value: T }>;
 const VisibilityEnum = builder.enumType('ModelVisibility', {
   description: 'PRIVATE: team admins, the creator and explicit shares. TEAM: every team member by role. PUBLIC: also every signed-in user (read + sample).',
-  values: upper<ModelVisibility>(MODEL_VISIBILITIES),
+  values: upperCaseValues<ModelVisibility>(MODEL_VISIBILITIES),
 });
 const ShareRoleEnum = builder.enumType('ModelShareRole', {
   description: 'VIEWER: read and sample. EDITOR: also publish versions and move aliases.',
-  values: upper<ModelShareRole>(MODEL_SHARE_ROLES),
+  values: upperCaseValues<ModelShareRole>(MODEL_SHARE_ROLES),
 });
 const PrecisionEnum = builder.enumType('WeightsPrecision', { values: { FLOAT16: { value: 'float16' }, FLOAT32: { value: 'float32' } } as const });
-const NeedEnum = builder.enumType('ModelPermission', { values: upper<ModelNeed>(MODEL_NEEDS) });
+const NeedEnum = builder.enumType('ModelPermission', { values: upperCaseValues<ModelNeed>(MODEL_NEEDS) });
 
 const need = (view: { access: ModelAccess }, n: ModelNeed) => {
   if (!view.access.can(n)) throw forbidden(`This needs the ${n} permission on the model`);

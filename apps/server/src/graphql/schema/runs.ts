@@ -1,15 +1,16 @@
-import { RUN_STATUSES, type Run, type RunCheckpoint, type RunEvent, type RunLog, type RunStatus, type SampleGrid } from '@dapple/db';
+import { RUN_STATUSES, type Run, type RunCheckpoint, type RunEvent, type RunLog, type SampleGrid } from '@dapple/db';
 import type { MetricBucket, MetricSeries } from '@dapple/db/metrics/index';
 import { conditioningOf, RunConfigSchema, type RunConfig } from '@dapple/client/run-config';
 import type { Context } from '../../context.ts';
 import { runMetricsChannel, runUpdatedChannel } from '../../services/runs-notify.ts';
 import { builder } from '../builder.ts';
+import { upperCaseValues } from '../enum-values.ts';
 import { mapSignals, startWith } from '../iterators.ts';
 import { ModelVersionRef } from './models.ts';
 
 const RunStatusEnum = builder.enumType('RunStatus', {
   description: 'queued → starting → running → succeeded | failed | cancelled; cancelling while the trainer stops; lost when heartbeats stopped (re-queued).',
-  values: Object.fromEntries(RUN_STATUSES.map((s) => [s.toUpperCase(), { value: s }])) as Record<Uppercase<RunStatus>, { value: RunStatus }>,
+  values: upperCaseValues(RUN_STATUSES),
 });
 
 const ModelOverridesRef = builder.objectRef<RunConfig['model']>('ModelOverrides').implement({

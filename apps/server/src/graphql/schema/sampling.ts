@@ -1,18 +1,16 @@
-import { MODEL_JOB_STATUSES, SAMPLE_JOB_STATUSES, type ModelJobStatus, type SampleJobStatus } from '@dapple/db';
+import { MODEL_JOB_STATUSES, SAMPLE_JOB_STATUSES } from '@dapple/db';
 import type { SampleParams, SampleJobView } from '../../services/sampling.ts';
 import { mapSignals, startWith } from '../iterators.ts';
 import { sampleJobChannel } from '../../sampling/signals.ts';
 import { builder } from '../builder.ts';
+import { upperCaseValues } from '../enum-values.ts';
 
 /** QUEUED/RUNNING/SUCCEEDED/FAILED → the stored status (sample jobs and evaluations share it). */
-export const JOB_STATUS_VALUES = Object.fromEntries(MODEL_JOB_STATUSES.map((s) => [s.toUpperCase(), { value: s }])) as Record<
-  Uppercase<ModelJobStatus>,
-  { value: ModelJobStatus }
->;
+export const JOB_STATUS_VALUES = upperCaseValues(MODEL_JOB_STATUSES);
 
 const SampleJobStatusEnum = builder.enumType('SampleJobStatus', {
   description: 'queued → running → succeeded | failed; queued or running → cancelled (cancelSampleJob)',
-  values: Object.fromEntries(SAMPLE_JOB_STATUSES.map((s) => [s.toUpperCase(), { value: s }])) as Record<Uppercase<SampleJobStatus>, { value: SampleJobStatus }>,
+  values: upperCaseValues(SAMPLE_JOB_STATUSES),
 });
 
 const SamplerKindEnum = builder.enumType('SamplerKind', {

@@ -2,16 +2,12 @@ import { TEAM_ROLES, type Invite } from '@dapple/db';
 import { forbidden } from '../../errors.ts';
 import { teamMembersChannel, type MemberWithUser, type TeamMembersChange, type TeamWithRole } from '../../services/teams.ts';
 import { builder } from '../builder.ts';
+import { upperCaseValues } from '../enum-values.ts';
 import { UserRef } from './users.ts';
 
 const TeamRoleEnum = builder.enumType('TeamRole', {
   description: 'From most to least privileged: OWNER > ADMIN > MEMBER > VIEWER.',
-  values: Object.fromEntries(TEAM_ROLES.map((r) => [r.toUpperCase(), { value: r }])) as {
-    OWNER: { value: 'owner' };
-    ADMIN: { value: 'admin' };
-    MEMBER: { value: 'member' };
-    VIEWER: { value: 'viewer' };
-  },
+  values: upperCaseValues(TEAM_ROLES),
 });
 
 const TeamMemberRef = builder.objectRef<MemberWithUser>('TeamMember').implement({

@@ -1,5 +1,6 @@
-import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_EVENTS, type Webhook, type WebhookDelivery, type WebhookDeliveryStatus, type WebhookEvent } from '@dapple/db';
+import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_EVENTS, type Webhook, type WebhookDelivery, type WebhookEvent } from '@dapple/db';
 import { builder } from '../builder.ts';
+import { upperCaseValues } from '../enum-values.ts';
 
 const toEnumKey = (e: string) => e.replace('.', '_').toUpperCase();
 const WebhookEventEnum = builder.enumType('WebhookEvent', {
@@ -7,7 +8,7 @@ const WebhookEventEnum = builder.enumType('WebhookEvent', {
   values: Object.fromEntries(WEBHOOK_EVENTS.map((e) => [toEnumKey(e), { value: e }])) as Record<string, { value: WebhookEvent }>,
 });
 const DeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
-  values: Object.fromEntries(WEBHOOK_DELIVERY_STATUSES.map((s) => [s.toUpperCase(), { value: s }])) as Record<string, { value: WebhookDeliveryStatus }>,
+  values: upperCaseValues(WEBHOOK_DELIVERY_STATUSES),
 });
 
 const WebhookRef = builder.objectRef<Webhook>('Webhook').implement({
