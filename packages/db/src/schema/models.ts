@@ -233,6 +233,8 @@ export const sampleJobs = pgTable(
   (t) => [
     // Queue position: count of queued jobs queued earlier.
     index('sample_jobs_queue_idx').on(t.queuedAt).where(sql`${t.status} = 'queued'`),
+    // Every hub looks for unfinished jobs of hubs that died every 30 s: only unfinished rows are indexed.
+    index('sample_jobs_unfinished_hub_idx').on(t.hubId).where(sql`${t.status} in ('queued', 'running')`),
     index('sample_jobs_team_status_idx').on(t.teamId, t.status),
     index('sample_jobs_version_idx').on(t.modelVersionId),
   ],

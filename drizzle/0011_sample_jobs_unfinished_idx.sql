@@ -1,0 +1,1 @@
+CREATE INDEX "sample_jobs_unfinished_hub_idx" ON "sample_jobs" USING btree ("hub_id") WHERE "sample_jobs"."status" in ('queued', 'running');
