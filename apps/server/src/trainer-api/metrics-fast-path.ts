@@ -4,10 +4,9 @@ import { decodeMetricBatch, METRIC_BATCH_CONTENT_TYPE, MetricBatchFormatError } 
 import { TRAINER_API_PREFIX, type TrainerErrorBody } from '@dapple/client/trainer-protocol';
 import type { Logger } from 'pino';
 import { TrainerApiFailure, type TrainerRunService } from '../services/runs-trainer.ts';
+import { bearerToken, failureBody, MAX_BODY_BYTES } from './shared.ts';
 
 const PATH = `${TRAINER_API_PREFIX}/metrics`;
-/** Like the JSON route's limit; a full 1000-point batch is ~14 KB. */
-const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const INCOMING_ID = /^[\w.:-]{1,64}$/;
 
 /**
@@ -41,12 +40,12 @@ async function handle(trainer: TrainerRunService, log: Logger, req: IncomingMess
       res.setHeader('connection', 'close');
       send(res, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body over 2 MB' } });
     } else {
-      const principal = await trainer.authenticateForMetrics(bearer(req.headers.authorization));
+      const principal = await trainer.authenticateForMetrics(bearerToken(req.headers.authorization));
       send(res, 200, await trainer.metrics(principal, decode(body)));
     }
   } catch (err) {
     if (err instanceof TrainerApiFailure) {
-      send(res, err.status, { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
+      send(res, err.status, failureBody(err));
     } else if (req.destroyed) {
       return; // the trainer went away mid-request: nobody to answer
     } else {
@@ -82,10 +81,6 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
     req.once('end', () => resolve(size > MAX_BODY_BYTES ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
     req.once('error', reject);
   });
-}
-
-function bearer(header: string | undefined): string | undefined {
-  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
 }
 
 function decode(body: Buffer) {

@@ -15,6 +15,7 @@ import {
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { TrainerApiFailure, type TrainerRunService } from '../services/runs-trainer.ts';
+import { bearerToken, failureBody, MAX_BODY_BYTES } from './shared.ts';
 
 export { TRAINER_API_PREFIX };
 
@@ -27,8 +28,7 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
 }
 
 function bearer(req: Request): string | undefined {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-  return m?.[1];
+  return bearerToken(req.headers.authorization);
 }
 
 /**
@@ -37,7 +37,7 @@ function bearer(req: Request): string | undefined {
  */
 export function trainerApiRouter(trainer: TrainerRunService, log: Logger): Router {
   const router = express.Router();
-  router.use(express.json({ limit: '2mb' }));
+  router.use(express.json({ limit: MAX_BODY_BYTES }));
 
   const route =
     (handler: (req: Request, auth: Awaited<ReturnType<TrainerRunService['authenticate']>>) => Promise<unknown>) =>
@@ -96,7 +96,7 @@ export function trainerApiRouter(trainer: TrainerRunService, log: Logger): Route
   router.use((req: Request, res: Response) => sendError(res, 404, { error: { code: 'NOT_FOUND', message: `No trainer route ${req.method} ${req.path}` } }));
   router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof TrainerApiFailure) {
-      return sendError(res, err.status, { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
+      return sendError(res, err.status, failureBody(err));
     }
     const e = err as { type?: string; status?: number };
     if (e.type === 'entity.parse.failed') return sendError(res, 400, { error: { code: 'BAD_REQUEST', message: 'request body is not valid JSON' } });
