@@ -1,5 +1,6 @@
 import type { readModelVersions } from '../../graphql/operations/models';
 import { Markdown } from './Markdown';
+import { TrainingMetrics } from './MetricsPanel';
 import styles from './models.module.css';
 
 type Version = ReturnType<typeof readModelVersions>[number];
@@ -44,6 +45,18 @@ export function SampleGridSection({ modelName, version, details = false }: { mod
           ) : null}
         </p>
       </div>
+    </section>
+  );
+}
+
+/** The run's training metrics around the version's step. */
+export function TrainingMetricsSection({ version }: { version: Version }) {
+  return (
+    <section className="card" aria-labelledby="metrics-heading">
+      <div className="card-header">
+        <h2 id="metrics-heading">Training metrics · v{version.number}</h2>
+      </div>
+      <TrainingMetrics metrics={version.metrics} />
     </section>
   );
 }

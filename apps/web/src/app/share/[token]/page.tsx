@@ -2,10 +2,9 @@ import type { Metadata } from 'next';
 import { AuthCard } from '../../../components/AuthCard';
 import { Logo } from '../../../components/Logo';
 import { AlertIcon } from '../../../components/Icons';
-import { TrainingMetrics } from '../../../components/models/MetricsPanel';
 import { SamplingPlayground } from '../../../components/models/SamplingPlayground';
 import { VersionList } from '../../../components/models/VersionList';
-import { ModelCardSection, SampleGridSection } from '../../../components/models/VersionSections';
+import { ModelCardSection, SampleGridSection, TrainingMetricsSection } from '../../../components/models/VersionSections';
 import styles from '../../../components/models/models.module.css';
 import { SharedModelQuery, readModelVersions } from '../../../graphql/operations/models';
 import { serverRequest, unwrap } from '../../../lib/server-graphql';
@@ -68,12 +67,7 @@ export default async function SharedModelPage({ params, searchParams }: Props) {
               </div>
               <div className={styles.column}>
                 <SampleGridSection modelName={model.name} version={version} />
-                <section className="card" aria-labelledby="metrics-heading">
-                  <div className="card-header">
-                    <h2 id="metrics-heading">Training metrics · v{version.number}</h2>
-                  </div>
-                  <TrainingMetrics metrics={version.metrics} />
-                </section>
+                <TrainingMetricsSection version={version} />
               </div>
             </div>
           )}

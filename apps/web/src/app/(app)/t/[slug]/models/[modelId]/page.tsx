@@ -6,11 +6,11 @@ import { DeleteModelButton } from '../../../../../../components/models/DeleteMod
 import { EvaluateForm } from '../../../../../../components/models/EvaluateForm';
 import { VISIBILITY_LABEL } from '../../../../../../components/models/format';
 import { ModelDescription } from '../../../../../../components/models/ModelDescription';
-import { EvaluationGroups, TrainingMetrics } from '../../../../../../components/models/MetricsPanel';
+import { EvaluationGroups } from '../../../../../../components/models/MetricsPanel';
 import { SamplingPlayground } from '../../../../../../components/models/SamplingPlayground';
 import { ShareDialog } from '../../../../../../components/models/ShareDialog';
 import { VersionList } from '../../../../../../components/models/VersionList';
-import { ModelCardSection, SampleGridSection } from '../../../../../../components/models/VersionSections';
+import { ModelCardSection, SampleGridSection, TrainingMetricsSection } from '../../../../../../components/models/VersionSections';
 import styles from '../../../../../../components/models/models.module.css';
 import { ComparableEvaluationsQuery, ModelQuery, ModelSharingQuery, readModelVersions } from '../../../../../../graphql/operations/models';
 import { formatDateTime } from '../../../../../../lib/format';
@@ -138,12 +138,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
               ) : null}
             </section>
 
-            <section className="card" aria-labelledby="metrics-heading">
-              <div className="card-header">
-                <h2 id="metrics-heading">Training metrics · v{version.number}</h2>
-              </div>
-              <TrainingMetrics metrics={version.metrics} />
-            </section>
+            <TrainingMetricsSection version={version} />
           </div>
         </div>
       )}
