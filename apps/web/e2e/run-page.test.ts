@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
+import { tinyConfig } from '../../server/test/runs-fixtures.ts';
 import { ok, uploadDataset } from './live-fixtures';
 
 /**
@@ -37,19 +38,8 @@ describe('run page', () => {
     const api = await apiAs(dash.hub, user);
     const teamId = ok(await api.request<{ createTeam: { id: string } }>(`mutation { createTeam(input: { name: "Lab", slug: "lab" }) { id } }`), 'createTeam').createTeam.id;
     const { versionId } = await uploadDataset(api, teamId, 8);
-    const config = {
-      preset: 'tiny',
-      model: { resolution: 16, baseChannels: 8, groups: 4, attentionResolutions: [8] },
-      steps: 300,
-      batchSize: 4,
-      timesteps: 100,
-      sampleEvery: 20,
-      sampleCount: 4,
-      sampleSteps: 5,
-      checkpointEvery: 10,
-      keepCheckpoints: 2,
-      reportEverySec: 0.5,
-    };
+    // The server tests' tiny config at 16×16, with more steps so the page sees the run while it trains.
+    const config = tinyConfig({ model: { resolution: 16, baseChannels: 8, groups: 4, attentionResolutions: [8] }, steps: 300, batchSize: 4 });
     const run = ok(
       await api.request<{ startRun: { id: string } }>(`mutation ($input: StartRunInput!) { startRun(input: $input) { id } }`, {
         input: { datasetVersionId: versionId, name: 'squares-tiny', seed: 7, config },
