@@ -118,8 +118,13 @@ CONF
   monmaptool --create --addv a "[v1:127.0.0.1:6789]" --fsid "$fsid" "$D/monmap" >/dev/null
   ceph-mon "${C[@]}" --mkfs -i a --monmap "$D/monmap"
   ceph-mon "${C[@]}" -i a
+  # The mon may take a moment to answer (longer on a loaded machine); every later step needs it.
+  for i in $(seq 1 60); do ceph "${C[@]}" --connect-timeout 2 mon stat >/dev/null 2>&1 && break; sleep 0.5; done
+  ceph "${C[@]}" --connect-timeout 5 mon stat >/dev/null 2>>"$D/log/mon-start.err" \
+    || { log "mon did not answer on 127.0.0.1:6789 (port taken by another Ceph?): $(tail -3 "$D/log/mon-start.err")"; stop; exit 1; }
   log "starting osd"
-  ceph "${C[@]}" osd create >/dev/null
+  ceph "${C[@]}" osd create >/dev/null 2>>"$D/log/osd-start.err" \
+    || { log "osd create failed: $(tail -3 "$D/log/osd-start.err")"; stop; exit 1; }
   ceph-osd "${C[@]}" -i 0 --mkfs 2>/dev/null
   ceph-osd "${C[@]}" -i 0 2>>"$D/log/osd-start.err"
   for i in $(seq 1 60); do ceph "${C[@]}" osd stat 2>/dev/null | grep -q "1 up" && break; sleep 0.5; done
