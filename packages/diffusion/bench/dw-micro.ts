@@ -6,16 +6,19 @@
  *  - c<n>: cur over batch chunks of n (K-blocking: did not help).  perTap: 9 slices + 9 matMuls.
  *  - flat / flat9: shifted windows over a grid padded on both sides, one matMul or nine.
  *  - comp9 / comp1: windows over the compact grid (shared pad column and row), nine matMuls or a concat + one.
- *  - compK: compact grid, windows by the DappleShiftedRows kernel, one matMul (what conv.ts does).
+ *  - compK: compact grid, windows by the DappleShiftedRows kernel, one matMul (conv.ts off wasm).
+ *  - wasmK: our wasm SIMD kernel reading x and dy in place, with db (filter-grad.ts: what conv.ts does on wasm).
  * Usage: tsx bench/dw-micro.ts; env SHAPES=BxHxWxCinxCout,… ONLY=cur,compK PARTS=1.
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend.ts';
 import { installWasmKernelFixes } from '../src/nn/wasm-kernels.ts';
 import { shiftedRows } from '../src/nn/shifted-rows.ts';
+import { wasmFilterGrad, wasmFilterGradAvailable } from '../src/nn/filter-grad.ts';
 
 await selectBackend({ prefer: 'wasm', fallback: false });
 installWasmKernelFixes();
+if (!wasmFilterGradAvailable()) throw new Error('the wasm filter-gradient kernel cannot run here');
 
 function samePad(inSize: number, k: number, s: number) {
   const out = Math.ceil(inSize / s);
@@ -131,7 +134,7 @@ function compK(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
 }
 
 const variants: Record<string, (x: tf.Tensor4D, dy: tf.Tensor4D, k: number) => tf.Tensor> = {
-  cur, c8: chunked(8), perTap, flat, flat9, comp9: (x, dy, k) => compact(x, dy, k, true), compK, comp1: (x, dy, k) => compact(x, dy, k, false),
+  cur, c8: chunked(8), perTap, flat, flat9, comp9: (x, dy, k) => compact(x, dy, k, true), compK, wasmK: (x, dy, k) => wasmFilterGrad(x, dy, k, 1).dw, comp1: (x, dy, k) => compact(x, dy, k, false),
 };
 const shapes = (process.env['SHAPES'] ?? '16x32x32x32x32,16x16x16x64x64,16x8x8x64x64,16x32x32x64x32').split(',').map((s) => s.split('x').map(Number));
 const only = process.env['ONLY']?.split(',');

@@ -2,20 +2,21 @@ import * as tf from '@tensorflow/tfjs';
 import { customOp } from './custom-op.ts';
 import { sumToChannels, t2d } from './reduce.ts';
 import { shiftedRows } from './shifted-rows.ts';
+import { wasmFilterGrad, wasmFilterGradAvailable } from './filter-grad.ts';
 
 /**
  * 2D convolution (NHWC, SAME padding, odd square kernels) with bias, whose gradient needs no
- * Conv2DBackpropFilter kernel: the wasm backend lacks it. Every FLOP of the backward pass runs in a
- * forward conv / matMul kernel (XNNPACK on wasm), following what measured fastest here:
+ * Conv2DBackpropFilter kernel: the wasm backend lacks it, and the cpu backend's is a naive loop.
  *  - dx, stride 1: forward conv of dy with the spatially flipped, in/out-swapped filter;
  *    stride 2 (3×3, even sizes): one 2×2 conv giving the four output phases, interleaved (see
  *    stride2InputGrad3x3); other stride-2 shapes: conv2dTranspose; 1×1: dy · Wᵀ as a matMul.
- *  - dW, stride 1: one matMul of shifted windows of the padded, transposed input with padded dy (see
- *    filterGradStride1); stride 2: forward conv of the transposed, padded input ([Cin, H, W, B]) with dy
- *    ([Ho, Wo, B, Cout]) as the filter and dilation = stride, which yields [Cin, kh, kw, Cout];
+ *  - dW and db on wasm: a SIMD kernel of our own that reads x and dy in place (filter-grad.ts).
+ *  - dW elsewhere, stride 1: one matMul of shifted windows of the padded, transposed input with padded dy
+ *    (see filterGradStride1); stride 2: forward conv of the transposed, padded input ([Cin, H, W, B]) with
+ *    dy ([Ho, Wo, B, Cout]) as the filter and dilation = stride, which yields [Cin, kh, kw, Cout];
  *    1×1 stride 1: xᵀ · dy as a matMul.
- *  - db: with the stride-1 dW, a row of ones in the same matMul; otherwise per-sample spatial sums (global
- *    pooling), then ones · sums as a matMul.
+ *  - db elsewhere: with the stride-1 dW, a row of ones in the same matMul; otherwise per-sample spatial sums
+ *    (global pooling), then ones · sums as a matMul.
  * The spatial flip is a matMul with an anti-identity matrix (faster than tf.reverse on wasm).
  */
 
@@ -231,6 +232,10 @@ export function conv2dCustomGrad(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor
         const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
         const [kh, kw] = ws.shape;
         const dx = inputGrad(dy4, ws, xs.shape, stride);
+        if (wasmFilterGradAvailable()) {
+          const { dw, db } = wasmFilterGrad(xs, dy4, kh, stride);
+          return [dx, dw, db];
+        }
         if (stride === 1 && kh > 1) {
           const { dw, db } = filterGradStride1(xs, dy4, kh);
           return [dx, dw, db];
