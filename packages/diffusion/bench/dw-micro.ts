@@ -7,18 +7,18 @@
  *  - flat / flat9: shifted windows over a grid padded on both sides, one matMul or nine.
  *  - comp9 / comp1: windows over the compact grid (shared pad column and row), nine matMuls or a concat + one.
  *  - compK: compact grid, windows by the DappleShiftedRows kernel, one matMul (conv.ts off wasm).
- *  - wasmK: our wasm SIMD kernel reading x and dy in place, with db (filter-grad.ts: what conv.ts does on wasm).
+ *  - wasmK: our wasm SIMD kernel reading x and dy in place, with db (wasm-conv.ts: what conv.ts does on wasm).
  * Usage: tsx bench/dw-micro.ts; env SHAPES=BxHxWxCinxCout,… ONLY=cur,compK PARTS=1.
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend.ts';
 import { installWasmKernelFixes } from '../src/nn/wasm-kernels.ts';
 import { shiftedRows } from '../src/nn/shifted-rows.ts';
-import { wasmFilterGrad, wasmFilterGradAvailable } from '../src/nn/filter-grad.ts';
+import { wasmFilterGrad, wasmConvKernelsAvailable } from '../src/nn/wasm-conv.ts';
 
 await selectBackend({ prefer: 'wasm', fallback: false });
 installWasmKernelFixes();
-if (!wasmFilterGradAvailable()) throw new Error('the wasm filter-gradient kernel cannot run here');
+if (!wasmConvKernelsAvailable()) throw new Error('the wasm filter-gradient kernel cannot run here');
 
 function samePad(inSize: number, k: number, s: number) {
   const out = Math.ceil(inSize / s);

@@ -58,6 +58,8 @@ const cases: Case[] = [
   { h: 5, w: 7, k: 3, stride: 1, cin: 3, cout: 4 }, // odd, non-square: the shifted-row filter gradient
   { h: 3, w: 3, k: 5, stride: 1, cin: 2, cout: 3 }, // taps reaching past the whole image
   { h: 4, w: 4, k: 3, stride: 1, cin: 1, cout: 2 }, // one channel: the zero rows around it are all there is
+  { h: 8, w: 12, k: 3, stride: 1, cin: 8, cout: 4 }, // on wasm, the input gradient in our own conv kernel
+  { h: 8, w: 8, k: 3, stride: 2, cin: 4, cout: 3 }, // on wasm, the stride-2 phase conv in our own conv kernel
 ];
 
 describe('conv2dCustomGrad', () => {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { customOp } from './custom-op.ts';
 import { sumToChannels, t2d } from './reduce.ts';
 import { shiftedRows } from './shifted-rows.ts';
-import { wasmFilterGrad, wasmFilterGradAvailable } from './filter-grad.ts';
+import { wasmConv, wasmConvFits, wasmConvKernelsAvailable, wasmFilterGrad } from './wasm-conv.ts';
 
 /**
  * 2D convolution (NHWC, SAME padding, odd square kernels) with bias, whose gradient needs no
@@ -10,7 +10,8 @@ import { wasmFilterGrad, wasmFilterGradAvailable } from './filter-grad.ts';
  *  - dx, stride 1: forward conv of dy with the spatially flipped, in/out-swapped filter;
  *    stride 2 (3×3, even sizes): one 2×2 conv giving the four output phases, interleaved (see
  *    stride2InputGrad3x3); other stride-2 shapes: conv2dTranspose; 1×1: dy · Wᵀ as a matMul.
- *  - dW and db on wasm: a SIMD kernel of our own that reads x and dy in place (filter-grad.ts).
+ *  - on wasm, dW and db come from a SIMD kernel of our own that reads x and dy in place, and the convs of
+ *    the input gradient run in our own SIMD conv where their shapes fit it (wasm-conv.ts).
  *  - dW elsewhere, stride 1: one matMul of shifted windows of the padded, transposed input with padded dy
  *    (see filterGradStride1); stride 2: forward conv of the transposed, padded input ([Cin, H, W, B]) with
  *    dy ([Ho, Wo, B, Cout]) as the filter and dilation = stride, which yields [Cin, kh, kw, Cout];
@@ -81,7 +82,11 @@ function inputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, number, num
     const dx = tf.matMul(dy.reshape([b * h * wd, cout]) as tf.Tensor2D, t2d(w.reshape([cin, cout]) as tf.Tensor2D));
     return dx.reshape(xShape) as tf.Tensor4D;
   }
-  if (stride === 1) return tf.conv2d(dy, flipSwap(w), 1, 'same');
+  if (stride === 1) {
+    const p = (kh - 1) / 2;
+    if (wasmConvKernelsAvailable() && wasmConvFits(xShape)) return wasmConv(dy, flipSwap(w), [[p, p], [p, p]]);
+    return tf.conv2d(dy, flipSwap(w), 1, 'same');
+  }
   if (kh === 3 && kw === 3 && xShape[1] % 2 === 0 && xShape[2] % 2 === 0) return stride2InputGrad3x3(dy, w, xShape);
   return tf.conv2dTranspose(dy, w, xShape, stride, 'same');
 }
@@ -125,7 +130,11 @@ function stride2InputGrad3x3(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, n
   // [16 (a,b,p,q), Cin·Cout] → [4 (a,b), (p,q,ci), co] → [2, 2, co, (p,q,ci)]: the 2×2 filter.
   const taps = tf.matMul(stride2PhaseSelection(), w.reshape([9, cin * cout]) as tf.Tensor2D);
   const k2 = tf.transpose(taps.reshape([4, 4 * cin, cout]), [0, 2, 1]).reshape([2, 2, cout, 4 * cin]) as tf.Tensor4D;
-  const phases = tf.conv2d(dy, k2, 1, [[0, 0], [1, 0], [1, 0], [0, 0]]); // [B, Ho, Wo, (p, q, ci)]
+  // [B, Ho, Wo, (p, q, ci)]
+  const phases =
+    wasmConvKernelsAvailable() && wasmConvFits([b, ho, wo, 4 * cin])
+      ? wasmConv(dy, k2, [[1, 0], [1, 0]])
+      : tf.conv2d(dy, k2, 1, [[0, 0], [1, 0], [1, 0], [0, 0]]);
   const rows = tf.transpose(phases.reshape([b * ho, wo, 2, 2 * cin]), [0, 2, 1, 3]); // [B·Ho, p, Wo, (q, ci)]
   return rows.reshape([b, h, wd, cin]) as tf.Tensor4D;
 }
@@ -232,7 +241,7 @@ export function conv2dCustomGrad(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor
         const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
         const [kh, kw] = ws.shape;
         const dx = inputGrad(dy4, ws, xs.shape, stride);
-        if (wasmFilterGradAvailable()) {
+        if (wasmConvKernelsAvailable()) {
           const { dw, db } = wasmFilterGrad(xs, dy4, kh, stride);
           return [dx, dw, db];
         }

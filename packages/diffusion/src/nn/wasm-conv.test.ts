@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatedPath, generatedSource, watFiles } from '../../scripts/build-wasm.ts';
 import { selectBackend } from '../backend.ts';
-import { wasmFilterGrad, wasmFilterGradAvailable } from './filter-grad.ts';
+import { wasmConv, wasmConvFits, wasmConvKernelsAvailable, wasmFilterGrad } from './wasm-conv.ts';
 
 function randomArray(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
@@ -57,20 +57,20 @@ const cases: Case[] = [
   { b: 2, h: 5, w: 7, k: 3, stride: 2, cin: 5, cout: 6 }, // both padded, strided, odd
 ];
 
-describe('wasm filter-gradient kernel', () => {
+describe('wasm conv kernels', () => {
   afterAll(async () => {
     await selectBackend({ prefer: 'wasm' });
   });
 
-  it('is built from the current filter-grad.wat (run npm run build:wasm -w @dapple/diffusion after editing it)', async () => {
+  it('is built from the current .wat sources (run npm run build:wasm -w @dapple/diffusion after editing it)', async () => {
     for (const wat of watFiles()) expect(readFileSync(generatedPath(wat), 'utf8')).toBe(await generatedSource(wat));
   });
 
   it('runs on the wasm backend and not elsewhere', async () => {
     await selectBackend({ prefer: 'cpu', fallback: false });
-    expect(wasmFilterGradAvailable()).toBe(false);
+    expect(wasmConvKernelsAvailable()).toBe(false);
     await selectBackend({ prefer: 'wasm', fallback: false });
-    expect(wasmFilterGradAvailable()).toBe(true);
+    expect(wasmConvKernelsAvailable()).toBe(true);
   });
 
   for (const c of cases) {
@@ -81,7 +81,7 @@ describe('wasm filter-gradient kernel', () => {
       const dy = randomArray(c.b * ho * wo * c.cout, 12);
       const [refDw, refDb] = await reference(c, x, dy);
       await selectBackend({ prefer: 'wasm', fallback: false });
-      expect(wasmFilterGradAvailable()).toBe(true);
+      expect(wasmConvKernelsAvailable()).toBe(true);
       const xt = tf.tensor4d(x, [c.b, c.h, c.w, c.cin]);
       const dyt = tf.tensor4d(dy, [c.b, ho, wo, c.cout]);
       const before = tf.memory().numTensors;
@@ -97,4 +97,48 @@ describe('wasm filter-gradient kernel', () => {
       tf.dispose([xt, dyt, dw, db]);
     });
   }
+
+  interface ConvCase { b: number; h: number; w: number; k: number; pad: [[number, number], [number, number]]; c: number; n: number; bias: boolean }
+  const convCases: ConvCase[] = [
+    { b: 2, h: 8, w: 8, k: 3, pad: [[1, 1], [1, 1]], c: 8, n: 8, bias: true }, // SAME 3×3
+    { b: 3, h: 5, w: 12, k: 3, pad: [[1, 1], [1, 1]], c: 5, n: 16, bias: false }, // odd height, any input channel count
+    { b: 1, h: 4, w: 4, k: 5, pad: [[2, 2], [2, 2]], c: 3, n: 8, bias: true }, // taps past the whole image
+    { b: 2, h: 6, w: 4, k: 2, pad: [[1, 0], [1, 0]], c: 6, n: 24, bias: false }, // the stride-2 input gradient's 2×2 phase conv
+    { b: 2, h: 4, w: 8, k: 1, pad: [[0, 0], [0, 0]], c: 7, n: 8, bias: true },
+  ];
+  for (const c of convCases) {
+    it(`conv matches the cpu backend: B${c.b} ${c.h}×${c.w}, k${c.k}, pad ${JSON.stringify(c.pad)}, ${c.c}→${c.n}${c.bias ? ' + bias' : ''}`, async () => {
+      const x = randomArray(c.b * c.h * c.w * c.c, 21);
+      const f = randomArray(c.k * c.k * c.c * c.n, 22);
+      const bias = randomArray(c.n, 23);
+      const run = async (ours: boolean) => {
+        const xt = tf.tensor4d(x, [c.b, c.h, c.w, c.c]);
+        const ft = tf.tensor4d(f, [c.k, c.k, c.c, c.n]);
+        const bt = tf.tensor1d(bias);
+        const y = ours
+          ? wasmConv(xt, ft, c.pad, c.bias ? bt : undefined)
+          : tf.add(tf.conv2d(xt, ft, 1, [[0, 0], c.pad[0], c.pad[1], [0, 0]]), c.bias ? bt : 0);
+        const out = { shape: y.shape, data: (await y.data()) as Float32Array };
+        tf.dispose([xt, ft, bt, y]);
+        return out;
+      };
+      await selectBackend({ prefer: 'cpu', fallback: false });
+      const ref = await run(false);
+      await selectBackend({ prefer: 'wasm', fallback: false });
+      expect(wasmConvKernelsAvailable()).toBe(true);
+      expect(wasmConvFits(ref.shape)).toBe(true);
+      const before = tf.memory().numTensors;
+      const mine = await run(true);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(mine.shape).toEqual(ref.shape);
+      expect(maxRelErr(mine.data, ref.data)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('conv takes only output widths in fours and output channels in eights', () => {
+    expect(wasmConvFits([2, 5, 8, 16])).toBe(true);
+    expect(wasmConvFits([2, 8, 6, 16])).toBe(false);
+    expect(wasmConvFits([2, 8, 8, 12])).toBe(false);
+    expect(wasmConvFits([2, 8, 0, 8])).toBe(false);
+  });
 });

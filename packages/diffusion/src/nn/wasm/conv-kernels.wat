@@ -1,6 +1,6 @@
-;; Filter and bias gradients of a 2-D convolution (NHWC, float32) as one wasm SIMD kernel, run on the
-;; tfjs-backend-wasm heap (this module imports that instance's memory; all pointers are byte addresses in it).
-;; Built into filter-grad.wasm.ts by `npm run build:wasm -w @dapple/diffusion`; see filter-grad.ts for why.
+;; 2-D convolution kernels (NHWC, float32, wasm SIMD) that run on the tfjs-backend-wasm heap: this module
+;; imports that instance's memory, and all pointers are byte addresses in it. Built into conv-kernels.wasm.ts
+;; by `npm run build:wasm -w @dapple/diffusion`; wasm-conv.ts says why they exist and where they are used.
 (module
   (import "env" "memory" (memory 1))
 
@@ -138,4 +138,97 @@
       (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br_if $lr (i32.lt_s (local.get $r) (local.get $rows)))))
+
+  ;; y[b, yo, xo, n] = bias[n] + Σ_{i, j < k, c < C} xp[b, yo + i, xo + j, c] · f[i, j, c, n]  (a "valid" conv)
+  ;; xp [B, Ho + k − 1, Wo + k − 1, C] (the input, padded by the caller), f [k, k, C, N], bias [N] or 0 for
+  ;; none, y [B, Ho, Wo, N]. Needs Wo % 4 == 0 and N % 8 == 0. A block of 4 neighbouring output pixels × 8
+  ;; output channels (8 v128 accumulators) runs over its k·k·C inputs once; for a fixed kernel row i, the
+  ;; (j, c) pairs are one contiguous run of xp and of f, so the inner loop only steps two pointers.
+  (func (export "conv")
+    (param $xp i32) (param $f i32) (param $bias i32) (param $y i32)
+    (param $B i32) (param $Ho i32) (param $Wo i32) (param $C i32) (param $N i32) (param $k i32)
+    (local $b i32) (local $yo i32) (local $xo i32) (local $n i32) (local $i i32) (local $m i32)
+    (local $Hp i32) (local $Wp i32) (local $pix i32) (local $pix2 i32) (local $pix3 i32)
+    (local $px i32) (local $pf i32) (local $fstep i32) (local $kc i32) (local $py i32) (local $ystep i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local $w0 v128) (local $w1 v128) (local $t v128)
+    (local.set $Hp (i32.sub (i32.add (local.get $Ho) (local.get $k)) (i32.const 1)))
+    (local.set $Wp (i32.sub (i32.add (local.get $Wo) (local.get $k)) (i32.const 1)))
+    (local.set $pix (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $pix2 (i32.shl (local.get $pix) (i32.const 1)))
+    (local.set $pix3 (i32.add (local.get $pix2) (local.get $pix)))
+    (local.set $fstep (i32.shl (local.get $N) (i32.const 2)))
+    (local.set $ystep (local.get $fstep))
+    (local.set $kc (i32.mul (local.get $k) (local.get $C)))
+    (local.set $b (i32.const 0))
+    (loop $lb
+      (local.set $yo (i32.const 0))
+      (loop $lyo
+        (local.set $xo (i32.const 0))
+        (loop $lxo
+          (local.set $n (i32.const 0))
+          (loop $ln
+            (if (local.get $bias)
+              (then
+                (local.set $a0 (v128.load offset=0 (i32.add (local.get $bias) (i32.shl (local.get $n) (i32.const 2)))))
+                (local.set $a1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $n) (i32.const 2))))))
+              (else
+                (local.set $a0 (v128.const i32x4 0 0 0 0))
+                (local.set $a1 (v128.const i32x4 0 0 0 0))))
+            (local.set $a2 (local.get $a0)) (local.set $a3 (local.get $a1))
+            (local.set $a4 (local.get $a0)) (local.set $a5 (local.get $a1))
+            (local.set $a6 (local.get $a0)) (local.set $a7 (local.get $a1))
+            (local.set $i (i32.const 0))
+            (loop $li
+              ;; xp[b, yo + i, xo, 0]; f[i, 0, 0, n]
+              (local.set $px (i32.add (local.get $xp)
+                (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $Hp)) (i32.add (local.get $yo) (local.get $i))) (local.get $Wp)) (local.get $xo))
+                         (local.get $pix))))
+              (local.set $pf (i32.add (local.get $f)
+                (i32.shl (i32.add (i32.mul (i32.mul (local.get $i) (local.get $kc)) (local.get $N)) (local.get $n)) (i32.const 2))))
+              (local.set $m (local.get $kc))
+              (loop $lm
+                (local.set $w0 (v128.load offset=0 (local.get $pf)))
+                (local.set $w1 (v128.load offset=16 (local.get $pf)))
+                (local.set $t (v128.load32_splat (local.get $px)))
+                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $t) (local.get $w0))))
+                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $t) (local.get $w1))))
+                (local.set $t (v128.load32_splat (i32.add (local.get $px) (local.get $pix))))
+                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $t) (local.get $w0))))
+                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $t) (local.get $w1))))
+                (local.set $t (v128.load32_splat (i32.add (local.get $px) (local.get $pix2))))
+                (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $t) (local.get $w0))))
+                (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $t) (local.get $w1))))
+                (local.set $t (v128.load32_splat (i32.add (local.get $px) (local.get $pix3))))
+                (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $t) (local.get $w0))))
+                (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $t) (local.get $w1))))
+                (local.set $px (i32.add (local.get $px) (i32.const 4)))
+                (local.set $pf (i32.add (local.get $pf) (local.get $fstep)))
+                (local.set $m (i32.sub (local.get $m) (i32.const 1)))
+                (br_if $lm (local.get $m)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $li (i32.lt_s (local.get $i) (local.get $k))))
+            ;; y[b, yo, xo + q, n]
+            (local.set $py (i32.add (local.get $y)
+              (i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $Ho)) (local.get $yo)) (local.get $Wo)) (local.get $xo)) (local.get $N)) (local.get $n)) (i32.const 2))))
+            (v128.store offset=0 (local.get $py) (local.get $a0))
+            (v128.store offset=16 (local.get $py) (local.get $a1))
+            (local.set $py (i32.add (local.get $py) (local.get $ystep)))
+            (v128.store offset=0 (local.get $py) (local.get $a2))
+            (v128.store offset=16 (local.get $py) (local.get $a3))
+            (local.set $py (i32.add (local.get $py) (local.get $ystep)))
+            (v128.store offset=0 (local.get $py) (local.get $a4))
+            (v128.store offset=16 (local.get $py) (local.get $a5))
+            (local.set $py (i32.add (local.get $py) (local.get $ystep)))
+            (v128.store offset=0 (local.get $py) (local.get $a6))
+            (v128.store offset=16 (local.get $py) (local.get $a7))
+            (local.set $n (i32.add (local.get $n) (i32.const 8)))
+            (br_if $ln (i32.lt_s (local.get $n) (local.get $N))))
+          (local.set $xo (i32.add (local.get $xo) (i32.const 4)))
+          (br_if $lxo (i32.lt_s (local.get $xo) (local.get $Wo))))
+        (local.set $yo (i32.add (local.get $yo) (i32.const 1)))
+        (br_if $lyo (i32.lt_s (local.get $yo) (local.get $Ho))))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br_if $lb (i32.lt_s (local.get $b) (local.get $B)))))
 )
