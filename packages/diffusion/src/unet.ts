@@ -177,7 +177,7 @@ class DdpmUNet implements UNet {
         });
         if (level.upsample) h4 = level.upsample.apply(h4);
       }
-      return this.outConv.apply(silu(this.outNorm.apply(h4)) as tf.Tensor4D);
+      return this.outConv.apply(this.outNorm.apply(h4, true));
     });
   }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2d } from './conv.ts';
 import { groupNorm } from './groupnorm.ts';
-import { addPerSampleChannels, bmm, dense, silu, upsample2x } from './ops.ts';
+import { addPerSampleChannels, bmm, dense, upsample2x } from './ops.ts';
 import type { ParamStore } from './params.ts';
 
 /** Per-call settings shared by every block of one forward pass. */
@@ -57,8 +57,9 @@ export class GroupNorm {
     this.beta = store.zeros(`${name}.beta`, [channels]);
   }
 
-  apply(x: tf.Tensor4D): tf.Tensor4D {
-    return groupNorm(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, this.groups);
+  /** GroupNorm(x)·γ + β, then SiLU when `silu` (the pair the UNet's blocks use, fused into one op). */
+  apply(x: tf.Tensor4D, silu = false): tf.Tensor4D {
+    return groupNorm(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, this.groups, { silu });
   }
 }
 
@@ -89,9 +90,9 @@ export class ResBlock {
   }
 
   apply(x: tf.Tensor4D, tembAct: tf.Tensor2D, ctx: ApplyContext): tf.Tensor4D {
-    let h = this.conv1.apply(silu(this.norm1.apply(x)) as tf.Tensor4D);
+    let h = this.conv1.apply(this.norm1.apply(x, true));
     h = addPerSampleChannels(h, this.temb.apply(tembAct));
-    h = silu(this.norm2.apply(h)) as tf.Tensor4D;
+    h = this.norm2.apply(h, true);
     h = this.conv2.apply(dropout(h, this.dropout, ctx));
     const skip = this.skip ? this.skip.apply(x) : x;
     return tf.add(skip, h) as tf.Tensor4D;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from './custom-op.ts';
 import { sumSpatial } from './reduce.ts';
+import { wasmGroupNormAvailable, wasmGroupNormBackward } from './wasm-groupnorm.ts';
 
 /**
  * GroupNorm with affine, forward and backward written with matMul reductions:
@@ -10,6 +11,7 @@ import { sumSpatial } from './reduce.ts';
  * Backward (per group, N = HW·C/G elements, x̂ the normalised input, r = 1/σ):
  *   dx = r · (γ·dy − (Σγ·dy + x̂·Σ(γ·dy·x̂)) / N),  dγ = Σ dy·x̂,  dβ = Σ dy.
  * (the group sums of γ·dy and γ·dy·x̂ are taken over per-channel sums, multiplied by γ per channel).
+ * On wasm the backward pass is one kernel of our own instead (wasm-groupnorm.ts).
  */
 
 const groupMeanCache = new Map<string, Float32Array>();
@@ -29,10 +31,17 @@ function groupMeanMatrix(groups: number, channels: number, n: number): tf.Tensor
   return tf.tensor2d(data, [channels, channels]);
 }
 
-export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, groups: number, eps = 1e-5): tf.Tensor4D {
+export interface GroupNormOptions {
+  /** Apply SiLU to the result (the UNet's GN → SiLU pairs): one op whose backward is one kernel on wasm. */
+  silu?: boolean;
+  eps?: number;
+}
+
+export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, groups: number, opts: GroupNormOptions = {}): tf.Tensor4D {
   const [, h, w, c] = x.shape;
   if (c % groups !== 0) throw new RangeError(`groupNorm: channels (${c}) must be divisible by groups (${groups})`);
   const n = h * w * (c / groups);
+  const eps = opts.eps ?? 1e-5;
   const op = customOp<tf.Tensor4D>(([xi, gi, bi], save) => {
     const x4 = xi as tf.Tensor4D;
     const b = x4.shape[0];
@@ -42,25 +51,36 @@ export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
     const variance = tf.matMul(sumSpatial(tf.square(centered) as tf.Tensor4D), m);
     const r = tf.rsqrt(tf.add(variance, eps)).reshape([b, 1, 1, c]);
     // x̂ = (x − μ)·r is never materialised: γ·x̂ + β = (x − μ)·(r·γ) + β, one full-size op fewer.
-    save([centered, r, gi!]);
+    const z = tf.add(tf.mul(centered, tf.mul(r, gi!)), bi!) as tf.Tensor4D;
+    let value = z;
+    if (opts.silu) {
+      const s = tf.sigmoid(z);
+      value = tf.mul(z, s);
+      save([centered, r, gi!, s, value]);
+    } else {
+      save([centered, r, gi!]);
+    }
     return {
-      value: tf.add(tf.mul(centered, tf.mul(r, gi!)), bi!) as tf.Tensor4D,
+      value,
       gradFunc: (d, saved) => {
-        const [xc, rs, g] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D];
-        const bs = d.shape[0];
+        const [xc, rs, g, s, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor4D?, tf.Tensor4D?];
+        if (wasmGroupNormAvailable(c)) return wasmGroupNormBackward(d, xc, rs, g, groups, s && y ? { s, y } : undefined);
+        // silu′(z) = σ + silu(z)·(1 − σ)
+        const dz = s && y ? (tf.mul(d, tf.add(s, tf.sub(y, tf.mul(y, s)))) as tf.Tensor4D) : d;
+        const bs = dz.shape[0];
         const m2 = groupMeanMatrix(groups, c, n);
         const r2 = rs.reshape([bs, c]) as tf.Tensor2D;
-        const sDy = sumSpatial(d); // [B,C]
-        const sDyX = tf.mul(sumSpatial(tf.mul(d, xc) as tf.Tensor4D), r2) as tf.Tensor2D; // Σ dy·x̂ (r is constant over space)
+        const sDy = sumSpatial(dz); // [B,C]
+        const sDyX = tf.mul(sumSpatial(tf.mul(dz, xc) as tf.Tensor4D), r2) as tf.Tensor2D; // Σ dz·x̂ (r is constant over space)
         const dGamma = tf.sum(sDyX, 0);
         const dBeta = tf.sum(sDy, 0);
         const a = tf.matMul(tf.mul(sDy, g) as tf.Tensor2D, m2); // [B,C]
         const bb = tf.matMul(tf.mul(sDyX, g) as tf.Tensor2D, m2);
-        // dx = r·(γ·dy − a − x̂·bb) = dy·(r·γ) − (x−μ)·(r²·bb) − r·a: per-(sample, channel) factors, 4 full-size ops.
+        // dx = r·(γ·dz − a − x̂·bb) = dz·(r·γ) − (x−μ)·(r²·bb) − r·a: per-(sample, channel) factors, 4 full-size ops.
         const dyScale = tf.mul(rs, g);
         const xcScale = tf.mul(tf.mul(r2, r2), bb).reshape([bs, 1, 1, c]);
         const offset = tf.mul(r2, a).reshape([bs, 1, 1, c]);
-        const dx = tf.sub(tf.sub(tf.mul(d, dyScale), tf.mul(xc, xcScale)), offset);
+        const dx = tf.sub(tf.sub(tf.mul(dz, dyScale), tf.mul(xc, xcScale)), offset);
         return [dx, dGamma, dBeta];
       },
     };

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.ts';
 import { groupNorm } from './groupnorm.ts';
+import { wasmGroupNormAvailable } from './wasm-groupnorm.ts';
 import { addPerSampleChannels, bmm, dense, silu, upsample2x } from './ops.ts';
 
 function randomArray(n: number, seed: number): Float32Array {
@@ -95,6 +96,30 @@ const cases: { name: string; custom: Fn; reference: Fn; shapes: number[][] }[] =
     reference: (x, g, b) => referenceGroupNorm(x!, g!, b!, 1),
     shapes: [[3, 4, 4, 6], [6], [6]],
   },
+  {
+    name: 'groupNorm + SiLU (4 groups of 2)',
+    custom: (x, g, b) => groupNorm(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 4, { silu: true }),
+    reference: (x, g, b) => {
+      const z = referenceGroupNorm(x!, g!, b!, 4);
+      return tf.mul(z, tf.sigmoid(z));
+    },
+    shapes: [[2, 3, 5, 8], [8], [8]],
+  },
+  {
+    name: 'groupNorm + SiLU (3 groups of 2: channels not in fours, TF.js ops on wasm too)',
+    custom: (x, g, b) => groupNorm(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 3, { silu: true }),
+    reference: (x, g, b) => {
+      const z = referenceGroupNorm(x!, g!, b!, 3);
+      return tf.mul(z, tf.sigmoid(z));
+    },
+    shapes: [[2, 4, 3, 6], [6], [6]],
+  },
+  {
+    name: 'groupNorm (2 groups of 8, one pixel)',
+    custom: (x, g, b) => groupNorm(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 2),
+    reference: (x, g, b) => referenceGroupNorm(x!, g!, b!, 2),
+    shapes: [[3, 1, 1, 16], [16], [16]],
+  },
 ];
 
 describe('hand-written gradients match TF.js autodiff on cpu', () => {
@@ -108,6 +133,7 @@ describe('hand-written gradients match TF.js autodiff on cpu', () => {
       const onCpu = await valueAndGrads(c.custom, c.shapes);
       await selectBackend({ prefer: 'wasm', fallback: false });
       const onWasm = await valueAndGrads(c.custom, c.shapes);
+      if (c.name.startsWith('groupNorm') && c.shapes[0]![3]! % 4 === 0) expect(wasmGroupNormAvailable(c.shapes[0]![3]!)).toBe(true);
       expect(onCpu).toHaveLength(reference.length);
       for (let i = 0; i < reference.length; i++) {
         expect(maxRelErr(onCpu[i]!, reference[i]!), `output ${i} on cpu`).toBeLessThan(1e-4);

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { CONV_KERNELS_WASM_BASE64 } from './wasm/conv-kernels.wasm.ts';
+import { heapModule, type HeapModule } from './wasm/heap-module.ts';
 
 /**
  * Convolution kernels of our own for the wasm backend: wasm SIMD functions (wasm/conv-kernels.wat) that run
- * on the backend's heap, registered as TF.js kernels.
+ * on the backend's heap (wasm/heap-module.ts).
  *
  * - Filter and bias gradients. tfjs-backend-wasm has no Conv2DBackpropFilter, and every way of getting dW
  *   out of its XNNPACK kernels costs copies around the GEMM: a matMul of k² shifted windows of the transposed
@@ -28,85 +29,36 @@ interface ConvKernelExports {
   conv(xp: number, f: number, bias: number, y: number, b: number, ho: number, wo: number, c: number, n: number, k: number): void;
 }
 
-interface WasmBackendLike {
-  wasm: { asm: { memory: WebAssembly.Memory } };
-  dataIdMap: { get(id: tf.DataId): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown };
-
-/** One instance per backend heap; null where this runtime cannot instantiate it (no wasm SIMD, shared memory). */
-const instances = new WeakMap<WebAssembly.Memory, ConvKernelExports | null>();
-
-function instanceFor(memory: WebAssembly.Memory): ConvKernelExports | null {
-  let inst = instances.get(memory);
-  if (inst === undefined) {
-    try {
-      const bytes = Uint8Array.from(atob(CONV_KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0));
-      inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as ConvKernelExports;
-    } catch {
-      inst = null;
-    }
-    instances.set(memory, inst);
-  }
-  return inst;
-}
-
-function context(args: KernelArgs) {
-  const backend = args.backend as WasmBackendLike;
-  const memory = backend.wasm.asm.memory;
-  return {
-    backend,
-    inst: instanceFor(memory)!,
-    offset: (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset,
-    /** A zeroed float view; take it after every allocation: an allocation can grow (and so replace) the heap. */
-    zero: (t: tf.TensorInfo, n: number) => new Float32Array(memory.buffer, backend.dataIdMap.get(t.dataId).memoryOffset, n).fill(0),
-  };
-}
-
-function filterGradKernel(args: KernelArgs): tf.TensorInfo[] {
-  const x = args.inputs['x'] as tf.TensorInfo;
-  const dy = args.inputs['dy'] as tf.TensorInfo;
-  const { k, stride, padTop, padLeft } = args.attrs as unknown as { k: number; stride: number; padTop: number; padLeft: number };
-  const { backend, inst, offset, zero } = context(args);
-  const [b, h, w, cin] = x.shape as [number, number, number, number];
-  const [, ho, wo, cout] = dy.shape as [number, number, number, number];
-  const dw = backend.makeOutput([k, k, cin, cout], 'float32');
-  const db = backend.makeOutput([cout], 'float32');
-  zero(dw, k * k * cin * cout);
-  zero(db, cout);
-  inst.filterGrad(offset(x), offset(dy), offset(dw), b, h, w, cin, ho, wo, cout, k, stride, padTop, padLeft);
-  inst.colSum(offset(dy), offset(db), b * ho * wo, cout);
-  return [dw, db];
-}
-
-function validConvKernel(args: KernelArgs): tf.TensorInfo {
-  const xp = args.inputs['xp'] as tf.TensorInfo;
-  const f = args.inputs['f'] as tf.TensorInfo;
-  const bias = args.inputs['bias'] as tf.TensorInfo | undefined;
-  const { backend, inst, offset } = context(args);
-  const [b, hp, wp, c] = xp.shape as [number, number, number, number];
-  const [k, , , n] = f.shape as [number, number, number, number];
-  const y = backend.makeOutput([b, hp - k + 1, wp - k + 1, n], 'float32');
-  inst.conv(offset(xp), offset(f), bias ? offset(bias) : 0, offset(y), b, hp - k + 1, wp - k + 1, c, n, k);
-  return y;
-}
-
-let registered = false;
+const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>(CONV_KERNELS_WASM_BASE64, {
+  [FILTER_GRAD]: (args) => {
+    const x = args.inputs['x'] as tf.TensorInfo;
+    const dy = args.inputs['dy'] as tf.TensorInfo;
+    const { k, stride, padTop, padLeft } = args.attrs as unknown as { k: number; stride: number; padTop: number; padLeft: number };
+    const { exports, ptr, zeros } = convKernels.context(args);
+    const [b, h, w, cin] = x.shape as [number, number, number, number];
+    const [, ho, wo, cout] = dy.shape as [number, number, number, number];
+    const dw = zeros([k, k, cin, cout]);
+    const db = zeros([cout]);
+    exports.filterGrad(ptr(x), ptr(dy), ptr(dw), b, h, w, cin, ho, wo, cout, k, stride, padTop, padLeft);
+    exports.colSum(ptr(dy), ptr(db), b * ho * wo, cout);
+    return [dw, db];
+  },
+  [VALID_CONV]: (args) => {
+    const xp = args.inputs['xp'] as tf.TensorInfo;
+    const f = args.inputs['f'] as tf.TensorInfo;
+    const bias = args.inputs['bias'] as tf.TensorInfo | undefined;
+    const { exports, backend, ptr } = convKernels.context(args);
+    const [b, hp, wp, c] = xp.shape as [number, number, number, number];
+    const [k, , , n] = f.shape as [number, number, number, number];
+    const y = backend.makeOutput([b, hp - k + 1, wp - k + 1, n], 'float32');
+    exports.conv(ptr(xp), ptr(f), bias ? ptr(bias) : 0, ptr(y), b, hp - k + 1, wp - k + 1, c, n, k);
+    return y;
+  },
+});
 
 /** Whether the wasm conv kernels can run here: the wasm backend is active and this runtime instantiates them. */
 export function wasmConvKernelsAvailable(): boolean {
-  if (tf.getBackend() !== 'wasm') return false;
-  const backend = tf.backend() as unknown as Partial<WasmBackendLike>;
-  const memory = backend.wasm?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory) || instanceFor(memory) === null) return false;
-  if (!registered) {
-    tf.registerKernel({ kernelName: FILTER_GRAD, backendName: 'wasm', kernelFunc: filterGradKernel as unknown as tf.KernelFunc });
-    tf.registerKernel({ kernelName: VALID_CONV, backendName: 'wasm', kernelFunc: validConvKernel as unknown as tf.KernelFunc });
-    registered = true;
-  }
-  return true;
+  return convKernels.available();
 }
 
 function roundUp(n: number, m: number): number {
