@@ -227,6 +227,18 @@ function checkArgs(x: tf.Tensor4D, w: tf.Tensor4D, stride: number): void {
   if (stride !== 1 && stride !== 2) throw new RangeError(`conv2d: stride must be 1 or 2, got ${stride}`);
 }
 
+/**
+ * The forward conv + bias: our wasm SIMD conv for stride-1 3×3 convs whose shapes fit it (0.81–0.93× the
+ * backend's XNNPACK conv, see wasm-conv.ts), the backend's own conv otherwise.
+ */
+function forwardConv(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor1D, stride: number): tf.Tensor4D {
+  const [k, , , cout] = w.shape;
+  if (stride === 1 && k === 3 && wasmConvKernelsAvailable() && wasmConvFits([x.shape[0], x.shape[1], x.shape[2], cout])) {
+    return wasmConv(x, w, [[1, 1], [1, 1]], bias);
+  }
+  return tf.fused.conv2d({ x, filter: w, bias, strides: stride, pad: 'same' });
+}
+
 /** Conv + bias with our matMul-based gradient (used on backends without Conv2DBackpropFilter). */
 export function conv2dCustomGrad(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor1D, stride: number): tf.Tensor4D {
   checkArgs(x, w, stride);
@@ -234,7 +246,7 @@ export function conv2dCustomGrad(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor
     const x4 = xi as tf.Tensor4D;
     const w4 = wi as tf.Tensor4D;
     save([x4, w4]);
-    const value = tf.fused.conv2d({ x: x4, filter: w4, bias: bi!, strides: stride, pad: 'same' });
+    const value = forwardConv(x4, w4, bi as tf.Tensor1D, stride);
     return {
       value,
       gradFunc: (dy4, saved) => {
