@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { customOp } from './custom-op.ts';
 import { sumToChannels, t2d } from './reduce.ts';
 import { shiftedRows } from './shifted-rows.ts';
-import { wasmConv, wasmConvFits, wasmConvKernelsAvailable, wasmFilterGrad } from './wasm-conv.ts';
+import { wasmConv, wasmConvFits, wasmConvKernelsAvailable, wasmFilterGrad, wasmFlipSwap } from './wasm-conv.ts';
 
 /**
  * 2D convolution (NHWC, SAME padding, odd square kernels) with bias, whose gradient needs no
@@ -18,7 +18,8 @@ import { wasmConv, wasmConvFits, wasmConvKernelsAvailable, wasmFilterGrad } from
  *    1×1 stride 1: xᵀ · dy as a matMul.
  *  - db elsewhere: with the stride-1 dW, a row of ones in the same matMul; otherwise per-sample spatial sums
  *    (global pooling), then ones · sums as a matMul.
- * The spatial flip is a matMul with an anti-identity matrix (faster than tf.reverse on wasm).
+ * The spatial flip is a kernel of our own on wasm, elsewhere a matMul with an anti-identity matrix (faster
+ * than tf.reverse).
  */
 
 export type ConvGradMode = 'auto' | 'custom' | 'native';
@@ -70,6 +71,7 @@ function antiIdentity(n: number): tf.Tensor2D {
 
 /** W [k,k,Cin,Cout] → W' [k,k,Cout,Cin] with W'[i,j] = W[k-1-i, k-1-j]ᵀ. */
 function flipSwap(w: tf.Tensor4D): tf.Tensor4D {
+  if (wasmConvKernelsAvailable()) return wasmFlipSwap(w);
   const [kh, kw, cin, cout] = w.shape;
   const flipped = tf.matMul(antiIdentity(kh * kw), w.reshape([kh * kw, cin * cout]) as tf.Tensor2D);
   return tf.transpose(flipped.reshape([kh, kw, cin, cout]), [0, 1, 3, 2]) as tf.Tensor4D;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatedPath, generatedSource, watFiles } from '../../scripts/build-wasm.ts';
 import { selectBackend } from '../backend.ts';
-import { wasmConv, wasmConvFits, wasmConvKernelsAvailable, wasmFilterGrad } from './wasm-conv.ts';
+import { wasmConv, wasmConvFits, wasmConvKernelsAvailable, wasmFilterGrad, wasmFlipSwap } from './wasm-conv.ts';
 
 function randomArray(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
@@ -140,5 +140,19 @@ describe('wasm conv kernels', () => {
     expect(wasmConvFits([2, 8, 6, 16])).toBe(false);
     expect(wasmConvFits([2, 8, 8, 12])).toBe(false);
     expect(wasmConvFits([2, 8, 0, 8])).toBe(false);
+  });
+
+  it('flipSwap reverses the taps and transposes each tap', async () => {
+    await selectBackend({ prefer: 'wasm', fallback: false });
+    expect(wasmConvKernelsAvailable()).toBe(true);
+    const [k, cin, cout] = [3, 5, 6];
+    const w = tf.tensor4d(randomArray(k * k * cin * cout, 31), [k, k, cin, cout]);
+    const f = wasmFlipSwap(w);
+    expect(f.shape).toEqual([k, k, cout, cin]);
+    const [wv, fv] = [await w.array(), await f.array()];
+    for (let i = 0; i < k; i++)
+      for (let j = 0; j < k; j++)
+        for (let ci = 0; ci < cin; ci++) for (let co = 0; co < cout; co++) expect(fv[i]![j]![co]![ci]).toBe(wv[k - 1 - i]![k - 1 - j]![ci]![co]);
+    tf.dispose([w, f]);
   });
 });

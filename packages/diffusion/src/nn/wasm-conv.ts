@@ -12,8 +12,9 @@ import { heapModule, type HeapModule } from './wasm/heap-module.ts';
  *   operands, and has XNNPACK pack all of dy as GEMM weights on every call; that made dW 1.4–1.8× a forward
  *   conv of the same shape. The kernel reads x and dy where they are and skips the zero padding: 0.75–0.9×
  *   a forward conv (bench/dw-micro.ts).
- * - A "valid" conv of a padded input, used for the input gradient (a conv of dy with the flipped filter).
- *   It measured 0.81–0.93× the backend's XNNPACK conv on the UNet's shapes, padding included.
+ * - A "valid" conv of a padded input, used for the forward stride-1 3×3 convs and the input gradient (a conv
+ *   of dy with the flipped filter, which flipSwap makes in one pass). It measured 0.81–0.93× the backend's
+ *   XNNPACK conv on the UNet's shapes, padding included.
  *
  * Both need channel counts in multiples of 4 (filter gradient, input side) or 8 (output side), and the conv
  * output widths in multiples of 4: the filter gradient zero-pads other channel counts (the RGB stem and
@@ -22,11 +23,13 @@ import { heapModule, type HeapModule } from './wasm/heap-module.ts';
 
 const FILTER_GRAD = 'DappleConvFilterGrad';
 const VALID_CONV = 'DappleConvValid';
+const FLIP_SWAP = 'DappleConvFlipSwap';
 
 interface ConvKernelExports {
   filterGrad(x: number, dy: number, out: number, b: number, h: number, w: number, cin: number, ho: number, wo: number, cout: number, k: number, s: number, padTop: number, padLeft: number): void;
   colSum(dy: number, out: number, rows: number, cout: number): void;
   conv(xp: number, f: number, bias: number, y: number, b: number, ho: number, wo: number, c: number, n: number, k: number): void;
+  flipSwap(w: number, f: number, k2: number, cin: number, cout: number): void;
 }
 
 const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>(CONV_KERNELS_WASM_BASE64, {
@@ -53,6 +56,14 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
     const y = backend.makeOutput([b, hp - k + 1, wp - k + 1, n], 'float32');
     exports.conv(ptr(xp), ptr(f), bias ? ptr(bias) : 0, ptr(y), b, hp - k + 1, wp - k + 1, c, n, k);
     return y;
+  },
+  [FLIP_SWAP]: (args) => {
+    const w = args.inputs['w'] as tf.TensorInfo;
+    const { exports, backend, ptr } = convKernels.context(args);
+    const [kh, kw, cin, cout] = w.shape as [number, number, number, number];
+    const f = backend.makeOutput([kh, kw, cout, cin], 'float32');
+    exports.flipSwap(ptr(w), ptr(f), kh * kw, cin, cout);
+    return f;
   },
 });
 
@@ -105,4 +116,13 @@ export function wasmConv(x: tf.Tensor4D, f: tf.Tensor4D, pad: [[number, number],
     const inputs: tf.NamedTensorMap = bias ? { xp, f, bias } : { xp, f };
     return tf.engine().runKernel(VALID_CONV, inputs) as tf.Tensor4D;
   });
+}
+
+/**
+ * W [k,k,Cin,Cout] → W' [k,k,Cout,Cin] with W'[i,j] = W[k−1−i, k−1−j]ᵀ: the filter whose conv with dy is the
+ * input gradient. One pass here; as TF.js ops (a matMul with an anti-identity, then a transpose) it cost
+ * 17 ms per 3×3×256×256 filter on the base preset, mostly XNNPACK packing the filter as GEMM weights.
+ */
+export function wasmFlipSwap(w: tf.Tensor4D): tf.Tensor4D {
+  return tf.engine().runKernel(FLIP_SWAP, { w }) as tf.Tensor4D;
 }

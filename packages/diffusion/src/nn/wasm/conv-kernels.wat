@@ -231,4 +231,31 @@
         (br_if $lyo (i32.lt_s (local.get $yo) (local.get $Ho))))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br_if $lb (i32.lt_s (local.get $b) (local.get $B)))))
+
+  ;; f[t, co, ci] = w[k² − 1 − t, ci, co] for the k² taps t = i·k + j: the input gradient's filter, i.e. w
+  ;; with both spatial axes reversed (tap k²−1−t is tap (k−1−i, k−1−j)) and each tap's [Cin, Cout] matrix
+  ;; transposed. w [k², Cin, Cout], f [k², Cout, Cin].
+  (func (export "flipSwap") (param $w i32) (param $f i32) (param $k2 i32) (param $cin i32) (param $cout i32)
+    (local $t i32) (local $co i32) (local $ci i32) (local $src i32) (local $dst i32) (local $tapBytes i32) (local $rowBytes i32)
+    (local.set $rowBytes (i32.shl (local.get $cout) (i32.const 2)))
+    (local.set $tapBytes (i32.mul (local.get $cin) (local.get $rowBytes)))
+    (local.set $dst (local.get $f))
+    (local.set $t (i32.const 0))
+    (loop $lt
+      (local.set $co (i32.const 0))
+      (loop $lco
+        ;; w[k² − 1 − t, 0, co]
+        (local.set $src (i32.add (i32.add (local.get $w) (i32.mul (i32.sub (i32.sub (local.get $k2) (i32.const 1)) (local.get $t)) (local.get $tapBytes)))
+                                 (i32.shl (local.get $co) (i32.const 2))))
+        (local.set $ci (i32.const 0))
+        (loop $lci
+          (f32.store (local.get $dst) (f32.load (local.get $src)))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+          (local.set $src (i32.add (local.get $src) (local.get $rowBytes)))
+          (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
+          (br_if $lci (i32.lt_u (local.get $ci) (local.get $cin))))
+        (local.set $co (i32.add (local.get $co) (i32.const 1)))
+        (br_if $lco (i32.lt_u (local.get $co) (local.get $cout))))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br_if $lt (i32.lt_u (local.get $t) (local.get $k2)))))
 )
