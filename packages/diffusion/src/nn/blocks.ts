@@ -121,9 +121,9 @@ export class AttentionBlock {
     // Flatten to 2D before the projections: broadcast matMuls are slow on wasm.
     const flat = this.norm.apply(x).reshape([b * n, c]) as tf.Tensor2D;
     const q = tf.mul(this.q.apply(flat), 1 / Math.sqrt(this.channels)).reshape([b, n, c]) as tf.Tensor3D;
-    const kT = tf.transpose(this.k.apply(flat).reshape([b, n, c]), [0, 2, 1]) as tf.Tensor3D;
+    const k = this.k.apply(flat).reshape([b, n, c]) as tf.Tensor3D;
     const v = this.v.apply(flat).reshape([b, n, c]) as tf.Tensor3D;
-    const attn = tf.softmax(bmm(q, kT)) as tf.Tensor3D; // [B, N, N]
+    const attn = tf.softmax(bmm(q, k, { transposeB: true })) as tf.Tensor3D; // [B, N, N]
     const out = bmm(attn, v).reshape([b * n, c]) as tf.Tensor2D;
     return tf.add(x, this.proj.apply(out).reshape([b, h, w, c])) as tf.Tensor4D;
   }

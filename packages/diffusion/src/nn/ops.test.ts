@@ -67,6 +67,19 @@ const cases: { name: string; custom: Fn; reference: Fn; shapes: number[][] }[] =
     shapes: [[2, 5, 3], [2, 3, 4]],
   },
   {
+    name: 'bmm with b transposed',
+    custom: (a, b) => bmm(a as tf.Tensor3D, b as tf.Tensor3D, { transposeB: true }),
+    reference: (a, b) => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, false, true),
+    shapes: [[2, 5, 3], [2, 4, 3]],
+  },
+  {
+    // Block-sized: on wasm the product and both gradients run in our matmul kernels (all three forms).
+    name: 'bmm, kernel-sized (attention scores and output)',
+    custom: (q, k, v) => bmm(tf.softmax(bmm(q as tf.Tensor3D, k as tf.Tensor3D, { transposeB: true })) as tf.Tensor3D, v as tf.Tensor3D),
+    reference: (q, k, v) => tf.matMul(tf.softmax(tf.matMul(q as tf.Tensor3D, k as tf.Tensor3D, false, true)), v as tf.Tensor3D),
+    shapes: [[3, 16, 8], [3, 16, 8], [3, 16, 8]],
+  },
+  {
     name: 'addPerSampleChannels',
     custom: (x, v) => addPerSampleChannels(x as tf.Tensor4D, v as tf.Tensor2D),
     reference: (x, v) => tf.add(x!, v!.reshape([2, 1, 1, 3])),

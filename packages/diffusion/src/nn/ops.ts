@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from './custom-op.ts';
 import { sumSpatial, sumToChannels, t2d } from './reduce.ts';
+import { wasmBatchMatMul, wasmBatchMatMulFits } from './wasm-matmul.ts';
 
 /**
  * Small ops with hand-written gradients. TF.js autodiff would reduce broadcasts over outer axes and use
@@ -25,37 +26,48 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tenso
   return b ? op(x, w, b) : op(x, w);
 }
 
+/** Swaps the last two axes of a [B,M,N] tensor. */
+function swapLast(x: tf.Tensor3D): tf.Tensor3D {
+  return tf.transpose(x, [0, 2, 1]);
+}
+
 /**
- * a [B,M,K] · b [B,K,N] as B two-dimensional matMuls. wasm runs a matMul in XNNPACK only when the batch is
- * 1 and no transpose flag is set; otherwise it falls back to a scalar loop (~3 GFLOP/s): for the attention
- * shapes here ([16,64,64]·[16,64,64]) the split/matMul/concat form measured 1.5× faster.
+ * op(a) · op(b) per batch entry, op = transpose where asked. On wasm: one kernel of our own where the shapes
+ * fit it (wasm-matmul.ts). Otherwise B two-dimensional matMuls after explicit transposes: wasm runs a
+ * matMul in XNNPACK only when the batch is 1 and no transpose flag is set, and falls back to a scalar loop
+ * (~3 GFLOP/s) otherwise; for [16,64,64]·[16,64,64] the split/matMul/concat form measured 1.5× faster.
  */
-function batchedMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  const batch = a.shape[0];
-  if (batch === 1) return tf.matMul(a, b);
+function batchedMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false, transposeB = false): tf.Tensor3D {
+  if (wasmBatchMatMulFits(a.shape, b.shape, transposeA, transposeB)) return wasmBatchMatMul(a, b, transposeA, transposeB);
   return tf.tidy(() => {
-    const as = tf.split(a, batch, 0);
-    const bs = tf.split(b, batch, 0);
+    const at = transposeA ? swapLast(a) : a;
+    const bt = transposeB ? swapLast(b) : b;
+    const batch = at.shape[0];
+    if (batch === 1) return tf.matMul(at, bt);
+    const as = tf.split(at, batch, 0);
+    const bs = tf.split(bt, batch, 0);
     // [1,M,K]·[1,K,N] already takes the XNNPACK path (batch 1, no flags): no reshapes needed.
     const outs = as.map((ai, i) => tf.matMul(ai as tf.Tensor3D, bs[i] as tf.Tensor3D));
     return tf.concat(outs, 0) as tf.Tensor3D;
   });
 }
 
-/** Swaps the last two axes of a [B,M,N] tensor. */
-function swapLast(x: tf.Tensor3D): tf.Tensor3D {
-  return tf.transpose(x, [0, 2, 1]);
-}
-
-/** Batched a [B,M,K] · b [B,K,N], with explicit transposes in the gradient. */
-export function bmm(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+/**
+ * Batched a [B,M,K] · b [B,K,N], or a · bᵀ for b [B,N,K] with `transposeB` (attention's q·kᵀ, without
+ * materialising kᵀ). The gradients are batched products with transposed operands, never explicit transposes
+ * where the wasm kernel takes them.
+ */
+export function bmm(a: tf.Tensor3D, b: tf.Tensor3D, opts: { transposeB?: boolean } = {}): tf.Tensor3D {
+  const transposeB = opts.transposeB ?? false;
   const op = customOp<tf.Tensor3D>(([ai, bi], save) => {
     save([ai!, bi!]);
     return {
-      value: batchedMatMul(ai as tf.Tensor3D, bi as tf.Tensor3D),
+      value: batchedMatMul(ai as tf.Tensor3D, bi as tf.Tensor3D, false, transposeB),
       gradFunc: (d, saved) => {
         const [as, bs] = saved as [tf.Tensor3D, tf.Tensor3D];
-        return [batchedMatMul(d, swapLast(bs)), batchedMatMul(swapLast(as), d)];
+        // y = a·b: da = d·bᵀ, db = aᵀ·d.  y = a·bᵀ: da = d·b, db = dᵀ·a.
+        if (transposeB) return [batchedMatMul(d, bs), batchedMatMul(d, as, true, false)];
+        return [batchedMatMul(d, bs, false, true), batchedMatMul(as, d, true, false)];
       },
     };
   });

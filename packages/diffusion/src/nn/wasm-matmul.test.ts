@@ -1,0 +1,61 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend.ts';
+import { wasmBatchMatMul, wasmBatchMatMulFits } from './wasm-matmul.ts';
+
+function randomArray(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+const cases = [
+  { name: 'a·b', a: [3, 8, 12], b: [3, 12, 16], ta: false, tb: false },
+  { name: 'aᵀ·b', a: [2, 12, 8], b: [2, 12, 24], ta: true, tb: false },
+  { name: 'a·bᵀ', a: [2, 6, 20], b: [2, 12, 20], ta: false, tb: true },
+  { name: 'a·b, one row block and K = 1', a: [1, 4, 1], b: [1, 1, 8], ta: false, tb: false },
+];
+
+describe('wasm batched matmul kernels', () => {
+  afterAll(async () => {
+    await selectBackend({ prefer: 'wasm' });
+  });
+
+  for (const c of cases) {
+    it(`${c.name} matches tf.matMul on cpu`, async () => {
+      const a = randomArray(c.a.reduce((x, y) => x * y), 1);
+      const b = randomArray(c.b.reduce((x, y) => x * y), 2);
+      const product = async () => {
+        const at = tf.tensor3d(a, c.a as [number, number, number]);
+        const bt = tf.tensor3d(b, c.b as [number, number, number]);
+        const y = tf.getBackend() === 'wasm' ? wasmBatchMatMul(at, bt, c.ta, c.tb) : tf.matMul(at, bt, c.ta, c.tb);
+        const out = { shape: y.shape, data: (await y.data()) as Float32Array };
+        tf.dispose([at, bt, y]);
+        return out;
+      };
+      await selectBackend({ prefer: 'cpu', fallback: false });
+      expect(wasmBatchMatMulFits(c.a, c.b, c.ta, c.tb)).toBe(false); // never off wasm
+      const ref = await product();
+      await selectBackend({ prefer: 'wasm', fallback: false });
+      expect(wasmBatchMatMulFits(c.a, c.b, c.ta, c.tb)).toBe(true);
+      const mine = await product();
+      expect(mine.shape).toEqual(ref.shape);
+      let err = 0;
+      for (let i = 0; i < ref.data.length; i++) err = Math.max(err, Math.abs(mine.data[i]! - ref.data[i]!));
+      expect(err).toBeLessThan(1e-5);
+    });
+  }
+
+  it('takes only block-sized shapes and one transposed operand at most', async () => {
+    await selectBackend({ prefer: 'wasm', fallback: false });
+    expect(wasmBatchMatMulFits([2, 6, 8], [2, 8, 8], false, false)).toBe(false); // M not in fours
+    expect(wasmBatchMatMulFits([2, 8, 8], [2, 8, 12], false, false)).toBe(false); // N not in eights
+    expect(wasmBatchMatMulFits([2, 6, 6], [2, 8, 6], false, true)).toBe(false); // K not in fours
+    expect(wasmBatchMatMulFits([2, 8, 8], [2, 8, 8], true, true)).toBe(false);
+    expect(wasmBatchMatMulFits([2, 8, 8], [3, 8, 8], false, false)).toBe(false); // batch mismatch
+  });
+});

@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs';
+import { MATMUL_KERNELS_WASM_BASE64 } from './wasm/matmul-kernels.wasm.ts';
+import { heapModule, type HeapModule } from './wasm/heap-module.ts';
+
+/**
+ * Batched matrix products on the wasm backend as wasm SIMD kernels of our own (wasm/matmul-kernels.wat),
+ * for attention. tfjs-backend-wasm runs a matMul in XNNPACK only with batch 1 and no transpose flag, and
+ * otherwise in a scalar loop, so the attention block split every batched product into one matMul per
+ * sample plus explicit transposes: ~35 ops per product, ~200 per attention block and step. Here each
+ * product, transposed operands included, is one kernel call.
+ */
+
+const KERNEL = 'DappleBatchMatMul';
+
+interface MatMulKernelExports {
+  matmulNN(a: number, b: number, c: number, batch: number, m: number, k: number, n: number): void;
+  matmulTN(a: number, b: number, c: number, batch: number, m: number, k: number, n: number): void;
+  matmulNT(a: number, b: number, c: number, batch: number, m: number, k: number, n: number): void;
+}
+
+interface Attrs {
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+const matmulKernels: HeapModule<MatMulKernelExports> = heapModule<MatMulKernelExports>(MATMUL_KERNELS_WASM_BASE64, {
+  [KERNEL]: (args) => {
+    const a = args.inputs['a'] as tf.TensorInfo;
+    const b = args.inputs['b'] as tf.TensorInfo;
+    const { transposeA, transposeB } = args.attrs as unknown as Attrs;
+    const { exports, backend, ptr } = matmulKernels.context(args);
+    const { batch, m, k, n } = dims(a.shape, b.shape, transposeA, transposeB);
+    const c = backend.makeOutput([batch, m, n], 'float32');
+    const run = transposeA ? exports.matmulTN : transposeB ? exports.matmulNT : exports.matmulNN;
+    run(ptr(a), ptr(b), ptr(c), batch, m, k, n);
+    return c;
+  },
+});
+
+function dims(aShape: readonly number[], bShape: readonly number[], transposeA: boolean, transposeB: boolean) {
+  const [batch, a1, a2] = aShape as [number, number, number];
+  const [, b1, b2] = bShape as [number, number, number];
+  return { batch, m: transposeA ? a2 : a1, k: transposeA ? a1 : a2, n: transposeB ? b1 : b2 };
+}
+
+/**
+ * Whether wasmBatchMatMul computes op(a)·op(b) for these [B, ·, ·] shapes here: on the wasm backend, not
+ * both operands transposed, and block-sized dimensions (M in fours and N in eights; with b transposed, M
+ * even and N, K in fours).
+ */
+export function wasmBatchMatMulFits(aShape: readonly number[], bShape: readonly number[], transposeA: boolean, transposeB: boolean): boolean {
+  if (aShape.length !== 3 || bShape.length !== 3 || aShape[0] !== bShape[0] || (transposeA && transposeB)) return false;
+  const { m, k, n } = dims(aShape, bShape, transposeA, transposeB);
+  if (m === 0 || k === 0 || n === 0 || aShape[0] === 0) return false;
+  const fits = transposeB ? m % 2 === 0 && n % 4 === 0 && k % 4 === 0 : m % 4 === 0 && n % 8 === 0;
+  return fits && matmulKernels.available();
+}
+
+/** op(a) · op(b) per batch entry, op = transpose where asked. Call only where wasmBatchMatMulFits holds. */
+export function wasmBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeA: boolean, transposeB: boolean): tf.Tensor3D {
+  return tf.engine().runKernel(KERNEL, { a, b }, { transposeA, transposeB } as unknown as tf.NamedAttrMap) as tf.Tensor3D;
+}
