@@ -25,7 +25,7 @@ const sides = [
 const allCases = [
   ...[8, 16, 32].map((batch) => ({ backend: 'wasm', preset: 'tiny', batch, train: true, minIters: 6, minSeconds: 4 })),
   ...[8, 16, 32].map((batch) => ({ backend: 'wasm', preset: 'small', batch, train: true, minIters: 6, minSeconds: 0 })),
-  { backend: 'wasm', preset: 'base', batch: 8, train: false, minIters: 1, minSeconds: 0 },
+  { backend: 'wasm', preset: 'base', batch: 8, train: true, minIters: 1, minSeconds: 0 },
 ];
 // AB_CASES=tiny:16,small:32 keeps only those preset:batch cases.
 const only = process.env['AB_CASES']?.split(',');

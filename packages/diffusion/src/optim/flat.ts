@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { sumAll } from '../nn/sum-all.ts';
+import { concatFlat, splitFlat } from './flat-copy.ts';
 
 /**
  * Packs a model's variables into a few flat 1-D buckets. Per-parameter updates (Adam, EMA, norms) then run
@@ -36,24 +37,14 @@ export class FlatLayout {
   /** Concatenates the named tensors of bucket `i` into one 1-D tensor; missing names become zeros. */
   flatten(tensors: Map<string, tf.Tensor>, i: number): tf.Tensor1D {
     const b = this.buckets[i]!;
-    return tf.tidy(() => {
-      const parts = b.names.map((name, k) => {
-        const t = tensors.get(name);
-        return t ? t.reshape([-1]) : tf.zeros([b.sizes[k]!]);
-      });
-      return (parts.length === 1 ? parts[0]!.clone() : tf.concat(parts)) as tf.Tensor1D;
-    });
+    return tf.tidy(() => concatFlat(b.names.map((name, k) => tensors.get(name) ?? tf.zeros([b.sizes[k]!]))));
   }
 
   /** Splits a bucket's flat tensor back into named tensors of the original shapes (caller owns them). */
   unflatten(flat: tf.Tensor1D, i: number): Map<string, tf.Tensor> {
     const b = this.buckets[i]!;
-    const out = new Map<string, tf.Tensor>();
-    tf.tidy(() => {
-      const parts = b.names.length === 1 ? [flat] : tf.split(flat, b.sizes);
-      b.names.forEach((name, k) => out.set(name, tf.keep(parts[k]!.reshape(b.shapes[k]!))));
-    });
-    return out;
+    const parts = splitFlat(flat, b.shapes);
+    return new Map(b.names.map((name, k) => [name, parts[k]!]));
   }
 
   /** Writes a bucket's flat values into the named variables. */
