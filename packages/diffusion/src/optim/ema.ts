@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FlatLayout } from './flat.ts';
+import { fusedAxpby, fusedUpdatesAvailable } from './fused-updates.ts';
 
 /**
  * Exponential moving average of the weights, with the warmup of TensorFlow's ExponentialMovingAverage
@@ -52,7 +53,10 @@ export class Ema {
     const d = this.nextDecay();
     this.dropCache();
     this.flats.forEach((s, i) => {
-      tf.tidy(() => s.assign(tf.add(tf.mul(s, d), tf.mul(this.layout.flatten(this.variables, i), 1 - d))));
+      tf.tidy(() => {
+        const weights = this.layout.flatten(this.variables, i);
+        s.assign(fusedUpdatesAvailable() ? fusedAxpby(s as tf.Tensor1D, weights, d, 1 - d) : tf.add(tf.mul(s, d), tf.mul(weights, 1 - d)));
+      });
     });
     this.updates += 1;
     return d;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FlatLayout } from './flat.ts';
+import { fusedAdam, fusedUpdatesAvailable } from './fused-updates.ts';
 
 /**
  * Optimizers over a model's named variables. Slots (moments, momentum) are kept in flat buckets (see
@@ -73,9 +74,11 @@ class FlatOptimizer implements Optimizer {
     if (flatGrads.length !== this.layout.buckets.length) throw new Error(`optimizer: expected ${this.layout.buckets.length} gradient buckets, got ${flatGrads.length}`);
     this.dropStateCache();
     this.stepCount += 1;
+    const fused = this.config.kind !== 'sgd' && fusedUpdatesAvailable();
     flatGrads.forEach((g, i) => {
       const next = tf.tidy(() => {
         const p = this.layout.flatten(this.variables, i);
+        if (fused) return this.fusedAdamUpdate(i, p, g, lr, this.stepCount, gradScale);
         return this.update(i, p, gradScale ? tf.mul(g, gradScale) : g, lr, this.stepCount);
       });
       this.layout.assign(next, i, this.variables);
@@ -109,6 +112,28 @@ class FlatOptimizer implements Optimizer {
     // AdamW: decoupled decay p ← p − lr·λ·p, applied to the pre-update weights.
     const decayed = decay > 0 ? tf.mul(p, 1 - lr * decay) : p;
     return tf.sub(decayed, update);
+  }
+
+  /** update() for Adam/AdamW as one kernel pass (fused-updates.ts): the same arithmetic in the same order. */
+  private fusedAdamUpdate(i: number, p: tf.Tensor1D, g: tf.Tensor1D, lr: number, t: number, gradScale?: tf.Scalar): tf.Tensor1D {
+    const c = this.config as Exclude<OptimizerConfig, { kind: 'sgd' }>;
+    const beta1 = c.beta1 ?? 0.9;
+    const beta2 = c.beta2 ?? 0.999;
+    const decay = c.kind === 'adamw' ? (c.weightDecay ?? 0.01) : 0;
+    const m = this.slots.get('m')![i]!;
+    const v = this.slots.get('v')![i]!;
+    const constants = {
+      beta1,
+      beta2,
+      stepSize: lr / (1 - beta1 ** t),
+      invSqrtBc2: 1 / Math.sqrt(1 - beta2 ** t),
+      eps: c.epsilon ?? 1e-8,
+      keep: 1 - lr * decay,
+    };
+    const [next, m2, v2] = fusedAdam(p, g, m as tf.Tensor1D, v as tf.Tensor1D, constants, gradScale);
+    m.assign(m2);
+    v.assign(v2);
+    return next;
   }
 
   private dropStateCache(): void {
