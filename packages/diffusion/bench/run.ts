@@ -5,9 +5,10 @@
  * baseline): the target on wasm is ≤ 3. `*Cpu*` fields use process CPU time instead of wall time: wasm is
  * single-threaded, so they stay meaningful when other jobs load the machine. Options: --quick (tiny only), --backends wasm,cpu.
  * Where a step's time goes per kernel: `tsx bench/profile.ts <preset> <batch>`. Before/after numbers of the wasm
- * backward-pass work: bench/results/wasm-2026-11-26-backward.jsonl, then wasm-2026-11-26-session2.jsonl (filter
- * gradient as one matMul over shifted windows; bench/ab.ts runs such before/after pairs, bench/dw-micro.ts
- * compares filter-gradient forms per shape).
+ * work: bench/results/wasm-2026-11-26-backward.jsonl, wasm-2026-11-26-session2.jsonl (filter gradient as one
+ * matMul over shifted windows), then wasm-2026-11-27-kernels.jsonl (our own wasm SIMD kernels: convs, filter
+ * gradient, GroupNorm backward, attention products, Adam/EMA). bench/ab.ts runs such before/after pairs;
+ * bench/dw-micro.ts compares filter-gradient forms per shape.
  */
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
