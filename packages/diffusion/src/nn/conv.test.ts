@@ -2,29 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.ts';
 import { conv2dCustomGrad } from './conv.ts';
-
-function randomArray(n: number, seed: number): Float32Array {
-  // Small LCG: the test must not depend on the backend's RNG.
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
+import { maxRelErr, randomArray } from './test-arrays.ts';
 
 interface Case { h: number; w: number; k: number; stride: number; cin: number; cout: number }
-
-function maxRelErr(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / den;
-}
 
 async function grads(c: Case, custom: boolean): Promise<Float32Array[]> {
   const b = 2;

@@ -4,34 +4,15 @@ import { selectBackend } from '../backend.ts';
 import { groupNorm } from './groupnorm.ts';
 import { wasmGroupNormAvailable } from './wasm-groupnorm.ts';
 import { addPerSampleChannels, bmm, dense, silu, upsample2x } from './ops.ts';
-
-function randomArray(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32 - 0.5) * 2;
-  }
-  return out;
-}
-
-function maxRelErr(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / Math.max(den, 1e-12);
-}
+import { maxRelErr, randomArray } from './test-arrays.ts';
 
 type Fn = (...xs: tf.Tensor[]) => tf.Tensor;
 
 /** Value and gradients of Σ f(inputs)·r, with r a fixed random weighting. */
 async function valueAndGrads(f: Fn, shapes: number[][]): Promise<Float32Array[]> {
-  const inputs = shapes.map((s, i) => tf.tensor(randomArray(s.reduce((a, b) => a * b, 1), 11 + i), s));
+  const inputs = shapes.map((s, i) => tf.tensor(randomArray(s.reduce((a, b) => a * b, 1), 11 + i, 2), s));
   const y0 = f(...inputs);
-  const r = tf.tensor(randomArray(y0.size, 99), y0.shape);
+  const r = tf.tensor(randomArray(y0.size, 99, 2), y0.shape);
   const loss = (...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), r));
   const g = tf.grads(loss)(inputs);
   const out = [(await y0.data()) as Float32Array, ...(await Promise.all(g.map((t) => t.data() as Promise<Float32Array>)))];
@@ -47,7 +28,22 @@ function referenceGroupNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, groups: nu
   return tf.add(tf.mul(xhat, g), b);
 }
 
-const cases: { name: string; custom: Fn; reference: Fn; shapes: number[][] }[] = [
+interface Case { name: string; custom: Fn; reference: Fn; shapes: number[][] }
+
+function groupNormSiluCase(name: string, groups: number, xShape: number[]): Case {
+  const c = xShape[3]!;
+  return {
+    name,
+    custom: (x, g, b) => groupNorm(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, groups, { silu: true }),
+    reference: (x, g, b) => {
+      const z = referenceGroupNorm(x!, g!, b!, groups);
+      return tf.mul(z, tf.sigmoid(z));
+    },
+    shapes: [xShape, [c], [c]],
+  };
+}
+
+const cases: Case[] = [
   {
     name: 'dense with bias',
     custom: (x, w, b) => dense(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D),
@@ -109,24 +105,8 @@ const cases: { name: string; custom: Fn; reference: Fn; shapes: number[][] }[] =
     reference: (x, g, b) => referenceGroupNorm(x!, g!, b!, 1),
     shapes: [[3, 4, 4, 6], [6], [6]],
   },
-  {
-    name: 'groupNorm + SiLU (4 groups of 2)',
-    custom: (x, g, b) => groupNorm(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 4, { silu: true }),
-    reference: (x, g, b) => {
-      const z = referenceGroupNorm(x!, g!, b!, 4);
-      return tf.mul(z, tf.sigmoid(z));
-    },
-    shapes: [[2, 3, 5, 8], [8], [8]],
-  },
-  {
-    name: 'groupNorm + SiLU (3 groups of 2: channels not in fours, TF.js ops on wasm too)',
-    custom: (x, g, b) => groupNorm(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 3, { silu: true }),
-    reference: (x, g, b) => {
-      const z = referenceGroupNorm(x!, g!, b!, 3);
-      return tf.mul(z, tf.sigmoid(z));
-    },
-    shapes: [[2, 4, 3, 6], [6], [6]],
-  },
+  groupNormSiluCase('groupNorm + SiLU (4 groups of 2)', 4, [2, 3, 5, 8]),
+  groupNormSiluCase('groupNorm + SiLU (3 groups of 2: channels not in fours, TF.js ops on wasm too)', 3, [2, 4, 3, 6]),
   {
     name: 'groupNorm (2 groups of 8, one pixel)',
     custom: (x, g, b) => groupNorm(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 2),

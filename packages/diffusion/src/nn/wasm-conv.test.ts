@@ -4,16 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generatedPath, generatedSource, watFiles } from '../../scripts/build-wasm.ts';
 import { selectBackend } from '../backend.ts';
 import { wasmConv, wasmConvFits, wasmConvKernelsAvailable, wasmFilterGrad, wasmFlipSwap } from './wasm-conv.ts';
-
-function randomArray(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
+import { maxRelErr, randomArray } from './test-arrays.ts';
 
 interface Case { b: number; h: number; w: number; k: number; stride: number; cin: number; cout: number }
 
@@ -31,16 +22,6 @@ async function reference(c: Case, x: Float32Array, dy: Float32Array): Promise<[F
   const out: [Float32Array, Float32Array] = [(await dw.data()) as Float32Array, (await db.data()) as Float32Array];
   tf.dispose([xt, dyt, w0, dw, db]);
   return out;
-}
-
-function maxRelErr(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / den;
 }
 
 const cases: Case[] = [

@@ -2,16 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.ts';
 import { wasmBatchMatMul, wasmBatchMatMulFits } from './wasm-matmul.ts';
-
-function randomArray(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
+import { randomArray } from './test-arrays.ts';
 
 const cases = [
   { name: 'a·b', a: [3, 8, 12], b: [3, 12, 16], ta: false, tb: false },

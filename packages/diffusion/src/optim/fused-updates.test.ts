@@ -4,16 +4,7 @@ import { selectBackend } from '../backend.ts';
 import { Ema } from './ema.ts';
 import { fusedUpdatesAvailable } from './fused-updates.ts';
 import { createOptimizer, type OptimizerConfig } from './optimizers.ts';
-
-function randomArray(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
+import { randomArray } from '../nn/test-arrays.ts';
 
 // 7 + 12 + 3 = 22 values: not a multiple of 4, so the kernels' scalar tail runs too.
 const shapes: Record<string, number[]> = { a: [7], b: [3, 4], c: [3] };
