@@ -4,6 +4,7 @@ import { Ema, type EmaConfig } from './optim/ema.ts';
 import { flatGlobalNorm } from './optim/flat.ts';
 import { learningRateAt, validateLrSchedule, type LrSchedule } from './optim/lr.ts';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from './optim/optimizers.ts';
+import { dropoutKeepMask } from './nn/dropout-mask.ts';
 import { installWasmKernelFixes } from './nn/wasm-kernels.ts';
 import type { Rng, RngState } from './rng.ts';
 import type { Prediction } from './samplers/types.ts';
@@ -79,29 +80,10 @@ export interface Trainer {
   dispose(): void;
 }
 
-/**
- * Dropout keep-mask scaled by 1/(1−rate). Each mask takes two words from the trainer's Rng (so training
- * stays reproducible and resumable) and expands them with a counter-based 32-bit hash (Wellons'
- * lowbias32): drawing every element from Philox in JS cost ~10% of a `small` step (2.7M draws).
- * A dropout mask needs independence across elements, not cryptographic quality. Keep iff the 24-bit
- * uniform u ≥ rate, as with `rng.uniform`.
- */
+/** A dropout keep-mask (dropout-mask.ts) from two words of the trainer's Rng, so training stays reproducible and resumable. */
 function keepMask(rng: Rng, shape: number[], rate: number): tf.Tensor {
   const [seedA, seedB] = rng.uniformIntArray(2, 2 ** 31) as unknown as [number, number];
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  const scale = 1 / (1 - rate);
-  const threshold = rate * 16777216;
-  for (let i = 0; i < n; i++) {
-    let h = ((i + seedA) ^ seedB) >>> 0;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x7feb352d);
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x846ca68b);
-    h ^= h >>> 16;
-    out[i] = h >>> 8 >= threshold ? scale : 0;
-  }
-  return tf.tensor(out, shape, 'float32');
+  return dropoutKeepMask(shape, rate, seedA, seedB);
 }
 
 function resolveLoss(loss: TrainerConfig['loss'], prediction: Prediction): LossConfig {
