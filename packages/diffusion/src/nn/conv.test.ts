@@ -40,6 +40,7 @@ const cases: Case[] = [
   { h: 4, w: 4, k: 3, stride: 1, cin: 1, cout: 2 }, // one channel: the zero rows around it are all there is
   { h: 8, w: 12, k: 3, stride: 1, cin: 8, cout: 4 }, // on wasm, the input gradient in our own conv kernel
   { h: 8, w: 8, k: 3, stride: 2, cin: 4, cout: 3 }, // on wasm, the stride-2 phase conv in our own conv kernel
+  { h: 4, w: 4, k: 1, stride: 1, cin: 8, cout: 8 }, // on wasm, the 1×1 input gradient in our matmul kernel
 ];
 
 describe('conv2dCustomGrad', () => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from './custom-op.ts';
+import { matMulTransposeA, matMulTransposeB } from './ops.ts';
 import { sumToChannels, t2d } from './reduce.ts';
 import { shiftedRows } from './shifted-rows.ts';
 import { wasmConv, wasmConvFits, wasmConvKernelsAvailable, wasmFilterGrad, wasmFlipSwap } from './wasm-conv.ts';
@@ -81,7 +82,7 @@ function inputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, number, num
   const [kh, kw, cin, cout] = w.shape;
   if (kh === 1 && kw === 1 && stride === 1) {
     const [b, h, wd] = xShape;
-    const dx = tf.matMul(dy.reshape([b * h * wd, cout]) as tf.Tensor2D, t2d(w.reshape([cin, cout]) as tf.Tensor2D));
+    const dx = matMulTransposeB(dy.reshape([b * h * wd, cout]) as tf.Tensor2D, w.reshape([cin, cout]) as tf.Tensor2D);
     return dx.reshape(xShape) as tf.Tensor4D;
   }
   if (stride === 1) {
@@ -197,7 +198,7 @@ function filterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, str
   const [, ho, wo, cout] = dy.shape;
   if (kh === 1 && kw === 1 && stride === 1) {
     const x2 = x.reshape([b * h * wd, cin]) as tf.Tensor2D;
-    return tf.matMul(t2d(x2), dy.reshape([b * ho * wo, cout]) as tf.Tensor2D).reshape([1, 1, cin, cout]) as tf.Tensor4D;
+    return matMulTransposeA(x2, dy.reshape([b * ho * wo, cout]) as tf.Tensor2D).reshape([1, 1, cin, cout]) as tf.Tensor4D;
   }
   const ph = samePad(h, kh, stride);
   const pw = samePad(wd, kw, stride);

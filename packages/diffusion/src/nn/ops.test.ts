@@ -51,6 +51,12 @@ const cases: Case[] = [
     shapes: [[6, 4], [4, 5], [5]],
   },
   {
+    name: 'dense, kernel-sized (on wasm both gradients in our matmul kernels)',
+    custom: (x, w, b) => dense(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D),
+    reference: (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b!),
+    shapes: [[6, 8], [8, 16], [16]],
+  },
+  {
     name: 'dense without bias',
     custom: (x, w) => dense(x as tf.Tensor2D, w as tf.Tensor2D),
     reference: (x, w) => tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),

@@ -8,6 +8,30 @@ import { wasmBatchMatMul, wasmBatchMatMulFits } from './wasm-matmul.ts';
  * matMul transpose flags, both ~10-20× slower on wasm than the explicit matMul forms below.
  */
 
+/**
+ * a [M,K] · bᵀ for b [N,K] (a dense layer's input gradient d·Wᵀ): on wasm our kernel reads b as stored;
+ * elsewhere an explicit transpose first. XNNPACK re-packs Wᵀ as GEMM weights on every call: 1.7 ms against
+ * 0.09 ms for [8,512]·[512,512]ᵀ (measured here).
+ */
+export function matMulTransposeB(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  const [m, k] = a.shape;
+  const n = b.shape[0];
+  if (wasmBatchMatMulFits([1, m, k], [1, n, k], false, true)) {
+    return wasmBatchMatMul(a.reshape([1, m, k]), b.reshape([1, n, k]), false, true).reshape([m, n]) as tf.Tensor2D;
+  }
+  return tf.matMul(a, t2d(b));
+}
+
+/** aᵀ · b for a [K,M], b [K,N] (a dense layer's weight gradient xᵀ·d), without a transpose on wasm. */
+export function matMulTransposeA(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  const [k, m] = a.shape;
+  const n = b.shape[1];
+  if (wasmBatchMatMulFits([1, k, m], [1, k, n], true, false)) {
+    return wasmBatchMatMul(a.reshape([1, k, m]), b.reshape([1, k, n]), true, false).reshape([m, n]) as tf.Tensor2D;
+  }
+  return tf.matMul(t2d(a), b);
+}
+
 /** x [N, Cin] · W [Cin, Cout] + b. */
 export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
   const op = customOp<tf.Tensor2D>(([xi, wi, bi], save) => {
@@ -17,7 +41,7 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tenso
       value,
       gradFunc: (d, saved) => {
         const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-        const grads: tf.Tensor[] = [tf.matMul(d, t2d(ws)), tf.matMul(t2d(xs), d)];
+        const grads: tf.Tensor[] = [matMulTransposeB(d, ws), matMulTransposeA(xs, d)];
         if (bi) grads.push(sumToChannels(d));
         return grads;
       },
