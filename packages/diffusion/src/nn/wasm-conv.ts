@@ -12,9 +12,9 @@ import { heapModule, type HeapModule } from './wasm/heap-module.ts';
  *   operands, and has XNNPACK pack all of dy as GEMM weights on every call; that made dW 1.4–1.8× a forward
  *   conv of the same shape. The kernel reads x and dy where they are and skips the zero padding: 0.75–0.9×
  *   a forward conv (bench/dw-micro.ts).
- * - A "valid" conv of a padded input, used for the forward stride-1 3×3 convs and the input gradient (a conv
- *   of dy with the flipped filter, which flipSwap makes in one pass). It measured 0.81–0.93× the backend's
- *   XNNPACK conv on the UNet's shapes, padding included.
+ * - A stride-1 conv that reads its input unpadded, used for the forward 3×3 convs and the input gradient (a
+ *   conv of dy with the flipped filter, which flipSwap makes in one pass). It measured 0.81–0.93× the backend's
+ *   XNNPACK conv on the UNet's shapes when it still took a padded copy of its input.
  *
  * Both need channel counts in multiples of 4 (filter gradient, input side) or 8 (output side), and the conv
  * output widths in multiples of 4: the filter gradient zero-pads other channel counts (the RGB stem and
@@ -22,13 +22,13 @@ import { heapModule, type HeapModule } from './wasm/heap-module.ts';
  */
 
 const FILTER_GRAD = 'DappleConvFilterGrad';
-const VALID_CONV = 'DappleConvValid';
+const PADDED_CONV = 'DappleConvPadded';
 const FLIP_SWAP = 'DappleConvFlipSwap';
 
 interface ConvKernelExports {
   filterGrad(x: number, dy: number, out: number, b: number, h: number, w: number, cin: number, ho: number, wo: number, cout: number, k: number, s: number, padTop: number, padLeft: number): void;
   colSum(dy: number, out: number, rows: number, cout: number): void;
-  conv(xp: number, f: number, bias: number, y: number, b: number, ho: number, wo: number, c: number, n: number, k: number): void;
+  conv(x: number, f: number, bias: number, y: number, scratch: number, b: number, h: number, w: number, c: number, ho: number, wo: number, n: number, k: number, padTop: number, padLeft: number): void;
   flipSwap(w: number, f: number, k2: number, cin: number, cout: number): void;
 }
 
@@ -46,15 +46,19 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
     exports.colSum(ptr(dy), ptr(db), b * ho * wo, cout);
     return [dw, db];
   },
-  [VALID_CONV]: (args) => {
-    const xp = args.inputs['xp'] as tf.TensorInfo;
+  [PADDED_CONV]: (args) => {
+    const x = args.inputs['x'] as tf.TensorInfo;
     const f = args.inputs['f'] as tf.TensorInfo;
     const bias = args.inputs['bias'] as tf.TensorInfo | undefined;
+    const { pad } = args.attrs as unknown as { pad: [[number, number], [number, number]] };
     const { exports, backend, ptr } = convKernels.context(args);
-    const [b, hp, wp, c] = xp.shape as [number, number, number, number];
+    const [b, h, w, c] = x.shape as [number, number, number, number];
     const [k, , , n] = f.shape as [number, number, number, number];
-    const y = backend.makeOutput([b, hp - k + 1, wp - k + 1, n], 'float32');
-    exports.conv(ptr(xp), ptr(f), bias ? ptr(bias) : 0, ptr(y), b, hp - k + 1, wp - k + 1, c, n, k);
+    const [ho, wo] = [h + pad[0][0] + pad[0][1] - k + 1, w + pad[1][0] + pad[1][1] - k + 1];
+    const y = backend.makeOutput([b, ho, wo, n], 'float32');
+    const scratch = backend.makeOutput([k * (k + 3) * c], 'float32');
+    exports.conv(ptr(x), ptr(f), bias ? ptr(bias) : 0, ptr(y), ptr(scratch), b, h, w, c, ho, wo, n, k, pad[0][0], pad[1][0]);
+    backend.disposeData(scratch.dataId);
     return y;
   },
   [FLIP_SWAP]: (args) => {
@@ -107,15 +111,13 @@ export function wasmConvFits(outShape: readonly number[]): boolean {
 }
 
 /**
- * y = conv(x, f) + bias, stride 1, with x zero-padded by `pad` ([before, after] per spatial axis): SAME for an
- * odd k is pad = [[p, p], [p, p]], p = (k−1)/2. Needs wasmConvFits(y.shape) and wasmConvKernelsAvailable().
+ * y = conv(x, f) + bias, stride 1, with x zero-padded by `pad` ([before, after] per spatial axis; SAME for an
+ * odd k is [[p, p], [p, p]], p = (k−1)/2), the padding never materialised. Needs wasmConvFits(y.shape) and
+ * wasmConvKernelsAvailable().
  */
 export function wasmConv(x: tf.Tensor4D, f: tf.Tensor4D, pad: [[number, number], [number, number]], bias?: tf.Tensor1D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const xp = tf.pad(x, [[0, 0], pad[0], pad[1], [0, 0]]);
-    const inputs: tf.NamedTensorMap = bias ? { xp, f, bias } : { xp, f };
-    return tf.engine().runKernel(VALID_CONV, inputs) as tf.Tensor4D;
-  });
+  const inputs: tf.NamedTensorMap = bias ? { x, f, bias } : { x, f };
+  return tf.engine().runKernel(PADDED_CONV, inputs, { pad } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
 /**

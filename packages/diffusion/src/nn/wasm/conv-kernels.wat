@@ -139,27 +139,33 @@
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br_if $lr (i32.lt_s (local.get $r) (local.get $rows)))))
 
-  ;; y[b, yo, xo, n] = bias[n] + Σ_{i, j < k, c < C} xp[b, yo + i, xo + j, c] · f[i, j, c, n]  (a "valid" conv)
-  ;; xp [B, Ho + k − 1, Wo + k − 1, C] (the input, padded by the caller), f [k, k, C, N], bias [N] or 0 for
-  ;; none, y [B, Ho, Wo, N]. Needs Wo % 4 == 0 and N % 8 == 0. A block of 4 neighbouring output pixels × 8
-  ;; output channels (8 v128 accumulators) runs over its k·k·C inputs once; for a fixed kernel row i, the
-  ;; (j, c) pairs are one contiguous run of xp and of f, so the inner loop only steps two pointers.
+  ;; y[b, yo, xo, n] = bias[n] + Σ_{i, j < k, c < C} x[b, yo + i − pt, xo + j − pl, c] · f[i, j, c, n], with x
+  ;; zero outside [0, H) × [0, W): a stride-1 conv whose zero padding (pt rows before, pl columns before) is
+  ;; never materialised. x [B, H, W, C], f [k, k, C, N], bias [N] or 0 for none, y [B, Ho, Wo, N]; scratch holds
+  ;; k·(k + 3)·C floats. Needs Wo % 4 == 0 and N % 8 == 0.
+  ;; A block of 4 neighbouring output pixels × 8 output channels (8 v128 accumulators) runs over its k·k·C
+  ;; inputs once. For a fixed kernel row i, the (j, c) pairs are one contiguous run of x's row and of f, so
+  ;; the inner loop only steps two pointers. Quads whose k + 3 input columns reach past x's left or right
+  ;; edge first copy those columns of their k rows into scratch, zero-filled outside x, and read from there.
   (func (export "conv")
-    (param $xp i32) (param $f i32) (param $bias i32) (param $y i32)
-    (param $B i32) (param $Ho i32) (param $Wo i32) (param $C i32) (param $N i32) (param $k i32)
-    (local $b i32) (local $yo i32) (local $xo i32) (local $n i32) (local $i i32) (local $m i32)
-    (local $Hp i32) (local $Wp i32) (local $pix i32) (local $pix2 i32) (local $pix3 i32)
-    (local $px i32) (local $pf i32) (local $fstep i32) (local $kc i32) (local $py i32) (local $ystep i32)
+    (param $x i32) (param $f i32) (param $bias i32) (param $y i32) (param $scratch i32)
+    (param $B i32) (param $H i32) (param $W i32) (param $C i32) (param $Ho i32) (param $Wo i32) (param $N i32)
+    (param $k i32) (param $pt i32) (param $pl i32)
+    (local $b i32) (local $yo i32) (local $xo i32) (local $n i32) (local $i i32) (local $m i32) (local $col i32)
+    (local $yi i32) (local $xi i32) (local $pix i32) (local $pix2 i32) (local $pix3 i32)
+    (local $rowBytes i32) (local $stripCols i32) (local $stripBytes i32)
+    (local $base i32) (local $stride i32) (local $edge i32) (local $dst i32)
+    (local $px i32) (local $pf i32) (local $fstep i32) (local $kc i32) (local $py i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
     (local $w0 v128) (local $w1 v128) (local $t v128)
-    (local.set $Hp (i32.sub (i32.add (local.get $Ho) (local.get $k)) (i32.const 1)))
-    (local.set $Wp (i32.sub (i32.add (local.get $Wo) (local.get $k)) (i32.const 1)))
     (local.set $pix (i32.shl (local.get $C) (i32.const 2)))
     (local.set $pix2 (i32.shl (local.get $pix) (i32.const 1)))
     (local.set $pix3 (i32.add (local.get $pix2) (local.get $pix)))
+    (local.set $rowBytes (i32.mul (local.get $W) (local.get $pix)))
+    (local.set $stripCols (i32.add (local.get $k) (i32.const 3)))
+    (local.set $stripBytes (i32.mul (local.get $stripCols) (local.get $pix)))
     (local.set $fstep (i32.shl (local.get $N) (i32.const 2)))
-    (local.set $ystep (local.get $fstep))
     (local.set $kc (i32.mul (local.get $k) (local.get $C)))
     (local.set $b (i32.const 0))
     (loop $lb
@@ -167,6 +173,44 @@
       (loop $lyo
         (local.set $xo (i32.const 0))
         (loop $lxo
+          ;; edge quad: its input columns xo − pl … xo − pl + k + 2 are not all inside [0, W)
+          (local.set $edge (i32.or
+            (i32.lt_s (i32.sub (local.get $xo) (local.get $pl)) (i32.const 0))
+            (i32.gt_s (i32.add (i32.sub (local.get $xo) (local.get $pl)) (i32.add (local.get $k) (i32.const 2)))
+                      (i32.sub (local.get $W) (i32.const 1)))))
+          (if (local.get $edge)
+            (then
+              ;; scratch[i] = x[b, yo + i − pt, xo − pl … xo − pl + k + 2, :], zeros outside x
+              (local.set $i (i32.const 0))
+              (loop $lsi
+                (local.set $yi (i32.sub (i32.add (local.get $yo) (local.get $i)) (local.get $pt)))
+                (local.set $col (i32.const 0))
+                (loop $lsc
+                  (local.set $xi (i32.add (i32.sub (local.get $xo) (local.get $pl)) (local.get $col)))
+                  (local.set $dst (i32.add (i32.add (local.get $scratch) (i32.mul (local.get $i) (local.get $stripBytes)))
+                                           (i32.mul (local.get $col) (local.get $pix))))
+                  (if (i32.and
+                        (i32.and (i32.ge_s (local.get $yi) (i32.const 0)) (i32.lt_s (local.get $yi) (local.get $H)))
+                        (i32.and (i32.ge_s (local.get $xi) (i32.const 0)) (i32.lt_s (local.get $xi) (local.get $W))))
+                    (then
+                      (memory.copy (local.get $dst)
+                        (i32.add (local.get $x)
+                          (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $H)) (local.get $yi)) (local.get $rowBytes))
+                                   (i32.mul (local.get $xi) (local.get $pix))))
+                        (local.get $pix)))
+                    (else (memory.fill (local.get $dst) (i32.const 0) (local.get $pix))))
+                  (local.set $col (i32.add (local.get $col) (i32.const 1)))
+                  (br_if $lsc (i32.lt_s (local.get $col) (local.get $stripCols))))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br_if $lsi (i32.lt_s (local.get $i) (local.get $k))))
+              (local.set $base (local.get $scratch))
+              (local.set $stride (local.get $stripBytes)))
+            (else
+              ;; x[b, yo − pt, xo − pl, 0]: rows outside x are skipped below, never read
+              (local.set $base (i32.add (local.get $x)
+                (i32.add (i32.mul (i32.sub (i32.add (i32.mul (local.get $b) (local.get $H)) (local.get $yo)) (local.get $pt)) (local.get $rowBytes))
+                         (i32.mul (i32.sub (local.get $xo) (local.get $pl)) (local.get $pix)))))
+              (local.set $stride (local.get $rowBytes))))
           (local.set $n (i32.const 0))
           (loop $ln
             (if (local.get $bias)
@@ -181,32 +225,33 @@
             (local.set $a6 (local.get $a0)) (local.set $a7 (local.get $a1))
             (local.set $i (i32.const 0))
             (loop $li
-              ;; xp[b, yo + i, xo, 0]; f[i, 0, 0, n]
-              (local.set $px (i32.add (local.get $xp)
-                (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $Hp)) (i32.add (local.get $yo) (local.get $i))) (local.get $Wp)) (local.get $xo))
-                         (local.get $pix))))
-              (local.set $pf (i32.add (local.get $f)
-                (i32.shl (i32.add (i32.mul (i32.mul (local.get $i) (local.get $kc)) (local.get $N)) (local.get $n)) (i32.const 2))))
-              (local.set $m (local.get $kc))
-              (loop $lm
-                (local.set $w0 (v128.load offset=0 (local.get $pf)))
-                (local.set $w1 (v128.load offset=16 (local.get $pf)))
-                (local.set $t (v128.load32_splat (local.get $px)))
-                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $t) (local.get $w0))))
-                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $t) (local.get $w1))))
-                (local.set $t (v128.load32_splat (i32.add (local.get $px) (local.get $pix))))
-                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $t) (local.get $w0))))
-                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $t) (local.get $w1))))
-                (local.set $t (v128.load32_splat (i32.add (local.get $px) (local.get $pix2))))
-                (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $t) (local.get $w0))))
-                (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $t) (local.get $w1))))
-                (local.set $t (v128.load32_splat (i32.add (local.get $px) (local.get $pix3))))
-                (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $t) (local.get $w0))))
-                (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $t) (local.get $w1))))
-                (local.set $px (i32.add (local.get $px) (i32.const 4)))
-                (local.set $pf (i32.add (local.get $pf) (local.get $fstep)))
-                (local.set $m (i32.sub (local.get $m) (i32.const 1)))
-                (br_if $lm (local.get $m)))
+              (local.set $yi (i32.sub (i32.add (local.get $yo) (local.get $i)) (local.get $pt)))
+              (if (i32.and (i32.ge_s (local.get $yi) (i32.const 0)) (i32.lt_s (local.get $yi) (local.get $H)))
+                (then
+                  (local.set $px (i32.add (local.get $base) (i32.mul (local.get $i) (local.get $stride))))
+                  ;; f[i, 0, 0, n]
+                  (local.set $pf (i32.add (local.get $f)
+                    (i32.shl (i32.add (i32.mul (i32.mul (local.get $i) (local.get $kc)) (local.get $N)) (local.get $n)) (i32.const 2))))
+                  (local.set $m (local.get $kc))
+                  (loop $lm
+                    (local.set $w0 (v128.load offset=0 (local.get $pf)))
+                    (local.set $w1 (v128.load offset=16 (local.get $pf)))
+                    (local.set $t (v128.load32_splat (local.get $px)))
+                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $t) (local.get $w0))))
+                    (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $t) (local.get $w1))))
+                    (local.set $t (v128.load32_splat (i32.add (local.get $px) (local.get $pix))))
+                    (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $t) (local.get $w0))))
+                    (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $t) (local.get $w1))))
+                    (local.set $t (v128.load32_splat (i32.add (local.get $px) (local.get $pix2))))
+                    (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $t) (local.get $w0))))
+                    (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $t) (local.get $w1))))
+                    (local.set $t (v128.load32_splat (i32.add (local.get $px) (local.get $pix3))))
+                    (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $t) (local.get $w0))))
+                    (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $t) (local.get $w1))))
+                    (local.set $px (i32.add (local.get $px) (i32.const 4)))
+                    (local.set $pf (i32.add (local.get $pf) (local.get $fstep)))
+                    (local.set $m (i32.sub (local.get $m) (i32.const 1)))
+                    (br_if $lm (local.get $m)))))
               (local.set $i (i32.add (local.get $i) (i32.const 1)))
               (br_if $li (i32.lt_s (local.get $i) (local.get $k))))
             ;; y[b, yo, xo + q, n]
@@ -214,13 +259,13 @@
               (i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $Ho)) (local.get $yo)) (local.get $Wo)) (local.get $xo)) (local.get $N)) (local.get $n)) (i32.const 2))))
             (v128.store offset=0 (local.get $py) (local.get $a0))
             (v128.store offset=16 (local.get $py) (local.get $a1))
-            (local.set $py (i32.add (local.get $py) (local.get $ystep)))
+            (local.set $py (i32.add (local.get $py) (local.get $fstep)))
             (v128.store offset=0 (local.get $py) (local.get $a2))
             (v128.store offset=16 (local.get $py) (local.get $a3))
-            (local.set $py (i32.add (local.get $py) (local.get $ystep)))
+            (local.set $py (i32.add (local.get $py) (local.get $fstep)))
             (v128.store offset=0 (local.get $py) (local.get $a4))
             (v128.store offset=16 (local.get $py) (local.get $a5))
-            (local.set $py (i32.add (local.get $py) (local.get $ystep)))
+            (local.set $py (i32.add (local.get $py) (local.get $fstep)))
             (v128.store offset=0 (local.get $py) (local.get $a6))
             (v128.store offset=16 (local.get $py) (local.get $a7))
             (local.set $n (i32.add (local.get $n) (i32.const 8)))
