@@ -36,6 +36,9 @@ const cases: Case[] = [
   { b: 2, h: 8, w: 8, k: 3, stride: 1, cin: 3, cout: 32 }, // RGB stem: input channels padded to 4
   { b: 2, h: 8, w: 8, k: 3, stride: 1, cin: 16, cout: 3 }, // RGB output: output channels padded to 8
   { b: 2, h: 5, w: 7, k: 3, stride: 2, cin: 5, cout: 6 }, // both padded, strided, odd
+  { b: 2, h: 9, w: 32, k: 3, stride: 1, cin: 32, cout: 8 }, // rows in chunks of 4 (4, 4, 1): chunk edges inside the taps
+  { b: 1, h: 3, w: 64, k: 3, stride: 1, cin: 64, cout: 8 }, // rows too long for more than one per chunk
+  { b: 1, h: 9, w: 32, k: 3, stride: 2, cin: 32, cout: 8 }, // strided, in chunks
 ];
 
 describe('wasm conv kernels', () => {

@@ -26,10 +26,23 @@ const PADDED_CONV = 'DappleConvPadded';
 const FLIP_SWAP = 'DappleConvFlipSwap';
 
 interface ConvKernelExports {
-  filterGrad(x: number, dy: number, out: number, b: number, h: number, w: number, cin: number, ho: number, wo: number, cout: number, k: number, s: number, padTop: number, padLeft: number): void;
+  filterGrad(x: number, dy: number, out: number, b: number, h: number, w: number, cin: number, ho: number, wo: number, cout: number, k: number, s: number, padTop: number, padLeft: number, rowsPerChunk: number): void;
   colSum(dy: number, out: number, rows: number, cout: number): void;
   conv(x: number, f: number, bias: number, y: number, scratch: number, b: number, h: number, w: number, c: number, ho: number, wo: number, n: number, k: number, padTop: number, padLeft: number): void;
   flipSwap(w: number, f: number, k2: number, cin: number, cout: number): void;
+}
+
+/**
+ * Output rows per block pass of the filter-gradient kernel: as many as keep the chunk's x rows ((R−1)·s + k of
+ * them) and dy rows within 32 KB, so they stay in L1 (48 KB here) next to the dW block. On the tiny preset's
+ * 16×16 images a block then runs over a whole sample instead of one 16-pixel row.
+ */
+function filterGradRowsPerChunk(w: number, cin: number, wo: number, cout: number, k: number, stride: number, ho: number): number {
+  const xRow = w * cin * 4;
+  const dyRow = wo * cout * 4;
+  const budget = 32 * 1024;
+  const rows = Math.floor((budget - (k - stride) * xRow) / (stride * xRow + dyRow));
+  return Math.max(1, Math.min(ho, rows));
 }
 
 const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>(CONV_KERNELS_WASM_BASE64, {
@@ -42,7 +55,7 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
     const [, ho, wo, cout] = dy.shape as [number, number, number, number];
     const dw = zeros([k, k, cin, cout]);
     const db = zeros([cout]);
-    exports.filterGrad(ptr(x), ptr(dy), ptr(dw), b, h, w, cin, ho, wo, cout, k, stride, padTop, padLeft);
+    exports.filterGrad(ptr(x), ptr(dy), ptr(dw), b, h, w, cin, ho, wo, cout, k, stride, padTop, padLeft, filterGradRowsPerChunk(w, cin, wo, cout, k, stride, ho));
     exports.colSum(ptr(dy), ptr(db), b * ho * wo, cout);
     return [dw, db];
   },

@@ -7,40 +7,53 @@
   ;; dW[i, j, ci, co] += Σ_{b, yo, xo} x[b, yo·s + i − pt, xo·s + j − pl, ci] · dy[b, yo, xo, co]
   ;; over the taps that land inside x (zero padding contributes nothing, so it is skipped, never read).
   ;; x [B,H,W,Cin], dy [B,Ho,Wo,Cout], out [k,k,Cin,Cout] (zeroed by the caller). Needs Cin % 4 == 0 and
-  ;; Cout % 8 == 0. Loop order: per output row (b, yo) and tap (i, j), a 4×8 block of dW (4 input channels ×
-  ;; 8 output channels, 8 v128 accumulators) runs along the row: x and dy are read in place, as stored (no
-  ;; im2col copy, no transpose, no packed copy of dy), and the rows in flight stay in L1.
+  ;; Cout % 8 == 0. Loop order: per chunk of R output rows of a sample and tap (i, j), a 4×8 block of dW
+  ;; (4 input channels × 8 output channels, 8 v128 accumulators) runs along the chunk's rows: x and dy are
+  ;; read in place, as stored (no im2col copy, no transpose, no packed copy of dy). The caller picks R so the
+  ;; chunk's rows stay in L1; on small images more rows per block pass means fewer accumulator loads/stores.
   (func (export "filterGrad")
     (param $x i32) (param $dy i32) (param $out i32)
     (param $B i32) (param $H i32) (param $W i32) (param $Cin i32)
     (param $Ho i32) (param $Wo i32) (param $Cout i32)
-    (param $k i32) (param $s i32) (param $pt i32) (param $pl i32)
-    (local $b i32) (local $yo i32) (local $i i32) (local $j i32) (local $yi i32)
+    (param $k i32) (param $s i32) (param $pt i32) (param $pl i32) (param $R i32)
+    (local $b i32) (local $yc i32) (local $ye i32) (local $ya i32) (local $yb i32) (local $yo i32) (local $i i32) (local $j i32)
     (local $xo0 i32) (local $xo1 i32) (local $num i32) (local $ci i32) (local $co i32)
-    (local $xrow i32) (local $dyrow i32) (local $otap i32) (local $o i32)
+    (local $otap i32) (local $o i32) (local $px0 i32) (local $pd0 i32)
     (local $px i32) (local $pd i32) (local $n i32)
-    (local $xstep i32) (local $dstep i32) (local $orow i32)
+    (local $xstep i32) (local $dstep i32) (local $orow i32) (local $xrowStep i32) (local $dyrowStep i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
     (local $d0 v128) (local $d1 v128) (local $t v128)
     (local.set $xstep (i32.mul (i32.mul (local.get $Cin) (local.get $s)) (i32.const 4)))
     (local.set $dstep (i32.mul (local.get $Cout) (i32.const 4)))
     (local.set $orow (local.get $dstep))
+    ;; x advances s rows, dy one row, per output row
+    (local.set $xrowStep (i32.mul (i32.mul (local.get $W) (i32.mul (local.get $Cin) (i32.const 4))) (local.get $s)))
+    (local.set $dyrowStep (i32.mul (local.get $Wo) (local.get $dstep)))
     (local.set $b (i32.const 0))
     (loop $lb
-      (local.set $yo (i32.const 0))
-      (loop $lyo
-        ;; dy row start: ((b·Ho + yo)·Wo)·Cout
-        (local.set $dyrow (i32.add (local.get $dy)
-          (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $Ho)) (local.get $yo)) (local.get $Wo)) (local.get $dstep))))
+      (local.set $yc (i32.const 0))
+      (loop $lyc
+        (local.set $ye (i32.add (local.get $yc) (local.get $R)))
+        (if (i32.gt_s (local.get $ye) (local.get $Ho)) (then (local.set $ye (local.get $Ho))))
         (local.set $i (i32.const 0))
         (loop $li
-          (local.set $yi (i32.sub (i32.add (i32.mul (local.get $yo) (local.get $s)) (local.get $i)) (local.get $pt)))
-          (if (i32.and (i32.ge_s (local.get $yi) (i32.const 0)) (i32.lt_s (local.get $yi) (local.get $H)))
+          ;; rows of the chunk whose input row yo·s + i − pt is inside x:
+          ;; ya = max(yc, ceil((pt − i)/s)), yb = min(ye, floor((H − 1 + pt − i)/s) + 1)
+          (local.set $num (i32.sub (local.get $pt) (local.get $i)))
+          (local.set $ya (select
+            (i32.div_s (i32.add (local.get $num) (i32.sub (local.get $s) (i32.const 1))) (local.get $s))
+            (i32.const 0)
+            (i32.gt_s (local.get $num) (i32.const 0))))
+          (if (i32.lt_s (local.get $ya) (local.get $yc)) (then (local.set $ya (local.get $yc))))
+          (local.set $num (i32.add (i32.sub (local.get $H) (i32.const 1)) (i32.sub (local.get $pt) (local.get $i))))
+          (local.set $yb (select
+            (i32.add (i32.div_s (local.get $num) (local.get $s)) (i32.const 1))
+            (i32.const 0)
+            (i32.ge_s (local.get $num) (i32.const 0))))
+          (if (i32.gt_s (local.get $yb) (local.get $ye)) (then (local.set $yb (local.get $ye))))
+          (if (i32.lt_s (local.get $ya) (local.get $yb))
             (then
-              (local.set $xrow (i32.add (local.get $x)
-                (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $H)) (local.get $yi)) (local.get $W))
-                         (i32.mul (local.get $Cin) (i32.const 4)))))
               (local.set $j (i32.const 0))
               (loop $lj
                 ;; xo0 = max(0, ceil((pl − j)/s)); xo1 = min(Wo, floor((W − 1 + pl − j)/s) + 1)
@@ -60,6 +73,18 @@
                     ;; out tap block: ((i·k + j)·Cin)·Cout
                     (local.set $otap (i32.add (local.get $out)
                       (i32.mul (i32.mul (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $j)) (local.get $Cin)) (local.get $orow))))
+                    ;; x[b, ya·s + i − pt, xo0·s + j − pl, 0] and dy[b, ya, xo0, 0]
+                    (local.set $px0 (i32.add (local.get $x)
+                      (i32.mul
+                        (i32.add
+                          (i32.mul (i32.add (i32.mul (local.get $b) (local.get $H))
+                                            (i32.sub (i32.add (i32.mul (local.get $ya) (local.get $s)) (local.get $i)) (local.get $pt)))
+                                   (local.get $W))
+                          (i32.add (i32.sub (i32.mul (local.get $xo0) (local.get $s)) (local.get $pl)) (local.get $j)))
+                        (i32.mul (local.get $Cin) (i32.const 4)))))
+                    (local.set $pd0 (i32.add (local.get $dy)
+                      (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $Ho)) (local.get $ya)) (local.get $Wo)) (local.get $xo0))
+                               (local.get $dstep))))
                     (local.set $ci (i32.const 0))
                     (loop $lci
                       (local.set $co (i32.const 0))
@@ -73,33 +98,36 @@
                         (local.set $a5 (v128.load offset=16 (i32.add (local.get $o) (i32.shl (local.get $orow) (i32.const 1)))))
                         (local.set $a6 (v128.load offset=0 (i32.add (local.get $o) (i32.mul (local.get $orow) (i32.const 3)))))
                         (local.set $a7 (v128.load offset=16 (i32.add (local.get $o) (i32.mul (local.get $orow) (i32.const 3)))))
-                        ;; x at column xo0·s + j − pl, channel ci; dy at column xo0, channel co
-                        (local.set $px (i32.add (local.get $xrow)
-                          (i32.mul (i32.add (i32.sub (i32.mul (local.get $xo0) (local.get $s)) (local.get $pl)) (local.get $j))
-                                   (i32.mul (local.get $Cin) (i32.const 4)))))
-                        (local.set $px (i32.add (local.get $px) (i32.mul (local.get $ci) (i32.const 4))))
-                        (local.set $pd (i32.add (i32.add (local.get $dyrow) (i32.mul (local.get $xo0) (local.get $dstep))) (i32.mul (local.get $co) (i32.const 4))))
-                        (local.set $n (i32.sub (local.get $xo1) (local.get $xo0)))
-                        (loop $lx
-                          (local.set $d0 (v128.load offset=0 (local.get $pd)))
-                          (local.set $d1 (v128.load offset=16 (local.get $pd)))
-                          ;; x[ci + l] broadcast by the load itself (load ports are idler than the shuffle unit)
-                          (local.set $t (v128.load32_splat offset=0 (local.get $px)))
-                          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $t) (local.get $d0))))
-                          (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $t) (local.get $d1))))
-                          (local.set $t (v128.load32_splat offset=4 (local.get $px)))
-                          (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $t) (local.get $d0))))
-                          (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $t) (local.get $d1))))
-                          (local.set $t (v128.load32_splat offset=8 (local.get $px)))
-                          (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $t) (local.get $d0))))
-                          (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $t) (local.get $d1))))
-                          (local.set $t (v128.load32_splat offset=12 (local.get $px)))
-                          (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $t) (local.get $d0))))
-                          (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $t) (local.get $d1))))
-                          (local.set $px (i32.add (local.get $px) (local.get $xstep)))
-                          (local.set $pd (i32.add (local.get $pd) (local.get $dstep)))
-                          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-                          (br_if $lx (local.get $n)))
+                        (local.set $yo (local.get $ya))
+                        (loop $lyo
+                          ;; this row's x at channel ci and dy at channel co
+                          (local.set $px (i32.add (i32.add (local.get $px0) (i32.mul (i32.sub (local.get $yo) (local.get $ya)) (local.get $xrowStep)))
+                                                  (i32.shl (local.get $ci) (i32.const 2))))
+                          (local.set $pd (i32.add (i32.add (local.get $pd0) (i32.mul (i32.sub (local.get $yo) (local.get $ya)) (local.get $dyrowStep)))
+                                                  (i32.shl (local.get $co) (i32.const 2))))
+                          (local.set $n (i32.sub (local.get $xo1) (local.get $xo0)))
+                          (loop $lx
+                            (local.set $d0 (v128.load offset=0 (local.get $pd)))
+                            (local.set $d1 (v128.load offset=16 (local.get $pd)))
+                            ;; x[ci + l] broadcast by the load itself (load ports are idler than the shuffle unit)
+                            (local.set $t (v128.load32_splat offset=0 (local.get $px)))
+                            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $t) (local.get $d0))))
+                            (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $t) (local.get $d1))))
+                            (local.set $t (v128.load32_splat offset=4 (local.get $px)))
+                            (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $t) (local.get $d0))))
+                            (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $t) (local.get $d1))))
+                            (local.set $t (v128.load32_splat offset=8 (local.get $px)))
+                            (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $t) (local.get $d0))))
+                            (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $t) (local.get $d1))))
+                            (local.set $t (v128.load32_splat offset=12 (local.get $px)))
+                            (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $t) (local.get $d0))))
+                            (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $t) (local.get $d1))))
+                            (local.set $px (i32.add (local.get $px) (local.get $xstep)))
+                            (local.set $pd (i32.add (local.get $pd) (local.get $dstep)))
+                            (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                            (br_if $lx (local.get $n)))
+                          (local.set $yo (i32.add (local.get $yo) (i32.const 1)))
+                          (br_if $lyo (i32.lt_s (local.get $yo) (local.get $yb))))
                         (v128.store offset=0 (local.get $o) (local.get $a0))
                         (v128.store offset=16 (local.get $o) (local.get $a1))
                         (v128.store offset=0 (i32.add (local.get $o) (local.get $orow)) (local.get $a2))
@@ -116,8 +144,8 @@
                 (br_if $lj (i32.lt_s (local.get $j) (local.get $k))))))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br_if $li (i32.lt_s (local.get $i) (local.get $k))))
-        (local.set $yo (i32.add (local.get $yo) (i32.const 1)))
-        (br_if $lyo (i32.lt_s (local.get $yo) (local.get $Ho))))
+        (local.set $yc (i32.add (local.get $yc) (local.get $R)))
+        (br_if $lyc (i32.lt_s (local.get $yc) (local.get $Ho))))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br_if $lb (i32.lt_s (local.get $b) (local.get $B)))))
 
