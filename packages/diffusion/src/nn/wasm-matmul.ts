@@ -30,33 +30,38 @@ const matmulKernels: HeapModule<MatMulKernelExports> = heapModule<MatMulKernelEx
     const { transposeA, transposeB } = args.attrs as unknown as Attrs;
     const { exports, backend, ptr } = matmulKernels.context(args);
     const { batch, m, k, n } = dims(a.shape, b.shape, transposeA, transposeB);
-    const c = backend.makeOutput([batch, m, n], 'float32');
+    const c = backend.makeOutput(a.shape.length === 2 ? [m, n] : [batch, m, n], 'float32');
     const run = transposeA ? exports.matmulTN : transposeB ? exports.matmulNT : exports.matmulNN;
     run(ptr(a), ptr(b), ptr(c), batch, m, k, n);
     return c;
   },
 });
 
+/** Batch and matrix sizes; a rank-2 pair is one batch entry (so 2-D callers need no reshapes). */
 function dims(aShape: readonly number[], bShape: readonly number[], transposeA: boolean, transposeB: boolean) {
-  const [batch, a1, a2] = aShape as [number, number, number];
-  const [, b1, b2] = bShape as [number, number, number];
+  const [batch, a1, a2] = (aShape.length === 2 ? [1, ...aShape] : aShape) as [number, number, number];
+  const [, b1, b2] = (bShape.length === 2 ? [1, ...bShape] : bShape) as [number, number, number];
   return { batch, m: transposeA ? a2 : a1, k: transposeA ? a1 : a2, n: transposeB ? b1 : b2 };
 }
 
 /**
- * Whether wasmBatchMatMul computes op(a)·op(b) for these [B, ·, ·] shapes here: on the wasm backend, not
+ * Whether wasmBatchMatMul computes op(a)·op(b) for these [B, ·, ·] (or 2-D) shapes here: on the wasm backend, not
  * both operands transposed, and block-sized dimensions (M in fours and N in eights; with b transposed, M
  * even and N, K in fours).
  */
 export function wasmBatchMatMulFits(aShape: readonly number[], bShape: readonly number[], transposeA: boolean, transposeB: boolean): boolean {
-  if (aShape.length !== 3 || bShape.length !== 3 || aShape[0] !== bShape[0] || (transposeA && transposeB)) return false;
-  const { m, k, n } = dims(aShape, bShape, transposeA, transposeB);
-  if (m === 0 || k === 0 || n === 0 || aShape[0] === 0) return false;
+  const rank = aShape.length;
+  if ((rank !== 2 && rank !== 3) || bShape.length !== rank || (rank === 3 && aShape[0] !== bShape[0]) || (transposeA && transposeB)) return false;
+  const { batch, m, k, n } = dims(aShape, bShape, transposeA, transposeB);
+  if (m === 0 || k === 0 || n === 0 || batch === 0) return false;
   const fits = transposeB ? m % 2 === 0 && n % 4 === 0 && k % 4 === 0 : m % 4 === 0 && n % 8 === 0;
   return fits && matmulKernels.available();
 }
 
-/** op(a) · op(b) per batch entry, op = transpose where asked. Call only where wasmBatchMatMulFits holds. */
-export function wasmBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeA: boolean, transposeB: boolean): tf.Tensor3D {
-  return tf.engine().runKernel(KERNEL, { a, b }, { transposeA, transposeB } as unknown as tf.NamedAttrMap) as tf.Tensor3D;
+/**
+ * op(a) · op(b) per batch entry, op = transpose where asked; 2-D operands are one entry and give a 2-D
+ * result. Call only where wasmBatchMatMulFits holds.
+ */
+export function wasmBatchMatMul<T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T, transposeA: boolean, transposeB: boolean): T {
+  return tf.engine().runKernel(KERNEL, { a, b }, { transposeA, transposeB } as unknown as tf.NamedAttrMap) as T;
 }
