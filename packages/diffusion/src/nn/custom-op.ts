@@ -31,7 +31,11 @@ function engineInternals(): EngineInternals | null {
 function shareData(engine: EngineInternals, t: tf.Tensor): tf.Tensor | null {
   const backend = engine.state.tensorInfo.get(t.dataId)?.backend;
   if (!backend?.incRef) return null;
-  backend.incRef(t.dataId);
+  try {
+    backend.incRef(t.dataId);
+  } catch {
+    return null; // KernelBackend's default incRef throws "not yet implemented"
+  }
   return tf.keep(engine.makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }, backend));
 }
 
