@@ -10,8 +10,8 @@ import { heapModule, type HeapModule } from './wasm/heap-module.ts';
  *   out of its XNNPACK kernels costs copies around the GEMM: a matMul of k² shifted windows of the transposed
  *   input with dy (conv.ts, the path off wasm) writes the k²-fold window matrix, transposes and pads both
  *   operands, and has XNNPACK pack all of dy as GEMM weights on every call; that made dW 1.4–1.8× a forward
- *   conv of the same shape. The kernel reads x and dy where they are and skips the zero padding: 0.75–0.9×
- *   a forward conv (bench/dw-micro.ts).
+ *   conv of the same shape. The kernel reads x and dy where they are and skips the zero padding: 0.63–0.70×
+ *   XNNPACK's forward conv of the same shape (bench/dw-micro.ts).
  * - A stride-1 conv that reads its input unpadded, used for the forward 3×3 convs and the input gradient (a
  *   conv of dy with the flipped filter, which flipSwap makes in one pass). It measured 0.81–0.93× the backend's
  *   XNNPACK conv on the UNet's shapes when it still took a padded copy of its input.
