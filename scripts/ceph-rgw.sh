@@ -62,10 +62,16 @@ start() {
   for tool in ceph-mon ceph-osd radosgw radosgw-admin ceph ceph-authtool monmaptool uuidgen curl; do
     command -v "$tool" >/dev/null || { log "missing '$tool' (apt-get install -y --no-install-recommends radosgw ceph-mon ceph-osd curl uuid-runtime)"; exit 1; }
   done
-  if [ -n "$(running_pids)" ]; then
+  local alive; alive=$(running_pids | wc -l)
+  if [ "$alive" -eq ${#PIDFILES[@]} ] && curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then
     log "already running in $D"
     print_env
     return
+  fi
+  if [ "$alive" -gt 0 ]; then
+    # What a failed start left behind (a mon without an osd, say) is not a running cluster: start afresh.
+    log "stopping the daemons of an earlier start that did not finish"
+    stop
   fi
   if [ -e "$D" ] && [ ! -f "$D/ceph.conf" ] && [ -n "$(ls -A "$D" 2>/dev/null)" ]; then
     log "refusing to use non-empty directory $D that this script did not create"; exit 1
@@ -116,8 +122,9 @@ CONF
   log "starting mon"
   ceph-authtool --create-keyring "$D/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
   monmaptool --create --addv a "[v1:127.0.0.1:6789]" --fsid "$fsid" "$D/monmap" >/dev/null
-  ceph-mon "${C[@]}" --mkfs -i a --monmap "$D/monmap"
-  ceph-mon "${C[@]}" -i a
+  ceph-mon "${C[@]}" --mkfs -i a --monmap "$D/monmap" 2>>"$D/log/mon-start.err" \
+    || { log "mon mkfs failed: $(tail -3 "$D/log/mon-start.err")"; stop; exit 1; }
+  ceph-mon "${C[@]}" -i a 2>>"$D/log/mon-start.err" || { log "mon did not start: $(tail -3 "$D/log/mon-start.err")"; stop; exit 1; }
   # The mon may take a moment to answer (longer on a loaded machine); every later step needs it.
   for i in $(seq 1 60); do ceph "${C[@]}" --connect-timeout 2 mon stat >/dev/null 2>&1 && break; sleep 0.5; done
   ceph "${C[@]}" --connect-timeout 5 mon stat >/dev/null 2>>"$D/log/mon-start.err" \
@@ -125,16 +132,17 @@ CONF
   log "starting osd"
   ceph "${C[@]}" osd create >/dev/null 2>>"$D/log/osd-start.err" \
     || { log "osd create failed: $(tail -3 "$D/log/osd-start.err")"; stop; exit 1; }
-  ceph-osd "${C[@]}" -i 0 --mkfs 2>/dev/null
-  ceph-osd "${C[@]}" -i 0 2>>"$D/log/osd-start.err"
+  ceph-osd "${C[@]}" -i 0 --mkfs 2>>"$D/log/osd-start.err" || { log "osd mkfs failed: $(tail -3 "$D/log/osd-start.err")"; stop; exit 1; }
+  ceph-osd "${C[@]}" -i 0 2>>"$D/log/osd-start.err" || { log "osd did not start: $(tail -3 "$D/log/osd-start.err")"; stop; exit 1; }
   for i in $(seq 1 60); do ceph "${C[@]}" osd stat 2>/dev/null | grep -q "1 up" && break; sleep 0.5; done
   ceph "${C[@]}" osd stat 2>/dev/null | grep -q "1 up" || { log "osd did not come up; see $D/log"; stop; exit 1; }
   log "starting radosgw on 127.0.0.1:$PORT"
-  radosgw "${C[@]}" -n client.rgw.a
+  radosgw "${C[@]}" -n client.rgw.a 2>>"$D/log/rgw-start.err" || { log "radosgw did not start: $(tail -3 "$D/log/rgw-start.err")"; stop; exit 1; }
   for i in $(seq 1 120); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.5; done
   curl -s -o /dev/null "http://127.0.0.1:$PORT/" || { log "radosgw did not answer; see $D/log"; stop; exit 1; }
   radosgw-admin "${C[@]}" user create --uid=dapple-test --display-name=dapple-test \
-    --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >/dev/null
+    --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >/dev/null 2>>"$D/log/rgw-start.err" \
+    || { log "creating the test user failed: $(tail -3 "$D/log/rgw-start.err")"; stop; exit 1; }
   log "ready"
   print_env
 }
