@@ -87,7 +87,7 @@ function inputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, number, num
   }
   if (stride === 1) {
     const p = (kh - 1) / 2;
-    if (wasmConvKernelsAvailable() && wasmConvFits(xShape)) return wasmConv(dy, flipSwap(w), [[p, p], [p, p]]);
+    if (wasmConvFits(xShape)) return wasmConv(dy, flipSwap(w), [[p, p], [p, p]]);
     return tf.conv2d(dy, flipSwap(w), 1, 'same');
   }
   if (kh === 3 && kw === 3 && xShape[1] % 2 === 0 && xShape[2] % 2 === 0) return stride2InputGrad3x3(dy, w, xShape);
@@ -134,10 +134,9 @@ function stride2InputGrad3x3(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, n
   const taps = tf.matMul(stride2PhaseSelection(), w.reshape([9, cin * cout]) as tf.Tensor2D);
   const k2 = tf.transpose(taps.reshape([4, 4 * cin, cout]), [0, 2, 1]).reshape([2, 2, cout, 4 * cin]) as tf.Tensor4D;
   // [B, Ho, Wo, (p, q, ci)]
-  const phases =
-    wasmConvKernelsAvailable() && wasmConvFits([b, ho, wo, 4 * cin])
-      ? wasmConv(dy, k2, [[1, 0], [1, 0]])
-      : tf.conv2d(dy, k2, 1, [[0, 0], [1, 0], [1, 0], [0, 0]]);
+  const phases = wasmConvFits([b, ho, wo, 4 * cin])
+    ? wasmConv(dy, k2, [[1, 0], [1, 0]])
+    : tf.conv2d(dy, k2, 1, [[0, 0], [1, 0], [1, 0], [0, 0]]);
   const rows = tf.transpose(phases.reshape([b * ho, wo, 2, 2 * cin]), [0, 2, 1, 3]); // [B·Ho, p, Wo, (q, ci)]
   return rows.reshape([b, h, wd, cin]) as tf.Tensor4D;
 }
@@ -236,7 +235,7 @@ function checkArgs(x: tf.Tensor4D, w: tf.Tensor4D, stride: number): void {
  */
 function forwardConv(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor1D, stride: number): tf.Tensor4D {
   const [k, , , cout] = w.shape;
-  if (stride === 1 && k === 3 && wasmConvKernelsAvailable() && wasmConvFits([x.shape[0], x.shape[1], x.shape[2], cout])) {
+  if (stride === 1 && k === 3 && wasmConvFits([x.shape[0], x.shape[1], x.shape[2], cout])) {
     return wasmConv(x, w, [[1, 1], [1, 1]], bias);
   }
   return tf.fused.conv2d({ x, filter: w, bias, strides: stride, pad: 'same' });

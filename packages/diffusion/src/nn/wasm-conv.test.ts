@@ -119,7 +119,8 @@ describe('wasm conv kernels', () => {
     });
   }
 
-  it('conv takes only output widths in fours and output channels in eights', () => {
+  it('conv takes only output widths in fours and output channels in eights', async () => {
+    await selectBackend({ prefer: 'wasm', fallback: false });
     expect(wasmConvFits([2, 5, 8, 16])).toBe(true);
     expect(wasmConvFits([2, 8, 6, 16])).toBe(false);
     expect(wasmConvFits([2, 8, 8, 12])).toBe(false);

@@ -118,15 +118,14 @@ export function wasmFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, strid
   });
 }
 
-/** Whether wasmConv can compute a conv with this output [B, Ho, Wo, N]. */
+/** Whether wasmConv can compute a conv with this output [B, Ho, Wo, N] here (the kernels run and the shape fits their blocks). */
 export function wasmConvFits(outShape: readonly number[]): boolean {
-  return outShape[2]! > 0 && outShape[2]! % 4 === 0 && outShape[3]! % 8 === 0;
+  return outShape[2]! > 0 && outShape[2]! % 4 === 0 && outShape[3]! % 8 === 0 && convKernels.available();
 }
 
 /**
  * y = conv(x, f) + bias, stride 1, with x zero-padded by `pad` ([before, after] per spatial axis; SAME for an
- * odd k is [[p, p], [p, p]], p = (k−1)/2), the padding never materialised. Needs wasmConvFits(y.shape) and
- * wasmConvKernelsAvailable().
+ * odd k is [[p, p], [p, p]], p = (k−1)/2), the padding never materialised. Call only where wasmConvFits(y.shape).
  */
 export function wasmConv(x: tf.Tensor4D, f: tf.Tensor4D, pad: [[number, number], [number, number]], bias?: tf.Tensor1D): tf.Tensor4D {
   const inputs: tf.NamedTensorMap = bias ? { x, f, bias } : { x, f };
