@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FlatLayout } from './flat.ts';
-import { fusedAdam, fusedUpdatesAvailable } from './fused-updates.ts';
+import { fusedAdam, fusedUpdatesAvailable, type AdamConstants } from './fused-updates.ts';
 
 /**
  * Optimizers over a model's named variables. Slots (moments, momentum) are kept in flat buckets (see
@@ -40,6 +40,23 @@ function checkRange(field: string, v: number, lo: number, hi: number, hiOpen = t
   }
 }
 
+type AdamConfig = Extract<OptimizerConfig, { kind: 'adam' | 'adamw' }>;
+
+/** Step t's Adam constants, bias corrections folded into the step size (as in PyTorch): lr·m̂/(√v̂ + ε). */
+function adamConstants(c: AdamConfig, lr: number, t: number): AdamConstants {
+  const beta1 = c.beta1 ?? 0.9;
+  const beta2 = c.beta2 ?? 0.999;
+  const decay = c.kind === 'adamw' ? (c.weightDecay ?? 0.01) : 0;
+  return {
+    beta1,
+    beta2,
+    stepSize: lr / (1 - beta1 ** t),
+    invSqrtBc2: 1 / Math.sqrt(1 - beta2 ** t),
+    eps: c.epsilon ?? 1e-8,
+    keep: 1 - lr * decay,
+  };
+}
+
 class FlatOptimizer implements Optimizer {
   readonly layout: FlatLayout;
   /** slot name → one flat variable per bucket. */
@@ -74,66 +91,46 @@ class FlatOptimizer implements Optimizer {
     if (flatGrads.length !== this.layout.buckets.length) throw new Error(`optimizer: expected ${this.layout.buckets.length} gradient buckets, got ${flatGrads.length}`);
     this.dropStateCache();
     this.stepCount += 1;
-    const fused = this.config.kind !== 'sgd' && fusedUpdatesAvailable();
     flatGrads.forEach((g, i) => {
       const next = tf.tidy(() => {
         const p = this.layout.flatten(this.variables, i);
-        if (fused) return this.fusedAdamUpdate(i, p, g, lr, this.stepCount, gradScale);
-        return this.update(i, p, gradScale ? tf.mul(g, gradScale) : g, lr, this.stepCount);
+        if (this.config.kind === 'sgd') return this.sgdUpdate(this.config, i, p, gradScale ? tf.mul(g, gradScale) : g, lr);
+        return this.adamUpdate(i, p, g, adamConstants(this.config, lr, this.stepCount), gradScale);
       });
       this.layout.assign(next, i, this.variables);
       next.dispose();
     });
   }
 
-  /** Updates the slots of bucket i and returns the new flat parameters. */
-  private update(i: number, p: tf.Tensor1D, g: tf.Tensor, lr: number, t: number): tf.Tensor1D {
-    const c = this.config;
-    if (c.kind === 'sgd') {
-      const momentum = c.momentum ?? 0.9;
-      const grad = c.weightDecay ? tf.add(g, tf.mul(p, c.weightDecay)) : g;
-      const buf = this.slots.get('momentum')![i]!;
-      buf.assign(tf.add(tf.mul(buf, momentum), grad));
-      const direction = c.nesterov ? tf.add(grad, tf.mul(buf, momentum)) : buf;
-      return tf.sub(p, tf.mul(direction, lr));
-    }
-    const beta1 = c.beta1 ?? 0.9;
-    const beta2 = c.beta2 ?? 0.999;
-    const eps = c.epsilon ?? 1e-8;
-    const m = this.slots.get('m')![i]!;
-    const v = this.slots.get('v')![i]!;
-    m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
-    v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
-    // Bias corrections folded into the step size (as in PyTorch): lr·m̂/(√v̂ + ε).
-    const bc1 = 1 - beta1 ** t;
-    const bc2 = 1 - beta2 ** t;
-    const update = tf.div(tf.mul(m, lr / bc1), tf.add(tf.mul(tf.sqrt(v), 1 / Math.sqrt(bc2)), eps));
-    const decay = c.kind === 'adamw' ? (c.weightDecay ?? 0.01) : 0;
-    // AdamW: decoupled decay p ← p − lr·λ·p, applied to the pre-update weights.
-    const decayed = decay > 0 ? tf.mul(p, 1 - lr * decay) : p;
-    return tf.sub(decayed, update);
+  /** SGD with momentum: updates the slot of bucket i and returns the new flat parameters. */
+  private sgdUpdate(c: Extract<OptimizerConfig, { kind: 'sgd' }>, i: number, p: tf.Tensor1D, g: tf.Tensor, lr: number): tf.Tensor1D {
+    const momentum = c.momentum ?? 0.9;
+    const grad = c.weightDecay ? tf.add(g, tf.mul(p, c.weightDecay)) : g;
+    const buf = this.slots.get('momentum')![i]!;
+    buf.assign(tf.add(tf.mul(buf, momentum), grad));
+    const direction = c.nesterov ? tf.add(grad, tf.mul(buf, momentum)) : buf;
+    return tf.sub(p, tf.mul(direction, lr));
   }
 
-  /** update() for Adam/AdamW as one kernel pass (fused-updates.ts): the same arithmetic in the same order. */
-  private fusedAdamUpdate(i: number, p: tf.Tensor1D, g: tf.Tensor1D, lr: number, t: number, gradScale?: tf.Scalar): tf.Tensor1D {
-    const c = this.config as Exclude<OptimizerConfig, { kind: 'sgd' }>;
-    const beta1 = c.beta1 ?? 0.9;
-    const beta2 = c.beta2 ?? 0.999;
-    const decay = c.kind === 'adamw' ? (c.weightDecay ?? 0.01) : 0;
+  /**
+   * Adam(W): updates the slots of bucket i and returns the new flat parameters; `gradScale` multiplies the
+   * gradient (clipping). On wasm one kernel pass (fused-updates.ts), elsewhere the same arithmetic as ops.
+   */
+  private adamUpdate(i: number, p: tf.Tensor1D, g: tf.Tensor1D, k: AdamConstants, gradScale?: tf.Scalar): tf.Tensor1D {
     const m = this.slots.get('m')![i]!;
     const v = this.slots.get('v')![i]!;
-    const constants = {
-      beta1,
-      beta2,
-      stepSize: lr / (1 - beta1 ** t),
-      invSqrtBc2: 1 / Math.sqrt(1 - beta2 ** t),
-      eps: c.epsilon ?? 1e-8,
-      keep: 1 - lr * decay,
-    };
-    const [next, m2, v2] = fusedAdam(p, g, m as tf.Tensor1D, v as tf.Tensor1D, constants, gradScale);
-    m.assign(m2);
-    v.assign(v2);
-    return next;
+    if (fusedUpdatesAvailable()) {
+      const [next, m2, v2] = fusedAdam(p, g, m as tf.Tensor1D, v as tf.Tensor1D, k, gradScale);
+      m.assign(m2);
+      v.assign(v2);
+      return next;
+    }
+    const gs = gradScale ? tf.mul(g, gradScale) : g;
+    m.assign(tf.add(tf.mul(m, k.beta1), tf.mul(gs, 1 - k.beta1)));
+    v.assign(tf.add(tf.mul(v, k.beta2), tf.mul(tf.square(gs), 1 - k.beta2)));
+    const update = tf.div(tf.mul(m, k.stepSize), tf.add(tf.mul(tf.sqrt(v), k.invSqrtBc2), k.eps));
+    // AdamW: decoupled decay p ← p − lr·λ·p, applied to the pre-update weights.
+    return tf.sub(k.keep !== 1 ? tf.mul(p, k.keep) : p, update);
   }
 
   private dropStateCache(): void {
