@@ -29,8 +29,6 @@ export interface AdamConstants {
   keep: number;
 }
 
-const f = Math.fround;
-
 const optimKernels: HeapModule<OptimKernelExports> = heapModule<OptimKernelExports>(OPTIM_KERNELS_WASM_BASE64, {
   [ADAM]: (args) => {
     const { p, g, m, v, scale } = args.inputs as Record<string, tf.TensorInfo | undefined>;
@@ -38,22 +36,8 @@ const optimKernels: HeapModule<OptimKernelExports> = heapModule<OptimKernelExpor
     const { exports, backend, ptr } = optimKernels.context(args);
     const n = tf.util.sizeFromShape(p!.shape);
     const [p2, m2, v2] = [0, 1, 2].map(() => backend.makeOutput([n], 'float32')) as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
-    const heap = () => backend.wasm.asm.memory.buffer;
-    const s = scale ? new Float32Array(heap(), ptr(scale), 1)[0]! : 1;
-    const [c1, c2] = [1 - c.beta1, 1 - c.beta2];
-    const n4 = n - (n % 4);
-    exports.adam(ptr(p!), ptr(g!), ptr(m!), ptr(v!), ptr(p2), ptr(m2), ptr(v2), n4, s, c.beta1, c1, c.beta2, c2, c.stepSize, c.invSqrtBc2, c.eps, c.keep);
-    // The last n % 4 values, in float32 arithmetic like the kernel.
-    const view = (t: tf.TensorInfo) => new Float32Array(heap(), ptr(t), n);
-    const [pv, gv, mv, vv, p2v, m2v, v2v] = [p!, g!, m!, v!, p2, m2, v2].map(view) as Float32Array[];
-    for (let i = n4; i < n; i++) {
-      const gi = f(gv![i]! * s);
-      const mi = f(f(mv![i]! * f(c.beta1)) + f(gi * f(c1)));
-      const vi = f(f(vv![i]! * f(c.beta2)) + f(f(gi * gi) * f(c2)));
-      m2v![i] = mi;
-      v2v![i] = vi;
-      p2v![i] = f(f(pv![i]! * f(c.keep)) - f(f(mi * f(c.stepSize)) / f(f(f(Math.sqrt(vi)) * f(c.invSqrtBc2)) + f(c.eps))));
-    }
+    const s = scale ? new Float32Array(backend.wasm.asm.memory.buffer, ptr(scale), 1)[0]! : 1;
+    exports.adam(ptr(p!), ptr(g!), ptr(m!), ptr(v!), ptr(p2), ptr(m2), ptr(v2), n, s, c.beta1, 1 - c.beta1, c.beta2, 1 - c.beta2, c.stepSize, c.invSqrtBc2, c.eps, c.keep);
     return [p2, m2, v2];
   },
   [AXPBY]: (args) => {
@@ -62,11 +46,7 @@ const optimKernels: HeapModule<OptimKernelExports> = heapModule<OptimKernelExpor
     const { exports, backend, ptr } = optimKernels.context(args);
     const n = tf.util.sizeFromShape(x!.shape);
     const out = backend.makeOutput([n], 'float32');
-    const n4 = n - (n % 4);
-    exports.axpby(ptr(x!), ptr(y!), ptr(out), n4, a, b);
-    const heap = backend.wasm.asm.memory.buffer;
-    const [xv, yv, ov] = [x!, y!, out].map((t) => new Float32Array(heap, ptr(t), n)) as Float32Array[];
-    for (let i = n4; i < n; i++) ov![i] = f(f(xv![i]! * f(a)) + f(yv![i]! * f(b)));
+    exports.axpby(ptr(x!), ptr(y!), ptr(out), n, a, b);
     return out;
   },
 });
