@@ -6,7 +6,7 @@
  *  - c<n>: cur over batch chunks of n (K-blocking: did not help).  perTap: 9 slices + 9 matMuls.
  *  - flat / flat9: shifted windows over a grid padded on both sides, one matMul or nine.
  *  - comp9 / comp1: windows over the compact grid (shared pad column and row), nine matMuls or a concat + one.
- *  - compK: compact grid, windows by the DappleShiftedRows kernel, one matMul (conv.ts off wasm).
+ *  - compK: compact grid, windows by shiftedRows, one matMul (conv.ts off wasm).
  *  - wasmK: our wasm SIMD kernel reading x and dy in place, with db (wasm-conv.ts: what conv.ts does on wasm).
  * Usage: tsx bench/dw-micro.ts; env SHAPES=BxHxWxCinxCout,… ONLY=cur,compK PARTS=1.
  */

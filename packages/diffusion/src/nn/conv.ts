@@ -165,12 +165,11 @@ function outerToInner(x: tf.Tensor4D): tf.Tensor4D {
  * and columns ([B, H+p, W+p, Cout] flat, rows n); x̃ᵀ is xᵀ [Cin, B, H, W] padded alike, one row per
  * channel. A row's right padding doubles as the next row's left padding (and a sample's bottom as the next
  * one's top), so the shift of tap (i, j) is the constant off = (i−p)·(W+p) + (j−p) along each channel row,
- * and tap (i, j)'s rows are one CONTIGUOUS window of x̃ᵀ's buffer (shiftedRows: a memmove each): reads that
+ * and tap (i, j)'s rows are one CONTIGUOUS window of x̃ᵀ's buffer (shiftedRows): reads that
  * run past a row land in padding or, at the very ends, in the zero channel added on either side; where ỹ is
- * zero (padded positions) the product does not matter. XNNPACK packs ỹ (the matMul's weights) once, with the
- * transpose folded into its packing; a conv with dy as the filter instead runs a slow 2-D transpose of all of
- * dy in the backend and then re-packs it, which made dW 1.7–1.9× a forward conv against 1.3–1.45× here
- * (bench/dw-micro.ts). The padded grid costs ((H+p)(W+p))/(HW) extra FLOPs: 6% at 32×32, 27% at 8×8.
+ * zero (padded positions) the product does not matter. The padded grid costs ((H+p)(W+p))/(HW) extra FLOPs:
+ * 6% at 32×32, 27% at 8×8. This form was the wasm path before wasm-conv.ts (1.3–1.45× a forward conv there,
+ * bench/dw-micro.ts); it stays the path on backends without a fast Conv2DBackpropFilter but a fast matMul.
  */
 function filterGradStride1(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): { dw: tf.Tensor4D; db: tf.Tensor1D } {
   const [b, h, wd, cin] = x.shape;

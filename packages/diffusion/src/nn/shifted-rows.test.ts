@@ -13,7 +13,7 @@ async function windows(backend: 'cpu' | 'wasm'): Promise<{ shape: number[]; valu
 }
 
 describe('shiftedRows', () => {
-  it('stacks the windows as rows, on wasm (own kernel) as on cpu (slices)', async () => {
+  it('stacks the windows as rows, the same on wasm and cpu', async () => {
     const cpu = await windows('cpu');
     expect(cpu.shape).toEqual([5, 10]);
     expect(cpu.values.slice(10, 20)).toEqual([1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5, 6]);
