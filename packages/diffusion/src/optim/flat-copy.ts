@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { WasmBackendLike } from '../nn/wasm/heap-module.ts';
+import { wasmKernels, type HeapKernelArgs, type WasmBackendLike } from '../nn/wasm/heap-module.ts';
 
 /**
  * concatFlat / splitFlat: many tensors of any shapes into one 1-D tensor and back, the packing of the flat
@@ -11,9 +11,7 @@ import type { WasmBackendLike } from '../nn/wasm/heap-module.ts';
 const CONCAT = 'DappleConcatFlat';
 const SPLIT = 'DappleSplitFlat';
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown };
-
-function concatKernel(args: KernelArgs): tf.TensorInfo {
+function concatKernel(args: HeapKernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike & { typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
   const parts = Object.keys(args.inputs)
     .sort((a, b) => Number(a) - Number(b))
@@ -31,7 +29,7 @@ function concatKernel(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
-function splitKernel(args: KernelArgs): tf.TensorInfo[] {
+function splitKernel(args: HeapKernelArgs): tf.TensorInfo[] {
   const backend = args.backend as WasmBackendLike & { typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
   const flat = args.inputs['flat'] as tf.TensorInfo;
   const { shapes } = args.attrs as unknown as { shapes: number[][] };
@@ -46,16 +44,10 @@ function splitKernel(args: KernelArgs): tf.TensorInfo[] {
   return outs;
 }
 
-let registered = false;
+const onWasmBackend = wasmKernels({ [CONCAT]: concatKernel, [SPLIT]: splitKernel });
 
 function onWasm(tensors: tf.Tensor[]): boolean {
-  if (tf.getBackend() !== 'wasm' || !tensors.every((t) => t.dtype === 'float32')) return false;
-  if (!registered) {
-    tf.registerKernel({ kernelName: CONCAT, backendName: 'wasm', kernelFunc: concatKernel as unknown as tf.KernelFunc });
-    tf.registerKernel({ kernelName: SPLIT, backendName: 'wasm', kernelFunc: splitKernel as unknown as tf.KernelFunc });
-    registered = true;
-  }
-  return true;
+  return tensors.every((t) => t.dtype === 'float32') && onWasmBackend();
 }
 
 /** The values of `tensors`, each flattened, one after the other: a new 1-D tensor. */

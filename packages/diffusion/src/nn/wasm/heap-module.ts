@@ -33,10 +33,30 @@ export interface HeapContext<T> {
   zeros(shape: number[]): tf.TensorInfo;
 }
 
-/** Defines a module and the kernels (name → kernel function) that call it. */
-export function heapModule<T>(base64: string, kernels: Record<string, (args: HeapKernelArgs) => tf.TensorInfo | tf.TensorInfo[]>): HeapModule<T> {
-  const instances = new WeakMap<WebAssembly.Memory, T | null>();
+export type HeapKernels = Record<string, (args: HeapKernelArgs) => tf.TensorInfo | tf.TensorInfo[]>;
+
+/**
+ * Registers kernels of ours (name → kernel function) for the wasm backend on the first call that finds it
+ * active; returns whether it is. Also for kernels that work on the heap in plain JS (optim/flat-copy.ts).
+ */
+export function wasmKernels(kernels: HeapKernels): () => boolean {
   let registered = false;
+  return () => {
+    if (tf.getBackend() !== 'wasm') return false;
+    if (!registered) {
+      for (const [kernelName, kernelFunc] of Object.entries(kernels)) {
+        tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+      }
+      registered = true;
+    }
+    return true;
+  };
+}
+
+/** Defines a module and the kernels (name → kernel function) that call it. */
+export function heapModule<T>(base64: string, kernels: HeapKernels): HeapModule<T> {
+  const instances = new WeakMap<WebAssembly.Memory, T | null>();
+  const register = wasmKernels(kernels);
   const instanceFor = (memory: WebAssembly.Memory): T | null => {
     let inst = instances.get(memory);
     if (inst === undefined) {
@@ -55,13 +75,7 @@ export function heapModule<T>(base64: string, kernels: Record<string, (args: Hea
       if (tf.getBackend() !== 'wasm') return false;
       const memory = (tf.backend() as unknown as Partial<WasmBackendLike>).wasm?.asm?.memory;
       if (!(memory instanceof WebAssembly.Memory) || instanceFor(memory) === null) return false;
-      if (!registered) {
-        for (const [kernelName, kernelFunc] of Object.entries(kernels)) {
-          tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
-        }
-        registered = true;
-      }
-      return true;
+      return register();
     },
     context(args) {
       const backend = args.backend as WasmBackendLike;
