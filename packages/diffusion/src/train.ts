@@ -136,7 +136,7 @@ class DiffusionTrainer implements Trainer {
     }
     if (batch.labels && batch.labels.shape[0] !== b) throw new RangeError(`batch.labels must have ${b} entries, got ${batch.labels.shape[0]}`);
     const lr = learningRateAt(this.lr, this.optimizer.step);
-    installWasmKernelFixes(); // fast Slice/SplitV: the optimizer unflattens buckets with tf.split
+    installWasmKernelFixes(); // fast Slice/Concat for the micro-batch slices below and the UNet's skip connections
 
     // Draw all randomness for the whole batch first, so micro-batching does not change the stream.
     const t = rng.uniformInt(b, schedule.T);
