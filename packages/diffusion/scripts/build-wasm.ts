@@ -10,9 +10,12 @@ import wabtInit from 'wabt';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'nn', 'wasm');
 
+// wabt's own wasm instance, made once (the check test and the build compile every .wat file with it).
+let wabtInstance: ReturnType<typeof wabtInit> | null = null;
+
 /** The generated module for one .wat file. */
 export async function generatedSource(watFile: string): Promise<string> {
-  const wabt = await wabtInit();
+  const wabt = await (wabtInstance ??= wabtInit());
   const name = watFile.replace(/\.wat$/, '');
   const module = wabt.parseWat(watFile, readFileSync(join(dir, watFile), 'utf8'), { simd: true });
   try {
