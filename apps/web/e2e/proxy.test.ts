@@ -100,6 +100,15 @@ describe('same-origin proxy to the API', () => {
     expect(res.headers.get('content-type')).toContain('text/html');
   });
 
+  it('serves /favicon.ico itself: pages with streamed metadata are asked for it before their <link rel="icon">', async () => {
+    const res = await fetch(`${web.url}/favicon.ico`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/x-icon');
+    const ico = Buffer.from(await res.arrayBuffer());
+    expect(ico.readUInt16LE(2)).toBe(1); // ICO type: icon
+    expect(ico.readUInt16LE(4)).toBeGreaterThan(0);
+  });
+
   it('upgrades WebSockets on /graphql to the API, keeping the subprotocol and cookie', async () => {
     const socket = new WebSocket(`${web.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', {
       headers: { cookie: 'dapple_session=ws' },
