@@ -6,5 +6,8 @@ export default defineConfig({
   test: {
     projects: ['packages/*', 'apps/*'],
     reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
+    // Test fixtures build models on TF.js' cpu backend without selectBackend (which silences it), so each such
+    // file would print TF.js' "install our node backend" banner: advice the product has already acted on.
+    onConsoleLog: (log) => !log.includes('looks like you are running TensorFlow.js in Node.js'),
   },
 });
