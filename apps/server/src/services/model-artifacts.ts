@@ -130,31 +130,44 @@ export interface ModelCardInput {
   publishedAt: Date;
 }
 
+/**
+ * Names typed by people (model, run, dataset, labels, the publisher) as literal markdown text: each character
+ * markdown could read as syntax is backslash-escaped, so a run called `*wip* | v2` neither turns italic nor
+ * splits a table. Description and notes are markdown on purpose and go in as written.
+ */
+export function markdownText(text: string): string {
+  return text.replace(/[\\`*_[\]<>|#~]/g, '\\$&').replace(/\s+/g, ' ');
+}
+
+const listOf = (value: unknown) => (Array.isArray(value) && value.length ? value.join(', ') : '?');
+const attentionOf = (value: unknown) =>
+  Array.isArray(value) && value.length ? `self-attention at ${value.map((r) => `${String(r)}×${String(r)}`).join(', ')}` : 'no self-attention';
+
 /** The generated MODEL_CARD.md (Hugging Face style: what it is, how it was trained, how to use it). */
 export function modelCardMarkdown(c: ModelCardInput): string {
   const unet = c.config.unet as Record<string, unknown>;
   const training = (c.config['training'] ?? {}) as Record<string, unknown>;
   const fmt = (v: number | null) => (v === null ? '—' : Number.isFinite(v) ? v.toPrecision(4) : String(v));
   const metricRows = Object.entries(c.metrics)
-    .map(([k, m]) => `| ${k} | ${fmt(m.last)} | ${fmt(m.mean)} | ${m.step ?? '—'} |`)
+    .map(([k, m]) => `| \`${k}\` | ${fmt(m.last)} | ${fmt(m.mean)} | ${m.step ?? '—'} |`)
     .join('\n');
   return [
-    `# ${c.modelName} — version ${c.number}`,
+    `# ${markdownText(c.modelName)} — version ${c.number}`,
     '',
     c.description ? `${c.description}\n` : '',
     c.notes ? `## Notes\n\n${c.notes}\n` : '',
     '## Model',
     '',
     `- Denoising UNet, ${c.resolution}×${c.resolution}×${c.channels} images`,
-    `- Base channels ${String(unet['baseChannels'] ?? '?')}, channel multipliers ${JSON.stringify(unet['channelMults'] ?? [])}, ${String(unet['numResBlocks'] ?? '?')} res blocks per level, attention at ${JSON.stringify(unet['attentionResolutions'] ?? [])}`,
+    `- Base channels ${String(unet['baseChannels'] ?? '?')}, channel multipliers ${listOf(unet['channelMults'])}, ${String(unet['numResBlocks'] ?? '?')} res blocks per level, ${attentionOf(unet['attentionResolutions'])}`,
     `- Noise schedule ${String((c.config.schedule as Record<string, unknown>)['kind'])} with T = ${String((c.config.schedule as Record<string, unknown>)['T'])}, prediction ${c.config.predictionType}`,
     `- Weights: ${c.fromEma ? 'EMA' : 'raw (the run kept no EMA)'}, ${String(c.config['precision'])}`,
-    c.labelNames.length ? `- Class-conditional on ${c.labelNames.length} labels: ${c.labelNames.join(', ')}` : '- Unconditional',
+    c.labelNames.length ? `- Class-conditional on ${c.labelNames.length} labels: ${c.labelNames.map(markdownText).join(', ')}` : '- Unconditional',
     '',
     '## Training',
     '',
-    `- Run "${c.runName}" (${c.runId}), checkpoint at step ${c.step} of ${c.totalSteps}`,
-    `- Dataset: ${c.datasetName ?? 'unknown (deleted)'}${c.datasetVersionHash ? `, version hash \`${c.datasetVersionHash}\`` : ''}`,
+    `- Run "${markdownText(c.runName)}" (${c.runId}), checkpoint at step ${c.step} of ${c.totalSteps}`,
+    `- Dataset: ${c.datasetName === null ? 'unknown (deleted)' : markdownText(c.datasetName)}${c.datasetVersionHash ? `, version hash \`${c.datasetVersionHash}\`` : ''}`,
     `- Preset ${String(training['preset'] ?? '?')}, batch size ${String(training['batchSize'] ?? '?')}, lr ${String(training['lr'] ?? '?')}, optimizer ${String(training['optimizer'] ?? '?')}, EMA decay ${String(training['emaDecay'] ?? '?')}`,
     '',
     '## Metrics at publish time',
@@ -166,7 +179,7 @@ export function modelCardMarkdown(c: ModelCardInput): string {
     `- \`${VERSION_FILES.modelJson}\` + \`${VERSION_FILES.weights}\`: TF.js weights, load with \`loadInferenceWeights\` from \`@dapple/diffusion\``,
     `- \`${VERSION_FILES.config}\`: UNet config, schedule and prediction type`,
     '',
-    `Published by ${c.publishedBy} on ${c.publishedAt.toISOString()}.`,
+    `Published by ${markdownText(c.publishedBy)} on ${c.publishedAt.toISOString()}.`,
     '',
   ]
     .filter((line, i, all) => !(line === '' && all[i - 1] === ''))

@@ -18,6 +18,13 @@ describe('model card markdown', () => {
     expect(html).toContain('<pre><code>x &lt; y</code></pre>');
   });
 
+  it('keeps underscores inside words and honours backslash escapes', () => {
+    const html = render('| metric |\n| --- |\n| images_per_sec |\n\n_whole_ word, snake_case_name, \\*not em\\* and a\\_b');
+    expect(html).toContain('<td>images_per_sec</td>');
+    expect(html).toContain('<em>whole</em> word, snake_case_name, *not em* and a_b');
+    expect(render('| run | step |\n| --- | --- |\n| a\\|b | 5 |')).toContain('<td>a|b</td><td>5</td>');
+  });
+
   it('shows raw HTML as text and drops script links', () => {
     const html = render('<img src=x onerror=alert(1)> <script>alert(2)</script>\n\n[click](javascript:alert(3)) [ok](https://example.com/a)');
     expect(html).not.toContain('<img');
@@ -53,5 +60,6 @@ describe('markdownSummary', () => {
     expect(markdownSummary('Grey **blobs** and `code`, see [the paper](https://example.com).\n\nMore.')).toBe('Grey blobs and code, see the paper.');
     expect(markdownSummary('x'.repeat(200), 10)).toBe(`${'x'.repeat(9)}…`);
     expect(markdownSummary('')).toBe('');
+    expect(markdownSummary('Tracks images_per_sec, _not_ \\*this\\*.')).toBe('Tracks images_per_sec, not *this*.');
   });
 });

@@ -117,11 +117,16 @@ function cells(line: string): string[] {
     .trim()
     .replace(/^\|/, '')
     .replace(/\|$/, '')
-    .split('|')
+    .split(/(?<!\\)\|/) // an escaped \| is text inside a cell
     .map((c) => c.trim());
 }
 
-const INLINE = /(`[^`]+`)|(\*\*[^*]+\*\*)|(\*[^*\s][^*]*\*|_[^_\s][^_]*_)|(\[[^\]]+\]\([^)\s]+\))/;
+/**
+ * Inline tokens, leftmost first: a backslash escape, code, bold, italics, a link. As in CommonMark, `_` inside a
+ * word is a letter, not emphasis: metric names such as images_per_sec stay whole.
+ */
+const INLINE =
+  /(\\[!-/:-@[-`{-~])|(`[^`]+`)|(\*\*[^*]+\*\*)|(\*[^*\s][^*]*\*|(?<![\p{L}\p{N}])_[^_\s][^_]*_(?![\p{L}\p{N}]))|(\[[^\]]+\]\([^)\s]+\))/u;
 
 function inline(text: string): React.ReactNode[] {
   const out: React.ReactNode[] = [];
@@ -135,9 +140,10 @@ function inline(text: string): React.ReactNode[] {
     if (match.index > 0) out.push(rest.slice(0, match.index));
     const token = match[0];
     const key = out.length;
-    if (match[1]) out.push(<code key={key}>{token.slice(1, -1)}</code>);
-    else if (match[2]) out.push(<strong key={key}>{inline(token.slice(2, -2))}</strong>);
-    else if (match[3]) out.push(<em key={key}>{inline(token.slice(1, -1))}</em>);
+    if (match[1]) out.push(token.slice(1));
+    else if (match[2]) out.push(<code key={key}>{token.slice(1, -1)}</code>);
+    else if (match[3]) out.push(<strong key={key}>{inline(token.slice(2, -2))}</strong>);
+    else if (match[4]) out.push(<em key={key}>{inline(token.slice(1, -1))}</em>);
     else {
       const link = /^\[([^\]]+)\]\(([^)\s]+)\)$/.exec(token)!;
       const href = safeHref(link[2]!);
@@ -182,7 +188,11 @@ export function markdownSummary(source: string, maxLength = 160): string {
     .replace(/^#{1,6}\s+/gm, '')
     .replace(/^\s*(?:[-*+]|\d+\.)\s+/gm, '')
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/(\*\*|__|\*|_|`)(.+?)\1/g, '$2')
+    // Left to right, an escaped character before any emphasis that would swallow it.
+    .replace(
+      /\\([!-/:-@[-`{-~])|(\*\*|\*|`)(.+?)\2|(?<![\p{L}\p{N}])(__|_)(.+?)\4(?![\p{L}\p{N}])/gu,
+      (_m, escaped, _s, starred, _u, underscored) => escaped ?? starred ?? underscored,
+    )
     .replace(/\s+/g, ' ')
     .trim();
   return text.length > maxLength ? `${text.slice(0, maxLength - 1).trimEnd()}…` : text;
