@@ -39,6 +39,11 @@ function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
+function isMissingPackage(err: unknown, pkg: string): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && err instanceof Error && err.message.includes(`'${pkg}'`);
+}
+
 function message(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   return text.split('\n')[0]!.slice(0, 300);
@@ -71,7 +76,9 @@ async function tryBackend(name: BackendName, opts: SelectBackendOptions): Promis
       try {
         await dynamicImport(pkg);
       } catch (err) {
-        throw new Error(`${pkg} is not installed or failed to load: ${message(err)}`);
+        // Not installed is the usual case (an optional dependency whose install script cannot run): say just
+        // that. Anything else (a missing libtensorflow, a CUDA mismatch) is worth its full message.
+        throw new Error(isMissingPackage(err, pkg) ? `${pkg} is not installed` : `${pkg} failed to load: ${message(err)}`);
       }
       if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but tf.setBackend('tensorflow') failed`);
       return `${pkg} loaded`;

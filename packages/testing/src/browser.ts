@@ -42,9 +42,33 @@ export async function newContext(browser: Browser, baseURL: string): Promise<Bro
 export const SCREENSHOT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../reports/screenshots');
 
 /**
+ * Why the page is wider than its viewport (a sideways scroll bar, content cut off on a phone), naming the
+ * outermost elements that stick out; null when it fits.
+ */
+export async function horizontalOverflow(page: Page): Promise<string | null> {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const scrollWidth = document.documentElement.scrollWidth;
+    if (scrollWidth <= width) return null;
+    const sticksOut = (el: Element) => el.getBoundingClientRect().right > width + 0.5;
+    const culprits = Array.from(document.body.querySelectorAll('*'))
+      .filter((el) => sticksOut(el) && !(el.parentElement && el.parentElement !== document.body && sticksOut(el.parentElement)))
+      .filter((el) => getComputedStyle(el).visibility !== 'hidden')
+      .slice(0, 5)
+      .map((el) => {
+        const classes = typeof el.className === 'string' && el.className ? `.${el.className.trim().split(/\s+/).join('.')}` : '';
+        const text = (el.textContent ?? '').trim().slice(0, 40);
+        return `<${el.tagName.toLowerCase()}${classes}> ends at ${Math.round(el.getBoundingClientRect().right)} px${text ? ` ("${text}")` : ''}`;
+      });
+    return `${scrollWidth} px wide in a ${width} px viewport; ${culprits.join('; ') || 'no single element found'}`;
+  });
+}
+
+/**
  * Writes full-page screenshots of the page as it is now at desktop (1280 px) and phone (390 px) width:
  * `reports/screenshots/<test>-<name>-1280.png` and `...-390.png` (`-dark` before the width with
  * `colorScheme: 'dark'`). The viewport and color scheme are restored afterwards. Returns the file paths.
+ * Throws if the page scrolls sideways at either width (after writing that screenshot, to look at).
  */
 export async function captureScreens(page: Page, test: string, name: string, options: { colorScheme?: 'dark' } = {}): Promise<string[]> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
@@ -60,6 +84,8 @@ export async function captureScreens(page: Page, test: string, name: string, opt
     // Finish CSS transitions (e.g. after a colour-scheme switch) instead of capturing them half-way.
     await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
     files.push(file);
+    const overflow = await horizontalOverflow(page);
+    if (overflow) throw new Error(`${test} / ${name} at ${viewport.width} px scrolls sideways (see ${file}): ${overflow}`);
   }
   await page.setViewportSize(original);
   if (options.colorScheme) await page.emulateMedia({ colorScheme: null });

@@ -116,7 +116,9 @@ export function TimeSeriesChart({ title, series, smoothing = 0, logScale = false
             stroke: PALETTE[i % PALETTE.length],
             width: i === 0 ? 1.75 : 1.25,
             spanGaps: true,
-            points: { show: false },
+            // uPlot's default: dots only where points are sparse (below 2 dot widths apart they hide). A
+            // series with one value so far (images/s early in a run) would otherwise draw nothing at all.
+            points: { size: 5 },
             value: formatValue ? (_u: uPlot, v: number | null) => (v == null ? '–' : formatValue(v)) : undefined,
           })),
         ],

@@ -70,7 +70,7 @@ export function MetricsPanel({ runId, runName, teamId, metricKeys, live }: { run
             {groups.map((group) => {
               const own: ChartLine[] = group.keys.flatMap((key) => {
                 const s = state.series.get(key);
-                return s && s.steps.length > 0 ? [{ runId, key, series: { ...s, label: group.keys.length > 1 ? key : runName } }] : [];
+                return s && s.steps.length > 0 ? [{ runId, key, series: { ...s, label: group.keys.length > 1 ? (group.labels?.[key] ?? key) : runName } }] : [];
               });
               const others: ChartLine[] = group.compare ? comparedRuns.compared.map((run) => ({ runId: run.id, key: 'loss', series: run.series })) : [];
               return (

@@ -6,15 +6,22 @@ export interface MetricGroup {
   always?: boolean;
   /** Other runs picked for comparison are overlaid on this chart. */
   compare?: boolean;
+  /** Legend names for the keys of a chart with several lines (a chart of one key names the run instead). */
+  labels?: Record<string, string>;
 }
 
 export const METRIC_GROUPS: MetricGroup[] = [
   { title: 'Loss', keys: ['loss'], always: true, compare: true },
-  { title: 'Loss by t-quartile', keys: ['loss_q1', 'loss_q2', 'loss_q3', 'loss_q4'] },
+  {
+    title: 'Loss by t-quartile',
+    keys: ['loss_q1', 'loss_q2', 'loss_q3', 'loss_q4'],
+    // Quartiles of the diffusion timestep t: the first holds the least noised images.
+    labels: { loss_q1: 't Q1 (least noise)', loss_q2: 't Q2', loss_q3: 't Q3', loss_q4: 't Q4 (most noise)' },
+  },
   { title: 'Gradient norm', keys: ['grad_norm'] },
   { title: 'Learning rate', keys: ['lr'] },
   { title: 'Images/s', keys: ['images_per_sec'] },
-  { title: 'Memory (MB)', keys: ['rss_mb', 'gpu_mem_mb'] },
+  { title: 'Memory (MB)', keys: ['rss_mb', 'gpu_mem_mb'], labels: { rss_mb: 'trainer process', gpu_mem_mb: 'GPU' } },
   { title: 'GPU utilisation', keys: ['gpu_util'] },
 ];
 
