@@ -69,8 +69,12 @@ export function EvaluationGroups({ groups, versionNumbers }: { groups: readonly 
   );
 }
 
-/** The training metrics captured when the version was published (last value and mean over 100 steps). */
-export function TrainingMetrics({ metrics }: { metrics: readonly { key: string; last?: number | null; mean?: number | null; step?: number | null }[] }) {
+/**
+ * The training metrics captured when the version was published: the last value and the mean over the 100 steps
+ * before the checkpoint at `step`. The card sits in a narrow column, so there is no step column: a value last
+ * reported before `step` (system metrics are reported less often than the loss) says where, after it.
+ */
+export function TrainingMetrics({ step, metrics }: { step: number; metrics: readonly { key: string; last?: number | null; mean?: number | null; step?: number | null }[] }) {
   if (metrics.length === 0) return <p className="card-body muted">No training metrics were recorded for this version.</p>;
   return (
     <div className={`card-body ${styles.tableWrap}`}>
@@ -80,21 +84,25 @@ export function TrainingMetrics({ metrics }: { metrics: readonly { key: string; 
           <tr>
             <th scope="col">Metric</th>
             <th scope="col">Last</th>
-            <th scope="col">Mean of last 100 steps</th>
-            <th scope="col">At step</th>
+            <th scope="col">Mean (100)</th>
           </tr>
         </thead>
         <tbody>
           {metrics.map((m) => (
             <tr key={m.key}>
               <td className="mono">{m.key}</td>
-              <td className="num">{formatMetric(m.last)}</td>
+              <td className="num">
+                {formatMetric(m.last)}
+                {m.step != null && m.step !== step ? <span className="muted"> @{m.step.toLocaleString('en')}</span> : null}
+              </td>
               <td className="num">{formatMetric(m.mean)}</td>
-              <td className="num">{m.step ?? '—'}</td>
             </tr>
           ))}
         </tbody>
       </table>
+      <p className="muted" style={{ margin: '8px 0 0', fontSize: '0.85rem' }}>
+        Last values at step {step.toLocaleString('en')} (@ where reported earlier); Mean (100) over the last 100 steps.
+      </p>
     </div>
   );
 }

@@ -56,7 +56,7 @@ export function TrainingMetricsSection({ version }: { version: Version }) {
       <div className="card-header">
         <h2 id="metrics-heading">Training metrics · v{version.number}</h2>
       </div>
-      <TrainingMetrics metrics={version.metrics} />
+      <TrainingMetrics step={version.step} metrics={version.metrics} />
     </section>
   );
 }
