@@ -80,7 +80,7 @@ export async function train(env: TrainerEnv, client: TrainerClient, stop: StopSi
   const seed = assignment.run.seed;
   const model: UNet = createUNet(unet, seed);
   // Before the trainer exists: its EMA starts as a copy of the weights, and its optimizer from zero.
-  if (assignment.baseModel && !assignment.resumeFrom) await loadBaseWeights(model, assignment.baseModel, log);
+  if (assignment.baseModel && !assignment.resumeFrom) await loadBaseWeights(model, assignment.baseModel, labelNames, log);
   const schedule = makeSchedule({ kind: config.schedule, T: config.timesteps });
   const trainer: Trainer = createTrainer({
     model,

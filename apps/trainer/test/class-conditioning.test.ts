@@ -18,12 +18,13 @@ const PUBLISH = `mutation ($input: PublishModelInput!) { publishModel(input: $in
 
 let hub: TestHub;
 let ann: SignedInUser;
+let teamId: string;
 let datasetVersionId: string;
 
 beforeAll(async () => {
   hub = await startTestHub({ runs: { executor: false } });
   ann = await signUpUser(hub, 'Ann');
-  const teamId = await createTeam(ann, 'Lab', 'trainer-classes');
+  teamId = await createTeam(ann, 'Lab', 'trainer-classes');
   ({ versionId: datasetVersionId } = await readyDatasetVersion(hub, teamId, { resolution: 8, channels: 1, images: await twoClassImages(16, 8) }));
 });
 afterAll(async () => {
@@ -83,5 +84,36 @@ describe('class-conditional training on a 2-label dataset', () => {
     tf.dispose([...ckpt.variables.values(), ...(ckpt.ema?.values() ?? []), ...(ckpt.optimizer?.values() ?? [])]);
     const { publishModel } = ok(await ann.client.request<{ publishModel: { version: { labelNames: string[] } } }>(PUBLISH, { input: { runId: id, step: 2, modelName: 'plain' } }));
     expect(publishModel.version.labelNames).toEqual([]);
+  });
+
+  it("a fine-tune on a dataset that lists the base's classes in another order starts each class from the base's class of that name", async () => {
+    const config = tinyConfig({ steps: 2, batchSize: 8, checkpointEvery: 2, sampleEvery: 2, sampleCount: 4 });
+    const baseRun = ok(await ann.client.request<{ startRun: { id: string } }>(START_RUN, { input: { datasetVersionId, name: 'base', seed: SEED, config } })).startRun.id;
+    expect(await trainAttempt(hub, baseRun)).toMatchObject({ outcome: 'succeeded', step: 2 });
+    const published = ok(
+      await ann.client.request<{ publishModel: { version: { id: string; labelNames: string[] } } }>(
+        `mutation ($input: PublishModelInput!) { publishModel(input: $input) { version { id labelNames } } }`,
+        { input: { runId: baseRun, step: 2, modelName: 'ordered', precision: 'FLOAT32' } },
+      ),
+    ).publishModel.version;
+    expect(published.labelNames).toEqual(['top', 'bottom']);
+
+    // The same images with the bottom class first: its labels are [bottom, top].
+    const { versionId: swapped } = await readyDatasetVersion(hub, teamId, { resolution: 8, channels: 1, images: (await twoClassImages(16, 8)).reverse() });
+    const id = ok(await ann.client.request<{ startRun: { id: string } }>(START_RUN, { input: { datasetVersionId: swapped, name: 'ft', seed: SEED, config, fromModelVersionId: published.id } })).startRun.id;
+    const attempt = await trainAttempt(hub, id, { stopBeforeFirstStep: true });
+    expect(attempt.log.join('\n')).toContain("classes matched to the base's by name: bottom from base class 1, top from base class 0");
+
+    const base = await storedCheckpoint(hub, baseRun, 2);
+    const ft = await storedCheckpoint(hub, id, 0);
+    try {
+      expect(ft.config).toMatchObject({ labelNames: ['bottom', 'top'] });
+      // The published base is the EMA weights; the fine-tune starts from them, rows in the new label order.
+      const from = (await base.ema!.get('label_emb.kernel')!.array()) as number[][];
+      const rows = (await ft.variables.get('label_emb.kernel')!.array()) as number[][];
+      expect(rows).toEqual([from[1], from[0], from[2]]);
+    } finally {
+      for (const c of [base, ft]) tf.dispose([...c.variables.values(), ...(c.ema?.values() ?? []), ...(c.optimizer?.values() ?? [])]);
+    }
   });
 });

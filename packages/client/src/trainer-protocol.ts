@@ -50,6 +50,13 @@ export const AssignmentSchema = z.object({
       name: z.string(),
       number: z.number().int(),
       files: z.object({ 'model.json': PresignedSchema, 'weights.bin': PresignedSchema }),
+      /**
+       * Class-conditional fine-tunes: for each of the dataset's labels (index i), the base's label-embedding row
+       * it starts from, so a class keeps its meaning when the two label lists share names in another order.
+       * Null: row i stays row i (unconditional, the same order, or a base without label names). Absent from
+       * older hubs.
+       */
+      labelRows: z.array(z.number().int().min(0)).nullable().default(null),
     })
     .nullable()
     .default(null),

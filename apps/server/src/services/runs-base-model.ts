@@ -41,6 +41,22 @@ export async function readableBaseModel(access: ModelAccessService, meta: Reques
   return { ...found, unet: config.unet ?? {}, training: config.training ?? null };
 }
 
+/**
+ * For each of a fine-tune's dataset labels, the base's label-embedding row it starts from: a label the base
+ * also has (same name) keeps its row, so "dog" still means dog when the new dataset lists its folders in
+ * another order; the other labels take the base's unclaimed rows in order. Null when that is row i for
+ * label i, or when there is nothing to match by (no names on the base, or another class count, which the
+ * architecture check refuses anyway).
+ */
+export function baseLabelRows(baseNames: readonly string[], datasetNames: readonly string[]): number[] | null {
+  if (baseNames.length === 0 || baseNames.length !== datasetNames.length) return null;
+  const baseRow = new Map(baseNames.map((name, row) => [name, row]));
+  const claimed = new Set(datasetNames.flatMap((name) => (baseRow.has(name) ? [baseRow.get(name)!] : [])));
+  const unclaimed = baseNames.map((_, row) => row).filter((row) => !claimed.has(row));
+  const rows = datasetNames.map((name) => baseRow.get(name) ?? unclaimed.shift()!);
+  return rows.every((row, i) => row === i) ? null : rows;
+}
+
 /** Diffusion settings a fine-tune inherits from its base unless the input sets them. */
 export const INHERITED_DIFFUSION_FIELDS = ['schedule', 'timesteps', 'prediction'] as const;
 

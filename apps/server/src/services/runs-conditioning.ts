@@ -12,6 +12,12 @@ export interface LabeledDataset {
   labelNames: string[];
 }
 
+/** A dataset version's label names (manifest.labels.names) in label-index order; [] for an unlabelled one. */
+export function datasetLabelNames(manifest: unknown): string[] {
+  const names = (manifest as { labels?: { names?: unknown } } | null)?.labels?.names;
+  return Array.isArray(names) ? names.map(String) : [];
+}
+
 /**
  * The config with `conditioning` decided and, for `class`, `numClasses` set to the dataset's label count.
  * Left out, conditioning follows the base model when fine-tuning (its weights decide), else it is `class`

@@ -13,6 +13,8 @@ import {
 } from '@dapple/client/trainer-protocol';
 import type { ObjectStore } from '@dapple/storage';
 import { sha256Hex } from '../auth/tokens.ts';
+import { baseLabelRows } from './runs-base-model.ts';
+import { datasetLabelNames } from './runs-conditioning.ts';
 import { checkpointPrefix, sampleGridKey } from './runs-objects.ts';
 import type { RunSignals } from './runs-notify.ts';
 import { isActive, lockRun, poolOf, requeueOrFail, revokeRunTokens, transition } from './runs-state.ts';
@@ -107,12 +109,15 @@ export class TrainerRunService {
       run: { id: run.id, name: run.name, attempt: run.attempt, seed: run.seed, config, channels: version.channels },
       dataset: { versionId: version.id, manifest: version.manifest },
       resumeFrom,
-      baseModel: resumeFrom || !run.baseModelVersionId ? null : await this.baseModel(run.baseModelVersionId),
+      baseModel: resumeFrom || !run.baseModelVersionId ? null : await this.baseModel(run.baseModelVersionId, config.conditioning === 'class' ? datasetLabelNames(version.manifest) : []),
     };
   }
 
-  /** Download URLs of a fine-tune's base weights (checked readable by the user at startRun). */
-  private async baseModel(versionId: string): Promise<NonNullable<Assignment['baseModel']>> {
+  /**
+   * Download URLs of a fine-tune's base weights (checked readable by the user at startRun), and which base class
+   * each of the run's labels starts from.
+   */
+  private async baseModel(versionId: string, labelNames: string[]): Promise<NonNullable<Assignment['baseModel']>> {
     const [row] = await this.deps.db
       .select({ version: modelVersions, name: models.name })
       .from(modelVersions)
@@ -122,7 +127,13 @@ export class TrainerRunService {
     const [json, weights] = await Promise.all(
       CHECKPOINT_FILES.map((f) => this.store.presignGet(`${row.version.objectPrefix}${f}`, { expiresInSec: URL_TTL_SEC })),
     );
-    return { versionId, name: row.name, number: row.version.number, files: { 'model.json': toPresigned(json!), 'weights.bin': toPresigned(weights!) } };
+    return {
+      versionId,
+      name: row.name,
+      number: row.version.number,
+      files: { 'model.json': toPresigned(json!), 'weights.bin': toPresigned(weights!) },
+      labelRows: baseLabelRows(row.version.labelNames, labelNames),
+    };
   }
 
   async shardUrl(run: Run, name: string): Promise<Presigned> {

@@ -21,7 +21,7 @@ import { z } from 'zod';
 import { badInput, conflict, notFound } from '../errors.ts';
 import type { ModelAccessService } from './model-access.ts';
 import { readableBaseModel, requireSameArchitecture, withBaseDiffusion, type BaseModel } from './runs-base-model.ts';
-import { resolveConditioning } from './runs-conditioning.ts';
+import { datasetLabelNames, resolveConditioning } from './runs-conditioning.ts';
 import { checkpointPrefix } from './runs-objects.ts';
 import type { RunLogStore } from './runs-logs.ts';
 import type { RunSignals } from './runs-notify.ts';
@@ -337,9 +337,7 @@ export class RunService {
     if (row.version.status !== 'ready') {
       throw badInput('datasetVersionId', `datasetVersionId: version ${row.version.number} of "${row.dataset.name}" is ${row.version.status}, not ready for training`);
     }
-    const names = (row.version.manifest as { labels?: { names?: unknown } } | null)?.labels?.names;
-    const labelNames = Array.isArray(names) ? names.map(String) : [];
-    return { id: row.version.id, teamId: row.dataset.teamId, resolution: row.dataset.resolution, channels: row.dataset.channels, name: row.dataset.name, labelNames };
+    return { id: row.version.id, teamId: row.dataset.teamId, resolution: row.dataset.resolution, channels: row.dataset.channels, name: row.dataset.name, labelNames: datasetLabelNames(row.version.manifest) };
   }
 
   /**

@@ -152,6 +152,12 @@ export function StartRunForm({ teamSlug, datasets, base = null }: { teamSlug: st
             {base.labelNames.length ? `${base.labelNames.length} classes` : 'unconditional'}
           </p>
           <p className="field-hint">The run starts from this version’s weights with a fresh optimizer, and keeps its network and conditioning.</p>
+          {base.labelNames.length ? (
+            <p className="field-hint">
+              The dataset needs {base.labelNames.length} classes. One with the same name as the base’s ({base.labelNames.slice(0, 8).join(', ')}
+              {base.labelNames.length > 8 ? ', …' : ''}) keeps what it learned there; the others take the remaining classes in order.
+            </p>
+          ) : null}
           {/* Preset and conditioning are not editable here: their errors (a network that differs from the base) show with it. */}
           {errors.fromModelVersionId || errors.conditioning || errors.preset ? <FormError>{errors.fromModelVersionId ?? errors.conditioning ?? errors.preset}</FormError> : null}
         </div>
