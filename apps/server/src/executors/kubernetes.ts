@@ -109,11 +109,11 @@ export class KubernetesExecutor implements Executor {
     return { state: 'running' };
   }
 
-  async logs(handle: string, tailLines: number): Promise<string[]> {
+  async logs(handle: string): Promise<string[]> {
     const pod = await this.newestPod(handle);
     if (!pod) return [];
     try {
-      const text = await this.core.readNamespacedPodLog({ name: pod, namespace: this.opts.namespace, container: 'trainer', tailLines });
+      const text = await this.core.readNamespacedPodLog({ name: pod, namespace: this.opts.namespace, container: 'trainer', limitBytes: MAX_LOG_BYTES });
       return text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
     } catch (err) {
       if (isStatus(err, 400) || isStatus(err, 404)) return []; // container not started yet, or pod gone
@@ -158,6 +158,9 @@ export class KubernetesExecutor implements Executor {
     return undefined;
   }
 }
+
+/** A whole trainer log is a few hundred lines (one per checkpoint, grid, restart); this bounds a runaway one. */
+const MAX_LOG_BYTES = 4 * 1024 * 1024;
 
 function time(d: Date | string | undefined): number {
   return d ? new Date(d).getTime() : 0;

@@ -57,8 +57,11 @@ export interface Executor {
   state(handle: string, runId?: string): Promise<ExecutorRunState>;
   /** Push notification of exits of processes this instance started (optional; the scheduler also polls state()). */
   onExit?(listener: (handle: string, state: ExecutorRunState) => void): () => void;
-  /** Recent output of the process (k8s: pod logs). Local captures logs itself through the hub. */
-  logs?(handle: string, tailLines: number): Promise<string[]>;
+  /**
+   * The process's output so far (k8s: the newest pod's log) as lines, from the start (up to a few MiB), so line i
+   * is the same line on every read (ExecutorLogFollower relies on it). Local captures its output itself (LogTailer).
+   */
+  logs?(handle: string): Promise<string[]>;
   /** Release resources (watchers, timers). Does not stop running trainers: they survive a hub restart. */
   close?(): Promise<void>;
 }

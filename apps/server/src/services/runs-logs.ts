@@ -59,16 +59,87 @@ export class RunLogStore {
   }
 }
 
+/** Copies a trainer attempt's output into run_logs while it runs, and what is left of it when it ends. */
+export interface TrainerLogFollower {
+  /** Starts following an attempt (again after a hub restart: lines already stored are not stored twice). */
+  watch(runId: string, attempt: number, handle: string): Promise<void>;
+  /** Reads what is left and stops following. */
+  unwatch(runId: string, attempt: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a follower keeps per attempt; `busy` chains its reads so a slow one is not overtaken by the next tick. */
+export interface Followed {
+  runId: string;
+  attempt: number;
+  busy: Promise<void>;
+}
+
+/**
+ * The bookkeeping every follower shares: one entry per attempt, a timer that reads them all every `intervalMs`
+ * while any is followed, one read at a time per attempt, a final read on unwatch. Subclasses say how an
+ * attempt's cursor starts (`open`) and how new output is read from it (`read`).
+ */
+export abstract class PollingLogFollower<F extends Followed> implements TrainerLogFollower {
+  private readonly followed = new Map<string, F>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    protected readonly store: RunLogStore,
+    protected readonly log: Logger,
+    private readonly intervalMs: number,
+  ) {}
+
+  /** The attempt's cursor: where reading starts (again, after a hub restart). */
+  protected abstract open(runId: string, attempt: number, handle: string): Promise<F>;
+  /** Stores the output that arrived since the last read; `final`: the trainer has ended, read everything. */
+  protected abstract read(f: F, final: boolean): Promise<void>;
+
+  private key = (runId: string, attempt: number) => `${runId}#${attempt}`;
+
+  async watch(runId: string, attempt: number, handle: string): Promise<void> {
+    const key = this.key(runId, attempt);
+    if (this.followed.has(key)) return;
+    this.followed.set(key, await this.open(runId, attempt, handle));
+    this.timer ??= setInterval(() => void this.pollAll(), this.intervalMs);
+  }
+
+  async unwatch(runId: string, attempt: number): Promise<void> {
+    const f = this.followed.get(this.key(runId, attempt));
+    if (!f) return;
+    await this.poll(f, true);
+    this.followed.delete(this.key(runId, attempt));
+    if (this.followed.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  /** Stops the timer after one last read of each attempt (the trainers go on: a later hub follows them). */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.pollAll();
+    this.followed.clear();
+  }
+
+  private async pollAll(): Promise<void> {
+    await Promise.all([...this.followed.values()].map((f) => this.poll(f, false)));
+  }
+
+  private poll(f: F, final: boolean): Promise<void> {
+    f.busy = f.busy.then(() => this.read(f, final)).catch((err) => this.log.warn({ err, runId: f.runId }, 'could not copy trainer output'));
+    return f.busy;
+  }
+}
+
 interface FileCursor {
   offset: number;
   lines: number;
   partial: string;
 }
-interface Watched {
-  runId: string;
-  attempt: number;
+interface WatchedFiles extends Followed {
   cursors: Record<'stdout' | 'stderr', FileCursor>;
-  busy: Promise<void>;
 }
 
 /**
@@ -76,23 +147,20 @@ interface Watched {
  * kept beside the files, so a hub that re-adopts a trainer after a restart continues where the last
  * one stopped; a line read twice has the same seq and is ignored.
  */
-export class LogTailer {
-  private readonly watched = new Map<string, Watched>();
-  private timer: NodeJS.Timeout | undefined;
-
+export class LogTailer extends PollingLogFollower<WatchedFiles> {
   constructor(
     private readonly logDir: string,
-    private readonly store: RunLogStore,
-    private readonly log: Logger,
-    private readonly intervalMs = 500,
-  ) {}
+    store: RunLogStore,
+    log: Logger,
+    intervalMs = 500,
+  ) {
+    super(store, log, intervalMs);
+  }
 
-  private key = (runId: string, attempt: number) => `${runId}#${attempt}`;
   private cursorFile = (runId: string, attempt: number) => `${attemptLogFiles(this.logDir, runId, attempt).stdout}.cursor.json`;
 
-  async watch(runId: string, attempt: number): Promise<void> {
-    const key = this.key(runId, attempt);
-    if (this.watched.has(key)) return;
+  /** The handle is not needed: the files are named after the run and attempt. */
+  protected async open(runId: string, attempt: number): Promise<WatchedFiles> {
     const fresh = (): FileCursor => ({ offset: 0, lines: 0, partial: '' });
     let cursors = { stdout: fresh(), stderr: fresh() };
     try {
@@ -101,39 +169,11 @@ export class LogTailer {
     } catch {
       // first hub to watch this attempt
     }
-    this.watched.set(key, { runId, attempt, cursors, busy: Promise.resolve() });
-    this.timer ??= setInterval(() => void this.pollAll(), this.intervalMs);
+    return { runId, attempt, cursors, busy: Promise.resolve() };
   }
 
-  /** Reads what is left in the files (including an unterminated last line) and stops watching. */
-  async unwatch(runId: string, attempt: number): Promise<void> {
-    const w = this.watched.get(this.key(runId, attempt));
-    if (!w) return;
-    await this.poll(w, true);
-    this.watched.delete(this.key(runId, attempt));
-    if (this.watched.size === 0 && this.timer) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
-  }
-
-  async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await Promise.all([...this.watched.values()].map((w) => this.poll(w, false)));
-    this.watched.clear();
-  }
-
-  private async pollAll(): Promise<void> {
-    await Promise.all([...this.watched.values()].map((w) => this.poll(w, false)));
-  }
-
-  private poll(w: Watched, final: boolean): Promise<void> {
-    w.busy = w.busy.then(() => this.read(w, final)).catch((err) => this.log.warn({ err, runId: w.runId }, 'could not copy trainer output'));
-    return w.busy;
-  }
-
-  private async read(w: Watched, final: boolean): Promise<void> {
+  /** Final: an unterminated last line is stored too. */
+  protected async read(w: WatchedFiles, final: boolean): Promise<void> {
     const files = attemptLogFiles(this.logDir, w.runId, w.attempt);
     const out: LogLineInput[] = [];
     for (const stream of ['stdout', 'stderr'] as const) {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { LocalExecutor } from '../executors/local.ts';
 import type { Executor, ExecutorSlot } from '../executors/types.ts';
 import type { Services } from './index.ts';
+import { ExecutorLogFollower } from './runs-executor-logs.ts';
 import { LogTailer } from './runs-logs.ts';
 import { Scheduler, type SchedulerOptions } from './scheduler.ts';
 
@@ -25,7 +26,12 @@ export async function createRunScheduler(
   if (config.executor === false) return null;
   const logDir = config.logDir ?? join(tmpdir(), 'dapple-run-logs');
   const executor = config.executor ?? new LocalExecutor({ logDir, ...(config.slots ? { slots: config.slots } : {}) });
-  const tailer = executor.kind === 'local' ? new LogTailer(logDir, services.runLogs, ctx.logger) : null;
+  const follower =
+    executor.kind === 'local'
+      ? new LogTailer(logDir, services.runLogs, ctx.logger)
+      : executor.logs
+        ? new ExecutorLogFollower({ logs: executor.logs.bind(executor) }, services.runLogs, ctx.logger)
+        : null;
   const { executor: _e, logDir: _l, slots: _s, ...opts } = config;
   const scheduler = new Scheduler(
     {
@@ -34,7 +40,7 @@ export async function createRunScheduler(
       executor,
       signals: services.runSignals,
       logs: services.runLogs,
-      tailer,
+      follower,
       log: ctx.logger.child({ component: 'scheduler' }),
     },
     { ...opts, hubUrl: ctx.hubUrl },

@@ -4,7 +4,7 @@ import { runs, runTokens, type Run } from '@dapple/db';
 import type { Logger } from 'pino';
 import { randomSecret, sha256Hex } from '../auth/tokens.ts';
 import type { Executor, ExecutorRunState, ExecutorSlot } from '../executors/types.ts';
-import type { LogTailer, RunLogStore } from './runs-logs.ts';
+import type { RunLogStore, TrainerLogFollower } from './runs-logs.ts';
 import type { RunSignals } from './runs-notify.ts';
 import { lockRun, requeueOrFail, revokeRunTokens, transition } from './runs-state.ts';
 import type { ServiceDeps } from './types.ts';
@@ -30,8 +30,8 @@ export interface SchedulerDeps extends ServiceDeps {
   executor: Executor;
   signals: RunSignals;
   logs: RunLogStore;
-  /** Copies local trainer output files into run_logs; null for executors with their own logs. */
-  tailer: LogTailer | null;
+  /** Copies trainer output into run_logs while it runs (local: its files, Kubernetes: the pod log); null: none. */
+  follower: TrainerLogFollower | null;
   log: Logger;
 }
 
@@ -121,7 +121,7 @@ export class Scheduler {
     this.unsubscribeExit?.();
     await this.running;
     await Promise.all(this.pendingStops);
-    await this.deps.tailer?.close();
+    await this.deps.follower?.close();
     await this.deps.executor.close?.();
   }
 
@@ -162,9 +162,10 @@ export class Scheduler {
       if (!run.executorHandle) continue; // the watchdog's start timeout handles a start that never got a process
       const state = await this.deps.executor.state(run.executorHandle, run.id);
       this.tracked.set(run.id, { attempt: run.attempt, handle: run.executorHandle });
+      // Followed either way: an exit while the hub was down leaves output to read (onProcessExit reads it).
+      await this.deps.follower?.watch(run.id, run.attempt, run.executorHandle);
       if (state.state === 'running') {
         this.deps.log.info({ runId: run.id, handle: run.executorHandle }, 're-adopted a running trainer');
-        await this.deps.tailer?.watch(run.id, run.attempt);
       } else {
         // Why it ended is unknown (the hub was down): treat it like a lost trainer and retry from the checkpoint.
         await this.onProcessExit(run.id, run.attempt, 'the trainer process was gone when the hub restarted', 'requeue');
@@ -222,7 +223,6 @@ export class Scheduler {
    */
   private async onProcessExit(runId: string, attempt: number, how: string, policy: 'fail' | 'requeue' = 'fail'): Promise<void> {
     await this.untrack(runId, attempt);
-    await this.captureExecutorLogs(runId, attempt);
     const now = this.deps.now();
     const tail = await this.deps.logs.tail(runId, 20);
     const lastLines = tail.filter((l) => l.attempt === attempt).map((l) => l.line);
@@ -245,24 +245,11 @@ export class Scheduler {
     if (changed) await this.deps.signals.notify({ kind: 'updated', runId });
   }
 
-  /** Executors without a local tailer (Kubernetes): keep the pod's last lines so a failed run shows them. */
-  private async captureExecutorLogs(runId: string, attempt: number): Promise<void> {
-    if (this.deps.tailer || !this.deps.executor.logs) return;
-    const [run] = await this.deps.db.select({ handle: runs.executorHandle }).from(runs).where(eq(runs.id, runId));
-    if (!run?.handle) return;
-    try {
-      const lines = await this.deps.executor.logs(run.handle, 200);
-      await this.deps.logs.append(runId, attempt, lines.map((line, i) => ({ seq: i * 2, stream: 'stdout' as const, line })));
-    } catch (err) {
-      this.deps.log.warn({ err, runId }, 'could not read the trainer logs from the executor');
-    }
-  }
-
   private async untrack(runId: string, attempt: number): Promise<void> {
     const t = this.tracked.get(runId);
     if (t && t.attempt === attempt) this.tracked.delete(runId);
     this.stopping.delete(runId);
-    await this.deps.tailer?.unwatch(runId, attempt);
+    await this.deps.follower?.unwatch(runId, attempt);
   }
 
   private async stopCancelled(): Promise<void> {
@@ -306,7 +293,7 @@ export class Scheduler {
           .set({ executorHandle: launched.handle })
           .where(and(eq(runs.id, run.id), eq(runs.attempt, run.attempt)));
         this.tracked.set(run.id, { attempt: run.attempt, handle: launched.handle });
-        await this.deps.tailer?.watch(run.id, run.attempt);
+        await this.deps.follower?.watch(run.id, run.attempt, launched.handle);
         this.deps.log.info({ runId: run.id, attempt: run.attempt, slot: slot.id, handle: launched.handle }, 'trainer started');
       } catch (err) {
         this.deps.log.error({ err, runId: run.id }, 'could not start a trainer');
