@@ -49,7 +49,7 @@ export function EvaluateForm({ versionId, datasets }: { versionId: string; datas
 
   return (
     <form className="card-body form" onSubmit={submit} noValidate>
-      <div className={styles.playgroundFields}>
+      <div className={styles.evaluateFields}>
         <SelectField label="Reference dataset" value={dataset} onChange={(e) => {
             setDataset(e.target.value);
             setErrors({});
