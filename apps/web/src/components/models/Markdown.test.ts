@@ -23,6 +23,7 @@ describe('model card markdown', () => {
     expect(html).toContain('<td>images_per_sec</td>');
     expect(html).toContain('<em>whole</em> word, snake_case_name, *not em* and a_b');
     expect(render('| run | step |\n| --- | --- |\n| a\\|b | 5 |')).toContain('<td>a|b</td><td>5</td>');
+    expect(render('__bold__ and dunder__name__')).toContain('<strong>bold</strong> and dunder__name__');
   });
 
   it('shows raw HTML as text and drops script links', () => {
@@ -61,5 +62,6 @@ describe('markdownSummary', () => {
     expect(markdownSummary('x'.repeat(200), 10)).toBe(`${'x'.repeat(9)}…`);
     expect(markdownSummary('')).toBe('');
     expect(markdownSummary('Tracks images_per_sec, _not_ \\*this\\*.')).toBe('Tracks images_per_sec, not *this*.');
+    expect(markdownSummary('A __bold__ ![logo](x.png) start')).toBe('A bold logo start');
   });
 });

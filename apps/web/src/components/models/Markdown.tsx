@@ -126,40 +126,65 @@ function cells(line: string): string[] {
  * word is a letter, not emphasis: metric names such as images_per_sec stay whole.
  */
 const INLINE =
-  /(\\[!-/:-@[-`{-~])|(`[^`]+`)|(\*\*[^*]+\*\*)|(\*[^*\s][^*]*\*|(?<![\p{L}\p{N}])_[^_\s][^_]*_(?![\p{L}\p{N}]))|(\[[^\]]+\]\([^)\s]+\))/u;
+  /(\\[!-/:-@[-`{-~])|(`[^`]+`)|(\*\*[^*]+\*\*|(?<![\p{L}\p{N}_])__[^_]+__(?![\p{L}\p{N}_]))|(\*[^*\s][^*]*\*|(?<![\p{L}\p{N}_])_[^_\s][^_]*_(?![\p{L}\p{N}_]))|\[([^\]]+)\]\(([^)\s]+)\)/u;
 
-function inline(text: string): React.ReactNode[] {
-  const out: React.ReactNode[] = [];
+type InlineToken =
+  | { kind: 'text' | 'code'; text: string }
+  | { kind: 'strong' | 'em'; inner: string }
+  | { kind: 'link'; label: string; href: string };
+
+/** One line of markdown as its inline tokens; the card renderer and the plain-text summary read the same grammar. */
+function inlineTokens(text: string): InlineToken[] {
+  const out: InlineToken[] = [];
   let rest = text;
   while (rest.length > 0) {
     const match = INLINE.exec(rest);
     if (!match) {
-      out.push(rest);
+      out.push({ kind: 'text', text: rest });
       break;
     }
-    if (match.index > 0) out.push(rest.slice(0, match.index));
+    if (match.index > 0) out.push({ kind: 'text', text: rest.slice(0, match.index) });
     const token = match[0];
-    const key = out.length;
-    if (match[1]) out.push(token.slice(1));
-    else if (match[2]) out.push(<code key={key}>{token.slice(1, -1)}</code>);
-    else if (match[3]) out.push(<strong key={key}>{inline(token.slice(2, -2))}</strong>);
-    else if (match[4]) out.push(<em key={key}>{inline(token.slice(1, -1))}</em>);
-    else {
-      const link = /^\[([^\]]+)\]\(([^)\s]+)\)$/.exec(token)!;
-      const href = safeHref(link[2]!);
-      out.push(
-        href ? (
-          <a key={key} href={href} rel="noopener noreferrer nofollow" target={href.startsWith('/') ? undefined : '_blank'}>
-            {link[1]}
-          </a>
-        ) : (
-          <Fragment key={key}>{link[1]}</Fragment>
-        ),
-      );
-    }
+    if (match[1]) out.push({ kind: 'text', text: token.slice(1) });
+    else if (match[2]) out.push({ kind: 'code', text: token.slice(1, -1) });
+    else if (match[3]) out.push({ kind: 'strong', inner: token.slice(2, -2) });
+    else if (match[4]) out.push({ kind: 'em', inner: token.slice(1, -1) });
+    else out.push({ kind: 'link', label: match[5]!, href: match[6]! });
     rest = rest.slice(match.index + token.length);
   }
   return out;
+}
+
+function inline(text: string): React.ReactNode[] {
+  return inlineTokens(text).map((t, key) => {
+    switch (t.kind) {
+      case 'text':
+        return <Fragment key={key}>{t.text}</Fragment>;
+      case 'code':
+        return <code key={key}>{t.text}</code>;
+      case 'strong':
+        return <strong key={key}>{inline(t.inner)}</strong>;
+      case 'em':
+        return <em key={key}>{inline(t.inner)}</em>;
+      case 'link': {
+        const href = safeHref(t.href);
+        return href ? (
+          <a key={key} href={href} rel="noopener noreferrer nofollow" target={href.startsWith('/') ? undefined : '_blank'}>
+            {t.label}
+          </a>
+        ) : (
+          <Fragment key={key}>{t.label}</Fragment>
+        );
+      }
+    }
+  });
+}
+
+/** The same line as plain text: marks, escapes and link targets dropped. */
+function inlineText(text: string): string {
+  return inlineTokens(text)
+    .map((t) => ('text' in t ? t.text : 'label' in t ? t.label : inlineText(t.inner)))
+    .join('');
 }
 
 /** Only web links and same-site paths: `javascript:`, `data:` and the like are dropped. */
@@ -184,16 +209,10 @@ export function markdownSummary(source: string, maxLength = 160): string {
       .split(/\n\s*\n/)
       .map((p) => p.trim())
       .find((p) => p !== '' && !p.startsWith('```')) ?? '';
-  const text = paragraph
+  const blockMarksDropped = paragraph
     .replace(/^#{1,6}\s+/gm, '')
     .replace(/^\s*(?:[-*+]|\d+\.)\s+/gm, '')
-    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
-    // Left to right, an escaped character before any emphasis that would swallow it.
-    .replace(
-      /\\([!-/:-@[-`{-~])|(\*\*|\*|`)(.+?)\2|(?<![\p{L}\p{N}])(__|_)(.+?)\4(?![\p{L}\p{N}])/gu,
-      (_m, escaped, _s, starred, _u, underscored) => escaped ?? starred ?? underscored,
-    )
-    .replace(/\s+/g, ' ')
-    .trim();
+    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1');
+  const text = inlineText(blockMarksDropped).replace(/\s+/g, ' ').trim();
   return text.length > maxLength ? `${text.slice(0, maxLength - 1).trimEnd()}…` : text;
 }
