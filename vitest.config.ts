@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { CPU_BANNER } from './packages/diffusion/src/cpu-banner.ts';
 
 // One vitest run covers every workspace: each package/app with a vitest.config.ts is a project.
 // The JSON report is what .ci/run counts passes and failures from.
@@ -7,7 +8,7 @@ export default defineConfig({
     projects: ['packages/*', 'apps/*'],
     reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
     // Test fixtures build models on TF.js' cpu backend without selectBackend (which silences it), so each such
-    // file would print TF.js' "install our node backend" banner: advice the product has already acted on.
-    onConsoleLog: (log) => !log.includes('looks like you are running TensorFlow.js in Node.js'),
+    // file would print the banner.
+    onConsoleLog: (log) => !CPU_BANNER.test(log),
   },
 });

@@ -49,10 +49,7 @@ function message(err: unknown): string {
   return text.split('\n')[0]!.slice(0, 300);
 }
 
-/**
- * The cpu backend prints a "looks like you are running TensorFlow.js in Node.js" banner on its first
- * tensor write. It is advice we have already acted on; mark the backend as used so it stays quiet.
- */
+/** Keeps the cpu backend from printing its CPU_BANNER (cpu-banner.ts): marks the backend as already used. */
 export function silenceCpuBanner(): void {
   try {
     const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;

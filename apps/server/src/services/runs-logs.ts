@@ -1,5 +1,6 @@
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { desc, eq, sql } from 'drizzle-orm';
+import { CPU_BANNER } from '@dapple/diffusion/cpu-banner';
 import { runLogs, type LogStream, type RunLog } from '@dapple/db';
 import type { Logger } from 'pino';
 import { attemptLogFiles } from '../executors/local.ts';
@@ -9,8 +10,8 @@ import type { ServiceDeps } from './types.ts';
 export const MAX_LOG_LINES_PER_RUN = 10_000;
 export const MAX_LOG_LINE_CHARS = 4000;
 
-/** TF.js prints this advice on stdout when it first touches the cpu backend; it is noise in a run log. */
-const BANNER = [/^Hi, looks like you are running TensorFlow\.js in Node\.js/, /^=+$/];
+/** TF.js' cpu-backend advice and the rules of ='s around it: noise in a run log. */
+const BANNER = [CPU_BANNER, /^=+$/];
 export const isBannerLine = (line: string) => BANNER.some((re) => re.test(line.trim()));
 
 export interface LogLineInput {
