@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Executor } from '../executors/types.ts';
-import { PollingLogFollower, type Followed, type RunLogStore } from './runs-logs.ts';
+import { PollingLogFollower, type Followed } from './runs-log-follower.ts';
+import type { RunLogStore } from './runs-logs.ts';
 
 interface FollowedLog extends Followed {
   handle: string;
