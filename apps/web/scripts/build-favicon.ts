@@ -28,8 +28,8 @@ function icoOf(images: { size: number; png: Buffer }[]): Buffer {
   let offset = header.length;
   images.forEach(({ size, png }, i) => {
     const entry = 6 + 16 * i;
-    header.writeUInt8(size >= 256 ? 0 : size, entry); // width (0 means 256)
-    header.writeUInt8(size >= 256 ? 0 : size, entry + 1); // height
+    header.writeUInt8(size, entry); // width (SIZES stay below 256, which ICO writes as 0)
+    header.writeUInt8(size, entry + 1); // height
     header.writeUInt8(0, entry + 2); // no palette
     header.writeUInt8(0, entry + 3); // reserved
     header.writeUInt16LE(1, entry + 4); // colour planes

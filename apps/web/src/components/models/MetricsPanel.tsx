@@ -100,7 +100,7 @@ export function TrainingMetrics({ step, metrics }: { step: number; metrics: read
           ))}
         </tbody>
       </table>
-      <p className="muted" style={{ margin: '8px 0 0', fontSize: '0.85rem' }}>
+      <p className={`muted ${styles.tableNote}`}>
         Last values at step {step.toLocaleString('en')} (@ where reported earlier); Mean (100) over the last 100 steps.
       </p>
     </div>
