@@ -8,9 +8,10 @@ COPY apps/trainer/package.json apps/trainer/
 COPY packages/db/package.json packages/db/
 COPY packages/storage/package.json packages/storage/
 COPY packages/testing/package.json packages/testing/
-COPY packages/diffusion/package.json packages/diffusion/
+COPY packages/models/package.json packages/models/
 COPY packages/datasets/package.json packages/datasets/
-COPY packages/client/package.json packages/client/
+COPY packages/contracts/package.json packages/contracts/
+COPY packages/cli/package.json packages/cli/
 COPY packages/web-launcher/package.json packages/web-launcher/
 RUN npm ci
 

@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { CPU_BANNER } from './packages/diffusion/src/cpu-banner.ts';
+import { CPU_BANNER } from './packages/models/src/cpu-banner.ts';
 
 // One vitest run covers every workspace: each package/app with a vitest.config.ts is a project.
 // The JSON report is what .ci/run counts passes and failures from.

@@ -1,4 +1,4 @@
-import { tinyGraphModel } from '@dapple/diffusion/metrics/extractors/tiny-graph-model';
+import { tinyGraphModel } from '@dapple/models/metrics/extractors/tiny-graph-model';
 import { evaluations } from '@dapple/db';
 import { errorCode, startTestHub, type TestHub } from '@dapple/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

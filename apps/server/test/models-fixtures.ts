@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { artifactsToModelJson, createUNet, memoryHandler, Rng, saveCheckpoint, weightDataToBuffer, type JsonValue } from '@dapple/diffusion';
-import { RunConfigSchema, unetConfigFor } from '@dapple/client/run-config';
+import { artifactsToModelJson, createUNet, memoryHandler, Rng, saveCheckpoint, weightDataToBuffer, type JsonValue } from '@dapple/models';
+import { RunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
 import { checkpoints, runs, sampleGrids } from '@dapple/db';
 import { insertMetricPoints } from '@dapple/db/metrics/index';
 import type { TestHub } from '@dapple/testing';

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { loadInferenceWeights, memoryHandler } from '@dapple/diffusion';
+import { loadInferenceWeights, memoryHandler } from '@dapple/models';
 import { modelVersions, runs, shareLinks } from '@dapple/db';
 import { errorCode, gqlClient, startTestHub, TEST_SECRET, type GqlResponse, type TestHub } from '@dapple/testing';
 import { eq, sql } from 'drizzle-orm';
@@ -80,7 +80,7 @@ describe('publishModel', () => {
     expect(loaded.step).toBe(40);
     // What the in-browser sampler (samplingSpecFromConfig) reads from model.json.
     expect(loaded.config).toMatchObject({ schedule: { kind: 'cosine', T: 100 }, predictionType: 'eps', labelNames: [], unet: { resolution: 8, channels: 1 } });
-    const ckpt = await import('@dapple/diffusion').then((d) => d.loadCheckpoint);
+    const ckpt = await import('@dapple/models').then((d) => d.loadCheckpoint);
     const raw = await (async () => {
       const json = JSON.parse((await streamText(hub, `runs/${runId}/checkpoints/step-000000040/model.json`))) as tf.io.ModelJSON;
       const bin = await streamBytes(hub, `runs/${runId}/checkpoints/step-000000040/weights.bin`);

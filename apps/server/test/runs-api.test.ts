@@ -1,4 +1,4 @@
-import { TRAINER_API_PREFIX } from '@dapple/client/trainer-protocol';
+import { TRAINER_API_PREFIX } from '@dapple/contracts/trainer-protocol';
 import { runs, runTokens } from '@dapple/db';
 import { errorCode, startTestHub, type TestHub } from '@dapple/testing';
 import { eq } from 'drizzle-orm';

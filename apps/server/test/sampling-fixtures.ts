@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { artifactsToModelJson, createUNet, memoryHandler, Rng, saveInferenceWeights, silenceCpuBanner, weightDataToBuffer, type JsonValue, type UNetConfig } from '@dapple/diffusion';
+import { artifactsToModelJson, createUNet, memoryHandler, Rng, saveInferenceWeights, silenceCpuBanner, weightDataToBuffer, type JsonValue, type UNetConfig } from '@dapple/models';
 import { models, modelVersions, runs, type ModelVersion, type ModelVersionConfig } from '@dapple/db';
 import sharp from 'sharp';
 import type { TestHub } from '@dapple/testing';

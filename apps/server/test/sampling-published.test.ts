@@ -1,6 +1,6 @@
-import { createModelSampler, loadModelForSampling, samplingSpecFromConfig } from '@dapple/diffusion/browser/index';
-import { loadInferenceWeights } from '@dapple/diffusion/checkpoint/inference';
-import { selectBackend } from '@dapple/diffusion';
+import { createModelSampler, loadModelForSampling, samplingSpecFromConfig } from '@dapple/models/browser/index';
+import { loadInferenceWeights } from '@dapple/models/checkpoint/inference';
+import { selectBackend } from '@dapple/models';
 import { startTestHub, type TestHub } from '@dapple/testing';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
-import { encodeMetricBatch, METRIC_BATCH_CONTENT_TYPE } from '@dapple/client/metric-batch';
-import { TrainerApiError, TrainerClient } from '@dapple/client/trainer-client';
-import { TRAINER_API_PREFIX } from '@dapple/client/trainer-protocol';
+import { encodeMetricBatch, METRIC_BATCH_CONTENT_TYPE } from '@dapple/contracts/metric-batch';
+import { TrainerApiError, TrainerClient } from '@dapple/contracts/trainer-client';
+import { TRAINER_API_PREFIX } from '@dapple/contracts/trainer-protocol';
 import { latestMetrics, runs, runTokens } from '@dapple/db';
 import { startTestHub, type TestHub } from '@dapple/testing';
 import { eq } from 'drizzle-orm';

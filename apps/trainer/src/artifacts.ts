@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
-import { artifactsToModelJson, MODEL_JSON, WEIGHTS_BIN, weightDataToBuffer } from '@dapple/diffusion';
-import { getFromUrl, putToUrl, type TrainerClient } from '@dapple/client/trainer-client';
-import type { Assignment, Presigned } from '@dapple/client/trainer-protocol';
+import { artifactsToModelJson, MODEL_JSON, WEIGHTS_BIN, weightDataToBuffer } from '@dapple/models';
+import { getFromUrl, putToUrl, type TrainerClient } from '@dapple/contracts/trainer-client';
+import type { Assignment, Presigned } from '@dapple/contracts/trainer-protocol';
 import { withRetry } from './hub.ts';
 
 type Log = (msg: string) => void;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { loadInferenceWeights, type UNet } from '@dapple/diffusion';
-import type { Assignment } from '@dapple/client/trainer-protocol';
+import { loadInferenceWeights, type UNet } from '@dapple/models';
+import type { Assignment } from '@dapple/contracts/trainer-protocol';
 import { filesHandler } from './artifacts.ts';
 import { withRetry } from './hub.ts';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { BACKEND_NAMES, type BackendName } from '@dapple/diffusion/backend';
-import { TRAINER_ENV } from '@dapple/client/trainer-protocol';
+import { BACKEND_NAMES, type BackendName } from '@dapple/models/backend';
+import { TRAINER_ENV } from '@dapple/contracts/trainer-protocol';
 
 const envSchema = z.object({
   [TRAINER_ENV.hubUrl]: z.url({ protocol: /^https?$/ }),

@@ -1,4 +1,4 @@
-import { TrainerApiError, TrainerClient } from '@dapple/client/trainer-client';
+import { TrainerApiError, TrainerClient } from '@dapple/contracts/trainer-client';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { UNetConfig } from '@dapple/diffusion';
+import type { UNetConfig } from '@dapple/models';
 import type { DatasetManifest } from '@dapple/datasets';
 
 /**

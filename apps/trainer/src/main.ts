@@ -3,7 +3,7 @@
  * Started by an executor with DAPPLE_HUB_URL, DAPPLE_RUN_ID and DAPPLE_RUN_TOKEN in its environment.
  * Exit code 0 after reporting succeeded/stopped to the hub, 1 after a failure.
  */
-import { TrainerClient } from '@dapple/client/trainer-client';
+import { TrainerClient } from '@dapple/contracts/trainer-client';
 import { loadTrainerEnv } from './env.ts';
 import { withRetry } from './hub.ts';
 import { StopSignal, train } from './train.ts';

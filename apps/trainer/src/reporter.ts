@@ -1,7 +1,7 @@
-import type { MetricPoint } from '@dapple/client/trainer-protocol';
-import { MAX_METRIC_POINTS_PER_BATCH } from '@dapple/client/trainer-protocol';
-import type { Heartbeat } from '@dapple/client/trainer-protocol';
-import { TrainerApiError, type TrainerClient } from '@dapple/client/trainer-client';
+import type { MetricPoint } from '@dapple/contracts/trainer-protocol';
+import { MAX_METRIC_POINTS_PER_BATCH } from '@dapple/contracts/trainer-protocol';
+import type { Heartbeat } from '@dapple/contracts/trainer-protocol';
+import { TrainerApiError, type TrainerClient } from '@dapple/contracts/trainer-client';
 import { isRetryable } from './hub.ts';
 
 /** Points kept while the hub is unreachable; the oldest are dropped beyond this. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createUNet, ddimSample, imageGrid, toUint8Images, type NoiseSchedule, type Prediction, type Trainer, type UNet, type UNetConfig } from '@dapple/diffusion';
+import { createUNet, ddimSample, imageGrid, toUint8Images, type NoiseSchedule, type Prediction, type Trainer, type UNet, type UNetConfig } from '@dapple/models';
 import sharp from 'sharp';
 
 /** Rows of a class-conditional grid at most: beyond this many classes only the first ones are shown. */

@@ -10,11 +10,11 @@ import {
   type JsonValue,
   type Trainer,
   type UNet,
-} from '@dapple/diffusion';
+} from '@dapple/models';
 import { parseManifest, ShardReader, toFloatImages } from '@dapple/datasets';
-import { effectiveMicroBatch, RunConfigSchema, unetConfigFor, type RunConfig } from '@dapple/client/run-config';
-import type { TrainerClient } from '@dapple/client/trainer-client';
-import type { Assignment } from '@dapple/client/trainer-protocol';
+import { effectiveMicroBatch, RunConfigSchema, unetConfigFor, type RunConfig } from '@dapple/contracts/run-config';
+import type { TrainerClient } from '@dapple/contracts/trainer-client';
+import type { Assignment } from '@dapple/contracts/trainer-protocol';
 import { hubCheckpointHandler, resumeHandler, uploadSampleGrid } from './artifacts.ts';
 import { loadBaseWeights } from './base-model.ts';
 import { batchLabels, checkLabels } from './labels.ts';

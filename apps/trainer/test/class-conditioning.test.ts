@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { createUNet } from '@dapple/diffusion';
-import { RunConfigSchema, unetConfigFor } from '@dapple/client/run-config';
+import { createUNet } from '@dapple/models';
+import { RunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
 import { sampleGrids } from '@dapple/db';
 import { startTestHub, type TestHub } from '@dapple/testing';
 import { and, eq } from 'drizzle-orm';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { createUNet, loadInferenceWeights, memoryHandler } from '@dapple/diffusion';
-import { RunConfigSchema, unetConfigFor } from '@dapple/client/run-config';
+import { createUNet, loadInferenceWeights, memoryHandler } from '@dapple/models';
+import { RunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
 import { modelVersions } from '@dapple/db';
 import { startTestHub, type TestHub } from '@dapple/testing';
 import { eq } from 'drizzle-orm';

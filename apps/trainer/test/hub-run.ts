@@ -5,8 +5,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { loadCheckpoint, memoryHandler, type Checkpoint } from '@dapple/diffusion';
-import { TrainerClient } from '@dapple/client/trainer-client';
+import { loadCheckpoint, memoryHandler, type Checkpoint } from '@dapple/models';
+import { TrainerClient } from '@dapple/contracts/trainer-client';
 import { checkpoints, runs, runTokens } from '@dapple/db';
 import type { TestHub } from '@dapple/testing';
 import { and, eq } from 'drizzle-orm';

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
-import { RunConfigSchema } from '@dapple/client/run-config';
+import { RunConfigSchema } from '@dapple/contracts/run-config';
 import { createDb, insertMetricPoints, migrate, runs } from '@dapple/db';
 import { startEmbeddedPostgres } from '@dapple/db/embedded';
 import { createHub } from '@dapple/server';

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { TRAINER_API_PREFIX } from '@dapple/client/trainer-protocol';
-import { RunConfigSchema } from '@dapple/client/run-config';
+import { TRAINER_API_PREFIX } from '@dapple/contracts/trainer-protocol';
+import { RunConfigSchema } from '@dapple/contracts/run-config';
 import { runs, runTokens } from '@dapple/db';
 import type { GqlClient, TestHub } from '@dapple/testing';
 import { makePng } from './png';

@@ -1,5 +1,5 @@
 import type { V1Job, V1Secret } from '@kubernetes/client-node';
-import { TRAINER_ENV } from '@dapple/client/trainer-protocol';
+import { TRAINER_ENV } from '@dapple/contracts/trainer-protocol';
 import type { LaunchSpec } from './types.ts';
 
 /** Everything about the Job that is deployment policy rather than per-run data. */

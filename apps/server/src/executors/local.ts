@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { TRAINER_ENV } from '@dapple/client/trainer-protocol';
+import { TRAINER_ENV } from '@dapple/contracts/trainer-protocol';
 import type { Executor, ExecutorRunState, ExecutorSlot, LaunchedRun, LaunchSpec } from './types.ts';
 
 const execFileAsync = promisify(execFile);

@@ -7,11 +7,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { parseManifest, ShardReader, toFloatImages } from '@dapple/datasets';
-import { fid } from '@dapple/diffusion/metrics/fid';
-import { inceptionScore } from '@dapple/diffusion/metrics/inception-score';
-import { kernelInceptionDistance } from '@dapple/diffusion/metrics/kid';
-import type { EvaluationExtractor } from '@dapple/diffusion/metrics/extractors/index';
-import type { ModelSampler } from '@dapple/diffusion/browser/index';
+import { fid } from '@dapple/models/metrics/fid';
+import { inceptionScore } from '@dapple/models/metrics/inception-score';
+import { kernelInceptionDistance } from '@dapple/models/metrics/kid';
+import type { EvaluationExtractor } from '@dapple/models/metrics/extractors/index';
+import type { ModelSampler } from '@dapple/models/browser/index';
 import type { EvaluateTask, EvaluationResult } from './protocol.ts';
 
 const BATCH = 32;

@@ -3,7 +3,7 @@
  * database handle and no store of its own: it asks the hub thread for object bytes (`read`), which
  * answers from the ObjectStore with a transferred buffer, and hands back encoded PNGs the same way.
  */
-import type { SampleRequest, SamplingSpec } from '@dapple/diffusion/browser/index';
+import type { SampleRequest, SamplingSpec } from '@dapple/models/browser/index';
 
 export interface WorkerOptions {
   /** TF.js backend to prefer ('wasm' here; tfjs-node where installed). */

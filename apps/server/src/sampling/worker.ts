@@ -1,15 +1,15 @@
 /**
  * A sampling worker thread: keeps an LRU of loaded models, runs one sample task at a time with the
- * @dapple/diffusion samplers, encodes PNGs, and reports progress. Started by pool.ts (spawn.ts).
+ * @dapple/models samplers, encodes PNGs, and reports progress. Started by pool.ts (spawn.ts).
  * No top-level await: the thread loads this file through tsx's CommonJS hook.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, silenceCpuBanner } from '@dapple/diffusion/backend';
-import { nodeWasmDir } from '@dapple/diffusion/backend/node-wasm-dir';
-import { loadInferenceWeights } from '@dapple/diffusion/checkpoint/inference';
-import { createModelSampler, type ModelSampler } from '@dapple/diffusion/browser/index';
-import { loadInceptionExtractor, offlineExtractor, type EvaluationExtractor } from '@dapple/diffusion/metrics/extractors/index';
+import { selectBackend, silenceCpuBanner } from '@dapple/models/backend';
+import { nodeWasmDir } from '@dapple/models/backend/node-wasm-dir';
+import { loadInferenceWeights } from '@dapple/models/checkpoint/inference';
+import { createModelSampler, type ModelSampler } from '@dapple/models/browser/index';
+import { loadInceptionExtractor, offlineExtractor, type EvaluationExtractor } from '@dapple/models/metrics/extractors/index';
 import { runEvaluation } from './evaluate.ts';
 import { ModelCache } from './model-cache.ts';
 import { encodePngs } from './png.ts';

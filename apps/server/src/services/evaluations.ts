@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { datasets, datasetVersions, evaluations, memberships, modelVersions, type Evaluation } from '@dapple/db';
-import { offlineExtractorName } from '@dapple/diffusion/metrics/extractors/offline';
+import { offlineExtractorName } from '@dapple/models/metrics/extractors/offline';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { badInput, notFound } from '../errors.ts';

@@ -10,7 +10,7 @@ import {
   weightDataToBuffer,
   type JsonValue,
   type Precision,
-} from '@dapple/diffusion';
+} from '@dapple/models';
 import type { ModelVersionConfig } from '@dapple/db';
 import type { ObjectStore } from '@dapple/storage';
 
@@ -176,7 +176,7 @@ export function modelCardMarkdown(c: ModelCardInput): string {
     '',
     '## Files',
     '',
-    `- \`${VERSION_FILES.modelJson}\` + \`${VERSION_FILES.weights}\`: TF.js weights, load with \`loadInferenceWeights\` from \`@dapple/diffusion\``,
+    `- \`${VERSION_FILES.modelJson}\` + \`${VERSION_FILES.weights}\`: TF.js weights, load with \`loadInferenceWeights\` from \`@dapple/models\``,
     `- \`${VERSION_FILES.config}\`: UNet config, schedule and prediction type`,
     '',
     `Published by ${markdownText(c.publishedBy)} on ${c.publishedAt.toISOString()}.`,

@@ -4,7 +4,7 @@
  * the version's network, or its weights would not load. Nothing is stored or started when either fails.
  */
 import type { Model, ModelVersion } from '@dapple/db';
-import type { UNetConfig } from '@dapple/diffusion/unet';
+import type { UNetConfig } from '@dapple/models/diffusion/unet';
 import { appError, badInput } from '../errors.ts';
 import type { ModelAccessService } from './model-access.ts';
 import type { RequestMeta } from './types.ts';

@@ -2,7 +2,7 @@
  * Class conditioning of a run (RunConfig.conditioning): resolves the default and ties numClasses to the
  * dataset version's labels (the top-level folder names of the upload), before anything is stored.
  */
-import type { RunConfig } from '@dapple/client/run-config';
+import type { RunConfig } from '@dapple/contracts/run-config';
 import { badInput } from '../errors.ts';
 import type { BaseModel } from './runs-base-model.ts';
 

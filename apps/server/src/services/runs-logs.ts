@@ -1,6 +1,6 @@
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { desc, eq, sql } from 'drizzle-orm';
-import { CPU_BANNER } from '@dapple/diffusion/cpu-banner';
+import { CPU_BANNER } from '@dapple/models/cpu-banner';
 import { runLogs, type LogStream, type RunLog } from '@dapple/db';
 import type { Logger } from 'pino';
 import { attemptLogFiles } from '../executors/local.ts';

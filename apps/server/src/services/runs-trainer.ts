@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { checkpoints, datasets, datasetVersions, models, modelVersions, runs, runTokens, sampleGrids, type Run } from '@dapple/db';
 import { insertMetricColumns, insertMetricPoints, MetricsInputError, type MetricColumnsInput } from '@dapple/db/metrics/index';
-import { RunConfigSchema } from '@dapple/client/run-config';
+import { RunConfigSchema } from '@dapple/contracts/run-config';
 import {
   CHECKPOINT_FILES,
   TRAINER_PROTOCOL_VERSION,
@@ -10,7 +10,7 @@ import {
   type Heartbeat,
   type MetricPoint,
   type Presigned,
-} from '@dapple/client/trainer-protocol';
+} from '@dapple/contracts/trainer-protocol';
 import type { ObjectStore } from '@dapple/storage';
 import { sha256Hex } from '../auth/tokens.ts';
 import { baseLabelRows } from './runs-base-model.ts';

@@ -15,7 +15,7 @@ import {
   type SampleGrid,
 } from '@dapple/db';
 import { listMetricKeys, queryMetrics, MetricsInputError, type MetricsQueryResult } from '@dapple/db/metrics/index';
-import { RunConfigSchema, unetConfigFor, type RunConfig } from '@dapple/client/run-config';
+import { RunConfigSchema, unetConfigFor, type RunConfig } from '@dapple/contracts/run-config';
 import type { ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
 import { badInput, conflict, notFound } from '../errors.ts';

@@ -1,6 +1,6 @@
 import { and, count, eq, inArray, isNull, lt, ne, or } from 'drizzle-orm';
 import { modelVersions, sampleJobs, type Model, type ModelVersion, type SampleJob } from '@dapple/db';
-import { samplingSpecFromConfig, validateSampleRequest, type SamplingSpec } from '@dapple/diffusion/browser/index';
+import { samplingSpecFromConfig, validateSampleRequest, type SamplingSpec } from '@dapple/models/browser/index';
 import type { ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
 import { appError, badInput, forbidden, notFound } from '../errors.ts';

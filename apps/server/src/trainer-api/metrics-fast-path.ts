@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decodeMetricBatch, METRIC_BATCH_CONTENT_TYPE, MetricBatchFormatError } from '@dapple/client/metric-batch';
-import { TRAINER_API_PREFIX, type TrainerErrorBody } from '@dapple/client/trainer-protocol';
+import { decodeMetricBatch, METRIC_BATCH_CONTENT_TYPE, MetricBatchFormatError } from '@dapple/contracts/metric-batch';
+import { TRAINER_API_PREFIX, type TrainerErrorBody } from '@dapple/contracts/trainer-protocol';
 import type { Logger } from 'pino';
 import { TrainerApiFailure, type TrainerRunService } from '../services/runs-trainer.ts';
 import { bearerToken, failureBody, MAX_BODY_BYTES } from './shared.ts';

@@ -11,7 +11,7 @@ import {
   ShardUrlRequestSchema,
   TRAINER_API_PREFIX,
   type TrainerErrorBody,
-} from '@dapple/client/trainer-protocol';
+} from '@dapple/contracts/trainer-protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { TrainerApiFailure, type TrainerRunService } from '../services/runs-trainer.ts';
@@ -32,7 +32,7 @@ function bearer(req: Request): string | undefined {
 }
 
 /**
- * REST surface for trainers (see @dapple/client/trainer-protocol): every route authenticates the run
+ * REST surface for trainers (see @dapple/contracts/trainer-protocol): every route authenticates the run
  * token and acts on that token's run only; request bodies are strict zod objects.
  */
 export function trainerApiRouter(trainer: TrainerRunService, log: Logger): Router {

@@ -1,4 +1,4 @@
-import type { TrainerErrorBody } from '@dapple/client/trainer-protocol';
+import type { TrainerErrorBody } from '@dapple/contracts/trainer-protocol';
 import type { TrainerApiFailure } from '../services/runs-trainer.ts';
 
 // What the express routes (router.ts) and the binary metrics fast path (metrics-fast-path.ts) agree on.

@@ -41,7 +41,7 @@ export const runs = pgTable(
     name: text('name').notNull(),
     /** The dataset version trained on; null once that version was deleted (the run's history stays). */
     datasetVersionId: uuid('dataset_version_id').references(() => datasetVersions.id, { onDelete: 'set null' }),
-    /** RunConfig (packages/client/src/run-config.ts), validated with zod before it is stored. */
+    /** RunConfig (packages/contracts/src/run-config.ts), validated with zod before it is stored. */
     config: jsonb('config').notNull(),
     seed: bigint('seed', { mode: 'number' }).notNull(),
     status: runStatus('status').notNull().default('queued'),

@@ -48,7 +48,7 @@ const ModelMetricRef = builder.objectRef<{ key: string; step: number | null; las
 const ModelVersionFilesRef = builder.objectRef<{ modelJsonUrl: string; weightsUrl: string; configUrl: string; cardUrl: string; expiresAt: Date }>('ModelVersionFiles').implement({
   description:
     'Short-lived URLs for loading the version in a browser: `loadModelForSampling({ modelJson: modelJsonUrl, weights: { "weights.bin": weightsUrl } })` ' +
-    'from @dapple/diffusion/browser. model.json carries the sampling config (UNet, schedule, prediction, labelNames). Ask again after expiresAt.',
+    'from @dapple/models/browser. model.json carries the sampling config (UNet, schedule, prediction, labelNames). Ask again after expiresAt.',
   fields: (t) => ({
     modelJsonUrl: t.exposeString('modelJsonUrl'),
     weightsUrl: t.exposeString('weightsUrl'),

@@ -1,6 +1,6 @@
 import { RUN_STATUSES, type Run, type RunCheckpoint, type RunEvent, type RunLog, type SampleGrid } from '@dapple/db';
 import type { MetricBucket, MetricSeries } from '@dapple/db/metrics/index';
-import { conditioningOf, RunConfigSchema, type RunConfig } from '@dapple/client/run-config';
+import { conditioningOf, RunConfigSchema, type RunConfig } from '@dapple/contracts/run-config';
 import type { Context } from '../../context.ts';
 import { runMetricsChannel, runUpdatedChannel } from '../../services/runs-notify.ts';
 import { builder } from '../builder.ts';

@@ -1,4 +1,4 @@
-// The part of @dapple/diffusion/browser the playground uses (see diffusion-browser.js for why not the source).
+// The part of @dapple/models/browser the playground uses (see diffusion-browser.js for why not the source).
 export interface BrowserModelSampler {
   sample(request: {
     count: number;

@@ -1,0 +1,135 @@
+/**
+ * The training-run configuration: one zod schema shared by the hub (validates `startRun` / `forkRun`
+ * input before anything is stored) and the trainer (parses what the hub hands it). Kept free of
+ * server and TF.js imports so the trainer, the CLI and the web app can all load it.
+ */
+import { PRESET_NAMES, presetConfig, type PresetName } from '@dapple/models/diffusion/presets';
+import type { UNetConfig } from '@dapple/models/diffusion/unet';
+import { z } from 'zod';
+
+/** Bounds that keep a run from exhausting the trainer (the wasm heap is capped at 4 GB). */
+export const RUN_LIMITS = {
+  maxBatchSize: 512,
+  maxMicroBatch: 128,
+  maxSteps: 10_000_000,
+  maxSampleCount: 64,
+  maxSampleSteps: 1000,
+  maxKeepCheckpoints: 100,
+  maxTimesteps: 100_000,
+  maxClasses: 10_000,
+} as const;
+
+/**
+ * `none`: unconditional. `class`: the UNet takes the dataset's folder labels (label index numClasses is the
+ * "no class" label used for classifier-free guidance). Left out of startRun's input, the hub picks: the base
+ * model's conditioning when fine-tuning, else `class` when the dataset version has ≥ 2 labels, else `none`,
+ * and stores its choice, so a stored config always says. A stored config without it (older runs) is `none`.
+ */
+export const CONDITIONINGS = ['none', 'class'] as const;
+export type Conditioning = (typeof CONDITIONINGS)[number];
+/** Default probability of training with the null label instead of the image's class (CFG, Ho & Salimans 2022). */
+export const DEFAULT_LABEL_DROPOUT = 0.1;
+
+/** Steps a run trains when the user leaves them out: enough for each preset to give recognisable samples. */
+export const PRESET_DEFAULT_STEPS: Record<PresetName, number> = { tiny: 2_000, small: 100_000, base: 800_000 };
+
+const int = (min: number, max: number) => z.number().int(`must be an integer`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+
+/** Architecture overrides on top of the preset (anything left out keeps the preset's value). */
+export const ModelOverridesSchema = z
+  .object({
+    resolution: int(4, 1024).optional(),
+    baseChannels: int(4, 512).optional(),
+    channelMults: z.array(int(1, 16)).min(1).max(6).optional(),
+    numResBlocks: int(1, 8).optional(),
+    attentionResolutions: z.array(int(1, 1024)).max(6).optional(),
+    dropout: z.number().min(0).max(0.9).optional(),
+    groups: int(1, 64).optional(),
+    learnSigma: z.boolean().optional(),
+  })
+  .strict();
+export type ModelOverrides = z.infer<typeof ModelOverridesSchema>;
+
+export const RunConfigSchema = z
+  .object({
+    preset: z.enum(PRESET_NAMES as [PresetName, ...PresetName[]], {
+      error: (issue) => `unknown preset ${JSON.stringify(issue.input)}: must be one of ${PRESET_NAMES.join(', ')}`,
+    }),
+    model: ModelOverridesSchema.default({}),
+    /** Optimizer updates to run in total; default PRESET_DEFAULT_STEPS[preset]. */
+    steps: int(1, RUN_LIMITS.maxSteps).optional(),
+    batchSize: int(1, RUN_LIMITS.maxBatchSize).default(32),
+    /** Gradient accumulation chunk (same update, less memory); default min(batchSize, 32). */
+    microBatch: int(1, RUN_LIMITS.maxMicroBatch).optional(),
+    lr: z.number().positive('must be > 0').max(1, 'must be at most 1').default(2e-4),
+    warmupSteps: int(0, RUN_LIMITS.maxSteps).default(0),
+    lrDecay: z.enum(['constant', 'cosine']).default('constant'),
+    optimizer: z.enum(['adam', 'adamw']).default('adamw'),
+    weightDecay: z.number().min(0).max(1).default(0),
+    clipNorm: z.number().positive().max(1e6).default(1),
+    schedule: z.enum(['linear', 'cosine']).default('cosine'),
+    timesteps: int(10, RUN_LIMITS.maxTimesteps).default(1000),
+    prediction: z.enum(['eps', 'v', 'x0']).default('eps'),
+    conditioning: z.enum(CONDITIONINGS, { error: (issue) => `unknown conditioning ${JSON.stringify(issue.input)}: must be none or class` }).optional(),
+    /** Class-conditional runs: the number of classes, the dataset version's label count (the hub fills it in). */
+    numClasses: int(1, RUN_LIMITS.maxClasses).optional(),
+    /** Class-conditional runs: probability of the null label per image, so one model also samples unconditionally (CFG). */
+    labelDropout: z.number().min(0, 'must be at least 0').max(1, 'must be at most 1').default(DEFAULT_LABEL_DROPOUT),
+    /** EMA max decay; 0 disables the EMA (samples then use the raw weights). */
+    emaDecay: z.number().min(0).max(0.99999).default(0.9999),
+    /** A sample grid every N steps (and at step 0 and the last step). */
+    sampleEvery: int(1, RUN_LIMITS.maxSteps).default(500),
+    sampleCount: int(1, RUN_LIMITS.maxSampleCount).default(16),
+    /** DDIM steps per sample grid. */
+    sampleSteps: int(1, RUN_LIMITS.maxSampleSteps).default(50),
+    /** Seed of the grid's noise: the same for every grid of every run by default, so grids compare across steps and runs. */
+    sampleSeed: int(0, 2 ** 31 - 1).default(20261126),
+    /** A checkpoint every M steps (and a final one). */
+    checkpointEvery: int(1, RUN_LIMITS.maxSteps).default(1000),
+    keepCheckpoints: int(1, RUN_LIMITS.maxKeepCheckpoints).default(3),
+    /** Seconds between metric batches / heartbeats sent to the hub. */
+    reportEverySec: z.number().min(0.2).max(60).default(2),
+  })
+  .strict()
+  .transform((c) => ({ ...c, steps: c.steps ?? PRESET_DEFAULT_STEPS[c.preset] }))
+  .superRefine((c, ctx) => {
+    if (c.microBatch !== undefined && c.microBatch > c.batchSize) {
+      ctx.addIssue({ code: 'custom', path: ['microBatch'], message: `must be at most batchSize (${c.batchSize})` });
+    }
+    if (c.numClasses !== undefined && c.conditioning !== 'class') {
+      ctx.addIssue({ code: 'custom', path: ['numClasses'], message: `only class-conditional runs (conditioning: class) have classes` });
+    }
+    if (c.warmupSteps >= c.steps && c.lrDecay === 'cosine') {
+      ctx.addIssue({ code: 'custom', path: ['warmupSteps'], message: `must be below steps (${c.steps}) for cosine decay` });
+    }
+  });
+
+export type RunConfigInput = z.input<typeof RunConfigSchema>;
+export type RunConfig = z.output<typeof RunConfigSchema>;
+
+/** The conditioning a stored config means (configs from before the option are unconditional). */
+export function conditioningOf(config: Pick<RunConfig, 'conditioning'>): Conditioning {
+  return config.conditioning ?? 'none';
+}
+
+/**
+ * The UNet a run trains: the preset with the overrides, the dataset's channel count and, for class-conditional
+ * runs, numClasses (which must be set by then: the hub fills it in from the dataset at startRun).
+ */
+export function unetConfigFor(config: RunConfig, channels: number): UNetConfig {
+  const m = config.model;
+  const overrides: Partial<UNetConfig> = { channels };
+  if (conditioningOf(config) === 'class') {
+    if (config.numClasses === undefined) throw new Error('a class-conditional run config needs numClasses (the dataset label count)');
+    overrides.numClasses = config.numClasses;
+  }
+  for (const key of ['resolution', 'baseChannels', 'channelMults', 'numResBlocks', 'attentionResolutions', 'dropout', 'groups', 'learnSigma'] as const) {
+    if (m[key] !== undefined) (overrides as Record<string, unknown>)[key] = m[key];
+  }
+  return presetConfig(config.preset, overrides);
+}
+
+/** Micro-batch actually used: accumulate in chunks of ≤ 32 images unless told otherwise. */
+export function effectiveMicroBatch(config: RunConfig): number {
+  return config.microBatch ?? Math.min(config.batchSize, 32);
+}

@@ -1,0 +1,143 @@
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generatedPath, generatedSource, watFiles } from '../../scripts/build-wasm.ts';
+import { selectBackend } from '../backend.ts';
+import { wasmConv, wasmConvFits, wasmConvKernelsAvailable, wasmFilterGrad, wasmFlipSwap } from './wasm-conv.ts';
+import { maxRelErr, randomArray } from './test-arrays.ts';
+
+interface Case { b: number; h: number; w: number; k: number; stride: number; cin: number; cout: number }
+
+/** dW and db by the cpu backend's own Conv2DBackpropFilter (a plain loop: slow, but the reference). */
+async function reference(c: Case, x: Float32Array, dy: Float32Array): Promise<[Float32Array, Float32Array]> {
+  await selectBackend({ prefer: 'cpu', fallback: false });
+  const ho = Math.ceil(c.h / c.stride);
+  const wo = Math.ceil(c.w / c.stride);
+  const xt = tf.tensor4d(x, [c.b, c.h, c.w, c.cin]);
+  const dyt = tf.tensor4d(dy, [c.b, ho, wo, c.cout]);
+  // d/dW Σ conv(x, W)·dy = the filter gradient for upstream gradient dy (cpu autodiff: Conv2DBackpropFilter).
+  const w0 = tf.zeros([c.k, c.k, c.cin, c.cout]);
+  const dw = tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xt, w as tf.Tensor4D, c.stride, 'same'), dyt)))(w0);
+  const db = tf.sum(dyt, [0, 1, 2]);
+  const out: [Float32Array, Float32Array] = [(await dw.data()) as Float32Array, (await db.data()) as Float32Array];
+  tf.dispose([xt, dyt, w0, dw, db]);
+  return out;
+}
+
+const cases: Case[] = [
+  { b: 2, h: 8, w: 8, k: 3, stride: 1, cin: 4, cout: 8 }, // the kernel's own block sizes, no channel padding
+  { b: 3, h: 6, w: 10, k: 3, stride: 1, cin: 8, cout: 16 }, // non-square, several blocks each way
+  { b: 2, h: 8, w: 8, k: 3, stride: 2, cin: 8, cout: 8 }, // downsampling, even size (pad 0 before, 1 after)
+  { b: 2, h: 7, w: 9, k: 3, stride: 2, cin: 4, cout: 8 }, // downsampling, odd sizes (pad 1 on both sides)
+  { b: 2, h: 6, w: 6, k: 1, stride: 1, cin: 12, cout: 8 }, // 1×1 (the skip convs)
+  { b: 2, h: 5, w: 5, k: 5, stride: 1, cin: 4, cout: 8 }, // wider kernel
+  { b: 1, h: 3, w: 2, k: 5, stride: 1, cin: 4, cout: 8 }, // taps that reach past the whole image
+  { b: 1, h: 1, w: 1, k: 3, stride: 1, cin: 4, cout: 8 }, // one pixel: only the centre tap sees it
+  { b: 2, h: 8, w: 8, k: 3, stride: 1, cin: 3, cout: 32 }, // RGB stem: input channels padded to 4
+  { b: 2, h: 8, w: 8, k: 3, stride: 1, cin: 16, cout: 3 }, // RGB output: output channels padded to 8
+  { b: 2, h: 5, w: 7, k: 3, stride: 2, cin: 5, cout: 6 }, // both padded, strided, odd
+  { b: 2, h: 9, w: 32, k: 3, stride: 1, cin: 32, cout: 8 }, // rows in chunks of 4 (4, 4, 1): chunk edges inside the taps
+  { b: 1, h: 3, w: 64, k: 3, stride: 1, cin: 64, cout: 8 }, // rows too long for more than one per chunk
+  { b: 1, h: 9, w: 32, k: 3, stride: 2, cin: 32, cout: 8 }, // strided, in chunks
+];
+
+describe('wasm conv kernels', () => {
+  afterAll(async () => {
+    await selectBackend({ prefer: 'wasm' });
+  });
+
+  it('is built from the current .wat sources (run npm run build:wasm -w @dapple/models after editing it)', async () => {
+    for (const wat of watFiles()) expect(readFileSync(generatedPath(wat), 'utf8')).toBe(await generatedSource(wat));
+  });
+
+  it('runs on the wasm backend and not elsewhere', async () => {
+    await selectBackend({ prefer: 'cpu', fallback: false });
+    expect(wasmConvKernelsAvailable()).toBe(false);
+    await selectBackend({ prefer: 'wasm', fallback: false });
+    expect(wasmConvKernelsAvailable()).toBe(true);
+  });
+
+  for (const c of cases) {
+    it(`matches Conv2DBackpropFilter: B${c.b} ${c.h}×${c.w}, k${c.k}, stride ${c.stride}, ${c.cin}→${c.cout}`, async () => {
+      const ho = Math.ceil(c.h / c.stride);
+      const wo = Math.ceil(c.w / c.stride);
+      const x = randomArray(c.b * c.h * c.w * c.cin, 11);
+      const dy = randomArray(c.b * ho * wo * c.cout, 12);
+      const [refDw, refDb] = await reference(c, x, dy);
+      await selectBackend({ prefer: 'wasm', fallback: false });
+      expect(wasmConvKernelsAvailable()).toBe(true);
+      const xt = tf.tensor4d(x, [c.b, c.h, c.w, c.cin]);
+      const dyt = tf.tensor4d(dy, [c.b, ho, wo, c.cout]);
+      const before = tf.memory().numTensors;
+      const { dw, db } = wasmFilterGrad(xt, dyt, c.k, c.stride);
+      expect(tf.memory().numTensors).toBe(before + 2); // the padded copies are freed
+      expect(dw.shape).toEqual([c.k, c.k, c.cin, c.cout]);
+      expect(db.shape).toEqual([c.cout]);
+      expect(maxRelErr((await dw.data()) as Float32Array, refDw)).toBeLessThan(1e-5);
+      expect(maxRelErr((await db.data()) as Float32Array, refDb)).toBeLessThan(1e-5);
+      // The inputs are read, never written.
+      expect(Array.from(await xt.data())).toEqual(Array.from(x));
+      expect(Array.from(await dyt.data())).toEqual(Array.from(dy));
+      tf.dispose([xt, dyt, dw, db]);
+    });
+  }
+
+  interface ConvCase { b: number; h: number; w: number; k: number; pad: [[number, number], [number, number]]; c: number; n: number; bias: boolean }
+  const convCases: ConvCase[] = [
+    { b: 2, h: 8, w: 8, k: 3, pad: [[1, 1], [1, 1]], c: 8, n: 8, bias: true }, // SAME 3×3
+    { b: 3, h: 5, w: 12, k: 3, pad: [[1, 1], [1, 1]], c: 5, n: 16, bias: false }, // odd height, any input channel count
+    { b: 1, h: 4, w: 4, k: 5, pad: [[2, 2], [2, 2]], c: 3, n: 8, bias: true }, // taps past the whole image
+    { b: 2, h: 6, w: 4, k: 2, pad: [[1, 0], [1, 0]], c: 6, n: 24, bias: false }, // the stride-2 input gradient's 2×2 phase conv
+    { b: 2, h: 4, w: 8, k: 1, pad: [[0, 0], [0, 0]], c: 7, n: 8, bias: true },
+  ];
+  for (const c of convCases) {
+    it(`conv matches the cpu backend: B${c.b} ${c.h}×${c.w}, k${c.k}, pad ${JSON.stringify(c.pad)}, ${c.c}→${c.n}${c.bias ? ' + bias' : ''}`, async () => {
+      const x = randomArray(c.b * c.h * c.w * c.c, 21);
+      const f = randomArray(c.k * c.k * c.c * c.n, 22);
+      const bias = randomArray(c.n, 23);
+      const run = async (ours: boolean) => {
+        const xt = tf.tensor4d(x, [c.b, c.h, c.w, c.c]);
+        const ft = tf.tensor4d(f, [c.k, c.k, c.c, c.n]);
+        const bt = tf.tensor1d(bias);
+        const y = ours
+          ? wasmConv(xt, ft, c.pad, c.bias ? bt : undefined)
+          : tf.add(tf.conv2d(xt, ft, 1, [[0, 0], c.pad[0], c.pad[1], [0, 0]]), c.bias ? bt : 0);
+        const out = { shape: y.shape, data: (await y.data()) as Float32Array };
+        tf.dispose([xt, ft, bt, y]);
+        return out;
+      };
+      await selectBackend({ prefer: 'cpu', fallback: false });
+      const ref = await run(false);
+      await selectBackend({ prefer: 'wasm', fallback: false });
+      expect(wasmConvKernelsAvailable()).toBe(true);
+      expect(wasmConvFits(ref.shape)).toBe(true);
+      const before = tf.memory().numTensors;
+      const mine = await run(true);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(mine.shape).toEqual(ref.shape);
+      expect(maxRelErr(mine.data, ref.data)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('conv takes only output widths in fours and output channels in eights', async () => {
+    await selectBackend({ prefer: 'wasm', fallback: false });
+    expect(wasmConvFits([2, 5, 8, 16])).toBe(true);
+    expect(wasmConvFits([2, 8, 6, 16])).toBe(false);
+    expect(wasmConvFits([2, 8, 8, 12])).toBe(false);
+    expect(wasmConvFits([2, 8, 0, 8])).toBe(false);
+  });
+
+  it('flipSwap reverses the taps and transposes each tap', async () => {
+    await selectBackend({ prefer: 'wasm', fallback: false });
+    expect(wasmConvKernelsAvailable()).toBe(true);
+    const [k, cin, cout] = [3, 5, 6];
+    const w = tf.tensor4d(randomArray(k * k * cin * cout, 31), [k, k, cin, cout]);
+    const f = wasmFlipSwap(w);
+    expect(f.shape).toEqual([k, k, cout, cin]);
+    const [wv, fv] = [await w.array(), await f.array()];
+    for (let i = 0; i < k; i++)
+      for (let j = 0; j < k; j++)
+        for (let ci = 0; ci < cin; ci++) for (let co = 0; co < cout; co++) expect(fv[i]![j]![co]![ci]).toBe(wv[k - 1 - i]![k - 1 - j]![ci]![co]);
+    tf.dispose([w, f]);
+  });
+});
