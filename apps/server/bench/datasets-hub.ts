@@ -5,7 +5,8 @@ import { DiskStore, S3Store, type ObjectStore } from '@dapple/storage';
 import { createHub } from '../src/index.ts';
 
 const [databaseUrl, root, portArg, s3Json] = process.argv.slice(2);
-if (!databaseUrl || !root || !portArg) throw new Error('usage: datasets-hub.ts <databaseUrl> <storeRoot> <port> [<s3 config json>]');
+if (!databaseUrl || !root || !portArg)
+  throw new Error('usage: datasets-hub.ts <databaseUrl> <storeRoot> <port> [<s3 config json>]');
 const port = Number(portArg);
 const store: ObjectStore = s3Json
   ? new S3Store(JSON.parse(s3Json))

@@ -35,14 +35,14 @@ const UPLOAD_MB = Number(values['upload-mb']);
 const PARALLEL_PARTS = 4;
 const MiB = 1024 * 1024;
 
-
 /** A random file of `bytes` bytes (incompressible, like images). */
 async function randomFile(path: string, bytes: number): Promise<void> {
   const out = createWriteStream(path);
   const block = Buffer.alloc(MiB);
   for (let written = 0; written < bytes; written += MiB) {
     for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, i);
-    if (!out.write(block.subarray(0, Math.min(MiB, bytes - written)))) await new Promise<void>((r) => out.once('drain', () => r()));
+    if (!out.write(block.subarray(0, Math.min(MiB, bytes - written))))
+      await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }
@@ -56,7 +56,11 @@ async function jpegZip(path: string, targetBytes: number): Promise<{ images: num
   for (let i = 0; i < 64; i++) {
     const raw = Buffer.alloc(256 * 256 * 3);
     for (let p = 0; p < raw.length; p++) raw[p] = ((p * (i + 3)) ^ (p >> 9)) & 255;
-    bases.push(await sharp(raw, { raw: { width: 256, height: 256, channels: 3 } }).jpeg({ quality: 92 }).toBuffer());
+    bases.push(
+      await sharp(raw, { raw: { width: 256, height: 256, channels: 3 } })
+        .jpeg({ quality: 92 })
+        .toBuffer(),
+    );
   }
   const out = createWriteStream(path);
   const write = async (b: Buffer) => {
@@ -115,7 +119,11 @@ function client(graphqlUrl: string): { gql: Gql; setCookie(c: string): void } {
   return {
     setCookie: (c) => (cookie = c),
     gql: async <T>(query: string, variables?: Record<string, unknown>) => {
-      const res = await fetch(graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ query, variables }) });
+      const res = await fetch(graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie },
+        body: JSON.stringify({ query, variables }),
+      });
       const c = res.headers.getSetCookie()[0];
       if (c) cookie = c.split(';')[0]!;
       const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
@@ -125,13 +133,26 @@ function client(graphqlUrl: string): { gql: Gql; setCookie(c: string): void } {
   };
 }
 
-interface Part { partNumber: number; size: number; url: string; method: string; headers: { name: string; value: string }[] }
+interface Part {
+  partNumber: number;
+  size: number;
+  url: string;
+  method: string;
+  headers: { name: string; value: string }[];
+}
 
 /** The web app's upload: createUpload, PUT the parts from the file (PARALLEL_PARTS at a time), completeUpload. */
-async function uploadThroughProtocol(gql: Gql, datasetId: string, file: string, name: string): Promise<{ seconds: number; completeSeconds: number; versionId: string }> {
+async function uploadThroughProtocol(
+  gql: Gql,
+  datasetId: string,
+  file: string,
+  name: string,
+): Promise<{ seconds: number; completeSeconds: number; versionId: string }> {
   const size = (await stat(file)).size;
   const started = performance.now();
-  const { createUpload } = await gql<{ createUpload: { id: string; files: { partSize: number | null; parts: Part[] }[] } }>(
+  const { createUpload } = await gql<{
+    createUpload: { id: string; files: { partSize: number | null; parts: Part[] }[] };
+  }>(
     `mutation ($input: CreateUploadInput!) { createUpload(input: $input) { id files { partSize parts { partNumber size url method headers { name value } } } } }`,
     { input: { datasetId, files: [{ path: name, size, contentType: 'application/zip' }] } },
   );
@@ -144,7 +165,11 @@ async function uploadThroughProtocol(gql: Gql, datasetId: string, file: string, 
         for (let part = queue.shift(); part; part = queue.shift()) {
           const body = Buffer.alloc(part.size);
           await handle.read(body, 0, part.size, (part.partNumber - 1) * (f.partSize ?? 0));
-          const res = await fetch(part.url, { method: part.method, headers: Object.fromEntries(part.headers.map((h) => [h.name, h.value])), body });
+          const res = await fetch(part.url, {
+            method: part.method,
+            headers: Object.fromEntries(part.headers.map((h) => [h.name, h.value])),
+            body,
+          });
           if (res.status !== 200) throw new Error(`part ${part.partNumber}: HTTP ${res.status} ${await res.text()}`);
           await res.arrayBuffer();
         }
@@ -159,15 +184,21 @@ async function uploadThroughProtocol(gql: Gql, datasetId: string, file: string, 
     { id: createUpload.id },
   );
   const end = performance.now();
-  return { seconds: (end - started) / 1000, completeSeconds: (end - completing) / 1000, versionId: completeUpload.version.id };
+  return {
+    seconds: (end - started) / 1000,
+    completeSeconds: (end - completing) / 1000,
+    versionId: completeUpload.version.id,
+  };
 }
 
-async function waitForVersion(gql: Gql, id: string): Promise<{ status: string; acceptedCount: number; error: string | null }> {
+async function waitForVersion(
+  gql: Gql,
+  id: string,
+): Promise<{ status: string; acceptedCount: number; error: string | null }> {
   for (;;) {
-    const { datasetVersion } = await gql<{ datasetVersion: { status: string; acceptedCount: number; error: string | null } }>(
-      `query ($id: ID!) { datasetVersion(id: $id) { status acceptedCount error } }`,
-      { id },
-    );
+    const { datasetVersion } = await gql<{
+      datasetVersion: { status: string; acceptedCount: number; error: string | null };
+    }>(`query ($id: ID!) { datasetVersion(id: $id) { status acceptedCount error } }`, { id });
     if (datasetVersion.status !== 'PREPARING') return datasetVersion;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -203,23 +234,38 @@ try {
     : null;
   if (s3Config) await new S3Store(s3Config).ensureBucket();
   const hubArgs = [db.connectionString, objects, String(port), ...(s3Config ? [JSON.stringify(s3Config)] : [])];
-  hubProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./datasets-hub.ts', import.meta.url)), ...hubArgs], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  hubProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./datasets-hub.ts', import.meta.url)), ...hubArgs],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const hubUrl = await new Promise<string>((resolve, reject) => {
     hubProcess!.once('message', (m: { type: string; url: string }) => resolve(m.url));
     hubProcess!.once('exit', (code) => reject(new Error(`bench hub exited with ${code}`)));
   });
   const { gql } = client(`${hubUrl}/graphql`);
-  await gql(`mutation { signUp(input: { email: "bench@example.com", password: "bench-password", name: "Bench" }) { user { id } } }`);
-  const { createTeam } = await gql<{ createTeam: { id: string } }>(`mutation { createTeam(input: { name: "Bench", slug: "bench" }) { id } }`);
+  await gql(
+    `mutation { signUp(input: { email: "bench@example.com", password: "bench-password", name: "Bench" }) { user { id } } }`,
+  );
+  const { createTeam } = await gql<{ createTeam: { id: string } }>(
+    `mutation { createTeam(input: { name: "Bench", slug: "bench" }) { id } }`,
+  );
   const dataset = async (name: string) =>
-    (await gql<{ createDataset: { id: string } }>(`mutation ($t: ID!, $n: String!) { createDataset(input: { teamId: $t, name: $n, resolution: 32, channels: 3 }) { id } }`, { t: createTeam.id, n: name })).createDataset.id;
+    (
+      await gql<{ createDataset: { id: string } }>(
+        `mutation ($t: ID!, $n: String!) { createDataset(input: { teamId: $t, name: $n, resolution: 32, channels: 3 }) { id } }`,
+        { t: createTeam.id, n: name },
+      )
+    ).createDataset.id;
 
   // 1. Upload throughput against a raw store.put of the same bytes (same disk, same run; best of 2 each, alternating).
   const blob = join(root, 'blob.zip');
   await randomFile(blob, UPLOAD_MB * MiB);
-  const store: ObjectStore = s3Config ? new S3Store(s3Config) : new DiskStore({ root: objects, publicBaseUrl: hubUrl, signingSecret: 'bench-secret-'.repeat(4) });
+  const store: ObjectStore = s3Config
+    ? new S3Store(s3Config)
+    : new DiskStore({ root: objects, publicBaseUrl: hubUrl, signingSecret: 'bench-secret-'.repeat(4) });
   cleanupStore = s3Config ? async () => void (await store.deletePrefix('datasets/')) : undefined;
   let rawBest = Infinity;
   let protocolBest = Infinity;
@@ -234,10 +280,21 @@ try {
   }
   const round1 = (x: number) => Math.round(x * 100) / 100;
   const mbps = (s: number) => Math.round((UPLOAD_MB / s) * 10) / 10;
-  console.log(JSON.stringify({
-    bench: 'dataset_upload_throughput', store: store.kind, mb: UPLOAD_MB, parallel_parts: PARALLEL_PARTS,
-    protocol_mb_s: mbps(protocolBest), store_put_mb_s: mbps(rawBest), protocol_s: round1(protocolBest), of_which_complete_s: round1(completeOfBest), store_put_s: round1(rawBest), ratio: Math.round((rawBest / protocolBest) * 1000) / 1000, target: 0.8,
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'dataset_upload_throughput',
+      store: store.kind,
+      mb: UPLOAD_MB,
+      parallel_parts: PARALLEL_PARTS,
+      protocol_mb_s: mbps(protocolBest),
+      store_put_mb_s: mbps(rawBest),
+      protocol_s: round1(protocolBest),
+      of_which_complete_s: round1(completeOfBest),
+      store_put_s: round1(rawBest),
+      ratio: Math.round((rawBest / protocolBest) * 1000) / 1000,
+      target: 0.8,
+    }),
+  );
   await rm(blob);
 
   // 2. Hub RSS while a large archive is uploaded and prepared.
@@ -253,13 +310,24 @@ try {
   const afterPrepare = await ask(hubProcess, 'peak');
   if (version.status !== 'READY') throw new Error(`archive version ${version.status}: ${version.error}`);
   const peak = Math.max(afterUpload.rssMb, afterPrepare.rssMb);
-  console.log(JSON.stringify({
-    bench: 'dataset_archive_hub_rss', store: store.kind, archive_mb: Math.round(bytes / MiB), images, accepted: version.acceptedCount,
-    upload_s: Math.round(upload.seconds * 10) / 10, prepare_s: Math.round(prepareSeconds * 10) / 10,
-    prepare_images_per_s: Math.round(images / prepareSeconds),
-    hub_idle_rss_mb: idle.rssMb, hub_peak_rss_upload_mb: afterUpload.rssMb, hub_peak_rss_prepare_mb: afterPrepare.rssMb,
-    peak_rss_mb: peak, target_mb: 300, ratio: Math.round((peak / 300) * 1000) / 1000,
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'dataset_archive_hub_rss',
+      store: store.kind,
+      archive_mb: Math.round(bytes / MiB),
+      images,
+      accepted: version.acceptedCount,
+      upload_s: Math.round(upload.seconds * 10) / 10,
+      prepare_s: Math.round(prepareSeconds * 10) / 10,
+      prepare_images_per_s: Math.round(images / prepareSeconds),
+      hub_idle_rss_mb: idle.rssMb,
+      hub_peak_rss_upload_mb: afterUpload.rssMb,
+      hub_peak_rss_prepare_mb: afterPrepare.rssMb,
+      peak_rss_mb: peak,
+      target_mb: 300,
+      ratio: Math.round((peak / 300) * 1000) / 1000,
+    }),
+  );
 } finally {
   if (hubProcess && hubProcess.exitCode === null) {
     hubProcess.send('stop');

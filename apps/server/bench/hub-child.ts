@@ -5,8 +5,19 @@ import { DiskStore } from '@dapple/storage';
 import { createHub } from '../src/index.ts';
 
 const [databaseUrl, port, storeRoot, poolSize] = process.argv.slice(2);
-const store = new DiskStore({ root: storeRoot!, publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: 'x'.repeat(32) });
-const hub = await createHub({ databaseUrl: databaseUrl!, store, port: Number(port), logLevel: 'silent', runs: { executor: false }, dbPoolSize: Number(poolSize) });
+const store = new DiskStore({
+  root: storeRoot!,
+  publicBaseUrl: `http://127.0.0.1:${port}`,
+  signingSecret: 'x'.repeat(32),
+});
+const hub = await createHub({
+  databaseUrl: databaseUrl!,
+  store,
+  port: Number(port),
+  logLevel: 'silent',
+  runs: { executor: false },
+  dbPoolSize: Number(poolSize),
+});
 process.send!({ url: hub.url });
 process.on('message', (msg) => {
   if (msg === 'close') void hub.close().then(() => process.exit(0));

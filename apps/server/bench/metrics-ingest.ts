@@ -27,15 +27,20 @@ import { createHub } from '../src/index.ts';
 import { freePort, startBenchDatabase } from './bench-database.ts';
 
 const { values: args } = parseArgs({
-  options: { runs: { type: 'string', default: '20' }, batches: { type: 'string', default: '10' }, rounds: { type: 'string', default: '5' },
-    hub: { type: 'string', default: 'child' }, cases: { type: 'string' }, 'hub-cpu-prof': { type: 'string' } },
+  options: {
+    runs: { type: 'string', default: '20' },
+    batches: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '5' },
+    hub: { type: 'string', default: 'child' },
+    cases: { type: 'string' },
+    'hub-cpu-prof': { type: 'string' },
+  },
 });
 const ROUNDS = Number(args.rounds);
 const RUNS = Number(args.runs);
 const BATCHES = Number(args.batches);
 const BATCH = 1000;
 const KEYS = 10;
-
 
 /** What a trainer flushes: KEYS keys × BATCH/KEYS consecutive steps. */
 function batchOf(b: number) {
@@ -77,14 +82,23 @@ async function processCpuMs(pid: number | string): Promise<number> {
 /** CPU ms used so far by the Postgres server: the postmaster and its live children (backends outlive a case: pooled). */
 async function postgresCpuMs(dataDir: string): Promise<number> {
   const postmaster = (await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]!.trim();
-  const children = (await readFile(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean);
+  const children = (await readFile(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8'))
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
   let ms = 0;
   for (const pid of [postmaster, ...children]) ms += await processCpuMs(pid);
   return ms;
 }
 
 /** The hub in a child process (see hub-child.ts); resolves once it listens. */
-function startHubChild(databaseUrl: string, port: number, storeRoot: string, poolSize: number, cpuProfDir?: string): Promise<{ url: string; child: ChildProcess }> {
+function startHubChild(
+  databaseUrl: string,
+  port: number,
+  storeRoot: string,
+  poolSize: number,
+  cpuProfDir?: string,
+): Promise<{ url: string; child: ChildProcess }> {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'hub-child.ts');
   const execArgv = ['--import', 'tsx', ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])];
   const child = fork(script, [databaseUrl, String(port), storeRoot, String(poolSize)], { execArgv, stdio: 'inherit' });
@@ -101,14 +115,21 @@ interface Sample {
   postgresCpuMsPerKPoints: number;
 }
 
-async function rate(pgDir: string, hubPid: number | undefined, runs: { id: string; token: string }[], send: (run: { id: string; token: string }, batch: ReturnType<typeof batchOf>) => Promise<void>): Promise<Sample> {
+async function rate(
+  pgDir: string,
+  hubPid: number | undefined,
+  runs: { id: string; token: string }[],
+  send: (run: { id: string; token: string }, batch: ReturnType<typeof batchOf>) => Promise<void>,
+): Promise<Sample> {
   const pg0 = await postgresCpuMs(pgDir);
   const hub0 = hubPid ? await processCpuMs(hubPid) : 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await Promise.all(runs.map(async (run) => {
-    for (let b = 0; b < BATCHES; b++) await send(run, batchOf(b));
-  }));
+  await Promise.all(
+    runs.map(async (run) => {
+      for (let b = 0; b < BATCHES; b++) await send(run, batchOf(b));
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const kPoints = (runs.length * BATCHES * BATCH) / 1000;
@@ -125,16 +146,35 @@ const { root, pgDir } = database;
 const direct = createDb(database.connectionString, { max: RUNS + 2 });
 try {
   const pool = direct.pool;
-  const { rows: team } = await pool.query<{ id: string }>(`INSERT INTO teams (name, slug) VALUES ('Bench', 'bench') RETURNING id`);
+  const { rows: team } = await pool.query<{ id: string }>(
+    `INSERT INTO teams (name, slug) VALUES ('Bench', 'bench') RETURNING id`,
+  );
   const port = await freePort();
   // API-only hub: no scheduler, so nothing watches (or requeues) the simulated runs. Its pool gets as many
   // connections as there are writers, like the in-process case (the default of 10 would cap concurrency).
   let hub: { url: string; pid?: number; close(): Promise<void> };
   if (args.hub === 'in-process') {
-    const store = new DiskStore({ root: join(root, 'objects'), publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: 'x'.repeat(32) });
-    hub = await createHub({ databaseUrl: database.connectionString, store, port, logLevel: 'silent', runs: { executor: false }, dbPoolSize: RUNS + 5 });
+    const store = new DiskStore({
+      root: join(root, 'objects'),
+      publicBaseUrl: `http://127.0.0.1:${port}`,
+      signingSecret: 'x'.repeat(32),
+    });
+    hub = await createHub({
+      databaseUrl: database.connectionString,
+      store,
+      port,
+      logLevel: 'silent',
+      runs: { executor: false },
+      dbPoolSize: RUNS + 5,
+    });
   } else {
-    const { url, child } = await startHubChild(database.connectionString, port, join(root, 'objects'), RUNS + 5, args['hub-cpu-prof']);
+    const { url, child } = await startHubChild(
+      database.connectionString,
+      port,
+      join(root, 'objects'),
+      RUNS + 5,
+      args['hub-cpu-prof'],
+    );
     const exited = new Promise((resolve) => child.once('exit', resolve));
     hub = { url, pid: child.pid, close: async () => void (child.send('close'), await exited) };
   }
@@ -147,7 +187,11 @@ try {
       await client.metrics(points);
     };
     const httpJson = async (run: { token: string }, points: ReturnType<typeof batchOf>) => {
-      const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${run.token}` }, body: JSON.stringify({ points }) });
+      const res = await fetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${run.token}` },
+        body: JSON.stringify({ points }),
+      });
       const body = await res.text();
       if (!res.ok) throw new Error(`POST ${endpoint}: ${res.status} ${body}`);
     };
@@ -155,7 +199,10 @@ try {
 
     const copyBatch = rawCopyBaseline(pool, KEYS);
     const rawCopy = (run: { id: string }, batch: ReturnType<typeof batchOf>) => copyBatch(run.id, batch);
-    const cases: Record<string, (run: { id: string; token: string }, batch: ReturnType<typeof batchOf>) => Promise<void>> = {
+    const cases: Record<
+      string,
+      (run: { id: string; token: string }, batch: ReturnType<typeof batchOf>) => Promise<void>
+    > = {
       'raw-copy': rawCopy,
       'insertMetricPoints-in-process': async (run, batch) => void (await insertMetricPoints(pool, run.id, batch)),
       'trainer-api-http': http,
@@ -165,20 +212,30 @@ try {
     const selected = Object.entries(cases).filter(([name]) => !only || only.includes(name));
     const samples: Record<string, Sample[]> = {};
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, send] of selected) (samples[name] ??= []).push(await rate(pgDir, hub.pid, await createRunningRuns(pool, team[0]!.id, RUNS), send));
+      for (const [name, send] of selected)
+        (samples[name] ??= []).push(await rate(pgDir, hub.pid, await createRunningRuns(pool, team[0]!.id, RUNS), send));
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const copy = samples['raw-copy'] && median(samples['raw-copy'].map((x) => x.pointsPerSec));
     for (const [name, xs] of Object.entries(samples)) {
       const m = median(xs.map((x) => x.pointsPerSec));
-      console.log(JSON.stringify({
-        bench: 'metrics.ingest.hub', case: name, hub: args.hub, runs: RUNS, batch: BATCH, rounds: ROUNDS,
-        pointsPerSec: Math.round(m), samples: xs.map((x) => Math.round(x.pointsPerSec)),
-        ...(name !== 'raw-copy' && copy && { ratioToRawCopy: +(m / copy).toFixed(3) }),
-        benchCpuMsPerKPoints: +median(xs.map((x) => x.benchCpuMsPerKPoints)).toFixed(2),
-        ...(name.startsWith('trainer-api') && hub.pid && { hubCpuMsPerKPoints: +median(xs.map((x) => x.hubCpuMsPerKPoints)).toFixed(2) }),
-        postgresCpuMsPerKPoints: +median(xs.map((x) => x.postgresCpuMsPerKPoints)).toFixed(2),
-      }));
+      console.log(
+        JSON.stringify({
+          bench: 'metrics.ingest.hub',
+          case: name,
+          hub: args.hub,
+          runs: RUNS,
+          batch: BATCH,
+          rounds: ROUNDS,
+          pointsPerSec: Math.round(m),
+          samples: xs.map((x) => Math.round(x.pointsPerSec)),
+          ...(name !== 'raw-copy' && copy && { ratioToRawCopy: +(m / copy).toFixed(3) }),
+          benchCpuMsPerKPoints: +median(xs.map((x) => x.benchCpuMsPerKPoints)).toFixed(2),
+          ...(name.startsWith('trainer-api') &&
+            hub.pid && { hubCpuMsPerKPoints: +median(xs.map((x) => x.hubCpuMsPerKPoints)).toFixed(2) }),
+          postgresCpuMsPerKPoints: +median(xs.map((x) => x.postgresCpuMsPerKPoints)).toFixed(2),
+        }),
+      );
     }
   } finally {
     await hub.close();

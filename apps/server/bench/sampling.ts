@@ -12,7 +12,18 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { models, modelVersions, runs, sampleJobs, type ModelVersionConfig } from '@dapple/db';
-import { artifactsToModelJson, createUNet, memoryHandler, presetConfig, Rng, saveInferenceWeights, selectBackend, weightDataToBuffer, type JsonValue, type PresetName } from '@dapple/models';
+import {
+  artifactsToModelJson,
+  createUNet,
+  memoryHandler,
+  presetConfig,
+  Rng,
+  saveInferenceWeights,
+  selectBackend,
+  weightDataToBuffer,
+  type JsonValue,
+  type PresetName,
+} from '@dapple/models';
 import { createModelSampler, samplingSpecFromConfig } from '@dapple/models/browser/index';
 import { loadInferenceWeights } from '@dapple/models/checkpoint/inference';
 import { DiskStore } from '@dapple/storage';
@@ -35,20 +46,40 @@ const ROUNDS = Number(values.rounds);
 const IMAGES = Number(values.images);
 const STEPS = Number(values.steps);
 
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** A version row + inference weights in the store, as publishModel leaves them. */
 async function publish(hub: Hub, store: DiskStore, teamId: string, userId: string, preset: PresetName) {
   const unet = presetConfig(preset, { channels: 3, dropout: 0 });
-  const config: ModelVersionConfig = { unet: unet as unknown as Record<string, unknown>, schedule: { kind: 'cosine', T: 1000 }, predictionType: 'eps' };
-  const [run] = await hub.db.insert(runs).values({ teamId, name: `bench-${preset}`, config: { preset }, seed: 1, status: 'succeeded', totalSteps: 1, createdBy: userId }).returning();
-  const [model] = await hub.db.insert(models).values({ teamId, name: `bench-${preset}-${run!.id.slice(0, 6)}`, createdBy: userId, lastVersionNumber: 1 }).returning();
+  const config: ModelVersionConfig = {
+    unet: unet as unknown as Record<string, unknown>,
+    schedule: { kind: 'cosine', T: 1000 },
+    predictionType: 'eps',
+  };
+  const [run] = await hub.db
+    .insert(runs)
+    .values({
+      teamId,
+      name: `bench-${preset}`,
+      config: { preset },
+      seed: 1,
+      status: 'succeeded',
+      totalSteps: 1,
+      createdBy: userId,
+    })
+    .returning();
+  const [model] = await hub.db
+    .insert(models)
+    .values({ teamId, name: `bench-${preset}-${run!.id.slice(0, 6)}`, createdBy: userId, lastVersionNumber: 1 })
+    .returning();
   const net = createUNet(unet, 1);
   const rng = new Rng(2);
   for (const v of net.variables.values()) v.assign(tf.tidy(() => tf.add(v, tf.mul(rng.normal(v.shape), 0.02))));
   const handler = memoryHandler();
-  await saveInferenceWeights(handler, { weights: net.variables as unknown as Map<string, tf.Tensor>, config: config as unknown as JsonValue });
+  await saveInferenceWeights(handler, {
+    weights: net.variables as unknown as Map<string, tf.Tensor>,
+    config: config as unknown as JsonValue,
+  });
   net.dispose();
   const prefix = `models/${model!.id}/v1/`;
   const weights = Buffer.from(weightDataToBuffer(handler.artifacts!.weightData));
@@ -57,7 +88,19 @@ async function publish(hub: Hub, store: DiskStore, teamId: string, userId: strin
   await store.put(`${prefix}model.json`, json, { size: json.length });
   const [version] = await hub.db
     .insert(modelVersions)
-    .values({ modelId: model!.id, number: 1, runId: run!.id, step: 1, objectPrefix: prefix, weightsDtype: 'float32', weightsBytes: weights.length, config, resolution: unet.resolution, channels: 3, modelCard: '# bench' })
+    .values({
+      modelId: model!.id,
+      number: 1,
+      runId: run!.id,
+      step: 1,
+      objectPrefix: prefix,
+      weightsDtype: 'float32',
+      weightsBytes: weights.length,
+      config,
+      resolution: unet.resolution,
+      channels: 3,
+      modelCard: '# bench',
+    })
     .returning();
   return { version: version!, handler, config };
 }
@@ -65,12 +108,27 @@ async function publish(hub: Hub, store: DiskStore, teamId: string, userId: strin
 const db = await startBenchDatabase('sampling');
 try {
   const port = await freePort();
-  const store = new DiskStore({ root: join(db.root, 'objects'), publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: 'x'.repeat(32) });
-  const hub = await createHub({ databaseUrl: db.connectionString, store, port, logLevel: 'silent', runs: { executor: false }, sampling: { workers: 1, perTeamConcurrency: 1 } });
+  const store = new DiskStore({
+    root: join(db.root, 'objects'),
+    publicBaseUrl: `http://127.0.0.1:${port}`,
+    signingSecret: 'x'.repeat(32),
+  });
+  const hub = await createHub({
+    databaseUrl: db.connectionString,
+    store,
+    port,
+    logLevel: 'silent',
+    runs: { executor: false },
+    sampling: { workers: 1, perTeamConcurrency: 1 },
+  });
   await selectBackend({ prefer: 'wasm' });
   try {
     const post = async <T>(query: string, variables: object, cookie?: string) => {
-      const res = await fetch(hub.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify({ query, variables }) });
+      const res = await fetch(hub.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
       const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
       if (body.errors) throw new Error(body.errors[0]!.message);
       return { data: body.data!, res };
@@ -81,11 +139,21 @@ try {
         { i: { email: `${name}@example.com`, password: `password-${name}`, name } },
       );
       const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
-      const team = await post<{ createTeam: { id: string } }>(`mutation ($i: CreateTeamInput!) { createTeam(input: $i) { id } }`, { i: { name, slug: name } }, cookie);
+      const team = await post<{ createTeam: { id: string } }>(
+        `mutation ($i: CreateTeamInput!) { createTeam(input: $i) { id } }`,
+        { i: { name, slug: name } },
+        cookie,
+      );
       return { id: data.signUp.user.id, cookie, teamId: team.data.createTeam.id };
     };
     const generate = async (cookie: string, input: object) =>
-      (await post<{ generateSamples: { id: string } }>(`mutation ($i: GenerateSamplesInput!) { generateSamples(input: $i) { id } }`, { i: input }, cookie)).data.generateSamples.id;
+      (
+        await post<{ generateSamples: { id: string } }>(
+          `mutation ($i: GenerateSamplesInput!) { generateSamples(input: $i) { id } }`,
+          { i: input },
+          cookie,
+        )
+      ).data.generateSamples.id;
     // Waits like the dashboard does: a sampleJobUpdated subscription (no polling load on the 2-core machine).
     const wait = (cookie: string, id: string) =>
       new Promise<void>((resolve, reject) => {
@@ -94,7 +162,11 @@ try {
             super(url, protocols, { headers: { cookie } });
           }
         }
-        const client = createClient({ url: hub.graphqlUrl.replace(/^http/, 'ws'), webSocketImpl: CookieWebSocket, retryAttempts: 0 });
+        const client = createClient({
+          url: hub.graphqlUrl.replace(/^http/, 'ws'),
+          webSocketImpl: CookieWebSocket,
+          retryAttempts: 0,
+        });
         const finish = (err?: Error) => {
           void client.dispose();
           if (err) reject(err);
@@ -104,7 +176,8 @@ try {
           { query: `subscription ($id: ID!) { sampleJobUpdated(id: $id) { status error } }`, variables: { id } },
           {
             next: (r) => {
-              const job = (r.data as { sampleJobUpdated?: { status: string; error: string | null } } | undefined)?.sampleJobUpdated;
+              const job = (r.data as { sampleJobUpdated?: { status: string; error: string | null } } | undefined)
+                ?.sampleJobUpdated;
               if (!job) return finish(new Error(JSON.stringify(r.errors)));
               if (job.status === 'SUCCEEDED') finish();
               else if (job.status === 'FAILED') finish(new Error(`sample job failed: ${job.error}`));
@@ -121,7 +194,10 @@ try {
       const raw = createModelSampler(await loadInferenceWeights(handler), samplingSpecFromConfig(config));
       const request = { count: IMAGES, steps: STEPS, sampler: 'ddim' as const, seed: 1 };
       // Warm both sides: the worker loads the model into its LRU, this process compiles its kernels.
-      await wait(bench.cookie, await generate(bench.cookie, { modelVersionId: version.id, count: 1, steps: 1, seed: 0 }));
+      await wait(
+        bench.cookie,
+        await generate(bench.cookie, { modelVersionId: version.id, count: 1, steps: 1, seed: 0 }),
+      );
       await raw.sample({ ...request, count: 1, steps: 1 });
       const rawS: number[] = [];
       const serviceS: number[] = [];
@@ -165,22 +241,31 @@ try {
 
     // Fairness: three teams, each with its own tiny model, submit three jobs each at the same moment.
     const teams = await Promise.all(['ada', 'bob', 'cyd'].map(user));
-    const versions = await Promise.all(teams.map(async (t) => (await publish(hub, store, t.teamId, t.id, 'tiny')).version.id));
+    const versions = await Promise.all(
+      teams.map(async (t) => (await publish(hub, store, t.teamId, t.id, 'tiny')).version.id),
+    );
     const submitted = performance.now();
     const ids = await Promise.all(
       teams.map(async (t, i) => {
         const mine: string[] = [];
-        for (let n = 0; n < 3; n++) mine.push(await generate(t.cookie, { modelVersionId: versions[i], count: 4, steps: 20, seed: n }));
+        for (let n = 0; n < 3; n++)
+          mine.push(await generate(t.cookie, { modelVersionId: versions[i], count: 4, steps: 20, seed: n }));
         return mine;
       }),
     );
     await Promise.all(ids.flatMap((mine, i) => mine.map((id) => wait(teams[i]!.cookie, id))));
-    const rows = await hub.db.select().from(sampleJobs).where(inArray(sampleJobs.id, ids.flat())).orderBy(asc(sampleJobs.startedAt));
+    const rows = await hub.db
+      .select()
+      .from(sampleJobs)
+      .where(inArray(sampleJobs.id, ids.flat()))
+      .orderBy(asc(sampleJobs.startedAt));
     const letter = new Map(teams.map((t, i) => [t.teamId, 'ABC'[i]!]));
     const order = rows.map((r) => letter.get(r.teamId)).join('');
     let maxRun = 1;
-    for (let i = 1, run = 1; i < order.length; i++) maxRun = Math.max(maxRun, (run = order[i] === order[i - 1] ? run + 1 : 1));
-    const finishS = (team: string) => median(rows.filter((r) => r.teamId === team).map((r) => (r.finishedAt!.getTime() - r.queuedAt.getTime()) / 1000));
+    for (let i = 1, run = 1; i < order.length; i++)
+      maxRun = Math.max(maxRun, (run = order[i] === order[i - 1] ? run + 1 : 1));
+    const finishS = (team: string) =>
+      median(rows.filter((r) => r.teamId === team).map((r) => (r.finishedAt!.getTime() - r.queuedAt.getTime()) / 1000));
     console.log(
       JSON.stringify({
         bench: 'sampling_fairness',

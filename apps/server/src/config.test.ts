@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DiskStore, S3Store } from '@dapple/storage';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hubConfigFromEnv, kubernetesExecutorFromEnv, loadOrCreateSecret, objectStoreFromEnv, publicUrlFromEnv } from './config.ts';
+import {
+  hubConfigFromEnv,
+  kubernetesExecutorFromEnv,
+  loadOrCreateSecret,
+  objectStoreFromEnv,
+  publicUrlFromEnv,
+} from './config.ts';
 import { loadEnv } from './env.ts';
 
 const dirs: string[] = [];
@@ -22,14 +28,21 @@ describe('config from env', () => {
     expect((await stat(join(env.DAPPLE_DATA_DIR, 'secret'))).mode & 0o777).toBe(0o600);
     expect(await loadOrCreateSecret(env)).toBe(first);
     const given = 'g'.repeat(40);
-    expect(await loadOrCreateSecret(loadEnv({ DAPPLE_DATA_DIR: env.DAPPLE_DATA_DIR, DAPPLE_SECRET: given }))).toBe(given);
+    expect(await loadOrCreateSecret(loadEnv({ DAPPLE_DATA_DIR: env.DAPPLE_DATA_DIR, DAPPLE_SECRET: given }))).toBe(
+      given,
+    );
   });
 
   it('picks the disk store by default and S3 when S3_* is set', async () => {
     const dir = await dataDir();
     expect(objectStoreFromEnv(loadEnv({ DAPPLE_DATA_DIR: dir }), 's'.repeat(32))).toBeInstanceOf(DiskStore);
     const s3 = objectStoreFromEnv(
-      loadEnv({ S3_ENDPOINT: 'http://127.0.0.1:9000', S3_ACCESS_KEY: 'k', S3_SECRET_KEY: 'secret', S3_BUCKET: 'dapple' }),
+      loadEnv({
+        S3_ENDPOINT: 'http://127.0.0.1:9000',
+        S3_ACCESS_KEY: 'k',
+        S3_SECRET_KEY: 'secret',
+        S3_BUCKET: 'dapple',
+      }),
       's'.repeat(32),
     );
     expect(s3).toBeInstanceOf(S3Store);
@@ -41,7 +54,12 @@ describe('config from env', () => {
     const env = loadEnv({ DAPPLE_DATA_DIR: await dataDir(), PORT: '4100', LOG_LEVEL: 'warn' });
     await expect(hubConfigFromEnv(env)).rejects.toThrow(/DATABASE_URL/);
     const config = await hubConfigFromEnv(env, { databaseUrl: 'postgres://u:p@127.0.0.1:5432/d' });
-    expect(config).toMatchObject({ databaseUrl: 'postgres://u:p@127.0.0.1:5432/d', port: 4100, logLevel: 'warn', publicUrl: 'http://127.0.0.1:4100' });
+    expect(config).toMatchObject({
+      databaseUrl: 'postgres://u:p@127.0.0.1:5432/d',
+      port: 4100,
+      logLevel: 'warn',
+      publicUrl: 'http://127.0.0.1:4100',
+    });
     expect(config.store).toBeInstanceOf(DiskStore);
   });
 });
@@ -49,11 +67,15 @@ describe('config from env', () => {
 describe('executor from env', () => {
   it('runs trainers locally by default and as Kubernetes Jobs with DAPPLE_EXECUTOR=kubernetes', async () => {
     const dir = await dataDir();
-    const local = await hubConfigFromEnv(loadEnv({ DAPPLE_DATA_DIR: dir }), { databaseUrl: 'postgres://x@127.0.0.1/x' });
+    const local = await hubConfigFromEnv(loadEnv({ DAPPLE_DATA_DIR: dir }), {
+      databaseUrl: 'postgres://x@127.0.0.1/x',
+    });
     expect(local.runs?.executor).toBeUndefined(); // the hub's default: LocalExecutor
     expect(local.runs?.logDir).toBe(join(dir, 'run-logs'));
 
-    expect(() => loadEnv({ DAPPLE_DATA_DIR: dir, DAPPLE_EXECUTOR: 'kubernetes' })).toThrow(/K8S_TRAINER_IMAGE: is required/);
+    expect(() => loadEnv({ DAPPLE_DATA_DIR: dir, DAPPLE_EXECUTOR: 'kubernetes' })).toThrow(
+      /K8S_TRAINER_IMAGE: is required/,
+    );
 
     const kubeconfig = join(dir, 'kubeconfig');
     await writeFile(
@@ -70,7 +92,13 @@ describe('executor from env', () => {
     const previous = process.env.KUBECONFIG;
     process.env.KUBECONFIG = kubeconfig; // read by @kubernetes/client-node's loadFromDefault
     try {
-      const env = loadEnv({ DAPPLE_DATA_DIR: dir, DAPPLE_EXECUTOR: 'kubernetes', K8S_CONFIG: 'default', K8S_TRAINER_IMAGE: 'dapple/trainer:1', K8S_MAX_CONCURRENT_RUNS: '3' });
+      const env = loadEnv({
+        DAPPLE_DATA_DIR: dir,
+        DAPPLE_EXECUTOR: 'kubernetes',
+        K8S_CONFIG: 'default',
+        K8S_TRAINER_IMAGE: 'dapple/trainer:1',
+        K8S_MAX_CONCURRENT_RUNS: '3',
+      });
       const executor = kubernetesExecutorFromEnv(env);
       expect(executor.kind).toBe('kubernetes');
       expect(await executor.slots()).toHaveLength(3);

@@ -103,7 +103,8 @@ export function kubernetesExecutorFromEnv(env: Env): KubernetesExecutor {
 
 /** DATASET_* variables onto the dataset limits; unset ones keep their defaults. */
 export function datasetConfigFromEnv(env: Env): DatasetConfigInput {
-  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const defined = <T extends object>(o: T) =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   return {
     upload: defined({
       maxFilesPerUpload: env.DATASET_MAX_FILES_PER_UPLOAD,

@@ -28,7 +28,12 @@ describe('loadEnv', () => {
     expect(() => loadEnv({ S3_ENDPOINT: 'http://127.0.0.1:9000', S3_BUCKET: 'b' })).toThrow(
       /S3_ACCESS_KEY: is required when S3_ENDPOINT, S3_BUCKET is set/,
     );
-    const env = loadEnv({ S3_ENDPOINT: 'http://127.0.0.1:9000', S3_BUCKET: 'b', S3_ACCESS_KEY: 'k', S3_SECRET_KEY: 's' });
+    const env = loadEnv({
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_BUCKET: 'b',
+      S3_ACCESS_KEY: 'k',
+      S3_SECRET_KEY: 's',
+    });
     expect(env.S3_BUCKET).toBe('b');
   });
 });

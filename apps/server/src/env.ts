@@ -56,7 +56,12 @@ const envSchema = z
     DATASET_MAX_COMPRESSION_RATIO: optionalPositiveInt,
     DATASET_MAX_IMAGE_PIXELS: optionalPositiveInt,
     DATASET_MULTIPART_THRESHOLD_BYTES: optionalPositiveInt,
-    DATASET_PART_BYTES: optionalPositiveInt.pipe(z.number().min(5 * 1024 * 1024, 'must be at least 5242880 (5 MiB, S3 minimum part size)').optional()),
+    DATASET_PART_BYTES: optionalPositiveInt.pipe(
+      z
+        .number()
+        .min(5 * 1024 * 1024, 'must be at least 5242880 (5 MiB, S3 minimum part size)')
+        .optional(),
+    ),
     // Sampling pool and evaluation (sampling/config-from-env.ts, docs/evaluation.md).
     DAPPLE_SAMPLING_WORKERS: optionalPositiveInt,
     DAPPLE_SAMPLING_TEAM_CONCURRENCY: optionalPositiveInt,
@@ -69,7 +74,11 @@ const envSchema = z
   })
   .superRefine((env, ctx) => {
     if (env.DAPPLE_EXECUTOR === 'kubernetes' && !env.K8S_TRAINER_IMAGE) {
-      ctx.addIssue({ code: 'custom', path: ['K8S_TRAINER_IMAGE'], message: 'is required when DAPPLE_EXECUTOR=kubernetes' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['K8S_TRAINER_IMAGE'],
+        message: 'is required when DAPPLE_EXECUTOR=kubernetes',
+      });
     }
     // S3 is all-or-nothing: a half-configured store would silently fall back to disk.
     const s3 = ['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_BUCKET'] as const;

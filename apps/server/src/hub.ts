@@ -129,7 +129,11 @@ export async function createHub(config: HubConfig): Promise<Hub> {
   httpServer.headersTimeout = 66_000;
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy ?? 'loopback');
-  app.use(requestLog(logger, { quiet: (req) => req.method === 'POST' && req.originalUrl === `${TRAINER_API_PREFIX}/metrics` }));
+  app.use(
+    requestLog(logger, {
+      quiet: (req) => req.method === 'POST' && req.originalUrl === `${TRAINER_API_PREFIX}/metrics`,
+    }),
+  );
 
   app.get('/healthz', async (req, res) => {
     try {
@@ -143,7 +147,9 @@ export async function createHub(config: HubConfig): Promise<Hub> {
 
   // DiskStore's upload/download URLs point back at the hub; S3 URLs go straight to the S3 server.
   if (config.store instanceof DiskStore) {
-    const objects = createSignedObjectHandler(config.store, { onError: (err) => logger.error({ err }, 'object handler failed') });
+    const objects = createSignedObjectHandler(config.store, {
+      onError: (err) => logger.error({ err }, 'object handler failed'),
+    });
     // Not `app.use(OBJECTS_PATH, ...)`: that strips the mount path, and the handler reads the key from the full path.
     app.use((req, res, next) => (req.path.startsWith(`${OBJECTS_PATH}/`) ? void objects(req, res) : next()));
   }
@@ -200,7 +206,9 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     await apollo.stop().catch(() => {});
     await dbHandle.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new Error(`Port ${port} on ${bindHost} is already in use: stop the other process or set PORT`, { cause: err });
+      throw new Error(`Port ${port} on ${bindHost} is already in use: stop the other process or set PORT`, {
+        cause: err,
+      });
     }
     throw err;
   }
@@ -212,7 +220,11 @@ export async function createHub(config: HubConfig): Promise<Hub> {
   await services.runSignals.start(logger);
   services.teamActivity.useLogger(logger);
   await services.runWebhookRelay.start(logger);
-  const scheduler = await createRunScheduler(services, config.runs, { hubUrl: config.publicUrl ?? url, logger, now: config.now });
+  const scheduler = await createRunScheduler(services, config.runs, {
+    hubUrl: config.publicUrl ?? url,
+    logger,
+    now: config.now,
+  });
   logger.info({ url, graphql: `${url}${GRAPHQL_PATH}` }, 'hub listening');
 
   let closing: Promise<void> | undefined;

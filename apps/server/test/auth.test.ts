@@ -2,12 +2,35 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, gql, gqlClient, startTestHub, type TestHub } from '@dapple/testing';
 
 const SIGN_UP = /* GraphQL */ `
-  mutation SignUp($input: SignUpInput!) { signUp(input: $input) { user { id email name } } }
+  mutation SignUp($input: SignUpInput!) {
+    signUp(input: $input) {
+      user {
+        id
+        email
+        name
+      }
+    }
+  }
 `;
 const SIGN_IN = /* GraphQL */ `
-  mutation SignIn($input: SignInInput!) { signIn(input: $input) { user { id name } } }
+  mutation SignIn($input: SignInInput!) {
+    signIn(input: $input) {
+      user {
+        id
+        name
+      }
+    }
+  }
 `;
-const ME = /* GraphQL */ `query { me { id email name } }`;
+const ME = /* GraphQL */ `
+  query {
+    me {
+      id
+      email
+      name
+    }
+  }
+`;
 
 let hub: TestHub;
 beforeAll(async () => {
@@ -18,7 +41,9 @@ afterAll(() => hub?.close());
 describe('accounts and sessions', () => {
   it('signs up, is signed in by the cookie, signs out', async () => {
     const browser = gqlClient(hub.graphqlUrl);
-    const up = await browser.request(SIGN_UP, { input: { email: 'Ada@Example.com', password: 'correct horse', name: 'Ada' } });
+    const up = await browser.request(SIGN_UP, {
+      input: { email: 'Ada@Example.com', password: 'correct horse', name: 'Ada' },
+    });
     expect(up.errors).toBeUndefined();
     expect(up.data?.signUp.user).toMatchObject({ email: 'ada@example.com', name: 'Ada' });
     expect(up.headers.getSetCookie().join()).toMatch(/dapple_session=.+HttpOnly.+SameSite=Lax/i);
@@ -45,19 +70,25 @@ describe('accounts and sessions', () => {
 
   it('returns CONFLICT with the field when the email is already taken (any case)', async () => {
     await gql(hub.graphqlUrl, SIGN_UP, { input: { email: 'cy@example.com', password: 'password-cy', name: 'Cy' } });
-    const again = await gql(hub.graphqlUrl, SIGN_UP, { input: { email: 'CY@example.com', password: 'other-pass', name: 'Cy 2' } });
+    const again = await gql(hub.graphqlUrl, SIGN_UP, {
+      input: { email: 'CY@example.com', password: 'other-pass', name: 'Cy 2' },
+    });
     expect(errorCode(again)).toBe('CONFLICT');
     expect(again.errors?.[0]?.extensions?.field).toBe('email');
     expect(again.errors?.[0]?.message).toMatch(/already exists/);
   });
 
   it('names the field and the limit on bad sign-up input', async () => {
-    const short = await gql(hub.graphqlUrl, SIGN_UP, { input: { email: 'dee@example.com', password: 'short', name: 'Dee' } });
+    const short = await gql(hub.graphqlUrl, SIGN_UP, {
+      input: { email: 'dee@example.com', password: 'short', name: 'Dee' },
+    });
     expect(errorCode(short)).toBe('BAD_USER_INPUT');
     expect(short.errors?.[0]?.extensions?.field).toBe('password');
     expect(short.errors?.[0]?.message).toMatch(/at least 8/);
 
-    const email = await gql(hub.graphqlUrl, SIGN_UP, { input: { email: 'not-an-email', password: 'long enough', name: 'Dee' } });
+    const email = await gql(hub.graphqlUrl, SIGN_UP, {
+      input: { email: 'not-an-email', password: 'long enough', name: 'Dee' },
+    });
     expect(errorCode(email)).toBe('BAD_USER_INPUT');
     expect(email.errors?.[0]?.extensions?.field).toBe('email');
   });

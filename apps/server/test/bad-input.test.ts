@@ -124,7 +124,9 @@ describe('bad input gets a clear error with a code, and the hub keeps serving', 
 
   it('never returns stack traces', async () => {
     const user = await signUpUser(hub, 'Stack');
-    const res = await user.client.request(`mutation { revokeApiToken(id: "00000000-0000-0000-0000-000000000000") { id } }`);
+    const res = await user.client.request(
+      `mutation { revokeApiToken(id: "00000000-0000-0000-0000-000000000000") { id } }`,
+    );
     expect(errorCode(res)).toBe('NOT_FOUND');
     expect(JSON.stringify(res.errors)).not.toMatch(/stacktrace|\.ts:\d+/);
   });
@@ -132,6 +134,8 @@ describe('bad input gets a clear error with a code, and the hub keeps serving', 
   it('unknown routes → 404 NOT_FOUND', async () => {
     const res = await fetch(`${hub.url}/nope`);
     expect(res.status).toBe(404);
-    expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe('NOT_FOUND');
+    expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe(
+      'NOT_FOUND',
+    );
   });
 });

@@ -22,7 +22,14 @@ import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.
 
 const MiB = 1024 * 1024;
 const LIMITS = {
-  upload: { maxFilesPerUpload: 40, maxFileBytes: 2 * MiB, maxArchiveBytes: 20 * MiB, maxUploadBytes: 30 * MiB, multipartThresholdBytes: 5 * MiB, partBytes: 5 * MiB },
+  upload: {
+    maxFilesPerUpload: 40,
+    maxFileBytes: 2 * MiB,
+    maxArchiveBytes: 20 * MiB,
+    maxUploadBytes: 30 * MiB,
+    multipartThresholdBytes: 5 * MiB,
+    partBytes: 5 * MiB,
+  },
   prepare: { maxEntries: 50 },
 };
 
@@ -37,17 +44,27 @@ beforeAll(async () => {
 afterAll(() => hub?.close());
 
 const png = (path: string, bytes: Buffer): LocalFile => ({ path, bytes, contentType: 'image/png' });
-const zipFile = (path: string, members: ZipMember[]): LocalFile => ({ path, bytes: buildZip(members), contentType: 'application/zip' });
+const zipFile = (path: string, members: ZipMember[]): LocalFile => ({
+  path,
+  bytes: buildZip(members),
+  contentType: 'application/zip',
+});
 
 /** createUpload + PUT everything + completeUpload; returns the finished version. */
 async function uploadAndPrepare(datasetId: string, files: LocalFile[]) {
   const upload = ok(await createUpload(ann.client, datasetId, files)).createUpload;
   await uploadAll(upload, files);
-  const done = ok(await ann.client.request<{ completeUpload: { version: { id: string } } }>(COMPLETE, { uploadId: upload.id }));
+  const done = ok(
+    await ann.client.request<{ completeUpload: { version: { id: string } } }>(COMPLETE, { uploadId: upload.id }),
+  );
   return waitForVersion(ann.client, done.completeUpload.version.id);
 }
 
-function expectBadInput(res: { errors?: { message: string; extensions?: Record<string, unknown> }[] }, field: string, message: RegExp) {
+function expectBadInput(
+  res: { errors?: { message: string; extensions?: Record<string, unknown> }[] },
+  field: string,
+  message: RegExp,
+) {
   expect(res.errors?.[0]?.extensions?.code, JSON.stringify(res.errors)).toBe('BAD_USER_INPUT');
   expect(res.errors?.[0]?.extensions?.field).toBe(field);
   expect(res.errors?.[0]?.message).toMatch(message);
@@ -56,10 +73,10 @@ function expectBadInput(res: { errors?: { message: string; extensions?: Record<s
 describe('createUpload refuses bad declarations before any byte is sent', () => {
   it('names the field and the limit', async () => {
     const datasetId = await createDataset(ann.client, teamId, 'declarations');
-    const one = (path: string, size: number, contentType = 'image/png') => ann.client.request(
-      `mutation ($input: CreateUploadInput!) { createUpload(input: $input) { id } }`,
-      { input: { datasetId, files: [{ path, size, contentType }] } },
-    );
+    const one = (path: string, size: number, contentType = 'image/png') =>
+      ann.client.request(`mutation ($input: CreateUploadInput!) { createUpload(input: $input) { id } }`, {
+        input: { datasetId, files: [{ path, size, contentType }] },
+      });
     expectBadInput(await one('/etc/passwd', 10), 'files.0.path', /is absolute/);
     expectBadInput(await one('cats/../../escape.png', 10), 'files.0.path', /climbs out/);
     expectBadInput(await one('C:\\cats\\1.png', 10), 'files.0.path', /is absolute/);
@@ -67,19 +84,39 @@ describe('createUpload refuses bad declarations before any byte is sent', () => 
     expectBadInput(await one('all.zip', 20 * MiB + 1), 'files.0.size', /over the limit of 20971520 bytes per archive/);
     expectBadInput(await one('cats/1.png', -1), 'files.0.size', /must not be negative/);
     expectBadInput(await one('cats/1.png', 10, 'not a type'), 'files.0.contentType', /MIME type/);
-    const many = await ann.client.request(`mutation ($input: CreateUploadInput!) { createUpload(input: $input) { id } }`, {
-      input: { datasetId, files: Array.from({ length: 41 }, (_, i) => ({ path: `${i}.png`, size: 1, contentType: 'image/png' })) },
-    });
+    const many = await ann.client.request(
+      `mutation ($input: CreateUploadInput!) { createUpload(input: $input) { id } }`,
+      {
+        input: {
+          datasetId,
+          files: Array.from({ length: 41 }, (_, i) => ({ path: `${i}.png`, size: 1, contentType: 'image/png' })),
+        },
+      },
+    );
     expectBadInput(many, 'files', /41 files is over the limit of 40 per upload/);
-    const total = await ann.client.request(`mutation ($input: CreateUploadInput!) { createUpload(input: $input) { id } }`, {
-      input: { datasetId, files: [0, 1].map((i) => ({ path: `${i}.zip`, size: 16 * MiB, contentType: 'application/zip' })) },
-    });
+    const total = await ann.client.request(
+      `mutation ($input: CreateUploadInput!) { createUpload(input: $input) { id } }`,
+      {
+        input: {
+          datasetId,
+          files: [0, 1].map((i) => ({ path: `${i}.zip`, size: 16 * MiB, contentType: 'application/zip' })),
+        },
+      },
+    );
     expectBadInput(total, 'files', /over the limit of 31457280 bytes per upload/);
-    const dup = await ann.client.request(`mutation ($input: CreateUploadInput!) { createUpload(input: $input) { id } }`, {
-      input: { datasetId, files: ['a/1.png', 'a//1.png'].map((path) => ({ path, size: 1, contentType: 'image/png' })) },
-    });
+    const dup = await ann.client.request(
+      `mutation ($input: CreateUploadInput!) { createUpload(input: $input) { id } }`,
+      {
+        input: {
+          datasetId,
+          files: ['a/1.png', 'a//1.png'].map((path) => ({ path, size: 1, contentType: 'image/png' })),
+        },
+      },
+    );
     expectBadInput(dup, 'files.1.path', /also files\.0\.path/);
-    const res = await ann.client.request(`mutation { createDataset(input: { teamId: "${teamId}", name: "x", resolution: 4, channels: 2 }) { id } }`);
+    const res = await ann.client.request(
+      `mutation { createDataset(input: { teamId: "${teamId}", name: "x", resolution: 4, channels: 2 }) { id } }`,
+    );
     expectBadInput(res, 'resolution', /at least 8/);
     // Nothing was stored for any of them.
     expect(await listKeys(hub.store, `datasets/${datasetId}/`)).toEqual([]);
@@ -95,20 +132,50 @@ describe('refused archives fail their version; earlier versions stay intact and 
     const v1Prefix = `datasets/${datasetId}/v1/`;
     const v1Keys = await listKeys(hub.store, v1Prefix);
     const v1Samples = await readSamples(hub.store, v1Prefix);
-    expect(v1Samples).toEqual([await expectedSample(good[0]!.bytes, 'cats', 16, 3), await expectedSample(good[1]!.bytes, 'dogs', 16, 3)].sort());
+    expect(v1Samples).toEqual(
+      [await expectedSample(good[0]!.bytes, 'cats', 16, 3), await expectedSample(good[1]!.bytes, 'dogs', 16, 3)].sort(),
+    );
 
     const img = await solidPng(3);
     const cases: { name: string; file: LocalFile; error: RegExp }[] = [
-      { name: 'zip-slip', file: zipFile('a.zip', [{ name: 'cats/ok.png', data: img }, { name: '../../evil.png', data: img }]), error: /climbs out of the archive/ },
+      {
+        name: 'zip-slip',
+        file: zipFile('a.zip', [
+          { name: 'cats/ok.png', data: img },
+          { name: '../../evil.png', data: img },
+        ]),
+        error: /climbs out of the archive/,
+      },
       { name: 'absolute path', file: zipFile('a.zip', [{ name: '/etc/evil.png', data: img }]), error: /is absolute/ },
-      { name: 'symlink', file: zipFile('a.zip', [{ name: 'cats/link.png', data: Buffer.from('/etc/passwd'), unixMode: 0o120777, method: 0 }]), error: /symlink; links are not allowed/ },
-      { name: 'nested archive', file: zipFile('a.zip', [{ name: 'inner.zip', data: buildZip([{ name: 'x.png', data: img }]) }]), error: /nested archives are not allowed/ },
+      {
+        name: 'symlink',
+        file: zipFile('a.zip', [
+          { name: 'cats/link.png', data: Buffer.from('/etc/passwd'), unixMode: 0o120777, method: 0 },
+        ]),
+        error: /symlink; links are not allowed/,
+      },
+      {
+        name: 'nested archive',
+        file: zipFile('a.zip', [{ name: 'inner.zip', data: buildZip([{ name: 'x.png', data: img }]) }]),
+        error: /nested archives are not allowed/,
+      },
       // Sizes hidden in a trailing data descriptor: the ratio is caught while inflating.
-      { name: 'zip bomb (ratio)', file: zipFile('a.zip', [{ name: 'cats/bomb.png', data: Buffer.alloc(2 * MiB - 4096), descriptor: true }]), error: /over maxCompressionRatio=100 \(zip bomb\?\)/ },
-      { name: 'zip bomb (size)', file: zipFile('a.zip', [{ name: 'cats/bomb.png', data: Buffer.alloc(40 * MiB) }]), error: /declares 41943040 bytes, over the per-file limit maxFileBytes=2097152/ },
+      {
+        name: 'zip bomb (ratio)',
+        file: zipFile('a.zip', [{ name: 'cats/bomb.png', data: Buffer.alloc(2 * MiB - 4096), descriptor: true }]),
+        error: /over maxCompressionRatio=100 \(zip bomb\?\)/,
+      },
+      {
+        name: 'zip bomb (size)',
+        file: zipFile('a.zip', [{ name: 'cats/bomb.png', data: Buffer.alloc(40 * MiB) }]),
+        error: /declares 41943040 bytes, over the per-file limit maxFileBytes=2097152/,
+      },
       {
         name: 'too many entries',
-        file: zipFile('a.zip', Array.from({ length: 51 }, (_, i) => ({ name: `cats/${i}.txt`, data: Buffer.from(String(i)) }))),
+        file: zipFile(
+          'a.zip',
+          Array.from({ length: 51 }, (_, i) => ({ name: `cats/${i}.txt`, data: Buffer.from(String(i)) })),
+        ),
         error: /more than 50 entries/,
       },
     ];
@@ -123,7 +190,12 @@ describe('refused archives fail their version; earlier versions stay intact and 
     }
     expect(await listKeys(hub.store, v1Prefix)).toEqual(v1Keys);
     expect(await readSamples(hub.store, v1Prefix)).toEqual(v1Samples);
-    const v1Again = ok(await ann.client.request<{ datasetVersion: { status: string; acceptedCount: number } }>(`query ($id: ID!) { datasetVersion(id: $id) { status acceptedCount } }`, { id: v1.id }));
+    const v1Again = ok(
+      await ann.client.request<{ datasetVersion: { status: string; acceptedCount: number } }>(
+        `query ($id: ID!) { datasetVersion(id: $id) { status acceptedCount } }`,
+        { id: v1.id },
+      ),
+    );
     expect(v1Again.datasetVersion).toEqual({ status: 'READY', acceptedCount: 2 });
   });
 });
@@ -161,9 +233,13 @@ describe('the upload protocol holds against misbehaving clients', () => {
     expect(await put(f.parts[0]!, partBytes(file, f, 1))).toBe(200);
 
     // Two completeUpload calls at once: one wins, the other is a CONFLICT.
-    const both = await Promise.all([ann.client.request(COMPLETE, { uploadId: upload.id }), ann.client.request(COMPLETE, { uploadId: upload.id })]);
+    const both = await Promise.all([
+      ann.client.request(COMPLETE, { uploadId: upload.id }),
+      ann.client.request(COMPLETE, { uploadId: upload.id }),
+    ]);
     expect(both.map((r) => errorCode(r) ?? 'OK').sort()).toEqual(['CONFLICT', 'OK']);
-    const versionId = (both.find((r) => !r.errors)!.data as { completeUpload: { version: { id: string } } }).completeUpload.version.id;
+    const versionId = (both.find((r) => !r.errors)!.data as { completeUpload: { version: { id: string } } })
+      .completeUpload.version.id;
     const version = await waitForVersion(ann.client, versionId);
     expect(version).toMatchObject({ status: 'READY', acceptedCount: 14 });
     // Assembled: the multipart upload is closed and its part URLs take no more bytes.
@@ -178,7 +254,12 @@ describe('the upload protocol holds against misbehaving clients', () => {
     const upload = ok(await createUpload(ann.client, datasetId, files)).createUpload;
     await uploadAll(upload, files, (i) => i === 1);
     expect((await listKeys(hub.store, `datasets/${datasetId}/`)).length).toBe(1);
-    const aborted = ok(await ann.client.request<{ abortUpload: { status: string } }>(`mutation ($id: ID!) { abortUpload(uploadId: $id) { status } }`, { id: upload.id }));
+    const aborted = ok(
+      await ann.client.request<{ abortUpload: { status: string } }>(
+        `mutation ($id: ID!) { abortUpload(uploadId: $id) { status } }`,
+        { id: upload.id },
+      ),
+    );
     expect(aborted.abortUpload.status).toBe('ABORTED');
     expect(await listKeys(hub.store, `datasets/${datasetId}/`)).toEqual([]);
     expect(errorCode(await ann.client.request(COMPLETE, { uploadId: upload.id }))).toBe('CONFLICT');
@@ -190,7 +271,12 @@ describe('deleting', () => {
     const datasetId = await createDataset(ann.client, teamId, 'to-delete');
     await uploadAndPrepare(datasetId, [png('cats/1.png', await solidPng(21))]);
     const v2 = await uploadAndPrepare(datasetId, [png('cats/2.png', await solidPng(22))]);
-    const del = ok(await ann.client.request<{ deleteDatasetVersion: { versions: { number: number }[] } }>(`mutation ($id: ID!) { deleteDatasetVersion(id: $id) { versions { number } } }`, { id: v2.id }));
+    const del = ok(
+      await ann.client.request<{ deleteDatasetVersion: { versions: { number: number }[] } }>(
+        `mutation ($id: ID!) { deleteDatasetVersion(id: $id) { versions { number } } }`,
+        { id: v2.id },
+      ),
+    );
     expect(del.deleteDatasetVersion.versions).toEqual([{ number: 1 }]);
     const keys = await listKeys(hub.store, `datasets/${datasetId}/`);
     expect(keys.length).toBeGreaterThan(0);
@@ -201,9 +287,17 @@ describe('deleting', () => {
     const small = png('x.png', await solidPng(23));
     const open = ok(await createUpload(ann.client, datasetId, [small, big])).createUpload;
     await uploadAll(open, [small, big], (i, part) => i === 1 && part === 2);
-    expect(ok(await ann.client.request<{ deleteDataset: boolean }>(`mutation ($id: ID!) { deleteDataset(id: $id) }`, { id: datasetId })).deleteDataset).toBe(true);
+    expect(
+      ok(
+        await ann.client.request<{ deleteDataset: boolean }>(`mutation ($id: ID!) { deleteDataset(id: $id) }`, {
+          id: datasetId,
+        }),
+      ).deleteDataset,
+    ).toBe(true);
     expect(await listKeys(hub.store, `datasets/${datasetId}/`)).toEqual([]);
-    expect(errorCode(await ann.client.request(`query ($id: ID!) { dataset(id: $id) { id } }`, { id: datasetId }))).toBe('NOT_FOUND');
+    expect(errorCode(await ann.client.request(`query ($id: ID!) { dataset(id: $id) { id } }`, { id: datasetId }))).toBe(
+      'NOT_FOUND',
+    );
     // The multipart upload was aborted: its part URLs no longer take bytes.
     expect(await put(open.files[1]!.parts[1]!, partBytes(big, open.files[1]!, 2))).toBeGreaterThanOrEqual(400);
   });
@@ -218,27 +312,52 @@ describe('authorization', () => {
     await addMember(ann, teamId, viewer, 'VIEWER');
     await addMember(ann, teamId, member, 'MEMBER');
     const files = [png('1.png', await solidPng(31))];
-    const input = { datasetId, files: files.map((f) => ({ path: f.path, size: f.bytes.length, contentType: f.contentType })) };
+    const input = {
+      datasetId,
+      files: files.map((f) => ({ path: f.path, size: f.bytes.length, contentType: f.contentType })),
+    };
     const CREATE = `mutation ($input: CreateUploadInput!) { createUpload(input: $input) { id } }`;
 
     const read = `query ($id: ID!) { dataset(id: $id) { name versions { id } } }`;
     expect(ok(await viewer.client.request(read, { id: datasetId }))).toBeTruthy();
-    expect(ok(await viewer.client.request(`query ($t: ID!) { datasets(teamId: $t) { name } }`, { t: teamId }))).toBeTruthy();
+    expect(
+      ok(await viewer.client.request(`query ($t: ID!) { datasets(teamId: $t) { name } }`, { t: teamId })),
+    ).toBeTruthy();
     expect(errorCode(await viewer.client.request(CREATE, { input }))).toBe('FORBIDDEN');
     const upload = ok(await member.client.request<{ createUpload: { id: string } }>(CREATE, { input })).createUpload;
-    expect(errorCode(await viewer.client.request(`query ($id: ID!) { upload(id: $id) { id } }`, { id: upload.id }))).toBe('FORBIDDEN');
-    expect(errorCode(await member.client.request(`mutation ($id: ID!) { deleteDataset(id: $id) }`, { id: datasetId }))).toBe('FORBIDDEN');
+    expect(
+      errorCode(await viewer.client.request(`query ($id: ID!) { upload(id: $id) { id } }`, { id: upload.id })),
+    ).toBe('FORBIDDEN');
+    expect(
+      errorCode(await member.client.request(`mutation ($id: ID!) { deleteDataset(id: $id) }`, { id: datasetId })),
+    ).toBe('FORBIDDEN');
 
     expect(errorCode(await outsider.client.request(read, { id: datasetId }))).toBe('FORBIDDEN');
-    expect(errorCode(await outsider.client.request(`query ($t: ID!) { datasets(teamId: $t) { name } }`, { t: teamId }))).toBe('FORBIDDEN');
-    expect(errorCode(await outsider.client.request(CREATE, { input }))).toBe('FORBIDDEN');
-    expect(errorCode(await outsider.client.request(`query ($id: ID!) { upload(id: $id) { id } }`, { id: upload.id }))).toBe('FORBIDDEN');
-    expect(errorCode(await outsider.client.request(COMPLETE, { uploadId: upload.id }))).toBe('FORBIDDEN');
-    expect(errorCode(await outsider.client.request(`mutation ($id: ID!) { deleteDataset(id: $id) }`, { id: datasetId }))).toBe('FORBIDDEN');
     expect(
-      errorCode(await outsider.client.request(`mutation { createDataset(input: { teamId: "${teamId}", name: "mine", resolution: 16, channels: 3 }) { id } }`)),
+      errorCode(await outsider.client.request(`query ($t: ID!) { datasets(teamId: $t) { name } }`, { t: teamId })),
+    ).toBe('FORBIDDEN');
+    expect(errorCode(await outsider.client.request(CREATE, { input }))).toBe('FORBIDDEN');
+    expect(
+      errorCode(await outsider.client.request(`query ($id: ID!) { upload(id: $id) { id } }`, { id: upload.id })),
+    ).toBe('FORBIDDEN');
+    expect(errorCode(await outsider.client.request(COMPLETE, { uploadId: upload.id }))).toBe('FORBIDDEN');
+    expect(
+      errorCode(await outsider.client.request(`mutation ($id: ID!) { deleteDataset(id: $id) }`, { id: datasetId })),
+    ).toBe('FORBIDDEN');
+    expect(
+      errorCode(
+        await outsider.client.request(
+          `mutation { createDataset(input: { teamId: "${teamId}", name: "mine", resolution: 16, channels: 3 }) { id } }`,
+        ),
+      ),
     ).toBe('FORBIDDEN');
     expect(errorCode(await gqlClient(hub.graphqlUrl).request(read, { id: datasetId }))).toBe('UNAUTHENTICATED');
-    expect(errorCode(await ann.client.request(`mutation { createDataset(input: { teamId: "${teamId}", name: "authz", resolution: 16, channels: 3 }) { id } }`))).toBe('CONFLICT');
+    expect(
+      errorCode(
+        await ann.client.request(
+          `mutation { createDataset(input: { teamId: "${teamId}", name: "authz", resolution: 16, channels: 3 }) { id } }`,
+        ),
+      ),
+    ).toBe('CONFLICT');
   });
 });

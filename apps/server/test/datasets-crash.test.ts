@@ -7,10 +7,29 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { datasetVersions } from '@dapple/db';
 import { DiskStore } from '@dapple/storage';
-import { createTestDatabase, freePort, startTestHub, TEST_SECRET, type TestDatabase, type TestHub } from '@dapple/testing';
+import {
+  createTestDatabase,
+  freePort,
+  startTestHub,
+  TEST_SECRET,
+  type TestDatabase,
+  type TestHub,
+} from '@dapple/testing';
 import { buildZip } from '../../../packages/datasets/test/helpers/zip-builder.ts';
 import { createLogger } from '../src/logger.ts';
-import { COMPLETE, createDataset, createUpload, listKeys, ok, put, readManifest, readSamples, solidPng, uploadAll, type LocalFile } from './datasets-fixtures.ts';
+import {
+  COMPLETE,
+  createDataset,
+  createUpload,
+  listKeys,
+  ok,
+  put,
+  readManifest,
+  readSamples,
+  solidPng,
+  uploadAll,
+  type LocalFile,
+} from './datasets-fixtures.ts';
 import { createTeam, signUpUser } from './helpers.ts';
 
 // A dataset.prepare killed halfway must never leave a version READY without its manifest, and running
@@ -45,16 +64,26 @@ it('a prepare killed halfway leaves the version PREPARING without a manifest; th
   const teamId = await createTeam(ann, 'Lab', 'crash-lab');
   const datasetId = await createDataset(ann.client, teamId, 'crash', 16);
   const members = [];
-  for (let i = 0; i < IMAGES; i++) members.push({ name: `${i % 2 ? 'cats' : 'dogs'}/${i}.png`, data: await solidPng(i, 64), method: 0 as const });
+  for (let i = 0; i < IMAGES; i++)
+    members.push({ name: `${i % 2 ? 'cats' : 'dogs'}/${i}.png`, data: await solidPng(i, 64), method: 0 as const });
   const file: LocalFile = { path: 'all.zip', bytes: buildZip(members), contentType: 'application/zip' };
   const upload = ok(await createUpload(ann.client, datasetId, [file])).createUpload;
   await uploadAll(upload, [file]);
-  const versionId = ok(await ann.client.request<{ completeUpload: { version: { id: string } } }>(COMPLETE, { uploadId: upload.id })).completeUpload.version.id;
+  const versionId = ok(
+    await ann.client.request<{ completeUpload: { version: { id: string } } }>(COMPLETE, { uploadId: upload.id }),
+  ).completeUpload.version.id;
   const prefix = `datasets/${datasetId}/v1/`;
 
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(new URL('./datasets-prepare-child.ts', import.meta.url)), database.connectionString, root, versionId],
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('./datasets-prepare-child.ts', import.meta.url)),
+      database.connectionString,
+      root,
+      versionId,
+    ],
     { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let output = '';
@@ -76,7 +105,10 @@ it('a prepare killed halfway leaves the version PREPARING without a manifest; th
   expect(afterKill).toMatchObject({ status: 'preparing', manifestKey: null });
 
   // The retry: the same job body again, in this process.
-  const outcome = await hub.hub.services.datasetPrepare.run(versionId, { logger: createLogger('silent'), finalAttempt: false });
+  const outcome = await hub.hub.services.datasetPrepare.run(versionId, {
+    logger: createLogger('silent'),
+    finalAttempt: false,
+  });
   expect(outcome).toBe('ready');
   const [ready] = await hub.db.select().from(datasetVersions).where(eq(datasetVersions.id, versionId));
   expect(ready).toMatchObject({ status: 'ready', acceptedCount: IMAGES, manifestKey: `${prefix}manifest.json` });
@@ -91,7 +123,9 @@ it('a prepare killed halfway leaves the version PREPARING without a manifest; th
   expect(await listKeys(hub.store, prefix)).toEqual(named.sort());
   expect((await readSamples(hub.store, prefix)).length).toBe(IMAGES);
   // Running it once more changes nothing (the job may be delivered twice).
-  expect(await hub.hub.services.datasetPrepare.run(versionId, { logger: createLogger('silent'), finalAttempt: false })).toBe('skipped');
+  expect(
+    await hub.hub.services.datasetPrepare.run(versionId, { logger: createLogger('silent'), finalAttempt: false }),
+  ).toBe('skipped');
 });
 
 it('a part replaced after completeUpload fails the version with a readable error instead of assembling other bytes', async () => {
@@ -102,10 +136,14 @@ it('a part replaced after completeUpload fails the version with a readable error
   const upload = ok(await createUpload(bea.client, datasetId, [file])).createUpload;
   expect(upload.files[0]).toMatchObject({ multipart: true, partCount: 2 });
   await uploadAll(upload, [file]);
-  const versionId = ok(await bea.client.request<{ completeUpload: { version: { id: string } } }>(COMPLETE, { uploadId: upload.id })).completeUpload.version.id;
+  const versionId = ok(
+    await bea.client.request<{ completeUpload: { version: { id: string } } }>(COMPLETE, { uploadId: upload.id }),
+  ).completeUpload.version.id;
   // Same length (the signed size allows it), other bytes: its etag no longer matches the verified one.
   expect(await put(upload.files[0]!.parts[0]!, Buffer.alloc(5 * 1024 * 1024, 9))).toBe(200);
-  expect(await hub.hub.services.datasetPrepare.run(versionId, { logger: createLogger('silent'), finalAttempt: false })).toBe('failed');
+  expect(
+    await hub.hub.services.datasetPrepare.run(versionId, { logger: createLogger('silent'), finalAttempt: false }),
+  ).toBe('failed');
   const [failed] = await hub.db.select().from(datasetVersions).where(eq(datasetVersions.id, versionId));
   expect(failed?.status).toBe('failed');
   expect(failed?.error).toMatch(/^Upload incomplete: "x\.zip" \(files\.0\): /);

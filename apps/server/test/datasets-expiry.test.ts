@@ -1,7 +1,16 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { errorCode, startTestHub, type TestHub } from '@dapple/testing';
-import { COMPLETE, createDataset, createUpload, listKeys, ok, solidPng, uploadAll, type LocalFile } from './datasets-fixtures.ts';
+import {
+  COMPLETE,
+  createDataset,
+  createUpload,
+  listKeys,
+  ok,
+  solidPng,
+  uploadAll,
+  type LocalFile,
+} from './datasets-fixtures.ts';
 import { createTeam, signUpUser } from './helpers.ts';
 
 // Abandoned uploads: the scheduled dataset.uploads.expire job ends uploads left open past their expiry.
@@ -28,8 +37,11 @@ it('expires uploads left open past their expiry, deleting what arrived; the job 
   clock += 31 * 60_000; // the first upload is now past its hour, the second is not
   expect(errorCode(await ann.client.request(COMPLETE, { uploadId: stale.id }))).toBe('CONFLICT');
   expect(await hub.hub.services.uploads.expireStale()).toBe(1);
-  expect(await listKeys(hub.store, `datasets/${datasetId}/uploads/`)).toEqual([`datasets/${datasetId}/uploads/${fresh.id}/0`]);
-  const status = (id: string) => ann.client.request<{ upload: { status: string } }>(`query ($id: ID!) { upload(id: $id) { status } }`, { id });
+  expect(await listKeys(hub.store, `datasets/${datasetId}/uploads/`)).toEqual([
+    `datasets/${datasetId}/uploads/${fresh.id}/0`,
+  ]);
+  const status = (id: string) =>
+    ann.client.request<{ upload: { status: string } }>(`query ($id: ID!) { upload(id: $id) { status } }`, { id });
   expect(ok(await status(stale.id)).upload.status).toBe('ABORTED');
   expect(ok(await status(fresh.id)).upload.status).toBe('OPEN');
   expect(await hub.hub.services.uploads.expireStale()).toBe(0);
@@ -37,7 +49,11 @@ it('expires uploads left open past their expiry, deleting what arrived; the job 
   // Registered with pg-boss's cron (once the hub's workers have started in the background).
   let schedules: unknown[] = [];
   for (let i = 0; i < 100 && schedules.length === 0; i++) {
-    schedules = (await hub.db.execute(sql`select name, cron from pgboss.schedule where name = 'dataset.uploads.expire'`).catch(() => ({ rows: [] }))).rows;
+    schedules = (
+      await hub.db
+        .execute(sql`select name, cron from pgboss.schedule where name = 'dataset.uploads.expire'`)
+        .catch(() => ({ rows: [] }))
+    ).rows;
     if (schedules.length === 0) await new Promise((r) => setTimeout(r, 100));
   }
   expect(schedules).toEqual([{ name: 'dataset.uploads.expire', cron: '*/15 * * * *' }]);

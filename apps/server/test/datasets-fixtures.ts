@@ -18,7 +18,9 @@ export interface LocalFile {
 export async function solidPng(seed: number, side = 24): Promise<Buffer> {
   // (r, g) is unique for seeds below 1024.
   const background = { r: seed % 256, g: (Math.floor(seed / 256) * 61 + 40) % 256, b: (seed * 193 + 80) % 256 };
-  return sharp({ create: { width: side, height: side, channels: 3, background } }).png().toBuffer();
+  return sharp({ create: { width: side, height: side, channels: 3, background } })
+    .png()
+    .toBuffer();
 }
 
 /** A PNG of random noise: incompressible, so a few of them make a multi-MiB archive. */
@@ -28,7 +30,10 @@ export async function noisePng(side: number): Promise<Buffer> {
     .toBuffer();
 }
 
-export const CORRUPT_PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(300)]);
+export const CORRUPT_PNG = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  randomBytes(300),
+]);
 
 export const CREATE_UPLOAD = `mutation ($input: CreateUploadInput!) {
   createUpload(input: $input) {
@@ -58,7 +63,15 @@ export interface PartTarget {
 }
 export interface CreatedUpload {
   id: string;
-  files: { index: number; path: string; size: number; multipart: boolean; partSize: number | null; partCount: number; parts: PartTarget[] }[];
+  files: {
+    index: number;
+    path: string;
+    size: number;
+    multipart: boolean;
+    partSize: number | null;
+    partCount: number;
+    parts: PartTarget[];
+  }[];
 }
 
 export function ok<T>(res: GqlResponse<T>): T {
@@ -66,7 +79,13 @@ export function ok<T>(res: GqlResponse<T>): T {
   return res.data!;
 }
 
-export async function createDataset(client: GqlClient, teamId: string, name: string, resolution = 16, channels = 3): Promise<string> {
+export async function createDataset(
+  client: GqlClient,
+  teamId: string,
+  name: string,
+  resolution = 16,
+  channels = 3,
+): Promise<string> {
   const res = await client.request<{ createDataset: { id: string } }>(
     `mutation ($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`,
     { input: { teamId, name, resolution, channels } },
@@ -74,7 +93,11 @@ export async function createDataset(client: GqlClient, teamId: string, name: str
   return ok(res).createDataset.id;
 }
 
-export async function createUpload(client: GqlClient, datasetId: string, files: LocalFile[]): Promise<GqlResponse<{ createUpload: CreatedUpload }>> {
+export async function createUpload(
+  client: GqlClient,
+  datasetId: string,
+  files: LocalFile[],
+): Promise<GqlResponse<{ createUpload: CreatedUpload }>> {
   return client.request<{ createUpload: CreatedUpload }>(CREATE_UPLOAD, {
     input: { datasetId, files: files.map((f) => ({ path: f.path, size: f.bytes.length, contentType: f.contentType })) },
   });
@@ -111,7 +134,10 @@ export async function interruptedPut(target: PartTarget, body: Buffer): Promise<
   // `duplex` is required for a stream body in Node's fetch but missing from the DOM RequestInit type.
   const init = {
     method: target.method,
-    headers: { ...Object.fromEntries(target.headers.map((h) => [h.name, h.value])), 'content-length': String(body.length) },
+    headers: {
+      ...Object.fromEntries(target.headers.map((h) => [h.name, h.value])),
+      'content-length': String(body.length),
+    },
     body: stream,
     signal: controller.signal,
     duplex: 'half',
@@ -123,7 +149,11 @@ export async function interruptedPut(target: PartTarget, body: Buffer): Promise<
 }
 
 /** Uploads every part of every file that `skip` does not exclude. */
-export async function uploadAll(upload: CreatedUpload, files: LocalFile[], skip: (fileIndex: number, partNumber: number) => boolean = () => false): Promise<void> {
+export async function uploadAll(
+  upload: CreatedUpload,
+  files: LocalFile[],
+  skip: (fileIndex: number, partNumber: number) => boolean = () => false,
+): Promise<void> {
   for (const f of upload.files) {
     for (const part of f.parts) {
       if (skip(f.index, part.partNumber)) continue;
@@ -137,7 +167,9 @@ export async function uploadAll(upload: CreatedUpload, files: LocalFile[], skip:
 export async function waitForVersion(client: GqlClient, versionId: string, timeoutMs = 120_000): Promise<VersionView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const version = ok(await client.request<{ datasetVersion: VersionView }>(VERSION, { id: versionId })).datasetVersion;
+    const version = ok(
+      await client.request<{ datasetVersion: VersionView }>(VERSION, { id: versionId }),
+    ).datasetVersion;
     if (version.status !== 'PREPARING') return version;
     if (Date.now() > deadline) throw new Error(`version ${versionId} still PREPARING after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));
@@ -176,21 +208,34 @@ export async function readManifest(store: ObjectStore, prefix: string): Promise<
 /** Every sample of a stored version as "label:sha256(pixels)", read with the trainer's ShardReader. */
 export async function readSamples(store: ObjectStore, prefix: string): Promise<string[]> {
   const manifest = await readManifest(store, prefix);
-  const reader = new ShardReader({ manifest, open: (name) => store.get(`${prefix}${name}`), batchSize: 7, epochs: 1, seed: 3 });
+  const reader = new ShardReader({
+    manifest,
+    open: (name) => store.get(`${prefix}${name}`),
+    batchSize: 7,
+    epochs: 1,
+    seed: 3,
+  });
   const sampleBytes = manifest.height * manifest.width * manifest.channels;
   const samples: string[] = [];
   for await (const batch of reader) {
     for (let i = 0; i < batch.size; i++) {
       const pixels = batch.images.subarray(i * sampleBytes, (i + 1) * sampleBytes);
       const label = batch.labels[i]!;
-      samples.push(`${label < 0 ? '' : manifest.labels.names[label]}:${createHash('sha256').update(pixels).digest('hex')}`);
+      samples.push(
+        `${label < 0 ? '' : manifest.labels.names[label]}:${createHash('sha256').update(pixels).digest('hex')}`,
+      );
     }
   }
   return samples.sort();
 }
 
 /** What readSamples should give for these images: the same pipeline on the original bytes. */
-export async function expectedSample(bytes: Buffer, label: string, resolution: number, channels: 1 | 3): Promise<string> {
+export async function expectedSample(
+  bytes: Buffer,
+  label: string,
+  resolution: number,
+  channels: 1 | 3,
+): Promise<string> {
   const result = await processImage(bytes, { resolution, channels, maxImagePixels: 40_000_000 });
   if (!result.ok) throw new Error(`expected a valid image: ${result.message}`);
   return `${label}:${createHash('sha256').update(result.pixels).digest('hex')}`;

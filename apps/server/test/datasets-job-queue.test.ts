@@ -40,12 +40,18 @@ const catalog: Record<string, JobDefinition<z.ZodType>> = {
 
 let queue: JobQueue;
 beforeAll(async () => {
-  queue = new JobQueue({ executeSql: (text, values) => testDb.pool.query(text, values), logger: createLogger('silent'), pollingIntervalSeconds: 0.5, catalog });
+  queue = new JobQueue({
+    executeSql: (text, values) => testDb.pool.query(text, values),
+    logger: createLogger('silent'),
+    pollingIntervalSeconds: 0.5,
+    catalog,
+  });
   await queue.startWorkers({} as Services);
 });
 afterAll(() => queue?.stop());
 
-const send = (name: string, data: unknown) => (queue as unknown as { send(name: string, data: unknown): Promise<string> }).send(name, data);
+const send = (name: string, data: unknown) =>
+  (queue as unknown as { send(name: string, data: unknown): Promise<string> }).send(name, data);
 
 async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 300 && !check(); i++) await new Promise((r) => setTimeout(r, 100));
@@ -57,6 +63,9 @@ it('validates payloads on send, retries a failed attempt, and calls onExhausted 
   await send('test.flaky', { n: 1 });
   await send('test.doomed', { n: 2 });
   await until(() => calls.includes('flaky 1 retry=1 final=true') && calls.includes('exhausted 2'));
-  expect(calls.filter((c) => c.startsWith('flaky')).sort()).toEqual(['flaky 1 retry=0 final=false', 'flaky 1 retry=1 final=true']);
+  expect(calls.filter((c) => c.startsWith('flaky')).sort()).toEqual([
+    'flaky 1 retry=0 final=false',
+    'flaky 1 retry=1 final=true',
+  ]);
   expect(calls.filter((c) => !c.startsWith('flaky'))).toEqual(['doomed 2', 'exhausted 2']);
 });

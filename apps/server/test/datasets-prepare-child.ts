@@ -10,12 +10,16 @@ import { PubSub } from '../src/pubsub.ts';
 import { createLogger } from '../src/logger.ts';
 
 const [databaseUrl, root, versionId] = process.argv.slice(2);
-if (!databaseUrl || !root || !versionId) throw new Error('usage: datasets-prepare-child.ts <databaseUrl> <root> <versionId>');
+if (!databaseUrl || !root || !versionId)
+  throw new Error('usage: datasets-prepare-child.ts <databaseUrl> <root> <versionId>');
 const handle = createDb(databaseUrl, { max: 2, applicationName: 'dapple-prepare-child' });
 const store = new DiskStore({ root, publicBaseUrl: 'http://127.0.0.1:1', signingSecret: TEST_SECRET });
 const deps = { db: handle.db, now: () => new Date() };
 const noJobs = { send: async () => Promise.reject(new Error('this child process queues no jobs')) };
-const { datasetPrepare } = createDatasetServices({ ...deps, store, jobs: noJobs, config: resolveDatasetConfig() }, new TeamService(deps, new PubSub()));
+const { datasetPrepare } = createDatasetServices(
+  { ...deps, store, jobs: noJobs, config: resolveDatasetConfig() },
+  new TeamService(deps, new PubSub()),
+);
 const outcome = await datasetPrepare.run(versionId, { logger: createLogger('silent'), finalAttempt: false });
 process.stdout.write(`${outcome}\n`);
 await handle.close();

@@ -43,7 +43,12 @@ interface Backend {
 
 const s3 = s3TestServerFromEnv();
 const backends: Backend[] = [
-  { name: 'DiskStore (hub-signed URLs)', multipart: true, verifiesSignatures: true, start: async () => ({ stop: async () => {} }) },
+  {
+    name: 'DiskStore (hub-signed URLs)',
+    multipart: true,
+    verifiesSignatures: true,
+    start: async () => ({ stop: async () => {} }),
+  },
   {
     name: 's3rver',
     multipart: false,
@@ -67,7 +72,9 @@ if (!('skip' in s3)) {
 }
 
 /** A browser folder upload: `myfolder/{cats,dogs}/…`, with a corrupt file, a non-image, a caption and (multipart) an archive. */
-async function folder(multipart: boolean): Promise<{ files: LocalFile[]; expected: string[]; bigArchiveIndex: number }> {
+async function folder(
+  multipart: boolean,
+): Promise<{ files: LocalFile[]; expected: string[]; bigArchiveIndex: number }> {
   const files: LocalFile[] = [];
   const expected: string[] = [];
   for (let i = 0; i < 6; i++) {
@@ -103,7 +110,11 @@ describe.each(backends)('dataset upload → prepare → shards on $name', (backe
   beforeAll(async () => {
     const started = await backend.start();
     stopBackend = started.stop;
-    hub = await startTestHub({ ...(started.store ? { store: started.store } : {}), datasets: DATASETS, jobs: { pollingIntervalSeconds: 0.5 } });
+    hub = await startTestHub({
+      ...(started.store ? { store: started.store } : {}),
+      datasets: DATASETS,
+      jobs: { pollingIntervalSeconds: 0.5 },
+    });
   });
   afterAll(async () => {
     await hub?.close();
@@ -121,11 +132,16 @@ describe.each(backends)('dataset upload → prepare → shards on $name', (backe
     if (bigArchiveIndex >= 0) {
       expect(upload.files[bigArchiveIndex]).toMatchObject({ multipart: true, partSize: 5 * MiB, partCount: 3 });
     }
-    for (const f of upload.files) if (f.index !== bigArchiveIndex) expect(f).toMatchObject({ multipart: false, partCount: 1 });
+    for (const f of upload.files)
+      if (f.index !== bigArchiveIndex) expect(f).toMatchObject({ multipart: false, partCount: 1 });
 
     // First session: everything but two small files and the archive's part 2, which is cut off halfway.
     const skippedSmall = new Set([1, 4]);
-    await uploadAll(upload, files, (fileIndex, part) => skippedSmall.has(fileIndex) || (fileIndex === bigArchiveIndex && part === 2));
+    await uploadAll(
+      upload,
+      files,
+      (fileIndex, part) => skippedSmall.has(fileIndex) || (fileIndex === bigArchiveIndex && part === 2),
+    );
     if (bigArchiveIndex >= 0) {
       const big = upload.files[bigArchiveIndex]!;
       await interruptedPut(big.parts[1]!, partBytes(files[bigArchiveIndex]!, big, 2));
@@ -137,7 +153,12 @@ describe.each(backends)('dataset upload → prepare → shards on $name', (backe
     expect(early.errors?.[0]?.message).toMatch(/has not been uploaded|missing part/);
 
     // "Reload": ask the server what arrived, fetch fresh URLs for the rest only.
-    type Progress = { upload: { status: string; files: { index: number; received: boolean; receivedParts: number[]; partCount: number }[] } };
+    type Progress = {
+      upload: {
+        status: string;
+        files: { index: number; received: boolean; receivedParts: number[]; partCount: number }[];
+      };
+    };
     const progress = ok(await ann.client.request<Progress>(UPLOAD_PROGRESS, { id: upload.id })).upload;
     expect(progress.status).toBe('OPEN');
     for (const f of progress.files) {
@@ -148,15 +169,29 @@ describe.each(backends)('dataset upload → prepare → shards on $name', (backe
     for (const f of progress.files.filter((x) => !x.received)) {
       const missing = Array.from({ length: f.partCount }, (_, i) => i + 1).filter((n) => !f.receivedParts.includes(n));
       const targets = ok(
-        await ann.client.request<{ uploadPartUrls: PartTarget[] }>(PART_URLS, { uploadId: upload.id, fileIndex: f.index, partNumbers: missing }),
+        await ann.client.request<{ uploadPartUrls: PartTarget[] }>(PART_URLS, {
+          uploadId: upload.id,
+          fileIndex: f.index,
+          partNumbers: missing,
+        }),
       ).uploadPartUrls;
-      for (const target of targets) expect(await put(target, partBytes(files[f.index]!, upload.files[f.index]!, target.partNumber))).toBe(200);
+      for (const target of targets)
+        expect(await put(target, partBytes(files[f.index]!, upload.files[f.index]!, target.partNumber))).toBe(200);
     }
 
-    const completed = ok(await ann.client.request<{ completeUpload: { upload: { status: string }; version: { id: string; number: number; status: string } } }>(COMPLETE, { uploadId: upload.id })).completeUpload;
+    const completed = ok(
+      await ann.client.request<{
+        completeUpload: { upload: { status: string }; version: { id: string; number: number; status: string } };
+      }>(COMPLETE, { uploadId: upload.id }),
+    ).completeUpload;
     expect(completed.upload.status).toBe('COMPLETED');
     type Completed = { upload: { status: string; files: { received: boolean; parts: unknown[] }[] } };
-    const afterComplete = ok(await ann.client.request<Completed>(`query ($id: ID!) { upload(id: $id) { status files { received parts { url } } } }`, { id: upload.id })).upload;
+    const afterComplete = ok(
+      await ann.client.request<Completed>(
+        `query ($id: ID!) { upload(id: $id) { status files { received parts { url } } } }`,
+        { id: upload.id },
+      ),
+    ).upload;
     expect(afterComplete.files.every((f) => f.received && f.parts.length === 0)).toBe(true);
     expect(completed.version).toMatchObject({ number: 1, status: 'PREPARING' });
 
@@ -186,7 +221,11 @@ describe.each(backends)('dataset upload → prepare → shards on $name', (backe
     // Preview and thumbnails download through their short-lived URLs.
     const preview = await fetch(version.previewUrl!);
     expect(preview.status).toBe(200);
-    expect(Buffer.from(await preview.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    expect(
+      Buffer.from(await preview.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
     expect((await fetch(version.thumbnails!.sheetUrls[0]!)).status).toBe(200);
 
     // Version objects are under v1/ only; the raw upload is deleted right after the version became READY.
@@ -200,7 +239,19 @@ describe.each(backends)('dataset upload → prepare → shards on $name', (backe
     expect(keys).toContain(`${prefix}preview.png`);
 
     // The file list pages through every file with reasons, labels and the caption; paths are the upload's.
-    type Page = { datasetFiles: { nodes: { path: string; status: string; rejectReason: string | null; label: string | null; caption: string | null }[]; hasNextPage: boolean; endCursor: string | null } };
+    type Page = {
+      datasetFiles: {
+        nodes: {
+          path: string;
+          status: string;
+          rejectReason: string | null;
+          label: string | null;
+          caption: string | null;
+        }[];
+        hasNextPage: boolean;
+        endCursor: string | null;
+      };
+    };
     const all: Page['datasetFiles']['nodes'] = [];
     let after: string | null = null;
     do {
@@ -214,32 +265,55 @@ describe.each(backends)('dataset upload → prepare → shards on $name', (backe
       after = page.hasNextPage ? page.endCursor : null;
     } while (after);
     expect(all.filter((f) => f.status === 'ACCEPTED')).toHaveLength(accepted);
-    expect(all.find((f) => f.path === 'myfolder/cats/broken.png')).toMatchObject({ status: 'REJECTED', rejectReason: 'corrupt', label: 'cats' });
-    expect(all.find((f) => f.path === 'myfolder/cats/cats-0.png')).toMatchObject({ status: 'ACCEPTED', label: 'cats', caption: 'a very red cat' });
-    if (bigArchiveIndex >= 0) expect(all.find((f) => f.path === 'myfolder/more.zip/dogs/big-1.png')).toMatchObject({ status: 'ACCEPTED', label: 'dogs' });
+    expect(all.find((f) => f.path === 'myfolder/cats/broken.png')).toMatchObject({
+      status: 'REJECTED',
+      rejectReason: 'corrupt',
+      label: 'cats',
+    });
+    expect(all.find((f) => f.path === 'myfolder/cats/cats-0.png')).toMatchObject({
+      status: 'ACCEPTED',
+      label: 'cats',
+      caption: 'a very red cat',
+    });
+    if (bigArchiveIndex >= 0)
+      expect(all.find((f) => f.path === 'myfolder/more.zip/dogs/big-1.png')).toMatchObject({
+        status: 'ACCEPTED',
+        label: 'dogs',
+      });
     const rejectedOnly = ok(
-      await ann.client.request<Page>(`query ($v: ID!) { datasetFiles(versionId: $v, status: REJECTED) { nodes { path status rejectReason label caption } hasNextPage endCursor } }`, { v: version.id }),
+      await ann.client.request<Page>(
+        `query ($v: ID!) { datasetFiles(versionId: $v, status: REJECTED) { nodes { path status rejectReason label caption } hasNextPage endCursor } }`,
+        { v: version.id },
+      ),
     ).datasetFiles;
     expect(rejectedOnly.nodes.map((f) => f.rejectReason).sort()).toEqual(['corrupt', 'unsupported_type']);
 
     // A second completeUpload of the same upload is a CONFLICT and makes no new version.
     const again = await ann.client.request(COMPLETE, { uploadId: upload.id });
     expect(again.errors?.[0]?.extensions?.code).toBe('CONFLICT');
-    const versions = ok(await ann.client.request<{ dataset: { versions: { number: number }[] } }>(`query ($id: ID!) { dataset(id: $id) { versions { number } } }`, { id: datasetId })).dataset.versions;
+    const versions = ok(
+      await ann.client.request<{ dataset: { versions: { number: number }[] } }>(
+        `query ($id: ID!) { dataset(id: $id) { versions { number } } }`,
+        { id: datasetId },
+      ),
+    ).dataset.versions;
     expect(versions).toEqual([{ number: 1 }]);
   });
 
-  it.runIf(backend.verifiesSignatures)('the store refuses a body of another length than declared; completeUpload names the file', async () => {
-    const bea = await signUpUser(hub, 'Bea');
-    const teamId = await createTeam(bea, 'Lab', `cl-${Date.now()}`);
-    const datasetId = await createDataset(bea.client, teamId, 'lengths', RESOLUTION);
-    const file: LocalFile = { path: 'cats/1.png', bytes: await solidPng(1), contentType: 'image/png' };
-    const upload = ok(await createUpload(bea.client, datasetId, [file])).createUpload;
-    const target = upload.files[0]!.parts[0]!;
-    expect(await put(target, Buffer.concat([file.bytes, Buffer.from('more')]))).toBeGreaterThanOrEqual(400);
-    const res = await bea.client.request(COMPLETE, { uploadId: upload.id });
-    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'files.0' });
-    expect(res.errors?.[0]?.message).toMatch(/"cats\/1.png" has not been uploaded/);
-    expect(await listKeys(hub.store, `datasets/${datasetId}/`)).toEqual([]);
-  });
+  it.runIf(backend.verifiesSignatures)(
+    'the store refuses a body of another length than declared; completeUpload names the file',
+    async () => {
+      const bea = await signUpUser(hub, 'Bea');
+      const teamId = await createTeam(bea, 'Lab', `cl-${Date.now()}`);
+      const datasetId = await createDataset(bea.client, teamId, 'lengths', RESOLUTION);
+      const file: LocalFile = { path: 'cats/1.png', bytes: await solidPng(1), contentType: 'image/png' };
+      const upload = ok(await createUpload(bea.client, datasetId, [file])).createUpload;
+      const target = upload.files[0]!.parts[0]!;
+      expect(await put(target, Buffer.concat([file.bytes, Buffer.from('more')]))).toBeGreaterThanOrEqual(400);
+      const res = await bea.client.request(COMPLETE, { uploadId: upload.id });
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'files.0' });
+      expect(res.errors?.[0]?.message).toMatch(/"cats\/1.png" has not been uploaded/);
+      expect(await listKeys(hub.store, `datasets/${datasetId}/`)).toEqual([]);
+    },
+  );
 });

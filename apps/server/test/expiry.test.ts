@@ -38,9 +38,12 @@ describe('expiry', () => {
     const owner = await signUpUser(hub, 'Ines');
     const teamId = await createTeam(owner, 'Expiring', 'expiring');
     const late = await signUpUser(hub, 'Late');
-    const invite = await owner.client.request(`mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { token } }`, {
-      input: { teamId, email: late.email, role: 'MEMBER' },
-    });
+    const invite = await owner.client.request(
+      `mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { token } }`,
+      {
+        input: { teamId, email: late.email, role: 'MEMBER' },
+      },
+    );
     offsetMs = 8 * DAY;
     // Sessions are still fine (renewed on use), the invite is not.
     await owner.client.request(ME);
@@ -54,7 +57,9 @@ describe('expiry', () => {
   it('API tokens with expiresInDays stop working after it', async () => {
     offsetMs = 0;
     const user = await signUpUser(hub, 'Tia');
-    const created = await user.client.request(`mutation { createApiToken(input: { name: "short", expiresInDays: 1 }) { secret apiToken { expiresAt } } }`);
+    const created = await user.client.request(
+      `mutation { createApiToken(input: { name: "short", expiresInDays: 1 }) { secret apiToken { expiresAt } } }`,
+    );
     const secret = created.data?.createApiToken.secret as string;
     expect((await gql(hub.graphqlUrl, ME, undefined, { token: secret })).data?.me.name).toBe('Tia');
     offsetMs = 2 * DAY;

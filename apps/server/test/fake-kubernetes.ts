@@ -26,10 +26,13 @@ export class FakeKubernetes {
   /** Foreground deletion: the Job disappears this many reads after DELETE. */
   deleteAfterReads = 2;
   private pendingDelete = new Map<string, number>();
-  server: Server = createServer((req, res) => void this.handle(req).then(([status, body]) => {
-    res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' });
-    res.end(typeof body === 'string' ? body : JSON.stringify(body));
-  }));
+  server: Server = createServer(
+    (req, res) =>
+      void this.handle(req).then(([status, body]) => {
+        res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' });
+        res.end(typeof body === 'string' ? body : JSON.stringify(body));
+      }),
+  );
 
   async listen(): Promise<string> {
     this.server.listen(0, '127.0.0.1');
@@ -51,15 +54,25 @@ export class FakeKubernetes {
       body: raw ? JSON.parse(raw) : undefined,
     };
     this.requests.push(rec);
-    const notFound: [number, unknown] = [404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 }];
+    const notFound: [number, unknown] = [
+      404,
+      { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 },
+    ];
     if (this.failNext && this.failNext.method === rec.method && rec.path.includes(this.failNext.pathPart)) {
       const status = this.failNext.status;
       this.failNext = undefined;
-      return [status, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: status, message: 'injected failure' }];
+      return [
+        status,
+        { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: status, message: 'injected failure' },
+      ];
     }
     let m: RegExpMatchArray | null;
     if ((m = rec.path.match(/^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs$/)) && rec.method === 'POST') {
-      const job = { ...rec.body, metadata: { ...rec.body.metadata, uid: randomUUID(), creationTimestamp: new Date().toISOString() }, status: {} };
+      const job = {
+        ...rec.body,
+        metadata: { ...rec.body.metadata, uid: randomUUID(), creationTimestamp: new Date().toISOString() },
+        status: {},
+      };
       this.jobs.set(job.metadata.name, job);
       return [201, job];
     }
@@ -71,7 +84,8 @@ export class FakeKubernetes {
         if (left !== undefined) {
           if (left <= 0) {
             this.jobs.delete(job.metadata.name);
-            for (const [k, s] of this.secrets) if (s.metadata.ownerReferences?.some((o: any) => o.uid === job.metadata.uid)) this.secrets.delete(k);
+            for (const [k, s] of this.secrets)
+              if (s.metadata.ownerReferences?.some((o: any) => o.uid === job.metadata.uid)) this.secrets.delete(k);
             return notFound;
           }
           this.pendingDelete.set(job.metadata.name, left - 1);
@@ -79,7 +93,8 @@ export class FakeKubernetes {
         return [200, job];
       }
       if (rec.method === 'PATCH') {
-        if (rec.contentType !== 'application/merge-patch+json') return [415, { message: `unsupported ${rec.contentType}` }];
+        if (rec.contentType !== 'application/merge-patch+json')
+          return [415, { message: `unsupported ${rec.contentType}` }];
         job.spec = { ...job.spec, ...rec.body.spec };
         return [200, job];
       }

@@ -25,7 +25,10 @@ describe('HTTP surface', () => {
 
   it('serves DiskStore signed URLs under /objects/ and refuses tampered ones', async () => {
     const store = hub.store as DiskStore;
-    await store.put('datasets/d1/hello.txt', Readable.from([Buffer.from('hello hub')]), { size: 9, contentType: 'text/plain' });
+    await store.put('datasets/d1/hello.txt', Readable.from([Buffer.from('hello hub')]), {
+      size: 9,
+      contentType: 'text/plain',
+    });
     const signed = await store.presignGet('datasets/d1/hello.txt');
     expect(signed.url.startsWith(`${hub.url}/objects/`)).toBe(true);
     const ok = await fetch(signed.url);
@@ -44,7 +47,11 @@ describe('HTTP surface', () => {
   it('reports 503 from /healthz when the database is unreachable, and closes cleanly', async () => {
     const port = await freePort();
     const deadDb = `postgres://nobody:nothing@127.0.0.1:${await freePort()}/none`;
-    const store = new DiskStore({ root: '/tmp/dapple-unused-store', publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: TEST_SECRET });
+    const store = new DiskStore({
+      root: '/tmp/dapple-unused-store',
+      publicBaseUrl: `http://127.0.0.1:${port}`,
+      signingSecret: TEST_SECRET,
+    });
     const broken = await createHub({ databaseUrl: deadDb, store, port, logLevel: 'silent' });
     try {
       const res = await fetch(`${broken.url}/healthz`);
@@ -52,8 +59,13 @@ describe('HTTP surface', () => {
       expect(await res.json()).toEqual({ status: 'error', db: 'unreachable' });
 
       // Unexpected failures are masked: a code and a generic message, no driver errors or stacks.
-      const inResolver = await gql(broken.graphqlUrl, `mutation { signUp(input: { email: "m@example.com", password: "password-m", name: "M" }) { user { id } } }`);
-      const inContext = await gql(broken.graphqlUrl, `{ me { id } }`, undefined, { headers: { cookie: 'dapple_session=abc' } });
+      const inResolver = await gql(
+        broken.graphqlUrl,
+        `mutation { signUp(input: { email: "m@example.com", password: "password-m", name: "M" }) { user { id } } }`,
+      );
+      const inContext = await gql(broken.graphqlUrl, `{ me { id } }`, undefined, {
+        headers: { cookie: 'dapple_session=abc' },
+      });
       for (const failed of [inResolver, inContext]) {
         expect(errorCode(failed)).toBe('INTERNAL_SERVER_ERROR');
         expect(failed.errors?.[0]?.message).toBe('Internal server error');
@@ -70,7 +82,11 @@ describe('HTTP surface', () => {
 describe('start-up errors', () => {
   it('says clearly when the port is taken, and leaves the other hub serving', async () => {
     const port = Number(new URL(hub.url).port);
-    const store = new DiskStore({ root: '/tmp/dapple-unused-store', publicBaseUrl: hub.url, signingSecret: TEST_SECRET });
+    const store = new DiskStore({
+      root: '/tmp/dapple-unused-store',
+      publicBaseUrl: hub.url,
+      signingSecret: TEST_SECRET,
+    });
     await expect(
       createHub({ databaseUrl: 'postgres://x:y@127.0.0.1:1/none', store, port, logLevel: 'silent' }),
     ).rejects.toThrow(`Port ${port} on 127.0.0.1 is already in use`);

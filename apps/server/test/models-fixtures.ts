@@ -1,5 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { artifactsToModelJson, createUNet, memoryHandler, Rng, saveCheckpoint, weightDataToBuffer, type JsonValue } from '@dapple/models';
+import {
+  artifactsToModelJson,
+  createUNet,
+  memoryHandler,
+  Rng,
+  saveCheckpoint,
+  weightDataToBuffer,
+  type JsonValue,
+} from '@dapple/models';
 import { RunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
 import { checkpoints, runs, sampleGrids } from '@dapple/db';
 import { insertMetricPoints } from '@dapple/db/metrics/index';
@@ -19,27 +27,61 @@ export async function finishedRunWithCheckpoints(hub: TestHub, teamId: string, u
   const unet = unetConfigFor(config, 1);
   const [run] = await hub.db
     .insert(runs)
-    .values({ teamId, name: `tiny-${Math.random().toString(36).slice(2, 7)}`, datasetVersionId: dataset.versionId, config, seed: 7, status: 'succeeded', totalSteps: config.steps, step: config.steps, createdBy: userId, finishedAt: new Date() })
+    .values({
+      teamId,
+      name: `tiny-${Math.random().toString(36).slice(2, 7)}`,
+      datasetVersionId: dataset.versionId,
+      config,
+      seed: 7,
+      status: 'succeeded',
+      totalSteps: config.steps,
+      step: config.steps,
+      createdBy: userId,
+      finishedAt: new Date(),
+    })
     .returning();
   const model = createUNet(unet, 7);
   for (const step of steps) {
     // EMA differs from the raw weights so a test can tell which ones were published.
     const ema = new Map([...model.variables].map(([name, v]) => [name, tf.add(v, step / 1000)]));
     const handler = memoryHandler();
-    await saveCheckpoint(handler, { variables: model.variables, ema, step, rngState: new Rng(1).getState(), config: { run: config, unet } as unknown as JsonValue });
+    await saveCheckpoint(handler, {
+      variables: model.variables,
+      ema,
+      step,
+      rngState: new Rng(1).getState(),
+      config: { run: config, unet } as unknown as JsonValue,
+    });
     tf.dispose([...ema.values()]);
     const weights = Buffer.from(weightDataToBuffer(handler.artifacts!.weightData));
     const json = Buffer.from(JSON.stringify(artifactsToModelJson(handler.artifacts!)));
     const prefix = checkpointPrefix(run!.id, step);
     await hub.store.put(`${prefix}/weights.bin`, weights, { size: weights.length });
     await hub.store.put(`${prefix}/model.json`, json, { size: json.length });
-    await hub.db.insert(checkpoints).values({ runId: run!.id, step, objectPrefix: prefix, sizeBytes: weights.length + json.length });
-    const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: step, g: 0, b: 0 } } }).png().toBuffer();
+    await hub.db
+      .insert(checkpoints)
+      .values({ runId: run!.id, step, objectPrefix: prefix, sizeBytes: weights.length + json.length });
+    const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: step, g: 0, b: 0 } } })
+      .png()
+      .toBuffer();
     await hub.store.put(sampleGridKey(run!.id, step), png, { size: png.length });
-    await hub.db.insert(sampleGrids).values({ runId: run!.id, step, objectKey: sampleGridKey(run!.id, step), seeds: [1, 2, 3, 4], width: 16, height: 16 });
+    await hub.db
+      .insert(sampleGrids)
+      .values({
+        runId: run!.id,
+        step,
+        objectKey: sampleGridKey(run!.id, step),
+        seeds: [1, 2, 3, 4],
+        width: 16,
+        height: 16,
+      });
   }
   model.dispose?.();
-  await insertMetricPoints(poolOf(hub.db), run!.id, Array.from({ length: Math.max(...steps) }, (_, i) => ({ key: 'loss', step: i + 1, value: 1 / (i + 1) })));
+  await insertMetricPoints(
+    poolOf(hub.db),
+    run!.id,
+    Array.from({ length: Math.max(...steps) }, (_, i) => ({ key: 'loss', step: i + 1, value: 1 / (i + 1) })),
+  );
   return { run: run!, datasetVersionId: dataset.versionId };
 }
 

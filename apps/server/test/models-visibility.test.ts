@@ -41,7 +41,9 @@ beforeAll(async () => {
   await addMember(admin, teamId, otherMember, 'MEMBER');
   await addMember(admin, teamId, viewer, 'VIEWER');
   const { run } = await finishedRunWithCheckpoints(hub, teamId, creator.id, [10]);
-  const published = ok(await creator.client.request<{ publishModel: any }>(PUBLISH, { r: run.id, n: 'secret-sauce' })).publishModel;
+  const published = ok(
+    await creator.client.request<{ publishModel: any }>(PUBLISH, { r: run.id, n: 'secret-sauce' }),
+  ).publishModel;
   modelId = published.model.id;
   versionId = published.version.id;
 });
@@ -68,25 +70,50 @@ describe('visibility and team shares', () => {
     expect(await perms(otherMember)).toBe('NOT_FOUND');
     expect(await perms(viewer)).toBe('NOT_FOUND');
     expect(ok(await viewer.client.request<{ models: any[] }>(LIST, { t: teamId })).models).toEqual([]);
-    expect(ok(await creator.client.request<{ models: any[] }>(LIST, { t: teamId })).models.map((m) => m.id)).toEqual([modelId]);
+    expect(ok(await creator.client.request<{ models: any[] }>(LIST, { t: teamId })).models.map((m) => m.id)).toEqual([
+      modelId,
+    ]);
   });
 
   it('a share with another team reaches its members and lists the model in that team', async () => {
     expect(await perms(partner)).toBe('NOT_FOUND');
-    ok(await admin.client.request(`mutation ($m: ID!, $t: ID!) { shareModel(input: { modelId: $m, teamId: $t, role: VIEWER }) { teamId role } }`, { m: modelId, t: partnerTeamId }));
+    ok(
+      await admin.client.request(
+        `mutation ($m: ID!, $t: ID!) { shareModel(input: { modelId: $m, teamId: $t, role: VIEWER }) { teamId role } }`,
+        { m: modelId, t: partnerTeamId },
+      ),
+    );
     expect(await perms(partner)).toEqual(['READ', 'SAMPLE']);
-    expect(ok(await partner.client.request<{ models: any[] }>(LIST, { t: partnerTeamId })).models.map((m) => m.id)).toEqual([modelId]);
-    const shares = ok(await admin.client.request<{ model: any }>(`query ($id: ID!) { model(id: $id) { shares { teamId teamName role } } }`, { id: modelId })).model.shares;
+    expect(
+      ok(await partner.client.request<{ models: any[] }>(LIST, { t: partnerTeamId })).models.map((m) => m.id),
+    ).toEqual([modelId]);
+    const shares = ok(
+      await admin.client.request<{ model: any }>(
+        `query ($id: ID!) { model(id: $id) { shares { teamId teamName role } } }`,
+        { id: modelId },
+      ),
+    ).model.shares;
     expect(shares).toEqual([{ teamId: partnerTeamId, teamName: 'Partner', role: 'VIEWER' }]);
-    expect(errorCode(await partner.client.request(`query ($id: ID!) { model(id: $id) { shares { teamId } } }`, { id: modelId }))).toBe('FORBIDDEN');
+    expect(
+      errorCode(
+        await partner.client.request(`query ($id: ID!) { model(id: $id) { shares { teamId } } }`, { id: modelId }),
+      ),
+    ).toBe('FORBIDDEN');
   });
 
   it('concurrent publishes get distinct numbers and latest ends on the highest', async () => {
     const { run } = await finishedRunWithCheckpoints(hub, teamId, creator.id, [10]);
-    const results = await Promise.all([0, 1, 2].map(() => creator.client.request<{ publishModel: any }>(PUBLISH, { r: run.id, n: 'raced' })));
+    const results = await Promise.all(
+      [0, 1, 2].map(() => creator.client.request<{ publishModel: any }>(PUBLISH, { r: run.id, n: 'raced' })),
+    );
     const ids = new Set(results.map((r) => ok(r).publishModel.model.id));
     expect(ids.size).toBe(1);
-    const m = ok(await creator.client.request<{ model: any }>(`query ($id: ID!) { model(id: $id) { versions { number } version(alias: "latest") { number } } }`, { id: [...ids][0] })).model;
+    const m = ok(
+      await creator.client.request<{ model: any }>(
+        `query ($id: ID!) { model(id: $id) { versions { number } version(alias: "latest") { number } } }`,
+        { id: [...ids][0] },
+      ),
+    ).model;
     expect(m.versions.map((v: any) => v.number)).toEqual([3, 2, 1]);
     expect(m.version.number).toBe(3);
   });
@@ -94,8 +121,18 @@ describe('visibility and team shares', () => {
   it('public: every signed-in user reads and samples, nobody more', async () => {
     ok(await admin.client.request(VISIBILITY, { id: modelId, v: 'PUBLIC' }));
     expect(await perms(stranger)).toEqual(['READ', 'SAMPLE']);
-    const files = await stranger.client.request<{ modelVersion: any }>(`query ($id: ID!) { modelVersion(id: $id) { files { weightsUrl } } }`, { id: versionId });
+    const files = await stranger.client.request<{ modelVersion: any }>(
+      `query ($id: ID!) { modelVersion(id: $id) { files { weightsUrl } } }`,
+      { id: versionId },
+    );
     expect(ok(files).modelVersion.files.weightsUrl).toContain('/objects/');
-    expect(errorCode(await stranger.client.request(`mutation ($m: ID!, $v: ID!) { setAlias(modelId: $m, name: "mine", versionId: $v) { id } }`, { m: modelId, v: versionId }))).toBe('FORBIDDEN');
+    expect(
+      errorCode(
+        await stranger.client.request(
+          `mutation ($m: ID!, $v: ID!) { setAlias(modelId: $m, name: "mine", versionId: $v) { id } }`,
+          { m: modelId, v: versionId },
+        ),
+      ),
+    ).toBe('FORBIDDEN');
   });
 });

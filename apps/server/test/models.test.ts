@@ -60,11 +60,24 @@ afterAll(async () => {
 
 describe('publishModel', () => {
   it('publishes EMA weights of the checkpoint as version 1 with latest, card, grid and metrics', async () => {
-    const res = ok(await member.client.request<{ publishModel: any }>(PUBLISH, { input: { runId, step: 40, modelName: 'blobs', notes: 'first cut' } }));
+    const res = ok(
+      await member.client.request<{ publishModel: any }>(PUBLISH, {
+        input: { runId, step: 40, modelName: 'blobs', notes: 'first cut' },
+      }),
+    );
     const { model, version } = res.publishModel;
     modelId = model.id;
     v1 = version.id;
-    expect(version).toMatchObject({ number: 1, step: 40, weightsPrecision: 'FLOAT16', resolution: 8, channels: 1, aliases: ['latest'], sampleGridStep: 40, predictionType: 'eps' });
+    expect(version).toMatchObject({
+      number: 1,
+      step: 40,
+      weightsPrecision: 'FLOAT16',
+      resolution: 8,
+      channels: 1,
+      aliases: ['latest'],
+      sampleGridStep: 40,
+      predictionType: 'eps',
+    });
     expect(version.metrics).toContainEqual({ key: 'loss', last: 1 / 40, step: 40 });
     expect(version.modelCard).toContain('# blobs — version 1');
     expect(version.modelCard).toContain('first cut');
@@ -75,26 +88,55 @@ describe('publishModel', () => {
     const modelJson = JSON.parse((await download(files.modelJsonUrl)).toString()) as tf.io.ModelJSON;
     const weights = await download(files.weightsUrl);
     const loaded = await loadInferenceWeights(
-      memoryHandler({ format: modelJson.format!, weightSpecs: modelJson.weightsManifest[0]!.weights, weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length) as ArrayBuffer, userDefinedMetadata: modelJson.userDefinedMetadata! }),
+      memoryHandler({
+        format: modelJson.format!,
+        weightSpecs: modelJson.weightsManifest[0]!.weights,
+        weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length) as ArrayBuffer,
+        userDefinedMetadata: modelJson.userDefinedMetadata!,
+      }),
     );
     expect(loaded.step).toBe(40);
     // What the in-browser sampler (samplingSpecFromConfig) reads from model.json.
-    expect(loaded.config).toMatchObject({ schedule: { kind: 'cosine', T: 100 }, predictionType: 'eps', labelNames: [], unet: { resolution: 8, channels: 1 } });
+    expect(loaded.config).toMatchObject({
+      schedule: { kind: 'cosine', T: 100 },
+      predictionType: 'eps',
+      labelNames: [],
+      unet: { resolution: 8, channels: 1 },
+    });
     const ckpt = await import('@dapple/models').then((d) => d.loadCheckpoint);
     const raw = await (async () => {
-      const json = JSON.parse((await streamText(hub, `runs/${runId}/checkpoints/step-000000040/model.json`))) as tf.io.ModelJSON;
+      const json = JSON.parse(
+        await streamText(hub, `runs/${runId}/checkpoints/step-000000040/model.json`),
+      ) as tf.io.ModelJSON;
       const bin = await streamBytes(hub, `runs/${runId}/checkpoints/step-000000040/weights.bin`);
-      return ckpt(memoryHandler({ format: json.format!, weightSpecs: json.weightsManifest[0]!.weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.length) as ArrayBuffer, userDefinedMetadata: json.userDefinedMetadata! }));
+      return ckpt(
+        memoryHandler({
+          format: json.format!,
+          weightSpecs: json.weightsManifest[0]!.weights,
+          weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.length) as ArrayBuffer,
+          userDefinedMetadata: json.userDefinedMetadata!,
+        }),
+      );
     })();
     const [name, published] = [...loaded.weights][0]!;
     const diff = tf.sub(published, raw.variables.get(name)!).dataSync();
     for (const d of diff) expect(d).toBeCloseTo(0.04, 2);
     const config = JSON.parse((await download(files.configUrl)).toString());
-    expect(config).toMatchObject({ predictionType: 'eps', resolution: 8, channels: 1, schedule: { T: 100 }, weights: 'ema' });
+    expect(config).toMatchObject({
+      predictionType: 'eps',
+      resolution: 8,
+      channels: 1,
+      schedule: { T: 100 },
+      weights: 'ema',
+    });
   });
 
   it('publishes step 20 as version 2 into the same model, moves latest and audits it', async () => {
-    const res = ok(await member.client.request<{ publishModel: any }>(PUBLISH, { input: { runId, step: 20, modelId, precision: 'FLOAT32' } }));
+    const res = ok(
+      await member.client.request<{ publishModel: any }>(PUBLISH, {
+        input: { runId, step: 20, modelId, precision: 'FLOAT32' },
+      }),
+    );
     v2 = res.publishModel.version.id;
     expect(res.publishModel.version).toMatchObject({ number: 2, weightsPrecision: 'FLOAT32', aliases: ['latest'] });
     const m = ok(await viewer.client.request<{ model: any }>(MODEL, { id: modelId })).model;
@@ -135,7 +177,14 @@ describe('authorization', () => {
     for (const u of [member, viewer]) {
       expect(errorCode(await u.client.request(LINK, { m: modelId, h: 1 }))).toBe('FORBIDDEN');
       expect(errorCode(await u.client.request(DELETE_VERSION, { id: v2 }))).toBe('FORBIDDEN');
-      expect(errorCode(await u.client.request(`mutation ($m: ID!) { shareModel(input: { modelId: $m, userEmail: "x@example.com", role: VIEWER }) { id } }`, { m: modelId }))).toBe('FORBIDDEN');
+      expect(
+        errorCode(
+          await u.client.request(
+            `mutation ($m: ID!) { shareModel(input: { modelId: $m, userEmail: "x@example.com", role: VIEWER }) { id } }`,
+            { m: modelId },
+          ),
+        ),
+      ).toBe('FORBIDDEN');
     }
     const m = ok(await owner.client.request<{ model: any }>(MODEL, { id: modelId })).model;
     expect(m.viewerPermissions).toEqual(['READ', 'SAMPLE', 'PUBLISH', 'ALIAS', 'SHARE', 'DELETE']);
@@ -146,21 +195,31 @@ describe('authorization', () => {
     expect(errorCode(await outsider.client.request(FILES, { id: v1 }))).toBe('NOT_FOUND');
     const share = `mutation ($m: ID!, $e: String!, $r: ModelShareRole!) { shareModel(input: { modelId: $m, userEmail: $e, role: $r }) { id role userId } }`;
     ok(await owner.client.request(share, { m: modelId, e: outsider.email, r: 'VIEWER' }));
-    expect(ok(await outsider.client.request<{ model: any }>(MODEL, { id: modelId })).model.viewerPermissions).toEqual(['READ', 'SAMPLE']);
+    expect(ok(await outsider.client.request<{ model: any }>(MODEL, { id: modelId })).model.viewerPermissions).toEqual([
+      'READ',
+      'SAMPLE',
+    ]);
     expect(errorCode(await outsider.client.request(SET_ALIAS, { m: modelId, n: 'best', v: v2 }))).toBe('FORBIDDEN');
     ok(await owner.client.request(share, { m: modelId, e: outsider.email, r: 'EDITOR' }));
     ok(await outsider.client.request(SET_ALIAS, { m: modelId, n: 'best', v: v2 }));
     // An editor from another team still cannot share or delete, nor publish runs of a team it is not in.
     expect(errorCode(await outsider.client.request(LINK, { m: modelId, h: 1 }))).toBe('FORBIDDEN');
-    expect(errorCode(await outsider.client.request(PUBLISH, { input: { runId, step: 40, modelId } }))).toBe('FORBIDDEN');
-    const unshared = await owner.client.request<{ unshareModel: boolean }>(`mutation ($m: ID!, $u: ID!) { unshareModel(modelId: $m, userId: $u) }`, { m: modelId, u: outsider.id });
+    expect(errorCode(await outsider.client.request(PUBLISH, { input: { runId, step: 40, modelId } }))).toBe(
+      'FORBIDDEN',
+    );
+    const unshared = await owner.client.request<{ unshareModel: boolean }>(
+      `mutation ($m: ID!, $u: ID!) { unshareModel(modelId: $m, userId: $u) }`,
+      { m: modelId, u: outsider.id },
+    );
     expect(ok(unshared).unshareModel).toBe(true);
     expect(errorCode(await outsider.client.request(MODEL, { id: modelId }))).toBe('NOT_FOUND');
   });
 
   it('the models list shows team models to members and shared ones to the grantee', async () => {
     const list = `query ($t: ID!) { models(teamId: $t) { id name } }`;
-    expect(ok(await viewer.client.request<{ models: any[] }>(list, { t: teamId })).models.map((m) => m.id)).toEqual([modelId]);
+    expect(ok(await viewer.client.request<{ models: any[] }>(list, { t: teamId })).models.map((m) => m.id)).toEqual([
+      modelId,
+    ]);
     expect(errorCode(await outsider.client.request(list, { t: teamId }))).toBe('FORBIDDEN');
   });
 });
@@ -171,7 +230,9 @@ describe('share links', () => {
   const anon = () => gqlClient(hub.graphqlUrl);
 
   it('gives anonymous read + sample of that one model, nothing else', async () => {
-    const created = ok(await owner.client.request<{ createShareLink: any }>(LINK, { m: modelId, h: 24 })).createShareLink;
+    const created = ok(
+      await owner.client.request<{ createShareLink: any }>(LINK, { m: modelId, h: 24 }),
+    ).createShareLink;
     token = created.token;
     linkId = created.link.id;
     expect(token.startsWith('dpl_share_')).toBe(true);
@@ -184,10 +245,22 @@ describe('share links', () => {
     expect(ok(await anon().request<{ modelVersion: any }>(FILES, { id: v1, t: token })).modelVersion.id).toBe(v1);
     // Not a way in: other mutations need a signed-in user, and admin-only fields stay closed.
     expect(errorCode(await anon().request(SET_ALIAS, { m: modelId, n: 'best', v: v1 }))).toBe('UNAUTHENTICATED');
-    expect(errorCode(await anon().request(`query ($t: String!) { sharedModel(token: $t) { shareLinks { id } } }`, { t: token }))).toBe('FORBIDDEN');
-    expect(errorCode(await anon().request(`query ($t: String!) { sharedModel(token: $t) { aliasEvents { aliasName } } }`, { t: token }))).toBe('FORBIDDEN');
+    expect(
+      errorCode(
+        await anon().request(`query ($t: String!) { sharedModel(token: $t) { shareLinks { id } } }`, { t: token }),
+      ),
+    ).toBe('FORBIDDEN');
+    expect(
+      errorCode(
+        await anon().request(`query ($t: String!) { sharedModel(token: $t) { aliasEvents { aliasName } } }`, {
+          t: token,
+        }),
+      ),
+    ).toBe('FORBIDDEN');
     // A link of another model does not open this one.
-    const other = ok(await member.client.request<{ publishModel: any }>(PUBLISH, { input: { runId, step: 20, modelName: 'other' } })).publishModel;
+    const other = ok(
+      await member.client.request<{ publishModel: any }>(PUBLISH, { input: { runId, step: 20, modelName: 'other' } }),
+    ).publishModel;
     expect(errorCode(await anon().request(FILES, { id: other.version.id, t: token }))).toBe('NOT_FOUND');
   });
 
@@ -200,9 +273,14 @@ describe('share links', () => {
   });
 
   it('dies when expired', async () => {
-    const created = ok(await owner.client.request<{ createShareLink: any }>(LINK, { m: modelId, h: 1 })).createShareLink;
+    const created = ok(
+      await owner.client.request<{ createShareLink: any }>(LINK, { m: modelId, h: 1 }),
+    ).createShareLink;
     ok(await anon().request(SHARED, { t: created.token }));
-    await hub.db.update(shareLinks).set({ expiresAt: sql`now() - interval '1 second'` }).where(eq(shareLinks.id, created.link.id));
+    await hub.db
+      .update(shareLinks)
+      .set({ expiresAt: sql`now() - interval '1 second'` })
+      .where(eq(shareLinks.id, created.link.id));
     const res = await anon().request(SHARED, { t: created.token });
     expect(errorCode(res)).toBe('FORBIDDEN');
     expect(res.errors![0]!.message).toContain('expired');
@@ -236,18 +314,28 @@ describe('export and delete', () => {
     expect(refused.errors![0]!.message).toContain('"best"');
     ok(await owner.client.request(`mutation ($m: ID!) { removeAlias(modelId: $m, name: "best") }`, { m: modelId }));
     expect((await listKeys(hub, `models/${modelId}/v2/`)).length).toBeGreaterThan(0);
-    const deleted = ok(await owner.client.request<{ deleteModelVersion: number }>(DELETE_VERSION, { id: v2 })).deleteModelVersion;
+    const deleted = ok(
+      await owner.client.request<{ deleteModelVersion: number }>(DELETE_VERSION, { id: v2 }),
+    ).deleteModelVersion;
     expect(deleted).toBeGreaterThanOrEqual(4);
     expect(await listKeys(hub, `models/${modelId}/v2/`)).toEqual([]);
     const m = ok(await owner.client.request<{ model: any }>(MODEL, { id: modelId })).model;
     expect(m.aliases).toEqual([{ name: 'latest', versionId: v1 }]);
-    expect(m.aliasEvents[0]).toMatchObject({ aliasName: 'latest', fromNumber: 2, toNumber: 1, reason: 'version 2 deleted' });
+    expect(m.aliasEvents[0]).toMatchObject({
+      aliasName: 'latest',
+      fromNumber: 2,
+      toNumber: 1,
+      reason: 'version 2 deleted',
+    });
     expect(errorCode(await viewer.client.request(FILES, { id: v2 }))).toBe('NOT_FOUND');
   });
 
   it('deleting the model frees all its objects; the run can then be deleted', async () => {
-    const others = ok(await owner.client.request<{ models: any[] }>(`query ($t: ID!) { models(teamId: $t) { id } }`, { t: teamId })).models;
-    for (const m of others) ok(await owner.client.request(`mutation ($id: ID!) { deleteModel(id: $id) }`, { id: m.id }));
+    const others = ok(
+      await owner.client.request<{ models: any[] }>(`query ($t: ID!) { models(teamId: $t) { id } }`, { t: teamId }),
+    ).models;
+    for (const m of others)
+      ok(await owner.client.request(`mutation ($id: ID!) { deleteModel(id: $id) }`, { id: m.id }));
     expect(await listKeys(hub, 'models/')).toEqual([]);
     await hub.db.delete(runs).where(eq(runs.id, runId));
   });

@@ -2,9 +2,25 @@ import { startTestHub, type TestHub } from '@dapple/testing';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMPLETE, createDataset, createUpload, uploadAll, waitForVersion, type LocalFile } from './datasets-fixtures.ts';
+import {
+  COMPLETE,
+  createDataset,
+  createUpload,
+  uploadAll,
+  waitForVersion,
+  type LocalFile,
+} from './datasets-fixtures.ts';
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
-import { blobImages, killTrainers, ok, RUN, START_RUN, testRunsConfig, tinyConfig, waitForRun } from './runs-fixtures.ts';
+import {
+  blobImages,
+  killTrainers,
+  ok,
+  RUN,
+  START_RUN,
+  testRunsConfig,
+  tinyConfig,
+  waitForRun,
+} from './runs-fixtures.ts';
 
 /** Real processes on 2 shared cores while other test files run: generous, never a timing assertion. */
 const PROCESS_TEST_TIMEOUT_MS = 360_000;
@@ -54,63 +70,97 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 }
 
 describe('acceptance: dataset → run → live metrics → artifacts → cancel → resume → succeeded', () => {
-  it('works end to end over HTTP and WebSocket', async () => {
-    // 1. A dataset from generated images through the upload protocol and the dataset.prepare job.
-    const datasetId = await createDataset(ann.client, teamId, 'blobs', 8, 1);
-    const files: LocalFile[] = (await blobImages(24, 12)).map((f) => ({ ...f, contentType: 'image/png' }));
-    const upload = ok(await createUpload(ann.client, datasetId, files)).createUpload;
-    await uploadAll(upload, files);
-    const versionId = ok(await ann.client.request(COMPLETE, { uploadId: upload.id })).completeUpload.version.id as string;
-    const version = await waitForVersion(ann.client, versionId);
-    expect(version.status).toBe('READY');
+  it(
+    'works end to end over HTTP and WebSocket',
+    async () => {
+      // 1. A dataset from generated images through the upload protocol and the dataset.prepare job.
+      const datasetId = await createDataset(ann.client, teamId, 'blobs', 8, 1);
+      const files: LocalFile[] = (await blobImages(24, 12)).map((f) => ({ ...f, contentType: 'image/png' }));
+      const upload = ok(await createUpload(ann.client, datasetId, files)).createUpload;
+      await uploadAll(upload, files);
+      const versionId = ok(await ann.client.request(COMPLETE, { uploadId: upload.id })).completeUpload.version
+        .id as string;
+      const version = await waitForVersion(ann.client, versionId);
+      expect(version.status).toBe('READY');
 
-    // 2. Start a tiny run; watch it through both subscriptions.
-    const config = tinyConfig({ steps: 300, checkpointEvery: 20, sampleEvery: 20, keepCheckpoints: 3 });
-    const id = ok(await ann.client.request(START_RUN, { input: { datasetVersionId: versionId, name: 'acceptance', seed: 3, config } })).startRun.id as string;
-    const ws = wsClient();
-    const points: { key: string; step: number; value: number }[] = [];
-    const metricErrors: unknown[] = [];
-    ws.subscribe(
-      { query: `subscription ($id: ID!) { runMetrics(id: $id, keys: ["loss", "grad_norm"]) { runId points { key step value } } }`, variables: { id } },
-      { next: (r) => (r.errors ? metricErrors.push(...r.errors) : points.push(...(r.data as any).runMetrics.points)), error: (e) => metricErrors.push(e), complete: () => {} },
-    );
-    const statuses: string[] = [];
-    ws.subscribe(
-      { query: `subscription ($id: ID!) { runUpdated(id: $id) { status progress { step } } }`, variables: { id } },
-      { next: (r) => statuses.push((r.data as any)?.runUpdated.status), error: (e) => metricErrors.push(e), complete: () => {} },
-    );
+      // 2. Start a tiny run; watch it through both subscriptions.
+      const config = tinyConfig({ steps: 300, checkpointEvery: 20, sampleEvery: 20, keepCheckpoints: 3 });
+      const id = ok(
+        await ann.client.request(START_RUN, {
+          input: { datasetVersionId: versionId, name: 'acceptance', seed: 3, config },
+        }),
+      ).startRun.id as string;
+      const ws = wsClient();
+      const points: { key: string; step: number; value: number }[] = [];
+      const metricErrors: unknown[] = [];
+      ws.subscribe(
+        {
+          query: `subscription ($id: ID!) { runMetrics(id: $id, keys: ["loss", "grad_norm"]) { runId points { key step value } } }`,
+          variables: { id },
+        },
+        {
+          next: (r) => (r.errors ? metricErrors.push(...r.errors) : points.push(...(r.data as any).runMetrics.points)),
+          error: (e) => metricErrors.push(e),
+          complete: () => {},
+        },
+      );
+      const statuses: string[] = [];
+      ws.subscribe(
+        { query: `subscription ($id: ID!) { runUpdated(id: $id) { status progress { step } } }`, variables: { id } },
+        {
+          next: (r) => statuses.push((r.data as any)?.runUpdated.status),
+          error: (e) => metricErrors.push(e),
+          complete: () => {},
+        },
+      );
 
-    // 3. Metrics stream in live; a checkpoint and a sample grid appear.
-    await until(() => points.filter((p) => p.key === 'loss').length >= 10, 'loss points over runMetrics');
-    expect(metricErrors).toEqual([]);
-    const lossSteps = points.filter((p) => p.key === 'loss').map((p) => p.step);
-    expect(new Set(lossSteps).size).toBe(lossSteps.length); // each step once
-    expect(points.every((p) => Number.isFinite(p.value))).toBe(true);
-    expect(statuses).toContain('RUNNING');
+      // 3. Metrics stream in live; a checkpoint and a sample grid appear.
+      await until(() => points.filter((p) => p.key === 'loss').length >= 10, 'loss points over runMetrics');
+      expect(metricErrors).toEqual([]);
+      const lossSteps = points.filter((p) => p.key === 'loss').map((p) => p.step);
+      expect(new Set(lossSteps).size).toBe(lossSteps.length); // each step once
+      expect(points.every((p) => Number.isFinite(p.value))).toBe(true);
+      expect(statuses).toContain('RUNNING');
 
-    let run: any;
-    await until(async () => {
-      run = ok(await ann.client.request(RUN, { id })).run;
-      return run.checkpoints.length > 0 && run.sampleGrids.some((g: { step: number }) => g.step > 0);
-    }, 'a checkpoint and a sample grid');
-    expect(run.sampleGrids[0].step).toBe(0); // the step-0 grid from the same seeds
-    const png = await fetch(run.sampleGrids.at(-1).url);
-    expect(png.status).toBe(200);
-    expect(Buffer.from(await png.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
-    expect(run.progress.totalSteps).toBe(300);
+      let run: any;
+      await until(async () => {
+        run = ok(await ann.client.request(RUN, { id })).run;
+        return run.checkpoints.length > 0 && run.sampleGrids.some((g: { step: number }) => g.step > 0);
+      }, 'a checkpoint and a sample grid');
+      expect(run.sampleGrids[0].step).toBe(0); // the step-0 grid from the same seeds
+      const png = await fetch(run.sampleGrids.at(-1).url);
+      expect(png.status).toBe(200);
+      expect(
+        Buffer.from(await png.arrayBuffer())
+          .subarray(1, 4)
+          .toString(),
+      ).toBe('PNG');
+      expect(run.progress.totalSteps).toBe(300);
 
-    // 4. Cancel → cancelled (with a checkpoint at the stop step); resume → continues → succeeded.
-    ok(await ann.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id }));
-    const cancelled = await waitForRun(hub, id, (r) => r.status === 'cancelled' || r.status === 'succeeded' || r.status === 'failed', 'cancelled');
-    expect(cancelled.status).toBe('cancelled');
-    await until(() => statuses.includes('CANCELLED'), 'CANCELLED over runUpdated', 30_000);
-    ok(await ann.client.request(`mutation ($id: ID!) { resumeRun(id: $id) { status } }`, { id }));
-    const done = await waitForRun(hub, id, (r) => r.status === 'succeeded' || r.status === 'failed', 'succeeded');
-    expect(done.status, done.error ?? '').toBe('succeeded');
-    expect(done.step).toBe(300);
-    await until(() => statuses.includes('SUCCEEDED'), 'SUCCEEDED over runUpdated', 30_000);
-    const final = ok(await ann.client.request(RUN, { id })).run;
-    expect(final.checkpoints.map((c: { step: number }) => c.step).at(-1)).toBe(300);
-    expect(final.logs.some((l: { attempt: number; line: string }) => l.attempt === 2 && l.line.includes(`resumed from the checkpoint of step ${cancelled.step}`))).toBe(true);
-  }, PROCESS_TEST_TIMEOUT_MS);
+      // 4. Cancel → cancelled (with a checkpoint at the stop step); resume → continues → succeeded.
+      ok(await ann.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id }));
+      const cancelled = await waitForRun(
+        hub,
+        id,
+        (r) => r.status === 'cancelled' || r.status === 'succeeded' || r.status === 'failed',
+        'cancelled',
+      );
+      expect(cancelled.status).toBe('cancelled');
+      await until(() => statuses.includes('CANCELLED'), 'CANCELLED over runUpdated', 30_000);
+      ok(await ann.client.request(`mutation ($id: ID!) { resumeRun(id: $id) { status } }`, { id }));
+      const done = await waitForRun(hub, id, (r) => r.status === 'succeeded' || r.status === 'failed', 'succeeded');
+      expect(done.status, done.error ?? '').toBe('succeeded');
+      expect(done.step).toBe(300);
+      await until(() => statuses.includes('SUCCEEDED'), 'SUCCEEDED over runUpdated', 30_000);
+      const final = ok(await ann.client.request(RUN, { id })).run;
+      expect(final.checkpoints.map((c: { step: number }) => c.step).at(-1)).toBe(300);
+      expect(
+        final.logs.some(
+          (l: { attempt: number; line: string }) =>
+            l.attempt === 2 && l.line.includes(`resumed from the checkpoint of step ${cancelled.step}`),
+        ),
+      ).toBe(true);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 });

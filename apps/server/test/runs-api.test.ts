@@ -37,13 +37,38 @@ async function runCount(): Promise<number> {
 
 describe('startRun validation: clear errors, nothing started', () => {
   it.each([
-    ['an unknown preset', { ...tinyConfig(), preset: 'huge' }, 'config.preset', /unknown preset "huge": must be one of tiny, small, base/],
-    ['a preset whose resolution does not match the dataset', { preset: 'tiny', steps: 10 }, 'config.preset', /16×16 images but dataset .* is 8×8/],
-    ['a resolution override that does not match', tinyConfig({ model: { resolution: 32 } }), 'config.model.resolution', /32×32 images but dataset .* is 8×8/],
+    [
+      'an unknown preset',
+      { ...tinyConfig(), preset: 'huge' },
+      'config.preset',
+      /unknown preset "huge": must be one of tiny, small, base/,
+    ],
+    [
+      'a preset whose resolution does not match the dataset',
+      { preset: 'tiny', steps: 10 },
+      'config.preset',
+      /16×16 images but dataset .* is 8×8/,
+    ],
+    [
+      'a resolution override that does not match',
+      tinyConfig({ model: { resolution: 32 } }),
+      'config.model.resolution',
+      /32×32 images but dataset .* is 8×8/,
+    ],
     ['an absurd batch size', tinyConfig({ batchSize: 100_000 }), 'config.batchSize', /must be at most 512/],
     ['a zero step count', tinyConfig({ steps: 0 }), 'config.steps', /at least 1/],
-    ['a micro-batch above the batch', tinyConfig({ batchSize: 8, microBatch: 16 }), 'config.microBatch', /at most batchSize/],
-    ['groups that do not divide the channels', tinyConfig({ model: { resolution: 8, baseChannels: 8, groups: 3 } }), 'config.model.groups', /must divide/],
+    [
+      'a micro-batch above the batch',
+      tinyConfig({ batchSize: 8, microBatch: 16 }),
+      'config.microBatch',
+      /at most batchSize/,
+    ],
+    [
+      'groups that do not divide the channels',
+      tinyConfig({ model: { resolution: 8, baseChannels: 8, groups: 3 } }),
+      'config.model.groups',
+      /must divide/,
+    ],
   ])('refuses %s', async (_what, config, field, message) => {
     const before = await runCount();
     const res = await start(ann, config);
@@ -60,7 +85,9 @@ describe('startRun validation: clear errors, nothing started', () => {
   });
 
   it('refuses an unknown dataset version, and viewers and outsiders', async () => {
-    const unknown = await ann.client.request(START_RUN, { input: { datasetVersionId: '00000000-0000-4000-8000-000000000000', name: 'r', config: tinyConfig() } });
+    const unknown = await ann.client.request(START_RUN, {
+      input: { datasetVersionId: '00000000-0000-4000-8000-000000000000', name: 'r', config: tinyConfig() },
+    });
     expect(errorCode(unknown)).toBe('BAD_USER_INPUT');
     expect(errorCode(await start(vic, tinyConfig()))).toBe('FORBIDDEN');
     expect(errorCode(await start(eve, tinyConfig()))).toBe('FORBIDDEN');
@@ -70,21 +97,33 @@ describe('startRun validation: clear errors, nothing started', () => {
 describe('cancel and resume without a trainer', () => {
   it('cancels a queued run at once, refuses a second cancel of the finished run, resumes it', async () => {
     const id = ok(await start(ann, tinyConfig())).startRun.id as string;
-    expect(errorCode(await vic.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id }))).toBe('FORBIDDEN');
-    expect(errorCode(await eve.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id }))).toBe('FORBIDDEN');
+    expect(errorCode(await vic.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id }))).toBe(
+      'FORBIDDEN',
+    );
+    expect(errorCode(await eve.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id }))).toBe(
+      'FORBIDDEN',
+    );
     // Viewers may watch the run.
-    expect(ok(await vic.client.request(`query ($id: ID!) { run(id: $id) { status } }`, { id })).run.status).toBe('QUEUED');
-    const cancelled = ok(await ann.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status finishedAt } }`, { id }));
+    expect(ok(await vic.client.request(`query ($id: ID!) { run(id: $id) { status } }`, { id })).run.status).toBe(
+      'QUEUED',
+    );
+    const cancelled = ok(
+      await ann.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status finishedAt } }`, { id }),
+    );
     expect(cancelled.cancelRun.status).toBe('CANCELLED');
     const again = await ann.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id });
     expect(errorCode(again)).toBe('CONFLICT');
     expect(again.errors?.[0]?.message).toMatch(/already been cancelled: there is nothing to cancel/);
-    expect(errorCode(await vic.client.request(`mutation ($id: ID!) { resumeRun(id: $id) { status } }`, { id }))).toBe('FORBIDDEN');
+    expect(errorCode(await vic.client.request(`mutation ($id: ID!) { resumeRun(id: $id) { status } }`, { id }))).toBe(
+      'FORBIDDEN',
+    );
     const resumed = ok(await ann.client.request(`mutation ($id: ID!) { resumeRun(id: $id) { status error } }`, { id }));
     expect(resumed.resumeRun.status).toBe('QUEUED');
     const resumeQueued = await ann.client.request(`mutation ($id: ID!) { resumeRun(id: $id) { status } }`, { id });
     expect(errorCode(resumeQueued)).toBe('CONFLICT');
-    const events = ok(await ann.client.request(`query ($id: ID!) { run(id: $id) { events { fromStatus toStatus message } } }`, { id }));
+    const events = ok(
+      await ann.client.request(`query ($id: ID!) { run(id: $id) { events { fromStatus toStatus message } } }`, { id }),
+    );
     expect(events.run.events.map((e: { toStatus: string }) => e.toStatus)).toEqual(['QUEUED', 'CANCELLED', 'QUEUED']);
   });
 
@@ -94,7 +133,9 @@ describe('cancel and resume without a trainer', () => {
     const res = await ann.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id });
     expect(errorCode(res)).toBe('CONFLICT');
     expect(res.errors?.[0]?.message).toMatch(/has already succeeded: there is nothing to cancel/);
-    expect(errorCode(await ann.client.request(`mutation ($id: ID!) { resumeRun(id: $id) { status } }`, { id }))).toBe('CONFLICT');
+    expect(errorCode(await ann.client.request(`mutation ($id: ID!) { resumeRun(id: $id) { status } }`, { id }))).toBe(
+      'CONFLICT',
+    );
   });
 
   it('lists runs newest first with filters and cursors; outsiders cannot read them', async () => {
@@ -113,8 +154,14 @@ describe('cancel and resume without a trainer', () => {
     expect(page2.nodes[0].id).toBe(all.nodes[1].id);
     const succeeded = await list({ filter: { status: ['SUCCEEDED'] } });
     expect(succeeded.nodes.every((r: { status: string }) => r.status === 'SUCCEEDED')).toBe(true);
-    expect(errorCode(await eve.client.request(`query ($teamId: ID!) { runs(teamId: $teamId) { nodes { id } } }`, { teamId }))).toBe('FORBIDDEN');
-    expect(errorCode(await eve.client.request(`query ($id: ID!) { run(id: $id) { id } }`, { id: all.nodes[0].id }))).toBe('FORBIDDEN');
+    expect(
+      errorCode(
+        await eve.client.request(`query ($teamId: ID!) { runs(teamId: $teamId) { nodes { id } } }`, { teamId }),
+      ),
+    ).toBe('FORBIDDEN');
+    expect(
+      errorCode(await eve.client.request(`query ($id: ID!) { run(id: $id) { id } }`, { id: all.nodes[0].id })),
+    ).toBe('FORBIDDEN');
   });
 });
 
@@ -123,7 +170,10 @@ describe('run tokens', () => {
   async function runningRunWithToken(): Promise<{ id: string; token: string }> {
     const id = ok(await start(ann, tinyConfig())).startRun.id as string;
     const token = `test-token-${id}-${Math.random().toString(36).slice(2)}`;
-    await hub.db.update(runs).set({ status: 'running', attempt: 1, startedAt: new Date(), lastHeartbeatAt: new Date() }).where(eq(runs.id, id));
+    await hub.db
+      .update(runs)
+      .set({ status: 'running', attempt: 1, startedAt: new Date(), lastHeartbeatAt: new Date() })
+      .where(eq(runs.id, id));
     await hub.db.insert(runTokens).values({ runId: id, attempt: 1, tokenHash: sha256Hex(token) });
     return { id, token };
   }
@@ -153,7 +203,9 @@ describe('run tokens', () => {
     expect((await call(a.token, '/heartbeat', { step: 3, imagesPerSec: 12 })).status).toBe(200);
     const metrics = await call(a.token, '/metrics', { points: [{ key: 'loss', step: 1, value: 0.5 }] });
     expect(metrics.status, await metrics.clone().text()).toBe(200);
-    const tooMany = await call(a.token, '/metrics', { points: Array.from({ length: 1001 }, (_, i) => ({ key: 'loss', step: i, value: 1 })) });
+    const tooMany = await call(a.token, '/metrics', {
+      points: Array.from({ length: 1001 }, (_, i) => ({ key: 'loss', step: i, value: 1 })),
+    });
     expect(tooMany.status).toBe(400);
     expect((await tooMany.json()).error.message).toMatch(/at most 1000 points/);
 
@@ -176,10 +228,21 @@ describe('run tokens', () => {
 
   it('stores a diverged (NaN/Infinity) loss, and names a malformed point', async () => {
     const r = await runningRunWithToken();
-    const res = await call(r.token, '/metrics', { points: [{ key: 'loss', step: 1, value: 'NaN' }, { key: 'loss', step: 2, value: 'Infinity' }, { key: 'loss', step: 3, value: 0.25 }] });
+    const res = await call(r.token, '/metrics', {
+      points: [
+        { key: 'loss', step: 1, value: 'NaN' },
+        { key: 'loss', step: 2, value: 'Infinity' },
+        { key: 'loss', step: 3, value: 0.25 },
+      ],
+    });
     expect(res.status, await res.clone().text()).toBe(200);
     expect((await res.json()).inserted).toBe(3);
-    const series = ok(await ann.client.request(`query ($id: ID!) { run(id: $id) { metrics(keys: ["loss"], maxPoints: 10) { points { step count nonFinite last } } } }`, { id: r.id }));
+    const series = ok(
+      await ann.client.request(
+        `query ($id: ID!) { run(id: $id) { metrics(keys: ["loss"], maxPoints: 10) { points { step count nonFinite last } } } }`,
+        { id: r.id },
+      ),
+    );
     expect(series.run.metrics[0].points).toEqual([
       { step: 1, count: 0, nonFinite: 1, last: null },
       { step: 2, count: 0, nonFinite: 1, last: null },
@@ -195,7 +258,11 @@ describe('run tokens', () => {
 
   it('keeps only the last 10000 log lines of a run', async () => {
     const r = await runningRunWithToken();
-    const lines = Array.from({ length: 10_600 }, (_, i) => ({ seq: i * 2, stream: 'stdout' as const, line: `line ${i}` }));
+    const lines = Array.from({ length: 10_600 }, (_, i) => ({
+      seq: i * 2,
+      stream: 'stdout' as const,
+      line: `line ${i}`,
+    }));
     await hub.hub.services.runLogs.append(r.id, 1, lines);
     await hub.hub.services.runLogs.trim(r.id);
     const tail = await hub.hub.services.runLogs.tail(r.id, 20_000);

@@ -13,7 +13,8 @@ let labelled: string;
 const CONFIG = `query ($id: ID!) { run(id: $id) { config { conditioning numClasses labelDropout json } } }`;
 const start = (datasetVersionId: string, config: Record<string, unknown>) =>
   ann.client.request<{ startRun: { id: string } }>(START_RUN, { input: { datasetVersionId, name: 'c', config } });
-const configOf = async (id: string) => ok(await ann.client.request<{ run: { config: Record<string, unknown> } }>(CONFIG, { id })).run.config;
+const configOf = async (id: string) =>
+  ok(await ann.client.request<{ run: { config: Record<string, unknown> } }>(CONFIG, { id })).run.config;
 
 beforeAll(async () => {
   hub = await startTestHub({ runs: { executor: false } });
@@ -31,15 +32,45 @@ describe('run config conditioning', () => {
     const cls = await configOf(ok(await start(labelled, tinyConfig())).startRun.id);
     expect(cls).toMatchObject({ conditioning: 'class', numClasses: 2, labelDropout: 0.1 });
     expect(JSON.parse(cls['json'] as string)).toMatchObject({ conditioning: 'class', numClasses: 2 });
-    expect(await configOf(ok(await start(unlabelled, tinyConfig())).startRun.id)).toMatchObject({ conditioning: 'none', numClasses: null });
-    expect(await configOf(ok(await start(labelled, tinyConfig({ conditioning: 'none' }))).startRun.id)).toMatchObject({ conditioning: 'none', numClasses: null });
+    expect(await configOf(ok(await start(unlabelled, tinyConfig())).startRun.id)).toMatchObject({
+      conditioning: 'none',
+      numClasses: null,
+    });
+    expect(await configOf(ok(await start(labelled, tinyConfig({ conditioning: 'none' }))).startRun.id)).toMatchObject({
+      conditioning: 'none',
+      numClasses: null,
+    });
   });
 
   it.each([
-    ['class conditioning on an unlabelled dataset', () => unlabelled, { conditioning: 'class' }, 'config.conditioning', /has no labels .*use conditioning none, or upload one folder per class/],
-    ['a class count other than the dataset’s', () => labelled, { conditioning: 'class', numClasses: 3 }, 'config.numClasses', /has 2 labels \(top, bottom\), not 3/],
-    ['classes without class conditioning', () => labelled, { conditioning: 'none', numClasses: 2 }, 'config.numClasses', /only class-conditional runs/],
-    ['an unknown conditioning', () => labelled, { conditioning: 'text' }, 'config.conditioning', /unknown conditioning "text": must be none or class/],
+    [
+      'class conditioning on an unlabelled dataset',
+      () => unlabelled,
+      { conditioning: 'class' },
+      'config.conditioning',
+      /has no labels .*use conditioning none, or upload one folder per class/,
+    ],
+    [
+      'a class count other than the dataset’s',
+      () => labelled,
+      { conditioning: 'class', numClasses: 3 },
+      'config.numClasses',
+      /has 2 labels \(top, bottom\), not 3/,
+    ],
+    [
+      'classes without class conditioning',
+      () => labelled,
+      { conditioning: 'none', numClasses: 2 },
+      'config.numClasses',
+      /only class-conditional runs/,
+    ],
+    [
+      'an unknown conditioning',
+      () => labelled,
+      { conditioning: 'text' },
+      'config.conditioning',
+      /unknown conditioning "text": must be none or class/,
+    ],
     ['a label dropout above 1', () => labelled, { labelDropout: 1.5 }, 'config.labelDropout', /at most 1/],
   ])('refuses %s, naming the field', async (_what, dataset, overrides, field, message) => {
     const res = await start(dataset(), tinyConfig(overrides));

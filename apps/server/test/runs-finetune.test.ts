@@ -22,15 +22,32 @@ let publicVersion: string;
 const PUBLISH = `mutation ($input: PublishModelInput!) { publishModel(input: $input) { model { id } version { id number } } }`;
 const RUN = `query ($id: ID!) { run(id: $id) { id baseModelVersionId baseModelVersion { id number model { name } } config { conditioning numClasses timesteps schedule prediction } events { message } } }`;
 
-async function publish(user: SignedInUser, teamId: string, name: string, visibility?: 'PRIVATE' | 'PUBLIC'): Promise<string> {
+async function publish(
+  user: SignedInUser,
+  teamId: string,
+  name: string,
+  visibility?: 'PRIVATE' | 'PUBLIC',
+): Promise<string> {
   const { run } = await finishedRunWithCheckpoints(hub, teamId, user.id);
-  const { publishModel } = ok(await user.client.request<{ publishModel: { model: { id: string }; version: { id: string } } }>(PUBLISH, { input: { runId: run.id, step: 40, modelName: name } }));
-  if (visibility) ok(await user.client.request(`mutation ($id: ID!, $v: ModelVisibility!) { updateModel(input: { id: $id, visibility: $v }) { id } }`, { id: publishModel.model.id, v: visibility }));
+  const { publishModel } = ok(
+    await user.client.request<{ publishModel: { model: { id: string }; version: { id: string } } }>(PUBLISH, {
+      input: { runId: run.id, step: 40, modelName: name },
+    }),
+  );
+  if (visibility)
+    ok(
+      await user.client.request(
+        `mutation ($id: ID!, $v: ModelVisibility!) { updateModel(input: { id: $id, visibility: $v }) { id } }`,
+        { id: publishModel.model.id, v: visibility },
+      ),
+    );
   return publishModel.version.id;
 }
 
 const start = (config: Record<string, unknown>, fromModelVersionId: string, datasetVersionId = versionId) =>
-  ann.client.request<{ startRun: { id: string } }>(START_RUN, { input: { datasetVersionId, name: 'ft', config, fromModelVersionId } });
+  ann.client.request<{ startRun: { id: string } }>(START_RUN, {
+    input: { datasetVersionId, name: 'ft', config, fromModelVersionId },
+  });
 const runCount = async () => (await hub.db.select({ id: runs.id }).from(runs)).length;
 
 beforeAll(async () => {
@@ -57,7 +74,13 @@ describe('startRun fromModelVersionId (fine-tuning)', () => {
     expect(run.baseModelVersion).toMatchObject({ id: baseVersion, number: 1, model: { name: 'blobs' } });
     expect(run.events[0].message).toContain('fine-tuning model "blobs" v1');
     // The base is unconditional, so is the fine-tune; tinyConfig sets timesteps 100, the rest comes from the base too.
-    expect(run.config).toEqual({ conditioning: 'none', numClasses: null, timesteps: 100, schedule: 'cosine', prediction: 'eps' });
+    expect(run.config).toEqual({
+      conditioning: 'none',
+      numClasses: null,
+      timesteps: 100,
+      schedule: 'cosine',
+      prediction: 'eps',
+    });
     // Left out, the diffusion process is the base's (T = 100), not the schema default (1000); given, it is the caller's.
     const { timesteps, ...withoutT } = tinyConfig();
     expect(timesteps).toBe(100);
@@ -74,7 +97,9 @@ describe('startRun fromModelVersionId (fine-tuning)', () => {
     const assignment = await res.json();
     expect(assignment.resumeFrom).toBeNull();
     expect(assignment.baseModel).toMatchObject({ versionId: baseVersion, name: 'blobs', number: 1 });
-    const modelJson = await fetch(assignment.baseModel.files['model.json'].url, { headers: assignment.baseModel.files['model.json'].headers });
+    const modelJson = await fetch(assignment.baseModel.files['model.json'].url, {
+      headers: assignment.baseModel.files['model.json'].headers,
+    });
     expect(modelJson.status).toBe(200);
     expect((await modelJson.json()).format).toBe('dapple-inference');
   });
@@ -97,7 +122,10 @@ describe('startRun fromModelVersionId (fine-tuning)', () => {
 
   it('refuses a network that differs from the base, naming the field and both values', async () => {
     const before = await runCount();
-    const wider = await start(tinyConfig({ model: { resolution: 8, baseChannels: 16, groups: 4, attentionResolutions: [4] } }), baseVersion);
+    const wider = await start(
+      tinyConfig({ model: { resolution: 8, baseChannels: 16, groups: 4, attentionResolutions: [4] } }),
+      baseVersion,
+    );
     expect(errorCode(wider)).toBe('BAD_USER_INPUT');
     expect(wider.errors?.[0]?.extensions?.field).toBe('config.model.baseChannels');
     expect(wider.errors?.[0]?.message).toMatch(/baseChannels 16 \(base 8\)/);
@@ -110,7 +138,11 @@ describe('startRun fromModelVersionId (fine-tuning)', () => {
     expect(colour.errors?.[0]?.message).toMatch(/channels 3 \(base 1\)/);
 
     // A labelled dataset: asking for class conditioning adds a label embedding the unconditional base lacks.
-    const labelled = await readyDatasetVersion(hub, annTeam, { resolution: 8, channels: 1, images: await twoClassImages(8, 8) });
+    const labelled = await readyDatasetVersion(hub, annTeam, {
+      resolution: 8,
+      channels: 1,
+      images: await twoClassImages(8, 8),
+    });
     const classes = await start(tinyConfig({ conditioning: 'class' }), baseVersion, labelled.versionId);
     expect(errorCode(classes)).toBe('BAD_USER_INPUT');
     expect(classes.errors?.[0]?.extensions?.field).toBe('config.conditioning');

@@ -18,7 +18,9 @@ export async function blobImages(n: number, side: number): Promise<{ path: strin
     const x0 = (i * 7) % (side - s);
     const y0 = (i * 5) % (side - s);
     for (let y = y0; y < y0 + s; y++) for (let x = x0; x < x0 + s; x++) pixels[y * side + x] = 230;
-    const bytes = await sharp(pixels, { raw: { width: side, height: side, channels: 1 } }).png().toBuffer();
+    const bytes = await sharp(pixels, { raw: { width: side, height: side, channels: 1 } })
+      .png()
+      .toBuffer();
     out.push({ path: `img-${String(i).padStart(3, '0')}.png`, bytes });
   }
   return out;
@@ -31,7 +33,13 @@ export async function blobImages(n: number, side: number): Promise<{ path: strin
 export async function readyDatasetVersion(
   hub: TestHub,
   teamId: string,
-  opts: { resolution?: number; channels?: 1 | 3; n?: number; name?: string; images?: { path: string; bytes: Buffer }[] } = {},
+  opts: {
+    resolution?: number;
+    channels?: 1 | 3;
+    n?: number;
+    name?: string;
+    images?: { path: string; bytes: Buffer }[];
+  } = {},
 ) {
   const resolution = opts.resolution ?? 8;
   const channels = opts.channels ?? 1;
@@ -69,7 +77,9 @@ export async function readyDatasetVersion(
 }
 
 /** Runs settings for tests: a temp log dir, one CPU slot, quick polling; trainers use wasm. */
-export async function testRunsConfig(overrides: Partial<RunsConfig> = {}): Promise<RunsConfig & { logDir: string; cleanup(): Promise<void> }> {
+export async function testRunsConfig(
+  overrides: Partial<RunsConfig> = {},
+): Promise<RunsConfig & { logDir: string; cleanup(): Promise<void> }> {
   const logDir = await mkdtemp(join(tmpdir(), 'dapple-runs-test-'));
   return {
     logDir,
@@ -111,11 +121,20 @@ export async function runRow(hub: TestHub, id: string): Promise<Run> {
 }
 
 /** Polls the run row until `check` passes (real processes: no fixed sleeps). */
-export async function waitForRun(hub: TestHub, id: string, check: (run: Run) => boolean, what: string, timeoutMs = 240_000): Promise<Run> {
+export async function waitForRun(
+  hub: TestHub,
+  id: string,
+  check: (run: Run) => boolean,
+  what: string,
+  timeoutMs = 240_000,
+): Promise<Run> {
   const deadline = Date.now() + timeoutMs;
   let run = await runRow(hub, id);
   while (!check(run)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for run ${id} to be ${what}; it is ${run.status} at step ${run.step} (error: ${run.error})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for run ${id} to be ${what}; it is ${run.status} at step ${run.step} (error: ${run.error})`,
+      );
     await new Promise((r) => setTimeout(r, 200));
     run = await runRow(hub, id);
   }

@@ -17,7 +17,16 @@ let datasetVersionId: string;
 
 beforeAll(async () => {
   const kubeConfig = fakeKubeConfig(await fake.listen());
-  const executor = new KubernetesExecutor({ namespace: 'dapple', image: 'trainer:test', gpusPerRun: 0, terminationGracePeriodSeconds: 30, ttlSecondsAfterFinished: 600, kubeConfig, maxConcurrentRuns: 1, pollIntervalMs: 5 });
+  const executor = new KubernetesExecutor({
+    namespace: 'dapple',
+    image: 'trainer:test',
+    gpusPerRun: 0,
+    terminationGracePeriodSeconds: 30,
+    ttlSecondsAfterFinished: 600,
+    kubeConfig,
+    maxConcurrentRuns: 1,
+    pollIntervalMs: 5,
+  });
   hub = await startTestHub({ runs: { executor, pollMs: 100 } });
   ann = await signUpUser(hub, 'Ann');
   const teamId = await createTeam(ann, 'Lab', 'k8s-logs');
@@ -34,16 +43,24 @@ const lines = async (id: string) => (await view(id)).logs.map((l) => l.line);
 
 describe('trainer logs of a Kubernetes Job', () => {
   it('follow the pod log while the trainer runs, and keep its last lines when it fails', async () => {
-    const id = ok(await ann.client.request<{ startRun: { id: string } }>(START_RUN, { input: { datasetVersionId, name: 'on-k8s', config: tinyConfig() } })).startRun.id;
+    const id = ok(
+      await ann.client.request<{ startRun: { id: string } }>(START_RUN, {
+        input: { datasetVersionId, name: 'on-k8s', config: tinyConfig() },
+      }),
+    ).startRun.id;
     const job = jobName(id, 1);
     await expect.poll(() => fake.jobs.get(job)?.spec?.suspend, { timeout: 30_000 }).toBe(false);
     fake.logs = 'dapple trainer starting\nTF.js backend: tensorflow\n';
     fake.addPod(job, `${job}-abcde`);
 
     // Live: the lines arrive while the Job runs, then each new line once.
-    await expect.poll(() => lines(id), { timeout: 30_000 }).toEqual(['dapple trainer starting', 'TF.js backend: tensorflow']);
+    await expect
+      .poll(() => lines(id), { timeout: 30_000 })
+      .toEqual(['dapple trainer starting', 'TF.js backend: tensorflow']);
     fake.logs += 'model: preset tiny\n';
-    await expect.poll(() => lines(id), { timeout: 30_000 }).toEqual(['dapple trainer starting', 'TF.js backend: tensorflow', 'model: preset tiny']);
+    await expect
+      .poll(() => lines(id), { timeout: 30_000 })
+      .toEqual(['dapple trainer starting', 'TF.js backend: tensorflow', 'model: preset tiny']);
     expect((await view(id)).status).not.toMatch(/FAILED|SUCCEEDED|CANCELLED/);
 
     // The trainer dies: the line it wrote last is read after the exit and shown with the failure.
@@ -52,8 +69,15 @@ describe('trainer logs of a Kubernetes Job', () => {
     fake.addPod(job, `${job}-abcde`, { exitCode: 1, reason: 'Error' });
     await expect.poll(async () => (await view(id)).status, { timeout: 30_000 }).toBe('FAILED');
     const failed = await view(id);
-    expect(failed.logs.map((l) => l.line)).toEqual(['dapple trainer starting', 'TF.js backend: tensorflow', 'model: preset tiny', 'RangeError: out of memory']);
+    expect(failed.logs.map((l) => l.line)).toEqual([
+      'dapple trainer starting',
+      'TF.js backend: tensorflow',
+      'model: preset tiny',
+      'RangeError: out of memory',
+    ]);
     expect(failed.logs.every((l) => l.attempt === 1)).toBe(true);
-    expect(failed.error).toContain('last log lines:\ndapple trainer starting\nTF.js backend: tensorflow\nmodel: preset tiny\nRangeError: out of memory');
+    expect(failed.error).toContain(
+      'last log lines:\ndapple trainer starting\nTF.js backend: tensorflow\nmodel: preset tiny\nRangeError: out of memory',
+    );
   });
 });

@@ -3,7 +3,15 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
-import { killTrainers, ok, readyDatasetVersion, runRow, START_RUN, testRunsConfig, tinyConfig } from './runs-fixtures.ts';
+import {
+  killTrainers,
+  ok,
+  readyDatasetVersion,
+  runRow,
+  START_RUN,
+  testRunsConfig,
+  tinyConfig,
+} from './runs-fixtures.ts';
 
 /**
  * Two hubs on one database: subscriptions on one see changes made through the other (LISTEN/NOTIFY),
@@ -41,7 +49,9 @@ afterAll(async () => {
 
 describe('several hubs on one database', () => {
   it('a runUpdated subscription on hub B sees a cancel made through hub A', async () => {
-    const id = ok(await ann.client.request(START_RUN, { input: { datasetVersionId: versionId, name: 'x', config: tinyConfig() } })).startRun.id;
+    const id = ok(
+      await ann.client.request(START_RUN, { input: { datasetVersionId: versionId, name: 'x', config: tinyConfig() } }),
+    ).startRun.id;
     const cookie = ann.client.cookies.header()!;
     class CookieWebSocket extends WebSocket {
       constructor(url: string, protocols?: string | string[]) {
@@ -51,11 +61,14 @@ describe('several hubs on one database', () => {
     const client = createClient({ url: hubB.wsUrl, webSocketImpl: CookieWebSocket, retryAttempts: 0 });
     clients.push(client);
     const statuses: string[] = [];
-    client.subscribe({ query: `subscription ($id: ID!) { runUpdated(id: $id) { status } }`, variables: { id } }, {
-      next: (r) => statuses.push((r.data as any)?.runUpdated?.status ?? JSON.stringify(r.errors)),
-      error: () => {},
-      complete: () => {},
-    });
+    client.subscribe(
+      { query: `subscription ($id: ID!) { runUpdated(id: $id) { status } }`, variables: { id } },
+      {
+        next: (r) => statuses.push((r.data as any)?.runUpdated?.status ?? JSON.stringify(r.errors)),
+        error: () => {},
+        complete: () => {},
+      },
+    );
     for (let i = 0; i < 100 && statuses.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(statuses).toEqual(['QUEUED']);
     ok(await ann.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id }));
@@ -68,18 +81,37 @@ describe('several hubs on one database', () => {
     const { createRunScheduler } = await import('../src/services/scheduler-setup.ts');
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
-      ids.push(ok(await ann.client.request(START_RUN, { input: { datasetVersionId: versionId, name: `q${i}`, config: tinyConfig() } })).startRun.id);
+      ids.push(
+        ok(
+          await ann.client.request(START_RUN, {
+            input: { datasetVersionId: versionId, name: `q${i}`, config: tinyConfig() },
+          }),
+        ).startRun.id,
+      );
     }
     // Both schedulers start at the same moment against the same queue.
     const make = (hub: TestHub, host: string, logDir: string) =>
       createRunScheduler(
         hub.hub.services,
-        { host, pollMs: 100, logDir, executor: new LocalExecutor({ logDir, slots: [{ id: 'cpu', gpu: null }], command: ['sh', '-c', 'sleep 60', 'fake-trainer'] }) },
+        {
+          host,
+          pollMs: 100,
+          logDir,
+          executor: new LocalExecutor({
+            logDir,
+            slots: [{ id: 'cpu', gpu: null }],
+            command: ['sh', '-c', 'sleep 60', 'fake-trainer'],
+          }),
+        },
         { hubUrl: hub.url, logger: hub.hub.logger },
       );
-    const [sa, sb] = await Promise.all([make(hubA, 'machine-a', configs[0]!.logDir), make(hubB, 'machine-b', configs[1]!.logDir)]);
+    const [sa, sb] = await Promise.all([
+      make(hubA, 'machine-a', configs[0]!.logDir),
+      make(hubB, 'machine-b', configs[1]!.logDir),
+    ]);
     try {
-      const claimed = async () => (await Promise.all(ids.map((id) => runRow(hubA, id)))).filter((r) => r.status !== 'queued');
+      const claimed = async () =>
+        (await Promise.all(ids.map((id) => runRow(hubA, id)))).filter((r) => r.status !== 'queued');
       for (let i = 0; i < 100 && (await claimed()).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
       await new Promise((r) => setTimeout(r, 500)); // a few more passes: nothing else may start
       const started = await claimed();

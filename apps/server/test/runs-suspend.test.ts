@@ -2,13 +2,28 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, freePort, startTestHub, TEST_SECRET, type TestDatabase, type TestHub } from '@dapple/testing';
+import {
+  createTestDatabase,
+  freePort,
+  startTestHub,
+  TEST_SECRET,
+  type TestDatabase,
+  type TestHub,
+} from '@dapple/testing';
 import { checkpoints, runs } from '@dapple/db';
 import { DiskStore } from '@dapple/storage';
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTeam, signUpUser } from './helpers.ts';
-import { killTrainers, ok, readyDatasetVersion, START_RUN, testRunsConfig, tinyConfig, waitForRun } from './runs-fixtures.ts';
+import {
+  killTrainers,
+  ok,
+  readyDatasetVersion,
+  START_RUN,
+  testRunsConfig,
+  tinyConfig,
+  waitForRun,
+} from './runs-fixtures.ts';
 
 /**
  * `npm start` owns its machine: Ctrl-C closes the hub with `stopTrainers`, which must not leave trainers training
@@ -42,14 +57,23 @@ describe('closing the hub with stopTrainers', () => {
     db = await createTestDatabase();
     storeDir = await mkdtemp(join(tmpdir(), 'dapple-suspend-store-'));
     const port = await freePort();
-    const store = new DiskStore({ root: storeDir, publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: TEST_SECRET });
+    const store = new DiskStore({
+      root: storeDir,
+      publicBaseUrl: `http://127.0.0.1:${port}`,
+      signingSecret: TEST_SECRET,
+    });
     runsConfig = await testRunsConfig();
     const open = () => startTestHub({ databaseUrl: db!.connectionString, store, port, runs: runsConfig });
     hub = await open();
     const ann = await signUpUser(hub, 'Ann');
     const teamId = await createTeam(ann, 'Lab', 'lab');
     const { versionId } = await readyDatasetVersion(hub, teamId);
-    const input = { datasetVersionId: versionId, name: 'suspended', seed: 5, config: tinyConfig({ steps: 4000, checkpointEvery: 100_000, sampleEvery: 100_000 }) };
+    const input = {
+      datasetVersionId: versionId,
+      name: 'suspended',
+      seed: 5,
+      config: tinyConfig({ steps: 4000, checkpointEvery: 100_000, sampleEvery: 100_000 }),
+    };
     const id = ok(await ann.client.request(START_RUN, { input })).startRun.id as string;
     const running = await waitForRun(hub, id, (r) => r.status === 'running' && r.step >= 10, 'past step 10');
 
@@ -69,7 +93,12 @@ describe('closing the hub with stopTrainers', () => {
 
       // The next hub resumes it from that checkpoint as attempt 2 (not from step 0).
       hub = await open();
-      const resumed = await waitForRun(hub, id, (r) => r.attempt === 2 && r.status === 'running' && r.step > savedStep, 'resumed past the checkpoint');
+      const resumed = await waitForRun(
+        hub,
+        id,
+        (r) => r.attempt === 2 && r.status === 'running' && r.step > savedStep,
+        'resumed past the checkpoint',
+      );
       expect(resumed.step).toBeGreaterThan(savedStep);
     } finally {
       await direct.close();

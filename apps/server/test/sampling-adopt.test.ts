@@ -21,7 +21,11 @@ let versionId: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  hub = await startTestHub({ databaseUrl: db.connectionString, runs: { executor: false }, sampling: { adoptIntervalMs: 250 } });
+  hub = await startTestHub({
+    databaseUrl: db.connectionString,
+    runs: { executor: false },
+    sampling: { adoptIntervalMs: 250 },
+  });
   pool = new pg.Pool({ connectionString: db.connectionString, max: 2 });
   owner = await signUpUser(hub, 'Olga');
   teamId = await createTeam(owner, 'Models', 'models');
@@ -54,7 +58,9 @@ async function orphanedJob(hubId: string, status: 'queued' | 'running', seed: nu
 
 async function waitForStatus(id: string, status: string) {
   for (let i = 0; i < 600; i++) {
-    const res = await owner.client.request<{ sampleJob: { status: string; error: string | null; images: { url: string }[] } }>(SAMPLE_JOB, { id });
+    const res = await owner.client.request<{
+      sampleJob: { status: string; error: string | null; images: { url: string }[] };
+    }>(SAMPLE_JOB, { id });
     expect(res.errors).toBeUndefined();
     const job = res.data!.sampleJob;
     if (job.status === status) return job;

@@ -18,14 +18,23 @@ const CANCEL = `mutation ($id: ID!) { cancelSampleJob(id: $id) { id status queue
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  hubA = await startTestHub({ databaseUrl: db.connectionString, runs: { executor: false }, sampling: { workers: 1, progressIntervalMs: 100 } });
+  hubA = await startTestHub({
+    databaseUrl: db.connectionString,
+    runs: { executor: false },
+    sampling: { workers: 1, progressIntervalMs: 100 },
+  });
   hubB = await startTestHub({ databaseUrl: db.connectionString, store: hubA.store, runs: { executor: false } });
   owner = await signUpUser(hubA, 'Olga');
   member = await signUpUser(hubA, 'Mia');
   const teamId = await createTeam(owner, 'Models', 'models');
   await addMember(owner, teamId, member, 'MEMBER');
   // 16×16, 1000 timesteps: a 64-image, 1000-step job runs for many seconds, long enough to be cancelled mid-way.
-  slowVersionId = (await publishTinyVersion(hubA, teamId, owner.id, { timesteps: 1000, unet: tinyUNet({ resolution: 16, baseChannels: 16 }) })).version.id;
+  slowVersionId = (
+    await publishTinyVersion(hubA, teamId, owner.id, {
+      timesteps: 1000,
+      unet: tinyUNet({ resolution: 16, baseChannels: 16 }),
+    })
+  ).version.id;
   fastVersionId = (await publishTinyVersion(hubA, teamId, owner.id)).version.id;
 });
 afterAll(async () => {
@@ -40,7 +49,8 @@ const generate = async (u: SignedInUser, input: Record<string, unknown>) => {
   return res.data!.generateSamples.id;
 };
 const read = async (id: string) =>
-  (await owner.client.request<{ sampleJob: { status: string; progress: { stepsDone: number } } }>(SAMPLE_JOB, { id })).data!.sampleJob;
+  (await owner.client.request<{ sampleJob: { status: string; progress: { stepsDone: number } } }>(SAMPLE_JOB, { id }))
+    .data!.sampleJob;
 /** Waits for a status; for RUNNING also for the first denoising steps (the worker is sampling, not loading). */
 async function until(id: string, wanted: string) {
   for (let i = 0; i < 600; i++) {
@@ -61,12 +71,17 @@ describe('cancelSampleJob', () => {
     const refused = await member.client.request(CANCEL, { id: queued });
     expect(errorCode(refused)).toBe('FORBIDDEN');
 
-    const q = await owner.client.request<{ cancelSampleJob: { status: string; queuePosition: number | null } }>(CANCEL, { id: queued });
+    const q = await owner.client.request<{ cancelSampleJob: { status: string; queuePosition: number | null } }>(
+      CANCEL,
+      { id: queued },
+    );
     expect(q.errors).toBeUndefined();
     expect(q.data!.cancelSampleJob).toMatchObject({ status: 'CANCELLED', queuePosition: null });
     expect(hubA.hub.services.sampling.scheduler.owns(queued)).toBe(false);
 
-    const r = await owner.client.request<{ cancelSampleJob: { status: string; images: unknown[] } }>(CANCEL, { id: running });
+    const r = await owner.client.request<{ cancelSampleJob: { status: string; images: unknown[] } }>(CANCEL, {
+      id: running,
+    });
     expect(r.data!.cancelSampleJob).toMatchObject({ status: 'CANCELLED', images: [] });
     await hubA.hub.services.sampling.scheduler.idle();
     // The worker stopped instead of finishing 1000 steps × 64 images (timings are kept only for finished work).
@@ -83,7 +98,9 @@ describe('cancelSampleJob', () => {
     expect(hubA.hub.services.sampling.scheduler.startOrder).not.toContain(queued);
 
     // Cancelling a finished job changes nothing.
-    const again = await owner.client.request<{ cancelSampleJob: { status: string; images: unknown[] } }>(CANCEL, { id: next });
+    const again = await owner.client.request<{ cancelSampleJob: { status: string; images: unknown[] } }>(CANCEL, {
+      id: next,
+    });
     expect(again.data!.cancelSampleJob).toMatchObject({ status: 'SUCCEEDED' });
     expect(again.data!.cancelSampleJob.images).toHaveLength(1);
   }, 300_000);
@@ -96,7 +113,9 @@ describe('cancelSampleJob', () => {
       headers: { 'content-type': 'application/json', cookie: owner.client.cookies.header()! },
       body: JSON.stringify({ query: CANCEL, variables: { id: running } }),
     });
-    expect(((await res.json()) as { data: { cancelSampleJob: { status: string } } }).data.cancelSampleJob.status).toBe('CANCELLED');
+    expect(((await res.json()) as { data: { cancelSampleJob: { status: string } } }).data.cancelSampleJob.status).toBe(
+      'CANCELLED',
+    );
     await hubA.hub.services.sampling.scheduler.idle(); // hub A saw it at its next progress write and stopped the worker
     expect(hubA.hub.services.sampling.scheduler.timings.has(running)).toBe(false);
     const [row] = await hubA.db.select().from(sampleJobs).where(eq(sampleJobs.id, running));

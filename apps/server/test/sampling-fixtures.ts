@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { artifactsToModelJson, createUNet, memoryHandler, Rng, saveInferenceWeights, silenceCpuBanner, weightDataToBuffer, type JsonValue, type UNetConfig } from '@dapple/models';
+import {
+  artifactsToModelJson,
+  createUNet,
+  memoryHandler,
+  Rng,
+  saveInferenceWeights,
+  silenceCpuBanner,
+  weightDataToBuffer,
+  type JsonValue,
+  type UNetConfig,
+} from '@dapple/models';
 import { models, modelVersions, runs, type ModelVersion, type ModelVersionConfig } from '@dapple/db';
 import sharp from 'sharp';
 import type { TestHub } from '@dapple/testing';
@@ -27,26 +37,57 @@ export async function publishTinyVersion(
   hub: TestHub,
   teamId: string,
   userId: string,
-  opts: { unet?: UNetConfig; labelNames?: string[]; timesteps?: number; name?: string; visibility?: 'private' | 'team' | 'public' } = {},
+  opts: {
+    unet?: UNetConfig;
+    labelNames?: string[];
+    timesteps?: number;
+    name?: string;
+    visibility?: 'private' | 'team' | 'public';
+  } = {},
 ): Promise<{ version: ModelVersion; modelId: string }> {
   const unet = opts.unet ?? tinyUNet();
   const T = opts.timesteps ?? 100;
   const [run] = await hub.db
     .insert(runs)
-    .values({ teamId, name: 'sampling-fixture', config: { preset: 'tiny' }, seed: 1, status: 'succeeded', totalSteps: 10, step: 10, createdBy: userId })
+    .values({
+      teamId,
+      name: 'sampling-fixture',
+      config: { preset: 'tiny' },
+      seed: 1,
+      status: 'succeeded',
+      totalSteps: 10,
+      step: 10,
+      createdBy: userId,
+    })
     .returning();
   const [model] = await hub.db
     .insert(models)
-    .values({ teamId, name: opts.name ?? `m-${Math.random().toString(36).slice(2, 8)}`, createdBy: userId, lastVersionNumber: 1, visibility: opts.visibility ?? 'team' })
+    .values({
+      teamId,
+      name: opts.name ?? `m-${Math.random().toString(36).slice(2, 8)}`,
+      createdBy: userId,
+      lastVersionNumber: 1,
+      visibility: opts.visibility ?? 'team',
+    })
     .returning();
   const prefix = `models/${model!.id}/v1/`;
-  const config: ModelVersionConfig = { format: 'dapple-model', formatVersion: 1, unet: unet as unknown as Record<string, unknown>, schedule: { kind: 'cosine', T }, predictionType: 'eps' };
+  const config: ModelVersionConfig = {
+    format: 'dapple-model',
+    formatVersion: 1,
+    unet: unet as unknown as Record<string, unknown>,
+    schedule: { kind: 'cosine', T },
+    predictionType: 'eps',
+  };
   silenceCpuBanner();
   const net = createUNet(unet, 3);
   const rng = new Rng(5);
   for (const v of net.variables.values()) v.assign(tf.tidy(() => tf.add(v, tf.mul(rng.normal(v.shape), 0.05))));
   const handler = memoryHandler();
-  await saveInferenceWeights(handler, { weights: net.variables as unknown as Map<string, tf.Tensor>, config: config as unknown as JsonValue, step: 10 });
+  await saveInferenceWeights(handler, {
+    weights: net.variables as unknown as Map<string, tf.Tensor>,
+    config: config as unknown as JsonValue,
+    step: 10,
+  });
   net.dispose();
   const weights = Buffer.from(weightDataToBuffer(handler.artifacts!.weightData));
   const json = Buffer.from(JSON.stringify(artifactsToModelJson(handler.artifacts!)));
@@ -82,13 +123,27 @@ export const SAMPLE_JOB = `query ($id: ID!, $shareToken: String) {
 }`;
 
 /** A ready dataset version of n distinct RGB noise images (written through prepareDataset, as a prepared upload). */
-export async function readyNoiseDataset(hub: TestHub, teamId: string, opts: { resolution?: number; n: number; seed?: number }) {
+export async function readyNoiseDataset(
+  hub: TestHub,
+  teamId: string,
+  opts: { resolution?: number; n: number; seed?: number },
+) {
   const resolution = opts.resolution ?? 8;
   const rng = new Rng(opts.seed ?? 11);
   const images: { path: string; bytes: Buffer }[] = [];
   for (let i = 0; i < opts.n; i++) {
     const pixels = Buffer.from(rng.uniformArray(resolution * resolution * 3).map((v) => Math.floor(v * 256)));
-    images.push({ path: `noise-${String(i).padStart(4, '0')}.png`, bytes: await sharp(pixels, { raw: { width: resolution, height: resolution, channels: 3 } }).png().toBuffer() });
+    images.push({
+      path: `noise-${String(i).padStart(4, '0')}.png`,
+      bytes: await sharp(pixels, { raw: { width: resolution, height: resolution, channels: 3 } })
+        .png()
+        .toBuffer(),
+    });
   }
-  return readyDatasetVersion(hub, teamId, { resolution, channels: 3, images, name: `noise-${Math.random().toString(36).slice(2, 8)}` });
+  return readyDatasetVersion(hub, teamId, {
+    resolution,
+    channels: 3,
+    images,
+    name: `noise-${Math.random().toString(36).slice(2, 8)}`,
+  });
 }

@@ -40,11 +40,14 @@ afterAll(async () => {
 describe('sampling a version published from a training run', () => {
   it('the hub samples it, and the browser entry loads it from modelVersion.files and gets the same pixels', async () => {
     const request = { count: 2, steps: 4, sampler: 'ddim' as const, seed: 9 };
-    const res = await ann.client.request<{ generateSamples: { id: string } }>(GENERATE, { input: { modelVersionId: versionId, ...request, sampler: 'DDIM' } });
+    const res = await ann.client.request<{ generateSamples: { id: string } }>(GENERATE, {
+      input: { modelVersionId: versionId, ...request, sampler: 'DDIM' },
+    });
     expect(res.errors).toBeUndefined();
     let job: { status: string; error: string | null; images: { url: string }[] };
     for (;;) {
-      job = (await ann.client.request<{ sampleJob: typeof job }>(SAMPLE_JOB, { id: res.data!.generateSamples.id })).data!.sampleJob;
+      job = (await ann.client.request<{ sampleJob: typeof job }>(SAMPLE_JOB, { id: res.data!.generateSamples.id }))
+        .data!.sampleJob;
       if (job.status === 'SUCCEEDED' || job.status === 'FAILED') break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -60,11 +63,16 @@ describe('sampling a version published from a training run', () => {
         { id: versionId },
       ),
     ).modelVersion.files;
-    const browser = await loadModelForSampling({ modelJson: files.modelJsonUrl, weights: { 'weights.bin': files.weightsUrl } });
+    const browser = await loadModelForSampling({
+      modelJson: files.modelJsonUrl,
+      weights: { 'weights.bin': files.weightsUrl },
+    });
     const local = await browser.sample(request);
     browser.dispose();
     const per = local.pixels.length / request.count;
-    expect(hubPixels.map((p) => p.toString('base64'))).toEqual([0, 1].map((i) => Buffer.from(local.pixels.subarray(i * per, (i + 1) * per)).toString('base64')));
+    expect(hubPixels.map((p) => p.toString('base64'))).toEqual(
+      [0, 1].map((i) => Buffer.from(local.pixels.subarray(i * per, (i + 1) * per)).toString('base64')),
+    );
   }, 180_000);
 
   it('the worker IOHandler reads the same version from the store', async () => {
@@ -74,8 +82,13 @@ describe('sampling a version published from a training run', () => {
       for await (const c of await hub.store.get(key)) chunks.push(c as Buffer);
       return new Uint8Array(Buffer.concat(chunks));
     };
-    const weights = await loadInferenceWeights(storeReadHandler(`${row!.objectPrefix}model.json`, { 'weights.bin': `${row!.objectPrefix}weights.bin` }, read));
-    const sampler = createModelSampler(weights, samplingSpecFromConfig({ ...row!.config, labelNames: row!.labelNames }));
+    const weights = await loadInferenceWeights(
+      storeReadHandler(`${row!.objectPrefix}model.json`, { 'weights.bin': `${row!.objectPrefix}weights.bin` }, read),
+    );
+    const sampler = createModelSampler(
+      weights,
+      samplingSpecFromConfig({ ...row!.config, labelNames: row!.labelNames }),
+    );
     expect(sampler.spec.unet.resolution).toBe(row!.resolution);
     sampler.dispose();
   });

@@ -21,7 +21,11 @@ const clients: Client[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  hubA = await startTestHub({ databaseUrl: db.connectionString, runs: { executor: false }, sampling: { workers: 1, perTeamConcurrency: 1, maxQueuedPerTeam: 3 } });
+  hubA = await startTestHub({
+    databaseUrl: db.connectionString,
+    runs: { executor: false },
+    sampling: { workers: 1, perTeamConcurrency: 1, maxQueuedPerTeam: 3 },
+  });
   hubB = await startTestHub({ databaseUrl: db.connectionString, store: hubA.store, runs: { executor: false } });
   const owner = await signUpUser(hubA, 'Olga');
   const teamId = await createTeam(owner, 'Models', 'models');
@@ -34,7 +38,10 @@ beforeAll(async () => {
   for (const name of ['Ada', 'Bob', 'Cyd']) {
     const u = await signUpUser(hubA, name);
     const team = await createTeam(u, `${name} team`, `${name.toLowerCase()}-team`);
-    for (const m of [fast, slow]) await hubA.db.insert(modelShares).values({ modelId: m.modelId, granteeTeamId: team, role: 'viewer', createdBy: owner.id });
+    for (const m of [fast, slow])
+      await hubA.db
+        .insert(modelShares)
+        .values({ modelId: m.modelId, granteeTeamId: team, role: 'viewer', createdBy: owner.id });
     users.push(u);
   }
 });
@@ -46,24 +53,36 @@ afterAll(async () => {
 });
 
 const generate = async (u: SignedInUser, input: Record<string, unknown>) => {
-  const res = await u.client.request<{ generateSamples: { id: string; queuePosition: number | null } }>(GENERATE, { input });
+  const res = await u.client.request<{ generateSamples: { id: string; queuePosition: number | null } }>(GENERATE, {
+    input,
+  });
   expect(res.errors).toBeUndefined();
   return res.data!.generateSamples;
 };
 const job = async (u: SignedInUser, id: string) =>
-  (await u.client.request<{ sampleJob: { status: string; queuePosition: number | null } }>(SAMPLE_JOB, { id })).data!.sampleJob;
+  (await u.client.request<{ sampleJob: { status: string; queuePosition: number | null } }>(SAMPLE_JOB, { id })).data!
+    .sampleJob;
 
 describe('fair queueing across teams', () => {
   it('three teams submitting at once alternate, FIFO within each, and queue positions say so', async () => {
     const [ada, bob, cyd] = users as [SignedInUser, SignedInUser, SignedInUser];
     const ids: Record<string, string> = {};
     ids['A1'] = (await generate(ada, { modelVersionId: slowVersionId, count: 64, steps: 150, seed: 1 })).id;
-    for (const [u, tag] of [[ada, 'A'], [bob, 'B'], [cyd, 'C']] as const) {
-      for (const n of [2, 3, 4]) ids[`${tag}${n}`] = (await generate(u, { modelVersionId: versionId, count: 1, steps: 2, seed: n })).id;
+    for (const [u, tag] of [
+      [ada, 'A'],
+      [bob, 'B'],
+      [cyd, 'C'],
+    ] as const) {
+      for (const n of [2, 3, 4])
+        ids[`${tag}${n}`] = (await generate(u, { modelVersionId: versionId, count: 1, steps: 2, seed: n })).id;
     }
     // While A1 still runs, positions follow the round-robin order (Ada just ran, so Bob and Cyd go first).
     const expected = ['B2', 'C2', 'A2', 'B3', 'C3', 'A3', 'B4', 'C4', 'A4'];
-    const positions = await Promise.all(expected.map(async (tag) => (await job(users[tag === 'A1' ? 0 : 'ABC'.indexOf(tag[0]!)]!, ids[tag]!)).queuePosition));
+    const positions = await Promise.all(
+      expected.map(
+        async (tag) => (await job(users[tag === 'A1' ? 0 : 'ABC'.indexOf(tag[0]!)]!, ids[tag]!)).queuePosition,
+      ),
+    );
     const a1 = await job(ada, ids['A1']!);
     try {
       expect(a1.status).toBe('RUNNING'); // otherwise the positions above were taken after a shift
@@ -78,7 +97,11 @@ describe('fair queueing across teams', () => {
     }
 
     await hubA.hub.services.sampling.scheduler.idle();
-    const rows = await hubA.db.select().from(sampleJobs).where(inArray(sampleJobs.id, Object.values(ids))).orderBy(asc(sampleJobs.startedAt));
+    const rows = await hubA.db
+      .select()
+      .from(sampleJobs)
+      .where(inArray(sampleJobs.id, Object.values(ids)))
+      .orderBy(asc(sampleJobs.startedAt));
     const tagOf = new Map(Object.entries(ids).map(([tag, id]) => [id, tag]));
     expect(rows.map((r) => tagOf.get(r.id))).toEqual(['A1', ...expected]);
     expect(await hubA.db.$count(sampleJobs)).toBe(10);
@@ -102,11 +125,16 @@ describe('sampleJobUpdated across hubs', () => {
     const seen: { status: string; stepsDone: number; images: number }[] = [];
     const done = new Promise<void>((resolve, reject) => {
       client.subscribe(
-        { query: `subscription ($id: ID!) { sampleJobUpdated(id: $id) { status progress { stepsDone } images { url } } }`, variables: { id } },
+        {
+          query: `subscription ($id: ID!) { sampleJobUpdated(id: $id) { status progress { stepsDone } images { url } } }`,
+          variables: { id },
+        },
         {
           next: (r) => {
             if (r.errors) return reject(new Error(JSON.stringify(r.errors)));
-            const j = (r.data as { sampleJobUpdated: { status: string; progress: { stepsDone: number }; images: unknown[] } }).sampleJobUpdated;
+            const j = (
+              r.data as { sampleJobUpdated: { status: string; progress: { stepsDone: number }; images: unknown[] } }
+            ).sampleJobUpdated;
             seen.push({ status: j.status, stepsDone: j.progress.stepsDone, images: j.images.length });
             if (j.status === 'SUCCEEDED' || j.status === 'FAILED') resolve();
           },
@@ -127,15 +155,24 @@ describe('sampleJobUpdated across hubs', () => {
 
 describe('hub shutdown', () => {
   it('marks the sample jobs it still held failed with a readable reason (nobody waits forever)', async () => {
-    const hubC = await startTestHub({ databaseUrl: db.connectionString, store: hubA.store, runs: { executor: false }, sampling: { workers: 1 } });
+    const hubC = await startTestHub({
+      databaseUrl: db.connectionString,
+      store: hubA.store,
+      runs: { executor: false },
+      sampling: { workers: 1 },
+    });
     const u = await signUpUser(hubC, 'Dan');
     const team = await createTeam(u, 'Dan team', 'dan-team');
     const { version } = await publishTinyVersion(hubC, team, u.id, { timesteps: 1000 });
     const running = await generate(u, { modelVersionId: version.id, count: 64, steps: 300 });
     const queued = await generate(u, { modelVersionId: version.id, count: 1, steps: 2 });
-    for (let i = 0; i < 200 && (await job(u, running.id)).status !== 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && (await job(u, running.id)).status !== 'RUNNING'; i++)
+      await new Promise((r) => setTimeout(r, 50));
     await hubC.close();
-    const rows = await hubA.db.select().from(sampleJobs).where(inArray(sampleJobs.id, [running.id, queued.id]));
+    const rows = await hubA.db
+      .select()
+      .from(sampleJobs)
+      .where(inArray(sampleJobs.id, [running.id, queued.id]));
     expect(rows.map((r) => r.status)).toEqual(['failed', 'failed']);
     expect(rows.find((r) => r.id === queued.id)!.error).toMatch(/hub stopped before this job finished/);
   }, 120_000);

@@ -24,7 +24,10 @@ beforeAll(async () => {
   teamId = await createTeam(ann, 'Lab', 'lab');
   await addMember(ann, teamId, vic, 'VIEWER');
   uncond = (await publishTinyVersion(hub, teamId, ann.id)).version.id;
-  const c = await publishTinyVersion(hub, teamId, ann.id, { unet: tinyUNet({ numClasses: 2 }), labelNames: ['cat', 'dog'] });
+  const c = await publishTinyVersion(hub, teamId, ann.id, {
+    unet: tinyUNet({ numClasses: 2 }),
+    labelNames: ['cat', 'dog'],
+  });
   cond = c.version.id;
   condModelId = c.modelId;
 });
@@ -32,10 +35,20 @@ afterAll(async () => {
   await hub?.close();
 });
 
-type Job = { id: string; status: string; error: string | null; queuePosition: number | null; progress: { stepsDone: number; stepsTotal: number; fraction: number }; images: { index: number; url: string }[]; params: { seed: number } };
+type Job = {
+  id: string;
+  status: string;
+  error: string | null;
+  queuePosition: number | null;
+  progress: { stepsDone: number; stepsTotal: number; fraction: number };
+  images: { index: number; url: string }[];
+  params: { seed: number };
+};
 
 async function generate(user: { client: ReturnType<typeof gqlClient> }, input: Record<string, unknown>) {
-  return user.client.request<{ generateSamples: { id: string; status: string; queuePosition: number | null; params: Record<string, unknown> } }>(GENERATE, { input });
+  return user.client.request<{
+    generateSamples: { id: string; status: string; queuePosition: number | null; params: Record<string, unknown> };
+  }>(GENERATE, { input });
 }
 
 async function waitDone(client: ReturnType<typeof gqlClient>, id: string, shareToken?: string): Promise<Job> {
@@ -59,7 +72,16 @@ describe('generateSamples end to end (worker thread, DiskStore, HTTP)', () => {
     const input = { modelVersionId: cond, count: 3, steps: 6, sampler: 'DDIM', seed: 42, label: 'dog', guidance: 2 };
     const first = await generate(vic, input);
     expect(first.errors).toBeUndefined();
-    expect(first.data!.generateSamples.params).toMatchObject({ count: 3, steps: 6, sampler: 'DDIM', eta: 0, seed: 42, guidance: 2, label: 'dog', labelId: 1 });
+    expect(first.data!.generateSamples.params).toMatchObject({
+      count: 3,
+      steps: 6,
+      sampler: 'DDIM',
+      eta: 0,
+      seed: 42,
+      guidance: 2,
+      label: 'dog',
+      labelId: 1,
+    });
     const a = await waitDone(vic.client, first.data!.generateSamples.id);
     expect(a.error).toBeNull();
     expect(a.status).toBe('SUCCEEDED');
@@ -98,12 +120,22 @@ describe('validation names the field, nothing is queued', () => {
   it.each([
     ['count above 64', { modelVersionId: 'U', count: 65 }, 'count', /at most 64/],
     ['count 0', { modelVersionId: 'U', count: 0 }, 'count', /at least 1/],
-    ["steps above the model's timesteps", { modelVersionId: 'U', count: 1, steps: 101 }, 'steps', /steps must be an integer in \[1, 100\]/],
+    [
+      "steps above the model's timesteps",
+      { modelVersionId: 'U', count: 1, steps: 101 },
+      'steps',
+      /steps must be an integer in \[1, 100\]/,
+    ],
     ['steps 0', { modelVersionId: 'U', count: 1, steps: 0 }, 'steps', /at least 1/],
     ['eta above 1', { modelVersionId: 'U', count: 1, eta: 1.5 }, 'eta', /at most 1/],
     ['a label on an unconditional model', { modelVersionId: 'U', count: 1, label: 'cat' }, 'label', /unconditional/],
     ['guidance on an unconditional model', { modelVersionId: 'U', count: 1, guidance: 3 }, 'guidance', /unconditional/],
-    ["a label outside the model's labels", { modelVersionId: 'C', count: 1, label: 'bird' }, 'label', /"bird" is not one of the model's labels \(cat, dog\)/],
+    [
+      "a label outside the model's labels",
+      { modelVersionId: 'C', count: 1, label: 'bird' },
+      'label',
+      /"bird" is not one of the model's labels \(cat, dog\)/,
+    ],
     ['guidance without a label', { modelVersionId: 'C', count: 1, guidance: 3 }, 'guidance', /needs a label/],
   ])('refuses %s', async (_what, input, field, message) => {
     const before = (await hub.db.select({ id: sampleJobs.id }).from(sampleJobs)).length;
@@ -141,7 +173,13 @@ describe('access', () => {
     const token = `dpl_share_${'x'.repeat(40)}`;
     const [link] = await hub.db
       .insert(shareLinks)
-      .values({ modelId: condModelId, tokenHash: sha256Hex(token), prefix: token.slice(0, 14), expiresAt: new Date(Date.now() + 3_600_000), createdBy: ann.id })
+      .values({
+        modelId: condModelId,
+        tokenHash: sha256Hex(token),
+        prefix: token.slice(0, 14),
+        expiresAt: new Date(Date.now() + 3_600_000),
+        createdBy: ann.id,
+      })
       .returning();
     const anon = { client: gqlClient(hub.graphqlUrl) };
     const res = await generate(anon, { modelVersionId: cond, count: 1, steps: 3, seed: 1, shareToken: token });

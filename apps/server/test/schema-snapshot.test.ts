@@ -8,14 +8,28 @@ const committed = fileURLToPath(new URL('../schema.graphql', import.meta.url));
 describe('schema.graphql', () => {
   it('matches the Pothos schema (run `npm run schema -w @dapple/server` and commit the file)', async () => {
     const onDisk = await readFile(committed, 'utf8');
-    expect(onDisk === printSortedSchema(), 'apps/server/schema.graphql is stale: run `npm run schema -w @dapple/server`').toBe(true);
+    expect(
+      onDisk === printSortedSchema(),
+      'apps/server/schema.graphql is stale: run `npm run schema -w @dapple/server`',
+    ).toBe(true);
   });
 
   it('keeps the operation names that clients depend on', () => {
     const sdl = printSortedSchema();
     for (const name of [
-      'signUp', 'signIn', 'signOut', 'me', 'createTeam', 'team', 'inviteMember', 'acceptInvite',
-      'setMemberRole', 'removeMember', 'createApiToken', 'revokeApiToken', 'teamMembersChanged',
+      'signUp',
+      'signIn',
+      'signOut',
+      'me',
+      'createTeam',
+      'team',
+      'inviteMember',
+      'acceptInvite',
+      'setMemberRole',
+      'removeMember',
+      'createApiToken',
+      'revokeApiToken',
+      'teamMembersChanged',
     ]) {
       expect(sdl).toMatch(new RegExp(`\\n  ${name}[(:]`));
     }

@@ -42,7 +42,11 @@ function collect(client: Client, teamId: string) {
   const finished = new Promise<void>((resolve) => (done = resolve));
   const dispose = client.subscribe(
     { query: SUBSCRIPTION, variables: { teamId } },
-    { next: (r) => (r.errors ? errors.push(...r.errors) : events.push(r.data)), error: (e) => (errors.push(e), done()), complete: () => done() },
+    {
+      next: (r) => (r.errors ? errors.push(...r.errors) : events.push(r.data)),
+      error: (e) => (errors.push(e), done()),
+      complete: () => done(),
+    },
   );
   return { events, errors, finished, dispose };
 }
@@ -156,11 +160,14 @@ describe('graphql-ws subscriptions on /graphql', () => {
     const client = wsClient({ token: 'dpl_' + 'y'.repeat(43) });
     const errors: unknown[] = [];
     await new Promise<void>((resolve) => {
-      client.subscribe({ query: SUBSCRIPTION, variables: { teamId: '00000000-0000-0000-0000-000000000000' } }, {
-        next: () => {},
-        error: (e) => (errors.push(e), resolve()),
-        complete: resolve,
-      });
+      client.subscribe(
+        { query: SUBSCRIPTION, variables: { teamId: '00000000-0000-0000-0000-000000000000' } },
+        {
+          next: () => {},
+          error: (e) => (errors.push(e), resolve()),
+          complete: resolve,
+        },
+      );
     });
     expect(String((errors[0] as { code?: number }).code)).toBe('4403');
   });

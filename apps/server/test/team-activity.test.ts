@@ -83,19 +83,31 @@ describe('teamActivity subscription', () => {
     const sub = collect(wsClient(hubB, vic), { teamId });
     await waitFor(() => hubB.hub.services.teamActivity.subscriberCount === 1, 'the subscription on hub B');
 
-    const runId = ok(await ann.client.request(START_RUN, { input: { datasetVersionId: versionId, name: 'live', config: tinyConfig() } })).startRun.id as string;
+    const runId = ok(
+      await ann.client.request(START_RUN, {
+        input: { datasetVersionId: versionId, name: 'live', config: tinyConfig() },
+      }),
+    ).startRun.id as string;
     await waitFor(() => sub.events.some((e) => e.kind === 'RUN' && e.id === runId), 'the started run');
     const afterStart = sub.events.length;
     ok(await ann.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id: runId }));
-    await waitFor(() => sub.events.slice(afterStart).some((e) => e.kind === 'RUN' && e.id === runId), 'the cancelled run');
+    await waitFor(
+      () => sub.events.slice(afterStart).some((e) => e.kind === 'RUN' && e.id === runId),
+      'the cancelled run',
+    );
 
     const datasetId = ok(
-      await ann.client.request(`mutation ($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`, { input: { teamId, name: 'fresh', resolution: 8, channels: 1 } }),
+      await ann.client.request(`mutation ($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`, {
+        input: { teamId, name: 'fresh', resolution: 8, channels: 1 },
+      }),
     ).createDataset.id as string;
     await waitFor(() => sub.events.some((e) => e.kind === 'DATASET' && e.id === datasetId), 'the created dataset');
     const afterCreate = sub.events.length;
     ok(await ann.client.request(`mutation ($id: ID!) { deleteDataset(id: $id) }`, { id: datasetId }));
-    await waitFor(() => sub.events.slice(afterCreate).some((e) => e.kind === 'DATASET' && e.id === datasetId), 'the deleted dataset');
+    await waitFor(
+      () => sub.events.slice(afterCreate).some((e) => e.kind === 'DATASET' && e.id === datasetId),
+      'the deleted dataset',
+    );
 
     expect(sub.errors).toEqual([]);
     expect(sub.events.every((e) => e.teamId === teamId)).toBe(true);
@@ -107,9 +119,16 @@ describe('teamActivity subscription', () => {
     const runsOnly = collect(wsClient(hubA, ann), { teamId, kinds: ['RUN'] });
     const datasetsOnly = collect(wsClient(hubA, ann), { teamId, kinds: ['DATASET'] });
     await waitFor(() => hubA.hub.services.teamActivity.subscriberCount === 2, 'both subscriptions');
-    const runId = ok(await ann.client.request(START_RUN, { input: { datasetVersionId: versionId, name: 'kinds', config: tinyConfig() } })).startRun.id as string;
+    const runId = ok(
+      await ann.client.request(START_RUN, {
+        input: { datasetVersionId: versionId, name: 'kinds', config: tinyConfig() },
+      }),
+    ).startRun.id as string;
     const { datasetId } = await readyDatasetVersion(hubA, teamId, { n: 4 });
-    await waitFor(() => runsOnly.events.some((e) => e.id === runId) && datasetsOnly.events.some((e) => e.id === datasetId), 'both events');
+    await waitFor(
+      () => runsOnly.events.some((e) => e.id === runId) && datasetsOnly.events.some((e) => e.id === datasetId),
+      'both events',
+    );
     expect(runsOnly.events.every((e) => e.kind === 'RUN')).toBe(true);
     expect(datasetsOnly.events.every((e) => e.kind === 'DATASET')).toBe(true);
     runsOnly.dispose();
@@ -125,7 +144,10 @@ describe('teamActivity subscription', () => {
       listener.on('notification', (msg) => payloads.push(msg.payload ?? ''));
       await listener.query(`LISTEN ${TEAM_ACTIVITY_CHANNEL}`);
       await hubA.db.update(datasetVersions).set({ error: 'same status' }).where(eq(datasetVersions.id, vId));
-      await hubA.db.update(datasetVersions).set({ status: 'failed', error: 'gone bad' }).where(eq(datasetVersions.id, vId));
+      await hubA.db
+        .update(datasetVersions)
+        .set({ status: 'failed', error: 'gone bad' })
+        .where(eq(datasetVersions.id, vId));
       // Notifications arrive in commit order: once the sentinel is here, everything before it is too.
       await listener.query(`SELECT pg_notify('${TEAM_ACTIVITY_CHANNEL}', 'sentinel')`);
       await waitFor(() => payloads.includes('sentinel'), 'the sentinel');
@@ -146,9 +168,17 @@ describe('teamActivity subscription', () => {
   it("ends a member's stream once they are removed from the team", async () => {
     const sub = collect(wsClient(hubA, vic), { teamId });
     await waitFor(() => hubA.hub.services.teamActivity.subscriberCount === 1, 'the subscription');
-    ok(await ann.client.request(`mutation ($input: RemoveMemberInput!) { removeMember(input: $input) }`, { input: { teamId, userId: vic.id } }));
+    ok(
+      await ann.client.request(`mutation ($input: RemoveMemberInput!) { removeMember(input: $input) }`, {
+        input: { teamId, userId: vic.id },
+      }),
+    );
     // The next change of the team ends the stream instead of reaching the former member.
-    const runId = ok(await ann.client.request(START_RUN, { input: { datasetVersionId: versionId, name: 'after', config: tinyConfig() } })).startRun.id as string;
+    const runId = ok(
+      await ann.client.request(START_RUN, {
+        input: { datasetVersionId: versionId, name: 'after', config: tinyConfig() },
+      }),
+    ).startRun.id as string;
     await sub.finished;
     expect(sub.events.map((e) => e.id)).not.toContain(runId);
     await waitFor(() => hubA.hub.services.teamActivity.subscriberCount === 0, 'the stream to end');

@@ -38,7 +38,9 @@ describe('teams', () => {
     const dup = await bea.client.request(`mutation { createTeam(input: { name: "Two", slug: "taken-slug" }) { id } }`);
     expect(errorCode(dup)).toBe('CONFLICT');
     expect(dup.errors?.[0]?.extensions?.field).toBe('slug');
-    const bad = await bea.client.request(`mutation { createTeam(input: { name: "Three", slug: "Not A Slug!" }) { id } }`);
+    const bad = await bea.client.request(
+      `mutation { createTeam(input: { name: "Three", slug: "Not A Slug!" }) { id } }`,
+    );
     expect(errorCode(bad)).toBe('BAD_USER_INPUT');
     expect(bad.errors?.[0]?.extensions?.field).toBe('slug');
   });
@@ -54,7 +56,9 @@ describe('teams', () => {
     const owner = await signUpUser(hub, 'Cat');
     const teamId = await createTeam(owner, 'Cats', 'cats');
     const dan = await signUpUser(hub, 'Dan');
-    const invite = await owner.client.request(INVITE, { input: { teamId, email: dan.email.toUpperCase(), role: 'MEMBER' } });
+    const invite = await owner.client.request(INVITE, {
+      input: { teamId, email: dan.email.toUpperCase(), role: 'MEMBER' },
+    });
     expect(invite.errors).toBeUndefined();
     expect(invite.data?.inviteMember.invite).toMatchObject({ email: dan.email, role: 'MEMBER' });
     expect(new Date(invite.data?.inviteMember.invite.expiresAt).getTime()).toBeGreaterThan(Date.now());
@@ -81,9 +85,9 @@ describe('teams', () => {
     const theirView = await dan.client.request(`{ team(slug: "cats") { name invites { email } } }`);
     expect(theirView.data?.team).toEqual({ name: 'Cats', invites: null });
     expect(errorCode(theirView)).toBe('FORBIDDEN');
-    expect(errorCode(await dan.client.request(INVITE, { input: { teamId, email: 'x@example.com', role: 'VIEWER' } }))).toBe(
-      'FORBIDDEN',
-    );
+    expect(
+      errorCode(await dan.client.request(INVITE, { input: { teamId, email: 'x@example.com', role: 'VIEWER' } })),
+    ).toBe('FORBIDDEN');
   });
 
   it('gives a member of team A FORBIDDEN for anything of team B', async () => {
@@ -103,7 +107,9 @@ describe('teams', () => {
       expect(JSON.stringify(res.data ?? null)).not.toContain('Team B');
     }
     expect(errorCode(await a.client.request(`{ team(slug: "no-such-team") { id } }`))).toBe('NOT_FOUND');
-    const malformed = await a.client.request(SET_ROLE, { input: { teamId: 'not-a-uuid', userId: b.id, role: 'VIEWER' } });
+    const malformed = await a.client.request(SET_ROLE, {
+      input: { teamId: 'not-a-uuid', userId: b.id, role: 'VIEWER' },
+    });
     expect(errorCode(malformed)).toBe('BAD_USER_INPUT');
     expect(malformed.errors?.[0]?.extensions?.field).toBe('teamId');
     // B's team is untouched.
@@ -122,34 +128,40 @@ describe('teams', () => {
     await addMember(admin, teamId, member, 'MEMBER');
 
     // A viewer cannot change anyone's role (not even their own).
-    expect(errorCode(await viewer.client.request(SET_ROLE, { input: { teamId, userId: member.id, role: 'VIEWER' } }))).toBe(
-      'FORBIDDEN',
-    );
-    expect(errorCode(await viewer.client.request(SET_ROLE, { input: { teamId, userId: viewer.id, role: 'ADMIN' } }))).toBe(
-      'FORBIDDEN',
-    );
+    expect(
+      errorCode(await viewer.client.request(SET_ROLE, { input: { teamId, userId: member.id, role: 'VIEWER' } })),
+    ).toBe('FORBIDDEN');
+    expect(
+      errorCode(await viewer.client.request(SET_ROLE, { input: { teamId, userId: viewer.id, role: 'ADMIN' } })),
+    ).toBe('FORBIDDEN');
     // An admin can change members and viewers.
     const promoted = await admin.client.request(SET_ROLE, { input: { teamId, userId: viewer.id, role: 'MEMBER' } });
     expect(promoted.errors).toBeUndefined();
     expect(promoted.data?.setMemberRole).toEqual({ role: 'MEMBER', user: { id: viewer.id } });
     // An admin cannot demote or remove the owner, nor make anyone owner.
-    expect(errorCode(await admin.client.request(SET_ROLE, { input: { teamId, userId: owner.id, role: 'MEMBER' } }))).toBe(
-      'FORBIDDEN',
-    );
+    expect(
+      errorCode(await admin.client.request(SET_ROLE, { input: { teamId, userId: owner.id, role: 'MEMBER' } })),
+    ).toBe('FORBIDDEN');
     expect(errorCode(await admin.client.request(REMOVE, { input: { teamId, userId: owner.id } }))).toBe('FORBIDDEN');
-    expect(errorCode(await admin.client.request(SET_ROLE, { input: { teamId, userId: admin.id, role: 'OWNER' } }))).toBe(
-      'FORBIDDEN',
-    );
+    expect(
+      errorCode(await admin.client.request(SET_ROLE, { input: { teamId, userId: admin.id, role: 'OWNER' } })),
+    ).toBe('FORBIDDEN');
     // The last owner can neither leave nor demote themselves.
     expect(errorCode(await owner.client.request(REMOVE, { input: { teamId, userId: owner.id } }))).toBe('CONFLICT');
-    expect(errorCode(await owner.client.request(SET_ROLE, { input: { teamId, userId: owner.id, role: 'ADMIN' } }))).toBe(
-      'CONFLICT',
-    );
+    expect(
+      errorCode(await owner.client.request(SET_ROLE, { input: { teamId, userId: owner.id, role: 'ADMIN' } })),
+    ).toBe('CONFLICT');
     // With a second owner, the first may step down.
-    expect((await owner.client.request(SET_ROLE, { input: { teamId, userId: admin.id, role: 'OWNER' } })).errors).toBeUndefined();
-    expect((await owner.client.request(SET_ROLE, { input: { teamId, userId: owner.id, role: 'ADMIN' } })).errors).toBeUndefined();
+    expect(
+      (await owner.client.request(SET_ROLE, { input: { teamId, userId: admin.id, role: 'OWNER' } })).errors,
+    ).toBeUndefined();
+    expect(
+      (await owner.client.request(SET_ROLE, { input: { teamId, userId: owner.id, role: 'ADMIN' } })).errors,
+    ).toBeUndefined();
     // A member may leave; an unknown member is NOT_FOUND.
-    expect((await member.client.request(REMOVE, { input: { teamId, userId: member.id } })).data?.removeMember).toBe(true);
+    expect((await member.client.request(REMOVE, { input: { teamId, userId: member.id } })).data?.removeMember).toBe(
+      true,
+    );
     expect(errorCode(await admin.client.request(REMOVE, { input: { teamId, userId: member.id } }))).toBe('NOT_FOUND');
     expect(errorCode(await member.client.request(`{ team(slug: "roles") { id } }`))).toBe('FORBIDDEN');
 

@@ -24,16 +24,26 @@ describe('API tokens', () => {
     expect(apiToken.prefix.length).toBeLessThan(secret.length / 2);
 
     // The token works on its own (no cookie), for queries and mutations.
-    const me = await gql(hub.graphqlUrl, `{ me { name teams { slug } apiTokens { name prefix lastUsedAt } } }`, undefined, {
-      token: secret,
-    });
+    const me = await gql(
+      hub.graphqlUrl,
+      `{ me { name teams { slug } apiTokens { name prefix lastUsedAt } } }`,
+      undefined,
+      {
+        token: secret,
+      },
+    );
     expect(me.errors).toBeUndefined();
     expect(me.data?.me).toMatchObject({ name: 'Ann', teams: [{ slug: 'ann-lab' }] });
     expect(me.data?.me.apiTokens[0]).toMatchObject({ name: 'ci', prefix: apiToken.prefix });
     expect(me.data?.me.apiTokens[0].lastUsedAt).not.toBeNull();
-    const viaToken = await gql(hub.graphqlUrl, `mutation { createTeam(input: { name: "By Token", slug: "by-token" }) { slug } }`, undefined, {
-      token: secret,
-    });
+    const viaToken = await gql(
+      hub.graphqlUrl,
+      `mutation { createTeam(input: { name: "By Token", slug: "by-token" }) { slug } }`,
+      undefined,
+      {
+        token: secret,
+      },
+    );
     expect(viaToken.data?.createTeam.slug).toBe('by-token');
 
     // The secret is stored only as a hash.
@@ -58,14 +68,18 @@ describe('API tokens', () => {
     const id = created.data?.createApiToken.apiToken.id;
     expect(errorCode(await other.client.request(REVOKE, { id }))).toBe('NOT_FOUND');
     expect(errorCode(await other.client.request(REVOKE, { id: 'not-a-uuid' }))).toBe('NOT_FOUND');
-    const still = await gql(hub.graphqlUrl, `{ me { name } }`, undefined, { token: created.data?.createApiToken.secret });
+    const still = await gql(hub.graphqlUrl, `{ me { name } }`, undefined, {
+      token: created.data?.createApiToken.secret,
+    });
     expect(still.data?.me.name).toBe('Owner');
   });
 
   it('rejects made-up and malformed credentials with UNAUTHENTICATED', async () => {
     const fake = await gql(hub.graphqlUrl, `{ me { name } }`, undefined, { token: 'dpl_' + 'x'.repeat(43) });
     expect(errorCode(fake)).toBe('UNAUTHENTICATED');
-    const malformed = await gql(hub.graphqlUrl, `{ me { name } }`, undefined, { headers: { authorization: 'Basic abc' } });
+    const malformed = await gql(hub.graphqlUrl, `{ me { name } }`, undefined, {
+      headers: { authorization: 'Basic abc' },
+    });
     expect(errorCode(malformed)).toBe('UNAUTHENTICATED');
     expect(malformed.errors?.[0]?.message).toMatch(/Bearer/);
   });

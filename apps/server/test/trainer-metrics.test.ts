@@ -27,9 +27,14 @@ afterAll(async () => {
 
 /** A run in `running` with a token we know (what the scheduler does when it starts a trainer). */
 async function runningRunWithToken(): Promise<{ id: string; token: string }> {
-  const id = ok(await ann.client.request(START_RUN, { input: { datasetVersionId: versionId, name: 'r', config: tinyConfig() } })).startRun.id as string;
+  const id = ok(
+    await ann.client.request(START_RUN, { input: { datasetVersionId: versionId, name: 'r', config: tinyConfig() } }),
+  ).startRun.id as string;
   const token = `test-token-${id}-${Math.random().toString(36).slice(2)}`;
-  await hub.db.update(runs).set({ status: 'running', attempt: 1, startedAt: new Date(), lastHeartbeatAt: new Date() }).where(eq(runs.id, id));
+  await hub.db
+    .update(runs)
+    .set({ status: 'running', attempt: 1, startedAt: new Date(), lastHeartbeatAt: new Date() })
+    .where(eq(runs.id, id));
   await hub.db.insert(runTokens).values({ runId: id, attempt: 1, tokenHash: sha256Hex(token) });
   return { id, token };
 }
@@ -60,7 +65,12 @@ describe('POST /metrics with a binary batch', () => {
     const resent = await post(r.token, encodeMetricBatch(points.map((p) => ({ ...p, value: 42 }))));
     expect(resent.status, await resent.clone().text()).toBe(200);
     expect(await resent.json()).toEqual({ inserted: 0 });
-    const series = ok(await ann.client.request(`query ($id: ID!) { run(id: $id) { metrics(keys: ["loss"], maxPoints: 10) { points { step count nonFinite last } } } }`, { id: r.id }));
+    const series = ok(
+      await ann.client.request(
+        `query ($id: ID!) { run(id: $id) { metrics(keys: ["loss"], maxPoints: 10) { points { step count nonFinite last } } } }`,
+        { id: r.id },
+      ),
+    );
     expect(series.run.metrics[0].points).toEqual([
       { step: 1, count: 1, nonFinite: 0, last: 0.5 },
       { step: 2, count: 0, nonFinite: 1, last: null },
@@ -75,11 +85,24 @@ describe('POST /metrics with a binary batch', () => {
       expect(res.status).toBe(400);
       return (await res.json()).error;
     };
-    expect(await error(new TextEncoder().encode('not a batch'))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'body' });
+    expect(await error(new TextEncoder().encode('not a batch'))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'body',
+    });
     const tooMany = Array.from({ length: 1001 }, (_, i) => ({ key: 'loss', step: i, value: 1 }));
-    expect(await error(encodeMetricBatch(tooMany))).toMatchObject({ field: 'points', message: expect.stringMatching(/at most 1000 points/) });
+    expect(await error(encodeMetricBatch(tooMany))).toMatchObject({
+      field: 'points',
+      message: expect.stringMatching(/at most 1000 points/),
+    });
     expect(await error(encodeMetricBatch([{ key: 'a b', step: 0, value: 1 }]))).toMatchObject({ field: 'keys[0]' });
-    expect(await error(encodeMetricBatch([{ key: 'loss', step: 0, value: 1 }, { key: 'loss', step: 2 ** 31, value: 1 }]))).toMatchObject({ field: 'steps[1]' });
+    expect(
+      await error(
+        encodeMetricBatch([
+          { key: 'loss', step: 0, value: 1 },
+          { key: 'loss', step: 2 ** 31, value: 1 },
+        ]),
+      ),
+    ).toMatchObject({ field: 'steps[1]' });
     expect(await latestMetrics(hub.db, r.id)).toEqual([]);
   });
 
@@ -104,9 +127,14 @@ describe('POST /metrics with a binary batch', () => {
   it('signals the new steps of each run through Postgres NOTIFY/LISTEN (all runs of a flush in one statement)', async () => {
     const [a, b] = [await runningRunWithToken(), await runningRunWithToken()];
     const { pubsub } = hub.hub.services.runSignals;
-    const first = (runId: string) => pubsub.subscribe(runMetricsChannel(runId)).next().then((r) => r.value as RunSignal);
+    const first = (runId: string) =>
+      pubsub
+        .subscribe(runMetricsChannel(runId))
+        .next()
+        .then((r) => r.value as RunSignal);
     const [signalA, signalB] = [first(a.id), first(b.id)];
-    const send = (token: string, steps: number[]) => post(token, encodeMetricBatch(steps.map((step) => ({ key: 'loss', step, value: step }))));
+    const send = (token: string, steps: number[]) =>
+      post(token, encodeMetricBatch(steps.map((step) => ({ key: 'loss', step, value: step }))));
     await Promise.all([send(a.token, [5, 6, 7, 8]), send(b.token, [1])]);
     expect(await signalA).toEqual({ kind: 'metrics', runId: a.id, fromStep: 5, toStep: 8 });
     expect(await signalB).toEqual({ kind: 'metrics', runId: b.id, fromStep: 1, toStep: 1 });

@@ -21,17 +21,35 @@ describe('webhook signing and target checks', () => {
   });
 
   it('classifies private, loopback and link-local addresses', () => {
-    for (const ip of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fd00::1', 'fe80::1', '::ffff:10.0.0.1']) {
+    for (const ip of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      'fd00::1',
+      'fe80::1',
+      '::ffff:10.0.0.1',
+    ]) {
       expect(isPrivateAddress(ip), ip).toBe(true);
     }
-    for (const ip of ['8.8.8.8', '172.32.0.1', '192.169.0.1', '2001:4860:4860::8888']) expect(isPrivateAddress(ip), ip).toBe(false);
+    for (const ip of ['8.8.8.8', '172.32.0.1', '192.169.0.1', '2001:4860:4860::8888'])
+      expect(isPrivateAddress(ip), ip).toBe(false);
   });
 });
 
 describe('allowPrivateTargets: false', () => {
   let hub: TestHub;
   beforeAll(async () => {
-    hub = await startTestHub({ webhooks: { secret: TEST_SECRET, allowPrivateTargets: false }, jobs: { workers: false }, logLevel: 'error' });
+    hub = await startTestHub({
+      webhooks: { secret: TEST_SECRET, allowPrivateTargets: false },
+      jobs: { workers: false },
+      logLevel: 'error',
+    });
   });
   afterAll(async () => {
     await hub?.close();
@@ -41,11 +59,25 @@ describe('allowPrivateTargets: false', () => {
     const admin = await signUpUser(hub, 'Pia');
     const teamId = await createTeam(admin, 'Strict', 'strict-hooks');
     const created = ok(
-      await admin.client.request<{ createWebhook: any }>(`mutation ($t: ID!) { createWebhook(teamId: $t, url: "http://127.0.0.1:9/hook", events: [MODEL_PUBLISHED]) { webhook { id } } }`, { t: teamId }),
+      await admin.client.request<{ createWebhook: any }>(
+        `mutation ($t: ID!) { createWebhook(teamId: $t, url: "http://127.0.0.1:9/hook", events: [MODEL_PUBLISHED]) { webhook { id } } }`,
+        { t: teamId },
+      ),
     ).createWebhook;
     const deliveryId = randomUUID();
     await expect(
-      hub.hub.services.webhooks.deliver({ webhookId: created.webhook.id, deliveryId, event: 'model.published', occurredAt: new Date().toISOString(), data: {} }, 1, true, 5),
+      hub.hub.services.webhooks.deliver(
+        {
+          webhookId: created.webhook.id,
+          deliveryId,
+          event: 'model.published',
+          occurredAt: new Date().toISOString(),
+          data: {},
+        },
+        1,
+        true,
+        5,
+      ),
     ).rejects.toThrow(/private address 127\.0\.0\.1/);
     const [row] = await hub.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.deliveryId, deliveryId));
     expect(row).toMatchObject({ status: 'failed', statusCode: null, nextRetryAt: null });

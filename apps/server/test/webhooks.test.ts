@@ -38,7 +38,8 @@ class Receiver {
   async waitFor(check: (r: Received[]) => boolean, what: string, timeoutMs = 90_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!check(this.received)) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; received ${this.received.length} requests`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}; received ${this.received.length} requests`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -67,7 +68,11 @@ let teamId: string;
 const receiver = new Receiver();
 
 beforeAll(async () => {
-  hub = await startTestHub({ webhooks: { secret: TEST_SECRET }, jobs: { pollingIntervalSeconds: 0.5 }, logLevel: 'error' });
+  hub = await startTestHub({
+    webhooks: { secret: TEST_SECRET },
+    jobs: { pollingIntervalSeconds: 0.5 },
+    logLevel: 'error',
+  });
   admin = await signUpUser(hub, 'Ada');
   member = await signUpUser(hub, 'Max');
   teamId = await createTeam(admin, 'Hooks', 'hooks-team');
@@ -85,27 +90,49 @@ describe('webhooks', () => {
   let secret: string;
 
   it('only admins manage webhooks; only http(s) URLs; the secret is shown once and stored encrypted', async () => {
-    expect(errorCode(await member.client.request(CREATE, { t: teamId, u: receiver.url, e: ['MODEL_PUBLISHED'] }))).toBe('FORBIDDEN');
+    expect(errorCode(await member.client.request(CREATE, { t: teamId, u: receiver.url, e: ['MODEL_PUBLISHED'] }))).toBe(
+      'FORBIDDEN',
+    );
     const bad = await admin.client.request(CREATE, { t: teamId, u: 'file:///etc/passwd', e: ['MODEL_PUBLISHED'] });
     expect(errorCode(bad)).toBe('BAD_USER_INPUT');
     expect(bad.errors![0]!.message).toContain('url');
-    const created = ok(await admin.client.request<{ createWebhook: any }>(CREATE, { t: teamId, u: receiver.url, e: ['MODEL_PUBLISHED', 'RUN_STARTED', 'RUN_FAILED'] })).createWebhook;
+    const created = ok(
+      await admin.client.request<{ createWebhook: any }>(CREATE, {
+        t: teamId,
+        u: receiver.url,
+        e: ['MODEL_PUBLISHED', 'RUN_STARTED', 'RUN_FAILED'],
+      }),
+    ).createWebhook;
     webhookId = created.webhook.id;
     secret = created.secret;
     expect(secret.startsWith('whsec_')).toBe(true);
     const [row] = await hub.db.select().from(webhooksTable).where(eq(webhooksTable.id, webhookId));
     expect(row!.secretEncrypted).not.toContain(secret.slice(6));
-    expect(errorCode(await member.client.request(`query ($t: ID!) { webhooks(teamId: $t) { id } }`, { t: teamId }))).toBe('FORBIDDEN');
-    expect(ok(await admin.client.request<{ webhooks: any[] }>(`query ($t: ID!) { webhooks(teamId: $t) { id } }`, { t: teamId })).webhooks).toHaveLength(1);
+    expect(
+      errorCode(await member.client.request(`query ($t: ID!) { webhooks(teamId: $t) { id } }`, { t: teamId })),
+    ).toBe('FORBIDDEN');
+    expect(
+      ok(
+        await admin.client.request<{ webhooks: any[] }>(`query ($t: ID!) { webhooks(teamId: $t) { id } }`, {
+          t: teamId,
+        }),
+      ).webhooks,
+    ).toHaveLength(1);
   });
 
   it('delivers model.published signed, retries after a 500 and logs both attempts', async () => {
     receiver.answers = [500];
     const { run } = await finishedRunWithCheckpoints(hub, teamId, admin.id, [10]);
     const published = ok(
-      await member.client.request<{ publishModel: any }>(`mutation ($r: ID!) { publishModel(input: { runId: $r, step: 10, modelName: "hooked" }) { version { id number } } }`, { r: run.id }),
+      await member.client.request<{ publishModel: any }>(
+        `mutation ($r: ID!) { publishModel(input: { runId: $r, step: 10, modelName: "hooked" }) { version { id number } } }`,
+        { r: run.id },
+      ),
     ).publishModel;
-    await receiver.waitFor((r) => r.filter((x) => x.headers['x-dapple-event'] === 'model.published').length >= 2, 'the retried model.published delivery');
+    await receiver.waitFor(
+      (r) => r.filter((x) => x.headers['x-dapple-event'] === 'model.published').length >= 2,
+      'the retried model.published delivery',
+    );
     const [first, second] = receiver.received.filter((x) => x.headers['x-dapple-event'] === 'model.published');
     for (const r of [first!, second!]) {
       expect(verify(secret, r)).toBe(true);
@@ -113,12 +140,19 @@ describe('webhooks', () => {
     }
     expect(first!.headers['x-dapple-delivery']).toBe(second!.headers['x-dapple-delivery']);
     const body = JSON.parse(second!.body);
-    expect(body).toMatchObject({ event: 'model.published', teamId, data: { version: { id: published.version.id, number: 1 } } });
+    expect(body).toMatchObject({
+      event: 'model.published',
+      teamId,
+      data: { version: { id: published.version.id, number: 1 } },
+    });
 
     // A tampered body fails verification.
-    expect(verify(secret, { headers: second!.headers, body: second!.body.replace('"number":1', '"number":2') })).toBe(false);
+    expect(verify(secret, { headers: second!.headers, body: second!.body.replace('"number":1', '"number":2') })).toBe(
+      false,
+    );
 
-    const poll = async () => ok(await admin.client.request<{ webhookDeliveries: any[] }>(DELIVERIES, { id: webhookId })).webhookDeliveries;
+    const poll = async () =>
+      ok(await admin.client.request<{ webhookDeliveries: any[] }>(DELIVERIES, { id: webhookId })).webhookDeliveries;
     let log = await poll();
     const deadline = Date.now() + 30_000;
     while (!log.some((d) => d.attempt === 2 && d.status === 'SUCCEEDED') && Date.now() < deadline) {
@@ -140,13 +174,25 @@ describe('webhooks', () => {
     const before = receiver.received.length;
     // What the runs service's transition() records when a trainer starts training, plus a succeeded (run.finished: not subscribed).
     await hub.db.insert(runEvents).values([
-      { runId: run.id, attempt: 1, fromStatus: 'starting', toStatus: 'running', message: 'trainer attempt 1 is running' },
+      {
+        runId: run.id,
+        attempt: 1,
+        fromStatus: 'starting',
+        toStatus: 'running',
+        message: 'trainer attempt 1 is running',
+      },
       { runId: run.id, attempt: 1, fromStatus: 'running', toStatus: 'succeeded', message: 'trainer finished' },
     ]);
-    await receiver.waitFor((r) => r.slice(before).some((x) => x.headers['x-dapple-event'] === 'run.started'), 'run.started');
+    await receiver.waitFor(
+      (r) => r.slice(before).some((x) => x.headers['x-dapple-event'] === 'run.started'),
+      'run.started',
+    );
     const started = receiver.received.slice(before).find((x) => x.headers['x-dapple-event'] === 'run.started')!;
     expect(verify(secret, started)).toBe(true);
-    expect(JSON.parse(started.body)).toMatchObject({ event: 'run.started', data: { run: { id: run.id, status: 'running' } } });
+    expect(JSON.parse(started.body)).toMatchObject({
+      event: 'run.started',
+      data: { run: { id: run.id, status: 'running' } },
+    });
     // Give a wrongly sent run.finished the chance to arrive: a model.published round-trip after it proves the queue moved on.
     await hub.hub.services.webhooks.emit(teamId, 'model.published', { probe: true });
     await receiver.waitFor((r) => r.slice(before).some((x) => x.body.includes('"probe":true')), 'the probe');
@@ -154,7 +200,11 @@ describe('webhooks', () => {
   });
 
   it('an inactive or deleted webhook gets nothing (no job is even queued)', async () => {
-    ok(await admin.client.request(`mutation ($id: ID!) { setWebhookActive(id: $id, active: false) { active } }`, { id: webhookId }));
+    ok(
+      await admin.client.request(`mutation ($id: ID!) { setWebhookActive(id: $id, active: false) { active } }`, {
+        id: webhookId,
+      }),
+    );
     const before = receiver.received.length;
     await hub.hub.services.webhooks.emit(teamId, 'model.published', { probe: 'paused' });
     ok(await admin.client.request(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: webhookId }));

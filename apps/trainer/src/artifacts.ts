@@ -11,18 +11,29 @@ type Log = (msg: string) => void;
  * (sized, short-lived), PUTs model.json and weights.bin, then commits, upon which the hub records the
  * checkpoint and prunes the oldest beyond keepCheckpoints.
  */
-export function hubCheckpointHandler(client: TrainerClient, step: number, log: Log): tf.io.IOHandler & { committed?: { kept: number[]; deleted: number[] } } {
+export function hubCheckpointHandler(
+  client: TrainerClient,
+  step: number,
+  log: Log,
+): tf.io.IOHandler & { committed?: { kept: number[]; deleted: number[] } } {
   const handler: tf.io.IOHandler & { committed?: { kept: number[]; deleted: number[] } } = {
     async save(artifacts) {
       const weights = new Uint8Array(weightDataToBuffer(artifacts.weightData));
       const json = new TextEncoder().encode(JSON.stringify(artifactsToModelJson(artifacts, WEIGHTS_BIN)));
-      const sizes = { [MODEL_JSON]: json.byteLength, [WEIGHTS_BIN]: weights.byteLength } as Record<'model.json' | 'weights.bin', number>;
-      await withRetry(`checkpoint ${step} upload`, async () => {
-        const { files } = await client.checkpointUploads(step, sizes);
-        // Weights first: a model.json present means its weights are complete.
-        await putToUrl(files['weights.bin'], weights);
-        await putToUrl(files['model.json'], json);
-      }, log);
+      const sizes = { [MODEL_JSON]: json.byteLength, [WEIGHTS_BIN]: weights.byteLength } as Record<
+        'model.json' | 'weights.bin',
+        number
+      >;
+      await withRetry(
+        `checkpoint ${step} upload`,
+        async () => {
+          const { files } = await client.checkpointUploads(step, sizes);
+          // Weights first: a model.json present means its weights are complete.
+          await putToUrl(files['weights.bin'], weights);
+          await putToUrl(files['model.json'], json);
+        },
+        log,
+      );
       handler.committed = await withRetry(`checkpoint ${step} commit`, () => client.commitCheckpoint(step, sizes), log);
       return {
         modelArtifactsInfo: {
@@ -46,7 +57,10 @@ export function resumeHandler(resume: NonNullable<Assignment['resumeFrom']>): tf
 export function filesHandler(files: Record<'model.json' | 'weights.bin', Presigned>): tf.io.IOHandler {
   return {
     async load() {
-      const [jsonBytes, weights] = await Promise.all([getFromUrl(files['model.json']), getFromUrl(files['weights.bin'])]);
+      const [jsonBytes, weights] = await Promise.all([
+        getFromUrl(files['model.json']),
+        getFromUrl(files['weights.bin']),
+      ]);
       const modelJson = JSON.parse(new TextDecoder().decode(jsonBytes)) as tf.io.ModelJSON;
       const specs = (modelJson.weightsManifest ?? []).flatMap((g) => g.weights);
       const artifacts: tf.io.ModelArtifacts = {
@@ -67,10 +81,24 @@ export async function uploadSampleGrid(
   grid: { step: number; png: Uint8Array; width: number; height: number; seeds: number[] },
   log: Log,
 ): Promise<void> {
-  await withRetry(`sample grid ${grid.step} upload`, async () => {
-    const target = await client.sampleUpload(grid.step, grid.png.byteLength);
-    await putToUrl(target, grid.png);
-  }, log);
-  await withRetry(`sample grid ${grid.step} commit`, () =>
-    client.commitSample({ step: grid.step, size: grid.png.byteLength, width: grid.width, height: grid.height, seeds: grid.seeds }), log);
+  await withRetry(
+    `sample grid ${grid.step} upload`,
+    async () => {
+      const target = await client.sampleUpload(grid.step, grid.png.byteLength);
+      await putToUrl(target, grid.png);
+    },
+    log,
+  );
+  await withRetry(
+    `sample grid ${grid.step} commit`,
+    () =>
+      client.commitSample({
+        step: grid.step,
+        size: grid.png.byteLength,
+        width: grid.width,
+        height: grid.height,
+        seeds: grid.seeds,
+      }),
+    log,
+  );
 }

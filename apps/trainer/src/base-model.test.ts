@@ -8,9 +8,19 @@ beforeAll(async () => {
 
 describe('reorderLabelRows', () => {
   it('puts base row rows[i] at row i and keeps the null label last', async () => {
-    const table = tf.tensor2d([[0, 0], [1, 1], [2, 2], [9, 9]]);
+    const table = tf.tensor2d([
+      [0, 0],
+      [1, 1],
+      [2, 2],
+      [9, 9],
+    ]);
     const out = reorderLabelRows(table, [2, 0, 1]);
-    expect(await out.array()).toEqual([[2, 2], [0, 0], [1, 1], [9, 9]]);
+    expect(await out.array()).toEqual([
+      [2, 2],
+      [0, 0],
+      [1, 1],
+      [9, 9],
+    ]);
     tf.dispose([table, out]);
   });
 

@@ -13,14 +13,26 @@ type Log = (msg: string) => void;
  * they become both the raw and the EMA weights here. The hub checked the architecture at startRun; a
  * mismatch found here (a version published by another build) fails the run naming the weight.
  */
-export async function loadBaseWeights(model: UNet, base: NonNullable<Assignment['baseModel']>, labelNames: readonly string[], log: Log): Promise<void> {
-  const loaded = await withRetry(`downloading base model "${base.name}" v${base.number}`, () => loadInferenceWeights(filesHandler(base.files)), log);
+export async function loadBaseWeights(
+  model: UNet,
+  base: NonNullable<Assignment['baseModel']>,
+  labelNames: readonly string[],
+  log: Log,
+): Promise<void> {
+  const loaded = await withRetry(
+    `downloading base model "${base.name}" v${base.number}`,
+    () => loadInferenceWeights(filesHandler(base.files)),
+    log,
+  );
   try {
     for (const [name, v] of model.variables) {
       const w = loaded.weights.get(name);
-      if (!w) throw new Error(`base model "${base.name}" v${base.number} lacks weight ${name}: it has another architecture`);
+      if (!w)
+        throw new Error(`base model "${base.name}" v${base.number} lacks weight ${name}: it has another architecture`);
       if (w.shape.join('x') !== v.shape.join('x')) {
-        throw new Error(`base model "${base.name}" v${base.number}: weight ${name} is [${w.shape.join(', ')}], the run's is [${v.shape.join(', ')}]`);
+        throw new Error(
+          `base model "${base.name}" v${base.number}: weight ${name} is [${w.shape.join(', ')}], the run's is [${v.shape.join(', ')}]`,
+        );
       }
       const value = name === LABEL_EMBEDDING && base.labelRows ? reorderLabelRows(w, base.labelRows) : w;
       v.assign(value.dtype === v.dtype ? value : tf.cast(value, v.dtype));
@@ -29,9 +41,13 @@ export async function loadBaseWeights(model: UNet, base: NonNullable<Assignment[
   } finally {
     tf.dispose([...loaded.weights.values()]);
   }
-  log(`fine-tuning from model "${base.name}" v${base.number} (${base.versionId}): base weights loaded, fresh optimizer, step 0`);
+  log(
+    `fine-tuning from model "${base.name}" v${base.number} (${base.versionId}): base weights loaded, fresh optimizer, step 0`,
+  );
   if (base.labelRows) {
-    const moved = base.labelRows.flatMap((row, i) => (row === i ? [] : [`${labelNames[i] ?? `label ${i}`} from base class ${row}`]));
+    const moved = base.labelRows.flatMap((row, i) =>
+      row === i ? [] : [`${labelNames[i] ?? `label ${i}`} from base class ${row}`],
+    );
     log(`classes matched to the base's by name: ${moved.join(', ')}`);
   }
 }

@@ -1,15 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { loadTrainerEnv } from './env.ts';
 
-const base = { DAPPLE_HUB_URL: 'http://127.0.0.1:4000', DAPPLE_RUN_ID: '6f1c1d1e-8a3b-4c5d-9e6f-7a8b9c0d1e2f', DAPPLE_RUN_TOKEN: 'x'.repeat(43) };
+const base = {
+  DAPPLE_HUB_URL: 'http://127.0.0.1:4000',
+  DAPPLE_RUN_ID: '6f1c1d1e-8a3b-4c5d-9e6f-7a8b9c0d1e2f',
+  DAPPLE_RUN_TOKEN: 'x'.repeat(43),
+};
 
 describe('trainer env', () => {
   it('reads the hub URL, run id and token; a GPU slot from CUDA_VISIBLE_DEVICES', () => {
-    expect(loadTrainerEnv({ ...base, CUDA_VISIBLE_DEVICES: '1' })).toEqual({ hubUrl: base.DAPPLE_HUB_URL, runId: base.DAPPLE_RUN_ID, runToken: base.DAPPLE_RUN_TOKEN, gpu: '1' });
+    expect(loadTrainerEnv({ ...base, CUDA_VISIBLE_DEVICES: '1' })).toEqual({
+      hubUrl: base.DAPPLE_HUB_URL,
+      runId: base.DAPPLE_RUN_ID,
+      runToken: base.DAPPLE_RUN_TOKEN,
+      gpu: '1',
+    });
     expect(loadTrainerEnv({ ...base, CUDA_VISIBLE_DEVICES: '' }).gpu).toBeNull();
   });
 
   it('names every missing or bad variable', () => {
-    expect(() => loadTrainerEnv({ DAPPLE_HUB_URL: 'ftp://x', DAPPLE_TF_BACKEND: 'tpu' })).toThrow(/DAPPLE_HUB_URL[\s\S]*DAPPLE_RUN_ID[\s\S]*DAPPLE_RUN_TOKEN[\s\S]*DAPPLE_TF_BACKEND/);
+    expect(() => loadTrainerEnv({ DAPPLE_HUB_URL: 'ftp://x', DAPPLE_TF_BACKEND: 'tpu' })).toThrow(
+      /DAPPLE_HUB_URL[\s\S]*DAPPLE_RUN_ID[\s\S]*DAPPLE_RUN_TOKEN[\s\S]*DAPPLE_TF_BACKEND/,
+    );
   });
 });

@@ -24,7 +24,9 @@ export interface TrainerEnv {
 export function loadTrainerEnv(source: Record<string, string | undefined> = process.env): TrainerEnv {
   const result = envSchema.safeParse(source);
   if (!result.success) {
-    throw new Error(`Invalid trainer environment:\n${result.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+    throw new Error(
+      `Invalid trainer environment:\n${result.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`,
+    );
   }
   const e = result.data;
   return {

@@ -12,7 +12,12 @@ export function isRetryable(err: unknown): boolean {
  * Retries a hub call with backoff for up to `deadlineMs`: a hub restart must not kill a training run
  * (the new hub re-adopts the process and the same URL starts answering again).
  */
-export async function withRetry<T>(what: string, fn: () => Promise<T>, log: (msg: string) => void, deadlineMs = 120_000): Promise<T> {
+export async function withRetry<T>(
+  what: string,
+  fn: () => Promise<T>,
+  log: (msg: string) => void,
+  deadlineMs = 120_000,
+): Promise<T> {
   const deadline = Date.now() + deadlineMs;
   let delay = 250;
   for (;;) {

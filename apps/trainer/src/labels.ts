@@ -11,7 +11,9 @@ export function checkLabels(unet: UNetConfig, manifest: DatasetManifest): string
   if (unet.numClasses === undefined) return [];
   const names = [...manifest.labels.names];
   if (names.length !== unet.numClasses) {
-    throw new Error(`the run is conditioned on ${unet.numClasses} classes but its dataset version has ${names.length} labels (${names.join(', ') || 'none'})`);
+    throw new Error(
+      `the run is conditioned on ${unet.numClasses} classes but its dataset version has ${names.length} labels (${names.join(', ') || 'none'})`,
+    );
   }
   return names;
 }

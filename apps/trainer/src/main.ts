@@ -34,7 +34,9 @@ async function main(): Promise<number> {
     const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
     logError(`training failed: ${message}`);
     await reporter?.stop().catch(() => {});
-    await client.finish({ outcome: 'failed', step, error: (err as Error).message?.slice(0, 4000) ?? String(err) }).catch((e) => logError(`could not report the failure: ${(e as Error).message}`));
+    await client
+      .finish({ outcome: 'failed', step, error: (err as Error).message?.slice(0, 4000) ?? String(err) })
+      .catch((e) => logError(`could not report the failure: ${(e as Error).message}`));
     return 1;
   }
 }

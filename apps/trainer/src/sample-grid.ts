@@ -1,12 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
-import { createUNet, ddimSample, imageGrid, toUint8Images, type NoiseSchedule, type Prediction, type Trainer, type UNet, type UNetConfig } from '@dapple/models';
+import {
+  createUNet,
+  ddimSample,
+  imageGrid,
+  toUint8Images,
+  type NoiseSchedule,
+  type Prediction,
+  type Trainer,
+  type UNet,
+  type UNetConfig,
+} from '@dapple/models';
 import sharp from 'sharp';
 
 /** Rows of a class-conditional grid at most: beyond this many classes only the first ones are shown. */
 export const MAX_GRID_CLASSES = 16;
 
 /** Rows and columns of a run's grid: one row per class (conditional), else a square-ish grid of `count`. */
-export function gridLayout(count: number, numClasses: number | undefined): { rows: number; cols: number; classes: number[] | null } {
+export function gridLayout(
+  count: number,
+  numClasses: number | undefined,
+): { rows: number; cols: number; classes: number[] | null } {
   if (numClasses === undefined) {
     const cols = Math.max(1, Math.ceil(Math.sqrt(count)));
     return { rows: Math.ceil(count / cols), cols, classes: null };
@@ -65,7 +78,9 @@ export class GridSampler {
     const pixels = await toUint8Images(x);
     x.dispose();
     const grid = imageGrid(pixels, [n, r, r, c], { padding: 2, cols: layout.cols, rows: layout.rows });
-    const png = await sharp(Buffer.from(grid.pixels), { raw: { width: grid.width, height: grid.height, channels: grid.channels as 1 | 3 | 4 } })
+    const png = await sharp(Buffer.from(grid.pixels), {
+      raw: { width: grid.width, height: grid.height, channels: grid.channels as 1 | 3 | 4 },
+    })
       .png()
       .toBuffer();
     return { png: new Uint8Array(png), width: grid.width, height: grid.height, seeds: [this.opts.seed] };

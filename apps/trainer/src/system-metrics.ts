@@ -25,7 +25,10 @@ export class GpuProbe {
         ['--query-gpu=utilization.gpu,memory.used', '--format=csv,noheader,nounits', '-i', this.device.split(',')[0]!],
         { timeout: 5000 },
       );
-      const [util, mem] = stdout.trim().split(',').map((s) => Number(s.trim()));
+      const [util, mem] = stdout
+        .trim()
+        .split(',')
+        .map((s) => Number(s.trim()));
       if (!Number.isFinite(util) || !Number.isFinite(mem)) return null;
       return { util: util!, memMb: mem! };
     } catch {

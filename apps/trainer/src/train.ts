@@ -64,56 +64,91 @@ export class StopSignal {
  * One run attempt: build the model (or load the assigned checkpoint), stream shards, train, report,
  * sample grids and checkpoints on schedule; on a stop request checkpoint and return.
  */
-export async function train(env: TrainerEnv, client: TrainerClient, stop: StopSignal, log: Log): Promise<TrainOutcome & { reporter: Reporter }> {
+export async function train(
+  env: TrainerEnv,
+  client: TrainerClient,
+  stop: StopSignal,
+  log: Log,
+): Promise<TrainOutcome & { reporter: Reporter }> {
   const assignment: Assignment = await withRetry('fetching the run assignment', () => client.assignment(), log);
   const config: RunConfig = RunConfigSchema.parse(assignment.run.config);
   const manifest = parseManifest(assignment.dataset.manifest);
   const reporter = new Reporter(client, config.reportEverySec * 1000, log);
-  reporter.start(() => stop.request(reporter.stopReason === 'cancel' ? 'the run was cancelled' : 'the hub revoked this attempt'));
+  reporter.start(() =>
+    stop.request(reporter.stopReason === 'cancel' ? 'the run was cancelled' : 'the hub revoked this attempt'),
+  );
 
   const backend = await selectBackend(env.backend ? { prefer: env.backend } : {});
   log(`TF.js backend: ${backend.backend} (${backend.tried.map((t) => `${t.name}: ${t.reason}`).join('; ')})`);
 
   const unet = unetConfigFor(config, assignment.run.channels);
-  if (unet.resolution !== manifest.resolution) throw new Error(`model resolution ${unet.resolution} does not match the dataset's ${manifest.resolution}`);
+  if (unet.resolution !== manifest.resolution)
+    throw new Error(`model resolution ${unet.resolution} does not match the dataset's ${manifest.resolution}`);
   const labelNames = checkLabels(unet, manifest);
   const seed = assignment.run.seed;
   const model: UNet = createUNet(unet, seed);
   // Before the trainer exists: its EMA starts as a copy of the weights, and its optimizer from zero.
-  if (assignment.baseModel && !assignment.resumeFrom) await loadBaseWeights(model, assignment.baseModel, labelNames, log);
+  if (assignment.baseModel && !assignment.resumeFrom)
+    await loadBaseWeights(model, assignment.baseModel, labelNames, log);
   const schedule = makeSchedule({ kind: config.schedule, T: config.timesteps });
   const trainer: Trainer = createTrainer({
     model,
     schedule,
     prediction: config.prediction,
     optimizer: config.optimizer === 'adamw' ? { kind: 'adamw', weightDecay: config.weightDecay } : { kind: 'adam' },
-    lr: { base: config.lr, warmupSteps: config.warmupSteps, decay: config.lrDecay, ...(config.lrDecay === 'cosine' ? { totalSteps: config.steps } : {}) },
+    lr: {
+      base: config.lr,
+      warmupSteps: config.warmupSteps,
+      decay: config.lrDecay,
+      ...(config.lrDecay === 'cosine' ? { totalSteps: config.steps } : {}),
+    },
     ema: config.emaDecay > 0 ? { maxDecay: config.emaDecay } : false,
     clipNorm: config.clipNorm,
     rng: new Rng(seed),
     microBatch: effectiveMicroBatch(config),
     labelDropout: config.labelDropout,
   });
-  const conditioning = unet.numClasses === undefined ? 'unconditional' : `conditioned on ${unet.numClasses} classes (${labelNames.join(', ')}), label dropout ${config.labelDropout}`;
-  log(`model: preset ${config.preset}, ${model.paramCount()} parameters, ${unet.resolution}×${unet.resolution}×${unet.channels}, ${conditioning}`);
+  const conditioning =
+    unet.numClasses === undefined
+      ? 'unconditional'
+      : `conditioned on ${unet.numClasses} classes (${labelNames.join(', ')}), label dropout ${config.labelDropout}`;
+  log(
+    `model: preset ${config.preset}, ${model.paramCount()} parameters, ${unet.resolution}×${unet.resolution}×${unet.channels}, ${conditioning}`,
+  );
 
   let step = 0;
   if (assignment.resumeFrom) {
-    const ckpt = await withRetry('loading the checkpoint', () => loadCheckpoint(resumeHandler(assignment.resumeFrom!)), log);
+    const ckpt = await withRetry(
+      'loading the checkpoint',
+      () => loadCheckpoint(resumeHandler(assignment.resumeFrom!)),
+      log,
+    );
     for (const [name, v] of model.variables) {
       const t = ckpt.variables.get(name);
-      if (!t) throw new Error(`checkpoint of step ${ckpt.step} lacks weight ${name}: it was saved by another architecture`);
+      if (!t)
+        throw new Error(`checkpoint of step ${ckpt.step} lacks weight ${name}: it was saved by another architecture`);
       v.assign(t);
     }
-    trainer.setState({ step: ckpt.step, optimizer: ckpt.optimizer ?? new Map(), ...(ckpt.ema ? { ema: ckpt.ema } : {}), rngState: ckpt.rngState });
+    trainer.setState({
+      step: ckpt.step,
+      optimizer: ckpt.optimizer ?? new Map(),
+      ...(ckpt.ema ? { ema: ckpt.ema } : {}),
+      rngState: ckpt.rngState,
+    });
     tf.dispose([...ckpt.variables.values(), ...(ckpt.optimizer?.values() ?? []), ...(ckpt.ema?.values() ?? [])]);
     step = ckpt.step;
-    log(`resumed from the checkpoint of step ${step}${assignment.resumeFrom.runId !== assignment.run.id ? ` of run ${assignment.resumeFrom.runId}` : ''}`);
+    log(
+      `resumed from the checkpoint of step ${step}${assignment.resumeFrom.runId !== assignment.run.id ? ` of run ${assignment.resumeFrom.runId}` : ''}`,
+    );
   }
   reporter.set({ step, phase: 'training' });
   await reporter.flush();
 
-  const grids = new GridSampler(unet, schedule, config.prediction, { count: config.sampleCount, steps: config.sampleSteps, seed: config.sampleSeed });
+  const grids = new GridSampler(unet, schedule, config.prediction, {
+    count: config.sampleCount,
+    steps: config.sampleSteps,
+    seed: config.sampleSeed,
+  });
   const sampleGrid = async () => {
     reporter.set({ phase: 'sampling' });
     const grid = await grids.render(trainer);
@@ -146,17 +181,24 @@ export async function train(env: TrainerEnv, client: TrainerClient, stop: StopSi
   if (step === 0 && !stop.requested) await sampleGrid();
 
   const gpu = new GpuProbe(env.gpu);
-  const shards = new ShardCache(manifest.shards.reduce((n, sh) => n + sh.bytes, 0), async (name) => {
-    // A fresh URL per try (they expire), and the whole shard per try: a hub restart or a dropped
-    // connection mid-download is retried instead of ending the run. The reader verifies the SHA-256.
-    const bytes = await withRetry(`downloading ${name}`, async () => {
-      const target = await client.shardUrl(name);
-      const res = await fetch(target.url, { headers: target.headers });
-      if (!res.ok) throw new Error(`download of ${name} failed: HTTP ${res.status}`);
-      return new Uint8Array(await res.arrayBuffer());
-    }, log);
-    return bytes;
-  });
+  const shards = new ShardCache(
+    manifest.shards.reduce((n, sh) => n + sh.bytes, 0),
+    async (name) => {
+      // A fresh URL per try (they expire), and the whole shard per try: a hub restart or a dropped
+      // connection mid-download is retried instead of ending the run. The reader verifies the SHA-256.
+      const bytes = await withRetry(
+        `downloading ${name}`,
+        async () => {
+          const target = await client.shardUrl(name);
+          const res = await fetch(target.url, { headers: target.headers });
+          if (!res.ok) throw new Error(`download of ${name} failed: HTTP ${res.status}`);
+          return new Uint8Array(await res.arrayBuffer());
+        },
+        log,
+      );
+      return bytes;
+    },
+  );
   const reader = new ShardReader({
     manifest,
     batchSize: config.batchSize,
@@ -195,7 +237,16 @@ export async function train(env: TrainerEnv, client: TrainerClient, stop: StopSi
       windowImages = 0;
     }
     const [q1, q2, q3, q4] = m.lossByQuartile;
-    reporter.record(step, { loss: m.loss, loss_q1: q1, loss_q2: q2, loss_q3: q3, loss_q4: q4, grad_norm: m.gradNorm, lr: m.lr, ema_decay: m.emaDecay });
+    reporter.record(step, {
+      loss: m.loss,
+      loss_q1: q1,
+      loss_q2: q2,
+      loss_q3: q3,
+      loss_q4: q4,
+      grad_norm: m.gradNorm,
+      lr: m.lr,
+      ema_decay: m.emaDecay,
+    });
     if (Date.now() - lastSystemAt >= config.reportEverySec * 1000) {
       lastSystemAt = Date.now();
       const g = await gpu.read();

@@ -28,7 +28,11 @@ beforeAll(async () => {
   ({ versionId: datasetVersionId } = await readyDatasetVersion(hub, teamId, { resolution: 8, channels: 1, n: 16 }));
   // A run trained elsewhere (seed 7, EMA ≠ raw weights), published as float32: its EMA weights are the base.
   const { run } = await finishedRunWithCheckpoints(hub, teamId, ann.id);
-  baseVersionId = ok(await ann.client.request<{ publishModel: { version: { id: string } } }>(PUBLISH, { input: { runId: run.id, step: 40, modelName: 'base', precision: 'FLOAT32' } })).publishModel.version.id;
+  baseVersionId = ok(
+    await ann.client.request<{ publishModel: { version: { id: string } } }>(PUBLISH, {
+      input: { runId: run.id, step: 40, modelName: 'base', precision: 'FLOAT32' },
+    }),
+  ).publishModel.version.id;
   const [version] = await hub.db.select().from(modelVersions).where(eq(modelVersions.id, baseVersionId));
   base = (await loadInferenceWeights(memoryHandler(await readArtifacts(hub, version!.objectPrefix)))).weights;
 });
@@ -38,7 +42,11 @@ afterAll(async () => {
 });
 
 const startRun = async (config: Record<string, unknown>, fromModelVersionId?: string) =>
-  ok(await ann.client.request<{ startRun: { id: string } }>(START_RUN, { input: { datasetVersionId, name: 'ft', seed: SEED, config, fromModelVersionId } })).startRun.id;
+  ok(
+    await ann.client.request<{ startRun: { id: string } }>(START_RUN, {
+      input: { datasetVersionId, name: 'ft', seed: SEED, config, fromModelVersionId },
+    }),
+  ).startRun.id;
 
 describe('fine-tuning in the trainer', () => {
   it("starts from the base version's weights (raw and EMA) at step 0 with a fresh optimizer", async () => {
@@ -52,7 +60,9 @@ describe('fine-tuning in the trainer', () => {
     // Stopped before any update, the trainer checkpoints exactly the weights it starts from.
     const attempt = await trainAttempt(hub, id, { stopBeforeFirstStep: true });
     expect(attempt).toMatchObject({ outcome: 'stopped', step: 0 });
-    expect(attempt.log.join('\n')).toMatch(/fine-tuning from model "base" v1 .*base weights loaded, fresh optimizer, step 0/);
+    expect(attempt.log.join('\n')).toMatch(
+      /fine-tuning from model "base" v1 .*base weights loaded, fresh optimizer, step 0/,
+    );
     const ckpt = await storedCheckpoint(hub, id, 0);
     try {
       expect(ckpt.step).toBe(0);

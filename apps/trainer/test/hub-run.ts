@@ -12,15 +12,29 @@ import type { TestHub } from '@dapple/testing';
 import { and, eq } from 'drizzle-orm';
 import { StopSignal, train, type TrainOutcome } from '../src/train.ts';
 
-export async function trainAttempt(hub: TestHub, runId: string, opts: { stopBeforeFirstStep?: boolean } = {}): Promise<TrainOutcome & { log: string[] }> {
+export async function trainAttempt(
+  hub: TestHub,
+  runId: string,
+  opts: { stopBeforeFirstStep?: boolean } = {},
+): Promise<TrainOutcome & { log: string[] }> {
   const token = randomBytes(24).toString('base64url');
-  await hub.db.update(runs).set({ status: 'starting', attempt: 1, startedAt: new Date(), lastHeartbeatAt: new Date() }).where(eq(runs.id, runId));
-  await hub.db.insert(runTokens).values({ runId, attempt: 1, tokenHash: createHash('sha256').update(token).digest('hex') });
+  await hub.db
+    .update(runs)
+    .set({ status: 'starting', attempt: 1, startedAt: new Date(), lastHeartbeatAt: new Date() })
+    .where(eq(runs.id, runId));
+  await hub.db
+    .insert(runTokens)
+    .values({ runId, attempt: 1, tokenHash: createHash('sha256').update(token).digest('hex') });
   const client = new TrainerClient({ hubUrl: hub.url, runToken: token });
   const stop = new StopSignal();
   if (opts.stopBeforeFirstStep) stop.request('the test stops before the first step');
   const log: string[] = [];
-  const result = await train({ hubUrl: hub.url, runId, runToken: token, backend: 'cpu', gpu: null }, client, stop, (m) => log.push(m));
+  const result = await train(
+    { hubUrl: hub.url, runId, runToken: token, backend: 'cpu', gpu: null },
+    client,
+    stop,
+    (m) => log.push(m),
+  );
   await result.reporter.stop();
   await client.finish({ outcome: result.outcome, step: result.step });
   return { outcome: result.outcome, step: result.step, log };
@@ -28,7 +42,10 @@ export async function trainAttempt(hub: TestHub, runId: string, opts: { stopBefo
 
 /** A checkpoint the trainer committed, read back from the hub's object store (the caller disposes its tensors). */
 export async function storedCheckpoint(hub: TestHub, runId: string, step: number): Promise<Checkpoint> {
-  const [row] = await hub.db.select().from(checkpoints).where(and(eq(checkpoints.runId, runId), eq(checkpoints.step, step)));
+  const [row] = await hub.db
+    .select()
+    .from(checkpoints)
+    .where(and(eq(checkpoints.runId, runId), eq(checkpoints.step, step)));
   if (!row) throw new Error(`run ${runId} has no checkpoint at step ${step}`);
   return loadCheckpoint(memoryHandler(await readArtifacts(hub, `${row.objectPrefix}/`)));
 }
@@ -58,7 +75,10 @@ export function maxAbsDiff(a: ReadonlyMap<string, tf.Tensor>, b: ReadonlyMap<str
     const u = b.get(name);
     if (!u) throw new Error(`weight ${name} is missing`);
     if (t.shape.join('x') !== u.shape.join('x')) throw new Error(`weight ${name}: [${t.shape}] vs [${u.shape}]`);
-    max = Math.max(max, tf.tidy(() => tf.max(tf.abs(tf.sub(t, u))).dataSync()[0]!));
+    max = Math.max(
+      max,
+      tf.tidy(() => tf.max(tf.abs(tf.sub(t, u))).dataSync()[0]!),
+    );
   }
   return max;
 }

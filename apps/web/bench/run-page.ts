@@ -37,7 +37,18 @@ const BASELINE = Number(args.baseline);
 const ROUNDS = Number(args.rounds);
 const UPDATES = Number(args.updates);
 // The trainer's keys: 10 series over the page's charts (loss, quartiles, grad norm, lr, images/s, memory).
-const KEYS = ['loss', 'loss_q1', 'loss_q2', 'loss_q3', 'loss_q4', 'grad_norm', 'lr', 'images_per_sec', 'rss_mb', 'gpu_mem_mb'];
+const KEYS = [
+  'loss',
+  'loss_q1',
+  'loss_q2',
+  'loss_q3',
+  'loss_q4',
+  'grad_norm',
+  'lr',
+  'images_per_sec',
+  'rss_mb',
+  'gpu_mem_mb',
+];
 const SECRET = 'bench-secret-bench-secret-bench-secret';
 const UPLOT_IIFE = createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js');
 
@@ -51,13 +62,18 @@ function freePort(): Promise<number> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const value = (key: string, step: number) => Math.exp(-step / 20_000) * (1 + 0.1 * Math.sin(step * 0.37 + key.length)) + (key === 'lr' ? 0 : 0.05);
+const value = (key: string, step: number) =>
+  Math.exp(-step / 20_000) * (1 + 0.1 * Math.sin(step * 0.37 + key.length)) + (key === 'lr' ? 0 : 0.05);
 
 const root = await mkdtemp(join(tmpdir(), 'dapple-bench-run-page-'));
 await chmod(root, 0o755);
 const pgServer = await startEmbeddedPostgres({ dataDir: join(root, 'pg'), port: await freePort() });
 const direct = createDb(pgServer.connectionString, { max: 4 });
-const cleanups: (() => Promise<unknown>)[] = [async () => direct.close(), async () => pgServer.stop(), () => rm(root, { recursive: true, force: true })];
+const cleanups: (() => Promise<unknown>)[] = [
+  async () => direct.close(),
+  async () => pgServer.stop(),
+  () => rm(root, { recursive: true, force: true }),
+];
 try {
   await migrate(direct.db);
   const hubPort = await freePort();
@@ -79,9 +95,14 @@ try {
   // A user with a team, and two "running" runs holding the metric points (no trainer: points go in directly).
   const api = gqlClient(`${hubUrl}/graphql`);
   const user = { name: 'Bench', email: 'bench@example.com', password: 'bench-password-long-enough' };
-  const signUp = await api.request<{ signUp: { user: { id: string } } }>(`mutation ($input: SignUpInput!) { signUp(input: $input) { user { id } } }`, { input: user });
+  const signUp = await api.request<{ signUp: { user: { id: string } } }>(
+    `mutation ($input: SignUpInput!) { signUp(input: $input) { user { id } } }`,
+    { input: user },
+  );
   if (signUp.errors) throw new Error(JSON.stringify(signUp.errors));
-  const team = await api.request<{ createTeam: { id: string } }>(`mutation { createTeam(input: { name: "Bench", slug: "bench" }) { id } }`);
+  const team = await api.request<{ createTeam: { id: string } }>(
+    `mutation { createTeam(input: { name: "Bench", slug: "bench" }) { id } }`,
+  );
   if (team.errors) throw new Error(JSON.stringify(team.errors));
   const teamId = team.data!.createTeam.id;
   const userId = signUp.data!.signUp.user.id;
@@ -91,12 +112,24 @@ try {
     const config = RunConfigSchema.parse({ preset: 'tiny', steps: perSeries * 2 });
     const [run] = await direct.db
       .insert(runs)
-      .values({ teamId, name, config, seed: 1, status: 'running', totalSteps: config.steps, step: perSeries - 1, createdBy: userId, startedAt: new Date(), lastHeartbeatAt: new Date() })
+      .values({
+        teamId,
+        name,
+        config,
+        seed: 1,
+        status: 'running',
+        totalSteps: config.steps,
+        step: perSeries - 1,
+        createdBy: userId,
+        startedAt: new Date(),
+        lastHeartbeatAt: new Date(),
+      })
       .returning();
     const CHUNK = 20_000;
     for (let start = 0; start < perSeries; start += CHUNK) {
       const points = [];
-      for (let step = start; step < Math.min(perSeries, start + CHUNK); step++) for (const key of KEYS) points.push({ key, step, value: value(key, step) });
+      for (let step = start; step < Math.min(perSeries, start + CHUNK); step++)
+        for (const key of KEYS) points.push({ key, step, value: value(key, step) });
       await insertMetricPoints(direct.pool, run!.id, points);
     }
     return { id: run!.id, lastStep: perSeries - 1 };
@@ -104,7 +137,9 @@ try {
   const t0 = performance.now();
   const small = await createRun('baseline-1k', BASELINE);
   const big = await createRun('big-100k', POINTS);
-  process.stderr.write(`inserted ${KEYS.length} × ${POINTS} + ${KEYS.length} × ${BASELINE} points in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(
+    `inserted ${KEYS.length} × ${POINTS} + ${KEYS.length} × ${BASELINE} points in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
 
   const web = await startWeb({ apiUrl: hubUrl, port: webPort });
   cleanups.unshift(() => web.close());
@@ -120,7 +155,9 @@ try {
     const handle = await page.waitForFunction(
       () => {
         const charts = [...document.querySelectorAll('[data-testid^="chart-"]')];
-        const drawn = charts.length > 0 && charts.every((c) => Number(c.getAttribute('data-points')) > 0 && c.querySelector('canvas'));
+        const drawn =
+          charts.length > 0 &&
+          charts.every((c) => Number(c.getAttribute('data-points')) > 0 && c.querySelector('canvas'));
         const live = document.querySelector('[data-testid="metrics-live"]')?.getAttribute('data-status') === 'live';
         return drawn && live ? performance.now() : false;
       },
@@ -136,12 +173,30 @@ try {
    */
   async function rawRedraw(page: Page, n: number): Promise<number> {
     return page.evaluate((n) => {
-      const U = (window as unknown as { uPlot: new (opts: object, data: unknown, el: HTMLElement) => { setData(d: unknown): void; destroy(): void } }).uPlot;
+      const U = (
+        window as unknown as {
+          uPlot: new (opts: object, data: unknown, el: HTMLElement) => { setData(d: unknown): void; destroy(): void };
+        }
+      ).uPlot;
       const xs = new Float64Array(n).map((_, i) => i);
-      const data = [xs, ...Array.from({ length: 10 }, (_, k) => new Float64Array(n).map((_, i) => Math.exp(-i / n) + 0.1 * Math.sin(i * 0.37 + k)))];
+      const data = [
+        xs,
+        ...Array.from({ length: 10 }, (_, k) =>
+          new Float64Array(n).map((_, i) => Math.exp(-i / n) + 0.1 * Math.sin(i * 0.37 + k)),
+        ),
+      ];
       const el = document.createElement('div');
       document.body.append(el);
-      const chart = new U({ width: 600, height: 220, scales: { x: { time: false } }, series: [{}, ...data.slice(1).map(() => ({ stroke: '#6366f1' }))] }, data, el);
+      const chart = new U(
+        {
+          width: 600,
+          height: 220,
+          scales: { x: { time: false } },
+          series: [{}, ...data.slice(1).map(() => ({ stroke: '#6366f1' }))],
+        },
+        data,
+        el,
+      );
       return new Promise<number>((resolve) => {
         // One more point per series, as a live update would add.
         const more = data.map((col, i) => {
@@ -166,13 +221,27 @@ try {
   }
 
   /** One point per series at the next step, NOTIFYed like the trainer API does: ms until the loss chart has it. */
-  async function liveUpdate(page: Page, run: { id: string; lastStep: number }): Promise<{ endToEnd: number; redraw: number }> {
+  async function liveUpdate(
+    page: Page,
+    run: { id: string; lastStep: number },
+  ): Promise<{ endToEnd: number; redraw: number }> {
     const before = Number(await page.getByTestId('chart-Loss').getAttribute('data-points'));
     const step = ++run.lastStep;
     const started = performance.now();
-    await insertMetricPoints(direct.pool, run.id, KEYS.map((key) => ({ key, step, value: value(key, step) })));
-    await direct.pool.query('SELECT pg_notify($1, $2)', ['dapple_runs', JSON.stringify({ kind: 'metrics', runId: run.id, fromStep: step, toStep: step })]);
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="chart-Loss"]')?.getAttribute('data-points')) > n, before, { polling: 'raf', timeout: 60_000 });
+    await insertMetricPoints(
+      direct.pool,
+      run.id,
+      KEYS.map((key) => ({ key, step, value: value(key, step) })),
+    );
+    await direct.pool.query('SELECT pg_notify($1, $2)', [
+      'dapple_runs',
+      JSON.stringify({ kind: 'metrics', runId: run.id, fromStep: step, toStep: step }),
+    ]);
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('[data-testid="chart-Loss"]')?.getAttribute('data-points')) > n,
+      before,
+      { polling: 'raf', timeout: 60_000 },
+    );
     const endToEnd = performance.now() - started;
     // The redraw time is set in the effect right after setData; give React the frame to commit it.
     await page.waitForTimeout(50);
@@ -216,7 +285,9 @@ try {
         pointsPerSeries: POINTS,
         baselinePointsPerSeries: BASELINE,
         rounds: ROUNDS,
-        ...(metric === 'raw_redraw' ? {} : { drawnLossPoints: samples.big!.drawn, baselineDrawnLossPoints: samples.baseline!.drawn }),
+        ...(metric === 'raw_redraw'
+          ? {}
+          : { drawnLossPoints: samples.big!.drawn, baselineDrawnLossPoints: samples.baseline!.drawn }),
         [`median_${unit}`]: Number(big.toFixed(2)),
         [`baseline_median_${unit}`]: Number(base.toFixed(2)),
         ratio: Number((big / base).toFixed(2)),
@@ -224,9 +295,20 @@ try {
     );
   };
   line('tti', 'navigation start → all charts drawn and live feed connected', 'ms', (x) => x.tti);
-  line('live_update', 'point inserted + NOTIFY → loss chart shows it (hub, WebSocket, React, uPlot)', 'ms', (x) => x.live);
+  line(
+    'live_update',
+    'point inserted + NOTIFY → loss chart shows it (hub, WebSocket, React, uPlot)',
+    'ms',
+    (x) => x.live,
+  );
   line('redraw', 'uPlot setData on a live update (data-redraw-ms of the loss chart)', 'ms', (x) => x.redraw);
-  line('raw_redraw', 'uPlot in the page given every raw point (10 series, no server downsampling): setData + draw', 'ms', (x) => x.raw);
+  line(
+    'raw_redraw',
+    'uPlot in the page given every raw point (10 series, no server downsampling): setData + draw',
+    'ms',
+    (x) => x.raw,
+  );
 } finally {
-  for (const cleanup of cleanups) await cleanup().catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`));
+  for (const cleanup of cleanups)
+    await cleanup().catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`));
 }

@@ -13,7 +13,12 @@ const attr = (page: Page, name: string) => loss(page).getAttribute(name);
 const pointsOf = (page: Page) => attr(page, 'data-points').then(Number);
 
 /** Drags across the plot between two fractions of its width (uPlot's drag-to-zoom). */
-async function drag(page: Page, box: { x: number; y: number; width: number; height: number }, from: number, to: number) {
+async function drag(
+  page: Page,
+  box: { x: number; y: number; width: number; height: number },
+  from: number,
+  to: number,
+) {
   const y = box.y + box.height / 2;
   await page.mouse.move(box.x + box.width * from, y);
   await page.mouse.down();
@@ -103,16 +108,22 @@ describe('run page charts', () => {
 
     // The range is read again at the chart's resolution: many more points in view than the overview's
     // one per 5 steps (every step, unless the range is wider than the plot in pixels).
-    await expect.poll(() => page.getByTestId('run-chart-Loss').getAttribute('data-detailed'), { timeout: 60_000 }).toBe('true');
+    await expect
+      .poll(() => page.getByTestId('run-chart-Loss').getAttribute('data-detailed'), { timeout: 60_000 })
+      .toBe('true');
     const expected = Math.min(to - from, Math.round(box.width));
-    await expect.poll(() => attr(page, 'data-visible-points').then(Number), { timeout: 60_000 }).toBeGreaterThan(Math.max((to - from) / 5 * 2, expected * 0.8));
+    await expect
+      .poll(() => attr(page, 'data-visible-points').then(Number), { timeout: 60_000 })
+      .toBeGreaterThan(Math.max(((to - from) / 5) * 2, expected * 0.8));
     expect(await attr(page, 'data-zoom')).toBe(`${from}-${to}`);
     await screens('compare-live')(page, 'zoomed');
 
     // Double-click: back to the overview of every step.
     await plot.dblclick();
     await expect.poll(() => attr(page, 'data-zoom'), { timeout: 60_000 }).toBeNull();
-    await expect.poll(() => page.getByTestId('run-chart-Loss').getAttribute('data-detailed'), { timeout: 60_000 }).toBe('false');
+    await expect
+      .poll(() => page.getByTestId('run-chart-Loss').getAttribute('data-detailed'), { timeout: 60_000 })
+      .toBe('false');
     await expect.poll(() => pointsOf(page), { timeout: 60_000 }).toBe(overview);
     expect(await attr(page, 'data-visible-points').then(Number)).toBe(overview);
 

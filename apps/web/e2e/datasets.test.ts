@@ -26,7 +26,11 @@ describe('datasets and runs in the browser', () => {
 
     await page.getByLabel('Name', { exact: true }).fill('tiles');
     await page.getByLabel('Resolution').selectOption('32');
-    const images = Array.from({ length: 6 }, (_, i) => ({ name: `tile-${i}.png`, mimeType: 'image/png', buffer: makePng(32, 32, i + 1) }));
+    const images = Array.from({ length: 6 }, (_, i) => ({
+      name: `tile-${i}.png`,
+      mimeType: 'image/png',
+      buffer: makePng(32, 32, i + 1),
+    }));
     // A PNG cut short: the right magic bytes, but it cannot be decoded.
     const corrupt = { name: 'broken.png', mimeType: 'image/png', buffer: makePng(32, 32, 99).subarray(0, 70) };
     await page.getByTestId('choose-files').setInputFiles([...images, corrupt]);
@@ -41,7 +45,9 @@ describe('datasets and runs in the browser', () => {
     expect(await row.textContent()).toContain('v1: 6 images, 1 rejected');
     // The preview grid is served through the dashboard's own origin.
     const preview = row.getByRole('img', { name: 'Preview of tiles' });
-    await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    await expect
+      .poll(() => preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0))
+      .toBe(true);
     expect(new URL((await preview.getAttribute('src'))!).origin).toBe(dash.web.url);
     await shot(page, 'prepared');
 
@@ -69,7 +75,9 @@ describe('datasets and runs in the browser', () => {
     await batch.fill('0');
     await batch.blur();
     await expect.poll(() => batch.getAttribute('aria-invalid')).toBe('true');
-    expect(await page.locator(`[id="${(await batch.getAttribute('aria-describedby'))!.split(' ')[0]}"]`).textContent()).toContain('from 1 to 512');
+    expect(
+      await page.locator(`[id="${(await batch.getAttribute('aria-describedby'))!.split(' ')[0]}"]`).textContent(),
+    ).toContain('from 1 to 512');
     await shot(page, 'start-run-invalid');
     await batch.fill('4');
     await page.getByLabel('Steps').fill('20');

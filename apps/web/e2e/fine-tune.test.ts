@@ -16,7 +16,9 @@ describe('fine-tuning and class conditioning in the browser', () => {
     const shot = screens('fine-tune');
     const owner = newUser('tuner');
     const api = await apiAs(dash.hub, owner);
-    const created = await api.request<{ createTeam: { id: string } }>(`mutation { createTeam(input: { name: "Forge", slug: "forge" }) { id } }`);
+    const created = await api.request<{ createTeam: { id: string } }>(
+      `mutation { createTeam(input: { name: "Forge", slug: "forge" }) { id } }`,
+    );
     expect(created.errors).toBeUndefined();
     const me = await api.request<{ me: { id: string } }>(`{ me { id } }`);
     // An 8×8 grey run and its dataset (the fine-tune trains on that dataset again).
@@ -46,7 +48,9 @@ describe('fine-tuning and class conditioning in the browser', () => {
     await page.getByRole('button', { name: 'Start fine-tuning' }).click();
     await waitForPath(page, '/t/forge/runs');
 
-    const runs = await api.request<{ runs: { nodes: { id: string; name: string; baseModelVersionId: string | null }[] } }>(
+    const runs = await api.request<{
+      runs: { nodes: { id: string; name: string; baseModelVersionId: string | null }[] };
+    }>(
       `query ($t: ID!) { runs(teamId: $t, filter: { search: "blobs-ft" }) { nodes { id name baseModelVersionId } } }`,
       { t: created.data!.createTeam.id },
     );
@@ -54,9 +58,14 @@ describe('fine-tuning and class conditioning in the browser', () => {
     expect(ft).toMatchObject({ name: 'blobs-ft', baseModelVersionId: version.id });
 
     await page.goto(`/t/forge/runs/${ft.id}`);
-    await page.getByRole('heading', { name: 'Config and reproducibility' }).waitFor().catch(async (err) => {
-      throw new Error(`the run page shows:\n${(await page.locator('body').innerText()).slice(0, 2000)}`, { cause: err });
-    });
+    await page
+      .getByRole('heading', { name: 'Config and reproducibility' })
+      .waitFor()
+      .catch(async (err) => {
+        throw new Error(`the run page shows:\n${(await page.locator('body').innerText()).slice(0, 2000)}`, {
+          cause: err,
+        });
+      });
     const link = page.getByTestId('base-model-version');
     expect(await link.textContent()).toBe('blobs v1');
     await shot(page, 'run');
@@ -68,16 +77,25 @@ describe('fine-tuning and class conditioning in the browser', () => {
   it('starts a class-conditional run by default on a labelled dataset, and an unconditional one when asked', async () => {
     const owner = newUser('classy');
     const api = await apiAs(dash.hub, owner);
-    const created = await api.request<{ createTeam: { id: string } }>(`mutation { createTeam(input: { name: "Classes", slug: "classes" }) { id } }`);
+    const created = await api.request<{ createTeam: { id: string } }>(
+      `mutation { createTeam(input: { name: "Classes", slug: "classes" }) { id } }`,
+    );
     expect(created.errors).toBeUndefined();
     const teamId = created.data!.createTeam.id;
-    await readyDatasetVersion(dash.hub, teamId, { resolution: 8, channels: 1, name: 'bars', images: await twoClassImages(8, 8) });
+    await readyDatasetVersion(dash.hub, teamId, {
+      resolution: 8,
+      channels: 1,
+      name: 'bars',
+      images: await twoClassImages(8, 8),
+    });
 
     const context = await dash.context(owner);
     const page = await context.newPage();
     const startWith = async (name: string, conditioning: string) => {
       await page.goto('/t/classes/runs/new');
-      expect(await page.getByLabel('Dataset').locator('option:checked').textContent()).toContain('bars · v1 · 8 images · 8×8 · 2 labels');
+      expect(await page.getByLabel('Dataset').locator('option:checked').textContent()).toContain(
+        'bars · v1 · 8 images · 8×8 · 2 labels',
+      );
       await page.getByLabel('Run name').fill(name);
       await page.getByLabel('Conditioning').selectOption({ label: conditioning });
       await page.getByText('Advanced settings').click();
@@ -92,10 +110,9 @@ describe('fine-tuning and class conditioning in the browser', () => {
     await startWith('bars-auto', 'Automatic');
     await startWith('bars-none', 'Unconditional');
 
-    const runs = await api.request<{ runs: { nodes: { name: string; config: { conditioning: string; numClasses: number | null } }[] } }>(
-      `query ($t: ID!) { runs(teamId: $t) { nodes { name config { conditioning numClasses } } } }`,
-      { t: teamId },
-    );
+    const runs = await api.request<{
+      runs: { nodes: { name: string; config: { conditioning: string; numClasses: number | null } }[] };
+    }>(`query ($t: ID!) { runs(teamId: $t) { nodes { name config { conditioning numClasses } } } }`, { t: teamId });
     expect(Object.fromEntries(runs.data!.runs.nodes.map((r) => [r.name, r.config]))).toEqual({
       'bars-auto': { conditioning: 'class', numClasses: 2 },
       'bars-none': { conditioning: 'none', numClasses: null },

@@ -63,10 +63,14 @@ export async function startDashboard(options: { hub?: Partial<HubConfig> } = {})
       context.on('page', (page) => {
         page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
         page.on('console', (message) => {
-          if (message.type() === 'error') pageErrors.push(`${page.url()}: console: ${message.text()} (${message.location().url})`);
+          if (message.type() === 'error')
+            pageErrors.push(`${page.url()}: console: ${message.text()} (${message.location().url})`);
         });
       });
-      if (user) await context.addCookies([{ name: 'dapple_session', value: await sessionFor(hub, user), url: web!.url, httpOnly: true }]);
+      if (user)
+        await context.addCookies([
+          { name: 'dapple_session', value: await sessionFor(hub, user), url: web!.url, httpOnly: true },
+        ]);
       return context;
     },
     async close() {
@@ -89,7 +93,9 @@ type DashboardOptions = Parameters<typeof startDashboard>[0];
  *
  * Returns a handle that forwards to the dashboard once it started, so tests read `dash.hub`, `dash.context()`.
  */
-export function useDashboard(options: DashboardOptions | (() => Promise<DashboardOptions> | DashboardOptions) = {}): Dashboard {
+export function useDashboard(
+  options: DashboardOptions | (() => Promise<DashboardOptions> | DashboardOptions) = {},
+): Dashboard {
   let dash: Dashboard | undefined;
   beforeAll(async () => {
     dash = await startDashboard(typeof options === 'function' ? await options() : options);
@@ -118,7 +124,9 @@ export function newUser(label: string): TestUser {
 /** Signs the user up (or in, if they exist) over the API and returns their session cookie value. */
 export async function sessionFor(hub: TestHub, user: TestUser): Promise<string> {
   const client = gqlClient(hub.graphqlUrl);
-  const signUp = await client.request(`mutation ($input: SignUpInput!) { signUp(input: $input) { user { id } } }`, { input: user });
+  const signUp = await client.request(`mutation ($input: SignUpInput!) { signUp(input: $input) { user { id } } }`, {
+    input: user,
+  });
   if (signUp.errors?.[0]?.extensions?.code === 'CONFLICT') {
     const signIn = await client.request(`mutation ($input: SignInInput!) { signIn(input: $input) { user { id } } }`, {
       input: { email: user.email, password: user.password },
@@ -141,23 +149,37 @@ export async function apiAs(hub: TestHub, user: TestUser) {
 
 /** Screenshots at 1280 px and 390 px: reports/screenshots/<test>-<page>-<width>.png */
 export function screens(test: string) {
-  return (page: Page, name: string, options: { colorScheme?: 'dark' } = {}) => captureScreens(page, test, name, options);
+  return (page: Page, name: string, options: { colorScheme?: 'dark' } = {}) =>
+    captureScreens(page, test, name, options);
 }
 
 /** Waits for client-side navigation to reach a path (the dashboard navigates without full reloads). */
 export async function waitForPath(page: Page, path: string | RegExp): Promise<void> {
   try {
-    await page.waitForURL((url) => (typeof path === 'string' ? url.pathname === path : path.test(url.pathname)), { timeout: 60_000 });
+    await page.waitForURL((url) => (typeof path === 'string' ? url.pathname === path : path.test(url.pathname)), {
+      timeout: 60_000,
+    });
   } catch (err) {
     // Say where the page is and what it shows: far more useful than a bare timeout.
-    const text = await page.locator('body').innerText().catch(() => '<unreadable>');
-    throw new Error(`Expected to reach ${String(path)} but the page is at ${page.url()} showing:\n${text.slice(0, 1500)}`, { cause: err });
+    const text = await page
+      .locator('body')
+      .innerText()
+      .catch(() => '<unreadable>');
+    throw new Error(
+      `Expected to reach ${String(path)} but the page is at ${page.url()} showing:\n${text.slice(0, 1500)}`,
+      { cause: err },
+    );
   }
 }
 
 /** How many of the images matching `selector` have loaded (decoded, non-empty). */
 export async function imagesLoaded(page: Page, selector: string): Promise<number> {
-  return page.locator(selector).evaluateAll((imgs) => imgs.filter((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0).length);
+  return page
+    .locator(selector)
+    .evaluateAll(
+      (imgs) =>
+        imgs.filter((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0).length,
+    );
 }
 
 /** Server sampling from a model page's playground: 4 images × 5 steps, queued → progress → the images shown. */

@@ -17,7 +17,8 @@ describe('live team lists', () => {
   const dash = useDashboard({ hub: { runs: { executor: false }, jobs: { pollingIntervalSeconds: 0.5 } } });
 
   /** The page's subscription is registered on the hub (events before that would be missed by design). */
-  const subscribed = () => expect.poll(() => dash.hub.hub.services.teamActivity.subscriberCount, { timeout: 60_000 }).toBe(1);
+  const subscribed = () =>
+    expect.poll(() => dash.hub.hub.services.teamActivity.subscriberCount, { timeout: 60_000 }).toBe(1);
 
   it('a dataset created and prepared through the API appears in the open datasets list, then a run started and cancelled in the runs list', async () => {
     const shot = screens('lists-live');
@@ -29,15 +30,20 @@ describe('live team lists', () => {
     const page = await context.newPage();
     await page.goto('/t/lists/datasets');
     await page.getByRole('heading', { name: '0 datasets', exact: true }).waitFor();
-    await expect.poll(() => page.getByTestId('list-live').getAttribute('data-status'), { timeout: 60_000 }).toBe('live');
+    await expect
+      .poll(() => page.getByTestId('list-live').getAttribute('data-status'), { timeout: 60_000 })
+      .toBe('live');
     await subscribed();
     await mark(page);
 
     // Created: the list shows it (no versions yet); an upload makes a version that is prepared, then ready.
     const datasetId = ok(
-      await api.request<{ createDataset: { id: string } }>(`mutation ($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`, {
-        input: { teamId, name: 'squares', resolution: 16, channels: 3 },
-      }),
+      await api.request<{ createDataset: { id: string } }>(
+        `mutation ($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`,
+        {
+          input: { teamId, name: 'squares', resolution: 16, channels: 3 },
+        },
+      ),
       'createDataset',
     ).createDataset.id;
     await page.getByTestId('dataset-squares').waitFor({ timeout: 60_000 });
@@ -57,14 +63,25 @@ describe('live team lists', () => {
     // The runs list: a run started through the API appears; cancelling it changes its status in place.
     await page.goto('/t/lists/runs');
     await page.getByRole('heading', { name: 'No runs', exact: true }).waitFor();
-    await expect.poll(() => page.getByTestId('list-live').getAttribute('data-status'), { timeout: 60_000 }).toBe('live');
+    await expect
+      .poll(() => page.getByTestId('list-live').getAttribute('data-status'), { timeout: 60_000 })
+      .toBe('live');
     await subscribed();
     await mark(page);
-    const versionId = ok(await api.request<{ dataset: { versions: { id: string }[] } }>(`query ($id: ID!) { dataset(id: $id) { versions { id } } }`, { id: datasetId }), 'dataset').dataset.versions[0]!.id;
+    const versionId = ok(
+      await api.request<{ dataset: { versions: { id: string }[] } }>(
+        `query ($id: ID!) { dataset(id: $id) { versions { id } } }`,
+        { id: datasetId },
+      ),
+      'dataset',
+    ).dataset.versions[0]!.id;
     const runId = ok(
-      await api.request<{ startRun: { id: string } }>(`mutation ($input: StartRunInput!) { startRun(input: $input) { id } }`, {
-        input: { datasetVersionId: versionId, name: 'api-run', config: { preset: 'tiny', steps: 100 } },
-      }),
+      await api.request<{ startRun: { id: string } }>(
+        `mutation ($input: StartRunInput!) { startRun(input: $input) { id } }`,
+        {
+          input: { datasetVersionId: versionId, name: 'api-run', config: { preset: 'tiny', steps: 100 } },
+        },
+      ),
       'startRun',
     ).startRun.id;
     await page.getByTestId('run-api-run').waitFor({ timeout: 60_000 });

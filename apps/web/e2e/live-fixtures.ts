@@ -15,7 +15,13 @@ export function ok<T>(res: { data?: T | null; errors?: unknown[] }, what: string
 
 /** A team of the user's, and the user's id. */
 export async function teamOf(api: GqlClient, name: string, slug: string): Promise<{ teamId: string; userId: string }> {
-  const teamId = ok(await api.request<{ createTeam: { id: string } }>(`mutation ($input: CreateTeamInput!) { createTeam(input: $input) { id } }`, { input: { name, slug } }), 'createTeam').createTeam.id;
+  const teamId = ok(
+    await api.request<{ createTeam: { id: string } }>(
+      `mutation ($input: CreateTeamInput!) { createTeam(input: $input) { id } }`,
+      { input: { name, slug } },
+    ),
+    'createTeam',
+  ).createTeam.id;
   const userId = ok(await api.request<{ me: { id: string } }>(`query { me { id } }`), 'me').me.id;
   return { teamId, userId };
 }
@@ -28,12 +34,29 @@ export async function reportingRun(hub: TestHub, teamId: string, userId: string,
   const config = RunConfigSchema.parse({ preset: 'tiny', steps: 100_000 });
   const [run] = await hub.db
     .insert(runs)
-    .values({ teamId, name, config, seed: 1, status: 'running', attempt: 1, totalSteps: config.steps, createdBy: userId, startedAt: new Date(), lastHeartbeatAt: new Date() })
+    .values({
+      teamId,
+      name,
+      config,
+      seed: 1,
+      status: 'running',
+      attempt: 1,
+      totalSteps: config.steps,
+      createdBy: userId,
+      startedAt: new Date(),
+      lastHeartbeatAt: new Date(),
+    })
     .returning();
   const token = `e2e-${randomBytes(16).toString('hex')}`;
-  await hub.db.insert(runTokens).values({ runId: run!.id, attempt: 1, tokenHash: createHash('sha256').update(token).digest('hex') });
+  await hub.db
+    .insert(runTokens)
+    .values({ runId: run!.id, attempt: 1, tokenHash: createHash('sha256').update(token).digest('hex') });
   const call = async (path: string, body: unknown) => {
-    const res = await fetch(`${hub.url}${TRAINER_API_PREFIX}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${hub.url}${TRAINER_API_PREFIX}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(res.status, `${path}: ${await res.clone().text()}`).toBe(200);
     return res.json();
   };
@@ -43,7 +66,8 @@ export async function reportingRun(hub: TestHub, teamId: string, userId: string,
     async report(from: number, to: number, value: (step: number) => number = (s) => 1 / (1 + s)) {
       for (let start = from; start < to; start += 1000) {
         const points = [];
-        for (let step = start; step < Math.min(to, start + 1000); step++) points.push({ key: 'loss', step, value: value(step) });
+        for (let step = start; step < Math.min(to, start + 1000); step++)
+          points.push({ key: 'loss', step, value: value(step) });
         await call('/metrics', { points });
       }
     },
@@ -52,19 +76,37 @@ export async function reportingRun(hub: TestHub, teamId: string, userId: string,
 }
 
 /** A prepared dataset version of `n` generated 16×16 RGB PNGs, uploaded over the upload protocol (needs the hub's job workers). */
-export async function uploadDataset(api: GqlClient, teamId: string, n: number, name = 'squares'): Promise<{ datasetId: string; versionId: string }> {
+export async function uploadDataset(
+  api: GqlClient,
+  teamId: string,
+  n: number,
+  name = 'squares',
+): Promise<{ datasetId: string; versionId: string }> {
   const dataset = ok(
-    await api.request<{ createDataset: { id: string } }>(`mutation ($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`, {
-      input: { teamId, name, resolution: 16, channels: 3 },
-    }),
+    await api.request<{ createDataset: { id: string } }>(
+      `mutation ($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`,
+      {
+        input: { teamId, name, resolution: 16, channels: 3 },
+      },
+    ),
     'createDataset',
   ).createDataset;
   const versionId = await uploadVersion(api, dataset.id, n);
   await expect
-    .poll(async () => ok(await api.request<{ datasetVersion: { status: string } }>(`query ($id: ID!) { datasetVersion(id: $id) { status } }`, { id: versionId }), 'datasetVersion').datasetVersion.status, {
-      timeout: 120_000,
-      interval: 500,
-    })
+    .poll(
+      async () =>
+        ok(
+          await api.request<{ datasetVersion: { status: string } }>(
+            `query ($id: ID!) { datasetVersion(id: $id) { status } }`,
+            { id: versionId },
+          ),
+          'datasetVersion',
+        ).datasetVersion.status,
+      {
+        timeout: 120_000,
+        interval: 500,
+      },
+    )
     .toBe('READY');
   return { datasetId: dataset.id, versionId };
 }
@@ -73,21 +115,41 @@ export async function uploadDataset(api: GqlClient, teamId: string, n: number, n
 export async function uploadVersion(api: GqlClient, datasetId: string, n: number): Promise<string> {
   const files = Array.from({ length: n }, (_, i) => ({ path: `sq-${i}.png`, bytes: makePng(16, 16, i + 1) }));
   const upload = ok(
-    await api.request<{ createUpload: { id: string; files: { index: number; parts: { url: string; method: string; headers: { name: string; value: string }[] }[] }[] } }>(
+    await api.request<{
+      createUpload: {
+        id: string;
+        files: {
+          index: number;
+          parts: { url: string; method: string; headers: { name: string; value: string }[] }[];
+        }[];
+      };
+    }>(
       `mutation ($input: CreateUploadInput!) { createUpload(input: $input) { id files { index parts { url method headers { name value } } } } }`,
-      { input: { datasetId, files: files.map((f) => ({ path: f.path, size: f.bytes.length, contentType: 'image/png' })) } },
+      {
+        input: {
+          datasetId,
+          files: files.map((f) => ({ path: f.path, size: f.bytes.length, contentType: 'image/png' })),
+        },
+      },
     ),
     'createUpload',
   ).createUpload;
   for (const file of upload.files) {
     // Files this small are one PUT each.
     const part = file.parts[0]!;
-    const res = await fetch(part.url, { method: part.method, headers: Object.fromEntries(part.headers.map((h) => [h.name, h.value])), body: files[file.index]!.bytes as Uint8Array<ArrayBuffer> });
+    const res = await fetch(part.url, {
+      method: part.method,
+      headers: Object.fromEntries(part.headers.map((h) => [h.name, h.value])),
+      body: files[file.index]!.bytes as Uint8Array<ArrayBuffer>,
+    });
     await res.arrayBuffer();
     expect(res.status, `PUT ${files[file.index]!.path}`).toBeLessThan(300);
   }
   return ok(
-    await api.request<{ completeUpload: { version: { id: string } } }>(`mutation ($id: ID!) { completeUpload(uploadId: $id) { version { id } } }`, { id: upload.id }),
+    await api.request<{ completeUpload: { version: { id: string } } }>(
+      `mutation ($id: ID!) { completeUpload(uploadId: $id) { version { id } } }`,
+      { id: upload.id },
+    ),
     'completeUpload',
   ).completeUpload.version.id;
 }

@@ -12,22 +12,31 @@ describe('model management in the browser', () => {
     const shot = screens('model-admin');
     const owner = newUser('owner');
     const api = await apiAs(dash.hub, owner);
-    const created = await api.request<{ createTeam: { id: string } }>(`mutation { createTeam(input: { name: "Atelier", slug: "atelier" }) { id } }`);
+    const created = await api.request<{ createTeam: { id: string } }>(
+      `mutation { createTeam(input: { name: "Atelier", slug: "atelier" }) { id } }`,
+    );
     expect(created.errors).toBeUndefined();
     const teamId = created.data!.createTeam.id;
     const me = await api.request<{ me: { id: string } }>(`{ me { id } }`);
     const { run } = await finishedRunWithCheckpoints(dash.hub, teamId, me.data!.me.id, [20, 40]);
     const publish = `mutation ($input: PublishModelInput!) { publishModel(input: $input) { model { id } } }`;
-    const v1 = await api.request<{ publishModel: { model: { id: string } } }>(publish, { input: { runId: run.id, step: 20, modelName: 'blobs', description: 'Grey blobs' } });
+    const v1 = await api.request<{ publishModel: { model: { id: string } } }>(publish, {
+      input: { runId: run.id, step: 20, modelName: 'blobs', description: 'Grey blobs' },
+    });
     expect(v1.errors).toBeUndefined();
     const modelId = v1.data!.publishModel.model.id;
     expect((await api.request(publish, { input: { runId: run.id, step: 40, modelId } })).errors).toBeUndefined();
     const join = async (user: TestUser, role: 'VIEWER' | 'MEMBER') => {
-      const invite = await api.request<{ inviteMember: { token: string } }>(`mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { token } }`, {
-        input: { teamId, email: user.email, role },
-      });
+      const invite = await api.request<{ inviteMember: { token: string } }>(
+        `mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { token } }`,
+        {
+          input: { teamId, email: user.email, role },
+        },
+      );
       expect(invite.errors).toBeUndefined();
-      const joined = await (await apiAs(dash.hub, user)).request(`mutation ($t: String!) { acceptInvite(token: $t) { id } }`, { t: invite.data!.inviteMember.token });
+      const joined = await (
+        await apiAs(dash.hub, user)
+      ).request(`mutation ($t: String!) { acceptInvite(token: $t) { id } }`, { t: invite.data!.inviteMember.token });
       expect(joined.errors).toBeUndefined();
     };
     const viewer = newUser('viewer');
@@ -55,7 +64,10 @@ describe('model management in the browser', () => {
     expect(await header.locator('b').count()).toBe(0);
     expect(await header.textContent()).toContain('<b>not html</b>');
     expect(await page.getByLabel('Description (markdown)').count()).toBe(0);
-    const stored = await api.request<{ model: { description: string } }>(`query ($id: ID!) { model(id: $id) { description } }`, { id: modelId });
+    const stored = await api.request<{ model: { description: string } }>(
+      `query ($id: ID!) { model(id: $id) { description } }`,
+      { id: modelId },
+    );
     expect(stored.data!.model.description).toContain('Grey **blobs**');
 
     // An alias added, then removed: both audited in the history.
@@ -64,12 +76,22 @@ describe('model management in the browser', () => {
     await aliases.getByLabel('Points at').selectOption({ label: 'Version 1' });
     await aliases.getByRole('button', { name: 'Add alias' }).click();
     await page.getByTestId('alias-best').waitFor();
-    expect(await page.getByTestId('alias-latest').getByRole('button', { name: /^Remove/ }).count()).toBe(0);
+    expect(
+      await page
+        .getByTestId('alias-latest')
+        .getByRole('button', { name: /^Remove/ })
+        .count(),
+    ).toBe(0);
     await shot(page, 'alias-added');
     await page.getByRole('button', { name: 'Remove alias best' }).click();
     await expect.poll(() => page.getByTestId('alias-best').count()).toBe(0);
-    await expect.poll(() => page.getByRole('list', { name: 'Alias history' }).textContent()).toContain('best v1 → removed');
-    const left = await api.request<{ model: { aliases: { name: string }[] } }>(`query ($id: ID!) { model(id: $id) { aliases { name } } }`, { id: modelId });
+    await expect
+      .poll(() => page.getByRole('list', { name: 'Alias history' }).textContent())
+      .toContain('best v1 → removed');
+    const left = await api.request<{ model: { aliases: { name: string }[] } }>(
+      `query ($id: ID!) { model(id: $id) { aliases { name } } }`,
+      { id: modelId },
+    );
     expect(left.data!.model.aliases.map((a) => a.name)).toEqual(['latest']);
     await shot(page, 'model');
 

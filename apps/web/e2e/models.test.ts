@@ -5,7 +5,6 @@ import { apiAs, imagesLoaded, newUser, sampleOnServer, screens, useDashboard, wa
 // The models part of the dashboard: gallery, model page (versions, card, aliases), sampling as a viewer,
 // and a public share link opened anonymously, then revoked.
 
-
 describe('models in the browser', () => {
   // No trainer processes (the run and its checkpoints are written directly); one sampling worker.
   const dash = useDashboard({ hub: { runs: { executor: false }, sampling: { workers: 1 } } });
@@ -15,28 +14,48 @@ describe('models in the browser', () => {
     const owner = newUser('owner');
     const viewer = newUser('viewer');
     const api = await apiAs(dash.hub, owner);
-    const created = await api.request<{ createTeam: { id: string } }>(`mutation { createTeam(input: { name: "Studio", slug: "studio" }) { id } }`);
+    const created = await api.request<{ createTeam: { id: string } }>(
+      `mutation { createTeam(input: { name: "Studio", slug: "studio" }) { id } }`,
+    );
     expect(created.errors).toBeUndefined();
     const teamId = created.data!.createTeam.id;
     const me = await api.request<{ me: { id: string } }>(`{ me { id } }`);
     const { run } = await finishedRunWithCheckpoints(dash.hub, teamId, me.data!.me.id, [20, 40]);
     const publish = `mutation ($input: PublishModelInput!) { publishModel(input: $input) { model { id } version { id number } } }`;
     const v1 = await api.request<{ publishModel: { model: { id: string }; version: { id: string } } }>(publish, {
-      input: { runId: run.id, step: 20, modelName: 'blobs', description: 'Grey blobs, 8×8', notes: 'First cut. **Bold** and <script>alert(1)</script>' },
+      input: {
+        runId: run.id,
+        step: 20,
+        modelName: 'blobs',
+        description: 'Grey blobs, 8×8',
+        notes: 'First cut. **Bold** and <script>alert(1)</script>',
+      },
     });
     expect(v1.errors).toBeUndefined();
     const modelId = v1.data!.publishModel.model.id;
     const v2 = await api.request(publish, { input: { runId: run.id, step: 40, modelId, notes: 'Longer training' } });
     expect(v2.errors).toBeUndefined();
-    const best = await api.request(`mutation ($m: ID!, $v: ID!) { setAlias(modelId: $m, name: "best", versionId: $v) { id } }`, { m: modelId, v: v1.data!.publishModel.version.id });
+    const best = await api.request(
+      `mutation ($m: ID!, $v: ID!) { setAlias(modelId: $m, name: "best", versionId: $v) { id } }`,
+      { m: modelId, v: v1.data!.publishModel.version.id },
+    );
     expect(best.errors).toBeUndefined();
     // The viewer joins the team as a VIEWER: read and sample, no alias moves.
-    const invite = await api.request<{ inviteMember: { token: string } }>(`mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { token } }`, {
-      input: { teamId, email: viewer.email, role: 'VIEWER' },
-    });
+    const invite = await api.request<{ inviteMember: { token: string } }>(
+      `mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { token } }`,
+      {
+        input: { teamId, email: viewer.email, role: 'VIEWER' },
+      },
+    );
     expect(invite.errors).toBeUndefined();
     const viewerApi = await apiAs(dash.hub, viewer);
-    expect((await viewerApi.request(`mutation ($t: String!) { acceptInvite(token: $t) { id } }`, { t: invite.data!.inviteMember.token })).errors).toBeUndefined();
+    expect(
+      (
+        await viewerApi.request(`mutation ($t: String!) { acceptInvite(token: $t) { id } }`, {
+          t: invite.data!.inviteMember.token,
+        })
+      ).errors,
+    ).toBeUndefined();
 
     // Gallery: the card with the sample grid, latest version and aliases.
     const ownerContext = await dash.context(owner);
@@ -68,7 +87,10 @@ describe('models in the browser', () => {
     // Move `best` from v1 to v2 with its select; the history records the move.
     await page.getByLabel('best', { exact: true }).selectOption({ label: 'Version 2' });
     await expect.poll(() => page.getByRole('list', { name: 'Alias history' }).textContent()).toContain('best v1 → v2');
-    const aliases = await api.request<{ model: { aliases: { name: string; versionId: string }[] } }>(`query ($id: ID!) { model(id: $id) { aliases { name versionId } } }`, { id: modelId });
+    const aliases = await api.request<{ model: { aliases: { name: string; versionId: string }[] } }>(
+      `query ($id: ID!) { model(id: $id) { aliases { name versionId } } }`,
+      { id: modelId },
+    );
     const v2Id = (v2.data as { publishModel: { version: { id: string } } }).publishModel.version.id;
     expect(aliases.data!.model.aliases.find((a) => a.name === 'best')?.versionId).toBe(v2Id);
 
@@ -79,7 +101,9 @@ describe('models in the browser', () => {
     await samples.fill('100');
     await evaluations.getByRole('button', { name: 'Evaluate' }).click();
     await expect.poll(() => samples.getAttribute('aria-invalid')).toBe('true');
-    expect(await evaluations.locator('.field-error').textContent()).toMatch(/has \d+ images; numSamples must be at most that/);
+    expect(await evaluations.locator('.field-error').textContent()).toMatch(
+      /has \d+ images; numSamples must be at most that/,
+    );
     await samples.fill('9');
     expect(await samples.getAttribute('aria-invalid')).toBeNull();
     await evaluations.getByRole('button', { name: 'Evaluate' }).click();
@@ -99,7 +123,9 @@ describe('models in the browser', () => {
     await email.fill('nobody@example.com');
     await dialog.getByRole('button', { name: 'Share', exact: true }).click();
     await expect.poll(() => email.getAttribute('aria-invalid')).toBe('true');
-    expect(await dialog.locator('.field-error').first().textContent()).toContain('no user with the address nobody@example.com');
+    expect(await dialog.locator('.field-error').first().textContent()).toContain(
+      'no user with the address nobody@example.com',
+    );
     await shot(page, 'share-dialog-invalid');
     const friend = newUser('friend');
     await apiAs(dash.hub, friend); // signs the friend up: shares go to people with an account
@@ -145,7 +171,9 @@ describe('models in the browser', () => {
     await page.getByRole('button', { name: 'Share', exact: true }).click();
     const revoke = page.getByRole('dialog', { name: 'Share blobs' }).getByRole('button', { name: /^Revoke link/ });
     await revoke.click();
-    await expect.poll(() => page.getByRole('dialog', { name: 'Share blobs' }).getByText('Revoked', { exact: true }).count()).toBe(1);
+    await expect
+      .poll(() => page.getByRole('dialog', { name: 'Share blobs' }).getByText('Revoked', { exact: true }).count())
+      .toBe(1);
     await publicPage.reload();
     await publicPage.getByRole('heading', { name: 'This share link no longer works' }).waitFor();
     await shot(publicPage, 'shared-revoked');
@@ -153,4 +181,3 @@ describe('models in the browser', () => {
     await ownerContext.close();
   });
 });
-

@@ -138,7 +138,14 @@ function receiveBig(req: import('node:http').IncomingMessage, res: import('node:
   });
   req.on('end', () => {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ bytes, sha256: hash.digest('hex'), contentLength: req.headers['content-length'] ?? null, url: req.url }));
+    res.end(
+      JSON.stringify({
+        bytes,
+        sha256: hash.digest('hex'),
+        contentLength: req.headers['content-length'] ?? null,
+        url: req.url,
+      }),
+    );
   });
 }
 
@@ -152,6 +159,10 @@ function serveRange(req: import('node:http').IncomingMessage, res: import('node:
     return;
   }
   const [start, end] = [Number(match[1]), Number(match[2])];
-  res.writeHead(206, { 'content-type': 'image/png', 'content-range': `bytes ${start}-${end}/${data.length}`, 'content-length': end - start + 1 });
+  res.writeHead(206, {
+    'content-type': 'image/png',
+    'content-range': `bytes ${start}-${end}/${data.length}`,
+    'content-length': end - start + 1,
+  });
   res.end(data.subarray(start, end + 1));
 }

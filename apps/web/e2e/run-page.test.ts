@@ -23,7 +23,13 @@ describe('run page', () => {
     logDir = await mkdtemp(join(tmpdir(), 'dapple-web-e2e-runs-'));
     return {
       hub: {
-        runs: { logDir, slots: [{ id: 'cpu', gpu: null }], pollMs: 200, stopGraceMs: 60_000, trainerEnv: { DAPPLE_TF_BACKEND: 'wasm' } },
+        runs: {
+          logDir,
+          slots: [{ id: 'cpu', gpu: null }],
+          pollMs: 200,
+          stopGraceMs: 60_000,
+          trainerEnv: { DAPPLE_TF_BACKEND: 'wasm' },
+        },
         jobs: { pollingIntervalSeconds: 0.5 },
       },
     };
@@ -36,14 +42,26 @@ describe('run page', () => {
     const shot = screens('run-page');
     const user = newUser('trainer');
     const api = await apiAs(dash.hub, user);
-    const teamId = ok(await api.request<{ createTeam: { id: string } }>(`mutation { createTeam(input: { name: "Lab", slug: "lab" }) { id } }`), 'createTeam').createTeam.id;
+    const teamId = ok(
+      await api.request<{ createTeam: { id: string } }>(
+        `mutation { createTeam(input: { name: "Lab", slug: "lab" }) { id } }`,
+      ),
+      'createTeam',
+    ).createTeam.id;
     const { versionId } = await uploadDataset(api, teamId, 8);
     // The server tests' tiny config at 16×16, with more steps so the page sees the run while it trains.
-    const config = tinyConfig({ model: { resolution: 16, baseChannels: 8, groups: 4, attentionResolutions: [8] }, steps: 300, batchSize: 4 });
+    const config = tinyConfig({
+      model: { resolution: 16, baseChannels: 8, groups: 4, attentionResolutions: [8] },
+      steps: 300,
+      batchSize: 4,
+    });
     const run = ok(
-      await api.request<{ startRun: { id: string } }>(`mutation ($input: StartRunInput!) { startRun(input: $input) { id } }`, {
-        input: { datasetVersionId: versionId, name: 'squares-tiny', seed: 7, config },
-      }),
+      await api.request<{ startRun: { id: string } }>(
+        `mutation ($input: StartRunInput!) { startRun(input: $input) { id } }`,
+        {
+          input: { datasetVersionId: versionId, name: 'squares-tiny', seed: 7, config },
+        },
+      ),
       'startRun',
     ).startRun;
 
@@ -67,7 +85,9 @@ describe('run page', () => {
     // A sample grid appears (the step-0 grid comes first) and loads through the dashboard's origin.
     const grid = page.getByTestId('sample-grid');
     await grid.waitFor({ timeout: TRAINING_TIMEOUT_MS });
-    await expect.poll(() => grid.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), { timeout: 60_000 }).toBe(true);
+    await expect
+      .poll(() => grid.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), { timeout: 60_000 })
+      .toBe(true);
     expect(await page.evaluate(() => (window as unknown as { runPageMarker?: number }).runPageMarker)).toBe(1);
     await shot(page, 'live');
 
@@ -81,7 +101,9 @@ describe('run page', () => {
 
     // Resume: back in the queue, then training again from the last checkpoint, until it finishes.
     await page.getByRole('button', { name: 'Resume' }).click();
-    await expect.poll(() => statusOf(page), { timeout: 60_000, interval: 250 }).toMatch(/QUEUED|STARTING|RUNNING|SUCCEEDED/);
+    await expect
+      .poll(() => statusOf(page), { timeout: 60_000, interval: 250 })
+      .toMatch(/QUEUED|STARTING|RUNNING|SUCCEEDED/);
     expect(await page.getByRole('button', { name: 'Resume' }).isDisabled()).toBe(true);
     await expect.poll(() => statusOf(page), { timeout: TRAINING_TIMEOUT_MS, interval: 500 }).toBe('SUCCEEDED');
     expect(await page.getByTestId('run-progress').textContent()).toContain('step 300 of 300');

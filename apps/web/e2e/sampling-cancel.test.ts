@@ -10,7 +10,9 @@ describe('cancelling a server sample job in the browser', () => {
     const shot = screens('sampling-cancel');
     const owner = newUser('owner');
     const api = await apiAs(dash.hub, owner);
-    const created = await api.request<{ createTeam: { id: string } }>(`mutation { createTeam(input: { name: "Lab", slug: "lab" }) { id } }`);
+    const created = await api.request<{ createTeam: { id: string } }>(
+      `mutation { createTeam(input: { name: "Lab", slug: "lab" }) { id } }`,
+    );
     expect(created.errors).toBeUndefined();
     const me = await api.request<{ me: { id: string } }>(`{ me { id } }`);
     // 16×16 with 1000 timesteps: 64 images × 1000 steps take far longer than the test needs to click Cancel.
@@ -39,7 +41,9 @@ describe('cancelling a server sample job in the browser', () => {
     await page.getByLabel('Steps', { exact: true }).fill('3');
     await page.getByLabel('Count', { exact: true }).fill('2');
     await page.getByRole('button', { name: 'Generate on server' }).click();
-    await expect.poll(() => page.getByTestId('server-job').getAttribute('data-status'), { timeout: 120_000 }).toBe('SUCCEEDED');
+    await expect
+      .poll(() => page.getByTestId('server-job').getAttribute('data-status'), { timeout: 120_000 })
+      .toBe('SUCCEEDED');
     await context.close();
   });
 });

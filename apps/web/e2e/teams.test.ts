@@ -41,10 +41,14 @@ describe('teams in the browser', () => {
     await page.getByRole('heading', { name: 'No datasets yet' }).waitFor();
     await shot(page, 'datasets-empty');
     const api = await apiAs(dash.hub, user);
-    const teamId = (await api.request<{ team: { id: string } }>(`query { team(slug: "vision-lab") { id } }`)).data!.team.id;
-    const dataset = await api.request(`mutation ($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`, {
-      input: { teamId, name: 'Faces', channels: 3, resolution: 32 },
-    });
+    const teamId = (await api.request<{ team: { id: string } }>(`query { team(slug: "vision-lab") { id } }`)).data!.team
+      .id;
+    const dataset = await api.request(
+      `mutation ($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`,
+      {
+        input: { teamId, name: 'Faces', channels: 3, resolution: 32 },
+      },
+    );
     expect(dataset.errors).toBeUndefined();
     await page.reload();
     const row = page.getByTestId('dataset-Faces');
@@ -57,9 +61,11 @@ describe('teams in the browser', () => {
     await page.getByRole('button', { name: 'Create team' }).click();
     const slug = page.getByLabel('URL');
     await expect.poll(() => slug.getAttribute('aria-invalid')).toBe('true');
-    expect(await page.locator(`[id="${await slug.getAttribute('aria-describedby').then((ids) => ids?.split(' ')[0])}"]`).textContent()).toContain(
-      'already taken',
-    );
+    expect(
+      await page
+        .locator(`[id="${await slug.getAttribute('aria-describedby').then((ids) => ids?.split(' ')[0])}"]`)
+        .textContent(),
+    ).toContain('already taken');
     await shot(page, 'slug-taken');
 
     // The switcher lists both teams after creating a second one.
@@ -146,18 +152,24 @@ describe('teams in the browser', () => {
     const members = ownerPage.getByRole('region', { name: 'Members' });
     await members.and(ownerPage.locator('[data-live="live"]')).waitFor();
     const api = await apiAs(dash.hub, owner);
-    const teamId = (await api.request<{ team: { id: string } }>(`query { team(slug: "diffusion-crew") { id } }`)).data!.team.id;
-    const userId = (await api.request<{ team: { members: { user: { id: string; email: string } }[] } }>(
-      `query { team(slug: "diffusion-crew") { members { user { id email } } } }`,
-    )).data!.team.members.find((m) => m.user.email === invitee.email)!.user.id;
+    const teamId = (await api.request<{ team: { id: string } }>(`query { team(slug: "diffusion-crew") { id } }`)).data!
+      .team.id;
+    const userId = (
+      await api.request<{ team: { members: { user: { id: string; email: string } }[] } }>(
+        `query { team(slug: "diffusion-crew") { members { user { id email } } } }`,
+      )
+    ).data!.team.members.find((m) => m.user.email === invitee.email)!.user.id;
     await expect
       .poll(
         async () => {
           const shown = await row.getByLabel(`Role of ${invitee.name}`).inputValue();
           if (shown !== 'VIEWER') {
-            const res = await api.request(`mutation ($input: SetMemberRoleInput!) { setMemberRole(input: $input) { role } }`, {
-              input: { teamId, userId, role: 'VIEWER' },
-            });
+            const res = await api.request(
+              `mutation ($input: SetMemberRoleInput!) { setMemberRole(input: $input) { role } }`,
+              {
+                input: { teamId, userId, role: 'VIEWER' },
+              },
+            );
             expect(res.errors).toBeUndefined();
           }
           return shown;

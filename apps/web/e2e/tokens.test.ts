@@ -28,7 +28,8 @@ describe('API tokens in the browser', () => {
     await shot(page, 'created');
 
     // The secret works against the API...
-    const me = (token: string) => gql<{ me: { name: string } | null }>(dash.hub.graphqlUrl, '{ me { name } }', {}, { token });
+    const me = (token: string) =>
+      gql<{ me: { name: string } | null }>(dash.hub.graphqlUrl, '{ me { name } }', {}, { token });
     expect((await me(secret)).data?.me?.name).toBe(user.name);
 
     // ...and is not shown again after a reload: only its prefix is.
@@ -59,7 +60,9 @@ describe('API tokens in the browser', () => {
     await name.fill('x'.repeat(101));
     await page.getByRole('button', { name: 'Create token' }).click();
     await expect.poll(() => name.getAttribute('aria-invalid')).toBe('true');
-    expect(await page.locator(`[id="${await name.getAttribute('aria-describedby')}"]`).textContent()).toContain('at most 100 characters');
+    expect(await page.locator(`[id="${await name.getAttribute('aria-describedby')}"]`).textContent()).toContain(
+      'at most 100 characters',
+    );
     await screens('tokens-name-too-long')(page, 'error');
     await context.close();
   });

@@ -34,7 +34,12 @@ function noisePng(width: number, height: number): Buffer {
     crc.writeUInt32BE(crc32(typed));
     return Buffer.concat([length, typed, crc]);
   };
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(pixels, { level: 0 })), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(pixels, { level: 0 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 interface UploadState {
@@ -45,11 +50,16 @@ interface UploadState {
 /** A PUT of an upload file: its file index (the object key's last segment) and part number (1 for a single PUT). */
 function putOf(url: string): { fileIndex: number; part: number } {
   const parsed = new URL(url);
-  return { fileIndex: Number(parsed.pathname.split('/').pop()), part: Number(parsed.searchParams.get('X-Dapple-Part-Number') ?? 1) };
+  return {
+    fileIndex: Number(parsed.pathname.split('/').pop()),
+    part: Number(parsed.searchParams.get('X-Dapple-Part-Number') ?? 1),
+  };
 }
 
 describe('resuming a dataset upload after a reload', () => {
-  const dash = useDashboard({ hub: { runs: { executor: false }, datasets: { upload: { multipartThresholdBytes: PART, partBytes: PART } } } });
+  const dash = useDashboard({
+    hub: { runs: { executor: false }, datasets: { upload: { multipartThresholdBytes: PART, partBytes: PART } } },
+  });
   let dir: string;
   let files: { big: string; small1: string; small2: string; otherBig: string; bigSize: number; smallSizes: number };
   beforeAll(async () => {
@@ -65,7 +75,14 @@ describe('resuming a dataset upload after a reload', () => {
       // Same name, other contents: what a person might pick by mistake.
       writeFile(join(dir, 'other', 'big.png'), noisePng(2600, 2599)),
     ]);
-    files = { big: join(dir, 'big.png'), small1: join(dir, 'a.png'), small2: join(dir, 'b.png'), otherBig: join(dir, 'other', 'big.png'), bigSize: big.length, smallSizes: small1.length + small2.length };
+    files = {
+      big: join(dir, 'big.png'),
+      small1: join(dir, 'a.png'),
+      small2: join(dir, 'b.png'),
+      otherBig: join(dir, 'other', 'big.png'),
+      bigSize: big.length,
+      smallSizes: small1.length + small2.length,
+    };
   });
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -74,10 +91,16 @@ describe('resuming a dataset upload after a reload', () => {
   async function setUp(label: string, slug: string) {
     const user = newUser(label);
     const api = await apiAs(dash.hub, user);
-    const team = await api.request<{ createTeam: { id: string } }>(`mutation ($slug: String!) { createTeam(input: { name: $slug, slug: $slug }) { id } }`, { slug });
+    const team = await api.request<{ createTeam: { id: string } }>(
+      `mutation ($slug: String!) { createTeam(input: { name: $slug, slug: $slug }) { id } }`,
+      { slug },
+    );
     expect(team.errors).toBeUndefined();
     const uploadState = async (id: string) => {
-      const result = await api.request<{ upload: UploadState }>(`query ($id: ID!) { upload(id: $id) { status files { path received receivedParts } } }`, { id });
+      const result = await api.request<{ upload: UploadState }>(
+        `query ($id: ID!) { upload(id: $id) { status files { path received receivedParts } } }`,
+        { id },
+      );
       expect(result.errors).toBeUndefined();
       return result.data!.upload;
     };
@@ -88,7 +111,13 @@ describe('resuming a dataset upload after a reload', () => {
    * Starts uploading big.png, a.png and b.png into a new dataset, lets only parts 1 and 2 of big.png reach the
    * hub, waits until the hub has them and the page recorded them, then reloads. Returns the upload id.
    */
-  async function uploadAndReload(page: Page, teamId: string, slug: string, datasetName: string, uploadState: (id: string) => Promise<UploadState>) {
+  async function uploadAndReload(
+    page: Page,
+    teamId: string,
+    slug: string,
+    datasetName: string,
+    uploadState: (id: string) => Promise<UploadState>,
+  ) {
     const held: Route[] = [];
     await page.route('**/objects/**', async (route) => {
       const request = route.request();
@@ -107,8 +136,11 @@ describe('resuming a dataset upload after a reload', () => {
     await page.getByText('3 files').waitFor();
     await page.getByRole('button', { name: 'Upload 3 images' }).click();
 
-    const kept = () => page.evaluate((key) => JSON.parse(window.localStorage.getItem(key) ?? 'null'), `dapple:pending-upload:${teamId}`);
-    await expect.poll(async () => (await kept())?.files?.[0]?.partsDone?.toSorted(), { timeout: 120_000 }).toEqual([1, 2]);
+    const kept = () =>
+      page.evaluate((key) => JSON.parse(window.localStorage.getItem(key) ?? 'null'), `dapple:pending-upload:${teamId}`);
+    await expect
+      .poll(async () => (await kept())?.files?.[0]?.partsDone?.toSorted(), { timeout: 120_000 })
+      .toEqual([1, 2]);
     const uploadId: string = (await kept()).uploadId;
     const state = await uploadState(uploadId);
     expect(state.status).toBe('OPEN');
@@ -135,14 +167,19 @@ describe('resuming a dataset upload after a reload', () => {
     const percent = Math.floor(((2 * PART) / (files.bigSize + files.smallSizes)) * 100);
     const banner = page.getByRole('heading', { name: /^Upload of 3 files interrupted at/ });
     await banner.waitFor();
-    expect(await banner.textContent()).toBe(`Upload of 3 files interrupted at ${percent}% — choose the same files to resume`);
-    expect(await page.getByRole('progressbar', { name: 'big.png upload progress' }).getAttribute('aria-valuenow')).toBe(String(Math.round(((2 * PART) / files.bigSize) * 100)));
+    expect(await banner.textContent()).toBe(
+      `Upload of 3 files interrupted at ${percent}% — choose the same files to resume`,
+    );
+    expect(await page.getByRole('progressbar', { name: 'big.png upload progress' }).getAttribute('aria-valuenow')).toBe(
+      String(Math.round(((2 * PART) / files.bigSize) * 100)),
+    );
     await shot(page, 'interrupted');
 
     // Every PUT the page sends from here on.
     const sent: { fileIndex: number; part: number }[] = [];
     page.on('request', (request) => {
-      if (request.method() === 'PUT' && new URL(request.url()).pathname.startsWith('/objects/')) sent.push(putOf(request.url()));
+      if (request.method() === 'PUT' && new URL(request.url()).pathname.startsWith('/objects/'))
+        sent.push(putOf(request.url()));
     });
 
     // Another file under the same name is refused, saying what differs; nothing is sent.
@@ -163,7 +200,9 @@ describe('resuming a dataset upload after a reload', () => {
       { fileIndex: 2, part: 1 },
     ]);
     expect((await uploadState(uploadId)).status).toBe('COMPLETED');
-    expect(await page.evaluate((key) => window.localStorage.getItem(key), `dapple:pending-upload:${teamId}`)).toBeNull();
+    expect(
+      await page.evaluate((key) => window.localStorage.getItem(key), `dapple:pending-upload:${teamId}`),
+    ).toBeNull();
     const row = page.getByTestId('dataset-big-noise');
     await expect.poll(() => row.textContent(), { timeout: 120_000 }).toContain('Ready');
     expect(await row.textContent()).toContain('v1: 3 images');
@@ -192,7 +231,9 @@ describe('resuming a dataset upload after a reload', () => {
       if (fileIndex === 0 && (part === 1 || part === 2)) return route.continue();
       if (fileIndex === 0 && part === 3) {
         uploadId = new URL(request.url()).pathname.split('/').at(-2)!;
-        await expect.poll(async () => (await uploadState(uploadId)).files[0]!.receivedParts.toSorted(), { timeout: 120_000 }).toEqual([1, 2]);
+        await expect
+          .poll(async () => (await uploadState(uploadId)).files[0]!.receivedParts.toSorted(), { timeout: 120_000 })
+          .toEqual([1, 2]);
         return route.abort('connectionreset');
       }
       // Held, never answered: the page cancels these requests when part 3 fails.
@@ -206,17 +247,23 @@ describe('resuming a dataset upload after a reload', () => {
     expect(await error.textContent()).toContain('big.png: part 3 could not be sent (network error)');
     // The connection reset is logged by Chromium; it is the failure this test causes.
     const logged = dash.pageErrors.splice(0);
-    expect(logged.every((e) => e.includes('net::ERR_CONNECTION_RESET')), logged.join('\n')).toBe(true);
+    expect(
+      logged.every((e) => e.includes('net::ERR_CONNECTION_RESET')),
+      logged.join('\n'),
+    ).toBe(true);
     // The progress bars show what the hub has: parts 1 and 2 of big.png.
     const bigProgress = page.getByRole('progressbar', { name: 'big.png upload progress' });
-    await expect.poll(() => bigProgress.getAttribute('aria-valuenow')).toBe(String(Math.round(((2 * PART) / files.bigSize) * 100)));
+    await expect
+      .poll(() => bigProgress.getAttribute('aria-valuenow'))
+      .toBe(String(Math.round(((2 * PART) / files.bigSize) * 100)));
     await shot(page, 'failed');
     mode = 'pass';
     expect((await uploadState(uploadId)).files.map((f) => f.receivedParts.toSorted())).toEqual([[1, 2], [], []]);
 
     const sent: { fileIndex: number; part: number }[] = [];
     page.on('request', (request) => {
-      if (request.method() === 'PUT' && new URL(request.url()).pathname.startsWith('/objects/')) sent.push(putOf(request.url()));
+      if (request.method() === 'PUT' && new URL(request.url()).pathname.startsWith('/objects/'))
+        sent.push(putOf(request.url()));
     });
     await page.getByRole('button', { name: 'Try the upload again' }).click();
     await waitForPath(page, '/t/retry-team/datasets');
@@ -230,7 +277,9 @@ describe('resuming a dataset upload after a reload', () => {
     const row = page.getByTestId('dataset-retry-me');
     await expect.poll(() => row.textContent(), { timeout: 120_000 }).toContain('Ready');
     expect(await row.textContent()).toContain('v1: 3 images');
-    expect(await page.evaluate((key) => window.localStorage.getItem(key), `dapple:pending-upload:${teamId}`)).toBeNull();
+    expect(
+      await page.evaluate((key) => window.localStorage.getItem(key), `dapple:pending-upload:${teamId}`),
+    ).toBeNull();
     await context.close();
   });
 
@@ -247,7 +296,9 @@ describe('resuming a dataset upload after a reload', () => {
     await page.getByLabel('Name', { exact: true }).waitFor();
     await shot(page, 'discarded');
     expect((await uploadState(uploadId)).status).toBe('ABORTED');
-    expect(await page.evaluate((key) => window.localStorage.getItem(key), `dapple:pending-upload:${teamId}`)).toBeNull();
+    expect(
+      await page.evaluate((key) => window.localStorage.getItem(key), `dapple:pending-upload:${teamId}`),
+    ).toBeNull();
     await page.reload();
     await page.getByLabel('Name', { exact: true }).waitFor();
     expect(await page.getByText('interrupted at').count()).toBe(0);

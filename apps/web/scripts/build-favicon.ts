@@ -15,7 +15,14 @@ const appDir = fileURLToPath(new URL('../src/app/', import.meta.url));
 
 async function main() {
   const svg = readFileSync(`${appDir}icon.svg`);
-  const pngs = await Promise.all(SIZES.map((s) => sharp(svg, { density: 72 * (s / 32) * 4 }).resize(s, s).png().toBuffer()));
+  const pngs = await Promise.all(
+    SIZES.map((s) =>
+      sharp(svg, { density: 72 * (s / 32) * 4 })
+        .resize(s, s)
+        .png()
+        .toBuffer(),
+    ),
+  );
   writeFileSync(`${appDir}favicon.ico`, icoOf(pngs.map((png, i) => ({ size: SIZES[i]!, png }))));
 }
 

@@ -21,7 +21,10 @@ export async function loadConfig(path: string): Promise<StoredConfig | undefined
     throw new CliError(`${path} is not valid JSON; run \`dapple login\` again`);
   }
   const parsed = fileSchema.safeParse(json);
-  if (!parsed.success) throw new CliError(`${path}: ${parsed.error.issues[0]!.path.join('.')} is missing or invalid; run \`dapple login\` again`);
+  if (!parsed.success)
+    throw new CliError(
+      `${path}: ${parsed.error.issues[0]!.path.join('.')} is missing or invalid; run \`dapple login\` again`,
+    );
   return parsed.data;
 }
 

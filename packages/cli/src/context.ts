@@ -24,7 +24,10 @@ export function createContext(env: CliEnv, io: Io): CommandContext {
       const url = flags.url ?? env.url ?? stored?.url;
       const token = flags.token ?? env.token ?? stored?.token;
       if (!url || !token) {
-        throw new CliError('not logged in: run `dapple login --url <hub> --token dpl_...` or set DAPPLE_URL and DAPPLE_TOKEN', 'UNAUTHENTICATED');
+        throw new CliError(
+          'not logged in: run `dapple login --url <hub> --token dpl_...` or set DAPPLE_URL and DAPPLE_TOKEN',
+          'UNAUTHENTICATED',
+        );
       }
       return { url, token };
     },

@@ -26,5 +26,9 @@ export function readCliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
   }
   const e = parsed.data;
   const configHome = e.XDG_CONFIG_HOME ?? join(homedir(), '.config');
-  return { url: e.DAPPLE_URL, token: e.DAPPLE_TOKEN, configPath: e.DAPPLE_CONFIG ?? join(configHome, 'dapple', 'config.json') };
+  return {
+    url: e.DAPPLE_URL,
+    token: e.DAPPLE_TOKEN,
+    configPath: e.DAPPLE_CONFIG ?? join(configHome, 'dapple', 'config.json'),
+  };
 }

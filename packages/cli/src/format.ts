@@ -6,7 +6,9 @@ export function sparkline(values: (number | null)[], width = 60): string {
   const cols: (number | null)[] = [];
   const n = Math.min(width, values.length);
   for (let c = 0; c < n; c++) {
-    const slice = values.slice(Math.floor((c * values.length) / n), Math.floor(((c + 1) * values.length) / n)).filter((v): v is number => v !== null);
+    const slice = values
+      .slice(Math.floor((c * values.length) / n), Math.floor(((c + 1) * values.length) / n))
+      .filter((v): v is number => v !== null);
     cols.push(slice.length ? slice.reduce((a, b) => a + b, 0) / slice.length : null);
   }
   const finite = cols.filter((v): v is number => v !== null);
@@ -21,7 +23,11 @@ export function sparkline(values: (number | null)[], width = 60): string {
 /** Left-aligned columns separated by two spaces; the header row first. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [fmt(header), ...rows.map(fmt)].join('\n');
 }
 

@@ -21,19 +21,29 @@ export async function request<T>(conn: Connection, query: string, variables: Rec
   try {
     res = await fetch(endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${conn.token}`, 'apollo-require-preflight': 'true' },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${conn.token}`,
+        'apollo-require-preflight': 'true',
+      },
       body: JSON.stringify({ query, variables }),
     });
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new CliError(`cannot reach the hub at ${conn.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, 'NETWORK');
+    throw new CliError(
+      `cannot reach the hub at ${conn.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+      'NETWORK',
+    );
   }
   const text = await res.text();
   let body: GraphQLResponse<T>;
   try {
     body = JSON.parse(text) as GraphQLResponse<T>;
   } catch {
-    throw new CliError(`the hub at ${conn.url} answered HTTP ${res.status} without GraphQL JSON (is the URL right?)`, `HTTP_${res.status}`);
+    throw new CliError(
+      `the hub at ${conn.url} answered HTTP ${res.status} without GraphQL JSON (is the URL right?)`,
+      `HTTP_${res.status}`,
+    );
   }
   const first = body.errors?.[0];
   if (first) {

@@ -65,11 +65,20 @@ export async function main(argv: string[], io: Io, envSource: NodeJS.ProcessEnv 
     const name = first === 'run' ? `run ${second ?? ''}`.trim() : first;
     const options = COMMANDS[name];
     if (!options) {
-      throw new UsageError(first === 'run' ? `unknown run command "${second ?? ''}" (start | list | logs | cancel)` : `unknown command "${first}"`);
+      throw new UsageError(
+        first === 'run'
+          ? `unknown run command "${second ?? ''}" (start | list | logs | cancel)`
+          : `unknown command "${first}"`,
+      );
     }
     let parsed;
     try {
-      parsed = parseArgs({ args: argv.slice(name.split(' ').length), options: { ...GLOBAL, ...options }, allowPositionals: true, strict: true });
+      parsed = parseArgs({
+        args: argv.slice(name.split(' ').length),
+        options: { ...GLOBAL, ...options },
+        allowPositionals: true,
+        strict: true,
+      });
     } catch (err) {
       throw new UsageError((err as Error).message);
     }

@@ -31,7 +31,15 @@ function dapple(args: string[], env: Record<string, string> = {}): Promise<Resul
     execFile(
       process.execPath,
       [BIN, ...args],
-      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, DAPPLE_CONFIG: join(home, 'dapple.json'), ...env }, timeout: 60_000 },
+      {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: home,
+          DAPPLE_CONFIG: join(home, 'dapple.json'),
+          ...env,
+        },
+        timeout: 60_000,
+      },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -42,10 +50,16 @@ beforeAll(async () => {
   hub = await startTestHub({ runs: { executor: false } });
   home = await mkdtemp(join(tmpdir(), 'dapple-cli-'));
   const ann = gqlClient(hub.graphqlUrl);
-  await ann.request(`mutation { signUp(input: { email: "ann@example.com", password: "password-ann", name: "Ann" }) { user { id } } }`);
-  const team = await ann.request<{ createTeam: { id: string } }>(`mutation { createTeam(input: { name: "Vision", slug: "vision" }) { id } }`);
+  await ann.request(
+    `mutation { signUp(input: { email: "ann@example.com", password: "password-ann", name: "Ann" }) { user { id } } }`,
+  );
+  const team = await ann.request<{ createTeam: { id: string } }>(
+    `mutation { createTeam(input: { name: "Vision", slug: "vision" }) { id } }`,
+  );
   teamId = team.data!.createTeam.id;
-  const created = await ann.request<{ createApiToken: { secret: string } }>(`mutation { createApiToken(input: { name: "cli" }) { secret } }`);
+  const created = await ann.request<{ createApiToken: { secret: string } }>(
+    `mutation { createApiToken(input: { name: "cli" }) { secret } }`,
+  );
   token = created.data!.createApiToken.secret;
 });
 
@@ -120,7 +134,16 @@ describe('dapple CLI against a real hub', () => {
     const noTeam = await dapple(['run', 'list', '--team', 'nope']);
     expect([noTeam.code, noTeam.stderr]).toEqual([1, expect.stringMatching(/\(NOT_FOUND\)/)]);
 
-    const start = await dapple(['run', 'start', '--dataset-version', '00000000-0000-4000-8000-000000000000', '--preset', 'tiny', '--set', 'steps=10']);
+    const start = await dapple([
+      'run',
+      'start',
+      '--dataset-version',
+      '00000000-0000-4000-8000-000000000000',
+      '--preset',
+      'tiny',
+      '--set',
+      'steps=10',
+    ]);
     expect(start.code).toBe(1);
     expect(start.stderr).toMatch(/\((NOT_FOUND|BAD_USER_INPUT)\)/);
     const badSet = await dapple(['run', 'start', '--dataset-version', 'x', '--preset', 'tiny', '--set', 'steps']);
@@ -137,7 +160,14 @@ describe('dapple CLI against a real hub', () => {
       `INSERT INTO run_logs (run_id, attempt, seq, stream, line) VALUES ($1, 1, 1, 'stdout', 'step 1 loss 0.9'), ($1, 1, 2, 'stderr', 'warning: slow')`,
       [runId],
     );
-    await insertMetricPoints(pool, runId, Array.from({ length: 400 }, (_, step) => [{ key: 'loss', step, value: 1 / (1 + step) }, { key: 'lr', step, value: 1e-4 }]).flat());
+    await insertMetricPoints(
+      pool,
+      runId,
+      Array.from({ length: 400 }, (_, step) => [
+        { key: 'loss', step, value: 1 / (1 + step) },
+        { key: 'lr', step, value: 1e-4 },
+      ]).flat(),
+    );
 
     const list = await dapple(['run', 'list']); // the only team is picked without --team
     expect(list.code).toBe(0);
@@ -168,11 +198,37 @@ describe('dapple CLI against a real hub', () => {
 
   it('starts a run from a preset with overrides, lists it by status, and cancels it', async () => {
     const { versionId } = await readyDatasetVersion(hub, teamId, { resolution: 16, n: 8 });
-    const bad = await dapple(['run', 'start', '--dataset-version', versionId, '--preset', 'tiny', '--set', 'steps=20', '--set', 'batchSize=100000']);
+    const bad = await dapple([
+      'run',
+      'start',
+      '--dataset-version',
+      versionId,
+      '--preset',
+      'tiny',
+      '--set',
+      'steps=20',
+      '--set',
+      'batchSize=100000',
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/batchSize.*\(BAD_USER_INPUT\)/);
 
-    const start = await dapple(['run', 'start', '--dataset-version', versionId, '--preset', 'tiny', '--name', 'cli-start', '--seed', '5', '--set', 'steps=20', '--set', 'batchSize=4']);
+    const start = await dapple([
+      'run',
+      'start',
+      '--dataset-version',
+      versionId,
+      '--preset',
+      'tiny',
+      '--name',
+      'cli-start',
+      '--seed',
+      '5',
+      '--set',
+      'steps=20',
+      '--set',
+      'batchSize=4',
+    ]);
     expect(start.stderr).toBe('');
     const match = /^Started run ([0-9a-f-]{36}) \(cli-start\): queued, 20 steps$/m.exec(start.stdout);
     expect(match).not.toBeNull();
@@ -195,19 +251,52 @@ describe('dapple CLI against a real hub', () => {
     const baseId = published.data!.publishModel.version.id;
 
     // The base is an 8×8 tiny variant: without --preset/--set model.* the CLI sends the version's own settings.
-    const start = await dapple(['run', 'start', '--dataset-version', datasetVersionId, '--from-model-version', baseId, '--set', 'steps=10', '--json']);
+    const start = await dapple([
+      'run',
+      'start',
+      '--dataset-version',
+      datasetVersionId,
+      '--from-model-version',
+      baseId,
+      '--set',
+      'steps=10',
+      '--json',
+    ]);
     expect(start.stderr).toBe('');
     const started = JSON.parse(start.stdout) as { id: string };
-    const view = await api.request<{ run: { baseModelVersionId: string; config: { preset: string; model: { baseChannels: number } } } }>(
-      `query ($id: ID!) { run(id: $id) { baseModelVersionId config { preset model { baseChannels } } } }`,
-      { id: started.id },
-    );
-    expect(view.data!.run).toEqual({ baseModelVersionId: baseId, config: { preset: 'tiny', model: { baseChannels: 8 } } });
+    const view = await api.request<{
+      run: { baseModelVersionId: string; config: { preset: string; model: { baseChannels: number } } };
+    }>(`query ($id: ID!) { run(id: $id) { baseModelVersionId config { preset model { baseChannels } } } }`, {
+      id: started.id,
+    });
+    expect(view.data!.run).toEqual({
+      baseModelVersionId: baseId,
+      config: { preset: 'tiny', model: { baseChannels: 8 } },
+    });
 
     // An explicit architecture that differs from the base is the hub's error, naming the field.
-    const wider = await dapple(['run', 'start', '--dataset-version', datasetVersionId, '--from-model-version', baseId, '--set', 'model.baseChannels=16']);
-    expect([wider.code, wider.stderr]).toEqual([1, expect.stringMatching(/baseChannels 16 \(base 8\).*\(BAD_USER_INPUT\)/)]);
-    const unknown = await dapple(['run', 'start', '--dataset-version', datasetVersionId, '--from-model-version', '00000000-0000-4000-8000-000000000000']);
+    const wider = await dapple([
+      'run',
+      'start',
+      '--dataset-version',
+      datasetVersionId,
+      '--from-model-version',
+      baseId,
+      '--set',
+      'model.baseChannels=16',
+    ]);
+    expect([wider.code, wider.stderr]).toEqual([
+      1,
+      expect.stringMatching(/baseChannels 16 \(base 8\).*\(BAD_USER_INPUT\)/),
+    ]);
+    const unknown = await dapple([
+      'run',
+      'start',
+      '--dataset-version',
+      datasetVersionId,
+      '--from-model-version',
+      '00000000-0000-4000-8000-000000000000',
+    ]);
     expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringMatching(/\(NOT_FOUND\)/)]);
   });
 });

@@ -13,7 +13,9 @@ describe('metric batch wire format', () => {
     ];
     const batch = decodeMetricBatch(encodeMetricBatch(points));
     expect(batch.keys).toEqual(['loss', 'lr', 'grad/norm']);
-    expect(Array.from(batch.keyIndex, (k, i) => ({ key: batch.keys[k], step: batch.steps[i], value: batch.values[i] }))).toEqual(points);
+    expect(
+      Array.from(batch.keyIndex, (k, i) => ({ key: batch.keys[k], step: batch.steps[i], value: batch.values[i] })),
+    ).toEqual(points);
   });
 
   it('decodes a body that does not start at offset 0 of its buffer (a Buffer slice from the HTTP server)', () => {
@@ -25,7 +27,10 @@ describe('metric batch wire format', () => {
   });
 
   it('names what is wrong with a malformed body', () => {
-    const good = encodeMetricBatch([{ key: 'loss', step: 1, value: 1 }, { key: 'lr', step: 1, value: 2 }]);
+    const good = encodeMetricBatch([
+      { key: 'loss', step: 1, value: 1 },
+      { key: 'lr', step: 1, value: 2 },
+    ]);
     const fail = (bytes: Uint8Array) => {
       try {
         decodeMetricBatch(bytes);
@@ -35,7 +40,9 @@ describe('metric batch wire format', () => {
       }
       throw new Error('decoded a malformed body');
     };
-    expect(fail(new TextEncoder().encode('{"points":[]}'))).toMatch(/^body: not a application\/vnd\.dapple\.metric-batch body/);
+    expect(fail(new TextEncoder().encode('{"points":[]}'))).toMatch(
+      /^body: not a application\/vnd\.dapple\.metric-batch body/,
+    );
     expect(fail(good.subarray(0, good.length - 1))).toMatch(/^body: \d+ bytes, expected/);
     const tooMany = good.slice();
     new DataView(tooMany.buffer).setUint32(4, 1001, true);

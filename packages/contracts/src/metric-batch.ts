@@ -42,7 +42,8 @@ export function encodeMetricBatch(points: readonly MetricPoint[]): Uint8Array {
   const keys = [...keyIndex.keys()];
   for (const k of keys) {
     // Keys are ASCII by the protocol's rules; anything else must fail loudly here, not arrive mangled.
-    if (k.length > MAX_WIRE_KEY_LENGTH || !/^[\x20-\x7e]*$/.test(k)) throw new Error(`metric key ${JSON.stringify(k.slice(0, 40))} is not a short ASCII string`);
+    if (k.length > MAX_WIRE_KEY_LENGTH || !/^[\x20-\x7e]*$/.test(k))
+      throw new Error(`metric key ${JSON.stringify(k.slice(0, 40))} is not a short ASCII string`);
   }
   if (keys.length > 0xffff) throw new Error(`a metric batch may name at most 65535 keys, got ${keys.length}`);
   const n = points.length;
@@ -62,7 +63,8 @@ export function encodeMetricBatch(points: readonly MetricPoint[]): Uint8Array {
   const valueAt = stepAt + 4 * n;
   for (let i = 0; i < n; i++) {
     const p = points[i]!;
-    if (!Number.isInteger(p.step) || p.step < 0 || p.step > 0xffffffff) throw new Error(`points[${i}].step: ${p.step} is not a non-negative integer`);
+    if (!Number.isInteger(p.step) || p.step < 0 || p.step > 0xffffffff)
+      throw new Error(`points[${i}].step: ${p.step} is not a non-negative integer`);
     view.setUint16(indexAt + 2 * i, keyIndex.get(p.key)!, true);
     view.setUint32(stepAt + 4 * i, p.step, true);
     view.setFloat64(valueAt + 8 * i, p.value, true);
@@ -73,10 +75,12 @@ export function encodeMetricBatch(points: readonly MetricPoint[]): Uint8Array {
 /** Body bytes → columns. Throws MetricBatchFormatError naming the first thing that is wrong. */
 export function decodeMetricBatch(body: Uint8Array): MetricBatchColumns {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  if (body.byteLength < HEADER || view.getUint32(0, true) !== MAGIC) throw new MetricBatchFormatError('body', `not a ${METRIC_BATCH_CONTENT_TYPE} body (bad magic)`);
+  if (body.byteLength < HEADER || view.getUint32(0, true) !== MAGIC)
+    throw new MetricBatchFormatError('body', `not a ${METRIC_BATCH_CONTENT_TYPE} body (bad magic)`);
   const n = view.getUint32(4, true);
   const keyCount = view.getUint32(8, true);
-  if (n > MAX_METRIC_POINTS_PER_BATCH) throw new MetricBatchFormatError('points', `at most ${MAX_METRIC_POINTS_PER_BATCH} points per batch, got ${n}`);
+  if (n > MAX_METRIC_POINTS_PER_BATCH)
+    throw new MetricBatchFormatError('points', `at most ${MAX_METRIC_POINTS_PER_BATCH} points per batch, got ${n}`);
   if (keyCount > Math.max(n, 1)) throw new MetricBatchFormatError('keys', `${keyCount} keys for ${n} points`);
   const keys: string[] = new Array(keyCount);
   let off = HEADER;
@@ -88,7 +92,10 @@ export function decodeMetricBatch(body: Uint8Array): MetricBatchColumns {
     off += len;
   }
   if (body.byteLength !== off + n * (2 + 4 + 8)) {
-    throw new MetricBatchFormatError('body', `${body.byteLength} bytes, expected ${off + n * 14} for ${n} points and ${keyCount} keys`);
+    throw new MetricBatchFormatError(
+      'body',
+      `${body.byteLength} bytes, expected ${off + n * 14} for ${n} points and ${keyCount} keys`,
+    );
   }
   const keyIndex = new Uint16Array(n);
   const steps = new Uint32Array(n);
@@ -97,7 +104,8 @@ export function decodeMetricBatch(body: Uint8Array): MetricBatchColumns {
   const valueAt = stepAt + 4 * n;
   for (let i = 0; i < n; i++) {
     const k = view.getUint16(off + 2 * i, true);
-    if (k >= keyCount) throw new MetricBatchFormatError(`keyIndex[${i}]`, `${k} is not an index into the ${keyCount} keys`);
+    if (k >= keyCount)
+      throw new MetricBatchFormatError(`keyIndex[${i}]`, `${k} is not an index into the ${keyCount} keys`);
     keyIndex[i] = k;
     steps[i] = view.getUint32(stepAt + 4 * i, true);
     values[i] = view.getFloat64(valueAt + 8 * i, true);

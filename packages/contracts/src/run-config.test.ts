@@ -6,7 +6,15 @@ describe('RunConfigSchema', () => {
   it('fills defaults and accepts every diffusion preset', () => {
     for (const preset of PRESET_NAMES) {
       const c = RunConfigSchema.parse({ preset, steps: 10 });
-      expect(c).toMatchObject({ preset, steps: 10, batchSize: 32, schedule: 'cosine', prediction: 'eps', keepCheckpoints: 3, model: {} });
+      expect(c).toMatchObject({
+        preset,
+        steps: 10,
+        batchSize: 32,
+        schedule: 'cosine',
+        prediction: 'eps',
+        keepCheckpoints: 3,
+        model: {},
+      });
     }
   });
 
@@ -18,15 +26,25 @@ describe('RunConfigSchema', () => {
       return `${issue.path.join('.')}: ${issue.message}`;
     };
     expect(bad({ preset: 'giant', steps: 1 })).toBe('preset: unknown preset "giant": must be one of tiny, small, base');
-    expect(bad({ preset: 'tiny', steps: 1, batchSize: RUN_LIMITS.maxBatchSize + 1 })).toBe('batchSize: must be at most 512');
-    expect(bad({ preset: 'tiny', steps: 1, batchSize: 8, microBatch: 9 })).toBe('microBatch: must be at most batchSize (8)');
+    expect(bad({ preset: 'tiny', steps: 1, batchSize: RUN_LIMITS.maxBatchSize + 1 })).toBe(
+      'batchSize: must be at most 512',
+    );
+    expect(bad({ preset: 'tiny', steps: 1, batchSize: 8, microBatch: 9 })).toBe(
+      'microBatch: must be at most batchSize (8)',
+    );
     expect(bad({ preset: 'tiny', steps: 1, model: { depth: 3 } })).toMatch(/^model: Unrecognized key/);
     expect(bad({ preset: 'tiny', steps: 1, unknownKnob: true })).toMatch(/Unrecognized key/);
   });
 
   it('builds the UNet from the preset, the overrides and the dataset channels', () => {
     const c = RunConfigSchema.parse({ preset: 'tiny', steps: 1, model: { resolution: 8, baseChannels: 8, groups: 4 } });
-    expect(unetConfigFor(c, 1)).toMatchObject({ resolution: 8, channels: 1, baseChannels: 8, groups: 4, channelMults: [1, 2] });
+    expect(unetConfigFor(c, 1)).toMatchObject({
+      resolution: 8,
+      channels: 1,
+      baseChannels: 8,
+      groups: 4,
+      channelMults: [1, 2],
+    });
     expect(effectiveMicroBatch(RunConfigSchema.parse({ preset: 'tiny', steps: 1, batchSize: 128 }))).toBe(32);
   });
 
@@ -38,8 +56,13 @@ describe('RunConfigSchema', () => {
     expect(conditioningOf(old)).toBe('none');
     expect(unetConfigFor(old, 3).numClasses).toBeUndefined();
     // The hub fills numClasses in before anything builds the network; a config without it cannot build one.
-    expect(() => unetConfigFor(RunConfigSchema.parse({ preset: 'tiny', steps: 1, conditioning: 'class' }), 3)).toThrow(/needs numClasses/);
+    expect(() => unetConfigFor(RunConfigSchema.parse({ preset: 'tiny', steps: 1, conditioning: 'class' }), 3)).toThrow(
+      /needs numClasses/,
+    );
     const bad = RunConfigSchema.safeParse({ preset: 'tiny', steps: 1, conditioning: 'none', numClasses: 2 });
-    expect(bad.error?.issues[0]).toMatchObject({ path: ['numClasses'], message: 'only class-conditional runs (conditioning: class) have classes' });
+    expect(bad.error?.issues[0]).toMatchObject({
+      path: ['numClasses'],
+      message: 'only class-conditional runs (conditioning: class) have classes',
+    });
   });
 });

@@ -33,7 +33,8 @@ export const DEFAULT_LABEL_DROPOUT = 0.1;
 /** Steps a run trains when the user leaves them out: enough for each preset to give recognisable samples. */
 export const PRESET_DEFAULT_STEPS: Record<PresetName, number> = { tiny: 2_000, small: 100_000, base: 800_000 };
 
-const int = (min: number, max: number) => z.number().int(`must be an integer`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+const int = (min: number, max: number) =>
+  z.number().int(`must be an integer`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
 
 /** Architecture overrides on top of the preset (anything left out keeps the preset's value). */
 export const ModelOverridesSchema = z
@@ -70,7 +71,11 @@ export const RunConfigSchema = z
     schedule: z.enum(['linear', 'cosine']).default('cosine'),
     timesteps: int(10, RUN_LIMITS.maxTimesteps).default(1000),
     prediction: z.enum(['eps', 'v', 'x0']).default('eps'),
-    conditioning: z.enum(CONDITIONINGS, { error: (issue) => `unknown conditioning ${JSON.stringify(issue.input)}: must be none or class` }).optional(),
+    conditioning: z
+      .enum(CONDITIONINGS, {
+        error: (issue) => `unknown conditioning ${JSON.stringify(issue.input)}: must be none or class`,
+      })
+      .optional(),
     /** Class-conditional runs: the number of classes, the dataset version's label count (the hub fills it in). */
     numClasses: int(1, RUN_LIMITS.maxClasses).optional(),
     /** Class-conditional runs: probability of the null label per image, so one model also samples unconditionally (CFG). */
@@ -97,10 +102,18 @@ export const RunConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['microBatch'], message: `must be at most batchSize (${c.batchSize})` });
     }
     if (c.numClasses !== undefined && c.conditioning !== 'class') {
-      ctx.addIssue({ code: 'custom', path: ['numClasses'], message: `only class-conditional runs (conditioning: class) have classes` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['numClasses'],
+        message: `only class-conditional runs (conditioning: class) have classes`,
+      });
     }
     if (c.warmupSteps >= c.steps && c.lrDecay === 'cosine') {
-      ctx.addIssue({ code: 'custom', path: ['warmupSteps'], message: `must be below steps (${c.steps}) for cosine decay` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['warmupSteps'],
+        message: `must be below steps (${c.steps}) for cosine decay`,
+      });
     }
   });
 
@@ -120,10 +133,20 @@ export function unetConfigFor(config: RunConfig, channels: number): UNetConfig {
   const m = config.model;
   const overrides: Partial<UNetConfig> = { channels };
   if (conditioningOf(config) === 'class') {
-    if (config.numClasses === undefined) throw new Error('a class-conditional run config needs numClasses (the dataset label count)');
+    if (config.numClasses === undefined)
+      throw new Error('a class-conditional run config needs numClasses (the dataset label count)');
     overrides.numClasses = config.numClasses;
   }
-  for (const key of ['resolution', 'baseChannels', 'channelMults', 'numResBlocks', 'attentionResolutions', 'dropout', 'groups', 'learnSigma'] as const) {
+  for (const key of [
+    'resolution',
+    'baseChannels',
+    'channelMults',
+    'numResBlocks',
+    'attentionResolutions',
+    'dropout',
+    'groups',
+    'learnSigma',
+  ] as const) {
     if (m[key] !== undefined) (overrides as Record<string, unknown>)[key] = m[key];
   }
   return presetConfig(config.preset, overrides);

@@ -74,7 +74,13 @@ export class TrainerClient {
     return this.call('POST', '/samples/upload', { step, size }, PresignedSchema);
   }
 
-  async commitSample(sample: { step: number; size: number; width: number; height: number; seeds: number[] }): Promise<void> {
+  async commitSample(sample: {
+    step: number;
+    size: number;
+    width: number;
+    height: number;
+    seeds: number[];
+  }): Promise<void> {
     await this.call('POST', '/samples/commit', sample);
   }
 
@@ -99,11 +105,17 @@ export class TrainerClient {
     try {
       json = text === '' ? undefined : JSON.parse(text);
     } catch {
-      throw new TrainerApiError(res.status, 'BAD_RESPONSE', `${method} ${path}: non-JSON response (${res.status}): ${text.slice(0, 200)}`);
+      throw new TrainerApiError(
+        res.status,
+        'BAD_RESPONSE',
+        `${method} ${path}: non-JSON response (${res.status}): ${text.slice(0, 200)}`,
+      );
     }
     if (!res.ok) {
       const err = TrainerErrorSchema.safeParse(json);
-      const { code, message } = err.success ? err.data.error : { code: 'HTTP_' + res.status, message: text.slice(0, 200) };
+      const { code, message } = err.success
+        ? err.data.error
+        : { code: 'HTTP_' + res.status, message: text.slice(0, 200) };
       throw new TrainerApiError(res.status, code, `${method} ${path}: ${message}`);
     }
     return schema ? schema.parse(json) : (json as T);
@@ -121,8 +133,15 @@ class BinaryBody {
 /** PUT bytes to a presigned URL (DiskStore: the hub; S3: the bucket). */
 export async function putToUrl(target: Presigned, data: Uint8Array): Promise<void> {
   // Uint8Array is a valid fetch body in Node; the DOM lib typing only lacks the generic ArrayBufferLike overload.
-  const res = await fetch(target.url, { method: target.method, headers: target.headers, body: data as unknown as BodyInit });
-  if (!res.ok) throw new Error(`upload to ${new URL(target.url).pathname} failed: ${res.status} ${(await res.text()).slice(0, 200)}`);
+  const res = await fetch(target.url, {
+    method: target.method,
+    headers: target.headers,
+    body: data as unknown as BodyInit,
+  });
+  if (!res.ok)
+    throw new Error(
+      `upload to ${new URL(target.url).pathname} failed: ${res.status} ${(await res.text()).slice(0, 200)}`,
+    );
 }
 
 export async function getFromUrl(target: Presigned): Promise<Uint8Array> {

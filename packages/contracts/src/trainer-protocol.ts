@@ -11,7 +11,11 @@ export const CHECKPOINT_FILES = ['model.json', 'weights.bin'] as const;
 
 const step = z.number().int().min(0);
 
-export const PresignedSchema = z.object({ url: z.string(), method: z.string(), headers: z.record(z.string(), z.string()) });
+export const PresignedSchema = z.object({
+  url: z.string(),
+  method: z.string(),
+  headers: z.record(z.string(), z.string()),
+});
 export type Presigned = z.infer<typeof PresignedSchema>;
 
 export const AssignmentSchema = z.object({
@@ -63,7 +67,9 @@ export const AssignmentSchema = z.object({
 });
 export type Assignment = z.infer<typeof AssignmentSchema>;
 
-export const ShardUrlRequestSchema = z.strictObject({ name: z.string().regex(/^shard-\d{5}\.bin$/, 'must be a shard name like shard-00000.bin') });
+export const ShardUrlRequestSchema = z.strictObject({
+  name: z.string().regex(/^shard-\d{5}\.bin$/, 'must be a shard name like shard-00000.bin'),
+});
 
 export const HeartbeatSchema = z.strictObject({
   step,
@@ -75,9 +81,14 @@ export type Heartbeat = z.infer<typeof HeartbeatSchema>;
 export const HeartbeatReplySchema = z.object({ cancelRequested: z.boolean() });
 
 /** JSON has no NaN/Infinity: trainers send non-finite values as these strings (a diverged loss is worth seeing). */
-export const NON_FINITE_VALUES = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY } as const;
+export const NON_FINITE_VALUES = {
+  NaN: Number.NaN,
+  Infinity: Number.POSITIVE_INFINITY,
+  '-Infinity': Number.NEGATIVE_INFINITY,
+} as const;
 export type WireMetricValue = number | keyof typeof NON_FINITE_VALUES;
-export const toWireValue = (v: number): WireMetricValue => (Number.isFinite(v) ? v : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity');
+export const toWireValue = (v: number): WireMetricValue =>
+  Number.isFinite(v) ? v : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
 
 export interface MetricPoint {
   key: string;
@@ -97,7 +108,9 @@ export interface WireMetricPoint {
  * the metrics store, which names the bad field.
  */
 export const MetricBatchSchema = z.strictObject({
-  points: z.array(z.unknown()).max(MAX_METRIC_POINTS_PER_BATCH, `at most ${MAX_METRIC_POINTS_PER_BATCH} points per batch`),
+  points: z
+    .array(z.unknown())
+    .max(MAX_METRIC_POINTS_PER_BATCH, `at most ${MAX_METRIC_POINTS_PER_BATCH} points per batch`),
 });
 
 /** Wire points → points; throws `{ field, message }` on the first malformed one. */
@@ -105,26 +118,50 @@ export function parseMetricPoints(raw: unknown[]): MetricPoint[] {
   const out: MetricPoint[] = new Array(raw.length);
   for (let i = 0; i < raw.length; i++) {
     const p = raw[i] as Partial<WireMetricPoint> | null;
-    if (p === null || typeof p !== 'object' || Array.isArray(p)) throw Object.assign(new Error(`points.${i}: must be an object {key, step, value}`), { field: `points.${i}` });
-    for (const k of Object.keys(p)) if (k !== 'key' && k !== 'step' && k !== 'value') throw Object.assign(new Error(`points.${i}.${k}: unknown field`), { field: `points.${i}.${k}` });
+    if (p === null || typeof p !== 'object' || Array.isArray(p))
+      throw Object.assign(new Error(`points.${i}: must be an object {key, step, value}`), { field: `points.${i}` });
+    for (const k of Object.keys(p))
+      if (k !== 'key' && k !== 'step' && k !== 'value')
+        throw Object.assign(new Error(`points.${i}.${k}: unknown field`), { field: `points.${i}.${k}` });
     const v = p.value;
-    const value = typeof v === 'number' ? v : typeof v === 'string' && v in NON_FINITE_VALUES ? NON_FINITE_VALUES[v as keyof typeof NON_FINITE_VALUES] : undefined;
-    if (value === undefined) throw Object.assign(new Error(`points.${i}.value: must be a number or "NaN", "Infinity", "-Infinity"`), { field: `points.${i}.value` });
+    const value =
+      typeof v === 'number'
+        ? v
+        : typeof v === 'string' && v in NON_FINITE_VALUES
+          ? NON_FINITE_VALUES[v as keyof typeof NON_FINITE_VALUES]
+          : undefined;
+    if (value === undefined)
+      throw Object.assign(new Error(`points.${i}.value: must be a number or "NaN", "Infinity", "-Infinity"`), {
+        field: `points.${i}.value`,
+      });
     out[i] = { key: p.key as string, step: p.step as number, value };
   }
   return out;
 }
 
-const fileSize = z.number().int().min(1).max(20 * 1024 ** 3);
+const fileSize = z
+  .number()
+  .int()
+  .min(1)
+  .max(20 * 1024 ** 3);
 export const CheckpointUploadRequestSchema = z.strictObject({
   step,
   files: z.strictObject({ 'model.json': fileSize, 'weights.bin': fileSize }),
 });
-export const CheckpointUploadReplySchema = z.object({ files: z.object({ 'model.json': PresignedSchema, 'weights.bin': PresignedSchema }) });
+export const CheckpointUploadReplySchema = z.object({
+  files: z.object({ 'model.json': PresignedSchema, 'weights.bin': PresignedSchema }),
+});
 export const CheckpointCommitSchema = CheckpointUploadRequestSchema;
 export const CheckpointCommitReplySchema = z.object({ kept: z.array(step), deleted: z.array(step) });
 
-export const SampleUploadRequestSchema = z.strictObject({ step, size: z.number().int().min(1).max(64 * 1024 ** 2) });
+export const SampleUploadRequestSchema = z.strictObject({
+  step,
+  size: z
+    .number()
+    .int()
+    .min(1)
+    .max(64 * 1024 ** 2),
+});
 export const SampleCommitSchema = SampleUploadRequestSchema.extend({
   width: z.number().int().min(1),
   height: z.number().int().min(1),
@@ -139,7 +176,9 @@ export const FinishSchema = z.strictObject({
 });
 export type Finish = z.infer<typeof FinishSchema>;
 
-export const TrainerErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) });
+export const TrainerErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
+});
 export type TrainerErrorBody = z.infer<typeof TrainerErrorSchema>;
 
 /** Environment variable names the executor sets for the trainer process (nothing else is passed). */

@@ -52,7 +52,9 @@ async function readWhole(file: string): Promise<Buffer> {
 configureSharp({ threadsPerImage: 1 });
 
 /** Samples RSS every 20 ms while `run` runs. */
-async function measure<T>(run: () => Promise<T>): Promise<{ value: T; seconds: number; cpuSeconds: number; peakRssMb: number }> {
+async function measure<T>(
+  run: () => Promise<T>,
+): Promise<{ value: T; seconds: number; cpuSeconds: number; peakRssMb: number }> {
   let peak = process.memoryUsage.rss();
   const cpu = process.cpuUsage();
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
@@ -85,7 +87,12 @@ async function generate(dir: string): Promise<string[]> {
     }
     const file = path.join(dir, `class${i % 10}`, `${i}.jpg`);
     if (i < 10) await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, await sharp(raw, { raw: { width: SIDE, height: SIDE, channels: 3 } }).jpeg({ quality: 85 }).toBuffer());
+    await writeFile(
+      file,
+      await sharp(raw, { raw: { width: SIDE, height: SIDE, channels: 3 } })
+        .jpeg({ quality: 85 })
+        .toBuffer(),
+    );
     files.push(file);
   }
   return files;
@@ -121,7 +128,13 @@ async function prepare(files: string[], root: string, outDir: string, archive: s
   await rm(outDir, { recursive: true, force: true });
   await mkdir(path.join(outDir, 'thumbs'), { recursive: true });
   const inputs = archive
-    ? [{ path: path.basename(archive), size: (await stat(archive)).size, open: async () => createReadStream(archive, { highWaterMark: 256 * 1024 }) }]
+    ? [
+        {
+          path: path.basename(archive),
+          size: (await stat(archive)).size,
+          open: async () => createReadStream(archive, { highWaterMark: 256 * 1024 }),
+        },
+      ]
     : files.map((file) => ({
         path: path.relative(root, file),
         size: 0,
@@ -141,7 +154,8 @@ async function prepare(files: string[], root: string, outDir: string, archive: s
       void size;
     },
   });
-  if (result.manifest.counts.accepted !== files.length) throw new Error(`accepted ${result.manifest.counts.accepted} of ${files.length}`);
+  if (result.manifest.counts.accepted !== files.length)
+    throw new Error(`accepted ${result.manifest.counts.accepted} of ${files.length}`);
   return result.manifest.shards.length;
 }
 
@@ -151,7 +165,14 @@ try {
   const files = gen.value;
   console.log(JSON.stringify({ bench: 'datasets.generate', n: N, side: SIDE, seconds: +gen.seconds.toFixed(2) }));
   const archive = ARCHIVE ? await pack(path.join(root, 'in'), ARCHIVE) : null;
-  if (archive) console.log(JSON.stringify({ bench: 'datasets.pack', format: ARCHIVE, archive_mb: +((await stat(archive)).size / 2 ** 20).toFixed(1) }));
+  if (archive)
+    console.log(
+      JSON.stringify({
+        bench: 'datasets.pack',
+        format: ARCHIVE,
+        archive_mb: +((await stat(archive)).size / 2 ** 20).toFixed(1),
+      }),
+    );
   await sharpAlone(files.slice(0, 200)); // warm up sharp, the page cache and the JIT
   const rounds: { base: number; prep: number; ratio: number; cpuRatio: number; rss: number }[] = [];
   for (let round = 0; round < ROUNDS; round++) {

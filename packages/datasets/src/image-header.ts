@@ -11,7 +11,9 @@ export function readImageSize(bytes: Buffer, format: ImageFormat): { width: numb
   try {
     switch (format) {
       case 'png':
-        return bytes.toString('latin1', 12, 16) === 'IHDR' ? size(bytes.readUInt32BE(16), bytes.readUInt32BE(20)) : null;
+        return bytes.toString('latin1', 12, 16) === 'IHDR'
+          ? size(bytes.readUInt32BE(16), bytes.readUInt32BE(20))
+          : null;
       case 'gif':
         return size(bytes.readUInt16LE(6), bytes.readUInt16LE(8));
       case 'webp':

@@ -50,15 +50,27 @@ describe('processImage', () => {
 
   it('rejects each bad input with its reason', async () => {
     const good = await png(40, 40);
-    expect(await processImage(Buffer.from('hello, not an image'), options)).toMatchObject({ ok: false, reason: 'unsupported_type' });
+    expect(await processImage(Buffer.from('hello, not an image'), options)).toMatchObject({
+      ok: false,
+      reason: 'unsupported_type',
+    });
     const bmp = Buffer.concat([Buffer.from('BM'), Buffer.alloc(100)]);
     expect(await processImage(bmp, options)).toMatchObject({ ok: false, reason: 'unsupported_type' });
-    expect(await processImage(good.subarray(0, good.length - 40), options)).toMatchObject({ ok: false, reason: 'corrupt' });
+    expect(await processImage(good.subarray(0, good.length - 40), options)).toMatchObject({
+      ok: false,
+      reason: 'corrupt',
+    });
     const jpeg = await encode(gradient(40, 40, 3), 40, 40, 3, 'jpeg');
-    expect(await processImage(jpeg.subarray(0, jpeg.length / 2), options)).toMatchObject({ ok: false, reason: 'corrupt' });
+    expect(await processImage(jpeg.subarray(0, jpeg.length / 2), options)).toMatchObject({
+      ok: false,
+      reason: 'corrupt',
+    });
     expect(await processImage(await png(30, 7), options)).toMatchObject({ ok: false, reason: 'too_small' });
     expect((await processImage(await png(30, 8), options)).ok).toBe(true); // exactly half is allowed
-    expect(await processImage(await png(200, 100), { ...options, maxImagePixels: 19_999 })).toMatchObject({ ok: false, reason: 'too_many_pixels' });
+    expect(await processImage(await png(200, 100), { ...options, maxImagePixels: 19_999 })).toMatchObject({
+      ok: false,
+      reason: 'too_many_pixels',
+    });
   });
 
   it('sniffs the type from magic bytes, not the name', async () => {
@@ -76,9 +88,13 @@ describe('readImageSize', () => {
       const bytes = await encode(gradient(37, 23, 3), 37, 23, 3, format);
       expect(readImageSize(bytes, format), format).toEqual({ width: 37, height: 23 });
     }
-    const lossy = await sharp(gradient(37, 23, 3), { raw: { width: 37, height: 23, channels: 3 } }).webp({ quality: 50 }).toBuffer();
+    const lossy = await sharp(gradient(37, 23, 3), { raw: { width: 37, height: 23, channels: 3 } })
+      .webp({ quality: 50 })
+      .toBuffer();
     expect(readImageSize(lossy, 'webp')).toEqual({ width: 37, height: 23 });
-    const alpha = await sharp(Buffer.alloc(37 * 23 * 4, 128), { raw: { width: 37, height: 23, channels: 4 } }).webp({ quality: 50 }).toBuffer();
+    const alpha = await sharp(Buffer.alloc(37 * 23 * 4, 128), { raw: { width: 37, height: 23, channels: 4 } })
+      .webp({ quality: 50 })
+      .toBuffer();
     expect(readImageSize(alpha, 'webp')).toEqual({ width: 37, height: 23 });
     expect(readImageSize(Buffer.from([0xff, 0xd8, 0xff]), 'jpeg')).toBeNull();
   });

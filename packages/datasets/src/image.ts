@@ -15,11 +15,22 @@ export const ALPHA_BACKGROUND = 'black' as const;
 /** Format by magic bytes only: a `.png` that is really a JPEG is a JPEG, a `.png` that is text is refused. */
 export function sniffImageType(bytes: Uint8Array): ImageFormat | null {
   const b = bytes;
-  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 && b[4] === 0x0d && b[5] === 0x0a && b[6] === 0x1a && b[7] === 0x0a) {
+  if (
+    b.length >= 8 &&
+    b[0] === 0x89 &&
+    b[1] === 0x50 &&
+    b[2] === 0x4e &&
+    b[3] === 0x47 &&
+    b[4] === 0x0d &&
+    b[5] === 0x0a &&
+    b[6] === 0x1a &&
+    b[7] === 0x0a
+  ) {
     return 'png';
   }
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
-  const ascii = (from: number, to: number) => Buffer.from(b.buffer, b.byteOffset + from, Math.max(0, Math.min(to, b.length) - from)).toString('latin1');
+  const ascii = (from: number, to: number) =>
+    Buffer.from(b.buffer, b.byteOffset + from, Math.max(0, Math.min(to, b.length) - from)).toString('latin1');
   if (b.length >= 6 && (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a')) return 'gif';
   if (b.length >= 12 && ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
   return null;
@@ -48,7 +59,8 @@ export type ProcessedImage =
  */
 export async function processImage(bytes: Buffer, options: ProcessImageOptions): Promise<ProcessedImage> {
   const format = sniffImageType(bytes);
-  if (!format) return { ok: false, reason: 'unsupported_type', message: 'not a PNG, JPEG, WebP or GIF (by its magic bytes)' };
+  if (!format)
+    return { ok: false, reason: 'unsupported_type', message: 'not a PNG, JPEG, WebP or GIF (by its magic bytes)' };
   const { resolution, channels, maxImagePixels } = options;
   let dimensions = readImageSize(bytes, format);
   if (!dimensions) {
@@ -62,7 +74,11 @@ export async function processImage(bytes: Buffer, options: ProcessImageOptions):
   }
   const { width, height } = dimensions;
   if (width * height > maxImagePixels) {
-    return { ok: false, reason: 'too_many_pixels', message: `${width}×${height} is over maxImagePixels=${maxImagePixels}` };
+    return {
+      ok: false,
+      reason: 'too_many_pixels',
+      message: `${width}×${height} is over maxImagePixels=${maxImagePixels}`,
+    };
   }
   if (Math.min(width, height) < resolution / 2) {
     return {
@@ -79,13 +95,18 @@ export async function processImage(bytes: Buffer, options: ProcessImageOptions):
     pipeline = channels === 1 ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb');
     const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.width !== resolution || info.height !== resolution || info.channels !== channels) {
-      return { ok: false, reason: 'corrupt', message: `decoder produced ${info.width}×${info.height}×${info.channels}` };
+      return {
+        ok: false,
+        reason: 'corrupt',
+        message: `decoder produced ${info.width}×${info.height}×${info.channels}`,
+      };
     }
     return { ok: true, format, width, height, pixels: data };
   } catch (error) {
     const message = (error as Error).message;
     // The header we read can disagree with what libvips finds (e.g. a GIF frame larger than its screen).
-    if (/pixel limit/i.test(message)) return { ok: false, reason: 'too_many_pixels', message: `over maxImagePixels=${maxImagePixels}: ${message}` };
+    if (/pixel limit/i.test(message))
+      return { ok: false, reason: 'too_many_pixels', message: `over maxImagePixels=${maxImagePixels}: ${message}` };
     return { ok: false, reason: 'corrupt', message: `cannot decode image: ${message}` };
   }
 }

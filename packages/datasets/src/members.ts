@@ -19,7 +19,15 @@ export interface InputFile {
 /** A file of the dataset: an uploaded file, or one entry of an uploaded archive. */
 export type Member =
   | { ok: true; path: string; label: string | undefined; archive?: string; bytes: Buffer }
-  | { ok: false; path: string; archive?: string; size: number; sha256: string; reason: 'too_large' | 'unsafe_path' | 'unsupported_type'; detail: string };
+  | {
+      ok: false;
+      path: string;
+      archive?: string;
+      size: number;
+      sha256: string;
+      reason: 'too_large' | 'unsafe_path' | 'unsupported_type';
+      detail: string;
+    };
 
 /** Plain files read ahead of decoding, so reads overlap with sharp (which holds the thread pool). */
 const READ_AHEAD_FILES = 8;
@@ -39,7 +47,10 @@ type Loaded =
  * archive for archive members (so `animals.zip` holding `cats/1.png` labels it `cats`).
  * Refused archives throw `ArchiveError`.
  */
-export async function* expandFiles(files: AsyncIterable<InputFile> | Iterable<InputFile>, limits: DatasetLimits): AsyncGenerator<Member> {
+export async function* expandFiles(
+  files: AsyncIterable<InputFile> | Iterable<InputFile>,
+  limits: DatasetLimits,
+): AsyncGenerator<Member> {
   const ahead: { size: number; loaded: Promise<Loaded> }[] = [];
   let aheadBytes = 0;
   const next = async function* (): AsyncGenerator<Member> {
@@ -53,7 +64,10 @@ export async function* expandFiles(files: AsyncIterable<InputFile> | Iterable<In
       } catch (error) {
         // Name the uploaded archive, so the job's error says which upload was refused.
         if (error instanceof ArchiveError && !error.details.archive) {
-          throw new ArchiveError(error.code, `${item.path}: ${error.message}`, { ...error.details, archive: item.path });
+          throw new ArchiveError(error.code, `${item.path}: ${error.message}`, {
+            ...error.details,
+            archive: item.path,
+          });
         }
         throw error;
       } finally {
@@ -85,7 +99,17 @@ async function load(file: InputFile, limits: DatasetLimits): Promise<Loaded> {
   try {
     path = normaliseMemberPath(file.path);
   } catch (error) {
-    return { kind: 'member', member: { ok: false, path: file.path, size: file.size, sha256: '', reason: 'unsafe_path', detail: (error as Error).message } };
+    return {
+      kind: 'member',
+      member: {
+        ok: false,
+        path: file.path,
+        size: file.size,
+        sha256: '',
+        reason: 'unsafe_path',
+        detail: (error as Error).message,
+      },
+    };
   }
   if (isJunkPath(path)) return { kind: 'skip' };
   const reader = ByteReader.from(await file.open());
@@ -95,7 +119,17 @@ async function load(file: InputFile, limits: DatasetLimits): Promise<Loaded> {
     if (kind === 'unsupported-archive') {
       const read = await readBounded(reader.rest(), 0);
       const detail = 'only .zip, .tar and .tar.gz archives are expanded';
-      return { kind: 'member', member: { ok: false, path, size: file.size, sha256: read.ok ? '' : read.sha256, reason: 'unsupported_type', detail } };
+      return {
+        kind: 'member',
+        member: {
+          ok: false,
+          path,
+          size: file.size,
+          sha256: read.ok ? '' : read.sha256,
+          reason: 'unsupported_type',
+          detail,
+        },
+      };
     }
     if (kind) {
       keepOpen = true;
@@ -104,21 +138,37 @@ async function load(file: InputFile, limits: DatasetLimits): Promise<Loaded> {
     const read = await readBounded(reader.rest(), limits.maxFileBytes);
     if (read.ok) return { kind: 'member', member: { ok: true, path, label: labelOf(path), bytes: read.bytes } };
     const detail = `${read.size} bytes is over maxFileBytes=${limits.maxFileBytes}`;
-    return { kind: 'member', member: { ok: false, path, size: read.size, sha256: read.sha256, reason: 'too_large', detail } };
+    return {
+      kind: 'member',
+      member: { ok: false, path, size: read.size, sha256: read.sha256, reason: 'too_large', detail },
+    };
   } finally {
     if (!keepOpen) await reader.close();
   }
 }
 
-async function* expandArchive(archive: string, reader: ByteReader, format: 'zip' | 'tar' | 'tar.gz', limits: DatasetLimits): AsyncGenerator<Member> {
+async function* expandArchive(
+  archive: string,
+  reader: ByteReader,
+  format: 'zip' | 'tar' | 'tar.gz',
+  limits: DatasetLimits,
+): AsyncGenerator<Member> {
   for await (const entry of readArchive(reader.rest(), { limits, format })) {
     // The archive guard already enforces maxFileBytes on this entry while it expands.
     const read = await readBounded(entry.stream, limits.maxFileBytes);
-    if (!read.ok) throw new ArchiveError('file_too_large', `archive entry "${entry.path}" is over maxFileBytes=${limits.maxFileBytes}`);
+    if (!read.ok)
+      throw new ArchiveError(
+        'file_too_large',
+        `archive entry "${entry.path}" is over maxFileBytes=${limits.maxFileBytes}`,
+      );
     if (sniffArchive(read.bytes.subarray(0, SNIFF_BYTES))) {
-      throw new ArchiveError('nested_archive', `archive entry "${entry.path}" in "${archive}" is itself an archive; nested archives are not allowed`, {
-        entry: entry.path,
-      });
+      throw new ArchiveError(
+        'nested_archive',
+        `archive entry "${entry.path}" in "${archive}" is itself an archive; nested archives are not allowed`,
+        {
+          entry: entry.path,
+        },
+      );
     }
     yield { ok: true, path: `${archive}/${entry.path}`, label: labelOf(entry.path), archive, bytes: read.bytes };
   }

@@ -17,7 +17,8 @@ export class OrderedPool<R> {
     private readonly window = concurrency * 3,
     private readonly maxWeight = Number.POSITIVE_INFINITY,
   ) {
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   }
 
   async submit(work: () => Promise<R>, weight = 0): Promise<void> {
@@ -25,7 +26,8 @@ export class OrderedPool<R> {
     promise.catch(() => undefined); // rejections surface in order, when committed
     this.queue.push({ promise, weight });
     this.weight += weight;
-    while (this.queue.length >= this.window || (this.queue.length > 1 && this.weight > this.maxWeight)) await this.commitHead();
+    while (this.queue.length >= this.window || (this.queue.length > 1 && this.weight > this.maxWeight))
+      await this.commitHead();
   }
 
   async drain(): Promise<void> {

@@ -14,13 +14,19 @@ export function normaliseMemberPath(raw: string): string {
   }
   const slashed = raw.replace(/\\/g, '/');
   if (slashed.startsWith('/') || /^[A-Za-z]:/.test(slashed)) {
-    throw new ArchiveError('absolute_path', `path ${JSON.stringify(raw)} is absolute; archive members must be relative`, {
-      entry: raw,
-    });
+    throw new ArchiveError(
+      'absolute_path',
+      `path ${JSON.stringify(raw)} is absolute; archive members must be relative`,
+      {
+        entry: raw,
+      },
+    );
   }
   const segments = slashed.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) {
-    throw new ArchiveError('path_traversal', `path ${JSON.stringify(raw)} climbs out of the archive with ".."`, { entry: raw });
+    throw new ArchiveError('path_traversal', `path ${JSON.stringify(raw)} climbs out of the archive with ".."`, {
+      entry: raw,
+    });
   }
   if (segments.length === 0) {
     throw new ArchiveError('unsafe_path', `path ${JSON.stringify(raw)} is empty`, { entry: raw });

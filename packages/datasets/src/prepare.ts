@@ -7,7 +7,14 @@ import { OrderedPool, WriteQueue } from './ordered-pool.ts';
 import { captionKey, isCaptionPath } from './paths.ts';
 import { makeTile, renderGrid } from './preview.ts';
 import { THUMBNAIL_COLUMNS, THUMBNAILS_PER_SHEET, ThumbnailSheets } from './thumbnails.ts';
-import { computeVersionHash, MANIFEST_FORMAT, MANIFEST_VERSION, parseManifest, PixelStats, type DatasetManifest } from './shards/manifest.ts';
+import {
+  computeVersionHash,
+  MANIFEST_FORMAT,
+  MANIFEST_VERSION,
+  parseManifest,
+  PixelStats,
+  type DatasetManifest,
+} from './shards/manifest.ts';
 import { ShardWriter } from './shards/writer.ts';
 
 export type RejectReason = ImageRejectReason | 'duplicate' | 'too_large' | 'unsafe_path' | 'orphan_caption';
@@ -69,7 +76,8 @@ type Decoded = { record: FileRecord; result: Awaited<ReturnType<typeof processIm
  */
 export async function prepareDataset(options: PrepareOptions): Promise<PrepareResult> {
   const { resolution, channels, signal } = options;
-  if (!Number.isInteger(resolution) || resolution < 1) throw new RangeError(`resolution must be a positive integer, got ${resolution}`);
+  if (!Number.isInteger(resolution) || resolution < 1)
+    throw new RangeError(`resolution must be a positive integer, got ${resolution}`);
   if (channels !== 1 && channels !== 3) throw new RangeError(`channels must be 1 or 3, got ${String(channels)}`);
   const limits = resolveLimits(options.limits);
   const tileSize = Math.min(options.thumbnailSize ?? 64, resolution);
@@ -86,7 +94,8 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
   let found = 0;
   const stats = new PixelStats(channels);
   const writes = new WriteQueue(4);
-  const writeBuffer = (name: string, bytes: Buffer) => writes.push(() => options.writeObject(name, bytes, bytes.length));
+  const writeBuffer = (name: string, bytes: Buffer) =>
+    writes.push(() => options.writeObject(name, bytes, bytes.length));
   const sheets = tileSize > 0 ? new ThumbnailSheets(tileSize, channels, writeBuffer) : null;
   const shards = new ShardWriter({
     height: resolution,
@@ -101,52 +110,78 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
   };
 
   const concurrency = options.concurrency ?? os.availableParallelism() + 1;
-  const pool = new OrderedPool<Decoded>(concurrency, async ({ record, result, tile }) => {
-    checkAbort();
-    done += 1;
-    if (!result.ok) {
-      Object.assign(record, { status: 'rejected', reason: result.reason, detail: result.message });
-      progress();
-      return;
-    }
-    let labelId = -1;
-    if (record.label !== undefined) {
-      labelId = labelIds.get(record.label) ?? labelIds.size;
-      if (labelId === labelIds.size) {
-        labelIds.set(record.label, labelId);
-        histogram.push(0);
+  const pool = new OrderedPool<Decoded>(
+    concurrency,
+    async ({ record, result, tile }) => {
+      checkAbort();
+      done += 1;
+      if (!result.ok) {
+        Object.assign(record, { status: 'rejected', reason: result.reason, detail: result.message });
+        progress();
+        return;
       }
-      histogram[labelId]! += 1;
-    } else unlabeled += 1;
-    const index = accepted++;
-    Object.assign(record, { status: 'accepted', index });
-    await shards.add(result.pixels, labelId);
-    stats.add(result.pixels);
-    if (tile) {
-      if (previewTiles.length < previewCount) previewTiles.push(tile);
-      await sheets?.add(tile);
-    }
-    progress();
-  }, concurrency * 4, POOL_MAX_INPUT_BYTES);
+      let labelId = -1;
+      if (record.label !== undefined) {
+        labelId = labelIds.get(record.label) ?? labelIds.size;
+        if (labelId === labelIds.size) {
+          labelIds.set(record.label, labelId);
+          histogram.push(0);
+        }
+        histogram[labelId]! += 1;
+      } else unlabeled += 1;
+      const index = accepted++;
+      Object.assign(record, { status: 'accepted', index });
+      await shards.add(result.pixels, labelId);
+      stats.add(result.pixels);
+      if (tile) {
+        if (previewTiles.length < previewCount) previewTiles.push(tile);
+        await sheets?.add(tile);
+      }
+      progress();
+    },
+    concurrency * 4,
+    POOL_MAX_INPUT_BYTES,
+  );
 
   try {
     for await (const member of expandFiles(options.files, limits)) {
       checkAbort();
       found += 1;
       if (!member.ok) {
-        records.push({ path: member.path, size: member.size, sha256: member.sha256, status: 'rejected', reason: member.reason, detail: member.detail, archive: member.archive });
+        records.push({
+          path: member.path,
+          size: member.size,
+          sha256: member.sha256,
+          status: 'rejected',
+          reason: member.reason,
+          detail: member.detail,
+          archive: member.archive,
+        });
         done += 1;
         progress();
         continue;
       }
-      const record: FileRecord = { path: member.path, size: member.bytes.length, sha256: sha256(member.bytes), status: 'rejected', archive: member.archive };
+      const record: FileRecord = {
+        path: member.path,
+        size: member.bytes.length,
+        sha256: sha256(member.bytes),
+        status: 'rejected',
+        archive: member.archive,
+      };
       if (member.label !== undefined) record.label = member.label;
       if (record.archive === undefined) delete record.archive;
       if (isCaptionPath(member.path)) {
         if (member.bytes.length > limits.maxCaptionBytes) {
-          records.push({ ...record, reason: 'too_large', detail: `caption of ${member.bytes.length} bytes is over maxCaptionBytes=${limits.maxCaptionBytes}` });
+          records.push({
+            ...record,
+            reason: 'too_large',
+            detail: `caption of ${member.bytes.length} bytes is over maxCaptionBytes=${limits.maxCaptionBytes}`,
+          });
         } else {
-          captions.set(captionKey(member.path), { record: { ...record, status: 'rejected', reason: 'orphan_caption' }, text: member.bytes.toString('utf8').trim() });
+          captions.set(captionKey(member.path), {
+            record: { ...record, status: 'rejected', reason: 'orphan_caption' },
+            text: member.bytes.toString('utf8').trim(),
+          });
         }
         done += 1;
         continue;
@@ -183,7 +218,8 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
     }
 
     const rejectedByReason: Record<string, number> = {};
-    for (const r of records) if (r.status === 'rejected') rejectedByReason[r.reason!] = (rejectedByReason[r.reason!] ?? 0) + 1;
+    for (const r of records)
+      if (r.status === 'rejected') rejectedByReason[r.reason!] = (rejectedByReason[r.reason!] ?? 0) + 1;
     const base = {
       format: MANIFEST_FORMAT,
       formatVersion: MANIFEST_VERSION,
@@ -194,7 +230,11 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
       layout: 'NHWC',
       pixelDtype: 'uint8',
       labelDtype: 'int32',
-      transform: { resize: 'shorter-side-lanczos3-center-crop', alphaBackground: 'black', colour: channels === 3 ? 'srgb' : 'luminance' },
+      transform: {
+        resize: 'shorter-side-lanczos3-center-crop',
+        alphaBackground: 'black',
+        colour: channels === 3 ? 'srgb' : 'luminance',
+      },
       counts: { files: records.length, accepted, rejected: records.length - accepted, rejectedByReason },
       labels: { names: [...labelIds.keys()], histogram, unlabeled },
       stats: stats.result(),

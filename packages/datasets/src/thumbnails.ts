@@ -8,7 +8,12 @@ export const THUMBNAIL_COLUMNS = 8;
 export function thumbnailLocation(index: number, tile: number): { name: string; x: number; y: number; size: number } {
   const sheet = Math.floor(index / THUMBNAILS_PER_SHEET);
   const slot = index % THUMBNAILS_PER_SHEET;
-  return { name: thumbnailSheetName(sheet), x: (slot % THUMBNAIL_COLUMNS) * tile, y: Math.floor(slot / THUMBNAIL_COLUMNS) * tile, size: tile };
+  return {
+    name: thumbnailSheetName(sheet),
+    x: (slot % THUMBNAIL_COLUMNS) * tile,
+    y: Math.floor(slot / THUMBNAIL_COLUMNS) * tile,
+    size: tile,
+  };
 }
 
 export function thumbnailSheetName(sheet: number): string {

@@ -20,7 +20,14 @@ function file(path: string, bytes: Buffer): InputFile {
 
 async function prepare(files: InputFile[], extra: Partial<PrepareOptions> = {}) {
   const objects = new MemoryObjects();
-  const result = await prepareDataset({ files, resolution: RES, channels: 3, writeObject: objects.write, maxShardBytes: 3000, ...extra });
+  const result = await prepareDataset({
+    files,
+    resolution: RES,
+    channels: 3,
+    writeObject: objects.write,
+    maxShardBytes: 3000,
+    ...extra,
+  });
   return { ...result, objects };
 }
 
@@ -49,19 +56,32 @@ describe('prepareDataset', () => {
     const data = await fixture();
     const files = Object.entries(data).map(([p, b]) => file(p, b));
     const progress: [number, number][] = [];
-    const { manifest, files: records, objects } = await prepare(files, {
+    const {
+      manifest,
+      files: records,
+      objects,
+    } = await prepare(files, {
       limits: { maxImagePixels: 100_000 },
       onProgress: (done, total) => progress.push([done, total]),
     });
 
     const byPath = Object.fromEntries(records.map((r) => [r.path, r]));
-    expect(byPath['cats/0.png']).toMatchObject({ status: 'accepted', label: 'cats', caption: 'a cat, sitting', index: 0 });
+    expect(byPath['cats/0.png']).toMatchObject({
+      status: 'accepted',
+      label: 'cats',
+      caption: 'a cat, sitting',
+      index: 0,
+    });
     expect(byPath['cats/1.jpg']).toMatchObject({ status: 'accepted', label: 'cats' });
     expect(byPath['dogs/0.webp']).toMatchObject({ status: 'accepted', label: 'dogs' });
     expect(byPath['dogs/1.gif']).toMatchObject({ status: 'accepted', label: 'dogs' });
     expect(byPath['root.png']).toMatchObject({ status: 'accepted' });
     expect(byPath['root.png']!.label).toBeUndefined();
-    expect(byPath['dogs/copy-of-cat.png']).toMatchObject({ status: 'rejected', reason: 'duplicate', duplicateOf: 'cats/0.png' });
+    expect(byPath['dogs/copy-of-cat.png']).toMatchObject({
+      status: 'rejected',
+      reason: 'duplicate',
+      duplicateOf: 'cats/0.png',
+    });
     expect(byPath['dogs/broken.png']).toMatchObject({ status: 'rejected', reason: 'corrupt' });
     expect(byPath['dogs/notes.png']).toMatchObject({ status: 'rejected', reason: 'unsupported_type' });
     expect(byPath['dogs/tiny.png']).toMatchObject({ status: 'rejected', reason: 'too_small' });
@@ -74,18 +94,30 @@ describe('prepareDataset', () => {
       files: 11,
       accepted: 5,
       rejected: 6,
-      rejectedByReason: { duplicate: 1, corrupt: 1, unsupported_type: 1, too_small: 1, too_many_pixels: 1, orphan_caption: 1 },
+      rejectedByReason: {
+        duplicate: 1,
+        corrupt: 1,
+        unsupported_type: 1,
+        too_small: 1,
+        too_many_pixels: 1,
+        orphan_caption: 1,
+      },
     });
     expect(manifest.labels).toEqual({ names: ['cats', 'dogs'], histogram: [2, 2], unlabeled: 1 });
     expect(progress.at(-1)).toEqual([12, 12]);
 
     // The reader yields exactly the accepted images, with their labels and the pixels processImage makes.
     const accepted = records.filter((r) => r.status === 'accepted').sort((a, b) => a.index! - b.index!);
-    const expected = await Promise.all(accepted.map((r) => processImage(data[r.path]!, { resolution: RES, channels: 3, maxImagePixels: 100_000 })));
+    const expected = await Promise.all(
+      accepted.map((r) => processImage(data[r.path]!, { resolution: RES, channels: 3, maxImagePixels: 100_000 })),
+    );
     const seen: { pixels: Buffer; label: number }[] = [];
     for await (const batch of new ShardReader({ manifest, open: objects.open, batchSize: 2, shuffle: false })) {
       for (let i = 0; i < batch.size; i++) {
-        seen.push({ pixels: Buffer.from(batch.images.subarray(i * RES * RES * 3, (i + 1) * RES * RES * 3)), label: batch.labels[i]! });
+        seen.push({
+          pixels: Buffer.from(batch.images.subarray(i * RES * RES * 3, (i + 1) * RES * RES * 3)),
+          label: batch.labels[i]!,
+        });
       }
     }
     expect(seen).toHaveLength(5);
@@ -150,14 +182,28 @@ describe('prepareDataset', () => {
 
   it('refuses an unsafe archive and writes no manifest', async () => {
     const attacks: [string, Buffer][] = [
-      ['path_traversal', buildZip([{ name: 'ok.png', data: await png(20, 20) }, { name: '../../evil.png', data: await png(20, 20, 1) }])],
-      ['nested_archive', buildZip([{ name: 'cats/inner.bin', data: buildZip([{ name: 'x.png', data: await png(20, 20) }]) }])],
+      [
+        'path_traversal',
+        buildZip([
+          { name: 'ok.png', data: await png(20, 20) },
+          { name: '../../evil.png', data: await png(20, 20, 1) },
+        ]),
+      ],
+      [
+        'nested_archive',
+        buildZip([{ name: 'cats/inner.bin', data: buildZip([{ name: 'x.png', data: await png(20, 20) }]) }]),
+      ],
       ['compression_ratio', buildZip([{ name: 'bomb.png', data: Buffer.alloc(30 * 1024 * 1024), descriptor: true }])],
       ['link_entry', buildTar([{ name: 'cats/l.png', type: '2', linkname: '/etc/shadow' }])],
     ];
     for (const [code, archive] of attacks) {
       const objects = new MemoryObjects();
-      const error = await prepareDataset({ files: [file('a.zip', archive)], resolution: RES, channels: 3, writeObject: objects.write }).catch((e: unknown) => e);
+      const error = await prepareDataset({
+        files: [file('a.zip', archive)],
+        resolution: RES,
+        channels: 3,
+        writeObject: objects.write,
+      }).catch((e: unknown) => e);
       expect(error, code).toBeInstanceOf(ArchiveError);
       expect((error as ArchiveError).code).toBe(code);
       expect((error as ArchiveError).details.archive).toBe('a.zip');
@@ -168,7 +214,9 @@ describe('prepareDataset', () => {
 
   it('rejects a plain file over maxFileBytes without keeping it, and an unsafe upload path', async () => {
     const big = await png(40, 40, 1);
-    const { files } = await prepare([file('big.png', big), file('../x.png', await png(20, 20))], { limits: { maxFileBytes: big.length - 1 } });
+    const { files } = await prepare([file('big.png', big), file('../x.png', await png(20, 20))], {
+      limits: { maxFileBytes: big.length - 1 },
+    });
     expect(files).toEqual([
       expect.objectContaining({ path: 'big.png', status: 'rejected', reason: 'too_large', size: big.length }),
       expect.objectContaining({ path: '../x.png', status: 'rejected', reason: 'unsafe_path' }),
@@ -184,7 +232,13 @@ describe('prepareDataset', () => {
       controller.abort(new Error('stop now'));
       yield file('b.png', await png(20, 20, 2));
     })();
-    const error = await prepareDataset({ files, resolution: RES, channels: 1, writeObject: objects.write, signal: controller.signal }).catch((e: unknown) => e);
+    const error = await prepareDataset({
+      files,
+      resolution: RES,
+      channels: 1,
+      writeObject: objects.write,
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
     expect((error as Error).message).toBe('stop now');
     expect(objects.objects.has('manifest.json')).toBe(false);
   });

@@ -77,7 +77,10 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /** Each writer owns a run; all send their batches concurrently. Returns points/s. */
-async function ingest(pool: pg.Pool, send: (runId: string, batch: MetricPointInput[]) => Promise<void>): Promise<number> {
+async function ingest(
+  pool: pg.Pool,
+  send: (runId: string, batch: MetricPointInput[]) => Promise<void>,
+): Promise<number> {
   const runs = await createRuns(pool, WRITERS);
   const ms = await timed(() =>
     Promise.all(
@@ -106,8 +109,10 @@ try {
   await ingest(pool, async (runId, batch) => void (await insertMetricPoints(pool, runId, batch)));
   const cases: Record<string, () => Promise<number>> = {
     'raw-copy': () => rawCopy(pool),
-    'insertMetricPoints:unnest': () => ingest(pool, async (runId, batch) => void (await insertMetricPoints(pool, runId, batch, { method: 'unnest' }))),
-    'insertMetricPoints:copy': () => ingest(pool, async (runId, batch) => void (await insertMetricPoints(pool, runId, batch, { method: 'copy' }))),
+    'insertMetricPoints:unnest': () =>
+      ingest(pool, async (runId, batch) => void (await insertMetricPoints(pool, runId, batch, { method: 'unnest' }))),
+    'insertMetricPoints:copy': () =>
+      ingest(pool, async (runId, batch) => void (await insertMetricPoints(pool, runId, batch, { method: 'copy' }))),
   };
   const samples: Record<string, number[]> = {};
   for (let round = 0; round < ROUNDS; round++) {
@@ -118,8 +123,13 @@ try {
   for (const [name, xs] of Object.entries(samples)) {
     const m = median(xs);
     line({
-      bench: 'metrics.ingest', case: name, writers: WRITERS, batch: BATCH, rounds: ROUNDS,
-      pointsPerSec: Math.round(m), samples: xs.map(Math.round),
+      bench: 'metrics.ingest',
+      case: name,
+      writers: WRITERS,
+      batch: BATCH,
+      rounds: ROUNDS,
+      pointsPerSec: Math.round(m),
+      samples: xs.map(Math.round),
       ...(name !== 'raw-copy' && { ratioToRawCopy: +(m / copy).toFixed(3) }),
     });
   }
@@ -128,11 +138,20 @@ try {
   const [runId] = await createRuns(pool, 1);
   const loadMs = await timed(async () => {
     for (let s = 0; s < SERIES_POINTS; s += 100_000) {
-      const points = Array.from({ length: Math.min(100_000, SERIES_POINTS - s) }, (_, i) => ({ key: 'loss', step: s + i, value: Math.exp(-(s + i) / 3e5) + Math.random() * 0.01 }));
+      const points = Array.from({ length: Math.min(100_000, SERIES_POINTS - s) }, (_, i) => ({
+        key: 'loss',
+        step: s + i,
+        value: Math.exp(-(s + i) / 3e5) + Math.random() * 0.01,
+      }));
       await insertMetricPoints(pool, runId!, points, { method: 'copy' });
     }
   });
-  line({ bench: 'metrics.load', points: SERIES_POINTS, seconds: +(loadMs / 1000).toFixed(2), pointsPerSec: Math.round(SERIES_POINTS / (loadMs / 1000)) });
+  line({
+    bench: 'metrics.load',
+    points: SERIES_POINTS,
+    seconds: +(loadMs / 1000).toFixed(2),
+    pointsPerSec: Math.round(SERIES_POINTS / (loadMs / 1000)),
+  });
   await pool.query('VACUUM ANALYZE metric_points');
   await pool.query('VACUUM ANALYZE metric_rollups');
 
@@ -152,15 +171,47 @@ try {
       ),
     Math.max(5, Math.floor(QUERY_ITERATIONS / 6)),
   );
-  line({ bench: 'metrics.query', case: 'naive-group-by', points: SERIES_POINTS, maxPoints: 1000, p50Ms: naive.p50, p95Ms: naive.p95 });
-  const full = await sample(() => queryMetrics(pool, { runId: runId!, keys: ['loss'], maxPoints: 1000 }), QUERY_ITERATIONS);
-  line({ bench: 'metrics.query', case: 'queryMetrics:full-range', points: SERIES_POINTS, maxPoints: 1000, p50Ms: full.p50, p95Ms: full.p95, speedupP50: +(naive.p50 / full.p50).toFixed(1) });
+  line({
+    bench: 'metrics.query',
+    case: 'naive-group-by',
+    points: SERIES_POINTS,
+    maxPoints: 1000,
+    p50Ms: naive.p50,
+    p95Ms: naive.p95,
+  });
+  const full = await sample(
+    () => queryMetrics(pool, { runId: runId!, keys: ['loss'], maxPoints: 1000 }),
+    QUERY_ITERATIONS,
+  );
+  line({
+    bench: 'metrics.query',
+    case: 'queryMetrics:full-range',
+    points: SERIES_POINTS,
+    maxPoints: 1000,
+    p50Ms: full.p50,
+    p95Ms: full.p95,
+    speedupP50: +(naive.p50 / full.p50).toFixed(1),
+  });
   // Random unaligned ranges exercise the ragged edges (raw + finer rollups).
   const ranged = await sample((i) => {
     const from = (i * 7919 * 13) % (SERIES_POINTS / 2);
-    return queryMetrics(pool, { runId: runId!, keys: ['loss'], maxPoints: 1000, fromStep: from, toStep: from + Math.floor(SERIES_POINTS / 3) + i });
+    return queryMetrics(pool, {
+      runId: runId!,
+      keys: ['loss'],
+      maxPoints: 1000,
+      fromStep: from,
+      toStep: from + Math.floor(SERIES_POINTS / 3) + i,
+    });
   }, QUERY_ITERATIONS);
-  line({ bench: 'metrics.query', case: 'queryMetrics:random-range', points: SERIES_POINTS, maxPoints: 1000, p50Ms: ranged.p50, p95Ms: ranged.p95, speedupP50: +(naive.p50 / ranged.p50).toFixed(1) });
+  line({
+    bench: 'metrics.query',
+    case: 'queryMetrics:random-range',
+    points: SERIES_POINTS,
+    maxPoints: 1000,
+    p50Ms: ranged.p50,
+    p95Ms: ranged.p95,
+    speedupP50: +(naive.p50 / ranged.p50).toFixed(1),
+  });
 } finally {
   await handle.close();
   await server.stop();

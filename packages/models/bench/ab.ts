@@ -36,10 +36,20 @@ for (let rep = 1; rep <= Number(repsArg); rep++) {
     for (const side of sides) {
       let line: string;
       try {
-        const { stdout } = await run(tsx, [join(side.dir, 'bench', 'case.ts'), JSON.stringify(c)], { cwd: side.dir, maxBuffer: 1 << 20, timeout: 300_000 });
-        line = stdout.split('\n').find((l) => l.startsWith('{"bench"')) ?? JSON.stringify({ bench: 'diffusion.error', ...c, error: 'no result line' });
+        const { stdout } = await run(tsx, [join(side.dir, 'bench', 'case.ts'), JSON.stringify(c)], {
+          cwd: side.dir,
+          maxBuffer: 1 << 20,
+          timeout: 300_000,
+        });
+        line =
+          stdout.split('\n').find((l) => l.startsWith('{"bench"')) ??
+          JSON.stringify({ bench: 'diffusion.error', ...c, error: 'no result line' });
       } catch (err) {
-        line = JSON.stringify({ bench: 'diffusion.error', ...c, error: (err instanceof Error ? err.message : String(err)).split('\n')[0]?.slice(0, 200) });
+        line = JSON.stringify({
+          bench: 'diffusion.error',
+          ...c,
+          error: (err instanceof Error ? err.message : String(err)).split('\n')[0]?.slice(0, 200),
+        });
       }
       console.log(JSON.stringify({ revision: side.revision, run: rep, note: side.note, ...JSON.parse(line) }));
     }

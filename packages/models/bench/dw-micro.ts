@@ -37,10 +37,16 @@ function outerToInner(x: tf.Tensor4D): tf.Tensor4D {
 }
 function rawGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): tf.Tensor4D {
   const [, h, wd] = x.shape;
-  const ph = samePad(h, k, 1), pw = samePad(wd, k, 1);
+  const ph = samePad(h, k, 1),
+    pw = samePad(wd, k, 1);
   const xt = outerToInner(x);
   const dyF = spatialFirst(dy);
-  return tf.conv2d(xt, dyF, 1, [[0, 0], [ph.before, ph.after], [pw.before, pw.after], [0, 0]]);
+  return tf.conv2d(xt, dyF, 1, [
+    [0, 0],
+    [ph.before, ph.after],
+    [pw.before, pw.after],
+    [0, 0],
+  ]);
 }
 function cur(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
   return tf.transpose(rawGrad(x, dy, k), [1, 2, 0, 3]);
@@ -62,15 +68,21 @@ function perTap(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
   const [b, h, wd, cin] = x.shape;
   const cout = dy.shape[3];
   const p = (k - 1) / 2;
-  const xp = tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]);
+  const xp = tf.pad(x, [
+    [0, 0],
+    [p, p],
+    [p, p],
+    [0, 0],
+  ]);
   const dy2 = dy.reshape([b * h * wd, cout]) as tf.Tensor2D;
   const taps: tf.Tensor[] = [];
-  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
-    const xs = tf.slice(xp, [0, i, j, 0], [b, h, wd, cin]).reshape([b * h * wd, cin]) as tf.Tensor2D;
-    const n = b * h * wd;
-    const xT = tf.transpose(xs.reshape([2, n / 2, cin]), [2, 0, 1]).reshape([cin, n]) as tf.Tensor2D;
-    taps.push(tf.matMul(xT, dy2));
-  }
+  for (let i = 0; i < k; i++)
+    for (let j = 0; j < k; j++) {
+      const xs = tf.slice(xp, [0, i, j, 0], [b, h, wd, cin]).reshape([b * h * wd, cin]) as tf.Tensor2D;
+      const n = b * h * wd;
+      const xT = tf.transpose(xs.reshape([2, n / 2, cin]), [2, 0, 1]).reshape([cin, n]) as tf.Tensor2D;
+      taps.push(tf.matMul(xT, dy2));
+    }
   return tf.stack(taps).reshape([k, k, cin, cout]);
 }
 
@@ -78,11 +90,27 @@ function flatSetup(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
   const [b, h, wd, cin] = x.shape;
   const cout = dy.shape[3];
   const p = (k - 1) / 2;
-  const hp = h + 2 * p, wp = wd + 2 * p, L = b * hp * wp;
+  const hp = h + 2 * p,
+    wp = wd + 2 * p,
+    L = b * hp * wp;
   const n = b * h * wd;
   const xT = tf.transpose(x.reshape([2, n / 2, cin]), [2, 0, 1]).reshape([cin, b, h, wd]);
-  const flat = tf.pad(xT, [[0, 1], [0, 0], [p, p], [p, p]]).reshape([(cin + 1) * L]);
-  const dyPad = tf.pad(dy, [[0, 0], [0, 2 * p], [0, 2 * p], [0, 0]]).reshape([L, cout]) as tf.Tensor2D;
+  const flat = tf
+    .pad(xT, [
+      [0, 1],
+      [0, 0],
+      [p, p],
+      [p, p],
+    ])
+    .reshape([(cin + 1) * L]);
+  const dyPad = tf
+    .pad(dy, [
+      [0, 0],
+      [0, 2 * p],
+      [0, 2 * p],
+      [0, 0],
+    ])
+    .reshape([L, cout]) as tf.Tensor2D;
   return { cin, cout, L, wp, flat, dyPad };
 }
 function flat(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
@@ -95,7 +123,9 @@ function flat(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
 function flat9(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
   const { cin, cout, L, wp, flat, dyPad } = flatSetup(x, dy, k);
   const parts: tf.Tensor[] = [];
-  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) parts.push(tf.matMul(tf.slice(flat, [i * wp + j], [cin * L]).reshape([cin, L]) as tf.Tensor2D, dyPad));
+  for (let i = 0; i < k; i++)
+    for (let j = 0; j < k; j++)
+      parts.push(tf.matMul(tf.slice(flat, [i * wp + j], [cin * L]).reshape([cin, L]) as tf.Tensor2D, dyPad));
   return tf.concat(parts).reshape([k, k, cin, cout]);
 }
 
@@ -104,16 +134,33 @@ function compact(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, nine: boolean) {
   const [b, h, wd, cin] = x.shape;
   const cout = dy.shape[3];
   const p = (k - 1) / 2;
-  const hp = h + p, wp = wd + p, L = b * hp * wp;
+  const hp = h + p,
+    wp = wd + p,
+    L = b * hp * wp;
   const n = b * h * wd;
   const xT = tf.transpose(x.reshape([2, n / 2, cin]), [2, 0, 1]).reshape([cin, b, h, wd]);
-  const flat = tf.pad(xT, [[1, 1], [0, 0], [0, p], [0, p]]).reshape([(cin + 2) * L]);
-  const dyPad = tf.pad(dy, [[0, 0], [0, p], [0, p], [0, 0]]).reshape([L, cout]) as tf.Tensor2D;
+  const flat = tf
+    .pad(xT, [
+      [1, 1],
+      [0, 0],
+      [0, p],
+      [0, p],
+    ])
+    .reshape([(cin + 2) * L]);
+  const dyPad = tf
+    .pad(dy, [
+      [0, 0],
+      [0, p],
+      [0, p],
+      [0, 0],
+    ])
+    .reshape([L, cout]) as tf.Tensor2D;
   const parts: tf.Tensor[] = [];
-  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
-    const a = tf.slice(flat, [L + (i - p) * wp + (j - p)], [cin * L]);
-    parts.push(nine ? tf.matMul(a.reshape([cin, L]) as tf.Tensor2D, dyPad) : a);
-  }
+  for (let i = 0; i < k; i++)
+    for (let j = 0; j < k; j++) {
+      const a = tf.slice(flat, [L + (i - p) * wp + (j - p)], [cin * L]);
+      parts.push(nine ? tf.matMul(a.reshape([cin, L]) as tf.Tensor2D, dyPad) : a);
+    }
   if (nine) return tf.concat(parts).reshape([k, k, cin, cout]);
   return tf.matMul(tf.concat(parts).reshape([k * k * cin, L]) as tf.Tensor2D, dyPad).reshape([k, k, cin, cout]);
 }
@@ -122,11 +169,27 @@ function compK(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
   const [b, h, wd, cin] = x.shape;
   const cout = dy.shape[3];
   const p = (k - 1) / 2;
-  const hp = h + p, wp = wd + p, L = b * hp * wp;
+  const hp = h + p,
+    wp = wd + p,
+    L = b * hp * wp;
   const n = b * h * wd;
   const xT = tf.transpose(x.reshape([2, n / 2, cin]), [2, 0, 1]).reshape([cin, b, h, wd]);
-  const flat = tf.pad(xT, [[1, 1], [0, 0], [0, p], [0, p]]).reshape([(cin + 2) * L]) as tf.Tensor1D;
-  const dyPad = tf.pad(dy, [[0, 0], [0, p], [0, p], [0, 0]]).reshape([L, cout]) as tf.Tensor2D;
+  const flat = tf
+    .pad(xT, [
+      [1, 1],
+      [0, 0],
+      [0, p],
+      [0, p],
+    ])
+    .reshape([(cin + 2) * L]) as tf.Tensor1D;
+  const dyPad = tf
+    .pad(dy, [
+      [0, 0],
+      [0, p],
+      [0, p],
+      [0, 0],
+    ])
+    .reshape([L, cout]) as tf.Tensor2D;
   const offs: number[] = [];
   for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) offs.push(L + (i - p) * wp + (j - p));
   const a = shiftedRows(flat, offs, cin * L).reshape([k * k * cin, L]) as tf.Tensor2D;
@@ -134,9 +197,19 @@ function compK(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
 }
 
 const variants: Record<string, (x: tf.Tensor4D, dy: tf.Tensor4D, k: number) => tf.Tensor> = {
-  cur, c8: chunked(8), perTap, flat, flat9, comp9: (x, dy, k) => compact(x, dy, k, true), compK, wasmK: (x, dy, k) => wasmFilterGrad(x, dy, k, 1).dw, comp1: (x, dy, k) => compact(x, dy, k, false),
+  cur,
+  c8: chunked(8),
+  perTap,
+  flat,
+  flat9,
+  comp9: (x, dy, k) => compact(x, dy, k, true),
+  compK,
+  wasmK: (x, dy, k) => wasmFilterGrad(x, dy, k, 1).dw,
+  comp1: (x, dy, k) => compact(x, dy, k, false),
 };
-const shapes = (process.env['SHAPES'] ?? '16x32x32x32x32,16x16x16x64x64,16x8x8x64x64,16x32x32x64x32').split(',').map((s) => s.split('x').map(Number));
+const shapes = (process.env['SHAPES'] ?? '16x32x32x32x32,16x16x16x64x64,16x8x8x64x64,16x32x32x64x32')
+  .split(',')
+  .map((s) => s.split('x').map(Number));
 const only = process.env['ONLY']?.split(',');
 for (const [b, h, w, cin, cout] of shapes) {
   const x = tf.randomNormal([b!, h!, w!, cin!]) as tf.Tensor4D;
@@ -189,9 +262,23 @@ if (process.env['PARTS']) {
       return +ts[4]!.toFixed(2);
     };
     // the conv with a fresh filter each call (packing) vs the same filter (cached operator)
-    const convFresh = time(() => tf.conv2d(xt, tf.add(dyF, 0) as tf.Tensor4D, 1, [[0, 0], [1, 1], [1, 1], [0, 0]]));
+    const convFresh = time(() =>
+      tf.conv2d(xt, tf.add(dyF, 0) as tf.Tensor4D, 1, [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ]),
+    );
     const copyOnly = time(() => tf.add(dyF, 0));
-    const convCached = time(() => tf.conv2d(xt, dyF, 1, [[0, 0], [1, 1], [1, 1], [0, 0]]));
+    const convCached = time(() =>
+      tf.conv2d(xt, dyF, 1, [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ]),
+    );
     const tx = time(() => outerToInner(x));
     const tdy = time(() => spatialFirst(dy));
     console.log(JSON.stringify({ shape: `${b}x${h}x${w}x${cin}->${cout}`, convFresh, copyOnly, convCached, tx, tdy }));

@@ -29,28 +29,30 @@ interface Stat {
 let stats = new Map<string, Stat>();
 const keyOf = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): string => {
   if (!process.env['PROFILE_SHAPES']) return name;
-  const shapes = Object.values(inputs).map((t) => (t ? `[${t.shape.join(',')}]` : '?')).join('');
+  const shapes = Object.values(inputs)
+    .map((t) => (t ? `[${t.shape.join(',')}]` : '?'))
+    .join('');
   const extra = name === 'Transpose' ? ` perm=${String(attrs['perm'])}` : '';
   return `${name} ${shapes}${extra}`;
 };
 const wrapped = new WeakSet<object>();
 function wrapKernels(): void {
-for (const k of tf.getKernelsForBackend(tf.getBackend())) {
-  if (wrapped.has(k)) continue;
-  wrapped.add(k);
-  const inner = k.kernelFunc;
-  (k as { kernelFunc: typeof inner }).kernelFunc = (args) => {
-    const c0 = process.cpuUsage();
-    const out = inner(args);
-    const c = process.cpuUsage(c0);
-    const key = keyOf(k.kernelName, args.inputs as Record<string, tf.Tensor>, args.attrs as Record<string, unknown>);
-    const s = stats.get(key) ?? { calls: 0, cpuMs: 0 };
-    s.calls += 1;
-    s.cpuMs += (c.user + c.system) / 1000;
-    stats.set(key, s);
-    return out;
-  };
-}
+  for (const k of tf.getKernelsForBackend(tf.getBackend())) {
+    if (wrapped.has(k)) continue;
+    wrapped.add(k);
+    const inner = k.kernelFunc;
+    (k as { kernelFunc: typeof inner }).kernelFunc = (args) => {
+      const c0 = process.cpuUsage();
+      const out = inner(args);
+      const c = process.cpuUsage(c0);
+      const key = keyOf(k.kernelName, args.inputs as Record<string, tf.Tensor>, args.attrs as Record<string, unknown>);
+      const s = stats.get(key) ?? { calls: 0, cpuMs: 0 };
+      s.calls += 1;
+      s.cpuMs += (c.user + c.system) / 1000;
+      stats.set(key, s);
+      return out;
+    };
+  }
 }
 wrapKernels();
 
@@ -60,7 +62,15 @@ for (const v of model.variables.values()) v.assign(tf.tidy(() => tf.add(v, new R
 const r = config.resolution;
 const x = tf.tidy(() => tf.clipByValue(new Rng(2).normal([batch, r, r, config.channels]), -1, 1)) as tf.Tensor4D;
 const t = tf.fill([batch], 500, 'int32') as tf.Tensor1D;
-const trainer = createTrainer({ model, schedule: makeSchedule({ kind: 'linear' }), prediction: 'eps', optimizer: { kind: 'adam' }, lr: 1e-4, clipNorm: 1, rng: new Rng(3) });
+const trainer = createTrainer({
+  model,
+  schedule: makeSchedule({ kind: 'linear' }),
+  prediction: 'eps',
+  optimizer: { kind: 'adam' },
+  lr: 1e-4,
+  clipNorm: 1,
+  rng: new Rng(3),
+});
 
 async function phase(name: string, fn: () => Promise<void>): Promise<void> {
   await fn(); // warm-up (registers our own kernels on first use)
@@ -76,7 +86,9 @@ async function phase(name: string, fn: () => Promise<void>): Promise<void> {
     .sort((a, b) => b[1].cpuMs - a[1].cpuMs)
     .slice(0, Number(process.env['PROFILE_TOP'] ?? 25))
     .map(([k, s]) => ({ k, calls: s.calls / reps, ms: +(s.cpuMs / reps).toFixed(1) }));
-  console.log(JSON.stringify({ phase: name, preset, batch, cpuMs: +totalMs.toFixed(1), kernelMs: +kernelMs.toFixed(1), top }));
+  console.log(
+    JSON.stringify({ phase: name, preset, batch, cpuMs: +totalMs.toFixed(1), kernelMs: +kernelMs.toFixed(1), top }),
+  );
 }
 
 await phase('forward', async () => {

@@ -38,9 +38,11 @@ for (const backend of backends) {
     cases.push({ backend, preset: 'tiny', batch: 8, train: true, minIters: 1, minSeconds: 0 });
     continue;
   }
-  for (const batch of [8, 16, 32]) cases.push({ backend, preset: 'tiny', batch, train: true, minIters: 6, minSeconds: 4 });
+  for (const batch of [8, 16, 32])
+    cases.push({ backend, preset: 'tiny', batch, train: true, minIters: 6, minSeconds: 4 });
   if (quick) continue;
-  for (const batch of [8, 16, 32]) cases.push({ backend, preset: 'small', batch, train: true, minIters: 1, minSeconds: 0 });
+  for (const batch of [8, 16, 32])
+    cases.push({ backend, preset: 'small', batch, train: true, minIters: 1, minSeconds: 0 });
   // base (35.7M params): batch 8 only, one timed block (a training step takes ~8 s on one wasm thread).
   cases.push({ backend, preset: 'base', batch: 8, train: true, minIters: 1, minSeconds: 0 });
 }
@@ -48,7 +50,10 @@ for (const backend of backends) {
 const tsx = join(here, '..', '..', '..', 'node_modules', '.bin', 'tsx');
 for (const c of cases) {
   try {
-    const { stdout } = await run(tsx, [join(here, 'case.ts'), JSON.stringify(c)], { maxBuffer: 1 << 20, timeout: 300_000 });
+    const { stdout } = await run(tsx, [join(here, 'case.ts'), JSON.stringify(c)], {
+      maxBuffer: 1 << 20,
+      timeout: 300_000,
+    });
     const line = stdout.split('\n').find((l) => l.startsWith('{"bench"'));
     console.log(line ?? JSON.stringify({ bench: 'diffusion.error', ...c, error: 'no result line' }));
   } catch (err) {

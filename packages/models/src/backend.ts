@@ -41,7 +41,11 @@ function isNode(): boolean {
 
 function isMissingPackage(err: unknown, pkg: string): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && err instanceof Error && err.message.includes(`'${pkg}'`);
+  return (
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+    err instanceof Error &&
+    err.message.includes(`'${pkg}'`)
+  );
 }
 
 function message(err: unknown): string {
@@ -60,7 +64,8 @@ export function silenceCpuBanner(): void {
 }
 
 // A variable specifier keeps bundlers (the web dashboard) from trying to resolve optional node bindings.
-const dynamicImport = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
+const dynamicImport = (specifier: string): Promise<unknown> =>
+  import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
 
 let wasmPathsSet = false;
 
@@ -75,7 +80,9 @@ async function tryBackend(name: BackendName, opts: SelectBackendOptions): Promis
       } catch (err) {
         // Not installed is the usual case (an optional dependency whose install script cannot run): say just
         // that. Anything else (a missing libtensorflow, a CUDA mismatch) is worth its full message.
-        throw new Error(isMissingPackage(err, pkg) ? `${pkg} is not installed` : `${pkg} failed to load: ${message(err)}`);
+        throw new Error(
+          isMissingPackage(err, pkg) ? `${pkg} is not installed` : `${pkg} failed to load: ${message(err)}`,
+        );
       }
       if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but tf.setBackend('tensorflow') failed`);
       return `${pkg} loaded`;
@@ -86,11 +93,14 @@ async function tryBackend(name: BackendName, opts: SelectBackendOptions): Promis
         // Node-only module (node:module, node:path): bundlers must leave it out of browser builds.
         const dir =
           opts.wasmPaths ??
-          (isNode() ? (await import(/* webpackIgnore: true */ /* @vite-ignore */ './backend/node-wasm-dir.ts')).nodeWasmDir() : undefined);
+          (isNode()
+            ? (await import(/* webpackIgnore: true */ /* @vite-ignore */ './backend/node-wasm-dir.ts')).nodeWasmDir()
+            : undefined);
         if (dir !== undefined) wasm.setWasmPaths(dir);
         wasmPathsSet = true;
       }
-      if (!(await tf.setBackend('wasm'))) throw new Error("tf.setBackend('wasm') returned false (wasm binaries not loadable?)");
+      if (!(await tf.setBackend('wasm')))
+        throw new Error("tf.setBackend('wasm') returned false (wasm binaries not loadable?)");
       return `tfjs-backend-wasm ${wasm.version_wasm}, SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'}`;
     }
     case 'cpu': {

@@ -9,7 +9,10 @@ beforeAll(async () => {
 describe('philox4x32-10', () => {
   // Known-answer vectors from Random123's kat_vectors file.
   it.each([
-    [[0, 0, 0, 0, 0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]],
+    [
+      [0, 0, 0, 0, 0, 0],
+      [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
+    ],
     [
       [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff],
       [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd],
@@ -86,7 +89,11 @@ describe('Rng', () => {
   it('continues the same word stream however the draws are split', () => {
     const whole = new Rng(9).fillUint32(new Uint32Array(11));
     const split = new Rng(9);
-    const parts = [split.nextUint32(), ...split.fillUint32(new Uint32Array(6)), ...split.fillUint32(new Uint32Array(4))];
+    const parts = [
+      split.nextUint32(),
+      ...split.fillUint32(new Uint32Array(6)),
+      ...split.fillUint32(new Uint32Array(4)),
+    ];
     expect(parts).toEqual(Array.from(whole));
   });
 

@@ -103,7 +103,8 @@ function assertNonNegativeSafeInteger(value: number, field: string): void {
 function elementCount(shape: number[]): number {
   let n = 1;
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new Error(`shape entries must be non-negative integers, got [${shape.join(', ')}]`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new Error(`shape entries must be non-negative integers, got [${shape.join(', ')}]`);
     n *= d;
   }
   return n;
@@ -186,7 +187,7 @@ export class Rng {
     }
     const limit = TWO_POW_32 - (TWO_POW_32 % maxExclusive);
     const out = new Int32Array(count);
-    for (let i = 0; i < count; ) {
+    for (let i = 0; i < count;) {
       const word = this.nextUint32();
       if (word < limit) out[i++] = word % maxExclusive;
     }

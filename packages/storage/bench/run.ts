@@ -21,7 +21,15 @@ import { generatedBody } from '../test/helpers.ts';
 
 type Backend =
   | { kind: 'disk'; root: string }
-  | { kind: 's3'; name: string; endpoint: string; accessKey: string; secretKey: string; bucket: string; noListUploads: boolean };
+  | {
+      kind: 's3';
+      name: string;
+      endpoint: string;
+      accessKey: string;
+      secretKey: string;
+      bucket: string;
+      noListUploads: boolean;
+    };
 type Op = 'put' | 'get';
 type Impl = 'store' | 'baseline';
 interface Measurement {
@@ -49,7 +57,11 @@ async function measure(backend: Backend, op: Op, impl: Impl, bytes: number): Pro
   };
   const started = process.hrtime.bigint();
   if (backend.kind === 'disk') {
-    const store = new DiskStore({ root: backend.root, publicBaseUrl: 'http://127.0.0.1:1', signingSecret: 'x'.repeat(32) });
+    const store = new DiskStore({
+      root: backend.root,
+      publicBaseUrl: 'http://127.0.0.1:1',
+      signingSecret: 'x'.repeat(32),
+    });
     const rawPath = join(backend.root, 'raw.bin');
     if (op === 'put' && impl === 'store') await store.put(key, body.stream(), { size: bytes });
     if (op === 'put' && impl === 'baseline') {
@@ -61,7 +73,12 @@ async function measure(backend: Backend, op: Op, impl: Impl, bytes: number): Pro
     if (op === 'get' && impl === 'store') await drain(await store.get(key));
     if (op === 'get' && impl === 'baseline') await drain(createReadStream(rawPath, { highWaterMark: MiB }));
   } else {
-    const store = new S3Store({ ...parseS3Endpoint(backend.endpoint), accessKey: backend.accessKey, secretKey: backend.secretKey, bucket: backend.bucket });
+    const store = new S3Store({
+      ...parseS3Endpoint(backend.endpoint),
+      accessKey: backend.accessKey,
+      secretKey: backend.secretKey,
+      bucket: backend.bucket,
+    });
     if (backend.noListUploads) store.client.findUploadId = async () => undefined;
     if (op === 'put' && impl === 'store') await store.put(key, body.stream(), { size: bytes });
     if (op === 'put' && impl === 'baseline') await store.client.putObject(backend.bucket, key, body.stream(), bytes);
@@ -77,7 +94,12 @@ async function measure(backend: Backend, op: Op, impl: Impl, bytes: number): Pro
 // ---------- parent: backends, children, report ----------
 
 function runChild(backend: Backend, op: Op, impl: Impl, bytes: number): Promise<Measurement> {
-  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--child', JSON.stringify({ backend, op, impl, bytes })];
+  const args = [
+    ...process.execArgv,
+    fileURLToPath(import.meta.url),
+    '--child',
+    JSON.stringify({ backend, op, impl, bytes }),
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -116,7 +138,12 @@ async function benchBackend(name: string, backend: Backend, bytes: number, basel
 async function main(): Promise<void> {
   const childAt = process.argv.indexOf('--child');
   if (childAt >= 0) {
-    const { backend, op, impl, bytes } = JSON.parse(process.argv[childAt + 1]!) as { backend: Backend; op: Op; impl: Impl; bytes: number };
+    const { backend, op, impl, bytes } = JSON.parse(process.argv[childAt + 1]!) as {
+      backend: Backend;
+      op: Op;
+      impl: Impl;
+      bytes: number;
+    };
     console.log(JSON.stringify(await measure(backend, op, impl, bytes)));
     return;
   }
@@ -138,7 +165,15 @@ async function main(): Promise<void> {
     const store = await s3rver.createStore();
     await benchBackend(
       's3rver',
-      { kind: 's3', name: 's3rver', endpoint: s3rver.endpoint, accessKey: s3rver.accessKey, secretKey: s3rver.secretKey, bucket: store.bucket, noListUploads: true },
+      {
+        kind: 's3',
+        name: 's3rver',
+        endpoint: s3rver.endpoint,
+        accessKey: s3rver.accessKey,
+        secretKey: s3rver.secretKey,
+        bucket: store.bucket,
+        noListUploads: true,
+      },
       bytes,
       'minio client putObject / getObject',
     );
@@ -155,7 +190,15 @@ async function main(): Promise<void> {
   try {
     await benchBackend(
       'S3_TEST_ENDPOINT',
-      { kind: 's3', name: 'external', endpoint: external.endpoint, accessKey: external.accessKey, secretKey: external.secretKey, bucket: fixture.store.bucket, noListUploads: false },
+      {
+        kind: 's3',
+        name: 'external',
+        endpoint: external.endpoint,
+        accessKey: external.accessKey,
+        secretKey: external.secretKey,
+        bucket: fixture.store.bucket,
+        noListUploads: false,
+      },
       bytes,
       'minio client putObject / getObject',
     );

@@ -6,7 +6,12 @@ import { S3Store } from './s3/s3-store.ts';
 
 describe('createObjectStore', () => {
   it('builds a DiskStore or an S3Store from plain config', () => {
-    const disk = createObjectStore({ kind: 'disk', root: '/tmp/x', publicBaseUrl: 'http://localhost:4000', signingSecret: 'x'.repeat(32) });
+    const disk = createObjectStore({
+      kind: 'disk',
+      root: '/tmp/x',
+      publicBaseUrl: 'http://localhost:4000',
+      signingSecret: 'x'.repeat(32),
+    });
     expect(disk).toBeInstanceOf(DiskStore);
     const s3 = createObjectStore({
       kind: 's3',
@@ -22,11 +27,19 @@ describe('createObjectStore', () => {
   });
 
   it('names the bad field', () => {
-    expect(() => createObjectStore({ kind: 'disk', root: '/tmp/x', publicBaseUrl: 'http://localhost', signingSecret: 'short' })).toThrow(
-      /signingSecret/,
-    );
     expect(() =>
-      createObjectStore({ kind: 's3', endPoint: 'minio', port: 0, useSSL: false, accessKey: 'a', secretKey: 'b', bucket: 'dapple' }),
+      createObjectStore({ kind: 'disk', root: '/tmp/x', publicBaseUrl: 'http://localhost', signingSecret: 'short' }),
+    ).toThrow(/signingSecret/);
+    expect(() =>
+      createObjectStore({
+        kind: 's3',
+        endPoint: 'minio',
+        port: 0,
+        useSSL: false,
+        accessKey: 'a',
+        secretKey: 'b',
+        bucket: 'dapple',
+      }),
     ).toThrow(InvalidArgumentError);
   });
 

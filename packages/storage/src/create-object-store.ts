@@ -35,7 +35,9 @@ export function createObjectStore(config: ObjectStoreConfig): DiskStore | S3Stor
 export function createObjectStore(config: ObjectStoreConfig): DiskStore | S3Store {
   const parsed = objectStoreConfigSchema.safeParse(config);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`).join('; ');
+    const issues = parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`)
+      .join('; ');
     throw new InvalidArgumentError(`invalid object store config: ${issues}`);
   }
   const value = parsed.data;

@@ -79,7 +79,11 @@ export class UploadNotFoundError extends StorageError {
     readonly uploadId: string,
     options?: { cause?: unknown },
   ) {
-    super('UPLOAD_NOT_FOUND', `multipart upload '${uploadId}' does not exist (never created, completed or aborted)`, options);
+    super(
+      'UPLOAD_NOT_FOUND',
+      `multipart upload '${uploadId}' does not exist (never created, completed or aborted)`,
+      options,
+    );
   }
 }
 

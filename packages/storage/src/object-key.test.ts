@@ -4,11 +4,28 @@ import { deletionPrefix, listPrefix, ObjectKey, objectKey } from './object-key.t
 
 describe('objectKey', () => {
   it('accepts the keys our services build', () => {
-    for (const key of ['datasets/abc/v1/manifest.json', 'runs/r-1/ckpt_000100.bin', 'a', 'a.b-c_d/e']) expect(objectKey(key)).toBe(key);
+    for (const key of ['datasets/abc/v1/manifest.json', 'runs/r-1/ckpt_000100.bin', 'a', 'a.b-c_d/e'])
+      expect(objectKey(key)).toBe(key);
   });
 
   it('refuses anything that could escape a directory or needs escaping', () => {
-    const bad = ['', '/abs', 'a/../b', '..', '.', 'a/./b', 'a//b', 'a/', 'Upper', 'sp ace', 'ü', 'a\\b', 'a?b', 'a%2f', 'x'.repeat(513)];
+    const bad = [
+      '',
+      '/abs',
+      'a/../b',
+      '..',
+      '.',
+      'a/./b',
+      'a//b',
+      'a/',
+      'Upper',
+      'sp ace',
+      'ü',
+      'a\\b',
+      'a?b',
+      'a%2f',
+      'x'.repeat(513),
+    ];
     for (const key of bad) expect(() => objectKey(key), JSON.stringify(key)).toThrow(InvalidKeyError);
   });
 

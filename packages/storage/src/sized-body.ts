@@ -55,7 +55,11 @@ export class SizeCheckStream extends Transform {
 }
 
 /** Buffers are checked up front (no I/O starts); streams are wrapped in a SizeCheckStream. */
-export function sizedBody(body: ObjectBody, size: number, options: { md5?: boolean; what?: string } = {}): SizeCheckStream {
+export function sizedBody(
+  body: ObjectBody,
+  size: number,
+  options: { md5?: boolean; what?: string } = {},
+): SizeCheckStream {
   checkSize(size);
   if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
     if (body.byteLength !== size) throw new SizeMismatchError(size, body.byteLength, options.what);

@@ -15,7 +15,11 @@ describe('DiskStore signed URLs over HTTP', () => {
   beforeAll(async () => {
     fixture = await startDiskStore({ signingSecret: secret });
     // Same root and secret, clock two hours back: its URLs are already expired for `fixture`'s handler.
-    pastFixture = await startDiskStore({ root: fixture.store.layout.root, signingSecret: secret, now: () => Date.now() - 2 * 3600_000 });
+    pastFixture = await startDiskStore({
+      root: fixture.store.layout.root,
+      signingSecret: secret,
+      now: () => Date.now() - 2 * 3600_000,
+    });
   });
 
   afterAll(async () => {
@@ -79,7 +83,10 @@ describe('DiskStore signed URLs over HTTP', () => {
     asObject.searchParams.delete('X-Dapple-Upload-Id');
     asObject.searchParams.delete('X-Dapple-Part-Number');
     expect((await fetch(asObject, { method: 'PUT', body: 'evil' })).status).toBe(403);
-    expect((await fetch(part.url.replace('X-Dapple-Part-Number=1', 'X-Dapple-Part-Number=2'), { method: 'PUT', body: 'x' })).status).toBe(403);
+    expect(
+      (await fetch(part.url.replace('X-Dapple-Part-Number=1', 'X-Dapple-Part-Number=2'), { method: 'PUT', body: 'x' }))
+        .status,
+    ).toBe(403);
     expect((await fixture.store.stat('m/a'))!.size).toBe(4);
   });
 
@@ -88,7 +95,11 @@ describe('DiskStore signed URLs over HTTP', () => {
     const tooLong = await fetch(sized.url, { method: 'PUT', headers: sized.headers, body: '123456' });
     expect(tooLong.status).toBe(400);
     expect(await errorOf(tooLong)).toMatchObject({ error: 'SIZE_MISMATCH' });
-    const wrongType = await fetch(sized.url, { method: 'PUT', headers: { 'Content-Type': 'text/html' }, body: '12345' });
+    const wrongType = await fetch(sized.url, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'text/html' },
+      body: '12345',
+    });
     expect(wrongType.status).toBe(403);
     expect(await fixture.store.stat('w/a')).toBeNull();
     const ok = await fetch(sized.url, { method: 'PUT', headers: sized.headers, body: '12345' });
@@ -119,7 +130,11 @@ describe('DiskStore signed URLs over HTTP', () => {
     const put = await fixture.store.presignPut('c/a', { expiresInSec: 60 });
     const preflight = await fetch(put.url, {
       method: 'OPTIONS',
-      headers: { Origin: 'http://app.example', 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'content-type' },
+      headers: {
+        Origin: 'http://app.example',
+        'Access-Control-Request-Method': 'PUT',
+        'Access-Control-Request-Headers': 'content-type',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('*');

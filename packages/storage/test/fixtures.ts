@@ -26,7 +26,9 @@ export interface DiskStoreFixture {
  * A DiskStore in a temp directory (or `root`) with its signed-URL handler on a real HTTP server on a
  * random port. `now` lets a test sign URLs as of another time (to test expiry).
  */
-export async function startDiskStore(options: { root?: string; signingSecret?: string; now?: () => number } = {}): Promise<DiskStoreFixture> {
+export async function startDiskStore(
+  options: { root?: string; signingSecret?: string; now?: () => number } = {},
+): Promise<DiskStoreFixture> {
   const root = options.root ?? (await mkdtemp(join(tmpdir(), 'dapple-disk-store-')));
   let handler: ReturnType<typeof createSignedObjectHandler> | undefined;
   const server = createServer((req, res) => {
@@ -104,8 +106,16 @@ export interface ExternalS3Fixture {
 }
 
 /** An S3Store on a fresh bucket of an external server (Ceph RGW, MinIO), e.g. from s3TestServerFromEnv(). */
-export async function createExternalS3Store(server: S3TestServer, bucket = uniqueBucketName()): Promise<ExternalS3Fixture> {
-  const store = new S3Store({ ...parseS3Endpoint(server.endpoint), accessKey: server.accessKey, secretKey: server.secretKey, bucket });
+export async function createExternalS3Store(
+  server: S3TestServer,
+  bucket = uniqueBucketName(),
+): Promise<ExternalS3Fixture> {
+  const store = new S3Store({
+    ...parseS3Endpoint(server.endpoint),
+    accessKey: server.accessKey,
+    secretKey: server.secretKey,
+    bucket,
+  });
   await store.ensureBucket();
   return {
     store,

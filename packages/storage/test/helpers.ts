@@ -7,7 +7,9 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export async function md5OfStream(stream: AsyncIterable<unknown> | Iterable<unknown>): Promise<{ md5: string; bytes: number }> {
+export async function md5OfStream(
+  stream: AsyncIterable<unknown> | Iterable<unknown>,
+): Promise<{ md5: string; bytes: number }> {
   const hash = createHash('md5');
   let bytes = 0;
   for await (const chunk of stream) {
@@ -21,7 +23,10 @@ export async function md5OfStream(stream: AsyncIterable<unknown> | Iterable<unkn
  * A large body generated on the fly (never held in memory whole): 1 MiB chunks of one random block,
  * each stamped with its index so that misordered or repeated chunks change the hash.
  */
-export function generatedBody(totalBytes: number, chunkBytes = 1024 * 1024): { stream: () => Readable; md5: () => Promise<string> } {
+export function generatedBody(
+  totalBytes: number,
+  chunkBytes = 1024 * 1024,
+): { stream: () => Readable; md5: () => Promise<string> } {
   const block = randomBytes(chunkBytes);
   function* chunks() {
     for (let offset = 0, index = 0; offset < totalBytes; offset += chunkBytes, index++) {

@@ -8,7 +8,8 @@ defineObjectStoreContract('S3Store on s3rver', async () => {
     store,
     capabilities: {
       verifiesSignatures: 's3rver 3.7.1 does not verify V4 signatures (covered on Ceph RGW and DiskStore)',
-      fullMultipart: 's3rver 3.7.1 lacks ListParts and AbortMultipartUpload and does not check part etags (covered on Ceph RGW)',
+      fullMultipart:
+        's3rver 3.7.1 lacks ListParts and AbortMultipartUpload and does not check part etags (covered on Ceph RGW)',
       listsInKeyOrder: 's3rver 3.7.1 lists in file-system order, not S3 key order (covered on Ceph RGW)',
       rangeEndingAtZero: "s3rver 3.7.1 reads 'bytes=0-0' as the whole object (covered on Ceph RGW)",
     },

@@ -26,5 +26,9 @@ export function s3TestServerFromEnv(env: NodeJS.ProcessEnv = process.env): S3Tes
   if (!parsed.S3_TEST_ACCESS_KEY || !parsed.S3_TEST_SECRET_KEY) {
     throw new Error('S3_TEST_ENDPOINT is set but S3_TEST_ACCESS_KEY or S3_TEST_SECRET_KEY is missing');
   }
-  return { endpoint: parsed.S3_TEST_ENDPOINT, accessKey: parsed.S3_TEST_ACCESS_KEY, secretKey: parsed.S3_TEST_SECRET_KEY };
+  return {
+    endpoint: parsed.S3_TEST_ENDPOINT,
+    accessKey: parsed.S3_TEST_ACCESS_KEY,
+    secretKey: parsed.S3_TEST_SECRET_KEY,
+  };
 }

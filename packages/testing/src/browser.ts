@@ -25,7 +25,9 @@ export async function launchBrowser(options: { executablePath?: string } = {}): 
   try {
     await access(executablePath, constants.X_OK);
   } catch {
-    throw new Error(`No Chromium at ${executablePath}: browser tests need Debian's chromium (apt-get install -y chromium; .ci/run installs it)`);
+    throw new Error(
+      `No Chromium at ${executablePath}: browser tests need Debian's chromium (apt-get install -y chromium; .ci/run installs it)`,
+    );
   }
   return chromium.launch({ executablePath, args: CHROMIUM_ARGS });
 }
@@ -52,11 +54,15 @@ export async function horizontalOverflow(page: Page): Promise<string | null> {
     if (scrollWidth <= width) return null;
     const sticksOut = (el: Element) => el.getBoundingClientRect().right > width + 0.5;
     const culprits = Array.from(document.body.querySelectorAll('*'))
-      .filter((el) => sticksOut(el) && !(el.parentElement && el.parentElement !== document.body && sticksOut(el.parentElement)))
+      .filter(
+        (el) =>
+          sticksOut(el) && !(el.parentElement && el.parentElement !== document.body && sticksOut(el.parentElement)),
+      )
       .filter((el) => getComputedStyle(el).visibility !== 'hidden')
       .slice(0, 5)
       .map((el) => {
-        const classes = typeof el.className === 'string' && el.className ? `.${el.className.trim().split(/\s+/).join('.')}` : '';
+        const classes =
+          typeof el.className === 'string' && el.className ? `.${el.className.trim().split(/\s+/).join('.')}` : '';
         const text = (el.textContent ?? '').trim().slice(0, 40);
         return `<${el.tagName.toLowerCase()}${classes}> ends at ${Math.round(el.getBoundingClientRect().right)} px${text ? ` ("${text}")` : ''}`;
       });
@@ -70,7 +76,12 @@ export async function horizontalOverflow(page: Page): Promise<string | null> {
  * `colorScheme: 'dark'`). The viewport and color scheme are restored afterwards. Returns the file paths.
  * Throws if the page scrolls sideways at either width (after writing that screenshot, to look at).
  */
-export async function captureScreens(page: Page, test: string, name: string, options: { colorScheme?: 'dark' } = {}): Promise<string[]> {
+export async function captureScreens(
+  page: Page,
+  test: string,
+  name: string,
+  options: { colorScheme?: 'dark' } = {},
+): Promise<string[]> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   const original = page.viewportSize() ?? DESKTOP_VIEWPORT;
   if (options.colorScheme) await page.emulateMedia({ colorScheme: options.colorScheme });
@@ -85,7 +96,8 @@ export async function captureScreens(page: Page, test: string, name: string, opt
     await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
     files.push(file);
     const overflow = await horizontalOverflow(page);
-    if (overflow) throw new Error(`${test} / ${name} at ${viewport.width} px scrolls sideways (see ${file}): ${overflow}`);
+    if (overflow)
+      throw new Error(`${test} / ${name} at ${viewport.width} px scrolls sideways (see ${file}): ${overflow}`);
   }
   await page.setViewportSize(original);
   if (options.colorScheme) await page.emulateMedia({ colorScheme: null });

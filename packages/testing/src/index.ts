@@ -1,4 +1,19 @@
 export { freePort } from './ports.ts';
-export { createTestDatabase, useTestDatabase, TEMPLATE_DATABASE, type TestDatabase, type TestPostgres } from './database.ts';
+export {
+  createTestDatabase,
+  useTestDatabase,
+  TEMPLATE_DATABASE,
+  type TestDatabase,
+  type TestPostgres,
+} from './database.ts';
 export { startTestHub, TEST_SECRET, type TestHub } from './hub.ts';
-export { gql, gqlClient, errorCode, CookieJar, type GqlClient, type GqlError, type GqlOptions, type GqlResponse } from './gql.ts';
+export {
+  gql,
+  gqlClient,
+  errorCode,
+  CookieJar,
+  type GqlClient,
+  type GqlError,
+  type GqlOptions,
+  type GqlResponse,
+} from './gql.ts';

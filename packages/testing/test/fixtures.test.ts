@@ -27,7 +27,9 @@ describe('startTestHub + gqlClient', () => {
     const hub = await startTestHub();
     try {
       const client = gqlClient(hub.graphqlUrl);
-      await client.request(`mutation { signUp(input: { email: "f@example.com", password: "fixture-pass", name: "F" }) { user { id } } }`);
+      await client.request(
+        `mutation { signUp(input: { email: "f@example.com", password: "fixture-pass", name: "F" }) { user { id } } }`,
+      );
       expect(client.cookies.get('dapple_session')).toBeTruthy();
       const me = await client.request(`{ me { name } }`);
       expect(me.data?.me.name).toBe('F');

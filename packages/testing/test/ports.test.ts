@@ -5,7 +5,9 @@ import { freePort } from '../src/ports.ts';
 
 describe('freePort', () => {
   it('hands out distinct bindable ports below the ephemeral range, which outgoing connections draw from', async () => {
-    const ephemeralStart = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    const ephemeralStart = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    );
     const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
     expect(new Set(ports).size).toBe(ports.length);
     for (const port of ports) {
@@ -17,5 +19,4 @@ describe('freePort', () => {
       srv.listen(ports[0], '127.0.0.1', () => srv.close(() => resolve()));
     });
   });
-
 });

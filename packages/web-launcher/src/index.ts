@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 export const WEB_APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../apps/web');
 // Resolved from apps/web, whose dependency `next` is.
-const NEXT_BIN = join(dirname(createRequire(join(WEB_APP_DIR, 'package.json')).resolve('next/package.json')), 'dist/bin/next');
+const NEXT_BIN = join(
+  dirname(createRequire(join(WEB_APP_DIR, 'package.json')).resolve('next/package.json')),
+  'dist/bin/next',
+);
 
 // Inputs of `next build`: if none is newer than the last build, the build is reused.
 const BUILD_INPUTS = ['src', 'public', 'next.config.ts', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
@@ -119,7 +122,8 @@ async function acquireLock(lock: string, deadline: number): Promise<void> {
       await rm(lock, { recursive: true, force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for the apps/web build lock ${lock} (held by pid ${holder})`);
+    if (Date.now() > deadline)
+      throw new Error(`Timed out waiting for the apps/web build lock ${lock} (held by pid ${holder})`);
     await sleep(250);
   }
 }
@@ -162,7 +166,9 @@ async function newestMtime(path: string): Promise<number | undefined> {
 async function waitUntilReady(url: string, child: ChildProcess, deadline: number, output: Output): Promise<void> {
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`next start exited (${child.exitCode ?? child.signalCode}) before answering at ${url}:\n${output.text().slice(-4000)}`);
+      throw new Error(
+        `next start exited (${child.exitCode ?? child.signalCode}) before answering at ${url}:\n${output.text().slice(-4000)}`,
+      );
     }
     if (/\bReady\b/.test(output.text())) {
       try {
@@ -173,7 +179,8 @@ async function waitUntilReady(url: string, child: ChildProcess, deadline: number
         // not listening yet
       }
     }
-    if (Date.now() > deadline) throw new Error(`next start did not answer at ${url} in time:\n${output.text().slice(-4000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`next start did not answer at ${url} in time:\n${output.text().slice(-4000)}`);
     await sleep(200);
   }
 }

@@ -8,7 +8,16 @@ import { join, resolve } from 'node:path';
 import { createDb, migrate } from '@dapple/db';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@dapple/db/embedded';
 import { startWeb, type WebServer } from '@dapple/web-launcher';
-import { createHub, createLogger, EnvError, hubConfigFromEnv, loadEnv, loadOrCreateSecret, objectStoreFromEnv, type Hub } from '../index.ts';
+import {
+  createHub,
+  createLogger,
+  EnvError,
+  hubConfigFromEnv,
+  loadEnv,
+  loadOrCreateSecret,
+  objectStoreFromEnv,
+  type Hub,
+} from '../index.ts';
 
 async function main(): Promise<void> {
   let env;
@@ -67,7 +76,9 @@ async function main(): Promise<void> {
     const webOrigin = `http://127.0.0.1:${env.WEB_PORT}`;
     // Disk-store URLs (uploads, previews, artifacts) point at the dashboard, which streams /objects/* to the hub:
     // the browser then talks to one origin only, and needs no CORS. PUBLIC_URL, when set, wins.
-    const store = env.PUBLIC_URL ? undefined : objectStoreFromEnv({ ...env, PUBLIC_URL: webOrigin }, await loadOrCreateSecret(env));
+    const store = env.PUBLIC_URL
+      ? undefined
+      : objectStoreFromEnv({ ...env, PUBLIC_URL: webOrigin }, await loadOrCreateSecret(env));
     const config = await hubConfigFromEnv(env, { databaseUrl, store });
     const hub: Hub = await createHub({
       ...config,
@@ -91,7 +102,9 @@ async function main(): Promise<void> {
     // dashboard's /objects route, where the disk store's URLs point.
     stack.splice(stack.length - 1, 0, { name: 'dashboard', stop: () => web.close() });
 
-    const storeLabel = env.S3_ENDPOINT ? `S3 ${env.S3_ENDPOINT} bucket ${env.S3_BUCKET}` : `disk ${join(dataDir, 'objects')}`;
+    const storeLabel = env.S3_ENDPOINT
+      ? `S3 ${env.S3_ENDPOINT} bucket ${env.S3_BUCKET}`
+      : `disk ${join(dataDir, 'objects')}`;
     console.log(
       [
         '',
@@ -117,7 +130,11 @@ async function assertPortFree(port: number, variable: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const probe = createServer();
     probe.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} is already in use (another Dapple?); stop it or set ${variable}`) : err),
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`port ${port} is already in use (another Dapple?); stop it or set ${variable}`)
+          : err,
+      ),
     );
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
   });

@@ -34,33 +34,61 @@ describe('buildRunManifests', () => {
     expect(job.metadata).toMatchObject({ name, namespace: 'dapple' });
     expect(job.metadata!.labels).toMatchObject({ 'dapple.dev/run-id': RUN_ID, 'dapple.dev/attempt': '2' });
     expect(job.metadata!.annotations).toEqual({ 'dapple.dev/run-id': RUN_ID, 'dapple.dev/attempt': '2' });
-    expect(job.spec).toMatchObject({ backoffLimit: 0, suspend: true, ttlSecondsAfterFinished: 3600, activeDeadlineSeconds: 86_400 });
+    expect(job.spec).toMatchObject({
+      backoffLimit: 0,
+      suspend: true,
+      ttlSecondsAfterFinished: 3600,
+      activeDeadlineSeconds: 86_400,
+    });
     const pod = job.spec!.template.spec!;
     expect(pod.restartPolicy).toBe('Never');
     expect(pod.terminationGracePeriodSeconds).toBe(90);
     const container = pod.containers[0]!;
     expect(container.image).toBe(jobOptions.image);
     expect(container.args).toEqual([`--run-id=${RUN_ID}`]);
-    expect(container.resources).toEqual({ requests: { cpu: '4', memory: '16Gi' }, limits: { memory: '32Gi', 'nvidia.com/gpu': '1' } });
+    expect(container.resources).toEqual({
+      requests: { cpu: '4', memory: '16Gi' },
+      limits: { memory: '32Gi', 'nvidia.com/gpu': '1' },
+    });
     expect(container.env).toContainEqual({ name: 'DAPPLE_HUB_URL', value: spec.hubUrl });
     expect(container.env).toContainEqual({ name: 'DAPPLE_RUN_ID', value: RUN_ID });
     expect(container.env).toContainEqual({ name: 'DAPPLE_TF_BACKEND', value: 'tensorflow' });
-    expect(container.env).toContainEqual({ name: 'DAPPLE_RUN_TOKEN', valueFrom: { secretKeyRef: { name, key: 'run-token' } } });
+    expect(container.env).toContainEqual({
+      name: 'DAPPLE_RUN_TOKEN',
+      valueFrom: { secretKeyRef: { name, key: 'run-token' } },
+    });
     // The token is never in the Job itself.
     expect(JSON.stringify(job)).not.toContain(spec.runToken);
-    expect(secret).toMatchObject({ metadata: { name, namespace: 'dapple' }, type: 'Opaque', stringData: { 'run-token': spec.runToken } });
+    expect(secret).toMatchObject({
+      metadata: { name, namespace: 'dapple' },
+      type: 'Opaque',
+      stringData: { 'run-token': spec.runToken },
+    });
   });
 
   it('leaves out the GPU resource for CPU trainers, honours image and optional fields', () => {
     const { job } = buildRunManifests(
       { ...spec, image: 'trainer:cpu' },
-      { ...jobOptions, gpusPerRun: 0, resources: undefined, activeDeadlineSeconds: undefined, serviceAccountName: 'trainer', imagePullSecrets: ['regcred'], nodeSelector: { pool: 'gpu' } },
+      {
+        ...jobOptions,
+        gpusPerRun: 0,
+        resources: undefined,
+        activeDeadlineSeconds: undefined,
+        serviceAccountName: 'trainer',
+        imagePullSecrets: ['regcred'],
+        nodeSelector: { pool: 'gpu' },
+      },
     );
     const pod = job.spec!.template.spec!;
     expect(pod.containers[0]!.resources).toEqual({});
     expect(pod.containers[0]!.image).toBe('trainer:cpu');
     expect(job.spec!.activeDeadlineSeconds).toBeUndefined();
-    expect(pod).toMatchObject({ serviceAccountName: 'trainer', imagePullSecrets: [{ name: 'regcred' }], nodeSelector: { pool: 'gpu' }, automountServiceAccountToken: true });
+    expect(pod).toMatchObject({
+      serviceAccountName: 'trainer',
+      imagePullSecrets: [{ name: 'regcred' }],
+      nodeSelector: { pool: 'gpu' },
+      automountServiceAccountToken: true,
+    });
   });
 
   it('refuses a run id that would not make a DNS-1123 Job name', () => {
@@ -123,7 +151,10 @@ describe('KubernetesExecutor against a fake API server', () => {
     expect(await executor.state(name)).toEqual({ state: 'running' });
     fake.jobs.get(name).status = { succeeded: 1 };
     expect(await executor.state(name)).toEqual({ state: 'exited', exitCode: 0, signal: null });
-    fake.jobs.get(name).status = { failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] };
+    fake.jobs.get(name).status = {
+      failed: 1,
+      conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }],
+    };
     fake.addPod(name, `${name}-abcde`, { exitCode: 137, reason: 'OOMKilled' });
     expect(await executor.state(name)).toEqual({ state: 'exited', exitCode: 137, signal: 'OOMKilled' });
     fake.pods.clear();
@@ -178,7 +209,10 @@ describe('loadKubeConfig', () => {
       );
       expect(loadKubeConfig({ file }).getCurrentCluster()?.server).toBe('https://10.0.0.1:6443');
       const empty = join(dir, 'empty');
-      await writeFile(empty, JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [] }));
+      await writeFile(
+        empty,
+        JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [] }),
+      );
       expect(() => loadKubeConfig({ file: empty })).toThrow(/no Kubernetes cluster configured/);
     } finally {
       await rm(dir, { recursive: true, force: true });

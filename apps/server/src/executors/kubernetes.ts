@@ -21,7 +21,8 @@ export function loadKubeConfig(source: KubeConfigSource): KubeConfig {
   if (source === 'in-cluster') kc.loadFromCluster();
   else if (source === 'default') kc.loadFromDefault();
   else kc.loadFromFile(source.file);
-  if (!kc.getCurrentCluster()) throw new Error(`no Kubernetes cluster configured (kubeconfig source: ${JSON.stringify(source)})`);
+  if (!kc.getCurrentCluster())
+    throw new Error(`no Kubernetes cluster configured (kubeconfig source: ${JSON.stringify(source)})`);
   return kc;
 }
 
@@ -113,7 +114,12 @@ export class KubernetesExecutor implements Executor {
     const pod = await this.newestPod(handle);
     if (!pod) return [];
     try {
-      const text = await this.core.readNamespacedPodLog({ name: pod, namespace: this.opts.namespace, container: 'trainer', limitBytes: MAX_LOG_BYTES });
+      const text = await this.core.readNamespacedPodLog({
+        name: pod,
+        namespace: this.opts.namespace,
+        container: 'trainer',
+        limitBytes: MAX_LOG_BYTES,
+      });
       return text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
     } catch (err) {
       if (isStatus(err, 400) || isStatus(err, 404)) return []; // container not started yet, or pod gone
@@ -124,7 +130,12 @@ export class KubernetesExecutor implements Executor {
   /** Deletes the Job (Foreground: pods first). False when it did not exist. */
   private async delete(name: string, gracePeriodSeconds: number): Promise<boolean> {
     try {
-      await this.batch.deleteNamespacedJob({ name, namespace: this.opts.namespace, gracePeriodSeconds, propagationPolicy: 'Foreground' });
+      await this.batch.deleteNamespacedJob({
+        name,
+        namespace: this.opts.namespace,
+        gracePeriodSeconds,
+        propagationPolicy: 'Foreground',
+      });
       return true;
     } catch (err) {
       if (isStatus(err, 404)) return false;
@@ -142,7 +153,10 @@ export class KubernetesExecutor implements Executor {
   }
 
   private async jobPods(name: string) {
-    const list = await this.core.listNamespacedPod({ namespace: this.opts.namespace, labelSelector: `job-name=${name}` });
+    const list = await this.core.listNamespacedPod({
+      namespace: this.opts.namespace,
+      labelSelector: `job-name=${name}`,
+    });
     return list.items.sort((a, b) => time(b.metadata?.creationTimestamp) - time(a.metadata?.creationTimestamp));
   }
 

@@ -39,9 +39,7 @@ export interface LaunchedRun {
 }
 
 export type ExecutorRunState =
-  | { state: 'running' }
-  | { state: 'exited'; exitCode: number | null; signal?: string | null }
-  | { state: 'unknown' };
+  { state: 'running' } | { state: 'exited'; exitCode: number | null; signal?: string | null } | { state: 'unknown' };
 
 export interface Executor {
   readonly kind: 'local' | 'kubernetes';

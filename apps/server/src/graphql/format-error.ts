@@ -14,8 +14,13 @@ export function createFormatError(log: Logger) {
     const original = unwrapResolverError(error);
     // Apollo re-codes every validation error as GRAPHQL_VALIDATION_FAILED; our limit rules' own codes
     // (QUERY_TOO_DEEP, QUERY_TOO_COMPLEX) say more, so put them back.
-    const ruleCode = (error as { originalError?: { extensions?: { code?: unknown } } } | null)?.originalError?.extensions?.code;
-    if (formatted.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && typeof ruleCode === 'string' && EXPECTED.has(ruleCode)) {
+    const ruleCode = (error as { originalError?: { extensions?: { code?: unknown } } } | null)?.originalError
+      ?.extensions?.code;
+    if (
+      formatted.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' &&
+      typeof ruleCode === 'string' &&
+      EXPECTED.has(ruleCode)
+    ) {
       formatted = { ...formatted, extensions: { ...formatted.extensions, code: ruleCode } };
     }
     const code = formatted.extensions?.code;

@@ -4,7 +4,11 @@
  */
 
 /** Maps each signal to a fresh value, skipping values `keep` rejects. */
-export function mapSignals<S, T>(signals: AsyncIterableIterator<S>, map: (s: S) => Promise<T>, keep: (v: T) => boolean = () => true): AsyncIterableIterator<T> {
+export function mapSignals<S, T>(
+  signals: AsyncIterableIterator<S>,
+  map: (s: S) => Promise<T>,
+  keep: (v: T) => boolean = () => true,
+): AsyncIterableIterator<T> {
   const iterator: AsyncIterableIterator<T> = {
     next: async () => {
       for (;;) {

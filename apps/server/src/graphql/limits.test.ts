@@ -14,13 +14,16 @@ describe('depthLimitRule', () => {
   it('counts nested fields, through fragments', () => {
     expect(errorsOf(`{ node { child { id } } }`, depthLimitRule(3))).toEqual([]);
     expect(errorsOf(`{ node { child { child { id } } } }`, depthLimitRule(3))).toEqual(['QUERY_TOO_DEEP']);
-    expect(
-      errorsOf(`{ node { ...F } } fragment F on Node { child { child { id } } }`, depthLimitRule(3)),
-    ).toEqual(['QUERY_TOO_DEEP']);
+    expect(errorsOf(`{ node { ...F } } fragment F on Node { child { child { id } } }`, depthLimitRule(3))).toEqual([
+      'QUERY_TOO_DEEP',
+    ]);
   });
 
   it('does not loop on fragment cycles (those are reported by graphql-js itself)', () => {
-    const errors = errorsOf(`{ node { ...A } } fragment A on Node { child { ...B } } fragment B on Node { child { ...A } }`, depthLimitRule(10));
+    const errors = errorsOf(
+      `{ node { ...A } } fragment A on Node { child { ...B } } fragment B on Node { child { ...A } }`,
+      depthLimitRule(10),
+    );
     expect(errors.length).toBeGreaterThan(0);
   });
 });
@@ -33,7 +36,10 @@ describe('costLimitRule', () => {
   });
 
   it('stops early on fragment bombs', () => {
-    const fragments = Array.from({ length: 30 }, (_, i) => `fragment F${i} on Node { a: child { ...F${i + 1} } b: child { ...F${i + 1} } }`);
+    const fragments = Array.from(
+      { length: 30 },
+      (_, i) => `fragment F${i} on Node { a: child { ...F${i + 1} } b: child { ...F${i + 1} } }`,
+    );
     const query = `{ node { ...F0 } } ${fragments.join(' ')} fragment F30 on Node { id }`;
     expect(errorsOf(query, costLimitRule(10_000, 10))).toContain('QUERY_TOO_COMPLEX');
   });

@@ -65,9 +65,17 @@ export function nestingError(source: string, limits: QueryLimits): GraphQLError 
   });
 }
 
-function rootType(context: ValidationContext, operation: 'query' | 'mutation' | 'subscription'): GraphQLOutputType | undefined {
+function rootType(
+  context: ValidationContext,
+  operation: 'query' | 'mutation' | 'subscription',
+): GraphQLOutputType | undefined {
   const schema = context.getSchema();
-  const root = operation === 'query' ? schema.getQueryType() : operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  const root =
+    operation === 'query'
+      ? schema.getQueryType()
+      : operation === 'mutation'
+        ? schema.getMutationType()
+        : schema.getSubscriptionType();
   return root ?? undefined;
 }
 
@@ -89,12 +97,17 @@ function selectionMeasure(
     for (const sel of set.selections) {
       if (sel.kind === Kind.FIELD) {
         const named = parentType ? getNamedType(parentType) : undefined;
-        const fields = named && 'getFields' in named ? (named.getFields() as Record<string, { type: GraphQLOutputType }>) : undefined;
+        const fields =
+          named && 'getFields' in named
+            ? (named.getFields() as Record<string, { type: GraphQLOutputType }>)
+            : undefined;
         const type = fields?.[sel.name.value]?.type;
         const children = sel.selectionSet ? measure(sel.selectionSet, type) : 0;
         total = combine(total, onField({ name: sel.name.value, type, children }));
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        const type = sel.typeCondition ? (schema.getType(sel.typeCondition.name.value) as GraphQLOutputType | undefined) : parentType;
+        const type = sel.typeCondition
+          ? (schema.getType(sel.typeCondition.name.value) as GraphQLOutputType | undefined)
+          : parentType;
         total = combine(total, measure(sel.selectionSet, type));
       } else {
         const name = sel.name.value;
@@ -103,7 +116,10 @@ function selectionMeasure(
           const fragment = context.getFragment(name);
           if (!fragment || inProgress.has(name)) continue;
           inProgress.add(name);
-          value = measure(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) as GraphQLOutputType | undefined);
+          value = measure(
+            fragment.selectionSet,
+            schema.getType(fragment.typeCondition.name.value) as GraphQLOutputType | undefined,
+          );
           inProgress.delete(name);
           fragmentMemo.set(name, value);
         }

@@ -2,7 +2,13 @@ import type { NextFunction, Request, Response } from 'express';
 import { nestingError, type QueryLimits } from '../graphql/limits.ts';
 
 /** The shape GraphQL clients already parse: `{ errors: [{ message, extensions: { code } }] }`. */
-export function sendGraphQLError(res: Response, status: number, message: string, code: string, extra: Record<string, unknown> = {}) {
+export function sendGraphQLError(
+  res: Response,
+  status: number,
+  message: string,
+  code: string,
+  extra: Record<string, unknown> = {},
+) {
   res.status(status).json({ errors: [{ message, extensions: { code, ...extra } }] });
 }
 

@@ -25,7 +25,12 @@ export function requestLog(logger: Logger, opts: { quiet?: (req: Request) => boo
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const line = { method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 };
+      const line = {
+        method: req.method,
+        path: req.originalUrl.split('?')[0],
+        status: res.statusCode,
+        ms: Math.round(ms * 10) / 10,
+      };
       // Failures stay at info: a trainer whose batches are refused must show up in the default log.
       if (res.statusCode < 400 && opts.quiet?.(req)) req.log.debug(line, 'request');
       else req.log.info(line, 'request');

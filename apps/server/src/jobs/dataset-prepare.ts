@@ -11,10 +11,17 @@ export const datasetPrepareJob = defineJob({
   // prepareDataset already uses every core for decoding.
   concurrency: 1,
   handler: async ({ versionId }, ctx) => {
-    await ctx.services.datasetPrepare.run(versionId, { logger: ctx.logger, signal: ctx.signal, finalAttempt: ctx.finalAttempt });
+    await ctx.services.datasetPrepare.run(versionId, {
+      logger: ctx.logger,
+      signal: ctx.signal,
+      finalAttempt: ctx.finalAttempt,
+    });
   },
   // Reached when the last attempt died (hub killed, expiry) before it could record anything.
   onExhausted: async ({ versionId }, ctx) => {
-    await ctx.services.datasetPrepare.abandon(versionId, 'Preparation stopped before it finished, on every attempt (the hub stopped or crashed); upload the files again');
+    await ctx.services.datasetPrepare.abandon(
+      versionId,
+      'Preparation stopped before it finished, on every attempt (the hub stopped or crashed); upload the files again',
+    );
   },
 });

@@ -14,10 +14,19 @@ export const evaluationRunJob = defineJob({
   concurrency: 2,
   handler: async ({ evaluationId }, ctx) => {
     const finished = await ctx.services.evaluations.run(evaluationId, ctx.logger);
-    if (finished) await ctx.services.webhooks.emit(finished.teamId, 'evaluation.finished', evaluationWebhookPayload(finished), { deliveryKey: `evaluation.finished:${finished.id}` });
+    if (finished)
+      await ctx.services.webhooks.emit(finished.teamId, 'evaluation.finished', evaluationWebhookPayload(finished), {
+        deliveryKey: `evaluation.finished:${finished.id}`,
+      });
   },
   onExhausted: async ({ evaluationId }, ctx) => {
-    const failed = await ctx.services.evaluations.fail(evaluationId, 'the evaluation stopped before it finished, on every attempt (the hub stopped or crashed)');
-    if (failed) await ctx.services.webhooks.emit(failed.teamId, 'evaluation.finished', evaluationWebhookPayload(failed), { deliveryKey: `evaluation.finished:${failed.id}` });
+    const failed = await ctx.services.evaluations.fail(
+      evaluationId,
+      'the evaluation stopped before it finished, on every attempt (the hub stopped or crashed)',
+    );
+    if (failed)
+      await ctx.services.webhooks.emit(failed.teamId, 'evaluation.finished', evaluationWebhookPayload(failed), {
+        deliveryKey: `evaluation.finished:${failed.id}`,
+      });
   },
 });

@@ -47,7 +47,8 @@ export class JobQueue implements JobSender {
       await this.boss.start();
       this.bossStarted = true;
       for (const job of Object.values(this.catalog)) {
-        if (job.onExhausted) await this.boss.createQueue(exhaustedQueue(job.name), { name: exhaustedQueue(job.name), retryLimit: 2 });
+        if (job.onExhausted)
+          await this.boss.createQueue(exhaustedQueue(job.name), { name: exhaustedQueue(job.name), retryLimit: 2 });
         await this.boss.createQueue(job.name, {
           name: job.name,
           retryLimit: job.retry.limit,
@@ -106,14 +107,19 @@ export class JobQueue implements JobSender {
       }
       const onExhausted = job.onExhausted;
       if (onExhausted) {
-        await this.boss.work<unknown>(exhaustedQueue(job.name), { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 }, async ([received]) => {
-          if (!received) return;
-          const logger = this.options.logger.child({ job: exhaustedQueue(job.name), jobId: received.id });
-          const parsed = job.payload.safeParse(received.data);
-          if (!parsed.success) return logger.error({ issues: parsed.error.issues }, 'exhausted job payload does not match its schema');
-          logger.warn('job exhausted its attempts');
-          await onExhausted(parsed.data, { services, logger, jobId: received.id, signal: this.stopping.signal });
-        });
+        await this.boss.work<unknown>(
+          exhaustedQueue(job.name),
+          { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 },
+          async ([received]) => {
+            if (!received) return;
+            const logger = this.options.logger.child({ job: exhaustedQueue(job.name), jobId: received.id });
+            const parsed = job.payload.safeParse(received.data);
+            if (!parsed.success)
+              return logger.error({ issues: parsed.error.issues }, 'exhausted job payload does not match its schema');
+            logger.warn('job exhausted its attempts');
+            await onExhausted(parsed.data, { services, logger, jobId: received.id, signal: this.stopping.signal });
+          },
+        );
       }
     }
   }
@@ -148,7 +154,11 @@ export class JobQueue implements JobSender {
     if (this.bossStarted) await this.boss.stop({ graceful: true, close: false, wait: true, timeout: 10_000 });
   }
 
-  private async run(job: JobDefinition<z.ZodType>, received: PgBoss.JobWithMetadata<unknown>, services: Services): Promise<void> {
+  private async run(
+    job: JobDefinition<z.ZodType>,
+    received: PgBoss.JobWithMetadata<unknown>,
+    services: Services,
+  ): Promise<void> {
     const logger = this.options.logger.child({ job: job.name, jobId: received.id, retryCount: received.retryCount });
     const parsed = job.payload.safeParse(received.data);
     if (!parsed.success) {

@@ -6,7 +6,9 @@ import type { SamplingConfig } from './scheduler.ts';
 export function samplingConfigFromEnv(env: Env): Partial<SamplingConfig> {
   return {
     ...(env.DAPPLE_SAMPLING_WORKERS !== undefined ? { workers: env.DAPPLE_SAMPLING_WORKERS } : {}),
-    ...(env.DAPPLE_SAMPLING_TEAM_CONCURRENCY !== undefined ? { perTeamConcurrency: env.DAPPLE_SAMPLING_TEAM_CONCURRENCY } : {}),
+    ...(env.DAPPLE_SAMPLING_TEAM_CONCURRENCY !== undefined
+      ? { perTeamConcurrency: env.DAPPLE_SAMPLING_TEAM_CONCURRENCY }
+      : {}),
     ...(env.DAPPLE_SAMPLING_MAX_MODELS !== undefined ? { maxModelsPerWorker: env.DAPPLE_SAMPLING_MAX_MODELS } : {}),
   };
 }

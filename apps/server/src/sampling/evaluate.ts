@@ -41,7 +41,15 @@ export async function runEvaluation(
   const fakeProbs: Float32Array[] = [];
   for (let start = 0; start < n; start += BATCH) {
     const count = Math.min(BATCH, n - start);
-    const { pixels } = await sampler.sample({ count, steps: task.steps, sampler: task.sampler, eta: task.eta, seed: task.seed, firstImageIndex: start, signal });
+    const { pixels } = await sampler.sample({
+      count,
+      steps: task.steps,
+      sampler: task.sampler,
+      eta: task.eta,
+      seed: task.seed,
+      firstImageIndex: start,
+      signal,
+    });
     const images = tf.tensor4d(toFloatImages(pixels), [count, r, r, c]);
     const out = await extractor.extract(images);
     images.dispose();
@@ -52,7 +60,9 @@ export async function runEvaluation(
 
   const manifest = parseManifest(task.dataset.manifest);
   if (manifest.resolution !== r || manifest.channels !== c) {
-    throw new Error(`dataset images are ${manifest.resolution}×${manifest.resolution}×${manifest.channels}, the model makes ${r}×${r}×${c}`);
+    throw new Error(
+      `dataset images are ${manifest.resolution}×${manifest.resolution}×${manifest.channels}, the model makes ${r}×${r}×${c}`,
+    );
   }
   const reader = new ShardReader({
     manifest,
@@ -73,7 +83,12 @@ export async function runEvaluation(
     if (signal.aborted) throw new Error('evaluation aborted');
     const take = Math.min(batch.size, n - real);
     const per = batch.height * batch.width * batch.channels;
-    const images = tf.tensor4d(toFloatImages(batch.images.subarray(0, take * per)), [take, batch.height, batch.width, batch.channels]);
+    const images = tf.tensor4d(toFloatImages(batch.images.subarray(0, take * per)), [
+      take,
+      batch.height,
+      batch.width,
+      batch.channels,
+    ]);
     const out = await extractor.extract(images);
     images.dispose();
     realFeatures.push(out.features);
@@ -87,7 +102,11 @@ export async function runEvaluation(
   const fake = concat(fakeFeatures);
   const realF = concat(realFeatures);
   const splits = Math.max(1, Math.min(10, Math.floor(n / 2)));
-  const kid = kernelInceptionDistance(fake, realF, extractor.dims, { subsetSize: Math.min(1000, n), numSubsets: 100, seed: task.seed });
+  const kid = kernelInceptionDistance(fake, realF, extractor.dims, {
+    subsetSize: Math.min(1000, n),
+    numSubsets: 100,
+    seed: task.seed,
+  });
   return {
     extractor: extractor.name,
     paperComparable: extractor.paperComparable,

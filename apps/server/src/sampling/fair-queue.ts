@@ -23,7 +23,8 @@ export class FairQueue<T extends QueuedItem> {
   private seq = 0;
 
   constructor(private readonly perTeamLimit: number) {
-    if (!Number.isInteger(perTeamLimit) || perTeamLimit < 1) throw new RangeError(`perTeamLimit must be a positive integer, got ${perTeamLimit}`);
+    if (!Number.isInteger(perTeamLimit) || perTeamLimit < 1)
+      throw new RangeError(`perTeamLimit must be a positive integer, got ${perTeamLimit}`);
   }
 
   get size(): number {
@@ -96,7 +97,11 @@ export class FairQueue<T extends QueuedItem> {
     return i < 0 ? null : i;
   }
 
-  private pick(queues: Map<string, Entry<T>[]>, lastServed: Map<string, number>, eligible: (teamId: string) => boolean): string | null {
+  private pick(
+    queues: Map<string, Entry<T>[]>,
+    lastServed: Map<string, number>,
+    eligible: (teamId: string) => boolean,
+  ): string | null {
     let best: string | null = null;
     let bestKey: [number, number] = [Infinity, Infinity];
     for (const [teamId, q] of queues) {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ModelCache } from './model-cache.ts';
 
-const entry = (paramBytes: number, disposed: string[], name: string) => ({ paramBytes, dispose: () => disposed.push(name) });
+const entry = (paramBytes: number, disposed: string[], name: string) => ({
+  paramBytes,
+  dispose: () => disposed.push(name),
+});
 
 describe('ModelCache', () => {
   it('evicts the least recently used model by count and by bytes, disposing it', () => {

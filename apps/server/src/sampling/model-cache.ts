@@ -13,7 +13,8 @@ export class ModelCache<V extends Sized> {
   private bytes = 0;
 
   constructor(private readonly limits: { maxModels: number; maxParamBytes: number }) {
-    if (!Number.isInteger(limits.maxModels) || limits.maxModels < 1) throw new RangeError(`maxModels must be a positive integer, got ${limits.maxModels}`);
+    if (!Number.isInteger(limits.maxModels) || limits.maxModels < 1)
+      throw new RangeError(`maxModels must be a positive integer, got ${limits.maxModels}`);
     if (!(limits.maxParamBytes > 0)) throw new RangeError(`maxParamBytes must be > 0, got ${limits.maxParamBytes}`);
   }
 
@@ -45,7 +46,8 @@ export class ModelCache<V extends Sized> {
     if (old) this.delete(key);
     // Evict before adding: two large models must never be resident together beyond the budget.
     for (const [k, v] of this.entries) {
-      if (this.entries.size < this.limits.maxModels && this.bytes + value.paramBytes <= this.limits.maxParamBytes) break;
+      if (this.entries.size < this.limits.maxModels && this.bytes + value.paramBytes <= this.limits.maxParamBytes)
+        break;
       this.entries.delete(k);
       this.bytes -= v.paramBytes;
       v.dispose();

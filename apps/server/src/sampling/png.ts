@@ -4,7 +4,10 @@ import sharp from 'sharp';
  * One PNG per image from uint8 NHWC pixels. Fixed encoder settings (and no metadata or timestamps)
  * so the same pixels always give the same bytes.
  */
-export async function encodePngs(pixels: Uint8Array, shape: readonly [number, number, number, number]): Promise<Uint8Array[]> {
+export async function encodePngs(
+  pixels: Uint8Array,
+  shape: readonly [number, number, number, number],
+): Promise<Uint8Array[]> {
   const [n, h, w, c] = shape;
   const per = h * w * c;
   const out: Uint8Array[] = [];

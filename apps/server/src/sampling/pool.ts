@@ -1,6 +1,15 @@
 import type { Worker } from 'node:worker_threads';
 import type { ObjectStore } from '@dapple/storage';
-import type { EvaluateTask, EvaluationResult, FromWorker, ModelRef, TaskRequest, TaskTiming, ToWorker, WorkerOptions } from './protocol.ts';
+import type {
+  EvaluateTask,
+  EvaluationResult,
+  FromWorker,
+  ModelRef,
+  TaskRequest,
+  TaskTiming,
+  ToWorker,
+  WorkerOptions,
+} from './protocol.ts';
 import { spawnSamplingWorker } from './spawn.ts';
 
 export interface SamplingPoolOptions extends WorkerOptions {
@@ -54,7 +63,8 @@ export class SamplingPool {
   private closed = false;
 
   constructor(private readonly options: SamplingPoolOptions) {
-    if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError(`sampling pool size must be a positive integer, got ${options.size}`);
+    if (!Number.isInteger(options.size) || options.size < 1)
+      throw new RangeError(`sampling pool size must be a positive integer, got ${options.size}`);
     for (let i = 0; i < options.size; i++) this.slots.push(this.start(i));
   }
 
@@ -72,13 +82,32 @@ export class SamplingPool {
   }
 
   /** Samples images (PNG-encoded in the worker). Aborting `signal` stops the worker between denoising steps. */
-  run(model: ModelRef, request: TaskRequest, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<TaskResult> {
-    return this.dispatch(model, onProgress, (taskId) => ({ type: 'sample', taskId, model, request }), signal) as Promise<TaskResult>;
+  run(
+    model: ModelRef,
+    request: TaskRequest,
+    onProgress?: (done: number, total: number) => void,
+    signal?: AbortSignal,
+  ): Promise<TaskResult> {
+    return this.dispatch(
+      model,
+      onProgress,
+      (taskId) => ({ type: 'sample', taskId, model, request }),
+      signal,
+    ) as Promise<TaskResult>;
   }
 
   /** Runs a whole evaluation (generate, read real images, extract, KID/FID/IS) in a worker. */
-  evaluate(model: ModelRef, task: EvaluateTask, onProgress?: (done: number, total: number) => void): Promise<EvaluationResult> {
-    return this.dispatch(model, onProgress, (taskId) => ({ type: 'evaluate', taskId, model, task })) as Promise<EvaluationResult>;
+  evaluate(
+    model: ModelRef,
+    task: EvaluateTask,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<EvaluationResult> {
+    return this.dispatch(model, onProgress, (taskId) => ({
+      type: 'evaluate',
+      taskId,
+      model,
+      task,
+    })) as Promise<EvaluationResult>;
   }
 
   private dispatch(
@@ -90,14 +119,21 @@ export class SamplingPool {
     if (this.closed) return Promise.reject(new SamplingError('the sampling pool is closed'));
     if (signal?.aborted) return Promise.reject(new SamplingError('cancelled'));
     const free = this.slots.filter((s) => !s.task);
-    if (!free.length) return Promise.reject(new SamplingError('no idle sampling worker (the scheduler must not oversubscribe the pool)'));
+    if (!free.length)
+      return Promise.reject(
+        new SamplingError('no idle sampling worker (the scheduler must not oversubscribe the pool)'),
+      );
     const slot = free.find((s) => s.warm.includes(model.id)) ?? free.find((s) => !s.warm.length) ?? free[0]!;
     return new Promise<TaskResult | EvaluationResult>((resolve, reject) => {
       const task: Task = { id: this.nextTaskId++, model, ...(onProgress ? { onProgress } : {}), resolve, reject };
       slot.task = task;
       slot.warm = [...slot.warm.filter((id) => id !== model.id), model.id].slice(-Math.max(1, this.options.maxModels));
       this.post(slot, message(task.id));
-      signal?.addEventListener('abort', () => slot.task?.id === task.id && this.post(slot, { type: 'cancel', taskId: task.id }), { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => slot.task?.id === task.id && this.post(slot, { type: 'cancel', taskId: task.id }),
+        { once: true },
+      );
     });
   }
 
@@ -117,7 +153,11 @@ export class SamplingPool {
   }
 
   private start(index: number): Slot {
-    const worker = (this.options.spawn ?? spawnSamplingWorker)({ backend: this.options.backend, maxModels: this.options.maxModels, maxParamBytes: this.options.maxParamBytes });
+    const worker = (this.options.spawn ?? spawnSamplingWorker)({
+      backend: this.options.backend,
+      maxModels: this.options.maxModels,
+      maxParamBytes: this.options.maxParamBytes,
+    });
     let markReady!: (backend: string) => void;
     let failReady!: (err: Error) => void;
     const ready = new Promise<string>((resolve, reject) => {
@@ -135,7 +175,11 @@ export class SamplingPool {
       const task = slot.task;
       slot.task = null;
       if (this.closed) return;
-      task?.reject(new SamplingError(`the sampling worker stopped (exit code ${code}${slot.dead ? `: ${slot.dead.message}` : ''})`));
+      task?.reject(
+        new SamplingError(
+          `the sampling worker stopped (exit code ${code}${slot.dead ? `: ${slot.dead.message}` : ''})`,
+        ),
+      );
       // Replace it so the pool keeps its size.
       this.slots[index] = this.start(index);
     });
@@ -152,7 +196,11 @@ export class SamplingPool {
           const bytes = await readAll(this.options.store, msg.key);
           this.post(slot, { type: 'readResult', readId: msg.readId, bytes }, [bytes.buffer as ArrayBuffer]);
         } catch (err) {
-          this.post(slot, { type: 'readResult', readId: msg.readId, error: `reading ${msg.key}: ${err instanceof Error ? err.message : String(err)}` });
+          this.post(slot, {
+            type: 'readResult',
+            readId: msg.readId,
+            error: `reading ${msg.key}: ${err instanceof Error ? err.message : String(err)}`,
+          });
         }
         return;
       }
@@ -165,7 +213,14 @@ export class SamplingPool {
         const task = slot.task;
         if (task?.id !== msg.taskId) return;
         slot.task = null;
-        if (msg.type === 'done') task.resolve({ pngs: msg.pngs, width: msg.width, height: msg.height, timing: msg.timing, worker: slot.index });
+        if (msg.type === 'done')
+          task.resolve({
+            pngs: msg.pngs,
+            width: msg.width,
+            height: msg.height,
+            timing: msg.timing,
+            worker: slot.index,
+          });
         else if (msg.type === 'evaluated') task.resolve(msg.result);
         else {
           slot.warm = slot.warm.filter((id) => id !== task.model.id);

@@ -152,7 +152,8 @@ export class SampleScheduler {
 
   /** Resolves when nothing is queued or running (tests, bench). */
   async idle(): Promise<void> {
-    while (this.running.size || this.queue.size) await Promise.race([...this.running, new Promise((r) => setTimeout(r, 50))]);
+    while (this.running.size || this.queue.size)
+      await Promise.race([...this.running, new Promise((r) => setTimeout(r, 50))]);
   }
 
   async close(): Promise<void> {
@@ -170,7 +171,11 @@ export class SampleScheduler {
     if (abandoned.length) {
       await this.deps.db
         .update(sampleJobs)
-        .set({ status: 'failed', error: 'The hub stopped before this job finished; generate the samples again', finishedAt: this.deps.now() })
+        .set({
+          status: 'failed',
+          error: 'The hub stopped before this job finished; generate the samples again',
+          finishedAt: this.deps.now(),
+        })
         .where(and(inArray(sampleJobs.id, abandoned), inArray(sampleJobs.status, ['queued', 'running'])))
         .catch((err: unknown) => this.deps.log?.warn({ err }, 'could not mark abandoned sample jobs failed'));
       for (const id of abandoned) await this.deps.signals.notify({ kind: 'sampleJob', id });
@@ -179,7 +184,8 @@ export class SampleScheduler {
 
   /** Everyone still queued moved up a place: their subscribers hear it. */
   private notifyQueuePositions(): void {
-    for (const p of this.queue.order()) if (p.kind !== 'evaluate') void this.deps.signals.notify({ kind: 'sampleJob', id: p.id });
+    for (const p of this.queue.order())
+      if (p.kind !== 'evaluate') void this.deps.signals.notify({ kind: 'sampleJob', id: p.id });
   }
 
   private pump(): void {
@@ -231,8 +237,13 @@ export class SampleScheduler {
           if (done < total && now - lastWrite < this.config.progressIntervalMs) return;
           lastWrite = now;
           writing = writing.then(async () => {
-            const still = await db.update(sampleJobs).set({ stepsDone: done, stepsTotal: total }).where(running).returning({ id: sampleJobs.id });
-            if (!still.length) abort.abort(); // cancelled through another hub
+            const still = await db
+              .update(sampleJobs)
+              .set({ stepsDone: done, stepsTotal: total })
+              .where(running)
+              .returning({ id: sampleJobs.id });
+            if (!still.length)
+              abort.abort(); // cancelled through another hub
             else await notify();
           });
         },
@@ -242,13 +253,22 @@ export class SampleScheduler {
       const keys: string[] = [];
       for (const [i, png] of result.pngs.entries()) {
         const key = sampleImageKey(p.resultPrefix, i);
-        await this.deps.store.put(key, Buffer.from(png.buffer, png.byteOffset, png.byteLength), { size: png.byteLength, contentType: 'image/png' });
+        await this.deps.store.put(key, Buffer.from(png.buffer, png.byteOffset, png.byteLength), {
+          size: png.byteLength,
+          contentType: 'image/png',
+        });
         keys.push(key);
       }
       this.timings.set(p.id, result.timing);
       const finished = await db
         .update(sampleJobs)
-        .set({ status: 'succeeded', resultKeys: keys, stepsDone: p.request.steps, stepsTotal: p.request.steps, finishedAt: this.deps.now() })
+        .set({
+          status: 'succeeded',
+          resultKeys: keys,
+          stepsDone: p.request.steps,
+          stepsTotal: p.request.steps,
+          finishedAt: this.deps.now(),
+        })
         .where(running)
         .returning({ id: sampleJobs.id });
       if (!finished.length) await this.deps.store.deletePrefix(p.resultPrefix); // cancelled at the last moment
@@ -257,7 +277,10 @@ export class SampleScheduler {
       if (!abort.signal.aborted) {
         const message = err instanceof Error ? err.message : String(err);
         this.deps.log?.warn({ err, sampleJobId: p.id }, 'sample job failed');
-        await db.update(sampleJobs).set({ status: 'failed', error: message.slice(0, 2000), finishedAt: this.deps.now() }).where(running);
+        await db
+          .update(sampleJobs)
+          .set({ status: 'failed', error: message.slice(0, 2000), finishedAt: this.deps.now() })
+          .where(running);
       }
     } finally {
       this.aborts.delete(p.id);

@@ -31,7 +31,10 @@ export class SamplingSignals {
       log: () => this.log,
       onMessage: (message) => {
         const signal = message as SamplingSignal;
-        this.pubsub.publish(signal.kind === 'sampleJob' ? sampleJobChannel(signal.id) : evaluationChannel(signal.id), signal);
+        this.pubsub.publish(
+          signal.kind === 'sampleJob' ? sampleJobChannel(signal.id) : evaluationChannel(signal.id),
+          signal,
+        );
       },
     });
   }

@@ -9,7 +9,11 @@ import { selectBackend, silenceCpuBanner } from '@dapple/models/backend';
 import { nodeWasmDir } from '@dapple/models/backend/node-wasm-dir';
 import { loadInferenceWeights } from '@dapple/models/checkpoint/inference';
 import { createModelSampler, type ModelSampler } from '@dapple/models/browser/index';
-import { loadInceptionExtractor, offlineExtractor, type EvaluationExtractor } from '@dapple/models/metrics/extractors/index';
+import {
+  loadInceptionExtractor,
+  offlineExtractor,
+  type EvaluationExtractor,
+} from '@dapple/models/metrics/extractors/index';
 import { runEvaluation } from './evaluate.ts';
 import { ModelCache } from './model-cache.ts';
 import { encodePngs } from './png.ts';
@@ -35,7 +39,10 @@ const cache = new ModelCache<ModelSampler>({ maxModels: options.maxModels, maxPa
 const aborts = new Map<number, AbortController>();
 
 silenceCpuBanner();
-const backendReady = selectBackend({ ...(options.backend ? { prefer: options.backend } : {}), wasmPaths: nodeWasmDir() }).then((report) => {
+const backendReady = selectBackend({
+  ...(options.backend ? { prefer: options.backend } : {}),
+  wasmPaths: nodeWasmDir(),
+}).then((report) => {
   tf.enableProdMode();
   send({ type: 'ready', backend: report.backend });
 });
@@ -78,13 +85,20 @@ async function evaluateTask(msg: Extract<ToWorker, { type: 'evaluate' }>): Promi
     const { sampler } = await load(msg.model);
     const extractor = await extractorFor(msg.task.extractor);
     let lastSent = 0;
-    const result = await runEvaluation(sampler, extractor, msg.task, readObject, (done, total) => {
-      const now = performance.now();
-      if (done === total || now - lastSent >= 200) {
-        lastSent = now;
-        send({ type: 'progress', taskId: msg.taskId, done, total });
-      }
-    }, abort.signal);
+    const result = await runEvaluation(
+      sampler,
+      extractor,
+      msg.task,
+      readObject,
+      (done, total) => {
+        const now = performance.now();
+        if (done === total || now - lastSent >= 200) {
+          lastSent = now;
+          send({ type: 'progress', taskId: msg.taskId, done, total });
+        }
+      },
+      abort.signal,
+    );
     send({ type: 'evaluated', taskId: msg.taskId, result });
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
@@ -118,7 +132,14 @@ async function runTask(msg: Extract<ToWorker, { type: 'sample' }>): Promise<void
     const pngs = await encodePngs(result.pixels, result.shape);
     const t3 = performance.now();
     send(
-      { type: 'done', taskId: msg.taskId, pngs, width: result.shape[2], height: result.shape[1], timing: { loadMs: hit ? 0 : t1 - t0, sampleMs: t2 - t1, encodeMs: t3 - t2, cacheHit: hit } },
+      {
+        type: 'done',
+        taskId: msg.taskId,
+        pngs,
+        width: result.shape[2],
+        height: result.shape[1],
+        timing: { loadMs: hit ? 0 : t1 - t0, sampleMs: t2 - t1, encodeMs: t3 - t2, cacheHit: hit },
+      },
       pngs.map((p) => p.buffer as ArrayBuffer),
     );
   } catch (err) {

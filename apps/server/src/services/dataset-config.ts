@@ -46,9 +46,12 @@ export interface DatasetConfigInput {
 export function resolveDatasetConfig(partial: DatasetConfigInput = {}): DatasetConfig {
   const upload = { ...DEFAULT_DATASET_CONFIG.upload, ...partial.upload };
   const prepare = { ...DEFAULT_DATASET_CONFIG.prepare, ...partial.prepare };
-  if (partial.upload?.maxFileBytes !== undefined && partial.prepare?.maxFileBytes === undefined) prepare.maxFileBytes = upload.maxFileBytes;
-  if (partial.prepare?.maxFileBytes !== undefined && partial.upload?.maxFileBytes === undefined) upload.maxFileBytes = prepare.maxFileBytes;
-  if (upload.partBytes < MIN_PART_SIZE) throw new RangeError(`upload.partBytes must be at least ${MIN_PART_SIZE} (S3's minimum part size)`);
+  if (partial.upload?.maxFileBytes !== undefined && partial.prepare?.maxFileBytes === undefined)
+    prepare.maxFileBytes = upload.maxFileBytes;
+  if (partial.prepare?.maxFileBytes !== undefined && partial.upload?.maxFileBytes === undefined)
+    upload.maxFileBytes = prepare.maxFileBytes;
+  if (upload.partBytes < MIN_PART_SIZE)
+    throw new RangeError(`upload.partBytes must be at least ${MIN_PART_SIZE} (S3's minimum part size)`);
   if (upload.multipartThresholdBytes < upload.partBytes) {
     throw new RangeError('upload.multipartThresholdBytes must be at least upload.partBytes');
   }

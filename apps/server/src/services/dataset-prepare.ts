@@ -17,7 +17,12 @@ export interface PrepareRunOptions {
 
 export type PrepareOutcome = 'ready' | 'failed' | 'skipped';
 
-const CONTENT_TYPES: Record<string, string> = { json: 'application/json', png: 'image/png', webp: 'image/webp', bin: 'application/octet-stream' };
+const CONTENT_TYPES: Record<string, string> = {
+  json: 'application/json',
+  png: 'image/png',
+  webp: 'image/webp',
+  bin: 'application/octet-stream',
+};
 
 /** Rows inserted per statement: arrays of this many elements per column. */
 const FILE_ROWS_PER_INSERT = 20_000;
@@ -49,28 +54,35 @@ export class DatasetPrepareService {
     try {
       await this.uploads.assemble(upload);
       result = await prepareDataset({
-        files: upload.files.map(
-          (file): InputFile => ({
-            path: root ? file.path.slice(root.length + 1) : file.path,
-            size: file.size,
-            open: () => this.deps.store.get(file.key),
-          }),
-        ),
+        files: upload.files.map((file): InputFile => ({
+          path: root ? file.path.slice(root.length + 1) : file.path,
+          size: file.size,
+          open: () => this.deps.store.get(file.key),
+        })),
         resolution: dataset.resolution,
         channels: dataset.channels as 1 | 3,
         limits: this.deps.config.prepare,
         writeObject: async (name, data, size) => {
-          await this.deps.store.put(`${prefix}${name}`, data, { size, contentType: CONTENT_TYPES[name.split('.').pop() ?? ''] });
+          await this.deps.store.put(`${prefix}${name}`, data, {
+            size,
+            contentType: CONTENT_TYPES[name.split('.').pop() ?? ''],
+          });
         },
         signal: options.signal,
       });
     } catch (err) {
-      await this.deps.store.deletePrefix(prefix).catch((cleanupErr: unknown) => log.error({ err: cleanupErr }, 'could not clean a failed version'));
+      await this.deps.store
+        .deletePrefix(prefix)
+        .catch((cleanupErr: unknown) => log.error({ err: cleanupErr }, 'could not clean a failed version'));
       if (options.signal?.aborted) throw err; // the hub is stopping: the job runs again later
       const refused = err instanceof ArchiveError;
       const unassembled = err instanceof UploadAssemblyError;
       if (!refused && !unassembled && !options.finalAttempt) throw err; // transient (store, network): retried
-      const error = refused ? `Upload refused: ${err.message}` : unassembled ? `Upload incomplete: ${err.message}` : `Preparation failed: ${messageOf(err)}`;
+      const error = refused
+        ? `Upload refused: ${err.message}`
+        : unassembled
+          ? `Upload incomplete: ${err.message}`
+          : `Preparation failed: ${messageOf(err)}`;
       await this.markFailed(version.id, error);
       log.warn({ err }, 'dataset.prepare failed');
       return 'failed';
@@ -106,7 +118,10 @@ export class DatasetPrepareService {
     await this.deps.store
       .deletePrefix(datasetKeys.upload(dataset.id, upload.id))
       .catch((err: unknown) => log.warn({ err }, 'could not delete the raw upload objects'));
-    log.info({ accepted: result.manifest.counts.accepted, rejected: result.manifest.counts.rejected }, 'dataset version ready');
+    log.info(
+      { accepted: result.manifest.counts.accepted, rejected: result.manifest.counts.rejected },
+      'dataset version ready',
+    );
     return 'ready';
   }
 
@@ -155,7 +170,12 @@ export function commonRoot(paths: readonly string[]): string | null {
 type Tx = Parameters<Parameters<ServiceDeps['db']['transaction']>[0]>[0];
 
 /** One INSERT … SELECT FROM unnest(arrays) per chunk: a few statements for 200,000 files, not 200,000. */
-async function insertFileRows(tx: Tx, versionId: string, files: readonly FileRecord[], root: string | null): Promise<void> {
+async function insertFileRows(
+  tx: Tx,
+  versionId: string,
+  files: readonly FileRecord[],
+  root: string | null,
+): Promise<void> {
   for (let start = 0; start < files.length; start += FILE_ROWS_PER_INSERT) {
     const chunk = files.slice(start, start + FILE_ROWS_PER_INSERT);
     const col = <T>(pick: (f: FileRecord, i: number) => T) => sql.param(chunk.map((f, i) => pick(f, start + i)));

@@ -23,11 +23,7 @@ export const MAX_RESOLUTION = 1024;
 
 const createInput = z.object({
   teamId: z.uuid('must be a valid team id'),
-  name: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(100, 'must be at most 100 characters'),
+  name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
   description: z.string().trim().max(2000, 'must be at most 2000 characters').nullish(),
   resolution: z
     .number()
@@ -50,7 +46,8 @@ const filesInput = z.object({
 export const datasetKeys = {
   dataset: (datasetId: string) => `${ObjectKey.join('datasets', datasetId)}/`,
   upload: (datasetId: string, uploadId: string) => `${ObjectKey.join('datasets', datasetId, 'uploads', uploadId)}/`,
-  uploadFile: (datasetId: string, uploadId: string, index: number) => ObjectKey.join('datasets', datasetId, 'uploads', uploadId, String(index)),
+  uploadFile: (datasetId: string, uploadId: string, index: number) =>
+    ObjectKey.join('datasets', datasetId, 'uploads', uploadId, String(index)),
   version: (datasetId: string, number: number) => `${ObjectKey.join('datasets', datasetId, `v${number}`)}/`,
 };
 
@@ -79,7 +76,8 @@ export class DatasetService {
       if (!dataset) throw new Error('insert into datasets returned no row');
       return dataset;
     } catch (err) {
-      if (isUniqueViolation(err, 'datasets_team_name_key')) throw conflict(`The team already has a dataset named "${name}"`, 'name');
+      if (isUniqueViolation(err, 'datasets_team_name_key'))
+        throw conflict(`The team already has a dataset named "${name}"`, 'name');
       throw err;
     }
   }
@@ -99,7 +97,11 @@ export class DatasetService {
   }
 
   /** A version with its dataset, checked like `authorized`. */
-  async authorizedVersion(meta: RequestMeta, versionId: string, minRole: TeamRole = 'viewer'): Promise<{ dataset: Dataset; version: DatasetVersion }> {
+  async authorizedVersion(
+    meta: RequestMeta,
+    versionId: string,
+    minRole: TeamRole = 'viewer',
+  ): Promise<{ dataset: Dataset; version: DatasetVersion }> {
     if (!z.uuid().safeParse(versionId).success) throw notFound('Dataset version');
     const [row] = await this.deps.db
       .select({ dataset: datasets, version: datasetVersions })
@@ -112,7 +114,11 @@ export class DatasetService {
   }
 
   versions(datasetId: string): Promise<DatasetVersion[]> {
-    return this.deps.db.select().from(datasetVersions).where(eq(datasetVersions.datasetId, datasetId)).orderBy(desc(datasetVersions.number));
+    return this.deps.db
+      .select()
+      .from(datasetVersions)
+      .where(eq(datasetVersions.datasetId, datasetId))
+      .orderBy(desc(datasetVersions.number));
   }
 
   /** Files of a version in input order, optionally one status; `after` is the previous page's endCursor. */

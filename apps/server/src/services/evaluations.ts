@@ -25,13 +25,22 @@ export interface EvaluationConfig {
 const evaluateInput = z.object({
   modelVersionId: z.uuid('must be a valid model version id'),
   datasetVersionId: z.uuid('must be a valid dataset version id'),
-  numSamples: z.number().int('must be an integer').min(MIN_EVAL_SAMPLES, `must be at least ${MIN_EVAL_SAMPLES}`).max(MAX_EVAL_SAMPLES, `must be at most ${MAX_EVAL_SAMPLES}`),
+  numSamples: z
+    .number()
+    .int('must be an integer')
+    .min(MIN_EVAL_SAMPLES, `must be at least ${MIN_EVAL_SAMPLES}`)
+    .max(MAX_EVAL_SAMPLES, `must be at most ${MAX_EVAL_SAMPLES}`),
   extractor: z.enum(['offline', 'inception']).default('offline'),
   steps: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(50),
   sampler: z.enum(['ddim', 'ddpm']).default('ddim'),
   eta: z.number().min(0).max(1).default(0),
   /** Fixed by default so re-evaluating a version gives the same numbers. */
-  seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(0),
 });
 export type EvaluateModelInput = z.input<typeof evaluateInput>;
 
@@ -56,7 +65,9 @@ export interface EvaluationParams {
  * Numbers are comparable only with the same extractor, the same sample count and the same reference
  * data: rows that share this key may be put side by side, others never.
  */
-export function comparableKey(e: Pick<Evaluation, 'extractor' | 'numSamples' | 'datasetVersionHash' | 'datasetVersionId'>): string {
+export function comparableKey(
+  e: Pick<Evaluation, 'extractor' | 'numSamples' | 'datasetVersionHash' | 'datasetVersionId'>,
+): string {
   return `${e.extractor}|n=${e.numSamples}|data=${e.datasetVersionHash ?? e.datasetVersionId ?? 'unknown'}`;
 }
 
@@ -102,13 +113,30 @@ export class EvaluationService {
       );
     }
     if (row.version.acceptedCount < p.numSamples) {
-      throw badInput('numSamples', `numSamples: the dataset version has ${row.version.acceptedCount} images; numSamples must be at most that`);
+      throw badInput(
+        'numSamples',
+        `numSamples: the dataset version has ${row.version.acceptedCount} images; numSamples must be at most that`,
+      );
     }
     if (p.extractor === 'inception' && !this.config.inception?.url && !this.config.inception?.objectKey) {
-      throw badInput('extractor', 'extractor: no InceptionV3 model is configured on this hub (DAPPLE_INCEPTION_MODEL_URL or DAPPLE_INCEPTION_MODEL_KEY); use OFFLINE or see docs/evaluation.md');
+      throw badInput(
+        'extractor',
+        'extractor: no InceptionV3 model is configured on this hub (DAPPLE_INCEPTION_MODEL_URL or DAPPLE_INCEPTION_MODEL_KEY); use OFFLINE or see docs/evaluation.md',
+      );
     }
-    const params: EvaluationParams = { steps: p.steps, sampler: p.sampler, eta: p.eta, seed: p.seed, extractorKind: p.extractor, quotaTeamId: access.quotaTeamId };
-    if (p.steps > (version.config.schedule as { T?: number }).T!) throw badInput('steps', `steps: must be at most the model's timesteps (${(version.config.schedule as { T?: number }).T})`);
+    const params: EvaluationParams = {
+      steps: p.steps,
+      sampler: p.sampler,
+      eta: p.eta,
+      seed: p.seed,
+      extractorKind: p.extractor,
+      quotaTeamId: access.quotaTeamId,
+    };
+    if (p.steps > (version.config.schedule as { T?: number }).T!)
+      throw badInput(
+        'steps',
+        `steps: must be at most the model's timesteps (${(version.config.schedule as { T?: number }).T})`,
+      );
     const [evaluation] = await this.deps.db
       .insert(evaluations)
       .values({
@@ -147,13 +175,19 @@ export class EvaluationService {
   /** Evaluations of a version, newest first. */
   async forVersion(meta: RequestMeta, versionId: string): Promise<Evaluation[]> {
     await this.access.requireVersionAccess(meta, versionId, 'read');
-    return this.deps.db.select().from(evaluations).where(eq(evaluations.modelVersionId, versionId)).orderBy(desc(evaluations.queuedAt));
+    return this.deps.db
+      .select()
+      .from(evaluations)
+      .where(eq(evaluations.modelVersionId, versionId))
+      .orderBy(desc(evaluations.queuedAt));
   }
 
   /** Finished evaluations of every version of a model, grouped by comparableKey (only numbers within a group compare). */
   async comparable(meta: RequestMeta, modelId: string): Promise<{ key: string; rows: Evaluation[] }[]> {
     await this.access.requireModelAccess(meta, modelId, 'read');
-    const versionIds = (await this.deps.db.select({ id: modelVersions.id }).from(modelVersions).where(eq(modelVersions.modelId, modelId))).map((v) => v.id);
+    const versionIds = (
+      await this.deps.db.select({ id: modelVersions.id }).from(modelVersions).where(eq(modelVersions.modelId, modelId))
+    ).map((v) => v.id);
     if (!versionIds.length) return [];
     const rows = await this.deps.db
       .select()
@@ -176,12 +210,19 @@ export class EvaluationService {
     const [e] = await this.deps.db.select().from(evaluations).where(eq(evaluations.id, id));
     if (!e || e.status === 'succeeded' || e.status === 'failed') return null;
     const [version] = await this.deps.db.select().from(modelVersions).where(eq(modelVersions.id, e.modelVersionId));
-    const [dataset] = e.datasetVersionId ? await this.deps.db.select().from(datasetVersions).where(eq(datasetVersions.id, e.datasetVersionId)) : [];
+    const [dataset] = e.datasetVersionId
+      ? await this.deps.db.select().from(datasetVersions).where(eq(datasetVersions.id, e.datasetVersionId))
+      : [];
     const params = e.params as unknown as EvaluationParams;
-    if (!version || !dataset?.manifest || !dataset.manifestKey) return this.fail(id, 'the model version or the dataset version was deleted before the evaluation ran');
-    await this.deps.db.update(evaluations).set({ status: 'running', startedAt: this.deps.now(), samplesDone: 0 }).where(eq(evaluations.id, id));
+    if (!version || !dataset?.manifest || !dataset.manifestKey)
+      return this.fail(id, 'the model version or the dataset version was deleted before the evaluation ran');
+    await this.deps.db
+      .update(evaluations)
+      .set({ status: 'running', startedAt: this.deps.now(), samplesDone: 0 })
+      .where(eq(evaluations.id, id));
     await this.signals.notify({ kind: 'evaluation', id });
-    const extractor: ExtractorConfig = params.extractorKind === 'inception' ? { kind: 'inception', ...this.config.inception } : { kind: 'offline' };
+    const extractor: ExtractorConfig =
+      params.extractorKind === 'inception' ? { kind: 'inception', ...this.config.inception } : { kind: 'offline' };
     let last = 0;
     let writing: Promise<unknown> = Promise.resolve();
     try {
@@ -195,7 +236,10 @@ export class EvaluationService {
           sampler: params.sampler,
           eta: params.eta,
           seed: params.seed,
-          dataset: { manifest: dataset.manifest, prefix: dataset.manifestKey.slice(0, dataset.manifestKey.lastIndexOf('/') + 1) },
+          dataset: {
+            manifest: dataset.manifest,
+            prefix: dataset.manifestKey.slice(0, dataset.manifestKey.lastIndexOf('/') + 1),
+          },
           extractor,
         },
         onProgress: (done) => {
@@ -203,7 +247,9 @@ export class EvaluationService {
           if (now - last < 250) return;
           last = now;
           const samplesDone = Math.min(done, e.numSamples);
-          writing = writing.then(() => this.deps.db.update(evaluations).set({ samplesDone }).where(eq(evaluations.id, id))).then(() => this.signals.notify({ kind: 'evaluation', id }));
+          writing = writing
+            .then(() => this.deps.db.update(evaluations).set({ samplesDone }).where(eq(evaluations.id, id)))
+            .then(() => this.signals.notify({ kind: 'evaluation', id }));
         },
       });
       await writing;
@@ -271,4 +317,3 @@ export function evaluationWebhookPayload(e: Evaluation): Record<string, unknown>
     error: e.error,
   };
 }
-

@@ -61,8 +61,17 @@ export function createServices(opts: ServicesOptions) {
     ...runServices,
     /** Team-scoped "runs or datasets changed" events for the dashboard's lists (teamActivity subscription). */
     teamActivity: new TeamActivity(opts.db, poolOf(opts.db), runServices.runSignals),
-    ...createSamplingServices({ ...deps, store: opts.store, jobs: opts.jobs, ...(opts.sampling ? { sampling: opts.sampling } : {}), ...(opts.evaluation ? { evaluation: opts.evaluation } : {}) }),
+    ...createSamplingServices({
+      ...deps,
+      store: opts.store,
+      jobs: opts.jobs,
+      ...(opts.sampling ? { sampling: opts.sampling } : {}),
+      ...(opts.evaluation ? { evaluation: opts.evaluation } : {}),
+    }),
     ...createModelServices({ ...deps, store: opts.store, jobs: opts.jobs, webhooks: opts.webhooks ?? {} }, teams),
-    ...createDatasetServices({ ...deps, store: opts.store, jobs: opts.jobs, config: opts.datasets ?? resolveDatasetConfig() }, teams),
+    ...createDatasetServices(
+      { ...deps, store: opts.store, jobs: opts.jobs, config: opts.datasets ?? resolveDatasetConfig() },
+      teams,
+    ),
   };
 }

@@ -64,7 +64,8 @@ export function permissionsFor(model: Model, p: ModelPrincipal): Set<ModelNeed> 
   const out = new Set<ModelNeed>();
   const add = (needs: ModelNeed[]) => needs.forEach((n) => out.add(n));
   if (p.teamRole === 'owner' || p.teamRole === 'admin') add(ADMIN);
-  else if (p.teamRole && (model.visibility !== 'private' || p.isCreator)) add(p.teamRole === 'member' ? EDITOR : READ_SAMPLE);
+  else if (p.teamRole && (model.visibility !== 'private' || p.isCreator))
+    add(p.teamRole === 'member' ? EDITOR : READ_SAMPLE);
   if (p.shareRole) add(p.shareRole === 'editor' ? EDITOR : READ_SAMPLE);
   if (model.visibility === 'public') add(READ_SAMPLE);
   return out;
@@ -80,7 +81,12 @@ export class ModelAccessService {
    * even read it (existence is not leaked); FORBIDDEN naming the missing permission otherwise; UNAUTHENTICATED
    * for anonymous callers without a share token; FORBIDDEN for a revoked or expired share link.
    */
-  async requireModelAccess(meta: RequestMeta, modelId: string, need: ModelNeed, opts: { shareToken?: string | null } = {}): Promise<ModelAccess> {
+  async requireModelAccess(
+    meta: RequestMeta,
+    modelId: string,
+    need: ModelNeed,
+    opts: { shareToken?: string | null } = {},
+  ): Promise<ModelAccess> {
     const model = await this.modelRow(modelId);
     const access = await this.accessTo(meta, model, opts.shareToken);
     return this.check(access, need);
@@ -120,7 +126,10 @@ export class ModelAccessService {
     const viewer = meta.viewer;
     if (!viewer) throw appError('UNAUTHENTICATED', 'Sign in, or pass the shareToken of a share link');
     const userId = viewer.user.id;
-    const myTeams = await this.deps.db.select({ teamId: memberships.teamId, role: memberships.role }).from(memberships).where(eq(memberships.userId, userId));
+    const myTeams = await this.deps.db
+      .select({ teamId: memberships.teamId, role: memberships.role })
+      .from(memberships)
+      .where(eq(memberships.userId, userId));
     const teamRole = myTeams.find((m) => m.teamId === model.teamId)?.role ?? null;
     const teamIds = myTeams.map((m) => m.teamId);
     const shares = await this.deps.db
@@ -129,7 +138,9 @@ export class ModelAccessService {
       .where(
         and(
           eq(modelShares.modelId, model.id),
-          teamIds.length ? or(eq(modelShares.granteeUserId, userId), inArray(modelShares.granteeTeamId, teamIds)) : eq(modelShares.granteeUserId, userId),
+          teamIds.length
+            ? or(eq(modelShares.granteeUserId, userId), inArray(modelShares.granteeTeamId, teamIds))
+            : eq(modelShares.granteeUserId, userId),
         ),
       );
     const shareRole = shares.reduce<ModelShareRole | null>(
@@ -138,7 +149,11 @@ export class ModelAccessService {
     );
     // Work for a grantee team counts against that team; otherwise against the model's team.
     const quotaTeamId = teamRole ? model.teamId : (shares.find((s) => s.teamId)?.teamId ?? model.teamId);
-    return makeAccess(model, { kind: 'user', userId, teamRole, shareRole, isCreator: model.createdBy === userId }, quotaTeamId);
+    return makeAccess(
+      model,
+      { kind: 'user', userId, teamRole, shareRole, isCreator: model.createdBy === userId },
+      quotaTeamId,
+    );
   }
 
   /**
@@ -147,11 +162,16 @@ export class ModelAccessService {
    */
   async resolveShareToken(token: string): Promise<ShareLink> {
     const trimmed = token.trim();
-    if (!trimmed.startsWith(SHARE_TOKEN_PREFIX)) throw forbidden(`Not a share link token (they start with ${SHARE_TOKEN_PREFIX})`);
-    const [link] = await this.deps.db.select().from(shareLinks).where(eq(shareLinks.tokenHash, sha256Hex(trimmed)));
+    if (!trimmed.startsWith(SHARE_TOKEN_PREFIX))
+      throw forbidden(`Not a share link token (they start with ${SHARE_TOKEN_PREFIX})`);
+    const [link] = await this.deps.db
+      .select()
+      .from(shareLinks)
+      .where(eq(shareLinks.tokenHash, sha256Hex(trimmed)));
     if (!link) throw forbidden('This share link is not valid');
     if (link.revokedAt) throw forbidden('This share link has been revoked');
-    if (link.expiresAt.getTime() <= this.deps.now().getTime()) throw forbidden(`This share link expired at ${link.expiresAt.toISOString()}`);
+    if (link.expiresAt.getTime() <= this.deps.now().getTime())
+      throw forbidden(`This share link expired at ${link.expiresAt.toISOString()}`);
     // Best effort bookkeeping; a failure here must not deny access.
     await this.deps.db
       .update(shareLinks)

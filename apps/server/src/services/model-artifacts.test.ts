@@ -40,7 +40,9 @@ describe('model card', () => {
     expect(md).toContain('Grey **blobs**.'); // the description is markdown on purpose
     expect(md).toContain('channel multipliers 1, 2, 1 res blocks per level, no self-attention');
     expect(md).toContain('| `images_per_sec` | 113.4 | 113.4 | 501 |');
-    expect(card({ config: { ...config, unet: { ...unet, attentionResolutions: [16, 8] } } })).toContain('self-attention at 16×16, 8×8');
+    expect(card({ config: { ...config, unet: { ...unet, attentionResolutions: [16, 8] } } })).toContain(
+      'self-attention at 16×16, 8×8',
+    );
   });
 
   it('keeps names people typed as text: no emphasis, no split table cells, no HTML', () => {

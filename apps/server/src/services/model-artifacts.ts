@@ -30,7 +30,14 @@ export const versionPrefix = (modelId: string, n: number) => `models/${modelId}/
 
 /** What the trainer stores as checkpoint config (apps/trainer/src/train.ts). */
 interface TrainerCheckpointConfig {
-  run: { schedule: string; timesteps: number; prediction: string; emaDecay?: number; preset?: string; [k: string]: unknown };
+  run: {
+    schedule: string;
+    timesteps: number;
+    prediction: string;
+    emaDecay?: number;
+    preset?: string;
+    [k: string]: unknown;
+  };
   unet: { resolution: number; channels: number; numClasses?: number; [k: string]: unknown };
   /** Class names by label index (class-conditional runs; checkpoints from before conditioning lack it). */
   labelNames?: string[];
@@ -65,7 +72,10 @@ export async function writeInferenceWeights(
   opts: { precision: Precision; labelNames: string[] },
 ): Promise<InferenceFiles> {
   const { precision } = opts;
-  const [jsonBytes, weights] = await Promise.all([readAll(await store.get(`${ckptPrefix}/${MODEL_JSON}`)), readAll(await store.get(`${ckptPrefix}/${WEIGHTS_BIN}`))]);
+  const [jsonBytes, weights] = await Promise.all([
+    readAll(await store.get(`${ckptPrefix}/${MODEL_JSON}`)),
+    readAll(await store.get(`${ckptPrefix}/${WEIGHTS_BIN}`)),
+  ]);
   const modelJson = JSON.parse(jsonBytes.toString('utf8')) as tf.io.ModelJSON;
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: modelJson.modelTopology ?? undefined,
@@ -79,7 +89,8 @@ export async function writeInferenceWeights(
   const ckpt = await loadCheckpoint(memoryHandler(artifacts));
   try {
     const cfg = ckpt.config as unknown as TrainerCheckpointConfig;
-    if (!cfg?.run || !cfg?.unet) throw new Error(`checkpoint at ${ckptPrefix} has no run/unet config: it was not written by the Dapple trainer`);
+    if (!cfg?.run || !cfg?.unet)
+      throw new Error(`checkpoint at ${ckptPrefix} has no run/unet config: it was not written by the Dapple trainer`);
     const fromEma = ckpt.ema !== undefined && ckpt.ema.size > 0;
     // Only a class-conditional network has classes to name (an unconditional run on a labelled dataset has none);
     // the names the run trained with win over the dataset's current ones.
@@ -96,14 +107,31 @@ export async function writeInferenceWeights(
       training: cfg.run,
     };
     const out = memoryHandler();
-    await saveInferenceWeights(out, { weights: fromEma ? ckpt.ema! : ckpt.variables, config: config as unknown as JsonValue, step: ckpt.step }, { precision });
+    await saveInferenceWeights(
+      out,
+      { weights: fromEma ? ckpt.ema! : ckpt.variables, config: config as unknown as JsonValue, step: ckpt.step },
+      { precision },
+    );
     const saved = out.artifacts!;
     const data = Buffer.from(weightDataToBuffer(saved.weightData));
     const json = Buffer.from(JSON.stringify(artifactsToModelJson(saved, WEIGHTS_BIN)));
     // Weights first: a model.json present means its weights are complete.
-    await store.put(`${dstPrefix}${VERSION_FILES.weights}`, data, { size: data.length, contentType: 'application/octet-stream' });
-    await store.put(`${dstPrefix}${VERSION_FILES.modelJson}`, json, { size: json.length, contentType: 'application/json' });
-    return { config, resolution: Number(cfg.unet.resolution), channels: Number(cfg.unet.channels), fromEma, weightsBytes: data.length, labelNames };
+    await store.put(`${dstPrefix}${VERSION_FILES.weights}`, data, {
+      size: data.length,
+      contentType: 'application/octet-stream',
+    });
+    await store.put(`${dstPrefix}${VERSION_FILES.modelJson}`, json, {
+      size: json.length,
+      contentType: 'application/json',
+    });
+    return {
+      config,
+      resolution: Number(cfg.unet.resolution),
+      channels: Number(cfg.unet.channels),
+      fromEma,
+      weightsBytes: data.length,
+      labelNames,
+    };
   } finally {
     tf.dispose([...ckpt.variables.values(), ...(ckpt.ema?.values() ?? []), ...(ckpt.optimizer?.values() ?? [])]);
   }
@@ -141,7 +169,9 @@ export function markdownText(text: string): string {
 
 const listOf = (value: unknown) => (Array.isArray(value) && value.length ? value.join(', ') : '?');
 const attentionOf = (value: unknown) =>
-  Array.isArray(value) && value.length ? `self-attention at ${value.map((r) => `${String(r)}×${String(r)}`).join(', ')}` : 'no self-attention';
+  Array.isArray(value) && value.length
+    ? `self-attention at ${value.map((r) => `${String(r)}×${String(r)}`).join(', ')}`
+    : 'no self-attention';
 
 /** The generated MODEL_CARD.md (Hugging Face style: what it is, how it was trained, how to use it). */
 export function modelCardMarkdown(c: ModelCardInput): string {
@@ -162,7 +192,9 @@ export function modelCardMarkdown(c: ModelCardInput): string {
     `- Base channels ${String(unet['baseChannels'] ?? '?')}, channel multipliers ${listOf(unet['channelMults'])}, ${String(unet['numResBlocks'] ?? '?')} res blocks per level, ${attentionOf(unet['attentionResolutions'])}`,
     `- Noise schedule ${String((c.config.schedule as Record<string, unknown>)['kind'])} with T = ${String((c.config.schedule as Record<string, unknown>)['T'])}, prediction ${c.config.predictionType}`,
     `- Weights: ${c.fromEma ? 'EMA' : 'raw (the run kept no EMA)'}, ${String(c.config['precision'])}`,
-    c.labelNames.length ? `- Class-conditional on ${c.labelNames.length} labels: ${c.labelNames.map(markdownText).join(', ')}` : '- Unconditional',
+    c.labelNames.length
+      ? `- Class-conditional on ${c.labelNames.length} labels: ${c.labelNames.map(markdownText).join(', ')}`
+      : '- Unconditional',
     '',
     '## Training',
     '',
@@ -172,7 +204,9 @@ export function modelCardMarkdown(c: ModelCardInput): string {
     '',
     '## Metrics at publish time',
     '',
-    metricRows ? `| metric | last | mean (last 100 steps) | step |\n| --- | --- | --- | --- |\n${metricRows}` : 'No metrics were recorded.',
+    metricRows
+      ? `| metric | last | mean (last 100 steps) | step |\n| --- | --- | --- | --- |\n${metricRows}`
+      : 'No metrics were recorded.',
     '',
     '## Files',
     '',

@@ -10,7 +10,10 @@ import { RunWebhookRelay } from './webhook-relay.ts';
 import { WebhookService, type WebhookConfig } from './webhooks.ts';
 
 /** The models domain (registry, access, sharing) and webhooks, wired together; createServices spreads them in. */
-export function createModelServices(deps: ServiceDeps & { store: ObjectStore; jobs: JobSender; webhooks: WebhookConfig }, teams: TeamService) {
+export function createModelServices(
+  deps: ServiceDeps & { store: ObjectStore; jobs: JobSender; webhooks: WebhookConfig },
+  teams: TeamService,
+) {
   const modelAccess = new ModelAccessService(deps);
   const webhooks = new WebhookService(deps, teams, deps.jobs, deps.webhooks);
   return {

@@ -33,7 +33,13 @@ import { ObjectNotFoundError, type ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
 import { badInput, conflict, isUniqueViolation, notFound } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { modelCardMarkdown, modelPrefix, VERSION_FILES, versionPrefix, writeInferenceWeights } from './model-artifacts.ts';
+import {
+  modelCardMarkdown,
+  modelPrefix,
+  VERSION_FILES,
+  versionPrefix,
+  writeInferenceWeights,
+} from './model-artifacts.ts';
 import type { ModelAccess, ModelAccessService } from './model-access.ts';
 import { poolOf } from './runs-state.ts';
 import type { TeamService } from './teams.ts';
@@ -50,7 +56,13 @@ const ALIAS_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/;
 
 const uuid = (what: string) => z.uuid(`must be a valid ${what} id`);
-const modelName = z.string().trim().regex(MODEL_NAME_PATTERN, 'must be 1–100 letters, digits, spaces, dots, dashes or underscores, starting with a letter or digit');
+const modelName = z
+  .string()
+  .trim()
+  .regex(
+    MODEL_NAME_PATTERN,
+    'must be 1–100 letters, digits, spaces, dots, dashes or underscores, starting with a letter or digit',
+  );
 const publishInput = z
   .object({
     runId: uuid('run'),
@@ -61,8 +73,15 @@ const publishInput = z
     description: z.string().max(2000, 'must be at most 2000 characters').optional(),
     precision: z.enum(['float16', 'float32']).default('float16'),
   })
-  .refine((v) => (v.modelId === undefined) !== (v.modelName === undefined), { message: 'give exactly one of modelId or modelName', path: ['modelId'] });
-const aliasName = z.string().trim().toLowerCase().regex(ALIAS_PATTERN, 'must be 1–63 lowercase letters, digits, dots, dashes or underscores');
+  .refine((v) => (v.modelId === undefined) !== (v.modelName === undefined), {
+    message: 'give exactly one of modelId or modelName',
+    path: ['modelId'],
+  });
+const aliasName = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(ALIAS_PATTERN, 'must be 1–63 lowercase letters, digits, dots, dashes or underscores');
 const updateInput = z.object({
   id: uuid('model'),
   description: z.string().max(2000, 'must be at most 2000 characters').optional(),
@@ -101,16 +120,32 @@ export class ModelService {
     const [run] = await this.deps.db.select().from(runs).where(eq(runs.id, p.runId));
     if (!run) throw badInput('runId', `runId: no run ${p.runId}`);
     await this.teams.requireTeamRole(meta, run.teamId, 'viewer');
-    const [ckpt] = await this.deps.db.select().from(checkpoints).where(and(eq(checkpoints.runId, run.id), eq(checkpoints.step, p.step)));
+    const [ckpt] = await this.deps.db
+      .select()
+      .from(checkpoints)
+      .where(and(eq(checkpoints.runId, run.id), eq(checkpoints.step, p.step)));
     if (!ckpt) {
-      const steps = (await this.deps.db.select({ step: checkpoints.step }).from(checkpoints).where(eq(checkpoints.runId, run.id)).orderBy(asc(checkpoints.step))).map((c) => c.step);
-      throw badInput('step', `step: run "${run.name}" has no checkpoint at step ${p.step}; available: ${steps.length ? steps.join(', ') : 'none'}`);
+      const steps = (
+        await this.deps.db
+          .select({ step: checkpoints.step })
+          .from(checkpoints)
+          .where(eq(checkpoints.runId, run.id))
+          .orderBy(asc(checkpoints.step))
+      ).map((c) => c.step);
+      throw badInput(
+        'step',
+        `step: run "${run.name}" has no checkpoint at step ${p.step}; available: ${steps.length ? steps.join(', ') : 'none'}`,
+      );
     }
 
     let model: Model;
     if (p.modelId) {
       model = (await this.access.requireModelAccess(meta, p.modelId, 'publish')).model;
-      if (model.teamId !== run.teamId) throw badInput('runId', `runId: run "${run.name}" belongs to another team than model "${model.name}"; publish runs of the model's own team`);
+      if (model.teamId !== run.teamId)
+        throw badInput(
+          'runId',
+          `runId: run "${run.name}" belongs to another team than model "${model.name}"; publish runs of the model's own team`,
+        );
     } else {
       model = await this.findOrCreateModel(meta, run.teamId, p.modelName!, p.description ?? '', viewer.user.id);
     }
@@ -126,9 +161,16 @@ export class ModelService {
     const prefix = versionPrefix(model.id, number);
     try {
       const dataset = await this.datasetOf(run.datasetVersionId);
-      const files = await writeInferenceWeights(this.store, ckpt.objectPrefix, prefix, { precision: p.precision, labelNames: dataset?.labelNames ?? [] }).catch((err: unknown) => {
+      const files = await writeInferenceWeights(this.store, ckpt.objectPrefix, prefix, {
+        precision: p.precision,
+        labelNames: dataset?.labelNames ?? [],
+      }).catch((err: unknown) => {
         // The trainer keeps only the last K checkpoints: this one may have been pruned a moment ago.
-        if (err instanceof ObjectNotFoundError) throw conflict(`The checkpoint of step ${p.step} of run "${run.name}" is gone from the object store (pruned while publishing); pick a newer step`, 'step');
+        if (err instanceof ObjectNotFoundError)
+          throw conflict(
+            `The checkpoint of step ${p.step} of run "${run.name}" is gone from the object store (pruned while publishing); pick a newer step`,
+            'step',
+          );
         throw err;
       });
       const metrics = await this.metricsSnapshot(run.id, p.step);
@@ -155,10 +197,22 @@ export class ModelService {
         publishedBy: viewer.user.name || viewer.user.email,
         publishedAt: now,
       });
-      const configJson = Buffer.from(JSON.stringify({ ...files.config, resolution: files.resolution, channels: files.channels, labelNames }, null, 2));
-      await this.store.put(`${prefix}${VERSION_FILES.config}`, configJson, { size: configJson.length, contentType: 'application/json' });
+      const configJson = Buffer.from(
+        JSON.stringify(
+          { ...files.config, resolution: files.resolution, channels: files.channels, labelNames },
+          null,
+          2,
+        ),
+      );
+      await this.store.put(`${prefix}${VERSION_FILES.config}`, configJson, {
+        size: configJson.length,
+        contentType: 'application/json',
+      });
       const cardBytes = Buffer.from(card);
-      await this.store.put(`${prefix}${VERSION_FILES.card}`, cardBytes, { size: cardBytes.length, contentType: 'text/markdown; charset=utf-8' });
+      await this.store.put(`${prefix}${VERSION_FILES.card}`, cardBytes, {
+        size: cardBytes.length,
+        contentType: 'text/markdown; charset=utf-8',
+      });
 
       const version = await this.deps.db.transaction(async (tx) => {
         // Lock the model first: the version insert's foreign key takes a share lock on this row, and upgrading it
@@ -202,13 +256,19 @@ export class ModelService {
       return { model, version };
     } catch (err) {
       // Nothing half-published stays behind.
-      await this.store.deletePrefix(prefix).catch((e: unknown) => log?.warn({ err: e, prefix }, 'could not clean up a failed publish'));
+      await this.store
+        .deletePrefix(prefix)
+        .catch((e: unknown) => log?.warn({ err: e, prefix }, 'could not clean up a failed publish'));
       throw err;
     }
   }
 
   /** Models of the team the caller may read, plus models shared with the caller or with the team. */
-  async list(meta: RequestMeta, teamId: string, opts: { search?: string | null; includeShared?: boolean | null; first?: number | null }): Promise<Model[]> {
+  async list(
+    meta: RequestMeta,
+    teamId: string,
+    opts: { search?: string | null; includeShared?: boolean | null; first?: number | null },
+  ): Promise<Model[]> {
     const viewer = requireViewer(meta);
     await this.teams.requireTeamRole(meta, teamId, 'viewer');
     const limit = Math.max(1, Math.min(opts.first ?? 50, 200));
@@ -219,13 +279,27 @@ export class ModelService {
         or(
           eq(modelShares.granteeUserId, viewer.user.id),
           eq(modelShares.granteeTeamId, teamId),
-          inArray(modelShares.granteeTeamId, this.deps.db.select({ t: memberships.teamId }).from(memberships).where(eq(memberships.userId, viewer.user.id))),
+          inArray(
+            modelShares.granteeTeamId,
+            this.deps.db
+              .select({ t: memberships.teamId })
+              .from(memberships)
+              .where(eq(memberships.userId, viewer.user.id)),
+          ),
         ),
       );
-    const scope: SQL = opts.includeShared === false ? eq(models.teamId, teamId) : or(eq(models.teamId, teamId), inArray(models.id, sharedIds))!;
+    const scope: SQL =
+      opts.includeShared === false
+        ? eq(models.teamId, teamId)
+        : or(eq(models.teamId, teamId), inArray(models.id, sharedIds))!;
     const conditions: SQL[] = [scope];
     if (opts.search?.trim()) conditions.push(ilike(models.name, `%${opts.search.trim().replace(/[\\%_]/g, '\\$&')}%`));
-    const rows = await this.deps.db.select().from(models).where(and(...conditions)).orderBy(desc(models.updatedAt), desc(models.id)).limit(limit * 2);
+    const rows = await this.deps.db
+      .select()
+      .from(models)
+      .where(and(...conditions))
+      .orderBy(desc(models.updatedAt), desc(models.id))
+      .limit(limit * 2);
     const visible: Model[] = [];
     for (const m of rows) {
       if (visible.length >= limit) break;
@@ -235,15 +309,28 @@ export class ModelService {
   }
 
   versions(modelId: string): Promise<ModelVersion[]> {
-    return this.deps.db.select().from(modelVersions).where(eq(modelVersions.modelId, modelId)).orderBy(desc(modelVersions.number));
+    return this.deps.db
+      .select()
+      .from(modelVersions)
+      .where(eq(modelVersions.modelId, modelId))
+      .orderBy(desc(modelVersions.number));
   }
 
   aliases(modelId: string): Promise<ModelAlias[]> {
-    return this.deps.db.select().from(modelAliases).where(eq(modelAliases.modelId, modelId)).orderBy(asc(modelAliases.name));
+    return this.deps.db
+      .select()
+      .from(modelAliases)
+      .where(eq(modelAliases.modelId, modelId))
+      .orderBy(asc(modelAliases.name));
   }
 
   aliasEvents(modelId: string, first = 100): Promise<AliasEvent[]> {
-    return this.deps.db.select().from(aliasEvents).where(eq(aliasEvents.modelId, modelId)).orderBy(desc(aliasEvents.id)).limit(Math.min(first, 500));
+    return this.deps.db
+      .select()
+      .from(aliasEvents)
+      .where(eq(aliasEvents.modelId, modelId))
+      .orderBy(desc(aliasEvents.id))
+      .limit(Math.min(first, 500));
   }
 
   async update(meta: RequestMeta, input: unknown): Promise<Model> {
@@ -252,7 +339,10 @@ export class ModelService {
     await this.access.requireModelAccess(meta, p.id, p.visibility !== undefined ? 'share' : 'publish');
     const [model] = await this.deps.db
       .update(models)
-      .set({ ...(p.description !== undefined ? { description: p.description } : {}), ...(p.visibility ? { visibility: p.visibility } : {}) })
+      .set({
+        ...(p.description !== undefined ? { description: p.description } : {}),
+        ...(p.visibility ? { visibility: p.visibility } : {}),
+      })
       .where(eq(models.id, p.id))
       .returning();
     if (!model) throw notFound('Model');
@@ -265,7 +355,10 @@ export class ModelService {
     const alias = parseInput(z.object({ name: aliasName }), { name }).name;
     await this.access.requireModelAccess(meta, modelId, 'alias');
     const [version] = z.uuid().safeParse(versionId).success
-      ? await this.deps.db.select().from(modelVersions).where(and(eq(modelVersions.id, versionId), eq(modelVersions.modelId, modelId)))
+      ? await this.deps.db
+          .select()
+          .from(modelVersions)
+          .where(and(eq(modelVersions.id, versionId), eq(modelVersions.modelId, modelId)))
       : [];
     if (!version) throw badInput('versionId', `versionId: model ${modelId} has no version ${versionId}`);
     return this.deps.db.transaction((tx) => this.moveAlias(tx, modelId, alias, version, viewer.user.id, 'set by user'));
@@ -275,14 +368,34 @@ export class ModelService {
   async removeAlias(meta: RequestMeta, modelId: string, name: string): Promise<boolean> {
     const viewer = requireViewer(meta);
     const alias = parseInput(z.object({ name: aliasName }), { name }).name;
-    if (alias === LATEST_ALIAS) throw badInput('name', `name: "${LATEST_ALIAS}" always points at the newest version and cannot be removed`);
+    if (alias === LATEST_ALIAS)
+      throw badInput('name', `name: "${LATEST_ALIAS}" always points at the newest version and cannot be removed`);
     await this.access.requireModelAccess(meta, modelId, 'alias');
     return this.deps.db.transaction(async (tx) => {
-      const [existing] = await tx.select().from(modelAliases).where(and(eq(modelAliases.modelId, modelId), eq(modelAliases.name, alias))).for('update');
+      const [existing] = await tx
+        .select()
+        .from(modelAliases)
+        .where(and(eq(modelAliases.modelId, modelId), eq(modelAliases.name, alias)))
+        .for('update');
       if (!existing) return false;
-      const [from] = await tx.select({ number: modelVersions.number }).from(modelVersions).where(eq(modelVersions.id, existing.versionId));
+      const [from] = await tx
+        .select({ number: modelVersions.number })
+        .from(modelVersions)
+        .where(eq(modelVersions.id, existing.versionId));
       await tx.delete(modelAliases).where(eq(modelAliases.id, existing.id));
-      await tx.insert(aliasEvents).values({ modelId, aliasName: alias, fromVersionId: existing.versionId, fromNumber: from?.number ?? null, toVersionId: null, toNumber: null, reason: 'removed by user', actorId: viewer.user.id, createdAt: this.deps.now() });
+      await tx
+        .insert(aliasEvents)
+        .values({
+          modelId,
+          aliasName: alias,
+          fromVersionId: existing.versionId,
+          fromNumber: from?.number ?? null,
+          toVersionId: null,
+          toNumber: null,
+          reason: 'removed by user',
+          actorId: viewer.user.id,
+          createdAt: this.deps.now(),
+        });
       return true;
     });
   }
@@ -300,7 +413,10 @@ export class ModelService {
       const pointing = await tx.select().from(modelAliases).where(eq(modelAliases.versionId, version.id));
       const blocking = pointing.filter((a) => a.name !== LATEST_ALIAS).map((a) => a.name);
       if (blocking.length) {
-        throw conflict(`Version ${version.number} is the target of alias${blocking.length > 1 ? 'es' : ''} ${blocking.map((b) => `"${b}"`).join(', ')}; move or remove ${blocking.length > 1 ? 'them' : 'it'} first`, 'versionId');
+        throw conflict(
+          `Version ${version.number} is the target of alias${blocking.length > 1 ? 'es' : ''} ${blocking.map((b) => `"${b}"`).join(', ')}; move or remove ${blocking.length > 1 ? 'them' : 'it'} first`,
+          'versionId',
+        );
       }
       if (pointing.length) {
         const [next] = await tx
@@ -309,13 +425,36 @@ export class ModelService {
           .where(and(eq(modelVersions.modelId, version.modelId), sql`${modelVersions.id} <> ${version.id}`))
           .orderBy(desc(modelVersions.number))
           .limit(1);
-        if (next) await this.moveAlias(tx, version.modelId, LATEST_ALIAS, next, viewer.user.id, `version ${version.number} deleted`);
+        if (next)
+          await this.moveAlias(
+            tx,
+            version.modelId,
+            LATEST_ALIAS,
+            next,
+            viewer.user.id,
+            `version ${version.number} deleted`,
+          );
         else {
-          await tx.delete(modelAliases).where(and(eq(modelAliases.modelId, version.modelId), eq(modelAliases.name, LATEST_ALIAS)));
-          await tx.insert(aliasEvents).values({ modelId: version.modelId, aliasName: LATEST_ALIAS, fromVersionId: version.id, fromNumber: version.number, reason: `version ${version.number} deleted; no version left`, actorId: viewer.user.id, createdAt: this.deps.now() });
+          await tx
+            .delete(modelAliases)
+            .where(and(eq(modelAliases.modelId, version.modelId), eq(modelAliases.name, LATEST_ALIAS)));
+          await tx
+            .insert(aliasEvents)
+            .values({
+              modelId: version.modelId,
+              aliasName: LATEST_ALIAS,
+              fromVersionId: version.id,
+              fromNumber: version.number,
+              reason: `version ${version.number} deleted; no version left`,
+              actorId: viewer.user.id,
+              createdAt: this.deps.now(),
+            });
         }
       }
-      const jobs = await tx.select({ keys: sampleJobs.resultKeys }).from(sampleJobs).where(eq(sampleJobs.modelVersionId, version.id));
+      const jobs = await tx
+        .select({ keys: sampleJobs.resultKeys })
+        .from(sampleJobs)
+        .where(eq(sampleJobs.modelVersionId, version.id));
       await tx.delete(modelVersions).where(eq(modelVersions.id, version.id));
       return jobs.flatMap((j) => j.keys).filter((k) => !k.startsWith(version.objectPrefix));
     });
@@ -349,9 +488,21 @@ export class ModelService {
 
   /** Short-lived URLs of the files the browser needs to load the version with TF.js. */
   async files(version: ModelVersion): Promise<VersionFileUrls> {
-    const sign = (name: string) => this.store.presignGet(`${version.objectPrefix}${name}`, { expiresInSec: MODEL_URL_TTL_SEC });
-    const [modelJson, weights, config, card] = await Promise.all([sign(VERSION_FILES.modelJson), sign(VERSION_FILES.weights), sign(VERSION_FILES.config), sign(VERSION_FILES.card)]);
-    return { modelJsonUrl: modelJson.url, weightsUrl: weights.url, configUrl: config.url, cardUrl: card.url, expiresAt: modelJson.expiresAt };
+    const sign = (name: string) =>
+      this.store.presignGet(`${version.objectPrefix}${name}`, { expiresInSec: MODEL_URL_TTL_SEC });
+    const [modelJson, weights, config, card] = await Promise.all([
+      sign(VERSION_FILES.modelJson),
+      sign(VERSION_FILES.weights),
+      sign(VERSION_FILES.config),
+      sign(VERSION_FILES.card),
+    ]);
+    return {
+      modelJsonUrl: modelJson.url,
+      weightsUrl: weights.url,
+      configUrl: config.url,
+      cardUrl: card.url,
+      expiresAt: modelJson.expiresAt,
+    };
   }
 
   async objectUrl(key: string): Promise<string> {
@@ -362,17 +513,31 @@ export class ModelService {
    * A zip of weights + config + model card (+ grid), built once per version (streamed into the store, never
    * held in memory) and handed out as a short-lived URL.
    */
-  async export(meta: RequestMeta, versionId: string, shareToken?: string | null): Promise<{ url: string; expiresAt: Date; sizeBytes: number }> {
+  async export(
+    meta: RequestMeta,
+    versionId: string,
+    shareToken?: string | null,
+  ): Promise<{ url: string; expiresAt: Date; sizeBytes: number }> {
     const { version } = await this.access.requireVersionAccess(meta, versionId, 'read', { shareToken });
     const key = `${version.objectPrefix}${VERSION_FILES.export}`;
     let stat = await this.store.stat(key);
     if (!stat) {
-      const names = [VERSION_FILES.modelJson, VERSION_FILES.weights, VERSION_FILES.config, VERSION_FILES.card, ...(version.sampleGridKey ? [VERSION_FILES.grid] : [])];
+      const names = [
+        VERSION_FILES.modelJson,
+        VERSION_FILES.weights,
+        VERSION_FILES.config,
+        VERSION_FILES.card,
+        ...(version.sampleGridKey ? [VERSION_FILES.grid] : []),
+      ];
       const entries = [];
       for (const name of names) {
         const s = await this.store.stat(`${version.objectPrefix}${name}`);
         if (!s) throw new Error(`model version ${version.id} lacks ${name} in the object store`);
-        entries.push({ name: name === VERSION_FILES.card ? 'MODEL_CARD.md' : name, size: s.size, open: async () => this.store.get(`${version.objectPrefix}${name}`) as Promise<AsyncIterable<Uint8Array>> });
+        entries.push({
+          name: name === VERSION_FILES.card ? 'MODEL_CARD.md' : name,
+          size: s.size,
+          open: async () => this.store.get(`${version.objectPrefix}${name}`) as Promise<AsyncIterable<Uint8Array>>,
+        });
       }
       const size = zipSize(entries);
       // Two concurrent exports write the same bytes; the later put simply replaces the earlier one.
@@ -385,7 +550,10 @@ export class ModelService {
 
   async creatorName(userId: string | null): Promise<string | null> {
     if (!userId) return null;
-    const [u] = await this.deps.db.select({ name: users.name, email: users.email }).from(users).where(eq(users.id, userId));
+    const [u] = await this.deps.db
+      .select({ name: users.name, email: users.email })
+      .from(users)
+      .where(eq(users.id, userId));
     return u ? u.name || u.email : null;
   }
 
@@ -394,17 +562,32 @@ export class ModelService {
     return this.deps.db.select().from(modelVersions).where(eq(modelVersions.runId, runId));
   }
 
-  private async findOrCreateModel(meta: RequestMeta, teamId: string, name: string, description: string, userId: string): Promise<Model> {
-    const [existing] = await this.deps.db.select().from(models).where(and(eq(models.teamId, teamId), eq(models.name, name)));
+  private async findOrCreateModel(
+    meta: RequestMeta,
+    teamId: string,
+    name: string,
+    description: string,
+    userId: string,
+  ): Promise<Model> {
+    const [existing] = await this.deps.db
+      .select()
+      .from(models)
+      .where(and(eq(models.teamId, teamId), eq(models.name, name)));
     if (existing) return (await this.access.requireModelAccess(meta, existing.id, 'publish')).model;
     await this.teams.requireTeamRole(meta, teamId, 'member');
     try {
-      const [created] = await this.deps.db.insert(models).values({ teamId, name, description, createdBy: userId }).returning();
+      const [created] = await this.deps.db
+        .insert(models)
+        .values({ teamId, name, description, createdBy: userId })
+        .returning();
       return created!;
     } catch (err) {
       if (!isUniqueViolation(err, 'models_team_name_key')) throw err;
       // Someone created it a moment ago: publish into theirs.
-      const [raced] = await this.deps.db.select().from(models).where(and(eq(models.teamId, teamId), eq(models.name, name)));
+      const [raced] = await this.deps.db
+        .select()
+        .from(models)
+        .where(and(eq(models.teamId, teamId), eq(models.name, name)));
       if (!raced) throw conflict(`A model named "${name}" is being created; try again`, 'modelName');
       return (await this.access.requireModelAccess(meta, raced.id, 'publish')).model;
     }
@@ -422,16 +605,34 @@ export class ModelService {
     const now = this.deps.now();
     // Serialises alias changes per model (two first publishes would otherwise both create `latest`).
     await tx.select({ id: models.id }).from(models).where(eq(models.id, modelId)).for('update');
-    const [current] = await tx.select().from(modelAliases).where(and(eq(modelAliases.modelId, modelId), eq(modelAliases.name, name))).for('update');
-    const from = current ? (await tx.select({ number: modelVersions.number }).from(modelVersions).where(eq(modelVersions.id, current.versionId)))[0] : undefined;
+    const [current] = await tx
+      .select()
+      .from(modelAliases)
+      .where(and(eq(modelAliases.modelId, modelId), eq(modelAliases.name, name)))
+      .for('update');
+    const from = current
+      ? (
+          await tx
+            .select({ number: modelVersions.number })
+            .from(modelVersions)
+            .where(eq(modelVersions.id, current.versionId))
+        )[0]
+      : undefined;
     let alias: ModelAlias | undefined;
     if (current) {
       if (current.versionId === to.id) return current;
       // Concurrent publishes commit in any order: `latest` only ever moves to a higher number.
       if (opts.onlyForward && from && from.number > to.number) return current;
-      [alias] = await tx.update(modelAliases).set({ versionId: to.id, updatedBy: actorId, updatedAt: now }).where(eq(modelAliases.id, current.id)).returning();
+      [alias] = await tx
+        .update(modelAliases)
+        .set({ versionId: to.id, updatedBy: actorId, updatedAt: now })
+        .where(eq(modelAliases.id, current.id))
+        .returning();
     } else {
-      [alias] = await tx.insert(modelAliases).values({ modelId, name, versionId: to.id, updatedBy: actorId }).returning();
+      [alias] = await tx
+        .insert(modelAliases)
+        .values({ modelId, name, versionId: to.id, updatedBy: actorId })
+        .returning();
     }
     await tx.insert(aliasEvents).values({
       modelId,
@@ -447,7 +648,9 @@ export class ModelService {
     return alias!;
   }
 
-  private async datasetOf(datasetVersionId: string | null): Promise<{ name: string; hash: string | null; labelNames: string[] } | null> {
+  private async datasetOf(
+    datasetVersionId: string | null,
+  ): Promise<{ name: string; hash: string | null; labelNames: string[] } | null> {
     if (!datasetVersionId) return null;
     const [row] = await this.deps.db
       .select({ name: datasets.name, hash: datasetVersions.contentHash, manifest: datasetVersions.manifest })
@@ -460,10 +663,19 @@ export class ModelService {
   }
 
   /** Per metric key: the last value at or before `step` and the mean over the 100 steps up to it. */
-  private async metricsSnapshot(runId: string, step: number): Promise<Record<string, { step: number | null; last: number | null; mean: number | null }>> {
+  private async metricsSnapshot(
+    runId: string,
+    step: number,
+  ): Promise<Record<string, { step: number | null; last: number | null; mean: number | null }>> {
     const keys = (await listMetricKeys(poolOf(this.deps.db), runId)).slice(0, MAX_QUERY_KEYS);
     if (!keys.length) return {};
-    const result = await queryMetrics(poolOf(this.deps.db), { runId, keys, maxPoints: 1, fromStep: Math.max(0, step - 99), toStep: step });
+    const result = await queryMetrics(poolOf(this.deps.db), {
+      runId,
+      keys,
+      maxPoints: 1,
+      fromStep: Math.max(0, step - 99),
+      toStep: step,
+    });
     const out: Record<string, { step: number | null; last: number | null; mean: number | null }> = {};
     for (const s of result.series) {
       const b = s.buckets.at(-1);
@@ -473,7 +685,11 @@ export class ModelService {
   }
 
   /** Copies the run's sample grid nearest to `step` (ties: the earlier one) into the version's prefix. */
-  private async copyNearestGrid(runId: string, step: number, prefix: string): Promise<{ key: string; step: number } | null> {
+  private async copyNearestGrid(
+    runId: string,
+    step: number,
+    prefix: string,
+  ): Promise<{ key: string; step: number } | null> {
     const [grid] = await this.deps.db
       .select()
       .from(sampleGrids)

@@ -10,7 +10,17 @@ import type { ModelAccessService } from './model-access.ts';
 import type { RequestMeta } from './types.ts';
 
 /** The UNet fields that shape the weights (dropout does not: it may differ between the base and the fine-tune). */
-export const WEIGHT_SHAPE_FIELDS = ['resolution', 'channels', 'baseChannels', 'channelMults', 'numResBlocks', 'attentionResolutions', 'groups', 'learnSigma', 'numClasses'] as const;
+export const WEIGHT_SHAPE_FIELDS = [
+  'resolution',
+  'channels',
+  'baseChannels',
+  'channelMults',
+  'numResBlocks',
+  'attentionResolutions',
+  'groups',
+  'learnSigma',
+  'numClasses',
+] as const;
 
 export interface BaseModel {
   version: ModelVersion;
@@ -26,14 +36,20 @@ export interface BaseModel {
  * NOT_FOUND, exactly like an unknown id (existence of other teams' private models is not leaked); the message
  * names the input field so the form can show it there.
  */
-export async function readableBaseModel(access: ModelAccessService, meta: RequestMeta, versionId: string): Promise<BaseModel> {
+export async function readableBaseModel(
+  access: ModelAccessService,
+  meta: RequestMeta,
+  versionId: string,
+): Promise<BaseModel> {
   let found: { version: ModelVersion; model: Model };
   try {
     found = await access.requireVersionAccess(meta, versionId, 'read');
   } catch (err) {
     const code = (err as { extensions?: { code?: string } }).extensions?.code;
     if (code === 'NOT_FOUND' || code === 'FORBIDDEN') {
-      throw appError(code, `fromModelVersionId: model version ${versionId} was not found, or you may not read it`, { field: 'fromModelVersionId' });
+      throw appError(code, `fromModelVersionId: model version ${versionId} was not found, or you may not read it`, {
+        field: 'fromModelVersionId',
+      });
     }
     throw err;
   }
@@ -68,7 +84,8 @@ export const INHERITED_DIFFUSION_FIELDS = ['schedule', 'timesteps', 'prediction'
 export function withBaseDiffusion(raw: unknown, base: BaseModel): unknown {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw) || !base.training) return raw;
   const out: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
-  for (const key of INHERITED_DIFFUSION_FIELDS) if (out[key] === undefined && base.training[key] !== undefined) out[key] = base.training[key];
+  for (const key of INHERITED_DIFFUSION_FIELDS)
+    if (out[key] === undefined && base.training[key] !== undefined) out[key] = base.training[key];
   return out;
 }
 
@@ -86,11 +103,19 @@ export function requireSameArchitecture(base: BaseModel, unet: UNetConfig, confi
     const theirs = normalise(key, base.unet[key]);
     if (JSON.stringify(mine) === JSON.stringify(theirs)) continue;
     diffs.push(`${key} ${show(mine)} (base ${show(theirs)})`);
-    firstField ??= key === 'channels' ? 'datasetVersionId' : key === 'numClasses' ? `${configField}.conditioning` : `${configField}.model.${key}`;
+    firstField ??=
+      key === 'channels'
+        ? 'datasetVersionId'
+        : key === 'numClasses'
+          ? `${configField}.conditioning`
+          : `${configField}.model.${key}`;
   }
   if (!firstField) return;
   const name = `"${base.model.name}" v${base.version.number}`;
-  const preset = typeof base.training?.['preset'] === 'string' ? `; it was trained with preset ${base.training['preset']} and model ${JSON.stringify(base.training['model'] ?? {})}` : '';
+  const preset =
+    typeof base.training?.['preset'] === 'string'
+      ? `; it was trained with preset ${base.training['preset']} and model ${JSON.stringify(base.training['model'] ?? {})}`
+      : '';
   throw badInput(
     firstField,
     `fromModelVersionId: the run's network differs from the base model ${name}: ${diffs.join(', ')}. A fine-tune keeps the base's architecture${preset}`,

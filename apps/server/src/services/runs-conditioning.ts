@@ -23,9 +23,16 @@ export function datasetLabelNames(manifest: unknown): string[] {
  * Left out, conditioning follows the base model when fine-tuning (its weights decide), else it is `class`
  * when the dataset has at least 2 labels (one label conditions on nothing), else `none`.
  */
-export function resolveConditioning(config: RunConfig, dataset: LabeledDataset, base: BaseModel | null, field: string): RunConfig {
+export function resolveConditioning(
+  config: RunConfig,
+  dataset: LabeledDataset,
+  base: BaseModel | null,
+  field: string,
+): RunConfig {
   const labels = dataset.labelNames.length;
-  const conditioning = config.conditioning ?? (base ? (base.unet.numClasses !== undefined ? 'class' : 'none') : labels >= 2 ? 'class' : 'none');
+  const conditioning =
+    config.conditioning ??
+    (base ? (base.unet.numClasses !== undefined ? 'class' : 'none') : labels >= 2 ? 'class' : 'none');
   if (conditioning === 'none') return { ...config, conditioning };
   if (labels === 0) {
     throw badInput(
@@ -34,7 +41,10 @@ export function resolveConditioning(config: RunConfig, dataset: LabeledDataset, 
     );
   }
   if (config.numClasses !== undefined && config.numClasses !== labels) {
-    throw badInput(`${field}.numClasses`, `${field}.numClasses: dataset "${dataset.name}" has ${labels} labels (${dataset.labelNames.slice(0, 10).join(', ')}${labels > 10 ? ', …' : ''}), not ${config.numClasses}; leave numClasses out to use the dataset's`);
+    throw badInput(
+      `${field}.numClasses`,
+      `${field}.numClasses: dataset "${dataset.name}" has ${labels} labels (${dataset.labelNames.slice(0, 10).join(', ')}${labels > 10 ? ', …' : ''}), not ${config.numClasses}; leave numClasses out to use the dataset's`,
+    );
   }
   return { ...config, conditioning, numClasses: labels };
 }

@@ -70,7 +70,9 @@ export abstract class PollingLogFollower<F extends Followed> implements TrainerL
   }
 
   private poll(f: F, final: boolean): Promise<void> {
-    f.busy = f.busy.then(() => this.read(f, final)).catch((err) => this.log.warn({ err, runId: f.runId }, 'could not copy trainer output'));
+    f.busy = f.busy
+      .then(() => this.read(f, final))
+      .catch((err) => this.log.warn({ err, runId: f.runId }, 'could not copy trainer output'));
     return f.busy;
   }
 }

@@ -33,7 +33,11 @@ export class RunLogStore {
     for (let i = 0; i < kept.length; i += 1000) {
       await this.deps.db
         .insert(runLogs)
-        .values(kept.slice(i, i + 1000).map((l) => ({ runId, attempt, seq: l.seq, stream: l.stream, line: l.line.slice(0, MAX_LOG_LINE_CHARS) })))
+        .values(
+          kept
+            .slice(i, i + 1000)
+            .map((l) => ({ runId, attempt, seq: l.seq, stream: l.stream, line: l.line.slice(0, MAX_LOG_LINE_CHARS) })),
+        )
         .onConflictDoNothing();
     }
     const n = (this.writesSinceTrim.get(runId) ?? 0) + kept.length;
@@ -85,7 +89,8 @@ export class LogTailer extends PollingLogFollower<WatchedFiles> {
     super(store, log, intervalMs);
   }
 
-  private cursorFile = (runId: string, attempt: number) => `${attemptLogFiles(this.logDir, runId, attempt).stdout}.cursor.json`;
+  private cursorFile = (runId: string, attempt: number) =>
+    `${attemptLogFiles(this.logDir, runId, attempt).stdout}.cursor.json`;
 
   /** The handle is not needed: the files are named after the run and attempt. */
   protected async open(runId: string, attempt: number): Promise<WatchedFiles> {
@@ -123,7 +128,10 @@ export class LogTailer extends PollingLogFollower<WatchedFiles> {
     if (out.length === 0) return;
     await this.store.append(w.runId, w.attempt, out);
     const saved = Object.fromEntries(
-      (['stdout', 'stderr'] as const).map((s) => [s, { offset: w.cursors[s].offset - Buffer.byteLength(w.cursors[s].partial), lines: w.cursors[s].lines }]),
+      (['stdout', 'stderr'] as const).map((s) => [
+        s,
+        { offset: w.cursors[s].offset - Buffer.byteLength(w.cursors[s].partial), lines: w.cursors[s].lines },
+      ]),
     );
     await writeFile(this.cursorFile(w.runId, w.attempt), JSON.stringify(saved));
   }

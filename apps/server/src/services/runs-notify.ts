@@ -6,7 +6,8 @@ import { PubSub } from '../pubsub.ts';
 /** Postgres channel all hub instances LISTEN on; payloads are small JSON (Postgres caps them at 8000 bytes). */
 export const RUNS_CHANNEL = 'dapple_runs';
 
-export type RunSignal = { kind: 'updated'; runId: string } | { kind: 'metrics'; runId: string; fromStep: number; toStep: number };
+export type RunSignal =
+  { kind: 'updated'; runId: string } | { kind: 'metrics'; runId: string; fromStep: number; toStep: number };
 
 export const runUpdatedChannel = (runId: string) => `run:${runId}:updated`;
 export const runMetricsChannel = (runId: string) => `run:${runId}:metrics`;
@@ -37,7 +38,10 @@ export class RunSignals {
       onMessage: (message) => {
         const signal = message as RunSignal;
         if (signal.kind === 'updated') for (const listener of this.updateListeners) listener(signal.runId);
-        this.pubsub.publish(signal.kind === 'updated' ? runUpdatedChannel(signal.runId) : runMetricsChannel(signal.runId), signal);
+        this.pubsub.publish(
+          signal.kind === 'updated' ? runUpdatedChannel(signal.runId) : runMetricsChannel(signal.runId),
+          signal,
+        );
       },
     });
   }
@@ -73,19 +77,29 @@ export class RunSignals {
    */
   notifyMetricsSoon(runId: string, fromStep: number, toStep: number): void {
     const pending = this.pendingMetrics.get(runId);
-    this.pendingMetrics.set(runId, pending ? { fromStep: Math.min(pending.fromStep, fromStep), toStep: Math.max(pending.toStep, toStep) } : { fromStep, toStep });
+    this.pendingMetrics.set(
+      runId,
+      pending
+        ? { fromStep: Math.min(pending.fromStep, fromStep), toStep: Math.max(pending.toStep, toStep) }
+        : { fromStep, toStep },
+    );
     this.metricsTimer ??= setTimeout(() => void this.flushMetrics(), 100);
   }
 
   private async flushMetrics(): Promise<void> {
     this.metricsTimer = undefined;
-    const payloads = [...this.pendingMetrics].map(([runId, r]) => JSON.stringify({ kind: 'metrics', runId, ...r } satisfies RunSignal));
+    const payloads = [...this.pendingMetrics].map(([runId, r]) =>
+      JSON.stringify({ kind: 'metrics', runId, ...r } satisfies RunSignal),
+    );
     this.pendingMetrics.clear();
     if (payloads.length === 0) return;
     // One statement for every run's signal: a NOTIFY commits a transaction (and waits for its WAL flush),
     // so one per run per flush was as many commits as there were metric batches under load.
     try {
-      await this.pool.query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [RUNS_CHANNEL, payloads]);
+      await this.pool.query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [
+        RUNS_CHANNEL,
+        payloads,
+      ]);
     } catch (err) {
       this.log?.warn({ err, runs: payloads.length }, 'could not send metric notifications');
     }

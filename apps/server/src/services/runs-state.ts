@@ -29,17 +29,24 @@ export async function transition(
     .where(eq(runs.id, run.id))
     .returning();
   if (!updated) throw new Error(`run ${run.id} vanished during a status change`);
-  await tx.insert(runEvents).values({ runId: run.id, attempt: updated.attempt, fromStatus: run.status, toStatus: to, message, actorId });
+  await tx
+    .insert(runEvents)
+    .values({ runId: run.id, attempt: updated.attempt, fromStatus: run.status, toStatus: to, message, actorId });
   return updated;
 }
 
 export async function recordEvent(tx: DbOrTx, run: Run, message: string, actorId: string | null = null): Promise<void> {
-  await tx.insert(runEvents).values({ runId: run.id, attempt: run.attempt, fromStatus: null, toStatus: null, message, actorId });
+  await tx
+    .insert(runEvents)
+    .values({ runId: run.id, attempt: run.attempt, fromStatus: null, toStatus: null, message, actorId });
 }
 
 /** Every token of the run stops working (the attempt ended or was superseded). */
 export async function revokeRunTokens(tx: DbOrTx, runId: string, now: Date): Promise<void> {
-  await tx.update(runTokens).set({ revokedAt: now }).where(and(eq(runTokens.runId, runId), isNull(runTokens.revokedAt)));
+  await tx
+    .update(runTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(runTokens.runId, runId), isNull(runTokens.revokedAt)));
 }
 
 /**
@@ -51,10 +58,16 @@ export async function requeueOrFail(tx: Tx, run: Run, reason: string, now: Date)
   const lost = run.status === 'lost' ? run : await transition(tx, run, 'lost', reason, { lastHeartbeatAt: null });
   const detached = { executorHandle: null, executorSlot: null, executorHost: null, imagesPerSec: null };
   if (lost.attempt < lost.maxAttempts) {
-    return transition(tx, lost, 'queued', `re-queued from its last checkpoint (attempt ${lost.attempt + 1} of ${lost.maxAttempts} next)`, {
-      ...detached,
-      startedAt: null,
-    });
+    return transition(
+      tx,
+      lost,
+      'queued',
+      `re-queued from its last checkpoint (attempt ${lost.attempt + 1} of ${lost.maxAttempts} next)`,
+      {
+        ...detached,
+        startedAt: null,
+      },
+    );
   }
   return transition(tx, lost, 'failed', `gave up after ${lost.attempt} attempts`, {
     ...detached,

@@ -38,7 +38,12 @@ const startRunInput = z.object({
   datasetVersionId: uuid('dataset version'),
   name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
   config: z.unknown(),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
   priority: z.number().int().min(-1000).max(1000).default(0),
   maxAttempts: z.number().int().min(1).max(20).default(DEFAULT_MAX_ATTEMPTS),
   fromModelVersionId: uuid('model version').nullish(),
@@ -49,7 +54,12 @@ const forkRunInput = z.object({
   fromStep: z.number().int().min(0),
   name: z.string().trim().min(1).max(200).optional(),
   overrides: z.record(z.string(), z.unknown()).default({}),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
   priority: z.number().int().min(-1000).max(1000).optional(),
 });
 
@@ -66,13 +76,25 @@ export interface RunPage {
 }
 
 /** Fields a fork may not change: they define the network whose checkpoint it starts from. */
-const ARCHITECTURE_FIELDS = ['preset', 'model', 'timesteps', 'schedule', 'prediction', 'conditioning', 'numClasses'] as const;
+const ARCHITECTURE_FIELDS = [
+  'preset',
+  'model',
+  'timesteps',
+  'schedule',
+  'prediction',
+  'conditioning',
+  'numClasses',
+] as const;
 
 /** Drops GraphQL's explicit nulls so zod defaults apply. */
 export function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNulls);
   if (value && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k, withoutNulls(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== null && v !== undefined)
+        .map(([k, v]) => [k, withoutNulls(v)]),
+    );
   }
   return value;
 }
@@ -115,7 +137,9 @@ export class RunService {
     const version = await this.datasetVersion(parsed.datasetVersionId);
     await this.teams.requireTeamRole(meta, version.teamId, 'member');
     // Fine-tuning: the base must be readable by the caller (it may be another team's shared or public model).
-    const base = parsed.fromModelVersionId ? await readableBaseModel(this.modelAccess, meta, parsed.fromModelVersionId) : null;
+    const base = parsed.fromModelVersionId
+      ? await readableBaseModel(this.modelAccess, meta, parsed.fromModelVersionId)
+      : null;
     const raw = base ? withBaseDiffusion(parsed.config, base) : parsed.config;
     const config = this.validateConfig(raw, version, 'config', { base, autoConditioning: true });
     const seed = parsed.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -136,8 +160,12 @@ export class RunService {
         })
         .returning();
       if (!run) throw new Error('insert into runs returned no row');
-      const message = base ? `queued: fine-tuning model "${base.model.name}" v${base.version.number} (${base.version.id})` : 'queued';
-      await tx.insert(runEvents).values({ runId: run.id, attempt: 0, fromStatus: null, toStatus: 'queued', message, actorId: viewer.user.id });
+      const message = base
+        ? `queued: fine-tuning model "${base.model.name}" v${base.version.number} (${base.version.id})`
+        : 'queued';
+      await tx
+        .insert(runEvents)
+        .values({ runId: run.id, attempt: 0, fromStatus: null, toStatus: 'queued', message, actorId: viewer.user.id });
       return run;
     });
     await this.changed(run.id);
@@ -155,10 +183,20 @@ export class RunService {
     const updated = await this.deps.db.transaction(async (tx) => {
       const locked = (await lockRun(tx, run.id))!;
       if (locked.status === 'cancelling') return locked;
-      if (isFinished(locked.status)) throw conflict(`Run "${locked.name}" has already ${locked.status === 'succeeded' ? 'succeeded' : `been ${locked.status}`}: there is nothing to cancel`);
+      if (isFinished(locked.status))
+        throw conflict(
+          `Run "${locked.name}" has already ${locked.status === 'succeeded' ? 'succeeded' : `been ${locked.status}`}: there is nothing to cancel`,
+        );
       if (locked.status === 'queued' || locked.status === 'lost') {
         await revokeRunTokens(tx, locked.id, now);
-        return transition(tx, locked, 'cancelled', 'cancelled while queued', { cancelRequested: true, finishedAt: now }, viewer.user.id);
+        return transition(
+          tx,
+          locked,
+          'cancelled',
+          'cancelled while queued',
+          { cancelRequested: true, finishedAt: now },
+          viewer.user.id,
+        );
       }
       return transition(tx, locked, 'cancelling', 'cancel requested', { cancelRequested: true }, viewer.user.id);
     });
@@ -172,11 +210,13 @@ export class RunService {
     const run = await this.get(meta, id, 'member');
     const updated = await this.deps.db.transaction(async (tx) => {
       const locked = (await lockRun(tx, run.id))!;
-      if (locked.status === 'succeeded') throw conflict(`Run "${locked.name}" has already succeeded: fork it to train further`);
+      if (locked.status === 'succeeded')
+        throw conflict(`Run "${locked.name}" has already succeeded: fork it to train further`);
       if (locked.status === 'queued' || isActive(locked.status) || locked.status === 'lost') {
         throw conflict(`Run "${locked.name}" is ${locked.status}: only failed or cancelled runs can be resumed`);
       }
-      if (!locked.datasetVersionId) throw conflict(`Run "${locked.name}" cannot resume: its dataset version was deleted`);
+      if (!locked.datasetVersionId)
+        throw conflict(`Run "${locked.name}" cannot resume: its dataset version was deleted`);
       return transition(
         tx,
         locked,
@@ -206,7 +246,11 @@ export class RunService {
     const parsed = parseInput(forkRunInput, withoutNulls(input));
     const source = await this.get(meta, parsed.id, 'member');
     for (const field of ARCHITECTURE_FIELDS) {
-      if (field in parsed.overrides) throw badInput(`overrides.${field}`, `overrides.${field}: a fork keeps the architecture of the checkpoint it starts from`);
+      if (field in parsed.overrides)
+        throw badInput(
+          `overrides.${field}`,
+          `overrides.${field}: a fork keeps the architecture of the checkpoint it starts from`,
+        );
     }
     const [ckpt] = await this.deps.db
       .select()
@@ -214,13 +258,21 @@ export class RunService {
       .where(and(eq(checkpoints.runId, source.id), eq(checkpoints.step, parsed.fromStep)));
     if (!ckpt) {
       const steps = (await this.checkpoints(source.id)).map((c) => c.step);
-      throw badInput('fromStep', `fromStep: run "${source.name}" has no checkpoint at step ${parsed.fromStep}; available: ${steps.length ? steps.join(', ') : 'none'}`);
+      throw badInput(
+        'fromStep',
+        `fromStep: run "${source.name}" has no checkpoint at step ${parsed.fromStep}; available: ${steps.length ? steps.join(', ') : 'none'}`,
+      );
     }
-    if (!source.datasetVersionId) throw conflict(`Run "${source.name}" cannot be forked: its dataset version was deleted`);
+    if (!source.datasetVersionId)
+      throw conflict(`Run "${source.name}" cannot be forked: its dataset version was deleted`);
     const version = await this.datasetVersion(source.datasetVersionId);
     // A stored config without `conditioning` predates it and is unconditional: keep it so (no auto default).
-    const config = this.validateConfig({ ...(source.config as object), ...parsed.overrides }, version, 'overrides', { base: null, autoConditioning: false });
-    if (config.steps <= parsed.fromStep) throw badInput('overrides.steps', `overrides.steps: must be greater than fromStep (${parsed.fromStep})`);
+    const config = this.validateConfig({ ...(source.config as object), ...parsed.overrides }, version, 'overrides', {
+      base: null,
+      autoConditioning: false,
+    });
+    if (config.steps <= parsed.fromStep)
+      throw badInput('overrides.steps', `overrides.steps: must be greater than fromStep (${parsed.fromStep})`);
     const run = await this.deps.db.transaction(async (tx) => {
       const [run] = await tx
         .insert(runs)
@@ -244,8 +296,11 @@ export class RunService {
       if (!run) throw new Error('insert into runs returned no row');
       // The fork owns a copy: the parent may prune that checkpoint later (keep last K).
       const prefix = checkpointPrefix(run.id, parsed.fromStep);
-      for (const file of ['model.json', 'weights.bin']) await this.store.copy(`${ckpt.objectPrefix}/${file}`, `${prefix}/${file}`);
-      await tx.insert(checkpoints).values({ runId: run.id, step: parsed.fromStep, objectPrefix: prefix, sizeBytes: ckpt.sizeBytes });
+      for (const file of ['model.json', 'weights.bin'])
+        await this.store.copy(`${ckpt.objectPrefix}/${file}`, `${prefix}/${file}`);
+      await tx
+        .insert(checkpoints)
+        .values({ runId: run.id, step: parsed.fromStep, objectPrefix: prefix, sizeBytes: ckpt.sizeBytes });
       await tx.insert(runEvents).values({
         runId: run.id,
         attempt: 0,
@@ -260,19 +315,28 @@ export class RunService {
     return run;
   }
 
-  async list(meta: RequestMeta, teamId: string, filter: RunFilter, first: number, after?: string | null): Promise<RunPage> {
+  async list(
+    meta: RequestMeta,
+    teamId: string,
+    filter: RunFilter,
+    first: number,
+    after?: string | null,
+  ): Promise<RunPage> {
     await this.teams.requireTeamRole(meta, teamId, 'viewer');
     const limit = Math.max(1, Math.min(first, 100));
     const conditions: SQL[] = [eq(runs.teamId, teamId)];
     if (filter.status?.length) {
-      for (const s of filter.status) if (!RUN_STATUSES.includes(s)) throw badInput('filter.status', `filter.status: unknown status ${s}`);
+      for (const s of filter.status)
+        if (!RUN_STATUSES.includes(s)) throw badInput('filter.status', `filter.status: unknown status ${s}`);
       conditions.push(inArray(runs.status, filter.status));
     }
     if (filter.datasetVersionId) conditions.push(eq(runs.datasetVersionId, filter.datasetVersionId));
     if (filter.search) conditions.push(sql`${runs.name} ILIKE ${`%${filter.search.replace(/[\\%_]/g, '\\$&')}%`}`);
     if (after) {
       const cursor = decodeCursor(after);
-      conditions.push(or(lt(runs.createdAt, cursor.createdAt), and(eq(runs.createdAt, cursor.createdAt), lt(runs.id, cursor.id)))!);
+      conditions.push(
+        or(lt(runs.createdAt, cursor.createdAt), and(eq(runs.createdAt, cursor.createdAt), lt(runs.id, cursor.id)))!,
+      );
     }
     const rows = await this.deps.db
       .select()
@@ -290,7 +354,10 @@ export class RunService {
   }
 
   async sampleGrids(runId: string, step?: number | null): Promise<SampleGrid[]> {
-    const where = step === undefined || step === null ? eq(sampleGrids.runId, runId) : and(eq(sampleGrids.runId, runId), eq(sampleGrids.step, step));
+    const where =
+      step === undefined || step === null
+        ? eq(sampleGrids.runId, runId)
+        : and(eq(sampleGrids.runId, runId), eq(sampleGrids.step, step));
     return this.deps.db.select().from(sampleGrids).where(where).orderBy(asc(sampleGrids.step));
   }
 
@@ -312,7 +379,10 @@ export class RunService {
     return listMetricKeys(poolOf(this.deps.db), runId);
   }
 
-  async metrics(runId: string, q: { keys: string[]; maxPoints: number; fromStep?: number | null; toStep?: number | null }): Promise<MetricsQueryResult> {
+  async metrics(
+    runId: string,
+    q: { keys: string[]; maxPoints: number; fromStep?: number | null; toStep?: number | null },
+  ): Promise<MetricsQueryResult> {
     try {
       return await queryMetrics(poolOf(this.deps.db), {
         runId,
@@ -335,9 +405,19 @@ export class RunService {
       .where(eq(datasetVersions.id, id));
     if (!row) throw badInput('datasetVersionId', `datasetVersionId: no dataset version ${id}`);
     if (row.version.status !== 'ready') {
-      throw badInput('datasetVersionId', `datasetVersionId: version ${row.version.number} of "${row.dataset.name}" is ${row.version.status}, not ready for training`);
+      throw badInput(
+        'datasetVersionId',
+        `datasetVersionId: version ${row.version.number} of "${row.dataset.name}" is ${row.version.status}, not ready for training`,
+      );
     }
-    return { id: row.version.id, teamId: row.dataset.teamId, resolution: row.dataset.resolution, channels: row.dataset.channels, name: row.dataset.name, labelNames: datasetLabelNames(row.version.manifest) };
+    return {
+      id: row.version.id,
+      teamId: row.dataset.teamId,
+      resolution: row.dataset.resolution,
+      channels: row.dataset.channels,
+      name: row.dataset.name,
+      labelNames: datasetLabelNames(row.version.manifest),
+    };
   }
 
   /**
@@ -356,7 +436,9 @@ export class RunService {
       const f = [field, ...(issue?.path.map(String) ?? [])].join('.');
       throw badInput(f, `${f}: ${issue?.message ?? 'invalid value'}`);
     }
-    const given = opts.autoConditioning ? parsed.data : { ...parsed.data, conditioning: parsed.data.conditioning ?? 'none' };
+    const given = opts.autoConditioning
+      ? parsed.data
+      : { ...parsed.data, conditioning: parsed.data.conditioning ?? 'none' };
     const config = resolveConditioning(given, version, opts.base, field);
     const unet = unetConfigFor(config, version.channels);
     if (unet.resolution !== version.resolution) {
@@ -368,11 +450,17 @@ export class RunService {
     }
     const levels = unet.channelMults.length;
     if (unet.resolution % 2 ** (levels - 1) !== 0) {
-      throw badInput(`${field}.model.channelMults`, `${field}.model.channelMults: ${levels} levels need a resolution divisible by ${2 ** (levels - 1)}`);
+      throw badInput(
+        `${field}.model.channelMults`,
+        `${field}.model.channelMults: ${levels} levels need a resolution divisible by ${2 ** (levels - 1)}`,
+      );
     }
     for (const m of unet.channelMults) {
       if ((unet.baseChannels * m) % unet.groups !== 0) {
-        throw badInput(`${field}.model.groups`, `${field}.model.groups: ${unet.groups} must divide every channel count (${unet.baseChannels * m} is not divisible)`);
+        throw badInput(
+          `${field}.model.groups`,
+          `${field}.model.groups: ${unet.groups} must divide every channel count (${unet.baseChannels * m} is not divisible)`,
+        );
       }
     }
     if (opts.base) requireSameArchitecture(opts.base, unet, field);
@@ -392,7 +480,7 @@ function encodeCursor(run: Run): string {
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(at ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()) || !z.uuid().safeParse(id).success) throw badInput('after', 'after: not a cursor returned by runs()');
+  if (!id || Number.isNaN(createdAt.getTime()) || !z.uuid().safeParse(id).success)
+    throw badInput('after', 'after: not a cursor returned by runs()');
   return { createdAt, id };
 }
-

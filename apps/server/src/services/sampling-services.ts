@@ -11,7 +11,14 @@ import { SamplingService } from './sampling.ts';
 import type { ServiceDeps } from './types.ts';
 
 /** The sampling domain (generateSamples, evaluateModel, their worker pool), wired together; createServices spreads it in. */
-export function createSamplingServices(deps: ServiceDeps & { store: ObjectStore; jobs: JobSender; sampling?: Partial<SamplingConfig>; evaluation?: EvaluationConfig }) {
+export function createSamplingServices(
+  deps: ServiceDeps & {
+    store: ObjectStore;
+    jobs: JobSender;
+    sampling?: Partial<SamplingConfig>;
+    evaluation?: EvaluationConfig;
+  },
+) {
   const signals = new SamplingSignals(poolOf(deps.db));
   const config = { ...DEFAULT_SAMPLING_CONFIG, ...deps.sampling };
   const scheduler = new SampleScheduler({ db: deps.db, now: deps.now, store: deps.store, signals }, config);

@@ -19,11 +19,25 @@ export const SAMPLE_URL_TTL_SEC = 300;
 
 const generateInput = z.object({
   modelVersionId: z.string(),
-  count: z.number().int('must be an integer').min(1, 'must be at least 1').max(MAX_SAMPLES_PER_JOB, `must be at most ${MAX_SAMPLES_PER_JOB}`),
-  steps: z.number().int('must be an integer').min(1, 'must be at least 1').max(MAX_SAMPLE_STEPS, `must be at most ${MAX_SAMPLE_STEPS}`).default(50),
+  count: z
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(MAX_SAMPLES_PER_JOB, `must be at most ${MAX_SAMPLES_PER_JOB}`),
+  steps: z
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(MAX_SAMPLE_STEPS, `must be at most ${MAX_SAMPLE_STEPS}`)
+    .default(50),
   sampler: z.enum(['ddim', 'ddpm']).default('ddim'),
   eta: z.number().min(0, 'must be at least 0').max(1, 'must be at most 1').default(0),
-  seed: z.number().int('must be an integer').min(0, 'must be at least 0').max(2 ** 31 - 1, 'must be at most 2147483647').optional(),
+  seed: z
+    .number()
+    .int('must be an integer')
+    .min(0, 'must be at least 0')
+    .max(2 ** 31 - 1, 'must be at most 2147483647')
+    .optional(),
   guidance: z.number().min(0, 'must be at least 0').max(20, 'must be at most 20').nullish(),
   label: z.string().trim().min(1, 'must not be empty').nullish(),
   shareToken: z.string().nullish(),
@@ -92,7 +106,8 @@ function taskRequest(params: SampleParams, spec: SamplingSpec): TaskRequest {
 export function resolveLabel(spec: SamplingSpec, label: string | null | undefined): number | null {
   if (label === null || label === undefined) return null;
   const numClasses = spec.unet.numClasses;
-  if (numClasses === undefined) throw badInput('label', 'label: this model is unconditional (trained without class labels); leave label empty');
+  if (numClasses === undefined)
+    throw badInput('label', 'label: this model is unconditional (trained without class labels); leave label empty');
   const byName = spec.labelNames.indexOf(label);
   if (byName >= 0 && byName < numClasses) return byName;
   if (/^\d+$/.test(label) && Number(label) < numClasses && spec.labelNames.length === 0) return Number(label);
@@ -112,16 +127,25 @@ export class SamplingService {
 
   async generate(meta: RequestMeta, input: GenerateSamplesInput): Promise<SampleJobView> {
     const p = parseInput(generateInput, withoutNulls(input));
-    const { version, access } = await this.access.requireVersionAccess(meta, p.modelVersionId, 'sample', { shareToken: p.shareToken });
+    const { version, access } = await this.access.requireVersionAccess(meta, p.modelVersionId, 'sample', {
+      shareToken: p.shareToken,
+    });
     let spec: SamplingSpec;
     try {
       spec = versionSpec(version);
     } catch (err) {
-      throw badInput('modelVersionId', `modelVersionId: the stored config cannot be sampled (${(err as Error).message})`);
+      throw badInput(
+        'modelVersionId',
+        `modelVersionId: the stored config cannot be sampled (${(err as Error).message})`,
+      );
     }
     const labelId = resolveLabel(spec, p.label);
     if (p.guidance !== null && p.guidance !== undefined) {
-      if (spec.unet.numClasses === undefined) throw badInput('guidance', 'guidance: classifier-free guidance needs a class-conditional model; this model is unconditional');
+      if (spec.unet.numClasses === undefined)
+        throw badInput(
+          'guidance',
+          'guidance: classifier-free guidance needs a class-conditional model; this model is unconditional',
+        );
       if (labelId === null) throw badInput('guidance', 'guidance: needs a label (the class to guide towards)');
     }
     const params: SampleParams = {
@@ -144,7 +168,9 @@ export class SamplingService {
     const principal = access.principal;
     const limit = this.scheduler.config.maxQueuedPerTeam;
     if (this.scheduler.queuedFor(access.quotaTeamId) >= limit) {
-      throw appError('RATE_LIMITED', `Your team already has ${limit} sample jobs waiting; wait for some to finish`, { retryAfterSeconds: 10 });
+      throw appError('RATE_LIMITED', `Your team already has ${limit} sample jobs waiting; wait for some to finish`, {
+        retryAfterSeconds: 10,
+      });
     }
     await this.presence.start(); // the job is tagged with this hub's id: its lock must be held first
     const [job] = await this.deps.db
@@ -174,7 +200,12 @@ export class SamplingService {
     const candidates = await this.deps.db
       .selectDistinct({ hubId: sampleJobs.hubId })
       .from(sampleJobs)
-      .where(and(inArray(sampleJobs.status, ['queued', 'running']), or(isNull(sampleJobs.hubId), ne(sampleJobs.hubId, this.presence.id))));
+      .where(
+        and(
+          inArray(sampleJobs.status, ['queued', 'running']),
+          or(isNull(sampleJobs.hubId), ne(sampleJobs.hubId, this.presence.id)),
+        ),
+      );
     const owners = candidates.map((c) => c.hubId);
     const alive = await this.presence.alive(owners.filter((id): id is string => id !== null));
     let adopted = 0;
@@ -183,7 +214,12 @@ export class SamplingService {
       const jobs = await this.deps.db
         .update(sampleJobs)
         .set({ hubId: this.presence.id, status: 'queued', stepsDone: 0, startedAt: null })
-        .where(and(inArray(sampleJobs.status, ['queued', 'running']), owner === null ? isNull(sampleJobs.hubId) : eq(sampleJobs.hubId, owner)))
+        .where(
+          and(
+            inArray(sampleJobs.status, ['queued', 'running']),
+            owner === null ? isNull(sampleJobs.hubId) : eq(sampleJobs.hubId, owner),
+          ),
+        )
         .returning();
       jobs.sort((a, b) => a.queuedAt.getTime() - b.queuedAt.getTime());
       for (const job of jobs) {
@@ -196,7 +232,10 @@ export class SamplingService {
 
   private async resubmit(job: SampleJob): Promise<void> {
     const fail = async (error: string) => {
-      await this.deps.db.update(sampleJobs).set({ status: 'failed', error, finishedAt: this.deps.now() }).where(eq(sampleJobs.id, job.id));
+      await this.deps.db
+        .update(sampleJobs)
+        .set({ status: 'failed', error, finishedAt: this.deps.now() })
+        .where(eq(sampleJobs.id, job.id));
       await this.signals.notify({ kind: 'sampleJob', id: job.id });
     };
     const [version] = await this.deps.db.select().from(modelVersions).where(eq(modelVersions.id, job.modelVersionId));
@@ -210,7 +249,14 @@ export class SamplingService {
   }
 
   private submit(job: SampleJob, version: ModelVersion, request: TaskRequest): void {
-    this.scheduler.submit({ id: job.id, teamId: job.teamId, job, model: versionModelRef(version), request, resultPrefix: `${version.objectPrefix}samples/${job.id}/` });
+    this.scheduler.submit({
+      id: job.id,
+      teamId: job.teamId,
+      job,
+      model: versionModelRef(version),
+      request,
+      resultPrefix: `${version.objectPrefix}samples/${job.id}/`,
+    });
   }
 
   /** The job if the caller may read its model; a share link sees only jobs made through that link. */
@@ -226,7 +272,10 @@ export class SamplingService {
   async cancel(meta: RequestMeta, id: string, shareToken?: string | null): Promise<SampleJobView> {
     const { job: current, access } = await this.readable(meta, id, shareToken);
     const p = access.principal;
-    const allowed = p.kind === 'shareLink' ? current.shareLinkId === p.shareLinkId : current.requestedBy === p.userId || p.teamRole === 'owner' || p.teamRole === 'admin';
+    const allowed =
+      p.kind === 'shareLink'
+        ? current.shareLinkId === p.shareLinkId
+        : current.requestedBy === p.userId || p.teamRole === 'owner' || p.teamRole === 'admin';
     if (!allowed) throw forbidden('Only whoever asked for these samples, or a team admin, can cancel them');
     const [job] = await this.deps.db
       .update(sampleJobs)
@@ -256,13 +305,21 @@ export class SamplingService {
   }
 
   /** The job and the caller's access to its model, or NOT_FOUND (also when the caller may not see this job). */
-  private async readable(meta: RequestMeta, id: string, shareToken?: string | null): Promise<{ job: SampleJob; access: ModelAccess }> {
+  private async readable(
+    meta: RequestMeta,
+    id: string,
+    shareToken?: string | null,
+  ): Promise<{ job: SampleJob; access: ModelAccess }> {
     if (!z.uuid().safeParse(id).success) throw notFound('Sample job');
     const [job] = await this.deps.db.select().from(sampleJobs).where(eq(sampleJobs.id, id));
     if (!job) throw notFound('Sample job');
-    const { access } = await this.access.requireVersionAccess(meta, job.modelVersionId, 'read', { shareToken }).catch((err: unknown) => {
-      throw (err as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND' ? notFound('Sample job') : err;
-    });
+    const { access } = await this.access
+      .requireVersionAccess(meta, job.modelVersionId, 'read', { shareToken })
+      .catch((err: unknown) => {
+        throw (err as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND'
+          ? notFound('Sample job')
+          : err;
+      });
     if (!this.mayRead(access, job)) throw notFound('Sample job');
     return { job, access };
   }

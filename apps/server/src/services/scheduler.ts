@@ -138,14 +138,22 @@ export class Scheduler {
     const held = [...this.tracked];
     await Promise.all(held.map(([, t]) => this.deps.executor.stop(t.handle, graceMs)));
     for (const [runId, t] of held) {
-      await this.onProcessExit(runId, t.attempt, 'the hub was stopped; the run resumes from its last checkpoint when the hub starts again', 'requeue');
+      await this.onProcessExit(
+        runId,
+        t.attempt,
+        'the hub was stopped; the run resumes from its last checkpoint when the hub starts again',
+        'requeue',
+      );
     }
   }
 
   private async tick(): Promise<void> {
     // Nothing may start before the trainers of a previous hub are re-adopted (they hold slots).
     if (!(await this.recovered)) {
-      this.recovered = this.recover().then(() => true, () => false);
+      this.recovered = this.recover().then(
+        () => true,
+        () => false,
+      );
       if (!(await this.recovered)) return;
     }
     await this.watchdog();
@@ -158,7 +166,13 @@ export class Scheduler {
     const mine = await this.deps.db
       .select()
       .from(runs)
-      .where(and(inArray(runs.status, ACTIVE), eq(runs.executor, this.deps.executor.kind), eq(runs.executorHost, this.o.host)));
+      .where(
+        and(
+          inArray(runs.status, ACTIVE),
+          eq(runs.executor, this.deps.executor.kind),
+          eq(runs.executorHost, this.o.host),
+        ),
+      );
     for (const run of mine) {
       if (!run.executorHandle) continue; // the watchdog's start timeout handles a start that never got a process
       const state = await this.deps.executor.state(run.executorHandle, run.id);
@@ -180,7 +194,10 @@ export class Scheduler {
     const startCutoff = new Date(now.getTime() - this.o.startTimeoutMs);
     const silent = and(
       inArray(runs.status, ACTIVE),
-      or(and(isNotNull(runs.lastHeartbeatAt), lt(runs.lastHeartbeatAt, hbCutoff)), and(isNull(runs.lastHeartbeatAt), lt(runs.startedAt, startCutoff))),
+      or(
+        and(isNotNull(runs.lastHeartbeatAt), lt(runs.lastHeartbeatAt, hbCutoff)),
+        and(isNull(runs.lastHeartbeatAt), lt(runs.startedAt, startCutoff)),
+      ),
     );
     const stale = await this.deps.db.select().from(runs).where(silent);
     for (const run of stale) {
@@ -189,10 +206,13 @@ export class Scheduler {
         await this.deps.executor.stop(run.executorHandle, 0);
       }
       const seconds = Math.round((run.lastHeartbeatAt ? this.o.heartbeatTimeoutMs : this.o.startTimeoutMs) / 1000);
-      const reason = run.lastHeartbeatAt ? `no heartbeat from the trainer for ${seconds} s` : `the trainer did not report within ${seconds} s of starting`;
+      const reason = run.lastHeartbeatAt
+        ? `no heartbeat from the trainer for ${seconds} s`
+        : `the trainer did not report within ${seconds} s of starting`;
       const changed = await this.deps.db.transaction(async (tx) => {
         const locked = await lockRun(tx, run.id);
-        if (!locked || locked.attempt !== run.attempt || !ACTIVE.includes(locked.status as (typeof ACTIVE)[number])) return false;
+        if (!locked || locked.attempt !== run.attempt || !ACTIVE.includes(locked.status as (typeof ACTIVE)[number]))
+          return false;
         if (locked.status === 'cancelling') {
           await revokeRunTokens(tx, locked.id, now);
           await transition(tx, locked, 'cancelled', `cancelled (${reason})`, { finishedAt: now });
@@ -222,7 +242,12 @@ export class Scheduler {
    * Otherwise it died without reporting: `failed` with its last log lines (kill -9, crash, OOM), or for
    * an exit nobody saw (during a hub restart) lost → re-queued while attempts remain.
    */
-  private async onProcessExit(runId: string, attempt: number, how: string, policy: 'fail' | 'requeue' = 'fail'): Promise<void> {
+  private async onProcessExit(
+    runId: string,
+    attempt: number,
+    how: string,
+    policy: 'fail' | 'requeue' = 'fail',
+  ): Promise<void> {
     await this.untrack(runId, attempt);
     const now = this.deps.now();
     const tail = await this.deps.logs.tail(runId, 20);
@@ -238,7 +263,10 @@ export class Scheduler {
       } else if (policy === 'requeue') {
         await requeueOrFail(tx, run, how, now);
       } else {
-        const error = [`${how} before finishing (step ${run.step} of ${run.totalSteps})`, ...(lastLines.length ? ['last log lines:', ...lastLines] : [])].join('\n');
+        const error = [
+          `${how} before finishing (step ${run.step} of ${run.totalSteps})`,
+          ...(lastLines.length ? ['last log lines:', ...lastLines] : []),
+        ].join('\n');
         await transition(tx, run, 'failed', how, { ...detached, error });
       }
       return true;
@@ -257,7 +285,14 @@ export class Scheduler {
     const cancelling = await this.deps.db
       .select()
       .from(runs)
-      .where(and(eq(runs.status, 'cancelling'), eq(runs.executorHost, this.o.host), eq(runs.executor, this.deps.executor.kind), isNotNull(runs.executorHandle)));
+      .where(
+        and(
+          eq(runs.status, 'cancelling'),
+          eq(runs.executorHost, this.o.host),
+          eq(runs.executor, this.deps.executor.kind),
+          isNotNull(runs.executorHandle),
+        ),
+      );
     for (const run of cancelling) {
       if (this.stopping.has(run.id)) continue;
       this.stopping.add(run.id);
@@ -295,7 +330,10 @@ export class Scheduler {
           .where(and(eq(runs.id, run.id), eq(runs.attempt, run.attempt)));
         this.tracked.set(run.id, { attempt: run.attempt, handle: launched.handle });
         await this.deps.follower?.watch(run.id, run.attempt, launched.handle);
-        this.deps.log.info({ runId: run.id, attempt: run.attempt, slot: slot.id, handle: launched.handle }, 'trainer started');
+        this.deps.log.info(
+          { runId: run.id, attempt: run.attempt, slot: slot.id, handle: launched.handle },
+          'trainer started',
+        );
       } catch (err) {
         this.deps.log.error({ err, runId: run.id }, 'could not start a trainer');
         await this.deps.db.transaction(async (tx) => {
@@ -315,11 +353,19 @@ export class Scheduler {
   /** Takes the first queued run (priority, then FIFO) for a free slot, atomically across hubs. */
   private async claim(slots: ExecutorSlot[]): Promise<{ run: Run; token: string; slot: ExecutorSlot } | null> {
     return this.deps.db.transaction(async (tx) => {
-      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`dapple-scheduler:${this.deps.executor.kind}:${this.o.host}`}))`);
+      await tx.execute(
+        sql`SELECT pg_advisory_xact_lock(hashtext(${`dapple-scheduler:${this.deps.executor.kind}:${this.o.host}`}))`,
+      );
       const busy = await tx
         .select({ slot: runs.executorSlot })
         .from(runs)
-        .where(and(inArray(runs.status, ACTIVE), eq(runs.executor, this.deps.executor.kind), eq(runs.executorHost, this.o.host)));
+        .where(
+          and(
+            inArray(runs.status, ACTIVE),
+            eq(runs.executor, this.deps.executor.kind),
+            eq(runs.executorHost, this.o.host),
+          ),
+        );
       const slot = slots.find((s) => !busy.some((b) => b.slot === s.id));
       if (!slot) return null;
       const [run] = await tx
@@ -333,16 +379,22 @@ export class Scheduler {
       const token = randomSecret();
       const attempt = run.attempt + 1;
       await tx.insert(runTokens).values({ runId: run.id, attempt, tokenHash: sha256Hex(token) });
-      const started = await transition(tx, run, 'starting', `attempt ${attempt} starting on ${this.deps.executor.kind} slot ${slot.id}`, {
-        attempt,
-        executor: this.deps.executor.kind,
-        executorSlot: slot.id,
-        executorHost: this.o.host,
-        executorHandle: null,
-        startedAt: this.deps.now(),
-        lastHeartbeatAt: null,
-        imagesPerSec: null,
-      });
+      const started = await transition(
+        tx,
+        run,
+        'starting',
+        `attempt ${attempt} starting on ${this.deps.executor.kind} slot ${slot.id}`,
+        {
+          attempt,
+          executor: this.deps.executor.kind,
+          executorSlot: slot.id,
+          executorHost: this.o.host,
+          executorHandle: null,
+          startedAt: this.deps.now(),
+          lastHeartbeatAt: null,
+          imagesPerSec: null,
+        },
+      );
       return { run: started, token, slot };
     });
   }
@@ -351,6 +403,7 @@ export class Scheduler {
 function describeExit(state: ExecutorRunState): string {
   if (state.state !== 'exited') return 'the trainer process could not be found';
   if (state.signal) return `the trainer was killed by ${state.signal}`;
-  if (state.exitCode === null) return 'the trainer process exited (exit code unknown: it was started by an earlier hub)';
+  if (state.exitCode === null)
+    return 'the trainer process exited (exit code unknown: it was started by an earlier hub)';
   return `the trainer exited with code ${state.exitCode}`;
 }

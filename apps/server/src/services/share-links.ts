@@ -3,7 +3,16 @@
  * model; only the SHA-256 is stored; the token is shown once). Only team admins/owners share or create links.
  */
 import { and, desc, eq, sql } from 'drizzle-orm';
-import { MODEL_SHARE_ROLES, modelShares, shareLinks, teams, users, type Model, type ModelShare, type ShareLink } from '@dapple/db';
+import {
+  MODEL_SHARE_ROLES,
+  modelShares,
+  shareLinks,
+  teams,
+  users,
+  type Model,
+  type ModelShare,
+  type ShareLink,
+} from '@dapple/db';
 import { randomSecret, sha256Hex } from '../auth/tokens.ts';
 import { badInput, notFound } from '../errors.ts';
 import { SHARE_TOKEN_PREFIX, type ModelAccess, type ModelAccessService } from './model-access.ts';
@@ -22,13 +31,23 @@ const shareInput = z
     userEmail: z.string().trim().toLowerCase().pipe(z.email('must be a valid email address')).optional(),
     role: z.enum(MODEL_SHARE_ROLES),
   })
-  .refine((v) => (v.teamId === undefined) !== (v.userEmail === undefined), { message: 'give exactly one of teamId or userEmail', path: ['teamId'] });
+  .refine((v) => (v.teamId === undefined) !== (v.userEmail === undefined), {
+    message: 'give exactly one of teamId or userEmail',
+    path: ['teamId'],
+  });
 const unshareInput = z
   .object({ modelId: z.uuid('must be a valid model id'), teamId: z.uuid().optional(), userId: z.uuid().optional() })
-  .refine((v) => (v.teamId === undefined) !== (v.userId === undefined), { message: 'give exactly one of teamId or userId', path: ['teamId'] });
+  .refine((v) => (v.teamId === undefined) !== (v.userId === undefined), {
+    message: 'give exactly one of teamId or userId',
+    path: ['teamId'],
+  });
 const linkInput = z.object({
   modelId: z.uuid('must be a valid model id'),
-  expiresInHours: z.number().int().min(1, 'must be at least 1 hour').max(MAX_SHARE_LINK_HOURS, `must be at most ${MAX_SHARE_LINK_HOURS} hours (one year)`),
+  expiresInHours: z
+    .number()
+    .int()
+    .min(1, 'must be at least 1 hour')
+    .max(MAX_SHARE_LINK_HOURS, `must be at most ${MAX_SHARE_LINK_HOURS} hours (one year)`),
 });
 
 export interface ShareWithGrantee {
@@ -51,8 +70,12 @@ export class ShareService {
     const { model } = await this.access.requireModelAccess(meta, p.modelId, 'share');
     let grantee: { granteeUserId: string } | { granteeTeamId: string };
     if (p.userEmail) {
-      const [user] = await this.deps.db.select({ id: users.id }).from(users).where(eq(sql`lower(${users.email})`, p.userEmail));
-      if (!user) throw badInput('userEmail', `userEmail: no user with the address ${p.userEmail} has an account on this hub`);
+      const [user] = await this.deps.db
+        .select({ id: users.id })
+        .from(users)
+        .where(eq(sql`lower(${users.email})`, p.userEmail));
+      if (!user)
+        throw badInput('userEmail', `userEmail: no user with the address ${p.userEmail} has an account on this hub`);
       grantee = { granteeUserId: user.id };
     } else {
       const [team] = await this.deps.db.select({ id: teams.id }).from(teams).where(eq(teams.id, p.teamId!));
@@ -67,10 +90,17 @@ export class ShareService {
     return this.deps.db.transaction(async (tx) => {
       const [existing] = await tx.select().from(modelShares).where(where).for('update');
       if (existing) {
-        const [updated] = await tx.update(modelShares).set({ role: p.role }).where(eq(modelShares.id, existing.id)).returning();
+        const [updated] = await tx
+          .update(modelShares)
+          .set({ role: p.role })
+          .where(eq(modelShares.id, existing.id))
+          .returning();
         return updated!;
       }
-      const [created] = await tx.insert(modelShares).values({ modelId: model.id, ...grantee, role: p.role, createdBy: viewer.user.id }).returning();
+      const [created] = await tx
+        .insert(modelShares)
+        .values({ modelId: model.id, ...grantee, role: p.role, createdBy: viewer.user.id })
+        .returning();
       return created!;
     });
   }
@@ -80,7 +110,12 @@ export class ShareService {
     await this.access.requireModelAccess(meta, p.modelId, 'share');
     const deleted = await this.deps.db
       .delete(modelShares)
-      .where(and(eq(modelShares.modelId, p.modelId), p.userId ? eq(modelShares.granteeUserId, p.userId) : eq(modelShares.granteeTeamId, p.teamId!)))
+      .where(
+        and(
+          eq(modelShares.modelId, p.modelId),
+          p.userId ? eq(modelShares.granteeUserId, p.userId) : eq(modelShares.granteeTeamId, p.teamId!),
+        ),
+      )
       .returning({ id: modelShares.id });
     return deleted.length > 0;
   }
@@ -121,7 +156,11 @@ export class ShareService {
     if (!link) throw notFound('Share link');
     await this.access.requireModelAccess(meta, link.modelId, 'share');
     if (link.revokedAt) return link;
-    const [revoked] = await this.deps.db.update(shareLinks).set({ revokedAt: this.deps.now() }).where(eq(shareLinks.id, link.id)).returning();
+    const [revoked] = await this.deps.db
+      .update(shareLinks)
+      .set({ revokedAt: this.deps.now() })
+      .where(eq(shareLinks.id, link.id))
+      .returning();
     return revoked!;
   }
 
@@ -130,7 +169,11 @@ export class ShareService {
   }
 
   links(modelId: string): Promise<ShareLink[]> {
-    return this.deps.db.select().from(shareLinks).where(eq(shareLinks.modelId, modelId)).orderBy(desc(shareLinks.createdAt));
+    return this.deps.db
+      .select()
+      .from(shareLinks)
+      .where(eq(shareLinks.modelId, modelId))
+      .orderBy(desc(shareLinks.createdAt));
   }
 
   /** Anonymous read-only access through a link: the model and a read/sample-only access. */

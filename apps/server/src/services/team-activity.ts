@@ -55,12 +55,15 @@ export class TeamActivity {
       log: () => this.log,
       onMessage: (message) => {
         const event = message as TeamActivityEvent;
-        if (typeof event.teamId === 'string' && typeof event.id === 'string' && event.kind === 'dataset') this.emitSoon(event);
+        if (typeof event.teamId === 'string' && typeof event.id === 'string' && event.kind === 'dataset')
+          this.emitSoon(event);
       },
     });
     this.offRunUpdated = runSignals.onRunUpdated((runId) => {
       if (this.subscribers === 0) return;
-      void this.runChanged(runId).catch((err: unknown) => this.log?.warn({ err, runId }, 'could not relay a run change to team activity'));
+      void this.runChanged(runId).catch((err: unknown) =>
+        this.log?.warn({ err, runId }, 'could not relay a run change to team activity'),
+      );
     });
   }
 

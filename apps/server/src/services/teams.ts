@@ -33,7 +33,12 @@ const createTeamInput = z.object({
 });
 const inviteInput = z.object({
   teamId: id('team'),
-  email: z.string().trim().toLowerCase().max(254, 'must be at most 254 characters').pipe(z.email('must be a valid email address')),
+  email: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .max(254, 'must be at most 254 characters')
+    .pipe(z.email('must be a valid email address')),
   role,
 });
 const memberInput = z.object({ teamId: id('team'), userId: id('user') });
@@ -167,10 +172,15 @@ export class TeamService {
   async acceptInvite(meta: RequestMeta, token: string): Promise<TeamWithRole> {
     const viewer = requireViewer(meta);
     const result = await this.deps.db.transaction(async (tx) => {
-      const [invite] = await tx.select().from(invites).where(eq(invites.tokenHash, sha256Hex(token))).for('update');
+      const [invite] = await tx
+        .select()
+        .from(invites)
+        .where(eq(invites.tokenHash, sha256Hex(token)))
+        .for('update');
       if (!invite) throw notFound('Invite');
       if (invite.acceptedAt) throw conflict('This invite has already been accepted', 'token');
-      if (invite.expiresAt <= this.deps.now()) throw badInput('token', 'token: this invite has expired; ask for a new one');
+      if (invite.expiresAt <= this.deps.now())
+        throw badInput('token', 'token: this invite has expired; ask for a new one');
       if (invite.email.toLowerCase() !== viewer.user.email.toLowerCase()) {
         throw forbidden('This invite was sent to a different email address');
       }

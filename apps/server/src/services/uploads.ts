@@ -1,8 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, lt, sql } from 'drizzle-orm';
-import { datasets, datasetVersions, uploads, type Dataset, type DatasetVersion, type Upload, type UploadFileEntry } from '@dapple/db';
+import {
+  datasets,
+  datasetVersions,
+  uploads,
+  type Dataset,
+  type DatasetVersion,
+  type Upload,
+  type UploadFileEntry,
+} from '@dapple/db';
 import { ArchiveError, normaliseMemberPath } from '@dapple/datasets';
-import { InvalidPartError, MAX_PART_NUMBER, UploadNotFoundError, type ObjectStore, type SignedRequest } from '@dapple/storage';
+import {
+  InvalidPartError,
+  MAX_PART_NUMBER,
+  UploadNotFoundError,
+  type ObjectStore,
+  type SignedRequest,
+} from '@dapple/storage';
 import { z } from 'zod';
 import { badInput, conflict, notFound } from '../errors.ts';
 import type { JobSender } from '../jobs/catalog.ts';
@@ -60,7 +74,10 @@ export class UploadService {
     const dataset = await this.datasets.authorized(meta, datasetId, 'member');
     const limits = this.deps.config.upload;
     if (files.length > limits.maxFilesPerUpload) {
-      throw badInput('files', `files: ${files.length} files is over the limit of ${limits.maxFilesPerUpload} per upload`);
+      throw badInput(
+        'files',
+        `files: ${files.length} files is over the limit of ${limits.maxFilesPerUpload} per upload`,
+      );
     }
     const seen = new Map<string, number>();
     let totalBytes = 0;
@@ -74,7 +91,8 @@ export class UploadService {
         throw err;
       }
       const earlier = seen.get(path);
-      if (earlier !== undefined) throw badInput(`${field}.path`, `${field}.path: "${path}" is also files.${earlier}.path`);
+      if (earlier !== undefined)
+        throw badInput(`${field}.path`, `${field}.path: "${path}" is also files.${earlier}.path`);
       seen.set(path, index);
       const archive = ARCHIVE_NAME.test(path);
       const max = archive ? limits.maxArchiveBytes : limits.maxFileBytes;
@@ -88,7 +106,10 @@ export class UploadService {
       return { path, size: file.size, contentType: file.contentType || 'application/octet-stream' };
     });
     if (totalBytes > limits.maxUploadBytes) {
-      throw badInput('files', `files: ${totalBytes} bytes in total is over the limit of ${limits.maxUploadBytes} bytes per upload`);
+      throw badInput(
+        'files',
+        `files: ${totalBytes} bytes in total is over the limit of ${limits.maxUploadBytes} bytes per upload`,
+      );
     }
 
     const id = randomUUID();
@@ -142,7 +163,8 @@ export class UploadService {
    */
   async progress(upload: Upload): Promise<UploadFileProgress[]> {
     const all = (file: UploadFileEntry) => Array.from({ length: file.partCount }, (_, i) => i + 1);
-    if (upload.status === 'completed') return upload.files.map((file) => ({ received: true, receivedParts: all(file) }));
+    if (upload.status === 'completed')
+      return upload.files.map((file) => ({ received: true, receivedParts: all(file) }));
     const sizes = await this.storedSizes(upload);
     return Promise.all(
       upload.files.map(async (file): Promise<UploadFileProgress> => {
@@ -158,15 +180,21 @@ export class UploadService {
   /** Sizes of the objects stored under the upload's prefix, by key. */
   private async storedSizes(upload: Upload): Promise<Map<string, number>> {
     const sizes = new Map<string, number>();
-    for await (const object of this.deps.store.list(datasetKeys.upload(upload.datasetId, upload.id))) sizes.set(object.key, object.size);
+    for await (const object of this.deps.store.list(datasetKeys.upload(upload.datasetId, upload.id)))
+      sizes.set(object.key, object.size);
     return sizes;
   }
 
   /** Fresh URLs for parts of an open upload; for a single-PUT file, part 1 is the whole file. */
   async partTargets(upload: Upload, fileIndex: number, partNumbers?: readonly number[]): Promise<UploadPartTarget[]> {
-    if (upload.status !== 'open') throw conflict(`This upload is ${upload.status}; start a new upload to send more files`);
+    if (upload.status !== 'open')
+      throw conflict(`This upload is ${upload.status}; start a new upload to send more files`);
     const file = upload.files[fileIndex];
-    if (!file) throw badInput('fileIndex', `fileIndex: ${fileIndex} is not a file of this upload (it has ${upload.files.length})`);
+    if (!file)
+      throw badInput(
+        'fileIndex',
+        `fileIndex: ${fileIndex} is not a file of this upload (it has ${upload.files.length})`,
+      );
     const numbers = partNumbers ?? Array.from({ length: file.partCount }, (_, i) => i + 1);
     for (const n of numbers) {
       if (!Number.isInteger(n) || n < 1 || n > file.partCount) {
@@ -184,7 +212,12 @@ export class UploadService {
     );
   }
 
-  async partUrls(meta: RequestMeta, uploadId: string, fileIndex: number, partNumbers: readonly number[]): Promise<UploadPartTarget[]> {
+  async partUrls(
+    meta: RequestMeta,
+    uploadId: string,
+    fileIndex: number,
+    partNumbers: readonly number[],
+  ): Promise<UploadPartTarget[]> {
     const { upload } = await this.authorized(meta, uploadId);
     return this.partTargets(upload, fileIndex, partNumbers);
   }
@@ -212,7 +245,13 @@ export class UploadService {
         .where(eq(datasetVersions.datasetId, upload.datasetId));
       const [version] = await tx
         .insert(datasetVersions)
-        .values({ datasetId: upload.datasetId, number: next, status: 'preparing', fileCount: upload.files.length, createdBy: meta.viewer?.user.id ?? null })
+        .values({
+          datasetId: upload.datasetId,
+          number: next,
+          status: 'preparing',
+          fileCount: upload.files.length,
+          createdBy: meta.viewer?.user.id ?? null,
+        })
         .returning();
       if (!version) throw new Error('insert into dataset_versions returned no row');
       const [completed] = await tx
@@ -251,11 +290,13 @@ export class UploadService {
         await this.deps.store.completeMultipartUpload(file.key, file.multipartUploadId, file.parts);
       } catch (err) {
         // Aborted meanwhile, or a part replaced after completeUpload (its etag no longer matches).
-        if (err instanceof UploadNotFoundError || err instanceof InvalidPartError) throw new UploadAssemblyError(`${what}: ${err.message}`, err);
+        if (err instanceof UploadNotFoundError || err instanceof InvalidPartError)
+          throw new UploadAssemblyError(`${what}: ${err.message}`, err);
         throw err;
       }
       const stat = await this.deps.store.stat(file.key);
-      if (stat?.size !== file.size) throw new UploadAssemblyError(`${what} assembled to ${stat?.size ?? 0} bytes, not the declared ${file.size}`);
+      if (stat?.size !== file.size)
+        throw new UploadAssemblyError(`${what} assembled to ${stat?.size ?? 0} bytes, not the declared ${file.size}`);
     }
   }
 
@@ -288,7 +329,8 @@ export class UploadService {
   async abort(meta: RequestMeta, uploadId: string): Promise<Upload> {
     const { upload } = await this.authorized(meta, uploadId);
     const aborted = await this.end(upload);
-    if (!aborted) throw conflict(`This upload is already ${upload.status === 'open' ? 'completed or aborted' : upload.status}`);
+    if (!aborted)
+      throw conflict(`This upload is already ${upload.status === 'open' ? 'completed or aborted' : upload.status}`);
     return aborted;
   }
 
@@ -297,7 +339,10 @@ export class UploadService {
     const field = `files.${index}`;
     if (storedSize !== undefined) {
       if (storedSize !== file.size) {
-        throw badInput(field, `${field}: "${file.path}" arrived with ${storedSize} bytes, not the declared ${file.size}`);
+        throw badInput(
+          field,
+          `${field}: "${file.path}" arrived with ${storedSize} bytes, not the declared ${file.size}`,
+        );
       }
       return file;
     }
@@ -310,15 +355,21 @@ export class UploadService {
       if (!part || part.size !== partLength(file, n)) missing.push(n);
     }
     if (missing.length > 0) {
-      throw badInput(field, `${field}: "${file.path}" is missing part${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${file.partCount}`);
+      throw badInput(
+        field,
+        `${field}: "${file.path}" is missing part${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${file.partCount}`,
+      );
     }
-    const verified = parts.filter((p) => p.partNumber <= file.partCount).map(({ partNumber, etag }) => ({ partNumber, etag }));
+    const verified = parts
+      .filter((p) => p.partNumber <= file.partCount)
+      .map(({ partNumber, etag }) => ({ partNumber, etag }));
     return { ...file, parts: verified };
   }
 
   private async abortMultiparts(files: UploadFileEntry[]): Promise<void> {
     for (const file of files) {
-      if (file.multipartUploadId) await this.deps.store.abortMultipartUpload(file.key, file.multipartUploadId).catch(() => undefined);
+      if (file.multipartUploadId)
+        await this.deps.store.abortMultipartUpload(file.key, file.multipartUploadId).catch(() => undefined);
     }
   }
 }

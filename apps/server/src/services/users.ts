@@ -11,7 +11,12 @@ import { parseInput } from './validation.ts';
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 256;
 
-const email = z.string().trim().toLowerCase().max(254, 'must be at most 254 characters').pipe(z.email('must be a valid email address'));
+const email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254, 'must be at most 254 characters')
+  .pipe(z.email('must be a valid email address'));
 const signUpInput = z.object({
   email,
   password: z

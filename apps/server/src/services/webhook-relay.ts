@@ -47,7 +47,9 @@ export class RunWebhookRelay {
       if (msg.channel !== RUN_WEBHOOK_CHANNEL || !msg.payload) return;
       const id = Number(msg.payload);
       if (!Number.isSafeInteger(id)) return;
-      const p = this.relay(id).catch((err: unknown) => this.log?.warn({ err, runEventId: id }, 'could not emit run webhook'));
+      const p = this.relay(id).catch((err: unknown) =>
+        this.log?.warn({ err, runEventId: id }, 'could not emit run webhook'),
+      );
       this.pending.add(p);
       void p.finally(() => this.pending.delete(p));
     });
@@ -97,7 +99,15 @@ export class RunWebhookRelay {
       row.run.teamId,
       event,
       {
-        run: { id: row.run.id, name: row.run.name, status: row.event.toStatus, step: row.run.step, totalSteps: row.run.totalSteps, attempt: row.event.attempt, error: row.run.error },
+        run: {
+          id: row.run.id,
+          name: row.run.name,
+          status: row.event.toStatus,
+          step: row.run.step,
+          totalSteps: row.run.totalSteps,
+          attempt: row.event.attempt,
+          error: row.run.error,
+        },
         message: row.event.message,
         at: row.event.createdAt.toISOString(),
       },

@@ -18,7 +18,14 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, 
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { and, desc, eq } from 'drizzle-orm';
-import { WEBHOOK_EVENTS, webhookDeliveries, webhooks, type Webhook, type WebhookDelivery, type WebhookEvent } from '@dapple/db';
+import {
+  WEBHOOK_EVENTS,
+  webhookDeliveries,
+  webhooks,
+  type Webhook,
+  type WebhookDelivery,
+  type WebhookEvent,
+} from '@dapple/db';
 import { z } from 'zod';
 import { randomSecret } from '../auth/tokens.ts';
 import { appError, badInput, notFound } from '../errors.ts';
@@ -35,7 +42,12 @@ const MAX_WEBHOOKS_PER_TEAM = 20;
 
 /** What other services call to fire an event (after their transaction committed). */
 export interface WebhookEmitter {
-  emit(teamId: string, event: WebhookEvent, data: Record<string, unknown>, opts?: { deliveryKey?: string }): Promise<void>;
+  emit(
+    teamId: string,
+    event: WebhookEvent,
+    data: Record<string, unknown>,
+    opts?: { deliveryKey?: string },
+  ): Promise<void>;
 }
 
 export interface WebhookConfig {
@@ -99,11 +111,19 @@ export class WebhookService implements WebhookEmitter {
     await this.teams.requireTeamRole(meta, p.teamId, 'admin');
     const key = this.requireKey();
     const existing = await this.deps.db.select({ id: webhooks.id }).from(webhooks).where(eq(webhooks.teamId, p.teamId));
-    if (existing.length >= MAX_WEBHOOKS_PER_TEAM) throw badInput('teamId', `teamId: a team may have at most ${MAX_WEBHOOKS_PER_TEAM} webhooks`);
+    if (existing.length >= MAX_WEBHOOKS_PER_TEAM)
+      throw badInput('teamId', `teamId: a team may have at most ${MAX_WEBHOOKS_PER_TEAM} webhooks`);
     const secret = WEBHOOK_SECRET_PREFIX + randomSecret();
     const [webhook] = await this.deps.db
       .insert(webhooks)
-      .values({ teamId: p.teamId, url: p.url, events: [...new Set(p.events)], description: p.description, secretEncrypted: encrypt(key, secret), createdBy: viewer.user.id })
+      .values({
+        teamId: p.teamId,
+        url: p.url,
+        events: [...new Set(p.events)],
+        description: p.description,
+        secretEncrypted: encrypt(key, secret),
+        createdBy: viewer.user.id,
+      })
       .returning();
     return { webhook: webhook!, secret };
   }
@@ -123,7 +143,11 @@ export class WebhookService implements WebhookEmitter {
 
   async setActive(meta: RequestMeta, id: string, active: boolean): Promise<Webhook> {
     const webhook = await this.get(meta, id);
-    const [updated] = await this.deps.db.update(webhooks).set({ active }).where(eq(webhooks.id, webhook.id)).returning();
+    const [updated] = await this.deps.db
+      .update(webhooks)
+      .set({ active })
+      .where(eq(webhooks.id, webhook.id))
+      .returning();
     return updated!;
   }
 
@@ -147,9 +171,17 @@ export class WebhookService implements WebhookEmitter {
    * Queues one delivery job per active webhook of the team that subscribes to `event`. `deliveryKey` makes
    * the delivery id deterministic (several hubs emitting the same event then deliver it once).
    */
-  async emit(teamId: string, event: WebhookEvent, data: Record<string, unknown>, opts: { deliveryKey?: string } = {}): Promise<void> {
+  async emit(
+    teamId: string,
+    event: WebhookEvent,
+    data: Record<string, unknown>,
+    opts: { deliveryKey?: string } = {},
+  ): Promise<void> {
     if (!this.key) return;
-    const targets = await this.deps.db.select().from(webhooks).where(and(eq(webhooks.teamId, teamId), eq(webhooks.active, true)));
+    const targets = await this.deps.db
+      .select()
+      .from(webhooks)
+      .where(and(eq(webhooks.teamId, teamId), eq(webhooks.active, true)));
     const occurredAt = this.deps.now().toISOString();
     for (const w of targets) {
       if (!w.events.includes(event)) continue;
@@ -165,10 +197,22 @@ export class WebhookService implements WebhookEmitter {
   async deliver(p: DeliverPayload, attempt: number, finalAttempt: boolean, retryDelaySeconds: number): Promise<void> {
     const [webhook] = await this.deps.db.select().from(webhooks).where(eq(webhooks.id, p.webhookId));
     if (!webhook || !webhook.active) return; // deleted or paused since: nothing to do
-    const body = JSON.stringify({ id: p.deliveryId, event: p.event, occurredAt: p.occurredAt, teamId: webhook.teamId, data: p.data });
+    const body = JSON.stringify({
+      id: p.deliveryId,
+      event: p.event,
+      occurredAt: p.occurredAt,
+      teamId: webhook.teamId,
+      data: p.data,
+    });
     const [row] = await this.deps.db
       .insert(webhookDeliveries)
-      .values({ webhookId: webhook.id, deliveryId: p.deliveryId, event: p.event, payload: JSON.parse(body) as Record<string, unknown>, attempt })
+      .values({
+        webhookId: webhook.id,
+        deliveryId: p.deliveryId,
+        event: p.event,
+        payload: JSON.parse(body) as Record<string, unknown>,
+        attempt,
+      })
       .onConflictDoNothing({ target: [webhookDeliveries.deliveryId, webhookDeliveries.attempt] })
       .returning();
     if (!row) return;
@@ -200,16 +244,29 @@ export class WebhookService implements WebhookEmitter {
     }
     const ok = error === null;
     // pg-boss backoff: delay × 2^attempt, jittered up to double; this is the earliest the next try starts.
-    const nextRetryAt = ok || finalAttempt ? null : new Date(this.deps.now().getTime() + retryDelaySeconds * 2 ** (attempt - 1) * 1000);
+    const nextRetryAt =
+      ok || finalAttempt ? null : new Date(this.deps.now().getTime() + retryDelaySeconds * 2 ** (attempt - 1) * 1000);
     await this.deps.db
       .update(webhookDeliveries)
-      .set({ status: ok ? 'succeeded' : 'failed', statusCode, responseSnippet: snippet, error, durationMs: Date.now() - started, nextRetryAt, finishedAt: this.deps.now() })
+      .set({
+        status: ok ? 'succeeded' : 'failed',
+        statusCode,
+        responseSnippet: snippet,
+        error,
+        durationMs: Date.now() - started,
+        nextRetryAt,
+        finishedAt: this.deps.now(),
+      })
       .where(eq(webhookDeliveries.id, row.id));
     if (!ok) throw new Error(`webhook ${webhook.id} delivery ${p.deliveryId} attempt ${attempt}: ${error}`);
   }
 
   private requireKey(): Buffer {
-    if (!this.key) throw appError('CONFLICT', 'Webhooks need the hub secret (DAPPLE_SECRET) to encrypt their signing secrets; this hub was started without one');
+    if (!this.key)
+      throw appError(
+        'CONFLICT',
+        'Webhooks need the hub secret (DAPPLE_SECRET) to encrypt their signing secrets; this hub was started without one',
+      );
     return this.key;
   }
 
@@ -218,7 +275,10 @@ export class WebhookService implements WebhookEmitter {
     const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
     const addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
     const bad = addresses.find(isPrivateAddress);
-    if (bad) throw new Error(`target ${host} resolves to the private address ${bad}; this hub refuses private-network webhook targets`);
+    if (bad)
+      throw new Error(
+        `target ${host} resolves to the private address ${bad}; this hub refuses private-network webhook targets`,
+      );
   }
 }
 
@@ -229,7 +289,15 @@ export function isPrivateAddress(ip: string): boolean {
     return v === '::1' || v === '::' || v.startsWith('fc') || v.startsWith('fd') || v.startsWith('fe80');
   }
   const [a = 0, b = 0] = ip.split('.').map(Number);
-  return a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+  return (
+    a === 10 ||
+    a === 127 ||
+    a === 0 ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 169 && b === 254) ||
+    (a === 100 && b >= 64 && b <= 127)
+  );
 }
 
 function encrypt(key: Buffer, plaintext: string): string {
@@ -247,6 +315,8 @@ function decrypt(key: Buffer, stored: string): string {
   try {
     return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
   } catch {
-    throw new Error('cannot decrypt the webhook secret: the hub secret (DAPPLE_SECRET) changed since the webhook was created; recreate the webhook');
+    throw new Error(
+      'cannot decrypt the webhook secret: the hub secret (DAPPLE_SECRET) changed since the webhook was created; recreate the webhook',
+    );
   }
 }

@@ -34,7 +34,8 @@ export function zipSize(entries: readonly Pick<ZipEntry, 'name' | 'size'>[]): nu
 
 export function zipStream(entries: readonly ZipEntry[], modified = new Date()): Readable {
   const total = zipSize(entries);
-  if (total > MAX_ZIP32) throw new RangeError(`export archive would be ${total} bytes; the limit without ZIP64 is ${MAX_ZIP32}`);
+  if (total > MAX_ZIP32)
+    throw new RangeError(`export archive would be ${total} bytes; the limit without ZIP64 is ${MAX_ZIP32}`);
   const { time, date } = dosDateTime(modified);
   async function* generate(): AsyncGenerator<Buffer> {
     const central: Buffer[] = [];
@@ -59,7 +60,8 @@ export function zipStream(entries: readonly ZipEntry[], modified = new Date()): 
         written += chunk.length;
         yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       }
-      if (written !== entry.size) throw new Error(`zip entry ${entry.name}: expected ${entry.size} bytes, read ${written}`);
+      if (written !== entry.size)
+        throw new Error(`zip entry ${entry.name}: expected ${entry.size} bytes, read ${written}`);
       const descriptor = Buffer.alloc(DATA_DESCRIPTOR);
       descriptor.writeUInt32LE(0x08074b50, 0);
       descriptor.writeUInt32LE(crc, 4);

@@ -17,9 +17,13 @@ const INCOMING_ID = /^[\w.:-]{1,64}$/;
  * ~1.0). Same token check, limit, error bodies and request log line as the express routes; JSON bodies
  * still go to express (router.ts). Returns false for any other request.
  */
-export function metricsFastPath(trainer: TrainerRunService, log: Logger): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function metricsFastPath(
+  trainer: TrainerRunService,
+  log: Logger,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
-    if (req.method !== 'POST' || req.url?.split('?')[0] !== PATH || !isBinaryBatch(req.headers['content-type'])) return false;
+    if (req.method !== 'POST' || req.url?.split('?')[0] !== PATH || !isBinaryBatch(req.headers['content-type']))
+      return false;
     void handle(trainer, log, req, res);
     return true;
   };
@@ -29,7 +33,12 @@ function isBinaryBatch(contentType: string | undefined): boolean {
   return contentType !== undefined && contentType.split(';')[0]!.trim().toLowerCase() === METRIC_BATCH_CONTENT_TYPE;
 }
 
-async function handle(trainer: TrainerRunService, log: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  trainer: TrainerRunService,
+  log: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const started = process.hrtime.bigint();
   const incoming = req.headers['x-request-id'];
   const reqId = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomUUID();
@@ -55,7 +64,13 @@ async function handle(trainer: TrainerRunService, log: Logger, req: IncomingMess
     }
   }
   // As http/request-log.ts logs the express routes, at debug: failures stay at info.
-  const line = { reqId, method: req.method, path: PATH, status: res.statusCode, ms: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10 };
+  const line = {
+    reqId,
+    method: req.method,
+    path: PATH,
+    status: res.statusCode,
+    ms: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
+  };
   if (res.statusCode < 400) log.debug(line, 'request');
   else log.info(line, 'request');
 }
@@ -78,7 +93,9 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
       } else chunks.push(chunk);
     };
     req.on('data', onData);
-    req.once('end', () => resolve(size > MAX_BODY_BYTES ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.once('end', () =>
+      resolve(size > MAX_BODY_BYTES ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)),
+    );
     req.once('error', reject);
   });
 }
@@ -87,13 +104,17 @@ function decode(body: Buffer) {
   try {
     return decodeMetricBatch(body);
   } catch (err) {
-    if (err instanceof MetricBatchFormatError) throw new TrainerApiFailure(400, 'BAD_USER_INPUT', err.message, err.field);
+    if (err instanceof MetricBatchFormatError)
+      throw new TrainerApiFailure(400, 'BAD_USER_INPUT', err.message, err.field);
     throw err;
   }
 }
 
 function send(res: ServerResponse, status: number, body: { inserted: number } | TrainerErrorBody): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }

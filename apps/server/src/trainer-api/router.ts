@@ -50,9 +50,18 @@ export function trainerApiRouter(trainer: TrainerRunService, log: Logger): Route
       }
     };
 
-  router.get('/run', route((_req, { run }) => trainer.assignment(run)));
-  router.post('/dataset/shard-url', route((req, { run }) => trainer.shardUrl(run, parse(ShardUrlRequestSchema, req.body).name)));
-  router.post('/heartbeat', route((req, { principal }) => trainer.heartbeat(principal, parse(HeartbeatSchema, req.body))));
+  router.get(
+    '/run',
+    route((_req, { run }) => trainer.assignment(run)),
+  );
+  router.post(
+    '/dataset/shard-url',
+    route((req, { run }) => trainer.shardUrl(run, parse(ShardUrlRequestSchema, req.body).name)),
+  );
+  router.post(
+    '/heartbeat',
+    route((req, { principal }) => trainer.heartbeat(principal, parse(HeartbeatSchema, req.body))),
+  );
   // The JSON body `{ points }`. TrainerClient sends binary batches, which the hub answers before express
   // (metrics-fast-path.ts). Both use the cached token check (authenticateForMetrics): no run row needed.
   router.post('/metrics', async (req: Request, res: Response, next: NextFunction) => {
@@ -84,7 +93,10 @@ export function trainerApiRouter(trainer: TrainerRunService, log: Logger): Route
       return trainer.sampleUpload(principal, body.step, body.size);
     }),
   );
-  router.post('/samples/commit', route((req, { principal }) => trainer.commitSample(principal, parse(SampleCommitSchema, req.body))));
+  router.post(
+    '/samples/commit',
+    route((req, { principal }) => trainer.commitSample(principal, parse(SampleCommitSchema, req.body))),
+  );
   router.post(
     '/finish',
     route(async (req, { principal }) => {
@@ -93,14 +105,18 @@ export function trainerApiRouter(trainer: TrainerRunService, log: Logger): Route
     }),
   );
 
-  router.use((req: Request, res: Response) => sendError(res, 404, { error: { code: 'NOT_FOUND', message: `No trainer route ${req.method} ${req.path}` } }));
+  router.use((req: Request, res: Response) =>
+    sendError(res, 404, { error: { code: 'NOT_FOUND', message: `No trainer route ${req.method} ${req.path}` } }),
+  );
   router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof TrainerApiFailure) {
       return sendError(res, err.status, failureBody(err));
     }
     const e = err as { type?: string; status?: number };
-    if (e.type === 'entity.parse.failed') return sendError(res, 400, { error: { code: 'BAD_REQUEST', message: 'request body is not valid JSON' } });
-    if (e.type === 'entity.too.large') return sendError(res, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body over 2 MB' } });
+    if (e.type === 'entity.parse.failed')
+      return sendError(res, 400, { error: { code: 'BAD_REQUEST', message: 'request body is not valid JSON' } });
+    if (e.type === 'entity.too.large')
+      return sendError(res, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body over 2 MB' } });
     log.error({ err }, 'trainer API request failed');
     return sendError(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'internal error' } });
   });

@@ -11,7 +11,8 @@ export default function ErrorPage({ error, reset }: { error: Error & { digest?: 
           <LogoMark size={36} />
           <h1>Something went wrong</h1>
           <p className="muted">
-            This page could not be loaded. {error.digest ? <span className="mono">Reference: {error.digest}</span> : null}
+            This page could not be loaded.{' '}
+            {error.digest ? <span className="mono">Reference: {error.digest}</span> : null}
           </p>
         </div>
         <button type="button" className="btn btn-primary btn-block" onClick={reset}>

@@ -7,7 +7,9 @@ export function Avatar({ name, size, square }: { name: string; size?: 'sm'; squa
       .slice(0, 2)
       .map((part) => part.charAt(0))
       .join('') || '?';
-  const className = ['avatar', size === 'sm' ? 'avatar-sm' : '', square ? 'avatar-square' : ''].filter(Boolean).join(' ');
+  const className = ['avatar', size === 'sm' ? 'avatar-sm' : '', square ? 'avatar-square' : '']
+    .filter(Boolean)
+    .join(' ');
   return (
     <span className={className} aria-hidden="true">
       {initials}

@@ -20,7 +20,13 @@ export function DatasetList({ datasets, teamSlug }: { datasets: readonly Dataset
           <li key={dataset.id} className="list-item" data-testid={`dataset-${dataset.name}`}>
             {latest?.previewUrl ? (
               // eslint-disable-next-line @next/next/no-img-element -- short-lived signed URL from the API
-              <img className="thumb" src={latest.previewUrl} alt={`Preview of ${dataset.name}`} width={48} height={48} />
+              <img
+                className="thumb"
+                src={latest.previewUrl}
+                alt={`Preview of ${dataset.name}`}
+                width={48}
+                height={48}
+              />
             ) : (
               <span className="thumb thumb-empty" aria-hidden="true">
                 <ImagesIcon />
@@ -38,7 +44,11 @@ export function DatasetList({ datasets, teamSlug }: { datasets: readonly Dataset
               </div>
             </div>
             <div className="list-item-actions">
-              {status ? <span className={`badge ${status.tone}`}>{status.label}</span> : <span className="badge">Empty</span>}
+              {status ? (
+                <span className={`badge ${status.tone}`}>{status.label}</span>
+              ) : (
+                <span className="badge">Empty</span>
+              )}
             </div>
           </li>
         );

@@ -8,7 +8,9 @@ export function ViewerCannot({ teamName, action }: { teamName: string; action: s
   return (
     <div className="card empty" role="note">
       <h3>Viewers cannot {action}</h3>
-      <p>You are a viewer in {teamName}: you see everything and change nothing. Ask a team admin for the Member role.</p>
+      <p>
+        You are a viewer in {teamName}: you see everything and change nothing. Ask a team admin for the Member role.
+      </p>
     </div>
   );
 }

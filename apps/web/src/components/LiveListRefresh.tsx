@@ -52,7 +52,10 @@ export function LiveListRefresh({ teamId, kind }: { teamId: string; kind: 'RUN' 
 
   return (
     <span className="muted" data-testid="list-live" data-status={status}>
-      <span className={`live-dot ${status === 'live' ? 'live-dot-live' : status === 'error' ? 'live-dot-error' : ''}`} aria-hidden="true" />
+      <span
+        className={`live-dot ${status === 'live' ? 'live-dot-live' : status === 'error' ? 'live-dot-error' : ''}`}
+        aria-hidden="true"
+      />
       {status === 'live' ? 'Live' : status === 'error' ? 'Live updates failed' : 'Connecting…'}
     </span>
   );

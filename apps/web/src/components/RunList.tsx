@@ -14,12 +14,23 @@ export function RunList({ runs, teamSlug }: { runs: readonly RunSummary[]; teamS
         return (
           <li key={run.id} className="list-item" data-testid={`run-${run.name}`}>
             <div className="list-item-main">
-              <Link className="list-item-title" href={`/t/${teamSlug}/runs/${run.id}`}>{run.name}</Link>
+              <Link className="list-item-title" href={`/t/${teamSlug}/runs/${run.id}`}>
+                {run.name}
+              </Link>
               <div className="list-item-sub">
-                {run.config.preset} · step {run.progress.step.toLocaleString('en')} of {run.progress.totalSteps.toLocaleString('en')}
-                {run.progress.etaSeconds != null ? ` · ${formatEta(run.progress.etaSeconds)}` : ''} · {formatDate(run.createdAt)}
+                {run.config.preset} · step {run.progress.step.toLocaleString('en')} of{' '}
+                {run.progress.totalSteps.toLocaleString('en')}
+                {run.progress.etaSeconds != null ? ` · ${formatEta(run.progress.etaSeconds)}` : ''} ·{' '}
+                {formatDate(run.createdAt)}
               </div>
-              <div className="progress" role="progressbar" aria-label={`${run.name} progress`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}>
+              <div
+                className="progress"
+                role="progressbar"
+                aria-label={`${run.name} progress`}
+                aria-valuemin={0}
+                aria-valuemax={100}
+                aria-valuenow={percent}
+              >
                 <span style={{ width: `${percent}%` }} />
               </div>
             </div>

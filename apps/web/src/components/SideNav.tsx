@@ -35,7 +35,9 @@ export function SideNav({ sections, label }: { sections: NavSection[]; label: st
         <div className="sidenav-section" key={section.label}>
           <div className="sidenav-label">{section.label}</div>
           {section.items.map((item) => {
-            const active = item.exact ? pathname === item.href : pathname === item.href || pathname.startsWith(`${item.href}/`);
+            const active = item.exact
+              ? pathname === item.href
+              : pathname === item.href || pathname.startsWith(`${item.href}/`);
             if (item.soon) {
               return (
                 <a key={item.href} aria-disabled="true" title="Coming soon">

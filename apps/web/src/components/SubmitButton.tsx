@@ -9,7 +9,11 @@ const subscribeNever = () => () => {};
  * form natively (a GET with every field — passwords included — in the URL), because our forms submit from JavaScript.
  */
 function useHydrated(): boolean {
-  return useSyncExternalStore(subscribeNever, () => true, () => false);
+  return useSyncExternalStore(
+    subscribeNever,
+    () => true,
+    () => false,
+  );
 }
 
 /** A submit button that shows a spinner and its pending label while the form is being sent. */
@@ -29,7 +33,9 @@ export function SubmitButton({
   size?: 'sm';
 }) {
   const hydrated = useHydrated();
-  const className = ['btn', `btn-${variant}`, block ? 'btn-block' : '', size ? `btn-${size}` : ''].filter(Boolean).join(' ');
+  const className = ['btn', `btn-${variant}`, block ? 'btn-block' : '', size ? `btn-${size}` : '']
+    .filter(Boolean)
+    .join(' ');
   return (
     <button type="submit" className={className} disabled={pending || !hydrated} aria-busy={pending || undefined}>
       {pending ? <span className="spinner" aria-hidden="true" /> : null}

@@ -29,7 +29,12 @@ export function TeamSwitcher({ teams }: { teams: readonly TeamSummary[] }) {
       <div className="menu-heading">Teams</div>
       {teams.length === 0 ? <p className="menu-user muted">You are not in a team yet.</p> : null}
       {teams.map((team) => (
-        <Link key={team.slug} href={`/t/${team.slug}`} className="menu-item" aria-current={team.slug === current?.slug ? 'true' : undefined}>
+        <Link
+          key={team.slug}
+          href={`/t/${team.slug}`}
+          className="menu-item"
+          aria-current={team.slug === current?.slug ? 'true' : undefined}
+        >
           <Avatar name={team.name} size="sm" square />
           <span>{team.name}</span>
           {team.slug === current?.slug ? (

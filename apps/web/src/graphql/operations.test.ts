@@ -14,7 +14,9 @@ const SCHEMA_FILE = join(here, '../../../server/schema.graphql');
 const GENERATED_TYPES = join(here, 'graphql-env.d.ts');
 
 function documents(): [string, DocumentNode][] {
-  return Object.entries(operations).filter((entry): entry is [string, DocumentNode] => (entry[1] as { kind?: string }).kind === 'Document');
+  return Object.entries(operations).filter(
+    (entry): entry is [string, DocumentNode] => (entry[1] as { kind?: string }).kind === 'Document',
+  );
 }
 
 // The dashboard's operations are typed from schema.graphql at build time; this catches drift at test time too
@@ -45,7 +47,15 @@ describe('dashboard operations against apps/server/schema.graphql', () => {
     try {
       const out = join(dir, 'graphql-env.d.ts');
       const cli = join(dirname(createRequire(import.meta.url).resolve('gql.tada/package.json')), 'bin/cli.js');
-      await promisify(execFile)(process.execPath, [cli, 'generate', 'output', '--tsconfig', join(here, '../../tsconfig.json'), '--output', out]);
+      await promisify(execFile)(process.execPath, [
+        cli,
+        'generate',
+        'output',
+        '--tsconfig',
+        join(here, '../../tsconfig.json'),
+        '--output',
+        out,
+      ]);
       expect(await readFile(out, 'utf8')).toBe(await readFile(GENERATED_TYPES, 'utf8'));
     } finally {
       await rm(dir, { recursive: true, force: true });

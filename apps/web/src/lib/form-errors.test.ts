@@ -3,12 +3,18 @@ import { toFieldErrors } from './form-errors';
 
 describe('toFieldErrors', () => {
   it('puts an error next to the field the server named, without repeating the field name', () => {
-    const errors = toFieldErrors([{ code: 'BAD_USER_INPUT', field: 'email', message: 'email: must be a valid email address' }], ['email', 'password']);
+    const errors = toFieldErrors(
+      [{ code: 'BAD_USER_INPUT', field: 'email', message: 'email: must be a valid email address' }],
+      ['email', 'password'],
+    );
     expect(errors).toEqual({ email: 'Must be a valid email address' });
   });
 
   it('understands nested field paths', () => {
-    const errors = toFieldErrors([{ code: 'BAD_USER_INPUT', field: 'input.slug', message: 'input.slug: must be lowercase' }], ['name', 'slug']);
+    const errors = toFieldErrors(
+      [{ code: 'BAD_USER_INPUT', field: 'input.slug', message: 'input.slug: must be lowercase' }],
+      ['name', 'slug'],
+    );
     expect(errors).toEqual({ slug: 'Must be lowercase' });
   });
 
@@ -21,11 +27,19 @@ describe('toFieldErrors', () => {
       ['email', 'password'],
       { UNAUTHENTICATED: 'password' },
     );
-    expect(errors).toEqual({ password: 'Wrong email or password', form: 'Too many failed attempts; try again in 30 s' });
+    expect(errors).toEqual({
+      password: 'Wrong email or password',
+      form: 'Too many failed attempts; try again in 30 s',
+    });
   });
 
   it('sends errors about fields the form does not have to the form', () => {
-    expect(toFieldErrors([{ code: 'BAD_USER_INPUT', field: 'teamId', message: 'teamId: must be a valid team id' }], ['email'])).toEqual({
+    expect(
+      toFieldErrors(
+        [{ code: 'BAD_USER_INPUT', field: 'teamId', message: 'teamId: must be a valid team id' }],
+        ['email'],
+      ),
+    ).toEqual({
       form: 'teamId: must be a valid team id',
     });
   });

@@ -39,7 +39,9 @@ function stripFieldPrefix(message: string, field: string): string {
  * A form `onChange` handler that clears the error of the field being edited, so a message does not
  * linger under a value the person has already corrected.
  */
-export function clearErrorOnEdit<TField extends string>(setErrors: (update: (current: FieldErrors<TField>) => FieldErrors<TField>) => void) {
+export function clearErrorOnEdit<TField extends string>(
+  setErrors: (update: (current: FieldErrors<TField>) => FieldErrors<TField>) => void,
+) {
   return (event: React.FormEvent<HTMLFormElement>) => {
     const name = (event.target as HTMLInputElement).name as TField | undefined;
     if (!name) return;

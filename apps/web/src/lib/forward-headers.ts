@@ -17,7 +17,8 @@ const HOP_BY_HOP = new Set([
 export function forwardRequestHeaders(incoming: Headers, url: URL): Headers {
   const headers = new Headers();
   incoming.forEach((value, name) => {
-    if (!HOP_BY_HOP.has(name) && !name.startsWith('x-middleware-') && !name.startsWith('x-nextjs-')) headers.set(name, value);
+    if (!HOP_BY_HOP.has(name) && !name.startsWith('x-middleware-') && !name.startsWith('x-nextjs-'))
+      headers.set(name, value);
   });
   headers.set('x-forwarded-host', incoming.get('host') ?? url.host);
   headers.set('x-forwarded-proto', url.protocol.replace(':', ''));

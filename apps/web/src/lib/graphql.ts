@@ -57,8 +57,16 @@ export async function executeGraphQL<TData, TVariables>(
   try {
     response = await fetch(endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...init.headers },
-      body: JSON.stringify({ query: source(document), variables: variables ?? {}, operationName: operationName(document) }),
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+        ...init.headers,
+      },
+      body: JSON.stringify({
+        query: source(document),
+        variables: variables ?? {},
+        operationName: operationName(document),
+      }),
       credentials: init.credentials,
       signal: init.signal,
       cache: 'no-store',
@@ -72,7 +80,10 @@ export async function executeGraphQL<TData, TVariables>(
   try {
     body = (await response.json()) as WireResponse<TData>;
   } catch {
-    return failure('BAD_RESPONSE', `The server answered ${response.status} ${response.statusText} without a GraphQL response.`);
+    return failure(
+      'BAD_RESPONSE',
+      `The server answered ${response.status} ${response.statusText} without a GraphQL response.`,
+    );
   }
   if (body.errors && body.errors.length > 0) {
     return { ok: false, errors: body.errors.map(toApiError), data: body.data };

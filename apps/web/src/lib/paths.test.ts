@@ -26,7 +26,10 @@ describe('safeReturnPath', () => {
     expect(safeReturnPath(['/t/a', '/t/b'])).toBe('/t/a');
   });
 
-  it.each(['//evil.example', 'https://evil.example', '/\\evil.example', 'javascript:alert(1)', '', undefined, null])('refuses %j', (value) => {
-    expect(safeReturnPath(value)).toBeNull();
-  });
+  it.each(['//evil.example', 'https://evil.example', '/\\evil.example', 'javascript:alert(1)', '', undefined, null])(
+    'refuses %j',
+    (value) => {
+      expect(safeReturnPath(value)).toBeNull();
+    },
+  );
 });

@@ -22,7 +22,8 @@ function subscriptionClient(): Client {
     keepAlive: 10_000,
     retryAttempts: Number.POSITIVE_INFINITY,
     // Exponential back-off up to 30 s, with jitter so many tabs do not reconnect in step.
-    retryWait: (retries) => new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** retries) * (0.5 + Math.random() / 2))),
+    retryWait: (retries) =>
+      new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** retries) * (0.5 + Math.random() / 2))),
     shouldRetry: () => true,
     on: {
       connected: () => {

@@ -5,7 +5,8 @@ import { ApiRequestError, serverRequest } from './server-graphql';
 
 export type TeamDetails = NonNullable<ResultOf<typeof TeamQuery>['team']>;
 
-export type TeamLoad = { kind: 'ok'; team: TeamDetails } | { kind: 'not-found' } | { kind: 'forbidden'; message: string };
+export type TeamLoad =
+  { kind: 'ok'; team: TeamDetails } | { kind: 'not-found' } | { kind: 'forbidden'; message: string };
 
 /** The team of a `/t/[slug]` page with its members; memoised per request (layout and page share it). */
 export const loadTeam = cache(async (slug: string): Promise<TeamLoad> => {

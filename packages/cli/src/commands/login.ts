@@ -7,7 +7,11 @@ import { WHOAMI, type WhoamiResult } from './whoami.ts';
 export const loginHelp = `dapple login --url <hub> --token dpl_...   (--token - reads it from stdin, out of shell history)
   Checks the token against the hub, then stores both in the config file (mode 0600).`;
 
-export async function login(ctx: CommandContext, flags: { url?: string; token?: string }, stdin: () => Promise<string>): Promise<void> {
+export async function login(
+  ctx: CommandContext,
+  flags: { url?: string; token?: string },
+  stdin: () => Promise<string>,
+): Promise<void> {
   if (!flags.url) throw new UsageError('login needs --url <hub>, e.g. --url http://localhost:4000');
   if (!flags.token) throw new UsageError('login needs --token dpl_... (create one under Settings → API tokens)');
   let token = flags.token;

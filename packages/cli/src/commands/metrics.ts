@@ -36,9 +36,19 @@ export async function metrics(ctx: CommandContext, runId: string | undefined, fl
   if (!runId) throw new UsageError('metrics needs a run id');
   const conn = await ctx.connection(flags as { url?: string; token?: string });
   const maxPoints = intFlag(flags, 'max-points') ?? 200;
-  let keys = typeof flags.keys === 'string' ? flags.keys.split(',').map((k) => k.trim()).filter(Boolean) : undefined;
+  let keys =
+    typeof flags.keys === 'string'
+      ? flags.keys
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean)
+      : undefined;
   if (!keys?.length) {
-    const { run } = await request<{ run: { metricKeys: string[] } }>(conn, `query Keys($id: ID!) { run(id: $id) { metricKeys } }`, { id: runId });
+    const { run } = await request<{ run: { metricKeys: string[] } }>(
+      conn,
+      `query Keys($id: ID!) { run(id: $id) { metricKeys } }`,
+      { id: runId },
+    );
     keys = run.metricKeys;
     if (keys.length === 0) return ctx.io.out(flags.json ? '[]' : 'No metrics yet.');
   }
@@ -47,7 +57,13 @@ export async function metrics(ctx: CommandContext, runId: string | undefined, fl
     `query Metrics($id: ID!, $keys: [String!]!, $maxPoints: Int, $fromStep: Int, $toStep: Int) {
       run(id: $id) { metrics(keys: $keys, maxPoints: $maxPoints, fromStep: $fromStep, toStep: $toStep) {
         key bucketWidth points { step mean min max last lastStep count nonFinite } } } }`,
-    { id: runId, keys, maxPoints, fromStep: intFlag(flags, 'from-step') ?? null, toStep: intFlag(flags, 'to-step') ?? null },
+    {
+      id: runId,
+      keys,
+      maxPoints,
+      fromStep: intFlag(flags, 'from-step') ?? null,
+      toStep: intFlag(flags, 'to-step') ?? null,
+    },
   );
   if (flags.json) return ctx.io.out(JSON.stringify(run.metrics));
   for (const s of run.metrics) {
@@ -57,7 +73,19 @@ export async function metrics(ctx: CommandContext, runId: string | undefined, fl
     }
     if (flags.table) {
       ctx.io.out(`${s.key} (bucket width ${s.bucketWidth})`);
-      ctx.io.out(table(['STEP', 'MEAN', 'MIN', 'MAX', 'LAST', 'COUNT'], s.points.map((b) => [String(b.step), num(b.mean), num(b.min), num(b.max), num(b.last), String(b.count + b.nonFinite)])));
+      ctx.io.out(
+        table(
+          ['STEP', 'MEAN', 'MIN', 'MAX', 'LAST', 'COUNT'],
+          s.points.map((b) => [
+            String(b.step),
+            num(b.mean),
+            num(b.min),
+            num(b.max),
+            num(b.last),
+            String(b.count + b.nonFinite),
+          ]),
+        ),
+      );
       continue;
     }
     const lastBucket = [...s.points].reverse().find((b) => b.last !== null);

@@ -26,7 +26,8 @@ export function parseOverrides(sets: string[]): Record<string, unknown> {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new UsageError(`--set "${s}": expected key=value`);
     const path = s.slice(0, eq);
-    if (!/^[A-Za-z]\w*(\.[A-Za-z]\w*)*$/.test(path)) throw new UsageError(`--set "${s}": "${path}" is not a config field name`);
+    if (!/^[A-Za-z]\w*(\.[A-Za-z]\w*)*$/.test(path))
+      throw new UsageError(`--set "${s}": "${path}" is not a config field name`);
     const raw = s.slice(eq + 1);
     let value: unknown = raw;
     try {
@@ -38,7 +39,8 @@ export function parseOverrides(sets: string[]): Record<string, unknown> {
     let node = out;
     for (const p of parts.slice(0, -1)) {
       const next = node[p];
-      if (next !== undefined && (typeof next !== 'object' || next === null)) throw new UsageError(`--set "${s}": ${p} is already set to a value`);
+      if (next !== undefined && (typeof next !== 'object' || next === null))
+        throw new UsageError(`--set "${s}": ${p} is already set to a value`);
       node = (node[p] ??= {}) as Record<string, unknown>;
     }
     node[parts.at(-1)!] = value;
@@ -47,16 +49,22 @@ export function parseOverrides(sets: string[]): Record<string, unknown> {
 }
 
 /** What a fine-tune takes from its base version's training config: the settings that shape the network. */
-async function baseArchitecture(conn: Connection, versionId: string): Promise<{ preset?: string; model?: Record<string, unknown>; label: string }> {
-  const { modelVersion } = await request<{ modelVersion: { number: number; configJson: string; model: { name: string } } }>(
-    conn,
-    `query BaseVersion($id: ID!) { modelVersion(id: $id) { number configJson model { name } } }`,
-    { id: versionId },
-  );
-  const training = (JSON.parse(modelVersion.configJson) as { training?: { preset?: unknown; model?: unknown } }).training ?? {};
+async function baseArchitecture(
+  conn: Connection,
+  versionId: string,
+): Promise<{ preset?: string; model?: Record<string, unknown>; label: string }> {
+  const { modelVersion } = await request<{
+    modelVersion: { number: number; configJson: string; model: { name: string } };
+  }>(conn, `query BaseVersion($id: ID!) { modelVersion(id: $id) { number configJson model { name } } }`, {
+    id: versionId,
+  });
+  const training =
+    (JSON.parse(modelVersion.configJson) as { training?: { preset?: unknown; model?: unknown } }).training ?? {};
   return {
     ...(typeof training.preset === 'string' ? { preset: training.preset } : {}),
-    ...(training.model && typeof training.model === 'object' ? { model: training.model as Record<string, unknown> } : {}),
+    ...(training.model && typeof training.model === 'object'
+      ? { model: training.model as Record<string, unknown> }
+      : {}),
     label: `"${modelVersion.model.name}" v${modelVersion.number}`,
   };
 }
@@ -77,19 +85,32 @@ export async function runStart(ctx: CommandContext, flags: Flags): Promise<void>
   const conn = await ctx.connection(flags as { url?: string; token?: string });
   const base = fromModelVersionId ? await baseArchitecture(conn, fromModelVersionId) : null;
   const preset = str(flags.preset) ?? base?.preset;
-  if (!preset) throw new UsageError(`model version ${base?.label ?? fromModelVersionId} does not record its preset: pass --preset`);
-  const model = { ...(str(flags.preset) ? {} : base?.model), ...(overrides.model as Record<string, unknown> | undefined) };
+  if (!preset)
+    throw new UsageError(
+      `model version ${base?.label ?? fromModelVersionId} does not record its preset: pass --preset`,
+    );
+  const model = {
+    ...(str(flags.preset) ? {} : base?.model),
+    ...(overrides.model as Record<string, unknown> | undefined),
+  };
   const input = {
-    name: str(flags.name) ?? `${base ? 'finetune' : preset}-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`,
+    name:
+      str(flags.name) ?? `${base ? 'finetune' : preset}-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`,
     datasetVersionId,
     config: { preset, ...overrides, ...(Object.keys(model).length ? { model } : {}) },
     ...(int('seed') !== undefined && { seed: int('seed') }),
     ...(int('priority') !== undefined && { priority: int('priority') }),
     ...(fromModelVersionId && { fromModelVersionId }),
   };
-  const { startRun } = await request<{ startRun: RunRow }>(conn, `mutation StartRun($input: StartRunInput!) { startRun(input: $input) { ${RUN_FIELDS} } }`, { input });
+  const { startRun } = await request<{ startRun: RunRow }>(
+    conn,
+    `mutation StartRun($input: StartRunInput!) { startRun(input: $input) { ${RUN_FIELDS} } }`,
+    { input },
+  );
   if (flags.json) return ctx.io.out(JSON.stringify(startRun));
-  ctx.io.out(`Started run ${startRun.id} (${startRun.name}): ${startRun.status.toLowerCase()}, ${startRun.progress.totalSteps} steps${base ? `, fine-tuning ${base.label}` : ''}`);
+  ctx.io.out(
+    `Started run ${startRun.id} (${startRun.name}): ${startRun.status.toLowerCase()}, ${startRun.progress.totalSteps} steps${base ? `, fine-tuning ${base.label}` : ''}`,
+  );
 }
 
 interface RunRow {
@@ -103,20 +124,33 @@ interface RunRow {
 
 async function teamId(conn: Connection, slug: string | undefined): Promise<string> {
   if (slug) {
-    const { team } = await request<{ team: { id: string } }>(conn, `query Team($slug: String!) { team(slug: $slug) { id } }`, { slug });
+    const { team } = await request<{ team: { id: string } }>(
+      conn,
+      `query Team($slug: String!) { team(slug: $slug) { id } }`,
+      { slug },
+    );
     return team.id;
   }
-  const { me } = await request<{ me: { teams: { id: string; slug: string }[] } | null }>(conn, `{ me { teams { id slug } } }`);
+  const { me } = await request<{ me: { teams: { id: string; slug: string }[] } | null }>(
+    conn,
+    `{ me { teams { id slug } } }`,
+  );
   const teams = me?.teams ?? [];
   if (teams.length === 1) return teams[0]!.id;
-  throw new UsageError(teams.length === 0 ? 'you are in no team yet' : `pick a team with --team (${teams.map((t) => t.slug).join(', ')})`);
+  throw new UsageError(
+    teams.length === 0 ? 'you are in no team yet' : `pick a team with --team (${teams.map((t) => t.slug).join(', ')})`,
+  );
 }
 
 export async function runList(ctx: CommandContext, flags: Flags): Promise<void> {
   const conn = await ctx.connection(flags as { url?: string; token?: string });
   const first = str(flags.first) ? Number(str(flags.first)) : 20;
-  if (!Number.isInteger(first) || first < 1) throw new UsageError(`--first: "${str(flags.first)}" is not a positive integer`);
-  const status = str(flags.status)?.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  if (!Number.isInteger(first) || first < 1)
+    throw new UsageError(`--first: "${str(flags.first)}" is not a positive integer`);
+  const status = str(flags.status)
+    ?.split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean);
   const id = await teamId(conn, str(flags.team));
   const { runs } = await request<{ runs: { nodes: RunRow[]; pageInfo: { hasNextPage: boolean } } }>(
     conn,
@@ -128,7 +162,14 @@ export async function runList(ctx: CommandContext, flags: Flags): Promise<void> 
   ctx.io.out(
     table(
       ['ID', 'NAME', 'STATUS', 'STEP', 'IMG/S', 'CREATED'],
-      runs.nodes.map((r) => [r.id, r.name, r.status.toLowerCase(), `${r.progress.step}/${r.progress.totalSteps}`, num(r.progress.imagesPerSec), r.createdAt.slice(0, 19).replace('T', ' ')]),
+      runs.nodes.map((r) => [
+        r.id,
+        r.name,
+        r.status.toLowerCase(),
+        `${r.progress.step}/${r.progress.totalSteps}`,
+        num(r.progress.imagesPerSec),
+        r.createdAt.slice(0, 19).replace('T', ' '),
+      ]),
     ),
   );
   if (runs.pageInfo.hasNextPage) ctx.io.out(`… more: --first ${first * 2}`);
@@ -142,11 +183,17 @@ interface LogLine {
   line: string;
 }
 
-export async function runLogs(ctx: CommandContext, runId: string | undefined, flags: Flags, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<void> {
+export async function runLogs(
+  ctx: CommandContext,
+  runId: string | undefined,
+  flags: Flags,
+  sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+): Promise<void> {
   if (!runId) throw new UsageError('run logs needs a run id');
   const conn = await ctx.connection(flags as { url?: string; token?: string });
   const tail = str(flags.tail) ? Number(str(flags.tail)) : 200;
-  if (!Number.isInteger(tail) || tail < 1) throw new UsageError(`--tail: "${str(flags.tail)}" is not a positive integer`);
+  if (!Number.isInteger(tail) || tail < 1)
+    throw new UsageError(`--tail: "${str(flags.tail)}" is not a positive integer`);
   const intervalMs = str(flags['interval-ms']) ? Number(str(flags['interval-ms'])) : 2000;
   // Lines have no sequence number in the API: remember what was printed to print only new lines when following.
   const printed = new Set<string>();

@@ -58,7 +58,10 @@ describe('readArchive: zip', () => {
 
   it('returns the exact bytes of a binary entry read through its stream', async () => {
     const big = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 31) % 256));
-    const zip = buildZip([{ name: 'x.bin', data: big, descriptor: true }, { name: 'y.bin', data: big }]);
+    const zip = buildZip([
+      { name: 'x.bin', data: big, descriptor: true },
+      { name: 'y.bin', data: big },
+    ]);
     const seen: Buffer[] = [];
     for await (const entry of readArchive(chunked(zip, 777), { limits: resolveLimits() })) {
       const parts: Buffer[] = [];
@@ -71,7 +74,10 @@ describe('readArchive: zip', () => {
   });
 
   it('skips entries whose stream the consumer never reads', async () => {
-    const zip = buildZip([{ name: 'a.txt', data: text('x'.repeat(5000)), descriptor: true }, { name: 'b.txt', data: text('b') }]);
+    const zip = buildZip([
+      { name: 'a.txt', data: text('x'.repeat(5000)), descriptor: true },
+      { name: 'b.txt', data: text('b') },
+    ]);
     const paths: string[] = [];
     for await (const entry of readArchive(chunked(zip), { limits: resolveLimits() })) paths.push(entry.path);
     expect(paths).toEqual(['a.txt', 'b.txt']);
@@ -83,7 +89,10 @@ describe('readArchive: zip', () => {
       for await (const entry of readArchive(chunked(bomb), { limits: resolveLimits() })) void entry.path;
     };
     await expect(skipping()).rejects.toMatchObject({ code: 'compression_ratio' });
-    const zip = buildZip([{ name: 'a.txt', data: text('a') }, { name: 'b.txt', data: text('b') }]);
+    const zip = buildZip([
+      { name: 'a.txt', data: text('a') },
+      { name: 'b.txt', data: text('b') },
+    ]);
     for await (const entry of readArchive(chunked(zip), { limits: resolveLimits() })) {
       expect(entry.path).toBe('a.txt');
       break;
@@ -116,7 +125,9 @@ describe('readArchive: zip', () => {
     const error = await refusal(buildZip([{ name: 'bomb.bin', data: zeros, descriptor: true }]));
     expect(error.code).toBe('compression_ratio');
     expect(error.details.limit).toBe(100);
-    const lying = await refusal(buildZip([{ name: 'bomb.bin', data: zeros, claimedSize: 1000 }]), { maxCompressionRatio: 10_000 });
+    const lying = await refusal(buildZip([{ name: 'bomb.bin', data: zeros, claimedSize: 1000 }]), {
+      maxCompressionRatio: 10_000,
+    });
     expect(lying.code).toBe('size_mismatch');
   });
 
@@ -150,11 +161,16 @@ describe('readArchive: zip', () => {
     const bzip = buildZip([{ name: 'a.txt', data: text('x') }]);
     bzip.writeUInt16LE(12, 8);
     expect((await refusal(bzip)).code).toBe('unsupported_entry');
-    expect((await refusal(buildZip([{ name: 'a.txt', data: text('x'), method: 0, descriptor: true }]))).code).toBe('unsupported_entry');
+    expect((await refusal(buildZip([{ name: 'a.txt', data: text('x'), method: 0, descriptor: true }]))).code).toBe(
+      'unsupported_entry',
+    );
   });
 
   it('refuses a truncated zip and one whose central directory disagrees', async () => {
-    const zip = buildZip([{ name: 'a.txt', data: text('hello '.repeat(1000)) }, { name: 'b.txt', data: text('b') }]);
+    const zip = buildZip([
+      { name: 'a.txt', data: text('hello '.repeat(1000)) },
+      { name: 'b.txt', data: text('b') },
+    ]);
     expect((await refusal(zip.subarray(0, 200))).code).toBe('truncated_archive');
     const renamed = Buffer.from(zip);
     renamed.write('c', renamed.lastIndexOf('b.txt'), 'latin1');
@@ -206,9 +222,9 @@ describe('readArchive: tar', () => {
   it('refuses too many entries and oversize files', async () => {
     const many = buildTar(Array.from({ length: 6 }, (_, i) => ({ name: `f${i}.txt`, data: text('x') })));
     expect((await refusal(many, { maxEntries: 5 })).code).toBe('too_many_entries');
-    expect((await refusal(buildTar([{ name: 'big.bin', data: Buffer.alloc(3000, 1) }]), { maxFileBytes: 2048 })).code).toBe(
-      'file_too_large',
-    );
+    expect(
+      (await refusal(buildTar([{ name: 'big.bin', data: Buffer.alloc(3000, 1) }]), { maxFileBytes: 2048 })).code,
+    ).toBe('file_too_large');
   });
 
   it('refuses a corrupt .tar.gz', async () => {

@@ -17,7 +17,10 @@ export class ByteReader {
   static from(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): ByteReader {
     if (Symbol.asyncIterator in source) return new ByteReader(source[Symbol.asyncIterator]());
     const iterator = source[Symbol.iterator]();
-    return new ByteReader({ next: async () => iterator.next(), return: async () => iterator.return?.() ?? { done: true, value: undefined } });
+    return new ByteReader({
+      next: async () => iterator.next(),
+      return: async () => iterator.return?.() ?? { done: true, value: undefined },
+    });
   }
 
   private async fill(wanted: number): Promise<void> {
@@ -63,7 +66,10 @@ export class ByteReader {
     if (n === 0) return Buffer.alloc(0);
     await this.fill(n);
     if (this.buffered < n) {
-      throw new ArchiveError('truncated_archive', `archive ends early while reading ${what} (needed ${n} bytes, ${this.buffered} left)`);
+      throw new ArchiveError(
+        'truncated_archive',
+        `archive ends early while reading ${what} (needed ${n} bytes, ${this.buffered} left)`,
+      );
     }
     return this.take(n);
   }

@@ -26,24 +26,36 @@ export class ArchiveGuard {
   admit(rawPath: string, kind: EntryKind, declaredSize: number | null): string | null {
     this.entries += 1;
     if (this.entries > this.limits.maxEntries) {
-      throw new ArchiveError('too_many_entries', `archive has more than ${this.limits.maxEntries} entries (limit maxEntries)`, {
-        limit: this.limits.maxEntries,
-        actual: this.entries,
-      });
+      throw new ArchiveError(
+        'too_many_entries',
+        `archive has more than ${this.limits.maxEntries} entries (limit maxEntries)`,
+        {
+          limit: this.limits.maxEntries,
+          actual: this.entries,
+        },
+      );
     }
     if (kind === 'metadata') return null;
     const path = normaliseMemberPath(rawPath);
     if (kind === 'symlink' || kind === 'hardlink') {
-      throw new ArchiveError('link_entry', `archive entry "${path}" is a ${kind}; links are not allowed`, { entry: path });
+      throw new ArchiveError('link_entry', `archive entry "${path}" is a ${kind}; links are not allowed`, {
+        entry: path,
+      });
     }
     if (kind === 'special') {
-      throw new ArchiveError('special_entry', `archive entry "${path}" is a device, FIFO or other special file`, { entry: path });
+      throw new ArchiveError('special_entry', `archive entry "${path}" is a device, FIFO or other special file`, {
+        entry: path,
+      });
     }
     if (kind === 'directory' || isJunkPath(path)) return null;
     if (hasArchiveExtension(path)) {
-      throw new ArchiveError('nested_archive', `archive entry "${path}" is itself an archive; nested archives are not allowed`, {
-        entry: path,
-      });
+      throw new ArchiveError(
+        'nested_archive',
+        `archive entry "${path}" is itself an archive; nested archives are not allowed`,
+        {
+          entry: path,
+        },
+      );
     }
     if (declaredSize !== null) this.checkFileSize(path, declaredSize, 'declares');
     return path;

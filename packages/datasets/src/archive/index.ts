@@ -36,7 +36,12 @@ export function sniffArchive(head: Uint8Array): SniffedArchive | null {
   if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return 'tar.gz';
   if (b.length >= 262 && b.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
   const magic = b.subarray(0, 6).toString('latin1');
-  if (magic.startsWith('7z\xbc\xaf') || magic.startsWith('Rar!') || magic.startsWith('BZh') || magic.startsWith('\xfd7zXZ')) {
+  if (
+    magic.startsWith('7z\xbc\xaf') ||
+    magic.startsWith('Rar!') ||
+    magic.startsWith('BZh') ||
+    magic.startsWith('\xfd7zXZ')
+  ) {
     return 'unsupported-archive';
   }
   if (b.length >= 4 && b.readUInt32LE(0) === 0xfd2fb528) return 'unsupported-archive'; // zstd
@@ -56,7 +61,10 @@ export interface ReadArchiveOptions {
  * some entries were yielded (limits are enforced on the bytes as they expand): treat it as a refusal
  * of the whole archive.
  */
-export async function* readArchive(source: AsyncIterable<Uint8Array>, options: ReadArchiveOptions): AsyncGenerator<ArchiveEntry> {
+export async function* readArchive(
+  source: AsyncIterable<Uint8Array>,
+  options: ReadArchiveOptions,
+): AsyncGenerator<ArchiveEntry> {
   const raw = ByteReader.from(source);
   let gunzip: zlib.Gunzip | null = null;
   try {

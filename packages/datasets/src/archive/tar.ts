@@ -83,7 +83,9 @@ function entryKind(type: string, path: string): EntryKind {
     case '6':
       return 'special';
     default:
-      throw new ArchiveError('unsupported_entry', `tar entry "${path}" has unsupported type "${type}"`, { entry: path });
+      throw new ArchiveError('unsupported_entry', `tar entry "${path}" has unsupported type "${type}"`, {
+        entry: path,
+      });
   }
 }
 
@@ -106,9 +108,13 @@ function parseNumber(field: Buffer, what: string): number {
     for (let i = 1; i < field.length; i++) value = value * 256 + field[i]!;
     return value;
   }
-  const text = field.toString('latin1').replace(/[\0 ]+$/, '').trim();
+  const text = field
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .trim();
   if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw new ArchiveError('corrupt_archive', `tar header has an invalid ${what} field "${text}"`);
+  if (!/^[0-7]+$/.test(text))
+    throw new ArchiveError('corrupt_archive', `tar header has an invalid ${what} field "${text}"`);
   return parseInt(text, 8);
 }
 
@@ -116,7 +122,8 @@ function verifyChecksum(header: Buffer): void {
   const stored = parseNumber(header.subarray(148, 156), 'checksum');
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : header[i]!;
-  if (sum !== stored) throw new ArchiveError('corrupt_archive', 'tar header checksum mismatch (not a tar file, or corrupt)');
+  if (sum !== stored)
+    throw new ArchiveError('corrupt_archive', 'tar header checksum mismatch (not a tar file, or corrupt)');
 }
 
 function parsePax(data: Buffer): { path?: string; size?: number } {
@@ -126,7 +133,8 @@ function parsePax(data: Buffer): { path?: string; size?: number } {
     const space = data.indexOf(0x20, offset);
     if (space === -1) break;
     const length = parseInt(data.subarray(offset, space).toString('latin1'), 10);
-    if (!Number.isFinite(length) || length <= 0) throw new ArchiveError('corrupt_archive', 'tar pax header has an invalid record length');
+    if (!Number.isFinite(length) || length <= 0)
+      throw new ArchiveError('corrupt_archive', 'tar pax header has an invalid record length');
     const record = data.subarray(space + 1, offset + length - 1).toString('utf8');
     const equals = record.indexOf('=');
     const key = record.slice(0, equals);

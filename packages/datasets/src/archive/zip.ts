@@ -49,7 +49,10 @@ export async function* readZip(reader: ByteReader, guard: ArchiveGuard): AsyncGe
       return;
     }
     if (signature === DATA_DESCRIPTOR && reader.position === 4) continue; // "spanned archive" marker, single disk
-    throw new ArchiveError('corrupt_archive', `unexpected zip signature 0x${signature.toString(16)} at byte ${reader.position - 4}`);
+    throw new ArchiveError(
+      'corrupt_archive',
+      `unexpected zip signature 0x${signature.toString(16)} at byte ${reader.position - 4}`,
+    );
   }
 }
 
@@ -74,15 +77,23 @@ async function readLocalEntry(reader: ByteReader, guard: ArchiveGuard, seen: Loc
   const path = guard.admit(name, kind, hasDescriptor ? null : size);
   if (flags & 0x1) throw new ArchiveError('encrypted_entry', `zip entry "${name}" is encrypted`, { entry: name });
   if (method !== 0 && method !== 8) {
-    throw new ArchiveError('unsupported_entry', `zip entry "${name}" uses compression method ${method}; only stored and deflate are supported`, {
-      entry: name,
-    });
+    throw new ArchiveError(
+      'unsupported_entry',
+      `zip entry "${name}" uses compression method ${method}; only stored and deflate are supported`,
+      {
+        entry: name,
+      },
+    );
   }
   if (method === 0 && hasDescriptor) {
     // A stored entry with its size only after the data cannot be delimited without the central directory.
-    throw new ArchiveError('unsupported_entry', `zip entry "${name}" is stored with a trailing data descriptor; re-create the zip`, {
-      entry: name,
-    });
+    throw new ArchiveError(
+      'unsupported_entry',
+      `zip entry "${name}" is stored with a trailing data descriptor; re-create the zip`,
+      {
+        entry: name,
+      },
+    );
   }
 
   const record: LocalRecord = { name, method, crc, compressedSize, size };
@@ -130,7 +141,8 @@ async function* entryBody(
     const first = await reader.readExact(4, 'a zip data descriptor');
     const rest = await reader.readExact(zip64 ? 16 : 8, 'a zip data descriptor');
     let fields = Buffer.concat([first, rest]);
-    if (first.readUInt32LE(0) === DATA_DESCRIPTOR) fields = Buffer.concat([rest, await reader.readExact(4, 'a zip data descriptor')]);
+    if (first.readUInt32LE(0) === DATA_DESCRIPTOR)
+      fields = Buffer.concat([rest, await reader.readExact(4, 'a zip data descriptor')]);
     record.crc = fields.readUInt32LE(0);
     record.compressedSize = zip64 ? Number(fields.readBigUInt64LE(4)) : fields.readUInt32LE(4);
     record.size = zip64 ? Number(fields.readBigUInt64LE(12)) : fields.readUInt32LE(8);
@@ -142,8 +154,10 @@ async function* entryBody(
       { entry: record.name },
     );
   }
-  if ((crc >>> 0) !== record.crc) {
-    throw new ArchiveError('corrupt_archive', `zip entry "${record.name}" fails its CRC-32 check`, { entry: record.name });
+  if (crc >>> 0 !== record.crc) {
+    throw new ArchiveError('corrupt_archive', `zip entry "${record.name}" fails its CRC-32 check`, {
+      entry: record.name,
+    });
   }
   meter?.finish();
 }
@@ -179,9 +193,13 @@ async function* inflate(
   });
   inflater.on('end', () => (ended = true));
   inflater.on('error', (error) => {
-    failure ??= new ArchiveError('corrupt_archive', `zip entry "${record.name}" is not valid deflate data: ${error.message}`, {
-      entry: record.name,
-    });
+    failure ??= new ArchiveError(
+      'corrupt_archive',
+      `zip entry "${record.name}" is not valid deflate data: ${error.message}`,
+      {
+        entry: record.name,
+      },
+    );
   });
   let last: Buffer | null = null;
   try {
@@ -191,7 +209,8 @@ async function* inflate(
         inflater.end();
       } else {
         last = await reader.readUpTo(room);
-        if (!last) throw new ArchiveError('truncated_archive', `zip ends inside entry "${record.name}"`, { entry: record.name });
+        if (!last)
+          throw new ArchiveError('truncated_archive', `zip ends inside entry "${record.name}"`, { entry: record.name });
         fed += last.length;
         await new Promise<void>((resolve) => inflater.write(last, () => resolve()));
       }
@@ -201,7 +220,9 @@ async function* inflate(
       if (failure) throw failure;
       while (output.length > 0) yield output.shift()!;
       if (room === 0 && !ended) {
-        throw new ArchiveError('corrupt_archive', `zip entry "${record.name}" has an unterminated deflate stream`, { entry: record.name });
+        throw new ArchiveError('corrupt_archive', `zip entry "${record.name}" has an unterminated deflate stream`, {
+          entry: record.name,
+        });
       }
     }
   } finally {
@@ -256,7 +277,7 @@ async function checkCentralDirectory(reader: ByteReader, seen: LocalRecord[]): P
     await reader.skip(extraLength + commentLength, 'a zip central directory extra field');
     const local = seen[index];
     const name = local && nameBytes.equals(Buffer.from(local.name, 'utf8')) ? local.name : nameBytes.toString('utf8');
-    if (!local || local.name !== name || (local.crc >>> 0) !== crc) {
+    if (!local || local.name !== name || local.crc >>> 0 !== crc) {
       throw new ArchiveError(
         'corrupt_archive',
         `zip central directory entry ${index} ("${name}") does not match the local header ("${local?.name ?? 'none'}")`,
@@ -265,17 +286,26 @@ async function checkCentralDirectory(reader: ByteReader, seen: LocalRecord[]): P
     }
     const unixMode = madeBy === 3 ? externalAttributes >>> 16 : 0;
     const type = unixMode & 0o170000;
-    if (type === 0o120000) throw new ArchiveError('link_entry', `zip entry "${name}" is a symlink; links are not allowed`, { entry: name });
+    if (type === 0o120000)
+      throw new ArchiveError('link_entry', `zip entry "${name}" is a symlink; links are not allowed`, { entry: name });
     if (type !== 0 && type !== 0o100000 && type !== 0o040000) {
-      throw new ArchiveError('special_entry', `zip entry "${name}" is a device, FIFO or other special file`, { entry: name });
+      throw new ArchiveError('special_entry', `zip entry "${name}" is a device, FIFO or other special file`, {
+        entry: name,
+      });
     }
     index += 1;
     signature = (await reader.readExact(4, 'a zip signature')).readUInt32LE(0);
   }
   if (index !== seen.length) {
-    throw new ArchiveError('corrupt_archive', `zip central directory lists ${index} entries but the archive holds ${seen.length}`);
+    throw new ArchiveError(
+      'corrupt_archive',
+      `zip central directory lists ${index} entries but the archive holds ${seen.length}`,
+    );
   }
   if (signature !== END_OF_CENTRAL && signature !== ZIP64_END) {
-    throw new ArchiveError('corrupt_archive', `unexpected zip signature 0x${signature.toString(16)} after the central directory`);
+    throw new ArchiveError(
+      'corrupt_archive',
+      `unexpected zip signature 0x${signature.toString(16)} after the central directory`,
+    );
   }
 }

@@ -42,13 +42,19 @@ export function shardName(index: number): string {
   return `shard-${String(index).padStart(5, '0')}.bin`;
 }
 
-export function shardLayout(count: number, sampleBytes: number): { labelsOffset: number; pixelsOffset: number; totalBytes: number } {
+export function shardLayout(
+  count: number,
+  sampleBytes: number,
+): { labelsOffset: number; pixelsOffset: number; totalBytes: number } {
   const labelsOffset = SHARD_HEADER_BYTES;
   const pixelsOffset = labelsOffset + Math.ceil((count * 4) / 64) * 64;
   return { labelsOffset, pixelsOffset, totalBytes: pixelsOffset + count * sampleBytes };
 }
 
-export function encodeShardHeader(h: Omit<ShardHeader, 'labelsOffset' | 'pixelsOffset' | 'totalBytes'>): { header: Buffer; layout: ReturnType<typeof shardLayout> } {
+export function encodeShardHeader(h: Omit<ShardHeader, 'labelsOffset' | 'pixelsOffset' | 'totalBytes'>): {
+  header: Buffer;
+  layout: ReturnType<typeof shardLayout>;
+} {
   const layout = shardLayout(h.count, h.height * h.width * h.channels);
   const header = Buffer.alloc(SHARD_HEADER_BYTES);
   header.write(SHARD_MAGIC, 0, 'latin1');
@@ -67,11 +73,15 @@ export function encodeShardHeader(h: Omit<ShardHeader, 'labelsOffset' | 'pixelsO
 
 export function decodeShardHeader(bytes: Uint8Array, shard: string): ShardHeader {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (b.length < SHARD_HEADER_BYTES) throw new ShardIntegrityError(shard, `${shard} is ${b.length} bytes, shorter than a shard header`);
-  if (b.toString('latin1', 0, 4) !== SHARD_MAGIC) throw new ShardIntegrityError(shard, `${shard} does not start with "${SHARD_MAGIC}"`);
+  if (b.length < SHARD_HEADER_BYTES)
+    throw new ShardIntegrityError(shard, `${shard} is ${b.length} bytes, shorter than a shard header`);
+  if (b.toString('latin1', 0, 4) !== SHARD_MAGIC)
+    throw new ShardIntegrityError(shard, `${shard} does not start with "${SHARD_MAGIC}"`);
   const version = b.readUInt16LE(4);
-  if (version !== SHARD_VERSION) throw new ShardIntegrityError(shard, `${shard} has format version ${version}; this reader knows ${SHARD_VERSION}`);
-  if (b.readUInt8(24) !== LABEL_DTYPE_INT32) throw new ShardIntegrityError(shard, `${shard} has an unknown label dtype ${b.readUInt8(24)}`);
+  if (version !== SHARD_VERSION)
+    throw new ShardIntegrityError(shard, `${shard} has format version ${version}; this reader knows ${SHARD_VERSION}`);
+  if (b.readUInt8(24) !== LABEL_DTYPE_INT32)
+    throw new ShardIntegrityError(shard, `${shard} has an unknown label dtype ${b.readUInt8(24)}`);
   const header: ShardHeader = {
     count: b.readUInt32LE(8),
     height: b.readUInt32LE(12),
@@ -82,7 +92,11 @@ export function decodeShardHeader(bytes: Uint8Array, shard: string): ShardHeader
     totalBytes: Number(b.readBigUInt64LE(48)),
   };
   const expected = shardLayout(header.count, header.height * header.width * header.channels);
-  if (header.labelsOffset !== expected.labelsOffset || header.pixelsOffset !== expected.pixelsOffset || header.totalBytes !== expected.totalBytes) {
+  if (
+    header.labelsOffset !== expected.labelsOffset ||
+    header.pixelsOffset !== expected.pixelsOffset ||
+    header.totalBytes !== expected.totalBytes
+  ) {
     throw new ShardIntegrityError(shard, `${shard} header offsets are inconsistent with its count and shape`);
   }
   return header;

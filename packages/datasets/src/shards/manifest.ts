@@ -70,14 +70,22 @@ export function parseManifest(input: unknown): DatasetManifest {
     throw new Error(`invalid dataset manifest: ${problems}`);
   }
   const m = result.data;
-  if (m.stats.mean.length !== m.channels || m.stats.std.length !== m.channels) throw new Error('invalid dataset manifest: stats need one value per channel');
-  if (m.labels.histogram.length !== m.labels.names.length) throw new Error('invalid dataset manifest: labels.histogram must match labels.names');
+  if (m.stats.mean.length !== m.channels || m.stats.std.length !== m.channels)
+    throw new Error('invalid dataset manifest: stats need one value per channel');
+  if (m.labels.histogram.length !== m.labels.names.length)
+    throw new Error('invalid dataset manifest: labels.histogram must match labels.names');
   const inShards = m.shards.reduce((n, s) => n + s.count, 0);
-  if (inShards !== m.counts.accepted) throw new Error(`invalid dataset manifest: shards hold ${inShards} samples, counts.accepted says ${m.counts.accepted}`);
+  if (inShards !== m.counts.accepted)
+    throw new Error(
+      `invalid dataset manifest: shards hold ${inShards} samples, counts.accepted says ${m.counts.accepted}`,
+    );
   return m;
 }
 
-type VersionIdentity = Pick<DatasetManifest, 'format' | 'formatVersion' | 'height' | 'width' | 'channels' | 'layout' | 'labelDtype' | 'transform'> & {
+type VersionIdentity = Pick<
+  DatasetManifest,
+  'format' | 'formatVersion' | 'height' | 'width' | 'channels' | 'layout' | 'labelDtype' | 'transform'
+> & {
   labels: { names: readonly string[] };
   shards: readonly { name: string; count: number; sha256: string }[];
 };

@@ -46,7 +46,8 @@ export class ShardReader implements AsyncIterable<Batch> {
 
   constructor(private readonly options: ShardReaderOptions) {
     const { manifest, batchSize } = options;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
     this.sampleBytes = manifest.height * manifest.width * manifest.channels;
   }
 
@@ -120,7 +121,10 @@ export class ShardReader implements AsyncIterable<Batch> {
     let filled = 0;
     for await (const chunk of await this.options.open(entry.name)) {
       if (filled + chunk.length > entry.bytes) {
-        throw new ShardIntegrityError(entry.name, `${entry.name} is longer than the ${entry.bytes} bytes the manifest lists`);
+        throw new ShardIntegrityError(
+          entry.name,
+          `${entry.name} is longer than the ${entry.bytes} bytes the manifest lists`,
+        );
       }
       bytes.set(chunk, filled);
       hash.update(chunk);
@@ -131,11 +135,22 @@ export class ShardReader implements AsyncIterable<Batch> {
     }
     const actual = hash.digest('hex');
     if (actual !== entry.sha256) {
-      throw new ShardIntegrityError(entry.name, `${entry.name} SHA-256 is ${actual}, the manifest says ${entry.sha256}: the shard is corrupt or was replaced`);
+      throw new ShardIntegrityError(
+        entry.name,
+        `${entry.name} SHA-256 is ${actual}, the manifest says ${entry.sha256}: the shard is corrupt or was replaced`,
+      );
     }
     const header = decodeShardHeader(bytes, entry.name);
-    if (header.count !== entry.count || header.height !== manifest.height || header.width !== manifest.width || header.channels !== manifest.channels) {
-      throw new ShardIntegrityError(entry.name, `${entry.name} header (${header.count} × ${header.height}×${header.width}×${header.channels}) disagrees with the manifest`);
+    if (
+      header.count !== entry.count ||
+      header.height !== manifest.height ||
+      header.width !== manifest.width ||
+      header.channels !== manifest.channels
+    ) {
+      throw new ShardIntegrityError(
+        entry.name,
+        `${entry.name} header (${header.count} × ${header.height}×${header.width}×${header.channels}) disagrees with the manifest`,
+      );
     }
     const samples: Sample[] = [];
     for (let i = 0; i < header.count; i++) {
@@ -152,7 +167,8 @@ export class ShardReader implements AsyncIterable<Batch> {
 
 /** Maps uint8 pixels to float32 in [-1, 1] (x / 127.5 − 1), the range diffusion models train on. */
 export function toFloatImages(images: Uint8Array, out: Float32Array = new Float32Array(images.length)): Float32Array {
-  if (out.length !== images.length) throw new RangeError(`output has ${out.length} elements, images have ${images.length}`);
+  if (out.length !== images.length)
+    throw new RangeError(`output has ${out.length} elements, images have ${images.length}`);
   for (let i = 0; i < images.length; i++) out[i] = images[i]! / 127.5 - 1;
   return out;
 }

@@ -74,7 +74,13 @@ describe('ShardWriter → ShardReader', () => {
 
   it('rolls at the byte limit', async () => {
     const objects = new MemoryObjects();
-    const writer = new ShardWriter({ height: H, width: W, channels: C, maxShardBytes: 64 + 64 + 3 * (SAMPLE + 4), write: objects.write });
+    const writer = new ShardWriter({
+      height: H,
+      width: W,
+      channels: C,
+      maxShardBytes: 64 + 64 + 3 * (SAMPLE + 4),
+      write: objects.write,
+    });
     expect(writer.samplesPerShard).toBe(3);
   });
 
@@ -87,7 +93,8 @@ describe('ShardWriter → ShardReader', () => {
 
   it('shuffles deterministically by seed, differently per epoch, and covers every sample each epoch', async () => {
     const { objects, manifest } = await writeSamples(30, 4);
-    const read = (seed: number) => readAll(new ShardReader({ manifest, open: objects.open, batchSize: 7, seed, epochs: 2, shuffleBuffer: 5 }));
+    const read = (seed: number) =>
+      readAll(new ShardReader({ manifest, open: objects.open, batchSize: 7, seed, epochs: 2, shuffleBuffer: 5 }));
     const a = await read(1);
     const b = await read(1);
     const c = await read(2);
@@ -105,7 +112,8 @@ describe('ShardWriter → ShardReader', () => {
   it('drops the last partial batch when asked', async () => {
     const { objects, manifest } = await writeSamples(10, 4);
     const sizes: number[] = [];
-    for await (const b of new ShardReader({ manifest, open: objects.open, batchSize: 4, dropLast: true })) sizes.push(b.size);
+    for await (const b of new ShardReader({ manifest, open: objects.open, batchSize: 4, dropLast: true }))
+      sizes.push(b.size);
     expect(sizes).toEqual([4, 4]);
   });
 
@@ -122,12 +130,16 @@ describe('ShardWriter → ShardReader', () => {
   it('refuses a truncated shard', async () => {
     const { objects, manifest } = await writeSamples(6, 4);
     objects.objects.set('shard-00000.bin', objects.objects.get('shard-00000.bin')!.subarray(0, 100));
-    const error = await readAll(new ShardReader({ manifest, open: objects.open, batchSize: 2 })).catch((e: unknown) => e);
+    const error = await readAll(new ShardReader({ manifest, open: objects.open, batchSize: 2 })).catch(
+      (e: unknown) => e,
+    );
     expect((error as Error).message).toContain('the manifest lists');
   });
 
   it('converts uint8 batches to float in [-1, 1]', () => {
-    expect([...toFloatImages(Uint8Array.from([0, 255, 127.5 as number]))].map((v) => Number(v.toFixed(3)))).toEqual([-1, 1, -0.004]);
+    expect([...toFloatImages(Uint8Array.from([0, 255, 127.5 as number]))].map((v) => Number(v.toFixed(3)))).toEqual([
+      -1, 1, -0.004,
+    ]);
   });
 });
 

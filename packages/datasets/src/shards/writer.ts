@@ -56,9 +56,12 @@ export class ShardWriter {
   async add(pixels: Uint8Array, label: number): Promise<void> {
     if (this.finished) throw new Error('ShardWriter.add after finish');
     if (pixels.length !== this.sampleBytes) {
-      throw new RangeError(`sample has ${pixels.length} bytes; shards of ${this.options.height}×${this.options.width}×${this.options.channels} need ${this.sampleBytes}`);
+      throw new RangeError(
+        `sample has ${pixels.length} bytes; shards of ${this.options.height}×${this.options.width}×${this.options.channels} need ${this.sampleBytes}`,
+      );
     }
-    if (!Number.isInteger(label) || label < -1 || label > 0x7fffffff) throw new RangeError(`label ${label} is not an int32 ≥ -1`);
+    if (!Number.isInteger(label) || label < -1 || label > 0x7fffffff)
+      throw new RangeError(`label ${label} is not an int32 ≥ -1`);
     this.pixels ??= Buffer.allocUnsafe(this.capacity * this.sampleBytes);
     this.pixels.set(pixels, this.count * this.sampleBytes);
     this.labels[this.count] = label;
@@ -85,7 +88,11 @@ export class ShardWriter {
     const pixelBlock = this.pixels!.subarray(0, count * this.sampleBytes);
     const sha256 = createHash('sha256').update(header).update(labelBlock).update(pixelBlock).digest('hex');
     const name = shardName(this.shards.length);
-    await this.options.write(name, Readable.from([header, labelBlock, pixelBlock], { objectMode: false }), layout.totalBytes);
+    await this.options.write(
+      name,
+      Readable.from([header, labelBlock, pixelBlock], { objectMode: false }),
+      layout.totalBytes,
+    );
     this.shards.push({ name, count, bytes: layout.totalBytes, sha256 });
     this.count = 0;
   }

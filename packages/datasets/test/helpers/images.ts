@@ -21,7 +21,13 @@ export function solid(width: number, height: number, rgb: [number, number, numbe
   return out;
 }
 
-export async function encode(raw: Buffer, width: number, height: number, channels: 3 | 4, format: 'png' | 'jpeg' | 'webp' | 'gif'): Promise<Buffer> {
+export async function encode(
+  raw: Buffer,
+  width: number,
+  height: number,
+  channels: 3 | 4,
+  format: 'png' | 'jpeg' | 'webp' | 'gif',
+): Promise<Buffer> {
   const image = sharp(raw, { raw: { width, height, channels } });
   if (format === 'jpeg') return image.jpeg({ quality: 90 }).toBuffer();
   if (format === 'webp') return image.webp({ lossless: true }).toBuffer();
@@ -37,5 +43,7 @@ export async function png(width: number, height: number, seed = 0): Promise<Buff
 export async function animatedGif(width: number, height: number): Promise<Buffer> {
   const red = await encode(solid(width, height, [255, 0, 0]), width, height, 3, 'png');
   const blue = await encode(solid(width, height, [0, 0, 255]), width, height, 3, 'png');
-  return sharp([red, blue], { join: { animated: true } }).gif().toBuffer();
+  return sharp([red, blue], { join: { animated: true } })
+    .gif()
+    .toBuffer();
 }

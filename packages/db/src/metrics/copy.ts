@@ -9,7 +9,12 @@ import { assertUuid } from './uuid.ts';
  * parent's checkpoint shows the parent's history). Idempotent like ingest: steps the target already
  * has are kept. Rollups of the target are built by the same statement as ingest.
  */
-export async function copyMetrics(db: MetricsDb, fromRunId: string, toRunId: string, opts: { toStep: number }): Promise<{ inserted: number }> {
+export async function copyMetrics(
+  db: MetricsDb,
+  fromRunId: string,
+  toRunId: string,
+  opts: { toStep: number },
+): Promise<{ inserted: number }> {
   assertUuid(fromRunId, 'fromRunId');
   assertUuid(toRunId, 'toRunId');
   if (!Number.isInteger(opts.toStep) || opts.toStep < 0 || opts.toStep > MAX_STEP) {
@@ -29,7 +34,8 @@ export async function copyMetrics(db: MetricsDb, fromRunId: string, toRunId: str
     );
     keyIds = rows.map((r) => r.id);
   } catch (err) {
-    if ((err as { code?: string }).code === '23503') throw new MetricsInputError('toRunId', `run ${toRunId} does not exist`);
+    if ((err as { code?: string }).code === '23503')
+      throw new MetricsInputError('toRunId', `run ${toRunId} does not exist`);
     throw err;
   }
   if (keyIds.length === 0) return { inserted: 0 };
@@ -38,6 +44,11 @@ export async function copyMetrics(db: MetricsDb, fromRunId: string, toRunId: str
       JOIN metric_keys t ON t.run_id = $3 AND t.key = f.key
       JOIN metric_points p ON p.key_id = f.id AND p.step <= $4
       WHERE f.run_id = $2) AS src`;
-  const { rows } = await pool.query<{ inserted: number }>(ingestStatement(source), [keyIds, fromRunId, toRunId, opts.toStep]);
+  const { rows } = await pool.query<{ inserted: number }>(ingestStatement(source), [
+    keyIds,
+    fromRunId,
+    toRunId,
+    opts.toStep,
+  ]);
   return { inserted: rows[0]!.inserted };
 }

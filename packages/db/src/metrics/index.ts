@@ -1,5 +1,20 @@
-export { insertMetricColumns, insertMetricPoints, type MetricColumnsInput, type MetricPointInput, type InsertMetricPointsOptions, type InsertMetricPointsResult } from './ingest.ts';
-export { queryMetrics, MAX_QUERY_KEYS, MAX_POINTS_LIMIT, type MetricsQuery, type MetricsQueryResult, type MetricSeries, type MetricBucket } from './query.ts';
+export {
+  insertMetricColumns,
+  insertMetricPoints,
+  type MetricColumnsInput,
+  type MetricPointInput,
+  type InsertMetricPointsOptions,
+  type InsertMetricPointsResult,
+} from './ingest.ts';
+export {
+  queryMetrics,
+  MAX_QUERY_KEYS,
+  MAX_POINTS_LIMIT,
+  type MetricsQuery,
+  type MetricsQueryResult,
+  type MetricSeries,
+  type MetricBucket,
+} from './query.ts';
 export { latestMetrics, listMetricKeys, type LatestMetric } from './latest.ts';
 export { copyMetrics } from './copy.ts';
 export { MetricsInputError } from './errors.ts';

@@ -74,7 +74,12 @@ export async function insertMetricPoints(
   validatePoints(points);
   if (points.length === 0) return { inserted: 0, maxStep: null };
   const keyIndex = new Map<string, number>();
-  const columns = { keys: [] as string[], keyIndex: new Int32Array(points.length), steps: new Int32Array(points.length), values: new Float64Array(points.length) };
+  const columns = {
+    keys: [] as string[],
+    keyIndex: new Int32Array(points.length),
+    steps: new Int32Array(points.length),
+    values: new Float64Array(points.length),
+  };
   for (let i = 0; i < points.length; i++) {
     const p = points[i]!;
     let k = keyIndex.get(p.key);
@@ -141,19 +146,24 @@ function validatePoints(points: readonly MetricPointInput[]): void {
 function validateColumns(c: MetricColumnsInput): void {
   const n = c.steps.length;
   if (c.keyIndex.length !== n || c.values.length !== n) {
-    throw new MetricsInputError('steps', `keyIndex, steps and values must be as long (${c.keyIndex.length}, ${n}, ${c.values.length})`);
+    throw new MetricsInputError(
+      'steps',
+      `keyIndex, steps and values must be as long (${c.keyIndex.length}, ${n}, ${c.values.length})`,
+    );
   }
   for (let k = 0; k < c.keys.length; k++) validateKey(c.keys[k], `keys[${k}]`);
   for (let i = 0; i < n; i++) {
     const k = c.keyIndex[i]!;
-    if (!Number.isInteger(k) || k < 0 || k >= c.keys.length) throw new MetricsInputError(`keyIndex[${i}]`, `${k} is not an index into the ${c.keys.length} keys`);
+    if (!Number.isInteger(k) || k < 0 || k >= c.keys.length)
+      throw new MetricsInputError(`keyIndex[${i}]`, `${k} is not an index into the ${c.keys.length} keys`);
     validateStep(c.steps[i]!, `steps[${i}]`);
     if (typeof c.values[i] !== 'number') throw new MetricsInputError(`values[${i}]`, 'must be a number');
   }
 }
 
 function validateStep(step: number, field: string): void {
-  if (!Number.isInteger(step) || step < 0 || step > MAX_STEP) throw new MetricsInputError(field, `${step} is not an integer in 0..${MAX_STEP}`);
+  if (!Number.isInteger(step) || step < 0 || step > MAX_STEP)
+    throw new MetricsInputError(field, `${step} is not an integer in 0..${MAX_STEP}`);
 }
 
 /**
@@ -252,7 +262,10 @@ async function viaUnnest(pool: pg.Pool, rows: Rows): Promise<Outcome> {
 }
 
 const STAGING = 'dapple_metric_staging';
-const COPY_SQL = { optimistic: ingestStatement(`${STAGING} AS src`, { optimistic: true }), safe: ingestStatement(`${STAGING} AS src`) };
+const COPY_SQL = {
+  optimistic: ingestStatement(`${STAGING} AS src`, { optimistic: true }),
+  safe: ingestStatement(`${STAGING} AS src`),
+};
 /** Connections that already have the session's temporary staging table. */
 const staged = new WeakSet<pg.PoolClient>();
 
@@ -303,7 +316,9 @@ function copyRows(client: pg.PoolClient, rows: Rows): Promise<void> {
     const now = rows.now.toISOString();
     for (let i = 0; i < rows.length; i++) {
       // Text format: String(NaN) / String(Infinity) are valid float8 input.
-      chunk.push(`${rows.keyIds[i]}\t${rows.steps[i]}\t${rows.values[i]}\t${rows.wallTimes ? rows.wallTimes[i]!.toISOString() : now}\n`);
+      chunk.push(
+        `${rows.keyIds[i]}\t${rows.steps[i]}\t${rows.values[i]}\t${rows.wallTimes ? rows.wallTimes[i]!.toISOString() : now}\n`,
+      );
       if (chunk.length === 4096) flush();
     }
     if (chunk.length) flush();

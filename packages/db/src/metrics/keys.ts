@@ -8,8 +8,10 @@ const KEY_PATTERN = /^[A-Za-z0-9_.:/-]+$/;
 
 export function validateKey(key: unknown, field: string): string {
   if (typeof key !== 'string' || key.length === 0) throw new MetricsInputError(field, 'must be a non-empty string');
-  if (key.length > MAX_KEY_LENGTH) throw new MetricsInputError(field, `is ${key.length} characters, the limit is ${MAX_KEY_LENGTH}`);
-  if (!KEY_PATTERN.test(key)) throw new MetricsInputError(field, `"${key}" may only contain letters, digits and _ . : / -`);
+  if (key.length > MAX_KEY_LENGTH)
+    throw new MetricsInputError(field, `is ${key.length} characters, the limit is ${MAX_KEY_LENGTH}`);
+  if (!KEY_PATTERN.test(key))
+    throw new MetricsInputError(field, `"${key}" may only contain letters, digits and _ . : / -`);
   return key;
 }
 
@@ -36,23 +38,36 @@ export function forgetRun(pool: pg.Pool, runId: string): void {
 }
 
 /** Ids for the given keys of a run, creating missing ones (race-safe: INSERT … ON CONFLICT, then SELECT). */
-export async function resolveKeyIds(pool: pg.Pool, runId: string, keys: Iterable<string>): Promise<Map<string, number>> {
+export async function resolveKeyIds(
+  pool: pg.Pool,
+  runId: string,
+  keys: Iterable<string>,
+): Promise<Map<string, number>> {
   const known = runCache(pool, runId);
   const missing = [...new Set(keys)].filter((k) => !known.has(k));
   if (missing.length > 0) {
-    const existing = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM metric_keys WHERE run_id = $1', [runId]);
+    const existing = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM metric_keys WHERE run_id = $1', [
+      runId,
+    ]);
     if (existing.rows[0]!.n + missing.length > MAX_KEYS_PER_RUN) {
       // Some of the "missing" keys may exist already (another hub instance created them): recheck exactly.
       const found = await selectKeys(pool, runId, missing);
       const created = missing.filter((k) => !found.has(k)).length;
       if (existing.rows[0]!.n + created > MAX_KEYS_PER_RUN) {
-        throw new MetricsInputError('points.key', `run ${runId} would have ${existing.rows[0]!.n + created} metric keys, the limit is ${MAX_KEYS_PER_RUN}`);
+        throw new MetricsInputError(
+          'points.key',
+          `run ${runId} would have ${existing.rows[0]!.n + created} metric keys, the limit is ${MAX_KEYS_PER_RUN}`,
+        );
       }
     }
     try {
-      await pool.query('INSERT INTO metric_keys (run_id, key) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [runId, missing]);
+      await pool.query('INSERT INTO metric_keys (run_id, key) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [
+        runId,
+        missing,
+      ]);
     } catch (err) {
-      if ((err as { code?: string }).code === '23503') throw new MetricsInputError('runId', `run ${runId} does not exist`);
+      if ((err as { code?: string }).code === '23503')
+        throw new MetricsInputError('runId', `run ${runId} does not exist`);
       throw err;
     }
     for (const [k, id] of await selectKeys(pool, runId, missing)) known.set(k, id);

@@ -35,6 +35,9 @@ export async function latestMetrics(db: MetricsDb, runId: string, keys?: readonl
 /** The keys a run has logged, sorted. */
 export async function listMetricKeys(db: MetricsDb, runId: string): Promise<string[]> {
   assertUuid(runId, 'runId');
-  const { rows } = await poolOf(db).query<{ key: string }>('SELECT key FROM metric_keys WHERE run_id = $1 ORDER BY key', [runId]);
+  const { rows } = await poolOf(db).query<{ key: string }>(
+    'SELECT key FROM metric_keys WHERE run_id = $1 ORDER BY key',
+    [runId],
+  );
   return rows.map((r) => r.key);
 }

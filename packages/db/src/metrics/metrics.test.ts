@@ -101,12 +101,23 @@ describe.each(['unnest', 'copy'] as const)('insertMetricPoints via %s', (method)
   it('keeps the first occurrence also when steps arrive out of order, per key', async () => {
     const runId = await insertTestRun(pool);
     const steps = [5, 3, 5, 9, 3, 4, 9, 0];
-    const points = steps.flatMap((step, i) => [{ key: 'a', step, value: i }, { key: 'b', step: 10 - step, value: 100 + i }]);
+    const points = steps.flatMap((step, i) => [
+      { key: 'a', step, value: i },
+      { key: 'b', step: 10 - step, value: 100 + i },
+    ]);
     expect((await insertMetricPoints(pool, runId, points, { method })).inserted).toBe(10);
     const rows = (await rawRows(runId)).map((r) => [r.key, r.step, r.value]);
     expect(rows).toEqual([
-      ['a', 0, 7], ['a', 3, 1], ['a', 4, 5], ['a', 5, 0], ['a', 9, 3],
-      ['b', 1, 103], ['b', 5, 100], ['b', 6, 105], ['b', 7, 101], ['b', 10, 107],
+      ['a', 0, 7],
+      ['a', 3, 1],
+      ['a', 4, 5],
+      ['a', 5, 0],
+      ['a', 9, 3],
+      ['b', 1, 103],
+      ['b', 5, 100],
+      ['b', 6, 105],
+      ['b', 7, 101],
+      ['b', 10, 107],
     ]);
   });
 
@@ -114,7 +125,15 @@ describe.each(['unnest', 'copy'] as const)('insertMetricPoints via %s', (method)
     const runId = await insertTestRun(pool);
     const own = new Date('2026-03-04T05:06:07.891Z');
     const before = Date.now();
-    await insertMetricPoints(pool, runId, [{ key: 'loss', step: 0, value: 1, wallTime: own }, { key: 'loss', step: 1, value: 2 }], { method });
+    await insertMetricPoints(
+      pool,
+      runId,
+      [
+        { key: 'loss', step: 0, value: 1, wallTime: own },
+        { key: 'loss', step: 1, value: 2 },
+      ],
+      { method },
+    );
     await insertMetricPoints(pool, runId, [{ key: 'loss', step: 2, value: 3 }], { method });
     const after = Date.now();
     const times = (await rawRows(runId)).map((r) => (r.wall_time as Date).getTime());
@@ -128,7 +147,12 @@ describe.each(['unnest', 'copy'] as const)('insertMetricPoints via %s', (method)
   it('round-trips extreme values exactly (binary float8 parameters)', async () => {
     const runId = await insertTestRun(pool);
     const values = [0, 5e-324, Number.MAX_VALUE, -Number.MAX_VALUE, 1 / 3, -(2 ** 53), Number.NaN, Infinity, -Infinity];
-    await insertMetricPoints(pool, runId, values.map((value, step) => ({ key: 'x', step, value })), { method });
+    await insertMetricPoints(
+      pool,
+      runId,
+      values.map((value, step) => ({ key: 'x', step, value })),
+      { method },
+    );
     expect((await rawRows(runId)).map((r) => r.value)).toEqual(values);
   });
 });
@@ -138,7 +162,11 @@ describe('insertMetricColumns', () => {
     const viaPoints = await insertTestRun(pool);
     const viaColumns = await insertTestRun(pool);
     const points: MetricPointInput[] = [];
-    for (let step = 0; step < 40; step++) points.push({ key: 'loss', step, value: 1 / (step + 1) }, { key: 'lr', step, value: step % 7 ? 1e-3 : Number.NaN });
+    for (let step = 0; step < 40; step++)
+      points.push(
+        { key: 'loss', step, value: 1 / (step + 1) },
+        { key: 'lr', step, value: step % 7 ? 1e-3 : Number.NaN },
+      );
     points.push({ key: 'loss', step: 3, value: 99 }); // repeated inside the batch: the first one wins
     await insertMetricPoints(pool, viaPoints, points);
     // 'loss' listed twice: both indexes name one series.
@@ -166,7 +194,8 @@ describe('insertMetricColumns', () => {
       [{ ...ok, values: [1, '2' as unknown as number] }, /values\[1\]: must be a number/],
       [{ ...ok, values: [1] }, /must be as long \(2, 2, 1\)/],
     ];
-    for (const [columns, message] of bad) await expect(insertMetricColumns(pool, runId, columns)).rejects.toThrow(message);
+    for (const [columns, message] of bad)
+      await expect(insertMetricColumns(pool, runId, columns)).rejects.toThrow(message);
     expect(await listMetricKeys(pool, runId)).toEqual([]);
   });
 });
@@ -195,7 +224,8 @@ describe('rollups and downsampled reads', () => {
     for (let i = 0; i < all.length; i += 2500) {
       // Each batch also resends 300 points of the previous one.
       const batch = all.slice(Math.max(0, i - 300), i + 2500);
-      inserted += (await insertMetricPoints(pool, runId, batch, { method: i % 5000 === 0 ? 'copy' : 'unnest' })).inserted;
+      inserted += (await insertMetricPoints(pool, runId, batch, { method: i % 5000 === 0 ? 'copy' : 'unnest' }))
+        .inserted;
     }
     expect(inserted).toBe(all.length);
 
@@ -207,7 +237,14 @@ describe('rollups and downsampled reads', () => {
       stored.forEach((s, i) => {
         const r = ref[i]!;
         expect([s.key, s.bucket, s.count, s.non_finite, s.min, s.max, s.last_step, s.last_value]).toEqual([
-          r.key, r.bucket, r.count, r.nonFinite, r.min, r.max, r.lastStep, r.last,
+          r.key,
+          r.bucket,
+          r.count,
+          r.nonFinite,
+          r.min,
+          r.max,
+          r.lastStep,
+          r.last,
         ]);
         closeTo(s.count > 0 ? s.sum / s.count : null, r.mean);
       });
@@ -232,7 +269,14 @@ describe('rollups and downsampled reads', () => {
         series.buckets.forEach((b, j) => {
           const r = expected[j]!;
           expect(b.step).toBe(Math.max(res.fromStep!, r.bucket * res.bucketWidth));
-          expect([b.count, b.nonFinite, b.min, b.max, b.lastStep, b.last]).toEqual([r.count, r.nonFinite, r.min, r.max, r.lastStep, r.last]);
+          expect([b.count, b.nonFinite, b.min, b.max, b.lastStep, b.last]).toEqual([
+            r.count,
+            r.nonFinite,
+            r.min,
+            r.max,
+            r.lastStep,
+            r.last,
+          ]);
           closeTo(b.mean, r.mean);
         });
       }
@@ -246,18 +290,36 @@ describe('rollups and downsampled reads', () => {
     const exact = await queryMetrics(pool, { runId, keys: ['loss'], maxPoints: 1000, fromStep: 20, toStep: 24 });
     expect(exact.bucketWidth).toBe(1);
     expect(exact.series[0]!.buckets.map((b) => [b.step, b.mean, b.count])).toEqual([
-      [20, 10, 1], [21, 11, 1], [22, 12, 1], [23, 13, 1], [24, 14, 1],
+      [20, 10, 1],
+      [21, 11, 1],
+      [22, 12, 1],
+      [23, 13, 1],
+      [24, 14, 1],
     ]);
     const all = await queryMetrics(pool, { runId, keys: ['loss'], maxPoints: 1000 });
     expect([all.fromStep, all.toStep, all.series[0]!.buckets.length]).toEqual([10, 109, 100]);
     const clamped = await queryMetrics(pool, { runId, keys: ['loss'], maxPoints: 1000, fromStep: 100, toStep: 5000 });
     expect([clamped.fromStep, clamped.toStep]).toEqual([100, 109]);
     const one = await queryMetrics(pool, { runId, keys: ['loss'], maxPoints: 1 });
-    expect(one.series[0]!.buckets).toEqual([{ step: 10, mean: 49.5, min: 0, max: 99, last: 99, lastStep: 109, count: 100, nonFinite: 0 }]);
+    expect(one.series[0]!.buckets).toEqual([
+      { step: 10, mean: 49.5, min: 0, max: 99, last: 99, lastStep: 109, count: 100, nonFinite: 0 },
+    ]);
     const none = await queryMetrics(pool, { runId, keys: ['loss', 'nope'], maxPoints: 10, fromStep: 500 });
-    expect(none).toEqual({ bucketWidth: 1, fromStep: null, toStep: null, series: [{ key: 'loss', buckets: [] }, { key: 'nope', buckets: [] }] });
-    await expect(queryMetrics(pool, { runId, keys: ['loss'], maxPoints: 10, fromStep: 5, toStep: 4 })).rejects.toThrow(/fromStep: 5 is after toStep 4/);
-    await expect(queryMetrics(pool, { runId, keys: ['loss'], maxPoints: 0 })).rejects.toThrow(/maxPoints: 0 is not an integer in 1\.\.100000/);
+    expect(none).toEqual({
+      bucketWidth: 1,
+      fromStep: null,
+      toStep: null,
+      series: [
+        { key: 'loss', buckets: [] },
+        { key: 'nope', buckets: [] },
+      ],
+    });
+    await expect(queryMetrics(pool, { runId, keys: ['loss'], maxPoints: 10, fromStep: 5, toStep: 4 })).rejects.toThrow(
+      /fromStep: 5 is after toStep 4/,
+    );
+    await expect(queryMetrics(pool, { runId, keys: ['loss'], maxPoints: 0 })).rejects.toThrow(
+      /maxPoints: 0 is not an integer in 1\.\.100000/,
+    );
     await expect(queryMetrics(pool, { runId, keys: [], maxPoints: 10 })).rejects.toThrow(MetricsInputError);
   });
 
@@ -271,8 +333,12 @@ describe('rollups and downsampled reads', () => {
       { key: 'gone', step: 0, value: Infinity },
     ]);
     const res = await queryMetrics(pool, { runId, keys: ['loss', 'gone'], maxPoints: 1 });
-    expect(res.series[0]!.buckets).toEqual([{ step: 0, mean: 3, min: 2, max: 4, last: 4, lastStep: 1, count: 2, nonFinite: 2 }]);
-    expect(res.series[1]!.buckets).toEqual([{ step: 0, mean: null, min: null, max: null, last: null, lastStep: null, count: 0, nonFinite: 1 }]);
+    expect(res.series[0]!.buckets).toEqual([
+      { step: 0, mean: 3, min: 2, max: 4, last: 4, lastStep: 1, count: 2, nonFinite: 2 },
+    ]);
+    expect(res.series[1]!.buckets).toEqual([
+      { step: 0, mean: null, min: null, max: null, last: null, lastStep: null, count: 0, nonFinite: 1 },
+    ]);
     const latest = await latestMetrics(pool, runId);
     expect(latest.map((l) => [l.key, l.step, l.value])).toEqual([
       ['gone', 0, Infinity],
@@ -300,7 +366,11 @@ describe('keys', () => {
 
   it(`refuses more than ${MAX_KEYS_PER_RUN} keys per run, storing nothing of that batch`, async () => {
     const runId = await insertTestRun(pool);
-    await insertMetricPoints(pool, runId, Array.from({ length: MAX_KEYS_PER_RUN - 1 }, (_, i) => ({ key: `k${i}`, step: 0, value: 0 })));
+    await insertMetricPoints(
+      pool,
+      runId,
+      Array.from({ length: MAX_KEYS_PER_RUN - 1 }, (_, i) => ({ key: `k${i}`, step: 0, value: 0 })),
+    );
     await expect(
       insertMetricPoints(pool, runId, [
         { key: 'k1', step: 1, value: 0 },
@@ -317,7 +387,13 @@ describe('keys', () => {
       [[{ key: '', step: 0, value: 1 }], /points\[0\]\.key: must be a non-empty string/],
       [[{ key: 'a b', step: 0, value: 1 }], /points\[0\]\.key: "a b" may only contain/],
       [[{ key: 'x'.repeat(129), step: 0, value: 1 }], /points\[0\]\.key: is 129 characters, the limit is 128/],
-      [[{ key: 'ok', step: 0, value: 1 }, { key: 'ok', step: -1, value: 1 }], /points\[1\]\.step: -1 is not an integer in 0\.\.2147483647/],
+      [
+        [
+          { key: 'ok', step: 0, value: 1 },
+          { key: 'ok', step: -1, value: 1 },
+        ],
+        /points\[1\]\.step: -1 is not an integer in 0\.\.2147483647/,
+      ],
       [[{ key: 'ok', step: 1.5, value: 1 }], /points\[0\]\.step/],
       [[{ key: 'ok', step: 2 ** 31, value: 1 }], /points\[0\]\.step/],
       [[{ key: 'ok', step: 0, value: '1' as unknown as number }], /points\[0\]\.value: must be a number/],
@@ -338,7 +414,9 @@ describe('keys', () => {
     expect(await rawRows(runId)).toEqual([]);
     expect(await orphans()).toEqual({ points: 0, rollups: 0 });
     for (const method of ['unnest', 'copy'] as const) {
-      await expect(insertMetricPoints(pool, runId, [{ key: 'loss', step: 1, value: 1 }], { method })).rejects.toThrow(/does not exist/);
+      await expect(insertMetricPoints(pool, runId, [{ key: 'loss', step: 1, value: 1 }], { method })).rejects.toThrow(
+        /does not exist/,
+      );
     }
     expect(await orphans()).toEqual({ points: 0, rollups: 0 });
   });
@@ -367,9 +445,15 @@ describe('concurrent writers', () => {
   it('store each point once and keep rollups exact when batches of one run overlap', async () => {
     const runId = await insertTestRun(pool);
     const batches = Array.from({ length: 8 }, (_, b) =>
-      Array.from({ length: 400 }, (_, i) => ({ key: i % 2 ? 'loss' : 'lr', step: b * 150 + Math.floor(i / 2), value: b + i })),
+      Array.from({ length: 400 }, (_, i) => ({
+        key: i % 2 ? 'loss' : 'lr',
+        step: b * 150 + Math.floor(i / 2),
+        value: b + i,
+      })),
     );
-    const results = await Promise.all(batches.map((batch, i) => insertMetricPoints(pool, runId, batch, { method: i % 2 ? 'copy' : 'unnest' })));
+    const results = await Promise.all(
+      batches.map((batch, i) => insertMetricPoints(pool, runId, batch, { method: i % 2 ? 'copy' : 'unnest' })),
+    );
     const distinct = new Set(batches.flat().map((p) => `${p.key}:${p.step}`)).size;
     expect(results.reduce((n, r) => n + r.inserted, 0)).toBe(distinct);
     expect((await rawRows(runId)).length).toBe(distinct);
@@ -402,7 +486,14 @@ describe('copyMetrics', () => {
       );
     }
     // The fork continues from there; the parent is untouched.
-    expect((await insertMetricPoints(pool, fork, [{ key: 'loss', step: 1234, value: 9 }, { key: 'loss', step: 1235, value: 9 }])).inserted).toBe(1);
+    expect(
+      (
+        await insertMetricPoints(pool, fork, [
+          { key: 'loss', step: 1234, value: 9 },
+          { key: 'loss', step: 1235, value: 9 },
+        ])
+      ).inserted,
+    ).toBe(1);
     expect((await rawRows(parent)).length).toBe(4000);
     await expect(copyMetrics(pool, parent, parent, { toStep: 1 })).rejects.toThrow(/toRunId: must differ/);
   });

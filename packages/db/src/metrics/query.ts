@@ -159,7 +159,8 @@ function bucketQuery(keyIds: number[], pieces: Piece[], shift: number): { text: 
 
 function validateQuery(q: MetricsQuery): void {
   if (!Array.isArray(q.keys) || q.keys.length === 0) throw new MetricsInputError('keys', 'must list at least one key');
-  if (q.keys.length > MAX_QUERY_KEYS) throw new MetricsInputError('keys', `has ${q.keys.length} keys, the limit is ${MAX_QUERY_KEYS}`);
+  if (q.keys.length > MAX_QUERY_KEYS)
+    throw new MetricsInputError('keys', `has ${q.keys.length} keys, the limit is ${MAX_QUERY_KEYS}`);
   q.keys.forEach((k, i) => validateKey(k, `keys[${i}]`));
   if (!Number.isInteger(q.maxPoints) || q.maxPoints < 1 || q.maxPoints > MAX_POINTS_LIMIT) {
     throw new MetricsInputError('maxPoints', `${q.maxPoints} is not an integer in 1..${MAX_POINTS_LIMIT}`);

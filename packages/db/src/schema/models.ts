@@ -162,8 +162,12 @@ export const modelShares = pgTable(
   },
   (t) => [
     check('model_shares_one_grantee', sql`(${t.granteeUserId} is null) <> (${t.granteeTeamId} is null)`),
-    uniqueIndex('model_shares_model_user_key').on(t.modelId, t.granteeUserId).where(sql`${t.granteeUserId} is not null`),
-    uniqueIndex('model_shares_model_team_key').on(t.modelId, t.granteeTeamId).where(sql`${t.granteeTeamId} is not null`),
+    uniqueIndex('model_shares_model_user_key')
+      .on(t.modelId, t.granteeUserId)
+      .where(sql`${t.granteeUserId} is not null`),
+    uniqueIndex('model_shares_model_team_key')
+      .on(t.modelId, t.granteeTeamId)
+      .where(sql`${t.granteeTeamId} is not null`),
     index('model_shares_user_idx').on(t.granteeUserId),
     index('model_shares_team_idx').on(t.granteeTeamId),
   ],
@@ -232,9 +236,13 @@ export const sampleJobs = pgTable(
   },
   (t) => [
     // Queue position: count of queued jobs queued earlier.
-    index('sample_jobs_queue_idx').on(t.queuedAt).where(sql`${t.status} = 'queued'`),
+    index('sample_jobs_queue_idx')
+      .on(t.queuedAt)
+      .where(sql`${t.status} = 'queued'`),
     // Every hub looks for unfinished jobs of hubs that died every 30 s: only unfinished rows are indexed.
-    index('sample_jobs_unfinished_hub_idx').on(t.hubId).where(sql`${t.status} in ('queued', 'running')`),
+    index('sample_jobs_unfinished_hub_idx')
+      .on(t.hubId)
+      .where(sql`${t.status} in ('queued', 'running')`),
     index('sample_jobs_team_status_idx').on(t.teamId, t.status),
     index('sample_jobs_version_idx').on(t.modelVersionId),
   ],
@@ -277,7 +285,13 @@ export const evaluations = pgTable(
   (t) => [index('evaluations_version_idx').on(t.modelVersionId, t.queuedAt)],
 );
 
-export const WEBHOOK_EVENTS = ['run.started', 'run.finished', 'run.failed', 'model.published', 'evaluation.finished'] as const;
+export const WEBHOOK_EVENTS = [
+  'run.started',
+  'run.finished',
+  'run.failed',
+  'model.published',
+  'evaluation.finished',
+] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /**

@@ -24,7 +24,16 @@ import { users } from './users.ts';
  * queued → starting → running → succeeded | failed | cancelled; cancelling while a trainer stops;
  * lost when its heartbeats stopped (re-queued from the last checkpoint up to max_attempts).
  */
-export const RUN_STATUSES = ['queued', 'starting', 'running', 'cancelling', 'cancelled', 'succeeded', 'failed', 'lost'] as const;
+export const RUN_STATUSES = [
+  'queued',
+  'starting',
+  'running',
+  'cancelling',
+  'cancelled',
+  'succeeded',
+  'failed',
+  'lost',
+] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 /** A process may exist for runs in these states. */
 export const ACTIVE_RUN_STATUSES = ['starting', 'running', 'cancelling'] as const satisfies readonly RunStatus[];
@@ -76,8 +85,12 @@ export const runs = pgTable(
   (t) => [
     index('runs_team_created_idx').on(t.teamId, t.createdAt),
     // The scheduler's queue scan.
-    index('runs_queue_idx').on(t.priority, t.queuedAt).where(sql`${t.status} = 'queued'`),
-    index('runs_active_idx').on(t.status).where(sql`${t.status} in ('starting', 'running', 'cancelling')`),
+    index('runs_queue_idx')
+      .on(t.priority, t.queuedAt)
+      .where(sql`${t.status} = 'queued'`),
+    index('runs_active_idx')
+      .on(t.status)
+      .where(sql`${t.status} in ('starting', 'running', 'cancelling')`),
   ],
 );
 
@@ -166,7 +179,10 @@ export const runLogs = pgTable(
     line: text('line').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('run_logs_run_attempt_seq_key').on(t.runId, t.attempt, t.seq), index('run_logs_run_id_idx').on(t.runId, t.id)],
+  (t) => [
+    uniqueIndex('run_logs_run_attempt_seq_key').on(t.runId, t.attempt, t.seq),
+    index('run_logs_run_id_idx').on(t.runId, t.id),
+  ],
 );
 
 export type Run = typeof runs.$inferSelect;

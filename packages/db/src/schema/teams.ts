@@ -31,7 +31,10 @@ export const memberships = pgTable(
     role: teamRole('role').notNull(),
     ...timestamps(),
   },
-  (t) => [uniqueIndex('memberships_team_user_key').on(t.teamId, t.userId), index('memberships_user_id_idx').on(t.userId)],
+  (t) => [
+    uniqueIndex('memberships_team_user_key').on(t.teamId, t.userId),
+    index('memberships_user_id_idx').on(t.userId),
+  ],
 );
 
 /** Pending invitations. The token is shown once to the inviter; only its SHA-256 is stored. */

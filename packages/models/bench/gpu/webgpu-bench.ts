@@ -35,63 +35,72 @@ emit({ bench: 'diffusion.gpu.setup', backend: 'webgpu', ok: true, adapter: adapt
 
 for (const preset of presets) {
   const config = presetConfig(preset, { channels: 3, dropout: 0 });
-  for (const batch of batches) for (const convMode of convModes) {
-    setConvGradMode(convMode);
-    const model = createUNet(config, 1);
-    const trainer = createTrainer({
-      model,
-      schedule: makeSchedule({ kind: 'linear', T: 1000 }),
-      prediction: 'eps',
-      optimizer: { kind: 'adam' },
-      lr: 2e-4,
-      rng: new Rng(1),
-    });
-    const images = tf.randomUniform([batch, config.resolution, config.resolution, 3], -1, 1) as tf.Tensor4D;
-    try {
-      // Forward (one sampling step): warm up shaders, then time.
-      const t = tf.fill([batch], 500, 'int32') as tf.Tensor1D;
-      // (No dataSync: the webgpu backend's synchronous read needs OffscreenCanvas, which Node lacks.)
-      for (let i = 0; i < 2; i++) {
-        const out = tf.tidy(() => model.apply(images, t));
-        await out.data();
-        out.dispose();
-      }
-      let start = performance.now();
-      for (let i = 0; i < steps; i++) {
-        const out = tf.tidy(() => model.apply(images, t));
-        await out.data();
-        out.dispose();
-      }
-      const forwardMs = (performance.now() - start) / steps;
-      t.dispose();
-
-      for (let i = 0; i < 2; i++) await trainer.step({ images });
-      start = performance.now();
-      let loss = 0;
-      for (let i = 0; i < steps; i++) loss = (await trainer.step({ images })).loss;
-      const trainMs = (performance.now() - start) / steps;
-      emit({
-        bench: 'diffusion.gpu.train',
-        backend: 'webgpu',
-        convGrad: convMode,
-        preset,
-        params: model.paramCount(),
-        batch,
-        imgPerSec: +(batch / (trainMs / 1000)).toFixed(1),
-        forwardImgPerSec: +(batch / (forwardMs / 1000)).toFixed(1),
-        trainOverForward: +(trainMs / forwardMs).toFixed(2),
-        stepMs: +trainMs.toFixed(1),
-        loss: +loss.toFixed(4),
-        ...(Number.isFinite(loss) ? {} : { error: 'loss is not finite: a WebGPU pipeline failed validation (see stderr)' }),
-        numTensors: tf.memory().numTensors,
+  for (const batch of batches)
+    for (const convMode of convModes) {
+      setConvGradMode(convMode);
+      const model = createUNet(config, 1);
+      const trainer = createTrainer({
+        model,
+        schedule: makeSchedule({ kind: 'linear', T: 1000 }),
+        prediction: 'eps',
+        optimizer: { kind: 'adam' },
+        lr: 2e-4,
+        rng: new Rng(1),
       });
-    } catch (err) {
-      emit({ bench: 'diffusion.gpu.train', backend: 'webgpu', preset, batch, error: String((err as Error)?.message ?? err) });
-    } finally {
-      images.dispose();
-      trainer.dispose();
-      model.dispose();
+      const images = tf.randomUniform([batch, config.resolution, config.resolution, 3], -1, 1) as tf.Tensor4D;
+      try {
+        // Forward (one sampling step): warm up shaders, then time.
+        const t = tf.fill([batch], 500, 'int32') as tf.Tensor1D;
+        // (No dataSync: the webgpu backend's synchronous read needs OffscreenCanvas, which Node lacks.)
+        for (let i = 0; i < 2; i++) {
+          const out = tf.tidy(() => model.apply(images, t));
+          await out.data();
+          out.dispose();
+        }
+        let start = performance.now();
+        for (let i = 0; i < steps; i++) {
+          const out = tf.tidy(() => model.apply(images, t));
+          await out.data();
+          out.dispose();
+        }
+        const forwardMs = (performance.now() - start) / steps;
+        t.dispose();
+
+        for (let i = 0; i < 2; i++) await trainer.step({ images });
+        start = performance.now();
+        let loss = 0;
+        for (let i = 0; i < steps; i++) loss = (await trainer.step({ images })).loss;
+        const trainMs = (performance.now() - start) / steps;
+        emit({
+          bench: 'diffusion.gpu.train',
+          backend: 'webgpu',
+          convGrad: convMode,
+          preset,
+          params: model.paramCount(),
+          batch,
+          imgPerSec: +(batch / (trainMs / 1000)).toFixed(1),
+          forwardImgPerSec: +(batch / (forwardMs / 1000)).toFixed(1),
+          trainOverForward: +(trainMs / forwardMs).toFixed(2),
+          stepMs: +trainMs.toFixed(1),
+          loss: +loss.toFixed(4),
+          ...(Number.isFinite(loss)
+            ? {}
+            : { error: 'loss is not finite: a WebGPU pipeline failed validation (see stderr)' }),
+          numTensors: tf.memory().numTensors,
+        });
+      } catch (err) {
+        emit({
+          bench: 'diffusion.gpu.train',
+          backend: 'webgpu',
+          preset,
+          batch,
+          error: String((err as Error)?.message ?? err),
+        });
+      } finally {
+        images.dispose();
+        trainer.dispose();
+        model.dispose();
+      }
     }
-  }
 }
 process.exit(0);

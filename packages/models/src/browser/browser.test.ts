@@ -18,7 +18,17 @@ import { makeSchedule } from '../diffusion/schedule.ts';
 import { createUNet, type UNetConfig } from '../diffusion/unet.ts';
 import { createModelSampler, loadModelForSampling, samplingSpecFromConfig, validateSampleRequest } from './index.ts';
 
-const unet: UNetConfig = { resolution: 8, channels: 3, baseChannels: 8, channelMults: [1, 2], numResBlocks: 1, attentionResolutions: [], dropout: 0, groups: 4, numClasses: 2 };
+const unet: UNetConfig = {
+  resolution: 8,
+  channels: 3,
+  baseChannels: 8,
+  channelMults: [1, 2],
+  numResBlocks: 1,
+  attentionResolutions: [],
+  dropout: 0,
+  groups: 4,
+  numClasses: 2,
+};
 const config = { unet, run: { schedule: 'cosine', timesteps: 40, prediction: 'eps' } } as unknown as JsonValue;
 
 let server: Server;
@@ -33,17 +43,28 @@ beforeAll(async () => {
   const rng = new Rng(5);
   for (const v of model.variables.values()) v.assign(tf.tidy(() => tf.add(v, tf.mul(rng.normal(v.shape), 0.05))));
   const handler = memoryHandler();
-  await saveInferenceWeights(handler, { weights: model.variables as unknown as Map<string, tf.Tensor>, config, step: 7 });
+  await saveInferenceWeights(handler, {
+    weights: model.variables as unknown as Map<string, tf.Tensor>,
+    config,
+    step: 7,
+  });
   model.dispose();
   const artifacts = handler.artifacts!;
-  files.set('/objects/m/model.json', { body: new TextEncoder().encode(JSON.stringify(artifactsToModelJson(artifacts))), type: 'application/json' });
-  files.set('/objects/m/weights.bin', { body: new Uint8Array(weightDataToBuffer(artifacts.weightData)), type: 'application/octet-stream' });
+  files.set('/objects/m/model.json', {
+    body: new TextEncoder().encode(JSON.stringify(artifactsToModelJson(artifacts))),
+    type: 'application/json',
+  });
+  files.set('/objects/m/weights.bin', {
+    body: new Uint8Array(weightDataToBuffer(artifacts.weightData)),
+    type: 'application/octet-stream',
+  });
   // Like the hub's DiskStore URLs: every object has its own signature, so weights.bin cannot be found relative to model.json.
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     requested.push(url.pathname);
     const file = files.get(url.pathname);
-    if (!file || url.searchParams.get('sig') !== `ok-${url.pathname}`) return void res.writeHead(403).end('bad signature');
+    if (!file || url.searchParams.get('sig') !== `ok-${url.pathname}`)
+      return void res.writeHead(403).end('bad signature');
     res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.byteLength }).end(file.body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -56,11 +77,23 @@ const signed = (path: string) => `${base}${path}?sig=ok-${path}`;
 
 describe('loadModelForSampling over real HTTP', () => {
   it('loads model.json + weights from signed URLs and samples exactly what the in-process sampler gives', async () => {
-    const sampler = await loadModelForSampling({ modelJson: signed('/objects/m/model.json'), weights: { 'weights.bin': signed('/objects/m/weights.bin') } });
+    const sampler = await loadModelForSampling({
+      modelJson: signed('/objects/m/model.json'),
+      weights: { 'weights.bin': signed('/objects/m/weights.bin') },
+    });
     expect(requested).toEqual(['/objects/m/model.json', '/objects/m/weights.bin']);
     expect(sampler.spec.schedule).toEqual({ kind: 'cosine', T: 40 });
     const progress: number[] = [];
-    const a = await sampler.sample({ count: 3, steps: 5, sampler: 'ddim', seed: 11, label: 1, guidance: 2, batchSize: 2, onProgress: (d) => progress.push(d) });
+    const a = await sampler.sample({
+      count: 3,
+      steps: 5,
+      sampler: 'ddim',
+      seed: 11,
+      label: 1,
+      guidance: 2,
+      batchSize: 2,
+      onProgress: (d) => progress.push(d),
+    });
     expect(a.shape).toEqual([3, 8, 8, 3]);
     expect(progress).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
 
@@ -68,7 +101,8 @@ describe('loadModelForSampling over real HTTP', () => {
     const model = createUNet(unet, 0);
     const rng = new Rng(5);
     const fresh = createUNet(unet, 3);
-    for (const [name, v] of fresh.variables) model.variables.get(name)!.assign(tf.tidy(() => tf.add(v, tf.mul(rng.normal(v.shape), 0.05))));
+    for (const [name, v] of fresh.variables)
+      model.variables.get(name)!.assign(tf.tidy(() => tf.add(v, tf.mul(rng.normal(v.shape), 0.05))));
     fresh.dispose();
     const labels = tf.tensor1d([1, 1, 1], 'int32');
     const x = await ddimSample({
@@ -92,10 +126,15 @@ describe('loadModelForSampling over real HTTP', () => {
   }, 120_000);
 
   it('fails with a readable error when a weights URL is missing or refused', async () => {
-    await expect(loadModelForSampling({ modelJson: signed('/objects/m/model.json'), weights: {} })).rejects.toThrow(/no URL given for weights file weights.bin/);
-    await expect(loadModelForSampling({ modelJson: signed('/objects/m/model.json'), weights: { 'weights.bin': `${base}/objects/m/weights.bin` } })).rejects.toThrow(
-      /download of http:\/\/127.0.0.1:\d+\/objects\/m\/weights.bin failed: HTTP 403/,
+    await expect(loadModelForSampling({ modelJson: signed('/objects/m/model.json'), weights: {} })).rejects.toThrow(
+      /no URL given for weights file weights.bin/,
     );
+    await expect(
+      loadModelForSampling({
+        modelJson: signed('/objects/m/model.json'),
+        weights: { 'weights.bin': `${base}/objects/m/weights.bin` },
+      }),
+    ).rejects.toThrow(/download of http:\/\/127.0.0.1:\d+\/objects\/m\/weights.bin failed: HTTP 403/);
     await expect(loadModelForSampling(`${base}/objects/m/model.json`)).rejects.toThrow(/model.json failed: HTTP 403/);
   });
 
@@ -107,7 +146,9 @@ describe('loadModelForSampling over real HTTP', () => {
     expect(() => validateSampleRequest(spec, { ...ok, label: 2 })).toThrow(/label must be an integer in \[0, 1\]/);
     expect(() => validateSampleRequest(spec, { ...ok, guidance: 2 })).toThrow(/guidance needs a label/);
     const uncond = samplingSpecFromConfig({ unet: { ...unet, numClasses: undefined }, run: { timesteps: 40 } });
-    expect(() => validateSampleRequest(uncond, { ...ok, label: 0, guidance: 2 })).toThrow(/label: this model is unconditional/);
+    expect(() => validateSampleRequest(uncond, { ...ok, label: 0, guidance: 2 })).toThrow(
+      /label: this model is unconditional/,
+    );
     expect(() => createModelSampler({ weights: new Map(), config }, spec)).toThrow(/lack/);
   });
 });

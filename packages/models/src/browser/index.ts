@@ -10,7 +10,14 @@ import { loadInferenceWeights } from '../checkpoint/inference.ts';
 import { createModelSampler, type ModelSampler } from './sampler.ts';
 import { samplingSpecFromConfig, type SamplingSpec } from './spec.ts';
 
-export { createModelSampler, validateSampleRequest, type ModelSampler, type SampleRequest, type SampledImages, type SamplerKind } from './sampler.ts';
+export {
+  createModelSampler,
+  validateSampleRequest,
+  type ModelSampler,
+  type SampleRequest,
+  type SampledImages,
+  type SamplerKind,
+} from './sampler.ts';
 export { samplingSpecFromConfig, varianceOf, type SamplingSpec } from './spec.ts';
 export { selectBackend, type BackendReport } from '../backend.ts';
 
@@ -32,7 +39,10 @@ export interface LoadModelOptions {
 }
 
 /** An IOHandler over HTTP that maps weight file names to their own (signed) URLs. */
-export function modelHttpHandler(urls: ModelUrls | string, options: Pick<LoadModelOptions, 'fetchFunc'> = {}): tf.io.IOHandler {
+export function modelHttpHandler(
+  urls: ModelUrls | string,
+  options: Pick<LoadModelOptions, 'fetchFunc'> = {},
+): tf.io.IOHandler {
   const u: ModelUrls = typeof urls === 'string' ? { modelJson: urls } : urls;
   const weights = u.weights;
   const baseFetch = options.fetchFunc ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
@@ -51,7 +61,8 @@ export function modelHttpHandler(urls: ModelUrls | string, options: Pick<LoadMod
       ? {
           weightUrlConverter: async (name: string) => {
             const url = weights[name];
-            if (!url) throw new Error(`no URL given for weights file ${name} (have: ${Object.keys(weights).join(', ')})`);
+            if (!url)
+              throw new Error(`no URL given for weights file ${name} (have: ${Object.keys(weights).join(', ')})`);
             return url;
           },
         }
@@ -60,7 +71,10 @@ export function modelHttpHandler(urls: ModelUrls | string, options: Pick<LoadMod
 }
 
 /** Downloads a model version's files, builds its UNet and returns a sampler (call dispose() when done). */
-export async function loadModelForSampling(urls: ModelUrls | string, options: LoadModelOptions = {}): Promise<ModelSampler> {
+export async function loadModelForSampling(
+  urls: ModelUrls | string,
+  options: LoadModelOptions = {},
+): Promise<ModelSampler> {
   const weights = await loadInferenceWeights(modelHttpHandler(urls, options));
   let spec: SamplingSpec;
   try {

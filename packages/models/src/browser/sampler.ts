@@ -49,24 +49,37 @@ export interface ModelSampler {
 export function validateSampleRequest(spec: SamplingSpec, r: SampleRequest, limits: { maxCount?: number } = {}): void {
   const maxCount = limits.maxCount ?? 64;
   const T = spec.schedule.T;
-  if (!Number.isInteger(r.count) || r.count < 1 || r.count > maxCount) throw new RangeError(`count must be an integer in [1, ${maxCount}], got ${r.count}`);
-  if (!Number.isInteger(r.steps) || r.steps < 1 || r.steps > T) throw new RangeError(`steps must be an integer in [1, ${T}] (the model's timesteps), got ${r.steps}`);
-  if (r.sampler !== 'ddim' && r.sampler !== 'ddpm') throw new RangeError(`sampler must be 'ddim' or 'ddpm', got ${String(r.sampler)}`);
-  if (r.eta !== undefined && (!Number.isFinite(r.eta) || r.eta < 0 || r.eta > 1)) throw new RangeError(`eta must be a number in [0, 1], got ${r.eta}`);
+  if (!Number.isInteger(r.count) || r.count < 1 || r.count > maxCount)
+    throw new RangeError(`count must be an integer in [1, ${maxCount}], got ${r.count}`);
+  if (!Number.isInteger(r.steps) || r.steps < 1 || r.steps > T)
+    throw new RangeError(`steps must be an integer in [1, ${T}] (the model's timesteps), got ${r.steps}`);
+  if (r.sampler !== 'ddim' && r.sampler !== 'ddpm')
+    throw new RangeError(`sampler must be 'ddim' or 'ddpm', got ${String(r.sampler)}`);
+  if (r.eta !== undefined && (!Number.isFinite(r.eta) || r.eta < 0 || r.eta > 1))
+    throw new RangeError(`eta must be a number in [0, 1], got ${r.eta}`);
   if (!Number.isSafeInteger(r.seed) || r.seed < 0) throw new RangeError(`seed must be an integer ≥ 0, got ${r.seed}`);
   const numClasses = spec.unet.numClasses;
   if (r.label !== undefined && r.label !== null) {
-    if (numClasses === undefined) throw new RangeError('label: this model is unconditional (it was trained without labels)');
+    if (numClasses === undefined)
+      throw new RangeError('label: this model is unconditional (it was trained without labels)');
     if (!Number.isInteger(r.label) || r.label < 0 || r.label >= numClasses) {
-      throw new RangeError(`label must be an integer in [0, ${numClasses - 1}] (the model's ${numClasses} classes), got ${r.label}`);
+      throw new RangeError(
+        `label must be an integer in [0, ${numClasses - 1}] (the model's ${numClasses} classes), got ${r.label}`,
+      );
     }
   }
   if (r.guidance !== undefined && r.guidance !== null) {
-    if (numClasses === undefined) throw new RangeError('guidance: classifier-free guidance needs a class-conditional model; this one is unconditional');
-    if (r.label === undefined || r.label === null) throw new RangeError('guidance needs a label (the class to guide towards)');
-    if (!Number.isFinite(r.guidance) || r.guidance < 0 || r.guidance > 20) throw new RangeError(`guidance must be a number in [0, 20], got ${r.guidance}`);
+    if (numClasses === undefined)
+      throw new RangeError(
+        'guidance: classifier-free guidance needs a class-conditional model; this one is unconditional',
+      );
+    if (r.label === undefined || r.label === null)
+      throw new RangeError('guidance needs a label (the class to guide towards)');
+    if (!Number.isFinite(r.guidance) || r.guidance < 0 || r.guidance > 20)
+      throw new RangeError(`guidance must be a number in [0, 20], got ${r.guidance}`);
   }
-  if (r.batchSize !== undefined && (!Number.isInteger(r.batchSize) || r.batchSize < 1)) throw new RangeError(`batchSize must be a positive integer, got ${r.batchSize}`);
+  if (r.batchSize !== undefined && (!Number.isInteger(r.batchSize) || r.batchSize < 1))
+    throw new RangeError(`batchSize must be a positive integer, got ${r.batchSize}`);
 }
 
 /**
@@ -78,9 +91,12 @@ export function createModelSampler(weights: InferenceWeights, spec: SamplingSpec
   try {
     for (const [name, variable] of model.variables) {
       const value = weights.weights.get(name);
-      if (!value) throw new Error(`the weights lack ${name}: they were saved for another architecture than the stored config`);
+      if (!value)
+        throw new Error(`the weights lack ${name}: they were saved for another architecture than the stored config`);
       if (value.shape.join(',') !== variable.shape.join(',')) {
-        throw new Error(`weight ${name} has shape [${value.shape.join(', ')}], the network expects [${variable.shape.join(', ')}]`);
+        throw new Error(
+          `weight ${name} has shape [${value.shape.join(', ')}], the network expects [${variable.shape.join(', ')}]`,
+        );
       }
       variable.assign(value);
     }
@@ -110,7 +126,7 @@ export function createModelSampler(weights: InferenceWeights, spec: SamplingSpec
         const start = b * batchSize;
         const n = Math.min(batchSize, request.count - start);
         const hasLabel = request.label !== undefined && request.label !== null;
-        const labels = hasLabel ? tf.fill([n], request.label!, 'int32') as tf.Tensor1D : undefined;
+        const labels = hasLabel ? (tf.fill([n], request.label!, 'int32') as tf.Tensor1D) : undefined;
         const guided = hasLabel && request.guidance !== undefined && request.guidance !== null;
         const common = {
           denoiser,

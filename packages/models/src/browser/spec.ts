@@ -13,7 +13,9 @@ export interface SamplingSpec {
 }
 
 function record(value: unknown): Record<string, unknown> | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : null;
 }
 
 function fail(field: string, msg: string): never {
@@ -43,10 +45,13 @@ export function samplingSpecFromConfig(config: JsonValue | unknown): SamplingSpe
     kind = s['kind'];
     T = s['T'] ?? s['timesteps'] ?? pick('timesteps') ?? 1000;
   }
-  if (kind !== 'linear' && kind !== 'cosine') fail('schedule', `must be 'linear' or 'cosine', got ${JSON.stringify(kind)}`);
-  if (!Number.isInteger(T) || (T as number) < 1) fail('timesteps', `must be a positive integer, got ${JSON.stringify(T)}`);
+  if (kind !== 'linear' && kind !== 'cosine')
+    fail('schedule', `must be 'linear' or 'cosine', got ${JSON.stringify(kind)}`);
+  if (!Number.isInteger(T) || (T as number) < 1)
+    fail('timesteps', `must be a positive integer, got ${JSON.stringify(T)}`);
   const prediction = pick('prediction') ?? pick('predictionType') ?? 'eps';
-  if (prediction !== 'eps' && prediction !== 'v' && prediction !== 'x0') fail('prediction', `must be 'eps', 'v' or 'x0', got ${JSON.stringify(prediction)}`);
+  if (prediction !== 'eps' && prediction !== 'v' && prediction !== 'x0')
+    fail('prediction', `must be 'eps', 'v' or 'x0', got ${JSON.stringify(prediction)}`);
   const names = pick('labelNames');
   const labelNames = Array.isArray(names) ? names.map(String) : [];
   return { unet, schedule: { kind, T: T as number }, prediction, labelNames };

@@ -58,7 +58,10 @@ async function bits(t: tf.Tensor): Promise<Buffer> {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
-async function expectSameTensors(a: Map<string, tf.Tensor> | undefined, b: Map<string, tf.Tensor> | undefined): Promise<void> {
+async function expectSameTensors(
+  a: Map<string, tf.Tensor> | undefined,
+  b: Map<string, tf.Tensor> | undefined,
+): Promise<void> {
   expect([...(b ?? new Map()).keys()]).toEqual([...(a ?? new Map()).keys()]);
   for (const [name, t] of a ?? new Map<string, tf.Tensor>()) {
     const other = b!.get(name)!;
@@ -137,7 +140,9 @@ describe('checkpoint codec', { timeout: 60_000 }, () => {
     const before = tf.memory().numTensors;
 
     await writeFile(weightsPath, good.subarray(0, good.length - 7));
-    await expect(loadCheckpoint(fileSystemHandler(target))).rejects.toThrow(/truncated: \d+ bytes present, the manifest needs \d+/);
+    await expect(loadCheckpoint(fileSystemHandler(target))).rejects.toThrow(
+      /truncated: \d+ bytes present, the manifest needs \d+/,
+    );
 
     const flipped = Buffer.from(good);
     flipped[10] = flipped[10]! ^ 0x01;
@@ -145,12 +150,17 @@ describe('checkpoint codec', { timeout: 60_000 }, () => {
     await expect(loadCheckpoint(fileSystemHandler(target))).rejects.toThrow(/corrupted: CRC-32/);
 
     await rm(weightsPath);
-    await expect(loadCheckpoint(fileSystemHandler(target))).rejects.toThrow(/weights file .*weights.bin listed in model.json is missing/);
+    await expect(loadCheckpoint(fileSystemHandler(target))).rejects.toThrow(
+      /weights file .*weights.bin listed in model.json is missing/,
+    );
     await expect(loadCheckpoint(fileSystemHandler(join(dir, 'nothing-here')))).rejects.toThrow(/model.json not found/);
 
     await writeFile(join(target, 'model.json'), '{"weightsManifest": [');
     await expect(loadCheckpoint(fileSystemHandler(target))).rejects.toThrow(/not valid JSON/);
-    await writeFile(join(target, 'model.json'), JSON.stringify({ weightsManifest: [{ paths: ['../escape.bin'], weights: [] }] }));
+    await writeFile(
+      join(target, 'model.json'),
+      JSON.stringify({ weightsManifest: [{ paths: ['../escape.bin'], weights: [] }] }),
+    );
     await expect(loadCheckpoint(fileSystemHandler(target))).rejects.toThrow(/only plain file names/);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -159,7 +169,9 @@ describe('checkpoint codec', { timeout: 60_000 }, () => {
     const h = memoryHandler();
     const weights = new Map([['w', tf.ones([3])]]);
     await saveInferenceWeights(h, { weights, config: { a: 1 } });
-    await expect(loadCheckpoint(h)).rejects.toThrow(/not a Dapple checkpoint: expected format 'dapple-checkpoint', found 'dapple-inference'/);
+    await expect(loadCheckpoint(h)).rejects.toThrow(
+      /not a Dapple checkpoint: expected format 'dapple-checkpoint', found 'dapple-inference'/,
+    );
     await saveCheckpoint(h, { variables: weights, step: 1, rngState: new Rng(1).getState(), config: null });
     await expect(loadInferenceWeights(h)).rejects.toThrow(/not a Dapple inference weights/);
     weights.get('w')!.dispose();
@@ -190,7 +202,8 @@ describe('inference weights', { timeout: 60_000 }, () => {
     for (const [name, t] of weights) {
       const got = await approx.weights.get(name)!.data();
       const want = await t.data();
-      for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(Math.abs(want[i]!) * 2 ** -11 + 1e-7);
+      for (let i = 0; i < want.length; i++)
+        expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(Math.abs(want[i]!) * 2 ** -11 + 1e-7);
     }
     for (const m of [weights, exact.weights, approx.weights]) for (const t of m.values()) t.dispose();
   });
@@ -210,7 +223,9 @@ describe('inference weights', { timeout: 60_000 }, () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      const loaded = await loadInferenceWeights(tf.io.http(`http://127.0.0.1:${port}/model.json`, { fetchFunc: fetch }));
+      const loaded = await loadInferenceWeights(
+        tf.io.http(`http://127.0.0.1:${port}/model.json`, { fetchFunc: fetch }),
+      );
       expect(loaded.config).toEqual({ preset: 'tiny' });
       await expectSameTensors(weights, loaded.weights);
       loaded.weights.get('w')!.dispose();

@@ -52,7 +52,12 @@ export async function encodeArtifacts(
     weights.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  const dapple: DappleMetadata = { ...metadata, version: FORMAT_VERSION, weightsBytes: total, weightsCrc32: crc32(weights) };
+  const dapple: DappleMetadata = {
+    ...metadata,
+    version: FORMAT_VERSION,
+    weightsBytes: total,
+    weightsCrc32: crc32(weights),
+  };
   return {
     format,
     generatedBy: '@dapple/models',
@@ -90,10 +95,13 @@ export function decodeArtifacts(
     throw new Error(`not a Dapple ${what}: expected format '${format}', found '${String(artifacts.format)}'`);
   }
   if (metadata.version !== FORMAT_VERSION) {
-    throw new Error(`${what} has format version ${String(metadata.version)}; this build reads version ${FORMAT_VERSION}`);
+    throw new Error(
+      `${what} has format version ${String(metadata.version)}; this build reads version ${FORMAT_VERSION}`,
+    );
   }
   const specs = artifacts.weightSpecs;
-  if (!specs || artifacts.weightData === undefined) throw new Error(`${what} has no weights (weightSpecs or weightData missing)`);
+  if (!specs || artifacts.weightData === undefined)
+    throw new Error(`${what} has no weights (weightSpecs or weightData missing)`);
   const buffers = weightBuffers(artifacts.weightData);
   const actualBytes = buffers.reduce((n, b) => n + b.byteLength, 0);
   const neededBytes = specs.reduce((n, s) => n + specBytes(s), 0);

@@ -11,7 +11,8 @@ const TABLE = (() => {
 
 /** CRC-32 over one or several buffers taken in order (a tf.io WeightData may be split). */
 export function crc32(data: ArrayBuffer | ArrayBuffer[] | Uint8Array): number {
-  const parts = data instanceof Uint8Array ? [data] : (Array.isArray(data) ? data : [data]).map((b) => new Uint8Array(b));
+  const parts =
+    data instanceof Uint8Array ? [data] : (Array.isArray(data) ? data : [data]).map((b) => new Uint8Array(b));
   let crc = 0xffffffff;
   for (const bytes of parts) {
     for (let i = 0; i < bytes.length; i++) crc = TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);

@@ -7,7 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { MODEL_JSON, WEIGHTS_BIN, artifactsToModelJson, assertPlainFileName, weightDataToBuffer } from './model-json.ts';
+import {
+  MODEL_JSON,
+  WEIGHTS_BIN,
+  artifactsToModelJson,
+  assertPlainFileName,
+  weightDataToBuffer,
+} from './model-json.ts';
 
 async function writeFileDurably(path: string, data: Uint8Array | string): Promise<void> {
   const file = await open(path, 'w');
@@ -73,7 +79,8 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
       try {
         text = await readFile(jsonPath, 'utf8');
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no saved model in ${dir}: ${MODEL_JSON} not found`);
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+          throw new Error(`no saved model in ${dir}: ${MODEL_JSON} not found`);
         throw error;
       }
       let modelJson: tf.io.ModelJSON;
@@ -92,7 +99,8 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
           try {
             buffers.push(await readFile(join(dir, path)));
           } catch (error) {
-            if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`weights file ${join(dir, path)} listed in ${MODEL_JSON} is missing`);
+            if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+              throw new Error(`weights file ${join(dir, path)} listed in ${MODEL_JSON} is missing`);
             throw error;
           }
         }

@@ -92,7 +92,12 @@ describe('resume from a checkpoint on disk (cpu backend)', () => {
     expect(loaded.step).toBe(3);
     const second = build(2); // different initial weights: everything must come from the checkpoint
     for (const [name, v] of second.model.variables) v.assign(loaded.variables.get(name)!);
-    second.trainer.setState({ step: loaded.step, optimizer: loaded.optimizer!, ema: loaded.ema!, rngState: loaded.rngState });
+    second.trainer.setState({
+      step: loaded.step,
+      optimizer: loaded.optimizer!,
+      ema: loaded.ema!,
+      rngState: loaded.rngState,
+    });
     tf.dispose([...loaded.variables.values(), ...loaded.optimizer!.values(), ...loaded.ema!.values()]);
     const resumed = await run(second.trainer, 3, 5);
 
@@ -106,7 +111,11 @@ describe('resume from a checkpoint on disk (cpu backend)', () => {
     // The published form: EMA weights + config only, loaded back bit-exactly.
     const published = join(dir, 'published');
     const emaWeights = new Map([...emaResumed].filter(([name]) => second.model.variables.has(name)));
-    await saveInferenceWeights(fileSystemHandler(published), { weights: emaWeights, config: { unet: config as unknown as Record<string, never> }, step: 5 });
+    await saveInferenceWeights(fileSystemHandler(published), {
+      weights: emaWeights,
+      config: { unet: config as unknown as Record<string, never> },
+      step: 5,
+    });
     const inference = await loadInferenceWeights(fileSystemHandler(published));
     expect([...inference.weights.keys()].sort()).toEqual([...second.model.variables.keys()].sort());
     for (const [name, t] of inference.weights) {

@@ -34,7 +34,15 @@ describe('losses', () => {
       expect(await maxAbsDiff(predictionToX0(prediction, schedule, target, xt, t), x0)).toBeLessThan(2e-3);
       const { loss } = diffusionLoss({ kind: 'simple', prediction }, schedule, target, x0, xt, noise, t);
       expect((await loss.data())[0]).toBeLessThan(1e-10);
-      const wrong = diffusionLoss({ kind: 'simple', prediction }, schedule, tf.zerosLike(target) as tf.Tensor4D, x0, xt, noise, t);
+      const wrong = diffusionLoss(
+        { kind: 'simple', prediction },
+        schedule,
+        tf.zerosLike(target) as tf.Tensor4D,
+        x0,
+        xt,
+        noise,
+        t,
+      );
       expect((await wrong.loss.data())[0]).toBeCloseTo((await tf.mean(tf.square(target)).data())[0]!, 5);
     });
   }
@@ -83,7 +91,10 @@ describe('losses', () => {
     const t = tf.tensor1d([0, 300], 'int32');
     const xt = qSample(schedule, x0, t, noise);
     const out = tf.randomNormal([2, 4, 4, 2], 0, 0.5) as tf.Tensor4D;
-    const hybrid = tf.grad((o: tf.Tensor) => diffusionLoss({ kind: 'hybrid', prediction: 'eps' }, schedule, o as tf.Tensor4D, x0, xt, noise, t).loss)(out);
+    const hybrid = tf.grad(
+      (o: tf.Tensor) =>
+        diffusionLoss({ kind: 'hybrid', prediction: 'eps' }, schedule, o as tf.Tensor4D, x0, xt, noise, t).loss,
+    )(out);
     const simpleOnly = tf.grad((o: tf.Tensor) =>
       tf.mean(tf.square(tf.sub(o.slice([0, 0, 0, 0], [-1, -1, -1, 1]), noise))),
     )(out);
@@ -93,7 +104,9 @@ describe('losses', () => {
     expect((await tf.max(tf.abs(hybridVar)).data())[0]).toBeGreaterThan(0);
     const terms = diffusionLoss({ kind: 'hybrid', prediction: 'eps' }, schedule, out, x0, xt, noise, t);
     expect(terms.vlb?.shape).toEqual([2]);
-    expect(() => diffusionLoss({ kind: 'hybrid', prediction: 'eps' }, schedule, noise, x0, xt, noise, t)).toThrow(/learnSigma/);
+    expect(() => diffusionLoss({ kind: 'hybrid', prediction: 'eps' }, schedule, noise, x0, xt, noise, t)).toThrow(
+      /learnSigma/,
+    );
   });
 
   it('lossByQuartile buckets by t', () => {

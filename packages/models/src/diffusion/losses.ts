@@ -40,7 +40,13 @@ function coefs(schedule: NoiseSchedule, t: tf.Tensor1D) {
 }
 
 /** The regression target of each prediction type: ε, v = √ᾱ·ε − √(1−ᾱ)·x0, or x0. */
-export function predictionTarget(prediction: Prediction, schedule: NoiseSchedule, x0: tf.Tensor4D, noise: tf.Tensor4D, t: tf.Tensor1D): tf.Tensor4D {
+export function predictionTarget(
+  prediction: Prediction,
+  schedule: NoiseSchedule,
+  x0: tf.Tensor4D,
+  noise: tf.Tensor4D,
+  t: tf.Tensor1D,
+): tf.Tensor4D {
   if (prediction === 'eps') return noise;
   if (prediction === 'x0') return x0;
   if (prediction === 'v') {
@@ -53,7 +59,13 @@ export function predictionTarget(prediction: Prediction, schedule: NoiseSchedule
 }
 
 /** ε implied by a prediction at per-sample timesteps t (x_t = √ᾱ·x0 + √(1−ᾱ)·ε). */
-export function predictionToEps(prediction: Prediction, schedule: NoiseSchedule, out: tf.Tensor4D, xt: tf.Tensor4D, t: tf.Tensor1D): tf.Tensor4D {
+export function predictionToEps(
+  prediction: Prediction,
+  schedule: NoiseSchedule,
+  out: tf.Tensor4D,
+  xt: tf.Tensor4D,
+  t: tf.Tensor1D,
+): tf.Tensor4D {
   return tf.tidy(() => {
     const { a, s } = coefs(schedule, t);
     if (prediction === 'eps') return tf.clone(out);
@@ -64,7 +76,13 @@ export function predictionToEps(prediction: Prediction, schedule: NoiseSchedule,
 }
 
 /** x0 implied by a prediction at per-sample timesteps t. */
-export function predictionToX0(prediction: Prediction, schedule: NoiseSchedule, out: tf.Tensor4D, xt: tf.Tensor4D, t: tf.Tensor1D): tf.Tensor4D {
+export function predictionToX0(
+  prediction: Prediction,
+  schedule: NoiseSchedule,
+  out: tf.Tensor4D,
+  xt: tf.Tensor4D,
+  t: tf.Tensor1D,
+): tf.Tensor4D {
   return tf.tidy(() => {
     const { a, s } = coefs(schedule, t);
     if (prediction === 'eps') return tf.div(tf.sub(xt, tf.mul(s, out)), a) as tf.Tensor4D;
@@ -120,7 +138,8 @@ export function vlbTerm(
   t: tf.Tensor1D,
 ): tf.Tensor1D {
   const c = x0.shape[3];
-  if (modelOut.shape[3] !== 2 * c) throw new RangeError(`vlbTerm needs a learned-variance output with ${2 * c} channels, got ${modelOut.shape[3]}`);
+  if (modelOut.shape[3] !== 2 * c)
+    throw new RangeError(`vlbTerm needs a learned-variance output with ${2 * c} channels, got ${modelOut.shape[3]}`);
   return tf.tidy(() => {
     const pred = modelOut.slice([0, 0, 0, 0], [-1, -1, -1, c]) as tf.Tensor4D;
     const v = modelOut.slice([0, 0, 0, c], [-1, -1, -1, c]);
@@ -155,9 +174,12 @@ export function diffusionLoss(
   const c = x0.shape[3];
   const learned = modelOut.shape[3] === 2 * c;
   if (config.kind === 'hybrid' && !learned) {
-    throw new RangeError(`loss.kind 'hybrid' needs a model with learnSigma (${2 * c} output channels), got ${modelOut.shape[3]}`);
+    throw new RangeError(
+      `loss.kind 'hybrid' needs a model with learnSigma (${2 * c} output channels), got ${modelOut.shape[3]}`,
+    );
   }
-  if (config.kind !== 'simple' && config.kind !== 'hybrid') throw new RangeError(`loss.kind must be 'simple' or 'hybrid', got ${String(config.kind)}`);
+  if (config.kind !== 'simple' && config.kind !== 'hybrid')
+    throw new RangeError(`loss.kind must be 'simple' or 'hybrid', got ${String(config.kind)}`);
   const pred = learned ? (modelOut.slice([0, 0, 0, 0], [-1, -1, -1, c]) as tf.Tensor4D) : modelOut;
   const target = predictionTarget(config.prediction, schedule, x0, noise, t);
   const mse = meanFlat(tf.squaredDifference(pred, target));
@@ -174,7 +196,11 @@ export function diffusionLoss(
  * Mean loss per quartile of t ([0,T/4), [T/4,T/2), …); null for a quartile with no sample in the batch.
  * Host-side: call with the downloaded per-sample losses and timesteps.
  */
-export function lossByQuartile(perSample: ArrayLike<number>, t: ArrayLike<number>, T: number): [number | null, number | null, number | null, number | null] {
+export function lossByQuartile(
+  perSample: ArrayLike<number>,
+  t: ArrayLike<number>,
+  T: number,
+): [number | null, number | null, number | null, number | null] {
   const sum = [0, 0, 0, 0];
   const count = [0, 0, 0, 0];
   for (let i = 0; i < perSample.length; i++) {
@@ -182,5 +208,10 @@ export function lossByQuartile(perSample: ArrayLike<number>, t: ArrayLike<number
     sum[q]! += perSample[i]!;
     count[q]! += 1;
   }
-  return sum.map((s, q) => (count[q] ? s / count[q]! : null)) as [number | null, number | null, number | null, number | null];
+  return sum.map((s, q) => (count[q] ? s / count[q]! : null)) as [
+    number | null,
+    number | null,
+    number | null,
+    number | null,
+  ];
 }

@@ -10,7 +10,12 @@ export function countUNetParams(c: UNetConfig): number {
   const norm = (ch: number) => 2 * ch;
   const tembDim = c.baseChannels * 4;
   const res = (cin: number, cout: number) =>
-    norm(cin) + conv(cin, cout, 3) + dense(tembDim, cout) + norm(cout) + conv(cout, cout, 3) + (cin !== cout ? conv(cin, cout, 1) : 0);
+    norm(cin) +
+    conv(cin, cout, 3) +
+    dense(tembDim, cout) +
+    norm(cout) +
+    conv(cout, cout, 3) +
+    (cin !== cout ? conv(cin, cout, 1) : 0);
   const attn = (ch: number) => norm(ch) + 4 * dense(ch, ch);
   const attnAt = new Set(c.attentionResolutions);
 

@@ -29,7 +29,7 @@ describe('makeSchedule', () => {
   it('cosine: ᾱ_t = f(t+1)/f(0) with s = 0.008 and β ≤ 0.999', () => {
     const T = 1000;
     const s = makeSchedule({ kind: 'cosine', T });
-    const f = (t: number) => Math.cos(((t / T + 0.008) / 1.008) * Math.PI / 2) ** 2;
+    const f = (t: number) => Math.cos((((t / T + 0.008) / 1.008) * Math.PI) / 2) ** 2;
     let prod = 1;
     for (let t = 0; t < T; t++) {
       const beta = Math.min(1 - f(t + 1) / f(t), 0.999);

@@ -49,7 +49,7 @@ function linearBetas(T: number): Float64Array {
 
 /** Nichol & Dhariwal cosine schedule: ᾱ(t) = cos²(((t/T)+s)/(1+s)·π/2), β_t = 1 - ᾱ(t+1)/ᾱ(t) ≤ 0.999. */
 function cosineBetas(T: number): Float64Array {
-  const f = (t: number) => Math.cos((((t / T) + COSINE_S) / (1 + COSINE_S)) * Math.PI * 0.5) ** 2;
+  const f = (t: number) => Math.cos(((t / T + COSINE_S) / (1 + COSINE_S)) * Math.PI * 0.5) ** 2;
   const betas = new Float64Array(T);
   for (let i = 0; i < T; i++) betas[i] = Math.min(1 - f(i + 1) / f(i), MAX_BETA);
   return betas;
@@ -109,7 +109,8 @@ export function makeSchedule(opts: ScheduleOptions): NoiseSchedule {
     posteriorMeanCoef1,
     posteriorMeanCoef2,
     snr(t: number): number {
-      if (!Number.isInteger(t) || t < 0 || t >= T) throw new RangeError(`snr: t must be an integer in [0, ${T - 1}], got ${t}`);
+      if (!Number.isInteger(t) || t < 0 || t >= T)
+        throw new RangeError(`snr: t must be an integer in [0, ${T - 1}], got ${t}`);
       const a = alphasCumprod[t]!;
       return a / (1 - a);
     },

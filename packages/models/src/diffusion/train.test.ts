@@ -94,8 +94,18 @@ describe('createTrainer', () => {
     const run = async (microBatch?: number) => {
       const model = createUNet({ ...micro, dropout: 0 }, 4);
       // Move the zero-initialised output layers so every layer gets a gradient.
-      for (const v of model.variables.values()) v.assign(tf.tidy(() => tf.add(v, new Rng(9).normal(v.shape).mul(0.02))));
-      const trainer = createTrainer({ model, schedule: makeSchedule({ kind: 'linear', T: 50 }), prediction: 'eps', optimizer: { kind: 'sgd', momentum: 0 }, lr: 0.05, ema: false, microBatch, rng: new Rng(3) });
+      for (const v of model.variables.values())
+        v.assign(tf.tidy(() => tf.add(v, new Rng(9).normal(v.shape).mul(0.02))));
+      const trainer = createTrainer({
+        model,
+        schedule: makeSchedule({ kind: 'linear', T: 50 }),
+        prediction: 'eps',
+        optimizer: { kind: 'sgd', momentum: 0 },
+        lr: 0.05,
+        ema: false,
+        microBatch,
+        rng: new Rng(3),
+      });
       const x = images(6, 8, 3, 5);
       const metrics = await trainer.step({ images: x });
       const w = await model.variables.get('down.0.res.0.conv1.kernel')!.data();
@@ -119,7 +129,14 @@ describe('createTrainer', () => {
     await selectBackend({ prefer: 'cpu' });
     const build = () => {
       const model = createUNet({ ...micro, dropout: 0.1 }, 8);
-      const trainer = createTrainer({ model, schedule: makeSchedule({ kind: 'cosine', T: 100 }), prediction: 'eps', optimizer: { kind: 'adam' }, lr: 1e-3, rng: new Rng(21) });
+      const trainer = createTrainer({
+        model,
+        schedule: makeSchedule({ kind: 'cosine', T: 100 }),
+        prediction: 'eps',
+        optimizer: { kind: 'adam' },
+        lr: 1e-3,
+        rng: new Rng(21),
+      });
       return { model, trainer };
     };
     const x = images(2, 8, 3, 6);
@@ -131,7 +148,11 @@ describe('createTrainer', () => {
     for (let i = 0; i < 2; i++) await b.trainer.step({ images: x });
     const weights = new Map([...b.model.variables].map(([k, v]) => [k, v.clone()]));
     const st = b.trainer.getState();
-    const saved = { ...st, optimizer: new Map([...st.optimizer].map(([k, v]) => [k, v.clone()])), ema: new Map([...st.ema!].map(([k, v]) => [k, v.clone()])) };
+    const saved = {
+      ...st,
+      optimizer: new Map([...st.optimizer].map(([k, v]) => [k, v.clone()])),
+      ema: new Map([...st.ema!].map(([k, v]) => [k, v.clone()])),
+    };
     const c = build();
     for (const [k, v] of c.model.variables) v.assign(weights.get(k)!);
     c.trainer.setState(saved);
@@ -148,7 +169,14 @@ describe('createTrainer', () => {
 
   it('rejects bad configuration naming the field', () => {
     const model = createUNet(micro, 1);
-    const base = { model, schedule: makeSchedule({ kind: 'linear', T: 10 }), prediction: 'eps' as const, optimizer: { kind: 'adam' as const }, lr: 1e-3, rng: new Rng(1) };
+    const base = {
+      model,
+      schedule: makeSchedule({ kind: 'linear', T: 10 }),
+      prediction: 'eps' as const,
+      optimizer: { kind: 'adam' as const },
+      lr: 1e-3,
+      rng: new Rng(1),
+    };
     expect(() => createTrainer({ ...base, loss: 'hybrid' })).toThrow(/learnSigma/);
     expect(() => createTrainer({ ...base, microBatch: 0 })).toThrow(/trainer\.microBatch/);
     expect(() => createTrainer({ ...base, lr: -1 })).toThrow(/lr\.base/);

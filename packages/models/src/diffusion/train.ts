@@ -115,7 +115,8 @@ class DiffusionTrainer implements Trainer {
     if (cfg.labelDropout !== undefined && !(cfg.labelDropout >= 0 && cfg.labelDropout <= 1)) {
       throw new RangeError(`trainer.labelDropout must be in [0, 1], got ${cfg.labelDropout}`);
     }
-    if (cfg.clipNorm !== undefined && !(cfg.clipNorm > 0)) throw new RangeError(`trainer.clipNorm must be > 0, got ${cfg.clipNorm}`);
+    if (cfg.clipNorm !== undefined && !(cfg.clipNorm > 0))
+      throw new RangeError(`trainer.clipNorm must be > 0, got ${cfg.clipNorm}`);
     this.optimizer = 'apply' in cfg.optimizer ? cfg.optimizer : createOptimizer(cfg.model.variables, cfg.optimizer);
     this.ema = cfg.ema === false ? null : new Ema(cfg.model.variables, cfg.ema ?? {});
     for (const [name, v] of cfg.model.variables) this.tfNameToName.set(v.name, name);
@@ -132,9 +133,12 @@ class DiffusionTrainer implements Trainer {
     const images = batch.images;
     const [b, h, w, c] = images.shape;
     if (h !== resolution || w !== resolution || c !== channels) {
-      throw new RangeError(`batch.images must be [B, ${resolution}, ${resolution}, ${channels}], got [${images.shape.join(', ')}]`);
+      throw new RangeError(
+        `batch.images must be [B, ${resolution}, ${resolution}, ${channels}], got [${images.shape.join(', ')}]`,
+      );
     }
-    if (batch.labels && batch.labels.shape[0] !== b) throw new RangeError(`batch.labels must have ${b} entries, got ${batch.labels.shape[0]}`);
+    if (batch.labels && batch.labels.shape[0] !== b)
+      throw new RangeError(`batch.labels must have ${b} entries, got ${batch.labels.shape[0]}`);
     const lr = learningRateAt(this.lr, this.optimizer.step);
     installWasmKernelFixes(); // fast Slice/Concat for the micro-batch slices below and the UNet's skip connections
 
@@ -150,7 +154,8 @@ class DiffusionTrainer implements Trainer {
     let summed: Map<string, tf.Tensor> | null = null;
     for (let start = 0; start < b; start += micro) {
       const size = Math.min(micro, b - start);
-      const slice4 = (x: tf.Tensor4D) => (size === b ? x : (x.slice([start, 0, 0, 0], [size, -1, -1, -1]) as tf.Tensor4D));
+      const slice4 = (x: tf.Tensor4D) =>
+        size === b ? x : (x.slice([start, 0, 0, 0], [size, -1, -1, -1]) as tf.Tensor4D);
       const slice1 = (x: tf.Tensor1D) => (size === b ? x : x.slice([start], [size]));
       const { value, grads } = tf.variableGrads(() => {
         const x0 = slice4(images);
@@ -188,7 +193,10 @@ class DiffusionTrainer implements Trainer {
     tf.dispose([...raw.values()]);
     const norm = flatGlobalNorm(flats);
     const maxNorm = this.cfg.clipNorm;
-    const scale = maxNorm === undefined ? undefined : tf.tidy(() => tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6))) as tf.Scalar);
+    const scale =
+      maxNorm === undefined
+        ? undefined
+        : tf.tidy(() => tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6))) as tf.Scalar);
     this.optimizer.applyFlat(flats, lr, scale);
     tf.dispose(flats);
     scale?.dispose();
@@ -235,7 +243,11 @@ class DiffusionTrainer implements Trainer {
   }
 
   getState(): TrainerState {
-    const state: TrainerState = { step: this.optimizer.step, optimizer: this.optimizer.getState(), rngState: this.cfg.rng.getState() };
+    const state: TrainerState = {
+      step: this.optimizer.step,
+      optimizer: this.optimizer.getState(),
+      rngState: this.cfg.rng.getState(),
+    };
     if (this.ema) state.ema = this.ema.getState();
     return state;
   }

@@ -80,7 +80,10 @@ describe('createUNet', () => {
     const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
     const t = tf.tensor1d([3, 500], 'int32');
     const labels = tf.tensor1d([1, 3], 'int32');
-    const { grads } = tf.variableGrads(() => tf.mean(tf.square(model.apply(x, t, labels, { training: true }))) as tf.Scalar, [...model.variables.values()]);
+    const { grads } = tf.variableGrads(
+      () => tf.mean(tf.square(model.apply(x, t, labels, { training: true }))) as tf.Scalar,
+      [...model.variables.values()],
+    );
     const norms = tf.tidy(() => Object.values(grads).map((g) => tf.norm(g).dataSync()[0]!));
     expect(norms).toHaveLength(model.variables.size);
     for (const n of norms) expect(n).toBeGreaterThan(0);

@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { AttentionBlock, Conv, Dense, Downsample, GroupNorm, ResBlock, Upsample, ZERO_INIT, type ApplyContext } from '../nn/blocks.ts';
+import {
+  AttentionBlock,
+  Conv,
+  Dense,
+  Downsample,
+  GroupNorm,
+  ResBlock,
+  Upsample,
+  ZERO_INIT,
+  type ApplyContext,
+} from '../nn/blocks.ts';
 import { timestepEmbedding } from '../nn/embedding.ts';
 import { silu } from '../nn/ops.ts';
 import { ParamStore } from '../nn/params.ts';
@@ -43,21 +53,28 @@ export function validateUNetConfig(c: UNetConfig): void {
   const fail = (field: string, msg: string): never => {
     throw new RangeError(`unet.${field} ${msg}`);
   };
-  if (!Number.isInteger(c.resolution) || c.resolution < 4 || c.resolution > 1024) fail('resolution', `must be an integer in [4, 1024], got ${c.resolution}`);
-  if (!Number.isInteger(c.channels) || c.channels < 1 || c.channels > 4) fail('channels', `must be 1..4, got ${c.channels}`);
-  if (!Number.isInteger(c.baseChannels) || c.baseChannels < 4) fail('baseChannels', `must be an integer ≥ 4, got ${c.baseChannels}`);
-  if (c.channelMults.length < 1 || c.channelMults.length > 6) fail('channelMults', `must have 1..6 levels, got ${c.channelMults.length}`);
+  if (!Number.isInteger(c.resolution) || c.resolution < 4 || c.resolution > 1024)
+    fail('resolution', `must be an integer in [4, 1024], got ${c.resolution}`);
+  if (!Number.isInteger(c.channels) || c.channels < 1 || c.channels > 4)
+    fail('channels', `must be 1..4, got ${c.channels}`);
+  if (!Number.isInteger(c.baseChannels) || c.baseChannels < 4)
+    fail('baseChannels', `must be an integer ≥ 4, got ${c.baseChannels}`);
+  if (c.channelMults.length < 1 || c.channelMults.length > 6)
+    fail('channelMults', `must have 1..6 levels, got ${c.channelMults.length}`);
   if (c.resolution % 2 ** (c.channelMults.length - 1) !== 0) {
     fail('resolution', `(${c.resolution}) must be divisible by 2^(levels−1) = ${2 ** (c.channelMults.length - 1)}`);
   }
-  if (!Number.isInteger(c.numResBlocks) || c.numResBlocks < 1) fail('numResBlocks', `must be ≥ 1, got ${c.numResBlocks}`);
+  if (!Number.isInteger(c.numResBlocks) || c.numResBlocks < 1)
+    fail('numResBlocks', `must be ≥ 1, got ${c.numResBlocks}`);
   if (!(c.dropout >= 0 && c.dropout < 1)) fail('dropout', `must be in [0, 1), got ${c.dropout}`);
   for (const m of c.channelMults) {
     if (!Number.isInteger(m) || m < 1) fail('channelMults', `entries must be positive integers, got ${m}`);
-    if ((c.baseChannels * m) % c.groups !== 0) fail('groups', `(${c.groups}) must divide every channel count, not ${c.baseChannels * m}`);
+    if ((c.baseChannels * m) % c.groups !== 0)
+      fail('groups', `(${c.groups}) must divide every channel count, not ${c.baseChannels * m}`);
   }
   if (c.baseChannels % c.groups !== 0) fail('groups', `(${c.groups}) must divide baseChannels ${c.baseChannels}`);
-  if (c.numClasses !== undefined && (!Number.isInteger(c.numClasses) || c.numClasses < 1)) fail('numClasses', `must be a positive integer, got ${c.numClasses}`);
+  if (c.numClasses !== undefined && (!Number.isInteger(c.numClasses) || c.numClasses < 1))
+    fail('numClasses', `must be a positive integer, got ${c.numClasses}`);
 }
 
 /**
@@ -80,7 +97,10 @@ class DdpmUNet implements UNet {
   private readonly outNorm: GroupNorm;
   private readonly outConv: Conv;
 
-  constructor(readonly config: UNetConfig, seed: number) {
+  constructor(
+    readonly config: UNetConfig,
+    seed: number,
+  ) {
     validateUNetConfig(config);
     const s = new ParamStore(seed);
     this.variables = s.variables;
@@ -88,7 +108,10 @@ class DdpmUNet implements UNet {
     const tembDim = (this.tembDim = ch * 4);
     this.tembDense0 = new Dense(s, 'temb.dense0', ch, tembDim);
     this.tembDense1 = new Dense(s, 'temb.dense1', tembDim, tembDim);
-    this.labelEmb = config.numClasses !== undefined ? new Dense(s, 'label_emb', config.numClasses + 1, tembDim, { bias: false }) : undefined;
+    this.labelEmb =
+      config.numClasses !== undefined
+        ? new Dense(s, 'label_emb', config.numClasses + 1, tembDim, { bias: false })
+        : undefined;
     this.convIn = new Conv(s, 'conv_in', config.channels, ch, 3);
     const attnAt = new Set(config.attentionResolutions);
 
@@ -140,17 +163,24 @@ class DdpmUNet implements UNet {
     const { resolution, channels } = this.config;
     const [b, h, w, c] = x.shape;
     if (h !== resolution || w !== resolution || c !== channels) {
-      throw new RangeError(`unet.apply: x must be [B, ${resolution}, ${resolution}, ${channels}], got [${x.shape.join(', ')}]`);
+      throw new RangeError(
+        `unet.apply: x must be [B, ${resolution}, ${resolution}, ${channels}], got [${x.shape.join(', ')}]`,
+      );
     }
     if (t.shape[0] !== b) throw new RangeError(`unet.apply: t must have ${b} entries, got ${t.shape[0]}`);
     const ctx: ApplyContext = { training: opts.training ?? false, dropoutMask: opts.dropoutMask };
     installWasmKernelFixes();
     return tf.tidy(() => {
-      let emb = this.tembDense1.apply(silu(this.tembDense0.apply(timestepEmbedding(t, this.config.baseChannels))) as tf.Tensor2D);
+      let emb = this.tembDense1.apply(
+        silu(this.tembDense0.apply(timestepEmbedding(t, this.config.baseChannels))) as tf.Tensor2D,
+      );
       if (this.labelEmb) {
         const numClasses = this.config.numClasses!;
         const ids = labels ? tf.cast(labels, 'int32') : tf.fill([b], numClasses, 'int32');
-        emb = tf.add(emb, this.labelEmb.apply(tf.oneHot(ids as tf.Tensor1D, numClasses + 1).toFloat() as tf.Tensor2D)) as tf.Tensor2D;
+        emb = tf.add(
+          emb,
+          this.labelEmb.apply(tf.oneHot(ids as tf.Tensor1D, numClasses + 1).toFloat() as tf.Tensor2D),
+        ) as tf.Tensor2D;
       }
       const tembAct = silu(emb) as tf.Tensor2D;
 

@@ -123,7 +123,8 @@ function tql2(vt: Float64Array, d: Float64Array, e: Float64Array, n: number, wan
     while (m < n - 1 && Math.abs(e[m]!) > eps * tst1) m++;
     if (m > l) {
       do {
-        if (++iterations > maxIterations) throw new Error(`symmetricEigen: QL did not converge in ${maxIterations} iterations (n = ${n})`);
+        if (++iterations > maxIterations)
+          throw new Error(`symmetricEigen: QL did not converge in ${maxIterations} iterations (n = ${n})`);
         let g = d[l]!;
         let p = (d[l + 1]! - g) / (2 * e[l]!);
         let r = Math.hypot(p, 1);

@@ -70,7 +70,8 @@ describe.each(['jacobi', 'householder-ql'] as EigenMethod[])('symmetricEigen (%s
     const n = 10;
     const x = new Rng(4).normalArray(n * 3);
     const a = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < 3; k++) a[i * n + j]! += x[i * 3 + k]! * x[j * 3 + k]!;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) for (let k = 0; k < 3; k++) a[i * n + j]! += x[i * 3 + k]! * x[j * 3 + k]!;
     const { values } = symmetricEigen(a, n, method);
     for (let k = 0; k < 7; k++) expect(Math.abs(values[k]!)).toBeLessThan(1e-12);
     expect(values[7]!).toBeGreaterThan(0.1);

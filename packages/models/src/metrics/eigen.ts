@@ -25,9 +25,14 @@ export const JACOBI_MAX_AUTO_SIZE = 128;
  * Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix (its symmetric part is
  * used). `method` 'auto' (default) uses Jacobi up to n = 128 and Householder + QL above.
  */
-export function symmetricEigen(matrix: Float64Array | number[], n: number, method: EigenMethod = 'auto'): SymmetricEigen {
+export function symmetricEigen(
+  matrix: Float64Array | number[],
+  n: number,
+  method: EigenMethod = 'auto',
+): SymmetricEigen {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`symmetricEigen: n must be a positive integer, got ${n}`);
-  if (matrix.length !== n * n) throw new RangeError(`symmetricEigen: expected ${n * n} entries for ${n}×${n}, got ${matrix.length}`);
+  if (matrix.length !== n * n)
+    throw new RangeError(`symmetricEigen: expected ${n * n} entries for ${n}×${n}, got ${matrix.length}`);
   const a = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
@@ -37,7 +42,8 @@ export function symmetricEigen(matrix: Float64Array | number[], n: number, metho
     }
   }
   if (method === 'householder-ql' || (method === 'auto' && n > JACOBI_MAX_AUTO_SIZE)) return symmetricEigenQl(a, n);
-  if (method !== 'jacobi' && method !== 'auto') throw new RangeError(`symmetricEigen: method must be 'jacobi', 'householder-ql' or 'auto', got ${String(method)}`);
+  if (method !== 'jacobi' && method !== 'auto')
+    throw new RangeError(`symmetricEigen: method must be 'jacobi', 'householder-ql' or 'auto', got ${String(method)}`);
   const v = new Float64Array(n * n);
   for (let i = 0; i < n; i++) v[i * n + i] = 1;
   const d = new Float64Array(n);
@@ -110,9 +116,14 @@ function sorted(d: Float64Array, v: Float64Array, n: number): SymmetricEigen {
 }
 
 /** Eigenvalues only (ascending); skips the eigenvectors where the method allows (Householder + QL). */
-export function symmetricEigenvalues(matrix: Float64Array | number[], n: number, method: EigenMethod = 'auto'): Float64Array {
+export function symmetricEigenvalues(
+  matrix: Float64Array | number[],
+  n: number,
+  method: EigenMethod = 'auto',
+): Float64Array {
   if (method === 'householder-ql' || (method === 'auto' && n > JACOBI_MAX_AUTO_SIZE)) {
-    if (matrix.length !== n * n) throw new RangeError(`symmetricEigenvalues: expected ${n * n} entries for ${n}×${n}, got ${matrix.length}`);
+    if (matrix.length !== n * n)
+      throw new RangeError(`symmetricEigenvalues: expected ${n * n} entries for ${n}×${n}, got ${matrix.length}`);
     const a = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) {

@@ -49,7 +49,9 @@ describe('frechetDistance', { timeout: 60_000 }, () => {
     const det = (a: number[]) => a[0]! * a[3]! - a[1]! * a[2]!;
     const trSqrt = Math.sqrt(m[0]! + m[3]! + 2 * Math.sqrt(det(s1) * det(s2)));
     const expected = 0.5 ** 2 + 3 + 4 - 2 * trSqrt;
-    expect(frechetDistance(gaussian([0, 0], Float64Array.from(s1)), gaussian([0.5, 0], Float64Array.from(s2)))).toBeCloseTo(expected, 12);
+    expect(
+      frechetDistance(gaussian([0, 0], Float64Array.from(s1)), gaussian([0.5, 0], Float64Array.from(s2))),
+    ).toBeCloseTo(expected, 12);
   });
 
   it('agrees with tr √(LᵀΣ2L) (Σ1 = LLᵀ) for random 8×8 covariances', () => {
@@ -88,7 +90,11 @@ describe('FeatureMoments', () => {
     const rng = new Rng(6);
     const x = sampleGaussian(rng, 1000, [1e6, -1e6, 3], [1, 0, 0, 0.5, 2, 0, 0, 0, 0.1]);
     const whole = gaussianStats(x, 3);
-    const streamed = new FeatureMoments(3).add(x.subarray(0, 900)).add(x.subarray(900, 903)).add(x.subarray(903)).stats();
+    const streamed = new FeatureMoments(3)
+      .add(x.subarray(0, 900))
+      .add(x.subarray(900, 903))
+      .add(x.subarray(903))
+      .stats();
     for (let i = 0; i < 9; i++) expect(streamed.cov[i]).toBeCloseTo(whole.cov[i]!, 9);
     // Two-pass reference covariance.
     const mean = [0, 1, 2].map((j) => {

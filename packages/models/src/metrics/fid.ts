@@ -9,7 +9,10 @@ import { gaussianStats, type GaussianStats } from './moments.ts';
  * usual tr √(Σ1Σ2) without a non-symmetric sqrtm. With Σ1 = VΛVᵀ it is orthogonally similar to
  * Λ^½·(VᵀΣ2V)·Λ^½, which needs no explicit Σ1^½. All in float64.
  */
-export function frechetDistance(a: Pick<GaussianStats, 'dims' | 'mean' | 'cov'>, b: Pick<GaussianStats, 'dims' | 'mean' | 'cov'>): number {
+export function frechetDistance(
+  a: Pick<GaussianStats, 'dims' | 'mean' | 'cov'>,
+  b: Pick<GaussianStats, 'dims' | 'mean' | 'cov'>,
+): number {
   const n = a.dims;
   if (b.dims !== n) throw new RangeError(`frechetDistance: feature dims differ (${n} vs ${b.dims})`);
   if (a.mean.length !== n || b.mean.length !== n || a.cov.length !== n * n || b.cov.length !== n * n) {

@@ -61,7 +61,9 @@ describe('kernelInceptionDistance', { timeout: 60_000 }, () => {
   });
 
   it('rejects a subset larger than a set', () => {
-    expect(() => kernelInceptionDistance(setA.subarray(0, 10 * d), setB, d, { subsetSize: 20 })).toThrow(/subsetSize must be an integer in \[2, 10\]/);
+    expect(() => kernelInceptionDistance(setA.subarray(0, 10 * d), setB, d, { subsetSize: 20 })).toThrow(
+      /subsetSize must be an integer in \[2, 10\]/,
+    );
   });
 });
 

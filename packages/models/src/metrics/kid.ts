@@ -35,16 +35,21 @@ export function kernelInceptionDistance(
 ): KidResult {
   if (!Number.isInteger(dims) || dims < 1) throw new RangeError(`dims must be a positive integer, got ${dims}`);
   if (featuresA.length % dims !== 0 || featuresB.length % dims !== 0) {
-    throw new RangeError(`feature lengths (${featuresA.length}, ${featuresB.length}) must be multiples of dims ${dims}`);
+    throw new RangeError(
+      `feature lengths (${featuresA.length}, ${featuresB.length}) must be multiples of dims ${dims}`,
+    );
   }
   const rowsA = featuresA.length / dims;
   const rowsB = featuresB.length / dims;
   const m = options.subsetSize ?? Math.min(1000, rowsA, rowsB);
   const numSubsets = options.numSubsets ?? 100;
   if (!Number.isInteger(m) || m < 2 || m > rowsA || m > rowsB) {
-    throw new RangeError(`subsetSize must be an integer in [2, ${Math.min(rowsA, rowsB)}] (rows in the smaller set), got ${m}`);
+    throw new RangeError(
+      `subsetSize must be an integer in [2, ${Math.min(rowsA, rowsB)}] (rows in the smaller set), got ${m}`,
+    );
   }
-  if (!Number.isInteger(numSubsets) || numSubsets < 1) throw new RangeError(`numSubsets must be an integer ≥ 1, got ${numSubsets}`);
+  if (!Number.isInteger(numSubsets) || numSubsets < 1)
+    throw new RangeError(`numSubsets must be an integer ≥ 1, got ${numSubsets}`);
   const a = Float64Array.from(featuresA);
   const b = Float64Array.from(featuresB);
   const rng = new Rng(options.seed ?? 0);
@@ -60,7 +65,8 @@ export function kernelInceptionDistance(
   };
   // Subsets overlap heavily, so when the full kernel matrices fit the cache each pair is computed once;
   // otherwise every subset computes its own pairs.
-  const precompute = rowsA * rowsA + rowsB * rowsB + rowsA * rowsB <= (options.maxKernelCacheEntries ?? 16 * 1024 * 1024);
+  const precompute =
+    rowsA * rowsA + rowsB * rowsB + rowsA * rowsB <= (options.maxKernelCacheEntries ?? 16 * 1024 * 1024);
   const table = (x: Float64Array, rowsX: number, y: Float64Array, rowsY: number, symmetric: boolean) => {
     const k = new Float64Array(rowsX * rowsY);
     for (let i = 0; i < rowsX; i++) {

@@ -6,7 +6,12 @@ import * as tf from '@tensorflow/tfjs';
  */
 
 /** KL(N(mean1, e^logvar1) || N(mean2, e^logvar2)), elementwise, broadcasting. */
-export function normalKl(mean1: tf.Tensor, logvar1: tf.Tensor | number, mean2: tf.Tensor | number, logvar2: tf.Tensor | number): tf.Tensor {
+export function normalKl(
+  mean1: tf.Tensor,
+  logvar1: tf.Tensor | number,
+  mean2: tf.Tensor | number,
+  logvar2: tf.Tensor | number,
+): tf.Tensor {
   return tf.tidy(() => {
     const lv1 = tf.scalar(0).add(logvar1);
     const lv2 = tf.scalar(0).add(logvar2);
@@ -22,7 +27,9 @@ export function normalKl(mean1: tf.Tensor, logvar1: tf.Tensor | number, mean2: t
 
 /** Fast approximation of the standard normal CDF (as in Improved DDPM / GPT-2's GELU). */
 export function approxStandardNormalCdf(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mul(0.5, tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))))))));
+  return tf.tidy(() =>
+    tf.mul(0.5, tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))))))),
+  );
 }
 
 /**

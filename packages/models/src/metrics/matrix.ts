@@ -29,7 +29,8 @@ export function sqrtPsd(a: Float64Array, n: number): Float64Array {
   const { values, vectors } = symmetricEigen(a, n);
   // out = (V·diag(√λ))·Vᵀ as row·row dot products, so both reads are contiguous.
   const scaled = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) scaled[i * n + k] = vectors[i * n + k]! * Math.sqrt(Math.max(values[k]!, 0));
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < n; k++) scaled[i * n + k] = vectors[i * n + k]! * Math.sqrt(Math.max(values[k]!, 0));
   const out = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = i; j < n; j++) {

@@ -28,7 +28,8 @@ export class FeatureMoments {
 
   add(features: ArrayLike<number>): this {
     const d = this.dims;
-    if (features.length % d !== 0) throw new RangeError(`features length ${features.length} is not a multiple of dims ${d}`);
+    if (features.length % d !== 0)
+      throw new RangeError(`features length ${features.length} is not a multiple of dims ${d}`);
     const rows = features.length / d;
     for (let r = 0; r < rows; r++) {
       if (this.shift === null) {

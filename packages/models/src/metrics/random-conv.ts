@@ -31,8 +31,13 @@ export function randomConvFeatures(options: RandomConvFeatureOptions = {}): Feat
   const dims = options.dims ?? 64;
   const width = options.width ?? 32;
   const batchSize = options.batchSize ?? 64;
-  for (const [field, value] of [['dims', dims], ['width', width], ['batchSize', batchSize]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`randomConvFeatures: ${field} must be a positive integer, got ${value}`);
+  for (const [field, value] of [
+    ['dims', dims],
+    ['width', width],
+    ['batchSize', batchSize],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`randomConvFeatures: ${field} must be a positive integer, got ${value}`);
   }
   // Weights live outside any tf.tidy (tf.keep) for the extractor's lifetime, until dispose().
   const byChannels = new Map<number, Weights>();
@@ -49,7 +54,12 @@ export function randomConvFeatures(options: RandomConvFeatureOptions = {}): Feat
       kernels.push(tf.keep(tf.tensor4d(values, [3, 3, sizes[l]!, sizes[l + 1]!])));
     }
     const pooled = channels + 7 * width;
-    const projection = tf.keep(tf.tensor2d(rng.normalArray(pooled * dims).map((v) => v / Math.sqrt(pooled)), [pooled, dims]));
+    const projection = tf.keep(
+      tf.tensor2d(
+        rng.normalArray(pooled * dims).map((v) => v / Math.sqrt(pooled)),
+        [pooled, dims],
+      ),
+    );
     w = { kernels, projection };
     byChannels.set(channels, w);
     return w;

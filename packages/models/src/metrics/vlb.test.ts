@@ -13,7 +13,10 @@ const shape: [number, number, number, number] = [3, 4, 4, 2];
 /** 8-bit pixel values rescaled to [-1, 1], including both edge bins. */
 function pixels(): tf.Tensor4D {
   const values = Array.from({ length: 96 }, (_, i) => (i === 0 ? 0 : i === 1 ? 255 : (i * 37) % 256));
-  return tf.tensor4d(values.map((v) => (v / 255) * 2 - 1), shape);
+  return tf.tensor4d(
+    values.map((v) => (v / 255) * 2 - 1),
+    shape,
+  );
 }
 
 function oracle(schedule: NoiseSchedule, x0: tf.Tensor4D, varianceValue?: number): Denoiser {
@@ -21,7 +24,9 @@ function oracle(schedule: NoiseSchedule, x0: tf.Tensor4D, varianceValue?: number
     tf.tidy(() => {
       const ab = schedule.alphasCumprod[t.dataSync()[0]!]!;
       const eps = tf.div(tf.sub(x, tf.mul(x0, Math.sqrt(ab))), Math.sqrt(1 - ab)) as tf.Tensor4D;
-      return varianceValue === undefined ? eps : (tf.concat([eps, tf.fill(eps.shape, varianceValue)], 3) as tf.Tensor4D);
+      return varianceValue === undefined
+        ? eps
+        : (tf.concat([eps, tf.fill(eps.shape, varianceValue)], 3) as tf.Tensor4D);
     });
 }
 
@@ -77,12 +82,14 @@ describe('variationalBound', { timeout: 60_000 }, () => {
     const badAgain = await variationalBound({ ...base, denoiser: zero });
     expect(bad.meanBitsPerDim).toBeGreaterThan(good.meanBitsPerDim + 0.5);
     expect(Array.from(badAgain.nats)).toEqual(Array.from(bad.nats));
-    const noisy = (v?: number): Denoiser => (x, t) =>
-      tf.tidy(() => {
-        const out = tf.mul(x, 0.5) as tf.Tensor4D;
-        void t;
-        return v === undefined ? out : (tf.concat([out, tf.fill(out.shape, v)], 3) as tf.Tensor4D);
-      });
+    const noisy =
+      (v?: number): Denoiser =>
+      (x, t) =>
+        tf.tidy(() => {
+          const out = tf.mul(x, 0.5) as tf.Tensor4D;
+          void t;
+          return v === undefined ? out : (tf.concat([out, tf.fill(out.shape, v)], 3) as tf.Tensor4D);
+        });
     const small = await variationalBound({ ...base, denoiser: noisy() });
     const learned = await variationalBound({ ...base, denoiser: noisy(-1), variance: 'learned' });
     for (let i = 0; i < 3; i++) expect(learned.nats[i]).toBeCloseTo(small.nats[i]!, 2);

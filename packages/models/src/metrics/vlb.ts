@@ -48,7 +48,15 @@ export async function variationalBound(opts: VariationalBoundOptions): Promise<V
   const variance = opts.variance ?? 'fixedSmall';
   const clipX0 = opts.clipX0 ?? true;
   const rng = new Rng(opts.seed);
-  const sampleOpts = { denoiser: opts.denoiser, schedule, prediction: opts.prediction, variance, shape: x0.shape, seed: opts.seed, labels: opts.labels };
+  const sampleOpts = {
+    denoiser: opts.denoiser,
+    schedule,
+    prediction: opts.prediction,
+    variance,
+    shape: x0.shape,
+    seed: opts.seed,
+    labels: opts.labels,
+  };
   const nats = new Float64Array(n);
   const termsBitsPerDim = new Float64Array(T);
   const perImage = (t: tf.Tensor) => tf.sum(t.reshape([n, -1]), 1);
@@ -66,7 +74,10 @@ export async function variationalBound(opts: VariationalBoundOptions): Promise<V
       const modelMean = tf.add(tf.mul(x0Hat, c1), tf.mul(xt, c2));
       const minLog = schedule.posteriorLogVarianceClipped[t]!;
       // fixedLarge uses β̃_1 at t = 0 (β_0 would make the decoder needlessly sharp), as Improved DDPM does.
-      const maxLog = t === 0 ? Math.log(schedule.posteriorVariance[Math.min(1, T - 1)] || schedule.betas[0]!) : Math.log(schedule.betas[t]!);
+      const maxLog =
+        t === 0
+          ? Math.log(schedule.posteriorVariance[Math.min(1, T - 1)] || schedule.betas[0]!)
+          : Math.log(schedule.betas[t]!);
       let modelLogVar: tf.Tensor;
       if (variance === 'fixedSmall') modelLogVar = tf.fill(x0.shape, minLog);
       else if (variance === 'fixedLarge') modelLogVar = tf.fill(x0.shape, maxLog);

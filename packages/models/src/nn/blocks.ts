@@ -21,7 +21,15 @@ export class Conv {
   readonly kernel: tf.Variable;
   readonly bias: tf.Variable;
 
-  constructor(store: ParamStore, name: string, cin: number, cout: number, k: number, readonly stride = 1, scale = 1) {
+  constructor(
+    store: ParamStore,
+    name: string,
+    cin: number,
+    cout: number,
+    k: number,
+    readonly stride = 1,
+    scale = 1,
+  ) {
     this.kernel = store.weight(`${name}.kernel`, [k, k, cin, cout], cin * k * k, cout * k * k, scale);
     this.bias = store.zeros(`${name}.bias`, [cout]);
   }
@@ -35,7 +43,13 @@ export class Dense {
   readonly kernel: tf.Variable;
   readonly bias: tf.Variable | undefined;
 
-  constructor(store: ParamStore, name: string, cin: number, cout: number, opts: { scale?: number; bias?: boolean } = {}) {
+  constructor(
+    store: ParamStore,
+    name: string,
+    cin: number,
+    cout: number,
+    opts: { scale?: number; bias?: boolean } = {},
+  ) {
     this.kernel = store.weight(`${name}.kernel`, [cin, cout], cin, cout, opts.scale ?? 1);
     this.bias = opts.bias === false ? undefined : store.zeros(`${name}.bias`, [cout]);
   }
@@ -49,7 +63,12 @@ export class GroupNorm {
   readonly gamma: tf.Variable;
   readonly beta: tf.Variable;
 
-  constructor(store: ParamStore, name: string, channels: number, readonly groups: number) {
+  constructor(
+    store: ParamStore,
+    name: string,
+    channels: number,
+    readonly groups: number,
+  ) {
     if (channels % groups !== 0) {
       throw new RangeError(`${name}: channels (${channels}) must be divisible by groups (${groups})`);
     }
@@ -80,7 +99,15 @@ export class ResBlock {
   private readonly conv2: Conv;
   private readonly skip: Conv | undefined;
 
-  constructor(store: ParamStore, name: string, cin: number, cout: number, tembDim: number, groups: number, readonly dropout: number) {
+  constructor(
+    store: ParamStore,
+    name: string,
+    cin: number,
+    cout: number,
+    tembDim: number,
+    groups: number,
+    readonly dropout: number,
+  ) {
     this.norm1 = new GroupNorm(store, `${name}.norm1`, cin, groups);
     this.conv1 = new Conv(store, `${name}.conv1`, cin, cout, 3);
     this.temb = new Dense(store, `${name}.temb`, tembDim, cout);
@@ -107,7 +134,12 @@ export class AttentionBlock {
   private readonly v: Dense;
   private readonly proj: Dense;
 
-  constructor(store: ParamStore, name: string, private readonly channels: number, groups: number) {
+  constructor(
+    store: ParamStore,
+    name: string,
+    private readonly channels: number,
+    groups: number,
+  ) {
     this.norm = new GroupNorm(store, `${name}.norm`, channels, groups);
     this.q = new Dense(store, `${name}.q`, channels, channels);
     this.k = new Dense(store, `${name}.k`, channels, channels);

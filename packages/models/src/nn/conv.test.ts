@@ -4,7 +4,14 @@ import { selectBackend } from '../backend.ts';
 import { conv2dCustomGrad } from './conv.ts';
 import { maxRelErr, randomArray } from './test-arrays.ts';
 
-interface Case { h: number; w: number; k: number; stride: number; cin: number; cout: number }
+interface Case {
+  h: number;
+  w: number;
+  k: number;
+  stride: number;
+  cin: number;
+  cout: number;
+}
 
 async function grads(c: Case, custom: boolean): Promise<Float32Array[]> {
   const b = 2;
@@ -22,7 +29,10 @@ async function grads(c: Case, custom: boolean): Promise<Float32Array[]> {
   };
   const g = tf.grads(f)([x, w, bias]);
   const y = f(x, w, bias);
-  const out = [...(await Promise.all(g.map((t) => t.data() as Promise<Float32Array>))), (await y.data()) as Float32Array];
+  const out = [
+    ...(await Promise.all(g.map((t) => t.data() as Promise<Float32Array>))),
+    (await y.data()) as Float32Array,
+  ];
   tf.dispose([x, w, bias, r, y, ...g]);
   return out;
 }

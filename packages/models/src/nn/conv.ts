@@ -78,7 +78,12 @@ function flipSwap(w: tf.Tensor4D): tf.Tensor4D {
   return tf.transpose(flipped.reshape([kh, kw, cin, cout]), [0, 1, 3, 2]) as tf.Tensor4D;
 }
 
-function inputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, number, number, number], stride: number): tf.Tensor4D {
+function inputGrad(
+  dy: tf.Tensor4D,
+  w: tf.Tensor4D,
+  xShape: [number, number, number, number],
+  stride: number,
+): tf.Tensor4D {
   const [kh, kw, cin, cout] = w.shape;
   if (kh === 1 && kw === 1 && stride === 1) {
     const [b, h, wd] = xShape;
@@ -87,7 +92,11 @@ function inputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, number, num
   }
   if (stride === 1) {
     const p = (kh - 1) / 2;
-    if (wasmConvFits(xShape)) return wasmConv(dy, flipSwap(w), [[p, p], [p, p]]);
+    if (wasmConvFits(xShape))
+      return wasmConv(dy, flipSwap(w), [
+        [p, p],
+        [p, p],
+      ]);
     return tf.conv2d(dy, flipSwap(w), 1, 'same');
   }
   if (kh === 3 && kw === 3 && xShape[1] % 2 === 0 && xShape[2] % 2 === 0) return stride2InputGrad3x3(dy, w, xShape);
@@ -135,8 +144,16 @@ function stride2InputGrad3x3(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, n
   const k2 = tf.transpose(taps.reshape([4, 4 * cin, cout]), [0, 2, 1]).reshape([2, 2, cout, 4 * cin]) as tf.Tensor4D;
   // [B, Ho, Wo, (p, q, ci)]
   const phases = wasmConvFits([b, ho, wo, 4 * cin])
-    ? wasmConv(dy, k2, [[1, 0], [1, 0]])
-    : tf.conv2d(dy, k2, 1, [[0, 0], [1, 0], [1, 0], [0, 0]]);
+    ? wasmConv(dy, k2, [
+        [1, 0],
+        [1, 0],
+      ])
+    : tf.conv2d(dy, k2, 1, [
+        [0, 0],
+        [1, 0],
+        [1, 0],
+        [0, 0],
+      ]);
   const rows = tf.transpose(phases.reshape([b * ho, wo, 2, 2 * cin]), [0, 2, 1, 3]); // [B·Ho, p, Wo, (q, ci)]
   return rows.reshape([b, h, wd, cin]) as tf.Tensor4D;
 }
@@ -179,8 +196,22 @@ function filterGradStride1(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): { dw: tf
   const wp = wd + p;
   const len = b * hp * wp;
   const xT = t2d(x.reshape([b * h * wd, cin]) as tf.Tensor2D).reshape([cin, b, h, wd]);
-  const rows = tf.pad(xT, [[1, 1], [0, 0], [0, p], [0, p]]).reshape([(cin + 2) * len]) as tf.Tensor1D;
-  const dyPad = tf.pad(dy, [[0, 0], [0, p], [0, p], [0, 0]]).reshape([len, cout]) as tf.Tensor2D;
+  const rows = tf
+    .pad(xT, [
+      [1, 1],
+      [0, 0],
+      [0, p],
+      [0, p],
+    ])
+    .reshape([(cin + 2) * len]) as tf.Tensor1D;
+  const dyPad = tf
+    .pad(dy, [
+      [0, 0],
+      [0, p],
+      [0, p],
+      [0, 0],
+    ])
+    .reshape([len, cout]) as tf.Tensor2D;
   const offsets: number[] = [];
   for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) offsets.push(len + (i - p) * wp + (j - p));
   // The row of ones after the windows makes the last output row Σₙ ỹ[n] = the bias gradient (ỹ is zero
@@ -196,7 +227,12 @@ function filterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, str
   const [, ho, wo, cout] = dy.shape;
   if (kh === 1 && kw === 1 && stride === 1) {
     const x2 = x.reshape([b * h * wd, cin]) as tf.Tensor2D;
-    return matMulTransposeA(x2, dy.reshape([b * ho * wo, cout]) as tf.Tensor2D).reshape([1, 1, cin, cout]) as tf.Tensor4D;
+    return matMulTransposeA(x2, dy.reshape([b * ho * wo, cout]) as tf.Tensor2D).reshape([
+      1,
+      1,
+      cin,
+      cout,
+    ]) as tf.Tensor4D;
   }
   const ph = samePad(h, kh, stride);
   const pw = samePad(wd, kw, stride);
@@ -211,10 +247,20 @@ function filterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, str
   let g: tf.Tensor4D; // [Cin, kh, kw, Cout]
   if (afterH >= 0 && afterW >= 0) {
     // Padding inside the conv (XNNPACK) instead of a tf.pad copy of the transposed input.
-    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [ph.before, afterH], [pw.before, afterW], [0, 0]];
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [ph.before, afterH],
+      [pw.before, afterW],
+      [0, 0],
+    ];
     g = tf.conv2d(xt, dyF, 1, pad, 'NHWC', stride);
   } else {
-    xt = tf.pad(xt, [[0, 0], [ph.before, ph.after], [pw.before, pw.after], [0, 0]]);
+    xt = tf.pad(xt, [
+      [0, 0],
+      [ph.before, ph.after],
+      [pw.before, pw.after],
+      [0, 0],
+    ]);
     xt = tf.slice(xt, [0, 0, 0, 0], [cin, needH, needW, b]);
     g = tf.conv2d(xt, dyF, 1, 'valid', 'NHWC', stride);
   }
@@ -235,7 +281,15 @@ function checkArgs(x: tf.Tensor4D, w: tf.Tensor4D, stride: number): void {
 function forwardConv(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor1D, stride: number): tf.Tensor4D {
   const [k, , , cout] = w.shape;
   if (stride === 1 && k === 3 && wasmConvFits([x.shape[0], x.shape[1], x.shape[2], cout])) {
-    return wasmConv(x, w, [[1, 1], [1, 1]], bias);
+    return wasmConv(
+      x,
+      w,
+      [
+        [1, 1],
+        [1, 1],
+      ],
+      bias,
+    );
   }
   return tf.fused.conv2d({ x, filter: w, bias, strides: stride, pad: 'same' });
 }

@@ -11,7 +11,8 @@ const square = (x: tf.Tensor) =>
   })(x);
 
 /** y = 2x, saving nothing: the baseline of Identity ops that tf.grad itself runs. */
-const double = (x: tf.Tensor) => customOp<tf.Tensor>(([xi]) => ({ value: tf.mul(xi!, 2), gradFunc: (dy) => [tf.mul(dy, 2)] }))(x);
+const double = (x: tf.Tensor) =>
+  customOp<tf.Tensor>(([xi]) => ({ value: tf.mul(xi!, 2), gradFunc: (dy) => [tf.mul(dy, 2)] }))(x);
 
 function identityCalls<T>(f: () => T): { result: T; identities: number } {
   const kernel = tf.getKernel('Identity', tf.getBackend())!;

@@ -18,7 +18,9 @@ interface EngineInternals {
 
 function engineInternals(): EngineInternals | null {
   const e = tf.engine() as unknown as Partial<EngineInternals>;
-  return typeof e.isTapeOn === 'function' && typeof e.makeTensorFromTensorInfo === 'function' && typeof e.state?.tensorInfo?.get === 'function'
+  return typeof e.isTapeOn === 'function' &&
+    typeof e.makeTensorFromTensorInfo === 'function' &&
+    typeof e.state?.tensorInfo?.get === 'function'
     ? (e as EngineInternals)
     : null;
 }
@@ -67,7 +69,10 @@ export function customOp<T extends tf.Tensor>(
       }
     };
     const r = f(args.slice(0, -1) as tf.Tensor[], save);
-    return { value: r.value, gradFunc: (dy: tf.Tensor | tf.Tensor[], tfSaved: tf.Tensor[]) => r.gradFunc(dy as T, saved ?? tfSaved) };
+    return {
+      value: r.value,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], tfSaved: tf.Tensor[]) => r.gradFunc(dy as T, saved ?? tfSaved),
+    };
   });
   return (...inputs: tf.Tensor[]) => {
     const engine = engineInternals();

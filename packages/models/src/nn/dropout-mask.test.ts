@@ -29,7 +29,12 @@ describe('dropoutKeepMask', () => {
       const onWasm = dropoutKeepMask(shape, rate, ...seeds);
       expect(onWasm.shape).toEqual(shape);
       expect(Array.from(await onWasm.data())).toEqual(cpuValues);
-      expect(cpuValues.slice(0, 48).map((v) => (v > 0 ? '1' : '0')).join('')).toBe(DRAWN[rate]!.first48);
+      expect(
+        cpuValues
+          .slice(0, 48)
+          .map((v) => (v > 0 ? '1' : '0'))
+          .join(''),
+      ).toBe(DRAWN[rate]!.first48);
       expect(cpuValues.filter((v) => v > 0)).toHaveLength(DRAWN[rate]!.kept);
       expect(new Set(cpuValues)).toEqual(new Set(rate === 0 ? [1] : [0, Math.fround(1 / (1 - rate))]));
       tf.dispose([onCpu, onWasm]);

@@ -10,7 +10,10 @@ export function timestepEmbedding(t: tf.Tensor1D, dim: number): tf.Tensor2D {
   const freqs = new Float32Array(half);
   for (let i = 0; i < half; i++) freqs[i] = Math.exp((-Math.log(10000) * i) / (half - 1));
   return tf.tidy(() => {
-    const args = tf.matMul(tf.cast(t, 'float32').reshape([t.shape[0], 1]) as tf.Tensor2D, tf.tensor2d(freqs, [1, half]));
+    const args = tf.matMul(
+      tf.cast(t, 'float32').reshape([t.shape[0], 1]) as tf.Tensor2D,
+      tf.tensor2d(freqs, [1, half]),
+    );
     return tf.concat([tf.sin(args), tf.cos(args)], 1) as tf.Tensor2D;
   });
 }

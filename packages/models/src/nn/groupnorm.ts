@@ -37,7 +37,13 @@ export interface GroupNormOptions {
   eps?: number;
 }
 
-export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, groups: number, opts: GroupNormOptions = {}): tf.Tensor4D {
+export function groupNorm(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  groups: number,
+  opts: GroupNormOptions = {},
+): tf.Tensor4D {
   const [, h, w, c] = x.shape;
   if (c % groups !== 0) throw new RangeError(`groupNorm: channels (${c}) must be divisible by groups (${groups})`);
   const n = h * w * (c / groups);
@@ -64,7 +70,8 @@ export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
       value,
       gradFunc: (d, saved) => {
         const [xc, rs, g, s, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor4D?, tf.Tensor4D?];
-        if (wasmGroupNormAvailable(c)) return wasmGroupNormBackward(d, xc, rs, g, groups, s && y ? { s, y } : undefined);
+        if (wasmGroupNormAvailable(c))
+          return wasmGroupNormBackward(d, xc, rs, g, groups, s && y ? { s, y } : undefined);
         // silu′(z) = σ + silu(z)·(1 − σ)
         const dz = s && y ? (tf.mul(d, tf.add(s, tf.sub(y, tf.mul(y, s)))) as tf.Tensor4D) : d;
         const bs = dz.shape[0];

@@ -10,12 +10,24 @@ type Fn = (...xs: tf.Tensor[]) => tf.Tensor;
 
 /** Value and gradients of Σ f(inputs)·r, with r a fixed random weighting. */
 async function valueAndGrads(f: Fn, shapes: number[][]): Promise<Float32Array[]> {
-  const inputs = shapes.map((s, i) => tf.tensor(randomArray(s.reduce((a, b) => a * b, 1), 11 + i, 2), s));
+  const inputs = shapes.map((s, i) =>
+    tf.tensor(
+      randomArray(
+        s.reduce((a, b) => a * b, 1),
+        11 + i,
+        2,
+      ),
+      s,
+    ),
+  );
   const y0 = f(...inputs);
   const r = tf.tensor(randomArray(y0.size, 99, 2), y0.shape);
   const loss = (...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), r));
   const g = tf.grads(loss)(inputs);
-  const out = [(await y0.data()) as Float32Array, ...(await Promise.all(g.map((t) => t.data() as Promise<Float32Array>)))];
+  const out = [
+    (await y0.data()) as Float32Array,
+    ...(await Promise.all(g.map((t) => t.data() as Promise<Float32Array>))),
+  ];
   tf.dispose([...inputs, y0, r, ...g]);
   return out;
 }
@@ -28,7 +40,12 @@ function referenceGroupNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, groups: nu
   return tf.add(tf.mul(xhat, g), b);
 }
 
-interface Case { name: string; custom: Fn; reference: Fn; shapes: number[][] }
+interface Case {
+  name: string;
+  custom: Fn;
+  reference: Fn;
+  shapes: number[][];
+}
 
 function groupNormSiluCase(name: string, groups: number, xShape: number[]): Case {
   const c = xShape[3]!;
@@ -60,32 +77,50 @@ const cases: Case[] = [
     name: 'dense without bias',
     custom: (x, w) => dense(x as tf.Tensor2D, w as tf.Tensor2D),
     reference: (x, w) => tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
-    shapes: [[3, 7], [7, 2]],
+    shapes: [
+      [3, 7],
+      [7, 2],
+    ],
   },
   {
     name: 'bmm',
     custom: (a, b) => bmm(a as tf.Tensor3D, b as tf.Tensor3D),
     reference: (a, b) => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
-    shapes: [[2, 5, 3], [2, 3, 4]],
+    shapes: [
+      [2, 5, 3],
+      [2, 3, 4],
+    ],
   },
   {
     name: 'bmm with b transposed',
     custom: (a, b) => bmm(a as tf.Tensor3D, b as tf.Tensor3D, { transposeB: true }),
     reference: (a, b) => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, false, true),
-    shapes: [[2, 5, 3], [2, 4, 3]],
+    shapes: [
+      [2, 5, 3],
+      [2, 4, 3],
+    ],
   },
   {
     // Block-sized: on wasm the product and both gradients run in our matmul kernels (all three forms).
     name: 'bmm, kernel-sized (attention scores and output)',
-    custom: (q, k, v) => bmm(tf.softmax(bmm(q as tf.Tensor3D, k as tf.Tensor3D, { transposeB: true })) as tf.Tensor3D, v as tf.Tensor3D),
-    reference: (q, k, v) => tf.matMul(tf.softmax(tf.matMul(q as tf.Tensor3D, k as tf.Tensor3D, false, true)), v as tf.Tensor3D),
-    shapes: [[3, 16, 8], [3, 16, 8], [3, 16, 8]],
+    custom: (q, k, v) =>
+      bmm(tf.softmax(bmm(q as tf.Tensor3D, k as tf.Tensor3D, { transposeB: true })) as tf.Tensor3D, v as tf.Tensor3D),
+    reference: (q, k, v) =>
+      tf.matMul(tf.softmax(tf.matMul(q as tf.Tensor3D, k as tf.Tensor3D, false, true)), v as tf.Tensor3D),
+    shapes: [
+      [3, 16, 8],
+      [3, 16, 8],
+      [3, 16, 8],
+    ],
   },
   {
     name: 'addPerSampleChannels',
     custom: (x, v) => addPerSampleChannels(x as tf.Tensor4D, v as tf.Tensor2D),
     reference: (x, v) => tf.add(x!, v!.reshape([2, 1, 1, 3])),
-    shapes: [[2, 4, 4, 3], [2, 3]],
+    shapes: [
+      [2, 4, 4, 3],
+      [2, 3],
+    ],
   },
   { name: 'silu', custom: (x) => silu(x!), reference: (x) => tf.mul(x!, tf.sigmoid(x!)), shapes: [[3, 4, 5]] },
   {
@@ -132,7 +167,8 @@ describe('hand-written gradients match TF.js autodiff on cpu', () => {
       const onCpu = await valueAndGrads(c.custom, c.shapes);
       await selectBackend({ prefer: 'wasm', fallback: false });
       const onWasm = await valueAndGrads(c.custom, c.shapes);
-      if (c.name.startsWith('groupNorm') && c.shapes[0]![3]! % 4 === 0) expect(wasmGroupNormAvailable(c.shapes[0]![3]!)).toBe(true);
+      if (c.name.startsWith('groupNorm') && c.shapes[0]![3]! % 4 === 0)
+        expect(wasmGroupNormAvailable(c.shapes[0]![3]!)).toBe(true);
       expect(onCpu).toHaveLength(reference.length);
       for (let i = 0; i < reference.length; i++) {
         expect(maxRelErr(onCpu[i]!, reference[i]!), `output ${i} on cpu`).toBeLessThan(1e-4);

@@ -54,7 +54,8 @@ function swapLast(x: tf.Tensor3D): tf.Tensor3D {
  * (~3 GFLOP/s) otherwise; for [16,64,64]·[16,64,64] the split/matMul/concat form measured 1.5× faster.
  */
 function batchedMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false, transposeB = false): tf.Tensor3D {
-  if (wasmBatchMatMulFits(a.shape, b.shape, transposeA, transposeB)) return wasmBatchMatMul(a, b, transposeA, transposeB);
+  if (wasmBatchMatMulFits(a.shape, b.shape, transposeA, transposeB))
+    return wasmBatchMatMul(a, b, transposeA, transposeB);
   return tf.tidy(() => {
     const at = transposeA ? swapLast(a) : a;
     const bt = transposeB ? swapLast(b) : b;
@@ -123,7 +124,9 @@ export function silu(x: tf.Tensor): tf.Tensor {
 export function upsample2x(x: tf.Tensor4D): tf.Tensor4D {
   const op = customOp<tf.Tensor4D>(([xi]) => {
     const [b, h, w, c] = (xi as tf.Tensor4D).shape;
-    const value = tf.mul(xi!.reshape([b, h, 1, w, 1, c]), tf.ones([1, 1, 2, 1, 2, 1])).reshape([b, 2 * h, 2 * w, c]) as tf.Tensor4D;
+    const value = tf
+      .mul(xi!.reshape([b, h, 1, w, 1, c]), tf.ones([1, 1, 2, 1, 2, 1]))
+      .reshape([b, 2 * h, 2 * w, c]) as tf.Tensor4D;
     return {
       value,
       gradFunc: (dy) => [tf.mul(tf.avgPool(dy, 2, 2, 'valid'), 4)],

@@ -6,7 +6,15 @@ import { selectBackend } from '../backend.ts';
 import { wasmConv, wasmConvFits, wasmConvKernelsAvailable, wasmFilterGrad, wasmFlipSwap } from './wasm-conv.ts';
 import { maxRelErr, randomArray } from './test-arrays.ts';
 
-interface Case { b: number; h: number; w: number; k: number; stride: number; cin: number; cout: number }
+interface Case {
+  b: number;
+  h: number;
+  w: number;
+  k: number;
+  stride: number;
+  cin: number;
+  cout: number;
+}
 
 /** dW and db by the cpu backend's own Conv2DBackpropFilter (a plain loop: slow, but the reference). */
 async function reference(c: Case, x: Float32Array, dy: Float32Array): Promise<[Float32Array, Float32Array]> {
@@ -82,13 +90,82 @@ describe('wasm conv kernels', () => {
     });
   }
 
-  interface ConvCase { b: number; h: number; w: number; k: number; pad: [[number, number], [number, number]]; c: number; n: number; bias: boolean }
+  interface ConvCase {
+    b: number;
+    h: number;
+    w: number;
+    k: number;
+    pad: [[number, number], [number, number]];
+    c: number;
+    n: number;
+    bias: boolean;
+  }
   const convCases: ConvCase[] = [
-    { b: 2, h: 8, w: 8, k: 3, pad: [[1, 1], [1, 1]], c: 8, n: 8, bias: true }, // SAME 3×3
-    { b: 3, h: 5, w: 12, k: 3, pad: [[1, 1], [1, 1]], c: 5, n: 16, bias: false }, // odd height, any input channel count
-    { b: 1, h: 4, w: 4, k: 5, pad: [[2, 2], [2, 2]], c: 3, n: 8, bias: true }, // taps past the whole image
-    { b: 2, h: 6, w: 4, k: 2, pad: [[1, 0], [1, 0]], c: 6, n: 24, bias: false }, // the stride-2 input gradient's 2×2 phase conv
-    { b: 2, h: 4, w: 8, k: 1, pad: [[0, 0], [0, 0]], c: 7, n: 8, bias: true },
+    {
+      b: 2,
+      h: 8,
+      w: 8,
+      k: 3,
+      pad: [
+        [1, 1],
+        [1, 1],
+      ],
+      c: 8,
+      n: 8,
+      bias: true,
+    }, // SAME 3×3
+    {
+      b: 3,
+      h: 5,
+      w: 12,
+      k: 3,
+      pad: [
+        [1, 1],
+        [1, 1],
+      ],
+      c: 5,
+      n: 16,
+      bias: false,
+    }, // odd height, any input channel count
+    {
+      b: 1,
+      h: 4,
+      w: 4,
+      k: 5,
+      pad: [
+        [2, 2],
+        [2, 2],
+      ],
+      c: 3,
+      n: 8,
+      bias: true,
+    }, // taps past the whole image
+    {
+      b: 2,
+      h: 6,
+      w: 4,
+      k: 2,
+      pad: [
+        [1, 0],
+        [1, 0],
+      ],
+      c: 6,
+      n: 24,
+      bias: false,
+    }, // the stride-2 input gradient's 2×2 phase conv
+    {
+      b: 2,
+      h: 4,
+      w: 8,
+      k: 1,
+      pad: [
+        [0, 0],
+        [0, 0],
+      ],
+      c: 7,
+      n: 8,
+      bias: true,
+    },
   ];
   for (const c of convCases) {
     it(`conv matches the cpu backend: B${c.b} ${c.h}×${c.w}, k${c.k}, pad ${JSON.stringify(c.pad)}, ${c.c}→${c.n}${c.bias ? ' + bias' : ''}`, async () => {
@@ -137,7 +214,8 @@ describe('wasm conv kernels', () => {
     const [wv, fv] = [await w.array(), await f.array()];
     for (let i = 0; i < k; i++)
       for (let j = 0; j < k; j++)
-        for (let ci = 0; ci < cin; ci++) for (let co = 0; co < cout; co++) expect(fv[i]![j]![co]![ci]).toBe(wv[k - 1 - i]![k - 1 - j]![ci]![co]);
+        for (let ci = 0; ci < cin; ci++)
+          for (let co = 0; co < cout; co++) expect(fv[i]![j]![co]![ci]).toBe(wv[k - 1 - i]![k - 1 - j]![ci]![co]);
     tf.dispose([w, f]);
   });
 });

@@ -26,9 +26,41 @@ const PADDED_CONV = 'DappleConvPadded';
 const FLIP_SWAP = 'DappleConvFlipSwap';
 
 interface ConvKernelExports {
-  filterGrad(x: number, dy: number, out: number, b: number, h: number, w: number, cin: number, ho: number, wo: number, cout: number, k: number, s: number, padTop: number, padLeft: number, rowsPerChunk: number): void;
+  filterGrad(
+    x: number,
+    dy: number,
+    out: number,
+    b: number,
+    h: number,
+    w: number,
+    cin: number,
+    ho: number,
+    wo: number,
+    cout: number,
+    k: number,
+    s: number,
+    padTop: number,
+    padLeft: number,
+    rowsPerChunk: number,
+  ): void;
   colSum(dy: number, out: number, rows: number, cout: number): void;
-  conv(x: number, f: number, bias: number, y: number, scratch: number, b: number, h: number, w: number, c: number, ho: number, wo: number, n: number, k: number, padTop: number, padLeft: number): void;
+  conv(
+    x: number,
+    f: number,
+    bias: number,
+    y: number,
+    scratch: number,
+    b: number,
+    h: number,
+    w: number,
+    c: number,
+    ho: number,
+    wo: number,
+    n: number,
+    k: number,
+    padTop: number,
+    padLeft: number,
+  ): void;
   flipSwap(w: number, f: number, k2: number, cin: number, cout: number): void;
 }
 
@@ -37,7 +69,15 @@ interface ConvKernelExports {
  * them) and dy rows within 32 KB, so they stay in L1 (48 KB here) next to the dW block. On the tiny preset's
  * 16×16 images a block then runs over a whole sample instead of one 16-pixel row.
  */
-function filterGradRowsPerChunk(w: number, cin: number, wo: number, cout: number, k: number, stride: number, ho: number): number {
+function filterGradRowsPerChunk(
+  w: number,
+  cin: number,
+  wo: number,
+  cout: number,
+  k: number,
+  stride: number,
+  ho: number,
+): number {
   const xRow = w * cin * 4;
   const dyRow = wo * cout * 4;
   const budget = 32 * 1024;
@@ -49,13 +89,34 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
   [FILTER_GRAD]: (args) => {
     const x = args.inputs['x'] as tf.TensorInfo;
     const dy = args.inputs['dy'] as tf.TensorInfo;
-    const { k, stride, padTop, padLeft } = args.attrs as unknown as { k: number; stride: number; padTop: number; padLeft: number };
+    const { k, stride, padTop, padLeft } = args.attrs as unknown as {
+      k: number;
+      stride: number;
+      padTop: number;
+      padLeft: number;
+    };
     const { exports, ptr, zeros } = convKernels.context(args);
     const [b, h, w, cin] = x.shape as [number, number, number, number];
     const [, ho, wo, cout] = dy.shape as [number, number, number, number];
     const dw = zeros([k, k, cin, cout]);
     const db = zeros([cout]);
-    exports.filterGrad(ptr(x), ptr(dy), ptr(dw), b, h, w, cin, ho, wo, cout, k, stride, padTop, padLeft, filterGradRowsPerChunk(w, cin, wo, cout, k, stride, ho));
+    exports.filterGrad(
+      ptr(x),
+      ptr(dy),
+      ptr(dw),
+      b,
+      h,
+      w,
+      cin,
+      ho,
+      wo,
+      cout,
+      k,
+      stride,
+      padTop,
+      padLeft,
+      filterGradRowsPerChunk(w, cin, wo, cout, k, stride, ho),
+    );
     exports.colSum(ptr(dy), ptr(db), b * ho * wo, cout);
     return [dw, db];
   },
@@ -70,7 +131,23 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
     const [ho, wo] = [h + pad[0][0] + pad[0][1] - k + 1, w + pad[1][0] + pad[1][1] - k + 1];
     const y = backend.makeOutput([b, ho, wo, n], 'float32');
     const scratch = backend.makeOutput([k * (k + 3) * c], 'float32');
-    exports.conv(ptr(x), ptr(f), bias ? ptr(bias) : 0, ptr(y), ptr(scratch), b, h, w, c, ho, wo, n, k, pad[0][0], pad[1][0]);
+    exports.conv(
+      ptr(x),
+      ptr(f),
+      bias ? ptr(bias) : 0,
+      ptr(y),
+      ptr(scratch),
+      b,
+      h,
+      w,
+      c,
+      ho,
+      wo,
+      n,
+      k,
+      pad[0][0],
+      pad[1][0],
+    );
     backend.disposeData(scratch.dataId);
     return y;
   },
@@ -97,7 +174,12 @@ function roundUp(n: number, m: number): number {
  * dW [k,k,Cin,Cout] and db [Cout] of a SAME conv with odd square kernel k and the given stride, from its
  * input x [B,H,W,Cin] and output gradient dy [B,Ho,Wo,Cout]. Call only where wasmConvKernelsAvailable().
  */
-export function wasmFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, stride: number): { dw: tf.Tensor4D; db: tf.Tensor1D } {
+export function wasmFilterGrad(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  k: number,
+  stride: number,
+): { dw: tf.Tensor4D; db: tf.Tensor1D } {
   const [, h, w, cin] = x.shape;
   const cout = dy.shape[3];
   // TF's SAME padding puts the odd pixel after: only the leading pad matters to the kernel.
@@ -106,8 +188,24 @@ export function wasmFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, strid
   return tf.tidy(() => {
     const cinP = roundUp(cin, 4);
     const coutP = roundUp(cout, 8);
-    const xP = cinP === cin ? x : tf.pad(x, [[0, 0], [0, 0], [0, 0], [0, cinP - cin]]);
-    const dyP = coutP === cout ? dy : tf.pad(dy, [[0, 0], [0, 0], [0, 0], [0, coutP - cout]]);
+    const xP =
+      cinP === cin
+        ? x
+        : tf.pad(x, [
+            [0, 0],
+            [0, 0],
+            [0, 0],
+            [0, cinP - cin],
+          ]);
+    const dyP =
+      coutP === cout
+        ? dy
+        : tf.pad(dy, [
+            [0, 0],
+            [0, 0],
+            [0, 0],
+            [0, coutP - cout],
+          ]);
     const attrs = { k, stride, padTop, padLeft } as unknown as tf.NamedAttrMap;
     let [dw, db] = tf.engine().runKernel(FILTER_GRAD, { x: xP, dy: dyP }, attrs) as [tf.Tensor4D, tf.Tensor1D];
     if (cinP !== cin || coutP !== cout) {
@@ -127,7 +225,12 @@ export function wasmConvFits(outShape: readonly number[]): boolean {
  * y = conv(x, f) + bias, stride 1, with x zero-padded by `pad` ([before, after] per spatial axis; SAME for an
  * odd k is [[p, p], [p, p]], p = (k−1)/2), the padding never materialised. Call only where wasmConvFits(y.shape).
  */
-export function wasmConv(x: tf.Tensor4D, f: tf.Tensor4D, pad: [[number, number], [number, number]], bias?: tf.Tensor1D): tf.Tensor4D {
+export function wasmConv(
+  x: tf.Tensor4D,
+  f: tf.Tensor4D,
+  pad: [[number, number], [number, number]],
+  bias?: tf.Tensor1D,
+): tf.Tensor4D {
   const inputs: tf.NamedTensorMap = bias ? { x, f, bias } : { x, f };
   return tf.engine().runKernel(PADDED_CONV, inputs, { pad } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }

@@ -13,24 +13,57 @@ import { heapModule, type HeapModule } from './wasm/heap-module.ts';
 const KERNEL = 'DappleGroupNormBackward';
 
 interface GroupNormKernelExports {
-  groupNormBackward(dy: number, s: number, y: number, xc: number, r: number, gamma: number, dx: number, dgamma: number, dbeta: number, scratch: number, b: number, p: number, c: number, g: number): void;
+  groupNormBackward(
+    dy: number,
+    s: number,
+    y: number,
+    xc: number,
+    r: number,
+    gamma: number,
+    dx: number,
+    dgamma: number,
+    dbeta: number,
+    scratch: number,
+    b: number,
+    p: number,
+    c: number,
+    g: number,
+  ): void;
 }
 
-const groupNormKernels: HeapModule<GroupNormKernelExports> = heapModule<GroupNormKernelExports>(GROUPNORM_KERNELS_WASM_BASE64, {
-  [KERNEL]: (args) => {
-    const { dy, xc, r, gamma, s, y } = args.inputs as Record<string, tf.TensorInfo | undefined>;
-    const { groups } = args.attrs as unknown as { groups: number };
-    const { exports, backend, ptr, zeros } = groupNormKernels.context(args);
-    const [b, h, w, c] = dy!.shape as [number, number, number, number];
-    const dx = backend.makeOutput([b, h, w, c], 'float32');
-    const dgamma = zeros([c]);
-    const dbeta = zeros([c]);
-    const scratch = backend.makeOutput([5 * c], 'float32');
-    exports.groupNormBackward(ptr(dy!), s ? ptr(s) : 0, y ? ptr(y) : 0, ptr(xc!), ptr(r!), ptr(gamma!), ptr(dx), ptr(dgamma), ptr(dbeta), ptr(scratch), b, h * w, c, groups);
-    backend.disposeData(scratch.dataId);
-    return [dx, dgamma, dbeta];
+const groupNormKernels: HeapModule<GroupNormKernelExports> = heapModule<GroupNormKernelExports>(
+  GROUPNORM_KERNELS_WASM_BASE64,
+  {
+    [KERNEL]: (args) => {
+      const { dy, xc, r, gamma, s, y } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+      const { groups } = args.attrs as unknown as { groups: number };
+      const { exports, backend, ptr, zeros } = groupNormKernels.context(args);
+      const [b, h, w, c] = dy!.shape as [number, number, number, number];
+      const dx = backend.makeOutput([b, h, w, c], 'float32');
+      const dgamma = zeros([c]);
+      const dbeta = zeros([c]);
+      const scratch = backend.makeOutput([5 * c], 'float32');
+      exports.groupNormBackward(
+        ptr(dy!),
+        s ? ptr(s) : 0,
+        y ? ptr(y) : 0,
+        ptr(xc!),
+        ptr(r!),
+        ptr(gamma!),
+        ptr(dx),
+        ptr(dgamma),
+        ptr(dbeta),
+        ptr(scratch),
+        b,
+        h * w,
+        c,
+        groups,
+      );
+      backend.disposeData(scratch.dataId);
+      return [dx, dgamma, dbeta];
+    },
   },
-});
+);
 
 /** Whether wasmGroupNormBackward can run for `channels` channels here (wasm backend, channels in fours). */
 export function wasmGroupNormAvailable(channels: number): boolean {
@@ -50,5 +83,9 @@ export function wasmGroupNormBackward(
   silu?: { s: tf.Tensor4D; y: tf.Tensor4D },
 ): [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D] {
   const inputs: tf.NamedTensorMap = silu ? { dy, xc, r, gamma, s: silu.s, y: silu.y } : { dy, xc, r, gamma };
-  return tf.engine().runKernel(KERNEL, inputs, { groups } as unknown as tf.NamedAttrMap) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+  return tf.engine().runKernel(KERNEL, inputs, { groups } as unknown as tf.NamedAttrMap) as [
+    tf.Tensor4D,
+    tf.Tensor1D,
+    tf.Tensor1D,
+  ];
 }

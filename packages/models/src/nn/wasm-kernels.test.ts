@@ -36,7 +36,12 @@ describe('wasm kernel fixes', () => {
       const d = tf.tensor(iota(1 * 3 * 200), [1, 3, 200]).add(300);
       const e = tf.zeros([2, 3, 0]);
       const ai = tf.cast(a, 'int32');
-      const parts = [tf.concat([a, b, e], 2), tf.concat([a, c], 1), tf.concat([a, d], 0), tf.concat([ai, tf.cast(b, 'int32')], 2)];
+      const parts = [
+        tf.concat([a, b, e], 2),
+        tf.concat([a, c], 1),
+        tf.concat([a, d], 0),
+        tf.concat([ai, tf.cast(b, 'int32')], 2),
+      ];
       const data = await Promise.all(parts.map(async (p) => ({ shape: p.shape, values: Array.from(await p.data()) })));
       tf.dispose([a, b, c, d, e, ai, ...parts]);
       return data;

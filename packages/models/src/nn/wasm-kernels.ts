@@ -35,7 +35,16 @@ type Heap = Float32Array | Int32Array | Uint8Array;
 const ROW_LOOP_MAX = 128;
 
 /** Copies `count` rows of `run` elements from src (row starts srcStart + r·srcStride) to dst likewise. */
-function copyRows(src: Heap, srcStart: number, srcStride: number, dst: Heap, dstStart: number, dstStride: number, run: number, count: number): void {
+function copyRows(
+  src: Heap,
+  srcStart: number,
+  srcStride: number,
+  dst: Heap,
+  dstStart: number,
+  dstStride: number,
+  run: number,
+  count: number,
+): void {
   if (run > ROW_LOOP_MAX) {
     for (let r = 0; r < count; r++) {
       const s0 = srcStart + r * srcStride;
@@ -97,7 +106,10 @@ function makeSlice(original: tf.KernelFunc) {
     if (x.dtype === 'string') return original(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
     const backend = args.backend as WasmBackendLike;
     const attrs = args.attrs as { begin: number | number[]; size?: number | number[] };
-    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size) as [number[], number[]];
+    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size) as [
+      number[],
+      number[],
+    ];
     const out = backend.makeOutput(size, x.dtype);
     if (tf.util.sizeFromShape(size) === 0) return out;
     // Views taken after makeOutput: an allocation can grow (and so detach) the heap.
@@ -129,7 +141,10 @@ function makeConcat(original: tf.KernelFunc) {
     if (inputs[0]!.dtype === 'string') return original(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
     const backend = args.backend as WasmBackendLike;
     const axis = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, inputs[0]!.shape)[0]!;
-    const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), axis);
+    const outShape = tf.backend_util.computeOutShape(
+      inputs.map((t) => t.shape),
+      axis,
+    );
     const out = backend.makeOutput(outShape, inputs[0]!.dtype);
     const parts = inputs.filter((t) => tf.util.sizeFromShape(t.shape) > 0);
     if (parts.length === 0) return out;
@@ -164,18 +179,30 @@ export function installWasmKernelFixes(): void {
   tf.unregisterKernel('Slice', 'wasm');
   tf.registerKernel({ kernelName: 'Slice', backendName: 'wasm', kernelFunc: fastSlice as unknown as tf.KernelFunc });
   if (tf.getKernel('SplitV', 'wasm')) tf.unregisterKernel('SplitV', 'wasm');
-  tf.registerKernel({ kernelName: 'SplitV', backendName: 'wasm', kernelFunc: makeSplitV(fastSlice) as unknown as tf.KernelFunc });
+  tf.registerKernel({
+    kernelName: 'SplitV',
+    backendName: 'wasm',
+    kernelFunc: makeSplitV(fastSlice) as unknown as tf.KernelFunc,
+  });
   const concat = tf.getKernel('Concat', 'wasm');
   if (concat) {
     const fastConcat = makeConcat(concat.kernelFunc);
     tf.unregisterKernel('Concat', 'wasm');
-    tf.registerKernel({ kernelName: 'Concat', backendName: 'wasm', kernelFunc: fastConcat as unknown as tf.KernelFunc });
+    tf.registerKernel({
+      kernelName: 'Concat',
+      backendName: 'wasm',
+      kernelFunc: fastConcat as unknown as tf.KernelFunc,
+    });
   }
   const identity = tf.getKernel('Identity', 'wasm');
   if (identity) {
     const sharedIdentity = makeIdentity(identity.kernelFunc);
     tf.unregisterKernel('Identity', 'wasm');
-    tf.registerKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: sharedIdentity as unknown as tf.KernelFunc });
+    tf.registerKernel({
+      kernelName: 'Identity',
+      backendName: 'wasm',
+      kernelFunc: sharedIdentity as unknown as tf.KernelFunc,
+    });
   }
   installed = true;
 }

@@ -9,8 +9,8 @@ const cases = [
   { name: 'aᵀ·b', a: [2, 12, 8], b: [2, 12, 24], ta: true, tb: false },
   { name: 'a·bᵀ', a: [2, 6, 20], b: [2, 12, 20], ta: false, tb: true },
   { name: 'a·b, one row block and K = 1', a: [1, 4, 1], b: [1, 1, 8], ta: false, tb: false },
-  { name: '2-D a·bᵀ (a dense layer\'s input gradient)', a: [6, 16], b: [8, 16], ta: false, tb: true },
-  { name: '2-D aᵀ·b (a dense layer\'s weight gradient)', a: [10, 8], b: [10, 16], ta: true, tb: false },
+  { name: "2-D a·bᵀ (a dense layer's input gradient)", a: [6, 16], b: [8, 16], ta: false, tb: true },
+  { name: "2-D aᵀ·b (a dense layer's weight gradient)", a: [10, 8], b: [10, 16], ta: true, tb: false },
 ];
 
 describe('wasm batched matmul kernels', () => {
@@ -20,8 +20,14 @@ describe('wasm batched matmul kernels', () => {
 
   for (const c of cases) {
     it(`${c.name} matches tf.matMul on cpu`, async () => {
-      const a = randomArray(c.a.reduce((x, y) => x * y), 1);
-      const b = randomArray(c.b.reduce((x, y) => x * y), 2);
+      const a = randomArray(
+        c.a.reduce((x, y) => x * y),
+        1,
+      );
+      const b = randomArray(
+        c.b.reduce((x, y) => x * y),
+        2,
+      );
       const product = async () => {
         // Rank 2 or 3: typed as 3-D for the call, as both functions treat the two alike.
         const at = tf.tensor(a, c.a) as unknown as tf.Tensor3D;

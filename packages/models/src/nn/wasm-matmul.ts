@@ -49,9 +49,20 @@ function dims(aShape: readonly number[], bShape: readonly number[], transposeA: 
  * both operands transposed, and block-sized dimensions (M in fours and N in eights; with b transposed, M
  * even and N, K in fours).
  */
-export function wasmBatchMatMulFits(aShape: readonly number[], bShape: readonly number[], transposeA: boolean, transposeB: boolean): boolean {
+export function wasmBatchMatMulFits(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  transposeA: boolean,
+  transposeB: boolean,
+): boolean {
   const rank = aShape.length;
-  if ((rank !== 2 && rank !== 3) || bShape.length !== rank || (rank === 3 && aShape[0] !== bShape[0]) || (transposeA && transposeB)) return false;
+  if (
+    (rank !== 2 && rank !== 3) ||
+    bShape.length !== rank ||
+    (rank === 3 && aShape[0] !== bShape[0]) ||
+    (transposeA && transposeB)
+  )
+    return false;
   const { batch, m, k, n } = dims(aShape, bShape, transposeA, transposeB);
   if (m === 0 || k === 0 || n === 0 || batch === 0) return false;
   const fits = transposeB ? m % 2 === 0 && n % 4 === 0 && k % 4 === 0 : m % 4 === 0 && n % 8 === 0;
@@ -62,6 +73,11 @@ export function wasmBatchMatMulFits(aShape: readonly number[], bShape: readonly 
  * op(a) · op(b) per batch entry, op = transpose where asked; 2-D operands are one entry and give a 2-D
  * result. Call only where wasmBatchMatMulFits holds.
  */
-export function wasmBatchMatMul<T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T, transposeA: boolean, transposeB: boolean): T {
+export function wasmBatchMatMul<T extends tf.Tensor2D | tf.Tensor3D>(
+  a: T,
+  b: T,
+  transposeA: boolean,
+  transposeB: boolean,
+): T {
   return tf.engine().runKernel(KERNEL, { a, b }, { transposeA, transposeB } as unknown as tf.NamedAttrMap) as T;
 }

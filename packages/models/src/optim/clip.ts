@@ -6,7 +6,10 @@ import { sumAll } from '../nn/sum-all.ts';
  * gradients together. Returns the new gradients and the norm before clipping (a scalar tensor, so
  * the caller decides when to download it). Without maxNorm only the norm is computed.
  */
-export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm?: number): { grads: Map<string, tf.Tensor>; norm: tf.Scalar } {
+export function clipByGlobalNorm(
+  grads: Map<string, tf.Tensor>,
+  maxNorm?: number,
+): { grads: Map<string, tf.Tensor>; norm: tf.Scalar } {
   if (maxNorm !== undefined && !(maxNorm > 0)) throw new RangeError(`clipNorm must be > 0, got ${maxNorm}`);
   const norm = tf.tidy(() => tf.sqrt(sumAll([...grads.values()].map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
   if (maxNorm === undefined) return { grads, norm };

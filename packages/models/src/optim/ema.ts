@@ -24,9 +24,13 @@ export class Ema {
   private shadowCache: Map<string, tf.Tensor> | null = null;
   private updatesTensor: tf.Tensor | null = null;
 
-  constructor(private readonly variables: Map<string, tf.Variable>, config: EmaConfig = {}) {
+  constructor(
+    private readonly variables: Map<string, tf.Variable>,
+    config: EmaConfig = {},
+  ) {
     this.maxDecay = config.maxDecay ?? 0.9999;
-    if (!(this.maxDecay >= 0 && this.maxDecay < 1)) throw new RangeError(`ema.maxDecay must be in [0, 1), got ${this.maxDecay}`);
+    if (!(this.maxDecay >= 0 && this.maxDecay < 1))
+      throw new RangeError(`ema.maxDecay must be in [0, 1), got ${this.maxDecay}`);
     this.warmup = config.warmup ?? true;
     this.layout = new FlatLayout(variables);
     this.flats = this.layout.buckets.map((_, i) => {
@@ -55,7 +59,11 @@ export class Ema {
     this.flats.forEach((s, i) => {
       tf.tidy(() => {
         const weights = this.layout.flatten(this.variables, i);
-        s.assign(fusedUpdatesAvailable() ? fusedAxpby(s as tf.Tensor1D, weights, d, 1 - d) : tf.add(tf.mul(s, d), tf.mul(weights, 1 - d)));
+        s.assign(
+          fusedUpdatesAvailable()
+            ? fusedAxpby(s as tf.Tensor1D, weights, d, 1 - d)
+            : tf.add(tf.mul(s, d), tf.mul(weights, 1 - d)),
+        );
       });
     });
     this.updates += 1;
@@ -79,7 +87,8 @@ export class Ema {
 
   /** Copies the shadow weights into a model's variables (e.g. an inference copy with the same names). */
   copyTo(target: Map<string, tf.Variable>): void {
-    for (const name of this.variables.keys()) if (!target.has(name)) throw new Error(`ema.copyTo: target has no variable ${name}`);
+    for (const name of this.variables.keys())
+      if (!target.has(name)) throw new Error(`ema.copyTo: target has no variable ${name}`);
     this.flats.forEach((flat, i) => this.layout.assign(flat as tf.Tensor1D, i, target));
   }
 

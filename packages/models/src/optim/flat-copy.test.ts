@@ -5,10 +5,19 @@ import { concatFlat, splitFlat } from './flat-copy.ts';
 
 const shapes = [[2, 3], [4], [1, 2, 2, 1], [], [3, 1]];
 
-async function roundTrip(): Promise<{ flat: number[]; parts: { shape: number[]; values: number[] }[]; leaked: number }> {
+async function roundTrip(): Promise<{
+  flat: number[];
+  parts: { shape: number[]; values: number[] }[];
+  leaked: number;
+}> {
   const before = tf.memory().numTensors;
   let next = 0;
-  const inputs = shapes.map((s) => tf.tensor(Array.from({ length: tf.util.sizeFromShape(s) }, () => (next += 1.5)), s));
+  const inputs = shapes.map((s) =>
+    tf.tensor(
+      Array.from({ length: tf.util.sizeFromShape(s) }, () => (next += 1.5)),
+      s,
+    ),
+  );
   const flat = concatFlat(inputs);
   const parts = splitFlat(flat, shapes);
   const out = {

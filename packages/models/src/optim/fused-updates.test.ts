@@ -11,7 +11,20 @@ const shapes: Record<string, number[]> = { a: [7], b: [3, 4], c: [3] };
 
 /** Three steps of an optimizer (with clipping-style gradient scaling on the last two) and EMA updates. */
 async function run(config: OptimizerConfig): Promise<{ params: number[]; ema: number[]; fused: boolean }> {
-  const variables = new Map(Object.entries(shapes).map(([name, s], i) => [name, tf.variable(tf.tensor(randomArray(s.reduce((x, y) => x * y, 1), i + 1), s))]));
+  const variables = new Map(
+    Object.entries(shapes).map(([name, s], i) => [
+      name,
+      tf.variable(
+        tf.tensor(
+          randomArray(
+            s.reduce((x, y) => x * y, 1),
+            i + 1,
+          ),
+          s,
+        ),
+      ),
+    ]),
+  );
   const optimizer = createOptimizer(variables, config);
   const ema = new Ema(variables, { maxDecay: 0.9 });
   for (let step = 0; step < 3; step++) {

@@ -13,7 +13,25 @@ const ADAM = 'DappleAdam';
 const AXPBY = 'DappleAxpby';
 
 interface OptimKernelExports {
-  adam(p: number, g: number, m: number, v: number, p2: number, m2: number, v2: number, n: number, scale: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, stepSize: number, invSqrtBc2: number, eps: number, keep: number): void;
+  adam(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    p2: number,
+    m2: number,
+    v2: number,
+    n: number,
+    scale: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    stepSize: number,
+    invSqrtBc2: number,
+    eps: number,
+    keep: number,
+  ): void;
   axpby(x: number, y: number, out: number, n: number, a: number, b: number): void;
 }
 
@@ -35,9 +53,31 @@ const optimKernels: HeapModule<OptimKernelExports> = heapModule<OptimKernelExpor
     const c = args.attrs as unknown as AdamConstants;
     const { exports, backend, ptr } = optimKernels.context(args);
     const n = tf.util.sizeFromShape(p!.shape);
-    const [p2, m2, v2] = [0, 1, 2].map(() => backend.makeOutput([n], 'float32')) as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+    const [p2, m2, v2] = [0, 1, 2].map(() => backend.makeOutput([n], 'float32')) as [
+      tf.TensorInfo,
+      tf.TensorInfo,
+      tf.TensorInfo,
+    ];
     const s = scale ? new Float32Array(backend.wasm.asm.memory.buffer, ptr(scale), 1)[0]! : 1;
-    exports.adam(ptr(p!), ptr(g!), ptr(m!), ptr(v!), ptr(p2), ptr(m2), ptr(v2), n, s, c.beta1, 1 - c.beta1, c.beta2, 1 - c.beta2, c.stepSize, c.invSqrtBc2, c.eps, c.keep);
+    exports.adam(
+      ptr(p!),
+      ptr(g!),
+      ptr(m!),
+      ptr(v!),
+      ptr(p2),
+      ptr(m2),
+      ptr(v2),
+      n,
+      s,
+      c.beta1,
+      1 - c.beta1,
+      c.beta2,
+      1 - c.beta2,
+      c.stepSize,
+      c.invSqrtBc2,
+      c.eps,
+      c.keep,
+    );
     return [p2, m2, v2];
   },
   [AXPBY]: (args) => {
@@ -57,9 +97,20 @@ export function fusedUpdatesAvailable(): boolean {
 }
 
 /** One Adam(W) step over a flat bucket: [p′, m′, v′] as new tensors. `scale` multiplies the gradient (clipping). */
-export function fusedAdam(p: tf.Tensor1D, g: tf.Tensor1D, m: tf.Tensor1D, v: tf.Tensor1D, c: AdamConstants, scale?: tf.Scalar): [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D] {
+export function fusedAdam(
+  p: tf.Tensor1D,
+  g: tf.Tensor1D,
+  m: tf.Tensor1D,
+  v: tf.Tensor1D,
+  c: AdamConstants,
+  scale?: tf.Scalar,
+): [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D] {
   const inputs: tf.NamedTensorMap = scale ? { p, g, m, v, scale } : { p, g, m, v };
-  return tf.engine().runKernel(ADAM, inputs, c as unknown as tf.NamedAttrMap) as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+  return tf.engine().runKernel(ADAM, inputs, c as unknown as tf.NamedAttrMap) as [
+    tf.Tensor1D,
+    tf.Tensor1D,
+    tf.Tensor1D,
+  ];
 }
 
 /** x·a + y·b as a new tensor (x and y of the same size). */

@@ -10,11 +10,15 @@ export interface LrSchedule {
 }
 
 export function validateLrSchedule(s: LrSchedule): void {
-  if (!(s.base > 0 && Number.isFinite(s.base))) throw new RangeError(`lr.base must be a positive number, got ${s.base}`);
+  if (!(s.base > 0 && Number.isFinite(s.base)))
+    throw new RangeError(`lr.base must be a positive number, got ${s.base}`);
   if (s.warmupSteps !== undefined && !(Number.isInteger(s.warmupSteps) && s.warmupSteps >= 0)) {
     throw new RangeError(`lr.warmupSteps must be an integer ≥ 0, got ${s.warmupSteps}`);
   }
-  if ((s.decay ?? 'constant') === 'cosine' && !(Number.isInteger(s.totalSteps) && s.totalSteps! > (s.warmupSteps ?? 0))) {
+  if (
+    (s.decay ?? 'constant') === 'cosine' &&
+    !(Number.isInteger(s.totalSteps) && s.totalSteps! > (s.warmupSteps ?? 0))
+  ) {
     throw new RangeError(`lr.totalSteps must be an integer > warmupSteps for cosine decay, got ${s.totalSteps}`);
   }
 }

@@ -71,7 +71,10 @@ class FlatOptimizer implements Optimizer {
   ) {
     this.layout = new FlatLayout(variables);
     for (const slot of slotNames) {
-      this.slots.set(slot, this.layout.buckets.map((b) => tf.variable(tf.zeros([b.size]), false)));
+      this.slots.set(
+        slot,
+        this.layout.buckets.map((b) => tf.variable(tf.zeros([b.size]), false)),
+      );
     }
   }
 
@@ -80,7 +83,8 @@ class FlatOptimizer implements Optimizer {
   }
 
   apply(grads: Map<string, tf.Tensor>, lr: number): void {
-    for (const name of grads.keys()) if (!this.variables.has(name)) throw new Error(`optimizer: gradient for unknown variable ${name}`);
+    for (const name of grads.keys())
+      if (!this.variables.has(name)) throw new Error(`optimizer: gradient for unknown variable ${name}`);
     const flats = this.layout.buckets.map((_, i) => this.layout.flatten(grads, i));
     this.applyFlat(flats, lr);
     tf.dispose(flats);
@@ -88,13 +92,15 @@ class FlatOptimizer implements Optimizer {
 
   applyFlat(flatGrads: tf.Tensor1D[], lr: number, gradScale?: tf.Scalar): void {
     if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`learning rate must be a finite number ≥ 0, got ${lr}`);
-    if (flatGrads.length !== this.layout.buckets.length) throw new Error(`optimizer: expected ${this.layout.buckets.length} gradient buckets, got ${flatGrads.length}`);
+    if (flatGrads.length !== this.layout.buckets.length)
+      throw new Error(`optimizer: expected ${this.layout.buckets.length} gradient buckets, got ${flatGrads.length}`);
     this.dropStateCache();
     this.stepCount += 1;
     flatGrads.forEach((g, i) => {
       const next = tf.tidy(() => {
         const p = this.layout.flatten(this.variables, i);
-        if (this.config.kind === 'sgd') return this.sgdUpdate(this.config, i, p, gradScale ? tf.mul(g, gradScale) : g, lr);
+        if (this.config.kind === 'sgd')
+          return this.sgdUpdate(this.config, i, p, gradScale ? tf.mul(g, gradScale) : g, lr);
         return this.adamUpdate(i, p, g, adamConstants(this.config, lr, this.stepCount), gradScale);
       });
       this.layout.assign(next, i, this.variables);
@@ -103,7 +109,13 @@ class FlatOptimizer implements Optimizer {
   }
 
   /** SGD with momentum: updates the slot of bucket i and returns the new flat parameters. */
-  private sgdUpdate(c: Extract<OptimizerConfig, { kind: 'sgd' }>, i: number, p: tf.Tensor1D, g: tf.Tensor, lr: number): tf.Tensor1D {
+  private sgdUpdate(
+    c: Extract<OptimizerConfig, { kind: 'sgd' }>,
+    i: number,
+    p: tf.Tensor1D,
+    g: tf.Tensor,
+    lr: number,
+  ): tf.Tensor1D {
     const momentum = c.momentum ?? 0.9;
     const grad = c.weightDecay ? tf.add(g, tf.mul(p, c.weightDecay)) : g;
     const buf = this.slots.get('momentum')![i]!;
@@ -158,8 +170,12 @@ class FlatOptimizer implements Optimizer {
       const named = new Map<string, tf.Tensor>();
       for (const [name, v] of this.variables) {
         const s = state.get(`${slot}/${name}`);
-        if (!s) throw new Error(`optimizer state lacks ${slot}/${name} (was it saved by a ${this.config.kind} optimizer over the same model?)`);
-        if (s.shape.join() !== v.shape.join()) throw new Error(`optimizer state ${slot}/${name} has shape [${s.shape}], expected [${v.shape}]`);
+        if (!s)
+          throw new Error(
+            `optimizer state lacks ${slot}/${name} (was it saved by a ${this.config.kind} optimizer over the same model?)`,
+          );
+        if (s.shape.join() !== v.shape.join())
+          throw new Error(`optimizer state ${slot}/${name} has shape [${s.shape}], expected [${v.shape}]`);
         named.set(name, s);
       }
       flats.forEach((flat, i) => {
@@ -191,6 +207,8 @@ export function createOptimizer(variables: Map<string, tf.Variable>, config: Opt
       checkRange('momentum', config.momentum ?? 0.9, 0, 1);
       return new FlatOptimizer(config, variables, ['momentum']);
     default:
-      throw new RangeError(`optimizer.kind must be 'adam', 'adamw' or 'sgd', got ${String((config as { kind: unknown }).kind)}`);
+      throw new RangeError(
+        `optimizer.kind must be 'adam', 'adamw' or 'sgd', got ${String((config as { kind: unknown }).kind)}`,
+      );
   }
 }

@@ -180,14 +180,16 @@ export class DiskStore implements ObjectStore {
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR')
+        return;
       throw error;
     }
     const items: { sortKey: string; name: string; isDir: boolean }[] = [];
     for (const entry of entries) {
       if (entry.isDirectory()) {
         const dirKey = keyPrefix + entry.name + '/';
-        if (dirKey.startsWith(prefix) || prefix.startsWith(dirKey)) items.push({ sortKey: dirKey, name: entry.name, isDir: true });
+        if (dirKey.startsWith(prefix) || prefix.startsWith(dirKey))
+          items.push({ sortKey: dirKey, name: entry.name, isDir: true });
       } else if (entry.name.endsWith(OBJECT_SUFFIX)) {
         const key = keyPrefix + entry.name.slice(0, -OBJECT_SUFFIX.length);
         if (key.startsWith(prefix)) items.push({ sortKey: key, name: entry.name, isDir: false });
@@ -287,11 +289,22 @@ export class DiskStore implements ObjectStore {
   }
 
   /** Stores one part (what a PUT to a presigned part URL does). A part uploaded again replaces the earlier one. */
-  uploadPart(key: string, uploadId: string, partNumber: number, body: ObjectBody, options: { size: number }): Promise<UploadedPart> {
+  uploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: ObjectBody,
+    options: { size: number },
+  ): Promise<UploadedPart> {
     return this.uploads.putPart(objectKey(key), uploadId, partNumber, body, checkSize(options.size));
   }
 
-  async presignPart(key: string, uploadId: string, partNumber: number, options: PresignPartOptions = {}): Promise<SignedRequest> {
+  async presignPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    options: PresignPartOptions = {},
+  ): Promise<SignedRequest> {
     objectKey(key);
     await this.uploads.requireUpload(key, uploadId);
     DiskUploads.checkPartNumber(partNumber);
@@ -346,7 +359,8 @@ export class DiskStore implements ObjectStore {
 function resolveRange(range: ByteRange | undefined, size: number): { start: number; end: number } {
   if (!range) return { start: 0, end: size - 1 };
   const { start, end } = range;
-  if (!Number.isSafeInteger(start) || start < 0) throw new InvalidRangeError(`range.start must be a non-negative integer (got ${start})`);
+  if (!Number.isSafeInteger(start) || start < 0)
+    throw new InvalidRangeError(`range.start must be a non-negative integer (got ${start})`);
   if (end !== undefined && (!Number.isSafeInteger(end) || end < start)) {
     throw new InvalidRangeError(`range.end must be an integer >= range.start (got ${end} for start ${start})`);
   }

@@ -69,7 +69,13 @@ export class DiskUploads {
     return record;
   }
 
-  async putPart(key: string, uploadId: string, partNumber: number, body: ObjectBody, size: number): Promise<UploadedPart> {
+  async putPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: ObjectBody,
+    size: number,
+  ): Promise<UploadedPart> {
     DiskUploads.checkPartNumber(partNumber);
     await this.requireUpload(key, uploadId);
     const checked = sizedBody(body, size, { md5: true, what: `part ${partNumber}` });
@@ -91,7 +97,10 @@ export class DiskUploads {
     return { partNumber, etag, size: temp.size };
   }
 
-  private async readParts(uploadId: string, dir = this.layout.uploadDir(uploadId)): Promise<Map<number, UploadedPart & { path: string }>> {
+  private async readParts(
+    uploadId: string,
+    dir = this.layout.uploadDir(uploadId),
+  ): Promise<Map<number, UploadedPart & { path: string }>> {
     const parts = new Map<number, UploadedPart & { path: string }>();
     for (const name of await readdir(dir)) {
       const match = /^(\d{5})\.part$/.exec(name);
@@ -174,20 +183,26 @@ function checkCompletion(requested: CompletedPart[], stored: Map<number, Uploade
   let previous = 0;
   for (const [index, part] of requested.entries()) {
     if (!Number.isInteger(part.partNumber) || part.partNumber <= previous) {
-      throw new InvalidPartError(`parts must be in strictly ascending partNumber order (parts[${index}].partNumber = ${part.partNumber})`);
+      throw new InvalidPartError(
+        `parts must be in strictly ascending partNumber order (parts[${index}].partNumber = ${part.partNumber})`,
+      );
     }
     previous = part.partNumber;
     const found = stored.get(part.partNumber);
     const etag = String(part.etag).replace(/"/g, '');
     if (!found) throw new InvalidPartError(`part ${part.partNumber} was never uploaded`);
     if (found.etag !== etag) {
-      throw new InvalidPartError(`part ${part.partNumber} has etag ${found.etag}, not ${etag} (it was uploaded again since)`);
+      throw new InvalidPartError(
+        `part ${part.partNumber} has etag ${found.etag}, not ${etag} (it was uploaded again since)`,
+      );
     }
     chosen.push(found);
   }
   for (const part of chosen.slice(0, -1)) {
     if (part.size < MIN_PART_SIZE) {
-      throw new InvalidPartError(`part ${part.partNumber} has ${part.size} bytes; every part but the last needs at least ${MIN_PART_SIZE}`);
+      throw new InvalidPartError(
+        `part ${part.partNumber} has ${part.size} bytes; every part but the last needs at least ${MIN_PART_SIZE}`,
+      );
     }
   }
   return chosen;

@@ -41,7 +41,12 @@ export function createSignedObjectHandler(
   };
 }
 
-async function handle(store: DiskStore, req: IncomingMessage, res: ServerResponse, maxUploadBytes: number): Promise<void> {
+async function handle(
+  store: DiskStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  maxUploadBytes: number,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://placeholder');
   const mountAt = url.pathname.indexOf(MOUNT);
   if (mountAt < 0) throw new HttpError(404, 'NOT_FOUND', `no object path in '${url.pathname}'`);
@@ -84,7 +89,11 @@ async function handlePut(
   const grant = store.verifySignedRequest('PUT', key, query);
   const declared = parseContentLength(req.headers['content-length']);
   if (grant.size !== undefined && declared !== undefined && declared !== grant.size) {
-    throw new HttpError(400, 'SIZE_MISMATCH', `Content-Length is ${declared} bytes but this URL was signed for exactly ${grant.size}`);
+    throw new HttpError(
+      400,
+      'SIZE_MISMATCH',
+      `Content-Length is ${declared} bytes but this URL was signed for exactly ${grant.size}`,
+    );
   }
   const size = grant.size ?? declared;
   if (size === undefined) throw new HttpError(411, 'LENGTH_REQUIRED', 'Content-Length is required');
@@ -93,7 +102,10 @@ async function handlePut(
   }
   const requestType = req.headers['content-type'];
   if (grant.contentType !== undefined && requestType !== grant.contentType) {
-    throw new SignatureError('invalid', `Content-Type '${requestType ?? ''}' differs from the signed '${grant.contentType}'`);
+    throw new SignatureError(
+      'invalid',
+      `Content-Type '${requestType ?? ''}' differs from the signed '${grant.contentType}'`,
+    );
   }
 
   let etag: string | undefined;
@@ -107,7 +119,13 @@ async function handlePut(
   res.end();
 }
 
-async function handleGet(store: DiskStore, key: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handleGet(
+  store: DiskStore,
+  key: string,
+  query: URLSearchParams,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   store.verifySignedRequest('GET', key, query);
   const rangeHeader = req.headers.range;
   let range: ByteRange | undefined;
@@ -181,7 +199,12 @@ const STATUS_BY_CODE: Record<string, number> = {
   INVALID_RANGE: 416,
 };
 
-function sendError(req: IncomingMessage, res: ServerResponse, error: unknown, onError?: (error: unknown) => void): void {
+function sendError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: unknown,
+  onError?: (error: unknown) => void,
+): void {
   let status = 500;
   let code = 'INTERNAL';
   let message = 'internal error while serving the object';

@@ -6,7 +6,11 @@ export class MinioClient extends Client {
     super(options);
   }
 
-  listUploadParts(bucket: string, key: string, uploadId: string): Promise<{ part: number; etag: string; size: number }[]> {
+  listUploadParts(
+    bucket: string,
+    key: string,
+    uploadId: string,
+  ): Promise<{ part: number; etag: string; size: number }[]> {
     return this.listParts(bucket, key, uploadId);
   }
 }

@@ -18,7 +18,9 @@ export function parseS3Endpoint(url: string): S3Endpoint {
     throw new InvalidArgumentError(`S3 endpoint '${url}' must start with http:// or https://`);
   }
   if (parsed.pathname !== '/' || parsed.search || parsed.username) {
-    throw new InvalidArgumentError(`S3 endpoint '${url}' must be only scheme, host and port (no path, query or credentials)`);
+    throw new InvalidArgumentError(
+      `S3 endpoint '${url}' must be only scheme, host and port (no path, query or credentials)`,
+    );
   }
   const useSSL = parsed.protocol === 'https:';
   return {

@@ -23,7 +23,10 @@ export function presignSizedPut(input: SizedPutSigning): string {
   const defaultPort = endpoint.useSSL ? 443 : 80;
   const hostName = endpoint.endPoint.includes(':') ? `[${endpoint.endPoint}]` : endpoint.endPoint;
   const host = endpoint.port === defaultPort ? hostName : `${hostName}:${endpoint.port}`;
-  const amzDate = input.now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = input.now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
   const scope = `${day}/${region}/s3/aws4_request`;
   const path = '/' + [input.bucket, ...input.key.split('/')].map(rfc3986).join('/');

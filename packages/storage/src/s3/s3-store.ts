@@ -61,7 +61,8 @@ export class S3Store implements ObjectStore {
     this.bucket = config.bucket;
     this.region = config.region ?? 'us-east-1';
     this.partSize = config.partSize ?? DEFAULT_PART_SIZE;
-    if (this.partSize < 5 * 1024 * 1024) throw new InvalidArgumentError('S3Store partSize must be at least 5 MiB (S3 minimum part size)');
+    if (this.partSize < 5 * 1024 * 1024)
+      throw new InvalidArgumentError('S3Store partSize must be at least 5 MiB (S3 minimum part size)');
     this.credentials = { accessKey: config.accessKey, secretKey: config.secretKey };
     const common = { ...this.credentials, region: this.region, pathStyle: true };
     this.client = new MinioClient({
@@ -115,7 +116,12 @@ export class S3Store implements ObjectStore {
   // Streams parts ourselves rather than through putObject: putObject would resume any unfinished upload of
   // the same key it finds (ListMultipartUploads) and never aborts on a failing body. This aborts, so a wrong
   // length leaves neither an object nor an orphaned upload. One block is read ahead while the previous uploads.
-  private async putMultipart(key: string, body: Readable, size: number, headers: Record<string, string>): Promise<PutResult> {
+  private async putMultipart(
+    key: string,
+    body: Readable,
+    size: number,
+    headers: Record<string, string>,
+  ): Promise<PutResult> {
     const uploadId = await this.client.initiateNewMultipartUpload(this.bucket, key, headers);
     const blocks = readBlocks(body, this.partSize)[Symbol.asyncIterator]();
     try {
@@ -127,7 +133,13 @@ export class S3Store implements ObjectStore {
         next = blocks.next();
         next.catch(() => {}); // surfaced by the await above on the next turn; avoid an unhandled rejection meanwhile
         const uploaded = await this.client.uploadPart(
-          { bucketName: this.bucket, objectName: key, uploadID: uploadId, partNumber, headers: { 'Content-Length': block.value.length } },
+          {
+            bucketName: this.bucket,
+            objectName: key,
+            uploadID: uploadId,
+            partNumber,
+            headers: { 'Content-Length': block.value.length },
+          },
           block.value,
         );
         parts.push({ part: partNumber, etag: uploaded.etag });
@@ -146,7 +158,8 @@ export class S3Store implements ObjectStore {
     try {
       if (!range) return await this.client.getObject(this.bucket, key);
       const { start, end } = range;
-      if (!Number.isSafeInteger(start) || start < 0) throw new InvalidRangeError(`range.start must be a non-negative integer (got ${start})`);
+      if (!Number.isSafeInteger(start) || start < 0)
+        throw new InvalidRangeError(`range.start must be a non-negative integer (got ${start})`);
       if (end !== undefined && (!Number.isSafeInteger(end) || end < start)) {
         throw new InvalidRangeError(`range.end must be an integer >= range.start (got ${end} for start ${start})`);
       }
@@ -195,7 +208,10 @@ export class S3Store implements ObjectStore {
       if (batch.length === 0) return;
       const results = await this.client.removeObjects(this.bucket, batch);
       const failed = results.filter((r) => (r as { Code?: string }).Code);
-      if (failed.length > 0) throw new Error(`deletePrefix('${prefix}'): ${failed.length} objects could not be deleted: ${JSON.stringify(failed.slice(0, 3))}`);
+      if (failed.length > 0)
+        throw new Error(
+          `deletePrefix('${prefix}'): ${failed.length} objects could not be deleted: ${JSON.stringify(failed.slice(0, 3))}`,
+        );
       deleted += batch.length;
       batch = [];
     };
@@ -240,7 +256,13 @@ export class S3Store implements ObjectStore {
     };
   }
 
-  private presignSized(key: string, size: number, expiresInSec: number, now: Date, query?: Record<string, string>): string {
+  private presignSized(
+    key: string,
+    size: number,
+    expiresInSec: number,
+    now: Date,
+    query?: Record<string, string>,
+  ): string {
     return presignSizedPut({
       endpoint: this.publicEndpoint,
       region: this.region,
@@ -270,12 +292,18 @@ export class S3Store implements ObjectStore {
     return this.client.initiateNewMultipartUpload(this.bucket, key, contentType ? { 'Content-Type': contentType } : {});
   }
 
-  async presignPart(key: string, uploadId: string, partNumber: number, options: PresignPartOptions = {}): Promise<SignedRequest> {
+  async presignPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    options: PresignPartOptions = {},
+  ): Promise<SignedRequest> {
     objectKey(key);
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
       throw new InvalidArgumentError(`partNumber must be an integer from 1 to ${MAX_PART_NUMBER} (got ${partNumber})`);
     }
-    if (typeof uploadId !== 'string' || uploadId === '') throw new InvalidArgumentError('uploadId must be a non-empty string');
+    if (typeof uploadId !== 'string' || uploadId === '')
+      throw new InvalidArgumentError('uploadId must be a non-empty string');
     const expiresInSec = urlExpirySec(options.expiresInSec);
     const now = new Date();
     const query = { partNumber: String(partNumber), uploadId };
@@ -290,7 +318,9 @@ export class S3Store implements ObjectStore {
     objectKey(key);
     try {
       const parts = await this.client.listUploadParts(this.bucket, key, uploadId);
-      return parts.map((p) => ({ partNumber: p.part, etag: p.etag, size: p.size })).sort((a, b) => a.partNumber - b.partNumber);
+      return parts
+        .map((p) => ({ partNumber: p.part, etag: p.etag, size: p.size }))
+        .sort((a, b) => a.partNumber - b.partNumber);
     } catch (error) {
       throw translateS3Error(error, { key, uploadId });
     }
@@ -298,11 +328,14 @@ export class S3Store implements ObjectStore {
 
   async completeMultipartUpload(key: string, uploadId: string, parts: CompletedPart[]): Promise<PutResult> {
     objectKey(key);
-    if (!Array.isArray(parts) || parts.length === 0) throw new InvalidPartError('parts must list at least one uploaded part');
+    if (!Array.isArray(parts) || parts.length === 0)
+      throw new InvalidPartError('parts must list at least one uploaded part');
     parts.forEach((part, index) => {
       const previous = index === 0 ? 0 : (parts[index - 1]?.partNumber ?? 0);
       if (!Number.isInteger(part.partNumber) || part.partNumber <= previous) {
-        throw new InvalidPartError(`parts must be in strictly ascending partNumber order (parts[${index}].partNumber = ${part.partNumber})`);
+        throw new InvalidPartError(
+          `parts must be in strictly ascending partNumber order (parts[${index}].partNumber = ${part.partNumber})`,
+        );
       }
     });
     try {

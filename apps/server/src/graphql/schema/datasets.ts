@@ -1,4 +1,13 @@
-import { DATASET_FILE_STATUSES, DATASET_VERSION_STATUSES, UPLOAD_STATUSES, type Dataset, type DatasetFile, type DatasetVersion, type Upload, type UploadFileEntry } from '@dapple/db';
+import {
+  DATASET_FILE_STATUSES,
+  DATASET_VERSION_STATUSES,
+  UPLOAD_STATUSES,
+  type Dataset,
+  type DatasetFile,
+  type DatasetVersion,
+  type Upload,
+  type UploadFileEntry,
+} from '@dapple/db';
 import type { DatasetManifest } from '@dapple/datasets';
 import type { SignedRequest } from '@dapple/storage';
 import type { Context } from '../../context.ts';
@@ -18,7 +27,11 @@ const DatasetVersionStatusEnum = upperEnum(
   DATASET_VERSION_STATUSES,
   'PREPARING while the dataset.prepare job runs; READY once shards and manifest are stored; FAILED with an error.',
 );
-const DatasetFileStatusEnum = upperEnum('DatasetFileStatus', DATASET_FILE_STATUSES, 'Whether a file made it into the shards.');
+const DatasetFileStatusEnum = upperEnum(
+  'DatasetFileStatus',
+  DATASET_FILE_STATUSES,
+  'Whether a file made it into the shards.',
+);
 const UploadStatusEnum = upperEnum('UploadStatus', UPLOAD_STATUSES, 'OPEN until completeUpload or abortUpload.');
 
 const HttpHeaderRef = builder.objectRef<{ name: string; value: string }>('HttpHeader').implement({
@@ -37,7 +50,10 @@ const UploadPartTargetRef = builder.objectRef<UploadPartTarget>('UploadPartTarge
     url: t.exposeString('url'),
     method: t.exposeString('method'),
     headers: t.field({ type: [HttpHeaderRef], resolve: headersField }),
-    expiresAt: t.expose('expiresAt', { type: 'DateTime', description: 'Ask uploadPartUrls for fresh URLs after this.' }),
+    expiresAt: t.expose('expiresAt', {
+      type: 'DateTime',
+      description: 'Ask uploadPartUrls for fresh URLs after this.',
+    }),
   }),
 });
 
@@ -57,9 +73,16 @@ const UploadFileRef = builder.objectRef<UploadFileParent>('UploadFile').implemen
     size: t.float({ resolve: (p) => p.file.size }),
     contentType: t.string({ resolve: (p) => p.file.contentType }),
     multipart: t.boolean({ resolve: (p) => p.file.multipartUploadId !== null }),
-    partSize: t.float({ nullable: true, resolve: (p) => p.file.partSize, description: 'Every part but the last has this size.' }),
+    partSize: t.float({
+      nullable: true,
+      resolve: (p) => p.file.partSize,
+      description: 'Every part but the last has this size.',
+    }),
     partCount: t.int({ resolve: (p) => p.file.partCount }),
-    received: t.boolean({ description: 'The whole file is stored.', resolve: async (p, _a, ctx) => (await progressOf(p, ctx)).received }),
+    received: t.boolean({
+      description: 'The whole file is stored.',
+      resolve: async (p, _a, ctx) => (await progressOf(p, ctx)).received,
+    }),
     receivedParts: t.intList({
       description: 'Part numbers already stored (asks the store): upload only the others when resuming.',
       resolve: async (p, _a, ctx) => (await progressOf(p, ctx)).receivedParts,
@@ -82,12 +105,16 @@ const DatasetFileRef = builder.objectRef<DatasetFile>('DatasetFile').implement({
     status: t.field({ type: DatasetFileStatusEnum, resolve: (f) => f.status }),
     rejectReason: t.exposeString('rejectReason', {
       nullable: true,
-      description: 'corrupt, unsupported_type, too_small, too_many_pixels, duplicate, too_large, unsafe_path or orphan_caption.',
+      description:
+        'corrupt, unsupported_type, too_small, too_many_pixels, duplicate, too_large, unsafe_path or orphan_caption.',
     }),
     rejectDetail: t.exposeString('rejectDetail', { nullable: true }),
     label: t.exposeString('label', { nullable: true }),
     caption: t.exposeString('caption', { nullable: true }),
-    sampleIndex: t.exposeInt('sampleIndex', { nullable: true, description: 'Position in the shards and thumbnail sheets.' }),
+    sampleIndex: t.exposeInt('sampleIndex', {
+      nullable: true,
+      description: 'Position in the shards and thumbnail sheets.',
+    }),
   }),
 });
 
@@ -111,14 +138,19 @@ const LabelCountRef = builder.objectRef<{ label: string; id: number; count: numb
 });
 
 const ThumbnailSheetsRef = builder.objectRef<VersionParent>('ThumbnailSheets').implement({
-  description: 'Accepted image i is tile i % perSheet of sheet ⌊i / perSheet⌋, row-major, `columns` tiles wide, `tile` px square.',
+  description:
+    'Accepted image i is tile i % perSheet of sheet ⌊i / perSheet⌋, row-major, `columns` tiles wide, `tile` px square.',
   fields: (t) => ({
     tile: t.int({ resolve: (p) => manifestOf(p).thumbnails.tile }),
     columns: t.int({ resolve: (p) => manifestOf(p).thumbnails.columns }),
     perSheet: t.int({ resolve: (p) => manifestOf(p).thumbnails.perSheet }),
     sheetUrls: t.stringList({
       resolve: async (p, _a, ctx) =>
-        Promise.all(manifestOf(p).thumbnails.sheets.map(async (name) => (await ctx.services.datasets.versionObjectUrl(p.dataset, p.version, name)).url)),
+        Promise.all(
+          manifestOf(p).thumbnails.sheets.map(
+            async (name) => (await ctx.services.datasets.versionObjectUrl(p.dataset, p.version, name)).url,
+          ),
+        ),
     }),
   }),
 });
@@ -135,17 +167,29 @@ const DatasetVersionRef = builder.objectRef<VersionParent>('DatasetVersion').imp
     id: t.id({ resolve: (p) => p.version.id }),
     number: t.int({ resolve: (p) => p.version.number }),
     status: t.field({ type: DatasetVersionStatusEnum, resolve: (p) => p.version.status }),
-    fileCount: t.int({ resolve: (p) => p.version.fileCount, description: 'Files uploaded (before READY) or found, archive members included (READY).' }),
+    fileCount: t.int({
+      resolve: (p) => p.version.fileCount,
+      description: 'Files uploaded (before READY) or found, archive members included (READY).',
+    }),
     acceptedCount: t.int({ resolve: (p) => p.version.acceptedCount }),
     rejectedCount: t.int({ resolve: (p) => p.version.rejectedCount }),
-    rejectedByReason: t.field({ type: [ReasonCountRef], resolve: (p, _a, ctx) => rejectedByReason(ctx.services.datasets.manifestOf(p.version)) }),
+    rejectedByReason: t.field({
+      type: [ReasonCountRef],
+      resolve: (p, _a, ctx) => rejectedByReason(ctx.services.datasets.manifestOf(p.version)),
+    }),
     labels: t.field({
       type: [LabelCountRef],
       description: 'Class labels (top-level folders) with their accepted image counts, in label-id order.',
       resolve: (p, _a, ctx) => labelHistogram(ctx.services.datasets.manifestOf(p.version)),
     }),
-    unlabeledCount: t.int({ resolve: (p, _a, ctx) => ctx.services.datasets.manifestOf(p.version)?.labels.unlabeled ?? 0 }),
-    contentHash: t.string({ nullable: true, resolve: (p) => p.version.contentHash, description: 'The manifest versionHash.' }),
+    unlabeledCount: t.int({
+      resolve: (p, _a, ctx) => ctx.services.datasets.manifestOf(p.version)?.labels.unlabeled ?? 0,
+    }),
+    contentHash: t.string({
+      nullable: true,
+      resolve: (p) => p.version.contentHash,
+      description: 'The manifest versionHash.',
+    }),
     error: t.string({ nullable: true, resolve: (p) => p.version.error }),
     createdAt: t.field({ type: 'DateTime', resolve: (p) => p.version.createdAt }),
     preparedAt: t.field({ type: 'DateTime', nullable: true, resolve: (p) => p.version.preparedAt }),
@@ -153,11 +197,14 @@ const DatasetVersionRef = builder.objectRef<VersionParent>('DatasetVersion').imp
       nullable: true,
       description: 'Short-lived download URL of manifest.json (READY only).',
       resolve: async (p, _a, ctx) =>
-        p.version.status === 'ready' ? (await ctx.services.datasets.versionObjectUrl(p.dataset, p.version, 'manifest.json')).url : null,
+        p.version.status === 'ready'
+          ? (await ctx.services.datasets.versionObjectUrl(p.dataset, p.version, 'manifest.json')).url
+          : null,
     }),
     previewUrl: t.string({
       nullable: true,
-      description: 'Short-lived URL of preview.png, a grid of the first accepted images (READY with at least one image).',
+      description:
+        'Short-lived URL of preview.png, a grid of the first accepted images (READY with at least one image).',
       resolve: async (p, _a, ctx) => {
         const preview = p.version.status === 'ready' ? ctx.services.datasets.manifestOf(p.version)?.preview : null;
         return preview ? (await ctx.services.datasets.versionObjectUrl(p.dataset, p.version, preview)).url : null;
@@ -193,7 +240,8 @@ const DatasetRef = builder.objectRef<Dataset>('Dataset').implement({
     versions: t.field({
       type: [DatasetVersionRef],
       description: 'Newest first.',
-      resolve: async (d, _a, ctx) => (await ctx.services.datasets.versions(d.id)).map((version) => ({ dataset: d, version })),
+      resolve: async (d, _a, ctx) =>
+        (await ctx.services.datasets.versions(d.id)).map((version) => ({ dataset: d, version })),
     }),
   }),
 });
@@ -206,16 +254,25 @@ const UploadRef = builder.objectRef<Upload>('Upload').implement({
     status: t.field({ type: UploadStatusEnum, resolve: (u) => u.status }),
     totalBytes: t.exposeFloat('totalBytes'),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', description: 'completeUpload is refused after this.' }),
-    files: t.field({ type: [UploadFileRef], resolve: (u) => u.files.map((file, index) => ({ upload: u, file, index })) }),
+    files: t.field({
+      type: [UploadFileRef],
+      resolve: (u) => u.files.map((file, index) => ({ upload: u, file, index })),
+    }),
   }),
 });
 
-const CompleteUploadPayload = builder.objectRef<{ upload: Upload; version: VersionParent }>('CompleteUploadPayload').implement({
-  fields: (t) => ({
-    upload: t.field({ type: UploadRef, resolve: (p) => p.upload }),
-    version: t.field({ type: DatasetVersionRef, description: 'The new version, PREPARING.', resolve: (p) => p.version }),
-  }),
-});
+const CompleteUploadPayload = builder
+  .objectRef<{ upload: Upload; version: VersionParent }>('CompleteUploadPayload')
+  .implement({
+    fields: (t) => ({
+      upload: t.field({ type: UploadRef, resolve: (p) => p.upload }),
+      version: t.field({
+        type: DatasetVersionRef,
+        description: 'The new version, PREPARING.',
+        resolve: (p) => p.version,
+      }),
+    }),
+  });
 
 const CreateDatasetInput = builder.inputType('CreateDatasetInput', {
   fields: (t) => ({
@@ -228,7 +285,10 @@ const CreateDatasetInput = builder.inputType('CreateDatasetInput', {
 });
 const UploadFileInput = builder.inputType('UploadFileInput', {
   fields: (t) => ({
-    path: t.string({ required: true, description: 'Relative path, e.g. `cats/1.png`; a top-level folder becomes the class label.' }),
+    path: t.string({
+      required: true,
+      description: 'Relative path, e.g. `cats/1.png`; a top-level folder becomes the class label.',
+    }),
     size: t.float({ required: true, description: 'Exact size in bytes; the store refuses any other length.' }),
     contentType: t.string({ required: true }),
   }),
@@ -319,8 +379,13 @@ builder.mutationFields((t) => ({
     type: [UploadPartTargetRef],
     description: 'Fresh URLs for some parts of one file of an OPEN upload (a single-PUT file has one part, number 1).',
     authScopes: { authenticated: true },
-    args: { uploadId: t.arg.id({ required: true }), fileIndex: t.arg.int({ required: true }), partNumbers: t.arg.intList({ required: true }) },
-    resolve: (_r, { uploadId, fileIndex, partNumbers }, ctx) => ctx.services.uploads.partUrls(ctx, String(uploadId), fileIndex, partNumbers),
+    args: {
+      uploadId: t.arg.id({ required: true }),
+      fileIndex: t.arg.int({ required: true }),
+      partNumbers: t.arg.intList({ required: true }),
+    },
+    resolve: (_r, { uploadId, fileIndex, partNumbers }, ctx) =>
+      ctx.services.uploads.partUrls(ctx, String(uploadId), fileIndex, partNumbers),
   }),
   completeUpload: t.field({
     type: CompleteUploadPayload,

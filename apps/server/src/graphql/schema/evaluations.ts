@@ -21,7 +21,8 @@ const MeanStdRef = builder.objectRef<{ mean: number; std: number }>('MeanStd').i
 const params = (e: Evaluation) => e.params as unknown as EvaluationParams;
 
 export const EvaluationRef = builder.objectRef<Evaluation>('Evaluation').implement({
-  description: 'KID / FID / IS of a model version against a dataset version. Compare numbers only between evaluations with the same comparableKey.',
+  description:
+    'KID / FID / IS of a model version against a dataset version. Compare numbers only between evaluations with the same comparableKey.',
   fields: (t) => ({
     id: t.exposeID('id'),
     modelVersionId: t.exposeID('modelVersionId'),
@@ -29,24 +30,38 @@ export const EvaluationRef = builder.objectRef<Evaluation>('Evaluation').impleme
     datasetVersionHash: t.exposeString('datasetVersionHash', { nullable: true }),
     status: t.field({ type: EvaluationStatusEnum, resolve: (e) => e.status }),
     numSamples: t.exposeInt('numSamples'),
-    samplesDone: t.int({ description: 'Images generated so far (then real images are measured).', resolve: (e) => e.samplesDone }),
+    samplesDone: t.int({
+      description: 'Images generated so far (then real images are measured).',
+      resolve: (e) => e.samplesDone,
+    }),
     extractor: t.exposeString('extractor', { description: 'The feature extractor and its configuration.' }),
     paperComparable: t.boolean({
-      description: 'True only for InceptionV3 pool3 at 299×299: FID/IS may be set beside published numbers. Offline numbers never are.',
+      description:
+        'True only for InceptionV3 pool3 at 299×299: FID/IS may be set beside published numbers. Offline numbers never are.',
       resolve: (e) => params(e).paperComparable ?? params(e).extractorKind === 'inception',
     }),
     comparableKey: t.string({
       description: 'extractor | sample count | reference data. Only evaluations with the same key are comparable.',
       resolve: (e) => comparableKey(e),
     }),
-    kid: t.field({ type: MeanStdRef, nullable: true, description: 'Kernel Inception Distance, mean ± std over 100 subsets.', resolve: (e) => (e.kidMean === null ? null : { mean: e.kidMean, std: e.kidStd ?? 0 }) }),
+    kid: t.field({
+      type: MeanStdRef,
+      nullable: true,
+      description: 'Kernel Inception Distance, mean ± std over 100 subsets.',
+      resolve: (e) => (e.kidMean === null ? null : { mean: e.kidMean, std: e.kidStd ?? 0 }),
+    }),
     fid: t.exposeFloat('fid', { nullable: true }),
-    inceptionScore: t.field({ type: MeanStdRef, nullable: true, resolve: (e) => (e.isMean === null ? null : { mean: e.isMean, std: e.isStd ?? 0 }) }),
+    inceptionScore: t.field({
+      type: MeanStdRef,
+      nullable: true,
+      resolve: (e) => (e.isMean === null ? null : { mean: e.isMean, std: e.isStd ?? 0 }),
+    }),
     realInceptionScore: t.field({
       type: MeanStdRef,
       nullable: true,
       description: 'IS of as many real images with the same extractor: the ceiling to read inceptionScore against.',
-      resolve: (e) => (params(e).realIsMean === undefined ? null : { mean: params(e).realIsMean!, std: params(e).realIsStd ?? 0 }),
+      resolve: (e) =>
+        params(e).realIsMean === undefined ? null : { mean: params(e).realIsMean!, std: params(e).realIsStd ?? 0 },
     }),
     steps: t.int({ resolve: (e) => params(e).steps }),
     sampler: t.string({ resolve: (e) => params(e).sampler.toUpperCase() }),
@@ -71,7 +86,10 @@ const ComparableGroupRef = builder.objectRef<{ key: string; rows: Evaluation[] }
 const EvaluateModelInput = builder.inputType('EvaluateModelInput', {
   fields: (t) => ({
     modelVersionId: t.id({ required: true }),
-    datasetVersionId: t.id({ required: true, description: 'A ready dataset version at the model’s resolution and channels.' }),
+    datasetVersionId: t.id({
+      required: true,
+      description: 'A ready dataset version at the model’s resolution and channels.',
+    }),
     numSamples: t.int({ required: true, description: '10–10000 generated images, and as many real ones.' }),
     extractor: t.field({ type: ExtractorKindEnum, description: 'Default OFFLINE.' }),
     steps: t.int({ description: 'Sampler steps; default 50.' }),
@@ -107,7 +125,8 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   evaluateModel: t.field({
     type: EvaluationRef,
-    description: 'Queues KID/FID/IS of a model version against a dataset version (anyone who may sample the model and read the dataset).',
+    description:
+      'Queues KID/FID/IS of a model version against a dataset version (anyone who may sample the model and read the dataset).',
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: EvaluateModelInput, required: true }) },
     resolve: (_r, { input }, ctx) =>
@@ -134,7 +153,10 @@ builder.subscriptionFields((t) => ({
       await ctx.services.samplingSignals.listen();
       const first = await ctx.services.evaluations.get(ctx, String(id));
       const signals = ctx.services.samplingSignals.pubsub.subscribe(evaluationChannel(first.id));
-      return startWith(first, mapSignals(signals, () => ctx.services.evaluations.reload(first.id)));
+      return startWith(
+        first,
+        mapSignals(signals, () => ctx.services.evaluations.reload(first.id)),
+      );
     },
     resolve: (e) => e,
   }),

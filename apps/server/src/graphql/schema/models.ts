@@ -1,4 +1,14 @@
-import { MODEL_SHARE_ROLES, MODEL_VISIBILITIES, type AliasEvent, type Model, type ModelAlias, type ModelShareRole, type ModelVersion, type ModelVisibility, type ShareLink } from '@dapple/db';
+import {
+  MODEL_SHARE_ROLES,
+  MODEL_VISIBILITIES,
+  type AliasEvent,
+  type Model,
+  type ModelAlias,
+  type ModelShareRole,
+  type ModelVersion,
+  type ModelVisibility,
+  type ShareLink,
+} from '@dapple/db';
 import type { Context } from '../../context.ts';
 import { forbidden } from '../../errors.ts';
 import { MODEL_NEEDS, type ModelAccess, type ModelNeed } from '../../services/model-access.ts';
@@ -21,42 +31,52 @@ interface VersionView {
 }
 
 const VisibilityEnum = builder.enumType('ModelVisibility', {
-  description: 'PRIVATE: team admins, the creator and explicit shares. TEAM: every team member by role. PUBLIC: also every signed-in user (read + sample).',
+  description:
+    'PRIVATE: team admins, the creator and explicit shares. TEAM: every team member by role. PUBLIC: also every signed-in user (read + sample).',
   values: upperCaseValues<ModelVisibility>(MODEL_VISIBILITIES),
 });
 const ShareRoleEnum = builder.enumType('ModelShareRole', {
   description: 'VIEWER: read and sample. EDITOR: also publish versions and move aliases.',
   values: upperCaseValues<ModelShareRole>(MODEL_SHARE_ROLES),
 });
-const PrecisionEnum = builder.enumType('WeightsPrecision', { values: { FLOAT16: { value: 'float16' }, FLOAT32: { value: 'float32' } } as const });
+const PrecisionEnum = builder.enumType('WeightsPrecision', {
+  values: { FLOAT16: { value: 'float16' }, FLOAT32: { value: 'float32' } } as const,
+});
 const NeedEnum = builder.enumType('ModelPermission', { values: upperCaseValues<ModelNeed>(MODEL_NEEDS) });
 
 const need = (view: { access: ModelAccess }, n: ModelNeed) => {
   if (!view.access.can(n)) throw forbidden(`This needs the ${n} permission on the model`);
 };
 
-const ModelMetricRef = builder.objectRef<{ key: string; step: number | null; last: number | null; mean: number | null }>('ModelMetric').implement({
-  description: 'A training metric at publish time: the last value at or before the published step and the mean over the 100 steps up to it.',
-  fields: (t) => ({
-    key: t.exposeString('key'),
-    step: t.exposeInt('step', { nullable: true }),
-    last: t.exposeFloat('last', { nullable: true }),
-    mean: t.exposeFloat('mean', { nullable: true }),
-  }),
-});
+const ModelMetricRef = builder
+  .objectRef<{ key: string; step: number | null; last: number | null; mean: number | null }>('ModelMetric')
+  .implement({
+    description:
+      'A training metric at publish time: the last value at or before the published step and the mean over the 100 steps up to it.',
+    fields: (t) => ({
+      key: t.exposeString('key'),
+      step: t.exposeInt('step', { nullable: true }),
+      last: t.exposeFloat('last', { nullable: true }),
+      mean: t.exposeFloat('mean', { nullable: true }),
+    }),
+  });
 
-const ModelVersionFilesRef = builder.objectRef<{ modelJsonUrl: string; weightsUrl: string; configUrl: string; cardUrl: string; expiresAt: Date }>('ModelVersionFiles').implement({
-  description:
-    'Short-lived URLs for loading the version in a browser: `loadModelForSampling({ modelJson: modelJsonUrl, weights: { "weights.bin": weightsUrl } })` ' +
-    'from @dapple/models/browser. model.json carries the sampling config (UNet, schedule, prediction, labelNames). Ask again after expiresAt.',
-  fields: (t) => ({
-    modelJsonUrl: t.exposeString('modelJsonUrl'),
-    weightsUrl: t.exposeString('weightsUrl'),
-    configUrl: t.exposeString('configUrl'),
-    cardUrl: t.exposeString('cardUrl'),
-    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
-  }),
-});
+const ModelVersionFilesRef = builder
+  .objectRef<{ modelJsonUrl: string; weightsUrl: string; configUrl: string; cardUrl: string; expiresAt: Date }>(
+    'ModelVersionFiles',
+  )
+  .implement({
+    description:
+      'Short-lived URLs for loading the version in a browser: `loadModelForSampling({ modelJson: modelJsonUrl, weights: { "weights.bin": weightsUrl } })` ' +
+      'from @dapple/models/browser. model.json carries the sampling config (UNet, schedule, prediction, labelNames). Ask again after expiresAt.',
+    fields: (t) => ({
+      modelJsonUrl: t.exposeString('modelJsonUrl'),
+      weightsUrl: t.exposeString('weightsUrl'),
+      configUrl: t.exposeString('configUrl'),
+      cardUrl: t.exposeString('cardUrl'),
+      expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+    }),
+  });
 
 export const ModelVersionRef = builder.objectRef<VersionView>('ModelVersion');
 export const ModelRef = builder.objectRef<ModelView>('Model');
@@ -120,7 +140,10 @@ ModelVersionRef.implement({
     step: t.int({ resolve: (v) => v.version.step }),
     weightsPrecision: t.field({ type: PrecisionEnum, resolve: (v) => v.version.weightsDtype as 'float16' | 'float32' }),
     weightsBytes: t.float({ resolve: (v) => v.version.weightsBytes }),
-    configJson: t.string({ description: 'UNet config, schedule, prediction type and training config, as JSON.', resolve: (v) => JSON.stringify(v.version.config) }),
+    configJson: t.string({
+      description: 'UNet config, schedule, prediction type and training config, as JSON.',
+      resolve: (v) => JSON.stringify(v.version.config),
+    }),
     predictionType: t.string({ resolve: (v) => v.version.config.predictionType }),
     resolution: t.int({ resolve: (v) => v.version.resolution }),
     channels: t.int({ resolve: (v) => v.version.channels }),
@@ -129,24 +152,36 @@ ModelVersionRef.implement({
     datasetVersionHash: t.string({ nullable: true, resolve: (v) => v.version.datasetVersionHash }),
     metrics: t.field({
       type: [ModelMetricRef],
-      resolve: (v) => Object.entries(v.version.metrics as Record<string, { step: number | null; last: number | null; mean: number | null }>).map(([key, m]) => ({ key, ...m })),
+      resolve: (v) =>
+        Object.entries(
+          v.version.metrics as Record<string, { step: number | null; last: number | null; mean: number | null }>,
+        ).map(([key, m]) => ({ key, ...m })),
     }),
     sampleGridStep: t.int({ nullable: true, resolve: (v) => v.version.sampleGridStep }),
     sampleGridUrl: t.string({
       nullable: true,
-      description: 'The run\'s sample grid nearest to the published step (copied into the version). Valid 10 minutes.',
-      resolve: (v, _a, ctx) => (v.version.sampleGridKey ? ctx.services.models.objectUrl(v.version.sampleGridKey) : null),
+      description: "The run's sample grid nearest to the published step (copied into the version). Valid 10 minutes.",
+      resolve: (v, _a, ctx) =>
+        v.version.sampleGridKey ? ctx.services.models.objectUrl(v.version.sampleGridKey) : null,
     }),
     modelCard: t.string({ description: 'MODEL_CARD.md (markdown).', resolve: (v) => v.version.modelCard }),
     notes: t.string({ resolve: (v) => v.version.notes }),
     aliases: t.stringList({
-      resolve: async (v, _a, ctx) => (await ctx.services.models.aliases(v.version.modelId)).filter((a) => a.versionId === v.version.id).map((a) => a.name),
+      resolve: async (v, _a, ctx) =>
+        (await ctx.services.models.aliases(v.version.modelId))
+          .filter((a) => a.versionId === v.version.id)
+          .map((a) => a.name),
     }),
-    createdBy: t.string({ nullable: true, description: 'Name of the publisher.', resolve: (v, _a, ctx) => ctx.services.models.creatorName(v.version.createdBy) }),
+    createdBy: t.string({
+      nullable: true,
+      description: 'Name of the publisher.',
+      resolve: (v, _a, ctx) => ctx.services.models.creatorName(v.version.createdBy),
+    }),
     createdAt: t.field({ type: 'DateTime', resolve: (v) => v.version.createdAt }),
     files: t.field({
       type: ModelVersionFilesRef,
-      description: 'URLs of model.json, weights.bin, config.json and the card, for in-browser sampling. Needs read access (a share link has it).',
+      description:
+        'URLs of model.json, weights.bin, config.json and the card, for in-browser sampling. Needs read access (a share link has it).',
       resolve: (v, _a, ctx) => {
         need(v, 'read');
         return ctx.services.models.files(v.version);
@@ -164,11 +199,20 @@ ModelRef.implement({
     visibility: t.field({ type: VisibilityEnum, resolve: (m) => m.model.visibility }),
     createdAt: t.field({ type: 'DateTime', resolve: (m) => m.model.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (m) => m.model.updatedAt }),
-    viewerPermissions: t.field({ type: [NeedEnum], description: 'What the caller may do with this model.', resolve: (m) => MODEL_NEEDS.filter((n) => m.access.can(n)) }),
+    viewerPermissions: t.field({
+      type: [NeedEnum],
+      description: 'What the caller may do with this model.',
+      resolve: (m) => MODEL_NEEDS.filter((n) => m.access.can(n)),
+    }),
     versions: t.field({
       type: [ModelVersionRef],
       description: 'Newest first.',
-      resolve: async (m, _a, ctx) => (await ctx.services.models.versions(m.model.id)).map((version) => ({ version, access: m.access, shareToken: null })),
+      resolve: async (m, _a, ctx) =>
+        (await ctx.services.models.versions(m.model.id)).map((version) => ({
+          version,
+          access: m.access,
+          shareToken: null,
+        })),
     }),
     version: t.field({
       type: ModelVersionRef,
@@ -180,19 +224,26 @@ ModelRef.implement({
         let version: ModelVersion | undefined;
         if (args.number != null) version = versions.find((v) => v.number === args.number);
         else if (args.alias != null) {
-          const alias = (await ctx.services.models.aliases(m.model.id)).find((a) => a.name === args.alias!.trim().toLowerCase());
+          const alias = (await ctx.services.models.aliases(m.model.id)).find(
+            (a) => a.name === args.alias!.trim().toLowerCase(),
+          );
           version = alias ? versions.find((v) => v.id === alias.versionId) : undefined;
         } else version = versions[0];
         return version ? { version, access: m.access, shareToken: null } : null;
       },
     }),
-    aliases: t.field({ type: [AliasRef], resolve: async (m, _a, ctx) => (await ctx.services.models.aliases(m.model.id)).map((alias) => ({ alias, access: m.access })) }),
+    aliases: t.field({
+      type: [AliasRef],
+      resolve: async (m, _a, ctx) =>
+        (await ctx.services.models.aliases(m.model.id)).map((alias) => ({ alias, access: m.access })),
+    }),
     aliasEvents: t.field({
       type: [AliasEventRef],
       args: { first: t.arg.int({ defaultValue: 100 }) },
       description: 'Audit trail of alias moves, newest first. Hidden from share links.',
       resolve: (m, args, ctx) => {
-        if (m.access.principal.kind === 'shareLink') throw forbidden('A share link allows only reading and sampling the model');
+        if (m.access.principal.kind === 'shareLink')
+          throw forbidden('A share link allows only reading and sampling the model');
         return ctx.services.models.aliasEvents(m.model.id, args.first ?? 100);
       },
     }),
@@ -215,38 +266,62 @@ ModelRef.implement({
   }),
 });
 
-const view = async (ctx: Context, model: Model): Promise<ModelView> => ({ model, access: await ctx.services.modelAccess.accessTo(ctx, model) });
+const view = async (ctx: Context, model: Model): Promise<ModelView> => ({
+  model,
+  access: await ctx.services.modelAccess.accessTo(ctx, model),
+});
 
 builder.queryFields((t) => ({
   models: t.field({
     type: [ModelRef],
     authScopes: { authenticated: true },
-    description: 'Models of the team the caller may read, plus (includeShared, default true) models shared with the caller or the team. Newest activity first.',
-    args: { teamId: t.arg.id({ required: true }), search: t.arg.string(), includeShared: t.arg.boolean(), first: t.arg.int() },
+    description:
+      'Models of the team the caller may read, plus (includeShared, default true) models shared with the caller or the team. Newest activity first.',
+    args: {
+      teamId: t.arg.id({ required: true }),
+      search: t.arg.string(),
+      includeShared: t.arg.boolean(),
+      first: t.arg.int(),
+    },
     resolve: async (_r, args, ctx) => {
-      const list = await ctx.services.models.list(ctx, String(args.teamId), { search: args.search, includeShared: args.includeShared, first: args.first });
+      const list = await ctx.services.models.list(ctx, String(args.teamId), {
+        search: args.search,
+        includeShared: args.includeShared,
+        first: args.first,
+      });
       return Promise.all(list.map((m) => view(ctx, m)));
     },
   }),
   model: t.field({
     type: ModelRef,
-    args: { id: t.arg.id({ required: true }), shareToken: t.arg.string({ description: 'A share link token (dpl_share_…) instead of signing in.' }) },
+    args: {
+      id: t.arg.id({ required: true }),
+      shareToken: t.arg.string({ description: 'A share link token (dpl_share_…) instead of signing in.' }),
+    },
     resolve: async (_r, args, ctx) => {
-      const access = await ctx.services.modelAccess.requireModelAccess(ctx, String(args.id), 'read', { shareToken: args.shareToken });
+      const access = await ctx.services.modelAccess.requireModelAccess(ctx, String(args.id), 'read', {
+        shareToken: args.shareToken,
+      });
       return { model: access.model, access };
     },
   }),
   modelVersion: t.field({
     type: ModelVersionRef,
-    args: { id: t.arg.id({ required: true }), shareToken: t.arg.string({ description: 'A share link token (dpl_share_…) instead of signing in.' }) },
+    args: {
+      id: t.arg.id({ required: true }),
+      shareToken: t.arg.string({ description: 'A share link token (dpl_share_…) instead of signing in.' }),
+    },
     resolve: async (_r, args, ctx) => {
-      const { version, access } = await ctx.services.modelAccess.requireVersionAccess(ctx, String(args.id), 'read', { shareToken: args.shareToken });
+      const { version, access } = await ctx.services.modelAccess.requireVersionAccess(ctx, String(args.id), 'read', {
+        shareToken: args.shareToken,
+      });
       return { version, access, shareToken: args.shareToken ?? null };
     },
   }),
   sharedModel: t.field({
     type: ModelRef,
-    description: 'Anonymous read-only access through a share link token: the model, its versions and their files. FORBIDDEN once revoked or expired.',
+    description:
+      'Anonymous read-only access through a share link token: the model, its versions and their files. FORBIDDEN once revoked or expired.',
     args: { token: t.arg.string({ required: true }) },
     resolve: (_r, args, ctx) => ctx.services.modelShares.sharedModel(ctx, args.token),
   }),
@@ -257,10 +332,15 @@ const PublishModelInput = builder.inputType('PublishModelInput', {
     runId: t.id({ required: true }),
     step: t.int({ required: true, description: 'A step the run has a checkpoint at.' }),
     modelId: t.id({ description: 'Publish as the next version of this model…' }),
-    modelName: t.string({ description: '…or of the run team\'s model with this name (created when missing). Give exactly one.' }),
+    modelName: t.string({
+      description: "…or of the run team's model with this name (created when missing). Give exactly one.",
+    }),
     notes: t.string({ description: 'Release notes for this version (markdown, in the model card).' }),
     description: t.string({ description: 'Description of a newly created model.' }),
-    precision: t.field({ type: PrecisionEnum, description: 'Weights precision. Default FLOAT16: half the download, dequantized to float32 on load.' }),
+    precision: t.field({
+      type: PrecisionEnum,
+      description: 'Weights precision. Default FLOAT16: half the download, dequantized to float32 on load.',
+    }),
   }),
 });
 
@@ -291,24 +371,31 @@ const PublishResultRef = builder.objectRef<{ model: ModelView; version: VersionV
 const CreatedShareLinkRef = builder.objectRef<{ link: ShareLink; token: string }>('CreatedShareLink').implement({
   fields: (t) => ({
     link: t.field({ type: ShareLinkRef, resolve: (r) => r.link }),
-    token: t.string({ description: 'Shown only now: give it to whoever should sample the model (sharedModel(token), shareToken arguments).', resolve: (r) => r.token }),
+    token: t.string({
+      description:
+        'Shown only now: give it to whoever should sample the model (sharedModel(token), shareToken arguments).',
+      resolve: (r) => r.token,
+    }),
   }),
 });
 
-const ExportRef = builder.objectRef<{ url: string; expiresAt: Date; sizeBytes: number }>('ModelVersionExport').implement({
-  description: 'A zip (stored, uncompressed) with model.json, weights.bin, config.json, MODEL_CARD.md and grid.png.',
-  fields: (t) => ({
-    url: t.exposeString('url'),
-    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
-    sizeBytes: t.exposeFloat('sizeBytes'),
-  }),
-});
+const ExportRef = builder
+  .objectRef<{ url: string; expiresAt: Date; sizeBytes: number }>('ModelVersionExport')
+  .implement({
+    description: 'A zip (stored, uncompressed) with model.json, weights.bin, config.json, MODEL_CARD.md and grid.png.',
+    fields: (t) => ({
+      url: t.exposeString('url'),
+      expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+      sizeBytes: t.exposeFloat('sizeBytes'),
+    }),
+  });
 
 builder.mutationFields((t) => ({
   publishModel: t.field({
     type: PublishResultRef,
     authScopes: { authenticated: true },
-    description: 'Publishes the run\'s checkpoint at `step` (EMA weights) as a new immutable version and moves `latest` to it. Needs member (or editor share) access.',
+    description:
+      "Publishes the run's checkpoint at `step` (EMA weights) as a new immutable version and moves `latest` to it. Needs member (or editor share) access.",
     args: { input: t.arg({ type: PublishModelInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
       const { model, version } = await ctx.services.models.publish(
@@ -345,8 +432,13 @@ builder.mutationFields((t) => ({
   setAlias: t.field({
     type: ModelRef,
     authScopes: { authenticated: true },
-    description: 'Points an alias (e.g. "best", "prod") at a version; every move is audited in aliasEvents. Member or editor access.',
-    args: { modelId: t.arg.id({ required: true }), name: t.arg.string({ required: true }), versionId: t.arg.id({ required: true }) },
+    description:
+      'Points an alias (e.g. "best", "prod") at a version; every move is audited in aliasEvents. Member or editor access.',
+    args: {
+      modelId: t.arg.id({ required: true }),
+      name: t.arg.string({ required: true }),
+      versionId: t.arg.id({ required: true }),
+    },
     resolve: async (_r, args, ctx) => {
       await ctx.services.models.setAlias(ctx, String(args.modelId), args.name, String(args.versionId));
       return view(ctx, await ctx.services.modelAccess.modelRow(String(args.modelId)));
@@ -378,8 +470,12 @@ builder.mutationFields((t) => ({
     type: CreatedShareLinkRef,
     authScopes: { authenticated: true },
     description: 'An anonymous read + sample link to this model (team admins only). The token is returned once.',
-    args: { modelId: t.arg.id({ required: true }), expiresInHours: t.arg.int({ required: true, description: '1 to 8760 (one year).' }) },
-    resolve: (_r, args, ctx) => ctx.services.modelShares.createLink(ctx, { modelId: args.modelId, expiresInHours: args.expiresInHours }),
+    args: {
+      modelId: t.arg.id({ required: true }),
+      expiresInHours: t.arg.int({ required: true, description: '1 to 8760 (one year).' }),
+    },
+    resolve: (_r, args, ctx) =>
+      ctx.services.modelShares.createLink(ctx, { modelId: args.modelId, expiresInHours: args.expiresInHours }),
   }),
   revokeShareLink: t.field({
     type: ShareLinkRef,
@@ -397,13 +493,15 @@ builder.mutationFields((t) => ({
   }),
   deleteModel: t.int({
     authScopes: { authenticated: true },
-    description: 'Deletes the model with every version, alias, share and link, and all its objects (team admins only). Returns the number of objects deleted.',
+    description:
+      'Deletes the model with every version, alias, share and link, and all its objects (team admins only). Returns the number of objects deleted.',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_r, args, ctx) => (await ctx.services.models.deleteModel(ctx, String(args.id))).deletedObjects,
   }),
   exportModelVersion: t.field({
     type: ExportRef,
-    description: 'A short-lived URL of a zip with the version\'s weights, config and card. Read access (a share link works).',
+    description:
+      "A short-lived URL of a zip with the version's weights, config and card. Read access (a share link works).",
     args: { id: t.arg.id({ required: true }), shareToken: t.arg.string() },
     resolve: (_r, args, ctx) => ctx.services.models.export(ctx, String(args.id), args.shareToken),
   }),

@@ -9,7 +9,8 @@ import { mapSignals, startWith } from '../iterators.ts';
 import { ModelVersionRef } from './models.ts';
 
 const RunStatusEnum = builder.enumType('RunStatus', {
-  description: 'queued → starting → running → succeeded | failed | cancelled; cancelling while the trainer stops; lost when heartbeats stopped (re-queued).',
+  description:
+    'queued → starting → running → succeeded | failed | cancelled; cancelling while the trainer stops; lost when heartbeats stopped (re-queued).',
   values: upperCaseValues(RUN_STATUSES),
 });
 
@@ -43,9 +44,17 @@ const RunConfigRef = builder.objectRef<RunConfig>('RunConfig').implement({
     schedule: t.exposeString('schedule'),
     timesteps: t.exposeInt('timesteps'),
     prediction: t.exposeString('prediction'),
-    conditioning: t.string({ description: 'none | class (class: the UNet is conditioned on the dataset labels).', resolve: (c) => conditioningOf(c) }),
-    numClasses: t.exposeInt('numClasses', { nullable: true, description: 'Class-conditional runs: the number of dataset labels.' }),
-    labelDropout: t.exposeFloat('labelDropout', { description: 'Class-conditional runs: probability of training on the null label (classifier-free guidance).' }),
+    conditioning: t.string({
+      description: 'none | class (class: the UNet is conditioned on the dataset labels).',
+      resolve: (c) => conditioningOf(c),
+    }),
+    numClasses: t.exposeInt('numClasses', {
+      nullable: true,
+      description: 'Class-conditional runs: the number of dataset labels.',
+    }),
+    labelDropout: t.exposeFloat('labelDropout', {
+      description: 'Class-conditional runs: probability of training on the null label (classifier-free guidance).',
+    }),
     emaDecay: t.exposeFloat('emaDecay'),
     sampleEvery: t.exposeInt('sampleEvery'),
     sampleCount: t.exposeInt('sampleCount'),
@@ -54,7 +63,10 @@ const RunConfigRef = builder.objectRef<RunConfig>('RunConfig').implement({
     checkpointEvery: t.exposeInt('checkpointEvery'),
     keepCheckpoints: t.exposeInt('keepCheckpoints'),
     reportEverySec: t.exposeFloat('reportEverySec'),
-    json: t.string({ description: 'The whole config as JSON (what forkRun overrides merge into).', resolve: (c) => JSON.stringify(c) }),
+    json: t.string({
+      description: 'The whole config as JSON (what forkRun overrides merge into).',
+      resolve: (c) => JSON.stringify(c),
+    }),
   }),
 });
 
@@ -92,11 +104,16 @@ const SampleGridRef = builder.objectRef<SampleGrid>('SampleGrid').implement({
     height: t.exposeInt('height'),
     seeds: t.exposeIntList('seeds'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    url: t.string({ description: 'Download URL, valid for 5 minutes.', resolve: async (g, _a, ctx) => (await ctx.services.runs.objectUrl(g.objectKey)).url }),
+    url: t.string({
+      description: 'Download URL, valid for 5 minutes.',
+      resolve: async (g, _a, ctx) => (await ctx.services.runs.objectUrl(g.objectKey)).url,
+    }),
   }),
 });
 
-const LogStreamEnum = builder.enumType('RunLogStream', { values: { STDOUT: { value: 'stdout' }, STDERR: { value: 'stderr' }, SYSTEM: { value: 'system' } } as const });
+const LogStreamEnum = builder.enumType('RunLogStream', {
+  values: { STDOUT: { value: 'stdout' }, STDERR: { value: 'stderr' }, SYSTEM: { value: 'system' } } as const,
+});
 const RunLogLineRef = builder.objectRef<RunLog>('RunLogLine').implement({
   fields: (t) => ({
     attempt: t.exposeInt('attempt'),
@@ -153,17 +170,22 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
     cancelRequested: t.exposeBoolean('cancelRequested'),
     parentRunId: t.exposeID('parentRunId', { nullable: true }),
     fromStep: t.exposeInt('fromStep', { nullable: true }),
-    baseModelVersionId: t.exposeID('baseModelVersionId', { nullable: true, description: 'Fine-tunes: the model version whose weights the run started from.' }),
+    baseModelVersionId: t.exposeID('baseModelVersionId', {
+      nullable: true,
+      description: 'Fine-tunes: the model version whose weights the run started from.',
+    }),
     baseModelVersion: t.field({
       type: ModelVersionRef,
       nullable: true,
       description: 'Fine-tunes: the base model version, when it still exists and you may read it.',
       resolve: async (r, _a, ctx) => {
         if (!r.baseModelVersionId) return null;
-        const found = await ctx.services.modelAccess.requireVersionAccess(ctx, r.baseModelVersionId, 'read').catch((err: unknown) => {
-          if ((err as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND') return null;
-          throw err;
-        });
+        const found = await ctx.services.modelAccess
+          .requireVersionAccess(ctx, r.baseModelVersionId, 'read')
+          .catch((err: unknown) => {
+            if ((err as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND') return null;
+            throw err;
+          });
         return found ? { version: found.version, access: found.access, shareToken: null } : null;
       },
     }),
@@ -188,7 +210,11 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
       args: { tail: t.arg.int({ defaultValue: 200 }) },
       resolve: (r, { tail }, ctx) => ctx.services.runs.logsTail(r.id, tail ?? 200),
     }),
-    events: t.field({ type: [RunEventRef], description: 'Status transitions, oldest first.', resolve: (r, _a, ctx) => ctx.services.runs.events(r.id) }),
+    events: t.field({
+      type: [RunEventRef],
+      description: 'Status transitions, oldest first.',
+      resolve: (r, _a, ctx) => ctx.services.runs.events(r.id),
+    }),
     metricKeys: t.stringList({ resolve: (r, _a, ctx) => ctx.services.runs.metricKeys(r.id) }),
     metrics: t.field({
       type: [MetricSeriesRef],
@@ -200,7 +226,12 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
         toStep: t.arg.int(),
       },
       resolve: async (r, args, ctx) => {
-        const result = await ctx.services.runs.metrics(r.id, { keys: args.keys, maxPoints: args.maxPoints ?? 1000, fromStep: args.fromStep, toStep: args.toStep });
+        const result = await ctx.services.runs.metrics(r.id, {
+          keys: args.keys,
+          maxPoints: args.maxPoints ?? 1000,
+          fromStep: args.fromStep,
+          toStep: args.toStep,
+        });
         return result.series.map((s) => ({ ...s, bucketWidth: result.bucketWidth }));
       },
     }),
@@ -211,18 +242,27 @@ const RunEdgeRef = builder.objectRef<{ node: Run; cursor: string }>('RunEdge').i
   fields: (t) => ({ node: t.field({ type: RunRef, resolve: (e) => e.node }), cursor: t.exposeString('cursor') }),
 });
 const PageInfoRef = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('RunPageInfo').implement({
-  fields: (t) => ({ hasNextPage: t.exposeBoolean('hasNextPage'), endCursor: t.exposeString('endCursor', { nullable: true }) }),
-});
-const RunConnectionRef = builder.objectRef<{ runs: Run[]; hasNextPage: boolean; endCursor: string | null }>('RunConnection').implement({
   fields: (t) => ({
-    nodes: t.field({ type: [RunRef], resolve: (p) => p.runs }),
-    edges: t.field({
-      type: [RunEdgeRef],
-      resolve: (p) => p.runs.map((node) => ({ node, cursor: Buffer.from(`${node.createdAt.toISOString()}|${node.id}`).toString('base64url') })),
-    }),
-    pageInfo: t.field({ type: PageInfoRef, resolve: (p) => p }),
+    hasNextPage: t.exposeBoolean('hasNextPage'),
+    endCursor: t.exposeString('endCursor', { nullable: true }),
   }),
 });
+const RunConnectionRef = builder
+  .objectRef<{ runs: Run[]; hasNextPage: boolean; endCursor: string | null }>('RunConnection')
+  .implement({
+    fields: (t) => ({
+      nodes: t.field({ type: [RunRef], resolve: (p) => p.runs }),
+      edges: t.field({
+        type: [RunEdgeRef],
+        resolve: (p) =>
+          p.runs.map((node) => ({
+            node,
+            cursor: Buffer.from(`${node.createdAt.toISOString()}|${node.id}`).toString('base64url'),
+          })),
+      }),
+      pageInfo: t.field({ type: PageInfoRef, resolve: (p) => p }),
+    }),
+  });
 
 const ModelOverridesInput = builder.inputType('ModelOverridesInput', {
   description: "Architecture changes on top of the preset; anything left out keeps the preset's value.",
@@ -249,7 +289,9 @@ const trainingFields = (t: Parameters<Parameters<typeof builder.inputType>[1]['f
   weightDecay: t.float(),
   clipNorm: t.float(),
   emaDecay: t.float({ description: 'EMA max decay; 0 disables the EMA.' }),
-  labelDropout: t.float({ description: 'Class-conditional runs: probability of the null label per image (CFG), 0–1. Default 0.1.' }),
+  labelDropout: t.float({
+    description: 'Class-conditional runs: probability of the null label per image (CFG), 0–1. Default 0.1.',
+  }),
   sampleEvery: t.int(),
   sampleCount: t.int(),
   sampleSteps: t.int(),
@@ -260,7 +302,8 @@ const trainingFields = (t: Parameters<Parameters<typeof builder.inputType>[1]['f
 });
 
 const RunConfigInput = builder.inputType('RunConfigInput', {
-  description: 'A preset plus overrides; see RunConfig for the defaults. Validated on the server (errors name the field).',
+  description:
+    'A preset plus overrides; see RunConfig for the defaults. Validated on the server (errors name the field).',
   fields: (t) => ({
     preset: t.string({ required: true, description: 'tiny | small | base' }),
     model: t.field({ type: ModelOverridesInput }),
@@ -271,7 +314,10 @@ const RunConfigInput = builder.inputType('RunConfigInput', {
       description:
         "none | class. Left out: the base model's when fine-tuning, else class when the dataset version has ≥ 2 labels (top-level folders), else none. class on an unlabelled dataset is BAD_USER_INPUT.",
     }),
-    numClasses: t.int({ description: "Class-conditional runs: filled in from the dataset's label count (giving another number is BAD_USER_INPUT)." }),
+    numClasses: t.int({
+      description:
+        "Class-conditional runs: filled in from the dataset's label count (giving another number is BAD_USER_INPUT).",
+    }),
     ...trainingFields(t),
   }),
 });
@@ -288,7 +334,9 @@ const StartRunInput = builder.inputType('StartRunInput', {
     config: t.field({ type: RunConfigInput, required: true }),
     seed: t.int({ description: 'Default: random.' }),
     priority: t.int({ description: 'Higher starts first; FIFO within a priority. Default 0.' }),
-    maxAttempts: t.int({ description: 'Automatic restarts after a lost trainer, including the first attempt. Default 3.' }),
+    maxAttempts: t.int({
+      description: 'Automatic restarts after a lost trainer, including the first attempt. Default 3.',
+    }),
     fromModelVersionId: t.id({
       description:
         "Fine-tune a published model version you may read: the run starts from its weights at step 0 with a fresh optimizer. The config's network (preset, model overrides, conditioning) must match the version's, and the dataset its resolution and channels (BAD_USER_INPUT names the difference). schedule, timesteps and prediction default to the version's.",
@@ -337,7 +385,11 @@ builder.queryFields((t) => ({
       ctx.services.runs.list(
         ctx,
         String(args.teamId),
-        { status: args.filter?.status ?? null, datasetVersionId: args.filter?.datasetVersionId ? String(args.filter.datasetVersionId) : null, search: args.filter?.search ?? null },
+        {
+          status: args.filter?.status ?? null,
+          datasetVersionId: args.filter?.datasetVersionId ? String(args.filter.datasetVersionId) : null,
+          search: args.filter?.search ?? null,
+        },
         args.first ?? 20,
         args.after,
       ),
@@ -347,14 +399,16 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   startRun: t.field({
     type: RunRef,
-    description: 'Queues a training run on a ready dataset version (team members and up). BAD_USER_INPUT names the bad field.',
+    description:
+      'Queues a training run on a ready dataset version (team members and up). BAD_USER_INPUT names the bad field.',
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: StartRunInput, required: true }) },
     resolve: (_r, { input }, ctx) => ctx.services.runs.start(ctx, input),
   }),
   cancelRun: t.field({
     type: RunRef,
-    description: 'Queued: cancelled at once. Starting/running: CANCELLING, the trainer checkpoints and stops. Repeating is harmless; a finished run is a CONFLICT.',
+    description:
+      'Queued: cancelled at once. Starting/running: CANCELLING, the trainer checkpoints and stops. Repeating is harmless; a finished run is a CONFLICT.',
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_r, { id }, ctx) => ctx.services.runs.cancel(ctx, String(id)),
@@ -380,25 +434,33 @@ const MetricPointRef = builder.objectRef<MetricPointOut>('MetricPoint').implemen
   fields: (t) => ({ key: t.exposeString('key'), step: t.exposeInt('step'), value: t.exposeFloat('value') }),
 });
 const RunMetricsBatchRef = builder.objectRef<{ runId: string; points: MetricPointOut[] }>('RunMetricsBatch').implement({
-  fields: (t) => ({ runId: t.exposeID('runId'), points: t.field({ type: [MetricPointRef], resolve: (b) => b.points }) }),
+  fields: (t) => ({
+    runId: t.exposeID('runId'),
+    points: t.field({ type: [MetricPointRef], resolve: (b) => b.points }),
+  }),
 });
 
 builder.subscriptionFields((t) => ({
   runUpdated: t.field({
     type: RunRef,
-    description: 'The run now, then again after every change (status, progress, checkpoints, sample grids). Works across hub instances (Postgres LISTEN/NOTIFY).',
+    description:
+      'The run now, then again after every change (status, progress, checkpoints, sample grids). Works across hub instances (Postgres LISTEN/NOTIFY).',
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
     subscribe: async (_r, { id }, ctx) => {
       const run = await ctx.services.runs.get(ctx, String(id));
       const signals = ctx.services.runSignals.pubsub.subscribe(runUpdatedChannel(run.id));
-      return startWith(run, mapSignals(signals, () => ctx.services.runs.get(ctx, run.id)));
+      return startWith(
+        run,
+        mapSignals(signals, () => ctx.services.runs.get(ctx, run.id)),
+      );
     },
     resolve: (run) => run,
   }),
   runMetrics: t.field({
     type: RunMetricsBatchRef,
-    description: 'New metric points of the run as the trainer reports them (steps after sinceStep; the first batch catches up).',
+    description:
+      'New metric points of the run as the trainer reports them (steps after sinceStep; the first batch catches up).',
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }), keys: t.arg.stringList({ required: true }), sinceStep: t.arg.int() },
     subscribe: async (_r, { id, keys, sinceStep }, ctx) => {
@@ -411,16 +473,34 @@ builder.subscriptionFields((t) => ({
         return { runId: run.id, points };
       };
       const catchUp = await read();
-      return startWith(catchUp, mapSignals(signals, (s) => read(s.kind === 'metrics' ? s.toStep : undefined), (b) => b.points.length > 0));
+      return startWith(
+        catchUp,
+        mapSignals(
+          signals,
+          (s) => read(s.kind === 'metrics' ? s.toStep : undefined),
+          (b) => b.points.length > 0,
+        ),
+      );
     },
     resolve: (batch) => batch,
   }),
 }));
 
-async function newPoints(ctx: Context, runId: string, keys: string[], fromStep: number, toStep?: number): Promise<MetricPointOut[]> {
+async function newPoints(
+  ctx: Context,
+  runId: string,
+  keys: string[],
+  fromStep: number,
+  toStep?: number,
+): Promise<MetricPointOut[]> {
   if (toStep !== undefined && toStep < fromStep) return [];
   const maxPoints = toStep === undefined ? 100_000 : Math.min(100_000, toStep - fromStep + 1);
-  const result = await ctx.services.runs.metrics(runId, { keys, maxPoints, fromStep, ...(toStep !== undefined ? { toStep } : {}) });
+  const result = await ctx.services.runs.metrics(runId, {
+    keys,
+    maxPoints,
+    fromStep,
+    ...(toStep !== undefined ? { toStep } : {}),
+  });
   const out: MetricPointOut[] = [];
   for (const s of result.series) {
     for (const b of s.buckets) {

@@ -14,7 +14,8 @@ const SampleJobStatusEnum = builder.enumType('SampleJobStatus', {
 });
 
 const SamplerKindEnum = builder.enumType('SamplerKind', {
-  description: 'DDIM: deterministic for eta = 0, few steps. DDPM: ancestral sampling (uses a learned variance when the model has one).',
+  description:
+    'DDIM: deterministic for eta = 0, few steps. DDPM: ancestral sampling (uses a learned variance when the model has one).',
   values: { DDIM: { value: 'ddim' }, DDPM: { value: 'ddpm' } } as const,
 });
 
@@ -35,7 +36,9 @@ const SampleParamsRef = builder.objectRef<SampleParams>('SampleParams').implemen
 const SampleImageRef = builder.objectRef<{ index: number; url: string; expiresAt: Date }>('SampleImage').implement({
   fields: (t) => ({
     index: t.exposeInt('index'),
-    url: t.exposeString('url', { description: 'PNG download URL, valid for 5 minutes (query the job again for fresh ones).' }),
+    url: t.exposeString('url', {
+      description: 'PNG download URL, valid for 5 minutes (query the job again for fresh ones).',
+    }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
   }),
 });
@@ -44,7 +47,9 @@ const SampleProgressRef = builder.objectRef<SampleJobView['job']>('SampleProgres
   fields: (t) => ({
     stepsDone: t.exposeInt('stepsDone'),
     stepsTotal: t.exposeInt('stepsTotal'),
-    fraction: t.float({ resolve: (j) => (j.status === 'succeeded' ? 1 : j.stepsTotal > 0 ? Math.min(1, j.stepsDone / j.stepsTotal) : 0) }),
+    fraction: t.float({
+      resolve: (j) => (j.status === 'succeeded' ? 1 : j.stepsTotal > 0 ? Math.min(1, j.stepsDone / j.stepsTotal) : 0),
+    }),
   }),
 });
 
@@ -54,7 +59,11 @@ export const SampleJobRef = builder.objectRef<SampleJobView>('SampleJob').implem
     id: t.id({ resolve: (v) => v.job.id }),
     modelVersionId: t.id({ resolve: (v) => v.job.modelVersionId }),
     status: t.field({ type: SampleJobStatusEnum, resolve: (v) => v.job.status }),
-    queuePosition: t.int({ nullable: true, description: '0-based place in the queue while QUEUED (0 = starts next); null otherwise.', resolve: (v) => v.queuePosition }),
+    queuePosition: t.int({
+      nullable: true,
+      description: '0-based place in the queue while QUEUED (0 = starts next); null otherwise.',
+      resolve: (v) => v.queuePosition,
+    }),
     progress: t.field({ type: SampleProgressRef, resolve: (v) => v.job }),
     params: t.field({ type: SampleParamsRef, resolve: (v) => v.job.params as unknown as SampleParams }),
     images: t.field({
@@ -77,7 +86,9 @@ const GenerateSamplesInput = builder.inputType('GenerateSamplesInput', {
     sampler: t.field({ type: SamplerKindEnum, description: 'Default DDIM.' }),
     eta: t.float({ description: 'DDIM stochasticity in [0, 1]; default 0 (deterministic).' }),
     seed: t.int({ description: 'Default: random (returned in params). Same seed and settings → same images.' }),
-    guidance: t.float({ description: 'Classifier-free guidance scale in [0, 20]; class-conditional models only, needs label.' }),
+    guidance: t.float({
+      description: 'Classifier-free guidance scale in [0, 20]; class-conditional models only, needs label.',
+    }),
     label: t.string({ description: "One of the model version's labelNames (class-conditional models only)." }),
     shareToken: t.string({ description: 'A share link token (dpl_share_…) for sampling without an account.' }),
   }),
@@ -95,7 +106,8 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   generateSamples: t.field({
     type: SampleJobRef,
-    description: 'Queues a sample job (viewers and up, or a share link of the model). BAD_USER_INPUT names the bad field.',
+    description:
+      'Queues a sample job (viewers and up, or a share link of the model). BAD_USER_INPUT names the bad field.',
     args: { input: t.arg({ type: GenerateSamplesInput, required: true }) },
     resolve: (_r, { input }, ctx) =>
       ctx.services.sampling.generate(ctx, {
@@ -119,13 +131,17 @@ builder.mutationFields((t) => ({
 builder.subscriptionFields((t) => ({
   sampleJobUpdated: t.field({
     type: SampleJobRef,
-    description: 'The job now, then after every change (queue position, progress, result). Works across hub instances (LISTEN/NOTIFY).',
+    description:
+      'The job now, then after every change (queue position, progress, result). Works across hub instances (LISTEN/NOTIFY).',
     args: { id: t.arg.id({ required: true }), shareToken: t.arg.string() },
     subscribe: async (_r, { id, shareToken }, ctx) => {
       await ctx.services.samplingSignals.listen();
       const first = await ctx.services.sampling.get(ctx, String(id), shareToken);
       const signals = ctx.services.samplingSignals.pubsub.subscribe(sampleJobChannel(first.job.id));
-      return startWith(first, mapSignals(signals, () => ctx.services.sampling.reload(first.job.id)));
+      return startWith(
+        first,
+        mapSignals(signals, () => ctx.services.sampling.reload(first.job.id)),
+      );
     },
     resolve: (view) => view,
   }),

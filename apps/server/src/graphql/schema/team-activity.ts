@@ -7,7 +7,8 @@ const TeamActivityKindEnum = builder.enumType('TeamActivityKind', {
 });
 
 const TeamActivityRef = builder.objectRef<TeamActivityEvent>('TeamActivity').implement({
-  description: 'Something in a team changed: a run (created, status, progress, artifacts) or a dataset (created, deleted, a version added or changing status).',
+  description:
+    'Something in a team changed: a run (created, status, progress, artifacts) or a dataset (created, deleted, a version added or changing status).',
   fields: (t) => ({
     teamId: t.exposeID('teamId'),
     kind: t.field({ type: TeamActivityKindEnum, resolve: (e) => e.kind }),
@@ -40,7 +41,12 @@ builder.subscriptionField('teamActivity', (t) =>
  * someone removed from the team stops seeing its activity). A plain iterator, not an async generator:
  * `return()` (unsubscribe) must detach the listener at once even while waiting.
  */
-function whileMember(events: AsyncIterableIterator<TeamActivityEvent>, ctx: Context, teamId: string, kinds: readonly TeamActivityKind[] | null): AsyncIterableIterator<TeamActivityEvent> {
+function whileMember(
+  events: AsyncIterableIterator<TeamActivityEvent>,
+  ctx: Context,
+  teamId: string,
+  kinds: readonly TeamActivityKind[] | null,
+): AsyncIterableIterator<TeamActivityEvent> {
   let ended = false;
   const end = async (): Promise<IteratorResult<TeamActivityEvent>> => {
     ended = true;

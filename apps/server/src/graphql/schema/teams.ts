@@ -1,6 +1,11 @@
 import { TEAM_ROLES, type Invite } from '@dapple/db';
 import { forbidden } from '../../errors.ts';
-import { teamMembersChannel, type MemberWithUser, type TeamMembersChange, type TeamWithRole } from '../../services/teams.ts';
+import {
+  teamMembersChannel,
+  type MemberWithUser,
+  type TeamMembersChange,
+  type TeamWithRole,
+} from '../../services/teams.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
 import { UserRef } from './users.ts';
@@ -35,7 +40,11 @@ const TeamRef = builder.objectRef<TeamWithRole>('Team').implement({
     name: t.string({ resolve: (x) => x.team.name }),
     slug: t.string({ resolve: (x) => x.team.slug }),
     createdAt: t.field({ type: 'DateTime', resolve: (x) => x.team.createdAt }),
-    viewerRole: t.field({ type: TeamRoleEnum, description: "The signed-in user's role in this team.", resolve: (x) => x.role }),
+    viewerRole: t.field({
+      type: TeamRoleEnum,
+      description: "The signed-in user's role in this team.",
+      resolve: (x) => x.role,
+    }),
     members: t.field({ type: [TeamMemberRef], resolve: (x, _args, ctx) => ctx.services.teams.members(x.team.id) }),
     invites: t.field({
       type: [InviteRef],
@@ -64,14 +73,22 @@ const TeamMembersChangedEvent = builder.objectRef<TeamMembersChange>('TeamMember
     teamId: t.exposeID('teamId'),
     userId: t.exposeID('userId'),
     kind: t.field({ type: TeamMembersChangeKind, resolve: (e) => e.kind }),
-    role: t.field({ type: TeamRoleEnum, nullable: true, description: 'The new role; null when removed.', resolve: (e) => e.role }),
+    role: t.field({
+      type: TeamRoleEnum,
+      nullable: true,
+      description: 'The new role; null when removed.',
+      resolve: (e) => e.role,
+    }),
   }),
 });
 
 const CreateTeamInput = builder.inputType('CreateTeamInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
-    slug: t.string({ required: true, description: 'Lowercase letters, digits and inner hyphens; unique across the hub.' }),
+    slug: t.string({
+      required: true,
+      description: 'Lowercase letters, digits and inner hyphens; unique across the hub.',
+    }),
   }),
 });
 const InviteMemberInput = builder.inputType('InviteMemberInput', {
@@ -98,10 +115,10 @@ const RemoveMemberInput = builder.inputType('RemoveMemberInput', {
 builder.objectField(UserRef, 'teams', (t) =>
   t.field({
     type: [TeamRef],
-    description: "Teams the user belongs to, by name. Only visible to the user.",
+    description: 'Teams the user belongs to, by name. Only visible to the user.',
     authScopes: { authenticated: true },
     resolve: (user, _args, ctx) => {
-      if (ctx.viewer?.user.id !== user.id) throw forbidden("Only the user can list their teams");
+      if (ctx.viewer?.user.id !== user.id) throw forbidden('Only the user can list their teams');
       return ctx.services.teams.listForUser(user.id);
     },
   }),
@@ -174,7 +191,10 @@ builder.subscriptionField('teamMembersChanged', (t) =>
  * iterator, not an async generator: a generator parked in `await` would not run `return()` (the
  * client unsubscribing) until the next event arrived, leaking the listener meanwhile.
  */
-function untilRemoved(events: AsyncIterableIterator<TeamMembersChange>, userId: string): AsyncIterableIterator<TeamMembersChange> {
+function untilRemoved(
+  events: AsyncIterableIterator<TeamMembersChange>,
+  userId: string,
+): AsyncIterableIterator<TeamMembersChange> {
   let removed = false;
   const iterator: AsyncIterableIterator<TeamMembersChange> = {
     next: async () => {

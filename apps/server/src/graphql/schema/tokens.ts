@@ -4,7 +4,8 @@ import { builder } from '../builder.ts';
 import { UserRef } from './users.ts';
 
 const ApiTokenRef = builder.objectRef<ApiToken>('ApiToken').implement({
-  description: 'A personal API token. Send it as `Authorization: Bearer dpl_...`. The secret itself is never shown again.',
+  description:
+    'A personal API token. Send it as `Authorization: Bearer dpl_...`. The secret itself is never shown again.',
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
@@ -16,12 +17,14 @@ const ApiTokenRef = builder.objectRef<ApiToken>('ApiToken').implement({
   }),
 });
 
-const CreateApiTokenPayload = builder.objectRef<{ apiToken: ApiToken; secret: string }>('CreateApiTokenPayload').implement({
-  fields: (t) => ({
-    apiToken: t.field({ type: ApiTokenRef, resolve: (p) => p.apiToken }),
-    secret: t.exposeString('secret', { description: 'The full `dpl_...` token. Shown only in this response.' }),
-  }),
-});
+const CreateApiTokenPayload = builder
+  .objectRef<{ apiToken: ApiToken; secret: string }>('CreateApiTokenPayload')
+  .implement({
+    fields: (t) => ({
+      apiToken: t.field({ type: ApiTokenRef, resolve: (p) => p.apiToken }),
+      secret: t.exposeString('secret', { description: 'The full `dpl_...` token. Shown only in this response.' }),
+    }),
+  });
 
 const CreateApiTokenInput = builder.inputType('CreateApiTokenInput', {
   fields: (t) => ({
@@ -36,7 +39,7 @@ builder.objectField(UserRef, 'apiTokens', (t) =>
     description: "The user's API tokens, newest first (revoked ones included). Only visible to the user.",
     authScopes: { authenticated: true },
     resolve: (user, _args, ctx) => {
-      if (ctx.viewer?.user.id !== user.id) throw forbidden("Only the user can see their API tokens");
+      if (ctx.viewer?.user.id !== user.id) throw forbidden('Only the user can see their API tokens');
       return ctx.services.apiTokens.listForUser(user.id);
     },
   }),
@@ -51,7 +54,8 @@ builder.mutationFields((t) => ({
   }),
   revokeApiToken: t.field({
     type: ApiTokenRef,
-    description: 'Revokes one of your tokens; it stops working on the next request. NOT_FOUND for tokens that are not yours.',
+    description:
+      'Revokes one of your tokens; it stops working on the next request. NOT_FOUND for tokens that are not yours.',
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => ctx.services.apiTokens.revoke(ctx, String(id)),

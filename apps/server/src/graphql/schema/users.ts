@@ -53,7 +53,8 @@ builder.mutationFields((t) => ({
   }),
   signIn: t.field({
     type: AuthPayload,
-    description: 'Signs in (sets the session cookie). UNAUTHENTICATED on a wrong email or password; RATE_LIMITED after repeated failures.',
+    description:
+      'Signs in (sets the session cookie). UNAUTHENTICATED on a wrong email or password; RATE_LIMITED after repeated failures.',
     args: { input: t.arg({ type: SignInInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const { user, session } = await ctx.services.users.signIn(input, ctx);

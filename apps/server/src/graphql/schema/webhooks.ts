@@ -1,11 +1,21 @@
-import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_EVENTS, type Webhook, type WebhookDelivery, type WebhookEvent } from '@dapple/db';
+import {
+  WEBHOOK_DELIVERY_STATUSES,
+  WEBHOOK_EVENTS,
+  type Webhook,
+  type WebhookDelivery,
+  type WebhookEvent,
+} from '@dapple/db';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
 
 const toEnumKey = (e: string) => e.replace('.', '_').toUpperCase();
 const WebhookEventEnum = builder.enumType('WebhookEvent', {
-  description: 'RUN_STARTED (training began), RUN_FINISHED (succeeded or cancelled; see data.run.status), RUN_FAILED, MODEL_PUBLISHED, EVALUATION_FINISHED.',
-  values: Object.fromEntries(WEBHOOK_EVENTS.map((e) => [toEnumKey(e), { value: e }])) as Record<string, { value: WebhookEvent }>,
+  description:
+    'RUN_STARTED (training began), RUN_FINISHED (succeeded or cancelled; see data.run.status), RUN_FAILED, MODEL_PUBLISHED, EVALUATION_FINISHED.',
+  values: Object.fromEntries(WEBHOOK_EVENTS.map((e) => [toEnumKey(e), { value: e }])) as Record<
+    string,
+    { value: WebhookEvent }
+  >,
 });
 const DeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
   values: upperCaseValues(WEBHOOK_DELIVERY_STATUSES),
@@ -35,10 +45,17 @@ const DeliveryRef = builder.objectRef<WebhookDelivery>('WebhookDelivery').implem
     attempt: t.exposeInt('attempt'),
     status: t.field({ type: DeliveryStatusEnum, resolve: (d) => d.status }),
     statusCode: t.exposeInt('statusCode', { nullable: true }),
-    responseSnippet: t.exposeString('responseSnippet', { nullable: true, description: 'The first 1000 characters of the answer.' }),
+    responseSnippet: t.exposeString('responseSnippet', {
+      nullable: true,
+      description: 'The first 1000 characters of the answer.',
+    }),
     error: t.exposeString('error', { nullable: true }),
     durationMs: t.exposeInt('durationMs', { nullable: true }),
-    nextRetryAt: t.expose('nextRetryAt', { type: 'DateTime', nullable: true, description: 'Earliest time of the next attempt, when one is scheduled.' }),
+    nextRetryAt: t.expose('nextRetryAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'Earliest time of the next attempt, when one is scheduled.',
+    }),
     payloadJson: t.string({ resolve: (d) => JSON.stringify(d.payload) }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
@@ -55,7 +72,7 @@ builder.queryFields((t) => ({
   webhooks: t.field({
     type: [WebhookRef],
     authScopes: { authenticated: true },
-    description: 'The team\'s webhooks (team admins only).',
+    description: "The team's webhooks (team admins only).",
     args: { teamId: t.arg.id({ required: true }) },
     resolve: (_r, args, ctx) => ctx.services.webhooks.list(ctx, String(args.teamId)),
   }),
@@ -72,10 +89,21 @@ builder.mutationFields((t) => ({
   createWebhook: t.field({
     type: CreatedWebhookRef,
     authScopes: { authenticated: true },
-    description: 'http(s) URLs only; redirects are not followed. Private-network targets are allowed unless the hub is configured otherwise.',
-    args: { teamId: t.arg.id({ required: true }), url: t.arg.string({ required: true }), events: t.arg({ type: [WebhookEventEnum], required: true }), description: t.arg.string() },
+    description:
+      'http(s) URLs only; redirects are not followed. Private-network targets are allowed unless the hub is configured otherwise.',
+    args: {
+      teamId: t.arg.id({ required: true }),
+      url: t.arg.string({ required: true }),
+      events: t.arg({ type: [WebhookEventEnum], required: true }),
+      description: t.arg.string(),
+    },
     resolve: (_r, args, ctx) =>
-      ctx.services.webhooks.create(ctx, { teamId: args.teamId, url: args.url, events: args.events, ...(args.description != null ? { description: args.description } : {}) }),
+      ctx.services.webhooks.create(ctx, {
+        teamId: args.teamId,
+        url: args.url,
+        events: args.events,
+        ...(args.description != null ? { description: args.description } : {}),
+      }),
   }),
   setWebhookActive: t.field({
     type: WebhookRef,

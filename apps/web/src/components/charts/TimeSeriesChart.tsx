@@ -7,7 +7,18 @@ import { alignSeries, pointCount, smooth, type Series } from './series';
 import styles from './charts.module.css';
 
 // Distinguishable on light and dark backgrounds; the first is the run's own line.
-const PALETTE = ['#6366f1', '#f97316', '#10b981', '#e11d48', '#0ea5e9', '#a855f7', '#eab308', '#14b8a6', '#64748b', '#ec4899'];
+const PALETTE = [
+  '#6366f1',
+  '#f97316',
+  '#10b981',
+  '#e11d48',
+  '#0ea5e9',
+  '#a855f7',
+  '#eab308',
+  '#14b8a6',
+  '#64748b',
+  '#ec4899',
+];
 
 export interface TimeSeriesChartProps {
   title: string;
@@ -45,7 +56,17 @@ export interface ZoomRange {
  * setData), `data-zoom` (the step range in view when zoomed) and `data-visible-points` (drawable
  * points in view) let tests and the bench watch it.
  */
-export function TimeSeriesChart({ title, series, smoothing = 0, logScale = false, height = 220, emptyText = 'No points yet', formatValue, zoom = null, onZoom }: TimeSeriesChartProps) {
+export function TimeSeriesChart({
+  title,
+  series,
+  smoothing = 0,
+  logScale = false,
+  height = 220,
+  emptyText = 'No points yet',
+  formatValue,
+  zoom = null,
+  onZoom,
+}: TimeSeriesChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const figure = useRef<HTMLElement>(null);
@@ -100,7 +121,12 @@ export function TimeSeriesChart({ title, series, smoothing = 0, logScale = false
         },
         scales: { x: { time: false }, y: logScale ? { distr: 3 } : {} },
         axes: [
-          { label: 'step', stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' } },
+          {
+            label: 'step',
+            stroke: 'currentColor',
+            grid: { stroke: 'rgba(128,128,128,0.15)' },
+            ticks: { stroke: 'rgba(128,128,128,0.3)' },
+          },
           {
             stroke: 'currentColor',
             size: 60,
@@ -178,14 +204,25 @@ export function TimeSeriesChart({ title, series, smoothing = 0, logScale = false
   }, [zoomKey]);
 
   return (
-    <figure ref={figure} className={styles.chart} data-testid={`chart-${title}`} data-points={points} title={onZoom ? 'Drag across the chart to zoom into steps; double-click to see all steps' : undefined}>
+    <figure
+      ref={figure}
+      className={styles.chart}
+      data-testid={`chart-${title}`}
+      data-points={points}
+      title={onZoom ? 'Drag across the chart to zoom into steps; double-click to see all steps' : undefined}
+    >
       <figcaption className={styles.chartTitle}>{title}</figcaption>
       {points === 0 ? (
         <div className={styles.chartEmpty} style={{ height }}>
           {emptyText}
         </div>
       ) : (
-        <div ref={host} className={styles.chartCanvas} role="img" aria-label={`${title}: ${series.map((s) => s.label).join(', ')} over steps`} />
+        <div
+          ref={host}
+          className={styles.chartCanvas}
+          role="img"
+          aria-label={`${title}: ${series.map((s) => s.label).join(', ')} over steps`}
+        />
       )}
     </figure>
   );
@@ -212,7 +249,8 @@ function describeView(element: HTMLElement, u: uPlot): void {
     const ys = u.data[s]!;
     for (let i = 0; i < xs.length; i++) {
       const y = ys[i];
-      if (y != null && Number.isFinite(y) && (min == null || xs[i]! >= min) && (max == null || xs[i]! <= max)) visible++;
+      if (y != null && Number.isFinite(y) && (min == null || xs[i]! >= min) && (max == null || xs[i]! <= max))
+        visible++;
     }
   }
   element.dataset.visiblePoints = String(visible);

@@ -6,7 +6,9 @@ const series = (steps: number[], values: (number | null)[]): Series => ({ label:
 describe('chart series helpers', () => {
   it('smooths with a debiased EMA: weight 0 is the identity, constants stay constant, nulls are skipped', () => {
     expect(smooth([1, 2, 3], 0)).toEqual([1, 2, 3]);
-    expect(smooth([5, 5, null, 5], 0.9)).toEqual([5, 5, null, 5].map((v) => (v === null ? null : expect.closeTo(5, 10))));
+    expect(smooth([5, 5, null, 5], 0.9)).toEqual(
+      [5, 5, null, 5].map((v) => (v === null ? null : expect.closeTo(5, 10))),
+    );
     const s = smooth([0, 10], 0.5) as number[];
     // Debiased: the first point is itself, the second is (0.5·0·0.5 + 0.5·10) / (1 − 0.25).
     expect(s[0]).toBe(0);
@@ -46,7 +48,9 @@ describe('chart series helpers', () => {
     const overview = series([0, 10, 20, 30, 40], [1, 2, 3, 4, 5]);
     const detail = { steps: [9, 10, 11, 12, 20, 21, 35], values: [0.9, 1, 1.1, 1.2, 2, 2.1, 9] };
     // 35 is outside the asked range [10, 21] and stays out; 9 too.
-    expect(replaceRange(overview, detail, 10, 21)).toEqual(series([0, 10, 11, 12, 20, 21, 30, 40], [1, 1, 1.1, 1.2, 2, 2.1, 4, 5]));
+    expect(replaceRange(overview, detail, 10, 21)).toEqual(
+      series([0, 10, 11, 12, 20, 21, 30, 40], [1, 1, 1.1, 1.2, 2, 2.1, 4, 5]),
+    );
     expect(replaceRange(overview, { steps: [], values: [] }, 10, 30)).toEqual(series([0, 40], [1, 5]));
     expect(replaceRange(series([], []), detail, 10, 12)).toEqual(series([10, 11, 12], [1, 1.1, 1.2]));
   });

@@ -88,7 +88,12 @@ export function alignSeries(series: readonly Series[]): [number[], ...(number | 
  * The overview with its points in [from, to] replaced by `detail` (a finer read of that step range, as
  * fetched when a chart is zoomed): the chart keeps its whole extent, so a reset still shows every step.
  */
-export function replaceRange(overview: Series, detail: Pick<Series, 'steps' | 'values'>, from: number, to: number): Series {
+export function replaceRange(
+  overview: Series,
+  detail: Pick<Series, 'steps' | 'values'>,
+  from: number,
+  to: number,
+): Series {
   const start = lowerBound(overview.steps, from);
   let end = start;
   while (end < overview.steps.length && overview.steps[end]! <= to) end++;
@@ -96,7 +101,11 @@ export function replaceRange(overview: Series, detail: Pick<Series, 'steps' | 'v
   return {
     ...overview,
     steps: [...overview.steps.slice(0, start), ...inside.map((i) => detail.steps[i]!), ...overview.steps.slice(end)],
-    values: [...overview.values.slice(0, start), ...inside.map((i) => detail.values[i] ?? null), ...overview.values.slice(end)],
+    values: [
+      ...overview.values.slice(0, start),
+      ...inside.map((i) => detail.values[i] ?? null),
+      ...overview.values.slice(end),
+    ],
   };
 }
 

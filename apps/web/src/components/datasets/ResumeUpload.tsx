@@ -47,7 +47,13 @@ export function ResumeUpload({
         clearPending(teamId, initial.uploadId);
         onGone(state.message);
       } else if (state.kind === 'open') {
-        const synced = { ...initial, files: initial.files.map((f, i) => ({ ...f, partsDone: state.progress.files[i]?.receivedParts ?? f.partsDone })) };
+        const synced = {
+          ...initial,
+          files: initial.files.map((f, i) => ({
+            ...f,
+            partsDone: state.progress.files[i]?.receivedParts ?? f.partsDone,
+          })),
+        };
         savePending(teamId, synced);
         setPending(synced);
       }
@@ -76,7 +82,14 @@ export function ResumeUpload({
       if (state.kind === 'error') return fail(state.message);
       const targets = await missingPartTargets(pending.uploadId, state.progress);
       if (!targets.ok) return fail(targets.message);
-      const completed = await sendAndComplete({ teamId, uploadId: pending.uploadId, files: match.files, parts: targets.parts, stored: storedBytesByFile(state.progress), onPhase: setPhase });
+      const completed = await sendAndComplete({
+        teamId,
+        uploadId: pending.uploadId,
+        files: match.files,
+        parts: targets.parts,
+        stored: storedBytesByFile(state.progress),
+        onPhase: setPhase,
+      });
       if (!completed.ok) return fail(completed.errors[0]?.message ?? 'Could not finish the upload');
       router.push(`/t/${teamSlug}/datasets`);
       router.refresh();
@@ -100,17 +113,21 @@ export function ResumeUpload({
       return setError(result.errors[0]?.message ?? 'Could not discard the upload');
     }
     clearPending(teamId, pending.uploadId);
-    onGone(`Discarded the upload to “${pending.datasetName}”. The dataset itself stays, without images: upload to it again or delete it from its page.`);
+    onGone(
+      `Discarded the upload to “${pending.datasetName}”. The dataset itself stays, without images: upload to it again or delete it from its page.`,
+    );
   }
 
   return (
     <section className="card card-body form" aria-labelledby="resume-heading">
       <div className={styles.resumeBanner} role="status">
         <h2 id="resume-heading" className={styles.resumeTitle}>
-          Upload of {what} interrupted at {percent}% — choose the same {pending.files.length === 1 ? 'file' : 'files'} to resume
+          Upload of {what} interrupted at {percent}% — choose the same {pending.files.length === 1 ? 'file' : 'files'}{' '}
+          to resume
         </h2>
         <p className="muted">
-          Dataset “{pending.datasetName}”. Only the parts that did not arrive are sent again; files are recognised by name, size and modification time.
+          Dataset “{pending.datasetName}”. Only the parts that did not arrive are sent again; files are recognised by
+          name, size and modification time.
         </p>
       </div>
       <UploadSummary files={pending.files} phase={phase} stored={stored} />
@@ -122,17 +139,29 @@ export function ResumeUpload({
           labelledBy="resume-files-label"
           errorId={error ? 'resume-error' : undefined}
           disabled={busy}
-          hint={pending.files.length === 1 ? `${pending.files[0]!.path}` : `all ${pending.files.length} files of the upload, or their folder`}
+          hint={
+            pending.files.length === 1
+              ? `${pending.files[0]!.path}`
+              : `all ${pending.files.length} files of the upload, or their folder`
+          }
           onFiles={(files) => void resume(files)}
         />
         {error ? <FieldError id="resume-error">{error}</FieldError> : null}
       </div>
       <div className="form-row">
-        <button type="button" className="btn btn-secondary" onClick={() => void discard()} disabled={busy} aria-busy={discarding || undefined}>
+        <button
+          type="button"
+          className="btn btn-secondary"
+          onClick={() => void discard()}
+          disabled={busy}
+          aria-busy={discarding || undefined}
+        >
           {discarding ? <span className="spinner" aria-hidden="true" /> : null}
           Discard
         </button>
-        {phase.kind !== 'idle' ? <span className="muted">{phase.kind === 'completing' ? 'Finishing…' : 'Resuming…'}</span> : null}
+        {phase.kind !== 'idle' ? (
+          <span className="muted">{phase.kind === 'completing' ? 'Finishing…' : 'Resuming…'}</span>
+        ) : null}
       </div>
     </section>
   );

@@ -18,8 +18,17 @@ export function UploadSummary({
 }) {
   const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
   const sentOf = (index: number, size: number) =>
-    phase.kind === 'sending' ? (phase.sent.get(index) ?? 0) : phase.kind === 'completing' ? size : (stored?.get(index) ?? 0);
-  const sentTotal = phase.kind === 'sending' ? phase.total : phase.kind === 'completing' ? totalBytes : [...(stored?.values() ?? [])].reduce((a, b) => a + b, 0);
+    phase.kind === 'sending'
+      ? (phase.sent.get(index) ?? 0)
+      : phase.kind === 'completing'
+        ? size
+        : (stored?.get(index) ?? 0);
+  const sentTotal =
+    phase.kind === 'sending'
+      ? phase.total
+      : phase.kind === 'completing'
+        ? totalBytes
+        : [...(stored?.values() ?? [])].reduce((a, b) => a + b, 0);
   return (
     <div className="upload-summary" aria-live="polite">
       <div className="upload-total">
@@ -46,7 +55,11 @@ export function UploadSummary({
           <li key={f.path} className="upload-file">
             <span className="mono upload-path">{f.path}</span>
             <span className="muted">{formatBytes(f.size)}</span>
-            <Progress label={`${f.path} upload progress`} value={f.size > 0 ? sentOf(index, f.size) / f.size : 1} small />
+            <Progress
+              label={`${f.path} upload progress`}
+              value={f.size > 0 ? sentOf(index, f.size) / f.size : 1}
+              small
+            />
           </li>
         ))}
       </ul>
@@ -58,7 +71,14 @@ export function UploadSummary({
 function Progress({ label, value, small }: { label: string; value: number; small?: boolean }) {
   const percent = Math.round(Math.min(1, Math.max(0, value)) * 100);
   return (
-    <div className={`progress${small ? ' progress-sm' : ''}`} role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}>
+    <div
+      className={`progress${small ? ' progress-sm' : ''}`}
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={percent}
+    >
       <span style={{ width: `${percent}%` }} />
     </div>
   );

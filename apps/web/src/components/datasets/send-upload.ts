@@ -36,7 +36,13 @@ export async function sendAndComplete(options: {
       meter.sample(sentTotal, performance.now());
       const sent = new Map(stored);
       for (const [index, bytes] of sentByFile) sent.set(index, (sent.get(index) ?? 0) + bytes);
-      onPhase({ kind: 'sending', sent, total: storedTotal + sentTotal, rate: meter.bytesPerSecond(), eta: meter.secondsLeft(totalBytes - storedTotal - sentTotal) });
+      onPhase({
+        kind: 'sending',
+        sent,
+        total: storedTotal + sentTotal,
+        rate: meter.bytesPerSecond(),
+        eta: meter.secondsLeft(totalBytes - storedTotal - sentTotal),
+      });
     },
     undefined,
     (part) => markPartDone(teamId, uploadId, part.fileIndex, part.partNumber),

@@ -58,7 +58,8 @@ export function AliasPanel({
     setErrors((e) => ({ ...e, [name]: '' }));
     const result = await request(RemoveAliasMutation, { modelId, name });
     setPending(null);
-    if (!result.ok) return setErrors((e) => ({ ...e, [name]: result.errors[0]?.message ?? 'Could not remove the alias' }));
+    if (!result.ok)
+      return setErrors((e) => ({ ...e, [name]: result.errors[0]?.message ?? 'Could not remove the alias' }));
     router.refresh();
   }
 
@@ -66,7 +67,10 @@ export function AliasPanel({
     event.preventDefault();
     const name = newName.trim().toLowerCase();
     if (!ALIAS_NAME.test(name)) {
-      setErrors((e) => ({ ...e, new: 'Use 1–63 lowercase letters, digits, “.”, “_” or “-”, starting with a letter or digit.' }));
+      setErrors((e) => ({
+        ...e,
+        new: 'Use 1–63 lowercase letters, digits, “.”, “_” or “-”, starting with a letter or digit.',
+      }));
       return;
     }
     if (aliases.some((a) => a.name === name)) {
@@ -144,7 +148,12 @@ export function AliasPanel({
           </div>
           <div className="field">
             <label htmlFor={`${baseId}-new-version`}>Points at</label>
-            <select id={`${baseId}-new-version`} className="select" value={newVersion} onChange={(e) => setNewVersion(e.target.value)}>
+            <select
+              id={`${baseId}-new-version`}
+              className="select"
+              value={newVersion}
+              onChange={(e) => setNewVersion(e.target.value)}
+            >
               {versions.map((v) => (
                 <option key={v.id} value={v.id}>
                   Version {v.number}
@@ -152,7 +161,11 @@ export function AliasPanel({
               ))}
             </select>
           </div>
-          <SubmitButton pending={pending !== null && pending === newName.trim().toLowerCase()} variant="secondary" size="sm">
+          <SubmitButton
+            pending={pending !== null && pending === newName.trim().toLowerCase()}
+            variant="secondary"
+            size="sm"
+          >
             Add alias
           </SubmitButton>
         </form>

@@ -11,7 +11,17 @@ import styles from './models.module.css';
  * Deletes the whole model (every version, alias, share and link, and their files) after the person types its
  * name: one click cannot do it. Shown only to those who may delete (team admins); the API checks anyway.
  */
-export function DeleteModelButton({ modelId, modelName, versionCount, galleryHref }: { modelId: string; modelName: string; versionCount: number; galleryHref: string }) {
+export function DeleteModelButton({
+  modelId,
+  modelName,
+  versionCount,
+  galleryHref,
+}: {
+  modelId: string;
+  modelName: string;
+  versionCount: number;
+  galleryHref: string;
+}) {
   const router = useRouter();
   const dialog = useRef<HTMLDialogElement>(null);
   const [typed, setTyped] = useState('');
@@ -53,7 +63,8 @@ export function DeleteModelButton({ modelId, modelName, versionCount, galleryHre
             <h2 id={`${id}-title`}>Delete {modelName}?</h2>
           </div>
           <p>
-            This deletes {versionCount === 1 ? 'its version' : `all ${versionCount} versions`} with their weights, sample grids and exports, and every alias, share and share link. It cannot be undone.
+            This deletes {versionCount === 1 ? 'its version' : `all ${versionCount} versions`} with their weights,
+            sample grids and exports, and every alias, share and share link. It cannot be undone.
           </p>
           <div className="field">
             <label htmlFor={`${id}-name`}>
@@ -71,11 +82,21 @@ export function DeleteModelButton({ modelId, modelName, versionCount, galleryHre
             {error ? <FieldError id={`${id}-error`}>{error}</FieldError> : null}
           </div>
           <div className="form-row">
-            <button type="submit" className="btn btn-danger" disabled={!confirmed || pending} aria-busy={pending || undefined}>
+            <button
+              type="submit"
+              className="btn btn-danger"
+              disabled={!confirmed || pending}
+              aria-busy={pending || undefined}
+            >
               {pending ? <span className="spinner" aria-hidden="true" /> : null}
               Delete this model
             </button>
-            <button type="button" className="btn btn-secondary" onClick={() => dialog.current?.close()} disabled={pending}>
+            <button
+              type="button"
+              className="btn btn-secondary"
+              onClick={() => dialog.current?.close()}
+              disabled={pending}
+            >
               Keep it
             </button>
           </div>

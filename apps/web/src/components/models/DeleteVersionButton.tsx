@@ -32,13 +32,29 @@ export function DeleteVersionButton({ versionId, number }: { versionId: string; 
     );
   }
   return (
-    <span role="group" aria-label={`Confirm deleting version ${number}`} style={{ display: 'inline-flex', gap: 6, flexWrap: 'wrap', alignItems: 'center' }}>
+    <span
+      role="group"
+      aria-label={`Confirm deleting version ${number}`}
+      style={{ display: 'inline-flex', gap: 6, flexWrap: 'wrap', alignItems: 'center' }}
+    >
       <span className="muted">Delete v{number} and its files?</span>
-      <button type="button" className="btn btn-danger btn-sm" onClick={remove} disabled={pending} aria-busy={pending || undefined} autoFocus>
+      <button
+        type="button"
+        className="btn btn-danger btn-sm"
+        onClick={remove}
+        disabled={pending}
+        aria-busy={pending || undefined}
+        autoFocus
+      >
         {pending ? <span className="spinner" aria-hidden="true" /> : null}
         Delete version {number}
       </button>
-      <button type="button" className="btn btn-secondary btn-sm" onClick={() => setConfirming(false)} disabled={pending}>
+      <button
+        type="button"
+        className="btn btn-secondary btn-sm"
+        onClick={() => setConfirming(false)}
+        disabled={pending}
+      >
         Keep
       </button>
       {error ? <FieldError>{error}</FieldError> : null}

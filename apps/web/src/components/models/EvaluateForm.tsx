@@ -19,7 +19,13 @@ interface Running {
 }
 
 /** Queues an evaluation of a version against a dataset version and follows it until its numbers are in. */
-export function EvaluateForm({ versionId, datasets }: { versionId: string; datasets: readonly { versionId: string; label: string }[] }) {
+export function EvaluateForm({
+  versionId,
+  datasets,
+}: {
+  versionId: string;
+  datasets: readonly { versionId: string; label: string }[];
+}) {
   const [dataset, setDataset] = useState(datasets[0]?.versionId ?? '');
   const [numSamples, setNumSamples] = useState('100');
   const [extractor, setExtractor] = useState<'OFFLINE' | 'INCEPTION'>('OFFLINE');
@@ -28,20 +34,30 @@ export function EvaluateForm({ versionId, datasets }: { versionId: string; datas
   const [running, setRunning] = useState<Running | null>(null);
 
   if (datasets.length === 0) {
-    return <p className="card-body muted">To evaluate, the team needs a ready dataset at this model’s resolution and channels.</p>;
+    return (
+      <p className="card-body muted">
+        To evaluate, the team needs a ready dataset at this model’s resolution and channels.
+      </p>
+    );
   }
 
   async function submit(event: React.FormEvent) {
     event.preventDefault();
     const n = Number(numSamples);
-    if (!Number.isInteger(n) || n < 10 || n > 10000) return setErrors({ numSamples: 'Samples must be a whole number from 10 to 10000.' });
+    if (!Number.isInteger(n) || n < 10 || n > 10000)
+      return setErrors({ numSamples: 'Samples must be a whole number from 10 to 10000.' });
     setPending(true);
-    const result = await request(EvaluateModelMutation, { input: { modelVersionId: versionId, datasetVersionId: dataset, numSamples: n, extractor } });
+    const result = await request(EvaluateModelMutation, {
+      input: { modelVersionId: versionId, datasetVersionId: dataset, numSamples: n, extractor },
+    });
     setPending(false);
     if (!result.ok) {
       const error = result.errors[0];
       const field = error?.field?.split('.').pop();
-      return setErrors({ [field === 'datasetVersionId' || field === 'extractor' ? field : 'numSamples']: error?.message ?? 'Could not start the evaluation' });
+      return setErrors({
+        [field === 'datasetVersionId' || field === 'extractor' ? field : 'numSamples']:
+          error?.message ?? 'Could not start the evaluation',
+      });
     }
     setErrors({});
     setRunning(result.data.evaluateModel);
@@ -50,14 +66,27 @@ export function EvaluateForm({ versionId, datasets }: { versionId: string; datas
   return (
     <form className="card-body form" onSubmit={submit} noValidate>
       <div className={styles.evaluateFields}>
-        <SelectField label="Reference dataset" value={dataset} onChange={(e) => {
+        <SelectField
+          label="Reference dataset"
+          value={dataset}
+          onChange={(e) => {
             setDataset(e.target.value);
             setErrors({});
-          }} options={datasets.map((d) => ({ value: d.versionId, label: d.label }))} error={errors.datasetVersionId} />
-        <TextField label="Samples" inputMode="numeric" value={numSamples} onChange={(e) => {
+          }}
+          options={datasets.map((d) => ({ value: d.versionId, label: d.label }))}
+          error={errors.datasetVersionId}
+        />
+        <TextField
+          label="Samples"
+          inputMode="numeric"
+          value={numSamples}
+          onChange={(e) => {
             setNumSamples(e.target.value);
             setErrors({});
-          }} error={errors.numSamples} hint="10–10000 generated and as many real" />
+          }}
+          error={errors.numSamples}
+          hint="10–10000 generated and as many real"
+        />
         <SelectField
           label="Feature extractor"
           value={extractor}
@@ -86,8 +115,15 @@ function EvaluationProgress({ initial }: { initial: Running }) {
     setEvaluation(data.evaluationUpdated);
     if (data.evaluationUpdated.status === 'SUCCEEDED') router.refresh();
   });
-  if (evaluation.status === 'FAILED') return <FieldError>Evaluation failed: {evaluation.error ?? 'no reason given'}</FieldError>;
-  if (evaluation.status === 'SUCCEEDED') return <p role="status">Evaluation finished: its numbers are in the table above.</p>;
+  if (evaluation.status === 'FAILED')
+    return <FieldError>Evaluation failed: {evaluation.error ?? 'no reason given'}</FieldError>;
+  if (evaluation.status === 'SUCCEEDED')
+    return <p role="status">Evaluation finished: its numbers are in the table above.</p>;
   if (evaluation.status === 'QUEUED') return <p role="status">Evaluation queued…</p>;
-  return <ProgressBar label={`Evaluating: ${evaluation.samplesDone} of ${evaluation.numSamples} images generated`} fraction={evaluation.samplesDone / Math.max(1, evaluation.numSamples)} />;
+  return (
+    <ProgressBar
+      label={`Evaluating: ${evaluation.samplesDone} of ${evaluation.numSamples} images generated`}
+      fraction={evaluation.samplesDone / Math.max(1, evaluation.numSamples)}
+    />
+  );
 }

@@ -6,7 +6,15 @@ import { request } from '../../lib/graphql';
 import { FieldError } from '../Field';
 
 /** Asks the API for a fresh zip URL (weights, config, card) and starts the download. */
-export function ExportButton({ versionId, number, shareToken }: { versionId: string; number: number; shareToken?: string }) {
+export function ExportButton({
+  versionId,
+  number,
+  shareToken,
+}: {
+  versionId: string;
+  number: number;
+  shareToken?: string;
+}) {
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   async function download() {
@@ -28,7 +36,13 @@ export function ExportButton({ versionId, number, shareToken }: { versionId: str
   }
   return (
     <span>
-      <button type="button" className="btn btn-secondary btn-sm" onClick={download} disabled={pending} aria-busy={pending || undefined}>
+      <button
+        type="button"
+        className="btn btn-secondary btn-sm"
+        onClick={download}
+        disabled={pending}
+        aria-busy={pending || undefined}
+      >
         {pending ? <span className="spinner" aria-hidden="true" /> : null}
         Export v{number}
       </button>

@@ -8,7 +8,9 @@ const render = (source: string) => renderToStaticMarkup(createElement(Markdown, 
 
 describe('model card markdown', () => {
   it('renders headings, lists, code, emphasis and tables', () => {
-    const html = render('# Title\n\nSome **bold** and `code`.\n\n- one\n- two\n\n| a | b |\n| --- | --- |\n| 1 | 2 |\n\n```\nx < y\n```');
+    const html = render(
+      '# Title\n\nSome **bold** and `code`.\n\n- one\n- two\n\n| a | b |\n| --- | --- |\n| 1 | 2 |\n\n```\nx < y\n```',
+    );
     expect(html).toContain('<h3>Title</h3>');
     expect(html).toContain('<strong>bold</strong>');
     expect(html).toContain('<code>code</code>');
@@ -19,7 +21,9 @@ describe('model card markdown', () => {
   });
 
   it('keeps underscores inside words and honours backslash escapes', () => {
-    const html = render('| metric |\n| --- |\n| images_per_sec |\n\n_whole_ word, snake_case_name, \\*not em\\* and a\\_b');
+    const html = render(
+      '| metric |\n| --- |\n| images_per_sec |\n\n_whole_ word, snake_case_name, \\*not em\\* and a\\_b',
+    );
     expect(html).toContain('<td>images_per_sec</td>');
     expect(html).toContain('<em>whole</em> word, snake_case_name, *not em* and a_b');
     expect(render('| run | step |\n| --- | --- |\n| a\\|b | 5 |')).toContain('<td>a|b</td><td>5</td>');
@@ -27,7 +31,9 @@ describe('model card markdown', () => {
   });
 
   it('shows raw HTML as text and drops script links', () => {
-    const html = render('<img src=x onerror=alert(1)> <script>alert(2)</script>\n\n[click](javascript:alert(3)) [ok](https://example.com/a)');
+    const html = render(
+      '<img src=x onerror=alert(1)> <script>alert(2)</script>\n\n[click](javascript:alert(3)) [ok](https://example.com/a)',
+    );
     expect(html).not.toContain('<img');
     expect(html).not.toContain('<script');
     expect(html).toContain('&lt;script&gt;');
@@ -58,7 +64,9 @@ describe('sampling settings', () => {
 describe('markdownSummary', () => {
   it('is the first paragraph as plain text, shortened', () => {
     expect(markdownSummary('# Blobs\n\nGrey **blobs**, see [the paper](https://example.com).')).toBe('Blobs');
-    expect(markdownSummary('Grey **blobs** and `code`, see [the paper](https://example.com).\n\nMore.')).toBe('Grey blobs and code, see the paper.');
+    expect(markdownSummary('Grey **blobs** and `code`, see [the paper](https://example.com).\n\nMore.')).toBe(
+      'Grey blobs and code, see the paper.',
+    );
     expect(markdownSummary('x'.repeat(200), 10)).toBe(`${'x'.repeat(9)}…`);
     expect(markdownSummary('')).toBe('');
     expect(markdownSummary('Tracks images_per_sec, _not_ \\*this\\*.')).toBe('Tracks images_per_sec, not *this*.');

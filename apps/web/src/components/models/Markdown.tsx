@@ -64,7 +64,11 @@ function blocks(source: string): React.ReactNode[] {
       out.push(<blockquote key={out.length}>{inline(quote.join(' '))}</blockquote>);
       continue;
     }
-    if (isTableRow(line) && i + 1 < lines.length && /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/.test(lines[i + 1]!)) {
+    if (
+      isTableRow(line) &&
+      i + 1 < lines.length &&
+      /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/.test(lines[i + 1]!)
+    ) {
       const head = cells(line);
       const rows: string[][] = [];
       i += 2;
@@ -101,7 +105,8 @@ function blocks(source: string): React.ReactNode[] {
       continue;
     }
     const paragraph: string[] = [];
-    while (i < lines.length && lines[i]!.trim() !== '' && !/^(#{1,6}\s|```|\s*[-*+]\s|>\s?)/.test(lines[i]!)) paragraph.push(lines[i++]!);
+    while (i < lines.length && lines[i]!.trim() !== '' && !/^(#{1,6}\s|```|\s*[-*+]\s|>\s?)/.test(lines[i]!))
+      paragraph.push(lines[i++]!);
     if (paragraph.length === 0) paragraph.push(lines[i++]!);
     out.push(<p key={out.length}>{inline(paragraph.join(' '))}</p>);
   }
@@ -169,7 +174,12 @@ function inline(text: string): React.ReactNode[] {
       case 'link': {
         const href = safeHref(t.href);
         return href ? (
-          <a key={key} href={href} rel="noopener noreferrer nofollow" target={href.startsWith('/') ? undefined : '_blank'}>
+          <a
+            key={key}
+            href={href}
+            rel="noopener noreferrer nofollow"
+            target={href.startsWith('/') ? undefined : '_blank'}
+          >
             {t.label}
           </a>
         ) : (

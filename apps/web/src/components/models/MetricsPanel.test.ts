@@ -26,8 +26,18 @@ describe('evaluation groups', () => {
           ['v2', 2],
         ]),
         groups: [
-          { comparableKey: 'offline|100|abc', extractor: 'offline-randconv-v1', numSamples: 100, evaluations: [evaluation('e1', 'v1', 12.5), evaluation('e2', 'v2', 9.75)] },
-          { comparableKey: 'inception|1000|abc', extractor: 'inception-v3-pool3', numSamples: 1000, evaluations: [evaluation('e3', 'v2', 33.1, true)] },
+          {
+            comparableKey: 'offline|100|abc',
+            extractor: 'offline-randconv-v1',
+            numSamples: 100,
+            evaluations: [evaluation('e1', 'v1', 12.5), evaluation('e2', 'v2', 9.75)],
+          },
+          {
+            comparableKey: 'inception|1000|abc',
+            extractor: 'inception-v3-pool3',
+            numSamples: 1000,
+            evaluations: [evaluation('e3', 'v2', 33.1, true)],
+          },
         ],
       }),
     );
@@ -45,6 +55,8 @@ describe('evaluation groups', () => {
   });
 
   it('says what to do when there are none', () => {
-    expect(renderToStaticMarkup(createElement(EvaluationGroups, { groups: [], versionNumbers: new Map() }))).toContain('No evaluations yet');
+    expect(renderToStaticMarkup(createElement(EvaluationGroups, { groups: [], versionNumbers: new Map() }))).toContain(
+      'No evaluations yet',
+    );
   });
 });

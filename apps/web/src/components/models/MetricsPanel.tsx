@@ -14,9 +14,19 @@ function meanStd(value: MeanStd): string {
  * KID / FID / IS, one table per comparable group (same extractor, sample count and reference data):
  * numbers measured differently never share a table, so they cannot be read as comparable.
  */
-export function EvaluationGroups({ groups, versionNumbers }: { groups: readonly Group[]; versionNumbers: ReadonlyMap<string, number> }) {
+export function EvaluationGroups({
+  groups,
+  versionNumbers,
+}: {
+  groups: readonly Group[];
+  versionNumbers: ReadonlyMap<string, number>;
+}) {
   if (groups.length === 0) {
-    return <p className="card-body muted">No evaluations yet. Evaluate a version against a dataset to measure KID, FID and IS.</p>;
+    return (
+      <p className="card-body muted">
+        No evaluations yet. Evaluate a version against a dataset to measure KID, FID and IS.
+      </p>
+    );
   }
   return (
     <div className="card-body" style={{ display: 'grid', gap: 20 }}>
@@ -27,7 +37,9 @@ export function EvaluationGroups({ groups, versionNumbers }: { groups: readonly 
           <div key={group.comparableKey} data-testid="evaluation-group">
             <h3 id={headingId}>
               {group.extractor} · {group.numSamples.toLocaleString('en')} samples
-              {first?.datasetVersionHash ? <span className="muted"> · reference data {first.datasetVersionHash.slice(0, 12)}</span> : null}
+              {first?.datasetVersionHash ? (
+                <span className="muted"> · reference data {first.datasetVersionHash.slice(0, 12)}</span>
+              ) : null}
             </h3>
             <p className="muted">
               {first?.paperComparable
@@ -74,8 +86,15 @@ export function EvaluationGroups({ groups, versionNumbers }: { groups: readonly 
  * before the checkpoint at `step`. The card sits in a narrow column, so there is no step column: a value last
  * reported before `step` (system metrics are reported less often than the loss) says where, after it.
  */
-export function TrainingMetrics({ step, metrics }: { step: number; metrics: readonly { key: string; last?: number | null; mean?: number | null; step?: number | null }[] }) {
-  if (metrics.length === 0) return <p className="card-body muted">No training metrics were recorded for this version.</p>;
+export function TrainingMetrics({
+  step,
+  metrics,
+}: {
+  step: number;
+  metrics: readonly { key: string; last?: number | null; mean?: number | null; step?: number | null }[];
+}) {
+  if (metrics.length === 0)
+    return <p className="card-body muted">No training metrics were recorded for this version.</p>;
   return (
     <div className={`card-body ${styles.tableWrap}`}>
       <table className={styles.table}>
@@ -93,7 +112,9 @@ export function TrainingMetrics({ step, metrics }: { step: number; metrics: read
               <td className="mono">{m.key}</td>
               <td className="num">
                 {formatMetric(m.last)}
-                {m.step != null && m.step !== step ? <span className="muted"> @{m.step.toLocaleString('en')}</span> : null}
+                {m.step != null && m.step !== step ? (
+                  <span className="muted"> @{m.step.toLocaleString('en')}</span>
+                ) : null}
               </td>
               <td className="num">{formatMetric(m.mean)}</td>
             </tr>

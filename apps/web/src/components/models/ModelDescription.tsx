@@ -14,7 +14,15 @@ const MAX_LENGTH = 2000; // the API's limit
  * The model's description, rendered as markdown (the same renderer as version cards: no raw HTML), with
  * an editor for those who may publish to the model. Version cards are immutable; this is the model's own text.
  */
-export function ModelDescription({ modelId, description, canEdit }: { modelId: string; description: string; canEdit: boolean }) {
+export function ModelDescription({
+  modelId,
+  description,
+  canEdit,
+}: {
+  modelId: string;
+  description: string;
+  canEdit: boolean;
+}) {
   const router = useRouter();
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(description);
@@ -37,7 +45,11 @@ export function ModelDescription({ modelId, description, canEdit }: { modelId: s
     if (!description && !canEdit) return null;
     return (
       <div className={styles.description} data-testid="model-description">
-        {description ? <Markdown source={description} className={`${styles.card} ${styles.descriptionText}`} /> : canEdit ? <p className="muted">No description yet.</p> : null}
+        {description ? (
+          <Markdown source={description} className={`${styles.card} ${styles.descriptionText}`} />
+        ) : canEdit ? (
+          <p className="muted">No description yet.</p>
+        ) : null}
         {canEdit ? (
           <button
             type="button"

@@ -10,7 +10,15 @@ import styles from './models.module.css';
 type ModelSummary = ResultOf<typeof TeamModelsQuery>['models'][number];
 
 /** Cards with each model's sample grid (of its `latest` version), version, aliases and visibility. */
-export function ModelGallery({ models, teamId, teamSlug }: { models: readonly ModelSummary[]; teamId: string; teamSlug: string }) {
+export function ModelGallery({
+  models,
+  teamId,
+  teamSlug,
+}: {
+  models: readonly ModelSummary[];
+  teamId: string;
+  teamSlug: string;
+}) {
   return (
     <ul className={styles.gallery} aria-label="Models" style={{ listStyle: 'none', padding: 0, margin: 0 }}>
       {models.map((model) => {
@@ -31,12 +39,16 @@ export function ModelGallery({ models, teamId, teamSlug }: { models: readonly Mo
                 <Link href={href}>{model.name}</Link>
               </h2>
               <p className="muted">
-                {latest ? `v${latest.number} · ${latest.resolution}×${latest.resolution} · step ${latest.step.toLocaleString('en')}` : 'no versions'} · updated{' '}
-                {formatDate(model.updatedAt)}
+                {latest
+                  ? `v${latest.number} · ${latest.resolution}×${latest.resolution} · step ${latest.step.toLocaleString('en')}`
+                  : 'no versions'}{' '}
+                · updated {formatDate(model.updatedAt)}
               </p>
               {model.description ? <p>{markdownSummary(model.description)}</p> : null}
               <div className={styles.badges}>
-                <span className="badge">{model.teamId === teamId ? VISIBILITY_LABEL[model.visibility] : 'Shared with you'}</span>
+                <span className="badge">
+                  {model.teamId === teamId ? VISIBILITY_LABEL[model.visibility] : 'Shared with you'}
+                </span>
                 {model.aliases.map((alias) => (
                   <span key={alias.name} className={`badge ${alias.name === 'latest' ? 'badge-accent' : ''}`}>
                     {alias.name}

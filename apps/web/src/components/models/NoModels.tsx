@@ -10,8 +10,9 @@ export function NoModels({ teamSlug }: { teamSlug: string }) {
       </span>
       <h3>No models yet</h3>
       <p>
-        Publish a checkpoint of a run to make it a model your team can sample from and share: open a run, pick a checkpoint and choose
-        “Publish”. From the command line: <code className="mono">dapple models publish &lt;run&gt; --step &lt;step&gt;</code>.
+        Publish a checkpoint of a run to make it a model your team can sample from and share: open a run, pick a
+        checkpoint and choose “Publish”. From the command line:{' '}
+        <code className="mono">dapple models publish &lt;run&gt; --step &lt;step&gt;</code>.
       </p>
       <Link href={`/t/${teamSlug}/runs`} className="btn btn-secondary btn-sm">
         <ChartIcon /> Go to runs

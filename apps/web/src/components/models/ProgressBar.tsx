@@ -6,7 +6,14 @@ export function ProgressBar({ label, fraction }: { label: string; fraction: numb
   return (
     <div className={styles.progressRow}>
       <span>{label}</span>
-      <div className={`progress ${styles.progressBar}`} role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}>
+      <div
+        className={`progress ${styles.progressBar}`}
+        role="progressbar"
+        aria-label={label}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={percent}
+      >
         <span style={{ width: `${percent}%` }} />
       </div>
     </div>

@@ -1,7 +1,13 @@
 'use client';
 
 import { useEffect, useState } from 'react';
-import { CancelSampleJobMutation, readSampleJob, SampleJobQuery, SampleJobUpdatedSubscription, type SampleJob } from '../../graphql/operations/sampling';
+import {
+  CancelSampleJobMutation,
+  readSampleJob,
+  SampleJobQuery,
+  SampleJobUpdatedSubscription,
+  type SampleJob,
+} from '../../graphql/operations/sampling';
 import { request } from '../../lib/graphql';
 import { useSubscription } from '../../lib/subscriptions';
 import { FormError } from '../Field';
@@ -16,7 +22,9 @@ export type { SampleJob };
  */
 export function SampleJobView({ initial, shareToken }: { initial: SampleJob; shareToken: string | null }) {
   const [job, setJob] = useState(initial);
-  const live = useSubscription(SampleJobUpdatedSubscription, { id: initial.id, shareToken }, (data) => setJob(readSampleJob(data.sampleJobUpdated)));
+  const live = useSubscription(SampleJobUpdatedSubscription, { id: initial.id, shareToken }, (data) =>
+    setJob(readSampleJob(data.sampleJobUpdated)),
+  );
   const finished = job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'CANCELLED';
   const [cancelling, setCancelling] = useState(false);
   const [cancelError, setCancelError] = useState<string | null>(null);
@@ -43,14 +51,26 @@ export function SampleJobView({ initial, shareToken }: { initial: SampleJob; sha
     <div className={styles.progressRow} data-testid="server-job" data-status={job.status}>
       {job.status === 'QUEUED' ? (
         <p role="status">
-          Queued{job.queuePosition !== null && job.queuePosition !== undefined ? ` — ${job.queuePosition === 0 ? 'starts next' : `${job.queuePosition} ahead of it`}` : ''}
+          Queued
+          {job.queuePosition !== null && job.queuePosition !== undefined
+            ? ` — ${job.queuePosition === 0 ? 'starts next' : `${job.queuePosition} ahead of it`}`
+            : ''}
         </p>
       ) : null}
       {job.status === 'RUNNING' ? (
-        <ProgressBar label={`Sampling on the server: step ${job.progress.stepsDone} of ${job.progress.stepsTotal}`} fraction={job.progress.fraction} />
+        <ProgressBar
+          label={`Sampling on the server: step ${job.progress.stepsDone} of ${job.progress.stepsTotal}`}
+          fraction={job.progress.fraction}
+        />
       ) : null}
       {!finished ? (
-        <button type="button" className="btn btn-secondary btn-sm" onClick={cancel} disabled={cancelling} aria-busy={cancelling || undefined}>
+        <button
+          type="button"
+          className="btn btn-secondary btn-sm"
+          onClick={cancel}
+          disabled={cancelling}
+          aria-busy={cancelling || undefined}
+        >
           {cancelling ? <span className="spinner" aria-hidden="true" /> : null}
           Cancel
         </button>
@@ -58,7 +78,11 @@ export function SampleJobView({ initial, shareToken }: { initial: SampleJob; sha
       {cancelError ? <FormError>{cancelError}</FormError> : null}
       {job.status === 'CANCELLED' ? (
         <p className="muted" role="status">
-          Cancelled{job.progress.stepsDone > 0 ? ` after ${job.progress.stepsDone} of ${job.progress.stepsTotal} steps` : ' before it started'}.
+          Cancelled
+          {job.progress.stepsDone > 0
+            ? ` after ${job.progress.stepsDone} of ${job.progress.stepsTotal} steps`
+            : ' before it started'}
+          .
         </p>
       ) : null}
       {job.status === 'FAILED' ? <FormError>Sampling failed: {job.error ?? 'no reason given'}</FormError> : null}

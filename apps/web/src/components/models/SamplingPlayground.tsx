@@ -7,7 +7,14 @@ import { request } from '../../lib/graphql';
 import { FieldError, FormError, SelectField, TextField } from '../Field';
 import { ProgressBar } from './ProgressBar';
 import { ImageGrid, SampleJobView, type SampleJob } from './SampleJobView';
-import { checkSettings, DEFAULT_SETTINGS, fieldOf, type CheckedSettings, type SamplingSettings, type SettingsErrors } from './sampling-form';
+import {
+  checkSettings,
+  DEFAULT_SETTINGS,
+  fieldOf,
+  type CheckedSettings,
+  type SamplingSettings,
+  type SettingsErrors,
+} from './sampling-form';
 import styles from './models.module.css';
 
 type BrowserState =
@@ -21,7 +28,17 @@ type BrowserState =
  * weights are downloaded and run with TF.js here). Same settings and seed give the same images on the
  * server; the browser uses the same sampler code.
  */
-export function SamplingPlayground({ versionId, versionNumber, labelNames, shareToken = null }: { versionId: string; versionNumber: number; labelNames: readonly string[]; shareToken?: string | null }) {
+export function SamplingPlayground({
+  versionId,
+  versionNumber,
+  labelNames,
+  shareToken = null,
+}: {
+  versionId: string;
+  versionNumber: number;
+  labelNames: readonly string[];
+  shareToken?: string | null;
+}) {
   const [settings, setSettings] = useState<SamplingSettings>(DEFAULT_SETTINGS);
   const [errors, setErrors] = useState<SettingsErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -52,7 +69,17 @@ export function SamplingPlayground({ versionId, versionNumber, labelNames, share
     if (!s) return;
     setPending(true);
     const result = await request(GenerateSamplesMutation, {
-      input: { modelVersionId: versionId, shareToken, count: s.count, steps: s.steps, sampler: s.sampler, eta: s.eta, seed: s.seed, guidance: s.guidance, label: s.label },
+      input: {
+        modelVersionId: versionId,
+        shareToken,
+        count: s.count,
+        steps: s.steps,
+        sampler: s.sampler,
+        eta: s.eta,
+        seed: s.seed,
+        guidance: s.guidance,
+        label: s.label,
+      },
     });
     setPending(false);
     if (!result.ok) {
@@ -114,8 +141,20 @@ export function SamplingPlayground({ versionId, versionNumber, labelNames, share
       </div>
       <form className="card-body form" onSubmit={generateOnServer} noValidate>
         <div className={styles.playgroundFields}>
-          <TextField label="Seed" inputMode="numeric" value={settings.seed} onChange={(e) => set('seed', e.target.value)} error={errors.seed} />
-          <TextField label="Steps" inputMode="numeric" value={settings.steps} onChange={(e) => set('steps', e.target.value)} error={errors.steps} />
+          <TextField
+            label="Seed"
+            inputMode="numeric"
+            value={settings.seed}
+            onChange={(e) => set('seed', e.target.value)}
+            error={errors.seed}
+          />
+          <TextField
+            label="Steps"
+            inputMode="numeric"
+            value={settings.steps}
+            onChange={(e) => set('steps', e.target.value)}
+            error={errors.steps}
+          />
           <SelectField
             label="Sampler"
             value={settings.sampler}
@@ -134,7 +173,14 @@ export function SamplingPlayground({ versionId, versionNumber, labelNames, share
             disabled={settings.sampler === 'DDPM'}
             hint={settings.sampler === 'DDPM' ? 'DDIM only' : '0 = deterministic'}
           />
-          <TextField label="Count" inputMode="numeric" value={settings.count} onChange={(e) => set('count', e.target.value)} error={errors.count} hint="1–64" />
+          <TextField
+            label="Count"
+            inputMode="numeric"
+            value={settings.count}
+            onChange={(e) => set('count', e.target.value)}
+            error={errors.count}
+            hint="1–64"
+          />
           {labelNames.length > 0 ? (
             <>
               <SelectField
@@ -142,9 +188,19 @@ export function SamplingPlayground({ versionId, versionNumber, labelNames, share
                 value={settings.label}
                 onChange={(e) => set('label', e.target.value)}
                 error={errors.label}
-                options={[{ value: '', label: 'Any (unconditional)' }, ...labelNames.map((name) => ({ value: name, label: name }))]}
+                options={[
+                  { value: '', label: 'Any (unconditional)' },
+                  ...labelNames.map((name) => ({ value: name, label: name })),
+                ]}
               />
-              <TextField label="Guidance" inputMode="decimal" value={settings.guidance} onChange={(e) => set('guidance', e.target.value)} error={errors.guidance} hint="0–20, needs a label" />
+              <TextField
+                label="Guidance"
+                inputMode="decimal"
+                value={settings.guidance}
+                onChange={(e) => set('guidance', e.target.value)}
+                error={errors.guidance}
+                hint="0–20, needs a label"
+              />
             </>
           ) : null}
         </div>
@@ -154,7 +210,13 @@ export function SamplingPlayground({ versionId, versionNumber, labelNames, share
             {pending ? <span className="spinner" aria-hidden="true" /> : null}
             Generate on server
           </button>
-          <button type="button" className="btn btn-secondary" onClick={generateInBrowser} disabled={browserRunning} aria-busy={browserRunning || undefined}>
+          <button
+            type="button"
+            className="btn btn-secondary"
+            onClick={generateInBrowser}
+            disabled={browserRunning}
+            aria-busy={browserRunning || undefined}
+          >
             {browserRunning ? <span className="spinner" aria-hidden="true" /> : null}
             Generate in browser
           </button>
@@ -172,9 +234,19 @@ export function SamplingPlayground({ versionId, versionNumber, labelNames, share
         </div>
       ) : null}
       {browser.kind !== 'idle' ? (
-        <div className="card-body" aria-label="In this browser" data-testid="browser-samples" data-status={browser.kind}>
+        <div
+          className="card-body"
+          aria-label="In this browser"
+          data-testid="browser-samples"
+          data-status={browser.kind}
+        >
           <h3>In this browser</h3>
-          {browser.kind === 'running' ? <ProgressBar label={`${browser.stage} step ${browser.done} of ${browser.total}`} fraction={browser.total ? browser.done / browser.total : 0} /> : null}
+          {browser.kind === 'running' ? (
+            <ProgressBar
+              label={`${browser.stage} step ${browser.done} of ${browser.total}`}
+              fraction={browser.total ? browser.done / browser.total : 0}
+            />
+          ) : null}
           {browser.kind === 'failed' ? <FieldError>Browser sampling failed: {browser.message}</FieldError> : null}
           {browser.kind === 'done' ? (
             <>

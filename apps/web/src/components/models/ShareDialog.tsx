@@ -2,7 +2,13 @@
 
 import { useRouter } from 'next/navigation';
 import { useId, useRef, useState } from 'react';
-import { CreateShareLinkMutation, RevokeShareLinkMutation, ShareModelMutation, UnshareModelMutation, type ModelSharingQuery } from '../../graphql/operations/models';
+import {
+  CreateShareLinkMutation,
+  RevokeShareLinkMutation,
+  ShareModelMutation,
+  UnshareModelMutation,
+  type ModelSharingQuery,
+} from '../../graphql/operations/models';
 import type { ResultOf } from '../../graphql/tada';
 import { request, type ApiError } from '../../lib/graphql';
 import { formatDateTime } from '../../lib/format';
@@ -33,7 +39,17 @@ function messageFor(errors: ApiError[]): string {
  * Team admins share a model with people (by email), with other teams, and through public links (the
  * token is shown once, right after creating it). A native <dialog>: focus moves in, Esc closes it.
  */
-export function ShareDialog({ modelId, modelName, sharing, otherTeams }: { modelId: string; modelName: string; sharing: Sharing; otherTeams: readonly { id: string; name: string }[] }) {
+export function ShareDialog({
+  modelId,
+  modelName,
+  sharing,
+  otherTeams,
+}: {
+  modelId: string;
+  modelName: string;
+  sharing: Sharing;
+  otherTeams: readonly { id: string; name: string }[];
+}) {
   const dialog = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   return (
@@ -57,7 +73,15 @@ export function ShareDialog({ modelId, modelName, sharing, otherTeams }: { model
   );
 }
 
-function PeopleAndTeams({ modelId, sharing, otherTeams }: { modelId: string; sharing: Sharing; otherTeams: readonly { id: string; name: string }[] }) {
+function PeopleAndTeams({
+  modelId,
+  sharing,
+  otherTeams,
+}: {
+  modelId: string;
+  sharing: Sharing;
+  otherTeams: readonly { id: string; name: string }[];
+}) {
   const router = useRouter();
   const [email, setEmail] = useState('');
   const [role, setRole] = useState('VIEWER');
@@ -73,7 +97,9 @@ function PeopleAndTeams({ modelId, sharing, otherTeams }: { modelId: string; sha
       return;
     }
     setPending('user');
-    const result = await request(ShareModelMutation, { input: { modelId, userEmail: email.trim(), role: role as 'VIEWER' } });
+    const result = await request(ShareModelMutation, {
+      input: { modelId, userEmail: email.trim(), role: role as 'VIEWER' },
+    });
     setPending(null);
     if (!result.ok) return setErrors({ email: messageFor(result.errors) });
     setErrors({});
@@ -94,7 +120,11 @@ function PeopleAndTeams({ modelId, sharing, otherTeams }: { modelId: string; sha
 
   async function unshare(share: Sharing['shares'][number]) {
     setPending(share.id);
-    const result = await request(UnshareModelMutation, { modelId, teamId: share.teamId ?? null, userId: share.userId ?? null });
+    const result = await request(UnshareModelMutation, {
+      modelId,
+      teamId: share.teamId ?? null,
+      userId: share.userId ?? null,
+    });
     setPending(null);
     if (!result.ok) return setErrors({ list: messageFor(result.errors) });
     router.refresh();
@@ -103,7 +133,10 @@ function PeopleAndTeams({ modelId, sharing, otherTeams }: { modelId: string; sha
   return (
     <section aria-label="People and teams" style={{ display: 'grid', gap: 12 }}>
       <h3>People and teams</h3>
-      <p className="muted">Viewers read and sample; editors also publish versions and move aliases. Members of this team see it by its visibility.</p>
+      <p className="muted">
+        Viewers read and sample; editors also publish versions and move aliases. Members of this team see it by its
+        visibility.
+      </p>
       <form onSubmit={shareWithUser} className={styles.inlineForm} noValidate>
         <TextField
           label="Email"
@@ -133,7 +166,12 @@ function PeopleAndTeams({ modelId, sharing, otherTeams }: { modelId: string; sha
             options={otherTeams.map((t) => ({ value: t.id, label: t.name }))}
             error={errors.team}
           />
-          <SelectField label="Team role" value={teamRole} onChange={(e) => setTeamRole(e.target.value)} options={ROLES} />
+          <SelectField
+            label="Team role"
+            value={teamRole}
+            onChange={(e) => setTeamRole(e.target.value)}
+            options={ROLES}
+          />
           <SubmitButton pending={pending === 'team'} size="sm" variant="secondary">
             Share with team
           </SubmitButton>
@@ -142,16 +180,27 @@ function PeopleAndTeams({ modelId, sharing, otherTeams }: { modelId: string; sha
       {sharing.shares.length > 0 ? (
         <ul className="list" aria-label="Shared with">
           {sharing.shares.map((share) => (
-            <li key={share.id} className="list-item" data-testid={`share-${share.userEmail ?? share.teamName ?? share.id}`}>
+            <li
+              key={share.id}
+              className="list-item"
+              data-testid={`share-${share.userEmail ?? share.teamName ?? share.id}`}
+            >
               <div className="list-item-main">
-                <div className="list-item-title">{share.userId ? (share.userName ?? share.userEmail) : `Team ${share.teamName ?? share.teamId}`}</div>
+                <div className="list-item-title">
+                  {share.userId ? (share.userName ?? share.userEmail) : `Team ${share.teamName ?? share.teamId}`}
+                </div>
                 <div className="list-item-sub">
                   {share.userEmail ? `${share.userEmail} · ` : ''}
                   {share.role === 'EDITOR' ? 'Editor' : 'Viewer'} since {formatDateTime(share.createdAt)}
                 </div>
               </div>
               <div className="list-item-actions">
-                <button type="button" className="btn btn-ghost btn-sm" onClick={() => unshare(share)} disabled={pending === share.id}>
+                <button
+                  type="button"
+                  className="btn btn-ghost btn-sm"
+                  onClick={() => unshare(share)}
+                  disabled={pending === share.id}
+                >
                   Remove
                 </button>
               </div>
@@ -194,8 +243,16 @@ function ShareLinks({ modelId, links }: { modelId: string; links: Sharing['share
   return (
     <section aria-label="Public links" style={{ display: 'grid', gap: 12 }}>
       <h3>Public links</h3>
-      <p className="muted">Anyone with a link can read this model and sample from it, without an account, until it expires or you revoke it.</p>
-      <form onSubmit={create} className={styles.inlineForm} noValidate style={{ gridTemplateColumns: 'minmax(0, 1fr) auto' }}>
+      <p className="muted">
+        Anyone with a link can read this model and sample from it, without an account, until it expires or you revoke
+        it.
+      </p>
+      <form
+        onSubmit={create}
+        className={styles.inlineForm}
+        noValidate
+        style={{ gridTemplateColumns: 'minmax(0, 1fr) auto' }}
+      >
         <SelectField label="Expires after" value={hours} onChange={(e) => setHours(e.target.value)} options={EXPIRY} />
         <SubmitButton pending={pending === 'create'} size="sm" variant="secondary">
           Create link
@@ -224,7 +281,13 @@ function ShareLinks({ modelId, links }: { modelId: string; links: Sharing['share
               </div>
               <div className="list-item-actions">
                 {link.active ? (
-                  <button type="button" className="btn btn-danger btn-sm" onClick={() => revoke(link.id)} disabled={pending === link.id} aria-label={`Revoke link ${link.prefix}`}>
+                  <button
+                    type="button"
+                    className="btn btn-danger btn-sm"
+                    onClick={() => revoke(link.id)}
+                    disabled={pending === link.id}
+                    aria-label={`Revoke link ${link.prefix}`}
+                  >
                     Revoke
                   </button>
                 ) : (

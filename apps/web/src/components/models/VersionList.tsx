@@ -46,7 +46,12 @@ export function VersionList({
       {versions.map((v) => {
         const headline = v.metrics.filter((m) => HEADLINE_METRICS.includes(m.key));
         return (
-          <li key={v.id} className={`list-item ${styles.versionRow}`} data-testid={`version-${v.number}`} aria-current={v.id === selectedId ? 'true' : undefined}>
+          <li
+            key={v.id}
+            className={`list-item ${styles.versionRow}`}
+            data-testid={`version-${v.number}`}
+            aria-current={v.id === selectedId ? 'true' : undefined}
+          >
             <div className="list-item-main">
               <div className="list-item-title">
                 <Link href={versionHref(v.number)} scroll={false}>
@@ -66,8 +71,10 @@ export function VersionList({
                   </Link>
                 ) : (
                   'run'
-                )} at step {v.step.toLocaleString('en')} · {formatDateTime(v.createdAt)}
-                {v.createdBy ? ` by ${v.createdBy}` : ''} · {formatBytes(v.weightsBytes)} {v.weightsPrecision.toLowerCase()}
+                )}{' '}
+                at step {v.step.toLocaleString('en')} · {formatDateTime(v.createdAt)}
+                {v.createdBy ? ` by ${v.createdBy}` : ''} · {formatBytes(v.weightsBytes)}{' '}
+                {v.weightsPrecision.toLowerCase()}
               </div>
               {headline.length > 0 ? (
                 <div className={styles.metricsInline}>

@@ -20,7 +20,15 @@ export function ModelCardSection({ version }: { version: Version }) {
 }
 
 /** The run's sample grid nearest the version's step, and what the network is; `details` adds team-only facts. */
-export function SampleGridSection({ modelName, version, details = false }: { modelName: string; version: Version; details?: boolean }) {
+export function SampleGridSection({
+  modelName,
+  version,
+  details = false,
+}: {
+  modelName: string;
+  version: Version;
+  details?: boolean;
+}) {
   return (
     <section className="card" aria-labelledby="grid-heading">
       <div className="card-header">
@@ -29,7 +37,11 @@ export function SampleGridSection({ modelName, version, details = false }: { mod
       <div className="card-body">
         {version.sampleGridUrl ? (
           // eslint-disable-next-line @next/next/no-img-element -- short-lived signed URL from the API
-          <img className={styles.hero} src={version.sampleGridUrl} alt={`Sample grid of ${modelName} version ${version.number}`} />
+          <img
+            className={styles.hero}
+            src={version.sampleGridUrl}
+            alt={`Sample grid of ${modelName} version ${version.number}`}
+          />
         ) : (
           <p className="muted">The run had no sample grid near this step.</p>
         )}

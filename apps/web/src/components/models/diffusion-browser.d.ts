@@ -14,4 +14,7 @@ export interface BrowserModelSampler {
   dispose(): void;
 }
 
-export function loadModelForSampling(urls: { modelJson: string; weights?: Record<string, string> }): Promise<BrowserModelSampler>;
+export function loadModelForSampling(urls: {
+  modelJson: string;
+  weights?: Record<string, string>;
+}): Promise<BrowserModelSampler>;

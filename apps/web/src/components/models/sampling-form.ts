@@ -20,24 +20,51 @@ export interface CheckedSettings {
   label: string | null;
 }
 
-export const DEFAULT_SETTINGS: SamplingSettings = { seed: '1', steps: '50', sampler: 'DDIM', eta: '0', count: '8', guidance: '', label: '' };
+export const DEFAULT_SETTINGS: SamplingSettings = {
+  seed: '1',
+  steps: '50',
+  sampler: 'DDIM',
+  eta: '0',
+  count: '8',
+  guidance: '',
+  label: '',
+};
 
 export type SettingsErrors = Partial<Record<keyof SamplingSettings, string>>;
 
-function integer(text: string, min: number, max: number, name: string, errors: SettingsErrors, key: keyof SamplingSettings): number {
+function integer(
+  text: string,
+  min: number,
+  max: number,
+  name: string,
+  errors: SettingsErrors,
+  key: keyof SamplingSettings,
+): number {
   const value = Number(text);
-  if (text.trim() === '' || !Number.isInteger(value) || value < min || value > max) errors[key] = `${name} must be a whole number from ${min} to ${max}.`;
+  if (text.trim() === '' || !Number.isInteger(value) || value < min || value > max)
+    errors[key] = `${name} must be a whole number from ${min} to ${max}.`;
   return value;
 }
 
-function decimal(text: string, min: number, max: number, name: string, errors: SettingsErrors, key: keyof SamplingSettings): number {
+function decimal(
+  text: string,
+  min: number,
+  max: number,
+  name: string,
+  errors: SettingsErrors,
+  key: keyof SamplingSettings,
+): number {
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max) errors[key] = `${name} must be a number from ${min} to ${max}.`;
+  if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max)
+    errors[key] = `${name} must be a number from ${min} to ${max}.`;
   return value;
 }
 
 /** The same limits the API enforces (count ≤ 64, steps ≤ 1000, eta and guidance ranges). */
-export function checkSettings(s: SamplingSettings, labelNames: readonly string[]): { ok: true; value: CheckedSettings } | { ok: false; errors: SettingsErrors } {
+export function checkSettings(
+  s: SamplingSettings,
+  labelNames: readonly string[],
+): { ok: true; value: CheckedSettings } | { ok: false; errors: SettingsErrors } {
   const errors: SettingsErrors = {};
   const seed = integer(s.seed, 0, 2 ** 31 - 1, 'Seed', errors, 'seed');
   const steps = integer(s.steps, 1, 1000, 'Steps', errors, 'steps');

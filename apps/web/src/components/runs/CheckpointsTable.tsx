@@ -20,7 +20,10 @@ export function CheckpointsTable({ run, teamSlug }: { run: RunDetail; teamSlug: 
       {checkpoints.length === 0 ? (
         <div className="empty">
           <h3>No checkpoints yet</h3>
-          <p>Checkpoints are written every {run.config.checkpointEvery.toLocaleString('en')} steps and when a run stops; publish one to share it as a model.</p>
+          <p>
+            Checkpoints are written every {run.config.checkpointEvery.toLocaleString('en')} steps and when a run stops;
+            publish one to share it as a model.
+          </p>
         </div>
       ) : (
         <div className={styles.tableWrap}>
@@ -43,9 +46,20 @@ export function CheckpointsTable({ run, teamSlug }: { run: RunDetail; teamSlug: 
                   <td>{formatDateTime(c.createdAt)}</td>
                   <td className={styles.cellActions}>
                     {publishing === c.step ? (
-                      <PublishForm runId={run.id} step={c.step} defaultName={run.name} teamSlug={teamSlug} onClose={() => setPublishing(null)} />
+                      <PublishForm
+                        runId={run.id}
+                        step={c.step}
+                        defaultName={run.name}
+                        teamSlug={teamSlug}
+                        onClose={() => setPublishing(null)}
+                      />
                     ) : (
-                      <button type="button" className="btn btn-secondary btn-sm" onClick={() => setPublishing(c.step)} aria-label={`Publish the checkpoint at step ${c.step}`}>
+                      <button
+                        type="button"
+                        className="btn btn-secondary btn-sm"
+                        onClick={() => setPublishing(c.step)}
+                        aria-label={`Publish the checkpoint at step ${c.step}`}
+                      >
                         Publish
                       </button>
                     )}
@@ -60,7 +74,19 @@ export function CheckpointsTable({ run, teamSlug }: { run: RunDetail; teamSlug: 
   );
 }
 
-function PublishForm({ runId, step, defaultName, teamSlug, onClose }: { runId: string; step: number; defaultName: string; teamSlug: string; onClose: () => void }) {
+function PublishForm({
+  runId,
+  step,
+  defaultName,
+  teamSlug,
+  onClose,
+}: {
+  runId: string;
+  step: number;
+  defaultName: string;
+  teamSlug: string;
+  onClose: () => void;
+}) {
   const [name, setName] = useState(defaultName);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -88,7 +114,10 @@ function PublishForm({ runId, step, defaultName, teamSlug, onClose }: { runId: s
   if (published) {
     return (
       <span role="status" data-testid="published-model">
-        Published as <Link href={`/t/${teamSlug}/models/${published.modelId}`}>{`${published.modelName} v${published.version}`}</Link>
+        Published as{' '}
+        <Link
+          href={`/t/${teamSlug}/models/${published.modelId}`}
+        >{`${published.modelName} v${published.version}`}</Link>
       </span>
     );
   }

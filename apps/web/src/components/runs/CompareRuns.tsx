@@ -13,7 +13,17 @@ import styles from './runs.module.css';
 export type RunOption = { id: string; name: string; status: string };
 
 /** Checkboxes of the team's other runs (newest 50), loaded when opened. */
-export function CompareRunsPicker({ teamId, excludeRunId, selected, onChange }: { teamId: string; excludeRunId: string; selected: RunOption[]; onChange: (runs: RunOption[]) => void }) {
+export function CompareRunsPicker({
+  teamId,
+  excludeRunId,
+  selected,
+  onChange,
+}: {
+  teamId: string;
+  excludeRunId: string;
+  selected: RunOption[];
+  onChange: (runs: RunOption[]) => void;
+}) {
   const [open, setOpen] = useState(false);
   const [runs, setRuns] = useState<RunOption[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -28,7 +38,9 @@ export function CompareRunsPicker({ teamId, excludeRunId, selected, onChange }: 
 
   return (
     <details className={styles.compare} onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
-      <summary className="btn btn-secondary btn-sm">Compare{selected.length > 0 ? ` (${selected.length})` : ''}</summary>
+      <summary className="btn btn-secondary btn-sm">
+        Compare{selected.length > 0 ? ` (${selected.length})` : ''}
+      </summary>
       <div className={styles.comparePanel}>
         {error ? (
           <p className="field-error" role="alert">
@@ -46,7 +58,9 @@ export function CompareRunsPicker({ teamId, excludeRunId, selected, onChange }: 
                 <input
                   type="checkbox"
                   checked={selected.some((s) => s.id === r.id)}
-                  onChange={(e) => onChange(e.target.checked ? [...selected, r] : selected.filter((s) => s.id !== r.id))}
+                  onChange={(e) =>
+                    onChange(e.target.checked ? [...selected, r] : selected.filter((s) => s.id !== r.id))
+                  }
                 />
                 {r.name} <span className="muted">· {r.status.toLowerCase()}</span>
               </label>
@@ -70,8 +84,16 @@ export interface ComparedRun {
 type MetricPoint = { key: string; step: number; value: number };
 
 /** Reads a run's loss (downsampled to MAX_POINTS buckets), optionally only after a step. */
-async function readLoss(id: string, fromStep?: number): Promise<{ steps: number[]; values: (number | null)[]; lastStep: number }> {
-  const result = await request(RunMetricsQuery, { id, keys: ['loss'], maxPoints: MAX_POINTS, ...(fromStep !== undefined ? { fromStep } : {}) });
+async function readLoss(
+  id: string,
+  fromStep?: number,
+): Promise<{ steps: number[]; values: (number | null)[]; lastStep: number }> {
+  const result = await request(RunMetricsQuery, {
+    id,
+    keys: ['loss'],
+    maxPoints: MAX_POINTS,
+    ...(fromStep !== undefined ? { fromStep } : {}),
+  });
   if (!result.ok) throw new Error(result.errors[0]?.message ?? 'Could not load a compared run');
   const points = result.data.run.metrics[0]?.points ?? [];
   let lastStep = -1;
@@ -91,7 +113,11 @@ export function useComparedRuns(runs: readonly RunOption[]) {
 
   useEffect(() => {
     const picked = new Set(runs.map((r) => r.id));
-    setLoaded((prev) => (prev.size === 0 || [...prev.keys()].every((id) => picked.has(id)) ? prev : new Map([...prev].filter(([id]) => picked.has(id)))));
+    setLoaded((prev) =>
+      prev.size === 0 || [...prev.keys()].every((id) => picked.has(id))
+        ? prev
+        : new Map([...prev].filter(([id]) => picked.has(id))),
+    );
     const missing = runs.filter((r) => !loaded.has(r.id));
     if (missing.length === 0) return;
     let current = true;
@@ -121,7 +147,11 @@ export function useComparedRuns(runs: readonly RunOption[]) {
       const run = prev.get(id);
       if (!run) return prev;
       const lastStep = loss.reduce((m, p) => Math.max(m, p.step), run.lastStep);
-      return new Map(prev).set(id, { ...run, series: capPoints(appendPoints(run.series, loss), MAX_POINTS * 2), lastStep });
+      return new Map(prev).set(id, {
+        ...run,
+        series: capPoints(appendPoints(run.series, loss), MAX_POINTS * 2),
+        lastStep,
+      });
     });
   }, []);
 
@@ -137,7 +167,13 @@ export function useComparedRuns(runs: readonly RunOption[]) {
         return r ? new Map(prev).set(id, { ...r, live: false }) : prev;
       });
       void readLoss(id, run.lastStep + 1).then(
-        (rest) => append(id, rest.steps.flatMap((step, i) => (rest.values[i] == null ? [] : [{ key: 'loss', step, value: rest.values[i]! }]))),
+        (rest) =>
+          append(
+            id,
+            rest.steps.flatMap((step, i) =>
+              rest.values[i] == null ? [] : [{ key: 'loss', step, value: rest.values[i]! }],
+            ),
+          ),
         () => undefined, // the points shown so far stay; the next page load has the rest
       );
     },
@@ -168,7 +204,9 @@ export function ComparedRunFeed({
 }) {
   // Fixed at mount, as in LiveMetricsFeed: later points arrive over this subscription.
   const [since] = useState(sinceStep);
-  useSubscription(RunMetricsLiveSubscription, { id: runId, keys: ['loss'], sinceStep: since }, (data) => onPoints(runId, data.runMetrics.points));
+  useSubscription(RunMetricsLiveSubscription, { id: runId, keys: ['loss'], sinceStep: since }, (data) =>
+    onPoints(runId, data.runMetrics.points),
+  );
   useSubscription(ComparedRunStatusSubscription, { id: runId }, (data) => {
     if (!isLive(data.runUpdated.status)) onFinished(runId);
   });

@@ -21,10 +21,15 @@ export function LiveMetricsFeed({
 }) {
   // Fixed at mount: later points arrive over this subscription, a new sinceStep would only resubscribe.
   const [since] = useState(sinceStep);
-  const status = useSubscription(RunMetricsLiveSubscription, { id: runId, keys, sinceStep: since }, (data) => onPoints(data.runMetrics.points));
+  const status = useSubscription(RunMetricsLiveSubscription, { id: runId, keys, sinceStep: since }, (data) =>
+    onPoints(data.runMetrics.points),
+  );
   return (
     <span className="muted" data-testid="metrics-live" data-status={status}>
-      <span className={`live-dot ${status === 'live' ? 'live-dot-live' : status === 'error' ? 'live-dot-error' : ''}`} aria-hidden="true" />
+      <span
+        className={`live-dot ${status === 'live' ? 'live-dot-live' : status === 'error' ? 'live-dot-error' : ''}`}
+        aria-hidden="true"
+      />
       {status === 'live' ? 'Live' : status === 'error' ? 'Live updates failed' : 'Connecting…'}
     </span>
   );

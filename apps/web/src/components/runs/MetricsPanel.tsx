@@ -15,7 +15,19 @@ import styles from './runs.module.css';
  * Smoothing and the log scale are applied in the browser; other runs can be overlaid on the loss chart,
  * and those still reporting update live too. Each chart zooms with finer points (RunChart).
  */
-export function MetricsPanel({ runId, runName, teamId, metricKeys, live }: { runId: string; runName: string; teamId: string; metricKeys: readonly string[]; live: boolean }) {
+export function MetricsPanel({
+  runId,
+  runName,
+  teamId,
+  metricKeys,
+  live,
+}: {
+  runId: string;
+  runName: string;
+  teamId: string;
+  metricKeys: readonly string[];
+  live: boolean;
+}) {
   const { state, append, retry } = useRunMetrics(runId, CHART_KEYS);
   const [smoothing, setSmoothing] = useState(0.6);
   const [logScale, setLogScale] = useState(false);
@@ -26,7 +38,8 @@ export function MetricsPanel({ runId, runName, teamId, metricKeys, live }: { run
   const loaded = state.kind === 'ready' ? state.series : null;
   // Keys with points so far (loaded or arrived live); before the first load, the run's own list.
   const groups = useMemo(
-    () => visibleGroups(loaded ? [...loaded.values()].filter((s) => s.steps.length > 0).map((s) => s.label) : metricKeys),
+    () =>
+      visibleGroups(loaded ? [...loaded.values()].filter((s) => s.steps.length > 0).map((s) => s.label) : metricKeys),
     [metricKeys, loaded],
   );
 
@@ -34,16 +47,35 @@ export function MetricsPanel({ runId, runName, teamId, metricKeys, live }: { run
     <section className="card" aria-labelledby="metrics-heading">
       <div className="card-header">
         <h2 id="metrics-heading">Metrics</h2>
-        {state.kind === 'ready' && live ? <LiveMetricsFeed runId={runId} keys={CHART_KEYS} sinceStep={state.lastStep} onPoints={append} /> : null}
+        {state.kind === 'ready' && live ? (
+          <LiveMetricsFeed runId={runId} keys={CHART_KEYS} sinceStep={state.lastStep} onPoints={append} />
+        ) : null}
         {comparedRuns.compared.map((run) =>
-          run.live ? <ComparedRunFeed key={run.id} runId={run.id} sinceStep={run.lastStep} onPoints={comparedRuns.append} onFinished={comparedRuns.finished} /> : null,
+          run.live ? (
+            <ComparedRunFeed
+              key={run.id}
+              runId={run.id}
+              sinceStep={run.lastStep}
+              onPoints={comparedRuns.append}
+              onFinished={comparedRuns.finished}
+            />
+          ) : null,
         )}
       </div>
       <div className="card-body">
         <div className={styles.chartControls}>
           <label className={styles.control} htmlFor={smoothingId}>
             Smoothing
-            <input id={smoothingId} type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} aria-valuetext={smoothing.toFixed(2)} />
+            <input
+              id={smoothingId}
+              type="range"
+              min={0}
+              max={0.99}
+              step={0.01}
+              value={smoothing}
+              onChange={(e) => setSmoothing(Number(e.target.value))}
+              aria-valuetext={smoothing.toFixed(2)}
+            />
             <span className="mono">{smoothing.toFixed(2)}</span>
           </label>
           <label className={styles.control}>
@@ -70,9 +102,19 @@ export function MetricsPanel({ runId, runName, teamId, metricKeys, live }: { run
             {groups.map((group) => {
               const own: ChartLine[] = group.keys.flatMap((key) => {
                 const s = state.series.get(key);
-                return s && s.steps.length > 0 ? [{ runId, key, series: { ...s, label: group.keys.length > 1 ? (group.labels?.[key] ?? key) : runName } }] : [];
+                return s && s.steps.length > 0
+                  ? [
+                      {
+                        runId,
+                        key,
+                        series: { ...s, label: group.keys.length > 1 ? (group.labels?.[key] ?? key) : runName },
+                      },
+                    ]
+                  : [];
               });
-              const others: ChartLine[] = group.compare ? comparedRuns.compared.map((run) => ({ runId: run.id, key: 'loss', series: run.series })) : [];
+              const others: ChartLine[] = group.compare
+                ? comparedRuns.compared.map((run) => ({ runId: run.id, key: 'loss', series: run.series }))
+                : [];
               return (
                 <RunChart
                   key={group.title}
@@ -81,7 +123,9 @@ export function MetricsPanel({ runId, runName, teamId, metricKeys, live }: { run
                   smoothing={group.title.startsWith('Loss') ? smoothing : 0}
                   logScale={logScale}
                   formatValue={formatMetric}
-                  emptyText={live ? 'Waiting for the trainer’s first report…' : 'This run reported no values for this chart.'}
+                  emptyText={
+                    live ? 'Waiting for the trainer’s first report…' : 'This run reported no values for this chart.'
+                  }
                 />
               );
             })}

@@ -3,7 +3,12 @@ import Link from 'next/link';
 import type { RunDetail } from '../../graphql/operations/run-detail';
 import styles from './runs.module.css';
 
-export type DatasetVersionInfo = { id: string; number: number; contentHash: string | null; acceptedCount: number } | null;
+export type DatasetVersionInfo = {
+  id: string;
+  number: number;
+  contentHash: string | null;
+  acceptedCount: number;
+} | null;
 
 /** The stored config keeps only what the user changed from the preset: say so, rather than show unknowns. */
 function describeModel(preset: string, model: Record<string, unknown>): string {
@@ -13,7 +18,15 @@ function describeModel(preset: string, model: Record<string, unknown>): string {
 }
 
 /** What it takes to reproduce the run: seed, exact dataset version and hash, preset, the whole config. */
-export function ReproInfo({ run, dataset, teamSlug }: { run: RunDetail; dataset: DatasetVersionInfo; teamSlug: string }) {
+export function ReproInfo({
+  run,
+  dataset,
+  teamSlug,
+}: {
+  run: RunDetail;
+  dataset: DatasetVersionInfo;
+  teamSlug: string;
+}) {
   const rows: [string, ReactNode][] = [
     ['Seed', <span className="mono">{run.seed}</span>],
     ['Preset', run.config.preset],
@@ -29,14 +42,28 @@ export function ReproInfo({ run, dataset, teamSlug }: { run: RunDetail; dataset:
         '—'
       ),
     ],
-    ['Dataset content hash', dataset?.contentHash ? <span className="mono" data-testid="dataset-hash">{dataset.contentHash}</span> : '—'],
+    [
+      'Dataset content hash',
+      dataset?.contentHash ? (
+        <span className="mono" data-testid="dataset-hash">
+          {dataset.contentHash}
+        </span>
+      ) : (
+        '—'
+      ),
+    ],
     ['Steps × batch', `${run.config.steps.toLocaleString('en')} × ${run.config.batchSize}`],
     ['Optimizer', `${run.config.optimizer}, lr ${run.config.lr} (${run.config.lrDecay})`],
-    ['Diffusion', `${run.config.timesteps} steps, ${run.config.schedule} schedule, ${run.config.prediction} prediction, EMA ${run.config.emaDecay}`],
+    [
+      'Diffusion',
+      `${run.config.timesteps} steps, ${run.config.schedule} schedule, ${run.config.prediction} prediction, EMA ${run.config.emaDecay}`,
+    ],
     ['Model', describeModel(run.config.preset, run.config.model)],
     [
       'Conditioning',
-      run.config.conditioning === 'class' ? `${run.config.numClasses ?? '?'} classes (dataset labels), label dropout ${run.config.labelDropout}` : 'unconditional',
+      run.config.conditioning === 'class'
+        ? `${run.config.numClasses ?? '?'} classes (dataset labels), label dropout ${run.config.labelDropout}`
+        : 'unconditional',
     ],
     ['Executor', run.executor ?? '—'],
   ];

@@ -22,7 +22,10 @@ export function RunActions({ run, teamSlug, onChanged }: { run: RunDetail; teamS
   async function act(kind: 'cancel' | 'resume') {
     setBusy(kind);
     setError(null);
-    const result = kind === 'cancel' ? await request(CancelRunMutation, { id: run.id }) : await request(ResumeRunMutation, { id: run.id });
+    const result =
+      kind === 'cancel'
+        ? await request(CancelRunMutation, { id: run.id })
+        : await request(ResumeRunMutation, { id: run.id });
     setBusy(null);
     setConfirmCancel(false);
     if (!result.ok) setError(result.errors[0]?.message ?? `Could not ${kind} the run`);
@@ -34,24 +37,52 @@ export function RunActions({ run, teamSlug, onChanged }: { run: RunDetail; teamS
       <div className={styles.actionButtons}>
         {confirmCancel ? (
           <>
-            <button type="button" className="btn btn-danger btn-sm" onClick={() => act('cancel')} disabled={busy !== null}>
+            <button
+              type="button"
+              className="btn btn-danger btn-sm"
+              onClick={() => act('cancel')}
+              disabled={busy !== null}
+            >
               {busy === 'cancel' ? <span className="spinner" aria-hidden="true" /> : null}
               Confirm cancel
             </button>
-            <button type="button" className="btn btn-ghost btn-sm" onClick={() => setConfirmCancel(false)} disabled={busy !== null}>
+            <button
+              type="button"
+              className="btn btn-ghost btn-sm"
+              onClick={() => setConfirmCancel(false)}
+              disabled={busy !== null}
+            >
               Keep running
             </button>
           </>
         ) : (
-          <button type="button" className="btn btn-secondary btn-sm" onClick={() => setConfirmCancel(true)} disabled={!allowed.cancel || busy !== null}>
+          <button
+            type="button"
+            className="btn btn-secondary btn-sm"
+            onClick={() => setConfirmCancel(true)}
+            disabled={!allowed.cancel || busy !== null}
+          >
             Cancel run
           </button>
         )}
-        <button type="button" className="btn btn-secondary btn-sm" onClick={() => act('resume')} disabled={!allowed.resume || busy !== null} title={allowed.resume ? undefined : 'Only failed or cancelled runs can be resumed'}>
+        <button
+          type="button"
+          className="btn btn-secondary btn-sm"
+          onClick={() => act('resume')}
+          disabled={!allowed.resume || busy !== null}
+          title={allowed.resume ? undefined : 'Only failed or cancelled runs can be resumed'}
+        >
           {busy === 'resume' ? <span className="spinner" aria-hidden="true" /> : null}
           Resume
         </button>
-        <button type="button" className="btn btn-secondary btn-sm" onClick={() => setForking((f) => !f)} disabled={!allowed.fork} aria-expanded={forking} title={allowed.fork ? undefined : 'Forking needs a checkpoint'}>
+        <button
+          type="button"
+          className="btn btn-secondary btn-sm"
+          onClick={() => setForking((f) => !f)}
+          disabled={!allowed.fork}
+          aria-expanded={forking}
+          title={allowed.fork ? undefined : 'Forking needs a checkpoint'}
+        >
           Fork…
         </button>
       </div>
@@ -71,7 +102,9 @@ function ForkForm({ run, teamSlug, onClose }: { run: RunDetail; teamSlug: string
   const [step, setStep] = useState(String(steps[0] ?? ''));
   const [name, setName] = useState(`${run.name}-fork`);
   // A fork must train past its starting step: from the last checkpoint of a finished run, that means more steps.
-  const [totalSteps, setTotalSteps] = useState(String(run.config.steps > (steps[0] ?? 0) ? run.config.steps : (steps[0] ?? 0) + run.config.steps));
+  const [totalSteps, setTotalSteps] = useState(
+    String(run.config.steps > (steps[0] ?? 0) ? run.config.steps : (steps[0] ?? 0) + run.config.steps),
+  );
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ field?: string; message: string } | null>(null);
   const [created, setCreated] = useState<{ id: string; name: string } | null>(null);
@@ -84,12 +117,17 @@ function ForkForm({ run, teamSlug, onClose }: { run: RunDetail; teamSlug: string
     setError(null);
     const steps = Number(totalSteps);
     if (!Number.isInteger(steps) || steps <= Number(step)) {
-      setError({ field: 'overrides.steps', message: `Total steps must be a whole number greater than the starting step (${step}).` });
+      setError({
+        field: 'overrides.steps',
+        message: `Total steps must be a whole number greater than the starting step (${step}).`,
+      });
       return;
     }
     setBusy(true);
     const overrides = steps === run.config.steps ? undefined : { steps };
-    const result = await request(ForkRunMutation, { input: { id: run.id, fromStep: Number(step), name: name.trim() || undefined, overrides } });
+    const result = await request(ForkRunMutation, {
+      input: { id: run.id, fromStep: Number(step), name: name.trim() || undefined, overrides },
+    });
     setBusy(false);
     if (!result.ok) {
       const first = result.errors[0];
@@ -129,7 +167,14 @@ function ForkForm({ run, teamSlug, onClose }: { run: RunDetail; teamSlug: string
         <label className="field-label" htmlFor={nameId}>
           New run name
         </label>
-        <input id={nameId} className="input" value={name} onChange={(e) => setName(e.target.value)} aria-invalid={nameError ? true : undefined} aria-describedby={nameError ? `${nameId}-error` : undefined} />
+        <input
+          id={nameId}
+          className="input"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          aria-invalid={nameError ? true : undefined}
+          aria-describedby={nameError ? `${nameId}-error` : undefined}
+        />
         {nameError ? (
           <p id={`${nameId}-error`} className="field-error">
             {nameError}

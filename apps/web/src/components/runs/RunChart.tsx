@@ -9,11 +9,18 @@ import styles from './runs.module.css';
  * step range read again at the chart's resolution. Double-click, or the "All steps" button (for the
  * keyboard), goes back to the overview.
  */
-export function RunChart({ lines, ...chart }: Omit<TimeSeriesChartProps, 'series' | 'zoom' | 'onZoom'> & { lines: readonly ChartLine[] }) {
+export function RunChart({
+  lines,
+  ...chart
+}: Omit<TimeSeriesChartProps, 'series' | 'zoom' | 'onZoom'> & { lines: readonly ChartLine[] }) {
   const zoomed = useZoomedLines(lines);
   const zoom = zoomed.zoom;
   return (
-    <div className={styles.runChart} data-testid={`run-chart-${chart.title}`} data-detailed={zoomed.detailed ? 'true' : 'false'}>
+    <div
+      className={styles.runChart}
+      data-testid={`run-chart-${chart.title}`}
+      data-detailed={zoomed.detailed ? 'true' : 'false'}
+    >
       <TimeSeriesChart {...chart} series={zoomed.series} zoom={zoom} onZoom={zoomed.onZoom} />
       {zoom ? (
         <p className={styles.zoomNote}>

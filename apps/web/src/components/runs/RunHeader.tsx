@@ -25,7 +25,14 @@ export function RunHeader({ run, teamSlug }: { run: RunDetail; teamSlug: string 
         {run.attempt > 1 ? ` · attempt ${run.attempt} of ${run.maxAttempts}` : ''}
       </p>
       <div className={styles.progressRow}>
-        <div className="progress" role="progressbar" aria-label="Training progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}>
+        <div
+          className="progress"
+          role="progressbar"
+          aria-label="Training progress"
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={percent}
+        >
           <span style={{ width: `${percent}%` }} />
         </div>
         <p className={styles.progressText} data-testid="run-progress">

@@ -1,7 +1,12 @@
 'use client';
 
 import { useCallback, useState } from 'react';
-import { readRunDetail, RunDetailQuery, RunUpdatedSubscription, type RunDetail } from '../../graphql/operations/run-detail';
+import {
+  readRunDetail,
+  RunDetailQuery,
+  RunUpdatedSubscription,
+  type RunDetail,
+} from '../../graphql/operations/run-detail';
 import { request } from '../../lib/graphql';
 import { useSubscription } from '../../lib/subscriptions';
 import { CheckpointsTable } from './CheckpointsTable';
@@ -18,7 +23,15 @@ import styles from './runs.module.css';
  * The run page below the server render: the run as first loaded, then every runUpdated event
  * (status, progress, checkpoints, grids with fresh URLs) replaces it, so nothing needs a reload.
  */
-export function RunView({ initialRun, dataset, teamSlug }: { initialRun: RunDetail; dataset: DatasetVersionInfo; teamSlug: string }) {
+export function RunView({
+  initialRun,
+  dataset,
+  teamSlug,
+}: {
+  initialRun: RunDetail;
+  dataset: DatasetVersionInfo;
+  teamSlug: string;
+}) {
   const [run, setRun] = useState(initialRun);
   const [refreshError, setRefreshError] = useState<string | null>(null);
   const live = isLive(run.status);

@@ -32,7 +32,10 @@ export function SampleTimeline({ grids, onStaleUrl }: { grids: RunDetail['sample
         {!grid ? (
           <div className="empty">
             <h3>No sample grids yet</h3>
-            <p>The trainer draws a grid from fixed seeds at step 0 and then every few hundred steps (sampleEvery in the run config).</p>
+            <p>
+              The trainer draws a grid from fixed seeds at step 0 and then every few hundred steps (sampleEvery in the
+              run config).
+            </p>
           </div>
         ) : (
           <div className={styles.samples}>
@@ -64,7 +67,10 @@ export function SampleTimeline({ grids, onStaleUrl }: { grids: RunDetail['sample
                 }}
                 aria-valuetext={`step ${grid.step}`}
               />
-              <span className="muted">seeds {grid.seeds.slice(0, 4).join(', ')}{grid.seeds.length > 4 ? '…' : ''}</span>
+              <span className="muted">
+                seeds {grid.seeds.slice(0, 4).join(', ')}
+                {grid.seeds.length > 4 ? '…' : ''}
+              </span>
             </div>
           </div>
         )}

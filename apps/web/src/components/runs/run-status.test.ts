@@ -6,17 +6,37 @@ const checkpoint = { step: 10, sizeBytes: 1, createdAt: '2026-01-01T00:00:00Z' }
 
 describe('run page rules', () => {
   it('enables cancel while a run can stop, resume after failure or cancel, fork once a checkpoint exists', () => {
-    expect(allowedActions({ status: 'RUNNING', checkpoints: [] })).toEqual({ cancel: true, resume: false, fork: false });
+    expect(allowedActions({ status: 'RUNNING', checkpoints: [] })).toEqual({
+      cancel: true,
+      resume: false,
+      fork: false,
+    });
     expect(allowedActions({ status: 'QUEUED', checkpoints: [] })).toEqual({ cancel: true, resume: false, fork: false });
-    expect(allowedActions({ status: 'CANCELLING', checkpoints: [checkpoint] })).toEqual({ cancel: false, resume: false, fork: true });
-    expect(allowedActions({ status: 'CANCELLED', checkpoints: [checkpoint] })).toEqual({ cancel: false, resume: true, fork: true });
+    expect(allowedActions({ status: 'CANCELLING', checkpoints: [checkpoint] })).toEqual({
+      cancel: false,
+      resume: false,
+      fork: true,
+    });
+    expect(allowedActions({ status: 'CANCELLED', checkpoints: [checkpoint] })).toEqual({
+      cancel: false,
+      resume: true,
+      fork: true,
+    });
     expect(allowedActions({ status: 'FAILED', checkpoints: [] })).toEqual({ cancel: false, resume: true, fork: false });
-    expect(allowedActions({ status: 'SUCCEEDED', checkpoints: [checkpoint] })).toEqual({ cancel: false, resume: false, fork: true });
+    expect(allowedActions({ status: 'SUCCEEDED', checkpoints: [checkpoint] })).toEqual({
+      cancel: false,
+      resume: false,
+      fork: true,
+    });
   });
 
   it('draws the loss chart always and the others only for keys the run reported', () => {
     expect(visibleGroups([]).map((g) => g.title)).toEqual(['Loss']);
-    expect(visibleGroups(['loss', 'loss_q3', 'rss_mb']).map((g) => g.title)).toEqual(['Loss', 'Loss by t-quartile', 'Memory (MB)']);
+    expect(visibleGroups(['loss', 'loss_q3', 'rss_mb']).map((g) => g.title)).toEqual([
+      'Loss',
+      'Loss by t-quartile',
+      'Memory (MB)',
+    ]);
   });
 
   it('formats metric values compactly', () => {

@@ -15,7 +15,9 @@ export const STATUS_BADGE: Record<RunStatus, { label: string; tone: string }> = 
 
 /** The trainer may still produce metrics, logs, grids or checkpoints. */
 export function isLive(status: RunStatus): boolean {
-  return status === 'QUEUED' || status === 'STARTING' || status === 'RUNNING' || status === 'CANCELLING' || status === 'LOST';
+  return (
+    status === 'QUEUED' || status === 'STARTING' || status === 'RUNNING' || status === 'CANCELLING' || status === 'LOST'
+  );
 }
 
 /** cancelRun accepts a run in these statuses. */
@@ -24,7 +26,11 @@ export function canCancel(status: RunStatus): boolean {
 }
 
 /** What the API accepts in each status (cancelRun, resumeRun, forkRun); the buttons follow it. */
-export function allowedActions(run: Pick<RunDetail, 'status' | 'checkpoints'>): { cancel: boolean; resume: boolean; fork: boolean } {
+export function allowedActions(run: Pick<RunDetail, 'status' | 'checkpoints'>): {
+  cancel: boolean;
+  resume: boolean;
+  fork: boolean;
+} {
   return {
     cancel: canCancel(run.status),
     resume: run.status === 'FAILED' || run.status === 'CANCELLED',

@@ -49,13 +49,25 @@ export function useZoomedLines(lines: readonly ChartLine[]) {
       const toStep = Math.ceil(zoom.to);
       void Promise.all(
         [...byRun].map(async ([runId, keys]) => {
-          const result = await executeGraphQL('/graphql', RunMetricsQuery, { id: runId, keys, maxPoints: zoom.pixels, fromStep, toStep }, { credentials: 'same-origin', signal: abort.signal });
+          const result = await executeGraphQL(
+            '/graphql',
+            RunMetricsQuery,
+            { id: runId, keys, maxPoints: zoom.pixels, fromStep, toStep },
+            { credentials: 'same-origin', signal: abort.signal },
+          );
           if (!result.ok) throw new Error(result.errors[0]?.message ?? 'Could not load the zoomed range');
-          return result.data.run.metrics.map((m) => [lineId(runId, m.key), { label: m.key, steps: m.points.map((p) => p.step), values: m.points.map((p) => p.mean ?? null) }] as const);
+          return result.data.run.metrics.map(
+            (m) =>
+              [
+                lineId(runId, m.key),
+                { label: m.key, steps: m.points.map((p) => p.step), values: m.points.map((p) => p.mean ?? null) },
+              ] as const,
+          );
         }),
       ).then(
         (read) => {
-          if (!abort.signal.aborted) setDetail({ range: { ...zoom, from: fromStep, to: toStep }, byLine: new Map(read.flat()) });
+          if (!abort.signal.aborted)
+            setDetail({ range: { ...zoom, from: fromStep, to: toStep }, byLine: new Map(read.flat()) });
         },
         (err: Error) => {
           if (!abort.signal.aborted) setError(err.message);

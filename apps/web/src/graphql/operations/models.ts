@@ -58,11 +58,14 @@ const ModelVersionFields = graphql(`
   }
 `);
 
-export function readModelVersions(versions: readonly FragmentOf<typeof ModelVersionFields>[]): readonly ResultOf<typeof ModelVersionFields>[] {
+export function readModelVersions(
+  versions: readonly FragmentOf<typeof ModelVersionFields>[],
+): readonly ResultOf<typeof ModelVersionFields>[] {
   return readFragment(ModelVersionFields, versions);
 }
 
-export const ModelQuery = graphql(`
+export const ModelQuery = graphql(
+  `
     query Model($id: ID!) {
       model(id: $id) {
         id
@@ -90,7 +93,9 @@ export const ModelQuery = graphql(`
         }
       }
     }
-`, [ModelVersionFields]);
+  `,
+  [ModelVersionFields],
+);
 
 export const ModelSharingQuery = graphql(`
   query ModelSharing($id: ID!) {
@@ -119,7 +124,8 @@ export const ModelSharingQuery = graphql(`
   }
 `);
 
-export const SharedModelQuery = graphql(`
+export const SharedModelQuery = graphql(
+  `
     query SharedModel($token: String!) {
       sharedModel(token: $token) {
         id
@@ -135,7 +141,9 @@ export const SharedModelQuery = graphql(`
         }
       }
     }
-`, [ModelVersionFields]);
+  `,
+  [ModelVersionFields],
+);
 
 export const ModelVersionFilesQuery = graphql(`
   query ModelVersionFiles($id: ID!, $shareToken: String) {

@@ -86,12 +86,12 @@ export function readRunDetail(run: FragmentOf<typeof RunDetailFields>): RunDetai
 
 export const RunDetailQuery = graphql(
   `
-  query RunDetail($id: ID!) {
-    run(id: $id) {
-      ...RunDetailFields
+    query RunDetail($id: ID!) {
+      run(id: $id) {
+        ...RunDetailFields
+      }
     }
-  }
-`,
+  `,
   [RunDetailFields],
 );
 
@@ -152,12 +152,12 @@ export const CompareRunsQuery = graphql(`
 
 export const RunUpdatedSubscription = graphql(
   `
-  subscription RunUpdated($id: ID!) {
-    runUpdated(id: $id) {
-      ...RunDetailFields
+    subscription RunUpdated($id: ID!) {
+      runUpdated(id: $id) {
+        ...RunDetailFields
+      }
     }
-  }
-`,
+  `,
   [RunDetailFields],
 );
 

@@ -26,7 +26,8 @@ export async function fromDrop(items: DataTransferItemList): Promise<PickedFile[
   const picked: PickedFile[] = [];
   // A single dropped folder is treated like a folder picker: its sub-folders become the labels.
   const single = entries.length === 1 && entries[0]!.isDirectory;
-  for (const entry of entries) await walk(entry, single ? '' : entry.isDirectory ? `${entry.name}/` : '', picked, single);
+  for (const entry of entries)
+    await walk(entry, single ? '' : entry.isDirectory ? `${entry.name}/` : '', picked, single);
   return picked;
 }
 
@@ -41,6 +42,11 @@ async function walk(entry: FileSystemEntry, prefix: string, out: PickedFile[], i
   for (;;) {
     const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
     if (batch.length === 0) break;
-    for (const child of batch) await walk(child, isRoot ? (child.isDirectory ? `${child.name}/` : '') : `${prefix}${child.isDirectory ? `${child.name}/` : ''}`, out);
+    for (const child of batch)
+      await walk(
+        child,
+        isRoot ? (child.isDirectory ? `${child.name}/` : '') : `${prefix}${child.isDirectory ? `${child.name}/` : ''}`,
+        out,
+      );
   }
 }

@@ -2,7 +2,13 @@ import type { PartTarget } from './send-parts';
 
 interface UploadFileTargets {
   index: number;
-  parts: readonly { partNumber: number; method: string; url: string; size: number; headers: readonly { name: string; value: string }[] }[];
+  parts: readonly {
+    partNumber: number;
+    method: string;
+    url: string;
+    size: number;
+    headers: readonly { name: string; value: string }[];
+  }[];
 }
 
 /** Turns the server's per-file upload targets into byte ranges of the local files, in part order. */
@@ -11,7 +17,15 @@ export function planParts(files: readonly UploadFileTargets[]): PartTarget[] {
   for (const file of files) {
     let start = 0;
     for (const part of [...file.parts].sort((a, b) => a.partNumber - b.partNumber)) {
-      plan.push({ fileIndex: file.index, partNumber: part.partNumber, method: part.method, url: part.url, start, size: part.size, headers: part.headers });
+      plan.push({
+        fileIndex: file.index,
+        partNumber: part.partNumber,
+        method: part.method,
+        url: part.url,
+        start,
+        size: part.size,
+        headers: part.headers,
+      });
       start += part.size;
     }
   }

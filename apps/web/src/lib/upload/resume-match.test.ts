@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { matchPickedFiles } from './resume-match';
 import { fingerprintOf, partLength, pendingProgress } from './resume-store';
 
-const file = (name: string, bytes: number, lastModified: number) => new File([new Uint8Array(bytes)], name, { lastModified });
+const file = (name: string, bytes: number, lastModified: number) =>
+  new File([new Uint8Array(bytes)], name, { lastModified });
 
 describe('matchPickedFiles', () => {
   const big = file('big.png', 30, 1_000);
@@ -43,19 +44,35 @@ describe('matchPickedFiles', () => {
   it('names missing and extra files', () => {
     const missing = matchPickedFiles(expected, [{ file: big, path: 'big.png' }]);
     expect(missing).toEqual({ ok: false, message: expect.stringContaining('missing: “cats/1.png”, “dogs/1.png”') });
-    const extra = matchPickedFiles([fingerprintOf(big, 'big.png')], [
-      { file: big, path: 'big.png' },
-      { file: file('other.png', 3, 1), path: 'other.png' },
-    ]);
-    expect(extra).toEqual({ ok: false, message: expect.stringContaining('“other.png” was not part of the interrupted upload') });
+    const extra = matchPickedFiles(
+      [fingerprintOf(big, 'big.png')],
+      [
+        { file: big, path: 'big.png' },
+        { file: file('other.png', 3, 1), path: 'other.png' },
+      ],
+    );
+    expect(extra).toEqual({
+      ok: false,
+      message: expect.stringContaining('“other.png” was not part of the interrupted upload'),
+    });
   });
 });
 
 describe('pendingProgress', () => {
   it('counts stored parts by their exact lengths (the last part is shorter)', () => {
-    const multipart = { path: 'a', name: 'a', size: 25, lastModified: 0, partSize: 10, partCount: 3, partsDone: [3, 1, 1] };
+    const multipart = {
+      path: 'a',
+      name: 'a',
+      size: 25,
+      lastModified: 0,
+      partSize: 10,
+      partCount: 3,
+      partsDone: [3, 1, 1],
+    };
     const single = { path: 'b', name: 'b', size: 7, lastModified: 0, partSize: null, partCount: 1, partsDone: [] };
     expect(partLength(multipart, 3)).toBe(5);
-    expect(pendingProgress({ uploadId: 'u', datasetId: 'd', datasetName: 'x', savedAt: '', files: [multipart, single] })).toEqual({ doneBytes: 15, totalBytes: 32 });
+    expect(
+      pendingProgress({ uploadId: 'u', datasetId: 'd', datasetName: 'x', savedAt: '', files: [multipart, single] }),
+    ).toEqual({ doneBytes: 15, totalBytes: 32 });
   });
 });

@@ -3,7 +3,8 @@ import type { FileFingerprint } from './resume-store';
 
 export type MatchResult = { ok: true; files: File[] } | { ok: false; message: string };
 
-const sameFile = (a: FileFingerprint, b: FileFingerprint) => a.name === b.name && a.size === b.size && a.lastModified === b.lastModified;
+const sameFile = (a: FileFingerprint, b: FileFingerprint) =>
+  a.name === b.name && a.size === b.size && a.lastModified === b.lastModified;
 
 /**
  * Pairs the files picked again after a reload with the files of the interrupted upload, by fingerprint
@@ -11,8 +12,14 @@ const sameFile = (a: FileFingerprint, b: FileFingerprint) => a.name === b.name &
  * Anything else is refused with a message that names the file and what differs: sending a different file
  * into the old upload's parts would assemble a corrupt one.
  */
-export function matchPickedFiles(expected: readonly FileFingerprint[], picked: readonly { file: File; path: string }[]): MatchResult {
-  const candidates = picked.map((p) => ({ file: p.file, print: { path: p.path, name: p.file.name, size: p.file.size, lastModified: p.file.lastModified } }));
+export function matchPickedFiles(
+  expected: readonly FileFingerprint[],
+  picked: readonly { file: File; path: string }[],
+): MatchResult {
+  const candidates = picked.map((p) => ({
+    file: p.file,
+    print: { path: p.path, name: p.file.name, size: p.file.size, lastModified: p.file.lastModified },
+  }));
   const used = new Set<number>();
   const files: File[] = [];
   const missing: FileFingerprint[] = [];

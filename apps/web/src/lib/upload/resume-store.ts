@@ -37,7 +37,10 @@ export function fingerprintOf(file: File, path: string): FileFingerprint {
 }
 
 /** Bytes of a part: every part but the last has `partSize`; a single-PUT file is one part of its whole size. */
-export function partLength(file: { size: number; partSize: number | null; partCount: number }, partNumber: number): number {
+export function partLength(
+  file: { size: number; partSize: number | null; partCount: number },
+  partNumber: number,
+): number {
   if (file.partSize === null) return file.size;
   return partNumber < file.partCount ? file.partSize : file.size - file.partSize * (file.partCount - 1);
 }
@@ -63,7 +66,13 @@ export function loadPending(teamId: string): PendingUpload | null {
   if (!raw) return null;
   try {
     const value = JSON.parse(raw) as PendingUpload;
-    if (typeof value?.uploadId === 'string' && typeof value.datasetId === 'string' && Array.isArray(value.files) && value.files.every(isPendingFile)) return value;
+    if (
+      typeof value?.uploadId === 'string' &&
+      typeof value.datasetId === 'string' &&
+      Array.isArray(value.files) &&
+      value.files.every(isPendingFile)
+    )
+      return value;
   } catch {
     // fall through: an unreadable entry (an older format, edited by hand) is dropped
   }

@@ -8,7 +8,8 @@ export interface ServerProgress {
   files: { index: number; size: number; partSize: number | null; partCount: number; receivedParts: number[] }[];
 }
 
-export type ResumeState = { kind: 'open'; progress: ServerProgress } | { kind: 'gone'; message: string } | { kind: 'error'; message: string };
+export type ResumeState =
+  { kind: 'open'; progress: ServerProgress } | { kind: 'gone'; message: string } | { kind: 'error'; message: string };
 
 /**
  * Asks the hub what of the upload is stored. `gone` when it can no longer be resumed (completed, aborted,
@@ -18,13 +19,24 @@ export async function fetchUploadState(uploadId: string): Promise<ResumeState> {
   const result = await request(UploadStateQuery, { id: uploadId });
   if (!result.ok) {
     const error = result.errors[0];
-    if (error?.code === 'NOT_FOUND') return { kind: 'gone', message: 'The interrupted upload no longer exists (its dataset was deleted, or it was cleaned up).' };
+    if (error?.code === 'NOT_FOUND')
+      return {
+        kind: 'gone',
+        message: 'The interrupted upload no longer exists (its dataset was deleted, or it was cleaned up).',
+      };
     return { kind: 'error', message: error?.message ?? 'Could not check the interrupted upload' };
   }
   const upload = result.data.upload;
-  if (upload.status === 'COMPLETED') return { kind: 'gone', message: 'The interrupted upload was finished after all (from another tab?); its dataset version is being prepared.' };
-  if (upload.status === 'ABORTED') return { kind: 'gone', message: 'The interrupted upload was discarded or expired; start a new upload.' };
-  if (new Date(upload.expiresAt).getTime() <= Date.now()) return { kind: 'gone', message: 'The interrupted upload expired; start a new upload.' };
+  if (upload.status === 'COMPLETED')
+    return {
+      kind: 'gone',
+      message:
+        'The interrupted upload was finished after all (from another tab?); its dataset version is being prepared.',
+    };
+  if (upload.status === 'ABORTED')
+    return { kind: 'gone', message: 'The interrupted upload was discarded or expired; start a new upload.' };
+  if (new Date(upload.expiresAt).getTime() <= Date.now())
+    return { kind: 'gone', message: 'The interrupted upload expired; start a new upload.' };
   return {
     kind: 'open',
     progress: {
@@ -42,22 +54,38 @@ export async function fetchUploadState(uploadId: string): Promise<ResumeState> {
 /** Bytes already stored, per file index. */
 export function storedBytesByFile(progress: ServerProgress): Map<number, number> {
   const out = new Map<number, number>();
-  for (const file of progress.files) out.set(file.index, file.receivedParts.reduce((sum, n) => sum + partLength(file, n), 0));
+  for (const file of progress.files)
+    out.set(
+      file.index,
+      file.receivedParts.reduce((sum, n) => sum + partLength(file, n), 0),
+    );
   return out;
 }
 
 /** Fresh URLs for exactly the parts the hub does not have, as byte ranges of the local files. */
-export async function missingPartTargets(uploadId: string, progress: ServerProgress): Promise<{ ok: true; parts: PartTarget[] } | { ok: false; message: string }> {
+export async function missingPartTargets(
+  uploadId: string,
+  progress: ServerProgress,
+): Promise<{ ok: true; parts: PartTarget[] } | { ok: false; message: string }> {
   const parts: PartTarget[] = [];
   for (const file of progress.files) {
     const stored = new Set(file.receivedParts);
     const missing = Array.from({ length: file.partCount }, (_, i) => i + 1).filter((n) => !stored.has(n));
     if (missing.length === 0) continue;
     const result = await request(UploadPartUrlsMutation, { uploadId, fileIndex: file.index, partNumbers: missing });
-    if (!result.ok) return { ok: false, message: result.errors[0]?.message ?? 'Could not get upload URLs for the missing parts' };
+    if (!result.ok)
+      return { ok: false, message: result.errors[0]?.message ?? 'Could not get upload URLs for the missing parts' };
     for (const target of result.data.uploadPartUrls) {
       const start = file.partSize === null ? 0 : (target.partNumber - 1) * file.partSize;
-      parts.push({ fileIndex: file.index, partNumber: target.partNumber, method: target.method, url: target.url, start, size: target.size, headers: target.headers });
+      parts.push({
+        fileIndex: file.index,
+        partNumber: target.partNumber,
+        method: target.method,
+        url: target.url,
+        start,
+        size: target.size,
+        headers: target.headers,
+      });
     }
   }
   return { ok: true, parts };

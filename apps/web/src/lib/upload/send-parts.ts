@@ -86,7 +86,12 @@ function sendOne(file: File, part: PartTarget, onBytes: (bytes: number) => void,
     xhr.upload.onprogress = (event) => onBytes(event.loaded);
     xhr.onload = () => {
       if (xhr.status >= 200 && xhr.status < 300) resolve();
-      else reject(new Error(`${file.name}: the store refused part ${part.partNumber} (HTTP ${xhr.status}) ${xhr.responseText.slice(0, 200)}`));
+      else
+        reject(
+          new Error(
+            `${file.name}: the store refused part ${part.partNumber} (HTTP ${xhr.status}) ${xhr.responseText.slice(0, 200)}`,
+          ),
+        );
     };
     xhr.onerror = () => reject(new Error(`${file.name}: part ${part.partNumber} could not be sent (network error)`));
     xhr.onabort = () => reject(new DOMException('Upload cancelled', 'AbortError'));

@@ -18,7 +18,8 @@ export async function runReverseLoop(opts: SampleOptions, total: number, step: R
   throwIfAborted(opts.signal);
   const [n, h, w, c] = opts.shape;
   const first = opts.firstImageIndex ?? 0;
-  if (!Number.isSafeInteger(first) || first < 0) throw new RangeError(`firstImageIndex must be an integer ≥ 0, got ${first}`);
+  if (!Number.isSafeInteger(first) || first < 0)
+    throw new RangeError(`firstImageIndex must be an integer ≥ 0, got ${first}`);
   // One noise stream per image, so image k depends only on (seed, firstImageIndex + k): a request can
   // be split across workers or batches and still give the same images.
   const base = new Rng(opts.seed);

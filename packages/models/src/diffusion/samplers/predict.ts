@@ -5,22 +5,30 @@ import type { Prediction, SampleOptions } from './types.ts';
 export function validateSampleOptions(opts: SampleOptions): void {
   const n = opts.shape[0];
   if (opts.shape.length !== 4 || !opts.shape.every((d) => Number.isInteger(d) && d >= 1)) {
-    throw new RangeError(`shape must be [n, height, width, channels] of positive integers, got [${opts.shape.join(', ')}]`);
+    throw new RangeError(
+      `shape must be [n, height, width, channels] of positive integers, got [${opts.shape.join(', ')}]`,
+    );
   }
   if (!['eps', 'v', 'x0'].includes(opts.prediction)) {
     throw new RangeError(`prediction must be 'eps', 'v' or 'x0', got ${String(opts.prediction)}`);
   }
   if (opts.labels !== undefined) {
     if (opts.labels.rank !== 1 || opts.labels.shape[0] !== n) {
-      throw new RangeError(`labels must be a [${n}] tensor (one per image), got shape [${opts.labels.shape.join(', ')}]`);
+      throw new RangeError(
+        `labels must be a [${n}] tensor (one per image), got shape [${opts.labels.shape.join(', ')}]`,
+      );
     }
     if (opts.labels.dtype !== 'int32') throw new RangeError(`labels must be int32, got ${opts.labels.dtype}`);
   }
   if (opts.guidanceScale !== undefined) {
-    if (!Number.isFinite(opts.guidanceScale)) throw new RangeError(`guidanceScale must be a finite number, got ${opts.guidanceScale}`);
-    if (opts.labels === undefined) throw new RangeError('guidanceScale needs labels (classifier-free guidance is for conditional models)');
+    if (!Number.isFinite(opts.guidanceScale))
+      throw new RangeError(`guidanceScale must be a finite number, got ${opts.guidanceScale}`);
+    if (opts.labels === undefined)
+      throw new RangeError('guidanceScale needs labels (classifier-free guidance is for conditional models)');
     if (opts.nullLabel === undefined || !Number.isInteger(opts.nullLabel) || opts.nullLabel < 0) {
-      throw new RangeError(`guidanceScale needs nullLabel, the integer label used for "no class", got ${opts.nullLabel}`);
+      throw new RangeError(
+        `guidanceScale needs nullLabel, the integer label used for "no class", got ${opts.nullLabel}`,
+      );
     }
   }
 }
@@ -52,9 +60,11 @@ export function runDenoiser(
     const condPred = cond.slice([0, 0, 0, 0], [-1, -1, -1, channels]);
     const uncondPred = uncond.slice([0, 0, 0, 0], [-1, -1, -1, channels]);
     const guided = tf.add(uncondPred, tf.mul(tf.sub(condPred, uncondPred), opts.guidanceScale));
-    out = (both.shape[3] === 2 * channels
-      ? tf.concat([guided, cond.slice([0, 0, 0, channels], [-1, -1, -1, channels])], 3)
-      : guided) as tf.Tensor4D;
+    out = (
+      both.shape[3] === 2 * channels
+        ? tf.concat([guided, cond.slice([0, 0, 0, channels], [-1, -1, -1, channels])], 3)
+        : guided
+    ) as tf.Tensor4D;
   }
   const outChannels = out.shape[3];
   if (out.shape[0] !== n || out.shape[1] !== x.shape[1] || out.shape[2] !== x.shape[2]) {
@@ -62,7 +72,9 @@ export function runDenoiser(
   }
   if (outChannels === channels) {
     if (opts.variance === 'learned') {
-      throw new Error(`variance 'learned' needs a denoiser with ${2 * channels} output channels, it returned ${outChannels}`);
+      throw new Error(
+        `variance 'learned' needs a denoiser with ${2 * channels} output channels, it returned ${outChannels}`,
+      );
     }
     return { prediction: out, varianceValue: null };
   }
@@ -72,7 +84,9 @@ export function runDenoiser(
       varianceValue: out.slice([0, 0, 0, channels], [-1, -1, -1, channels]),
     };
   }
-  throw new Error(`denoiser returned ${outChannels} channels; expected ${channels} or ${2 * channels} (learned variance)`);
+  throw new Error(
+    `denoiser returned ${outChannels} channels; expected ${channels} or ${2 * channels} (learned variance)`,
+  );
 }
 
 /**

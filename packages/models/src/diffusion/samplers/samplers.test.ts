@@ -21,7 +21,10 @@ function oracle(schedule: NoiseSchedule, x0: tf.Tensor4D, prediction: Prediction
   return (x, t) =>
     tf.tidy(() => {
       const steps = Array.from(t.dataSync());
-      const ab = tf.tensor4d(steps.map((s) => schedule.alphasCumprod[s]!), [steps.length, 1, 1, 1]);
+      const ab = tf.tensor4d(
+        steps.map((s) => schedule.alphasCumprod[s]!),
+        [steps.length, 1, 1, 1],
+      );
       const sa = tf.sqrt(ab);
       const so = tf.sqrt(tf.sub(1, ab));
       const eps = tf.div(tf.sub(x, tf.mul(sa, x0)), so);
@@ -126,18 +129,21 @@ describe('samplers', { timeout: 60_000 }, () => {
     // in x_t and the variance of the result follows a float64 recursion computed here from ᾱ alone.
     const sigma = 0.2; // small enough that the final clip to [-1, 1] (≥ 4σ) changes nothing
     const gaussShape: [number, number, number, number] = [4000, 2, 2, 1];
-    const optimal = (s: NoiseSchedule, prediction: Prediction = 'eps'): Denoiser => (x, t) =>
-      tf.tidy(() => {
-        const ab = s.alphasCumprod[t.dataSync()[0]!]!;
-        const { a, c } = coefs(ab);
-        const k = prediction === 'eps' ? c : prediction === 'x0' ? a : Math.sqrt(ab) * c - Math.sqrt(1 - ab) * a;
-        return tf.mul(x, k) as tf.Tensor4D;
-      });
+    const optimal =
+      (s: NoiseSchedule, prediction: Prediction = 'eps'): Denoiser =>
+      (x, t) =>
+        tf.tidy(() => {
+          const ab = s.alphasCumprod[t.dataSync()[0]!]!;
+          const { a, c } = coefs(ab);
+          const k = prediction === 'eps' ? c : prediction === 'x0' ? a : Math.sqrt(ab) * c - Math.sqrt(1 - ab) * a;
+          return tf.mul(x, k) as tf.Tensor4D;
+        });
     const coefs = (ab: number) => {
       const denom = ab * sigma * sigma + 1 - ab;
       return { c: Math.sqrt(1 - ab) / denom, a: (Math.sqrt(ab) * sigma * sigma) / denom };
     };
-    const steps = (T: number, n: number) => Array.from({ length: n }, (_, i) => (n === 1 ? T - 1 : Math.round((i * (T - 1)) / (n - 1))));
+    const steps = (T: number, n: number) =>
+      Array.from({ length: n }, (_, i) => (n === 1 ? T - 1 : Math.round((i * (T - 1)) / (n - 1))));
     function expectedDdpmStd(s: NoiseSchedule, n: number, large: boolean): number {
       const ts = steps(s.T, n);
       const abs = ts.map((t) => s.alphasCumprod[t]!);
@@ -146,7 +152,8 @@ describe('samplers', { timeout: 60_000 }, () => {
         const ab = abs[i]!;
         const abPrev = i > 0 ? abs[i - 1]! : 1;
         const beta = 1 - ab / abPrev;
-        const k = (Math.sqrt(abPrev) * beta) / (1 - ab) * coefs(ab).a + (Math.sqrt(1 - beta) * (1 - abPrev)) / (1 - ab);
+        const k =
+          ((Math.sqrt(abPrev) * beta) / (1 - ab)) * coefs(ab).a + (Math.sqrt(1 - beta) * (1 - abPrev)) / (1 - ab);
         const posterior = (beta * (1 - abPrev)) / (1 - ab);
         variance = k * k * variance + (i === 0 ? 0 : large ? beta : posterior);
       }
@@ -178,7 +185,14 @@ describe('samplers', { timeout: 60_000 }, () => {
     for (const kind of ['linear', 'cosine'] as const) {
       it(`${kind} schedule`, async () => {
         const s = makeSchedule({ kind, T: 100 });
-        const base = { denoiser: optimal(s), schedule: s, prediction: 'eps' as const, shape: gaussShape, seed: 4, clipX0: false };
+        const base = {
+          denoiser: optimal(s),
+          schedule: s,
+          prediction: 'eps' as const,
+          shape: gaussShape,
+          seed: 4,
+          clipX0: false,
+        };
         const cases: Array<[Promise<tf.Tensor4D>, number]> = [
           [ddpmSample(base), expectedDdpmStd(s, 100, false)],
           [ddpmSample({ ...base, variance: 'fixedLarge' }), expectedDdpmStd(s, 100, true)],
@@ -189,7 +203,10 @@ describe('samplers', { timeout: 60_000 }, () => {
           [ddimSample({ ...base, steps: 4, eta: 0 }), expectedDdimStd(s, 4, 0)],
           [ddimSample({ ...base, denoiser: optimal(s, 'v'), prediction: 'v', steps: 10 }), expectedDdimStd(s, 10, 0)],
           [ddimSample({ ...base, denoiser: optimal(s, 'x0'), prediction: 'x0', steps: 10 }), expectedDdimStd(s, 10, 0)],
-          [ddpmSample({ ...base, denoiser: optimal(s, 'v'), prediction: 'v', steps: 10 }), expectedDdpmStd(s, 10, false)],
+          [
+            ddpmSample({ ...base, denoiser: optimal(s, 'v'), prediction: 'v', steps: 10 }),
+            expectedDdpmStd(s, 10, false),
+          ],
         ];
         for (const [run, expected] of cases) {
           const got = await std(run);
@@ -245,7 +262,15 @@ describe('samplers', { timeout: 60_000 }, () => {
       onProgress: (step, total) => progress.push([step, total]),
     });
     out.dispose();
-    const ddim = await ddimSample({ denoiser: simpleDenoiser(), schedule, prediction: 'x0', shape, seed: 2, steps: 5, eta: 0.5 });
+    const ddim = await ddimSample({
+      denoiser: simpleDenoiser(),
+      schedule,
+      prediction: 'x0',
+      shape,
+      seed: 2,
+      steps: 5,
+      eta: 0.5,
+    });
     ddim.dispose();
     expect(tf.memory().numTensors).toBe(before);
     expect(progress).toEqual(Array.from({ length: 8 }, (_, i) => [i + 1, 8]));
@@ -270,11 +295,19 @@ describe('samplers', { timeout: 60_000 }, () => {
 
   it('reject inconsistent options with a message naming the field', async () => {
     const base = { schedule, prediction: 'eps' as const, shape, seed: 1 };
-    await expect(ddpmSample({ ...base, denoiser: simpleDenoiser(), variance: 'learned' })).rejects.toThrow(/learned.*6 output channels/);
+    await expect(ddpmSample({ ...base, denoiser: simpleDenoiser(), variance: 'learned' })).rejects.toThrow(
+      /learned.*6 output channels/,
+    );
     const labels = tf.tensor1d([1, 2], 'int32');
-    await expect(ddimSample({ ...base, denoiser: simpleDenoiser(), steps: 5, labels, guidanceScale: 2 })).rejects.toThrow(/nullLabel/);
-    await expect(ddimSample({ ...base, denoiser: simpleDenoiser(), steps: 500 })).rejects.toThrow(/steps must be an integer in \[1, 100\]/);
-    await expect(ddimSample({ ...base, denoiser: simpleDenoiser(), steps: 5, labels: tf.tensor1d([1], 'int32') })).rejects.toThrow(/labels/);
+    await expect(
+      ddimSample({ ...base, denoiser: simpleDenoiser(), steps: 5, labels, guidanceScale: 2 }),
+    ).rejects.toThrow(/nullLabel/);
+    await expect(ddimSample({ ...base, denoiser: simpleDenoiser(), steps: 500 })).rejects.toThrow(
+      /steps must be an integer in \[1, 100\]/,
+    );
+    await expect(
+      ddimSample({ ...base, denoiser: simpleDenoiser(), steps: 5, labels: tf.tensor1d([1], 'int32') }),
+    ).rejects.toThrow(/labels/);
     labels.dispose();
   });
 });

@@ -36,7 +36,15 @@ describe('samplers over the real UNet', () => {
     const schedule = makeSchedule({ kind: 'cosine', T: 50 });
     const labels = tf.tensor1d([0, 1, 2, 1], 'int32');
     const before = tf.memory().numTensors;
-    const common = { denoiser, schedule, prediction: 'eps' as const, shape: [4, 8, 8, 3] as [number, number, number, number], labels, nullLabel: 3, guidanceScale: 2.5 };
+    const common = {
+      denoiser,
+      schedule,
+      prediction: 'eps' as const,
+      shape: [4, 8, 8, 3] as [number, number, number, number],
+      labels,
+      nullLabel: 3,
+      guidanceScale: 2.5,
+    };
     const a = await ddpmSample({ ...common, variance: 'learned', seed: 1, steps: 6 });
     const b = await ddpmSample({ ...common, variance: 'learned', seed: 1, steps: 6 });
     const c = await ddimSample({ ...common, seed: 1, steps: 6 });

@@ -32,21 +32,36 @@ function folderHandler(dir: string): tf.io.IOHandler {
 describe('InceptionV3 graph-model loader (tested with a tiny graph model of the same layout)', () => {
   it('resizes to the input size, runs once for pool and logits, and returns features and softmax probabilities', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'graph-model-'));
-    const { modelJson, weights } = tinyGraphModel([[1, 0, 0, 2], [0, 1, 0, 0], [0, 0, 1, -1]], 32);
+    const { modelJson, weights } = tinyGraphModel(
+      [
+        [1, 0, 0, 2],
+        [0, 1, 0, 0],
+        [0, 0, 1, -1],
+      ],
+      32,
+    );
     writeFileSync(join(dir, 'model.json'), JSON.stringify(modelJson));
     writeFileSync(join(dir, 'group1-shard1of1.bin'), weights);
     const extractor = await loadInceptionExtractor(folderHandler(dir), { inputSize: 32, batchSize: 2, label: 'tiny' });
     expect([extractor.dims, extractor.numClasses, extractor.paperComparable]).toEqual([3, 4, false]);
     expect(extractor.name).toBe('tiny(pool=pool_3,logits=logits,32px,bilinear)');
     // Three flat-colour 8×8 images (one grey: tiled to RGB); resizing keeps a flat colour.
-    const colours = [[0.5, -0.5, 0], [1, 1, -1]];
-    const rgb = tf.concat(colours.map((c) => tf.mul(tf.ones([1, 8, 8, 3]), tf.tensor1d(c))), 0) as tf.Tensor4D;
+    const colours = [
+      [0.5, -0.5, 0],
+      [1, 1, -1],
+    ];
+    const rgb = tf.concat(
+      colours.map((c) => tf.mul(tf.ones([1, 8, 8, 3]), tf.tensor1d(c))),
+      0,
+    ) as tf.Tensor4D;
     const { features, probabilities } = await extractor.extract(rgb);
     expect(Array.from(features).map((v) => +v.toFixed(4))).toEqual([0.5, -0.5, 0, 1, 1, -1]);
     const logits0 = [0.5, -0.5, 0, 1];
     const e = logits0.map(Math.exp);
     const sum = e.reduce((a, b) => a + b);
-    expect(Array.from(probabilities.subarray(0, 4)).map((v) => +v.toFixed(4))).toEqual(e.map((v) => +(v / sum).toFixed(4)));
+    expect(Array.from(probabilities.subarray(0, 4)).map((v) => +v.toFixed(4))).toEqual(
+      e.map((v) => +(v / sum).toFixed(4)),
+    );
     const grey = tf.fill([1, 8, 8, 1], 0.25) as tf.Tensor4D;
     expect(Array.from((await extractor.extract(grey)).features).map((v) => +v.toFixed(4))).toEqual([0.25, 0.25, 0.25]);
     tf.dispose([rgb, grey]);
@@ -55,8 +70,17 @@ describe('InceptionV3 graph-model loader (tested with a tiny graph model of the 
 
   it('names the missing outputs when the node names are wrong', async () => {
     const { modelJson, weights } = tinyGraphModel([[1], [1], [1]], 16);
-    const handler: tf.io.IOHandler = { load: async () => ({ modelTopology: modelJson.modelTopology, format: 'graph-model', weightSpecs: modelJson.weightsManifest[0]!.weights, weightData: weights.slice().buffer }) };
-    await expect(loadInceptionExtractor(handler, { inputSize: 16, poolOutput: 'mixed_10/pool' })).rejects.toThrow(/no outputs 'mixed_10\/pool' and 'logits'/);
+    const handler: tf.io.IOHandler = {
+      load: async () => ({
+        modelTopology: modelJson.modelTopology,
+        format: 'graph-model',
+        weightSpecs: modelJson.weightsManifest[0]!.weights,
+        weightData: weights.slice().buffer,
+      }),
+    };
+    await expect(loadInceptionExtractor(handler, { inputSize: 16, poolOutput: 'mixed_10/pool' })).rejects.toThrow(
+      /no outputs 'mixed_10\/pool' and 'logits'/,
+    );
   });
 });
 
@@ -71,7 +95,8 @@ describe('offline extractor', () => {
     const rb = await b.extract(images);
     expect(Array.from(ra.features)).toEqual(Array.from(rb.features));
     expect(ra.probabilities.length).toBe(12 * 10);
-    for (let i = 0; i < 12; i++) expect(ra.probabilities.subarray(i * 10, i * 10 + 10).reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
+    for (let i = 0; i < 12; i++)
+      expect(ra.probabilities.subarray(i * 10, i * 10 + 10).reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
     const is = inceptionScore(ra.probabilities, 10, { splits: 2 });
     expect(is.mean).toBeGreaterThan(1);
     images.dispose();

@@ -22,7 +22,10 @@ export interface InceptionExtractorOptions {
  * bilinear interpolation, mapped to the model's input range, and run once for both outputs: pool3
  * features (reshaped to n×dims) and logits (softmax → probabilities for IS).
  */
-export async function loadInceptionExtractor(source: string | tf.io.IOHandler, options: InceptionExtractorOptions = {}): Promise<EvaluationExtractor> {
+export async function loadInceptionExtractor(
+  source: string | tf.io.IOHandler,
+  options: InceptionExtractorOptions = {},
+): Promise<EvaluationExtractor> {
   const model = await tf.loadGraphModel(source);
   const poolOutput = options.poolOutput ?? 'pool_3';
   const logitsOutput = options.logitsOutput ?? 'logits';
@@ -52,7 +55,9 @@ export async function loadInceptionExtractor(source: string | tf.io.IOHandler, o
     tf.dispose([pool, logits]);
   } catch (err) {
     model.dispose();
-    throw new Error(`the Inception graph model has no outputs '${poolOutput}' and '${logitsOutput}' (set the node names): ${(err as Error).message}`);
+    throw new Error(
+      `the Inception graph model has no outputs '${poolOutput}' and '${logitsOutput}' (set the node names): ${(err as Error).message}`,
+    );
   } finally {
     probe.dispose();
   }

@@ -27,10 +27,13 @@ export function offlineExtractor(options: OfflineExtractorOptions = {}): Evaluat
   const features = randomConvFeatures(options);
   const classes = options.classes ?? 10;
   const temperature = options.temperature ?? 1;
-  if (!Number.isInteger(classes) || classes < 2) throw new RangeError(`offlineExtractor: classes must be an integer ≥ 2, got ${classes}`);
+  if (!Number.isInteger(classes) || classes < 2)
+    throw new RangeError(`offlineExtractor: classes must be an integer ≥ 2, got ${classes}`);
   if (!(temperature > 0)) throw new RangeError(`offlineExtractor: temperature must be > 0, got ${temperature}`);
   const seed = options.seed ?? 0;
-  const head = tf.keep(tf.tensor2d(new Rng(seed).fork(0x15).normalArray(features.dims * classes), [features.dims, classes]));
+  const head = tf.keep(
+    tf.tensor2d(new Rng(seed).fork(0x15).normalArray(features.dims * classes), [features.dims, classes]),
+  );
   return {
     name: offlineExtractorName(options),
     dims: features.dims,

@@ -19,13 +19,32 @@ export function tinyGraphModel(w: number[][], size = 299): { modelJson: tf.io.Mo
     convertedBy: 'dapple test (hand-written, same layout as tensorflowjs_converter)',
     modelTopology: {
       node: [
-        { name: 'images', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: dim(-1, size, size, 3) } } },
+        {
+          name: 'images',
+          op: 'Placeholder',
+          attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: dim(-1, size, size, 3) } },
+        },
         constNode('axes', 'DT_INT32', [2]),
-        { name: 'pool_3', op: 'Mean', input: ['images', 'axes'], attr: { keep_dims: { b: true }, T: { type: 'DT_FLOAT' }, Tidx: { type: 'DT_INT32' } } },
+        {
+          name: 'pool_3',
+          op: 'Mean',
+          input: ['images', 'axes'],
+          attr: { keep_dims: { b: true }, T: { type: 'DT_FLOAT' }, Tidx: { type: 'DT_INT32' } },
+        },
         constNode('flat_shape', 'DT_INT32', [2]),
-        { name: 'flat', op: 'Reshape', input: ['pool_3', 'flat_shape'], attr: { T: { type: 'DT_FLOAT' }, Tshape: { type: 'DT_INT32' } } },
+        {
+          name: 'flat',
+          op: 'Reshape',
+          input: ['pool_3', 'flat_shape'],
+          attr: { T: { type: 'DT_FLOAT' }, Tshape: { type: 'DT_INT32' } },
+        },
         constNode('W', 'DT_FLOAT', [3, k]),
-        { name: 'logits', op: 'MatMul', input: ['flat', 'W'], attr: { transpose_a: { b: false }, transpose_b: { b: false }, T: { type: 'DT_FLOAT' } } },
+        {
+          name: 'logits',
+          op: 'MatMul',
+          input: ['flat', 'W'],
+          attr: { transpose_a: { b: false }, transpose_b: { b: false }, T: { type: 'DT_FLOAT' } },
+        },
       ],
       library: {},
       versions: { producer: 1286 },

@@ -44,8 +44,23 @@ export function SignInForm({ next }: { next: string | null }) {
       </div>
       <form className="form" method="post" onSubmit={onSubmit} onChange={clearErrorOnEdit(setErrors)} noValidate>
         {errors.form ? <FormError>{errors.form}</FormError> : null}
-        <TextField label="Email" name="email" type="email" autoComplete="email" required autoFocus error={errors.email} />
-        <TextField label="Password" name="password" type="password" autoComplete="current-password" required error={errors.password} />
+        <TextField
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          required
+          autoFocus
+          error={errors.email}
+        />
+        <TextField
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          error={errors.password}
+        />
         <SubmitButton pending={pending} pendingLabel="Signing in…" block>
           Sign in
         </SubmitButton>

@@ -6,7 +6,11 @@ import { SignUpForm } from './SignUpForm';
 
 export const metadata: Metadata = { title: 'Create your account' };
 
-export default async function SignUpPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function SignUpPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const next = safeReturnPath((await searchParams).next);
   if (await loadMe()) redirect(next ?? '/');
   return <SignUpForm next={next} />;

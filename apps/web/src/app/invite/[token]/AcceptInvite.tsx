@@ -50,6 +50,7 @@ export function AcceptInvite({ token }: { token: string }) {
 }
 
 function explain(code: string, message: string): string {
-  if (code === 'NOT_FOUND') return 'This invite link is not valid. Check that you copied all of it, or ask for a new one.';
+  if (code === 'NOT_FOUND')
+    return 'This invite link is not valid. Check that you copied all of it, or ask for a new one.';
   return message;
 }

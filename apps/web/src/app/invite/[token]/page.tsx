@@ -24,7 +24,9 @@ export default async function InvitePage({ params }: { params: Promise<{ token: 
             Signed in as <strong>{me.name}</strong> ({me.email}). The invite must have been sent to this address.
           </p>
         ) : (
-          <p className="muted">Sign in, or create an account, with the email address the invite was sent to. You’ll come back here to join.</p>
+          <p className="muted">
+            Sign in, or create an account, with the email address the invite was sent to. You’ll come back here to join.
+          </p>
         )}
       </div>
       {me ? (

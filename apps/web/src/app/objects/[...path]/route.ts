@@ -24,7 +24,11 @@ async function forward(request: Request): Promise<Response> {
   } catch {
     return Response.json({ error: 'The Dapple API could not be reached' }, { status: 502 });
   }
-  return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: forwardResponseHeaders(upstream.headers) });
+  return new Response(upstream.body, {
+    status: upstream.status,
+    statusText: upstream.statusText,
+    headers: forwardResponseHeaders(upstream.headers),
+  });
 }
 
 export const GET = forward;

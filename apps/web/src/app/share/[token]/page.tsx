@@ -4,7 +4,11 @@ import { Logo } from '../../../components/Logo';
 import { AlertIcon } from '../../../components/Icons';
 import { SamplingPlayground } from '../../../components/models/SamplingPlayground';
 import { VersionList } from '../../../components/models/VersionList';
-import { ModelCardSection, SampleGridSection, TrainingMetricsSection } from '../../../components/models/VersionSections';
+import {
+  ModelCardSection,
+  SampleGridSection,
+  TrainingMetricsSection,
+} from '../../../components/models/VersionSections';
 import styles from '../../../components/models/models.module.css';
 import { SharedModelQuery, readModelVersions } from '../../../graphql/operations/models';
 import { serverRequest, unwrap } from '../../../lib/server-graphql';
@@ -20,7 +24,10 @@ export const metadata: Metadata = { title: 'Shared model', robots: { index: fals
 export default async function SharedModelPage({ params, searchParams }: Props) {
   const [{ token }, query] = await Promise.all([params, searchParams]);
   const result = await serverRequest(SharedModelQuery, { token });
-  if (!result.ok && result.errors.some((e) => ['FORBIDDEN', 'NOT_FOUND', 'UNAUTHENTICATED', 'BAD_USER_INPUT'].includes(e.code))) {
+  if (
+    !result.ok &&
+    result.errors.some((e) => ['FORBIDDEN', 'NOT_FOUND', 'UNAUTHENTICATED', 'BAD_USER_INPUT'].includes(e.code))
+  ) {
     return <LinkNotValid />;
   }
   const model = unwrap(result, 'open the shared model').sharedModel;
@@ -56,12 +63,24 @@ export default async function SharedModelPage({ params, searchParams }: Props) {
           ) : (
             <div className={styles.layout}>
               <div className={styles.column}>
-                <SamplingPlayground key={version.id} versionId={version.id} versionNumber={version.number} labelNames={version.labelNames} shareToken={token} />
+                <SamplingPlayground
+                  key={version.id}
+                  versionId={version.id}
+                  versionNumber={version.number}
+                  labelNames={version.labelNames}
+                  shareToken={token}
+                />
                 <section className="card" aria-labelledby="versions-heading">
                   <div className="card-header">
                     <h2 id="versions-heading">Versions</h2>
                   </div>
-                  <VersionList versions={versions} selectedId={version.id} versionHref={(n) => `${here}?v=${n}`} canDelete={false} shareToken={token} />
+                  <VersionList
+                    versions={versions}
+                    selectedId={version.id}
+                    versionHref={(n) => `${here}?v=${n}`}
+                    canDelete={false}
+                    shareToken={token}
+                  />
                 </section>
                 <ModelCardSection version={version} />
               </div>
@@ -85,7 +104,9 @@ function LinkNotValid() {
           <AlertIcon size={22} />
         </span>
         <h1>This share link no longer works</h1>
-        <p className="muted">It was revoked or it expired, or it was copied incompletely. Ask the person who sent it for a new link.</p>
+        <p className="muted">
+          It was revoked or it expired, or it was copied incompletely. Ask the person who sent it for a new link.
+        </p>
       </div>
     </AuthCard>
   );

@@ -37,7 +37,9 @@ export function CreateTokenForm() {
     }
     setPending(true);
     setErrors({});
-    const result = await request(CreateApiTokenMutation, { input: { name, expiresInDays: expiry ? Number(expiry) : null } });
+    const result = await request(CreateApiTokenMutation, {
+      input: { name, expiresInDays: expiry ? Number(expiry) : null },
+    });
     setPending(false);
     if (!result.ok) {
       setErrors(toFieldErrors(result.errors, FIELDS));
@@ -67,8 +69,22 @@ export function CreateTokenForm() {
         <form className="form" onSubmit={onSubmit} noValidate>
           {errors.form ? <FormError>{errors.form}</FormError> : null}
           <div className="form-row">
-            <TextField label="Name" name="name" autoComplete="off" maxLength={100} placeholder="laptop" required error={errors.name} />
-            <SelectField label="Expires after" name="expiresInDays" defaultValue="90" options={EXPIRY_OPTIONS} error={errors.expiresInDays} />
+            <TextField
+              label="Name"
+              name="name"
+              autoComplete="off"
+              maxLength={100}
+              placeholder="laptop"
+              required
+              error={errors.name}
+            />
+            <SelectField
+              label="Expires after"
+              name="expiresInDays"
+              defaultValue="90"
+              options={EXPIRY_OPTIONS}
+              error={errors.expiresInDays}
+            />
             <SubmitButton pending={pending} pendingLabel="Creating…">
               Create token
             </SubmitButton>

@@ -65,7 +65,11 @@ function TokenRow({ token }: { token: Token }) {
   const details = [
     `created ${formatDate(token.createdAt)}`,
     token.lastUsedAt ? `last used ${formatDate(token.lastUsedAt)}` : 'never used',
-    token.revokedAt ? `revoked ${formatDate(token.revokedAt)}` : token.expiresAt ? `expires ${formatDate(token.expiresAt)}` : 'no expiry',
+    token.revokedAt
+      ? `revoked ${formatDate(token.revokedAt)}`
+      : token.expiresAt
+        ? `expires ${formatDate(token.expiresAt)}`
+        : 'no expiry',
   ];
 
   return (
@@ -89,7 +93,12 @@ function TokenRow({ token }: { token: Token }) {
                 {busy ? <span className="spinner" aria-hidden="true" /> : null}
                 Revoke “{token.name}”
               </button>
-              <button type="button" className="btn btn-ghost btn-sm" onClick={() => setConfirming(false)} disabled={busy}>
+              <button
+                type="button"
+                className="btn btn-ghost btn-sm"
+                onClick={() => setConfirming(false)}
+                disabled={busy}
+              >
                 Cancel
               </button>
             </>

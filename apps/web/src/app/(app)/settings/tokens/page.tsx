@@ -15,7 +15,8 @@ export default async function TokensPage() {
         <div>
           <h1>API tokens</h1>
           <p className="muted">
-            Personal tokens for scripts, the CLI and CI. A token acts as you: send it as <span className="mono">Authorization: Bearer dpl_…</span>
+            Personal tokens for scripts, the CLI and CI. A token acts as you: send it as{' '}
+            <span className="mono">Authorization: Bearer dpl_…</span>
           </p>
         </div>
       </div>

@@ -4,7 +4,13 @@ import { ChartIcon, CubeIcon, HomeIcon, ImagesIcon, KeyIcon, UsersIcon } from '.
 import { SideNav, type NavSection } from '../../../../components/SideNav';
 import { loadTeam } from '../../../../lib/team';
 
-export default async function TeamLayout({ children, params }: { children: React.ReactNode; params: Promise<{ slug: string }> }) {
+export default async function TeamLayout({
+  children,
+  params,
+}: {
+  children: React.ReactNode;
+  params: Promise<{ slug: string }>;
+}) {
   const { slug } = await params;
   const load = await loadTeam(slug);
   if (load.kind === 'not-found') notFound();

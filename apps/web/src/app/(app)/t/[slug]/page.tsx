@@ -32,7 +32,8 @@ export default async function TeamHome({ params }: Params) {
         <div>
           <h1>{team.name}</h1>
           <p className="muted">
-            <span className="mono">/t/{team.slug}</span> · you are <span className="badge badge-accent">{ROLE_LABELS[team.viewerRole]}</span>
+            <span className="mono">/t/{team.slug}</span> · you are{' '}
+            <span className="badge badge-accent">{ROLE_LABELS[team.viewerRole]}</span>
           </p>
         </div>
       </div>
@@ -48,7 +49,10 @@ export default async function TeamHome({ params }: Params) {
           <div className="step card">
             <span className="step-num">1</span>
             <h3>Upload a dataset</h3>
-            <p>Drop a folder of images. Dapple checks, de-duplicates and resizes them, and shows what it rejected and why.</p>
+            <p>
+              Drop a folder of images. Dapple checks, de-duplicates and resizes them, and shows what it rejected and
+              why.
+            </p>
             {canCreate ? (
               <Link href={`/t/${team.slug}/datasets/new`} className="btn btn-primary btn-sm">
                 <UploadIcon /> Upload a dataset
@@ -93,7 +97,11 @@ export default async function TeamHome({ params }: Params) {
               </Link>
             ) : null}
           </div>
-          {runs.length === 0 ? <NoRuns teamSlug={team.slug} canCreate={canCreate} /> : <RunList runs={runs} teamSlug={team.slug} />}
+          {runs.length === 0 ? (
+            <NoRuns teamSlug={team.slug} canCreate={canCreate} />
+          ) : (
+            <RunList runs={runs} teamSlug={team.slug} />
+          )}
         </section>
         <section className="card" aria-labelledby="datasets-heading">
           <div className="card-header">
@@ -105,7 +113,11 @@ export default async function TeamHome({ params }: Params) {
               </Link>
             ) : null}
           </div>
-          {datasets.length === 0 ? <NoDatasets teamSlug={team.slug} canCreate={canCreate} /> : <DatasetList datasets={datasets.slice(0, 5)} teamSlug={team.slug} />}
+          {datasets.length === 0 ? (
+            <NoDatasets teamSlug={team.slug} canCreate={canCreate} />
+          ) : (
+            <DatasetList datasets={datasets.slice(0, 5)} teamSlug={team.slug} />
+          )}
         </section>
       </div>
 
@@ -138,7 +150,8 @@ export default async function TeamHome({ params }: Params) {
       <section className="card card-body" aria-labelledby="api-heading" style={{ display: 'grid', gap: 8 }}>
         <h2 id="api-heading">Use Dapple from scripts</h2>
         <p className="muted">
-          Everything in this dashboard is a GraphQL API. Create a personal token and send it as <span className="mono">Authorization: Bearer dpl_…</span>.
+          Everything in this dashboard is a GraphQL API. Create a personal token and send it as{' '}
+          <span className="mono">Authorization: Bearer dpl_…</span>.
         </p>
         <Link href="/settings/tokens" className="btn btn-secondary btn-sm" style={{ justifySelf: 'start' }}>
           <KeyIcon /> API tokens

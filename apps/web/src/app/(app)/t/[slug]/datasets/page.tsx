@@ -20,7 +20,9 @@ export default async function DatasetsPage({ params }: { params: Promise<{ slug:
       <div className="page-header">
         <div>
           <h1>Datasets</h1>
-          <p className="muted">Image collections of {load.team.name}, each with immutable prepared versions to train on.</p>
+          <p className="muted">
+            Image collections of {load.team.name}, each with immutable prepared versions to train on.
+          </p>
         </div>
         {canCreate ? (
           <Link href={`/t/${load.team.slug}/datasets/new`} className="btn btn-primary">
@@ -36,7 +38,11 @@ export default async function DatasetsPage({ params }: { params: Promise<{ slug:
           {/* Re-rendered from the server when a dataset of the team is added, prepared or deleted (teamActivity). */}
           <LiveListRefresh teamId={load.team.id} kind="DATASET" />
         </div>
-        {datasets.length === 0 ? <NoDatasets teamSlug={load.team.slug} canCreate={canCreate} /> : <DatasetList datasets={datasets} teamSlug={load.team.slug} />}
+        {datasets.length === 0 ? (
+          <NoDatasets teamSlug={load.team.slug} canCreate={canCreate} />
+        ) : (
+          <DatasetList datasets={datasets} teamSlug={load.team.slug} />
+        )}
       </section>
     </div>
   );

@@ -65,7 +65,15 @@ export function InviteForm({ teamId, viewerRole }: { teamId: string; viewerRole:
         <form className="form" onSubmit={onSubmit} noValidate>
           {errors.form ? <FormError>{errors.form}</FormError> : null}
           <div className="form-row">
-            <TextField label="Email" name="email" type="email" autoComplete="off" placeholder="teammate@example.com" required error={errors.email} />
+            <TextField
+              label="Email"
+              name="email"
+              type="email"
+              autoComplete="off"
+              placeholder="teammate@example.com"
+              required
+              error={errors.email}
+            />
             <SelectField
               label="Role"
               name="role"

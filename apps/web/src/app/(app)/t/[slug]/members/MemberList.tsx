@@ -4,7 +4,11 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { Avatar } from '../../../../../components/Avatar';
 import { FieldError } from '../../../../../components/Field';
-import { RemoveMemberMutation, SetMemberRoleMutation, TeamMembersChangedSubscription } from '../../../../../graphql/operations/teams';
+import {
+  RemoveMemberMutation,
+  SetMemberRoleMutation,
+  TeamMembersChangedSubscription,
+} from '../../../../../graphql/operations/teams';
 import { canManageMembers, ROLE_LABELS, TEAM_ROLES, type TeamRole } from '../../../../../graphql/roles';
 import { formatDate } from '../../../../../lib/format';
 import { request } from '../../../../../lib/graphql';
@@ -38,7 +42,10 @@ export function MemberList({
             {members.length} {members.length === 1 ? 'person' : 'people'}
           </p>
         </div>
-        <span className={`badge${live === 'live' ? ' badge-accent' : ''}`} title={live === 'live' ? 'Changes appear as they happen' : 'Reconnecting for live updates'}>
+        <span
+          className={`badge${live === 'live' ? ' badge-accent' : ''}`}
+          title={live === 'live' ? 'Changes appear as they happen' : 'Reconnecting for live updates'}
+        >
           <span className={`live-dot live-dot-${live}`} aria-hidden="true" />
           {live === 'live' ? 'Live' : live === 'error' ? 'Not live' : 'Connecting…'}
         </span>
@@ -162,7 +169,12 @@ function MemberRow({
                 {busy ? <span className="spinner" aria-hidden="true" /> : null}
                 {isSelf ? `Leave ${teamSlug}` : `Remove ${member.user.name}`}
               </button>
-              <button type="button" className="btn btn-ghost btn-sm" onClick={() => setConfirming(false)} disabled={busy}>
+              <button
+                type="button"
+                className="btn btn-ghost btn-sm"
+                onClick={() => setConfirming(false)}
+                disabled={busy}
+              >
                 Cancel
               </button>
             </>

@@ -15,7 +15,9 @@ export default async function MembersPage({ params }: { params: Promise<{ slug: 
   if (load.kind !== 'ok') return null; // the layout shows why
   const { team } = load;
   const canManage = canManageMembers(team.viewerRole);
-  const invites = canManage ? (unwrap(await serverRequest(TeamInvitesQuery, { slug }), 'load pending invites').team.invites ?? []) : [];
+  const invites = canManage
+    ? (unwrap(await serverRequest(TeamInvitesQuery, { slug }), 'load pending invites').team.invites ?? [])
+    : [];
 
   return (
     <div className="page">
@@ -24,12 +26,20 @@ export default async function MembersPage({ params }: { params: Promise<{ slug: 
           <h1>Members</h1>
           <p className="muted">
             People in {team.name} and what they can do.{' '}
-            {canManage ? 'Invite by email; they join with the link you share.' : 'Only admins and owners can invite or change roles.'}
+            {canManage
+              ? 'Invite by email; they join with the link you share.'
+              : 'Only admins and owners can invite or change roles.'}
           </p>
         </div>
       </div>
       {canManage ? <InviteForm teamId={team.id} viewerRole={team.viewerRole} /> : null}
-      <MemberList teamId={team.id} teamSlug={team.slug} viewerId={me.id} viewerRole={team.viewerRole} members={team.members} />
+      <MemberList
+        teamId={team.id}
+        teamSlug={team.slug}
+        viewerId={me.id}
+        viewerRole={team.viewerRole}
+        members={team.members}
+      />
       {canManage ? <PendingInvites invites={invites} /> : null}
     </div>
   );

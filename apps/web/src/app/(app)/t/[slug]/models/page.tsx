@@ -10,7 +10,10 @@ export const metadata: Metadata = { title: 'Models' };
 export default async function ModelsPage({ params }: { params: Promise<{ slug: string }> }) {
   const load = await loadTeam((await params).slug);
   if (load.kind !== 'ok') return null; // the layout shows why
-  const models = unwrap(await serverRequest(TeamModelsQuery, { teamId: load.team.id, first: 100 }), 'load the team’s models').models;
+  const models = unwrap(
+    await serverRequest(TeamModelsQuery, { teamId: load.team.id, first: 100 }),
+    'load the team’s models',
+  ).models;
   return (
     <div className="page">
       <div className="page-header">
@@ -19,7 +22,11 @@ export default async function ModelsPage({ params }: { params: Promise<{ slug: s
           <p className="muted">Published checkpoints of {load.team.name}’s runs, and models shared with the team.</p>
         </div>
       </div>
-      {models.length === 0 ? <NoModels teamSlug={load.team.slug} /> : <ModelGallery models={models} teamId={load.team.id} teamSlug={load.team.slug} />}
+      {models.length === 0 ? (
+        <NoModels teamSlug={load.team.slug} />
+      ) : (
+        <ModelGallery models={models} teamId={load.team.id} teamSlug={load.team.slug} />
+      )}
     </div>
   );
 }

@@ -30,11 +30,21 @@ export default async function RunsPage({ params }: { params: Promise<{ slug: str
       </div>
       <section className="card" aria-labelledby="runs-heading">
         <div className="card-header">
-          <h2 id="runs-heading">{runs.length === 0 ? 'No runs' : runs.length === 50 ? 'Latest 50 runs' : `${runs.length} ${runs.length === 1 ? 'run' : 'runs'}`}</h2>
+          <h2 id="runs-heading">
+            {runs.length === 0
+              ? 'No runs'
+              : runs.length === 50
+                ? 'Latest 50 runs'
+                : `${runs.length} ${runs.length === 1 ? 'run' : 'runs'}`}
+          </h2>
           {/* Re-rendered from the server when a run of the team is started or changes (teamActivity). */}
           <LiveListRefresh teamId={load.team.id} kind="RUN" />
         </div>
-        {runs.length === 0 ? <NoRuns teamSlug={load.team.slug} canCreate={canCreate} /> : <RunList runs={runs} teamSlug={load.team.slug} />}
+        {runs.length === 0 ? (
+          <NoRuns teamSlug={load.team.slug} canCreate={canCreate} />
+        ) : (
+          <RunList runs={runs} teamSlug={load.team.slug} />
+        )}
       </section>
     </div>
   );

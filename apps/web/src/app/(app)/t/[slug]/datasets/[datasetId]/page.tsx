@@ -21,13 +21,17 @@ export default async function DatasetPage({ params }: Params) {
   if (load.kind !== 'ok') return null; // the layout shows why
   const result = await serverRequest(DatasetQuery, { id: datasetId });
   // Another team's dataset (FORBIDDEN) or one under another team's URL is "not here" for this page.
-  if (!result.ok && result.errors.some((e) => ['NOT_FOUND', 'BAD_USER_INPUT', 'FORBIDDEN'].includes(e.code))) notFound();
+  if (!result.ok && result.errors.some((e) => ['NOT_FOUND', 'BAD_USER_INPUT', 'FORBIDDEN'].includes(e.code)))
+    notFound();
   const dataset = unwrap(result, 'load the dataset').dataset;
   if (dataset.teamId !== load.team.id) notFound();
   const latest = dataset.versions[0];
   const rejected =
     latest && latest.status === 'READY' && latest.rejectedCount > 0
-      ? unwrap(await serverRequest(RejectedFilesQuery, { versionId: latest.id, first: REJECTED_LISTED }), 'load rejected files').datasetFiles
+      ? unwrap(
+          await serverRequest(RejectedFilesQuery, { versionId: latest.id, first: REJECTED_LISTED }),
+          'load rejected files',
+        ).datasetFiles
       : null;
   const maxLabel = Math.max(1, ...(latest?.labels.map((l) => l.count) ?? []));
 
@@ -68,7 +72,9 @@ export default async function DatasetPage({ params }: Params) {
                   Version {latest.number} · <VersionStatus status={latest.status} />
                 </h2>
                 <p className="muted">
-                  {latest.preparedAt ? `Prepared ${formatDateTime(latest.preparedAt)}` : `Uploaded ${formatDateTime(latest.createdAt)}`}
+                  {latest.preparedAt
+                    ? `Prepared ${formatDateTime(latest.preparedAt)}`
+                    : `Uploaded ${formatDateTime(latest.createdAt)}`}
                   {latest.contentHash ? (
                     <>
                       {' '}
@@ -79,8 +85,12 @@ export default async function DatasetPage({ params }: Params) {
               </div>
             </div>
             <div className="card-body">
-              {latest.status === 'PREPARING' ? <p className="muted">Checking, de-duplicating and resizing the images… this page updates by itself.</p> : null}
-              {latest.status === 'FAILED' ? <p className="field-error">Preparation failed: {latest.error ?? 'no reason given'}</p> : null}
+              {latest.status === 'PREPARING' ? (
+                <p className="muted">Checking, de-duplicating and resizing the images… this page updates by itself.</p>
+              ) : null}
+              {latest.status === 'FAILED' ? (
+                <p className="field-error">Preparation failed: {latest.error ?? 'no reason given'}</p>
+              ) : null}
               {latest.previewUrl ? (
                 // eslint-disable-next-line @next/next/no-img-element -- short-lived signed URL from the API
                 <img className="preview-grid" src={latest.previewUrl} alt={`The first images of ${dataset.name}`} />
@@ -112,7 +122,11 @@ export default async function DatasetPage({ params }: Params) {
               <div className="card-header">
                 <div>
                   <h2 id="rejected-heading">Rejected files</h2>
-                  <p className="muted">{latest.rejectedByReason.map((r) => `${r.count} ${rejectReasonLabel(r.reason).toLowerCase()}`).join(' · ')}</p>
+                  <p className="muted">
+                    {latest.rejectedByReason
+                      .map((r) => `${r.count} ${rejectReasonLabel(r.reason).toLowerCase()}`)
+                      .join(' · ')}
+                  </p>
                 </div>
               </div>
               <ul className="list">

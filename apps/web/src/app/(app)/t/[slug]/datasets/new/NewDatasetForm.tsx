@@ -15,7 +15,13 @@ import { request } from '../../../../../../lib/graphql';
 import type { PickedFile } from '../../../../../../lib/upload/pick-files';
 import { contentTypeOf, planParts } from '../../../../../../lib/upload/plan';
 import { fetchUploadState, missingPartTargets, storedBytesByFile } from '../../../../../../lib/upload/resume';
-import { clearPending, fingerprintOf, loadPending, savePending, type PendingUpload } from '../../../../../../lib/upload/resume-store';
+import {
+  clearPending,
+  fingerprintOf,
+  loadPending,
+  savePending,
+  type PendingUpload,
+} from '../../../../../../lib/upload/resume-store';
 import type { PartTarget } from '../../../../../../lib/upload/send-parts';
 
 const FIELDS = ['name', 'resolution', 'channels', 'files'] as const;
@@ -101,7 +107,8 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
       let uploadId: string;
       let parts: PartTarget[];
       let alreadyStored: Map<number, number> | undefined;
-      const retry = upload.current && sameFiles(upload.current.files, picked) ? await resumable(upload.current.id) : null;
+      const retry =
+        upload.current && sameFiles(upload.current.files, picked) ? await resumable(upload.current.id) : null;
       if (retry) {
         ({ parts, stored: alreadyStored } = retry);
         uploadId = upload.current!.id;
@@ -109,10 +116,14 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
         // Other files than the failed attempt's: that upload will not be completed, so it is ended now.
         if (upload.current) void request(AbortUploadMutation, { uploadId: upload.current.id });
         const created = await request(CreateUploadMutation, {
-          input: { datasetId: dataset.current.id, files: picked.map((p) => ({ path: p.path, size: p.file.size, contentType: contentTypeOf(p.file) })) },
+          input: {
+            datasetId: dataset.current.id,
+            files: picked.map((p) => ({ path: p.path, size: p.file.size, contentType: contentTypeOf(p.file) })),
+          },
         });
         // The server names the file and the limit it crosses; those errors belong to the file list.
-        if (!created.ok) return fail(toFieldErrors(created.errors, FIELDS, { BAD_USER_INPUT: 'files', CONFLICT: 'files' }));
+        if (!created.ok)
+          return fail(toFieldErrors(created.errors, FIELDS, { BAD_USER_INPUT: 'files', CONFLICT: 'files' }));
         uploadId = created.data.createUpload.id;
         upload.current = { id: uploadId, files: picked };
         parts = planParts(created.data.createUpload.files);
@@ -131,7 +142,14 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
         });
       }
 
-      const completed = await sendAndComplete({ teamId, uploadId, files: picked.map((p) => p.file), parts, stored: alreadyStored, onPhase: setPhase });
+      const completed = await sendAndComplete({
+        teamId,
+        uploadId,
+        files: picked.map((p) => p.file),
+        parts,
+        stored: alreadyStored,
+        onPhase: setPhase,
+      });
       if (!completed.ok) return fail(toFieldErrors(completed.errors, FIELDS, { BAD_USER_INPUT: 'files' }));
       upload.current = null;
       router.push(`/t/${teamSlug}/datasets`);
@@ -163,7 +181,15 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
     <form className="card card-body form" onSubmit={onSubmit} onChange={clearErrorOnEdit(setErrors)} noValidate>
       {errors.form ? <FormError>{errors.form}</FormError> : null}
       <div className="form-row">
-        <TextField label="Name" name="name" required maxLength={100} placeholder="faces-32" error={errors.name} disabled={busy || dataset.current !== null} />
+        <TextField
+          label="Name"
+          name="name"
+          required
+          maxLength={100}
+          placeholder="faces-32"
+          error={errors.name}
+          disabled={busy || dataset.current !== null}
+        />
         <SelectField
           label="Resolution"
           name="resolution"
@@ -184,21 +210,40 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
           ]}
         />
       </div>
-      <TextField label="Description (optional)" name="description" maxLength={2000} disabled={busy || dataset.current !== null} />
+      <TextField
+        label="Description (optional)"
+        name="description"
+        maxLength={2000}
+        disabled={busy || dataset.current !== null}
+      />
 
       <div className="field">
         <span className="field-label" id="files-label">
           Images
         </span>
-        <FileDrop labelledBy="files-label" errorId={errors.files ? 'files-error' : undefined} disabled={busy} onFiles={addFiles} />
+        <FileDrop
+          labelledBy="files-label"
+          errorId={errors.files ? 'files-error' : undefined}
+          disabled={busy}
+          onFiles={addFiles}
+        />
         {errors.files ? <FieldError id="files-error">{errors.files}</FieldError> : null}
       </div>
 
-      {picked.length > 0 ? <UploadSummary files={picked.map((p) => ({ path: p.path, size: p.file.size }))} phase={phase} stored={stored} onClear={clearFiles} /> : null}
+      {picked.length > 0 ? (
+        <UploadSummary
+          files={picked.map((p) => ({ path: p.path, size: p.file.size }))}
+          phase={phase}
+          stored={stored}
+          onClear={clearFiles}
+        />
+      ) : null}
 
       <div>
         <SubmitButton pending={busy} pendingLabel={phase.kind === 'completing' ? 'Finishing…' : 'Uploading…'}>
-          {dataset.current ? 'Try the upload again' : `Upload ${picked.length > 0 ? `${picked.length} ` : ''}${picked.length === 1 ? 'image' : 'images'}`}
+          {dataset.current
+            ? 'Try the upload again'
+            : `Upload ${picked.length > 0 ? `${picked.length} ` : ''}${picked.length === 1 ? 'image' : 'images'}`}
         </SubmitButton>
       </div>
     </form>

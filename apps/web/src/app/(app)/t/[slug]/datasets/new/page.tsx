@@ -15,7 +15,8 @@ export default async function NewDatasetPage({ params }: { params: Promise<{ slu
         <div>
           <h1>New dataset</h1>
           <p className="muted">
-            Images are checked, de-duplicated and resized to a square on the server. Put them in one sub-folder per class to give them labels.
+            Images are checked, de-duplicated and resized to a square on the server. Put them in one sub-folder per
+            class to give them labels.
           </p>
         </div>
       </div>

@@ -10,9 +10,18 @@ import { EvaluationGroups } from '../../../../../../components/models/MetricsPan
 import { SamplingPlayground } from '../../../../../../components/models/SamplingPlayground';
 import { ShareDialog } from '../../../../../../components/models/ShareDialog';
 import { VersionList } from '../../../../../../components/models/VersionList';
-import { ModelCardSection, SampleGridSection, TrainingMetricsSection } from '../../../../../../components/models/VersionSections';
+import {
+  ModelCardSection,
+  SampleGridSection,
+  TrainingMetricsSection,
+} from '../../../../../../components/models/VersionSections';
 import styles from '../../../../../../components/models/models.module.css';
-import { ComparableEvaluationsQuery, ModelQuery, ModelSharingQuery, readModelVersions } from '../../../../../../graphql/operations/models';
+import {
+  ComparableEvaluationsQuery,
+  ModelQuery,
+  ModelSharingQuery,
+  readModelVersions,
+} from '../../../../../../graphql/operations/models';
 import { formatDateTime } from '../../../../../../lib/format';
 import { canContribute } from '../../../../../../graphql/roles';
 import { loadMe, serverRequest, unwrap } from '../../../../../../lib/server-graphql';
@@ -28,14 +37,17 @@ export default async function ModelPage({ params, searchParams }: Props) {
   const load = await loadTeam(slug);
   if (load.kind !== 'ok') return null; // the layout shows why
   const result = await serverRequest(ModelQuery, { id: modelId });
-  if (!result.ok && result.errors.some((e) => ['NOT_FOUND', 'BAD_USER_INPUT', 'FORBIDDEN'].includes(e.code))) notFound();
+  if (!result.ok && result.errors.some((e) => ['NOT_FOUND', 'BAD_USER_INPUT', 'FORBIDDEN'].includes(e.code)))
+    notFound();
   const model = unwrap(result, 'load the model').model;
   const versions = readModelVersions(model.versions);
   const can = new Set(model.viewerPermissions);
   const ownTeam = model.teamId === load.team.id;
 
   const [sharing, evaluations, datasets, me] = await Promise.all([
-    can.has('SHARE') ? serverRequest(ModelSharingQuery, { id: modelId }).then((r) => unwrap(r, 'load the model’s shares').model) : null,
+    can.has('SHARE')
+      ? serverRequest(ModelSharingQuery, { id: modelId }).then((r) => unwrap(r, 'load the model’s shares').model)
+      : null,
     serverRequest(ComparableEvaluationsQuery, { modelId }).then((r) => (r.ok ? r.data.comparableEvaluations : [])),
     ownTeam ? loadDatasets(load.team.id) : [],
     loadMe(),
@@ -64,15 +76,34 @@ export default async function ModelPage({ params, searchParams }: Props) {
           </p>
           <h1>{model.name}</h1>
           <p className="muted">
-            {VISIBILITY_LABEL[model.visibility]} · {versions.length} {versions.length === 1 ? 'version' : 'versions'} · updated {formatDateTime(model.updatedAt)}
+            {VISIBILITY_LABEL[model.visibility]} · {versions.length} {versions.length === 1 ? 'version' : 'versions'} ·
+            updated {formatDateTime(model.updatedAt)}
             {ownTeam ? '' : ' · shared with you'}
           </p>
           <ModelDescription modelId={model.id} description={model.description} canEdit={can.has('PUBLISH')} />
         </div>
         <div className={styles.headerActions}>
-          {version && canContribute(load.team.viewerRole) ? <Link href={`/t/${slug}/runs/new?fromModelVersion=${version.id}`} className="btn btn-secondary btn-sm">Fine-tune v{version.number}</Link> : null}
-          {sharing ? <ShareDialog modelId={model.id} modelName={model.name} sharing={sharing} otherTeams={(me?.teams ?? []).filter((t) => t.id !== model.teamId)} /> : null}
-          {can.has('DELETE') ? <DeleteModelButton modelId={model.id} modelName={model.name} versionCount={versions.length} galleryHref={`/t/${slug}/models`} /> : null}
+          {version && canContribute(load.team.viewerRole) ? (
+            <Link href={`/t/${slug}/runs/new?fromModelVersion=${version.id}`} className="btn btn-secondary btn-sm">
+              Fine-tune v{version.number}
+            </Link>
+          ) : null}
+          {sharing ? (
+            <ShareDialog
+              modelId={model.id}
+              modelName={model.name}
+              sharing={sharing}
+              otherTeams={(me?.teams ?? []).filter((t) => t.id !== model.teamId)}
+            />
+          ) : null}
+          {can.has('DELETE') ? (
+            <DeleteModelButton
+              modelId={model.id}
+              modelName={model.name}
+              versionCount={versions.length}
+              galleryHref={`/t/${slug}/models`}
+            />
+          ) : null}
         </div>
       </div>
 
@@ -84,7 +115,12 @@ export default async function ModelPage({ params, searchParams }: Props) {
       ) : (
         <div className={styles.layout}>
           <div className={styles.column}>
-            <SamplingPlayground key={version.id} versionId={version.id} versionNumber={version.number} labelNames={version.labelNames} />
+            <SamplingPlayground
+              key={version.id}
+              versionId={version.id}
+              versionNumber={version.number}
+              labelNames={version.labelNames}
+            />
 
             <section className="card" aria-labelledby="versions-heading">
               <div className="card-header">
@@ -103,11 +139,15 @@ export default async function ModelPage({ params, searchParams }: Props) {
               <div className="card-header">
                 <div>
                   <h2 id="evaluations-heading">Evaluations</h2>
-                  <p className="muted">KID, FID and IS against a dataset, grouped by feature extractor and sample count.</p>
+                  <p className="muted">
+                    KID, FID and IS against a dataset, grouped by feature extractor and sample count.
+                  </p>
                 </div>
               </div>
               <EvaluationGroups groups={evaluations} versionNumbers={versionNumbers} />
-              {can.has('SAMPLE') && ownTeam ? <EvaluateForm versionId={version.id} datasets={evaluationDatasets} /> : null}
+              {can.has('SAMPLE') && ownTeam ? (
+                <EvaluateForm versionId={version.id} datasets={evaluationDatasets} />
+              ) : null}
             </section>
 
             <ModelCardSection version={version} />
@@ -120,7 +160,12 @@ export default async function ModelPage({ params, searchParams }: Props) {
               <div className="card-header">
                 <h2 id="aliases-heading">Aliases</h2>
               </div>
-              <AliasPanel modelId={model.id} aliases={model.aliases} versions={versions.map((v) => ({ id: v.id, number: v.number }))} canMove={can.has('ALIAS')} />
+              <AliasPanel
+                modelId={model.id}
+                aliases={model.aliases}
+                versions={versions.map((v) => ({ id: v.id, number: v.number }))}
+                canMove={can.has('ALIAS')}
+              />
               {model.aliasEvents.length > 0 ? (
                 <div className="card-body">
                   <h3 style={{ fontSize: '0.9rem', marginBottom: 6 }}>History</h3>
@@ -128,7 +173,8 @@ export default async function ModelPage({ params, searchParams }: Props) {
                     {model.aliasEvents.map((e, i) => (
                       <li key={i}>
                         <span className="mono">{e.aliasName}</span>{' '}
-                        {e.fromNumber === null || e.fromNumber === undefined ? 'set to' : `v${e.fromNumber} →`} {e.toNumber === null || e.toNumber === undefined ? 'removed' : `v${e.toNumber}`} ·{' '}
+                        {e.fromNumber === null || e.fromNumber === undefined ? 'set to' : `v${e.fromNumber} →`}{' '}
+                        {e.toNumber === null || e.toNumber === undefined ? 'removed' : `v${e.toNumber}`} ·{' '}
                         {formatDateTime(e.at)}
                         {e.reason ? ` · ${e.reason}` : ''}
                       </li>

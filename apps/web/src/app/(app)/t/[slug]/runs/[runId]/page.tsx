@@ -16,7 +16,8 @@ export default async function RunPage({ params }: Params) {
   if (load.kind !== 'ok') return null; // the layout shows why
   const result = await serverRequest(RunDetailQuery, { id: runId });
   // Another team's run (FORBIDDEN), a malformed id or one under another team's URL is "not here".
-  if (!result.ok && result.errors.some((e) => ['NOT_FOUND', 'BAD_USER_INPUT', 'FORBIDDEN'].includes(e.code))) notFound();
+  if (!result.ok && result.errors.some((e) => ['NOT_FOUND', 'BAD_USER_INPUT', 'FORBIDDEN'].includes(e.code)))
+    notFound();
   const run = readRunDetail(unwrap(result, 'load the run').run);
   if (run.teamId !== load.team.id) notFound();
   // The dataset hash is reproducibility info, not the page's reason to exist: shown when it loads.

@@ -18,7 +18,20 @@ export interface DatasetChoice {
   label: string;
 }
 
-const FIELDS = ['name', 'datasetVersionId', 'preset', 'conditioning', 'labelDropout', 'steps', 'batchSize', 'lr', 'seed', 'sampleEvery', 'checkpointEvery', 'fromModelVersionId'] as const;
+const FIELDS = [
+  'name',
+  'datasetVersionId',
+  'preset',
+  'conditioning',
+  'labelDropout',
+  'steps',
+  'batchSize',
+  'lr',
+  'seed',
+  'sampleEvery',
+  'checkpointEvery',
+  'fromModelVersionId',
+] as const;
 type Field = (typeof FIELDS)[number];
 
 const PRESETS = [
@@ -36,8 +49,12 @@ const CONDITIONINGS = [
 function conditioningHint(choice: string, labels: readonly string[]): string {
   const names = labels.length > 6 ? `${labels.slice(0, 6).join(', ')}, …` : labels.join(', ');
   if (choice === 'none') return 'Samples are not tied to a class.';
-  if (labels.length === 0) return choice === 'class' ? 'This dataset has no labels (one folder per class makes them): pick Unconditional.' : 'This dataset has no labels: the model is unconditional.';
-  if (choice === '' && labels.length < 2) return `One label (${names}) conditions on nothing: the model is unconditional.`;
+  if (labels.length === 0)
+    return choice === 'class'
+      ? 'This dataset has no labels (one folder per class makes them): pick Unconditional.'
+      : 'This dataset has no labels: the model is unconditional.';
+  if (choice === '' && labels.length < 2)
+    return `One label (${names}) conditions on nothing: the model is unconditional.`;
   return `One class per label (${names}); sample grids show a row per class, and the playground samples a chosen class.`;
 }
 
@@ -54,7 +71,8 @@ function validate(values: Record<Field, string>): FieldErrors<Field> {
     const raw = values[field].trim();
     if (raw === '') return;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) errors[field] = `Use a whole number from ${min.toLocaleString('en')} to ${max.toLocaleString('en')}`;
+    if (!Number.isInteger(n) || n < min || n > max)
+      errors[field] = `Use a whole number from ${min.toLocaleString('en')} to ${max.toLocaleString('en')}`;
   };
   if (!values.name.trim()) errors.name = 'Name the run, e.g. "tiles-tiny-1"';
   int('steps', 1, 10_000_000);
@@ -73,7 +91,15 @@ function validate(values: Record<Field, string>): FieldErrors<Field> {
   return errors;
 }
 
-export function StartRunForm({ teamSlug, datasets, base = null }: { teamSlug: string; datasets: readonly DatasetChoice[]; base?: FineTuneBase | null }) {
+export function StartRunForm({
+  teamSlug,
+  datasets,
+  base = null,
+}: {
+  teamSlug: string;
+  datasets: readonly DatasetChoice[];
+  base?: FineTuneBase | null;
+}) {
   const router = useRouter();
   const [values, setValues] = useState<Record<Field, string>>({
     name: '',
@@ -100,7 +126,8 @@ export function StartRunForm({ teamSlug, datasets, base = null }: { teamSlug: st
   const bind = (field: Field) => ({
     name: field,
     value: values[field],
-    onChange: (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setValues((v) => ({ ...v, [field]: e.target.value })),
+    onChange: (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
+      setValues((v) => ({ ...v, [field]: e.target.value })),
     onBlur: () => setTouched((t) => ({ ...t, [field]: true })),
     error: shown(field),
   });
@@ -148,29 +175,49 @@ export function StartRunForm({ teamSlug, datasets, base = null }: { teamSlug: st
         <div className="field" data-testid="fine-tune-base">
           <span className="field-label">Fine-tuning</span>
           <p>
-            <strong>{base.label}</strong> · {base.resolution}×{base.resolution} {base.channels === 1 ? 'grayscale' : 'RGB'} · preset {base.preset} ·{' '}
+            <strong>{base.label}</strong> · {base.resolution}×{base.resolution}{' '}
+            {base.channels === 1 ? 'grayscale' : 'RGB'} · preset {base.preset} ·{' '}
             {base.labelNames.length ? `${base.labelNames.length} classes` : 'unconditional'}
           </p>
-          <p className="field-hint">The run starts from this version’s weights with a fresh optimizer, and keeps its network and conditioning.</p>
+          <p className="field-hint">
+            The run starts from this version’s weights with a fresh optimizer, and keeps its network and conditioning.
+          </p>
           {base.labelNames.length ? (
             <p className="field-hint">
-              The dataset needs {base.labelNames.length} classes. One with the same name as the base’s ({base.labelNames.slice(0, 8).join(', ')}
-              {base.labelNames.length > 8 ? ', …' : ''}) keeps what it learned there; the others take the remaining classes in order.
+              The dataset needs {base.labelNames.length} classes. One with the same name as the base’s (
+              {base.labelNames.slice(0, 8).join(', ')}
+              {base.labelNames.length > 8 ? ', …' : ''}) keeps what it learned there; the others take the remaining
+              classes in order.
             </p>
           ) : null}
           {/* Preset and conditioning are not editable here: their errors (a network that differs from the base) show with it. */}
-          {errors.fromModelVersionId || errors.conditioning || errors.preset ? <FormError>{errors.fromModelVersionId ?? errors.conditioning ?? errors.preset}</FormError> : null}
+          {errors.fromModelVersionId || errors.conditioning || errors.preset ? (
+            <FormError>{errors.fromModelVersionId ?? errors.conditioning ?? errors.preset}</FormError>
+          ) : null}
         </div>
       ) : null}
-      <TextField label="Run name" autoComplete="off" maxLength={100} placeholder={base ? 'tiles-finetune-1' : 'tiles-tiny-1'} {...bind('name')} />
-      <SelectField label="Dataset" options={datasets.map((d) => ({ value: d.versionId, label: d.label }))} {...bind('datasetVersionId')} />
+      <TextField
+        label="Run name"
+        autoComplete="off"
+        maxLength={100}
+        placeholder={base ? 'tiles-finetune-1' : 'tiles-tiny-1'}
+        {...bind('name')}
+      />
+      <SelectField
+        label="Dataset"
+        options={datasets.map((d) => ({ value: d.versionId, label: d.label }))}
+        {...bind('datasetVersionId')}
+      />
       {base ? null : (
         <>
           <SelectField label="Preset" options={PRESETS} hint={PRESET_HINTS[values.preset]} {...bind('preset')} />
           <SelectField
             label="Conditioning"
             options={CONDITIONINGS}
-            hint={conditioningHint(values.conditioning, datasets.find((d) => d.versionId === values.datasetVersionId)?.labels ?? [])}
+            hint={conditioningHint(
+              values.conditioning,
+              datasets.find((d) => d.versionId === values.datasetVersionId)?.labels ?? [],
+            )}
             {...bind('conditioning')}
           />
         </>
@@ -196,8 +243,18 @@ export function StartRunForm({ teamSlug, datasets, base = null }: { teamSlug: st
             />
           </div>
           <div className="form-row">
-            <TextField label="Sample grid interval" inputMode="numeric" placeholder="every 500" {...bind('sampleEvery')} />
-            <TextField label="Checkpoint interval" inputMode="numeric" placeholder="every 1000" {...bind('checkpointEvery')} />
+            <TextField
+              label="Sample grid interval"
+              inputMode="numeric"
+              placeholder="every 500"
+              {...bind('sampleEvery')}
+            />
+            <TextField
+              label="Checkpoint interval"
+              inputMode="numeric"
+              placeholder="every 1000"
+              {...bind('checkpointEvery')}
+            />
           </div>
         </div>
       </details>

@@ -18,7 +18,9 @@ export default async function StartRunPage({ params, searchParams }: Props) {
   if (load.kind !== 'ok') return null; // the layout shows why
   const baseId = Array.isArray(query.fromModelVersion) ? query.fromModelVersion[0] : query.fromModelVersion;
   const [datasets, baseResult] = await Promise.all([
-    serverRequest(StartRunDatasetsQuery, { teamId: load.team.id }).then((r) => unwrap(r, 'load the team’s datasets').datasets),
+    serverRequest(StartRunDatasetsQuery, { teamId: load.team.id }).then(
+      (r) => unwrap(r, 'load the team’s datasets').datasets,
+    ),
     baseId ? serverRequest(FineTuneBaseQuery, { id: baseId }) : null,
   ]);
   const base: FineTuneBase | null = baseResult?.ok ? fineTuneBase(baseResult.data.modelVersion) : null;
@@ -29,7 +31,14 @@ export default async function StartRunPage({ params, searchParams }: Props) {
     if (!ready || (base && (d.resolution !== base.resolution || d.channels !== base.channels))) return [];
     const labels = ready.labels.map((l) => l.label);
     const labelText = labels.length ? ` · ${labels.length} ${labels.length === 1 ? 'label' : 'labels'}` : '';
-    return [{ versionId: ready.id, resolution: d.resolution, labels, label: `${d.name} · v${ready.number} · ${ready.acceptedCount} images · ${d.resolution}×${d.resolution}${labelText}` }];
+    return [
+      {
+        versionId: ready.id,
+        resolution: d.resolution,
+        labels,
+        label: `${d.name} · v${ready.number} · ${ready.acceptedCount} images · ${d.resolution}×${d.resolution}${labelText}`,
+      },
+    ];
   });
   return (
     <div className="page page-narrow">
@@ -48,14 +57,21 @@ export default async function StartRunPage({ params, searchParams }: Props) {
       ) : baseId && !base ? (
         <div className="card empty" role="alert">
           <h3>Model version not available</h3>
-          <p>The model version to fine-tune was not found, or you may not read it. You can still start a run from scratch.</p>
+          <p>
+            The model version to fine-tune was not found, or you may not read it. You can still start a run from
+            scratch.
+          </p>
           <Link href={`/t/${load.team.slug}/runs/new`} className="btn btn-sm">
             Start a run from scratch
           </Link>
         </div>
       ) : choices.length === 0 ? (
         <div className="card empty">
-          <h3>{base ? `No prepared ${base.resolution}×${base.resolution} ${base.channels === 1 ? 'grayscale' : 'RGB'} dataset` : 'No prepared dataset yet'}</h3>
+          <h3>
+            {base
+              ? `No prepared ${base.resolution}×${base.resolution} ${base.channels === 1 ? 'grayscale' : 'RGB'} dataset`
+              : 'No prepared dataset yet'}
+          </h3>
           <p>
             {base
               ? `${base.label} was trained on ${base.resolution}×${base.resolution} images; a fine-tune needs a prepared dataset of that size and colour.`
