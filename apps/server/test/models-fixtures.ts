@@ -65,16 +65,14 @@ export async function finishedRunWithCheckpoints(hub: TestHub, teamId: string, u
       .png()
       .toBuffer();
     await hub.store.put(sampleGridKey(run!.id, step), png, { size: png.length });
-    await hub.db
-      .insert(sampleGrids)
-      .values({
-        runId: run!.id,
-        step,
-        objectKey: sampleGridKey(run!.id, step),
-        seeds: [1, 2, 3, 4],
-        width: 16,
-        height: 16,
-      });
+    await hub.db.insert(sampleGrids).values({
+      runId: run!.id,
+      step,
+      objectKey: sampleGridKey(run!.id, step),
+      seeds: [1, 2, 3, 4],
+      width: 16,
+      height: 16,
+    });
   }
   model.dispose?.();
   await insertMetricPoints(

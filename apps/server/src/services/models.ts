@@ -383,19 +383,17 @@ export class ModelService {
         .from(modelVersions)
         .where(eq(modelVersions.id, existing.versionId));
       await tx.delete(modelAliases).where(eq(modelAliases.id, existing.id));
-      await tx
-        .insert(aliasEvents)
-        .values({
-          modelId,
-          aliasName: alias,
-          fromVersionId: existing.versionId,
-          fromNumber: from?.number ?? null,
-          toVersionId: null,
-          toNumber: null,
-          reason: 'removed by user',
-          actorId: viewer.user.id,
-          createdAt: this.deps.now(),
-        });
+      await tx.insert(aliasEvents).values({
+        modelId,
+        aliasName: alias,
+        fromVersionId: existing.versionId,
+        fromNumber: from?.number ?? null,
+        toVersionId: null,
+        toNumber: null,
+        reason: 'removed by user',
+        actorId: viewer.user.id,
+        createdAt: this.deps.now(),
+      });
       return true;
     });
   }
@@ -438,17 +436,15 @@ export class ModelService {
           await tx
             .delete(modelAliases)
             .where(and(eq(modelAliases.modelId, version.modelId), eq(modelAliases.name, LATEST_ALIAS)));
-          await tx
-            .insert(aliasEvents)
-            .values({
-              modelId: version.modelId,
-              aliasName: LATEST_ALIAS,
-              fromVersionId: version.id,
-              fromNumber: version.number,
-              reason: `version ${version.number} deleted; no version left`,
-              actorId: viewer.user.id,
-              createdAt: this.deps.now(),
-            });
+          await tx.insert(aliasEvents).values({
+            modelId: version.modelId,
+            aliasName: LATEST_ALIAS,
+            fromVersionId: version.id,
+            fromNumber: version.number,
+            reason: `version ${version.number} deleted; no version left`,
+            actorId: viewer.user.id,
+            createdAt: this.deps.now(),
+          });
         }
       }
       const jobs = await tx
