@@ -1,14 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
+import { startWebGpu, type WebGpuAdapterReport } from './backend/webgpu.ts';
 
 /**
  * Picks the fastest TF.js backend that is actually installed:
- * tfjs-node-gpu › tfjs-node › wasm › cpu. The two node bindings are optionalDependencies that are
- * absent wherever libtensorflow could not be downloaded, so each is loaded by a guarded dynamic import
- * and the report says why a candidate was skipped.
+ * tfjs-node-gpu › webgpu › tfjs-node › wasm › cpu. The node bindings are optionalDependencies that are
+ * absent wherever libtensorflow could not be downloaded (today: everywhere, unless a user brings it), and
+ * webgpu needs a GPU driver (Vulkan, Metal or D3D12) through Dawn (backend/webgpu.ts), so each is loaded by a
+ * guarded dynamic import and the report says why a candidate was skipped. A software WebGPU adapter (lavapipe)
+ * is slower than wasm: the chain passes it by, and only an explicit `prefer: 'webgpu'` uses it.
  */
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 export interface BackendAttempt {
   name: BackendName;
@@ -19,8 +22,10 @@ export interface BackendAttempt {
 export interface BackendReport {
   /** Our name for what was chosen. */
   backend: BackendName;
-  /** The name TF.js knows it by (`tf.getBackend()`): 'tensorflow', 'wasm' or 'cpu'. */
+  /** The name TF.js knows it by (`tf.getBackend()`): 'tensorflow', 'webgpu', 'wasm' or 'cpu'. */
   tfBackend: string;
+  /** The GPU the webgpu backend runs on (vendor, architecture, description, features); null on other backends. */
+  adapter: WebGpuAdapterReport | null;
   /** Whether the backend has a native Conv2DBackpropFilter kernel (wasm does not: see nn/conv.ts). */
   hasConvFilterGrad: boolean;
   tried: BackendAttempt[];
@@ -33,6 +38,8 @@ export interface SelectBackendOptions {
   fallback?: boolean;
   /** Browser: where the tfjs-backend-wasm .wasm files are served (prefix ending in '/'). Node finds them itself. */
   wasmPaths?: string;
+  /** webgpu: a substring of the adapter name to use (Dawn's `adapter=` filter), e.g. one GPU of several. */
+  webgpuAdapter?: string;
 }
 
 function isNode(): boolean {
@@ -69,8 +76,24 @@ const dynamicImport = (specifier: string): Promise<unknown> =>
 
 let wasmPathsSet = false;
 
+/** One line for logs and the run page: what the webgpu backend runs on. */
+export function describeWebGpuAdapter(a: WebGpuAdapterReport): string {
+  const name = [a.vendor, a.architecture, a.description || a.device].filter(Boolean).join(' / ');
+  return `${name}${a.software ? ' (software)' : ''}; features ${a.deviceFeatures.join(', ') || 'none'}`;
+}
+
+let lastAdapter: WebGpuAdapterReport | null = null;
+
 async function tryBackend(name: BackendName, opts: SelectBackendOptions): Promise<string> {
   switch (name) {
+    case 'webgpu': {
+      const adapter = await startWebGpu({
+        allowSoftware: opts.prefer === 'webgpu',
+        ...(opts.webgpuAdapter ? { adapterName: opts.webgpuAdapter } : {}),
+      });
+      lastAdapter = adapter;
+      return `Dawn on ${describeWebGpuAdapter(adapter)}`;
+    }
     case 'tensorflow-gpu':
     case 'tensorflow': {
       if (!isNode()) throw new Error('only available in Node.js');
@@ -127,7 +150,13 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Ba
       tried.push({ name, ok: true, reason });
       await tf.ready();
       const tfBackend = tf.getBackend();
-      return { backend: name, tfBackend, hasConvFilterGrad: hasNativeConvFilterGrad(), tried };
+      return {
+        backend: name,
+        tfBackend,
+        adapter: name === 'webgpu' ? lastAdapter : null,
+        hasConvFilterGrad: hasNativeConvFilterGrad(),
+        tried,
+      };
     } catch (err) {
       tried.push({ name, ok: false, reason: message(err) });
     }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2d } from './conv.ts';
 import { groupNorm } from './groupnorm.ts';
-import { addPerSampleChannels, bmm, dense, upsample2x } from './ops.ts';
+import { bmm, dense, upsample2x } from './ops.ts';
 import type { ParamStore } from './params.ts';
 
 /** Per-call settings shared by every block of one forward pass. */
@@ -34,8 +34,9 @@ export class Conv {
     this.bias = store.zeros(`${name}.bias`, [cout]);
   }
 
-  apply(x: tf.Tensor4D): tf.Tensor4D {
-    return conv2d(x, this.kernel as tf.Tensor4D, this.bias as tf.Tensor1D, this.stride);
+  /** `residual` (same shape as the output) is added to the result: fused into the conv on webgpu. */
+  apply(x: tf.Tensor4D, residual?: tf.Tensor4D): tf.Tensor4D {
+    return conv2d(x, this.kernel as tf.Tensor4D, this.bias as tf.Tensor1D, this.stride, residual);
   }
 }
 
@@ -76,9 +77,15 @@ export class GroupNorm {
     this.beta = store.zeros(`${name}.beta`, [channels]);
   }
 
-  /** GroupNorm(x)·γ + β, then SiLU when `silu` (the pair the UNet's blocks use, fused into one op). */
-  apply(x: tf.Tensor4D, silu = false): tf.Tensor4D {
-    return groupNorm(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, this.groups, { silu });
+  /**
+   * GroupNorm(x)·γ + β, then SiLU when `silu` (the pair the UNet's blocks use, fused into one op); `bias` [B, C] is
+   * added to x first (the time embedding, fused into the same kernel on webgpu).
+   */
+  apply(x: tf.Tensor4D, silu = false, bias?: tf.Tensor2D): tf.Tensor4D {
+    return groupNorm(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, this.groups, {
+      silu,
+      ...(bias ? { bias } : {}),
+    });
   }
 }
 
@@ -118,11 +125,10 @@ export class ResBlock {
 
   apply(x: tf.Tensor4D, tembAct: tf.Tensor2D, ctx: ApplyContext): tf.Tensor4D {
     let h = this.conv1.apply(this.norm1.apply(x, true));
-    h = addPerSampleChannels(h, this.temb.apply(tembAct));
-    h = this.norm2.apply(h, true);
-    h = this.conv2.apply(dropout(h, this.dropout, ctx));
+    h = this.norm2.apply(h, true, this.temb.apply(tembAct)); // h + temb, then GN-SiLU
+
     const skip = this.skip ? this.skip.apply(x) : x;
-    return tf.add(skip, h) as tf.Tensor4D;
+    return this.conv2.apply(dropout(h, this.dropout, ctx), skip); // skip + conv2(h)
   }
 }
 

@@ -4,6 +4,8 @@ import { matMulTransposeA, matMulTransposeB } from './ops.ts';
 import { sumToChannels, t2d } from './reduce.ts';
 import { shiftedRows } from './shifted-rows.ts';
 import { wasmConv, wasmConvFits, wasmConvKernelsAvailable, wasmFilterGrad, wasmFlipSwap } from './wasm-conv.ts';
+import { webgpuConv2d, webgpuConvFits } from './webgpu/conv.ts';
+import { webgpuKernelsActive } from './webgpu/enabled.ts';
 
 /**
  * 2D convolution (NHWC, SAME padding, odd square kernels) with bias, whose gradient needs no
@@ -323,9 +325,23 @@ export function conv2dCustomGrad(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor
   return op(x, w, bias);
 }
 
-/** Conv + bias, SAME padding. Picks the gradient implementation per backend (see setConvGradMode). */
-export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor1D, stride = 1): tf.Tensor4D {
-  if (useCustomGrad()) return conv2dCustomGrad(x, w, bias, stride);
-  checkArgs(x, w, stride);
-  return tf.fused.conv2d({ x, filter: w, bias, strides: stride, pad: 'same' });
+/**
+ * Conv + bias (+ `residual`, added to the result), SAME padding. Picks the gradient implementation per backend
+ * (see setConvGradMode); on webgpu our implicit-GEMM kernels (webgpu/conv.ts), with the residual add fused.
+ */
+export function conv2d(
+  x: tf.Tensor4D,
+  w: tf.Tensor4D,
+  bias: tf.Tensor1D,
+  stride = 1,
+  residual?: tf.Tensor4D,
+): tf.Tensor4D {
+  if (webgpuKernelsActive() && webgpuConvFits(w, stride)) {
+    checkArgs(x, w, stride);
+    return webgpuConv2d(x, w, bias, stride, residual);
+  }
+  const y = useCustomGrad()
+    ? conv2dCustomGrad(x, w, bias, stride)
+    : (checkArgs(x, w, stride), tf.fused.conv2d({ x, filter: w, bias, strides: stride, pad: 'same' }));
+  return residual ? (tf.add(residual, y) as tf.Tensor4D) : y;
 }

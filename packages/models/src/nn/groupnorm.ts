@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from './custom-op.ts';
+import { addPerSampleChannels } from './ops.ts';
 import { sumSpatial } from './reduce.ts';
+import { webgpuGroupNorm, webgpuGroupNormFits } from './webgpu/groupnorm.ts';
+import { webgpuKernelsActive } from './webgpu/enabled.ts';
 import { wasmGroupNormAvailable, wasmGroupNormBackward } from './wasm-groupnorm.ts';
 
 /**
@@ -35,6 +38,8 @@ export interface GroupNormOptions {
   /** Apply SiLU to the result (the UNet's GN → SiLU pairs): one op whose backward is one kernel on wasm. */
   silu?: boolean;
   eps?: number;
+  /** [B, C] added to x per sample and channel first (the time embedding): fused into the kernel on webgpu. */
+  bias?: tf.Tensor2D;
 }
 
 export function groupNorm(
@@ -48,6 +53,13 @@ export function groupNorm(
   if (c % groups !== 0) throw new RangeError(`groupNorm: channels (${c}) must be divisible by groups (${groups})`);
   const n = h * w * (c / groups);
   const eps = opts.eps ?? 1e-5;
+  if (webgpuKernelsActive() && webgpuGroupNormFits(c, groups))
+    return webgpuGroupNorm(x, gamma, beta, groups, {
+      silu: opts.silu ?? false,
+      eps,
+      ...(opts.bias ? { bias: opts.bias } : {}),
+    });
+  if (opts.bias) x = addPerSampleChannels(x, opts.bias);
   const op = customOp<tf.Tensor4D>(([xi, gi, bi], save) => {
     const x4 = xi as tf.Tensor4D;
     const b = x4.shape[0];

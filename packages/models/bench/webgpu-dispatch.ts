@@ -1,0 +1,126 @@
+/**
+ * GPU dispatches and command-buffer submits per training step and per sampling (DDIM) step on the webgpu backend,
+ * for the tiny, small and base presets: with TF.js' own kernels (`kernels: "tfjs"`, the path before nn/webgpu/)
+ * and with ours (`"dapple"`), in the same process. The counts are the same on any adapter (they do not depend on
+ * the batch either), so lavapipe (Mesa's software Vulkan) measures what an H100 would run; times are not reported.
+ * Usage: tsx bench/webgpu-dispatch.ts [--presets tiny,small,base] [--batch 2]
+ * Needs a WebGPU adapter; forces the webgpu backend even on a software one.
+ */
+import { loadavg } from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../src/backend.ts';
+import { activeWebGpuDevice } from '../src/backend/webgpu.ts';
+import { presetConfig, type PresetName } from '../src/diffusion/presets.ts';
+import { makeSchedule } from '../src/diffusion/schedule.ts';
+import { ddimSample } from '../src/diffusion/samplers/ddim.ts';
+import { createTrainer } from '../src/diffusion/train.ts';
+import { createUNet } from '../src/diffusion/unet.ts';
+import { countGpuWork, type GpuWork } from '../src/nn/webgpu/gpu-work-counter.ts';
+import { setWebGpuKernels } from '../src/nn/webgpu/enabled.ts';
+import { Rng } from '../src/rng.ts';
+
+const argv = process.argv.slice(2);
+const arg = (name: string, fallback: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] ? argv[i + 1]! : fallback;
+};
+const presets = arg('presets', 'tiny,small,base').split(',') as PresetName[];
+const batch = Number(arg('batch', '2'));
+const modes = arg('kernels', 'tfjs,dapple').split(',') as ('tfjs' | 'dapple')[];
+
+const report = await selectBackend({ prefer: 'webgpu', fallback: false });
+const device = activeWebGpuDevice()!;
+const counter = countGpuWork(device);
+const adapter = report.adapter!;
+
+function diff(a: GpuWork, b: GpuWork): GpuWork {
+  return {
+    dispatches: b.dispatches - a.dispatches,
+    submits: b.submits - a.submits,
+    copies: b.copies - a.copies,
+    writes: b.writes - a.writes,
+  };
+}
+
+async function countDdim(model: ReturnType<typeof createUNet>, steps: number): Promise<GpuWork> {
+  const schedule = makeSchedule({ kind: 'linear', T: 1000 });
+  const r = model.config.resolution;
+  counter.reset();
+  const x = await ddimSample({
+    denoiser: (xt, t) => model.apply(xt, t),
+    schedule,
+    prediction: 'eps',
+    shape: [batch, r, r, model.config.channels],
+    seed: 1,
+    steps,
+  });
+  await x.data();
+  x.dispose();
+  return counter.read();
+}
+
+const results: Record<string, Record<string, { train: GpuWork; sample: GpuWork }>> = {};
+for (const preset of presets) {
+  for (const mode of modes) {
+    setWebGpuKernels(mode === 'dapple');
+    const config = presetConfig(preset, { dropout: 0 });
+    const model = createUNet(config, 0);
+    const trainer = createTrainer({
+      model,
+      schedule: makeSchedule({ kind: 'linear', T: 1000 }),
+      prediction: 'eps',
+      optimizer: { kind: 'adam' },
+      lr: 1e-4,
+      clipNorm: 1,
+      rng: new Rng(1),
+    });
+    const r = config.resolution;
+    const images = tf.tidy(() =>
+      tf.clipByValue(new Rng(2).normal([batch, r, r, config.channels]), -1, 1),
+    ) as tf.Tensor4D;
+    await trainer.step({ images }); // compiles the pipelines
+    counter.reset();
+    const m = await trainer.step({ images });
+    const train = counter.read();
+    // One sampling step = DDIM with 3 steps minus DDIM with 2 (the start and the final clip cancel out).
+    await countDdim(model, 2);
+    const sample = diff(await countDdim(model, 2), await countDdim(model, 3));
+    (results[preset] ??= {})[mode] = { train, sample };
+    console.log(
+      JSON.stringify({
+        bench: 'diffusion.webgpu.dispatches',
+        kernels: mode,
+        preset,
+        params: model.paramCount(),
+        batch,
+        train,
+        sample,
+        loss: +m.loss.toFixed(4),
+        adapter: `${adapter.vendor} ${adapter.architecture} ${adapter.description}`,
+        features: adapter.deviceFeatures,
+        loadAvg1m: +loadavg()[0]!.toFixed(2),
+      }),
+    );
+    images.dispose();
+    trainer.dispose();
+    model.dispose();
+  }
+  const before = results[preset]?.tfjs;
+  const after = results[preset]?.dapple;
+  if (before && after) {
+    console.log(
+      JSON.stringify({
+        bench: 'diffusion.webgpu.dispatches.ratio',
+        preset,
+        trainDispatches: [before.train.dispatches, after.train.dispatches],
+        trainSubmits: [before.train.submits, after.train.submits],
+        sampleDispatches: [before.sample.dispatches, after.sample.dispatches],
+        sampleSubmits: [before.sample.submits, after.sample.submits],
+        trainDispatchRatio: +(after.train.dispatches / before.train.dispatches).toFixed(3),
+        sampleDispatchRatio: +(after.sample.dispatches / before.sample.dispatches).toFixed(3),
+      }),
+    );
+  }
+}
+counter.dispose();
+process.exit(0);
