@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { diffusionLoss, lossByQuartile, type LossConfig, type LossKind } from './losses.ts';
 import { Ema, type EmaConfig } from '../optim/ema.ts';
-import { flatGlobalNorm } from '../optim/flat.ts';
+import { flatNormAndClipScale } from '../optim/flat.ts';
 import { learningRateAt, validateLrSchedule, type LrSchedule } from '../optim/lr.ts';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../optim/optimizers.ts';
 import { dropoutKeepMask } from '../nn/dropout-mask.ts';
@@ -191,16 +191,11 @@ class DiffusionTrainer implements Trainer {
     // Clip and update on flat buckets: a few large ops instead of several per variable.
     const flats = this.optimizer.layout.buckets.map((_, i) => this.optimizer.layout.flatten(raw, i));
     tf.dispose([...raw.values()]);
-    const norm = flatGlobalNorm(flats);
-    const maxNorm = this.cfg.clipNorm;
-    const scale =
-      maxNorm === undefined
-        ? undefined
-        : tf.tidy(() => tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6))) as tf.Scalar);
-    this.optimizer.applyFlat(flats, lr, scale);
+    const { norm, scale } = flatNormAndClipScale(flats, this.cfg.clipNorm);
+    // With the EMA: one kernel per bucket on webgpu (Adam + EMA), else the EMA's own update after Adam.
+    const emaDecay = this.optimizer.applyFlat(flats, lr, scale, this.ema ?? undefined);
     tf.dispose(flats);
     scale?.dispose();
-    const emaDecay = this.ema ? this.ema.update() : null;
 
     const perSample = tf.concat(perSampleParts);
     const mse = this.loss.kind === 'hybrid' ? tf.tidy(() => tf.mean(tf.concat(mseParts))) : null;

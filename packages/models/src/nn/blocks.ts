@@ -3,6 +3,8 @@ import { conv2d } from './conv.ts';
 import { groupNorm } from './groupnorm.ts';
 import { bmm, dense, upsample2x } from './ops.ts';
 import type { ParamStore } from './params.ts';
+import { webgpuAttention, webgpuAttentionFits } from './webgpu/attention.ts';
+import { webgpuKernelsActive } from './webgpu/enabled.ts';
 
 /** Per-call settings shared by every block of one forward pass. */
 export interface ApplyContext {
@@ -55,8 +57,9 @@ export class Dense {
     this.bias = opts.bias === false ? undefined : store.zeros(`${name}.bias`, [cout]);
   }
 
-  apply(x: tf.Tensor2D): tf.Tensor2D {
-    return dense(x, this.kernel as tf.Tensor2D, this.bias as tf.Tensor1D | undefined);
+  /** `residual` [N, Cout] is added to the result (fused on webgpu). */
+  apply(x: tf.Tensor2D, residual?: tf.Tensor2D): tf.Tensor2D {
+    return dense(x, this.kernel as tf.Tensor2D, this.bias as tf.Tensor1D | undefined, residual);
   }
 }
 
@@ -158,12 +161,21 @@ export class AttentionBlock {
     const n = h * w;
     // Flatten to 2D before the projections: broadcast matMuls are slow on wasm.
     const flat = this.norm.apply(x).reshape([b * n, c]) as tf.Tensor2D;
-    const q = tf.mul(this.q.apply(flat), 1 / Math.sqrt(this.channels)).reshape([b, n, c]) as tf.Tensor3D;
-    const k = this.k.apply(flat).reshape([b, n, c]) as tf.Tensor3D;
-    const v = this.v.apply(flat).reshape([b, n, c]) as tf.Tensor3D;
-    const attn = tf.softmax(bmm(q, k, { transposeB: true })) as tf.Tensor3D; // [B, N, N]
-    const out = bmm(attn, v).reshape([b * n, c]) as tf.Tensor2D;
-    return tf.add(x, this.proj.apply(out).reshape([b, h, w, c])) as tf.Tensor4D;
+    const scale = 1 / Math.sqrt(this.channels);
+    let out: tf.Tensor2D;
+    if (webgpuKernelsActive() && webgpuAttentionFits(b, n)) {
+      // One kernel for QKᵀ, softmax and ·V (the scale folded in), the N×N matrix never stored.
+      const [q, k, v] = [this.q, this.k, this.v].map((d) => d.apply(flat).reshape([b, n, c]) as tf.Tensor3D);
+      out = webgpuAttention(q!, k!, v!, scale).reshape([b * n, c]) as tf.Tensor2D;
+    } else {
+      const q = tf.mul(this.q.apply(flat), scale).reshape([b, n, c]) as tf.Tensor3D;
+      const k = this.k.apply(flat).reshape([b, n, c]) as tf.Tensor3D;
+      const v = this.v.apply(flat).reshape([b, n, c]) as tf.Tensor3D;
+      const attn = tf.softmax(bmm(q, k, { transposeB: true })) as tf.Tensor3D; // [B, N, N]
+      out = bmm(attn, v).reshape([b * n, c]) as tf.Tensor2D;
+    }
+    // x + proj(out), the residual add fused into the projection on webgpu.
+    return this.proj.apply(out, x.reshape([b * n, c]) as tf.Tensor2D).reshape([b, h, w, c]) as tf.Tensor4D;
   }
 }
 

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { customOp } from './custom-op.ts';
 import { sumSpatial, sumToChannels, t2d } from './reduce.ts';
 import { wasmBatchMatMul, wasmBatchMatMulFits } from './wasm-matmul.ts';
+import { webgpuConv2d, webgpuConvFits } from './webgpu/conv.ts';
+import { webgpuKernelsActive } from './webgpu/enabled.ts';
 
 /**
  * Small ops with hand-written gradients. TF.js autodiff would reduce broadcasts over outer axes and use
@@ -24,8 +26,25 @@ export function matMulTransposeA(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return tf.matMul(t2d(a), b);
 }
 
-/** x [N, Cin] · W [Cin, Cout] + b. */
-export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
+/**
+ * x [N, Cin] · W [Cin, Cout] + b (+ `residual` [N, Cout]). On webgpu a 1×1 convolution of our kernels
+ * (webgpu/conv.ts): one dispatch forward with the bias and residual added, two backward (dx; dW with db).
+ */
+export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D, residual?: tf.Tensor2D): tf.Tensor2D {
+  const [n, cin] = x.shape;
+  const cout = w.shape[1];
+  if (b && webgpuKernelsActive()) {
+    const w4 = w.reshape([1, 1, cin, cout]) as tf.Tensor4D;
+    if (webgpuConvFits(w4, 1)) {
+      const r4 = residual?.reshape([n, 1, 1, cout]) as tf.Tensor4D | undefined;
+      return webgpuConv2d(x.reshape([n, 1, 1, cin]) as tf.Tensor4D, w4, b, 1, r4).reshape([n, cout]) as tf.Tensor2D;
+    }
+  }
+  const y = denseOp(x, w, b);
+  return residual ? (tf.add(residual, y) as tf.Tensor2D) : y;
+}
+
+function denseOp(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
   const op = customOp<tf.Tensor2D>(([xi, wi, bi], save) => {
     save([xi!, wi!]);
     const value = tf.fused.matMul({ a: xi as tf.Tensor2D, b: wi as tf.Tensor2D, bias: bi }) as tf.Tensor2D;

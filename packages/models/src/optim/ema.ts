@@ -71,6 +71,26 @@ export class Ema {
   }
 
   /**
+   * For an optimizer that updates the EMA in its own kernel (webgpu, optimizers.ts): the decay of this update and
+   * the shadow buckets (same layout as the optimizer's); hand the new buckets to finishFusedUpdate.
+   */
+  beginFusedUpdate(): { decay: number; buckets: tf.Tensor1D[] } {
+    const decay = this.nextDecay();
+    this.dropCache();
+    return { decay, buckets: this.flats as tf.Tensor1D[] };
+  }
+
+  finishFusedUpdate(next: tf.Tensor1D[]): void {
+    next.forEach((t, i) => this.flats[i]!.assign(t));
+    this.updates += 1;
+  }
+
+  /** Bucket sizes, for an optimizer checking that it packs variables the same way. */
+  bucketSizes(): number[] {
+    return this.layout.buckets.map((b) => b.size);
+  }
+
+  /**
    * Shadow weights by variable name. Valid until the next update/setState (then disposed): read or save
    * them right away, do not dispose them.
    */

@@ -1,11 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { wasmKernels, type HeapKernelArgs, type WasmBackendLike } from '../nn/wasm/heap-module.ts';
+import { webgpuKernelsActive } from '../nn/webgpu/enabled.ts';
+import { webgpuOptimAvailable } from '../nn/webgpu/optim.ts';
 
 /**
  * concatFlat / splitFlat: many tensors of any shapes into one 1-D tensor and back, the packing of the flat
  * optimizer and EMA buckets (flat.ts). As TF.js ops each is a reshape per tensor plus one concat or split:
  * ~200 variables made that ~400 ops per step on the tiny model, a tenth of its training step in op dispatch
- * alone. On wasm each is one kernel of ours that copies on the heap; elsewhere the ops.
+ * alone. On wasm each is one kernel of ours that copies on the heap, on webgpu buffer-to-buffer copies
+ * (nn/webgpu/optim.ts); elsewhere the ops.
  */
 
 const CONCAT = 'DappleConcatFlat';
@@ -47,7 +50,10 @@ function splitKernel(args: HeapKernelArgs): tf.TensorInfo[] {
 const onWasmBackend = wasmKernels({ [CONCAT]: concatKernel, [SPLIT]: splitKernel });
 
 function onWasm(tensors: tf.Tensor[]): boolean {
-  return tensors.every((t) => t.dtype === 'float32') && onWasmBackend();
+  return (
+    tensors.every((t) => t.dtype === 'float32') &&
+    (onWasmBackend() || (webgpuKernelsActive() && webgpuOptimAvailable()))
+  );
 }
 
 /** The values of `tensors`, each flattened, one after the other: a new 1-D tensor. */

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { sumAll } from '../nn/sum-all.ts';
 import { concatFlat, splitFlat } from './flat-copy.ts';
+import { webgpuKernelsActive } from '../nn/webgpu/enabled.ts';
+import { webgpuGlobalNorm, webgpuOptimAvailable } from '../nn/webgpu/optim.ts';
 
 /**
  * Packs a model's variables into a few flat 1-D buckets. Per-parameter updates (Adam, EMA, norms) then run
@@ -60,4 +62,18 @@ export class FlatLayout {
 /** Global L2 norm of flat buckets, as a scalar tensor (tree-summed: base has > 8 buckets, WebGPU's AddN limit). */
 export function flatGlobalNorm(flats: tf.Tensor1D[]): tf.Scalar {
   return tf.tidy(() => tf.sqrt(sumAll(flats.map((f) => tf.sum(tf.square(f))))) as tf.Scalar);
+}
+
+/**
+ * The global norm of flat buckets and, with `maxNorm`, the clipping scale min(1, maxNorm / (‖g‖ + 1e-6)), both as
+ * scalar tensors (nothing is read back). On webgpu two dispatches (nn/webgpu/optim.ts), elsewhere ops.
+ */
+export function flatNormAndClipScale(flats: tf.Tensor1D[], maxNorm?: number): { norm: tf.Scalar; scale?: tf.Scalar } {
+  if (webgpuKernelsActive() && webgpuOptimAvailable()) {
+    const [norm, scale] = webgpuGlobalNorm(flats, maxNorm);
+    return scale ? { norm, scale } : { norm };
+  }
+  const norm = flatGlobalNorm(flats);
+  if (maxNorm === undefined) return { norm };
+  return { norm, scale: tf.tidy(() => tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6))) as tf.Scalar) };
 }

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { OPTIM_KERNELS_WASM_BASE64 } from '../nn/wasm/optim-kernels.wasm.ts';
 import { heapModule, type HeapModule } from '../nn/wasm/heap-module.ts';
+import { webgpuKernelsActive } from '../nn/webgpu/enabled.ts';
+import { webgpuOptimAvailable } from '../nn/webgpu/optim.ts';
 
 /**
  * The Adam(W) step and the EMA update over flat buckets as single-pass wasm SIMD kernels
@@ -91,9 +93,9 @@ const optimKernels: HeapModule<OptimKernelExports> = heapModule<OptimKernelExpor
   },
 });
 
-/** Whether the fused kernels run here (the wasm backend, with wasm SIMD). */
+/** Whether the fused kernels run here: the wasm backend with wasm SIMD, or webgpu (nn/webgpu/optim.ts). */
 export function fusedUpdatesAvailable(): boolean {
-  return optimKernels.available();
+  return optimKernels.available() || (webgpuKernelsActive() && webgpuOptimAvailable());
 }
 
 /** One Adam(W) step over a flat bucket: [p′, m′, v′] as new tensors. `scale` multiplies the gradient (clipping). */

@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Ema } from './ema.ts';
 import { FlatLayout } from './flat.ts';
 import { fusedAdam, fusedUpdatesAvailable, type AdamConstants } from './fused-updates.ts';
+import { webgpuKernelsActive } from '../nn/webgpu/enabled.ts';
+import { webgpuAdamEma, webgpuOptimAvailable } from '../nn/webgpu/optim.ts';
 
 /**
  * Optimizers over a model's named variables. Slots (moments, momentum) are kept in flat buckets (see
@@ -22,8 +25,11 @@ export interface Optimizer {
   readonly layout: FlatLayout;
   /** Applies one update. `grads` are keyed by variable name; a variable without a gradient gets zero. */
   apply(grads: Map<string, tf.Tensor>, lr: number): void;
-  /** Same, with gradients already flattened per bucket and an optional scale (gradient clipping). */
-  applyFlat(flatGrads: tf.Tensor1D[], lr: number, gradScale?: tf.Scalar): void;
+  /**
+   * Same, with gradients already flattened per bucket and an optional scale (gradient clipping). With `ema`, also
+   * updates that EMA of the new weights (in the same kernel on webgpu) and returns the decay it used.
+   */
+  applyFlat(flatGrads: tf.Tensor1D[], lr: number, gradScale?: tf.Scalar, ema?: Ema): number | null;
   /**
    * State tensors by name: `m/<name>`, `v/<name>`, `momentum/<name>` and `step`. They stay valid until the
    * next update or setState (then they are disposed): save them right away, do not dispose them.
@@ -90,12 +96,15 @@ class FlatOptimizer implements Optimizer {
     tf.dispose(flats);
   }
 
-  applyFlat(flatGrads: tf.Tensor1D[], lr: number, gradScale?: tf.Scalar): void {
+  applyFlat(flatGrads: tf.Tensor1D[], lr: number, gradScale?: tf.Scalar, ema?: Ema): number | null {
     if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`learning rate must be a finite number ≥ 0, got ${lr}`);
     if (flatGrads.length !== this.layout.buckets.length)
       throw new Error(`optimizer: expected ${this.layout.buckets.length} gradient buckets, got ${flatGrads.length}`);
     this.dropStateCache();
     this.stepCount += 1;
+    if (ema && this.config.kind !== 'sgd' && this.fusesEma(ema)) {
+      return this.adamEmaUpdate(flatGrads, adamConstants(this.config, lr, this.stepCount), ema, gradScale);
+    }
     flatGrads.forEach((g, i) => {
       const next = tf.tidy(() => {
         const p = this.layout.flatten(this.variables, i);
@@ -106,6 +115,44 @@ class FlatOptimizer implements Optimizer {
       this.layout.assign(next, i, this.variables);
       next.dispose();
     });
+    return ema ? ema.update() : null;
+  }
+
+  /** Whether Adam and the EMA update run as one webgpu kernel per bucket here. */
+  private fusesEma(ema: Ema): boolean {
+    if (!webgpuKernelsActive() || !webgpuOptimAvailable()) return false;
+    const sizes = ema.bucketSizes();
+    return sizes.length === this.layout.buckets.length && sizes.every((n, i) => n === this.layout.buckets[i]!.size);
+  }
+
+  /** Adam(W) and the EMA of the new weights in one pass per bucket (nn/webgpu/optim.ts); returns the EMA decay. */
+  private adamEmaUpdate(flatGrads: tf.Tensor1D[], k: AdamConstants, ema: Ema, gradScale?: tf.Scalar): number {
+    const { decay, buckets } = ema.beginFusedUpdate();
+    const shadows = flatGrads.map((g, i) => {
+      const m = this.slots.get('m')![i]!;
+      const v = this.slots.get('v')![i]!;
+      const p = this.layout.flatten(this.variables, i);
+      const [next, m2, v2, e2] = webgpuAdamEma(
+        p,
+        g,
+        m as tf.Tensor1D,
+        v as tf.Tensor1D,
+        buckets[i]!,
+        k,
+        decay,
+        gradScale,
+      );
+      p.dispose();
+      m.assign(m2!);
+      v.assign(v2!);
+      tf.dispose([m2!, v2!]);
+      this.layout.assign(next!, i, this.variables);
+      next!.dispose();
+      return e2!;
+    });
+    ema.finishFusedUpdate(shadows);
+    tf.dispose(shadows);
+    return decay;
   }
 
   /** SGD with momentum: updates the slot of bucket i and returns the new flat parameters. */

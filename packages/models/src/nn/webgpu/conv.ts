@@ -219,6 +219,7 @@ export function webgpuConv2d(
   stride: number,
   residual?: tf.Tensor4D,
 ): tf.Tensor4D {
+  if (!available()) throw new Error('the webgpu backend is not active (or lacks what our kernels need)');
   const op = customOp<tf.Tensor4D>((ins, save) => {
     const [xi, wi, bi, ri] = ins as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor4D?];
     save([xi, wi]);

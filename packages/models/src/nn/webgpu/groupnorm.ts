@@ -242,6 +242,7 @@ export function webgpuGroupNorm(
   groups: number,
   opts: { silu: boolean; eps: number; bias?: tf.Tensor2D },
 ): tf.Tensor4D {
+  if (!available()) throw new Error('the webgpu backend is not active (or lacks what our kernels need)');
   const attrs: GnAttrs = { groups, eps: opts.eps, silu: opts.silu };
   const op = customOp<tf.Tensor4D>((ins, save) => {
     const [xi, gi, bi, bias] = ins as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor2D?];
