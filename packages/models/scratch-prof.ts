@@ -13,7 +13,7 @@ const backend = tf.backend() as any;
 const counts = new Map<string, number>();
 const orig = backend.runWebGPUProgram.bind(backend);
 let on = false;
-backend.runWebGPUProgram = (p: any, ...rest: any[]) => { if (on) counts.set(p.constructor.name, (counts.get(p.constructor.name) ?? 0) + 1); return orig(p, ...rest); };
+backend.runWebGPUProgram = (p: any, ...rest: any[]) => { if (on) { const key = p.constructor.name + (p.op !== undefined ? ":" + p.op : ""); counts.set(key, (counts.get(key) ?? 0) + 1); } if (false) counts.set(p.constructor.name, (counts.get(p.constructor.name) ?? 0) + 1); return orig(p, ...rest); };
 const preset = (process.argv[2] ?? 'tiny') as PresetName;
 const config = presetConfig(preset, { dropout: 0 });
 const model = createUNet(config, 0);

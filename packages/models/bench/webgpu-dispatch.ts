@@ -9,7 +9,7 @@
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend.ts';
-import { activeWebGpuDevice } from '../src/backend/webgpu.ts';
+import { activeWebGpuDevice, SUBMIT_BATCH } from '../src/backend/webgpu.ts';
 import { presetConfig, type PresetName } from '../src/diffusion/presets.ts';
 import { makeSchedule } from '../src/diffusion/schedule.ts';
 import { ddimSample } from '../src/diffusion/samplers/ddim.ts';
@@ -59,6 +59,11 @@ async function countDdim(model: ReturnType<typeof createUNet>, steps: number): P
   return counter.read();
 }
 
+/** Today's path ran with TF.js' submit batching (15 dispatches); ours with the one backend/webgpu.ts sets. */
+function setSubmitBatch(mode: 'tfjs' | 'dapple'): void {
+  tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', mode === 'tfjs' ? 15 : SUBMIT_BATCH);
+}
+
 const results: Record<string, Record<string, { train: GpuWork; sample: GpuWork }>> = {};
 for (const preset of presets) {
   for (const mode of modes) {
@@ -78,11 +83,26 @@ for (const preset of presets) {
     const images = tf.tidy(() =>
       tf.clipByValue(new Rng(2).normal([batch, r, r, config.channels]), -1, 1),
     ) as tf.Tensor4D;
+    setSubmitBatch(mode);
     await trainer.step({ images }); // compiles the pipelines
     counter.reset();
-    const m = await trainer.step({ images });
-    const train = counter.read();
+    let loss: number;
+    let train: GpuWork;
+    let flush: GpuWork | null = null;
+    if (mode === 'tfjs') {
+      // Today's trainer: every step reads its metrics back.
+      loss = (await trainer.step({ images })).loss;
+      train = counter.read();
+    } else {
+      // Ours: steps queue their metrics on the device; the trainer reads them every few steps in one go.
+      trainer.queueStep({ images });
+      train = counter.read();
+      counter.reset();
+      loss = (await trainer.flushMetrics())[0]!.loss;
+      flush = counter.read();
+    }
     // One sampling step = DDIM with 3 steps minus DDIM with 2 (the start and the final clip cancel out).
+    setSubmitBatch(mode);
     await countDdim(model, 2);
     const sample = diff(await countDdim(model, 2), await countDdim(model, 3));
     (results[preset] ??= {})[mode] = { train, sample };
@@ -94,8 +114,9 @@ for (const preset of presets) {
         params: model.paramCount(),
         batch,
         train,
+        ...(flush ? { metricsFlush: flush } : {}),
         sample,
-        loss: +m.loss.toFixed(4),
+        loss: +loss.toFixed(4),
         adapter: `${adapter.vendor} ${adapter.architecture} ${adapter.description}`,
         features: adapter.deviceFeatures,
         loadAvg1m: +loadavg()[0]!.toFixed(2),

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { customOp } from '../nn/custom-op.ts';
 import type { Prediction } from './samplers/types.ts';
 import { gatherCoef, type NoiseSchedule } from './schedule.ts';
+import { webgpuDiffusionKernelsAvailable, webgpuMse } from '../nn/webgpu/diffusion-loss.ts';
+import { webgpuKernelsActive } from '../nn/webgpu/enabled.ts';
 
 /**
  * Training objectives. `simple`: MSE between the model's first C channels and the target of the chosen
@@ -182,7 +184,11 @@ export function diffusionLoss(
     throw new RangeError(`loss.kind must be 'simple' or 'hybrid', got ${String(config.kind)}`);
   const pred = learned ? (modelOut.slice([0, 0, 0, 0], [-1, -1, -1, c]) as tf.Tensor4D) : modelOut;
   const target = predictionTarget(config.prediction, schedule, x0, noise, t);
-  const mse = meanFlat(tf.squaredDifference(pred, target));
+  // webgpu: one kernel forward and one backward (nn/webgpu/diffusion-loss.ts).
+  const mse =
+    webgpuKernelsActive() && webgpuDiffusionKernelsAvailable()
+      ? webgpuMse(pred, target)
+      : meanFlat(tf.squaredDifference(pred, target));
   if (config.kind === 'simple') return { loss: tf.mean(mse) as tf.Scalar, perSample: mse, mse };
   const lambda = config.vlbWeight ?? 0.001;
   if (!(lambda >= 0)) throw new RangeError(`loss.vlbWeight must be ≥ 0, got ${lambda}`);

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { webgpuDiffusionKernelsAvailable, webgpuQSample } from '../nn/webgpu/diffusion-loss.ts';
+import { webgpuKernelsActive } from '../nn/webgpu/enabled.ts';
 
 /**
  * Noise schedules for DDPM-style diffusion. Every table is computed in float64 (JS numbers) because
@@ -141,6 +143,9 @@ export function coefFromSteps(table: Float64Array, steps: readonly number[]): tf
 
 /** Forward process q(x_t | x_0): √ᾱ_t·x0 + √(1-ᾱ_t)·ε. */
 export function qSample(schedule: NoiseSchedule, x0: tf.Tensor4D, t: tf.Tensor1D, noise: tf.Tensor4D): tf.Tensor4D {
+  // webgpu: one kernel with the coefficient tables kept on the GPU (nn/webgpu/diffusion-loss.ts).
+  if (webgpuKernelsActive() && webgpuDiffusionKernelsAvailable())
+    return webgpuQSample(schedule.sqrtAlphasCumprod, schedule.sqrtOneMinusAlphasCumprod, x0, t, noise);
   return tf.tidy(() => {
     const a = gatherCoef(schedule.sqrtAlphasCumprod, t);
     const s = gatherCoef(schedule.sqrtOneMinusAlphasCumprod, t);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { diffusionLoss, lossByQuartile, type LossConfig, type LossKind } from './losses.ts';
 import { Ema, type EmaConfig } from '../optim/ema.ts';
 import { flatNormAndClipScale } from '../optim/flat.ts';
+import { concatFlat } from '../optim/flat-copy.ts';
 import { learningRateAt, validateLrSchedule, type LrSchedule } from '../optim/lr.ts';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../optim/optimizers.ts';
 import { dropoutKeepMask } from '../nn/dropout-mask.ts';
@@ -73,6 +74,13 @@ export interface Trainer {
   /** Updates applied so far. */
   readonly stepCount: number;
   step(batch: TrainBatch): Promise<StepMetrics>;
+  /**
+   * Applies one update like step() but reads nothing back: its metrics stay on the device until flushMetrics().
+   * On a GPU a read is a full sync (submit, wait, map), so the trainer reads every few steps; returns the step.
+   */
+  queueStep(batch: TrainBatch): number;
+  /** The metrics of every step queued since the last flush, in order, fetched with one read. */
+  flushMetrics(): Promise<StepMetrics[]>;
   /** Live tensors (do not dispose); pair with model.variables for a checkpoint. */
   getState(): TrainerState;
   setState(state: TrainerState): void;
@@ -92,7 +100,20 @@ function resolveLoss(loss: TrainerConfig['loss'], prediction: Prediction): LossC
   return { ...loss, prediction };
 }
 
+/** A step's metrics while they are still on the device (kept tensors) or already known on the host. */
+interface PendingMetrics {
+  step: number;
+  lr: number;
+  emaDecay: number | null;
+  tValues: Int32Array;
+  perSample: tf.Tensor1D;
+  norm: tf.Scalar;
+  mse: tf.Scalar | null;
+  vlb: tf.Scalar | null;
+}
+
 class DiffusionTrainer implements Trainer {
+  private pending: PendingMetrics[] = [];
   readonly model: UNet;
   readonly optimizer: Optimizer;
   readonly ema: Ema | null;
@@ -128,6 +149,51 @@ class DiffusionTrainer implements Trainer {
   }
 
   async step(batch: TrainBatch): Promise<StepMetrics> {
+    this.queueStep(batch);
+    const metrics = await this.flushMetrics();
+    return metrics[metrics.length - 1]!;
+  }
+
+  queueStep(batch: TrainBatch): number {
+    this.pending.push(this.update(batch));
+    return this.optimizer.step;
+  }
+
+  async flushMetrics(): Promise<StepMetrics[]> {
+    const pending = this.pending;
+    this.pending = [];
+    if (pending.length === 0) return [];
+    const parts = pending.flatMap((p) => [p.perSample, p.norm, ...(p.mse ? [p.mse] : []), ...(p.vlb ? [p.vlb] : [])]);
+    const packed = concatFlat(parts);
+    let values: Float32Array;
+    try {
+      values = (await packed.data()) as Float32Array;
+    } finally {
+      tf.dispose([packed, ...parts]);
+    }
+    let at = 0;
+    const take = (n: number) => values.subarray(at, (at += n));
+    return pending.map((p) => {
+      const lossValues = take(p.perSample.size);
+      const gradNorm = take(1)[0]!;
+      let total = 0;
+      for (const v of lossValues) total += v;
+      const metrics: StepMetrics = {
+        step: p.step,
+        loss: total / lossValues.length,
+        lossByQuartile: lossByQuartile(lossValues, p.tValues, this.cfg.schedule.T),
+        gradNorm,
+        lr: p.lr,
+        emaDecay: p.emaDecay,
+      };
+      if (p.mse) metrics.mse = take(1)[0]!;
+      if (p.vlb) metrics.vlb = take(1)[0]!;
+      return metrics;
+    });
+  }
+
+  /** One update; its metrics stay on the device. */
+  private update(batch: TrainBatch): PendingMetrics {
     const { model, schedule, rng } = this.cfg;
     const { resolution, channels, numClasses } = model.config;
     const images = batch.images;
@@ -143,7 +209,8 @@ class DiffusionTrainer implements Trainer {
     installWasmKernelFixes(); // fast Slice/Concat for the micro-batch slices below and the UNet's skip connections
 
     // Draw all randomness for the whole batch first, so micro-batching does not change the stream.
-    const t = rng.uniformInt(b, schedule.T);
+    const tValues = rng.uniformIntArray(b, schedule.T); // the same draws as rng.uniformInt, kept on the host
+    const t = tf.tensor1d(tValues, 'int32');
     const noise = rng.normal([b, h, w, c]) as tf.Tensor4D;
     const labels = numClasses === undefined ? undefined : this.conditioningLabels(batch.labels, b, numClasses);
 
@@ -197,34 +264,13 @@ class DiffusionTrainer implements Trainer {
     tf.dispose(flats);
     scale?.dispose();
 
-    const perSample = tf.concat(perSampleParts);
-    const mse = this.loss.kind === 'hybrid' ? tf.tidy(() => tf.mean(tf.concat(mseParts))) : null;
-    const vlb = vlbParts.length ? tf.tidy(() => tf.mean(tf.concat(vlbParts))) : null;
-    const [lossValues, tValues, normValue, mseValue, vlbValue] = await Promise.all([
-      perSample.data(),
-      t.data(),
-      norm.data(),
-      mse?.data(),
-      vlb?.data(),
-    ]);
-    tf.dispose([t, noise, perSample, norm, ...perSampleParts, ...mseParts, ...vlbParts]);
+    const perSample = perSampleParts.length === 1 ? perSampleParts[0]! : tf.concat(perSampleParts);
+    const mse = this.loss.kind === 'hybrid' ? tf.tidy(() => tf.mean(tf.concat(mseParts)) as tf.Scalar) : null;
+    const vlb = vlbParts.length ? tf.tidy(() => tf.mean(tf.concat(vlbParts)) as tf.Scalar) : null;
+    // (perSample may be the same tensor as an mse part: the simple loss's per-sample terms are its mse.)
+    tf.dispose([t, noise, ...[...perSampleParts, ...mseParts, ...vlbParts].filter((p) => p !== perSample)]);
     if (labels) labels.dispose();
-    if (mse) mse.dispose();
-    if (vlb) vlb.dispose();
-
-    let total = 0;
-    for (const v of lossValues) total += v;
-    const metrics: StepMetrics = {
-      step: this.optimizer.step,
-      loss: total / b,
-      lossByQuartile: lossByQuartile(lossValues, tValues, schedule.T),
-      gradNorm: normValue[0]!,
-      lr,
-      emaDecay,
-    };
-    if (mseValue) metrics.mse = mseValue[0]!;
-    if (vlbValue) metrics.vlb = vlbValue[0]!;
-    return metrics;
+    return { step: this.optimizer.step, lr, emaDecay, tValues, perSample: perSample as tf.Tensor1D, norm, mse, vlb };
   }
 
   /** Labels with classifier-free-guidance dropout applied; all null labels when none are given. */
@@ -257,6 +303,10 @@ class DiffusionTrainer implements Trainer {
   }
 
   dispose(): void {
+    tf.dispose(
+      this.pending.flatMap((p) => [p.perSample, p.norm, ...(p.mse ? [p.mse] : []), ...(p.vlb ? [p.vlb] : [])]),
+    );
+    this.pending = [];
     if (!('apply' in this.cfg.optimizer)) this.optimizer.dispose();
     this.ema?.dispose();
   }
