@@ -18,6 +18,12 @@ describe('trainer env', () => {
     expect(loadTrainerEnv({ ...base, CUDA_VISIBLE_DEVICES: '' }).gpu).toBeNull();
   });
 
+  it('takes webgpu as a backend and an adapter-name filter for it', () => {
+    const env = loadTrainerEnv({ ...base, DAPPLE_TF_BACKEND: 'webgpu', DAPPLE_WEBGPU_ADAPTER: 'NVIDIA H100' });
+    expect(env.backend).toBe('webgpu');
+    expect(env.webgpuAdapter).toBe('NVIDIA H100');
+  });
+
   it('names every missing or bad variable', () => {
     expect(() => loadTrainerEnv({ DAPPLE_HUB_URL: 'ftp://x', DAPPLE_TF_BACKEND: 'tpu' })).toThrow(
       /DAPPLE_HUB_URL[\s\S]*DAPPLE_RUN_ID[\s\S]*DAPPLE_RUN_TOKEN[\s\S]*DAPPLE_TF_BACKEND/,

@@ -6,8 +6,13 @@ const envSchema = z.object({
   [TRAINER_ENV.hubUrl]: z.url({ protocol: /^https?$/ }),
   [TRAINER_ENV.runId]: z.uuid(),
   [TRAINER_ENV.runToken]: z.string().min(20),
-  /** Force a TF.js backend (falls back down the chain if it fails). */
+  /**
+   * Force a TF.js backend (falls back down the chain if it fails). `webgpu` also accepts a software adapter
+   * (Mesa's lavapipe), which the automatic chain passes by because wasm is faster.
+   */
   DAPPLE_TF_BACKEND: z.enum(BACKEND_NAMES as [BackendName, ...BackendName[]]).optional(),
+  /** webgpu: use the adapter whose name contains this (set per GPU slot by the local executor). */
+  DAPPLE_WEBGPU_ADAPTER: z.string().min(1).max(200).optional(),
   /** Set by the executor per slot; empty = CPU slot. Used to read GPU utilisation for that device. */
   CUDA_VISIBLE_DEVICES: z.string().optional(),
 });
@@ -17,6 +22,8 @@ export interface TrainerEnv {
   runId: string;
   runToken: string;
   backend?: BackendName;
+  /** Dawn's adapter-name filter for the webgpu backend. */
+  webgpuAdapter?: string;
   gpu: string | null;
 }
 
@@ -34,6 +41,7 @@ export function loadTrainerEnv(source: Record<string, string | undefined> = proc
     runId: e[TRAINER_ENV.runId],
     runToken: e[TRAINER_ENV.runToken],
     ...(e.DAPPLE_TF_BACKEND ? { backend: e.DAPPLE_TF_BACKEND } : {}),
+    ...(e.DAPPLE_WEBGPU_ADAPTER ? { webgpuAdapter: e.DAPPLE_WEBGPU_ADAPTER } : {}),
     gpu: e.CUDA_VISIBLE_DEVICES ? e.CUDA_VISIBLE_DEVICES : null,
   };
 }

@@ -6,8 +6,11 @@ import {
   makeSchedule,
   Rng,
   saveCheckpoint,
+  describeWebGpuAdapter,
   selectBackend,
+  type BackendReport,
   type JsonValue,
+  type StepMetrics,
   type Trainer,
   type UNet,
 } from '@dapple/models';
@@ -25,6 +28,14 @@ import { GridSampler } from './sample-grid.ts';
 import { GpuProbe, rssMb } from './system-metrics.ts';
 
 export type Log = (msg: string) => void;
+
+/** On a GPU backend, metrics are read back every this many steps (and before samples, checkpoints and the end). */
+const METRICS_EVERY_GPU = 10;
+
+/** What the run computes on, for the log and the run page: the backend and, on webgpu, the adapter. */
+export function describeCompute(b: BackendReport): string {
+  return b.adapter ? `${b.backend} on ${describeWebGpuAdapter(b.adapter)}` : b.backend;
+}
 
 /** Datasets up to this size stay in memory after the first epoch instead of being downloaded every epoch. */
 const SHARD_CACHE_MAX_BYTES = 512 * 1024 * 1024;
@@ -78,8 +89,14 @@ export async function train(
     stop.request(reporter.stopReason === 'cancel' ? 'the run was cancelled' : 'the hub revoked this attempt'),
   );
 
-  const backend = await selectBackend(env.backend ? { prefer: env.backend } : {});
+  const backend = await selectBackend({
+    ...(env.backend ? { prefer: env.backend } : {}),
+    ...(env.webgpuAdapter ? { webgpuAdapter: env.webgpuAdapter } : {}),
+  });
   log(`TF.js backend: ${backend.backend} (${backend.tried.map((t) => `${t.name}: ${t.reason}`).join('; ')})`);
+  log(`compute: ${describeCompute(backend)}`);
+  // A read from a GPU is a full sync: there metrics come back every METRICS_EVERY_GPU steps, in one read.
+  const metricsEvery = backend.backend === 'webgpu' || backend.backend === 'tensorflow-gpu' ? METRICS_EVERY_GPU : 1;
 
   const unet = unetConfigFor(config, assignment.run.channels);
   if (unet.resolution !== manifest.resolution)
@@ -155,10 +172,28 @@ export async function train(
     await uploadSampleGrid(client, { step, ...grid }, log);
     reporter.set({ phase: 'training' });
   };
+  const record = (m: StepMetrics) => {
+    const [q1, q2, q3, q4] = m.lossByQuartile;
+    reporter.record(m.step, {
+      loss: m.loss,
+      loss_q1: q1,
+      loss_q2: q2,
+      loss_q3: q3,
+      loss_q4: q4,
+      grad_norm: m.gradNorm,
+      lr: m.lr,
+      ema_decay: m.emaDecay,
+    });
+  };
+  /** Records the metrics of every queued step (read back in one go). */
+  const flushMetrics = async () => {
+    for (const m of await trainer.flushMetrics()) record(m);
+  };
   let lastCheckpoint = assignment.resumeFrom ? step : -1;
   const checkpoint = async () => {
     if (lastCheckpoint === step) return;
     reporter.set({ phase: 'checkpointing' });
+    await flushMetrics();
     // Metrics first: a resumed attempt continues after the checkpoint's step, so every step up to it
     // must already be stored, or a crash right after the checkpoint would leave a gap.
     await reporter.flush();
@@ -222,31 +257,29 @@ export async function train(
     if (stop.requested || step >= config.steps) break;
     const images = tf.tensor4d(toFloatImages(batch.images), [batch.size, batch.height, batch.width, batch.channels]);
     const labels = unet.numClasses === undefined ? undefined : batchLabels(batch.labels, unet.numClasses);
-    const m = await trainer.step(labels ? { images, labels } : { images });
+    step = trainer.queueStep(labels ? { images, labels } : { images });
     images.dispose();
     labels?.dispose();
+    windowImages += batch.size;
+    // Steps between reads only queue GPU work; the read waits for it and brings back every queued step's metrics.
+    const due =
+      step % metricsEvery === 0 ||
+      step >= config.steps ||
+      step % config.sampleEvery === 0 ||
+      step % config.checkpointEvery === 0 ||
+      stop.requested;
+    if (!due) continue;
+    await flushMetrics();
+
     // A step resolves through microtasks only: yield a macrotask turn so heartbeats, metric flushes and
     // SIGTERM are handled between steps (a cached dataset would otherwise never let them run).
     await new Promise<void>((resolve) => setImmediate(resolve));
-    step = m.step;
-    windowImages += batch.size;
     const elapsed = (performance.now() - windowStart) / 1000;
     if (elapsed >= 2) {
       imagesPerSec = windowImages / elapsed;
       windowStart = performance.now();
       windowImages = 0;
     }
-    const [q1, q2, q3, q4] = m.lossByQuartile;
-    reporter.record(step, {
-      loss: m.loss,
-      loss_q1: q1,
-      loss_q2: q2,
-      loss_q3: q3,
-      loss_q4: q4,
-      grad_norm: m.gradNorm,
-      lr: m.lr,
-      ema_decay: m.emaDecay,
-    });
     if (Date.now() - lastSystemAt >= config.reportEverySec * 1000) {
       lastSystemAt = Date.now();
       const g = await gpu.read();
@@ -257,6 +290,7 @@ export async function train(
     if (step % config.checkpointEvery === 0 || step === config.steps) await checkpoint();
   }
 
+  await flushMetrics(); // steps queued before a stop or the end of the data
   if (stop.requested) {
     log(`stopping at step ${step}: ${stop.reason}`);
     reporter.set({ phase: 'stopping' });

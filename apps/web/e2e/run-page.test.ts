@@ -122,6 +122,8 @@ describe('run page', () => {
     expect(await page.getByTestId('dataset-hash').textContent()).toMatch(/\w{8,}/);
     await page.getByRole('heading', { name: 'Logs' }).scrollIntoViewIfNeeded();
     expect(await page.getByTestId('run-logs').textContent()).not.toBe('');
+    // The trainer's backend (and GPU adapter, on webgpu) from its `compute:` log line.
+    expect(await page.getByTestId('run-compute').textContent()).toBe('wasm');
     await shot(page, 'published');
 
     // Fork from the checkpoint before last: the new run is linked, and trains its last 10 steps.

@@ -1,13 +1,11 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { TRAINER_ENV } from '@dapple/contracts/trainer-protocol';
+import { detectGpus } from './gpu-slots.ts';
 import type { Executor, ExecutorRunState, ExecutorSlot, LaunchedRun, LaunchSpec } from './types.ts';
-
-const execFileAsync = promisify(execFile);
 
 /** Repository root (apps/server/src/executors → ../../../..). */
 const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
@@ -16,7 +14,7 @@ export const TRAINER_MAIN = join(REPO_ROOT, 'apps/trainer/src/main.ts');
 export interface LocalExecutorOptions {
   /** Where each attempt's stdout/stderr files go (`<runId>-<attempt>.out|.err`); the hub tails them into run_logs. */
   logDir: string;
-  /** Fixed slots; default: one per GPU from `nvidia-smi -L`, or one CPU slot without GPUs. */
+  /** Fixed slots; default: one per GPU (nvidia-smi, WebGPU adapters: gpu-slots.ts), or one CPU slot without GPUs. */
   slots?: ExecutorSlot[];
   /** Command that starts a trainer; the run id is appended as `--run-id=<id>` so /proc cmdline identifies it. */
   command?: string[];
@@ -67,6 +65,7 @@ export class LocalExecutor implements Executor {
           HOME: process.env.HOME ?? '/tmp',
           ...this.opts.env,
           ...spec.env,
+          ...spec.slot.env,
           CUDA_VISIBLE_DEVICES: spec.slot.gpu === null ? '' : String(spec.slot.gpu),
           [TRAINER_ENV.hubUrl]: spec.hubUrl,
           [TRAINER_ENV.runId]: spec.runId,
@@ -160,14 +159,8 @@ async function isAlive(pid: number): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** One slot per GPU that `nvidia-smi -L` lists; one CPU slot when there is no nvidia-smi or no GPU. */
+/** One slot per GPU (nvidia-smi and WebGPU adapters, gpu-slots.ts); one CPU slot when there is no GPU. */
 export async function detectGpuSlots(): Promise<ExecutorSlot[]> {
-  try {
-    const { stdout } = await execFileAsync('nvidia-smi', ['-L'], { timeout: 10_000 });
-    const gpus = stdout.split('\n').filter((l) => /^GPU \d+:/.test(l));
-    if (gpus.length > 0) return gpus.map((_, i) => ({ id: `gpu${i}`, gpu: i }));
-  } catch {
-    // no NVIDIA driver here
-  }
-  return [{ id: 'cpu', gpu: null }];
+  const gpus = await detectGpus();
+  return gpus.length > 0 ? gpus : [{ id: 'cpu', gpu: null }];
 }

@@ -15,6 +15,10 @@ export interface ExecutorSlot {
   id: string;
   /** CUDA_VISIBLE_DEVICES index for the child; null = CPU slot (no GPU). */
   gpu: number | null;
+  /** What the slot runs on, e.g. the GPU's name (gpu-slots.ts). */
+  device?: string;
+  /** Extra environment for a trainer in this slot: what pins it to its GPU (gpu-slots.ts). */
+  env?: Record<string, string>;
 }
 
 export interface LaunchSpec {

@@ -10,6 +10,15 @@ type LogLine = { at: string; attempt: number; stream: string; line: string };
 const TAIL = 300;
 const POLL_MS = 4000;
 
+/** The trainer logs `compute: <backend> [on <GPU adapter>]` as it starts: the newest such line in the tail. */
+export function computeFromLogs(lines: { line: string }[]): string | null {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = /\bcompute: (.+)$/.exec(lines[i]!.line);
+    if (m) return m[1]!;
+  }
+  return null;
+}
+
 /**
  * The last lines of trainer output. Reloaded whenever the run changes (`version` moves with every
  * runUpdated event) and every few seconds while the run is live; sticks to the bottom unless the
@@ -44,10 +53,16 @@ export function LogsTail({ runId, live, version }: { runId: string; live: boolea
     if (el && pinned.current) el.scrollTop = el.scrollHeight;
   }, [lines]);
 
+  const compute = lines ? computeFromLogs(lines) : null;
   return (
     <section className="card" aria-labelledby="logs-heading">
       <div className="card-header">
         <h2 id="logs-heading">Logs</h2>
+        {compute ? (
+          <span className="muted" title="TF.js backend and GPU adapter of the latest attempt">
+            on <span data-testid="run-compute">{compute}</span>
+          </span>
+        ) : null}
         <span className="muted">last {TAIL} lines</span>
       </div>
       <div className="card-body">
