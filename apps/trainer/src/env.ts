@@ -2,10 +2,8 @@ import { z } from 'zod';
 import { BACKEND_NAMES, type BackendName } from '@dapple/models/backend';
 import { TRAINER_ENV } from '@dapple/contracts/trainer-protocol';
 
-const envSchema = z.object({
-  [TRAINER_ENV.hubUrl]: z.url({ protocol: /^https?$/ }),
-  [TRAINER_ENV.runId]: z.uuid(),
-  [TRAINER_ENV.runToken]: z.string().min(20),
+/** What picks the TF.js backend: also all that `--check-gpu` reads. */
+const backendSchema = z.object({
   /**
    * Force a TF.js backend (falls back down the chain if it fails). `webgpu` also accepts a software adapter
    * (Mesa's lavapipe), which the automatic chain passes by because wasm is faster.
@@ -13,6 +11,13 @@ const envSchema = z.object({
   DAPPLE_TF_BACKEND: z.enum(BACKEND_NAMES as [BackendName, ...BackendName[]]).optional(),
   /** webgpu: use the adapter whose name contains this (set per GPU slot by the local executor). */
   DAPPLE_WEBGPU_ADAPTER: z.string().min(1).max(200).optional(),
+});
+
+const envSchema = z.object({
+  [TRAINER_ENV.hubUrl]: z.url({ protocol: /^https?$/ }),
+  [TRAINER_ENV.runId]: z.uuid(),
+  [TRAINER_ENV.runToken]: z.string().min(20),
+  ...backendSchema.shape,
   /** Set by the executor per slot; empty = CPU slot. Used to read GPU utilisation for that device. */
   CUDA_VISIBLE_DEVICES: z.string().optional(),
 });
@@ -43,5 +48,22 @@ export function loadTrainerEnv(source: Record<string, string | undefined> = proc
     ...(e.DAPPLE_TF_BACKEND ? { backend: e.DAPPLE_TF_BACKEND } : {}),
     ...(e.DAPPLE_WEBGPU_ADAPTER ? { webgpuAdapter: e.DAPPLE_WEBGPU_ADAPTER } : {}),
     gpu: e.CUDA_VISIBLE_DEVICES ? e.CUDA_VISIBLE_DEVICES : null,
+  };
+}
+
+/** The backend choice alone (`--check-gpu` runs without a hub). */
+export function loadBackendEnv(
+  source: Record<string, string | undefined> = process.env,
+): Pick<TrainerEnv, 'backend' | 'webgpuAdapter'> {
+  const result = backendSchema.safeParse(source);
+  if (!result.success) {
+    throw new Error(
+      `Invalid trainer environment:\n${result.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`,
+    );
+  }
+  const e = result.data;
+  return {
+    ...(e.DAPPLE_TF_BACKEND ? { backend: e.DAPPLE_TF_BACKEND } : {}),
+    ...(e.DAPPLE_WEBGPU_ADAPTER ? { webgpuAdapter: e.DAPPLE_WEBGPU_ADAPTER } : {}),
   };
 }

@@ -4,14 +4,31 @@
  * Exit code 0 after reporting succeeded/stopped to the hub, 1 after a failure.
  */
 import { TrainerClient } from '@dapple/contracts/trainer-client';
-import { loadTrainerEnv } from './env.ts';
+import { loadBackendEnv, loadTrainerEnv } from './env.ts';
 import { withRetry } from './hub.ts';
-import { StopSignal, train } from './train.ts';
+import { selectBackend } from '@dapple/models/backend';
+import { describeCompute, StopSignal, train } from './train.ts';
 
 const log = (msg: string) => process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
 const logError = (msg: string) => process.stderr.write(`${new Date().toISOString()} ${msg}\n`);
 
+/**
+ * `--check-gpu`: which backend and GPU a trainer would use here, then exit (0 on a GPU backend, 2 otherwise).
+ * Needs no hub: for `docker run --gpus all dapple/trainer --check-gpu` and README's GPU check.
+ */
+async function checkGpu(): Promise<number> {
+  const env = loadBackendEnv();
+  const report = await selectBackend({
+    ...(env.backend ? { prefer: env.backend } : {}),
+    ...(env.webgpuAdapter ? { webgpuAdapter: env.webgpuAdapter } : {}),
+  });
+  log(`compute: ${describeCompute(report)}`);
+  for (const t of report.tried) log(`  ${t.ok ? 'ok  ' : 'skip'} ${t.name}: ${t.reason}`);
+  return report.backend === 'webgpu' || report.backend === 'tensorflow-gpu' ? 0 : 2;
+}
+
 async function main(): Promise<number> {
+  if (process.argv.includes('--check-gpu')) return checkGpu();
   const env = loadTrainerEnv();
   const client = new TrainerClient({ hubUrl: env.hubUrl, runToken: env.runToken });
   const stop = new StopSignal();

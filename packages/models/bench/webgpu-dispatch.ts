@@ -33,6 +33,11 @@ const device = activeWebGpuDevice()!;
 const counter = countGpuWork(device);
 const adapter = report.adapter!;
 
+function perStep(w: GpuWork, n: number): GpuWork {
+  const r = (v: number) => +(v / n).toFixed(2);
+  return { dispatches: r(w.dispatches), submits: r(w.submits), copies: r(w.copies), writes: r(w.writes) };
+}
+
 function diff(a: GpuWork, b: GpuWork): GpuWork {
   return {
     dispatches: b.dispatches - a.dispatches,
@@ -101,10 +106,11 @@ for (const preset of presets) {
       loss = (await trainer.flushMetrics())[0]!.loss;
       flush = counter.read();
     }
-    // One sampling step = DDIM with 3 steps minus DDIM with 2 (the start and the final clip cancel out).
+    // One sampling step = (DDIM with 6 steps − DDIM with 2) / 4: the start and the final clip cancel out, and
+    // submits (one per SUBMIT_BATCH dispatches) average over the steps.
     setSubmitBatch(mode);
     await countDdim(model, 2);
-    const sample = diff(await countDdim(model, 2), await countDdim(model, 3));
+    const sample = perStep(diff(await countDdim(model, 2), await countDdim(model, 6)), 4);
     (results[preset] ??= {})[mode] = { train, sample };
     console.log(
       JSON.stringify({

@@ -100,6 +100,11 @@ export function buildRunManifests(spec: LaunchSpec, opts: KubernetesJobOptions):
               ...(opts.command && { command: opts.command }),
               args: opts.args ?? [`--run-id=${spec.runId}`],
               env: [
+                // The trainer image runs WebGPU on the GPU's Vulkan driver: `graphics` makes the NVIDIA
+                // Container Toolkit mount it (the default, compute+utility, mounts CUDA only).
+                ...(opts.gpusPerRun > 0
+                  ? [{ name: 'NVIDIA_DRIVER_CAPABILITIES', value: 'compute,utility,graphics' }]
+                  : []),
                 ...extraEnv,
                 { name: TRAINER_ENV.hubUrl, value: spec.hubUrl },
                 { name: TRAINER_ENV.runId, value: spec.runId },

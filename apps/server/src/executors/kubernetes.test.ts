@@ -14,7 +14,7 @@ const spec: LaunchSpec = {
   hubUrl: 'http://dapple-hub.dapple.svc:4000',
   runToken: 'dpr_secret-token',
   slot: { id: 'k8s-0', gpu: null },
-  env: { DAPPLE_TF_BACKEND: 'tensorflow' },
+  env: { DAPPLE_TF_BACKEND: 'webgpu' },
 };
 const jobOptions: KubernetesJobOptions = {
   namespace: 'dapple',
@@ -52,7 +52,8 @@ describe('buildRunManifests', () => {
     });
     expect(container.env).toContainEqual({ name: 'DAPPLE_HUB_URL', value: spec.hubUrl });
     expect(container.env).toContainEqual({ name: 'DAPPLE_RUN_ID', value: RUN_ID });
-    expect(container.env).toContainEqual({ name: 'DAPPLE_TF_BACKEND', value: 'tensorflow' });
+    expect(container.env).toContainEqual({ name: 'DAPPLE_TF_BACKEND', value: 'webgpu' });
+    expect(container.env).toContainEqual({ name: 'NVIDIA_DRIVER_CAPABILITIES', value: 'compute,utility,graphics' });
     expect(container.env).toContainEqual({
       name: 'DAPPLE_RUN_TOKEN',
       valueFrom: { secretKeyRef: { name, key: 'run-token' } },
@@ -81,6 +82,7 @@ describe('buildRunManifests', () => {
     );
     const pod = job.spec!.template.spec!;
     expect(pod.containers[0]!.resources).toEqual({});
+    expect(pod.containers[0]!.env!.map((e) => e.name)).not.toContain('NVIDIA_DRIVER_CAPABILITIES');
     expect(pod.containers[0]!.image).toBe('trainer:cpu');
     expect(job.spec!.activeDeadlineSeconds).toBeUndefined();
     expect(pod).toMatchObject({
