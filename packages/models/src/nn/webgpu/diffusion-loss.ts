@@ -116,13 +116,29 @@ export function webgpuMse(pred: tf.Tensor, target: tf.Tensor): tf.Tensor1D {
   return op(pred, target);
 }
 
-/** GPU copies of a schedule's coefficient tables, made once (they are constant). */
-const tables = new WeakMap<Float64Array, tf.Tensor1D>();
+/**
+ * GPU copies of schedules' coefficient tables, made once per table content (a run keeps one schedule; tests and
+ * benches make many with the same values). The few most recent are kept.
+ */
+const tables = new Map<string, tf.Tensor1D>();
+const MAX_TABLES = 8;
 function table(values: Float64Array): tf.Tensor1D {
-  let t = tables.get(values);
-  if (!t || t.isDisposed) {
-    t = tf.keep(tf.tensor1d(Float32Array.from(values)));
-    tables.set(values, t);
+  const f32 = Float32Array.from(values);
+  let h = 2166136261;
+  for (const word of new Uint32Array(f32.buffer)) h = Math.imul(h ^ word, 16777619);
+  const key = `${f32.length}:${h >>> 0}`;
+  let t = tables.get(key);
+  // Most recently used last: a step's second table must never evict the first one it just fetched.
+  tables.delete(key);
+  if (t && !t.isDisposed) tables.set(key, t);
+  else {
+    t = tf.keep(tf.tensor1d(f32));
+    tables.set(key, t);
+    if (tables.size > MAX_TABLES) {
+      const [oldest, old] = tables.entries().next().value as [string, tf.Tensor1D];
+      tables.delete(oldest);
+      old.dispose();
+    }
   }
   return t;
 }
