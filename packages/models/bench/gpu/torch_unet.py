@@ -5,7 +5,7 @@ import json, math, os, time
 import torch, torch.nn as nn, torch.nn.functional as F
 
 PRESETS = {
-    "tiny": dict(resolution=16, ch=16, mults=[1, 2], blocks=1, attn=[8], groups=8),
+    "tiny": dict(resolution=16, ch=16, mults=[1, 2], blocks=1, attn=[], groups=8),
     "small": dict(resolution=32, ch=32, mults=[1, 2, 2], blocks=1, attn=[8], groups=16),
     "base": dict(resolution=32, ch=128, mults=[1, 2, 2, 2], blocks=2, attn=[16], groups=32),
 }
@@ -88,6 +88,7 @@ def bench(preset, batch, steps, amp):
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
         return loss
     for _ in range(3): step()
+    torch.cuda.reset_peak_memory_stats()
     torch.cuda.synchronize(); t0 = time.perf_counter()
     for _ in range(steps): loss = step()
     torch.cuda.synchronize(); train = (time.perf_counter() - t0) / steps
@@ -100,12 +101,13 @@ def bench(preset, batch, steps, amp):
     print(json.dumps(dict(bench="diffusion.gpu.train", backend="pytorch-cuda" + ("-bf16" if amp else "-fp32"), preset=preset,
         params=sum(p.numel() for p in model.parameters()), batch=batch, imgPerSec=round(batch / train, 1),
         forwardImgPerSec=round(batch / fwd, 1), trainOverForward=round(train / fwd, 2), stepMs=round(train * 1000, 2),
-        loss=round(loss.item(), 4), device=torch.cuda.get_device_name())), flush=True)
+        loss=round(loss.item(), 4), peakMemMB=round(torch.cuda.max_memory_allocated() / 2**20),
+        device=torch.cuda.get_device_name())), flush=True)
 
 if __name__ == "__main__":
     torch.backends.cudnn.benchmark = True
     torch.backends.cuda.matmul.allow_tf32 = False; torch.backends.cudnn.allow_tf32 = False  # fp32 like WebGPU
     for preset in os.environ.get("PRESETS", "small,base").split(","):
-        for batch in map(int, os.environ.get("BATCHES", "32,64").split(",")):
+        for batch in map(int, os.environ.get("BATCHES", "64").split(",")):
             for amp in (False, True):
-                bench(preset, batch, int(os.environ.get("STEPS", "20")), amp)
+                bench(preset, batch, int(os.environ.get("STEPS", "10")), amp)

@@ -77,6 +77,17 @@ export function isSoftwareAdapter(info: {
   return /llvmpipe|lavapipe|swiftshader|softpipe|software/i.test(text);
 }
 
+type TfjsBackendWebGpu = { WebGPUBackend: new (device: GPUDevice, info?: GPUAdapterInfo) => tf.KernelBackend };
+let providedBackendModule: TfjsBackendWebGpu | null = null;
+
+/**
+ * For bundles (bench/gpu): hands over @tensorflow/tfjs-backend-webgpu imported statically, so it shares the
+ * bundle's TF.js instead of being looked up at run time next to it.
+ */
+export function provideTfjsBackendWebGpu(mod: unknown): void {
+  providedBackendModule = mod as TfjsBackendWebGpu;
+}
+
 let gpuFlags: string | null = null;
 
 /** navigator.gpu, from Dawn in Node (created once per process with the given adapter filter). */
@@ -163,9 +174,7 @@ export async function startWebGpu(opts: StartWebGpuOptions): Promise<WebGpuAdapt
         `(DAPPLE_TF_BACKEND=webgpu)`,
     );
   }
-  const mod = await importOptional<{
-    WebGPUBackend: new (device: GPUDevice, info?: GPUAdapterInfo) => tf.KernelBackend;
-  }>('@tensorflow/tfjs-backend-webgpu');
+  const mod = providedBackendModule ?? (await importOptional<TfjsBackendWebGpu>('@tensorflow/tfjs-backend-webgpu'));
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   // Priority 1: below wasm (2), so TF.js never falls onto webgpu by itself; selectBackend chooses it explicitly.
   tf.registerBackend(
