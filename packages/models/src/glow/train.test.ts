@@ -136,4 +136,35 @@ describe('Glow trainer', () => {
     trainer.dispose();
     model.dispose();
   });
+  it('trains the same on the cpu backend as on wasm (conv gradients by another path)', async () => {
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await selectBackend({ prefer: backend, fallback: false });
+      const model = createGlow({ ...micro, numClasses: 2 }, 11);
+      const trainer = createGlowTrainer({
+        model,
+        optimizer: { kind: 'sgd', momentum: 0 },
+        lr: 1e-2,
+        rng: new Rng(12),
+        ema: false,
+        microBatch: 2,
+      });
+      const x = images(4, 13);
+      const labels = tf.tensor1d([0, 1, 1, 0], 'int32');
+      const losses = [];
+      for (let i = 0; i < 2; i++) losses.push((await trainer.step({ images: x, labels })).bitsPerDim);
+      const weights = snapshot(model);
+      tf.dispose([x, labels]);
+      trainer.dispose();
+      model.dispose();
+      return { losses, weights };
+    };
+    try {
+      const cpu = await run('cpu');
+      const wasm = await run('wasm');
+      cpu.losses.forEach((l, i) => expect(wasm.losses[i]).toBeCloseTo(l, 4));
+      expect(maxDiff(cpu.weights, wasm.weights)).toBeLessThan(1e-4);
+    } finally {
+      await selectBackend({ prefer: 'wasm' });
+    }
+  });
 });

@@ -68,6 +68,9 @@ export interface GlowTrainer {
   dispose(): void;
 }
 
+/** Images the data-dependent initialisation looks at (openai/glow uses a separate batch of 256). */
+export const MAX_INIT_BATCH = 256;
+
 /** Checks label values on the host: a bad label must be an error naming the field, not a silent zero one-hot. */
 async function checkLabels(labels: tf.Tensor1D, batch: number, numClasses: number): Promise<void> {
   if (labels.shape[0] !== batch)
@@ -132,7 +135,14 @@ class GlowTrainerImpl implements GlowTrainer {
     noise.dispose();
     let initialized = false;
     if (!model.initialized) {
-      model.initialize(y, labels);
+      // At most MAX_INIT_BATCH images (not the micro-batch: micro-batching must not change the result). The init
+      // pass has no tape, so each flow step frees its own intermediates; only one activation per step stays.
+      const n = Math.min(b, MAX_INIT_BATCH);
+      const yi = n === b ? y : (y.slice([0, 0, 0, 0], [n, -1, -1, -1]) as tf.Tensor4D);
+      const li = labels && n !== b ? labels.slice([0], [n]) : labels;
+      model.initialize(yi, li);
+      if (yi !== y) yi.dispose();
+      if (li && li !== labels) li.dispose();
       // The EMA was taken of the weights before the data-dependent init: restart it from the fitted ones.
       this.ema?.setState(model.variables);
       initialized = true;
