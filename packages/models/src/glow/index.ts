@@ -20,6 +20,7 @@ export {
   type GlowStepMetrics,
   type GlowTrainerState,
 } from './train.ts';
+export { evaluateBitsPerDim, type BitsPerDimOptions, type BitsPerDimResult } from './evaluate.ts';
 export { glowSample, glowEncode, glowDecode, glowInterpolate, type GlowSampleOptions } from './sample.ts';
 export {
   glowCheckpoint,

@@ -6,6 +6,7 @@ import { assignValues } from './actnorm.ts';
 import type { GlowConfig } from './config.ts';
 import { dequantize, glowToImages, toBins } from './data.ts';
 import { createGlow, type Glow } from './model.ts';
+import { evaluateBitsPerDim } from './evaluate.ts';
 import { glowDecode, glowEncode, glowInterpolate, glowSample } from './sample.ts';
 
 const micro: GlowConfig = {
@@ -111,6 +112,29 @@ describe('Glow sampling, encoding, interpolation', () => {
     expect(() => glowInterpolate(model, a, b, 1)).toThrow(/steps must be an integer ≥ 2/);
     expect(() => glowInterpolate(model, tf.zeros([4, 4, 3]), b, 3)).toThrow(/a must be one image \[8, 8, 3\]/);
     tf.dispose([x, quantized, back, a, b, strip, bins, q]);
+    model.dispose();
+  });
+  it('held-out bits/dim: the same number at any batch size; matches bitsPerDim of the same dequantization', async () => {
+    const model = trainedLike({ ...micro, numClasses: 3 }, 4);
+    const x = images(5, 10);
+    const labels = tf.tensor1d([0, 1, 2, 0, 1], 'int32');
+    const whole = await evaluateBitsPerDim({ model, images: x, labels, seed: 3 });
+    const batched = await evaluateBitsPerDim({ model, images: x, labels, seed: 3, batchSize: 2 });
+    Array.from(batched.perImage).forEach((v, i) => expect(v).toBeCloseTo(whole.perImage[i]!, 4));
+    expect(batched.mean).toBeCloseTo(whole.mean, 4);
+    // Images 3..4 alone, with their offset, are the same two numbers.
+    const tail = await evaluateBitsPerDim({
+      model,
+      images: x.slice([3, 0, 0, 0], [2, -1, -1, -1]),
+      labels: labels.slice([3], [2]),
+      seed: 3,
+      firstImageIndex: 3,
+    });
+    expect(tail.perImage[1]).toBeCloseTo(whole.perImage[4]!, 4);
+    const other = await evaluateBitsPerDim({ model, images: x, labels, seed: 4 });
+    expect(other.mean).not.toBe(whole.mean);
+    expect(Math.abs(other.mean - whole.mean)).toBeLessThan(0.05);
+    tf.dispose([x, labels]);
     model.dispose();
   });
 });
