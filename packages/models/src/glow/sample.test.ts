@@ -54,7 +54,9 @@ describe('Glow sampling, encoding, interpolation', () => {
     for (const v of values) expect(v >= -1 && v <= 1).toBe(true);
     // On the 5-bit grid: 8-bit values are multiples of 8.
     for (const v of toBins(a, 8).dataSync()) expect(v % 8).toBe(0);
+    const live = tf.memory().numTensors;
     const again = await glowSample({ model, count: 6, seed: 5 });
+    expect(tf.memory().numTensors).toBe(live + 1); // only the result survives
     expect(Array.from(again.dataSync())).toEqual(Array.from(values));
     // Images 2..5 drawn alone, in batches of 2, are images 2..5 of the whole request.
     const tail = await glowSample({ model, count: 4, seed: 5, firstImageIndex: 2, batchSize: 2 });

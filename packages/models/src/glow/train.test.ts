@@ -50,6 +50,10 @@ describe('Glow trainer', () => {
     const m2 = await trainer.step({ images: x });
     expect(m2.initialized).toBe(false);
     expect(m2.step).toBe(2);
+    // No tensor leaks from a step (optimizer/EMA state caches are replaced, not accumulated).
+    const live = tf.memory().numTensors;
+    await trainer.step({ images: x });
+    expect(tf.memory().numTensors).toBe(live);
     // The actnorm of the first step left its zero init.
     expect(Math.abs(model.variables.get('levels.0.steps.0.actnorm.logs')!.dataSync()[0]!)).toBeGreaterThan(0.1);
     // EMA shadow tracks the fitted weights (restarted after init), not the pre-init zeros.
