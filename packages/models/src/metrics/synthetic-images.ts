@@ -251,3 +251,23 @@ export function syntheticIcons(count: number, size: number, seed: number): Synth
   }
   return { pixels, labels, count, size, classes: ICON_CLASSES };
 }
+
+/** The same images plus Gaussian pixel noise of std `sigma` (in [-1, 1] units), clipped: "slightly degraded" samples. */
+export function withPixelNoise(set: SyntheticImages, sigma: number, seed: number): SyntheticImages {
+  const noise = new Rng(seed).normalArray(set.pixels.length);
+  const pixels = set.pixels.map((v, i) => Math.max(-1, Math.min(1, v + sigma * noise[i]!)));
+  return { ...set, pixels };
+}
+
+/** The pixel-wise mean of a set's images, size×size×3: what a collapsed model that outputs its data mean makes. */
+export function meanImage(set: SyntheticImages): Float32Array {
+  const per = set.size * set.size * 3;
+  const mean = new Float64Array(per);
+  for (let i = 0; i < set.pixels.length; i++) mean[i % per]! += set.pixels[i]!;
+  return Float32Array.from(mean, (v) => v / set.count);
+}
+
+/** `count` images of N(0, 1) pixel noise clipped to [-1, 1]: what an untrained diffusion model samples. */
+export function noiseImages(count: number, size: number, seed: number): Float32Array {
+  return new Rng(seed).normalArray(count * size * size * 3).map((v) => Math.max(-1, Math.min(1, v)));
+}
