@@ -3,9 +3,9 @@
 import { createDb } from '@dapple/db';
 import { TEST_SECRET } from '@dapple/testing';
 import { DiskStore } from '@dapple/storage';
-import { resolveDatasetConfig } from '../src/services/dataset-config.ts';
-import { createDatasetServices } from '../src/services/dataset-services.ts';
-import { TeamService } from '../src/services/teams.ts';
+import { resolveDatasetConfig } from '../src/services/datasets/config.ts';
+import { createDatasetServices } from '../src/services/datasets/index.ts';
+import { TeamService } from '../src/services/teams/teams.ts';
 import { PubSub } from '../src/pubsub.ts';
 import { createLogger } from '../src/logger.ts';
 

@@ -13,8 +13,8 @@ import { checkpoints, runs, sampleGrids } from '@dapple/db';
 import { insertMetricPoints } from '@dapple/db/metrics/index';
 import type { TestHub } from '@dapple/testing';
 import sharp from 'sharp';
-import { checkpointPrefix, sampleGridKey } from '../src/services/runs-objects.ts';
-import { poolOf } from '../src/services/runs-state.ts';
+import { checkpointPrefix, sampleGridKey } from '../src/services/runs/objects.ts';
+import { poolOf } from '../src/services/runs/state.ts';
 import { readyDatasetVersion, tinyConfig } from './runs-fixtures.ts';
 
 /**

@@ -7,7 +7,7 @@ import type { GqlResponse, TestHub } from '@dapple/testing';
 import { eq } from 'drizzle-orm';
 import sharp from 'sharp';
 import { expect } from 'vitest';
-import type { RunsConfig } from '../src/services/scheduler-setup.ts';
+import type { RunsConfig } from '../src/services/runs/run-scheduler-setup.ts';
 
 /** n small grey images with a bright square at a random place (deterministic per index). */
 export async function blobImages(n: number, side: number): Promise<{ path: string; bytes: Buffer }[]> {

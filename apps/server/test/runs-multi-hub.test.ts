@@ -78,7 +78,7 @@ describe('several hubs on one database', () => {
 
   it('two schedulers claim distinct runs (SKIP LOCKED), one per free slot each', async () => {
     const { LocalExecutor } = await import('../src/executors/local.ts');
-    const { createRunScheduler } = await import('../src/services/scheduler-setup.ts');
+    const { createRunScheduler } = await import('../src/services/runs/run-scheduler-setup.ts');
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
       ids.push(

@@ -4,7 +4,7 @@ import { createTestDatabase, startTestHub, type TestDatabase, type TestHub } fro
 import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HubPresence } from '../src/sampling/hub-presence.ts';
+import { HubPresence } from '../src/sampling-pool/hub-presence.ts';
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { publishTinyVersion, SAMPLE_JOB } from './sampling-fixtures.ts';
 

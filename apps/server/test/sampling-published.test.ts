@@ -4,7 +4,7 @@ import { selectBackend } from '@dapple/models';
 import { startTestHub, type TestHub } from '@dapple/testing';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeReadHandler } from '../src/sampling/worker-io.ts';
+import { storeReadHandler } from '../src/sampling-pool/worker-io.ts';
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { finishedRunWithCheckpoints } from './models-fixtures.ts';
 import { ok } from './runs-fixtures.ts';

@@ -3,7 +3,7 @@ import { errorCode, gqlClient, startTestHub, type TestHub } from '@dapple/testin
 import { eq } from 'drizzle-orm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex } from '../src/auth/tokens.ts';
+import { sha256Hex } from '../src/services/auth/secrets.ts';
 import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { GENERATE, publishTinyVersion, SAMPLE_JOB, tinyUNet } from './sampling-fixtures.ts';
 

@@ -6,7 +6,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.ts';
-import { TEAM_ACTIVITY_CHANNEL } from '../src/services/team-activity.ts';
+import { TEAM_ACTIVITY_CHANNEL } from '../src/services/team-activity/team-activity.ts';
 import { ok, readyDatasetVersion, START_RUN, tinyConfig } from './runs-fixtures.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { EXPECTED_ERROR_CODES } from '../errors.ts';
+import { EXPECTED_ERROR_CODES } from '../services/errors.ts';
 import type { Logger } from '../logger.ts';
 
 const EXPECTED = new Set<string>(EXPECTED_ERROR_CODES);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { evaluationWebhookPayload } from '../services/evaluations.ts';
+import { evaluationWebhookPayload } from '../services/evaluations/evaluations.ts';
 import { defineJob } from './job.ts';
 
 /** Computes KID/FID/IS of a model version against a dataset version (evaluateModel queues it). */

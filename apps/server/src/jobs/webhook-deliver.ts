@@ -1,5 +1,5 @@
 import { defineJob } from './job.ts';
-import { deliverPayload } from '../services/webhooks.ts';
+import { deliverPayload } from '../services/webhooks/webhooks.ts';
 
 /** pg-boss backs off: attempt n+1 starts delay × 2^(n-1) … 2× that after attempt n failed (5 s, 10 s, 20 s, …, ~10 min in all). */
 export const WEBHOOK_RETRY = { limit: 6, delaySeconds: 5, backoff: true };

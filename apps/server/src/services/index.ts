@@ -1,21 +1,21 @@
 import type { Db } from '@dapple/db';
-import { FailureRateLimiter } from '../auth/rate-limiter.ts';
+import { FailureRateLimiter } from './auth/rate-limiter.ts';
 import { PubSub } from '../pubsub.ts';
-import { TeamService, type TeamMembersChange } from './teams.ts';
-import { ApiTokenService } from './tokens.ts';
-import { UserService } from './users.ts';
+import { TeamService, type TeamMembersChange } from './teams/teams.ts';
+import { ApiTokenService } from './auth/api-tokens.ts';
+import { UserService } from './auth/users.ts';
 import type { ObjectStore } from '@dapple/storage';
 import type { JobSender } from '../jobs/catalog.ts';
-import { resolveDatasetConfig, type DatasetConfig } from './dataset-config.ts';
-import { createDatasetServices } from './dataset-services.ts';
-import { createRunServices } from './runs-services.ts';
-import { poolOf } from './runs-state.ts';
-import { TeamActivity } from './team-activity.ts';
-import { createSamplingServices } from './sampling-services.ts';
-import type { SamplingConfig } from '../sampling/scheduler.ts';
-import type { EvaluationConfig } from './evaluations.ts';
-import { createModelServices } from './model-services.ts';
-import type { WebhookConfig } from './webhooks.ts';
+import { resolveDatasetConfig, type DatasetConfig } from './datasets/config.ts';
+import { createDatasetServices } from './datasets/index.ts';
+import { createRunServices } from './runs/index.ts';
+import { poolOf } from './runs/state.ts';
+import { TeamActivity } from './team-activity/team-activity.ts';
+import { createSamplingServices } from './sampling/index.ts';
+import type { SamplingConfig } from '../sampling-pool/scheduler.ts';
+import type { EvaluationConfig } from './evaluations/evaluations.ts';
+import { createModelServices } from './models/index.ts';
+import type { WebhookConfig } from './webhooks/webhooks.ts';
 
 export interface ServicesOptions {
   db: Db;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { badInput } from '../errors.ts';
+import { badInput } from './errors.ts';
 
 /** Parses input with zod; the first problem becomes BAD_USER_INPUT naming the field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeMetricBatch, METRIC_BATCH_CONTENT_TYPE, MetricBatchFormatError } from '@dapple/contracts/metric-batch';
 import { TRAINER_API_PREFIX, type TrainerErrorBody } from '@dapple/contracts/trainer-protocol';
 import type { Logger } from 'pino';
-import { TrainerApiFailure, type TrainerRunService } from '../services/runs-trainer.ts';
+import { TrainerApiFailure, type TrainerRunService } from '../services/runs/trainer.ts';
 import { bearerToken, failureBody, MAX_BODY_BYTES } from './shared.ts';
 
 const PATH = `${TRAINER_API_PREFIX}/metrics`;

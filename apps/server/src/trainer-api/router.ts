@@ -14,7 +14,7 @@ import {
 } from '@dapple/contracts/trainer-protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { TrainerApiFailure, type TrainerRunService } from '../services/runs-trainer.ts';
+import { TrainerApiFailure, type TrainerRunService } from '../services/runs/trainer.ts';
 import { bearerToken, failureBody, MAX_BODY_BYTES } from './shared.ts';
 
 export { TRAINER_API_PREFIX };

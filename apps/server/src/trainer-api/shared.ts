@@ -1,5 +1,5 @@
 import type { TrainerErrorBody } from '@dapple/contracts/trainer-protocol';
-import type { TrainerApiFailure } from '../services/runs-trainer.ts';
+import type { TrainerApiFailure } from '../services/runs/trainer.ts';
 
 // What the express routes (router.ts) and the binary metrics fast path (metrics-fast-path.ts) agree on.
 

@@ -1,7 +1,7 @@
 import type { Evaluation } from '@dapple/db';
-import { comparableKey, type EvaluationParams } from '../../services/evaluations.ts';
+import { comparableKey, type EvaluationParams } from '../../services/evaluations/evaluations.ts';
 import { mapSignals, startWith } from '../iterators.ts';
-import { evaluationChannel } from '../../sampling/signals.ts';
+import { evaluationChannel } from '../../sampling-pool/signals.ts';
 import { builder } from '../builder.ts';
 import { JOB_STATUS_VALUES } from './sampling.ts';
 

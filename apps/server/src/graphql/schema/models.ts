@@ -9,10 +9,10 @@ import {
   type ModelVisibility,
   type ShareLink,
 } from '@dapple/db';
-import type { Context } from '../../context.ts';
-import { forbidden } from '../../errors.ts';
-import { MODEL_NEEDS, type ModelAccess, type ModelNeed } from '../../services/model-access.ts';
-import type { ShareWithGrantee } from '../../services/share-links.ts';
+import type { Context } from '../context.ts';
+import { forbidden } from '../../services/errors.ts';
+import { MODEL_NEEDS, type ModelAccess, type ModelNeed } from '../../services/models/access.ts';
+import type { ShareWithGrantee } from '../../services/models/share-links.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
 

@@ -1,8 +1,8 @@
 import { RUN_STATUSES, type Run, type RunCheckpoint, type RunEvent, type RunLog, type SampleGrid } from '@dapple/db';
 import type { MetricBucket, MetricSeries } from '@dapple/db/metrics/index';
 import { conditioningOf, RunConfigSchema, type RunConfig } from '@dapple/contracts/run-config';
-import type { Context } from '../../context.ts';
-import { runMetricsChannel, runUpdatedChannel } from '../../services/runs-notify.ts';
+import type { Context } from '../context.ts';
+import { runMetricsChannel, runUpdatedChannel } from '../../services/runs/signals.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
 import { mapSignals, startWith } from '../iterators.ts';

@@ -1,0 +1,51 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { LocalExecutor } from '../../executors/local.ts';
+import type { Executor, ExecutorSlot } from '../../executors/types.ts';
+import type { Services } from '../index.ts';
+import { ExecutorLogFollower } from './executor-log-follower.ts';
+import { LogTailer } from './logs.ts';
+import { Scheduler, type SchedulerOptions } from './run-scheduler.ts';
+
+export interface RunsConfig extends Omit<SchedulerOptions, 'hubUrl'> {
+  /** `false`: this hub starts no trainers (API-only replica). Default: a LocalExecutor. */
+  executor?: Executor | false;
+  /** LocalExecutor: where trainer stdout/stderr files go (default `<tmpdir>/dapple-run-logs`). */
+  logDir?: string;
+  /** LocalExecutor: fixed slots (default: nvidia-smi, else one CPU slot). */
+  slots?: ExecutorSlot[];
+}
+
+/** The hub's Scheduler (null when this hub runs no trainers), started: it re-adopts surviving trainers first. */
+export async function createRunScheduler(
+  services: Services,
+  config: RunsConfig = {},
+  ctx: { hubUrl: string; logger: Logger; now?: () => Date },
+): Promise<Scheduler | null> {
+  if (config.executor === false) return null;
+  const logDir = config.logDir ?? join(tmpdir(), 'dapple-run-logs');
+  const executor = config.executor ?? new LocalExecutor({ logDir, ...(config.slots ? { slots: config.slots } : {}) });
+  const follower =
+    executor.kind === 'local'
+      ? new LogTailer(logDir, services.runLogs, ctx.logger)
+      : executor.logs
+        ? new ExecutorLogFollower({ logs: executor.logs.bind(executor) }, services.runLogs, ctx.logger)
+        : null;
+  const { executor: _e, logDir: _l, slots: _s, ...opts } = config;
+  const scheduler = new Scheduler(
+    {
+      db: services.runs.db,
+      now: ctx.now ?? (() => new Date()),
+      executor,
+      signals: services.runSignals,
+      logs: services.runLogs,
+      follower,
+      log: ctx.logger.child({ component: 'scheduler' }),
+    },
+    { ...opts, hubUrl: ctx.hubUrl },
+  );
+  services.runs.setKick(() => scheduler.kick());
+  await scheduler.start();
+  return scheduler;
+}
