@@ -1,7 +1,7 @@
 // Runs one dataset.prepare in its own process, so datasets-crash.test.ts can SIGKILL it halfway.
 // usage: tsx datasets-prepare-child.ts <databaseUrl> <diskStoreRoot> <versionId>
 import { createDb } from '@dapple/db';
-import { TEST_SECRET } from '@dapple/testing';
+import { TEST_SECRET } from './support/hub.ts';
 import { DiskStore } from '@dapple/storage';
 import { resolveDatasetConfig } from '../src/services/datasets/config.ts';
 import { createDatasetServices } from '../src/services/datasets/index.ts';

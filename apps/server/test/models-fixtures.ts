@@ -11,7 +11,7 @@ import {
 import { RunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
 import { checkpoints, runs, sampleGrids } from '@dapple/db';
 import { insertMetricPoints } from '@dapple/db/metrics/index';
-import type { TestHub } from '@dapple/testing';
+import type { TestHub } from './support/hub.ts';
 import sharp from 'sharp';
 import { checkpointPrefix, sampleGridKey } from '../src/services/runs/objects.ts';
 import { poolOf } from '../src/services/runs/state.ts';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sampleJobs } from '@dapple/db';
-import { createTestDatabase, startTestHub, type TestDatabase, type TestHub } from '@dapple/testing';
+import { createTestDatabase, type TestDatabase } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

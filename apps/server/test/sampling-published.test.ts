@@ -1,7 +1,7 @@
 import { createModelSampler, loadModelForSampling, samplingSpecFromConfig } from '@dapple/models/browser/index';
 import { loadInferenceWeights } from '@dapple/models/checkpoint/inference';
 import { selectBackend } from '@dapple/models';
-import { startTestHub, type TestHub } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeReadHandler } from '../src/sampling-pool/worker-io.ts';

@@ -1,5 +1,6 @@
 import { sampleJobs, shareLinks } from '@dapple/db';
-import { errorCode, gqlClient, startTestHub, type TestHub } from '@dapple/testing';
+import { errorCode, gqlClient } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { eq } from 'drizzle-orm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -2,7 +2,7 @@ import { encodeMetricBatch, METRIC_BATCH_CONTENT_TYPE } from '@dapple/contracts/
 import { TrainerApiError, TrainerClient } from '@dapple/contracts/trainer-client';
 import { TRAINER_API_PREFIX } from '@dapple/contracts/trainer-protocol';
 import { latestMetrics, runs, runTokens } from '@dapple/db';
-import { startTestHub, type TestHub } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../src/services/auth/secrets.ts';

@@ -2,10 +2,9 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '@dapple/db';
-import { createHub, type Hub, type HubConfig } from '@dapple/server';
 import { DiskStore, type ObjectStore } from '@dapple/storage';
-import { createTestDatabase, type TestDatabase } from './database.ts';
-import { freePort } from './ports.ts';
+import { createTestDatabase, freePort, type TestDatabase } from '@dapple/testing';
+import { createHub, type Hub, type HubConfig } from '../../src/index.ts';
 
 export interface TestHub {
   /** e.g. http://127.0.0.1:41234 */
