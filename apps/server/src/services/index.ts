@@ -5,7 +5,7 @@ import { TeamService, type TeamMembersChange } from './teams/teams.ts';
 import { ApiTokenService } from './auth/api-tokens.ts';
 import { UserService } from './auth/users.ts';
 import type { ObjectStore } from '@dapple/storage';
-import type { JobSender } from '../jobs/catalog.ts';
+import type { JobSender } from './job-sender.ts';
 import { resolveDatasetConfig, type DatasetConfig } from './datasets/config.ts';
 import { createDatasetServices } from './datasets/index.ts';
 import { createRunServices } from './runs/index.ts';

@@ -1,5 +1,5 @@
 import type { ObjectStore } from '@dapple/storage';
-import type { JobSender } from '../../jobs/catalog.ts';
+import type { JobSender } from '../job-sender.ts';
 import type { DatasetConfig } from './config.ts';
 import { DatasetPrepareService } from './prepare.ts';
 import { DatasetService } from './datasets.ts';

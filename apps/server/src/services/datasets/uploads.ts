@@ -19,7 +19,7 @@ import {
 } from '@dapple/storage';
 import { z } from 'zod';
 import { badInput, conflict, notFound } from '../errors.ts';
-import type { JobSender } from '../../jobs/catalog.ts';
+import type { JobSender } from '../job-sender.ts';
 import type { DatasetConfig } from './config.ts';
 import { datasetKeys, type DatasetService } from './datasets.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';

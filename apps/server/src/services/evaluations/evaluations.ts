@@ -4,7 +4,7 @@ import { offlineExtractorName } from '@dapple/models/metrics/extractors/offline'
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { badInput, notFound } from '../errors.ts';
-import type { JobSender } from '../../jobs/catalog.ts';
+import type { JobSender } from '../job-sender.ts';
 import type { EvaluationResult, ExtractorConfig } from '../../sampling-pool/protocol.ts';
 import type { SampleScheduler } from '../../sampling-pool/scheduler.ts';
 import type { SamplingSignals } from '../../sampling-pool/signals.ts';

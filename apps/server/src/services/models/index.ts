@@ -1,5 +1,5 @@
 import type { ObjectStore } from '@dapple/storage';
-import type { JobSender } from '../../jobs/catalog.ts';
+import type { JobSender } from '../job-sender.ts';
 import { ModelAccessService } from './access.ts';
 import { ModelService } from './registry.ts';
 import { poolOf } from '../runs/state.ts';

@@ -1,5 +1,5 @@
 import type { ObjectStore } from '@dapple/storage';
-import type { JobSender } from '../../jobs/catalog.ts';
+import type { JobSender } from '../job-sender.ts';
 import { EvaluationService, type EvaluationConfig } from '../evaluations/evaluations.ts';
 import { DEFAULT_SAMPLING_CONFIG, SampleScheduler, type SamplingConfig } from '../../sampling-pool/scheduler.ts';
 import { HubPresence } from '../../sampling-pool/hub-presence.ts';

@@ -29,7 +29,7 @@ import {
 import { z } from 'zod';
 import { randomSecret } from '../auth/secrets.ts';
 import { appError, badInput, notFound } from '../errors.ts';
-import type { JobSender } from '../../jobs/catalog.ts';
+import type { JobSender, ParsedJobPayload } from '../job-sender.ts';
 import type { TeamService } from '../teams/teams.ts';
 import { requireViewer } from '../auth/api-tokens.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
@@ -71,14 +71,7 @@ const createInput = z.object({
 });
 
 /** The job payload of one delivery (all attempts). */
-export const deliverPayload = z.object({
-  webhookId: z.uuid(),
-  deliveryId: z.uuid(),
-  event: z.enum(WEBHOOK_EVENTS),
-  occurredAt: z.string(),
-  data: z.record(z.string(), z.unknown()),
-});
-export type DeliverPayload = z.output<typeof deliverPayload>;
+export type DeliverPayload = ParsedJobPayload<'webhook.deliver'>;
 
 /** `t=<ts>,v1=<hex>` over `${ts}.${body}`; what receivers recompute to verify a delivery. */
 export function signPayload(secret: string, body: string, timestamp: number): string {
