@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Request, Response } from 'express';
+import { GraphQLError } from 'graphql';
 import type { Context } from '../graphql/context.ts';
-import { appError } from '../services/errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services/index.ts';
 import type { Viewer } from '../services/types.ts';
@@ -31,8 +31,9 @@ function bearerToken(headers: IncomingHttpHeaders): string | undefined {
   return match[1];
 }
 
+/** Raised while building the context, before any resolver runs: answered with HTTP 401. */
 function invalidCredentials(message: string) {
-  return appError('UNAUTHENTICATED', message, { http: { status: 401 } });
+  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 }
 
 /**

@@ -1,42 +1,61 @@
-import { GraphQLError } from 'graphql';
-
 /**
- * Codes a client may see in `extensions.code`. Anything thrown without one of these is an
- * unexpected failure and is masked as INTERNAL_SERVER_ERROR (see graphql/format-error.ts).
+ * The one error services throw for an expected failure: bad input, not signed in, not allowed, not found, a
+ * conflict with the current state, too many attempts. It knows nothing of GraphQL or HTTP; each API layer
+ * translates it once (graphql/format-error.ts: `extensions.code` and `extensions.field`; trainer-api/shared.ts:
+ * an HTTP status and `{ error: { code, message, field } }`). Anything else a service throws is a bug: logged,
+ * and masked as an internal error.
  */
-export const EXPECTED_ERROR_CODES = [
+export const SERVICE_ERROR_CODES = [
   'BAD_USER_INPUT',
   'UNAUTHENTICATED',
   'FORBIDDEN',
   'NOT_FOUND',
   'CONFLICT',
   'RATE_LIMITED',
-  // Produced by Apollo / graphql-js / our HTTP layer for malformed requests.
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST',
-  'PAYLOAD_TOO_LARGE',
-  'QUERY_TOO_DEEP',
-  'QUERY_TOO_COMPLEX',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
 ] as const;
 
-export type ErrorCode = (typeof EXPECTED_ERROR_CODES)[number];
+export type ServiceErrorCode = (typeof SERVICE_ERROR_CODES)[number];
 
-export function appError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, ...extra } });
+export interface ServiceErrorDetails {
+  /** The input field at fault, as the caller named it (e.g. `email`, `config.model.resolution`). */
+  field?: string;
+  /** RATE_LIMITED: seconds until trying again can succeed. */
+  retryAfterSeconds?: number;
+}
+
+export class ServiceError extends Error {
+  readonly field: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    readonly code: ServiceErrorCode,
+    message: string,
+    details: ServiceErrorDetails = {},
+  ) {
+    super(message);
+    this.name = 'ServiceError';
+    this.field = details.field;
+    this.retryAfterSeconds = details.retryAfterSeconds;
+  }
+}
+
+/** True for a ServiceError (of `code`, when given). */
+export function isServiceError(err: unknown, code?: ServiceErrorCode): err is ServiceError {
+  return err instanceof ServiceError && (code === undefined || err.code === code);
 }
 
 /** Invalid input; `field` names the offending input field (e.g. `email`). */
-export const badInput = (field: string, message: string) => appError('BAD_USER_INPUT', message, { field });
-export const unauthenticated = (message = 'Sign in required') => appError('UNAUTHENTICATED', message);
-export const forbidden = (message = 'You do not have access to this resource') => appError('FORBIDDEN', message);
-export const notFound = (what: string) => appError('NOT_FOUND', `${what} not found`);
-export const conflict = (message: string, field?: string) => appError('CONFLICT', message, field ? { field } : {});
+export const badInput = (field: string, message: string) => new ServiceError('BAD_USER_INPUT', message, { field });
+export const unauthenticated = (message = 'Sign in required') => new ServiceError('UNAUTHENTICATED', message);
+export const forbidden = (message = 'You do not have access to this resource') =>
+  new ServiceError('FORBIDDEN', message);
+export const notFound = (what: string) => new ServiceError('NOT_FOUND', `${what} not found`);
+export const conflict = (message: string, field?: string) =>
+  new ServiceError('CONFLICT', message, field ? { field } : {});
 export const rateLimited = (retryAfterSeconds: number) =>
-  appError('RATE_LIMITED', `Too many failed attempts; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
+  new ServiceError('RATE_LIMITED', `Too many failed attempts; try again in ${retryAfterSeconds} s`, {
+    retryAfterSeconds,
+  });
 
 /** True for Postgres unique-violation errors, also when wrapped by drizzle (which puts the pg error in `cause`). */
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {

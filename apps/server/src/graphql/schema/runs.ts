@@ -2,6 +2,7 @@ import { RUN_STATUSES, type Run, type RunCheckpoint, type RunEvent, type RunLog,
 import type { MetricBucket, MetricSeries } from '@dapple/db/metrics/index';
 import { conditioningOf, RunConfigSchema, type RunConfig } from '@dapple/contracts/run-config';
 import type { Context } from '../context.ts';
+import { isServiceError } from '../../services/errors.ts';
 import { runMetricsChannel, runUpdatedChannel } from '../../services/runs/signals.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
@@ -183,7 +184,7 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
         const found = await ctx.services.modelAccess
           .requireVersionAccess(ctx, r.baseModelVersionId, 'read')
           .catch((err: unknown) => {
-            if ((err as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND') return null;
+            if (isServiceError(err, 'NOT_FOUND')) return null;
             throw err;
           });
         return found ? { version: found.version, access: found.access, shareToken: null } : null;

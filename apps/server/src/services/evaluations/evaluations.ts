@@ -3,7 +3,7 @@ import { datasets, datasetVersions, evaluations, memberships, modelVersions, typ
 import { offlineExtractorName } from '@dapple/models/metrics/extractors/offline';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { badInput, notFound } from '../errors.ts';
+import { badInput, isServiceError, notFound } from '../errors.ts';
 import type { JobSender } from '../job-sender.ts';
 import type { EvaluationResult, ExtractorConfig } from '../../sampling-pool/protocol.ts';
 import type { SampleScheduler } from '../../sampling-pool/scheduler.ts';
@@ -161,7 +161,7 @@ export class EvaluationService {
     const [e] = await this.deps.db.select().from(evaluations).where(eq(evaluations.id, id));
     if (!e) throw notFound('Evaluation');
     await this.access.requireVersionAccess(meta, e.modelVersionId, 'read').catch((err: unknown) => {
-      throw (err as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND' ? notFound('Evaluation') : err;
+      throw isServiceError(err, 'NOT_FOUND') ? notFound('Evaluation') : err;
     });
     return e;
   }

@@ -23,7 +23,7 @@ import {
 } from '@dapple/db';
 import { z } from 'zod';
 import { sha256Hex } from '../auth/secrets.ts';
-import { appError, forbidden, notFound } from '../errors.ts';
+import { forbidden, isServiceError, notFound, unauthenticated } from '../errors.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
 
 export type ModelNeed = 'read' | 'sample' | 'publish' | 'alias' | 'share' | 'delete';
@@ -107,12 +107,12 @@ export class ModelAccessService {
       .where(eq(modelVersions.id, versionId));
     if (!row) throw notFound('Model version');
     const access = await this.accessTo(meta, row.model, opts.shareToken).catch((err: unknown) => {
-      throw isCode(err, 'NOT_FOUND') ? notFound('Model version') : err;
+      throw isServiceError(err, 'NOT_FOUND') ? notFound('Model version') : err;
     });
     try {
       return { ...row, access: this.check(access, need) };
     } catch (err) {
-      throw isCode(err, 'NOT_FOUND') ? notFound('Model version') : err;
+      throw isServiceError(err, 'NOT_FOUND') ? notFound('Model version') : err;
     }
   }
 
@@ -124,7 +124,7 @@ export class ModelAccessService {
       return makeAccess(model, { kind: 'shareLink', shareLinkId: link.id }, model.teamId);
     }
     const viewer = meta.viewer;
-    if (!viewer) throw appError('UNAUTHENTICATED', 'Sign in, or pass the shareToken of a share link');
+    if (!viewer) throw unauthenticated('Sign in, or pass the shareToken of a share link');
     const userId = viewer.user.id;
     const myTeams = await this.deps.db
       .select({ teamId: memberships.teamId, role: memberships.role })
@@ -206,8 +206,4 @@ function explain(access: ModelAccess, need: ModelNeed): string {
   const who = p.teamRole ? `team role ${p.teamRole}` : p.shareRole ? `shared as ${p.shareRole}` : 'public access';
   const needs = need === 'share' || need === 'delete' ? 'a team admin or owner' : 'team member or editor access';
   return `Model "${access.model.name}": ${need} needs ${needs}; you have ${who}`;
-}
-
-function isCode(err: unknown, code: string): boolean {
-  return (err as { extensions?: { code?: string } } | null)?.extensions?.code === code;
 }

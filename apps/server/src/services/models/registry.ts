@@ -33,13 +33,7 @@ import { ObjectNotFoundError, type ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
 import { badInput, conflict, isUniqueViolation, notFound } from '../errors.ts';
 import type { Logger } from '../../logger.ts';
-import {
-  modelCardMarkdown,
-  modelPrefix,
-  VERSION_FILES,
-  versionPrefix,
-  writeInferenceWeights,
-} from './artifacts.ts';
+import { modelCardMarkdown, modelPrefix, VERSION_FILES, versionPrefix, writeInferenceWeights } from './artifacts.ts';
 import type { ModelAccess, ModelAccessService } from './access.ts';
 import { poolOf } from '../runs/state.ts';
 import type { TeamService } from '../teams/teams.ts';

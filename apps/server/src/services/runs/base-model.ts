@@ -5,7 +5,7 @@
  */
 import type { Model, ModelVersion } from '@dapple/db';
 import type { UNetConfig } from '@dapple/models/diffusion/unet';
-import { appError, badInput } from '../errors.ts';
+import { badInput, isServiceError, ServiceError } from '../errors.ts';
 import type { ModelAccessService } from '../models/access.ts';
 import type { RequestMeta } from '../types.ts';
 
@@ -45,11 +45,12 @@ export async function readableBaseModel(
   try {
     found = await access.requireVersionAccess(meta, versionId, 'read');
   } catch (err) {
-    const code = (err as { extensions?: { code?: string } }).extensions?.code;
-    if (code === 'NOT_FOUND' || code === 'FORBIDDEN') {
-      throw appError(code, `fromModelVersionId: model version ${versionId} was not found, or you may not read it`, {
-        field: 'fromModelVersionId',
-      });
+    if (isServiceError(err, 'NOT_FOUND') || isServiceError(err, 'FORBIDDEN')) {
+      throw new ServiceError(
+        err.code,
+        `fromModelVersionId: model version ${versionId} was not found, or you may not read it`,
+        { field: 'fromModelVersionId' },
+      );
     }
     throw err;
   }

@@ -29,7 +29,7 @@ import { isActive, isFinished, lockRun, poolOf, revokeRunTokens, transition } fr
 import type { TeamService } from '../teams/teams.ts';
 import { requireViewer } from '../auth/api-tokens.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
-import { parseInput } from '../validation.ts';
+import { invalidInput, parseInput, withoutNulls } from '../validation.ts';
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 const uuid = (what: string) => z.uuid(`must be a valid ${what} id`);
@@ -85,19 +85,6 @@ const ARCHITECTURE_FIELDS = [
   'conditioning',
   'numClasses',
 ] as const;
-
-/** Drops GraphQL's explicit nulls so zod defaults apply. */
-export function withoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNulls);
-  if (value && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, v]) => v !== null && v !== undefined)
-        .map(([k, v]) => [k, withoutNulls(v)]),
-    );
-  }
-  return value;
-}
 
 /** User-facing run operations: validation, authorisation and state changes. The scheduler starts and stops processes. */
 export class RunService {
@@ -431,11 +418,7 @@ export class RunService {
     opts: { base: BaseModel | null; autoConditioning: boolean },
   ): RunConfig {
     const parsed = RunConfigSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const f = [field, ...(issue?.path.map(String) ?? [])].join('.');
-      throw badInput(f, `${f}: ${issue?.message ?? 'invalid value'}`);
-    }
+    if (!parsed.success) throw invalidInput(parsed.error, { prefix: field });
     const given = opts.autoConditioning
       ? parsed.data
       : { ...parsed.data, conditioning: parsed.data.conditioning ?? 'none' };

@@ -28,24 +28,13 @@ import {
 } from '@dapple/contracts/trainer-protocol';
 import type { ObjectStore } from '@dapple/storage';
 import { sha256Hex } from '../auth/secrets.ts';
+import { badInput, conflict, ServiceError, unauthenticated } from '../errors.ts';
 import { baseLabelRows } from './base-model.ts';
 import { datasetLabelNames } from './conditioning.ts';
 import { checkpointPrefix, sampleGridKey } from './objects.ts';
 import type { RunSignals } from './signals.ts';
 import { isActive, lockRun, poolOf, requeueOrFail, revokeRunTokens, transition } from './state.ts';
 import type { ServiceDeps } from '../types.ts';
-
-/** An expected refusal of a trainer request; the trainer API turns it into an HTTP status + JSON error. */
-export class TrainerApiFailure extends Error {
-  constructor(
-    readonly status: 400 | 401 | 404 | 409,
-    readonly code: string,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
 
 /** Who is calling: one attempt of one run, identified by its token (never by a run id the caller sends). */
 export interface TrainerPrincipal {
@@ -95,18 +84,14 @@ export class TrainerRunService {
   }
 
   async authenticate(token: string | undefined): Promise<{ principal: TrainerPrincipal; run: Run }> {
-    if (!token) throw new TrainerApiFailure(401, 'UNAUTHENTICATED', 'Authorization: Bearer <run token> is required');
+    if (!token) throw unauthenticated('Authorization: Bearer <run token> is required');
     const [row] = await this.deps.db
       .select({ token: runTokens, run: runs })
       .from(runTokens)
       .innerJoin(runs, eq(runs.id, runTokens.runId))
       .where(and(eq(runTokens.tokenHash, sha256Hex(token)), isNull(runTokens.revokedAt)));
     if (!row || row.run.attempt !== row.token.attempt || !isActive(row.run.status)) {
-      throw new TrainerApiFailure(
-        401,
-        'UNAUTHENTICATED',
-        'run token is invalid, revoked, or its run attempt has ended',
-      );
+      throw unauthenticated('run token is invalid, revoked, or its run attempt has ended');
     }
     return { principal: { runId: row.run.id, attempt: row.token.attempt }, run: row.run };
   }
@@ -159,9 +144,7 @@ export class TrainerRunService {
       .innerJoin(models, eq(models.id, modelVersions.modelId))
       .where(eq(modelVersions.id, versionId));
     if (!row)
-      throw new TrainerApiFailure(
-        409,
-        'CONFLICT',
+      throw conflict(
         `the base model version ${versionId} of this fine-tune was deleted before the run saved a checkpoint`,
       );
     const [json, weights] = await Promise.all(
@@ -182,7 +165,7 @@ export class TrainerRunService {
     const version = await this.version(run);
     const shards = (version.manifest as { shards?: { name: string }[] } | null)?.shards ?? [];
     if (!shards.some((s) => s.name === name))
-      throw new TrainerApiFailure(404, 'NOT_FOUND', `shard ${name} is not in the dataset manifest`, 'name');
+      throw new ServiceError('NOT_FOUND', `shard ${name} is not in the dataset manifest`, { field: 'name' });
     return toPresigned(await this.store.presignGet(`${version.prefix}${name}`, { expiresInSec: URL_TTL_SEC }));
   }
 
@@ -226,7 +209,7 @@ export class TrainerRunService {
       }
       return { inserted };
     } catch (err) {
-      if (err instanceof MetricsInputError) throw new TrainerApiFailure(400, 'BAD_USER_INPUT', err.message, err.field);
+      if (err instanceof MetricsInputError) throw badInput(err.field, err.message);
       throw err;
     }
   }
@@ -255,20 +238,9 @@ export class TrainerRunService {
     const prefix = checkpointPrefix(p.runId, step);
     for (const f of CHECKPOINT_FILES) {
       const stat = await this.store.stat(`${prefix}/${f}`);
-      if (!stat)
-        throw new TrainerApiFailure(
-          409,
-          'CONFLICT',
-          `checkpoint file ${f} of step ${step} was not uploaded`,
-          `files.${f}`,
-        );
+      if (!stat) throw conflict(`checkpoint file ${f} of step ${step} was not uploaded`, `files.${f}`);
       if (stat.size !== files[f])
-        throw new TrainerApiFailure(
-          409,
-          'CONFLICT',
-          `checkpoint file ${f} has ${stat.size} bytes, not ${files[f]}`,
-          `files.${f}`,
-        );
+        throw conflict(`checkpoint file ${f} has ${stat.size} bytes, not ${files[f]}`, `files.${f}`);
     }
     const keep = RunConfigSchema.parse(run.config).keepCheckpoints;
     const size = files['model.json'] + files['weights.bin'];
@@ -320,12 +292,7 @@ export class TrainerRunService {
     const key = sampleGridKey(p.runId, s.step);
     const stat = await this.store.stat(key);
     if (!stat || stat.size !== s.size)
-      throw new TrainerApiFailure(
-        409,
-        'CONFLICT',
-        `sample grid of step ${s.step} was not uploaded (or has another size)`,
-        'size',
-      );
+      throw conflict(`sample grid of step ${s.step} was not uploaded (or has another size)`, 'size');
     await this.deps.db.transaction(async (tx) => {
       await this.lockOwn(tx, p);
       await tx
@@ -370,25 +337,19 @@ export class TrainerRunService {
   ): Promise<Run> {
     const run = await lockRun(tx, p.runId);
     if (!run || run.attempt !== p.attempt || !isActive(run.status)) {
-      throw new TrainerApiFailure(
-        401,
-        'UNAUTHENTICATED',
-        'run token is invalid, revoked, or its run attempt has ended',
-      );
+      throw unauthenticated('run token is invalid, revoked, or its run attempt has ended');
     }
     return run;
   }
 
   private async version(run: Run) {
-    if (!run.datasetVersionId)
-      throw new TrainerApiFailure(409, 'CONFLICT', 'the run has no dataset version (it was deleted)');
+    if (!run.datasetVersionId) throw conflict('the run has no dataset version (it was deleted)');
     const [row] = await this.deps.db
       .select({ version: datasetVersions, dataset: datasets })
       .from(datasetVersions)
       .innerJoin(datasets, eq(datasets.id, datasetVersions.datasetId))
       .where(eq(datasetVersions.id, run.datasetVersionId));
-    if (!row?.version.manifest || !row.version.manifestKey)
-      throw new TrainerApiFailure(409, 'CONFLICT', 'the dataset version has no manifest');
+    if (!row?.version.manifest || !row.version.manifestKey) throw conflict('the dataset version has no manifest');
     const prefix = row.version.manifestKey.slice(0, row.version.manifestKey.lastIndexOf('/') + 1);
     return { id: row.version.id, manifest: row.version.manifest, prefix, channels: row.dataset.channels };
   }

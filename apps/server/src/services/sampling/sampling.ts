@@ -3,14 +3,14 @@ import { modelVersions, sampleJobs, type Model, type ModelVersion, type SampleJo
 import { samplingSpecFromConfig, validateSampleRequest, type SamplingSpec } from '@dapple/models/browser/index';
 import type { ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
-import { appError, badInput, forbidden, notFound } from '../errors.ts';
+import { badInput, forbidden, isServiceError, notFound, ServiceError } from '../errors.ts';
 import type { ModelRef, TaskRequest } from '../../sampling-pool/protocol.ts';
 import type { HubPresence } from '../../sampling-pool/hub-presence.ts';
 import type { SampleScheduler } from '../../sampling-pool/scheduler.ts';
 import type { SamplingSignals } from '../../sampling-pool/signals.ts';
 import type { ModelAccess, ModelAccessService } from '../models/access.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
-import { parseInput } from '../validation.ts';
+import { parseInput, withoutNulls } from '../validation.ts';
 
 export const MAX_SAMPLES_PER_JOB = 64;
 export const MAX_SAMPLE_STEPS = 1000;
@@ -168,9 +168,13 @@ export class SamplingService {
     const principal = access.principal;
     const limit = this.scheduler.config.maxQueuedPerTeam;
     if (this.scheduler.queuedFor(access.quotaTeamId) >= limit) {
-      throw appError('RATE_LIMITED', `Your team already has ${limit} sample jobs waiting; wait for some to finish`, {
-        retryAfterSeconds: 10,
-      });
+      throw new ServiceError(
+        'RATE_LIMITED',
+        `Your team already has ${limit} sample jobs waiting; wait for some to finish`,
+        {
+          retryAfterSeconds: 10,
+        },
+      );
     }
     await this.presence.start(); // the job is tagged with this hub's id: its lock must be held first
     const [job] = await this.deps.db
@@ -316,9 +320,7 @@ export class SamplingService {
     const { access } = await this.access
       .requireVersionAccess(meta, job.modelVersionId, 'read', { shareToken })
       .catch((err: unknown) => {
-        throw (err as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND'
-          ? notFound('Sample job')
-          : err;
+        throw isServiceError(err, 'NOT_FOUND') ? notFound('Sample job') : err;
       });
     if (!this.mayRead(access, job)) throw notFound('Sample job');
     return { job, access };
@@ -352,7 +354,3 @@ export class SamplingService {
 
 /** Model row type re-exported for the GraphQL layer. */
 export type { Model };
-
-function withoutNulls<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined)) as T;
-}

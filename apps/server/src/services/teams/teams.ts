@@ -13,7 +13,7 @@ import {
 } from '@dapple/db';
 import { z } from 'zod';
 import { randomSecret, sha256Hex } from '../auth/secrets.ts';
-import { appError, badInput, conflict, forbidden, isUniqueViolation, notFound } from '../errors.ts';
+import { badInput, conflict, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { PubSub } from '../../pubsub.ts';
 import { requireViewer } from '../auth/api-tokens.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
@@ -265,7 +265,7 @@ export class TeamService {
       .from(memberships)
       .where(and(eq(memberships.teamId, teamId), eq(memberships.role, 'owner')));
     if (!owners.some((o) => o.userId !== exceptUserId)) {
-      throw appError('CONFLICT', 'A team needs at least one owner: make someone else owner first');
+      throw conflict('A team needs at least one owner: make someone else owner first');
     }
   }
 

@@ -28,7 +28,7 @@ import {
 } from '@dapple/db';
 import { z } from 'zod';
 import { randomSecret } from '../auth/secrets.ts';
-import { appError, badInput, notFound } from '../errors.ts';
+import { badInput, conflict, notFound } from '../errors.ts';
 import type { JobSender, ParsedJobPayload } from '../job-sender.ts';
 import type { TeamService } from '../teams/teams.ts';
 import { requireViewer } from '../auth/api-tokens.ts';
@@ -256,8 +256,7 @@ export class WebhookService implements WebhookEmitter {
 
   private requireKey(): Buffer {
     if (!this.key)
-      throw appError(
-        'CONFLICT',
+      throw conflict(
         'Webhooks need the hub secret (DAPPLE_SECRET) to encrypt their signing secrets; this hub was started without one',
       );
     return this.key;
