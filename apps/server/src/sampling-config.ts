@@ -1,5 +1,5 @@
 import type { Env } from './env.ts';
-import type { EvaluationConfig } from './services/evaluations/evaluations.ts';
+import type { EvaluationConfig } from './services/evaluations/index.ts';
 import type { SamplingConfig } from './sampling-pool/scheduler.ts';
 
 /** DAPPLE_SAMPLING_* onto the sampling pool config; unset ones keep the defaults (1 worker, 2 jobs per team, 4 models). */

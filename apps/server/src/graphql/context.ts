@@ -1,7 +1,7 @@
 import type { Services } from '../services/index.ts';
 import type { RequestMeta } from '../services/types.ts';
 
-/** Built once per HTTP request (or once per WebSocket subscription) in http/context.ts. */
+/** Built once per HTTP request (or once per WebSocket subscription) in http/request-context.ts. */
 export interface Context extends RequestMeta {
   services: Services;
   requestId: string;

@@ -1,4 +1,4 @@
-import { evaluationWebhookPayload } from '../services/evaluations/evaluations.ts';
+import { evaluationWebhookPayload } from '../services/evaluations/index.ts';
 import { JOB_PAYLOADS } from '../services/job-sender.ts';
 import { defineJob } from './job.ts';
 

@@ -12,7 +12,7 @@ export const sampleJobChannel = (id: string) => `sampleJob:${id}`;
 export const evaluationChannel = (id: string) => `evaluation:${id}`;
 
 /**
- * Cross-instance sample job / evaluation events, as the runs domain does it (runs-notify.ts): NOTIFY
+ * Cross-instance sample job / evaluation events, as the runs domain does it (services/runs/signals.ts): NOTIFY
  * after a row changed; one LISTEN connection per hub republishes into an in-process PubSub, so a
  * subscription on hub A sees a job that hub B runs. The connection is opened on first subscribe.
  */

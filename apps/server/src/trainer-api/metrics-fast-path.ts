@@ -4,7 +4,7 @@ import { decodeMetricBatch, METRIC_BATCH_CONTENT_TYPE, MetricBatchFormatError } 
 import { TRAINER_API_PREFIX, type TrainerErrorBody } from '@dapple/contracts/trainer-protocol';
 import type { Logger } from 'pino';
 import { badInput, ServiceError } from '../services/errors.ts';
-import type { TrainerRunService } from '../services/runs/trainer.ts';
+import type { TrainerRunService } from '../services/runs/index.ts';
 import { bearerToken, failureResponse, MAX_BODY_BYTES } from './shared.ts';
 
 const PATH = `${TRAINER_API_PREFIX}/metrics`;

@@ -15,7 +15,7 @@ import {
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { ServiceError } from '../services/errors.ts';
-import type { TrainerRunService } from '../services/runs/trainer.ts';
+import type { TrainerRunService } from '../services/runs/index.ts';
 import { parseInput } from '../services/validation.ts';
 import { bearerToken, failureResponse, MAX_BODY_BYTES } from './shared.ts';
 

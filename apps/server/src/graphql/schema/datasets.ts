@@ -11,8 +11,13 @@ import {
 import type { DatasetManifest } from '@dapple/datasets';
 import type { SignedRequest } from '@dapple/storage';
 import type { Context } from '../context.ts';
-import { labelHistogram, rejectedByReason, type DatasetFilePage } from '../../services/datasets/datasets.ts';
-import type { UploadFileProgress, UploadPartTarget } from '../../services/datasets/uploads.ts';
+import {
+  labelHistogram,
+  rejectedByReason,
+  type DatasetFilePage,
+  type UploadFileProgress,
+  type UploadPartTarget,
+} from '../../services/datasets/index.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
 

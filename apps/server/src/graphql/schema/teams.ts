@@ -5,7 +5,7 @@ import {
   type MemberWithUser,
   type TeamMembersChange,
   type TeamWithRole,
-} from '../../services/teams/teams.ts';
+} from '../../services/teams/index.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
 import { UserRef } from './users.ts';

@@ -2,8 +2,9 @@ import { and, desc, eq, gt, isNull, or } from 'drizzle-orm';
 import { apiTokens, users, type ApiToken } from '@dapple/db';
 import { z } from 'zod';
 import { looksLikeApiToken, newApiTokenSecret, sha256Hex } from './secrets.ts';
-import { notFound, unauthenticated } from '../errors.ts';
+import { notFound } from '../errors.ts';
 import type { RequestMeta, ServiceDeps, Viewer } from '../types.ts';
+import { requireViewer } from './viewer.ts';
 import { parseInput } from '../validation.ts';
 
 const createInput = z.object({
@@ -75,9 +76,4 @@ export class ApiTokenService {
     }
     return { kind: 'apiToken', user: row.user, apiToken: row.apiToken };
   }
-}
-
-export function requireViewer(meta: RequestMeta): Viewer {
-  if (!meta.viewer) throw unauthenticated();
-  return meta.viewer;
 }

@@ -14,7 +14,7 @@ import { parseManifest, type DatasetManifest } from '@dapple/datasets';
 import { ObjectKey, type ObjectStore, type SignedRequest } from '@dapple/storage';
 import { z } from 'zod';
 import { conflict, isUniqueViolation, notFound } from '../errors.ts';
-import type { TeamService } from '../teams/teams.ts';
+import type { TeamService } from '../teams/index.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
 import { parseInput } from '../validation.ts';
 

@@ -5,7 +5,7 @@ import type { ObjectStore } from '@dapple/storage';
 import type { Logger } from '../../logger.ts';
 import type { DatasetConfig } from './config.ts';
 import { datasetKeys } from './datasets.ts';
-import type { ServiceDeps } from '../types.ts';
+import type { ServiceDeps, Tx } from '../types.ts';
 import { UploadAssemblyError, type UploadService } from './uploads.ts';
 
 export interface PrepareRunOptions {
@@ -166,8 +166,6 @@ export function commonRoot(paths: readonly string[]): string | null {
   }
   return root;
 }
-
-type Tx = Parameters<Parameters<ServiceDeps['db']['transaction']>[0]>[0];
 
 /** One INSERT … SELECT FROM unnest(arrays) per chunk: a few statements for 200,000 files, not 200,000. */
 async function insertFileRows(

@@ -8,9 +8,9 @@ import type { JobSender } from '../job-sender.ts';
 import type { EvaluationResult, ExtractorConfig } from '../../sampling-pool/protocol.ts';
 import type { SampleScheduler } from '../../sampling-pool/scheduler.ts';
 import type { SamplingSignals } from '../../sampling-pool/signals.ts';
-import type { ModelAccessService } from '../models/access.ts';
-import { versionModelRef } from '../sampling/sampling.ts';
-import { requireViewer } from '../auth/api-tokens.ts';
+import type { ModelAccessService } from '../models/index.ts';
+import { versionModelRef } from '../sampling/index.ts';
+import { requireViewer } from '../auth/index.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
 import { parseInput } from '../validation.ts';
 

@@ -22,7 +22,7 @@ import {
   type TeamRole,
 } from '@dapple/db';
 import { z } from 'zod';
-import { sha256Hex } from '../auth/secrets.ts';
+import { sha256Hex } from '../auth/index.ts';
 import { forbidden, isServiceError, notFound, unauthenticated } from '../errors.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
 

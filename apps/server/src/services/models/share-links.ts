@@ -13,10 +13,9 @@ import {
   type ModelShare,
   type ShareLink,
 } from '@dapple/db';
-import { randomSecret, sha256Hex } from '../auth/secrets.ts';
+import { randomSecret, sha256Hex, requireViewer } from '../auth/index.ts';
 import { badInput, notFound } from '../errors.ts';
 import { SHARE_TOKEN_PREFIX, type ModelAccess, type ModelAccessService } from './access.ts';
-import { requireViewer } from '../auth/api-tokens.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
 import { parseInput } from '../validation.ts';
 import { z } from 'zod';

@@ -6,7 +6,7 @@
 import type { Model, ModelVersion } from '@dapple/db';
 import type { UNetConfig } from '@dapple/models/diffusion/unet';
 import { badInput, isServiceError, ServiceError } from '../errors.ts';
-import type { ModelAccessService } from '../models/access.ts';
+import type { ModelAccessService } from '../models/index.ts';
 import type { RequestMeta } from '../types.ts';
 
 /** The UNet fields that shape the weights (dropout does not: it may differ between the base and the fine-tune). */

@@ -1,22 +1,39 @@
-import { ModelAccessService } from '../models/access.ts';
-import { poolOf } from './state.ts';
+// The runs domain: starting, cancelling, resuming and forking training runs; reading them (events, metrics,
+// checkpoints, sample grids, logs); what a trainer may do with its run token; the run scheduler that starts
+// trainers on an executor; and the cross-hub run signals behind live subscriptions.
 import type { ObjectStore } from '@dapple/storage';
+import type { ModelAccessService } from '../models/index.ts';
+import type { TeamService } from '../teams/index.ts';
+import type { ServiceDeps } from '../types.ts';
+import { RunLifecycle } from './lifecycle.ts';
 import { RunLogStore } from './logs.ts';
+import { RunService } from './runs.ts';
 import { RunSignals } from './signals.ts';
 import { TrainerRunService } from './trainer.ts';
-import { RunService } from './runs.ts';
-import type { TeamService } from '../teams/teams.ts';
-import type { ServiceDeps } from '../types.ts';
 
-/** The runs domain's services, wired together (createServices spreads them in). The Scheduler is created by the hub. */
-export function createRunServices(deps: ServiceDeps & { store: ObjectStore }, teams: TeamService) {
-  const runSignals = new RunSignals(poolOf(deps.db));
+export { RunLifecycle, DEFAULT_MAX_ATTEMPTS } from './lifecycle.ts';
+export { RunLogStore, MAX_LOG_LINES_PER_RUN, MAX_LOG_LINE_CHARS } from './logs.ts';
+export { checkpointPrefix, runPrefix, sampleGridKey } from './objects.ts';
+export { createRunScheduler, type RunSchedulerServices, type RunsConfig } from './run-scheduler-setup.ts';
+export type { Scheduler } from './run-scheduler.ts';
+export { RunService, type RunFilter, type RunPage } from './runs.ts';
+export { RunSignals, RUNS_CHANNEL, runMetricsChannel, runUpdatedChannel, type RunSignal } from './signals.ts';
+export { TrainerRunService, type TrainerPrincipal } from './trainer.ts';
+
+/** The runs domain's services, wired together (createServices spreads them in). The hub starts the run scheduler. */
+export function createRunServices(
+  deps: ServiceDeps & { store: ObjectStore },
+  teams: TeamService,
+  modelAccess: ModelAccessService,
+) {
+  const runSignals = new RunSignals(deps.pool);
   const runLogs = new RunLogStore(deps);
+  const runs = new RunService(deps, teams, deps.store, runLogs);
   return {
     runSignals,
     runLogs,
-    // Stateless: the runs domain's own instance checks who may fine-tune from a model version.
-    runs: new RunService(deps, teams, deps.store, runSignals, runLogs, new ModelAccessService(deps)),
+    runs,
+    runLifecycle: new RunLifecycle(deps, runs, teams, deps.store, runSignals, modelAccess),
     trainerRuns: new TrainerRunService(deps, deps.store, runSignals),
   };
 }

@@ -3,10 +3,13 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { LocalExecutor } from '../../executors/local.ts';
 import type { Executor, ExecutorSlot } from '../../executors/types.ts';
-import type { Services } from '../index.ts';
 import { ExecutorLogFollower } from './executor-log-follower.ts';
-import { LogTailer } from './logs.ts';
+import type { RunLifecycle } from './lifecycle.ts';
+import { LogTailer } from './local-log-tailer.ts';
+import type { RunLogStore } from './logs.ts';
 import { Scheduler, type SchedulerOptions } from './run-scheduler.ts';
+import type { RunService } from './runs.ts';
+import type { RunSignals } from './signals.ts';
 
 export interface RunsConfig extends Omit<SchedulerOptions, 'hubUrl'> {
   /** `false`: this hub starts no trainers (API-only replica). Default: a LocalExecutor. */
@@ -17,9 +20,17 @@ export interface RunsConfig extends Omit<SchedulerOptions, 'hubUrl'> {
   slots?: ExecutorSlot[];
 }
 
+/** What the run scheduler needs of the hub's services (createRunServices makes them). */
+export interface RunSchedulerServices {
+  runs: Pick<RunService, 'db'>;
+  runLifecycle: Pick<RunLifecycle, 'setKick'>;
+  runSignals: RunSignals;
+  runLogs: RunLogStore;
+}
+
 /** The hub's Scheduler (null when this hub runs no trainers), started: it re-adopts surviving trainers first. */
 export async function createRunScheduler(
-  services: Services,
+  services: RunSchedulerServices,
   config: RunsConfig = {},
   ctx: { hubUrl: string; logger: Logger; now?: () => Date },
 ): Promise<Scheduler | null> {
@@ -45,7 +56,7 @@ export async function createRunScheduler(
     },
     { ...opts, hubUrl: ctx.hubUrl },
   );
-  services.runs.setKick(() => scheduler.kick());
+  services.runLifecycle.setKick(() => scheduler.kick());
   await scheduler.start();
   return scheduler;
 }

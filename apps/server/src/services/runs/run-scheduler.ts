@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import { runs, runTokens, type Run } from '@dapple/db';
 import type { Logger } from 'pino';
-import { randomSecret, sha256Hex } from '../auth/secrets.ts';
+import { randomSecret, sha256Hex } from '../auth/index.ts';
 import type { Executor, ExecutorRunState, ExecutorSlot } from '../../executors/types.ts';
 import type { TrainerLogFollower } from './log-follower.ts';
 import type { RunLogStore } from './logs.ts';
@@ -27,7 +27,7 @@ export interface SchedulerOptions {
   host?: string;
 }
 
-export interface SchedulerDeps extends ServiceDeps {
+export interface SchedulerDeps extends Pick<ServiceDeps, 'db' | 'now'> {
   executor: Executor;
   signals: RunSignals;
   logs: RunLogStore;

@@ -1,9 +1,7 @@
-import type pg from 'pg';
 import { and, eq, isNull } from 'drizzle-orm';
 import { runEvents, runs, runTokens, type NewRun, type Run, type RunStatus } from '@dapple/db';
-import type { ServiceDeps } from '../types.ts';
+import type { ServiceDeps, Tx } from '../types.ts';
 
-export type Tx = Parameters<Parameters<ServiceDeps['db']['transaction']>[0]>[0];
 export type DbOrTx = ServiceDeps['db'] | Tx;
 
 export const isActive = (s: RunStatus) => s === 'starting' || s === 'running' || s === 'cancelling';
@@ -74,9 +72,4 @@ export async function requeueOrFail(tx: Tx, run: Run, reason: string, now: Date)
     finishedAt: now,
     error: `${reason}; gave up after ${lost.attempt} of ${lost.maxAttempts} attempts`,
   });
-}
-
-/** The node-postgres pool behind drizzle (createDb builds `drizzle(pool)`, which keeps it as `$client`). */
-export function poolOf(db: ServiceDeps['db']): pg.Pool {
-  return (db as unknown as { $client: pg.Pool }).$client;
 }

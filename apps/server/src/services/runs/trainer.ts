@@ -27,14 +27,14 @@ import {
   type Presigned,
 } from '@dapple/contracts/trainer-protocol';
 import type { ObjectStore } from '@dapple/storage';
-import { sha256Hex } from '../auth/secrets.ts';
+import { sha256Hex } from '../auth/index.ts';
 import { badInput, conflict, ServiceError, unauthenticated } from '../errors.ts';
 import { baseLabelRows } from './base-model.ts';
 import { datasetLabelNames } from './conditioning.ts';
 import { checkpointPrefix, sampleGridKey } from './objects.ts';
 import type { RunSignals } from './signals.ts';
-import { isActive, lockRun, poolOf, requeueOrFail, revokeRunTokens, transition } from './state.ts';
-import type { ServiceDeps } from '../types.ts';
+import { isActive, lockRun, requeueOrFail, revokeRunTokens, transition } from './state.ts';
+import type { ServiceDeps, Tx } from '../types.ts';
 
 /** Who is calling: one attempt of one run, identified by its token (never by a run id the caller sends). */
 export interface TrainerPrincipal {
@@ -194,7 +194,7 @@ export class TrainerRunService {
   /** Stores a batch (JSON points or binary columns); a resent batch stores nothing. Coalesced NOTIFY for live charts. */
   async metrics(p: TrainerPrincipal, batch: MetricPoint[] | MetricColumnsInput): Promise<{ inserted: number }> {
     try {
-      const pool = poolOf(this.deps.db);
+      const pool = this.deps.pool;
       const { inserted, maxStep } = Array.isArray(batch)
         ? await insertMetricPoints(pool, p.runId, batch)
         : await insertMetricColumns(pool, p.runId, batch);
@@ -331,10 +331,7 @@ export class TrainerRunService {
   }
 
   /** Locks the caller's run and checks the attempt is still the current, active one. */
-  private async lockOwn(
-    tx: Parameters<Parameters<ServiceDeps['db']['transaction']>[0]>[0],
-    p: TrainerPrincipal,
-  ): Promise<Run> {
+  private async lockOwn(tx: Tx, p: TrainerPrincipal): Promise<Run> {
     const run = await lockRun(tx, p.runId);
     if (!run || run.attempt !== p.attempt || !isActive(run.status)) {
       throw unauthenticated('run token is invalid, revoked, or its run attempt has ended');

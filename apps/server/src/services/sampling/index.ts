@@ -1,34 +1,40 @@
+// The sampling domain: generateSamples jobs on the hub's sampling worker pool (../../sampling-pool/), fair per
+// team, adopted by another hub when theirs stops, with live progress.
 import type { ObjectStore } from '@dapple/storage';
-import type { JobSender } from '../job-sender.ts';
-import { EvaluationService, type EvaluationConfig } from '../evaluations/evaluations.ts';
-import { DEFAULT_SAMPLING_CONFIG, SampleScheduler, type SamplingConfig } from '../../sampling-pool/scheduler.ts';
-import { HubPresence } from '../../sampling-pool/hub-presence.ts';
-import { SamplingSignals } from '../../sampling-pool/signals.ts';
 import type { Logger } from 'pino';
-import { ModelAccessService } from '../models/access.ts';
-import { poolOf } from '../runs/state.ts';
-import { SamplingService } from './sampling.ts';
+import { HubPresence } from '../../sampling-pool/hub-presence.ts';
+import { DEFAULT_SAMPLING_CONFIG, SampleScheduler, type SamplingConfig } from '../../sampling-pool/scheduler.ts';
+import { SamplingSignals } from '../../sampling-pool/signals.ts';
+import type { ModelAccessService } from '../models/index.ts';
 import type { ServiceDeps } from '../types.ts';
+import { SamplingService } from './sampling.ts';
 
-/** The sampling domain (generateSamples, evaluateModel, their worker pool), wired together; createServices spreads it in. */
+export {
+  SamplingService,
+  MAX_SAMPLE_STEPS,
+  MAX_SAMPLES_PER_JOB,
+  SAMPLE_URL_TTL_SEC,
+  versionModelRef,
+  type GenerateSamplesInput,
+  type SampleJobView,
+  type SampleParams,
+} from './sampling.ts';
+export { DEFAULT_SAMPLING_CONFIG, SampleScheduler, type SamplingConfig } from '../../sampling-pool/scheduler.ts';
+export { SamplingSignals, evaluationChannel, sampleJobChannel } from '../../sampling-pool/signals.ts';
+
+/** The sampling domain (generateSamples and its worker pool), wired together; createServices spreads it in. */
 export function createSamplingServices(
-  deps: ServiceDeps & {
-    store: ObjectStore;
-    jobs: JobSender;
-    sampling?: Partial<SamplingConfig>;
-    evaluation?: EvaluationConfig;
-  },
+  deps: ServiceDeps & { store: ObjectStore; sampling?: Partial<SamplingConfig> },
+  modelAccess: ModelAccessService,
 ) {
-  const signals = new SamplingSignals(poolOf(deps.db));
+  const signals = new SamplingSignals(deps.pool);
   const config = { ...DEFAULT_SAMPLING_CONFIG, ...deps.sampling };
   const scheduler = new SampleScheduler({ db: deps.db, now: deps.now, store: deps.store, signals }, config);
-  const access = new ModelAccessService(deps);
-  const presence = new HubPresence(poolOf(deps.db));
-  const sampling = new SamplingService(deps, access, scheduler, signals, presence);
+  const presence = new HubPresence(deps.pool);
+  const sampling = new SamplingService(deps, modelAccess, scheduler, signals, presence);
   let adoptTimer: NodeJS.Timeout | undefined;
   return {
     sampling,
-    evaluations: new EvaluationService(deps, access, scheduler, signals, deps.evaluation ?? {}),
     samplingSignals: signals,
     /**
      * Marks this hub alive and adopts sample jobs left by hubs that died, now and every `adoptIntervalMs`.

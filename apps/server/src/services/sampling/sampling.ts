@@ -8,7 +8,7 @@ import type { ModelRef, TaskRequest } from '../../sampling-pool/protocol.ts';
 import type { HubPresence } from '../../sampling-pool/hub-presence.ts';
 import type { SampleScheduler } from '../../sampling-pool/scheduler.ts';
 import type { SamplingSignals } from '../../sampling-pool/signals.ts';
-import type { ModelAccess, ModelAccessService } from '../models/access.ts';
+import type { ModelAccess, ModelAccessService } from '../models/index.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
 import { parseInput, withoutNulls } from '../validation.ts';
 

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { runs, type Db } from '@dapple/db';
 import { PgListener } from '../../pg-listener.ts';
 import { PubSub } from '../../pubsub.ts';
-import type { RunSignals } from '../runs/signals.ts';
+import type { RunSignals } from '../runs/index.ts';
 
 /** Postgres channel of dataset changes, NOTIFYed by triggers (migration 0010_team_activity_notify). */
 export const TEAM_ACTIVITY_CHANNEL = 'dapple_team_activity';

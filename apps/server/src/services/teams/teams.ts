@@ -12,11 +12,10 @@ import {
   type User,
 } from '@dapple/db';
 import { z } from 'zod';
-import { randomSecret, sha256Hex } from '../auth/secrets.ts';
+import { randomSecret, sha256Hex, requireViewer } from '../auth/index.ts';
 import { badInput, conflict, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { PubSub } from '../../pubsub.ts';
-import { requireViewer } from '../auth/api-tokens.ts';
-import type { RequestMeta, ServiceDeps } from '../types.ts';
+import type { RequestMeta, ServiceDeps, Tx } from '../types.ts';
 import { parseInput } from '../validation.ts';
 
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -273,5 +272,3 @@ export class TeamService {
     this.events.publish(teamMembersChannel(change.teamId), change);
   }
 }
-
-type Tx = Parameters<Parameters<ServiceDeps['db']['transaction']>[0]>[0];

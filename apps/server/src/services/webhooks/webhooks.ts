@@ -12,7 +12,7 @@
  * `allowPrivateTargets: false` (HubConfig.webhooks) to refuse them (checked on the resolved address at delivery).
  *
  * Events: model.published and evaluation.finished are emitted by their services through `emit()`; run.started /
- * run.finished / run.failed come from run status changes (see webhook-relay.ts).
+ * run.finished / run.failed come from run status changes (see run-relay.ts).
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
@@ -27,11 +27,10 @@ import {
   type WebhookEvent,
 } from '@dapple/db';
 import { z } from 'zod';
-import { randomSecret } from '../auth/secrets.ts';
+import { randomSecret, requireViewer } from '../auth/index.ts';
 import { badInput, conflict, notFound } from '../errors.ts';
 import type { JobSender, ParsedJobPayload } from '../job-sender.ts';
-import type { TeamService } from '../teams/teams.ts';
-import { requireViewer } from '../auth/api-tokens.ts';
+import type { TeamService } from '../teams/index.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
 import { parseInput } from '../validation.ts';
 
