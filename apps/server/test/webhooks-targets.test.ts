@@ -3,7 +3,7 @@ import { webhookDeliveries } from '@dapple/db';
 import { startTestHub, TEST_SECRET, type TestHub } from './support/hub.ts';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliveryIdFor, isPrivateAddress, signPayload } from '../src/services/webhooks/webhooks.ts';
+import { deliveryIdFor, isPrivateAddress, signPayload } from '../src/services/webhooks/index.ts';
 import { createTeam, signUpUser } from './helpers.ts';
 import { ok } from './runs-fixtures.ts';
 

@@ -1,15 +1,5 @@
 import { and, asc, eq, isNull } from 'drizzle-orm';
-import {
-  checkpoints,
-  datasets,
-  datasetVersions,
-  models,
-  modelVersions,
-  runs,
-  runTokens,
-  sampleGrids,
-  type Run,
-} from '@dapple/db';
+import { checkpoints, runs, runTokens, sampleGrids, type Run } from '@dapple/db';
 import {
   insertMetricColumns,
   insertMetricPoints,
@@ -19,7 +9,6 @@ import {
 import { RunConfigSchema } from '@dapple/contracts/run-config';
 import {
   CHECKPOINT_FILES,
-  TRAINER_PROTOCOL_VERSION,
   type Assignment,
   type Finish,
   type Heartbeat,
@@ -28,10 +17,9 @@ import {
 } from '@dapple/contracts/trainer-protocol';
 import type { ObjectStore } from '@dapple/storage';
 import { sha256Hex } from '../auth/index.ts';
-import { badInput, conflict, ServiceError, unauthenticated } from '../errors.ts';
-import { baseLabelRows } from './base-model.ts';
-import { datasetLabelNames } from './conditioning.ts';
+import { badInput, conflict, unauthenticated } from '../errors.ts';
 import { checkpointPrefix, sampleGridKey } from './objects.ts';
+import { toPresigned, TrainerAssignments, URL_TTL_SEC } from './trainer-assignment.ts';
 import type { RunSignals } from './signals.ts';
 import { isActive, lockRun, requeueOrFail, revokeRunTokens, transition } from './state.ts';
 import type { ServiceDeps, Tx } from '../types.ts';
@@ -41,14 +29,6 @@ export interface TrainerPrincipal {
   runId: string;
   attempt: number;
 }
-
-const URL_TTL_SEC = 900;
-
-const toPresigned = (s: { url: string; method: string; headers: Record<string, string> }): Presigned => ({
-  url: s.url,
-  method: s.method,
-  headers: s.headers,
-});
 
 /**
  * What a trainer may do, scoped by its run token: read its assignment, report progress, upload
@@ -61,12 +41,14 @@ export class TrainerRunService {
    * that run (every revocation comes with one), so an ended run's token stops writing metrics at once.
    */
   private readonly metricsAuth = new Map<string, { principal: TrainerPrincipal; at: number }>();
+  private readonly assignments: TrainerAssignments;
 
   constructor(
     private readonly deps: ServiceDeps,
     private readonly store: ObjectStore,
     private readonly signals: RunSignals,
   ) {
+    this.assignments = new TrainerAssignments(deps, store);
     signals.onRunUpdated((runId) => {
       for (const [hash, entry] of this.metricsAuth) if (entry.principal.runId === runId) this.metricsAuth.delete(hash);
     });
@@ -96,77 +78,13 @@ export class TrainerRunService {
     return { principal: { runId: row.run.id, attempt: row.token.attempt }, run: row.run };
   }
 
-  async assignment(run: Run): Promise<Assignment> {
-    const version = await this.version(run);
-    const config = RunConfigSchema.parse(run.config);
-    const [latest] = await this.deps.db
-      .select()
-      .from(checkpoints)
-      .where(eq(checkpoints.runId, run.id))
-      .orderBy(asc(checkpoints.step))
-      .then((rows) => rows.slice(-1));
-    let resumeFrom: Assignment['resumeFrom'] = null;
-    if (latest) {
-      const [json, weights] = await Promise.all(
-        CHECKPOINT_FILES.map((f) =>
-          this.store.presignGet(`${latest.objectPrefix}/${f}`, { expiresInSec: URL_TTL_SEC }),
-        ),
-      );
-      resumeFrom = {
-        runId: run.id,
-        step: latest.step,
-        files: { 'model.json': toPresigned(json!), 'weights.bin': toPresigned(weights!) },
-      };
-    }
-    return {
-      protocol: TRAINER_PROTOCOL_VERSION,
-      run: { id: run.id, name: run.name, attempt: run.attempt, seed: run.seed, config, channels: version.channels },
-      dataset: { versionId: version.id, manifest: version.manifest },
-      resumeFrom,
-      baseModel:
-        resumeFrom || !run.baseModelVersionId
-          ? null
-          : await this.baseModel(
-              run.baseModelVersionId,
-              config.conditioning === 'class' ? datasetLabelNames(version.manifest) : [],
-            ),
-    };
+  /** The run, its dataset and where to start from (its last checkpoint, or a fine-tune's base weights). */
+  assignment(run: Run): Promise<Assignment> {
+    return this.assignments.assignment(run);
   }
 
-  /**
-   * Download URLs of a fine-tune's base weights (checked readable by the user at startRun), and which base class
-   * each of the run's labels starts from.
-   */
-  private async baseModel(versionId: string, labelNames: string[]): Promise<NonNullable<Assignment['baseModel']>> {
-    const [row] = await this.deps.db
-      .select({ version: modelVersions, name: models.name })
-      .from(modelVersions)
-      .innerJoin(models, eq(models.id, modelVersions.modelId))
-      .where(eq(modelVersions.id, versionId));
-    if (!row)
-      throw conflict(
-        `the base model version ${versionId} of this fine-tune was deleted before the run saved a checkpoint`,
-      );
-    const [json, weights] = await Promise.all(
-      CHECKPOINT_FILES.map((f) =>
-        this.store.presignGet(`${row.version.objectPrefix}${f}`, { expiresInSec: URL_TTL_SEC }),
-      ),
-    );
-    return {
-      versionId,
-      name: row.name,
-      number: row.version.number,
-      files: { 'model.json': toPresigned(json!), 'weights.bin': toPresigned(weights!) },
-      labelRows: baseLabelRows(row.version.labelNames, labelNames),
-    };
-  }
-
-  async shardUrl(run: Run, name: string): Promise<Presigned> {
-    const version = await this.version(run);
-    const shards = (version.manifest as { shards?: { name: string }[] } | null)?.shards ?? [];
-    if (!shards.some((s) => s.name === name))
-      throw new ServiceError('NOT_FOUND', `shard ${name} is not in the dataset manifest`, { field: 'name' });
-    return toPresigned(await this.store.presignGet(`${version.prefix}${name}`, { expiresInSec: URL_TTL_SEC }));
+  shardUrl(run: Run, name: string): Promise<Presigned> {
+    return this.assignments.shardUrl(run, name);
   }
 
   async heartbeat(p: TrainerPrincipal, beat: Heartbeat): Promise<{ cancelRequested: boolean }> {
@@ -337,17 +255,5 @@ export class TrainerRunService {
       throw unauthenticated('run token is invalid, revoked, or its run attempt has ended');
     }
     return run;
-  }
-
-  private async version(run: Run) {
-    if (!run.datasetVersionId) throw conflict('the run has no dataset version (it was deleted)');
-    const [row] = await this.deps.db
-      .select({ version: datasetVersions, dataset: datasets })
-      .from(datasetVersions)
-      .innerJoin(datasets, eq(datasets.id, datasetVersions.datasetId))
-      .where(eq(datasetVersions.id, run.datasetVersionId));
-    if (!row?.version.manifest || !row.version.manifestKey) throw conflict('the dataset version has no manifest');
-    const prefix = row.version.manifestKey.slice(0, row.version.manifestKey.lastIndexOf('/') + 1);
-    return { id: row.version.id, manifest: row.version.manifest, prefix, channels: row.dataset.channels };
   }
 }

@@ -14,11 +14,10 @@ export {
   MAX_SAMPLE_STEPS,
   MAX_SAMPLES_PER_JOB,
   SAMPLE_URL_TTL_SEC,
-  versionModelRef,
   type GenerateSamplesInput,
   type SampleJobView,
-  type SampleParams,
 } from './sampling.ts';
+export { versionModelRef, type SampleParams } from './sample-request.ts';
 export { DEFAULT_SAMPLING_CONFIG, SampleScheduler, type SamplingConfig } from '../../sampling-pool/scheduler.ts';
 export { SamplingSignals, evaluationChannel, sampleJobChannel } from '../../sampling-pool/signals.ts';
 

@@ -1,16 +1,17 @@
 import { and, count, eq, inArray, isNull, lt, ne, or } from 'drizzle-orm';
-import { modelVersions, sampleJobs, type Model, type ModelVersion, type SampleJob } from '@dapple/db';
-import { samplingSpecFromConfig, validateSampleRequest, type SamplingSpec } from '@dapple/models/browser/index';
+import { modelVersions, sampleJobs, type ModelVersion, type SampleJob } from '@dapple/db';
+import { validateSampleRequest, type SamplingSpec } from '@dapple/models/browser/index';
 import type { ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
 import { badInput, forbidden, isServiceError, notFound, ServiceError } from '../errors.ts';
-import type { ModelRef, TaskRequest } from '../../sampling-pool/protocol.ts';
+import type { TaskRequest } from '../../sampling-pool/protocol.ts';
 import type { HubPresence } from '../../sampling-pool/hub-presence.ts';
 import type { SampleScheduler } from '../../sampling-pool/scheduler.ts';
 import type { SamplingSignals } from '../../sampling-pool/signals.ts';
 import type { ModelAccess, ModelAccessService } from '../models/index.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
 import { parseInput, withoutNulls } from '../validation.ts';
+import { resolveLabel, taskRequest, versionModelRef, versionSpec, type SampleParams } from './sample-request.ts';
 
 export const MAX_SAMPLES_PER_JOB = 64;
 export const MAX_SAMPLE_STEPS = 1000;
@@ -44,75 +45,10 @@ const generateInput = z.object({
 });
 export type GenerateSamplesInput = z.input<typeof generateInput>;
 
-/** What a job was asked for (stored in sample_jobs.params; shown by GraphQL). */
-export interface SampleParams {
-  count: number;
-  steps: number;
-  sampler: 'ddim' | 'ddpm';
-  eta: number;
-  seed: number;
-  guidance: number | null;
-  label: string | null;
-  labelId: number | null;
-}
-
 export interface SampleJobView {
   job: SampleJob;
   /** 0-based place in the queue while queued (0 = next), else null. */
   queuePosition: number | null;
-}
-
-/** The spec a sampler needs, from a version row. */
-export function versionSpec(version: ModelVersion): SamplingSpec {
-  return samplingSpecFromConfig({ ...version.config, labelNames: version.labelNames });
-}
-
-export function versionModelRef(version: ModelVersion): ModelRef {
-  return {
-    id: version.id,
-    modelJsonKey: `${version.objectPrefix}model.json`,
-    weightsKeys: { 'weights.bin': `${version.objectPrefix}weights.bin` },
-    spec: versionSpec(version),
-  };
-}
-
-/**
- * Images per forward pass: bounded so a 64-image request on a large model stays far below the wasm
- * heap's 4 GB (batches never change the images: each has its own noise stream).
- */
-export function batchSizeFor(spec: SamplingSpec): number {
-  const pixels = spec.unet.resolution * spec.unet.resolution;
-  const width = spec.unet.baseChannels;
-  if (pixels <= 16 * 16 && width <= 32) return 64;
-  if (pixels <= 32 * 32 && width <= 64) return 32;
-  return 8;
-}
-
-/** What the worker pool runs for a job's stored parameters. */
-function taskRequest(params: SampleParams, spec: SamplingSpec): TaskRequest {
-  return {
-    count: params.count,
-    steps: params.steps,
-    sampler: params.sampler,
-    eta: params.eta,
-    seed: params.seed,
-    label: params.labelId,
-    guidance: params.guidance,
-    batchSize: batchSizeFor(spec),
-  };
-}
-
-/** A label given by class name (or by id when the model has no names) → its id; BAD_USER_INPUT naming `label` otherwise. */
-export function resolveLabel(spec: SamplingSpec, label: string | null | undefined): number | null {
-  if (label === null || label === undefined) return null;
-  const numClasses = spec.unet.numClasses;
-  if (numClasses === undefined)
-    throw badInput('label', 'label: this model is unconditional (trained without class labels); leave label empty');
-  const byName = spec.labelNames.indexOf(label);
-  if (byName >= 0 && byName < numClasses) return byName;
-  if (/^\d+$/.test(label) && Number(label) < numClasses && spec.labelNames.length === 0) return Number(label);
-  const known = spec.labelNames.length ? spec.labelNames.slice(0, numClasses).join(', ') : `0–${numClasses - 1}`;
-  throw badInput('label', `label: "${label}" is not one of the model's labels (${known})`);
 }
 
 /** generateSamples / sampleJob: validation, access, queueing; the scheduler runs the jobs. */
@@ -351,6 +287,3 @@ export class SamplingService {
     return this.scheduler.close();
   }
 }
-
-/** Model row type re-exported for the GraphQL layer. */
-export type { Model };

@@ -7,11 +7,10 @@ import { RunWebhookRelay } from './run-relay.ts';
 import { WebhookService, type WebhookConfig } from './webhooks.ts';
 
 export { RunWebhookRelay, RUN_WEBHOOK_CHANNEL } from './run-relay.ts';
+export { deliveryIdFor, signPayload } from './signing.ts';
+export { isPrivateAddress } from './targets.ts';
 export {
   WebhookService,
-  deliveryIdFor,
-  isPrivateAddress,
-  signPayload,
   SIGNATURE_HEADER,
   WEBHOOK_SECRET_PREFIX,
   type DeliverPayload,

@@ -14,9 +14,7 @@
  * Events: model.published and evaluation.finished are emitted by their services through `emit()`; run.started /
  * run.finished / run.failed come from run status changes (see run-relay.ts).
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { and, desc, eq } from 'drizzle-orm';
 import {
   WEBHOOK_EVENTS,
@@ -33,6 +31,8 @@ import type { JobSender, ParsedJobPayload } from '../job-sender.ts';
 import type { TeamService } from '../teams/index.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
 import { parseInput } from '../validation.ts';
+import { decrypt, deliveryIdFor, encrypt, secretsKey, signPayload } from './signing.ts';
+import { refusePrivateTarget } from './targets.ts';
 
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 export const SIGNATURE_HEADER = 'x-dapple-signature';
@@ -72,18 +72,6 @@ const createInput = z.object({
 /** The job payload of one delivery (all attempts). */
 export type DeliverPayload = ParsedJobPayload<'webhook.deliver'>;
 
-/** `t=<ts>,v1=<hex>` over `${ts}.${body}`; what receivers recompute to verify a delivery. */
-export function signPayload(secret: string, body: string, timestamp: number): string {
-  const mac = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
-  return `t=${timestamp},v1=${mac}`;
-}
-
-/** A deterministic UUID for an idempotency key, so every hub derives the same delivery id for one event. */
-export function deliveryIdFor(key: string): string {
-  const h = createHash('sha256').update(key).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
 export class WebhookService implements WebhookEmitter {
   private readonly key: Buffer | null;
 
@@ -93,7 +81,7 @@ export class WebhookService implements WebhookEmitter {
     private readonly jobs: JobSender,
     private readonly config: WebhookConfig = {},
   ) {
-    this.key = config.secret ? createHash('sha256').update(`dapple-webhook-secrets:${config.secret}`).digest() : null;
+    this.key = config.secret ? secretsKey(config.secret) : null;
   }
 
   /** Admins only: webhooks see every event of the team. Returns the signing secret once. */
@@ -213,7 +201,7 @@ export class WebhookService implements WebhookEmitter {
     let snippet: string | null = null;
     let error: string | null = null;
     try {
-      await this.checkTarget(webhook.url);
+      if (this.config.allowPrivateTargets === false) await refusePrivateTarget(webhook.url);
       const ts = Math.floor(this.deps.now().getTime() / 1000);
       const res = await fetch(webhook.url, {
         method: 'POST',
@@ -259,55 +247,5 @@ export class WebhookService implements WebhookEmitter {
         'Webhooks need the hub secret (DAPPLE_SECRET) to encrypt their signing secrets; this hub was started without one',
       );
     return this.key;
-  }
-
-  private async checkTarget(url: string): Promise<void> {
-    if (this.config.allowPrivateTargets !== false) return;
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    const addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
-    const bad = addresses.find(isPrivateAddress);
-    if (bad)
-      throw new Error(
-        `target ${host} resolves to the private address ${bad}; this hub refuses private-network webhook targets`,
-      );
-  }
-}
-
-export function isPrivateAddress(ip: string): boolean {
-  if (ip.includes(':')) {
-    const v = ip.toLowerCase();
-    if (v.startsWith('::ffff:')) return isPrivateAddress(v.slice(7));
-    return v === '::1' || v === '::' || v.startsWith('fc') || v.startsWith('fd') || v.startsWith('fe80');
-  }
-  const [a = 0, b = 0] = ip.split('.').map(Number);
-  return (
-    a === 10 ||
-    a === 127 ||
-    a === 0 ||
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 169 && b === 254) ||
-    (a === 100 && b >= 64 && b <= 127)
-  );
-}
-
-function encrypt(key: Buffer, plaintext: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return `v1:${iv.toString('base64url')}:${cipher.getAuthTag().toString('base64url')}:${ct.toString('base64url')}`;
-}
-
-function decrypt(key: Buffer, stored: string): string {
-  const [v, iv, tag, ct] = stored.split(':');
-  if (v !== 'v1' || !iv || !tag || !ct) throw new Error('webhook secret is not in the v1 encrypted format');
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-  try {
-    return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
-  } catch {
-    throw new Error(
-      'cannot decrypt the webhook secret: the hub secret (DAPPLE_SECRET) changed since the webhook was created; recreate the webhook',
-    );
   }
 }
