@@ -15,7 +15,7 @@ export { RunLifecycle, DEFAULT_MAX_ATTEMPTS } from './lifecycle.ts';
 export { RunLogStore, MAX_LOG_LINES_PER_RUN, MAX_LOG_LINE_CHARS } from './logs.ts';
 export { checkpointPrefix, runPrefix, sampleGridKey } from './objects.ts';
 export { createRunScheduler, type RunSchedulerServices, type RunsConfig } from './run-scheduler-setup.ts';
-export type { Scheduler } from './run-scheduler.ts';
+export type { RunScheduler } from './run-scheduler.ts';
 export { RunService, type RunFilter, type RunPage } from './runs.ts';
 export { RunSignals, RUNS_CHANNEL, runMetricsChannel, runUpdatedChannel, type RunSignal } from './signals.ts';
 export { TrainerRunService, type TrainerPrincipal } from './trainer.ts';

@@ -7,11 +7,11 @@ import { ExecutorLogFollower } from './executor-log-follower.ts';
 import type { RunLifecycle } from './lifecycle.ts';
 import { LogTailer } from './local-log-tailer.ts';
 import type { RunLogStore } from './logs.ts';
-import { Scheduler, type SchedulerOptions } from './run-scheduler.ts';
+import { RunScheduler, type RunSchedulerOptions } from './run-scheduler.ts';
 import type { RunService } from './runs.ts';
 import type { RunSignals } from './signals.ts';
 
-export interface RunsConfig extends Omit<SchedulerOptions, 'hubUrl'> {
+export interface RunsConfig extends Omit<RunSchedulerOptions, 'hubUrl'> {
   /** `false`: this hub starts no trainers (API-only replica). Default: a LocalExecutor. */
   executor?: Executor | false;
   /** LocalExecutor: where trainer stdout/stderr files go (default `<tmpdir>/dapple-run-logs`). */
@@ -28,12 +28,12 @@ export interface RunSchedulerServices {
   runLogs: RunLogStore;
 }
 
-/** The hub's Scheduler (null when this hub runs no trainers), started: it re-adopts surviving trainers first. */
+/** The hub's RunScheduler (null when this hub runs no trainers), started: it re-adopts surviving trainers first. */
 export async function createRunScheduler(
   services: RunSchedulerServices,
   config: RunsConfig = {},
   ctx: { hubUrl: string; logger: Logger; now?: () => Date },
-): Promise<Scheduler | null> {
+): Promise<RunScheduler | null> {
   if (config.executor === false) return null;
   const logDir = config.logDir ?? join(tmpdir(), 'dapple-run-logs');
   const executor = config.executor ?? new LocalExecutor({ logDir, ...(config.slots ? { slots: config.slots } : {}) });
@@ -44,7 +44,7 @@ export async function createRunScheduler(
         ? new ExecutorLogFollower({ logs: executor.logs.bind(executor) }, services.runLogs, ctx.logger)
         : null;
   const { executor: _e, logDir: _l, slots: _s, ...opts } = config;
-  const scheduler = new Scheduler(
+  const scheduler = new RunScheduler(
     {
       db: services.runs.db,
       now: ctx.now ?? (() => new Date()),

@@ -10,7 +10,7 @@ import type { RunSignals } from './signals.ts';
 import { lockRun, requeueOrFail, revokeRunTokens, transition } from './state.ts';
 import type { ServiceDeps } from '../types.ts';
 
-export interface SchedulerOptions {
+export interface RunSchedulerOptions {
   /** URL trainers use to reach the hub. */
   hubUrl: string;
   /** A running trainer whose heartbeats stop this long is `lost` (default 60 s). */
@@ -27,7 +27,7 @@ export interface SchedulerOptions {
   host?: string;
 }
 
-export interface SchedulerDeps extends Pick<ServiceDeps, 'db' | 'now'> {
+export interface RunSchedulerDeps extends Pick<ServiceDeps, 'db' | 'now'> {
   executor: Executor;
   signals: RunSignals;
   logs: RunLogStore;
@@ -49,8 +49,8 @@ const ACTIVE = ['starting', 'running', 'cancelling'] as const;
  * Safe with several hubs on one database: claims use FOR UPDATE SKIP LOCKED plus a per-host advisory
  * lock around slot allocation.
  */
-export class Scheduler {
-  private readonly o: Required<Omit<SchedulerOptions, 'trainerEnv'>> & { trainerEnv: Record<string, string> };
+export class RunScheduler {
+  private readonly o: Required<Omit<RunSchedulerOptions, 'trainerEnv'>> & { trainerEnv: Record<string, string> };
   private readonly tracked = new Map<string, Tracked>();
   private readonly stopping = new Set<string>();
   private readonly pendingStops = new Set<Promise<void>>();
@@ -63,8 +63,8 @@ export class Scheduler {
   private recovered: Promise<boolean> = Promise.resolve(false);
 
   constructor(
-    private readonly deps: SchedulerDeps,
-    opts: SchedulerOptions,
+    private readonly deps: RunSchedulerDeps,
+    opts: RunSchedulerOptions,
   ) {
     this.o = {
       hubUrl: opts.hubUrl,
