@@ -4,9 +4,9 @@ import { join, resolve } from 'node:path';
 import { createObjectStore, parseS3Endpoint, type ObjectStore } from '@dapple/storage';
 import type { Env } from './env.ts';
 import { KubernetesExecutor, loadKubeConfig } from './executors/kubernetes.ts';
-import type { DatasetConfigInput } from './services/dataset-config.ts';
+import type { DatasetConfigInput } from './services/datasets/index.ts';
 import type { HubConfig } from './hub.ts';
-import { evaluationConfigFromEnv, samplingConfigFromEnv } from './sampling/config-from-env.ts';
+import { evaluationConfigFromEnv, samplingConfigFromEnv } from './sampling-config.ts';
 
 export const SECRET_FILE = 'secret';
 

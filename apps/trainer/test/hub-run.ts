@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint, memoryHandler, type Checkpoint } from '@dapple/models';
 import { TrainerClient } from '@dapple/contracts/trainer-client';
 import { checkpoints, runs, runTokens } from '@dapple/db';
-import type { TestHub } from '@dapple/testing';
+import type { TestHub } from '@dapple/server/testing';
 import { and, eq } from 'drizzle-orm';
 import { StopSignal, train, type TrainOutcome } from '../src/train.ts';
 

@@ -1,7 +1,6 @@
 import type { Evaluation } from '@dapple/db';
-import { comparableKey, type EvaluationParams } from '../../services/evaluations.ts';
+import { comparableKey, evaluationChannel, type EvaluationParams } from '../../services/evaluations/index.ts';
 import { mapSignals, startWith } from '../iterators.ts';
-import { evaluationChannel } from '../../sampling/signals.ts';
 import { builder } from '../builder.ts';
 import { JOB_STATUS_VALUES } from './sampling.ts';
 

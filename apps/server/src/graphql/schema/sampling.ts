@@ -1,7 +1,6 @@
 import { MODEL_JOB_STATUSES, SAMPLE_JOB_STATUSES } from '@dapple/db';
-import type { SampleParams, SampleJobView } from '../../services/sampling.ts';
+import { sampleJobChannel, type SampleJobView, type SampleParams } from '../../services/sampling/index.ts';
 import { mapSignals, startWith } from '../iterators.ts';
-import { sampleJobChannel } from '../../sampling/signals.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
 
