@@ -1,7 +1,14 @@
 export type { Denoiser, Prediction, SampleOptions, VarianceKind } from './types.ts';
 export { ddpmSample, type DdpmSampleOptions } from './ddpm.ts';
 export { ddimSample, type DdimSampleOptions } from './ddim.ts';
-export { spacedTimesteps, reverseTables, type ReverseTables } from './timesteps.ts';
+export { dpmSolverSample, type DpmSolverSampleOptions } from './dpm-solver.ts';
+export {
+  spacedTimesteps,
+  reverseTables,
+  TIMESTEP_SPACINGS,
+  type ReverseTables,
+  type TimestepSpacing,
+} from './timesteps.ts';
 export { toX0AndEps } from './predict.ts';
 export { toUint8Images, imageGrid, type ImageGrid, type ImageGridOptions } from './images.ts';
 export { yieldToEventLoop } from './yield.ts';
