@@ -1,6 +1,7 @@
 import { and, count, eq, inArray, isNull, lt, ne, or } from 'drizzle-orm';
 import { modelVersions, sampleJobs, type Model, type ModelVersion, type SampleJob } from '@dapple/db';
 import { samplingSpecFromConfig, validateSampleRequest, type SamplingSpec } from '@dapple/models/browser/index';
+import { DEFAULT_SAMPLER, SAMPLER_KINDS, type SamplerKind } from '@dapple/models/diffusion/samplers/kinds';
 import type { ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
 import { appError, badInput, forbidden, notFound } from '../errors.ts';
@@ -30,7 +31,7 @@ const generateInput = z.object({
     .min(1, 'must be at least 1')
     .max(MAX_SAMPLE_STEPS, `must be at most ${MAX_SAMPLE_STEPS}`)
     .default(50),
-  sampler: z.enum(['ddim', 'ddpm']).default('ddim'),
+  sampler: z.enum(SAMPLER_KINDS).default(DEFAULT_SAMPLER),
   eta: z.number().min(0, 'must be at least 0').max(1, 'must be at most 1').default(0),
   seed: z
     .number()
@@ -48,7 +49,7 @@ export type GenerateSamplesInput = z.input<typeof generateInput>;
 export interface SampleParams {
   count: number;
   steps: number;
-  sampler: 'ddim' | 'ddpm';
+  sampler: SamplerKind;
   eta: number;
   seed: number;
   guidance: number | null;

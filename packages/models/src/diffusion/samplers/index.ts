@@ -1,7 +1,15 @@
 export type { Denoiser, Prediction, SampleOptions, VarianceKind } from './types.ts';
 export { ddpmSample, type DdpmSampleOptions } from './ddpm.ts';
 export { ddimSample, type DdimSampleOptions } from './ddim.ts';
-export { dpmSolverSample, type DpmSolverSampleOptions } from './dpm-solver.ts';
+export { dpmSolverSample, DPM_SOLVER_DEFAULT_SPACING, type DpmSolverSampleOptions } from './dpm-solver.ts';
+export {
+  SAMPLER_KINDS,
+  DEFAULT_SAMPLER,
+  DEFAULT_SAMPLE_STEPS,
+  DEFAULT_CLASS_GUIDANCE,
+  type SamplerKind,
+} from './kinds.ts';
+export { sampleWith, type SampleWithOptions } from './sample.ts';
 export {
   spacedTimesteps,
   reverseTables,
