@@ -53,6 +53,11 @@ export const ModelOverridesSchema = z
     dropout: z.number().min(0).max(0.9).optional(),
     groups: int(1, 64).optional(),
     learnSigma: z.boolean().optional(),
+    /**
+     * ADM's scale-shift norm: the time/class embedding scales and shifts each res block after its GroupNorm
+     * (docs/samplers.md: a better denoiser at equal steps). Left out: the preset's (off), as in older runs.
+     */
+    scaleShiftNorm: z.boolean().optional(),
   })
   .strict();
 export type ModelOverrides = z.infer<typeof ModelOverridesSchema>;
@@ -170,6 +175,7 @@ export function unetConfigFor(config: RunConfig, channels: number): UNetConfig {
     'dropout',
     'groups',
     'learnSigma',
+    'scaleShiftNorm',
   ] as const) {
     if (m[key] !== undefined) (overrides as Record<string, unknown>)[key] = m[key];
   }
