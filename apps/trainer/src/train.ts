@@ -148,6 +148,8 @@ export async function train(
     count: config.sampleCount,
     steps: config.sampleSteps,
     seed: config.sampleSeed,
+    sampler: config.sampleSampler,
+    guidance: config.sampleGuidance,
   });
   const sampleGrid = async () => {
     reporter.set({ phase: 'sampling' });

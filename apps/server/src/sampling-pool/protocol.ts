@@ -4,6 +4,7 @@
  * answers from the ObjectStore with a transferred buffer, and hands back encoded PNGs the same way.
  */
 import type { SampleRequest, SamplingSpec } from '@dapple/models/browser/index';
+import type { SamplerKind } from '@dapple/models/diffusion/samplers/kinds';
 
 export interface WorkerOptions {
   /** TF.js backend to prefer ('wasm' here; tfjs-node where installed). */
@@ -42,7 +43,7 @@ export type ExtractorConfig =
 export interface EvaluateTask {
   numSamples: number;
   steps: number;
-  sampler: 'ddim' | 'ddpm';
+  sampler: SamplerKind;
   eta: number;
   seed: number;
   dataset: { manifest: unknown; prefix: string };

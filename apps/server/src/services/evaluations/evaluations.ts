@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { datasets, datasetVersions, evaluations, memberships, modelVersions, type Evaluation } from '@dapple/db';
+import { DEFAULT_SAMPLER, SAMPLER_KINDS, type SamplerKind } from '@dapple/models/diffusion/samplers/kinds';
 import { offlineExtractorName } from '@dapple/models/metrics/extractors/offline';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -32,7 +33,7 @@ const evaluateInput = z.object({
     .max(MAX_EVAL_SAMPLES, `must be at most ${MAX_EVAL_SAMPLES}`),
   extractor: z.enum(['offline', 'inception']).default('offline'),
   steps: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(50),
-  sampler: z.enum(['ddim', 'ddpm']).default('ddim'),
+  sampler: z.enum(SAMPLER_KINDS).default(DEFAULT_SAMPLER),
   eta: z.number().min(0).max(1).default(0),
   /** Fixed by default so re-evaluating a version gives the same numbers. */
   seed: z
@@ -47,7 +48,7 @@ export type EvaluateModelInput = z.input<typeof evaluateInput>;
 /** Stored in evaluations.params. */
 export interface EvaluationParams {
   steps: number;
-  sampler: 'ddim' | 'ddpm';
+  sampler: SamplerKind;
   eta: number;
   seed: number;
   extractorKind: 'offline' | 'inception';

@@ -1,3 +1,4 @@
+import type { SamplerKind } from '@dapple/models/diffusion/samplers/kinds';
 import type { ModelVersion } from '@dapple/db';
 import { samplingSpecFromConfig, type SamplingSpec } from '@dapple/models/browser/index';
 import type { ModelRef, TaskRequest } from '../../sampling-pool/protocol.ts';
@@ -10,7 +11,7 @@ import { badInput } from '../errors.ts';
 export interface SampleParams {
   count: number;
   steps: number;
-  sampler: 'ddim' | 'ddpm';
+  sampler: SamplerKind;
   eta: number;
   seed: number;
   guidance: number | null;

@@ -1,6 +1,7 @@
 import { and, count, eq, inArray, isNull, lt, ne, or } from 'drizzle-orm';
 import { modelVersions, sampleJobs, type ModelVersion, type SampleJob } from '@dapple/db';
 import { validateSampleRequest, type SamplingSpec } from '@dapple/models/browser/index';
+import { DEFAULT_SAMPLER, SAMPLER_KINDS } from '@dapple/models/diffusion/samplers/kinds';
 import type { ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
 import { badInput, forbidden, isServiceError, notFound, ServiceError } from '../errors.ts';
@@ -31,7 +32,7 @@ const generateInput = z.object({
     .min(1, 'must be at least 1')
     .max(MAX_SAMPLE_STEPS, `must be at most ${MAX_SAMPLE_STEPS}`)
     .default(50),
-  sampler: z.enum(['ddim', 'ddpm']).default('ddim'),
+  sampler: z.enum(SAMPLER_KINDS).default(DEFAULT_SAMPLER),
   eta: z.number().min(0, 'must be at least 0').max(1, 'must be at most 1').default(0),
   seed: z
     .number()
