@@ -5,7 +5,7 @@ import { dropoutKeepMask } from '../nn/dropout-mask.ts';
 import { Rng } from '../rng.ts';
 import { makeSchedule } from './schedule.ts';
 import { drawStepKey, dropoutSeeds, sliceNoise } from './step-noise.ts';
-import { createTrainer } from './train.ts';
+import { createTrainer, type SliceGradients } from './train.ts';
 import { createUNet, type UNetConfig } from './unet.ts';
 
 const micro: UNetConfig = {
@@ -79,7 +79,7 @@ describe('per-image step randomness', () => {
     const labels = tf.tensor1d([0, 1, 2, 0, 1, 2, 0], 'int32');
     const key = trainer.drawStepKey();
     const whole = await trainer.computeGradients({ images, labels }, { key, start: 0, total: 7 });
-    const parts = [];
+    const parts: SliceGradients[] = [];
     for (const [start, size] of [
       [0, 3],
       [3, 1],
