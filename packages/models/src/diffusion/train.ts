@@ -122,39 +122,30 @@ export interface Trainer {
 
 /** StepMetrics of a step from its update and its slices' loss terms (in global batch order). */
 export function stepMetricsOf(update: AppliedUpdate, slices: readonly Omit<SliceGradients, 'flats'>[], T: number) {
-  const perSample = concatArrays(
-    slices.map((s) => s.perSample),
-    Float32Array,
-  );
+  // Empty slices: data-parallel workers beyond the batch size.
+  const parts = slices.filter((s) => s.perSample.length > 0);
+  const floats = (pick: (s: (typeof parts)[number]) => Float32Array) => concatArrays(parts.map(pick), Float32Array);
+  const perSample = floats((s) => s.perSample);
   const t = concatArrays(
-    slices.map((s) => s.t),
+    parts.map((s) => s.t),
     Int32Array,
   );
-  const mean = (xs: ArrayLike<number>) => {
-    let total = 0;
-    for (let i = 0; i < xs.length; i++) total += xs[i]!;
-    return total / xs.length;
-  };
   const metrics: StepMetrics = {
     ...update,
     loss: mean(perSample),
     lossByQuartile: lossByQuartile(perSample, t, T),
   };
-  if (slices.every((s) => s.vlb)) {
-    metrics.mse = mean(
-      concatArrays(
-        slices.map((s) => s.mse),
-        Float32Array,
-      ),
-    );
-    metrics.vlb = mean(
-      concatArrays(
-        slices.map((s) => s.vlb!),
-        Float32Array,
-      ),
-    );
+  if (parts.every((s) => s.vlb)) {
+    metrics.mse = mean(floats((s) => s.mse));
+    metrics.vlb = mean(floats((s) => s.vlb!));
   }
   return metrics;
+}
+
+function mean(xs: ArrayLike<number>): number {
+  let total = 0;
+  for (let i = 0; i < xs.length; i++) total += xs[i]!;
+  return total / xs.length;
 }
 
 function concatArrays<A extends Float32Array | Int32Array>(parts: A[], Ctor: { new (n: number): A }): A {

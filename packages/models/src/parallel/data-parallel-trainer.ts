@@ -119,7 +119,7 @@ class ReplicaHandle {
   }
 
   get name(): string {
-    return `CPU worker ${this.rank} of ${this.ranks - 1} (data-parallel rank ${this.rank})`;
+    return `CPU worker ${this.rank + 1} of ${this.ranks} (a worker thread; worker 1 is the trainer thread)`;
   }
 
   request<T extends FromReplica['type']>(
@@ -252,7 +252,6 @@ export class DataParallelTrainer implements Trainer {
         `batch.images must be [B, ${resolution}, ${resolution}, ${channels}], got [${batch.images.shape.join(', ')}]`,
       );
     }
-    if (b < this.workers) throw new RangeError(`a batch of ${b} cannot be split over ${this.workers} CPU workers`);
     if (batch.labels && batch.labels.shape[0] !== b)
       throw new RangeError(`batch.labels must have ${b} entries, got ${batch.labels.shape[0]}`);
     const stepNo = this.local.stepCount + 1;
@@ -438,7 +437,7 @@ export class DataParallelTrainer implements Trainer {
   }
 }
 
-/** n split into k contiguous parts as even as possible, larger first (10 over 3: 4, 3, 3). */
+/** n split into k contiguous parts as even as possible, larger first (10 over 3: 4, 3, 3; 1 over 2: 1, 0). */
 export function splitEvenly(n: number, k: number): number[] {
   return Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0));
 }

@@ -143,13 +143,13 @@ describe('DataParallelTrainer (worker threads)', () => {
       const stepping = trainer.step({ images: x, labels: y });
       void trainer.threads[0]!.terminate(); // killed while it computes its slice
       await expect(stepping).rejects.toThrow(ReplicaError);
-      await expect(stepping).rejects.toThrow(/CPU worker 1 of 1 .*stopped .*step 2 failed/);
+      await expect(stepping).rejects.toThrow(/CPU worker 2 of 2 .*stopped .*step 2 failed/);
       // Nothing of step 2 reached rank 0's weights or optimizer: a checkpoint now saves step 1 exactly.
       expect(trainer.stepCount).toBe(1);
       expect(trainer.getState().step).toBe(1);
       expect(await weightsHash(cfg.model.variables)).toBe(before);
       // The trainer stays failed: no step runs on a missing replica.
-      await expect(trainer.step({ images: x, labels: y })).rejects.toThrow(/CPU worker 1 of 1/);
+      await expect(trainer.step({ images: x, labels: y })).rejects.toThrow(/CPU worker 2 of 2/);
     } finally {
       await trainer.close();
       tf.dispose([x, y]);
@@ -157,7 +157,7 @@ describe('DataParallelTrainer (worker threads)', () => {
     }
   }, 120_000);
 
-  it("re-copies rank 0's state into the replicas after setState (a resumed checkpoint)", async () => {
+  it("re-copies rank 0's state into the replicas after setState (a resumed checkpoint); a batch smaller than the workers", async () => {
     const cfg = config();
     const trainer = await DataParallelTrainer.create(cfg, { workers: 2, backend: 'wasm', verifyEvery: 1 });
     const x = images();
@@ -178,6 +178,12 @@ describe('DataParallelTrainer (worker threads)', () => {
       // verifyEvery 1: this step fails unless the replica got step 1's weights and moments.
       const m = await trainer.step({ images: x, labels: y });
       expect(m.step).toBe(2);
+      // A batch smaller than the worker count: the second worker adds an empty slice.
+      const one = { images: x.slice(0, 1), labels: y.slice(0, 1) };
+      const small = await trainer.step(one);
+      expect(trainer.lastStep?.images).toEqual([1, 0]);
+      expect(Number.isFinite(small.loss)).toBe(true);
+      tf.dispose([one.images, one.labels]);
       tf.dispose([...w1.values(), ...snapshot.optimizer.values(), ...snapshot.ema.values()]);
     } finally {
       await trainer.close();

@@ -58,6 +58,12 @@ export class Replica {
         this.sync(msg.weights, msg.optimizer);
         return { type: 'synced', id: msg.id, hash: await weightsHash(this.model.variables) };
       case 'grads': {
+        if (msg.shape[0] === 0) {
+          // A batch smaller than the worker count: this rank adds nothing.
+          this.bucketSizes.forEach((_, i) => this.exchange.bucket(this.setup.rank, i).fill(0));
+          const none = { perSample: new Float32Array(0), t: new Int32Array(0), mse: new Float32Array(0) };
+          return { type: 'grads', id: msg.id, ...none, computeMs: 0 };
+        }
         const t0 = performance.now();
         const images = tf.tensor4d(msg.images, msg.shape);
         const labels = msg.labels ? tf.tensor1d(msg.labels, 'int32') : undefined;
