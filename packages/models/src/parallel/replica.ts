@@ -119,10 +119,22 @@ export class Replica {
   }
 }
 
-/** Copies a rank's flat gradient buckets into its region of the exchange. */
+/**
+ * Copies a rank's flat gradient buckets into its region of the exchange: on wasm straight from the heap (one
+ * copy instead of data()'s copy and then another: ~2× faster on `base`, bench/parallel-micro.ts).
+ */
 export async function writeGradients(exchange: GradientExchange, rank: number, flats: tf.Tensor1D[]): Promise<void> {
-  const values = await Promise.all(flats.map((f) => f.data() as Promise<Float32Array>));
-  values.forEach((v, i) => exchange.bucket(rank, i).set(v));
+  const heap = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as Partial<HeapReader>) : null;
+  for (let i = 0; i < flats.length; i++) {
+    const f = flats[i]!;
+    const values = heap?.typedArrayFromHeap ? heap.typedArrayFromHeap(f) : ((await f.data()) as Float32Array);
+    exchange.bucket(rank, i).set(values);
+  }
+}
+
+interface HeapReader {
+  /** tfjs-backend-wasm: a view of a tensor's values in the heap (valid until the next allocation). */
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }
 
 /**
