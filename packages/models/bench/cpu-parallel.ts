@@ -8,9 +8,10 @@
  * machine wall-time scaling is only meaningful when the load stays below the core count.
  *
  * Usage: npm run bench -w @dapple/models -- --cpu-parallel [--presets tiny,small] [--workers 1,2] [--batch 32]
- *          [--steps 5] [--reps 2] [--note "..."]
+ *          [--steps 5] [--reps 2] [--note "..."] [--from results.jsonl (summarise earlier lines only)]
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +63,12 @@ async function measure(impl: 'dapple-wasm' | 'pytorch-cpu', preset: PresetName, 
 }
 
 const results: Line[] = [];
-for (let rep = 1; rep <= reps; rep++) {
+const from = opt('from', '');
+// --from <file.jsonl>: summarise lines measured earlier (e.g. a results file) instead of measuring.
+if (from)
+  for (const l of readFileSync(from, 'utf8').split('\n'))
+    if (l.startsWith('{') && l.includes('"cpu.parallel.train"')) results.push(JSON.parse(l) as Line);
+for (let rep = 1; rep <= (from ? 0 : reps); rep++) {
   for (const preset of presets) {
     for (const workers of workerCounts) {
       results.push(await measure('dapple-wasm', preset, workers, rep));
@@ -71,7 +77,12 @@ for (let rep = 1; rep <= reps; rep++) {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]): number | undefined => {
+  if (!xs.length) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1]! + s[mid]!) / 2;
+};
 const pick = (impl: string, preset: string, workers: number, field: 'imgPerSec' | 'imgPerCpuSec') =>
   median(
     results
@@ -81,12 +92,13 @@ const pick = (impl: string, preset: string, workers: number, field: 'imgPerSec' 
 const ratio = (a: number | undefined, b: number | undefined) =>
   a !== undefined && b !== undefined && b > 0 ? +(a / b).toFixed(3) : null;
 for (const preset of presets) {
-  const summary: Record<string, unknown> = { bench: 'cpu.parallel.summary', preset, batch, reps };
+  const n = results.filter((r) => r.preset === preset && r.impl === 'dapple-wasm').length / workerCounts.length;
+  const summary: Record<string, unknown> = { bench: 'cpu.parallel.summary', preset, batch, reps: n };
   for (const w of workerCounts) {
     const d = pick('dapple-wasm', preset, w, 'imgPerSec');
     const p = pick('pytorch-cpu', preset, w, 'imgPerSec');
-    summary[`dapple${w}ImgPerSec`] = d ?? null;
-    summary[`torch${w}ImgPerSec`] = p ?? null;
+    summary[`dapple${w}ImgPerSec`] = d === undefined ? null : +d.toFixed(2);
+    summary[`torch${w}ImgPerSec`] = p === undefined ? null : +p.toFixed(2);
     summary[`dappleOverTorch${w}`] = ratio(d, p);
     summary[`dappleOverTorch${w}Cpu`] = ratio(
       pick('dapple-wasm', preset, w, 'imgPerCpuSec'),
@@ -97,7 +109,9 @@ for (const preset of presets) {
       summary[`torchScaling${w}`] = ratio(p, pick('pytorch-cpu', preset, 1, 'imgPerSec'));
     }
   }
-  summary['loadAvg'] = loadavg().map((x) => +x.toFixed(2));
+  const loads = results.filter((r) => r.preset === preset).map((r) => (r['loadAvg'] as number[] | undefined)?.[0]);
+  const known = loads.filter((x): x is number => typeof x === 'number');
+  summary['loadAvg1mRange'] = known.length ? [Math.min(...known), Math.max(...known)] : null;
   if (note) summary['note'] = note;
   console.log(JSON.stringify(summary));
 }

@@ -7,7 +7,7 @@ import { REDUCE_KERNELS_WASM_BASE64 } from '../nn/wasm/reduce-kernels.wasm.ts';
  * into its own region; then each rank sums a disjoint chunk of the elements over all regions into region 0
  * (in place, rank order 0 + 1 + … + N−1, so the result does not depend on which thread summed which chunk);
  * then every rank reads the summed gradient from region 0. The sum runs in a wasm SIMD kernel of ours
- * (nn/wasm/reduce-kernels.wat), ~5× faster than a typed-array loop (bench/parallel-micro.ts).
+ * (nn/wasm/reduce-kernels.wat), ~10× faster than a typed-array loop (bench/parallel-micro.ts).
  */
 
 const PAGE_BYTES = 65536;
