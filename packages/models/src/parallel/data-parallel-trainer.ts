@@ -129,13 +129,16 @@ class ReplicaHandle {
   ): Promise<Extract<FromReplica, { type: T }>> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    return new Promise<FromReplica>((resolve, reject) => {
+    const reply = new Promise<FromReplica>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ ...msg, id }, transfer);
     }).then((reply) => {
       if (reply.type !== expect) throw new ReplicaError(`${this.name} answered ${reply.type} to ${msg.type}`);
       return reply as Extract<FromReplica, { type: T }>;
     });
+    // A step that fails early leaves other requests unawaited: their rejection must not crash the process.
+    reply.catch(() => undefined);
+    return reply;
   }
 
   private fail(err: Error): void {
