@@ -143,13 +143,18 @@ async function trainAttempt(
     microBatch: effectiveMicroBatch(config),
     labelDropout: config.labelDropout,
   };
+  const singleThread = () => Object.assign(createTrainer(trainerConfig), { workers: 1, close: async () => undefined });
   const trainer: Trainer & { workers: number; close(): Promise<void> } = cpuBackend
     ? await createCpuTrainer(trainerConfig, {
         workers,
         backend: cpuBackend,
         ...(env.cpuVerifyEvery !== undefined ? { verifyEvery: env.cpuVerifyEvery } : {}),
+      }).catch((err: Error) => {
+        // Worker threads that cannot start (a missing loader, too little memory) slow the run, they need not end it.
+        log(`could not start ${workers} CPU workers (${err.message.split('\n')[0]}): training on this thread only`);
+        return singleThread();
       })
-    : Object.assign(createTrainer(trainerConfig), { workers: 1, close: async () => undefined });
+    : singleThread();
   cleanup.push(() => trainer.close());
   if (cpuBackend)
     log(
