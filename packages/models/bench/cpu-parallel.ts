@@ -54,7 +54,10 @@ async function measure(impl: 'dapple-wasm' | 'pytorch-cpu', preset: PresetName, 
     const json = stdout.split('\n').find((l) => l.startsWith('{"bench"'));
     line = json ? (JSON.parse(json) as Line) : { impl, preset, workers, error: 'no result line' };
   } catch (err) {
-    const message = (err instanceof Error ? err.message : String(err)).split('\n').slice(-3).join(' ');
+    // The first line that names an error (a crash prints its stack above Node's version line).
+    const text = err instanceof Error ? `${(err as { stderr?: string }).stderr ?? ''}\n${err.message}` : String(err);
+    const lines = text.split('\n').filter((l) => l.trim());
+    const message = lines.find((l) => /Error|error:|Aborted/.test(l)) ?? lines.slice(-3).join(' ');
     line = { bench: 'cpu.parallel.error', impl, preset, workers, error: message.slice(0, 300) };
   }
   const out = { ...line, rep, loadAvgBefore: +before.toFixed(2), ...(note ? { note } : {}) };

@@ -5,12 +5,8 @@ import { makeSchedule } from '../diffusion/schedule.ts';
 import { createTrainer, type StepMetrics } from '../diffusion/train.ts';
 import { createUNet, type UNetConfig } from '../diffusion/unet.ts';
 import { Rng } from '../rng.ts';
-import {
-  DataParallelTrainer,
-  ReplicaError,
-  splitEvenly,
-  type DataParallelTrainerConfig,
-} from './data-parallel-trainer.ts';
+import { DataParallelTrainer, splitEvenly, type DataParallelTrainerConfig } from './data-parallel-trainer.ts';
+import { ReplicaError } from './replica-handle.ts';
 import { weightsHash } from './weights-hash.ts';
 
 /**

@@ -2,11 +2,11 @@
 export {
   createCpuTrainer,
   DataParallelTrainer,
-  ReplicaError,
   splitEvenly,
   type DataParallelOptions,
   type DataParallelTrainerConfig,
   type ParallelStepStats,
 } from './data-parallel-trainer.ts';
+export { ReplicaError } from './replica-handle.ts';
 export { usableCpus, type CpuLimits } from './cpus.ts';
 export { weightsHash } from './weights-hash.ts';
