@@ -62,6 +62,8 @@ const envSchema = z
         .min(5 * 1024 * 1024, 'must be at least 5242880 (5 MiB, S3 minimum part size)')
         .optional(),
     ),
+    /** Local executor without GPUs: CPU runs at once, the usable cores split between them (executors/cpu-slots.ts). */
+    DAPPLE_CPU_SLOTS: optionalPositiveInt,
     // Sampling pool and evaluation (sampling-config.ts, docs/evaluation.md).
     DAPPLE_SAMPLING_WORKERS: optionalPositiveInt,
     DAPPLE_SAMPLING_TEAM_CONCURRENCY: optionalPositiveInt,

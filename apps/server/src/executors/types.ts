@@ -15,6 +15,8 @@ export interface ExecutorSlot {
   id: string;
   /** CUDA_VISIBLE_DEVICES index for the child; null = CPU slot (no GPU). */
   gpu: number | null;
+  /** CPU slot: the cores its trainer may use (DAPPLE_CPU_WORKERS); unset: every usable core. See cpu-slots.ts. */
+  cpus?: number;
 }
 
 export interface LaunchSpec {

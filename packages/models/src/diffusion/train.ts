@@ -9,6 +9,7 @@ import { installWasmKernelFixes } from '../nn/wasm-kernels.ts';
 import type { Rng, RngState } from '../rng.ts';
 import type { Prediction } from './samplers/types.ts';
 import { qSample, type NoiseSchedule } from './schedule.ts';
+import { drawStepKey, dropoutSeeds, sliceNoise, type StepKey } from './step-noise.ts';
 import type { UNet } from './unet.ts';
 
 export interface TrainerConfig {
@@ -24,7 +25,10 @@ export interface TrainerConfig {
   ema?: EmaConfig | false;
   /** Global-norm clipping threshold; the norm is reported either way. */
   clipNorm?: number;
-  /** Draws timesteps, noise, dropout masks and label dropout: seeding it makes training reproducible. */
+  /**
+   * Draws one key per step, from which every image's timestep, noise, label dropout and dropout masks derive
+   * (step-noise.ts): seeding it makes training reproducible, and its state in a checkpoint makes resuming exact.
+   */
   rng: Rng;
   /**
    * Split each batch into micro-batches of at most this many images and accumulate their gradients
@@ -66,13 +70,49 @@ export interface TrainerState {
   rngState: RngState;
 }
 
+/** Which images of a step's global batch a `computeGradients` call covers (a data-parallel worker's slice). */
+export interface BatchSlice {
+  /** The step's key (drawStepKey): every image's t, noise, label dropout and dropout masks derive from it. */
+  key: StepKey;
+  /** Index of the slice's first image in the global batch. */
+  start: number;
+  /** Images in the global batch: the loss is the mean over all of them. */
+  total: number;
+}
+
+/** What one slice contributes to a step: its share of the gradient and its images' loss terms, in order. */
+export interface SliceGradients {
+  /** ∇ of (Σ over the slice's images of their loss) / total, one flat tensor per optimizer bucket (caller disposes). */
+  flats: tf.Tensor1D[];
+  perSample: Float32Array;
+  t: Int32Array;
+  mse: Float32Array;
+  /** Hybrid loss only. */
+  vlb?: Float32Array;
+}
+
+/** The update part of StepMetrics. */
+export interface AppliedUpdate {
+  step: number;
+  gradNorm: number;
+  lr: number;
+  emaDecay: number | null;
+}
+
 export interface Trainer {
   readonly model: UNet;
   readonly optimizer: Optimizer;
   readonly ema: Ema | null;
   /** Updates applied so far. */
   readonly stepCount: number;
+  /** One update from a batch: drawStepKey, computeGradients over the whole batch, applyGradients. */
   step(batch: TrainBatch): Promise<StepMetrics>;
+  /** Draws the next step's key from the trainer's Rng. */
+  drawStepKey(): StepKey;
+  /** Gradients of a slice of a global batch (`batch` holds the slice's images only), micro-batched. */
+  computeGradients(batch: TrainBatch, slice: BatchSlice): Promise<SliceGradients>;
+  /** Clips and applies summed gradients (flat buckets, not disposed) and updates the EMA: one step. */
+  applyGradients(flats: tf.Tensor1D[]): Promise<AppliedUpdate>;
   /** Live tensors (do not dispose); pair with model.variables for a checkpoint. */
   getState(): TrainerState;
   setState(state: TrainerState): void;
@@ -80,10 +120,42 @@ export interface Trainer {
   dispose(): void;
 }
 
-/** A dropout keep-mask (dropout-mask.ts) from two words of the trainer's Rng, so training stays reproducible and resumable. */
-function keepMask(rng: Rng, shape: number[], rate: number): tf.Tensor {
-  const [seedA, seedB] = rng.uniformIntArray(2, 2 ** 31) as unknown as [number, number];
-  return dropoutKeepMask(shape, rate, seedA, seedB);
+/** StepMetrics of a step from its update and its slices' loss terms (in global batch order). */
+export function stepMetricsOf(update: AppliedUpdate, slices: readonly Omit<SliceGradients, 'flats'>[], T: number) {
+  // Empty slices: data-parallel workers beyond the batch size.
+  const parts = slices.filter((s) => s.perSample.length > 0);
+  const floats = (pick: (s: (typeof parts)[number]) => Float32Array) => concatArrays(parts.map(pick), Float32Array);
+  const perSample = floats((s) => s.perSample);
+  const t = concatArrays(
+    parts.map((s) => s.t),
+    Int32Array,
+  );
+  const metrics: StepMetrics = {
+    ...update,
+    loss: mean(perSample),
+    lossByQuartile: lossByQuartile(perSample, t, T),
+  };
+  if (parts.every((s) => s.vlb)) {
+    metrics.mse = mean(floats((s) => s.mse));
+    metrics.vlb = mean(floats((s) => s.vlb!));
+  }
+  return metrics;
+}
+
+function mean(xs: ArrayLike<number>): number {
+  let total = 0;
+  for (let i = 0; i < xs.length; i++) total += xs[i]!;
+  return total / xs.length;
+}
+
+function concatArrays<A extends Float32Array | Int32Array>(parts: A[], Ctor: { new (n: number): A }): A {
+  const out = new Ctor(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
 }
 
 function resolveLoss(loss: TrainerConfig['loss'], prediction: Prediction): LossConfig {
@@ -128,24 +200,52 @@ class DiffusionTrainer implements Trainer {
   }
 
   async step(batch: TrainBatch): Promise<StepMetrics> {
-    const { model, schedule, rng } = this.cfg;
-    const { resolution, channels, numClasses } = model.config;
-    const images = batch.images;
-    const [b, h, w, c] = images.shape;
+    const b = this.checkBatch(batch);
+    const slice = await this.computeGradients(batch, { key: this.drawStepKey(), start: 0, total: b });
+    try {
+      const update = await this.applyGradients(slice.flats);
+      return stepMetricsOf(update, [slice], this.cfg.schedule.T);
+    } finally {
+      tf.dispose(slice.flats);
+    }
+  }
+
+  drawStepKey(): StepKey {
+    return drawStepKey(this.cfg.rng);
+  }
+
+  /** The batch's size, after checking its shape against the model. */
+  private checkBatch(batch: TrainBatch): number {
+    const { resolution, channels } = this.model.config;
+    const [b, h, w, c] = batch.images.shape;
     if (h !== resolution || w !== resolution || c !== channels) {
       throw new RangeError(
-        `batch.images must be [B, ${resolution}, ${resolution}, ${channels}], got [${images.shape.join(', ')}]`,
+        `batch.images must be [B, ${resolution}, ${resolution}, ${channels}], got [${batch.images.shape.join(', ')}]`,
       );
     }
     if (batch.labels && batch.labels.shape[0] !== b)
       throw new RangeError(`batch.labels must have ${b} entries, got ${batch.labels.shape[0]}`);
-    const lr = learningRateAt(this.lr, this.optimizer.step);
+    return b;
+  }
+
+  async computeGradients(batch: TrainBatch, slice: BatchSlice): Promise<SliceGradients> {
+    const { model, schedule } = this.cfg;
+    const { numClasses } = model.config;
+    const images = batch.images;
+    const b = this.checkBatch(batch);
+    const [, h, w, c] = images.shape;
+    const { key, start: first, total } = slice;
+    if (!(Number.isInteger(first) && first >= 0 && Number.isInteger(total) && first + b <= total))
+      throw new RangeError(`slice: images ${first}…${first + b - 1} do not fit a batch of ${total}`);
     installWasmKernelFixes(); // fast Slice/Concat for the micro-batch slices below and the UNet's skip connections
 
-    // Draw all randomness for the whole batch first, so micro-batching does not change the stream.
-    const t = rng.uniformInt(b, schedule.T);
-    const noise = rng.normal([b, h, w, c]) as tf.Tensor4D;
-    const labels = numClasses === undefined ? undefined : this.conditioningLabels(batch.labels, b, numClasses);
+    // Each image's randomness comes from its own stream (step-noise.ts): micro-batches and data-parallel slices
+    // see exactly what the whole batch would.
+    const drawn = sliceNoise(key, first, b, schedule.T, h * w * c);
+    const t = tf.tensor1d(drawn.t, 'int32');
+    const noise = tf.tensor4d(drawn.noise, [b, h, w, c]);
+    const labels =
+      numClasses === undefined ? undefined : this.conditioningLabels(batch.labels, b, numClasses, drawn.labelU);
 
     const micro = Math.min(this.cfg.microBatch ?? b, b);
     const perSampleParts: tf.Tensor1D[] = [];
@@ -157,6 +257,7 @@ class DiffusionTrainer implements Trainer {
       const slice4 = (x: tf.Tensor4D) =>
         size === b ? x : (x.slice([start, 0, 0, 0], [size, -1, -1, -1]) as tf.Tensor4D);
       const slice1 = (x: tf.Tensor1D) => (size === b ? x : x.slice([start], [size]));
+      let layer = 0;
       const { value, grads } = tf.variableGrads(() => {
         const x0 = slice4(images);
         const eps = slice4(noise);
@@ -164,13 +265,17 @@ class DiffusionTrainer implements Trainer {
         const xt = qSample(schedule, x0, tc, eps);
         const out = model.apply(xt, tc, labels ? slice1(labels) : undefined, {
           training: true,
-          dropoutMask: (shape, rate) => keepMask(rng, shape, rate),
+          dropoutMask: (shape, rate) => {
+            const perImage = tf.util.sizeFromShape(shape.slice(1));
+            const { seedA, seedB } = dropoutSeeds(key, layer++, first + start, perImage);
+            return dropoutKeepMask(shape, rate, seedA, seedB);
+          },
         });
         const terms = diffusionLoss(this.loss, schedule, out, x0, xt, eps, tc);
         perSampleParts.push(tf.keep(terms.perSample));
         mseParts.push(tf.keep(terms.mse));
         if (terms.vlb) vlbParts.push(tf.keep(terms.vlb));
-        return tf.mul(terms.loss, size / b) as tf.Scalar;
+        return tf.mul(terms.loss, size / total) as tf.Scalar;
       }, this.varList);
       value.dispose();
       const named = new Map<string, tf.Tensor>();
@@ -188,9 +293,28 @@ class DiffusionTrainer implements Trainer {
       }
     }
     const raw = summed!;
-    // Clip and update on flat buckets: a few large ops instead of several per variable.
+    // Flat buckets: clipping, the update and a data-parallel exchange are then a few large ops each.
     const flats = this.optimizer.layout.buckets.map((_, i) => this.optimizer.layout.flatten(raw, i));
     tf.dispose([...raw.values()]);
+    const joined = [perSampleParts, mseParts, vlbParts].map((parts) =>
+      parts.length === 0 ? null : parts.length === 1 ? parts[0]! : tf.concat(parts),
+    );
+    const [perSample, mse, vlb] = await Promise.all(joined.map((x) => x?.data()));
+    tf.dispose([t, noise, ...perSampleParts, ...mseParts, ...vlbParts]);
+    tf.dispose(joined.filter((x): x is tf.Tensor1D => x !== null));
+    if (labels) labels.dispose();
+    const out: SliceGradients = {
+      flats,
+      perSample: perSample as Float32Array,
+      t: drawn.t,
+      mse: mse as Float32Array,
+    };
+    if (vlb) out.vlb = vlb as Float32Array;
+    return out;
+  }
+
+  async applyGradients(flats: tf.Tensor1D[]): Promise<AppliedUpdate> {
+    const lr = learningRateAt(this.lr, this.optimizer.step);
     const norm = flatGlobalNorm(flats);
     const maxNorm = this.cfg.clipNorm;
     const scale =
@@ -198,46 +322,24 @@ class DiffusionTrainer implements Trainer {
         ? undefined
         : tf.tidy(() => tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6))) as tf.Scalar);
     this.optimizer.applyFlat(flats, lr, scale);
-    tf.dispose(flats);
     scale?.dispose();
     const emaDecay = this.ema ? this.ema.update() : null;
-
-    const perSample = tf.concat(perSampleParts);
-    const mse = this.loss.kind === 'hybrid' ? tf.tidy(() => tf.mean(tf.concat(mseParts))) : null;
-    const vlb = vlbParts.length ? tf.tidy(() => tf.mean(tf.concat(vlbParts))) : null;
-    const [lossValues, tValues, normValue, mseValue, vlbValue] = await Promise.all([
-      perSample.data(),
-      t.data(),
-      norm.data(),
-      mse?.data(),
-      vlb?.data(),
-    ]);
-    tf.dispose([t, noise, perSample, norm, ...perSampleParts, ...mseParts, ...vlbParts]);
-    if (labels) labels.dispose();
-    if (mse) mse.dispose();
-    if (vlb) vlb.dispose();
-
-    let total = 0;
-    for (const v of lossValues) total += v;
-    const metrics: StepMetrics = {
-      step: this.optimizer.step,
-      loss: total / b,
-      lossByQuartile: lossByQuartile(lossValues, tValues, schedule.T),
-      gradNorm: normValue[0]!,
-      lr,
-      emaDecay,
-    };
-    if (mseValue) metrics.mse = mseValue[0]!;
-    if (vlbValue) metrics.vlb = vlbValue[0]!;
-    return metrics;
+    const normValue = await norm.data();
+    norm.dispose();
+    return { step: this.optimizer.step, gradNorm: normValue[0]!, lr, emaDecay };
   }
 
-  /** Labels with classifier-free-guidance dropout applied; all null labels when none are given. */
-  private conditioningLabels(labels: tf.Tensor1D | undefined, b: number, numClasses: number): tf.Tensor1D {
+  /** Labels with classifier-free-guidance dropout applied (`u`: each image's uniform); all null labels when none are given. */
+  private conditioningLabels(
+    labels: tf.Tensor1D | undefined,
+    b: number,
+    numClasses: number,
+    u: Float32Array,
+  ): tf.Tensor1D {
     const p = this.cfg.labelDropout ?? 0.1;
     if (!labels) return tf.fill([b], numClasses, 'int32') as tf.Tensor1D;
     return tf.tidy(() => {
-      const drop = tf.less(this.cfg.rng.uniform([b]), p);
+      const drop = tf.less(tf.tensor1d(u), p);
       return tf.where(drop, tf.fill([b], numClasses, 'int32'), tf.cast(labels, 'int32')) as tf.Tensor1D;
     });
   }
