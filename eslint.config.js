@@ -28,4 +28,16 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // Configuration is read and validated in one place per app (its env.ts, with zod); everything else gets typed
+    // values from there, so a missing or malformed variable fails at start with a message naming it.
+    files: ['apps/*/src/**/*.{ts,tsx}', 'packages/*/src/**/*.{ts,tsx}'],
+    ignores: ['**/env.ts', '**/*.test.{ts,tsx}'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: "Read configuration through this workspace's env.ts." },
+      ],
+    },
+  },
 );
