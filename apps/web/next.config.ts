@@ -6,7 +6,7 @@ import type { NextConfig } from 'next';
 const config: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
-  // The build type-checks the app only; tests (which import the hub through @dapple/testing) are
+  // The build type-checks the app only; tests (which import the hub through @dapple/server/testing) are
   // checked by `npm run typecheck`.
   typescript: { tsconfigPath: 'tsconfig.build.json' },
   experimental: {

@@ -11,6 +11,8 @@ import {
   publicUrlFromEnv,
 } from './config.ts';
 import { loadEnv } from './env.ts';
+import { LocalExecutor } from './executors/local.ts';
+import { usableCpus } from '@dapple/models/parallel/cpus';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -72,6 +74,14 @@ describe('executor from env', () => {
     });
     expect(local.runs?.executor).toBeUndefined(); // the hub's default: LocalExecutor
     expect(local.runs?.logDir).toBe(join(dir, 'run-logs'));
+    // DAPPLE_CPU_SLOTS: a local executor whose CPU slots share the cores (no GPU here).
+    const shared = await hubConfigFromEnv(loadEnv({ DAPPLE_DATA_DIR: dir, DAPPLE_CPU_SLOTS: '2' }), {
+      databaseUrl: 'postgres://x@127.0.0.1/x',
+    });
+    const cpuSlots = await (shared.runs?.executor as LocalExecutor).slots();
+    expect(cpuSlots.every((s) => s.gpu === null && s.cpus !== undefined)).toBe(true);
+    expect(cpuSlots.reduce((n, s) => n + s.cpus!, 0)).toBe(usableCpus());
+    expect(() => loadEnv({ DAPPLE_DATA_DIR: dir, DAPPLE_CPU_SLOTS: '0' })).toThrow(/DAPPLE_CPU_SLOTS/);
 
     expect(() => loadEnv({ DAPPLE_DATA_DIR: dir, DAPPLE_EXECUTOR: 'kubernetes' })).toThrow(
       /K8S_TRAINER_IMAGE: is required/,

@@ -4,9 +4,10 @@ import { join, resolve } from 'node:path';
 import { createObjectStore, parseS3Endpoint, type ObjectStore } from '@dapple/storage';
 import type { Env } from './env.ts';
 import { KubernetesExecutor, loadKubeConfig } from './executors/kubernetes.ts';
-import type { DatasetConfigInput } from './services/dataset-config.ts';
+import { LocalExecutor } from './executors/local.ts';
+import type { DatasetConfigInput } from './services/datasets/index.ts';
 import type { HubConfig } from './hub.ts';
-import { evaluationConfigFromEnv, samplingConfigFromEnv } from './sampling/config-from-env.ts';
+import { evaluationConfigFromEnv, samplingConfigFromEnv } from './sampling-config.ts';
 
 export const SECRET_FILE = 'secret';
 
@@ -83,7 +84,16 @@ export async function hubConfigFromEnv(
     runs: {
       // Trainer output survives hub restarts here (a tmpdir would not survive a reboot).
       logDir: join(resolve(env.DAPPLE_DATA_DIR), 'run-logs'),
-      ...(env.DAPPLE_EXECUTOR === 'kubernetes' ? { executor: kubernetesExecutorFromEnv(env) } : {}),
+      ...(env.DAPPLE_EXECUTOR === 'kubernetes'
+        ? { executor: kubernetesExecutorFromEnv(env) }
+        : env.DAPPLE_CPU_SLOTS !== undefined
+          ? {
+              executor: new LocalExecutor({
+                logDir: join(resolve(env.DAPPLE_DATA_DIR), 'run-logs'),
+                cpuSlots: env.DAPPLE_CPU_SLOTS,
+              }),
+            }
+          : {}),
     },
   };
 }

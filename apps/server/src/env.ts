@@ -46,7 +46,7 @@ const envSchema = z
     DAPPLE_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     PUBLIC_URL: optionalString.pipe(z.url().optional()),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-    // Dataset limits (unset: the defaults in services/dataset-config.ts). Sizes in bytes.
+    // Dataset limits (unset: the defaults in services/datasets/config.ts). Sizes in bytes.
     DATASET_MAX_FILES_PER_UPLOAD: optionalPositiveInt,
     DATASET_MAX_FILE_BYTES: optionalPositiveInt,
     DATASET_MAX_ARCHIVE_BYTES: optionalPositiveInt,
@@ -62,7 +62,9 @@ const envSchema = z
         .min(5 * 1024 * 1024, 'must be at least 5242880 (5 MiB, S3 minimum part size)')
         .optional(),
     ),
-    // Sampling pool and evaluation (sampling/config-from-env.ts, docs/evaluation.md).
+    /** Local executor without GPUs: CPU runs at once, the usable cores split between them (executors/cpu-slots.ts). */
+    DAPPLE_CPU_SLOTS: optionalPositiveInt,
+    // Sampling pool and evaluation (sampling-config.ts, docs/evaluation.md).
     DAPPLE_SAMPLING_WORKERS: optionalPositiveInt,
     DAPPLE_SAMPLING_TEAM_CONCURRENCY: optionalPositiveInt,
     DAPPLE_SAMPLING_MAX_MODELS: optionalPositiveInt,

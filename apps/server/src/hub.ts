@@ -7,25 +7,29 @@ import { createDb, type Db } from '@dapple/db';
 import { createSignedObjectHandler, DiskStore, type ObjectStore } from '@dapple/storage';
 import { sql } from 'drizzle-orm';
 import express from 'express';
+import type pg from 'pg';
 import type { LevelWithSilent } from 'pino';
-import type { Context } from './context.ts';
+import type { Context } from './graphql/context.ts';
 import { createFormatError } from './graphql/format-error.ts';
 import { DEFAULT_QUERY_LIMITS, limitRules, type QueryLimits } from './graphql/limits.ts';
 import { getSchema } from './graphql/schema/index.ts';
-import { httpContext } from './http/context.ts';
+import { httpContext } from './http/request-context.ts';
 import { bodyErrorHandler, rejectDeepNesting, sendGraphQLError } from './http/graphql-http-errors.ts';
 import { requestLog } from './http/request-log.ts';
 import { startWsServer } from './http/ws-server.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createServices, type Services } from './services/index.ts';
-import { createRunScheduler, type RunsConfig } from './services/scheduler-setup.ts';
+import {
+  createServices,
+  type EvaluationConfig,
+  type SamplingConfig,
+  type Services,
+  type WebhookConfig,
+} from './services/index.ts';
+import { createRunScheduler, type RunsConfig } from './services/runs/index.ts';
 import { metricsFastPath } from './trainer-api/metrics-fast-path.ts';
 import { TRAINER_API_PREFIX, trainerApiRouter } from './trainer-api/router.ts';
 import { JobQueue } from './jobs/queue.ts';
-import { resolveDatasetConfig, type DatasetConfigInput } from './services/dataset-config.ts';
-import type { SamplingConfig } from './sampling/scheduler.ts';
-import type { EvaluationConfig } from './services/evaluations.ts';
-import type { WebhookConfig } from './services/webhooks.ts';
+import { resolveDatasetConfig, type DatasetConfigInput } from './services/datasets/index.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 export const OBJECTS_PATH = '/objects';
@@ -83,6 +87,8 @@ export interface Hub {
   graphqlUrl: string;
   httpServer: Server;
   db: Db;
+  /** The pool behind `db`: raw SQL (metrics helpers), LISTEN connections. */
+  pool: pg.Pool;
   services: Services;
   jobs: JobQueue;
   logger: Logger;
@@ -106,6 +112,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
   });
   const services = createServices({
     db: dbHandle.db,
+    pool: dbHandle.pool,
     now: config.now,
     ...config.auth,
     store: config.store,
@@ -233,6 +240,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     graphqlUrl: `${url}${GRAPHQL_PATH}`,
     httpServer,
     db: dbHandle.db,
+    pool: dbHandle.pool,
     services,
     jobs,
     logger,

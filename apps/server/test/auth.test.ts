@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCode, gql, gqlClient, startTestHub, type TestHub } from '@dapple/testing';
+import { errorCode, gql, gqlClient } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 
 const SIGN_UP = /* GraphQL */ `
   mutation SignUp($input: SignUpInput!) {

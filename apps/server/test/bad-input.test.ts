@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCode, gql, startTestHub, type GqlResponse, type TestHub } from '@dapple/testing';
+import { errorCode, gql, type GqlResponse } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { signUpUser } from './helpers.ts';
 
 let hub: TestHub;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCode, gqlClient, startTestHub, type TestHub } from '@dapple/testing';
+import { errorCode, gqlClient } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { buildZip, type ZipMember } from '../../../packages/datasets/test/helpers/zip-builder.ts';
 import {
   COMPLETE,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_DATASET_LIMITS } from '@dapple/datasets';
 import { datasetConfigFromEnv } from '../src/config.ts';
 import { EnvError, loadEnv } from '../src/env.ts';
-import { DEFAULT_DATASET_CONFIG, resolveDatasetConfig } from '../src/services/dataset-config.ts';
+import { DEFAULT_DATASET_CONFIG, resolveDatasetConfig } from '../src/services/datasets/config.ts';
 
 describe('dataset limits from the environment', () => {
   it('maps DATASET_* onto upload and prepare limits, keeping defaults for the rest', () => {

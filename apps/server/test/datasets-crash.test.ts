@@ -7,14 +7,8 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { datasetVersions } from '@dapple/db';
 import { DiskStore } from '@dapple/storage';
-import {
-  createTestDatabase,
-  freePort,
-  startTestHub,
-  TEST_SECRET,
-  type TestDatabase,
-  type TestHub,
-} from '@dapple/testing';
+import { createTestDatabase, freePort, type TestDatabase } from '@dapple/testing';
+import { startTestHub, TEST_SECRET, type TestHub } from './support/hub.ts';
 import { buildZip } from '../../../packages/datasets/test/helpers/zip-builder.ts';
 import { createLogger } from '../src/logger.ts';
 import {

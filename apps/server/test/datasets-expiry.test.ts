@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { errorCode, startTestHub, type TestHub } from '@dapple/testing';
+import { errorCode } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import {
   COMPLETE,
   createDataset,

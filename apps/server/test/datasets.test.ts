@@ -1,6 +1,6 @@
 /// <reference path="../../../packages/storage/test/s3rver.d.ts" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { createExternalS3Store, s3TestServerFromEnv, startS3rver } from '@dapple/storage/testing';
 import type { ObjectStore } from '@dapple/storage';
 import { buildZip } from '../../../packages/datasets/test/helpers/zip-builder.ts';

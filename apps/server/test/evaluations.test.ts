@@ -1,6 +1,7 @@
 import { tinyGraphModel } from '@dapple/models/metrics/extractors/tiny-graph-model';
 import { evaluations } from '@dapple/db';
-import { errorCode, startTestHub, type TestHub } from '@dapple/testing';
+import { errorCode } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { publishTinyVersion, readyNoiseDataset } from './sampling-fixtures.ts';

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
-import { gqlClient, type GqlClient, type TestHub } from '@dapple/testing';
+import { gqlClient, type GqlClient } from '@dapple/testing';
+import type { TestHub } from './support/hub.ts';
 
 export interface SignedInUser {
   client: GqlClient;

@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHub } from '@dapple/server';
 import { DiskStore } from '@dapple/storage';
-import { errorCode, freePort, gql, startTestHub, TEST_SECRET, type TestHub } from '@dapple/testing';
+import { errorCode, freePort, gql } from '@dapple/testing';
+import { startTestHub, TEST_SECRET, type TestHub } from './support/hub.ts';
 
 let hub: TestHub;
 beforeAll(async () => {

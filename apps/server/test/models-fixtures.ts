@@ -11,10 +11,9 @@ import {
 import { RunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
 import { checkpoints, runs, sampleGrids } from '@dapple/db';
 import { insertMetricPoints } from '@dapple/db/metrics/index';
-import type { TestHub } from '@dapple/testing';
+import type { TestHub } from './support/hub.ts';
 import sharp from 'sharp';
-import { checkpointPrefix, sampleGridKey } from '../src/services/runs-objects.ts';
-import { poolOf } from '../src/services/runs-state.ts';
+import { checkpointPrefix, sampleGridKey } from '../src/services/runs/objects.ts';
 import { readyDatasetVersion, tinyConfig } from './runs-fixtures.ts';
 
 /**
@@ -76,7 +75,7 @@ export async function finishedRunWithCheckpoints(hub: TestHub, teamId: string, u
   }
   model.dispose?.();
   await insertMetricPoints(
-    poolOf(hub.db),
+    hub.hub.pool,
     run!.id,
     Array.from({ length: Math.max(...steps) }, (_, i) => ({ key: 'loss', step: i + 1, value: 1 / (i + 1) })),
   );

@@ -1,4 +1,5 @@
-import { errorCode, startTestHub, type TestHub } from '@dapple/testing';
+import { errorCode } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { twoClassImages } from './runs-class-fixtures.ts';

@@ -1,9 +1,10 @@
 import { TRAINER_API_PREFIX } from '@dapple/contracts/trainer-protocol';
 import { runs, runTokens } from '@dapple/db';
-import { errorCode, startTestHub, type TestHub } from '@dapple/testing';
+import { errorCode } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex } from '../src/auth/tokens.ts';
+import { sha256Hex } from '../src/services/auth/secrets.ts';
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { finishedRunWithCheckpoints } from './models-fixtures.ts';
 import { twoClassImages } from './runs-class-fixtures.ts';

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { datasets, datasetVersions, runs, type Run } from '@dapple/db';
 import { prepareDataset } from '@dapple/datasets';
-import type { GqlResponse, TestHub } from '@dapple/testing';
+import type { GqlResponse } from '@dapple/testing';
+import type { TestHub } from './support/hub.ts';
 import { eq } from 'drizzle-orm';
 import sharp from 'sharp';
 import { expect } from 'vitest';
-import type { RunsConfig } from '../src/services/scheduler-setup.ts';
+import type { RunsConfig } from '../src/services/runs/run-scheduler-setup.ts';
 
 /** n small grey images with a bright square at a random place (deterministic per index). */
 export async function blobImages(n: number, side: number): Promise<{ path: string; bytes: Buffer }[]> {

@@ -1,4 +1,4 @@
-import { startTestHub, type TestHub } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesExecutor } from '../src/executors/kubernetes.ts';
 import { jobName } from '../src/executors/kubernetes-manifest.ts';

@@ -1,4 +1,5 @@
-import { createTestDatabase, startTestHub, type TestDatabase, type TestHub } from '@dapple/testing';
+import { createTestDatabase, type TestDatabase } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,7 +79,7 @@ describe('several hubs on one database', () => {
 
   it('two schedulers claim distinct runs (SKIP LOCKED), one per free slot each', async () => {
     const { LocalExecutor } = await import('../src/executors/local.ts');
-    const { createRunScheduler } = await import('../src/services/scheduler-setup.ts');
+    const { createRunScheduler } = await import('../src/services/runs/run-scheduler-setup.ts');
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
       ids.push(

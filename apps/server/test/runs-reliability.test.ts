@@ -2,14 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createTestDatabase,
-  freePort,
-  startTestHub,
-  TEST_SECRET,
-  type TestDatabase,
-  type TestHub,
-} from '@dapple/testing';
+import { createTestDatabase, freePort, type TestDatabase } from '@dapple/testing';
+import { startTestHub, TEST_SECRET, type TestHub } from './support/hub.ts';
 import { DiskStore } from '@dapple/storage';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';

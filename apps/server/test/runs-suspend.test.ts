@@ -2,14 +2,8 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createTestDatabase,
-  freePort,
-  startTestHub,
-  TEST_SECRET,
-  type TestDatabase,
-  type TestHub,
-} from '@dapple/testing';
+import { createTestDatabase, freePort, type TestDatabase } from '@dapple/testing';
+import { startTestHub, TEST_SECRET, type TestHub } from './support/hub.ts';
 import { checkpoints, runs } from '@dapple/db';
 import { DiskStore } from '@dapple/storage';
 import { eq } from 'drizzle-orm';

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { sampleJobs } from '@dapple/db';
-import { createTestDatabase, startTestHub, type TestDatabase, type TestHub } from '@dapple/testing';
+import { createTestDatabase, type TestDatabase } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HubPresence } from '../src/sampling/hub-presence.ts';
+import { HubPresence } from '../src/sampling-pool/hub-presence.ts';
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { publishTinyVersion, SAMPLE_JOB } from './sampling-fixtures.ts';
 

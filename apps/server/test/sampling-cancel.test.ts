@@ -1,5 +1,6 @@
 import { sampleJobs } from '@dapple/db';
-import { createTestDatabase, errorCode, startTestHub, type TestDatabase, type TestHub } from '@dapple/testing';
+import { createTestDatabase, errorCode, type TestDatabase } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.ts';

@@ -12,7 +12,7 @@ import {
 } from '@dapple/models';
 import { models, modelVersions, runs, type ModelVersion, type ModelVersionConfig } from '@dapple/db';
 import sharp from 'sharp';
-import type { TestHub } from '@dapple/testing';
+import type { TestHub } from './support/hub.ts';
 import { readyDatasetVersion } from './runs-fixtures.ts';
 
 export const tinyUNet = (extra: Partial<UNetConfig> = {}): UNetConfig => ({

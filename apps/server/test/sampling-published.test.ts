@@ -1,10 +1,10 @@
 import { createModelSampler, loadModelForSampling, samplingSpecFromConfig } from '@dapple/models/browser/index';
 import { loadInferenceWeights } from '@dapple/models/checkpoint/inference';
 import { selectBackend } from '@dapple/models';
-import { startTestHub, type TestHub } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeReadHandler } from '../src/sampling/worker-io.ts';
+import { storeReadHandler } from '../src/sampling-pool/worker-io.ts';
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { finishedRunWithCheckpoints } from './models-fixtures.ts';
 import { ok } from './runs-fixtures.ts';

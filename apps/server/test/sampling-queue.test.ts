@@ -1,5 +1,6 @@
 import { modelShares, sampleJobs } from '@dapple/db';
-import { createTestDatabase, errorCode, startTestHub, type TestDatabase, type TestHub } from '@dapple/testing';
+import { createTestDatabase, errorCode, type TestDatabase } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { asc, inArray } from 'drizzle-orm';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';

@@ -1,9 +1,10 @@
 import { sampleJobs, shareLinks } from '@dapple/db';
-import { errorCode, gqlClient, startTestHub, type TestHub } from '@dapple/testing';
+import { errorCode, gqlClient } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { eq } from 'drizzle-orm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex } from '../src/auth/tokens.ts';
+import { sha256Hex } from '../src/services/auth/secrets.ts';
 import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { GENERATE, publishTinyVersion, SAMPLE_JOB, tinyUNet } from './sampling-fixtures.ts';
 

@@ -1,6 +1,6 @@
 import { utimes } from 'node:fs/promises';
 import { DiskStore } from '@dapple/storage';
-import { startTestHub, type TestHub } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 // The daily `storage.housekeeping` job, run through the hub's real pg-boss queue: the disk store's

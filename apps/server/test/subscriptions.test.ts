@@ -1,7 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 
 const SUBSCRIPTION = `subscription ($teamId: ID!) { teamMembersChanged(teamId: $teamId) { teamId userId kind role } }`;

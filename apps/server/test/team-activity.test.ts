@@ -1,12 +1,13 @@
 import { datasetVersions } from '@dapple/db';
 import { eq } from 'drizzle-orm';
 import pg from 'pg';
-import { createTestDatabase, startTestHub, type TestDatabase, type TestHub } from '@dapple/testing';
+import { createTestDatabase, type TestDatabase } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.ts';
-import { TEAM_ACTIVITY_CHANNEL } from '../src/services/team-activity.ts';
+import { TEAM_ACTIVITY_CHANNEL } from '../src/services/team-activity/team-activity.ts';
 import { ok, readyDatasetVersion, START_RUN, tinyConfig } from './runs-fixtures.ts';
 
 /**

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCode, startTestHub, type TestHub } from '@dapple/testing';
+import { errorCode } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { addMember, createTeam, signUpUser } from './helpers.ts';
 
 const SET_ROLE = `mutation ($input: SetMemberRoleInput!) { setMemberRole(input: $input) { role user { id } } }`;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCode, gql, startTestHub, type TestHub } from '@dapple/testing';
+import { errorCode, gql } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { createTeam, signUpUser } from './helpers.ts';
 
 const CREATE = `mutation ($input: CreateApiTokenInput!) { createApiToken(input: $input) { secret apiToken { id name prefix revokedAt } } }`;

@@ -2,11 +2,11 @@ import { encodeMetricBatch, METRIC_BATCH_CONTENT_TYPE } from '@dapple/contracts/
 import { TrainerApiError, TrainerClient } from '@dapple/contracts/trainer-client';
 import { TRAINER_API_PREFIX } from '@dapple/contracts/trainer-protocol';
 import { latestMetrics, runs, runTokens } from '@dapple/db';
-import { startTestHub, type TestHub } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex } from '../src/auth/tokens.ts';
-import { runMetricsChannel, type RunSignal } from '../src/services/runs-notify.ts';
+import { sha256Hex } from '../src/services/auth/secrets.ts';
+import { runMetricsChannel, type RunSignal } from '../src/services/runs/signals.ts';
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { ok, readyDatasetVersion, START_RUN, tinyConfig } from './runs-fixtures.ts';
 

@@ -1,9 +1,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { webhookDeliveries } from '@dapple/db';
-import { startTestHub, TEST_SECRET, type TestHub } from '@dapple/testing';
+import { startTestHub, TEST_SECRET, type TestHub } from './support/hub.ts';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliveryIdFor, isPrivateAddress, signPayload } from '../src/services/webhooks.ts';
+import { deliveryIdFor, isPrivateAddress, signPayload } from '../src/services/webhooks/index.ts';
 import { createTeam, signUpUser } from './helpers.ts';
 import { ok } from './runs-fixtures.ts';
 

@@ -24,6 +24,21 @@ describe('trainer env', () => {
     expect(env.webgpuAdapter).toBe('NVIDIA H100');
   });
 
+  it('reads DAPPLE_CPU_WORKERS and DAPPLE_CPU_VERIFY_EVERY (unset or empty: the defaults)', () => {
+    expect(loadTrainerEnv({ ...base, DAPPLE_CPU_WORKERS: '4', DAPPLE_CPU_VERIFY_EVERY: '10' })).toMatchObject({
+      cpuWorkers: 4,
+      cpuVerifyEvery: 10,
+    });
+    expect(loadTrainerEnv({ ...base, DAPPLE_CPU_WORKERS: '' })).not.toHaveProperty('cpuWorkers');
+    expect(loadTrainerEnv(base)).not.toHaveProperty('cpuWorkers');
+    expect(() => loadTrainerEnv({ ...base, DAPPLE_CPU_WORKERS: '0' })).toThrow(
+      /DAPPLE_CPU_WORKERS: must be at least 1/,
+    );
+    expect(() => loadTrainerEnv({ ...base, DAPPLE_CPU_WORKERS: 'all' })).toThrow(
+      /DAPPLE_CPU_WORKERS: must be a whole number/,
+    );
+  });
+
   it('names every missing or bad variable', () => {
     expect(() => loadTrainerEnv({ DAPPLE_HUB_URL: 'ftp://x', DAPPLE_TF_BACKEND: 'tpu' })).toThrow(
       /DAPPLE_HUB_URL[\s\S]*DAPPLE_RUN_ID[\s\S]*DAPPLE_RUN_TOKEN[\s\S]*DAPPLE_TF_BACKEND/,

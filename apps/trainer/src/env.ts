@@ -13,6 +13,22 @@ const backendSchema = z.object({
   DAPPLE_WEBGPU_ADAPTER: z.string().min(1).max(200).optional(),
 });
 
+/** A whole number ≥ 1 given as a string; empty = unset. */
+const countVar = (max: number) =>
+  z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(
+      z
+        .string()
+        .regex(/^\d+$/, 'must be a whole number')
+        .transform(Number)
+        .pipe(z.number().int().min(1, 'must be at least 1').max(max, `must be at most ${max}`))
+        .optional(),
+    )
+    .optional();
+
 const envSchema = z.object({
   [TRAINER_ENV.hubUrl]: z.url({ protocol: /^https?$/ }),
   [TRAINER_ENV.runId]: z.uuid(),
@@ -20,6 +36,13 @@ const envSchema = z.object({
   ...backendSchema.shape,
   /** Set by the executor per slot; empty = CPU slot. Used to read GPU utilisation for that device. */
   CUDA_VISIBLE_DEVICES: z.string().optional(),
+  /**
+   * Data-parallel CPU worker threads (wasm/cpu backends), this thread included; never more than the batch.
+   * Set by the local executor from its CPU slot; unset: every CPU this process may use (affinity, cgroup quota).
+   */
+  DAPPLE_CPU_WORKERS: countVar(1024),
+  /** Debug: compare a hash of every CPU worker's weights every N steps (always before a checkpoint). */
+  DAPPLE_CPU_VERIFY_EVERY: countVar(1_000_000),
 });
 
 export interface TrainerEnv {
@@ -30,6 +53,10 @@ export interface TrainerEnv {
   /** Dawn's adapter-name filter for the webgpu backend. */
   webgpuAdapter?: string;
   gpu: string | null;
+  /** DAPPLE_CPU_WORKERS; unset: usable CPUs. */
+  cpuWorkers?: number;
+  /** DAPPLE_CPU_VERIFY_EVERY. */
+  cpuVerifyEvery?: number;
 }
 
 /** The only place the trainer reads process.env. It never gets (or wants) a database URL. */
@@ -48,6 +75,8 @@ export function loadTrainerEnv(source: Record<string, string | undefined> = proc
     ...(e.DAPPLE_TF_BACKEND ? { backend: e.DAPPLE_TF_BACKEND } : {}),
     ...(e.DAPPLE_WEBGPU_ADAPTER ? { webgpuAdapter: e.DAPPLE_WEBGPU_ADAPTER } : {}),
     gpu: e.CUDA_VISIBLE_DEVICES ? e.CUDA_VISIBLE_DEVICES : null,
+    ...(e.DAPPLE_CPU_WORKERS !== undefined ? { cpuWorkers: e.DAPPLE_CPU_WORKERS } : {}),
+    ...(e.DAPPLE_CPU_VERIFY_EVERY !== undefined ? { cpuVerifyEvery: e.DAPPLE_CPU_VERIFY_EVERY } : {}),
   };
 }
 

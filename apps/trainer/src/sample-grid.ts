@@ -1,8 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   createUNet,
-  ddimSample,
+  DEFAULT_CLASS_GUIDANCE,
+  DEFAULT_SAMPLER,
   imageGrid,
+  sampleWith,
+  type SamplerKind,
   toUint8Images,
   type NoiseSchedule,
   type Prediction,
@@ -29,11 +32,22 @@ export function gridLayout(
   return { rows: shown, cols, classes: Array.from({ length: shown }, (_, i) => i) };
 }
 
+export interface GridOptions {
+  count: number;
+  steps: number;
+  seed: number;
+  /** Default SDE-DPM-Solver++(2M): see DEFAULT_SAMPLER. */
+  sampler?: SamplerKind;
+  /** Classifier-free guidance of the class rows (default DEFAULT_CLASS_GUIDANCE); 1 runs the conditional model alone. */
+  guidance?: number;
+}
+
 /**
- * Sample grids from fixed seeds with the EMA weights (raw weights without EMA), deterministic DDIM:
- * the same seed and step count give comparable grids across steps and runs. A class-conditional model
- * gets one row per class (label index order), and every row reuses the same noise per column, so rows
- * differ only by their class.
+ * Sample grids from fixed seeds with the EMA weights (raw weights without EMA): the same seed, sampler and
+ * step count give comparable grids across steps and runs. A class-conditional model gets one row per class
+ * (label index order), guided by `guidance`, and every row reuses the same noise per column — x_T and, for a
+ * stochastic sampler, every step's noise come from the image's own stream of the seed — so rows differ only
+ * by their class.
  */
 export class GridSampler {
   private copy: UNet | null = null;
@@ -42,7 +56,7 @@ export class GridSampler {
     private readonly unet: UNetConfig,
     private readonly schedule: NoiseSchedule,
     private readonly prediction: Prediction,
-    private readonly opts: { count: number; steps: number; seed: number },
+    private readonly opts: GridOptions,
   ) {}
 
   async render(trainer: Trainer): Promise<{ png: Uint8Array; width: number; height: number; seeds: number[] }> {
@@ -52,8 +66,10 @@ export class GridSampler {
     else for (const [name, v] of trainer.model.variables) copy.variables.get(name)!.assign(v);
     const { resolution: r, channels: c } = this.unet;
     const layout = gridLayout(this.opts.count, this.unet.numClasses);
+    const guidance = this.opts.guidance ?? DEFAULT_CLASS_GUIDANCE;
     const sample = (n: number, labels?: tf.Tensor1D) =>
-      ddimSample({
+      sampleWith({
+        sampler: this.opts.sampler ?? DEFAULT_SAMPLER,
         denoiser: (xt, t, l) => copy.apply(xt, t, l),
         schedule: this.schedule,
         prediction: this.prediction,
@@ -61,6 +77,8 @@ export class GridSampler {
         seed: this.opts.seed,
         steps: this.opts.steps,
         ...(labels ? { labels } : {}),
+        ...(labels && guidance !== 1 ? { guidanceScale: guidance, nullLabel: this.unet.numClasses! } : {}),
+        ...(this.unet.learnSigma ? { variance: 'learned' as const } : {}),
       });
     let x: tf.Tensor4D;
     if (layout.classes === null) x = await sample(this.opts.count);

@@ -10,10 +10,17 @@ import {
   selectBackend,
   type BackendReport,
   type JsonValue,
+  type QueueingTrainer,
   type StepMetrics,
   type Trainer,
   type UNet,
 } from '@dapple/models';
+import {
+  createCpuTrainer,
+  DataParallelTrainer,
+  usableCpus,
+  type DataParallelTrainerConfig,
+} from '@dapple/models/parallel/index';
 import { parseManifest, ShardReader, toFloatImages } from '@dapple/datasets';
 import { effectiveMicroBatch, RunConfigSchema, unetConfigFor, type RunConfig } from '@dapple/contracts/run-config';
 import type { TrainerClient } from '@dapple/contracts/trainer-client';
@@ -26,6 +33,7 @@ import { withRetry } from './hub.ts';
 import { Reporter } from './reporter.ts';
 import { GridSampler } from './sample-grid.ts';
 import { GpuProbe, rssMb } from './system-metrics.ts';
+import { WorkerThroughput } from './worker-throughput.ts';
 
 export type Log = (msg: string) => void;
 
@@ -35,6 +43,11 @@ const METRICS_EVERY_GPU = 10;
 /** What the run computes on, for the log and the run page: the backend and, on webgpu, the adapter. */
 export function describeCompute(b: BackendReport): string {
   return b.adapter ? `${b.backend} on ${describeWebGpuAdapter(b.adapter)}` : b.backend;
+}
+
+/** Whether the trainer can queue steps (one device) rather than finishing each (the CPU workers' trainer). */
+function canQueue(t: Trainer): t is QueueingTrainer {
+  return 'queueStep' in t && 'flushMetrics' in t;
 }
 
 /** Datasets up to this size stay in memory after the first epoch instead of being downloaded every epoch. */
@@ -71,15 +84,39 @@ export class StopSignal {
   }
 }
 
+/** Test seams of a run attempt. */
+export interface TrainHooks {
+  /** After each step (e.g. a test stops a CPU worker thread here). */
+  afterStep?(step: number, trainer: Trainer): void;
+}
+
 /**
  * One run attempt: build the model (or load the assigned checkpoint), stream shards, train, report,
- * sample grids and checkpoints on schedule; on a stop request checkpoint and return.
+ * sample grids and checkpoints on schedule; on a stop request checkpoint and return. CPU worker threads
+ * (data-parallel training) end with the attempt, whichever way it ends.
  */
 export async function train(
   env: TrainerEnv,
   client: TrainerClient,
   stop: StopSignal,
   log: Log,
+  hooks: TrainHooks = {},
+): Promise<TrainOutcome & { reporter: Reporter }> {
+  const cleanup: (() => Promise<void>)[] = [];
+  try {
+    return await trainAttempt(env, client, stop, log, hooks, cleanup);
+  } finally {
+    for (const release of cleanup.reverse()) await release().catch(() => undefined);
+  }
+}
+
+async function trainAttempt(
+  env: TrainerEnv,
+  client: TrainerClient,
+  stop: StopSignal,
+  log: Log,
+  hooks: TrainHooks,
+  cleanup: (() => Promise<void>)[],
 ): Promise<TrainOutcome & { reporter: Reporter }> {
   const assignment: Assignment = await withRetry('fetching the run assignment', () => client.assignment(), log);
   const config: RunConfig = RunConfigSchema.parse(assignment.run.config);
@@ -108,7 +145,11 @@ export async function train(
   if (assignment.baseModel && !assignment.resumeFrom)
     await loadBaseWeights(model, assignment.baseModel, labelNames, log);
   const schedule = makeSchedule({ kind: config.schedule, T: config.timesteps });
-  const trainer: Trainer = createTrainer({
+  // CPU backends train data-parallel on worker threads (wasm runs one thread per instance): as many as the
+  // executor's CPU slot or this process's usable CPUs allow, never more than the batch.
+  const cpuBackend = backend.backend === 'wasm' || backend.backend === 'cpu' ? backend.backend : null;
+  const workers = cpuBackend ? Math.min(env.cpuWorkers ?? usableCpus(), config.batchSize) : 1;
+  const trainerConfig: DataParallelTrainerConfig = {
     model,
     schedule,
     prediction: config.prediction,
@@ -124,7 +165,24 @@ export async function train(
     rng: new Rng(seed),
     microBatch: effectiveMicroBatch(config),
     labelDropout: config.labelDropout,
-  });
+  };
+  const singleThread = () => Object.assign(createTrainer(trainerConfig), { workers: 1, close: async () => undefined });
+  const trainer: Trainer & { workers: number; close(): Promise<void> } = cpuBackend
+    ? await createCpuTrainer(trainerConfig, {
+        workers,
+        backend: cpuBackend,
+        ...(env.cpuVerifyEvery !== undefined ? { verifyEvery: env.cpuVerifyEvery } : {}),
+      }).catch((err: Error) => {
+        // Worker threads that cannot start (a missing loader, too little memory) slow the run, they need not end it.
+        log(`could not start ${workers} CPU workers (${err.message.split('\n')[0]}): training on this thread only`);
+        return singleThread();
+      })
+    : singleThread();
+  cleanup.push(() => trainer.close());
+  if (cpuBackend)
+    log(
+      `CPU workers: ${trainer.workers} (${env.cpuWorkers !== undefined ? `DAPPLE_CPU_WORKERS=${env.cpuWorkers}` : `${usableCpus()} usable CPUs`}, batch ${config.batchSize}, micro-batch ${effectiveMicroBatch(config)})`,
+    );
   const conditioning =
     unet.numClasses === undefined
       ? 'unconditional'
@@ -165,6 +223,8 @@ export async function train(
     count: config.sampleCount,
     steps: config.sampleSteps,
     seed: config.sampleSeed,
+    sampler: config.sampleSampler,
+    guidance: config.sampleGuidance,
   });
   const sampleGrid = async () => {
     reporter.set({ phase: 'sampling' });
@@ -185,15 +245,22 @@ export async function train(
       ema_decay: m.emaDecay,
     });
   };
-  /** Records the metrics of every queued step (read back in one go). */
+  // A trainer on one device queues its steps and reads their metrics every `metricsEvery` steps; the CPU
+  // workers' data-parallel trainer reads each step's metrics as it finishes it.
+  const queueing = canQueue(trainer) ? trainer : null;
+  const finished: StepMetrics[] = [];
+  /** Records the metrics of every step run since the last call (queued ones read back in one go). */
   const flushMetrics = async () => {
-    for (const m of await trainer.flushMetrics()) record(m);
+    for (const m of finished.splice(0)) record(m);
+    if (queueing) for (const m of await queueing.flushMetrics()) record(m);
   };
   let lastCheckpoint = assignment.resumeFrom ? step : -1;
   const checkpoint = async () => {
     if (lastCheckpoint === step) return;
     reporter.set({ phase: 'checkpointing' });
     await flushMetrics();
+    // Every CPU worker must hold the weights being saved (a hash compare; cheap next to a checkpoint).
+    if (trainer instanceof DataParallelTrainer) await trainer.verifyReplicas();
     // Metrics first: a resumed attempt continues after the checkpoint's step, so every step up to it
     // must already be stored, or a crash right after the checkpoint would leave a gap.
     await reporter.flush();
@@ -253,13 +320,24 @@ export async function train(
   let windowImages = 0;
   let imagesPerSec: number | null = null;
   let lastSystemAt = 0;
+  const perWorker = new WorkerThroughput();
   for await (const batch of reader) {
     if (stop.requested || step >= config.steps) break;
     const images = tf.tensor4d(toFloatImages(batch.images), [batch.size, batch.height, batch.width, batch.channels]);
     const labels = unet.numClasses === undefined ? undefined : batchLabels(batch.labels, unet.numClasses);
-    step = trainer.queueStep(labels ? { images, labels } : { images });
+    const stepBatch = labels ? { images, labels } : { images };
+    const stepStart = performance.now();
+    if (queueing) step = queueing.queueStep(stepBatch);
+    else {
+      const m = await trainer.step(stepBatch);
+      finished.push(m);
+      step = m.step;
+    }
+    const stepMs = performance.now() - stepStart; // queued on a GPU: the time to encode the step
     images.dispose();
     labels?.dispose();
+    hooks.afterStep?.(step, trainer);
+    perWorker.add(trainer instanceof DataParallelTrainer ? trainer.lastStep : null, batch.size, stepMs);
     windowImages += batch.size;
     // Steps between reads only queue GPU work; the read waits for it and brings back every queued step's metrics.
     const due =
@@ -284,6 +362,7 @@ export async function train(
       lastSystemAt = Date.now();
       const g = await gpu.read();
       reporter.record(step, { images_per_sec: imagesPerSec, rss_mb: rssMb(), gpu_util: g?.util, gpu_mem_mb: g?.memMb });
+      if (cpuBackend) reporter.record(step, { cpu_workers: trainer.workers, worker_images_per_sec: perWorker.take() });
     }
     reporter.set({ step, imagesPerSec });
     if (step % config.sampleEvery === 0 || step === config.steps) await sampleGrid();

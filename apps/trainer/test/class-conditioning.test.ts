@@ -2,13 +2,21 @@ import * as tf from '@tensorflow/tfjs';
 import { createUNet } from '@dapple/models';
 import { RunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
 import { sampleGrids } from '@dapple/db';
-import { startTestHub, type TestHub } from '@dapple/testing';
+import {
+  startTestHub,
+  type TestHub,
+  createTeam,
+  signUpUser,
+  type SignedInUser,
+  twoClassImages,
+  ok,
+  readyDatasetVersion,
+  START_RUN,
+  tinyConfig,
+} from '@dapple/server/testing';
 import { and, eq } from 'drizzle-orm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTeam, signUpUser, type SignedInUser } from '../../server/test/helpers.ts';
-import { twoClassImages } from '../../server/test/runs-class-fixtures.ts';
-import { ok, readyDatasetVersion, START_RUN, tinyConfig } from '../../server/test/runs-fixtures.ts';
 import { gridLayout } from '../src/sample-grid.ts';
 import { storedCheckpoint, trainAttempt } from './hub-run.ts';
 

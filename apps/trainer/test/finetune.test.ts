@@ -2,12 +2,20 @@ import * as tf from '@tensorflow/tfjs';
 import { createUNet, loadInferenceWeights, memoryHandler } from '@dapple/models';
 import { RunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
 import { modelVersions } from '@dapple/db';
-import { startTestHub, type TestHub } from '@dapple/testing';
+import {
+  startTestHub,
+  type TestHub,
+  createTeam,
+  signUpUser,
+  type SignedInUser,
+  finishedRunWithCheckpoints,
+  ok,
+  readyDatasetVersion,
+  START_RUN,
+  tinyConfig,
+} from '@dapple/server/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTeam, signUpUser, type SignedInUser } from '../../server/test/helpers.ts';
-import { finishedRunWithCheckpoints } from '../../server/test/models-fixtures.ts';
-import { ok, readyDatasetVersion, START_RUN, tinyConfig } from '../../server/test/runs-fixtures.ts';
 import { maxAbsDiff, readArtifacts, storedCheckpoint, trainAttempt } from './hub-run.ts';
 
 const PUBLISH = `mutation ($input: PublishModelInput!) { publishModel(input: $input) { version { id } } }`;

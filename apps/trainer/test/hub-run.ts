@@ -8,33 +8,57 @@ import * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint, memoryHandler, type Checkpoint } from '@dapple/models';
 import { TrainerClient } from '@dapple/contracts/trainer-client';
 import { checkpoints, runs, runTokens } from '@dapple/db';
-import type { TestHub } from '@dapple/testing';
+import type { TestHub } from '@dapple/server/testing';
 import { and, eq } from 'drizzle-orm';
-import { StopSignal, train, type TrainOutcome } from '../src/train.ts';
+import { StopSignal, train, type TrainHooks, type TrainOutcome } from '../src/train.ts';
+
+export interface AttemptOptions {
+  stopBeforeFirstStep?: boolean;
+  /** Default cpu (the slow reference backend). */
+  backend?: 'cpu' | 'wasm';
+  /** Data-parallel CPU worker threads (DAPPLE_CPU_WORKERS); default 1. */
+  cpuWorkers?: number;
+  /** DAPPLE_CPU_VERIFY_EVERY */
+  cpuVerifyEvery?: number;
+  hooks?: TrainHooks;
+}
 
 export async function trainAttempt(
   hub: TestHub,
   runId: string,
-  opts: { stopBeforeFirstStep?: boolean } = {},
+  opts: AttemptOptions = {},
 ): Promise<TrainOutcome & { log: string[] }> {
   const token = randomBytes(24).toString('base64url');
+  const [row] = await hub.db.select({ attempt: runs.attempt }).from(runs).where(eq(runs.id, runId));
+  const attempt = (row?.attempt ?? 0) + 1; // a resumed run's next attempt
   await hub.db
     .update(runs)
-    .set({ status: 'starting', attempt: 1, startedAt: new Date(), lastHeartbeatAt: new Date() })
+    .set({ status: 'starting', attempt, startedAt: new Date(), lastHeartbeatAt: new Date() })
     .where(eq(runs.id, runId));
   await hub.db
     .insert(runTokens)
-    .values({ runId, attempt: 1, tokenHash: createHash('sha256').update(token).digest('hex') });
+    .values({ runId, attempt, tokenHash: createHash('sha256').update(token).digest('hex') });
   const client = new TrainerClient({ hubUrl: hub.url, runToken: token });
   const stop = new StopSignal();
   if (opts.stopBeforeFirstStep) stop.request('the test stops before the first step');
   const log: string[] = [];
-  const result = await train(
-    { hubUrl: hub.url, runId, runToken: token, backend: 'cpu', gpu: null },
-    client,
-    stop,
-    (m) => log.push(m),
-  );
+  const env = {
+    hubUrl: hub.url,
+    runId,
+    runToken: token,
+    backend: opts.backend ?? 'cpu',
+    gpu: null,
+    cpuWorkers: opts.cpuWorkers ?? 1,
+    ...(opts.cpuVerifyEvery !== undefined ? { cpuVerifyEvery: opts.cpuVerifyEvery } : {}),
+  };
+  let result: Awaited<ReturnType<typeof train>>;
+  try {
+    result = await train(env, client, stop, (m) => log.push(m), opts.hooks);
+  } catch (err) {
+    // As main.ts does: the attempt fails with the error's message (the run can then be resumed).
+    await client.finish({ outcome: 'failed', step: 0, error: (err as Error).message.slice(0, 4000) });
+    throw Object.assign(err as Error, { log });
+  }
   await result.reporter.stop();
   await client.finish({ outcome: result.outcome, step: result.step });
   return { outcome: result.outcome, step: result.step, log };

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { finishedRunWithCheckpoints } from '../../server/test/models-fixtures.ts';
-import { twoClassImages } from '../../server/test/runs-class-fixtures.ts';
-import { readyDatasetVersion } from '../../server/test/runs-fixtures.ts';
+import { finishedRunWithCheckpoints, twoClassImages, readyDatasetVersion } from '@dapple/server/testing';
 import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
 
 // The new-run form's model choices. Fine-tuning: the model page's Fine-tune action opens the form with the

@@ -6,7 +6,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { HubConfig } from '@dapple/server';
 import { DiskStore } from '@dapple/storage';
-import { freePort, gqlClient, startTestHub, TEST_SECRET, type TestHub } from '@dapple/testing';
+import { freePort, gqlClient } from '@dapple/testing';
+import { startTestHub, TEST_SECRET, type TestHub } from '@dapple/server/testing';
 import { captureScreens, launchBrowser, newContext } from '@dapple/testing/browser';
 import { startWeb, type WebServer } from '@dapple/testing/web';
 

@@ -3,7 +3,8 @@ import { expect } from 'vitest';
 import { TRAINER_API_PREFIX } from '@dapple/contracts/trainer-protocol';
 import { RunConfigSchema } from '@dapple/contracts/run-config';
 import { runs, runTokens } from '@dapple/db';
-import type { GqlClient, TestHub } from '@dapple/testing';
+import type { GqlClient } from '@dapple/testing';
+import type { TestHub } from '@dapple/server/testing';
 import { makePng } from './png';
 
 /** Setup helpers for the live-update browser tests: runs that report like a trainer, datasets over the upload protocol. */

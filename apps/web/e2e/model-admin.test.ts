@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { finishedRunWithCheckpoints } from '../../server/test/models-fixtures.ts';
+import { finishedRunWithCheckpoints } from '@dapple/server/testing';
 import { apiAs, newUser, screens, useDashboard, waitForPath, type TestUser } from './fixtures';
 
 // Managing a model from its page: the description (markdown) edited and rendered, an alias added and removed,

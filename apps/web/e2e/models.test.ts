@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { finishedRunWithCheckpoints } from '../../server/test/models-fixtures.ts';
+import { finishedRunWithCheckpoints } from '@dapple/server/testing';
 import { apiAs, imagesLoaded, newUser, sampleOnServer, screens, useDashboard, waitForPath } from './fixtures';
 
 // The models part of the dashboard: gallery, model page (versions, card, aliases), sampling as a viewer,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
-import { tinyConfig } from '../../server/test/runs-fixtures.ts';
+import { tinyConfig } from '@dapple/server/testing';
 import { ok, uploadDataset } from './live-fixtures';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { publishTinyVersion, tinyUNet } from '../../server/test/sampling-fixtures.ts';
+import { publishTinyVersion, tinyUNet } from '@dapple/server/testing';
 import { apiAs, newUser, screens, useDashboard } from './fixtures';
 
 // The sampling playground's Cancel: a long server job stops mid-way and says so; the next one runs.

@@ -5,12 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { insertMetricPoints } from '@dapple/db';
 import type pg from 'pg';
-import { gqlClient, startTestHub, type TestHub } from '@dapple/testing';
+import { gqlClient } from '@dapple/testing';
+import { startTestHub, type TestHub, readyDatasetVersion, finishedRunWithCheckpoints } from '@dapple/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // A ready dataset version written straight through prepareDataset (the runs tests' fixture).
-import { readyDatasetVersion } from '../../../apps/server/test/runs-fixtures.ts';
 // A finished run with trainer-format checkpoints, to publish a model version from.
-import { finishedRunWithCheckpoints } from '../../../apps/server/test/models-fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../bin/dapple.mjs', import.meta.url));
 

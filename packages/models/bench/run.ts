@@ -9,6 +9,9 @@
  * matMul over shifted windows), then wasm-2026-11-27-kernels.jsonl (our own wasm SIMD kernels: convs, filter
  * gradient, GroupNorm backward, attention products, Adam/EMA). bench/ab.ts runs such before/after pairs;
  * bench/dw-micro.ts compares filter-gradient forms per shape.
+ * Data-parallel CPU training (src/parallel/): `-- --cpu-parallel [options]` runs bench/cpu-parallel.ts (Dapple
+ * at 1 and 2 worker threads against PyTorch CPU at 1 and 2 threads, alternating; its options are listed there),
+ * `-- --parallel-micro` runs bench/parallel-micro.ts (gradient sum and update placement).
  */
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -18,6 +21,13 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
+if (argv.includes('--cpu-parallel') || argv.includes('--parallel-micro')) {
+  const script = argv.includes('--cpu-parallel') ? 'cpu-parallel.ts' : 'parallel-micro.ts';
+  const rest = argv.filter((a) => a !== '--cpu-parallel' && a !== '--parallel-micro');
+  process.argv = [process.argv[0]!, join(here, script), ...rest];
+  await import(`./${script}`);
+  process.exit(0);
+}
 const quick = argv.includes('--quick');
 const backendsArg = argv[argv.indexOf('--backends') + 1];
 const backends = argv.includes('--backends') && backendsArg ? backendsArg.split(',') : ['wasm', 'cpu'];

@@ -10,6 +10,9 @@ import wabtInit from 'wabt';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'nn', 'wasm');
 
+// SIMD everywhere; threads for the one module on a shared memory (reduce-kernels.wat).
+const FEATURES = { simd: true, threads: true };
+
 // wabt's own wasm instance, made once (the check test and the build compile every .wat file with it).
 let wabtInstance: ReturnType<typeof wabtInit> | null = null;
 
@@ -17,9 +20,10 @@ let wabtInstance: ReturnType<typeof wabtInit> | null = null;
 export async function generatedSource(watFile: string): Promise<string> {
   const wabt = await (wabtInstance ??= wabtInit());
   const name = watFile.replace(/\.wat$/, '');
-  const module = wabt.parseWat(watFile, readFileSync(join(dir, watFile), 'utf8'), { simd: true });
+  const module = wabt.parseWat(watFile, readFileSync(join(dir, watFile), 'utf8'), FEATURES);
   try {
-    module.validate();
+    // wabt.js's validate takes the features too (its typings say it takes none).
+    (module as unknown as { validate(features: typeof FEATURES): void }).validate(FEATURES);
     const { buffer } = module.toBinary({});
     const base64 = Buffer.from(buffer).toString('base64');
     return [

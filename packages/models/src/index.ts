@@ -16,3 +16,5 @@ export * from './rng.ts';
 export * from './diffusion/samplers/index.ts';
 export * from './checkpoint/index.ts';
 export * from './metrics/index.ts';
+export * from './glow/index.ts';
+export { modelFromWeights, type LoadedModel } from './checkpoint/model-from-weights.ts';

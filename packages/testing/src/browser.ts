@@ -1,13 +1,11 @@
-import { access, constants, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { findChromium } from './chromium.ts';
 
-/** Debian's chromium package; CI installs it when missing (see .ci/run). */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-
-// Flags measured to work headless on this kind of machine (see shared notes). A --user-data-dir
-// would clash with playwright's own profile handling, so none is passed.
+// Flags measured to work headless on this kind of machine. A --user-data-dir would clash with playwright's own
+// profile handling, so none is passed.
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -19,16 +17,12 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Headless Chromium driven by playwright-core. Close it when done (it is a separate process). */
+/**
+ * Headless Chromium driven by playwright-core: the one `findChromium` picks (env override, Debian's, or the one from
+ * npm) unless a path is given. Close it when done (it is a separate process).
+ */
 export async function launchBrowser(options: { executablePath?: string } = {}): Promise<Browser> {
-  const executablePath = options.executablePath ?? CHROMIUM_PATH;
-  try {
-    await access(executablePath, constants.X_OK);
-  } catch {
-    throw new Error(
-      `No Chromium at ${executablePath}: browser tests need Debian's chromium (apt-get install -y chromium; .ci/run installs it)`,
-    );
-  }
+  const executablePath = options.executablePath ?? (await findChromium()).executablePath;
   return chromium.launch({ executablePath, args: CHROMIUM_ARGS });
 }
 

@@ -6,7 +6,6 @@ export {
   type TestDatabase,
   type TestPostgres,
 } from './database.ts';
-export { startTestHub, TEST_SECRET, type TestHub } from './hub.ts';
 export {
   gql,
   gqlClient,

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { users } from '@dapple/db';
-import { createTestDatabase, gqlClient, startTestHub, useTestDatabase } from '../src/index.ts';
+import { createTestDatabase, useTestDatabase } from '../src/index.ts';
 
 const fileDb = await useTestDatabase();
 
@@ -19,23 +19,5 @@ describe('test databases', () => {
     await other.drop();
     const { rows } = await fileDb.db.execute(sql`select 1 from pg_database where datname = ${other.name}`);
     expect(rows).toEqual([]);
-  });
-});
-
-describe('startTestHub + gqlClient', () => {
-  it('serves GraphQL over HTTP and keeps the session cookie', async () => {
-    const hub = await startTestHub();
-    try {
-      const client = gqlClient(hub.graphqlUrl);
-      await client.request(
-        `mutation { signUp(input: { email: "f@example.com", password: "fixture-pass", name: "F" }) { user { id } } }`,
-      );
-      expect(client.cookies.get('dapple_session')).toBeTruthy();
-      const me = await client.request(`{ me { name } }`);
-      expect(me.data?.me.name).toBe('F');
-      expect(await hub.db.select({ name: users.name }).from(users)).toEqual([{ name: 'F' }]);
-    } finally {
-      await hub.close();
-    }
   });
 });

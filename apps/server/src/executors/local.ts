@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TRAINER_ENV } from '@dapple/contracts/trainer-protocol';
+import { cpuSlotEnv, withCpuSlots } from './cpu-slots.ts';
 import { detectGpus } from './gpu-slots.ts';
 import type { Executor, ExecutorRunState, ExecutorSlot, LaunchedRun, LaunchSpec } from './types.ts';
 
@@ -14,8 +15,10 @@ export const TRAINER_MAIN = join(REPO_ROOT, 'apps/trainer/src/main.ts');
 export interface LocalExecutorOptions {
   /** Where each attempt's stdout/stderr files go (`<runId>-<attempt>.out|.err`); the hub tails them into run_logs. */
   logDir: string;
-  /** Fixed slots; default: one per GPU (nvidia-smi, WebGPU adapters: gpu-slots.ts), or one CPU slot without GPUs. */
+  /** Fixed slots; default: one per GPU (nvidia-smi, WebGPU adapters: gpu-slots.ts), or `cpuSlots` CPU slots without GPUs. */
   slots?: ExecutorSlot[];
+  /** Without GPUs: how many CPU runs at once, the usable cores split between them (default 1). cpu-slots.ts. */
+  cpuSlots?: number;
   /** Command that starts a trainer; the run id is appended as `--run-id=<id>` so /proc cmdline identifies it. */
   command?: string[];
   cwd?: string;
@@ -44,7 +47,7 @@ export class LocalExecutor implements Executor {
 
   slots(): Promise<ExecutorSlot[]> {
     if (this.opts.slots) return Promise.resolve(this.opts.slots);
-    return (this.detected ??= detectGpuSlots());
+    return (this.detected ??= detectGpuSlots().then((slots) => withCpuSlots(slots, this.opts.cpuSlots)));
   }
 
   async start(spec: LaunchSpec): Promise<LaunchedRun> {
@@ -66,6 +69,7 @@ export class LocalExecutor implements Executor {
           ...this.opts.env,
           ...spec.env,
           ...spec.slot.env,
+          ...cpuSlotEnv(spec.slot),
           CUDA_VISIBLE_DEVICES: spec.slot.gpu === null ? '' : String(spec.slot.gpu),
           [TRAINER_ENV.hubUrl]: spec.hubUrl,
           [TRAINER_ENV.runId]: spec.runId,

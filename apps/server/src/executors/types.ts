@@ -19,6 +19,8 @@ export interface ExecutorSlot {
   device?: string;
   /** Extra environment for a trainer in this slot: what pins it to its GPU (gpu-slots.ts). */
   env?: Record<string, string>;
+  /** CPU slot: the cores its trainer may use (DAPPLE_CPU_WORKERS); unset: every usable core. See cpu-slots.ts. */
+  cpus?: number;
 }
 
 export interface LaunchSpec {

@@ -1,7 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import type { Context } from '../context.ts';
-import { unauthenticated } from '../errors.ts';
+import type { Context } from './context.ts';
+import { unauthenticated } from '../services/errors.ts';
 
 export interface AuthScopes {
   /** A signed-in user (session cookie or API token). Team roles are checked in services. */

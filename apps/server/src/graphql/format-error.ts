@@ -1,16 +1,62 @@
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { EXPECTED_ERROR_CODES } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { SERVICE_ERROR_CODES, ServiceError } from '../services/errors.ts';
+
+/**
+ * Codes a client may see in `extensions.code`. Anything without one of these is an unexpected failure and is
+ * masked as INTERNAL_SERVER_ERROR.
+ */
+export const EXPECTED_ERROR_CODES = [
+  // Services' expected failures (ServiceError).
+  ...SERVICE_ERROR_CODES,
+  // Produced by Apollo / graphql-js / our HTTP layer for malformed requests.
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PAYLOAD_TOO_LARGE',
+  'QUERY_TOO_DEEP',
+  'QUERY_TOO_COMPLEX',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+] as const;
 
 const EXPECTED = new Set<string>(EXPECTED_ERROR_CODES);
 
 /**
- * Expected failures (a known `extensions.code`) go to the client as they are; anything else is a bug:
- * logged with its stack, and masked so no internals leak.
+ * The one place a ServiceError becomes a GraphQL error: its code in `extensions.code`, the input field at fault
+ * in `extensions.field`, and `extensions.retryAfterSeconds` for RATE_LIMITED.
+ */
+function fromServiceError(formatted: GraphQLFormattedError, err: ServiceError): GraphQLFormattedError {
+  return {
+    message: err.message,
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: {
+      code: err.code,
+      ...(err.field !== undefined ? { field: err.field } : {}),
+      ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+    },
+  };
+}
+
+/** The ServiceError behind a GraphQL error (graphql-js wraps what a resolver throws), if any. */
+function serviceErrorIn(error: unknown): ServiceError | undefined {
+  const original = unwrapResolverError(error);
+  if (original instanceof ServiceError) return original;
+  const wrapped = error instanceof GraphQLError ? error.originalError : undefined;
+  return wrapped instanceof ServiceError ? wrapped : undefined;
+}
+
+/**
+ * Expected failures (a ServiceError, or a known `extensions.code`) go to the client as they are; anything else
+ * is a bug: logged with its stack, and masked so no internals leak. Used for HTTP (Apollo) and WebSocket results.
  */
 export function createFormatError(log: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const serviceError = serviceErrorIn(error);
+    if (serviceError) return fromServiceError(formatted, serviceError);
     const original = unwrapResolverError(error);
     // Apollo re-codes every validation error as GRAPHQL_VALIDATION_FAILED; our limit rules' own codes
     // (QUERY_TOO_DEEP, QUERY_TOO_COMPLEX) say more, so put them back.

@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws';
 import { limitRules, nestingError, type QueryLimits } from '../graphql/limits.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services/index.ts';
-import { resolveViewer, wsContext } from './context.ts';
+import { resolveViewer, wsContext } from './request-context.ts';
 
 export interface WsServerOptions {
   httpServer: Server;

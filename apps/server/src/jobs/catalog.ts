@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { JOB_PAYLOADS, JobName } from '../services/job-sender.ts';
 import { datasetPrepareJob } from './dataset-prepare.ts';
 import { datasetUploadsExpireJob } from './dataset-uploads-expire.ts';
 import { evaluationRunJob } from './evaluation-run.ts';
@@ -7,9 +7,11 @@ import { storageHousekeepingJob } from './storage-housekeeping.ts';
 import { webhookDeliverJob } from './webhook-deliver.ts';
 
 /**
- * Every background job of the hub, by queue name. To add one: write `jobs/<name>.ts` with
- * `defineJob({ name, payload, retry, expireInSeconds, concurrency, handler })` and add it here;
- * `services.jobs.send('<name>', payload)` is then typed by its payload schema.
+ * Every background job of the hub, by queue name. To add one: give its payload schema a name in
+ * services/job-sender.ts (JOB_PAYLOADS), write `jobs/<name>.ts` with
+ * `defineJob({ name, payload: JOB_PAYLOADS['<name>'], retry, expireInSeconds, concurrency, handler })` and add it
+ * here (the compiler refuses a catalog that misses a name); `services.jobs.send('<name>', payload)` is then typed
+ * by its payload schema.
  */
 export const JOB_CATALOG = {
   'dataset.prepare': datasetPrepareJob,
@@ -17,14 +19,4 @@ export const JOB_CATALOG = {
   'webhook.deliver': webhookDeliverJob,
   'evaluation.run': evaluationRunJob,
   'storage.housekeeping': storageHousekeepingJob,
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own payload type
-} satisfies Record<string, JobDefinition<any>>;
-
-export type JobName = keyof typeof JOB_CATALOG;
-export type JobPayload<N extends JobName> = z.input<(typeof JOB_CATALOG)[N]['payload']>;
-
-/** What services use to queue work; implemented by JobQueue. */
-export interface JobSender {
-  /** Validates the payload and queues the job; returns its id. */
-  send<N extends JobName>(name: N, payload: JobPayload<N>): Promise<string>;
-}
+} satisfies { [N in JobName]: JobDefinition<(typeof JOB_PAYLOADS)[N]> };

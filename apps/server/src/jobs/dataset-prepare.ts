@@ -1,10 +1,10 @@
-import { z } from 'zod';
+import { JOB_PAYLOADS } from '../services/job-sender.ts';
 import { defineJob } from './job.ts';
 
 /** Turns a completed upload into a ready (or failed) dataset version. */
 export const datasetPrepareJob = defineJob({
   name: 'dataset.prepare',
-  payload: z.object({ versionId: z.uuid() }),
+  payload: JOB_PAYLOADS['dataset.prepare'],
   // Retries cover transient store or database errors and a hub that died mid-job; a refused upload fails at once.
   retry: { limit: 2, delaySeconds: 10, backoff: true },
   expireInSeconds: 4 * 3600,

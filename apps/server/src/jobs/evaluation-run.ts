@@ -1,11 +1,11 @@
-import { z } from 'zod';
-import { evaluationWebhookPayload } from '../services/evaluations.ts';
+import { evaluationWebhookPayload } from '../services/evaluations/index.ts';
+import { JOB_PAYLOADS } from '../services/job-sender.ts';
 import { defineJob } from './job.ts';
 
 /** Computes KID/FID/IS of a model version against a dataset version (evaluateModel queues it). */
 export const evaluationRunJob = defineJob({
   name: 'evaluation.run',
-  payload: z.object({ evaluationId: z.uuid() }),
+  payload: JOB_PAYLOADS['evaluation.run'],
   // The work is deterministic: a failure is recorded on the row, not retried. One retry covers a hub
   // that died mid-evaluation (the job expires and runs again from the start).
   retry: { limit: 1, delaySeconds: 30, backoff: false },

@@ -2,7 +2,8 @@ import PgBoss from 'pg-boss';
 import type { z } from 'zod';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services/index.ts';
-import { JOB_CATALOG, type JobName, type JobPayload, type JobSender } from './catalog.ts';
+import type { JobName, JobPayload, JobSender } from '../services/job-sender.ts';
+import { JOB_CATALOG } from './catalog.ts';
 import type { JobDefinition } from './job.ts';
 
 export interface JobQueueOptions {

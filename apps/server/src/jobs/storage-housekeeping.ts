@@ -1,8 +1,5 @@
-import { z } from 'zod';
+import { JOB_PAYLOADS } from '../services/job-sender.ts';
 import { defineJob } from './job.ts';
-
-/** Abandoned uploads and leftovers of a crash older than this are removed from the object store. */
-const STALE_AFTER_MS = 7 * 24 * 3600_000;
 
 /**
  * Daily object-store housekeeping. The disk store keeps multipart parts and temp files in its own
@@ -11,7 +8,7 @@ const STALE_AFTER_MS = 7 * 24 * 3600_000;
  */
 export const storageHousekeepingJob = defineJob({
   name: 'storage.housekeeping',
-  payload: z.object({ olderThanMs: z.number().int().min(0).default(STALE_AFTER_MS) }),
+  payload: JOB_PAYLOADS['storage.housekeeping'],
   retry: { limit: 1, delaySeconds: 600, backoff: false },
   expireInSeconds: 3600,
   concurrency: 1,

@@ -1,33 +1,33 @@
 import type { Db } from '@dapple/db';
-import { FailureRateLimiter } from '../auth/rate-limiter.ts';
-import { PubSub } from '../pubsub.ts';
-import { TeamService, type TeamMembersChange } from './teams.ts';
-import { ApiTokenService } from './tokens.ts';
-import { UserService } from './users.ts';
 import type { ObjectStore } from '@dapple/storage';
-import type { JobSender } from '../jobs/catalog.ts';
-import { resolveDatasetConfig, type DatasetConfig } from './dataset-config.ts';
-import { createDatasetServices } from './dataset-services.ts';
-import { createRunServices } from './runs-services.ts';
-import { poolOf } from './runs-state.ts';
-import { TeamActivity } from './team-activity.ts';
-import { createSamplingServices } from './sampling-services.ts';
-import type { SamplingConfig } from '../sampling/scheduler.ts';
-import type { EvaluationConfig } from './evaluations.ts';
-import { createModelServices } from './model-services.ts';
-import type { WebhookConfig } from './webhooks.ts';
+import type pg from 'pg';
+import { createAuthServices, type AuthOptions } from './auth/index.ts';
+import { createDatasetServices, resolveDatasetConfig, type DatasetConfig } from './datasets/index.ts';
+import { createEvaluationServices, type EvaluationConfig } from './evaluations/index.ts';
+import type { JobSender } from './job-sender.ts';
+import { createModelServices } from './models/index.ts';
+import { createRunServices } from './runs/index.ts';
+import { createSamplingServices, type SamplingConfig } from './sampling/index.ts';
+import { createTeamActivityServices } from './team-activity/index.ts';
+import { createTeamServices } from './teams/index.ts';
+import { createWebhookServices, type WebhookConfig } from './webhooks/index.ts';
 
-export interface ServicesOptions {
+export type { DatasetConfig, DatasetConfigInput } from './datasets/index.ts';
+export type { EvaluationConfig } from './evaluations/index.ts';
+export type { RunsConfig } from './runs/index.ts';
+export type { SamplingConfig } from './sampling/index.ts';
+export type { WebhookConfig } from './webhooks/index.ts';
+
+export interface ServicesOptions extends AuthOptions {
   db: Db;
+  /** The pool behind `db` (createDb returns both). */
+  pool: pg.Pool;
   now?: () => Date;
-  sessionTtlMs?: number;
-  signInMaxFailures?: number;
-  signInWindowMs?: number;
   store: ObjectStore;
   /** Queues background jobs (the hub's JobQueue). */
   jobs: JobSender;
   datasets?: DatasetConfig;
-  /** Sampling worker pool and per-team limits (defaults in sampling/scheduler.ts). */
+  /** Sampling worker pool and per-team limits (defaults in sampling-pool/scheduler.ts). */
   sampling?: Partial<SamplingConfig>;
   /** Evaluation extractors (InceptionV3 model URL / object key). */
   evaluation?: EvaluationConfig;
@@ -36,42 +36,40 @@ export interface ServicesOptions {
 
 export type Services = ReturnType<typeof createServices>;
 
-/** Builds every service once per hub; resolvers reach them through the request context. */
+/**
+ * Builds every service once per hub, domain by domain (each services/<domain>/index.ts wires its own);
+ * resolvers reach them through the request context, jobs through their JobContext.
+ */
 export function createServices(opts: ServicesOptions) {
-  const now = opts.now ?? (() => new Date());
-  const deps = { db: opts.db, now };
-  const teamEvents = new PubSub<TeamMembersChange>();
-  const teams = new TeamService(deps, teamEvents);
-  const runServices = createRunServices({ ...deps, store: opts.store }, teams);
+  const deps = { db: opts.db, pool: opts.pool, now: opts.now ?? (() => new Date()) };
+  const withStore = { ...deps, store: opts.store };
+  const team = createTeamServices(deps);
+  const webhook = createWebhookServices({ ...deps, jobs: opts.jobs, config: opts.webhooks ?? {} }, team.teams);
+  const model = createModelServices(withStore, team.teams, webhook.webhooks);
+  const run = createRunServices(withStore, team.teams, model.modelAccess);
+  const sampling = createSamplingServices(
+    { ...withStore, ...(opts.sampling ? { sampling: opts.sampling } : {}) },
+    model.modelAccess,
+  );
   return {
-    users: new UserService(deps, {
-      sessionTtlMs: opts.sessionTtlMs ?? 30 * 86_400_000,
-      sessionRefreshMs: 86_400_000,
-      signInLimiter: new FailureRateLimiter({
-        maxFailures: opts.signInMaxFailures ?? 10,
-        windowMs: opts.signInWindowMs ?? 15 * 60_000,
-        now: () => now().getTime(),
-      }),
-    }),
-    apiTokens: new ApiTokenService(deps),
-    teams,
-    teamEvents,
+    ...createAuthServices(deps, opts),
+    ...team,
     /** The object store itself, for housekeeping jobs; services reach objects through their own methods. */
     objectStore: opts.store,
-    ...runServices,
+    ...run,
     /** Team-scoped "runs or datasets changed" events for the dashboard's lists (teamActivity subscription). */
-    teamActivity: new TeamActivity(opts.db, poolOf(opts.db), runServices.runSignals),
-    ...createSamplingServices({
-      ...deps,
-      store: opts.store,
-      jobs: opts.jobs,
-      ...(opts.sampling ? { sampling: opts.sampling } : {}),
-      ...(opts.evaluation ? { evaluation: opts.evaluation } : {}),
-    }),
-    ...createModelServices({ ...deps, store: opts.store, jobs: opts.jobs, webhooks: opts.webhooks ?? {} }, teams),
+    ...createTeamActivityServices(deps, run.runSignals),
+    ...sampling,
+    ...createEvaluationServices(
+      { ...deps, jobs: opts.jobs, ...(opts.evaluation ? { evaluation: opts.evaluation } : {}) },
+      model.modelAccess,
+      { scheduler: sampling.sampling.scheduler, signals: sampling.samplingSignals },
+    ),
+    ...model,
+    ...webhook,
     ...createDatasetServices(
-      { ...deps, store: opts.store, jobs: opts.jobs, config: opts.datasets ?? resolveDatasetConfig() },
-      teams,
+      { ...withStore, jobs: opts.jobs, config: opts.datasets ?? resolveDatasetConfig() },
+      team.teams,
     ),
   };
 }

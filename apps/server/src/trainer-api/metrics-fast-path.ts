@@ -3,8 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeMetricBatch, METRIC_BATCH_CONTENT_TYPE, MetricBatchFormatError } from '@dapple/contracts/metric-batch';
 import { TRAINER_API_PREFIX, type TrainerErrorBody } from '@dapple/contracts/trainer-protocol';
 import type { Logger } from 'pino';
-import { TrainerApiFailure, type TrainerRunService } from '../services/runs-trainer.ts';
-import { bearerToken, failureBody, MAX_BODY_BYTES } from './shared.ts';
+import { badInput, ServiceError } from '../services/errors.ts';
+import type { TrainerRunService } from '../services/runs/index.ts';
+import { bearerToken, failureResponse, MAX_BODY_BYTES } from './shared.ts';
 
 const PATH = `${TRAINER_API_PREFIX}/metrics`;
 const INCOMING_ID = /^[\w.:-]{1,64}$/;
@@ -53,8 +54,9 @@ async function handle(
       send(res, 200, await trainer.metrics(principal, decode(body)));
     }
   } catch (err) {
-    if (err instanceof TrainerApiFailure) {
-      send(res, err.status, failureBody(err));
+    if (err instanceof ServiceError) {
+      const { status, body } = failureResponse(err);
+      send(res, status, body);
     } else if (req.destroyed) {
       return; // the trainer went away mid-request: nobody to answer
     } else {
@@ -104,8 +106,7 @@ function decode(body: Buffer) {
   try {
     return decodeMetricBatch(body);
   } catch (err) {
-    if (err instanceof MetricBatchFormatError)
-      throw new TrainerApiFailure(400, 'BAD_USER_INPUT', err.message, err.field);
+    if (err instanceof MetricBatchFormatError) throw badInput(err.field, err.message);
     throw err;
   }
 }

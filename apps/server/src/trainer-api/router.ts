@@ -14,17 +14,16 @@ import {
 } from '@dapple/contracts/trainer-protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { TrainerApiFailure, type TrainerRunService } from '../services/runs-trainer.ts';
-import { bearerToken, failureBody, MAX_BODY_BYTES } from './shared.ts';
+import { ServiceError } from '../services/errors.ts';
+import type { TrainerRunService } from '../services/runs/index.ts';
+import { parseInput } from '../services/validation.ts';
+import { bearerToken, failureResponse, MAX_BODY_BYTES } from './shared.ts';
 
 export { TRAINER_API_PREFIX };
 
+/** A request body checked against its protocol schema; BAD_USER_INPUT (400) names the first bad field. */
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue?.path.map(String).join('.') || 'body';
-  throw new TrainerApiFailure(400, 'BAD_USER_INPUT', `${field}: ${issue?.message ?? 'invalid value'}`, field);
+  return parseInput(schema, body, { fallback: 'body' });
 }
 
 function bearer(req: Request): string | undefined {
@@ -109,8 +108,9 @@ export function trainerApiRouter(trainer: TrainerRunService, log: Logger): Route
     sendError(res, 404, { error: { code: 'NOT_FOUND', message: `No trainer route ${req.method} ${req.path}` } }),
   );
   router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof TrainerApiFailure) {
-      return sendError(res, err.status, failureBody(err));
+    if (err instanceof ServiceError) {
+      const { status, body } = failureResponse(err);
+      return sendError(res, status, body);
     }
     const e = err as { type?: string; status?: number };
     if (e.type === 'entity.parse.failed')
@@ -128,7 +128,7 @@ function parseJsonBatch(body: unknown) {
   try {
     return parseMetricPoints(raw);
   } catch (err) {
-    throw new TrainerApiFailure(400, 'BAD_USER_INPUT', (err as Error).message, (err as { field?: string }).field);
+    throw new ServiceError('BAD_USER_INPUT', (err as Error).message, { field: (err as { field?: string }).field });
   }
 }
 

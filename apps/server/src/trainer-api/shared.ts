@@ -1,5 +1,5 @@
 import type { TrainerErrorBody } from '@dapple/contracts/trainer-protocol';
-import type { TrainerApiFailure } from '../services/runs-trainer.ts';
+import type { ServiceError, ServiceErrorCode } from '../services/errors.ts';
 
 // What the express routes (router.ts) and the binary metrics fast path (metrics-fast-path.ts) agree on.
 
@@ -11,7 +11,20 @@ export function bearerToken(header: string | undefined): string | undefined {
   return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
 }
 
-/** The error body a trainer gets for a refused request. */
-export function failureBody(err: TrainerApiFailure): TrainerErrorBody {
-  return { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } };
+/** The HTTP status of each service refusal: the one place a ServiceError becomes an answer to a trainer. */
+const STATUS: Record<ServiceErrorCode, number> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  RATE_LIMITED: 429,
+};
+
+/** What a trainer gets for a refused request: the status and `{ error: { code, message, field? } }`. */
+export function failureResponse(err: ServiceError): { status: number; body: TrainerErrorBody } {
+  return {
+    status: STATUS[err.code],
+    body: { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } },
+  };
 }

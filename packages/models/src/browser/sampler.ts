@@ -1,20 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 import type { InferenceWeights } from '../checkpoint/types.ts';
-import { ddimSample } from '../diffusion/samplers/ddim.ts';
-import { ddpmSample } from '../diffusion/samplers/ddpm.ts';
 import { toUint8Images } from '../diffusion/samplers/images.ts';
+import { SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers/kinds.ts';
+import { sampleWith } from '../diffusion/samplers/sample.ts';
 import type { Denoiser } from '../diffusion/samplers/types.ts';
 import { makeSchedule, type NoiseSchedule } from '../diffusion/schedule.ts';
 import { createUNet, type UNet } from '../diffusion/unet.ts';
 import { varianceOf, type SamplingSpec } from './spec.ts';
 
-export type SamplerKind = 'ddim' | 'ddpm';
+export type { SamplerKind };
 
 export interface SampleRequest {
   count: number;
   steps: number;
   sampler: SamplerKind;
-  /** DDIM stochasticity (0 = deterministic); ignored by DDPM. */
+  /** DDIM stochasticity (0 = deterministic); ignored by the other samplers. */
   eta?: number;
   seed: number;
   /** Class id for a class-conditional model; unset = the unconditional (null) label. */
@@ -53,8 +53,8 @@ export function validateSampleRequest(spec: SamplingSpec, r: SampleRequest, limi
     throw new RangeError(`count must be an integer in [1, ${maxCount}], got ${r.count}`);
   if (!Number.isInteger(r.steps) || r.steps < 1 || r.steps > T)
     throw new RangeError(`steps must be an integer in [1, ${T}] (the model's timesteps), got ${r.steps}`);
-  if (r.sampler !== 'ddim' && r.sampler !== 'ddpm')
-    throw new RangeError(`sampler must be 'ddim' or 'ddpm', got ${String(r.sampler)}`);
+  if (!SAMPLER_KINDS.includes(r.sampler))
+    throw new RangeError(`sampler must be one of ${SAMPLER_KINDS.join(', ')}, got ${String(r.sampler)}`);
   if (r.eta !== undefined && (!Number.isFinite(r.eta) || r.eta < 0 || r.eta > 1))
     throw new RangeError(`eta must be a number in [0, 1], got ${r.eta}`);
   if (!Number.isSafeInteger(r.seed) || r.seed < 0) throw new RangeError(`seed must be an integer ≥ 0, got ${r.seed}`);
@@ -141,10 +141,13 @@ export function createModelSampler(weights: InferenceWeights, spec: SamplingSpec
           ...(request.signal ? { signal: request.signal } : {}),
         };
         try {
-          const x =
-            request.sampler === 'ddim'
-              ? await ddimSample({ ...common, steps: request.steps, eta: request.eta ?? 0 })
-              : await ddpmSample({ ...common, steps: request.steps, variance: varianceOf(spec) });
+          const x = await sampleWith({
+            ...common,
+            sampler: request.sampler,
+            steps: request.steps,
+            ...(request.sampler === 'ddim' ? { eta: request.eta ?? 0 } : {}),
+            ...(request.sampler === 'ddpm' ? { variance: varianceOf(spec) } : {}),
+          });
           pixels.set(await toUint8Images(x), start * r * r * c);
           x.dispose();
         } finally {

@@ -1,13 +1,21 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { RngState } from '../rng.ts';
-import { decodeArtifacts, encodeArtifacts, requireLoad, requireSave } from './codec.ts';
+import {
+  architectureFromMetadata,
+  checkArchitecture,
+  decodeArtifacts,
+  encodeArtifacts,
+  requireLoad,
+  requireSave,
+} from './codec.ts';
 import type { Checkpoint, JsonValue } from './types.ts';
 
 export const CHECKPOINT_FORMAT = 'dapple-checkpoint';
 
 /**
  * Saves a full training checkpoint through any tf.io IOHandler: weights (`params/`), EMA weights
- * (`ema/`) and optimizer slots (`optim/`) in one buffer, step, RNG state, config and extra as JSON.
+ * (`ema/`) and optimizer slots (`optim/`) in one buffer, step, RNG state, config and extra as JSON, and the
+ * model family (`architecture`) so a loader knows which network the weights belong to.
  * Values are stored bit-exactly (float32/int32).
  */
 export async function saveCheckpoint(handler: tf.io.IOHandler, checkpoint: Checkpoint): Promise<tf.io.SaveResult> {
@@ -18,8 +26,11 @@ export async function saveCheckpoint(handler: tf.io.IOHandler, checkpoint: Check
   const groups: Array<readonly [string, ReadonlyMap<string, tf.Tensor>]> = [['params', checkpoint.variables]];
   if (checkpoint.ema) groups.push(['ema', checkpoint.ema]);
   if (checkpoint.optimizer) groups.push(['optim', checkpoint.optimizer]);
+  const metadata: Record<string, JsonValue> = { kind: 'checkpoint' };
+  // Only when given: DDPM callers pass none, and their files stay byte-for-byte what they were.
+  if (checkpoint.architecture !== undefined) metadata['architecture'] = checkArchitecture(checkpoint.architecture);
   const artifacts = await encodeArtifacts(CHECKPOINT_FORMAT, groups, {
-    kind: 'checkpoint',
+    ...metadata,
     step: checkpoint.step,
     rngState: checkpoint.rngState as unknown as JsonValue,
     config: checkpoint.config,
@@ -39,7 +50,15 @@ export async function loadCheckpoint(handler: tf.io.IOHandler): Promise<Checkpoi
     for (const group of groups.values()) for (const t of group.values()) t.dispose();
     throw new Error(`checkpoint metadata step must be an integer ≥ 0, got ${JSON.stringify(step)}`);
   }
+  let architecture: Checkpoint['architecture'];
+  try {
+    architecture = architectureFromMetadata(metadata, 'checkpoint');
+  } catch (error) {
+    for (const group of groups.values()) for (const t of group.values()) t.dispose();
+    throw error;
+  }
   const checkpoint: Checkpoint = {
+    architecture,
     variables: groups.get('params') ?? new Map(),
     step,
     rngState: metadata['rngState'] as unknown as RngState,

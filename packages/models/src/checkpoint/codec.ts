@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { crc32 } from './crc32.ts';
 import { float32ArrayToFloat16 } from './float16.ts';
-import type { JsonValue } from './types.ts';
+import { MODEL_ARCHITECTURES, type JsonValue, type ModelArchitecture } from './types.ts';
 
 /**
  * Shared encoding of tensor groups into tf.io ModelArtifacts: one concatenated weight buffer, weight
@@ -128,6 +128,24 @@ export function decodeArtifacts(
     map.set(name, named[spec.name]!);
   }
   return { metadata, groups };
+}
+
+/** The architecture recorded in a file's metadata: absent (files from before the field) means 'ddpm'. */
+export function architectureFromMetadata(metadata: DappleMetadata, what: string): ModelArchitecture {
+  const value = metadata['architecture'];
+  if (value === undefined || value === null) return 'ddpm';
+  if (typeof value !== 'string' || !(MODEL_ARCHITECTURES as readonly string[]).includes(value))
+    throw new Error(
+      `${what} metadata architecture must be one of ${MODEL_ARCHITECTURES.join(', ')}, got ${JSON.stringify(value)}`,
+    );
+  return value as ModelArchitecture;
+}
+
+/** Rejects an architecture the caller passed in that this build does not know. */
+export function checkArchitecture(value: unknown): ModelArchitecture {
+  if (typeof value !== 'string' || !(MODEL_ARCHITECTURES as readonly string[]).includes(value))
+    throw new RangeError(`architecture must be one of ${MODEL_ARCHITECTURES.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as ModelArchitecture;
 }
 
 export function requireSave(handler: tf.io.IOHandler): NonNullable<tf.io.IOHandler['save']> {

@@ -1,5 +1,6 @@
 // Browser-safe entry point. The Node filesystem handler lives in ./fs-handler.ts: import it by path.
-export type { Checkpoint, InferenceWeights, JsonValue } from './types.ts';
+export type { Checkpoint, InferenceWeights, JsonValue, ModelArchitecture } from './types.ts';
+export { MODEL_ARCHITECTURES } from './types.ts';
 export { saveCheckpoint, loadCheckpoint, CHECKPOINT_FORMAT } from './checkpoint.ts';
 export { saveInferenceWeights, loadInferenceWeights, INFERENCE_FORMAT } from './inference.ts';
 export { memoryHandler, type MemoryHandler } from './memory-handler.ts';

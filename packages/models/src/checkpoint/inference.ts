@@ -1,5 +1,13 @@
 import type * as tf from '@tensorflow/tfjs';
-import { decodeArtifacts, encodeArtifacts, requireLoad, requireSave, type Precision } from './codec.ts';
+import {
+  architectureFromMetadata,
+  checkArchitecture,
+  decodeArtifacts,
+  encodeArtifacts,
+  requireLoad,
+  requireSave,
+  type Precision,
+} from './codec.ts';
 import type { InferenceWeights, JsonValue } from './types.ts';
 
 export const INFERENCE_FORMAT = 'dapple-inference';
@@ -18,7 +26,10 @@ export async function saveInferenceWeights(
   if (precision !== 'float32' && precision !== 'float16') {
     throw new RangeError(`precision must be 'float32' or 'float16', got ${String(precision)}`);
   }
-  const metadata: Record<string, JsonValue> = { kind: 'inference', config: model.config, precision };
+  const metadata: Record<string, JsonValue> = { kind: 'inference' };
+  // Only when given: DDPM callers pass none, and their files stay byte-for-byte what they were.
+  if (model.architecture !== undefined) metadata['architecture'] = checkArchitecture(model.architecture);
+  Object.assign(metadata, { config: model.config, precision });
   if (model.step !== undefined) metadata['step'] = model.step;
   return save(await encodeArtifacts(INFERENCE_FORMAT, [['params', model.weights]], metadata, precision));
 }
@@ -27,7 +38,18 @@ export async function saveInferenceWeights(
 export async function loadInferenceWeights(handler: tf.io.IOHandler): Promise<InferenceWeights> {
   const artifacts = await requireLoad(handler)();
   const { metadata, groups } = decodeArtifacts(artifacts, INFERENCE_FORMAT, 'inference weights');
-  const out: InferenceWeights = { weights: groups.get('params') ?? new Map(), config: metadata['config'] ?? null };
+  let architecture: InferenceWeights['architecture'];
+  try {
+    architecture = architectureFromMetadata(metadata, 'inference weights');
+  } catch (error) {
+    for (const group of groups.values()) for (const t of group.values()) t.dispose();
+    throw error;
+  }
+  const out: InferenceWeights = {
+    architecture,
+    weights: groups.get('params') ?? new Map(),
+    config: metadata['config'] ?? null,
+  };
   if (typeof metadata['step'] === 'number') out.step = metadata['step'];
   return out;
 }

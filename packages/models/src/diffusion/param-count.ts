@@ -12,7 +12,7 @@ export function countUNetParams(c: UNetConfig): number {
   const res = (cin: number, cout: number) =>
     norm(cin) +
     conv(cin, cout, 3) +
-    dense(tembDim, cout) +
+    dense(tembDim, c.scaleShiftNorm ? 2 * cout : cout) +
     norm(cout) +
     conv(cout, cout, 3) +
     (cin !== cout ? conv(cin, cout, 1) : 0);

@@ -10,6 +10,7 @@ import { installWasmKernelFixes } from '../nn/wasm-kernels.ts';
 import type { Rng, RngState } from '../rng.ts';
 import type { Prediction } from './samplers/types.ts';
 import { qSample, type NoiseSchedule } from './schedule.ts';
+import { drawStepKey, dropoutSeeds, sliceNoise, type StepKey } from './step-noise.ts';
 import type { UNet } from './unet.ts';
 
 export interface TrainerConfig {
@@ -25,7 +26,10 @@ export interface TrainerConfig {
   ema?: EmaConfig | false;
   /** Global-norm clipping threshold; the norm is reported either way. */
   clipNorm?: number;
-  /** Draws timesteps, noise, dropout masks and label dropout: seeding it makes training reproducible. */
+  /**
+   * Draws one key per step, from which every image's timestep, noise, label dropout and dropout masks derive
+   * (step-noise.ts): seeding it makes training reproducible, and its state in a checkpoint makes resuming exact.
+   */
   rng: Rng;
   /**
    * Split each batch into micro-batches of at most this many images and accumulate their gradients
@@ -67,20 +71,49 @@ export interface TrainerState {
   rngState: RngState;
 }
 
+/** Which images of a step's global batch a `computeGradients` call covers (a data-parallel worker's slice). */
+export interface BatchSlice {
+  /** The step's key (drawStepKey): every image's t, noise, label dropout and dropout masks derive from it. */
+  key: StepKey;
+  /** Index of the slice's first image in the global batch. */
+  start: number;
+  /** Images in the global batch: the loss is the mean over all of them. */
+  total: number;
+}
+
+/** What one slice contributes to a step: its share of the gradient and its images' loss terms, in order. */
+export interface SliceGradients {
+  /** ∇ of (Σ over the slice's images of their loss) / total, one flat tensor per optimizer bucket (caller disposes). */
+  flats: tf.Tensor1D[];
+  perSample: Float32Array;
+  t: Int32Array;
+  mse: Float32Array;
+  /** Hybrid loss only. */
+  vlb?: Float32Array;
+}
+
+/** The update part of StepMetrics. */
+export interface AppliedUpdate {
+  step: number;
+  gradNorm: number;
+  lr: number;
+  emaDecay: number | null;
+}
+
 export interface Trainer {
   readonly model: UNet;
   readonly optimizer: Optimizer;
   readonly ema: Ema | null;
   /** Updates applied so far. */
   readonly stepCount: number;
+  /** One update from a batch: drawStepKey, computeGradients over the whole batch, applyGradients. */
   step(batch: TrainBatch): Promise<StepMetrics>;
-  /**
-   * Applies one update like step() but reads nothing back: its metrics stay on the device until flushMetrics().
-   * On a GPU a read is a full sync (submit, wait, map), so the trainer reads every few steps; returns the step.
-   */
-  queueStep(batch: TrainBatch): number;
-  /** The metrics of every step queued since the last flush, in order, fetched with one read. */
-  flushMetrics(): Promise<StepMetrics[]>;
+  /** Draws the next step's key from the trainer's Rng. */
+  drawStepKey(): StepKey;
+  /** Gradients of a slice of a global batch (`batch` holds the slice's images only), micro-batched. */
+  computeGradients(batch: TrainBatch, slice: BatchSlice): Promise<SliceGradients>;
+  /** Clips and applies summed gradients (flat buckets, not disposed) and updates the EMA: one step. */
+  applyGradients(flats: tf.Tensor1D[]): Promise<AppliedUpdate>;
   /** Live tensors (do not dispose); pair with model.variables for a checkpoint. */
   getState(): TrainerState;
   setState(state: TrainerState): void;
@@ -88,16 +121,68 @@ export interface Trainer {
   dispose(): void;
 }
 
-/** A dropout keep-mask (dropout-mask.ts) from two words of the trainer's Rng, so training stays reproducible and resumable. */
-function keepMask(rng: Rng, shape: number[], rate: number): tf.Tensor {
-  const [seedA, seedB] = rng.uniformIntArray(2, 2 ** 31) as unknown as [number, number];
-  return dropoutKeepMask(shape, rate, seedA, seedB);
+/**
+ * A trainer on one device that can run steps without reading anything back. On a GPU a read is a full sync
+ * (submit, wait, map), so the trainer app queues steps and reads their metrics every few steps in one go.
+ */
+export interface QueueingTrainer extends Trainer {
+  /** Applies one update like step() but reads nothing back: its metrics stay on the device; returns the step. */
+  queueStep(batch: TrainBatch): number;
+  /** The metrics of every step queued since the last flush, in order, fetched with one read. */
+  flushMetrics(): Promise<StepMetrics[]>;
+}
+
+/** StepMetrics of a step from its update and its slices' loss terms (in global batch order). */
+export function stepMetricsOf(update: AppliedUpdate, slices: readonly Omit<SliceGradients, 'flats'>[], T: number) {
+  // Empty slices: data-parallel workers beyond the batch size.
+  const parts = slices.filter((s) => s.perSample.length > 0);
+  const floats = (pick: (s: (typeof parts)[number]) => Float32Array) => concatArrays(parts.map(pick), Float32Array);
+  const perSample = floats((s) => s.perSample);
+  const t = concatArrays(
+    parts.map((s) => s.t),
+    Int32Array,
+  );
+  const metrics: StepMetrics = {
+    ...update,
+    loss: mean(perSample),
+    lossByQuartile: lossByQuartile(perSample, t, T),
+  };
+  if (parts.every((s) => s.vlb)) {
+    metrics.mse = mean(floats((s) => s.mse));
+    metrics.vlb = mean(floats((s) => s.vlb!));
+  }
+  return metrics;
+}
+
+function mean(xs: ArrayLike<number>): number {
+  let total = 0;
+  for (let i = 0; i < xs.length; i++) total += xs[i]!;
+  return total / xs.length;
+}
+
+function concatArrays<A extends Float32Array | Int32Array>(parts: A[], Ctor: { new (n: number): A }): A {
+  const out = new Ctor(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
 }
 
 function resolveLoss(loss: TrainerConfig['loss'], prediction: Prediction): LossConfig {
   if (loss === undefined) return { kind: 'simple', prediction };
   if (typeof loss === 'string') return { kind: loss, prediction };
   return { ...loss, prediction };
+}
+
+/** SliceGradients with the loss terms still on the device (mse may be the perSample tensor itself). */
+interface DeviceSliceGradients {
+  flats: tf.Tensor1D[];
+  perSample: tf.Tensor1D;
+  t: Int32Array;
+  mse: tf.Tensor1D;
+  vlb: tf.Tensor1D | null;
 }
 
 /** A step's metrics while they are still on the device (kept tensors) or already known on the host. */
@@ -112,7 +197,7 @@ interface PendingMetrics {
   vlb: tf.Scalar | null;
 }
 
-class DiffusionTrainer implements Trainer {
+class DiffusionTrainer implements QueueingTrainer {
   private pending: PendingMetrics[] = [];
   readonly model: UNet;
   readonly optimizer: Optimizer;
@@ -155,8 +240,22 @@ class DiffusionTrainer implements Trainer {
   }
 
   queueStep(batch: TrainBatch): number {
-    this.pending.push(this.update(batch));
-    return this.optimizer.step;
+    const b = this.checkBatch(batch);
+    const g = this.sliceGradients(batch, { key: this.drawStepKey(), start: 0, total: b });
+    let update: ReturnType<DiffusionTrainer['applyOnDevice']>;
+    try {
+      update = this.applyOnDevice(g.flats);
+    } finally {
+      tf.dispose(g.flats);
+    }
+    const mse = g.vlb ? tf.tidy(() => tf.mean(g.mse) as tf.Scalar) : null;
+    const vlb = g.vlb ? tf.tidy(() => tf.mean(g.vlb!) as tf.Scalar) : null;
+    // (mse may be the same tensor as perSample: the simple loss's per-sample terms are its mse.)
+    if (g.mse !== g.perSample) g.mse.dispose();
+    g.vlb?.dispose();
+    const { step, lr, emaDecay, norm } = update;
+    this.pending.push({ step, lr, emaDecay, tValues: g.t, perSample: g.perSample, norm, mse, vlb });
+    return step;
   }
 
   async flushMetrics(): Promise<StepMetrics[]> {
@@ -176,11 +275,9 @@ class DiffusionTrainer implements Trainer {
     return pending.map((p) => {
       const lossValues = take(p.perSample.size);
       const gradNorm = take(1)[0]!;
-      let total = 0;
-      for (const v of lossValues) total += v;
       const metrics: StepMetrics = {
         step: p.step,
-        loss: total / lossValues.length,
+        loss: mean(lossValues),
         lossByQuartile: lossByQuartile(lossValues, p.tValues, this.cfg.schedule.T),
         gradNorm,
         lr: p.lr,
@@ -192,27 +289,57 @@ class DiffusionTrainer implements Trainer {
     });
   }
 
-  /** One update; its metrics stay on the device. */
-  private update(batch: TrainBatch): PendingMetrics {
-    const { model, schedule, rng } = this.cfg;
-    const { resolution, channels, numClasses } = model.config;
-    const images = batch.images;
-    const [b, h, w, c] = images.shape;
+  drawStepKey(): StepKey {
+    return drawStepKey(this.cfg.rng);
+  }
+
+  /** The batch's size, after checking its shape against the model. */
+  private checkBatch(batch: TrainBatch): number {
+    const { resolution, channels } = this.model.config;
+    const [b, h, w, c] = batch.images.shape;
     if (h !== resolution || w !== resolution || c !== channels) {
       throw new RangeError(
-        `batch.images must be [B, ${resolution}, ${resolution}, ${channels}], got [${images.shape.join(', ')}]`,
+        `batch.images must be [B, ${resolution}, ${resolution}, ${channels}], got [${batch.images.shape.join(', ')}]`,
       );
     }
     if (batch.labels && batch.labels.shape[0] !== b)
       throw new RangeError(`batch.labels must have ${b} entries, got ${batch.labels.shape[0]}`);
-    const lr = learningRateAt(this.lr, this.optimizer.step);
+    return b;
+  }
+
+  async computeGradients(batch: TrainBatch, slice: BatchSlice): Promise<SliceGradients> {
+    const g = this.sliceGradients(batch, slice);
+    const terms = [g.perSample, g.mse, ...(g.vlb ? [g.vlb] : [])];
+    let values: Float32Array[];
+    try {
+      values = (await Promise.all(terms.map((x) => x.data()))) as Float32Array[];
+    } finally {
+      tf.dispose(terms);
+    }
+    const out: SliceGradients = { flats: g.flats, perSample: values[0]!, t: g.t, mse: values[1]! };
+    if (g.vlb) out.vlb = values[2]!;
+    return out;
+  }
+
+  /** computeGradients without reading anything back: the loss terms stay on the device (caller disposes). */
+  private sliceGradients(batch: TrainBatch, slice: BatchSlice): DeviceSliceGradients {
+    const { model, schedule } = this.cfg;
+    const { numClasses } = model.config;
+    const images = batch.images;
+    const b = this.checkBatch(batch);
+    const [, h, w, c] = images.shape;
+    const { key, start: first, total } = slice;
+    if (!(Number.isInteger(first) && first >= 0 && Number.isInteger(total) && first + b <= total))
+      throw new RangeError(`slice: images ${first}…${first + b - 1} do not fit a batch of ${total}`);
     installWasmKernelFixes(); // fast Slice/Concat for the micro-batch slices below and the UNet's skip connections
 
-    // Draw all randomness for the whole batch first, so micro-batching does not change the stream.
-    const tValues = rng.uniformIntArray(b, schedule.T); // the same draws as rng.uniformInt, kept on the host
-    const t = tf.tensor1d(tValues, 'int32');
-    const noise = rng.normal([b, h, w, c]) as tf.Tensor4D;
-    const labels = numClasses === undefined ? undefined : this.conditioningLabels(batch.labels, b, numClasses);
+    // Each image's randomness comes from its own stream (step-noise.ts): micro-batches and data-parallel slices
+    // see exactly what the whole batch would.
+    const drawn = sliceNoise(key, first, b, schedule.T, h * w * c);
+    const t = tf.tensor1d(drawn.t, 'int32');
+    const noise = tf.tensor4d(drawn.noise, [b, h, w, c]);
+    const labels =
+      numClasses === undefined ? undefined : this.conditioningLabels(batch.labels, b, numClasses, drawn.labelU);
 
     const micro = Math.min(this.cfg.microBatch ?? b, b);
     const perSampleParts: tf.Tensor1D[] = [];
@@ -224,6 +351,7 @@ class DiffusionTrainer implements Trainer {
       const slice4 = (x: tf.Tensor4D) =>
         size === b ? x : (x.slice([start, 0, 0, 0], [size, -1, -1, -1]) as tf.Tensor4D);
       const slice1 = (x: tf.Tensor1D) => (size === b ? x : x.slice([start], [size]));
+      let layer = 0;
       const { value, grads } = tf.variableGrads(() => {
         const x0 = slice4(images);
         const eps = slice4(noise);
@@ -231,13 +359,17 @@ class DiffusionTrainer implements Trainer {
         const xt = qSample(schedule, x0, tc, eps);
         const out = model.apply(xt, tc, labels ? slice1(labels) : undefined, {
           training: true,
-          dropoutMask: (shape, rate) => keepMask(rng, shape, rate),
+          dropoutMask: (shape, rate) => {
+            const perImage = tf.util.sizeFromShape(shape.slice(1));
+            const { seedA, seedB } = dropoutSeeds(key, layer++, first + start, perImage);
+            return dropoutKeepMask(shape, rate, seedA, seedB);
+          },
         });
         const terms = diffusionLoss(this.loss, schedule, out, x0, xt, eps, tc);
         perSampleParts.push(tf.keep(terms.perSample));
         mseParts.push(tf.keep(terms.mse));
         if (terms.vlb) vlbParts.push(tf.keep(terms.vlb));
-        return tf.mul(terms.loss, size / b) as tf.Scalar;
+        return tf.mul(terms.loss, size / total) as tf.Scalar;
       }, this.varList);
       value.dispose();
       const named = new Map<string, tf.Tensor>();
@@ -255,30 +387,50 @@ class DiffusionTrainer implements Trainer {
       }
     }
     const raw = summed!;
-    // Clip and update on flat buckets: a few large ops instead of several per variable.
+    // Flat buckets: clipping, the update and a data-parallel exchange are then a few large ops each.
     const flats = this.optimizer.layout.buckets.map((_, i) => this.optimizer.layout.flatten(raw, i));
     tf.dispose([...raw.values()]);
+    const join = (parts: tf.Tensor1D[]) =>
+      parts.length === 0 ? null : parts.length === 1 ? parts[0]! : (tf.concat(parts) as tf.Tensor1D);
+    const perSample = join(perSampleParts)!;
+    const mse = join(mseParts)!;
+    const vlb = join(vlbParts);
+    const kept = new Set<tf.Tensor>([perSample, mse, ...(vlb ? [vlb] : [])]);
+    tf.dispose([t, noise, ...[...perSampleParts, ...mseParts, ...vlbParts].filter((p) => !kept.has(p))]);
+    if (labels) labels.dispose();
+    return { flats, perSample, t: drawn.t, mse, vlb };
+  }
+
+  async applyGradients(flats: tf.Tensor1D[]): Promise<AppliedUpdate> {
+    const { norm, ...update } = this.applyOnDevice(flats);
+    try {
+      return { ...update, gradNorm: (await norm.data())[0]! };
+    } finally {
+      norm.dispose();
+    }
+  }
+
+  /** applyGradients without reading the gradient norm back (the caller disposes it). */
+  private applyOnDevice(flats: tf.Tensor1D[]): Omit<AppliedUpdate, 'gradNorm'> & { norm: tf.Scalar } {
+    const lr = learningRateAt(this.lr, this.optimizer.step);
     const { norm, scale } = flatNormAndClipScale(flats, this.cfg.clipNorm);
     // With the EMA: one kernel per bucket on webgpu (Adam + EMA), else the EMA's own update after Adam.
     const emaDecay = this.optimizer.applyFlat(flats, lr, scale, this.ema ?? undefined);
-    tf.dispose(flats);
     scale?.dispose();
-
-    const perSample = perSampleParts.length === 1 ? perSampleParts[0]! : tf.concat(perSampleParts);
-    const mse = this.loss.kind === 'hybrid' ? tf.tidy(() => tf.mean(tf.concat(mseParts)) as tf.Scalar) : null;
-    const vlb = vlbParts.length ? tf.tidy(() => tf.mean(tf.concat(vlbParts)) as tf.Scalar) : null;
-    // (perSample may be the same tensor as an mse part: the simple loss's per-sample terms are its mse.)
-    tf.dispose([t, noise, ...[...perSampleParts, ...mseParts, ...vlbParts].filter((p) => p !== perSample)]);
-    if (labels) labels.dispose();
-    return { step: this.optimizer.step, lr, emaDecay, tValues, perSample: perSample as tf.Tensor1D, norm, mse, vlb };
+    return { step: this.optimizer.step, lr, emaDecay, norm };
   }
 
-  /** Labels with classifier-free-guidance dropout applied; all null labels when none are given. */
-  private conditioningLabels(labels: tf.Tensor1D | undefined, b: number, numClasses: number): tf.Tensor1D {
+  /** Labels with classifier-free-guidance dropout applied (`u`: each image's uniform); all null labels when none are given. */
+  private conditioningLabels(
+    labels: tf.Tensor1D | undefined,
+    b: number,
+    numClasses: number,
+    u: Float32Array,
+  ): tf.Tensor1D {
     const p = this.cfg.labelDropout ?? 0.1;
     if (!labels) return tf.fill([b], numClasses, 'int32') as tf.Tensor1D;
     return tf.tidy(() => {
-      const drop = tf.less(this.cfg.rng.uniform([b]), p);
+      const drop = tf.less(tf.tensor1d(u), p);
       return tf.where(drop, tf.fill([b], numClasses, 'int32'), tf.cast(labels, 'int32')) as tf.Tensor1D;
     });
   }
@@ -312,6 +464,6 @@ class DiffusionTrainer implements Trainer {
   }
 }
 
-export function createTrainer(config: TrainerConfig): Trainer {
+export function createTrainer(config: TrainerConfig): QueueingTrainer {
   return new DiffusionTrainer(config);
 }

@@ -35,6 +35,7 @@ describe('createUNet', () => {
   for (const [name, config] of [
     ['micro', micro],
     ['micro, conditional + learned sigma', { ...micro, numClasses: 5, learnSigma: true }],
+    ['micro, conditional, scale-shift norm', { ...micro, numClasses: 5, scaleShiftNorm: true }],
     ['tiny', presetConfig('tiny')],
     ['small', presetConfig('small', { channels: 1 })],
   ] as const) {
@@ -73,26 +74,52 @@ describe('createUNet', () => {
     [a, b, c].forEach((m) => m.dispose());
   });
 
-  it('gradients reach every parameter once the zero-initialised outputs have moved', () => {
-    const model = createUNet({ ...micro, numClasses: 3 }, 3);
-    // Perturb every variable so no gradient is blocked by a zero-initialised layer.
-    for (const v of model.variables.values()) v.assign(tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.05))));
-    const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
-    const t = tf.tensor1d([3, 500], 'int32');
-    const labels = tf.tensor1d([1, 3], 'int32');
-    const { grads } = tf.variableGrads(
-      () => tf.mean(tf.square(model.apply(x, t, labels, { training: true }))) as tf.Scalar,
-      [...model.variables.values()],
-    );
-    const norms = tf.tidy(() => Object.values(grads).map((g) => tf.norm(g).dataSync()[0]!));
-    expect(norms).toHaveLength(model.variables.size);
-    for (const n of norms) expect(n).toBeGreaterThan(0);
-    tf.dispose([x, t, labels, ...Object.values(grads)]);
-    model.dispose();
+  for (const scaleShiftNorm of [false, true])
+    it(`gradients reach every parameter once the zero-initialised outputs have moved (scale-shift norm ${scaleShiftNorm})`, () => {
+      const model = createUNet({ ...micro, numClasses: 3, scaleShiftNorm }, 3);
+      // Perturb every variable so no gradient is blocked by a zero-initialised layer.
+      for (const v of model.variables.values()) v.assign(tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.05))));
+      const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
+      const t = tf.tensor1d([3, 500], 'int32');
+      const labels = tf.tensor1d([1, 3], 'int32');
+      const { grads } = tf.variableGrads(
+        () => tf.mean(tf.square(model.apply(x, t, labels, { training: true }))) as tf.Scalar,
+        [...model.variables.values()],
+      );
+      const norms = tf.tidy(() => Object.values(grads).map((g) => tf.norm(g).dataSync()[0]!));
+      expect(norms).toHaveLength(model.variables.size);
+      for (const n of norms) expect(n).toBeGreaterThan(0);
+      tf.dispose([x, t, labels, ...Object.values(grads)]);
+      model.dispose();
+    });
+
+  it('the class label reaches the output through a one-channel-per-group GroupNorm only with scale-shift norm', async () => {
+    // With groups = channels every GroupNorm normalises each channel over space: a bias added before it (DDPM's
+    // embedding injection) is removed exactly, so neither the label nor t can change anything. Scale-shift norm
+    // applies the embedding after the norm.
+    const config: UNetConfig = { ...micro, channelMults: [1], attentionResolutions: [], groups: 8, numClasses: 3 };
+    const spread = async (scaleShiftNorm: boolean) => {
+      const model = createUNet({ ...config, scaleShiftNorm }, 5);
+      for (const v of model.variables.values())
+        v.assign(tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.1, 'float32', 2))));
+      const x = tf.randomNormal([1, 8, 8, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+      const t = tf.tensor1d([100], 'int32');
+      const outs = await Promise.all(
+        [0, 1, 2, 3].map((label) => model.apply(x, t, tf.tensor1d([label], 'int32')).data()),
+      );
+      model.dispose();
+      tf.dispose([x, t]);
+      let max = 0;
+      for (const o of outs) for (let i = 0; i < o.length; i++) max = Math.max(max, Math.abs(o[i]! - outs[0]![i]!));
+      return max;
+    };
+    expect(await spread(false)).toBeLessThan(1e-4);
+    expect(await spread(true)).toBeGreaterThan(1e-2);
   });
 
   it('rejects bad configs naming the field', () => {
     expect(() => createUNet({ ...micro, groups: 3 })).toThrow(/unet\.groups/);
+    expect(() => createUNet({ ...micro, scaleShiftNorm: 'yes' as never })).toThrow(/unet\.scaleShiftNorm/);
     expect(() => createUNet({ ...micro, resolution: 6, channelMults: [1, 2, 2] })).toThrow(/unet\.resolution/);
     const m = createUNet(micro);
     const x = tf.zeros([1, 16, 16, 3]) as tf.Tensor4D;

@@ -32,6 +32,13 @@ export interface UNetConfig {
   numClasses?: number;
   /** Improved DDPM learned variance: the output has 2·channels (ε/v/x0 prediction, then the v interpolation). */
   learnSigma?: boolean;
+  /**
+   * How the time (+ class) embedding enters each res block. true: ADM's scale-shift norm, GN(h)·(1 + scale) + shift
+   * after the block's second GroupNorm. false/absent: DDPM's bias added before that GroupNorm, which normalises
+   * most of it away (with 2 channels per group only their difference survives), so a class label barely reaches
+   * the network. Absent in configs saved before the option: those checkpoints load and sample as before.
+   */
+  scaleShiftNorm?: boolean;
 }
 
 export interface UNetApplyOptions {
@@ -75,6 +82,8 @@ export function validateUNetConfig(c: UNetConfig): void {
   if (c.baseChannels % c.groups !== 0) fail('groups', `(${c.groups}) must divide baseChannels ${c.baseChannels}`);
   if (c.numClasses !== undefined && (!Number.isInteger(c.numClasses) || c.numClasses < 1))
     fail('numClasses', `must be a positive integer, got ${c.numClasses}`);
+  if (c.scaleShiftNorm !== undefined && typeof c.scaleShiftNorm !== 'boolean')
+    fail('scaleShiftNorm', `must be true or false, got ${JSON.stringify(c.scaleShiftNorm)}`);
 }
 
 /**
@@ -105,6 +114,7 @@ class DdpmUNet implements UNet {
     const s = new ParamStore(seed);
     this.variables = s.variables;
     const { baseChannels: ch, channelMults, numResBlocks, groups, dropout } = config;
+    const scaleShift = config.scaleShiftNorm === true;
     const tembDim = (this.tembDim = ch * 4);
     this.tembDense0 = new Dense(s, 'temb.dense0', ch, tembDim);
     this.tembDense1 = new Dense(s, 'temb.dense1', tembDim, tembDim);
@@ -122,7 +132,7 @@ class DdpmUNet implements UNet {
       const cout = ch * mult;
       const entry: (typeof this.down)[number] = { res: [], attn: [] };
       for (let j = 0; j < numResBlocks; j++) {
-        entry.res.push(new ResBlock(s, `down.${level}.res.${j}`, cin, cout, tembDim, groups, dropout));
+        entry.res.push(new ResBlock(s, `down.${level}.res.${j}`, cin, cout, tembDim, groups, dropout, scaleShift));
         entry.attn.push(attnAt.has(res) ? new AttentionBlock(s, `down.${level}.attn.${j}`, cout, groups) : undefined);
         cin = cout;
         skipChannels.push(cin);
@@ -135,16 +145,16 @@ class DdpmUNet implements UNet {
       this.down.push(entry);
     });
 
-    this.midRes0 = new ResBlock(s, 'mid.res.0', cin, cin, tembDim, groups, dropout);
+    this.midRes0 = new ResBlock(s, 'mid.res.0', cin, cin, tembDim, groups, dropout, scaleShift);
     this.midAttn = new AttentionBlock(s, 'mid.attn', cin, groups);
-    this.midRes1 = new ResBlock(s, 'mid.res.1', cin, cin, tembDim, groups, dropout);
+    this.midRes1 = new ResBlock(s, 'mid.res.1', cin, cin, tembDim, groups, dropout, scaleShift);
 
     for (let level = channelMults.length - 1; level >= 0; level--) {
       const cout = ch * channelMults[level]!;
       const entry: (typeof this.up)[number] = { res: [], attn: [] };
       for (let j = 0; j < numResBlocks + 1; j++) {
         const skip = skipChannels.pop()!;
-        entry.res.push(new ResBlock(s, `up.${level}.res.${j}`, cin + skip, cout, tembDim, groups, dropout));
+        entry.res.push(new ResBlock(s, `up.${level}.res.${j}`, cin + skip, cout, tembDim, groups, dropout, scaleShift));
         entry.attn.push(attnAt.has(res) ? new AttentionBlock(s, `up.${level}.attn.${j}`, cout, groups) : undefined);
         cin = cout;
       }

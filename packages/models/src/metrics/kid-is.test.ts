@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng.ts';
 import { inceptionScore } from './inception-score.ts';
-import { kernelInceptionDistance } from './kid.ts';
+import { defaultKidSubsetSize, kernelInceptionDistance } from './kid.ts';
 
 /** Straightforward unbiased MMD² with the cubic polynomial kernel over two whole sets. */
 function referenceMmd(a: Float32Array, b: Float32Array, d: number): number {
@@ -58,6 +58,26 @@ describe('kernelInceptionDistance', { timeout: 60_000 }, () => {
     expect(uncached.mean).toBeCloseTo(cached.mean, 12);
     expect(uncached.std).toBeCloseTo(cached.std, 12);
     expect(kernelInceptionDistance(setA, setB, d, { ...opts, seed: 4 }).mean).not.toBe(cached.mean);
+  });
+
+  it('draws subsets of half the smaller set by default, so their std measures sampling spread', () => {
+    // Before: subsets of min(1000, n) rows were the whole set whenever n ≤ 1000, and std was ~1e-13.
+    const a = setA.subarray(0, 200 * d);
+    const b = setB.subarray(0, 300 * d);
+    const r = kernelInceptionDistance(a, b, d, { numSubsets: 20 });
+    expect([r.subsetSize, r.numSubsets, r.subsetsDiffer]).toEqual([100, 20, true]);
+    expect(r.std).toBeGreaterThan(1e-3 * Math.abs(r.mean));
+    expect(defaultKidSubsetSize(200, 300)).toBe(100);
+    expect(defaultKidSubsetSize(5000, 4000)).toBe(1000);
+    expect(defaultKidSubsetSize(3, 3)).toBe(2);
+  });
+
+  it('computes once, with std 0 and subsetsDiffer false, when a subset must be both whole sets', () => {
+    const a = setA.subarray(0, 50 * d);
+    const b = setB.subarray(0, 50 * d);
+    const r = kernelInceptionDistance(a, b, d, { subsetSize: 50, numSubsets: 100 });
+    expect([r.numSubsets, r.std, r.subsetsDiffer]).toEqual([1, 0, false]);
+    expect(r.mean).toBeCloseTo(referenceMmd(a, b, d), 10);
   });
 
   it('rejects a subset larger than a set', () => {

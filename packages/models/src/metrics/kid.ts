@@ -1,7 +1,7 @@
 import { Rng } from '../rng.ts';
 
 export interface KidOptions {
-  /** Rows per subset; default min(1000, rows of either set). */
+  /** Rows per subset; default defaultKidSubsetSize: min(1000, half the smaller set), so that subsets differ. */
   subsetSize?: number;
   /** Number of random subsets; default 100. */
   numSubsets?: number;
@@ -15,17 +15,35 @@ export interface KidOptions {
 }
 
 export interface KidResult {
+  /** Mean of the unbiased MMD² estimates over the subsets. */
   mean: number;
+  /**
+   * Standard deviation of the per-subset estimates: how much KID computed from `subsetSize` samples
+   * varies from draw to draw. 0 when `subsetsDiffer` is false (one subset: no spread to report).
+   */
   std: number;
   subsetSize: number;
+  /** Subsets actually averaged: 1 when every subset would be both whole sets. */
   numSubsets: number;
+  /** False when subsetSize equals both set sizes, so every subset is the same (std then means nothing). */
+  subsetsDiffer: boolean;
+}
+
+/**
+ * The default subset size: min(1000, ⌊smaller set / 2⌋), at least 2. Half the set, so that random
+ * subsets really differ and the std over them measures sampling noise (with subsets as large as the
+ * sets, every subset is the whole set and the std is rounding noise, ~1e-13).
+ */
+export function defaultKidSubsetSize(rowsA: number, rowsB: number): number {
+  return Math.max(2, Math.min(1000, Math.floor(Math.min(rowsA, rowsB) / 2)));
 }
 
 /**
  * Kernel Inception Distance (Bińkowski et al. 2018): the unbiased MMD² estimate with the polynomial
  * kernel k(x, y) = (x·y/d + 1)³, averaged over random subsets (each drawn without replacement) of
  * both sets. Float64 throughout. Unbiased, so a set against itself gives ≈ 0 (slightly negative
- * values are possible and kept).
+ * values are possible and kept). When the subset size equals both set sizes every subset is the
+ * same, so the estimate is computed once (numSubsets 1, std 0, subsetsDiffer false).
  */
 export function kernelInceptionDistance(
   featuresA: ArrayLike<number>,
@@ -41,15 +59,16 @@ export function kernelInceptionDistance(
   }
   const rowsA = featuresA.length / dims;
   const rowsB = featuresB.length / dims;
-  const m = options.subsetSize ?? Math.min(1000, rowsA, rowsB);
-  const numSubsets = options.numSubsets ?? 100;
+  const m = options.subsetSize ?? Math.min(defaultKidSubsetSize(rowsA, rowsB), rowsA, rowsB);
+  const subsetsDiffer = m < rowsA || m < rowsB;
+  const numSubsets = subsetsDiffer ? (options.numSubsets ?? 100) : 1;
   if (!Number.isInteger(m) || m < 2 || m > rowsA || m > rowsB) {
     throw new RangeError(
       `subsetSize must be an integer in [2, ${Math.min(rowsA, rowsB)}] (rows in the smaller set), got ${m}`,
     );
   }
-  if (!Number.isInteger(numSubsets) || numSubsets < 1)
-    throw new RangeError(`numSubsets must be an integer ≥ 1, got ${numSubsets}`);
+  if (options.numSubsets !== undefined && (!Number.isInteger(options.numSubsets) || options.numSubsets < 1))
+    throw new RangeError(`numSubsets must be an integer ≥ 1, got ${options.numSubsets}`);
   const a = Float64Array.from(featuresA);
   const b = Float64Array.from(featuresB);
   const rng = new Rng(options.seed ?? 0);
@@ -102,5 +121,5 @@ export function kernelInceptionDistance(
   let variance = 0;
   for (const e of estimates) variance += (e - mean) ** 2;
   const std = numSubsets > 1 ? Math.sqrt(variance / numSubsets) : 0;
-  return { mean, std, subsetSize: m, numSubsets };
+  return { mean, std, subsetSize: m, numSubsets, subsetsDiffer };
 }

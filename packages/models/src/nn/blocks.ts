@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2d } from './conv.ts';
 import { groupNorm } from './groupnorm.ts';
-import { bmm, dense, upsample2x } from './ops.ts';
+import { bmm, dense, scaleShiftPerSampleChannels, silu, upsample2x } from './ops.ts';
 import type { ParamStore } from './params.ts';
 import { webgpuAttention, webgpuAttentionFits } from './webgpu/attention.ts';
 import { webgpuKernelsActive } from './webgpu/enabled.ts';
@@ -100,7 +100,13 @@ function dropout(x: tf.Tensor4D, rate: number, ctx: ApplyContext): tf.Tensor4D {
   return tf.mul(x, mask) as tf.Tensor4D;
 }
 
-/** DDPM residual block: GN-SiLU-conv, + time embedding, GN-SiLU-dropout-conv(zero init), 1×1 skip if needed. */
+/**
+ * DDPM residual block: GN-SiLU-conv, + time embedding, GN-SiLU-dropout-conv(zero init), 1×1 skip if needed.
+ * With `scaleShift` (ADM's use_scale_shift_norm) the embedding instead gives a per-channel scale and shift
+ * applied after the second GroupNorm: GN(h)·(1 + scale) + shift. A bias added before a GroupNorm is partly
+ * normalised away (all of it with one channel per group, all but the differences with two), so there the
+ * embedding — the timestep and a class label — can only reach the block through what survives.
+ */
 export class ResBlock {
   private readonly norm1: GroupNorm;
   private readonly conv1: Conv;
@@ -117,10 +123,11 @@ export class ResBlock {
     tembDim: number,
     groups: number,
     readonly dropout: number,
+    private readonly scaleShift = false,
   ) {
     this.norm1 = new GroupNorm(store, `${name}.norm1`, cin, groups);
     this.conv1 = new Conv(store, `${name}.conv1`, cin, cout, 3);
-    this.temb = new Dense(store, `${name}.temb`, tembDim, cout);
+    this.temb = new Dense(store, `${name}.temb`, tembDim, scaleShift ? 2 * cout : cout);
     this.norm2 = new GroupNorm(store, `${name}.norm2`, cout, groups);
     this.conv2 = new Conv(store, `${name}.conv2`, cout, cout, 3, 1, ZERO_INIT);
     this.skip = cin !== cout ? new Conv(store, `${name}.skip`, cin, cout, 1) : undefined;
@@ -128,8 +135,15 @@ export class ResBlock {
 
   apply(x: tf.Tensor4D, tembAct: tf.Tensor2D, ctx: ApplyContext): tf.Tensor4D {
     let h = this.conv1.apply(this.norm1.apply(x, true));
-    h = this.norm2.apply(h, true, this.temb.apply(tembAct)); // h + temb, then GN-SiLU
-
+    if (this.scaleShift) {
+      const e = this.temb.apply(tembAct);
+      const c = e.shape[1] / 2;
+      const scale = e.slice([0, 0], [-1, c]);
+      const shift = e.slice([0, c], [-1, c]);
+      h = silu(scaleShiftPerSampleChannels(this.norm2.apply(h), scale, shift)) as tf.Tensor4D;
+    } else {
+      h = this.norm2.apply(h, true, this.temb.apply(tembAct)); // h + temb, then GN-SiLU
+    }
     const skip = this.skip ? this.skip.apply(x) : x;
     return this.conv2.apply(dropout(h, this.dropout, ctx), skip); // skip + conv2(h)
   }

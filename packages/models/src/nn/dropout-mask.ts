@@ -55,7 +55,7 @@ const dropoutKernels: HeapModule<DropoutKernelExports> = heapModule<DropoutKerne
   },
 });
 
-/** The keep-mask for `shape` from seeds (integers in [0, 2³¹)): 1/(1−rate) where kept, 0 elsewhere. */
+/** The keep-mask for `shape` from seeds (uint32; taken mod 2³²): 1/(1−rate) where kept, 0 elsewhere. */
 export function dropoutKeepMask(shape: number[], rate: number, seedA: number, seedB: number): tf.Tensor {
   if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropout rate must be in [0, 1), got ${rate}`);
   if (dropoutKernels.available()) {

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.ts';
 import { groupNorm } from './groupnorm.ts';
 import { wasmGroupNormAvailable } from './wasm-groupnorm.ts';
-import { addPerSampleChannels, bmm, dense, silu, upsample2x } from './ops.ts';
+import { addPerSampleChannels, bmm, dense, scaleShiftPerSampleChannels, silu, upsample2x } from './ops.ts';
 import { maxRelErr, randomArray } from './test-arrays.ts';
 
 type Fn = (...xs: tf.Tensor[]) => tf.Tensor;
@@ -119,6 +119,16 @@ const cases: Case[] = [
     reference: (x, v) => tf.add(x!, v!.reshape([2, 1, 1, 3])),
     shapes: [
       [2, 4, 4, 3],
+      [2, 3],
+    ],
+  },
+  {
+    name: 'scaleShiftPerSampleChannels',
+    custom: (x, s, b) => scaleShiftPerSampleChannels(x as tf.Tensor4D, s as tf.Tensor2D, b as tf.Tensor2D),
+    reference: (x, s, b) => tf.add(tf.mul(x!, tf.add(s!, 1).reshape([2, 1, 1, 3])), b!.reshape([2, 1, 1, 3])),
+    shapes: [
+      [2, 4, 4, 3],
+      [2, 3],
       [2, 3],
     ],
   },

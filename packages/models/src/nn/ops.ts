@@ -122,6 +122,26 @@ export function addPerSampleChannels(x: tf.Tensor4D, v: tf.Tensor2D): tf.Tensor4
   return op(x, v);
 }
 
+/**
+ * x·(1 + scale) + shift with scale, shift [B,C] broadcast over space (the scale-shift injection of a
+ * time/label embedding after a GroupNorm, ADM's AdaGN). Hand-written gradient: spatial sums as matMuls.
+ */
+export function scaleShiftPerSampleChannels(x: tf.Tensor4D, scale: tf.Tensor2D, shift: tf.Tensor2D): tf.Tensor4D {
+  const op = customOp<tf.Tensor4D>(([xi, si, bi], save) => {
+    const [b, , , c] = (xi as tf.Tensor4D).shape;
+    const gain = tf.add(si!, 1).reshape([b, 1, 1, c]);
+    save([xi!, gain]);
+    return {
+      value: tf.add(tf.mul(xi!, gain), bi!.reshape([b, 1, 1, c])),
+      gradFunc: (dy, saved) => {
+        const [xs, g] = saved as [tf.Tensor4D, tf.Tensor];
+        return [tf.mul(dy, g), sumSpatial(tf.mul(dy, xs) as tf.Tensor4D), sumSpatial(dy)];
+      },
+    };
+  });
+  return op(x, scale, shift);
+}
+
 /** SiLU y = x·σ(x); gradient σ + y·(1 − σ) (= σ·(1 + x·(1 − σ))), from the saved output: 4 full-size ops. */
 export function silu(x: tf.Tensor): tf.Tensor {
   const op = customOp<tf.Tensor>(([xi], save) => {

@@ -10,9 +10,14 @@ import {
 } from '@dapple/db';
 import type { DatasetManifest } from '@dapple/datasets';
 import type { SignedRequest } from '@dapple/storage';
-import type { Context } from '../../context.ts';
-import { labelHistogram, rejectedByReason, type DatasetFilePage } from '../../services/datasets.ts';
-import type { UploadFileProgress, UploadPartTarget } from '../../services/uploads.ts';
+import type { Context } from '../context.ts';
+import {
+  labelHistogram,
+  rejectedByReason,
+  type DatasetFilePage,
+  type UploadFileProgress,
+  type UploadPartTarget,
+} from '../../services/datasets/index.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
 

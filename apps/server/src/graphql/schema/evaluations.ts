@@ -1,7 +1,7 @@
 import type { Evaluation } from '@dapple/db';
-import { comparableKey, type EvaluationParams } from '../../services/evaluations.ts';
+import type { SamplerKind } from '@dapple/models/diffusion/samplers/kinds';
+import { comparableKey, evaluationChannel, type EvaluationParams } from '../../services/evaluations/index.ts';
 import { mapSignals, startWith } from '../iterators.ts';
-import { evaluationChannel } from '../../sampling/signals.ts';
 import { builder } from '../builder.ts';
 import { JOB_STATUS_VALUES } from './sampling.ts';
 
@@ -93,7 +93,7 @@ const EvaluateModelInput = builder.inputType('EvaluateModelInput', {
     numSamples: t.int({ required: true, description: '10–10000 generated images, and as many real ones.' }),
     extractor: t.field({ type: ExtractorKindEnum, description: 'Default OFFLINE.' }),
     steps: t.int({ description: 'Sampler steps; default 50.' }),
-    sampler: t.string({ description: 'ddim (default) | ddpm' }),
+    sampler: t.string({ description: 'dpmpp-2m-sde (default) | dpmpp-2m | ddim | ddpm' }),
     eta: t.float(),
     seed: t.int({ description: 'Default 0: re-evaluating gives the same numbers.' }),
   }),
@@ -136,7 +136,7 @@ builder.mutationFields((t) => ({
         numSamples: input.numSamples,
         ...(input.extractor ? { extractor: input.extractor } : {}),
         ...(input.steps !== null && input.steps !== undefined ? { steps: input.steps } : {}),
-        ...(input.sampler ? { sampler: input.sampler.toLowerCase() as 'ddim' | 'ddpm' } : {}),
+        ...(input.sampler ? { sampler: input.sampler.toLowerCase() as SamplerKind } : {}),
         ...(input.eta !== null && input.eta !== undefined ? { eta: input.eta } : {}),
         ...(input.seed !== null && input.seed !== undefined ? { seed: input.seed } : {}),
       }),

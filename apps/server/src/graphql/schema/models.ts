@@ -9,10 +9,9 @@ import {
   type ModelVisibility,
   type ShareLink,
 } from '@dapple/db';
-import type { Context } from '../../context.ts';
-import { forbidden } from '../../errors.ts';
-import { MODEL_NEEDS, type ModelAccess, type ModelNeed } from '../../services/model-access.ts';
-import type { ShareWithGrantee } from '../../services/share-links.ts';
+import type { Context } from '../context.ts';
+import { forbidden } from '../../services/errors.ts';
+import { MODEL_NEEDS, type ModelAccess, type ModelNeed, type ShareWithGrantee } from '../../services/models/index.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
 
@@ -162,13 +161,13 @@ ModelVersionRef.implement({
       nullable: true,
       description: "The run's sample grid nearest to the published step (copied into the version). Valid 10 minutes.",
       resolve: (v, _a, ctx) =>
-        v.version.sampleGridKey ? ctx.services.models.objectUrl(v.version.sampleGridKey) : null,
+        v.version.sampleGridKey ? ctx.services.modelFiles.objectUrl(v.version.sampleGridKey) : null,
     }),
     modelCard: t.string({ description: 'MODEL_CARD.md (markdown).', resolve: (v) => v.version.modelCard }),
     notes: t.string({ resolve: (v) => v.version.notes }),
     aliases: t.stringList({
       resolve: async (v, _a, ctx) =>
-        (await ctx.services.models.aliases(v.version.modelId))
+        (await ctx.services.modelAliases.list(v.version.modelId))
           .filter((a) => a.versionId === v.version.id)
           .map((a) => a.name),
     }),
@@ -184,7 +183,7 @@ ModelVersionRef.implement({
         'URLs of model.json, weights.bin, config.json and the card, for in-browser sampling. Needs read access (a share link has it).',
       resolve: (v, _a, ctx) => {
         need(v, 'read');
-        return ctx.services.models.files(v.version);
+        return ctx.services.modelFiles.files(v.version);
       },
     }),
   }),
@@ -224,7 +223,7 @@ ModelRef.implement({
         let version: ModelVersion | undefined;
         if (args.number != null) version = versions.find((v) => v.number === args.number);
         else if (args.alias != null) {
-          const alias = (await ctx.services.models.aliases(m.model.id)).find(
+          const alias = (await ctx.services.modelAliases.list(m.model.id)).find(
             (a) => a.name === args.alias!.trim().toLowerCase(),
           );
           version = alias ? versions.find((v) => v.id === alias.versionId) : undefined;
@@ -235,7 +234,7 @@ ModelRef.implement({
     aliases: t.field({
       type: [AliasRef],
       resolve: async (m, _a, ctx) =>
-        (await ctx.services.models.aliases(m.model.id)).map((alias) => ({ alias, access: m.access })),
+        (await ctx.services.modelAliases.list(m.model.id)).map((alias) => ({ alias, access: m.access })),
     }),
     aliasEvents: t.field({
       type: [AliasEventRef],
@@ -244,7 +243,7 @@ ModelRef.implement({
       resolve: (m, args, ctx) => {
         if (m.access.principal.kind === 'shareLink')
           throw forbidden('A share link allows only reading and sampling the model');
-        return ctx.services.models.aliasEvents(m.model.id, args.first ?? 100);
+        return ctx.services.modelAliases.events(m.model.id, args.first ?? 100);
       },
     }),
     shares: t.field({
@@ -398,7 +397,7 @@ builder.mutationFields((t) => ({
       "Publishes the run's checkpoint at `step` (EMA weights) as a new immutable version and moves `latest` to it. Needs member (or editor share) access.",
     args: { input: t.arg({ type: PublishModelInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const { model, version } = await ctx.services.models.publish(
+      const { model, version } = await ctx.services.modelPublisher.publish(
         ctx,
         {
           runId: input.runId,
@@ -440,7 +439,7 @@ builder.mutationFields((t) => ({
       versionId: t.arg.id({ required: true }),
     },
     resolve: async (_r, args, ctx) => {
-      await ctx.services.models.setAlias(ctx, String(args.modelId), args.name, String(args.versionId));
+      await ctx.services.modelAliases.set(ctx, String(args.modelId), args.name, String(args.versionId));
       return view(ctx, await ctx.services.modelAccess.modelRow(String(args.modelId)));
     },
   }),
@@ -448,7 +447,7 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     description: 'Removes a user-defined alias (audited). `latest` cannot be removed.',
     args: { modelId: t.arg.id({ required: true }), name: t.arg.string({ required: true }) },
-    resolve: (_r, args, ctx) => ctx.services.models.removeAlias(ctx, String(args.modelId), args.name),
+    resolve: (_r, args, ctx) => ctx.services.modelAliases.remove(ctx, String(args.modelId), args.name),
   }),
   shareModel: t.field({
     type: ShareRef,
@@ -503,6 +502,6 @@ builder.mutationFields((t) => ({
     description:
       "A short-lived URL of a zip with the version's weights, config and card. Read access (a share link works).",
     args: { id: t.arg.id({ required: true }), shareToken: t.arg.string() },
-    resolve: (_r, args, ctx) => ctx.services.models.export(ctx, String(args.id), args.shareToken),
+    resolve: (_r, args, ctx) => ctx.services.modelFiles.export(ctx, String(args.id), args.shareToken),
   }),
 }));

@@ -1,8 +1,9 @@
 import { RUN_STATUSES, type Run, type RunCheckpoint, type RunEvent, type RunLog, type SampleGrid } from '@dapple/db';
 import type { MetricBucket, MetricSeries } from '@dapple/db/metrics/index';
 import { conditioningOf, RunConfigSchema, type RunConfig } from '@dapple/contracts/run-config';
-import type { Context } from '../../context.ts';
-import { runMetricsChannel, runUpdatedChannel } from '../../services/runs-notify.ts';
+import type { Context } from '../context.ts';
+import { isServiceError } from '../../services/errors.ts';
+import { runMetricsChannel, runUpdatedChannel } from '../../services/runs/index.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
 import { mapSignals, startWith } from '../iterators.ts';
@@ -183,7 +184,7 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
         const found = await ctx.services.modelAccess
           .requireVersionAccess(ctx, r.baseModelVersionId, 'read')
           .catch((err: unknown) => {
-            if ((err as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND') return null;
+            if (isServiceError(err, 'NOT_FOUND')) return null;
             throw err;
           });
         return found ? { version: found.version, access: found.access, shareToken: null } : null;
@@ -403,7 +404,7 @@ builder.mutationFields((t) => ({
       'Queues a training run on a ready dataset version (team members and up). BAD_USER_INPUT names the bad field.',
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: StartRunInput, required: true }) },
-    resolve: (_r, { input }, ctx) => ctx.services.runs.start(ctx, input),
+    resolve: (_r, { input }, ctx) => ctx.services.runLifecycle.start(ctx, input),
   }),
   cancelRun: t.field({
     type: RunRef,
@@ -411,21 +412,21 @@ builder.mutationFields((t) => ({
       'Queued: cancelled at once. Starting/running: CANCELLING, the trainer checkpoints and stops. Repeating is harmless; a finished run is a CONFLICT.',
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_r, { id }, ctx) => ctx.services.runs.cancel(ctx, String(id)),
+    resolve: (_r, { id }, ctx) => ctx.services.runLifecycle.cancel(ctx, String(id)),
   }),
   resumeRun: t.field({
     type: RunRef,
     description: 'A failed or cancelled run goes back to the queue and continues from its last checkpoint.',
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_r, { id }, ctx) => ctx.services.runs.resume(ctx, String(id)),
+    resolve: (_r, { id }, ctx) => ctx.services.runLifecycle.resume(ctx, String(id)),
   }),
   forkRun: t.field({
     type: RunRef,
     description: "A new run starting from this run's checkpoint at fromStep, with training overrides.",
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: ForkRunInput, required: true }) },
-    resolve: (_r, { input }, ctx) => ctx.services.runs.fork(ctx, input),
+    resolve: (_r, { input }, ctx) => ctx.services.runLifecycle.fork(ctx, input),
   }),
 }));
 

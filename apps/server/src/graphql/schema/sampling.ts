@@ -1,7 +1,6 @@
 import { MODEL_JOB_STATUSES, SAMPLE_JOB_STATUSES } from '@dapple/db';
-import type { SampleParams, SampleJobView } from '../../services/sampling.ts';
+import { sampleJobChannel, type SampleJobView, type SampleParams } from '../../services/sampling/index.ts';
 import { mapSignals, startWith } from '../iterators.ts';
-import { sampleJobChannel } from '../../sampling/signals.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
 
@@ -15,8 +14,13 @@ const SampleJobStatusEnum = builder.enumType('SampleJobStatus', {
 
 const SamplerKindEnum = builder.enumType('SamplerKind', {
   description:
-    'DDIM: deterministic for eta = 0, few steps. DDPM: ancestral sampling (uses a learned variance when the model has one).',
-  values: { DDIM: { value: 'ddim' }, DDPM: { value: 'ddpm' } } as const,
+    "DDIM: deterministic for eta = 0. DDPM: ancestral sampling (uses a learned variance when the model has one). DPMPP_2M: DPM-Solver++(2M), second-order ODE solver. DPMPP_2M_SDE (default): its stochastic form, which corrects a briefly trained model's errors where the deterministic samplers leave grain (docs/samplers.md).",
+  values: {
+    DDIM: { value: 'ddim' },
+    DDPM: { value: 'ddpm' },
+    DPMPP_2M: { value: 'dpmpp-2m' },
+    DPMPP_2M_SDE: { value: 'dpmpp-2m-sde' },
+  } as const,
 });
 
 const SampleParamsRef = builder.objectRef<SampleParams>('SampleParams').implement({
@@ -83,7 +87,7 @@ const GenerateSamplesInput = builder.inputType('GenerateSamplesInput', {
     modelVersionId: t.id({ required: true }),
     count: t.int({ required: true, description: 'Images to generate, 1–64.' }),
     steps: t.int({ description: "Denoising steps, 1–min(1000, the model's timesteps). Default 50." }),
-    sampler: t.field({ type: SamplerKindEnum, description: 'Default DDIM.' }),
+    sampler: t.field({ type: SamplerKindEnum, description: 'Default DPMPP_2M_SDE.' }),
     eta: t.float({ description: 'DDIM stochasticity in [0, 1]; default 0 (deterministic).' }),
     seed: t.int({ description: 'Default: random (returned in params). Same seed and settings → same images.' }),
     guidance: t.float({

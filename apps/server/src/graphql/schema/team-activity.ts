@@ -1,5 +1,5 @@
-import type { Context } from '../../context.ts';
-import { type TeamActivityEvent, type TeamActivityKind } from '../../services/team-activity.ts';
+import type { Context } from '../context.ts';
+import { type TeamActivityEvent, type TeamActivityKind } from '../../services/team-activity/index.ts';
 import { builder } from '../builder.ts';
 
 const TeamActivityKindEnum = builder.enumType('TeamActivityKind', {

@@ -1,11 +1,11 @@
 import { TEAM_ROLES, type Invite } from '@dapple/db';
-import { forbidden } from '../../errors.ts';
+import { forbidden } from '../../services/errors.ts';
 import {
   teamMembersChannel,
   type MemberWithUser,
   type TeamMembersChange,
   type TeamWithRole,
-} from '../../services/teams.ts';
+} from '../../services/teams/index.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
 import { UserRef } from './users.ts';

@@ -1,5 +1,5 @@
 import type { ApiToken } from '@dapple/db';
-import { forbidden } from '../../errors.ts';
+import { forbidden } from '../../services/errors.ts';
 import { builder } from '../builder.ts';
 import { UserRef } from './users.ts';
 

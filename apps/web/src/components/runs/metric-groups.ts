@@ -20,7 +20,13 @@ export const METRIC_GROUPS: MetricGroup[] = [
   },
   { title: 'Gradient norm', keys: ['grad_norm'] },
   { title: 'Learning rate', keys: ['lr'] },
-  { title: 'Images/s', keys: ['images_per_sec'] },
+  {
+    title: 'Images/s',
+    keys: ['images_per_sec', 'worker_images_per_sec'],
+    // CPU runs train on several worker threads: one worker's own rate next to the run's.
+    labels: { images_per_sec: 'run', worker_images_per_sec: 'per CPU worker' },
+  },
+  { title: 'CPU workers', keys: ['cpu_workers'] },
   { title: 'Memory (MB)', keys: ['rss_mb', 'gpu_mem_mb'], labels: { rss_mb: 'trainer process', gpu_mem_mb: 'GPU' } },
   { title: 'GPU utilisation', keys: ['gpu_util'] },
 ];

@@ -37,6 +37,10 @@ describe('run page rules', () => {
       'Loss by t-quartile',
       'Memory (MB)',
     ]);
+    // A CPU run's data-parallel workers: their count, and one worker's img/s beside the run's.
+    const cpu = visibleGroups(['loss', 'images_per_sec', 'worker_images_per_sec', 'cpu_workers']);
+    expect(cpu.map((g) => g.title)).toEqual(['Loss', 'Images/s', 'CPU workers']);
+    expect(cpu[1]!.labels).toEqual({ images_per_sec: 'run', worker_images_per_sec: 'per CPU worker' });
   });
 
   it('formats metric values compactly', () => {

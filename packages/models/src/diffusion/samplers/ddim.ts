@@ -5,7 +5,7 @@ import { spacedTimesteps } from './timesteps.ts';
 import type { SampleOptions } from './types.ts';
 
 export interface DdimSampleOptions extends SampleOptions {
-  /** Number of denoising steps, evenly spaced over [0, T-1]. */
+  /** Number of denoising steps (timesteps chosen by `spacing`). */
   steps: number;
   /** 0 = deterministic DDIM, 1 = DDPM-like stochasticity (Song et al., eq. 16). Default 0. */
   eta?: number;
@@ -20,7 +20,7 @@ export async function ddimSample(opts: DdimSampleOptions): Promise<tf.Tensor4D> 
   validateSampleOptions(opts);
   const eta = opts.eta ?? 0;
   if (!Number.isFinite(eta) || eta < 0) throw new RangeError(`eta must be a number ≥ 0, got ${eta}`);
-  const timesteps = spacedTimesteps(opts.schedule.T, opts.steps);
+  const timesteps = spacedTimesteps(opts.schedule.T, opts.steps, opts.spacing);
   const ab = opts.schedule.alphasCumprod;
   const clipX0 = opts.clipX0 ?? true;
   // DDIM needs only the prediction; a learned-variance model's extra channels are dropped.

@@ -23,7 +23,7 @@ export async function ddpmSample(opts: DdpmSampleOptions): Promise<tf.Tensor4D> 
   if (!['fixedSmall', 'fixedLarge', 'learned'].includes(variance)) {
     throw new RangeError(`variance must be 'fixedSmall', 'fixedLarge' or 'learned', got ${String(variance)}`);
   }
-  const timesteps = spacedTimesteps(opts.schedule.T, opts.steps ?? opts.schedule.T);
+  const timesteps = spacedTimesteps(opts.schedule.T, opts.steps ?? opts.schedule.T, opts.spacing);
   const tables = reverseTables(opts.schedule, timesteps);
   const clipX0 = opts.clipX0 ?? true;
 

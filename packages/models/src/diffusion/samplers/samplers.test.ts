@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { makeSchedule, type NoiseSchedule } from '../schedule.ts';
 import { ddimSample } from './ddim.ts';
 import { ddpmSample } from './ddpm.ts';
+import { dpmSolverSample } from './dpm-solver.ts';
+import { spacedTimesteps } from './timesteps.ts';
 import type { Denoiser, Prediction } from './types.ts';
 
 beforeAll(async () => {
@@ -102,6 +104,36 @@ describe('samplers', { timeout: 60_000 }, () => {
     expect(maxAbsDiff(whole.subarray(0, 48), whole.subarray(48, 96))).toBeGreaterThan(0.05);
   });
 
+  it('DPM-Solver++ of order 1 is DDIM (η = 0), and its stochastic form of order 1 is DDPM, bit for bit up to rounding', async () => {
+    const base = { denoiser: simpleDenoiser(), schedule, prediction: 'v' as const, shape, seed: 6, steps: 12 };
+    for (const spacing of ['linspace', 'trailing'] as const) {
+      const ddim = await values(await ddimSample({ ...base, spacing }));
+      const ode1 = await values(await dpmSolverSample({ ...base, spacing, order: 1 }));
+      const ddpm = await values(await ddpmSample({ ...base, spacing }));
+      const sde1 = await values(await dpmSolverSample({ ...base, spacing, order: 1, stochastic: true }));
+      expect(maxAbsDiff(ode1, ddim)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(sde1, ddpm)).toBeLessThan(1e-5);
+      // Order 2 differs (it extrapolates from the previous x̂0), and so does the stochastic form from the ODE.
+      const ode2 = await values(await dpmSolverSample({ ...base, spacing }));
+      const sde2 = await values(await dpmSolverSample({ ...base, spacing, stochastic: true }));
+      expect(maxAbsDiff(ode2, ode1)).toBeGreaterThan(1e-3);
+      expect(maxAbsDiff(sde2, sde1)).toBeGreaterThan(1e-3);
+    }
+  });
+
+  it('space timesteps: linspace spans [0, T−1], trailing starts at T−1 with full strides, leading starts at 0', () => {
+    expect(spacedTimesteps(1000, 5)).toEqual([0, 250, 500, 749, 999]);
+    expect(spacedTimesteps(1000, 5, 'trailing')).toEqual([199, 399, 599, 799, 999]);
+    expect(spacedTimesteps(1000, 5, 'leading')).toEqual([0, 200, 400, 600, 800]);
+    for (const spacing of ['linspace', 'trailing', 'leading'] as const) {
+      expect(spacedTimesteps(100, 100, spacing)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      const ts = spacedTimesteps(1000, 37, spacing);
+      expect(new Set(ts).size).toBe(37);
+      expect([...ts].sort((a, b) => a - b)).toEqual(ts);
+    }
+    expect(() => spacedTimesteps(1000, 5, 'middle' as never)).toThrow(/spacing must be one of/);
+  });
+
   describe('recover x0 exactly from a denoiser that knows it', () => {
     for (const prediction of ['eps', 'v', 'x0'] as const) {
       for (const kind of ['linear', 'cosine'] as const) {
@@ -116,6 +148,8 @@ describe('samplers', { timeout: 60_000 }, () => {
             ddimSample({ denoiser, schedule: s, prediction, shape, seed: 3, steps: 10, eta: 0 }),
             ddimSample({ denoiser, schedule: s, prediction, shape, seed: 3, steps: 10, eta: 0, clipX0: false }),
             ddimSample({ denoiser, schedule: s, prediction, shape, seed: 3, steps: 25, eta: 1, clipX0: false }),
+            dpmSolverSample({ denoiser, schedule: s, prediction, shape, seed: 3, steps: 10 }),
+            dpmSolverSample({ denoiser, schedule: s, prediction, shape, seed: 3, steps: 10, stochastic: true }),
           ];
           for (const run of runs) expect(maxAbsDiff(await values(await run), expected)).toBeLessThan(2e-3);
           x0.dispose();

@@ -1,17 +1,36 @@
 import type { NoiseSchedule } from '../schedule.ts';
 
 /**
- * `steps` timesteps evenly spaced over [0, T-1], both ends included, ascending (Improved DDPM's
- * space_timesteps with one section). Starting at T-1 keeps the first step at (almost) pure noise.
+ * Which of the schedule's T timesteps a sampler with fewer steps visits (Lin et al. 2023, table 2):
+ * - `linspace`: evenly over [0, T−1], both ends included (Improved DDPM's space_timesteps).
+ * - `trailing`: T−1, T−1−T/n, …, down to ≈ T/n − 1: starts at pure noise, and every one of the n steps is
+ *   a full stride (the last goes from ≈ T/n − 1 to the clean image).
+ * - `leading`: 0, T/n, 2T/n, … (the DDIM paper's choice): never visits T−1, so the first step starts from
+ *   x_T ~ N(0, I) as if it were x_{T−T/n}.
  */
-export function spacedTimesteps(T: number, steps: number): number[] {
+export type TimestepSpacing = 'linspace' | 'trailing' | 'leading';
+
+export const TIMESTEP_SPACINGS: readonly TimestepSpacing[] = ['linspace', 'trailing', 'leading'];
+
+/** `steps` timesteps of a schedule with T steps, ascending, distinct; see TimestepSpacing. */
+export function spacedTimesteps(T: number, steps: number, spacing: TimestepSpacing = 'linspace'): number[] {
   if (!Number.isInteger(steps) || steps < 1 || steps > T) {
     throw new RangeError(`steps must be an integer in [1, ${T}] (the schedule's T), got ${steps}`);
   }
-  if (steps === 1) return [T - 1];
-  const stride = (T - 1) / (steps - 1);
   const out: number[] = [];
-  for (let i = 0; i < steps; i++) out.push(Math.round(i * stride));
+  if (spacing === 'linspace') {
+    if (steps === 1) return [T - 1];
+    const stride = (T - 1) / (steps - 1);
+    for (let i = 0; i < steps; i++) out.push(Math.round(i * stride));
+  } else if (spacing === 'trailing') {
+    const stride = T / steps;
+    for (let i = steps - 1; i >= 0; i--) out.push(Math.round(T - i * stride) - 1);
+  } else if (spacing === 'leading') {
+    const stride = Math.floor(T / steps);
+    for (let i = 0; i < steps; i++) out.push(i * stride);
+  } else {
+    throw new RangeError(`spacing must be one of ${TIMESTEP_SPACINGS.join(', ')}, got ${String(spacing)}`);
+  }
   return out;
 }
 

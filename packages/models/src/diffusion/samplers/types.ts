@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { NoiseSchedule } from '../schedule.ts';
+import type { TimestepSpacing } from './timesteps.ts';
 
 /**
  * The network as the samplers see it: noisy images x_t [N,H,W,C], 0-based integer timesteps t
@@ -41,6 +42,8 @@ export interface SampleOptions {
   guidanceScale?: number;
   /** The label the model was trained with for "no class" (label dropout), usually numClasses. */
   nullLabel?: number;
+  /** Which timesteps a sampler with fewer steps than T visits (default 'linspace'); see TimestepSpacing. */
+  spacing?: TimestepSpacing;
   /** Clip the predicted x0 to [-1, 1] at every step (default true). */
   clipX0?: boolean;
   /** Called after every step with (step done, 1-based; total steps). */

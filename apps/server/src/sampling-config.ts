@@ -1,0 +1,28 @@
+import type { Env } from './env.ts';
+import type { EvaluationConfig } from './services/evaluations/index.ts';
+import type { SamplingConfig } from './sampling-pool/scheduler.ts';
+
+/** DAPPLE_SAMPLING_* onto the sampling pool config; unset ones keep the defaults (1 worker, 2 jobs per team, 4 models). */
+export function samplingConfigFromEnv(env: Env): Partial<SamplingConfig> {
+  return {
+    ...(env.DAPPLE_SAMPLING_WORKERS !== undefined ? { workers: env.DAPPLE_SAMPLING_WORKERS } : {}),
+    ...(env.DAPPLE_SAMPLING_TEAM_CONCURRENCY !== undefined
+      ? { perTeamConcurrency: env.DAPPLE_SAMPLING_TEAM_CONCURRENCY }
+      : {}),
+    ...(env.DAPPLE_SAMPLING_MAX_MODELS !== undefined ? { maxModelsPerWorker: env.DAPPLE_SAMPLING_MAX_MODELS } : {}),
+  };
+}
+
+/** DAPPLE_INCEPTION_* onto the evaluation config (see docs/evaluation.md); nothing set: offline extractor only. */
+export function evaluationConfigFromEnv(env: Env): EvaluationConfig {
+  if (!env.DAPPLE_INCEPTION_MODEL_URL && !env.DAPPLE_INCEPTION_MODEL_KEY) return {};
+  return {
+    inception: {
+      ...(env.DAPPLE_INCEPTION_MODEL_URL ? { url: env.DAPPLE_INCEPTION_MODEL_URL } : {}),
+      ...(env.DAPPLE_INCEPTION_MODEL_KEY ? { objectKey: env.DAPPLE_INCEPTION_MODEL_KEY } : {}),
+      ...(env.DAPPLE_INCEPTION_POOL_NODE ? { poolOutput: env.DAPPLE_INCEPTION_POOL_NODE } : {}),
+      ...(env.DAPPLE_INCEPTION_LOGITS_NODE ? { logitsOutput: env.DAPPLE_INCEPTION_LOGITS_NODE } : {}),
+      ...(env.DAPPLE_INCEPTION_INPUT_RANGE ? { inputRange: env.DAPPLE_INCEPTION_INPUT_RANGE } : {}),
+    },
+  };
+}

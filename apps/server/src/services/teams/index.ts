@@ -1,0 +1,21 @@
+// The teams domain: teams, memberships and roles, invites, and the live "members changed" events.
+import { PubSub } from '../../pubsub.ts';
+import type { ServiceDeps } from '../types.ts';
+import { TeamService, type TeamMembersChange } from './teams.ts';
+
+export {
+  TeamService,
+  roleAtLeast,
+  teamMembersChannel,
+  INVITE_TTL_MS,
+  SLUG_PATTERN,
+  type MemberWithUser,
+  type TeamMembersChange,
+  type TeamWithRole,
+} from './teams.ts';
+
+/** The teams domain's services, wired together (createServices spreads them in). */
+export function createTeamServices(deps: ServiceDeps) {
+  const teamEvents = new PubSub<TeamMembersChange>();
+  return { teams: new TeamService(deps, teamEvents), teamEvents };
+}

@@ -1,0 +1,9 @@
+// `@dapple/server/testing`: the in-process hub fixture and the fixtures other workspaces' tests share
+// (users and teams, ready datasets, finished runs, published model versions). They live with the server,
+// so no package imports an app; packages/testing keeps what needs no hub (Postgres, ports, browser, GraphQL client).
+export { startTestHub, TEST_SECRET, type TestHub } from './hub.ts';
+export * from '../helpers.ts';
+export * from '../runs-fixtures.ts';
+export * from '../runs-class-fixtures.ts';
+export * from '../models-fixtures.ts';
+export * from '../sampling-fixtures.ts';

@@ -1,0 +1,111 @@
+import * as tf from '@tensorflow/tfjs';
+import { DataParallelTrainer } from '@dapple/models/parallel/index';
+import { checkpoints, metricKeys, metricPoints, runs } from '@dapple/db';
+import { and, asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createTeam,
+  ok,
+  readyDatasetVersion,
+  signUpUser,
+  START_RUN,
+  startTestHub,
+  tinyConfig,
+  type SignedInUser,
+  type TestHub,
+} from '@dapple/server/testing';
+import { maxAbsDiff, storedCheckpoint, trainAttempt } from './hub-run.ts';
+
+/**
+ * The trainer with data-parallel CPU workers (worker threads, TF.js wasm each) against a real hub: what it
+ * reports, and what happens when a worker dies mid-run.
+ */
+let hub: TestHub;
+let ann: SignedInUser;
+let datasetVersionId: string;
+
+beforeAll(async () => {
+  hub = await startTestHub({ runs: { executor: false } });
+  ann = await signUpUser(hub, 'Ann');
+  const teamId = await createTeam(ann, 'Lab', 'trainer-cpu-workers');
+  ({ versionId: datasetVersionId } = await readyDatasetVersion(hub, teamId, { resolution: 8, channels: 1, n: 16 }));
+});
+afterAll(async () => {
+  await hub?.close();
+});
+
+const startRun = async (config: Record<string, unknown>, seed = 11) =>
+  ok(
+    await ann.client.request<{ startRun: { id: string } }>(START_RUN, {
+      input: { datasetVersionId, name: 'cpu-workers', seed, config },
+    }),
+  ).startRun.id;
+
+async function metric(runId: string, key: string): Promise<number[]> {
+  const rows = await hub.db
+    .select({ value: metricPoints.value })
+    .from(metricPoints)
+    .innerJoin(metricKeys, eq(metricKeys.id, metricPoints.keyId))
+    .where(and(eq(metricKeys.runId, runId), eq(metricKeys.key, key)))
+    .orderBy(asc(metricPoints.step));
+  return rows.map((r) => r.value);
+}
+
+async function checkpointSteps(runId: string): Promise<number[]> {
+  const rows = await hub.db.select({ step: checkpoints.step }).from(checkpoints).where(eq(checkpoints.runId, runId));
+  return rows.map((r) => r.step).sort((a, b) => a - b);
+}
+
+describe('data-parallel CPU workers in the trainer', () => {
+  it('trains with 2 workers, reports cpu_workers and per-worker img/s, and matches a 1-worker run', async () => {
+    const config = tinyConfig({ steps: 4, checkpointEvery: 4, sampleEvery: 4 });
+    const two = await startRun(config);
+    const attempt = await trainAttempt(hub, two, { backend: 'wasm', cpuWorkers: 2, cpuVerifyEvery: 1 });
+    expect(attempt).toMatchObject({ outcome: 'succeeded', step: 4 });
+    expect(attempt.log.join('\n')).toMatch(/CPU workers: 2 \(DAPPLE_CPU_WORKERS=2, batch 8/);
+    expect(await metric(two, 'cpu_workers')).toContain(2);
+    const perWorker = await metric(two, 'worker_images_per_sec');
+    expect(perWorker.length).toBeGreaterThan(0);
+    expect(perWorker.every((v) => v > 0)).toBe(true);
+
+    // The same run (seed, data order) on one worker: the same weights up to float summation order
+    // (packages/models/src/parallel/data-parallel.test.ts explains the bound).
+    const one = await startRun(config);
+    expect(await trainAttempt(hub, one, { backend: 'wasm', cpuWorkers: 1 })).toMatchObject({ step: 4 });
+    const [a, b] = [await storedCheckpoint(hub, two, 4), await storedCheckpoint(hub, one, 4)];
+    try {
+      expect(maxAbsDiff(a.variables, b.variables)).toBeLessThan(1e-2 * 2e-4 * 4); // lr 2e-4, 4 steps
+      expect(maxAbsDiff(a.variables, b.variables)).toBeLessThan(maxAbsDiff(a.variables, a.ema!)); // ≪ what training moved
+    } finally {
+      tf.dispose(
+        [a, b].flatMap((c) => [...c.variables.values(), ...(c.ema?.values() ?? []), ...(c.optimizer?.values() ?? [])]),
+      );
+    }
+  }, 300_000);
+
+  it('a worker killed mid-run fails the attempt with a clear error; nothing after the last checkpoint is saved; resuming continues from it', async () => {
+    const id = await startRun(tinyConfig({ steps: 7, checkpointEvery: 3, sampleEvery: 100 }));
+    const failed = trainAttempt(hub, id, {
+      backend: 'wasm',
+      cpuWorkers: 2,
+      hooks: {
+        afterStep: (step, trainer) => {
+          // Killed while step 5 runs (terminate takes effect while this thread computes its own slice).
+          if (step === 4) void (trainer as DataParallelTrainer).threads[0]!.terminate();
+        },
+      },
+    });
+    await expect(failed).rejects.toThrow(/CPU worker 2 of 2 .*stopped .*step 5 failed/);
+    const row = (await hub.db.select().from(runs).where(eq(runs.id, id)))[0]!;
+    expect(row.status).toBe('failed');
+    expect(row.error).toMatch(/CPU worker 2 of 2/);
+    // Step 3's checkpoint only: step 4 was whole but not due, step 5 never completed.
+    expect(await checkpointSteps(id)).toEqual([3]);
+
+    ok(await ann.client.request(`mutation ($id: ID!) { resumeRun(id: $id) { status } }`, { id }));
+    const resumed = await trainAttempt(hub, id, { backend: 'wasm', cpuWorkers: 2 });
+    expect(resumed).toMatchObject({ outcome: 'succeeded', step: 7 });
+    expect(resumed.log.join('\n')).toMatch(/resumed from the checkpoint of step 3/);
+    expect(await checkpointSteps(id)).toEqual([6, 7]); // keepCheckpoints 2
+  }, 300_000);
+});

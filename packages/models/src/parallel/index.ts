@@ -1,0 +1,12 @@
+// Data-parallel CPU training (Node only: worker_threads). Not part of the package's root (browser-safe) surface.
+export {
+  createCpuTrainer,
+  DataParallelTrainer,
+  splitEvenly,
+  type DataParallelOptions,
+  type DataParallelTrainerConfig,
+  type ParallelStepStats,
+} from './data-parallel-trainer.ts';
+export { ReplicaError } from './replica-handle.ts';
+export { usableCpus, type CpuLimits } from './cpus.ts';
+export { weightsHash } from './weights-hash.ts';
