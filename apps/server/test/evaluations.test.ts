@@ -326,6 +326,7 @@ describe('conditional models and the dataset classifier', () => {
     });
     // Guidance is part of the comparability key: 3 and 1 are not put side by side.
     expect(second.guidance).toBe(1);
+    expect(second.comparableKey).not.toBe(first.comparableKey);
     const groups = await ann.client.request<{ comparableEvaluations: { evaluations: { id: string }[] }[] }>(
       `query ($id: ID!) { comparableEvaluations(modelId: $id) { evaluations { id } } }`,
       { id: conditionalModelId },
@@ -333,7 +334,7 @@ describe('conditional models and the dataset classifier', () => {
     expect(groups.data!.comparableEvaluations.map((g) => g.evaluations.map((e) => e.id)).sort()).toEqual(
       [[first.id], [second.id]].sort(),
     );
-  }, 300_000);
+  }, 600_000);
 
   it('refuses guidance for an unconditional model, naming the field', async () => {
     const res = await evaluate(ann, { numSamples: 10, guidance: 2 });
@@ -358,7 +359,7 @@ describe('queueing', () => {
     expect(res.data!.evaluateModel).toMatchObject({ status: 'QUEUED' });
     expect(res.data!.evaluateModel.queuePosition).toEqual(expect.any(Number));
     // Once the job handler has handed it to this hub's fair queue, it stays QUEUED there (position 0: next).
-    while (!scheduler.owns(id)) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 2000 && !scheduler.owns(id); i++) await new Promise((r) => setTimeout(r, 50));
     const waiting = (
       await ann.client.request<{ evaluation: Ev & { queuePosition: number | null } }>(EVALUATION, { id })
     ).data!.evaluation;
@@ -384,5 +385,5 @@ describe('queueing', () => {
     expect(scheduler.startOrder.indexOf(id)).toBeGreaterThan(
       scheduler.startOrder.indexOf(blocker.data!.generateSamples.id),
     );
-  }, 300_000);
+  }, 600_000);
 });

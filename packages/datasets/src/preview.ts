@@ -2,11 +2,11 @@ import sharp from 'sharp';
 import type { Channels } from './image.ts';
 
 /**
- * Lays square HWC tiles out row by row, `columns` per row (black where the last row ends), and
+ * Lays square HWC tiles out row by row, `columns` per row (black where the last row ends or a tile is null), and
  * encodes the grid. Used for preview.png and for thumbnail sheets.
  */
 export async function renderGrid(
-  tiles: readonly Uint8Array[],
+  tiles: readonly (Uint8Array | null)[],
   tile: number,
   channels: Channels,
   options: { columns?: number; format?: 'png' | 'webp' } = {},
@@ -17,6 +17,7 @@ export async function renderGrid(
   const width = Math.min(columns, tiles.length) * tile;
   const grid = Buffer.alloc(width * rows * tile * channels);
   tiles.forEach((pixels, index) => {
+    if (!pixels) return; // a gap: stays black
     const x0 = (index % columns) * tile;
     const y0 = Math.floor(index / columns) * tile;
     for (let y = 0; y < tile; y++) {
