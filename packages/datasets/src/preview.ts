@@ -11,7 +11,7 @@ export async function renderGrid(
   channels: Channels,
   options: { columns?: number; format?: 'png' | 'webp' } = {},
 ): Promise<Buffer | null> {
-  if (tiles.length === 0) return null;
+  if (tile === 0 || !tiles.some((t) => t !== null)) return null;
   const columns = options.columns ?? Math.ceil(Math.sqrt(tiles.length));
   const rows = Math.ceil(tiles.length / columns);
   const width = Math.min(columns, tiles.length) * tile;

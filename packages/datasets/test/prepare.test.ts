@@ -325,3 +325,12 @@ async function readLabels(manifest: Awaited<ReturnType<typeof prepare>>['manifes
   for await (const batch of reader) out.push(...batch.labels);
   return out;
 }
+
+describe('preview without thumbnails', () => {
+  it('writes no preview (and no error) for a labelled upload when thumbnailSize is 0', async () => {
+    const files = [file('a/0.png', await png(16, 16, 1)), file('b/0.png', await png(16, 16, 2))];
+    const { manifest } = await prepare(files, { thumbnailSize: 0 });
+    expect(manifest.preview).toBeNull();
+    expect(manifest.labels.names).toEqual(['a', 'b']);
+  });
+});
