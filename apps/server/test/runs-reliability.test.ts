@@ -106,8 +106,8 @@ describe('runs survive crashes, restarts and cancels', () => {
             l.attempt === 2 && l.line.includes(`resumed from the checkpoint of step ${lastCheckpoint}`),
         ),
       ).toBe(true);
-      // keepCheckpoints 2: only the newest two remain.
-      expect(after.checkpoints.map((c: { step: number }) => c.step)).toEqual([50, 60]);
+      // keepCheckpoints 2: only the newest two remain, besides the untrained step-0 baseline.
+      expect(after.checkpoints.map((c: { step: number }) => c.step)).toEqual([0, 50, 60]);
 
       const metrics = ok(
         await ann.client.request(
@@ -182,7 +182,7 @@ describe('runs survive crashes, restarts and cancels', () => {
       const FORK = `mutation ($input: ForkRunInput!) { forkRun(input: $input) { id parentRunId fromStep status config { lr steps preset } progress { step } } }`;
       const missing = await ann.client.request(FORK, { input: { id: parent, fromStep: 5, overrides: { steps: 30 } } });
       expect(errorOf(missing)).toBe('BAD_USER_INPUT');
-      expect(missing.errors?.[0]?.message).toMatch(/no checkpoint at step 5; available: 10, 20/);
+      expect(missing.errors?.[0]?.message).toMatch(/no checkpoint at step 5; available: 0, 10, 20/);
       const tooShort = await ann.client.request(FORK, {
         input: { id: parent, fromStep: 10, overrides: { steps: 10 } },
       });

@@ -79,10 +79,15 @@ describe('closing the hub with stopTrainers', () => {
     try {
       const [stopped] = await direct.db.select().from(runs).where(eq(runs.id, id));
       expect(stopped!.status, stopped!.error ?? '').toBe('queued');
-      // checkpointEvery is far beyond the steps: any checkpoint is the one the trainer wrote on SIGTERM.
-      const saved = await direct.db.select().from(checkpoints).where(eq(checkpoints.runId, id));
-      expect(saved.map((c) => c.step)).toEqual([expect.any(Number)]);
-      const savedStep = saved[0]!.step;
+      // checkpointEvery is far beyond the steps: besides the step-0 baseline, any checkpoint is the one the
+      // trainer wrote on SIGTERM.
+      const saved = await direct.db
+        .select()
+        .from(checkpoints)
+        .where(eq(checkpoints.runId, id))
+        .orderBy(checkpoints.step);
+      expect(saved.map((c) => c.step)).toEqual([0, expect.any(Number)]);
+      const savedStep = saved[1]!.step;
       expect(savedStep).toBeGreaterThanOrEqual(10);
 
       // The next hub resumes it from that checkpoint as attempt 2 (not from step 0).

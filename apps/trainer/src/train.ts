@@ -280,7 +280,12 @@ async function trainAttempt(
     reporter.set({ phase: 'training' });
   };
 
-  if (step === 0 && !stop.requested) await sampleGrid();
+  if (step === 0 && !stop.requested) {
+    await sampleGrid();
+    // The untrained weights, kept for the run's life: "untrained" is always there to publish and evaluate
+    // as the baseline a trained checkpoint is measured against (the hub never prunes step 0).
+    await checkpoint();
+  }
 
   const gpu = new GpuProbe(env.gpu);
   const shards = new ShardCache(

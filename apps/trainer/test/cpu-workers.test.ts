@@ -99,13 +99,13 @@ describe('data-parallel CPU workers in the trainer', () => {
     const row = (await hub.db.select().from(runs).where(eq(runs.id, id)))[0]!;
     expect(row.status).toBe('failed');
     expect(row.error).toMatch(/CPU worker 2 of 2/);
-    // Step 3's checkpoint only: step 4 was whole but not due, step 5 never completed.
-    expect(await checkpointSteps(id)).toEqual([3]);
+    // Step 0's (every run saves the untrained weights) and step 3's: step 4 was whole but not due, step 5 never completed.
+    expect(await checkpointSteps(id)).toEqual([0, 3]);
 
     ok(await ann.client.request(`mutation ($id: ID!) { resumeRun(id: $id) { status } }`, { id }));
     const resumed = await trainAttempt(hub, id, { backend: 'wasm', cpuWorkers: 2 });
     expect(resumed).toMatchObject({ outcome: 'succeeded', step: 7 });
     expect(resumed.log.join('\n')).toMatch(/resumed from the checkpoint of step 3/);
-    expect(await checkpointSteps(id)).toEqual([6, 7]); // keepCheckpoints 2
+    expect(await checkpointSteps(id)).toEqual([0, 6, 7]); // keepCheckpoints 2, and step 0
   }, 300_000);
 });

@@ -3,7 +3,7 @@ import { ByteReader } from './archive/byte-reader.ts';
 import { readArchive, sniffArchive, SNIFF_BYTES } from './archive/index.ts';
 import { readBounded } from './bytes.ts';
 import type { DatasetLimits } from './limits.ts';
-import { isJunkPath, labelOf, normaliseMemberPath } from './paths.ts';
+import { foldersOf, isJunkPath, normaliseMemberPath } from './paths.ts';
 
 /**
  * One uploaded object; `open` is called once and may return a Node Readable, any async iterable of
@@ -18,7 +18,8 @@ export interface InputFile {
 
 /** A file of the dataset: an uploaded file, or one entry of an uploaded archive. */
 export type Member =
-  | { ok: true; path: string; label: string | undefined; archive?: string; bytes: Buffer }
+  /** folders: relative to the upload, or to the archive for its members (labels come from them: labels.ts). */
+  | { ok: true; path: string; folders: string[]; archive?: string; bytes: Buffer }
   | {
       ok: false;
       path: string;
@@ -43,8 +44,8 @@ type Loaded =
  * Expands the uploaded files into dataset members, in a deterministic order: input order, and
  * archive order inside each archive. Plain files are read a few ahead (bounded by count and bytes);
  * archives are expanded one at a time, one member in memory at a time.
- * The class label is the top-level folder of the path relative to the upload, or relative to the
- * archive for archive members (so `animals.zip` holding `cats/1.png` labels it `cats`).
+ * Each member carries its folders relative to the upload, or relative to the archive for archive members
+ * (so `animals.zip` holding `cats/1.png` has folders ['cats']); labels.ts turns them into labels.
  * Refused archives throw `ArchiveError`.
  */
 export async function* expandFiles(
@@ -136,7 +137,7 @@ async function load(file: InputFile, limits: DatasetLimits): Promise<Loaded> {
       return { kind: 'archive', path, reader, format: kind };
     }
     const read = await readBounded(reader.rest(), limits.maxFileBytes);
-    if (read.ok) return { kind: 'member', member: { ok: true, path, label: labelOf(path), bytes: read.bytes } };
+    if (read.ok) return { kind: 'member', member: { ok: true, path, folders: foldersOf(path), bytes: read.bytes } };
     const detail = `${read.size} bytes is over maxFileBytes=${limits.maxFileBytes}`;
     return {
       kind: 'member',
@@ -170,6 +171,12 @@ async function* expandArchive(
         },
       );
     }
-    yield { ok: true, path: `${archive}/${entry.path}`, label: labelOf(entry.path), archive, bytes: read.bytes };
+    yield {
+      ok: true,
+      path: `${archive}/${entry.path}`,
+      folders: foldersOf(entry.path),
+      archive,
+      bytes: read.bytes,
+    };
   }
 }

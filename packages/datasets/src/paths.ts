@@ -46,6 +46,11 @@ export function labelOf(path: string): string | undefined {
   return slash > 0 ? path.slice(0, slash) : undefined;
 }
 
+/** The folders of a member path (relative to the upload or its archive): `digits/0/a.png` → ['digits', '0']. */
+export function foldersOf(path: string): string[] {
+  return path.split('/').slice(0, -1);
+}
+
 /** `cats/a.png` and `cats/a.txt` share the key `cats/a`: that is how a caption finds its image. */
 export function captionKey(path: string): string {
   const slash = path.lastIndexOf('/');

@@ -4,6 +4,7 @@ import { processImage, sha256, type Channels, type ImageRejectReason } from './i
 import { resolveLimits, type DatasetLimits } from './limits.ts';
 import { expandFiles, type InputFile } from './members.ts';
 import { OrderedPool, WriteQueue } from './ordered-pool.ts';
+import { FolderLabels } from './labels.ts';
 import { captionKey, isCaptionPath } from './paths.ts';
 import { makeTile, renderGrid } from './preview.ts';
 import { THUMBNAIL_COLUMNS, THUMBNAILS_PER_SHEET, ThumbnailSheets } from './thumbnails.ts';
@@ -52,7 +53,10 @@ export interface PrepareOptions {
   concurrency?: number;
   /** Thumbnail tile side in px (never above the resolution); 0 writes no thumbnails. Default 64. */
   thumbnailSize?: number;
-  /** Images in preview.png. Default 64. */
+  /**
+   * Images in preview.png. Default 64. With labels the preview has a row per class, ⌊previewCount / classes⌋
+   * images each (at least one: every class is shown, up to MAX_PREVIEW_CLASSES).
+   */
   previewCount?: number;
   maxShardBytes?: number;
 }
@@ -65,7 +69,17 @@ export interface PrepareResult {
 /** Input bytes held by images queued for decoding or waiting for their turn to be committed. */
 const POOL_MAX_INPUT_BYTES = 64 * 1024 * 1024;
 
-type Decoded = { record: FileRecord; result: Awaited<ReturnType<typeof processImage>>; tile: Buffer | null };
+type Decoded = {
+  record: FileRecord;
+  folderId: number;
+  result: Awaited<ReturnType<typeof processImage>>;
+  tile: Buffer | null;
+};
+
+/** Preview tiles held while streaming, over all folders (they are chosen per class once labels are known). */
+const MAX_HELD_PREVIEW_TILES = 2048;
+/** Classes shown in preview.png at most (one image each beyond previewCount classes). */
+const MAX_PREVIEW_CLASSES = 256;
 
 /**
  * The `dataset.prepare` pipeline: expands archives, decodes and validates every image, dedupes by
@@ -82,13 +96,17 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
   const limits = resolveLimits(options.limits);
   const tileSize = Math.min(options.thumbnailSize ?? 64, resolution);
   const previewCount = options.previewCount ?? 64;
-  const previewTiles: Buffer[] = [];
+  /** Preview tiles by folder id (-1: no folder), in order, until the labels are known. */
+  const previewTiles = new Map<number, Buffer[]>();
+  let heldTiles = 0;
   const records: FileRecord[] = [];
   const captions = new Map<string, { record: FileRecord; text: string }>();
   const firstPathByHash = new Map<string, string>();
-  const labelIds = new Map<string, number>();
-  const histogram: number[] = [];
-  let unlabeled = 0;
+  const folders = new FolderLabels();
+  /** Accepted images per folder id (index = id); those at the root are counted in `atRoot`. */
+  const perFolder: number[] = [];
+  const folderOfRecord = new Map<FileRecord, number>();
+  let atRoot = 0;
   let accepted = 0;
   let done = 0;
   let found = 0;
@@ -112,7 +130,7 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
   const concurrency = options.concurrency ?? os.availableParallelism() + 1;
   const pool = new OrderedPool<Decoded>(
     concurrency,
-    async ({ record, result, tile }) => {
+    async ({ record, folderId, result, tile }) => {
       checkAbort();
       done += 1;
       if (!result.ok) {
@@ -120,21 +138,23 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
         progress();
         return;
       }
-      let labelId = -1;
-      if (record.label !== undefined) {
-        labelId = labelIds.get(record.label) ?? labelIds.size;
-        if (labelId === labelIds.size) {
-          labelIds.set(record.label, labelId);
-          histogram.push(0);
-        }
-        histogram[labelId]! += 1;
-      } else unlabeled += 1;
+      if (folderId >= 0) {
+        while (perFolder.length <= folderId) perFolder.push(0);
+        perFolder[folderId]! += 1;
+        folderOfRecord.set(record, folderId);
+      } else atRoot += 1;
       const index = accepted++;
       Object.assign(record, { status: 'accepted', index });
-      await shards.add(result.pixels, labelId);
+      // The folder id, not the label: the label level is known only once every path is (labels.ts).
+      await shards.add(result.pixels, folderId);
       stats.add(result.pixels);
       if (tile) {
-        if (previewTiles.length < previewCount) previewTiles.push(tile);
+        const held = previewTiles.get(folderId) ?? [];
+        if (held.length < previewCount && heldTiles < MAX_HELD_PREVIEW_TILES) {
+          held.push(tile);
+          previewTiles.set(folderId, held);
+          heldTiles += 1;
+        }
         await sheets?.add(tile);
       }
       progress();
@@ -168,7 +188,6 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
         status: 'rejected',
         archive: member.archive,
       };
-      if (member.label !== undefined) record.label = member.label;
       if (record.archive === undefined) delete record.archive;
       if (isCaptionPath(member.path)) {
         if (member.bytes.length > limits.maxCaptionBytes) {
@@ -196,16 +215,30 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
       }
       firstPathByHash.set(record.sha256, record.path);
       const bytes = member.bytes;
+      const folderId = folders.add(member.folders);
       await pool.submit(async () => {
         const result = await processImage(bytes, { resolution, channels, maxImagePixels: limits.maxImagePixels });
         const tile = result.ok && tileSize > 0 ? await makeTile(result.pixels, resolution, channels, tileSize) : null;
-        return { record, result, tile };
+        return { record, folderId, result, tile };
       }, bytes.length);
     }
     await pool.drain();
     const shardList = await shards.finish();
     const sheetNames = (await sheets?.finish()) ?? [];
-    const previewPng = await renderGrid(previewTiles, tileSize, channels);
+    const labels = folders.finish();
+    const histogram = labels.names.map(() => 0);
+    let unlabeled = atRoot;
+    perFolder.forEach((n, id) => {
+      const f = labels.finalOf[id]!;
+      if (f >= 0) histogram[f]! += n;
+      else unlabeled += n;
+    });
+    for (const [record, id] of folderOfRecord) {
+      const label = FolderLabels.nameOf(labels, id);
+      if (label !== undefined) record.label = label;
+    }
+    const preview = previewLayout(labels, previewTiles, previewCount);
+    const previewPng = await renderGrid(preview.tiles, tileSize, channels, { columns: preview.columns });
     if (previewPng) await writeBuffer('preview.png', previewPng);
     await writes.drain();
 
@@ -236,7 +269,12 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
         colour: channels === 3 ? 'srgb' : 'luminance',
       },
       counts: { files: records.length, accepted, rejected: records.length - accepted, rejectedByReason },
-      labels: { names: [...labelIds.keys()], histogram, unlabeled },
+      labels: {
+        names: labels.names,
+        histogram,
+        unlabeled,
+        ...(labels.identity ? {} : { shardIds: labels.finalOf }),
+      },
       stats: stats.result(),
       shards: shardList,
       thumbnails: { tile: tileSize, columns: THUMBNAIL_COLUMNS, perSheet: THUMBNAILS_PER_SHEET, sheets: sheetNames },
@@ -253,4 +291,34 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
     await writes.drain().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * preview.png's tiles: with labels, a row per class (in label order) of ⌊previewCount / classes⌋ images (at
+ * least one, so every class shows, up to MAX_PREVIEW_CLASSES; null pads a short row with black); without,
+ * the first previewCount images.
+ */
+function previewLayout(
+  labels: { names: string[]; finalOf: number[] },
+  byFolder: Map<number, Buffer[]>,
+  previewCount: number,
+): { tiles: (Buffer | null)[]; columns?: number } {
+  if (labels.names.length < 2) {
+    const all = [...byFolder.entries()].sort(([a], [b]) => a - b).flatMap(([, tiles]) => tiles);
+    return { tiles: all.slice(0, previewCount) };
+  }
+  const classes = Math.min(labels.names.length, MAX_PREVIEW_CLASSES);
+  const perClass = Math.max(1, Math.floor(previewCount / classes));
+  const rows: (Buffer | null)[][] = [];
+  for (let label = 0; label < classes; label++) {
+    const row: (Buffer | null)[] = [];
+    labels.finalOf.forEach((f, folder) => {
+      if (f === label) for (const t of byFolder.get(folder) ?? []) if (row.length < perClass) row.push(t);
+    });
+    rows.push(row);
+  }
+  if (perClass === 1) return { tiles: rows.flat() };
+  // As wide as the fullest class (no empty columns when classes are small), short rows padded with black.
+  const columns = Math.max(1, ...rows.map((r) => r.length));
+  return { tiles: rows.flatMap((r) => [...r, ...new Array<null>(columns - r.length).fill(null)]), columns };
 }

@@ -2,21 +2,22 @@ import sharp from 'sharp';
 import type { Channels } from './image.ts';
 
 /**
- * Lays square HWC tiles out row by row, `columns` per row (black where the last row ends), and
+ * Lays square HWC tiles out row by row, `columns` per row (black where the last row ends or a tile is null), and
  * encodes the grid. Used for preview.png and for thumbnail sheets.
  */
 export async function renderGrid(
-  tiles: readonly Uint8Array[],
+  tiles: readonly (Uint8Array | null)[],
   tile: number,
   channels: Channels,
   options: { columns?: number; format?: 'png' | 'webp' } = {},
 ): Promise<Buffer | null> {
-  if (tiles.length === 0) return null;
+  if (tile === 0 || !tiles.some((t) => t !== null)) return null;
   const columns = options.columns ?? Math.ceil(Math.sqrt(tiles.length));
   const rows = Math.ceil(tiles.length / columns);
   const width = Math.min(columns, tiles.length) * tile;
   const grid = Buffer.alloc(width * rows * tile * channels);
   tiles.forEach((pixels, index) => {
+    if (!pixels) return; // a gap: stays black
     const x0 = (index % columns) * tile;
     const y0 = Math.floor(index / columns) * tile;
     for (let y = 0; y < tile; y++) {

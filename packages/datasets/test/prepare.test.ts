@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -148,7 +149,8 @@ describe('prepareDataset', () => {
     expect(thumbnailLocation(3, RES)).toEqual({ name: 'thumbs/sheet-00000.webp', x: 3 * RES, y: 0, size: RES });
     expect(manifest.preview).toBe('preview.png');
     const preview = await sharp(objects.objects.get('preview.png')!).metadata();
-    expect([preview.format, preview.width, preview.height]).toEqual(['png', 3 * RES, 2 * RES]);
+    // A row per class (cats, dogs: 2 images each); root.png has no class and is not in it.
+    expect([preview.format, preview.width, preview.height]).toEqual(['png', 2 * RES, 2 * RES]);
   });
 
   it('gives the same shards and version hash for the same input, whatever the concurrency', async () => {
@@ -178,6 +180,73 @@ describe('prepareDataset', () => {
     ]);
     expect(files[0]!.archive).toBe('upload/animals.zip');
     expect(manifest.labels.names).toEqual(['cats', 'dogs', 'birds']);
+  });
+
+  it('takes labels from the first folder level with more than one folder: a zip made by Info-ZIP with one wrapper folder', async () => {
+    // fixtures/digits-wrapper.zip: `zip -r digits-wrapper.zip digits` of digits/{0,1,2}/{0,1,2}.png (directory
+    // entries included, deflated, in the tool's own order: 2, 0, 1).
+    const zip = readFileSync(new URL('./fixtures/digits-wrapper.zip', import.meta.url));
+    const { manifest, files, objects } = await prepare([file('digits-wrapper.zip', zip)], { previewCount: 6 });
+    expect(manifest.counts.accepted).toBe(9);
+    expect(manifest.labels).toEqual({ names: ['2', '0', '1'], histogram: [3, 3, 3], unlabeled: 0 });
+    expect(files.map((f) => [f.path.replace('digits-wrapper.zip/', ''), f.label])).toContainEqual([
+      'digits/0/1.png',
+      '0',
+    ]);
+    expect(new Set(files.map((f) => f.label))).toEqual(new Set(['0', '1', '2']));
+    // The shards' labels are the classes (no mapping needed: one wrapper maps folder ids one to one).
+    const labels = await readLabels(manifest, objects);
+    expect(labels.sort()).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2]);
+    // The preview has a row per class: 3 classes × ⌊6 / 3⌋ = 2 columns × 3 rows of 16 px tiles.
+    const meta = await sharp(objects.objects.get('preview.png')!).metadata();
+    expect([meta.width, meta.height]).toEqual([2 * 16, 3 * 16]);
+  });
+
+  it('maps nested folders below the label level to their label, and files above it to none (manifest shardIds)', async () => {
+    const zip = buildZip([
+      { name: 'animals/cover.png', data: await png(20, 20, 1) },
+      { name: 'animals/cats/persian/a.png', data: await png(20, 20, 2) },
+      { name: 'animals/dogs/b.png', data: await png(20, 20, 3) },
+      { name: 'animals/cats/c.png', data: await png(20, 20, 4) },
+      { name: 'animals/cats/siamese/d.png', data: await png(20, 20, 5) },
+    ]);
+    const { manifest, files, objects } = await prepare([file('animals.zip', zip)]);
+    expect(files.map((f) => [f.path.replace('animals.zip/animals/', ''), f.label])).toEqual([
+      ['cover.png', undefined],
+      ['cats/persian/a.png', 'cats'],
+      ['dogs/b.png', 'dogs'],
+      ['cats/c.png', 'cats'],
+      ['cats/siamese/d.png', 'cats'],
+    ]);
+    expect(manifest.labels).toMatchObject({ names: ['cats', 'dogs'], histogram: [3, 1], unlabeled: 1 });
+    // Folder ids in the shards (animals, animals/cats/persian, animals/dogs, animals/cats, animals/cats/siamese) → labels.
+    expect(manifest.labels.shardIds).toEqual([-1, 0, 1, 0, 0]);
+    expect((await readLabels(manifest, objects)).sort()).toEqual([-1, 0, 0, 0, 1]);
+  });
+
+  it('keeps top-level class folders as labels (no wrapper), and previews every class, not the first images', async () => {
+    const files: InputFile[] = [];
+    // 40 images of class a first, then 2 of b and 2 of c: "the first 64" would show only a.
+    for (let i = 0; i < 40; i++) files.push(file(`a/${i}.png`, await png(16, 16, 100 + i)));
+    for (const cls of ['b', 'c'])
+      for (let i = 0; i < 2; i++) files.push(file(`${cls}/${i}.png`, await png(16, 16, cls.charCodeAt(0) * 10 + i)));
+    const { manifest, objects } = await prepare(files, { previewCount: 12 });
+    expect(manifest.labels).toEqual({ names: ['a', 'b', 'c'], histogram: [40, 2, 2], unlabeled: 0 });
+    const preview = objects.objects.get('preview.png')!;
+    const { data, info } = await sharp(preview).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([4 * 16, 3 * 16]); // a row per class, 4 wide
+    // Rows b and c hold their 2 images then black padding; row a is full.
+    const tileMean = (row: number, col: number) => {
+      let sum = 0;
+      for (let y = 0; y < 16; y++)
+        for (let x = 0; x < 16; x++) sum += data[((row * 16 + y) * info.width + col * 16 + x) * info.channels]!;
+      return sum / 256;
+    };
+    expect(tileMean(1, 0)).toBeGreaterThan(0);
+    expect(tileMean(2, 1)).toBeGreaterThan(0);
+    expect(tileMean(1, 2)).toBe(0);
+    expect(tileMean(2, 3)).toBe(0);
+    expect(tileMean(0, 3)).toBeGreaterThan(0);
   });
 
   it('refuses an unsafe archive and writes no manifest', async () => {
@@ -241,5 +310,27 @@ describe('prepareDataset', () => {
     }).catch((e: unknown) => e);
     expect((error as Error).message).toBe('stop now');
     expect(objects.objects.has('manifest.json')).toBe(false);
+  });
+});
+
+/** Every label the reader yields (it maps manifest.labels.shardIds). */
+async function readLabels(manifest: Awaited<ReturnType<typeof prepare>>['manifest'], objects: MemoryObjects) {
+  const reader = new ShardReader({
+    manifest,
+    batchSize: 4,
+    shuffle: false,
+    open: async (name) => Readable.from([objects.objects.get(name)!]),
+  });
+  const out: number[] = [];
+  for await (const batch of reader) out.push(...batch.labels);
+  return out;
+}
+
+describe('preview without thumbnails', () => {
+  it('writes no preview (and no error) for a labelled upload when thumbnailSize is 0', async () => {
+    const files = [file('a/0.png', await png(16, 16, 1)), file('b/0.png', await png(16, 16, 2))];
+    const { manifest } = await prepare(files, { thumbnailSize: 0 });
+    expect(manifest.preview).toBeNull();
+    expect(manifest.labels.names).toEqual(['a', 'b']);
   });
 });

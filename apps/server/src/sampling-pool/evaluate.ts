@@ -1,18 +1,21 @@
 /**
  * The compute of one evaluation, run inside a sampling worker thread (never on the hub's event loop):
- * generate numSamples images in batches (same noise streams as one big request), stream as many real
- * images from the dataset version's shards, extract features/probabilities with the configured
- * extractor, then KID (mean ± std over subsets), FID, and IS of the samples (and of the real images,
- * as the ceiling to read it against).
+ * load (or train) the dataset version's classifier, generate numSamples images in batches (same noise
+ * streams as one big request; a conditional model's samples spread evenly over its classes, with the
+ * chosen guidance), stream as many real images from the dataset version's shards, extract features (and
+ * class probabilities) with the configured extractor, then KID (mean ± std over subsets that differ),
+ * FID and, when the extractor has a class head, IS; with the classifier the classification accuracy of
+ * the samples (overall and per class) and the dataset-specific IS.
  */
 import * as tf from '@tensorflow/tfjs';
 import { parseManifest, ShardReader, toFloatImages } from '@dapple/datasets';
-import { fid } from '@dapple/models/metrics/fid';
+import { evaluationNumbers, inceptionScoreSplits } from '@dapple/models/metrics/evaluation-numbers';
 import { inceptionScore } from '@dapple/models/metrics/inception-score';
-import { kernelInceptionDistance } from '@dapple/models/metrics/kid';
+import { sampleClassAccuracy } from '@dapple/models/metrics/dataset-classifier';
 import type { EvaluationExtractor } from '@dapple/models/metrics/extractors/index';
 import type { ModelSampler } from '@dapple/models/browser/index';
-import type { EvaluateTask, EvaluationResult } from './protocol.ts';
+import { datasetClassifierFor, type ReadyClassifier } from './eval-classifier.ts';
+import type { ClassifierResult, EvaluateTask, EvaluationResult } from './protocol.ts';
 
 const BATCH = 32;
 
@@ -23,6 +26,20 @@ function concat(parts: Float32Array[]): Float32Array {
     out.set(p, o);
     o += p.length;
   }
+  return out;
+}
+
+/** Contiguous blocks of image indices per label, ⌊n/K⌋ or ⌈n/K⌉ each: [label, first index, count]. */
+export function labelBlocks(n: number, labels: number[]): [label: number | null, first: number, count: number][] {
+  if (labels.length === 0) return [[null, 0, n]];
+  const k = labels.length;
+  const out: [number, number, number][] = [];
+  let first = 0;
+  labels.forEach((label, i) => {
+    const count = Math.floor(n / k) + (i < n % k ? 1 : 0);
+    if (count > 0) out.push([label, first, count]);
+    first += count;
+  });
   return out;
 }
 
@@ -37,83 +54,153 @@ export async function runEvaluation(
   const n = task.numSamples;
   const total = 2 * n;
   const { resolution: r, channels: c } = sampler.spec.unet;
-  const fakeFeatures: Float32Array[] = [];
-  const fakeProbs: Float32Array[] = [];
-  for (let start = 0; start < n; start += BATCH) {
-    const count = Math.min(BATCH, n - start);
-    const { pixels } = await sampler.sample({
-      count,
-      steps: task.steps,
-      sampler: task.sampler,
-      eta: task.eta,
-      seed: task.seed,
-      firstImageIndex: start,
-      signal,
-    });
-    const images = tf.tensor4d(toFloatImages(pixels), [count, r, r, c]);
-    const out = await extractor.extract(images);
-    images.dispose();
-    fakeFeatures.push(out.features);
-    fakeProbs.push(out.probabilities);
-    onProgress(start + count, total);
-  }
-
   const manifest = parseManifest(task.dataset.manifest);
   if (manifest.resolution !== r || manifest.channels !== c) {
     throw new Error(
       `dataset images are ${manifest.resolution}×${manifest.resolution}×${manifest.channels}, the model makes ${r}×${r}×${c}`,
     );
   }
-  const reader = new ShardReader({
-    manifest,
-    batchSize: BATCH,
-    epochs: 1,
-    seed: task.seed,
-    open: async (name) => {
-      const bytes = await read(`${task.dataset.prefix}${name}`);
-      return (async function* () {
-        yield bytes;
-      })();
-    },
-  });
-  const realFeatures: Float32Array[] = [];
-  const realProbs: Float32Array[] = [];
-  let real = 0;
-  for await (const batch of reader) {
-    if (signal.aborted) throw new Error('evaluation aborted');
-    const take = Math.min(batch.size, n - real);
-    const per = batch.height * batch.width * batch.channels;
-    const images = tf.tensor4d(toFloatImages(batch.images.subarray(0, take * per)), [
-      take,
-      batch.height,
-      batch.width,
-      batch.channels,
-    ]);
-    const out = await extractor.extract(images);
-    images.dispose();
-    realFeatures.push(out.features);
-    realProbs.push(out.probabilities);
-    real += take;
-    onProgress(n + real, total);
-    if (real >= n) break;
-  }
-  if (real < n) throw new Error(`the dataset version has ${real} images; the evaluation needs ${n}`);
+  let classifier: ReadyClassifier | null = null;
+  try {
+    if (task.classifier) classifier = await datasetClassifierFor(task, task.classifier, read, signal);
+    const fakeFeatures: Float32Array[] = [];
+    const fakeProbs: Float32Array[] = [];
+    const fakeClassProbs: Float32Array[] = [];
+    const intended: number[] = [];
+    for (const [label, first, count] of labelBlocks(n, task.labels)) {
+      for (let start = first; start < first + count; start += BATCH) {
+        const m = Math.min(BATCH, first + count - start);
+        const { pixels } = await sampler.sample({
+          count: m,
+          steps: task.steps,
+          sampler: task.sampler,
+          eta: task.eta,
+          seed: task.seed,
+          firstImageIndex: start,
+          ...(label !== null ? { label, guidance: task.guidance } : {}),
+          signal,
+        });
+        const images = tf.tensor4d(toFloatImages(pixels), [m, r, r, c]);
+        try {
+          const out = await extractor.extract(images);
+          fakeFeatures.push(out.features);
+          fakeProbs.push(out.probabilities);
+          if (classifier) fakeClassProbs.push(await classifier.model.probabilities(images));
+        } finally {
+          images.dispose();
+        }
+        if (label !== null) for (let i = 0; i < m; i++) intended.push(label);
+        onProgress(start + m, total);
+      }
+    }
 
-  const fake = concat(fakeFeatures);
-  const realF = concat(realFeatures);
-  const splits = Math.max(1, Math.min(10, Math.floor(n / 2)));
-  const kid = kernelInceptionDistance(fake, realF, extractor.dims, {
-    subsetSize: Math.min(1000, n),
-    numSubsets: 100,
-    seed: task.seed,
-  });
+    const reader = new ShardReader({
+      manifest,
+      batchSize: BATCH,
+      epochs: 1,
+      seed: task.seed,
+      open: async (name) => {
+        const bytes = await read(`${task.dataset.prefix}${name}`);
+        return (async function* () {
+          yield bytes;
+        })();
+      },
+    });
+    const realFeatures: Float32Array[] = [];
+    const realProbs: Float32Array[] = [];
+    const realClassProbs: Float32Array[] = [];
+    let real = 0;
+    for await (const batch of reader) {
+      if (signal.aborted) throw new Error('evaluation aborted');
+      const take = Math.min(batch.size, n - real);
+      const per = batch.height * batch.width * batch.channels;
+      const images = tf.tensor4d(toFloatImages(batch.images.subarray(0, take * per)), [
+        take,
+        batch.height,
+        batch.width,
+        batch.channels,
+      ]);
+      try {
+        const out = await extractor.extract(images);
+        realFeatures.push(out.features);
+        realProbs.push(out.probabilities);
+        if (classifier) realClassProbs.push(await classifier.model.probabilities(images));
+      } finally {
+        images.dispose();
+      }
+      real += take;
+      onProgress(n + real, total);
+      if (real >= n) break;
+    }
+    if (real < n) throw new Error(`the dataset version has ${real} images; the evaluation needs ${n}`);
+
+    const numbers = evaluationNumbers({
+      fakeFeatures: concat(fakeFeatures),
+      realFeatures: concat(realFeatures),
+      dims: extractor.dims,
+      ...(extractor.numClasses > 0
+        ? { fakeProbabilities: concat(fakeProbs), realProbabilities: concat(realProbs) }
+        : {}),
+      numClasses: extractor.numClasses,
+      seed: task.seed,
+    });
+    const kid = numbers.kid;
+    return {
+      extractor: extractor.name,
+      paperComparable: extractor.paperComparable,
+      numSamples: n,
+      kid: {
+        mean: kid.mean,
+        std: kid.std,
+        subsetSize: kid.subsetSize,
+        numSubsets: kid.numSubsets,
+        subsetsDiffer: kid.subsetsDiffer,
+      },
+      fid: numbers.fid,
+      inceptionScore: numbers.inceptionScore,
+      realInceptionScore: numbers.realInceptionScore,
+      classifier: classifier
+        ? classifierResult(classifier, task, concat(fakeClassProbs), concat(realClassProbs), intended)
+        : null,
+    };
+  } finally {
+    classifier?.model.dispose();
+  }
+}
+
+function classifierResult(
+  classifier: ReadyClassifier,
+  task: EvaluateTask,
+  fake: Float32Array,
+  real: Float32Array,
+  intendedModelLabels: number[],
+): ClassifierResult {
+  const k = classifier.model.numClasses;
+  const splits = inceptionScoreSplits(task.numSamples);
+  const datasetClassOf = task.classifier!.datasetClassOf;
+  // Accuracy needs every sampled model class to be a class of this dataset (same name).
+  const mapped = intendedModelLabels.map((l) => datasetClassOf[l] ?? null);
+  const comparable = intendedModelLabels.length === task.numSamples && mapped.every((l) => l !== null);
+  let sampleAccuracy: ClassifierResult['sampleAccuracy'] = null;
+  if (comparable) {
+    const acc = sampleClassAccuracy(fake, mapped as number[], k);
+    sampleAccuracy = {
+      accuracy: acc.accuracy,
+      chance: acc.chance,
+      // Back to the model's class ids, for the classes that were sampled.
+      perClass: task.labels.map((label) => {
+        const row = acc.perClass[datasetClassOf[label]!]!;
+        return { label, count: row.count, correct: row.correct, accuracy: row.accuracy };
+      }),
+    };
+  }
   return {
-    extractor: extractor.name,
-    paperComparable: extractor.paperComparable,
-    numSamples: n,
-    kid: { mean: kid.mean, std: kid.std, subsetSize: kid.subsetSize, numSubsets: kid.numSubsets },
-    fid: fid(fake, realF, extractor.dims),
-    inceptionScore: inceptionScore(concat(fakeProbs), extractor.numClasses, { splits }),
-    realInceptionScore: inceptionScore(concat(realProbs), extractor.numClasses, { splits }),
+    name: classifier.model.name,
+    heldOutAccuracy: classifier.model.heldOutAccuracy,
+    trained: classifier.trained,
+    ...(classifier.files ? { files: classifier.files } : {}),
+    datasetInceptionScore: inceptionScore(fake, k, { splits }),
+    realDatasetInceptionScore: inceptionScore(real, k, { splits }),
+    sampleAccuracy,
   };
 }

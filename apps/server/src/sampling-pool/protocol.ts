@@ -25,8 +25,13 @@ export interface ModelRef {
 
 export type TaskRequest = Omit<SampleRequest, 'onProgress' | 'signal'>;
 
-/** Which network measures the images: the built-in offline one, or an InceptionV3 graph model by URL or object key. */
+/**
+ * Which network measures the images: the pretrained MobileNetV2 that installs with npm (the default), the
+ * legacy offline random one (kept so old rows can be recomputed), or an InceptionV3 graph model by URL or
+ * object key.
+ */
 export type ExtractorConfig =
+  | { kind: 'pretrained' }
   | { kind: 'offline' }
   | {
       kind: 'inception';
@@ -40,25 +45,73 @@ export type ExtractorConfig =
       label?: string;
     };
 
+/** Where the dataset version's classifier is cached, and whether it is there yet (the worker trains it when not). */
+export interface ClassifierTask {
+  /** Object key of its model.json (weights.bin beside it). */
+  key: string;
+  cached: boolean;
+  /** Images it trains on at most (a seeded choice when the dataset has more). */
+  maxTrainImages: number;
+  /** Optimiser steps when trained. */
+  steps: number;
+  /** For each model class id: the dataset class with the same name, or null when the dataset has none. */
+  datasetClassOf: (number | null)[];
+}
+
 export interface EvaluateTask {
   numSamples: number;
   steps: number;
   sampler: SamplerKind;
   eta: number;
   seed: number;
+  /** Classifier-free guidance scale for class-conditional models; null = unguided. */
+  guidance: number | null;
+  /**
+   * The model's class ids to sample, in order, the samples spread evenly over them (contiguous blocks of
+   * ⌊n/K⌋ or ⌈n/K⌉ images); [] samples the unconditional label.
+   */
+  labels: number[];
   dataset: { manifest: unknown; prefix: string };
   extractor: ExtractorConfig;
+  /** null when the dataset version has fewer than two labels (no classes to tell apart). */
+  classifier: ClassifierTask | null;
+}
+
+export interface MeanStdSplits {
+  mean: number;
+  std: number;
+  splits: number;
+}
+
+export interface ClassifierResult {
+  name: string;
+  heldOutAccuracy: number;
+  /** True when this evaluation trained it (and `files` are to be cached); false when it was loaded from the cache. */
+  trained: boolean;
+  files?: { modelJson: Uint8Array; weights: Uint8Array };
+  /** IS of the samples under the dataset's own classes, and of as many real images (its ceiling). */
+  datasetInceptionScore: MeanStdSplits;
+  realDatasetInceptionScore: MeanStdSplits;
+  /** Conditional models whose classes the dataset has: how often samples are classified as their class. */
+  sampleAccuracy: {
+    accuracy: number;
+    chance: number;
+    /** label = the model's class id. */
+    perClass: { label: number; count: number; correct: number; accuracy: number }[];
+  } | null;
 }
 
 export interface EvaluationResult {
   extractor: string;
   paperComparable: boolean;
   numSamples: number;
-  kid: { mean: number; std: number; subsetSize: number; numSubsets: number };
+  kid: { mean: number; std: number; subsetSize: number; numSubsets: number; subsetsDiffer: boolean };
   fid: number;
-  inceptionScore: { mean: number; std: number; splits: number };
+  /** null when the extractor has no class head (the pretrained MobileNetV2). */
+  inceptionScore: MeanStdSplits | null;
   /** IS of as many real images with the same extractor: the ceiling to read the samples' IS against. */
-  realInceptionScore: { mean: number; std: number; splits: number };
+  realInceptionScore: MeanStdSplits | null;
+  classifier: ClassifierResult | null;
 }
 
 export type ToWorker =

@@ -53,6 +53,8 @@ interface EvaluationPending {
   teamId: string;
   model: ModelRef;
   task: EvaluateTask;
+  /** Called when it leaves the queue for a worker (the row turns RUNNING then, not before). */
+  onStart?(): Promise<void>;
   onProgress(done: number, total: number): void;
   resolve(r: EvaluationResult): void;
   reject(e: Error): void;
@@ -185,7 +187,9 @@ export class SampleScheduler {
   /** Everyone still queued moved up a place: their subscribers hear it. */
   private notifyQueuePositions(): void {
     for (const p of this.queue.order())
-      if (p.kind !== 'evaluate') void this.deps.signals.notify({ kind: 'sampleJob', id: p.id });
+      void this.deps.signals.notify(
+        p.kind === 'evaluate' ? { kind: 'evaluation', id: p.id } : { kind: 'sampleJob', id: p.id },
+      );
   }
 
   private pump(): void {
@@ -210,7 +214,9 @@ export class SampleScheduler {
 
   private async run(pool: SamplingPool, p: Pending): Promise<void> {
     if (p.kind === 'evaluate') {
-      await pool.evaluate(p.model, p.task, p.onProgress).then(p.resolve, p.reject);
+      await Promise.resolve(p.onStart?.())
+        .then(() => pool.evaluate(p.model, p.task, p.onProgress))
+        .then(p.resolve, p.reject);
       return;
     }
     const { db, signals } = this.deps;

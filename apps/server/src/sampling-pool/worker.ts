@@ -11,6 +11,7 @@ import { loadInferenceWeights } from '@dapple/models/checkpoint/inference';
 import { createModelSampler, type ModelSampler } from '@dapple/models/browser/index';
 import {
   loadInceptionExtractor,
+  loadPretrainedExtractor,
   offlineExtractor,
   type EvaluationExtractor,
 } from '@dapple/models/metrics/extractors/index';
@@ -59,13 +60,14 @@ async function load(model: ModelRef): Promise<{ sampler: ModelSampler; hit: bool
   return { sampler, hit: false };
 }
 
-/** Extractors are kept for the worker's life: InceptionV3 takes seconds to load and ~100 MB. */
+/** Extractors are kept for the worker's life: they take seconds to load (InceptionV3 ~100 MB, MobileNetV2 ~10 MB). */
 const extractors = new Map<string, Promise<EvaluationExtractor>>();
 function extractorFor(config: ExtractorConfig): Promise<EvaluationExtractor> {
   const key = JSON.stringify(config);
   let e = extractors.get(key);
   if (!e) {
     e = (async () => {
+      if (config.kind === 'pretrained') return loadPretrainedExtractor();
       if (config.kind === 'offline') return offlineExtractor();
       const { url, objectKey, kind: _kind, ...opts } = config;
       if (objectKey) return loadInceptionExtractor(storeReadHandler(objectKey, 'beside', readObject), opts);

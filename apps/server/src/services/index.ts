@@ -61,7 +61,7 @@ export function createServices(opts: ServicesOptions) {
     ...createTeamActivityServices(deps, run.runSignals),
     ...sampling,
     ...createEvaluationServices(
-      { ...deps, jobs: opts.jobs, ...(opts.evaluation ? { evaluation: opts.evaluation } : {}) },
+      { ...withStore, jobs: opts.jobs, ...(opts.evaluation ? { evaluation: opts.evaluation } : {}) },
       model.modelAccess,
       { scheduler: sampling.sampling.scheduler, signals: sampling.samplingSignals },
     ),

@@ -41,6 +41,11 @@ export const ManifestSchema = z.object({
     names: z.array(z.string()),
     histogram: z.array(count),
     unlabeled: count,
+    /**
+     * When present, the shards store a folder id j and its label is names[shardIds[j]] (-1: none); readers
+     * map it (ShardReader does). Written only when folders below the label level (or files above it) exist.
+     */
+    shardIds: z.array(z.number().int().min(-1)).optional(),
   }),
   /** Per-channel mean and (population) standard deviation of accepted pixels, on the 0–255 scale. */
   stats: z.object({ mean: z.array(z.number()), std: z.array(z.number()) }),
@@ -74,6 +79,8 @@ export function parseManifest(input: unknown): DatasetManifest {
     throw new Error('invalid dataset manifest: stats need one value per channel');
   if (m.labels.histogram.length !== m.labels.names.length)
     throw new Error('invalid dataset manifest: labels.histogram must match labels.names');
+  if (m.labels.shardIds?.some((id) => id >= m.labels.names.length))
+    throw new Error('invalid dataset manifest: labels.shardIds must index labels.names');
   const inShards = m.shards.reduce((n, s) => n + s.count, 0);
   if (inShards !== m.counts.accepted)
     throw new Error(
@@ -86,7 +93,7 @@ type VersionIdentity = Pick<
   DatasetManifest,
   'format' | 'formatVersion' | 'height' | 'width' | 'channels' | 'layout' | 'labelDtype' | 'transform'
 > & {
-  labels: { names: readonly string[] };
+  labels: { names: readonly string[]; shardIds?: readonly number[] | undefined };
   shards: readonly { name: string; count: number; sha256: string }[];
 };
 
@@ -100,6 +107,7 @@ export function computeVersionHash(m: VersionIdentity): string {
     labelDtype: m.labelDtype,
     transform: m.transform,
     labels: m.labels.names,
+    ...(m.labels.shardIds ? { shardIds: m.labels.shardIds } : {}),
     shards: m.shards.map((s) => [s.name, s.count, s.sha256]),
   };
   return createHash('sha256').update(JSON.stringify(identity)).digest('hex');

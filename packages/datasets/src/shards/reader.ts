@@ -153,12 +153,14 @@ export class ShardReader implements AsyncIterable<Batch> {
       );
     }
     const samples: Sample[] = [];
+    const shardIds = manifest.labels.shardIds;
+    const labelOf = (stored: number) => (shardIds && stored >= 0 ? (shardIds[stored] ?? -1) : stored);
     for (let i = 0; i < header.count; i++) {
       const at = header.pixelsOffset + i * this.sampleBytes;
       samples.push({
         // A copy, so a shard's buffer is freed once read even while its samples wait in the shuffle buffer.
         pixels: Uint8Array.prototype.slice.call(bytes, at, at + this.sampleBytes),
-        label: bytes.readInt32LE(header.labelsOffset + i * 4),
+        label: labelOf(bytes.readInt32LE(header.labelsOffset + i * 4)),
       });
     }
     return samples;

@@ -209,7 +209,7 @@ const DatasetVersionRef = builder.objectRef<VersionParent>('DatasetVersion').imp
     previewUrl: t.string({
       nullable: true,
       description:
-        'Short-lived URL of preview.png, a grid of the first accepted images (READY with at least one image).',
+        'Short-lived URL of preview.png: a row of images per class (every class shown), or the first images when unlabelled (READY with at least one image).',
       resolve: async (p, _a, ctx) => {
         const preview = p.version.status === 'ready' ? ctx.services.datasets.manifestOf(p.version)?.preview : null;
         return preview ? (await ctx.services.datasets.versionObjectUrl(p.dataset, p.version, preview)).url : null;

@@ -1,6 +1,6 @@
 import type { Evaluation } from '@dapple/db';
 import type { SamplerKind } from '@dapple/models/diffusion/samplers/kinds';
-import { comparableKey, evaluationChannel, type EvaluationParams } from '../../services/evaluations/index.ts';
+import { comparableKey, evaluationChannel, evaluationParams, labelSet } from '../../services/evaluations/index.ts';
 import { mapSignals, startWith } from '../iterators.ts';
 import { builder } from '../builder.ts';
 import { JOB_STATUS_VALUES } from './sampling.ts';
@@ -9,16 +9,57 @@ const EvaluationStatusEnum = builder.enumType('EvaluationStatus', { values: JOB_
 
 const ExtractorKindEnum = builder.enumType('EvaluationExtractorKind', {
   description:
-    'OFFLINE: built-in random conv features (+ a random softmax head for IS); works without downloads, NOT comparable to published numbers. ' +
+    'PRETRAINED (default): a pretrained MobileNetV2 that installs with npm (1280-d features, no IS head); not comparable to published numbers. ' +
+    'OFFLINE: the legacy random conv features (+ a random softmax head for IS): cannot tell good from bad, kept to recompute old rows. ' +
     'INCEPTION: the InceptionV3 graph model configured on the hub (paper-comparable FID/IS); see docs/evaluation.md.',
-  values: { OFFLINE: { value: 'offline' }, INCEPTION: { value: 'inception' } } as const,
+  values: {
+    PRETRAINED: { value: 'pretrained' },
+    OFFLINE: { value: 'offline' },
+    INCEPTION: { value: 'inception' },
+  } as const,
 });
 
 const MeanStdRef = builder.objectRef<{ mean: number; std: number }>('MeanStd').implement({
   fields: (t) => ({ mean: t.exposeFloat('mean'), std: t.exposeFloat('std') }),
 });
 
-const params = (e: Evaluation) => e.params as unknown as EvaluationParams;
+const params = evaluationParams;
+
+type ClassifierInfo = NonNullable<ReturnType<typeof params>['classifier']>;
+const DatasetClassifierRef = builder.objectRef<ClassifierInfo>('DatasetClassifier').implement({
+  description:
+    "The dataset version's own classifier (trained once on its labelled images, cached in the object store and reused by later evaluations).",
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'Network, input size, classes, seed, steps and training images.' }),
+    heldOutAccuracy: t.exposeFloat('heldOutAccuracy', {
+      description: 'Its accuracy on real images held out of its training: the ceiling for sampleAccuracy.',
+    }),
+    objectKey: t.exposeString('objectKey', { description: 'Where it is cached (model.json; weights.bin beside it).' }),
+    reused: t.exposeBoolean('reused', {
+      description: 'False when this evaluation trained it; true when it was loaded from the cache.',
+    }),
+  }),
+});
+
+type AccuracyInfo = NonNullable<ReturnType<typeof params>['sampleAccuracy']>;
+const ClassAccuracyRef = builder.objectRef<AccuracyInfo['perClass'][number]>('ClassSampleAccuracy').implement({
+  fields: (t) => ({
+    label: t.exposeInt('label', { description: "The model's class id." }),
+    name: t.exposeString('name'),
+    count: t.exposeInt('count', { description: 'Samples generated for this class.' }),
+    correct: t.exposeInt('correct', { description: 'Of them, classified as this class.' }),
+    accuracy: t.float({ nullable: true, resolve: (r) => (Number.isFinite(r.accuracy) ? r.accuracy : null) }),
+  }),
+});
+const SampleAccuracyRef = builder.objectRef<AccuracyInfo>('SampleAccuracy').implement({
+  description:
+    'How often the dataset classifier sees the class each sample was generated for (conditional models). Read against chance (1/K) and the classifier’s heldOutAccuracy.',
+  fields: (t) => ({
+    accuracy: t.exposeFloat('accuracy'),
+    chance: t.exposeFloat('chance'),
+    perClass: t.field({ type: [ClassAccuracyRef], resolve: (a) => a.perClass }),
+  }),
+});
 
 export const EvaluationRef = builder.objectRef<Evaluation>('Evaluation').implement({
   description:
@@ -41,19 +82,34 @@ export const EvaluationRef = builder.objectRef<Evaluation>('Evaluation').impleme
       resolve: (e) => params(e).paperComparable ?? params(e).extractorKind === 'inception',
     }),
     comparableKey: t.string({
-      description: 'extractor | sample count | reference data. Only evaluations with the same key are comparable.',
+      description:
+        'extractor | sample count | reference data | sampler | steps | η | guidance | label set | classifier. Only evaluations with the same key are comparable.',
       resolve: (e) => comparableKey(e),
+    }),
+    queuePosition: t.int({
+      nullable: true,
+      description: '0-based place in the queue while QUEUED (0 = starts next); null otherwise.',
+      resolve: (e, _a, ctx) => ctx.services.evaluations.queuePosition(e),
     }),
     kid: t.field({
       type: MeanStdRef,
       nullable: true,
-      description: 'Kernel Inception Distance, mean ± std over 100 subsets.',
+      description:
+        'Kernel Inception Distance, mean ± std over 100 subsets of kidSubsetSize rows (std 0 when kidSubsetsDiffer is false).',
       resolve: (e) => (e.kidMean === null ? null : { mean: e.kidMean, std: e.kidStd ?? 0 }),
+    }),
+    kidSubsetSize: t.int({ nullable: true, resolve: (e) => params(e).kidSubsetSize ?? null }),
+    kidSubsetsDiffer: t.boolean({
+      nullable: true,
+      description: 'False for rows where every KID subset was the whole set: their std says nothing.',
+      resolve: (e) => params(e).kidSubsetsDiffer ?? (params(e).kidSubsetSize === undefined ? null : false),
     }),
     fid: t.exposeFloat('fid', { nullable: true }),
     inceptionScore: t.field({
       type: MeanStdRef,
       nullable: true,
+      description:
+        'IS under the extractor’s class head; null when it has none (PRETRAINED): see datasetInceptionScore.',
       resolve: (e) => (e.isMean === null ? null : { mean: e.isMean, std: e.isStd ?? 0 }),
     }),
     realInceptionScore: t.field({
@@ -63,8 +119,42 @@ export const EvaluationRef = builder.objectRef<Evaluation>('Evaluation').impleme
       resolve: (e) =>
         params(e).realIsMean === undefined ? null : { mean: params(e).realIsMean!, std: params(e).realIsStd ?? 0 },
     }),
+    classifier: t.field({
+      type: DatasetClassifierRef,
+      nullable: true,
+      description: 'Null when the dataset version has fewer than two labels (or before the evaluation ran).',
+      resolve: (e) => params(e).classifier ?? null,
+    }),
+    sampleAccuracy: t.field({
+      type: SampleAccuracyRef,
+      nullable: true,
+      description: 'Conditional models whose classes the dataset has; null otherwise.',
+      resolve: (e) => params(e).sampleAccuracy ?? null,
+    }),
+    datasetInceptionScore: t.field({
+      type: MeanStdRef,
+      nullable: true,
+      description: 'IS under the dataset’s own classes (1…K): confident and evenly spread over the classes is high.',
+      resolve: (e) => params(e).datasetIs ?? null,
+    }),
+    realDatasetInceptionScore: t.field({
+      type: MeanStdRef,
+      nullable: true,
+      description: 'The dataset IS of as many real images: the ceiling to read datasetInceptionScore against.',
+      resolve: (e) => params(e).realDatasetIs ?? null,
+    }),
     steps: t.int({ resolve: (e) => params(e).steps }),
     sampler: t.string({ resolve: (e) => params(e).sampler.toUpperCase() }),
+    eta: t.float({ resolve: (e) => params(e).eta }),
+    guidance: t.float({
+      nullable: true,
+      description: 'Classifier-free guidance of a conditional model’s samples; null = unguided / unconditional.',
+      resolve: (e) => params(e).guidance ?? null,
+    }),
+    labelSet: t.string({
+      description: '`unconditional`, or `all(K)`: samples spread evenly over all K classes of a conditional model.',
+      resolve: (e) => labelSet(params(e)),
+    }),
     seed: t.int({ resolve: (e) => params(e).seed }),
     error: t.exposeString('error', { nullable: true }),
     queuedAt: t.expose('queuedAt', { type: 'DateTime' }),
@@ -74,7 +164,8 @@ export const EvaluationRef = builder.objectRef<Evaluation>('Evaluation').impleme
 });
 
 const ComparableGroupRef = builder.objectRef<{ key: string; rows: Evaluation[] }>('ComparableEvaluations').implement({
-  description: 'Finished evaluations that may be compared: same extractor, same sample count, same reference data.',
+  description:
+    'Finished evaluations that may be compared: same extractor, sample count, reference data, sampler settings, label set and classifier.',
   fields: (t) => ({
     comparableKey: t.exposeString('key'),
     extractor: t.string({ resolve: (g) => g.rows[0]!.extractor }),
@@ -91,10 +182,14 @@ const EvaluateModelInput = builder.inputType('EvaluateModelInput', {
       description: 'A ready dataset version at the model’s resolution and channels.',
     }),
     numSamples: t.int({ required: true, description: '10–10000 generated images, and as many real ones.' }),
-    extractor: t.field({ type: ExtractorKindEnum, description: 'Default OFFLINE.' }),
+    extractor: t.field({ type: ExtractorKindEnum, description: 'Default PRETRAINED.' }),
     steps: t.int({ description: 'Sampler steps; default 50.' }),
     sampler: t.string({ description: 'dpmpp-2m-sde (default) | dpmpp-2m | ddim | ddpm' }),
-    eta: t.float(),
+    eta: t.float({ description: 'DDIM stochasticity, 0–1; default 0.' }),
+    guidance: t.float({
+      description:
+        'Classifier-free guidance for a class-conditional model (its samples are spread evenly over all its classes); default 3, as the run grids.',
+    }),
     seed: t.int({ description: 'Default 0: re-evaluating gives the same numbers.' }),
   }),
 });
@@ -126,7 +221,7 @@ builder.mutationFields((t) => ({
   evaluateModel: t.field({
     type: EvaluationRef,
     description:
-      'Queues KID/FID/IS of a model version against a dataset version (anyone who may sample the model and read the dataset).',
+      'Queues KID/FID (and IS), sample accuracy and dataset IS of a model version against a dataset version (anyone who may sample the model and read the dataset).',
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: EvaluateModelInput, required: true }) },
     resolve: (_r, { input }, ctx) =>
@@ -138,6 +233,7 @@ builder.mutationFields((t) => ({
         ...(input.steps !== null && input.steps !== undefined ? { steps: input.steps } : {}),
         ...(input.sampler ? { sampler: input.sampler.toLowerCase() as SamplerKind } : {}),
         ...(input.eta !== null && input.eta !== undefined ? { eta: input.eta } : {}),
+        ...(input.guidance !== null && input.guidance !== undefined ? { guidance: input.guidance } : {}),
         ...(input.seed !== null && input.seed !== undefined ? { seed: input.seed } : {}),
       }),
   }),

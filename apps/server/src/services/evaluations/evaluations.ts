@@ -1,12 +1,19 @@
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, lt } from 'drizzle-orm';
 import { datasets, datasetVersions, evaluations, memberships, modelVersions, type Evaluation } from '@dapple/db';
-import { DEFAULT_SAMPLER, SAMPLER_KINDS, type SamplerKind } from '@dapple/models/diffusion/samplers/kinds';
+import {
+  DEFAULT_CLASS_GUIDANCE,
+  DEFAULT_SAMPLE_STEPS,
+  DEFAULT_SAMPLER,
+  SAMPLER_KINDS,
+} from '@dapple/models/diffusion/samplers/kinds';
 import { offlineExtractorName } from '@dapple/models/metrics/extractors/offline';
+import { pretrainedExtractorName } from '@dapple/models/metrics/extractors/mobilenet-v2';
+import type { ObjectStore } from '@dapple/storage';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { badInput, isServiceError, notFound } from '../errors.ts';
 import type { JobSender } from '../job-sender.ts';
-import type { EvaluationResult, ExtractorConfig } from '../../sampling-pool/protocol.ts';
+import type { ClassifierTask, EvaluationResult, ExtractorConfig } from '../../sampling-pool/protocol.ts';
 import type { SampleScheduler } from '../../sampling-pool/scheduler.ts';
 import type { SamplingSignals } from '../../sampling-pool/signals.ts';
 import type { ModelAccessService } from '../models/index.ts';
@@ -14,13 +21,27 @@ import { versionModelRef } from '../sampling/index.ts';
 import { requireViewer } from '../auth/index.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
 import { parseInput } from '../validation.ts';
+import {
+  cacheClassifier,
+  classifierId,
+  classifierKey,
+  DEFAULT_CLASSIFIER,
+  type ClassifierConfig,
+} from './classifier-cache.ts';
+import { comparableKey, evaluationParams, type EvaluationParams, type ExtractorKind } from './params.ts';
 
 export const MIN_EVAL_SAMPLES = 10;
 export const MAX_EVAL_SAMPLES = 10_000;
+/** A dataset classifier needs a few labelled images per class to learn from and to hold out. */
+const MIN_CLASSIFIER_IMAGES = 10;
 
-/** Which extractors this hub offers: always the offline one; InceptionV3 when a model URL or object key is configured. */
+/**
+ * Which extractors this hub offers: the pretrained and the offline one always; InceptionV3 when a model
+ * URL or object key is configured. `classifier`: the dataset classifier's training budget.
+ */
 export interface EvaluationConfig {
   inception?: Omit<Extract<ExtractorConfig, { kind: 'inception' }>, 'kind'>;
+  classifier?: Partial<ClassifierConfig>;
 }
 
 const evaluateInput = z.object({
@@ -31,10 +52,12 @@ const evaluateInput = z.object({
     .int('must be an integer')
     .min(MIN_EVAL_SAMPLES, `must be at least ${MIN_EVAL_SAMPLES}`)
     .max(MAX_EVAL_SAMPLES, `must be at most ${MAX_EVAL_SAMPLES}`),
-  extractor: z.enum(['offline', 'inception']).default('offline'),
-  steps: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(50),
+  extractor: z.enum(['pretrained', 'offline', 'inception']).default('pretrained'),
+  steps: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(DEFAULT_SAMPLE_STEPS),
   sampler: z.enum(SAMPLER_KINDS).default(DEFAULT_SAMPLER),
-  eta: z.number().min(0).max(1).default(0),
+  eta: z.number().min(0, 'must be at least 0').max(1, 'must be at most 1').default(0),
+  /** Conditional models only; default DEFAULT_CLASS_GUIDANCE (as the run grids). */
+  guidance: z.number().min(0, 'must be at least 0').max(20, 'must be at most 20').optional(),
   /** Fixed by default so re-evaluating a version gives the same numbers. */
   seed: z
     .number()
@@ -45,44 +68,24 @@ const evaluateInput = z.object({
 });
 export type EvaluateModelInput = z.input<typeof evaluateInput>;
 
-/** Stored in evaluations.params. */
-export interface EvaluationParams {
-  steps: number;
-  sampler: SamplerKind;
-  eta: number;
-  seed: number;
-  extractorKind: 'offline' | 'inception';
-  /** The team whose fair-queue share the evaluation uses. */
-  quotaTeamId: string;
-  paperComparable?: boolean;
-  kidSubsetSize?: number;
-  kidSubsets?: number;
-  isSplits?: number;
-  realIsMean?: number;
-  realIsStd?: number;
-}
-
-/**
- * Numbers are comparable only with the same extractor, the same sample count and the same reference
- * data: rows that share this key may be put side by side, others never.
- */
-export function comparableKey(
-  e: Pick<Evaluation, 'extractor' | 'numSamples' | 'datasetVersionHash' | 'datasetVersionId'>,
-): string {
-  return `${e.extractor}|n=${e.numSamples}|data=${e.datasetVersionHash ?? e.datasetVersionId ?? 'unknown'}`;
-}
+export { comparableKey, type EvaluationParams } from './params.ts';
 
 /** evaluateModel: validation, access, queueing; the evaluation.run job computes in a sampling worker. */
 export class EvaluationService {
+  private readonly classifierConfig: ClassifierConfig;
+
   constructor(
-    private readonly deps: ServiceDeps & { jobs: JobSender },
+    private readonly deps: ServiceDeps & { jobs: JobSender; store: ObjectStore },
     private readonly access: ModelAccessService,
     private readonly scheduler: SampleScheduler,
     private readonly signals: SamplingSignals,
     readonly config: EvaluationConfig,
-  ) {}
+  ) {
+    this.classifierConfig = { ...DEFAULT_CLASSIFIER, ...config.classifier };
+  }
 
-  extractorName(kind: 'offline' | 'inception'): string {
+  extractorName(kind: ExtractorKind): string {
+    if (kind === 'pretrained') return pretrainedExtractorName();
     if (kind === 'offline') return offlineExtractorName();
     const c = this.config.inception;
     return `${c?.label ?? 'inception-v3'}(pool=${c?.poolOutput ?? 'pool_3'},logits=${c?.logitsOutput ?? 'logits'},299px,bilinear)`;
@@ -106,7 +109,11 @@ export class EvaluationService {
     if (row.version.status !== 'ready' || !row.version.manifest || !row.version.manifestKey) {
       throw badInput('datasetVersionId', `datasetVersionId: the dataset version is ${row.version.status}, not ready`);
     }
-    const manifest = row.version.manifest as { resolution?: number; channels?: number };
+    const manifest = row.version.manifest as {
+      resolution?: number;
+      channels?: number;
+      labels?: { names?: string[]; histogram?: number[] };
+    };
     if (manifest.resolution !== version.resolution || manifest.channels !== version.channels) {
       throw badInput(
         'datasetVersionId',
@@ -122,9 +129,18 @@ export class EvaluationService {
     if (p.extractor === 'inception' && !this.config.inception?.url && !this.config.inception?.objectKey) {
       throw badInput(
         'extractor',
-        'extractor: no InceptionV3 model is configured on this hub (DAPPLE_INCEPTION_MODEL_URL or DAPPLE_INCEPTION_MODEL_KEY); use OFFLINE or see docs/evaluation.md',
+        'extractor: no InceptionV3 model is configured on this hub (DAPPLE_INCEPTION_MODEL_URL or DAPPLE_INCEPTION_MODEL_KEY); use PRETRAINED or see docs/evaluation.md',
       );
     }
+    const T = (version.config.schedule as { T?: number }).T!;
+    if (p.steps > T) throw badInput('steps', `steps: must be at most the model's timesteps (${T})`);
+    // A conditional model is evaluated over all its labels (samples spread evenly), guided as its grids are.
+    const numClasses = versionModelRef(version).spec.unet.numClasses ?? 0;
+    if (numClasses === 0 && p.guidance !== undefined && p.guidance !== 0)
+      throw badInput('guidance', 'guidance: the model is not class-conditional; guidance needs class labels');
+    const labels = Array.from({ length: numClasses }, (_, i) => i);
+    const names = manifest.labels?.names ?? [];
+    const labelled = (manifest.labels?.histogram ?? []).reduce((a, b) => a + b, 0);
     const params: EvaluationParams = {
       steps: p.steps,
       sampler: p.sampler,
@@ -132,12 +148,13 @@ export class EvaluationService {
       seed: p.seed,
       extractorKind: p.extractor,
       quotaTeamId: access.quotaTeamId,
+      guidance: numClasses > 0 ? (p.guidance ?? DEFAULT_CLASS_GUIDANCE) : null,
+      labels,
+      labelNames: labels.map((i) => version.labelNames[i] ?? String(i)),
+      ...(names.length >= 2 && labelled >= MIN_CLASSIFIER_IMAGES
+        ? { classifierId: classifierId(this.classifierConfig) }
+        : {}),
     };
-    if (p.steps > (version.config.schedule as { T?: number }).T!)
-      throw badInput(
-        'steps',
-        `steps: must be at most the model's timesteps (${(version.config.schedule as { T?: number }).T})`,
-      );
     const [evaluation] = await this.deps.db
       .insert(evaluations)
       .values({
@@ -171,6 +188,20 @@ export class EvaluationService {
     const [e] = await this.deps.db.select().from(evaluations).where(eq(evaluations.id, id));
     if (!e) throw notFound('Evaluation');
     return e;
+  }
+
+  /**
+   * 0-based place in this hub's fair queue while QUEUED (0 = starts next); for one no hub has picked up
+   * yet, the count of evaluations queued before it. null once it runs or finished.
+   */
+  async queuePosition(e: Evaluation): Promise<number | null> {
+    if (e.status !== 'queued') return null;
+    if (this.scheduler.owns(e.id)) return this.scheduler.position(e.id);
+    const [row] = await this.deps.db
+      .select({ n: count() })
+      .from(evaluations)
+      .where(and(eq(evaluations.status, 'queued'), lt(evaluations.queuedAt, e.queuedAt)));
+    return (row?.n ?? 0) + this.scheduler.queued;
   }
 
   /** Evaluations of a version, newest first. */
@@ -214,16 +245,15 @@ export class EvaluationService {
     const [dataset] = e.datasetVersionId
       ? await this.deps.db.select().from(datasetVersions).where(eq(datasetVersions.id, e.datasetVersionId))
       : [];
-    const params = e.params as unknown as EvaluationParams;
+    const params = evaluationParams(e);
     if (!version || !dataset?.manifest || !dataset.manifestKey)
       return this.fail(id, 'the model version or the dataset version was deleted before the evaluation ran');
-    await this.deps.db
-      .update(evaluations)
-      .set({ status: 'running', startedAt: this.deps.now(), samplesDone: 0 })
-      .where(eq(evaluations.id, id));
-    await this.signals.notify({ kind: 'evaluation', id });
     const extractor: ExtractorConfig =
-      params.extractorKind === 'inception' ? { kind: 'inception', ...this.config.inception } : { kind: 'offline' };
+      params.extractorKind === 'inception'
+        ? { kind: 'inception', ...this.config.inception }
+        : { kind: params.extractorKind ?? 'offline' };
+    const prefix = dataset.manifestKey.slice(0, dataset.manifestKey.lastIndexOf('/') + 1);
+    const classifier = await this.classifierTask(params, prefix, dataset.manifest, version.labelNames);
     let last = 0;
     let writing: Promise<unknown> = Promise.resolve();
     try {
@@ -237,11 +267,19 @@ export class EvaluationService {
           sampler: params.sampler,
           eta: params.eta,
           seed: params.seed,
-          dataset: {
-            manifest: dataset.manifest,
-            prefix: dataset.manifestKey.slice(0, dataset.manifestKey.lastIndexOf('/') + 1),
-          },
+          guidance: params.guidance ?? null,
+          labels: params.labels ?? [],
+          dataset: { manifest: dataset.manifest, prefix },
           extractor,
+          classifier,
+        },
+        // RUNNING only once a worker takes it: until then it waits in the fair queue with a position.
+        onStart: async () => {
+          await this.deps.db
+            .update(evaluations)
+            .set({ status: 'running', startedAt: this.deps.now(), samplesDone: 0 })
+            .where(eq(evaluations.id, id));
+          await this.signals.notify({ kind: 'evaluation', id });
         },
         onProgress: (done) => {
           const now = Date.now();
@@ -254,14 +292,39 @@ export class EvaluationService {
         },
       });
       await writing;
+      const c = result.classifier;
+      if (c?.files && classifier) await cacheClassifier(this.deps.store, classifier.key, c.files);
+      const labelNames = params.labelNames ?? [];
       const stored: EvaluationParams = {
         ...params,
         paperComparable: result.paperComparable,
         kidSubsetSize: result.kid.subsetSize,
         kidSubsets: result.kid.numSubsets,
-        isSplits: result.inceptionScore.splits,
-        realIsMean: result.realInceptionScore.mean,
-        realIsStd: result.realInceptionScore.std,
+        kidSubsetsDiffer: result.kid.subsetsDiffer,
+        ...(result.inceptionScore ? { isSplits: result.inceptionScore.splits } : {}),
+        ...(result.realInceptionScore
+          ? { realIsMean: result.realInceptionScore.mean, realIsStd: result.realInceptionScore.std }
+          : {}),
+        ...(c && classifier
+          ? {
+              classifier: {
+                name: c.name,
+                heldOutAccuracy: c.heldOutAccuracy,
+                objectKey: classifier.key,
+                reused: !c.trained,
+              },
+              datasetIs: { mean: c.datasetInceptionScore.mean, std: c.datasetInceptionScore.std },
+              realDatasetIs: { mean: c.realDatasetInceptionScore.mean, std: c.realDatasetInceptionScore.std },
+              sampleAccuracy: c.sampleAccuracy && {
+                accuracy: c.sampleAccuracy.accuracy,
+                chance: c.sampleAccuracy.chance,
+                perClass: c.sampleAccuracy.perClass.map((r) => ({
+                  ...r,
+                  name: labelNames[r.label] ?? String(r.label),
+                })),
+              },
+            }
+          : {}),
       };
       const [done] = await this.deps.db
         .update(evaluations)
@@ -272,8 +335,8 @@ export class EvaluationService {
           kidMean: result.kid.mean,
           kidStd: result.kid.std,
           fid: result.fid,
-          isMean: result.inceptionScore.mean,
-          isStd: result.inceptionScore.std,
+          isMean: result.inceptionScore?.mean ?? null,
+          isStd: result.inceptionScore?.std ?? null,
           params: stored as unknown as Record<string, unknown>,
           finishedAt: this.deps.now(),
         })
@@ -288,6 +351,30 @@ export class EvaluationService {
       log.warn({ err, evaluationId: id }, 'evaluation failed');
       return this.fail(id, err instanceof Error ? err.message : String(err));
     }
+  }
+
+  /** Where the dataset version's classifier is (or will be) cached, and how model classes map to its classes. */
+  private async classifierTask(
+    params: EvaluationParams,
+    datasetPrefix: string,
+    manifest: unknown,
+    modelLabelNames: string[],
+  ): Promise<ClassifierTask | null> {
+    if (!params.classifierId) return null;
+    const names = (manifest as { labels?: { names?: string[] } }).labels?.names ?? [];
+    const key = classifierKey(datasetPrefix, params.classifierId);
+    const cached = (await this.deps.store.stat(key)) !== null;
+    return {
+      key,
+      cached,
+      steps: this.classifierConfig.steps,
+      maxTrainImages: this.classifierConfig.maxTrainImages,
+      // By name: the model's class i is the dataset class it was trained as (a model from another dataset may differ).
+      datasetClassOf: (params.labels ?? []).map((i) => {
+        const at = names.indexOf(modelLabelNames[i] ?? '');
+        return at >= 0 ? at : null;
+      }),
+    };
   }
 
   /** Marks an evaluation failed (and tells subscribers); returns the row. */
@@ -315,6 +402,9 @@ export function evaluationWebhookPayload(e: Evaluation): Record<string, unknown>
     kid: e.kidMean === null ? null : { mean: e.kidMean, std: e.kidStd },
     fid: e.fid,
     inceptionScore: e.isMean === null ? null : { mean: e.isMean, std: e.isStd },
+    datasetInceptionScore: evaluationParams(e).datasetIs ?? null,
+    sampleAccuracy: evaluationParams(e).sampleAccuracy ?? null,
+    classifier: evaluationParams(e).classifier ?? null,
     error: e.error,
   };
 }

@@ -146,7 +146,7 @@ export class TrainerRunService {
     return { files: { 'model.json': toPresigned(signed[0]!), 'weights.bin': toPresigned(signed[1]!) } };
   }
 
-  /** Records an uploaded checkpoint and prunes the oldest beyond keepCheckpoints (rows and objects). */
+  /** Records an uploaded checkpoint and prunes the oldest beyond keepCheckpoints, never step 0 (rows and objects). */
   async commitCheckpoint(
     p: TrainerPrincipal,
     run: Run,
@@ -176,7 +176,9 @@ export class TrainerRunService {
         .from(checkpoints)
         .where(eq(checkpoints.runId, p.runId))
         .orderBy(asc(checkpoints.step));
-      const old = all.slice(0, Math.max(0, all.length - keep));
+      // Step 0 (the untrained baseline every run saves) is kept besides the newest `keep`.
+      const prunable = all.filter((c) => c.step !== 0);
+      const old = prunable.slice(0, Math.max(0, prunable.length - keep));
       for (const c of old) await tx.delete(checkpoints).where(eq(checkpoints.id, c.id));
       return old;
     });

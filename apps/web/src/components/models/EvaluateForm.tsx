@@ -13,6 +13,7 @@ import styles from './models.module.css';
 interface Running {
   id: string;
   status: string;
+  queuePosition?: number | null;
   samplesDone: number;
   numSamples: number;
   error?: string | null;
@@ -28,7 +29,7 @@ export function EvaluateForm({
 }) {
   const [dataset, setDataset] = useState(datasets[0]?.versionId ?? '');
   const [numSamples, setNumSamples] = useState('100');
-  const [extractor, setExtractor] = useState<'OFFLINE' | 'INCEPTION'>('OFFLINE');
+  const [extractor, setExtractor] = useState<'PRETRAINED' | 'OFFLINE' | 'INCEPTION'>('PRETRAINED');
   const [errors, setErrors] = useState<Record<string, string | undefined>>({});
   const [pending, setPending] = useState(false);
   const [running, setRunning] = useState<Running | null>(null);
@@ -90,10 +91,11 @@ export function EvaluateForm({
         <SelectField
           label="Feature extractor"
           value={extractor}
-          onChange={(e) => setExtractor(e.target.value as 'OFFLINE')}
+          onChange={(e) => setExtractor(e.target.value as 'PRETRAINED')}
           error={errors.extractor}
           options={[
-            { value: 'OFFLINE', label: 'Built-in (offline)' },
+            { value: 'PRETRAINED', label: 'Pretrained MobileNetV2 (default)' },
+            { value: 'OFFLINE', label: 'Random conv (legacy, cannot tell good from bad)' },
             { value: 'INCEPTION', label: 'InceptionV3 (if configured)' },
           ]}
         />
@@ -119,7 +121,17 @@ function EvaluationProgress({ initial }: { initial: Running }) {
     return <FieldError>Evaluation failed: {evaluation.error ?? 'no reason given'}</FieldError>;
   if (evaluation.status === 'SUCCEEDED')
     return <p role="status">Evaluation finished: its numbers are in the table above.</p>;
-  if (evaluation.status === 'QUEUED') return <p role="status">Evaluation queued…</p>;
+  if (evaluation.status === 'QUEUED')
+    return (
+      <p role="status">
+        Evaluation queued
+        {evaluation.queuePosition != null
+          ? evaluation.queuePosition === 0
+            ? ': starts next'
+            : `: ${evaluation.queuePosition} ahead of it`
+          : '…'}
+      </p>
+    );
   return (
     <ProgressBar
       label={`Evaluating: ${evaluation.samplesDone} of ${evaluation.numSamples} images generated`}

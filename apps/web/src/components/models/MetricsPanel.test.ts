@@ -10,10 +10,22 @@ const evaluation = (id: string, modelVersionId: string, fid: number, paperCompar
   paperComparable,
   sampler: 'ddim',
   steps: 50,
+  eta: 0,
+  guidance: null as number | null,
+  labelSet: 'unconditional',
   fid,
   kid: { mean: 0.0123, std: 0.0021 },
+  kidSubsetsDiffer: true as boolean | null,
   inceptionScore: { mean: 1.5, std: 0.1 },
   realInceptionScore: { mean: 2.25, std: 0.05 },
+  classifier: null as { name: string; heldOutAccuracy: number } | null,
+  sampleAccuracy: null as {
+    accuracy: number;
+    chance: number;
+    perClass: { label: number; name: string; count: number; accuracy: number | null }[];
+  } | null,
+  datasetInceptionScore: null as { mean: number; std: number } | null,
+  realDatasetInceptionScore: null as { mean: number; std: number } | null,
   finishedAt: '2026-11-26T14:00:00.000Z',
 });
 
@@ -52,6 +64,43 @@ describe('evaluation groups', () => {
     expect(html).toContain('0.0123 ± 0.0021');
     expect(html).toContain('not to be compared with published numbers');
     expect(html).toContain('may be set beside published numbers');
+  });
+
+  it('shows the accuracy of conditional samples overall and per class, the dataset IS against real images, and how samples were made', () => {
+    const conditional = {
+      ...evaluation('e4', 'v1', 3.5),
+      sampler: 'DPMPP-2M-SDE',
+      guidance: 3,
+      labelSet: 'all(2)',
+      classifier: { name: 'dataset-classifier-v1(8px,c=3,k=2,seed=0,steps=300,n=32)', heldOutAccuracy: 0.95 },
+      sampleAccuracy: {
+        accuracy: 0.875,
+        chance: 0.5,
+        perClass: [
+          { label: 0, name: 'top', count: 8, accuracy: 1 },
+          { label: 1, name: 'bottom', count: 8, accuracy: 0.75 },
+        ],
+      },
+      datasetInceptionScore: { mean: 1.81, std: 0.05 },
+      realDatasetInceptionScore: { mean: 1.93, std: 0.02 },
+      kidSubsetsDiffer: false,
+    };
+    const html = renderToStaticMarkup(
+      createElement(EvaluationGroups, {
+        versionNumbers: new Map([['v1', 1]]),
+        groups: [{ comparableKey: 'k', extractor: 'pretrained', numSamples: 16, evaluations: [conditional] }],
+      }),
+    );
+    expect(html).toContain('88 %');
+    expect(html).toContain('chance 50 %');
+    expect(html).toContain('top 100 %');
+    expect(html).toContain('bottom 75 %');
+    expect(html).toContain('1.81 ± 0.05');
+    expect(html).toContain('(1.93)');
+    expect(html).toContain('95 % on held-out real images');
+    expect(html).toContain('guidance 3');
+    expect(html).toContain('all labels (2)');
+    expect(html).toContain('0.0123 ± n/a'); // every KID subset was the whole set: no spread to show
   });
 
   it('says what to do when there are none', () => {

@@ -10,8 +10,31 @@ function meanStd(value: MeanStd): string {
   return value ? `${formatMetric(value.mean)} ± ${formatMetric(value.std)}` : '—';
 }
 
+const percent = (v: number | null | undefined) => (v == null || !Number.isFinite(v) ? '—' : `${Math.round(v * 100)} %`);
+
+type Row = Group['evaluations'][number];
+
+/** Overall accuracy of conditional samples, then each class's (title: counts), against chance. */
+function SampleAccuracyCell({ e }: { e: Row }) {
+  const a = e.sampleAccuracy;
+  if (!a) return <>—</>;
+  return (
+    <>
+      <strong>{percent(a.accuracy)}</strong> <span className="muted">(chance {percent(a.chance)})</span>
+      <div className="muted" data-testid="per-class-accuracy">
+        {a.perClass.map((c) => (
+          <span key={c.label} title={`${c.count} samples`} style={{ marginRight: 8 }}>
+            {c.name} {percent(c.accuracy)}
+          </span>
+        ))}
+      </div>
+    </>
+  );
+}
+
 /**
- * KID / FID / IS, one table per comparable group (same extractor, sample count and reference data):
+ * KID / FID / IS, accuracy of samples and dataset IS, one table per comparable group (same extractor, sample
+ * count, reference data, sampler settings, label set and classifier):
  * numbers measured differently never share a table, so they cannot be read as comparable.
  */
 export function EvaluationGroups({
@@ -45,6 +68,9 @@ export function EvaluationGroups({
               {first?.paperComparable
                 ? 'InceptionV3 features: FID and IS may be set beside published numbers with the same sample count.'
                 : 'Comparable only within this table (built-in extractor, not to be compared with published numbers).'}
+              {first?.classifier
+                ? ` Accuracy and dataset IS by the dataset's own classifier (${percent(first.classifier.heldOutAccuracy)} on held-out real images: the ceiling).`
+                : ''}
             </p>
             <div className={styles.tableWrap}>
               <table className={styles.table} aria-labelledby={headingId}>
@@ -55,6 +81,8 @@ export function EvaluationGroups({
                     <th scope="col">FID</th>
                     <th scope="col">IS</th>
                     <th scope="col">IS of real data</th>
+                    <th scope="col">Accuracy of samples</th>
+                    <th scope="col">Dataset IS (real)</th>
                     <th scope="col">Sampler</th>
                   </tr>
                 </thead>
@@ -62,12 +90,26 @@ export function EvaluationGroups({
                   {group.evaluations.map((e) => (
                     <tr key={e.id}>
                       <td>v{versionNumbers.get(e.modelVersionId) ?? '?'}</td>
-                      <td className="num">{meanStd(e.kid)}</td>
+                      <td className="num">
+                        {e.kid && e.kidSubsetsDiffer === false ? `${formatMetric(e.kid.mean)} ± n/a` : meanStd(e.kid)}
+                      </td>
                       <td className="num">{formatMetric(e.fid)}</td>
                       <td className="num">{meanStd(e.inceptionScore)}</td>
                       <td className="num">{meanStd(e.realInceptionScore)}</td>
                       <td>
+                        <SampleAccuracyCell e={e} />
+                      </td>
+                      <td className="num">
+                        {meanStd(e.datasetInceptionScore)}
+                        {e.realDatasetInceptionScore ? (
+                          <span className="muted"> ({formatMetric(e.realDatasetInceptionScore.mean)})</span>
+                        ) : null}
+                      </td>
+                      <td>
                         {e.sampler.toUpperCase()} · {e.steps} steps
+                        {e.eta ? ` · η ${e.eta}` : ''}
+                        {e.guidance != null ? ` · guidance ${e.guidance}` : ''} ·{' '}
+                        {e.labelSet === 'unconditional' ? 'unconditional' : `all labels (${e.labelSet.slice(4, -1)})`}
                       </td>
                     </tr>
                   ))}

@@ -238,16 +238,42 @@ export const ComparableEvaluationsQuery = graphql(`
         paperComparable
         sampler
         steps
+        eta
+        guidance
+        labelSet
         fid
         kid {
           mean
           std
         }
+        kidSubsetsDiffer
         inceptionScore {
           mean
           std
         }
         realInceptionScore {
+          mean
+          std
+        }
+        classifier {
+          name
+          heldOutAccuracy
+        }
+        sampleAccuracy {
+          accuracy
+          chance
+          perClass {
+            label
+            name
+            count
+            accuracy
+          }
+        }
+        datasetInceptionScore {
+          mean
+          std
+        }
+        realDatasetInceptionScore {
           mean
           std
         }
@@ -262,6 +288,7 @@ export const EvaluateModelMutation = graphql(`
     evaluateModel(input: $input) {
       id
       status
+      queuePosition
       samplesDone
       numSamples
       error
@@ -274,6 +301,7 @@ export const EvaluationUpdatedSubscription = graphql(`
     evaluationUpdated(id: $id) {
       id
       status
+      queuePosition
       samplesDone
       numSamples
       error
