@@ -102,7 +102,13 @@ export class ConfigTypes {
     }
   }
 
-  private inputObject(shape: ConfigObject, path: string, name: string, description: string | undefined, suffix: string) {
+  private inputObject(
+    shape: ConfigObject,
+    path: string,
+    name: string,
+    description: string | undefined,
+    suffix: string,
+  ) {
     return builder.inputType(name, {
       ...(description ? { description } : {}),
       fields: (t) =>

@@ -41,8 +41,9 @@ const types = new ConfigTypes(runConfigShape(), {
     conditioning:
       "CLASS: the UNet is conditioned on the dataset labels. Left out of startRun: the base model's when fine-tuning, else CLASS when the dataset version has ≥ 2 labels (top-level folders), else NONE; CLASS on an unlabelled dataset is BAD_USER_INPUT.",
     numClasses:
-      "Class-conditional runs: the number of dataset labels, filled in from the dataset (giving another number is BAD_USER_INPUT).",
-    labelDropout: 'Class-conditional runs: probability of training on the null label per image (classifier-free guidance).',
+      'Class-conditional runs: the number of dataset labels, filled in from the dataset (giving another number is BAD_USER_INPUT).',
+    labelDropout:
+      'Class-conditional runs: probability of training on the null label per image (classifier-free guidance).',
     sampleEvery: 'A sample grid every N steps (and at step 0 and the last step).',
     sampleCount: 'Images per sample grid.',
     sampleSampler: 'Sampler of the sample grids.',
@@ -71,7 +72,8 @@ builder.objectField(RunConfigRef, 'json', (t) =>
 );
 
 export const RunConfigInput = types.input('RunConfigInput', {
-  description: 'A preset plus overrides; see RunConfig for the defaults. Validated on the server (errors name the field).',
+  description:
+    'A preset plus overrides; see RunConfig for the defaults. Validated on the server (errors name the field).',
 });
 
 export const RunTrainingOverridesInput = types.input('RunTrainingOverridesInput', {
@@ -88,7 +90,8 @@ const RunPresetInfoRef = builder.objectRef<RunPresetView>('RunPresetInfo').imple
     defaults: t.field({
       type: RunConfigRef,
       nullable: true,
-      description: 'The config startRun stores for { preset } alone (on the dataset version, with its resolution and labels).',
+      description:
+        'The config startRun stores for { preset } alone (on the dataset version, with its resolution and labels).',
       resolve: (p) => p.defaults as never,
     }),
     error: t.exposeString('error', {

@@ -149,12 +149,16 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
     lastHeartbeatAt: t.expose('lastHeartbeatAt', { type: 'DateTime', nullable: true }),
     progress: t.field({ type: RunProgressRef, resolve: (r) => r }),
-    checkpoints: t.field({ type: [CheckpointRef], resolve: (r, _a, ctx) => ctx.services.runs.checkpoints(r.id) }),
+    checkpoints: t.field({ type: [CheckpointRef], resolve: (r, _a, ctx) => ctx.loaders.runCheckpoints.load(r.id) }),
     sampleGrids: t.field({
       type: [SampleGridRef],
       description: 'Sample grids by step (all, or the one at `step`).',
       args: { step: t.arg.int() },
-      resolve: (r, { step }, ctx) => ctx.services.runs.sampleGrids(r.id, step),
+      // All grids of a page of runs in one query; one step of one run (the run page) straight from the service.
+      resolve: (r, { step }, ctx) =>
+        step === null || step === undefined
+          ? ctx.loaders.runSampleGrids.load(r.id)
+          : ctx.services.runs.sampleGrids(r.id, step),
     }),
     logs: t.field({
       type: [RunLogLineRef],
@@ -165,9 +169,9 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
     events: t.field({
       type: [RunEventRef],
       description: 'Status transitions, oldest first.',
-      resolve: (r, _a, ctx) => ctx.services.runs.events(r.id),
+      resolve: (r, _a, ctx) => ctx.loaders.runEvents.load(r.id),
     }),
-    metricKeys: t.stringList({ resolve: (r, _a, ctx) => ctx.services.runs.metricKeys(r.id) }),
+    metricKeys: t.stringList({ resolve: (r, _a, ctx) => ctx.loaders.runMetricKeys.load(r.id) }),
     metrics: t.field({
       type: [MetricSeriesRef],
       description: 'Downsampled series: at most maxPoints buckets per key over [fromStep, toStep].',

@@ -5,7 +5,12 @@ import { requireViewer } from '../auth/index.ts';
 import { isServiceError } from '../errors.ts';
 import type { TeamService } from '../teams/index.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
-import { trainingDatasetVersion, validateRunConfig, withDatasetResolution, type TrainingDataset } from './run-config.ts';
+import {
+  trainingDatasetVersion,
+  validateRunConfig,
+  withDatasetResolution,
+  type TrainingDataset,
+} from './run-config.ts';
 
 /** What each preset is for, in a user's words (the dashboard shows it under the preset choice). */
 export const PRESET_DESCRIPTIONS: Record<PresetName, string> = {
@@ -55,7 +60,15 @@ function presetView(preset: PresetName, version: TrainingDataset | null): RunPre
     const config: RunConfig = { ...RunConfigSchema.parse({ preset }), conditioning: 'none' };
     const unet = unetConfigFor(config, 3);
     const { resolution, channels } = unet;
-    return { preset, description, defaults: config, error: null, resolution, channels, parameters: countUNetParams(unet) };
+    return {
+      preset,
+      description,
+      defaults: config,
+      error: null,
+      resolution,
+      channels,
+      parameters: countUNetParams(unet),
+    };
   }
   const { resolution, channels } = version;
   try {
