@@ -152,6 +152,6 @@ describe('startRun fromModelVersionId (fine-tuning)', () => {
 
     // Left out, conditioning follows the base even on a labelled dataset.
     const follows = ok(await start(tinyConfig(), baseVersion, labelled.versionId)).startRun.id;
-    expect(ok(await ann.client.request<{ run: any }>(RUN, { id: follows })).run.config.conditioning).toBe('none');
+    expect(ok(await ann.client.request<{ run: any }>(RUN, { id: follows })).run.config.conditioning).toBe('NONE');
   });
 });
