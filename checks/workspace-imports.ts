@@ -13,11 +13,16 @@ export interface Workspace {
 const SOURCE = /\.(ts|tsx|mts|js|mjs)$/;
 const SKIP_DIRS = new Set(['node_modules', '.next', 'dist', 'reports', '.dapple']);
 // Static imports/exports, `import type`, dynamic import() and require() of a bare or relative specifier.
-const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm;
+const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"]([^'"\s]+)['"]/gm;
 const BUILTINS = new Set(builtinModules);
 
 export function readWorkspaces(root: string): Workspace[] {
-  const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { workspaces: string[] };
+  const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    workspaces: string[];
+    devDependencies?: Record<string, string>;
+  };
+  // The repository's tooling (vitest, typescript, tsx, prettier, eslint) is declared once at the root.
+  const tooling = Object.keys(rootPkg.devDependencies ?? {});
   return rootPkg.workspaces.flatMap((pattern) => {
     const parent = join(root, pattern.replace(/\/\*$/, ''));
     return readdirSync(parent, { withFileTypes: true })
@@ -33,6 +38,7 @@ export function readWorkspaces(root: string): Workspace[] {
           exports?: Record<string, string>;
         };
         const declared = new Set([
+          ...tooling,
           ...Object.keys(pkg.dependencies ?? {}),
           ...Object.keys(pkg.devDependencies ?? {}),
           ...Object.keys(pkg.peerDependencies ?? {}),

@@ -14,7 +14,7 @@ import { insertMetricPoints } from '@dapple/db/metrics/index';
 import type { TestHub } from './support/hub.ts';
 import sharp from 'sharp';
 import { checkpointPrefix, sampleGridKey } from '../src/services/runs/objects.ts';
-import { readyDatasetVersion, tinyConfig } from './runs-fixtures.ts';
+import { readyDatasetVersion, storedConfig, tinyConfig } from './runs-fixtures.ts';
 
 /**
  * A finished run with real trainer-format checkpoints (written with saveCheckpoint exactly as the trainer
@@ -22,7 +22,7 @@ import { readyDatasetVersion, tinyConfig } from './runs-fixtures.ts';
  */
 export async function finishedRunWithCheckpoints(hub: TestHub, teamId: string, userId: string, steps = [20, 40]) {
   const dataset = await readyDatasetVersion(hub, teamId, { n: 8 });
-  const config = RunConfigSchema.parse(tinyConfig({ steps: Math.max(...steps) }));
+  const config = RunConfigSchema.parse(storedConfig(tinyConfig({ steps: Math.max(...steps) })));
   const unet = unetConfigFor(config, 1);
   const [run] = await hub.db
     .insert(runs)

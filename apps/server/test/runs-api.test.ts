@@ -42,13 +42,7 @@ describe('startRun validation: clear errors, nothing started', () => {
       'an unknown preset',
       { ...tinyConfig(), preset: 'huge' },
       'config.preset',
-      /unknown preset "huge": must be one of tiny, small, base/,
-    ],
-    [
-      'a preset whose resolution does not match the dataset',
-      { preset: 'tiny', steps: 10 },
-      'config.preset',
-      /16×16 images but dataset .* is 8×8/,
+      /invalid value "huge" at "input.config.preset"; Value "huge" does not exist in "RunPreset" enum/,
     ],
     [
       'a resolution override that does not match',

@@ -31,14 +31,15 @@ afterAll(async () => {
 describe('run config conditioning', () => {
   it('defaults to class on a dataset with 2 labels and to none without labels, and stores the choice', async () => {
     const cls = await configOf(ok(await start(labelled, tinyConfig())).startRun.id);
-    expect(cls).toMatchObject({ conditioning: 'class', numClasses: 2, labelDropout: 0.1 });
-    expect(JSON.parse(cls['json'] as string)).toMatchObject({ conditioning: 'class', numClasses: 2 });
+    expect(cls).toMatchObject({ conditioning: 'CLASS', numClasses: 2, labelDropout: 0.1 });
+    // The whole stored config, as an object with the schema's own values.
+    expect(cls['json']).toMatchObject({ preset: 'tiny', conditioning: 'class', numClasses: 2 });
     expect(await configOf(ok(await start(unlabelled, tinyConfig())).startRun.id)).toMatchObject({
-      conditioning: 'none',
+      conditioning: 'NONE',
       numClasses: null,
     });
-    expect(await configOf(ok(await start(labelled, tinyConfig({ conditioning: 'none' }))).startRun.id)).toMatchObject({
-      conditioning: 'none',
+    expect(await configOf(ok(await start(labelled, tinyConfig({ conditioning: 'NONE' }))).startRun.id)).toMatchObject({
+      conditioning: 'NONE',
       numClasses: null,
     });
   });
@@ -47,21 +48,21 @@ describe('run config conditioning', () => {
     [
       'class conditioning on an unlabelled dataset',
       () => unlabelled,
-      { conditioning: 'class' },
+      { conditioning: 'CLASS' },
       'config.conditioning',
       /has no labels .*use conditioning none, or upload one folder per class/,
     ],
     [
       'a class count other than the dataset’s',
       () => labelled,
-      { conditioning: 'class', numClasses: 3 },
+      { conditioning: 'CLASS', numClasses: 3 },
       'config.numClasses',
       /has 2 labels \(top, bottom\), not 3/,
     ],
     [
       'classes without class conditioning',
       () => labelled,
-      { conditioning: 'none', numClasses: 2 },
+      { conditioning: 'NONE', numClasses: 2 },
       'config.numClasses',
       /only class-conditional runs/,
     ],
@@ -70,7 +71,7 @@ describe('run config conditioning', () => {
       () => labelled,
       { conditioning: 'text' },
       'config.conditioning',
-      /unknown conditioning "text": must be none or class/,
+      /invalid value "text" at "input.config.conditioning"; Value "text" does not exist in "Conditioning" enum/,
     ],
     ['a label dropout above 1', () => labelled, { labelDropout: 1.5 }, 'config.labelDropout', /at most 1/],
   ])('refuses %s, naming the field', async (_what, dataset, overrides, field, message) => {

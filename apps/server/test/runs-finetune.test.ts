@@ -76,11 +76,11 @@ describe('startRun fromModelVersionId (fine-tuning)', () => {
     expect(run.events[0].message).toContain('fine-tuning model "blobs" v1');
     // The base is unconditional, so is the fine-tune; tinyConfig sets timesteps 100, the rest comes from the base too.
     expect(run.config).toEqual({
-      conditioning: 'none',
+      conditioning: 'NONE',
       numClasses: null,
       timesteps: 100,
-      schedule: 'cosine',
-      prediction: 'eps',
+      schedule: 'COSINE',
+      prediction: 'EPS',
     });
     // Left out, the diffusion process is the base's (T = 100), not the schema default (1000); given, it is the caller's.
     const { timesteps, ...withoutT } = tinyConfig();
@@ -144,7 +144,7 @@ describe('startRun fromModelVersionId (fine-tuning)', () => {
       channels: 1,
       images: await twoClassImages(8, 8),
     });
-    const classes = await start(tinyConfig({ conditioning: 'class' }), baseVersion, labelled.versionId);
+    const classes = await start(tinyConfig({ conditioning: 'CLASS' }), baseVersion, labelled.versionId);
     expect(errorCode(classes)).toBe('BAD_USER_INPUT');
     expect(classes.errors?.[0]?.extensions?.field).toBe('config.conditioning');
     expect(classes.errors?.[0]?.message).toMatch(/numClasses 2 \(base none\)/);
@@ -152,6 +152,6 @@ describe('startRun fromModelVersionId (fine-tuning)', () => {
 
     // Left out, conditioning follows the base even on a labelled dataset.
     const follows = ok(await start(tinyConfig(), baseVersion, labelled.versionId)).startRun.id;
-    expect(ok(await ann.client.request<{ run: any }>(RUN, { id: follows })).run.config.conditioning).toBe('none');
+    expect(ok(await ann.client.request<{ run: any }>(RUN, { id: follows })).run.config.conditioning).toBe('NONE');
   });
 });

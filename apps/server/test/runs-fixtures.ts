@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runConfigFromGraphQL } from '@dapple/contracts/run-config-shape';
 import { datasets, datasetVersions, runs, type Run } from '@dapple/db';
 import { prepareDataset } from '@dapple/datasets';
 import type { GqlResponse } from '@dapple/testing';
@@ -93,10 +94,13 @@ export async function testRunsConfig(
   };
 }
 
-/** A tiny config that trains in seconds on 8×8 grey images. */
+/**
+ * A tiny config that trains in seconds on 8×8 grey images, as GraphQL variables (enum values such as the
+ * preset in their GraphQL names; `storedConfig` gives the schema's own values).
+ */
 export function tinyConfig(overrides: Record<string, unknown> = {}) {
   return {
-    preset: 'tiny',
+    preset: 'TINY',
     model: { resolution: 8, baseChannels: 8, groups: 4, attentionResolutions: [4] },
     steps: 40,
     batchSize: 8,
@@ -162,3 +166,8 @@ export const RUN = `query ($id: ID!) { run(id: $id) {
   checkpoints { step sizeBytes } sampleGrids { step url width height seeds }
   logs(tail: 50) { attempt stream line } events { fromStatus toStatus message }
 } }`;
+
+/** A config written as GraphQL variables (`preset: 'TINY'`) with the zod schema's own values (`preset: 'tiny'`). */
+export function storedConfig(config: Record<string, unknown>): Record<string, unknown> {
+  return runConfigFromGraphQL(config) as Record<string, unknown>;
+}

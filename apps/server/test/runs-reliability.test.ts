@@ -197,7 +197,7 @@ describe('runs survive crashes, restarts and cancels', () => {
         parentRunId: parent,
         fromStep: 10,
         status: 'QUEUED',
-        config: { lr: 0.001, steps: 30, preset: 'tiny' },
+        config: { lr: 0.001, steps: 30, preset: 'TINY' },
         progress: { step: 10 },
       });
       const done = await waitForRun(hub, fork.id, (r) => finished(r.status), 'finished');

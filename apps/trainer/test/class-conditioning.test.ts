@@ -12,6 +12,7 @@ import {
   ok,
   readyDatasetVersion,
   START_RUN,
+  storedConfig,
   tinyConfig,
 } from '@dapple/server/testing';
 import { and, eq } from 'drizzle-orm';
@@ -60,7 +61,7 @@ describe('class-conditional training on a 2-label dataset', () => {
       }),
     ).startRun.id;
     const { run } = ok(await ann.client.request<{ run: { config: Record<string, unknown> } }>(RUN, { id }));
-    expect(run.config).toEqual({ conditioning: 'class', numClasses: 2, labelDropout: 0 });
+    expect(run.config).toEqual({ conditioning: 'CLASS', numClasses: 2, labelDropout: 0 });
 
     const attempt = await trainAttempt(hub, id);
     expect(attempt).toMatchObject({ outcome: 'succeeded', step: 6 });
@@ -68,7 +69,7 @@ describe('class-conditional training on a 2-label dataset', () => {
 
     const ckpt = await storedCheckpoint(hub, id, 6);
     const init = createUNet(
-      unetConfigFor(RunConfigSchema.parse({ ...config, conditioning: 'class', numClasses: 2 }), 1),
+      unetConfigFor(RunConfigSchema.parse({ ...storedConfig(config), conditioning: 'class', numClasses: 2 }), 1),
       SEED,
     );
     try {
@@ -117,7 +118,7 @@ describe('class-conditional training on a 2-label dataset', () => {
       checkpointEvery: 2,
       sampleEvery: 2,
       sampleCount: 4,
-      conditioning: 'none',
+      conditioning: 'NONE',
     });
     const id = ok(
       await ann.client.request<{ startRun: { id: string } }>(START_RUN, {

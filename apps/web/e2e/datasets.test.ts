@@ -63,14 +63,31 @@ describe('datasets and runs in the browser', () => {
     expect(await page.getByTestId('rejected-broken.png').textContent()).toContain('Corrupt or unreadable image');
     await shot(page, 'dataset-page');
 
-    // Start a run on it: the form checks fields as they are left, then the run is listed and can be cancelled.
+    // Start a run on it: the presets and their defaults come from the hub, fields are checked as they are left,
+    // "Start run" opens the new run's page, and the run is listed and can be cancelled.
     await page.getByRole('navigation', { name: 'Team' }).getByRole('link', { name: 'Runs' }).click();
     await waitForPath(page, '/t/pixels/runs');
     await page.getByRole('link', { name: 'Start a run' }).first().click();
     await waitForPath(page, '/t/pixels/runs/new');
     expect(await page.getByLabel('Dataset').locator('option:checked').textContent()).toContain('tiles · v1 · 6 images');
     await page.getByLabel('Run name').fill('tiles-tiny-1');
+    const preset = page.getByLabel('Preset');
+    expect(await preset.locator('option').allTextContents()).toEqual(['Tiny', 'Small', 'Base']);
+    expect(await preset.inputValue()).toBe('TINY');
+    // The tiny preset on this 32×32 dataset: the hub's description, trained at the dataset's size.
+    expect(await page.getByText('A quick check that everything works').textContent()).toMatch(/at 32×32/);
     await page.getByText('Advanced settings').click();
+    // Empty fields show the values the hub will use (runPresets' defaults), not "preset default".
+    const placeholders = async () =>
+      Promise.all(
+        ['Steps', 'Batch size', 'Learning rate', 'Sample grid interval', 'Checkpoint interval'].map((label) =>
+          page.getByLabel(label).getAttribute('placeholder'),
+        ),
+      );
+    expect(await placeholders()).toEqual(['2000', '32', '0.0002', 'every 500', 'every 1000']);
+    await preset.selectOption('SMALL');
+    expect((await placeholders())[0]).toBe('100000');
+    await preset.selectOption('TINY');
     const batch = page.getByLabel('Batch size');
     await batch.fill('0');
     await batch.blur();
@@ -82,6 +99,10 @@ describe('datasets and runs in the browser', () => {
     await batch.fill('4');
     await page.getByLabel('Steps').fill('20');
     await page.getByRole('button', { name: 'Start run' }).click();
+    await waitForPath(page, /^\/t\/pixels\/runs\/[0-9a-f-]+$/);
+    await page.getByRole('heading', { level: 1, name: 'tiles-tiny-1' }).waitFor();
+    expect(await page.getByTestId('run-progress').textContent()).toContain('of 20');
+    await page.getByRole('navigation', { name: 'Team' }).getByRole('link', { name: 'Runs' }).click();
     await waitForPath(page, '/t/pixels/runs');
     const run = page.getByTestId('run-tiles-tiny-1');
     expect(await run.textContent()).toContain('Queued');

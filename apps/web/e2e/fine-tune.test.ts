@@ -44,7 +44,7 @@ describe('fine-tuning and class conditioning in the browser', () => {
     await page.getByLabel('Steps').fill('20');
     await page.getByLabel('Batch size').fill('4');
     await page.getByRole('button', { name: 'Start fine-tuning' }).click();
-    await waitForPath(page, '/t/forge/runs');
+    await waitForPath(page, /^\/t\/forge\/runs\/[0-9a-f-]+$/);
 
     const runs = await api.request<{
       runs: { nodes: { id: string; name: string; baseModelVersionId: string | null }[] };
@@ -100,7 +100,7 @@ describe('fine-tuning and class conditioning in the browser', () => {
       await page.getByLabel('Steps').fill('20');
       await page.getByLabel('Batch size').fill('4');
       await page.getByRole('button', { name: 'Start run' }).click();
-      await waitForPath(page, '/t/classes/runs');
+      await waitForPath(page, /^\/t\/classes\/runs\/[0-9a-f-]+$/);
     };
     await page.goto('/t/classes/runs/new');
     expect(await page.getByText('One class per label (top, bottom)').count()).toBe(1);
@@ -112,8 +112,8 @@ describe('fine-tuning and class conditioning in the browser', () => {
       runs: { nodes: { name: string; config: { conditioning: string; numClasses: number | null } }[] };
     }>(`query ($t: ID!) { runs(teamId: $t) { nodes { name config { conditioning numClasses } } } }`, { t: teamId });
     expect(Object.fromEntries(runs.data!.runs.nodes.map((r) => [r.name, r.config]))).toEqual({
-      'bars-auto': { conditioning: 'class', numClasses: 2 },
-      'bars-none': { conditioning: 'none', numClasses: null },
+      'bars-auto': { conditioning: 'CLASS', numClasses: 2 },
+      'bars-none': { conditioning: 'NONE', numClasses: null },
     });
     await context.close();
   });

@@ -79,7 +79,7 @@ describe('live team lists', () => {
       await api.request<{ startRun: { id: string } }>(
         `mutation ($input: StartRunInput!) { startRun(input: $input) { id } }`,
         {
-          input: { datasetVersionId: versionId, name: 'api-run', config: { preset: 'tiny', steps: 100 } },
+          input: { datasetVersionId: versionId, name: 'api-run', config: { preset: 'TINY', steps: 100 } },
         },
       ),
       'startRun',

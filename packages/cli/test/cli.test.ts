@@ -196,7 +196,8 @@ describe('dapple CLI against a real hub', () => {
   });
 
   it('starts a run from a preset with overrides, lists it by status, and cancels it', async () => {
-    const { versionId } = await readyDatasetVersion(hub, teamId, { resolution: 16, n: 8 });
+    // 8 px images: the tiny preset (16 px on its own) takes the dataset's resolution without --set model.resolution.
+    const { versionId } = await readyDatasetVersion(hub, teamId, { resolution: 8, n: 8 });
     const bad = await dapple([
       'run',
       'start',
@@ -227,11 +228,20 @@ describe('dapple CLI against a real hub', () => {
       'steps=20',
       '--set',
       'batchSize=4',
+      '--set',
+      'optimizer=adam',
+      '--set',
+      'sampleSampler=ddim',
     ]);
     expect(start.stderr).toBe('');
     const match = /^Started run ([0-9a-f-]{36}) \(cli-start\): queued, 20 steps$/m.exec(start.stdout);
     expect(match).not.toBeNull();
     const runId = match![1]!;
+    const stored = await gqlClient(hub.graphqlUrl, { token }).request<{ run: { config: Record<string, unknown> } }>(
+      `query ($id: ID!) { run(id: $id) { config { optimizer sampleSampler model { resolution } } } }`,
+      { id: runId },
+    );
+    expect(stored.data!.run.config).toEqual({ optimizer: 'ADAM', sampleSampler: 'DDIM', model: { resolution: 8 } });
 
     const queued = await dapple(['run', 'list', '--team', 'vision', '--status', 'queued', '--json']);
     expect(JSON.parse(queued.stdout).map((r: { id: string }) => r.id)).toEqual([runId]);
@@ -270,7 +280,7 @@ describe('dapple CLI against a real hub', () => {
     });
     expect(view.data!.run).toEqual({
       baseModelVersionId: baseId,
-      config: { preset: 'tiny', model: { baseChannels: 8 } },
+      config: { preset: 'TINY', model: { baseChannels: 8 } },
     });
 
     // An explicit architecture that differs from the base is the hub's error, naming the field.

@@ -13,7 +13,8 @@ describe('selectBackend', () => {
     for (const a of report.tried.slice(0, -1)) expect(a.ok).toBe(false);
     if (report.backend === 'wasm') {
       expect(report.tried.map((a) => a.name)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm']);
-      expect(report.tried[0]!.reason).toBe('@tensorflow/tfjs-node-gpu is not installed');
+      // Absent, or present without its native addon (npm ci runs no install scripts).
+      expect(report.tried[0]!.reason).toMatch(/^@tensorflow\/tfjs-node-gpu is not installed/);
       // No GPU here: either no adapter at all, or only a software one, which the chain must pass by.
       expect(report.tried[1]!.reason).toMatch(/no WebGPU adapter|only a software adapter|not installed|failed to load/);
       expect(report.hasConvFilterGrad).toBe(false);

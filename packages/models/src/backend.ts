@@ -55,6 +55,11 @@ function isMissingPackage(err: unknown, pkg: string): boolean {
   );
 }
 
+/** npm ci without install scripts (npm 11's default) leaves tfjs-node's files but not its native addon. */
+function isMissingNativeAddon(err: unknown): boolean {
+  return err instanceof Error && /native addon module \(tfjs_binding\.node\) can not be found/.test(err.message);
+}
+
 function message(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   return text.split('\n')[0]!.slice(0, 300);
@@ -103,9 +108,10 @@ async function tryBackend(name: BackendName, opts: SelectBackendOptions): Promis
       } catch (err) {
         // Not installed is the usual case (an optional dependency whose install script cannot run): say just
         // that. Anything else (a missing libtensorflow, a CUDA mismatch) is worth its full message.
-        throw new Error(
-          isMissingPackage(err, pkg) ? `${pkg} is not installed` : `${pkg} failed to load: ${message(err)}`,
-        );
+        if (isMissingPackage(err, pkg)) throw new Error(`${pkg} is not installed`);
+        if (isMissingNativeAddon(err))
+          throw new Error(`${pkg} is not installed (its native addon was never built: README, GPU training)`);
+        throw new Error(`${pkg} failed to load: ${message(err)}`);
       }
       if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but tf.setBackend('tensorflow') failed`);
       return `${pkg} loaded`;

@@ -1,5 +1,6 @@
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import type { RunConfig } from '@dapple/contracts/run-config';
 import type { Context } from './context.ts';
 import { unauthenticated } from '../services/errors.ts';
 
@@ -13,7 +14,10 @@ export const builder = new SchemaBuilder<{
   AuthScopes: AuthScopes;
   // Fields are non-null unless marked `nullable: true`: clients can rely on what the schema says.
   DefaultFieldNullability: false;
-  Scalars: { DateTime: { Input: Date; Output: Date } };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    RunConfigJSON: { Input: never; Output: RunConfig };
+  };
 }>({
   plugins: [ScopeAuthPlugin],
   defaultFieldNullability: false,
@@ -31,6 +35,15 @@ builder.scalarType('DateTime', {
     const date = typeof value === 'string' ? new Date(value) : new Date(Number.NaN);
     if (Number.isNaN(date.getTime())) throw new TypeError('DateTime must be an ISO-8601 string');
     return date;
+  },
+});
+
+builder.scalarType('RunConfigJSON', {
+  description:
+    'A whole run config as a JSON object, as stored and handed to the trainer: the fields of RunConfig, with enum values as the zod schema writes them (e.g. "preset": "tiny", "sampleSampler": "dpmpp-2m-sde"). Output only.',
+  serialize: (value) => value,
+  parseValue: () => {
+    throw new TypeError('RunConfigJSON is output only: send a RunConfigInput');
   },
 });
 

@@ -50,6 +50,19 @@ function serviceErrorIn(error: unknown): ServiceError | undefined {
 }
 
 /**
+ * The input field named by a variable that graphql-js could not coerce (e.g. a value that is not one of an
+ * enum's), relative to the `input` variable as services name fields: `Variable "$input" got invalid value
+ * "huge" at "input.config.preset"; …` → `config.preset`. Clients then show it where they show the services' errors.
+ */
+function coercedVariableField(formatted: GraphQLFormattedError): string | undefined {
+  if (formatted.extensions?.code !== 'BAD_USER_INPUT' || formatted.extensions['field'] !== undefined) return undefined;
+  const m = /^Variable "\$(\w+)" got invalid value .* at "([^"]+)"/.exec(formatted.message);
+  if (!m) return undefined;
+  const [, variable, path] = m as unknown as [string, string, string];
+  return path.startsWith(`${variable}.`) ? path.slice(variable.length + 1) : path;
+}
+
+/**
  * Expected failures (a ServiceError, or a known `extensions.code`) go to the client as they are; anything else
  * is a bug: logged with its stack, and masked so no internals leak. Used for HTTP (Apollo) and WebSocket results.
  */
@@ -69,6 +82,8 @@ export function createFormatError(log: Logger) {
     ) {
       formatted = { ...formatted, extensions: { ...formatted.extensions, code: ruleCode } };
     }
+    const field = coercedVariableField(formatted);
+    if (field) formatted = { ...formatted, extensions: { ...formatted.extensions, field } };
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && EXPECTED.has(code)) {
       const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Request, Response } from 'express';
 import { GraphQLError } from 'graphql';
 import type { Context } from '../graphql/context.ts';
+import { createLoaders } from '../graphql/loaders.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services/index.ts';
 import type { Viewer } from '../services/types.ts';
@@ -67,6 +68,7 @@ export async function httpContext(deps: ContextDeps, req: Request, res: Response
   if (resolved.staleCookie) clearSessionCookie();
   return {
     services: deps.services,
+    loaders: createLoaders(deps.services),
     viewer: resolved.viewer,
     ip: req.ip ?? null,
     userAgent: req.headers['user-agent'] ?? null,
@@ -85,6 +87,7 @@ export function wsContext(
 ): Context {
   return {
     services,
+    loaders: createLoaders(services),
     viewer,
     ...meta,
     log: log.child({ reqId: meta.requestId, ...(viewer ? { userId: viewer.user.id } : {}) }),

@@ -1,5 +1,6 @@
 import Link from 'next/link';
 import type { RunSummary } from '../lib/team-content';
+import { enumText } from '../lib/enum-text';
 import { formatDate } from '../lib/format';
 import { CancelRunButton } from './CancelRunButton';
 import { canCancel, formatEta, STATUS_BADGE, type RunStatus } from './runs/run-status';
@@ -18,7 +19,7 @@ export function RunList({ runs, teamSlug }: { runs: readonly RunSummary[]; teamS
                 {run.name}
               </Link>
               <div className="list-item-sub">
-                {run.config.preset} · step {run.progress.step.toLocaleString('en')} of{' '}
+                {enumText(run.config.preset)} · step {run.progress.step.toLocaleString('en')} of{' '}
                 {run.progress.totalSteps.toLocaleString('en')}
                 {run.progress.etaSeconds != null ? ` · ${formatEta(run.progress.etaSeconds)}` : ''} ·{' '}
                 {formatDate(run.createdAt)}

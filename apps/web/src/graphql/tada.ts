@@ -1,3 +1,4 @@
+import type { RunConfig } from '@dapple/contracts/run-config';
 import { initGraphQLTada } from 'gql.tada';
 import type { introspection } from './graphql-env.d.ts';
 
@@ -7,7 +8,8 @@ import type { introspection } from './graphql-env.d.ts';
  */
 export const graphql = initGraphQLTada<{
   introspection: introspection;
-  scalars: { DateTime: string; ID: string };
+  // RunConfigJSON: the stored run config, typed by the zod schema it was validated with.
+  scalars: { DateTime: string; ID: string; RunConfigJSON: RunConfig };
 }>();
 
 export type { FragmentOf, ResultOf, VariablesOf } from 'gql.tada';

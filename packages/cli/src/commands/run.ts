@@ -1,3 +1,4 @@
+import { runConfigToGraphQL } from '@dapple/contracts/run-config-shape';
 import type { CommandContext } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { num, table } from '../format.ts';
@@ -12,6 +13,7 @@ dapple run list [--team <slug>] [--status running,queued] [--first 20]
 dapple run logs <runId> [--tail 200] [--follow]
 dapple run cancel <runId>
   --set takes config fields; steps defaults per preset (tiny 2000, small 100000, base 800000) (e.g. --set steps=2000 --set lr=2e-4 --set model.channelMults=[1,2]);
+  model.resolution defaults to the dataset's image size; enum values as in the docs (--set optimizer=adam --set sampleSampler=ddim);
   values are parsed as JSON when they are valid JSON, else kept as strings. --set conditioning=class|none picks class conditioning
   on the dataset labels (default: class when the dataset has ≥ 2 labels), --set labelDropout=0.1 its CFG label dropout.
   --from-model-version fine-tunes a published model version: the run starts from its weights, and its preset and model
@@ -97,7 +99,8 @@ export async function runStart(ctx: CommandContext, flags: Flags): Promise<void>
     name:
       str(flags.name) ?? `${base ? 'finetune' : preset}-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`,
     datasetVersionId,
-    config: { preset, ...overrides, ...(Object.keys(model).length ? { model } : {}) },
+    // Written as the schema writes it (tiny, adamw, dpmpp-2m-sde); GraphQL takes its enums' names (TINY, …).
+    config: runConfigToGraphQL({ preset, ...overrides, ...(Object.keys(model).length ? { model } : {}) }),
     ...(int('seed') !== undefined && { seed: int('seed') }),
     ...(int('priority') !== undefined && { priority: int('priority') }),
     ...(fromModelVersionId && { fromModelVersionId }),

@@ -5,6 +5,7 @@ import './users.ts';
 import './teams.ts';
 import './tokens.ts';
 import './datasets.ts';
+import './run-config.ts';
 import './runs.ts';
 import './sampling.ts';
 import './evaluations.ts';

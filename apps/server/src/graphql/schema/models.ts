@@ -167,14 +167,14 @@ ModelVersionRef.implement({
     notes: t.string({ resolve: (v) => v.version.notes }),
     aliases: t.stringList({
       resolve: async (v, _a, ctx) =>
-        (await ctx.services.modelAliases.list(v.version.modelId))
+        (await ctx.loaders.modelAliases.load(v.version.modelId))
           .filter((a) => a.versionId === v.version.id)
           .map((a) => a.name),
     }),
     createdBy: t.string({
       nullable: true,
       description: 'Name of the publisher.',
-      resolve: (v, _a, ctx) => ctx.services.models.creatorName(v.version.createdBy),
+      resolve: (v, _a, ctx) => (v.version.createdBy ? ctx.loaders.userNames.load(v.version.createdBy) : null),
     }),
     createdAt: t.field({ type: 'DateTime', resolve: (v) => v.version.createdAt }),
     files: t.field({
@@ -207,7 +207,7 @@ ModelRef.implement({
       type: [ModelVersionRef],
       description: 'Newest first.',
       resolve: async (m, _a, ctx) =>
-        (await ctx.services.models.versions(m.model.id)).map((version) => ({
+        (await ctx.loaders.modelVersions.load(m.model.id)).map((version) => ({
           version,
           access: m.access,
           shareToken: null,
@@ -234,7 +234,7 @@ ModelRef.implement({
     aliases: t.field({
       type: [AliasRef],
       resolve: async (m, _a, ctx) =>
-        (await ctx.services.modelAliases.list(m.model.id)).map((alias) => ({ alias, access: m.access })),
+        (await ctx.loaders.modelAliases.load(m.model.id)).map((alias) => ({ alias, access: m.access })),
     }),
     aliasEvents: t.field({
       type: [AliasEventRef],

@@ -1,6 +1,6 @@
 import { RUN_STATUSES, type Run, type RunCheckpoint, type RunEvent, type RunLog, type SampleGrid } from '@dapple/db';
 import type { MetricBucket, MetricSeries } from '@dapple/db/metrics/index';
-import { conditioningOf, RunConfigSchema, type RunConfig } from '@dapple/contracts/run-config';
+import { conditioningOf, RunConfigSchema } from '@dapple/contracts/run-config';
 import type { Context } from '../context.ts';
 import { isServiceError } from '../../services/errors.ts';
 import { runMetricsChannel, runUpdatedChannel } from '../../services/runs/index.ts';
@@ -8,67 +8,12 @@ import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
 import { mapSignals, startWith } from '../iterators.ts';
 import { ModelVersionRef } from './models.ts';
+import { RunConfigInput, RunConfigRef, RunTrainingOverridesInput } from './run-config.ts';
 
 const RunStatusEnum = builder.enumType('RunStatus', {
   description:
     'queued → starting → running → succeeded | failed | cancelled; cancelling while the trainer stops; lost when heartbeats stopped (re-queued).',
   values: upperCaseValues(RUN_STATUSES),
-});
-
-const ModelOverridesRef = builder.objectRef<RunConfig['model']>('ModelOverrides').implement({
-  fields: (t) => ({
-    resolution: t.exposeInt('resolution', { nullable: true }),
-    baseChannels: t.exposeInt('baseChannels', { nullable: true }),
-    channelMults: t.exposeIntList('channelMults', { nullable: true }),
-    numResBlocks: t.exposeInt('numResBlocks', { nullable: true }),
-    attentionResolutions: t.exposeIntList('attentionResolutions', { nullable: true }),
-    dropout: t.exposeFloat('dropout', { nullable: true }),
-    groups: t.exposeInt('groups', { nullable: true }),
-    learnSigma: t.exposeBoolean('learnSigma', { nullable: true }),
-  }),
-});
-
-const RunConfigRef = builder.objectRef<RunConfig>('RunConfig').implement({
-  description: 'The validated training configuration (defaults filled in).',
-  fields: (t) => ({
-    preset: t.exposeString('preset'),
-    model: t.field({ type: ModelOverridesRef, resolve: (c) => c.model }),
-    steps: t.exposeInt('steps'),
-    batchSize: t.exposeInt('batchSize'),
-    microBatch: t.exposeInt('microBatch', { nullable: true }),
-    lr: t.exposeFloat('lr'),
-    warmupSteps: t.exposeInt('warmupSteps'),
-    lrDecay: t.exposeString('lrDecay'),
-    optimizer: t.exposeString('optimizer'),
-    weightDecay: t.exposeFloat('weightDecay'),
-    clipNorm: t.exposeFloat('clipNorm'),
-    schedule: t.exposeString('schedule'),
-    timesteps: t.exposeInt('timesteps'),
-    prediction: t.exposeString('prediction'),
-    conditioning: t.string({
-      description: 'none | class (class: the UNet is conditioned on the dataset labels).',
-      resolve: (c) => conditioningOf(c),
-    }),
-    numClasses: t.exposeInt('numClasses', {
-      nullable: true,
-      description: 'Class-conditional runs: the number of dataset labels.',
-    }),
-    labelDropout: t.exposeFloat('labelDropout', {
-      description: 'Class-conditional runs: probability of training on the null label (classifier-free guidance).',
-    }),
-    emaDecay: t.exposeFloat('emaDecay'),
-    sampleEvery: t.exposeInt('sampleEvery'),
-    sampleCount: t.exposeInt('sampleCount'),
-    sampleSteps: t.exposeInt('sampleSteps'),
-    sampleSeed: t.exposeInt('sampleSeed'),
-    checkpointEvery: t.exposeInt('checkpointEvery'),
-    keepCheckpoints: t.exposeInt('keepCheckpoints'),
-    reportEverySec: t.exposeFloat('reportEverySec'),
-    json: t.string({
-      description: 'The whole config as JSON (what forkRun overrides merge into).',
-      resolve: (c) => JSON.stringify(c),
-    }),
-  }),
 });
 
 const RunProgressRef = builder.objectRef<Run>('RunProgress').implement({
@@ -163,7 +108,13 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
     name: t.exposeString('name'),
     status: t.field({ type: RunStatusEnum, resolve: (r) => r.status }),
     datasetVersionId: t.exposeID('datasetVersionId', { nullable: true }),
-    config: t.field({ type: RunConfigRef, resolve: (r) => RunConfigSchema.parse(r.config) }),
+    config: t.field({
+      type: RunConfigRef,
+      resolve: (r) => {
+        const config = RunConfigSchema.parse(r.config);
+        return { ...config, conditioning: conditioningOf(config) };
+      },
+    }),
     seed: t.exposeInt('seed'),
     priority: t.exposeInt('priority'),
     attempt: t.exposeInt('attempt'),
@@ -198,12 +149,16 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
     lastHeartbeatAt: t.expose('lastHeartbeatAt', { type: 'DateTime', nullable: true }),
     progress: t.field({ type: RunProgressRef, resolve: (r) => r }),
-    checkpoints: t.field({ type: [CheckpointRef], resolve: (r, _a, ctx) => ctx.services.runs.checkpoints(r.id) }),
+    checkpoints: t.field({ type: [CheckpointRef], resolve: (r, _a, ctx) => ctx.loaders.runCheckpoints.load(r.id) }),
     sampleGrids: t.field({
       type: [SampleGridRef],
       description: 'Sample grids by step (all, or the one at `step`).',
       args: { step: t.arg.int() },
-      resolve: (r, { step }, ctx) => ctx.services.runs.sampleGrids(r.id, step),
+      // All grids of a page of runs in one query; one step of one run (the run page) straight from the service.
+      resolve: (r, { step }, ctx) =>
+        step === null || step === undefined
+          ? ctx.loaders.runSampleGrids.load(r.id)
+          : ctx.services.runs.sampleGrids(r.id, step),
     }),
     logs: t.field({
       type: [RunLogLineRef],
@@ -214,9 +169,9 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
     events: t.field({
       type: [RunEventRef],
       description: 'Status transitions, oldest first.',
-      resolve: (r, _a, ctx) => ctx.services.runs.events(r.id),
+      resolve: (r, _a, ctx) => ctx.loaders.runEvents.load(r.id),
     }),
-    metricKeys: t.stringList({ resolve: (r, _a, ctx) => ctx.services.runs.metricKeys(r.id) }),
+    metricKeys: t.stringList({ resolve: (r, _a, ctx) => ctx.loaders.runMetricKeys.load(r.id) }),
     metrics: t.field({
       type: [MetricSeriesRef],
       description: 'Downsampled series: at most maxPoints buckets per key over [fromStep, toStep].',
@@ -264,69 +219,6 @@ const RunConnectionRef = builder
       pageInfo: t.field({ type: PageInfoRef, resolve: (p) => p }),
     }),
   });
-
-const ModelOverridesInput = builder.inputType('ModelOverridesInput', {
-  description: "Architecture changes on top of the preset; anything left out keeps the preset's value.",
-  fields: (t) => ({
-    resolution: t.int(),
-    baseChannels: t.int(),
-    channelMults: t.intList(),
-    numResBlocks: t.int(),
-    attentionResolutions: t.intList(),
-    dropout: t.float(),
-    groups: t.int(),
-    learnSigma: t.boolean(),
-  }),
-});
-
-const trainingFields = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) => ({
-  steps: t.int(),
-  batchSize: t.int({ description: 'Images per update, 1–512.' }),
-  microBatch: t.int({ description: 'Gradient accumulation chunk (default min(batchSize, 32)).' }),
-  lr: t.float(),
-  warmupSteps: t.int(),
-  lrDecay: t.string({ description: 'constant | cosine' }),
-  optimizer: t.string({ description: 'adam | adamw' }),
-  weightDecay: t.float(),
-  clipNorm: t.float(),
-  emaDecay: t.float({ description: 'EMA max decay; 0 disables the EMA.' }),
-  labelDropout: t.float({
-    description: 'Class-conditional runs: probability of the null label per image (CFG), 0–1. Default 0.1.',
-  }),
-  sampleEvery: t.int(),
-  sampleCount: t.int(),
-  sampleSteps: t.int(),
-  sampleSeed: t.int(),
-  checkpointEvery: t.int(),
-  keepCheckpoints: t.int(),
-  reportEverySec: t.float(),
-});
-
-const RunConfigInput = builder.inputType('RunConfigInput', {
-  description:
-    'A preset plus overrides; see RunConfig for the defaults. Validated on the server (errors name the field).',
-  fields: (t) => ({
-    preset: t.string({ required: true, description: 'tiny | small | base' }),
-    model: t.field({ type: ModelOverridesInput }),
-    schedule: t.string({ description: 'linear | cosine' }),
-    timesteps: t.int(),
-    prediction: t.string({ description: 'eps | v | x0' }),
-    conditioning: t.string({
-      description:
-        "none | class. Left out: the base model's when fine-tuning, else class when the dataset version has ≥ 2 labels (top-level folders), else none. class on an unlabelled dataset is BAD_USER_INPUT.",
-    }),
-    numClasses: t.int({
-      description:
-        "Class-conditional runs: filled in from the dataset's label count (giving another number is BAD_USER_INPUT).",
-    }),
-    ...trainingFields(t),
-  }),
-});
-
-const RunTrainingOverridesInput = builder.inputType('RunTrainingOverridesInput', {
-  description: 'What a fork may change: everything but the architecture.',
-  fields: (t) => trainingFields(t),
-});
 
 const StartRunInput = builder.inputType('StartRunInput', {
   fields: (t) => ({

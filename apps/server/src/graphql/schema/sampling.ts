@@ -12,7 +12,7 @@ const SampleJobStatusEnum = builder.enumType('SampleJobStatus', {
   values: upperCaseValues(SAMPLE_JOB_STATUSES),
 });
 
-const SamplerKindEnum = builder.enumType('SamplerKind', {
+export const SamplerKindEnum = builder.enumType('SamplerKind', {
   description:
     "DDIM: deterministic for eta = 0. DDPM: ancestral sampling (uses a learned variance when the model has one). DPMPP_2M: DPM-Solver++(2M), second-order ODE solver. DPMPP_2M_SDE (default): its stochastic form, which corrects a briefly trained model's errors where the deterministic samplers leave grain (docs/samplers.md).",
   values: {

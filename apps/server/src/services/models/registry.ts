@@ -92,6 +92,18 @@ export class ModelService {
     return visible;
   }
 
+  /** versions() of many models in one query, in the order of `modelIds` (for the GraphQL dataloaders). */
+  async versionsOfModels(modelIds: readonly string[]): Promise<ModelVersion[][]> {
+    const rows = await this.deps.db
+      .select()
+      .from(modelVersions)
+      .where(inArray(modelVersions.modelId, [...modelIds]))
+      .orderBy(desc(modelVersions.number));
+    const byModel = new Map<string, ModelVersion[]>(modelIds.map((id) => [id, []]));
+    for (const row of rows) byModel.get(row.modelId)?.push(row);
+    return modelIds.map((id) => byModel.get(id) ?? []);
+  }
+
   versions(modelId: string): Promise<ModelVersion[]> {
     return this.deps.db
       .select()
@@ -185,6 +197,16 @@ export class ModelService {
       deleted++;
     }
     return { deletedObjects: deleted };
+  }
+
+  /** creatorName() of many users in one query, in the order of `userIds`. */
+  async creatorNames(userIds: readonly string[]): Promise<(string | null)[]> {
+    const rows = await this.deps.db
+      .select({ id: users.id, name: users.name, email: users.email })
+      .from(users)
+      .where(inArray(users.id, [...userIds]));
+    const byId = new Map(rows.map((u) => [u.id, u.name || u.email]));
+    return userIds.map((id) => byId.get(id) ?? null);
   }
 
   async creatorName(userId: string | null): Promise<string | null> {

@@ -7,15 +7,17 @@ import type { TeamService } from '../teams/index.ts';
 import type { ServiceDeps } from '../types.ts';
 import { RunLifecycle } from './lifecycle.ts';
 import { RunLogStore } from './logs.ts';
+import { RunPresets } from './presets.ts';
 import { RunService } from './runs.ts';
 import { RunSignals } from './signals.ts';
 import { TrainerRunService } from './trainer.ts';
 
-export { RunLifecycle, DEFAULT_MAX_ATTEMPTS } from './lifecycle.ts';
+export { ARCHITECTURE_FIELDS, RunLifecycle, DEFAULT_MAX_ATTEMPTS } from './lifecycle.ts';
 export { RunLogStore, MAX_LOG_LINES_PER_RUN, MAX_LOG_LINE_CHARS } from './logs.ts';
 export { checkpointPrefix, runPrefix, sampleGridKey } from './objects.ts';
 export { createRunScheduler, type RunSchedulerServices, type RunsConfig } from './run-scheduler-setup.ts';
 export type { RunScheduler } from './run-scheduler.ts';
+export { RunPresets, PRESET_DESCRIPTIONS, type RunPresetView } from './presets.ts';
 export { RunService, type RunFilter, type RunPage } from './runs.ts';
 export { RunSignals, RUNS_CHANNEL, runMetricsChannel, runUpdatedChannel, type RunSignal } from './signals.ts';
 export { TrainerRunService, type TrainerPrincipal } from './trainer.ts';
@@ -33,6 +35,7 @@ export function createRunServices(
     runSignals,
     runLogs,
     runs,
+    runPresets: new RunPresets(deps, teams),
     runLifecycle: new RunLifecycle(deps, runs, teams, deps.store, runSignals, modelAccess),
     trainerRuns: new TrainerRunService(deps, deps.store, runSignals),
   };

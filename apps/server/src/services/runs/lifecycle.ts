@@ -10,7 +10,7 @@ import type { RequestMeta, ServiceDeps } from '../types.ts';
 import { parseInput, withoutNulls } from '../validation.ts';
 import { readableBaseModel, withBaseDiffusion } from './base-model.ts';
 import { checkpointPrefix } from './objects.ts';
-import { trainingDatasetVersion, validateRunConfig } from './run-config.ts';
+import { trainingDatasetVersion, validateRunConfig, withDatasetResolution } from './run-config.ts';
 import type { RunService } from './runs.ts';
 import type { RunSignals } from './signals.ts';
 import { isActive, isFinished, lockRun, revokeRunTokens, transition } from './state.ts';
@@ -48,7 +48,7 @@ const forkRunInput = z.object({
 });
 
 /** Fields a fork may not change: they define the network whose checkpoint it starts from. */
-const ARCHITECTURE_FIELDS = [
+export const ARCHITECTURE_FIELDS = [
   'preset',
   'model',
   'timesteps',
@@ -88,7 +88,10 @@ export class RunLifecycle {
     const base = parsed.fromModelVersionId
       ? await readableBaseModel(this.modelAccess, meta, parsed.fromModelVersionId)
       : null;
-    const raw = base ? withBaseDiffusion(parsed.config, base) : parsed.config;
+    const raw = withDatasetResolution(
+      base ? withBaseDiffusion(parsed.config, base) : parsed.config,
+      version.resolution,
+    );
     const config = validateRunConfig(raw, version, 'config', { base, autoConditioning: true });
     const seed = parsed.seed ?? Math.floor(Math.random() * 2 ** 31);
     const run = await this.deps.db.transaction(async (tx) => {

@@ -40,6 +40,22 @@ export async function trainingDatasetVersion(db: Db, id: string): Promise<Traini
   };
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The config with the dataset's image side as `model.resolution` where the caller left it out: a preset's own
+ * resolution (16 px for tiny) would only make the run refuse the dataset, so what the data is decides, as the
+ * dashboard always did. (The image channels always come from the dataset: the config has no such field.)
+ * Anything that is not an object is left for the schema to name.
+ */
+export function withDatasetResolution(raw: unknown, resolution: number): unknown {
+  if (!isRecord(raw)) return raw;
+  const model = raw['model'];
+  if (model !== undefined && model !== null && !isRecord(model)) return raw;
+  if (isRecord(model) && model['resolution'] !== undefined && model['resolution'] !== null) return raw;
+  return { ...raw, model: { ...(isRecord(model) ? model : {}), resolution } };
+}
+
 /**
  * The RunConfig schema, plus the checks that need the dataset (resolution, labels) and the network (UNet
  * shape, and the base model's when fine-tuning).

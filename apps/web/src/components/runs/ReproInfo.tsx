@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import Link from 'next/link';
 import type { RunDetail } from '../../graphql/operations/run-detail';
+import { enumText } from '../../lib/enum-text';
 import styles from './runs.module.css';
 
 export type DatasetVersionInfo = {
@@ -29,7 +30,7 @@ export function ReproInfo({
 }) {
   const rows: [string, ReactNode][] = [
     ['Seed', <span className="mono">{run.seed}</span>],
-    ['Preset', run.config.preset],
+    ['Preset', enumText(run.config.preset)],
     [
       'Dataset version',
       dataset ? (
@@ -53,15 +54,15 @@ export function ReproInfo({
       ),
     ],
     ['Steps × batch', `${run.config.steps.toLocaleString('en')} × ${run.config.batchSize}`],
-    ['Optimizer', `${run.config.optimizer}, lr ${run.config.lr} (${run.config.lrDecay})`],
+    ['Optimizer', `${enumText(run.config.optimizer)}, lr ${run.config.lr} (${enumText(run.config.lrDecay)})`],
     [
       'Diffusion',
-      `${run.config.timesteps} steps, ${run.config.schedule} schedule, ${run.config.prediction} prediction, EMA ${run.config.emaDecay}`,
+      `${run.config.timesteps} steps, ${enumText(run.config.schedule)} schedule, ${enumText(run.config.prediction)} prediction, EMA ${run.config.emaDecay}`,
     ],
-    ['Model', describeModel(run.config.preset, run.config.model)],
+    ['Model', describeModel(enumText(run.config.preset), run.config.model)],
     [
       'Conditioning',
-      run.config.conditioning === 'class'
+      run.config.conditioning === 'CLASS'
         ? `${run.config.numClasses ?? '?'} classes (dataset labels), label dropout ${run.config.labelDropout}`
         : 'unconditional',
     ],
@@ -105,17 +106,9 @@ export function ReproInfo({
         </dl>
         <details className={styles.configJson}>
           <summary>Full config (JSON)</summary>
-          <pre className={styles.logs}>{prettyJson(run.config.json)}</pre>
+          <pre className={styles.logs}>{JSON.stringify(run.config.json, null, 2)}</pre>
         </details>
       </div>
     </section>
   );
-}
-
-function prettyJson(json: string): string {
-  try {
-    return JSON.stringify(JSON.parse(json), null, 2);
-  } catch {
-    return json;
-  }
 }

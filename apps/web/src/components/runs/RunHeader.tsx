@@ -2,6 +2,7 @@ import Link from 'next/link';
 import type { RunDetail } from '../../graphql/operations/run-detail';
 import { formatDateTime } from '../../lib/format';
 import { formatEta, STATUS_BADGE } from './run-status';
+import { enumText } from '../../lib/enum-text';
 import styles from './runs.module.css';
 
 /** Name, status badge and the progress bar with step, speed and ETA. */
@@ -21,7 +22,7 @@ export function RunHeader({ run, teamSlug }: { run: RunDetail; teamSlug: string 
         </span>
       </div>
       <p className="muted">
-        {run.config.preset} · queued {formatDateTime(run.queuedAt)}
+        {enumText(run.config.preset)} · queued {formatDateTime(run.queuedAt)}
         {run.attempt > 1 ? ` · attempt ${run.attempt} of ${run.maxAttempts}` : ''}
       </p>
       <div className={styles.progressRow}>

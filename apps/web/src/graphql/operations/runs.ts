@@ -41,6 +41,32 @@ export const CancelRunMutation = graphql(`
   }
 `);
 
+/**
+ * The presets with the defaults they resolve to on a dataset version (its resolution, conditioning from its labels):
+ * the new-run form's preset choice and the values its advanced fields fall back to.
+ */
+export const RunPresetsQuery = graphql(`
+  query RunPresets($datasetVersionId: ID) {
+    runPresets(datasetVersionId: $datasetVersionId) {
+      preset
+      description
+      resolution
+      parameters
+      error
+      defaults {
+        steps
+        batchSize
+        lr
+        sampleEvery
+        checkpointEvery
+        labelDropout
+        conditioning
+        numClasses
+      }
+    }
+  }
+`);
+
 /** The new-run form's datasets: ready versions with their labels (class conditioning is the default from 2 labels). */
 export const StartRunDatasetsQuery = graphql(`
   query StartRunDatasets($teamId: ID!) {

@@ -1,10 +1,11 @@
 'use client';
 
 import { useRouter } from 'next/navigation';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { FormError, SelectField, TextField } from '../../../../../../components/Field';
 import { SubmitButton } from '../../../../../../components/SubmitButton';
-import { StartRunMutation } from '../../../../../../graphql/operations/runs';
+import { RunPresetsQuery, StartRunMutation } from '../../../../../../graphql/operations/runs';
+import type { ResultOf, VariablesOf } from '../../../../../../graphql/tada';
 import { clearErrorOnEdit, toFieldErrors, type FieldErrors } from '../../../../../../lib/form-errors';
 import { request } from '../../../../../../lib/graphql';
 import type { FineTuneBase } from './fine-tune-base';
@@ -34,35 +35,41 @@ const FIELDS = [
 ] as const;
 type Field = (typeof FIELDS)[number];
 
-const PRESETS = [
-  { value: 'tiny', label: 'Tiny' },
-  { value: 'small', label: 'Small' },
-  { value: 'base', label: 'Base' },
-];
+/** The presets the hub serves, with the defaults they resolve to on one dataset version. */
+export type RunPresets = ResultOf<typeof RunPresetsQuery>['runPresets'];
+type RunConfigInput = VariablesOf<typeof StartRunMutation>['input']['config'];
+type PresetName = RunConfigInput['preset'];
+type ConditioningName = NonNullable<RunConfigInput['conditioning']>;
+
 const CONDITIONINGS = [
   { value: '', label: 'Automatic' },
-  { value: 'class', label: 'Class-conditional' },
-  { value: 'none', label: 'Unconditional' },
+  { value: 'CLASS', label: 'Class-conditional' },
+  { value: 'NONE', label: 'Unconditional' },
 ];
+
+const titleCase = (name: string) => name.charAt(0) + name.slice(1).toLowerCase();
+
+/** The preset's description, its size on this dataset, or why it cannot train on it. */
+function presetHint(preset: RunPresets[number] | undefined): string | undefined {
+  if (!preset) return undefined;
+  if (preset.error) return preset.error;
+  const params =
+    preset.parameters >= 1e6 ? `${(preset.parameters / 1e6).toFixed(1)} M` : `${Math.round(preset.parameters / 1e3)} k`;
+  return `${preset.description} ${params} parameters at ${preset.resolution}×${preset.resolution}.`;
+}
 
 /** What conditioning the run gets, in words: explicit, else what the hub picks from the dataset's labels. */
 function conditioningHint(choice: string, labels: readonly string[]): string {
   const names = labels.length > 6 ? `${labels.slice(0, 6).join(', ')}, …` : labels.join(', ');
-  if (choice === 'none') return 'Samples are not tied to a class.';
+  if (choice === 'NONE') return 'Samples are not tied to a class.';
   if (labels.length === 0)
-    return choice === 'class'
+    return choice === 'CLASS'
       ? 'This dataset has no labels (one folder per class makes them): pick Unconditional.'
       : 'This dataset has no labels: the model is unconditional.';
   if (choice === '' && labels.length < 2)
     return `One label (${names}) conditions on nothing: the model is unconditional.`;
   return `One class per label (${names}); sample grids show a row per class, and the playground samples a chosen class.`;
 }
-
-const PRESET_HINTS: Record<string, string> = {
-  tiny: 'A quick check that everything works: minutes on a CPU.',
-  small: 'A first real model.',
-  base: 'The best quality; wants a GPU.',
-};
 
 /** Checks as you type, mirroring the server's limits (the server checks again and names the field). */
 function validate(values: Record<Field, string>): FieldErrors<Field> {
@@ -94,17 +101,20 @@ function validate(values: Record<Field, string>): FieldErrors<Field> {
 export function StartRunForm({
   teamSlug,
   datasets,
+  presets: initialPresets,
   base = null,
 }: {
   teamSlug: string;
   datasets: readonly DatasetChoice[];
+  /** runPresets on the first dataset choice (the form asks again when another dataset is picked). */
+  presets: RunPresets;
   base?: FineTuneBase | null;
 }) {
   const router = useRouter();
   const [values, setValues] = useState<Record<Field, string>>({
     name: '',
     datasetVersionId: datasets[0]?.versionId ?? '',
-    preset: base?.preset ?? 'tiny',
+    preset: (base?.preset ?? 'tiny').toUpperCase(),
     // A fine-tune keeps the base's conditioning (the hub's default when left out).
     conditioning: '',
     labelDropout: '',
@@ -119,6 +129,27 @@ export function StartRunForm({
   const [errors, setErrors] = useState<FieldErrors<Field>>({});
   const [touched, setTouched] = useState<Partial<Record<Field, boolean>>>({});
   const [pending, setPending] = useState(false);
+  // Defaults depend on the dataset (its resolution, its labels): fetched per dataset version, kept once fetched.
+  const [presetsByVersion, setPresetsByVersion] = useState<Record<string, RunPresets>>(() =>
+    datasets[0] ? { [datasets[0].versionId]: initialPresets } : {},
+  );
+  const versionId = values.datasetVersionId;
+  useEffect(() => {
+    if (!versionId || presetsByVersion[versionId]) return;
+    let cancelled = false;
+    void request(RunPresetsQuery, { datasetVersionId: versionId }).then((result) => {
+      if (!cancelled && result.ok) setPresetsByVersion((p) => ({ ...p, [versionId]: result.data.runPresets }));
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [versionId, presetsByVersion]);
+  const presets = presetsByVersion[versionId] ?? initialPresets;
+  const preset = presets.find((p) => p.preset === values.preset);
+  const defaults = preset?.defaults;
+  /** The value the hub uses when the field is left empty, as the field's placeholder. */
+  const placeholder = (value: number | undefined, format: (v: number) => string = String) =>
+    value === undefined ? undefined : format(value);
   // Typed-as-you-go errors are shown once a field has been left (or on submit), server errors always.
   const live = validate(values);
   const shown = (field: Field) => errors[field] ?? (touched[field] ? live[field] : undefined);
@@ -139,6 +170,8 @@ export function StartRunForm({
     setPending(true);
     const optionalInt = (raw: string) => (raw.trim() === '' ? undefined : Number(raw));
     const resolution = datasets.find((d) => d.versionId === values.datasetVersionId)?.resolution;
+    // A fine-tune sends the base's network as it was trained (the hub refuses any difference); a new run leaves
+    // the resolution to the hub, which takes the dataset's.
     const result = await request(StartRunMutation, {
       input: {
         name: values.name.trim(),
@@ -146,10 +179,9 @@ export function StartRunForm({
         seed: optionalInt(values.seed),
         ...(base ? { fromModelVersionId: base.versionId } : {}),
         config: {
-          preset: values.preset,
-          // A fine-tune sends the base's network as it was trained; the hub refuses any difference.
-          model: base ? { ...base.model, resolution } : { resolution },
-          conditioning: base || values.conditioning === '' ? undefined : values.conditioning,
+          preset: values.preset as PresetName,
+          ...(base ? { model: { ...base.model, resolution } } : {}),
+          conditioning: base || values.conditioning === '' ? undefined : (values.conditioning as ConditioningName),
           labelDropout: values.labelDropout.trim() === '' ? undefined : Number(values.labelDropout),
           steps: optionalInt(values.steps),
           batchSize: optionalInt(values.batchSize),
@@ -164,8 +196,8 @@ export function StartRunForm({
       setPending(false);
       return;
     }
-    router.push(`/t/${teamSlug}/runs`);
-    router.refresh();
+    // The new run's page: its progress, then its loss curve and sample grids, live.
+    router.push(`/t/${teamSlug}/runs/${result.data.startRun.id}`);
   }
 
   return (
@@ -210,7 +242,12 @@ export function StartRunForm({
       />
       {base ? null : (
         <>
-          <SelectField label="Preset" options={PRESETS} hint={PRESET_HINTS[values.preset]} {...bind('preset')} />
+          <SelectField
+            label="Preset"
+            options={presets.map((p) => ({ value: p.preset, label: titleCase(p.preset) }))}
+            hint={presetHint(preset)}
+            {...bind('preset')}
+          />
           <SelectField
             label="Conditioning"
             options={CONDITIONINGS}
@@ -226,18 +263,33 @@ export function StartRunForm({
         <summary>Advanced settings</summary>
         <div className="form" style={{ marginTop: 12 }}>
           <div className="form-row">
-            <TextField label="Steps" inputMode="numeric" placeholder="preset default" {...bind('steps')} />
-            <TextField label="Batch size" inputMode="numeric" placeholder="preset default" {...bind('batchSize')} />
+            <TextField
+              label="Steps"
+              inputMode="numeric"
+              placeholder={placeholder(defaults?.steps)}
+              {...bind('steps')}
+            />
+            <TextField
+              label="Batch size"
+              inputMode="numeric"
+              placeholder={placeholder(defaults?.batchSize)}
+              {...bind('batchSize')}
+            />
           </div>
           <div className="form-row">
-            <TextField label="Learning rate" inputMode="decimal" placeholder="preset default" {...bind('lr')} />
+            <TextField
+              label="Learning rate"
+              inputMode="decimal"
+              placeholder={placeholder(defaults?.lr)}
+              {...bind('lr')}
+            />
             <TextField label="Seed" inputMode="numeric" placeholder="random" {...bind('seed')} />
           </div>
           <div className="form-row">
             <TextField
               label="Label dropout"
               inputMode="decimal"
-              placeholder="0.1"
+              placeholder={placeholder(defaults?.labelDropout)}
               hint="Class-conditional runs: how often an image trains without its label, so guidance can steer samples."
               {...bind('labelDropout')}
             />
@@ -246,13 +298,13 @@ export function StartRunForm({
             <TextField
               label="Sample grid interval"
               inputMode="numeric"
-              placeholder="every 500"
+              placeholder={placeholder(defaults?.sampleEvery, (n) => `every ${n}`)}
               {...bind('sampleEvery')}
             />
             <TextField
               label="Checkpoint interval"
               inputMode="numeric"
-              placeholder="every 1000"
+              placeholder={placeholder(defaults?.checkpointEvery, (n) => `every ${n}`)}
               {...bind('checkpointEvery')}
             />
           </div>

@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { FineTuneBaseQuery, StartRunDatasetsQuery } from '../../../../../../graphql/operations/runs';
+import { FineTuneBaseQuery, RunPresetsQuery, StartRunDatasetsQuery } from '../../../../../../graphql/operations/runs';
 import { ViewerCannot } from '../../../../../../components/EmptyStates';
 import { canContribute } from '../../../../../../graphql/roles';
 import { serverRequest, unwrap } from '../../../../../../lib/server-graphql';
@@ -40,6 +40,11 @@ export default async function StartRunPage({ params, searchParams }: Props) {
       },
     ];
   });
+  // The presets and their defaults on the first dataset offered (the form asks again for another one).
+  const presets = unwrap(
+    await serverRequest(RunPresetsQuery, { datasetVersionId: choices[0]?.versionId ?? null }),
+    'load the run presets',
+  ).runPresets;
   return (
     <div className="page page-narrow">
       <div className="page-header">
@@ -82,7 +87,7 @@ export default async function StartRunPage({ params, searchParams }: Props) {
           </Link>
         </div>
       ) : (
-        <StartRunForm teamSlug={load.team.slug} datasets={choices} base={base} />
+        <StartRunForm teamSlug={load.team.slug} datasets={choices} presets={presets} base={base} />
       )}
     </div>
   );
