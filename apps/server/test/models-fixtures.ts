@@ -8,7 +8,7 @@ import {
   weightDataToBuffer,
   type JsonValue,
 } from '@dapple/models';
-import { RunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
+import { DdpmRunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
 import { checkpoints, runs, sampleGrids } from '@dapple/db';
 import { insertMetricPoints } from '@dapple/db/metrics/index';
 import type { TestHub } from './support/hub.ts';
@@ -22,7 +22,7 @@ import { readyDatasetVersion, tinyConfig } from './runs-fixtures.ts';
  */
 export async function finishedRunWithCheckpoints(hub: TestHub, teamId: string, userId: string, steps = [20, 40]) {
   const dataset = await readyDatasetVersion(hub, teamId, { n: 8 });
-  const config = RunConfigSchema.parse(tinyConfig({ steps: Math.max(...steps) }));
+  const config = DdpmRunConfigSchema.parse(tinyConfig({ steps: Math.max(...steps) }));
   const unet = unetConfigFor(config, 1);
   const [run] = await hub.db
     .insert(runs)

@@ -162,3 +162,26 @@ export const RUN = `query ($id: ID!) { run(id: $id) {
   checkpoints { step sizeBytes } sampleGrids { step url width height seeds }
   logs(tail: 50) { attempt stream line } events { fromStatus toStatus message }
 } }`;
+
+/**
+ * A Glow run config as startRun takes it (GraphQL input: glowModel holds the flow's overrides): a flow small
+ * enough to train in seconds on 8×8 images.
+ */
+export function tinyGlowConfig(overrides: Record<string, unknown> = {}) {
+  return {
+    architecture: 'GLOW',
+    preset: 'glow-tiny',
+    glowModel: { resolution: 8, levels: 2, depth: 2, hiddenChannels: 16 },
+    steps: 20,
+    batchSize: 8,
+    warmupSteps: 10,
+    sampleEvery: 20,
+    sampleCount: 4,
+    heldOutEvery: 10,
+    heldOutImages: 8,
+    checkpointEvery: 10,
+    keepCheckpoints: 2,
+    reportEverySec: 0.5,
+    ...overrides,
+  };
+}

@@ -26,30 +26,14 @@ import { loadBaseWeights } from './base-model.ts';
 import { batchLabels, checkLabels } from './labels.ts';
 import type { TrainerEnv } from './env.ts';
 import { withRetry } from './hub.ts';
+import { hubShardCache } from './shard-cache.ts';
+import { trainGlow } from './train-glow.ts';
 import { Reporter } from './reporter.ts';
 import { GridSampler } from './sample-grid.ts';
 import { GpuProbe, rssMb } from './system-metrics.ts';
 import { WorkerThroughput } from './worker-throughput.ts';
 
 export type Log = (msg: string) => void;
-
-/** Datasets up to this size stay in memory after the first epoch instead of being downloaded every epoch. */
-const SHARD_CACHE_MAX_BYTES = 512 * 1024 * 1024;
-
-class ShardCache {
-  private readonly cache = new Map<string, Uint8Array>();
-  constructor(
-    private readonly totalBytes: number,
-    private readonly download: (name: string) => Promise<Uint8Array>,
-  ) {}
-  async get(name: string): Promise<Uint8Array> {
-    const hit = this.cache.get(name);
-    if (hit) return hit;
-    const bytes = await this.download(name);
-    if (this.totalBytes <= SHARD_CACHE_MAX_BYTES) this.cache.set(name, bytes);
-    return bytes;
-  }
-}
 
 export interface TrainOutcome {
   outcome: 'succeeded' | 'stopped';
@@ -111,6 +95,10 @@ async function trainAttempt(
 
   const backend = await selectBackend(env.backend ? { prefer: env.backend } : {});
   log(`TF.js backend: ${backend.backend} (${backend.tried.map((t) => `${t.name}: ${t.reason}`).join('; ')})`);
+  if (config.architecture === 'glow') {
+    const outcome = await trainGlow({ env, client, stop, log, assignment, config, manifest, reporter });
+    return { ...outcome, reporter };
+  }
 
   const unet = unetConfigFor(config, assignment.run.channels);
   if (unet.resolution !== manifest.resolution)
@@ -237,24 +225,7 @@ async function trainAttempt(
   if (step === 0 && !stop.requested) await sampleGrid();
 
   const gpu = new GpuProbe(env.gpu);
-  const shards = new ShardCache(
-    manifest.shards.reduce((n, sh) => n + sh.bytes, 0),
-    async (name) => {
-      // A fresh URL per try (they expire), and the whole shard per try: a hub restart or a dropped
-      // connection mid-download is retried instead of ending the run. The reader verifies the SHA-256.
-      const bytes = await withRetry(
-        `downloading ${name}`,
-        async () => {
-          const target = await client.shardUrl(name);
-          const res = await fetch(target.url, { headers: target.headers });
-          if (!res.ok) throw new Error(`download of ${name} failed: HTTP ${res.status}`);
-          return new Uint8Array(await res.arrayBuffer());
-        },
-        log,
-      );
-      return bytes;
-    },
-  );
+  const shards = hubShardCache(manifest, client, log);
   const reader = new ShardReader({
     manifest,
     batchSize: config.batchSize,

@@ -29,6 +29,11 @@ export interface ShardReaderOptions {
   shuffleBuffer?: number;
   /** Drop each epoch's last partial batch. Default false. */
   dropLast?: boolean;
+  /**
+   * Keeps only the samples for which this returns true (a fixed held-out split is read with one predicate and
+   * trained without it with the negation); `index` is the sample's position within its shard.
+   */
+  filter?: (shard: string, index: number) => boolean;
 }
 
 interface Sample {
@@ -153,7 +158,9 @@ export class ShardReader implements AsyncIterable<Batch> {
       );
     }
     const samples: Sample[] = [];
+    const keep = this.options.filter;
     for (let i = 0; i < header.count; i++) {
+      if (keep && !keep(entry.name, i)) continue;
       const at = header.pixelsOffset + i * this.sampleBytes;
       samples.push({
         // A copy, so a shard's buffer is freed once read even while its samples wait in the shuffle buffer.

@@ -1,12 +1,13 @@
 import { RUN_STATUSES, type Run, type RunCheckpoint, type RunEvent, type RunLog, type SampleGrid } from '@dapple/db';
 import type { MetricBucket, MetricSeries } from '@dapple/db/metrics/index';
-import { conditioningOf, RunConfigSchema, type RunConfig } from '@dapple/contracts/run-config';
+import { conditioningOf, RunConfigSchema, type DdpmRunConfig, type RunConfig } from '@dapple/contracts/run-config';
 import type { Context } from '../context.ts';
 import { isServiceError } from '../../services/errors.ts';
 import { runMetricsChannel, runUpdatedChannel } from '../../services/runs/index.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
 import { mapSignals, startWith } from '../iterators.ts';
+import { glowConfigFields, glowConfigInputFields, runConfigFromInput } from './glow.ts';
 import { ModelVersionRef } from './models.ts';
 
 const RunStatusEnum = builder.enumType('RunStatus', {
@@ -15,7 +16,7 @@ const RunStatusEnum = builder.enumType('RunStatus', {
   values: upperCaseValues(RUN_STATUSES),
 });
 
-const ModelOverridesRef = builder.objectRef<RunConfig['model']>('ModelOverrides').implement({
+const ModelOverridesRef = builder.objectRef<DdpmRunConfig['model']>('ModelOverrides').implement({
   fields: (t) => ({
     resolution: t.exposeInt('resolution', { nullable: true }),
     baseChannels: t.exposeInt('baseChannels', { nullable: true }),
@@ -28,11 +29,17 @@ const ModelOverridesRef = builder.objectRef<RunConfig['model']>('ModelOverrides'
   }),
 });
 
+const ddpm = (c: RunConfig): DdpmRunConfig | null => (c.architecture === 'glow' ? null : c);
+
 const RunConfigRef = builder.objectRef<RunConfig>('RunConfig').implement({
   description: 'The validated training configuration (defaults filled in).',
   fields: (t) => ({
     preset: t.exposeString('preset'),
-    model: t.field({ type: ModelOverridesRef, resolve: (c) => c.model }),
+    model: t.field({
+      type: ModelOverridesRef,
+      description: 'DDPM: the UNet overrides. GLOW: only resolution (the flow is in glowModel).',
+      resolve: (c) => (c.architecture === 'glow' ? { resolution: c.model.resolution } : c.model),
+    }),
     steps: t.exposeInt('steps'),
     batchSize: t.exposeInt('batchSize'),
     microBatch: t.exposeInt('microBatch', { nullable: true }),
@@ -42,9 +49,10 @@ const RunConfigRef = builder.objectRef<RunConfig>('RunConfig').implement({
     optimizer: t.exposeString('optimizer'),
     weightDecay: t.exposeFloat('weightDecay'),
     clipNorm: t.exposeFloat('clipNorm'),
-    schedule: t.exposeString('schedule'),
-    timesteps: t.exposeInt('timesteps'),
-    prediction: t.exposeString('prediction'),
+    // DDPM-only settings: null on GLOW runs.
+    schedule: t.string({ nullable: true, resolve: (c) => ddpm(c)?.schedule ?? null }),
+    timesteps: t.int({ nullable: true, resolve: (c) => ddpm(c)?.timesteps ?? null }),
+    prediction: t.string({ nullable: true, resolve: (c) => ddpm(c)?.prediction ?? null }),
     conditioning: t.string({
       description: 'none | class (class: the UNet is conditioned on the dataset labels).',
       resolve: (c) => conditioningOf(c),
@@ -53,17 +61,20 @@ const RunConfigRef = builder.objectRef<RunConfig>('RunConfig').implement({
       nullable: true,
       description: 'Class-conditional runs: the number of dataset labels.',
     }),
-    labelDropout: t.exposeFloat('labelDropout', {
-      description: 'Class-conditional runs: probability of training on the null label (classifier-free guidance).',
+    labelDropout: t.float({
+      nullable: true,
+      description: 'Class-conditional DDPM runs: probability of training on the null label (classifier-free guidance).',
+      resolve: (c) => ddpm(c)?.labelDropout ?? null,
     }),
     emaDecay: t.exposeFloat('emaDecay'),
     sampleEvery: t.exposeInt('sampleEvery'),
     sampleCount: t.exposeInt('sampleCount'),
-    sampleSteps: t.exposeInt('sampleSteps'),
+    sampleSteps: t.int({ nullable: true, resolve: (c) => ddpm(c)?.sampleSteps ?? null }),
     sampleSeed: t.exposeInt('sampleSeed'),
     checkpointEvery: t.exposeInt('checkpointEvery'),
     keepCheckpoints: t.exposeInt('keepCheckpoints'),
     reportEverySec: t.exposeFloat('reportEverySec'),
+    ...glowConfigFields(t),
     json: t.string({
       description: 'The whole config as JSON (what forkRun overrides merge into).',
       resolve: (c) => JSON.stringify(c),
@@ -320,6 +331,7 @@ const RunConfigInput = builder.inputType('RunConfigInput', {
         "Class-conditional runs: filled in from the dataset's label count (giving another number is BAD_USER_INPUT).",
     }),
     ...trainingFields(t),
+    ...glowConfigInputFields(t),
   }),
 });
 
@@ -404,7 +416,8 @@ builder.mutationFields((t) => ({
       'Queues a training run on a ready dataset version (team members and up). BAD_USER_INPUT names the bad field.',
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: StartRunInput, required: true }) },
-    resolve: (_r, { input }, ctx) => ctx.services.runLifecycle.start(ctx, input),
+    resolve: (_r, { input }, ctx) =>
+      ctx.services.runLifecycle.start(ctx, { ...input, config: runConfigFromInput(input.config) }),
   }),
   cancelRun: t.field({
     type: RunRef,
