@@ -6,6 +6,7 @@
  * as the ceiling to read it against).
  */
 import * as tf from '@tensorflow/tfjs';
+import { specImages } from '@dapple/models/browser/index';
 import { parseManifest, ShardReader, toFloatImages } from '@dapple/datasets';
 import { fid } from '@dapple/models/metrics/fid';
 import { inceptionScore } from '@dapple/models/metrics/inception-score';
@@ -36,7 +37,7 @@ export async function runEvaluation(
 ): Promise<EvaluationResult> {
   const n = task.numSamples;
   const total = 2 * n;
-  const { resolution: r, channels: c } = sampler.spec.unet;
+  const { resolution: r, channels: c } = specImages(sampler.spec);
   const fakeFeatures: Float32Array[] = [];
   const fakeProbs: Float32Array[] = [];
   for (let start = 0; start < n; start += BATCH) {

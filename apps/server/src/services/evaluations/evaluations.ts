@@ -133,7 +133,8 @@ export class EvaluationService {
       extractorKind: p.extractor,
       quotaTeamId: access.quotaTeamId,
     };
-    if (p.steps > (version.config.schedule as { T?: number }).T!)
+    // A Glow samples in one inverse pass (at its default temperature): steps and sampler do not apply to it.
+    if (version.config.architecture !== 'glow' && p.steps > (version.config.schedule as { T?: number }).T!)
       throw badInput(
         'steps',
         `steps: must be at most the model's timesteps (${(version.config.schedule as { T?: number }).T})`,

@@ -2,7 +2,6 @@ import { glowConfigFor, type GlowRunConfig } from '@dapple/contracts/run-config-
 import type { GlowConfig } from '@dapple/models/glow/config';
 import { badInput } from '../errors.ts';
 import type { BaseModel } from './base-model.ts';
-import type { TrainingDataset } from './run-config.ts';
 
 /** The GlowConfig fields that shape the weights (all of them: a flow has no dropout). */
 const GLOW_SHAPE_FIELDS = [
@@ -22,7 +21,7 @@ const GLOW_SHAPE_FIELDS = [
  */
 export function checkGlowRunConfig(
   config: GlowRunConfig,
-  version: Pick<TrainingDataset, 'resolution' | 'channels' | 'name'>,
+  version: { resolution: number; channels: number; name: string },
   field: string,
   base: BaseModel | null,
 ): GlowConfig {
