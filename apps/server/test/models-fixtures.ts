@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   artifactsToModelJson,
+  createGlow,
   createUNet,
   memoryHandler,
   Rng,
@@ -8,7 +9,8 @@ import {
   weightDataToBuffer,
   type JsonValue,
 } from '@dapple/models';
-import { RunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
+import { DdpmRunConfigSchema, RunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
+import { glowConfigFor, type GlowRunConfig } from '@dapple/contracts/run-config-glow';
 import { checkpoints, runs, sampleGrids } from '@dapple/db';
 import { insertMetricPoints } from '@dapple/db/metrics/index';
 import type { TestHub } from './support/hub.ts';
@@ -22,7 +24,7 @@ import { readyDatasetVersion, storedConfig, tinyConfig } from './runs-fixtures.t
  */
 export async function finishedRunWithCheckpoints(hub: TestHub, teamId: string, userId: string, steps = [20, 40]) {
   const dataset = await readyDatasetVersion(hub, teamId, { n: 8 });
-  const config = RunConfigSchema.parse(storedConfig(tinyConfig({ steps: Math.max(...steps) })));
+  const config = DdpmRunConfigSchema.parse(storedConfig(tinyConfig({ steps: Math.max(...steps) })));
   const unet = unetConfigFor(config, 1);
   const [run] = await hub.db
     .insert(runs)
@@ -87,4 +89,66 @@ export async function listKeys(hub: TestHub, prefix: string): Promise<string[]> 
   const keys: string[] = [];
   for await (const o of hub.store.list(prefix)) keys.push(o.key);
   return keys;
+}
+
+/**
+ * A finished Glow run with a Glow checkpoint at `step` (written with saveCheckpoint exactly as the trainer does:
+ * architecture glow, the flow under `glow`, EMA weights) and held-out bits/dim metrics, without a trainer.
+ */
+export async function finishedGlowRun(hub: TestHub, teamId: string, userId: string, step = 10) {
+  const dataset = await readyDatasetVersion(hub, teamId, { n: 16 });
+  const config = RunConfigSchema.parse({
+    architecture: 'glow',
+    preset: 'glow-tiny',
+    model: { resolution: 8, levels: 2, depth: 2, hiddenChannels: 16 },
+    steps: step,
+    batchSize: 8,
+  });
+  const glow = glowConfigFor(config as GlowRunConfig, 1);
+  const [run] = await hub.db
+    .insert(runs)
+    .values({
+      teamId,
+      name: `glow-${Math.random().toString(36).slice(2, 7)}`,
+      datasetVersionId: dataset.versionId,
+      config,
+      seed: 7,
+      status: 'succeeded',
+      totalSteps: step,
+      step,
+      createdBy: userId,
+      finishedAt: new Date(),
+    })
+    .returning();
+  const model = createGlow(glow, 7);
+  const ema = new Map([...model.variables].map(([name, v]) => [name, tf.add(v, 0.001)]));
+  const handler = memoryHandler();
+  await saveCheckpoint(handler, {
+    architecture: 'glow',
+    variables: model.variables,
+    ema,
+    step,
+    rngState: new Rng(1).getState(),
+    config: {
+      run: config,
+      labelNames: [],
+      glow,
+      heldOut: { images: 3, seed: 1, indices: [0, 5, 9] },
+    } as unknown as JsonValue,
+  });
+  tf.dispose([...ema.values()]);
+  model.dispose();
+  const weights = Buffer.from(weightDataToBuffer(handler.artifacts!.weightData));
+  const json = Buffer.from(JSON.stringify(artifactsToModelJson(handler.artifacts!)));
+  const prefix = checkpointPrefix(run!.id, step);
+  await hub.store.put(`${prefix}/weights.bin`, weights, { size: weights.length });
+  await hub.store.put(`${prefix}/model.json`, json, { size: json.length });
+  await hub.db
+    .insert(checkpoints)
+    .values({ runId: run!.id, step, objectPrefix: prefix, sizeBytes: weights.length + json.length });
+  await insertMetricPoints(hub.hub.pool, run!.id, [
+    { key: 'bits_per_dim', step, value: 5.25 },
+    { key: 'held_out_bits_per_dim', step, value: 5.5 },
+  ]);
+  return { run: run!, datasetVersionId: dataset.versionId };
 }

@@ -171,3 +171,26 @@ export const RUN = `query ($id: ID!) { run(id: $id) {
 export function storedConfig(config: Record<string, unknown>): Record<string, unknown> {
   return runConfigFromGraphQL(config) as Record<string, unknown>;
 }
+
+/**
+ * A Glow run config as startRun takes it (GraphQL input): a flow small
+ * enough to train in seconds on 8×8 images.
+ */
+export function tinyGlowConfig(overrides: Record<string, unknown> = {}) {
+  return {
+    architecture: 'GLOW',
+    preset: 'GLOW_TINY',
+    model: { resolution: 8, levels: 2, depth: 2, hiddenChannels: 16 },
+    steps: 20,
+    batchSize: 8,
+    warmupSteps: 10,
+    sampleEvery: 20,
+    sampleCount: 4,
+    heldOutEvery: 10,
+    heldOutImages: 8,
+    checkpointEvery: 10,
+    keepCheckpoints: 2,
+    reportEverySec: 0.5,
+    ...overrides,
+  };
+}

@@ -89,7 +89,7 @@ describe('sampling a version published from a training run', () => {
       weights,
       samplingSpecFromConfig({ ...row!.config, labelNames: row!.labelNames }),
     );
-    expect(sampler.spec.unet.resolution).toBe(row!.resolution);
+    expect(sampler.spec).toMatchObject({ unet: { resolution: row!.resolution } });
     sampler.dispose();
   });
 });

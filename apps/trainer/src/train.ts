@@ -30,6 +30,8 @@ import { loadBaseWeights } from './base-model.ts';
 import { batchLabels, checkLabels } from './labels.ts';
 import type { TrainerEnv } from './env.ts';
 import { withRetry } from './hub.ts';
+import { hubShardCache } from './shard-cache.ts';
+import { trainGlow } from './train-glow.ts';
 import { Reporter } from './reporter.ts';
 import { GridSampler } from './sample-grid.ts';
 import { GpuProbe, rssMb } from './system-metrics.ts';
@@ -48,24 +50,6 @@ export function describeCompute(b: BackendReport): string {
 /** Whether the trainer can queue steps (one device) rather than finishing each (the CPU workers' trainer). */
 function canQueue(t: Trainer): t is QueueingTrainer {
   return 'queueStep' in t && 'flushMetrics' in t;
-}
-
-/** Datasets up to this size stay in memory after the first epoch instead of being downloaded every epoch. */
-const SHARD_CACHE_MAX_BYTES = 512 * 1024 * 1024;
-
-class ShardCache {
-  private readonly cache = new Map<string, Uint8Array>();
-  constructor(
-    private readonly totalBytes: number,
-    private readonly download: (name: string) => Promise<Uint8Array>,
-  ) {}
-  async get(name: string): Promise<Uint8Array> {
-    const hit = this.cache.get(name);
-    if (hit) return hit;
-    const bytes = await this.download(name);
-    if (this.totalBytes <= SHARD_CACHE_MAX_BYTES) this.cache.set(name, bytes);
-    return bytes;
-  }
 }
 
 export interface TrainOutcome {
@@ -134,6 +118,10 @@ async function trainAttempt(
   log(`compute: ${describeCompute(backend)}`);
   // A read from a GPU is a full sync: there metrics come back every METRICS_EVERY_GPU steps, in one read.
   const metricsEvery = backend.backend === 'webgpu' || backend.backend === 'tensorflow-gpu' ? METRICS_EVERY_GPU : 1;
+  if (config.architecture === 'glow') {
+    const outcome = await trainGlow({ env, client, stop, log, assignment, config, manifest, reporter });
+    return { ...outcome, reporter };
+  }
 
   const unet = unetConfigFor(config, assignment.run.channels);
   if (unet.resolution !== manifest.resolution)
@@ -288,24 +276,7 @@ async function trainAttempt(
   }
 
   const gpu = new GpuProbe(env.gpu);
-  const shards = new ShardCache(
-    manifest.shards.reduce((n, sh) => n + sh.bytes, 0),
-    async (name) => {
-      // A fresh URL per try (they expire), and the whole shard per try: a hub restart or a dropped
-      // connection mid-download is retried instead of ending the run. The reader verifies the SHA-256.
-      const bytes = await withRetry(
-        `downloading ${name}`,
-        async () => {
-          const target = await client.shardUrl(name);
-          const res = await fetch(target.url, { headers: target.headers });
-          if (!res.ok) throw new Error(`download of ${name} failed: HTTP ${res.status}`);
-          return new Uint8Array(await res.arrayBuffer());
-        },
-        log,
-      );
-      return bytes;
-    },
-  );
+  const shards = hubShardCache(manifest, client, log);
   const reader = new ShardReader({
     manifest,
     batchSize: config.batchSize,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createUNet } from '@dapple/models';
-import { RunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
+import { DdpmRunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
 import { sampleGrids } from '@dapple/db';
 import {
   startTestHub,
@@ -69,7 +69,7 @@ describe('class-conditional training on a 2-label dataset', () => {
 
     const ckpt = await storedCheckpoint(hub, id, 6);
     const init = createUNet(
-      unetConfigFor(RunConfigSchema.parse({ ...storedConfig(config), conditioning: 'class', numClasses: 2 }), 1),
+      unetConfigFor(DdpmRunConfigSchema.parse({ ...storedConfig(config), conditioning: 'class', numClasses: 2 }), 1),
       SEED,
     );
     try {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createUNet, loadInferenceWeights, memoryHandler } from '@dapple/models';
-import { RunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
+import { DdpmRunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
 import { modelVersions } from '@dapple/db';
 import {
   startTestHub,
@@ -60,7 +60,7 @@ describe('fine-tuning in the trainer', () => {
   it("starts from the base version's weights (raw and EMA) at step 0 with a fresh optimizer", async () => {
     const config = tinyConfig({ steps: 10 });
     // The control: what this run would start from without a base differs from the base by far.
-    const scratch = createUNet(unetConfigFor(RunConfigSchema.parse(config), 1), SEED);
+    const scratch = createUNet(unetConfigFor(DdpmRunConfigSchema.parse(config), 1), SEED);
     expect(maxAbsDiff(scratch.variables, base)).toBeGreaterThan(0.01);
     scratch.dispose?.();
 

@@ -82,6 +82,9 @@ function typeOf(raw: JsonSchema, path: string): ConfigType {
       const required = new Set(node.required ?? []);
       const fields: Record<string, ConfigField> = {};
       for (const [name, prop] of Object.entries(node.properties ?? {})) {
+        // An accept-anything field (z.unknown()) is no input shape: a schema keeps such a field only to refuse it
+        // with a better message (e.g. a DDPM-only field on a Glow config); the other union members say its type.
+        if (acceptsAnything(prop)) continue;
         const inner = withoutNull(prop);
         fields[name] = {
           type: typeOf(prop, `${path}.${name}`),
@@ -110,6 +113,18 @@ function typeOf(raw: JsonSchema, path: string): ConfigType {
     default:
       throw new Error(`configShape: ${path} has no representable type (${JSON.stringify(node).slice(0, 120)})`);
   }
+}
+
+function acceptsAnything(node: JsonSchema): boolean {
+  return (
+    node.type === undefined &&
+    !node.anyOf &&
+    !node.oneOf &&
+    !node.allOf &&
+    !node.enum &&
+    node.const === undefined &&
+    !node.properties
+  );
 }
 
 function enumOf(values: unknown[], path: string): ConfigType {

@@ -1,6 +1,13 @@
 import { PRESET_NAMES } from '@dapple/models/diffusion/presets';
 import { describe, expect, it } from 'vitest';
-import { conditioningOf, effectiveMicroBatch, RUN_LIMITS, RunConfigSchema, unetConfigFor } from './run-config.ts';
+import {
+  conditioningOf,
+  DdpmRunConfigSchema,
+  effectiveMicroBatch,
+  RUN_LIMITS,
+  RunConfigSchema,
+  unetConfigFor,
+} from './run-config.ts';
 
 describe('RunConfigSchema', () => {
   it('fills defaults and accepts every diffusion preset', () => {
@@ -38,7 +45,7 @@ describe('RunConfigSchema', () => {
 
   it('builds the UNet from the preset, the overrides and the dataset channels', () => {
     const c = RunConfigSchema.parse({ preset: 'tiny', steps: 1, model: { resolution: 8, baseChannels: 8, groups: 4 } });
-    expect(unetConfigFor(c, 1)).toMatchObject({
+    expect(unetConfigFor(DdpmRunConfigSchema.parse(c), 1)).toMatchObject({
       resolution: 8,
       channels: 1,
       baseChannels: 8,
@@ -49,16 +56,16 @@ describe('RunConfigSchema', () => {
   });
 
   it('class conditioning: numClasses goes into the UNet; a stored config without conditioning is unconditional', () => {
-    const cls = RunConfigSchema.parse({ preset: 'tiny', steps: 1, conditioning: 'class', numClasses: 3 });
+    const cls = DdpmRunConfigSchema.parse({ preset: 'tiny', steps: 1, conditioning: 'class', numClasses: 3 });
     expect(cls.labelDropout).toBe(0.1);
     expect(unetConfigFor(cls, 3).numClasses).toBe(3);
-    const old = RunConfigSchema.parse({ preset: 'tiny', steps: 1 });
+    const old = DdpmRunConfigSchema.parse({ preset: 'tiny', steps: 1 });
     expect(conditioningOf(old)).toBe('none');
     expect(unetConfigFor(old, 3).numClasses).toBeUndefined();
     // The hub fills numClasses in before anything builds the network; a config without it cannot build one.
-    expect(() => unetConfigFor(RunConfigSchema.parse({ preset: 'tiny', steps: 1, conditioning: 'class' }), 3)).toThrow(
-      /needs numClasses/,
-    );
+    expect(() =>
+      unetConfigFor(DdpmRunConfigSchema.parse({ preset: 'tiny', steps: 1, conditioning: 'class' }), 3),
+    ).toThrow(/needs numClasses/);
     const bad = RunConfigSchema.safeParse({ preset: 'tiny', steps: 1, conditioning: 'none', numClasses: 2 });
     expect(bad.error?.issues[0]).toMatchObject({
       path: ['numClasses'],

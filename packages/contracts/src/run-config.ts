@@ -12,35 +12,16 @@ import {
   SAMPLER_KINDS,
 } from '@dapple/models/diffusion/samplers/kinds';
 import { z } from 'zod';
+import { conditioningField, int, RUN_LIMITS, type Conditioning } from './run-config-common.ts';
+import { GlowRunConfigSchema, type GlowRunConfig } from './run-config-glow.ts';
 
-/** Bounds that keep a run from exhausting the trainer (the wasm heap is capped at 4 GB). */
-export const RUN_LIMITS = {
-  maxBatchSize: 512,
-  maxMicroBatch: 128,
-  maxSteps: 10_000_000,
-  maxSampleCount: 64,
-  maxSampleSteps: 1000,
-  maxKeepCheckpoints: 100,
-  maxTimesteps: 100_000,
-  maxClasses: 10_000,
-} as const;
+export { CONDITIONINGS, RUN_LIMITS, type Conditioning } from './run-config-common.ts';
 
-/**
- * `none`: unconditional. `class`: the UNet takes the dataset's folder labels (label index numClasses is the
- * "no class" label used for classifier-free guidance). Left out of startRun's input, the hub picks: the base
- * model's conditioning when fine-tuning, else `class` when the dataset version has ≥ 2 labels, else `none`,
- * and stores its choice, so a stored config always says. A stored config without it (older runs) is `none`.
- */
-export const CONDITIONINGS = ['none', 'class'] as const;
-export type Conditioning = (typeof CONDITIONINGS)[number];
 /** Default probability of training with the null label instead of the image's class (CFG, Ho & Salimans 2022). */
 export const DEFAULT_LABEL_DROPOUT = 0.1;
 
 /** Steps a run trains when the user leaves them out: enough for each preset to give recognisable samples. */
 export const PRESET_DEFAULT_STEPS: Record<PresetName, number> = { tiny: 2_000, small: 100_000, base: 800_000 };
-
-const int = (min: number, max: number) =>
-  z.number().int(`must be an integer`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
 
 /** Architecture overrides on top of the preset (anything left out keeps the preset's value). */
 export const ModelOverridesSchema = z
@@ -62,8 +43,11 @@ export const ModelOverridesSchema = z
   .strict();
 export type ModelOverrides = z.infer<typeof ModelOverridesSchema>;
 
-export const RunConfigSchema = z
+/** A diffusion (DDPM) run: a UNet trained on the noise-prediction loss. */
+export const DdpmRunConfigSchema = z
   .object({
+    /** Left out means ddpm (every config from before Glow); kept out of the output so stored configs stay as they were. */
+    architecture: z.literal('ddpm').optional(),
     preset: z.enum(PRESET_NAMES as [PresetName, ...PresetName[]], {
       error: (issue) => `unknown preset ${JSON.stringify(issue.input)}: must be one of ${PRESET_NAMES.join(', ')}`,
     }),
@@ -82,11 +66,7 @@ export const RunConfigSchema = z
     schedule: z.enum(['linear', 'cosine']).default('cosine'),
     timesteps: int(10, RUN_LIMITS.maxTimesteps).default(1000),
     prediction: z.enum(['eps', 'v', 'x0']).default('eps'),
-    conditioning: z
-      .enum(CONDITIONINGS, {
-        error: (issue) => `unknown conditioning ${JSON.stringify(issue.input)}: must be none or class`,
-      })
-      .optional(),
+    conditioning: conditioningField(),
     /** Class-conditional runs: the number of classes, the dataset version's label count (the hub fills it in). */
     numClasses: int(1, RUN_LIMITS.maxClasses).optional(),
     /** Class-conditional runs: probability of the null label per image, so one model also samples unconditionally (CFG). */
@@ -146,8 +126,35 @@ export const RunConfigSchema = z
     }
   });
 
+export type DdpmRunConfigInput = z.input<typeof DdpmRunConfigSchema>;
+export type DdpmRunConfig = z.output<typeof DdpmRunConfigSchema>;
+
+export const ARCHITECTURES = ['ddpm', 'glow'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+/**
+ * A run's configuration: `architecture` picks the model family (left out: ddpm, so every config from before
+ * Glow parses as it did). Each branch has its own presets and fields; a field of the other branch is an error
+ * naming it.
+ */
+export const RunConfigSchema = z.discriminatedUnion('architecture', [DdpmRunConfigSchema, GlowRunConfigSchema], {
+  error: (issue) =>
+    issue.code === 'invalid_union' && issue.note === 'No matching discriminator'
+      ? `unknown architecture ${JSON.stringify((issue.input as { architecture?: unknown } | null)?.architecture)}: must be ddpm or glow`
+      : undefined,
+});
+
 export type RunConfigInput = z.input<typeof RunConfigSchema>;
 export type RunConfig = z.output<typeof RunConfigSchema>;
+
+/** The architecture a stored config means (configs from before the field are ddpm). */
+export function architectureOf(config: Pick<RunConfig, 'architecture'>): Architecture {
+  return config.architecture ?? 'ddpm';
+}
+
+export function isGlowRunConfig(config: RunConfig): config is GlowRunConfig {
+  return config.architecture === 'glow';
+}
 
 /** The conditioning a stored config means (configs from before the option are unconditional). */
 export function conditioningOf(config: Pick<RunConfig, 'conditioning'>): Conditioning {
@@ -158,7 +165,7 @@ export function conditioningOf(config: Pick<RunConfig, 'conditioning'>): Conditi
  * The UNet a run trains: the preset with the overrides, the dataset's channel count and, for class-conditional
  * runs, numClasses (which must be set by then: the hub fills it in from the dataset at startRun).
  */
-export function unetConfigFor(config: RunConfig, channels: number): UNetConfig {
+export function unetConfigFor(config: DdpmRunConfig, channels: number): UNetConfig {
   const m = config.model;
   const overrides: Partial<UNetConfig> = { channels };
   if (conditioningOf(config) === 'class') {
@@ -183,6 +190,6 @@ export function unetConfigFor(config: RunConfig, channels: number): UNetConfig {
 }
 
 /** Micro-batch actually used: accumulate in chunks of ≤ 32 images unless told otherwise. */
-export function effectiveMicroBatch(config: RunConfig): number {
+export function effectiveMicroBatch(config: Pick<RunConfig, 'microBatch' | 'batchSize'>): number {
   return config.microBatch ?? Math.min(config.batchSize, 32);
 }

@@ -8,6 +8,7 @@
  * the samples (overall and per class) and the dataset-specific IS.
  */
 import * as tf from '@tensorflow/tfjs';
+import { specImages } from '@dapple/models/browser/index';
 import { parseManifest, ShardReader, toFloatImages } from '@dapple/datasets';
 import { evaluationNumbers, inceptionScoreSplits } from '@dapple/models/metrics/evaluation-numbers';
 import { inceptionScore } from '@dapple/models/metrics/inception-score';
@@ -53,7 +54,7 @@ export async function runEvaluation(
 ): Promise<EvaluationResult> {
   const n = task.numSamples;
   const total = 2 * n;
-  const { resolution: r, channels: c } = sampler.spec.unet;
+  const { resolution: r, channels: c } = specImages(sampler.spec);
   const manifest = parseManifest(task.dataset.manifest);
   if (manifest.resolution !== r || manifest.channels !== c) {
     throw new Error(

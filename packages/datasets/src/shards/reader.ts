@@ -29,6 +29,11 @@ export interface ShardReaderOptions {
   shuffleBuffer?: number;
   /** Drop each epoch's last partial batch. Default false. */
   dropLast?: boolean;
+  /**
+   * Keeps only the samples for which this returns true (a fixed held-out split is read with one predicate and
+   * trained without it with the negation); `index` is the sample's position within its shard.
+   */
+  filter?: (shard: string, index: number) => boolean;
 }
 
 interface Sample {
@@ -155,7 +160,9 @@ export class ShardReader implements AsyncIterable<Batch> {
     const samples: Sample[] = [];
     const shardIds = manifest.labels.shardIds;
     const labelOf = (stored: number) => (shardIds && stored >= 0 ? (shardIds[stored] ?? -1) : stored);
+    const keep = this.options.filter;
     for (let i = 0; i < header.count; i++) {
+      if (keep && !keep(entry.name, i)) continue;
       const at = header.pixelsOffset + i * this.sampleBytes;
       samples.push({
         // A copy, so a shard's buffer is freed once read even while its samples wait in the shuffle buffer.

@@ -48,11 +48,16 @@ export const models = pgTable(
   (t) => [uniqueIndex('models_team_name_key').on(t.teamId, t.name)],
 );
 
-/** The UNet config, noise schedule and prediction type a sampler needs to rebuild the model. */
+/**
+ * What a sampler needs to rebuild the model: for a DDPM (architecture absent or 'ddpm') the UNet config, noise
+ * schedule and prediction type; for a Glow (architecture 'glow') the flow's config under `glow`.
+ */
 export interface ModelVersionConfig {
-  unet: Record<string, unknown>;
-  schedule: Record<string, unknown>;
-  predictionType: string;
+  architecture?: 'ddpm' | 'glow';
+  unet?: Record<string, unknown>;
+  glow?: Record<string, unknown>;
+  schedule?: Record<string, unknown>;
+  predictionType?: string;
   [key: string]: unknown;
 }
 

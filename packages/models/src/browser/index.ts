@@ -18,7 +18,15 @@ export {
   type SampledImages,
   type SamplerKind,
 } from './sampler.ts';
-export { samplingSpecFromConfig, varianceOf, type SamplingSpec } from './spec.ts';
+export {
+  samplingSpecFromConfig,
+  specImages,
+  varianceOf,
+  type DdpmSamplingSpec,
+  type GlowSamplingSpec,
+  type SamplingSpec,
+} from './spec.ts';
+export { MAX_GLOW_TEMPERATURE } from './glow-sampler.ts';
 export { selectBackend, type BackendReport } from '../backend.ts';
 
 export interface ModelUrls {

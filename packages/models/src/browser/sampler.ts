@@ -6,7 +6,8 @@ import { sampleWith } from '../diffusion/samplers/sample.ts';
 import type { Denoiser } from '../diffusion/samplers/types.ts';
 import { makeSchedule, type NoiseSchedule } from '../diffusion/schedule.ts';
 import { createUNet, type UNet } from '../diffusion/unet.ts';
-import { varianceOf, type SamplingSpec } from './spec.ts';
+import { createGlowSampler, validateGlowSampleRequest } from './glow-sampler.ts';
+import { varianceOf, type DdpmSamplingSpec, type SamplingSpec } from './spec.ts';
 
 export type { SamplerKind };
 
@@ -21,6 +22,8 @@ export interface SampleRequest {
   label?: number | null;
   /** Classifier-free guidance scale; needs `label`. */
   guidance?: number | null;
+  /** Glow: temperature of the priors (default 0.7); DDPMs refuse it. */
+  temperature?: number | null;
   /** Position of the first image within a larger request (see SampleOptions.firstImageIndex). */
   firstImageIndex?: number;
   /** Images per forward pass (default: all); batching never changes the images. */
@@ -47,6 +50,7 @@ export interface ModelSampler {
 
 /** Throws a RangeError naming the request field and its limit. Shared by the server and the browser. */
 export function validateSampleRequest(spec: SamplingSpec, r: SampleRequest, limits: { maxCount?: number } = {}): void {
+  if (spec.architecture === 'glow') return validateGlowSampleRequest(spec, r, limits);
   const maxCount = limits.maxCount ?? 64;
   const T = spec.schedule.T;
   if (!Number.isInteger(r.count) || r.count < 1 || r.count > maxCount)
@@ -58,6 +62,8 @@ export function validateSampleRequest(spec: SamplingSpec, r: SampleRequest, limi
   if (r.eta !== undefined && (!Number.isFinite(r.eta) || r.eta < 0 || r.eta > 1))
     throw new RangeError(`eta must be a number in [0, 1], got ${r.eta}`);
   if (!Number.isSafeInteger(r.seed) || r.seed < 0) throw new RangeError(`seed must be an integer ≥ 0, got ${r.seed}`);
+  if (r.temperature !== undefined && r.temperature !== null)
+    throw new RangeError('temperature: only Glow models sample at a temperature (this one is a diffusion model)');
   const numClasses = spec.unet.numClasses;
   if (r.label !== undefined && r.label !== null) {
     if (numClasses === undefined)
@@ -87,6 +93,19 @@ export function validateSampleRequest(spec: SamplingSpec, r: SampleRequest, limi
  * Takes ownership of `weights.weights` (they are disposed once copied). Browser-safe.
  */
 export function createModelSampler(weights: InferenceWeights, spec: SamplingSpec): ModelSampler {
+  if (spec.architecture === 'glow' || weights.architecture === 'glow') {
+    if (spec.architecture !== 'glow' || weights.architecture !== 'glow') {
+      tf.dispose([...weights.weights.values()]);
+      throw new Error(
+        `the weights hold a ${weights.architecture ?? 'ddpm'} model but the config describes a ${spec.architecture ?? 'ddpm'} one`,
+      );
+    }
+    return createGlowSampler(weights, spec);
+  }
+  return createDdpmSampler(weights, spec);
+}
+
+function createDdpmSampler(weights: InferenceWeights, spec: DdpmSamplingSpec): ModelSampler {
   const model: UNet = createUNet(spec.unet, 0);
   try {
     for (const [name, variable] of model.variables) {

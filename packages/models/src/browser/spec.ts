@@ -2,14 +2,35 @@ import type { JsonValue } from '../checkpoint/types.ts';
 import type { Prediction, VarianceKind } from '../diffusion/samplers/types.ts';
 import type { ScheduleKind } from '../diffusion/schedule.ts';
 import { validateUNetConfig, type UNetConfig } from '../diffusion/unet.ts';
+import { validateGlowConfig, type GlowConfig } from '../glow/config.ts';
 
-/** Everything needed besides the weights to sample from a model: the network, its noise schedule and what it predicts. */
-export interface SamplingSpec {
+/** Everything needed besides the weights to sample from a DDPM: the network, its noise schedule and what it predicts. */
+export interface DdpmSamplingSpec {
+  architecture?: 'ddpm';
   unet: UNetConfig;
   schedule: { kind: ScheduleKind; T: number };
   prediction: Prediction;
   /** Class names of a class-conditional model (index = label id); empty for an unconditional one. */
   labelNames: string[];
+}
+
+/** What sampling a Glow needs besides its weights: the flow (one inverse pass, no schedule). */
+export interface GlowSamplingSpec {
+  architecture: 'glow';
+  glow: GlowConfig;
+  labelNames: string[];
+}
+
+export type SamplingSpec = DdpmSamplingSpec | GlowSamplingSpec;
+
+/** The images a model makes, whatever its family. */
+export function specImages(spec: SamplingSpec): { resolution: number; channels: number; numClasses?: number } {
+  const c = spec.architecture === 'glow' ? spec.glow : spec.unet;
+  return {
+    resolution: c.resolution,
+    channels: c.channels,
+    ...(c.numClasses !== undefined ? { numClasses: c.numClasses } : {}),
+  };
 }
 
 function record(value: unknown): Record<string, unknown> | null {
@@ -30,6 +51,12 @@ function fail(field: string, msg: string): never {
  */
 export function samplingSpecFromConfig(config: JsonValue | unknown): SamplingSpec {
   const root = record(config) ?? fail('', 'must be an object');
+  if (root['architecture'] === 'glow') {
+    const glow = (record(root['glow']) ?? fail('glow', 'is missing')) as unknown as GlowConfig;
+    validateGlowConfig(glow);
+    const names = root['labelNames'];
+    return { architecture: 'glow', glow, labelNames: Array.isArray(names) ? names.map(String) : [] };
+  }
   const unet = (record(root['unet']) ?? fail('unet', 'is missing')) as unknown as UNetConfig;
   validateUNetConfig(unet);
   const run = record(root['run']) ?? {};
@@ -58,6 +85,6 @@ export function samplingSpecFromConfig(config: JsonValue | unknown): SamplingSpe
 }
 
 /** DDPM variance of a model: learned when it outputs the interpolation channels. */
-export function varianceOf(spec: SamplingSpec): VarianceKind {
+export function varianceOf(spec: DdpmSamplingSpec): VarianceKind {
   return spec.unet.learnSigma ? 'learned' : 'fixedSmall';
 }

@@ -13,6 +13,7 @@ import type { Context } from '../context.ts';
 import { forbidden } from '../../services/errors.ts';
 import { MODEL_NEEDS, type ModelAccess, type ModelNeed, type ShareWithGrantee } from '../../services/models/index.ts';
 import { builder } from '../builder.ts';
+import { ArchitectureEnum } from './glow.ts';
 import { upperCaseValues } from '../enum-values.ts';
 
 /**
@@ -143,7 +144,16 @@ ModelVersionRef.implement({
       description: 'UNet config, schedule, prediction type and training config, as JSON.',
       resolve: (v) => JSON.stringify(v.version.config),
     }),
-    predictionType: t.string({ resolve: (v) => v.version.config.predictionType }),
+    predictionType: t.string({
+      nullable: true,
+      description: 'DDPM versions: what the UNet predicts (eps | v | x0); null for Glow.',
+      resolve: (v) => v.version.config.predictionType ?? null,
+    }),
+    architecture: t.field({
+      type: ArchitectureEnum,
+      description: 'DDPM (diffusion UNet) or GLOW (normalizing flow): what the weights are.',
+      resolve: (v) => (v.version.config.architecture === 'glow' ? 'glow' : 'ddpm'),
+    }),
     resolution: t.int({ resolve: (v) => v.version.resolution }),
     channels: t.int({ resolve: (v) => v.version.channels }),
     labelNames: t.stringList({ resolve: (v) => v.version.labelNames }),

@@ -8,6 +8,7 @@ import { runConfigShape } from '@dapple/contracts/run-config-shape';
 import { ARCHITECTURE_FIELDS, type RunPresetView } from '../../services/runs/index.ts';
 import { builder } from '../builder.ts';
 import { ConfigTypes } from '../config-types.ts';
+import { ArchitectureEnum } from './glow.ts';
 import { SamplerKindEnum } from './sampling.ts';
 
 const steps = Object.entries(PRESET_DEFAULT_STEPS)
@@ -23,9 +24,8 @@ const types = new ConfigTypes(runConfigShape(), {
     schedule: 'NoiseSchedule',
     prediction: 'Prediction',
     conditioning: 'Conditioning',
-    architecture: 'Architecture',
   },
-  existingEnums: { sampleSampler: SamplerKindEnum },
+  existingEnums: { sampleSampler: SamplerKindEnum, architecture: ArchitectureEnum },
   docs: {
     preset: 'The network size; runPresets describes each and the defaults it gives on a dataset version.',
     model: "Architecture changes on top of the preset; anything left out keeps the preset's value.",

@@ -34,6 +34,11 @@ const SampleParamsRef = builder.objectRef<SampleParams>('SampleParams').implemen
     guidance: t.exposeFloat('guidance', { nullable: true }),
     label: t.exposeString('label', { nullable: true }),
     labelId: t.exposeInt('labelId', { nullable: true }),
+    temperature: t.float({
+      nullable: true,
+      description: 'Glow models: the temperature sampled at.',
+      resolve: (p) => p.temperature ?? null,
+    }),
   }),
 });
 
@@ -94,6 +99,10 @@ const GenerateSamplesInput = builder.inputType('GenerateSamplesInput', {
       description: 'Classifier-free guidance scale in [0, 20]; class-conditional models only, needs label.',
     }),
     label: t.string({ description: "One of the model version's labelNames (class-conditional models only)." }),
+    temperature: t.float({
+      description:
+        'Glow models only: temperature of the priors in (0, 2], default 0.7 (lower: cleaner, less varied). steps and sampler do not apply to Glow (one inverse pass).',
+    }),
     shareToken: t.string({ description: 'A share link token (dpl_share_…) for sampling without an account.' }),
   }),
 });
@@ -119,6 +128,7 @@ builder.mutationFields((t) => ({
         modelVersionId: String(input.modelVersionId),
         sampler: input.sampler ?? undefined,
         steps: input.steps ?? undefined,
+        temperature: input.temperature ?? undefined,
         eta: input.eta ?? undefined,
         seed: input.seed ?? undefined,
       }),

@@ -6,6 +6,7 @@ import {
   DEFAULT_SAMPLER,
   SAMPLER_KINDS,
 } from '@dapple/models/diffusion/samplers/kinds';
+import { specImages } from '@dapple/models/browser/index';
 import { offlineExtractorName } from '@dapple/models/metrics/extractors/offline';
 import { pretrainedExtractorName } from '@dapple/models/metrics/extractors/mobilenet-v2';
 import type { ObjectStore } from '@dapple/storage';
@@ -132,12 +133,20 @@ export class EvaluationService {
         'extractor: no InceptionV3 model is configured on this hub (DAPPLE_INCEPTION_MODEL_URL or DAPPLE_INCEPTION_MODEL_KEY); use PRETRAINED or see docs/evaluation.md',
       );
     }
-    const T = (version.config.schedule as { T?: number }).T!;
-    if (p.steps > T) throw badInput('steps', `steps: must be at most the model's timesteps (${T})`);
-    // A conditional model is evaluated over all its labels (samples spread evenly), guided as its grids are.
-    const numClasses = versionModelRef(version).spec.unet.numClasses ?? 0;
-    if (numClasses === 0 && p.guidance !== undefined && p.guidance !== 0)
-      throw badInput('guidance', 'guidance: the model is not class-conditional; guidance needs class labels');
+    // A Glow samples in one inverse pass (at its default temperature): steps and sampler do not apply to it.
+    const glow = version.config.architecture === 'glow';
+    const T = (version.config.schedule as { T?: number } | undefined)?.T;
+    if (!glow && T !== undefined && p.steps > T)
+      throw badInput('steps', `steps: must be at most the model's timesteps (${T})`);
+    // A conditional model is evaluated over all its labels (samples spread evenly), a DDPM guided as its grids are.
+    const numClasses = specImages(versionModelRef(version).spec).numClasses ?? 0;
+    if ((numClasses === 0 || glow) && p.guidance !== undefined && p.guidance !== 0)
+      throw badInput(
+        'guidance',
+        glow
+          ? 'guidance: a Glow model has no classifier-free guidance'
+          : 'guidance: the model is not class-conditional; guidance needs class labels',
+      );
     const labels = Array.from({ length: numClasses }, (_, i) => i);
     const names = manifest.labels?.names ?? [];
     const labelled = (manifest.labels?.histogram ?? []).reduce((a, b) => a + b, 0);
@@ -148,7 +157,7 @@ export class EvaluationService {
       seed: p.seed,
       extractorKind: p.extractor,
       quotaTeamId: access.quotaTeamId,
-      guidance: numClasses > 0 ? (p.guidance ?? DEFAULT_CLASS_GUIDANCE) : null,
+      guidance: numClasses > 0 && !glow ? (p.guidance ?? DEFAULT_CLASS_GUIDANCE) : null,
       labels,
       labelNames: labels.map((i) => version.labelNames[i] ?? String(i)),
       ...(names.length >= 2 && labelled >= MIN_CLASSIFIER_IMAGES

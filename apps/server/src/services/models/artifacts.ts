@@ -8,6 +8,8 @@ import {
   saveInferenceWeights,
   WEIGHTS_BIN,
   weightDataToBuffer,
+  glowConfigFromRecord,
+  type GlowConfig,
   type JsonValue,
   type Precision,
 } from '@dapple/models';
@@ -88,28 +90,40 @@ export async function writeInferenceWeights(
   await tf.ready();
   const ckpt = await loadCheckpoint(memoryHandler(artifacts));
   try {
-    const cfg = ckpt.config as unknown as TrainerCheckpointConfig;
-    if (!cfg?.run || !cfg?.unet)
-      throw new Error(`checkpoint at ${ckptPrefix} has no run/unet config: it was not written by the Dapple trainer`);
     const fromEma = ckpt.ema !== undefined && ckpt.ema.size > 0;
+    const shape = ckpt.architecture === 'glow' ? glowVersionConfig(ckpt.config, ckptPrefix, opts.labelNames) : null;
+    const cfg = ckpt.config as unknown as TrainerCheckpointConfig;
+    if (!shape && (!cfg?.run || !cfg?.unet))
+      throw new Error(`checkpoint at ${ckptPrefix} has no run/unet config: it was not written by the Dapple trainer`);
     // Only a class-conditional network has classes to name (an unconditional run on a labelled dataset has none);
     // the names the run trained with win over the dataset's current ones.
-    const labelNames = cfg.unet.numClasses === undefined ? [] : (cfg.labelNames ?? opts.labelNames);
-    const config: ModelVersionConfig = {
-      format: 'dapple-model',
-      formatVersion: 1,
-      unet: cfg.unet,
-      schedule: { kind: cfg.run.schedule, T: cfg.run.timesteps },
-      predictionType: cfg.run.prediction,
-      labelNames,
-      precision,
-      weights: fromEma ? 'ema' : 'raw',
-      training: cfg.run,
-    };
+    const labelNames = shape
+      ? shape.labelNames
+      : cfg.unet.numClasses === undefined
+        ? []
+        : (cfg.labelNames ?? opts.labelNames);
+    const config: ModelVersionConfig = shape
+      ? { ...shape.config, precision, weights: fromEma ? 'ema' : 'raw' }
+      : {
+          format: 'dapple-model',
+          formatVersion: 1,
+          unet: cfg.unet,
+          schedule: { kind: cfg.run.schedule, T: cfg.run.timesteps },
+          predictionType: cfg.run.prediction,
+          labelNames,
+          precision,
+          weights: fromEma ? 'ema' : 'raw',
+          training: cfg.run,
+        };
     const out = memoryHandler();
     await saveInferenceWeights(
       out,
-      { weights: fromEma ? ckpt.ema! : ckpt.variables, config: config as unknown as JsonValue, step: ckpt.step },
+      {
+        ...(shape ? { architecture: 'glow' as const } : {}),
+        weights: fromEma ? ckpt.ema! : ckpt.variables,
+        config: config as unknown as JsonValue,
+        step: ckpt.step,
+      },
       { precision },
     );
     const saved = out.artifacts!;
@@ -124,10 +138,11 @@ export async function writeInferenceWeights(
       size: json.length,
       contentType: 'application/json',
     });
+    const image = shape ? shape.glow : cfg.unet;
     return {
       config,
-      resolution: Number(cfg.unet.resolution),
-      channels: Number(cfg.unet.channels),
+      resolution: Number(image.resolution),
+      channels: Number(image.channels),
       fromEma,
       weightsBytes: data.length,
       labelNames,
@@ -135,6 +150,38 @@ export async function writeInferenceWeights(
   } finally {
     tf.dispose([...ckpt.variables.values(), ...(ckpt.ema?.values() ?? []), ...(ckpt.optimizer?.values() ?? [])]);
   }
+}
+
+/**
+ * A Glow checkpoint's published config: the flow under `glow` (what samplingSpecFromConfig and
+ * modelFromWeights read), the run's config as `training`, the held-out split its bits/dim were measured on.
+ */
+function glowVersionConfig(
+  raw: JsonValue | undefined,
+  ckptPrefix: string,
+  datasetLabels: string[],
+): { config: ModelVersionConfig; glow: GlowConfig; labelNames: string[] } {
+  let glow: GlowConfig;
+  try {
+    glow = glowConfigFromRecord(raw);
+  } catch (err) {
+    throw new Error(`Glow checkpoint at ${ckptPrefix}: ${(err as Error).message}`);
+  }
+  const root = raw as { run?: Record<string, unknown>; labelNames?: string[]; heldOut?: unknown };
+  const labelNames = glow.numClasses === undefined ? [] : (root.labelNames ?? datasetLabels);
+  return {
+    glow,
+    labelNames,
+    config: {
+      format: 'dapple-model',
+      formatVersion: 1,
+      architecture: 'glow',
+      glow: glow as unknown as Record<string, unknown>,
+      labelNames,
+      training: root.run ?? null,
+      ...(root.heldOut ? { heldOut: root.heldOut } : {}),
+    },
+  };
 }
 
 export interface ModelCardInput {
@@ -175,7 +222,8 @@ const attentionOf = (value: unknown) =>
 
 /** The generated MODEL_CARD.md (Hugging Face style: what it is, how it was trained, how to use it). */
 export function modelCardMarkdown(c: ModelCardInput): string {
-  const unet = c.config.unet as Record<string, unknown>;
+  const unet = (c.config.unet ?? {}) as Record<string, unknown>;
+  const glow = c.config.architecture === 'glow' ? ((c.config.glow ?? {}) as Record<string, unknown>) : null;
   const training = (c.config['training'] ?? {}) as Record<string, unknown>;
   const fmt = (v: number | null) => (v === null ? '—' : Number.isFinite(v) ? v.toPrecision(4) : String(v));
   const metricRows = Object.entries(c.metrics)
@@ -188,9 +236,21 @@ export function modelCardMarkdown(c: ModelCardInput): string {
     c.notes ? `## Notes\n\n${c.notes}\n` : '',
     '## Model',
     '',
-    `- Denoising UNet, ${c.resolution}×${c.resolution}×${c.channels} images`,
-    `- Base channels ${String(unet['baseChannels'] ?? '?')}, channel multipliers ${listOf(unet['channelMults'])}, ${String(unet['numResBlocks'] ?? '?')} res blocks per level, ${attentionOf(unet['attentionResolutions'])}`,
-    `- Noise schedule ${String((c.config.schedule as Record<string, unknown>)['kind'])} with T = ${String((c.config.schedule as Record<string, unknown>)['T'])}, prediction ${c.config.predictionType}`,
+    ...(glow
+      ? [
+          `- Architecture: Glow (normalizing flow, trained by exact maximum likelihood), ${c.resolution}×${c.resolution}×${c.channels} images`,
+          `- ${String(glow['levels'])} levels × ${String(glow['depth'])} steps of flow, ${String(glow['hiddenChannels'])} hidden channels, ${String(glow['coupling'])} coupling, ${String(glow['nBits'])}-bit data`,
+          `- Bits/dim: held-out ${fmt(c.metrics['held_out_bits_per_dim']?.last ?? null)}, train ${fmt(c.metrics['bits_per_dim']?.last ?? null)} (lower is better; comparable with DDPM's variational bound at ${String(glow['nBits'])} bits)`,
+          '- Sampling: one inverse pass at temperature T (0.7 by default)',
+        ]
+      : [
+          `- Architecture: DDPM (denoising diffusion UNet), ${c.resolution}×${c.resolution}×${c.channels} images`,
+          `- Base channels ${String(unet['baseChannels'] ?? '?')}, channel multipliers ${listOf(unet['channelMults'])}, ${String(unet['numResBlocks'] ?? '?')} res blocks per level, ${attentionOf(unet['attentionResolutions'])}`,
+          `- Noise schedule ${String((c.config.schedule as Record<string, unknown>)['kind'])} with T = ${String((c.config.schedule as Record<string, unknown>)['T'])}, prediction ${c.config.predictionType}`,
+          ...(c.metrics['held_out_bits_per_dim']
+            ? [`- Bits/dim (variational bound, held-out): ${fmt(c.metrics['held_out_bits_per_dim'].last)}`]
+            : []),
+        ]),
     `- Weights: ${c.fromEma ? 'EMA' : 'raw (the run kept no EMA)'}, ${String(c.config['precision'])}`,
     c.labelNames.length
       ? `- Class-conditional on ${c.labelNames.length} labels: ${c.labelNames.map(markdownText).join(', ')}`
@@ -211,7 +271,9 @@ export function modelCardMarkdown(c: ModelCardInput): string {
     '## Files',
     '',
     `- \`${VERSION_FILES.modelJson}\` + \`${VERSION_FILES.weights}\`: TF.js weights, load with \`loadInferenceWeights\` from \`@dapple/models\``,
-    `- \`${VERSION_FILES.config}\`: UNet config, schedule and prediction type`,
+    glow
+      ? `- \`${VERSION_FILES.config}\`: the flow's config (architecture glow)`
+      : `- \`${VERSION_FILES.config}\`: UNet config, schedule and prediction type`,
     '',
     `Published by ${markdownText(c.publishedBy)} on ${c.publishedAt.toISOString()}.`,
     '',

@@ -5,6 +5,7 @@
  */
 import type { Model, ModelVersion } from '@dapple/db';
 import type { UNetConfig } from '@dapple/models/diffusion/unet';
+import type { GlowConfig } from '@dapple/models/glow/config';
 import { badInput, isServiceError, ServiceError } from '../errors.ts';
 import type { ModelAccessService } from '../models/index.ts';
 import type { RequestMeta } from '../types.ts';
@@ -25,8 +26,12 @@ export const WEIGHT_SHAPE_FIELDS = [
 export interface BaseModel {
   version: ModelVersion;
   model: Model;
-  /** The version's UNet, from the config it was published with. */
+  /** The model family of the version (versions from before Glow are ddpm). */
+  architecture: 'ddpm' | 'glow';
+  /** The version's UNet, from the config it was published with ({} for a Glow). */
   unet: Partial<UNetConfig>;
+  /** A Glow version's flow. */
+  glow: GlowConfig | null;
   /** The base's training config (preset, model overrides, …), when the version recorded it. */
   training: Record<string, unknown> | null;
 }
@@ -54,8 +59,19 @@ export async function readableBaseModel(
     }
     throw err;
   }
-  const config = found.version.config as { unet?: Partial<UNetConfig>; training?: Record<string, unknown> };
-  return { ...found, unet: config.unet ?? {}, training: config.training ?? null };
+  const config = found.version.config as {
+    architecture?: 'ddpm' | 'glow';
+    unet?: Partial<UNetConfig>;
+    glow?: GlowConfig;
+    training?: Record<string, unknown>;
+  };
+  return {
+    ...found,
+    architecture: config.architecture === 'glow' ? 'glow' : 'ddpm',
+    unet: config.unet ?? {},
+    glow: config.glow ?? null,
+    training: config.training ?? null,
+  };
 }
 
 /**
@@ -84,6 +100,8 @@ export const INHERITED_DIFFUSION_FIELDS = ['schedule', 'timesteps', 'prediction'
  */
 export function withBaseDiffusion(raw: unknown, base: BaseModel): unknown {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw) || !base.training) return raw;
+  // A flow has no diffusion process to inherit (and the Glow schema refuses these fields).
+  if (base.architecture === 'glow' || (raw as Record<string, unknown>)['architecture'] === 'glow') return raw;
   const out: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
   for (const key of INHERITED_DIFFUSION_FIELDS)
     if (out[key] === undefined && base.training[key] !== undefined) out[key] = base.training[key];
@@ -97,6 +115,11 @@ const show = (v: unknown) => (v === undefined ? 'none' : JSON.stringify(v));
  * with both values, so the user can set the run config to the base's architecture.
  */
 export function requireSameArchitecture(base: BaseModel, unet: UNetConfig, configField: string): void {
+  if (base.architecture !== 'ddpm')
+    throw badInput(
+      `${configField}.architecture`,
+      `fromModelVersionId: the base model "${base.model.name}" v${base.version.number} is a ${base.architecture} model; a fine-tune keeps the base's architecture (use architecture ${base.architecture.toUpperCase()})`,
+    );
   const diffs: string[] = [];
   let firstField: string | null = null;
   for (const key of WEIGHT_SHAPE_FIELDS) {

@@ -23,16 +23,22 @@ export function datasetLabelNames(manifest: unknown): string[] {
  * Left out, conditioning follows the base model when fine-tuning (its weights decide), else it is `class`
  * when the dataset has at least 2 labels (one label conditions on nothing), else `none`.
  */
-export function resolveConditioning(
-  config: RunConfig,
+export function resolveConditioning<C extends RunConfig>(
+  config: C,
   dataset: LabeledDataset,
   base: BaseModel | null,
   field: string,
-): RunConfig {
+): C {
   const labels = dataset.labelNames.length;
   const conditioning =
     config.conditioning ??
-    (base ? (base.unet.numClasses !== undefined ? 'class' : 'none') : labels >= 2 ? 'class' : 'none');
+    (base
+      ? (base.glow?.numClasses ?? base.unet.numClasses) !== undefined
+        ? 'class'
+        : 'none'
+      : labels >= 2
+        ? 'class'
+        : 'none');
   if (conditioning === 'none') return { ...config, conditioning };
   if (labels === 0) {
     throw badInput(

@@ -1,6 +1,6 @@
 import { PRESET_NAMES, type PresetName } from '@dapple/models/diffusion/presets';
 import { countUNetParams } from '@dapple/models/diffusion/param-count';
-import { RunConfigSchema, unetConfigFor, type RunConfig } from '@dapple/contracts/run-config';
+import { DdpmRunConfigSchema, unetConfigFor, type DdpmRunConfig, type RunConfig } from '@dapple/contracts/run-config';
 import { requireViewer } from '../auth/index.ts';
 import { isServiceError } from '../errors.ts';
 import type { TeamService } from '../teams/index.ts';
@@ -57,7 +57,7 @@ function presetView(preset: PresetName, version: TrainingDataset | null): RunPre
   const description = PRESET_DESCRIPTIONS[preset];
   if (!version) {
     // Without a dataset: the preset as it is (its own resolution, RGB, unconditional).
-    const config: RunConfig = { ...RunConfigSchema.parse({ preset }), conditioning: 'none' };
+    const config: DdpmRunConfig = { ...DdpmRunConfigSchema.parse({ preset }), conditioning: 'none' };
     const unet = unetConfigFor(config, 3);
     const { resolution, channels } = unet;
     return {
@@ -74,6 +74,7 @@ function presetView(preset: PresetName, version: TrainingDataset | null): RunPre
   try {
     const raw = withDatasetResolution({ preset }, resolution);
     const config = validateRunConfig(raw, version, 'config', { base: null, autoConditioning: true });
+    if (config.architecture === 'glow') throw new Error(`preset ${preset} resolved to a Glow config`);
     const parameters = countUNetParams(unetConfigFor(config, channels));
     return { preset, description, defaults: config, error: null, resolution, channels, parameters };
   } catch (err) {

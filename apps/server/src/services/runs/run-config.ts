@@ -4,6 +4,7 @@ import { RunConfigSchema, unetConfigFor, type RunConfig } from '@dapple/contract
 import { badInput } from '../errors.ts';
 import { invalidInput } from '../validation.ts';
 import { requireSameArchitecture, type BaseModel } from './base-model.ts';
+import { checkGlowRunConfig } from './run-config-glow.ts';
 import { datasetLabelNames, resolveConditioning } from './conditioning.ts';
 
 /** The dataset version a run trains on, with what a run config is checked against. */
@@ -72,6 +73,10 @@ export function validateRunConfig(
     ? parsed.data
     : { ...parsed.data, conditioning: parsed.data.conditioning ?? 'none' };
   const config = resolveConditioning(given, version, opts.base, field);
+  if (config.architecture === 'glow') {
+    checkGlowRunConfig(config, version, field, opts.base);
+    return config;
+  }
   const unet = unetConfigFor(config, version.channels);
   if (unet.resolution !== version.resolution) {
     const f = config.model.resolution !== undefined ? `${field}.model.resolution` : `${field}.preset`;

@@ -1,6 +1,6 @@
 import type { SamplerKind } from '@dapple/models/diffusion/samplers/kinds';
 import type { ModelVersion } from '@dapple/db';
-import { samplingSpecFromConfig, type SamplingSpec } from '@dapple/models/browser/index';
+import { samplingSpecFromConfig, specImages, type SamplingSpec } from '@dapple/models/browser/index';
 import type { ModelRef, TaskRequest } from '../../sampling-pool/protocol.ts';
 import { badInput } from '../errors.ts';
 
@@ -17,6 +17,8 @@ export interface SampleParams {
   guidance: number | null;
   label: string | null;
   labelId: number | null;
+  /** Glow models: temperature of the priors (stored jobs from before Glow have none). */
+  temperature?: number | null;
 }
 
 /** The spec a sampler needs, from a version row. */
@@ -38,8 +40,9 @@ export function versionModelRef(version: ModelVersion): ModelRef {
  * heap's 4 GB (batches never change the images: each has its own noise stream).
  */
 export function batchSizeFor(spec: SamplingSpec): number {
-  const pixels = spec.unet.resolution * spec.unet.resolution;
-  const width = spec.unet.baseChannels;
+  const { resolution } = specImages(spec);
+  const pixels = resolution * resolution;
+  const width = spec.architecture === 'glow' ? spec.glow.hiddenChannels / 2 : spec.unet.baseChannels;
   if (pixels <= 16 * 16 && width <= 32) return 64;
   if (pixels <= 32 * 32 && width <= 64) return 32;
   return 8;
@@ -55,6 +58,7 @@ export function taskRequest(params: SampleParams, spec: SamplingSpec): TaskReque
     seed: params.seed,
     label: params.labelId,
     guidance: params.guidance,
+    ...(params.temperature !== undefined && params.temperature !== null ? { temperature: params.temperature } : {}),
     batchSize: batchSizeFor(spec),
   };
 }
@@ -62,7 +66,7 @@ export function taskRequest(params: SampleParams, spec: SamplingSpec): TaskReque
 /** A label given by class name (or by id when the model has no names) → its id; BAD_USER_INPUT naming `label` otherwise. */
 export function resolveLabel(spec: SamplingSpec, label: string | null | undefined): number | null {
   if (label === null || label === undefined) return null;
-  const numClasses = spec.unet.numClasses;
+  const numClasses = specImages(spec).numClasses;
   if (numClasses === undefined)
     throw badInput('label', 'label: this model is unconditional (trained without class labels); leave label empty');
   const byName = spec.labelNames.indexOf(label);

@@ -1,6 +1,11 @@
 import { and, count, eq, inArray, isNull, lt, ne, or } from 'drizzle-orm';
 import { modelVersions, sampleJobs, type ModelVersion, type SampleJob } from '@dapple/db';
-import { validateSampleRequest, type SamplingSpec } from '@dapple/models/browser/index';
+import {
+  MAX_GLOW_TEMPERATURE,
+  specImages,
+  validateSampleRequest,
+  type SamplingSpec,
+} from '@dapple/models/browser/index';
 import { DEFAULT_SAMPLER, SAMPLER_KINDS } from '@dapple/models/diffusion/samplers/kinds';
 import type { ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
@@ -19,6 +24,8 @@ export const MAX_SAMPLE_STEPS = 1000;
 /** Sample image URLs live this long. */
 export const SAMPLE_URL_TTL_SEC = 300;
 
+const DEFAULT_GLOW_TEMPERATURE = 0.7;
+
 const generateInput = z.object({
   modelVersionId: z.string(),
   count: z
@@ -34,6 +41,12 @@ const generateInput = z.object({
     .default(50),
   sampler: z.enum(SAMPLER_KINDS).default(DEFAULT_SAMPLER),
   eta: z.number().min(0, 'must be at least 0').max(1, 'must be at most 1').default(0),
+  /** Glow models only: the priors' temperature (default 0.7). */
+  temperature: z
+    .number()
+    .gt(0, 'must be > 0')
+    .max(MAX_GLOW_TEMPERATURE, `must be at most ${MAX_GLOW_TEMPERATURE}`)
+    .optional(),
   seed: z
     .number()
     .int('must be an integer')
@@ -78,7 +91,9 @@ export class SamplingService {
     }
     const labelId = resolveLabel(spec, p.label);
     if (p.guidance !== null && p.guidance !== undefined) {
-      if (spec.unet.numClasses === undefined)
+      if (spec.architecture === 'glow')
+        throw badInput('guidance', 'guidance: a Glow model has no classifier-free guidance; leave guidance empty');
+      if (specImages(spec).numClasses === undefined)
         throw badInput(
           'guidance',
           'guidance: classifier-free guidance needs a class-conditional model; this model is unconditional',
@@ -94,7 +109,10 @@ export class SamplingService {
       guidance: p.guidance ?? null,
       label: labelId === null ? null : (spec.labelNames[labelId] ?? String(labelId)),
       labelId,
+      ...(spec.architecture === 'glow' ? { temperature: p.temperature ?? DEFAULT_GLOW_TEMPERATURE } : {}),
     };
+    if (spec.architecture !== 'glow' && p.temperature !== undefined && p.temperature !== null)
+      throw badInput('temperature', 'temperature: only Glow models sample at a temperature; this is a diffusion model');
     const request = taskRequest(params, spec);
     try {
       validateSampleRequest(spec, request, { maxCount: MAX_SAMPLES_PER_JOB });

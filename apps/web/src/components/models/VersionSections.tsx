@@ -47,7 +47,7 @@ export function SampleGridSection({
         )}
         <p className="muted" style={{ marginTop: 8 }}>
           {version.resolution}×{version.resolution} · {version.channels === 1 ? 'grayscale' : 'RGB'}
-          {details ? ` · predicts ${version.predictionType}` : ''}
+          {details && version.predictionType ? ` · predicts ${version.predictionType}` : ''}
           {version.labelNames.length > 0 ? ` · ${version.labelNames.length} classes` : ' · unconditional'}
           {details && version.datasetVersionHash ? (
             <>

@@ -55,10 +55,12 @@ export function ReproInfo({
     ],
     ['Steps × batch', `${run.config.steps.toLocaleString('en')} × ${run.config.batchSize}`],
     ['Optimizer', `${enumText(run.config.optimizer)}, lr ${run.config.lr} (${enumText(run.config.lrDecay)})`],
-    [
-      'Diffusion',
-      `${run.config.timesteps} steps, ${enumText(run.config.schedule)} schedule, ${enumText(run.config.prediction)} prediction, EMA ${run.config.emaDecay}`,
-    ],
+    run.config.json.architecture === 'glow'
+      ? ['Flow', `Glow, EMA ${run.config.emaDecay}`]
+      : [
+          'Diffusion',
+          `${run.config.timesteps} steps, ${enumText(run.config.schedule)} schedule, ${enumText(run.config.prediction)} prediction, EMA ${run.config.emaDecay}`,
+        ],
     ['Model', describeModel(enumText(run.config.preset), run.config.model)],
     [
       'Conditioning',

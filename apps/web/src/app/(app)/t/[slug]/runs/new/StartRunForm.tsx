@@ -148,8 +148,8 @@ export function StartRunForm({
   const preset = presets.find((p) => p.preset === values.preset);
   const defaults = preset?.defaults;
   /** The value the hub uses when the field is left empty, as the field's placeholder. */
-  const placeholder = (value: number | undefined, format: (v: number) => string = String) =>
-    value === undefined ? undefined : format(value);
+  const placeholder = (value: number | null | undefined, format: (v: number) => string = String) =>
+    value === undefined || value === null ? undefined : format(value);
   // Typed-as-you-go errors are shown once a field has been left (or on submit), server errors always.
   const live = validate(values);
   const shown = (field: Field) => errors[field] ?? (touched[field] ? live[field] : undefined);

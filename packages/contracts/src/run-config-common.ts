@@ -1,0 +1,36 @@
+/**
+ * What both architectures' run configs share (run-config.ts: DDPM and the union; run-config-glow.ts: Glow):
+ * the bounds that keep a run from exhausting the trainer, the conditioning options and the integer field.
+ */
+import { z } from 'zod';
+
+/** Bounds that keep a run from exhausting the trainer (the wasm heap is capped at 4 GB). */
+export const RUN_LIMITS = {
+  maxBatchSize: 512,
+  maxMicroBatch: 128,
+  maxSteps: 10_000_000,
+  maxSampleCount: 64,
+  maxSampleSteps: 1000,
+  maxKeepCheckpoints: 100,
+  maxTimesteps: 100_000,
+  maxClasses: 10_000,
+} as const;
+
+/**
+ * `none`: unconditional. `class`: the UNet takes the dataset's folder labels (label index numClasses is the
+ * "no class" label used for classifier-free guidance). Left out of startRun's input, the hub picks: the base
+ * model's conditioning when fine-tuning, else `class` when the dataset version has ≥ 2 labels, else `none`,
+ * and stores its choice, so a stored config always says. A stored config without it (older runs) is `none`.
+ */
+export const CONDITIONINGS = ['none', 'class'] as const;
+export type Conditioning = (typeof CONDITIONINGS)[number];
+
+export const int = (min: number, max: number) =>
+  z.number().int(`must be an integer`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+
+export const conditioningField = () =>
+  z
+    .enum(CONDITIONINGS, {
+      error: (issue) => `unknown conditioning ${JSON.stringify(issue.input)}: must be none or class`,
+    })
+    .optional();
