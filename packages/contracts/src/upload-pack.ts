@@ -39,21 +39,24 @@ const BLOCK = 512;
 export const MAX_PACK_BYTES = 1024 ** 3;
 /** Archives the hub expands are sent as they are (archives inside a pack would be refused as nested). */
 export const ARCHIVE_PATH = /\.(zip|tar|tar\.gz|tgz)$/i;
+/** Files this big already go up near the line rate on their own (a request per several MiB): not packed. */
+export const MAX_PACKED_FILE_BYTES = 8 * 1024 ** 2;
 
 export function isArchivePath(path: string): boolean {
   return ARCHIVE_PATH.test(path);
 }
 
 /**
- * Splits the sources into upload items: archives go as they are, everything else into packs of at most
- * `maxPackBytes` (in source order, so the same sources always give the same items). A single non-archive
- * file is sent as itself: packing it would only add headers.
+ * Splits the sources into upload items: archives and large files go as they are, the rest into packs of at most
+ * `maxPackBytes` (in source order, so the same sources always give the same items). A single small file is
+ * sent as itself: packing it would only add headers.
  */
 export function planUploadItems(sources: readonly PackSource[], maxPackBytes = MAX_PACK_BYTES): UploadItem[] {
   const items: UploadItem[] = [];
   const packable: number[] = [];
   sources.forEach((source, index) => {
-    if (isArchivePath(source.path)) items.push({ kind: 'file', path: source.path, size: source.size, index });
+    if (isArchivePath(source.path) || source.size > MAX_PACKED_FILE_BYTES)
+      items.push({ kind: 'file', path: source.path, size: source.size, index });
     else packable.push(index);
   });
   if (packable.length === 1) {
