@@ -10,12 +10,13 @@ import { makePng } from './png';
 
 // A folder of thousands of small files goes up as a few tar packs (a handful of PUTs, not one per file), and a
 // part URL that expires while its PUT waits is renewed and the part sent again, without failing the upload.
-// The hub's part size is the S3 minimum (5 MiB) and its URLs live 3 s, so the ~12 MB pack has three parts
-// and the test can hold part 2 until its URL is dead.
+// The hub's part size is the S3 minimum (5 MiB) and its URLs live 15 s (long enough for a PUT through the
+// dashboard on a loaded machine), so the ~12 MB pack has three parts and the test can hold part 2 until its URL
+// is dead.
 
 const MiB = 1024 * 1024;
 const FILES = 3_000;
-const URL_EXPIRY_SEC = 3;
+const URL_EXPIRY_SEC = 15;
 
 /** A PNG of noise (incompressible, ~3 KB at 32 px) so 3,000 of them make a multi-part pack. */
 async function noisePng(side: number): Promise<Buffer> {
@@ -120,14 +121,14 @@ describe('bulk folder upload and uploads into an existing dataset', () => {
       [0, 2],
       [0, 3],
     ]);
-    expect(puts.filter((p) => p.status !== 200)).toEqual([
-      { fileIndex: 0, part: 2, expires: expect.any(Number), status: 403 },
-    ]);
+    const refused = puts.filter((p) => p.status !== 200);
+    expect(refused.map((p) => [p.fileIndex, p.part, [403, 502].includes(p.status)])).toEqual([[0, 2, true]]);
     expect(renewals).toBeGreaterThan(0);
-    // The refused PUT is logged by Chromium as a failed resource load: the failure this test causes.
+    // The refused PUT is logged by Chromium as a failed resource load (403 from the hub, or 502 when the
+    // dashboard's proxy sees the hub answer before the body was sent): the failure this test causes.
     const logged = dash.pageErrors.splice(0);
     expect(
-      logged.every((e) => e.includes('403')),
+      logged.every((e) => /status of (403|502) .*\/objects\/datasets\/.*X-Dapple-Part-Number=2/.test(e)),
       logged.join('\n'),
     ).toBe(true);
 
