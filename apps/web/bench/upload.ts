@@ -126,6 +126,7 @@ try {
   async function rawPut(bytes: number): Promise<number> {
     const key = `bench/raw-${Date.now()}`;
     const signed = await store.presignPut(key, { size: bytes });
+    await page.goto('/t/bench/datasets'); // same origin as the uploads (no CORS preflight)
     const seconds = await page.evaluate(
       async ({ url, size }) => {
         const chunks: Uint8Array<ArrayBuffer>[] = [];
