@@ -156,6 +156,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
   if (config.store instanceof DiskStore) {
     const objects = createSignedObjectHandler(config.store, {
       onError: (err) => logger.error({ err }, 'object handler failed'),
+      refuseWrite: (key) => services.uploads.refuseWrite(key),
     });
     // Not `app.use(OBJECTS_PATH, ...)`: that strips the mount path, and the handler reads the key from the full path.
     app.use((req, res, next) => (req.path.startsWith(`${OBJECTS_PATH}/`) ? void objects(req, res) : next()));

@@ -7,11 +7,13 @@ import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
 import { makePng } from './png';
+import { planUploadItems } from '@dapple/contracts/upload-pack';
 
 // Resuming a dataset upload after a reload: the page keeps the upload in localStorage, the person picks the
 // same files again, and only the parts the hub does not have are sent. The hub's part size is the S3 minimum
 // (5 MiB) so a 20 MB image goes up in four parts; the test lets parts 1 and 2 through, holds every other PUT,
-// and reloads.
+// and reloads. The two small images travel together in one tar pack (upload file 1), the big one on its own
+// (upload file 0).
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB;
@@ -61,7 +63,7 @@ describe('resuming a dataset upload after a reload', () => {
     hub: { runs: { executor: false }, datasets: { upload: { multipartThresholdBytes: PART, partBytes: PART } } },
   });
   let dir: string;
-  let files: { big: string; small1: string; small2: string; otherBig: string; bigSize: number; smallSizes: number };
+  let files: { big: string; small1: string; small2: string; otherBig: string; bigSize: number; packSize: number };
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dapple-upload-resume-'));
     const big = noisePng(2600, 2600); // ≈ 19.3 MiB: parts of 5, 5, 5 and 4.3 MiB
@@ -81,7 +83,11 @@ describe('resuming a dataset upload after a reload', () => {
       small2: join(dir, 'b.png'),
       otherBig: join(dir, 'other', 'big.png'),
       bigSize: big.length,
-      smallSizes: small1.length + small2.length,
+      packSize: planUploadItems([
+        { path: 'big.png', size: big.length, mtimeMs: 0 },
+        { path: 'a.png', size: small1.length, mtimeMs: 0 },
+        { path: 'b.png', size: small2.length, mtimeMs: 0 },
+      ])[1]!.size,
     };
   });
   afterAll(async () => {
@@ -146,8 +152,7 @@ describe('resuming a dataset upload after a reload', () => {
     expect(state.status).toBe('OPEN');
     expect(state.files.map((f) => [f.path, f.receivedParts.toSorted()])).toEqual([
       ['big.png', [1, 2]],
-      ['a.png', []],
-      ['b.png', []],
+      ['dapple-pack-1.tar', []],
     ]);
     expect(held.length).toBeGreaterThan(0);
     // Reload while the held PUTs are still held (unrouting first would let them through): the reload cancels them.
@@ -164,7 +169,7 @@ describe('resuming a dataset upload after a reload', () => {
     const page = await context.newPage();
     const uploadId = await uploadAndReload(page, teamId, 'resume-team', 'big-noise', uploadState);
 
-    const percent = Math.floor(((2 * PART) / (files.bigSize + files.smallSizes)) * 100);
+    const percent = Math.floor(((2 * PART) / (files.bigSize + files.packSize)) * 100);
     const banner = page.getByRole('heading', { name: /^Upload of 3 files interrupted at/ });
     await banner.waitFor();
     expect(await banner.textContent()).toBe(
@@ -190,14 +195,13 @@ describe('resuming a dataset upload after a reload', () => {
     expect(sent).toEqual([]);
     await shot(page, 'other-file-refused');
 
-    // The same files: parts 3 and 4 of big.png and the two small files, nothing else; the dataset prepares.
+    // The same files: parts 3 and 4 of big.png and the pack of the two small files, nothing else; the dataset prepares.
     await page.getByTestId('choose-files').setInputFiles([files.small2, files.big, files.small1]);
     await waitForPath(page, '/t/resume-team/datasets');
     expect(sent.toSorted((a, b) => a.fileIndex - b.fileIndex || a.part - b.part)).toEqual([
       { fileIndex: 0, part: 3 },
       { fileIndex: 0, part: 4 },
       { fileIndex: 1, part: 1 },
-      { fileIndex: 2, part: 1 },
     ]);
     expect((await uploadState(uploadId)).status).toBe('COMPLETED');
     expect(
@@ -220,8 +224,9 @@ describe('resuming a dataset upload after a reload', () => {
     const { user, teamId, uploadState } = await setUp('retrier', 'retry-team');
     const context = await dash.context(user);
     const page = await context.newPage();
-    // Parts 1 and 2 of big.png go through; once the hub has them, part 3 fails (a dropped connection) and
-    // every other PUT is held, so the hub has exactly parts 1 and 2 when the page reports the failure.
+    // Parts 1 and 2 of big.png go through; once the hub has them, part 3 fails (a dropped connection, every
+    // time the page retries it) and every other PUT is held, so the hub has exactly parts 1 and 2 when the page
+    // gives up and reports the failure.
     let mode: 'fail' | 'pass' = 'fail';
     let uploadId = '';
     await page.route('**/objects/**', async (route) => {
@@ -258,7 +263,7 @@ describe('resuming a dataset upload after a reload', () => {
       .toBe(String(Math.round(((2 * PART) / files.bigSize) * 100)));
     await shot(page, 'failed');
     mode = 'pass';
-    expect((await uploadState(uploadId)).files.map((f) => f.receivedParts.toSorted())).toEqual([[1, 2], [], []]);
+    expect((await uploadState(uploadId)).files.map((f) => f.receivedParts.toSorted())).toEqual([[1, 2], []]);
 
     const sent: { fileIndex: number; part: number }[] = [];
     page.on('request', (request) => {
@@ -271,7 +276,6 @@ describe('resuming a dataset upload after a reload', () => {
       { fileIndex: 0, part: 3 },
       { fileIndex: 0, part: 4 },
       { fileIndex: 1, part: 1 },
-      { fileIndex: 2, part: 1 },
     ]);
     expect((await uploadState(uploadId)).status).toBe('COMPLETED');
     const row = page.getByTestId('dataset-retry-me');

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { login, loginHelp } from './commands/login.ts';
+import { datasetHelp, datasetList, datasetUpload } from './commands/dataset.ts';
 import { metrics, metricsHelp } from './commands/metrics.ts';
 import { runCancel, runHelp, runList, runLogs, runStart } from './commands/run.ts';
 import { whoami } from './commands/whoami.ts';
@@ -11,6 +12,7 @@ export const HELP = `dapple — train diffusion models on a Dapple hub from the 
 
 ${loginHelp}
 dapple whoami [--json]
+${datasetHelp}
 ${runHelp}
 ${metricsHelp}
 
@@ -36,6 +38,15 @@ const COMMANDS: Record<string, Options> = {
     set: { type: 'string', multiple: true },
     'from-model-version': { type: 'string' },
   },
+  'dataset upload': {
+    name: { type: 'string' },
+    dataset: { type: 'string' },
+    team: { type: 'string' },
+    resolution: { type: 'string' },
+    channels: { type: 'string' },
+    wait: { type: 'boolean' },
+  },
+  'dataset list': { team: { type: 'string' } },
   'run list': { team: { type: 'string' }, status: { type: 'string' }, first: { type: 'string' } },
   'run logs': { tail: { type: 'string' }, follow: { type: 'boolean', short: 'f' }, 'interval-ms': { type: 'string' } },
   'run cancel': {},
@@ -62,13 +73,16 @@ export async function main(argv: string[], io: Io, envSource: NodeJS.ProcessEnv 
       io.out(HELP);
       return 0;
     }
-    const name = first === 'run' ? `run ${second ?? ''}`.trim() : first;
+    const grouped = first === 'run' || first === 'dataset';
+    const name = grouped ? `${first} ${second ?? ''}`.trim() : first;
     const options = COMMANDS[name];
     if (!options) {
       throw new UsageError(
         first === 'run'
           ? `unknown run command "${second ?? ''}" (start | list | logs | cancel)`
-          : `unknown command "${first}"`,
+          : first === 'dataset'
+            ? `unknown dataset command "${second ?? ''}" (upload | list)`
+            : `unknown command "${first}"`,
       );
     }
     let parsed;
@@ -102,6 +116,12 @@ export async function main(argv: string[], io: Io, envSource: NodeJS.ProcessEnv 
         break;
       case 'run list':
         await runList(ctx, f);
+        break;
+      case 'dataset upload':
+        await datasetUpload(ctx, positionals[0], f);
+        break;
+      case 'dataset list':
+        await datasetList(ctx, f);
         break;
       case 'run logs':
         await runLogs(ctx, positionals[0], f);

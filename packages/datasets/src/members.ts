@@ -14,6 +14,11 @@ export interface InputFile {
   path: string;
   size: number;
   open(): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>>;
+  /**
+   * An archive the uploader made only to send many files in few requests (the browser's batched upload):
+   * its entries are the upload's files under their own paths (`cats/1.png`, not `pack-1.tar/cats/1.png`).
+   */
+  packed?: boolean;
 }
 
 /** A file of the dataset: an uploaded file, or one entry of an uploaded archive. */
@@ -38,7 +43,7 @@ const READ_AHEAD_BYTES = 32 * 1024 * 1024;
 type Loaded =
   | { kind: 'member'; member: Member }
   | { kind: 'skip' }
-  | { kind: 'archive'; path: string; reader: ByteReader; format: 'zip' | 'tar' | 'tar.gz' };
+  | { kind: 'archive'; path: string; reader: ByteReader; format: 'zip' | 'tar' | 'tar.gz'; packed: boolean };
 
 /**
  * Expands the uploaded files into dataset members, in a deterministic order: input order, and
@@ -61,7 +66,7 @@ export async function* expandFiles(
     if (item.kind === 'member') yield item.member;
     if (item.kind === 'archive') {
       try {
-        yield* expandArchive(item.path, item.reader, item.format, limits);
+        yield* expandArchive(item.path, item.reader, item.format, limits, item.packed);
       } catch (error) {
         // Name the uploaded archive, so the job's error says which upload was refused.
         if (error instanceof ArchiveError && !error.details.archive) {
@@ -134,7 +139,7 @@ async function load(file: InputFile, limits: DatasetLimits): Promise<Loaded> {
     }
     if (kind) {
       keepOpen = true;
-      return { kind: 'archive', path, reader, format: kind };
+      return { kind: 'archive', path, reader, format: kind, packed: file.packed === true };
     }
     const read = await readBounded(reader.rest(), limits.maxFileBytes);
     if (read.ok) return { kind: 'member', member: { ok: true, path, folders: foldersOf(path), bytes: read.bytes } };
@@ -153,6 +158,7 @@ async function* expandArchive(
   reader: ByteReader,
   format: 'zip' | 'tar' | 'tar.gz',
   limits: DatasetLimits,
+  packed: boolean,
 ): AsyncGenerator<Member> {
   for await (const entry of readArchive(reader.rest(), { limits, format })) {
     // The archive guard already enforces maxFileBytes on this entry while it expands.
@@ -171,12 +177,8 @@ async function* expandArchive(
         },
       );
     }
-    yield {
-      ok: true,
-      path: `${archive}/${entry.path}`,
-      folders: foldersOf(entry.path),
-      archive,
-      bytes: read.bytes,
-    };
+    if (packed) yield { ok: true, path: entry.path, folders: foldersOf(entry.path), bytes: read.bytes };
+    else
+      yield { ok: true, path: `${archive}/${entry.path}`, folders: foldersOf(entry.path), archive, bytes: read.bytes };
   }
 }

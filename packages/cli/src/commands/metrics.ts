@@ -1,3 +1,4 @@
+import { resolveId } from '../resolve-id.ts';
 import type { CommandContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { num, sparkline, table } from '../format.ts';
@@ -35,6 +36,7 @@ function intFlag(flags: Flags, name: string): number | undefined {
 export async function metrics(ctx: CommandContext, runId: string | undefined, flags: Flags): Promise<void> {
   if (!runId) throw new UsageError('metrics needs a run id');
   const conn = await ctx.connection(flags as { url?: string; token?: string });
+  runId = await resolveId(conn, 'run', runId);
   const maxPoints = intFlag(flags, 'max-points') ?? 200;
   let keys =
     typeof flags.keys === 'string'

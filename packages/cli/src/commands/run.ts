@@ -3,6 +3,8 @@ import type { CommandContext } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { num, table } from '../format.ts';
 import { request, type Connection } from '../graphql.ts';
+import { resolveId } from '../resolve-id.ts';
+import { teamId } from './team.ts';
 
 type Flags = Record<string, string | boolean | string[] | undefined>;
 const str = (v: Flags[string]) => (typeof v === 'string' ? v : undefined);
@@ -12,6 +14,7 @@ dapple run start --dataset-version <id> --from-model-version <id> [--preset p] [
 dapple run list [--team <slug>] [--status running,queued] [--first 20]
 dapple run logs <runId> [--tail 200] [--follow]
 dapple run cancel <runId>
+  Ids may be shortened to any unique prefix (at least 4 characters), as shown in the dashboard.
   --set takes config fields; steps defaults per preset (tiny 2000, small 100000, base 800000) (e.g. --set steps=2000 --set lr=2e-4 --set model.channelMults=[1,2]);
   model.resolution defaults to the dataset's image size; enum values as in the docs (--set optimizer=adam --set sampleSampler=ddim);
   values are parsed as JSON when they are valid JSON, else kept as strings. --set conditioning=class|none picks class conditioning
@@ -72,10 +75,11 @@ async function baseArchitecture(
 }
 
 export async function runStart(ctx: CommandContext, flags: Flags): Promise<void> {
-  const datasetVersionId = str(flags['dataset-version']);
-  const fromModelVersionId = str(flags['from-model-version']);
-  if (!datasetVersionId) throw new UsageError('run start needs --dataset-version <id>');
-  if (!str(flags.preset) && !fromModelVersionId) throw new UsageError('run start needs --preset (tiny | small | base)');
+  const datasetVersionArg = str(flags['dataset-version']);
+  const fromModelVersionArg = str(flags['from-model-version']);
+  if (!datasetVersionArg) throw new UsageError('run start needs --dataset-version <id>');
+  if (!str(flags.preset) && !fromModelVersionArg)
+    throw new UsageError('run start needs --preset (tiny | small | base)');
   const int = (name: string) => {
     const v = str(flags[name]);
     if (v === undefined) return undefined;
@@ -85,6 +89,11 @@ export async function runStart(ctx: CommandContext, flags: Flags): Promise<void>
   const overrides = parseOverrides((flags.set as string[] | undefined) ?? []);
   if ('preset' in overrides) throw new UsageError('use --preset, not --set preset=');
   const conn = await ctx.connection(flags as { url?: string; token?: string });
+  // Ids as the dashboard shows them, or any unique prefix of them.
+  const datasetVersionId = await resolveId(conn, 'dataset version', datasetVersionArg);
+  const fromModelVersionId = fromModelVersionArg
+    ? await resolveId(conn, 'model version', fromModelVersionArg)
+    : undefined;
   const base = fromModelVersionId ? await baseArchitecture(conn, fromModelVersionId) : null;
   const preset = str(flags.preset) ?? base?.preset;
   if (!preset)
@@ -123,26 +132,6 @@ interface RunRow {
   attempt: number;
   progress: { step: number; totalSteps: number; imagesPerSec: number | null; etaSeconds: number | null };
   createdAt: string;
-}
-
-async function teamId(conn: Connection, slug: string | undefined): Promise<string> {
-  if (slug) {
-    const { team } = await request<{ team: { id: string } }>(
-      conn,
-      `query Team($slug: String!) { team(slug: $slug) { id } }`,
-      { slug },
-    );
-    return team.id;
-  }
-  const { me } = await request<{ me: { teams: { id: string; slug: string }[] } | null }>(
-    conn,
-    `{ me { teams { id slug } } }`,
-  );
-  const teams = me?.teams ?? [];
-  if (teams.length === 1) return teams[0]!.id;
-  throw new UsageError(
-    teams.length === 0 ? 'you are in no team yet' : `pick a team with --team (${teams.map((t) => t.slug).join(', ')})`,
-  );
 }
 
 export async function runList(ctx: CommandContext, flags: Flags): Promise<void> {
@@ -194,6 +183,7 @@ export async function runLogs(
 ): Promise<void> {
   if (!runId) throw new UsageError('run logs needs a run id');
   const conn = await ctx.connection(flags as { url?: string; token?: string });
+  runId = await resolveId(conn, 'run', runId);
   const tail = str(flags.tail) ? Number(str(flags.tail)) : 200;
   if (!Number.isInteger(tail) || tail < 1)
     throw new UsageError(`--tail: "${str(flags.tail)}" is not a positive integer`);
@@ -210,6 +200,10 @@ export async function runLogs(
       const sig = `${l.at}|${l.attempt}|${l.stream}|${l.line}`;
       if (printed.has(sig)) continue;
       printed.add(sig);
+      if (flags.json) {
+        ctx.io.out(JSON.stringify(l));
+        continue;
+      }
       const tag = l.stream === 'STDOUT' ? '' : `[${l.stream.toLowerCase()}] `;
       ctx.io.out(`${tag}${l.line}`);
     }
@@ -225,11 +219,13 @@ export async function runLogs(
 export async function runCancel(ctx: CommandContext, runId: string | undefined, flags: Flags): Promise<void> {
   if (!runId) throw new UsageError('run cancel needs a run id');
   const conn = await ctx.connection(flags as { url?: string; token?: string });
+  runId = await resolveId(conn, 'run', runId);
   const { cancelRun } = await request<{ cancelRun: { id: string; status: string } }>(
     conn,
     `mutation Cancel($id: ID!) { cancelRun(id: $id) { id status } }`,
     { id: runId },
   );
   if (!cancelRun) throw new CliError('cancel returned no run');
+  if (flags.json) return ctx.io.out(JSON.stringify(cancelRun));
   ctx.io.out(`Run ${cancelRun.id}: ${cancelRun.status.toLowerCase()}`);
 }

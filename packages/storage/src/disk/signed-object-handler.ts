@@ -11,6 +11,12 @@ export interface SignedObjectHandlerOptions {
   maxUploadBytes?: number;
   /** Called with unexpected (500) errors, for logging. */
   onError?: (error: unknown) => void;
+  /**
+   * Asked before a validly signed PUT is accepted: a reason string refuses it (403 WRITE_CLOSED), null lets it
+   * through. Signed URLs cannot be recalled, so this is how a URL dies with what it was issued for (a dataset
+   * upload that was completed or aborted) instead of living until it expires.
+   */
+  refuseWrite?: (key: string) => Promise<string | null>;
 }
 
 const MOUNT = '/objects/';
@@ -34,7 +40,7 @@ export function createSignedObjectHandler(
   const maxUploadBytes = options.maxUploadBytes ?? 5 * 1024 ** 3;
   return async (req, res) => {
     try {
-      await handle(store, req, res, maxUploadBytes);
+      await handle(store, req, res, maxUploadBytes, options.refuseWrite);
     } catch (error) {
       sendError(req, res, error, options.onError);
     }
@@ -46,6 +52,7 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   maxUploadBytes: number,
+  refuseWrite: SignedObjectHandlerOptions['refuseWrite'],
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://placeholder');
   const mountAt = url.pathname.indexOf(MOUNT);
@@ -69,7 +76,7 @@ async function handle(
       res.end();
       return;
     case 'PUT':
-      return handlePut(store, key, url.searchParams, req, res, maxUploadBytes);
+      return handlePut(store, key, url.searchParams, req, res, maxUploadBytes, refuseWrite);
     case 'GET':
     case 'HEAD':
       return handleGet(store, key, url.searchParams, req, res);
@@ -85,8 +92,11 @@ async function handlePut(
   req: IncomingMessage,
   res: ServerResponse,
   maxUploadBytes: number,
+  refuseWrite: SignedObjectHandlerOptions['refuseWrite'],
 ): Promise<void> {
   const grant = store.verifySignedRequest('PUT', key, query);
+  const refused = refuseWrite ? await refuseWrite(key) : null;
+  if (refused !== null) throw new HttpError(403, 'WRITE_CLOSED', refused);
   const declared = parseContentLength(req.headers['content-length']);
   if (grant.size !== undefined && declared !== undefined && declared !== grant.size) {
     throw new HttpError(

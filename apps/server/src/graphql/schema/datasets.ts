@@ -78,6 +78,7 @@ const UploadFileRef = builder.objectRef<UploadFileParent>('UploadFile').implemen
     size: t.float({ resolve: (p) => p.file.size }),
     contentType: t.string({ resolve: (p) => p.file.contentType }),
     multipart: t.boolean({ resolve: (p) => p.file.multipartUploadId !== null }),
+    pack: t.boolean({ resolve: (p) => p.file.pack === true, description: 'A .tar of files packed for transport.' }),
     partSize: t.float({
       nullable: true,
       resolve: (p) => p.file.partSize,
@@ -296,6 +297,11 @@ const UploadFileInput = builder.inputType('UploadFileInput', {
     }),
     size: t.float({ required: true, description: 'Exact size in bytes; the store refuses any other length.' }),
     contentType: t.string({ required: true }),
+    pack: t.boolean({
+      description:
+        'A .tar packing many files for transport (what the dashboard and CLI send): its entries become the ' +
+        "upload's files under their own paths, as if each had been uploaded alone.",
+    }),
   }),
 });
 const CreateUploadInput = builder.inputType('CreateUploadInput', {

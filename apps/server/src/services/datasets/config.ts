@@ -1,5 +1,5 @@
 import { DEFAULT_DATASET_LIMITS, type DatasetLimits } from '@dapple/datasets';
-import { MIN_PART_SIZE } from '@dapple/storage';
+import { DEFAULT_URL_EXPIRY_SEC, MAX_URL_EXPIRY_SEC, MIN_PART_SIZE } from '@dapple/storage';
 
 /** What one upload session may declare; checked at createUpload, before any byte is sent. */
 export interface UploadLimits {
@@ -16,6 +16,8 @@ export interface UploadLimits {
   partBytes: number;
   /** An open upload can be completed until this long after it was created. */
   uploadTtlMs: number;
+  /** Lifetime of each signed part URL; clients ask uploadPartUrls for fresh ones before they run out. */
+  urlExpirySec: number;
 }
 
 export interface DatasetConfig {
@@ -33,6 +35,7 @@ export const DEFAULT_DATASET_CONFIG: DatasetConfig = {
     multipartThresholdBytes: 16 * 1024 ** 2,
     partBytes: 16 * 1024 ** 2,
     uploadTtlMs: 24 * 3_600_000,
+    urlExpirySec: DEFAULT_URL_EXPIRY_SEC,
   },
   prepare: { ...DEFAULT_DATASET_LIMITS },
 };
@@ -52,6 +55,8 @@ export function resolveDatasetConfig(partial: DatasetConfigInput = {}): DatasetC
     upload.maxFileBytes = prepare.maxFileBytes;
   if (upload.partBytes < MIN_PART_SIZE)
     throw new RangeError(`upload.partBytes must be at least ${MIN_PART_SIZE} (S3's minimum part size)`);
+  if (!Number.isInteger(upload.urlExpirySec) || upload.urlExpirySec < 1 || upload.urlExpirySec > MAX_URL_EXPIRY_SEC)
+    throw new RangeError(`upload.urlExpirySec must be a whole number of seconds from 1 to ${MAX_URL_EXPIRY_SEC}`);
   if (upload.multipartThresholdBytes < upload.partBytes) {
     throw new RangeError('upload.multipartThresholdBytes must be at least upload.partBytes');
   }

@@ -58,6 +58,7 @@ export class DatasetPrepareService {
           path: root ? file.path.slice(root.length + 1) : file.path,
           size: file.size,
           open: () => this.deps.store.get(file.key),
+          packed: file.pack === true,
         })),
         resolution: dataset.resolution,
         channels: dataset.channels as 1 | 3,

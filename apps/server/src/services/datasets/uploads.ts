@@ -26,6 +26,8 @@ import type { RequestMeta, ServiceDeps } from '../types.ts';
 import { parseInput } from '../validation.ts';
 
 const ARCHIVE_NAME = /\.(zip|tar|tar\.gz|tgz)$/i;
+/** `datasets/<datasetId>/uploads/<uploadId>/<fileIndex>`: the keys upload URLs are signed for. */
+const UPLOAD_FILE_KEY = /^datasets\/[0-9a-f-]{36}\/uploads\/([0-9a-f-]{36})\/\d+$/;
 
 const fileInput = z.object({
   path: z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters'),
@@ -35,6 +37,8 @@ const fileInput = z.object({
     .trim()
     .max(200, 'must be at most 200 characters')
     .regex(/^[\w.+-]+\/[\w.+-]+$|^$/, 'must be a MIME type like image/png'),
+  /** A tar the client packed many files into (see UploadFileEntry.pack). */
+  pack: z.boolean().nullish(),
 });
 const createInput = z.object({
   datasetId: z.uuid('must be a valid dataset id'),
@@ -95,6 +99,8 @@ export class UploadService {
         throw badInput(`${field}.path`, `${field}.path: "${path}" is also files.${earlier}.path`);
       seen.set(path, index);
       const archive = ARCHIVE_NAME.test(path);
+      if (file.pack && !/\.tar$/i.test(path))
+        throw badInput(`${field}.pack`, `${field}.pack: a packed file must be a .tar (got "${path}")`);
       const max = archive ? limits.maxArchiveBytes : limits.maxFileBytes;
       if (file.size > max) {
         throw badInput(
@@ -103,7 +109,12 @@ export class UploadService {
         );
       }
       totalBytes += file.size;
-      return { path, size: file.size, contentType: file.contentType || 'application/octet-stream' };
+      return {
+        path,
+        size: file.size,
+        contentType: file.contentType || 'application/octet-stream',
+        ...(file.pack ? { pack: true } : {}),
+      };
     });
     if (totalBytes > limits.maxUploadBytes) {
       throw badInput(
@@ -204,12 +215,30 @@ export class UploadService {
     return Promise.all(
       numbers.map(async (partNumber) => {
         const size = partLength(file, partNumber);
+        const expiresInSec = this.deps.config.upload.urlExpirySec;
         const request = file.multipartUploadId
-          ? await this.deps.store.presignPart(file.key, file.multipartUploadId, partNumber, { size })
-          : await this.deps.store.presignPut(file.key, { size, contentType: file.contentType });
+          ? await this.deps.store.presignPart(file.key, file.multipartUploadId, partNumber, { size, expiresInSec })
+          : await this.deps.store.presignPut(file.key, { size, contentType: file.contentType, expiresInSec });
         return { ...request, partNumber, size };
       }),
     );
+  }
+
+  /**
+   * Why a signed PUT to `key` must be refused (null: let it through). Upload URLs die with their upload: once it
+   * is completed (its files verified and handed to dataset.prepare), aborted or expired, nothing may change them.
+   */
+  async refuseWrite(key: string): Promise<string | null> {
+    const uploadId = UPLOAD_FILE_KEY.exec(key)?.[1];
+    if (!uploadId) return null; // not an upload file (checkpoints, sample grids): the signature is the grant
+    const [row] = await this.deps.db
+      .select({ status: uploads.status, expiresAt: uploads.expiresAt })
+      .from(uploads)
+      .where(eq(uploads.id, uploadId));
+    if (!row) return 'this upload no longer exists; start a new upload';
+    if (row.status !== 'open') return `this upload is ${row.status}; its URLs no longer accept writes`;
+    if (row.expiresAt <= this.deps.now()) return 'this upload has expired; start a new upload';
+    return null;
   }
 
   async partUrls(

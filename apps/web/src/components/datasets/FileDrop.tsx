@@ -4,12 +4,15 @@ import { useState } from 'react';
 import { UploadIcon } from '../Icons';
 import { fromDrop, fromInput, type PickedFile } from '../../lib/upload/pick-files';
 
-/** Drop zone with "Choose files" and "Choose a folder"; folders are walked, sub-folder names kept in the paths. */
+/**
+ * Drop zone with "Choose files" and "Choose a folder"; folders are walked, sub-folder names kept in the paths.
+ * Archives are accepted as they are (the hub expands them).
+ */
 export function FileDrop({
   labelledBy,
   errorId,
   disabled,
-  hint = 'PNG, JPEG, WebP or GIF; sub-folders become class labels',
+  hint = 'PNG, JPEG, WebP or GIF images (with .txt captions), or .zip / .tar archives of them; sub-folders become class labels',
   onFiles,
 }: {
   labelledBy: string;
@@ -41,7 +44,7 @@ export function FileDrop({
         <UploadIcon size={22} />
       </span>
       <p>
-        <strong>Drop images or a folder here</strong>
+        <strong>Drop a folder, images or archives (zip) here</strong>
         <br />
         <span className="muted">{hint}</span>
       </p>
@@ -51,7 +54,8 @@ export function FileDrop({
           <input
             type="file"
             multiple
-            accept="image/*"
+            // Images, captions and the archives the hub expands (a zip is a dataset too).
+            accept="image/*,.txt,.zip,.tar,.tgz,.tar.gz,application/zip,application/x-tar"
             className="visually-hidden"
             disabled={disabled}
             data-testid="choose-files"

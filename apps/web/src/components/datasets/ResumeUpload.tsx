@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { AbortUploadMutation } from '../../graphql/operations/datasets';
 import { request } from '../../lib/graphql';
 import type { PickedFile } from '../../lib/upload/pick-files';
+import { prepareUpload, type PreparedUpload } from '../../lib/upload/items';
 import { fetchUploadState, missingPartTargets, storedBytesByFile } from '../../lib/upload/resume';
 import { matchPickedFiles } from '../../lib/upload/resume-match';
 import { clearPending, pendingProgress, savePending, type PendingUpload } from '../../lib/upload/resume-store';
@@ -65,13 +66,14 @@ export function ResumeUpload({
 
   const { doneBytes, totalBytes } = pendingProgress(pending);
   const percent = totalBytes > 0 ? Math.floor((doneBytes / totalBytes) * 100) : 0;
-  const what = pending.files.length === 1 ? `“${pending.files[0]!.name}”` : `${pending.files.length} files`;
+  const picked = pending.sources ?? pending.files;
+  const what = picked.length === 1 ? `“${picked[0]!.name}”` : `${picked.length.toLocaleString('en')} files`;
   const stored = new Map(pending.files.map((f, i) => [i, pendingProgress({ ...pending, files: [f] }).doneBytes]));
 
   async function resume(picked: PickedFile[]) {
     setError(null);
-    const match = matchPickedFiles(pending.files, picked);
-    if (!match.ok) return setError(match.message);
+    const rebuilt = rebuild(pending, picked);
+    if (!rebuilt.ok) return setError(rebuilt.message);
     setPhase({ kind: 'sending', sent: stored, total: doneBytes, rate: 0, eta: null });
     try {
       const state = await fetchUploadState(pending.uploadId);
@@ -85,7 +87,7 @@ export function ResumeUpload({
       const completed = await sendAndComplete({
         teamId,
         uploadId: pending.uploadId,
-        files: match.files,
+        prepared: rebuilt.prepared,
         parts: targets.parts,
         stored: storedBytesByFile(state.progress),
         onPhase: setPhase,
@@ -122,27 +124,25 @@ export function ResumeUpload({
     <section className="card card-body form" aria-labelledby="resume-heading">
       <div className={styles.resumeBanner} role="status">
         <h2 id="resume-heading" className={styles.resumeTitle}>
-          Upload of {what} interrupted at {percent}% — choose the same {pending.files.length === 1 ? 'file' : 'files'}{' '}
-          to resume
+          Upload of {what} interrupted at {percent}% — choose the same {picked.length === 1 ? 'file' : 'files'} to
+          resume
         </h2>
         <p className="muted">
           Dataset “{pending.datasetName}”. Only the parts that did not arrive are sent again; files are recognised by
           name, size and modification time.
         </p>
       </div>
-      <UploadSummary files={pending.files} phase={phase} stored={stored} />
+      <UploadSummary files={pending.files} fileCount={picked.length} phase={phase} stored={stored} />
       <div className="field">
         <span className="field-label" id="resume-files-label">
-          The same {pending.files.length === 1 ? 'file' : 'files'}
+          The same {picked.length === 1 ? 'file' : 'files'}
         </span>
         <FileDrop
           labelledBy="resume-files-label"
           errorId={error ? 'resume-error' : undefined}
           disabled={busy}
           hint={
-            pending.files.length === 1
-              ? `${pending.files[0]!.path}`
-              : `all ${pending.files.length} files of the upload, or their folder`
+            picked.length === 1 ? `${picked[0]!.path}` : `all ${picked.length} files of the upload, or their folder`
           }
           onFiles={(files) => void resume(files)}
         />
@@ -165,4 +165,41 @@ export function ResumeUpload({
       </div>
     </section>
   );
+}
+
+/**
+ * The upload's items again from the files picked after the reload: matched by fingerprint against what was
+ * picked before, then (when files were packed) packed again in the same order, which gives the same bytes.
+ */
+function rebuild(
+  pending: PendingUpload,
+  picked: PickedFile[],
+): { ok: true; prepared: PreparedUpload } | { ok: false; message: string } {
+  if (!pending.sources) {
+    const match = matchPickedFiles(pending.files, picked);
+    if (!match.ok) return match;
+    return {
+      ok: true,
+      prepared: {
+        items: match.files.map((file, index) => ({
+          kind: 'file',
+          path: pending.files[index]!.path,
+          size: file.size,
+          index,
+        })),
+        blobs: match.files,
+        sourceCount: match.files.length,
+      },
+    };
+  }
+  const sources = pending.sources;
+  const match = matchPickedFiles(sources, picked);
+  if (!match.ok) return match;
+  const prepared = prepareUpload(match.files.map((file, i) => ({ file, path: sources[i]!.path })));
+  const same =
+    prepared.items.length === pending.files.length &&
+    prepared.items.every((item, i) => item.path === pending.files[i]!.path && item.size === pending.files[i]!.size);
+  if (!same)
+    return { ok: false, message: 'These files do not make up the interrupted upload; discard it and start a new one.' };
+  return { ok: true, prepared };
 }

@@ -3,14 +3,20 @@ import type { UploadPhase } from './send-upload';
 
 const LISTED_FILES = 50;
 
-/** The files of an upload with the total and per-file progress, speed and time left while sending. */
+/**
+ * The items of an upload (files, or packs of many files) with the total and per-item progress, the picked files
+ * sent so far, speed and time left while sending.
+ */
 export function UploadSummary({
   files,
+  fileCount = files.length,
   phase,
   stored,
   onClear,
 }: {
   files: readonly { path: string; size: number }[];
+  /** How many picked files the items carry (a pack holds many). */
+  fileCount?: number;
   phase: UploadPhase;
   /** Bytes already stored per file index, shown while idle (a resumable upload). */
   stored?: ReadonlyMap<number, number>;
@@ -33,10 +39,15 @@ export function UploadSummary({
     <div className="upload-summary" aria-live="polite">
       <div className="upload-total">
         <div>
-          <strong>
-            {files.length} {files.length === 1 ? 'file' : 'files'}
+          <strong data-testid="upload-file-count">
+            {phase.kind === 'sending' && phase.filesSent !== undefined
+              ? `${phase.filesSent.toLocaleString('en')} of ${fileCount.toLocaleString('en')} files sent`
+              : phase.kind === 'completing'
+                ? `${fileCount.toLocaleString('en')} of ${fileCount.toLocaleString('en')} files sent`
+                : `${fileCount.toLocaleString('en')} ${fileCount === 1 ? 'file' : 'files'}`}
           </strong>{' '}
-          · {formatBytes(totalBytes)}
+          · {phase.kind === 'sending' ? `${formatBytes(Math.min(phase.total, totalBytes))} of ` : ''}
+          {formatBytes(totalBytes)}
           {phase.kind === 'sending' && phase.rate > 0
             ? ` · ${formatBytes(phase.rate)}/s${phase.eta !== null ? ` · ${formatDuration(phase.eta)} left` : ''}`
             : phase.kind === 'completing'

@@ -1,3 +1,4 @@
+import { CopyId } from '../CopyId';
 import Link from 'next/link';
 import { formatDateTime } from '../../lib/format';
 import { DeleteVersionButton } from './DeleteVersionButton';
@@ -75,6 +76,9 @@ export function VersionList({
                 at step {v.step.toLocaleString('en')} · {formatDateTime(v.createdAt)}
                 {v.createdBy ? ` by ${v.createdBy}` : ''} · {formatBytes(v.weightsBytes)}{' '}
                 {v.weightsPrecision.toLowerCase()}
+              </div>
+              <div className="list-item-sub">
+                <CopyId label="Version id" value={v.id} />
               </div>
               {headline.length > 0 ? (
                 <div className={styles.metricsInline}>

@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import type { RunDetail } from '../../graphql/operations/run-detail';
 import { formatDateTime } from '../../lib/format';
+import { CopyId } from '../CopyId';
 import { formatEta, STATUS_BADGE } from './run-status';
 import { enumText } from '../../lib/enum-text';
 import styles from './runs.module.css';
@@ -24,6 +25,9 @@ export function RunHeader({ run, teamSlug }: { run: RunDetail; teamSlug: string 
       <p className="muted">
         {enumText(run.config.preset)} · queued {formatDateTime(run.queuedAt)}
         {run.attempt > 1 ? ` · attempt ${run.attempt} of ${run.maxAttempts}` : ''}
+      </p>
+      <p>
+        <CopyId label="Run id" value={run.id} />
       </p>
       <div className={styles.progressRow}>
         <div

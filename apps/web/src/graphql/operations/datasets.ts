@@ -104,6 +104,7 @@ export const UploadPartUrlsMutation = graphql(`
       method
       url
       size
+      expiresAt
       headers {
         name
         value

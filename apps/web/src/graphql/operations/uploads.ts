@@ -23,6 +23,7 @@ export const CreateUploadMutation = graphql(`
           method
           url
           size
+          expiresAt
           headers {
             name
             value

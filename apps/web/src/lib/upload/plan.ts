@@ -7,6 +7,7 @@ interface UploadFileTargets {
     method: string;
     url: string;
     size: number;
+    expiresAt?: string;
     headers: readonly { name: string; value: string }[];
   }[];
 }
@@ -14,6 +15,7 @@ interface UploadFileTargets {
 /** Turns the server's per-file upload targets into byte ranges of the local files, in part order. */
 export function planParts(files: readonly UploadFileTargets[]): PartTarget[] {
   const plan: PartTarget[] = [];
+  const issuedAt = Date.now();
   for (const file of files) {
     let start = 0;
     for (const part of [...file.parts].sort((a, b) => a.partNumber - b.partNumber)) {
@@ -25,6 +27,7 @@ export function planParts(files: readonly UploadFileTargets[]): PartTarget[] {
         start,
         size: part.size,
         headers: part.headers,
+        ...(part.expiresAt ? { expiresAt: Date.parse(part.expiresAt), issuedAt } : {}),
       });
       start += part.size;
     }

@@ -25,7 +25,13 @@ export interface PendingUpload {
   uploadId: string;
   datasetId: string;
   datasetName: string;
+  /** The upload's items (files as they are, or packs of many files). */
   files: PendingFile[];
+  /**
+   * The picked files, in order, when some were packed: a resume matches the files picked again against these
+   * and rebuilds the same packs from them (absent: every item is a picked file, matched against `files`).
+   */
+  sources?: FileFingerprint[];
   savedAt: string;
 }
 
@@ -70,7 +76,8 @@ export function loadPending(teamId: string): PendingUpload | null {
       typeof value?.uploadId === 'string' &&
       typeof value.datasetId === 'string' &&
       Array.isArray(value.files) &&
-      value.files.every(isPendingFile)
+      value.files.every(isPendingFile) &&
+      (value.sources === undefined || (Array.isArray(value.sources) && value.sources.every(isFingerprint)))
     )
       return value;
   } catch {
@@ -107,13 +114,20 @@ export function clearPending(teamId: string, uploadId?: string): void {
   }
 }
 
-function isPendingFile(f: unknown): f is PendingFile {
-  const file = f as PendingFile;
+function isFingerprint(f: unknown): f is FileFingerprint {
+  const file = f as FileFingerprint;
   return (
     typeof file?.path === 'string' &&
     typeof file.name === 'string' &&
     typeof file.size === 'number' &&
-    typeof file.lastModified === 'number' &&
+    typeof file.lastModified === 'number'
+  );
+}
+
+function isPendingFile(f: unknown): f is PendingFile {
+  const file = f as PendingFile;
+  return (
+    isFingerprint(file) &&
     (file.partSize === null || typeof file.partSize === 'number') &&
     typeof file.partCount === 'number' &&
     Array.isArray(file.partsDone)

@@ -1,6 +1,6 @@
 import { UploadPartUrlsMutation, UploadStateQuery } from '../../graphql/operations/datasets';
 import { request } from '../graphql';
-import type { PartTarget } from './send-parts';
+import { PartError, type PartTarget, type RefreshPart } from './send-parts';
 import { partLength } from './resume-store';
 
 /** What the server says arrived of an upload: per file, the part numbers stored (all of them once it is whole). */
@@ -85,8 +85,34 @@ export async function missingPartTargets(
         start,
         size: target.size,
         headers: target.headers,
+        expiresAt: Date.parse(target.expiresAt),
+        issuedAt: Date.now(),
       });
     }
   }
   return { ok: true, parts };
+}
+
+/** Replaces a part's URL with a fresh one from the hub (before it runs out, or after the store said it had). */
+export function partRefresher(uploadId: string): RefreshPart {
+  return async (part) => {
+    const result = await request(UploadPartUrlsMutation, {
+      uploadId,
+      fileIndex: part.fileIndex,
+      partNumbers: [part.partNumber],
+    });
+    const target = result.ok ? result.data.uploadPartUrls[0] : undefined;
+    if (!target) {
+      const reason = result.ok ? 'the hub sent none' : (result.errors[0]?.message ?? 'the hub did not answer');
+      throw new PartError(`Could not renew the upload URL of part ${part.partNumber}: ${reason}`, false);
+    }
+    return {
+      ...part,
+      url: target.url,
+      method: target.method,
+      headers: target.headers,
+      expiresAt: Date.parse(target.expiresAt),
+      issuedAt: Date.now(),
+    };
+  };
 }

@@ -8,6 +8,9 @@ export interface PartTarget {
   start: number;
   size: number;
   headers: readonly { name: string; value: string }[];
+  /** When the URL stops working (ms since the epoch) and when it was handed out; absent: never refreshed. */
+  expiresAt?: number;
+  issuedAt?: number;
 }
 
 export interface SendProgress {
@@ -17,6 +20,37 @@ export interface SendProgress {
 }
 
 const PARALLEL_REQUESTS = 3;
+/** Tries per part (network errors, 5xx, throttling, an expired URL) before the upload stops. */
+const MAX_ATTEMPTS = 5;
+/** A URL is replaced before sending when less than this is left of it (or less than half its lifetime). */
+const REFRESH_MARGIN_MS = 60_000;
+
+/** A part the store did not take; `retryable` when trying again (with a fresh URL if `expired`) may work. */
+export class PartError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly expired = false,
+  ) {
+    super(message);
+    this.name = 'PartError';
+  }
+}
+
+/** Fresh URL(s) for a part: asked before a URL runs out and after the store said it had. */
+export type RefreshPart = (part: PartTarget) => Promise<PartTarget>;
+
+function needsRefresh(part: PartTarget, now: number): boolean {
+  if (part.expiresAt === undefined) return false;
+  const lifetime = part.issuedAt !== undefined ? part.expiresAt - part.issuedAt : Infinity;
+  return part.expiresAt - now < Math.min(REFRESH_MARGIN_MS, lifetime / 2);
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
 
 /**
  * Sends every part with XMLHttpRequest (fetch cannot report upload progress), a few at a time.
@@ -29,6 +63,7 @@ export async function sendParts(
   onProgress: (progress: SendProgress) => void,
   signal?: AbortSignal,
   onPartSent?: (part: PartTarget) => void,
+  refresh?: RefreshPart,
 ): Promise<void> {
   const inFlight = new Map<PartTarget, number>();
   const done = new Map<number, number>();
@@ -53,15 +88,10 @@ export async function sendParts(
       if (!file) throw new Error(`No file for upload index ${part.fileIndex}`);
       inFlight.set(part, 0);
       try {
-        await sendOne(
-          file,
-          part,
-          (bytes) => {
-            inFlight.set(part, bytes);
-            report();
-          },
-          stop.signal,
-        );
+        await sendWithRetries(file, part, stop.signal, refresh, (bytes) => {
+          inFlight.set(part, bytes);
+          report();
+        });
       } catch (err) {
         failure ??= err;
         inFlight.delete(part);
@@ -78,6 +108,32 @@ export async function sendParts(
   if (failure !== undefined) throw failure;
 }
 
+/**
+ * One part, tried up to MAX_ATTEMPTS times: its URL is replaced shortly before it runs out (and when the store
+ * says it has), transient failures wait a growing pause. Only the part is sent again, never the whole upload.
+ */
+async function sendWithRetries(
+  file: File,
+  part: PartTarget,
+  signal: AbortSignal,
+  refresh: RefreshPart | undefined,
+  onBytes: (bytes: number) => void,
+): Promise<void> {
+  let target = part;
+  for (let attempt = 1; ; attempt++) {
+    if (refresh && needsRefresh(target, Date.now())) target = await refresh(target);
+    try {
+      await sendOne(file, target, onBytes, signal);
+      return;
+    } catch (err) {
+      onBytes(0);
+      if (signal.aborted || !(err instanceof PartError) || !err.retryable || attempt >= MAX_ATTEMPTS) throw err;
+      if (err.expired && refresh) target = await refresh(target);
+      else await sleep(Math.min(8_000, 500 * 2 ** (attempt - 1)), signal);
+    }
+  }
+}
+
 function sendOne(file: File, part: PartTarget, onBytes: (bytes: number) => void, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
@@ -85,15 +141,20 @@ function sendOne(file: File, part: PartTarget, onBytes: (bytes: number) => void,
     for (const header of part.headers) xhr.setRequestHeader(header.name, header.value);
     xhr.upload.onprogress = (event) => onBytes(event.loaded);
     xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) resolve();
-      else
-        reject(
-          new Error(
-            `${file.name}: the store refused part ${part.partNumber} (HTTP ${xhr.status}) ${xhr.responseText.slice(0, 200)}`,
-          ),
-        );
+      if (xhr.status >= 200 && xhr.status < 300) return resolve();
+      const body = xhr.responseText.slice(0, 200);
+      const expired = xhr.status === 403 && /expired/i.test(body);
+      const transient = xhr.status >= 500 || xhr.status === 408 || xhr.status === 429;
+      reject(
+        new PartError(
+          `${file.name}: the store refused part ${part.partNumber} (HTTP ${xhr.status}) ${body}`,
+          expired || transient,
+          expired,
+        ),
+      );
     };
-    xhr.onerror = () => reject(new Error(`${file.name}: part ${part.partNumber} could not be sent (network error)`));
+    xhr.onerror = () =>
+      reject(new PartError(`${file.name}: part ${part.partNumber} could not be sent (network error)`, true));
     xhr.onabort = () => reject(new DOMException('Upload cancelled', 'AbortError'));
     signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.send(file.slice(part.start, part.start + part.size));

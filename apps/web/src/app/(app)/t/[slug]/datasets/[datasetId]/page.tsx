@@ -8,6 +8,8 @@ import { rejectReasonLabel } from '../../../../../../lib/reject-reasons';
 import { formatBytes } from '../../../../../../lib/upload/rate';
 import { serverRequest, unwrap } from '../../../../../../lib/server-graphql';
 import { loadTeam } from '../../../../../../lib/team';
+import { canContribute } from '../../../../../../graphql/roles';
+import { CopyId } from '../../../../../../components/CopyId';
 
 type Params = { params: Promise<{ slug: string; datasetId: string }> };
 
@@ -34,6 +36,8 @@ export default async function DatasetPage({ params }: Params) {
         ).datasetFiles
       : null;
   const maxLabel = Math.max(1, ...(latest?.labels.map((l) => l.count) ?? []));
+  const canUpload = canContribute(load.team.viewerRole);
+  const uploadHref = `/t/${slug}/datasets/${dataset.id}/upload`;
 
   return (
     <div className="page">
@@ -49,12 +53,22 @@ export default async function DatasetPage({ params }: Params) {
             {dataset.description ? ` · ${dataset.description}` : ''}
           </p>
         </div>
+        {canUpload && latest ? (
+          <Link className="btn btn-secondary" href={uploadHref}>
+            Upload a new version
+          </Link>
+        ) : null}
       </div>
 
       {!latest ? (
         <div className="card empty">
           <h3>No versions yet</h3>
           <p>This dataset has no images yet. Upload some to create its first version.</p>
+          {canUpload ? (
+            <Link className="btn btn-primary" href={uploadHref}>
+              Upload images
+            </Link>
+          ) : null}
         </div>
       ) : (
         <>
@@ -82,6 +96,9 @@ export default async function DatasetPage({ params }: Params) {
                     </>
                   ) : null}
                 </p>
+                <p>
+                  <CopyId label="Version id" value={latest.id} />
+                </p>
               </div>
             </div>
             <div className="card-body">
@@ -89,7 +106,15 @@ export default async function DatasetPage({ params }: Params) {
                 <p className="muted">Checking, de-duplicating and resizing the images… this page updates by itself.</p>
               ) : null}
               {latest.status === 'FAILED' ? (
-                <p className="field-error">Preparation failed: {latest.error ?? 'no reason given'}</p>
+                <p className="field-error">
+                  Preparation failed: {latest.error ?? 'no reason given'}
+                  {canUpload ? (
+                    <>
+                      {' '}
+                      <Link href={uploadHref}>Upload the files again</Link>
+                    </>
+                  ) : null}
+                </p>
               ) : null}
               {latest.previewUrl ? (
                 // eslint-disable-next-line @next/next/no-img-element -- short-lived signed URL from the API

@@ -1,7 +1,7 @@
 'use client';
 
 import { useRouter } from 'next/navigation';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ResumeUpload } from '../../../../../../components/datasets/ResumeUpload';
 import { FileDrop } from '../../../../../../components/datasets/FileDrop';
 import { sendAndComplete, type UploadPhase } from '../../../../../../components/datasets/send-upload';
@@ -13,8 +13,10 @@ import { CreateDatasetMutation, CreateUploadMutation } from '../../../../../../g
 import { clearErrorOnEdit, toFieldErrors, type FieldErrors } from '../../../../../../lib/form-errors';
 import { request } from '../../../../../../lib/graphql';
 import type { PickedFile } from '../../../../../../lib/upload/pick-files';
-import { contentTypeOf, planParts } from '../../../../../../lib/upload/plan';
+import { declareItems, describeItem, prepareUpload, type PreparedUpload } from '../../../../../../lib/upload/items';
+import { planParts } from '../../../../../../lib/upload/plan';
 import { fetchUploadState, missingPartTargets, storedBytesByFile } from '../../../../../../lib/upload/resume';
+import { isArchivePath } from '@dapple/contracts/upload-pack';
 import {
   clearPending,
   fingerprintOf,
@@ -28,11 +30,26 @@ const FIELDS = ['name', 'resolution', 'channels', 'files'] as const;
 type Field = (typeof FIELDS)[number];
 const RESOLUTIONS = [16, 28, 32, 64, 128, 256];
 
+/** An existing dataset the upload adds a version to (the dataset page's "Upload a new version"). */
+export interface ExistingDataset {
+  id: string;
+  name: string;
+}
+
 /**
- * The new-dataset page: an upload interrupted by a reload is offered for resuming first (localStorage
- * keeps it per team); otherwise the form to create a dataset and upload its images.
+ * The new-dataset page (and a dataset's upload page, with `existing`): an upload interrupted by a reload is
+ * offered for resuming first (localStorage keeps it per team); otherwise the form to create a dataset (or pick
+ * files for the existing one) and upload them.
  */
-export function NewDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: string }) {
+export function NewDatasetForm({
+  teamId,
+  teamSlug,
+  existing,
+}: {
+  teamId: string;
+  teamSlug: string;
+  existing?: ExistingDataset;
+}) {
   // undefined until mounted: localStorage is not readable during server rendering.
   const [pending, setPending] = useState<PendingUpload | null | undefined>(undefined);
   const [notice, setNotice] = useState<string | null>(null);
@@ -50,12 +67,20 @@ export function NewDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug:
           {notice}
         </div>
       ) : null}
-      <CreateDatasetForm teamId={teamId} teamSlug={teamSlug} />
+      <CreateDatasetForm teamId={teamId} teamSlug={teamSlug} existing={existing} />
     </>
   );
 }
 
-function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: string }) {
+function CreateDatasetForm({
+  teamId,
+  teamSlug,
+  existing,
+}: {
+  teamId: string;
+  teamSlug: string;
+  existing?: ExistingDataset;
+}) {
   const router = useRouter();
   const [picked, setPicked] = useState<PickedFile[]>([]);
   const [errors, setErrors] = useState<FieldErrors<Field>>({});
@@ -64,10 +89,12 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
   const [stored, setStored] = useState<Map<number, number> | undefined>(undefined);
   // Kept across a failed upload, so "try again" does not create a second dataset (its fields are disabled
   // then, and disabled fields are not in the form data)…
-  const dataset = useRef<{ id: string; name: string } | null>(null);
+  const dataset = useRef<{ id: string; name: string } | null>(existing ?? null);
   // …and, with the same files, resumes the same upload instead of sending everything again.
-  const upload = useRef<{ id: string; files: readonly PickedFile[] } | null>(null);
+  const upload = useRef<{ id: string; files: readonly PickedFile[]; prepared: PreparedUpload } | null>(null);
+  const [attempted, setAttempted] = useState(false);
   const busy = phase.kind !== 'idle';
+  const prepared = useMemo(() => prepareUpload(picked), [picked]);
 
   function addFiles(files: PickedFile[]) {
     setPicked((current) => {
@@ -89,6 +116,7 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
     if (Object.keys(local).length > 0) return;
 
     setPhase({ kind: 'sending', sent: new Map(), total: 0, rate: 0, eta: null });
+    setAttempted(true);
     try {
       if (!dataset.current) {
         const created = await request(CreateDatasetMutation, {
@@ -107,33 +135,36 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
       let uploadId: string;
       let parts: PartTarget[];
       let alreadyStored: Map<number, number> | undefined;
+      let sending = prepared;
       const retry =
         upload.current && sameFiles(upload.current.files, picked) ? await resumable(upload.current.id) : null;
       if (retry) {
         ({ parts, stored: alreadyStored } = retry);
         uploadId = upload.current!.id;
+        sending = upload.current!.prepared;
       } else {
         // Other files than the failed attempt's: that upload will not be completed, so it is ended now.
         if (upload.current) void request(AbortUploadMutation, { uploadId: upload.current.id });
         const created = await request(CreateUploadMutation, {
           input: {
             datasetId: dataset.current.id,
-            files: picked.map((p) => ({ path: p.path, size: p.file.size, contentType: contentTypeOf(p.file) })),
+            files: declareItems(prepared, picked),
           },
         });
         // The server names the file and the limit it crosses; those errors belong to the file list.
         if (!created.ok)
           return fail(toFieldErrors(created.errors, FIELDS, { BAD_USER_INPUT: 'files', CONFLICT: 'files' }));
         uploadId = created.data.createUpload.id;
-        upload.current = { id: uploadId, files: picked };
+        upload.current = { id: uploadId, files: picked, prepared };
         parts = planParts(created.data.createUpload.files);
         savePending(teamId, {
           uploadId,
           datasetId: dataset.current.id,
           datasetName: dataset.current.name,
           savedAt: '',
+          sources: picked.map((p) => fingerprintOf(p.file, p.path)),
           files: created.data.createUpload.files.map((f) => ({
-            ...fingerprintOf(picked[f.index]!.file, picked[f.index]!.path),
+            ...fingerprintOf(prepared.blobs[f.index]!, f.path),
             // A multipart file always has several parts (the threshold is at least the part size).
             partSize: f.parts.length > 1 ? f.parts[0]!.size : null,
             partCount: f.parts.length,
@@ -145,14 +176,14 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
       const completed = await sendAndComplete({
         teamId,
         uploadId,
-        files: picked.map((p) => p.file),
+        prepared: sending,
         parts,
         stored: alreadyStored,
         onPhase: setPhase,
       });
       if (!completed.ok) return fail(toFieldErrors(completed.errors, FIELDS, { BAD_USER_INPUT: 'files' }));
       upload.current = null;
-      router.push(`/t/${teamSlug}/datasets`);
+      router.push(existing ? `/t/${teamSlug}/datasets/${existing.id}` : `/t/${teamSlug}/datasets`);
       router.refresh();
     } catch (err) {
       fail({ files: err instanceof Error ? err.message : String(err) });
@@ -180,42 +211,7 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
   return (
     <form className="card card-body form" onSubmit={onSubmit} onChange={clearErrorOnEdit(setErrors)} noValidate>
       {errors.form ? <FormError>{errors.form}</FormError> : null}
-      <div className="form-row">
-        <TextField
-          label="Name"
-          name="name"
-          required
-          maxLength={100}
-          placeholder="faces-32"
-          error={errors.name}
-          disabled={busy || dataset.current !== null}
-        />
-        <SelectField
-          label="Resolution"
-          name="resolution"
-          defaultValue="32"
-          error={errors.resolution}
-          disabled={busy || dataset.current !== null}
-          options={RESOLUTIONS.map((r) => ({ value: String(r), label: `${r} × ${r} px` }))}
-        />
-        <SelectField
-          label="Colour"
-          name="channels"
-          defaultValue="3"
-          error={errors.channels}
-          disabled={busy || dataset.current !== null}
-          options={[
-            { value: '3', label: 'RGB' },
-            { value: '1', label: 'Grayscale' },
-          ]}
-        />
-      </div>
-      <TextField
-        label="Description (optional)"
-        name="description"
-        maxLength={2000}
-        disabled={busy || dataset.current !== null}
-      />
+      {existing ? null : <DatasetFields errors={errors} disabled={busy || dataset.current !== null} />}
 
       <div className="field">
         <span className="field-label" id="files-label">
@@ -232,7 +228,8 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
 
       {picked.length > 0 ? (
         <UploadSummary
-          files={picked.map((p) => ({ path: p.path, size: p.file.size }))}
+          files={prepared.items.map((item) => ({ path: describeItem(item), size: item.size }))}
+          fileCount={prepared.sourceCount}
           phase={phase}
           stored={stored}
           onClear={clearFiles}
@@ -241,12 +238,59 @@ function CreateDatasetForm({ teamId, teamSlug }: { teamId: string; teamSlug: str
 
       <div>
         <SubmitButton pending={busy} pendingLabel={phase.kind === 'completing' ? 'Finishing…' : 'Uploading…'}>
-          {dataset.current
-            ? 'Try the upload again'
-            : `Upload ${picked.length > 0 ? `${picked.length} ` : ''}${picked.length === 1 ? 'image' : 'images'}`}
+          {attempted && upload.current ? 'Try the upload again' : `Upload ${describePicked(picked)}`}
         </SubmitButton>
       </div>
     </form>
+  );
+}
+
+/** "7 images", "1 archive", "3 images and 1 archive": what the upload button sends. */
+export function describePicked(picked: readonly { path: string }[]): string {
+  const archives = picked.filter((p) => isArchivePath(p.path)).length;
+  const images = picked.length - archives;
+  const count = (n: number, one: string) => `${n.toLocaleString('en')} ${one}${n === 1 ? '' : 's'}`;
+  if (picked.length === 0) return 'images';
+  if (archives === 0) return count(images, 'image');
+  if (images === 0) return count(archives, 'archive');
+  return `${count(images, 'image')} and ${count(archives, 'archive')}`;
+}
+
+function DatasetFields({ errors, disabled }: { errors: FieldErrors<Field>; disabled: boolean }) {
+  return (
+    <>
+      <div className="form-row">
+        <TextField
+          label="Name"
+          name="name"
+          required
+          maxLength={100}
+          placeholder="faces-32"
+          error={errors.name}
+          disabled={disabled}
+        />
+        <SelectField
+          label="Resolution"
+          name="resolution"
+          defaultValue="32"
+          error={errors.resolution}
+          disabled={disabled}
+          options={RESOLUTIONS.map((r) => ({ value: String(r), label: `${r} × ${r} px` }))}
+        />
+        <SelectField
+          label="Colour"
+          name="channels"
+          defaultValue="3"
+          error={errors.channels}
+          disabled={disabled}
+          options={[
+            { value: '3', label: 'RGB' },
+            { value: '1', label: 'Grayscale' },
+          ]}
+        />
+      </div>
+      <TextField label="Description (optional)" name="description" maxLength={2000} disabled={disabled} />
+    </>
   );
 }
 

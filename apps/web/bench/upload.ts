@@ -1,0 +1,181 @@
+// `npx tsx apps/web/bench/upload.ts`: a folder upload through the real browser path (Chromium → the dashboard's
+// new-dataset page → the production dashboard's /objects proxy → the hub's DiskStore), against a raw PUT of the
+// same number of bytes in one request over the same path, measured in the same process, interleaved per round.
+//  - many-small: --small-files files (5000) totalling --small-mb MB (3)
+//  - fewer-large: --large-files files (500) totalling --large-mb MB (300)
+// Time is from the Upload click to the hub's answer to completeUpload (every byte stored and verified); the
+// dataset.prepare job is off (it is not the upload). Medians over --rounds (2). One JSON line per case, also
+// appended to apps/web/bench/results/upload.jsonl, with the load average (the machine is shared).
+import { randomBytes } from 'node:crypto';
+import { appendFile, chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createDb, migrate } from '@dapple/db';
+import { startEmbeddedPostgres } from '@dapple/db/embedded';
+import { createHub } from '@dapple/server';
+import { DiskStore } from '@dapple/storage';
+import { gqlClient } from '@dapple/testing';
+import { launchBrowser, newContext } from '@dapple/testing/browser';
+import { startWeb } from '@dapple/testing/web';
+
+const { values: args } = parseArgs({
+  options: {
+    'small-files': { type: 'string', default: '5000' },
+    'small-mb': { type: 'string', default: '3' },
+    'large-files': { type: 'string', default: '500' },
+    'large-mb': { type: 'string', default: '300' },
+    rounds: { type: 'string', default: '2' },
+  },
+});
+const ROUNDS = Number(args.rounds);
+const SECRET = 'bench-secret-bench-secret-bench-secret';
+const RESULTS = fileURLToPath(new URL('./results/upload.jsonl', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const root = await mkdtemp(join(tmpdir(), 'dapple-bench-upload-'));
+await chmod(root, 0o755);
+const pgServer = await startEmbeddedPostgres({ dataDir: join(root, 'pg'), port: await freePort() });
+const direct = createDb(pgServer.connectionString, { max: 2 });
+const cleanups: (() => Promise<unknown>)[] = [
+  async () => direct.close(),
+  async () => pgServer.stop(),
+  () => rm(root, { recursive: true, force: true }),
+];
+try {
+  await migrate(direct.db);
+  const webPort = await freePort();
+  const webUrl = `http://127.0.0.1:${webPort}`;
+  const store = new DiskStore({ root: join(root, 'store'), publicBaseUrl: webUrl, signingSecret: SECRET });
+  const hub = await createHub({
+    databaseUrl: pgServer.connectionString,
+    store,
+    port: await freePort(),
+    logLevel: 'silent',
+    allowedOrigins: [webUrl],
+    runs: { executor: false },
+    jobs: { workers: false },
+  });
+  cleanups.unshift(() => hub.close());
+  const api = gqlClient(`${hub.url}/graphql`);
+  const signUp = await api.request(`mutation ($input: SignUpInput!) { signUp(input: $input) { user { id } } }`, {
+    input: { name: 'Bench', email: 'bench@example.com', password: 'bench-password-long-enough' },
+  });
+  if (signUp.errors) throw new Error(JSON.stringify(signUp.errors));
+  const team = await api.request(`mutation { createTeam(input: { name: "Bench", slug: "bench" }) { id } }`);
+  if (team.errors) throw new Error(JSON.stringify(team.errors));
+
+  process.stderr.write('building and starting the dashboard…\n');
+  const web = await startWeb({ apiUrl: hub.url, port: webPort });
+  cleanups.unshift(() => web.close());
+  const browser = await launchBrowser();
+  cleanups.unshift(() => browser.close());
+  const context = await newContext(browser, web.url);
+  context.setDefaultTimeout(600_000);
+  await context.addCookies([
+    { name: 'dapple_session', value: api.cookies.get('dapple_session')!, url: web.url, httpOnly: true },
+  ]);
+  const page = await context.newPage();
+
+  const cases = [
+    { name: 'many-small', files: Number(args['small-files']), bytes: Number(args['small-mb']) * 1e6 },
+    { name: 'fewer-large', files: Number(args['large-files']), bytes: Number(args['large-mb']) * 1e6 },
+  ];
+  const folders = new Map<string, string>();
+  for (const c of cases) {
+    const dir = join(root, c.name);
+    const each = Math.floor(c.bytes / c.files);
+    for (const label of ['a', 'b']) await mkdir(join(dir, label), { recursive: true });
+    for (let i = 0; i < c.files; i++) await writeFile(join(dir, i % 2 ? 'b' : 'a', `${i}.png`), randomBytes(each));
+    folders.set(c.name, dir);
+    c.bytes = each * c.files;
+  }
+
+  /** The dashboard's own upload: pick the folder, click Upload, until completeUpload answered. */
+  async function viaPage(name: string, dir: string, files: number): Promise<number> {
+    await page.goto('/t/bench/datasets/new');
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.locator('input[webkitdirectory]').setInputFiles(dir);
+    const button = page.getByRole('button', { name: `Upload ${files.toLocaleString('en')} images` });
+    await button.waitFor();
+    const completed = page.waitForResponse(
+      (r) => r.request().method() === 'POST' && (r.request().postData() ?? '').includes('CompleteUpload'),
+    );
+    const started = performance.now();
+    await button.click();
+    const response = await completed;
+    const seconds = (performance.now() - started) / 1000;
+    const body = (await response.json()) as { errors?: unknown };
+    if (body.errors) throw new Error(`completeUpload failed: ${JSON.stringify(body.errors)}`);
+    await page.waitForURL((url) => url.pathname === '/t/bench/datasets');
+    return seconds;
+  }
+
+  /** The same number of bytes in one PUT from the same page to a signed URL on the same origin. */
+  async function rawPut(bytes: number): Promise<number> {
+    const key = `bench/raw-${Date.now()}`;
+    const signed = await store.presignPut(key, { size: bytes });
+    await page.goto('/t/bench/datasets'); // same origin as the uploads (no CORS preflight)
+    const seconds = await page.evaluate(
+      async ({ url, size }) => {
+        const chunks: Uint8Array<ArrayBuffer>[] = [];
+        for (let left = size; left > 0; left -= 65536) {
+          const chunk = new Uint8Array(Math.min(65536, left));
+          crypto.getRandomValues(chunk);
+          chunks.push(chunk);
+        }
+        const body = new Blob(chunks);
+        const started = performance.now();
+        const res = await fetch(url, { method: 'PUT', body });
+        if (!res.ok) throw new Error(`raw PUT: HTTP ${res.status} ${await res.text()}`);
+        return (performance.now() - started) / 1000;
+      },
+      { url: signed.url, size: bytes },
+    );
+    await store.delete(key);
+    return seconds;
+  }
+
+  await mkdir(join(fileURLToPath(new URL('./results/', import.meta.url))), { recursive: true });
+  for (const c of cases) {
+    const ours: number[] = [];
+    const raw: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      raw.push(await rawPut(c.bytes));
+      ours.push(await viaPage(`${c.name}-${round}`, folders.get(c.name)!, c.files));
+    }
+    const seconds = median(ours);
+    const rawSeconds = median(raw);
+    const line = {
+      bench: 'web.upload',
+      case: c.name,
+      at: new Date().toISOString(),
+      files: c.files,
+      bytes: c.bytes,
+      seconds: Number(seconds.toFixed(3)),
+      files_per_s: Math.round(c.files / seconds),
+      mb_per_s: Number((c.bytes / 1e6 / seconds).toFixed(2)),
+      raw_put_seconds: Number(rawSeconds.toFixed(3)),
+      raw_put_mb_per_s: Number((c.bytes / 1e6 / rawSeconds).toFixed(2)),
+      ratio_vs_raw_put: Number((rawSeconds / seconds).toFixed(3)),
+      rounds: ROUNDS,
+      loadavg: loadavg().map((l) => Number(l.toFixed(2))),
+      note: 'shared 2-core machine, other agents running; Chromium → next start /objects proxy → hub DiskStore',
+    };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    await appendFile(RESULTS, `${JSON.stringify(line)}\n`);
+  }
+} finally {
+  for (const cleanup of cleanups) await cleanup().catch((err: unknown) => process.stderr.write(`${String(err)}\n`));
+}

@@ -1,0 +1,60 @@
+import { filesSentIn, planUploadItems, type UploadItem } from '@dapple/contracts/upload-pack';
+import type { PickedFile } from './pick-files';
+import { contentTypeOf } from './plan';
+
+/**
+ * What one upload sends: the picked files grouped into upload items (archives as they are, everything else in
+ * tar packs; see @dapple/contracts/upload-pack for why), each with the Blob its parts are sliced from.
+ */
+export interface PreparedUpload {
+  items: UploadItem[];
+  /** One per item, by item index: the file itself, or the pack as a Blob of [header, File, padding, …]. */
+  blobs: File[];
+  /** How many picked files the upload carries. */
+  sourceCount: number;
+}
+
+/**
+ * Groups the picked files into upload items. Nothing is read: a pack's Blob refers to the picked Files, so the
+ * browser streams their bytes straight to the network. The same files in the same order give the same bytes
+ * (a resumed upload depends on it).
+ */
+export function prepareUpload(picked: readonly PickedFile[]): PreparedUpload {
+  const items = planUploadItems(picked.map((p) => ({ path: p.path, size: p.file.size, mtimeMs: p.file.lastModified })));
+  const blobs = items.map((item) => {
+    if (item.kind === 'file') return picked[item.index]!.file;
+    const parts = item.layout.pieces.map((piece) =>
+      piece.kind === 'bytes' ? (piece.bytes as Uint8Array<ArrayBuffer>) : picked[piece.index]!.file,
+    );
+    return new File(parts, item.path, { type: 'application/x-tar', lastModified: 0 });
+  });
+  return { items, blobs, sourceCount: picked.length };
+}
+
+/** The createUpload declaration of the items. */
+export function declareItems(prepared: PreparedUpload, picked: readonly PickedFile[]) {
+  return prepared.items.map((item) =>
+    item.kind === 'pack'
+      ? { path: item.path, size: item.size, contentType: 'application/x-tar', pack: true }
+      : { path: item.path, size: item.size, contentType: contentTypeOf(picked[item.index]!.file) },
+  );
+}
+
+/** Picked files wholly sent, from the byte ranges of each item that the store accepted. */
+export function countFilesSent(
+  prepared: PreparedUpload,
+  sentRanges: ReadonlyMap<number, readonly { start: number; end: number }[]>,
+): number {
+  let count = 0;
+  prepared.items.forEach((item, index) => {
+    const ranges = sentRanges.get(index) ?? [];
+    if (item.kind === 'pack') count += filesSentIn(item.layout, ranges);
+    else if (ranges.reduce((sum, r) => sum + (r.end - r.start), 0) >= item.size) count += 1;
+  });
+  return count;
+}
+
+/** How an item is listed: a file by its path, a pack by what it holds. */
+export function describeItem(item: UploadItem): string {
+  return item.kind === 'pack' ? `${item.path} (a pack of ${item.indexes.length.toLocaleString('en')})` : item.path;
+}
