@@ -117,7 +117,7 @@ export class WebhookService implements WebhookEmitter {
     if (!z.uuid().safeParse(id).success) throw notFound('Webhook');
     const [webhook] = await this.deps.db.select().from(webhooks).where(eq(webhooks.id, id));
     if (!webhook) throw notFound('Webhook');
-    await this.teams.requireTeamRole(meta, webhook.teamId, 'admin');
+    await this.teams.requireTeamRole(meta, webhook.teamId, 'admin', 'Webhook');
     return webhook;
   }
 
