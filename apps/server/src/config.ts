@@ -77,6 +77,7 @@ export async function hubConfigFromEnv(
     host: env.HOST,
     publicUrl: publicUrlFromEnv(env),
     logLevel: env.LOG_LEVEL,
+    limits: { introspection: env.DAPPLE_GRAPHQL_INTROSPECTION ?? env.NODE_ENV !== 'production' },
     datasets: datasetConfigFromEnv(env),
     webhooks: { secret },
     sampling: samplingConfigFromEnv(env),

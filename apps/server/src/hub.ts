@@ -5,7 +5,6 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import { createDb, type Db } from '@dapple/db';
 import { createSignedObjectHandler, DiskStore, type ObjectStore } from '@dapple/storage';
-import { sql } from 'drizzle-orm';
 import express from 'express';
 import type pg from 'pg';
 import type { LevelWithSilent } from 'pino';
@@ -14,7 +13,8 @@ import { createFormatError } from './graphql/format-error.ts';
 import { DEFAULT_QUERY_LIMITS, limitRules, type QueryLimits } from './graphql/limits.ts';
 import { getSchema } from './graphql/schema/index.ts';
 import { httpContext } from './http/request-context.ts';
-import { bodyErrorHandler, rejectDeepNesting, sendGraphQLError } from './http/graphql-http-errors.ts';
+import { bodyErrorHandler, capResponseBytes, rejectDeepNesting, sendGraphQLError } from './http/graphql-http-errors.ts';
+import { healthCheck } from './http/health.ts';
 import { requestLog } from './http/request-log.ts';
 import { startWsServer } from './http/ws-server.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -142,15 +142,8 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     }),
   );
 
-  app.get('/healthz', async (req, res) => {
-    try {
-      await dbHandle.db.execute(sql`select 1`);
-      res.json({ status: 'ok', db: 'ok' });
-    } catch (err) {
-      req.log.warn({ err }, 'health check: database unreachable');
-      res.status(503).json({ status: 'error', db: 'unreachable' });
-    }
-  });
+  const health = healthCheck(dbHandle.pool, logger);
+  app.get('/healthz', health.handler);
 
   // DiskStore's upload/download URLs point back at the hub; S3 URLs go straight to the S3 server.
   if (config.store instanceof DiskStore) {
@@ -175,6 +168,8 @@ export async function createHub(config: HubConfig): Promise<Hub> {
   const apollo = new ApolloServer<Context>({
     schema,
     csrfPrevention: true,
+    // Apollo's own switch would answer GRAPHQL_VALIDATION_FAILED; limitRules refuses with INTROSPECTION_DISABLED
+    // (and the WebSocket path uses the same rules).
     introspection: true,
     includeStacktraceInErrorResponses: false,
     validationRules: limitRules(limits),
@@ -194,6 +189,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     GRAPHQL_PATH,
     express.json({ limit: limits.maxBodyBytes }),
     rejectDeepNesting(limits),
+    capResponseBytes(limits),
     expressMiddleware(apollo, { context: ({ req, res }) => httpContext({ services, secureCookies }, req, res) }),
   );
   app.use((req, res) => sendGraphQLError(res, 404, `No route for ${req.method} ${req.path}`, 'NOT_FOUND'));
@@ -254,6 +250,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
         await services.runWebhookRelay.close();
         await jobs.stop();
         await apollo.stop(); // drains HTTP (and, via the plugin, WebSockets)
+        await health.close();
         await dbHandle.close();
       })()),
   };

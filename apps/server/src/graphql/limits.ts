@@ -4,6 +4,9 @@ import {
   getNullableType,
   isListType,
   Kind,
+  SchemaMetaFieldDef,
+  TypeMetaFieldDef,
+  TypeNameMetaFieldDef,
   type GraphQLOutputType,
   type SelectionSetNode,
   type ValidationContext,
@@ -38,7 +41,7 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   listFactor: 10,
   maxNesting: 128,
   maxTokens: 20_000,
-  maxIntrospectionCost: 40_000,
+  maxIntrospectionCost: 100_000,
   maxResponseBytes: 8 * 1024 * 1024,
   introspection: true,
 };
@@ -114,7 +117,10 @@ function selectionMeasure(
           named && 'getFields' in named
             ? (named.getFields() as Record<string, { type: GraphQLOutputType }>)
             : undefined;
-        const type = fields?.[sel.name.value]?.type;
+        // Introspection fields are not among a type's own fields; without their types, `__schema { types { … } }`
+        // would not count as the list it is.
+        const meta = { __schema: SchemaMetaFieldDef, __type: TypeMetaFieldDef, __typename: TypeNameMetaFieldDef };
+        const type = (meta[sel.name.value as keyof typeof meta] ?? fields?.[sel.name.value])?.type;
         const children = sel.selectionSet ? measure(sel.selectionSet, type) : 0;
         total = combine(total, onField({ name: sel.name.value, type, children }));
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
@@ -194,9 +200,29 @@ export function costLimitRule(maxCost: number, listFactor: number, maxIntrospect
       if (measureWith(false)(node.selectionSet, root) > maxCost) report(maxCost, '');
       else if (measureWith(true)(node.selectionSet, root) > maxCost + maxIntrospectionCost)
         report(maxCost + maxIntrospectionCost, 'introspection included, ');
+      // The list factor underestimates `__schema { types }` (every type of the schema); what one `__schema` returns
+      // is bounded by the schema, so aliases of it are what must be bounded.
+      const countOf = (name: string) =>
+        selectionMeasure(
+          context,
+          (f) => (f.name === name ? 1 : 0) + f.children,
+          (a, b) => a + b,
+        )(node.selectionSet, root);
+      const schemas = countOf('__schema');
+      const types = countOf('__type');
+      if (schemas > 1 || types > MAX_TYPE_LOOKUPS) {
+        context.reportError(
+          new GraphQLError(
+            `An operation may ask for __schema once and __type at most ${MAX_TYPE_LOOKUPS} times (it asks ${schemas} and ${types})`,
+            { nodes: [node], extensions: { code: 'QUERY_TOO_COMPLEX' } },
+          ),
+        );
+      }
     },
   });
 }
+
+const MAX_TYPE_LOOKUPS = 20;
 
 /** Refuses `__schema` and `__type` anywhere in an operation (`__typename` stays: clients need it). */
 export function noIntrospectionRule(): ValidationRule {

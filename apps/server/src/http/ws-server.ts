@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { parse, specifiedRules, validate, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { limitRules, nestingError, type QueryLimits } from '../graphql/limits.ts';
+import { limitRules, nestingError, responseTooLarge, type QueryLimits } from '../graphql/limits.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services/index.ts';
 import { resolveViewer, wsContext } from './request-context.ts';
@@ -119,8 +119,16 @@ export function startWsServer(opts: WsServerOptions): { close(): Promise<void> }
         };
       },
       onError: (_ctx, _id, _payload, errors) => formatErrors(errors),
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: formatErrors(result.errors) } : undefined,
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        const out = result.errors ? { ...result, errors: formatErrors(result.errors) } : result;
+        // Measured here because graphql-ws serialises the message itself; subscription messages are small.
+        const bytes = Buffer.byteLength(JSON.stringify(out));
+        if (bytes > opts.limits.maxResponseBytes) {
+          opts.log.warn({ bytes, limit: opts.limits.maxResponseBytes }, 'subscription message over the size limit');
+          return responseTooLarge(bytes, opts.limits.maxResponseBytes);
+        }
+        return out === result ? undefined : out;
+      },
     },
     wss,
   );
