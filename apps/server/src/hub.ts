@@ -79,6 +79,8 @@ export interface HubConfig {
   evaluation?: EvaluationConfig;
   /** Webhook signing-secret encryption (the hub secret) and target policy; without `secret` webhooks are off. */
   webhooks?: WebhookConfig;
+  /** Open subscription streams are re-authorised on every access change and at least this often. Default 60 s. */
+  subscriptions?: { recheckIntervalMs?: number };
 }
 
 export interface Hub {
@@ -163,6 +165,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     limits,
     allowedOrigins: [...(config.allowedOrigins ?? []), ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
     formatError,
+    ...(config.subscriptions?.recheckIntervalMs ? { recheckIntervalMs: config.subscriptions.recheckIntervalMs } : {}),
   });
 
   const apollo = new ApolloServer<Context>({
@@ -221,6 +224,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
   await services.runSignals.start(logger);
+  await services.accessEvents.start(logger);
   services.teamActivity.useLogger(logger);
   await services.runWebhookRelay.start(logger);
   const scheduler = await createRunScheduler(services, config.runs, {
@@ -245,6 +249,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
         if (opts.stopTrainers) await scheduler?.suspendTrainers();
         await scheduler?.close(); // unless stopped above, trainers keep running: the next hub re-adopts them
         await services.runSignals.close();
+        await services.accessEvents.close();
         await services.teamActivity.close();
         await services.closeSampling(); // worker threads and the sampling LISTEN connection
         await services.runWebhookRelay.close();

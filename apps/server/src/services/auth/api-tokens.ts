@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, isNull, or } from 'drizzle-orm';
 import { apiTokens, users, type ApiToken } from '@dapple/db';
 import { z } from 'zod';
+import type { AccessEvents } from './access-events.ts';
 import { looksLikeApiToken, newApiTokenSecret, sha256Hex } from './secrets.ts';
 import { notFound } from '../errors.ts';
 import type { RequestMeta, ServiceDeps, Viewer } from '../types.ts';
@@ -16,7 +17,10 @@ const createInput = z.object({
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 export class ApiTokenService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly access: AccessEvents,
+  ) {}
 
   /** Creates a token for the caller. The secret is returned here once and never stored. */
   async create(meta: RequestMeta, input: unknown): Promise<{ apiToken: ApiToken; secret: string }> {
@@ -47,6 +51,7 @@ export class ApiTokenService {
       .set({ revokedAt: this.deps.now() })
       .where(eq(apiTokens.id, id))
       .returning();
+    await this.access.publish({ userIds: [viewer.user.id], reason: 'API token revoked' });
     return revoked ?? existing;
   }
 

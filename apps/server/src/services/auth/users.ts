@@ -1,6 +1,7 @@
 import { and, eq, gt, lte, sql } from 'drizzle-orm';
 import { sessions, users, type User } from '@dapple/db';
 import { z } from 'zod';
+import type { AccessEvents } from './access-events.ts';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.ts';
 import { FailureRateLimiter } from './rate-limiter.ts';
 import { randomSecret, sha256Hex } from './secrets.ts';
@@ -51,6 +52,7 @@ export interface SessionLookup {
 export class UserService {
   constructor(
     private readonly deps: ServiceDeps,
+    private readonly access: AccessEvents,
     private readonly opts: UserServiceOptions,
   ) {}
 
@@ -88,6 +90,7 @@ export class UserService {
   async signOut(meta: RequestMeta): Promise<boolean> {
     if (meta.viewer?.kind !== 'session') return false;
     await this.deps.db.delete(sessions).where(eq(sessions.id, meta.viewer.session.id));
+    await this.access.publish({ userIds: [meta.viewer.user.id], reason: 'signed out' });
     return true;
   }
 

@@ -12,7 +12,7 @@ import {
   type User,
 } from '@dapple/db';
 import { z } from 'zod';
-import { randomSecret, sha256Hex, requireViewer } from '../auth/index.ts';
+import { randomSecret, sha256Hex, requireViewer, type AccessEvents } from '../auth/index.ts';
 import { badInput, conflict, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { PubSub } from '../../pubsub.ts';
 import type { RequestMeta, ServiceDeps, Tx } from '../types.ts';
@@ -69,6 +69,7 @@ export class TeamService {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly events: PubSub<TeamMembersChange>,
+    private readonly access: AccessEvents,
   ) {}
 
   async create(meta: RequestMeta, input: unknown): Promise<TeamWithRole> {
@@ -222,6 +223,7 @@ export class TeamService {
       return { membership, user };
     });
     this.publish({ teamId, userId, kind: 'ROLE_CHANGED', role });
+    await this.access.publish({ userIds: [userId], reason: 'team role changed' });
     return updated;
   }
 
@@ -238,6 +240,7 @@ export class TeamService {
       await tx.delete(memberships).where(eq(memberships.id, target.id));
     });
     this.publish({ teamId, userId, kind: 'REMOVED', role: null });
+    await this.access.publish({ userIds: [userId], reason: 'removed from a team' });
     return true;
   }
 
