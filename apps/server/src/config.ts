@@ -79,7 +79,7 @@ export async function hubConfigFromEnv(
     logLevel: env.LOG_LEVEL,
     limits: { introspection: env.DAPPLE_GRAPHQL_INTROSPECTION ?? env.NODE_ENV !== 'production' },
     datasets: datasetConfigFromEnv(env),
-    webhooks: { secret },
+    webhooks: { secret, allowPrivateTargets: env.DAPPLE_WEBHOOK_ALLOW_PRIVATE ?? false },
     sampling: samplingConfigFromEnv(env),
     evaluation: evaluationConfigFromEnv(env),
     runs: {

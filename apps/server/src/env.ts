@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -65,8 +66,29 @@ const envSchema = z
      * for sign-in limits and logs). Default: loopback only (the dashboard's own proxy). `none`: trust nobody.
      */
     DAPPLE_TRUSTED_PROXIES: optionalString,
-    /** 1: webhooks may post to loopback, private and link-local addresses (internal receivers). Default: refused. */
-    DAPPLE_WEBHOOK_ALLOW_PRIVATE: optionalFlag,
+    /**
+     * Webhooks to loopback, private and link-local addresses (internal receivers): `1` allows all of them, a
+     * comma-separated list of addresses / CIDR ranges allows those. Default: refused.
+     */
+    DAPPLE_WEBHOOK_ALLOW_PRIVATE: optionalString.pipe(
+      z
+        .string()
+        .transform((v, ctx) => {
+          if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+          if (['0', 'false', 'no', 'off'].includes(v)) return false;
+          const list = v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
+          for (const entry of list) {
+            const [net = '', bits] = entry.split('/');
+            if (!isIP(net) || (bits !== undefined && !/^\d{1,3}$/.test(bits)))
+              ctx.addIssue({ code: 'custom', message: `"${entry}" is not 1, 0 or an address / CIDR range` });
+          }
+          return list;
+        })
+        .optional(),
+    ),
     // Dataset limits (unset: the defaults in services/datasets/config.ts). Sizes in bytes.
     DATASET_MAX_FILES_PER_UPLOAD: optionalPositiveInt,
     DATASET_MAX_FILE_BYTES: optionalPositiveInt,
