@@ -54,13 +54,21 @@ export interface HubConfig {
   publicUrl?: string;
   /** Browser origins (e.g. the web app, http://localhost:3000) whose session cookie may authenticate a WebSocket. */
   allowedOrigins?: string[];
-  /** Express `trust proxy`: whose X-Forwarded-For to believe for client IPs. Default 'loopback' (the web proxy). */
-  trustProxy?: boolean | number | string;
+  /**
+   * Express `trust proxy`: whose X-Forwarded-For to believe for client IPs (sign-in limits, logs). Default
+   * 'loopback' (the dashboard's own proxy); env DAPPLE_TRUSTED_PROXIES.
+   */
+  trustProxy?: boolean | number | string | string[];
   logger?: Logger;
   /** Used when no logger is given. Default 'info'. */
   logLevel?: LevelWithSilent;
   limits?: Partial<HubLimits>;
-  auth?: { sessionTtlMs?: number; signInMaxFailures?: number; signInWindowMs?: number };
+  auth?: {
+    sessionTtlMs?: number;
+    signInMaxFailures?: number;
+    signInMaxFailuresPerIp?: number;
+    signInWindowMs?: number;
+  };
   dbPoolSize?: number;
   /** Clock for services (sessions, invites, tokens); injectable for tests. */
   now?: () => Date;

@@ -3,7 +3,7 @@ import { apiTokens, users, type ApiToken } from '@dapple/db';
 import { z } from 'zod';
 import type { AccessEvents } from './access-events.ts';
 import { looksLikeApiToken, newApiTokenSecret, sha256Hex } from './secrets.ts';
-import { notFound } from '../errors.ts';
+import { forbidden, notFound } from '../errors.ts';
 import type { RequestMeta, ServiceDeps, Viewer } from '../types.ts';
 import { requireViewer } from './viewer.ts';
 import { parseInput } from '../validation.ts';
@@ -25,6 +25,9 @@ export class ApiTokenService {
   /** Creates a token for the caller. The secret is returned here once and never stored. */
   async create(meta: RequestMeta, input: unknown): Promise<{ apiToken: ApiToken; secret: string }> {
     const viewer = requireViewer(meta);
+    // A token minting tokens would outlive its own revocation (a leaked token could keep itself alive).
+    if (viewer.kind === 'apiToken')
+      throw forbidden('API tokens cannot create API tokens: sign in (dashboard or session) to create one');
     const { name, expiresInDays } = parseInput(createInput, input);
     const { secret, prefix, hash } = newApiTokenSecret();
     const expiresAt = expiresInDays ? new Date(this.deps.now().getTime() + expiresInDays * 86_400_000) : null;

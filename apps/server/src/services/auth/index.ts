@@ -15,8 +15,10 @@ export { randomSecret, sha256Hex } from './secrets.ts';
 export interface AuthOptions {
   /** Session lifetime (sliding); default 30 days. */
   sessionTtlMs?: number;
-  /** Failed sign-ins per email and IP within `signInWindowMs` before RATE_LIMITED; default 10. */
+  /** Failed sign-ins per account (email, from any address) within `signInWindowMs` before RATE_LIMITED; default 10. */
   signInMaxFailures?: number;
+  /** Failed sign-ins per client address (to any accounts) within `signInWindowMs` before RATE_LIMITED; default 30. */
+  signInMaxFailuresPerIp?: number;
   /** Default 15 minutes. */
   signInWindowMs?: number;
 }
@@ -31,6 +33,11 @@ export function createAuthServices(deps: ServiceDeps, opts: AuthOptions = {}) {
       sessionRefreshMs: 86_400_000,
       signInLimiter: new FailureRateLimiter({
         maxFailures: opts.signInMaxFailures ?? 10,
+        windowMs: opts.signInWindowMs ?? 15 * 60_000,
+        now: () => deps.now().getTime(),
+      }),
+      signInIpLimiter: new FailureRateLimiter({
+        maxFailures: opts.signInMaxFailuresPerIp ?? 30,
         windowMs: opts.signInWindowMs ?? 15 * 60_000,
         now: () => deps.now().getTime(),
       }),
