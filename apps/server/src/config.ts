@@ -77,8 +77,10 @@ export async function hubConfigFromEnv(
     host: env.HOST,
     publicUrl: publicUrlFromEnv(env),
     logLevel: env.LOG_LEVEL,
+    trustProxy: trustedProxiesFromEnv(env),
+    limits: { introspection: env.DAPPLE_GRAPHQL_INTROSPECTION ?? env.NODE_ENV !== 'production' },
     datasets: datasetConfigFromEnv(env),
-    webhooks: { secret },
+    webhooks: { secret, allowPrivateTargets: env.DAPPLE_WEBHOOK_ALLOW_PRIVATE ?? false },
     sampling: samplingConfigFromEnv(env),
     evaluation: evaluationConfigFromEnv(env),
     runs: {
@@ -109,6 +111,21 @@ export function kubernetesExecutorFromEnv(env: Env): KubernetesExecutor {
     terminationGracePeriodSeconds: env.K8S_GRACE_SECONDS,
     ttlSecondsAfterFinished: 3600,
   });
+}
+
+/**
+ * DAPPLE_TRUSTED_PROXIES: unset → loopback only (the dashboard's proxy on this machine); `none` → nobody (the
+ * socket address is the client); otherwise the listed addresses / CIDR ranges (express `trust proxy` names such
+ * as `loopback` or `uniquelocal` also work). X-Forwarded-For from anyone else is ignored.
+ */
+export function trustedProxiesFromEnv(env: Env): false | string[] {
+  const raw = env.DAPPLE_TRUSTED_PROXIES;
+  if (raw === undefined) return ['loopback'];
+  if (raw.trim().toLowerCase() === 'none') return false;
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** DATASET_* variables onto the dataset limits; unset ones keep their defaults. */

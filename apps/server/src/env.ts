@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -16,8 +17,20 @@ const optionalPositiveInt = optionalString.pipe(
     .optional(),
 );
 
+/** `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`; unset or empty: undefined (the default applies). */
+const optionalFlag = optionalString.pipe(
+  z
+    .enum(['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off'], {
+      error: 'must be 1 or 0 (true/false, yes/no, on/off)',
+    })
+    .transform((v) => ['1', 'true', 'yes', 'on'].includes(v))
+    .optional(),
+);
+
 const envSchema = z
   .object({
+    /** `production` turns GraphQL introspection off unless DAPPLE_GRAPHQL_INTROSPECTION=1. */
+    NODE_ENV: optionalString,
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     HOST: z.string().trim().min(1).default('127.0.0.1'),
     /** Port of the dashboard that `npm start` runs beside the API. */
@@ -46,6 +59,36 @@ const envSchema = z
     DAPPLE_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     PUBLIC_URL: optionalString.pipe(z.url().optional()),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    /** GraphQL `__schema` / `__type` queries (cost-limited either way). Default: on, off when NODE_ENV=production. */
+    DAPPLE_GRAPHQL_INTROSPECTION: optionalFlag,
+    /**
+     * Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (client IPs
+     * for sign-in limits and logs). Default: loopback only (the dashboard's own proxy). `none`: trust nobody.
+     */
+    DAPPLE_TRUSTED_PROXIES: optionalString,
+    /**
+     * Webhooks to loopback, private and link-local addresses (internal receivers): `1` allows all of them, a
+     * comma-separated list of addresses / CIDR ranges allows those. Default: refused.
+     */
+    DAPPLE_WEBHOOK_ALLOW_PRIVATE: optionalString.pipe(
+      z
+        .string()
+        .transform((v, ctx) => {
+          if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+          if (['0', 'false', 'no', 'off'].includes(v)) return false;
+          const list = v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
+          for (const entry of list) {
+            const [net = '', bits] = entry.split('/');
+            if (!isIP(net) || (bits !== undefined && !/^\d{1,3}$/.test(bits)))
+              ctx.addIssue({ code: 'custom', message: `"${entry}" is not 1, 0 or an address / CIDR range` });
+          }
+          return list;
+        })
+        .optional(),
+    ),
     // Dataset limits (unset: the defaults in services/datasets/config.ts). Sizes in bytes.
     DATASET_MAX_FILES_PER_UPLOAD: optionalPositiveInt,
     DATASET_MAX_FILE_BYTES: optionalPositiveInt,

@@ -5,7 +5,6 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import { createDb, type Db } from '@dapple/db';
 import { createSignedObjectHandler, DiskStore, type ObjectStore } from '@dapple/storage';
-import { sql } from 'drizzle-orm';
 import express from 'express';
 import type pg from 'pg';
 import type { LevelWithSilent } from 'pino';
@@ -14,7 +13,8 @@ import { createFormatError } from './graphql/format-error.ts';
 import { DEFAULT_QUERY_LIMITS, limitRules, type QueryLimits } from './graphql/limits.ts';
 import { getSchema } from './graphql/schema/index.ts';
 import { httpContext } from './http/request-context.ts';
-import { bodyErrorHandler, rejectDeepNesting, sendGraphQLError } from './http/graphql-http-errors.ts';
+import { bodyErrorHandler, capResponseBytes, rejectDeepNesting, sendGraphQLError } from './http/graphql-http-errors.ts';
+import { healthCheck } from './http/health.ts';
 import { requestLog } from './http/request-log.ts';
 import { startWsServer } from './http/ws-server.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -54,13 +54,21 @@ export interface HubConfig {
   publicUrl?: string;
   /** Browser origins (e.g. the web app, http://localhost:3000) whose session cookie may authenticate a WebSocket. */
   allowedOrigins?: string[];
-  /** Express `trust proxy`: whose X-Forwarded-For to believe for client IPs. Default 'loopback' (the web proxy). */
-  trustProxy?: boolean | number | string;
+  /**
+   * Express `trust proxy`: whose X-Forwarded-For to believe for client IPs (sign-in limits, logs). Default
+   * 'loopback' (the dashboard's own proxy); env DAPPLE_TRUSTED_PROXIES.
+   */
+  trustProxy?: boolean | number | string | string[];
   logger?: Logger;
   /** Used when no logger is given. Default 'info'. */
   logLevel?: LevelWithSilent;
   limits?: Partial<HubLimits>;
-  auth?: { sessionTtlMs?: number; signInMaxFailures?: number; signInWindowMs?: number };
+  auth?: {
+    sessionTtlMs?: number;
+    signInMaxFailures?: number;
+    signInMaxFailuresPerIp?: number;
+    signInWindowMs?: number;
+  };
   dbPoolSize?: number;
   /** Clock for services (sessions, invites, tokens); injectable for tests. */
   now?: () => Date;
@@ -79,6 +87,8 @@ export interface HubConfig {
   evaluation?: EvaluationConfig;
   /** Webhook signing-secret encryption (the hub secret) and target policy; without `secret` webhooks are off. */
   webhooks?: WebhookConfig;
+  /** Open subscription streams are re-authorised on every access change and at least this often. Default 60 s. */
+  subscriptions?: { recheckIntervalMs?: number };
 }
 
 export interface Hub {
@@ -142,15 +152,8 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     }),
   );
 
-  app.get('/healthz', async (req, res) => {
-    try {
-      await dbHandle.db.execute(sql`select 1`);
-      res.json({ status: 'ok', db: 'ok' });
-    } catch (err) {
-      req.log.warn({ err }, 'health check: database unreachable');
-      res.status(503).json({ status: 'error', db: 'unreachable' });
-    }
-  });
+  const health = healthCheck(dbHandle.pool, logger);
+  app.get('/healthz', health.handler);
 
   // DiskStore's upload/download URLs point back at the hub; S3 URLs go straight to the S3 server.
   if (config.store instanceof DiskStore) {
@@ -171,11 +174,14 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     limits,
     allowedOrigins: [...(config.allowedOrigins ?? []), ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
     formatError,
+    ...(config.subscriptions?.recheckIntervalMs ? { recheckIntervalMs: config.subscriptions.recheckIntervalMs } : {}),
   });
 
   const apollo = new ApolloServer<Context>({
     schema,
     csrfPrevention: true,
+    // Apollo's own switch would answer GRAPHQL_VALIDATION_FAILED; limitRules refuses with INTROSPECTION_DISABLED
+    // (and the WebSocket path uses the same rules).
     introspection: true,
     includeStacktraceInErrorResponses: false,
     validationRules: limitRules(limits),
@@ -195,6 +201,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     GRAPHQL_PATH,
     express.json({ limit: limits.maxBodyBytes }),
     rejectDeepNesting(limits),
+    capResponseBytes(limits),
     expressMiddleware(apollo, { context: ({ req, res }) => httpContext({ services, secureCookies }, req, res) }),
   );
   app.use((req, res) => sendGraphQLError(res, 404, `No route for ${req.method} ${req.path}`, 'NOT_FOUND'));
@@ -226,6 +233,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
   await services.runSignals.start(logger);
+  await services.accessEvents.start(logger);
   services.teamActivity.useLogger(logger);
   await services.runWebhookRelay.start(logger);
   const scheduler = await createRunScheduler(services, config.runs, {
@@ -250,11 +258,13 @@ export async function createHub(config: HubConfig): Promise<Hub> {
         if (opts.stopTrainers) await scheduler?.suspendTrainers();
         await scheduler?.close(); // unless stopped above, trainers keep running: the next hub re-adopts them
         await services.runSignals.close();
+        await services.accessEvents.close();
         await services.teamActivity.close();
         await services.closeSampling(); // worker threads and the sampling LISTEN connection
         await services.runWebhookRelay.close();
         await jobs.stop();
         await apollo.stop(); // drains HTTP (and, via the plugin, WebSockets)
+        await health.close();
         await dbHandle.close();
       })()),
   };

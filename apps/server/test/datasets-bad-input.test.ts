@@ -305,7 +305,7 @@ describe('deleting', () => {
 });
 
 describe('authorization', () => {
-  it('members read and upload, admins delete, other teams are FORBIDDEN', async () => {
+  it('members read and upload, admins delete, other teams get NOT_FOUND (as if nothing were there)', async () => {
     const datasetId = await createDataset(ann.client, teamId, 'authz');
     const viewer = await signUpUser(hub, 'Vic');
     const member = await signUpUser(hub, 'Meg');
@@ -333,25 +333,28 @@ describe('authorization', () => {
       errorCode(await member.client.request(`mutation ($id: ID!) { deleteDataset(id: $id) }`, { id: datasetId })),
     ).toBe('FORBIDDEN');
 
-    expect(errorCode(await outsider.client.request(read, { id: datasetId }))).toBe('FORBIDDEN');
+    const theirs = await outsider.client.request(read, { id: datasetId });
+    const missing = await outsider.client.request(read, { id: '00000000-0000-4000-8000-000000000000' });
+    expect(errorCode(theirs)).toBe('NOT_FOUND');
+    expect(theirs.errors?.[0]?.message).toBe(missing.errors?.[0]?.message);
     expect(
       errorCode(await outsider.client.request(`query ($t: ID!) { datasets(teamId: $t) { name } }`, { t: teamId })),
-    ).toBe('FORBIDDEN');
-    expect(errorCode(await outsider.client.request(CREATE, { input }))).toBe('FORBIDDEN');
+    ).toBe('NOT_FOUND');
+    expect(errorCode(await outsider.client.request(CREATE, { input }))).toBe('NOT_FOUND');
     expect(
       errorCode(await outsider.client.request(`query ($id: ID!) { upload(id: $id) { id } }`, { id: upload.id })),
-    ).toBe('FORBIDDEN');
-    expect(errorCode(await outsider.client.request(COMPLETE, { uploadId: upload.id }))).toBe('FORBIDDEN');
+    ).toBe('NOT_FOUND');
+    expect(errorCode(await outsider.client.request(COMPLETE, { uploadId: upload.id }))).toBe('NOT_FOUND');
     expect(
       errorCode(await outsider.client.request(`mutation ($id: ID!) { deleteDataset(id: $id) }`, { id: datasetId })),
-    ).toBe('FORBIDDEN');
+    ).toBe('NOT_FOUND');
     expect(
       errorCode(
         await outsider.client.request(
           `mutation { createDataset(input: { teamId: "${teamId}", name: "mine", resolution: 16, channels: 3 }) { id } }`,
         ),
       ),
-    ).toBe('FORBIDDEN');
+    ).toBe('NOT_FOUND');
     expect(errorCode(await gqlClient(hub.graphqlUrl).request(read, { id: datasetId }))).toBe('UNAUTHENTICATED');
     expect(
       errorCode(

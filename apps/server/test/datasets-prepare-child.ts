@@ -5,6 +5,7 @@ import { TEST_SECRET } from './support/hub.ts';
 import { DiskStore } from '@dapple/storage';
 import { resolveDatasetConfig } from '../src/services/datasets/config.ts';
 import { createDatasetServices } from '../src/services/datasets/index.ts';
+import { AccessEvents } from '../src/services/auth/index.ts';
 import { createTeamServices } from '../src/services/teams/index.ts';
 import { createLogger } from '../src/logger.ts';
 
@@ -17,7 +18,7 @@ const deps = { db: handle.db, pool: handle.pool, now: () => new Date() };
 const noJobs = { send: async () => Promise.reject(new Error('this child process queues no jobs')) };
 const { datasetPrepare } = createDatasetServices(
   { ...deps, store, jobs: noJobs, config: resolveDatasetConfig() },
-  createTeamServices(deps).teams,
+  createTeamServices(deps, new AccessEvents(deps)).teams,
 );
 const outcome = await datasetPrepare.run(versionId, { logger: createLogger('silent'), finalAttempt: false });
 process.stdout.write(`${outcome}\n`);

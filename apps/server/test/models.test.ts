@@ -205,8 +205,9 @@ describe('authorization', () => {
     ok(await outsider.client.request(SET_ALIAS, { m: modelId, n: 'best', v: v2 }));
     // An editor from another team still cannot share or delete, nor publish runs of a team it is not in.
     expect(errorCode(await outsider.client.request(LINK, { m: modelId, h: 1 }))).toBe('FORBIDDEN');
+    // Another team's run answers like a missing one.
     expect(errorCode(await outsider.client.request(PUBLISH, { input: { runId, step: 40, modelId } }))).toBe(
-      'FORBIDDEN',
+      'BAD_USER_INPUT',
     );
     const unshared = await owner.client.request<{ unshareModel: boolean }>(
       `mutation ($m: ID!, $u: ID!) { unshareModel(modelId: $m, userId: $u) }`,
@@ -221,7 +222,7 @@ describe('authorization', () => {
     expect(ok(await viewer.client.request<{ models: any[] }>(list, { t: teamId })).models.map((m) => m.id)).toEqual([
       modelId,
     ]);
-    expect(errorCode(await outsider.client.request(list, { t: teamId }))).toBe('FORBIDDEN');
+    expect(errorCode(await outsider.client.request(list, { t: teamId }))).toBe('NOT_FOUND');
   });
 });
 

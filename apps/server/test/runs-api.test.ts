@@ -85,7 +85,10 @@ describe('startRun validation: clear errors, nothing started', () => {
     });
     expect(errorCode(unknown)).toBe('BAD_USER_INPUT');
     expect(errorCode(await start(vic, tinyConfig()))).toBe('FORBIDDEN');
-    expect(errorCode(await start(eve, tinyConfig()))).toBe('FORBIDDEN');
+    // Another team's version answers like a missing one: nothing of its name or status.
+    const theirs = await start(eve, tinyConfig());
+    expect(errorCode(theirs)).toBe('BAD_USER_INPUT');
+    expect(theirs.errors?.[0]?.message).toBe(`datasetVersionId: no dataset version ${versionId}`);
   });
 });
 
@@ -96,7 +99,7 @@ describe('cancel and resume without a trainer', () => {
       'FORBIDDEN',
     );
     expect(errorCode(await eve.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id }))).toBe(
-      'FORBIDDEN',
+      'NOT_FOUND',
     );
     // Viewers may watch the run.
     expect(ok(await vic.client.request(`query ($id: ID!) { run(id: $id) { status } }`, { id })).run.status).toBe(
@@ -153,10 +156,13 @@ describe('cancel and resume without a trainer', () => {
       errorCode(
         await eve.client.request(`query ($teamId: ID!) { runs(teamId: $teamId) { nodes { id } } }`, { teamId }),
       ),
-    ).toBe('FORBIDDEN');
-    expect(
-      errorCode(await eve.client.request(`query ($id: ID!) { run(id: $id) { id } }`, { id: all.nodes[0].id })),
-    ).toBe('FORBIDDEN');
+    ).toBe('NOT_FOUND');
+    const theirs = await eve.client.request(`query ($id: ID!) { run(id: $id) { id } }`, { id: all.nodes[0].id });
+    const missing = await eve.client.request(`query ($id: ID!) { run(id: $id) { id } }`, {
+      id: '00000000-0000-4000-8000-000000000000',
+    });
+    expect(errorCode(theirs)).toBe('NOT_FOUND');
+    expect(theirs.errors).toEqual(missing.errors);
   });
 });
 

@@ -109,14 +109,14 @@ describe('graphql-ws subscriptions on /graphql', () => {
     await waitFor(() => hub.hub.services.teamEvents.listenerCount(`team:${teamId}:members`) === 0, 'the stream to end');
   });
 
-  it('refuses non-members (FORBIDDEN) and anonymous sockets (UNAUTHENTICATED)', async () => {
+  it('refuses non-members (NOT_FOUND, as for no team) and anonymous sockets (UNAUTHENTICATED)', async () => {
     const owner = await signUpUser(hub, 'Private');
     const teamId = await createTeam(owner, 'Private', 'private-team');
     const outsider = await signUpUser(hub, 'Outsider');
 
     const forbidden = collect(wsClient({ cookie: outsider.client.cookies.header() }), teamId);
     await forbidden.finished;
-    expect(JSON.stringify(forbidden.errors)).toContain('FORBIDDEN');
+    expect(JSON.stringify(forbidden.errors)).toContain('NOT_FOUND');
     expect(forbidden.events).toEqual([]);
 
     const anonymous = collect(wsClient({}), teamId);

@@ -158,10 +158,10 @@ describe('teamActivity subscription', () => {
     }
   });
 
-  it("refuses a non-member (FORBIDDEN) and sends them nothing of the team's activity", async () => {
+  it("refuses a non-member (NOT_FOUND, as for no team) and sends them nothing of the team's activity", async () => {
     const sub = collect(wsClient(hubA, eve), { teamId });
     await sub.finished;
-    expect(sub.errors.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(sub.errors.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
     expect(sub.events).toEqual([]);
     expect(hubA.hub.services.teamActivity.subscriberCount).toBe(0);
   });

@@ -91,7 +91,7 @@ describe('teams', () => {
     ).toBe('FORBIDDEN');
   });
 
-  it('gives a member of team A FORBIDDEN for anything of team B', async () => {
+  it('gives a member of team A NOT_FOUND for anything of team B, the answer a missing team gets', async () => {
     const a = await signUpUser(hub, 'Alpha');
     const b = await signUpUser(hub, 'Bravo');
     await createTeam(a, 'Team A', 'team-a');
@@ -104,10 +104,12 @@ describe('teams', () => {
       await a.client.request(REMOVE, { input: { teamId: teamB, userId: b.id } }),
     ];
     for (const res of checks) {
-      expect(errorCode(res)).toBe('FORBIDDEN');
+      expect(errorCode(res)).toBe('NOT_FOUND');
       expect(JSON.stringify(res.data ?? null)).not.toContain('Team B');
     }
-    expect(errorCode(await a.client.request(`{ team(slug: "no-such-team") { id } }`))).toBe('NOT_FOUND');
+    const missing = await a.client.request(`{ team(slug: "no-such-team") { id name } }`);
+    expect(errorCode(missing)).toBe('NOT_FOUND');
+    expect(checks[0]!.errors?.[0]?.message).toBe(missing.errors?.[0]?.message.replace('no-such-team', 'team-b'));
     const malformed = await a.client.request(SET_ROLE, {
       input: { teamId: 'not-a-uuid', userId: b.id, role: 'VIEWER' },
     });
@@ -164,7 +166,7 @@ describe('teams', () => {
       true,
     );
     expect(errorCode(await admin.client.request(REMOVE, { input: { teamId, userId: member.id } }))).toBe('NOT_FOUND');
-    expect(errorCode(await member.client.request(`{ team(slug: "roles") { id } }`))).toBe('FORBIDDEN');
+    expect(errorCode(await member.client.request(`{ team(slug: "roles") { id } }`))).toBe('NOT_FOUND');
 
     const roles = await admin.client.request(`{ team(slug: "roles") { members { role user { name } } } }`);
     expect(roles.data?.team.members).toEqual([

@@ -70,7 +70,7 @@ const receiver = new Receiver();
 
 beforeAll(async () => {
   hub = await startTestHub({
-    webhooks: { secret: TEST_SECRET },
+    webhooks: { secret: TEST_SECRET, allowPrivateTargets: true },
     jobs: { pollingIntervalSeconds: 0.5 },
     logLevel: 'error',
   });

@@ -12,4 +12,16 @@ export interface Context extends RequestMeta {
   setSessionCookie(token: string, expiresAt: Date): void;
   /** Clears the session cookie on the HTTP response; a no-op over WebSocket. */
   clearSessionCookie(): void;
+  /**
+   * WebSocket operations only: a subscription registers here how to re-check, with a freshly identified viewer,
+   * that it may still stream (http/stream-guard.ts runs it on access changes and periodically).
+   */
+  streamAccess?: StreamAccess;
+}
+
+/** Throws (NOT_FOUND, FORBIDDEN, UNAUTHENTICATED…) when the viewer in `ctx` may no longer see the stream. */
+export type StreamCheck = (ctx: Context) => Promise<unknown>;
+
+export interface StreamAccess {
+  recheckWith(check: StreamCheck): void;
 }

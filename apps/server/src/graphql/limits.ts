@@ -4,6 +4,9 @@ import {
   getNullableType,
   isListType,
   Kind,
+  SchemaMetaFieldDef,
+  TypeMetaFieldDef,
+  TypeNameMetaFieldDef,
   type GraphQLOutputType,
   type SelectionSetNode,
   type ValidationContext,
@@ -20,6 +23,16 @@ export interface QueryLimits {
   maxNesting: number;
   /** Passed to graphql-js `parse`. */
   maxTokens: number;
+  /**
+   * Extra budget for introspection (`__schema`, `__type`, counted like any field): an operation's whole cost,
+   * introspection included, must stay under `maxCost + maxIntrospectionCost`. One standard introspection
+   * query fits; hundreds of aliased ones do not.
+   */
+  maxIntrospectionCost: number;
+  /** Largest JSON response (HTTP body, or one WebSocket message) in bytes; bigger ones become RESPONSE_TOO_LARGE. */
+  maxResponseBytes: number;
+  /** Whether `__schema` / `__type` may be asked for at all (off: rejected with INTROSPECTION_DISABLED). */
+  introspection: boolean;
 }
 
 export const DEFAULT_QUERY_LIMITS: QueryLimits = {
@@ -28,6 +41,9 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   listFactor: 10,
   maxNesting: 128,
   maxTokens: 20_000,
+  maxIntrospectionCost: 100_000,
+  maxResponseBytes: 8 * 1024 * 1024,
+  introspection: true,
 };
 
 /**
@@ -101,7 +117,10 @@ function selectionMeasure(
           named && 'getFields' in named
             ? (named.getFields() as Record<string, { type: GraphQLOutputType }>)
             : undefined;
-        const type = fields?.[sel.name.value]?.type;
+        // Introspection fields are not among a type's own fields; without their types, `__schema { types { … } }`
+        // would not count as the list it is.
+        const meta = { __schema: SchemaMetaFieldDef, __type: TypeMetaFieldDef, __typename: TypeNameMetaFieldDef };
+        const type = (meta[sel.name.value as keyof typeof meta] ?? fields?.[sel.name.value])?.type;
         const children = sel.selectionSet ? measure(sel.selectionSet, type) : 0;
         total = combine(total, onField({ name: sel.name.value, type, children }));
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
@@ -150,25 +169,70 @@ export function depthLimitRule(maxDepth: number): ValidationRule {
 
 /**
  * Rejects operations whose estimated cost exceeds `maxCost`: 1 per field, and what sits under a list
- * field counts `listFactor` times. Introspection fields are free (tools send them; depth bounds them).
+ * field counts `listFactor` times. Introspection fields (`__schema`, `__type`; tools send them) have their
+ * own allowance on top: the whole operation, introspection included, must stay under
+ * `maxCost + maxIntrospectionCost`, so nothing is free (`__typename` costs 1 like any field).
  */
-export function costLimitRule(maxCost: number, listFactor: number): ValidationRule {
+export function costLimitRule(maxCost: number, listFactor: number, maxIntrospectionCost = 0): ValidationRule {
   return (context) => ({
     OperationDefinition(node) {
-      const costOf = selectionMeasure(
-        context,
-        (f) => {
-          if (f.name.startsWith('__')) return 0;
-          const isList = f.type ? isListType(getNullableType(f.type)) : false;
-          return 1 + (isList ? listFactor : 1) * f.children;
-        },
-        (a, b) => a + b,
-      );
-      if (costOf(node.selectionSet, rootType(context, node.operation)) > maxCost) {
+      const measureWith = (countIntrospection: boolean) =>
+        selectionMeasure(
+          context,
+          (f) => {
+            if (!countIntrospection && f.name.startsWith('__')) return 0;
+            const isList = f.type ? isListType(getNullableType(f.type)) : false;
+            return 1 + (isList ? listFactor : 1) * f.children;
+          },
+          (a, b) => a + b,
+        );
+      const root = rootType(context, node.operation);
+      const report = (limit: number, what: string) =>
         context.reportError(
-          new GraphQLError(`Query cost exceeds the limit of ${maxCost} (1 per field, x${listFactor} inside lists)`, {
+          new GraphQLError(
+            `Query cost exceeds the limit of ${limit} (${what}1 per field, x${listFactor} inside lists)`,
+            {
+              nodes: [node],
+              extensions: { code: 'QUERY_TOO_COMPLEX', limit },
+            },
+          ),
+        );
+      if (measureWith(false)(node.selectionSet, root) > maxCost) report(maxCost, '');
+      else if (measureWith(true)(node.selectionSet, root) > maxCost + maxIntrospectionCost)
+        report(maxCost + maxIntrospectionCost, 'introspection included, ');
+      // The list factor underestimates `__schema { types }` (every type of the schema); what one `__schema` returns
+      // is bounded by the schema, so aliases of it are what must be bounded.
+      const countOf = (name: string) =>
+        selectionMeasure(
+          context,
+          (f) => (f.name === name ? 1 : 0) + f.children,
+          (a, b) => a + b,
+        )(node.selectionSet, root);
+      const schemas = countOf('__schema');
+      const types = countOf('__type');
+      if (schemas > 1 || types > MAX_TYPE_LOOKUPS) {
+        context.reportError(
+          new GraphQLError(
+            `An operation may ask for __schema once and __type at most ${MAX_TYPE_LOOKUPS} times (it asks ${schemas} and ${types})`,
+            { nodes: [node], extensions: { code: 'QUERY_TOO_COMPLEX' } },
+          ),
+        );
+      }
+    },
+  });
+}
+
+const MAX_TYPE_LOOKUPS = 20;
+
+/** Refuses `__schema` and `__type` anywhere in an operation (`__typename` stays: clients need it). */
+export function noIntrospectionRule(): ValidationRule {
+  return (context) => ({
+    Field(node) {
+      if (node.name.value === '__schema' || node.name.value === '__type') {
+        context.reportError(
+          new GraphQLError('Introspection is disabled on this hub (DAPPLE_GRAPHQL_INTROSPECTION=1 turns it on)', {
             nodes: [node],
-            extensions: { code: 'QUERY_TOO_COMPLEX', limit: maxCost },
+            extensions: { code: 'INTROSPECTION_DISABLED' },
           }),
         );
       }
@@ -177,5 +241,21 @@ export function costLimitRule(maxCost: number, listFactor: number): ValidationRu
 }
 
 export function limitRules(limits: QueryLimits): ValidationRule[] {
-  return [depthLimitRule(limits.maxDepth), costLimitRule(limits.maxCost, limits.listFactor)];
+  return [
+    ...(limits.introspection ? [] : [noIntrospectionRule()]),
+    depthLimitRule(limits.maxDepth),
+    costLimitRule(limits.maxCost, limits.listFactor, limits.maxIntrospectionCost),
+  ];
+}
+
+/** The error a response over `maxResponseBytes` is replaced with. */
+export function responseTooLarge(bytes: number, limit: number) {
+  return {
+    errors: [
+      {
+        message: `Response of ${bytes} bytes exceeds the limit of ${limit} bytes; ask for fewer fields or items`,
+        extensions: { code: 'RESPONSE_TOO_LARGE', limit },
+      },
+    ],
+  };
 }

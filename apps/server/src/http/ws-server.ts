@@ -1,13 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { parse, specifiedRules, validate, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import {
+  parse,
+  specifiedRules,
+  subscribe,
+  validate,
+  GraphQLError,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { limitRules, nestingError, type QueryLimits } from '../graphql/limits.ts';
+import { limitRules, nestingError, responseTooLarge, type QueryLimits } from '../graphql/limits.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services/index.ts';
+import type { Context, StreamCheck } from '../graphql/context.ts';
 import { resolveViewer, wsContext } from './request-context.ts';
+import { StreamGuards } from './stream-guard.ts';
 
 export interface WsServerOptions {
   httpServer: Server;
@@ -19,6 +29,14 @@ export interface WsServerOptions {
   /** Origins whose browsers may authenticate a socket with the session cookie (besides the hub's own host). */
   allowedOrigins: string[];
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** Every open stream is re-authorised this often, besides on access changes. Default 60 s. */
+  recheckIntervalMs?: number;
+}
+
+interface StreamEntry {
+  userId: string | null;
+  check: StreamCheck | undefined;
+  reidentify(): Promise<Context>;
 }
 
 interface ConnectionParams {
@@ -77,10 +95,21 @@ export function startWsServer(opts: WsServerOptions): { close(): Promise<void> }
       token: tokenFrom(ctx.connectionParams),
     });
 
+  const guards = new StreamGuards(opts.log, opts.recheckIntervalMs ?? 60_000);
+  const stopListening = opts.services.accessEvents.onChange((change) => guards.recheck(change));
+  const streams = new WeakMap<Context, StreamEntry>();
+
   const disposable = useServer<ConnectionParams>(
     {
       schema: opts.schema,
       isProd: true,
+      // Every subscription's stream is guarded: re-authorised on access changes and periodically.
+      subscribe: async (args) => {
+        const result = await subscribe(args);
+        const entry = streams.get(args.contextValue as Context);
+        if (!entry || !(Symbol.asyncIterator in result)) return result;
+        return guards.guard(result, entry);
+      },
       // Reject bad credentials at connection time (close code 4403) rather than on every operation.
       onConnect: async (ctx) => {
         try {
@@ -94,11 +123,28 @@ export function startWsServer(opts: WsServerOptions): { close(): Promise<void> }
       context: async (ctx) => {
         const { viewer } = await identify(ctx);
         const req = ctx.extra.request;
-        return wsContext(opts.services, opts.log, viewer, {
+        const meta = {
           ip: req.socket.remoteAddress ?? null,
           userAgent: req.headers['user-agent'] ?? null,
           requestId: randomUUID(),
-        });
+        };
+        const context = wsContext(opts.services, opts.log, viewer, meta);
+        const entry: StreamEntry = {
+          userId: viewer?.user.id ?? null,
+          check: undefined,
+          reidentify: async () => {
+            const now = await identify(ctx);
+            // The session ended (signed out, expired): the stream was opened as someone who is no longer here.
+            if (viewer && now.viewer?.user.id !== viewer.user.id)
+              throw new GraphQLError('Your session has ended; sign in again', {
+                extensions: { code: 'UNAUTHENTICATED' },
+              });
+            return wsContext(opts.services, opts.log, now.viewer, meta);
+          },
+        };
+        context.streamAccess = { recheckWith: (check) => (entry.check = check) };
+        streams.set(context, entry);
+        return context;
       },
       onSubscribe: (_ctx, _id, payload) => {
         const tooDeep = nestingError(payload.query, opts.limits);
@@ -119,8 +165,16 @@ export function startWsServer(opts: WsServerOptions): { close(): Promise<void> }
         };
       },
       onError: (_ctx, _id, _payload, errors) => formatErrors(errors),
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: formatErrors(result.errors) } : undefined,
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        const out = result.errors ? { ...result, errors: formatErrors(result.errors) } : result;
+        // Measured here because graphql-ws serialises the message itself; subscription messages are small.
+        const bytes = Buffer.byteLength(JSON.stringify(out));
+        if (bytes > opts.limits.maxResponseBytes) {
+          opts.log.warn({ bytes, limit: opts.limits.maxResponseBytes }, 'subscription message over the size limit');
+          return responseTooLarge(bytes, opts.limits.maxResponseBytes);
+        }
+        return out === result ? undefined : out;
+      },
     },
     wss,
   );
@@ -128,6 +182,8 @@ export function startWsServer(opts: WsServerOptions): { close(): Promise<void> }
   return {
     close: async () => {
       opts.httpServer.off('upgrade', onUpgrade);
+      stopListening();
+      guards.close();
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

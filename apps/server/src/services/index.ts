@@ -43,16 +43,17 @@ export type Services = ReturnType<typeof createServices>;
 export function createServices(opts: ServicesOptions) {
   const deps = { db: opts.db, pool: opts.pool, now: opts.now ?? (() => new Date()) };
   const withStore = { ...deps, store: opts.store };
-  const team = createTeamServices(deps);
+  const auth = createAuthServices(deps, opts);
+  const team = createTeamServices(deps, auth.accessEvents);
   const webhook = createWebhookServices({ ...deps, jobs: opts.jobs, config: opts.webhooks ?? {} }, team.teams);
-  const model = createModelServices(withStore, team.teams, webhook.webhooks);
+  const model = createModelServices(withStore, team.teams, webhook.webhooks, auth.accessEvents);
   const run = createRunServices(withStore, team.teams, model.modelAccess);
   const sampling = createSamplingServices(
     { ...withStore, ...(opts.sampling ? { sampling: opts.sampling } : {}) },
     model.modelAccess,
   );
   return {
-    ...createAuthServices(deps, opts),
+    ...auth,
     ...team,
     /** The object store itself, for housekeeping jobs; services reach objects through their own methods. */
     objectStore: opts.store,

@@ -248,6 +248,7 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_r, { id }, ctx) => {
       await ctx.services.samplingSignals.listen();
       const first = await ctx.services.evaluations.get(ctx, String(id));
+      ctx.streamAccess?.recheckWith((fresh) => fresh.services.evaluations.get(fresh, first.id));
       const signals = ctx.services.samplingSignals.pubsub.subscribe(evaluationChannel(first.id));
       return startWith(
         first,

@@ -342,6 +342,7 @@ builder.subscriptionFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     subscribe: async (_r, { id }, ctx) => {
       const run = await ctx.services.runs.get(ctx, String(id));
+      ctx.streamAccess?.recheckWith((fresh) => fresh.services.runs.get(fresh, run.id));
       const signals = ctx.services.runSignals.pubsub.subscribe(runUpdatedChannel(run.id));
       return startWith(
         run,
@@ -358,6 +359,7 @@ builder.subscriptionFields((t) => ({
     args: { id: t.arg.id({ required: true }), keys: t.arg.stringList({ required: true }), sinceStep: t.arg.int() },
     subscribe: async (_r, { id, keys, sinceStep }, ctx) => {
       const run = await ctx.services.runs.get(ctx, String(id));
+      ctx.streamAccess?.recheckWith((fresh) => fresh.services.runs.get(fresh, run.id));
       const signals = ctx.services.runSignals.pubsub.subscribe(runMetricsChannel(run.id));
       let last = sinceStep ?? -1;
       const read = async (toStep?: number) => {

@@ -151,6 +151,7 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_r, { id, shareToken }, ctx) => {
       await ctx.services.samplingSignals.listen();
       const first = await ctx.services.sampling.get(ctx, String(id), shareToken);
+      ctx.streamAccess?.recheckWith((fresh) => fresh.services.sampling.get(fresh, first.job.id, shareToken));
       const signals = ctx.services.samplingSignals.pubsub.subscribe(sampleJobChannel(first.job.id));
       return startWith(
         first,

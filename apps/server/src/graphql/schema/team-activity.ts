@@ -29,6 +29,7 @@ builder.subscriptionField('teamActivity', (t) =>
     subscribe: async (_root, { teamId, kinds }, ctx) => {
       // Checked up front so a non-member gets a clean FORBIDDEN instead of a stream.
       await ctx.services.teams.requireTeamRole(ctx, String(teamId), 'viewer');
+      ctx.streamAccess?.recheckWith((fresh) => fresh.services.teams.requireTeamRole(fresh, String(teamId), 'viewer'));
       const events = await ctx.services.teamActivity.subscribe(String(teamId));
       return whileMember(events, ctx, String(teamId), kinds ?? null);
     },

@@ -180,6 +180,7 @@ builder.subscriptionField('teamMembersChanged', (t) =>
     subscribe: async (_root, { teamId }, ctx) => {
       // Checked up front so a non-member gets a clean FORBIDDEN instead of a stream.
       const membership = await ctx.services.teams.requireTeamRole(ctx, String(teamId), 'viewer');
+      ctx.streamAccess?.recheckWith((fresh) => fresh.services.teams.requireTeamRole(fresh, String(teamId), 'viewer'));
       return untilRemoved(ctx.services.teamEvents.subscribe(teamMembersChannel(String(teamId))), membership.userId);
     },
     resolve: (event) => event,

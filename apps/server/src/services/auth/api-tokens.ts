@@ -1,8 +1,9 @@
 import { and, desc, eq, gt, isNull, or } from 'drizzle-orm';
 import { apiTokens, users, type ApiToken } from '@dapple/db';
 import { z } from 'zod';
+import type { AccessEvents } from './access-events.ts';
 import { looksLikeApiToken, newApiTokenSecret, sha256Hex } from './secrets.ts';
-import { notFound } from '../errors.ts';
+import { forbidden, notFound } from '../errors.ts';
 import type { RequestMeta, ServiceDeps, Viewer } from '../types.ts';
 import { requireViewer } from './viewer.ts';
 import { parseInput } from '../validation.ts';
@@ -16,11 +17,17 @@ const createInput = z.object({
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 export class ApiTokenService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly access: AccessEvents,
+  ) {}
 
   /** Creates a token for the caller. The secret is returned here once and never stored. */
   async create(meta: RequestMeta, input: unknown): Promise<{ apiToken: ApiToken; secret: string }> {
     const viewer = requireViewer(meta);
+    // A token minting tokens would outlive its own revocation (a leaked token could keep itself alive).
+    if (viewer.kind === 'apiToken')
+      throw forbidden('API tokens cannot create API tokens: sign in (dashboard or session) to create one');
     const { name, expiresInDays } = parseInput(createInput, input);
     const { secret, prefix, hash } = newApiTokenSecret();
     const expiresAt = expiresInDays ? new Date(this.deps.now().getTime() + expiresInDays * 86_400_000) : null;
@@ -47,6 +54,7 @@ export class ApiTokenService {
       .set({ revokedAt: this.deps.now() })
       .where(eq(apiTokens.id, id))
       .returning();
+    await this.access.publish({ userIds: [viewer.user.id], reason: 'API token revoked' });
     return revoked ?? existing;
   }
 

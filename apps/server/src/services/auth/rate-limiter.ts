@@ -17,12 +17,20 @@ export class FailureRateLimiter {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Seconds until the key may try again, or 0 when it is not locked. */
+  /**
+   * Seconds until the key may try again, or 0 when it is not locked. Locked while `maxFailures` fall inside the
+   * window, and with backoff beyond that: each failure past the limit (attempts once a lock ends) doubles the wait
+   * after it, from 1 s up to the window.
+   */
   retryAfterSeconds(key: string): number {
     const recent = this.recent(key);
     if (recent.length < this.opts.maxFailures) return 0;
-    const oldest = recent[recent.length - this.opts.maxFailures] ?? this.now();
-    return Math.max(1, Math.ceil((oldest + this.opts.windowMs - this.now()) / 1000));
+    const now = this.now();
+    const oldest = recent[recent.length - this.opts.maxFailures] ?? now;
+    const last = recent[recent.length - 1] ?? now;
+    const backoffMs = Math.min(this.opts.windowMs, 1000 * 2 ** (recent.length - this.opts.maxFailures));
+    const until = Math.max(oldest + this.opts.windowMs, last + backoffMs);
+    return Math.max(1, Math.ceil((until - now) / 1000));
   }
 
   recordFailure(key: string): void {

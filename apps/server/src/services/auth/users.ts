@@ -1,6 +1,7 @@
 import { and, eq, gt, lte, sql } from 'drizzle-orm';
 import { sessions, users, type User } from '@dapple/db';
 import { z } from 'zod';
+import type { AccessEvents } from './access-events.ts';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.ts';
 import { FailureRateLimiter } from './rate-limiter.ts';
 import { randomSecret, sha256Hex } from './secrets.ts';
@@ -34,7 +35,10 @@ export interface UserServiceOptions {
   /** Session lifetime; sliding: each use after `sessionRefreshMs` pushes expiry out again. */
   sessionTtlMs: number;
   sessionRefreshMs: number;
+  /** Failed sign-ins per account (email), whatever the address: guessing one account's password. */
   signInLimiter: FailureRateLimiter;
+  /** Failed sign-ins per client address, whatever the account: spraying one password across many accounts. */
+  signInIpLimiter: FailureRateLimiter;
 }
 
 export interface NewSession {
@@ -51,6 +55,7 @@ export interface SessionLookup {
 export class UserService {
   constructor(
     private readonly deps: ServiceDeps,
+    private readonly access: AccessEvents,
     private readonly opts: UserServiceOptions,
   ) {}
 
@@ -70,24 +75,30 @@ export class UserService {
 
   async signIn(input: unknown, meta: RequestMeta): Promise<{ user: User; session: NewSession }> {
     const { email, password } = parseInput(signInInput, input);
-    const key = `${email}|${meta.ip ?? '?'}`;
-    const retryAfter = this.opts.signInLimiter.retryAfterSeconds(key);
+    const accountKey = email;
+    const ipKey = meta.ip ?? '?';
+    const retryAfter = Math.max(
+      this.opts.signInLimiter.retryAfterSeconds(accountKey),
+      this.opts.signInIpLimiter.retryAfterSeconds(ipKey),
+    );
     if (retryAfter > 0) throw rateLimited(retryAfter);
 
     const user = await this.findByEmail(email);
     const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password);
     if (!user || !ok) {
-      this.opts.signInLimiter.recordFailure(key);
+      this.opts.signInLimiter.recordFailure(accountKey);
+      this.opts.signInIpLimiter.recordFailure(ipKey);
       meta.log.info({ event: 'sign_in_failed', email }, 'sign-in failed');
       throw unauthenticated('Wrong email or password');
     }
-    this.opts.signInLimiter.reset(key);
+    this.opts.signInLimiter.reset(accountKey);
     return { user, session: await this.createSession(user, meta) };
   }
 
   async signOut(meta: RequestMeta): Promise<boolean> {
     if (meta.viewer?.kind !== 'session') return false;
     await this.deps.db.delete(sessions).where(eq(sessions.id, meta.viewer.session.id));
+    await this.access.publish({ userIds: [meta.viewer.user.id], reason: 'signed out' });
     return true;
   }
 

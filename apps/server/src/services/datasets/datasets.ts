@@ -87,12 +87,12 @@ export class DatasetService {
     return this.deps.db.select().from(datasets).where(eq(datasets.teamId, teamId)).orderBy(asc(datasets.name));
   }
 
-  /** NOT_FOUND when missing; FORBIDDEN when the caller's role in its team is below `minRole`. */
+  /** NOT_FOUND when missing or another team's; FORBIDDEN when the caller's role in its team is below `minRole`. */
   async authorized(meta: RequestMeta, datasetId: string, minRole: TeamRole = 'viewer'): Promise<Dataset> {
     if (!z.uuid().safeParse(datasetId).success) throw notFound('Dataset');
     const [dataset] = await this.deps.db.select().from(datasets).where(eq(datasets.id, datasetId));
     if (!dataset) throw notFound('Dataset');
-    await this.teams.requireTeamRole(meta, dataset.teamId, minRole);
+    await this.teams.requireTeamRole(meta, dataset.teamId, minRole, 'Dataset');
     return dataset;
   }
 
@@ -109,7 +109,7 @@ export class DatasetService {
       .innerJoin(datasets, eq(datasets.id, datasetVersions.datasetId))
       .where(eq(datasetVersions.id, versionId));
     if (!row) throw notFound('Dataset version');
-    await this.teams.requireTeamRole(meta, row.dataset.teamId, minRole);
+    await this.teams.requireTeamRole(meta, row.dataset.teamId, minRole, 'Dataset version');
     return row;
   }
 

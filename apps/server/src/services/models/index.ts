@@ -1,6 +1,7 @@
 // The models domain: the registry of models and immutable versions, publishing a run's checkpoint as a version,
 // aliases, files and export, and who may do what (team roles, shares, share links, public visibility).
 import type { ObjectStore } from '@dapple/storage';
+import type { AccessEvents } from '../auth/index.ts';
 import type { TeamService } from '../teams/index.ts';
 import type { ServiceDeps } from '../types.ts';
 import type { WebhookEmitter } from '../webhooks/index.ts';
@@ -30,16 +31,17 @@ export function createModelServices(
   deps: ServiceDeps & { store: ObjectStore },
   teams: TeamService,
   webhooks: WebhookEmitter,
+  access: AccessEvents,
 ) {
   // Stateless: the runs and sampling domains check access to model versions through this same instance.
   const modelAccess = new ModelAccessService(deps);
   const modelAliases = new ModelAliasService(deps, modelAccess);
   return {
     modelAccess,
-    models: new ModelService(deps, deps.store, modelAccess, modelAliases, teams),
+    models: new ModelService(deps, deps.store, modelAccess, modelAliases, teams, access),
     modelAliases,
     modelPublisher: new ModelPublisher(deps, deps.store, modelAccess, modelAliases, teams, webhooks),
     modelFiles: new ModelFileService(deps, deps.store, modelAccess),
-    modelShares: new ShareService(deps, modelAccess),
+    modelShares: new ShareService(deps, modelAccess, access),
   };
 }

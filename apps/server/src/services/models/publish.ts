@@ -15,7 +15,7 @@ import { ObjectNotFoundError, type ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
 import type { Logger } from '../../logger.ts';
 import { requireViewer } from '../auth/index.ts';
-import { badInput, conflict, isUniqueViolation, notFound } from '../errors.ts';
+import { badInput, conflict, isServiceError, isUniqueViolation, notFound } from '../errors.ts';
 import type { TeamService } from '../teams/index.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
 import { parseInput } from '../validation.ts';
@@ -76,8 +76,12 @@ export class ModelPublisher {
     const viewer = requireViewer(meta);
     const p = parseInput(publishInput, input);
     const [run] = await this.deps.db.select().from(runs).where(eq(runs.id, p.runId));
-    if (!run) throw badInput('runId', `runId: no run ${p.runId}`);
-    await this.teams.requireTeamRole(meta, run.teamId, 'viewer');
+    const noRun = () => badInput('runId', `runId: no run ${p.runId}`);
+    if (!run) throw noRun();
+    // Another team's run answers like a missing one.
+    await this.teams.requireTeamRole(meta, run.teamId, 'viewer').catch((err: unknown) => {
+      throw isServiceError(err, 'NOT_FOUND') ? noRun() : err;
+    });
     const [ckpt] = await this.deps.db
       .select()
       .from(checkpoints)

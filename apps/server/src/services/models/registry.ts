@@ -23,7 +23,7 @@ import {
 } from '@dapple/db';
 import type { ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
-import { requireViewer } from '../auth/index.ts';
+import { requireViewer, type AccessEvents } from '../auth/index.ts';
 import { conflict, notFound } from '../errors.ts';
 import type { TeamService } from '../teams/index.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
@@ -45,6 +45,7 @@ export class ModelService {
     private readonly access: ModelAccessService,
     private readonly aliases: ModelAliasService,
     private readonly teams: TeamService,
+    private readonly accessEvents: AccessEvents,
   ) {}
 
   /** Models of the team the caller may read, plus models shared with the caller or with the team. */
@@ -125,6 +126,7 @@ export class ModelService {
       .where(eq(models.id, p.id))
       .returning();
     if (!model) throw notFound('Model');
+    if (p.visibility) await this.accessEvents.publish({ all: true, reason: 'model visibility changed' });
     return model;
   }
 

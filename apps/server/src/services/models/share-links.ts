@@ -13,7 +13,7 @@ import {
   type ModelShare,
   type ShareLink,
 } from '@dapple/db';
-import { randomSecret, sha256Hex, requireViewer } from '../auth/index.ts';
+import { randomSecret, sha256Hex, requireViewer, type AccessEvents } from '../auth/index.ts';
 import { badInput, notFound } from '../errors.ts';
 import { SHARE_TOKEN_PREFIX, type ModelAccess, type ModelAccessService } from './access.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
@@ -60,6 +60,7 @@ export class ShareService {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly access: ModelAccessService,
+    private readonly accessEvents: AccessEvents,
   ) {}
 
   /** Grants (or changes) a user's or a team's role on the model. */
@@ -116,6 +117,11 @@ export class ShareService {
         ),
       )
       .returning({ id: modelShares.id });
+    // A team grantee's members are not listed here: every stream re-checks.
+    if (deleted.length > 0)
+      await this.accessEvents.publish(
+        p.userId ? { userIds: [p.userId], reason: 'model unshared' } : { all: true, reason: 'model unshared' },
+      );
     return deleted.length > 0;
   }
 
@@ -160,6 +166,7 @@ export class ShareService {
       .set({ revokedAt: this.deps.now() })
       .where(eq(shareLinks.id, link.id))
       .returning();
+    await this.accessEvents.publish({ all: true, reason: 'share link revoked' });
     return revoked!;
   }
 

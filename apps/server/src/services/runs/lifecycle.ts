@@ -82,8 +82,9 @@ export class RunLifecycle {
   async start(meta: RequestMeta, input: unknown): Promise<Run> {
     const viewer = requireViewer(meta);
     const parsed = parseInput(startRunInput, withoutNulls(input));
-    const version = await trainingDatasetVersion(this.deps.db, parsed.datasetVersionId);
-    await this.teams.requireTeamRole(meta, version.teamId, 'member');
+    const version = await trainingDatasetVersion(this.deps.db, parsed.datasetVersionId, (teamId) =>
+      this.teams.requireTeamRole(meta, teamId, 'member'),
+    );
     // Fine-tuning: the base must be readable by the caller (it may be another team's shared or public model).
     const base = parsed.fromModelVersionId
       ? await readableBaseModel(this.modelAccess, meta, parsed.fromModelVersionId)
@@ -216,7 +217,8 @@ export class RunLifecycle {
     }
     if (!source.datasetVersionId)
       throw conflict(`Run "${source.name}" cannot be forked: its dataset version was deleted`);
-    const version = await trainingDatasetVersion(this.deps.db, source.datasetVersionId);
+    // The source run was authorised above; its version is its team's.
+    const version = await trainingDatasetVersion(this.deps.db, source.datasetVersionId, async () => {});
     // A stored config without `conditioning` predates it and is unconditional: keep it so (no auto default).
     const config = validateRunConfig({ ...(source.config as object), ...parsed.overrides }, version, 'overrides', {
       base: null,

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { datasets, datasetVersions, type Db } from '@dapple/db';
 import { RunConfigSchema, unetConfigFor, type RunConfig } from '@dapple/contracts/run-config';
-import { badInput } from '../errors.ts';
+import { badInput, isServiceError } from '../errors.ts';
 import { invalidInput } from '../validation.ts';
 import { requireSameArchitecture, type BaseModel } from './base-model.ts';
 import { checkGlowRunConfig } from './run-config-glow.ts';
@@ -17,14 +17,26 @@ export interface TrainingDataset {
   labelNames: string[];
 }
 
-/** The version by id, if it is ready for training; BAD_USER_INPUT naming `datasetVersionId` otherwise. */
-export async function trainingDatasetVersion(db: Db, id: string): Promise<TrainingDataset> {
+/**
+ * The version by id, if it is ready for training; BAD_USER_INPUT naming `datasetVersionId` otherwise.
+ * `authorize` (the caller's team check) runs before anything about the version is told: another team's
+ * version answers exactly like a missing one, never with its name or status.
+ */
+export async function trainingDatasetVersion(
+  db: Db,
+  id: string,
+  authorize: (teamId: string) => Promise<unknown>,
+): Promise<TrainingDataset> {
   const [row] = await db
     .select({ version: datasetVersions, dataset: datasets })
     .from(datasetVersions)
     .innerJoin(datasets, eq(datasets.id, datasetVersions.datasetId))
     .where(eq(datasetVersions.id, id));
-  if (!row) throw badInput('datasetVersionId', `datasetVersionId: no dataset version ${id}`);
+  const missing = () => badInput('datasetVersionId', `datasetVersionId: no dataset version ${id}`);
+  if (!row) throw missing();
+  await authorize(row.dataset.teamId).catch((err: unknown) => {
+    throw isServiceError(err, 'NOT_FOUND') ? missing() : err;
+  });
   if (row.version.status !== 'ready') {
     throw badInput(
       'datasetVersionId',

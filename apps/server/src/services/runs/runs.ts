@@ -47,13 +47,13 @@ export class RunService {
     return this.deps.db;
   }
 
-  /** The run if the caller may see it (any team role), else NOT_FOUND / FORBIDDEN. */
+  /** The run if the caller may see it (any team role), else NOT_FOUND (also for other teams' runs) / FORBIDDEN. */
   async get(meta: RequestMeta, id: string, minRole: 'viewer' | 'member' = 'viewer'): Promise<Run> {
     requireViewer(meta);
     if (!z.uuid().safeParse(id).success) throw notFound('Run');
     const [run] = await this.deps.db.select().from(runs).where(eq(runs.id, id));
     if (!run) throw notFound('Run');
-    await this.teams.requireTeamRole(meta, run.teamId, minRole);
+    await this.teams.requireTeamRole(meta, run.teamId, minRole, 'Run');
     return run;
   }
 

@@ -1,5 +1,6 @@
 // The teams domain: teams, memberships and roles, invites, and the live "members changed" events.
 import { PubSub } from '../../pubsub.ts';
+import type { AccessEvents } from '../auth/index.ts';
 import type { ServiceDeps } from '../types.ts';
 import { TeamService, type TeamMembersChange } from './teams.ts';
 
@@ -15,7 +16,7 @@ export {
 } from './teams.ts';
 
 /** The teams domain's services, wired together (createServices spreads them in). */
-export function createTeamServices(deps: ServiceDeps) {
+export function createTeamServices(deps: ServiceDeps, access: AccessEvents) {
   const teamEvents = new PubSub<TeamMembersChange>();
-  return { teams: new TeamService(deps, teamEvents), teamEvents };
+  return { teams: new TeamService(deps, teamEvents, access), teamEvents };
 }

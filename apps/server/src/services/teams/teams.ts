@@ -12,7 +12,7 @@ import {
   type User,
 } from '@dapple/db';
 import { z } from 'zod';
-import { randomSecret, sha256Hex, requireViewer } from '../auth/index.ts';
+import { randomSecret, sha256Hex, requireViewer, type AccessEvents } from '../auth/index.ts';
 import { badInput, conflict, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { PubSub } from '../../pubsub.ts';
 import type { RequestMeta, ServiceDeps, Tx } from '../types.ts';
@@ -69,6 +69,7 @@ export class TeamService {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly events: PubSub<TeamMembersChange>,
+    private readonly access: AccessEvents,
   ) {}
 
   async create(meta: RequestMeta, input: unknown): Promise<TeamWithRole> {
@@ -88,12 +89,12 @@ export class TeamService {
     }
   }
 
-  /** NOT_FOUND when no team has the slug; FORBIDDEN when the caller is not a member. */
+  /** NOT_FOUND when no team has the slug or the caller is not a member. */
   async bySlug(meta: RequestMeta, slug: string): Promise<TeamWithRole> {
     requireViewer(meta);
     const [team] = await this.deps.db.select().from(teams).where(eq(teams.slug, slug.trim()));
     if (!team) throw notFound(`Team "${slug}"`);
-    const membership = await this.requireTeamRole(meta, team.id, 'viewer');
+    const membership = await this.requireTeamRole(meta, team.id, 'viewer', `Team "${slug}"`);
     return { team, role: membership.role };
   }
 
@@ -109,13 +110,15 @@ export class TeamService {
 
   /**
    * The one authorisation check for team resources: the caller's membership when its role is at
-   * least `minRole`. Non-members get FORBIDDEN whether or not the team exists.
+   * least `minRole`. Non-members get NOT_FOUND naming `hiddenAs` (what the caller asked for: "Run",
+   * "Dataset"…), the very answer a missing object gets, so nobody learns what other teams hold. A member
+   * whose role is too low gets FORBIDDEN: the object is theirs to know about.
    */
-  async requireTeamRole(meta: RequestMeta, teamId: string, minRole: TeamRole): Promise<Membership> {
+  async requireTeamRole(meta: RequestMeta, teamId: string, minRole: TeamRole, hiddenAs = 'Team'): Promise<Membership> {
     const viewer = requireViewer(meta);
-    if (!z.uuid().safeParse(teamId).success) throw forbidden('You are not a member of this team');
+    if (!z.uuid().safeParse(teamId).success) throw notFound(hiddenAs);
     const membership = await this.membership(teamId, viewer.user.id);
-    if (!membership) throw forbidden('You are not a member of this team');
+    if (!membership) throw notFound(hiddenAs);
     if (!roleAtLeast(membership.role, minRole)) {
       throw forbidden(`This needs the ${minRole} role or higher in the team; you are ${membership.role}`);
     }
@@ -220,6 +223,7 @@ export class TeamService {
       return { membership, user };
     });
     this.publish({ teamId, userId, kind: 'ROLE_CHANGED', role });
+    await this.access.publish({ userIds: [userId], reason: 'team role changed' });
     return updated;
   }
 
@@ -236,6 +240,7 @@ export class TeamService {
       await tx.delete(memberships).where(eq(memberships.id, target.id));
     });
     this.publish({ teamId, userId, kind: 'REMOVED', role: null });
+    await this.access.publish({ userIds: [userId], reason: 'removed from a team' });
     return true;
   }
 

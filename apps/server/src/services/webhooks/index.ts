@@ -8,7 +8,7 @@ import { WebhookService, type WebhookConfig } from './webhooks.ts';
 
 export { RunWebhookRelay, RUN_WEBHOOK_CHANNEL } from './run-relay.ts';
 export { deliveryIdFor, signPayload } from './signing.ts';
-export { isPrivateAddress } from './targets.ts';
+export { isPrivateAddress, sanitiseExcerpt } from './egress.ts';
 export {
   WebhookService,
   SIGNATURE_HEADER,

@@ -7,9 +7,10 @@
  * The signing secret (`whsec_…`) is shown once at creation and stored AES-256-GCM-encrypted with a key
  * derived from the hub secret (DAPPLE_SECRET), so a database dump alone cannot forge deliveries.
  *
- * Targets: only http(s) URLs; redirects are not followed. Private-network targets (localhost, 10/8, …) are
- * allowed by default because self-hosted hubs usually post to services next to them; set
- * `allowPrivateTargets: false` (HubConfig.webhooks) to refuse them (checked on the resolved address at delivery).
+ * Targets: only http(s) URLs. Loopback, private, link-local (cloud metadata) and reserved addresses are refused
+ * unless `allowPrivateTargets` (env DAPPLE_WEBHOOK_ALLOW_PRIVATE=1): checked on the address each connection
+ * actually resolves to, for the first target and every redirect (egress.ts). Only a short, sanitised excerpt of
+ * the reply is read and stored.
  *
  * Events: model.published and evaluation.finished are emitted by their services through `emit()`; run.started /
  * run.finished / run.failed come from run status changes (see run-relay.ts).
@@ -32,11 +33,12 @@ import type { TeamService } from '../teams/index.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
 import { parseInput } from '../validation.ts';
 import { decrypt, deliveryIdFor, encrypt, secretsKey, signPayload } from './signing.ts';
-import { refusePrivateTarget } from './targets.ts';
+import { postWithEgressPolicy, type PrivateTargets } from './egress.ts';
 
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 export const SIGNATURE_HEADER = 'x-dapple-signature';
-const RESPONSE_SNIPPET_CHARS = 1000;
+/** Bytes of a receiver's reply kept in the delivery log (enough to see an error message, not to exfiltrate). */
+const RESPONSE_EXCERPT_BYTES = 256;
 const MAX_WEBHOOKS_PER_TEAM = 20;
 
 /** What other services call to fire an event (after their transaction committed). */
@@ -52,8 +54,11 @@ export interface WebhookEmitter {
 export interface WebhookConfig {
   /** The hub secret; webhook signing secrets are encrypted with a key derived from it. Webhooks are disabled without it. */
   secret?: string;
-  /** Default true (self-hosting). False: refuse targets that resolve to loopback, private or link-local addresses. */
-  allowPrivateTargets?: boolean;
+  /**
+   * Default false: targets resolving to loopback, private, link-local or reserved addresses are refused. True
+   * allows them all; a list of addresses / CIDR ranges allows just those (env DAPPLE_WEBHOOK_ALLOW_PRIVATE).
+   */
+  allowPrivateTargets?: PrivateTargets;
   /** Per attempt. Default 10 s. */
   timeoutMs?: number;
 }
@@ -117,7 +122,7 @@ export class WebhookService implements WebhookEmitter {
     if (!z.uuid().safeParse(id).success) throw notFound('Webhook');
     const [webhook] = await this.deps.db.select().from(webhooks).where(eq(webhooks.id, id));
     if (!webhook) throw notFound('Webhook');
-    await this.teams.requireTeamRole(meta, webhook.teamId, 'admin');
+    await this.teams.requireTeamRole(meta, webhook.teamId, 'admin', 'Webhook');
     return webhook;
   }
 
@@ -201,12 +206,11 @@ export class WebhookService implements WebhookEmitter {
     let snippet: string | null = null;
     let error: string | null = null;
     try {
-      if (this.config.allowPrivateTargets === false) await refusePrivateTarget(webhook.url);
       const ts = Math.floor(this.deps.now().getTime() / 1000);
-      const res = await fetch(webhook.url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.config.timeoutMs ?? 10_000),
+      const res = await postWithEgressPolicy(webhook.url, {
+        allowPrivate: this.config.allowPrivateTargets ?? false,
+        timeoutMs: this.config.timeoutMs ?? 10_000,
+        excerptBytes: RESPONSE_EXCERPT_BYTES,
         headers: {
           'content-type': 'application/json',
           'user-agent': 'Dapple-Webhooks/1',
@@ -217,7 +221,7 @@ export class WebhookService implements WebhookEmitter {
         body,
       });
       statusCode = res.status;
-      snippet = (await res.text().catch(() => '')).slice(0, RESPONSE_SNIPPET_CHARS);
+      snippet = res.excerpt;
       if (res.status < 200 || res.status >= 300) error = `the receiver answered HTTP ${res.status}`;
     } catch (err) {
       error = err instanceof Error ? `${err.name === 'TimeoutError' ? 'timed out' : err.message}` : String(err);

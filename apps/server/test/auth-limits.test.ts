@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCode, gql } from '@dapple/testing';
+import { trustedProxiesFromEnv } from '../src/config.ts';
+import { loadEnv } from '../src/env.ts';
+import { startTestHub, type TestHub } from './support/hub.ts';
+import { signUpUser } from './helpers.ts';
+
+const SIGN_IN = `mutation ($input: SignInInput!) { signIn(input: $input) { user { id } } }`;
+
+describe('sign-in limits and who may mint tokens', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    // Only 10.9.9.9 is a trusted proxy: this test's own loopback connections are not.
+    hub = await startTestHub({
+      jobs: { workers: false },
+      trustProxy: trustedProxiesFromEnv(loadEnv({ DAPPLE_TRUSTED_PROXIES: '10.9.9.9' })),
+      auth: { signInMaxFailures: 3, signInMaxFailuresPerIp: 6 },
+    });
+  });
+  afterAll(() => hub?.close());
+
+  const signIn = (email: string, password: string, forwardedFor?: string) =>
+    gql(
+      hub.graphqlUrl,
+      SIGN_IN,
+      { input: { email, password } },
+      {
+        headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {},
+      },
+    );
+
+  it('ignores X-Forwarded-For from an untrusted peer: rotating it does not reset the account limit', async () => {
+    const victim = await signUpUser(hub, 'Victim');
+    const codes: (string | undefined)[] = [];
+    for (let i = 0; i < 5; i++) codes.push(errorCode(await signIn(victim.email, 'wrong-password', `203.0.113.${i}`)));
+    expect(codes).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', 'RATE_LIMITED', 'RATE_LIMITED']);
+    // Locked for the account, whatever the address: even the right password waits.
+    const locked = await signIn(victim.email, `password-of-Victim`, '198.51.100.7');
+    expect(errorCode(locked)).toBe('RATE_LIMITED');
+    expect(locked.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThan(0);
+  });
+
+  it('limits spraying one password across many accounts from one address', async () => {
+    const codes: (string | undefined)[] = [];
+    for (let i = 0; i < 8; i++) codes.push(errorCode(await signIn(`nobody-${i}@example.com`, 'Summer2026!')));
+    // Eight different accounts, one address (which failed 3 times above): at most 6 failures count, then it waits.
+    expect(codes.filter((c) => c === 'UNAUTHENTICATED').length).toBeLessThanOrEqual(6);
+    expect(codes.slice(-2)).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
+    expect(codes.every((c) => c === 'UNAUTHENTICATED' || c === 'RATE_LIMITED')).toBe(true);
+  });
+
+  it('an API token cannot mint API tokens; a session can', async () => {
+    const user = await signUpUser(hub, 'Minter');
+    const created = await user.client.request<{ createApiToken: { secret: string } }>(
+      `mutation { createApiToken(input: { name: "cli" }) { secret } }`,
+    );
+    expect(created.errors).toBeUndefined();
+    const byToken = await gql(
+      hub.graphqlUrl,
+      `mutation { createApiToken(input: { name: "child" }) { secret } }`,
+      {},
+      {
+        token: created.data!.createApiToken.secret,
+      },
+    );
+    expect(errorCode(byToken)).toBe('FORBIDDEN');
+    expect(byToken.errors?.[0]?.message).toMatch(/API tokens cannot create API tokens/);
+  });
+
+  it('reads DAPPLE_TRUSTED_PROXIES', () => {
+    expect(trustedProxiesFromEnv(loadEnv({}))).toEqual(['loopback']);
+    expect(trustedProxiesFromEnv(loadEnv({ DAPPLE_TRUSTED_PROXIES: 'none' }))).toBe(false);
+    expect(trustedProxiesFromEnv(loadEnv({ DAPPLE_TRUSTED_PROXIES: '10.0.0.1, 172.16.0.0/12' }))).toEqual([
+      '10.0.0.1',
+      '172.16.0.0/12',
+    ]);
+  });
+});
