@@ -13,6 +13,7 @@ import type { Context } from './graphql/context.ts';
 import { createFormatError } from './graphql/format-error.ts';
 import { DEFAULT_QUERY_LIMITS, limitRules, type QueryLimits } from './graphql/limits.ts';
 import { getSchema } from './graphql/schema/index.ts';
+import { textInputError } from './graphql/text-input.ts';
 import { httpContext } from './http/request-context.ts';
 import { bodyErrorHandler, rejectDeepNesting, sendGraphQLError } from './http/graphql-http-errors.ts';
 import { requestLog } from './http/request-log.ts';
@@ -184,6 +185,15 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       { serverWillStart: async () => ({ drainServer: () => ws.close() }) },
+      {
+        // NUL / lone surrogates in any string input: BAD_USER_INPUT naming the field, before any resolver runs.
+        requestDidStart: async () => ({
+          didResolveOperation: async ({ document, request }) => {
+            const error = textInputError(document, request.variables);
+            if (error) throw error;
+          },
+        }),
+      },
     ],
   });
   await apollo.start();

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { parse, specifiedRules, validate, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { textInputError } from '../graphql/text-input.ts';
 import { limitRules, nestingError, type QueryLimits } from '../graphql/limits.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services/index.ts';
@@ -111,6 +112,8 @@ export function startWsServer(opts: WsServerOptions): { close(): Promise<void> }
         }
         const errors = validate(opts.schema, document, rules);
         if (errors.length > 0) return errors;
+        const badText = textInputError(document, payload.variables ?? undefined);
+        if (badText) return [badText];
         return {
           schema: opts.schema,
           document,

@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq } from 'drizzle-orm';
 import {
+  sanitizeText,
   WEBHOOK_EVENTS,
   webhookDeliveries,
   webhooks,
@@ -217,10 +218,13 @@ export class WebhookService implements WebhookEmitter {
         body,
       });
       statusCode = res.status;
-      snippet = (await res.text().catch(() => '')).slice(0, RESPONSE_SNIPPET_CHARS);
+      // The receiver's bytes are third-party text: NUL and invalid UTF-8 must not reach Postgres.
+      snippet = sanitizeText((await res.text().catch(() => '')).slice(0, RESPONSE_SNIPPET_CHARS));
       if (res.status < 200 || res.status >= 300) error = `the receiver answered HTTP ${res.status}`;
     } catch (err) {
-      error = err instanceof Error ? `${err.name === 'TimeoutError' ? 'timed out' : err.message}` : String(err);
+      error = sanitizeText(
+        err instanceof Error ? `${err.name === 'TimeoutError' ? 'timed out' : err.message}` : String(err),
+      );
     }
     const ok = error === null;
     // pg-boss backoff: delay × 2^attempt, jittered up to double; this is the earliest the next try starts.
