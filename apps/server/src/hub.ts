@@ -47,6 +47,12 @@ export interface HubConfig {
   /** postgres:// URL of a migrated database. */
   databaseUrl: string;
   store: ObjectStore;
+  /**
+   * The same objects as `store`, with the URLs handed to trainers (default `store`). `npm start` points `store`'s
+   * URLs at the dashboard (one origin for browsers) and this one at the hub itself, so a dashboard that is still
+   * building, restarting or down breaks no run.
+   */
+  trainerStore?: ObjectStore;
   /** Port to listen on; 0 picks a free one (tests). Default 4000. */
   port?: number;
   /** Default 127.0.0.1. */
@@ -117,6 +123,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     now: config.now,
     ...config.auth,
     store: config.store,
+    ...(config.trainerStore ? { trainerStore: config.trainerStore } : {}),
     jobs,
     datasets: resolveDatasetConfig(config.datasets),
     ...(config.sampling ? { sampling: config.sampling } : {}),

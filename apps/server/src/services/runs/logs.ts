@@ -31,15 +31,13 @@ export class RunLogStore {
       await this.deps.db
         .insert(runLogs)
         .values(
-          kept
-            .slice(i, i + 1000)
-            .map((l) => ({
-              runId,
-              attempt,
-              seq: l.seq,
-              stream: l.stream,
-              line: sanitizeText(l.line.slice(0, MAX_LOG_LINE_CHARS)),
-            })),
+          kept.slice(i, i + 1000).map((l) => ({
+            runId,
+            attempt,
+            seq: l.seq,
+            stream: l.stream,
+            line: sanitizeText(l.line.slice(0, MAX_LOG_LINE_CHARS)),
+          })),
         )
         .onConflictDoNothing();
     }
