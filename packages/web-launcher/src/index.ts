@@ -36,6 +36,8 @@ export interface BuildOptions {
   timeoutMs?: number;
   /** Each line `next build` prints, to show progress. */
   onLine?: (line: string) => void;
+  /** Aborting stops the build (e.g. Ctrl-C while `npm start` builds). */
+  signal?: AbortSignal;
 }
 
 export interface StartWebOptions {
@@ -98,7 +100,7 @@ export async function ensureWebBuild(options: BuildOptions = {}): Promise<void> 
     // The build reads sources while it runs: a file saved meanwhile may be missing from it. Dating the
     // marker to the build's start makes such a file newer than the build, so the next call rebuilds.
     const startedAt = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
-    await runBuild(deadline, options.onLine, lock);
+    await runBuild(deadline, options.onLine, lock, options.signal);
     await utimes(join(WEB_APP_DIR, BUILD_MARKER), startedAt, startedAt);
   } finally {
     await rm(lock, { recursive: true, force: true });
@@ -115,7 +117,12 @@ async function buildIsStale(): Promise<boolean> {
   return false;
 }
 
-async function runBuild(deadline: number, onLine: ((line: string) => void) | undefined, lock: string): Promise<void> {
+async function runBuild(
+  deadline: number,
+  onLine: ((line: string) => void) | undefined,
+  lock: string,
+  signal?: AbortSignal,
+): Promise<void> {
   const child = spawn(process.execPath, [NEXT_BIN, 'build'], {
     cwd: WEB_APP_DIR,
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' },
@@ -127,19 +134,24 @@ async function runBuild(deadline: number, onLine: ((line: string) => void) | und
   if (child.pid !== undefined) await writeFile(join(lock, 'build-pid'), String(child.pid));
   const output = collectOutput(child, onLine && ((line) => onLine(line)));
   let timedOut = false;
+  const onAbort = () => void stopGroup(child);
+  signal?.addEventListener('abort', onAbort, { once: true });
   const timer = Number.isFinite(deadline)
     ? setTimeout(() => ((timedOut = true), void stopGroup(child)), Math.max(0, deadline - Date.now()))
     : undefined;
-  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.on('exit', (c, s) => done({ code: c, signal: s })),
+  const { code, exitSignal } = await new Promise<{ code: number | null; exitSignal: NodeJS.Signals | null }>((done) =>
+    child.on('exit', (c, s) => done({ code: c, exitSignal: s })),
   );
   clearTimeout(timer);
+  signal?.removeEventListener('abort', onAbort);
   if (code !== 0) {
-    const how = timedOut
-      ? 'stopped: it ran past its time limit'
-      : code === null
-        ? `killed by ${signal ?? 'a signal'} (out of memory?)`
-        : `exit ${code}`;
+    const how = signal?.aborted
+      ? 'stopped on request'
+      : timedOut
+        ? 'stopped: it ran past its time limit'
+        : code === null
+          ? `killed by ${exitSignal ?? 'a signal'} (out of memory?)`
+          : `exit ${code}`;
     throw new Error(`next build of apps/web failed (${how}):\n${output.text().slice(-4000)}`);
   }
 }

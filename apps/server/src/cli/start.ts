@@ -123,14 +123,15 @@ async function main(): Promise<void> {
     stack.push({ name: 'hub', stop: () => hub.stop() });
     logger.info(`hub ready at ${hubUrl}: it answers and takes runs while the dashboard starts`);
 
+    const building = new AbortController();
     const dashboard = new Supervised({
       name: 'dashboard',
       logger,
       pidFile: { dataDir, marker: `next start --port ${env.WEB_PORT}`, group: true },
-      start: () => startDashboard(hubUrl, env.WEB_PORT, logger),
+      start: () => startDashboard(hubUrl, env.WEB_PORT, logger, building.signal),
     });
     // Stopped before the hub: trainers reach objects through the hub itself, not the dashboard.
-    stack.push({ name: 'dashboard', stop: () => dashboard.stop() });
+    stack.push({ name: 'dashboard', stop: () => (building.abort(), dashboard.stop()) });
     const storeLabel = env.S3_ENDPOINT
       ? `S3 ${env.S3_ENDPOINT} bucket ${env.S3_BUCKET}`
       : `disk ${join(dataDir, 'objects')}`;
@@ -151,6 +152,7 @@ async function main(): Promise<void> {
     dashboard.start().then(
       () => console.log(banner()),
       () =>
+        stopping ||
         logger.error(
           `the dashboard could not start (see the error above); the hub keeps running at ${hubUrl}. Fix it and run npm start again.`,
         ),
@@ -195,7 +197,7 @@ function startHubProcess(env: NodeJS.ProcessEnv, logger: Logger): Promise<Runnin
  * Builds the dashboard when needed — no deadline: a cold `next build` on a busy 2-core machine takes minutes —
  * saying how long it has been at it, then starts `next start`.
  */
-async function startDashboard(hubUrl: string, port: number, logger: Logger): Promise<Running> {
+async function startDashboard(hubUrl: string, port: number, logger: Logger, signal: AbortSignal): Promise<Running> {
   const webLog = logger.child({ part: 'dashboard' });
   const building = await webBuildNeeded();
   const started = Date.now();
@@ -214,6 +216,7 @@ async function startDashboard(hubUrl: string, port: number, logger: Logger): Pro
       apiUrl: hubUrl,
       port,
       build: {
+        signal,
         onLine: (line) => {
           lastLine = line.trim().slice(0, 120);
           webLog.debug(line);
@@ -225,6 +228,7 @@ async function startDashboard(hubUrl: string, port: number, logger: Logger): Pro
     logger.info(`dashboard ready at ${web.url}${building ? ` (built in ${elapsed()})` : ''}`);
     return { pid: web.pid, exited: web.exited, stop: () => web.close() };
   } catch (err) {
+    if (signal.aborted) throw err;
     logger.error({ err }, building ? `dashboard: the build failed after ${elapsed()}` : 'dashboard: next start failed');
     throw err;
   } finally {

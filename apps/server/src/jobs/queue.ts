@@ -1,5 +1,5 @@
 import PgBoss from 'pg-boss';
-import { sanitizeText } from '@dapple/db';
+import { isAdminShutdown, sanitizeText } from '@dapple/db';
 import type { z } from 'zod';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services/index.ts';
@@ -40,7 +40,11 @@ export class JobQueue implements JobSender {
       // Cron timers only where something is scheduled and this hub runs workers; maintenance (expiry → retry) always.
       schedule: scheduled && options.workers !== false,
     });
-    this.boss.on('error', (err) => options.logger.error({ err }, 'job queue error'));
+    this.boss.on('error', (err) =>
+      isAdminShutdown(err)
+        ? options.logger.info('the database is shutting down; the job queue retries')
+        : options.logger.error({ err }, 'job queue error'),
+    );
   }
 
   /** Installs pg-boss's schema when missing and creates one queue per catalog entry. Safe to call twice. */

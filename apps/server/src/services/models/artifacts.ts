@@ -6,6 +6,7 @@ import {
   memoryHandler,
   MODEL_JSON,
   saveInferenceWeights,
+  silenceCpuBanner,
   WEIGHTS_BIN,
   weightDataToBuffer,
   type JsonValue,
@@ -86,6 +87,8 @@ export async function writeInferenceWeights(
   if (modelJson.userDefinedMetadata !== undefined) artifacts.userDefinedMetadata = modelJson.userDefinedMetadata;
 
   await tf.ready();
+  // The hub has only the cpu backend here (no sampling in this thread): its "install tfjs-node" advice is noise.
+  silenceCpuBanner();
   const ckpt = await loadCheckpoint(memoryHandler(artifacts));
   try {
     const cfg = ckpt.config as unknown as TrainerCheckpointConfig;
