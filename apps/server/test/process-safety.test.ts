@@ -8,6 +8,7 @@ import { buildZip } from '../../../packages/datasets/test/helpers/zip-builder.ts
 import { startTestHub, TEST_SECRET, type TestHub } from './support/hub.ts';
 import {
   COMPLETE,
+  CORRUPT_PNG,
   createDataset,
   createUpload,
   listKeys,
@@ -16,7 +17,7 @@ import {
   waitForVersion,
 } from './datasets-fixtures.ts';
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
-import { ok } from './runs-fixtures.ts';
+import { ok, START_RUN, tinyConfig } from './runs-fixtures.ts';
 
 /**
  * Text Postgres cannot store (NUL, lone surrogates), from users and from third parties, must neither stop the hub
@@ -166,6 +167,25 @@ describe('third-party text is stored sanitised and the hub stays up', () => {
     ok(await ann.client.request(`mutation ($id: ID!) { deleteDatasetVersion(id: $id) { id } }`, { id: version.id }));
     expect(await listKeys(hub.store, `datasets/${datasetId}/v1/`)).toEqual([]);
     await expectHubServing();
+  });
+});
+
+describe('runs need images', () => {
+  it('startRun on a dataset version with 0 accepted images is BAD_USER_INPUT naming datasetVersionId', async () => {
+    const datasetId = await createDataset(ann.client, teamId, 'all-rejected', 8);
+    const files = [{ path: 'broken.png', bytes: CORRUPT_PNG, contentType: 'image/png' }];
+    const upload = ok(await createUpload(ann.client, datasetId, files)).createUpload;
+    await uploadAll(upload, files);
+    const done = ok(
+      await ann.client.request<{ completeUpload: { version: { id: string } } }>(COMPLETE, { uploadId: upload.id }),
+    );
+    const version = await waitForVersion(ann.client, done.completeUpload.version.id);
+    expect([version.status, version.acceptedCount, version.rejectedCount]).toEqual(['READY', 0, 1]);
+    const res = await ann.client.request(START_RUN, {
+      input: { name: 'nothing to learn', datasetVersionId: version.id, config: tinyConfig() },
+    });
+    expectBadInput(res, 'datasetVersionId');
+    expect(res.errors?.[0]?.message).toMatch(/no accepted images/);
   });
 });
 
