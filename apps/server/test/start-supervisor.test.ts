@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,8 +42,14 @@ function startDapple(): Started {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
-  child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
+  // Also to a file beside the data dir, to follow a slow run while it happens.
+  const log = createWriteStream(`${dataDir}.log`, { flags: 'a' });
+  const collect = (d: Buffer) => {
+    text += d.toString();
+    log.write(d);
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
   const s = { child, output: () => text };
   started.push(s);
   return s;
@@ -92,6 +98,7 @@ afterAll(async () => {
     started.map((s) => (s.child.exitCode === null ? new Promise((r) => s.child.once('exit', r)) : null)),
   );
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  if (dataDir) await rm(`${dataDir}.log`, { force: true });
 }, 180_000);
 
 describe('npm start is crash-only', () => {
