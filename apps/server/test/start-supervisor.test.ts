@@ -93,10 +93,10 @@ async function dashboardAnswers(): Promise<boolean> {
 }
 
 afterAll(async () => {
-  for (const s of started) if (s.child.exitCode === null) s.child.kill('SIGTERM');
-  await Promise.all(
-    started.map((s) => (s.child.exitCode === null ? new Promise((r) => s.child.once('exit', r)) : null)),
-  );
+  // A child killed by a signal keeps exitCode null: signalCode says it has exited.
+  const running = started.filter((s) => s.child.exitCode === null && s.child.signalCode === null);
+  for (const s of running) s.child.kill('SIGTERM');
+  await Promise.all(running.map((s) => new Promise((r) => s.child.once('exit', r))));
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
   if (dataDir) await rm(`${dataDir}.log`, { force: true });
 }, 180_000);
