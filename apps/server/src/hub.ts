@@ -12,6 +12,7 @@ import type { Context } from './graphql/context.ts';
 import { createFormatError } from './graphql/format-error.ts';
 import { DEFAULT_QUERY_LIMITS, limitRules, type QueryLimits } from './graphql/limits.ts';
 import { getSchema } from './graphql/schema/index.ts';
+import { textInputError } from './graphql/text-input.ts';
 import { httpContext } from './http/request-context.ts';
 import { bodyErrorHandler, capResponseBytes, rejectDeepNesting, sendGraphQLError } from './http/graphql-http-errors.ts';
 import { healthCheck } from './http/health.ts';
@@ -46,6 +47,12 @@ export interface HubConfig {
   /** postgres:// URL of a migrated database. */
   databaseUrl: string;
   store: ObjectStore;
+  /**
+   * The same objects as `store`, with the URLs handed to trainers (default `store`). `npm start` points `store`'s
+   * URLs at the dashboard (one origin for browsers) and this one at the hub itself, so a dashboard that is still
+   * building, restarting or down breaks no run.
+   */
+  trainerStore?: ObjectStore;
   /** Port to listen on; 0 picks a free one (tests). Default 4000. */
   port?: number;
   /** Default 127.0.0.1. */
@@ -126,6 +133,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     now: config.now,
     ...config.auth,
     store: config.store,
+    ...(config.trainerStore ? { trainerStore: config.trainerStore } : {}),
     jobs,
     datasets: resolveDatasetConfig(config.datasets),
     ...(config.sampling ? { sampling: config.sampling } : {}),
@@ -191,6 +199,15 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       { serverWillStart: async () => ({ drainServer: () => ws.close() }) },
+      {
+        // NUL / lone surrogates in any string input: BAD_USER_INPUT naming the field, before any resolver runs.
+        requestDidStart: async () => ({
+          didResolveOperation: async ({ document, request }) => {
+            const error = textInputError(document, request.variables);
+            if (error) throw error;
+          },
+        }),
+      },
     ],
   });
   await apollo.start();

@@ -11,3 +11,4 @@ export { loadEnv, EnvError, type Env } from './env.ts';
 export { hubConfigFromEnv, loadOrCreateSecret, objectStoreFromEnv, publicUrlFromEnv } from './config.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { SESSION_COOKIE } from './http/session-cookie.ts';
+export { installProcessGuards } from './process-guards.ts';

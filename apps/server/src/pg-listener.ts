@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { isAdminShutdown } from '@dapple/db';
 
 export interface PgListenerOptions {
   /** Its connection settings are used for the listening connection (which is not taken from the pool). */
@@ -49,7 +50,9 @@ export class PgListener {
       }
     });
     client.on('error', (err) => {
-      this.o.log()?.warn({ err, channel }, 'notification listener lost its connection; reconnecting');
+      if (isAdminShutdown(err))
+        this.o.log()?.info({ channel }, 'the database is shutting down; the listener reconnects');
+      else this.o.log()?.warn({ err, channel }, 'notification listener lost its connection; reconnecting');
       this.reconnect();
     });
     this.client = client;

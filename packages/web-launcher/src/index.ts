@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdir, rm, stat, readdir, writeFile, readFile, utimes } from 'node:fs/promises';
+import { mkdir, rm, stat, readdir, writeFile, readFile, readlink, utimes } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,7 +21,23 @@ export interface WebServer {
   url: string;
   /** The last ~64 KiB of the server's stdout and stderr (server-side render errors land here). */
   logs(): string;
+  /** The `next start` process (leader of its own process group). */
+  pid: number;
+  /** Settles when `next start` exits, for whatever reason (a supervisor restarts it). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   close(): Promise<void>;
+}
+
+export interface BuildOptions {
+  /**
+   * Give up (and stop the build) after this long. Default: no deadline — `next build` on a loaded 2-core machine
+   * has taken over 5 minutes, and killing it then only makes the next start build again from scratch.
+   */
+  timeoutMs?: number;
+  /** Each line `next build` prints, to show progress. */
+  onLine?: (line: string) => void;
+  /** Aborting stops the build (e.g. Ctrl-C while `npm start` builds). */
+  signal?: AbortSignal;
 }
 
 export interface StartWebOptions {
@@ -29,8 +45,10 @@ export interface StartWebOptions {
   apiUrl: string;
   /** Port to listen on (the API must know the dashboard's origin before it starts, so the caller picks it). */
   port: number;
-  /** How long to wait for the build plus start-up; default 5 minutes (2 shared cores can be slow). */
+  /** How long to wait for `next start` to answer once built; default 5 minutes. */
   timeoutMs?: number;
+  /** The build (when the sources changed since the last one): no deadline unless given. */
+  build?: BuildOptions;
   /** Receives each line `next start` prints (stderr lines flagged), e.g. to show render errors in `npm start`'s log. */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
@@ -41,9 +59,8 @@ export interface StartWebOptions {
  * wait for one build instead of racing.
  */
 export async function startWeb(options: StartWebOptions): Promise<WebServer> {
-  const timeoutMs = options.timeoutMs ?? 300_000;
-  const deadline = Date.now() + timeoutMs;
-  await ensureWebBuild(deadline);
+  await ensureWebBuild(options.build);
+  const deadline = Date.now() + (options.timeoutMs ?? 300_000);
   const port = options.port;
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [NEXT_BIN, 'start', '--port', String(port), '--hostname', '127.0.0.1'], {
@@ -54,17 +71,26 @@ export async function startWeb(options: StartWebOptions): Promise<WebServer> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = collectOutput(child, options.onLine);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once('exit', (code, signal) => done({ code, signal })),
+  );
   try {
     await waitUntilReady(url, child, deadline, output);
   } catch (err) {
     await stopGroup(child);
     throw err;
   }
-  return { url, logs: () => output.text(), close: () => stopGroup(child) };
+  return { url, logs: () => output.text(), pid: child.pid!, exited, close: () => stopGroup(child) };
+}
+
+/** True when `next build` must run first (no build yet, or a source is newer than it). */
+export function webBuildNeeded(): Promise<boolean> {
+  return buildIsStale();
 }
 
 /** Builds apps/web unless `.next` is newer than every build input. Safe to call from parallel workers. */
-export async function ensureWebBuild(deadline = Date.now() + 300_000): Promise<void> {
+export async function ensureWebBuild(options: BuildOptions = {}): Promise<void> {
+  const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
   if (!(await buildIsStale())) return;
   const lock = join(WEB_APP_DIR, LOCK_DIR);
   await acquireLock(lock, deadline);
@@ -74,7 +100,7 @@ export async function ensureWebBuild(deadline = Date.now() + 300_000): Promise<v
     // The build reads sources while it runs: a file saved meanwhile may be missing from it. Dating the
     // marker to the build's start makes such a file newer than the build, so the next call rebuilds.
     const startedAt = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
-    await runBuild(deadline);
+    await runBuild(deadline, options.onLine, lock, options.signal);
     await utimes(join(WEB_APP_DIR, BUILD_MARKER), startedAt, startedAt);
   } finally {
     await rm(lock, { recursive: true, force: true });
@@ -91,19 +117,42 @@ async function buildIsStale(): Promise<boolean> {
   return false;
 }
 
-async function runBuild(deadline: number): Promise<void> {
+async function runBuild(
+  deadline: number,
+  onLine: ((line: string) => void) | undefined,
+  lock: string,
+  signal?: AbortSignal,
+): Promise<void> {
   const child = spawn(process.execPath, [NEXT_BIN, 'build'], {
     cwd: WEB_APP_DIR,
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const output = collectOutput(child);
-  const timer = setTimeout(() => void stopGroup(child), Math.max(0, deadline - Date.now()));
-  const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+  // The build runs in its own process group and outlives a holder killed with -9: whoever takes the lock over
+  // stops it first (see acquireLock), instead of a second build writing into the same .next.
+  if (child.pid !== undefined) await writeFile(join(lock, 'build-pid'), String(child.pid));
+  const output = collectOutput(child, onLine && ((line) => onLine(line)));
+  let timedOut = false;
+  const onAbort = () => void stopGroup(child);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = Number.isFinite(deadline)
+    ? setTimeout(() => ((timedOut = true), void stopGroup(child)), Math.max(0, deadline - Date.now()))
+    : undefined;
+  const { code, exitSignal } = await new Promise<{ code: number | null; exitSignal: NodeJS.Signals | null }>((done) =>
+    child.on('exit', (c, s) => done({ code: c, exitSignal: s })),
+  );
   clearTimeout(timer);
+  signal?.removeEventListener('abort', onAbort);
   if (code !== 0) {
-    throw new Error(`next build of apps/web failed (exit ${code ?? 'killed'}):\n${output.text().slice(-4000)}`);
+    const how = signal?.aborted
+      ? 'stopped on request'
+      : timedOut
+        ? 'stopped: it ran past its time limit'
+        : code === null
+          ? `killed by ${exitSignal ?? 'a signal'} (out of memory?)`
+          : `exit ${code}`;
+    throw new Error(`next build of apps/web failed (${how}):\n${output.text().slice(-4000)}`);
   }
 }
 
@@ -119,6 +168,7 @@ async function acquireLock(lock: string, deadline: number): Promise<void> {
     // A lock left by a process that died (e.g. a killed test run) must not block forever.
     const holder = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => ''));
     if (holder && !processIsAlive(holder)) {
+      await stopOrphanBuild(lock);
       await rm(lock, { recursive: true, force: true });
       continue;
     }
@@ -126,6 +176,20 @@ async function acquireLock(lock: string, deadline: number): Promise<void> {
       throw new Error(`Timed out waiting for the apps/web build lock ${lock} (held by pid ${holder})`);
     await sleep(250);
   }
+}
+
+/** Stops the `next build` a dead lock holder left running (checked by its command line: pids are reused). */
+async function stopOrphanBuild(lock: string): Promise<void> {
+  const pid = Number(await readFile(join(lock, 'build-pid'), 'utf8').catch(() => ''));
+  if (!pid || !processIsAlive(pid)) return;
+  // next renames its process ("next-build (v16…)"), so the command line only says it is a next build; the working
+  // directory says it is this app's (other checkouts build their own).
+  const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
+  if (!/next/.test(cmd) || !/build/.test(cmd) || cwd !== WEB_APP_DIR) return;
+  signalGroup(pid, 'SIGTERM');
+  for (let i = 0; i < 50 && processIsAlive(pid); i++) await sleep(100);
+  signalGroup(pid, 'SIGKILL');
 }
 
 function processIsAlive(pid: number): boolean {

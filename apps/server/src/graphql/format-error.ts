@@ -91,6 +91,17 @@ export function createFormatError(log: Logger) {
       const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
+    const dataException = postgresDataException(original);
+    if (dataException) {
+      // A value the request carried that Postgres could not read (a malformed id, a number out of range): the
+      // client's mistake, but one a service should have caught with a named field, so it is logged for fixing.
+      log.warn({ err: original, path: formatted.path }, 'Postgres refused a value from a GraphQL request');
+      return {
+        message: `A value in the request is malformed or out of range (${dataException})`,
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: 'BAD_USER_INPUT' },
+      };
+    }
     log.error({ err: original, path: formatted.path }, 'unexpected error in GraphQL operation');
     return {
       message: 'Internal server error',
@@ -98,4 +109,30 @@ export function createFormatError(log: Logger) {
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     };
   };
+}
+
+/**
+ * Postgres data exceptions that only a request's values can cause (SQLSTATE class 22: invalid text representation
+ * such as a malformed uuid, numeric or datetime out of range, bad UTF-8); drizzle wraps the driver's error as
+ * `cause`. Returns a short description, or null for anything else.
+ */
+const DATA_EXCEPTIONS: Record<string, string> = {
+  '22P02': 'not a valid value of its type',
+  '22003': 'number out of range',
+  '22008': 'date/time out of range',
+  '22007': 'not a valid date/time',
+  '22021': 'invalid characters',
+  '22P05': 'invalid characters',
+};
+
+function postgresDataException(error: unknown): string | null {
+  for (
+    let e = error, depth = 0;
+    e && typeof e === 'object' && depth < 4;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code in DATA_EXCEPTIONS) return DATA_EXCEPTIONS[code]!;
+  }
+  return null;
 }

@@ -12,6 +12,7 @@ import {
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { textInputError } from '../graphql/text-input.ts';
 import { limitRules, nestingError, responseTooLarge, type QueryLimits } from '../graphql/limits.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services/index.ts';
@@ -157,6 +158,8 @@ export function startWsServer(opts: WsServerOptions): { close(): Promise<void> }
         }
         const errors = validate(opts.schema, document, rules);
         if (errors.length > 0) return errors;
+        const badText = textInputError(document, payload.variables ?? undefined);
+        if (badText) return [badText];
         return {
           schema: opts.schema,
           document,

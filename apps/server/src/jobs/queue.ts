@@ -1,4 +1,5 @@
 import PgBoss from 'pg-boss';
+import { isAdminShutdown, sanitizeText } from '@dapple/db';
 import type { z } from 'zod';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services/index.ts';
@@ -39,7 +40,11 @@ export class JobQueue implements JobSender {
       // Cron timers only where something is scheduled and this hub runs workers; maintenance (expiry → retry) always.
       schedule: scheduled && options.workers !== false,
     });
-    this.boss.on('error', (err) => options.logger.error({ err }, 'job queue error'));
+    this.boss.on('error', (err) =>
+      isAdminShutdown(err)
+        ? options.logger.info('the database is shutting down; the job queue retries')
+        : options.logger.error({ err }, 'job queue error'),
+    );
   }
 
   /** Installs pg-boss's schema when missing and creates one queue per catalog entry. Safe to call twice. */
@@ -118,7 +123,12 @@ export class JobQueue implements JobSender {
             if (!parsed.success)
               return logger.error({ issues: parsed.error.issues }, 'exhausted job payload does not match its schema');
             logger.warn('job exhausted its attempts');
-            await onExhausted(parsed.data, { services, logger, jobId: received.id, signal: this.stopping.signal });
+            try {
+              await onExhausted(parsed.data, { services, logger, jobId: received.id, signal: this.stopping.signal });
+            } catch (err) {
+              logger.error({ err }, 'recording an exhausted job failed');
+              throw storableJobError(err);
+            }
           },
         );
       }
@@ -180,7 +190,7 @@ export class JobQueue implements JobSender {
       logger.info({ ms: Date.now() - started }, 'job done');
     } catch (err) {
       logger.warn({ err, ms: Date.now() - started }, 'job failed');
-      throw err;
+      throw storableJobError(err);
     }
   }
 
@@ -189,6 +199,17 @@ export class JobQueue implements JobSender {
     if (!job) throw new Error(`unknown job "${name}"`);
     return job;
   }
+}
+
+/**
+ * pg-boss stores a failed job's error (every own property, `cause` included, serialised) as jsonb, and does not
+ * await that write: an error carrying text Postgres refuses (a NUL byte from a receiver's reply or a caption in a
+ * driver error's parameters) made the write fail as an unhandled rejection, and the job stay active. So only a
+ * sanitised, bounded message is handed over; the full error is in the log line above.
+ */
+export function storableJobError(err: unknown): Error {
+  const message = err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
+  return new Error(sanitizeText(message).slice(0, 2000));
 }
 
 /** The dead-letter queue of a job whose definition has onExhausted. */

@@ -24,6 +24,8 @@ export interface ServicesOptions extends AuthOptions {
   pool: pg.Pool;
   now?: () => Date;
   store: ObjectStore;
+  /** The same objects, with the URLs trainers are given (default `store`). */
+  trainerStore?: ObjectStore;
   /** Queues background jobs (the hub's JobQueue). */
   jobs: JobSender;
   datasets?: DatasetConfig;
@@ -47,7 +49,11 @@ export function createServices(opts: ServicesOptions) {
   const team = createTeamServices(deps, auth.accessEvents);
   const webhook = createWebhookServices({ ...deps, jobs: opts.jobs, config: opts.webhooks ?? {} }, team.teams);
   const model = createModelServices(withStore, team.teams, webhook.webhooks, auth.accessEvents);
-  const run = createRunServices(withStore, team.teams, model.modelAccess);
+  const run = createRunServices(
+    { ...withStore, ...(opts.trainerStore ? { trainerStore: opts.trainerStore } : {}) },
+    team.teams,
+    model.modelAccess,
+  );
   const sampling = createSamplingServices(
     { ...withStore, ...(opts.sampling ? { sampling: opts.sampling } : {}) },
     model.modelAccess,

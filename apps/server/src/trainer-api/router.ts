@@ -14,6 +14,7 @@ import {
 } from '@dapple/contracts/trainer-protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import { sanitizeJson } from '@dapple/db';
 import { ServiceError } from '../services/errors.ts';
 import type { TrainerRunService } from '../services/runs/index.ts';
 import { parseInput } from '../services/validation.ts';
@@ -23,7 +24,9 @@ export { TRAINER_API_PREFIX };
 
 /** A request body checked against its protocol schema; BAD_USER_INPUT (400) names the first bad field. */
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-  return parseInput(schema, body, { fallback: 'body' });
+  // A trainer's text (log lines, error messages, metric names) is stored as it can be: NUL and lone surrogates
+  // would make Postgres refuse the write.
+  return parseInput(schema, sanitizeJson(body), { fallback: 'body' });
 }
 
 function bearer(req: Request): string | undefined {

@@ -51,6 +51,8 @@ export async function requireMe(returnTo?: string): Promise<Me> {
 /** Unwraps a result in a Server Component: the error boundary shows what failed. */
 export function unwrap<TData>(result: ApiResult<TData>, what: string): TData {
   if (result.ok) return result.data;
+  // Signed out (or the session ended meanwhile): to sign-in, as the app layout does, rather than an error page.
+  if (result.errors.some((e) => e.code === 'UNAUTHENTICATED')) redirect('/sign-in');
   throw new ApiRequestError(what, result.errors);
 }
 

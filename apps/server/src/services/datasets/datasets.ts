@@ -39,6 +39,8 @@ const filesInput = z.object({
   after: z
     .string()
     .regex(/^\d{1,10}$/, 'must be a cursor returned as endCursor')
+    // Ordinals are Postgres int4: a bigger number is no cursor we returned (and would overflow the query).
+    .refine((cursor) => Number(cursor) <= 2_147_483_647, 'must be a cursor returned as endCursor')
     .nullish(),
 });
 
@@ -157,14 +159,26 @@ export class DatasetService {
     return true;
   }
 
-  /** Admins and owners delete one version (not while it is being prepared): its objects and rows. */
+  /**
+   * Admins and owners delete one version, in any state: its objects and rows. A version still PREPARING (or left so
+   * by a crash) goes too, with its upload's objects: a prepare job still running finds the version gone, skips its
+   * commit and deletes what it wrote (see DatasetPrepareService.run), so nothing is left stuck.
+   */
   async deleteVersion(meta: RequestMeta, versionId: string): Promise<Dataset> {
     const { dataset, version } = await this.authorizedVersion(meta, versionId, 'admin');
-    if (version.status === 'preparing') {
-      throw conflict(`Version ${version.number} is still being prepared; delete it once it is ready or failed`);
-    }
-    await this.deps.store.deletePrefix(datasetKeys.version(dataset.id, version.number));
+    const versionUploads =
+      version.status === 'preparing'
+        ? await this.deps.db.select().from(uploads).where(eq(uploads.versionId, version.id))
+        : [];
     await this.deps.db.delete(datasetVersions).where(eq(datasetVersions.id, version.id));
+    await this.deps.store.deletePrefix(datasetKeys.version(dataset.id, version.number));
+    for (const upload of versionUploads) {
+      for (const file of upload.files) {
+        if (file.multipartUploadId) await this.deps.store.abortMultipartUpload(file.key, file.multipartUploadId);
+      }
+      await this.deps.store.deletePrefix(datasetKeys.upload(dataset.id, upload.id));
+      await this.deps.db.update(uploads).set({ status: 'aborted' }).where(eq(uploads.id, upload.id));
+    }
     return dataset;
   }
 

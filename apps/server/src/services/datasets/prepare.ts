@@ -1,5 +1,14 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { datasets, datasetVersions, uploads, type Dataset, type DatasetVersion, type Upload } from '@dapple/db';
+import {
+  datasets,
+  datasetVersions,
+  sanitizeJson,
+  sanitizeText,
+  uploads,
+  type Dataset,
+  type DatasetVersion,
+  type Upload,
+} from '@dapple/db';
 import { ArchiveError, prepareDataset, type FileRecord, type InputFile } from '@dapple/datasets';
 import type { ObjectStore } from '@dapple/storage';
 import type { Logger } from '../../logger.ts';
@@ -103,7 +112,8 @@ export class DatasetPrepareService {
           rejectedCount: result.manifest.counts.rejected,
           contentHash: result.manifest.versionHash,
           manifestKey,
-          manifest: result.manifest,
+          // Captions, labels and paths come from the uploader's files: stored as Postgres can hold them.
+          manifest: sanitizeJson(result.manifest),
           preparedAt: this.deps.now(),
           error: null,
         })
@@ -137,7 +147,7 @@ export class DatasetPrepareService {
   async markFailed(versionId: string, error: string): Promise<void> {
     await this.deps.db
       .update(datasetVersions)
-      .set({ status: 'failed', error: error.slice(0, 2000) })
+      .set({ status: 'failed', error: sanitizeText(error).slice(0, 2000) })
       .where(and(eq(datasetVersions.id, versionId), eq(datasetVersions.status, 'preparing')));
   }
 
@@ -182,14 +192,14 @@ async function insertFileRows(
       insert into dataset_files (version_id, ordinal, path, size, sha256, status, reject_reason, reject_detail, label, caption, sample_index)
       select ${versionId}::uuid, * from unnest(
         ${col((_, i) => i)}::int[],
-        ${col((f) => (root ? `${root}/${f.path}` : f.path))}::text[],
+        ${col((f) => sanitizeText(root ? `${root}/${f.path}` : f.path))}::text[],
         ${col((f) => f.size)}::bigint[],
         ${col((f) => f.sha256 || null)}::text[],
         ${col((f) => f.status)}::dataset_file_status[],
         ${col((f) => f.reason ?? null)}::text[],
-        ${col((f) => f.detail ?? null)}::text[],
-        ${col((f) => f.label ?? null)}::text[],
-        ${col((f) => f.caption ?? null)}::text[],
+        ${col((f) => (f.detail === undefined ? null : sanitizeText(f.detail)))}::text[],
+        ${col((f) => (f.label === undefined ? null : sanitizeText(f.label)))}::text[],
+        ${col((f) => (f.caption === undefined ? null : sanitizeText(f.caption)))}::text[],
         ${col((f) => f.index ?? null)}::int[]
       )`);
   }

@@ -6,6 +6,7 @@ import {
   memoryHandler,
   MODEL_JSON,
   saveInferenceWeights,
+  silenceCpuBanner,
   WEIGHTS_BIN,
   weightDataToBuffer,
   glowConfigFromRecord,
@@ -88,6 +89,8 @@ export async function writeInferenceWeights(
   if (modelJson.userDefinedMetadata !== undefined) artifacts.userDefinedMetadata = modelJson.userDefinedMetadata;
 
   await tf.ready();
+  // The hub has only the cpu backend here (no sampling in this thread): its "install tfjs-node" advice is noise.
+  silenceCpuBanner();
   const ckpt = await loadCheckpoint(memoryHandler(artifacts));
   try {
     const fromEma = ckpt.ema !== undefined && ckpt.ema.size > 0;

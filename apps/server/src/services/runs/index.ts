@@ -24,7 +24,7 @@ export { TrainerRunService, type TrainerPrincipal } from './trainer.ts';
 
 /** The runs domain's services, wired together (createServices spreads them in). The hub starts the run scheduler. */
 export function createRunServices(
-  deps: ServiceDeps & { store: ObjectStore },
+  deps: ServiceDeps & { store: ObjectStore; trainerStore?: ObjectStore },
   teams: TeamService,
   modelAccess: ModelAccessService,
 ) {
@@ -37,6 +37,8 @@ export function createRunServices(
     runs,
     runPresets: new RunPresets(deps, teams),
     runLifecycle: new RunLifecycle(deps, runs, teams, deps.store, runSignals, modelAccess),
-    trainerRuns: new TrainerRunService(deps, deps.store, runSignals),
+    // Trainers get their object URLs from trainerStore (the hub's own origin under `npm start`), so no run depends
+    // on the dashboard, whose origin the browser-facing store's URLs use.
+    trainerRuns: new TrainerRunService(deps, deps.trainerStore ?? deps.store, runSignals),
   };
 }

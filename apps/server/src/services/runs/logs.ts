@@ -1,6 +1,6 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import { CPU_BANNER } from '@dapple/models/cpu-banner';
-import { runLogs, type LogStream, type RunLog } from '@dapple/db';
+import { runLogs, sanitizeText, type LogStream, type RunLog } from '@dapple/db';
 import type { ServiceDeps } from '../types.ts';
 
 /** Lines kept per run; older ones are deleted as new ones arrive. */
@@ -31,9 +31,13 @@ export class RunLogStore {
       await this.deps.db
         .insert(runLogs)
         .values(
-          kept
-            .slice(i, i + 1000)
-            .map((l) => ({ runId, attempt, seq: l.seq, stream: l.stream, line: l.line.slice(0, MAX_LOG_LINE_CHARS) })),
+          kept.slice(i, i + 1000).map((l) => ({
+            runId,
+            attempt,
+            seq: l.seq,
+            stream: l.stream,
+            line: sanitizeText(l.line.slice(0, MAX_LOG_LINE_CHARS)),
+          })),
         )
         .onConflictDoNothing();
     }

@@ -46,8 +46,9 @@ export class RunPresets {
     requireViewer(meta);
     let version: TrainingDataset | null = null;
     if (datasetVersionId) {
-      version = await trainingDatasetVersion(this.deps.db, datasetVersionId);
-      await this.teams.requireTeamRole(meta, version.teamId, 'viewer');
+      version = await trainingDatasetVersion(this.deps.db, datasetVersionId, (teamId) =>
+        this.teams.requireTeamRole(meta, teamId, 'viewer'),
+      );
     }
     return PRESET_NAMES.map((preset) => presetView(preset, version));
   }

@@ -43,6 +43,13 @@ export async function trainingDatasetVersion(
       `datasetVersionId: version ${row.version.number} of "${row.dataset.name}" is ${row.version.status}, not ready for training`,
     );
   }
+  // A run on no images would "succeed" after 0 steps; every file rejected (corrupt, duplicates) leaves none.
+  if (!row.version.acceptedCount) {
+    throw badInput(
+      'datasetVersionId',
+      `datasetVersionId: version ${row.version.number} of "${row.dataset.name}" has no accepted images to train on (${row.version.rejectedCount} rejected); upload images and start the run on that version`,
+    );
+  }
   return {
     id: row.version.id,
     teamId: row.dataset.teamId,

@@ -58,6 +58,12 @@ export class RunScheduler {
   private running: Promise<void> = Promise.resolve();
   private again = false;
   private ticking = false;
+  /**
+   * Since when this hub has been able to record heartbeats (its database answered every pass since): unset at start
+   * and after a failed pass. Trainers' heartbeats sent while the hub or its database was down were lost through no
+   * fault of theirs, so nobody is marked lost until the hub has been up a whole heartbeat timeout.
+   */
+  private recordingSince: Date | undefined;
   private closed = false;
   private unsubscribeExit: (() => void) | undefined;
   private recovered: Promise<boolean> = Promise.resolve(false);
@@ -105,7 +111,10 @@ export class RunScheduler {
     }
     this.ticking = true;
     this.running = this.tick()
-      .catch((err) => this.deps.log.error({ err }, 'scheduler pass failed'))
+      .catch((err) => {
+        this.recordingSince = undefined;
+        this.deps.log.error({ err }, 'scheduler pass failed');
+      })
       .finally(() => {
         this.ticking = false;
         if (this.again && !this.closed) {
@@ -190,6 +199,8 @@ export class RunScheduler {
 
   private async watchdog(): Promise<void> {
     const now = this.deps.now();
+    this.recordingSince ??= now;
+    if (now.getTime() - this.recordingSince.getTime() < this.o.heartbeatTimeoutMs) return;
     const hbCutoff = new Date(now.getTime() - this.o.heartbeatTimeoutMs);
     const startCutoff = new Date(now.getTime() - this.o.startTimeoutMs);
     const silent = and(

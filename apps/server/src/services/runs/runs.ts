@@ -72,7 +72,11 @@ export class RunService {
         if (!RUN_STATUSES.includes(s)) throw badInput('filter.status', `filter.status: unknown status ${s}`);
       conditions.push(inArray(runs.status, filter.status));
     }
-    if (filter.datasetVersionId) conditions.push(eq(runs.datasetVersionId, filter.datasetVersionId));
+    if (filter.datasetVersionId) {
+      if (!z.uuid().safeParse(filter.datasetVersionId).success)
+        throw badInput('filter.datasetVersionId', 'filter.datasetVersionId: must be a dataset version id (a UUID)');
+      conditions.push(eq(runs.datasetVersionId, filter.datasetVersionId));
+    }
     if (filter.search) conditions.push(sql`${runs.name} ILIKE ${`%${filter.search.replace(/[\\%_]/g, '\\$&')}%`}`);
     if (after) {
       const cursor = decodeCursor(after);

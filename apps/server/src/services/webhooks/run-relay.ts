@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { eq } from 'drizzle-orm';
-import { runEvents, runs, type WebhookEvent } from '@dapple/db';
+import { isAdminShutdown, runEvents, runs, type WebhookEvent } from '@dapple/db';
 import type { Logger } from 'pino';
 import type { ServiceDeps } from '../types.ts';
 import type { WebhookEmitter } from './webhooks.ts';
@@ -54,7 +54,8 @@ export class RunWebhookRelay {
       void p.finally(() => this.pending.delete(p));
     });
     client.on('error', (err) => {
-      this.log?.warn({ err }, 'run webhook listener lost its connection; reconnecting');
+      if (isAdminShutdown(err)) this.log?.info('the database is shutting down; the run webhook listener reconnects');
+      else this.log?.warn({ err }, 'run webhook listener lost its connection; reconnecting');
       this.reconnect();
     });
     this.client = client;

@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq } from 'drizzle-orm';
 import {
+  sanitizeText,
   WEBHOOK_EVENTS,
   webhookDeliveries,
   webhooks,
@@ -221,10 +222,13 @@ export class WebhookService implements WebhookEmitter {
         body,
       });
       statusCode = res.status;
-      snippet = res.excerpt;
+      // The receiver's bytes are third-party text (egress.ts keeps a short excerpt): never NUL into Postgres.
+      snippet = sanitizeText(res.excerpt);
       if (res.status < 200 || res.status >= 300) error = `the receiver answered HTTP ${res.status}`;
     } catch (err) {
-      error = err instanceof Error ? `${err.name === 'TimeoutError' ? 'timed out' : err.message}` : String(err);
+      error = sanitizeText(
+        err instanceof Error ? `${err.name === 'TimeoutError' ? 'timed out' : err.message}` : String(err),
+      );
     }
     const ok = error === null;
     // pg-boss backoff: delay × 2^attempt, jittered up to double; this is the earliest the next try starts.
