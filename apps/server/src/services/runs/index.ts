@@ -5,12 +5,14 @@ import type { ObjectStore } from '@dapple/storage';
 import type { ModelAccessService } from '../models/index.ts';
 import type { TeamService } from '../teams/index.ts';
 import type { ServiceDeps } from '../types.ts';
+import { RunDeletion } from './deletion.ts';
 import { RunLifecycle } from './lifecycle.ts';
 import { RunLogStore } from './logs.ts';
 import { RunService } from './runs.ts';
 import { RunSignals } from './signals.ts';
 import { TrainerRunService } from './trainer.ts';
 
+export { RunDeletion, type PublishedFrom, type RunStorage } from './deletion.ts';
 export { RunLifecycle, DEFAULT_MAX_ATTEMPTS } from './lifecycle.ts';
 export { RunLogStore, MAX_LOG_LINES_PER_RUN, MAX_LOG_LINE_CHARS } from './logs.ts';
 export { checkpointPrefix, runPrefix, sampleGridKey } from './objects.ts';
@@ -35,5 +37,6 @@ export function createRunServices(
     runs,
     runLifecycle: new RunLifecycle(deps, runs, teams, deps.store, runSignals, modelAccess),
     trainerRuns: new TrainerRunService(deps, deps.store, runSignals),
+    runDeletion: new RunDeletion(deps, runs, teams, deps.store),
   };
 }
