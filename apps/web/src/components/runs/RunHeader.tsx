@@ -1,7 +1,7 @@
 import Link from 'next/link';
 import type { RunDetail } from '../../graphql/operations/run-detail';
 import { formatDateTime } from '../../lib/format';
-import { formatEta, STATUS_BADGE } from './run-status';
+import { attemptLabel, formatEta, STATUS_BADGE } from './run-status';
 import styles from './runs.module.css';
 
 /** Name, status badge and the progress bar with step, speed and ETA. */
@@ -9,6 +9,7 @@ export function RunHeader({ run, teamSlug }: { run: RunDetail; teamSlug: string 
   const status = STATUS_BADGE[run.status];
   const percent = Math.round(run.progress.fraction * 100);
   const { step, totalSteps, imagesPerSec, etaSeconds } = run.progress;
+  const attempt = attemptLabel(run);
   return (
     <div className={styles.header}>
       <p className="muted">
@@ -22,7 +23,7 @@ export function RunHeader({ run, teamSlug }: { run: RunDetail; teamSlug: string 
       </div>
       <p className="muted">
         {run.config.preset} · queued {formatDateTime(run.queuedAt)}
-        {run.attempt > 1 ? ` · attempt ${run.attempt} of ${run.maxAttempts}` : ''}
+        {attempt ? <span data-testid="run-attempt"> · {attempt}</span> : null}
       </p>
       <div className={styles.progressRow}>
         <div
