@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { login, loginHelp } from './commands/login.ts';
 import { datasetHelp, datasetList, datasetUpload } from './commands/dataset.ts';
 import { metrics, metricsHelp } from './commands/metrics.ts';
-import { runCancel, runHelp, runList, runLogs, runStart } from './commands/run.ts';
+import { runCancel, runDelete, runHelp, runList, runLogs, runStart } from './commands/run.ts';
 import { whoami } from './commands/whoami.ts';
 import { createContext, type Io } from './context.ts';
 import { readCliEnv } from './env.ts';
@@ -50,6 +50,7 @@ const COMMANDS: Record<string, Options> = {
   'run list': { team: { type: 'string' }, status: { type: 'string' }, first: { type: 'string' } },
   'run logs': { tail: { type: 'string' }, follow: { type: 'boolean', short: 'f' }, 'interval-ms': { type: 'string' } },
   'run cancel': {},
+  'run delete': { yes: { type: 'boolean', short: 'y' } },
   metrics: {
     keys: { type: 'string' },
     'max-points': { type: 'string' },
@@ -128,6 +129,9 @@ export async function main(argv: string[], io: Io, envSource: NodeJS.ProcessEnv 
         break;
       case 'run cancel':
         await runCancel(ctx, positionals[0], f);
+        break;
+      case 'run delete':
+        await runDelete(ctx, positionals[0], f);
         break;
       case 'metrics':
         await metrics(ctx, positionals[0], f);

@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { insertMetricPoints } from '@dapple/db';
 import type pg from 'pg';
 import { gqlClient } from '@dapple/testing';
-import { startTestHub, type TestHub, readyDatasetVersion, finishedRunWithCheckpoints } from '@dapple/server/testing';
+import {
+  startTestHub,
+  type TestHub,
+  readyDatasetVersion,
+  finishedRunWithCheckpoints,
+  listKeys,
+} from '@dapple/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // A ready dataset version written straight through prepareDataset (the runs tests' fixture).
 // A finished run with trainer-format checkpoints, to publish a model version from.
@@ -307,5 +313,25 @@ describe('dapple CLI against a real hub', () => {
       '00000000-0000-4000-8000-000000000000',
     ]);
     expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringMatching(/\(NOT_FOUND\)/)]);
+  });
+
+  it('run delete says what it would free without --yes, then deletes the run and every stored object', async () => {
+    const api = gqlClient(hub.graphqlUrl, { token });
+    const me = await api.request<{ me: { id: string } }>(`{ me { id } }`);
+    const { run } = await finishedRunWithCheckpoints(hub, teamId, me.data!.me.id, [10, 20]);
+    // Credentials from the environment: the test does not depend on an earlier test's login.
+    const env = { DAPPLE_URL: hub.url, DAPPLE_TOKEN: token };
+    const dry = await dapple(['run', 'delete', run.id], env);
+    expect(dry.code).toBe(1);
+    expect(dry.stdout).toMatch(/keeps 2 checkpoints, 2 sample grids, 6 objects, [\d.]+ KiB\./);
+    expect(dry.stderr).toContain('nothing deleted: add --yes');
+    expect(await listKeys(hub, `runs/${run.id}/`)).toHaveLength(6);
+
+    const done = await dapple(['run', 'delete', run.id, '--yes'], env);
+    expect([done.code, done.stderr]).toEqual([0, '']);
+    expect(done.stdout).toMatch(/^Deleted run [0-9a-f-]{36}: freed 2 checkpoints, 2 sample grids, 6 objects, /);
+    expect(await listKeys(hub, `runs/${run.id}/`)).toEqual([]);
+    const again = await dapple(['run', 'delete', run.id, '--yes'], env);
+    expect([again.code, again.stderr]).toEqual([1, expect.stringMatching(/\(NOT_FOUND\)/)]);
   });
 });

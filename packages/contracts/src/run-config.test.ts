@@ -10,6 +10,16 @@ import {
 } from './run-config.ts';
 
 describe('RunConfigSchema', () => {
+  it('grids and checkpoints come at least five times in a short run; long runs keep 500 / 1000; given values win', () => {
+    const short = RunConfigSchema.parse({ preset: 'tiny', steps: 200 });
+    expect([short.sampleEvery, short.checkpointEvery]).toEqual([40, 40]);
+    const long = RunConfigSchema.parse({ preset: 'tiny', steps: 20_000 });
+    expect([long.sampleEvery, long.checkpointEvery]).toEqual([500, 1000]);
+    expect(RunConfigSchema.parse({ preset: 'tiny', steps: 3 }).sampleEvery).toBe(1);
+    const given = RunConfigSchema.parse({ preset: 'tiny', steps: 200, sampleEvery: 7, checkpointEvery: 300 });
+    expect([given.sampleEvery, given.checkpointEvery]).toEqual([7, 300]);
+  });
+
   it('fills defaults and accepts every diffusion preset', () => {
     for (const preset of PRESET_NAMES) {
       const c = RunConfigSchema.parse({ preset, steps: 10 });

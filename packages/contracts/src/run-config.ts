@@ -43,6 +43,18 @@ export const ModelOverridesSchema = z
   .strict();
 export type ModelOverrides = z.infer<typeof ModelOverridesSchema>;
 
+/** Grid and checkpoint intervals of long runs. */
+export const DEFAULT_SAMPLE_EVERY = 500;
+export const DEFAULT_CHECKPOINT_EVERY = 1000;
+
+/**
+ * An interval's default for a run of `steps`: the long-run default, or a fifth of the run when that is sooner,
+ * so a short run shows grids and a checkpoint while it trains rather than only at its end.
+ */
+export function everyDefault(longRunDefault: number, steps: number): number {
+  return Math.max(1, Math.min(longRunDefault, Math.floor(steps / 5)));
+}
+
 /** A diffusion (DDPM) run: a UNet trained on the noise-prediction loss. */
 export const DdpmRunConfigSchema = z
   .object({
@@ -73,8 +85,8 @@ export const DdpmRunConfigSchema = z
     labelDropout: z.number().min(0, 'must be at least 0').max(1, 'must be at most 1').default(DEFAULT_LABEL_DROPOUT),
     /** EMA max decay; 0 disables the EMA (samples then use the raw weights). */
     emaDecay: z.number().min(0).max(0.99999).default(0.9999),
-    /** A sample grid every N steps (and at step 0 and the last step). */
-    sampleEvery: int(1, RUN_LIMITS.maxSteps).default(500),
+    /** A sample grid every N steps (and at step 0 and the last step); default: see everyDefault. */
+    sampleEvery: int(1, RUN_LIMITS.maxSteps).optional(),
     sampleCount: int(1, RUN_LIMITS.maxSampleCount).default(16),
     /**
      * Sampler of the grids: SDE-DPM-Solver++(2M) by default, which on briefly trained models gives what DDPM gives
@@ -98,14 +110,22 @@ export const DdpmRunConfigSchema = z
       .default(DEFAULT_CLASS_GUIDANCE),
     /** Seed of the grid's noise: the same for every grid of every run by default, so grids compare across steps and runs. */
     sampleSeed: int(0, 2 ** 31 - 1).default(20261126),
-    /** A checkpoint every M steps (and a final one). */
-    checkpointEvery: int(1, RUN_LIMITS.maxSteps).default(1000),
+    /** A checkpoint every M steps (and a final one); default: see everyDefault. */
+    checkpointEvery: int(1, RUN_LIMITS.maxSteps).optional(),
     keepCheckpoints: int(1, RUN_LIMITS.maxKeepCheckpoints).default(3),
     /** Seconds between metric batches / heartbeats sent to the hub. */
     reportEverySec: z.number().min(0.2).max(60).default(2),
   })
   .strict()
-  .transform((c) => ({ ...c, steps: c.steps ?? PRESET_DEFAULT_STEPS[c.preset] }))
+  .transform((c) => {
+    const steps = c.steps ?? PRESET_DEFAULT_STEPS[c.preset];
+    return {
+      ...c,
+      steps,
+      sampleEvery: c.sampleEvery ?? everyDefault(DEFAULT_SAMPLE_EVERY, steps),
+      checkpointEvery: c.checkpointEvery ?? everyDefault(DEFAULT_CHECKPOINT_EVERY, steps),
+    };
+  })
   .superRefine((c, ctx) => {
     if (c.microBatch !== undefined && c.microBatch > c.batchSize) {
       ctx.addIssue({ code: 'custom', path: ['microBatch'], message: `must be at most batchSize (${c.batchSize})` });

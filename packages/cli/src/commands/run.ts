@@ -14,6 +14,7 @@ dapple run start --dataset-version <id> --from-model-version <id> [--preset p] [
 dapple run list [--team <slug>] [--status running,queued] [--first 20]
 dapple run logs <runId> [--tail 200] [--follow]
 dapple run cancel <runId>
+dapple run delete <runId> [--yes]   (without --yes: says what would be freed and deletes nothing)
   Ids may be shortened to any unique prefix (at least 4 characters), as shown in the dashboard.
   --set takes config fields; steps defaults per preset (tiny 2000, small 100000, base 800000) (e.g. --set steps=2000 --set lr=2e-4 --set model.channelMults=[1,2]);
   model.resolution defaults to the dataset's image size; enum values as in the docs (--set optimizer=adam --set sampleSampler=ddim);
@@ -228,4 +229,58 @@ export async function runCancel(ctx: CommandContext, runId: string | undefined, 
   if (!cancelRun) throw new CliError('cancel returned no run');
   if (flags.json) return ctx.io.out(JSON.stringify(cancelRun));
   ctx.io.out(`Run ${cancelRun.id}: ${cancelRun.status.toLowerCase()}`);
+}
+
+/** 1536 → "1.5 KiB": what a deletion frees. */
+function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i += 1;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+type RunStorage = { checkpoints: number; sampleGrids: number; objects: number; bytes: number };
+const describeStorage = (s: RunStorage) =>
+  `${s.checkpoints} checkpoint${s.checkpoints === 1 ? '' : 's'}, ${s.sampleGrids} sample grid${s.sampleGrids === 1 ? '' : 's'}, ` +
+  `${s.objects} object${s.objects === 1 ? '' : 's'}, ${bytes(s.bytes)}`;
+
+/**
+ * Deletes a finished run and everything it stored. Without --yes it only says what would be freed (and what blocks
+ * the delete), so a mistyped id costs nothing.
+ */
+export async function runDelete(ctx: CommandContext, runId: string | undefined, flags: Flags): Promise<void> {
+  if (!runId) throw new UsageError('run delete needs a run id');
+  const conn = await ctx.connection(flags as { url?: string; token?: string });
+  runId = await resolveId(conn, 'run', runId);
+  if (flags.yes !== true) {
+    const { run } = await request<{
+      run: {
+        name: string;
+        status: string;
+        storage: RunStorage;
+        publishedVersions: { modelName: string; versionNumber: number }[];
+      };
+    }>(
+      conn,
+      `query RunStorage($id: ID!) { run(id: $id) { name status storage { checkpoints sampleGrids objects bytes }
+        publishedVersions { modelName versionNumber } } }`,
+      { id: runId },
+    );
+    ctx.io.out(`Run ${run.name} (${run.status.toLowerCase()}) keeps ${describeStorage(run.storage)}.`);
+    if (run.publishedVersions.length > 0) {
+      const list = run.publishedVersions.map((v) => `${v.modelName} v${v.versionNumber}`).join(', ');
+      ctx.io.out(`It cannot be deleted while model versions published from it exist: ${list}.`);
+    }
+    throw new CliError(`nothing deleted: add --yes to delete run ${runId} and free that`);
+  }
+  const { deleteRun } = await request<{ deleteRun: RunStorage }>(
+    conn,
+    `mutation DeleteRun($id: ID!) { deleteRun(id: $id) { checkpoints sampleGrids objects bytes } }`,
+    { id: runId },
+  );
+  ctx.io.out(`Deleted run ${runId}: freed ${describeStorage(deleteRun)}`);
 }

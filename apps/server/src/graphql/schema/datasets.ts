@@ -167,7 +167,7 @@ function manifestOf(p: VersionParent) {
   return manifest as DatasetManifest;
 }
 
-const DatasetVersionRef = builder.objectRef<VersionParent>('DatasetVersion').implement({
+export const DatasetVersionRef = builder.objectRef<VersionParent>('DatasetVersion').implement({
   description: 'An immutable, prepared snapshot of a dataset. Objects live under datasets/<datasetId>/v<number>/.',
   fields: (t) => ({
     id: t.id({ resolve: (p) => p.version.id }),
@@ -234,7 +234,7 @@ const DatasetVersionRef = builder.objectRef<VersionParent>('DatasetVersion').imp
   }),
 });
 
-const DatasetRef = builder.objectRef<Dataset>('Dataset').implement({
+export const DatasetRef = builder.objectRef<Dataset>('Dataset').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     teamId: t.exposeID('teamId'),

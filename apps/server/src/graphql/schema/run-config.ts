@@ -59,7 +59,7 @@ const types = new ConfigTypes(runConfigShape(), {
 /** The stored config, parsed: defaults filled in, steps and conditioning always set (see Run.config). */
 export const RunConfigRef = types.output({
   description: 'The validated training configuration (defaults filled in).',
-  alwaysSet: ['steps', 'conditioning'],
+  alwaysSet: ['steps', 'conditioning', 'sampleEvery', 'checkpointEvery'],
 });
 
 builder.objectField(RunConfigRef, 'json', (t) =>

@@ -5,6 +5,7 @@ import type { ObjectStore } from '@dapple/storage';
 import type { ModelAccessService } from '../models/index.ts';
 import type { TeamService } from '../teams/index.ts';
 import type { ServiceDeps } from '../types.ts';
+import { RunDeletion } from './deletion.ts';
 import { RunLifecycle } from './lifecycle.ts';
 import { RunLogStore } from './logs.ts';
 import { RunPresets } from './presets.ts';
@@ -12,6 +13,7 @@ import { RunService } from './runs.ts';
 import { RunSignals } from './signals.ts';
 import { TrainerRunService } from './trainer.ts';
 
+export { RunDeletion, type PublishedFrom, type RunStorage } from './deletion.ts';
 export { ARCHITECTURE_FIELDS, RunLifecycle, DEFAULT_MAX_ATTEMPTS } from './lifecycle.ts';
 export { RunLogStore, MAX_LOG_LINES_PER_RUN, MAX_LOG_LINE_CHARS } from './logs.ts';
 export { checkpointPrefix, runPrefix, sampleGridKey } from './objects.ts';
@@ -40,5 +42,6 @@ export function createRunServices(
     // Trainers get their object URLs from trainerStore (the hub's own origin under `npm start`), so no run depends
     // on the dashboard, whose origin the browser-facing store's URLs use.
     trainerRuns: new TrainerRunService(deps, deps.trainerStore ?? deps.store, runSignals),
+    runDeletion: new RunDeletion(deps, runs, teams, deps.store),
   };
 }

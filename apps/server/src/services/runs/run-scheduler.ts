@@ -263,7 +263,7 @@ export class RunScheduler {
     const now = this.deps.now();
     const tail = await this.deps.logs.tail(runId, 20);
     const lastLines = tail.filter((l) => l.attempt === attempt).map((l) => l.line);
-    const changed = await this.deps.db.transaction(async (tx) => {
+    await this.deps.db.transaction(async (tx) => {
       const run = await lockRun(tx, runId);
       // Ended through the trainer API (finish) or superseded: nothing to do.
       if (!run || run.attempt !== attempt || !ACTIVE.includes(run.status as (typeof ACTIVE)[number])) return false;
@@ -282,7 +282,9 @@ export class RunScheduler {
       }
       return true;
     });
-    if (changed) await this.deps.signals.notify({ kind: 'updated', runId });
+    // Even when the status did not change here (the trainer had finished through the API), untrack just stored the
+    // attempt's last output lines: tell the run page so it re-reads the logs without a reload.
+    await this.deps.signals.notify({ kind: 'updated', runId });
   }
 
   private async untrack(runId: string, attempt: number): Promise<void> {

@@ -15,12 +15,32 @@ import {
   type SamplingSettings,
   type SettingsErrors,
 } from './sampling-form';
+import type { BackendChoice, BackendInfo } from './sampling-protocol';
 import styles from './models.module.css';
+
+const BACKEND_LABELS: Record<string, string> = {
+  webgpu: 'WebGPU',
+  webgl: 'WebGL',
+  wasm: 'WebAssembly',
+  cpu: 'JavaScript',
+};
+
+function seconds(s: number): string {
+  return s < 90 ? `${Math.max(1, Math.round(s))} s` : `${Math.round(s / 60)} min`;
+}
 
 type BrowserState =
   | { kind: 'idle' }
-  | { kind: 'running'; stage: string; done: number; total: number }
-  | { kind: 'done'; urls: string[]; seconds: number }
+  | {
+      kind: 'running';
+      stage: string;
+      done: number;
+      total: number;
+      backend: BackendInfo | null;
+      estimate: number | null;
+      startedSampling: number | null;
+    }
+  | { kind: 'done'; urls: string[]; seconds: number; backend: BackendInfo | null }
   | { kind: 'failed'; message: string };
 
 /**
@@ -45,6 +65,7 @@ export function SamplingPlayground({
   const [pending, setPending] = useState(false);
   const [job, setJob] = useState<SampleJob | null>(null);
   const [browser, setBrowser] = useState<BrowserState>({ kind: 'idle' });
+  const [backendChoice, setBackendChoice] = useState<BackendChoice>('auto');
   const abort = useRef<AbortController | null>(null);
 
   function set<K extends keyof SamplingSettings>(key: K, value: SamplingSettings[K]) {
@@ -103,8 +124,19 @@ export function SamplingPlayground({
     abort.current?.abort();
     const controller = new AbortController();
     abort.current = controller;
-    setBrowser({ kind: 'running', stage: 'Asking for the model files…', done: 0, total: s.steps });
+    setBrowser({
+      kind: 'running',
+      stage: 'Asking for the model files…',
+      done: 0,
+      total: s.steps,
+      backend: null,
+      estimate: null,
+      startedSampling: null,
+    });
     const started = performance.now();
+    const update = (patch: Partial<Extract<BrowserState, { kind: 'running' }>>) =>
+      setBrowser((b) => (b.kind === 'running' ? { ...b, ...patch } : b));
+    let backend: BackendInfo | null = null;
     try {
       const files = await request(ModelVersionFilesQuery, { id: versionId, shareToken });
       if (!files.ok) throw new Error(files.errors[0]?.message ?? 'Could not get the model files');
@@ -112,18 +144,24 @@ export function SamplingPlayground({
       const urls = await sampleInBrowser({
         modelJsonUrl: files.data.modelVersion.files.modelJsonUrl,
         weightsUrl: files.data.modelVersion.files.weightsUrl,
+        backend: backendChoice,
         count: s.count,
         steps: s.steps,
-        sampler: s.sampler,
+        sampler: s.sampler === 'DDIM' ? 'ddim' : 'ddpm',
         eta: s.eta,
         seed: s.seed,
         label: s.label === null ? null : labelNames.indexOf(s.label),
         guidance: s.guidance,
         signal: controller.signal,
-        onStage: (stage) => setBrowser((b) => (b.kind === 'running' ? { ...b, stage } : b)),
-        onProgress: (done, total) => setBrowser((b) => (b.kind === 'running' ? { ...b, done, total } : b)),
+        onStage: (stage) => update({ stage }),
+        onBackend: (b) => {
+          backend = b;
+          update({ backend: b });
+        },
+        onEstimate: (estimate) => update({ estimate, startedSampling: performance.now() }),
+        onProgress: (done, total) => update({ done, total }),
       });
-      setBrowser({ kind: 'done', urls, seconds: (performance.now() - started) / 1000 });
+      setBrowser({ kind: 'done', urls, seconds: (performance.now() - started) / 1000, backend });
     } catch (err) {
       if (controller.signal.aborted) setBrowser({ kind: 'idle' });
       else setBrowser({ kind: 'failed', message: err instanceof Error ? err.message : String(err) });
@@ -203,6 +241,17 @@ export function SamplingPlayground({
               />
             </>
           ) : null}
+          <SelectField
+            label="In-browser device"
+            value={backendChoice}
+            onChange={(e) => setBackendChoice(e.target.value as BackendChoice)}
+            options={[
+              { value: 'auto', label: 'Fastest available' },
+              { value: 'webgpu', label: 'WebGPU' },
+              { value: 'webgl', label: 'WebGL' },
+              { value: 'wasm', label: 'WebAssembly (CPU)' },
+            ]}
+          />
         </div>
         {formError ? <FormError>{formError}</FormError> : null}
         <div className={styles.actions}>
@@ -241,17 +290,13 @@ export function SamplingPlayground({
           data-status={browser.kind}
         >
           <h3>In this browser</h3>
-          {browser.kind === 'running' ? (
-            <ProgressBar
-              label={`${browser.stage} step ${browser.done} of ${browser.total}`}
-              fraction={browser.total ? browser.done / browser.total : 0}
-            />
-          ) : null}
+          {browser.kind === 'running' ? <BrowserProgress state={browser} /> : null}
           {browser.kind === 'failed' ? <FieldError>Browser sampling failed: {browser.message}</FieldError> : null}
           {browser.kind === 'done' ? (
             <>
               <p className="muted" role="status">
                 {browser.urls.length} images in {browser.seconds.toFixed(1)} s on this device
+                {browser.backend ? ` with ${BACKEND_LABELS[browser.backend.name] ?? browser.backend.name}` : ''}
               </p>
               <ImageGrid urls={browser.urls} label="Browser sample" />
             </>
@@ -259,5 +304,34 @@ export function SamplingPlayground({
         </div>
       ) : null}
     </section>
+  );
+}
+
+/** Stage, backend, the estimate made before sampling started, and live progress with the time left. */
+function BrowserProgress({ state }: { state: Extract<BrowserState, { kind: 'running' }> }) {
+  const { backend, estimate, done, total, startedSampling } = state;
+  const elapsed = startedSampling === null ? 0 : (performance.now() - startedSampling) / 1000;
+  const left = done > 0 && total > done ? (elapsed / done) * (total - done) : null;
+  return (
+    <div data-testid="browser-progress" data-done={done} data-total={total} data-backend={backend?.name ?? ''}>
+      {backend ? (
+        <p className="muted" data-testid="browser-backend">
+          Running on {BACKEND_LABELS[backend.name] ?? backend.name} ({backend.detail})
+          {backend.tried.some((t) => !t.ok)
+            ? `; skipped ${backend.tried
+                .filter((t) => !t.ok)
+                .map((t) => `${BACKEND_LABELS[t.name] ?? t.name}: ${t.reason}`)
+                .join('; ')}`
+            : ''}
+        </p>
+      ) : null}
+      {estimate !== null ? (
+        <p className="muted" data-testid="browser-estimate">
+          Estimated {seconds(estimate)} for {total} steps (timed from one step)
+          {left !== null ? ` · about ${seconds(left)} left` : ''}
+        </p>
+      ) : null}
+      <ProgressBar label={`${state.stage} step ${done} of ${total}`} fraction={total ? done / total : 0} />
+    </div>
   );
 }

@@ -1,46 +1,81 @@
 'use client';
 
-// In-browser sampling. TF.js and the sampler are loaded with a dynamic import on first use, so they stay
-// out of the server bundle and out of the page's initial JavaScript.
+import type { BackendChoice, BackendInfo, WorkerMessage, WorkerSampleRequest } from './sampling-protocol';
 
-export interface BrowserSampleOptions {
+// In-browser sampling, run in a dedicated Web Worker (sampling.worker.ts): TF.js and the denoising loop never
+// touch the main thread, so the page stays responsive for the minutes a CPU-only device can take.
+
+export interface BrowserSampleOptions extends WorkerSampleRequest {
   modelJsonUrl: string;
   weightsUrl: string;
-  count: number;
-  steps: number;
-  sampler: 'DDIM' | 'DDPM';
-  eta: number;
-  seed: number;
-  label: number | null;
-  guidance: number | null;
+  backend: BackendChoice;
   onStage: (stage: string) => void;
+  onBackend: (backend: BackendInfo) => void;
+  onEstimate: (seconds: number) => void;
   onProgress: (done: number, total: number) => void;
   signal: AbortSignal;
 }
 
-/** Loads the version's weights over HTTP, samples on this device and returns one PNG data URL per image. */
-export async function sampleInBrowser(o: BrowserSampleOptions): Promise<string[]> {
-  o.onStage('Loading TensorFlow.js…');
-  const { loadModelForSampling } = await import('./diffusion-browser.js');
-  o.onStage('Downloading the weights…');
-  const model = await loadModelForSampling({ modelJson: o.modelJsonUrl, weights: { 'weights.bin': o.weightsUrl } });
-  try {
-    o.onStage('Sampling…');
-    const { pixels, shape } = await model.sample({
-      count: o.count,
-      steps: o.steps,
-      sampler: o.sampler === 'DDIM' ? 'ddim' : 'ddpm',
-      eta: o.eta,
-      seed: o.seed,
-      label: o.label,
-      guidance: o.guidance,
-      onProgress: o.onProgress,
-      signal: o.signal,
+/** Loads the version's weights over HTTP in a worker, samples there and returns one PNG data URL per image. */
+export function sampleInBrowser(o: BrowserSampleOptions): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    if (o.signal.aborted) return reject(new DOMException('Sampling was stopped', 'AbortError'));
+    // A classic worker: Turbopack's worker bootstrap loads the chunks with importScripts, which module workers lack.
+    const worker = new Worker(new URL('./sampling.worker.ts', import.meta.url));
+    const finish = () => {
+      worker.terminate();
+      o.signal.removeEventListener('abort', onAbort);
+    };
+    // Terminating the worker is the cancel: it stops a kernel mid-way and releases its GPU/wasm memory.
+    const onAbort = () => {
+      finish();
+      reject(new DOMException('Sampling was stopped', 'AbortError'));
+    };
+    o.signal.addEventListener('abort', onAbort);
+    worker.onerror = (event) => {
+      finish();
+      reject(new Error(event.message || 'the sampling worker failed to start'));
+    };
+    worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
+      const m = event.data;
+      switch (m.type) {
+        case 'stage':
+          return o.onStage(m.stage);
+        case 'backend':
+          return o.onBackend(m.backend);
+        case 'estimate':
+          return o.onEstimate(m.seconds);
+        case 'progress':
+          return o.onProgress(m.done, m.total);
+        case 'error':
+          finish();
+          return reject(new Error(m.message));
+        case 'done':
+          finish();
+          try {
+            resolve(toDataUrls(m.pixels, m.shape));
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
+      }
+    };
+    worker.postMessage({
+      type: 'start',
+      modelJsonUrl: new URL(o.modelJsonUrl, location.href).href,
+      weightsUrl: new URL(o.weightsUrl, location.href).href,
+      backend: o.backend,
+      wasmPaths: new URL('/tfjs-wasm/', location.href).href,
+      request: {
+        count: o.count,
+        steps: o.steps,
+        sampler: o.sampler,
+        eta: o.eta,
+        seed: o.seed,
+        label: o.label,
+        guidance: o.guidance,
+      },
     });
-    return toDataUrls(pixels, shape);
-  } finally {
-    model.dispose();
-  }
+  });
 }
 
 /** uint8 NHWC (1 or 3 channels) → PNG data URLs through a canvas. */

@@ -21,17 +21,21 @@ export function MetricsPanel({
   teamId,
   metricKeys,
   live,
+  compared,
+  onCompareChange,
 }: {
   runId: string;
   runName: string;
   teamId: string;
   metricKeys: readonly string[];
   live: boolean;
+  /** Runs picked for comparison: owned by the run page, which also shows their sample grids. */
+  compared: RunOption[];
+  onCompareChange: (runs: RunOption[]) => void;
 }) {
   const { state, append, retry } = useRunMetrics(runId, CHART_KEYS);
   const [smoothing, setSmoothing] = useState(0.6);
   const [logScale, setLogScale] = useState(false);
-  const [compared, setCompared] = useState<RunOption[]>([]);
   const comparedRuns = useComparedRuns(compared);
   const smoothingId = useId();
 
@@ -82,7 +86,7 @@ export function MetricsPanel({
             <input type="checkbox" checked={logScale} onChange={(e) => setLogScale(e.target.checked)} />
             Log scale
           </label>
-          <CompareRunsPicker teamId={teamId} excludeRunId={runId} selected={compared} onChange={setCompared} />
+          <CompareRunsPicker teamId={teamId} excludeRunId={runId} selected={compared} onChange={onCompareChange} />
         </div>
         {state.kind === 'loading' ? (
           <div className={styles.chartGrid} aria-busy="true">

@@ -9,6 +9,7 @@ export type DatasetVersionInfo = {
   number: number;
   contentHash: string | null;
   acceptedCount: number;
+  labels: { id: number; label: string }[];
 } | null;
 
 /** The stored config keeps only what the user changed from the preset: say so, rather than show unknowns. */

@@ -5,7 +5,8 @@ import { useId, useState, type FormEvent } from 'react';
 import { ForkRunMutation, ResumeRunMutation, type RunDetail } from '../../graphql/operations/run-detail';
 import { CancelRunMutation } from '../../graphql/operations/runs';
 import { request } from '../../lib/graphql';
-import { allowedActions } from './run-status';
+import { DeleteRun } from './DeleteRun';
+import { allowedActions, isLive } from './run-status';
 import styles from './runs.module.css';
 
 /**
@@ -86,6 +87,8 @@ export function RunActions({ run, teamSlug, onChanged }: { run: RunDetail; teamS
           Fork…
         </button>
       </div>
+      {/* Finished runs only: the API refuses queued and active ones (cancel first). */}
+      {!isLive(run.status) ? <DeleteRun runId={run.id} runName={run.name} teamSlug={teamSlug} /> : null}
       {error ? (
         <p className="field-error" role="alert">
           {error}

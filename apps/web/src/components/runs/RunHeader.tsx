@@ -2,7 +2,7 @@ import Link from 'next/link';
 import type { RunDetail } from '../../graphql/operations/run-detail';
 import { formatDateTime } from '../../lib/format';
 import { CopyId } from '../CopyId';
-import { formatEta, STATUS_BADGE } from './run-status';
+import { attemptLabel, formatEta, STATUS_BADGE } from './run-status';
 import { enumText } from '../../lib/enum-text';
 import styles from './runs.module.css';
 
@@ -11,6 +11,7 @@ export function RunHeader({ run, teamSlug }: { run: RunDetail; teamSlug: string 
   const status = STATUS_BADGE[run.status];
   const percent = Math.round(run.progress.fraction * 100);
   const { step, totalSteps, imagesPerSec, etaSeconds } = run.progress;
+  const attempt = attemptLabel(run);
   return (
     <div className={styles.header}>
       <p className="muted">
@@ -24,7 +25,7 @@ export function RunHeader({ run, teamSlug }: { run: RunDetail; teamSlug: string 
       </div>
       <p className="muted">
         {enumText(run.config.preset)} · queued {formatDateTime(run.queuedAt)}
-        {run.attempt > 1 ? ` · attempt ${run.attempt} of ${run.maxAttempts}` : ''}
+        {attempt ? <span data-testid="run-attempt"> · {attempt}</span> : null}
       </p>
       <p>
         <CopyId label="Run id" value={run.id} />

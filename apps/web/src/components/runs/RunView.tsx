@@ -13,6 +13,7 @@ import { CheckpointsTable } from './CheckpointsTable';
 import { LogsTail } from './LogsTail';
 import { MetricsPanel } from './MetricsPanel';
 import { ReproInfo, type DatasetVersionInfo } from './ReproInfo';
+import type { RunOption } from './CompareRuns';
 import { RunActions } from './RunActions';
 import { RunHeader } from './RunHeader';
 import { isLive } from './run-status';
@@ -34,9 +35,16 @@ export function RunView({
 }) {
   const [run, setRun] = useState(initialRun);
   const [refreshError, setRefreshError] = useState<string | null>(null);
+  // Counts runUpdated events: the hub sends one after a trainer's last output is stored (that can come after the
+  // final status), and the logs must be re-read then even though nothing else about the run changed.
+  const [events, setEvents] = useState(0);
+  const [compared, setCompared] = useState<RunOption[]>([]);
   const live = isLive(run.status);
 
-  useSubscription(RunUpdatedSubscription, { id: initialRun.id }, (data) => setRun(readRunDetail(data.runUpdated)));
+  useSubscription(RunUpdatedSubscription, { id: initialRun.id }, (data) => {
+    setRun(readRunDetail(data.runUpdated));
+    setEvents((n) => n + 1);
+  });
 
   // After an action, or when grid URLs expired: ask once instead of waiting for the next event.
   const refresh = useCallback(async () => {
@@ -48,7 +56,7 @@ export function RunView({
   }, [initialRun.id]);
 
   // Changes whenever the trainer reported something worth re-reading the logs for.
-  const version = `${run.status}:${run.progress.step}:${run.checkpoints.length}:${run.sampleGrids.length}:${run.attempt}`;
+  const version = `${run.status}:${run.progress.step}:${run.checkpoints.length}:${run.sampleGrids.length}:${run.attempt}:${events}`;
 
   return (
     <div className="page" data-testid="run-page" data-status={run.status}>
@@ -61,9 +69,24 @@ export function RunView({
           {refreshError}
         </div>
       ) : null}
-      <MetricsPanel runId={run.id} runName={run.name} teamId={run.teamId} metricKeys={run.metricKeys} live={live} />
+      <MetricsPanel
+        runId={run.id}
+        runName={run.name}
+        teamId={run.teamId}
+        metricKeys={run.metricKeys}
+        live={live}
+        compared={compared}
+        onCompareChange={setCompared}
+      />
       <div className={styles.twoColumns}>
-        <SampleTimeline grids={run.sampleGrids} onStaleUrl={() => void refresh()} />
+        <SampleTimeline
+          runName={run.name}
+          grids={run.sampleGrids}
+          config={run.config}
+          labelNames={dataset?.labels.map((l) => l.label) ?? []}
+          compared={compared}
+          onStaleUrl={() => void refresh()}
+        />
         <CheckpointsTable run={run} teamSlug={teamSlug} />
       </div>
       <LogsTail runId={run.id} live={live} version={version} />

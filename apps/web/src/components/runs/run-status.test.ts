@@ -1,10 +1,38 @@
 import { describe, expect, it } from 'vitest';
 import { visibleGroups } from './metric-groups';
-import { allowedActions, formatMetric } from './run-status';
+import { allowedActions, attemptLabel, formatMetric } from './run-status';
 
 const checkpoint = { step: 10, sizeBytes: 1, createdAt: '2026-01-01T00:00:00Z' };
 
 describe('run page rules', () => {
+  it('labels attempts by what happened: nothing, automatic retries, resumed by the user', () => {
+    const created = { attempt: 0, fromStatus: null, toStatus: 'QUEUED' as const };
+    expect(attemptLabel({ attempt: 1, maxAttempts: 3, events: [created] })).toBeNull();
+    const lost = [
+      created,
+      { attempt: 1, fromStatus: 'RUNNING' as const, toStatus: 'LOST' as const },
+      { attempt: 1, fromStatus: 'LOST' as const, toStatus: 'QUEUED' as const },
+    ];
+    expect(attemptLabel({ attempt: 2, maxAttempts: 3, events: lost })).toBe('automatic retry 1 of 2');
+    // Cancelled by the user, then resumed: the hub gives 3 more attempts (maxAttempts 1 + 3).
+    const resumed = [
+      created,
+      { attempt: 1, fromStatus: 'CANCELLING' as const, toStatus: 'CANCELLED' as const },
+      { attempt: 1, fromStatus: 'CANCELLED' as const, toStatus: 'QUEUED' as const },
+    ];
+    expect(attemptLabel({ attempt: 2, maxAttempts: 4, events: resumed })).toBe('resumed');
+    const resumedThenLost = [
+      ...resumed,
+      { attempt: 2, fromStatus: 'RUNNING' as const, toStatus: 'LOST' as const },
+      { attempt: 2, fromStatus: 'LOST' as const, toStatus: 'QUEUED' as const },
+    ];
+    expect(attemptLabel({ attempt: 3, maxAttempts: 4, events: resumedThenLost })).toBe(
+      'resumed · automatic retry 1 of 2',
+    );
+    const twice = [...resumed, { attempt: 2, fromStatus: 'FAILED' as const, toStatus: 'QUEUED' as const }];
+    expect(attemptLabel({ attempt: 3, maxAttempts: 5, events: twice })).toBe('resumed 2×');
+  });
+
   it('enables cancel while a run can stop, resume after failure or cancel, fork once a checkpoint exists', () => {
     expect(allowedActions({ status: 'RUNNING', checkpoints: [] })).toEqual({
       cancel: true,

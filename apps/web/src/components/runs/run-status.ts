@@ -38,6 +38,32 @@ export function allowedActions(run: Pick<RunDetail, 'status' | 'checkpoints'>): 
   };
 }
 
+type AttemptEvent = { attempt: number; fromStatus: RunStatus | null; toStatus: RunStatus | null };
+
+/**
+ * What to say about the run's current attempt, in the terms of what happened: a resume the user asked for is
+ * "resumed", automatic retries after a lost trainer count within the budget that resume (or the start) gave.
+ * Null for a first attempt that was never retried. Only resumeRun moves a failed or cancelled run back to queued.
+ */
+export function attemptLabel(run: {
+  attempt: number;
+  maxAttempts: number;
+  events: readonly AttemptEvent[];
+}): string | null {
+  const resumes = run.events.filter(
+    (e) => e.toStatus === 'QUEUED' && (e.fromStatus === 'FAILED' || e.fromStatus === 'CANCELLED'),
+  );
+  const lastResume = resumes.at(-1);
+  // The attempt that ended before the last resume: the automatic-retry budget counts from there.
+  const windowStart = lastResume ? lastResume.attempt : 0;
+  const inWindow = run.attempt - windowStart;
+  const budget = run.maxAttempts - windowStart;
+  const resumed = resumes.length === 0 ? null : resumes.length === 1 ? 'resumed' : `resumed ${resumes.length}×`;
+  const retry = inWindow > 1 ? `automatic retry ${inWindow - 1} of ${budget - 1}` : null;
+  const parts = [resumed, retry].filter((p): p is string => p !== null);
+  return parts.length > 0 ? parts.join(' · ') : null;
+}
+
 export function formatEta(seconds: number): string {
   if (seconds < 90) return `${Math.round(seconds)} s left`;
   if (seconds < 5400) return `${Math.round(seconds / 60)} min left`;

@@ -10,6 +10,11 @@ const RunDetailFields = graphql(`
     status
     attempt
     maxAttempts
+    events {
+      attempt
+      fromStatus
+      toStatus
+    }
     error
     cancelRequested
     seed
@@ -65,6 +70,8 @@ const RunDetailFields = graphql(`
       timesteps
       conditioning
       numClasses
+      sampleCount
+      sampleSeed
       labelDropout
       emaDecay
       sampleEvery
@@ -102,6 +109,34 @@ export const RunDatasetVersionQuery = graphql(`
       number
       contentHash
       acceptedCount
+      labels {
+        id
+        label
+      }
+    }
+  }
+`);
+
+/** A compared run's sample grids and what labels them (the compare view shows them beside this run's). */
+export const RunGridsQuery = graphql(`
+  query RunGrids($id: ID!) {
+    run(id: $id) {
+      id
+      name
+      datasetVersionId
+      config {
+        conditioning
+        numClasses
+        sampleCount
+        sampleSeed
+      }
+      sampleGrids {
+        step
+        url
+        width
+        height
+        seeds
+      }
     }
   }
 `);

@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { RefreshWhile } from '../../../../../../components/RefreshWhile';
+import { DeleteDataset, DeleteDatasetVersion } from '../../../../../../components/datasets/DeleteDataset';
 import { DatasetQuery, RejectedFilesQuery } from '../../../../../../graphql/operations/datasets';
 import { formatDateTime } from '../../../../../../lib/format';
 import { rejectReasonLabel } from '../../../../../../lib/reject-reasons';
@@ -35,6 +36,8 @@ export default async function DatasetPage({ params }: Params) {
           'load rejected files',
         ).datasetFiles
       : null;
+  // Deleting is for admins and owners (the API says so too); others do not see the buttons.
+  const canDelete = load.team.viewerRole === 'OWNER' || load.team.viewerRole === 'ADMIN';
   const maxLabel = Math.max(1, ...(latest?.labels.map((l) => l.count) ?? []));
   const canUpload = canContribute(load.team.viewerRole);
   const uploadHref = `/t/${slug}/datasets/${dataset.id}/upload`;
@@ -58,6 +61,7 @@ export default async function DatasetPage({ params }: Params) {
             Upload a new version
           </Link>
         ) : null}
+        {canDelete ? <DeleteDataset datasetId={dataset.id} name={dataset.name} teamSlug={slug} /> : null}
       </div>
 
       {!latest ? (
@@ -171,7 +175,7 @@ export default async function DatasetPage({ params }: Params) {
             </section>
           ) : null}
 
-          {dataset.versions.length > 1 ? (
+          {dataset.versions.length > 1 || canDelete ? (
             <section className="card" aria-labelledby="versions-heading">
               <div className="card-header">
                 <h2 id="versions-heading">Versions</h2>
@@ -186,6 +190,9 @@ export default async function DatasetPage({ params }: Params) {
                       </div>
                     </div>
                     <VersionStatus status={v.status} />
+                    {canDelete && v.status !== 'PREPARING' ? (
+                      <DeleteDatasetVersion datasetId={dataset.id} versionId={v.id} number={v.number} />
+                    ) : null}
                   </li>
                 ))}
               </ul>

@@ -1,0 +1,41 @@
+// Messages between the playground (main thread) and sampling.worker.ts. Plain data only: they cross postMessage.
+
+export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm';
+
+export interface WorkerSampleRequest {
+  count: number;
+  steps: number;
+  sampler: 'ddim' | 'ddpm';
+  eta: number;
+  seed: number;
+  label: number | null;
+  guidance: number | null;
+}
+
+export interface StartMessage {
+  type: 'start';
+  modelJsonUrl: string;
+  weightsUrl: string;
+  /** 'auto' walks WebGPU › WebGL › wasm; any other value tries only that one (the user picked it). */
+  backend: BackendChoice;
+  /** Prefix the tfjs-backend-wasm binaries are served under (absolute URL ending in '/'). */
+  wasmPaths: string;
+  request: WorkerSampleRequest;
+}
+
+export interface BackendInfo {
+  /** TF.js backend that runs the sampling: 'webgpu', 'webgl', 'wasm' or 'cpu'. */
+  name: string;
+  /** Human detail: the adapter, SIMD and thread count, or why a faster one was skipped. */
+  detail: string;
+  tried: { name: string; ok: boolean; reason: string }[];
+}
+
+export type WorkerMessage =
+  | { type: 'stage'; stage: string }
+  | { type: 'backend'; backend: BackendInfo }
+  /** Estimated seconds for the whole request, from one timed denoising step (after a warm-up step). */
+  | { type: 'estimate'; seconds: number; stepSeconds: number }
+  | { type: 'progress'; done: number; total: number }
+  | { type: 'done'; pixels: Uint8Array; shape: [number, number, number, number] }
+  | { type: 'error'; message: string };
