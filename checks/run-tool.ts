@@ -26,5 +26,7 @@ export function runTool(bin: string, args: string[]): Promise<ToolResult> {
 /** The tool's output, capped so a failing check's message stays readable in the report. */
 export function excerpt(output: string, maxLines = 80): string {
   const lines = output.trimEnd().split('\n');
-  return lines.length <= maxLines ? lines.join('\n') : [...lines.slice(0, maxLines), `… ${lines.length - maxLines} more lines`].join('\n');
+  return lines.length <= maxLines
+    ? lines.join('\n')
+    : [...lines.slice(0, maxLines), `… ${lines.length - maxLines} more lines`].join('\n');
 }

@@ -15,6 +15,7 @@ const SKIP_DIRS = new Set(['node_modules', '.next', 'dist', 'reports', '.dapple'
 // Static imports/exports, `import type`, dynamic import() and require() of a bare or relative specifier.
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"]([^'"\s]+)['"]/gm;
 const BUILTINS = new Set(builtinModules);
+const PACKAGE_NAME = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i;
 
 export function readWorkspaces(root: string): Workspace[] {
   const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -67,7 +68,8 @@ export function bareImports(source: string): Array<[string, string]> {
     if (specifier.startsWith('@/')) continue; // the dashboard's path alias for its own src/
     const parts = specifier.split('/');
     const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
-    if (BUILTINS.has(name)) continue;
+    if (BUILTINS.has(name) || !PACKAGE_NAME.test(name)) continue; // a builtin, or text in a template/comment
+
     found.push([name, specifier]);
   }
   return found;
