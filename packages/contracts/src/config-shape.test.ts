@@ -6,18 +6,16 @@ import { runConfigFromGraphQL, runConfigShape, runConfigToGraphQL } from './run-
 describe('configShape', () => {
   it('reads the run config: kinds, enums, required fields, bounds and defaults', () => {
     const shape = runConfigShape();
+    // Both families' presets (the DDPM | Glow union merged into one shape).
     expect(shape.fields['preset']).toMatchObject({
-      type: { kind: 'enum', values: ['tiny', 'small', 'base'] },
+      type: { kind: 'enum', values: ['tiny', 'small', 'base', 'glow-tiny', 'glow-small', 'glow-base'] },
       required: true,
     });
-    expect(shape.fields['batchSize']).toMatchObject({
-      type: { kind: 'int' },
-      required: false,
-      default: 32,
-      min: 1,
-      max: 512,
-    });
+    expect(shape.fields['architecture']).toMatchObject({ type: { kind: 'enum', values: ['ddpm', 'glow'] } });
+    expect(shape.fields['batchSize']).toMatchObject({ type: { kind: 'int' }, required: false, min: 1, max: 512 });
     expect(shape.fields['lr']).toMatchObject({ type: { kind: 'float' }, min: 0, exclusiveMin: true, max: 1 });
+    // A DDPM-only field: the Glow member's refuse-it placeholder does not hide its type.
+    expect(shape.fields['schedule']).toMatchObject({ type: { kind: 'enum' }, required: false });
     // Filled in by the schema's transform, not a default: optional to send.
     expect(shape.fields['steps']).toMatchObject({ required: false, hasDefault: false });
     expect(shape.fields['model']?.type).toMatchObject({ kind: 'object' });
@@ -26,6 +24,7 @@ describe('configShape', () => {
       kind: 'list',
       of: { kind: 'int' },
     });
+    expect(model.kind === 'object' && model.fields['levels']?.type).toEqual({ kind: 'int' });
   });
 
   it('merges a discriminated union into one object (fields of some members optional, enums united)', () => {
