@@ -141,7 +141,6 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
       if (folderId >= 0) {
         while (perFolder.length <= folderId) perFolder.push(0);
         perFolder[folderId]! += 1;
-        folderOfRecord.set(record, folderId);
       } else atRoot += 1;
       const index = accepted++;
       Object.assign(record, { status: 'accepted', index });
@@ -206,6 +205,9 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
         continue;
       }
       records.push(record);
+      // Every image's record names its label, rejected ones too (a corrupt cats/x.png is a rejected cat).
+      const folderId = folders.add(member.folders);
+      folderOfRecord.set(record, folderId);
       const firstPath = firstPathByHash.get(record.sha256);
       if (firstPath !== undefined) {
         Object.assign(record, { reason: 'duplicate', duplicateOf: firstPath, detail: `same bytes as ${firstPath}` });
@@ -215,7 +217,6 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareRe
       }
       firstPathByHash.set(record.sha256, record.path);
       const bytes = member.bytes;
-      const folderId = folders.add(member.folders);
       await pool.submit(async () => {
         const result = await processImage(bytes, { resolution, channels, maxImagePixels: limits.maxImagePixels });
         const tile = result.ok && tileSize > 0 ? await makeTile(result.pixels, resolution, channels, tileSize) : null;
