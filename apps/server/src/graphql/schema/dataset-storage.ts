@@ -1,4 +1,4 @@
-import { datasetKeys } from '../../services/datasets/datasets.ts';
+import { datasetKeys } from '../../services/datasets/index.ts';
 import { builder } from '../builder.ts';
 import { DatasetRef, DatasetVersionRef } from './datasets.ts';
 

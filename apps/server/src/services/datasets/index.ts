@@ -18,6 +18,7 @@ export {
 } from './config.ts';
 export {
   DatasetService,
+  datasetKeys,
   labelHistogram,
   rejectedByReason,
   MAX_RESOLUTION,
