@@ -13,6 +13,7 @@ import {
   readyDatasetVersion,
   START_RUN,
   tinyConfig,
+  storedConfig,
 } from '@dapple/server/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,7 +61,7 @@ describe('fine-tuning in the trainer', () => {
   it("starts from the base version's weights (raw and EMA) at step 0 with a fresh optimizer", async () => {
     const config = tinyConfig({ steps: 10 });
     // The control: what this run would start from without a base differs from the base by far.
-    const scratch = createUNet(unetConfigFor(DdpmRunConfigSchema.parse(config), 1), SEED);
+    const scratch = createUNet(unetConfigFor(DdpmRunConfigSchema.parse(storedConfig(config)), 1), SEED);
     expect(maxAbsDiff(scratch.variables, base)).toBeGreaterThan(0.01);
     scratch.dispose?.();
 

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { RunConfigSchema } from '@dapple/contracts/run-config';
 import { runs, sampleGrids } from '@dapple/db';
-import { listKeys, readyDatasetVersion, tinyConfig, twoClassImages, type TestHub } from '@dapple/server/testing';
+import {
+  listKeys,
+  readyDatasetVersion,
+  storedConfig,
+  tinyConfig,
+  twoClassImages,
+  type TestHub,
+} from '@dapple/server/testing';
 import { sampleGridKey } from '@dapple/server/services/runs/objects';
 import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
 
@@ -18,7 +25,9 @@ async function runWithGrids(
   name: string,
   steps: number[],
 ) {
-  const config = RunConfigSchema.parse(tinyConfig({ steps: 20, conditioning: 'class', numClasses: 2, sampleCount: 4 }));
+  const config = RunConfigSchema.parse(
+    storedConfig(tinyConfig({ steps: 20, conditioning: 'CLASS', numClasses: 2, sampleCount: 4 })),
+  );
   const [run] = await hub.db
     .insert(runs)
     .values({
