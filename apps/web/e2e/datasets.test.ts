@@ -84,7 +84,7 @@ describe('datasets and runs in the browser', () => {
           page.getByLabel(label).getAttribute('placeholder'),
         ),
       );
-    expect(await placeholders()).toEqual(['2000', '32', '0.0002', 'every 500', 'every 1000']);
+    expect(await placeholders()).toEqual(['2000', '32', '0.0002', 'every 400', 'every 400']);
     await preset.selectOption('SMALL');
     expect((await placeholders())[0]).toBe('100000');
     await preset.selectOption('TINY');
