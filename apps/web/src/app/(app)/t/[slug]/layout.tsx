@@ -1,5 +1,4 @@
 import Link from 'next/link';
-import { notFound } from 'next/navigation';
 import { ChartIcon, CubeIcon, HomeIcon, ImagesIcon, KeyIcon, UsersIcon } from '../../../../components/Icons';
 import { SideNav, type NavSection } from '../../../../components/SideNav';
 import { loadTeam } from '../../../../lib/team';
@@ -13,7 +12,6 @@ export default async function TeamLayout({
 }) {
   const { slug } = await params;
   const load = await loadTeam(slug);
-  if (load.kind === 'not-found') notFound();
   const base = `/t/${slug}`;
   const sections: NavSection[] = [
     {
@@ -28,8 +26,9 @@ export default async function TeamLayout({
     },
     { label: 'Account', items: [{ href: '/settings/tokens', label: 'API tokens', icon: <KeyIcon /> }] },
   ];
-  if (load.kind === 'forbidden') {
-    // Not a member (or no longer): nothing of the team to navigate, only a way back.
+  if (load.kind === 'forbidden' || load.kind === 'not-found') {
+    // Not a member (or no longer), or no such team: the API answers both alike (so slugs cannot be probed), and so
+    // does the page. Nothing of the team to navigate, only a way back.
     return (
       <main id="main" className="main">
         <div className="page page-narrow">
@@ -38,7 +37,10 @@ export default async function TeamLayout({
               <UsersIcon size={22} />
             </span>
             <h1>You don’t have access to this team</h1>
-            <p>Only members can see a team. Ask one of its admins or owners to send you an invite link.</p>
+            <p>
+              Either there is no team at this address or you are not one of its members. Ask one of its admins or owners
+              to send you an invite link.
+            </p>
             <Link href="/" className="btn btn-primary">
               Go to your dashboard
             </Link>
