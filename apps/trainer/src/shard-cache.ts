@@ -18,6 +18,14 @@ export class ShardCache {
     if (this.totalBytes <= SHARD_CACHE_MAX_BYTES) this.cache.set(name, bytes);
     return bytes;
   }
+
+  /** ShardReader's `open`: a shard as one chunk, from the cache or the hub. */
+  readonly open = async (name: string): Promise<AsyncIterable<Uint8Array>> => {
+    const bytes = await this.get(name);
+    return (async function* () {
+      yield bytes;
+    })();
+  };
 }
 
 /** The run's shards, downloaded from the hub (and kept in memory when the dataset is small). */

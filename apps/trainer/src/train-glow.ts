@@ -207,12 +207,7 @@ export async function trainGlow(a: GlowAttempt): Promise<TrainOutcome> {
       seed: seed + step,
       dropLast: trainCount >= config.batchSize,
       filter: (shard, i) => !isHeldOut(split, shard, i),
-      open: async (name) => {
-        const bytes = await shards.get(name);
-        return (async function* () {
-          yield bytes;
-        })();
-      },
+      open: shards.open,
     });
 
     let windowStart = performance.now();

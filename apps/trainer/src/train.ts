@@ -284,12 +284,7 @@ async function trainAttempt(
     // A resumed attempt draws a different order, not a replay of the first attempt's batches.
     seed: seed + step,
     dropLast: manifest.counts.accepted >= config.batchSize,
-    open: async (name) => {
-      const bytes = await shards.get(name);
-      return (async function* () {
-        yield bytes;
-      })();
-    },
+    open: shards.open,
   });
 
   let windowStart = performance.now();

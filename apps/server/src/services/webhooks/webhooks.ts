@@ -222,8 +222,8 @@ export class WebhookService implements WebhookEmitter {
         body,
       });
       statusCode = res.status;
-      // The receiver's bytes are third-party text (egress.ts keeps a short excerpt): never NUL into Postgres.
-      snippet = sanitizeText(res.excerpt);
+      // A short excerpt with NUL, invalid UTF-8 and control characters already replaced (egress.ts).
+      snippet = res.excerpt;
       if (res.status < 200 || res.status >= 300) error = `the receiver answered HTTP ${res.status}`;
     } catch (err) {
       error = sanitizeText(
