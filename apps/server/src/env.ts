@@ -59,6 +59,9 @@ const envSchema = z
     DAPPLE_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     PUBLIC_URL: optionalString.pipe(z.url().optional()),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    /** Set by `npm start`'s supervisor for the hub process it runs: pretty logs, and the dashboard's origin. */
+    DAPPLE_PRETTY_LOGS: optionalFlag,
+    DAPPLE_WEB_ORIGIN: optionalString.pipe(z.url().optional()),
     /** GraphQL `__schema` / `__type` queries (cost-limited either way). Default: on, off when NODE_ENV=production. */
     DAPPLE_GRAPHQL_INTROSPECTION: optionalFlag,
     /**

@@ -67,7 +67,7 @@ export class FakeKubernetes {
       ];
     }
     let m: RegExpMatchArray | null;
-    if ((m = rec.path.match(/^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs$/)) && rec.method === 'POST') {
+    if (/^\/apis\/batch\/v1\/namespaces\/[^/]+\/jobs$/.test(rec.path) && rec.method === 'POST') {
       const job = {
         ...rec.body,
         metadata: { ...rec.body.metadata, uid: randomUUID(), creationTimestamp: new Date().toISOString() },
@@ -103,11 +103,11 @@ export class FakeKubernetes {
         return [200, { kind: 'Status', status: 'Success' }];
       }
     }
-    if ((m = rec.path.match(/^\/api\/v1\/namespaces\/([^/]+)\/secrets$/)) && rec.method === 'POST') {
+    if (/^\/api\/v1\/namespaces\/[^/]+\/secrets$/.test(rec.path) && rec.method === 'POST') {
       this.secrets.set(rec.body.metadata.name, rec.body);
       return [201, rec.body];
     }
-    if ((m = rec.path.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods$/)) && rec.method === 'GET') {
+    if (/^\/api\/v1\/namespaces\/[^/]+\/pods$/.test(rec.path) && rec.method === 'GET') {
       const [, jobNameLabel] = (rec.query.labelSelector ?? '').split('=');
       const items = [...this.pods.values()].filter((p) => p.metadata.labels['job-name'] === jobNameLabel);
       return [200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items }];

@@ -18,7 +18,7 @@ describe('API tokens', () => {
     await createTeam(ann, 'Ann Lab', 'ann-lab');
     const created = await ann.client.request(CREATE, { input: { name: 'ci' } });
     expect(created.errors).toBeUndefined();
-    const { secret, apiToken } = created.data?.createApiToken;
+    const { secret, apiToken } = created.data!.createApiToken;
     expect(secret).toMatch(/^dpl_[A-Za-z0-9_-]{40,}$/);
     expect(apiToken).toMatchObject({ name: 'ci', revokedAt: null });
     expect(secret.startsWith(apiToken.prefix)).toBe(true);

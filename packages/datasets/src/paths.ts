@@ -9,6 +9,7 @@ import { ArchiveError } from './errors.ts';
  * - `__MACOSX/…` and any segment starting with `.` (`.DS_Store`, `.git/…`) are junk, skipped silently.
  */
 export function normaliseMemberPath(raw: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
   if (/[\u0000-\u001f\u007f]/.test(raw)) {
     throw new ArchiveError('unsafe_path', `path ${JSON.stringify(raw)} contains a control character`, { entry: raw });
   }

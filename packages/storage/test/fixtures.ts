@@ -30,6 +30,8 @@ export async function startDiskStore(
   options: { root?: string; signingSecret?: string; now?: () => number } = {},
 ): Promise<DiskStoreFixture> {
   const root = options.root ?? (await mkdtemp(join(tmpdir(), 'dapple-disk-store-')));
+  // Set once the store exists, which needs the server's port first; the server reads it per request.
+  // eslint-disable-next-line prefer-const
   let handler: ReturnType<typeof createSignedObjectHandler> | undefined;
   const server = createServer((req, res) => {
     if (handler && req.url?.startsWith('/objects/')) {

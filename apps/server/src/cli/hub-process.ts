@@ -23,9 +23,9 @@ export interface HubReadyMessage {
 
 async function main(): Promise<void> {
   const env = loadEnv();
-  const logger = createLogger(env.LOG_LEVEL, { pretty: process.env.DAPPLE_PRETTY_LOGS === '1' });
+  const logger = createLogger(env.LOG_LEVEL, { pretty: env.DAPPLE_PRETTY_LOGS === true });
   installProcessGuards(logger);
-  const webOrigin = process.env.DAPPLE_WEB_ORIGIN;
+  const webOrigin = env.DAPPLE_WEB_ORIGIN;
   const secret = await loadOrCreateSecret(env);
   const browserStore =
     env.PUBLIC_URL || !webOrigin ? undefined : objectStoreFromEnv({ ...env, PUBLIC_URL: webOrigin }, secret);

@@ -64,7 +64,10 @@ export class LocalExecutor implements Executor {
         stdio: ['ignore', out, err],
         env: {
           // Only what the trainer needs: the hub's own secrets (DATABASE_URL, DAPPLE_SECRET, S3 keys) never pass.
+          // Passed through to the child, not configuration of the hub: env.ts has no business with them.
+          // eslint-disable-next-line no-restricted-syntax
           PATH: process.env.PATH ?? '/usr/bin:/bin',
+          // eslint-disable-next-line no-restricted-syntax
           HOME: process.env.HOME ?? '/tmp',
           ...this.opts.env,
           ...spec.env,

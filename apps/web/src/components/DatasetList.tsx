@@ -19,7 +19,6 @@ export function DatasetList({ datasets, teamSlug }: { datasets: readonly Dataset
         return (
           <li key={dataset.id} className="list-item" data-testid={`dataset-${dataset.name}`}>
             {latest?.previewUrl ? (
-              // eslint-disable-next-line @next/next/no-img-element -- short-lived signed URL from the API
               <img
                 className="thumb"
                 src={latest.previewUrl}

@@ -18,6 +18,7 @@ export type ApiResult<TData> = { ok: true; data: TData } | { ok: false; errors: 
 export type Operation<TData, TVariables> = TadaDocumentNode<TData, TVariables>;
 
 /** Variables are optional when an operation declares none. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{} extends T`: T has no required keys
 export type VariablesArg<TVariables> = {} extends TVariables ? [variables?: TVariables] : [variables: TVariables];
 
 // Printed once per document: the DocumentNode objects are module-level constants.

@@ -60,7 +60,7 @@ async function readLocalEntry(reader: ByteReader, guard: ArchiveGuard, seen: Loc
   const header = await reader.readExact(26, 'a zip local header');
   const flags = header.readUInt16LE(2);
   const method = header.readUInt16LE(4);
-  let crc = header.readUInt32LE(10);
+  const crc = header.readUInt32LE(10);
   let compressedSize = header.readUInt32LE(14);
   let size = header.readUInt32LE(18);
   const nameLength = header.readUInt16LE(22);

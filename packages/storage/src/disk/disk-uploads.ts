@@ -108,7 +108,7 @@ export class DiskUploads {
       const partNumber = Number(match[1]);
       const path = `${dir}/${name}`;
       const info = await statFile(path);
-      let record: PartRecord | null = null;
+      let record: PartRecord | null;
       try {
         record = JSON.parse(await readFile(path.replace(/\.part$/, '.json'), 'utf8')) as PartRecord;
       } catch {

@@ -111,11 +111,14 @@ export interface EgressOptions {
 
 /** Keeps printable text only: what a delivery log row may store (Postgres text refuses NUL). */
 export function sanitiseExcerpt(bytes: Buffer, max: number): string {
-  return bytes
-    .subarray(0, max)
-    .toString('utf8')
-    .replace(/\uFFFD/g, '?')
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '?');
+  return (
+    bytes
+      .subarray(0, max)
+      .toString('utf8')
+      .replace(/\uFFFD/g, '?')
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what this removes
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '?')
+  );
 }
 
 /** POSTs `body`, following up to `maxRedirects` redirects, each target's resolved address checked. */

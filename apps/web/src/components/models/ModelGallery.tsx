@@ -27,7 +27,6 @@ export function ModelGallery({
         return (
           <li key={model.id} className={`card ${styles.galleryCard}`} data-testid={`model-${model.name}`}>
             {latest?.sampleGridUrl ? (
-              // eslint-disable-next-line @next/next/no-img-element -- short-lived signed URL from the API
               <img className={styles.galleryImage} src={latest.sampleGridUrl} alt={`Samples from ${model.name}`} />
             ) : (
               <div className={styles.galleryImage} aria-hidden="true">

@@ -102,7 +102,6 @@ export function ImageGrid({ urls, label }: { urls: readonly string[]; label: str
   return (
     <div className={styles.images}>
       {urls.map((url, i) => (
-        // eslint-disable-next-line @next/next/no-img-element -- signed URLs or data URLs made in the page
         <img key={url} src={url} alt={`${label} ${i + 1}`} />
       ))}
     </div>

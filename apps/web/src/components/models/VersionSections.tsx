@@ -36,7 +36,6 @@ export function SampleGridSection({
       </div>
       <div className="card-body">
         {version.sampleGridUrl ? (
-          // eslint-disable-next-line @next/next/no-img-element -- short-lived signed URL from the API
           <img
             className={styles.hero}
             src={version.sampleGridUrl}

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from '../custom-op.ts';
-import { gemmCode, gemmWorkgroups, splitLength } from './gemm.ts';
+import { gemmCode, gemmWorkgroups } from './gemm.ts';
 import { run, webgpuKernels, type WebGpuKernelArgs } from './register.ts';
 import { bindings, deviceCaps, dispatch, output, type WebGpuBackendInternals } from './runtime.ts';
 

@@ -121,7 +121,6 @@ export default async function DatasetPage({ params }: Params) {
                 </p>
               ) : null}
               {latest.previewUrl ? (
-                // eslint-disable-next-line @next/next/no-img-element -- short-lived signed URL from the API
                 <img className="preview-grid" src={latest.previewUrl} alt={`The first images of ${dataset.name}`} />
               ) : null}
             </div>
