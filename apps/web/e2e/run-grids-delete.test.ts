@@ -93,10 +93,11 @@ describe('run page grids and deleting from the dashboard', () => {
     expect(await page.getByTestId('sample-grid-caption').textContent()).toMatch(/^Seed \d+: column #k is image k/);
     // A 22 px grid is drawn at 8× (fits the card), not stretched to the card's width; the zoom control changes it.
     expect(await page.getByTestId('grid-zoom').textContent()).toBe('8×');
-    expect(await grid.evaluate((img) => img.getBoundingClientRect().width)).toBe(22 * 8);
+    // The width is known once the image has loaded, which may be after the zoom label is drawn.
+    await expect.poll(() => grid.evaluate((img) => img.getBoundingClientRect().width)).toBe(22 * 8);
     await page.getByRole('button', { name: 'Zoom out' }).click();
     await expect.poll(() => page.getByTestId('grid-zoom').textContent()).toBe('6×');
-    expect(await grid.evaluate((img) => img.getBoundingClientRect().width)).toBe(22 * 6);
+    await expect.poll(() => grid.evaluate((img) => img.getBoundingClientRect().width)).toBe(22 * 6);
     await shot(page, 'labelled-grid');
 
     // Compare with run-b: its grid beside this one, at the step this one shows (or its last before it).
