@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { CPU_BANNER } from './packages/models/src/cpu-banner.ts';
 
@@ -6,6 +7,12 @@ import { CPU_BANNER } from './packages/models/src/cpu-banner.ts';
 export default defineConfig({
   test: {
     projects: ['packages/*', 'apps/*', 'checks'],
+    // vitest's default is one worker per core minus one: a single worker on a 2-core machine, which runs every file
+    // in turn. Most files spend their time waiting on child processes (hub, trainers, Postgres, Next.js, Chromium),
+    // so one file per core overlaps those waits. Shared resources already cope with this: each file clones its own
+    // database from the migrated template, ports come from freePort(), and the dashboard build and Chromium unpack
+    // take a lock.
+    maxWorkers: Math.max(2, availableParallelism()),
     reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
     // Test fixtures build models on TF.js' cpu backend without selectBackend (which silences it), so each such
     // file would print the banner.
