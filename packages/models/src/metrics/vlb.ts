@@ -113,7 +113,7 @@ export interface BoundEstimate {
  * training steps. The prior KL and the decoder NLL L_0 are exact; Σ_{t=1}^{T−1} L_t is estimated by stratified
  * sampling — t = 1 … T−1 cut into `timesteps` strata, one t drawn uniformly in each, its L_t weighted by its
  * stratum's size — which is unbiased (each stratum's term is its size × the mean of its L_t). The strata grow
- * geometrically (1, 2–4, 5–12, … for T = 1000): L_t falls by orders of magnitude over the first timesteps, so
+ * geometrically (1, 2–5, 6–12, 13–31, … for T = 1000 and 8 strata): L_t falls by orders of magnitude over the first timesteps, so
  * small t get strata of their own and the estimate varies far less than with equal strata or t drawn uniformly. Timesteps and noise come from the
  * seed, so a run that passes the same seed every time scores its checkpoints on the same draw.
  */
