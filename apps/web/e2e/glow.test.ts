@@ -73,7 +73,15 @@ describe('Glow in the dashboard', () => {
     await shot(page, 'form');
     await page.getByRole('button', { name: 'Start run' }).click();
     await waitForPath(page, /\/t\/flows\/runs\/[^/]+$/);
-    runId = page.url().split('/').pop()!;
+    // The page's URL carries a short id: the API names the run by its full one.
+    const runs = ok(
+      await api.request<{ runs: { nodes: { id: string; name: string }[] } }>(
+        `query ($teamId: ID!) { runs(teamId: $teamId, first: 10) { nodes { id name } } }`,
+        { teamId },
+      ),
+      'runs',
+    ).runs.nodes;
+    runId = runs.find((r) => r.name === 'glow-e2e')!.id;
 
     await expect.poll(() => statusOf(page), { timeout: TRAINING_TIMEOUT_MS, interval: 500 }).toBe('SUCCEEDED');
     // Held-out bits/dim at steps 0 (after the actnorm init), 10 and 20; train bits/dim every step.

@@ -64,10 +64,6 @@ export const RunPresetsQuery = graphql(`
         conditioning
         numClasses
         heldOutEvery
-        model {
-          coupling
-          nBits
-        }
       }
     }
   }

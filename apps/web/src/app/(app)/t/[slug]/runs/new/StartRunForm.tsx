@@ -59,7 +59,7 @@ const ARCHITECTURE_LABELS: Record<ArchitectureName, { label: string; hint: strin
 };
 
 const COUPLINGS: { value: '' | CouplingName; label: string }[] = [
-  { value: '', label: 'Preset default' },
+  { value: '', label: 'Preset default (affine)' },
   { value: 'AFFINE', label: 'Affine (scale and shift)' },
   { value: 'ADDITIVE', label: 'Additive (shift only)' },
 ];
@@ -345,12 +345,8 @@ export function StartRunForm({
             {glow ? (
               <SelectField
                 label="Coupling"
-                options={COUPLINGS.map((c) =>
-                  c.value === '' && defaults?.model.coupling
-                    ? { value: '', label: `Preset default (${defaults.model.coupling.toLowerCase()})` }
-                    : c,
-                )}
-                hint="Affine coupling is Glow's; additive is cheaper and volume-preserving."
+                options={COUPLINGS}
+                hint="Affine coupling is Glow's (every preset's); additive is cheaper and volume-preserving."
                 {...bind('coupling')}
               />
             ) : (
