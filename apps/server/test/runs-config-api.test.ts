@@ -18,7 +18,7 @@ const CONFIG = `query ($id: ID!) { run(id: $id) { config {
   model { resolution } json
 } } }`;
 const PRESETS = `query ($v: ID) { runPresets(datasetVersionId: $v) {
-  preset description resolution channels parameters error
+  architecture preset description resolution channels parameters error
   defaults { preset steps batchSize lr sampleEvery checkpointEvery labelDropout conditioning numClasses sampleSampler model { resolution } json }
 } }`;
 
@@ -99,7 +99,14 @@ describe('a preset alone takes the dataset’s shape', () => {
 describe('runPresets', () => {
   it('on a dataset version: exactly what startRun stores for the preset alone', async () => {
     const list = await presets(ann, labelled8);
-    expect(list.map((p) => p.preset)).toEqual(['TINY', 'SMALL', 'BASE']);
+    expect(list.map((p) => `${p.architecture} ${p.preset}`)).toEqual([
+      'DDPM TINY',
+      'DDPM SMALL',
+      'DDPM BASE',
+      'GLOW GLOW_TINY',
+      'GLOW GLOW_SMALL',
+      'GLOW GLOW_BASE',
+    ]);
     const tiny = list[0]!;
     expect(tiny).toMatchObject({ resolution: 8, channels: 1, error: null });
     expect(tiny.description).toMatch(/minutes on a CPU/);
@@ -120,6 +127,35 @@ describe('runPresets', () => {
     });
     const stored = await configOf(ok(await start(labelled8, { preset: 'TINY' })).startRun.id);
     expect(tiny.defaults.json).toEqual(stored.json);
+  });
+
+  it("lists Glow's presets with their own defaults, exactly what startRun stores for them", async () => {
+    const list = await presets(ann, labelled8);
+    const glowTiny = list.find((p) => p.preset === 'GLOW_TINY')!;
+    expect(glowTiny).toMatchObject({ architecture: 'GLOW', resolution: 8, channels: 1, error: null });
+    expect(glowTiny.description).toMatch(/flow/);
+    expect(glowTiny.parameters).toBeGreaterThan(1000);
+    expect(glowTiny.defaults).toMatchObject({
+      preset: 'GLOW_TINY',
+      steps: 2000,
+      lr: 0.001,
+      conditioning: 'CLASS',
+      numClasses: 2,
+      labelDropout: null,
+      sampleSampler: null,
+      model: { resolution: 8 },
+    });
+    const stored = await configOf(
+      ok(await start(labelled8, { architecture: 'GLOW', preset: 'GLOW_TINY' })).startRun.id,
+    );
+    expect(glowTiny.defaults.json).toEqual(stored.json);
+    // DDPM runs report held-out bits/dim too, on the same split (the compare view puts them side by side).
+    expect(list[0]!.defaults.json).toMatchObject({ heldOutEvery: 250, heldOutImages: 128, heldOutTimesteps: 8 });
+    expect(glowTiny.defaults.json).toMatchObject({ heldOutEvery: 250, heldOutImages: 128 });
+    // On a 12×12 version glow-small's three squeezes do not divide the side: the reason, not a config.
+    const glowSmall = (await presets(ann, grey12)).find((p) => p.preset === 'GLOW_SMALL')!;
+    expect(glowSmall).toMatchObject({ defaults: null, parameters: 0 });
+    expect(glowSmall.error).toMatch(/resolution/);
   });
 
   it('without a dataset: the presets as they are (own resolution, RGB, unconditional)', async () => {

@@ -5,6 +5,7 @@ import {
   createGlowTrainer,
   evaluateBitsPerDim,
   glowCheckpoint,
+  glowCheckpointInitialized,
   glowTrainerState,
   loadCheckpoint,
   loadInferenceWeights,
@@ -120,6 +121,7 @@ export async function trainGlow(a: GlowAttempt): Promise<TrainOutcome> {
           );
         assignGlowWeights(model, ckpt.variables, `checkpoint of step ${ckpt.step}`);
         trainer.setState(glowTrainerState(ckpt));
+        if (glowCheckpointInitialized(ckpt)) model.markInitialized();
       } finally {
         tf.dispose([...ckpt.variables.values(), ...(ckpt.optimizer?.values() ?? []), ...(ckpt.ema?.values() ?? [])]);
       }
@@ -196,7 +198,18 @@ export async function trainGlow(a: GlowAttempt): Promise<TrainOutcome> {
       reporter.set({ phase: 'training' });
     };
 
-    if (step === 0 && !stop.requested) await sampleGrid();
+    /**
+     * Step 0, once the actnorms are fitted (a fine-tune's base already is; a new run fits them on its first
+     * batch): the untrained model's grid, held-out bits/dim and checkpoint — the baseline a trained checkpoint
+     * is published and evaluated against (the hub never prunes step 0).
+     */
+    const stepZero = async () => {
+      if (stop.requested) return;
+      await evaluateHeldOut();
+      await sampleGrid();
+      await checkpoint();
+    };
+    if (step === 0 && model.initialized) await stepZero();
 
     const gpu = new GpuProbe(a.env.gpu);
     const trainCount = manifest.counts.accepted - split.count;
@@ -226,6 +239,7 @@ export async function trainGlow(a: GlowAttempt): Promise<TrainOutcome> {
         const labels = glow.numClasses === undefined ? undefined : glowLabels(batch.labels, glow.numClasses);
         let m;
         try {
+          if (step === 0 && (await trainer.initialize(labels ? { images, labels } : { images }))) await stepZero();
           m = await trainer.step(labels ? { images, labels } : { images });
         } finally {
           images.dispose();

@@ -31,7 +31,9 @@ import { batchLabels, checkLabels } from './labels.ts';
 import type { TrainerEnv } from './env.ts';
 import { withRetry } from './hub.ts';
 import { hubShardCache } from './shard-cache.ts';
-import { trainGlow } from './train-glow.ts';
+import { heldOutSplit, isHeldOut, loadHeldOut } from './held-out.ts';
+import { HeldOutBound } from './held-out-vlb.ts';
+import { HELD_OUT_BITS_PER_DIM_KEY, trainGlow } from './train-glow.ts';
 import { Reporter } from './reporter.ts';
 import { GridSampler } from './sample-grid.ts';
 import { GpuProbe, rssMb } from './system-metrics.ts';
@@ -207,6 +209,30 @@ async function trainAttempt(
   reporter.set({ step, phase: 'training' });
   await reporter.flush();
 
+  const shards = hubShardCache(manifest, client, log);
+  const split = heldOutSplit(manifest, config.heldOutImages);
+  const heldOut = split.count > 0 ? await loadHeldOut(manifest, split, (name) => shards.get(name)) : null;
+  log(
+    heldOut
+      ? `held-out split: ${split.count} of ${manifest.counts.accepted} images (seed ${split.seed} from the dataset version's shard hashes; the same for every run on it), never trained on; bits/dim from the variational bound (${Math.min(config.heldOutTimesteps, config.timesteps - 1)} of ${config.timesteps - 1} KL terms, stratified) every ${config.heldOutEvery} steps`
+      : `held-out split: none (heldOutImages 0 or a dataset under 5 images)`,
+  );
+  const bound = heldOut
+    ? new HeldOutBound(
+        unet,
+        schedule,
+        config.prediction,
+        { timesteps: config.heldOutTimesteps, seed: split.seed },
+        heldOut,
+      )
+    : null;
+  cleanup.push(async () => bound?.dispose());
+  const evaluateHeldOut = async () => {
+    if (!bound) return;
+    await flushMetrics();
+    reporter.record(step, { [HELD_OUT_BITS_PER_DIM_KEY]: await bound.bitsPerDim(trainer) });
+  };
+
   const grids = new GridSampler(unet, schedule, config.prediction, {
     count: config.sampleCount,
     steps: config.sampleSteps,
@@ -260,8 +286,14 @@ async function trainAttempt(
       optimizer: state.optimizer,
       step: state.step,
       rngState: state.rngState,
-      // labelNames: what each class index means, for whoever samples from this checkpoint.
-      config: { run: config, unet, labelNames } as unknown as JsonValue,
+      // labelNames: what each class index means, for whoever samples from this checkpoint; heldOut: the split
+      // its held-out numbers are on.
+      config: {
+        run: config,
+        unet,
+        labelNames,
+        heldOut: { images: split.count, seed: split.seed, indices: split.indices },
+      } as unknown as JsonValue,
     });
     lastCheckpoint = step;
     log(`checkpoint at step ${step} (kept: ${handler.committed?.kept.join(', ')})`);
@@ -269,6 +301,8 @@ async function trainAttempt(
   };
 
   if (step === 0 && !stop.requested) {
+    // The untrained model's bound: the baseline the held-out curve falls from.
+    await evaluateHeldOut();
     await sampleGrid();
     // The untrained weights, kept for the run's life: "untrained" is always there to publish and evaluate
     // as the baseline a trained checkpoint is measured against (the hub never prunes step 0).
@@ -276,14 +310,15 @@ async function trainAttempt(
   }
 
   const gpu = new GpuProbe(env.gpu);
-  const shards = hubShardCache(manifest, client, log);
+  const trainCount = manifest.counts.accepted - split.count;
   const reader = new ShardReader({
     manifest,
     batchSize: config.batchSize,
     epochs: Infinity,
     // A resumed attempt draws a different order, not a replay of the first attempt's batches.
     seed: seed + step,
-    dropLast: manifest.counts.accepted >= config.batchSize,
+    dropLast: trainCount >= config.batchSize,
+    filter: (shard, i) => !isHeldOut(split, shard, i),
     open: shards.open,
   });
 
@@ -316,6 +351,7 @@ async function trainAttempt(
       step >= config.steps ||
       step % config.sampleEvery === 0 ||
       step % config.checkpointEvery === 0 ||
+      step % config.heldOutEvery === 0 ||
       stop.requested;
     if (!due) continue;
     await flushMetrics();
@@ -336,6 +372,7 @@ async function trainAttempt(
       if (cpuBackend) reporter.record(step, { cpu_workers: trainer.workers, worker_images_per_sec: perWorker.take() });
     }
     reporter.set({ step, imagesPerSec });
+    if (step % config.heldOutEvery === 0 || step === config.steps) await evaluateHeldOut();
     if (step % config.sampleEvery === 0 || step === config.steps) await sampleGrid();
     if (step % config.checkpointEvery === 0 || step === config.steps) await checkpoint();
   }

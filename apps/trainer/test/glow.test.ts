@@ -8,6 +8,7 @@ import {
   signUpUser,
   START_RUN,
   startTestHub,
+  tinyConfig,
   tinyGlowConfig,
   type SignedInUser,
   type TestHub,
@@ -89,7 +90,8 @@ describe('a Glow run against a real hub', () => {
     });
     const series = (key: string) => res.run.metrics.find((s) => s.key === key)?.points ?? [];
     const heldOut = series('held_out_bits_per_dim');
-    expect(heldOut.map((p) => p.step)).toEqual([10, 20, 30, 40, 50, 60]);
+    // Step 0 is scored after the actnorms are fitted to the first batch: the baseline the curve falls from.
+    expect(heldOut.map((p) => p.step)).toEqual([0, 10, 20, 30, 40, 50, 60]);
     const at = (step: number) => heldOut.find((p) => p.step === step)!.last!;
     // 8-bit 8×8 grey images: a density uniform on the cube scores 8 bits/dim; the flow learns the blobs.
     console.info(`held-out bits/dim by step: ${heldOut.map((p) => `${p.step}: ${p.last!.toFixed(3)}`).join(', ')}`);
@@ -106,6 +108,17 @@ describe('a Glow run against a real hub', () => {
     const chunks: Buffer[] = [];
     for await (const c of await hub.store.get(grid!.objectKey)) chunks.push(Buffer.from(c as Uint8Array));
     expect(await sharp(Buffer.concat(chunks)).metadata()).toMatchObject({ width: 22, height: 42 });
+
+    // The step-0 checkpoint holds the fitted actnorms (a fork or an evaluation of it starts from the model step 1
+    // trained, not from zeros), and says so.
+    const zero = await storedCheckpoint(hub, id, 0);
+    try {
+      expect(zero.config).toMatchObject({ actnormInitialized: true });
+      const logs = await zero.variables.get('levels.0.steps.0.actnorm.logs')!.data();
+      expect(Math.max(...Array.from(logs, Math.abs))).toBeGreaterThan(0.01);
+    } finally {
+      tf.dispose([...zero.variables.values(), ...(zero.ema?.values() ?? []), ...(zero.optimizer?.values() ?? [])]);
+    }
 
     const ckpt = await storedCheckpoint(hub, id, 60);
     try {
@@ -136,5 +149,35 @@ describe('a Glow run against a real hub', () => {
       input: { id, fromStep: 30, overrides: { labelDropout: 0.2 } },
     });
     expect(bad.errors?.[0]?.message).toMatch(/labelDropout: is a DDPM setting/);
+  });
+
+  it('a DDPM run on the same version reports held-out bits/dim from its variational bound, on the same images', async () => {
+    const config = tinyConfig({ steps: 60, lr: 2e-3, heldOutEvery: 20, heldOutImages: 8, sampleEvery: 60 });
+    const id = ok(
+      await ann.client.request<{ startRun: { id: string } }>(START_RUN, {
+        input: { datasetVersionId, name: 'ddpm', seed: 3, config },
+      }),
+    ).startRun.id;
+    const run = await trainAttempt(hub, id, { backend: 'wasm' });
+    expect(run).toMatchObject({ outcome: 'succeeded', step: 60 });
+    const log = run.log.join('\n');
+    // The same split as the Glow run's (picked from the version's shard hashes, whatever the architecture).
+    expect(log).toMatch(/held-out split: 8 of 64 images .* variational bound \(8 of 99 KL terms, stratified\)/);
+    const res = ok(
+      await ann.client.request<{ run: { metrics: Series[] } }>(METRICS, { id, keys: ['held_out_bits_per_dim'] }),
+    );
+    const heldOut = res.run.metrics.find((s) => s.key === 'held_out_bits_per_dim')?.points ?? [];
+    expect(heldOut.map((p) => p.step)).toEqual([0, 20, 40, 60]);
+    console.info(
+      `DDPM held-out bits/dim by step: ${heldOut.map((p) => `${p.step}: ${p.last!.toFixed(3)}`).join(', ')}`,
+    );
+    const at = (step: number) => heldOut.find((p) => p.step === step)!.last!;
+    expect(at(60)).toBeLessThan(at(0) - 0.5);
+    const ckpt = await storedCheckpoint(hub, id, 60);
+    try {
+      expect(ckpt.config).toMatchObject({ heldOut: { images: 8 } });
+    } finally {
+      tf.dispose([...ckpt.variables.values(), ...(ckpt.ema?.values() ?? []), ...(ckpt.optimizer?.values() ?? [])]);
+    }
   });
 });

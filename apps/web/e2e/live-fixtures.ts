@@ -63,12 +63,12 @@ export async function reportingRun(hub: TestHub, teamId: string, userId: string,
   };
   return {
     id: run!.id,
-    /** Loss points for steps [from, to), at most 1000 per request (the trainer API's limit). */
-    async report(from: number, to: number, value: (step: number) => number = (s) => 1 / (1 + s)) {
+    /** Points of `key` (default loss) for steps [from, to), at most 1000 per request (the trainer API's limit). */
+    async report(from: number, to: number, value: (step: number) => number = (s) => 1 / (1 + s), key = 'loss') {
       for (let start = from; start < to; start += 1000) {
         const points = [];
         for (let step = start; step < Math.min(to, start + 1000); step++)
-          points.push({ key: 'loss', step, value: value(step) });
+          points.push({ key, step, value: value(step) });
         await call('/metrics', { points });
       }
     },

@@ -34,3 +34,21 @@ export const conditioningField = () =>
       error: (issue) => `unknown conditioning ${JSON.stringify(issue.input)}: must be none or class`,
     })
     .optional();
+
+/** Held-out images at most: they are scored on the trainer in batches of 32, every heldOutEvery steps. */
+export const MAX_HELD_OUT_IMAGES = 1024;
+
+/**
+ * The held-out fields both architectures share: every run on a dataset version holds out the same images
+ * (picked from the version's shard hashes), so a Glow run's bits/dim and a DDPM run's variational bound are
+ * numbers on the same images.
+ */
+export const heldOutFields = () => ({
+  /** Held-out bits/dim every N steps (and at the last step) on the fixed held-out split. */
+  heldOutEvery: int(1, RUN_LIMITS.maxSteps).default(250),
+  /**
+   * Size of the held-out split: images the run never trains on, picked once per dataset version (the same
+   * images for every run on it, so runs compare) and recorded in the run's log and checkpoints. 0: none.
+   */
+  heldOutImages: int(0, MAX_HELD_OUT_IMAGES).default(128),
+});

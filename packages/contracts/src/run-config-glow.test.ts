@@ -60,6 +60,7 @@ describe('RunConfigSchema: architecture', () => {
       sampleSampler: 'ddim',
       sampleSteps: 50,
       sampleGuidance: 3,
+      heldOutTimesteps: 8,
     };
     for (const [field, value] of Object.entries(values)) {
       expect(issue({ architecture: 'glow', preset: 'glow-tiny', [field]: value })).toBe(

@@ -13,7 +13,7 @@ import {
   type GlowPresetName,
 } from '@dapple/models/glow/presets';
 import { z } from 'zod';
-import { conditioningField, int, RUN_LIMITS } from './run-config-common.ts';
+import { conditioningField, heldOutFields, int, RUN_LIMITS } from './run-config-common.ts';
 
 /** Steps a Glow run trains when the user leaves them out, by preset (sized like the UNet presets'). */
 export const GLOW_PRESET_DEFAULT_STEPS: Record<GlowPresetName, number> = {
@@ -25,8 +25,6 @@ export const GLOW_PRESET_DEFAULT_STEPS: Record<GlowPresetName, number> = {
 /** Temperatures of the sample grids (one grid row block per temperature): Glow's samples are cleaner below 1. */
 export const DEFAULT_SAMPLE_TEMPERATURES = [GLOW_TRAINING_DEFAULTS.temperature, 1.0];
 export const MAX_SAMPLE_TEMPERATURES = 4;
-/** Held-out images at most: they are scored on the trainer in batches of 32, every heldOutEvery steps. */
-export const MAX_HELD_OUT_IMAGES = 1024;
 
 const limit = (field: keyof typeof GLOW_LIMITS) => int(GLOW_LIMITS[field][0], GLOW_LIMITS[field][1]);
 
@@ -58,6 +56,7 @@ export const DDPM_ONLY_FIELDS = [
   'sampleSampler',
   'sampleSteps',
   'sampleGuidance',
+  'heldOutTimesteps',
 ] as const;
 
 const ddpmOnly = Object.fromEntries(DDPM_ONLY_FIELDS.map((f) => [f, z.unknown().optional()])) as Record<
@@ -100,13 +99,7 @@ export const GlowRunConfigSchema = z
       .max(MAX_SAMPLE_TEMPERATURES, `must list at most ${MAX_SAMPLE_TEMPERATURES} temperatures`)
       .default(DEFAULT_SAMPLE_TEMPERATURES),
     sampleSeed: int(0, 2 ** 31 - 1).default(20261126),
-    /** Held-out bits/dim every N steps (and at the last step) on the fixed held-out split. */
-    heldOutEvery: int(1, RUN_LIMITS.maxSteps).default(250),
-    /**
-     * Size of the held-out split: images the run never trains on, picked once per dataset version (the same
-     * images for every run on it, so runs compare) and recorded in the run's log and checkpoints. 0: none.
-     */
-    heldOutImages: int(0, MAX_HELD_OUT_IMAGES).default(128),
+    ...heldOutFields(),
     checkpointEvery: int(1, RUN_LIMITS.maxSteps).default(1000),
     keepCheckpoints: int(1, RUN_LIMITS.maxKeepCheckpoints).default(3),
     reportEverySec: z.number().min(0.2).max(60).default(2),
@@ -124,8 +117,18 @@ export const GlowRunConfigSchema = z
     }
   })
   .transform((c) => {
-    const { schedule, timesteps, prediction, labelDropout, sampleSampler, sampleSteps, sampleGuidance, ...rest } = c;
-    void [schedule, timesteps, prediction, labelDropout, sampleSampler, sampleSteps, sampleGuidance];
+    const {
+      schedule,
+      timesteps,
+      prediction,
+      labelDropout,
+      sampleSampler,
+      sampleSteps,
+      sampleGuidance,
+      heldOutTimesteps,
+      ...rest
+    } = c;
+    void [schedule, timesteps, prediction, labelDropout, sampleSampler, sampleSteps, sampleGuidance, heldOutTimesteps];
     return { ...rest, steps: c.steps ?? GLOW_PRESET_DEFAULT_STEPS[c.preset] };
   })
   .superRefine((c, ctx) => {

@@ -12,7 +12,7 @@ import {
   SAMPLER_KINDS,
 } from '@dapple/models/diffusion/samplers/kinds';
 import { z } from 'zod';
-import { conditioningField, int, RUN_LIMITS, type Conditioning } from './run-config-common.ts';
+import { conditioningField, heldOutFields, int, RUN_LIMITS, type Conditioning } from './run-config-common.ts';
 import { GlowRunConfigSchema, type GlowRunConfig } from './run-config-glow.ts';
 
 export { CONDITIONINGS, RUN_LIMITS, type Conditioning } from './run-config-common.ts';
@@ -42,6 +42,12 @@ export const ModelOverridesSchema = z
   })
   .strict();
 export type ModelOverrides = z.infer<typeof ModelOverridesSchema>;
+
+/**
+ * KL terms per held-out evaluation of a DDPM run: with the decoder term, 9 forward passes over the held-out
+ * images (128 by default, about a dozen training steps' work every 250 steps).
+ */
+export const DEFAULT_HELD_OUT_TIMESTEPS = 8;
 
 /** Grid and checkpoint intervals of long runs. */
 export const DEFAULT_SAMPLE_EVERY = 500;
@@ -115,6 +121,14 @@ export const DdpmRunConfigSchema = z
     keepCheckpoints: int(1, RUN_LIMITS.maxKeepCheckpoints).default(3),
     /** Seconds between metric batches / heartbeats sent to the hub. */
     reportEverySec: z.number().min(0.2).max(60).default(2),
+    /** Held-out bits/dim from the variational bound (metrics/vlb.ts), on the split Glow runs hold out too. */
+    ...heldOutFields(),
+    /**
+     * KL terms of the bound each held-out evaluation computes (one timestep per stratum, an unbiased estimate;
+     * the prior and decoder terms are exact): each costs one forward pass over the held-out images.
+     * timesteps − 1 or more: the full bound.
+     */
+    heldOutTimesteps: int(1, RUN_LIMITS.maxTimesteps).default(DEFAULT_HELD_OUT_TIMESTEPS),
   })
   .strict()
   .transform((c) => {

@@ -56,7 +56,8 @@ beforeAll(async () => {
   await selectBackend({ prefer: 'wasm' });
 });
 
-describe('Glow checkpoints', () => {
+// Real wasm training steps: about 4 s on a loaded 2-core machine, near vitest's 5 s default.
+describe('Glow checkpoints', { timeout: 30_000 }, () => {
   it('record architecture glow; a resumed trainer continues bit-for-bit like the uninterrupted one', async () => {
     const model = createGlow(micro, 1);
     const trainer = makeTrainer(model, 2);

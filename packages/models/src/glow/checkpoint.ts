@@ -40,7 +40,12 @@ export function glowCheckpoint(opts: GlowCheckpointOptions): Checkpoint {
     optimizer: state.optimizer,
     step: state.step,
     rngState: state.rngState,
-    config: { ...(opts.config ?? {}), glow: opts.model.config as unknown as JsonValue },
+    config: {
+      ...(opts.config ?? {}),
+      glow: opts.model.config as unknown as JsonValue,
+      // A step-0 checkpoint taken after the data-dependent init says so: resuming it must not fit them again.
+      actnormInitialized: opts.model.initialized,
+    },
   };
   if (state.ema) checkpoint.ema = state.ema;
   if (opts.extra !== undefined) checkpoint.extra = opts.extra;
@@ -67,7 +72,7 @@ function requireGlow(architecture: string | undefined, what: string): void {
 
 /**
  * The model a Glow checkpoint holds, with its raw weights (or the EMA weights with `ema: true`). The model is
- * marked initialised when the checkpoint is past step 0 (the data-dependent init runs with the first update).
+ * marked initialised when its actnorms were fitted (glowCheckpointInitialized).
  * Resume training with `trainer.setState(glowTrainerState(checkpoint))` on a trainer over this model.
  */
 export function glowFromCheckpoint(checkpoint: Checkpoint, opts: { ema?: boolean } = {}): Glow {
@@ -81,8 +86,20 @@ export function glowFromCheckpoint(checkpoint: Checkpoint, opts: { ema?: boolean
     model.dispose();
     throw error;
   }
-  if (checkpoint.step > 0) model.markInitialized();
+  if (glowCheckpointInitialized(checkpoint)) model.markInitialized();
   return model;
+}
+
+/**
+ * Whether a checkpoint's actnorms were fitted: every checkpoint past step 0 (the init runs before the first
+ * update), and a step-0 one saved after the init (it records actnormInitialized).
+ */
+export function glowCheckpointInitialized(checkpoint: Checkpoint): boolean {
+  if (checkpoint.step > 0) return true;
+  const config = checkpoint.config;
+  return (
+    config !== null && typeof config === 'object' && !Array.isArray(config) && config['actnormInitialized'] === true
+  );
 }
 
 /** The trainer state stored in a checkpoint (pass to GlowTrainer.setState). */

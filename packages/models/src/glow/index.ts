@@ -24,6 +24,7 @@ export { evaluateBitsPerDim, type BitsPerDimOptions, type BitsPerDimResult } fro
 export { glowSample, glowEncode, glowDecode, glowInterpolate, type GlowSampleOptions } from './sample.ts';
 export {
   glowCheckpoint,
+  glowCheckpointInitialized,
   glowFromCheckpoint,
   glowTrainerState,
   glowInferenceWeights,

@@ -65,6 +65,27 @@ describe('Glow trainer', () => {
     model.dispose();
   });
 
+  it('initialize() fits the actnorms before any update (a step-0 checkpoint), and the first step then skips it', async () => {
+    const model = createGlow(micro, 1);
+    const trainer = createGlowTrainer({ model, optimizer: { kind: 'adam' }, lr: 1e-3, rng: new Rng(1) });
+    const x = images(8, 2);
+    const before = tf.memory().numTensors;
+    expect(await trainer.initialize({ images: x })).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(model.initialized).toBe(true);
+    expect(trainer.stepCount).toBe(0);
+    const logs = model.variables.get('levels.0.steps.0.actnorm.logs')!.dataSync()[0]!;
+    expect(Math.abs(logs)).toBeGreaterThan(0.1);
+    // The EMA holds the fitted weights, as a checkpoint at step 0 must.
+    expect(trainer.ema!.shadow.get('levels.0.steps.0.actnorm.logs')!.dataSync()[0]!).toBeCloseTo(logs, 6);
+    expect(await trainer.initialize({ images: x })).toBe(false);
+    const m1 = await trainer.step({ images: x });
+    expect(m1).toMatchObject({ initialized: false, step: 1 });
+    x.dispose();
+    trainer.dispose();
+    model.dispose();
+  });
+
   it('micro-batches accumulate to the same update as the whole batch', async () => {
     const run = async (microBatch?: number) => {
       const model = createGlow(micro, 3);

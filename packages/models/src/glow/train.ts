@@ -61,6 +61,13 @@ export interface GlowTrainer {
   /** Updates skipped because the loss or gradient was not finite. */
   readonly skippedSteps: number;
   step(batch: GlowTrainBatch): Promise<GlowStepMetrics>;
+  /**
+   * The actnorms' data-dependent initialisation on `batch` (dequantized with the trainer's noise), before any
+   * update: what a step-0 checkpoint must hold, since an un-initialised flow is not the model step 1 trains.
+   * The first step() does it itself when this was not called. Returns false when the model was already
+   * initialised (a checkpoint or a fine-tune's base).
+   */
+  initialize(batch: GlowTrainBatch): Promise<boolean>;
   /** Live tensors (do not dispose); pair with model.variables for a checkpoint. */
   getState(): GlowTrainerState;
   /** Restores a state; a state past step 0 also marks the model initialised (its actnorms were fitted). */
@@ -105,6 +112,47 @@ class GlowTrainerImpl implements GlowTrainer {
     this.varList = [...cfg.model.variables.values()];
   }
 
+  async initialize(batch: GlowTrainBatch): Promise<boolean> {
+    const { model, rng } = this.cfg;
+    if (model.initialized) return false;
+    const { resolution, channels, numClasses, nBits } = model.config;
+    const { images } = batch;
+    const [b, h, w, c] = images.shape;
+    if (h !== resolution || w !== resolution || c !== channels)
+      throw new RangeError(
+        `batch.images must be [B, ${resolution}, ${resolution}, ${channels}], got [${images.shape.join(', ')}]`,
+      );
+    const labels = numClasses === undefined ? undefined : batch.labels;
+    if (numClasses !== undefined) {
+      if (!labels) throw new RangeError(`batch.labels are required: the model is conditioned on ${numClasses} classes`);
+      await checkLabels(labels, b, numClasses);
+    }
+    const noise = rng.uniform([b, h, w, c]) as tf.Tensor4D;
+    const y = dequantize(images, nBits, noise);
+    noise.dispose();
+    try {
+      this.initializeOn(y, labels);
+    } finally {
+      y.dispose();
+    }
+    return true;
+  }
+
+  private initializeOn(y: tf.Tensor4D, labels: tf.Tensor1D | undefined): void {
+    const { model } = this.cfg;
+    const b = y.shape[0];
+    // At most MAX_INIT_BATCH images (not the micro-batch: micro-batching must not change the result). The init
+    // pass has no tape, so each flow step frees its own intermediates; only one activation per step stays.
+    const n = Math.min(b, MAX_INIT_BATCH);
+    const yi = n === b ? y : (y.slice([0, 0, 0, 0], [n, -1, -1, -1]) as tf.Tensor4D);
+    const li = labels && n !== b ? labels.slice([0], [n]) : labels;
+    model.initialize(yi, li);
+    if (yi !== y) yi.dispose();
+    if (li && li !== labels) li.dispose();
+    // The EMA was taken of the weights before the data-dependent init: restart it from the fitted ones.
+    this.ema?.setState(model.variables);
+  }
+
   get stepCount(): number {
     return this.optimizer.step;
   }
@@ -135,16 +183,7 @@ class GlowTrainerImpl implements GlowTrainer {
     noise.dispose();
     let initialized = false;
     if (!model.initialized) {
-      // At most MAX_INIT_BATCH images (not the micro-batch: micro-batching must not change the result). The init
-      // pass has no tape, so each flow step frees its own intermediates; only one activation per step stays.
-      const n = Math.min(b, MAX_INIT_BATCH);
-      const yi = n === b ? y : (y.slice([0, 0, 0, 0], [n, -1, -1, -1]) as tf.Tensor4D);
-      const li = labels && n !== b ? labels.slice([0], [n]) : labels;
-      model.initialize(yi, li);
-      if (yi !== y) yi.dispose();
-      if (li && li !== labels) li.dispose();
-      // The EMA was taken of the weights before the data-dependent init: restart it from the fitted ones.
-      this.ema?.setState(model.variables);
+      this.initializeOn(y, labels);
       initialized = true;
     }
 

@@ -8,7 +8,14 @@ export { inceptionScore, type InceptionScoreResult } from './inception-score.ts'
 // discretizedGaussianLogLikelihood (log-scale form) stays internal: losses.ts exports a log-variance
 // form under the same name, and both are re-exported from the package index.
 export { normalKl, approxStandardNormalCdf, bitsPerDim } from './likelihood.ts';
-export { variationalBound, type VariationalBound, type VariationalBoundOptions } from './vlb.ts';
+export {
+  estimateVariationalBound,
+  variationalBound,
+  type BoundEstimate,
+  type BoundEstimateOptions,
+  type VariationalBound,
+  type VariationalBoundOptions,
+} from './vlb.ts';
 export { randomConvFeatures, collectFeatures, type RandomConvFeatureOptions } from './random-conv.ts';
 export {
   evaluationNumbers,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Denoiser } from '../diffusion/samplers/types.ts';
 import { makeSchedule, type NoiseSchedule } from '../diffusion/schedule.ts';
-import { variationalBound } from './vlb.ts';
+import { estimateVariationalBound, strataEdges, variationalBound } from './vlb.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -96,5 +96,74 @@ describe('variationalBound', { timeout: 60_000 }, () => {
     const large = await variationalBound({ ...base, denoiser: noisy(), variance: 'fixedLarge' });
     expect(Math.abs(large.meanBitsPerDim - small.meanBitsPerDim)).toBeGreaterThan(1e-3);
     x0.dispose();
+  });
+
+  describe('estimateVariationalBound (stratified timesteps)', () => {
+    const halfX: Denoiser = (x) => tf.tidy(() => tf.mul(x, 0.5) as tf.Tensor4D);
+
+    it('for a denoiser that knows x0 is the closed-form bound (prior KL + decoder NLL) at any number of timesteps', async () => {
+      const x0 = pixels();
+      const full = await variationalBound({ denoiser: oracle(schedule, x0), schedule, prediction: 'eps', x0, seed: 1 });
+      const before = tf.memory().numTensors;
+      const estimate = await estimateVariationalBound({
+        denoiser: oracle(schedule, x0),
+        schedule,
+        prediction: 'eps',
+        x0,
+        seed: 7,
+        timesteps: 4,
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(estimate.timesteps.length).toBe(4);
+      // One t in each stratum of 1 … 39, strata growing geometrically.
+      const edges = strataEdges(40, 4);
+      expect(edges).toEqual([1, 3, 6, 16, 40]);
+      estimate.timesteps.forEach((t, j) => {
+        expect(t).toBeGreaterThanOrEqual(edges[j]!);
+        expect(t).toBeLessThan(edges[j + 1]!);
+      });
+      expect(strataEdges(1000, 8)).toEqual([1, 2, 6, 13, 32, 75, 178, 422, 1000]);
+      expect(strataEdges(10, 9)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      for (let i = 0; i < 3; i++) expect(estimate.bitsPerDim[i]).toBeCloseTo(full.bitsPerDim[i]!, 4);
+      expect(estimate.meanBitsPerDim).toBeCloseTo(full.meanBitsPerDim, 4);
+      x0.dispose();
+    });
+
+    it('is unbiased: its mean over seeds matches the full bound, which it equals with every timestep', async () => {
+      const x0 = pixels();
+      const base = { denoiser: halfX, schedule, prediction: 'eps' as const, x0 };
+      const seeds = Array.from({ length: 24 }, (_, i) => 100 + i);
+      const fullBounds: number[] = [];
+      const every: number[] = [];
+      const sampled: number[] = [];
+      for (const seed of seeds) {
+        fullBounds.push((await variationalBound({ ...base, seed })).meanBitsPerDim);
+        every.push((await estimateVariationalBound({ ...base, seed, timesteps: 39, batchSize: 2 })).meanBitsPerDim);
+        sampled.push((await estimateVariationalBound({ ...base, seed, timesteps: 4 })).meanBitsPerDim);
+      }
+      const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+      const sd = (a: number[]) => Math.sqrt(a.reduce((x, y) => x + (y - mean(a)) ** 2, 0) / (a.length - 1));
+      // Every timestep: the full bound on other noise draws (same distribution), so the means agree within noise.
+      const fullMean = mean(fullBounds);
+      const tolerance = (a: number[]) => (4 * Math.hypot(sd(a), sd(fullBounds))) / Math.sqrt(seeds.length) + 1e-6;
+      expect(Math.abs(mean(every) - fullMean)).toBeLessThan(tolerance(every));
+      expect(Math.abs(mean(sampled) - fullMean)).toBeLessThan(tolerance(sampled));
+      // Deterministic by seed.
+      const again = await estimateVariationalBound({ ...base, seed: seeds[0]!, timesteps: 4 });
+      expect(again.meanBitsPerDim).toBe(sampled[0]);
+      console.info(
+        `VLB of x ↦ x/2 on 3 images (T 40): full ${fullMean.toFixed(4)} ± ${sd(fullBounds).toFixed(4)} bits/dim, ` +
+          `stratified 4 timesteps ${mean(sampled).toFixed(4)} ± ${sd(sampled).toFixed(4)}`,
+      );
+      x0.dispose();
+    });
+
+    it('refuses a timestep count below 1 by name', async () => {
+      const x0 = pixels();
+      await expect(
+        estimateVariationalBound({ denoiser: halfX, schedule, prediction: 'eps', x0, seed: 1, timesteps: 0 }),
+      ).rejects.toThrow(/timesteps must be an integer ≥ 1/);
+      x0.dispose();
+    });
   });
 });

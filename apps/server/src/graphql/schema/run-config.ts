@@ -85,6 +85,11 @@ export const RunTrainingOverridesInput = types.input('RunTrainingOverridesInput'
 const RunPresetInfoRef = builder.objectRef<RunPresetView>('RunPresetInfo').implement({
   description: 'A preset, with what it resolves to on a dataset version (or on its own).',
   fields: (t) => ({
+    architecture: t.field({
+      type: ArchitectureEnum,
+      description: 'The model family the preset builds (the presets of both are listed).',
+      resolve: (p) => p.architecture,
+    }),
     preset: t.field({ type: types.enumAt('preset') as never, resolve: (p) => p.preset as never }),
     description: t.exposeString('description'),
     defaults: t.field({
@@ -100,7 +105,7 @@ const RunPresetInfoRef = builder.objectRef<RunPresetView>('RunPresetInfo').imple
     }),
     resolution: t.exposeInt('resolution'),
     channels: t.exposeInt('channels'),
-    parameters: t.exposeInt('parameters', { description: 'Trainable UNet parameters.' }),
+    parameters: t.exposeInt('parameters', { description: 'Trainable parameters (of the UNet, or of the flow).' }),
   }),
 });
 
@@ -108,7 +113,7 @@ builder.queryFields((t) => ({
   runPresets: t.field({
     type: [RunPresetInfoRef],
     description:
-      "The presets and their defaults. With datasetVersionId: exactly what startRun would store for { preset } alone on that version (its resolution, conditioning from its labels); the dashboard's new-run form shows these.",
+      "The presets of every architecture (DDPM's, then Glow's) and their defaults. With datasetVersionId: exactly what startRun would store for { preset } alone on that version (its resolution, conditioning from its labels); the dashboard's new-run form shows these.",
     authScopes: { authenticated: true },
     args: { datasetVersionId: t.arg.id() },
     resolve: (_r, { datasetVersionId }, ctx) =>

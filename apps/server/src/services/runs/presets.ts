@@ -1,6 +1,14 @@
 import { PRESET_NAMES, type PresetName } from '@dapple/models/diffusion/presets';
 import { countUNetParams } from '@dapple/models/diffusion/param-count';
-import { DdpmRunConfigSchema, unetConfigFor, type DdpmRunConfig, type RunConfig } from '@dapple/contracts/run-config';
+import { countGlowParams, GLOW_PRESET_NAMES, type GlowPresetName } from '@dapple/models/glow/presets';
+import {
+  DdpmRunConfigSchema,
+  unetConfigFor,
+  type Architecture,
+  type DdpmRunConfig,
+  type RunConfig,
+} from '@dapple/contracts/run-config';
+import { glowConfigFor, GlowRunConfigSchema, type GlowRunConfig } from '@dapple/contracts/run-config-glow';
 import { requireViewer } from '../auth/index.ts';
 import { isServiceError } from '../errors.ts';
 import type { TeamService } from '../teams/index.ts';
@@ -12,15 +20,21 @@ import {
   type TrainingDataset,
 } from './run-config.ts';
 
+type AnyPreset = PresetName | GlowPresetName;
+
 /** What each preset is for, in a user's words (the dashboard shows it under the preset choice). */
-export const PRESET_DESCRIPTIONS: Record<PresetName, string> = {
+export const PRESET_DESCRIPTIONS: Record<AnyPreset, string> = {
   tiny: 'A quick check that everything works: minutes on a CPU.',
   small: 'A first real model.',
   base: 'The best quality; wants a GPU.',
+  'glow-tiny': 'A flow sized like Tiny: minutes on a CPU, exact bits/dim from the first step.',
+  'glow-small': 'A first real flow, sized like Small; samples in one network pass.',
+  'glow-base': "The Glow paper's CIFAR-10 model (L 3 × K 32, 512 channels); wants a GPU.",
 };
 
 export interface RunPresetView {
-  preset: PresetName;
+  architecture: Architecture;
+  preset: AnyPreset;
   description: string;
   /** The config startRun stores for `{ preset }` alone on the dataset version (null when it cannot train on it). */
   defaults: RunConfig | null;
@@ -28,7 +42,7 @@ export interface RunPresetView {
   error: string | null;
   resolution: number;
   channels: number;
-  /** Trainable UNet parameters of that config (0 when it cannot train on the dataset). */
+  /** Trainable parameters of that config's UNet or flow (0 when it cannot train on the dataset). */
   parameters: number;
 }
 
@@ -50,18 +64,24 @@ export class RunPresets {
         this.teams.requireTeamRole(meta, teamId, 'viewer'),
       );
     }
-    return PRESET_NAMES.map((preset) => presetView(preset, version));
+    // DDPM's presets, then Glow's (sized against them), in size order within each.
+    return [
+      ...PRESET_NAMES.map((preset) => presetView(preset, version)),
+      ...GLOW_PRESET_NAMES.map((preset) => glowPresetView(preset, version)),
+    ];
   }
 }
 
 function presetView(preset: PresetName, version: TrainingDataset | null): RunPresetView {
   const description = PRESET_DESCRIPTIONS[preset];
+  const architecture = 'ddpm';
   if (!version) {
     // Without a dataset: the preset as it is (its own resolution, RGB, unconditional).
     const config: DdpmRunConfig = { ...DdpmRunConfigSchema.parse({ preset }), conditioning: 'none' };
     const unet = unetConfigFor(config, 3);
     const { resolution, channels } = unet;
     return {
+      architecture,
       preset,
       description,
       defaults: config,
@@ -77,9 +97,62 @@ function presetView(preset: PresetName, version: TrainingDataset | null): RunPre
     const config = validateRunConfig(raw, version, 'config', { base: null, autoConditioning: true });
     if (config.architecture === 'glow') throw new Error(`preset ${preset} resolved to a Glow config`);
     const parameters = countUNetParams(unetConfigFor(config, channels));
-    return { preset, description, defaults: config, error: null, resolution, channels, parameters };
+    return { architecture, preset, description, defaults: config, error: null, resolution, channels, parameters };
   } catch (err) {
     if (!isServiceError(err)) throw err;
-    return { preset, description, defaults: null, error: err.message, resolution, channels, parameters: 0 };
+    return {
+      architecture,
+      preset,
+      description,
+      defaults: null,
+      error: err.message,
+      resolution,
+      channels,
+      parameters: 0,
+    };
+  }
+}
+
+/** A Glow preset, through the same path as startRun's `{ architecture: glow, preset }`. */
+function glowPresetView(preset: GlowPresetName, version: TrainingDataset | null): RunPresetView {
+  const description = PRESET_DESCRIPTIONS[preset];
+  const architecture = 'glow';
+  if (!version) {
+    const config: GlowRunConfig = {
+      ...GlowRunConfigSchema.parse({ architecture, preset }),
+      conditioning: 'none',
+    };
+    const glow = glowConfigFor(config, 3);
+    const { resolution, channels } = glow;
+    return {
+      architecture,
+      preset,
+      description,
+      defaults: config,
+      error: null,
+      resolution,
+      channels,
+      parameters: countGlowParams(glow),
+    };
+  }
+  const { resolution, channels } = version;
+  try {
+    const raw = withDatasetResolution({ architecture, preset }, resolution);
+    const config = validateRunConfig(raw, version, 'config', { base: null, autoConditioning: true });
+    if (config.architecture !== 'glow') throw new Error(`preset ${preset} resolved to a DDPM config`);
+    const parameters = countGlowParams(glowConfigFor(config, channels));
+    return { architecture, preset, description, defaults: config, error: null, resolution, channels, parameters };
+  } catch (err) {
+    if (!isServiceError(err)) throw err;
+    return {
+      architecture,
+      preset,
+      description,
+      defaults: null,
+      error: err.message,
+      resolution,
+      channels,
+      parameters: 0,
+    };
   }
 }

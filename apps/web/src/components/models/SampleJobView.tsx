@@ -89,7 +89,10 @@ export function SampleJobView({ initial, shareToken }: { initial: SampleJob; sha
       {job.status === 'SUCCEEDED' ? (
         <>
           <p className="muted" role="status">
-            {job.images.length} images · seed {job.params.seed} · {job.params.sampler} · {job.params.steps} steps
+            {job.images.length} images · seed {job.params.seed} ·{' '}
+            {job.params.temperature !== null && job.params.temperature !== undefined
+              ? `temperature ${job.params.temperature} (one pass)`
+              : `${job.params.sampler} · ${job.params.steps} steps`}
           </p>
           <ImageGrid urls={job.images.map((i) => i.url)} label="Server sample" />
         </>

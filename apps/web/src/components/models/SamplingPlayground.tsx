@@ -10,6 +10,7 @@ import { ImageGrid, SampleJobView, type SampleJob } from './SampleJobView';
 import {
   checkSettings,
   DEFAULT_SETTINGS,
+  MAX_TEMPERATURE,
   fieldOf,
   type CheckedSettings,
   type SamplingSettings,
@@ -52,13 +53,17 @@ export function SamplingPlayground({
   versionId,
   versionNumber,
   labelNames,
+  architecture = 'DDPM',
   shareToken = null,
 }: {
   versionId: string;
   versionNumber: number;
   labelNames: readonly string[];
+  /** A Glow version samples at a temperature in one pass: no steps, sampler, eta or guidance. */
+  architecture?: 'DDPM' | 'GLOW';
   shareToken?: string | null;
 }) {
+  const glow = architecture === 'GLOW';
   const [settings, setSettings] = useState<SamplingSettings>(DEFAULT_SETTINGS);
   const [errors, setErrors] = useState<SettingsErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -74,7 +79,7 @@ export function SamplingPlayground({
   }
 
   function checked(): CheckedSettings | null {
-    const result = checkSettings(settings, labelNames);
+    const result = checkSettings(settings, labelNames, architecture);
     if (!result.ok) {
       setErrors(result.errors);
       return null;
@@ -94,12 +99,11 @@ export function SamplingPlayground({
         modelVersionId: versionId,
         shareToken,
         count: s.count,
-        steps: s.steps,
-        sampler: s.sampler,
-        eta: s.eta,
         seed: s.seed,
-        guidance: s.guidance,
         label: s.label,
+        ...(s.temperature !== null
+          ? { temperature: s.temperature }
+          : { steps: s.steps, sampler: s.sampler, eta: s.eta, guidance: s.guidance }),
       },
     });
     setPending(false);
@@ -152,6 +156,7 @@ export function SamplingPlayground({
         seed: s.seed,
         label: s.label === null ? null : labelNames.indexOf(s.label),
         guidance: s.guidance,
+        temperature: s.temperature,
         signal: controller.signal,
         onStage: (stage) => update({ stage }),
         onBackend: (b) => {
@@ -186,31 +191,41 @@ export function SamplingPlayground({
             onChange={(e) => set('seed', e.target.value)}
             error={errors.seed}
           />
-          <TextField
-            label="Steps"
-            inputMode="numeric"
-            value={settings.steps}
-            onChange={(e) => set('steps', e.target.value)}
-            error={errors.steps}
-          />
-          <SelectField
-            label="Sampler"
-            value={settings.sampler}
-            onChange={(e) => set('sampler', e.target.value as 'DDIM' | 'DDPM')}
-            options={[
-              { value: 'DDIM', label: 'DDIM' },
-              { value: 'DDPM', label: 'DDPM' },
-            ]}
-          />
-          <TextField
-            label="Eta"
-            inputMode="decimal"
-            value={settings.eta}
-            onChange={(e) => set('eta', e.target.value)}
-            error={errors.eta}
-            disabled={settings.sampler === 'DDPM'}
-            hint={settings.sampler === 'DDPM' ? 'DDIM only' : '0 = deterministic'}
-          />
+          {glow ? (
+            <TemperatureField
+              value={settings.temperature}
+              onChange={(value) => set('temperature', value)}
+              error={errors.temperature}
+            />
+          ) : (
+            <>
+              <TextField
+                label="Steps"
+                inputMode="numeric"
+                value={settings.steps}
+                onChange={(e) => set('steps', e.target.value)}
+                error={errors.steps}
+              />
+              <SelectField
+                label="Sampler"
+                value={settings.sampler}
+                onChange={(e) => set('sampler', e.target.value as 'DDIM' | 'DDPM')}
+                options={[
+                  { value: 'DDIM', label: 'DDIM' },
+                  { value: 'DDPM', label: 'DDPM' },
+                ]}
+              />
+              <TextField
+                label="Eta"
+                inputMode="decimal"
+                value={settings.eta}
+                onChange={(e) => set('eta', e.target.value)}
+                error={errors.eta}
+                disabled={settings.sampler === 'DDPM'}
+                hint={settings.sampler === 'DDPM' ? 'DDIM only' : '0 = deterministic'}
+              />
+            </>
+          )}
           <TextField
             label="Count"
             inputMode="numeric"
@@ -231,14 +246,16 @@ export function SamplingPlayground({
                   ...labelNames.map((name) => ({ value: name, label: name })),
                 ]}
               />
-              <TextField
-                label="Guidance"
-                inputMode="decimal"
-                value={settings.guidance}
-                onChange={(e) => set('guidance', e.target.value)}
-                error={errors.guidance}
-                hint="0–20, needs a label"
-              />
+              {glow ? null : (
+                <TextField
+                  label="Guidance"
+                  inputMode="decimal"
+                  value={settings.guidance}
+                  onChange={(e) => set('guidance', e.target.value)}
+                  error={errors.guidance}
+                  hint="0–20, needs a label"
+                />
+              )}
             </>
           ) : null}
           <SelectField
@@ -304,6 +321,43 @@ export function SamplingPlayground({
         </div>
       ) : null}
     </section>
+  );
+}
+
+/**
+ * A Glow version's temperature: a slider with the number beside it (typed values are checked on sampling).
+ * T scales the priors' standard deviations: below 1 cleaner, less varied samples; 1 the model as trained.
+ */
+function TemperatureField({
+  value,
+  onChange,
+  error,
+}: {
+  value: string;
+  onChange: (value: string) => void;
+  error: string | undefined;
+}) {
+  const slider = Number(value);
+  return (
+    <div className="field" data-testid="temperature">
+      <TextField
+        label="Temperature"
+        inputMode="decimal"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        error={error}
+        hint="Below 1: cleaner, less varied. 1: as trained."
+      />
+      <input
+        type="range"
+        aria-label="Temperature slider"
+        min={0.05}
+        max={MAX_TEMPERATURE}
+        step={0.05}
+        value={Number.isFinite(slider) && slider > 0 ? Math.min(slider, MAX_TEMPERATURE) : 0.7}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </div>
   );
 }
 

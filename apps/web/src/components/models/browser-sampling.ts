@@ -73,6 +73,7 @@ export function sampleInBrowser(o: BrowserSampleOptions): Promise<string[]> {
         seed: o.seed,
         label: o.label,
         guidance: o.guidance,
+        temperature: o.temperature,
       },
     });
   });

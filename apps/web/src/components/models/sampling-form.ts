@@ -8,6 +8,8 @@ export interface SamplingSettings {
   count: string;
   guidance: string;
   label: string;
+  /** Glow models: the priors' temperature. */
+  temperature: string;
 }
 
 export interface CheckedSettings {
@@ -18,7 +20,14 @@ export interface CheckedSettings {
   count: number;
   guidance: number | null;
   label: string | null;
+  /** Glow models only (null for a diffusion model). */
+  temperature: number | null;
 }
+
+/** Glow's default sampling temperature (the hub's and the trainer's grids' too). */
+export const DEFAULT_TEMPERATURE = '0.7';
+/** The highest temperature the API takes (MAX_GLOW_TEMPERATURE). */
+export const MAX_TEMPERATURE = 2;
 
 export const DEFAULT_SETTINGS: SamplingSettings = {
   seed: '1',
@@ -28,6 +37,7 @@ export const DEFAULT_SETTINGS: SamplingSettings = {
   count: '8',
   guidance: '',
   label: '',
+  temperature: DEFAULT_TEMPERATURE,
 };
 
 export type SettingsErrors = Partial<Record<keyof SamplingSettings, string>>;
@@ -60,13 +70,35 @@ function decimal(
   return value;
 }
 
-/** The same limits the API enforces (count ≤ 64, steps ≤ 1000, eta and guidance ranges). */
+/**
+ * The same limits the API enforces (count ≤ 64, steps ≤ 1000, eta and guidance ranges; a Glow model's
+ * temperature in (0, 2], and no steps, sampler or guidance: it samples in one inverse pass).
+ */
 export function checkSettings(
   s: SamplingSettings,
   labelNames: readonly string[],
+  architecture: 'DDPM' | 'GLOW' = 'DDPM',
 ): { ok: true; value: CheckedSettings } | { ok: false; errors: SettingsErrors } {
   const errors: SettingsErrors = {};
   const seed = integer(s.seed, 0, 2 ** 31 - 1, 'Seed', errors, 'seed');
+  if (architecture === 'GLOW') {
+    const count = integer(s.count, 1, 64, 'Count', errors, 'count');
+    const label = s.label === '' ? null : s.label;
+    if (label !== null && !labelNames.includes(label)) errors.label = 'Choose one of the model’s classes.';
+    const temperature = Number(s.temperature);
+    if (
+      s.temperature.trim() === '' ||
+      !Number.isFinite(temperature) ||
+      temperature <= 0 ||
+      temperature > MAX_TEMPERATURE
+    )
+      errors.temperature = `Temperature must be a number above 0 and at most ${MAX_TEMPERATURE}.`;
+    if (Object.keys(errors).length > 0) return { ok: false, errors };
+    return {
+      ok: true,
+      value: { seed, steps: 1, sampler: 'DDIM', eta: 0, count, guidance: null, label, temperature },
+    };
+  }
   const steps = integer(s.steps, 1, 1000, 'Steps', errors, 'steps');
   const count = integer(s.count, 1, 64, 'Count', errors, 'count');
   const eta = s.sampler === 'DDIM' ? decimal(s.eta, 0, 1, 'Eta', errors, 'eta') : 0;
@@ -78,7 +110,7 @@ export function checkSettings(
     if (label === null && !errors.guidance) errors.guidance = 'Guidance needs a class: choose a label.';
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, value: { seed, steps, sampler: s.sampler, eta, count, guidance, label } };
+  return { ok: true, value: { seed, steps, sampler: s.sampler, eta, count, guidance, label, temperature: null } };
 }
 
 /** Maps an API error's `field` (e.g. "input.steps" or "steps") to the playground field it belongs to. */

@@ -10,6 +10,8 @@ export interface WorkerSampleRequest {
   seed: number;
   label: number | null;
   guidance: number | null;
+  /** Glow models: the priors' temperature (null for a diffusion model). */
+  temperature: number | null;
 }
 
 export interface StartMessage {

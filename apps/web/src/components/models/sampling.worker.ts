@@ -31,6 +31,7 @@ async function run(start: StartMessage): Promise<void> {
       seed: r.seed,
       label: r.label,
       guidance: r.guidance,
+      ...(r.temperature !== null ? { temperature: r.temperature } : {}),
     };
     post({ type: 'stage', stage: 'Timing one step…' });
     // The probe runs the real batch shape for one step: its cost per step is what the full request pays per step.

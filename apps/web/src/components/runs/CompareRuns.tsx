@@ -6,6 +6,7 @@ import { ComparedRunStatusSubscription } from '../../graphql/operations/runs-liv
 import { request } from '../../lib/graphql';
 import { useSubscription } from '../../lib/subscriptions';
 import { appendPoints, capPoints, type Series } from '../charts/series';
+import { COMPARE_KEYS } from './metric-groups';
 import { isLive, type RunStatus } from './run-status';
 import { MAX_POINTS } from './use-run-metrics';
 import styles from './runs.module.css';
@@ -52,7 +53,7 @@ export function CompareRunsPicker({
           <p className="muted">No other runs in this team yet.</p>
         ) : (
           <fieldset>
-            <legend className="visually-hidden">Runs to overlay on the loss chart</legend>
+            <legend className="visually-hidden">Runs to overlay on the loss, bits/dim and images/s charts</legend>
             {runs.map((r) => (
               <label key={r.id} className={styles.control}>
                 <input
@@ -72,33 +73,63 @@ export function CompareRunsPicker({
   );
 }
 
-/** A run overlaid on the loss chart: its loss points, the last step read, and whether it still reports. */
+/**
+ * A run overlaid on the compare charts (loss, bits/dim, images/s): its points by key, the last step read, and
+ * whether it still reports.
+ */
 export interface ComparedRun {
   id: string;
   name: string;
-  series: Series;
+  series: ReadonlyMap<string, Series>;
   lastStep: number;
   live: boolean;
 }
 
 type MetricPoint = { key: string; step: number; value: number };
 
-/** Reads a run's loss (downsampled to MAX_POINTS buckets), optionally only after a step. */
-async function readLoss(
+/** Reads a run's compared keys (each downsampled to MAX_POINTS buckets), optionally only after a step. */
+async function readCompared(
   id: string,
+  name: string,
   fromStep?: number,
-): Promise<{ steps: number[]; values: (number | null)[]; lastStep: number }> {
+): Promise<{ series: Map<string, Series>; lastStep: number }> {
   const result = await request(RunMetricsQuery, {
     id,
-    keys: ['loss'],
+    keys: COMPARE_KEYS,
     maxPoints: MAX_POINTS,
     ...(fromStep !== undefined ? { fromStep } : {}),
   });
   if (!result.ok) throw new Error(result.errors[0]?.message ?? 'Could not load a compared run');
-  const points = result.data.run.metrics[0]?.points ?? [];
+  const series = new Map<string, Series>();
   let lastStep = -1;
-  for (const p of points) lastStep = Math.max(lastStep, p.lastStep ?? p.step);
-  return { steps: points.map((p) => p.step), values: points.map((p) => p.mean ?? null), lastStep };
+  for (const s of result.data.run.metrics) {
+    series.set(s.key, { label: name, steps: s.points.map((p) => p.step), values: s.points.map((p) => p.mean ?? null) });
+    for (const p of s.points) lastStep = Math.max(lastStep, p.lastStep ?? p.step);
+  }
+  return { series, lastStep };
+}
+
+/** Points of several keys added to a run's series (each capped). */
+function withPoints(
+  series: ReadonlyMap<string, Series>,
+  name: string,
+  points: readonly MetricPoint[],
+): Map<string, Series> {
+  const next = new Map(series);
+  for (const key of new Set(points.map((p) => p.key))) {
+    const before = next.get(key) ?? { label: name, steps: [], values: [] };
+    next.set(
+      key,
+      capPoints(
+        appendPoints(
+          before,
+          points.filter((p) => p.key === key),
+        ),
+        MAX_POINTS * 2,
+      ),
+    );
+  }
+  return next;
 }
 
 /**
@@ -123,8 +154,8 @@ export function useComparedRuns(runs: readonly RunOption[]) {
     let current = true;
     void Promise.all(
       missing.map(async ({ id, name, status }): Promise<ComparedRun> => {
-        const { steps, values, lastStep } = await readLoss(id);
-        return { id, name, series: { label: name, steps, values }, lastStep, live: isLive(status as RunStatus) };
+        const { series, lastStep } = await readCompared(id, name);
+        return { id, name, series, lastStep, live: isLive(status as RunStatus) };
       }),
     ).then(
       (read) => {
@@ -141,17 +172,13 @@ export function useComparedRuns(runs: readonly RunOption[]) {
   }, [key]);
 
   const append = useCallback((id: string, points: readonly MetricPoint[]) => {
-    const loss = points.filter((p) => p.key === 'loss');
-    if (loss.length === 0) return;
+    const compared = points.filter((p) => COMPARE_KEYS.includes(p.key));
+    if (compared.length === 0) return;
     setLoaded((prev) => {
       const run = prev.get(id);
       if (!run) return prev;
-      const lastStep = loss.reduce((m, p) => Math.max(m, p.step), run.lastStep);
-      return new Map(prev).set(id, {
-        ...run,
-        series: capPoints(appendPoints(run.series, loss), MAX_POINTS * 2),
-        lastStep,
-      });
+      const lastStep = compared.reduce((m, p) => Math.max(m, p.step), run.lastStep);
+      return new Map(prev).set(id, { ...run, series: withPoints(run.series, run.name, compared), lastStep });
     });
   }, []);
 
@@ -166,12 +193,12 @@ export function useComparedRuns(runs: readonly RunOption[]) {
         const r = prev.get(id);
         return r ? new Map(prev).set(id, { ...r, live: false }) : prev;
       });
-      void readLoss(id, run.lastStep + 1).then(
+      void readCompared(id, run.name, run.lastStep + 1).then(
         (rest) =>
           append(
             id,
-            rest.steps.flatMap((step, i) =>
-              rest.values[i] == null ? [] : [{ key: 'loss', step, value: rest.values[i]! }],
+            [...rest.series].flatMap(([key, s]) =>
+              s.steps.flatMap((step, i) => (s.values[i] == null ? [] : [{ key, step, value: s.values[i]! }])),
             ),
           ),
         () => undefined, // the points shown so far stay; the next page load has the rest
@@ -188,7 +215,7 @@ export function useComparedRuns(runs: readonly RunOption[]) {
 }
 
 /**
- * Follows one compared run while it reports: new loss points (runMetrics, after `sinceStep`) and its
+ * Follows one compared run while it reports: new points of the compared keys (runMetrics, after `sinceStep`) and its
  * status (runUpdated, only the status field). Unmounting it ends both subscriptions.
  */
 export function ComparedRunFeed({
@@ -204,7 +231,7 @@ export function ComparedRunFeed({
 }) {
   // Fixed at mount, as in LiveMetricsFeed: later points arrive over this subscription.
   const [since] = useState(sinceStep);
-  useSubscription(RunMetricsLiveSubscription, { id: runId, keys: ['loss'], sinceStep: since }, (data) =>
+  useSubscription(RunMetricsLiveSubscription, { id: runId, keys: COMPARE_KEYS, sinceStep: since }, (data) =>
     onPoints(runId, data.runMetrics.points),
   );
   useSubscription(ComparedRunStatusSubscription, { id: runId }, (data) => {

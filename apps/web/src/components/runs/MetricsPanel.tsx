@@ -12,8 +12,8 @@ import styles from './runs.module.css';
 
 /**
  * The run's charts: one metrics query (downsampled), then live points from runMetrics appended in place.
- * Smoothing and the log scale are applied in the browser; other runs can be overlaid on the loss chart,
- * and those still reporting update live too. Each chart zooms with finer points (RunChart).
+ * Smoothing and the log scale are applied in the browser; other runs can be overlaid on the loss, bits/dim and
+ * images/s charts (a Glow and a DDPM run compare on held-out bits/dim), and those still reporting update live too. Each chart zooms with finer points (RunChart).
  */
 export function MetricsPanel({
   runId,
@@ -116,8 +116,12 @@ export function MetricsPanel({
                     ]
                   : [];
               });
-              const others: ChartLine[] = group.compare
-                ? comparedRuns.compared.map((run) => ({ runId: run.id, key: 'loss', series: run.series }))
+              const compareKey = group.compare;
+              const others: ChartLine[] = compareKey
+                ? comparedRuns.compared.flatMap((run) => {
+                    const series = run.series.get(compareKey);
+                    return series && series.steps.length > 0 ? [{ runId: run.id, key: compareKey, series }] : [];
+                  })
                 : [];
               return (
                 <RunChart

@@ -4,14 +4,18 @@ export interface MetricGroup {
   keys: string[];
   /** Drawn even before the run reported any of its keys (with an empty state). */
   always?: boolean;
-  /** Other runs picked for comparison are overlaid on this chart. */
-  compare?: boolean;
+  /** The key of other runs picked for comparison overlaid on this chart (one line per run). */
+  compare?: string;
   /** Legend names for the keys of a chart with several lines (a chart of one key names the run instead). */
   labels?: Record<string, string>;
 }
 
 export const METRIC_GROUPS: MetricGroup[] = [
-  { title: 'Loss', keys: ['loss'], always: true, compare: true },
+  { title: 'Loss', keys: ['loss'], always: true, compare: 'loss' },
+  // Glow's exact negative log-likelihood and DDPM's variational bound on the version's fixed held-out images
+  // (the same images for every run on it): the number a flow and a diffusion model compare on.
+  { title: 'Held-out bits/dim', keys: ['held_out_bits_per_dim'], compare: 'held_out_bits_per_dim' },
+  { title: 'Train bits/dim', keys: ['bits_per_dim'], compare: 'bits_per_dim' },
   {
     title: 'Loss by t-quartile',
     keys: ['loss_q1', 'loss_q2', 'loss_q3', 'loss_q4'],
@@ -23,6 +27,7 @@ export const METRIC_GROUPS: MetricGroup[] = [
   {
     title: 'Images/s',
     keys: ['images_per_sec', 'worker_images_per_sec'],
+    compare: 'images_per_sec',
     // CPU runs train on several worker threads: one worker's own rate next to the run's.
     labels: { images_per_sec: 'run', worker_images_per_sec: 'per CPU worker' },
   },
@@ -32,6 +37,9 @@ export const METRIC_GROUPS: MetricGroup[] = [
 ];
 
 export const CHART_KEYS = METRIC_GROUPS.flatMap((g) => g.keys);
+
+/** The keys read for runs picked for comparison. */
+export const COMPARE_KEYS = METRIC_GROUPS.flatMap((g) => (g.compare ? [g.compare] : []));
 
 /** The groups to draw for a run that has reported `metricKeys`. */
 export function visibleGroups(metricKeys: readonly string[]): MetricGroup[] {

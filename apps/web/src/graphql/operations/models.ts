@@ -33,6 +33,7 @@ const ModelVersionFields = graphql(`
   fragment ModelVersionFields on ModelVersion {
     id
     number
+    architecture
     runId
     step
     createdAt

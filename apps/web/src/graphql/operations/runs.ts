@@ -48,6 +48,7 @@ export const CancelRunMutation = graphql(`
 export const RunPresetsQuery = graphql(`
   query RunPresets($datasetVersionId: ID) {
     runPresets(datasetVersionId: $datasetVersionId) {
+      architecture
       preset
       description
       resolution
@@ -62,6 +63,7 @@ export const RunPresetsQuery = graphql(`
         labelDropout
         conditioning
         numClasses
+        heldOutEvery
       }
     }
   }

@@ -17,6 +17,7 @@ const SampleJobFields = graphql(`
       count
       steps
       sampler
+      temperature
     }
     images {
       index

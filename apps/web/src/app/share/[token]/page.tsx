@@ -68,6 +68,7 @@ export default async function SharedModelPage({ params, searchParams }: Props) {
                   versionId={version.id}
                   versionNumber={version.number}
                   labelNames={version.labelNames}
+                  architecture={version.architecture}
                   shareToken={token}
                 />
                 <section className="card" aria-labelledby="versions-heading">

@@ -120,6 +120,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
               versionId={version.id}
               versionNumber={version.number}
               labelNames={version.labelNames}
+              architecture={version.architecture}
             />
 
             <section className="card" aria-labelledby="versions-heading">

@@ -22,6 +22,7 @@ export interface DatasetChoice {
 const FIELDS = [
   'name',
   'datasetVersionId',
+  'architecture',
   'preset',
   'conditioning',
   'labelDropout',
@@ -31,6 +32,8 @@ const FIELDS = [
   'seed',
   'sampleEvery',
   'checkpointEvery',
+  'heldOutEvery',
+  'coupling',
   'fromModelVersionId',
 ] as const;
 type Field = (typeof FIELDS)[number];
@@ -39,7 +42,27 @@ type Field = (typeof FIELDS)[number];
 export type RunPresets = ResultOf<typeof RunPresetsQuery>['runPresets'];
 type RunConfigInput = VariablesOf<typeof StartRunMutation>['input']['config'];
 type PresetName = RunConfigInput['preset'];
+type ArchitectureName = NonNullable<RunConfigInput['architecture']>;
 type ConditioningName = NonNullable<RunConfigInput['conditioning']>;
+type CouplingName = NonNullable<NonNullable<RunConfigInput['model']>['coupling']>;
+
+/** What each architecture is, in a user's words (the choices themselves come from runPresets). */
+const ARCHITECTURE_LABELS: Record<ArchitectureName, { label: string; hint: string }> = {
+  DDPM: {
+    label: 'Diffusion (DDPM)',
+    hint: 'A denoising UNet trained on the variational bound: strong samples, many network passes per sample.',
+  },
+  GLOW: {
+    label: 'Flow (Glow)',
+    hint: 'A normalizing flow trained by exact maximum likelihood: bits/dim from the first step, samples in one pass.',
+  },
+};
+
+const COUPLINGS: { value: '' | CouplingName; label: string }[] = [
+  { value: '', label: 'Preset default (affine)' },
+  { value: 'AFFINE', label: 'Affine (scale and shift)' },
+  { value: 'ADDITIVE', label: 'Additive (shift only)' },
+];
 
 const CONDITIONINGS = [
   { value: '', label: 'Automatic' },
@@ -47,7 +70,11 @@ const CONDITIONINGS = [
   { value: 'NONE', label: 'Unconditional' },
 ];
 
-const titleCase = (name: string) => name.charAt(0) + name.slice(1).toLowerCase();
+/** GLOW_TINY → "Glow tiny". */
+const titleCase = (name: string) => name.charAt(0) + name.slice(1).toLowerCase().replace(/_/g, ' ');
+
+/** A stored preset name as the GraphQL enum value: glow-tiny → GLOW_TINY. */
+const presetEnum = (name: string) => name.toUpperCase().replace(/-/g, '_');
 
 /** The preset's description, its size on this dataset, or why it cannot train on it. */
 function presetHint(preset: RunPresets[number] | undefined): string | undefined {
@@ -87,6 +114,7 @@ function validate(values: Record<Field, string>): FieldErrors<Field> {
   int('seed', 0, 2 ** 31 - 1);
   int('sampleEvery', 1, 10_000_000);
   int('checkpointEvery', 1, 10_000_000);
+  int('heldOutEvery', 1, 10_000_000);
   if (values.labelDropout.trim() !== '') {
     const p = Number(values.labelDropout);
     if (!Number.isFinite(p) || p < 0 || p > 1) errors.labelDropout = 'Use a number from 0 to 1, e.g. 0.1';
@@ -114,7 +142,8 @@ export function StartRunForm({
   const [values, setValues] = useState<Record<Field, string>>({
     name: '',
     datasetVersionId: datasets[0]?.versionId ?? '',
-    preset: (base?.preset ?? 'tiny').toUpperCase(),
+    architecture: (base?.architecture ?? 'ddpm').toUpperCase(),
+    preset: presetEnum(base?.preset ?? 'tiny'),
     // A fine-tune keeps the base's conditioning (the hub's default when left out).
     conditioning: '',
     labelDropout: '',
@@ -125,6 +154,8 @@ export function StartRunForm({
     seed: '',
     sampleEvery: '',
     checkpointEvery: '',
+    heldOutEvery: '',
+    coupling: '',
   });
   const [errors, setErrors] = useState<FieldErrors<Field>>({});
   const [touched, setTouched] = useState<Partial<Record<Field, boolean>>>({});
@@ -144,8 +175,12 @@ export function StartRunForm({
       cancelled = true;
     };
   }, [versionId, presetsByVersion]);
-  const presets = presetsByVersion[versionId] ?? initialPresets;
+  const allPresets = presetsByVersion[versionId] ?? initialPresets;
+  // The architectures are the ones the hub has presets for, in its order; the presets shown are the chosen one's.
+  const architectures = [...new Set(allPresets.map((p) => p.architecture))];
+  const presets = allPresets.filter((p) => p.architecture === values.architecture);
   const preset = presets.find((p) => p.preset === values.preset);
+  const glow = values.architecture === 'GLOW';
   const defaults = preset?.defaults;
   /** The value the hub uses when the field is left empty, as the field's placeholder. */
   const placeholder = (value: number | null | undefined, format: (v: number) => string = String) =>
@@ -158,7 +193,16 @@ export function StartRunForm({
     name: field,
     value: values[field],
     onChange: (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
-      setValues((v) => ({ ...v, [field]: e.target.value })),
+      setValues((v) => {
+        const next = { ...v, [field]: e.target.value };
+        // Another architecture: its first preset, and none of the other family's settings.
+        if (field === 'architecture' && e.target.value !== v.architecture) {
+          next.preset = allPresets.find((p) => p.architecture === e.target.value)?.preset ?? '';
+          next.labelDropout = '';
+          next.coupling = '';
+        }
+        return next;
+      }),
     onBlur: () => setTouched((t) => ({ ...t, [field]: true })),
     error: shown(field),
   });
@@ -179,10 +223,16 @@ export function StartRunForm({
         seed: optionalInt(values.seed),
         ...(base ? { fromModelVersionId: base.versionId } : {}),
         config: {
+          architecture: values.architecture as ArchitectureName,
           preset: values.preset as PresetName,
-          ...(base ? { model: { ...base.model, resolution } } : {}),
+          ...(base
+            ? { model: { ...base.model, resolution } }
+            : glow && values.coupling !== ''
+              ? { model: { coupling: values.coupling as CouplingName } }
+              : {}),
           conditioning: base || values.conditioning === '' ? undefined : (values.conditioning as ConditioningName),
-          labelDropout: values.labelDropout.trim() === '' ? undefined : Number(values.labelDropout),
+          labelDropout: glow || values.labelDropout.trim() === '' ? undefined : Number(values.labelDropout),
+          heldOutEvery: optionalInt(values.heldOutEvery),
           steps: optionalInt(values.steps),
           batchSize: optionalInt(values.batchSize),
           lr: values.lr.trim() === '' ? undefined : Number(values.lr),
@@ -243,6 +293,12 @@ export function StartRunForm({
       {base ? null : (
         <>
           <SelectField
+            label="Architecture"
+            options={architectures.map((a) => ({ value: a, label: ARCHITECTURE_LABELS[a].label }))}
+            hint={ARCHITECTURE_LABELS[values.architecture as ArchitectureName]?.hint}
+            {...bind('architecture')}
+          />
+          <SelectField
             label="Preset"
             options={presets.map((p) => ({ value: p.preset, label: titleCase(p.preset) }))}
             hint={presetHint(preset)}
@@ -286,12 +342,32 @@ export function StartRunForm({
             <TextField label="Seed" inputMode="numeric" placeholder="random" {...bind('seed')} />
           </div>
           <div className="form-row">
+            {glow ? (
+              <SelectField
+                label="Coupling"
+                options={COUPLINGS}
+                hint="Affine coupling is Glow's (every preset's); additive is cheaper and volume-preserving."
+                {...bind('coupling')}
+              />
+            ) : (
+              <TextField
+                label="Label dropout"
+                inputMode="decimal"
+                placeholder={placeholder(defaults?.labelDropout)}
+                hint="Class-conditional runs: how often an image trains without its label, so guidance can steer samples."
+                {...bind('labelDropout')}
+              />
+            )}
             <TextField
-              label="Label dropout"
-              inputMode="decimal"
-              placeholder={placeholder(defaults?.labelDropout)}
-              hint="Class-conditional runs: how often an image trains without its label, so guidance can steer samples."
-              {...bind('labelDropout')}
+              label="Held-out bits/dim interval"
+              inputMode="numeric"
+              placeholder={placeholder(defaults?.heldOutEvery, (n) => `every ${n}`)}
+              hint={
+                glow
+                  ? 'Exact bits/dim on images no run on this dataset version trains on.'
+                  : 'The variational bound in bits/dim on the held-out images every Glow run scores too.'
+              }
+              {...bind('heldOutEvery')}
             />
           </div>
           <div className="form-row">

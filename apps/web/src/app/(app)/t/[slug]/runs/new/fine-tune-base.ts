@@ -9,14 +9,15 @@ export interface FineTuneBase {
   channels: number;
   /** Class names when the base is class-conditional, else []. */
   labelNames: string[];
-  /** The base's preset and model overrides: a fine-tune keeps its network (the hub checks). */
+  /** The base's architecture, preset and model overrides: a fine-tune keeps its network (the hub checks). */
+  architecture: 'ddpm' | 'glow';
   preset: string;
   model: Record<string, unknown>;
 }
 
 /** Reads the network settings out of a version's configJson (`training` is the run config it was trained with). */
 export function fineTuneBase(version: ResultOf<typeof FineTuneBaseQuery>['modelVersion']): FineTuneBase {
-  let training: { preset?: unknown; model?: unknown } = {};
+  let training: { architecture?: unknown; preset?: unknown; model?: unknown } = {};
   try {
     training = (JSON.parse(version.configJson) as { training?: typeof training }).training ?? {};
   } catch {
@@ -28,6 +29,7 @@ export function fineTuneBase(version: ResultOf<typeof FineTuneBaseQuery>['modelV
     resolution: version.resolution,
     channels: version.channels,
     labelNames: [...version.labelNames],
+    architecture: training.architecture === 'glow' ? 'glow' : 'ddpm',
     preset: typeof training.preset === 'string' ? training.preset : 'tiny',
     model: training.model && typeof training.model === 'object' ? (training.model as Record<string, unknown>) : {},
   };

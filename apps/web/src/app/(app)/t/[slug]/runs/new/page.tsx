@@ -53,7 +53,7 @@ export default async function StartRunPage({ params, searchParams }: Props) {
           <p className="muted">
             {base
               ? `Continue training ${base.label} on one of ${load.team.name}’s datasets: the run starts from its weights with a fresh optimizer.`
-              : `Train a diffusion model on one of ${load.team.name}’s datasets. Presets set sensible defaults; change any of them below.`}
+              : `Train a diffusion model or a flow on one of ${load.team.name}’s datasets. Presets set sensible defaults; change any of them below.`}
           </p>
         </div>
       </div>

@@ -1,0 +1,150 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runs } from '@dapple/db';
+import type { Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { apiAs, imagesLoaded, newUser, screens, useDashboard, waitForPath } from './fixtures';
+import { ok, reportingRun, teamOf, uploadDataset } from './live-fixtures';
+
+/**
+ * Glow in the dashboard (#16 item 5), with one hub that really trains (wasm) and samples: the new-run form
+ * offers the architecture with its presets and fields, a glow-tiny run started there charts train and held-out
+ * bits/dim, the compare overlay puts a DDPM run's held-out bits/dim and images/s beside it, and the playground
+ * samples a published Glow version at a chosen temperature, on the server and in the browser.
+ */
+const TRAINING_TIMEOUT_MS = 300_000;
+
+const pointsOf = (page: Page, chart: string) =>
+  page.getByTestId(`chart-${chart}`).getAttribute('data-points').then(Number);
+const statusOf = (page: Page) => page.getByTestId('run-page').getAttribute('data-status');
+
+describe('Glow in the dashboard', () => {
+  let logDir: string | undefined;
+  const dash = useDashboard(async () => {
+    logDir = await mkdtemp(join(tmpdir(), 'dapple-web-e2e-glow-'));
+    return {
+      hub: {
+        runs: {
+          logDir,
+          slots: [{ id: 'cpu', gpu: null }],
+          pollMs: 200,
+          stopGraceMs: 60_000,
+          trainerEnv: { DAPPLE_TF_BACKEND: 'wasm' },
+        },
+        jobs: { pollingIntervalSeconds: 0.5 },
+        sampling: { workers: 1 },
+      },
+    };
+  });
+  afterAll(async () => {
+    if (logDir) await rm(logDir, { recursive: true, force: true });
+  });
+
+  const owner = newUser('glow');
+  let runId = '';
+
+  it('the form starts a glow-tiny run whose page charts held-out bits/dim, compared with a DDPM run', async () => {
+    const shot = screens('glow');
+    const api = await apiAs(dash.hub, owner);
+    const { teamId, userId } = await teamOf(api, 'Flows', 'flows');
+    // 10 images: 2 held out (a fifth), 8 to train on.
+    await uploadDataset(api, teamId, 10);
+
+    const context = await dash.context(owner);
+    const page = await context.newPage();
+    await page.goto('/t/flows/runs/new');
+    await page.getByLabel('Run name').fill('glow-e2e');
+    // The architectures and their presets come from runPresets: picking Glow offers Glow's presets only.
+    const architecture = page.getByLabel('Architecture');
+    expect(await architecture.locator('option').allTextContents()).toEqual(['Diffusion (DDPM)', 'Flow (Glow)']);
+    await architecture.selectOption('GLOW');
+    const preset = page.getByLabel('Preset');
+    expect(await preset.locator('option').allTextContents()).toEqual(['Glow tiny', 'Glow small', 'Glow base']);
+    expect(await preset.inputValue()).toBe('GLOW_TINY');
+    await page.getByText('Advanced settings').click();
+    // Glow's own fields: coupling (no label dropout), and its defaults as placeholders.
+    expect(await page.getByLabel('Label dropout').count()).toBe(0);
+    expect(await page.getByLabel('Coupling').locator('option').first().textContent()).toBe('Preset default (affine)');
+    expect(await page.getByLabel('Learning rate').getAttribute('placeholder')).toBe('0.001');
+    expect(await page.getByLabel('Held-out bits/dim interval').getAttribute('placeholder')).toBe('every 250');
+    await page.getByLabel('Steps').fill('20');
+    await page.getByLabel('Batch size').fill('4');
+    await page.getByLabel('Held-out bits/dim interval').fill('10');
+    await shot(page, 'form');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await waitForPath(page, /\/t\/flows\/runs\/(?!new$)[^/]+$/);
+    // The page's URL carries a short id: the API names the run by its full one.
+    const rows = await dash.hub.db.select({ id: runs.id, name: runs.name }).from(runs);
+    runId = rows.find((r) => r.name === 'glow-e2e')!.id;
+
+    await expect.poll(() => statusOf(page), { timeout: TRAINING_TIMEOUT_MS, interval: 500 }).toBe('SUCCEEDED');
+    // Held-out bits/dim at steps 0 (after the actnorm init), 10 and 20; train bits/dim every step.
+    await expect.poll(() => pointsOf(page, 'Held-out bits/dim'), { timeout: 60_000 }).toBe(3);
+    await expect.poll(() => pointsOf(page, 'Train bits/dim'), { timeout: 60_000 }).toBe(20);
+    const stored = ok(
+      await api.request<{ run: { config: { architecture: string; preset: string; heldOutEvery: number } } }>(
+        `query ($id: ID!) { run(id: $id) { config { architecture preset heldOutEvery } } }`,
+        { id: runId },
+      ),
+      'run',
+    );
+    expect(stored.run.config).toEqual({ architecture: 'GLOW', preset: 'GLOW_TINY', heldOutEvery: 10 });
+
+    // A DDPM run on the team (reporting as a trainer would): overlaid on the bits/dim and images/s charts.
+    const ddpm = await reportingRun(dash.hub, teamId, userId, 'ddpm-run');
+    await ddpm.report(0, 21, (s) => 7 - s / 10, 'held_out_bits_per_dim');
+    await ddpm.report(0, 4, () => 40, 'images_per_sec');
+    await ddpm.finish(20);
+    const ownImages = await pointsOf(page, 'Images/s');
+    await page.getByTestId('run-page').locator('summary', { hasText: 'Compare' }).click();
+    await page.getByRole('checkbox', { name: /ddpm-run/ }).check();
+    await expect.poll(() => pointsOf(page, 'Held-out bits/dim'), { timeout: 60_000 }).toBe(3 + 21);
+    await expect.poll(() => pointsOf(page, 'Images/s'), { timeout: 60_000 }).toBe(ownImages + 4);
+    await shot(page, 'compared');
+    await context.close();
+  });
+
+  it('the playground samples a Glow version at a temperature, on the server and in the browser', async () => {
+    expect(runId, 'the first test trains the run').not.toBe('');
+    const api = await apiAs(dash.hub, owner);
+    const published = ok(
+      await api.request<{ publishModel: { model: { id: string } } }>(
+        `mutation ($input: PublishModelInput!) { publishModel(input: $input) { model { id } } }`,
+        { input: { runId, step: 20, modelName: 'flow' } },
+      ),
+      'publishModel',
+    ).publishModel;
+
+    const context = await dash.context(owner);
+    const page = await context.newPage();
+    await page.goto(`/t/flows/models/${published.model.id}`);
+    // One inverse pass: a temperature, no steps, sampler or eta.
+    await page.getByTestId('temperature').waitFor();
+    expect(await page.getByLabel('Steps', { exact: true }).count()).toBe(0);
+    expect(await page.getByLabel('Temperature', { exact: true }).inputValue()).toBe('0.7');
+    // The slider and the field are one setting.
+    await page.getByLabel('Temperature slider').fill('0.5');
+    expect(await page.getByLabel('Temperature', { exact: true }).inputValue()).toBe('0.5');
+    // A temperature out of range is refused by name before anything is sent.
+    await page.getByLabel('Temperature', { exact: true }).fill('3');
+    await page.getByRole('button', { name: 'Generate on server' }).click();
+    await page.getByText('Temperature must be a number above 0 and at most 2.').waitFor();
+    await page.getByLabel('Temperature', { exact: true }).fill('0.5');
+    await page.getByLabel('Count', { exact: true }).fill('4');
+
+    await page.getByRole('button', { name: 'Generate on server' }).click();
+    const job = page.getByTestId('server-job');
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 180_000 }).toMatch(/SUCCEEDED|FAILED/);
+    expect(await job.getAttribute('data-status'), (await job.textContent()) ?? '').toBe('SUCCEEDED');
+    await expect.poll(() => imagesLoaded(page, '[data-testid="server-job"] img'), { timeout: 60_000 }).toBe(4);
+    expect(await job.getByRole('status').textContent()).toMatch(/4 images · seed 1 · temperature 0\.5 \(one pass\)/);
+
+    await page.getByRole('button', { name: 'Generate in browser' }).click();
+    const browser = page.getByTestId('browser-samples');
+    await expect.poll(() => browser.getAttribute('data-status'), { timeout: 180_000 }).toMatch(/done|failed/);
+    expect(await browser.getAttribute('data-status'), (await browser.textContent()) ?? '').toBe('done');
+    await expect.poll(() => imagesLoaded(page, '[data-testid="browser-samples"] img'), { timeout: 60_000 }).toBe(4);
+    await context.close();
+  });
+});
