@@ -149,7 +149,38 @@ export async function readBody(
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, groups.length) }, reader));
-  return new Blob(out as BlobPart[]);
+  return new Blob(joinBytes(out as (Uint8Array<ArrayBuffer> | Blob)[]));
+}
+
+/**
+ * Runs of in-memory pieces copied into one buffer each: Chromium's Blob constructor takes ~0.2 ms per part on the
+ * main thread (2 s for a pack of 5,000 files, i.e. 10,000 parts, measured in the upload bench), a copy of the same
+ * bytes a few milliseconds.
+ */
+function joinBytes(parts: readonly (Uint8Array<ArrayBuffer> | Blob)[]): BlobPart[] {
+  const joined: BlobPart[] = [];
+  let run: Uint8Array<ArrayBuffer>[] = [];
+  const flush = () => {
+    if (run.length === 1) joined.push(run[0]!);
+    else if (run.length > 1) {
+      const buffer = new Uint8Array(run.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of run) {
+        buffer.set(p, at);
+        at += p.length;
+      }
+      joined.push(buffer);
+    }
+    run = [];
+  };
+  for (const part of parts) {
+    if (part instanceof Blob) {
+      flush();
+      joined.push(part);
+    } else run.push(part);
+  }
+  flush();
+  return joined;
 }
 
 async function readGroup(entries: readonly { file: File; path: string }[]): Promise<ArrayBuffer> {
