@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCode } from '@dapple/testing';
+import { errorCode, gqlClient } from '@dapple/testing';
 import { startTestHub, type TestHub } from './support/hub.ts';
 import { addMember, createTeam, signUpUser } from './helpers.ts';
 
@@ -67,6 +67,12 @@ describe('teams', () => {
     expect(pending.data?.team.invites).toEqual([{ email: dan.email }]);
 
     const token = invite.data?.inviteMember.token as string;
+    // The link's page names the team and role before anyone signs in (the invitee's address is not shown).
+    const PREVIEW = `query ($token: String!) { invite(token: $token) { teamName role status } }`;
+    const anonymous = gqlClient(hub.graphqlUrl);
+    const preview = await anonymous.request(PREVIEW, { token });
+    expect(preview.data?.invite).toEqual({ teamName: 'Cats', role: 'MEMBER', status: 'PENDING' });
+    expect(errorCode(await anonymous.request(PREVIEW, { token: 'no-such-invite' }))).toBe('NOT_FOUND');
     // Someone else cannot use Dan's invite.
     const eve = await signUpUser(hub, 'Eve');
     expect(errorCode(await eve.client.request(ACCEPT, { token }))).toBe('FORBIDDEN');
@@ -76,6 +82,7 @@ describe('teams', () => {
     expect(accepted.data?.acceptInvite).toMatchObject({ id: teamId, slug: 'cats', viewerRole: 'MEMBER' });
     expect(errorCode(await dan.client.request(ACCEPT, { token }))).toBe('CONFLICT');
     expect(errorCode(await dan.client.request(ACCEPT, { token: 'no-such-invite' }))).toBe('NOT_FOUND');
+    expect((await anonymous.request(PREVIEW, { token })).data?.invite.status).toBe('ACCEPTED');
 
     const members = await dan.client.request(`{ team(slug: "cats") { members { role user { name } } } }`);
     expect(members.data?.team.members).toEqual([

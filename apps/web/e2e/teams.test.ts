@@ -116,6 +116,8 @@ describe('teams in the browser', () => {
     const inviteePage = await inviteeContext.newPage();
     await inviteePage.goto(link);
     await inviteePage.getByRole('heading', { name: 'You’re invited to a team' }).waitFor();
+    // It says which team, before the invitee has an account.
+    expect(await inviteePage.getByTestId('invite-team').textContent()).toBe('Join Diffusion Crew as member.');
     await shot(inviteePage, 'signed-out');
     await inviteePage.getByRole('link', { name: 'Create an account' }).click();
     await waitForPath(inviteePage, '/sign-up');

@@ -95,9 +95,13 @@ describe('bulk folder upload and uploads into an existing dataset', () => {
       held = true;
       const put = putOf(route.request().url());
       await expect
-        .poll(async () => Number((await page.getByTestId('upload-file-count').textContent())?.split(' ')[0]), {
-          timeout: 120_000,
-        })
+        // "1,720 of 3,000 files sent": the count is formatted (with the pack read ahead, parts 1 and 3 can land
+        // together, so the first count seen may already be over 999).
+        .poll(
+          async () =>
+            Number((await page.getByTestId('upload-file-count').textContent())?.split(' ')[0]?.replaceAll(',', '')),
+          { timeout: 120_000 },
+        )
         .toBeGreaterThan(0);
       await shot(page, 'sending');
       // Signed URLs carry their expiry (in seconds): wait until this one is dead.

@@ -2,6 +2,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { login, loginHelp } from './commands/login.ts';
 import { datasetHelp, datasetList, datasetUpload } from './commands/dataset.ts';
 import { metrics, metricsHelp } from './commands/metrics.ts';
+import { modelHelp, modelPublish } from './commands/model.ts';
+import { samples, samplesHelp } from './commands/samples.ts';
 import { runCancel, runDelete, runHelp, runList, runLogs, runStart } from './commands/run.ts';
 import { whoami } from './commands/whoami.ts';
 import { createContext, type Io } from './context.ts';
@@ -15,6 +17,8 @@ dapple whoami [--json]
 ${datasetHelp}
 ${runHelp}
 ${metricsHelp}
+${modelHelp}
+${samplesHelp}
 
 Every command takes --url <hub> and --token dpl_... (else DAPPLE_URL / DAPPLE_TOKEN, else the login config),
 and --json where it prints data. Exit code 1 on any error, with the hub's error code in the message.`;
@@ -51,6 +55,26 @@ const COMMANDS: Record<string, Options> = {
   'run logs': { tail: { type: 'string' }, follow: { type: 'boolean', short: 'f' }, 'interval-ms': { type: 'string' } },
   'run cancel': {},
   'run delete': { yes: { type: 'boolean', short: 'y' } },
+  'model publish': {
+    name: { type: 'string' },
+    model: { type: 'string' },
+    step: { type: 'string' },
+    notes: { type: 'string' },
+    precision: { type: 'string' },
+  },
+  samples: {
+    count: { type: 'string', short: 'n' },
+    sampler: { type: 'string' },
+    steps: { type: 'string' },
+    eta: { type: 'string' },
+    seed: { type: 'string' },
+    label: { type: 'string', multiple: true },
+    guidance: { type: 'string' },
+    temperature: { type: 'string' },
+    out: { type: 'string', short: 'o' },
+    grid: { type: 'boolean' },
+    'grid-only': { type: 'boolean' },
+  },
   metrics: {
     keys: { type: 'string' },
     'max-points': { type: 'string' },
@@ -74,16 +98,18 @@ export async function main(argv: string[], io: Io, envSource: NodeJS.ProcessEnv 
       io.out(HELP);
       return 0;
     }
-    const grouped = first === 'run' || first === 'dataset';
+    const grouped = first === 'run' || first === 'dataset' || first === 'model';
     const name = grouped ? `${first} ${second ?? ''}`.trim() : first;
     const options = COMMANDS[name];
     if (!options) {
       throw new UsageError(
         first === 'run'
-          ? `unknown run command "${second ?? ''}" (start | list | logs | cancel)`
+          ? `unknown run command "${second ?? ''}" (start | list | logs | cancel | delete)`
           : first === 'dataset'
             ? `unknown dataset command "${second ?? ''}" (upload | list)`
-            : `unknown command "${first}"`,
+            : first === 'model'
+              ? `unknown model command "${second ?? ''}" (publish)`
+              : `unknown command "${first}"`,
       );
     }
     let parsed;
@@ -135,6 +161,12 @@ export async function main(argv: string[], io: Io, envSource: NodeJS.ProcessEnv 
         break;
       case 'metrics':
         await metrics(ctx, positionals[0], f);
+        break;
+      case 'model publish':
+        await modelPublish(ctx, positionals[0], f);
+        break;
+      case 'samples':
+        await samples(ctx, positionals[0], f);
         break;
     }
     return 0;

@@ -73,3 +73,39 @@ async function idsOf(conn: Connection, kind: IdKind): Promise<{ id: string; labe
   }
   return out;
 }
+
+/**
+ * A model version as a person names it: its id (or a unique prefix), or `<model>@<alias>` / `<model>@<number>`
+ * (`faces@latest`, `faces@best`, `faces@3`, `faces@v3`), where <model> is the model's name in one of the caller's
+ * teams or its id (prefix).
+ */
+export async function resolveModelVersion(conn: Connection, ref: string): Promise<string> {
+  const at = ref.lastIndexOf('@');
+  if (at < 0) return resolveId(conn, 'model version', ref);
+  const modelRef = ref.slice(0, at).trim();
+  const which = ref.slice(at + 1).trim();
+  if (!modelRef || !which)
+    throw new UsageError(`"${ref}": write <model>@<alias or number>, e.g. faces@latest or faces@3`);
+  const models = await idsOf(conn, 'model');
+  const byName = models.filter((m) => m.label === modelRef);
+  let modelId: string;
+  if (byName.length === 1) modelId = byName[0]!.id;
+  else if (byName.length > 1)
+    throw new UsageError(
+      `"${modelRef}" names ${byName.length} models (${byName.map((m) => m.id).join(', ')}); use the model id`,
+    );
+  else if (/^[0-9a-f-]+$/i.test(modelRef)) modelId = await resolveId(conn, 'model', modelRef);
+  else throw new CliError(`no model named "${modelRef}" in your teams`, 'NOT_FOUND');
+  const number = /^v?(\d+)$/i.exec(which);
+  const { model } = await request<{ model: { name: string; version: { id: string } | null } }>(
+    conn,
+    `query ($id: ID!, $number: Int, $alias: String) { model(id: $id) { name version(number: $number, alias: $alias) { id } } }`,
+    number ? { id: modelId, number: Number(number[1]) } : { id: modelId, alias: which },
+  );
+  if (!model.version)
+    throw new CliError(
+      `model "${model.name}" has no ${number ? `version ${number[1]}` : `alias "${which}"`}`,
+      'NOT_FOUND',
+    );
+  return model.version.id;
+}

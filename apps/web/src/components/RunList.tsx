@@ -6,7 +6,16 @@ import { CancelRunButton } from './CancelRunButton';
 import { canCancel, formatEta, STATUS_BADGE, type RunStatus } from './runs/run-status';
 
 /** Runs newest first: status, progress bar with step count and ETA. */
-export function RunList({ runs, teamSlug }: { runs: readonly RunSummary[]; teamSlug: string }) {
+/** `canAct`: the viewer may cancel runs (members and up; viewers only look, as the API has it). */
+export function RunList({
+  runs,
+  teamSlug,
+  canAct,
+}: {
+  runs: readonly RunSummary[];
+  teamSlug: string;
+  canAct: boolean;
+}) {
   return (
     <ul className="list">
       {runs.map((run) => {
@@ -37,7 +46,9 @@ export function RunList({ runs, teamSlug }: { runs: readonly RunSummary[]; teamS
             </div>
             <div className="list-item-actions">
               <span className={`badge ${status.tone}`}>{status.label}</span>
-              {canCancel(run.status as RunStatus) ? <CancelRunButton runId={run.id} runName={run.name} /> : null}
+              {canAct && canCancel(run.status as RunStatus) ? (
+                <CancelRunButton runId={run.id} runName={run.name} />
+              ) : null}
             </div>
           </li>
         );

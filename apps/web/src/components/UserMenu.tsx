@@ -1,7 +1,7 @@
 'use client';
 
 import Link from 'next/link';
-import { useRouter } from 'next/navigation';
+import { useParams, useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { SignOutMutation } from '../graphql/operations/auth';
 import { request } from '../lib/graphql';
@@ -10,6 +10,8 @@ import { ChevronDownIcon, KeyIcon, LogOutIcon } from './Icons';
 import { Menu } from './Menu';
 
 export function UserMenu({ name, email }: { name: string; email: string }) {
+  // Inside a team, its API tokens page keeps the team's header and nav.
+  const { slug } = useParams<{ slug?: string }>();
   const router = useRouter();
   const [signingOut, setSigningOut] = useState(false);
 
@@ -40,7 +42,7 @@ export function UserMenu({ name, email }: { name: string; email: string }) {
         <span className="muted">{email}</span>
       </div>
       <div className="menu-sep" />
-      <Link href="/settings/tokens" className="menu-item">
+      <Link href={slug ? `/t/${slug}/tokens` : '/settings/tokens'} className="menu-item">
         <KeyIcon />
         API tokens
       </Link>

@@ -4,6 +4,7 @@ import {
   teamMembersChannel,
   type MemberWithUser,
   type TeamMembersChange,
+  type InvitePreview,
   type TeamWithRole,
 } from '../../services/teams/index.ts';
 import { builder } from '../builder.ts';
@@ -31,6 +32,20 @@ const InviteRef = builder.objectRef<Invite>('Invite').implement({
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
     acceptedAt: t.expose('acceptedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const InvitePreviewStatusEnum = builder.enumType('InvitePreviewStatus', {
+  values: { PENDING: { value: 'pending' }, ACCEPTED: { value: 'accepted' }, EXPIRED: { value: 'expired' } } as const,
+});
+
+const InvitePreviewRef = builder.objectRef<InvitePreview>('InvitePreview').implement({
+  description: "What an invite link is for: the team's name and the role (its page shows them before sign-in).",
+  fields: (t) => ({
+    teamName: t.exposeString('teamName'),
+    role: t.field({ type: TeamRoleEnum, resolve: (p) => p.role }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+    status: t.field({ type: InvitePreviewStatusEnum, resolve: (p) => p.status }),
   }),
 });
 
@@ -131,6 +146,16 @@ builder.queryField('team', (t) =>
     authScopes: { authenticated: true },
     args: { slug: t.arg.string({ required: true }) },
     resolve: (_root, { slug }, ctx) => ctx.services.teams.bySlug(ctx, slug),
+  }),
+);
+
+builder.queryField('invite', (t) =>
+  t.field({
+    type: InvitePreviewRef,
+    description:
+      'The team and role of an invite link, signed in or not (the token is the secret). NOT_FOUND for an unknown token.',
+    args: { token: t.arg.string({ required: true }) },
+    resolve: (_root, { token }, ctx) => ctx.services.teams.invitePreview(token),
   }),
 );
 

@@ -10,6 +10,7 @@ export {
   teamMembersChannel,
   INVITE_TTL_MS,
   SLUG_PATTERN,
+  type InvitePreview,
   type MemberWithUser,
   type TeamMembersChange,
   type TeamWithRole,

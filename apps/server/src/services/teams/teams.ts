@@ -65,6 +65,14 @@ export interface MemberWithUser {
   user: User;
 }
 
+/** An invite as its link's page shows it (see TeamService.invitePreview). */
+export interface InvitePreview {
+  teamName: string;
+  role: TeamRole;
+  expiresAt: Date;
+  status: 'pending' | 'accepted' | 'expired';
+}
+
 export class TeamService {
   constructor(
     private readonly deps: ServiceDeps,
@@ -168,6 +176,23 @@ export class TeamService {
       .returning();
     if (!invite) throw new Error('insert into invites returned no row');
     return { invite, token };
+  }
+
+  /**
+   * What an invite link is for, shown on its page before anyone signs in: the team's name, the role, whether it is
+   * still open. The token is the secret (whoever holds it may join, with the addressed email), so its holder may
+   * see this much; the invitee's address is not shown. NOT_FOUND for an unknown token.
+   */
+  async invitePreview(token: string): Promise<InvitePreview> {
+    const [row] = await this.deps.db
+      .select({ invite: invites, teamName: teams.name })
+      .from(invites)
+      .innerJoin(teams, eq(teams.id, invites.teamId))
+      .where(eq(invites.tokenHash, sha256Hex(token)));
+    if (!row) throw notFound('Invite');
+    const { invite, teamName } = row;
+    const status = invite.acceptedAt ? 'accepted' : invite.expiresAt <= this.deps.now() ? 'expired' : 'pending';
+    return { teamName, role: invite.role, expiresAt: invite.expiresAt, status };
   }
 
   /** Joins the caller to the invite's team; the invite must be addressed to the caller's email. */

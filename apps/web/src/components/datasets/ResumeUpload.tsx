@@ -188,6 +188,8 @@ function rebuild(
           index,
         })),
         blobs: match.files,
+        pieces: match.files.map((file, index) => [{ kind: 'file', file, path: pending.files[index]!.path }]),
+        cache: new Map(),
         sourceCount: match.files.length,
       },
     };

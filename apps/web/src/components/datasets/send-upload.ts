@@ -1,6 +1,6 @@
 import { CompleteUploadMutation } from '../../graphql/operations/uploads';
 import { request, type ApiResult } from '../../lib/graphql';
-import { countFilesSent, type PreparedUpload } from '../../lib/upload/items';
+import { countFilesSent, partBody, type PreparedUpload } from '../../lib/upload/items';
 import { RateMeter } from '../../lib/upload/rate';
 import { partRefresher } from '../../lib/upload/resume';
 import { clearPending, markPartDone } from '../../lib/upload/resume-store';
@@ -79,6 +79,7 @@ export async function sendAndComplete(options: {
       filesSent = countFilesSent(prepared, sentRanges);
     },
     partRefresher(uploadId),
+    (part) => partBody(prepared, part),
   );
   onPhase({ kind: 'completing' });
   const completed = await request(CompleteUploadMutation, { uploadId });

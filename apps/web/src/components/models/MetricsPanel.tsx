@@ -155,7 +155,7 @@ export function TrainingMetrics({
               <td className="num">
                 {formatMetric(m.last)}
                 {m.step != null && m.step !== step ? (
-                  <span className="muted"> @{m.step.toLocaleString('en')}</span>
+                  <span className="muted"> at step {m.step.toLocaleString('en')}</span>
                 ) : null}
               </td>
               <td className="num">{formatMetric(m.mean)}</td>
@@ -164,7 +164,8 @@ export function TrainingMetrics({
         </tbody>
       </table>
       <p className={`muted ${styles.tableNote}`}>
-        Last values at step {step.toLocaleString('en')} (@ where reported earlier); Mean (100) over the last 100 steps.
+        Last: the value at step {step.toLocaleString('en')}, or at the step shown when the metric was last reported
+        before it. Mean (100): over the last 100 steps.
       </p>
     </div>
   );

@@ -236,16 +236,18 @@ export function SamplingPlayground({
           />
           {labelNames.length > 0 ? (
             <>
-              <SelectField
-                label="Label"
-                value={settings.label}
-                onChange={(e) => set('label', e.target.value)}
-                error={errors.label}
-                options={[
-                  { value: '', label: 'Any (unconditional)' },
-                  ...labelNames.map((name) => ({ value: name, label: name })),
-                ]}
-              />
+              <div className={styles.wideField}>
+                <SelectField
+                  label="Label"
+                  value={settings.label}
+                  onChange={(e) => set('label', e.target.value)}
+                  error={errors.label}
+                  options={[
+                    { value: '', label: 'Any (unconditional)' },
+                    ...labelNames.map((name) => ({ value: name, label: name })),
+                  ]}
+                />
+              </div>
               {glow ? null : (
                 <TextField
                   label="Guidance"

@@ -1,4 +1,5 @@
 import type { readModelVersions } from '../../graphql/operations/models';
+import { withoutSection } from '../../lib/markdown-sections';
 import { Markdown } from './Markdown';
 import { TrainingMetrics } from './MetricsPanel';
 import styles from './models.module.css';
@@ -7,14 +8,18 @@ type Version = ReturnType<typeof readModelVersions>[number];
 
 // The parts of a version that the model page and the public share page show alike.
 
+/** The card's metrics table, which the page shows as its own section (TrainingMetricsSection) beside it. */
+const METRICS_HEADING = '## Metrics at publish time';
+
 /** The version's model card, rendered from markdown (raw HTML stays text). */
+
 export function ModelCardSection({ version }: { version: Version }) {
   return (
     <section className="card" aria-labelledby="card-heading">
       <div className="card-header">
         <h2 id="card-heading">Model card · version {version.number}</h2>
       </div>
-      <Markdown source={version.modelCard} className={`card-body ${styles.card}`} />
+      <Markdown source={withoutSection(version.modelCard, METRICS_HEADING)} className={`card-body ${styles.card}`} />
     </section>
   );
 }

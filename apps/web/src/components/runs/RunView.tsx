@@ -28,10 +28,13 @@ export function RunView({
   initialRun,
   dataset,
   teamSlug,
+  canAct,
 }: {
   initialRun: RunDetail;
   dataset: DatasetVersionInfo;
   teamSlug: string;
+  /** Members and up cancel, resume, fork and delete; a viewer sees no buttons the API would refuse. */
+  canAct: boolean;
 }) {
   const [run, setRun] = useState(initialRun);
   const [refreshError, setRefreshError] = useState<string | null>(null);
@@ -62,7 +65,7 @@ export function RunView({
     <div className="page" data-testid="run-page" data-status={run.status}>
       <div className={styles.top}>
         <RunHeader run={run} teamSlug={teamSlug} />
-        <RunActions run={run} teamSlug={teamSlug} onChanged={() => void refresh()} />
+        {canAct ? <RunActions run={run} teamSlug={teamSlug} onChanged={() => void refresh()} /> : null}
       </div>
       {refreshError ? (
         <div className="alert alert-error" role="alert">

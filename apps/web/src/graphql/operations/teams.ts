@@ -98,3 +98,14 @@ export const TeamMembersChangedSubscription = graphql(`
     }
   }
 `);
+
+/** What an invite link is for (team name, role, still open?), readable signed out: the token is the secret. */
+export const InvitePreviewQuery = graphql(`
+  query InvitePreview($token: String!) {
+    invite(token: $token) {
+      teamName
+      role
+      status
+    }
+  }
+`);

@@ -1,6 +1,8 @@
 import { filesSentIn, planUploadItems, type UploadItem } from '@dapple/contracts/upload-pack';
 import type { PickedFile } from './pick-files';
 import { contentTypeOf } from './plan';
+import { bodyPieces, prefetchSmallFiles, readBody, type BodyPiece, type ReadCache } from './read-ahead';
+import type { PartTarget } from './send-parts';
 
 /**
  * What one upload sends: the picked files grouped into upload items (archives as they are, everything else in
@@ -10,8 +12,27 @@ export interface PreparedUpload {
   items: UploadItem[];
   /** One per item, by item index: the file itself, or the pack as a Blob of [header, File, padding, …]. */
   blobs: File[];
+  /** One per item, by item index: what its bytes are made of (what a part's body is read from). */
+  pieces: BodyPiece[][];
+  /** Small files read ahead of sending (prefetch fills it, partBody empties it). */
+  cache: ReadCache;
   /** How many picked files the upload carries. */
   sourceCount: number;
+}
+
+/** Starts reading the upload's small files into memory (call when the files are picked; see read-ahead.ts). */
+export function prefetch(prepared: PreparedUpload): void {
+  prefetchSmallFiles(
+    prepared.pieces.flat().flatMap((piece) => (piece.kind === 'file' ? [piece.file] : [])),
+    prepared.cache,
+  );
+}
+
+/** A part's body: its byte range of the item, small files read into memory first (see read-ahead.ts). */
+export function partBody(prepared: PreparedUpload, part: PartTarget): Promise<Blob> {
+  const pieces = prepared.pieces[part.fileIndex];
+  if (!pieces) throw new Error(`No upload item ${part.fileIndex}`);
+  return readBody(pieces, part.start, part.size, prepared.cache);
 }
 
 /**
@@ -28,7 +49,12 @@ export function prepareUpload(picked: readonly PickedFile[]): PreparedUpload {
     );
     return new File(parts, item.path, { type: 'application/x-tar', lastModified: 0 });
   });
-  return { items, blobs, sourceCount: picked.length };
+  const pieces = items.map((item) =>
+    item.kind === 'file'
+      ? bodyPieces([{ kind: 'file', index: item.index, size: item.size }], (i) => picked[i]!)
+      : bodyPieces(item.layout.pieces, (i) => picked[i]!),
+  );
+  return { items, blobs, pieces, cache: new Map(), sourceCount: picked.length };
 }
 
 /** The createUpload declaration of the items. */

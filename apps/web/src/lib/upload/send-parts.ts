@@ -39,6 +39,8 @@ export class PartError extends Error {
 
 /** Fresh URL(s) for a part: asked before a URL runs out and after the store said it had. */
 export type RefreshPart = (part: PartTarget) => Promise<PartTarget>;
+/** The bytes a part carries (default: a slice of its file; see read-ahead.ts for packs of small files). */
+export type PartBody = (part: PartTarget) => Promise<Blob>;
 
 function needsRefresh(part: PartTarget, now: number): boolean {
   if (part.expiresAt === undefined) return false;
@@ -64,6 +66,7 @@ export async function sendParts(
   signal?: AbortSignal,
   onPartSent?: (part: PartTarget) => void,
   refresh?: RefreshPart,
+  bodyOf?: PartBody,
 ): Promise<void> {
   const inFlight = new Map<PartTarget, number>();
   const done = new Map<number, number>();
@@ -88,7 +91,8 @@ export async function sendParts(
       if (!file) throw new Error(`No file for upload index ${part.fileIndex}`);
       inFlight.set(part, 0);
       try {
-        await sendWithRetries(file, part, stop.signal, refresh, (bytes) => {
+        const body = bodyOf ? await bodyOf(part) : file.slice(part.start, part.start + part.size);
+        await sendWithRetries(file, body, part, stop.signal, refresh, (bytes) => {
           inFlight.set(part, bytes);
           report();
         });
@@ -114,6 +118,7 @@ export async function sendParts(
  */
 async function sendWithRetries(
   file: File,
+  body: Blob,
   part: PartTarget,
   signal: AbortSignal,
   refresh: RefreshPart | undefined,
@@ -123,7 +128,7 @@ async function sendWithRetries(
   for (let attempt = 1; ; attempt++) {
     if (refresh && needsRefresh(target, Date.now())) target = await refresh(target);
     try {
-      await sendOne(file, target, onBytes, signal);
+      await sendOne(file, body, target, onBytes, signal);
       return;
     } catch (err) {
       onBytes(0);
@@ -134,7 +139,13 @@ async function sendWithRetries(
   }
 }
 
-function sendOne(file: File, part: PartTarget, onBytes: (bytes: number) => void, signal?: AbortSignal): Promise<void> {
+function sendOne(
+  file: File,
+  body: Blob,
+  part: PartTarget,
+  onBytes: (bytes: number) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open(part.method, part.url);
@@ -157,6 +168,6 @@ function sendOne(file: File, part: PartTarget, onBytes: (bytes: number) => void,
       reject(new PartError(`${file.name}: part ${part.partNumber} could not be sent (network error)`, true));
     xhr.onabort = () => reject(new DOMException('Upload cancelled', 'AbortError'));
     signal?.addEventListener('abort', () => xhr.abort(), { once: true });
-    xhr.send(file.slice(part.start, part.start + part.size));
+    xhr.send(body);
   });
 }

@@ -41,8 +41,9 @@ export function SignUpForm({ next }: { next: string | null }) {
       setPending(false);
       return;
     }
-    // New accounts have no team yet: `/` sends them to create one unless they came with an invite.
-    router.replace(next ?? '/');
+    // New accounts have no team yet: straight to creating one unless they came with an invite. Going through `/`
+    // (a server redirect with no loading state) left a blank page for 1–2.5 s.
+    router.replace(next ?? '/teams/new');
     router.refresh();
   }
 

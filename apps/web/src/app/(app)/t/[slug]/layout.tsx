@@ -24,7 +24,7 @@ export default async function TeamLayout({
         { href: `${base}/members`, label: 'Members', icon: <UsersIcon /> },
       ],
     },
-    { label: 'Account', items: [{ href: '/settings/tokens', label: 'API tokens', icon: <KeyIcon /> }] },
+    { label: 'Account', items: [{ href: `${base}/tokens`, label: 'API tokens', icon: <KeyIcon /> }] },
   ];
   if (load.kind === 'forbidden' || load.kind === 'not-found') {
     // Not a member (or no longer), or no such team: the API answers both alike (so slugs cannot be probed), and so

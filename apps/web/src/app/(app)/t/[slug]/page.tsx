@@ -100,7 +100,7 @@ export default async function TeamHome({ params }: Params) {
           {runs.length === 0 ? (
             <NoRuns teamSlug={team.slug} canCreate={canCreate} />
           ) : (
-            <RunList runs={runs} teamSlug={team.slug} />
+            <RunList runs={runs} teamSlug={team.slug} canAct={canCreate} />
           )}
         </section>
         <section className="card" aria-labelledby="datasets-heading">
@@ -153,7 +153,7 @@ export default async function TeamHome({ params }: Params) {
           Everything in this dashboard is a GraphQL API. Create a personal token and send it as{' '}
           <span className="mono">Authorization: Bearer dpl_…</span>.
         </p>
-        <Link href="/settings/tokens" className="btn btn-secondary btn-sm" style={{ justifySelf: 'start' }}>
+        <Link href={`/t/${team.slug}/tokens`} className="btn btn-secondary btn-sm" style={{ justifySelf: 'start' }}>
           <KeyIcon /> API tokens
         </Link>
       </section>

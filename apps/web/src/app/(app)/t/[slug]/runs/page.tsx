@@ -43,7 +43,7 @@ export default async function RunsPage({ params }: { params: Promise<{ slug: str
         {runs.length === 0 ? (
           <NoRuns teamSlug={load.team.slug} canCreate={canCreate} />
         ) : (
-          <RunList runs={runs} teamSlug={load.team.slug} />
+          <RunList runs={runs} teamSlug={load.team.slug} canAct={canCreate} />
         )}
       </section>
     </div>

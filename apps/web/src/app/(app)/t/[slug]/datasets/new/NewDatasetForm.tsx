@@ -13,7 +13,13 @@ import { CreateDatasetMutation, CreateUploadMutation } from '../../../../../../g
 import { clearErrorOnEdit, toFieldErrors, type FieldErrors } from '../../../../../../lib/form-errors';
 import { request } from '../../../../../../lib/graphql';
 import type { PickedFile } from '../../../../../../lib/upload/pick-files';
-import { declareItems, describeItem, prepareUpload, type PreparedUpload } from '../../../../../../lib/upload/items';
+import {
+  declareItems,
+  describeItem,
+  prefetch,
+  prepareUpload,
+  type PreparedUpload,
+} from '../../../../../../lib/upload/items';
 import { planParts } from '../../../../../../lib/upload/plan';
 import { fetchUploadState, missingPartTargets, storedBytesByFile } from '../../../../../../lib/upload/resume';
 import { isArchivePath } from '@dapple/contracts/upload-pack';
@@ -95,6 +101,8 @@ function CreateDatasetForm({
   const [attempted, setAttempted] = useState(false);
   const busy = phase.kind !== 'idle';
   const prepared = useMemo(() => prepareUpload(picked), [picked]);
+  // Small files are read while the user finishes the form and while the upload is created (see read-ahead.ts).
+  useEffect(() => prefetch(prepared), [prepared]);
 
   function addFiles(files: PickedFile[]) {
     setPicked((current) => {

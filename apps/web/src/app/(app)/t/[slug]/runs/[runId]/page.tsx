@@ -4,6 +4,7 @@ import type { DatasetVersionInfo } from '../../../../../../components/runs/Repro
 import { RunView } from '../../../../../../components/runs/RunView';
 import { readRunDetail, RunDatasetVersionQuery, RunDetailQuery } from '../../../../../../graphql/operations/run-detail';
 import { serverRequest, unwrap } from '../../../../../../lib/server-graphql';
+import { canContribute } from '../../../../../../graphql/roles';
 import { loadTeam } from '../../../../../../lib/team';
 
 type Params = { params: Promise<{ slug: string; runId: string }> };
@@ -26,5 +27,13 @@ export default async function RunPage({ params }: Params) {
     const version = await serverRequest(RunDatasetVersionQuery, { id: run.datasetVersionId });
     if (version.ok) dataset = version.data.datasetVersion;
   }
-  return <RunView key={run.id} initialRun={run} dataset={dataset} teamSlug={load.team.slug} />;
+  return (
+    <RunView
+      key={run.id}
+      initialRun={run}
+      dataset={dataset}
+      teamSlug={load.team.slug}
+      canAct={canContribute(load.team.viewerRole)}
+    />
+  );
 }

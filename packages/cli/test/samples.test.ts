@@ -1,0 +1,205 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gqlClient } from '@dapple/testing';
+import { killTrainers, startTestHub, testRunsConfig, type TestHub } from '@dapple/server/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { png } from '../../datasets/test/helpers/images.ts';
+import { decodePng } from '../src/png.ts';
+
+// The loop from a terminal, with nothing but what the CLI printed: `dataset upload` → `run start` (a real trainer
+// process) → `run logs --follow` → `model publish` → `samples` (the hub's sampling workers), ids as short prefixes.
+
+const BIN = fileURLToPath(new URL('../bin/dapple.mjs', import.meta.url));
+
+let hub: TestHub;
+let home: string;
+let env: Record<string, string>;
+let runsConfig: Awaited<ReturnType<typeof testRunsConfig>>;
+
+function dapple(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: home,
+          DAPPLE_CONFIG: join(home, 'dapple.json'),
+          ...env,
+        },
+        timeout: 300_000,
+      },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+function json<T>(res: { code: number; stdout: string; stderr: string }): T {
+  expect(res.code, res.stderr).toBe(0);
+  return JSON.parse(res.stdout) as T;
+}
+
+beforeAll(async () => {
+  runsConfig = await testRunsConfig();
+  hub = await startTestHub({
+    runs: runsConfig,
+    jobs: { pollingIntervalSeconds: 0.5 },
+    sampling: { workers: 1, perTeamConcurrency: 1 },
+  });
+  home = await mkdtemp(join(tmpdir(), 'dapple-cli-samples-'));
+  const ann = gqlClient(hub.graphqlUrl);
+  await ann.request(
+    `mutation { signUp(input: { email: "ann@example.com", password: "password-ann", name: "Ann" }) { user { id } } }`,
+  );
+  await ann.request(`mutation { createTeam(input: { name: "Vision", slug: "vision" }) { id } }`);
+  const created = await ann.request<{ createApiToken: { secret: string } }>(
+    `mutation { createApiToken(input: { name: "cli" }) { secret } }`,
+  );
+  env = { DAPPLE_URL: hub.url, DAPPLE_TOKEN: created.data!.createApiToken.secret };
+});
+
+afterAll(async () => {
+  if (hub) await killTrainers(hub);
+  await hub?.close();
+  await runsConfig?.cleanup();
+  if (home) await rm(home, { recursive: true, force: true });
+});
+
+interface SamplesResult {
+  modelVersionId: string;
+  jobs: { id: string; status: string; label: string | null; seed: number; count: number; steps: number }[];
+  files: string[];
+  grid: string | null;
+}
+
+describe('dapple dataset upload → run start → model publish → samples', () => {
+  it('trains, publishes and samples with only the ids the CLI printed, writing PNGs and a labelled grid', async () => {
+    const folder = join(home, 'shapes');
+    for (const label of ['cats', 'dogs']) await mkdir(join(folder, label), { recursive: true });
+    for (let i = 0; i < 24; i++) await writeFile(join(folder, i % 2 ? 'dogs' : 'cats', `${i}.png`), await png(8, 8, i));
+    const uploaded = json<{ version: { id: string; status: string } }>(
+      await dapple(['dataset', 'upload', folder, '--resolution', '8', '--channels', '1', '--wait', '--json']),
+    );
+    expect(uploaded.version.status).toBe('READY');
+
+    // A run small enough to finish in seconds on a shared CPU (the runs tests' tiny config, as --set flags).
+    const tiny = ['steps=20', 'batchSize=8', 'timesteps=100', 'sampleEvery=20', 'sampleCount=4', 'sampleSteps=5']
+      .concat(['checkpointEvery=10', 'keepCheckpoints=2', 'reportEverySec=0.5', 'model.baseChannels=8'])
+      .concat(['model.groups=4', 'model.attentionResolutions=[4]'])
+      .flatMap((s) => ['--set', s]);
+    const run = json<{ id: string }>(
+      await dapple([
+        'run',
+        'start',
+        '--dataset-version',
+        uploaded.version.id.slice(0, 8),
+        '--preset',
+        'tiny',
+        ...tiny,
+        '--json',
+      ]),
+    );
+    const logs = await dapple(['run', 'logs', run.id.slice(0, 8), '--follow', '--interval-ms', '300']);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stderr).toContain(`run ${run.id} succeeded`);
+
+    const published = json<{
+      model: { id: string; name: string };
+      version: { id: string; number: number; step: number };
+    }>(await dapple(['model', 'publish', run.id.slice(0, 8), '--name', 'shapes', '--json']));
+    expect(published.version).toMatchObject({ number: 1, step: 20 });
+
+    // By a short version id: one job per label, PNGs named by label, a grid with a row per label.
+    const out = join(home, 'out');
+    const byId = json<SamplesResult>(
+      await dapple([
+        'samples',
+        published.version.id.slice(0, 8),
+        ...['--label', 'cats', '--label', 'dogs', '--count', '3', '--steps', '4', '--seed', '7', '--sampler', 'ddim'],
+        ...['--out', out, '--grid', '--json'],
+      ]),
+    );
+    expect(byId.modelVersionId).toBe(published.version.id);
+    expect(byId.jobs.map((j) => [j.status, j.label, j.seed, j.count, j.steps])).toEqual([
+      ['SUCCEEDED', 'cats', 7, 3, 4],
+      ['SUCCEEDED', 'dogs', 7, 3, 4],
+    ]);
+    expect((await readdir(out)).sort()).toEqual(
+      ['cats-00.png', 'cats-01.png', 'cats-02.png', 'dogs-00.png', 'dogs-01.png', 'dogs-02.png', 'grid.png'].sort(),
+    );
+    const first = decodePng(await readFile(join(out, 'cats-00.png')));
+    expect([first.width, first.height]).toEqual([8, 8]);
+    const grid = decodePng(await readFile(byId.grid!));
+    expect([grid.width, grid.height]).toEqual([3 * 8 + 2 * 2, 2 * 8 + 2]);
+    // The grid's top-left tile is cats-00.png's pixels.
+    expect(Array.from(grid.rgb.subarray(0, 8 * 3))).toEqual(Array.from(first.rgb.subarray(0, 8 * 3)));
+
+    // By the model's name and alias, with the same settings: the same images, byte for byte.
+    const again = join(home, 'again');
+    const byAlias = json<SamplesResult>(
+      await dapple([
+        'samples',
+        'shapes@latest',
+        '--label',
+        'cats',
+        '-n',
+        '3',
+        '--steps',
+        '4',
+        '--seed',
+        '7',
+        '--sampler',
+        'ddim',
+        '-o',
+        again,
+        '--json',
+      ]),
+    );
+    expect(byAlias.modelVersionId).toBe(published.version.id);
+    expect(byAlias.grid).toBeNull();
+    expect(await readFile(join(again, 'cats-01.png'))).toEqual(await readFile(join(out, 'cats-01.png')));
+
+    // Progress on stderr and a summary naming the job without --json; --grid-only writes just the grid.
+    const only = join(home, 'only');
+    const plain = await dapple([
+      'samples',
+      'shapes@1',
+      '--label',
+      'dogs',
+      '-n',
+      '4',
+      '--steps',
+      '3',
+      '--grid-only',
+      '-o',
+      only,
+    ]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stderr).toMatch(/queued|running/);
+    expect(plain.stderr).toContain('succeeded');
+    expect(plain.stdout).toContain(`Sampled 4 images from model version ${published.version.id}`);
+    expect(await readdir(only)).toEqual(['grid.png']);
+
+    // Mistakes name the flag: checked here, or named by the hub.
+    const badCount = await dapple(['samples', 'shapes@latest', '--count', '0']);
+    expect([badCount.code, badCount.stderr]).toEqual([
+      1,
+      expect.stringContaining('--count: "0" is not a whole number from 1 to 64'),
+    ]);
+    const badSampler = await dapple(['samples', 'shapes@latest', '--sampler', 'euler']);
+    expect(badSampler.stderr).toContain('--sampler: "euler" is not one of ddim, ddpm, dpmpp-2m, dpmpp-2m-sde');
+    const badLabel = await dapple(['samples', 'shapes@latest', '--label', 'birds']);
+    expect([badLabel.code, badLabel.stderr]).toEqual([
+      1,
+      expect.stringContaining('--label: label: "birds" is not one of'),
+    ]);
+    const badAlias = await dapple(['samples', 'shapes@best']);
+    expect(badAlias.stderr).toContain('model "shapes" has no alias "best"');
+    const unknownModel = await dapple(['samples', 'nosuch@latest']);
+    expect(unknownModel.stderr).toContain('no model named "nosuch" in your teams');
+  }, 600_000);
+});
