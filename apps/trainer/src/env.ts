@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BACKEND_NAMES, type BackendName } from '@dapple/models/backend';
+import { BACKEND_NAMES, type BackendName } from '@dapple/models/config';
 import { TRAINER_ENV } from '@dapple/contracts/trainer-protocol';
 
 /** What picks the TF.js backend: also all that `--check-gpu` reads. */

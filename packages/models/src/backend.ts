@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { startWebGpu, type WebGpuAdapterReport } from './backend/webgpu.ts';
+import { BACKEND_NAMES, type BackendName } from './backend-names.ts';
 
 /**
  * Picks the fastest TF.js backend that is actually installed:
@@ -9,9 +10,7 @@ import { startWebGpu, type WebGpuAdapterReport } from './backend/webgpu.ts';
  * guarded dynamic import and the report says why a candidate was skipped. A software WebGPU adapter (lavapipe)
  * is slower than wasm: the chain passes it by, and only an explicit `prefer: 'webgpu'` uses it.
  */
-export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
-
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
+export { BACKEND_NAMES, type BackendName } from './backend-names.ts';
 
 export interface BackendAttempt {
   name: BackendName;

@@ -1,6 +1,6 @@
 /**
  * Node-only IOHandler for a folder holding `model.json` + `weights.bin` (tfjs-node's file:// is not
- * available without libtensorflow). Import it by path (`@dapple/models/checkpoint/fs-handler`), not
+ * available without libtensorflow). Other workspaces import it from `@dapple/models/node`, not
  * from the package index, so browser bundles never see node:fs.
  */
 import { randomBytes } from 'node:crypto';

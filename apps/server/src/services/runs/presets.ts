@@ -1,5 +1,4 @@
-import { PRESET_NAMES, type PresetName } from '@dapple/models/diffusion/presets';
-import { countUNetParams } from '@dapple/models/diffusion/param-count';
+import { PRESET_NAMES, type PresetName, countUNetParams } from '@dapple/models/config';
 import { DdpmRunConfigSchema, unetConfigFor, type DdpmRunConfig, type RunConfig } from '@dapple/contracts/run-config';
 import { requireViewer } from '../auth/index.ts';
 import { isServiceError } from '../errors.ts';
