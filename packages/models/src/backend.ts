@@ -107,10 +107,12 @@ async function tryBackend(name: BackendName, opts: SelectBackendOptions): Promis
       } catch (err) {
         // Not installed is the usual case (an optional dependency whose install script cannot run): say just
         // that. Anything else (a missing libtensorflow, a CUDA mismatch) is worth its full message.
-        if (isMissingPackage(err, pkg)) throw new Error(`${pkg} is not installed`);
+        if (isMissingPackage(err, pkg)) throw new Error(`${pkg} is not installed`, { cause: err });
         if (isMissingNativeAddon(err))
-          throw new Error(`${pkg} is not installed (its native addon was never built: README, GPU training)`);
-        throw new Error(`${pkg} failed to load: ${message(err)}`);
+          throw new Error(`${pkg} is not installed (its native addon was never built: README, GPU training)`, {
+            cause: err,
+          });
+        throw new Error(`${pkg} failed to load: ${message(err)}`, { cause: err });
       }
       if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but tf.setBackend('tensorflow') failed`);
       return `${pkg} loaded`;
