@@ -45,6 +45,9 @@ const envSchema = z.object({
   DAPPLE_CPU_VERIFY_EVERY: countVar(1_000_000),
 });
 
+/** Every variable the trainer reads (docs/configuration.md lists each; checks/env-docs.test.ts compares). */
+export const TRAINER_ENV_VARS = Object.keys(envSchema.shape);
+
 export interface TrainerEnv {
   hubUrl: string;
   runId: string;
