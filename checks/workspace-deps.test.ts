@@ -1,7 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './run-tool.ts';
-import { bareImports, readWorkspaces, rel, sourceFiles } from './workspace-imports.ts';
+import {
+  bareImports,
+  configPackageStrings,
+  readWorkspaces,
+  rel,
+  relativeImports,
+  sourceFiles,
+} from './workspace-imports.ts';
 
 const workspaces = readWorkspaces(REPO_ROOT);
 
@@ -18,15 +26,13 @@ const KNOWN_TEST_ARROWS: Record<string, string[]> = {
 };
 const byName = new Map(workspaces.map((w) => [w.name, w]));
 
-/** An @dapple/x/sub import is allowed only where x's package.json exports ./sub (no reaching into internals). */
+/**
+ * An @dapple/x/sub import is allowed only where x's package.json exports ./sub by name (no reaching into
+ * internals; wildcard exports are refused by the exports-map test below).
+ */
 function exportedSubpath(target: string, specifier: string): boolean {
-  const keys = Object.keys(byName.get(target)?.exports ?? { '.': '' });
   const sub = '.' + specifier.slice(target.length);
-  return keys.some((key) => {
-    const star = key.indexOf('*');
-    if (star < 0) return key === sub;
-    return sub.startsWith(key.slice(0, star)) && sub.endsWith(key.slice(star + 1));
-  });
+  return Object.hasOwn(byName.get(target)?.exports ?? {}, sub);
 }
 
 describe.each(workspaces.map((w) => [rel(REPO_ROOT, w.dir), w] as const))('%s', (_dir, workspace) => {
@@ -38,6 +44,20 @@ describe.each(workspaces.map((w) => [rel(REPO_ROOT, w.dir), w] as const))('%s', 
     })),
   );
 
+  it('lists its public entry points by name in package.json "exports" (no "./*"), each an existing file', () => {
+    const isPackage = rel(REPO_ROOT, workspace.dir).startsWith('packages/');
+    const problems = [
+      ...(isPackage && !workspace.hasExports ? ['package.json has no "exports" map'] : []),
+      ...Object.entries(workspace.exports).flatMap(([key, target]) => [
+        ...(key.includes('*') || target.includes('*') ? [`"${key}": "${target}" is a wildcard`] : []),
+        ...(!target.includes('*') && !existsSync(join(workspace.dir, target))
+          ? [`"${key}": ${target} is missing`]
+          : []),
+      ]),
+    ];
+    expect(problems).toEqual([]);
+  });
+
   it('declares every package it imports in its package.json', () => {
     const undeclared = imports
       .filter(({ name }) => name !== workspace.name && !workspace.declared.has(name))
@@ -47,10 +67,44 @@ describe.each(workspaces.map((w) => [rel(REPO_ROOT, w.dir), w] as const))('%s', 
   });
 
   it('imports other workspaces only through the entry points they export', () => {
-    const deep = imports
+    // vitest configs name setup files as strings (globalSetup: ['@dapple/testing/postgres-global-setup']).
+    const configStrings = sourceFiles(workspace.dir)
+      .filter((file) => basename(file).startsWith('vitest.config.'))
+      .flatMap((file) =>
+        configPackageStrings(readFileSync(file, 'utf8')).map(([name, specifier]) => ({
+          file: rel(REPO_ROOT, file),
+          name,
+          specifier,
+        })),
+      );
+    const deep = [...imports, ...configStrings]
       .filter(({ name, specifier }) => byName.has(name) && name !== workspace.name && !exportedSubpath(name, specifier))
       .map(({ file, specifier }) => `${file}: ${specifier}`);
     expect(deep).toEqual([]);
+  });
+
+  it('reaches no file of another workspace by a relative path', () => {
+    const root = workspace.dir + sep;
+    const outside = sourceFiles(workspace.dir).flatMap((file) =>
+      relativeImports(readFileSync(file, 'utf8'))
+        .filter((specifier) => {
+          const target = resolve(dirname(file), specifier);
+          return !target.startsWith(root) && workspaces.some((w) => target.startsWith(w.dir + sep));
+        })
+        .map((specifier) => `${rel(REPO_ROOT, file)}: ${specifier}`),
+    );
+    expect(outside).toEqual([]);
+  });
+
+  it('uses each test-only arrow KNOWN_TEST_ARROWS grants it, from tests only (a stale entry must go)', () => {
+    const allowed = KNOWN_TEST_ARROWS[workspace.name] ?? [];
+    const isTest = (file: string) => /(^|\/)test\/|\.test\.tsx?$/.test(file);
+    const problems = allowed.flatMap((name) => {
+      const from = imports.filter((i) => i.name === name).map((i) => i.file);
+      if (from.length === 0) return [`${name}: no longer imported, remove it from KNOWN_TEST_ARROWS`];
+      return from.filter((file) => !isTest(file)).map((file) => `${name}: imported by non-test ${file}`);
+    });
+    expect(problems).toEqual([]);
   });
 
   it('(a package) depends on no app, not even for its tests', () => {

@@ -8,6 +8,8 @@ export interface Workspace {
   name: string;
   declared: Set<string>;
   exports: Record<string, string>;
+  /** Whether package.json has an "exports" field at all (an app that nothing imports may export {}). */
+  hasExports: boolean;
 }
 
 const SOURCE = /\.(ts|tsx|mts|js|mjs)$/;
@@ -45,7 +47,7 @@ export function readWorkspaces(root: string): Workspace[] {
           ...Object.keys(pkg.peerDependencies ?? {}),
           ...Object.keys(pkg.optionalDependencies ?? {}),
         ]);
-        return { dir, name: pkg.name, declared, exports: pkg.exports ?? {} };
+        return { dir, name: pkg.name, declared, exports: pkg.exports ?? {}, hasExports: pkg.exports !== undefined };
       });
   });
 }
@@ -73,6 +75,16 @@ export function bareImports(source: string): Array<[string, string]> {
     found.push([name, specifier]);
   }
   return found;
+}
+
+/** Every relative specifier a file imports ('./x.ts', '../../other/src/y.ts'). */
+export function relativeImports(source: string): string[] {
+  return [...source.matchAll(SPECIFIER)].map((match) => match[1]!).filter((specifier) => specifier.startsWith('.'));
+}
+
+/** `@dapple/…` package names written as plain strings (vitest's globalSetup/setupFiles), as [name, specifier]. */
+export function configPackageStrings(source: string): Array<[string, string]> {
+  return [...source.matchAll(/['"](@dapple\/[\w.-]+)((?:\/[\w.-]+)*)['"]/g)].map((m) => [m[1]!, m[1]! + m[2]!]);
 }
 
 export function rel(root: string, path: string): string {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDb, migrate } from '@dapple/db';
 import { startEmbeddedPostgres } from '@dapple/db/embedded';
-import { freePort } from '@dapple/testing/ports';
+import { freePort } from '@dapple/testing';
 
 export { freePort };
 

@@ -21,7 +21,7 @@ import type pg from 'pg';
 import { TrainerClient } from '@dapple/contracts/trainer-client';
 import { TRAINER_API_PREFIX } from '@dapple/contracts/trainer-protocol';
 import { createDb, insertMetricPoints } from '@dapple/db';
-import { rawCopyBaseline } from '@dapple/db/bench/raw-copy';
+import { rawCopyBaseline } from '@dapple/db/bench';
 import { DiskStore } from '@dapple/storage';
 import { createHub } from '../src/index.ts';
 import { freePort, startBenchDatabase } from './bench-database.ts';

@@ -23,9 +23,9 @@ import {
   weightDataToBuffer,
   type JsonValue,
   type PresetName,
+  loadInferenceWeights,
 } from '@dapple/models';
-import { createModelSampler, samplingSpecFromConfig } from '@dapple/models/browser/index';
-import { loadInferenceWeights } from '@dapple/models/checkpoint/inference';
+import { createModelSampler, samplingSpecFromConfig } from '@dapple/models/browser';
 import { DiskStore } from '@dapple/storage';
 import { asc, inArray } from 'drizzle-orm';
 import { createClient } from 'graphql-ws';

@@ -12,7 +12,7 @@ import {
 } from './config.ts';
 import { loadEnv } from './env.ts';
 import { LocalExecutor } from './executors/local.ts';
-import { usableCpus } from '@dapple/models/parallel/cpus';
+import { usableCpus } from '@dapple/models/node';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));

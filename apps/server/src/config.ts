@@ -78,9 +78,9 @@ export async function hubConfigFromEnv(
     publicUrl: publicUrlFromEnv(env),
     logLevel: env.LOG_LEVEL,
     trustProxy: trustedProxiesFromEnv(env),
-    limits: { introspection: env.DAPPLE_GRAPHQL_INTROSPECTION ?? env.NODE_ENV !== 'production' },
+    limits: { introspection: env.DAPPLE_GRAPHQL_INTROSPECTION },
     datasets: datasetConfigFromEnv(env),
-    webhooks: { secret, allowPrivateTargets: env.DAPPLE_WEBHOOK_ALLOW_PRIVATE ?? false },
+    webhooks: { secret, allowPrivateTargets: env.DAPPLE_WEBHOOK_ALLOW_PRIVATE },
     sampling: samplingConfigFromEnv(env),
     evaluation: evaluationConfigFromEnv(env),
     runs: {
@@ -114,13 +114,12 @@ export function kubernetesExecutorFromEnv(env: Env): KubernetesExecutor {
 }
 
 /**
- * DAPPLE_TRUSTED_PROXIES: unset → loopback only (the dashboard's proxy on this machine); `none` → nobody (the
- * socket address is the client); otherwise the listed addresses / CIDR ranges (express `trust proxy` names such
- * as `loopback` or `uniquelocal` also work). X-Forwarded-For from anyone else is ignored.
+ * DAPPLE_TRUSTED_PROXIES (default `loopback`: the dashboard's proxy on this machine): `none` → nobody (the socket
+ * address is the client); otherwise the listed addresses / CIDR ranges (express `trust proxy` names such as
+ * `loopback` or `uniquelocal` also work). X-Forwarded-For from anyone else is ignored.
  */
 export function trustedProxiesFromEnv(env: Env): false | string[] {
   const raw = env.DAPPLE_TRUSTED_PROXIES;
-  if (raw === undefined) return ['loopback'];
   if (raw.trim().toLowerCase() === 'none') return false;
   return raw
     .split(',')

@@ -27,6 +27,12 @@ const optionalFlag = optionalString.pipe(
     .optional(),
 );
 
+/** An optional variable's default, applied when it is unset or empty: env.ts is where the hub's defaults live. */
+const orDefault =
+  <T>(value: T) =>
+  (v: T | undefined): T =>
+    v ?? value;
+
 const envSchema = z
   .object({
     /** `production` turns GraphQL introspection off unless DAPPLE_GRAPHQL_INTROSPECTION=1. */
@@ -63,35 +69,37 @@ const envSchema = z
     DAPPLE_PRETTY_LOGS: optionalFlag,
     DAPPLE_WEB_ORIGIN: optionalString.pipe(z.url().optional()),
     /** GraphQL `__schema` / `__type` queries (cost-limited either way). Default: on, off when NODE_ENV=production. */
-    DAPPLE_GRAPHQL_INTROSPECTION: optionalFlag,
+    DAPPLE_GRAPHQL_INTROSPECTION: optionalFlag, // its default depends on NODE_ENV: the last step below
     /**
      * Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (client IPs
      * for sign-in limits and logs). Default: loopback only (the dashboard's own proxy). `none`: trust nobody.
      */
-    DAPPLE_TRUSTED_PROXIES: optionalString,
+    DAPPLE_TRUSTED_PROXIES: optionalString.transform(orDefault('loopback')),
     /**
      * Webhooks to loopback, private and link-local addresses (internal receivers): `1` allows all of them, a
      * comma-separated list of addresses / CIDR ranges allows those. Default: refused.
      */
-    DAPPLE_WEBHOOK_ALLOW_PRIVATE: optionalString.pipe(
-      z
-        .string()
-        .transform((v, ctx) => {
-          if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-          if (['0', 'false', 'no', 'off'].includes(v)) return false;
-          const list = v
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean);
-          for (const entry of list) {
-            const [net = '', bits] = entry.split('/');
-            if (!isIP(net) || (bits !== undefined && !/^\d{1,3}$/.test(bits)))
-              ctx.addIssue({ code: 'custom', message: `"${entry}" is not 1, 0 or an address / CIDR range` });
-          }
-          return list;
-        })
-        .optional(),
-    ),
+    DAPPLE_WEBHOOK_ALLOW_PRIVATE: optionalString
+      .pipe(
+        z
+          .string()
+          .transform((v, ctx) => {
+            if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+            if (['0', 'false', 'no', 'off'].includes(v)) return false;
+            const list = v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean);
+            for (const entry of list) {
+              const [net = '', bits] = entry.split('/');
+              if (!isIP(net) || (bits !== undefined && !/^\d{1,3}$/.test(bits)))
+                ctx.addIssue({ code: 'custom', message: `"${entry}" is not 1, 0 or an address / CIDR range` });
+            }
+            return list;
+          })
+          .optional(),
+      )
+      .transform(orDefault<boolean | string[]>(false)),
     // Dataset limits (unset: the defaults in services/datasets/config.ts). Sizes in bytes.
     DATASET_MAX_FILES_PER_UPLOAD: optionalPositiveInt,
     DATASET_MAX_FILE_BYTES: optionalPositiveInt,
@@ -136,9 +144,16 @@ const envSchema = z
         ctx.addIssue({ code: 'custom', path: [k], message: `is required when ${set.join(', ')} is set` });
       }
     }
-  });
+  })
+  .transform((env) => ({
+    ...env,
+    DAPPLE_GRAPHQL_INTROSPECTION: env.DAPPLE_GRAPHQL_INTROSPECTION ?? env.NODE_ENV !== 'production',
+  }));
 
-export type Env = z.infer<typeof envSchema>;
+/** Every variable the hub reads (docs/configuration.md lists each with its default; checks/env-docs.test.ts). */
+export const HUB_ENV_VARS = Object.keys(envSchema.in.shape);
+
+export type Env = z.output<typeof envSchema>;
 
 export class EnvError extends Error {
   constructor(readonly issues: string[]) {

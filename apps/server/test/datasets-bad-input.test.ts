@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, gqlClient } from '@dapple/testing';
 import { startTestHub, type TestHub } from './support/hub.ts';
-import { buildZip, type ZipMember } from '../../../packages/datasets/test/helpers/zip-builder.ts';
+import { buildZip, type ZipMember } from '@dapple/datasets/testing';
 import {
   COMPLETE,
   createDataset,

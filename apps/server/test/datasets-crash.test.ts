@@ -9,7 +9,7 @@ import { datasetVersions } from '@dapple/db';
 import { DiskStore } from '@dapple/storage';
 import { createTestDatabase, freePort, type TestDatabase } from '@dapple/testing';
 import { startTestHub, TEST_SECRET, type TestHub } from './support/hub.ts';
-import { buildZip } from '../../../packages/datasets/test/helpers/zip-builder.ts';
+import { buildZip } from '@dapple/datasets/testing';
 import { createLogger } from '../src/logger.ts';
 import {
   COMPLETE,

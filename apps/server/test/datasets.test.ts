@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './support/hub.ts';
 import { createExternalS3Store, s3TestServerFromEnv, startS3rver } from '@dapple/storage/testing';
 import type { ObjectStore } from '@dapple/storage';
-import { buildZip } from '../../../packages/datasets/test/helpers/zip-builder.ts';
+import { buildZip } from '@dapple/datasets/testing';
 import {
   COMPLETE,
   CORRUPT_PNG,

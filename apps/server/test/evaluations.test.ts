@@ -1,4 +1,4 @@
-import { tinyGraphModel } from '@dapple/models/metrics/extractors/tiny-graph-model';
+import { tinyGraphModel } from '@dapple/models/extractors';
 import { evaluations, sampleJobs } from '@dapple/db';
 import { eq } from 'drizzle-orm';
 import { errorCode } from '@dapple/testing';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModelForSampling } from '@dapple/models/browser/index';
+import { loadModelForSampling } from '@dapple/models/browser';
 import { selectBackend } from '@dapple/models';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -11,8 +11,7 @@ import {
 } from '@dapple/models';
 import { DdpmRunConfigSchema, RunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
 import { glowConfigFor, type GlowRunConfig } from '@dapple/contracts/run-config-glow';
-import { checkpoints, runs, sampleGrids } from '@dapple/db';
-import { insertMetricPoints } from '@dapple/db/metrics/index';
+import { checkpoints, runs, sampleGrids, insertMetricPoints } from '@dapple/db';
 import type { TestHub } from './support/hub.ts';
 import sharp from 'sharp';
 import { checkpointPrefix, sampleGridKey } from '../src/services/runs/objects.ts';

@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetFiles, webhookDeliveries, webhooks } from '@dapple/db';
 import { gql } from '@dapple/testing';
-import { buildZip } from '../../../packages/datasets/test/helpers/zip-builder.ts';
+import { buildZip } from '@dapple/datasets/testing';
 import { startTestHub, TEST_SECRET, type TestHub } from './support/hub.ts';
 import {
   COMPLETE,

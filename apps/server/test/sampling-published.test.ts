@@ -1,6 +1,5 @@
-import { createModelSampler, loadModelForSampling, samplingSpecFromConfig } from '@dapple/models/browser/index';
-import { loadInferenceWeights } from '@dapple/models/checkpoint/inference';
-import { selectBackend } from '@dapple/models';
+import { createModelSampler, loadModelForSampling, samplingSpecFromConfig } from '@dapple/models/browser';
+import { loadInferenceWeights, selectBackend } from '@dapple/models';
 import { startTestHub, type TestHub } from './support/hub.ts';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

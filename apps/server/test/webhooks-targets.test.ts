@@ -158,6 +158,6 @@ describe('webhook egress policy', () => {
     expect(env('0')).toBe(false);
     expect(env('10.0.0.5, 192.168.0.0/16')).toEqual(['10.0.0.5', '192.168.0.0/16']);
     expect(() => env('intranet')).toThrow(/DAPPLE_WEBHOOK_ALLOW_PRIVATE/);
-    expect(loadEnv({}).DAPPLE_WEBHOOK_ALLOW_PRIVATE).toBeUndefined();
+    expect(loadEnv({}).DAPPLE_WEBHOOK_ALLOW_PRIVATE).toBe(false); // the default: refused
   });
 });

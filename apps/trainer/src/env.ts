@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BACKEND_NAMES, type BackendName } from '@dapple/models/backend';
+import { BACKEND_NAMES, type BackendName } from '@dapple/models/config';
 import { TRAINER_ENV } from '@dapple/contracts/trainer-protocol';
 
 /** What picks the TF.js backend: also all that `--check-gpu` reads. */
@@ -44,6 +44,9 @@ const envSchema = z.object({
   /** Debug: compare a hash of every CPU worker's weights every N steps (always before a checkpoint). */
   DAPPLE_CPU_VERIFY_EVERY: countVar(1_000_000),
 });
+
+/** Every variable the trainer reads (docs/configuration.md lists each; checks/env-docs.test.ts compares). */
+export const TRAINER_ENV_VARS = Object.keys(envSchema.shape);
 
 export interface TrainerEnv {
   hubUrl: string;

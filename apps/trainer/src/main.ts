@@ -6,7 +6,7 @@
 import { TrainerClient } from '@dapple/contracts/trainer-client';
 import { loadBackendEnv, loadTrainerEnv } from './env.ts';
 import { withRetry } from './hub.ts';
-import { selectBackend } from '@dapple/models/backend';
+import { selectBackend } from '@dapple/models';
 import { describeCompute, StopSignal, train } from './train.ts';
 
 const log = (msg: string) => process.stdout.write(`${new Date().toISOString()} ${msg}\n`);

@@ -20,7 +20,7 @@ import {
   DataParallelTrainer,
   usableCpus,
   type DataParallelTrainerConfig,
-} from '@dapple/models/parallel/index';
+} from '@dapple/models/parallel';
 import { parseManifest, ShardReader, toFloatImages } from '@dapple/datasets';
 import { effectiveMicroBatch, RunConfigSchema, unetConfigFor, type RunConfig } from '@dapple/contracts/run-config';
 import type { TrainerClient } from '@dapple/contracts/trainer-client';

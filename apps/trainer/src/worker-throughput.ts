@@ -1,4 +1,4 @@
-import type { ParallelStepStats } from '@dapple/models/parallel/index';
+import type { ParallelStepStats } from '@dapple/models/parallel';
 
 /**
  * Images per second of one CPU worker, pooled over workers and steps since the last take(): images computed /

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { DataParallelTrainer } from '@dapple/models/parallel/index';
+import { DataParallelTrainer } from '@dapple/models/parallel';
 import { checkpoints, metricKeys, metricPoints, runs } from '@dapple/db';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -9,8 +9,8 @@ import {
   tinyConfig,
   twoClassImages,
   type TestHub,
+  sampleGridKey,
 } from '@dapple/server/testing';
-import { sampleGridKey } from '@dapple/server/services/runs/objects';
 import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
 
 // The run page's sample grids (class rows, seed columns, zoom, side by side with a compared run at the same step),

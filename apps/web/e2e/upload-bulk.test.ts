@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildZip } from '../../../packages/datasets/test/helpers/zip-builder';
+import { buildZip } from '@dapple/datasets/testing';
 import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
 import { makePng } from './png';
 

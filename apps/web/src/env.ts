@@ -11,6 +11,10 @@ const EnvSchema = z.object({
 
 export type WebEnv = z.infer<typeof EnvSchema>;
 
+/** Every variable the dashboard reads and its defaults (docs/configuration.md; checks/env-docs.test.ts compares). */
+export const WEB_ENV_VARS = Object.keys(EnvSchema.shape);
+export const webEnvDefaults = (): WebEnv => EnvSchema.parse({});
+
 let cached: WebEnv | undefined;
 
 export function webEnv(): WebEnv {

@@ -12,6 +12,9 @@ const schema = z.object({
   NO_COLOR: z.string().optional(),
 });
 
+/** Every variable the CLI reads (docs/configuration.md lists each; checks/env-docs.test.ts compares). */
+export const CLI_ENV_VARS = Object.keys(schema.shape);
+
 export interface CliEnv {
   url?: string;
   token?: string;

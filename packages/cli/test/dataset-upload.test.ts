@@ -6,8 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { gqlClient } from '@dapple/testing';
 import { startTestHub, type TestHub } from '@dapple/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { png } from '../../datasets/test/helpers/images.ts';
-import { buildZip } from '../../datasets/test/helpers/zip-builder.ts';
+import { png, buildZip } from '@dapple/datasets/testing';
 
 // `dapple dataset upload` → `run start` using only what the CLI printed: ids in full or as short prefixes.
 

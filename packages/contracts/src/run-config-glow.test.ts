@@ -1,5 +1,4 @@
-import { GLOW_LIMITS } from '@dapple/models/glow/config';
-import { glowPresetConfig } from '@dapple/models/glow/presets';
+import { GLOW_LIMITS, glowPresetConfig } from '@dapple/models/config';
 import { describe, expect, it } from 'vitest';
 import { DDPM_ONLY_FIELDS, glowConfigFor, GlowRunConfigSchema } from './run-config-glow.ts';
 import { architectureOf, DdpmRunConfigSchema, RunConfigSchema } from './run-config.ts';

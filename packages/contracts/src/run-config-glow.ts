@@ -5,13 +5,15 @@
  * (GLOW_TRAINING_DEFAULTS). DDPM-only fields (noise schedule, sampler, guidance, label dropout…) are refused
  * with an error naming the field instead of being silently ignored.
  */
-import { GLOW_LIMITS, validateGlowConfig, type GlowConfig } from '@dapple/models/glow/config';
 import {
+  GLOW_LIMITS,
+  validateGlowConfig,
+  type GlowConfig,
   GLOW_PRESET_NAMES,
   GLOW_TRAINING_DEFAULTS,
   glowPresetConfig,
   type GlowPresetName,
-} from '@dapple/models/glow/presets';
+} from '@dapple/models/config';
 import { z } from 'zod';
 import { conditioningField, heldOutFields, int, RUN_LIMITS } from './run-config-common.ts';
 

@@ -1,4 +1,4 @@
-import { PRESET_NAMES } from '@dapple/models/diffusion/presets';
+import { PRESET_NAMES } from '@dapple/models/config';
 import { describe, expect, it } from 'vitest';
 import {
   conditioningOf,

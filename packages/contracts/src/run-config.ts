@@ -3,14 +3,16 @@
  * input before anything is stored) and the trainer (parses what the hub hands it). Kept free of
  * server and TF.js imports so the trainer, the CLI and the web app can all load it.
  */
-import { PRESET_NAMES, presetConfig, type PresetName } from '@dapple/models/diffusion/presets';
-import type { UNetConfig } from '@dapple/models/diffusion/unet';
 import {
+  PRESET_NAMES,
+  presetConfig,
+  type PresetName,
+  type UNetConfig,
   DEFAULT_CLASS_GUIDANCE,
   DEFAULT_SAMPLER,
   DEFAULT_SAMPLE_STEPS,
   SAMPLER_KINDS,
-} from '@dapple/models/diffusion/samplers/kinds';
+} from '@dapple/models/config';
 import { z } from 'zod';
 import { conditioningField, heldOutFields, int, RUN_LIMITS, type Conditioning } from './run-config-common.ts';
 import { GlowRunConfigSchema, type GlowRunConfig } from './run-config-glow.ts';

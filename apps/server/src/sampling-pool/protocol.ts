@@ -3,8 +3,8 @@
  * database handle and no store of its own: it asks the hub thread for object bytes (`read`), which
  * answers from the ObjectStore with a transferred buffer, and hands back encoded PNGs the same way.
  */
-import type { SampleRequest, SamplingSpec } from '@dapple/models/browser/index';
-import type { SamplerKind } from '@dapple/models/diffusion/samplers/kinds';
+import type { SampleRequest, SamplingSpec } from '@dapple/models/browser';
+import type { SamplerKind } from '@dapple/models/config';
 
 export interface WorkerOptions {
   /** TF.js backend to prefer ('wasm' here; tfjs-node where installed). */

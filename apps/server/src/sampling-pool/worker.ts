@@ -5,16 +5,15 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, silenceCpuBanner } from '@dapple/models/backend';
-import { nodeWasmDir } from '@dapple/models/backend/node-wasm-dir';
-import { loadInferenceWeights } from '@dapple/models/checkpoint/inference';
-import { createModelSampler, type ModelSampler } from '@dapple/models/browser/index';
+import { selectBackend, silenceCpuBanner, loadInferenceWeights } from '@dapple/models';
+import { nodeWasmDir } from '@dapple/models/node';
+import { createModelSampler, type ModelSampler } from '@dapple/models/browser';
 import {
   loadInceptionExtractor,
   loadPretrainedExtractor,
   offlineExtractor,
   type EvaluationExtractor,
-} from '@dapple/models/metrics/extractors/index';
+} from '@dapple/models/extractors';
 import { runEvaluation } from './evaluate.ts';
 import { ModelCache } from './model-cache.ts';
 import { encodePngs } from './png.ts';

@@ -2,6 +2,8 @@
 // (users and teams, ready datasets, finished runs, published model versions). They live with the server,
 // so no package imports an app; packages/testing keeps what needs no hub (Postgres, ports, browser, GraphQL client).
 export { startTestHub, TEST_SECRET, type TestHub } from './hub.ts';
+// Where the hub stores things, for tests that put objects in place as a trainer would.
+export { sampleGridKey } from '../../src/services/runs/index.ts';
 export * from '../helpers.ts';
 export * from '../runs-fixtures.ts';
 export * from '../runs-class-fixtures.ts';

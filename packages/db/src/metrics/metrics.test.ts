@@ -1,4 +1,4 @@
-import { useTestDatabase } from '@dapple/testing/database';
+import { useTestDatabase } from '@dapple/testing';
 import { describe, expect, it } from 'vitest';
 import {
   copyMetrics,

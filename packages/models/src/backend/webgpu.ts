@@ -59,8 +59,8 @@ async function importOptional<T>(pkg: string): Promise<T> {
   try {
     return (await dynamicImport(pkg)) as T;
   } catch (err) {
-    if (isMissingPackage(err, pkg)) throw new Error(`${pkg} is not installed`);
-    throw new Error(`${pkg} failed to load: ${(err as Error).message.split('\n')[0]}`);
+    if (isMissingPackage(err, pkg)) throw new Error(`${pkg} is not installed`, { cause: err });
+    throw new Error(`${pkg} failed to load: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
 }
 

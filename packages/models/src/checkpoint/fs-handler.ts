@@ -1,6 +1,6 @@
 /**
  * Node-only IOHandler for a folder holding `model.json` + `weights.bin` (tfjs-node's file:// is not
- * available without libtensorflow). Import it by path (`@dapple/models/checkpoint/fs-handler`), not
+ * available without libtensorflow). Other workspaces import it from `@dapple/models/node`, not
  * from the package index, so browser bundles never see node:fs.
  */
 import { randomBytes } from 'node:crypto';
@@ -80,14 +80,14 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
         text = await readFile(jsonPath, 'utf8');
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-          throw new Error(`no saved model in ${dir}: ${MODEL_JSON} not found`);
+          throw new Error(`no saved model in ${dir}: ${MODEL_JSON} not found`, { cause: error });
         throw error;
       }
       let modelJson: tf.io.ModelJSON;
       try {
         modelJson = JSON.parse(text) as tf.io.ModelJSON;
       } catch (error) {
-        throw new Error(`${jsonPath} is not valid JSON (${(error as Error).message})`);
+        throw new Error(`${jsonPath} is not valid JSON (${(error as Error).message})`, { cause: error });
       }
       const manifest = modelJson.weightsManifest ?? [];
       const specs: tf.io.WeightsManifestEntry[] = [];
@@ -100,7 +100,7 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
             buffers.push(await readFile(join(dir, path)));
           } catch (error) {
             if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-              throw new Error(`weights file ${join(dir, path)} listed in ${MODEL_JSON} is missing`);
+              throw new Error(`weights file ${join(dir, path)} listed in ${MODEL_JSON} is missing`, { cause: error });
             throw error;
           }
         }

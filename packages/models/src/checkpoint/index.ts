@@ -1,4 +1,4 @@
-// Browser-safe entry point. The Node filesystem handler lives in ./fs-handler.ts: import it by path.
+// Browser-safe entry point. The Node filesystem handler (./fs-handler.ts) is exported from `@dapple/models/node`.
 export type { Checkpoint, InferenceWeights, JsonValue, ModelArchitecture } from './types.ts';
 export { MODEL_ARCHITECTURES } from './types.ts';
 export { saveCheckpoint, loadCheckpoint, CHECKPOINT_FORMAT } from './checkpoint.ts';

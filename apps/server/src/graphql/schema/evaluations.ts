@@ -1,5 +1,5 @@
 import type { Evaluation } from '@dapple/db';
-import type { SamplerKind } from '@dapple/models/diffusion/samplers/kinds';
+import type { SamplerKind } from '@dapple/models/config';
 import { comparableKey, evaluationChannel, evaluationParams, labelSet } from '../../services/evaluations/index.ts';
 import { mapSignals, startWith } from '../iterators.ts';
 import { builder } from '../builder.ts';

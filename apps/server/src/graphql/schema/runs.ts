@@ -1,5 +1,13 @@
-import { RUN_STATUSES, type Run, type RunCheckpoint, type RunEvent, type RunLog, type SampleGrid } from '@dapple/db';
-import type { MetricBucket, MetricSeries } from '@dapple/db/metrics/index';
+import {
+  RUN_STATUSES,
+  type Run,
+  type RunCheckpoint,
+  type RunEvent,
+  type RunLog,
+  type SampleGrid,
+  type MetricBucket,
+  type MetricSeries,
+} from '@dapple/db';
 import { conditioningOf, RunConfigSchema } from '@dapple/contracts/run-config';
 import type { Context } from '../context.ts';
 import { isServiceError } from '../../services/errors.ts';

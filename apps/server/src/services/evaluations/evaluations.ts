@@ -1,14 +1,8 @@
 import { and, count, desc, eq, inArray, lt } from 'drizzle-orm';
 import { datasets, datasetVersions, evaluations, memberships, modelVersions, type Evaluation } from '@dapple/db';
-import {
-  DEFAULT_CLASS_GUIDANCE,
-  DEFAULT_SAMPLE_STEPS,
-  DEFAULT_SAMPLER,
-  SAMPLER_KINDS,
-} from '@dapple/models/diffusion/samplers/kinds';
-import { specImages } from '@dapple/models/browser/index';
-import { offlineExtractorName } from '@dapple/models/metrics/extractors/offline';
-import { pretrainedExtractorName } from '@dapple/models/metrics/extractors/mobilenet-v2';
+import { DEFAULT_CLASS_GUIDANCE, DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER, SAMPLER_KINDS } from '@dapple/models/config';
+import { specImages } from '@dapple/models/browser';
+import { offlineExtractorName, pretrainedExtractorName } from '@dapple/models/extractors';
 import type { ObjectStore } from '@dapple/storage';
 import type { Logger } from 'pino';
 import { z } from 'zod';

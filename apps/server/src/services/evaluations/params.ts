@@ -1,5 +1,5 @@
 import type { Evaluation } from '@dapple/db';
-import type { SamplerKind } from '@dapple/models/diffusion/samplers/kinds';
+import type { SamplerKind } from '@dapple/models/config';
 
 export type ExtractorKind = 'pretrained' | 'offline' | 'inception';
 

@@ -168,7 +168,7 @@ function glowVersionConfig(
   try {
     glow = glowConfigFromRecord(raw);
   } catch (err) {
-    throw new Error(`Glow checkpoint at ${ckptPrefix}: ${(err as Error).message}`);
+    throw new Error(`Glow checkpoint at ${ckptPrefix}: ${(err as Error).message}`, { cause: err });
   }
   const root = raw as { run?: Record<string, unknown>; labelNames?: string[]; heldOut?: unknown };
   const labelNames = glow.numClasses === undefined ? [] : (root.labelNames ?? datasetLabels);

@@ -9,8 +9,10 @@ import {
   sampleGrids,
   type Model,
   type ModelVersion,
+  listMetricKeys,
+  MAX_QUERY_KEYS,
+  queryMetrics,
 } from '@dapple/db';
-import { listMetricKeys, MAX_QUERY_KEYS, queryMetrics } from '@dapple/db/metrics/index';
 import { ObjectNotFoundError, type ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
 import type { Logger } from '../../logger.ts';

@@ -4,8 +4,7 @@
  * the version's network, or its weights would not load. Nothing is stored or started when either fails.
  */
 import type { Model, ModelVersion } from '@dapple/db';
-import type { UNetConfig } from '@dapple/models/diffusion/unet';
-import type { GlowConfig } from '@dapple/models/glow/config';
+import type { UNetConfig, GlowConfig } from '@dapple/models/config';
 import { badInput, isServiceError, ServiceError } from '../errors.ts';
 import type { ModelAccessService } from '../models/index.ts';
 import type { RequestMeta } from '../types.ts';

@@ -1,5 +1,5 @@
 import { desc, eq, sql } from 'drizzle-orm';
-import { CPU_BANNER } from '@dapple/models/cpu-banner';
+import { CPU_BANNER } from '@dapple/models/config';
 import { runLogs, sanitizeText, type LogStream, type RunLog } from '@dapple/db';
 import type { ServiceDeps } from '../types.ts';
 

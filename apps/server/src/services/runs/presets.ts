@@ -1,6 +1,11 @@
-import { PRESET_NAMES, type PresetName } from '@dapple/models/diffusion/presets';
-import { countUNetParams } from '@dapple/models/diffusion/param-count';
-import { countGlowParams, GLOW_PRESET_NAMES, type GlowPresetName } from '@dapple/models/glow/presets';
+import {
+  countGlowParams,
+  countUNetParams,
+  GLOW_PRESET_NAMES,
+  PRESET_NAMES,
+  type GlowPresetName,
+  type PresetName,
+} from '@dapple/models/config';
 import {
   DdpmRunConfigSchema,
   unetConfigFor,

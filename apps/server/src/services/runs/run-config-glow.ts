@@ -1,5 +1,5 @@
 import { glowConfigFor, type GlowRunConfig } from '@dapple/contracts/run-config-glow';
-import type { GlowConfig } from '@dapple/models/glow/config';
+import type { GlowConfig } from '@dapple/models/config';
 import { badInput } from '../errors.ts';
 import type { BaseModel } from './base-model.ts';
 

@@ -12,8 +12,11 @@ import {
   type RunLog,
   type RunStatus,
   type SampleGrid,
+  listMetricKeys,
+  queryMetrics,
+  MetricsInputError,
+  type MetricsQueryResult,
 } from '@dapple/db';
-import { listMetricKeys, queryMetrics, MetricsInputError, type MetricsQueryResult } from '@dapple/db/metrics/index';
 import type { ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
 import { requireViewer } from '../auth/index.ts';

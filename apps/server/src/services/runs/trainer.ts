@@ -1,11 +1,15 @@
 import { and, asc, eq, isNull } from 'drizzle-orm';
-import { checkpoints, runs, runTokens, sampleGrids, type Run } from '@dapple/db';
 import {
+  checkpoints,
+  runs,
+  runTokens,
+  sampleGrids,
+  type Run,
   insertMetricColumns,
   insertMetricPoints,
   MetricsInputError,
   type MetricColumnsInput,
-} from '@dapple/db/metrics/index';
+} from '@dapple/db';
 import { RunConfigSchema } from '@dapple/contracts/run-config';
 import {
   CHECKPOINT_FILES,

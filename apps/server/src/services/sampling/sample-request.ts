@@ -1,6 +1,6 @@
-import type { SamplerKind } from '@dapple/models/diffusion/samplers/kinds';
+import type { SamplerKind } from '@dapple/models/config';
 import type { ModelVersion } from '@dapple/db';
-import { samplingSpecFromConfig, specImages, type SamplingSpec } from '@dapple/models/browser/index';
+import { samplingSpecFromConfig, specImages, type SamplingSpec } from '@dapple/models/browser';
 import type { ModelRef, TaskRequest } from '../../sampling-pool/protocol.ts';
 import { badInput } from '../errors.ts';
 

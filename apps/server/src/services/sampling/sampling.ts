@@ -1,12 +1,7 @@
 import { and, count, eq, inArray, isNull, lt, ne, or } from 'drizzle-orm';
 import { modelVersions, sampleJobs, type ModelVersion, type SampleJob } from '@dapple/db';
-import {
-  MAX_GLOW_TEMPERATURE,
-  specImages,
-  validateSampleRequest,
-  type SamplingSpec,
-} from '@dapple/models/browser/index';
-import { DEFAULT_SAMPLER, SAMPLER_KINDS } from '@dapple/models/diffusion/samplers/kinds';
+import { MAX_GLOW_TEMPERATURE, specImages, validateSampleRequest, type SamplingSpec } from '@dapple/models/browser';
+import { DEFAULT_SAMPLER, SAMPLER_KINDS } from '@dapple/models/config';
 import type { ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
 import { badInput, forbidden, isServiceError, notFound, ServiceError } from '../errors.ts';

@@ -57,6 +57,7 @@ export async function loadInceptionExtractor(
     model.dispose();
     throw new Error(
       `the Inception graph model has no outputs '${poolOutput}' and '${logitsOutput}' (set the node names): ${(err as Error).message}`,
+      { cause: err },
     );
   } finally {
     probe.dispose();

@@ -5,3 +5,4 @@ export { loadInceptionExtractor, type InceptionExtractorOptions } from './incept
 export { loadPretrainedExtractor, pretrainedExtractorName, type PretrainedExtractorOptions } from './mobilenet-v2.ts';
 export { nsfwjsMobileNetV2Handler, nsfwjsVersion } from './nsfwjs-files.ts';
 export { loadKerasFeatureExtractor, type FeatureLayer, type KerasFeatureExtractorOptions } from './pretrained.ts';
+export { tinyGraphModel } from './tiny-graph-model.ts';
