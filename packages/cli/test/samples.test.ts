@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { gqlClient } from '@dapple/testing';
 import { killTrainers, startTestHub, testRunsConfig, type TestHub } from '@dapple/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { png } from '../../datasets/test/helpers/images.ts';
+import { png } from '@dapple/datasets/testing';
 import { decodePng } from '../src/png.ts';
 
 // The loop from a terminal, with nothing but what the CLI printed: `dataset upload` → `run start` (a real trainer
