@@ -10,6 +10,7 @@ import type pg from 'pg';
 import type { LevelWithSilent } from 'pino';
 import type { Context } from './graphql/context.ts';
 import { createFormatError } from './graphql/format-error.ts';
+import { databaseUnavailableStatusPlugin } from './http/database-unavailable.ts';
 import { DEFAULT_QUERY_LIMITS, limitRules, type QueryLimits } from './graphql/limits.ts';
 import { getSchema } from './graphql/schema/index.ts';
 import { textInputError } from './graphql/text-input.ts';
@@ -198,6 +199,7 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     logger,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      databaseUnavailableStatusPlugin,
       { serverWillStart: async () => ({ drainServer: () => ws.close() }) },
       {
         // NUL / lone surrogates in any string input: BAD_USER_INPUT naming the field, before any resolver runs.

@@ -2,6 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { sampleJobs, type Db, type SampleJob } from '@dapple/db';
 import type { ObjectStore } from '@dapple/storage';
 import type { Logger } from 'pino';
+import { DEFAULT_SHARE_LINK_QUOTA, type ShareLinkQuota } from '../services/sampling/share-link-quota.ts';
 import { FairQueue } from './fair-queue.ts';
 import { SamplingPool, type SamplingPoolOptions, type TaskResult } from './pool.ts';
 import type { EvaluateTask, EvaluationResult, ModelRef, TaskRequest } from './protocol.ts';
@@ -23,6 +24,8 @@ export interface SamplingConfig {
   maxQueuedPerTeam: number;
   /** How often a hub looks for sample jobs of hubs that died, to run them itself. */
   adoptIntervalMs: number;
+  /** What one share link may ask of its team's sampling (services/sampling/share-link-quota.ts). */
+  shareLinkQuota: ShareLinkQuota;
 }
 
 export const DEFAULT_SAMPLING_CONFIG: SamplingConfig = {
@@ -33,6 +36,7 @@ export const DEFAULT_SAMPLING_CONFIG: SamplingConfig = {
   progressIntervalMs: 500,
   maxQueuedPerTeam: 50,
   adoptIntervalMs: 30_000,
+  shareLinkQuota: DEFAULT_SHARE_LINK_QUOTA,
 };
 
 interface SamplePending {
