@@ -10,6 +10,7 @@ import type pg from 'pg';
 import type { LevelWithSilent } from 'pino';
 import type { Context } from './graphql/context.ts';
 import { createFormatError } from './graphql/format-error.ts';
+import { tokenScopeError } from './graphql/token-scope.ts';
 import { databaseUnavailableStatusPlugin } from './http/database-unavailable.ts';
 import { DEFAULT_QUERY_LIMITS, limitRules, type QueryLimits } from './graphql/limits.ts';
 import { getSchema } from './graphql/schema/index.ts';
@@ -204,9 +205,11 @@ export async function createHub(config: HubConfig): Promise<Hub> {
       {
         // NUL / lone surrogates in any string input: BAD_USER_INPUT naming the field, before any resolver runs.
         requestDidStart: async () => ({
-          didResolveOperation: async ({ document, request }) => {
+          didResolveOperation: async ({ document, request, contextValue }) => {
             const error = textInputError(document, request.variables);
             if (error) throw error;
+            const scopeError = tokenScopeError(document, request.operationName, contextValue.viewer);
+            if (scopeError) throw scopeError;
           },
         }),
       },
