@@ -1,7 +1,6 @@
 import type { Env } from './env.ts';
 import type { EvaluationConfig } from './services/evaluations/index.ts';
-import type { SamplingConfig } from './sampling-pool/scheduler.ts';
-import { DEFAULT_SHARE_LINK_QUOTA } from './services/sampling/share-link-quota.ts';
+import { DEFAULT_SHARE_LINK_QUOTA, type SamplingConfig } from './sampling-pool/scheduler.ts';
 
 /**
  * DAPPLE_SAMPLING_* and DAPPLE_SHARE_LINK_* onto the sampling pool config; unset ones keep the defaults (1 worker,

@@ -2,11 +2,20 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { sampleJobs, type Db, type SampleJob } from '@dapple/db';
 import type { ObjectStore } from '@dapple/storage';
 import type { Logger } from 'pino';
-import { DEFAULT_SHARE_LINK_QUOTA, type ShareLinkQuota } from '../services/sampling/share-link-quota.ts';
 import { FairQueue } from './fair-queue.ts';
 import { SamplingPool, type SamplingPoolOptions, type TaskResult } from './pool.ts';
 import type { EvaluateTask, EvaluationResult, ModelRef, TaskRequest } from './protocol.ts';
 import type { SamplingSignals } from './signals.ts';
+
+/** What one share link may ask of its team's sampling; checked by services/sampling/share-link-quota.ts. */
+export interface ShareLinkQuota {
+  /** Jobs of one share link queued or running at once (all hubs); env DAPPLE_SHARE_LINK_MAX_ACTIVE_JOBS. */
+  maxActiveJobs: number;
+  /** Jobs one share link may start per rolling hour; env DAPPLE_SHARE_LINK_JOBS_PER_HOUR. */
+  maxJobsPerHour: number;
+}
+
+export const DEFAULT_SHARE_LINK_QUOTA: ShareLinkQuota = { maxActiveJobs: 2, maxJobsPerHour: 30 };
 
 export interface SamplingConfig {
   /** Worker threads; each runs one job at a time. */

@@ -1,16 +1,8 @@
 import { and, count, eq, gt, inArray, min, sql } from 'drizzle-orm';
 import { sampleJobs } from '@dapple/db';
 import type { Db } from '@dapple/db';
+import type { ShareLinkQuota } from '../../sampling-pool/scheduler.ts';
 import { ServiceError } from '../errors.ts';
-
-export interface ShareLinkQuota {
-  /** Jobs of one share link queued or running at once (all hubs); env DAPPLE_SHARE_LINK_MAX_ACTIVE_JOBS. */
-  maxActiveJobs: number;
-  /** Jobs one share link may start per rolling hour; env DAPPLE_SHARE_LINK_JOBS_PER_HOUR. */
-  maxJobsPerHour: number;
-}
-
-export const DEFAULT_SHARE_LINK_QUOTA: ShareLinkQuota = { maxActiveJobs: 2, maxJobsPerHour: 30 };
 
 const HOUR_MS = 3_600_000;
 
