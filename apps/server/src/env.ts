@@ -122,6 +122,9 @@ const envSchema = z
     DAPPLE_SAMPLING_WORKERS: optionalPositiveInt,
     DAPPLE_SAMPLING_TEAM_CONCURRENCY: optionalPositiveInt,
     DAPPLE_SAMPLING_MAX_MODELS: optionalPositiveInt,
+    /** Per share link: sample jobs queued or running at once, and started per hour (share-link-quota.ts). */
+    DAPPLE_SHARE_LINK_MAX_ACTIVE_JOBS: optionalPositiveInt,
+    DAPPLE_SHARE_LINK_JOBS_PER_HOUR: optionalPositiveInt,
     DAPPLE_INCEPTION_MODEL_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
     DAPPLE_INCEPTION_MODEL_KEY: optionalString,
     DAPPLE_INCEPTION_POOL_NODE: optionalString,

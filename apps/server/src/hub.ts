@@ -10,6 +10,8 @@ import type pg from 'pg';
 import type { LevelWithSilent } from 'pino';
 import type { Context } from './graphql/context.ts';
 import { createFormatError } from './graphql/format-error.ts';
+import { tokenScopeError } from './graphql/token-scope.ts';
+import { databaseUnavailableStatusPlugin } from './http/database-unavailable.ts';
 import { DEFAULT_QUERY_LIMITS, limitRules, type QueryLimits } from './graphql/limits.ts';
 import { getSchema } from './graphql/schema/index.ts';
 import { textInputError } from './graphql/text-input.ts';
@@ -198,13 +200,16 @@ export async function createHub(config: HubConfig): Promise<Hub> {
     logger,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      databaseUnavailableStatusPlugin,
       { serverWillStart: async () => ({ drainServer: () => ws.close() }) },
       {
         // NUL / lone surrogates in any string input: BAD_USER_INPUT naming the field, before any resolver runs.
         requestDidStart: async () => ({
-          didResolveOperation: async ({ document, request }) => {
+          didResolveOperation: async ({ document, request, contextValue }) => {
             const error = textInputError(document, request.variables);
             if (error) throw error;
+            const scopeError = tokenScopeError(document, request.operationName, contextValue.viewer);
+            if (scopeError) throw scopeError;
           },
         }),
       },

@@ -21,6 +21,10 @@ describe('sampling and evaluation settings from the environment', () => {
     });
     expect(evaluationConfigFromEnv(loadEnv({}))).toEqual({});
     expect(samplingConfigFromEnv(loadEnv({}))).toEqual({});
+    expect(samplingConfigFromEnv(loadEnv({ DAPPLE_SHARE_LINK_JOBS_PER_HOUR: '5' }))).toEqual({
+      shareLinkQuota: { maxActiveJobs: 2, maxJobsPerHour: 5 },
+    });
+    expect(() => loadEnv({ DAPPLE_SHARE_LINK_MAX_ACTIVE_JOBS: '-1' })).toThrow(/DAPPLE_SHARE_LINK_MAX_ACTIVE_JOBS/);
   });
 
   it('refuses bad values naming the variable', () => {

@@ -1,10 +1,21 @@
 import type { Env } from './env.ts';
 import type { EvaluationConfig } from './services/evaluations/index.ts';
-import type { SamplingConfig } from './sampling-pool/scheduler.ts';
+import { DEFAULT_SHARE_LINK_QUOTA, type SamplingConfig } from './sampling-pool/scheduler.ts';
 
-/** DAPPLE_SAMPLING_* onto the sampling pool config; unset ones keep the defaults (1 worker, 2 jobs per team, 4 models). */
+/**
+ * DAPPLE_SAMPLING_* and DAPPLE_SHARE_LINK_* onto the sampling pool config; unset ones keep the defaults (1 worker,
+ * 2 jobs per team, 4 models; per share link 2 jobs at once and 30 per hour).
+ */
 export function samplingConfigFromEnv(env: Env): Partial<SamplingConfig> {
   return {
+    ...(env.DAPPLE_SHARE_LINK_MAX_ACTIVE_JOBS !== undefined || env.DAPPLE_SHARE_LINK_JOBS_PER_HOUR !== undefined
+      ? {
+          shareLinkQuota: {
+            maxActiveJobs: env.DAPPLE_SHARE_LINK_MAX_ACTIVE_JOBS ?? DEFAULT_SHARE_LINK_QUOTA.maxActiveJobs,
+            maxJobsPerHour: env.DAPPLE_SHARE_LINK_JOBS_PER_HOUR ?? DEFAULT_SHARE_LINK_QUOTA.maxJobsPerHour,
+          },
+        }
+      : {}),
     ...(env.DAPPLE_SAMPLING_WORKERS !== undefined ? { workers: env.DAPPLE_SAMPLING_WORKERS } : {}),
     ...(env.DAPPLE_SAMPLING_TEAM_CONCURRENCY !== undefined
       ? { perTeamConcurrency: env.DAPPLE_SAMPLING_TEAM_CONCURRENCY }

@@ -9,6 +9,7 @@ const SIGN_IN = `mutation ($input: SignInInput!) { signIn(input: $input) { user 
 
 describe('sign-in limits and who may mint tokens', () => {
   let hub: TestHub;
+  let minter: Awaited<ReturnType<typeof signUpUser>>;
   beforeAll(async () => {
     // Only 10.9.9.9 is a trusted proxy: this test's own loopback connections are not.
     hub = await startTestHub({
@@ -16,6 +17,8 @@ describe('sign-in limits and who may mint tokens', () => {
       trustProxy: trustedProxiesFromEnv(loadEnv({ DAPPLE_TRUSTED_PROXIES: '10.9.9.9' })),
       auth: { signInMaxFailures: 3, signInMaxFailuresPerIp: 6 },
     });
+    // Signed up before the tests below use up this address's failure budget (sign-up then waits too).
+    minter = await signUpUser(hub, 'Minter');
   });
   afterAll(() => hub?.close());
 
@@ -50,7 +53,7 @@ describe('sign-in limits and who may mint tokens', () => {
   });
 
   it('an API token cannot mint API tokens; a session can', async () => {
-    const user = await signUpUser(hub, 'Minter');
+    const user = minter;
     const created = await user.client.request<{ createApiToken: { secret: string } }>(
       `mutation { createApiToken(input: { name: "cli" }) { secret } }`,
     );
@@ -74,5 +77,33 @@ describe('sign-in limits and who may mint tokens', () => {
       '10.0.0.1',
       '172.16.0.0/12',
     ]);
+  });
+});
+
+describe('sign-up with a taken email', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({ jobs: { workers: false }, auth: { signInMaxFailuresPerIp: 3 } });
+  });
+  afterAll(() => hub?.close());
+
+  const SIGN_UP = `mutation ($input: SignUpInput!) { signUp(input: $input) { user { id } } }`;
+  const signUp = (email: string) =>
+    gql(hub.graphqlUrl, SIGN_UP, { input: { email, password: 'a-long-password', name: 'Probe' } });
+
+  it('counts as a failed sign-in of the address: probing for accounts stops at the per-address limit', async () => {
+    const taken = await Promise.all([1, 2, 3, 4].map((i) => signUpUser(hub, `Known ${i}`)));
+    const codes: (string | undefined)[] = [];
+    for (const user of taken) codes.push(errorCode(await signUp(user.email)));
+    expect(codes).toEqual(['CONFLICT', 'CONFLICT', 'CONFLICT', 'RATE_LIMITED']);
+    // From then on the address learns nothing, whether the email is taken or new...
+    const fresh = await signUp('never-seen@example.com');
+    expect(errorCode(fresh)).toBe('RATE_LIMITED');
+    expect(fresh.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThan(0);
+    // ...and signing in is limited for it too (one budget for both doors).
+    const signIn = await gql(hub.graphqlUrl, SIGN_IN, {
+      input: { email: taken[0]!.email, password: 'password-of-Known 1' },
+    });
+    expect(errorCode(signIn)).toBe('RATE_LIMITED');
   });
 });

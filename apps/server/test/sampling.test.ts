@@ -18,7 +18,10 @@ let cond: string;
 let condModelId: string;
 
 beforeAll(async () => {
-  hub = await startTestHub({ runs: { executor: false }, sampling: { workers: 1, perTeamConcurrency: 1 } });
+  hub = await startTestHub({
+    runs: { executor: false },
+    sampling: { workers: 1, perTeamConcurrency: 1, shareLinkQuota: { maxActiveJobs: 2, maxJobsPerHour: 4 } },
+  });
   ann = await signUpUser(hub, 'Ann');
   vic = await signUpUser(hub, 'Vic');
   eve = await signUpUser(hub, 'Eve');
@@ -202,4 +205,56 @@ describe('access', () => {
     expect(revoked.errors?.[0]?.message).toMatch(/revoked/);
     await waitDone(vic.client, vicJob);
   }, 120_000);
+
+  it('a share link has a quota of its own: jobs at once and per hour, refused with the limit named', async () => {
+    const token = `dpl_share_${'q'.repeat(40)}`;
+    const [link] = await hub.db
+      .insert(shareLinks)
+      .values({
+        modelId: condModelId,
+        tokenHash: sha256Hex(token),
+        prefix: token.slice(0, 14),
+        expiresAt: new Date(Date.now() + 3_600_000),
+        createdBy: ann.id,
+      })
+      .returning();
+    const anon = { client: gqlClient(hub.graphqlUrl) };
+    const ask = () => generate(anon, { modelVersionId: cond, count: 64, steps: 100, shareToken: token });
+    // Two long jobs at once (maxActiveJobs 2), all at the same moment: the lock lets exactly two in.
+    const burst = await Promise.all([ask(), ask(), ask(), ask()]);
+    const accepted = burst.filter((r) => !r.errors).map((r) => r.data!.generateSamples.id);
+    expect(accepted, JSON.stringify(burst.map((r) => r.errors))).toHaveLength(2);
+    const refused = burst.find((r) => r.errors)!;
+    expect(errorCode(refused)).toBe('RATE_LIMITED');
+    expect(refused.errors?.[0]?.message).toMatch(/limit is 2 at once \(DAPPLE_SHARE_LINK_MAX_ACTIVE_JOBS\)/);
+    expect(refused.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThan(0);
+    // The team itself is not held up by the link: a member still gets a job in.
+    const member = await generate(vic, { modelVersionId: cond, count: 1, steps: 2 });
+    expect(member.errors).toBeUndefined();
+
+    // Finished jobs free the "at once" quota, but each still counts for the hour (maxJobsPerHour 4).
+    for (const id of accepted) {
+      const cancel = await anon.client.request(
+        `mutation ($id: ID!, $t: String) { cancelSampleJob(id: $id, shareToken: $t) { id } }`,
+        { id, t: token },
+      );
+      expect(cancel.errors).toBeUndefined();
+      for (;;) {
+        const res = await anon.client.request<{ sampleJob: Job }>(SAMPLE_JOB, { id, shareToken: token });
+        if (!['QUEUED', 'RUNNING'].includes(res.data!.sampleJob.status)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const third = await generate(anon, { modelVersionId: cond, count: 1, steps: 2, shareToken: token });
+    expect(third.errors).toBeUndefined();
+    await waitDone(anon.client, third.data!.generateSamples.id, token);
+    const fourth = await generate(anon, { modelVersionId: cond, count: 1, steps: 2, shareToken: token });
+    expect(fourth.errors).toBeUndefined();
+    await waitDone(anon.client, fourth.data!.generateSamples.id, token);
+    const fifth = await generate(anon, { modelVersionId: cond, count: 1, steps: 2, shareToken: token });
+    expect(errorCode(fifth)).toBe('RATE_LIMITED');
+    expect(fifth.errors?.[0]?.message).toMatch(/started 4 sample jobs in the last hour, its limit is 4 per hour/);
+    expect(fifth.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThan(3000);
+    await waitDone(vic.client, member.data!.generateSamples.id);
+  }, 180_000);
 });

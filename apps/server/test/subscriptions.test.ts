@@ -1,6 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCode, gql } from '@dapple/testing';
 import { startTestHub, type TestHub } from './support/hub.ts';
 import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 
@@ -170,5 +171,62 @@ describe('graphql-ws subscriptions on /graphql', () => {
       );
     });
     expect(String((errors[0] as { code?: number }).code)).toBe('4403');
+  });
+
+  it('a READ API token runs queries and subscriptions, and no mutation (HTTP or WebSocket)', async () => {
+    const owner = await signUpUser(hub, 'Scoped');
+    const teamId = await createTeam(owner, 'Scoped', 'scoped');
+    const made = await owner.client.request(
+      `mutation { createApiToken(input: { name: "dashboards", scope: READ }) { secret apiToken { scope } } }`,
+    );
+    expect(made.errors).toBeUndefined();
+    expect(made.data?.createApiToken.apiToken.scope).toBe('READ');
+    const token = made.data?.createApiToken.secret as string;
+    const bad = await owner.client.request(
+      `mutation ($s: ApiTokenScope) { createApiToken(input: { name: "x", scope: $s }) { secret } }`,
+      {
+        s: 'ADMIN',
+      },
+    );
+    expect(errorCode(bad)).toBe('BAD_USER_INPUT');
+
+    const read = await gql(hub.graphqlUrl, `{ me { name apiTokens { scope } } }`, undefined, { token });
+    expect(read.errors).toBeUndefined();
+    expect(read.data?.me.name).toBe('Scoped');
+    const write = await gql(
+      hub.graphqlUrl,
+      `mutation { createTeam(input: { name: "No", slug: "no-scope" }) { id } }`,
+      undefined,
+      {
+        token,
+      },
+    );
+    expect(write.status).toBe(403);
+    expect(errorCode(write)).toBe('FORBIDDEN');
+    expect(write.errors?.[0]?.extensions?.field).toBe('scope');
+    expect(write.errors?.[0]?.message).toMatch(/read-only \(scope READ\)/);
+
+    // Over the WebSocket: the subscription streams, a mutation is refused the same way.
+    const client = wsClient({ token });
+    const sub = collect(client, teamId);
+    await waitFor(() => hub.hub.services.teamEvents.listenerCount(`team:${teamId}:members`) === 1, 'the subscription');
+    const wsWrite = await new Promise<{
+      errors?: readonly { message: string; extensions?: Record<string, unknown> }[];
+    }>((resolve, reject) => {
+      let result: { errors?: readonly { message: string; extensions?: Record<string, unknown> }[] } = {};
+      client.subscribe(
+        { query: `mutation { createTeam(input: { name: "No", slug: "no-ws" }) { id } }` },
+        { next: (r) => (result = r as typeof result), error: reject, complete: () => resolve(result) },
+      );
+    });
+    expect(wsWrite.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(wsWrite.errors?.[0]?.extensions?.field).toBe('scope');
+    const joiner = await signUpUser(hub, 'Joiner Scoped');
+    await addMember(owner, teamId, joiner, 'VIEWER');
+    await waitFor(() => sub.events.length >= 1, 'the membership event');
+    expect(sub.errors).toEqual([]);
+    const teams = await gql(hub.graphqlUrl, `{ me { teams { slug } } }`, undefined, { token });
+    expect(teams.data?.me.teams.map((t: { slug: string }) => t.slug)).toEqual(['scoped']);
+    sub.dispose();
   });
 });

@@ -10,8 +10,25 @@ describe('signing up, in and out in the browser', () => {
     const context = await dash.context();
     const page = await context.newPage();
 
-    await page.goto('/');
+    const response = await page.goto('/');
     await waitForPath(page, '/sign-in'); // signed out: the front door is sign-in
+    // Every page's security headers (src/lib/security-headers.ts): a CSP whose nonce is on Next's scripts (any
+    // script it blocked would be a console error, which fails the test), no framing, no referrer leaks.
+    const headers = await response!.allHeaders();
+    const csp = headers['content-security-policy'] ?? '';
+    expect(csp).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/=]{24}' 'strict-dynamic' 'wasm-unsafe-eval'/);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("worker-src 'self' blob:");
+    expect(headers['referrer-policy']).toBe('strict-origin-when-cross-origin');
+    expect(headers['x-content-type-options']).toBe('nosniff');
+    expect(headers['permissions-policy']).toContain('camera=()');
+    const nonce = /'nonce-([^']+)'/.exec(csp)![1]!;
+    const scripts = await page.locator('script').evaluateAll((els) => els.map((el) => (el as HTMLScriptElement).nonce));
+    expect(scripts.length).toBeGreaterThan(0);
+    expect(scripts.every((n) => n === nonce)).toBe(true);
+    // A fresh nonce for every response.
+    const again = await fetch(new URL('/sign-in', page.url()));
+    expect(again.headers.get('content-security-policy')).not.toContain(nonce);
     await page.getByRole('link', { name: 'Create an account' }).click();
     await waitForPath(page, '/sign-up');
     await shot(page, 'form');

@@ -66,4 +66,38 @@ describe('API tokens in the browser', () => {
     await screens('tokens-name-too-long')(page, 'error');
     await context.close();
   });
+
+  it('creates a read-only token that reads but cannot change anything', async () => {
+    const user = newUser('reader');
+    const context = await dash.context(user);
+    const page = await context.newPage();
+    await page.goto('/settings/tokens');
+    await page.getByLabel('Name', { exact: true }).fill('grafana');
+    await page.getByLabel('Access').selectOption('READ');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secretField = page.getByLabel('Your new token');
+    await secretField.waitFor();
+    const secret = await secretField.inputValue();
+    const row = page.getByTestId('token-grafana');
+    await row.waitFor();
+    expect(await row.textContent()).toContain('read only');
+    await screens('tokens-read-only')(page, 'created');
+
+    const read = await gql<{ me: { name: string } | null }>(
+      dash.hub.graphqlUrl,
+      '{ me { name } }',
+      {},
+      { token: secret },
+    );
+    expect(read.data?.me?.name).toBe(user.name);
+    const write = await gql(
+      dash.hub.graphqlUrl,
+      'mutation { createTeam(input: { name: "Nope", slug: "nope-read-only" }) { id } }',
+      {},
+      { token: secret },
+    );
+    expect(write.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(write.errors?.[0]?.message).toMatch(/read-only/);
+    await context.close();
+  });
 });

@@ -10,6 +10,8 @@ export interface CreateDbOptions {
   max?: number;
   /** Name shown in pg_stat_activity. */
   applicationName?: string;
+  /** How long getting a connection (from the pool or a new one) may take before the query fails; default 10 s. */
+  connectionTimeoutMs?: number;
 }
 
 export interface DbHandle {
@@ -25,6 +27,12 @@ export function createDb(connectionString: string, opts: CreateDbOptions = {}): 
     connectionString,
     max: opts.max ?? 10,
     application_name: opts.applicationName ?? 'dapple',
+    // A connection attempt made while Postgres is shutting down or starting up can be accepted and then never
+    // answered; without a limit the request that needed it (and whoever waits on that request) hangs for good.
+    // Callers see "timeout exceeded when trying to connect", which isDatabaseUnavailable recognises.
+    connectionTimeoutMillis: opts.connectionTimeoutMs ?? 10_000,
+    // Notice a connection whose peer vanished without closing it (a network cut) instead of waiting on it.
+    keepAlive: true,
   });
   // An idle client losing its connection (e.g. Postgres restarting) must not crash the process.
   pool.on('error', () => {});

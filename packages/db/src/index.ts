@@ -3,4 +3,4 @@ export { createDb, type Db, type DbHandle, type CreateDbOptions, type Schema } f
 export { migrate, migrationsFolder } from './migrate.ts';
 export * from './metrics/index.ts';
 export { sanitizeText, sanitizeJson, unstorableTextProblem } from './text.ts';
-export { isAdminShutdown } from './pg-errors.ts';
+export { isAdminShutdown, isDatabaseUnavailable } from './pg-errors.ts';

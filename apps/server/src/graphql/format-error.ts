@@ -1,5 +1,11 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
+import {
+  DATABASE_RETRY_AFTER_SECONDS,
+  DATABASE_UNAVAILABLE,
+  DATABASE_UNAVAILABLE_MESSAGE,
+  isDatabaseUnavailable,
+} from '../http/database-unavailable.ts';
 import type { Logger } from '../logger.ts';
 import { SERVICE_ERROR_CODES, ServiceError } from '../services/errors.ts';
 
@@ -22,6 +28,8 @@ export const EXPECTED_ERROR_CODES = [
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
+  // The database could not be reached (http/database-unavailable.ts): HTTP 503, try again.
+  DATABASE_UNAVAILABLE,
 ] as const;
 
 const EXPECTED = new Set<string>(EXPECTED_ERROR_CODES);
@@ -90,6 +98,14 @@ export function createFormatError(log: Logger) {
     if (typeof code === 'string' && EXPECTED.has(code)) {
       const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
+    }
+    if (isDatabaseUnavailable(original)) {
+      log.warn({ err: original, path: formatted.path }, 'GraphQL operation failed: the database is unreachable');
+      return {
+        message: DATABASE_UNAVAILABLE_MESSAGE,
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: DATABASE_UNAVAILABLE, retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS },
+      };
     }
     const dataException = postgresDataException(original);
     if (dataException) {

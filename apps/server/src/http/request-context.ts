@@ -6,6 +6,7 @@ import { createLoaders } from '../graphql/loaders.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services/index.ts';
 import type { Viewer } from '../services/types.ts';
+import { databaseUnavailableContextError, isDatabaseUnavailable } from './database-unavailable.ts';
 import { clearedSessionCookie, readSessionCookie, sessionCookie } from './session-cookie.ts';
 
 export interface ContextDeps {
@@ -60,7 +61,9 @@ export async function resolveViewer(
 }
 
 export async function httpContext(deps: ContextDeps, req: Request, res: Response): Promise<Context> {
-  const resolved = await resolveViewer(deps.services, req.headers, { allowCookie: true });
+  const resolved = await resolveViewer(deps.services, req.headers, { allowCookie: true }).catch((err: unknown) => {
+    throw isDatabaseUnavailable(err) ? databaseUnavailableContextError(err) : err;
+  });
   const setSessionCookie = (token: string, expiresAt: Date) =>
     res.append('Set-Cookie', sessionCookie(token, expiresAt, deps.secureCookies));
   const clearSessionCookie = () => res.append('Set-Cookie', clearedSessionCookie(deps.secureCookies));

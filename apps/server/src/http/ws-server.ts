@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
+  execute,
   parse,
   specifiedRules,
   subscribe,
@@ -13,6 +14,7 @@ import {
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { textInputError } from '../graphql/text-input.ts';
+import { tokenScopeError } from '../graphql/token-scope.ts';
 import { limitRules, nestingError, responseTooLarge, type QueryLimits } from '../graphql/limits.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services/index.ts';
@@ -105,6 +107,11 @@ export function startWsServer(opts: WsServerOptions): { close(): Promise<void> }
       schema: opts.schema,
       isProd: true,
       // Every subscription's stream is guarded: re-authorised on access changes and periodically.
+      // A read-only API token's mutations are refused before they run (graphql/token-scope.ts).
+      execute: (args) => {
+        const scopeError = tokenScopeError(args.document, args.operationName, (args.contextValue as Context).viewer);
+        return scopeError ? { errors: [scopeError] } : execute(args);
+      },
       subscribe: async (args) => {
         const result = await subscribe(args);
         const entry = streams.get(args.contextValue as Context);

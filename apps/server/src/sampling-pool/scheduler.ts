@@ -7,6 +7,16 @@ import { SamplingPool, type SamplingPoolOptions, type TaskResult } from './pool.
 import type { EvaluateTask, EvaluationResult, ModelRef, TaskRequest } from './protocol.ts';
 import type { SamplingSignals } from './signals.ts';
 
+/** What one share link may ask of its team's sampling; checked by services/sampling/share-link-quota.ts. */
+export interface ShareLinkQuota {
+  /** Jobs of one share link queued or running at once (all hubs); env DAPPLE_SHARE_LINK_MAX_ACTIVE_JOBS. */
+  maxActiveJobs: number;
+  /** Jobs one share link may start per rolling hour; env DAPPLE_SHARE_LINK_JOBS_PER_HOUR. */
+  maxJobsPerHour: number;
+}
+
+export const DEFAULT_SHARE_LINK_QUOTA: ShareLinkQuota = { maxActiveJobs: 2, maxJobsPerHour: 30 };
+
 export interface SamplingConfig {
   /** Worker threads; each runs one job at a time. */
   workers: number;
@@ -23,6 +33,8 @@ export interface SamplingConfig {
   maxQueuedPerTeam: number;
   /** How often a hub looks for sample jobs of hubs that died, to run them itself. */
   adoptIntervalMs: number;
+  /** What one share link may ask of its team's sampling (services/sampling/share-link-quota.ts). */
+  shareLinkQuota: ShareLinkQuota;
 }
 
 export const DEFAULT_SAMPLING_CONFIG: SamplingConfig = {
@@ -33,6 +45,7 @@ export const DEFAULT_SAMPLING_CONFIG: SamplingConfig = {
   progressIntervalMs: 500,
   maxQueuedPerTeam: 50,
   adoptIntervalMs: 30_000,
+  shareLinkQuota: DEFAULT_SHARE_LINK_QUOTA,
 };
 
 interface SamplePending {

@@ -5,7 +5,7 @@ import { TRAINER_API_PREFIX, type TrainerErrorBody } from '@dapple/contracts/tra
 import type { Logger } from 'pino';
 import { badInput, ServiceError } from '../services/errors.ts';
 import type { TrainerRunService } from '../services/runs/index.ts';
-import { bearerToken, failureResponse, MAX_BODY_BYTES } from './shared.ts';
+import { bearerToken, failureResponse, MAX_BODY_BYTES, unavailableResponse } from './shared.ts';
 
 const PATH = `${TRAINER_API_PREFIX}/metrics`;
 const INCOMING_ID = /^[\w.:-]{1,64}$/;
@@ -54,11 +54,19 @@ async function handle(
       send(res, 200, await trainer.metrics(principal, decode(body)));
     }
   } catch (err) {
+    const unavailable = unavailableResponse(err);
     if (err instanceof ServiceError) {
       const { status, body } = failureResponse(err);
       send(res, status, body);
-    } else if (req.destroyed) {
-      return; // the trainer went away mid-request: nobody to answer
+    } else if (res.destroyed || req.socket.destroyed) {
+      // The trainer went away mid-request: nobody to answer. (Not `req.destroyed`: a request whose body was read
+      // whole is destroyed too, and the failure after it — a database outage — went unanswered until the
+      // trainer's own timeout, holding back its heartbeats.)
+      return;
+    } else if (unavailable && !res.headersSent) {
+      log.warn({ err, reqId }, 'trainer API request failed: the database is unreachable');
+      for (const [name, value] of Object.entries(unavailable.headers)) res.setHeader(name, value);
+      send(res, unavailable.status, unavailable.body);
     } else {
       log.error({ err, reqId }, 'trainer API request failed');
       if (!res.headersSent) send(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'internal error' } });

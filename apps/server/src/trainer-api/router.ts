@@ -18,7 +18,7 @@ import { sanitizeJson } from '@dapple/db';
 import { ServiceError } from '../services/errors.ts';
 import type { TrainerRunService } from '../services/runs/index.ts';
 import { parseInput } from '../services/validation.ts';
-import { bearerToken, failureResponse, MAX_BODY_BYTES } from './shared.ts';
+import { bearerToken, failureResponse, MAX_BODY_BYTES, unavailableResponse } from './shared.ts';
 
 export { TRAINER_API_PREFIX };
 
@@ -120,6 +120,11 @@ export function trainerApiRouter(trainer: TrainerRunService, log: Logger): Route
       return sendError(res, 400, { error: { code: 'BAD_REQUEST', message: 'request body is not valid JSON' } });
     if (e.type === 'entity.too.large')
       return sendError(res, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body over 2 MB' } });
+    const unavailable = unavailableResponse(err);
+    if (unavailable) {
+      log.warn({ err }, 'trainer API request failed: the database is unreachable');
+      return sendError(res.set(unavailable.headers), unavailable.status, unavailable.body);
+    }
     log.error({ err }, 'trainer API request failed');
     return sendError(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'internal error' } });
   });

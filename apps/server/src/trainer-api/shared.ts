@@ -1,4 +1,10 @@
 import type { TrainerErrorBody } from '@dapple/contracts/trainer-protocol';
+import {
+  DATABASE_RETRY_AFTER_SECONDS,
+  DATABASE_UNAVAILABLE,
+  DATABASE_UNAVAILABLE_MESSAGE,
+  isDatabaseUnavailable,
+} from '../http/database-unavailable.ts';
 import type { ServiceError, ServiceErrorCode } from '../services/errors.ts';
 
 // What the express routes (router.ts) and the binary metrics fast path (metrics-fast-path.ts) agree on.
@@ -26,5 +32,20 @@ export function failureResponse(err: ServiceError): { status: number; body: Trai
   return {
     status: STATUS[err.code],
     body: { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } },
+  };
+}
+
+/**
+ * The answer to a request that failed because the database is unreachable: 503 with Retry-After, which trainers
+ * retry with backoff (apps/trainer/src/hub.ts) until the outage is over; null for any other failure.
+ */
+export function unavailableResponse(
+  err: unknown,
+): { status: number; headers: Record<string, string>; body: TrainerErrorBody } | null {
+  if (!isDatabaseUnavailable(err)) return null;
+  return {
+    status: 503,
+    headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
+    body: { error: { code: DATABASE_UNAVAILABLE, message: DATABASE_UNAVAILABLE_MESSAGE } },
   };
 }

@@ -1,4 +1,4 @@
-import { index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { index, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { id, timestamps } from './columns.ts';
 import { users } from './users.ts';
 
@@ -19,6 +19,11 @@ export const sessions = pgTable(
   (t) => [uniqueIndex('sessions_token_hash_key').on(t.tokenHash), index('sessions_user_id_idx').on(t.userId)],
 );
 
+/** What an API token may do: `read` runs queries and subscriptions only; `write` also mutations. */
+export const API_TOKEN_SCOPES = ['read', 'write'] as const;
+export type ApiTokenScope = (typeof API_TOKEN_SCOPES)[number];
+export const apiTokenScope = pgEnum('api_token_scope', API_TOKEN_SCOPES);
+
 /** Personal API tokens (`dpl_...`). The secret is shown once; only its SHA-256 is stored. */
 export const apiTokens = pgTable(
   'api_tokens',
@@ -31,6 +36,8 @@ export const apiTokens = pgTable(
     /** The first characters of the secret, safe to show in lists so users can tell tokens apart. */
     prefix: text('prefix').notNull(),
     tokenHash: text('token_hash').notNull(),
+    /** Tokens made before scopes existed could do everything: they stay `write`. */
+    scope: apiTokenScope('scope').notNull().default('write'),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
     expiresAt: timestamp('expires_at', { withTimezone: true }),

@@ -1,7 +1,15 @@
-import type { ApiToken } from '@dapple/db';
+import { API_TOKEN_SCOPES, type ApiToken } from '@dapple/db';
 import { forbidden } from '../../services/errors.ts';
 import { builder } from '../builder.ts';
+import { upperCaseValues } from '../enum-values.ts';
 import { UserRef } from './users.ts';
+
+const ApiTokenScopeEnum = builder.enumType('ApiTokenScope', {
+  description:
+    'READ: queries and subscriptions only (every mutation answers FORBIDDEN). WRITE: mutations too. Either acts with ' +
+    'the role its user has in each team; a token can never do more than its user.',
+  values: upperCaseValues(API_TOKEN_SCOPES),
+});
 
 const ApiTokenRef = builder.objectRef<ApiToken>('ApiToken').implement({
   description:
@@ -10,6 +18,7 @@ const ApiTokenRef = builder.objectRef<ApiToken>('ApiToken').implement({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
     prefix: t.exposeString('prefix', { description: 'The first characters of the secret, to tell tokens apart.' }),
+    scope: t.expose('scope', { type: ApiTokenScopeEnum }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
@@ -30,6 +39,7 @@ const CreateApiTokenInput = builder.inputType('CreateApiTokenInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
     expiresInDays: t.int({ description: 'Omit for a token that does not expire.' }),
+    scope: t.field({ type: ApiTokenScopeEnum, description: 'Default WRITE.' }),
   }),
 });
 

@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, isNull, or } from 'drizzle-orm';
-import { apiTokens, users, type ApiToken } from '@dapple/db';
+import { API_TOKEN_SCOPES, apiTokens, users, type ApiToken } from '@dapple/db';
 import { z } from 'zod';
 import type { AccessEvents } from './access-events.ts';
 import { looksLikeApiToken, newApiTokenSecret, sha256Hex } from './secrets.ts';
@@ -11,6 +11,7 @@ import { parseInput } from '../validation.ts';
 const createInput = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
   expiresInDays: z.number().int().min(1, 'must be at least 1').max(3650, 'must be at most 3650').nullish(),
+  scope: z.enum(API_TOKEN_SCOPES, { message: 'must be READ or WRITE' }).nullish(),
 });
 
 /** Only touch `last_used_at` this often per token, so every API call is not also a write. */
@@ -28,12 +29,12 @@ export class ApiTokenService {
     // A token minting tokens would outlive its own revocation (a leaked token could keep itself alive).
     if (viewer.kind === 'apiToken')
       throw forbidden('API tokens cannot create API tokens: sign in (dashboard or session) to create one');
-    const { name, expiresInDays } = parseInput(createInput, input);
+    const { name, expiresInDays, scope } = parseInput(createInput, input);
     const { secret, prefix, hash } = newApiTokenSecret();
     const expiresAt = expiresInDays ? new Date(this.deps.now().getTime() + expiresInDays * 86_400_000) : null;
     const [apiToken] = await this.deps.db
       .insert(apiTokens)
-      .values({ userId: viewer.user.id, name, prefix, tokenHash: hash, expiresAt })
+      .values({ userId: viewer.user.id, name, prefix, tokenHash: hash, expiresAt, scope: scope ?? 'write' })
       .returning();
     if (!apiToken) throw new Error('insert into api_tokens returned no row');
     return { apiToken, secret };

@@ -59,14 +59,27 @@ export class UserService {
     private readonly opts: UserServiceOptions,
   ) {}
 
+  /**
+   * A hub without email cannot verify an address, so a new account is signed in at once, and a taken email must
+   * be refused (CONFLICT on `email`). What keeps that from being an enumeration oracle: each refusal counts as a
+   * failed sign-in of the client address (`signInIpLimiter`, shared with sign-in, so probing sign-up and sign-in
+   * together gets no more tries), and the password is hashed first either way, so the answer takes as long.
+   */
   async signUp(input: unknown, meta: RequestMeta): Promise<{ user: User; session: NewSession }> {
     const { email, password, name } = parseInput(signUpInput, input);
+    const ipKey = meta.ip ?? '?';
+    const retryAfter = this.opts.signInIpLimiter.retryAfterSeconds(ipKey);
+    if (retryAfter > 0) throw rateLimited(retryAfter);
     const passwordHash = await hashPassword(password);
     let user: User | undefined;
     try {
       [user] = await this.deps.db.insert(users).values({ email, name, passwordHash }).returning();
     } catch (err) {
-      if (isUniqueViolation(err)) throw conflict('An account with this email already exists', 'email');
+      if (isUniqueViolation(err)) {
+        this.opts.signInIpLimiter.recordFailure(ipKey);
+        meta.log.info({ event: 'sign_up_email_taken' }, 'sign-up refused: the email is taken');
+        throw conflict('An account with this email already exists', 'email');
+      }
       throw err;
     }
     if (!user) throw new Error('insert into users returned no row');

@@ -44,12 +44,16 @@ export class LogTailer extends PollingLogFollower<WatchedFiles> {
     return { runId, attempt, cursors, busy: Promise.resolve() };
   }
 
-  /** Final: an unterminated last line is stored too. */
+  /**
+   * Final: an unterminated last line is stored too. The cursors move only once the lines are stored: when the
+   * database is unreachable the same output is read again on the next tick, so none of it is lost.
+   */
   protected async read(w: WatchedFiles, final: boolean): Promise<void> {
     const files = attemptLogFiles(this.logDir, w.runId, w.attempt);
     const out: LogLineInput[] = [];
+    const next = { stdout: { ...w.cursors.stdout }, stderr: { ...w.cursors.stderr } };
     for (const stream of ['stdout', 'stderr'] as const) {
-      const cursor = w.cursors[stream];
+      const cursor = next[stream];
       const chunk = await readFrom(files[stream], cursor.offset);
       if (chunk.length === 0 && !(final && cursor.partial)) continue;
       cursor.offset += chunk.length;
@@ -64,8 +68,12 @@ export class LogTailer extends PollingLogFollower<WatchedFiles> {
       }
       // The partial line is re-read from the file by a later hub: step the offset back over it.
     }
-    if (out.length === 0) return;
+    if (out.length === 0) {
+      w.cursors = next; // only a partial line moved from the file into memory
+      return;
+    }
     await this.store.append(w.runId, w.attempt, out);
+    w.cursors = next;
     const saved = Object.fromEntries(
       (['stdout', 'stderr'] as const).map((s) => [
         s,

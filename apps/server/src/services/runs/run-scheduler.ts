@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
-import { runs, runTokens, type Run } from '@dapple/db';
+import { isDatabaseUnavailable, runs, runTokens, type Run } from '@dapple/db';
 import type { Logger } from 'pino';
 import { randomSecret, sha256Hex } from '../auth/index.ts';
 import type { Executor, ExecutorRunState, ExecutorSlot } from '../../executors/types.ts';
@@ -65,6 +65,8 @@ export class RunScheduler {
    */
   private recordingSince: Date | undefined;
   private closed = false;
+  /** The last pass failed for want of a database (logged once per outage). */
+  private databaseDown = false;
   private unsubscribeExit: (() => void) | undefined;
   private recovered: Promise<boolean> = Promise.resolve(false);
 
@@ -111,9 +113,17 @@ export class RunScheduler {
     }
     this.ticking = true;
     this.running = this.tick()
+      .then((ran) => {
+        if (!ran) return;
+        if (this.databaseDown) this.deps.log.info('the database is reachable again; the scheduler carries on');
+        this.databaseDown = false;
+      })
       .catch((err) => {
         this.recordingSince = undefined;
-        this.deps.log.error({ err }, 'scheduler pass failed');
+        // An outage fails every pass (each pollMs): say so once, and again when it is over.
+        if (!isDatabaseUnavailable(err)) this.deps.log.error({ err }, 'scheduler pass failed');
+        else if (!this.databaseDown) this.deps.log.warn({ err }, 'the database is unreachable; the scheduler waits');
+        this.databaseDown ||= isDatabaseUnavailable(err);
       })
       .finally(() => {
         this.ticking = false;
@@ -156,19 +166,21 @@ export class RunScheduler {
     }
   }
 
-  private async tick(): Promise<void> {
+  /** False when it could not run yet (trainers of a previous hub not re-adopted). */
+  private async tick(): Promise<boolean> {
     // Nothing may start before the trainers of a previous hub are re-adopted (they hold slots).
     if (!(await this.recovered)) {
       this.recovered = this.recover().then(
         () => true,
         () => false,
       );
-      if (!(await this.recovered)) return;
+      if (!(await this.recovered)) return false;
     }
     await this.watchdog();
     await this.checkProcesses();
     await this.stopCancelled();
     await this.startQueued();
+    return true;
   }
 
   private async recover(): Promise<void> {

@@ -12,6 +12,7 @@ import type { SamplingSignals } from '../../sampling-pool/signals.ts';
 import type { ModelAccess, ModelAccessService } from '../models/index.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
 import { parseInput, withoutNulls } from '../validation.ts';
+import { checkShareLinkQuota } from './share-link-quota.ts';
 import { resolveLabel, taskRequest, versionModelRef, versionSpec, type SampleParams } from './sample-request.ts';
 
 export const MAX_SAMPLES_PER_JOB = 64;
@@ -127,19 +128,24 @@ export class SamplingService {
       );
     }
     await this.presence.start(); // the job is tagged with this hub's id: its lock must be held first
-    const [job] = await this.deps.db
-      .insert(sampleJobs)
-      .values({
-        modelVersionId: version.id,
-        teamId: access.quotaTeamId,
-        requestedBy: principal.kind === 'user' ? principal.userId : null,
-        shareLinkId: principal.kind === 'shareLink' ? principal.shareLinkId : null,
-        params: params as unknown as Record<string, unknown>,
-        stepsTotal: params.steps,
-        queuedAt: this.deps.now(),
-        hubId: this.presence.id,
-      })
-      .returning();
+    const now = this.deps.now();
+    const [job] = await this.deps.db.transaction(async (tx) => {
+      if (principal.kind === 'shareLink')
+        await checkShareLinkQuota(tx, principal.shareLinkId, this.scheduler.config.shareLinkQuota, now);
+      return tx
+        .insert(sampleJobs)
+        .values({
+          modelVersionId: version.id,
+          teamId: access.quotaTeamId,
+          requestedBy: principal.kind === 'user' ? principal.userId : null,
+          shareLinkId: principal.kind === 'shareLink' ? principal.shareLinkId : null,
+          params: params as unknown as Record<string, unknown>,
+          stepsTotal: params.steps,
+          queuedAt: now,
+          hubId: this.presence.id,
+        })
+        .returning();
+    });
     this.submit(job!, version, request);
     return { job: job!, queuePosition: await this.queuePosition(job!) };
   }

@@ -8,6 +8,7 @@ export const ApiTokensQuery = graphql(`
         id
         name
         prefix
+        scope
         createdAt
         lastUsedAt
         expiresAt

@@ -9,7 +9,7 @@ import { CreateApiTokenMutation } from '../../../../graphql/operations/tokens';
 import { toFieldErrors, type FieldErrors } from '../../../../lib/form-errors';
 import { request } from '../../../../lib/graphql';
 
-const FIELDS = ['name', 'expiresInDays'] as const;
+const FIELDS = ['name', 'expiresInDays', 'scope'] as const;
 type Field = (typeof FIELDS)[number];
 
 const EXPIRY_OPTIONS = [
@@ -17,6 +17,12 @@ const EXPIRY_OPTIONS = [
   { value: '90', label: '90 days' },
   { value: '365', label: '1 year' },
   { value: '', label: 'Never' },
+];
+
+// READ tokens run queries and live streams only: what a dashboard script or a read-only integration needs.
+const SCOPE_OPTIONS = [
+  { value: 'WRITE', label: 'Read and write' },
+  { value: 'READ', label: 'Read only' },
 ];
 
 export function CreateTokenForm() {
@@ -31,6 +37,7 @@ export function CreateTokenForm() {
     const form = new FormData(formElement);
     const name = String(form.get('name') ?? '').trim();
     const expiry = String(form.get('expiresInDays') ?? '');
+    const scope = form.get('scope') === 'READ' ? 'READ' : 'WRITE';
     if (!name) {
       setErrors({ name: 'Name the token after where it will be used, e.g. "laptop" or "CI"' });
       return;
@@ -38,7 +45,7 @@ export function CreateTokenForm() {
     setPending(true);
     setErrors({});
     const result = await request(CreateApiTokenMutation, {
-      input: { name, expiresInDays: expiry ? Number(expiry) : null },
+      input: { name, expiresInDays: expiry ? Number(expiry) : null, scope },
     });
     setPending(false);
     if (!result.ok) {
@@ -84,6 +91,13 @@ export function CreateTokenForm() {
               defaultValue="90"
               options={EXPIRY_OPTIONS}
               error={errors.expiresInDays}
+            />
+            <SelectField
+              label="Access"
+              name="scope"
+              defaultValue="WRITE"
+              options={SCOPE_OPTIONS}
+              error={errors.scope}
             />
             <SubmitButton pending={pending} pendingLabel="Creating…">
               Create token

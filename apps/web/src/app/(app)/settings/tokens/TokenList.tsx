@@ -63,6 +63,7 @@ function TokenRow({ token }: { token: Token }) {
   }
 
   const details = [
+    token.scope === 'READ' ? 'read only' : 'read and write',
     `created ${formatDate(token.createdAt)}`,
     token.lastUsedAt ? `last used ${formatDate(token.lastUsedAt)}` : 'never used',
     token.revokedAt
