@@ -27,3 +27,11 @@ export function webEnv(): WebEnv {
   cached = parsed.data;
   return cached;
 }
+
+/**
+ * Whether this is `next dev`: Next inlines NODE_ENV when it compiles, so this is a fact of the build, not a setting
+ * (the dev server's React refresh needs `'unsafe-eval'` in the CSP; production never gets it).
+ */
+export function isDevServer(): boolean {
+  return process.env.NODE_ENV === 'development';
+}

@@ -1,5 +1,5 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { webEnv } from './env';
+import { isDevServer, webEnv } from './env';
 import { isApiPath, REQUEST_PATH_HEADER } from './lib/proxy-paths';
 import { contentSecurityPolicy, newNonce, SECURITY_HEADERS } from './lib/security-headers';
 
@@ -21,7 +21,7 @@ export function proxy(request: NextRequest) {
     return NextResponse.rewrite(new URL(pathname + search, webEnv().DAPPLE_API_URL));
   }
   const nonce = newNonce();
-  const csp = contentSecurityPolicy(nonce, { dev: process.env.NODE_ENV === 'development' });
+  const csp = contentSecurityPolicy(nonce, { dev: isDevServer() });
   const headers = new Headers(request.headers);
   headers.set(REQUEST_PATH_HEADER, pathname + search);
   headers.set('x-nonce', nonce);
