@@ -92,11 +92,18 @@ export function createGlowSampler(weights: InferenceWeights, spec: GlowSamplingS
     async interpolate(request: InterpolateRequest) {
       const { resolution: r, channels: c } = spec.glow;
       const per = r * r * c;
-      for (const [name, px] of [['a', request.a], ['b', request.b]] as const)
+      for (const [name, px] of [
+        ['a', request.a],
+        ['b', request.b],
+      ] as const)
         if (px.length !== per)
           throw new RangeError(`${name} must be ${r}×${r}×${c} uint8 pixels (${per} bytes), got ${px.length}`);
       if (request.signal?.aborted) throw new Error('interpolation aborted');
-      const toImage = (px: Uint8Array) => tf.tensor3d(Float32Array.from(px, (v) => v / 127.5 - 1), [r, r, c]);
+      const toImage = (px: Uint8Array) =>
+        tf.tensor3d(
+          Float32Array.from(px, (v) => v / 127.5 - 1),
+          [r, r, c],
+        );
       const a = toImage(request.a);
       const b = toImage(request.b);
       let x: tf.Tensor4D | undefined;
