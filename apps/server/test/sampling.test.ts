@@ -175,13 +175,16 @@ describe('access', () => {
 
   it('a share link samples its one model, sees only its own jobs, and stops working when revoked', async () => {
     const token = `dpl_share_${'x'.repeat(40)}`;
-    await hub.db.insert(shareLinks).values({
-      modelId: condModelId,
-      tokenHash: sha256Hex(token),
-      prefix: token.slice(0, 14),
-      expiresAt: new Date(Date.now() + 3_600_000),
-      createdBy: ann.id,
-    });
+    const [link] = await hub.db
+      .insert(shareLinks)
+      .values({
+        modelId: condModelId,
+        tokenHash: sha256Hex(token),
+        prefix: token.slice(0, 14),
+        expiresAt: new Date(Date.now() + 3_600_000),
+        createdBy: ann.id,
+      })
+      .returning();
     const anon = { client: gqlClient(hub.graphqlUrl) };
     const res = await generate(anon, { modelVersionId: cond, count: 1, steps: 3, seed: 1, shareToken: token });
     expect(res.errors).toBeUndefined();

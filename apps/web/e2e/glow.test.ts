@@ -11,7 +11,8 @@ import { ok, reportingRun, teamOf, uploadDataset } from './live-fixtures';
  * Glow in the dashboard (#16 item 5), with one hub that really trains (wasm) and samples: the new-run form
  * offers the architecture with its presets and fields, a glow-tiny run started there charts train and held-out
  * bits/dim, the compare overlay puts a DDPM run's held-out bits/dim and images/s beside it, and the playground
- * samples a published Glow version at a chosen temperature, on the server and in the browser.
+ * samples a published Glow version at a chosen temperature, on the server and in the browser, and interpolates
+ * between two of its training images.
  */
 const TRAINING_TIMEOUT_MS = 300_000;
 
@@ -105,7 +106,7 @@ describe('Glow in the dashboard', () => {
     await context.close();
   });
 
-  it('the playground samples a Glow version at a temperature, on the server and in the browser', async () => {
+  it('the playground samples a Glow version at a temperature, on the server and in the browser, and interpolates', async () => {
     expect(runId, 'the first test trains the run').not.toBe('');
     const api = await apiAs(dash.hub, owner);
     const published = ok(
@@ -145,6 +146,23 @@ describe('Glow in the dashboard', () => {
     await expect.poll(() => browser.getAttribute('data-status'), { timeout: 180_000 }).toMatch(/done|failed/);
     expect(await browser.getAttribute('data-status'), (await browser.textContent()) ?? '').toBe('done');
     await expect.poll(() => imagesLoaded(page, '[data-testid="browser-samples"] img'), { timeout: 60_000 }).toBe(4);
+
+    // Interpolation between two training images (picked by index, shown as thumbnails): the strip of frames.
+    const interp = page.getByTestId('interpolation');
+    await interp.getByRole('img', { name: 'Training image 0' }).waitFor();
+    await interp.getByLabel('Last image').fill('999');
+    await interp.getByRole('button', { name: 'Interpolate on server' }).click();
+    await interp.getByText(/^An image index from 0 to \d+$/).waitFor();
+    await interp.getByLabel('Last image').fill('3');
+    await interp.getByRole('img', { name: 'Training image 3' }).waitFor();
+    await interp.getByLabel('Frames').fill('5');
+    await interp.getByRole('button', { name: 'Interpolate on server' }).click();
+    const strip = interp.getByTestId('server-job');
+    await expect.poll(() => strip.getAttribute('data-status'), { timeout: 180_000 }).toMatch(/SUCCEEDED|FAILED/);
+    expect(await strip.getAttribute('data-status'), (await strip.textContent()) ?? '').toBe('SUCCEEDED');
+    await expect.poll(() => imagesLoaded(page, '[data-testid="interpolation-strip"] img'), { timeout: 60_000 }).toBe(5);
+    expect(await strip.getByRole('status').textContent()).toMatch(/^5 frames from training image 0 to 3$/);
+    await screens('glow')(page, 'interpolation');
     await context.close();
   });
 });

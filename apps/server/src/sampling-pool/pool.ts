@@ -110,7 +110,9 @@ export class SamplingPool {
   ): Promise<TaskResult> {
     const shares = [await this.acquire(model.id, signal)];
     // Helpers: workers idle right now, one per image at most. None is waited for.
-    for (const slot of this.pickIdle(model.id, request.count - 1)) shares.push(this.take(slot, true));
+    // An interpolation is one pass over all its frames (they share the two encoded ends): never split.
+    const helpers = request.interpolate ? 0 : request.count - 1;
+    for (const slot of this.pickIdle(model.id, helpers)) shares.push(this.take(slot, true));
     const sizes = splitEvenly(request.count, shares.length);
     const first = request.firstImageIndex ?? 0;
     const progress = sizes.map(() => ({ done: 0, total: 0 }));

@@ -23,7 +23,13 @@ export interface ModelRef {
   spec: SamplingSpec;
 }
 
-export type TaskRequest = Omit<SampleRequest, 'onProgress' | 'signal'>;
+export type TaskRequest = Omit<SampleRequest, 'onProgress' | 'signal'> & {
+  /**
+   * Set for an interpolation job (Glow): `count` frames between these two dataset images (uint8 HWC pixels,
+   * read by the hub thread from the dataset's shards) instead of sampling.
+   */
+  interpolate?: { a: Uint8Array; b: Uint8Array };
+};
 
 /**
  * Which network measures the images: the pretrained MobileNetV2 that installs with npm (the default), the

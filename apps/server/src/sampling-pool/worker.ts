@@ -109,6 +109,16 @@ async function evaluateTask(msg: Extract<ToWorker, { type: 'evaluate' }>): Promi
   }
 }
 
+async function interpolateWith(
+  sampler: ModelSampler,
+  ends: { a: Uint8Array; b: Uint8Array },
+  frames: number,
+  signal: AbortSignal,
+) {
+  if (!sampler.interpolate) throw new Error('this model cannot interpolate (only Glow models encode images exactly)');
+  return sampler.interpolate({ a: ends.a, b: ends.b, frames, signal });
+}
+
 async function runTask(msg: Extract<ToWorker, { type: 'sample' }>): Promise<void> {
   const abort = new AbortController();
   aborts.set(msg.taskId, abort);
@@ -117,18 +127,21 @@ async function runTask(msg: Extract<ToWorker, { type: 'sample' }>): Promise<void
     const { sampler, hit } = await load(msg.model);
     const t1 = performance.now();
     let lastSent = 0;
-    const result = await sampler.sample({
-      ...msg.request,
-      signal: abort.signal,
-      onProgress: (done, total) => {
-        // Enough for a progress bar without flooding the hub thread.
-        const now = performance.now();
-        if (done === total || now - lastSent >= 100) {
-          lastSent = now;
-          send({ type: 'progress', taskId: msg.taskId, done, total });
-        }
-      },
-    });
+    const { interpolate, ...request } = msg.request;
+    const result = interpolate
+      ? await interpolateWith(sampler, interpolate, request.count, abort.signal)
+      : await sampler.sample({
+          ...request,
+          signal: abort.signal,
+          onProgress: (done, total) => {
+            // Enough for a progress bar without flooding the hub thread.
+            const now = performance.now();
+            if (done === total || now - lastSent >= 100) {
+              lastSent = now;
+              send({ type: 'progress', taskId: msg.taskId, done, total });
+            }
+          },
+        });
     const t2 = performance.now();
     const pngs = await encodePngs(result.pixels, result.shape);
     const t3 = performance.now();

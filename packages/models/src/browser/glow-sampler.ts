@@ -3,8 +3,8 @@ import type { InferenceWeights } from '../checkpoint/types.ts';
 import { toUint8Images } from '../diffusion/samplers/images.ts';
 import { glowFromInferenceWeights } from '../glow/checkpoint.ts';
 import { DEFAULT_TEMPERATURE } from '../glow/model.ts';
-import { glowSample } from '../glow/sample.ts';
-import type { ModelSampler, SampleRequest } from './sampler.ts';
+import { glowInterpolate, glowSample } from '../glow/sample.ts';
+import type { InterpolateRequest, ModelSampler, SampleRequest } from './sampler.ts';
 import type { GlowSamplingSpec } from './spec.ts';
 
 /** Highest temperature a request may ask for (the priors' std is scaled by T; beyond 2 samples are noise). */
@@ -87,6 +87,31 @@ export function createGlowSampler(weights: InferenceWeights, spec: GlowSamplingS
         return { pixels: await toUint8Images(x), shape: [request.count, r, r, c] };
       } finally {
         x.dispose();
+      }
+    },
+    async interpolate(request: InterpolateRequest) {
+      const { resolution: r, channels: c } = spec.glow;
+      const per = r * r * c;
+      for (const [name, px] of [
+        ['a', request.a],
+        ['b', request.b],
+      ] as const)
+        if (px.length !== per)
+          throw new RangeError(`${name} must be ${r}×${r}×${c} uint8 pixels (${per} bytes), got ${px.length}`);
+      if (request.signal?.aborted) throw new Error('interpolation aborted');
+      const toImage = (px: Uint8Array) =>
+        tf.tensor3d(
+          Float32Array.from(px, (v) => v / 127.5 - 1),
+          [r, r, c],
+        );
+      const a = toImage(request.a);
+      const b = toImage(request.b);
+      let x: tf.Tensor4D | undefined;
+      try {
+        x = glowInterpolate(glow, a, b, request.frames);
+        return { pixels: await toUint8Images(x), shape: [request.frames, r, r, c] };
+      } finally {
+        tf.dispose([a, b, ...(x ? [x] : [])]);
       }
     },
     dispose() {

@@ -16,6 +16,7 @@ export {
   type ModelSampler,
   type SampleRequest,
   type SampledImages,
+  type InterpolateRequest,
   type SamplerKind,
 } from './sampler.ts';
 export {

@@ -33,6 +33,15 @@ export interface SampleRequest {
   signal?: AbortSignal;
 }
 
+export interface InterpolateRequest {
+  /** The two end images, uint8 HWC pixels at the model's resolution and channels. */
+  a: Uint8Array;
+  b: Uint8Array;
+  /** Images in the strip, both ends included (≥ 2). */
+  frames: number;
+  signal?: AbortSignal;
+}
+
 export interface SampledImages {
   /** uint8 NHWC pixels. */
   pixels: Uint8Array;
@@ -45,6 +54,11 @@ export interface ModelSampler {
   /** Bytes the float32 weights take in memory (what a cache of loaded models budgets). */
   readonly paramBytes: number;
   sample(request: SampleRequest): Promise<SampledImages>;
+  /**
+   * Glow only (absent on diffusion samplers, which have no exact encoder): `frames` images along the straight
+   * line between the latents of two uint8 HWC images; the first and last are a and b at the model's nBits.
+   */
+  interpolate?(request: InterpolateRequest): Promise<SampledImages>;
   dispose(): void;
 }
 

@@ -1,5 +1,10 @@
 import { MODEL_JOB_STATUSES, SAMPLE_JOB_STATUSES } from '@dapple/db';
-import { sampleJobChannel, type SampleJobView, type SampleParams } from '../../services/sampling/index.ts';
+import {
+  sampleJobChannel,
+  type InterpolationParams,
+  type SampleJobView,
+  type SampleParams,
+} from '../../services/sampling/index.ts';
 import { mapSignals, startWith } from '../iterators.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
@@ -23,6 +28,16 @@ export const SamplerKindEnum = builder.enumType('SamplerKind', {
   } as const,
 });
 
+const InterpolationParamsRef = builder.objectRef<InterpolationParams>('InterpolationParams').implement({
+  description: 'An interpolation job: the two images of the training dataset version, by index, and the frame count.',
+  fields: (t) => ({
+    datasetVersionId: t.exposeID('datasetVersionId'),
+    indexA: t.exposeInt('indexA'),
+    indexB: t.exposeInt('indexB'),
+    frames: t.exposeInt('frames'),
+  }),
+});
+
 const SampleParamsRef = builder.objectRef<SampleParams>('SampleParams').implement({
   description: 'What the job was asked for; the same params on the same model version give the same PNG bytes.',
   fields: (t) => ({
@@ -38,6 +53,12 @@ const SampleParamsRef = builder.objectRef<SampleParams>('SampleParams').implemen
       nullable: true,
       description: 'Glow models: the temperature sampled at.',
       resolve: (p) => p.temperature ?? null,
+    }),
+    interpolation: t.field({
+      type: InterpolationParamsRef,
+      nullable: true,
+      description: 'Set on interpolateDatasetImages jobs (their images are the frames, in order); null on sample jobs.',
+      resolve: (p) => p.interpolation ?? null,
     }),
   }),
 });
@@ -107,6 +128,22 @@ const GenerateSamplesInput = builder.inputType('GenerateSamplesInput', {
   }),
 });
 
+const InterpolateDatasetImagesInput = builder.inputType('InterpolateDatasetImagesInput', {
+  fields: (t) => ({
+    modelVersionId: t.id({ required: true, description: 'A Glow model version (diffusion versions are refused).' }),
+    indexA: t.int({
+      required: true,
+      description:
+        "First image: its index among the accepted images of the dataset version the model was trained on (DatasetFile.index; the thumbnail sheets' order).",
+    }),
+    indexB: t.int({ required: true, description: 'Last image, indexed like indexA.' }),
+    steps: t.int({ description: 'Frames in the strip, both ends included: 2–16, default 8.' }),
+    shareToken: t.string({
+      description: 'Accepted only to be refused clearly: a share link cannot read training images.',
+    }),
+  }),
+});
+
 builder.queryFields((t) => ({
   sampleJob: t.field({
     type: SampleJobRef,
@@ -131,6 +168,18 @@ builder.mutationFields((t) => ({
         temperature: input.temperature ?? undefined,
         eta: input.eta ?? undefined,
         seed: input.seed ?? undefined,
+      }),
+  }),
+  interpolateDatasetImages: t.field({
+    type: SampleJobRef,
+    description:
+      "Queues a job that decodes `steps` frames along the straight line between the Glow latents of two training images (first and last frame: the two images at the model's bit depth). A sample job like generateSamples (same queue, sampleJob/sampleJobUpdated/cancelSampleJob); its images are the frames. Needs sampling rights on the model AND membership of the training dataset's team (FORBIDDEN otherwise, also for share links). BAD_USER_INPUT names the bad field.",
+    args: { input: t.arg({ type: InterpolateDatasetImagesInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      ctx.services.sampling.interpolate(ctx, {
+        ...input,
+        modelVersionId: String(input.modelVersionId),
+        steps: input.steps ?? undefined,
       }),
   }),
   cancelSampleJob: t.field({

@@ -18,6 +18,12 @@ export {
   type SampleJobView,
 } from './sampling.ts';
 export { versionModelRef, type SampleParams } from './sample-request.ts';
+export {
+  MAX_INTERPOLATION_FRAMES,
+  MIN_INTERPOLATION_FRAMES,
+  type InterpolateInput,
+  type InterpolationParams,
+} from './interpolation.ts';
 export { DEFAULT_SAMPLING_CONFIG, SampleScheduler, type SamplingConfig } from '../../sampling-pool/scheduler.ts';
 export { SamplingSignals, evaluationChannel, sampleJobChannel } from '../../sampling-pool/signals.ts';
 

@@ -3,6 +3,7 @@ import type { ModelVersion } from '@dapple/db';
 import { samplingSpecFromConfig, specImages, type SamplingSpec } from '@dapple/models/browser';
 import type { ModelRef, TaskRequest } from '../../sampling-pool/protocol.ts';
 import { badInput } from '../errors.ts';
+import type { InterpolationParams } from './interpolation.ts';
 
 // From a model version and a user's request to what the sampling worker pool runs: the model's spec and files,
 // the batch size, the label's class id.
@@ -19,6 +20,8 @@ export interface SampleParams {
   labelId: number | null;
   /** Glow models: temperature of the priors (stored jobs from before Glow have none). */
   temperature?: number | null;
+  /** Set on interpolation jobs (interpolateDatasetImages): count = steps = frames. */
+  interpolation?: InterpolationParams;
 }
 
 /** The spec a sampler needs, from a version row. */

@@ -1,5 +1,13 @@
 import { and, count, eq, inArray, isNull, lt, ne, or } from 'drizzle-orm';
-import { modelVersions, sampleJobs, type ModelVersion, type SampleJob } from '@dapple/db';
+import {
+  datasets,
+  datasetVersions,
+  memberships,
+  modelVersions,
+  sampleJobs,
+  type ModelVersion,
+  type SampleJob,
+} from '@dapple/db';
 import { MAX_GLOW_TEMPERATURE, specImages, validateSampleRequest, type SamplingSpec } from '@dapple/models/browser';
 import { DEFAULT_SAMPLER, SAMPLER_KINDS } from '@dapple/models/config';
 import type { ObjectStore } from '@dapple/storage';
@@ -12,6 +20,14 @@ import type { SamplingSignals } from '../../sampling-pool/signals.ts';
 import type { ModelAccess, ModelAccessService } from '../models/index.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
 import { parseInput, withoutNulls } from '../validation.ts';
+import {
+  checkImageIndex,
+  interpolateInput,
+  readDatasetImage,
+  readyManifest,
+  type InterpolateInput,
+  type InterpolationParams,
+} from './interpolation.ts';
 import { checkShareLinkQuota } from './share-link-quota.ts';
 import { resolveLabel, taskRequest, versionModelRef, versionSpec, type SampleParams } from './sample-request.ts';
 
@@ -116,9 +132,113 @@ export class SamplingService {
       const message = (err as Error).message;
       throw badInput(message.split(/[ :]/)[0] || 'input', message);
     }
+    this.checkQueueRoom(access.quotaTeamId);
+    const job = await this.insertJob(version, access, params);
+    this.submit(job, version, request);
+    return { job, queuePosition: await this.queuePosition(job) };
+  }
+
+  /**
+   * Queues an interpolation between two images of the dataset version a Glow version was trained on. The caller
+   * must be able to sample the model and read that dataset version (a member of its team): a share link, or a
+   * team the model is shared with, samples the model but never sees its training images.
+   */
+  async interpolate(meta: RequestMeta, input: InterpolateInput): Promise<SampleJobView> {
+    const p = parseInput(interpolateInput, withoutNulls(input));
+    const { version, access } = await this.access.requireVersionAccess(meta, p.modelVersionId, 'sample', {
+      shareToken: p.shareToken,
+    });
+    if (version.config.architecture !== 'glow')
+      throw badInput(
+        'modelVersionId',
+        'modelVersionId: only Glow model versions can interpolate (a diffusion model has no exact encoder of images)',
+      );
     const principal = access.principal;
+    if (principal.kind === 'shareLink')
+      throw forbidden(
+        "Interpolation shows images of the model's training dataset; a share link cannot read them (sign in as a member of the dataset's team)",
+      );
+    const dataset = await this.trainingDatasetVersion(version, principal.userId);
+    const { manifest } = readyManifest(dataset);
+    if (manifest.resolution !== version.resolution || manifest.channels !== version.channels)
+      throw badInput(
+        'modelVersionId',
+        `modelVersionId: its training dataset's images are ${manifest.resolution}×${manifest.resolution}×${manifest.channels}, the model makes ${version.resolution}×${version.resolution}×${version.channels}`,
+      );
+    checkImageIndex(manifest, 'indexA', p.indexA);
+    checkImageIndex(manifest, 'indexB', p.indexB);
+    const interpolation: InterpolationParams = {
+      datasetVersionId: dataset.id,
+      indexA: p.indexA,
+      indexB: p.indexB,
+      frames: p.steps,
+    };
+    const params: SampleParams = {
+      count: p.steps,
+      steps: p.steps,
+      sampler: DEFAULT_SAMPLER,
+      eta: 0,
+      seed: 0,
+      guidance: null,
+      label: null,
+      labelId: null,
+      interpolation,
+    };
+    this.checkQueueRoom(access.quotaTeamId);
+    const request = await this.interpolationRequest(params, interpolation);
+    const job = await this.insertJob(version, access, params);
+    this.submit(job, version, request);
+    return { job, queuePosition: await this.queuePosition(job) };
+  }
+
+  /** The ready dataset version a model version was trained on, if `userId` is in its team; errors name modelVersionId. */
+  private async trainingDatasetVersion(version: ModelVersion, userId: string) {
+    const [row] = version.datasetVersionId
+      ? await this.deps.db
+          .select({ version: datasetVersions, teamId: datasets.teamId })
+          .from(datasetVersions)
+          .innerJoin(datasets, eq(datasets.id, datasetVersions.datasetId))
+          .where(eq(datasetVersions.id, version.datasetVersionId))
+      : [];
+    if (!row)
+      throw badInput(
+        'modelVersionId',
+        'modelVersionId: the dataset version this model was trained on is not on this hub (deleted, or never recorded)',
+      );
+    const [member] = await this.deps.db
+      .select({ role: memberships.role })
+      .from(memberships)
+      .where(and(eq(memberships.teamId, row.teamId), eq(memberships.userId, userId)));
+    if (!member)
+      throw forbidden(
+        "Interpolation shows images of the model's training dataset, and you cannot read that dataset (only members of its team can)",
+      );
+    return row.version;
+  }
+
+  /** The worker task of an interpolation: its two end images read from the dataset version's shards. */
+  private async interpolationRequest(params: SampleParams, ip: InterpolationParams): Promise<TaskRequest> {
+    const [dataset] = await this.deps.db
+      .select()
+      .from(datasetVersions)
+      .where(eq(datasetVersions.id, ip.datasetVersionId));
+    if (!dataset) throw new Error('the dataset version of the two images was deleted');
+    const { manifest, prefix } = readyManifest(dataset);
+    const [a, b] = await Promise.all(
+      [ip.indexA, ip.indexB].map((i) => readDatasetImage(this.deps.store, manifest, prefix, i)),
+    );
+    return {
+      count: params.count,
+      steps: params.steps,
+      sampler: params.sampler,
+      seed: params.seed,
+      interpolate: { a: a!, b: b! },
+    };
+  }
+
+  private checkQueueRoom(teamId: string): void {
     const limit = this.scheduler.config.maxQueuedPerTeam;
-    if (this.scheduler.queuedFor(access.quotaTeamId) >= limit) {
+    if (this.scheduler.queuedFor(teamId) >= limit) {
       throw new ServiceError(
         'RATE_LIMITED',
         `Your team already has ${limit} sample jobs waiting; wait for some to finish`,
@@ -127,6 +247,10 @@ export class SamplingService {
         },
       );
     }
+  }
+
+  private async insertJob(version: ModelVersion, access: ModelAccess, params: SampleParams): Promise<SampleJob> {
+    const principal = access.principal;
     await this.presence.start(); // the job is tagged with this hub's id: its lock must be held first
     const now = this.deps.now();
     const [job] = await this.deps.db.transaction(async (tx) => {
@@ -146,8 +270,7 @@ export class SamplingService {
         })
         .returning();
     });
-    this.submit(job!, version, request);
-    return { job: job!, queuePosition: await this.queuePosition(job!) };
+    return job!;
   }
 
   /**
@@ -201,7 +324,11 @@ export class SamplingService {
     const [version] = await this.deps.db.select().from(modelVersions).where(eq(modelVersions.id, job.modelVersionId));
     if (!version) return fail('The model version was deleted before this job could run');
     try {
-      this.submit(job, version, taskRequest(job.params as unknown as SampleParams, versionSpec(version)));
+      const params = job.params as unknown as SampleParams;
+      const request = params.interpolation
+        ? await this.interpolationRequest(params, params.interpolation)
+        : taskRequest(params, versionSpec(version));
+      this.submit(job, version, request);
     } catch (err) {
       return fail(`This job could not be restarted after its hub stopped: ${(err as Error).message}`);
     }

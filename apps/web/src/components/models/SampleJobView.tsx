@@ -59,7 +59,11 @@ export function SampleJobView({ initial, shareToken }: { initial: SampleJob; sha
       ) : null}
       {job.status === 'RUNNING' ? (
         <ProgressBar
-          label={`Sampling on the server: step ${job.progress.stepsDone} of ${job.progress.stepsTotal}`}
+          label={
+            job.params.interpolation
+              ? 'Interpolating on the server'
+              : `Sampling on the server: step ${job.progress.stepsDone} of ${job.progress.stepsTotal}`
+          }
           fraction={job.progress.fraction}
         />
       ) : null}
@@ -86,7 +90,19 @@ export function SampleJobView({ initial, shareToken }: { initial: SampleJob; sha
         </p>
       ) : null}
       {job.status === 'FAILED' ? <FormError>Sampling failed: {job.error ?? 'no reason given'}</FormError> : null}
-      {job.status === 'SUCCEEDED' ? (
+      {job.status === 'SUCCEEDED' && job.params.interpolation ? (
+        <>
+          <p className="muted" role="status">
+            {job.images.length} frames from training image {job.params.interpolation.indexA} to{' '}
+            {job.params.interpolation.indexB}
+          </p>
+          <div className={styles.strip} data-testid="interpolation-strip">
+            {job.images.map((image, i) => (
+              <img key={image.url} src={image.url} alt={`Interpolation frame ${i + 1}`} />
+            ))}
+          </div>
+        </>
+      ) : job.status === 'SUCCEEDED' ? (
         <>
           <p className="muted" role="status">
             {job.images.length} images · seed {job.params.seed} ·{' '}

@@ -5,6 +5,7 @@ import { ModelVersionFilesQuery } from '../../graphql/operations/models';
 import { GenerateSamplesMutation, readSampleJob } from '../../graphql/operations/sampling';
 import { request } from '../../lib/graphql';
 import { FieldError, FormError, SelectField, TextField } from '../Field';
+import { InterpolationPanel } from './InterpolationPanel';
 import { ProgressBar } from './ProgressBar';
 import { ImageGrid, SampleJobView, type SampleJob } from './SampleJobView';
 import {
@@ -322,6 +323,8 @@ export function SamplingPlayground({
           ) : null}
         </div>
       ) : null}
+      {/* A share link cannot read the training images (the hub refuses it): no section to fail in. */}
+      {glow && !shareToken ? <InterpolationPanel versionId={versionId} /> : null}
     </section>
   );
 }

@@ -18,6 +18,11 @@ const SampleJobFields = graphql(`
       steps
       sampler
       temperature
+      interpolation {
+        indexA
+        indexB
+        frames
+      }
     }
     images {
       index
@@ -75,3 +80,39 @@ export const CancelSampleJobMutation = graphql(
   `,
   [SampleJobFields],
 );
+
+export const InterpolateDatasetImagesMutation = graphql(
+  `
+    mutation InterpolateDatasetImages($input: InterpolateDatasetImagesInput!) {
+      interpolateDatasetImages(input: $input) {
+        ...SampleJobFields
+      }
+    }
+  `,
+  [SampleJobFields],
+);
+
+/** The training dataset version of a model version, as far as the caller may read it (for picking two images). */
+export const InterpolationSourceQuery = graphql(`
+  query InterpolationSource($id: ID!) {
+    modelVersion(id: $id) {
+      id
+      datasetVersionId
+    }
+  }
+`);
+
+export const TrainingImagesQuery = graphql(`
+  query TrainingImages($id: ID!) {
+    datasetVersion(id: $id) {
+      id
+      acceptedCount
+      thumbnails {
+        tile
+        columns
+        perSheet
+        sheetUrls
+      }
+    }
+  }
+`);
