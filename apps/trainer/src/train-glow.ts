@@ -7,27 +7,35 @@ import {
   glowCheckpoint,
   glowCheckpointInitialized,
   glowTrainerState,
-  loadCheckpoint,
   loadInferenceWeights,
-  Rng,
-  saveCheckpoint,
   type GlowTrainer,
   type JsonValue,
 } from '@dapple/models';
-import { ShardReader, toFloatImages, type DatasetManifest } from '@dapple/datasets';
-import { effectiveMicroBatch } from '@dapple/contracts/run-config';
+import { toFloatImages, type DatasetManifest } from '@dapple/datasets';
 import { glowConfigFor, type GlowRunConfig } from '@dapple/contracts/run-config-glow';
 import type { TrainerClient } from '@dapple/contracts/trainer-client';
 import type { Assignment } from '@dapple/contracts/trainer-protocol';
-import { filesHandler, hubCheckpointHandler, resumeHandler, uploadSampleGrid } from './artifacts.ts';
+import { filesHandler, uploadSampleGrid } from './artifacts.ts';
 import type { TrainerEnv } from './env.ts';
 import { GlowGridSampler } from './glow-grid.ts';
-import { heldOutSplit, isHeldOut, loadHeldOut } from './held-out.ts';
+import { heldOutSplit, loadHeldOut } from './held-out.ts';
 import { withRetry } from './hub.ts';
 import type { Reporter } from './reporter.ts';
 import { hubShardCache } from './shard-cache.ts';
-import { GpuProbe, rssMb } from './system-metrics.ts';
-import type { Log, StopSignal, TrainOutcome } from './train.ts';
+import {
+  finishAttempt,
+  hubCheckpointer,
+  ImagesPerSec,
+  loadResumeCheckpoint,
+  optimizationOptions,
+  resumedMessage,
+  runScheduled,
+  SystemMetrics,
+  trainingReader,
+  type Log,
+  type StopSignal,
+  type TrainOutcome,
+} from './train-loop.ts';
 
 /** Metric keys of held-out and training bits/dim: DDPM runs report their variational bound under the same ones. */
 export const BITS_PER_DIM_KEY = 'bits_per_dim';
@@ -87,17 +95,7 @@ export async function trainGlow(a: GlowAttempt): Promise<TrainOutcome> {
     }
     trainer = createGlowTrainer({
       model,
-      optimizer: config.optimizer === 'adamw' ? { kind: 'adamw', weightDecay: config.weightDecay } : { kind: 'adam' },
-      lr: {
-        base: config.lr,
-        warmupSteps: config.warmupSteps,
-        decay: config.lrDecay,
-        ...(config.lrDecay === 'cosine' ? { totalSteps: config.steps } : {}),
-      },
-      ema: config.emaDecay > 0 ? { maxDecay: config.emaDecay } : false,
-      clipNorm: config.clipNorm,
-      rng: new Rng(seed),
-      microBatch: effectiveMicroBatch(config),
+      ...optimizationOptions(config, seed),
     });
     const conditioning =
       glow.numClasses === undefined
@@ -109,11 +107,7 @@ export async function trainGlow(a: GlowAttempt): Promise<TrainOutcome> {
 
     let step = 0;
     if (assignment.resumeFrom) {
-      const ckpt = await withRetry(
-        'loading the checkpoint',
-        () => loadCheckpoint(resumeHandler(assignment.resumeFrom!)),
-        log,
-      );
+      const ckpt = await loadResumeCheckpoint(assignment.resumeFrom, log);
       try {
         if (ckpt.architecture !== 'glow')
           throw new Error(
@@ -126,9 +120,7 @@ export async function trainGlow(a: GlowAttempt): Promise<TrainOutcome> {
         tf.dispose([...ckpt.variables.values(), ...(ckpt.optimizer?.values() ?? []), ...(ckpt.ema?.values() ?? [])]);
       }
       step = ckpt.step;
-      log(
-        `resumed from the checkpoint of step ${step}${assignment.resumeFrom.runId !== assignment.run.id ? ` of run ${assignment.resumeFrom.runId}` : ''}`,
-      );
+      log(resumedMessage(assignment, step));
     }
     reporter.set({ step, phase: 'training' });
     await reporter.flush();
@@ -174,14 +166,12 @@ export async function trainGlow(a: GlowAttempt): Promise<TrainOutcome> {
       await uploadSampleGrid(client, { step, ...grid }, log);
       reporter.set({ phase: 'training' });
     };
-    let lastCheckpoint = assignment.resumeFrom ? step : -1;
-    const checkpoint = async () => {
-      if (lastCheckpoint === step) return;
-      reporter.set({ phase: 'checkpointing' });
-      await reporter.flush();
-      const handler = hubCheckpointHandler(client, step, log);
-      await saveCheckpoint(
-        handler,
+    const checkpointAt = hubCheckpointer({
+      client,
+      reporter,
+      log,
+      lastSaved: assignment.resumeFrom ? step : -1,
+      contents: () =>
         glowCheckpoint({
           model,
           trainer: trainer!,
@@ -192,11 +182,8 @@ export async function trainGlow(a: GlowAttempt): Promise<TrainOutcome> {
             heldOut: { images: split.count, seed: split.seed, indices: split.indices },
           } as unknown as Record<string, JsonValue>,
         }),
-      );
-      lastCheckpoint = step;
-      log(`checkpoint at step ${step} (kept: ${handler.committed?.kept.join(', ')})`);
-      reporter.set({ phase: 'training' });
-    };
+    });
+    const checkpoint = () => checkpointAt(step);
 
     /**
      * Step 0, once the actnorms are fitted (a fine-tune's base already is; a new run fits them on its first
@@ -211,22 +198,9 @@ export async function trainGlow(a: GlowAttempt): Promise<TrainOutcome> {
     };
     if (step === 0 && model.initialized) await stepZero();
 
-    const gpu = new GpuProbe(a.env.gpu);
-    const trainCount = manifest.counts.accepted - split.count;
-    const reader = new ShardReader({
-      manifest,
-      batchSize: config.batchSize,
-      epochs: Infinity,
-      seed: seed + step,
-      dropLast: trainCount >= config.batchSize,
-      filter: (shard, i) => !isHeldOut(split, shard, i),
-      open: shards.open,
-    });
-
-    let windowStart = performance.now();
-    let windowImages = 0;
-    let imagesPerSec: number | null = null;
-    let lastSystemAt = 0;
+    const system = new SystemMetrics(a.env.gpu, config.reportEverySec * 1000);
+    const reader = trainingReader({ manifest, config, seed, step, split, shards });
+    const throughput = new ImagesPerSec();
     try {
       for await (const batch of reader) {
         if (stop.requested || step >= config.steps) break;
@@ -247,13 +221,8 @@ export async function trainGlow(a: GlowAttempt): Promise<TrainOutcome> {
         }
         await new Promise<void>((resolve) => setImmediate(resolve));
         step = m.step;
-        windowImages += batch.size;
-        const elapsed = (performance.now() - windowStart) / 1000;
-        if (elapsed >= 2) {
-          imagesPerSec = windowImages / elapsed;
-          windowStart = performance.now();
-          windowImages = 0;
-        }
+        throughput.add(batch.size);
+        const imagesPerSec = throughput.update();
         reporter.record(step, {
           // Glow's loss is its bits/dim: `loss` keeps the run page's loss chart meaningful for both families.
           loss: m.bitsPerDim,
@@ -263,30 +232,12 @@ export async function trainGlow(a: GlowAttempt): Promise<TrainOutcome> {
           ema_decay: m.emaDecay,
           skipped_steps: trainer.skippedSteps,
         });
-        if (Date.now() - lastSystemAt >= config.reportEverySec * 1000) {
-          lastSystemAt = Date.now();
-          const g = await gpu.read();
-          reporter.record(step, {
-            images_per_sec: imagesPerSec,
-            rss_mb: rssMb(),
-            gpu_util: g?.util,
-            gpu_mem_mb: g?.memMb,
-          });
-        }
+        await system.record(reporter, step, imagesPerSec);
         reporter.set({ step, imagesPerSec });
-        if (step % config.heldOutEvery === 0 || step === config.steps) await evaluateHeldOut();
-        if (step % config.sampleEvery === 0 || step === config.steps) await sampleGrid();
-        if (step % config.checkpointEvery === 0 || step === config.steps) await checkpoint();
+        await runScheduled(step, config, { evaluateHeldOut, sampleGrid, checkpoint });
       }
 
-      if (stop.requested) {
-        log(`stopping at step ${step}: ${stop.reason}`);
-        reporter.set({ phase: 'stopping' });
-        if (reporter.stopReason !== 'revoked') await checkpoint();
-        return { outcome: 'stopped', step };
-      }
-      await checkpoint();
-      return { outcome: 'succeeded', step };
+      return await finishAttempt({ stop, reporter, log, checkpoint }, step);
     } finally {
       heldOutImages?.dispose();
       heldOutLabels?.dispose();

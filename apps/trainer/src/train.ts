@@ -2,10 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   createTrainer,
   createUNet,
-  loadCheckpoint,
   makeSchedule,
-  Rng,
-  saveCheckpoint,
   describeWebGpuAdapter,
   selectBackend,
   type BackendReport,
@@ -21,25 +18,38 @@ import {
   usableCpus,
   type DataParallelTrainerConfig,
 } from '@dapple/models/parallel';
-import { parseManifest, ShardReader, toFloatImages } from '@dapple/datasets';
+import { parseManifest, toFloatImages } from '@dapple/datasets';
 import { effectiveMicroBatch, RunConfigSchema, unetConfigFor, type RunConfig } from '@dapple/contracts/run-config';
 import type { TrainerClient } from '@dapple/contracts/trainer-client';
 import type { Assignment } from '@dapple/contracts/trainer-protocol';
-import { hubCheckpointHandler, resumeHandler, uploadSampleGrid } from './artifacts.ts';
+import { uploadSampleGrid } from './artifacts.ts';
 import { loadBaseWeights } from './base-model.ts';
 import { batchLabels, checkLabels } from './labels.ts';
 import type { TrainerEnv } from './env.ts';
 import { withRetry } from './hub.ts';
 import { hubShardCache } from './shard-cache.ts';
-import { heldOutSplit, isHeldOut, loadHeldOut } from './held-out.ts';
+import { heldOutSplit, loadHeldOut } from './held-out.ts';
 import { HeldOutBound } from './held-out-vlb.ts';
 import { HELD_OUT_BITS_PER_DIM_KEY, trainGlow } from './train-glow.ts';
 import { Reporter } from './reporter.ts';
 import { GridSampler } from './sample-grid.ts';
-import { GpuProbe, rssMb } from './system-metrics.ts';
+import {
+  finishAttempt,
+  hubCheckpointer,
+  ImagesPerSec,
+  loadResumeCheckpoint,
+  optimizationOptions,
+  resumedMessage,
+  runScheduled,
+  SystemMetrics,
+  trainingReader,
+  type Log,
+  type StopSignal,
+  type TrainOutcome,
+} from './train-loop.ts';
 import { WorkerThroughput } from './worker-throughput.ts';
 
-export type Log = (msg: string) => void;
+export { StopSignal, type Log, type TrainOutcome } from './train-loop.ts';
 
 /** On a GPU backend, metrics are read back every this many steps (and before samples, checkpoints and the end). */
 const METRICS_EVERY_GPU = 10;
@@ -52,22 +62,6 @@ export function describeCompute(b: BackendReport): string {
 /** Whether the trainer can queue steps (one device) rather than finishing each (the CPU workers' trainer). */
 function canQueue(t: Trainer): t is QueueingTrainer {
   return 'queueStep' in t && 'flushMetrics' in t;
-}
-
-export interface TrainOutcome {
-  outcome: 'succeeded' | 'stopped';
-  step: number;
-}
-
-/** A stop request from outside the loop (SIGTERM or a cancel seen in a heartbeat reply). */
-export class StopSignal {
-  requested = false;
-  reason = '';
-  request(reason: string): void {
-    if (this.requested) return;
-    this.requested = true;
-    this.reason = reason;
-  }
 }
 
 /** Test seams of a run attempt. */
@@ -143,17 +137,7 @@ async function trainAttempt(
     model,
     schedule,
     prediction: config.prediction,
-    optimizer: config.optimizer === 'adamw' ? { kind: 'adamw', weightDecay: config.weightDecay } : { kind: 'adam' },
-    lr: {
-      base: config.lr,
-      warmupSteps: config.warmupSteps,
-      decay: config.lrDecay,
-      ...(config.lrDecay === 'cosine' ? { totalSteps: config.steps } : {}),
-    },
-    ema: config.emaDecay > 0 ? { maxDecay: config.emaDecay } : false,
-    clipNorm: config.clipNorm,
-    rng: new Rng(seed),
-    microBatch: effectiveMicroBatch(config),
+    ...optimizationOptions(config, seed),
     labelDropout: config.labelDropout,
   };
   const singleThread = () => Object.assign(createTrainer(trainerConfig), { workers: 1, close: async () => undefined });
@@ -183,11 +167,7 @@ async function trainAttempt(
 
   let step = 0;
   if (assignment.resumeFrom) {
-    const ckpt = await withRetry(
-      'loading the checkpoint',
-      () => loadCheckpoint(resumeHandler(assignment.resumeFrom!)),
-      log,
-    );
+    const ckpt = await loadResumeCheckpoint(assignment.resumeFrom, log);
     for (const [name, v] of model.variables) {
       const t = ckpt.variables.get(name);
       if (!t)
@@ -202,9 +182,7 @@ async function trainAttempt(
     });
     tf.dispose([...ckpt.variables.values(), ...(ckpt.optimizer?.values() ?? []), ...(ckpt.ema?.values() ?? [])]);
     step = ckpt.step;
-    log(
-      `resumed from the checkpoint of step ${step}${assignment.resumeFrom.runId !== assignment.run.id ? ` of run ${assignment.resumeFrom.runId}` : ''}`,
-    );
+    log(resumedMessage(assignment, step));
   }
   reporter.set({ step, phase: 'training' });
   await reporter.flush();
@@ -268,37 +246,36 @@ async function trainAttempt(
     for (const m of finished.splice(0)) record(m);
     if (queueing) for (const m of await queueing.flushMetrics()) record(m);
   };
-  let lastCheckpoint = assignment.resumeFrom ? step : -1;
-  const checkpoint = async () => {
-    if (lastCheckpoint === step) return;
-    reporter.set({ phase: 'checkpointing' });
-    await flushMetrics();
-    // Every CPU worker must hold the weights being saved (a hash compare; cheap next to a checkpoint).
-    if (trainer instanceof DataParallelTrainer) await trainer.verifyReplicas();
-    // Metrics first: a resumed attempt continues after the checkpoint's step, so every step up to it
-    // must already be stored, or a crash right after the checkpoint would leave a gap.
-    await reporter.flush();
-    const state = trainer.getState();
-    const handler = hubCheckpointHandler(client, step, log);
-    await saveCheckpoint(handler, {
-      variables: model.variables,
-      ...(state.ema ? { ema: state.ema } : {}),
-      optimizer: state.optimizer,
-      step: state.step,
-      rngState: state.rngState,
-      // labelNames: what each class index means, for whoever samples from this checkpoint; heldOut: the split
-      // its held-out numbers are on.
-      config: {
-        run: config,
-        unet,
-        labelNames,
-        heldOut: { images: split.count, seed: split.seed, indices: split.indices },
-      } as unknown as JsonValue,
-    });
-    lastCheckpoint = step;
-    log(`checkpoint at step ${step} (kept: ${handler.committed?.kept.join(', ')})`);
-    reporter.set({ phase: 'training' });
-  };
+  const checkpointAt = hubCheckpointer({
+    client,
+    reporter,
+    log,
+    lastSaved: assignment.resumeFrom ? step : -1,
+    beforeSave: async () => {
+      await flushMetrics();
+      // Every CPU worker must hold the weights being saved (a hash compare; cheap next to a checkpoint).
+      if (trainer instanceof DataParallelTrainer) await trainer.verifyReplicas();
+    },
+    contents: () => {
+      const state = trainer.getState();
+      return {
+        variables: model.variables,
+        ...(state.ema ? { ema: state.ema } : {}),
+        optimizer: state.optimizer,
+        step: state.step,
+        rngState: state.rngState,
+        // labelNames: what each class index means, for whoever samples from this checkpoint; heldOut: the split
+        // its held-out numbers are on.
+        config: {
+          run: config,
+          unet,
+          labelNames,
+          heldOut: { images: split.count, seed: split.seed, indices: split.indices },
+        } as unknown as JsonValue,
+      };
+    },
+  });
+  const checkpoint = () => checkpointAt(step);
 
   if (step === 0 && !stop.requested) {
     // The untrained model's bound: the baseline the held-out curve falls from.
@@ -309,23 +286,9 @@ async function trainAttempt(
     await checkpoint();
   }
 
-  const gpu = new GpuProbe(env.gpu);
-  const trainCount = manifest.counts.accepted - split.count;
-  const reader = new ShardReader({
-    manifest,
-    batchSize: config.batchSize,
-    epochs: Infinity,
-    // A resumed attempt draws a different order, not a replay of the first attempt's batches.
-    seed: seed + step,
-    dropLast: trainCount >= config.batchSize,
-    filter: (shard, i) => !isHeldOut(split, shard, i),
-    open: shards.open,
-  });
-
-  let windowStart = performance.now();
-  let windowImages = 0;
-  let imagesPerSec: number | null = null;
-  let lastSystemAt = 0;
+  const system = new SystemMetrics(env.gpu, config.reportEverySec * 1000);
+  const reader = trainingReader({ manifest, config, seed, step, split, shards });
+  const throughput = new ImagesPerSec();
   const perWorker = new WorkerThroughput();
   for await (const batch of reader) {
     if (stop.requested || step >= config.steps) break;
@@ -344,7 +307,7 @@ async function trainAttempt(
     labels?.dispose();
     hooks.afterStep?.(step, trainer);
     perWorker.add(trainer instanceof DataParallelTrainer ? trainer.lastStep : null, batch.size, stepMs);
-    windowImages += batch.size;
+    throughput.add(batch.size);
     // Steps between reads only queue GPU work; the read waits for it and brings back every queued step's metrics.
     const due =
       step % metricsEvery === 0 ||
@@ -359,33 +322,15 @@ async function trainAttempt(
     // A step resolves through microtasks only: yield a macrotask turn so heartbeats, metric flushes and
     // SIGTERM are handled between steps (a cached dataset would otherwise never let them run).
     await new Promise<void>((resolve) => setImmediate(resolve));
-    const elapsed = (performance.now() - windowStart) / 1000;
-    if (elapsed >= 2) {
-      imagesPerSec = windowImages / elapsed;
-      windowStart = performance.now();
-      windowImages = 0;
-    }
-    if (Date.now() - lastSystemAt >= config.reportEverySec * 1000) {
-      lastSystemAt = Date.now();
-      const g = await gpu.read();
-      reporter.record(step, { images_per_sec: imagesPerSec, rss_mb: rssMb(), gpu_util: g?.util, gpu_mem_mb: g?.memMb });
-      if (cpuBackend) reporter.record(step, { cpu_workers: trainer.workers, worker_images_per_sec: perWorker.take() });
-    }
+    const imagesPerSec = throughput.update();
+    if ((await system.record(reporter, step, imagesPerSec)) && cpuBackend)
+      reporter.record(step, { cpu_workers: trainer.workers, worker_images_per_sec: perWorker.take() });
     reporter.set({ step, imagesPerSec });
-    if (step % config.heldOutEvery === 0 || step === config.steps) await evaluateHeldOut();
-    if (step % config.sampleEvery === 0 || step === config.steps) await sampleGrid();
-    if (step % config.checkpointEvery === 0 || step === config.steps) await checkpoint();
+    await runScheduled(step, config, { evaluateHeldOut, sampleGrid, checkpoint });
   }
 
   await flushMetrics(); // steps queued before a stop or the end of the data
-  if (stop.requested) {
-    log(`stopping at step ${step}: ${stop.reason}`);
-    reporter.set({ phase: 'stopping' });
-    if (reporter.stopReason !== 'revoked') await checkpoint();
-    grids.dispose();
-    return { outcome: 'stopped', step, reporter };
-  }
-  await checkpoint();
+  const outcome = await finishAttempt({ stop, reporter, log, checkpoint }, step);
   grids.dispose();
-  return { outcome: 'succeeded', step, reporter };
+  return { ...outcome, reporter };
 }

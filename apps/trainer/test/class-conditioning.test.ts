@@ -3,10 +3,7 @@ import { createUNet } from '@dapple/models';
 import { DdpmRunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
 import { sampleGrids } from '@dapple/db';
 import {
-  startTestHub,
   type TestHub,
-  createTeam,
-  signUpUser,
   type SignedInUser,
   twoClassImages,
   ok,
@@ -19,7 +16,7 @@ import { and, eq } from 'drizzle-orm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gridLayout } from '../src/sample-grid.ts';
-import { storedCheckpoint, trainAttempt } from './hub-run.ts';
+import { hubWithDataset, storedCheckpoint, trainAttempt } from './hub-run.ts';
 
 const SEED = 5;
 const RUN = `query ($id: ID!) { run(id: $id) { config { conditioning numClasses labelDropout } } }`;
@@ -31,12 +28,7 @@ let teamId: string;
 let datasetVersionId: string;
 
 beforeAll(async () => {
-  hub = await startTestHub({ runs: { executor: false } });
-  ann = await signUpUser(hub, 'Ann');
-  teamId = await createTeam(ann, 'Lab', 'trainer-classes');
-  ({ versionId: datasetVersionId } = await readyDatasetVersion(hub, teamId, {
-    resolution: 8,
-    channels: 1,
+  ({ hub, ann, teamId, datasetVersionId } = await hubWithDataset('trainer-classes', {
     images: await twoClassImages(16, 8),
   }));
 });

@@ -3,18 +3,8 @@ import { DataParallelTrainer } from '@dapple/models/parallel';
 import { checkpoints, metricKeys, metricPoints, runs } from '@dapple/db';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTeam,
-  ok,
-  readyDatasetVersion,
-  signUpUser,
-  START_RUN,
-  startTestHub,
-  tinyConfig,
-  type SignedInUser,
-  type TestHub,
-} from '@dapple/server/testing';
-import { maxAbsDiff, storedCheckpoint, trainAttempt } from './hub-run.ts';
+import { ok, START_RUN, tinyConfig, type SignedInUser, type TestHub } from '@dapple/server/testing';
+import { hubWithDataset, maxAbsDiff, storedCheckpoint, trainAttempt } from './hub-run.ts';
 
 /**
  * The trainer with data-parallel CPU workers (worker threads, TF.js wasm each) against a real hub: what it
@@ -25,10 +15,7 @@ let ann: SignedInUser;
 let datasetVersionId: string;
 
 beforeAll(async () => {
-  hub = await startTestHub({ runs: { executor: false } });
-  ann = await signUpUser(hub, 'Ann');
-  const teamId = await createTeam(ann, 'Lab', 'trainer-cpu-workers');
-  ({ versionId: datasetVersionId } = await readyDatasetVersion(hub, teamId, { resolution: 8, channels: 1, n: 16 }));
+  ({ hub, ann, datasetVersionId } = await hubWithDataset('trainer-cpu-workers', { n: 16 }));
 });
 afterAll(async () => {
   await hub?.close();

@@ -3,21 +3,17 @@ import { createUNet, loadInferenceWeights, memoryHandler } from '@dapple/models'
 import { DdpmRunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
 import { modelVersions } from '@dapple/db';
 import {
-  startTestHub,
   type TestHub,
-  createTeam,
-  signUpUser,
   type SignedInUser,
   finishedRunWithCheckpoints,
   ok,
-  readyDatasetVersion,
   START_RUN,
   tinyConfig,
   storedConfig,
 } from '@dapple/server/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maxAbsDiff, readArtifacts, storedCheckpoint, trainAttempt } from './hub-run.ts';
+import { hubWithDataset, maxAbsDiff, readArtifacts, storedCheckpoint, trainAttempt } from './hub-run.ts';
 
 const PUBLISH = `mutation ($input: PublishModelInput!) { publishModel(input: $input) { version { id } } }`;
 const SEED = 99;
@@ -31,10 +27,7 @@ let baseVersionId: string;
 let base: Map<string, tf.Tensor>;
 
 beforeAll(async () => {
-  hub = await startTestHub({ runs: { executor: false } });
-  ann = await signUpUser(hub, 'Ann');
-  teamId = await createTeam(ann, 'Lab', 'trainer-ft');
-  ({ versionId: datasetVersionId } = await readyDatasetVersion(hub, teamId, { resolution: 8, channels: 1, n: 16 }));
+  ({ hub, ann, teamId, datasetVersionId } = await hubWithDataset('trainer-ft', { n: 16 }));
   // A run trained elsewhere (seed 7, EMA ≠ raw weights), published as float32: its EMA weights are the base.
   const { run } = await finishedRunWithCheckpoints(hub, teamId, ann.id);
   baseVersionId = ok(

@@ -1,22 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { modelFromWeights } from '@dapple/models';
 import { sampleGrids } from '@dapple/db';
-import {
-  createTeam,
-  ok,
-  readyDatasetVersion,
-  signUpUser,
-  START_RUN,
-  startTestHub,
-  tinyConfig,
-  tinyGlowConfig,
-  type SignedInUser,
-  type TestHub,
-} from '@dapple/server/testing';
+import { ok, START_RUN, tinyConfig, tinyGlowConfig, type SignedInUser, type TestHub } from '@dapple/server/testing';
 import { and, eq } from 'drizzle-orm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storedCheckpoint, trainAttempt } from './hub-run.ts';
+import { hubWithDataset, storedCheckpoint, trainAttempt } from './hub-run.ts';
 
 const METRICS = `query ($id: ID!, $keys: [String!]!) {
   run(id: $id) { config { architecture preset model { resolution levels depth hiddenChannels } sampleTemperatures heldOutImages schedule }
@@ -24,18 +13,10 @@ const METRICS = `query ($id: ID!, $keys: [String!]!) {
 
 let hub: TestHub;
 let ann: SignedInUser;
-let teamId: string;
 let datasetVersionId: string;
 
 beforeAll(async () => {
-  hub = await startTestHub({ runs: { executor: false } });
-  ann = await signUpUser(hub, 'Ann');
-  teamId = await createTeam(ann, 'Lab', 'trainer-glow');
-  ({ versionId: datasetVersionId } = await readyDatasetVersion(hub, teamId, {
-    resolution: 8,
-    channels: 1,
-    images: await squares(64, 8),
-  }));
+  ({ hub, ann, datasetVersionId } = await hubWithDataset('trainer-glow', { images: await squares(64, 8) }));
 });
 afterAll(async () => {
   await hub?.close();

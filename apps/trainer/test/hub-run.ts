@@ -8,7 +8,14 @@ import * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint, memoryHandler, type Checkpoint } from '@dapple/models';
 import { TrainerClient } from '@dapple/contracts/trainer-client';
 import { checkpoints, runs, runTokens } from '@dapple/db';
-import type { TestHub } from '@dapple/server/testing';
+import {
+  createTeam,
+  readyDatasetVersion,
+  signUpUser,
+  startTestHub,
+  type SignedInUser,
+  type TestHub,
+} from '@dapple/server/testing';
 import { and, eq } from 'drizzle-orm';
 import { StopSignal, train, type TrainHooks, type TrainOutcome } from '../src/train.ts';
 
@@ -21,6 +28,21 @@ export interface AttemptOptions {
   /** DAPPLE_CPU_VERIFY_EVERY */
   cpuVerifyEvery?: number;
   hooks?: TrainHooks;
+}
+
+/**
+ * An API-only hub (queued runs wait: each test trains its attempts itself with trainAttempt), Ann, her team
+ * "Lab" and a ready 8×8 grey dataset version of `dataset` (the given images, or `n` generated ones).
+ */
+export async function hubWithDataset(
+  teamSlug: string,
+  dataset: { images: { path: string; bytes: Buffer }[] } | { n: number },
+): Promise<{ hub: TestHub; ann: SignedInUser; teamId: string; datasetVersionId: string }> {
+  const hub = await startTestHub({ runs: { executor: false } });
+  const ann = await signUpUser(hub, 'Ann');
+  const teamId = await createTeam(ann, 'Lab', teamSlug);
+  const { versionId } = await readyDatasetVersion(hub, teamId, { resolution: 8, channels: 1, ...dataset });
+  return { hub, ann, teamId, datasetVersionId: versionId };
 }
 
 export async function trainAttempt(

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import {
   listKeys,
 } from '@dapple/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { annWithToken, runCli, type CliResult } from './cli-harness.ts';
 // A ready dataset version written straight through prepareDataset (the runs tests' fixture).
 // A finished run with trainer-format checkpoints, to publish a model version from.
 
@@ -24,48 +25,14 @@ let home: string;
 let token: string;
 let teamId: string;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real CLI in a child process with a private HOME/config and only the env we give it. */
-function dapple(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: home,
-          DAPPLE_CONFIG: join(home, 'dapple.json'),
-          ...env,
-        },
-        timeout: 60_000,
-      },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+/** Runs the real CLI with a private HOME/config and only the env we give it. */
+const dapple = (args: string[], env: Record<string, string> = {}) => runCli(home, args, env, 60_000);
 
 beforeAll(async () => {
   // API-only hub: queued runs stay queued (no trainer processes in a CLI test).
   hub = await startTestHub({ runs: { executor: false } });
   home = await mkdtemp(join(tmpdir(), 'dapple-cli-'));
-  const ann = gqlClient(hub.graphqlUrl);
-  await ann.request(
-    `mutation { signUp(input: { email: "ann@example.com", password: "password-ann", name: "Ann" }) { user { id } } }`,
-  );
-  const team = await ann.request<{ createTeam: { id: string } }>(
-    `mutation { createTeam(input: { name: "Vision", slug: "vision" }) { id } }`,
-  );
-  teamId = team.data!.createTeam.id;
-  const created = await ann.request<{ createApiToken: { secret: string } }>(
-    `mutation { createApiToken(input: { name: "cli" }) { secret } }`,
-  );
-  token = created.data!.createApiToken.secret;
+  ({ teamId, token } = await annWithToken(hub.graphqlUrl));
 });
 
 afterAll(async () => {
@@ -115,7 +82,7 @@ describe('dapple CLI against a real hub', () => {
     expect(json).toMatchObject({ url: hub.url, name: 'Ann', email: 'ann@example.com' });
 
     // The token can come from stdin (kept out of shell history).
-    const viaStdin = await new Promise<Result>((resolve) => {
+    const viaStdin = await new Promise<CliResult>((resolve) => {
       const child = spawn(process.execPath, [BIN, 'login', '--url', hub.url, '--token', '-'], {
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, DAPPLE_CONFIG: join(home, 'stdin.json') },
       });

@@ -1,57 +1,24 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gqlClient } from '@dapple/testing';
 import { startTestHub, type TestHub } from '@dapple/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { png, buildZip } from '@dapple/datasets/testing';
+import { annWithToken, json, runCli } from './cli-harness.ts';
 
 // `dapple dataset upload` → `run start` using only what the CLI printed: ids in full or as short prefixes.
-
-const BIN = fileURLToPath(new URL('../bin/dapple.mjs', import.meta.url));
 
 let hub: TestHub;
 let home: string;
 let env: Record<string, string>;
 
-function dapple(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: home,
-          DAPPLE_CONFIG: join(home, 'dapple.json'),
-          ...env,
-        },
-        timeout: 170_000,
-      },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-function json<T>(res: { code: number; stdout: string; stderr: string }): T {
-  expect(res.code, res.stderr).toBe(0);
-  return JSON.parse(res.stdout) as T;
-}
+const dapple = (args: string[]) => runCli(home, args, env, 170_000);
 
 beforeAll(async () => {
   hub = await startTestHub({ runs: { executor: false }, jobs: { pollingIntervalSeconds: 0.5 } });
   home = await mkdtemp(join(tmpdir(), 'dapple-cli-upload-'));
-  const ann = gqlClient(hub.graphqlUrl);
-  await ann.request(
-    `mutation { signUp(input: { email: "ann@example.com", password: "password-ann", name: "Ann" }) { user { id } } }`,
-  );
-  await ann.request(`mutation { createTeam(input: { name: "Vision", slug: "vision" }) { id } }`);
-  const created = await ann.request<{ createApiToken: { secret: string } }>(
-    `mutation { createApiToken(input: { name: "cli" }) { secret } }`,
-  );
-  env = { DAPPLE_URL: hub.url, DAPPLE_TOKEN: created.data!.createApiToken.secret };
+  const { token } = await annWithToken(hub.graphqlUrl);
+  env = { DAPPLE_URL: hub.url, DAPPLE_TOKEN: token };
 });
 
 afterAll(async () => {

@@ -5,9 +5,17 @@ import { flatNormAndClipScale } from '../optim/flat.ts';
 import { concatFlat } from '../optim/flat-copy.ts';
 import { learningRateAt, validateLrSchedule, type LrSchedule } from '../optim/lr.ts';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../optim/optimizers.ts';
+import {
+  accumulateGradients,
+  flattenGradients,
+  restoreTrainingState,
+  trainingStateOf,
+  validateTrainingOptions,
+  type TrainingState,
+} from '../optim/trainer-core.ts';
 import { dropoutKeepMask } from '../nn/dropout-mask.ts';
 import { installWasmKernelFixes } from '../nn/wasm-kernels.ts';
-import type { Rng, RngState } from '../rng.ts';
+import type { Rng } from '../rng.ts';
 import type { Prediction } from './samplers/types.ts';
 import { qSample, type NoiseSchedule } from './schedule.ts';
 import { drawStepKey, dropoutSeeds, sliceNoise, type StepKey } from './step-noise.ts';
@@ -64,12 +72,7 @@ export interface StepMetrics {
 }
 
 /** Everything besides weights and config that a checkpoint needs to resume exactly. */
-export interface TrainerState {
-  step: number;
-  optimizer: Map<string, tf.Tensor>;
-  ema?: Map<string, tf.Tensor>;
-  rngState: RngState;
-}
+export type TrainerState = TrainingState;
 
 /** Which images of a step's global batch a `computeGradients` call covers (a data-parallel worker's slice). */
 export interface BatchSlice {
@@ -215,14 +218,10 @@ class DiffusionTrainer implements QueueingTrainer {
     }
     this.lr = typeof cfg.lr === 'number' ? { base: cfg.lr } : cfg.lr;
     validateLrSchedule(this.lr);
-    if (cfg.microBatch !== undefined && !(Number.isInteger(cfg.microBatch) && cfg.microBatch >= 1)) {
-      throw new RangeError(`trainer.microBatch must be an integer ≥ 1, got ${cfg.microBatch}`);
-    }
+    validateTrainingOptions(cfg);
     if (cfg.labelDropout !== undefined && !(cfg.labelDropout >= 0 && cfg.labelDropout <= 1)) {
       throw new RangeError(`trainer.labelDropout must be in [0, 1], got ${cfg.labelDropout}`);
     }
-    if (cfg.clipNorm !== undefined && !(cfg.clipNorm > 0))
-      throw new RangeError(`trainer.clipNorm must be > 0, got ${cfg.clipNorm}`);
     this.optimizer = 'apply' in cfg.optimizer ? cfg.optimizer : createOptimizer(cfg.model.variables, cfg.optimizer);
     this.ema = cfg.ema === false ? null : new Ema(cfg.model.variables, cfg.ema ?? {});
     for (const [name, v] of cfg.model.variables) this.tfNameToName.set(v.name, name);
@@ -372,24 +371,10 @@ class DiffusionTrainer implements QueueingTrainer {
         return tf.mul(terms.loss, size / total) as tf.Scalar;
       }, this.varList);
       value.dispose();
-      const named = new Map<string, tf.Tensor>();
-      for (const [tfName, g] of Object.entries(grads)) named.set(this.tfNameToName.get(tfName)!, g);
-      if (summed === null) summed = named;
-      else {
-        for (const [name, g] of named) {
-          const prev = summed.get(name);
-          summed.set(name, prev ? tf.add(prev, g) : g);
-          if (prev) {
-            prev.dispose();
-            g.dispose();
-          }
-        }
-      }
+      summed = accumulateGradients(summed, grads, this.tfNameToName);
     }
-    const raw = summed!;
     // Flat buckets: clipping, the update and a data-parallel exchange are then a few large ops each.
-    const flats = this.optimizer.layout.buckets.map((_, i) => this.optimizer.layout.flatten(raw, i));
-    tf.dispose([...raw.values()]);
+    const flats = flattenGradients(this.optimizer, summed!);
     const join = (parts: tf.Tensor1D[]) =>
       parts.length === 0 ? null : parts.length === 1 ? parts[0]! : (tf.concat(parts) as tf.Tensor1D);
     const perSample = join(perSampleParts)!;
@@ -436,22 +421,11 @@ class DiffusionTrainer implements QueueingTrainer {
   }
 
   getState(): TrainerState {
-    const state: TrainerState = {
-      step: this.optimizer.step,
-      optimizer: this.optimizer.getState(),
-      rngState: this.cfg.rng.getState(),
-    };
-    if (this.ema) state.ema = this.ema.getState();
-    return state;
+    return trainingStateOf({ optimizer: this.optimizer, ema: this.ema, rng: this.cfg.rng });
   }
 
   setState(state: TrainerState): void {
-    this.optimizer.setState(state.optimizer);
-    if (this.ema) {
-      if (!state.ema) throw new Error('trainer state has no EMA weights but the trainer keeps an EMA');
-      this.ema.setState(state.ema);
-    }
-    this.cfg.rng.setState(state.rngState);
+    restoreTrainingState({ optimizer: this.optimizer, ema: this.ema, rng: this.cfg.rng }, state);
   }
 
   dispose(): void {

@@ -3,7 +3,15 @@ import { Ema, type EmaConfig } from '../optim/ema.ts';
 import { flatGlobalNorm } from '../optim/flat.ts';
 import { learningRateAt, validateLrSchedule, type LrSchedule } from '../optim/lr.ts';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../optim/optimizers.ts';
-import type { Rng, RngState } from '../rng.ts';
+import {
+  accumulateGradients,
+  flattenGradients,
+  restoreTrainingState,
+  trainingStateOf,
+  validateTrainingOptions,
+  type TrainingState,
+} from '../optim/trainer-core.ts';
+import type { Rng } from '../rng.ts';
 import { dequantize } from './data.ts';
 import type { Glow } from './model.ts';
 
@@ -46,12 +54,7 @@ export interface GlowStepMetrics {
 }
 
 /** Everything besides weights and config that a checkpoint needs to resume exactly. */
-export interface GlowTrainerState {
-  step: number;
-  optimizer: Map<string, tf.Tensor>;
-  ema?: Map<string, tf.Tensor>;
-  rngState: RngState;
-}
+export type GlowTrainerState = TrainingState;
 
 export interface GlowTrainer {
   readonly model: Glow;
@@ -102,10 +105,7 @@ class GlowTrainerImpl implements GlowTrainer {
     this.model = cfg.model;
     this.lr = typeof cfg.lr === 'number' ? { base: cfg.lr } : cfg.lr;
     validateLrSchedule(this.lr);
-    if (cfg.microBatch !== undefined && !(Number.isInteger(cfg.microBatch) && cfg.microBatch >= 1))
-      throw new RangeError(`trainer.microBatch must be an integer ≥ 1, got ${cfg.microBatch}`);
-    if (cfg.clipNorm !== undefined && !(cfg.clipNorm > 0))
-      throw new RangeError(`trainer.clipNorm must be > 0, got ${cfg.clipNorm}`);
+    validateTrainingOptions(cfg);
     this.optimizer = 'apply' in cfg.optimizer ? cfg.optimizer : createOptimizer(cfg.model.variables, cfg.optimizer);
     this.ema = cfg.ema === false ? null : new Ema(cfg.model.variables, { maxDecay: 0.999, ...(cfg.ema ?? {}) });
     for (const [name, v] of cfg.model.variables) this.tfNameToName.set(v.name, name);
@@ -200,24 +200,10 @@ class GlowTrainerImpl implements GlowTrainer {
         return tf.mul(tf.mean(bpd), size / b) as tf.Scalar;
       }, this.varList);
       value.dispose();
-      const named = new Map<string, tf.Tensor>();
-      for (const [tfName, g] of Object.entries(grads)) named.set(this.tfNameToName.get(tfName)!, g);
-      if (summed === null) summed = named;
-      else {
-        for (const [name, g] of named) {
-          const prev = summed.get(name);
-          summed.set(name, prev ? tf.add(prev, g) : g);
-          if (prev) {
-            prev.dispose();
-            g.dispose();
-          }
-        }
-      }
+      summed = accumulateGradients(summed, grads, this.tfNameToName);
     }
     y.dispose();
-    const raw = summed!;
-    const flats = this.optimizer.layout.buckets.map((_, i) => this.optimizer.layout.flatten(raw, i));
-    tf.dispose([...raw.values()]);
+    const flats = flattenGradients(this.optimizer, summed!);
     const norm = flatGlobalNorm(flats);
     const bpdAll = tf.concat(lossParts);
     const meanBpd = tf.mean(bpdAll);
@@ -242,22 +228,11 @@ class GlowTrainerImpl implements GlowTrainer {
   }
 
   getState(): GlowTrainerState {
-    const state: GlowTrainerState = {
-      step: this.optimizer.step,
-      optimizer: this.optimizer.getState(),
-      rngState: this.cfg.rng.getState(),
-    };
-    if (this.ema) state.ema = this.ema.getState();
-    return state;
+    return trainingStateOf({ optimizer: this.optimizer, ema: this.ema, rng: this.cfg.rng });
   }
 
   setState(state: GlowTrainerState): void {
-    this.optimizer.setState(state.optimizer);
-    if (this.ema) {
-      if (!state.ema) throw new Error('trainer state has no EMA weights but the trainer keeps an EMA');
-      this.ema.setState(state.ema);
-    }
-    this.cfg.rng.setState(state.rngState);
+    restoreTrainingState({ optimizer: this.optimizer, ema: this.ema, rng: this.cfg.rng }, state);
     if (state.step > 0) this.model.markInitialized();
   }
 

@@ -71,81 +71,64 @@ export class RunPresets {
     }
     // DDPM's presets, then Glow's (sized against them), in size order within each.
     return [
-      ...PRESET_NAMES.map((preset) => presetView(preset, version)),
-      ...GLOW_PRESET_NAMES.map((preset) => glowPresetView(preset, version)),
+      ...PRESET_NAMES.map((preset) => presetView(DDPM, preset, version)),
+      ...GLOW_PRESET_NAMES.map((preset) => presetView(GLOW, preset, version)),
     ];
   }
 }
 
-function presetView(preset: PresetName, version: TrainingDataset | null): RunPresetView {
-  const description = PRESET_DESCRIPTIONS[preset];
-  const architecture = 'ddpm';
-  if (!version) {
-    // Without a dataset: the preset as it is (its own resolution, RGB, unconditional).
-    const config: DdpmRunConfig = { ...DdpmRunConfigSchema.parse({ preset }), conditioning: 'none' };
-    const unet = unetConfigFor(config, 3);
-    const { resolution, channels } = unet;
-    return {
-      architecture,
-      preset,
-      description,
-      defaults: config,
-      error: null,
-      resolution,
-      channels,
-      parameters: countUNetParams(unet),
-    };
-  }
-  const { resolution, channels } = version;
-  try {
-    const raw = withDatasetResolution({ preset }, resolution);
-    const config = validateRunConfig(raw, version, 'config', { base: null, autoConditioning: true });
-    if (config.architecture === 'glow') throw new Error(`preset ${preset} resolved to a Glow config`);
-    const parameters = countUNetParams(unetConfigFor(config, channels));
-    return { architecture, preset, description, defaults: config, error: null, resolution, channels, parameters };
-  } catch (err) {
-    if (!isServiceError(err)) throw err;
-    return {
-      architecture,
-      preset,
-      description,
-      defaults: null,
-      error: err.message,
-      resolution,
-      channels,
-      parameters: 0,
-    };
-  }
+/** What differs between the architectures' presets: how a preset is asked for, and how its model is sized. */
+interface PresetFamily<P extends AnyPreset, C extends RunConfig> {
+  architecture: Architecture;
+  /** What startRun receives for the preset alone. */
+  request(preset: P): Record<string, unknown>;
+  /** The preset's own config, without a dataset (its own resolution, RGB, unconditional). */
+  standalone(preset: P): C;
+  is(config: RunConfig): config is C;
+  /** The model's resolution, channels and trainable parameters for `channels` image channels. */
+  size(config: C, channels: number): { resolution: number; channels: number; parameters: number };
 }
 
-/** A Glow preset, through the same path as startRun's `{ architecture: glow, preset }`. */
-function glowPresetView(preset: GlowPresetName, version: TrainingDataset | null): RunPresetView {
+const DDPM: PresetFamily<PresetName, DdpmRunConfig> = {
+  architecture: 'ddpm',
+  request: (preset) => ({ preset }),
+  standalone: (preset) => ({ ...DdpmRunConfigSchema.parse({ preset }), conditioning: 'none' }),
+  is: (config): config is DdpmRunConfig => config.architecture !== 'glow',
+  size: (config, channels) => {
+    const unet = unetConfigFor(config, channels);
+    return { resolution: unet.resolution, channels: unet.channels, parameters: countUNetParams(unet) };
+  },
+};
+
+const GLOW: PresetFamily<GlowPresetName, GlowRunConfig> = {
+  architecture: 'glow',
+  request: (preset) => ({ architecture: 'glow', preset }),
+  standalone: (preset) => ({ ...GlowRunConfigSchema.parse({ architecture: 'glow', preset }), conditioning: 'none' }),
+  is: (config): config is GlowRunConfig => config.architecture === 'glow',
+  size: (config, channels) => {
+    const glow = glowConfigFor(config, channels);
+    return { resolution: glow.resolution, channels: glow.channels, parameters: countGlowParams(glow) };
+  },
+};
+
+/** A preset, through the same path as startRun's request for it alone. */
+function presetView<P extends AnyPreset, C extends RunConfig>(
+  family: PresetFamily<P, C>,
+  preset: P,
+  version: TrainingDataset | null,
+): RunPresetView {
   const description = PRESET_DESCRIPTIONS[preset];
-  const architecture = 'glow';
+  const { architecture } = family;
   if (!version) {
-    const config: GlowRunConfig = {
-      ...GlowRunConfigSchema.parse({ architecture, preset }),
-      conditioning: 'none',
-    };
-    const glow = glowConfigFor(config, 3);
-    const { resolution, channels } = glow;
-    return {
-      architecture,
-      preset,
-      description,
-      defaults: config,
-      error: null,
-      resolution,
-      channels,
-      parameters: countGlowParams(glow),
-    };
+    const config = family.standalone(preset);
+    return { architecture, preset, description, defaults: config, error: null, ...family.size(config, 3) };
   }
   const { resolution, channels } = version;
   try {
-    const raw = withDatasetResolution({ architecture, preset }, resolution);
+    const raw = withDatasetResolution(family.request(preset), resolution);
     const config = validateRunConfig(raw, version, 'config', { base: null, autoConditioning: true });
-    if (config.architecture !== 'glow') throw new Error(`preset ${preset} resolved to a DDPM config`);
-    const parameters = countGlowParams(glowConfigFor(config, channels));
+    if (!family.is(config)) throw new Error(`preset ${preset} resolved to another architecture's config`);
+    const { parameters } = family.size(config, channels);
     return { architecture, preset, description, defaults: config, error: null, resolution, channels, parameters };
   } catch (err) {
     if (!isServiceError(err)) throw err;
