@@ -105,10 +105,13 @@ export class ImagesPerSec {
     this.windowImages += images;
   }
 
-  /** Closes the window when it spans 2 s; returns the latest rate. */
+  /**
+   * Closes the window when it spans 2 s — the first one already at 0.5 s, so that a short run has a rate to show —
+   * and returns the latest rate.
+   */
   update(): number | null {
     const elapsed = (performance.now() - this.windowStart) / 1000;
-    if (elapsed >= 2) {
+    if (elapsed >= (this.value === null ? 0.5 : 2)) {
       this.value = this.windowImages / elapsed;
       this.windowStart = performance.now();
       this.windowImages = 0;
@@ -117,9 +120,14 @@ export class ImagesPerSec {
   }
 }
 
-/** Throughput, memory and GPU use, recorded at most once per report interval. */
+/**
+ * Throughput, memory and GPU use, recorded at most once per report interval — and as soon as the first throughput
+ * is known: the first interval's record comes before any rate exists (its window needs 2 s), so a run shorter than
+ * the interval would otherwise never show images/s.
+ */
 export class SystemMetrics {
   private lastAt = 0;
+  private rateRecorded = false;
   private readonly gpu: GpuProbe;
 
   constructor(
@@ -131,8 +139,10 @@ export class SystemMetrics {
 
   /** Returns whether it recorded (the interval had passed). */
   async record(reporter: Reporter, step: number, imagesPerSec: number | null): Promise<boolean> {
-    if (Date.now() - this.lastAt < this.everyMs) return false;
+    const firstRate = imagesPerSec !== null && !this.rateRecorded;
+    if (!firstRate && Date.now() - this.lastAt < this.everyMs) return false;
     this.lastAt = Date.now();
+    if (imagesPerSec !== null) this.rateRecorded = true;
     const g = await this.gpu.read();
     reporter.record(step, { images_per_sec: imagesPerSec, rss_mb: rssMb(), gpu_util: g?.util, gpu_mem_mb: g?.memMb });
     return true;
