@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { publishTinyVersion, tinyUNet } from '@dapple/server/testing';
 import { apiAs, imagesLoaded, newUser, screens, useDashboard } from './fixtures';
+import { teamOf } from './live-fixtures';
 
 // In-browser sampling runs in a Web Worker: the page answers while it samples, progress moves, Stop ends it,
 // the backend and an estimate are shown, and the same seed gives the server's pixels.
@@ -49,13 +50,9 @@ describe('sampling in the browser, off the main thread', () => {
       const shot = screens('browser-sampling');
       const owner = newUser('owner');
       const api = await apiAs(dash.hub, owner);
-      const created = await api.request<{ createTeam: { id: string } }>(
-        `mutation { createTeam(input: { name: "Lab", slug: "lab" }) { id } }`,
-      );
-      expect(created.errors).toBeUndefined();
-      const me = await api.request<{ me: { id: string } }>(`{ me { id } }`);
+      const { teamId, userId } = await teamOf(api, 'Lab', 'lab');
       // 16×16 with 1000 timesteps: 16 images × 1000 steps take far longer than the checks below.
-      const { modelId } = await publishTinyVersion(dash.hub, created.data!.createTeam.id, me.data!.me.id, {
+      const { modelId } = await publishTinyVersion(dash.hub, teamId, userId, {
         name: 'slow',
         timesteps: 1000,
         unet: tinyUNet({ resolution: 16, baseChannels: 16 }),

@@ -116,6 +116,34 @@ export function useDashboard(
   });
 }
 
+/**
+ * useDashboard with a hub that really trains — one CPU slot running the trainer on the wasm backend, its logs in a
+ * temp folder removed afterwards — and samples with one worker; polls are short so live updates come quickly.
+ */
+export function useTrainingDashboard(name: string): Dashboard {
+  let logDir: string | undefined;
+  const dash = useDashboard(async () => {
+    logDir = await mkdtemp(join(tmpdir(), `dapple-web-e2e-${name}-`));
+    return {
+      hub: {
+        runs: {
+          logDir,
+          slots: [{ id: 'cpu', gpu: null }],
+          pollMs: 200,
+          stopGraceMs: 60_000,
+          trainerEnv: { DAPPLE_TF_BACKEND: 'wasm' },
+        },
+        jobs: { pollingIntervalSeconds: 0.5 },
+        sampling: { workers: 1 },
+      },
+    };
+  });
+  afterAll(async () => {
+    if (logDir) await rm(logDir, { recursive: true, force: true });
+  });
+  return dash;
+}
+
 export function newUser(label: string): TestUser {
   const id = randomBytes(4).toString('hex');
   const name = `${label.charAt(0).toUpperCase()}${label.slice(1)} Tester`;

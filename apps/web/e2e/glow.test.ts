@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { runs } from '@dapple/db';
 import type { Page } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
-import { apiAs, imagesLoaded, newUser, screens, useDashboard, waitForPath } from './fixtures';
+import { describe, expect, it } from 'vitest';
+import { apiAs, imagesLoaded, newUser, screens, useTrainingDashboard, waitForPath } from './fixtures';
 import { ok, reportingRun, teamOf, uploadDataset } from './live-fixtures';
 
 /**
@@ -21,26 +18,7 @@ const pointsOf = (page: Page, chart: string) =>
 const statusOf = (page: Page) => page.getByTestId('run-page').getAttribute('data-status');
 
 describe('Glow in the dashboard', () => {
-  let logDir: string | undefined;
-  const dash = useDashboard(async () => {
-    logDir = await mkdtemp(join(tmpdir(), 'dapple-web-e2e-glow-'));
-    return {
-      hub: {
-        runs: {
-          logDir,
-          slots: [{ id: 'cpu', gpu: null }],
-          pollMs: 200,
-          stopGraceMs: 60_000,
-          trainerEnv: { DAPPLE_TF_BACKEND: 'wasm' },
-        },
-        jobs: { pollingIntervalSeconds: 0.5 },
-        sampling: { workers: 1 },
-      },
-    };
-  });
-  afterAll(async () => {
-    if (logDir) await rm(logDir, { recursive: true, force: true });
-  });
+  const dash = useTrainingDashboard('glow');
 
   const owner = newUser('glow');
   let runId = '';

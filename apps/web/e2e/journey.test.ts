@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
-import { newUser, sampleOnServer, screens, useDashboard, waitForPath } from './fixtures';
+import { describe, expect, it } from 'vitest';
+import { newUser, sampleOnServer, screens, useTrainingDashboard, waitForPath } from './fixtures';
 import { makePng } from './png';
 
 /**
@@ -46,27 +43,8 @@ async function cancelRun(page: Page): Promise<void> {
 }
 
 describe('the whole journey in the browser', () => {
-  let logDir: string | undefined;
   // A hub that really trains (one CPU slot, the wasm backend) and samples (one worker).
-  const dash = useDashboard(async () => {
-    logDir = await mkdtemp(join(tmpdir(), 'dapple-web-e2e-journey-'));
-    return {
-      hub: {
-        runs: {
-          logDir,
-          slots: [{ id: 'cpu', gpu: null }],
-          pollMs: 200,
-          stopGraceMs: 60_000,
-          trainerEnv: { DAPPLE_TF_BACKEND: 'wasm' },
-        },
-        jobs: { pollingIntervalSeconds: 0.5 },
-        sampling: { workers: 1 },
-      },
-    };
-  });
-  afterAll(async () => {
-    if (logDir) await rm(logDir, { recursive: true, force: true });
-  });
+  const dash = useTrainingDashboard('journey');
 
   it(
     'signs up, creates a team, uploads, trains live, cancels, resumes, publishes, shares with a teammate and the public',

@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
-import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
+import { describe, expect, it } from 'vitest';
+import { apiAs, newUser, screens, useTrainingDashboard, waitForPath } from './fixtures';
 import { tinyConfig } from '@dapple/server/testing';
 import { ok, uploadDataset } from './live-fixtures';
 
@@ -18,25 +15,7 @@ const pointsOf = (page: Page) => page.getByTestId('chart-Loss').getAttribute('da
 const statusOf = (page: Page) => page.getByTestId('run-page').getAttribute('data-status');
 
 describe('run page', () => {
-  let logDir: string | undefined;
-  const dash = useDashboard(async () => {
-    logDir = await mkdtemp(join(tmpdir(), 'dapple-web-e2e-runs-'));
-    return {
-      hub: {
-        runs: {
-          logDir,
-          slots: [{ id: 'cpu', gpu: null }],
-          pollMs: 200,
-          stopGraceMs: 60_000,
-          trainerEnv: { DAPPLE_TF_BACKEND: 'wasm' },
-        },
-        jobs: { pollingIntervalSeconds: 0.5 },
-      },
-    };
-  });
-  afterAll(async () => {
-    if (logDir) await rm(logDir, { recursive: true, force: true });
-  });
+  const dash = useTrainingDashboard('runs');
 
   it('follows a real tiny run live: loss points and a sample grid arrive without reload, cancel, resume, publish a checkpoint, fork', async () => {
     const shot = screens('run-page');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { publishTinyVersion, tinyUNet } from '@dapple/server/testing';
 import { apiAs, newUser, screens, useDashboard } from './fixtures';
+import { teamOf } from './live-fixtures';
 
 // The sampling playground's Cancel: a long server job stops mid-way and says so; the next one runs.
 describe('cancelling a server sample job in the browser', () => {
@@ -10,13 +11,9 @@ describe('cancelling a server sample job in the browser', () => {
     const shot = screens('sampling-cancel');
     const owner = newUser('owner');
     const api = await apiAs(dash.hub, owner);
-    const created = await api.request<{ createTeam: { id: string } }>(
-      `mutation { createTeam(input: { name: "Lab", slug: "lab" }) { id } }`,
-    );
-    expect(created.errors).toBeUndefined();
-    const me = await api.request<{ me: { id: string } }>(`{ me { id } }`);
+    const { teamId, userId } = await teamOf(api, 'Lab', 'lab');
     // 16×16 with 1000 timesteps: 64 images × 1000 steps take far longer than the test needs to click Cancel.
-    const { modelId } = await publishTinyVersion(dash.hub, created.data!.createTeam.id, me.data!.me.id, {
+    const { modelId } = await publishTinyVersion(dash.hub, teamId, userId, {
       name: 'slow',
       timesteps: 1000,
       unet: tinyUNet({ resolution: 16, baseChannels: 16 }),
