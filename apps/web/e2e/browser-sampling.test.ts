@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { publishTinyVersion, tinyUNet } from '@dapple/server/testing';
-import { apiAs, imagesLoaded, newUser, screens, useDashboard } from './fixtures';
-import { teamOf } from './live-fixtures';
+import { imagesLoaded, openSlowModelPlayground, screens, useDashboard } from './fixtures';
 
 // In-browser sampling runs in a Web Worker: the page answers while it samples, progress moves, Stop ends it,
 // the backend and an estimate are shown, and the same seed gives the server's pixels.
@@ -48,20 +46,7 @@ describe('sampling in the browser, off the main thread', () => {
     },
     async () => {
       const shot = screens('browser-sampling');
-      const owner = newUser('owner');
-      const api = await apiAs(dash.hub, owner);
-      const { teamId, userId } = await teamOf(api, 'Lab', 'lab');
-      // 16×16 with 1000 timesteps: 16 images × 1000 steps take far longer than the checks below.
-      const { modelId } = await publishTinyVersion(dash.hub, teamId, userId, {
-        name: 'slow',
-        timesteps: 1000,
-        unet: tinyUNet({ resolution: 16, baseChannels: 16 }),
-      });
-
-      const context = await dash.context(owner);
-      const page = await context.newPage();
-      await page.goto(`/t/lab/models/${modelId}`);
-      await page.getByLabel('Steps', { exact: true }).fill('1000');
+      const { context, page } = await openSlowModelPlayground(dash);
       await page.getByLabel('Count', { exact: true }).fill('16');
       await page.getByRole('button', { name: 'Generate in browser' }).click();
       const local = page.getByTestId('browser-samples');

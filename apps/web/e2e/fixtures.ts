@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { HubConfig } from '@dapple/server';
 import { DiskStore } from '@dapple/storage';
 import { freePort, gqlClient } from '@dapple/testing';
-import { startTestHub, TEST_SECRET, type TestHub } from '@dapple/server/testing';
+import { publishTinyVersion, startTestHub, TEST_SECRET, tinyUNet, type TestHub } from '@dapple/server/testing';
+import { teamOf } from './live-fixtures';
 import { captureScreens, launchBrowser, newContext } from '@dapple/testing/browser';
 import { startWeb, type WebServer } from '@dapple/testing/web';
 
@@ -142,6 +143,27 @@ export function useTrainingDashboard(name: string): Dashboard {
     if (logDir) await rm(logDir, { recursive: true, force: true });
   });
   return dash;
+}
+
+/**
+ * A new owner's team "lab" with a published model that samples slowly (16×16, 1000 timesteps: a job of many images
+ * at 1000 steps outlasts any check a test makes while it runs), and the owner's page on it with the playground's
+ * Steps set to 1000.
+ */
+export async function openSlowModelPlayground(dash: Dashboard): Promise<{ context: BrowserContext; page: Page }> {
+  const owner = newUser('owner');
+  const api = await apiAs(dash.hub, owner);
+  const { teamId, userId } = await teamOf(api, 'Lab', 'lab');
+  const { modelId } = await publishTinyVersion(dash.hub, teamId, userId, {
+    name: 'slow',
+    timesteps: 1000,
+    unet: tinyUNet({ resolution: 16, baseChannels: 16 }),
+  });
+  const context = await dash.context(owner);
+  const page = await context.newPage();
+  await page.goto(`/t/lab/models/${modelId}`);
+  await page.getByLabel('Steps', { exact: true }).fill('1000');
+  return { context, page };
 }
 
 export function newUser(label: string): TestUser {
