@@ -27,38 +27,65 @@ function dims(mix: GaussianMixture): number {
 /**
  * E[x0 | x_t] for x_t = a·x0 + σ·ε (a = √ᾱ, σ² = 1 − ᾱ): with v_k = a²s_k² + σ², the posterior over
  * components is r_k ∝ w_k·N(x_t; a·μ_k, v_k·I) and E[x0 | x_t, k] = μ_k + (a·s_k²/v_k)·(x_t − a·μ_k).
- * Float64; writes D values to `out`.
+ * Everything that depends only on the noise level is computed once here, so the per-point work is a few
+ * multiply-adds and K exponentials (the sampler tests call this for 4,096 points × 1,000 steps × dozens of runs).
  */
-export function mixturePosteriorMean(
-  mix: GaussianMixture,
-  abar: number,
-  x: ArrayLike<number>,
-  offset: number,
-  out: Float64Array,
-): void {
-  const d = out.length;
-  const k = mix.weights.length;
-  const a = Math.sqrt(abar);
-  const logits = new Float64Array(k);
-  let best = -Infinity;
-  for (let c = 0; c < k; c++) {
-    const s2 = mix.stds[c]! ** 2;
-    const v = a * a * s2 + (1 - abar);
-    const mu = mix.means[c]!;
-    let sq = 0;
-    for (let j = 0; j < d; j++) sq += (x[offset + j]! - a * mu[j]!) ** 2;
-    logits[c] = Math.log(mix.weights[c]!) - 0.5 * d * Math.log(v) - sq / (2 * v);
-    best = Math.max(best, logits[c]!);
+export class MixturePosterior {
+  readonly dims: number;
+  private readonly a: number;
+  /** Per component: log w_k − (D/2)·log v_k, 1/(2v_k), the gain a·s_k²/v_k, and a·μ_k (K × D). */
+  private readonly logNorm: Float64Array;
+  private readonly halfInvVar: Float64Array;
+  private readonly gain: Float64Array;
+  private readonly scaledMeans: Float64Array;
+  private readonly means: Float64Array;
+  private readonly logits: Float64Array;
+
+  constructor(mix: GaussianMixture, abar: number) {
+    const d = dims(mix);
+    const k = mix.weights.length;
+    this.dims = d;
+    this.a = Math.sqrt(abar);
+    this.logNorm = new Float64Array(k);
+    this.halfInvVar = new Float64Array(k);
+    this.gain = new Float64Array(k);
+    this.scaledMeans = new Float64Array(k * d);
+    this.means = new Float64Array(k * d);
+    this.logits = new Float64Array(k);
+    for (let c = 0; c < k; c++) {
+      const s2 = mix.stds[c]! ** 2;
+      const v = abar * s2 + (1 - abar);
+      this.logNorm[c] = Math.log(mix.weights[c]!) - 0.5 * d * Math.log(v);
+      this.halfInvVar[c] = 1 / (2 * v);
+      this.gain[c] = (this.a * s2) / v;
+      for (let j = 0; j < d; j++) {
+        this.means[c * d + j] = mix.means[c]![j]!;
+        this.scaledMeans[c * d + j] = this.a * mix.means[c]![j]!;
+      }
+    }
   }
-  let total = 0;
-  for (let c = 0; c < k; c++) total += logits[c] = Math.exp(logits[c]! - best);
-  out.fill(0);
-  for (let c = 0; c < k; c++) {
-    const r = logits[c]! / total;
-    const s2 = mix.stds[c]! ** 2;
-    const gain = (a * s2) / (a * a * s2 + (1 - abar));
-    const mu = mix.means[c]!;
-    for (let j = 0; j < d; j++) out[j] = out[j]! + r * (mu[j]! + gain * (x[offset + j]! - a * mu[j]!));
+
+  /** Writes E[x0 | x_t] of the point x[offset … offset + D) to `out` (float64). */
+  mean(x: ArrayLike<number>, offset: number, out: Float64Array): void {
+    const { dims: d, logits, logNorm, halfInvVar, gain, scaledMeans, means } = this;
+    const k = logits.length;
+    let best = -Infinity;
+    for (let c = 0; c < k; c++) {
+      let sq = 0;
+      for (let j = 0; j < d; j++) sq += (x[offset + j]! - scaledMeans[c * d + j]!) ** 2;
+      const l = logNorm[c]! - sq * halfInvVar[c]!;
+      logits[c] = l;
+      if (l > best) best = l;
+    }
+    let total = 0;
+    for (let c = 0; c < k; c++) total += logits[c] = Math.exp(logits[c]! - best);
+    out.fill(0);
+    for (let c = 0; c < k; c++) {
+      const r = logits[c]! / total;
+      const g = gain[c]!;
+      for (let j = 0; j < d; j++)
+        out[j] = out[j]! + r * (means[c * d + j]! + g * (x[offset + j]! - scaledMeans[c * d + j]!));
+    }
   }
 }
 
@@ -70,6 +97,12 @@ export function mixturePosteriorMean(
  */
 export function mixtureDenoiser(mix: GaussianMixture, schedule: NoiseSchedule, prediction: Prediction): Denoiser {
   const d = dims(mix);
+  const posteriors = new Map<number, MixturePosterior>();
+  const posteriorAt = (abar: number) => {
+    let p = posteriors.get(abar);
+    if (!p) posteriors.set(abar, (p = new MixturePosterior(mix, abar)));
+    return p;
+  };
   return (x, t) => {
     const [n, h, w, c] = x.shape;
     if (c !== d) throw new RangeError(`mixtureDenoiser: images have ${c} channels, the mixture ${d} dimensions`);
@@ -80,10 +113,11 @@ export function mixtureDenoiser(mix: GaussianMixture, schedule: NoiseSchedule, p
     const perImage = h * w;
     for (let i = 0; i < n; i++) {
       const abar = schedule.alphasCumprod[ts[i]!]!;
+      const posterior = posteriorAt(abar);
       const a = Math.sqrt(abar);
       const sigma = Math.sqrt(1 - abar);
       for (let p = i * perImage; p < (i + 1) * perImage; p++) {
-        mixturePosteriorMean(mix, abar, xs, p * d, x0);
+        posterior.mean(xs, p * d, x0);
         for (let j = 0; j < d; j++) {
           const xt = xs[p * d + j]!;
           const eps = (xt - a * x0[j]!) / sigma;

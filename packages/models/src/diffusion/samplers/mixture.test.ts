@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../backend.ts';
 import { Rng } from '../../rng.ts';
 import { makeSchedule, type NoiseSchedule } from '../schedule.ts';
 import { ddimSample } from './ddim.ts';
@@ -8,8 +9,10 @@ import { dpmSolverSample } from './dpm-solver.ts';
 import { mixtureDenoiser, mixtureStats, sampleMixture, type GaussianMixture } from './gaussian-mixture.ts';
 import type { Prediction } from './types.ts';
 
+// The wasm backend, as the trainer and sampling workers run: its SIMD elementwise kernels make the ~30 runs of
+// 1,000 steps over 4,096 points ~2.5× cheaper in CPU than the cpu backend.
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await selectBackend({ prefer: 'wasm' });
 });
 
 /** Three 2-D modes with unequal weights and spreads; one 1-D pair, 3:1. All well inside [-1, 1]. */
