@@ -13,6 +13,7 @@ import { parseManifest, ShardReader, toFloatImages } from '@dapple/datasets';
 import { evaluationNumbers, inceptionScoreSplits, inceptionScore, sampleClassAccuracy } from '@dapple/models';
 import type { EvaluationExtractor } from '@dapple/models/extractors';
 import { datasetClassifierFor, type ReadyClassifier } from './eval-classifier.ts';
+import { interleavedOrder, labelBlocks, permuteRows } from './label-order.ts';
 import type { ClassifierResult, EvaluateTask, EvaluationResult } from './protocol.ts';
 
 const BATCH = 32;
@@ -24,20 +25,6 @@ function concat(parts: Float32Array[]): Float32Array {
     out.set(p, o);
     o += p.length;
   }
-  return out;
-}
-
-/** Contiguous blocks of image indices per label, ⌊n/K⌋ or ⌈n/K⌉ each: [label, first index, count]. */
-export function labelBlocks(n: number, labels: number[]): [label: number | null, first: number, count: number][] {
-  if (labels.length === 0) return [[null, 0, n]];
-  const k = labels.length;
-  const out: [number, number, number][] = [];
-  let first = 0;
-  labels.forEach((label, i) => {
-    const count = Math.floor(n / k) + (i < n % k ? 1 : 0);
-    if (count > 0) out.push([label, first, count]);
-    first += count;
-  });
   return out;
 }
 
@@ -65,7 +52,8 @@ export async function runEvaluation(
     const fakeProbs: Float32Array[] = [];
     const fakeClassProbs: Float32Array[] = [];
     const intended: number[] = [];
-    for (const [label, first, count] of labelBlocks(n, task.labels)) {
+    const blocks = labelBlocks(n, task.labels);
+    for (const [label, first, count] of blocks) {
       for (let start = first; start < first + count; start += BATCH) {
         const m = Math.min(BATCH, first + count - start);
         const { pixels } = await sampler.sample({
@@ -132,12 +120,16 @@ export async function runEvaluation(
     }
     if (real < n) throw new Error(`the dataset version has ${real} images; the evaluation needs ${n}`);
 
+    // Samples were made label by label: interleave them so that IS splits each hold every label (label-order.ts).
+    const order = interleavedOrder(blocks);
+    const mixed = (parts: Float32Array[], width: number) => permuteRows(concat(parts), width, order);
+    const intendedMixed = intended.length === n ? order.map((i) => intended[i]!) : intended;
     const numbers = evaluationNumbers({
-      fakeFeatures: concat(fakeFeatures),
+      fakeFeatures: mixed(fakeFeatures, extractor.dims),
       realFeatures: concat(realFeatures),
       dims: extractor.dims,
       ...(extractor.numClasses > 0
-        ? { fakeProbabilities: concat(fakeProbs), realProbabilities: concat(realProbs) }
+        ? { fakeProbabilities: mixed(fakeProbs, extractor.numClasses), realProbabilities: concat(realProbs) }
         : {}),
       numClasses: extractor.numClasses,
       seed: task.seed,
@@ -158,7 +150,13 @@ export async function runEvaluation(
       inceptionScore: numbers.inceptionScore,
       realInceptionScore: numbers.realInceptionScore,
       classifier: classifier
-        ? classifierResult(classifier, task, concat(fakeClassProbs), concat(realClassProbs), intended)
+        ? classifierResult(
+            classifier,
+            task,
+            mixed(fakeClassProbs, classifier.model.numClasses),
+            concat(realClassProbs),
+            intendedMixed,
+          )
         : null,
     };
   } finally {
