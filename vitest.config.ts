@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { CPU_BANNER } from './packages/models/src/cpu-banner.ts';
+import LongestFirstSequencer from './vitest.sequencer.ts';
 
 // One vitest run covers every workspace: each package/app with a vitest.config.ts is a project.
 // The JSON report is what .ci/run counts passes and failures from.
@@ -13,6 +14,8 @@ export default defineConfig({
     // database from the migrated template, ports come from freePort(), and the dashboard build and Chromium unpack
     // take a lock.
     maxWorkers: Math.max(2, availableParallelism()),
+    // Longest files first across all projects (vitest.sequencer.ts), so no slow file starts last and runs alone.
+    sequence: { sequencer: LongestFirstSequencer },
     reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
     // Test fixtures build models on TF.js' cpu backend without selectBackend (which silences it), so each such
     // file would print the banner.
