@@ -316,7 +316,9 @@ export function SamplingPlayground({
             <>
               <p className="muted" role="status">
                 {browser.urls.length} images in {browser.seconds.toFixed(1)} s on this device
-                {browser.backend ? ` with ${BACKEND_LABELS[browser.backend.name] ?? browser.backend.name}` : ''}
+                {browser.backend
+                  ? ` with ${BACKEND_LABELS[browser.backend.name] ?? browser.backend.name} (${browser.backend.detail})`
+                  : ''}
               </p>
               <ImageGrid urls={browser.urls} label="Browser sample" />
             </>

@@ -8,6 +8,9 @@ export interface BrowserModelSampler {
     seed: number;
     label?: number | null;
     guidance?: number | null;
+    /** Position of the first image in a request split over workers: image k depends only on (seed, k). */
+    firstImageIndex?: number;
+    temperature?: number;
     onProgress?: (done: number, total: number) => void;
     signal?: AbortSignal;
   }): Promise<{ pixels: Uint8Array; shape: [number, number, number, number] }>;

@@ -1,6 +1,7 @@
 // Messages between the playground (main thread) and sampling.worker.ts. Plain data only: they cross postMessage.
 
-export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm';
+/** 'cpu' is never offered to the user; the page forces it on extra workers when the first one fell back to it. */
+export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
 export interface WorkerSampleRequest {
   count: number;
@@ -23,6 +24,23 @@ export interface StartMessage {
   /** Prefix the tfjs-backend-wasm binaries are served under (absolute URL ending in '/'). */
   wasmPaths: string;
   request: WorkerSampleRequest;
+  /**
+   * The images this worker makes. null for the first worker: it chooses the backend, reports it, and then waits
+   * for its SliceMessage (the page splits the request over more workers when the backend is a CPU one).
+   */
+  slice: ImageSlice | null;
+}
+
+/** Images [firstImageIndex, firstImageIndex + count) of the request: image k depends only on (seed, k). */
+export interface ImageSlice {
+  firstImageIndex: number;
+  count: number;
+  /** Time one step first and report the estimate (the first worker only). */
+  timeStep: boolean;
+}
+
+export interface SliceMessage extends ImageSlice {
+  type: 'slice';
 }
 
 export interface BackendInfo {

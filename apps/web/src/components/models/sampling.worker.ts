@@ -3,16 +3,20 @@
 // at once and needs no cooperation from a kernel that is running).
 import { loadModelForSampling } from './diffusion-browser.js';
 import { chooseBackend } from './worker-backend';
-import type { StartMessage, WorkerMessage } from './sampling-protocol';
+import type { ImageSlice, SliceMessage, StartMessage, WorkerMessage } from './sampling-protocol';
 
 interface WorkerScope {
-  onmessage: ((event: MessageEvent<StartMessage>) => void) | null;
+  onmessage: ((event: MessageEvent<StartMessage | SliceMessage>) => void) | null;
   postMessage(message: WorkerMessage, transfer?: Transferable[]): void;
 }
 const scope = self as unknown as WorkerScope;
 const post = (message: WorkerMessage, transfer: Transferable[] = []) => scope.postMessage(message, transfer);
 // Accelerated backends compile their kernels on first use: time a second step, not the first.
 const WARM_UP_FIRST = new Set(['webgpu', 'webgl']);
+
+// The first worker learns its slice only after it reported its backend (see StartMessage.slice).
+let receiveSlice: (slice: ImageSlice) => void = () => undefined;
+const sliceArrived = new Promise<ImageSlice>((resolve) => (receiveSlice = resolve));
 
 async function run(start: StartMessage): Promise<void> {
   post({ type: 'stage', stage: 'Starting TensorFlow.js…' });
@@ -25,26 +29,31 @@ async function run(start: StartMessage): Promise<void> {
   });
   try {
     const r = start.request;
+    const slice = start.slice ?? (await sliceArrived);
     const common = {
       sampler: r.sampler,
       eta: r.eta,
       seed: r.seed,
       label: r.label,
       guidance: r.guidance,
+      firstImageIndex: slice.firstImageIndex,
       ...(r.temperature !== null ? { temperature: r.temperature } : {}),
     };
-    post({ type: 'stage', stage: 'Timing one step…' });
-    // The probe runs the real batch shape for one step: its cost per step is what the full request pays per step.
-    const probe = () => model.sample({ ...common, count: r.count, steps: 1 });
-    if (WARM_UP_FIRST.has(backend.name)) await probe();
-    const t0 = performance.now();
-    await probe();
-    const stepSeconds = (performance.now() - t0) / 1000;
-    post({ type: 'estimate', seconds: stepSeconds * r.steps, stepSeconds });
+    if (slice.timeStep) {
+      post({ type: 'stage', stage: 'Timing one step…' });
+      // The probe runs this worker's batch for one step: the other workers run theirs (no larger) at the same
+      // time on their own cores, so its cost per step is what the whole request pays per step.
+      const probe = () => model.sample({ ...common, count: slice.count, steps: 1 });
+      if (WARM_UP_FIRST.has(backend.name)) await probe();
+      const t0 = performance.now();
+      await probe();
+      const stepSeconds = (performance.now() - t0) / 1000;
+      post({ type: 'estimate', seconds: stepSeconds * r.steps, stepSeconds });
+    }
     post({ type: 'stage', stage: 'Sampling…' });
     const { pixels, shape } = await model.sample({
       ...common,
-      count: r.count,
+      count: slice.count,
       steps: r.steps,
       onProgress: (done, total) => post({ type: 'progress', done, total }),
     });
@@ -55,6 +64,7 @@ async function run(start: StartMessage): Promise<void> {
 }
 
 scope.onmessage = (event) => {
+  if (event.data.type === 'slice') return receiveSlice(event.data);
   if (event.data.type !== 'start') return;
   run(event.data).catch((err: unknown) =>
     post({ type: 'error', message: err instanceof Error ? err.message : String(err) }),
