@@ -1,6 +1,5 @@
 import type { PackPiece } from '@dapple/contracts/upload-pack';
 import { crc32, crcBytes } from '@dapple/contracts/upload-zip';
-import type { ReadReply, ReadRequest } from './read-protocol';
 import { PartError } from './send-parts';
 
 // Why packs of small files are read into memory before they are sent: a request body that is a Blob of thousands
@@ -60,78 +59,28 @@ export function prefetchSmallFiles(
   if (group.length) groups.push(group);
   const resolvers = new Map<File, (bytes: Uint8Array<ArrayBuffer> | null) => void>();
   for (const file of groups.flat()) cache.set(file, new Promise((resolve) => resolvers.set(file, resolve)));
-  const readGroup = groupReader(crcs !== undefined);
   let next = 0;
-  let running = 0;
   const reader = async () => {
     while (next < groups.length) {
       const g = groups[next++]!;
-      const read = await readGroup.read(g);
+      let buffer: ArrayBuffer | null = null;
+      try {
+        buffer = await new Blob(g).arrayBuffer();
+      } catch {
+        // One of them changed since it was picked: readBody reads and names it.
+      }
       let at = 0;
-      g.forEach((file, i) => {
-        const bytes = read ? new Uint8Array(read.buffer, at, file.size) : null;
-        const sum = read?.crcs?.[i];
-        if (crcs && !crcs.has(file) && bytes) crcs.set(file, Promise.resolve(sum ?? crc32(bytes)));
+      for (const file of g) {
+        const bytes = buffer ? new Uint8Array(buffer, at, file.size) : null;
+        // While the user finishes the form, not after the click (~10 ms per MB on the main thread). Reading in a
+        // worker was tried (one bench run, load 27): the reads then ended ~5 s after createUpload, not ~0.4 s.
+        if (bytes && crcs && !crcs.has(file)) crcs.set(file, Promise.resolve(crc32(bytes)));
         resolvers.get(file)!(bytes);
         at += file.size;
-      });
-    }
-    if (--running === 0) readGroup.close();
-  };
-  running = Math.min(PARALLEL_READS, groups.length);
-  if (running === 0) readGroup.close();
-  for (let i = 0; i < running; i++) void reader();
-}
-
-type GroupRead = { buffer: ArrayBuffer; crcs: number[] | null } | null;
-
-/**
- * Reads a group of files as one Blob: in read.worker.ts where the browser has workers (the Blob constructor's
- * per-file cost then stays off the page's main thread), else here. Null when a file could not be read.
- */
-function groupReader(withCrcs: boolean): { read: (files: File[]) => Promise<GroupRead>; close: () => void } {
-  const here = async (files: File[]): Promise<GroupRead> => {
-    try {
-      return { buffer: await new Blob(files).arrayBuffer(), crcs: null };
-    } catch {
-      return null;
+      }
     }
   };
-  if (typeof Worker === 'undefined') return { read: here, close: () => undefined };
-  let worker: Worker | null;
-  try {
-    // A classic worker: Turbopack's worker bootstrap loads the chunks with importScripts, which module workers lack.
-    worker = new Worker(new URL('./read.worker.ts', import.meta.url));
-  } catch {
-    return { read: here, close: () => undefined };
-  }
-  const waiting = new Map<number, { files: File[]; resolve: (read: GroupRead) => void }>();
-  let ids = 0;
-  worker.onmessage = (event: MessageEvent<ReadReply>) => {
-    const { id, buffer, crcs } = event.data;
-    const entry = waiting.get(id);
-    waiting.delete(id);
-    entry?.resolve(buffer ? { buffer, crcs } : null);
-  };
-  // A worker that cannot start (or dies): what it was asked is read here instead.
-  worker.onerror = () => {
-    worker?.terminate();
-    worker = null;
-    for (const { files, resolve } of waiting.values()) void here(files).then(resolve);
-    waiting.clear();
-  };
-  return {
-    read: (files) => {
-      if (!worker) return here(files);
-      const id = ids++;
-      const request: ReadRequest = { id, files, crcs: withCrcs };
-      return new Promise((resolve) => {
-        waiting.set(id, { files, resolve });
-        worker!.postMessage(request);
-      });
-    },
-    close: () => worker?.terminate(),
-  };
+  for (let i = 0; i < Math.min(PARALLEL_READS, groups.length); i++) void reader();
 }
 
 /**
