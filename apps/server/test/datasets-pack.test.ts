@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planUploadItems, type PackSource } from '@dapple/contracts/upload-pack';
+import { planUploadItems, type PackLayout, type PackSource } from '@dapple/contracts/upload-pack';
+import { crc32, crcBytes } from '@dapple/contracts/upload-zip';
 import { startTestHub, type TestHub } from './support/hub.ts';
 import {
   COMPLETE,
@@ -13,8 +14,22 @@ import {
 } from './datasets-fixtures.ts';
 import { createTeam, signUpUser } from './helpers.ts';
 
-// Batched uploads: the dashboard and the CLI pack many files into a tar sent with `pack: true`; the hub unpacks
-// it under the files' own paths. And signed upload URLs die with their upload (DiskStore: the hub refuses them).
+// Batched uploads: the dashboard and the CLI pack many files into a tar (the dashboard: a stored zip for small
+// files) sent with `pack: true`; the hub unpacks it under the files' own paths. And signed upload URLs die with
+// their upload (DiskStore: the hub refuses them).
+
+/** A pack's bytes as a sender makes them: headers from the layout, the files' bytes and (zip) their CRC-32s. */
+function packBytes(layout: PackLayout, sources: readonly { bytes: Buffer }[]): Buffer {
+  return Buffer.concat(
+    layout.pieces.map((p) =>
+      p.kind === 'bytes'
+        ? Buffer.from(p.bytes)
+        : p.kind === 'crc'
+          ? Buffer.from(crcBytes(crc32(sources[p.index]!.bytes)))
+          : sources[p.index]!.bytes,
+    ),
+  );
+}
 
 const URL_EXPIRY_SEC = 7;
 
@@ -46,9 +61,7 @@ describe('packed uploads and upload URLs that die with their upload', () => {
     }
     const [pack] = planUploadItems(sources);
     if (pack?.kind !== 'pack') throw new Error('expected one pack');
-    const tar = Buffer.concat(
-      pack.layout.pieces.map((p) => (p.kind === 'bytes' ? Buffer.from(p.bytes) : sources[p.index]!.bytes)),
-    );
+    const tar = packBytes(pack.layout, sources);
     const started = Date.now();
     const upload = ok(
       await ann.client.request<{ createUpload: CreatedUpload & { files: { parts: { expiresAt: string }[] }[] } }>(
@@ -94,7 +107,61 @@ describe('packed uploads and upload URLs that die with their upload', () => {
     expect(files.map((f) => f.path).sort()).toEqual(sources.map((s) => s.path).sort());
   });
 
-  it('refuses writes to the URLs of an aborted upload, and `pack` on anything but a .tar', async () => {
+  /** Uploads `bytes` as one pack named `path`, completes the upload and waits for its version. */
+  async function uploadPack(
+    ann: Awaited<ReturnType<typeof setUp>>['ann'],
+    datasetId: string,
+    path: string,
+    bytes: Buffer,
+  ) {
+    const upload = ok(
+      await ann.client.request<{ createUpload: CreatedUpload }>(CREATE_UPLOAD, {
+        input: { datasetId, files: [{ path, size: bytes.length, contentType: 'application/zip', pack: true }] },
+      }),
+    ).createUpload;
+    expect(upload.files[0]!.parts).toHaveLength(1);
+    expect(await put(upload.files[0]!.parts[0]!, bytes)).toBe(200);
+    const completed = ok(
+      await ann.client.request<{ completeUpload: { version: { id: string } } }>(COMPLETE, { uploadId: upload.id }),
+    ).completeUpload;
+    return waitForVersion(ann.client, completed.version.id);
+  }
+
+  it('prepares a zip pack of many small files into a version with every file, labelled by its folder', async () => {
+    const { ann, datasetId } = await setUp('zip');
+    const labels = ['birds', 'cats', 'dogs'];
+    const sources: (PackSource & { bytes: Buffer })[] = [];
+    for (let i = 0; i < 300; i++) {
+      const bytes = await solidPng(i, 8);
+      sources.push({ path: `${labels[i % 3]}/${i}.png`, size: bytes.length, mtimeMs: 1_700_000_000_000, bytes });
+    }
+    const [pack] = planUploadItems(sources, { zipSmallFiles: true });
+    if (pack?.kind !== 'pack') throw new Error('expected one pack');
+    expect([pack.format, pack.path]).toEqual(['zip', 'dapple-pack-1.zip']);
+    const version = await uploadPack(ann, datasetId, pack.path, packBytes(pack.layout, sources));
+    expect(version).toMatchObject({ status: 'READY', acceptedCount: 300, rejectedCount: 0, error: null });
+    expect(version.labels.map((l) => [l.label, l.count])).toEqual(labels.map((label) => [label, 100]));
+  });
+
+  it('refuses a broken zip pack with an error naming the entry', async () => {
+    const { ann, datasetId } = await setUp('zip-broken');
+    const sources: (PackSource & { bytes: Buffer })[] = [];
+    for (let i = 0; i < 3; i++) {
+      const bytes = await solidPng(i, 8);
+      sources.push({ path: `cats/${i}.png`, size: bytes.length, mtimeMs: 0, bytes });
+    }
+    const [pack] = planUploadItems(sources, { zipSmallFiles: true });
+    if (pack?.kind !== 'pack' || pack.format !== 'zip') throw new Error('expected one zip pack');
+    const zip = packBytes(pack.layout, sources);
+    // One byte of cats/1.png changed after its CRC-32 was taken: what a file edited mid-upload would send.
+    const second = pack.layout.ends[1]!;
+    zip[second.start + 20]! ^= 0xff;
+    const version = await uploadPack(ann, datasetId, pack.path, zip);
+    expect(version.status).toBe('FAILED');
+    expect(version.error).toMatch(/^Upload refused: .*"cats\/1\.png".*CRC-32/);
+  });
+
+  it('refuses writes to the URLs of an aborted upload, and `pack` on anything but a .tar or .zip', async () => {
     const { ann, datasetId } = await setUp('abort');
     const bytes = await solidPng(7);
     const upload = ok(
@@ -112,10 +179,10 @@ describe('packed uploads and upload URLs that die with their upload', () => {
     expect(res.status).toBe(403);
     expect(await res.text()).toMatch(/aborted/);
 
-    const zip = await ann.client.request(CREATE_UPLOAD, {
-      input: { datasetId, files: [{ path: 'x.zip', size: 10, contentType: 'application/zip', pack: true }] },
+    const tgz = await ann.client.request(CREATE_UPLOAD, {
+      input: { datasetId, files: [{ path: 'x.tgz', size: 10, contentType: 'application/gzip', pack: true }] },
     });
-    expect(zip.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(zip.errors?.[0]?.message).toMatch(/files\.0\.pack/);
+    expect(tgz.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(tgz.errors?.[0]?.message).toMatch(/files\.0\.pack: a packed file must be a \.tar or a \.zip/);
   });
 });

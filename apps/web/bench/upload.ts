@@ -28,6 +28,10 @@ const { values: args } = parseArgs({
     'large-files': { type: 'string', default: '500' },
     'large-mb': { type: 'string', default: '300' },
     rounds: { type: 'string', default: '2' },
+    /** Comma-separated case names to run (default: all). */
+    cases: { type: 'string', default: 'many-small,fewer-large' },
+    /** Free text added to each line's note (what changed since the last run). */
+    note: { type: 'string', default: '' },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -103,7 +107,9 @@ try {
   }
 
   /** The dashboard's own upload: pick the folder, click Upload, until completeUpload answered. */
-  async function viaPage(name: string, dir: string, files: number): Promise<number> {
+  /** Where one upload's time went: each request the page made after the click, from/to ms since the click. */
+  type Step = { what: string; from: number; to: number; bytes: number };
+  async function viaPage(name: string, dir: string, files: number): Promise<{ seconds: number; steps: Step[] }> {
     await page.goto('/t/bench/datasets/new');
     await page.getByLabel('Name', { exact: true }).fill(name);
     await page.locator('input[webkitdirectory]').setInputFiles(dir);
@@ -112,14 +118,43 @@ try {
     const completed = page.waitForResponse(
       (r) => r.request().method() === 'POST' && (r.request().postData() ?? '').includes('CompleteUpload'),
     );
+    const steps: Step[] = [];
+    const open = new Map<import('playwright-core').Request, Step>();
+    const onRequest = (r: import('playwright-core').Request) => {
+      const url = new URL(r.url());
+      const op = /"?(?:mutation|query)\s+(\w+)/.exec(r.postData() ?? '')?.[1];
+      const what = op ?? `${r.method()} ${url.pathname.replace(/[0-9a-f-]{36}/g, ':id')}`;
+      const step = { what, from: performance.now() - started, to: NaN, bytes: r.postDataBuffer()?.length ?? 0 };
+      open.set(r, step);
+      steps.push(step);
+    };
+    const onDone = (r: import('playwright-core').Request) => {
+      const step = open.get(r);
+      if (step) step.to = performance.now() - started;
+    };
+    // When the form's submit handler runs (the click waits for the page's main thread: work left from the pick).
+    await page.evaluate(() => {
+      const w = window as unknown as { submitAt?: number };
+      delete w.submitAt;
+      document.addEventListener('submit', () => (w.submitAt = Date.now()), { capture: true, once: true });
+    });
+    const clickedAt = Date.now();
+    page.on('request', onRequest);
+    page.on('requestfinished', onDone);
+    page.on('requestfailed', onDone);
     const started = performance.now();
     await button.click();
     const response = await completed;
     const seconds = (performance.now() - started) / 1000;
+    page.off('request', onRequest);
+    page.off('requestfinished', onDone);
+    page.off('requestfailed', onDone);
+    const submitAt = await page.evaluate(() => (window as unknown as { submitAt?: number }).submitAt ?? NaN);
+    steps.unshift({ what: 'click → submit handler', from: 0, to: submitAt - clickedAt, bytes: 0 });
     const body = (await response.json()) as { errors?: unknown };
     if (body.errors) throw new Error(`completeUpload failed: ${JSON.stringify(body.errors)}`);
     await page.waitForURL((url) => url.pathname === '/t/bench/datasets');
-    return seconds;
+    return { seconds, steps: steps.filter((s) => !/^GET /.test(s.what)) };
   }
 
   /** The same number of bytes in one PUT from the same page to a signed URL on the same origin. */
@@ -148,14 +183,24 @@ try {
   }
 
   await mkdir(join(fileURLToPath(new URL('./results/', import.meta.url))), { recursive: true });
+  const wanted = new Set(args.cases.split(','));
   for (const c of cases) {
+    if (!wanted.has(c.name)) continue;
     const ours: number[] = [];
     const raw: number[] = [];
+    let slowest: Step[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       raw.push(await rawPut(c.bytes));
-      ours.push(await viaPage(`${c.name}-${round}`, folders.get(c.name)!, c.files));
+      const run = await viaPage(`${c.name}-${round}-${Date.now()}`, folders.get(c.name)!, c.files);
+      ours.push(run.seconds);
+      if (run.seconds >= Math.max(...ours)) slowest = run.steps;
     }
     const seconds = median(ours);
+    // Where the slowest round's time went (ms since the click); the requests overlap where they run in parallel.
+    const steps = slowest.map((s) => `${s.what} ${Math.round(s.from)}–${Math.round(s.to)} ms (${s.bytes} B)`);
+    process.stderr.write(
+      `${c.name} rounds ${ours.map((s) => s.toFixed(2)).join(', ')} s; slowest:\n  ${steps.join('\n  ')}\n`,
+    );
     const rawSeconds = median(raw);
     const line = {
       bench: 'web.upload',
@@ -171,7 +216,8 @@ try {
       ratio_vs_raw_put: Number((rawSeconds / seconds).toFixed(3)),
       rounds: ROUNDS,
       loadavg: loadavg().map((l) => Number(l.toFixed(2))),
-      note: 'shared 2-core machine, other agents running; Chromium → next start /objects proxy → hub DiskStore',
+      requests: slowest.length,
+      note: `shared 2-core machine, other agents running; Chromium → next start /objects proxy → hub DiskStore${args.note ? `; ${args.note}` : ''}`,
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
     await appendFile(RESULTS, `${JSON.stringify(line)}\n`);

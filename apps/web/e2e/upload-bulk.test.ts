@@ -8,17 +8,17 @@ import { buildZip } from '@dapple/datasets/testing';
 import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
 import { makePng } from './png';
 
-// A folder of thousands of small files goes up as a few tar packs (a handful of PUTs, not one per file), and a
+// A folder of thousands of small files goes up as a few zip packs (a handful of PUTs, not one per file), and a
 // part URL that expires while its PUT waits is renewed and the part sent again, without failing the upload.
 // The hub's part size is the S3 minimum (5 MiB) and its URLs live 20 s (long enough for a PUT through the
-// dashboard on a loaded machine), so the ~12 MB pack has three parts and the test can hold part 2 until its URL
+// dashboard on a loaded machine), so the ~12.5 MB pack has three parts and the test can hold part 2 until its URL
 // is dead.
 
 const MiB = 1024 * 1024;
 const FILES = 3_000;
 const URL_EXPIRY_SEC = 20;
 
-/** A PNG of noise (incompressible, ~3 KB at 32 px) so 3,000 of them make a multi-part pack. */
+/** A PNG of noise (incompressible, ~4 KB at 36 px) so 3,000 of them make a multi-part pack. */
 async function noisePng(side: number): Promise<Buffer> {
   return sharp(randomBytes(side * side * 3), { raw: { width: side, height: side, channels: 3 } })
     .png({ compressionLevel: 0 })
@@ -50,7 +50,7 @@ describe('bulk folder upload and uploads into an existing dataset', () => {
     for (let i = 0; i < FILES; i += 100)
       await Promise.all(
         Array.from({ length: 100 }, async (_, j) =>
-          writeFile(join(folder, i + j < FILES / 2 ? 'cats' : 'dogs', `${i + j}.png`), await noisePng(32)),
+          writeFile(join(folder, i + j < FILES / 2 ? 'cats' : 'dogs', `${i + j}.png`), await noisePng(36)),
         ),
       );
   });

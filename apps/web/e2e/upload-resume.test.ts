@@ -12,7 +12,7 @@ import { planUploadItems } from '@dapple/contracts/upload-pack';
 // Resuming a dataset upload after a reload: the page keeps the upload in localStorage, the person picks the
 // same files again, and only the parts the hub does not have are sent. The hub's part size is the S3 minimum
 // (5 MiB) so a 20 MB image goes up in four parts; the test lets parts 1 and 2 through, holds every other PUT,
-// and reloads. The two small images travel together in one tar pack (upload file 1), the big one on its own
+// and reloads. The two small images travel together in one zip pack (upload file 1), the big one on its own
 // (upload file 0).
 
 const MiB = 1024 * 1024;
@@ -83,11 +83,14 @@ describe('resuming a dataset upload after a reload', () => {
       small2: join(dir, 'b.png'),
       otherBig: join(dir, 'other', 'big.png'),
       bigSize: big.length,
-      packSize: planUploadItems([
-        { path: 'big.png', size: big.length, mtimeMs: 0 },
-        { path: 'a.png', size: small1.length, mtimeMs: 0 },
-        { path: 'b.png', size: small2.length, mtimeMs: 0 },
-      ])[1]!.size,
+      packSize: planUploadItems(
+        [
+          { path: 'big.png', size: big.length, mtimeMs: 0 },
+          { path: 'a.png', size: small1.length, mtimeMs: 0 },
+          { path: 'b.png', size: small2.length, mtimeMs: 0 },
+        ],
+        { zipSmallFiles: true },
+      )[1]!.size,
     };
   });
   afterAll(async () => {
@@ -152,7 +155,7 @@ describe('resuming a dataset upload after a reload', () => {
     expect(state.status).toBe('OPEN');
     expect(state.files.map((f) => [f.path, f.receivedParts.toSorted()])).toEqual([
       ['big.png', [1, 2]],
-      ['dapple-pack-1.tar', []],
+      ['dapple-pack-1.zip', []],
     ]);
     expect(held.length).toBeGreaterThan(0);
     // Reload while the held PUTs are still held (unrouting first would let them through): the reload cancels them.

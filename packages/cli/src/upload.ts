@@ -173,6 +173,8 @@ async function readRange(
   }
   let offset = 0; // of the current piece in the pack
   for (const piece of item.layout.pieces) {
+    // planUploadItems only makes zip packs (CRC pieces) when asked to, which the CLI does not.
+    if (piece.kind === 'crc') throw new Error('zip packs are not sent by the CLI');
     const length = piece.kind === 'bytes' ? piece.bytes.length : piece.size;
     const from = Math.max(start, offset);
     const to = Math.min(start + size, offset + length);

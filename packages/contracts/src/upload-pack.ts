@@ -5,10 +5,13 @@
 // layout are known before any file is read, and the bytes can be handed to the network as slices of the
 // original files (a browser Blob of [header, File, padding, …]; a Node stream of file ranges) without passing
 // through JavaScript. A zip needs each file's CRC-32 in its headers, which means reading and checksumming every
-// byte on the client first. The price is tar's 512-byte blocks: up to ~1 KiB per file.
+// byte on the client first. The price is tar's 512-byte blocks: up to ~1 KiB per file, which more than doubles
+// a folder of small images; a sender that reads its small files anyway (the dashboard) asks for stored zip packs
+// for such folders instead (`zipSmallFiles`, see upload-zip.ts): same layout-before-reading, CRCs filled in.
 //
 // Pure functions, no Node or DOM APIs: the dashboard and the CLI lay out packs the same way, byte for byte, so
 // a resumed upload rebuilds exactly the pack it started.
+import { layoutZip, MAX_ZIP_ENTRIES, ZIP_END_BYTES, zipEntryBytes } from './upload-zip.ts';
 
 /** A file to pack: its upload path (`cats/1.png`), exact size and modification time. */
 export interface PackSource {
@@ -17,8 +20,14 @@ export interface PackSource {
   mtimeMs: number;
 }
 
-/** Bytes made here (headers, padding, the end-of-archive blocks), or the whole content of source `index`. */
-export type PackPiece = { kind: 'bytes'; bytes: Uint8Array } | { kind: 'file'; index: number; size: number };
+/**
+ * Bytes made here (headers, padding, the end-of-archive blocks), the whole content of source `index`, or (zip
+ * packs only) the CRC-32 of source `index` as 4 little-endian bytes, which the sender computes from its content.
+ */
+export type PackPiece =
+  | { kind: 'bytes'; bytes: Uint8Array }
+  | { kind: 'file'; index: number; size: number }
+  | { kind: 'crc'; index: number; size: 4 };
 
 export interface PackLayout {
   /** Exact byte length of the tar. */
@@ -32,7 +41,23 @@ export interface PackLayout {
 /** One upload item: a file sent as it is (an archive, or a lone file), or a pack of several sources. */
 export type UploadItem =
   | { kind: 'file'; path: string; size: number; index: number }
-  | { kind: 'pack'; path: string; size: number; indexes: number[]; layout: PackLayout };
+  | { kind: 'pack'; format: PackFormat; path: string; size: number; indexes: number[]; layout: PackLayout };
+
+/** tar: bytes known without reading (any sender); zip: far smaller for small files, CRCs read from the files. */
+export type PackFormat = 'tar' | 'zip';
+
+export interface PlanOptions {
+  /** Largest pack (default MAX_PACK_BYTES). */
+  maxPackBytes?: number;
+  /**
+   * Send the packs as stored zips when tar's headers and padding would add more than ZIP_WHEN_TAR_OVERHEAD of
+   * the files' bytes (folders of small files). The sender must then fill in `crc` pieces.
+   */
+  zipSmallFiles?: boolean;
+}
+
+/** Tar overhead (headers + padding over data bytes) above which zipSmallFiles packs as zip. */
+export const ZIP_WHEN_TAR_OVERHEAD = 0.05;
 
 const BLOCK = 512;
 /** A pack stays under this (well inside the hub's 4 GiB archive limit; a failed pack costs at most this much). */
@@ -51,7 +76,8 @@ export function isArchivePath(path: string): boolean {
  * `maxPackBytes` (in source order, so the same sources always give the same items). A single small file is
  * sent as itself: packing it would only add headers.
  */
-export function planUploadItems(sources: readonly PackSource[], maxPackBytes = MAX_PACK_BYTES): UploadItem[] {
+export function planUploadItems(sources: readonly PackSource[], options: PlanOptions = {}): UploadItem[] {
+  const maxPackBytes = options.maxPackBytes ?? MAX_PACK_BYTES;
   const items: UploadItem[] = [];
   const packable: number[] = [];
   sources.forEach((source, index) => {
@@ -64,19 +90,23 @@ export function planUploadItems(sources: readonly PackSource[], maxPackBytes = M
     items.push({ kind: 'file', path: sources[index]!.path, size: sources[index]!.size, index });
     return items;
   }
+  const format = options.zipSmallFiles && tarOverhead(sources, packable) > ZIP_WHEN_TAR_OVERHEAD ? 'zip' : 'tar';
+  const [costOf, endBytes, maxEntries] =
+    format === 'zip' ? [zipEntryBytes, ZIP_END_BYTES, MAX_ZIP_ENTRIES] : [entryBytes, 2 * BLOCK, Infinity];
   let group: number[] = [];
   let groupBytes = 0;
   const flush = () => {
     if (group.length === 0) return;
-    const layout = layoutTar(sources, group);
+    const layout = format === 'zip' ? layoutZip(sources, group) : layoutTar(sources, group);
     const number = items.filter((i) => i.kind === 'pack').length + 1;
-    items.push({ kind: 'pack', path: packName(number, sources), size: layout.size, indexes: group, layout });
+    const path = packName(number, sources, format);
+    items.push({ kind: 'pack', format, path, size: layout.size, indexes: group, layout });
     group = [];
     groupBytes = 0;
   };
   for (const index of packable) {
-    const cost = entryBytes(sources[index]!);
-    if (group.length > 0 && groupBytes + cost + 2 * BLOCK > maxPackBytes) flush();
+    const cost = costOf(sources[index]!);
+    if (group.length > 0 && (groupBytes + cost + endBytes > maxPackBytes || group.length >= maxEntries)) flush();
     group.push(index);
     groupBytes += cost;
   }
@@ -84,10 +114,21 @@ export function planUploadItems(sources: readonly PackSource[], maxPackBytes = M
   return items;
 }
 
+/** Headers and padding a tar of `indexes` would add, over their data bytes. */
+function tarOverhead(sources: readonly PackSource[], indexes: readonly number[]): number {
+  let data = 0;
+  let total = 2 * BLOCK;
+  for (const index of indexes) {
+    data += sources[index]!.size;
+    total += entryBytes(sources[index]!);
+  }
+  return (total - data) / Math.max(1, data);
+}
+
 /** `dapple-pack-1.tar`, numbered on past any source of that name (the hub refuses duplicate paths). */
-function packName(number: number, sources: readonly PackSource[]): string {
+function packName(number: number, sources: readonly PackSource[], format: PackFormat): string {
   for (let n = number; ; n += 1000) {
-    const name = `dapple-pack-${n}.tar`;
+    const name = `dapple-pack-${n}.${format}`;
     if (!sources.some((s) => s.path === name)) return name;
   }
 }

@@ -116,7 +116,7 @@ export interface UploadFileEntry {
   multipartUploadId: string | null;
   partSize: number | null;
   partCount: number;
-  /** A tar the client packed many files into for transport: dataset.prepare unpacks it under its members' own paths. */
+  /** A tar or stored zip the client packed many files into for transport: dataset.prepare unpacks it under its members' own paths. */
   pack?: boolean;
   /** Multipart files: the parts completeUpload verified, assembled by dataset.prepare with exactly these etags. */
   parts?: { partNumber: number; etag: string }[];

@@ -37,7 +37,7 @@ const fileInput = z.object({
     .trim()
     .max(200, 'must be at most 200 characters')
     .regex(/^[\w.+-]+\/[\w.+-]+$|^$/, 'must be a MIME type like image/png'),
-  /** A tar the client packed many files into (see UploadFileEntry.pack). */
+  /** A tar or stored zip the client packed many files into (see UploadFileEntry.pack). */
   pack: z.boolean().nullish(),
 });
 const createInput = z.object({
@@ -99,8 +99,8 @@ export class UploadService {
         throw badInput(`${field}.path`, `${field}.path: "${path}" is also files.${earlier}.path`);
       seen.set(path, index);
       const archive = ARCHIVE_NAME.test(path);
-      if (file.pack && !/\.tar$/i.test(path))
-        throw badInput(`${field}.pack`, `${field}.pack: a packed file must be a .tar (got "${path}")`);
+      if (file.pack && !/\.(tar|zip)$/i.test(path))
+        throw badInput(`${field}.pack`, `${field}.pack: a packed file must be a .tar or a .zip (got "${path}")`);
       const max = archive ? limits.maxArchiveBytes : limits.maxFileBytes;
       if (file.size > max) {
         throw badInput(

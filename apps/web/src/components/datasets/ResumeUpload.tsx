@@ -190,6 +190,7 @@ function rebuild(
         blobs: match.files,
         pieces: match.files.map((file, index) => [{ kind: 'file', file, path: pending.files[index]!.path }]),
         cache: new Map(),
+        crcs: new Map(),
         sourceCount: match.files.length,
       },
     };

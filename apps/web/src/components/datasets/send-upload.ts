@@ -72,6 +72,7 @@ export async function sendAndComplete(options: {
         filesSent,
       });
     },
+    (part) => partBody(prepared, part),
     undefined,
     (part) => {
       markPartDone(teamId, uploadId, part.fileIndex, part.partNumber);
@@ -79,7 +80,6 @@ export async function sendAndComplete(options: {
       filesSent = countFilesSent(prepared, sentRanges);
     },
     partRefresher(uploadId),
-    (part) => partBody(prepared, part),
   );
   onPhase({ kind: 'completing' });
   const completed = await request(CompleteUploadMutation, { uploadId });

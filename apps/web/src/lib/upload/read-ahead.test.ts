@@ -1,6 +1,14 @@
 import { layoutTar } from '@dapple/contracts/upload-pack';
+import { crc32, crcBytes, layoutZip } from '@dapple/contracts/upload-zip';
 import { describe, expect, it } from 'vitest';
-import { bodyPieces, prefetchSmallFiles, readBody, READ_AHEAD_MAX_FILE_BYTES, type ReadCache } from './read-ahead';
+import {
+  bodyPieces,
+  prefetchSmallFiles,
+  readBody,
+  READ_AHEAD_MAX_FILE_BYTES,
+  type CrcCache,
+  type ReadCache,
+} from './read-ahead';
 
 const fileOf = (size: number, seed: number, name = `${seed}.png`) => {
   const bytes = new Uint8Array(size);
@@ -60,5 +68,45 @@ describe('readBody', () => {
     const held = [...cache.keys()].reduce((sum, f) => sum + f.size, 0);
     expect(held).toBeLessThanOrEqual(50_000);
     expect(held).toBeGreaterThan(49_000);
+  });
+
+  it('fills in the CRC-32s of a zip pack, from prefetched bytes or by reading the file, in any range', async () => {
+    const zip = layoutZip(
+      sources,
+      files.map((_, i) => i),
+    );
+    const zipPieces = bodyPieces(zip.pieces, (i) => ({ file: files[i]!, path: sources[i]!.path }));
+    const expected = new Blob(
+      await Promise.all(
+        zip.pieces.map(async (p) =>
+          p.kind === 'bytes'
+            ? (p.bytes as Uint8Array<ArrayBuffer>)
+            : p.kind === 'crc'
+              ? crcBytes(crc32(new Uint8Array(await files[p.index]!.arrayBuffer())))
+              : files[p.index]!,
+        ),
+      ),
+    );
+    // Without a cache (a resumed upload's last part: the central directory repeats every CRC) …
+    for (const [start, size] of [
+      [0, zip.size],
+      [15, 2], // half of the first CRC
+      [zip.size - 5_000, 5_000],
+    ] as const)
+      await same(await readBody(zipPieces, start, size), expected.slice(start, start + size));
+    // … and from the read-ahead, which computes the CRCs as it reads.
+    const cache: ReadCache = new Map();
+    const crcs: CrcCache = new Map();
+    prefetchSmallFiles(files, cache, undefined, crcs);
+    const first = await readBody(zipPieces, 0, Math.floor(zip.size / 2), cache, crcs);
+    const second = await readBody(
+      zipPieces,
+      Math.floor(zip.size / 2),
+      zip.size - Math.floor(zip.size / 2),
+      cache,
+      crcs,
+    );
+    await same(new Blob([first, second]), expected);
+    expect(crcs.size).toBe(files.length);
   });
 });

@@ -38,7 +38,7 @@ export interface PendingUpload {
 const KEY_PREFIX = 'dapple:pending-upload:';
 const keyOf = (teamId: string) => `${KEY_PREFIX}${teamId}`;
 
-export function fingerprintOf(file: File, path: string): FileFingerprint {
+export function fingerprintOf(file: Pick<File, 'name' | 'size' | 'lastModified'>, path: string): FileFingerprint {
   return { path, name: file.name, size: file.size, lastModified: file.lastModified };
 }
 

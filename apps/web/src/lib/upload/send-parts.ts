@@ -39,8 +39,10 @@ export class PartError extends Error {
 
 /** Fresh URL(s) for a part: asked before a URL runs out and after the store said it had. */
 export type RefreshPart = (part: PartTarget) => Promise<PartTarget>;
-/** The bytes a part carries (default: a slice of its file; see read-ahead.ts for packs of small files). */
+/** The bytes a part carries (see read-ahead.ts: small files are read into memory first). */
 export type PartBody = (part: PartTarget) => Promise<Blob>;
+/** What errors name an upload item by. */
+type Named = Pick<File, 'name'>;
 
 function needsRefresh(part: PartTarget, now: number): boolean {
   if (part.expiresAt === undefined) return false;
@@ -60,13 +62,13 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * upload can skip); a failed part rejects with an error naming the file, after cancelling the others.
  */
 export async function sendParts(
-  files: readonly File[],
+  files: readonly Named[],
   parts: readonly PartTarget[],
   onProgress: (progress: SendProgress) => void,
+  bodyOf: PartBody,
   signal?: AbortSignal,
   onPartSent?: (part: PartTarget) => void,
   refresh?: RefreshPart,
-  bodyOf?: PartBody,
 ): Promise<void> {
   const inFlight = new Map<PartTarget, number>();
   const done = new Map<number, number>();
@@ -91,7 +93,7 @@ export async function sendParts(
       if (!file) throw new Error(`No file for upload index ${part.fileIndex}`);
       inFlight.set(part, 0);
       try {
-        const body = bodyOf ? await bodyOf(part) : file.slice(part.start, part.start + part.size);
+        const body = await bodyOf(part);
         await sendWithRetries(file, body, part, stop.signal, refresh, (bytes) => {
           inFlight.set(part, bytes);
           report();
@@ -117,7 +119,7 @@ export async function sendParts(
  * says it has), transient failures wait a growing pause. Only the part is sent again, never the whole upload.
  */
 async function sendWithRetries(
-  file: File,
+  file: Named,
   body: Blob,
   part: PartTarget,
   signal: AbortSignal,
@@ -140,7 +142,7 @@ async function sendWithRetries(
 }
 
 function sendOne(
-  file: File,
+  file: Named,
   body: Blob,
   part: PartTarget,
   onBytes: (bytes: number) => void,
