@@ -11,6 +11,7 @@ import {
 import { conditioningOf, RunConfigSchema } from '@dapple/contracts/run-config';
 import type { Context } from '../context.ts';
 import { isServiceError } from '../../services/errors.ts';
+import type { ModelAccess } from '../../services/models/index.ts';
 import { runMetricsChannel, runUpdatedChannel } from '../../services/runs/index.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
@@ -147,6 +148,26 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
             throw err;
           });
         return found ? { version: found.version, access: found.access, shareToken: null } : null;
+      },
+    }),
+    publishedModelVersions: t.field({
+      type: [ModelVersionRef],
+      description:
+        'Model versions published from this run that you may read (newest first), with their evaluations: how the ' +
+        'compare view sets runs side by side on KID. Versions of models you may not read are left out ' +
+        '(publishedVersions names them all, for deleteRun).',
+      resolve: async (r, _a, ctx) => {
+        const rows = await ctx.loaders.runModelVersions.load(r.id);
+        // One access check per model, however many of its versions came from this run.
+        const byModel = new Map<string, Promise<ModelAccess>>();
+        const out = [];
+        for (const { version, model } of rows) {
+          let access = byModel.get(model.id);
+          if (!access) byModel.set(model.id, (access = ctx.services.modelAccess.accessTo(ctx, model)));
+          const granted = await access;
+          if (granted.can('read')) out.push({ version, access: granted, shareToken: null });
+        }
+        return out;
       },
     }),
     executor: t.exposeString('executor', { nullable: true }),
