@@ -1,6 +1,8 @@
 import DataLoader from 'dataloader';
 import type { Evaluation, Model, ModelAlias, ModelVersion, RunCheckpoint, RunEvent, SampleGrid } from '@dapple/db';
+import type { ModelAccess } from '../services/models/index.ts';
 import type { Services } from '../services/index.ts';
+import type { Viewer } from '../services/types.ts';
 
 /**
  * Per-operation dataloaders for the fields every row of a list asks for (Run.checkpoints, events, metricKeys,
@@ -9,7 +11,7 @@ import type { Services } from '../services/index.ts';
  * `cache: false`: only batching, no memo. A subscription re-resolves the same run with the same context after
  * every change, and must see new checkpoints and events; within one operation nothing asks twice anyway.
  */
-export function createLoaders(services: Services) {
+export function createLoaders(services: Services, viewer: Viewer | null) {
   const batch = <V>(load: (keys: readonly string[]) => Promise<V[]>) =>
     new DataLoader<string, V>(load, { cache: false });
   return {
@@ -17,6 +19,10 @@ export function createLoaders(services: Services) {
     runEvents: batch<RunEvent[]>((ids) => services.runs.eventsOfRuns(ids)),
     runMetricKeys: batch<string[]>((ids) => services.runs.metricKeysOfRuns(ids)),
     runSampleGrids: batch<SampleGrid[]>((ids) => services.runs.sampleGridsOfRuns(ids)),
+    /** What the operation's viewer may do with each model (signed in, no share link). */
+    modelAccess: new DataLoader<Model, ModelAccess>((models) => services.modelAccess.accessToMany({ viewer }, models), {
+      cache: false,
+    }),
     runModelVersions: batch<{ version: ModelVersion; model: Model }[]>((ids) => services.models.versionsOfRuns(ids)),
     modelVersions: batch<ModelVersion[]>((ids) => services.models.versionsOfModels(ids)),
     versionEvaluations: batch<Evaluation[]>((ids) => services.evaluations.ofVersions(ids)),

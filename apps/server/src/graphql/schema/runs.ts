@@ -11,7 +11,6 @@ import {
 import { conditioningOf, RunConfigSchema } from '@dapple/contracts/run-config';
 import type { Context } from '../context.ts';
 import { isServiceError } from '../../services/errors.ts';
-import type { ModelAccess } from '../../services/models/index.ts';
 import { runMetricsChannel, runUpdatedChannel } from '../../services/runs/index.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
@@ -158,16 +157,11 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
         '(publishedVersions names them all, for deleteRun).',
       resolve: async (r, _a, ctx) => {
         const rows = await ctx.loaders.runModelVersions.load(r.id);
-        // One access check per model, however many of its versions came from this run.
-        const byModel = new Map<string, Promise<ModelAccess>>();
-        const out = [];
-        for (const { version, model } of rows) {
-          let access = byModel.get(model.id);
-          if (!access) byModel.set(model.id, (access = ctx.services.modelAccess.accessTo(ctx, model)));
-          const granted = await access;
-          if (granted.can('read')) out.push({ version, access: granted, shareToken: null });
-        }
-        return out;
+        // Every run of a page asks at once: one access query for all their models, then one for all evaluations.
+        const access = await Promise.all(rows.map((row) => ctx.loaders.modelAccess.load(row.model)));
+        return rows.flatMap(({ version }, i) =>
+          access[i]!.can('read') ? [{ version, access: access[i]!, shareToken: null }] : [],
+        );
       },
     }),
     executor: t.exposeString('executor', { nullable: true }),

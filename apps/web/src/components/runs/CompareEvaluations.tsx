@@ -59,7 +59,11 @@ export function CompareEvaluations({ runs, teamSlug }: { runs: readonly RunOptio
   const loaded = useRunEvaluations(runs);
   const groups = evaluationGroups(loaded.runs);
   return (
-    <section className="card" aria-labelledby="compare-evaluations-heading" data-testid="compare-evaluations">
+    <section
+      className={`card ${styles.evaluations}`}
+      aria-labelledby="compare-evaluations-heading"
+      data-testid="compare-evaluations"
+    >
       <div className="card-header">
         <h2 id="compare-evaluations-heading">Evaluations</h2>
       </div>
