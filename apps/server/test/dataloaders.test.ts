@@ -1,4 +1,4 @@
-import { checkpoints, metricKeys, sampleGrids } from '@dapple/db';
+import { checkpoints, evaluations, metricKeys, sampleGrids } from '@dapple/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './support/hub.ts';
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
@@ -12,6 +12,8 @@ let hub: TestHub;
 let ann: SignedInUser;
 let teamId: string;
 const modelIds: string[] = [];
+/** The run each model's one version was published from. */
+const publishedRunIds: string[] = [];
 const runIds: string[] = [];
 
 const TABLES = [
@@ -22,6 +24,8 @@ const TABLES = [
   'model_versions',
   'model_aliases',
   'users',
+  'evaluations',
+  'model_shares',
 ] as const;
 type Table = (typeof TABLES)[number];
 
@@ -54,6 +58,12 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) {
     const { modelId, version } = await publishTinyVersion(hub, teamId, me, { name: `m${i}` });
     modelIds.push(modelId);
+    publishedRunIds.push(version.runId);
+    // Version i has i + 1 evaluations (numSamples 10 + i), so a mixed-up batch shows.
+    for (let e = 0; e <= i; e++)
+      await hub.db
+        .insert(evaluations)
+        .values({ modelVersionId: version.id, teamId, numSamples: 10 + i, extractor: 'offline', status: 'succeeded' });
     ok(
       await ann.client.request(
         `mutation ($m: ID!, $v: ID!, $n: String!) { setAlias(modelId: $m, name: $n, versionId: $v) { id } }`,
@@ -144,5 +154,35 @@ describe('per-row fields of a list of models', () => {
       expect(node.aliases.map((a) => a.name)).toEqual([`alias-${i}`]);
       expect(node.versions).toEqual([{ aliases: [`alias-${i}`], createdBy: 'Ann' }]);
     }
+  });
+});
+
+describe('the versions published from a page of runs, and their evaluations', () => {
+  it('read model_versions, model shares and evaluations once for the whole page, each run its own', async () => {
+    let nodes: {
+      id: string;
+      publishedModelVersions: { model: { name: string }; evaluations: { numSamples: number }[] }[];
+    }[] = [];
+    const counts = await countQueries(async () => {
+      nodes = ok(
+        await ann.client.request<{ runs: { nodes: typeof nodes } }>(
+          `query ($teamId: ID!) { runs(teamId: $teamId) { nodes {
+            id publishedModelVersions { model { name } evaluations { numSamples } }
+          } } }`,
+          { teamId },
+        ),
+      ).runs.nodes;
+    });
+    // What the viewer may read of the three models is one look at their shares, too.
+    expect(counts).toMatchObject({ model_versions: 1, model_shares: 1, evaluations: 1 });
+    for (const node of nodes) {
+      const i = publishedRunIds.indexOf(node.id);
+      expect(node.publishedModelVersions).toEqual(
+        i < 0
+          ? []
+          : [{ model: { name: `m${i}` }, evaluations: Array.from({ length: i + 1 }, () => ({ numSamples: 10 + i })) }],
+      );
+    }
+    expect(nodes.filter((n) => publishedRunIds.includes(n.id))).toHaveLength(3);
   });
 });

@@ -6,7 +6,9 @@ import { loadModelForSampling } from '@dapple/models/browser';
 import { selectBackend } from '@dapple/models';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
+import { evaluations } from '@dapple/db';
+import { errorCode, gqlClient } from '@dapple/testing';
+import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { finishedGlowRun, finishedRunWithCheckpoints } from './models-fixtures.ts';
 import { ok, readyDatasetVersion, START_RUN, tinyGlowConfig } from './runs-fixtures.ts';
 import { SAMPLE_JOB } from './sampling-fixtures.ts';
@@ -15,7 +17,8 @@ import { startTestHub, type TestHub } from './support/hub.ts';
 /**
  * A Glow version through the hub like a DDPM one: publish (inference weights of the flow, a card that says
  * Glow and shows bits/dim), sample on the hub's worker pool at a temperature (the same pixels as the browser
- * entry), export, fine-tune, evaluate — all through GraphQL.
+ * entry), export, fine-tune, evaluate — all through GraphQL; and a Glow and a DDPM run set side by side on KID
+ * through the versions published from each run.
  */
 const PUBLISH = `mutation ($input: PublishModelInput!) { publishModel(input: $input) { version { id architecture predictionType configJson modelCard resolution channels } } }`;
 const GENERATE = `mutation ($input: GenerateSamplesInput!) { generateSamples(input: $input) { id params { count seed temperature } } }`;
@@ -26,6 +29,7 @@ let ann: SignedInUser;
 let teamId: string;
 let versionId: string;
 let runDataset: string;
+let glowRunId: string;
 
 beforeAll(async () => {
   hub = await startTestHub({ runs: { executor: false }, sampling: { workers: 1 }, logLevel: 'error' });
@@ -33,6 +37,7 @@ beforeAll(async () => {
   teamId = await createTeam(ann, 'Lab', 'glow-lab');
   const { run, datasetVersionId } = await finishedGlowRun(hub, teamId, ann.id, 10);
   runDataset = datasetVersionId;
+  glowRunId = run.id;
   const v = ok(
     await ann.client.request<{ publishModel: { version: Record<string, unknown> } }>(PUBLISH, {
       input: { runId: run.id, step: 10, modelName: 'flow' },
@@ -181,5 +186,160 @@ describe('a published Glow version', () => {
     ).publishModel.version;
     expect(v).toMatchObject({ architecture: 'DDPM', predictionType: 'eps' });
     expect(v['modelCard']).toMatch(/Architecture: DDPM/);
+  });
+});
+
+describe('a Glow and a DDPM run side by side on KID', () => {
+  const RUN_EVALUATIONS = `query ($id: ID!) { run(id: $id) { name publishedVersions { modelName }
+    publishedModelVersions { id number step architecture model { name }
+      evaluations(status: SUCCEEDED) { kid { mean std } fid numSamples comparableKey } } } }`;
+  type RunEvaluations = {
+    run: {
+      name: string;
+      publishedVersions: { modelName: string }[];
+      publishedModelVersions: {
+        id: string;
+        number: number;
+        step: number;
+        architecture: string;
+        model: { name: string };
+        evaluations: { kid: { mean: number; std: number } | null; fid: number | null; comparableKey: string }[];
+      }[];
+    };
+  };
+  const EVALUATE = `mutation ($input: EvaluateModelInput!) { evaluateModel(input: $input) { id } }`;
+  const EVALUATION = `query ($id: ID!) { evaluation(id: $id) { status error } }`;
+
+  /** Evaluates a version against a reference dataset version with the smallest settings the API allows. */
+  async function evaluated(modelVersionId: string, datasetVersionId: string): Promise<void> {
+    const { id } = ok(
+      await ann.client.request<{ evaluateModel: { id: string } }>(EVALUATE, {
+        input: { modelVersionId, datasetVersionId, numSamples: 10, extractor: 'OFFLINE', steps: 2 },
+      }),
+    ).evaluateModel;
+    for (;;) {
+      const e = ok(
+        await ann.client.request<{ evaluation: { status: string; error: string | null } }>(EVALUATION, { id }),
+      ).evaluation;
+      if (e.status === 'FAILED') throw new Error(`evaluation failed: ${e.error}`);
+      if (e.status === 'SUCCEEDED') return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('each run lists the versions published from it with their finished evaluations, comparable by comparableKey', async () => {
+    // A DDPM run on the Glow run's dataset version, published and evaluated like the Glow version.
+    const { run: ddpmRun } = await finishedRunWithCheckpoints(hub, teamId, ann.id, [20], {
+      dataset: { versionId: runDataset, resolution: 8, channels: 1 },
+      name: 'ddpm-kid',
+    });
+    const ddpmVersionId = ok(
+      await ann.client.request<{ publishModel: { version: { id: string } } }>(PUBLISH, {
+        input: { runId: ddpmRun.id, step: 20, modelName: 'unet-kid' },
+      }),
+    ).publishModel.version.id;
+    // The run's dataset dedupes to 6 images; evaluations need at least 10 real ones: 12 grey noise images.
+    const noise = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => ({
+        path: `noise-${i}.png`,
+        bytes: await sharp({
+          create: {
+            width: 8,
+            height: 8,
+            channels: 3,
+            background: '#808080',
+            noise: { type: 'gaussian', mean: 128, sigma: 50 },
+          },
+        })
+          .png()
+          .toBuffer(),
+      })),
+    );
+    const { versionId: reference } = await readyDatasetVersion(hub, teamId, {
+      resolution: 8,
+      channels: 1,
+      images: noise,
+    });
+    await evaluated(versionId, reference);
+    await evaluated(ddpmVersionId, reference);
+    // A failed evaluation has no numbers: `status: SUCCEEDED` leaves it out.
+    await hub.db.insert(evaluations).values({
+      modelVersionId: ddpmVersionId,
+      teamId,
+      numSamples: 10,
+      extractor: 'offline',
+      status: 'failed',
+      error: 'worker lost',
+    });
+
+    const glow = ok(await ann.client.request<RunEvaluations>(RUN_EVALUATIONS, { id: glowRunId })).run;
+    const ddpm = ok(await ann.client.request<RunEvaluations>(RUN_EVALUATIONS, { id: ddpmRun.id })).run;
+    expect(glow.publishedModelVersions).toMatchObject([
+      { id: versionId, number: 1, step: 10, architecture: 'GLOW', model: { name: 'flow' } },
+    ]);
+    expect(ddpm.publishedModelVersions).toMatchObject([
+      { id: ddpmVersionId, number: 1, step: 20, architecture: 'DDPM', model: { name: 'unet-kid' } },
+    ]);
+    const [glowEval] = glow.publishedModelVersions[0]!.evaluations;
+    const [ddpmEval] = ddpm.publishedModelVersions[0]!.evaluations;
+    expect(glow.publishedModelVersions[0]!.evaluations).toHaveLength(1);
+    expect(ddpm.publishedModelVersions[0]!.evaluations).toHaveLength(1);
+    expect(glowEval!.kid!.mean).toEqual(expect.any(Number));
+    expect(ddpmEval!.kid!.mean).toEqual(expect.any(Number));
+    expect(glowEval!.fid).toBeGreaterThan(0);
+    // Same extractor, count, reference data and settings: the two numbers may sit side by side.
+    expect(glowEval!.comparableKey).toBe(ddpmEval!.comparableKey);
+    const all = ok(
+      await ann.client.request<{ modelVersion: { evaluations: { status: string }[] } }>(
+        `query ($id: ID!) { modelVersion(id: $id) { evaluations { status } } }`,
+        { id: ddpmVersionId },
+      ),
+    ).modelVersion.evaluations;
+    expect(all.map((e) => e.status).sort()).toEqual(['FAILED', 'SUCCEEDED']);
+    expect(glowEval!.comparableKey).toMatch(/^offline:.*\|n=10\|data=[0-9a-f]{64}\|sampler=dpmpp-2m-sde\|steps=2\|/);
+  }, 300_000);
+
+  it('shows only what the viewer may read: another team gets NOT_FOUND, a team viewer no private model, a share link no evaluations', async () => {
+    const eve = await signUpUser(hub, 'Eve');
+    await createTeam(eve, 'Other', 'glow-other');
+    expect(errorCode(await eve.client.request(RUN_EVALUATIONS, { id: glowRunId }))).toBe('NOT_FOUND');
+
+    const vic = await signUpUser(hub, 'Vic');
+    await addMember(ann, teamId, vic, 'VIEWER');
+    const seen = async () =>
+      ok(await vic.client.request<RunEvaluations>(RUN_EVALUATIONS, { id: glowRunId })).run.publishedModelVersions;
+    expect((await seen()).map((v) => v.id)).toEqual([versionId]);
+    const modelId = ok(
+      await ann.client.request<{ modelVersion: { modelId: string } }>(
+        `query ($id: ID!) { modelVersion(id: $id) { modelId } }`,
+        { id: versionId },
+      ),
+    ).modelVersion.modelId;
+    const setVisibility = (visibility: string) =>
+      ann.client.request(`mutation ($input: UpdateModelInput!) { updateModel(input: $input) { id } }`, {
+        input: { id: modelId, visibility },
+      });
+    ok(await setVisibility('PRIVATE'));
+    try {
+      // The team viewer still reads the run, but not the private model's version, nor its evaluations.
+      expect(await seen()).toEqual([]);
+      expect(
+        ok(await ann.client.request<RunEvaluations>(RUN_EVALUATIONS, { id: glowRunId })).run.publishedModelVersions,
+      ).toHaveLength(1);
+    } finally {
+      ok(await setVisibility('TEAM'));
+    }
+
+    const token = ok(
+      await ann.client.request<{ createShareLink: { token: string } }>(
+        `mutation ($m: ID!) { createShareLink(modelId: $m, expiresInHours: 1) { token } }`,
+        { m: modelId },
+      ),
+    ).createShareLink.token;
+    const viaLink = await gqlClient(hub.graphqlUrl).request(
+      `query ($id: ID!, $t: String) { modelVersion(id: $id, shareToken: $t) { id evaluations { id } } }`,
+      { id: versionId, t: token },
+    );
+    expect(errorCode(viaLink)).toBe('FORBIDDEN');
   });
 });

@@ -19,17 +19,27 @@ import { readyDatasetVersion, storedConfig, tinyConfig } from './runs-fixtures.t
 
 /**
  * A finished run with real trainer-format checkpoints (written with saveCheckpoint exactly as the trainer
- * does, EMA included), a sample grid and loss metrics — without spawning a trainer process.
+ * does, EMA included), a sample grid and loss metrics — without spawning a trainer process. By default on a
+ * new 8×8 grey dataset; `dataset` trains it (a tiny UNet at that size) on an existing version instead.
  */
-export async function finishedRunWithCheckpoints(hub: TestHub, teamId: string, userId: string, steps = [20, 40]) {
-  const dataset = await readyDatasetVersion(hub, teamId, { n: 8 });
-  const config = DdpmRunConfigSchema.parse(storedConfig(tinyConfig({ steps: Math.max(...steps) })));
-  const unet = unetConfigFor(config, 1);
+export async function finishedRunWithCheckpoints(
+  hub: TestHub,
+  teamId: string,
+  userId: string,
+  steps = [20, 40],
+  opts: { dataset?: { versionId: string; resolution: number; channels: 1 | 3 }; name?: string } = {},
+) {
+  const dataset = opts.dataset ?? { ...(await readyDatasetVersion(hub, teamId, { n: 8 })), resolution: 8, channels: 1 };
+  const base = tinyConfig({ steps: Math.max(...steps) });
+  const config = DdpmRunConfigSchema.parse(
+    storedConfig({ ...base, model: { ...base.model, resolution: dataset.resolution } }),
+  );
+  const unet = unetConfigFor(config, dataset.channels);
   const [run] = await hub.db
     .insert(runs)
     .values({
       teamId,
-      name: `tiny-${Math.random().toString(36).slice(2, 7)}`,
+      name: opts.name ?? `tiny-${Math.random().toString(36).slice(2, 7)}`,
       datasetVersionId: dataset.versionId,
       config,
       seed: 7,

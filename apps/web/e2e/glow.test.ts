@@ -1,4 +1,5 @@
-import { runs } from '@dapple/db';
+import { insertMetricPoints, runs } from '@dapple/db';
+import { finishedRunWithCheckpoints } from '@dapple/server/testing';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { apiAs, imagesLoaded, newUser, screens, useTrainingDashboard, waitForPath } from './fixtures';
@@ -22,13 +23,16 @@ describe('Glow in the dashboard', () => {
 
   const owner = newUser('glow');
   let runId = '';
+  let glowVersionId = '';
+  let team = { teamId: '', userId: '', datasetVersionId: '' };
 
   it('the form starts a glow-tiny run whose page charts held-out bits/dim, compared with a DDPM run', async () => {
     const shot = screens('glow');
     const api = await apiAs(dash.hub, owner);
     const { teamId, userId } = await teamOf(api, 'Flows', 'flows');
     // 10 images: 2 held out (a fifth), 8 to train on.
-    await uploadDataset(api, teamId, 10);
+    const { versionId: datasetVersionId } = await uploadDataset(api, teamId, 10);
+    team = { teamId, userId, datasetVersionId };
 
     const context = await dash.context(owner);
     const page = await context.newPage();
@@ -82,6 +86,11 @@ describe('Glow in the dashboard', () => {
     await page.getByRole('checkbox', { name: /ddpm-run/ }).check();
     await expect.poll(() => pointsOf(page, 'Held-out bits/dim'), { timeout: 60_000 }).toBe(3 + 21);
     await expect.poll(() => pointsOf(page, 'Images/s'), { timeout: 60_000 }).toBe(ownImages + 4);
+    // Neither run has a published version yet: the Evaluations table says how to get one.
+    await page
+      .getByTestId('compare-evaluations-empty')
+      .getByText(/publish a checkpoint/)
+      .waitFor();
     await shot(page, 'compared');
     await context.close();
   });
@@ -90,12 +99,13 @@ describe('Glow in the dashboard', () => {
     expect(runId, 'the first test trains the run').not.toBe('');
     const api = await apiAs(dash.hub, owner);
     const published = ok(
-      await api.request<{ publishModel: { model: { id: string } } }>(
-        `mutation ($input: PublishModelInput!) { publishModel(input: $input) { model { id } } }`,
+      await api.request<{ publishModel: { model: { id: string }; version: { id: string } } }>(
+        `mutation ($input: PublishModelInput!) { publishModel(input: $input) { model { id } version { id } } }`,
         { input: { runId, step: 20, modelName: 'flow' } },
       ),
       'publishModel',
     ).publishModel;
+    glowVersionId = published.version.id;
 
     const context = await dash.context(owner);
     const page = await context.newPage();
@@ -145,4 +155,92 @@ describe('Glow in the dashboard', () => {
     await screens('glow')(page, 'interpolation');
     await context.close();
   });
+
+  it('the compare view sets the Glow version’s KID beside a DDPM version’s, measured the same way', async () => {
+    expect(glowVersionId, 'the second test publishes the Glow version').not.toBe('');
+    const api = await apiAs(dash.hub, owner);
+    // A DDPM run on the same dataset version (16×16 RGB) with a real checkpoint, as a trainer leaves it.
+    const { run: ddpm } = await finishedRunWithCheckpoints(dash.hub, team.teamId, team.userId, [20], {
+      dataset: { versionId: team.datasetVersionId, resolution: 16, channels: 3 },
+      name: 'ddpm-kid',
+    });
+    await insertMetricPoints(dash.hub.hub.pool, ddpm.id, [
+      { key: 'held_out_bits_per_dim', step: 20, value: 6.25 },
+      { key: 'images_per_sec', step: 20, value: 40 },
+    ]);
+    const ddpmVersionId = ok(
+      await api.request<{ publishModel: { version: { id: string } } }>(
+        `mutation ($input: PublishModelInput!) { publishModel(input: $input) { version { id } } }`,
+        { input: { runId: ddpm.id, step: 20, modelName: 'unet' } },
+      ),
+      'publishModel',
+    ).publishModel.version.id;
+    // The smallest evaluation the API allows (10 samples, 2 DDPM steps, the offline extractor): seconds, and the
+    // same settings for both, so the two KIDs share a comparableKey.
+    for (const modelVersionId of [glowVersionId, ddpmVersionId]) {
+      const { id } = ok(
+        await api.request<{ evaluateModel: { id: string } }>(
+          `mutation ($input: EvaluateModelInput!) { evaluateModel(input: $input) { id } }`,
+          {
+            input: {
+              modelVersionId,
+              datasetVersionId: team.datasetVersionId,
+              numSamples: 10,
+              steps: 2,
+              extractor: 'OFFLINE',
+            },
+          },
+        ),
+        'evaluateModel',
+      ).evaluateModel;
+      const status = () =>
+        api
+          .request<{ evaluation: { status: string; error: string | null } }>(
+            `query ($id: ID!) { evaluation(id: $id) { status error } }`,
+            { id },
+          )
+          .then((r) => ok(r, 'evaluation').evaluation);
+      await expect
+        .poll(async () => (await status()).status, { timeout: 180_000, interval: 250 })
+        .toMatch(/SUCCEEDED|FAILED/);
+      expect(await status()).toEqual({ status: 'SUCCEEDED', error: null });
+    }
+
+    const context = await dash.context(owner);
+    const page = await context.newPage();
+    await page.goto(`/t/flows/runs/${runId}`);
+    await page.getByTestId('run-page').locator('summary', { hasText: 'Compare' }).click();
+    await page.getByRole('checkbox', { name: /ddpm-kid/ }).check();
+    const rows = page.getByTestId('evaluation-compare-row');
+    await expect.poll(() => rows.count(), { timeout: 60_000 }).toBe(2);
+    // One comparable group: the Glow row and the DDPM row side by side, each with a KID and its run's numbers.
+    expect(await page.getByTestId('evaluation-compare-group').count()).toBe(1);
+    const cells = await rows.evaluateAll((trs) =>
+      trs.map((tr) => ({
+        run: tr.getAttribute('data-run'),
+        architecture: tr.getAttribute('data-architecture'),
+        kid: Number(tr.getAttribute('data-kid')),
+        text: [...tr.querySelectorAll('td')].map((td) => td.textContent),
+      })),
+    );
+    expect(cells.map((c) => [c.run, c.architecture])).toEqual([
+      ['glow-e2e', 'GLOW'],
+      ['ddpm-kid', 'DDPM'],
+    ]);
+    for (const c of cells) {
+      expect(Number.isFinite(c.kid)).toBe(true);
+      expect(c.text[3]).toMatch(/^-?[\d.e+-]+ ± /);
+    }
+    expect(cells[0]!.text[2]).toMatch(/^flow v1 · step 20$/);
+    expect(cells[1]!.text.slice(2)).toEqual([
+      'unet v1 · step 20',
+      expect.any(String),
+      expect.any(String),
+      '—',
+      '6.25',
+      '40',
+    ]);
+    await screens('glow')(page, 'evaluations');
+    await context.close();
+  }, 300_000);
 });

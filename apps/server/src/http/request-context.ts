@@ -71,7 +71,7 @@ export async function httpContext(deps: ContextDeps, req: Request, res: Response
   if (resolved.staleCookie) clearSessionCookie();
   return {
     services: deps.services,
-    loaders: createLoaders(deps.services),
+    loaders: createLoaders(deps.services, resolved.viewer),
     viewer: resolved.viewer,
     ip: req.ip ?? null,
     userAgent: req.headers['user-agent'] ?? null,
@@ -90,7 +90,7 @@ export function wsContext(
 ): Context {
   return {
     services,
-    loaders: createLoaders(services),
+    loaders: createLoaders(services, viewer),
     viewer,
     ...meta,
     log: log.child({ reqId: meta.requestId, ...(viewer ? { userId: viewer.user.id } : {}) }),

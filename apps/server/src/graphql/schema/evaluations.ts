@@ -2,7 +2,9 @@ import type { Evaluation } from '@dapple/db';
 import type { SamplerKind } from '@dapple/models/config';
 import { comparableKey, evaluationChannel, evaluationParams, labelSet } from '../../services/evaluations/index.ts';
 import { mapSignals, startWith } from '../iterators.ts';
+import { forbidden } from '../../services/errors.ts';
 import { builder } from '../builder.ts';
+import { ModelVersionRef } from './models.ts';
 import { JOB_STATUS_VALUES } from './sampling.ts';
 
 const EvaluationStatusEnum = builder.enumType('EvaluationStatus', { values: JOB_STATUS_VALUES });
@@ -173,6 +175,22 @@ const ComparableGroupRef = builder.objectRef<{ key: string; rows: Evaluation[] }
     evaluations: t.field({ type: [EvaluationRef], resolve: (g) => g.rows }),
   }),
 });
+
+builder.objectField(ModelVersionRef, 'evaluations', (t) =>
+  t.field({
+    type: [EvaluationRef],
+    description:
+      'Evaluations of this version, newest first (only `status` ones when given). Signed-in readers of the model; a share link is refused.',
+    args: { status: t.arg({ type: EvaluationStatusEnum }) },
+    resolve: async (v, { status }, ctx) => {
+      if (v.access.principal.kind === 'shareLink')
+        throw forbidden('A share link allows only reading and sampling the model');
+      if (!v.access.can('read')) throw forbidden('This needs the read permission on the model');
+      const rows = await ctx.loaders.versionEvaluations.load(v.version.id);
+      return status ? rows.filter((e) => e.status === status) : rows;
+    },
+  }),
+);
 
 const EvaluateModelInput = builder.inputType('EvaluateModelInput', {
   fields: (t) => ({

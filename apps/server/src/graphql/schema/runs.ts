@@ -149,6 +149,21 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
         return found ? { version: found.version, access: found.access, shareToken: null } : null;
       },
     }),
+    publishedModelVersions: t.field({
+      type: [ModelVersionRef],
+      description:
+        'Model versions published from this run that you may read (newest first), with their evaluations: how the ' +
+        'compare view sets runs side by side on KID. Versions of models you may not read are left out ' +
+        '(publishedVersions names them all, for deleteRun).',
+      resolve: async (r, _a, ctx) => {
+        const rows = await ctx.loaders.runModelVersions.load(r.id);
+        // Every run of a page asks at once: one access query for all their models, then one for all evaluations.
+        const access = await Promise.all(rows.map((row) => ctx.loaders.modelAccess.load(row.model)));
+        return rows.flatMap(({ version }, i) =>
+          access[i]!.can('read') ? [{ version, access: access[i]!, shareToken: null }] : [],
+        );
+      },
+    }),
     executor: t.exposeString('executor', { nullable: true }),
     error: t.exposeString('error', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

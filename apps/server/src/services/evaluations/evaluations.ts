@@ -217,6 +217,21 @@ export class EvaluationService {
       .orderBy(desc(evaluations.queuedAt));
   }
 
+  /**
+   * Evaluations of many versions in one query (newest first), in the order of `versionIds`, for the GraphQL
+   * dataloaders: the caller has checked that the viewer may read each version.
+   */
+  async ofVersions(versionIds: readonly string[]): Promise<Evaluation[][]> {
+    const rows = await this.deps.db
+      .select()
+      .from(evaluations)
+      .where(inArray(evaluations.modelVersionId, [...versionIds]))
+      .orderBy(desc(evaluations.queuedAt));
+    const byVersion = new Map<string, Evaluation[]>(versionIds.map((id) => [id, []]));
+    for (const row of rows) byVersion.get(row.modelVersionId)?.push(row);
+    return versionIds.map((id) => byVersion.get(id) ?? []);
+  }
+
   /** Finished evaluations of every version of a model, grouped by comparableKey (only numbers within a group compare). */
   async comparable(meta: RequestMeta, modelId: string): Promise<{ key: string; rows: Evaluation[] }[]> {
     await this.access.requireModelAccess(meta, modelId, 'read');

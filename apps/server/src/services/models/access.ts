@@ -123,37 +123,53 @@ export class ModelAccessService {
       if (link.modelId !== model.id) throw notFound('Model');
       return makeAccess(model, { kind: 'shareLink', shareLinkId: link.id }, model.teamId);
     }
+    return (await this.accessToMany(meta, [model]))[0]!;
+  }
+
+  /**
+   * accessTo for many models of one signed-in caller (no share token), in the order of `models`: two queries in
+   * all, for the GraphQL dataloaders (the versions published from a page of runs).
+   */
+  async accessToMany(meta: Pick<RequestMeta, 'viewer'>, models: readonly Model[]): Promise<ModelAccess[]> {
     const viewer = meta.viewer;
     if (!viewer) throw unauthenticated('Sign in, or pass the shareToken of a share link');
+    if (models.length === 0) return [];
     const userId = viewer.user.id;
     const myTeams = await this.deps.db
       .select({ teamId: memberships.teamId, role: memberships.role })
       .from(memberships)
       .where(eq(memberships.userId, userId));
-    const teamRole = myTeams.find((m) => m.teamId === model.teamId)?.role ?? null;
     const teamIds = myTeams.map((m) => m.teamId);
     const shares = await this.deps.db
-      .select({ role: modelShares.role, teamId: modelShares.granteeTeamId })
+      .select({ modelId: modelShares.modelId, role: modelShares.role, teamId: modelShares.granteeTeamId })
       .from(modelShares)
       .where(
         and(
-          eq(modelShares.modelId, model.id),
+          inArray(
+            modelShares.modelId,
+            models.map((m) => m.id),
+          ),
           teamIds.length
             ? or(eq(modelShares.granteeUserId, userId), inArray(modelShares.granteeTeamId, teamIds))
             : eq(modelShares.granteeUserId, userId),
         ),
       );
-    const shareRole = shares.reduce<ModelShareRole | null>(
-      (best, s) => (best === null || SHARE_ROLE_ORDER.indexOf(s.role) > SHARE_ROLE_ORDER.indexOf(best) ? s.role : best),
-      null,
-    );
-    // Work for a grantee team counts against that team; otherwise against the model's team.
-    const quotaTeamId = teamRole ? model.teamId : (shares.find((s) => s.teamId)?.teamId ?? model.teamId);
-    return makeAccess(
-      model,
-      { kind: 'user', userId, teamRole, shareRole, isCreator: model.createdBy === userId },
-      quotaTeamId,
-    );
+    return models.map((model) => {
+      const teamRole = myTeams.find((m) => m.teamId === model.teamId)?.role ?? null;
+      const mine = shares.filter((s) => s.modelId === model.id);
+      const shareRole = mine.reduce<ModelShareRole | null>(
+        (best, s) =>
+          best === null || SHARE_ROLE_ORDER.indexOf(s.role) > SHARE_ROLE_ORDER.indexOf(best) ? s.role : best,
+        null,
+      );
+      // Work for a grantee team counts against that team; otherwise against the model's team.
+      const quotaTeamId = teamRole ? model.teamId : (mine.find((s) => s.teamId)?.teamId ?? model.teamId);
+      return makeAccess(
+        model,
+        { kind: 'user', userId, teamRole, shareRole, isCreator: model.createdBy === userId },
+        quotaTeamId,
+      );
+    });
   }
 
   /**

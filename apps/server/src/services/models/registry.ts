@@ -105,6 +105,22 @@ export class ModelService {
     return modelIds.map((id) => byModel.get(id) ?? []);
   }
 
+  /**
+   * The versions published from each run with their models (newest first), in the order of `runIds` (for the
+   * GraphQL dataloaders). Unfiltered: the caller checks what the viewer may read of each model.
+   */
+  async versionsOfRuns(runIds: readonly string[]): Promise<{ version: ModelVersion; model: Model }[][]> {
+    const rows = await this.deps.db
+      .select({ version: modelVersions, model: models })
+      .from(modelVersions)
+      .innerJoin(models, eq(models.id, modelVersions.modelId))
+      .where(inArray(modelVersions.runId, [...runIds]))
+      .orderBy(desc(modelVersions.createdAt), desc(modelVersions.number));
+    const byRun = new Map<string, { version: ModelVersion; model: Model }[]>(runIds.map((id) => [id, []]));
+    for (const row of rows) byRun.get(row.version.runId)?.push(row);
+    return runIds.map((id) => byRun.get(id) ?? []);
+  }
+
   versions(modelId: string): Promise<ModelVersion[]> {
     return this.deps.db
       .select()

@@ -10,6 +10,7 @@ import {
 import { request } from '../../lib/graphql';
 import { useSubscription } from '../../lib/subscriptions';
 import { CheckpointsTable } from './CheckpointsTable';
+import { CompareEvaluations } from './CompareEvaluations';
 import { LogsTail } from './LogsTail';
 import { MetricsPanel } from './MetricsPanel';
 import { ReproInfo, type DatasetVersionInfo } from './ReproInfo';
@@ -81,6 +82,12 @@ export function RunView({
         compared={compared}
         onCompareChange={setCompared}
       />
+      {compared.length > 0 ? (
+        <CompareEvaluations
+          runs={[{ id: run.id, name: run.name, status: run.status }, ...compared]}
+          teamSlug={teamSlug}
+        />
+      ) : null}
       <div className={styles.twoColumns}>
         <SampleTimeline
           runName={run.name}

@@ -242,3 +242,58 @@ export const PublishCheckpointMutation = graphql(`
     }
   }
 `);
+
+/**
+ * A compared run's evaluated model versions (the compare view's Evaluations table): each version published from
+ * it that the viewer may read, with its finished evaluations, and the run's last held-out bits/dim and images/s.
+ */
+export const RunEvaluationsQuery = graphql(`
+  query RunEvaluations($id: ID!) {
+    run(id: $id) {
+      id
+      name
+      config {
+        architecture
+      }
+      metrics(keys: ["held_out_bits_per_dim", "images_per_sec"], maxPoints: 1) {
+        key
+        points {
+          last
+          lastStep
+        }
+      }
+      publishedModelVersions {
+        id
+        number
+        step
+        architecture
+        model {
+          id
+          name
+        }
+        evaluations(status: SUCCEEDED) {
+          id
+          comparableKey
+          extractor
+          numSamples
+          datasetVersionHash
+          sampler
+          steps
+          eta
+          guidance
+          labelSet
+          kid {
+            mean
+            std
+          }
+          kidSubsetsDiffer
+          fid
+          sampleAccuracy {
+            accuracy
+            chance
+          }
+        }
+      }
+    }
+  }
+`);
