@@ -120,6 +120,7 @@ try {
     logLevel: 'silent',
     runs: { executor: false },
     sampling: { workers: 1, perTeamConcurrency: 1 },
+    auth: { signUp: 'open' }, // several users, no invites
   });
   await selectBackend({ prefer: 'wasm' });
   try {

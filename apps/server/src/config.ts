@@ -78,6 +78,7 @@ export async function hubConfigFromEnv(
     publicUrl: publicUrlFromEnv(env),
     logLevel: env.LOG_LEVEL,
     trustProxy: trustedProxiesFromEnv(env),
+    auth: { signUp: env.DAPPLE_SIGNUP },
     limits: { introspection: env.DAPPLE_GRAPHQL_INTROSPECTION },
     datasets: datasetConfigFromEnv(env),
     webhooks: { secret, allowPrivateTargets: env.DAPPLE_WEBHOOK_ALLOW_PRIVATE },

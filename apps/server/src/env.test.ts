@@ -6,6 +6,13 @@ describe('loadEnv', () => {
     expect(loadEnv({})).toMatchObject({ PORT: 4000, HOST: '127.0.0.1', DAPPLE_DATA_DIR: '.dapple', LOG_LEVEL: 'info' });
   });
 
+  it('takes sign-ups by invitation unless DAPPLE_SIGNUP=open', () => {
+    expect(loadEnv({}).DAPPLE_SIGNUP).toBe('invite');
+    expect(loadEnv({ DAPPLE_SIGNUP: '' }).DAPPLE_SIGNUP).toBe('invite');
+    expect(loadEnv({ DAPPLE_SIGNUP: 'open' }).DAPPLE_SIGNUP).toBe('open');
+    expect(() => loadEnv({ DAPPLE_SIGNUP: 'closed' })).toThrow(/DAPPLE_SIGNUP: must be invite or open/);
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadEnv({ DATABASE_URL: '', S3_ENDPOINT: ' ' }).DATABASE_URL).toBeUndefined();
   });

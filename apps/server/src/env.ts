@@ -71,6 +71,13 @@ const envSchema = z
     /** GraphQL `__schema` / `__type` queries (cost-limited either way). Default: on, off when NODE_ENV=production. */
     DAPPLE_GRAPHQL_INTROSPECTION: optionalFlag, // its default depends on NODE_ENV: the last step below
     /**
+     * Who may create an account. `invite`: the first account of an empty hub, then only people with a team invite
+     * (for the address it was sent to). `open`: anyone, and a taken email is refused by name (docs/security.md).
+     */
+    DAPPLE_SIGNUP: optionalString
+      .pipe(z.enum(['invite', 'open'], { error: 'must be invite or open' }).optional())
+      .transform(orDefault<'invite' | 'open'>('invite')),
+    /**
      * Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (client IPs
      * for sign-in limits and logs). Default: loopback only (the dashboard's own proxy). `none`: trust nobody.
      */

@@ -28,6 +28,7 @@ import {
   type Services,
   type WebhookConfig,
 } from './services/index.ts';
+import type { SignUpMode } from './services/auth/index.ts';
 import { createRunScheduler, type RunsConfig } from './services/runs/index.ts';
 import { metricsFastPath } from './trainer-api/metrics-fast-path.ts';
 import { TRAINER_API_PREFIX, trainerApiRouter } from './trainer-api/router.ts';
@@ -73,6 +74,11 @@ export interface HubConfig {
   logLevel?: LevelWithSilent;
   limits?: Partial<HubLimits>;
   auth?: {
+    /**
+     * Who may create an account: `invite` (default: the hub's first account, then only holders of a team invite) or
+     * `open` (anyone; reveals which emails have accounts, rate-limited). Env DAPPLE_SIGNUP.
+     */
+    signUp?: SignUpMode;
     sessionTtlMs?: number;
     signInMaxFailures?: number;
     signInMaxFailuresPerIp?: number;

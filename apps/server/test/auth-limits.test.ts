@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCode, gql } from '@dapple/testing';
+import { errorCode, gql, gqlClient, type GqlClient, type GqlResponse } from '@dapple/testing';
 import { trustedProxiesFromEnv } from '../src/config.ts';
 import { loadEnv } from '../src/env.ts';
 import { startTestHub, type TestHub } from './support/hub.ts';
@@ -80,7 +80,7 @@ describe('sign-in limits and who may mint tokens', () => {
   });
 });
 
-describe('sign-up with a taken email', () => {
+describe('open sign-up (DAPPLE_SIGNUP=open) with a taken email', () => {
   let hub: TestHub;
   beforeAll(async () => {
     hub = await startTestHub({ jobs: { workers: false }, auth: { signInMaxFailuresPerIp: 3 } });
@@ -105,5 +105,105 @@ describe('sign-up with a taken email', () => {
       input: { email: taken[0]!.email, password: 'password-of-Known 1' },
     });
     expect(errorCode(signIn)).toBe('RATE_LIMITED');
+  });
+});
+
+describe('sign-up by invitation (DAPPLE_SIGNUP=invite, the default)', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({ jobs: { workers: false }, auth: { signUp: 'invite' } });
+  });
+  afterAll(() => hub?.close());
+
+  const SIGN_UP = `mutation ($input: SignUpInput!) { signUp(input: $input) { user { id email } team { slug viewerRole } } }`;
+  const POLICY = `query { signUpPolicy { mode openWithoutInvite } }`;
+  const signUp = (email: string, inviteToken?: string, password = 'a-long-password') =>
+    gqlClient(hub.graphqlUrl).request(SIGN_UP, { input: { email, password, name: 'Someone', inviteToken } });
+  /** Everything a caller sees of a refused sign-up: the status, the body's errors, any cookie. */
+  const seen = (res: GqlResponse<unknown>) => ({
+    status: res.status,
+    data: res.data,
+    errors: res.errors,
+    cookie: res.headers.getSetCookie(),
+  });
+  let owner: GqlClient;
+  let ownerEmail: string;
+
+  it("lets the empty hub's first account sign up (one of two at once), then closes", async () => {
+    expect((await gql(hub.graphqlUrl, POLICY)).data?.signUpPolicy).toEqual({ mode: 'INVITE', openWithoutInvite: true });
+    const first = gqlClient(hub.graphqlUrl);
+    const second = gqlClient(hub.graphqlUrl);
+    const both = await Promise.all(
+      [first, second].map((c, i) =>
+        c.request(SIGN_UP, { input: { email: `first-${i}@example.com`, password: 'a-long-password', name: 'First' } }),
+      ),
+    );
+    expect(both.map(errorCode).sort()).toEqual(['FORBIDDEN', undefined]);
+    const winner = both.findIndex((r) => !r.errors);
+    owner = winner === 0 ? first : second;
+    ownerEmail = `first-${winner}@example.com`;
+    expect((await owner.request(`query { me { email } }`)).data?.me.email).toBe(ownerEmail);
+    expect((await gql(hub.graphqlUrl, POLICY)).data?.signUpPolicy).toEqual({
+      mode: 'INVITE',
+      openWithoutInvite: false,
+    });
+  });
+
+  it('answers a sign-up without an invite alike whether the email is taken or free', async () => {
+    const taken = seen(await signUp(ownerEmail));
+    const free = seen(await signUp('nobody-yet@example.com'));
+    const unknownInvite = seen(await signUp('nobody-yet@example.com', 'not-a-real-invite-token'));
+    expect(taken.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(taken.errors?.[0]?.message).toMatch(/needs an invite/);
+    expect(taken.cookie).toEqual([]);
+    expect(free).toEqual(taken);
+    expect(unknownInvite).toEqual(taken);
+  });
+
+  it('makes the invited account and joins its team; with the invite, a taken email answers like any refusal', async () => {
+    const invite = async (teamId: string, email: string) => {
+      const res = await owner.request<{ inviteMember: { token: string } }>(
+        `mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { token } }`,
+        { input: { teamId, email, role: 'MEMBER' } },
+      );
+      expect(res.errors).toBeUndefined();
+      return res.data!.inviteMember.token;
+    };
+    const createTeam = async (slug: string) =>
+      (await owner.request(`mutation { createTeam(input: { name: "${slug}", slug: "${slug}" }) { id } }`)).data!
+        .createTeam.id as string;
+    const labId = await createTeam('lab');
+    const labToken = await invite(labId, 'Bea@Example.com');
+
+    const refusal = seen(await signUp('nobody-yet@example.com'));
+    // The invite is for Bea's address only.
+    expect(seen(await signUp('someone-else@example.com', labToken))).toEqual(refusal);
+    const bea = gqlClient(hub.graphqlUrl);
+    const joined = await bea.request(SIGN_UP, {
+      input: { email: 'bea@example.com', password: 'bea-password', name: 'Bea', inviteToken: labToken },
+    });
+    expect(joined.errors).toBeUndefined();
+    expect(joined.data?.signUp).toMatchObject({
+      user: { email: 'bea@example.com' },
+      team: { slug: 'lab', viewerRole: 'MEMBER' },
+    });
+    expect((await bea.request(`query { me { teams { slug } } }`)).data?.me.teams).toEqual([{ slug: 'lab' }]);
+    // Used once: the same link makes no second account.
+    expect(seen(await signUp('bea@example.com', labToken))).toEqual(refusal);
+
+    // Bea has an account now; an invite to another team, sent to her address, cannot make a second one, and its
+    // holder hears what any refused sign-up hears...
+    const studioToken = await invite(await createTeam('studio'), 'bea@example.com');
+    expect(seen(await signUp('bea@example.com', studioToken, 'an-attackers-password'))).toEqual(refusal);
+    // ...while Bea's account is untouched and she accepts the invite signed in.
+    expect(
+      errorCode(
+        await gql(hub.graphqlUrl, SIGN_IN, { input: { email: 'bea@example.com', password: 'an-attackers-password' } }),
+      ),
+    ).toBe('UNAUTHENTICATED');
+    const accepted = await bea.request(`mutation ($token: String!) { acceptInvite(token: $token) { slug } }`, {
+      token: studioToken,
+    });
+    expect(accepted.data?.acceptInvite.slug).toBe('studio');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { newUser, screens, useDashboard, waitForPath } from './fixtures';
+import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
+import { teamOf } from './live-fixtures';
 
 describe('signing up, in and out in the browser', () => {
   const dash = useDashboard();
@@ -120,5 +121,60 @@ describe('signing up, in and out in the browser', () => {
     expect(new URL(page.url()).pathname).toBe('/sign-in');
     await shot(page, 'error');
     await context.close();
+  });
+});
+
+describe('sign-up by invitation (DAPPLE_SIGNUP=invite) in the browser', () => {
+  const dash = useDashboard({ hub: { auth: { signUp: 'invite' } } });
+
+  it("takes the hub's first account, then says sign-up is closed; an invite link makes the account in its team", async () => {
+    const shot = screens('sign-up-invite');
+    const owner = newUser('owner');
+    const context = await dash.context();
+    const page = await context.newPage();
+    // The empty hub's first account: the ordinary form.
+    await page.goto('/sign-up');
+    await page.getByLabel('Name', { exact: true }).fill(owner.name);
+    await page.getByLabel('Email').fill(owner.email);
+    await page.getByLabel('Password').fill(owner.password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await waitForPath(page, '/teams/new');
+    await expect.poll(() => page.getByTestId('user-name').textContent()).toBe(owner.name);
+    await context.close();
+
+    const api = await apiAs(dash.hub, owner);
+    const { teamId } = await teamOf(api, 'Lab', 'lab');
+    const invitee = newUser('invitee');
+    const invite = await api.request<{ inviteMember: { token: string } }>(
+      `mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { token } }`,
+      { input: { teamId, email: invitee.email, role: 'MEMBER' } },
+    );
+    expect(invite.errors).toBeUndefined();
+    const token = invite.data!.inviteMember.token;
+
+    // Anyone else, without an invite: a clear message instead of a form.
+    const stranger = await dash.context();
+    const closed = await stranger.newPage();
+    await closed.goto('/sign-up');
+    await expect.poll(() => closed.getByTestId('sign-up-closed').textContent()).toContain('Sign-up is by invitation');
+    expect(await closed.getByRole('button', { name: 'Create account' }).count()).toBe(0);
+    await shot(closed, 'closed');
+    await stranger.close();
+
+    // The invitee follows the link, creates the account and lands in the team.
+    const guest = await dash.context();
+    const invited = await guest.newPage();
+    await invited.goto(`/invite/${token}`);
+    await invited.getByRole('link', { name: 'Create an account' }).click();
+    await waitForPath(invited, '/sign-up');
+    await expect.poll(() => invited.getByTestId('sign-up-invite').textContent()).toContain('joining Lab');
+    await invited.getByLabel('Name', { exact: true }).fill(invitee.name);
+    await invited.getByLabel('Email').fill(invitee.email);
+    await invited.getByLabel('Password').fill(invitee.password);
+    await shot(invited, 'form');
+    await invited.getByRole('button', { name: 'Create account' }).click();
+    await waitForPath(invited, '/t/lab');
+    await expect.poll(() => invited.getByTestId('user-name').textContent()).toBe(invitee.name);
+    await guest.close();
   });
 });

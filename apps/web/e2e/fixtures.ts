@@ -172,13 +172,17 @@ export function newUser(label: string): TestUser {
   return { name, email: `${label}-${id}@example.com`, password: `pw-${id}-long-enough` };
 }
 
-/** Signs the user up (or in, if they exist) over the API and returns their session cookie value. */
+/**
+ * Signs the user up (or in, if they exist) over the API and returns their session cookie value. A taken email is
+ * CONFLICT with open sign-up, FORBIDDEN by invitation (where only an existing or the hub's first user works).
+ */
 export async function sessionFor(hub: TestHub, user: TestUser): Promise<string> {
   const client = gqlClient(hub.graphqlUrl);
   const signUp = await client.request(`mutation ($input: SignUpInput!) { signUp(input: $input) { user { id } } }`, {
     input: user,
   });
-  if (signUp.errors?.[0]?.extensions?.code === 'CONFLICT') {
+  const code = signUp.errors?.[0]?.extensions?.code;
+  if (code === 'CONFLICT' || code === 'FORBIDDEN') {
     const signIn = await client.request(`mutation ($input: SignInInput!) { signIn(input: $input) { user { id } } }`, {
       input: { email: user.email, password: user.password },
     });

@@ -197,7 +197,7 @@ describe('the whole journey in the browser', () => {
       expect(inviteLink).toMatch(new RegExp(`^${dash.web.url}/invite/.+`));
       await shot(page, 'invite');
 
-      // The teammate, in their own browser, signs up from the link, accepts and samples from the model.
+      // The teammate, in their own browser, signs up from the link (which joins the team) and samples from the model.
       const teammateContext = await dash.context();
       const teammatePage = await teammateContext.newPage();
       await teammatePage.goto(inviteLink);
@@ -208,8 +208,6 @@ describe('the whole journey in the browser', () => {
       await teammatePage.getByLabel('Email').fill(teammate.email);
       await teammatePage.getByLabel('Password').fill(teammate.password);
       await teammatePage.getByRole('button', { name: 'Create account' }).click();
-      await waitForPath(teammatePage, /^\/invite\//);
-      await teammatePage.getByRole('button', { name: 'Accept invite' }).click();
       await waitForPath(teammatePage, '/t/journey-lab');
       await teammatePage.getByRole('heading', { level: 1, name: 'Journey Lab' }).waitFor();
       await teammatePage.getByRole('navigation', { name: 'Team' }).getByRole('link', { name: 'Models' }).click();

@@ -111,7 +111,9 @@ describe('teams in the browser', () => {
     await pending.getByText(invitee.email).waitFor();
     await shot(ownerPage, 'members-with-link');
 
-    // The invitee opens the link signed out, creates an account and comes back to accept.
+    // The invitee, who already has an account, opens the link signed out, signs in and comes back to accept.
+    // (Signing up from the link joins at once: auth.test.ts and journey.test.ts.)
+    await (await dash.context(invitee)).close();
     const inviteeContext = await dash.context();
     const inviteePage = await inviteeContext.newPage();
     await inviteePage.goto(link);
@@ -119,12 +121,11 @@ describe('teams in the browser', () => {
     // It says which team, before the invitee has an account.
     expect(await inviteePage.getByTestId('invite-team').textContent()).toBe('Join Diffusion Crew as member.');
     await shot(inviteePage, 'signed-out');
-    await inviteePage.getByRole('link', { name: 'Create an account' }).click();
-    await waitForPath(inviteePage, '/sign-up');
-    await inviteePage.getByLabel('Name', { exact: true }).fill(invitee.name);
+    await inviteePage.getByRole('link', { name: 'Sign in' }).click();
+    await waitForPath(inviteePage, '/sign-in');
     await inviteePage.getByLabel('Email').fill(invitee.email);
     await inviteePage.getByLabel('Password').fill(invitee.password);
-    await inviteePage.getByRole('button', { name: 'Create account' }).click();
+    await inviteePage.getByRole('button', { name: 'Sign in' }).click();
     await waitForPath(inviteePage, /^\/invite\//);
     await inviteePage.getByRole('button', { name: 'Accept invite' }).waitFor();
     await shot(inviteePage, 'signed-in');

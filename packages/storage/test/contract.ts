@@ -420,6 +420,33 @@ export function defineObjectStoreContract(
     );
 
     test(
+      'a one-part upload (small or empty) completes; its part URL takes no write once completed or aborted',
+      async () => {
+        // What the hub does on S3 for files under the multipart threshold, so their URLs die with the upload.
+        for (const data of [Buffer.from('a small file'), Buffer.alloc(0)]) {
+          const key = `${prefix}one-part-${data.length}.bin`;
+          const uploadId = await store.createMultipartUpload(key);
+          const signed = await store.presignPart(key, uploadId, 1, { expiresInSec: 60, size: data.length });
+          const sent = await send(signed, data);
+          expect(sent.status, await sent.clone().text()).toBe(200);
+          const [part] = await store.listParts(key, uploadId);
+          expect(part).toMatchObject({ partNumber: 1, size: data.length });
+          expect((await store.completeMultipartUpload(key, uploadId, [part!])).size).toBe(data.length);
+          expect((await send(signed, Buffer.alloc(data.length, 1))).status).toBeGreaterThanOrEqual(400);
+          expect((await readAll(await store.get(key))).equals(data)).toBe(true);
+        }
+        const key = `${prefix}one-part-aborted.bin`;
+        const uploadId = await store.createMultipartUpload(key);
+        const signed = await store.presignPart(key, uploadId, 1, { expiresInSec: 60, size: 3 });
+        expect((await send(signed, Buffer.from('abc'))).status).toBe(200);
+        await store.abortMultipartUpload(key, uploadId);
+        expect((await send(signed, Buffer.from('abc'))).status).toBeGreaterThanOrEqual(400);
+        expect(await store.stat(key)).toBeNull();
+      },
+      { needs: 'fullMultipart' },
+    );
+
+    test(
       'a presigned part signed for a size refuses another length',
       async () => {
         const key = `${prefix}sizedpart.bin`;

@@ -45,7 +45,8 @@ export type Services = ReturnType<typeof createServices>;
 export function createServices(opts: ServicesOptions) {
   const deps = { db: opts.db, pool: opts.pool, now: opts.now ?? (() => new Date()) };
   const withStore = { ...deps, store: opts.store };
-  const auth = createAuthServices(deps, opts);
+  // Sign-up with an invite reaches into the teams domain, which is built on the auth domain's access events.
+  const auth = createAuthServices(deps, opts, () => team.teams);
   const team = createTeamServices(deps, auth.accessEvents);
   const webhook = createWebhookServices({ ...deps, jobs: opts.jobs, config: opts.webhooks ?? {} }, team.teams);
   const model = createModelServices(withStore, team.teams, webhook.webhooks, auth.accessEvents);

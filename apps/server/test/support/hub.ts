@@ -23,7 +23,8 @@ export const TEST_SECRET = 'dapple-test-secret-0123456789abcdef0123456789';
 
 /**
  * An in-process hub on a random port over real HTTP. Defaults: a fresh database cloned from the
- * migrated template (needs the postgres global setup), a DiskStore in a temp dir, silent logs.
+ * migrated template (needs the postgres global setup), a DiskStore in a temp dir, silent logs, and open sign-up
+ * (tests make many users; the invite mode's own tests pass `auth: { signUp: 'invite' }`).
  * Anything in `overrides` replaces the default (a given `databaseUrl` or `store` is not cleaned up).
  */
 export async function startTestHub(overrides: Partial<HubConfig> = {}): Promise<TestHub> {
@@ -46,6 +47,7 @@ export async function startTestHub(overrides: Partial<HubConfig> = {}): Promise<
     const hub = await createHub({
       logLevel: 'silent',
       ...overrides,
+      auth: { signUp: 'open', ...overrides.auth },
       port,
       host: '127.0.0.1',
       databaseUrl: overrides.databaseUrl ?? database!.connectionString,

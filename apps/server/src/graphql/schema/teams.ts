@@ -9,7 +9,7 @@ import {
 } from '../../services/teams/index.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
-import { UserRef } from './users.ts';
+import { AuthPayload, UserRef } from './users.ts';
 
 const TeamRoleEnum = builder.enumType('TeamRole', {
   description: 'From most to least privileged: OWNER > ADMIN > MEMBER > VIEWER.',
@@ -126,6 +126,15 @@ const RemoveMemberInput = builder.inputType('RemoveMemberInput', {
     userId: t.id({ required: true }),
   }),
 });
+
+builder.objectField(AuthPayload, 'team', (t) =>
+  t.field({
+    type: TeamRef,
+    nullable: true,
+    description: 'The team a sign-up with an invite joined; null otherwise.',
+    resolve: (p) => p.joined ?? null,
+  }),
+);
 
 builder.objectField(UserRef, 'teams', (t) =>
   t.field({

@@ -125,17 +125,25 @@ export class UploadService {
 
     const id = randomUUID();
     const entries: UploadFileEntry[] = [];
+    // A presigned S3 PUT cannot be revoked: it would stay valid until it expires, after the upload completed or was
+    // aborted. A multipart upload's part URLs die with its UploadId (complete or abort), so on S3 a small file is a
+    // multipart upload of one part (S3 takes a last part of any size). The disk store refuses writes itself
+    // (refuseWrite), so there a small file stays one plain PUT.
+    const singlePartMultipart = this.deps.store.kind === 's3';
     try {
-      for (const [index, file] of checked.entries()) {
+      await forEachLimited([...checked.entries()], STORE_CONCURRENCY, async ([index, file]) => {
         const key = datasetKeys.uploadFile(dataset.id, id, index);
         if (file.size <= limits.multipartThresholdBytes) {
-          entries.push({ ...file, key, multipartUploadId: null, partSize: null, partCount: 1 });
-          continue;
+          const multipartUploadId = singlePartMultipart
+            ? await this.deps.store.createMultipartUpload(key, { contentType: file.contentType })
+            : null;
+          entries[index] = { ...file, key, multipartUploadId, partSize: null, partCount: 1 };
+          return;
         }
         const partSize = Math.max(limits.partBytes, Math.ceil(file.size / MAX_PART_NUMBER));
         const multipartUploadId = await this.deps.store.createMultipartUpload(key, { contentType: file.contentType });
-        entries.push({ ...file, key, multipartUploadId, partSize, partCount: Math.ceil(file.size / partSize) });
-      }
+        entries[index] = { ...file, key, multipartUploadId, partSize, partCount: Math.ceil(file.size / partSize) };
+      });
       const [upload] = await this.deps.db
         .insert(uploads)
         .values({
@@ -265,7 +273,9 @@ export class UploadService {
       if (upload.status !== 'open') throw conflict(`This upload is already ${upload.status}`);
       if (upload.expiresAt <= this.deps.now()) throw conflict('This upload has expired; start a new upload');
       const sizes = await this.storedSizes(upload);
-      const files = await Promise.all(upload.files.map((file, index) => this.verify(file, index, sizes.get(file.key))));
+      const files = await mapLimited(upload.files, STORE_CONCURRENCY, (file, index) =>
+        this.verify(file, index, sizes.get(file.key)),
+      );
 
       await tx.select({ id: datasets.id }).from(datasets).where(eq(datasets.id, upload.datasetId)).for('update');
       const [{ next } = { next: 1 }] = await tx
@@ -383,6 +393,8 @@ export class UploadService {
       const part = byNumber.get(n);
       if (!part || part.size !== partLength(file, n)) missing.push(n);
     }
+    if (missing.length > 0 && file.partSize === null)
+      throw badInput(field, `${field}: "${file.path}" has not been uploaded`); // one part: the whole file
     if (missing.length > 0) {
       throw badInput(
         field,
@@ -392,15 +404,55 @@ export class UploadService {
     const verified = parts
       .filter((p) => p.partNumber <= file.partCount)
       .map(({ partNumber, etag }) => ({ partNumber, etag }));
+    if (file.partSize !== null) return { ...file, parts: verified };
+    // A small file sent as one part (S3): assembled now, so its URL dies with this completeUpload. It is one part
+    // and no copy, unlike large files, which dataset.prepare assembles so this request stays short.
+    try {
+      await this.deps.store.completeMultipartUpload(file.key, file.multipartUploadId, verified);
+    } catch (err) {
+      if (err instanceof UploadNotFoundError || err instanceof InvalidPartError)
+        throw badInput(field, `${field}: "${file.path}" changed while the upload was completing; send it again`);
+      throw err;
+    }
     return { ...file, parts: verified };
   }
 
   private async abortMultiparts(files: UploadFileEntry[]): Promise<void> {
-    for (const file of files) {
-      if (file.multipartUploadId)
+    await forEachLimited(files, STORE_CONCURRENCY, async (file) => {
+      if (file?.multipartUploadId)
         await this.deps.store.abortMultipartUpload(file.key, file.multipartUploadId).catch(() => undefined);
-    }
+    });
   }
+}
+
+/** Store requests one upload makes at once (a multipart upload per file on S3: many files, many requests). */
+const STORE_CONCURRENCY = 16;
+
+/**
+ * `fn` over `items`, at most `limit` at once, results in order. After a failure no new item starts, and the first
+ * error is thrown once the running ones have ended (so a caller's clean-up sees everything that was made).
+ */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>) {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failed: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await fn(items[index]!, index);
+      } catch (error) {
+        failed ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed) throw failed.error;
+  return results;
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>) {
+  await mapLimited(items, limit, fn);
 }
 
 /** A completed upload whose parts cannot be assembled as verified: retrying will not help. */

@@ -12,7 +12,14 @@ import {
   type User,
 } from '@dapple/db';
 import { z } from 'zod';
-import { randomSecret, sha256Hex, requireViewer, type AccessEvents } from '../auth/index.ts';
+import {
+  randomSecret,
+  sha256Hex,
+  requireViewer,
+  type AccessEvents,
+  type JoinedTeam,
+  type SignUpInvites,
+} from '../auth/index.ts';
 import { badInput, conflict, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { PubSub } from '../../pubsub.ts';
 import type { RequestMeta, ServiceDeps, Tx } from '../types.ts';
@@ -73,7 +80,7 @@ export interface InvitePreview {
   status: 'pending' | 'accepted' | 'expired';
 }
 
-export class TeamService {
+export class TeamService implements SignUpInvites {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly events: PubSub<TeamMembersChange>,
@@ -229,6 +236,38 @@ export class TeamService {
       return { team, role: invite.role };
     });
     this.publish({ teamId: result.team.id, userId: viewer.user.id, kind: 'JOINED', role: result.role });
+    return result;
+  }
+
+  /**
+   * Sign-up with an invite (UserService.signUp): the invite is locked, checked (pending, unexpired, sent to `email`),
+   * the account made and the invite accepted for it, all in one transaction. Every failure is the same null, so the
+   * caller's answer cannot tell an unknown token from a taken address.
+   */
+  async joinAtSignUp(
+    token: string,
+    email: string,
+    createAccount: (tx: Tx) => Promise<User | undefined>,
+  ): Promise<{ user: User; joined: JoinedTeam } | null> {
+    const result = await this.deps.db.transaction(async (tx) => {
+      const [row] = await tx
+        .select({ invite: invites, team: teams })
+        .from(invites)
+        .innerJoin(teams, eq(teams.id, invites.teamId))
+        .where(eq(invites.tokenHash, sha256Hex(token)))
+        .for('update', { of: invites });
+      if (!row) return null;
+      const { invite, team } = row;
+      if (invite.acceptedAt || invite.expiresAt <= this.deps.now()) return null;
+      if (invite.email.toLowerCase() !== email.toLowerCase()) return null;
+      const user = await createAccount(tx);
+      if (!user) return null;
+      await tx.update(invites).set({ acceptedAt: this.deps.now() }).where(eq(invites.id, invite.id));
+      await tx.insert(memberships).values({ teamId: team.id, userId: user.id, role: invite.role });
+      return { user, joined: { team, role: invite.role } };
+    });
+    if (result)
+      this.publish({ teamId: result.joined.team.id, userId: result.user.id, kind: 'JOINED', role: result.joined.role });
     return result;
   }
 

@@ -23,6 +23,18 @@ export const SignUpMutation = graphql(`
         id
         name
       }
+      team {
+        slug
+      }
+    }
+  }
+`);
+
+export const SignUpPolicyQuery = graphql(`
+  query SignUpPolicy {
+    signUpPolicy {
+      mode
+      openWithoutInvite
     }
   }
 `);

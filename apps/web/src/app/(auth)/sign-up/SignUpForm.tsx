@@ -13,7 +13,13 @@ const FIELDS = ['name', 'email', 'password'] as const;
 type Field = (typeof FIELDS)[number];
 const PASSWORD_MIN = 8;
 
-export function SignUpForm({ next }: { next: string | null }) {
+export interface SignUpInvite {
+  token: string;
+  /** Null when the invite is unknown, used or expired (the hub will refuse it; the form still says why on submit). */
+  teamName: string | null;
+}
+
+export function SignUpForm({ next, invite }: { next: string | null; invite: SignUpInvite | null }) {
   const router = useRouter();
   const [pending, setPending] = useState(false);
   const [errors, setErrors] = useState<FieldErrors<Field>>({});
@@ -25,6 +31,7 @@ export function SignUpForm({ next }: { next: string | null }) {
       name: String(form.get('name') ?? ''),
       email: String(form.get('email') ?? ''),
       password: String(form.get('password') ?? ''),
+      inviteToken: invite?.token ?? null,
     };
     // Checks the browser can make at once; the server checks everything again.
     const local: FieldErrors<Field> = {};
@@ -41,9 +48,11 @@ export function SignUpForm({ next }: { next: string | null }) {
       setPending(false);
       return;
     }
-    // New accounts have no team yet: straight to creating one unless they came with an invite. Going through `/`
-    // (a server redirect with no loading state) left a blank page for 1–2.5 s.
-    router.replace(next ?? '/teams/new');
+    // An invite's account is already a member: straight to its team. Other new accounts have no team yet: straight
+    // to creating one unless they came from elsewhere. Going through `/` (a server redirect with no loading state)
+    // left a blank page for 1–2.5 s.
+    const team = result.data.signUp.team;
+    router.replace(team ? `/t/${team.slug}` : (next ?? '/teams/new'));
     router.refresh();
   }
 
@@ -52,7 +61,18 @@ export function SignUpForm({ next }: { next: string | null }) {
     <>
       <div className="auth-head">
         <h1>Create your account</h1>
-        <p className="muted">Train, compare and share diffusion models with your team.</p>
+        {invite ? (
+          <p className="muted" data-testid="sign-up-invite">
+            {invite.teamName ? (
+              <>
+                You’re joining <strong>{invite.teamName}</strong>.{' '}
+              </>
+            ) : null}
+            Use the email address the invite was sent to.
+          </p>
+        ) : (
+          <p className="muted">Train, compare and share diffusion models with your team.</p>
+        )}
       </div>
       <form className="form" method="post" onSubmit={onSubmit} onChange={clearErrorOnEdit(setErrors)} noValidate>
         {errors.form ? <FormError>{errors.form}</FormError> : null}

@@ -37,7 +37,8 @@ export default async function InvitePage({ params }: { params: Promise<{ token: 
           </p>
         ) : (
           <p className="muted">
-            Sign in, or create an account, with the email address the invite was sent to. You’ll come back here to join.
+            Create an account with the email address the invite was sent to, and you join at once; or sign in if you
+            already have one, and you’ll come back here to join.
           </p>
         )}
       </div>
