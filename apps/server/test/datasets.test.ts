@@ -38,7 +38,7 @@ interface Backend {
   multipart: boolean;
   /** Refuses a body whose length differs from the signed size (s3rver does not check signatures). */
   verifiesSignatures: boolean;
-  start(): Promise<{ store?: ObjectStore; stop(): Promise<void> }>;
+  start(): Promise<{ store?: ObjectStore; stop: () => Promise<void> }>;
 }
 
 const s3 = s3TestServerFromEnv();

@@ -49,15 +49,15 @@ describe('createTrainer', () => {
       if (i === 10) after10 = tf.memory().numTensors;
     }
     expect(tf.memory().numTensors).toBe(after10);
-    expect(last!.step).toBe(100);
-    expect(Number.isFinite(last!.loss)).toBe(true);
-    expect(last!.gradNorm).toBeGreaterThan(0);
-    expect(last!.lr).toBeGreaterThan(0);
-    expect(last!.lr).toBeLessThan(1e-3);
-    expect(last!.emaDecay).toBeCloseTo(100 / 109, 10); // (1+99)/(10+99)
-    expect(last!.mse).toBeDefined();
-    expect(last!.vlb).toBeDefined();
-    expect(last!.lossByQuartile).toHaveLength(4);
+    expect(last.step).toBe(100);
+    expect(Number.isFinite(last.loss)).toBe(true);
+    expect(last.gradNorm).toBeGreaterThan(0);
+    expect(last.lr).toBeGreaterThan(0);
+    expect(last.lr).toBeLessThan(1e-3);
+    expect(last.emaDecay).toBeCloseTo(100 / 109, 10); // (1+99)/(10+99)
+    expect(last.mse).toBeDefined();
+    expect(last.vlb).toBeDefined();
+    expect(last.lossByQuartile).toHaveLength(4);
     tf.dispose([x, labels]);
     trainer.dispose();
     model.dispose();
