@@ -4,7 +4,7 @@ import { selectBackend } from '../backend.ts';
 import { presetConfig } from './presets.ts';
 import { Rng } from '../rng.ts';
 import { makeSchedule } from './schedule.ts';
-import { createTrainer } from './train.ts';
+import { createTrainer, type StepMetrics } from './train.ts';
 import { createUNet, type UNetConfig } from './unet.ts';
 
 const micro: UNetConfig = {
@@ -43,21 +43,21 @@ describe('createTrainer', () => {
     const x = images(4, 8, 3, 1);
     const labels = tf.tensor1d([0, 1, 2, 1], 'int32');
     let after10 = 0;
-    let last = null;
+    let last: StepMetrics | null = null;
     for (let i = 1; i <= 100; i++) {
       last = await trainer.step({ images: x, labels });
       if (i === 10) after10 = tf.memory().numTensors;
     }
     expect(tf.memory().numTensors).toBe(after10);
-    expect(last.step).toBe(100);
-    expect(Number.isFinite(last.loss)).toBe(true);
-    expect(last.gradNorm).toBeGreaterThan(0);
-    expect(last.lr).toBeGreaterThan(0);
-    expect(last.lr).toBeLessThan(1e-3);
-    expect(last.emaDecay).toBeCloseTo(100 / 109, 10); // (1+99)/(10+99)
-    expect(last.mse).toBeDefined();
-    expect(last.vlb).toBeDefined();
-    expect(last.lossByQuartile).toHaveLength(4);
+    expect(last!.step).toBe(100);
+    expect(Number.isFinite(last!.loss)).toBe(true);
+    expect(last!.gradNorm).toBeGreaterThan(0);
+    expect(last!.lr).toBeGreaterThan(0);
+    expect(last!.lr).toBeLessThan(1e-3);
+    expect(last!.emaDecay).toBeCloseTo(100 / 109, 10); // (1+99)/(10+99)
+    expect(last!.mse).toBeDefined();
+    expect(last!.vlb).toBeDefined();
+    expect(last!.lossByQuartile).toHaveLength(4);
     tf.dispose([x, labels]);
     trainer.dispose();
     model.dispose();
