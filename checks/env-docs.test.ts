@@ -57,12 +57,20 @@ describe.each([
   });
 });
 
+/** A default as docs/configuration.md writes it (`code`); undefined where none is applied. */
+const shown = (value: unknown) =>
+  typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : value === undefined
+      ? undefined
+      : JSON.stringify(value);
+
 describe('documented defaults are the ones applied', () => {
   it('hub: env.ts defaults and the domain defaults it leaves unset', () => {
     const rows = table('Hub');
     const expected = HUB_ENV_VARS.map((name) => {
       const applied = hubDefaults[name] ?? domainDefaults[name];
-      return [name, applied === undefined ? undefined : String(applied)];
+      return [name, shown(applied)];
     });
     expect(HUB_ENV_VARS.map((name) => [name, codeDefault(rows.get(name))])).toEqual(expected);
   });
@@ -71,7 +79,7 @@ describe('documented defaults are the ones applied', () => {
     const rows = table('Dashboard');
     const defaults = webEnvDefaults() as Record<string, unknown>;
     expect(WEB_ENV_VARS.map((name) => [name, codeDefault(rows.get(name))])).toEqual(
-      WEB_ENV_VARS.map((name) => [name, defaults[name] === undefined ? undefined : String(defaults[name])]),
+      WEB_ENV_VARS.map((name) => [name, shown(defaults[name])]),
     );
   });
 });

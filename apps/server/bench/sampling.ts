@@ -41,7 +41,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '50' },
   },
 });
-const PRESETS = values.presets!.split(',') as PresetName[];
+const PRESETS = values.presets.split(',') as PresetName[];
 const ROUNDS = Number(values.rounds);
 const IMAGES = Number(values.images);
 const STEPS = Number(values.steps);
@@ -77,7 +77,7 @@ async function publish(hub: Hub, store: DiskStore, teamId: string, userId: strin
   for (const v of net.variables.values()) v.assign(tf.tidy(() => tf.add(v, tf.mul(rng.normal(v.shape), 0.02))));
   const handler = memoryHandler();
   await saveInferenceWeights(handler, {
-    weights: net.variables as unknown as Map<string, tf.Tensor>,
+    weights: net.variables,
     config: config as unknown as JsonValue,
   });
   net.dispose();
@@ -275,7 +275,9 @@ try {
         start_order: order,
         max_consecutive_same_team: maxRun,
         target: 'max_consecutive_same_team = 1 (teams alternate)',
-        median_latency_s_by_team: Object.fromEntries(teams.map((t, i) => ['ABC'[i], +finishS(t.teamId).toFixed(2)])),
+        median_latency_s_by_team: Object.fromEntries(
+          teams.map((t, i): [string, number] => ['ABC'.charAt(i), +finishS(t.teamId).toFixed(2)]),
+        ),
         total_s: +((performance.now() - submitted) / 1000).toFixed(2),
       }),
     );

@@ -9,9 +9,10 @@ import type { Logger } from './logger.ts';
  */
 export function installProcessGuards(logger: Logger, opts: { exit?: (code: number) => void } = {}): () => void {
   const exit = opts.exit ?? ((code: number) => process.exit(code));
-  const onRejection = (reason: unknown, promise: Promise<unknown>) => {
+  // The promise itself says nothing when logged ("[object Promise]"); the reason's stack is what locates the bug.
+  const onRejection = (reason: unknown) => {
     logger.error(
-      { err: reason instanceof Error ? reason : new Error(String(reason)), promise: String(promise) },
+      { err: reason instanceof Error ? reason : new Error(String(reason)) },
       'unhandled promise rejection (the hub keeps running; this is a bug to fix)',
     );
   };

@@ -33,6 +33,7 @@ type Table = (typeof TABLES)[number];
 async function countQueries(fn: () => Promise<void>): Promise<Record<Table, number>> {
   const pool = hub.hub.pool;
   const counts = Object.fromEntries(TABLES.map((t) => [t, 0])) as Record<Table, number>;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was, and called with the pool as `this`
   const original = pool.query;
   pool.query = function (this: unknown, ...args: unknown[]) {
     const first = args[0];

@@ -23,7 +23,7 @@ const catalog: Record<string, JobDefinition<z.ZodType>> = {
       calls.push(`flaky ${n} retry=${ctx.retryCount} final=${ctx.finalAttempt}`);
       if (ctx.retryCount === 0) throw new Error('the first attempt fails');
     },
-  }) as JobDefinition<z.ZodType>,
+  }),
   'test.doomed': defineJob({
     name: 'test.doomed',
     payload,
@@ -35,7 +35,7 @@ const catalog: Record<string, JobDefinition<z.ZodType>> = {
       throw new Error('always fails');
     },
     onExhausted: async ({ n }) => void calls.push(`exhausted ${n}`),
-  }) as JobDefinition<z.ZodType>,
+  }),
 };
 
 let queue: JobQueue;

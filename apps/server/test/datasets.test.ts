@@ -39,7 +39,7 @@ interface Backend {
   s3: boolean;
   /** Refuses a body whose length differs from the signed size (s3rver does not check signatures). */
   verifiesSignatures: boolean;
-  start(): Promise<{ store?: ObjectStore; stop(): Promise<void> }>;
+  start(): Promise<{ store?: ObjectStore; stop: () => Promise<void> }>;
 }
 
 const s3 = s3TestServerFromEnv();

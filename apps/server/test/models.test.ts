@@ -92,7 +92,7 @@ describe('publishModel', () => {
       memoryHandler({
         format: modelJson.format!,
         weightSpecs: modelJson.weightsManifest[0]!.weights,
-        weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length) as ArrayBuffer,
+        weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length),
         userDefinedMetadata: modelJson.userDefinedMetadata!,
       }),
     );

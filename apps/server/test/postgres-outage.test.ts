@@ -6,21 +6,22 @@ import { encodeMetricBatch, METRIC_BATCH_CONTENT_TYPE } from '@dapple/contracts/
 import { TRAINER_API_PREFIX } from '@dapple/contracts/trainer-protocol';
 import { createDb, migrate } from '@dapple/db';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@dapple/db/embedded';
-import { DiskStore } from '@dapple/storage';
 import { freePort, gqlClient } from '@dapple/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
+import { isAlive as alive } from '../src/cli/processes.ts';
+import type { SignedInUser } from './helpers.ts';
 import {
+  annWithDataset,
   killTrainers,
   ok,
-  readyDatasetVersion,
+  ownDiskStore,
   RUN,
   START_RUN,
   testRunsConfig,
   tinyConfig,
   waitForRun,
 } from './runs-fixtures.ts';
-import { startTestHub, TEST_SECRET, type TestHub } from './support/hub.ts';
+import { startTestHub, type TestHub } from './support/hub.ts';
 
 /**
  * A real Postgres outage under a running hub and a training run (#13 item 7). The project's shared test cluster
@@ -37,11 +38,10 @@ let root: string;
 let pgPort: number;
 let postgres: EmbeddedPostgresHandle;
 let databaseUrl: string;
-let storeDir: string;
+let removeStore: (() => Promise<void>) | undefined;
 let runsConfig: Awaited<ReturnType<typeof testRunsConfig>>;
 let hub: TestHub;
 let ann: SignedInUser;
-let teamId: string;
 let versionId: string;
 
 const startPostgres = () => startEmbeddedPostgres({ dataDir: join(root, 'data'), port: pgPort });
@@ -62,13 +62,9 @@ beforeAll(async () => {
   await migrate(migrating.db);
   await migrating.close();
 
-  storeDir = await mkdtemp(join(tmpdir(), 'dapple-outage-store-'));
-  const port = await freePort();
-  const store = new DiskStore({
-    root: storeDir,
-    publicBaseUrl: `http://127.0.0.1:${port}`,
-    signingSecret: TEST_SECRET,
-  });
+  const own = await ownDiskStore('dapple-outage-store-');
+  removeStore = own.remove;
+  const { store, port } = own;
   runsConfig = await testRunsConfig({ heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS });
   hub = await startTestHub({
     databaseUrl,
@@ -77,9 +73,7 @@ beforeAll(async () => {
     runs: runsConfig,
     ...(process.env.KEEP ? { logLevel: 'debug' } : {}),
   });
-  ann = await signUpUser(hub, 'Ann');
-  teamId = await createTeam(ann, 'Lab', 'lab');
-  ({ versionId } = await readyDatasetVersion(hub, teamId));
+  ({ ann, versionId } = await annWithDataset(hub));
 });
 
 afterAll(async () => {
@@ -87,18 +81,9 @@ afterAll(async () => {
   await hub?.close();
   await postgres?.stop();
   if (root) await rm(root, { recursive: true, force: true });
-  if (storeDir) await rm(storeDir, { recursive: true, force: true });
+  await removeStore?.();
   await runsConfig?.cleanup();
 });
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function health(): Promise<{ status: number; body: { status: string; db: string } }> {
   const res = await fetch(`${hub.url}/healthz`);

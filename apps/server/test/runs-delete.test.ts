@@ -19,7 +19,7 @@ const DELETE = `mutation ($id: ID!) { deleteRun(id: $id) { checkpoints sampleGri
 const PUBLISH = `mutation ($r: ID!) { publishModel(input: { runId: $r, step: 10, modelName: "kept" }) { version { id } } }`;
 
 const s3 = s3TestServerFromEnv();
-const backends: { name: string; start(): Promise<{ store?: ObjectStore; stop(): Promise<void> }> }[] = [
+const backends: { name: string; start(): Promise<{ store?: ObjectStore; stop: () => Promise<void> }> }[] = [
   { name: 'DiskStore', start: async () => ({ stop: async () => {} }) },
   {
     name: 's3rver',

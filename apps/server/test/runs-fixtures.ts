@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { runConfigFromGraphQL } from '@dapple/contracts/run-config-shape';
 import { datasets, datasetVersions, runs, type Run } from '@dapple/db';
 import { prepareDataset } from '@dapple/datasets';
-import type { GqlResponse } from '@dapple/testing';
-import type { TestHub } from './support/hub.ts';
+import { DiskStore } from '@dapple/storage';
+import { freePort, type GqlResponse } from '@dapple/testing';
+import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
+import { TEST_SECRET, type TestHub } from './support/hub.ts';
 import { eq } from 'drizzle-orm';
 import sharp from 'sharp';
 import { expect } from 'vitest';
@@ -71,11 +73,32 @@ export async function readyDatasetVersion(
       acceptedCount: manifest.counts.accepted,
       contentHash: manifest.versionHash,
       manifestKey: `${prefix}manifest.json`,
-      manifest: manifest as unknown as Record<string, unknown>,
+      manifest: manifest,
       preparedAt: new Date(),
     })
     .returning();
   return { datasetId: dataset!.id, versionId: version!.id };
+}
+
+/** Ann, her team "Lab" and a ready dataset version in it: what a test needs before it starts a run. */
+export async function annWithDataset(hub: TestHub): Promise<{ ann: SignedInUser; teamId: string; versionId: string }> {
+  const ann = await signUpUser(hub, 'Ann');
+  const teamId = await createTeam(ann, 'Lab', 'lab');
+  const { versionId } = await readyDatasetVersion(hub, teamId);
+  return { ann, teamId, versionId };
+}
+
+/**
+ * A disk store of the test's own, signing URLs for a port picked here: the tests that stop a hub (or its database)
+ * and start another keep the store and the port, so what the first hub signed still resolves.
+ */
+export async function ownDiskStore(
+  prefix: string,
+): Promise<{ store: DiskStore; port: number; remove: () => Promise<void> }> {
+  const root = await mkdtemp(join(tmpdir(), prefix));
+  const port = await freePort();
+  const store = new DiskStore({ root, publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: TEST_SECRET });
+  return { store, port, remove: () => rm(root, { recursive: true, force: true }) };
 }
 
 /** Runs settings for tests: a temp log dir, one CPU slot, quick polling; trainers use wasm. */

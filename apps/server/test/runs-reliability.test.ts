@@ -1,16 +1,15 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createTestDatabase, freePort, type TestDatabase } from '@dapple/testing';
-import { startTestHub, TEST_SECRET, type TestHub } from './support/hub.ts';
-import { DiskStore } from '@dapple/storage';
+import { createTestDatabase, type TestDatabase } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
+import type { DiskStore } from '@dapple/storage';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
+import { isAlive as alive } from '../src/cli/processes.ts';
+import type { SignedInUser } from './helpers.ts';
 import {
+  annWithDataset,
   killTrainers,
   ok,
-  readyDatasetVersion,
+  ownDiskStore,
   RUN,
   START_RUN,
   testRunsConfig,
@@ -26,13 +25,12 @@ const PROCESS_TEST_TIMEOUT_MS = 360_000;
  * One slot, so runs of a test never compete; each test starts from an idle scheduler.
  */
 let db: TestDatabase;
-let storeDir: string;
+let removeStore: (() => Promise<void>) | undefined;
 let store: DiskStore;
 let port: number;
 let runsConfig: Awaited<ReturnType<typeof testRunsConfig>>;
 let hub: TestHub;
 let ann: SignedInUser;
-let teamId: string;
 let versionId: string;
 
 async function openHub(overrides: Partial<Parameters<typeof testRunsConfig>[0]> = {}): Promise<TestHub> {
@@ -41,14 +39,10 @@ async function openHub(overrides: Partial<Parameters<typeof testRunsConfig>[0]> 
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  storeDir = await mkdtemp(join(tmpdir(), 'dapple-runs-store-'));
-  port = await freePort();
-  store = new DiskStore({ root: storeDir, publicBaseUrl: `http://127.0.0.1:${port}`, signingSecret: TEST_SECRET });
+  ({ store, port, remove: removeStore } = await ownDiskStore('dapple-runs-store-'));
   runsConfig = await testRunsConfig();
   hub = await openHub();
-  ann = await signUpUser(hub, 'Ann');
-  teamId = await createTeam(ann, 'Lab', 'lab');
-  ({ versionId } = await readyDatasetVersion(hub, teamId));
+  ({ ann, versionId } = await annWithDataset(hub));
 });
 afterEach(async () => {
   // Whatever a failed test left running must not slow the next one down (the database outlives hubs).
@@ -58,7 +52,7 @@ afterAll(async () => {
   if (db) await killTrainers(db);
   await hub?.close();
   await db?.drop();
-  await rm(storeDir, { recursive: true, force: true });
+  await removeStore?.();
   await runsConfig?.cleanup();
 });
 
@@ -70,14 +64,6 @@ const cancel = (id: string) => ann.client.request(`mutation ($id: ID!) { cancelR
 const resume = async (id: string) =>
   ok(await ann.client.request(`mutation ($id: ID!) { resumeRun(id: $id) { status attempt } }`, { id })).resumeRun;
 const pidOf = (run: { executorHandle: string | null }) => Number(run.executorHandle);
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const finished = (s: string) => ['succeeded', 'failed', 'cancelled'].includes(s);
 
 describe('runs survive crashes, restarts and cancels', () => {

@@ -1,18 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createTestDatabase, freePort, type TestDatabase } from '@dapple/testing';
-import { startTestHub, TEST_SECRET, type TestHub } from './support/hub.ts';
+import { createTestDatabase, type TestDatabase } from '@dapple/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { checkpoints, runs } from '@dapple/db';
-import { DiskStore } from '@dapple/storage';
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTeam, signUpUser } from './helpers.ts';
 import {
+  annWithDataset,
   killTrainers,
   ok,
-  readyDatasetVersion,
+  ownDiskStore,
   START_RUN,
   testRunsConfig,
   tinyConfig,
@@ -24,7 +20,7 @@ import {
  * on. They checkpoint, exit, and their runs wait in the queue; the next hub resumes them from that checkpoint.
  */
 let db: TestDatabase | undefined;
-let storeDir: string | undefined;
+let removeStore: (() => Promise<void>) | undefined;
 let runsConfig: Awaited<ReturnType<typeof testRunsConfig>> | undefined;
 let hub: TestHub | undefined;
 
@@ -32,7 +28,7 @@ afterAll(async () => {
   if (db) await killTrainers({ db: db.db });
   await hub?.close();
   await db?.drop();
-  if (storeDir) await rm(storeDir, { recursive: true, force: true });
+  await removeStore?.();
   await runsConfig?.cleanup();
 });
 
@@ -49,19 +45,13 @@ const alive = (pid: number) => {
 describe('closing the hub with stopTrainers', () => {
   it('checkpoints and stops the trainers, re-queues their runs, and the next hub resumes them from that checkpoint', async () => {
     db = await createTestDatabase();
-    storeDir = await mkdtemp(join(tmpdir(), 'dapple-suspend-store-'));
-    const port = await freePort();
-    const store = new DiskStore({
-      root: storeDir,
-      publicBaseUrl: `http://127.0.0.1:${port}`,
-      signingSecret: TEST_SECRET,
-    });
+    const own = await ownDiskStore('dapple-suspend-store-');
+    removeStore = own.remove;
+    const { store, port } = own;
     runsConfig = await testRunsConfig();
     const open = () => startTestHub({ databaseUrl: db!.connectionString, store, port, runs: runsConfig });
     hub = await open();
-    const ann = await signUpUser(hub, 'Ann');
-    const teamId = await createTeam(ann, 'Lab', 'lab');
-    const { versionId } = await readyDatasetVersion(hub, teamId);
+    const { ann, versionId } = await annWithDataset(hub);
     const input = {
       datasetVersionId: versionId,
       name: 'suspended',

@@ -84,7 +84,7 @@ export async function publishTinyVersion(
   for (const v of net.variables.values()) v.assign(tf.tidy(() => tf.add(v, tf.mul(rng.normal(v.shape), 0.05))));
   const handler = memoryHandler();
   await saveInferenceWeights(handler, {
-    weights: net.variables as unknown as Map<string, tf.Tensor>,
+    weights: net.variables,
     config: config as unknown as JsonValue,
     step: 10,
   });

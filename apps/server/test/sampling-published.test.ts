@@ -53,7 +53,7 @@ describe('sampling a version published from a training run', () => {
     expect(job.error).toBeNull();
     const pngs = await Promise.all(job.images.map(async (i) => Buffer.from(await (await fetch(i.url)).arrayBuffer())));
     // The run trained on 1-channel images: the PNGs are greyscale.
-    expect((await sharp(pngs[0]!).metadata()).channels).toBe(1);
+    expect((await sharp(pngs[0]).metadata()).channels).toBe(1);
     const hubPixels = await Promise.all(pngs.map((png) => sharp(png).extractChannel(0).raw().toBuffer()));
 
     const files = ok(

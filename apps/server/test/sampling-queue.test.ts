@@ -84,7 +84,7 @@ describe('fair queueing across teams', () => {
         async (tag) => (await job(users[tag === 'A1' ? 0 : 'ABC'.indexOf(tag[0]!)]!, ids[tag]!)).queuePosition,
       ),
     );
-    const a1 = await job(ada, ids['A1']!);
+    const a1 = await job(ada, ids['A1']);
     try {
       expect(a1.status).toBe('RUNNING'); // otherwise the positions above were taken after a shift
       expect(a1.queuePosition).toBeNull();

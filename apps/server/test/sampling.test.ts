@@ -92,7 +92,7 @@ describe('generateSamples end to end (worker thread, DiskStore, HTTP)', () => {
     expect(a.progress).toEqual({ stepsDone: 6, stepsTotal: 6, fraction: 1 });
     expect(a.images.map((i) => i.index)).toEqual([0, 1, 2]);
     const pngsA = await Promise.all(a.images.map((i) => download(i.url)));
-    const meta = await sharp(pngsA[0]!).metadata();
+    const meta = await sharp(pngsA[0]).metadata();
     expect([meta.format, meta.width, meta.height, meta.channels]).toEqual(['png', 8, 8, 3]);
     // Three different images (one noise stream per image).
     expect(new Set(pngsA.map((p) => p.toString('base64'))).size).toBe(3);

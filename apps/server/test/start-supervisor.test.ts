@@ -48,8 +48,8 @@ function startDapple(): Started {
     text += d.toString();
     log.write(d);
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   const s = { child, output: () => text };
   started.push(s);
   return s;

@@ -1,12 +1,12 @@
 import { and, eq } from 'drizzle-orm';
 import { evaluations, memberships, sampleJobs } from '@dapple/db';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { startTestHub, type TestHub } from './support/hub.ts';
 import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { ok } from './runs-fixtures.ts';
 import { publishTinyVersion } from './sampling-fixtures.ts';
+import { graphqlWsClient } from './ws-fixtures.ts';
 
 /**
  * Every subscription's stream ends once its viewer loses access — a member removed, an API token revoked, a
@@ -38,18 +38,7 @@ interface Stream {
 
 const clients: Client[] = [];
 function wsClient(hub: TestHub, auth: { cookie?: string; token?: string }): Client {
-  const headers = auth.cookie ? { cookie: auth.cookie } : {};
-  class CookieWebSocket extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, { headers });
-    }
-  }
-  const client = createClient({
-    url: hub.wsUrl,
-    webSocketImpl: CookieWebSocket,
-    connectionParams: auth.token ? { authorization: `Bearer ${auth.token}` } : {},
-    retryAttempts: 0,
-  });
+  const client = graphqlWsClient(hub.wsUrl, auth);
   clients.push(client);
   return client;
 }

@@ -1,9 +1,9 @@
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, gql } from '@dapple/testing';
 import { startTestHub, type TestHub } from './support/hub.ts';
 import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.ts';
+import { graphqlWsClient } from './ws-fixtures.ts';
 
 const SUBSCRIPTION = `subscription ($teamId: ID!) { teamMembersChanged(teamId: $teamId) { teamId userId kind role } }`;
 
@@ -19,18 +19,7 @@ afterAll(async () => {
 
 /** A graphql-ws client authenticated like a browser (session cookie, maybe an Origin) or like a script (API token). */
 function wsClient(auth: { cookie?: string; token?: string; headers?: Record<string, string> }): Client {
-  const headers = { ...auth.headers, ...(auth.cookie ? { cookie: auth.cookie } : {}) };
-  class CookieWebSocket extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, { headers });
-    }
-  }
-  const client = createClient({
-    url: hub.wsUrl,
-    webSocketImpl: CookieWebSocket,
-    connectionParams: auth.token ? { authorization: `Bearer ${auth.token}` } : {},
-    retryAttempts: 0,
-  });
+  const client = graphqlWsClient(hub.wsUrl, auth);
   clients.push(client);
   return client;
 }

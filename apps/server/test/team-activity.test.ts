@@ -3,12 +3,12 @@ import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '@dapple/testing';
 import { startTestHub, type TestHub } from './support/hub.ts';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { TEAM_ACTIVITY_CHANNEL } from '../src/services/team-activity/team-activity.ts';
 import { ok, readyDatasetVersion, START_RUN, tinyConfig } from './runs-fixtures.ts';
+import { graphqlWsClient } from './ws-fixtures.ts';
 
 /**
  * teamActivity over real graphql-ws: two hubs on one database (no executor, so runs stay where the API
@@ -47,13 +47,7 @@ afterAll(async () => {
 });
 
 function wsClient(hub: TestHub, user: SignedInUser): Client {
-  const headers = { cookie: user.client.cookies.header() };
-  class CookieWebSocket extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, { headers });
-    }
-  }
-  const client = createClient({ url: hub.wsUrl, webSocketImpl: CookieWebSocket, retryAttempts: 0 });
+  const client = graphqlWsClient(hub.wsUrl, { cookie: user.client.cookies.header() });
   clients.push(client);
   return client;
 }

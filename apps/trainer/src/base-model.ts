@@ -60,7 +60,7 @@ const LABEL_EMBEDDING = 'label_emb.kernel';
  * null label) stays where it is.
  */
 export function reorderLabelRows(table: tf.Tensor, rows: readonly number[]): tf.Tensor {
-  const classes = table.shape[0]! - 1;
+  const classes = table.shape[0] - 1;
   if (rows.length !== classes || rows.some((r) => r < 0 || r >= classes) || new Set(rows).size !== classes) {
     throw new Error(`the hub's label rows [${rows.join(', ')}] are not an order of the base's ${classes} classes`);
   }

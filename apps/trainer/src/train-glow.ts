@@ -9,7 +9,6 @@ import {
   glowTrainerState,
   loadInferenceWeights,
   type GlowTrainer,
-  type JsonValue,
 } from '@dapple/models';
 import { toFloatImages, type DatasetManifest } from '@dapple/datasets';
 import { glowConfigFor, type GlowRunConfig } from '@dapple/contracts/run-config-glow';
@@ -180,7 +179,7 @@ export async function trainGlow(a: GlowAttempt): Promise<TrainOutcome> {
             run: config,
             labelNames,
             heldOut: { images: split.count, seed: split.seed, indices: split.indices },
-          } as unknown as Record<string, JsonValue>,
+          },
         }),
     });
     const checkpoint = () => checkpointAt(step);

@@ -176,7 +176,7 @@ async function trainAttempt(
     }
     trainer.setState({
       step: ckpt.step,
-      optimizer: ckpt.optimizer ?? new Map(),
+      optimizer: ckpt.optimizer ?? new Map<string, tf.Tensor>(),
       ...(ckpt.ema ? { ema: ckpt.ema } : {}),
       rngState: ckpt.rngState,
     });

@@ -108,7 +108,7 @@ export async function readArtifacts(hub: TestHub, prefix: string): Promise<tf.io
   return {
     modelTopology: json.modelTopology ?? undefined,
     weightSpecs: (json.weightsManifest ?? []).flatMap((g) => g.weights),
-    weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer,
+    weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
     ...(json.format !== undefined ? { format: json.format } : {}),
     ...(json.userDefinedMetadata !== undefined ? { userDefinedMetadata: json.userDefinedMetadata } : {}),
   };
@@ -120,7 +120,8 @@ export function maxAbsDiff(a: ReadonlyMap<string, tf.Tensor>, b: ReadonlyMap<str
   for (const [name, t] of a) {
     const u = b.get(name);
     if (!u) throw new Error(`weight ${name} is missing`);
-    if (t.shape.join('x') !== u.shape.join('x')) throw new Error(`weight ${name}: [${t.shape}] vs [${u.shape}]`);
+    if (t.shape.join('x') !== u.shape.join('x'))
+      throw new Error(`weight ${name}: [${t.shape.join(',')}] vs [${u.shape.join(',')}]`);
     max = Math.max(
       max,
       tf.tidy(() => tf.max(tf.abs(tf.sub(t, u))).dataSync()[0]!),

@@ -59,7 +59,7 @@ export async function startDashboard(options: { hub?: Partial<HubConfig> } = {})
     browser,
     pageErrors,
     async context(user) {
-      const context = await newContext(browser!, web!.url);
+      const context = await newContext(browser, web.url);
       // CI runs every project's tests at once on two cores: give each page action room.
       context.setDefaultTimeout(60_000);
       context.on('page', (page) => {
@@ -71,7 +71,7 @@ export async function startDashboard(options: { hub?: Partial<HubConfig> } = {})
       });
       if (user)
         await context.addCookies([
-          { name: 'dapple_session', value: await sessionFor(hub, user), url: web!.url, httpOnly: true },
+          { name: 'dapple_session', value: await sessionFor(hub, user), url: web.url, httpOnly: true },
         ]);
       return context;
     },

@@ -34,7 +34,8 @@ describe('same-origin proxy to the API', () => {
     const wss = new WebSocketServer({ server: upstream, path: '/graphql' });
     wss.on('connection', (socket, req) => {
       socket.send(JSON.stringify({ protocol: socket.protocol, cookie: req.headers.cookie ?? null }));
-      socket.on('message', (data) => socket.send(`echo:${String(data)}`));
+      // ws hands each frame over as one Buffer (binaryType 'nodebuffer', the default).
+      socket.on('message', (data) => socket.send(`echo:${(data as Buffer).toString()}`));
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     const { port } = upstream.address() as AddressInfo;
@@ -117,7 +118,7 @@ describe('same-origin proxy to the API', () => {
     await new Promise<void>((done, fail) => {
       socket.on('error', fail);
       socket.on('message', (data) => {
-        messages.push(String(data));
+        messages.push((data as Buffer).toString());
         if (messages.length === 1) socket.send('ping');
         if (messages.length === 2) done();
       });

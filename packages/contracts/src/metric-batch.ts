@@ -82,7 +82,7 @@ export function decodeMetricBatch(body: Uint8Array): MetricBatchColumns {
   if (n > MAX_METRIC_POINTS_PER_BATCH)
     throw new MetricBatchFormatError('points', `at most ${MAX_METRIC_POINTS_PER_BATCH} points per batch, got ${n}`);
   if (keyCount > Math.max(n, 1)) throw new MetricBatchFormatError('keys', `${keyCount} keys for ${n} points`);
-  const keys: string[] = new Array(keyCount);
+  const keys = new Array<string>(keyCount);
   let off = HEADER;
   for (let k = 0; k < keyCount; k++) {
     if (off >= body.byteLength) throw new MetricBatchFormatError('keys', 'body ends inside the key list');

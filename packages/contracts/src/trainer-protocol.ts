@@ -115,7 +115,7 @@ export const MetricBatchSchema = z.strictObject({
 
 /** Wire points → points; throws `{ field, message }` on the first malformed one. */
 export function parseMetricPoints(raw: unknown[]): MetricPoint[] {
-  const out: MetricPoint[] = new Array(raw.length);
+  const out = new Array<MetricPoint>(raw.length);
   for (let i = 0; i < raw.length; i++) {
     const p = raw[i] as Partial<WireMetricPoint> | null;
     if (p === null || typeof p !== 'object' || Array.isArray(p))
@@ -125,11 +125,7 @@ export function parseMetricPoints(raw: unknown[]): MetricPoint[] {
         throw Object.assign(new Error(`points.${i}.${k}: unknown field`), { field: `points.${i}.${k}` });
     const v = p.value;
     const value =
-      typeof v === 'number'
-        ? v
-        : typeof v === 'string' && v in NON_FINITE_VALUES
-          ? NON_FINITE_VALUES[v as keyof typeof NON_FINITE_VALUES]
-          : undefined;
+      typeof v === 'number' ? v : typeof v === 'string' && v in NON_FINITE_VALUES ? NON_FINITE_VALUES[v] : undefined;
     if (value === undefined)
       throw Object.assign(new Error(`points.${i}.value: must be a number or "NaN", "Infinity", "-Infinity"`), {
         field: `points.${i}.value`,

@@ -61,17 +61,17 @@ export class OrderedPool<R> {
 /** Object writes that may overlap (thumbnails), bounded, with the first failure reported. */
 export class WriteQueue {
   private readonly inFlight = new Set<Promise<void>>();
-  private failure: unknown = null;
+  private failure: Error | null = null;
 
   constructor(private readonly concurrency: number) {}
 
   async push(write: () => Promise<void>): Promise<void> {
-    if (this.failure) throw this.failure;
+    this.throwIfFailed();
     while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
-    if (this.failure) throw this.failure;
+    this.throwIfFailed(); // a write may have failed while this one waited
     const promise = write()
-      .catch((error) => {
-        this.failure ??= error;
+      .catch((error: unknown) => {
+        this.failure ??= error instanceof Error ? error : new Error(String(error));
       })
       .finally(() => this.inFlight.delete(promise));
     this.inFlight.add(promise);
@@ -80,6 +80,10 @@ export class WriteQueue {
   /** Waits for every write; throws the first failure. */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.inFlight]);
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
     if (this.failure) throw this.failure;
   }
 }

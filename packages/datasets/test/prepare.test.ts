@@ -144,11 +144,11 @@ describe('prepareDataset', () => {
     expect(JSON.parse(objects.objects.get('manifest.json')!.toString())).toEqual(manifest);
     // Thumbnails: one sheet holding the 5 accepted images' tiles (the training pixels, as 16 px is under the tile size).
     expect(manifest.thumbnails).toEqual({ tile: RES, columns: 8, perSheet: 64, sheets: ['thumbs/sheet-00000.webp'] });
-    const sheet = await sharp(objects.objects.get('thumbs/sheet-00000.webp')!).metadata();
+    const sheet = await sharp(objects.objects.get('thumbs/sheet-00000.webp')).metadata();
     expect([sheet.format, sheet.width, sheet.height]).toEqual(['webp', 5 * RES, RES]);
     expect(thumbnailLocation(3, RES)).toEqual({ name: 'thumbs/sheet-00000.webp', x: 3 * RES, y: 0, size: RES });
     expect(manifest.preview).toBe('preview.png');
-    const preview = await sharp(objects.objects.get('preview.png')!).metadata();
+    const preview = await sharp(objects.objects.get('preview.png')).metadata();
     // A row per class (cats, dogs: 2 images each); root.png has no class and is not in it.
     expect([preview.format, preview.width, preview.height]).toEqual(['png', 2 * RES, 2 * RES]);
   });
@@ -198,7 +198,7 @@ describe('prepareDataset', () => {
     const labels = await readLabels(manifest, objects);
     expect(labels.sort()).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2]);
     // The preview has a row per class: 3 classes × ⌊6 / 3⌋ = 2 columns × 3 rows of 16 px tiles.
-    const meta = await sharp(objects.objects.get('preview.png')!).metadata();
+    const meta = await sharp(objects.objects.get('preview.png')).metadata();
     expect([meta.width, meta.height]).toEqual([2 * 16, 3 * 16]);
   });
 

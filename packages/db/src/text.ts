@@ -25,7 +25,7 @@ export function sanitizeText(text: string): string {
 /** sanitizeText applied to every string in a JSON-like value (for `jsonb` columns), keys included. */
 export function sanitizeJson<T>(value: T): T {
   if (typeof value === 'string') return sanitizeText(value) as T;
-  if (Array.isArray(value)) return value.map((v) => sanitizeJson(v)) as T;
+  if (Array.isArray(value)) return (value as unknown[]).map((v) => sanitizeJson(v)) as T;
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     return Object.fromEntries(
       Object.entries(value as Record<string, unknown>).map(([k, v]) => [sanitizeText(k), sanitizeJson(v)]),

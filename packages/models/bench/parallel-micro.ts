@@ -29,7 +29,7 @@ await selectBackend({ prefer: 'wasm', fallback: false });
 tf.enableProdMode();
 
 /** Fastest and median of 9 calls after a warm-up: on a loaded machine the fastest is the cost without waiting. */
-async function timed(fn: () => unknown | Promise<unknown>, reps = 9): Promise<{ min: number; median: number }> {
+async function timed(fn: () => unknown, reps = 9): Promise<{ min: number; median: number }> {
   await fn();
   const out: number[] = [];
   for (let i = 0; i < reps; i++) {

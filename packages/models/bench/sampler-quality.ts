@@ -27,6 +27,7 @@ import { ddimSample, ddpmSample, dpmSolverSample, type TimestepSpacing } from '.
 import { makeSchedule } from '../src/diffusion/schedule.ts';
 import { makeShapes } from '../src/diffusion/testing/shapes-dataset.ts';
 import { trainTinyClassifier } from '../src/diffusion/testing/tiny-classifier.ts';
+import { trainLabelled } from '../src/diffusion/testing/train-labelled.ts';
 import { createTrainer } from '../src/diffusion/train.ts';
 import { createUNet, type UNetConfig } from '../src/diffusion/unet.ts';
 import { kernelInceptionDistance } from '../src/metrics/kid.ts';
@@ -72,15 +73,10 @@ async function train(out: string): Promise<void> {
     microBatch: 32,
     labelDropout: 0.1,
   });
-  const rng = new Rng(99);
   const started = performance.now();
   let lossSum = 0;
-  for (let step = 1; step <= steps; step++) {
-    const idx = tf.tensor1d(rng.uniformIntArray(32, data.shape[0]), 'int32');
-    const x = tf.gather(images, idx) as tf.Tensor4D;
-    const y = tf.gather(labels, idx) as tf.Tensor1D;
-    lossSum += (await trainer.step({ images: x, labels: y })).loss;
-    tf.dispose([idx, x, y]);
+  const onStep = async (step: number, loss: number) => {
+    lossSum += loss;
     if (step % 100 === 0) {
       const sec = (performance.now() - started) / 1000;
       console.log(
@@ -101,7 +97,8 @@ async function train(out: string): Promise<void> {
         config: config as never,
       });
     }
-  }
+  };
+  await trainLabelled(trainer, { images, labels }, { steps, batch: 32, order: new Rng(99), onStep });
 }
 
 /** Mean |x − mean of its 4 neighbours| over interior pixels: high-frequency energy (grain). */

@@ -7,6 +7,7 @@ import { sampleWith, type SampleWithOptions } from '../src/diffusion/samplers/sa
 import { makeSchedule } from '../src/diffusion/schedule.ts';
 import { makeShapes } from '../src/diffusion/testing/shapes-dataset.ts';
 import { trainTinyClassifier } from '../src/diffusion/testing/tiny-classifier.ts';
+import { trainLabelled } from '../src/diffusion/testing/train-labelled.ts';
 import { createTrainer } from '../src/diffusion/train.ts';
 import { createUNet } from '../src/diffusion/unet.ts';
 import { Rng } from '../src/rng.ts';
@@ -47,14 +48,7 @@ describe('class conditioning', () => {
       rng: new Rng(7),
       labelDropout: 0.1,
     });
-    const order = new Rng(99);
-    for (let step = 0; step < STEPS; step++) {
-      const idx = tf.tensor1d(order.uniformIntArray(BATCH, data.shape[0]), 'int32');
-      const x = tf.gather(images, idx) as tf.Tensor4D;
-      const y = tf.gather(labels, idx) as tf.Tensor1D;
-      await trainer.step({ images: x, labels: y });
-      tf.dispose([idx, x, y]);
-    }
+    await trainLabelled(trainer, { images, labels }, { steps: STEPS, batch: BATCH, order: new Rng(99) });
     const sampler = createUNet(unet, 0);
     trainer.ema!.copyTo(sampler.variables);
     tf.dispose([images, labels]);

@@ -194,11 +194,10 @@ export class ConfigTypes {
     if (doc) parts.push(doc);
     if (field.min !== undefined && field.max !== undefined)
       parts.push(`${field.exclusiveMin ? `Above ${field.min}, at most` : `From ${field.min} to`} ${field.max}.`);
-    if (field.default !== undefined && !(typeof field.default === 'object')) {
-      const shown =
-        field.type.kind === 'enum' && typeof field.default === 'string'
-          ? graphqlEnumName(field.default)
-          : String(field.default);
+    const value = field.default;
+    // Object defaults (nested groups) are described by their own fields.
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      const shown = field.type.kind === 'enum' && typeof value === 'string' ? graphqlEnumName(value) : String(value);
       parts.push(`Default ${shown}.`);
     }
     return parts.length ? parts.join(' ') : undefined;

@@ -1,4 +1,4 @@
-import { getOperationAST, GraphQLError, type DocumentNode } from 'graphql';
+import { getOperationAST, GraphQLError, OperationTypeNode, type DocumentNode } from 'graphql';
 import type { Viewer } from '../services/types.ts';
 
 /**
@@ -13,7 +13,7 @@ export function tokenScopeError(
   viewer: Viewer | null | undefined,
 ): GraphQLError | null {
   if (viewer?.kind !== 'apiToken' || viewer.apiToken.scope !== 'read') return null;
-  if (getOperationAST(document, operationName ?? undefined)?.operation !== 'mutation') return null;
+  if (getOperationAST(document, operationName ?? undefined)?.operation !== OperationTypeNode.MUTATION) return null;
   return new GraphQLError(
     `API token "${viewer.apiToken.name}" is read-only (scope READ): it cannot run mutations; create a token with scope WRITE for that`,
     { extensions: { code: 'FORBIDDEN', field: 'scope', http: { status: 403 } } },

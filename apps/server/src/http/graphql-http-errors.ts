@@ -22,8 +22,7 @@ function occurrences(text: string, word: string): number {
 export function rejectDeepNesting(limits: QueryLimits) {
   return (req: Request, res: Response, next: NextFunction) => {
     const body: unknown = req.body;
-    const query =
-      body && typeof body === 'object' && 'query' in body ? (body as { query: unknown }).query : req.query?.query;
+    const query = body && typeof body === 'object' && 'query' in body ? body.query : req.query?.query;
     if (typeof query === 'string') {
       const error = nestingError(query, limits);
       if (error) return sendGraphQLError(res, 400, error.message, 'QUERY_TOO_DEEP', { limit: limits.maxNesting });

@@ -37,14 +37,14 @@ export interface JobDefinition<P extends z.ZodType = z.ZodType> {
   expireInSeconds: number;
   /** Jobs of this kind run at once in one hub. */
   concurrency: number;
-  handler(payload: z.output<P>, ctx: JobContext): Promise<void>;
+  handler: (payload: z.output<P>, ctx: JobContext) => Promise<void>;
   /** Also run on a schedule (pg-boss cron, once per schedule across all hubs), with this payload. */
   schedule?: { cron: string; payload: z.input<P> };
   /**
    * Called once when the job will not run again: every attempt failed, or the last one expired (the process
    * died mid-job). Record the failure for users here; it runs from the `<name>.exhausted` dead-letter queue.
    */
-  onExhausted?(payload: z.output<P>, ctx: Omit<JobContext, 'finalAttempt' | 'retryCount'>): Promise<void>;
+  onExhausted?: (payload: z.output<P>, ctx: Omit<JobContext, 'finalAttempt' | 'retryCount'>) => Promise<void>;
 }
 
 /** Typed identity: keeps the payload type of `payload` flowing into `handler`. */

@@ -33,7 +33,7 @@ export class JobQueue implements JobSender {
   private workersStarting: Promise<void> | undefined;
 
   constructor(private readonly options: JobQueueOptions) {
-    this.catalog = options.catalog ?? (JOB_CATALOG as unknown as Record<string, JobDefinition<z.ZodType>>);
+    this.catalog = options.catalog ?? JOB_CATALOG;
     const scheduled = Object.values(this.catalog).some((job) => job.schedule);
     this.boss = new PgBoss({
       db: { executeSql: (text, values) => options.executeSql(text, values) },

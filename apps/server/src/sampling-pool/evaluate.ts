@@ -179,7 +179,7 @@ function classifierResult(
   const comparable = intendedModelLabels.length === task.numSamples && mapped.every((l) => l !== null);
   let sampleAccuracy: ClassifierResult['sampleAccuracy'] = null;
   if (comparable) {
-    const acc = sampleClassAccuracy(fake, mapped as number[], k);
+    const acc = sampleClassAccuracy(fake, mapped, k);
     sampleAccuracy = {
       accuracy: acc.accuracy,
       chance: acc.chance,

@@ -48,7 +48,7 @@ beforeAll(async () => {
   const handler = memoryHandler();
   const config = { unet, schedule: { kind: 'cosine', T: 50 }, predictionType: 'eps' };
   await saveInferenceWeights(handler, {
-    weights: net.variables as unknown as Map<string, tf.Tensor>,
+    weights: net.variables,
     config: config as unknown as JsonValue,
     step: 1,
   });

@@ -67,10 +67,10 @@ interface EvaluationPending {
   model: ModelRef;
   task: EvaluateTask;
   /** Called when it leaves the queue for a worker (the row turns RUNNING then, not before). */
-  onStart?(): Promise<void>;
-  onProgress(done: number, total: number): void;
-  resolve(r: EvaluationResult): void;
-  reject(e: Error): void;
+  onStart?: () => Promise<void>;
+  onProgress: (done: number, total: number) => void;
+  resolve: (r: EvaluationResult) => void;
+  reject: (e: Error) => void;
 }
 
 type Pending = SamplePending | EvaluationPending;

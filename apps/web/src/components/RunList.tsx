@@ -3,7 +3,7 @@ import type { RunSummary } from '../lib/team-content';
 import { enumText } from '../lib/enum-text';
 import { formatDate } from '../lib/format';
 import { CancelRunButton } from './CancelRunButton';
-import { canCancel, formatEta, STATUS_BADGE, type RunStatus } from './runs/run-status';
+import { canCancel, formatEta, STATUS_BADGE } from './runs/run-status';
 
 /** Runs newest first: status, progress bar with step count and ETA. */
 /** `canAct`: the viewer may cancel runs (members and up; viewers only look, as the API has it). */
@@ -19,7 +19,7 @@ export function RunList({
   return (
     <ul className="list">
       {runs.map((run) => {
-        const status = STATUS_BADGE[run.status as RunStatus] ?? { label: run.status, tone: '' };
+        const status = STATUS_BADGE[run.status] ?? { label: run.status, tone: '' };
         const percent = Math.round(run.progress.fraction * 100);
         return (
           <li key={run.id} className="list-item" data-testid={`run-${run.name}`}>
@@ -46,9 +46,7 @@ export function RunList({
             </div>
             <div className="list-item-actions">
               <span className={`badge ${status.tone}`}>{status.label}</span>
-              {canAct && canCancel(run.status as RunStatus) ? (
-                <CancelRunButton runId={run.id} runName={run.name} />
-              ) : null}
+              {canAct && canCancel(run.status) ? <CancelRunButton runId={run.id} runName={run.name} /> : null}
             </div>
           </li>
         );

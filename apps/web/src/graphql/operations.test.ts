@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { buildSchema, parse, print, validate, type DocumentNode } from 'graphql';
+import { buildSchema, Kind, parse, print, validate, type DocumentNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import * as operations from './operations/index';
 
@@ -34,7 +34,7 @@ describe('dashboard operations against apps/server/schema.graphql', () => {
 
   it('gives every operation a unique name matching its export', () => {
     const names = documents().map(([exportName, document]) => {
-      const definition = document.definitions.find((d) => d.kind === 'OperationDefinition');
+      const definition = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
       const name = definition && 'name' in definition ? definition.name?.value : undefined;
       expect(exportName.startsWith(name ?? '<anonymous>'), `${exportName} declares operation ${name}`).toBe(true);
       return name;

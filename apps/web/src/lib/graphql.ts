@@ -1,4 +1,4 @@
-import { print, type DocumentNode } from 'graphql';
+import { Kind, print, type DocumentNode } from 'graphql';
 import type { TadaDocumentNode } from 'gql.tada';
 
 /**
@@ -34,7 +34,7 @@ function source(document: DocumentNode): string {
 
 function operationName(document: DocumentNode): string | undefined {
   for (const definition of document.definitions) {
-    if (definition.kind === 'OperationDefinition' && definition.name) return definition.name.value;
+    if (definition.kind === Kind.OPERATION_DEFINITION && definition.name) return definition.name.value;
   }
   return undefined;
 }

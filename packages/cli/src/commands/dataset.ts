@@ -29,7 +29,7 @@ const VERSION_FIELDS = 'id number status acceptedCount rejectedCount error';
 
 export async function datasetUpload(ctx: CommandContext, path: string | undefined, flags: Flags): Promise<void> {
   if (!path) throw new UsageError('dataset upload needs a folder or an archive');
-  const conn = await ctx.connection(flags as { url?: string; token?: string });
+  const conn = await ctx.connection(flags);
   const sources = await collectSources(resolve(path));
   const dataset = str(flags.dataset)
     ? await existingDataset(conn, await resolveId(conn, 'dataset', str(flags.dataset)!))
@@ -103,7 +103,7 @@ async function waitForVersion(conn: Connection, id: string): Promise<VersionRow>
 }
 
 export async function datasetList(ctx: CommandContext, flags: Flags): Promise<void> {
-  const conn = await ctx.connection(flags as { url?: string; token?: string });
+  const conn = await ctx.connection(flags);
   const { datasets } = await request<{
     datasets: { id: string; name: string; resolution: number; channels: number; versions: VersionRow[] }[];
   }>(

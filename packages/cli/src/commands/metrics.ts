@@ -35,7 +35,7 @@ function intFlag(flags: Flags, name: string): number | undefined {
 
 export async function metrics(ctx: CommandContext, runId: string | undefined, flags: Flags): Promise<void> {
   if (!runId) throw new UsageError('metrics needs a run id');
-  const conn = await ctx.connection(flags as { url?: string; token?: string });
+  const conn = await ctx.connection(flags);
   runId = await resolveId(conn, 'run', runId);
   const maxPoints = intFlag(flags, 'max-points') ?? 200;
   let keys =

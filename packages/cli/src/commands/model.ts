@@ -21,8 +21,8 @@ export async function modelPublish(ctx: CommandContext, runArg: string | undefin
     throw new UsageError(`--step: "${stepArg}" is not a whole number`);
   const precision = str(flags.precision)?.toLowerCase();
   if (precision !== undefined && precision !== 'float16' && precision !== 'float32')
-    throw new UsageError(`--precision: "${flags.precision}" is not float16 or float32`);
-  const conn = await ctx.connection(flags as { url?: string; token?: string });
+    throw new UsageError(`--precision: "${String(flags.precision)}" is not float16 or float32`);
+  const conn = await ctx.connection(flags);
   const runId = await resolveId(conn, 'run', runArg);
   const modelId = modelArg ? await resolveId(conn, 'model', modelArg) : undefined;
   let step = stepArg !== undefined ? Number(stepArg) : undefined;

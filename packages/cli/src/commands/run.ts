@@ -89,7 +89,7 @@ export async function runStart(ctx: CommandContext, flags: Flags): Promise<void>
   };
   const overrides = parseOverrides((flags.set as string[] | undefined) ?? []);
   if ('preset' in overrides) throw new UsageError('use --preset, not --set preset=');
-  const conn = await ctx.connection(flags as { url?: string; token?: string });
+  const conn = await ctx.connection(flags);
   // Ids as the dashboard shows them, or any unique prefix of them.
   const datasetVersionId = await resolveId(conn, 'dataset version', datasetVersionArg);
   const fromModelVersionId = fromModelVersionArg
@@ -136,7 +136,7 @@ interface RunRow {
 }
 
 export async function runList(ctx: CommandContext, flags: Flags): Promise<void> {
-  const conn = await ctx.connection(flags as { url?: string; token?: string });
+  const conn = await ctx.connection(flags);
   const first = str(flags.first) ? Number(str(flags.first)) : 20;
   if (!Number.isInteger(first) || first < 1)
     throw new UsageError(`--first: "${str(flags.first)}" is not a positive integer`);
@@ -183,7 +183,7 @@ export async function runLogs(
   sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
 ): Promise<void> {
   if (!runId) throw new UsageError('run logs needs a run id');
-  const conn = await ctx.connection(flags as { url?: string; token?: string });
+  const conn = await ctx.connection(flags);
   runId = await resolveId(conn, 'run', runId);
   const tail = str(flags.tail) ? Number(str(flags.tail)) : 200;
   if (!Number.isInteger(tail) || tail < 1)
@@ -219,7 +219,7 @@ export async function runLogs(
 
 export async function runCancel(ctx: CommandContext, runId: string | undefined, flags: Flags): Promise<void> {
   if (!runId) throw new UsageError('run cancel needs a run id');
-  const conn = await ctx.connection(flags as { url?: string; token?: string });
+  const conn = await ctx.connection(flags);
   runId = await resolveId(conn, 'run', runId);
   const { cancelRun } = await request<{ cancelRun: { id: string; status: string } }>(
     conn,
@@ -254,7 +254,7 @@ const describeStorage = (s: RunStorage) =>
  */
 export async function runDelete(ctx: CommandContext, runId: string | undefined, flags: Flags): Promise<void> {
   if (!runId) throw new UsageError('run delete needs a run id');
-  const conn = await ctx.connection(flags as { url?: string; token?: string });
+  const conn = await ctx.connection(flags);
   runId = await resolveId(conn, 'run', runId);
   if (flags.yes !== true) {
     const { run } = await request<{

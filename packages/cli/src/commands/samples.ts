@@ -68,7 +68,7 @@ export function sampleInput(flags: Flags): Record<string, unknown> {
   };
   const sampler = str(flags.sampler)?.toLowerCase();
   if (sampler !== undefined && !SAMPLERS.includes(sampler))
-    throw new UsageError(`--sampler: "${flags.sampler}" is not one of ${SAMPLERS.join(', ')}`);
+    throw new UsageError(`--sampler: "${String(flags.sampler)}" is not one of ${SAMPLERS.join(', ')}`);
   const input: Record<string, unknown> = {
     count: int('count', 1, 64) ?? 16,
     steps: int('steps', 1, 1000),
@@ -90,7 +90,7 @@ export async function samples(ctx: CommandContext, ref: string | undefined, flag
   if (new Set(labels).size !== labels.length) throw new UsageError('--label: a label is given twice');
   if (flags.grid && flags['grid-only']) throw new UsageError('--grid-only already writes the grid: drop --grid');
   const outDir = resolve(str(flags.out) ?? 'samples');
-  const conn = await ctx.connection(flags as { url?: string; token?: string });
+  const conn = await ctx.connection(flags);
   const modelVersionId = await resolveModelVersion(conn, ref);
   const started = Date.now();
 

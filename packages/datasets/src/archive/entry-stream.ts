@@ -10,7 +10,7 @@ export class EntryStream {
   readonly readable: Readable;
   private inFlight: Promise<void> | null = null;
   private finished = false;
-  private error: unknown = null;
+  private error: Error | null = null;
 
   constructor(private readonly body: AsyncGenerator<Buffer>) {
     this.readable = new Readable({ read: () => this.pump() });
@@ -31,8 +31,8 @@ export class EntryStream {
         }
       } catch (error) {
         this.finished = true;
-        this.error = error;
-        this.readable.destroy(error as Error);
+        this.error = error instanceof Error ? error : new Error(String(error));
+        this.readable.destroy(this.error);
       } finally {
         this.inFlight = null;
       }

@@ -177,7 +177,11 @@ async function* inflate(
   const inflater = zlib.createInflateRaw();
   const output: Buffer[] = [];
   let ended = false;
-  let failure: unknown = null;
+  let failure: Error | null = null;
+  // Set by the inflater's callbacks: read through a function, so no narrowing from this scope hides the change.
+  const throwIfFailed = () => {
+    if (failure) throw failure;
+  };
   let fed = 0;
   inflater.on('data', (chunk: Buffer) => {
     if (failure) return;
@@ -187,7 +191,7 @@ async function* inflate(
       onOutput(chunk);
       output.push(chunk);
     } catch (error) {
-      failure = error;
+      failure = error instanceof Error ? error : new Error(String(error));
       inflater.destroy();
     }
   });
@@ -217,7 +221,7 @@ async function* inflate(
       // Let zlib's 'data' / 'end' / 'error' events for this slice arrive before judging the state.
       await nextTurn();
       if (room === 0 && !ended && !failure) await new Promise<void>((resolve) => inflater.once('close', resolve));
-      if (failure) throw failure;
+      throwIfFailed();
       while (output.length > 0) yield output.shift()!;
       if (room === 0 && !ended) {
         throw new ArchiveError('corrupt_archive', `zip entry "${record.name}" has an unterminated deflate stream`, {

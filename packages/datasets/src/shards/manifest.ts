@@ -68,7 +68,7 @@ export type ShardEntry = z.infer<typeof ShardEntrySchema>;
 
 /** Parses and validates a manifest (object or JSON text); the error lists every bad field. */
 export function parseManifest(input: unknown): DatasetManifest {
-  const value = typeof input === 'string' || Buffer.isBuffer(input) ? JSON.parse(input.toString()) : input;
+  const value = typeof input === 'string' || Buffer.isBuffer(input) ? (JSON.parse(input.toString()) as unknown) : input;
   const result = ManifestSchema.safeParse(value);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');

@@ -137,7 +137,7 @@ describe('ShardWriter → ShardReader', () => {
   });
 
   it('converts uint8 batches to float in [-1, 1]', () => {
-    expect([...toFloatImages(Uint8Array.from([0, 255, 127.5 as number]))].map((v) => Number(v.toFixed(3)))).toEqual([
+    expect([...toFloatImages(Uint8Array.from([0, 255, 127.5]))].map((v) => Number(v.toFixed(3)))).toEqual([
       -1, 1, -0.004,
     ]);
   });

@@ -127,7 +127,9 @@ async function ingest(
 }
 
 function validatePoints(points: readonly MetricPointInput[]): void {
-  if (!Array.isArray(points)) throw new MetricsInputError('points', 'must be an array');
+  // Checked through an `unknown` copy: narrowing `points` itself would turn it into any[] below.
+  const untrusted: unknown = points;
+  if (!Array.isArray(untrusted)) throw new MetricsInputError('points', 'must be an array');
   const seenKeys = new Set<string>();
   for (let i = 0; i < points.length; i++) {
     const p = points[i]!;

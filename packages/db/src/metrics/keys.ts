@@ -23,12 +23,12 @@ const cache = new WeakMap<pg.Pool, Map<string, Map<string, number>>>();
 
 function runCache(pool: pg.Pool, runId: string): Map<string, number> {
   let byRun = cache.get(pool);
-  if (!byRun) cache.set(pool, (byRun = new Map()));
+  if (!byRun) cache.set(pool, (byRun = new Map<string, Map<string, number>>()));
   let keys = byRun.get(runId);
   if (!keys) {
     // Bound memory on a long-lived hub: forget the oldest run once many are cached.
     if (byRun.size >= 10_000) byRun.delete(byRun.keys().next().value!);
-    byRun.set(runId, (keys = new Map()));
+    byRun.set(runId, (keys = new Map<string, number>()));
   }
   return keys;
 }

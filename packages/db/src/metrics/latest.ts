@@ -18,7 +18,9 @@ export interface LatestMetric {
 export async function latestMetrics(db: MetricsDb, runId: string, keys?: readonly string[]): Promise<LatestMetric[]> {
   assertUuid(runId, 'runId');
   if (keys !== undefined) {
-    if (!Array.isArray(keys)) throw new MetricsInputError('keys', 'must be an array');
+    // Checked through an `unknown` copy: narrowing `keys` itself would turn it into any[] below.
+    const untrusted: unknown = keys;
+    if (!Array.isArray(untrusted)) throw new MetricsInputError('keys', 'must be an array');
     keys.forEach((k, i) => validateKey(k, `keys[${i}]`));
   }
   const { rows } = await poolOf(db).query<{ key: string; step: number; value: number; wall_time: Date }>(

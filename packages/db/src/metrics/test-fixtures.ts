@@ -35,7 +35,17 @@ export async function referenceBuckets(
   to: number,
 ): Promise<ReferenceBucket[]> {
   const finite = `abs(p.value) < 'Infinity'::float8`;
-  const { rows } = await pool.query(
+  const { rows } = await pool.query<{
+    key: string;
+    bucket: number;
+    count: number;
+    non_finite: number;
+    mean: number | null;
+    min: number | null;
+    max: number | null;
+    last_step: number | null;
+    last: number | null;
+  }>(
     `SELECT k.key, (p.step >> $3::int) AS bucket,
        count(*) FILTER (WHERE ${finite})::int AS count, count(*) FILTER (WHERE NOT ${finite})::int AS non_finite,
        avg(p.value) FILTER (WHERE ${finite}) AS mean, min(p.value) FILTER (WHERE ${finite}) AS min,

@@ -196,7 +196,7 @@ export async function startWebGpu(opts: StartWebGpuOptions): Promise<WebGpuAdapt
         },
       });
       device.addEventListener('uncapturederror', (ev) => {
-        if (deviceErrors.length < 100) deviceErrors.push((ev as GPUUncapturedErrorEvent).error.message);
+        if (deviceErrors.length < 100) deviceErrors.push(ev.error.message);
       });
       return new mod.WebGPUBackend(device, adapter.info);
     },

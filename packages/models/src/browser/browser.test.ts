@@ -44,7 +44,7 @@ beforeAll(async () => {
   for (const v of model.variables.values()) v.assign(tf.tidy(() => tf.add(v, tf.mul(rng.normal(v.shape), 0.05))));
   const handler = memoryHandler();
   await saveInferenceWeights(handler, {
-    weights: model.variables as unknown as Map<string, tf.Tensor>,
+    weights: model.variables,
     config,
     step: 7,
   });

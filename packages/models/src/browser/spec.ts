@@ -1,4 +1,3 @@
-import type { JsonValue } from '../checkpoint/types.ts';
 import type { Prediction, VarianceKind } from '../diffusion/samplers/types.ts';
 import type { ScheduleKind } from '../diffusion/schedule.ts';
 import { validateUNetConfig, type UNetConfig } from '../diffusion/unet.ts';
@@ -49,7 +48,7 @@ function fail(field: string, msg: string): never {
  * (`{ unet, schedule: 'cosine' | { kind, T }, timesteps?, prediction | predictionType, labelNames? }`, the hub's
  * model_versions.config).
  */
-export function samplingSpecFromConfig(config: JsonValue | unknown): SamplingSpec {
+export function samplingSpecFromConfig(config: unknown): SamplingSpec {
   const root = record(config) ?? fail('', 'must be an object');
   if (root['architecture'] === 'glow') {
     const glow = (record(root['glow']) ?? fail('glow', 'is missing')) as unknown as GlowConfig;

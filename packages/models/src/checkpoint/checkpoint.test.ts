@@ -1,5 +1,5 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -212,14 +212,15 @@ describe('inference weights', { timeout: 60_000 }, () => {
     const target = join(dir, 'published');
     const weights = new Map<string, tf.Tensor>([['w', new Rng(8).normal([4, 4])]]);
     await saveInferenceWeights(fileSystemHandler(target), { weights, config: { preset: 'tiny' } });
-    const server = createServer(async (req, res) => {
+    const serve = async (req: IncomingMessage, res: ServerResponse) => {
       try {
         const body = await readFile(join(target, (req.url ?? '/').slice(1)));
         res.writeHead(200).end(body);
       } catch {
         res.writeHead(404).end();
       }
-    });
+    };
+    const server = createServer((req, res) => void serve(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;

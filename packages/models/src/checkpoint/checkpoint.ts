@@ -59,7 +59,7 @@ export async function loadCheckpoint(handler: tf.io.IOHandler): Promise<Checkpoi
   }
   const checkpoint: Checkpoint = {
     architecture,
-    variables: groups.get('params') ?? new Map(),
+    variables: groups.get('params') ?? new Map<string, tf.Tensor>(),
     step,
     rngState: metadata['rngState'] as unknown as RngState,
     config: metadata['config'] ?? null,

@@ -124,7 +124,7 @@ export function decodeArtifacts(
     const group = slash < 0 ? '' : spec.name.slice(0, slash);
     const name = spec.name.slice(slash + 1);
     let map = groups.get(group);
-    if (!map) groups.set(group, (map = new Map()));
+    if (!map) groups.set(group, (map = new Map<string, tf.Tensor>()));
     map.set(name, named[spec.name]!);
   }
   return { metadata, groups };

@@ -47,7 +47,7 @@ export async function loadInferenceWeights(handler: tf.io.IOHandler): Promise<In
   }
   const out: InferenceWeights = {
     architecture,
-    weights: groups.get('params') ?? new Map(),
+    weights: groups.get('params') ?? new Map<string, tf.Tensor>(),
     config: metadata['config'] ?? null,
   };
   if (typeof metadata['step'] === 'number') out.step = metadata['step'];

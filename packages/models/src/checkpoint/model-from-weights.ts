@@ -22,7 +22,9 @@ function unetWith(config: UNetConfig, weights: ReadonlyMap<string, tf.Tensor>, w
     const t = weights.get(name);
     if (!t || t.shape.join() !== v.shape.join()) {
       model.dispose();
-      throw new Error(`${what} lacks weight ${name} of shape [${v.shape}]: it was saved for another architecture`);
+      throw new Error(
+        `${what} lacks weight ${name} of shape [${v.shape.join(',')}]: it was saved for another architecture`,
+      );
     }
     v.assign(t);
   }

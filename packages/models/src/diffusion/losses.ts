@@ -96,7 +96,7 @@ export function predictionToX0(
 
 /** Mean over all but the batch axis: [B,...] → [B]. */
 export function meanFlat(x: tf.Tensor): tf.Tensor1D {
-  return tf.mean(x.reshape([x.shape[0]!, -1]), 1) as tf.Tensor1D;
+  return tf.mean(x.reshape([x.shape[0], -1]), 1) as tf.Tensor1D;
 }
 
 /** KL(N(m1, e^lv1) ‖ N(m2, e^lv2)) elementwise, in nats. */
@@ -214,7 +214,7 @@ export function lossByQuartile(
     sum[q]! += perSample[i]!;
     count[q]! += 1;
   }
-  return sum.map((s, q) => (count[q] ? s / count[q]! : null)) as [
+  return sum.map((s, q) => (count[q] ? s / count[q] : null)) as [
     number | null,
     number | null,
     number | null,

@@ -4,7 +4,7 @@ import { selectBackend } from '../backend.ts';
 import { presetConfig } from './presets.ts';
 import { Rng } from '../rng.ts';
 import { makeSchedule } from './schedule.ts';
-import { createTrainer } from './train.ts';
+import { createTrainer, type StepMetrics } from './train.ts';
 import { createUNet, type UNetConfig } from './unet.ts';
 
 const micro: UNetConfig = {
@@ -43,7 +43,7 @@ describe('createTrainer', () => {
     const x = images(4, 8, 3, 1);
     const labels = tf.tensor1d([0, 1, 2, 1], 'int32');
     let after10 = 0;
-    let last = null;
+    let last: StepMetrics | null = null;
     for (let i = 1; i <= 100; i++) {
       last = await trainer.step({ images: x, labels });
       if (i === 10) after10 = tf.memory().numTensors;

@@ -58,7 +58,9 @@ export function assignGlowWeights(model: Glow, weights: ReadonlyMap<string, tf.T
     const t = weights.get(name);
     if (!t) throw new Error(`${what} lacks weight ${name}: it was saved for another Glow architecture`);
     if (t.shape.join() !== v.shape.join())
-      throw new Error(`${what} weight ${name} has shape [${t.shape}], the model expects [${v.shape}]`);
+      throw new Error(
+        `${what} weight ${name} has shape [${t.shape.join(',')}], the model expects [${v.shape.join(',')}]`,
+      );
   }
   for (const [name, v] of model.variables) v.assign(weights.get(name)!);
 }

@@ -108,7 +108,7 @@ function makeClassifier(weights: Weights, config: Config): DatasetClassifier {
         const p = tf.tidy(() =>
           tf.softmax(logits(weights, toInput(images.slice([start, 0, 0, 0], [m, -1, -1, -1]), inputSize))),
         );
-        out.set((await p.data()) as Float32Array, start * numClasses);
+        out.set(await p.data(), start * numClasses);
         p.dispose();
       }
       return out;

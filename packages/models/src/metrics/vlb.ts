@@ -198,7 +198,7 @@ export function strataEdges(T: number, k: number): number[] {
 }
 
 /** Per-image sum over pixels of a [n, …] tensor. */
-const perImage = (t: tf.Tensor) => tf.sum(t.reshape([t.shape[0]!, -1]), 1) as tf.Tensor1D;
+const perImage = (t: tf.Tensor) => tf.sum(t.reshape([t.shape[0], -1]), 1) as tf.Tensor1D;
 
 /** KL(q(x_T|x0) || N(0, I)) per image, in nats. Call inside tf.tidy. */
 function priorNatsOf(schedule: NoiseSchedule, x0: tf.Tensor4D): tf.Tensor1D {

@@ -61,7 +61,7 @@ export function customOp<T extends tf.Tensor>(
     const save = (tensors: tf.Tensor[]) => {
       const shared = recording ? tensors.map((t) => shareData(recording!.engine, t)) : null;
       if (shared && shared.every((t) => t !== null)) {
-        saved = shared as tf.Tensor[];
+        saved = shared;
         recording!.shared.push(...saved);
       } else {
         tf.dispose(shared?.filter((t): t is tf.Tensor => t !== null) ?? []);
@@ -79,7 +79,7 @@ export function customOp<T extends tf.Tensor>(
     const tape = engine?.isTapeOn() ? engine.state.activeTape : undefined;
     recording = engine && tape ? { engine, shared: [] } : null;
     try {
-      const out = op(...inputs) as T;
+      const out = op(...inputs);
       // The op's tape node is the last one: nothing inside its forward pass is recorded.
       if (recording && recording.shared.length > 0) tape![tape!.length - 1]!.saved.push(...recording.shared);
       return out;

@@ -59,7 +59,7 @@ const dropoutKernels: HeapModule<DropoutKernelExports> = heapModule<DropoutKerne
 export function dropoutKeepMask(shape: number[], rate: number, seedA: number, seedB: number): tf.Tensor {
   if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropout rate must be in [0, 1), got ${rate}`);
   if (dropoutKernels.available()) {
-    return tf.engine().runKernel(KERNEL, {}, { shape, seedA, seedB, rate } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    return tf.engine().runKernel(KERNEL, {}, { shape, seedA, seedB, rate }) as tf.Tensor;
   }
   const n = tf.util.sizeFromShape(shape);
   const out = new Float32Array(n);

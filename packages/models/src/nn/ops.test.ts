@@ -53,7 +53,7 @@ function groupNormSiluCase(name: string, groups: number, xShape: number[]): Case
     name,
     custom: (x, g, b) => groupNorm(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, groups, { silu: true }),
     reference: (x, g, b) => {
-      const z = referenceGroupNorm(x!, g!, b!, groups);
+      const z = referenceGroupNorm(x, g, b, groups);
       return tf.mul(z, tf.sigmoid(z));
     },
     shapes: [xShape, [c], [c]],
@@ -64,13 +64,13 @@ const cases: Case[] = [
   {
     name: 'dense with bias',
     custom: (x, w, b) => dense(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D),
-    reference: (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b!),
+    reference: (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b),
     shapes: [[6, 4], [4, 5], [5]],
   },
   {
     name: 'dense, kernel-sized (on wasm both gradients in our matmul kernels)',
     custom: (x, w, b) => dense(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D),
-    reference: (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b!),
+    reference: (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b),
     shapes: [[6, 8], [8, 16], [16]],
   },
   {
@@ -116,7 +116,7 @@ const cases: Case[] = [
   {
     name: 'addPerSampleChannels',
     custom: (x, v) => addPerSampleChannels(x as tf.Tensor4D, v as tf.Tensor2D),
-    reference: (x, v) => tf.add(x!, v!.reshape([2, 1, 1, 3])),
+    reference: (x, v) => tf.add(x, v.reshape([2, 1, 1, 3])),
     shapes: [
       [2, 4, 4, 3],
       [2, 3],
@@ -125,20 +125,20 @@ const cases: Case[] = [
   {
     name: 'scaleShiftPerSampleChannels',
     custom: (x, s, b) => scaleShiftPerSampleChannels(x as tf.Tensor4D, s as tf.Tensor2D, b as tf.Tensor2D),
-    reference: (x, s, b) => tf.add(tf.mul(x!, tf.add(s!, 1).reshape([2, 1, 1, 3])), b!.reshape([2, 1, 1, 3])),
+    reference: (x, s, b) => tf.add(tf.mul(x, tf.add(s, 1).reshape([2, 1, 1, 3])), b.reshape([2, 1, 1, 3])),
     shapes: [
       [2, 4, 4, 3],
       [2, 3],
       [2, 3],
     ],
   },
-  { name: 'silu', custom: (x) => silu(x!), reference: (x) => tf.mul(x!, tf.sigmoid(x!)), shapes: [[3, 4, 5]] },
+  { name: 'silu', custom: (x) => silu(x), reference: (x) => tf.mul(x, tf.sigmoid(x)), shapes: [[3, 4, 5]] },
   {
     name: 'upsample2x',
     custom: (x) => upsample2x(x as tf.Tensor4D),
     // Not tf.image.resizeNearestNeighbor: its cpu gradient is wrong for non-square inputs (TF.js 4.22).
     reference: (x) => {
-      const a = x!.reshape([2 * 3 * 4, 1, 3]);
+      const a = x.reshape([2 * 3 * 4, 1, 3]);
       const rows = tf.concat([a, a], 1).reshape([2 * 3, 1, 8 * 3]);
       return tf.concat([rows, rows], 1).reshape([2, 6, 8, 3]);
     },
@@ -147,13 +147,13 @@ const cases: Case[] = [
   {
     name: 'groupNorm (4 groups of 2)',
     custom: (x, g, b) => groupNorm(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 4),
-    reference: (x, g, b) => referenceGroupNorm(x!, g!, b!, 4),
+    reference: (x, g, b) => referenceGroupNorm(x, g, b, 4),
     shapes: [[2, 3, 5, 8], [8], [8]],
   },
   {
     name: 'groupNorm (1 group)',
     custom: (x, g, b) => groupNorm(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1),
-    reference: (x, g, b) => referenceGroupNorm(x!, g!, b!, 1),
+    reference: (x, g, b) => referenceGroupNorm(x, g, b, 1),
     shapes: [[3, 4, 4, 6], [6], [6]],
   },
   groupNormSiluCase('groupNorm + SiLU (4 groups of 2)', 4, [2, 3, 5, 8]),
@@ -161,7 +161,7 @@ const cases: Case[] = [
   {
     name: 'groupNorm (2 groups of 8, one pixel)',
     custom: (x, g, b) => groupNorm(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 2),
-    reference: (x, g, b) => referenceGroupNorm(x!, g!, b!, 2),
+    reference: (x, g, b) => referenceGroupNorm(x, g, b, 2),
     shapes: [[3, 1, 1, 16], [16], [16]],
   },
 ];

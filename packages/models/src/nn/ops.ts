@@ -36,7 +36,7 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D, residual?
   if (b && webgpuKernelsActive()) {
     const w4 = w.reshape([1, 1, cin, cout]) as tf.Tensor4D;
     if (webgpuConvFits(w4, 1)) {
-      const r4 = residual?.reshape([n, 1, 1, cout]) as tf.Tensor4D | undefined;
+      const r4 = residual?.reshape<tf.Tensor4D>([n, 1, 1, cout]);
       return webgpuConv2d(x.reshape([n, 1, 1, cin]) as tf.Tensor4D, w4, b, 1, r4).reshape([n, cout]) as tf.Tensor2D;
     }
   }

@@ -14,7 +14,7 @@ export function sumToChannels(x: tf.Tensor): tf.Tensor1D {
   const c = x.shape[x.shape.length - 1]!;
   const rows =
     x.rank === 4 && x.shape[1]! * x.shape[2]! > 1 ? sumSpatial(x as tf.Tensor4D) : x.reshape([x.size / c, c]);
-  const n = rows.shape[0]!;
+  const n = rows.shape[0];
   return tf.matMul(tf.ones([1, n]) as tf.Tensor2D, rows as tf.Tensor2D).reshape([c]) as tf.Tensor1D;
 }
 

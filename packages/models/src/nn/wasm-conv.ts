@@ -123,7 +123,7 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
   [PADDED_CONV]: (args) => {
     const x = args.inputs['x'] as tf.TensorInfo;
     const f = args.inputs['f'] as tf.TensorInfo;
-    const bias = args.inputs['bias'] as tf.TensorInfo | undefined;
+    const bias = args.inputs['bias'];
     const { pad } = args.attrs as unknown as { pad: [[number, number], [number, number]] };
     const { exports, backend, ptr } = convKernels.context(args);
     const [b, h, w, c] = x.shape as [number, number, number, number];
@@ -207,7 +207,7 @@ export function wasmFilterGrad(
             [0, coutP - cout],
           ]);
     const attrs = { k, stride, padTop, padLeft } as unknown as tf.NamedAttrMap;
-    let [dw, db] = tf.engine().runKernel(FILTER_GRAD, { x: xP, dy: dyP }, attrs) as [tf.Tensor4D, tf.Tensor1D];
+    let [dw, db] = tf.engine().runKernel<[tf.Tensor4D, tf.Tensor1D]>(FILTER_GRAD, { x: xP, dy: dyP }, attrs);
     if (cinP !== cin || coutP !== cout) {
       dw = tf.slice(dw, [0, 0, 0, 0], [k, k, cin, cout]);
       db = tf.slice(db, [0], [cout]);
@@ -232,7 +232,7 @@ export function wasmConv(
   bias?: tf.Tensor1D,
 ): tf.Tensor4D {
   const inputs: tf.NamedTensorMap = bias ? { x, f, bias } : { x, f };
-  return tf.engine().runKernel(PADDED_CONV, inputs, { pad } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  return tf.engine().runKernel<tf.Tensor4D>(PADDED_CONV, inputs, { pad });
 }
 
 /**
@@ -241,5 +241,5 @@ export function wasmConv(
  * 17 ms per 3×3×256×256 filter on the base preset, mostly XNNPACK packing the filter as GEMM weights.
  */
 export function wasmFlipSwap(w: tf.Tensor4D): tf.Tensor4D {
-  return tf.engine().runKernel(FLIP_SWAP, { w }) as tf.Tensor4D;
+  return tf.engine().runKernel<tf.Tensor4D>(FLIP_SWAP, { w });
 }

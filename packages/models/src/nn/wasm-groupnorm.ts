@@ -83,9 +83,5 @@ export function wasmGroupNormBackward(
   silu?: { s: tf.Tensor4D; y: tf.Tensor4D },
 ): [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D] {
   const inputs: tf.NamedTensorMap = silu ? { dy, xc, r, gamma, s: silu.s, y: silu.y } : { dy, xc, r, gamma };
-  return tf.engine().runKernel(KERNEL, inputs, { groups } as unknown as tf.NamedAttrMap) as [
-    tf.Tensor4D,
-    tf.Tensor1D,
-    tf.Tensor1D,
-  ];
+  return tf.engine().runKernel<[tf.Tensor4D, tf.Tensor1D, tf.Tensor1D]>(KERNEL, inputs, { groups });
 }

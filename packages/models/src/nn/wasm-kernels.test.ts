@@ -56,7 +56,7 @@ describe('wasm kernel fixes', () => {
   });
 
   for (const c of sliceCases) {
-    it(`slice [${c.shape}] at [${c.begin}] size [${c.size}] matches cpu`, async () => {
+    it(`slice [${c.shape.join(',')}] at [${c.begin.join(',')}] size [${c.size.join(',')}] matches cpu`, async () => {
       const run = async () => {
         const x = tf.tensor(iota(c.shape.reduce((a, b) => a * b, 1)), c.shape);
         const y = tf.slice(x, c.begin, c.size);

@@ -177,12 +177,12 @@ export function installWasmKernelFixes(): void {
   if (!slice) return;
   const fastSlice = makeSlice(slice.kernelFunc);
   tf.unregisterKernel('Slice', 'wasm');
-  tf.registerKernel({ kernelName: 'Slice', backendName: 'wasm', kernelFunc: fastSlice as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: 'Slice', backendName: 'wasm', kernelFunc: fastSlice });
   if (tf.getKernel('SplitV', 'wasm')) tf.unregisterKernel('SplitV', 'wasm');
   tf.registerKernel({
     kernelName: 'SplitV',
     backendName: 'wasm',
-    kernelFunc: makeSplitV(fastSlice) as unknown as tf.KernelFunc,
+    kernelFunc: makeSplitV(fastSlice),
   });
   const concat = tf.getKernel('Concat', 'wasm');
   if (concat) {
@@ -191,7 +191,7 @@ export function installWasmKernelFixes(): void {
     tf.registerKernel({
       kernelName: 'Concat',
       backendName: 'wasm',
-      kernelFunc: fastConcat as unknown as tf.KernelFunc,
+      kernelFunc: fastConcat,
     });
   }
   const identity = tf.getKernel('Identity', 'wasm');
@@ -201,7 +201,7 @@ export function installWasmKernelFixes(): void {
     tf.registerKernel({
       kernelName: 'Identity',
       backendName: 'wasm',
-      kernelFunc: sharedIdentity as unknown as tf.KernelFunc,
+      kernelFunc: sharedIdentity,
     });
   }
   installed = true;

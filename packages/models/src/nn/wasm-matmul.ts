@@ -13,9 +13,9 @@ import { heapModule, type HeapModule } from './wasm/heap-module.ts';
 const KERNEL = 'DappleBatchMatMul';
 
 interface MatMulKernelExports {
-  matmulNN(a: number, b: number, c: number, batch: number, m: number, k: number, n: number): void;
-  matmulTN(a: number, b: number, c: number, batch: number, m: number, k: number, n: number): void;
-  matmulNT(a: number, b: number, c: number, batch: number, m: number, k: number, n: number): void;
+  matmulNN: (a: number, b: number, c: number, batch: number, m: number, k: number, n: number) => void;
+  matmulTN: (a: number, b: number, c: number, batch: number, m: number, k: number, n: number) => void;
+  matmulNT: (a: number, b: number, c: number, batch: number, m: number, k: number, n: number) => void;
 }
 
 interface Attrs {
@@ -79,5 +79,5 @@ export function wasmBatchMatMul<T extends tf.Tensor2D | tf.Tensor3D>(
   transposeA: boolean,
   transposeB: boolean,
 ): T {
-  return tf.engine().runKernel(KERNEL, { a, b }, { transposeA, transposeB } as unknown as tf.NamedAttrMap) as T;
+  return tf.engine().runKernel<T>(KERNEL, { a, b }, { transposeA, transposeB });
 }

@@ -62,7 +62,7 @@ export function concatFlat(tensors: tf.Tensor[]): tf.Tensor1D {
   if (onWasm(tensors)) {
     const inputs: tf.NamedTensorMap = {};
     tensors.forEach((t, i) => (inputs[String(i)] = t));
-    return tf.engine().runKernel(CONCAT, inputs) as tf.Tensor1D;
+    return tf.engine().runKernel<tf.Tensor1D>(CONCAT, inputs);
   }
   return tf.tidy(() =>
     tensors.length === 1 ? tensors[0]!.reshape([-1]).clone() : tf.concat(tensors.map((t) => t.reshape([-1]))),
@@ -74,8 +74,7 @@ export function splitFlat(flat: tf.Tensor1D, shapes: number[][]): tf.Tensor[] {
   const sizes = shapes.map((s) => tf.util.sizeFromShape(s));
   const total = sizes.reduce((a, b) => a + b, 0);
   if (total !== flat.size) throw new RangeError(`splitFlat: the shapes hold ${total} values, the tensor ${flat.size}`);
-  if (onWasm([flat]))
-    return tf.engine().runKernel(SPLIT, { flat }, { shapes } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  if (onWasm([flat])) return tf.engine().runKernel<tf.Tensor[]>(SPLIT, { flat }, { shapes });
   return tf.tidy(() => {
     const parts = shapes.length === 1 ? [flat.clone()] : tf.split(flat, sizes);
     return parts.map((p, k) => p.reshape(shapes[k]!));

@@ -108,14 +108,10 @@ export function fusedAdam(
   scale?: tf.Scalar,
 ): [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D] {
   const inputs: tf.NamedTensorMap = scale ? { p, g, m, v, scale } : { p, g, m, v };
-  return tf.engine().runKernel(ADAM, inputs, c as unknown as tf.NamedAttrMap) as [
-    tf.Tensor1D,
-    tf.Tensor1D,
-    tf.Tensor1D,
-  ];
+  return tf.engine().runKernel<[tf.Tensor1D, tf.Tensor1D, tf.Tensor1D]>(ADAM, inputs, c as unknown as tf.NamedAttrMap);
 }
 
 /** x·a + y·b as a new tensor (x and y of the same size). */
 export function fusedAxpby(x: tf.Tensor1D, y: tf.Tensor1D, a: number, b: number): tf.Tensor1D {
-  return tf.engine().runKernel(AXPBY, { x, y }, { a, b } as unknown as tf.NamedAttrMap) as tf.Tensor1D;
+  return tf.engine().runKernel<tf.Tensor1D>(AXPBY, { x, y }, { a, b });
 }

@@ -222,7 +222,9 @@ class FlatOptimizer implements Optimizer {
             `optimizer state lacks ${slot}/${name} (was it saved by a ${this.config.kind} optimizer over the same model?)`,
           );
         if (s.shape.join() !== v.shape.join())
-          throw new Error(`optimizer state ${slot}/${name} has shape [${s.shape}], expected [${v.shape}]`);
+          throw new Error(
+            `optimizer state ${slot}/${name} has shape [${s.shape.join(',')}], expected [${v.shape.join(',')}]`,
+          );
         named.set(name, s);
       }
       flats.forEach((flat, i) => {

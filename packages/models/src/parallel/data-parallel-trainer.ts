@@ -122,7 +122,9 @@ export class DataParallelTrainer implements Trainer {
       const mine = exchange.shape.bucketSizes.join(',');
       ready.forEach((msg, i) => {
         if (msg.bucketSizes.join(',') !== mine)
-          throw new Error(`${replicas[i]!.name} packs its parameters differently (${msg.bucketSizes} vs ${mine})`);
+          throw new Error(
+            `${replicas[i]!.name} packs its parameters differently (${msg.bucketSizes.join(',')} vs ${mine})`,
+          );
         if (msg.backend !== options.backend)
           throw new Error(`${replicas[i]!.name} runs ${msg.backend}, not ${options.backend}`);
       });
@@ -219,7 +221,7 @@ export class DataParallelTrainer implements Trainer {
           ...(part ? { labels: part } : {}),
         },
         'grads',
-        [images.buffer as ArrayBuffer, ...(part ? [part.buffer as ArrayBuffer] : [])],
+        [images.buffer, ...(part ? [part.buffer] : [])],
       );
     });
     // Rank 0's slice here, while the replicas compute theirs.

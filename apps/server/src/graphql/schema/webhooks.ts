@@ -1,10 +1,4 @@
-import {
-  WEBHOOK_DELIVERY_STATUSES,
-  WEBHOOK_EVENTS,
-  type Webhook,
-  type WebhookDelivery,
-  type WebhookEvent,
-} from '@dapple/db';
+import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_EVENTS, type Webhook, type WebhookDelivery } from '@dapple/db';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
 
@@ -12,10 +6,7 @@ const toEnumKey = (e: string) => e.replace('.', '_').toUpperCase();
 const WebhookEventEnum = builder.enumType('WebhookEvent', {
   description:
     'RUN_STARTED (training began), RUN_FINISHED (succeeded or cancelled; see data.run.status), RUN_FAILED, MODEL_PUBLISHED, EVALUATION_FINISHED.',
-  values: Object.fromEntries(WEBHOOK_EVENTS.map((e) => [toEnumKey(e), { value: e }])) as Record<
-    string,
-    { value: WebhookEvent }
-  >,
+  values: Object.fromEntries(WEBHOOK_EVENTS.map((e) => [toEnumKey(e), { value: e }])),
 });
 const DeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
   values: upperCaseValues(WEBHOOK_DELIVERY_STATUSES),

@@ -33,7 +33,7 @@ export class AccessEvents {
       pool: deps.pool,
       channel: ACCESS_CHANNEL,
       name: 'dapple-hub-access',
-      onMessage: (message) => this.local.emit('change', message as AccessChange),
+      onMessage: (message) => this.local.emit('change', message),
       log: () => this.logger,
     });
   }

@@ -6,7 +6,6 @@ import {
   uploads,
   type Dataset,
   type DatasetFile,
-  type DatasetFileStatus,
   type DatasetVersion,
   type TeamRole,
 } from '@dapple/db';
@@ -127,7 +126,7 @@ export class DatasetService {
   async files(versionId: string, input: unknown): Promise<DatasetFilePage> {
     const { status, first, after } = parseInput(filesInput, input);
     const conditions = [eq(datasetFiles.versionId, versionId)];
-    if (status) conditions.push(eq(datasetFiles.status, status as DatasetFileStatus));
+    if (status) conditions.push(eq(datasetFiles.status, status));
     if (after) conditions.push(gt(datasetFiles.ordinal, Number(after)));
     const rows = await this.deps.db
       .select()

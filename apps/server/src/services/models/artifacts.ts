@@ -217,6 +217,9 @@ export function markdownText(text: string): string {
   return text.replace(/[\\`*_[\]<>|#~]/g, '\\$&').replace(/\s+/g, ' ');
 }
 
+/** A config value as the card shows it: `?` where the stored config lacks it (or it is not a plain value). */
+const valueOf = (value: unknown) =>
+  typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : '?';
 const listOf = (value: unknown) => (Array.isArray(value) && value.length ? value.join(', ') : '?');
 const attentionOf = (value: unknown) =>
   Array.isArray(value) && value.length
@@ -225,8 +228,8 @@ const attentionOf = (value: unknown) =>
 
 /** The generated MODEL_CARD.md (Hugging Face style: what it is, how it was trained, how to use it). */
 export function modelCardMarkdown(c: ModelCardInput): string {
-  const unet = (c.config.unet ?? {}) as Record<string, unknown>;
-  const glow = c.config.architecture === 'glow' ? ((c.config.glow ?? {}) as Record<string, unknown>) : null;
+  const unet = c.config.unet ?? {};
+  const glow = c.config.architecture === 'glow' ? (c.config.glow ?? {}) : null;
   const training = (c.config['training'] ?? {}) as Record<string, unknown>;
   const fmt = (v: number | null) => (v === null ? '—' : Number.isFinite(v) ? v.toPrecision(4) : String(v));
   const metricRows = Object.entries(c.metrics)
@@ -248,7 +251,7 @@ export function modelCardMarkdown(c: ModelCardInput): string {
         ]
       : [
           `- Architecture: DDPM (denoising diffusion UNet), ${c.resolution}×${c.resolution}×${c.channels} images`,
-          `- Base channels ${String(unet['baseChannels'] ?? '?')}, channel multipliers ${listOf(unet['channelMults'])}, ${String(unet['numResBlocks'] ?? '?')} res blocks per level, ${attentionOf(unet['attentionResolutions'])}`,
+          `- Base channels ${valueOf(unet['baseChannels'])}, channel multipliers ${listOf(unet['channelMults'])}, ${valueOf(unet['numResBlocks'])} res blocks per level, ${attentionOf(unet['attentionResolutions'])}`,
           `- Noise schedule ${String((c.config.schedule as Record<string, unknown>)['kind'])} with T = ${String((c.config.schedule as Record<string, unknown>)['T'])}, prediction ${c.config.predictionType}`,
           ...(c.metrics['held_out_bits_per_dim']
             ? [`- Bits/dim (variational bound, held-out): ${fmt(c.metrics['held_out_bits_per_dim'].last)}`]
@@ -263,7 +266,7 @@ export function modelCardMarkdown(c: ModelCardInput): string {
     '',
     `- Run "${markdownText(c.runName)}" (${c.runId}), checkpoint at step ${c.step} of ${c.totalSteps}`,
     `- Dataset: ${c.datasetName === null ? 'unknown (deleted)' : markdownText(c.datasetName)}${c.datasetVersionHash ? `, version hash \`${c.datasetVersionHash}\`` : ''}`,
-    `- Preset ${String(training['preset'] ?? '?')}, batch size ${String(training['batchSize'] ?? '?')}, lr ${String(training['lr'] ?? '?')}, optimizer ${String(training['optimizer'] ?? '?')}, EMA decay ${String(training['emaDecay'] ?? '?')}`,
+    `- Preset ${valueOf(training['preset'])}, batch size ${valueOf(training['batchSize'])}, lr ${valueOf(training['lr'])}, optimizer ${valueOf(training['optimizer'])}, EMA decay ${valueOf(training['emaDecay'])}`,
     '',
     '## Metrics at publish time',
     '',

@@ -56,7 +56,7 @@ export function createSamplingServices(
         }
       };
       void adopt();
-      adoptTimer = setInterval(adopt, config.adoptIntervalMs).unref();
+      adoptTimer = setInterval(() => void adopt(), config.adoptIntervalMs).unref();
     },
     /** Stops the worker threads and the LISTEN connection (the hub calls it on close). */
     closeSampling: async () => {

@@ -85,7 +85,7 @@ export function TimeSeriesChart({
       // A log axis cannot show 0 or negatives: those points are left out rather than breaking the scale.
       values: smooth(s.values, smoothing).map((v) => (v !== null && logScale && v <= 0 ? null : v)),
     }));
-    return alignSeries(drawn) as uPlot.AlignedData;
+    return alignSeries(drawn);
   }, [series, smoothing, logScale]);
 
   const latestData = useRef(data);

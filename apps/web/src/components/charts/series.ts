@@ -75,7 +75,7 @@ export function alignSeries(series: readonly Series[]): [number[], ...(number | 
   const xs = [...all].sort((a, b) => a - b);
   const index = new Map(xs.map((x, i) => [x, i]));
   const columns = series.map((s) => {
-    const column: (number | null)[] = new Array(xs.length).fill(null);
+    const column = new Array<number | null>(xs.length).fill(null);
     s.steps.forEach((step, i) => {
       column[index.get(step)!] = s.values[i] ?? null;
     });

@@ -40,10 +40,12 @@ export function SampleJobView({ initial, shareToken }: { initial: SampleJob; sha
 
   useEffect(() => {
     if (live !== 'error' || finished) return;
-    const timer = setInterval(async () => {
+    // request() answers failures as results (it does not reject), so nothing is left unhandled.
+    const poll = async () => {
       const result = await request(SampleJobQuery, { id: initial.id, shareToken });
       if (result.ok) setJob(readSampleJob(result.data.sampleJob));
-    }, 2000);
+    };
+    const timer = setInterval(() => void poll(), 2000);
     return () => clearInterval(timer);
   }, [live, finished, initial.id, shareToken]);
 

@@ -198,7 +198,7 @@ export function useComparedRuns(runs: readonly RunOption[]) {
           append(
             id,
             [...rest.series].flatMap(([key, s]) =>
-              s.steps.flatMap((step, i) => (s.values[i] == null ? [] : [{ key, step, value: s.values[i]! }])),
+              s.steps.flatMap((step, i) => (s.values[i] == null ? [] : [{ key, step, value: s.values[i] }])),
             ),
           ),
         () => undefined, // the points shown so far stay; the next page load has the rest

@@ -111,6 +111,7 @@ export async function sendParts(
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_REQUESTS, parts.length) }, worker));
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the first failing part threw, as it was
   if (failure !== undefined) throw failure;
 }
 

@@ -73,13 +73,13 @@ export async function loadInceptionExtractor(
       const probabilities = new Float32Array(n * numClasses);
       for (let start = 0; start < n; start += batchSize) {
         const m = Math.min(batchSize, n - start);
-        const [f, p] = tf.tidy(() => {
+        const [f, p] = tf.tidy((): [tf.Tensor, tf.Tensor] => {
           const input = toInput(images.slice([start, 0, 0, 0], [m, -1, -1, -1]));
           const [pool, logits] = run(input);
           return [pool.reshape([m, dims]), tf.softmax(logits.reshape([m, numClasses]))];
         });
-        features.set((await f.data()) as Float32Array, start * dims);
-        probabilities.set((await p.data()) as Float32Array, start * numClasses);
+        features.set(await f.data(), start * dims);
+        probabilities.set(await p.data(), start * numClasses);
         tf.dispose([f, p]);
       }
       return { features, probabilities };

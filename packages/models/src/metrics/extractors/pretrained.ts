@@ -187,7 +187,7 @@ export async function loadKerasFeatureExtractor(
             1,
           );
         });
-        features.set((await f.data()) as Float32Array, start * dims);
+        features.set(await f.data(), start * dims);
         f.dispose();
       }
       return { features, probabilities: new Float32Array(0) };

@@ -28,9 +28,9 @@ export interface HeapContext<T> {
   exports: T;
   backend: WasmBackendLike;
   /** Byte address of a tensor's data in the heap. */
-  ptr(t: tf.TensorInfo): number;
+  ptr: (t: tf.TensorInfo) => number;
   /** A new float32 tensor, zero-filled. */
-  zeros(shape: number[]): tf.TensorInfo;
+  zeros: (shape: number[]) => tf.TensorInfo;
 }
 
 export type HeapKernels = Record<string, (args: HeapKernelArgs) => tf.TensorInfo | tf.TensorInfo[]>;
@@ -45,7 +45,7 @@ export function wasmKernels(kernels: HeapKernels): () => boolean {
     if (tf.getBackend() !== 'wasm') return false;
     if (!registered) {
       for (const [kernelName, kernelFunc] of Object.entries(kernels)) {
-        tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+        tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc });
       }
       registered = true;
     }

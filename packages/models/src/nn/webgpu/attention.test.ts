@@ -46,7 +46,7 @@ describe.skipIf(!gpu.ok)(`webgpu attention and dense kernels${gpu.ok ? '' : ` (s
     ];
     const f = (x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor, r: tf.Tensor) =>
       dense(x as tf.Tensor2D, w as tf.Tensor2D, bias as tf.Tensor1D, r as tf.Tensor2D);
-    const { cpu, gpu: out, errors } = await cpuAndWebGpu(f as (...xs: tf.Tensor[]) => tf.Tensor, inputs, PATHS[0]!);
+    const { cpu, gpu: out, errors } = await cpuAndWebGpu(f, inputs, PATHS[0]!);
     expect(errors).toEqual([]);
     expect(out.kernels).toContain('DappleConv2DFilterGrad');
     cpu.values.forEach((ref, i) => expect(maxRelErr(out.values[i]!, ref), `output ${i}`).toBeLessThan(1e-5));

@@ -293,7 +293,7 @@ export function webgpuAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, 
     return {
       value: o as tf.Tensor3D,
       gradFunc: (dy, saved) => {
-        const [qs, ks, vs, os, ls] = saved as tf.Tensor[];
+        const [qs, ks, vs, os, ls] = saved;
         const inputs = { q: qs, k: ks, v: vs, o: os, lse: ls, dy };
         const [dk, dv] = run<tf.Tensor[]>(DKV, inputs, { scale });
         const dq = run<tf.Tensor>(DQ, inputs, { scale });

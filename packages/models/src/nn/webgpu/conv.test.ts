@@ -45,7 +45,7 @@ describe.skipIf(!gpu.ok)(`webgpu conv kernels${gpu.ok ? '' : ` (skipped: ${WEBGP
           conv2d(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D, c.stride, r as tf.Tensor4D | undefined);
         setWebGpuConvF16(path.f16);
         try {
-          const { cpu, gpu: out, errors } = await cpuAndWebGpu(f as (...xs: tf.Tensor[]) => tf.Tensor, inputs, path);
+          const { cpu, gpu: out, errors } = await cpuAndWebGpu(f, inputs, path);
           expect(errors).toEqual([]);
           for (const k of ['DappleConv2D', 'DappleConv2DInputGrad', 'DappleConv2DFilterGrad'])
             expect(out.kernels).toContain(k);

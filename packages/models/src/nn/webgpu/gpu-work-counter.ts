@@ -29,6 +29,8 @@ type Counts = { -readonly [K in keyof GpuWork]: GpuWork[K] };
 export function countGpuWork(device: GPUDevice): GpuWorkCounter {
   const counts: Counts = { dispatches: 0, submits: 0, copies: 0, writes: 0 };
   const queue = device.queue;
+  /* eslint-disable @typescript-eslint/unbound-method -- the originals are called on their own object (.call/.apply)
+     and put back by dispose() */
   const submit = queue.submit;
   const writeBuffer = queue.writeBuffer;
   const createCommandEncoder = device.createCommandEncoder;
@@ -39,7 +41,7 @@ export function countGpuWork(device: GPUDevice): GpuWorkCounter {
   queue.writeBuffer = function (this: GPUQueue, ...args: Parameters<GPUQueue['writeBuffer']>) {
     counts.writes += 1;
     return writeBuffer.apply(this, args);
-  } as GPUQueue['writeBuffer'];
+  };
   device.createCommandEncoder = function (this: GPUDevice, desc?: GPUCommandEncoderDescriptor) {
     const encoder = createCommandEncoder.call(this, desc);
     const beginComputePass = encoder.beginComputePass;
@@ -64,6 +66,7 @@ export function countGpuWork(device: GPUDevice): GpuWorkCounter {
     };
     return encoder;
   };
+  /* eslint-enable @typescript-eslint/unbound-method */
   return {
     read: () => ({ ...counts }),
     reset() {

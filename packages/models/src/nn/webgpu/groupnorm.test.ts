@@ -34,7 +34,7 @@ describe.skipIf(!gpu.ok)(
               silu: c.silu,
               ...(bias ? { bias: bias as tf.Tensor2D } : {}),
             });
-          const { cpu, gpu: out, errors } = await cpuAndWebGpu(f as (...xs: tf.Tensor[]) => tf.Tensor, inputs, path);
+          const { cpu, gpu: out, errors } = await cpuAndWebGpu(f, inputs, path);
           expect(errors).toEqual([]);
           expect(out.kernels).toContain('DappleGroupNormForward');
           expect(out.kernels).toContain('DappleGroupNormBackward');

@@ -88,7 +88,7 @@ const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
 function pipelineFor(device: GPUDevice, label: string, code: string): GPUComputePipeline {
   let cache = pipelines.get(device);
-  if (!cache) pipelines.set(device, (cache = new Map()));
+  if (!cache) pipelines.set(device, (cache = new Map<string, GPUComputePipeline>()));
   let p = cache.get(code);
   if (!p) {
     const module = device.createShaderModule({ code, label });

@@ -8,6 +8,7 @@ import { SubmitButton } from '../../../components/SubmitButton';
 import { SignInMutation } from '../../../graphql/operations/auth';
 import { clearErrorOnEdit, toFieldErrors, type FieldErrors } from '../../../lib/form-errors';
 import { request } from '../../../lib/graphql';
+import { formText } from '../../../lib/form-text';
 
 const FIELDS = ['email', 'password'] as const;
 type Field = (typeof FIELDS)[number];
@@ -23,7 +24,7 @@ export function SignInForm({ next }: { next: string | null }) {
     setPending(true);
     setErrors({});
     const result = await request(SignInMutation, {
-      input: { email: String(form.get('email') ?? ''), password: String(form.get('password') ?? '') },
+      input: { email: formText(form, 'email'), password: formText(form, 'password') },
     });
     if (!result.ok) {
       // A wrong email or password is reported without a field; it belongs under the password.

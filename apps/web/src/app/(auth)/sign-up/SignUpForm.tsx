@@ -8,6 +8,7 @@ import { SubmitButton } from '../../../components/SubmitButton';
 import { SignUpMutation } from '../../../graphql/operations/auth';
 import { clearErrorOnEdit, toFieldErrors, type FieldErrors } from '../../../lib/form-errors';
 import { request } from '../../../lib/graphql';
+import { formText } from '../../../lib/form-text';
 
 const FIELDS = ['name', 'email', 'password'] as const;
 type Field = (typeof FIELDS)[number];
@@ -28,9 +29,9 @@ export function SignUpForm({ next, invite }: { next: string | null; invite: Sign
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const input = {
-      name: String(form.get('name') ?? ''),
-      email: String(form.get('email') ?? ''),
-      password: String(form.get('password') ?? ''),
+      name: formText(form, 'name'),
+      email: formText(form, 'email'),
+      password: formText(form, 'password'),
       inviteToken: invite?.token ?? null,
     };
     // Checks the browser can make at once; the server checks everything again.

@@ -20,7 +20,7 @@ async function forward(request: Request): Promise<Response> {
       ...(hasBody ? { duplex: 'half' } : {}),
       redirect: 'manual',
       signal: request.signal,
-    } as RequestInit);
+    });
   } catch {
     return Response.json({ error: 'The Dapple API could not be reached' }, { status: 502 });
   }

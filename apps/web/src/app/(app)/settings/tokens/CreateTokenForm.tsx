@@ -8,6 +8,7 @@ import { SubmitButton } from '../../../../components/SubmitButton';
 import { CreateApiTokenMutation } from '../../../../graphql/operations/tokens';
 import { toFieldErrors, type FieldErrors } from '../../../../lib/form-errors';
 import { request } from '../../../../lib/graphql';
+import { formText } from '../../../../lib/form-text';
 
 const FIELDS = ['name', 'expiresInDays', 'scope'] as const;
 type Field = (typeof FIELDS)[number];
@@ -35,8 +36,8 @@ export function CreateTokenForm() {
     event.preventDefault();
     const formElement = event.currentTarget;
     const form = new FormData(formElement);
-    const name = String(form.get('name') ?? '').trim();
-    const expiry = String(form.get('expiresInDays') ?? '');
+    const name = formText(form, 'name').trim();
+    const expiry = formText(form, 'expiresInDays');
     const scope = form.get('scope') === 'READ' ? 'READ' : 'WRITE';
     if (!name) {
       setErrors({ name: 'Name the token after where it will be used, e.g. "laptop" or "CI"' });

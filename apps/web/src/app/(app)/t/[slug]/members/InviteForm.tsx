@@ -9,6 +9,7 @@ import { InviteMemberMutation } from '../../../../../graphql/operations/teams';
 import { ROLE_DESCRIPTIONS, ROLE_LABELS, TEAM_ROLES, type TeamRole } from '../../../../../graphql/roles';
 import { toFieldErrors, type FieldErrors } from '../../../../../lib/form-errors';
 import { request } from '../../../../../lib/graphql';
+import { formText } from '../../../../../lib/form-text';
 
 const FIELDS = ['email', 'role'] as const;
 type Field = (typeof FIELDS)[number];
@@ -26,7 +27,7 @@ export function InviteForm({ teamId, viewerRole }: { teamId: string; viewerRole:
     event.preventDefault();
     const formElement = event.currentTarget;
     const form = new FormData(formElement);
-    const email = String(form.get('email') ?? '').trim();
+    const email = formText(form, 'email').trim();
     if (!email) {
       setErrors({ email: 'Enter the email address to invite' });
       return;

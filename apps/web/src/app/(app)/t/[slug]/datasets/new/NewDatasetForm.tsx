@@ -31,6 +31,7 @@ import {
   type PendingUpload,
 } from '../../../../../../lib/upload/resume-store';
 import type { PartTarget } from '../../../../../../lib/upload/send-parts';
+import { formText } from '../../../../../../lib/form-text';
 
 const FIELDS = ['name', 'resolution', 'channels', 'files'] as const;
 type Field = (typeof FIELDS)[number];
@@ -116,7 +117,7 @@ function CreateDatasetForm({
   async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const name = dataset.current?.name ?? String(form.get('name') ?? '').trim();
+    const name = dataset.current?.name ?? formText(form, 'name').trim();
     const local: FieldErrors<Field> = {};
     if (!name) local.name = 'Name the dataset, e.g. "faces-32"';
     if (picked.length === 0) local.files = 'Add some images: drop them here or choose files or a folder';
@@ -133,7 +134,7 @@ function CreateDatasetForm({
             name,
             resolution: Number(form.get('resolution')),
             channels: Number(form.get('channels')),
-            description: String(form.get('description') ?? '') || null,
+            description: formText(form, 'description') || null,
           },
         });
         if (!created.ok) return fail(toFieldErrors(created.errors, FIELDS));
