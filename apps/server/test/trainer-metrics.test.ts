@@ -9,6 +9,7 @@ import { sha256Hex } from '../src/services/auth/secrets.ts';
 import { runMetricsChannel, type RunSignal } from '../src/services/runs/signals.ts';
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { ok, readyDatasetVersion, START_RUN, tinyConfig } from './runs-fixtures.ts';
+import { graphqlWsClient } from './ws-fixtures.ts';
 
 // The metrics route with the binary body TrainerClient sends (runs-api.test.ts covers the JSON body).
 let hub: TestHub;
@@ -138,6 +139,46 @@ describe('POST /metrics with a binary batch', () => {
     await Promise.all([send(a.token, [5, 6, 7, 8]), send(b.token, [1])]);
     expect(await signalA).toEqual({ kind: 'metrics', runId: a.id, fromStep: 5, toStep: 8 });
     expect(await signalB).toEqual({ kind: 'metrics', runId: b.id, fromStep: 1, toStep: 1 });
+  });
+
+  it('streams a key stored after other keys of the same step (held-out bits/dim comes in a later batch)', async () => {
+    const r = await runningRunWithToken();
+    const ws = graphqlWsClient(hub.wsUrl, { cookie: ann.client.cookies.header() });
+    const seen: { key: string; step: number; value: number }[] = [];
+    const caughtUp = new Promise<void>((resolve, reject) => {
+      ws.subscribe(
+        {
+          query: `subscription ($id: ID!) { runMetrics(id: $id, keys: ["loss", "held_out_bits_per_dim"]) { points { key step value } } }`,
+          variables: { id: r.id },
+        },
+        {
+          next: (m) => {
+            if (m.errors) return reject(new Error(JSON.stringify(m.errors)));
+            seen.push(...(m.data as { runMetrics: { points: typeof seen } }).runMetrics.points);
+            resolve();
+          },
+          error: reject,
+          complete: () => undefined,
+        },
+      );
+    });
+    try {
+      const send = (points: typeof seen) => post(r.token, encodeMetricBatch(points));
+      // The first batch is the subscription's catch-up (the stream starts with what is stored).
+      expect((await send([{ key: 'loss', step: 1, value: 1 }])).status).toBe(200);
+      await caughtUp;
+      // Step 10's loss goes out first; its held-out value (evaluated after the step) in the next batch.
+      expect((await send([{ key: 'loss', step: 10, value: 0.5 }])).status).toBe(200);
+      await expect.poll(() => seen.some((p) => p.key === 'loss' && p.step === 10)).toBe(true);
+      expect((await send([{ key: 'held_out_bits_per_dim', step: 10, value: 7.5 }])).status).toBe(200);
+      await expect
+        .poll(() => seen.filter((p) => p.key === 'held_out_bits_per_dim'))
+        .toEqual([{ key: 'held_out_bits_per_dim', step: 10, value: 7.5 }]);
+      // Each point once: the late key's read does not send step 10's loss again.
+      expect(seen.filter((p) => p.key === 'loss').map((p) => p.step)).toEqual([1, 10]);
+    } finally {
+      await ws.dispose();
+    }
   });
 
   it('refuses the token once the run has ended', async () => {

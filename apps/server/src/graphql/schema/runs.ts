@@ -384,18 +384,28 @@ builder.subscriptionFields((t) => ({
       const run = await ctx.services.runs.get(ctx, String(id));
       ctx.streamAccess?.recheckWith((fresh) => fresh.services.runs.get(fresh, run.id));
       const signals = ctx.services.runSignals.pubsub.subscribe(runMetricsChannel(run.id));
-      let last = sinceStep ?? -1;
-      const read = async (toStep?: number) => {
-        const points = await newPoints(ctx, run.id, keys, last + 1, toStep);
-        for (const p of points) last = Math.max(last, p.step);
+      // One cursor per key: keys of one step are not always stored together (held-out bits/dim is evaluated after
+      // the step's training metrics went out, in a later batch), so a single cursor over all keys dropped the late
+      // key's point from the live stream. A metrics signal names the steps its batch stored; the read covers them.
+      const since = sinceStep ?? -1;
+      const lastOf = new Map<string, number>();
+      let newest = since;
+      const read = async (fromStep: number, toStep?: number) => {
+        const points = (await newPoints(ctx, run.id, keys, Math.max(since + 1, fromStep), toStep)).filter(
+          (p) => p.step > (lastOf.get(p.key) ?? since),
+        );
+        for (const p of points) {
+          lastOf.set(p.key, Math.max(lastOf.get(p.key) ?? since, p.step));
+          newest = Math.max(newest, p.step);
+        }
         return { runId: run.id, points };
       };
-      const catchUp = await read();
+      const catchUp = await read(since + 1);
       return startWith(
         catchUp,
         mapSignals(
           signals,
-          (s) => read(s.kind === 'metrics' ? s.toStep : undefined),
+          (s) => (s.kind === 'metrics' ? read(s.fromStep, s.toStep) : read(newest + 1)),
           (b) => b.points.length > 0,
         ),
       );
