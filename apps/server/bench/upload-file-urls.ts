@@ -23,7 +23,9 @@ if ('skip' in server) throw new Error(server.skip);
 
 /** The same S3 store, reporting itself as a disk store: the hub then hands out plain presigned PUTs (the old way). */
 function asPlainPutStore(store: ObjectStore): ObjectStore {
-  return new Proxy(store, { get: (target, key) => (key === 'kind' ? 'disk' : Reflect.get(target, key)) });
+  return new Proxy(store, {
+    get: (target, key): unknown => (key === 'kind' ? 'disk' : Reflect.get(target, key)),
+  });
 }
 
 const db = await startBenchDatabase('upload-file-urls');
