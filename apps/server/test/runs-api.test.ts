@@ -1,12 +1,11 @@
 import { TRAINER_API_PREFIX } from '@dapple/contracts/trainer-protocol';
-import { runs, runTokens } from '@dapple/db';
+import { runs } from '@dapple/db';
 import { errorCode } from '@dapple/testing';
 import { startTestHub, type TestHub } from './support/hub.ts';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex } from '../src/services/auth/secrets.ts';
 import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.ts';
-import { ok, readyDatasetVersion, START_RUN, tinyConfig } from './runs-fixtures.ts';
+import { ok, readyDatasetVersion, runningRunWithToken, START_RUN, tinyConfig } from './runs-fixtures.ts';
 
 // No executor: nothing starts, so queued runs stay queued and the API can be checked without processes.
 let hub: TestHub;
@@ -167,18 +166,6 @@ describe('cancel and resume without a trainer', () => {
 });
 
 describe('run tokens', () => {
-  /** A run in `running` with a token we know (what the scheduler does when it starts a trainer). */
-  async function runningRunWithToken(): Promise<{ id: string; token: string }> {
-    const id = ok(await start(ann, tinyConfig())).startRun.id as string;
-    const token = `test-token-${id}-${Math.random().toString(36).slice(2)}`;
-    await hub.db
-      .update(runs)
-      .set({ status: 'running', attempt: 1, startedAt: new Date(), lastHeartbeatAt: new Date() })
-      .where(eq(runs.id, id));
-    await hub.db.insert(runTokens).values({ runId: id, attempt: 1, tokenHash: sha256Hex(token) });
-    return { id, token };
-  }
-
   const call = (token: string | null, path: string, body?: unknown) =>
     fetch(`${hub.url}${TRAINER_API_PREFIX}${path}`, {
       method: body === undefined ? 'GET' : 'POST',
@@ -187,8 +174,8 @@ describe('run tokens', () => {
     });
 
   it('writes only its own run and stops working when the run ends', async () => {
-    const a = await runningRunWithToken();
-    const b = await runningRunWithToken();
+    const a = await runningRunWithToken(hub, ann, versionId);
+    const b = await runningRunWithToken(hub, ann, versionId);
     expect((await call(null, '/run')).status).toBe(401);
     expect((await call('not-a-token', '/run')).status).toBe(401);
 
@@ -228,7 +215,7 @@ describe('run tokens', () => {
   });
 
   it('stores a diverged (NaN/Infinity) loss, and names a malformed point', async () => {
-    const r = await runningRunWithToken();
+    const r = await runningRunWithToken(hub, ann, versionId);
     const res = await call(r.token, '/metrics', {
       points: [
         { key: 'loss', step: 1, value: 'NaN' },
@@ -258,7 +245,7 @@ describe('run tokens', () => {
   });
 
   it('keeps only the last 10000 log lines of a run', async () => {
-    const r = await runningRunWithToken();
+    const r = await runningRunWithToken(hub, ann, versionId);
     const lines = Array.from({ length: 10_600 }, (_, i) => ({
       seq: i * 2,
       stream: 'stdout' as const,
@@ -276,7 +263,7 @@ describe('run tokens', () => {
   });
 
   it('a cancelled run revokes its token; a stopped trainer then ends it cancelled', async () => {
-    const r = await runningRunWithToken();
+    const r = await runningRunWithToken(hub, ann, versionId);
     ok(await ann.client.request(`mutation ($id: ID!) { cancelRun(id: $id) { status } }`, { id: r.id }));
     const beat = await (await call(r.token, '/heartbeat', { step: 5 })).json();
     expect(beat.cancelRequested).toBe(true);

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runConfigFromGraphQL } from '@dapple/contracts/run-config-shape';
-import { datasets, datasetVersions, runs, type Run } from '@dapple/db';
+import { datasets, datasetVersions, runs, runTokens, type Run } from '@dapple/db';
 import { prepareDataset } from '@dapple/datasets';
 import { DiskStore } from '@dapple/storage';
 import { freePort, type GqlResponse } from '@dapple/testing';
@@ -12,6 +12,7 @@ import { eq } from 'drizzle-orm';
 import sharp from 'sharp';
 import { expect } from 'vitest';
 import type { RunsConfig } from '../src/services/runs/run-scheduler-setup.ts';
+import { sha256Hex } from '../src/services/auth/secrets.ts';
 
 /** n small grey images with a bright square at a random place (deterministic per index). */
 export async function blobImages(n: number, side: number): Promise<{ path: string; bytes: Buffer }[]> {
@@ -81,10 +82,13 @@ export async function readyDatasetVersion(
 }
 
 /** Ann, her team "Lab" and a ready dataset version in it: what a test needs before it starts a run. */
-export async function annWithDataset(hub: TestHub): Promise<{ ann: SignedInUser; teamId: string; versionId: string }> {
+export async function annWithDataset(
+  hub: TestHub,
+  dataset: Parameters<typeof readyDatasetVersion>[2] = {},
+): Promise<{ ann: SignedInUser; teamId: string; versionId: string }> {
   const ann = await signUpUser(hub, 'Ann');
   const teamId = await createTeam(ann, 'Lab', 'lab');
-  const { versionId } = await readyDatasetVersion(hub, teamId);
+  const { versionId } = await readyDatasetVersion(hub, teamId, dataset);
   return { ann, teamId, versionId };
 }
 
@@ -184,6 +188,26 @@ export async function killTrainers(hub: TestHub | { db: TestHub['db'] }): Promis
 }
 
 export const START_RUN = `mutation ($input: StartRunInput!) { startRun(input: $input) { id status attempt } }`;
+
+/**
+ * A tiny run of `user`'s put in `running` with a trainer token we know, as the scheduler leaves it when it starts
+ * a trainer: for tests of the trainer API on a hub without an executor.
+ */
+export async function runningRunWithToken(
+  hub: TestHub,
+  user: SignedInUser,
+  datasetVersionId: string,
+): Promise<{ id: string; token: string }> {
+  const id = ok(await user.client.request(START_RUN, { input: { datasetVersionId, name: 'r', config: tinyConfig() } }))
+    .startRun.id as string;
+  const token = `test-token-${id}-${Math.random().toString(36).slice(2)}`;
+  await hub.db
+    .update(runs)
+    .set({ status: 'running', attempt: 1, startedAt: new Date(), lastHeartbeatAt: new Date() })
+    .where(eq(runs.id, id));
+  await hub.db.insert(runTokens).values({ runId: id, attempt: 1, tokenHash: sha256Hex(token) });
+  return { id, token };
+}
 export const RUN = `query ($id: ID!) { run(id: $id) {
   id status attempt error progress { step totalSteps imagesPerSec etaSeconds }
   checkpoints { step sizeBytes } sampleGrids { step url width height seeds }

@@ -10,22 +10,15 @@ import {
   type JsonValue,
   type UNetConfig,
 } from '@dapple/models';
+import { microUNetConfig } from '@dapple/models/testing';
 import { models, modelVersions, runs, type ModelVersion, type ModelVersionConfig } from '@dapple/db';
 import sharp from 'sharp';
 import type { TestHub } from './support/hub.ts';
 import { readyDatasetVersion } from './runs-fixtures.ts';
 
-export const tinyUNet = (extra: Partial<UNetConfig> = {}): UNetConfig => ({
-  resolution: 8,
-  channels: 3,
-  baseChannels: 8,
-  channelMults: [1, 2],
-  numResBlocks: 1,
-  attentionResolutions: [],
-  dropout: 0,
-  groups: 4,
-  ...extra,
-});
+/** The micro UNet without attention, the architecture the hub's tests (and the web e2e) publish and sample. */
+export const tinyUNet = (extra: Partial<UNetConfig> = {}): UNetConfig =>
+  microUNetConfig({ attentionResolutions: [], ...extra });
 
 /**
  * A published-looking model version without a trainer: a run row, a model row, a version row in the

@@ -1,14 +1,12 @@
 import { encodeMetricBatch, METRIC_BATCH_CONTENT_TYPE } from '@dapple/contracts/metric-batch';
 import { TrainerApiError, TrainerClient } from '@dapple/contracts/trainer-client';
 import { TRAINER_API_PREFIX } from '@dapple/contracts/trainer-protocol';
-import { latestMetrics, runs, runTokens } from '@dapple/db';
+import { latestMetrics } from '@dapple/db';
 import { startTestHub, type TestHub } from './support/hub.ts';
-import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex } from '../src/services/auth/secrets.ts';
 import { runMetricsChannel, type RunSignal } from '../src/services/runs/signals.ts';
-import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
-import { ok, readyDatasetVersion, START_RUN, tinyConfig } from './runs-fixtures.ts';
+import type { SignedInUser } from './helpers.ts';
+import { annWithDataset, ok, runningRunWithToken } from './runs-fixtures.ts';
 import { graphqlWsClient } from './ws-fixtures.ts';
 
 // The metrics route with the binary body TrainerClient sends (runs-api.test.ts covers the JSON body).
@@ -18,27 +16,11 @@ let versionId: string;
 
 beforeAll(async () => {
   hub = await startTestHub({ runs: { executor: false } });
-  ann = await signUpUser(hub, 'Ann');
-  const teamId = await createTeam(ann, 'Lab', 'lab');
-  ({ versionId } = await readyDatasetVersion(hub, teamId, { resolution: 8, channels: 1, n: 8 }));
+  ({ ann, versionId } = await annWithDataset(hub, { resolution: 8, channels: 1, n: 8 }));
 });
 afterAll(async () => {
   await hub?.close();
 });
-
-/** A run in `running` with a token we know (what the scheduler does when it starts a trainer). */
-async function runningRunWithToken(): Promise<{ id: string; token: string }> {
-  const id = ok(
-    await ann.client.request(START_RUN, { input: { datasetVersionId: versionId, name: 'r', config: tinyConfig() } }),
-  ).startRun.id as string;
-  const token = `test-token-${id}-${Math.random().toString(36).slice(2)}`;
-  await hub.db
-    .update(runs)
-    .set({ status: 'running', attempt: 1, startedAt: new Date(), lastHeartbeatAt: new Date() })
-    .where(eq(runs.id, id));
-  await hub.db.insert(runTokens).values({ runId: id, attempt: 1, tokenHash: sha256Hex(token) });
-  return { id, token };
-}
 
 const post = (token: string, body: Uint8Array) =>
   fetch(`${hub.url}${TRAINER_API_PREFIX}/metrics`, {
@@ -49,7 +31,7 @@ const post = (token: string, body: Uint8Array) =>
 
 describe('POST /metrics with a binary batch', () => {
   it('stores what TrainerClient sends, NaN/Infinity included; a resent batch changes nothing', async () => {
-    const r = await runningRunWithToken();
+    const r = await runningRunWithToken(hub, ann, versionId);
     const points = [
       { key: 'loss', step: 1, value: 0.5 },
       { key: 'lr', step: 1, value: 1e-3 },
@@ -80,7 +62,7 @@ describe('POST /metrics with a binary batch', () => {
   });
 
   it('answers 400 naming the field for a malformed batch, and stores nothing', async () => {
-    const r = await runningRunWithToken();
+    const r = await runningRunWithToken(hub, ann, versionId);
     const error = async (body: Uint8Array) => {
       const res = await post(r.token, body);
       expect(res.status).toBe(400);
@@ -108,7 +90,7 @@ describe('POST /metrics with a binary batch', () => {
   });
 
   it('answers 401 without a valid token and 413 over 2 MB, with the request id like every route', async () => {
-    const r = await runningRunWithToken();
+    const r = await runningRunWithToken(hub, ann, versionId);
     const batch = encodeMetricBatch([{ key: 'loss', step: 1, value: 1 }]);
     const anonymous = await fetch(`${hub.url}${TRAINER_API_PREFIX}/metrics`, {
       method: 'POST',
@@ -126,7 +108,7 @@ describe('POST /metrics with a binary batch', () => {
   });
 
   it('signals the new steps of each run through Postgres NOTIFY/LISTEN (all runs of a flush in one statement)', async () => {
-    const [a, b] = [await runningRunWithToken(), await runningRunWithToken()];
+    const [a, b] = [await runningRunWithToken(hub, ann, versionId), await runningRunWithToken(hub, ann, versionId)];
     const { pubsub } = hub.hub.services.runSignals;
     const first = (runId: string) =>
       pubsub
@@ -142,7 +124,7 @@ describe('POST /metrics with a binary batch', () => {
   });
 
   it('streams a key stored after other keys of the same step (held-out bits/dim comes in a later batch)', async () => {
-    const r = await runningRunWithToken();
+    const r = await runningRunWithToken(hub, ann, versionId);
     const ws = graphqlWsClient(hub.wsUrl, { cookie: ann.client.cookies.header() });
     const seen: { key: string; step: number; value: number }[] = [];
     const caughtUp = new Promise<void>((resolve, reject) => {
@@ -182,7 +164,7 @@ describe('POST /metrics with a binary batch', () => {
   });
 
   it('refuses the token once the run has ended', async () => {
-    const r = await runningRunWithToken();
+    const r = await runningRunWithToken(hub, ann, versionId);
     const client = new TrainerClient({ hubUrl: hub.url, runToken: r.token });
     await client.metrics([{ key: 'loss', step: 1, value: 1 }]); // caches the token check
     await client.finish({ outcome: 'succeeded', step: 1 });

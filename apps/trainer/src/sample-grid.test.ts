@@ -1,20 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { createTrainer, createUNet, makeSchedule, Rng, selectBackend, type UNetConfig } from '@dapple/models';
+import { createTrainer, createUNet, makeSchedule, Rng, selectBackend } from '@dapple/models';
+import { microUNetConfig } from '@dapple/models/testing';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GridSampler, gridLayout } from './sample-grid.ts';
 
-const unet: UNetConfig = {
-  resolution: 8,
-  channels: 3,
-  baseChannels: 8,
-  channelMults: [1, 2],
-  numResBlocks: 1,
-  attentionResolutions: [],
-  dropout: 0,
-  groups: 4,
-  numClasses: 3,
-};
+const unet = microUNetConfig({ attentionResolutions: [], numClasses: 3 });
 
 beforeAll(async () => {
   await selectBackend({ prefer: 'cpu' });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backend.ts';
-import { createGlowTrainer } from '../src/glow/train.ts';
+import { createGlowTrainer, type GlowTrainer } from '../src/glow/train.ts';
 import { createGlow, type Glow } from '../src/glow/model.ts';
 import { glowPresetConfig } from '../src/glow/presets.ts';
 import { dequantize } from '../src/glow/data.ts';
@@ -26,6 +26,18 @@ async function heldOutBpd(model: Glow, y: tf.Tensor4D, labels?: tf.Tensor1D): Pr
   return Array.from(v).reduce((a, b) => a + b, 0) / v.length;
 }
 
+/** Both runs train alike: Adam warming up to 1e-3 over 50 steps, gradients clipped at norm 50, an EMA of the weights. */
+function learningTrainer(model: Glow, rng: Rng): GlowTrainer {
+  return createGlowTrainer({
+    model,
+    optimizer: { kind: 'adam' },
+    lr: { base: 1e-3, warmupSteps: 50 },
+    clipNorm: 50,
+    ema: { maxDecay: 0.99 },
+    rng,
+  });
+}
+
 describe('glow learning', () => {
   beforeAll(async () => {
     await selectBackend({ prefer: 'wasm' });
@@ -38,14 +50,7 @@ describe('glow learning', () => {
     const heldY = dequantize(held, config.nBits, new Rng(77).uniform(held.shape) as tf.Tensor4D);
     const model = createGlow(config, 1);
     const rng = new Rng(3);
-    const trainer = createGlowTrainer({
-      model,
-      optimizer: { kind: 'adam' },
-      lr: { base: 1e-3, warmupSteps: 50 },
-      clipNorm: 50,
-      ema: { maxDecay: 0.99 },
-      rng,
-    });
+    const trainer = learningTrainer(model, rng);
 
     const order = rng.fork(1);
     let before = NaN;
@@ -89,14 +94,7 @@ describe('glow learning', () => {
     const heldY = dequantize(held, config.nBits, new Rng(77).uniform(held.shape) as tf.Tensor4D);
     const model = createGlow(config, 1);
     const rng = new Rng(3);
-    const trainer = createGlowTrainer({
-      model,
-      optimizer: { kind: 'adam' },
-      lr: { base: 1e-3, warmupSteps: 50 },
-      clipNorm: 50,
-      ema: { maxDecay: 0.99 },
-      rng,
-    });
+    const trainer = learningTrainer(model, rng);
     const order = rng.fork(1);
     for (let step = 0; step < STEPS; step++) {
       const idx = tf.tensor1d(order.uniformIntArray(BATCH, 1024), 'int32');

@@ -11,8 +11,8 @@ import {
   selectBackend,
   weightDataToBuffer,
   type JsonValue,
-  type UNetConfig,
 } from '@dapple/models';
+import { microUNetConfig } from '@dapple/models/testing';
 import { DiskStore } from '@dapple/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SamplingPool, splitEvenly } from './pool.ts';
@@ -22,16 +22,7 @@ import type { ModelRef, TaskRequest } from './protocol.ts';
  * A sample task split over the pool's worker threads (real threads, a real DiskStore): the same seed gives
  * the same images whatever the pool size, because each image's noise stream depends on its index only.
  */
-const unet: UNetConfig = {
-  resolution: 8,
-  channels: 3,
-  baseChannels: 8,
-  channelMults: [1, 2],
-  numResBlocks: 1,
-  attentionResolutions: [],
-  dropout: 0,
-  groups: 4,
-};
+const unet = microUNetConfig({ attentionResolutions: [] });
 
 let dir: string;
 let store: DiskStore;

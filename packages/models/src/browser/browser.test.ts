@@ -15,20 +15,11 @@ import type { JsonValue } from '../checkpoint/types.ts';
 import { ddimSample } from '../diffusion/samplers/ddim.ts';
 import { toUint8Images } from '../diffusion/samplers/images.ts';
 import { makeSchedule } from '../diffusion/schedule.ts';
-import { createUNet, type UNetConfig } from '../diffusion/unet.ts';
+import { createUNet } from '../diffusion/unet.ts';
+import { microUNetConfig } from '../testing/micro-unet.ts';
 import { createModelSampler, loadModelForSampling, samplingSpecFromConfig, validateSampleRequest } from './index.ts';
 
-const unet: UNetConfig = {
-  resolution: 8,
-  channels: 3,
-  baseChannels: 8,
-  channelMults: [1, 2],
-  numResBlocks: 1,
-  attentionResolutions: [],
-  dropout: 0,
-  groups: 4,
-  numClasses: 2,
-};
+const unet = microUNetConfig({ attentionResolutions: [], numClasses: 2 });
 const config = { unet, run: { schedule: 'cosine', timesteps: 40, prediction: 'eps' } } as unknown as JsonValue;
 
 let server: Server;

@@ -7,23 +7,13 @@ import { selectBackend } from '../backend.ts';
 import { Rng } from '../rng.ts';
 import { makeSchedule } from '../diffusion/schedule.ts';
 import { createTrainer, type StepMetrics } from '../diffusion/train.ts';
-import { createUNet, type UNetConfig } from '../diffusion/unet.ts';
+import { createUNet } from '../diffusion/unet.ts';
+import { microUNetConfig } from '../testing/micro-unet.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { fileSystemHandler } from './fs-handler.ts';
 import { loadInferenceWeights, saveInferenceWeights } from './inference.ts';
 
-const config: UNetConfig = {
-  resolution: 8,
-  channels: 3,
-  baseChannels: 8,
-  channelMults: [1, 2],
-  numResBlocks: 1,
-  attentionResolutions: [4],
-  dropout: 0.1,
-  groups: 4,
-  numClasses: 3,
-  learnSigma: true,
-};
+const config = microUNetConfig({ dropout: 0.1, numClasses: 3, learnSigma: true });
 
 let dir: string;
 beforeAll(async () => {

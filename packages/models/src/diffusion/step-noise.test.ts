@@ -6,19 +6,10 @@ import { Rng } from '../rng.ts';
 import { makeSchedule } from './schedule.ts';
 import { drawStepKey, dropoutSeeds, sliceNoise } from './step-noise.ts';
 import { createTrainer, type SliceGradients } from './train.ts';
-import { createUNet, type UNetConfig } from './unet.ts';
+import { createUNet } from './unet.ts';
+import { microUNetConfig } from '../testing/micro-unet.ts';
 
-const micro: UNetConfig = {
-  resolution: 8,
-  channels: 3,
-  baseChannels: 8,
-  channelMults: [1, 2],
-  numResBlocks: 1,
-  attentionResolutions: [4],
-  dropout: 0.3,
-  groups: 4,
-  numClasses: 3,
-};
+const micro = microUNetConfig({ dropout: 0.3, numClasses: 3 });
 
 describe('per-image step randomness', () => {
   beforeAll(async () => {

@@ -5,18 +5,10 @@ import { presetConfig } from './presets.ts';
 import { Rng } from '../rng.ts';
 import { makeSchedule } from './schedule.ts';
 import { createTrainer, type StepMetrics } from './train.ts';
-import { createUNet, type UNetConfig } from './unet.ts';
+import { createUNet } from './unet.ts';
+import { microUNetConfig } from '../testing/micro-unet.ts';
 
-const micro: UNetConfig = {
-  resolution: 8,
-  channels: 3,
-  baseChannels: 8,
-  channelMults: [1, 2],
-  numResBlocks: 1,
-  attentionResolutions: [4],
-  dropout: 0.1,
-  groups: 4,
-};
+const micro = microUNetConfig({ dropout: 0.1 });
 
 function images(b: number, r: number, c: number, seed: number): tf.Tensor4D {
   return tf.tidy(() => tf.sub(tf.mul(new Rng(seed).uniform([b, r, r, c]), 2), 1) as tf.Tensor4D);

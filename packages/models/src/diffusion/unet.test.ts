@@ -5,17 +5,9 @@ import { timestepEmbedding } from '../nn/embedding.ts';
 import { countUNetParams } from './param-count.ts';
 import { presetConfig, presetInfo } from './presets.ts';
 import { createUNet, type UNetConfig } from './unet.ts';
+import { microUNetConfig } from '../testing/micro-unet.ts';
 
-const micro: UNetConfig = {
-  resolution: 8,
-  channels: 3,
-  baseChannels: 8,
-  channelMults: [1, 2],
-  numResBlocks: 1,
-  attentionResolutions: [4],
-  dropout: 0,
-  groups: 4,
-};
+const micro = microUNetConfig();
 
 describe('createUNet', () => {
   beforeAll(async () => {

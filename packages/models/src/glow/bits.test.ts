@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.ts';
 import { Rng } from '../rng.ts';
 import { assignValues } from './actnorm.ts';
-import type { GlowConfig } from './config.ts';
+import { microGlowConfig } from '../testing/micro-glow.ts';
 import { dequantize, glowToImages, numBins, toBins } from './data.ts';
 import { createGlow, type Glow } from './model.ts';
 import { glowPresetConfig } from './presets.ts';
@@ -25,15 +25,7 @@ const TOL = 0.004;
 const IDENTITY_EXCESS = (0.5 * Math.log(2 * Math.PI) + 1 / 24) / Math.LN2;
 const ACTNORM_EXCESS = (0.5 * Math.log(2 * Math.PI * Math.E) - 0.5 * Math.log(12)) / Math.LN2;
 
-const config = (nBits: number): GlowConfig => ({
-  resolution: 16,
-  channels: 3,
-  levels: 2,
-  depth: 2,
-  hiddenChannels: 8,
-  coupling: 'additive',
-  nBits,
-});
+const config = (nBits: number) => microGlowConfig({ resolution: 16, coupling: 'additive', nBits });
 
 /** Images in [-1, 1] whose n-bit bins are uniform: bin·2^(8−n) as 8-bit values. */
 function uniformBinImages(count: number, nBits: number, seed: number): tf.Tensor4D {

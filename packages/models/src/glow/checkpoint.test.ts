@@ -5,7 +5,8 @@ import { loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts';
 import { loadInferenceWeights, saveInferenceWeights } from '../checkpoint/inference.ts';
 import { memoryHandler } from '../checkpoint/memory-handler.ts';
 import { modelFromWeights } from '../checkpoint/model-from-weights.ts';
-import { createUNet, type UNetConfig } from '../diffusion/unet.ts';
+import { createUNet } from '../diffusion/unet.ts';
+import { microUNetConfig } from '../testing/micro-unet.ts';
 import { Rng } from '../rng.ts';
 import {
   glowCheckpoint,
@@ -14,21 +15,12 @@ import {
   glowInferenceWeights,
   glowTrainerState,
 } from './checkpoint.ts';
-import type { GlowConfig } from './config.ts';
+import { microGlowConfig } from '../testing/micro-glow.ts';
 import { dequantize } from './data.ts';
 import { createGlow, type Glow } from './model.ts';
 import { createGlowTrainer, type GlowTrainer } from './train.ts';
 
-const micro: GlowConfig = {
-  resolution: 8,
-  channels: 3,
-  levels: 2,
-  depth: 2,
-  hiddenChannels: 8,
-  coupling: 'affine',
-  nBits: 5,
-  numClasses: 2,
-};
+const micro = microGlowConfig({ numClasses: 2 });
 
 const batch = (seed: number) => ({
   images: tf.tidy(() => tf.clipByValue(tf.mul(new Rng(seed).normal([4, 8, 8, 3]), 0.5), -1, 1) as tf.Tensor4D),
@@ -123,16 +115,7 @@ describe('Glow checkpoints', { timeout: 30_000 }, () => {
   });
 
   it('DDPM checkpoints are written as before (no architecture field) and still load as DDPM UNets', async () => {
-    const unet: UNetConfig = {
-      resolution: 8,
-      channels: 3,
-      baseChannels: 8,
-      channelMults: [1, 2],
-      numResBlocks: 1,
-      attentionResolutions: [],
-      dropout: 0,
-      groups: 4,
-    };
+    const unet = microUNetConfig({ attentionResolutions: [] });
     const net = createUNet(unet, 5);
     const handler = memoryHandler();
     await saveCheckpoint(handler, {

@@ -4,6 +4,7 @@ import { selectBackend } from '../backend.ts';
 import { Rng } from '../rng.ts';
 import { assignValues } from './actnorm.ts';
 import type { GlowConfig } from './config.ts';
+import { microGlowConfig } from '../testing/micro-glow.ts';
 import { dequantize } from './data.ts';
 import {
   actnormRef,
@@ -25,15 +26,7 @@ import { countGlowParams, glowPresetConfig, glowPresetInfo } from './presets.ts'
  */
 const MODEL_INVERSE_TOL = 1e-4;
 
-const micro: GlowConfig = {
-  resolution: 8,
-  channels: 3,
-  levels: 2,
-  depth: 2,
-  hiddenChannels: 16,
-  coupling: 'affine',
-  nBits: 5,
-};
+const micro = microGlowConfig({ hiddenChannels: 16 });
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -168,15 +161,7 @@ describe('Glow model', () => {
   }
 
   it('log-det of the whole flow = log|det J| of a float64 re-implementation (brute-force Jacobian)', () => {
-    const config: GlowConfig = {
-      resolution: 4,
-      channels: 1,
-      levels: 2,
-      depth: 2,
-      hiddenChannels: 8,
-      coupling: 'affine',
-      nBits: 8,
-    };
+    const config = microGlowConfig({ resolution: 4, channels: 1, nBits: 8 });
     const model = createGlow(config, 4);
     const y = flowInput(config, 1, 5);
     model.initialize(flowInput(config, 8, 6));

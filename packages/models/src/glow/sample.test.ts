@@ -4,20 +4,13 @@ import { selectBackend } from '../backend.ts';
 import { Rng } from '../rng.ts';
 import { assignValues } from './actnorm.ts';
 import type { GlowConfig } from './config.ts';
+import { microGlowConfig } from '../testing/micro-glow.ts';
 import { dequantize, glowToImages, toBins } from './data.ts';
 import { createGlow, type Glow } from './model.ts';
 import { evaluateBitsPerDim } from './evaluate.ts';
 import { glowDecode, glowEncode, glowInterpolate, glowSample } from './sample.ts';
 
-const micro: GlowConfig = {
-  resolution: 8,
-  channels: 3,
-  levels: 2,
-  depth: 2,
-  hiddenChannels: 8,
-  coupling: 'affine',
-  nBits: 5,
-};
+const micro = microGlowConfig();
 
 function images(batch: number, seed: number): tf.Tensor4D {
   return tf.tidy(() => tf.clipByValue(tf.mul(new Rng(seed).normal([batch, 8, 8, 3]), 0.5), -1, 1) as tf.Tensor4D);

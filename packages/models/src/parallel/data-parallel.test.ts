@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.ts';
 import { makeSchedule } from '../diffusion/schedule.ts';
 import { createTrainer, type StepMetrics } from '../diffusion/train.ts';
-import { createUNet, type UNetConfig } from '../diffusion/unet.ts';
+import { createUNet } from '../diffusion/unet.ts';
+import { microUNetConfig } from '../testing/micro-unet.ts';
 import { Rng } from '../rng.ts';
 import { DataParallelTrainer, splitEvenly, type DataParallelTrainerConfig } from './data-parallel-trainer.ts';
 import { ReplicaError } from './replica-handle.ts';
@@ -13,17 +14,7 @@ import { weightsHash } from './weights-hash.ts';
  * Data-parallel training in real worker threads (each a TF.js wasm instance of its own). Worker threads take a
  * few seconds each to start (tsx + TF.js + wasm compile), so the cases share what they can.
  */
-const micro: UNetConfig = {
-  resolution: 8,
-  channels: 3,
-  baseChannels: 8,
-  channelMults: [1, 2],
-  numResBlocks: 1,
-  attentionResolutions: [4],
-  dropout: 0.1,
-  groups: 4,
-  numClasses: 3,
-};
+const micro = microUNetConfig({ dropout: 0.1, numClasses: 3 });
 const LR = 1e-3;
 const STEPS = 3;
 

@@ -3,24 +3,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../backend.ts';
 import { Rng } from '../../rng.ts';
 import { makeSchedule } from '../schedule.ts';
-import { createUNet, type UNetConfig } from '../unet.ts';
+import { createUNet } from '../unet.ts';
+import { microUNetConfig } from '../../testing/micro-unet.ts';
 import { ddimSample } from './ddim.ts';
 import { ddpmSample } from './ddpm.ts';
 import { imageGrid, toUint8Images } from './images.ts';
 import type { Denoiser } from './types.ts';
 
-const config: UNetConfig = {
-  resolution: 8,
-  channels: 3,
-  baseChannels: 8,
-  channelMults: [1, 2],
-  numResBlocks: 1,
-  attentionResolutions: [4],
-  dropout: 0,
-  groups: 4,
-  numClasses: 3,
-  learnSigma: true,
-};
+const config = microUNetConfig({ numClasses: 3, learnSigma: true });
 
 beforeAll(async () => {
   await selectBackend({ prefer: 'cpu' });
