@@ -1,16 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
-import {
-  artifactsToModelJson,
-  createUNet,
-  memoryHandler,
-  Rng,
-  saveInferenceWeights,
-  silenceCpuBanner,
-  weightDataToBuffer,
-  type JsonValue,
-  type UNetConfig,
-} from '@dapple/models';
-import { microUNetConfig } from '@dapple/models/testing';
+import { createUNet, Rng, silenceCpuBanner, type JsonValue, type UNetConfig } from '@dapple/models';
+import { microUNetConfig, perturbWeights, publishedFiles } from '@dapple/models/testing';
 import { models, modelVersions, runs, type ModelVersion, type ModelVersionConfig } from '@dapple/db';
 import sharp from 'sharp';
 import type { TestHub } from './support/hub.ts';
@@ -73,19 +62,15 @@ export async function publishTinyVersion(
   };
   silenceCpuBanner();
   const net = createUNet(unet, 3);
-  const rng = new Rng(5);
-  for (const v of net.variables.values()) v.assign(tf.tidy(() => tf.add(v, tf.mul(rng.normal(v.shape), 0.05))));
-  const handler = memoryHandler();
-  await saveInferenceWeights(handler, {
+  perturbWeights(net.variables, new Rng(5));
+  const { modelJson, weights } = await publishedFiles({
     weights: net.variables,
     config: config as unknown as JsonValue,
     step: 10,
   });
   net.dispose();
-  const weights = Buffer.from(weightDataToBuffer(handler.artifacts!.weightData));
-  const json = Buffer.from(JSON.stringify(artifactsToModelJson(handler.artifacts!)));
   await hub.store.put(`${prefix}weights.bin`, weights, { size: weights.length });
-  await hub.store.put(`${prefix}model.json`, json, { size: json.length });
+  await hub.store.put(`${prefix}model.json`, modelJson, { size: modelJson.length });
   const [version] = await hub.db
     .insert(modelVersions)
     .values({

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createTrainer, createUNet, makeSchedule, Rng, selectBackend } from '@dapple/models';
-import { microUNetConfig } from '@dapple/models/testing';
+import { microUNetConfig, perturbWeights } from '@dapple/models/testing';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GridSampler, gridLayout } from './sample-grid.ts';
@@ -33,8 +33,7 @@ describe('GridSampler', () => {
   it('draws one row per class from the same noise: with a label-blind model every row is the same, with labels they differ', async () => {
     const model = createUNet(unet, 3);
     const rng = new Rng(1);
-    // Move the zero-initialised output layers so the model's output depends on its input.
-    for (const v of model.variables.values()) v.assign(tf.tidy(() => tf.add(v, tf.mul(rng.normal(v.shape), 0.05))));
+    perturbWeights(model.variables, rng);
     const trainer = createTrainer({
       model,
       schedule: makeSchedule({ kind: 'cosine', T: 100 }),

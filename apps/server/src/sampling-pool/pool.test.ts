@@ -1,18 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import {
-  artifactsToModelJson,
-  createUNet,
-  memoryHandler,
-  Rng,
-  saveInferenceWeights,
-  selectBackend,
-  weightDataToBuffer,
-  type JsonValue,
-} from '@dapple/models';
-import { microUNetConfig } from '@dapple/models/testing';
+import { createUNet, Rng, selectBackend, type JsonValue } from '@dapple/models';
+import { microUNetConfig, perturbWeights, publishedFiles } from '@dapple/models/testing';
 import { DiskStore } from '@dapple/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SamplingPool, splitEvenly } from './pool.ts';
@@ -34,20 +24,16 @@ beforeAll(async () => {
   store = new DiskStore({ root: dir, publicBaseUrl: 'http://127.0.0.1:1', signingSecret: 's'.repeat(32) });
   await selectBackend({ prefer: 'cpu' });
   const net = createUNet(unet, 3);
-  const rng = new Rng(5);
-  for (const v of net.variables.values()) v.assign(tf.tidy(() => tf.add(v, tf.mul(rng.normal(v.shape), 0.05))));
-  const handler = memoryHandler();
+  perturbWeights(net.variables, new Rng(5));
   const config = { unet, schedule: { kind: 'cosine', T: 50 }, predictionType: 'eps' };
-  await saveInferenceWeights(handler, {
+  const { modelJson, weights } = await publishedFiles({
     weights: net.variables,
     config: config as unknown as JsonValue,
     step: 1,
   });
   net.dispose();
-  const weights = Buffer.from(weightDataToBuffer(handler.artifacts!.weightData));
-  const json = Buffer.from(JSON.stringify(artifactsToModelJson(handler.artifacts!)));
   await store.put('m/weights.bin', weights, { size: weights.length });
-  await store.put('m/model.json', json, { size: json.length });
+  await store.put('m/model.json', modelJson, { size: modelJson.length });
   model = {
     id: 'm1',
     modelJsonKey: 'm/model.json',

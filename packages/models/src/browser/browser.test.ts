@@ -7,9 +7,6 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.ts';
-import { memoryHandler } from '../checkpoint/memory-handler.ts';
-import { saveInferenceWeights } from '../checkpoint/inference.ts';
-import { artifactsToModelJson, weightDataToBuffer } from '../checkpoint/model-json.ts';
 import { Rng } from '../rng.ts';
 import type { JsonValue } from '../checkpoint/types.ts';
 import { ddimSample } from '../diffusion/samplers/ddim.ts';
@@ -17,6 +14,8 @@ import { toUint8Images } from '../diffusion/samplers/images.ts';
 import { makeSchedule } from '../diffusion/schedule.ts';
 import { createUNet } from '../diffusion/unet.ts';
 import { microUNetConfig } from '../testing/micro-unet.ts';
+import { publishedFiles } from '../testing/published-files.ts';
+import { perturbWeights } from '../testing/trained-like.ts';
 import { createModelSampler, loadModelForSampling, samplingSpecFromConfig, validateSampleRequest } from './index.ts';
 
 const unet = microUNetConfig({ attentionResolutions: [], numClasses: 2 });
@@ -31,24 +30,11 @@ beforeAll(async () => {
   await selectBackend({ prefer: 'wasm' });
   // A trained-looking model: perturb the zero-initialised output layer so samples depend on the weights.
   const model = createUNet(unet, 3);
-  const rng = new Rng(5);
-  for (const v of model.variables.values()) v.assign(tf.tidy(() => tf.add(v, tf.mul(rng.normal(v.shape), 0.05))));
-  const handler = memoryHandler();
-  await saveInferenceWeights(handler, {
-    weights: model.variables,
-    config,
-    step: 7,
-  });
+  perturbWeights(model.variables, new Rng(5));
+  const { modelJson, weights } = await publishedFiles({ weights: model.variables, config, step: 7 });
   model.dispose();
-  const artifacts = handler.artifacts!;
-  files.set('/objects/m/model.json', {
-    body: new TextEncoder().encode(JSON.stringify(artifactsToModelJson(artifacts))),
-    type: 'application/json',
-  });
-  files.set('/objects/m/weights.bin', {
-    body: new Uint8Array(weightDataToBuffer(artifacts.weightData)),
-    type: 'application/octet-stream',
-  });
+  files.set('/objects/m/model.json', { body: modelJson, type: 'application/json' });
+  files.set('/objects/m/weights.bin', { body: weights, type: 'application/octet-stream' });
   // Like the hub's DiskStore URLs: every object has its own signature, so weights.bin cannot be found relative to model.json.
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');

@@ -2,3 +2,5 @@
 // same micro models instead of writing them out again.
 export { microUNetConfig } from './micro-unet.ts';
 export { microGlowConfig } from './micro-glow.ts';
+export { perturbWeights } from './trained-like.ts';
+export { publishedFiles } from './published-files.ts';

@@ -5,6 +5,7 @@ import { Rng } from '../../rng.ts';
 import { makeSchedule } from '../schedule.ts';
 import { createUNet } from '../unet.ts';
 import { microUNetConfig } from '../../testing/micro-unet.ts';
+import { perturbWeights } from '../../testing/trained-like.ts';
 import { ddimSample } from './ddim.ts';
 import { ddpmSample } from './ddpm.ts';
 import { imageGrid, toUint8Images } from './images.ts';
@@ -19,9 +20,7 @@ beforeAll(async () => {
 describe('samplers over the real UNet', () => {
   it('sample a class-conditional learned-variance model with guidance, deterministically, leaking nothing', async () => {
     const model = createUNet(config, 7);
-    const rng = new Rng(9);
-    // Perturb the zero-initialised output layer so the model's output depends on its input.
-    for (const v of model.variables.values()) v.assign(tf.tidy(() => tf.add(v, tf.mul(rng.normal(v.shape), 0.05))));
+    perturbWeights(model.variables, new Rng(9));
     const denoiser: Denoiser = (x, t, labels) => model.apply(x, t, labels);
     const schedule = makeSchedule({ kind: 'cosine', T: 50 });
     const labels = tf.tensor1d([0, 1, 2, 1], 'int32');
