@@ -15,7 +15,7 @@ import { makeSchedule } from '../diffusion/schedule.ts';
 import { createUNet } from '../diffusion/unet.ts';
 import { microUNetConfig } from '../testing/micro-unet.ts';
 import { publishedFiles } from '../testing/published-files.ts';
-import { perturbWeights } from '../testing/trained-like.ts';
+import { perturbWeights } from '../testing/perturb-weights.ts';
 import { createModelSampler, loadModelForSampling, samplingSpecFromConfig, validateSampleRequest } from './index.ts';
 
 const unet = microUNetConfig({ attentionResolutions: [], numClasses: 2 });

@@ -5,7 +5,7 @@ import { Rng } from '../../rng.ts';
 import { makeSchedule } from '../schedule.ts';
 import { createUNet } from '../unet.ts';
 import { microUNetConfig } from '../../testing/micro-unet.ts';
-import { perturbWeights } from '../../testing/trained-like.ts';
+import { perturbWeights } from '../../testing/perturb-weights.ts';
 import { ddimSample } from './ddim.ts';
 import { ddpmSample } from './ddpm.ts';
 import { imageGrid, toUint8Images } from './images.ts';
