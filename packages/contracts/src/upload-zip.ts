@@ -11,6 +11,7 @@
 //
 // No zip64: a zip pack holds at most MAX_ZIP_ENTRIES files and stays under MAX_PACK_BYTES (well under 4 GiB).
 import type { PackLayout, PackPiece, PackSource } from './upload-pack.ts';
+import { crc32 } from '@dapple/models/crc32';
 
 /** Entries per zip pack: the entry counts of a zip without zip64 are 16-bit. */
 export const MAX_ZIP_ENTRIES = 0xffff;
@@ -117,22 +118,8 @@ function dosTime(mtimeMs: number): { time: number; date: number } {
   };
 }
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 (the zip/gzip one) of `bytes`, continuing from `crc` (0 to start). */
-export function crc32(bytes: Uint8Array, crc = 0): number {
-  let c = ~crc >>> 0;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
-}
+/** CRC-32 (the zip/gzip one) of `bytes`, continuing from `crc` (0 to start): the checkpoint codec's. */
+export { crc32 };
 
 /** The 4 bytes a `crc` piece stands for: the CRC-32, little-endian. */
 export function crcBytes(crc: number): Uint8Array<ArrayBuffer> {

@@ -9,13 +9,16 @@ const TABLE = (() => {
   return table;
 })();
 
-/** CRC-32 over one or several buffers taken in order (a tf.io WeightData may be split). */
-export function crc32(data: ArrayBuffer | ArrayBuffer[] | Uint8Array): number {
+/**
+ * CRC-32 over one or several buffers taken in order (a tf.io WeightData may be split), continuing from `crc` (0 to
+ * start), so a stream can be checked piece by piece. Also the zip packs' CRC (@dapple/contracts/upload-zip).
+ */
+export function crc32(data: ArrayBuffer | ArrayBuffer[] | Uint8Array, crc = 0): number {
   const parts =
     data instanceof Uint8Array ? [data] : (Array.isArray(data) ? data : [data]).map((b) => new Uint8Array(b));
-  let crc = 0xffffffff;
+  let c = ~crc >>> 0;
   for (const bytes of parts) {
-    for (let i = 0; i < bytes.length; i++) crc = TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
+    for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   }
-  return (crc ^ 0xffffffff) >>> 0;
+  return ~c >>> 0;
 }
