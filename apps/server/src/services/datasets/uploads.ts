@@ -24,6 +24,7 @@ import type { DatasetConfig } from './config.ts';
 import { datasetKeys, type DatasetService } from './datasets.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
 import { parseInput } from '../validation.ts';
+import { mapLimited } from '../map-limited.ts';
 
 const ARCHIVE_NAME = /\.(zip|tar|tar\.gz|tgz)$/i;
 /** `datasets/<datasetId>/uploads/<uploadId>/<fileIndex>`: the keys upload URLs are signed for. */
@@ -131,7 +132,7 @@ export class UploadService {
     // (refuseWrite), so there a small file stays one plain PUT.
     const singlePartMultipart = this.deps.store.kind === 's3';
     try {
-      await forEachLimited([...checked.entries()], STORE_CONCURRENCY, async ([index, file]) => {
+      await mapLimited([...checked.entries()], STORE_CONCURRENCY, async ([index, file]) => {
         const key = datasetKeys.uploadFile(dataset.id, id, index);
         if (file.size <= limits.multipartThresholdBytes) {
           const multipartUploadId = singlePartMultipart
@@ -418,7 +419,7 @@ export class UploadService {
   }
 
   private async abortMultiparts(files: UploadFileEntry[]): Promise<void> {
-    await forEachLimited(files, STORE_CONCURRENCY, async (file) => {
+    await mapLimited(files, STORE_CONCURRENCY, async (file) => {
       if (file?.multipartUploadId)
         await this.deps.store.abortMultipartUpload(file.key, file.multipartUploadId).catch(() => undefined);
     });
@@ -427,33 +428,6 @@ export class UploadService {
 
 /** Store requests one upload makes at once (a multipart upload per file on S3: many files, many requests). */
 const STORE_CONCURRENCY = 16;
-
-/**
- * `fn` over `items`, at most `limit` at once, results in order. After a failure no new item starts, and the first
- * error is thrown once the running ones have ended (so a caller's clean-up sees everything that was made).
- */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>) {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failed: { error: unknown } | undefined;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await fn(items[index]!, index);
-      } catch (error) {
-        failed ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed) throw failed.error;
-  return results;
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>) {
-  await mapLimited(items, limit, fn);
-}
 
 /** A completed upload whose parts cannot be assembled as verified: retrying will not help. */
 export class UploadAssemblyError extends Error {
