@@ -1,6 +1,5 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { notFound } from 'next/navigation';
 import { AliasPanel } from '../../../../../../components/models/AliasPanel';
 import { DeleteModelButton } from '../../../../../../components/models/DeleteModelButton';
 import { EvaluateForm } from '../../../../../../components/models/EvaluateForm';
@@ -26,7 +25,7 @@ import {
 } from '../../../../../../graphql/operations/models';
 import { formatDateTime } from '../../../../../../lib/format';
 import { canContribute } from '../../../../../../graphql/roles';
-import { loadMe, serverRequest, unwrap } from '../../../../../../lib/server-graphql';
+import { loadMe, serverRequest, unwrap, unwrapFound } from '../../../../../../lib/server-graphql';
 import { loadTeam } from '../../../../../../lib/team';
 import { loadDatasets } from '../../../../../../lib/team-content';
 
@@ -39,9 +38,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
   const load = await loadTeam(slug);
   if (load.kind !== 'ok') return null; // the layout shows why
   const result = await serverRequest(ModelQuery, { id: modelId });
-  if (!result.ok && result.errors.some((e) => ['NOT_FOUND', 'BAD_USER_INPUT', 'FORBIDDEN'].includes(e.code)))
-    notFound();
-  const model = unwrap(result, 'load the model').model;
+  const model = unwrapFound(result, 'load the model').model;
   const versions = readModelVersions(model.versions);
   const can = new Set(model.viewerPermissions);
   const ownTeam = model.teamId === load.team.id;
