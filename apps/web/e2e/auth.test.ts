@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
+import { apiAs, newUser, screens, signUpInForm, useDashboard, waitForPath } from './fixtures';
 import { teamOf } from './live-fixtures';
 
 describe('signing up, in and out in the browser', () => {
@@ -34,14 +34,8 @@ describe('signing up, in and out in the browser', () => {
     await waitForPath(page, '/sign-up');
     await shot(page, 'form');
 
-    await page.getByLabel('Name', { exact: true }).fill(user.name);
-    await page.getByLabel('Email').fill(user.email);
-    await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Create account' }).click();
-
     // A new account has no team yet, so it lands on "create a team", signed in.
-    await waitForPath(page, '/teams/new');
-    await expect.poll(() => page.getByTestId('user-name').textContent()).toBe(user.name);
+    await signUpInForm(page, user);
     expect(await page.getByTestId('user-name').isVisible()).toBe(true);
     await shot(page, 'signed-in');
     await context.close();
