@@ -114,9 +114,14 @@ describe('Glow in the dashboard', () => {
     await page.getByTestId('temperature').waitFor();
     expect(await page.getByLabel('Steps', { exact: true }).count()).toBe(0);
     expect(await page.getByLabel('Temperature', { exact: true }).inputValue()).toBe('0.7');
-    // The slider and the field are one setting.
-    await page.getByLabel('Temperature slider').fill('0.5');
-    expect(await page.getByLabel('Temperature', { exact: true }).inputValue()).toBe('0.5');
+    // The slider and the field are one setting. The server-rendered slider is there before React hydrates it, and a
+    // value set before that is lost: set it until the field follows.
+    await expect
+      .poll(async () => {
+        await page.getByLabel('Temperature slider').fill('0.5');
+        return page.getByLabel('Temperature', { exact: true }).inputValue();
+      })
+      .toBe('0.5');
     // A temperature out of range is refused by name before anything is sent.
     await page.getByLabel('Temperature', { exact: true }).fill('3');
     await page.getByRole('button', { name: 'Generate on server' }).click();
