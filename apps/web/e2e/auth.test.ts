@@ -128,12 +128,7 @@ describe('sign-up by invitation (DAPPLE_SIGNUP=invite) in the browser', () => {
     const page = await context.newPage();
     // The empty hub's first account: the ordinary form.
     await page.goto('/sign-up');
-    await page.getByLabel('Name', { exact: true }).fill(owner.name);
-    await page.getByLabel('Email').fill(owner.email);
-    await page.getByLabel('Password').fill(owner.password);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await waitForPath(page, '/teams/new');
-    await expect.poll(() => page.getByTestId('user-name').textContent()).toBe(owner.name);
+    await signUpInForm(page, owner);
     await context.close();
 
     const api = await apiAs(dash.hub, owner);
