@@ -8,21 +8,12 @@
 // line carries the ratio against the 1k-point baseline measured in the same process.
 //  - raw_redraw: uPlot alone in the page with every raw point (10 × 100k, no downsampling): setData + draw.
 // Options: --points N per series (100000) --baseline N (1000) --rounds N (3) --updates N per round (5)
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { RunConfigSchema } from '@dapple/contracts/run-config';
-import { createDb, insertMetricPoints, migrate, runs } from '@dapple/db';
-import { startEmbeddedPostgres } from '@dapple/db/embedded';
-import { createHub } from '@dapple/server';
-import { DiskStore } from '@dapple/storage';
-import { gqlClient } from '@dapple/testing';
-import { launchBrowser, newContext } from '@dapple/testing/browser';
-import { startWeb } from '@dapple/testing/web';
+import { insertMetricPoints, runs } from '@dapple/db';
+import { median, startBenchHub } from './bench-dashboard';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,65 +40,14 @@ const KEYS = [
   'rss_mb',
   'gpu_mem_mb',
 ];
-const SECRET = 'bench-secret-bench-secret-bench-secret';
 const UPLOT_IIFE = createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const value = (key: string, step: number) =>
   Math.exp(-step / 20_000) * (1 + 0.1 * Math.sin(step * 0.37 + key.length)) + (key === 'lr' ? 0 : 0.05);
 
-const root = await mkdtemp(join(tmpdir(), 'dapple-bench-run-page-'));
-await chmod(root, 0o755);
-const pgServer = await startEmbeddedPostgres({ dataDir: join(root, 'pg'), port: await freePort() });
-const direct = createDb(pgServer.connectionString, { max: 4 });
-const cleanups: (() => Promise<unknown>)[] = [
-  async () => direct.close(),
-  async () => pgServer.stop(),
-  () => rm(root, { recursive: true, force: true }),
-];
+const bench = await startBenchHub('run-page', { poolMax: 4 });
+const { direct, teamId, userId } = bench;
 try {
-  await migrate(direct.db);
-  const hubPort = await freePort();
-  const webPort = await freePort();
-  const webUrl = `http://127.0.0.1:${webPort}`;
-  const store = new DiskStore({ root: join(root, 'store'), publicBaseUrl: webUrl, signingSecret: SECRET });
-  const hub = await createHub({
-    databaseUrl: pgServer.connectionString,
-    store,
-    port: hubPort,
-    logLevel: 'silent',
-    allowedOrigins: [webUrl],
-    runs: { executor: false },
-    jobs: { workers: false },
-  });
-  cleanups.unshift(() => hub.close());
-  const hubUrl = hub.url;
-
-  // A user with a team, and two "running" runs holding the metric points (no trainer: points go in directly).
-  const api = gqlClient(`${hubUrl}/graphql`);
-  const user = { name: 'Bench', email: 'bench@example.com', password: 'bench-password-long-enough' };
-  const signUp = await api.request<{ signUp: { user: { id: string } } }>(
-    `mutation ($input: SignUpInput!) { signUp(input: $input) { user { id } } }`,
-    { input: user },
-  );
-  if (signUp.errors) throw new Error(JSON.stringify(signUp.errors));
-  const team = await api.request<{ createTeam: { id: string } }>(
-    `mutation { createTeam(input: { name: "Bench", slug: "bench" }) { id } }`,
-  );
-  if (team.errors) throw new Error(JSON.stringify(team.errors));
-  const teamId = team.data!.createTeam.id;
-  const userId = signUp.data!.signUp.user.id;
-  const session = api.cookies.get('dapple_session')!;
-
   async function createRun(name: string, perSeries: number): Promise<{ id: string; lastStep: number }> {
     const config = RunConfigSchema.parse({ preset: 'tiny', steps: perSeries * 2 });
     const [run] = await direct.db
@@ -141,13 +81,7 @@ try {
     `inserted ${KEYS.length} × ${POINTS} + ${KEYS.length} × ${BASELINE} points in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
   );
 
-  const web = await startWeb({ apiUrl: hubUrl, port: webPort });
-  cleanups.unshift(() => web.close());
-  const browser = await launchBrowser();
-  cleanups.unshift(() => browser.close());
-  const context = await newContext(browser, webUrl);
-  context.setDefaultTimeout(120_000);
-  await context.addCookies([{ name: 'dapple_session', value: session, url: webUrl, httpOnly: true }]);
+  const { context } = await bench.openDashboard({ timeoutMs: 120_000 });
 
   /** ms from navigation start until every chart is drawn and the metrics feed is live. */
   async function timeToInteractive(page: Page, runId: string): Promise<number> {
@@ -309,6 +243,5 @@ try {
     (x) => x.raw,
   );
 } finally {
-  for (const cleanup of cleanups)
-    await cleanup().catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`));
+  await bench.close();
 }

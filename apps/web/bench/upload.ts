@@ -7,19 +7,12 @@
 // dataset.prepare job is off (it is not the upload). Medians over --rounds (2). One JSON line per case, also
 // appended to apps/web/bench/results/upload.jsonl, with the load average (the machine is shared).
 import { randomBytes } from 'node:crypto';
-import { appendFile, chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createDb, migrate } from '@dapple/db';
-import { startEmbeddedPostgres } from '@dapple/db/embedded';
-import { createHub } from '@dapple/server';
-import { DiskStore } from '@dapple/storage';
-import { gqlClient } from '@dapple/testing';
-import { launchBrowser, newContext } from '@dapple/testing/browser';
-import { startWeb } from '@dapple/testing/web';
+import { median, startBenchHub } from './bench-dashboard';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,61 +28,12 @@ const { values: args } = parseArgs({
   },
 });
 const ROUNDS = Number(args.rounds);
-const SECRET = 'bench-secret-bench-secret-bench-secret';
 const RESULTS = fileURLToPath(new URL('./results/upload.jsonl', import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-const root = await mkdtemp(join(tmpdir(), 'dapple-bench-upload-'));
-await chmod(root, 0o755);
-const pgServer = await startEmbeddedPostgres({ dataDir: join(root, 'pg'), port: await freePort() });
-const direct = createDb(pgServer.connectionString, { max: 2 });
-const cleanups: (() => Promise<unknown>)[] = [
-  async () => direct.close(),
-  async () => pgServer.stop(),
-  () => rm(root, { recursive: true, force: true }),
-];
+const bench = await startBenchHub('upload', { poolMax: 2 });
+const { root, store } = bench;
 try {
-  await migrate(direct.db);
-  const webPort = await freePort();
-  const webUrl = `http://127.0.0.1:${webPort}`;
-  const store = new DiskStore({ root: join(root, 'store'), publicBaseUrl: webUrl, signingSecret: SECRET });
-  const hub = await createHub({
-    databaseUrl: pgServer.connectionString,
-    store,
-    port: await freePort(),
-    logLevel: 'silent',
-    allowedOrigins: [webUrl],
-    runs: { executor: false },
-    jobs: { workers: false },
-  });
-  cleanups.unshift(() => hub.close());
-  const api = gqlClient(`${hub.url}/graphql`);
-  const signUp = await api.request(`mutation ($input: SignUpInput!) { signUp(input: $input) { user { id } } }`, {
-    input: { name: 'Bench', email: 'bench@example.com', password: 'bench-password-long-enough' },
-  });
-  if (signUp.errors) throw new Error(JSON.stringify(signUp.errors));
-  const team = await api.request(`mutation { createTeam(input: { name: "Bench", slug: "bench" }) { id } }`);
-  if (team.errors) throw new Error(JSON.stringify(team.errors));
-
-  process.stderr.write('building and starting the dashboard…\n');
-  const web = await startWeb({ apiUrl: hub.url, port: webPort });
-  cleanups.unshift(() => web.close());
-  const browser = await launchBrowser();
-  cleanups.unshift(() => browser.close());
-  const context = await newContext(browser, web.url);
-  context.setDefaultTimeout(600_000);
-  await context.addCookies([
-    { name: 'dapple_session', value: api.cookies.get('dapple_session')!, url: web.url, httpOnly: true },
-  ]);
+  const { context } = await bench.openDashboard({ timeoutMs: 600_000 });
   const page = await context.newPage();
 
   const cases = [
@@ -223,5 +167,5 @@ try {
     await appendFile(RESULTS, `${JSON.stringify(line)}\n`);
   }
 } finally {
-  for (const cleanup of cleanups) await cleanup().catch((err: unknown) => process.stderr.write(`${String(err)}\n`));
+  await bench.close();
 }

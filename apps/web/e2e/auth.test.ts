@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
+import { apiAs, newUser, screens, signUpInForm, useDashboard, waitForPath } from './fixtures';
 import { teamOf } from './live-fixtures';
 
 describe('signing up, in and out in the browser', () => {
@@ -34,14 +34,8 @@ describe('signing up, in and out in the browser', () => {
     await waitForPath(page, '/sign-up');
     await shot(page, 'form');
 
-    await page.getByLabel('Name', { exact: true }).fill(user.name);
-    await page.getByLabel('Email').fill(user.email);
-    await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Create account' }).click();
-
     // A new account has no team yet, so it lands on "create a team", signed in.
-    await waitForPath(page, '/teams/new');
-    await expect.poll(() => page.getByTestId('user-name').textContent()).toBe(user.name);
+    await signUpInForm(page, user);
     expect(await page.getByTestId('user-name').isVisible()).toBe(true);
     await shot(page, 'signed-in');
     await context.close();
@@ -134,12 +128,7 @@ describe('sign-up by invitation (DAPPLE_SIGNUP=invite) in the browser', () => {
     const page = await context.newPage();
     // The empty hub's first account: the ordinary form.
     await page.goto('/sign-up');
-    await page.getByLabel('Name', { exact: true }).fill(owner.name);
-    await page.getByLabel('Email').fill(owner.email);
-    await page.getByLabel('Password').fill(owner.password);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await waitForPath(page, '/teams/new');
-    await expect.poll(() => page.getByTestId('user-name').textContent()).toBe(owner.name);
+    await signUpInForm(page, owner);
     await context.close();
 
     const api = await apiAs(dash.hub, owner);

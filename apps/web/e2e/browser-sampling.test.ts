@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { imagesLoaded, openSlowModelPlayground, screens, useDashboard } from './fixtures';
+import { imagesLoaded, openSlowModelPlayground, screens, useDashboard, waitForServerJob } from './fixtures';
 
 // In-browser sampling runs in a Web Worker: the page answers while it samples, progress moves, Stop ends it,
 // the backend and an estimate are shown, and the same seed gives the server's pixels.
@@ -80,10 +80,7 @@ describe('sampling in the browser, off the main thread', () => {
       await page.getByLabel('Steps', { exact: true }).fill('4');
       await page.getByLabel('Count', { exact: true }).fill('3');
       await page.getByRole('button', { name: 'Generate on server' }).click();
-      const job = page.getByTestId('server-job');
-      await expect.poll(() => job.getAttribute('data-status'), { timeout: 180_000 }).toMatch(/SUCCEEDED|FAILED/);
-      expect(await job.getAttribute('data-status')).toBe('SUCCEEDED');
-      await expect.poll(() => imagesLoaded(page, '[data-testid="server-job"] img'), { timeout: 60_000 }).toBe(3);
+      await waitForServerJob(page, 3);
       await page.getByLabel('In-browser device', { exact: true }).selectOption('wasm');
       await page.getByRole('button', { name: 'Generate in browser' }).click();
       await expect.poll(() => local.getAttribute('data-status'), { timeout: 180_000 }).toMatch(/done|failed/);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { HubConfig } from '@dapple/server';
 import { DiskStore } from '@dapple/storage';
@@ -242,8 +242,31 @@ export async function sampleOnServer(page: Page): Promise<void> {
   await page.getByLabel('Steps', { exact: true }).fill('5');
   await page.getByLabel('Count', { exact: true }).fill('4');
   await page.getByRole('button', { name: 'Generate on server' }).click();
-  const job = page.getByTestId('server-job');
+  await waitForServerJob(page, 4);
+}
+
+/**
+ * The server job just started from the page (within `within`, e.g. the interpolation panel): it must end SUCCEEDED
+ * (else its text says why) and its `count` images (`images`) load. Returns the job's element.
+ */
+export async function waitForServerJob(
+  page: Page,
+  count: number,
+  { within, images = '[data-testid="server-job"] img' }: { within?: Locator; images?: string } = {},
+): Promise<Locator> {
+  const job = (within ?? page).getByTestId('server-job');
   await expect.poll(() => job.getAttribute('data-status'), { timeout: 180_000 }).toMatch(/SUCCEEDED|FAILED/);
   expect(await job.getAttribute('data-status'), (await job.textContent()) ?? '').toBe('SUCCEEDED');
-  await expect.poll(() => imagesLoaded(page, '[data-testid="server-job"] img'), { timeout: 60_000 }).toBe(4);
+  await expect.poll(() => imagesLoaded(page, images), { timeout: 60_000 }).toBe(count);
+  return job;
+}
+
+/** Fills and sends the sign-up form for a new user, who lands on "create a team", signed in. */
+export async function signUpInForm(page: Page, user: TestUser): Promise<void> {
+  await page.getByLabel('Name', { exact: true }).fill(user.name);
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await waitForPath(page, '/teams/new');
+  await expect.poll(() => page.getByTestId('user-name').textContent()).toBe(user.name);
 }

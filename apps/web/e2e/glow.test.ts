@@ -2,7 +2,7 @@ import { insertMetricPoints, runs } from '@dapple/db';
 import { finishedRunWithCheckpoints } from '@dapple/server/testing';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { apiAs, imagesLoaded, newUser, screens, useTrainingDashboard, waitForPath } from './fixtures';
+import { apiAs, imagesLoaded, newUser, screens, useTrainingDashboard, waitForPath, waitForServerJob } from './fixtures';
 import { ok, reportingRun, teamOf, uploadDataset } from './live-fixtures';
 
 /**
@@ -114,9 +114,14 @@ describe('Glow in the dashboard', () => {
     await page.getByTestId('temperature').waitFor();
     expect(await page.getByLabel('Steps', { exact: true }).count()).toBe(0);
     expect(await page.getByLabel('Temperature', { exact: true }).inputValue()).toBe('0.7');
-    // The slider and the field are one setting.
-    await page.getByLabel('Temperature slider').fill('0.5');
-    expect(await page.getByLabel('Temperature', { exact: true }).inputValue()).toBe('0.5');
+    // The slider and the field are one setting. The server-rendered slider is there before React hydrates it, and a
+    // value set before that is lost: set it until the field follows.
+    await expect
+      .poll(async () => {
+        await page.getByLabel('Temperature slider').fill('0.5');
+        return page.getByLabel('Temperature', { exact: true }).inputValue();
+      })
+      .toBe('0.5');
     // A temperature out of range is refused by name before anything is sent.
     await page.getByLabel('Temperature', { exact: true }).fill('3');
     await page.getByRole('button', { name: 'Generate on server' }).click();
@@ -125,10 +130,7 @@ describe('Glow in the dashboard', () => {
     await page.getByLabel('Count', { exact: true }).fill('4');
 
     await page.getByRole('button', { name: 'Generate on server' }).click();
-    const job = page.getByTestId('server-job');
-    await expect.poll(() => job.getAttribute('data-status'), { timeout: 180_000 }).toMatch(/SUCCEEDED|FAILED/);
-    expect(await job.getAttribute('data-status'), (await job.textContent()) ?? '').toBe('SUCCEEDED');
-    await expect.poll(() => imagesLoaded(page, '[data-testid="server-job"] img'), { timeout: 60_000 }).toBe(4);
+    const job = await waitForServerJob(page, 4);
     expect(await job.getByRole('status').textContent()).toMatch(/4 images · seed 1 · temperature 0\.5 \(one pass\)/);
 
     await page.getByRole('button', { name: 'Generate in browser' }).click();
@@ -147,10 +149,10 @@ describe('Glow in the dashboard', () => {
     await interp.getByRole('img', { name: 'Training image 3' }).waitFor();
     await interp.getByLabel('Frames').fill('5');
     await interp.getByRole('button', { name: 'Interpolate on server' }).click();
-    const strip = interp.getByTestId('server-job');
-    await expect.poll(() => strip.getAttribute('data-status'), { timeout: 180_000 }).toMatch(/SUCCEEDED|FAILED/);
-    expect(await strip.getAttribute('data-status'), (await strip.textContent()) ?? '').toBe('SUCCEEDED');
-    await expect.poll(() => imagesLoaded(page, '[data-testid="interpolation-strip"] img'), { timeout: 60_000 }).toBe(5);
+    const strip = await waitForServerJob(page, 5, {
+      within: interp,
+      images: '[data-testid="interpolation-strip"] img',
+    });
     expect(await strip.getByRole('status').textContent()).toMatch(/^5 frames from training image 0 to 3$/);
     await screens('glow')(page, 'interpolation');
     await context.close();

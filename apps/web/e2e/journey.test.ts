@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { newUser, sampleOnServer, screens, useTrainingDashboard, waitForPath } from './fixtures';
+import { newUser, sampleOnServer, screens, signUpInForm, useTrainingDashboard, waitForPath } from './fixtures';
 import { makePng } from './png';
 
 /**
@@ -61,12 +61,7 @@ describe('the whole journey in the browser', () => {
       await waitForPath(page, '/sign-in');
       await page.getByRole('link', { name: 'Create an account' }).click();
       await waitForPath(page, '/sign-up');
-      await page.getByLabel('Name', { exact: true }).fill(owner.name);
-      await page.getByLabel('Email').fill(owner.email);
-      await page.getByLabel('Password').fill(owner.password);
-      await page.getByRole('button', { name: 'Create account' }).click();
-      await waitForPath(page, '/teams/new');
-      await expect.poll(() => page.getByTestId('user-name').textContent()).toBe(owner.name);
+      await signUpInForm(page, owner);
 
       // Create the team.
       await page.getByLabel('Team name').fill('Journey Lab');

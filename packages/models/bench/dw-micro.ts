@@ -129,43 +129,11 @@ function flat9(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
   return tf.concat(parts).reshape([k, k, cin, cout]);
 }
 
-/** Compact layout: one shared pad column/row between neighbours (right pad of a row = left pad of the next). */
-function compact(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, nine: boolean) {
-  const [b, h, wd, cin] = x.shape;
-  const cout = dy.shape[3];
-  const p = (k - 1) / 2;
-  const hp = h + p,
-    wp = wd + p,
-    L = b * hp * wp;
-  const n = b * h * wd;
-  const xT = tf.transpose(x.reshape([2, n / 2, cin]), [2, 0, 1]).reshape([cin, b, h, wd]);
-  const flat = tf
-    .pad(xT, [
-      [1, 1],
-      [0, 0],
-      [0, p],
-      [0, p],
-    ])
-    .reshape([(cin + 2) * L]);
-  const dyPad = tf
-    .pad(dy, [
-      [0, 0],
-      [0, p],
-      [0, p],
-      [0, 0],
-    ])
-    .reshape([L, cout]) as tf.Tensor2D;
-  const parts: tf.Tensor[] = [];
-  for (let i = 0; i < k; i++)
-    for (let j = 0; j < k; j++) {
-      const a = tf.slice(flat, [L + (i - p) * wp + (j - p)], [cin * L]);
-      parts.push(nine ? tf.matMul(a.reshape([cin, L]) as tf.Tensor2D, dyPad) : a);
-    }
-  if (nine) return tf.concat(parts).reshape([k, k, cin, cout]);
-  return tf.matMul(tf.concat(parts).reshape([k * k * cin, L]) as tf.Tensor2D, dyPad).reshape([k, k, cin, cout]);
-}
-
-function compK(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
+/**
+ * Compact layout: one shared pad column/row between neighbours (right pad of a row = left pad of the next), a zero
+ * channel on either side; `offsets` are the k² taps' windows into `flat`.
+ */
+function compactSetup(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
   const [b, h, wd, cin] = x.shape;
   const cout = dy.shape[3];
   const p = (k - 1) / 2;
@@ -190,9 +158,23 @@ function compK(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
       [0, 0],
     ])
     .reshape([L, cout]) as tf.Tensor2D;
-  const offs: number[] = [];
-  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) offs.push(L + (i - p) * wp + (j - p));
-  const a = shiftedRows(flat, offs, cin * L).reshape([k * k * cin, L]) as tf.Tensor2D;
+  const offsets: number[] = [];
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) offsets.push(L + (i - p) * wp + (j - p));
+  return { cin, cout, L, flat, dyPad, offsets };
+}
+function compact(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, nine: boolean) {
+  const { cin, cout, L, flat, dyPad, offsets } = compactSetup(x, dy, k);
+  const parts = offsets.map((offset) => {
+    const a = tf.slice(flat, [offset], [cin * L]);
+    return nine ? tf.matMul(a.reshape([cin, L]) as tf.Tensor2D, dyPad) : a;
+  });
+  if (nine) return tf.concat(parts).reshape([k, k, cin, cout]);
+  return tf.matMul(tf.concat(parts).reshape([k * k * cin, L]) as tf.Tensor2D, dyPad).reshape([k, k, cin, cout]);
+}
+
+function compK(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
+  const { cin, cout, L, flat, dyPad, offsets } = compactSetup(x, dy, k);
+  const a = shiftedRows(flat, offsets, cin * L).reshape([k * k * cin, L]) as tf.Tensor2D;
   return tf.matMul(a, dyPad).reshape([k, k, cin, cout]);
 }
 
@@ -207,6 +189,20 @@ const variants: Record<string, (x: tf.Tensor4D, dy: tf.Tensor4D, k: number) => t
   wasmK: (x, dy, k) => wasmFilterGrad(x, dy, k, 1).dw,
   comp1: (x, dy, k) => compact(x, dy, k, false),
 };
+/** CPU ms of one call of `f` (its result read back), the median of 9. */
+function medianCpuMs(f: () => tf.Tensor): number {
+  const ts: number[] = [];
+  for (let r = 0; r < 9; r++) {
+    const c0 = process.cpuUsage();
+    const y = tf.tidy(f);
+    y.dataSync();
+    const c = process.cpuUsage(c0);
+    ts.push((c.user + c.system) / 1000);
+    y.dispose();
+  }
+  ts.sort((a, b) => a - b);
+  return ts[4]!;
+}
 const shapes = (process.env['SHAPES'] ?? '16x32x32x32x32,16x16x16x64x64,16x8x8x64x64,16x32x32x64x32')
   .split(',')
   .map((s) => s.split('x').map(Number));
@@ -215,20 +211,7 @@ for (const [b, h, w, cin, cout] of shapes) {
   const x = tf.randomNormal([b!, h!, w!, cin!]) as tf.Tensor4D;
   const dy = tf.randomNormal([b!, h!, w!, cout!]) as tf.Tensor4D;
   const wt = tf.randomNormal([3, 3, cin!, cout!]) as tf.Tensor4D;
-  const time = (f: () => tf.Tensor) => {
-    const ts: number[] = [];
-    for (let r = 0; r < 9; r++) {
-      const c0 = process.cpuUsage();
-      const y = tf.tidy(f);
-      y.dataSync();
-      const c = process.cpuUsage(c0);
-      ts.push((c.user + c.system) / 1000);
-      y.dispose();
-    }
-    ts.sort((a, b) => a - b);
-    return ts[4]!;
-  };
-  const fwd = time(() => tf.fused.conv2d({ x, filter: wt, strides: 1, pad: 'same' }));
+  const fwd = medianCpuMs(() => tf.fused.conv2d({ x, filter: wt, strides: 1, pad: 'same' }));
   const ref = tf.tidy(() => cur(x, dy, 3));
   const row: Record<string, number | string> = { shape: `${b}x${h}x${w}x${cin}->${cout}`, fwd: +fwd.toFixed(2) };
   for (const [name, f] of Object.entries(variants)) {
@@ -236,7 +219,7 @@ for (const [b, h, w, cin, cout] of shapes) {
     const out = tf.tidy(() => f(x, dy, 3));
     const err = tf.tidy(() => tf.max(tf.abs(tf.sub(out, ref))).dataSync()[0]! / tf.max(tf.abs(ref)).dataSync()[0]!);
     out.dispose();
-    row[name] = +time(() => f(x, dy, 3)).toFixed(2);
+    row[name] = +medianCpuMs(() => f(x, dy, 3)).toFixed(2);
     if (err > 1e-4) row[name + 'Err'] = err;
   }
   console.log(JSON.stringify(row));
@@ -248,19 +231,7 @@ if (process.env['PARTS']) {
     const dy = tf.randomNormal([b!, h!, w!, cout!]) as tf.Tensor4D;
     const xt = outerToInner(x);
     const dyF = spatialFirst(dy);
-    const time = (f: () => tf.Tensor) => {
-      const ts: number[] = [];
-      for (let r = 0; r < 9; r++) {
-        const c0 = process.cpuUsage();
-        const y = tf.tidy(f);
-        y.dataSync();
-        const c = process.cpuUsage(c0);
-        ts.push((c.user + c.system) / 1000);
-        y.dispose();
-      }
-      ts.sort((a, b) => a - b);
-      return +ts[4]!.toFixed(2);
-    };
+    const time = (f: () => tf.Tensor) => +medianCpuMs(f).toFixed(2);
     // the conv with a fresh filter each call (packing) vs the same filter (cached operator)
     const convFresh = time(() =>
       tf.conv2d(xt, tf.add(dyF, 0) as tf.Tensor4D, 1, [

@@ -1,6 +1,15 @@
 import type { Metadata, Viewport } from 'next';
 import { headers } from 'next/headers';
 import './globals.css';
+// The components' CSS modules ship with the root layout too (about 10 KB), applied on every page. A <Link> prefetches
+// a dynamic route down to its loading.tsx and Next preloads that segment's stylesheets: the model pages' skeletons
+// pulled models.module.css into every page that links to the models, unused there, and Chromium warned "preloaded
+// using link preload but not used within a few seconds" (vercel/next.js#51524). A stylesheet already applied is not
+// preloaded again. A new *.module.css belongs in this list (e2e/preload-warnings.test.ts checks the main pages).
+import '../components/charts/charts.module.css';
+import '../components/datasets/datasets.module.css';
+import '../components/models/models.module.css';
+import '../components/runs/runs.module.css';
 
 export const metadata: Metadata = {
   title: { default: 'Dapple', template: '%s · Dapple' },

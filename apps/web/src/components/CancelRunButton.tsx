@@ -4,11 +4,11 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { CancelRunMutation } from '../graphql/operations/runs';
 import { request } from '../lib/graphql';
+import { InlineConfirm } from './InlineConfirm';
 
 /** Cancels a queued or running run (the trainer checkpoints and stops), with an inline confirmation. */
 export function CancelRunButton({ runId, runName }: { runId: string; runName: string }) {
   const router = useRouter();
-  const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -16,12 +16,9 @@ export function CancelRunButton({ runId, runName }: { runId: string; runName: st
     setBusy(true);
     const result = await request(CancelRunMutation, { id: runId });
     setBusy(false);
-    setConfirming(false);
-    if (!result.ok) {
-      setError(result.errors[0]?.message ?? 'Could not cancel the run');
-      return;
-    }
-    router.refresh();
+    if (!result.ok) setError(result.errors[0]?.message ?? 'Could not cancel the run');
+    else router.refresh();
+    return true;
   }
 
   if (error) {
@@ -31,19 +28,13 @@ export function CancelRunButton({ runId, runName }: { runId: string; runName: st
       </span>
     );
   }
-  return confirming ? (
-    <>
-      <button type="button" className="btn btn-danger btn-sm" onClick={cancel} disabled={busy}>
-        {busy ? <span className="spinner" aria-hidden="true" /> : null}
-        Cancel “{runName}”
-      </button>
-      <button type="button" className="btn btn-ghost btn-sm" onClick={() => setConfirming(false)} disabled={busy}>
-        Keep running
-      </button>
-    </>
-  ) : (
-    <button type="button" className="btn btn-ghost btn-sm" onClick={() => setConfirming(true)}>
-      Cancel
-    </button>
+  return (
+    <InlineConfirm
+      label="Cancel"
+      confirmLabel={`Cancel “${runName}”`}
+      cancelLabel="Keep running"
+      busy={busy}
+      onConfirm={cancel}
+    />
   );
 }

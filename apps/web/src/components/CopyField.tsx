@@ -1,23 +1,19 @@
 'use client';
 
-import { useId, useRef, useState } from 'react';
+import { useId, useRef } from 'react';
 import { CheckIcon, CopyIcon } from './Icons';
+import { useClipboard } from './use-clipboard';
 
 /** A read-only value (a secret or a link) with a Copy button; falls back to selecting the text. */
 export function CopyField({ label, value }: { label: string; value: string }) {
   const id = useId();
   const input = useRef<HTMLInputElement>(null);
-  const [copied, setCopied] = useState(false);
+  const { copied, copy: copyText } = useClipboard();
 
   async function copy() {
+    // Selected first: where the clipboard is denied, the text is ready for Ctrl+C.
     input.current?.select();
-    try {
-      await navigator.clipboard.writeText(value);
-      setCopied(true);
-      setTimeout(() => setCopied(false), 2000);
-    } catch {
-      // Clipboard access can be denied (permissions, insecure origin); the text stays selected for Ctrl+C.
-    }
+    await copyText(value);
   }
 
   return (

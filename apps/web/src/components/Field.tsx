@@ -16,10 +16,7 @@ export function TextField({
   prefix,
   ...input
 }: InputProps & { label: string; error?: string | undefined; hint?: React.ReactNode; prefix?: string }) {
-  const id = useId();
-  const hintId = `${id}-hint`;
-  const errorId = `${id}-error`;
-  const describedBy = [error ? errorId : null, hint ? hintId : null].filter(Boolean).join(' ') || undefined;
+  const { id, describedBy, notes } = useFieldNotes(error, hint);
   const control = (
     <input
       id={id}
@@ -40,12 +37,7 @@ export function TextField({
       ) : (
         control
       )}
-      {error ? <FieldError id={errorId}>{error}</FieldError> : null}
-      {hint ? (
-        <p id={hintId} className="field-hint">
-          {hint}
-        </p>
-      ) : null}
+      {notes}
     </div>
   );
 }
@@ -62,10 +54,7 @@ export function SelectField({
   hint?: React.ReactNode;
   options: readonly { value: string; label: string }[];
 }) {
-  const id = useId();
-  const errorId = `${id}-error`;
-  const hintId = `${id}-hint`;
-  const describedBy = [error ? errorId : null, hint ? hintId : null].filter(Boolean).join(' ') || undefined;
+  const { id, describedBy, notes } = useFieldNotes(error, hint);
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
@@ -82,14 +71,31 @@ export function SelectField({
           </option>
         ))}
       </select>
+      {notes}
+    </div>
+  );
+}
+
+/**
+ * A field's id, and its error and hint under it, tied to the control with aria-describedby so screen readers read
+ * them with the field.
+ */
+function useFieldNotes(error: string | undefined, hint: React.ReactNode) {
+  const id = useId();
+  const errorId = `${id}-error`;
+  const hintId = `${id}-hint`;
+  const describedBy = [error ? errorId : null, hint ? hintId : null].filter(Boolean).join(' ') || undefined;
+  const notes = (
+    <>
       {error ? <FieldError id={errorId}>{error}</FieldError> : null}
       {hint ? (
         <p id={hintId} className="field-hint">
           {hint}
         </p>
       ) : null}
-    </div>
+    </>
   );
+  return { id, describedBy, notes };
 }
 
 export function FieldError({ id, children }: { id?: string; children: React.ReactNode }) {

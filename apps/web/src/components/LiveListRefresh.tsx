@@ -4,6 +4,7 @@ import { useRouter } from 'next/navigation';
 import { useEffect, useRef } from 'react';
 import { TeamActivitySubscription } from '../graphql/operations/runs-live';
 import { useSubscription } from '../lib/subscriptions';
+import { LiveStatus } from './LiveStatus';
 
 /**
  * At most one server re-render per this long while events stream in: a training run reports progress
@@ -50,13 +51,5 @@ export function LiveListRefresh({ teamId, kind }: { teamId: string; kind: 'RUN' 
 
   useEffect(() => () => clearTimeout(timer.current), []);
 
-  return (
-    <span className="muted" data-testid="list-live" data-status={status}>
-      <span
-        className={`live-dot ${status === 'live' ? 'live-dot-live' : status === 'error' ? 'live-dot-error' : ''}`}
-        aria-hidden="true"
-      />
-      {status === 'live' ? 'Live' : status === 'error' ? 'Live updates failed' : 'Connecting…'}
-    </span>
-  );
+  return <LiveStatus status={status} testId="list-live" />;
 }

@@ -3,6 +3,7 @@ import type { RunSummary } from '../lib/team-content';
 import { enumText } from '../lib/enum-text';
 import { formatDate } from '../lib/format';
 import { CancelRunButton } from './CancelRunButton';
+import { Progress } from './Progress';
 import { canCancel, formatEta, STATUS_BADGE } from './runs/run-status';
 
 /** Runs newest first: status, progress bar with step count and ETA. */
@@ -20,7 +21,6 @@ export function RunList({
     <ul className="list">
       {runs.map((run) => {
         const status = STATUS_BADGE[run.status] ?? { label: run.status, tone: '' };
-        const percent = Math.round(run.progress.fraction * 100);
         return (
           <li key={run.id} className="list-item" data-testid={`run-${run.name}`}>
             <div className="list-item-main">
@@ -33,16 +33,7 @@ export function RunList({
                 {run.progress.etaSeconds != null ? ` · ${formatEta(run.progress.etaSeconds)}` : ''} ·{' '}
                 {formatDate(run.createdAt)}
               </div>
-              <div
-                className="progress"
-                role="progressbar"
-                aria-label={`${run.name} progress`}
-                aria-valuemin={0}
-                aria-valuemax={100}
-                aria-valuenow={percent}
-              >
-                <span style={{ width: `${percent}%` }} />
-              </div>
+              <Progress label={`${run.name} progress`} fraction={run.progress.fraction} />
             </div>
             <div className="list-item-actions">
               <span className={`badge ${status.tone}`}>{status.label}</span>

@@ -1,5 +1,5 @@
 import { cookies, headers } from 'next/headers';
-import { redirect } from 'next/navigation';
+import { notFound, redirect } from 'next/navigation';
 import { cache } from 'react';
 import { webEnv } from '../env';
 import { MeQuery } from '../graphql/operations/auth';
@@ -54,6 +54,16 @@ export function unwrap<TData>(result: ApiResult<TData>, what: string): TData {
   // Signed out (or the session ended meanwhile): to sign-in, as the app layout does, rather than an error page.
   if (result.errors.some((e) => e.code === 'UNAUTHENTICATED')) redirect('/sign-in');
   throw new ApiRequestError(what, result.errors);
+}
+
+/**
+ * unwrap for a page about one thing (a run, a model, a dataset): another team's (FORBIDDEN), a malformed id or a
+ * deleted one is "not here" for the page, which answers 404.
+ */
+export function unwrapFound<TData>(result: ApiResult<TData>, what: string): TData {
+  if (!result.ok && result.errors.some((e) => ['NOT_FOUND', 'BAD_USER_INPUT', 'FORBIDDEN'].includes(e.code)))
+    notFound();
+  return unwrap(result, what);
 }
 
 export class ApiRequestError extends Error {

@@ -1,5 +1,6 @@
 import { formatBytes, formatDuration } from '../../lib/upload/rate';
 import type { UploadPhase } from './send-upload';
+import { Progress } from '../Progress';
 
 const LISTED_FILES = 50;
 
@@ -60,7 +61,7 @@ export function UploadSummary({
           </button>
         ) : null}
       </div>
-      <Progress label="Total upload progress" value={totalBytes > 0 ? sentTotal / totalBytes : 0} />
+      <Progress label="Total upload progress" fraction={totalBytes > 0 ? sentTotal / totalBytes : 0} />
       <ul className="list upload-files">
         {files.slice(0, LISTED_FILES).map((f, index) => (
           <li key={f.path} className="upload-file">
@@ -68,29 +69,13 @@ export function UploadSummary({
             <span className="muted">{formatBytes(f.size)}</span>
             <Progress
               label={`${f.path} upload progress`}
-              value={f.size > 0 ? sentOf(index, f.size) / f.size : 1}
-              small
+              fraction={f.size > 0 ? sentOf(index, f.size) / f.size : 1}
+              className="progress-sm"
             />
           </li>
         ))}
       </ul>
       {files.length > LISTED_FILES ? <p className="muted">and {files.length - LISTED_FILES} more</p> : null}
-    </div>
-  );
-}
-
-function Progress({ label, value, small }: { label: string; value: number; small?: boolean }) {
-  const percent = Math.round(Math.min(1, Math.max(0, value)) * 100);
-  return (
-    <div
-      className={`progress${small ? ' progress-sm' : ''}`}
-      role="progressbar"
-      aria-label={label}
-      aria-valuemin={0}
-      aria-valuemax={100}
-      aria-valuenow={percent}
-    >
-      <span style={{ width: `${percent}%` }} />
     </div>
   );
 }

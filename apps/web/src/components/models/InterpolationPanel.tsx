@@ -9,6 +9,7 @@ import {
 } from '../../graphql/operations/sampling';
 import type { ResultOf } from '../../graphql/tada';
 import { request } from '../../lib/graphql';
+import { useFormValues } from '../../lib/use-form-values';
 import { FormError, TextField } from '../Field';
 import { SampleJobView, type SampleJob } from './SampleJobView';
 import styles from './models.module.css';
@@ -27,8 +28,7 @@ type Fields = 'indexA' | 'indexB' | 'steps';
 export function InterpolationPanel({ versionId }: { versionId: string }) {
   const [images, setImages] = useState<TrainingImages | null>(null);
   const [unavailable, setUnavailable] = useState<string | null>(null);
-  const [values, setValues] = useState<Record<Fields, string>>({ indexA: '0', indexB: '1', steps: '8' });
-  const [errors, setErrors] = useState<Partial<Record<Fields, string>>>({});
+  const { values, setErrors, bind } = useFormValues<Record<Fields, string>>({ indexA: '0', indexB: '1', steps: '8' });
   const [formError, setFormError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
   const [job, setJob] = useState<SampleJob | null>(null);
@@ -51,11 +51,6 @@ export function InterpolationPanel({ versionId }: { versionId: string }) {
       stale = true;
     };
   }, [versionId]);
-
-  function set(key: Fields, value: string) {
-    setValues((v) => ({ ...v, [key]: value }));
-    setErrors((e) => ({ ...e, [key]: undefined }));
-  }
 
   function parse(): Record<Fields, number> | null {
     const out: Partial<Record<Fields, number>> = {};
@@ -116,9 +111,7 @@ export function InterpolationPanel({ versionId }: { versionId: string }) {
                 <TextField
                   label={key === 'indexA' ? 'First image' : 'Last image'}
                   inputMode="numeric"
-                  value={values[key]}
-                  onChange={(e) => set(key, e.target.value)}
-                  error={errors[key]}
+                  {...bind(key)}
                   hint={images ? `Index 0–${images.acceptedCount - 1}` : 'Index in the training dataset'}
                 />
                 {images ? <Thumbnail images={images} index={Number(values[key])} /> : null}
@@ -127,9 +120,7 @@ export function InterpolationPanel({ versionId }: { versionId: string }) {
             <TextField
               label="Frames"
               inputMode="numeric"
-              value={values.steps}
-              onChange={(e) => set('steps', e.target.value)}
-              error={errors.steps}
+              {...bind('steps')}
               hint={`${MIN_FRAMES}–${MAX_FRAMES}, both ends included`}
             />
           </div>

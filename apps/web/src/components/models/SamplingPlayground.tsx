@@ -4,6 +4,7 @@ import { useRef, useState } from 'react';
 import { ModelVersionFilesQuery } from '../../graphql/operations/models';
 import { GenerateSamplesMutation, readSampleJob } from '../../graphql/operations/sampling';
 import { request } from '../../lib/graphql';
+import { useFormValues } from '../../lib/use-form-values';
 import { FieldError, FormError, SelectField, TextField } from '../Field';
 import { InterpolationPanel } from './InterpolationPanel';
 import { ProgressBar } from './ProgressBar';
@@ -65,19 +66,13 @@ export function SamplingPlayground({
   shareToken?: string | null;
 }) {
   const glow = architecture === 'GLOW';
-  const [settings, setSettings] = useState<SamplingSettings>(DEFAULT_SETTINGS);
-  const [errors, setErrors] = useState<SettingsErrors>({});
+  const { values: settings, errors, setErrors, set, bind } = useFormValues<SamplingSettings>(DEFAULT_SETTINGS);
   const [formError, setFormError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
   const [job, setJob] = useState<SampleJob | null>(null);
   const [browser, setBrowser] = useState<BrowserState>({ kind: 'idle' });
   const [backendChoice, setBackendChoice] = useState<BackendChoice>('auto');
   const abort = useRef<AbortController | null>(null);
-
-  function set<K extends keyof SamplingSettings>(key: K, value: SamplingSettings[K]) {
-    setSettings((s) => ({ ...s, [key]: value }));
-    setErrors((e) => ({ ...e, [key]: undefined }));
-  }
 
   function checked(): CheckedSettings | null {
     const result = checkSettings(settings, labelNames, architecture);
@@ -185,13 +180,7 @@ export function SamplingPlayground({
       </div>
       <form className="card-body form" onSubmit={generateOnServer} noValidate>
         <div className={styles.playgroundFields}>
-          <TextField
-            label="Seed"
-            inputMode="numeric"
-            value={settings.seed}
-            onChange={(e) => set('seed', e.target.value)}
-            error={errors.seed}
-          />
+          <TextField label="Seed" inputMode="numeric" {...bind('seed')} />
           {glow ? (
             <TemperatureField
               value={settings.temperature}
@@ -200,17 +189,10 @@ export function SamplingPlayground({
             />
           ) : (
             <>
-              <TextField
-                label="Steps"
-                inputMode="numeric"
-                value={settings.steps}
-                onChange={(e) => set('steps', e.target.value)}
-                error={errors.steps}
-              />
+              <TextField label="Steps" inputMode="numeric" {...bind('steps')} />
               <SelectField
                 label="Sampler"
-                value={settings.sampler}
-                onChange={(e) => set('sampler', e.target.value as 'DDIM' | 'DDPM')}
+                {...bind('sampler')}
                 options={[
                   { value: 'DDIM', label: 'DDIM' },
                   { value: 'DDPM', label: 'DDPM' },
@@ -219,30 +201,19 @@ export function SamplingPlayground({
               <TextField
                 label="Eta"
                 inputMode="decimal"
-                value={settings.eta}
-                onChange={(e) => set('eta', e.target.value)}
-                error={errors.eta}
+                {...bind('eta')}
                 disabled={settings.sampler === 'DDPM'}
                 hint={settings.sampler === 'DDPM' ? 'DDIM only' : '0 = deterministic'}
               />
             </>
           )}
-          <TextField
-            label="Count"
-            inputMode="numeric"
-            value={settings.count}
-            onChange={(e) => set('count', e.target.value)}
-            error={errors.count}
-            hint="1–64"
-          />
+          <TextField label="Count" inputMode="numeric" {...bind('count')} hint="1–64" />
           {labelNames.length > 0 ? (
             <>
               <div className={styles.wideField}>
                 <SelectField
                   label="Label"
-                  value={settings.label}
-                  onChange={(e) => set('label', e.target.value)}
-                  error={errors.label}
+                  {...bind('label')}
                   options={[
                     { value: '', label: 'Any (unconditional)' },
                     ...labelNames.map((name) => ({ value: name, label: name })),
@@ -250,14 +221,7 @@ export function SamplingPlayground({
                 />
               </div>
               {glow ? null : (
-                <TextField
-                  label="Guidance"
-                  inputMode="decimal"
-                  value={settings.guidance}
-                  onChange={(e) => set('guidance', e.target.value)}
-                  error={errors.guidance}
-                  hint="0–20, needs a label"
-                />
+                <TextField label="Guidance" inputMode="decimal" {...bind('guidance')} hint="0–20, needs a label" />
               )}
             </>
           ) : null}

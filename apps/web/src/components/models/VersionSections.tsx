@@ -2,6 +2,8 @@ import type { readModelVersions } from '../../graphql/operations/models';
 import { withoutSection } from '../../lib/markdown-sections';
 import { Markdown } from './Markdown';
 import { TrainingMetrics } from './MetricsPanel';
+import { SamplingPlayground } from './SamplingPlayground';
+import { VersionList } from './VersionList';
 import styles from './models.module.css';
 
 type Version = ReturnType<typeof readModelVersions>[number];
@@ -74,5 +76,41 @@ export function TrainingMetricsSection({ version }: { version: Version }) {
       </div>
       <TrainingMetrics step={version.step} metrics={version.metrics} />
     </section>
+  );
+}
+
+/** Every version of the model, the one shown marked (see VersionList for what each row links to). */
+export function VersionsSection(props: React.ComponentProps<typeof VersionList>) {
+  return (
+    <section className="card" aria-labelledby="versions-heading">
+      <div className="card-header">
+        <h2 id="versions-heading">Versions</h2>
+      </div>
+      <VersionList {...props} />
+    </section>
+  );
+}
+
+/** The playground on the version shown; a share link samples with its token. A new version starts it afresh. */
+export function PlaygroundSection({ version, shareToken }: { version: Version; shareToken?: string }) {
+  return (
+    <SamplingPlayground
+      key={version.id}
+      versionId={version.id}
+      versionNumber={version.number}
+      labelNames={version.labelNames}
+      architecture={version.architecture}
+      shareToken={shareToken}
+    />
+  );
+}
+
+/** Where the version sections would be when a model has none; `children` says why and what to do. */
+export function NoVersions({ children }: { children: React.ReactNode }) {
+  return (
+    <div className="card empty">
+      <h3>No versions</h3>
+      <p>{children}</p>
+    </div>
   );
 }

@@ -42,7 +42,9 @@ export const DEFAULT_SETTINGS: SamplingSettings = {
 
 export type SettingsErrors = Partial<Record<keyof SamplingSettings, string>>;
 
-function integer(
+/** Reads a number typed into a field; out of [min, max] (or not a `kind`), says so under the field. */
+function numberIn(
+  kind: 'whole number' | 'number',
   text: string,
   min: number,
   max: number,
@@ -51,24 +53,13 @@ function integer(
   key: keyof SamplingSettings,
 ): number {
   const value = Number(text);
-  if (text.trim() === '' || !Number.isInteger(value) || value < min || value > max)
-    errors[key] = `${name} must be a whole number from ${min} to ${max}.`;
+  const ok = kind === 'whole number' ? Number.isInteger(value) : Number.isFinite(value);
+  if (text.trim() === '' || !ok || value < min || value > max)
+    errors[key] = `${name} must be a ${kind} from ${min} to ${max}.`;
   return value;
 }
-
-function decimal(
-  text: string,
-  min: number,
-  max: number,
-  name: string,
-  errors: SettingsErrors,
-  key: keyof SamplingSettings,
-): number {
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max)
-    errors[key] = `${name} must be a number from ${min} to ${max}.`;
-  return value;
-}
+const integer = numberIn.bind(null, 'whole number');
+const decimal = numberIn.bind(null, 'number');
 
 /**
  * The same limits the API enforces (count ≤ 64, steps ≤ 1000, eta and guidance ranges; a Glow model's

@@ -6,6 +6,7 @@ import { PublishCheckpointMutation, type RunDetail } from '../../graphql/operati
 import { request } from '../../lib/graphql';
 import { formatDateTime } from '../../lib/format';
 import { formatBytes } from './run-status';
+import { RunTable } from './RunTable';
 import styles from './runs.module.css';
 
 /** The run's kept checkpoints, newest first, each publishable as a model version. */
@@ -26,49 +27,44 @@ export function CheckpointsTable({ run, teamSlug }: { run: RunDetail; teamSlug: 
           </p>
         </div>
       ) : (
-        <div className={styles.tableWrap}>
-          <table className={styles.table}>
-            <thead>
-              <tr>
-                <th scope="col">Step</th>
-                <th scope="col">Size</th>
-                <th scope="col">Written</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {checkpoints.map((c) => (
-                <tr key={c.step} data-testid={`checkpoint-${c.step}`}>
-                  <td className="mono">{c.step.toLocaleString('en')}</td>
-                  <td>{formatBytes(c.sizeBytes)}</td>
-                  <td>{formatDateTime(c.createdAt)}</td>
-                  <td className={styles.cellActions}>
-                    {publishing === c.step ? (
-                      <PublishForm
-                        runId={run.id}
-                        step={c.step}
-                        defaultName={run.name}
-                        teamSlug={teamSlug}
-                        onClose={() => setPublishing(null)}
-                      />
-                    ) : (
-                      <button
-                        type="button"
-                        className="btn btn-secondary btn-sm"
-                        onClick={() => setPublishing(c.step)}
-                        aria-label={`Publish the checkpoint at step ${c.step}`}
-                      >
-                        Publish
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <RunTable
+          columns={[
+            'Step',
+            'Size',
+            'Written',
+            <span key="actions" className="visually-hidden">
+              Actions
+            </span>,
+          ]}
+        >
+          {checkpoints.map((c) => (
+            <tr key={c.step} data-testid={`checkpoint-${c.step}`}>
+              <td className="mono">{c.step.toLocaleString('en')}</td>
+              <td>{formatBytes(c.sizeBytes)}</td>
+              <td>{formatDateTime(c.createdAt)}</td>
+              <td className={styles.cellActions}>
+                {publishing === c.step ? (
+                  <PublishForm
+                    runId={run.id}
+                    step={c.step}
+                    defaultName={run.name}
+                    teamSlug={teamSlug}
+                    onClose={() => setPublishing(null)}
+                  />
+                ) : (
+                  <button
+                    type="button"
+                    className="btn btn-secondary btn-sm"
+                    onClick={() => setPublishing(c.step)}
+                    aria-label={`Publish the checkpoint at step ${c.step}`}
+                  >
+                    Publish
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </RunTable>
       )}
     </section>
   );

@@ -7,7 +7,19 @@ import { request } from '../../lib/graphql';
 import { formatMetric as formatNumber } from '../models/format';
 import type { RunOption } from './CompareRuns';
 import { evaluationGroups, type Evaluation, type RunEvaluations } from './evaluation-groups';
+import { RunTable } from './RunTable';
 import styles from './runs.module.css';
+
+const COLUMNS = [
+  'Run',
+  'Architecture',
+  'Version',
+  'KID (mean ± std)',
+  'FID',
+  'Sample accuracy',
+  'Held-out bits/dim',
+  'Images/s',
+];
 
 /** The compared runs' evaluations, each run read once when it joins the comparison. */
 function useRunEvaluations(runs: readonly RunOption[]) {
@@ -100,63 +112,47 @@ export function CompareEvaluations({ runs, teamSlug }: { runs: readonly RunOptio
                     <span className="muted"> — different settings, not comparable with the table above</span>
                   ) : null}
                 </h3>
-                <div className={styles.tableWrap}>
-                  <table className={styles.table}>
-                    <thead>
-                      <tr>
-                        <th scope="col">Run</th>
-                        <th scope="col">Architecture</th>
-                        <th scope="col">Version</th>
-                        <th scope="col">KID (mean ± std)</th>
-                        <th scope="col">FID</th>
-                        <th scope="col">Sample accuracy</th>
-                        <th scope="col">Held-out bits/dim</th>
-                        <th scope="col">Images/s</th>
+                <RunTable columns={COLUMNS}>
+                  {group.rows.map((row) => {
+                    const e = row.evaluation;
+                    return (
+                      <tr
+                        key={e.id}
+                        data-testid="evaluation-compare-row"
+                        data-run={row.run.name}
+                        data-architecture={row.architecture}
+                        data-kid={e.kid?.mean ?? ''}
+                      >
+                        <td>{row.run.name}</td>
+                        <td>{row.architecture === 'GLOW' ? 'Glow' : 'DDPM'}</td>
+                        <td>
+                          <Link href={`/t/${teamSlug}/models/${row.version.model.id}`}>
+                            {row.version.model.name} v{row.version.number}
+                          </Link>{' '}
+                          <span className="muted">· step {row.version.step.toLocaleString('en')}</span>
+                        </td>
+                        <td className="mono">
+                          {e.kid
+                            ? `${formatNumber(e.kid.mean)} ± ${e.kidSubsetsDiffer === false ? 'n/a' : formatNumber(e.kid.std)}`
+                            : '—'}
+                        </td>
+                        <td className="mono">{formatNumber(e.fid)}</td>
+                        <td>
+                          {e.sampleAccuracy ? (
+                            <>
+                              {percent(e.sampleAccuracy.accuracy)}{' '}
+                              <span className="muted">(chance {percent(e.sampleAccuracy.chance)})</span>
+                            </>
+                          ) : (
+                            '—'
+                          )}
+                        </td>
+                        <td className="mono">{formatNumber(row.heldOutBitsPerDim)}</td>
+                        <td className="mono">{formatNumber(row.imagesPerSec)}</td>
                       </tr>
-                    </thead>
-                    <tbody>
-                      {group.rows.map((row) => {
-                        const e = row.evaluation;
-                        return (
-                          <tr
-                            key={e.id}
-                            data-testid="evaluation-compare-row"
-                            data-run={row.run.name}
-                            data-architecture={row.architecture}
-                            data-kid={e.kid?.mean ?? ''}
-                          >
-                            <td>{row.run.name}</td>
-                            <td>{row.architecture === 'GLOW' ? 'Glow' : 'DDPM'}</td>
-                            <td>
-                              <Link href={`/t/${teamSlug}/models/${row.version.model.id}`}>
-                                {row.version.model.name} v{row.version.number}
-                              </Link>{' '}
-                              <span className="muted">· step {row.version.step.toLocaleString('en')}</span>
-                            </td>
-                            <td className="mono">
-                              {e.kid
-                                ? `${formatNumber(e.kid.mean)} ± ${e.kidSubsetsDiffer === false ? 'n/a' : formatNumber(e.kid.std)}`
-                                : '—'}
-                            </td>
-                            <td className="mono">{formatNumber(e.fid)}</td>
-                            <td>
-                              {e.sampleAccuracy ? (
-                                <>
-                                  {percent(e.sampleAccuracy.accuracy)}{' '}
-                                  <span className="muted">(chance {percent(e.sampleAccuracy.chance)})</span>
-                                </>
-                              ) : (
-                                '—'
-                              )}
-                            </td>
-                            <td className="mono">{formatNumber(row.heldOutBitsPerDim)}</td>
-                            <td className="mono">{formatNumber(row.imagesPerSec)}</td>
-                          </tr>
-                        );
-                      })}
-                    </tbody>
-                  </table>
-                </div>
+                    );
+                  })}
+                </RunTable>
               </div>
             ))}
             <p className="muted">

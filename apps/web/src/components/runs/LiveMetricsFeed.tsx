@@ -3,6 +3,7 @@
 import { useState } from 'react';
 import { RunMetricsLiveSubscription } from '../../graphql/operations/run-detail';
 import { useSubscription } from '../../lib/subscriptions';
+import { LiveStatus } from '../LiveStatus';
 
 /**
  * Subscribes to runMetrics after the initial load (points after `sinceStep`) and hands each batch on.
@@ -24,13 +25,5 @@ export function LiveMetricsFeed({
   const status = useSubscription(RunMetricsLiveSubscription, { id: runId, keys, sinceStep: since }, (data) =>
     onPoints(data.runMetrics.points),
   );
-  return (
-    <span className="muted" data-testid="metrics-live" data-status={status}>
-      <span
-        className={`live-dot ${status === 'live' ? 'live-dot-live' : status === 'error' ? 'live-dot-error' : ''}`}
-        aria-hidden="true"
-      />
-      {status === 'live' ? 'Live' : status === 'error' ? 'Live updates failed' : 'Connecting…'}
-    </span>
-  );
+  return <LiveStatus status={status} testId="metrics-live" />;
 }

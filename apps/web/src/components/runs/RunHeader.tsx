@@ -2,6 +2,7 @@ import Link from 'next/link';
 import type { RunDetail } from '../../graphql/operations/run-detail';
 import { formatDateTime } from '../../lib/format';
 import { CopyId } from '../CopyId';
+import { Progress } from '../Progress';
 import { attemptLabel, formatEta, STATUS_BADGE } from './run-status';
 import { enumText } from '../../lib/enum-text';
 import styles from './runs.module.css';
@@ -31,16 +32,7 @@ export function RunHeader({ run, teamSlug }: { run: RunDetail; teamSlug: string 
         <CopyId label="Run id" value={run.id} />
       </p>
       <div className={styles.progressRow}>
-        <div
-          className="progress"
-          role="progressbar"
-          aria-label="Training progress"
-          aria-valuemin={0}
-          aria-valuemax={100}
-          aria-valuenow={percent}
-        >
-          <span style={{ width: `${percent}%` }} />
-        </div>
+        <Progress label="Training progress" fraction={run.progress.fraction} />
         <p className={styles.progressText} data-testid="run-progress">
           step {step.toLocaleString('en')} of {totalSteps.toLocaleString('en')} ({percent}%)
           {imagesPerSec != null ? ` · ${imagesPerSec.toFixed(1)} images/s` : ''}

@@ -2,12 +2,14 @@ import type { Metadata } from 'next';
 import { AuthCard } from '../../../components/AuthCard';
 import { Logo } from '../../../components/Logo';
 import { AlertIcon } from '../../../components/Icons';
-import { SamplingPlayground } from '../../../components/models/SamplingPlayground';
-import { VersionList } from '../../../components/models/VersionList';
+import { shownVersion } from '../../../components/models/shown-version';
 import {
   ModelCardSection,
+  NoVersions,
+  PlaygroundSection,
   SampleGridSection,
   TrainingMetricsSection,
+  VersionsSection,
 } from '../../../components/models/VersionSections';
 import styles from '../../../components/models/models.module.css';
 import { SharedModelQuery, readModelVersions } from '../../../graphql/operations/models';
@@ -32,9 +34,7 @@ export default async function SharedModelPage({ params, searchParams }: Props) {
   }
   const model = unwrap(result, 'open the shared model').sharedModel;
   const versions = readModelVersions(model.versions);
-  const wanted = Number(Array.isArray(query.v) ? query.v[0] : query.v);
-  const latestId = model.aliases.find((a) => a.name === 'latest')?.versionId;
-  const version = versions.find((v) => v.number === wanted) ?? versions.find((v) => v.id === latestId) ?? versions[0];
+  const version = shownVersion(versions, model.aliases, query.v);
   const here = `/share/${encodeURIComponent(token)}`;
 
   return (
@@ -56,33 +56,18 @@ export default async function SharedModelPage({ params, searchParams }: Props) {
             </div>
           </div>
           {!version ? (
-            <div className="card empty">
-              <h3>No versions</h3>
-              <p>This model has no versions to show.</p>
-            </div>
+            <NoVersions>This model has no versions to show.</NoVersions>
           ) : (
             <div className={styles.layout}>
               <div className={styles.column}>
-                <SamplingPlayground
-                  key={version.id}
-                  versionId={version.id}
-                  versionNumber={version.number}
-                  labelNames={version.labelNames}
-                  architecture={version.architecture}
+                <PlaygroundSection version={version} shareToken={token} />
+                <VersionsSection
+                  versions={versions}
+                  selectedId={version.id}
+                  versionHref={(n) => `${here}?v=${n}`}
+                  canDelete={false}
                   shareToken={token}
                 />
-                <section className="card" aria-labelledby="versions-heading">
-                  <div className="card-header">
-                    <h2 id="versions-heading">Versions</h2>
-                  </div>
-                  <VersionList
-                    versions={versions}
-                    selectedId={version.id}
-                    versionHref={(n) => `${here}?v=${n}`}
-                    canDelete={false}
-                    shareToken={token}
-                  />
-                </section>
                 <ModelCardSection version={version} />
               </div>
               <div className={styles.column}>

@@ -2,8 +2,8 @@
 
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { CopyField } from '../../../../components/CopyField';
 import { FormError, SelectField, TextField } from '../../../../components/Field';
+import { OneTimeSecret } from '../../../../components/OneTimeSecret';
 import { SubmitButton } from '../../../../components/SubmitButton';
 import { CreateApiTokenMutation } from '../../../../graphql/operations/tokens';
 import { toFieldErrors, type FieldErrors } from '../../../../lib/form-errors';
@@ -65,14 +65,16 @@ export function CreateTokenForm() {
       </div>
       <div className="card-body form">
         {created ? (
-          <div className="secret" role="status">
-            <strong>Token “{created.name}” created</strong>
-            <CopyField label="Your new token" value={created.secret} />
-            <p className="field-hint">Copy it now: Dapple stores only a hash and cannot show it again.</p>
+          <OneTimeSecret
+            title={`Token “${created.name}” created`}
+            label="Your new token"
+            value={created.secret}
+            hint="Copy it now: Dapple stores only a hash and cannot show it again."
+          >
             <pre className="mono field-hint" style={{ margin: 0, whiteSpace: 'pre-wrap', wordBreak: 'break-all' }}>
               {`curl -H 'content-type: application/json' -H 'authorization: Bearer ${created.secret}' \\\n  --data '{"query":"{ me { name } }"}' ${window.location.origin}/graphql`}
             </pre>
-          </div>
+          </OneTimeSecret>
         ) : null}
         <form className="form" onSubmit={onSubmit} noValidate>
           {errors.form ? <FormError>{errors.form}</FormError> : null}

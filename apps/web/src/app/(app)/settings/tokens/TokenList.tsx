@@ -3,6 +3,7 @@
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { FieldError } from '../../../../components/Field';
+import { InlineConfirm } from '../../../../components/InlineConfirm';
 import { KeyIcon } from '../../../../components/Icons';
 import { RevokeApiTokenMutation, type ApiTokensQuery } from '../../../../graphql/operations/tokens';
 import type { ResultOf } from '../../../../graphql/tada';
@@ -44,7 +45,6 @@ function tokenStatus(token: Token): { label: string; tone: 'accent' | 'danger' |
 
 function TokenRow({ token }: { token: Token }) {
   const router = useRouter();
-  const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const status = tokenStatus(token);
@@ -54,12 +54,9 @@ function TokenRow({ token }: { token: Token }) {
     setError(null);
     const result = await request(RevokeApiTokenMutation, { id: token.id });
     setBusy(false);
-    setConfirming(false);
-    if (!result.ok) {
-      setError(result.errors[0]?.message ?? 'Could not revoke the token');
-      return;
-    }
-    router.refresh();
+    if (!result.ok) setError(result.errors[0]?.message ?? 'Could not revoke the token');
+    else router.refresh();
+    return true;
   }
 
   const details = [
@@ -88,26 +85,7 @@ function TokenRow({ token }: { token: Token }) {
       <div className="list-item-actions">
         <span className={`badge${status.tone === 'plain' ? '' : ` badge-${status.tone}`}`}>{status.label}</span>
         {status.label === 'Active' ? (
-          confirming ? (
-            <>
-              <button type="button" className="btn btn-danger btn-sm" onClick={revoke} disabled={busy}>
-                {busy ? <span className="spinner" aria-hidden="true" /> : null}
-                Revoke “{token.name}”
-              </button>
-              <button
-                type="button"
-                className="btn btn-ghost btn-sm"
-                onClick={() => setConfirming(false)}
-                disabled={busy}
-              >
-                Cancel
-              </button>
-            </>
-          ) : (
-            <button type="button" className="btn btn-ghost btn-sm" onClick={() => setConfirming(true)}>
-              Revoke
-            </button>
-          )
+          <InlineConfirm label="Revoke" confirmLabel={`Revoke “${token.name}”`} busy={busy} onConfirm={revoke} />
         ) : null}
       </div>
     </li>

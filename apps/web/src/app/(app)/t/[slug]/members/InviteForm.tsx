@@ -2,8 +2,8 @@
 
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { CopyField } from '../../../../../components/CopyField';
 import { FormError, SelectField, TextField } from '../../../../../components/Field';
+import { OneTimeSecret } from '../../../../../components/OneTimeSecret';
 import { SubmitButton } from '../../../../../components/SubmitButton';
 import { InviteMemberMutation } from '../../../../../graphql/operations/teams';
 import { ROLE_DESCRIPTIONS, ROLE_LABELS, TEAM_ROLES, type TeamRole } from '../../../../../graphql/roles';
@@ -57,11 +57,12 @@ export function InviteForm({ teamId, viewerRole }: { teamId: string; viewerRole:
       </div>
       <div className="card-body form">
         {created ? (
-          <div className="secret" role="status">
-            <strong>Invite link for {created.email}</strong>
-            <CopyField label="Invite link" value={created.link} />
-            <p className="field-hint">Copy it now and send it to them: it is shown only once and expires in 7 days.</p>
-          </div>
+          <OneTimeSecret
+            title={`Invite link for ${created.email}`}
+            label="Invite link"
+            value={created.link}
+            hint="Copy it now and send it to them: it is shown only once and expires in 7 days."
+          />
         ) : null}
         <form className="form" onSubmit={onSubmit} noValidate>
           {errors.form ? <FormError>{errors.form}</FormError> : null}

@@ -4,6 +4,7 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { Avatar } from '../../../../../components/Avatar';
 import { FieldError } from '../../../../../components/Field';
+import { InlineConfirm } from '../../../../../components/InlineConfirm';
 import {
   RemoveMemberMutation,
   SetMemberRoleMutation,
@@ -86,7 +87,6 @@ function MemberRow({
   const router = useRouter();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [confirming, setConfirming] = useState(false);
   const isSelf = member.user.id === viewerId;
   // Mirrors the server's rules so people only see controls they may use; the server still decides.
   const canManageThisMember = canManageMembers(viewerRole) && (member.role !== 'OWNER' || viewerRole === 'OWNER');
@@ -107,22 +107,19 @@ function MemberRow({
     router.refresh();
   }
 
+  /** Stays busy on success: the row disappears (or the page leaves the team) once the page refreshes. */
   async function remove() {
     setBusy(true);
     setError(null);
     const result = await request(RemoveMemberMutation, { input: { teamId, userId: member.user.id } });
     if (!result.ok) {
       setBusy(false);
-      setConfirming(false);
       setError(result.errors[0]?.message ?? 'Could not remove the member');
-      return;
+      return true;
     }
-    if (isSelf) {
-      router.replace('/');
-      router.refresh();
-      return;
-    }
+    if (isSelf) router.replace('/');
     router.refresh();
+    return false;
   }
 
   return (
@@ -163,26 +160,13 @@ function MemberRow({
           <span className="badge badge-accent">{ROLE_LABELS[member.role]}</span>
         )}
         {canRemove ? (
-          confirming ? (
-            <>
-              <button type="button" className="btn btn-danger btn-sm" onClick={remove} disabled={busy}>
-                {busy ? <span className="spinner" aria-hidden="true" /> : null}
-                {isSelf ? `Leave ${teamSlug}` : `Remove ${member.user.name}`}
-              </button>
-              <button
-                type="button"
-                className="btn btn-ghost btn-sm"
-                onClick={() => setConfirming(false)}
-                disabled={busy}
-              >
-                Cancel
-              </button>
-            </>
-          ) : (
-            <button type="button" className="btn btn-ghost btn-sm" onClick={() => setConfirming(true)} disabled={busy}>
-              {isSelf ? 'Leave' : 'Remove'}
-            </button>
-          )
+          <InlineConfirm
+            label={isSelf ? 'Leave' : 'Remove'}
+            confirmLabel={isSelf ? `Leave ${teamSlug}` : `Remove ${member.user.name}`}
+            busy={busy}
+            disabled={busy}
+            onConfirm={remove}
+          />
         ) : null}
       </div>
     </li>

@@ -7,7 +7,7 @@ import { DatasetQuery, RejectedFilesQuery } from '../../../../../../graphql/oper
 import { formatDateTime } from '../../../../../../lib/format';
 import { rejectReasonLabel } from '../../../../../../lib/reject-reasons';
 import { formatBytes } from '../../../../../../lib/upload/rate';
-import { serverRequest, unwrap } from '../../../../../../lib/server-graphql';
+import { serverRequest, unwrap, unwrapFound } from '../../../../../../lib/server-graphql';
 import { loadTeam } from '../../../../../../lib/team';
 import { canContribute } from '../../../../../../graphql/roles';
 import { CopyId } from '../../../../../../components/CopyId';
@@ -23,10 +23,7 @@ export default async function DatasetPage({ params }: Params) {
   const load = await loadTeam(slug);
   if (load.kind !== 'ok') return null; // the layout shows why
   const result = await serverRequest(DatasetQuery, { id: datasetId });
-  // Another team's dataset (FORBIDDEN) or one under another team's URL is "not here" for this page.
-  if (!result.ok && result.errors.some((e) => ['NOT_FOUND', 'BAD_USER_INPUT', 'FORBIDDEN'].includes(e.code)))
-    notFound();
-  const dataset = unwrap(result, 'load the dataset').dataset;
+  const dataset = unwrapFound(result, 'load the dataset').dataset;
   if (dataset.teamId !== load.team.id) notFound();
   const latest = dataset.versions[0];
   const rejected =

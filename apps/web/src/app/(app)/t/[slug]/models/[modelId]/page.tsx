@@ -1,19 +1,20 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { notFound } from 'next/navigation';
 import { AliasPanel } from '../../../../../../components/models/AliasPanel';
 import { DeleteModelButton } from '../../../../../../components/models/DeleteModelButton';
 import { EvaluateForm } from '../../../../../../components/models/EvaluateForm';
 import { VISIBILITY_LABEL } from '../../../../../../components/models/format';
 import { ModelDescription } from '../../../../../../components/models/ModelDescription';
 import { EvaluationGroups } from '../../../../../../components/models/MetricsPanel';
-import { SamplingPlayground } from '../../../../../../components/models/SamplingPlayground';
 import { ShareDialog } from '../../../../../../components/models/ShareDialog';
-import { VersionList } from '../../../../../../components/models/VersionList';
+import { shownVersion } from '../../../../../../components/models/shown-version';
 import {
   ModelCardSection,
+  NoVersions,
+  PlaygroundSection,
   SampleGridSection,
   TrainingMetricsSection,
+  VersionsSection,
 } from '../../../../../../components/models/VersionSections';
 import styles from '../../../../../../components/models/models.module.css';
 import {
@@ -24,7 +25,7 @@ import {
 } from '../../../../../../graphql/operations/models';
 import { formatDateTime } from '../../../../../../lib/format';
 import { canContribute } from '../../../../../../graphql/roles';
-import { loadMe, serverRequest, unwrap } from '../../../../../../lib/server-graphql';
+import { loadMe, serverRequest, unwrap, unwrapFound } from '../../../../../../lib/server-graphql';
 import { loadTeam } from '../../../../../../lib/team';
 import { loadDatasets } from '../../../../../../lib/team-content';
 
@@ -37,9 +38,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
   const load = await loadTeam(slug);
   if (load.kind !== 'ok') return null; // the layout shows why
   const result = await serverRequest(ModelQuery, { id: modelId });
-  if (!result.ok && result.errors.some((e) => ['NOT_FOUND', 'BAD_USER_INPUT', 'FORBIDDEN'].includes(e.code)))
-    notFound();
-  const model = unwrap(result, 'load the model').model;
+  const model = unwrapFound(result, 'load the model').model;
   const versions = readModelVersions(model.versions);
   const can = new Set(model.viewerPermissions);
   const ownTeam = model.teamId === load.team.id;
@@ -53,9 +52,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
     loadMe(),
   ]);
 
-  const wanted = Number(Array.isArray(query.v) ? query.v[0] : query.v);
-  const latestId = model.aliases.find((a) => a.name === 'latest')?.versionId;
-  const version = versions.find((v) => v.number === wanted) ?? versions.find((v) => v.id === latestId) ?? versions[0];
+  const version = shownVersion(versions, model.aliases, query.v);
   const base = `/t/${slug}/models/${model.id}`;
   const versionNumbers = new Map(versions.map((v) => [v.id, v.number]));
   const evaluationDatasets = version
@@ -108,33 +105,19 @@ export default async function ModelPage({ params, searchParams }: Props) {
       </div>
 
       {!version ? (
-        <div className="card empty">
-          <h3>No versions</h3>
-          <p>Every version of this model was deleted. Publish a run’s checkpoint to it to add one.</p>
-        </div>
+        <NoVersions>Every version of this model was deleted. Publish a run’s checkpoint to it to add one.</NoVersions>
       ) : (
         <div className={styles.layout}>
           <div className={styles.column}>
-            <SamplingPlayground
-              key={version.id}
-              versionId={version.id}
-              versionNumber={version.number}
-              labelNames={version.labelNames}
-              architecture={version.architecture}
-            />
+            <PlaygroundSection version={version} />
 
-            <section className="card" aria-labelledby="versions-heading">
-              <div className="card-header">
-                <h2 id="versions-heading">Versions</h2>
-              </div>
-              <VersionList
-                versions={versions}
-                selectedId={version.id}
-                versionHref={(n) => `${base}?v=${n}`}
-                runHref={ownTeam ? (runId) => `/t/${slug}/runs/${runId}` : undefined}
-                canDelete={can.has('DELETE')}
-              />
-            </section>
+            <VersionsSection
+              versions={versions}
+              selectedId={version.id}
+              versionHref={(n) => `${base}?v=${n}`}
+              runHref={ownTeam ? (runId) => `/t/${slug}/runs/${runId}` : undefined}
+              canDelete={can.has('DELETE')}
+            />
 
             <section className="card" aria-labelledby="evaluations-heading">
               <div className="card-header">

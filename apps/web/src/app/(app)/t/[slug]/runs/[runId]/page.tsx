@@ -3,7 +3,7 @@ import { notFound } from 'next/navigation';
 import type { DatasetVersionInfo } from '../../../../../../components/runs/ReproInfo';
 import { RunView } from '../../../../../../components/runs/RunView';
 import { readRunDetail, RunDatasetVersionQuery, RunDetailQuery } from '../../../../../../graphql/operations/run-detail';
-import { serverRequest, unwrap } from '../../../../../../lib/server-graphql';
+import { serverRequest, unwrapFound } from '../../../../../../lib/server-graphql';
 import { canContribute } from '../../../../../../graphql/roles';
 import { loadTeam } from '../../../../../../lib/team';
 
@@ -16,10 +16,7 @@ export default async function RunPage({ params }: Params) {
   const load = await loadTeam(slug);
   if (load.kind !== 'ok') return null; // the layout shows why
   const result = await serverRequest(RunDetailQuery, { id: runId });
-  // Another team's run (FORBIDDEN), a malformed id or one under another team's URL is "not here".
-  if (!result.ok && result.errors.some((e) => ['NOT_FOUND', 'BAD_USER_INPUT', 'FORBIDDEN'].includes(e.code)))
-    notFound();
-  const run = readRunDetail(unwrap(result, 'load the run').run);
+  const run = readRunDetail(unwrapFound(result, 'load the run').run);
   if (run.teamId !== load.team.id) notFound();
   // The dataset hash is reproducibility info, not the page's reason to exist: shown when it loads.
   let dataset: DatasetVersionInfo = null;

@@ -4,7 +4,7 @@ import { notFound } from 'next/navigation';
 import { ViewerCannot } from '../../../../../../../components/EmptyStates';
 import { DatasetQuery } from '../../../../../../../graphql/operations/datasets';
 import { canContribute } from '../../../../../../../graphql/roles';
-import { serverRequest, unwrap } from '../../../../../../../lib/server-graphql';
+import { serverRequest, unwrapFound } from '../../../../../../../lib/server-graphql';
 import { loadTeam } from '../../../../../../../lib/team';
 import { NewDatasetForm } from '../../new/NewDatasetForm';
 
@@ -16,9 +16,7 @@ export default async function UploadVersionPage({ params }: { params: Promise<{ 
   const load = await loadTeam(slug);
   if (load.kind !== 'ok') return null; // the layout shows why
   const result = await serverRequest(DatasetQuery, { id: datasetId });
-  if (!result.ok && result.errors.some((e) => ['NOT_FOUND', 'BAD_USER_INPUT', 'FORBIDDEN'].includes(e.code)))
-    notFound();
-  const dataset = unwrap(result, 'load the dataset').dataset;
+  const dataset = unwrapFound(result, 'load the dataset').dataset;
   if (dataset.teamId !== load.team.id) notFound();
   const next = (dataset.versions[0]?.number ?? 0) + 1;
   return (
