@@ -32,14 +32,15 @@ export const PREFETCH_MAX_BYTES = 256 * 1024 ** 2;
  * Starts reading the small files of an upload into `cache` as soon as they are picked, so that the bytes are
  * (mostly) in memory by the time the upload has been created and its first part goes out: the reads overlap the
  * createDataset/createUpload round trips and whatever the user does before clicking Upload. A file that cannot be
- * read resolves to null here and is read (and named in the error) when its part is sent.
+ * read resolves to null here and is read (and named in the error) when its part is sent. Resolves when every read
+ * has ended (nothing waits for it: parts wait for their own files).
  */
 export function prefetchSmallFiles(
   files: readonly File[],
   cache: ReadCache,
   maxBytes = PREFETCH_MAX_BYTES,
   crcs?: CrcCache,
-): void {
+): Promise<void> {
   const groups: File[][] = [];
   let group: File[] = [];
   let groupBytes = 0;
@@ -80,7 +81,7 @@ export function prefetchSmallFiles(
       }
     }
   };
-  for (let i = 0; i < Math.min(PARALLEL_READS, groups.length); i++) void reader();
+  return Promise.all(Array.from({ length: Math.min(PARALLEL_READS, groups.length) }, reader)).then(() => undefined);
 }
 
 /**
