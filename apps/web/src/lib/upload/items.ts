@@ -37,21 +37,24 @@ export interface PreparedUpload {
 export type ItemFile = Pick<File, 'name' | 'size' | 'lastModified'>;
 
 /**
- * Packs a folder of small files is split into (when each can still hold MIN_PACK_BYTES): a pack's PUT starts as
- * soon as its own files are read, while the next packs' files are still being read. Reading is what costs: Chromium
- * spends ~0.7 ms of CPU per picked file however it is read (measured on 5,000 files of 600 B: ~2.6 CPU-s in the
- * browser process and ~1 in the renderer for Blob-of-100 reads, per-file arrayBuffer, FileReader or a worker alike),
- * several times what sending the same bytes costs; one pack would send nothing until the last file is read.
+ * A small folder (up to PIPELINE_MAX_BYTES to pack) goes as packs of PIPELINE_PACK_BYTES, so that a pack's PUT starts
+ * as soon as its own files are read while the next pack's files are still being read. Reading is what costs:
+ * Chromium spends ~0.7 ms of CPU per picked file however it is read (measured on 5,000 files of 600 B: ~2.6 CPU-s in
+ * the browser process and ~1 in the renderer, alike for Blob-of-100 reads, per-file arrayBuffer, FileReader or a
+ * worker), several times what sending the same bytes costs. But each request costs too (the proxy, the hub's checks,
+ * an fsync per object): on the upload bench under load 20, ten packs of 350 KB took 2.5 s to PUT where one of
+ * 3.5 MB took 0.9 s, hence packs of megabytes. A larger folder's packs are multipart uploads whose parts already go
+ * as soon as they are read: not split.
  */
-export const PIPELINE_PACKS = 8;
-/** Smallest pack worth a request of its own. */
-export const MIN_PACK_BYTES = 256 * 1024;
+export const PIPELINE_PACK_BYTES = 2 * 1024 ** 2;
+/** Folders with more bytes to pack than this (the hub's default multipart threshold) are not split. */
+export const PIPELINE_MAX_BYTES = 16 * 1024 ** 2;
 
-/** The largest pack for these sources: about PIPELINE_PACKS packs, none under MIN_PACK_BYTES. */
+/** The largest pack for these sources (see PIPELINE_PACK_BYTES). */
 export function pipelinePackBytes(sources: readonly { path: string; size: number }[]): number {
   let packable = 0;
   for (const s of sources) if (!isArchivePath(s.path) && s.size <= MAX_PACKED_FILE_BYTES) packable += s.size;
-  return Math.min(MAX_PACK_BYTES, Math.max(MIN_PACK_BYTES, Math.ceil(packable / PIPELINE_PACKS)));
+  return packable > PIPELINE_MAX_BYTES ? MAX_PACK_BYTES : PIPELINE_PACK_BYTES;
 }
 
 /** Where an upload's time goes, as performance marks (the upload bench reads them; so can DevTools). */
