@@ -40,11 +40,11 @@ const { values: args } = parseArgs({
 const ROUNDS = Number(args.rounds);
 const SECRET = 'bench-secret-bench-secret-bench-secret';
 const RESULTS = fileURLToPath(new URL(`./results/${args.out}`, import.meta.url));
-/** The commit measured, `+dirty` when the work tree differs from it. */
+/** The commit measured, `+dirty` when the work tree differs from it (results files aside). */
 const REVISION = (() => {
   const git = (...a: string[]) => execFileSync('git', a, { encoding: 'utf8' }).trim();
   try {
-    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', '.').length > 0 ? '+dirty' : ''}`;
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', '.', ':!apps/web/bench/results').length > 0 ? '+dirty' : ''}`;
   } catch {
     return 'unknown';
   }
