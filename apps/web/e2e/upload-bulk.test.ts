@@ -70,7 +70,7 @@ describe('bulk folder upload and uploads into an existing dataset', () => {
     return { user, api, teamId: created.data!.createTeam.id };
   }
 
-  it('sends a folder of 3,000 files as one packed upload, renewing a part URL that expired mid-way', async () => {
+  it('sends a folder of 3,000 files as a few packs, renewing a URL that expired mid-way', async () => {
     const shot = screens('upload-bulk');
     const { user } = await team('bulk', 'bulk-team');
     const context = await dash.context(user);
@@ -143,6 +143,47 @@ describe('bulk folder upload and uploads into an existing dataset', () => {
     await expect.poll(() => row.textContent(), { timeout: 170_000 }).toContain('Ready');
     expect(await row.textContent()).toContain(`v1: ${FILES} images`);
     await shot(page, 'ready');
+    await context.close();
+  });
+
+  it('creates the dataset with its upload: a taken name is shown under Name and nothing is created', async () => {
+    const { user, api, teamId } = await team('taken', 'taken-team');
+    const created = await api.request(
+      `mutation ($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`,
+      { input: { teamId, name: 'faces', resolution: 16, channels: 3 } },
+    );
+    expect(created.errors).toBeUndefined();
+    const context = await dash.context(user);
+    const page = await context.newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => {
+      const op = /(?:mutation|query)\s+(\w+)/.exec(r.postData() ?? '')?.[1];
+      if (r.method() === 'POST' && op) requests.push(op);
+    });
+    await page.goto('/t/taken-team/datasets/new');
+    await page.getByLabel('Name', { exact: true }).fill('faces');
+    await page
+      .getByTestId('choose-files')
+      .setInputFiles(
+        [1, 2].map((seed) => ({ name: `${seed}.png`, mimeType: 'image/png', buffer: makePng(16, 16, seed) })),
+      );
+    await page.getByRole('button', { name: 'Upload 2 images' }).click();
+    await page.getByText('The team already has a dataset named "faces"').waitFor();
+    expect(await page.getByLabel('Name', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    // One request tried to create both; no separate createDataset, and the team still has one dataset.
+    expect(requests.filter((op) => /^Create/.test(op))).toEqual(['CreateUpload']);
+    const datasets = await api.request<{ datasets: { name: string }[] }>(
+      `query ($t: ID!) { datasets(teamId: $t) { name } }`,
+      { t: teamId },
+    );
+    expect(datasets.data?.datasets.map((d) => d.name)).toEqual(['faces']);
+
+    // Another name goes through, into a new dataset made by that same request.
+    await page.getByLabel('Name', { exact: true }).fill('faces-2');
+    await page.getByRole('button', { name: 'Upload 2 images' }).click();
+    await waitForPath(page, '/t/taken-team/datasets');
+    expect(requests.filter((op) => /^Create/.test(op))).toEqual(['CreateUpload', 'CreateUpload']);
+    await page.getByTestId('dataset-faces-2').waitFor();
     await context.close();
   });
 
