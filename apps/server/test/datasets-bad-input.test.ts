@@ -365,3 +365,91 @@ describe('authorization', () => {
     ).toBe('CONFLICT');
   });
 });
+
+describe('createUpload with a new dataset (one request instead of createDataset + createUpload)', () => {
+  const CREATE = `mutation ($input: CreateUploadInput!) {
+    createUpload(input: $input) {
+      id datasetId status
+      files { index path size multipart partSize partCount parts { partNumber size url method headers { name value } } }
+    }
+  }`;
+  const declare = (files: LocalFile[]) =>
+    files.map((f) => ({ path: f.path, size: f.bytes.length, contentType: f.contentType }));
+  const datasetNames = async (client = ann.client) =>
+    ok(
+      await client.request<{ datasets: { name: string }[] }>(`query ($t: ID!) { datasets(teamId: $t) { name } }`, {
+        t: teamId,
+      }),
+    ).datasets.map((d) => d.name);
+
+  it('creates the dataset and the upload together; the upload completes into its first version', async () => {
+    const files = [png('cats/1.png', await solidPng(41)), png('dogs/1.png', await solidPng(42))];
+    const created = ok(
+      await ann.client.request<{ createUpload: CreatedUpload & { datasetId: string } }>(CREATE, {
+        input: { dataset: { teamId, name: 'together', resolution: 16, channels: 3 }, files: declare(files) },
+      }),
+    ).createUpload;
+    const dataset = ok(
+      await ann.client.request<{ dataset: { name: string; resolution: number; teamId: string } }>(
+        `query ($id: ID!) { dataset(id: $id) { name resolution teamId } }`,
+        { id: created.datasetId },
+      ),
+    ).dataset;
+    expect(dataset).toEqual({ name: 'together', resolution: 16, teamId });
+    await uploadAll(created, files);
+    const done = ok(
+      await ann.client.request<{ completeUpload: { version: { id: string } } }>(COMPLETE, { uploadId: created.id }),
+    );
+    expect(await waitForVersion(ann.client, done.completeUpload.version.id)).toMatchObject({
+      status: 'READY',
+      acceptedCount: 2,
+    });
+  });
+
+  it('names the field of every bad input, and a refused declaration leaves no dataset behind', async () => {
+    const files = declare([png('1.png', await solidPng(43))]);
+    const good = { teamId, name: 'refused', resolution: 16, channels: 3 };
+    const create = (input: Record<string, unknown>) => ann.client.request(CREATE, { input });
+    expectBadInput(await create({ files }), 'datasetId', /give datasetId \(an existing dataset\) or dataset/);
+    const existing = await createDataset(ann.client, teamId, 'existing-one');
+    expectBadInput(await create({ datasetId: existing, dataset: good, files }), 'datasetId', /not both/);
+    expectBadInput(await create({ dataset: { ...good, name: ' ' }, files }), 'dataset.name', /must not be empty/);
+    expectBadInput(await create({ dataset: { ...good, resolution: 4 }, files }), 'dataset.resolution', /at least 8/);
+    expectBadInput(await create({ dataset: { ...good, channels: 2 }, files }), 'dataset.channels', /1 \(grayscale\)/);
+    expectBadInput(await create({ dataset: { ...good, teamId: 'x' }, files }), 'dataset.teamId', /valid team id/);
+    expectBadInput(await create({ dataset: good, files: [] }), 'files', /at least one file/);
+    expectBadInput(
+      await create({ dataset: good, files: [{ path: '../up.png', size: 1, contentType: 'image/png' }] }),
+      'files.0.path',
+      /climbs out/,
+    );
+    expectBadInput(
+      await create({ dataset: good, files: [{ path: 'big.png', size: 2 * MiB + 1, contentType: 'image/png' }] }),
+      'files.0.size',
+      /over the limit/,
+    );
+    // A taken name: CONFLICT naming the field, and the existing dataset is untouched.
+    const taken = await create({ dataset: { ...good, name: 'existing-one' }, files });
+    expect(errorCode(taken)).toBe('CONFLICT');
+    expect(taken.errors?.[0]?.extensions?.field).toBe('dataset.name');
+    expect(taken.errors?.[0]?.message).toMatch(/already has a dataset named "existing-one"/);
+    expect((await datasetNames()).filter((n) => n === 'refused' || n === 'existing-one')).toEqual(['existing-one']);
+  });
+
+  it('refuses viewers (FORBIDDEN) and non-members (NOT_FOUND, as for a team that does not exist)', async () => {
+    const viewer = await signUpUser(hub, 'Vera');
+    const outsider = await signUpUser(hub, 'Oscar');
+    await addMember(ann, teamId, viewer, 'VIEWER');
+    const files = declare([png('1.png', await solidPng(44))]);
+    const input = (team: string) => ({ dataset: { teamId: team, name: 'sneaky', resolution: 16, channels: 3 }, files });
+    expect(errorCode(await viewer.client.request(CREATE, { input: input(teamId) }))).toBe('FORBIDDEN');
+    const theirs = await outsider.client.request(CREATE, { input: input(teamId) });
+    const none = await outsider.client.request(CREATE, { input: input('00000000-0000-4000-8000-000000000000') });
+    expect(errorCode(theirs)).toBe('NOT_FOUND');
+    expect(theirs.errors?.[0]?.message).toBe(none.errors?.[0]?.message);
+    expect(errorCode(await gqlClient(hub.graphqlUrl).request(CREATE, { input: input(teamId) }))).toBe(
+      'UNAUTHENTICATED',
+    );
+    expect(await datasetNames()).not.toContain('sneaky');
+  });
+});

@@ -6,6 +6,7 @@
 // Time is from the Upload click to the hub's answer to completeUpload (every byte stored and verified); the
 // dataset.prepare job is off (it is not the upload). Medians over --rounds (2). One JSON line per case, also
 // appended to apps/web/bench/results/upload.jsonl, with the load average (the machine is shared).
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -25,10 +26,21 @@ const { values: args } = parseArgs({
     cases: { type: 'string', default: 'many-small,fewer-large' },
     /** Free text added to each line's note (what changed since the last run). */
     note: { type: 'string', default: '' },
+    /** The results file under apps/web/bench/results/ the lines are appended to. */
+    out: { type: 'string', default: 'upload.jsonl' },
   },
 });
 const ROUNDS = Number(args.rounds);
-const RESULTS = fileURLToPath(new URL('./results/upload.jsonl', import.meta.url));
+const RESULTS = fileURLToPath(new URL(`./results/${args.out}`, import.meta.url));
+/** The commit measured, `+dirty` when the work tree differs from it (results files aside). */
+const REVISION = (() => {
+  const git = (...a: string[]) => execFileSync('git', a, { encoding: 'utf8' }).trim();
+  try {
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', '.', ':!apps/web/bench/results').length > 0 ? '+dirty' : ''}`;
+  } catch {
+    return 'unknown';
+  }
+})();
 
 const bench = await startBenchHub('upload', { poolMax: 2 });
 const { root, store } = bench;
@@ -56,7 +68,9 @@ try {
   async function viaPage(name: string, dir: string, files: number): Promise<{ seconds: number; steps: Step[] }> {
     await page.goto('/t/bench/datasets/new');
     await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.evaluate(() => performance.clearMarks());
     await page.locator('input[webkitdirectory]').setInputFiles(dir);
+    const pickedAt = Date.now();
     const button = page.getByRole('button', { name: `Upload ${files.toLocaleString('en')} images` });
     await button.waitFor();
     const completed = page.waitForResponse(
@@ -95,6 +109,17 @@ try {
     page.off('requestfailed', onDone);
     const submitAt = await page.evaluate(() => (window as unknown as { submitAt?: number }).submitAt ?? NaN);
     steps.unshift({ what: 'click → submit handler', from: 0, to: submitAt - clickedAt, bytes: 0 });
+    steps.unshift({ what: 'files picked (read-ahead starts) → click', from: pickedAt - clickedAt, to: 0, bytes: 0 });
+    // The page's own marks (lib/upload/items.ts): when the read-ahead ended, when each part's body was ready.
+    const marks = await page.evaluate(() =>
+      performance
+        .getEntriesByType('mark')
+        .filter((m) => m.name.startsWith('dapple-upload:'))
+        .map((m) => ({ name: m.name.slice('dapple-upload:'.length), at: performance.timeOrigin + m.startTime })),
+    );
+    for (const m of marks)
+      steps.push({ what: `mark: ${m.name}`, from: m.at - clickedAt, to: m.at - clickedAt, bytes: 0 });
+    steps.sort((a, b) => a.from - b.from);
     const body = (await response.json()) as { errors?: unknown };
     if (body.errors) throw new Error(`completeUpload failed: ${JSON.stringify(body.errors)}`);
     await page.waitForURL((url) => url.pathname === '/t/bench/datasets');
@@ -160,7 +185,8 @@ try {
       ratio_vs_raw_put: Number((rawSeconds / seconds).toFixed(3)),
       rounds: ROUNDS,
       loadavg: loadavg().map((l) => Number(l.toFixed(2))),
-      requests: slowest.length,
+      requests: slowest.filter((step) => !/^(mark:|click|files picked)/.test(step.what)).length,
+      revision: REVISION,
       note: `shared 2-core machine, other agents running; Chromium → next start /objects proxy → hub DiskStore${args.note ? `; ${args.note}` : ''}`,
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);

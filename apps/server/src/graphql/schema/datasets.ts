@@ -305,8 +305,15 @@ const UploadFileInput = builder.inputType('UploadFileInput', {
   }),
 });
 const CreateUploadInput = builder.inputType('CreateUploadInput', {
+  description: 'Exactly one of `datasetId` (add a version to that dataset) and `dataset` (create one with the upload).',
   fields: (t) => ({
-    datasetId: t.id({ required: true }),
+    datasetId: t.id({ description: 'An existing dataset (members and above).' }),
+    dataset: t.field({
+      type: CreateDatasetInput,
+      description:
+        'A new dataset, created with the upload in one request (checked like createDataset: members and above, ' +
+        'CONFLICT naming dataset.name when the team has one of that name). Nothing is created when the upload is refused.',
+    }),
     files: t.field({ type: [UploadFileInput], required: true }),
   }),
 });
@@ -380,7 +387,8 @@ builder.mutationFields((t) => ({
   createUpload: t.field({
     type: UploadRef,
     description:
-      'Members and above. Declares the files (path, exact size, type); select files { parts { url headers } } for the upload URLs. ' +
+      'Members and above. Declares the files (path, exact size, type) for an existing dataset (`datasetId`) or a new one (`dataset`); ' +
+      'select files { parts { url headers } } for the upload URLs and datasetId for the new dataset. ' +
       'Files over 16 MiB (configurable) are multipart. BAD_USER_INPUT names the file and the limit it crosses.',
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: CreateUploadInput, required: true }) },

@@ -5,6 +5,7 @@ import {
   datasetVersions,
   uploads,
   type Dataset,
+  type Db,
   type DatasetFile,
   type DatasetVersion,
   type TeamRole,
@@ -14,13 +15,14 @@ import { ObjectKey, type ObjectStore, type SignedRequest } from '@dapple/storage
 import { z } from 'zod';
 import { conflict, isUniqueViolation, notFound } from '../errors.ts';
 import type { TeamService } from '../teams/index.ts';
-import type { RequestMeta, ServiceDeps } from '../types.ts';
+import type { RequestMeta, ServiceDeps, Tx } from '../types.ts';
 import { parseInput } from '../validation.ts';
 
 export const MIN_RESOLUTION = 8;
 export const MAX_RESOLUTION = 1024;
 
-const createInput = z.object({
+/** A new dataset's fields (createDataset, and createUpload's `dataset` when the upload starts a new dataset). */
+export const newDatasetInput = z.object({
   teamId: z.uuid('must be a valid team id'),
   name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
   description: z.string().trim().max(2000, 'must be at most 2000 characters').nullish(),
@@ -67,20 +69,39 @@ export class DatasetService {
 
   /** Members and above create datasets; the name is unique in the team. */
   async create(meta: RequestMeta, input: unknown): Promise<Dataset> {
-    const { teamId, name, description, resolution, channels } = parseInput(createInput, input);
-    const membership = await this.teams.requireTeamRole(meta, teamId, 'member');
+    const parsed = parseInput(newDatasetInput, input);
+    const membership = await this.teams.requireTeamRole(meta, parsed.teamId, 'member');
+    return this.insert(this.deps.db, parsed, membership.userId);
+  }
+
+  /**
+   * Inserts a dataset whose fields were parsed with newDatasetInput and whose team role was checked
+   * (`executor`: a transaction that creates more with it). CONFLICT naming `field` when the name is taken.
+   */
+  async insert(
+    executor: Db | Tx,
+    input: z.output<typeof newDatasetInput> & { id?: string },
+    createdBy: string,
+    field = 'name',
+  ): Promise<Dataset> {
+    const { id, teamId, name, description, resolution, channels } = input;
     try {
-      const [dataset] = await this.deps.db
+      const [dataset] = await executor
         .insert(datasets)
-        .values({ teamId, name, description: description ?? '', resolution, channels, createdBy: membership.userId })
+        .values({ id, teamId, name, description: description ?? '', resolution, channels, createdBy })
         .returning();
       if (!dataset) throw new Error('insert into datasets returned no row');
       return dataset;
     } catch (err) {
       if (isUniqueViolation(err, 'datasets_team_name_key'))
-        throw conflict(`The team already has a dataset named "${name}"`, 'name');
+        throw conflict(`The team already has a dataset named "${name}"`, field);
       throw err;
     }
+  }
+
+  /** The team role check of a new dataset's team: createUpload with `dataset` checks it like createDataset. */
+  requireCreator(meta: RequestMeta, teamId: string) {
+    return this.teams.requireTeamRole(meta, teamId, 'member');
   }
 
   async listForTeam(meta: RequestMeta, teamId: string): Promise<Dataset[]> {

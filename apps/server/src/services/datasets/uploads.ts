@@ -21,7 +21,7 @@ import { z } from 'zod';
 import { badInput, conflict, notFound } from '../errors.ts';
 import type { JobSender } from '../job-sender.ts';
 import type { DatasetConfig } from './config.ts';
-import { datasetKeys, type DatasetService } from './datasets.ts';
+import { datasetKeys, newDatasetInput, type DatasetService } from './datasets.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
 import { parseInput } from '../validation.ts';
 import { mapLimited } from '../map-limited.ts';
@@ -41,10 +41,24 @@ const fileInput = z.object({
   /** A tar or stored zip the client packed many files into (see UploadFileEntry.pack). */
   pack: z.boolean().nullish(),
 });
-const createInput = z.object({
-  datasetId: z.uuid('must be a valid dataset id'),
-  files: z.array(fileInput).min(1, 'must list at least one file'),
-});
+const createInput = z
+  .object({
+    /** The dataset the upload adds a version to… */
+    datasetId: z.uuid('must be a valid dataset id').nullish(),
+    /** …or a new dataset, created with the upload (one round trip instead of createDataset + createUpload). */
+    dataset: newDatasetInput.nullish(),
+    files: z.array(fileInput).min(1, 'must list at least one file'),
+  })
+  .superRefine((input, ctx) => {
+    if (!input.datasetId === !input.dataset)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['datasetId'],
+        message: input.datasetId
+          ? 'give either datasetId (an existing dataset) or dataset (a new one), not both'
+          : 'give datasetId (an existing dataset) or dataset (a new one to create)',
+      });
+  });
 
 export interface UploadPartTarget extends SignedRequest {
   partNumber: number;
@@ -74,9 +88,18 @@ export class UploadService {
     private readonly datasets: DatasetService,
   ) {}
 
+  /**
+   * Declares an upload into the dataset `datasetId`, or into a new dataset (`dataset`: its fields, checked like
+   * createDataset's) that is created with it, in one transaction: a declaration that is refused leaves no dataset.
+   */
   async create(meta: RequestMeta, input: unknown): Promise<Upload> {
-    const { datasetId, files } = parseInput(createInput, input);
-    const dataset = await this.datasets.authorized(meta, datasetId, 'member');
+    const { datasetId, dataset: fresh, files } = parseInput(createInput, input);
+    let dataset: Pick<Dataset, 'id'>;
+    let createdBy: string | null = meta.viewer?.user.id ?? null;
+    if (fresh) {
+      createdBy = (await this.datasets.requireCreator(meta, fresh.teamId)).userId;
+      dataset = { id: randomUUID() };
+    } else dataset = await this.datasets.authorized(meta, datasetId!, 'member');
     const limits = this.deps.config.upload;
     if (files.length > limits.maxFilesPerUpload) {
       throw badInput(
@@ -145,19 +168,22 @@ export class UploadService {
         const multipartUploadId = await this.deps.store.createMultipartUpload(key, { contentType: file.contentType });
         entries[index] = { ...file, key, multipartUploadId, partSize, partCount: Math.ceil(file.size / partSize) };
       });
-      const [upload] = await this.deps.db
-        .insert(uploads)
-        .values({
-          id,
-          datasetId: dataset.id,
-          files: entries,
-          totalBytes,
-          createdBy: meta.viewer?.user.id ?? null,
-          expiresAt: new Date(this.deps.now().getTime() + limits.uploadTtlMs),
-        })
-        .returning();
-      if (!upload) throw new Error('insert into uploads returned no row');
-      return upload;
+      return await this.deps.db.transaction(async (tx) => {
+        if (fresh) await this.datasets.insert(tx, { ...fresh, id: dataset.id }, createdBy!, 'dataset.name');
+        const [upload] = await tx
+          .insert(uploads)
+          .values({
+            id,
+            datasetId: dataset.id,
+            files: entries,
+            totalBytes,
+            createdBy,
+            expiresAt: new Date(this.deps.now().getTime() + limits.uploadTtlMs),
+          })
+          .returning();
+        if (!upload) throw new Error('insert into uploads returned no row');
+        return upload;
+      });
     } catch (err) {
       await this.abortMultiparts(entries);
       throw err;

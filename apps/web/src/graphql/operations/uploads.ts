@@ -1,18 +1,10 @@
 import { graphql } from '../tada';
 
-export const CreateDatasetMutation = graphql(`
-  mutation CreateDataset($input: CreateDatasetInput!) {
-    createDataset(input: $input) {
-      id
-      name
-    }
-  }
-`);
-
 export const CreateUploadMutation = graphql(`
   mutation CreateUpload($input: CreateUploadInput!) {
     createUpload(input: $input) {
       id
+      datasetId
       totalBytes
       files {
         index

@@ -44,10 +44,10 @@ describe('readBody', () => {
       [0, layout.size],
       [0, 1],
       [511, 1_000],
-      [layout.size - 1_100_000, 1_100_000],
+      [layout.size - 300_000, 300_000],
       [12_345, 67_890],
     ] as const;
-    expect(layout.size).toBeGreaterThan(1_100_000);
+    expect(layout.size).toBeGreaterThan(300_000);
     for (const [start, size] of ranges)
       await same(await readBody(pieces, start, size), whole.slice(start, start + size));
   });

@@ -5,11 +5,13 @@ import { PartError } from './send-parts';
 // Why packs of small files are read into memory before they are sent: a request body that is a Blob of thousands
 // of picked Files makes Chromium open and read them one after another while the request waits (measured here:
 // 5,000 files of 600 bytes took 7–10 s to PUT that way, 0.45 s once in memory). Reading them as a few Blobs of
-// ~100 Files each, several at once, took 1.1–1.9 s for the same files. Big files stay file-backed: for them the
-// per-file cost is nothing next to their bytes, and reading them would only cost memory.
+// ~100 Files each, several at once, took 1.1–1.9 s for the same files. Bigger files stay file-backed: for them the
+// per-file cost (~1.5 ms) is nothing next to their bytes, while reading them into memory holds up the page — with
+// a 1 MiB limit, a folder of 500 files of 600 KB kept the Upload click from reaching its handler for ~10 s (the
+// upload bench, load 19–27), as ~256 MB were read on the main thread.
 
 /** Files up to this size are read ahead; larger ones are streamed from disk by the browser. */
-export const READ_AHEAD_MAX_FILE_BYTES = 1024 ** 2;
+export const READ_AHEAD_MAX_FILE_BYTES = 64 * 1024;
 /** Files per read (one Blob of them) and bytes per read. */
 const GROUP_FILES = 100;
 const GROUP_BYTES = 4 * 1024 ** 2;
@@ -32,14 +34,15 @@ export const PREFETCH_MAX_BYTES = 256 * 1024 ** 2;
  * Starts reading the small files of an upload into `cache` as soon as they are picked, so that the bytes are
  * (mostly) in memory by the time the upload has been created and its first part goes out: the reads overlap the
  * createDataset/createUpload round trips and whatever the user does before clicking Upload. A file that cannot be
- * read resolves to null here and is read (and named in the error) when its part is sent.
+ * read resolves to null here and is read (and named in the error) when its part is sent. Resolves when every read
+ * has ended (nothing waits for it: parts wait for their own files).
  */
 export function prefetchSmallFiles(
   files: readonly File[],
   cache: ReadCache,
   maxBytes = PREFETCH_MAX_BYTES,
   crcs?: CrcCache,
-): void {
+): Promise<void> {
   const groups: File[][] = [];
   let group: File[] = [];
   let groupBytes = 0;
@@ -80,7 +83,7 @@ export function prefetchSmallFiles(
       }
     }
   };
-  for (let i = 0; i < Math.min(PARALLEL_READS, groups.length); i++) void reader();
+  return Promise.all(Array.from({ length: Math.min(PARALLEL_READS, groups.length) }, reader)).then(() => undefined);
 }
 
 /**

@@ -9,7 +9,7 @@ import { UploadSummary } from '../../../../../../components/datasets/UploadSumma
 import { FieldError, FormError, SelectField, TextField } from '../../../../../../components/Field';
 import { SubmitButton } from '../../../../../../components/SubmitButton';
 import { AbortUploadMutation } from '../../../../../../graphql/operations/datasets';
-import { CreateDatasetMutation, CreateUploadMutation } from '../../../../../../graphql/operations/uploads';
+import { CreateUploadMutation } from '../../../../../../graphql/operations/uploads';
 import { clearErrorOnEdit, toFieldErrors, type FieldErrors } from '../../../../../../lib/form-errors';
 import { request } from '../../../../../../lib/graphql';
 import type { PickedFile } from '../../../../../../lib/upload/pick-files';
@@ -127,20 +127,6 @@ function CreateDatasetForm({
     setPhase({ kind: 'sending', sent: new Map(), total: 0, rate: 0, eta: null });
     setAttempted(true);
     try {
-      if (!dataset.current) {
-        const created = await request(CreateDatasetMutation, {
-          input: {
-            teamId,
-            name,
-            resolution: Number(form.get('resolution')),
-            channels: Number(form.get('channels')),
-            description: formText(form, 'description') || null,
-          },
-        });
-        if (!created.ok) return fail(toFieldErrors(created.errors, FIELDS));
-        dataset.current = { id: created.data.createDataset.id, name };
-      }
-
       let uploadId: string;
       let parts: PartTarget[];
       let alreadyStored: Map<number, number> | undefined;
@@ -154,15 +140,27 @@ function CreateDatasetForm({
       } else {
         // Other files than the failed attempt's: that upload will not be completed, so it is ended now.
         if (upload.current) void request(AbortUploadMutation, { uploadId: upload.current.id });
+        // A new dataset is created with its upload, in one request (and not at all when the upload is refused).
         const created = await request(CreateUploadMutation, {
           input: {
-            datasetId: dataset.current.id,
+            ...(dataset.current
+              ? { datasetId: dataset.current.id }
+              : {
+                  dataset: {
+                    teamId,
+                    name,
+                    resolution: Number(form.get('resolution')),
+                    channels: Number(form.get('channels')),
+                    description: formText(form, 'description') || null,
+                  },
+                }),
             files: declareItems(prepared, picked),
           },
         });
-        // The server names the file and the limit it crosses; those errors belong to the file list.
+        // The server names the field (dataset.name, files.3.size…); errors about the files belong to the file list.
         if (!created.ok)
           return fail(toFieldErrors(created.errors, FIELDS, { BAD_USER_INPUT: 'files', CONFLICT: 'files' }));
+        dataset.current ??= { id: created.data.createUpload.datasetId, name };
         uploadId = created.data.createUpload.id;
         upload.current = { id: uploadId, files: picked, prepared };
         parts = planParts(created.data.createUpload.files);
