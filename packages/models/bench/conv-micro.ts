@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend.ts';
 import { installWasmKernelFixes } from '../src/nn/wasm-kernels.ts';
-import { wasmConv, wasmConvKernelsAvailable, wasmFilterGrad } from '../src/nn/wasm-conv.ts';
+import { wasmConv, wasmConvKernelsAvailable, wasmFilterGrad, wasmWinogradConv } from '../src/nn/wasm-conv.ts';
 
 await selectBackend({ prefer: 'wasm', fallback: false });
 installWasmKernelFixes();
@@ -45,6 +45,7 @@ for (const s of shapes) {
       bias,
     ),
   );
+  const wino = cpuMs(() => wasmWinogradConv(x, f, bias));
   const dw = cpuMs(() => {
     const r = wasmFilterGrad(x, dy, 3, 1);
     return [r.dw, r.db];
@@ -59,7 +60,9 @@ for (const s of shapes) {
     ],
     bias,
   );
+  const wg = wasmWinogradConv(x, f, bias);
   const maxDiff = tf.max(tf.abs(tf.sub(a, o))).dataSync()[0];
+  const winoMaxDiff = tf.max(tf.abs(tf.sub(a, wg))).dataSync()[0];
   console.log(
     JSON.stringify({
       shape: s,
@@ -69,7 +72,11 @@ for (const s of shapes) {
       xnnGmacPerS: +((gmac / xnn) * 1000).toFixed(1),
       oursGmacPerS: +((gmac / ours) * 1000).toFixed(1),
       dwGmacPerS: +((gmac / dw) * 1000).toFixed(1),
+      winoMs: wino,
+      // direct-conv MACs over Winograd's time: the speed a direct conv would need to keep up
+      winoEffGmacPerS: +((gmac / wino) * 1000).toFixed(1),
       maxDiff,
+      winoMaxDiff,
     }),
   );
 }

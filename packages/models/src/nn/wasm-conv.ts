@@ -24,6 +24,43 @@ import { heapModule, type HeapModule } from './wasm/heap-module.ts';
 const FILTER_GRAD = 'DappleConvFilterGrad';
 const PADDED_CONV = 'DappleConvPadded';
 const FLIP_SWAP = 'DappleConvFlipSwap';
+const WINOGRAD_CONV = 'DappleConvWinograd';
+
+/** Winograd F(2×2, 3×3)'s filter transform G (4×3). */
+const G = [
+  [1, 0, 0],
+  [0.5, 0.5, 0.5],
+  [0.5, -0.5, 0.5],
+  [0, 0, 1],
+] as const;
+
+/**
+ * u[ξ = 4i + j, n/8, c, n % 8] = (G f[·, ·, c, n] Gᵀ)[i, j]: the 3×3 filter f [3, 3, C, N] transformed for
+ * F(2×2, 3×3) and packed in blocks of 8 output channels, the layout the winograd kernel reads.
+ */
+function winogradFilter(f: Float32Array, c: number, n: number, u: Float32Array): void {
+  const t = new Float64Array(12); // G·f for one (c, n): [4, 3]
+  for (let ci = 0; ci < c; ci++) {
+    for (let ni = 0; ni < n; ni++) {
+      for (let i = 0; i < 4; i++) {
+        const gi = G[i]!;
+        for (let b = 0; b < 3; b++) {
+          let acc = 0;
+          for (let a = 0; a < 3; a++) acc += gi[a]! * f[((a * 3 + b) * c + ci) * n + ni]!;
+          t[i * 3 + b] = acc;
+        }
+      }
+      const block = (ni >> 3) * c * 8 + ci * 8 + (ni & 7);
+      for (let i = 0; i < 4; i++) {
+        for (let j = 0; j < 4; j++) {
+          const gj = G[j]!;
+          const v = t[i * 3]! * gj[0] + t[i * 3 + 1]! * gj[1] + t[i * 3 + 2]! * gj[2];
+          u[(i * 4 + j) * c * n + block] = v;
+        }
+      }
+    }
+  }
+}
 
 interface ConvKernelExports {
   filterGrad(
@@ -62,6 +99,19 @@ interface ConvKernelExports {
     padLeft: number,
   ): void;
   flipSwap(w: number, f: number, k2: number, cin: number, cout: number): void;
+  winograd(
+    x: number,
+    u: number,
+    bias: number,
+    y: number,
+    vbuf: number,
+    mbuf: number,
+    b: number,
+    h: number,
+    w: number,
+    c: number,
+    n: number,
+  ): void;
 }
 
 /**
@@ -151,6 +201,25 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
     backend.disposeData(scratch.dataId);
     return y;
   },
+  [WINOGRAD_CONV]: (args) => {
+    const x = args.inputs['x'] as tf.TensorInfo;
+    const f = args.inputs['f'] as tf.TensorInfo;
+    const bias = args.inputs['bias'];
+    const { exports, backend, ptr } = convKernels.context(args);
+    const [b, h, w, c] = x.shape as [number, number, number, number];
+    const n = f.shape[3]!;
+    const t = w / 2;
+    const y = backend.makeOutput([b, h, w, n], 'float32');
+    const u = backend.makeOutput([16 * c * n], 'float32');
+    const vbuf = backend.makeOutput([16 * t * c], 'float32');
+    const mbuf = backend.makeOutput([16 * t * n + 64], 'float32');
+    // Views taken after the allocations: an allocation can grow (and so replace) the heap's buffer.
+    const memory = backend.wasm.asm.memory.buffer;
+    winogradFilter(new Float32Array(memory, ptr(f), 9 * c * n), c, n, new Float32Array(memory, ptr(u), 16 * c * n));
+    exports.winograd(ptr(x), ptr(u), bias ? ptr(bias) : 0, ptr(y), ptr(vbuf), ptr(mbuf), b, h, w, c, n);
+    for (const s of [u, vbuf, mbuf]) backend.disposeData(s.dataId);
+    return y;
+  },
   [FLIP_SWAP]: (args) => {
     const w = args.inputs['w'] as tf.TensorInfo;
     const { exports, backend, ptr } = convKernels.context(args);
@@ -233,6 +302,36 @@ export function wasmConv(
 ): tf.Tensor4D {
   const inputs: tf.NamedTensorMap = bias ? { x, f, bias } : { x, f };
   return tf.engine().runKernel<tf.Tensor4D>(PADDED_CONV, inputs, { pad });
+}
+
+/**
+ * Whether wasmWinogradConv can compute a 3×3 SAME conv of x [B, H, W, C] to N channels here: even sizes
+ * with the tiles of a band (W/2) in fours, channels in fours (input) and eights (output).
+ */
+export function wasmWinogradFits(xShape: readonly number[], n: number): boolean {
+  const [, h, w, c] = xShape as [number, number, number, number];
+  return winograd && h % 2 === 0 && w % 8 === 0 && c % 4 === 0 && n % 8 === 0 && convKernels.available();
+}
+
+let winograd = true;
+
+/**
+ * Whether the 3×3 stride-1 convs (forward and input gradient) use Winograd where it fits (the default) or the
+ * direct conv, whose sums are the plain Σ over taps and channels (no transforms; for comparisons and tests).
+ */
+export function setWasmWinograd(on: boolean): void {
+  winograd = on;
+}
+
+/**
+ * y = conv(x, f) + bias for a 3×3 stride-1 SAME conv, by Winograd's F(2×2, 3×3): 16 products per 2×2 outputs
+ * and (c, n) pair where the direct conv takes 36 (see the kernel in wasm/conv-kernels.wat). Float32 throughout;
+ * it rounds differently from the direct conv (the transforms add and halve). Call only where
+ * wasmWinogradFits(x.shape, f.shape[3]).
+ */
+export function wasmWinogradConv(x: tf.Tensor4D, f: tf.Tensor4D, bias?: tf.Tensor1D): tf.Tensor4D {
+  const inputs: tf.NamedTensorMap = bias ? { x, f, bias } : { x, f };
+  return tf.engine().runKernel<tf.Tensor4D>(WINOGRAD_CONV, inputs, {});
 }
 
 /**
