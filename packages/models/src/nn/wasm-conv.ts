@@ -35,6 +35,17 @@ const G = [
 ] as const;
 
 /**
+ * Tile rows per band of the winograd kernel: at least 16 tiles per pass of its matrix products where the image
+ * allows (a row of an 8×8 or 16×16 image has only 4 or 8), and a divisor of the image's tile rows. Under the
+ * load of a shared machine 16 and 32 tiles per pass did not measure apart (bench/conv-micro.ts).
+ */
+function winogradBandRows(tileRows: number, tilesPerRow: number): number {
+  let r = Math.max(1, Math.min(tileRows, Math.floor(16 / tilesPerRow)));
+  while (tileRows % r !== 0) r--;
+  return r;
+}
+
+/**
  * u[ξ = 4i + j, n/8, c, n % 8] = (G f[·, ·, c, n] Gᵀ)[i, j]: the 3×3 filter f [3, 3, C, N] transformed for
  * F(2×2, 3×3) and packed in blocks of 8 output channels, the layout the winograd kernel reads.
  */
@@ -111,6 +122,7 @@ interface ConvKernelExports {
     w: number,
     c: number,
     n: number,
+    r: number,
   ): void;
 }
 
@@ -209,14 +221,15 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
     const [b, h, w, c] = x.shape as [number, number, number, number];
     const n = f.shape[3]!;
     const t = w / 2;
+    const r = winogradBandRows(h / 2, t);
     const y = backend.makeOutput([b, h, w, n], 'float32');
     const u = backend.makeOutput([16 * c * n], 'float32');
-    const vbuf = backend.makeOutput([16 * t * c], 'float32');
-    const mbuf = backend.makeOutput([16 * t * n + 64], 'float32');
+    const vbuf = backend.makeOutput([16 * (r * t * c + 16)], 'float32');
+    const mbuf = backend.makeOutput([16 * (r * t * n + 16) + 64], 'float32');
     // Views taken after the allocations: an allocation can grow (and so replace) the heap's buffer.
     const memory = backend.wasm.asm.memory.buffer;
     winogradFilter(new Float32Array(memory, ptr(f), 9 * c * n), c, n, new Float32Array(memory, ptr(u), 16 * c * n));
-    exports.winograd(ptr(x), ptr(u), bias ? ptr(bias) : 0, ptr(y), ptr(vbuf), ptr(mbuf), b, h, w, c, n);
+    exports.winograd(ptr(x), ptr(u), bias ? ptr(bias) : 0, ptr(y), ptr(vbuf), ptr(mbuf), b, h, w, c, n, r);
     for (const s of [u, vbuf, mbuf]) backend.disposeData(s.dataId);
     return y;
   },

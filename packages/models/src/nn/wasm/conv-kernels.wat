@@ -321,19 +321,20 @@
   ;; ("tile") is Aᵀ[(G f Gᵀ) ⊙ (Bᵀ d B)]A over the tile's 4×4 input patch d, so a tile takes 16 products per
   ;; (c, n) pair where the direct conv takes 36: the products are 16 matrix products (one per element ξ of the
   ;; 4×4 transformed tile) of [tiles, C] by [C, N], and the transforms are additions only (B, A) or done once
-  ;; per call on the filter (G, in wasm-conv.ts: u = G f Gᵀ packed [16, N/8, C, 8]). One band of tiles (two
-  ;; output rows of a sample) at a time: its transformed inputs (vbuf: [16, T, C], T = W/2 tiles) and
-  ;; products (mbuf: [16, T, N], then 16 v128 of scratch) stay in L1/L2. x [B, H, W, C], y [B, H, W, N], bias
-  ;; [N] or 0 for none. Needs H and W even, T % 4 == 0, C % 4 == 0, N % 8 == 0.
+  ;; per call on the filter (G, in wasm-conv.ts: u = G f Gᵀ packed [16, N/8, C, 8]). One band of tiles (R
+  ;; rows of T = W/2 tiles: 2·R output rows of a sample) at a time: its transformed inputs (vbuf: [16, R·T, C])
+  ;; and products (mbuf: [16, R·T, N], then 16 v128 of scratch) stay in L2, and the products run over R·T
+  ;; tiles per pass. x [B, H, W, C], y [B, H, W, N], bias [N] or 0 for none. Needs H and W even, R dividing
+  ;; H/2, T % 4 == 0, C % 4 == 0, N % 8 == 0.
   (func (export "winograd")
     (param $x i32) (param $u i32) (param $bias i32) (param $y i32) (param $vbuf i32) (param $mbuf i32)
-    (param $B i32) (param $H i32) (param $W i32) (param $C i32) (param $N i32)
+    (param $B i32) (param $H i32) (param $W i32) (param $C i32) (param $N i32) (param $R i32)
     (local $b i32) (local $ty i32) (local $tx i32) (local $T i32) (local $pix i32) (local $rowBytes i32)
     (local $co i32) (local $xi0 i32) (local $yi0 i32) (local $tmp i32) (local $vplane i32) (local $mplane i32)
     (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $rv0 i32) (local $rv1 i32) (local $rv2 i32) (local $rv3 i32)
     (local $c0 i32) (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $cv0 i32) (local $cv1 i32) (local $cv2 i32) (local $cv3 i32)
     (local $xi i32) (local $nb i32) (local $tq i32) (local $pv i32) (local $pu i32) (local $m i32) (local $pm i32)
-    (local $nstep i32) (local $py i32) (local $no i32) (local $ublock i32) (local $uplane i32)
+    (local $nstep i32) (local $py i32) (local $no i32) (local $ublock i32) (local $uplane i32) (local $tr i32) (local $TB i32) (local $ty0 i32) (local $tile i32)
     (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
@@ -344,14 +345,21 @@
     (local.set $pix (i32.shl (local.get $C) (i32.const 2)))
     (local.set $rowBytes (i32.mul (local.get $W) (local.get $pix)))
     (local.set $nstep (i32.shl (local.get $N) (i32.const 2)))
-    (local.set $vplane (i32.mul (local.get $T) (local.get $pix)))
-    (local.set $mplane (i32.mul (local.get $T) (local.get $nstep)))
+    (local.set $TB (i32.mul (local.get $T) (local.get $R)))
+    ;; planes 64 bytes longer than their data: at power-of-two strides (4 KB for 32 tiles of 32 channels) the
+    ;; 16 planes of a tile fell into one L1 set, and the kernel ran at a third of its speed
+    (local.set $vplane (i32.add (i32.mul (local.get $TB) (local.get $pix)) (i32.const 64)))
+    (local.set $mplane (i32.add (i32.mul (local.get $TB) (local.get $nstep)) (i32.const 64)))
     (local.set $uplane (i32.mul (local.get $N) (local.get $pix)))
     (local.set $tmp (i32.add (local.get $mbuf) (i32.shl (local.get $mplane) (i32.const 4))))
     (local.set $b (i32.const 0))
     (loop $lb
-      (local.set $ty (i32.const 0))
+      (local.set $ty0 (i32.const 0))
       (loop $lty
+        ;; 1. V[ξ, tile, :] = (Bᵀ d B)[ξ] for every tile of the band (R rows of T tiles), four channels at a time
+        (local.set $tr (i32.const 0))
+        (loop $ltr
+        (local.set $ty (i32.add (local.get $ty0) (local.get $tr)))
         ;; input rows 2·ty − 1 … 2·ty + 2: where they start and whether they are inside x
         (local.set $yi0 (i32.sub (i32.shl (local.get $ty) (i32.const 1)) (i32.const 1)))
         (local.set $xi (i32.add (local.get $yi0) (i32.const 0)))
@@ -366,9 +374,9 @@
         (local.set $xi (i32.add (local.get $yi0) (i32.const 3)))
         (local.set $rv3 (i32.and (i32.ge_s (local.get $xi) (i32.const 0)) (i32.lt_s (local.get $xi) (local.get $H))))
         (local.set $r3 (i32.add (local.get $x) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $H)) (local.get $xi)) (local.get $rowBytes))))
-        ;; 1. V[ξ, tx, :] = (Bᵀ d B)[ξ] for every tile of the band, four channels at a time
         (local.set $tx (i32.const 0))
         (loop $ltx
+          (local.set $tile (i32.add (i32.mul (local.get $tr) (local.get $T)) (local.get $tx)))
           (local.set $xi0 (i32.sub (i32.shl (local.get $tx) (i32.const 1)) (i32.const 1)))
           (local.set $xi (i32.add (local.get $xi0) (i32.const 0)))
           (local.set $cv0 (i32.and (i32.ge_s (local.get $xi) (i32.const 0)) (i32.lt_s (local.get $xi) (local.get $W))))
@@ -453,7 +461,7 @@
           (v128.store offset=176 (local.get $tmp) (f32x4.sub (local.get $d2) (local.get $d1)))
           (v128.store offset=240 (local.get $tmp) (f32x4.sub (local.get $d1) (local.get $d3)))
           ;; rows: V[4·r + j] = (t[r, ·] B)[j], stored at vbuf[ξ, tx, c]
-          (local.set $pv (i32.add (i32.add (local.get $vbuf) (i32.mul (local.get $tx) (local.get $pix))) (local.get $co)))
+          (local.set $pv (i32.add (i32.add (local.get $vbuf) (i32.mul (local.get $tile) (local.get $pix))) (local.get $co)))
           (local.set $d0 (v128.load offset=0 (local.get $tmp)))
           (local.set $d1 (v128.load offset=16 (local.get $tmp)))
           (local.set $d2 (v128.load offset=32 (local.get $tmp)))
@@ -490,6 +498,8 @@
             (br_if $lci (i32.lt_u (local.get $co) (local.get $pix))))
           (local.set $tx (i32.add (local.get $tx) (i32.const 1)))
           (br_if $ltx (i32.lt_u (local.get $tx) (local.get $T))))
+        (local.set $tr (i32.add (local.get $tr) (i32.const 1)))
+        (br_if $ltr (i32.lt_u (local.get $tr) (local.get $R))))
         ;; 2. M[ξ] = V[ξ] · U[ξ]: blocks of 4 tiles × 8 output channels, 8 v128 accumulators, as in conv
         (local.set $m (i32.const 0))
         (loop $lxi
@@ -540,19 +550,22 @@
               (v128.store offset=0 (local.get $pm) (local.get $a6))
               (v128.store offset=16 (local.get $pm) (local.get $a7))
               (local.set $tq (i32.add (local.get $tq) (i32.const 4)))
-              (br_if $ltq (i32.lt_u (local.get $tq) (local.get $T))))
+              (br_if $ltq (i32.lt_u (local.get $tq) (local.get $TB))))
             (local.set $nb (i32.add (local.get $nb) (i32.const 8)))
             (br_if $lnb (i32.lt_u (local.get $nb) (local.get $N))))
           (local.set $m (i32.add (local.get $m) (i32.const 1)))
           (br_if $lxi (i32.lt_u (local.get $m) (i32.const 16))))
         ;; 3. y[2·ty + i, 2·tx + j, n] = bias[n] + (Aᵀ M A)[i, j], four channels at a time
+        (local.set $tr (i32.const 0))
+        (loop $ltr2
+        (local.set $ty (i32.add (local.get $ty0) (local.get $tr)))
         (local.set $tx (i32.const 0))
         (loop $ltx2
           (local.set $py (i32.add (local.get $y)
             (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $H)) (i32.shl (local.get $ty) (i32.const 1))) (local.get $W))
                               (i32.shl (local.get $tx) (i32.const 1)))
                      (local.get $nstep))))
-          (local.set $pm (i32.add (local.get $mbuf) (i32.mul (local.get $tx) (local.get $nstep))))
+          (local.set $pm (i32.add (local.get $mbuf) (i32.mul (i32.add (i32.mul (local.get $tr) (local.get $T)) (local.get $tx)) (local.get $nstep))))
           (local.set $no (i32.const 0))
           (loop $lno
             (local.set $bv (if (result v128) (local.get $bias)
@@ -594,8 +607,10 @@
             (br_if $lno (i32.lt_u (local.get $no) (local.get $nstep))))
           (local.set $tx (i32.add (local.get $tx) (i32.const 1)))
           (br_if $ltx2 (i32.lt_u (local.get $tx) (local.get $T))))
-        (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
-        (br_if $lty (i32.lt_u (local.get $ty) (i32.shr_u (local.get $H) (i32.const 1)))))
+        (local.set $tr (i32.add (local.get $tr) (i32.const 1)))
+        (br_if $ltr2 (i32.lt_u (local.get $tr) (local.get $R))))
+        (local.set $ty0 (i32.add (local.get $ty0) (local.get $R)))
+        (br_if $lty (i32.lt_u (local.get $ty0) (i32.shr_u (local.get $H) (i32.const 1)))))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br_if $lb (i32.lt_u (local.get $b) (local.get $B)))))
 
