@@ -56,6 +56,8 @@ const cases: Case[] = [
   { b: 2, h: 9, w: 32, k: 3, stride: 1, cin: 32, cout: 8 }, // rows in chunks of 4 (4, 4, 1): chunk edges inside the taps
   { b: 1, h: 3, w: 64, k: 3, stride: 1, cin: 64, cout: 8 }, // rows too long for more than one per chunk
   { b: 1, h: 9, w: 32, k: 3, stride: 2, cin: 32, cout: 8 }, // strided, in chunks
+  { b: 2, h: 16, w: 16, k: 3, stride: 1, cin: 8, cout: 16 }, // by Winograd, bands of two tile rows
+  { b: 1, h: 32, w: 32, k: 3, stride: 1, cin: 8, cout: 8 }, // by Winograd, one tile row (16 tiles) per band
 ];
 
 describe('wasm conv kernels', () => {

@@ -16,15 +16,25 @@ import { heapModule, type HeapModule } from './wasm/heap-module.ts';
  *   conv of dy with the flipped filter, which flipSwap makes in one pass). It measured 0.81–0.93× the backend's
  *   XNNPACK conv on the UNet's shapes when it still took a padded copy of its input.
  *
- * Both need channel counts in multiples of 4 (filter gradient, input side) or 8 (output side), and the conv
- * output widths in multiples of 4: the filter gradient zero-pads other channel counts (the RGB stem and
- * output convs); the conv is used only where its shapes fit (wasmConvFits).
+ * - Winograd F(2×2, 3×3) for 3×3 stride-1 SAME convs, forward (and so the input gradient) and filter gradient:
+ *   16 products per 2×2 outputs and channel pair where the direct kernels take 36. The direct kernels already
+ *   ran at 80–90% of what this machine's 128-bit SIMD can multiply and add (27 GMAC/s on one core), so fewer
+ *   products was the way left to go faster. Float32 throughout, but the transforms add and halve, so the sums
+ *   round differently from the direct kernels' (relative error ~1e-6, tests allow 1e-5); setWasmWinograd(false)
+ *   goes back to the direct kernels. Used where the shapes fit (wasmWinogradFits): even sizes, widths in
+ *   eights, channels in fours (input side) and eights (output side), so every 3×3 stride-1 conv of the UNets
+ *   but the RGB stem and output convs.
+ *
+ * The direct kernels need channel counts in multiples of 4 (filter gradient, input side) or 8 (output side),
+ * and the conv output widths in multiples of 4: the filter gradient zero-pads other channel counts (the RGB
+ * stem and output convs); the conv is used only where its shapes fit (wasmConvFits).
  */
 
 const FILTER_GRAD = 'DappleConvFilterGrad';
 const PADDED_CONV = 'DappleConvPadded';
 const FLIP_SWAP = 'DappleConvFlipSwap';
 const WINOGRAD_CONV = 'DappleConvWinograd';
+const WINOGRAD_FILTER_GRAD = 'DappleConvWinogradFilterGrad';
 
 /** Winograd F(2×2, 3×3)'s filter transform G (4×3). */
 const G = [
@@ -33,6 +43,51 @@ const G = [
   [0.5, -0.5, 0.5],
   [0, 0, 1],
 ] as const;
+
+/**
+ * dW[a, b, c, n] = (Gᵀ dU[·, ·, c, n] G)[a, b]: the filter gradient from its Winograd-space form dU [16, C, N]
+ * (winogradFilterGrad), the transpose of winogradFilter's transform. G's zeros skipped, one pass over dU.
+ */
+function winogradFilterGradFromU(du: Float32Array, cn: number, dw: Float32Array): void {
+  for (let k = 0; k < cn; k++) {
+    for (let i = 0; i < 4; i++) {
+      const u0 = du[4 * i * cn + k]!;
+      const u1 = du[(4 * i + 1) * cn + k]!;
+      const u2 = du[(4 * i + 2) * cn + k]!;
+      const u3 = du[(4 * i + 3) * cn + k]!;
+      // (dU[i, ·] G)[b] for the tile's row i, then dW[a, b] += G[i, a] · that
+      const b0 = u0 + 0.5 * (u1 + u2);
+      const b1 = 0.5 * (u1 - u2);
+      const b2 = 0.5 * (u1 + u2) + u3;
+      if (i === 0) {
+        dw[k] = b0;
+        dw[cn + k] = b1;
+        dw[2 * cn + k] = b2;
+        dw[3 * cn + k] = 0;
+        dw[4 * cn + k] = 0;
+        dw[5 * cn + k] = 0;
+        dw[6 * cn + k] = 0;
+        dw[7 * cn + k] = 0;
+        dw[8 * cn + k] = 0;
+      } else if (i === 1 || i === 2) {
+        const s = i === 1 ? 0.5 : -0.5;
+        dw[k] = dw[k]! + 0.5 * b0;
+        dw[cn + k] = dw[cn + k]! + 0.5 * b1;
+        dw[2 * cn + k] = dw[2 * cn + k]! + 0.5 * b2;
+        dw[3 * cn + k] = dw[3 * cn + k]! + s * b0;
+        dw[4 * cn + k] = dw[4 * cn + k]! + s * b1;
+        dw[5 * cn + k] = dw[5 * cn + k]! + s * b2;
+        dw[6 * cn + k] = dw[6 * cn + k]! + 0.5 * b0;
+        dw[7 * cn + k] = dw[7 * cn + k]! + 0.5 * b1;
+        dw[8 * cn + k] = dw[8 * cn + k]! + 0.5 * b2;
+      } else {
+        dw[6 * cn + k] = dw[6 * cn + k]! + b0;
+        dw[7 * cn + k] = dw[7 * cn + k]! + b1;
+        dw[8 * cn + k] = dw[8 * cn + k]! + b2;
+      }
+    }
+  }
+}
 
 /**
  * Tile rows per band of the winograd kernel: at least 16 tiles per pass of its matrix products where the image
@@ -115,6 +170,19 @@ interface ConvKernelExports {
     u: number,
     bias: number,
     y: number,
+    vbuf: number,
+    mbuf: number,
+    b: number,
+    h: number,
+    w: number,
+    c: number,
+    n: number,
+    r: number,
+  ): void;
+  winogradFilterGrad(
+    x: number,
+    dy: number,
+    du: number,
     vbuf: number,
     mbuf: number,
     b: number,
@@ -233,6 +301,30 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
     for (const s of [u, vbuf, mbuf]) backend.disposeData(s.dataId);
     return y;
   },
+  [WINOGRAD_FILTER_GRAD]: (args) => {
+    const x = args.inputs['x'] as tf.TensorInfo;
+    const dy = args.inputs['dy'] as tf.TensorInfo;
+    const { exports, backend, ptr, zeros } = convKernels.context(args);
+    const [b, h, w, c] = x.shape as [number, number, number, number];
+    const n = dy.shape[3]!;
+    const t = w / 2;
+    const r = winogradBandRows(h / 2, t);
+    const dw = backend.makeOutput([3, 3, c, n], 'float32');
+    const db = zeros([n]);
+    const du = zeros([16 * c * n]);
+    const vbuf = backend.makeOutput([16 * (r * t * c + 16)], 'float32');
+    const mbuf = backend.makeOutput([16 * (r * t * n + 16) + 64], 'float32');
+    exports.winogradFilterGrad(ptr(x), ptr(dy), ptr(du), ptr(vbuf), ptr(mbuf), b, h, w, c, n, r);
+    exports.colSum(ptr(dy), ptr(db), b * h * w, n);
+    const memory = backend.wasm.asm.memory.buffer;
+    winogradFilterGradFromU(
+      new Float32Array(memory, ptr(du), 16 * c * n),
+      c * n,
+      new Float32Array(memory, ptr(dw), 9 * c * n),
+    );
+    for (const s of [du, vbuf, mbuf]) backend.disposeData(s.dataId);
+    return [dw, db];
+  },
   [FLIP_SWAP]: (args) => {
     const w = args.inputs['w'] as tf.TensorInfo;
     const { exports, backend, ptr } = convKernels.context(args);
@@ -267,6 +359,10 @@ export function wasmFilterGrad(
   // TF's SAME padding puts the odd pixel after: only the leading pad matters to the kernel.
   const padTop = Math.floor(Math.max((dy.shape[1] - 1) * stride + k - h, 0) / 2);
   const padLeft = Math.floor(Math.max((dy.shape[2] - 1) * stride + k - w, 0) / 2);
+  if (k === 3 && stride === 1 && wasmWinogradFits(x.shape, cout)) {
+    const [dw, db] = tf.engine().runKernel<[tf.Tensor4D, tf.Tensor1D]>(WINOGRAD_FILTER_GRAD, { x, dy }, {});
+    return { dw, db };
+  }
   return tf.tidy(() => {
     const cinP = roundUp(cin, 4);
     const coutP = roundUp(cout, 8);
