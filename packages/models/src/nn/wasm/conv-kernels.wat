@@ -220,9 +220,9 @@
                   (if (i32.and
                         (i32.and (i32.ge_s (local.get $yi) (i32.const 0)) (i32.lt_s (local.get $yi) (local.get $H)))
                         (i32.and (i32.ge_s (local.get $xi) (i32.const 0)) (i32.lt_s (local.get $xi) (local.get $W))))
-                    ;; plain copy loops, not memory.copy / memory.fill: V8 compiles those to calls, and with
-                    ;; them in this function the conv ran at half speed on 32-channel 32×32 inputs (11 against
-                    ;; 22 GMAC/s, bench/conv-micro.ts), though the calls sit outside the inner loop
+                    ;; plain copy loops, not memory.copy / memory.fill, which V8 compiles to calls: with them
+                    ;; bench/conv-micro.ts timed 32-channel 32×32 convs at 11 GMAC/s, 22 without (alternating
+                    ;; runs; later runs of both varied as much, and a whole training step did not change)
                     (then
                       (local.set $src
                         (i32.add (local.get $x)
