@@ -51,6 +51,8 @@ const cases: Case[] = [
   { h: 8, w: 12, k: 3, stride: 1, cin: 8, cout: 4 }, // on wasm, the input gradient in our own conv kernel
   { h: 8, w: 8, k: 3, stride: 2, cin: 4, cout: 3 }, // on wasm, the stride-2 phase conv in our own conv kernel
   { h: 4, w: 4, k: 1, stride: 1, cin: 8, cout: 8 }, // on wasm, the 1×1 input gradient in our matmul kernel
+  { h: 8, w: 8, k: 3, stride: 1, cin: 8, cout: 16 }, // on wasm, forward and input gradient by Winograd
+  { h: 6, w: 16, k: 3, stride: 1, cin: 4, cout: 8 }, // on wasm, Winograd forward, direct input gradient (4 channels)
 ];
 
 describe('conv2dCustomGrad', () => {

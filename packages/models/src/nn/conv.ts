@@ -3,7 +3,15 @@ import { customOp } from './custom-op.ts';
 import { matMulTransposeA, matMulTransposeB } from './ops.ts';
 import { sumToChannels, t2d } from './reduce.ts';
 import { shiftedRows } from './shifted-rows.ts';
-import { wasmConv, wasmConvFits, wasmConvKernelsAvailable, wasmFilterGrad, wasmFlipSwap } from './wasm-conv.ts';
+import {
+  wasmConv,
+  wasmConvFits,
+  wasmConvKernelsAvailable,
+  wasmFilterGrad,
+  wasmFlipSwap,
+  wasmWinogradConv,
+  wasmWinogradFits,
+} from './wasm-conv.ts';
 import { webgpuConv2d, webgpuConvFits } from './webgpu/conv.ts';
 import { webgpuKernelsActive } from './webgpu/enabled.ts';
 
@@ -94,6 +102,7 @@ function inputGrad(
   }
   if (stride === 1) {
     const p = (kh - 1) / 2;
+    if (kh === 3 && wasmWinogradFits(dy.shape, cin)) return wasmWinogradConv(dy, flipSwap(w));
     if (wasmConvFits(xShape))
       return wasmConv(dy, flipSwap(w), [
         [p, p],
@@ -277,11 +286,14 @@ function checkArgs(x: tf.Tensor4D, w: tf.Tensor4D, stride: number): void {
 }
 
 /**
- * The forward conv + bias: our wasm SIMD conv for stride-1 3×3 convs whose shapes fit it (0.81–0.93× the
- * backend's XNNPACK conv, see wasm-conv.ts), the backend's own conv otherwise.
+ * The forward conv + bias: on wasm, stride-1 3×3 convs by Winograd F(2×2, 3×3) where the shapes fit it (even
+ * sizes, channels in fours and eights; 1.2–1.6× our direct conv, wasm-conv.ts), else our direct SIMD conv
+ * where its shapes fit (which ran at 0.81–0.93× the backend's XNNPACK conv when it took a padded copy of its
+ * input); the backend's own conv otherwise.
  */
 function forwardConv(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor1D, stride: number): tf.Tensor4D {
   const [k, , , cout] = w.shape;
+  if (stride === 1 && k === 3 && wasmWinogradFits(x.shape, cout)) return wasmWinogradConv(x, w, bias);
   if (stride === 1 && k === 3 && wasmConvFits([x.shape[0], x.shape[1], x.shape[2], cout])) {
     return wasmConv(
       x,

@@ -3,7 +3,16 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatedPath, generatedSource, watFiles } from '../../scripts/build-wasm.ts';
 import { selectBackend } from '../backend.ts';
-import { wasmConv, wasmConvFits, wasmConvKernelsAvailable, wasmFilterGrad, wasmFlipSwap } from './wasm-conv.ts';
+import {
+  setWasmWinograd,
+  wasmConv,
+  wasmConvFits,
+  wasmConvKernelsAvailable,
+  wasmFilterGrad,
+  wasmFlipSwap,
+  wasmWinogradConv,
+  wasmWinogradFits,
+} from './wasm-conv.ts';
 import { maxRelErr, randomArray } from './test-arrays.ts';
 
 interface Case {
@@ -47,6 +56,8 @@ const cases: Case[] = [
   { b: 2, h: 9, w: 32, k: 3, stride: 1, cin: 32, cout: 8 }, // rows in chunks of 4 (4, 4, 1): chunk edges inside the taps
   { b: 1, h: 3, w: 64, k: 3, stride: 1, cin: 64, cout: 8 }, // rows too long for more than one per chunk
   { b: 1, h: 9, w: 32, k: 3, stride: 2, cin: 32, cout: 8 }, // strided, in chunks
+  { b: 2, h: 16, w: 16, k: 3, stride: 1, cin: 8, cout: 16 }, // by Winograd, bands of two tile rows
+  { b: 1, h: 32, w: 32, k: 3, stride: 1, cin: 8, cout: 8 }, // by Winograd, one tile row (16 tiles) per band
 ];
 
 describe('wasm conv kernels', () => {
@@ -202,6 +213,56 @@ describe('wasm conv kernels', () => {
     expect(wasmConvFits([2, 8, 6, 16])).toBe(false);
     expect(wasmConvFits([2, 8, 8, 12])).toBe(false);
     expect(wasmConvFits([2, 8, 0, 8])).toBe(false);
+  });
+
+  const winogradCases = [
+    { b: 2, h: 8, w: 8, c: 4, n: 8, bias: true }, // one block of 4 tiles per band, every tile on an edge
+    { b: 3, h: 6, w: 16, c: 12, n: 24, bias: false }, // several channel quads and output blocks
+    { b: 1, h: 32, w: 32, c: 32, n: 32, bias: true }, // the small UNet's first level
+    { b: 2, h: 2, w: 24, c: 8, n: 16, bias: true }, // one band: both rows of every tile padded
+  ];
+  for (const c of winogradCases) {
+    it(`Winograd conv matches the cpu backend's 3×3 SAME conv: B${c.b} ${c.h}×${c.w}, ${c.c}→${c.n}${c.bias ? ' + bias' : ''}`, async () => {
+      const x = randomArray(c.b * c.h * c.w * c.c, 41);
+      const f = randomArray(9 * c.c * c.n, 42);
+      const bias = randomArray(c.n, 43);
+      const run = async (ours: boolean) => {
+        const xt = tf.tensor4d(x, [c.b, c.h, c.w, c.c]);
+        const ft = tf.tensor4d(f, [3, 3, c.c, c.n]);
+        const bt = tf.tensor1d(bias);
+        const y = ours
+          ? wasmWinogradConv(xt, ft, c.bias ? bt : undefined)
+          : tf.add(tf.conv2d(xt, ft, 1, 'same'), c.bias ? bt : 0);
+        const out = (await y.data()) as Float32Array;
+        tf.dispose([xt, ft, bt, y]);
+        return out;
+      };
+      await selectBackend({ prefer: 'cpu', fallback: false });
+      const ref = await run(false);
+      await selectBackend({ prefer: 'wasm', fallback: false });
+      expect(wasmWinogradFits([c.b, c.h, c.w, c.c], c.n)).toBe(true);
+      const before = tf.memory().numTensors;
+      const mine = await run(true);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(mine.length).toBe(ref.length);
+      // Not the direct conv's sums (the transforms add and halve), but as close as float32 rounding goes.
+      expect(maxRelErr(mine, ref)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('Winograd takes only even sizes with widths in eights, channels in fours and eights, and can be turned off', async () => {
+    await selectBackend({ prefer: 'wasm', fallback: false });
+    expect(wasmWinogradFits([2, 8, 8, 4], 8)).toBe(true);
+    expect(wasmWinogradFits([2, 7, 8, 4], 8)).toBe(false);
+    expect(wasmWinogradFits([2, 8, 12, 4], 8)).toBe(false);
+    expect(wasmWinogradFits([2, 8, 8, 3], 8)).toBe(false);
+    expect(wasmWinogradFits([2, 8, 8, 4], 12)).toBe(false);
+    setWasmWinograd(false);
+    try {
+      expect(wasmWinogradFits([2, 8, 8, 4], 8)).toBe(false);
+    } finally {
+      setWasmWinograd(true);
+    }
   });
 
   it('flipSwap reverses the taps and transposes each tap', async () => {

@@ -16,14 +16,117 @@ import { heapModule, type HeapModule } from './wasm/heap-module.ts';
  *   conv of dy with the flipped filter, which flipSwap makes in one pass). It measured 0.81–0.93× the backend's
  *   XNNPACK conv on the UNet's shapes when it still took a padded copy of its input.
  *
- * Both need channel counts in multiples of 4 (filter gradient, input side) or 8 (output side), and the conv
- * output widths in multiples of 4: the filter gradient zero-pads other channel counts (the RGB stem and
- * output convs); the conv is used only where its shapes fit (wasmConvFits).
+ * - Winograd F(2×2, 3×3) for 3×3 stride-1 SAME convs, forward (and so the input gradient) and filter gradient:
+ *   16 products per 2×2 outputs and channel pair where the direct kernels take 36. The direct kernels already
+ *   ran at 80–90% of what this machine's 128-bit SIMD can multiply and add (27 GMAC/s on one core), so fewer
+ *   products was the way left to go faster. Float32 throughout, but the transforms add and halve, so the sums
+ *   round differently from the direct kernels' (relative error ~1e-6, tests allow 1e-5); setWasmWinograd(false)
+ *   goes back to the direct kernels. Used where the shapes fit (wasmWinogradFits): even sizes, widths in
+ *   eights, channels in fours (input side) and eights (output side), so every 3×3 stride-1 conv of the UNets
+ *   but the RGB stem and output convs.
+ *
+ * The direct kernels need channel counts in multiples of 4 (filter gradient, input side) or 8 (output side),
+ * and the conv output widths in multiples of 4: the filter gradient zero-pads other channel counts (the RGB
+ * stem and output convs); the conv is used only where its shapes fit (wasmConvFits).
  */
 
 const FILTER_GRAD = 'DappleConvFilterGrad';
 const PADDED_CONV = 'DappleConvPadded';
 const FLIP_SWAP = 'DappleConvFlipSwap';
+const WINOGRAD_CONV = 'DappleConvWinograd';
+const WINOGRAD_FILTER_GRAD = 'DappleConvWinogradFilterGrad';
+
+/** Winograd F(2×2, 3×3)'s filter transform G (4×3). */
+const G = [
+  [1, 0, 0],
+  [0.5, 0.5, 0.5],
+  [0.5, -0.5, 0.5],
+  [0, 0, 1],
+] as const;
+
+/**
+ * dW[a, b, c, n] = (Gᵀ dU[·, ·, c, n] G)[a, b]: the filter gradient from its Winograd-space form dU [16, C, N]
+ * (winogradFilterGrad), the transpose of winogradFilter's transform. G's zeros skipped, one pass over dU.
+ */
+function winogradFilterGradFromU(du: Float32Array, cn: number, dw: Float32Array): void {
+  for (let k = 0; k < cn; k++) {
+    for (let i = 0; i < 4; i++) {
+      const u0 = du[4 * i * cn + k]!;
+      const u1 = du[(4 * i + 1) * cn + k]!;
+      const u2 = du[(4 * i + 2) * cn + k]!;
+      const u3 = du[(4 * i + 3) * cn + k]!;
+      // (dU[i, ·] G)[b] for the tile's row i, then dW[a, b] += G[i, a] · that
+      const b0 = u0 + 0.5 * (u1 + u2);
+      const b1 = 0.5 * (u1 - u2);
+      const b2 = 0.5 * (u1 + u2) + u3;
+      if (i === 0) {
+        dw[k] = b0;
+        dw[cn + k] = b1;
+        dw[2 * cn + k] = b2;
+        dw[3 * cn + k] = 0;
+        dw[4 * cn + k] = 0;
+        dw[5 * cn + k] = 0;
+        dw[6 * cn + k] = 0;
+        dw[7 * cn + k] = 0;
+        dw[8 * cn + k] = 0;
+      } else if (i === 1 || i === 2) {
+        const s = i === 1 ? 0.5 : -0.5;
+        dw[k] = dw[k]! + 0.5 * b0;
+        dw[cn + k] = dw[cn + k]! + 0.5 * b1;
+        dw[2 * cn + k] = dw[2 * cn + k]! + 0.5 * b2;
+        dw[3 * cn + k] = dw[3 * cn + k]! + s * b0;
+        dw[4 * cn + k] = dw[4 * cn + k]! + s * b1;
+        dw[5 * cn + k] = dw[5 * cn + k]! + s * b2;
+        dw[6 * cn + k] = dw[6 * cn + k]! + 0.5 * b0;
+        dw[7 * cn + k] = dw[7 * cn + k]! + 0.5 * b1;
+        dw[8 * cn + k] = dw[8 * cn + k]! + 0.5 * b2;
+      } else {
+        dw[6 * cn + k] = dw[6 * cn + k]! + b0;
+        dw[7 * cn + k] = dw[7 * cn + k]! + b1;
+        dw[8 * cn + k] = dw[8 * cn + k]! + b2;
+      }
+    }
+  }
+}
+
+/**
+ * Tile rows per band of the winograd kernel: at least 16 tiles per pass of its matrix products where the image
+ * allows (a row of an 8×8 or 16×16 image has only 4 or 8), and a divisor of the image's tile rows. Under the
+ * load of a shared machine 16 and 32 tiles per pass did not measure apart (bench/conv-micro.ts).
+ */
+function winogradBandRows(tileRows: number, tilesPerRow: number): number {
+  let r = Math.max(1, Math.min(tileRows, Math.floor(16 / tilesPerRow)));
+  while (tileRows % r !== 0) r--;
+  return r;
+}
+
+/**
+ * u[ξ = 4i + j, n/8, c, n % 8] = (G f[·, ·, c, n] Gᵀ)[i, j]: the 3×3 filter f [3, 3, C, N] transformed for
+ * F(2×2, 3×3) and packed in blocks of 8 output channels, the layout the winograd kernel reads.
+ */
+function winogradFilter(f: Float32Array, c: number, n: number, u: Float32Array): void {
+  const t = new Float64Array(12); // G·f for one (c, n): [4, 3]
+  for (let ci = 0; ci < c; ci++) {
+    for (let ni = 0; ni < n; ni++) {
+      for (let i = 0; i < 4; i++) {
+        const gi = G[i]!;
+        for (let b = 0; b < 3; b++) {
+          let acc = 0;
+          for (let a = 0; a < 3; a++) acc += gi[a]! * f[((a * 3 + b) * c + ci) * n + ni]!;
+          t[i * 3 + b] = acc;
+        }
+      }
+      const block = (ni >> 3) * c * 8 + ci * 8 + (ni & 7);
+      for (let i = 0; i < 4; i++) {
+        for (let j = 0; j < 4; j++) {
+          const gj = G[j]!;
+          const v = t[i * 3]! * gj[0] + t[i * 3 + 1]! * gj[1] + t[i * 3 + 2]! * gj[2];
+          u[(i * 4 + j) * c * n + block] = v;
+        }
+      }
+    }
+  }
+}
 
 interface ConvKernelExports {
   filterGrad(
@@ -62,6 +165,33 @@ interface ConvKernelExports {
     padLeft: number,
   ): void;
   flipSwap(w: number, f: number, k2: number, cin: number, cout: number): void;
+  winograd(
+    x: number,
+    u: number,
+    bias: number,
+    y: number,
+    vbuf: number,
+    mbuf: number,
+    b: number,
+    h: number,
+    w: number,
+    c: number,
+    n: number,
+    r: number,
+  ): void;
+  winogradFilterGrad(
+    x: number,
+    dy: number,
+    du: number,
+    vbuf: number,
+    mbuf: number,
+    b: number,
+    h: number,
+    w: number,
+    c: number,
+    n: number,
+    r: number,
+  ): void;
 }
 
 /**
@@ -151,6 +281,50 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
     backend.disposeData(scratch.dataId);
     return y;
   },
+  [WINOGRAD_CONV]: (args) => {
+    const x = args.inputs['x'] as tf.TensorInfo;
+    const f = args.inputs['f'] as tf.TensorInfo;
+    const bias = args.inputs['bias'];
+    const { exports, backend, ptr } = convKernels.context(args);
+    const [b, h, w, c] = x.shape as [number, number, number, number];
+    const n = f.shape[3]!;
+    const t = w / 2;
+    const r = winogradBandRows(h / 2, t);
+    const y = backend.makeOutput([b, h, w, n], 'float32');
+    const u = backend.makeOutput([16 * c * n], 'float32');
+    const vbuf = backend.makeOutput([16 * (r * t * c + 16)], 'float32');
+    const mbuf = backend.makeOutput([16 * (r * t * n + 16) + 64], 'float32');
+    // Views taken after the allocations: an allocation can grow (and so replace) the heap's buffer.
+    const memory = backend.wasm.asm.memory.buffer;
+    winogradFilter(new Float32Array(memory, ptr(f), 9 * c * n), c, n, new Float32Array(memory, ptr(u), 16 * c * n));
+    exports.winograd(ptr(x), ptr(u), bias ? ptr(bias) : 0, ptr(y), ptr(vbuf), ptr(mbuf), b, h, w, c, n, r);
+    for (const s of [u, vbuf, mbuf]) backend.disposeData(s.dataId);
+    return y;
+  },
+  [WINOGRAD_FILTER_GRAD]: (args) => {
+    const x = args.inputs['x'] as tf.TensorInfo;
+    const dy = args.inputs['dy'] as tf.TensorInfo;
+    const { exports, backend, ptr, zeros } = convKernels.context(args);
+    const [b, h, w, c] = x.shape as [number, number, number, number];
+    const n = dy.shape[3]!;
+    const t = w / 2;
+    const r = winogradBandRows(h / 2, t);
+    const dw = backend.makeOutput([3, 3, c, n], 'float32');
+    const db = zeros([n]);
+    const du = zeros([16 * c * n]);
+    const vbuf = backend.makeOutput([16 * (r * t * c + 16)], 'float32');
+    const mbuf = backend.makeOutput([16 * (r * t * n + 16) + 64], 'float32');
+    exports.winogradFilterGrad(ptr(x), ptr(dy), ptr(du), ptr(vbuf), ptr(mbuf), b, h, w, c, n, r);
+    exports.colSum(ptr(dy), ptr(db), b * h * w, n);
+    const memory = backend.wasm.asm.memory.buffer;
+    winogradFilterGradFromU(
+      new Float32Array(memory, ptr(du), 16 * c * n),
+      c * n,
+      new Float32Array(memory, ptr(dw), 9 * c * n),
+    );
+    for (const s of [du, vbuf, mbuf]) backend.disposeData(s.dataId);
+    return [dw, db];
+  },
   [FLIP_SWAP]: (args) => {
     const w = args.inputs['w'] as tf.TensorInfo;
     const { exports, backend, ptr } = convKernels.context(args);
@@ -185,6 +359,10 @@ export function wasmFilterGrad(
   // TF's SAME padding puts the odd pixel after: only the leading pad matters to the kernel.
   const padTop = Math.floor(Math.max((dy.shape[1] - 1) * stride + k - h, 0) / 2);
   const padLeft = Math.floor(Math.max((dy.shape[2] - 1) * stride + k - w, 0) / 2);
+  if (k === 3 && stride === 1 && wasmWinogradFits(x.shape, cout)) {
+    const [dw, db] = tf.engine().runKernel<[tf.Tensor4D, tf.Tensor1D]>(WINOGRAD_FILTER_GRAD, { x, dy }, {});
+    return { dw, db };
+  }
   return tf.tidy(() => {
     const cinP = roundUp(cin, 4);
     const coutP = roundUp(cout, 8);
@@ -233,6 +411,36 @@ export function wasmConv(
 ): tf.Tensor4D {
   const inputs: tf.NamedTensorMap = bias ? { x, f, bias } : { x, f };
   return tf.engine().runKernel<tf.Tensor4D>(PADDED_CONV, inputs, { pad });
+}
+
+/**
+ * Whether wasmWinogradConv can compute a 3×3 SAME conv of x [B, H, W, C] to N channels here: even sizes
+ * with the tiles of a band (W/2) in fours, channels in fours (input) and eights (output).
+ */
+export function wasmWinogradFits(xShape: readonly number[], n: number): boolean {
+  const [, h, w, c] = xShape as [number, number, number, number];
+  return winograd && h % 2 === 0 && w % 8 === 0 && c % 4 === 0 && n % 8 === 0 && convKernels.available();
+}
+
+let winograd = true;
+
+/**
+ * Whether the 3×3 stride-1 convs (forward and input gradient) use Winograd where it fits (the default) or the
+ * direct conv, whose sums are the plain Σ over taps and channels (no transforms; for comparisons and tests).
+ */
+export function setWasmWinograd(on: boolean): void {
+  winograd = on;
+}
+
+/**
+ * y = conv(x, f) + bias for a 3×3 stride-1 SAME conv, by Winograd's F(2×2, 3×3): 16 products per 2×2 outputs
+ * and (c, n) pair where the direct conv takes 36 (see the kernel in wasm/conv-kernels.wat). Float32 throughout;
+ * it rounds differently from the direct conv (the transforms add and halve). Call only where
+ * wasmWinogradFits(x.shape, f.shape[3]).
+ */
+export function wasmWinogradConv(x: tf.Tensor4D, f: tf.Tensor4D, bias?: tf.Tensor1D): tf.Tensor4D {
+  const inputs: tf.NamedTensorMap = bias ? { x, f, bias } : { x, f };
+  return tf.engine().runKernel<tf.Tensor4D>(WINOGRAD_CONV, inputs, {});
 }
 
 /**
