@@ -9,12 +9,13 @@ let results: TargetResult[] = [];
 let crash = '';
 beforeAll(async () => {
   const { output } = await runTool('tsx', ['scripts/lint.ts', '--typecheck', '--json']);
-  const last = output.trimEnd().split('\n').at(-1) ?? '';
-  try {
-    results = JSON.parse(last) as TargetResult[];
-  } catch {
-    crash = output;
-  }
+  // The JSON line comes last on stdout; a warning on stderr may still follow it.
+  const line = output
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('[{'));
+  if (line) results = JSON.parse(line) as TargetResult[];
+  else crash = output;
 }, 15 * 60_000);
 
 describe.each(TARGETS.map((t) => t.tsconfig))('%s', (tsconfig) => {
