@@ -14,10 +14,5 @@ export default defineProject({
     // Argon2 hashing and real Postgres on 2 shared cores: generous per-test time.
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // The hub's module graph (Apollo, Pothos, drizzle, TF.js, the hub's own source) costs a few CPU-seconds to
-    // import; a fresh process per file paid it 69 times. Files share their worker's modules instead: each file
-    // still starts its own hub on its own cloned database and closes it (afterAll), and nothing here keeps
-    // module-level state between files.
-    isolate: false,
   },
 });
