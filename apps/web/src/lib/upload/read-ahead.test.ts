@@ -54,7 +54,7 @@ describe('readBody', () => {
 
   it('takes prefetched files from the cache (and drops them from it), reading the rest', async () => {
     const cache: ReadCache = new Map();
-    prefetchSmallFiles(files.slice(0, 120), cache);
+    void prefetchSmallFiles(files.slice(0, 120), cache);
     expect(cache.size).toBe(120);
     const body = await readBody(pieces, 0, layout.size, cache);
     await same(body, whole);
@@ -63,7 +63,7 @@ describe('readBody', () => {
 
   it('prefetches small files only, within the memory budget', () => {
     const cache: ReadCache = new Map();
-    prefetchSmallFiles(files, cache, 50_000);
+    void prefetchSmallFiles(files, cache, 50_000);
     expect(cache.has(files[251]!)).toBe(false); // over the read-ahead limit
     const held = [...cache.keys()].reduce((sum, f) => sum + f.size, 0);
     expect(held).toBeLessThanOrEqual(50_000);
@@ -97,7 +97,7 @@ describe('readBody', () => {
     // … and from the read-ahead, which computes the CRCs as it reads.
     const cache: ReadCache = new Map();
     const crcs: CrcCache = new Map();
-    prefetchSmallFiles(files, cache, undefined, crcs);
+    void prefetchSmallFiles(files, cache, undefined, crcs);
     const first = await readBody(zipPieces, 0, Math.floor(zip.size / 2), cache, crcs);
     const second = await readBody(
       zipPieces,
