@@ -36,6 +36,12 @@ export function createDb(connectionString: string, opts: CreateDbOptions = {}): 
   });
   // An idle client losing its connection (e.g. Postgres restarting) must not crash the process.
   pool.on('error', () => {});
+  // Nor may a client that is checked out (a transaction, a COPY): the pool takes its own listener off while the client
+  // is out, and when Postgres ends the connection between two queries (a restart, a fast shutdown: "terminating
+  // connection due to administrator command") node-postgres emits 'error' on the client, which with no listener stops
+  // the process. The holder still learns of it: its next query on that client rejects, and releasing the client
+  // with that error discards it.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzle(pool, { schema, casing: 'snake_case' });
   let closed: Promise<void> | undefined;
   return {

@@ -53,6 +53,22 @@ describe('embedded Postgres + migrations', () => {
         n: number;
       }[];
       expect(row?.n).toBeGreaterThan(0);
+
+      // A checked-out client whose connection Postgres ends between two queries must not stop the process (an
+      // 'error' event with no listener throws): its next query rejects instead, and the pool carries on.
+      const held = await b.pool.connect();
+      expect(held.listenerCount('error')).toBeGreaterThan(0);
+      const pid = ((await held.query('select pg_backend_pid() as pid')).rows[0] as { pid: number }).pid;
+      const ended = new Promise((resolve) => held.once('end', resolve));
+      await b.pool.query('select pg_terminate_backend($1)', [pid]);
+      await ended;
+      const err = await held.query('select 1').then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(Error);
+      held.release(err as Error);
+      expect((await b.pool.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
     } finally {
       await b.close();
       await second.stop();
