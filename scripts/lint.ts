@@ -10,12 +10,11 @@
 // typescript-eslint's `parserOptions.programs`, so the type checker's work serves both. A TypeScript file that
 // ESLint lints but its program does not contain fails loudly ("not found in any of the provided programs").
 //
-// Usage: tsx scripts/lint.ts [--typecheck] [--cache] [--fix] [--json]
+// Usage: tsx scripts/lint.ts [--typecheck] [--fix] [--json]
 //   --typecheck  also report the compiler's diagnostics (the `npm test` check does).
-//   --cache      reuse ESLint results of unchanged files (node_modules/.cache/eslint/). Faster for the edit loop, but a
-//                type-aware result can go stale when a file that an unchanged file imports changes: the `npm test`
-//                check and CI run without it.
 //   --json       end with one JSON line of per-program results (what the `npm test` check reads).
+// No ESLint cache: the cache hashes the config, which here holds a ts.Program (not serialisable), and a type-aware
+// result could go stale anyway when a file that an unchanged file imports changes.
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +56,6 @@ export interface TargetResult {
 
 interface Options {
   typecheck: boolean;
-  cache: boolean;
   fix: boolean;
 }
 
@@ -114,13 +112,6 @@ async function checkTarget(target: ProgramTarget, opts: Options): Promise<Target
         languageOptions: { parserOptions: { programs: [program], projectService: false, project: false } },
       },
     ],
-    ...(opts.cache
-      ? {
-          cache: true,
-          cacheStrategy: 'content' as const,
-          cacheLocation: join(ROOT, 'node_modules/.cache/eslint', `${target.tsconfig.replaceAll('/', '+')}.cache`),
-        }
-      : {}),
   });
   const results = await eslint.lintFiles(target.lint);
   if (opts.fix) await ESLint.outputFixes(results);
@@ -168,11 +159,7 @@ function runChild(target: ProgramTarget, flags: string[]): Promise<TargetResult>
 
 /** Checks every program, each in a process of its own, as many at a time as there are cores. */
 export async function lintAll(opts: Options): Promise<TargetResult[]> {
-  const flags = [
-    ...(opts.typecheck ? ['--typecheck'] : []),
-    ...(opts.cache ? ['--cache'] : []),
-    ...(opts.fix ? ['--fix'] : []),
-  ];
+  const flags = [...(opts.typecheck ? ['--typecheck'] : []), ...(opts.fix ? ['--fix'] : [])];
   const queue = [...TARGETS];
   const results: TargetResult[] = [];
   const worker = async () => {
@@ -188,7 +175,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const argv = process.argv.slice(2);
   const opts: Options = {
     typecheck: argv.includes('--typecheck'),
-    cache: argv.includes('--cache'),
     fix: argv.includes('--fix'),
   };
   const targetAt = argv.indexOf('--target');
