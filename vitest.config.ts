@@ -16,7 +16,9 @@ export default defineConfig({
     maxWorkers: Math.max(2, availableParallelism()),
     // Longest files first across all projects (vitest.sequencer.ts), so no slow file starts last and runs alone.
     sequence: { sequencer: LongestFirstSequencer },
-    reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
+    // The timeline (reports/vitest-timeline.json) times each whole file, hooks and imports included: the sequencer's
+    // durations come from it (npm run test:durations), and scripts/test-timeline.ts shows where a worker sat idle.
+    reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }], './vitest.timeline-reporter.ts'],
     // Test fixtures build models on TF.js' cpu backend without selectBackend (which silences it), so each such
     // file would print the banner.
     onConsoleLog: (log) => !CPU_BANNER.test(log),
