@@ -271,10 +271,13 @@ describe('evaluateModel', () => {
 });
 
 describe('conditional models and the dataset classifier', () => {
+  // The offline extractor: these tests are about labels, guidance and the dataset classifier, which work the same
+  // with every extractor; the pretrained one (MobileNetV2 at 128 px, covered above) cost ~50 s of CPU here.
   const evaluateConditional = async (input: Record<string, unknown>) => {
     const res = await evaluate(ann, {
       modelVersionId: conditionalVersionId,
       datasetVersionId: labelledDatasetVersionId,
+      extractor: 'OFFLINE',
       ...input,
     });
     expect(res.errors?.[0]?.message).toBeUndefined();
