@@ -5,7 +5,8 @@
  * allows at a global batch of 32, T(32) / T(16), before any exchange cost (bench/cpu-parallel.ts measures that).
  * Each toggle named in --toggles is switched off and on in alternation within this one process, step by step, so
  * both sides see the same load; every line says the load average (the machine is shared with other agents).
- * Usage: tsx bench/step-overhead.ts [--preset tiny] [--reps 5] [--toggles sums] [--note ...]
+ * Toggles: `sums` (wasm-sum.ts' channel-sum kernels), `rows` (wasm row copies in Slice/SplitV/Concat).
+ * Usage: tsx bench/step-overhead.ts [--preset tiny] [--reps 5] [--toggles sums,rows] [--note ...]
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -14,6 +15,7 @@ import { presetConfig, type PresetName } from '../src/diffusion/presets.ts';
 import { makeSchedule } from '../src/diffusion/schedule.ts';
 import { createTrainer } from '../src/diffusion/train.ts';
 import { createUNet } from '../src/diffusion/unet.ts';
+import { setWasmRowCopies } from '../src/nn/wasm-kernels.ts';
 import { setWasmSums } from '../src/nn/wasm-sum.ts';
 import { threadCpuMs } from '../src/parallel/thread-cpu.ts';
 import { Rng } from '../src/rng.ts';
@@ -27,7 +29,7 @@ const preset = opt('preset', 'tiny') as PresetName;
 const reps = Number(opt('reps', '5'));
 const note = opt('note', '');
 /** What each toggle switches: off is the state before the change it names. */
-const TOGGLES: Record<string, (on: boolean) => void> = { sums: setWasmSums };
+const TOGGLES: Record<string, (on: boolean) => void> = { sums: setWasmSums, rows: setWasmRowCopies };
 const toggles = opt('toggles', '').split(',').filter(Boolean);
 for (const t of toggles)
   if (!TOGGLES[t]) throw new Error(`unknown toggle ${t} (known: ${Object.keys(TOGGLES).join(', ')})`);
@@ -57,7 +59,12 @@ const trainer = createTrainer({
   rng: new Rng(3),
 });
 
-// Kernel calls per step, counted on one untimed step per variant.
+// Kernel calls per step, counted on one untimed step per variant. Our own kernels register on first use: one
+// step of each variant first, so that they are wrapped too.
+for (const on of variants) {
+  setAll(on);
+  await trainer.step({ images: images.get(1)! });
+}
 let calls = 0;
 let counting = false;
 for (const k of tf.getKernelsForBackend('wasm')) {
