@@ -73,10 +73,14 @@ for (let i = 0; i < args.steps; i++) {
     singleThreadCpu.push(threadCpuAfter - threadCpuBefore);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-/** Per rank, the median over steps of a per-rank statistic (null where the OS gives no thread CPU time). */
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/**
+ * Per rank, the mean over steps of a per-rank statistic (null where the OS gives no thread CPU time): a mean, as
+ * a thread's CPU time reads to the scheduler tick (thread-cpu.ts), which averages out over steps.
+ */
 const perRank = (pick: (s: ParallelStepStats) => (number | null)[]) =>
   stats.length && stats.every((s) => pick(s).every((x) => x !== null))
-    ? pick(stats[0]!).map((_, r) => +median(stats.map((s) => pick(s)[r]!)).toFixed(1))
+    ? pick(stats[0]!).map((_, r) => +mean(stats.map((s) => pick(s)[r]!)).toFixed(1))
     : null;
 // Where a step's time goes, per rank (rank 0 first), in thread CPU-ms where it is work: the forward+backward
 // passes, the exchange with the update, the wait for the slowest slice. One worker: the step's thread CPU.

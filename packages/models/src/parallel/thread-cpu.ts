@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
  * the wall time of a data-parallel step mixes its own work with waiting for a core; a thread's CPU time does not.
  * Linux: /proc/thread-self/schedstat (its first field: nanoseconds on a CPU; readFileSync opens it from the
  * calling thread, so each worker thread reads its own). Node 20 has no process.threadCpuUsage.
+ * Resolution: the kernel brings a running thread's figure up to date at each scheduler tick (4 ms at HZ=250,
+ * as here) or switch, so one reading lags by up to a tick: average a few-ms quantity over many steps.
  */
 let available = process.platform === 'linux';
 
