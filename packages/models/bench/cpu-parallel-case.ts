@@ -11,7 +11,8 @@ import { selectBackend } from '../src/backend.ts';
 import { presetConfig, type PresetName } from '../src/diffusion/presets.ts';
 import { makeSchedule } from '../src/diffusion/schedule.ts';
 import { createUNet } from '../src/diffusion/unet.ts';
-import { createCpuTrainer, DataParallelTrainer } from '../src/parallel/index.ts';
+import { createCpuTrainer, DataParallelTrainer, type ParallelStepStats } from '../src/parallel/index.ts';
+import { threadCpuMs } from '../src/parallel/thread-cpu.ts';
 import { Rng } from '../src/rng.ts';
 
 interface Args {
@@ -53,18 +54,44 @@ for (let i = 0; i < (args.warmup ?? 2); i++) await trainer.step({ images });
 const walls: number[] = [];
 const cpus: number[] = [];
 const overheads: number[] = [];
+const stats: ParallelStepStats[] = [];
+const singleThreadCpu: number[] = [];
 let loss = 0;
 for (let i = 0; i < args.steps; i++) {
   const cpu0 = process.cpuUsage(); // the whole process: every worker thread's CPU time
   const w0 = performance.now();
+  const threadCpuBefore = threadCpuMs();
   loss = (await trainer.step({ images })).loss;
+  const threadCpuAfter = threadCpuMs();
   walls.push(performance.now() - w0);
   const cpu = process.cpuUsage(cpu0);
   cpus.push((cpu.user + cpu.system) / 1000);
-  if (trainer instanceof DataParallelTrainer && trainer.lastStep)
+  if (trainer instanceof DataParallelTrainer && trainer.lastStep) {
     overheads.push(trainer.lastStep.wallMs - Math.max(...trainer.lastStep.computeMs));
+    stats.push(trainer.lastStep);
+  } else if (threadCpuBefore !== null && threadCpuAfter !== null)
+    singleThreadCpu.push(threadCpuAfter - threadCpuBefore);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/**
+ * Per rank, the mean over steps of a per-rank statistic (null where the OS gives no thread CPU time): a mean, as
+ * a thread's CPU time reads to the scheduler tick (thread-cpu.ts), which averages out over steps.
+ */
+const perRank = (pick: (s: ParallelStepStats) => (number | null)[]) =>
+  stats.length && stats.every((s) => pick(s).every((x) => x !== null))
+    ? pick(stats[0]!).map((_, r) => +mean(stats.map((s) => pick(s)[r]!)).toFixed(1))
+    : null;
+// Where a step's time goes, per rank (rank 0 first), in thread CPU-ms where it is work: the forward+backward
+// passes, the exchange with the update, the wait for the slowest slice. One worker: the step's thread CPU.
+const breakdown = stats.length
+  ? {
+      computeCpuMs: perRank((s) => s.computeCpuMs),
+      exchangeCpuMs: perRank((s) => s.exchangeCpuMs),
+      barrierWaitMs: perRank((s) => s.barrierWaitMs),
+      dispatchMs: +median(stats.map((s) => s.dispatchMs)).toFixed(1),
+    }
+  : { stepThreadCpuMs: singleThreadCpu.length ? +median(singleThreadCpu).toFixed(1) : null };
 const heapMB = (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.length ?? 0;
 console.log(
   JSON.stringify({
@@ -80,6 +107,8 @@ console.log(
     imgPerCpuSec: +((args.batch * 1000) / median(cpus)).toFixed(2),
     // Time a step spends outside the slowest worker's forward+backward: exchange, sum, update, waiting.
     ...(overheads.length ? { parallelOverheadMs: +median(overheads).toFixed(1) } : {}),
+    cpuMsPerStep: +median(cpus).toFixed(1),
+    ...breakdown,
     startMs: Math.round(startMs),
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     // This thread's wasm heap (the largest: it also holds the EMA); every worker's is capped at 4 GB.

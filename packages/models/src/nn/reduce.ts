@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { wasmSumFits, wasmSumSpatial, wasmSumToChannels } from './wasm-sum.ts';
 
 /**
  * Reductions over outer axes written as matMuls. On wasm, `tf.sum(x, 0)` over a tall [N, C] tensor is
@@ -8,9 +9,10 @@ import * as tf from '@tensorflow/tfjs';
 /**
  * Σ over all leading axes: x [..., C] → [C]. A 4-D [B,H,W,C] input is first pooled per sample (XNNPACK
  * global average pooling): ones·X would make XNNPACK pack the whole of X as GEMM weights, 4.8 ms against
- * 0.25 ms for [16,32,32,32] (measured here).
+ * 0.25 ms for [16,32,32,32] (measured here). On wasm: one kernel of ours (wasm-sum.ts) instead of these ops.
  */
 export function sumToChannels(x: tf.Tensor): tf.Tensor1D {
+  if (wasmSumFits(x)) return wasmSumToChannels(x);
   const c = x.shape[x.shape.length - 1]!;
   const rows =
     x.rank === 4 && x.shape[1]! * x.shape[2]! > 1 ? sumSpatial(x as tf.Tensor4D) : x.reshape([x.size / c, c]);
@@ -21,9 +23,10 @@ export function sumToChannels(x: tf.Tensor): tf.Tensor1D {
 /**
  * Σ over the spatial axes, per sample: x [B,H,W,C] → [B,C]. A whole-image average pool (XNNPACK's
  * global pooling on wasm) measured 2–5× faster than ones[B,1,HW]·X batched matMul or tf.sum(x,[1,2]).
- * Not differentiable on every backend: use it inside custom gradients only.
+ * Not differentiable on every backend: use it inside custom gradients only. On wasm: one kernel of ours.
  */
 export function sumSpatial(x: tf.Tensor4D): tf.Tensor2D {
+  if (wasmSumFits(x)) return wasmSumSpatial(x);
   const [b, h, w, c] = x.shape;
   return tf.mul(tf.avgPool(x, [h, w], 1, 'valid'), h * w).reshape([b, c]) as tf.Tensor2D;
 }

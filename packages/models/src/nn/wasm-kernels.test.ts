@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.ts';
 import { customOp } from './custom-op.ts';
-import { installWasmKernelFixes } from './wasm-kernels.ts';
+import { installWasmKernelFixes, setWasmRowCopies } from './wasm-kernels.ts';
 
 function iota(n: number): Float32Array {
   const out = new Float32Array(n);
@@ -49,6 +49,41 @@ describe('wasm kernel fixes', () => {
     const reference = await onBackend('cpu', run);
     expect(await onBackend('wasm', run)).toEqual(reference);
   });
+
+  // The row copies run in our wasm kernel (wasm/copy-kernels.wat); switched off, in the JS loops. Both against cpu,
+  // on rows whose byte lengths reach each part of the kernel: 64-byte blocks, 16, 4 and single bytes (bool).
+  for (const wasmRows of [true, false]) {
+    it(`skip-connection concat and split match cpu, float32, int32 and bool (row copies in ${wasmRows ? 'wasm' : 'JS'})`, async () => {
+      const run = async () => {
+        const a = tf.tensor(iota(2 * 3 * 3 * 21), [2, 3, 3, 21]);
+        const b = tf.tensor(iota(2 * 3 * 3 * 7), [2, 3, 3, 7]).add(50);
+        const ab = tf.concat([a, b], 3);
+        const ai = tf.cast(ab, 'int32');
+        const bits = tf.greater(ab, 0);
+        const parts = [
+          ab,
+          ai,
+          tf.concat([bits, tf.less(b, 60)], 3),
+          ...tf.split(ab, [21, 7], 3),
+          ...tf.split(ai, [5, 23], 3),
+          ...tf.split(bits, [13, 15], 3),
+          tf.slice(bits, [0, 1, 0, 3], [2, 2, 3, 17]),
+        ];
+        const data = await Promise.all(
+          parts.map(async (p) => ({ shape: p.shape, dtype: p.dtype, values: Array.from(await p.data()) })),
+        );
+        tf.dispose([a, b, ...parts]);
+        return data;
+      };
+      const reference = await onBackend('cpu', run);
+      setWasmRowCopies(wasmRows);
+      try {
+        expect(await onBackend('wasm', run)).toEqual(reference);
+      } finally {
+        setWasmRowCopies(true);
+      }
+    });
+  }
 
   it('replace Slice and SplitV on wasm', async () => {
     await onBackend('wasm', async () => undefined);

@@ -19,6 +19,7 @@ import type { NamedArray, ReplicaSetup } from './protocol.ts';
 import { ReplicaError, ReplicaHandle } from './replica-handle.ts';
 import { applySummed, writeGradients } from './replica.ts';
 import { spawnReplica } from './spawn.ts';
+import { cpuSince, sharedClockMs, threadCpuMs } from './thread-cpu.ts';
 import { weightsHash } from './weights-hash.ts';
 
 /**
@@ -60,6 +61,17 @@ export interface ParallelStepStats {
   images: number[];
   /** Milliseconds each rank spent on forward + backward passes of its slice. */
   computeMs: number[];
+  /** The same in each rank's thread CPU time (null where the OS does not say: thread-cpu.ts). */
+  computeCpuMs: (number | null)[];
+  /**
+   * Thread CPU milliseconds each rank spent on the exchange and the update: copying its gradient in, summing
+   * its chunk, applying the update (rank 0's also holds the EMA update and reading the gradient norm back).
+   */
+  exchangeCpuMs: (number | null)[];
+  /** How long each rank, its gradient written, waited for the last one's: the slices' imbalance. */
+  barrierWaitMs: number[];
+  /** Rank 0's work before its own slice: cutting the batch and sending the other slices. */
+  dispatchMs: number;
   /** From the step's start until every gradient was in the exchange. */
   gradientsMs: number;
   reduceMs: number;
@@ -195,8 +207,8 @@ export class DataParallelTrainer implements Trainer {
   }
 
   private async parallelStep(batch: TrainBatch): Promise<StepMetrics> {
-    const t0 = performance.now();
     if (!this.synced) await this.syncReplicas();
+    const t0 = performance.now();
     const [b, h, w, c] = batch.images.shape;
     const key = this.local.drawStepKey();
     const sizes = splitEvenly(b, this.workers);
@@ -226,29 +238,35 @@ export class DataParallelTrainer implements Trainer {
     });
     // Rank 0's slice here, while the replicas compute theirs.
     const mineStart = performance.now();
+    const cpu0 = threadCpuMs();
     const mine = await this.sliceGradients(batch, sizes[0]!, { key, start: 0, total: b });
     const mineMs = performance.now() - mineStart;
+    const cpu1 = threadCpuMs();
     try {
       await writeGradients(this.exchange, 0, mine.flats);
     } finally {
       tf.dispose(mine.flats);
     }
+    const mineDoneAt = sharedClockMs();
     const theirs = await Promise.all(gradients);
     const gradientsDone = performance.now();
+    const allDoneAt = Math.max(mineDoneAt, ...theirs.map((g) => g.doneAt));
 
     const chunks = this.replicas.map((r) => {
       const [lo, hi] = this.exchange.chunk(r.rank);
       return r.request({ type: 'reduce', lo, hi }, 'reduced');
     });
+    const cpu2 = threadCpuMs();
     this.exchange.reduce(...this.exchange.chunk(0));
-    await Promise.all(chunks);
+    const cpu3 = threadCpuMs();
+    const reducedBy = await Promise.all(chunks);
     const reduced = performance.now();
 
     const verify = this.verifyEvery > 0 && (this.local.stepCount + 1) % this.verifyEvery === 0;
     const applies = this.replicas.map((r) => r.request({ type: 'apply', hash: verify }, 'applied'));
     // Wait for the replicas even if this rank's update throws: none may still read the exchange afterwards.
     const [update, applied] = await Promise.all([
-      applySummed(this.local, this.exchange, this.backendName),
+      applySummed(this.local, this.exchange, this.backendName).then((u) => ({ ...u, cpuMs: cpuSince(cpu3) })),
       Promise.all(applies),
     ]);
     if (verify)
@@ -262,6 +280,13 @@ export class DataParallelTrainer implements Trainer {
       ranks: this.workers,
       images: sizes,
       computeMs: [mineMs, ...theirs.map((g) => g.computeMs)],
+      computeCpuMs: [cpuSince(cpu0, cpu1), ...theirs.map((g) => g.computeCpuMs)],
+      exchangeCpuMs: [
+        sumKnown([cpuSince(cpu1, cpu2), cpuSince(cpu2, cpu3), update.cpuMs]),
+        ...theirs.map((g, i) => sumKnown([g.writeCpuMs, reducedBy[i]!.cpuMs, applied[i]!.cpuMs])),
+      ],
+      barrierWaitMs: [allDoneAt - mineDoneAt, ...theirs.map((g) => allDoneAt - g.doneAt)],
+      dispatchMs: mineStart - t0,
       gradientsMs: gradientsDone - t0,
       reduceMs: reduced - gradientsDone,
       applyMs: end - reduced,
@@ -357,6 +382,11 @@ export class DataParallelTrainer implements Trainer {
     await Promise.all(this.replicas.map((r) => r.worker.terminate()));
     this.local.dispose();
   }
+}
+
+/** The sum, or null when any part is unknown. */
+function sumKnown(parts: (number | null)[]): number | null {
+  return parts.some((p) => p === null) ? null : parts.reduce<number>((a, p) => a + p!, 0);
 }
 
 /** n split into k contiguous parts as even as possible, larger first (10 over 3: 4, 3, 3; 1 over 2: 1, 0). */

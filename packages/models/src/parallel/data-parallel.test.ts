@@ -87,6 +87,14 @@ describe('DataParallelTrainer (worker threads)', () => {
       if (trainer instanceof DataParallelTrainer) {
         await trainer.verifyReplicas(); // every replica holds rank 0's weights, bit for bit
         expect(trainer.lastStep?.images).toEqual(splitEvenly(7, workers));
+        // Where the step went, per rank: the last rank to finish its slice waited for nobody.
+        const stats = trainer.lastStep!;
+        for (const perRank of [stats.computeMs, stats.computeCpuMs, stats.exchangeCpuMs, stats.barrierWaitMs])
+          expect(perRank).toHaveLength(workers);
+        expect(Math.min(...stats.barrierWaitMs)).toBe(0);
+        // Thread CPU times read to the scheduler tick (thread-cpu.ts): this micro model's may read 0, never less.
+        if (process.platform === 'linux')
+          for (const cpu of [...stats.computeCpuMs, ...stats.exchangeCpuMs]) expect(cpu).toBeGreaterThanOrEqual(0);
         await trainer.close();
       } else trainer.dispose();
       cfg.model.dispose();

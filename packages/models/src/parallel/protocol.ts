@@ -63,13 +63,19 @@ export interface GradsReply {
   vlb?: Float32Array;
   /** Milliseconds this rank spent on its slice's forward and backward passes. */
   computeMs: number;
+  /** The same in this thread's CPU time (null where the OS does not say: thread-cpu.ts). */
+  computeCpuMs: number | null;
+  /** CPU milliseconds of copying the gradient into the exchange. */
+  writeCpuMs: number | null;
+  /** When the gradient was in the exchange (sharedClockMs: comparable between threads). */
+  doneAt: number;
 }
 
 export type FromReplica =
   | { type: 'ready'; backend: string; bucketSizes: number[] }
   | { type: 'synced'; id: number; hash: string }
   | ({ type: 'grads'; id: number } & GradsReply)
-  | { type: 'reduced'; id: number }
-  | { type: 'applied'; id: number; gradNorm: number; hash?: string }
+  | { type: 'reduced'; id: number; cpuMs: number | null }
+  | { type: 'applied'; id: number; gradNorm: number; cpuMs: number | null; hash?: string }
   | { type: 'hash'; id: number; hash: string }
   | { type: 'error'; id: number | null; message: string };

@@ -6,6 +6,7 @@ import { createTrainer, type Trainer } from '../diffusion/train.ts';
 import { createUNet, type UNet } from '../diffusion/unet.ts';
 import { Rng } from '../rng.ts';
 import { GradientExchange } from './exchange.ts';
+import { cpuSince, sharedClockMs, threadCpuMs } from './thread-cpu.ts';
 import type { FromReplica, NamedArray, ReplicaSetup, ToReplica } from './protocol.ts';
 import { weightsHash } from './weights-hash.ts';
 
@@ -62,9 +63,11 @@ export class Replica {
           // A batch smaller than the worker count: this rank adds nothing.
           this.bucketSizes.forEach((_, i) => this.exchange.bucket(this.setup.rank, i).fill(0));
           const none = { perSample: new Float32Array(0), t: new Int32Array(0), mse: new Float32Array(0) };
-          return { type: 'grads', id: msg.id, ...none, computeMs: 0 };
+          const idle = { computeMs: 0, computeCpuMs: 0, writeCpuMs: 0, doneAt: sharedClockMs() };
+          return { type: 'grads', id: msg.id, ...none, ...idle };
         }
         const t0 = performance.now();
+        const cpu0 = threadCpuMs();
         const images = tf.tensor4d(msg.images, msg.shape);
         const labels = msg.labels ? tf.tensor1d(msg.labels, 'int32') : undefined;
         try {
@@ -74,8 +77,10 @@ export class Replica {
             total: msg.total,
           });
           const computeMs = performance.now() - t0;
+          const cpu1 = threadCpuMs();
           await writeGradients(this.exchange, this.setup.rank, g.flats);
           tf.dispose(g.flats);
+          const doneAt = sharedClockMs();
           const reply: FromReplica = {
             type: 'grads',
             id: msg.id,
@@ -83,6 +88,9 @@ export class Replica {
             t: g.t,
             mse: g.mse,
             computeMs,
+            computeCpuMs: cpuSince(cpu0, cpu1),
+            writeCpuMs: cpuSince(cpu1),
+            doneAt,
           };
           if (g.vlb) reply.vlb = g.vlb;
           return reply;
@@ -90,12 +98,15 @@ export class Replica {
           tf.dispose([images, ...(labels ? [labels] : [])]);
         }
       }
-      case 'reduce':
+      case 'reduce': {
+        const cpu0 = threadCpuMs();
         this.exchange.reduce(msg.lo, msg.hi);
-        return { type: 'reduced', id: msg.id };
+        return { type: 'reduced', id: msg.id, cpuMs: cpuSince(cpu0) };
+      }
       case 'apply': {
+        const cpu0 = threadCpuMs();
         const update = await applySummed(this.trainer, this.exchange, this.backend);
-        const reply: FromReplica = { type: 'applied', id: msg.id, gradNorm: update.gradNorm };
+        const reply: FromReplica = { type: 'applied', id: msg.id, gradNorm: update.gradNorm, cpuMs: cpuSince(cpu0) };
         if (msg.hash) reply.hash = await weightsHash(this.model.variables);
         return reply;
       }
