@@ -4,8 +4,10 @@
  * preset and prints one JSON line per phase with the top kernels (ms per call of the phase).
  * Usage: tsx bench/profile.ts [preset=tiny] [batch=16] [backend=wasm] [reps=3]
  * Env: PROFILE_SHAPES=1 keys kernels by input shapes; PROFILE_TOP=n rows; PROFILE_NO_FIXES=1 keeps the stock
- * wasm Slice/SplitV/Concat. The two cpuUsage calls per kernel inflate the non-kernel part (cpuMs − kernelMs):
- * compare kernel times here, and take whole-step ratios from bench/run.ts.
+ * wasm Slice/SplitV/Concat; PROFILE_WINOGRAD_TILE=2 keeps the 3×3 convs on Winograd F(2×2, 3×3) (default:
+ * F(4×4, 3×3) where it fits); PROFILE_GROUPNORM_OPS=1 runs GroupNorm's forward as TF.js ops. The two
+ * cpuUsage calls per kernel inflate the non-kernel part (cpuMs − kernelMs): compare kernel times here, and take
+ * whole-step ratios from bench/run.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../src/backend.ts';
@@ -15,11 +17,15 @@ import { makeSchedule } from '../src/diffusion/schedule.ts';
 import { createTrainer } from '../src/diffusion/train.ts';
 import { createUNet } from '../src/diffusion/unet.ts';
 import { installWasmKernelFixes } from '../src/nn/wasm-kernels.ts';
+import { setWasmWinograd4 } from '../src/nn/wasm-conv.ts';
+import { setWasmGroupNormForward } from '../src/nn/wasm-groupnorm.ts';
 
 const [preset = 'tiny', batchArg = '16', backend = 'wasm', repsArg = '3'] = process.argv.slice(2);
 const batch = Number(batchArg);
 const reps = Number(repsArg);
 await selectBackend({ prefer: backend as BackendName, fallback: false });
+if (process.env['PROFILE_WINOGRAD_TILE'] === '2') setWasmWinograd4(false);
+if (process.env['PROFILE_GROUPNORM_OPS']) setWasmGroupNormForward(false);
 if (!process.env['PROFILE_NO_FIXES']) installWasmKernelFixes(); // before wrapping, so the wrapped kernels are the ones used
 
 interface Stat {

@@ -286,10 +286,10 @@ function checkArgs(x: tf.Tensor4D, w: tf.Tensor4D, stride: number): void {
 }
 
 /**
- * The forward conv + bias: on wasm, stride-1 3×3 convs by Winograd F(2×2, 3×3) where the shapes fit it (even
- * sizes, channels in fours and eights; 1.2–1.6× our direct conv, wasm-conv.ts), else our direct SIMD conv
- * where its shapes fit (which ran at 0.81–0.93× the backend's XNNPACK conv when it took a padded copy of its
- * input); the backend's own conv otherwise.
+ * The forward conv + bias: on wasm, stride-1 3×3 convs by Winograd F(4×4, 3×3) or F(2×2, 3×3) where the shapes
+ * fit (even sizes, channels in fours and eights; F(2×2) ran 1.2–1.6× our direct conv, wasm-conv.ts), else our
+ * direct SIMD conv where its shapes fit (which ran at 0.81–0.93× the backend's XNNPACK conv when it took a padded
+ * copy of its input); the backend's own conv otherwise.
  */
 function forwardConv(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor1D, stride: number): tf.Tensor4D {
   const [k, , , cout] = w.shape;

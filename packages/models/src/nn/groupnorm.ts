@@ -4,7 +4,12 @@ import { addPerSampleChannels } from './ops.ts';
 import { sumSpatial } from './reduce.ts';
 import { webgpuGroupNorm, webgpuGroupNormFits } from './webgpu/groupnorm.ts';
 import { webgpuKernelsActive } from './webgpu/enabled.ts';
-import { wasmGroupNormAvailable, wasmGroupNormBackward } from './wasm-groupnorm.ts';
+import {
+  wasmGroupNormAvailable,
+  wasmGroupNormBackward,
+  wasmGroupNormForward,
+  wasmGroupNormForwardAvailable,
+} from './wasm-groupnorm.ts';
 
 /**
  * GroupNorm with affine, forward and backward written with matMul reductions:
@@ -60,8 +65,34 @@ export function groupNorm(
       ...(opts.bias ? { bias: opts.bias } : {}),
     });
   if (opts.bias) x = addPerSampleChannels(x, opts.bias);
+  const backward = (d: tf.Tensor4D, saved: tf.Tensor[]): tf.Tensor[] => {
+    const [xc, rs, g, s, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor4D?, tf.Tensor4D?];
+    if (wasmGroupNormAvailable(c)) return wasmGroupNormBackward(d, xc, rs, g, groups, s && y ? { s, y } : undefined);
+    // silu′(z) = σ + silu(z)·(1 − σ)
+    const dz = s && y ? (tf.mul(d, tf.add(s, tf.sub(y, tf.mul(y, s)))) as tf.Tensor4D) : d;
+    const bs = dz.shape[0];
+    const m2 = groupMeanMatrix(groups, c, n);
+    const r2 = rs.reshape([bs, c]) as tf.Tensor2D;
+    const sDy = sumSpatial(dz); // [B,C]
+    const sDyX = tf.mul(sumSpatial(tf.mul(dz, xc) as tf.Tensor4D), r2) as tf.Tensor2D; // Σ dz·x̂ (r is constant over space)
+    const dGamma = tf.sum(sDyX, 0);
+    const dBeta = tf.sum(sDy, 0);
+    const a = tf.matMul(tf.mul(sDy, g) as tf.Tensor2D, m2); // [B,C]
+    const bb = tf.matMul(tf.mul(sDyX, g) as tf.Tensor2D, m2);
+    // dx = r·(γ·dz − a − x̂·bb) = dz·(r·γ) − (x−μ)·(r²·bb) − r·a: per-(sample, channel) factors, 4 full-size ops.
+    const dyScale = tf.mul(rs, g);
+    const xcScale = tf.mul(tf.mul(r2, r2), bb).reshape([bs, 1, 1, c]);
+    const offset = tf.mul(r2, a).reshape([bs, 1, 1, c]);
+    const dx = tf.sub(tf.sub(tf.mul(dz, dyScale), tf.mul(xc, xcScale)), offset);
+    return [dx, dGamma, dBeta];
+  };
   const op = customOp<tf.Tensor4D>(([xi, gi, bi], save) => {
     const x4 = xi as tf.Tensor4D;
+    if (wasmGroupNormForwardAvailable(c)) {
+      const k = wasmGroupNormForward(x4, gi as tf.Tensor1D, bi as tf.Tensor1D, groups, eps, opts.silu ?? false);
+      save(k.s ? [k.xc, k.r, gi!, k.s, k.y] : [k.xc, k.r, gi!]);
+      return { value: k.y, gradFunc: backward };
+    }
     const b = x4.shape[0];
     const m = groupMeanMatrix(groups, c, n);
     const mean = tf.matMul(sumSpatial(x4), m).reshape([b, 1, 1, c]);
@@ -80,28 +111,7 @@ export function groupNorm(
     }
     return {
       value,
-      gradFunc: (d, saved) => {
-        const [xc, rs, g, s, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor4D?, tf.Tensor4D?];
-        if (wasmGroupNormAvailable(c))
-          return wasmGroupNormBackward(d, xc, rs, g, groups, s && y ? { s, y } : undefined);
-        // silu′(z) = σ + silu(z)·(1 − σ)
-        const dz = s && y ? (tf.mul(d, tf.add(s, tf.sub(y, tf.mul(y, s)))) as tf.Tensor4D) : d;
-        const bs = dz.shape[0];
-        const m2 = groupMeanMatrix(groups, c, n);
-        const r2 = rs.reshape([bs, c]) as tf.Tensor2D;
-        const sDy = sumSpatial(dz); // [B,C]
-        const sDyX = tf.mul(sumSpatial(tf.mul(dz, xc) as tf.Tensor4D), r2) as tf.Tensor2D; // Σ dz·x̂ (r is constant over space)
-        const dGamma = tf.sum(sDyX, 0);
-        const dBeta = tf.sum(sDy, 0);
-        const a = tf.matMul(tf.mul(sDy, g) as tf.Tensor2D, m2); // [B,C]
-        const bb = tf.matMul(tf.mul(sDyX, g) as tf.Tensor2D, m2);
-        // dx = r·(γ·dz − a − x̂·bb) = dz·(r·γ) − (x−μ)·(r²·bb) − r·a: per-(sample, channel) factors, 4 full-size ops.
-        const dyScale = tf.mul(rs, g);
-        const xcScale = tf.mul(tf.mul(r2, r2), bb).reshape([bs, 1, 1, c]);
-        const offset = tf.mul(r2, a).reshape([bs, 1, 1, c]);
-        const dx = tf.sub(tf.sub(tf.mul(dz, dyScale), tf.mul(xc, xcScale)), offset);
-        return [dx, dGamma, dBeta];
-      },
+      gradFunc: backward,
     };
   });
   return op(x, gamma, beta);

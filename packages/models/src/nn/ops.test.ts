@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.ts';
 import { groupNorm } from './groupnorm.ts';
-import { wasmGroupNormAvailable } from './wasm-groupnorm.ts';
+import { setWasmGroupNormForward, wasmGroupNormAvailable, wasmGroupNormForwardAvailable } from './wasm-groupnorm.ts';
 import { addPerSampleChannels, bmm, dense, scaleShiftPerSampleChannels, silu, upsample2x } from './ops.ts';
 import { maxRelErr, randomArray } from './test-arrays.ts';
 
@@ -177,13 +177,49 @@ describe('hand-written gradients match TF.js autodiff on cpu', () => {
       const onCpu = await valueAndGrads(c.custom, c.shapes);
       await selectBackend({ prefer: 'wasm', fallback: false });
       const onWasm = await valueAndGrads(c.custom, c.shapes);
-      if (c.name.startsWith('groupNorm') && c.shapes[0]![3]! % 4 === 0)
+      if (c.name.startsWith('groupNorm') && c.shapes[0]![3]! % 4 === 0) {
         expect(wasmGroupNormAvailable(c.shapes[0]![3]!)).toBe(true);
+        expect(wasmGroupNormForwardAvailable(c.shapes[0]![3]!)).toBe(true);
+      }
       expect(onCpu).toHaveLength(reference.length);
       for (let i = 0; i < reference.length; i++) {
         expect(maxRelErr(onCpu[i]!, reference[i]!), `output ${i} on cpu`).toBeLessThan(1e-4);
         expect(maxRelErr(onWasm[i]!, reference[i]!), `output ${i} on wasm`).toBeLessThan(1e-4);
       }
+    });
+  }
+});
+
+describe('the GroupNorm forward kernel on wasm', () => {
+  afterAll(() => setWasmGroupNormForward(true));
+  const kernelCases: { name: string; groups: number; shape: number[]; silu: boolean; scale: number }[] = [
+    { name: '3 groups of 4, odd sizes, + SiLU', groups: 3, shape: [2, 5, 3, 12], silu: true, scale: 2 },
+    {
+      name: '8 groups of 4, the small UNet’s first level, + SiLU',
+      groups: 8,
+      shape: [2, 32, 32, 32],
+      silu: true,
+      scale: 2,
+    },
+    { name: '2 groups of 8, no SiLU', groups: 2, shape: [3, 4, 7, 16], silu: false, scale: 2 },
+    // γ of up to ±60 puts z far into both tails of σ (e^−z clamped), where silu(z) is 0 or z
+    { name: 'SiLU far into both tails', groups: 4, shape: [2, 6, 6, 8], silu: true, scale: 120 },
+  ];
+  for (const k of kernelCases) {
+    it(`matches the TF.js ops, values and gradients: ${k.name}`, async () => {
+      const c = k.shape[3]!;
+      const f: Fn = (x, g, b) =>
+        groupNorm(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, k.groups, { silu: k.silu });
+      const shapes = [k.shape, [c], [c]];
+      const scaled: Fn = (x, g, b) => f(x!, tf.mul(g!, k.scale / 2), b!);
+      await selectBackend({ prefer: 'wasm', fallback: false });
+      expect(wasmGroupNormForwardAvailable(c)).toBe(true);
+      const kernel = await valueAndGrads(scaled, shapes);
+      setWasmGroupNormForward(false);
+      expect(wasmGroupNormForwardAvailable(c)).toBe(false);
+      const ops = await valueAndGrads(scaled, shapes);
+      setWasmGroupNormForward(true);
+      for (let i = 0; i < ops.length; i++) expect(maxRelErr(kernel[i]!, ops[i]!), `output ${i}`).toBeLessThan(1e-5);
     });
   }
 });

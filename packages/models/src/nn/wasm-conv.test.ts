@@ -5,12 +5,14 @@ import { generatedPath, generatedSource, watFiles } from '../../scripts/build-wa
 import { selectBackend } from '../backend.ts';
 import {
   setWasmWinograd,
+  setWasmWinograd4,
   wasmConv,
   wasmConvFits,
   wasmConvKernelsAvailable,
   wasmFilterGrad,
   wasmFlipSwap,
   wasmWinogradConv,
+  wasmWinograd4Fits,
   wasmWinogradFits,
 } from './wasm-conv.ts';
 import { maxRelErr, randomArray } from './test-arrays.ts';
@@ -60,6 +62,32 @@ const cases: Case[] = [
   { b: 1, h: 32, w: 32, k: 3, stride: 1, cin: 8, cout: 8 }, // by Winograd, one tile row (16 tiles) per band
 ];
 
+/**
+ * Relative error allowed to the Winograd kernels against the cpu backend's direct sums, per tile size: F(2×2, 3×3)
+ * measured up to 1.1e-6 on these shapes, F(4×4, 3×3), whose transforms multiply by up to 8 and 1/24, up to 8.8e-6
+ * (128 input channels); both grow with the number of channels summed.
+ */
+const WINOGRAD_TOLERANCE = { 2: 1e-5, 4: 3e-5 } as const;
+
+/** Runs fn with the Winograd kernels limited to F(2×2, 3×3) (tile 2) or free to use F(4×4, 3×3) (tile 4). */
+async function withTile<T>(tile: 2 | 4, fn: () => Promise<T>): Promise<T> {
+  setWasmWinograd4(tile === 4);
+  try {
+    return await fn();
+  } finally {
+    setWasmWinograd4(true);
+  }
+}
+
+const winogradGradCases: (Case & { tile: 2 | 4 })[] = [
+  { b: 2, h: 8, w: 8, k: 3, stride: 1, cin: 4, cout: 8, tile: 2 }, // F(2×2): 4 tiles a band, all on an edge
+  { b: 2, h: 8, w: 8, k: 3, stride: 1, cin: 4, cout: 8, tile: 4 }, // F(4×4): 2×2 tiles, one band
+  { b: 3, h: 4, w: 16, k: 3, stride: 1, cin: 12, cout: 24, tile: 4 }, // one tile row: every tile padded above and below
+  { b: 2, h: 8, w: 24, k: 3, stride: 1, cin: 8, cout: 16, tile: 4 }, // 6 tiles a row, bands of 2 rows
+  { b: 1, h: 16, w: 16, k: 3, stride: 1, cin: 64, cout: 16, tile: 4 }, // the small UNet's middle level
+  { b: 1, h: 8, w: 8, k: 3, stride: 1, cin: 128, cout: 16, tile: 4 }, // its widest sum (the cpu reference is slow)
+];
+
 describe('wasm conv kernels', () => {
   afterAll(async () => {
     await selectBackend({ prefer: 'wasm' });
@@ -98,6 +126,28 @@ describe('wasm conv kernels', () => {
       expect(Array.from(await xt.data())).toEqual(Array.from(x));
       expect(Array.from(await dyt.data())).toEqual(Array.from(dy));
       tf.dispose([xt, dyt, dw, db]);
+    });
+  }
+
+  for (const c of winogradGradCases) {
+    it(`Winograd F(${c.tile}×${c.tile}, 3×3) filter gradient matches Conv2DBackpropFilter: B${c.b} ${c.h}×${c.w}, ${c.cin}→${c.cout}`, async () => {
+      const x = randomArray(c.b * c.h * c.w * c.cin, 51);
+      const dy = randomArray(c.b * c.h * c.w * c.cout, 52);
+      const [refDw, refDb] = await reference(c, x, dy);
+      await selectBackend({ prefer: 'wasm', fallback: false });
+      expect(wasmConvKernelsAvailable()).toBe(true);
+      await withTile(c.tile, async () => {
+        expect(wasmWinograd4Fits([c.b, c.h, c.w, c.cin], c.cout)).toBe(c.tile === 4);
+        const xt = tf.tensor4d(x, [c.b, c.h, c.w, c.cin]);
+        const dyt = tf.tensor4d(dy, [c.b, c.h, c.w, c.cout]);
+        const before = tf.memory().numTensors;
+        const { dw, db } = wasmFilterGrad(xt, dyt, 3, 1);
+        expect(tf.memory().numTensors).toBe(before + 2);
+        expect(maxRelErr((await dw.data()) as Float32Array, refDw)).toBeLessThan(WINOGRAD_TOLERANCE[c.tile]);
+        expect(maxRelErr((await db.data()) as Float32Array, refDb)).toBeLessThan(1e-5);
+        expect(Array.from(await xt.data())).toEqual(Array.from(x));
+        tf.dispose([xt, dyt, dw, db]);
+      });
     });
   }
 
@@ -215,14 +265,20 @@ describe('wasm conv kernels', () => {
     expect(wasmConvFits([2, 8, 0, 8])).toBe(false);
   });
 
-  const winogradCases = [
-    { b: 2, h: 8, w: 8, c: 4, n: 8, bias: true }, // one block of 4 tiles per band, every tile on an edge
-    { b: 3, h: 6, w: 16, c: 12, n: 24, bias: false }, // several channel quads and output blocks
-    { b: 1, h: 32, w: 32, c: 32, n: 32, bias: true }, // the small UNet's first level
-    { b: 2, h: 2, w: 24, c: 8, n: 16, bias: true }, // one band: both rows of every tile padded
+  const winogradCases: { b: number; h: number; w: number; c: number; n: number; bias: boolean; tile: 2 | 4 }[] = [
+    { b: 2, h: 8, w: 8, c: 4, n: 8, bias: true, tile: 2 }, // one block of 4 tiles per band, every tile on an edge
+    { b: 3, h: 6, w: 16, c: 12, n: 24, bias: false, tile: 2 }, // several channel quads and output blocks
+    { b: 1, h: 32, w: 32, c: 32, n: 32, bias: true, tile: 2 }, // the small UNet's first level
+    { b: 2, h: 2, w: 24, c: 8, n: 16, bias: true, tile: 2 }, // one band: both rows of every tile padded
+    { b: 2, h: 8, w: 8, c: 4, n: 8, bias: true, tile: 4 }, // 2×2 tiles of 4×4, every tile on two edges
+    { b: 3, h: 4, w: 16, c: 12, n: 24, bias: false, tile: 4 }, // one tile row, padded above and below
+    { b: 2, h: 8, w: 24, c: 8, n: 16, bias: true, tile: 4 }, // 6 tiles a row, interior tiles
+    { b: 1, h: 32, w: 32, c: 32, n: 32, bias: true, tile: 4 }, // the small UNet's first level
+    { b: 2, h: 16, w: 16, c: 64, n: 64, bias: false, tile: 4 }, // its middle level
+    { b: 2, h: 8, w: 8, c: 128, n: 64, bias: true, tile: 4 }, // its widest sum
   ];
   for (const c of winogradCases) {
-    it(`Winograd conv matches the cpu backend's 3×3 SAME conv: B${c.b} ${c.h}×${c.w}, ${c.c}→${c.n}${c.bias ? ' + bias' : ''}`, async () => {
+    it(`Winograd F(${c.tile}×${c.tile}, 3×3) conv matches the cpu backend's 3×3 SAME conv: B${c.b} ${c.h}×${c.w}, ${c.c}→${c.n}${c.bias ? ' + bias' : ''}`, async () => {
       const x = randomArray(c.b * c.h * c.w * c.c, 41);
       const f = randomArray(9 * c.c * c.n, 42);
       const bias = randomArray(c.n, 43);
@@ -241,12 +297,15 @@ describe('wasm conv kernels', () => {
       const ref = await run(false);
       await selectBackend({ prefer: 'wasm', fallback: false });
       expect(wasmWinogradFits([c.b, c.h, c.w, c.c], c.n)).toBe(true);
-      const before = tf.memory().numTensors;
-      const mine = await run(true);
-      expect(tf.memory().numTensors).toBe(before);
-      expect(mine.length).toBe(ref.length);
-      // Not the direct conv's sums (the transforms add and halve), but as close as float32 rounding goes.
-      expect(maxRelErr(mine, ref)).toBeLessThan(1e-5);
+      await withTile(c.tile, async () => {
+        expect(wasmWinograd4Fits([c.b, c.h, c.w, c.c], c.n)).toBe(c.tile === 4);
+        const before = tf.memory().numTensors;
+        const mine = await run(true);
+        expect(tf.memory().numTensors).toBe(before);
+        expect(mine.length).toBe(ref.length);
+        // Not the direct conv's sums (the transforms scale and add), but as close as float32 rounding goes.
+        expect(maxRelErr(mine, ref)).toBeLessThan(WINOGRAD_TOLERANCE[c.tile]);
+      });
     });
   }
 
@@ -260,8 +319,27 @@ describe('wasm conv kernels', () => {
     setWasmWinograd(false);
     try {
       expect(wasmWinogradFits([2, 8, 8, 4], 8)).toBe(false);
+      expect(wasmWinograd4Fits([2, 8, 8, 4], 8)).toBe(false);
     } finally {
       setWasmWinograd(true);
+    }
+  });
+
+  it('Winograd F(4×4, 3×3) takes sizes in fours with a band of tiles in fours, and can be turned off', async () => {
+    await selectBackend({ prefer: 'wasm', fallback: false });
+    expect(wasmWinograd4Fits([2, 32, 32, 32], 32)).toBe(true);
+    expect(wasmWinograd4Fits([2, 8, 8, 64], 64)).toBe(true);
+    expect(wasmWinograd4Fits([2, 4, 16, 4], 8)).toBe(true);
+    expect(wasmWinograd4Fits([2, 4, 4, 64], 64)).toBe(false); // one tile: the products run on blocks of 4
+    expect(wasmWinograd4Fits([2, 6, 16, 4], 8)).toBe(false); // F(2×2) takes it
+    expect(wasmWinogradFits([2, 6, 16, 4], 8)).toBe(true);
+    expect(wasmWinograd4Fits([2, 12, 8, 4], 8)).toBe(false); // 3 rows of 2 tiles
+    setWasmWinograd4(false);
+    try {
+      expect(wasmWinograd4Fits([2, 32, 32, 32], 32)).toBe(false);
+      expect(wasmWinogradFits([2, 32, 32, 32], 32)).toBe(true);
+    } finally {
+      setWasmWinograd4(true);
     }
   });
 

@@ -24,6 +24,12 @@ import { heapModule, type HeapModule } from './wasm/heap-module.ts';
  *   goes back to the direct kernels. Used where the shapes fit (wasmWinogradFits): even sizes, widths in
  *   eights, channels in fours (input side) and eights (output side), so every 3×3 stride-1 conv of the UNets
  *   but the RGB stem and output convs.
+ * - Winograd F(4×4, 3×3) where the sizes are in fours (32², 16² and 8² images): 36 products per 4×4 outputs,
+ *   2.25 per output where F(2×2) takes 4 and the direct conv 9, and its transforms cost less per output too.
+ *   Its transforms scale by up to 8 and 1/24, so it rounds further from the direct sums: up to 8.8e-6 relative
+ *   on 128-channel sums against F(2×2)'s 1.1e-6 (tests allow 3e-5 and 1e-5). setWasmWinograd4(false) keeps
+ *   F(2×2). The filter transforms (G f Gᵀ and, for dW, Gᵀ dU G) run in wasm too: in JS they took 11 ms per
+ *   128×64 filter, more than the conv.
  *
  * The direct kernels need channel counts in multiples of 4 (filter gradient, input side) or 8 (output side),
  * and the conv output widths in multiples of 4: the filter gradient zero-pads other channel counts (the RGB
@@ -35,6 +41,8 @@ const PADDED_CONV = 'DappleConvPadded';
 const FLIP_SWAP = 'DappleConvFlipSwap';
 const WINOGRAD_CONV = 'DappleConvWinograd';
 const WINOGRAD_FILTER_GRAD = 'DappleConvWinogradFilterGrad';
+const WINOGRAD4_CONV = 'DappleConvWinograd4';
+const WINOGRAD4_FILTER_GRAD = 'DappleConvWinograd4FilterGrad';
 
 /** Winograd F(2×2, 3×3)'s filter transform G (4×3). */
 const G = [
@@ -170,6 +178,35 @@ interface ConvKernelExports {
     u: number,
     bias: number,
     y: number,
+    vbuf: number,
+    mbuf: number,
+    b: number,
+    h: number,
+    w: number,
+    c: number,
+    n: number,
+    r: number,
+  ): void;
+  winograd4(
+    x: number,
+    u: number,
+    bias: number,
+    y: number,
+    vbuf: number,
+    mbuf: number,
+    b: number,
+    h: number,
+    w: number,
+    c: number,
+    n: number,
+    r: number,
+  ): void;
+  winograd4Filter(f: number, u: number, c: number, n: number): void;
+  winograd4FilterGradFromU(du: number, dw: number, cn: number): void;
+  winograd4FilterGrad(
+    x: number,
+    dy: number,
+    du: number,
     vbuf: number,
     mbuf: number,
     b: number,
@@ -325,6 +362,43 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
     for (const s of [du, vbuf, mbuf]) backend.disposeData(s.dataId);
     return [dw, db];
   },
+  [WINOGRAD4_CONV]: (args) => {
+    const x = args.inputs['x'] as tf.TensorInfo;
+    const f = args.inputs['f'] as tf.TensorInfo;
+    const bias = args.inputs['bias'];
+    const { exports, backend, ptr } = convKernels.context(args);
+    const [b, h, w, c] = x.shape as [number, number, number, number];
+    const n = f.shape[3]!;
+    const t = w / 4;
+    const r = winogradBandRows(h / 4, t);
+    const y = backend.makeOutput([b, h, w, n], 'float32');
+    const u = backend.makeOutput([36 * c * n], 'float32');
+    const vbuf = backend.makeOutput([36 * (r * t * c + 16)], 'float32');
+    const mbuf = backend.makeOutput([36 * (r * t * n + 16) + 144], 'float32');
+    exports.winograd4Filter(ptr(f), ptr(u), c, n);
+    exports.winograd4(ptr(x), ptr(u), bias ? ptr(bias) : 0, ptr(y), ptr(vbuf), ptr(mbuf), b, h, w, c, n, r);
+    for (const s of [u, vbuf, mbuf]) backend.disposeData(s.dataId);
+    return y;
+  },
+  [WINOGRAD4_FILTER_GRAD]: (args) => {
+    const x = args.inputs['x'] as tf.TensorInfo;
+    const dy = args.inputs['dy'] as tf.TensorInfo;
+    const { exports, backend, ptr, zeros } = convKernels.context(args);
+    const [b, h, w, c] = x.shape as [number, number, number, number];
+    const n = dy.shape[3]!;
+    const t = w / 4;
+    const r = winogradBandRows(h / 4, t);
+    const dw = backend.makeOutput([3, 3, c, n], 'float32');
+    const db = zeros([n]);
+    const du = zeros([36 * c * n]);
+    const vbuf = backend.makeOutput([36 * (r * t * c + 16)], 'float32');
+    const mbuf = backend.makeOutput([36 * (r * t * n + 16) + 144], 'float32');
+    exports.winograd4FilterGrad(ptr(x), ptr(dy), ptr(du), ptr(vbuf), ptr(mbuf), b, h, w, c, n, r);
+    exports.colSum(ptr(dy), ptr(db), b * h * w, n);
+    exports.winograd4FilterGradFromU(ptr(du), ptr(dw), c * n);
+    for (const s of [du, vbuf, mbuf]) backend.disposeData(s.dataId);
+    return [dw, db];
+  },
   [FLIP_SWAP]: (args) => {
     const w = args.inputs['w'] as tf.TensorInfo;
     const { exports, backend, ptr } = convKernels.context(args);
@@ -360,7 +434,8 @@ export function wasmFilterGrad(
   const padTop = Math.floor(Math.max((dy.shape[1] - 1) * stride + k - h, 0) / 2);
   const padLeft = Math.floor(Math.max((dy.shape[2] - 1) * stride + k - w, 0) / 2);
   if (k === 3 && stride === 1 && wasmWinogradFits(x.shape, cout)) {
-    const [dw, db] = tf.engine().runKernel<[tf.Tensor4D, tf.Tensor1D]>(WINOGRAD_FILTER_GRAD, { x, dy }, {});
+    const kernel = wasmWinograd4Fits(x.shape, cout) ? WINOGRAD4_FILTER_GRAD : WINOGRAD_FILTER_GRAD;
+    const [dw, db] = tf.engine().runKernel<[tf.Tensor4D, tf.Tensor1D]>(kernel, { x, dy }, {});
     return { dw, db };
   }
   return tf.tidy(() => {
@@ -422,7 +497,26 @@ export function wasmWinogradFits(xShape: readonly number[], n: number): boolean 
   return winograd && h % 2 === 0 && w % 8 === 0 && c % 4 === 0 && n % 8 === 0 && convKernels.available();
 }
 
+/**
+ * Whether the F(4×4, 3×3) kernels take a 3×3 SAME conv of x [B, H, W, C] to N channels (else F(2×2, 3×3)):
+ * sizes in fours, a band's tiles (winogradBandRows) in fours, so 32², 16² and 8² images but not 4².
+ */
+export function wasmWinograd4Fits(xShape: readonly number[], n: number): boolean {
+  const [, h, w] = xShape as [number, number, number, number];
+  if (!winograd4 || h % 4 !== 0 || w % 4 !== 0 || !wasmWinogradFits(xShape, n)) return false;
+  return (winogradBandRows(h / 4, w / 4) * (w / 4)) % 4 === 0;
+}
+
 let winograd = true;
+let winograd4 = true;
+
+/**
+ * Whether the Winograd convs use F(4×4, 3×3) where it fits (the default) or only F(2×2, 3×3), which takes 1.8×
+ * the products but rounds closer to the direct conv (for comparisons and tests).
+ */
+export function setWasmWinograd4(on: boolean): void {
+  winograd4 = on;
+}
 
 /**
  * Whether the 3×3 stride-1 convs (forward and input gradient) use Winograd where it fits (the default) or the
@@ -440,7 +534,8 @@ export function setWasmWinograd(on: boolean): void {
  */
 export function wasmWinogradConv(x: tf.Tensor4D, f: tf.Tensor4D, bias?: tf.Tensor1D): tf.Tensor4D {
   const inputs: tf.NamedTensorMap = bias ? { x, f, bias } : { x, f };
-  return tf.engine().runKernel<tf.Tensor4D>(WINOGRAD_CONV, inputs, {});
+  const kernel = wasmWinograd4Fits(x.shape, f.shape[3]) ? WINOGRAD4_CONV : WINOGRAD_CONV;
+  return tf.engine().runKernel<tf.Tensor4D>(kernel, inputs, {});
 }
 
 /**
