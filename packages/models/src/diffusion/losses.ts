@@ -60,39 +60,45 @@ export function predictionTarget(
   throw new RangeError(`prediction must be 'eps', 'v' or 'x0', got ${String(prediction)}`);
 }
 
-/** ε implied by a prediction at per-sample timesteps t (x_t = √ᾱ·x0 + √(1−ᾱ)·ε). */
-export function predictionToEps(
+/** Reads the network output `out` at x_t and per-sample timesteps t as another quantity. */
+export type PredictionConversion = (
   prediction: Prediction,
   schedule: NoiseSchedule,
   out: tf.Tensor4D,
   xt: tf.Tensor4D,
   t: tf.Tensor1D,
+) => tf.Tensor4D;
+
+/** The formula of each prediction type in a = √ᾱ_t and s = √(1−ᾱ_t), evaluated in one tidy. */
+function byPrediction(
+  prediction: Prediction,
+  schedule: NoiseSchedule,
+  t: tf.Tensor1D,
+  formulas: Record<Prediction, (a: tf.Tensor, s: tf.Tensor) => tf.Tensor>,
 ): tf.Tensor4D {
   return tf.tidy(() => {
     const { a, s } = coefs(schedule, t);
-    if (prediction === 'eps') return tf.clone(out);
-    if (prediction === 'v') return tf.add(tf.mul(s, xt), tf.mul(a, out)) as tf.Tensor4D;
-    if (prediction === 'x0') return tf.div(tf.sub(xt, tf.mul(a, out)), s) as tf.Tensor4D;
-    throw new RangeError(`prediction must be 'eps', 'v' or 'x0', got ${String(prediction)}`);
+    if (!Object.hasOwn(formulas, prediction))
+      throw new RangeError(`prediction must be 'eps', 'v' or 'x0', got ${String(prediction)}`);
+    return formulas[prediction](a, s) as tf.Tensor4D;
   });
 }
 
-/** x0 implied by a prediction at per-sample timesteps t. */
-export function predictionToX0(
-  prediction: Prediction,
-  schedule: NoiseSchedule,
-  out: tf.Tensor4D,
-  xt: tf.Tensor4D,
-  t: tf.Tensor1D,
-): tf.Tensor4D {
-  return tf.tidy(() => {
-    const { a, s } = coefs(schedule, t);
-    if (prediction === 'eps') return tf.div(tf.sub(xt, tf.mul(s, out)), a) as tf.Tensor4D;
-    if (prediction === 'v') return tf.sub(tf.mul(a, xt), tf.mul(s, out)) as tf.Tensor4D;
-    if (prediction === 'x0') return tf.clone(out);
-    throw new RangeError(`prediction must be 'eps', 'v' or 'x0', got ${String(prediction)}`);
+/** ε implied by a prediction at per-sample timesteps t (x_t = √ᾱ·x0 + √(1−ᾱ)·ε). */
+export const predictionToEps: PredictionConversion = (prediction, schedule, out, xt, t) =>
+  byPrediction(prediction, schedule, t, {
+    eps: () => tf.clone(out),
+    v: (a, s) => tf.add(tf.mul(s, xt), tf.mul(a, out)),
+    x0: (a, s) => tf.div(tf.sub(xt, tf.mul(a, out)), s),
   });
-}
+
+/** x0 implied by a prediction at per-sample timesteps t. */
+export const predictionToX0: PredictionConversion = (prediction, schedule, out, xt, t) =>
+  byPrediction(prediction, schedule, t, {
+    eps: (a, s) => tf.div(tf.sub(xt, tf.mul(s, out)), a),
+    v: (a, s) => tf.sub(tf.mul(a, xt), tf.mul(s, out)),
+    x0: () => tf.clone(out),
+  });
 
 /** Mean over all but the batch axis: [B,...] → [B]. */
 export function meanFlat(x: tf.Tensor): tf.Tensor1D {
