@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from '../nn/custom-op.ts';
+import { discretizedGaussianLogLikelihood as logScaleLogLikelihood, normalKl } from '../metrics/likelihood.ts';
 import type { Prediction } from './samplers/types.ts';
 import { gatherCoef, type NoiseSchedule } from './schedule.ts';
 import { webgpuDiffusionKernelsAvailable, webgpuMse } from '../nn/webgpu/diffusion-loss.ts';
@@ -105,30 +106,12 @@ export function meanFlat(x: tf.Tensor): tf.Tensor1D {
   return tf.mean(x.reshape([x.shape[0], -1]), 1) as tf.Tensor1D;
 }
 
-/** KL(N(m1, e^lv1) ‖ N(m2, e^lv2)) elementwise, in nats. */
-function normalKl(m1: tf.Tensor, lv1: tf.Tensor, m2: tf.Tensor, lv2: tf.Tensor): tf.Tensor {
-  const logRatio = tf.sub(lv2, lv1);
-  const meanTerm = tf.mul(tf.square(tf.sub(m1, m2)), tf.exp(tf.neg(lv2)));
-  return tf.mul(0.5, tf.add(tf.add(tf.sub(logRatio, 1), tf.exp(tf.neg(logRatio))), meanTerm));
-}
-
-/** Φ(x) by the tanh approximation used by Improved DDPM. */
-function approxStdNormalCdf(x: tf.Tensor): tf.Tensor {
-  return tf.mul(0.5, tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));
-}
-
-/** log-likelihood of x0 ∈ [-1,1] discretised to 256 bins under N(mean, e^logVar), elementwise in nats. */
+/**
+ * log-likelihood of x0 ∈ [-1,1] discretised to 256 bins under N(mean, e^logVar), elementwise in nats: the
+ * log-variance form of metrics/likelihood.ts's (which takes log σ).
+ */
 export function discretizedGaussianLogLikelihood(x: tf.Tensor, mean: tf.Tensor, logVar: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const centered = tf.sub(x, mean);
-    const invStd = tf.exp(tf.mul(-0.5, logVar));
-    const cdfPlus = approxStdNormalCdf(tf.mul(invStd, tf.add(centered, 1 / 255)));
-    const cdfMin = approxStdNormalCdf(tf.mul(invStd, tf.sub(centered, 1 / 255)));
-    const logCdfPlus = tf.log(tf.maximum(cdfPlus, 1e-12));
-    const logOneMinusCdfMin = tf.log(tf.maximum(tf.sub(1, cdfMin), 1e-12));
-    const logDelta = tf.log(tf.maximum(tf.sub(cdfPlus, cdfMin), 1e-12));
-    return tf.where(tf.less(x, -0.999), logCdfPlus, tf.where(tf.greater(x, 0.999), logOneMinusCdfMin, logDelta));
-  });
+  return tf.tidy(() => logScaleLogLikelihood(x, mean, tf.mul(logVar, 0.5)));
 }
 
 /**
