@@ -6,7 +6,6 @@
  * Usage: tsx bench/glow-case.ts '{"backend":"wasm","glow":"glow-tiny","ddpm":"tiny","batch":16}'
  */
 import { loadavg } from 'node:os';
-import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../src/backend.ts';
 import { presetConfig, type PresetName } from '../src/diffusion/presets.ts';
 import { ddimSample } from '../src/diffusion/samplers/ddim.ts';
