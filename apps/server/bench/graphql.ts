@@ -1,9 +1,8 @@
 // `npm run bench -w @dapple/server`: request throughput of the hub over real HTTP against an embedded
 // Postgres. Prints one JSON line per case with its ratio to GET /healthz measured in the same run.
-import { join } from 'node:path';
-import { DiskStore } from '@dapple/storage';
 import { createHub } from '../src/index.ts';
 import { freePort, startBenchDatabase } from './bench-database.ts';
+import { benchDiskStore } from './bench-hub.ts';
 
 const DURATION_MS = 3000;
 const CONCURRENCY = 8;
@@ -25,11 +24,7 @@ async function measure(run: () => Promise<void>): Promise<number> {
 const db = await startBenchDatabase('graphql');
 try {
   const port = await freePort();
-  const store = new DiskStore({
-    root: join(db.root, 'objects'),
-    publicBaseUrl: `http://127.0.0.1:${port}`,
-    signingSecret: 'x'.repeat(32),
-  });
+  const store = benchDiskStore(db.root, port);
   const hub = await createHub({ databaseUrl: db.connectionString, store, port, logLevel: 'silent' });
   try {
     const post = (body: object, headers: Record<string, string> = {}) =>

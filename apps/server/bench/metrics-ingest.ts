@@ -22,9 +22,9 @@ import { TrainerClient } from '@dapple/contracts/trainer-client';
 import { TRAINER_API_PREFIX } from '@dapple/contracts/trainer-protocol';
 import { createDb, insertMetricPoints } from '@dapple/db';
 import { rawCopyBaseline } from '@dapple/db/bench';
-import { DiskStore } from '@dapple/storage';
 import { createHub } from '../src/index.ts';
 import { freePort, startBenchDatabase } from './bench-database.ts';
+import { benchDiskStore } from './bench-hub.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -154,11 +154,7 @@ try {
   // connections as there are writers, like the in-process case (the default of 10 would cap concurrency).
   let hub: { url: string; pid?: number; close(): Promise<void> };
   if (args.hub === 'in-process') {
-    const store = new DiskStore({
-      root: join(root, 'objects'),
-      publicBaseUrl: `http://127.0.0.1:${port}`,
-      signingSecret: 'x'.repeat(32),
-    });
+    const store = benchDiskStore(root, port);
     hub = await createHub({
       databaseUrl: database.connectionString,
       store,

@@ -8,7 +8,6 @@
 //    loaded once before timing on both sides (the service's LRU keeps it). Target: overhead ≤ 10 %.
 // 2. sampling_fairness: three teams submit 3 jobs each at once; the start order should alternate teams.
 // JSON lines on stdout.
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { models, modelVersions, runs, sampleJobs, type ModelVersionConfig } from '@dapple/db';
@@ -26,12 +25,13 @@ import {
   loadInferenceWeights,
 } from '@dapple/models';
 import { createModelSampler, samplingSpecFromConfig } from '@dapple/models/browser';
-import { DiskStore } from '@dapple/storage';
+import type { DiskStore } from '@dapple/storage';
 import { asc, inArray } from 'drizzle-orm';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createHub, type Hub } from '../src/index.ts';
 import { freePort, startBenchDatabase } from './bench-database.ts';
+import { benchDiskStore, postGraphql } from './bench-hub.ts';
 
 const { values } = parseArgs({
   options: {
@@ -108,11 +108,7 @@ async function publish(hub: Hub, store: DiskStore, teamId: string, userId: strin
 const db = await startBenchDatabase('sampling');
 try {
   const port = await freePort();
-  const store = new DiskStore({
-    root: join(db.root, 'objects'),
-    publicBaseUrl: `http://127.0.0.1:${port}`,
-    signingSecret: 'x'.repeat(32),
-  });
+  const store = benchDiskStore(db.root, port);
   const hub = await createHub({
     databaseUrl: db.connectionString,
     store,
@@ -124,16 +120,8 @@ try {
   });
   await selectBackend({ prefer: 'wasm' });
   try {
-    const post = async <T>(query: string, variables: object, cookie?: string) => {
-      const res = await fetch(hub.graphqlUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
-      if (body.errors) throw new Error(body.errors[0]!.message);
-      return { data: body.data!, res };
-    };
+    const post = <T>(query: string, variables: object, cookie?: string) =>
+      postGraphql<T>(hub.graphqlUrl, query, variables, cookie);
     const user = async (name: string) => {
       const { data, res } = await post<{ signUp: { user: { id: string } } }>(
         `mutation ($i: SignUpInput!) { signUp(input: $i) { user { id } } }`,

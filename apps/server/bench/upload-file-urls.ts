@@ -12,6 +12,7 @@ import type { ObjectStore } from '@dapple/storage';
 import { createExternalS3Store, s3TestServerFromEnv } from '@dapple/storage/testing';
 import { createHub, type Hub } from '../src/index.ts';
 import { freePort, startBenchDatabase } from './bench-database.ts';
+import { postGraphql } from './bench-hub.ts';
 
 const { values } = parseArgs({
   options: { files: { type: 'string', default: '100,1000' }, rounds: { type: 'string', default: '3' } },
@@ -47,16 +48,8 @@ const hubs: Record<'multipart' | 'plain', Hub> = {
   }),
 };
 
-async function gql<T>(hub: Hub, query: string, variables: object, cookie?: string) {
-  const res = await fetch(hub.graphqlUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
-  if (body.errors) throw new Error(body.errors[0]!.message);
-  return { data: body.data!, res };
-}
+const gql = <T>(hub: Hub, query: string, variables: object, cookie?: string) =>
+  postGraphql<T>(hub.graphqlUrl, query, variables, cookie);
 
 async function limited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
   let next = 0;

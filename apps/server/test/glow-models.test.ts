@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModelForSampling } from '@dapple/models/browser';
 import { selectBackend } from '@dapple/models';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +10,7 @@ import { errorCode, gqlClient } from '@dapple/testing';
 import { addMember, createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { finishedGlowRun, finishedRunWithCheckpoints } from './models-fixtures.ts';
 import { ok, readyDatasetVersion, START_RUN, tinyGlowConfig } from './runs-fixtures.ts';
-import { SAMPLE_JOB } from './sampling-fixtures.ts';
+import { loadVersionAsTheDashboard, SAMPLE_JOB } from './sampling-fixtures.ts';
 import { startTestHub, type TestHub } from './support/hub.ts';
 
 /**
@@ -81,16 +80,7 @@ describe('a published Glow version', () => {
     const pngs = await Promise.all(job.images.map(async (i) => Buffer.from(await (await fetch(i.url)).arrayBuffer())));
     const hubPixels = await Promise.all(pngs.map((png) => sharp(png).extractChannel(0).raw().toBuffer()));
 
-    const files = ok(
-      await ann.client.request<{ modelVersion: { files: { modelJsonUrl: string; weightsUrl: string } } }>(
-        `query ($id: ID!) { modelVersion(id: $id) { files { modelJsonUrl weightsUrl } } }`,
-        { id: versionId },
-      ),
-    ).modelVersion.files;
-    const browser = await loadModelForSampling({
-      modelJson: files.modelJsonUrl,
-      weights: { 'weights.bin': files.weightsUrl },
-    });
+    const browser = await loadVersionAsTheDashboard(ann, versionId);
     expect(browser.spec.architecture).toBe('glow');
     const local = await browser.sample({ count: 3, steps: 1, sampler: 'ddim', seed: 4, temperature: 0.5 });
     const hotter = await browser.sample({ count: 3, steps: 1, sampler: 'ddim', seed: 4, temperature: 1 });

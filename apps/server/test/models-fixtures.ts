@@ -7,11 +7,12 @@ import {
   Rng,
   saveCheckpoint,
   weightDataToBuffer,
+  type Checkpoint,
   type JsonValue,
 } from '@dapple/models';
-import { DdpmRunConfigSchema, RunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
+import { DdpmRunConfigSchema, RunConfigSchema, unetConfigFor, type RunConfig } from '@dapple/contracts/run-config';
 import { glowConfigFor, type GlowRunConfig } from '@dapple/contracts/run-config-glow';
-import { checkpoints, runs, sampleGrids, insertMetricPoints } from '@dapple/db';
+import { checkpoints, runs, sampleGrids, insertMetricPoints, type Run } from '@dapple/db';
 import type { TestHub } from './support/hub.ts';
 import sharp from 'sharp';
 import { checkpointPrefix, sampleGridKey } from '../src/services/runs/objects.ts';
@@ -35,27 +36,18 @@ export async function finishedRunWithCheckpoints(
     storedConfig({ ...base, model: { ...base.model, resolution: dataset.resolution } }),
   );
   const unet = unetConfigFor(config, dataset.channels);
-  const [run] = await hub.db
-    .insert(runs)
-    .values({
-      teamId,
-      name: opts.name ?? `tiny-${Math.random().toString(36).slice(2, 7)}`,
-      datasetVersionId: dataset.versionId,
-      config,
-      seed: 7,
-      status: 'succeeded',
-      totalSteps: config.steps,
-      step: config.steps,
-      createdBy: userId,
-      finishedAt: new Date(),
-    })
-    .returning();
+  const run = await insertSucceededRun(hub, {
+    teamId,
+    createdBy: userId,
+    name: opts.name ?? `tiny-${Math.random().toString(36).slice(2, 7)}`,
+    datasetVersionId: dataset.versionId,
+    config,
+  });
   const model = createUNet(unet, 7);
   for (const step of steps) {
     // EMA differs from the raw weights so a test can tell which ones were published.
     const ema = new Map([...model.variables].map(([name, v]) => [name, tf.add(v, step / 1000)]));
-    const handler = memoryHandler();
-    await saveCheckpoint(handler, {
+    await storeCheckpoint(hub, run.id, {
       variables: model.variables,
       ema,
       step,
@@ -63,22 +55,14 @@ export async function finishedRunWithCheckpoints(
       config: { run: config, unet } as unknown as JsonValue,
     });
     tf.dispose([...ema.values()]);
-    const weights = Buffer.from(weightDataToBuffer(handler.artifacts!.weightData));
-    const json = Buffer.from(JSON.stringify(artifactsToModelJson(handler.artifacts!)));
-    const prefix = checkpointPrefix(run!.id, step);
-    await hub.store.put(`${prefix}/weights.bin`, weights, { size: weights.length });
-    await hub.store.put(`${prefix}/model.json`, json, { size: json.length });
-    await hub.db
-      .insert(checkpoints)
-      .values({ runId: run!.id, step, objectPrefix: prefix, sizeBytes: weights.length + json.length });
     const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: step, g: 0, b: 0 } } })
       .png()
       .toBuffer();
-    await hub.store.put(sampleGridKey(run!.id, step), png, { size: png.length });
+    await hub.store.put(sampleGridKey(run.id, step), png, { size: png.length });
     await hub.db.insert(sampleGrids).values({
-      runId: run!.id,
+      runId: run.id,
       step,
-      objectKey: sampleGridKey(run!.id, step),
+      objectKey: sampleGridKey(run.id, step),
       seeds: [1, 2, 3, 4],
       width: 16,
       height: 16,
@@ -87,10 +71,10 @@ export async function finishedRunWithCheckpoints(
   model.dispose?.();
   await insertMetricPoints(
     hub.hub.pool,
-    run!.id,
+    run.id,
     Array.from({ length: Math.max(...steps) }, (_, i) => ({ key: 'loss', step: i + 1, value: 1 / (i + 1) })),
   );
-  return { run: run!, datasetVersionId: dataset.versionId };
+  return { run, datasetVersionId: dataset.versionId };
 }
 
 /** Every object key under a prefix. */
@@ -114,25 +98,16 @@ export async function finishedGlowRun(hub: TestHub, teamId: string, userId: stri
     batchSize: 8,
   });
   const glow = glowConfigFor(config as GlowRunConfig, 1);
-  const [run] = await hub.db
-    .insert(runs)
-    .values({
-      teamId,
-      name: `glow-${Math.random().toString(36).slice(2, 7)}`,
-      datasetVersionId: dataset.versionId,
-      config,
-      seed: 7,
-      status: 'succeeded',
-      totalSteps: step,
-      step,
-      createdBy: userId,
-      finishedAt: new Date(),
-    })
-    .returning();
+  const run = await insertSucceededRun(hub, {
+    teamId,
+    createdBy: userId,
+    name: `glow-${Math.random().toString(36).slice(2, 7)}`,
+    datasetVersionId: dataset.versionId,
+    config,
+  });
   const model = createGlow(glow, 7);
   const ema = new Map([...model.variables].map(([name, v]) => [name, tf.add(v, 0.001)]));
-  const handler = memoryHandler();
-  await saveCheckpoint(handler, {
+  await storeCheckpoint(hub, run.id, {
     architecture: 'glow',
     variables: model.variables,
     ema,
@@ -147,17 +122,42 @@ export async function finishedGlowRun(hub: TestHub, teamId: string, userId: stri
   });
   tf.dispose([...ema.values()]);
   model.dispose();
+  await insertMetricPoints(hub.hub.pool, run.id, [
+    { key: 'bits_per_dim', step, value: 5.25 },
+    { key: 'held_out_bits_per_dim', step, value: 5.5 },
+  ]);
+  return { run, datasetVersionId: dataset.versionId };
+}
+
+/** A run row that finished all its steps (seed 7), as a trainer would have left it. */
+async function insertSucceededRun(
+  hub: TestHub,
+  fields: { teamId: string; createdBy: string; name: string; datasetVersionId: string; config: RunConfig },
+): Promise<Run> {
+  const [run] = await hub.db
+    .insert(runs)
+    .values({
+      ...fields,
+      seed: 7,
+      status: 'succeeded',
+      totalSteps: fields.config.steps,
+      step: fields.config.steps,
+      finishedAt: new Date(),
+    })
+    .returning();
+  return run!;
+}
+
+/** Writes a checkpoint as the trainer uploads it (model.json + weights.bin under the run's prefix) and its row. */
+async function storeCheckpoint(hub: TestHub, runId: string, checkpoint: Checkpoint): Promise<void> {
+  const handler = memoryHandler();
+  await saveCheckpoint(handler, checkpoint);
   const weights = Buffer.from(weightDataToBuffer(handler.artifacts!.weightData));
   const json = Buffer.from(JSON.stringify(artifactsToModelJson(handler.artifacts!)));
-  const prefix = checkpointPrefix(run!.id, step);
+  const prefix = checkpointPrefix(runId, checkpoint.step);
   await hub.store.put(`${prefix}/weights.bin`, weights, { size: weights.length });
   await hub.store.put(`${prefix}/model.json`, json, { size: json.length });
   await hub.db
     .insert(checkpoints)
-    .values({ runId: run!.id, step, objectPrefix: prefix, sizeBytes: weights.length + json.length });
-  await insertMetricPoints(hub.hub.pool, run!.id, [
-    { key: 'bits_per_dim', step, value: 5.25 },
-    { key: 'held_out_bits_per_dim', step, value: 5.5 },
-  ]);
-  return { run: run!, datasetVersionId: dataset.versionId };
+    .values({ runId, step: checkpoint.step, objectPrefix: prefix, sizeBytes: weights.length + json.length });
 }

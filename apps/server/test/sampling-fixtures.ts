@@ -1,9 +1,11 @@
 import { createUNet, Rng, silenceCpuBanner, type JsonValue, type UNetConfig } from '@dapple/models';
+import { loadModelForSampling, type ModelSampler } from '@dapple/models/browser';
 import { microUNetConfig, perturbWeights, publishedFiles } from '@dapple/models/testing';
 import { models, modelVersions, runs, type ModelVersion, type ModelVersionConfig } from '@dapple/db';
 import sharp from 'sharp';
 import type { TestHub } from './support/hub.ts';
-import { readyDatasetVersion } from './runs-fixtures.ts';
+import type { SignedInUser } from './helpers.ts';
+import { ok, readyDatasetVersion } from './runs-fixtures.ts';
 
 /** The micro UNet without attention, the architecture the hub's tests (and the web e2e) publish and sample. */
 export const tinyUNet = (extra: Partial<UNetConfig> = {}): UNetConfig =>
@@ -90,6 +92,20 @@ export async function publishTinyVersion(
     })
     .returning();
   return { version: version!, modelId: model!.id };
+}
+
+/**
+ * Loads a published version for sampling as the dashboard does: modelVersion.files URLs (the hub's signed store
+ * URLs), fetched over HTTP by loadModelForSampling. The caller disposes the sampler.
+ */
+export async function loadVersionAsTheDashboard(user: SignedInUser, versionId: string): Promise<ModelSampler> {
+  const files = ok(
+    await user.client.request<{ modelVersion: { files: { modelJsonUrl: string; weightsUrl: string } } }>(
+      `query ($id: ID!) { modelVersion(id: $id) { files { modelJsonUrl weightsUrl } } }`,
+      { id: versionId },
+    ),
+  ).modelVersion.files;
+  return loadModelForSampling({ modelJson: files.modelJsonUrl, weights: { 'weights.bin': files.weightsUrl } });
 }
 
 export const GENERATE = `mutation ($input: GenerateSamplesInput!) {

@@ -1,4 +1,4 @@
-import { createModelSampler, loadModelForSampling, samplingSpecFromConfig } from '@dapple/models/browser';
+import { createModelSampler, samplingSpecFromConfig } from '@dapple/models/browser';
 import { loadInferenceWeights, selectBackend } from '@dapple/models';
 import { startTestHub, type TestHub } from './support/hub.ts';
 import sharp from 'sharp';
@@ -7,7 +7,7 @@ import { storeReadHandler } from '../src/sampling-pool/worker-io.ts';
 import { createTeam, signUpUser, type SignedInUser } from './helpers.ts';
 import { finishedRunWithCheckpoints } from './models-fixtures.ts';
 import { ok } from './runs-fixtures.ts';
-import { GENERATE, SAMPLE_JOB } from './sampling-fixtures.ts';
+import { GENERATE, loadVersionAsTheDashboard, SAMPLE_JOB } from './sampling-fixtures.ts';
 
 /**
  * The real path: a trainer-format checkpoint published with publishModel, then sampled by the hub's
@@ -56,16 +56,7 @@ describe('sampling a version published from a training run', () => {
     expect((await sharp(pngs[0]).metadata()).channels).toBe(1);
     const hubPixels = await Promise.all(pngs.map((png) => sharp(png).extractChannel(0).raw().toBuffer()));
 
-    const files = ok(
-      await ann.client.request<{ modelVersion: { files: { modelJsonUrl: string; weightsUrl: string } } }>(
-        `query ($id: ID!) { modelVersion(id: $id) { files { modelJsonUrl weightsUrl } } }`,
-        { id: versionId },
-      ),
-    ).modelVersion.files;
-    const browser = await loadModelForSampling({
-      modelJson: files.modelJsonUrl,
-      weights: { 'weights.bin': files.weightsUrl },
-    });
+    const browser = await loadVersionAsTheDashboard(ann, versionId);
     const local = await browser.sample(request);
     browser.dispose();
     const per = local.pixels.length / request.count;

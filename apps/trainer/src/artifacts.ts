@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { artifactsToModelJson, MODEL_JSON, WEIGHTS_BIN, weightDataToBuffer } from '@dapple/models';
+import { artifactsToModelJson, MODEL_JSON, savedArtifactsInfo, WEIGHTS_BIN, weightDataToBuffer } from '@dapple/models';
 import { getFromUrl, putToUrl, type TrainerClient } from '@dapple/contracts/trainer-client';
 import type { Assignment, Presigned } from '@dapple/contracts/trainer-protocol';
 import { withRetry } from './hub.ts';
@@ -35,14 +35,7 @@ export function hubCheckpointHandler(
         log,
       );
       handler.committed = await withRetry(`checkpoint ${step} commit`, () => client.commitCheckpoint(step, sizes), log);
-      return {
-        modelArtifactsInfo: {
-          dateSaved: new Date(),
-          modelTopologyType: 'JSON',
-          weightDataBytes: weights.byteLength,
-          weightSpecsBytes: JSON.stringify(artifacts.weightSpecs ?? []).length,
-        },
-      };
+      return savedArtifactsInfo(artifacts, weights.byteLength);
     },
   };
   return handler;

@@ -59,25 +59,43 @@ export interface UploadProgress {
 
 const TARGET_FIELDS = 'partNumber size url method expiresAt headers { name value }';
 
+/** The fields of createDataset's input (CreateDatasetInput). */
+export interface NewDataset {
+  teamId: string;
+  name: string;
+  resolution: number;
+  channels: number;
+}
+
 /**
- * Uploads the sources into the dataset as its next version; returns the version. `onProgress` is called as
- * parts are accepted.
+ * Where an upload goes: an existing dataset, or a new one that createUpload creates together with the upload (in one
+ * transaction, so a refused upload leaves no empty dataset behind).
+ */
+export type UploadInto = { datasetId: string } | { dataset: NewDataset };
+
+/**
+ * Uploads the sources as the next version of a dataset (a new one's first); returns the dataset's id and the
+ * version. `onProgress` is called as parts are accepted.
  */
 export async function uploadSources(
   conn: Connection,
-  datasetId: string,
+  into: UploadInto,
   sources: readonly LocalSource[],
   onProgress: (p: UploadProgress) => void,
-): Promise<{ id: string; number: number; status: string }> {
+): Promise<{ datasetId: string; version: { id: string; number: number; status: string } }> {
   const items = planUploadItems(sources);
   const { createUpload } = await request<{
-    createUpload: { id: string; files: { index: number; partSize: number | null; parts: Target[] }[] };
+    createUpload: {
+      id: string;
+      datasetId: string;
+      files: { index: number; partSize: number | null; parts: Target[] }[];
+    };
   }>(
     conn,
-    `mutation ($input: CreateUploadInput!) { createUpload(input: $input) { id files { index partSize parts { ${TARGET_FIELDS} } } } }`,
+    `mutation ($input: CreateUploadInput!) { createUpload(input: $input) { id datasetId files { index partSize parts { ${TARGET_FIELDS} } } } }`,
     {
       input: {
-        datasetId,
+        ...into,
         files: items.map((item) =>
           item.kind === 'pack'
             ? { path: item.path, size: item.size, contentType: 'application/x-tar', pack: true }
@@ -146,7 +164,7 @@ export async function uploadSources(
   }>(conn, `mutation ($uploadId: ID!) { completeUpload(uploadId: $uploadId) { version { id number status } } }`, {
     uploadId,
   });
-  return completeUpload.version;
+  return { datasetId: createUpload.datasetId, version: completeUpload.version };
 }
 
 function filesSent(items: UploadItem[], ranges: { start: number; end: number }[][]): number {

@@ -14,8 +14,15 @@ let env: Record<string, string>;
 
 const dapple = (args: string[]) => runCli(home, args, env, 170_000);
 
+// Small enough that a 2 MiB file is refused at createUpload; the uploads that should succeed are a few kB.
+const MAX_UPLOAD_BYTES = 1024 ** 2;
+
 beforeAll(async () => {
-  hub = await startTestHub({ runs: { executor: false }, jobs: { pollingIntervalSeconds: 0.5 } });
+  hub = await startTestHub({
+    runs: { executor: false },
+    jobs: { pollingIntervalSeconds: 0.5 },
+    datasets: { upload: { maxUploadBytes: MAX_UPLOAD_BYTES } },
+  });
   home = await mkdtemp(join(tmpdir(), 'dapple-cli-upload-'));
   const { token } = await annWithToken(hub.graphqlUrl);
   env = { DAPPLE_URL: hub.url, DAPPLE_TOKEN: token };
@@ -89,4 +96,17 @@ describe('dapple dataset upload → run start', () => {
     expect(second.datasetId).toBe(first.datasetId);
     expect(second.version).toMatchObject({ number: 2, status: 'READY', acceptedCount: 3 });
   }, 300_000);
+
+  it('leaves no empty dataset behind when the hub refuses the upload of a new one', async () => {
+    const folder = join(home, 'too-big');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'huge.png'), Buffer.alloc(2 * MAX_UPLOAD_BYTES));
+
+    const refused = await dapple(['dataset', 'upload', folder, '--json']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`over the limit of ${MAX_UPLOAD_BYTES} bytes per upload`);
+
+    const listed = json<{ name: string }[]>(await dapple(['dataset', 'list', '--json']));
+    expect(listed.map((d) => d.name)).not.toContain('too-big');
+  }, 120_000);
 });

@@ -6,10 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../src/backend.ts';
 import { presetConfig, type PresetName } from '../src/diffusion/presets.ts';
-import { Rng } from '../src/rng.ts';
-import { makeSchedule } from '../src/diffusion/schedule.ts';
 import { createTrainer } from '../src/diffusion/train.ts';
-import { createUNet } from '../src/diffusion/unet.ts';
+import { benchImages, benchTrainerConfig, benchUNet, medianTiming, timed, type Timing } from './harness.ts';
 
 interface CaseArgs {
   backend: BackendName;
@@ -24,46 +22,16 @@ interface CaseArgs {
 const args = JSON.parse(process.argv[2] ?? '{}') as CaseArgs;
 const report = await selectBackend({ prefer: args.backend, fallback: false });
 const config = presetConfig(args.preset);
-const model = createUNet(config, 0);
-// Move the zero-initialised output layers off zero so the timed work is representative.
-for (const v of model.variables.values()) v.assign(tf.tidy(() => tf.add(v, new Rng(1).normal(v.shape).mul(0.02))));
-const r = config.resolution;
-const x = tf.tidy(() => tf.clipByValue(new Rng(2).normal([args.batch, r, r, config.channels]), -1, 1)) as tf.Tensor4D;
+const model = benchUNet(config);
+const x = benchImages(config, args.batch);
 const t = tf.fill([args.batch], 500, 'int32') as tf.Tensor1D;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-/**
- * Wall and CPU milliseconds of one call. wasm runs one thread, so CPU time is the work done and stays
- * meaningful when other jobs share the 2 cores (wall time then includes waiting for a core).
- */
-async function timed(fn: () => Promise<void>): Promise<{ wall: number; cpu: number }> {
-  const cpu0 = process.cpuUsage();
-  const start = performance.now();
-  await fn();
-  const cpu = process.cpuUsage(cpu0);
-  return { wall: performance.now() - start, cpu: (cpu.user + cpu.system) / 1000 };
-}
 
 const forward = async () => {
   const y = model.apply(x, t);
   await y.data();
   y.dispose();
 };
-const trainer = args.train
-  ? createTrainer({
-      model,
-      schedule: makeSchedule({ kind: 'linear' }),
-      prediction: 'eps',
-      optimizer: { kind: 'adam' },
-      lr: 1e-4,
-      clipNorm: 1,
-      rng: new Rng(3),
-    })
-  : null;
+const trainer = args.train ? createTrainer(benchTrainerConfig(model)) : null;
 const trainStep = async () => {
   await trainer!.step({ images: x });
 };
@@ -72,8 +40,8 @@ const trainStep = async () => {
 // 3 train steps: the machine is shared, so both see the same load; each is the median of its calls.
 await forward();
 if (trainer) await trainStep();
-const forwardTimes: { wall: number; cpu: number }[] = [];
-const stepTimes: { wall: number; cpu: number }[] = [];
+const forwardTimes: Timing[] = [];
+const stepTimes: Timing[] = [];
 const minRounds = args.minIters ?? 3;
 const minMs = (args.minSeconds ?? 2) * 1000;
 const block = 3;
@@ -83,8 +51,7 @@ while (forwardTimes.length < minRounds || performance.now() - begin < minMs) {
   if (trainer) for (let i = 0; i < block; i++) stepTimes.push(await timed(trainStep));
   if (forwardTimes.length >= 60) break;
 }
-const forwardMs = median(forwardTimes.map((x) => x.wall));
-const forwardCpuMs = median(forwardTimes.map((x) => x.cpu));
+const { wall: forwardMs, cpu: forwardCpuMs } = medianTiming(forwardTimes);
 const line: Record<string, unknown> = {
   bench: 'diffusion.forward',
   backend: report.backend,
@@ -97,8 +64,7 @@ const line: Record<string, unknown> = {
   imgPerCpuSec: +((args.batch * 1000) / forwardCpuMs).toFixed(2),
 };
 if (trainer) {
-  const stepMs = median(stepTimes.map((x) => x.wall));
-  const stepCpuMs = median(stepTimes.map((x) => x.cpu));
+  const { wall: stepMs, cpu: stepCpuMs } = medianTiming(stepTimes);
   Object.assign(line, {
     bench: 'diffusion.train',
     stepMs: +stepMs.toFixed(1),

@@ -9,11 +9,9 @@ import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend.ts';
 import { presetConfig, type PresetName } from '../src/diffusion/presets.ts';
-import { makeSchedule } from '../src/diffusion/schedule.ts';
-import { createUNet } from '../src/diffusion/unet.ts';
 import { createCpuTrainer, DataParallelTrainer, type ParallelStepStats } from '../src/parallel/index.ts';
 import { threadCpuMs } from '../src/parallel/thread-cpu.ts';
-import { Rng } from '../src/rng.ts';
+import { benchImages, benchTrainerConfig, benchUNet, cpuMsSince, median } from './harness.ts';
 
 interface Args {
   preset: PresetName;
@@ -26,26 +24,12 @@ const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 await selectBackend({ prefer: 'wasm', fallback: false });
 tf.enableProdMode();
 const config = presetConfig(args.preset);
-const model = createUNet(config, 0);
-// Move the zero-initialised output layers off zero so the timed work is representative (as case.ts).
-for (const v of model.variables.values()) v.assign(tf.tidy(() => tf.add(v, new Rng(1).normal(v.shape).mul(0.02))));
-const r = config.resolution;
-const images = tf.tidy(() =>
-  tf.clipByValue(new Rng(2).normal([args.batch, r, r, config.channels]), -1, 1),
-) as tf.Tensor4D;
+const model = benchUNet(config);
+const images = benchImages(config, args.batch);
 
 const t0 = performance.now();
 const trainer = await createCpuTrainer(
-  {
-    model,
-    schedule: makeSchedule({ kind: 'linear' }),
-    prediction: 'eps',
-    optimizer: { kind: 'adam' },
-    lr: 1e-4,
-    clipNorm: 1,
-    microBatch: Math.min(args.batch, 32),
-    rng: new Rng(3),
-  },
+  { ...benchTrainerConfig(model), microBatch: Math.min(args.batch, 32) },
   { workers: args.workers, backend: 'wasm' },
 );
 const startMs = performance.now() - t0;
@@ -64,15 +48,13 @@ for (let i = 0; i < args.steps; i++) {
   loss = (await trainer.step({ images })).loss;
   const threadCpuAfter = threadCpuMs();
   walls.push(performance.now() - w0);
-  const cpu = process.cpuUsage(cpu0);
-  cpus.push((cpu.user + cpu.system) / 1000);
+  cpus.push(cpuMsSince(cpu0));
   if (trainer instanceof DataParallelTrainer && trainer.lastStep) {
     overheads.push(trainer.lastStep.wallMs - Math.max(...trainer.lastStep.computeMs));
     stats.push(trainer.lastStep);
   } else if (threadCpuBefore !== null && threadCpuAfter !== null)
     singleThreadCpu.push(threadCpuAfter - threadCpuBefore);
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /**
  * Per rank, the mean over steps of a per-rank statistic (null where the OS gives no thread CPU time): a mean, as

@@ -6,18 +6,16 @@
  * Usage: tsx bench/glow-case.ts '{"backend":"wasm","glow":"glow-tiny","ddpm":"tiny","batch":16}'
  */
 import { loadavg } from 'node:os';
-import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../src/backend.ts';
 import { presetConfig, type PresetName } from '../src/diffusion/presets.ts';
 import { ddimSample } from '../src/diffusion/samplers/ddim.ts';
-import { makeSchedule } from '../src/diffusion/schedule.ts';
 import { createTrainer } from '../src/diffusion/train.ts';
-import { createUNet } from '../src/diffusion/unet.ts';
 import { createGlow } from '../src/glow/model.ts';
 import { GLOW_TRAINING_DEFAULTS, glowPresetConfig, type GlowPresetName } from '../src/glow/presets.ts';
 import { glowSample } from '../src/glow/sample.ts';
 import { createGlowTrainer } from '../src/glow/train.ts';
 import { Rng } from '../src/rng.ts';
+import { benchImages, benchTrainerConfig, benchUNet, medianTiming, timed, type Timing } from './harness.ts';
 
 interface PairArgs {
   backend: BackendName;
@@ -42,7 +40,7 @@ if (glowConfig.resolution !== unetConfig.resolution)
   );
 const r = glowConfig.resolution;
 const b = args.batch;
-const images = tf.tidy(() => tf.clipByValue(new Rng(2).normal([b, r, r, 3]), -1, 1)) as tf.Tensor4D;
+const images = benchImages({ resolution: r, channels: 3 }, b);
 
 const glow = createGlow(glowConfig, 0);
 const glowTrainer = createGlowTrainer({
@@ -53,29 +51,10 @@ const glowTrainer = createGlowTrainer({
   ema: { maxDecay: GLOW_TRAINING_DEFAULTS.emaDecay },
   rng: new Rng(3),
 });
-const unet = createUNet(unetConfig, 0);
-// Move the zero-initialised output layers off zero so the timed work is representative (as bench/case.ts).
-for (const v of unet.variables.values()) v.assign(tf.tidy(() => tf.add(v, new Rng(1).normal(v.shape).mul(0.02))));
-const schedule = makeSchedule({ kind: 'linear' });
-const ddpmTrainer = createTrainer({
-  model: unet,
-  schedule,
-  prediction: 'eps',
-  optimizer: { kind: 'adam' },
-  lr: 1e-4,
-  clipNorm: 1,
-  rng: new Rng(3),
-});
-
-/** Wall and process-CPU milliseconds of one call (wasm runs one thread: CPU time is the work done). */
-async function timed(fn: () => Promise<void>): Promise<{ wall: number; cpu: number }> {
-  const cpu0 = process.cpuUsage();
-  const start = performance.now();
-  await fn();
-  const cpu = process.cpuUsage(cpu0);
-  return { wall: performance.now() - start, cpu: (cpu.user + cpu.system) / 1000 };
-}
-const median = (xs: number[]) => [...xs].sort((a, c) => a - c)[Math.floor(xs.length / 2)]!;
+const unet = benchUNet(unetConfig);
+const ddpmTrainerConfig = benchTrainerConfig(unet);
+const { schedule } = ddpmTrainerConfig;
+const ddpmTrainer = createTrainer(ddpmTrainerConfig);
 const rate = (n: number, ms: number) => +((n * 1000) / ms).toFixed(2);
 
 const glowStep = async () => {
@@ -87,8 +66,8 @@ const ddpmStep = async () => {
 // Warm-up (kernel setup, caches, heap growth; the Glow's data-dependent init happens here).
 await glowStep();
 await ddpmStep();
-const glowTimes: { wall: number; cpu: number }[] = [];
-const ddpmTimes: { wall: number; cpu: number }[] = [];
+const glowTimes: Timing[] = [];
+const ddpmTimes: Timing[] = [];
 const trainSteps = args.trainSteps ?? 9;
 while (glowTimes.length < trainSteps) {
   for (let i = 0; i < 3; i++) glowTimes.push(await timed(glowStep));
@@ -103,10 +82,8 @@ const common = {
   ddpmParams: unet.paramCount(),
   resolution: r,
 };
-const glowMs = median(glowTimes.map((t) => t.wall));
-const ddpmMs = median(ddpmTimes.map((t) => t.wall));
-const glowCpuMs = median(glowTimes.map((t) => t.cpu));
-const ddpmCpuMs = median(ddpmTimes.map((t) => t.cpu));
+const { wall: glowMs, cpu: glowCpuMs } = medianTiming(glowTimes);
+const { wall: ddpmMs, cpu: ddpmCpuMs } = medianTiming(ddpmTimes);
 console.log(
   JSON.stringify({
     bench: 'glow.train',
@@ -145,17 +122,15 @@ const ddimOnce = async () => {
   x.dispose();
 };
 await glowSampleOnce();
-const glowSampleTimes: { wall: number; cpu: number }[] = [];
-const ddimTimes: { wall: number; cpu: number }[] = [];
+const glowSampleTimes: Timing[] = [];
+const ddimTimes: Timing[] = [];
 for (let i = 0; i < (args.sampleCalls ?? 2); i++) {
   glowSampleTimes.push(await timed(glowSampleOnce));
   ddimTimes.push(await timed(ddimOnce));
   glowSampleTimes.push(await timed(glowSampleOnce));
 }
-const gs = median(glowSampleTimes.map((t) => t.wall));
-const dd = median(ddimTimes.map((t) => t.wall));
-const gsCpu = median(glowSampleTimes.map((t) => t.cpu));
-const ddCpu = median(ddimTimes.map((t) => t.cpu));
+const { wall: gs, cpu: gsCpu } = medianTiming(glowSampleTimes);
+const { wall: dd, cpu: ddCpu } = medianTiming(ddimTimes);
 console.log(
   JSON.stringify({
     bench: 'glow.sample',

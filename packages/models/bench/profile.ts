@@ -12,13 +12,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../src/backend.ts';
 import { presetConfig, type PresetName } from '../src/diffusion/presets.ts';
-import { Rng } from '../src/rng.ts';
-import { makeSchedule } from '../src/diffusion/schedule.ts';
 import { createTrainer } from '../src/diffusion/train.ts';
-import { createUNet } from '../src/diffusion/unet.ts';
 import { installWasmKernelFixes } from '../src/nn/wasm-kernels.ts';
 import { setWasmWinograd4 } from '../src/nn/wasm-conv.ts';
 import { setWasmGroupNormForward } from '../src/nn/wasm-groupnorm.ts';
+import { benchImages, benchTrainerConfig, benchUNet } from './harness.ts';
 
 const [preset = 'tiny', batchArg = '16', backend = 'wasm', repsArg = '3'] = process.argv.slice(2);
 const batch = Number(batchArg);
@@ -63,20 +61,10 @@ function wrapKernels(): void {
 wrapKernels();
 
 const config = presetConfig(preset as PresetName);
-const model = createUNet(config, 0);
-for (const v of model.variables.values()) v.assign(tf.tidy(() => tf.add(v, new Rng(1).normal(v.shape).mul(0.02))));
-const r = config.resolution;
-const x = tf.tidy(() => tf.clipByValue(new Rng(2).normal([batch, r, r, config.channels]), -1, 1)) as tf.Tensor4D;
+const model = benchUNet(config);
+const x = benchImages(config, batch);
 const t = tf.fill([batch], 500, 'int32') as tf.Tensor1D;
-const trainer = createTrainer({
-  model,
-  schedule: makeSchedule({ kind: 'linear' }),
-  prediction: 'eps',
-  optimizer: { kind: 'adam' },
-  lr: 1e-4,
-  clipNorm: 1,
-  rng: new Rng(3),
-});
+const trainer = createTrainer(benchTrainerConfig(model));
 
 async function phase(name: string, fn: () => Promise<void>): Promise<void> {
   await fn(); // warm-up (registers our own kernels on first use)

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { dynamicImport, isMissingPackage } from './backend/optional-import.ts';
 import { startWebGpu, type WebGpuAdapterReport } from './backend/webgpu.ts';
 import { BACKEND_NAMES, type BackendName } from './backend-names.ts';
 
@@ -45,15 +46,6 @@ function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
-function isMissingPackage(err: unknown, pkg: string): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return (
-    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
-    err instanceof Error &&
-    err.message.includes(`'${pkg}'`)
-  );
-}
-
 /** npm ci without install scripts (npm 11's default) leaves tfjs-node's files but not its native addon. */
 function isMissingNativeAddon(err: unknown): boolean {
   return err instanceof Error && /native addon module \(tfjs_binding\.node\) can not be found/.test(err.message);
@@ -73,10 +65,6 @@ export function silenceCpuBanner(): void {
     // findBackend only fails if the cpu backend cannot initialise, which selectBackend reports itself.
   }
 }
-
-// A variable specifier keeps bundlers (the web dashboard) from trying to resolve optional node bindings.
-const dynamicImport = (specifier: string): Promise<unknown> =>
-  import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
 
 let wasmPathsSet = false;
 

@@ -4,6 +4,18 @@ import { DiskStore } from './disk/disk-store.ts';
 import { InvalidArgumentError } from './errors.ts';
 import { S3Store } from './s3/s3-store.ts';
 
+/** An S3 store's config with made-up credentials (nothing is contacted); `fields` replace its values. */
+const s3Config = (fields: { port?: number; publicEndpoint?: string } = {}) => ({
+  kind: 's3' as const,
+  endPoint: 'minio',
+  port: 9000,
+  useSSL: false,
+  accessKey: 'a',
+  secretKey: 'b',
+  bucket: 'dapple',
+  ...fields,
+});
+
 describe('createObjectStore', () => {
   it('builds a DiskStore or an S3Store from plain config', () => {
     const disk = createObjectStore({
@@ -13,16 +25,7 @@ describe('createObjectStore', () => {
       signingSecret: 'x'.repeat(32),
     });
     expect(disk).toBeInstanceOf(DiskStore);
-    const s3 = createObjectStore({
-      kind: 's3',
-      endPoint: 'minio',
-      port: 9000,
-      useSSL: false,
-      accessKey: 'a',
-      secretKey: 'b',
-      bucket: 'dapple',
-      publicEndpoint: 'http://localhost:9000',
-    });
+    const s3 = createObjectStore(s3Config({ publicEndpoint: 'http://localhost:9000' }));
     expect(s3).toBeInstanceOf(S3Store);
   });
 
@@ -30,30 +33,11 @@ describe('createObjectStore', () => {
     expect(() =>
       createObjectStore({ kind: 'disk', root: '/tmp/x', publicBaseUrl: 'http://localhost', signingSecret: 'short' }),
     ).toThrow(/signingSecret/);
-    expect(() =>
-      createObjectStore({
-        kind: 's3',
-        endPoint: 'minio',
-        port: 0,
-        useSSL: false,
-        accessKey: 'a',
-        secretKey: 'b',
-        bucket: 'dapple',
-      }),
-    ).toThrow(InvalidArgumentError);
+    expect(() => createObjectStore(s3Config({ port: 0 }))).toThrow(InvalidArgumentError);
   });
 
   it('signs S3 URLs for the public endpoint', async () => {
-    const s3 = createObjectStore({
-      kind: 's3',
-      endPoint: 'minio',
-      port: 9000,
-      useSSL: false,
-      accessKey: 'a',
-      secretKey: 'b',
-      bucket: 'dapple',
-      publicEndpoint: 'https://files.example.com',
-    });
+    const s3 = createObjectStore(s3Config({ publicEndpoint: 'https://files.example.com' }));
     const get = await s3.presignGet('k/a', { expiresInSec: 60 });
     expect(new URL(get.url).origin).toBe('https://files.example.com');
     const put = await s3.presignPut('k/a', { expiresInSec: 60, size: 5 });

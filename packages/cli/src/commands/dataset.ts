@@ -4,7 +4,7 @@ import { UsageError } from '../errors.ts';
 import { table } from '../format.ts';
 import { request, type Connection } from '../graphql.ts';
 import { resolveId } from '../resolve-id.ts';
-import { collectSources, uploadSources, type UploadProgress } from '../upload.ts';
+import { collectSources, uploadSources, type UploadInto, type UploadProgress } from '../upload.ts';
 import { teamId } from './team.ts';
 
 type Flags = Record<string, string | boolean | string[] | undefined>;
@@ -31,9 +31,9 @@ export async function datasetUpload(ctx: CommandContext, path: string | undefine
   if (!path) throw new UsageError('dataset upload needs a folder or an archive');
   const conn = await ctx.connection(flags);
   const sources = await collectSources(resolve(path));
-  const dataset = str(flags.dataset)
+  const target = str(flags.dataset)
     ? await existingDataset(conn, await resolveId(conn, 'dataset', str(flags.dataset)!))
-    : await createDataset(
+    : await newDataset(
         conn,
         flags,
         str(flags.name) ?? basename(resolve(path)).replace(/\.(zip|tar|tgz|tar\.gz)$/i, ''),
@@ -41,13 +41,10 @@ export async function datasetUpload(ctx: CommandContext, path: string | undefine
 
   const bar = progressBar(flags.json ? null : process.stderr);
   const started = Date.now();
-  let version: VersionRow | { id: string; number: number; status: string } = await uploadSources(
-    conn,
-    dataset.id,
-    sources,
-    bar.update,
-  );
+  const uploaded = await uploadSources(conn, target.into, sources, bar.update);
   bar.done();
+  const dataset = { id: uploaded.datasetId, name: target.name };
+  let version: VersionRow | { id: string; number: number; status: string } = uploaded.version;
   const seconds = (Date.now() - started) / 1000;
   if (flags.wait) version = await waitForVersion(conn, version.id);
   const result = { datasetId: dataset.id, datasetName: dataset.name, files: sources.length, seconds, version };
@@ -59,35 +56,40 @@ export async function datasetUpload(ctx: CommandContext, path: string | undefine
   );
 }
 
-async function existingDataset(conn: Connection, id: string): Promise<{ id: string; name: string }> {
+/** Where the upload goes, and the dataset's name to print. */
+interface Target {
+  into: UploadInto;
+  name: string;
+}
+
+async function existingDataset(conn: Connection, id: string): Promise<Target> {
   const { dataset } = await request<{ dataset: { id: string; name: string } }>(
     conn,
     `query ($id: ID!) { dataset(id: $id) { id name } }`,
     { id },
   );
-  return dataset;
+  return { into: { datasetId: dataset.id }, name: dataset.name };
 }
 
-async function createDataset(conn: Connection, flags: Flags, name: string): Promise<{ id: string; name: string }> {
+/**
+ * A new dataset from the flags. createUpload creates it together with the upload, so an upload the hub refuses leaves
+ * no empty dataset behind.
+ */
+async function newDataset(conn: Connection, flags: Flags, name: string): Promise<Target> {
   const int = (flag: string, fallback: number) => {
     const v = str(flags[flag]);
     if (v === undefined) return fallback;
     if (!/^\d+$/.test(v)) throw new UsageError(`--${flag}: "${v}" is not a whole number`);
     return Number(v);
   };
-  const { createDataset } = await request<{ createDataset: { id: string; name: string } }>(
-    conn,
-    `mutation ($input: CreateDatasetInput!) { createDataset(input: $input) { id name } }`,
-    {
-      input: {
-        teamId: await teamId(conn, str(flags.team)),
-        name,
-        resolution: int('resolution', 32),
-        channels: int('channels', 3),
-      },
-    },
-  );
-  return createDataset;
+  const dataset = {
+    teamId: await teamId(conn, str(flags.team)),
+    name,
+    resolution: int('resolution', 32),
+    channels: int('channels', 3),
+  };
+  // The hub stores the name trimmed, as createDataset does.
+  return { into: { dataset }, name: name.trim() };
 }
 
 async function waitForVersion(conn: Connection, id: string): Promise<VersionRow> {

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bucketShift, decompose, levelForShift, levelShift, ROLLUP_LEVELS } from './ladder.ts';
-
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from './test-fixtures.ts';
 
 describe('bucketShift', () => {
   it('picks the smallest power-of-2 width that fits maxPoints aligned buckets', () => {

@@ -12,19 +12,10 @@ import {
   type MetricPointInput,
 } from './index.ts';
 import { levelShift, ROLLUP_LEVELS } from './ladder.ts';
-import { insertTestRun, referenceBuckets } from './test-fixtures.ts';
+import { insertTestRun, mulberry32, referenceBuckets } from './test-fixtures.ts';
 
 const testDb = await useTestDatabase();
 const pool = testDb.pool;
-
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function rollupRows(runId: string) {
   const { rows } = await pool.query(

@@ -1,8 +1,18 @@
 /**
- * Test-only helpers: a run row to hang metrics on, and a reference downsampling computed straight from
+ * Test-only helpers: a seeded random generator, a run row to hang metrics on, and a reference downsampling computed straight from
  * raw points with GROUP BY (what queryMetrics must agree with).
  */
 import type pg from 'pg';
+
+/** A seeded uniform [0, 1) generator (mulberry32): the tests' random steps and values, the same on every run. */
+export function mulberry32(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 /** Inserts a team and the smallest valid `runs` row in it; returns the run id. */
 export async function insertTestRun(pool: pg.Pool): Promise<string> {

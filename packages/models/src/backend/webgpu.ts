@@ -1,5 +1,6 @@
 /// <reference types="@webgpu/types" />
 import * as tf from '@tensorflow/tfjs';
+import { dynamicImport, isMissingPackage } from './optional-import.ts';
 
 /**
  * Starts TF.js' webgpu backend on a device of our own. In Node there is no WebGPU: the `webgpu` npm package
@@ -41,19 +42,6 @@ export const SUBMIT_BATCH = 128;
 
 /** Features our kernels use where offered; `timestamp-query` is what TF.js' profiler uses. */
 export const WANTED_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
-
-// A variable specifier keeps bundlers (the web dashboard) from trying to resolve the optional packages.
-const dynamicImport = (specifier: string): Promise<unknown> =>
-  import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
-
-function isMissingPackage(err: unknown, pkg: string): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return (
-    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
-    err instanceof Error &&
-    err.message.includes(`'${pkg}'`)
-  );
-}
 
 async function importOptional<T>(pkg: string): Promise<T> {
   try {

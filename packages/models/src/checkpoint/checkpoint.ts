@@ -1,13 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { RngState } from '../rng.ts';
-import {
-  architectureFromMetadata,
-  checkArchitecture,
-  decodeArtifacts,
-  encodeArtifacts,
-  requireLoad,
-  requireSave,
-} from './codec.ts';
+import { encodeArtifacts, headMetadata, loadArtifacts, requireSave } from './codec.ts';
 import type { Checkpoint, JsonValue } from './types.ts';
 
 export const CHECKPOINT_FORMAT = 'dapple-checkpoint';
@@ -26,11 +19,8 @@ export async function saveCheckpoint(handler: tf.io.IOHandler, checkpoint: Check
   const groups: Array<readonly [string, ReadonlyMap<string, tf.Tensor>]> = [['params', checkpoint.variables]];
   if (checkpoint.ema) groups.push(['ema', checkpoint.ema]);
   if (checkpoint.optimizer) groups.push(['optim', checkpoint.optimizer]);
-  const metadata: Record<string, JsonValue> = { kind: 'checkpoint' };
-  // Only when given: DDPM callers pass none, and their files stay byte-for-byte what they were.
-  if (checkpoint.architecture !== undefined) metadata['architecture'] = checkArchitecture(checkpoint.architecture);
   const artifacts = await encodeArtifacts(CHECKPOINT_FORMAT, groups, {
-    ...metadata,
+    ...headMetadata('checkpoint', checkpoint.architecture),
     step: checkpoint.step,
     rngState: checkpoint.rngState as unknown as JsonValue,
     config: checkpoint.config,
@@ -43,24 +33,15 @@ export async function saveCheckpoint(handler: tf.io.IOHandler, checkpoint: Check
 
 /** Loads a checkpoint saved by saveCheckpoint; the caller owns (and disposes) the returned tensors. */
 export async function loadCheckpoint(handler: tf.io.IOHandler): Promise<Checkpoint> {
-  const artifacts = await requireLoad(handler)();
-  const { metadata, groups } = decodeArtifacts(artifacts, CHECKPOINT_FORMAT, 'checkpoint');
-  const step = metadata['step'];
-  if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) {
-    for (const group of groups.values()) for (const t of group.values()) t.dispose();
-    throw new Error(`checkpoint metadata step must be an integer ≥ 0, got ${JSON.stringify(step)}`);
-  }
-  let architecture: Checkpoint['architecture'];
-  try {
-    architecture = architectureFromMetadata(metadata, 'checkpoint');
-  } catch (error) {
-    for (const group of groups.values()) for (const t of group.values()) t.dispose();
-    throw error;
-  }
+  const { metadata, groups, architecture } = await loadArtifacts(handler, CHECKPOINT_FORMAT, 'checkpoint', (m) => {
+    const step = m['step'];
+    if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0)
+      throw new Error(`checkpoint metadata step must be an integer ≥ 0, got ${JSON.stringify(step)}`);
+  });
   const checkpoint: Checkpoint = {
     architecture,
     variables: groups.get('params') ?? new Map<string, tf.Tensor>(),
-    step,
+    step: metadata['step'] as number,
     rngState: metadata['rngState'] as unknown as RngState,
     config: metadata['config'] ?? null,
   };

@@ -141,6 +141,37 @@ export function architectureFromMetadata(metadata: DappleMetadata, what: string)
   return value as ModelArchitecture;
 }
 
+/**
+ * The metadata a saved file starts with: its kind, then the architecture only when given (DDPM callers pass none,
+ * and their files stay byte-for-byte what they were).
+ */
+export function headMetadata(kind: string, architecture: ModelArchitecture | undefined): Record<string, JsonValue> {
+  const metadata: Record<string, JsonValue> = { kind };
+  if (architecture !== undefined) metadata['architecture'] = checkArchitecture(architecture);
+  return metadata;
+}
+
+/**
+ * Loads and decodes a file of `format`, runs `check` on its metadata and reads its architecture; when either
+ * throws, the decoded tensors are disposed first. The caller owns the returned tensors.
+ */
+export async function loadArtifacts(
+  handler: tf.io.IOHandler,
+  format: string,
+  what: string,
+  check: (metadata: DappleMetadata) => void = () => {},
+): Promise<{ metadata: DappleMetadata; groups: Map<string, Map<string, tf.Tensor>>; architecture: ModelArchitecture }> {
+  const artifacts = await requireLoad(handler)();
+  const { metadata, groups } = decodeArtifacts(artifacts, format, what);
+  try {
+    check(metadata);
+    return { metadata, groups, architecture: architectureFromMetadata(metadata, what) };
+  } catch (error) {
+    for (const group of groups.values()) for (const t of group.values()) t.dispose();
+    throw error;
+  }
+}
+
 /** Rejects an architecture the caller passed in that this build does not know. */
 export function checkArchitecture(value: unknown): ModelArchitecture {
   if (typeof value !== 'string' || !(MODEL_ARCHITECTURES as readonly string[]).includes(value))

@@ -1,13 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import {
-  architectureFromMetadata,
-  checkArchitecture,
-  decodeArtifacts,
-  encodeArtifacts,
-  requireLoad,
-  requireSave,
-  type Precision,
-} from './codec.ts';
+import { encodeArtifacts, headMetadata, loadArtifacts, requireSave, type Precision } from './codec.ts';
 import type { InferenceWeights, JsonValue } from './types.ts';
 
 export const INFERENCE_FORMAT = 'dapple-inference';
@@ -26,25 +18,18 @@ export async function saveInferenceWeights(
   if (precision !== 'float32' && precision !== 'float16') {
     throw new RangeError(`precision must be 'float32' or 'float16', got ${String(precision)}`);
   }
-  const metadata: Record<string, JsonValue> = { kind: 'inference' };
-  // Only when given: DDPM callers pass none, and their files stay byte-for-byte what they were.
-  if (model.architecture !== undefined) metadata['architecture'] = checkArchitecture(model.architecture);
-  Object.assign(metadata, { config: model.config, precision });
+  const metadata: Record<string, JsonValue> = {
+    ...headMetadata('inference', model.architecture),
+    config: model.config,
+    precision,
+  };
   if (model.step !== undefined) metadata['step'] = model.step;
   return save(await encodeArtifacts(INFERENCE_FORMAT, [['params', model.weights]], metadata, precision));
 }
 
 /** Loads weights saved by saveInferenceWeights (from disk, memory, an object store or tf.io.http). */
 export async function loadInferenceWeights(handler: tf.io.IOHandler): Promise<InferenceWeights> {
-  const artifacts = await requireLoad(handler)();
-  const { metadata, groups } = decodeArtifacts(artifacts, INFERENCE_FORMAT, 'inference weights');
-  let architecture: InferenceWeights['architecture'];
-  try {
-    architecture = architectureFromMetadata(metadata, 'inference weights');
-  } catch (error) {
-    for (const group of groups.values()) for (const t of group.values()) t.dispose();
-    throw error;
-  }
+  const { metadata, groups, architecture } = await loadArtifacts(handler, INFERENCE_FORMAT, 'inference weights');
   const out: InferenceWeights = {
     architecture,
     weights: groups.get('params') ?? new Map<string, tf.Tensor>(),

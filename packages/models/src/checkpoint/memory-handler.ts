@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { weightDataToBuffer } from './model-json.ts';
+import { savedArtifactsInfo, weightDataToBuffer } from './model-json.ts';
 
 export interface MemoryHandler extends tf.io.IOHandler {
   /** The last saved artifacts (their own copy of the weights), or undefined before the first save. */
@@ -14,14 +14,7 @@ export function memoryHandler(initial?: tf.io.ModelArtifacts): MemoryHandler {
       const weights = weightDataToBuffer(artifacts.weightData);
       // Copy so later changes to the caller's buffer cannot alter what was "saved".
       handler.artifacts = { ...artifacts, weightData: weights.slice(0) };
-      return {
-        modelArtifactsInfo: {
-          dateSaved: new Date(),
-          modelTopologyType: 'JSON',
-          weightDataBytes: weights.byteLength,
-          weightSpecsBytes: JSON.stringify(artifacts.weightSpecs ?? []).length,
-        },
-      };
+      return savedArtifactsInfo(artifacts, weights.byteLength);
     },
     async load() {
       if (!handler.artifacts) throw new Error('memoryHandler: nothing has been saved yet');

@@ -18,6 +18,18 @@ export function artifactsToModelJson(artifacts: tf.io.ModelArtifacts, weightsPat
   return json;
 }
 
+/** What an IOHandler's save() reports once it has stored `artifacts` with `weightDataBytes` of weights. */
+export function savedArtifactsInfo(artifacts: tf.io.ModelArtifacts, weightDataBytes: number): tf.io.SaveResult {
+  return {
+    modelArtifactsInfo: {
+      dateSaved: new Date(),
+      modelTopologyType: 'JSON',
+      weightDataBytes,
+      weightSpecsBytes: JSON.stringify(artifacts.weightSpecs ?? []).length,
+    },
+  };
+}
+
 /** One contiguous buffer from a tf.io WeightData (which may be a list of buffers). */
 export function weightDataToBuffer(data: tf.io.WeightData | undefined): ArrayBuffer {
   if (data === undefined) return new ArrayBuffer(0);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from '../nn/custom-op.ts';
+import { discretizedGaussianLogLikelihood as logScaleLogLikelihood, normalKl } from '../metrics/likelihood.ts';
 import type { Prediction } from './samplers/types.ts';
 import { gatherCoef, type NoiseSchedule } from './schedule.ts';
 import { webgpuDiffusionKernelsAvailable, webgpuMse } from '../nn/webgpu/diffusion-loss.ts';
@@ -60,69 +61,57 @@ export function predictionTarget(
   throw new RangeError(`prediction must be 'eps', 'v' or 'x0', got ${String(prediction)}`);
 }
 
-/** ε implied by a prediction at per-sample timesteps t (x_t = √ᾱ·x0 + √(1−ᾱ)·ε). */
-export function predictionToEps(
+/** Reads the network output `out` at x_t and per-sample timesteps t as another quantity. */
+export type PredictionConversion = (
   prediction: Prediction,
   schedule: NoiseSchedule,
   out: tf.Tensor4D,
   xt: tf.Tensor4D,
   t: tf.Tensor1D,
+) => tf.Tensor4D;
+
+/** The formula of each prediction type in a = √ᾱ_t and s = √(1−ᾱ_t), evaluated in one tidy. */
+function byPrediction(
+  prediction: Prediction,
+  schedule: NoiseSchedule,
+  t: tf.Tensor1D,
+  formulas: Record<Prediction, (a: tf.Tensor, s: tf.Tensor) => tf.Tensor>,
 ): tf.Tensor4D {
   return tf.tidy(() => {
     const { a, s } = coefs(schedule, t);
-    if (prediction === 'eps') return tf.clone(out);
-    if (prediction === 'v') return tf.add(tf.mul(s, xt), tf.mul(a, out)) as tf.Tensor4D;
-    if (prediction === 'x0') return tf.div(tf.sub(xt, tf.mul(a, out)), s) as tf.Tensor4D;
-    throw new RangeError(`prediction must be 'eps', 'v' or 'x0', got ${String(prediction)}`);
+    if (!Object.hasOwn(formulas, prediction))
+      throw new RangeError(`prediction must be 'eps', 'v' or 'x0', got ${String(prediction)}`);
+    return formulas[prediction](a, s) as tf.Tensor4D;
   });
 }
 
-/** x0 implied by a prediction at per-sample timesteps t. */
-export function predictionToX0(
-  prediction: Prediction,
-  schedule: NoiseSchedule,
-  out: tf.Tensor4D,
-  xt: tf.Tensor4D,
-  t: tf.Tensor1D,
-): tf.Tensor4D {
-  return tf.tidy(() => {
-    const { a, s } = coefs(schedule, t);
-    if (prediction === 'eps') return tf.div(tf.sub(xt, tf.mul(s, out)), a) as tf.Tensor4D;
-    if (prediction === 'v') return tf.sub(tf.mul(a, xt), tf.mul(s, out)) as tf.Tensor4D;
-    if (prediction === 'x0') return tf.clone(out);
-    throw new RangeError(`prediction must be 'eps', 'v' or 'x0', got ${String(prediction)}`);
+/** ε implied by a prediction at per-sample timesteps t (x_t = √ᾱ·x0 + √(1−ᾱ)·ε). */
+export const predictionToEps: PredictionConversion = (prediction, schedule, out, xt, t) =>
+  byPrediction(prediction, schedule, t, {
+    eps: () => tf.clone(out),
+    v: (a, s) => tf.add(tf.mul(s, xt), tf.mul(a, out)),
+    x0: (a, s) => tf.div(tf.sub(xt, tf.mul(a, out)), s),
   });
-}
+
+/** x0 implied by a prediction at per-sample timesteps t. */
+export const predictionToX0: PredictionConversion = (prediction, schedule, out, xt, t) =>
+  byPrediction(prediction, schedule, t, {
+    eps: (a, s) => tf.div(tf.sub(xt, tf.mul(s, out)), a),
+    v: (a, s) => tf.sub(tf.mul(a, xt), tf.mul(s, out)),
+    x0: () => tf.clone(out),
+  });
 
 /** Mean over all but the batch axis: [B,...] → [B]. */
 export function meanFlat(x: tf.Tensor): tf.Tensor1D {
   return tf.mean(x.reshape([x.shape[0], -1]), 1) as tf.Tensor1D;
 }
 
-/** KL(N(m1, e^lv1) ‖ N(m2, e^lv2)) elementwise, in nats. */
-function normalKl(m1: tf.Tensor, lv1: tf.Tensor, m2: tf.Tensor, lv2: tf.Tensor): tf.Tensor {
-  const logRatio = tf.sub(lv2, lv1);
-  const meanTerm = tf.mul(tf.square(tf.sub(m1, m2)), tf.exp(tf.neg(lv2)));
-  return tf.mul(0.5, tf.add(tf.add(tf.sub(logRatio, 1), tf.exp(tf.neg(logRatio))), meanTerm));
-}
-
-/** Φ(x) by the tanh approximation used by Improved DDPM. */
-function approxStdNormalCdf(x: tf.Tensor): tf.Tensor {
-  return tf.mul(0.5, tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));
-}
-
-/** log-likelihood of x0 ∈ [-1,1] discretised to 256 bins under N(mean, e^logVar), elementwise in nats. */
+/**
+ * log-likelihood of x0 ∈ [-1,1] discretised to 256 bins under N(mean, e^logVar), elementwise in nats: the
+ * log-variance form of metrics/likelihood.ts's (which takes log σ).
+ */
 export function discretizedGaussianLogLikelihood(x: tf.Tensor, mean: tf.Tensor, logVar: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const centered = tf.sub(x, mean);
-    const invStd = tf.exp(tf.mul(-0.5, logVar));
-    const cdfPlus = approxStdNormalCdf(tf.mul(invStd, tf.add(centered, 1 / 255)));
-    const cdfMin = approxStdNormalCdf(tf.mul(invStd, tf.sub(centered, 1 / 255)));
-    const logCdfPlus = tf.log(tf.maximum(cdfPlus, 1e-12));
-    const logOneMinusCdfMin = tf.log(tf.maximum(tf.sub(1, cdfMin), 1e-12));
-    const logDelta = tf.log(tf.maximum(tf.sub(cdfPlus, cdfMin), 1e-12));
-    return tf.where(tf.less(x, -0.999), logCdfPlus, tf.where(tf.greater(x, 0.999), logOneMinusCdfMin, logDelta));
-  });
+  return tf.tidy(() => logScaleLogLikelihood(x, mean, tf.mul(logVar, 0.5)));
 }
 
 /**

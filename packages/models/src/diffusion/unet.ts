@@ -12,7 +12,7 @@ import {
 } from '../nn/blocks.ts';
 import { timestepEmbedding } from '../nn/embedding.ts';
 import { silu } from '../nn/ops.ts';
-import { ParamStore } from '../nn/params.ts';
+import { ParamStore, VariableOwner } from '../nn/params.ts';
 import { installWasmKernelFixes } from '../nn/wasm-kernels.ts';
 
 export interface UNetConfig {
@@ -91,7 +91,7 @@ export function validateUNetConfig(c: UNetConfig): void {
  * (+ attention at the listed resolutions) and a stride-2 conv downsample; middle res-attn-res; per level
  * numResBlocks+1 res blocks on concatenated skips and a nearest+conv upsample; GN-SiLU-conv out (zero init).
  */
-class DdpmUNet implements UNet {
+class DdpmUNet extends VariableOwner implements UNet {
   readonly variables: Map<string, tf.Variable>;
   private readonly tembDim: number;
   private readonly tembDense0: Dense;
@@ -110,6 +110,7 @@ class DdpmUNet implements UNet {
     readonly config: UNetConfig,
     seed: number,
   ) {
+    super();
     validateUNetConfig(config);
     const s = new ParamStore(seed);
     this.variables = s.variables;
@@ -219,17 +220,6 @@ class DdpmUNet implements UNet {
       }
       return this.outConv.apply(this.outNorm.apply(h4, true));
     });
-  }
-
-  paramCount(): number {
-    let n = 0;
-    for (const v of this.variables.values()) n += v.size;
-    return n;
-  }
-
-  dispose(): void {
-    for (const v of this.variables.values()) v.dispose();
-    this.variables.clear();
   }
 }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InitRng } from '../nn/init.ts';
-import { ParamStore } from '../nn/params.ts';
+import { ParamStore, VariableOwner } from '../nn/params.ts';
 import { installWasmKernelFixes } from '../nn/wasm-kernels.ts';
 import { glowDims, levelChannels, validateGlowConfig, type GlowConfig } from './config.ts';
 import { splitChannels } from './coupling.ts';
@@ -74,7 +74,7 @@ const ROTATION_SEED_SALT = 0x5bd1e995;
  * of flow → split off half the channels under a learned prior conditioned on the other half; the last level's
  * output goes to a learned (class-conditional) top prior.
  */
-class GlowModel implements Glow {
+class GlowModel extends VariableOwner implements Glow {
   readonly variables: Map<string, tf.Variable>;
   private readonly levels: Level[] = [];
   private readonly top: TopPrior;
@@ -84,6 +84,7 @@ class GlowModel implements Glow {
     readonly config: GlowConfig,
     seed: number,
   ) {
+    super();
     validateGlowConfig(config);
     const store = new ParamStore(seed);
     this.variables = store.variables;
@@ -249,17 +250,6 @@ class GlowModel implements Glow {
     } finally {
       oneHot?.dispose();
     }
-  }
-
-  paramCount(): number {
-    let n = 0;
-    for (const v of this.variables.values()) n += v.size;
-    return n;
-  }
-
-  dispose(): void {
-    for (const v of this.variables.values()) v.dispose();
-    this.variables.clear();
   }
 }
 

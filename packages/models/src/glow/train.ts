@@ -113,9 +113,19 @@ class GlowTrainerImpl implements GlowTrainer {
   }
 
   async initialize(batch: GlowTrainBatch): Promise<boolean> {
-    const { model, rng } = this.cfg;
-    if (model.initialized) return false;
-    const { resolution, channels, numClasses, nBits } = model.config;
+    if (this.cfg.model.initialized) return false;
+    const { y, labels } = await this.dequantized(batch);
+    try {
+      this.initializeOn(y, labels);
+    } finally {
+      y.dispose();
+    }
+    return true;
+  }
+
+  /** Checks the batch against the model, then dequantizes its images with one noise draw for the whole batch. */
+  private async dequantized(batch: GlowTrainBatch): Promise<{ y: tf.Tensor4D; labels: tf.Tensor1D | undefined }> {
+    const { resolution, channels, numClasses, nBits } = this.cfg.model.config;
     const { images } = batch;
     const [b, h, w, c] = images.shape;
     if (h !== resolution || w !== resolution || c !== channels)
@@ -127,15 +137,10 @@ class GlowTrainerImpl implements GlowTrainer {
       if (!labels) throw new RangeError(`batch.labels are required: the model is conditioned on ${numClasses} classes`);
       await checkLabels(labels, b, numClasses);
     }
-    const noise = rng.uniform([b, h, w, c]) as tf.Tensor4D;
+    const noise = this.cfg.rng.uniform([b, h, w, c]) as tf.Tensor4D;
     const y = dequantize(images, nBits, noise);
     noise.dispose();
-    try {
-      this.initializeOn(y, labels);
-    } finally {
-      y.dispose();
-    }
-    return true;
+    return { y, labels };
   }
 
   private initializeOn(y: tf.Tensor4D, labels: tf.Tensor1D | undefined): void {
@@ -162,25 +167,11 @@ class GlowTrainerImpl implements GlowTrainer {
   }
 
   async step(batch: GlowTrainBatch): Promise<GlowStepMetrics> {
-    const { model, rng } = this.cfg;
-    const { resolution, channels, numClasses, nBits } = model.config;
-    const images = batch.images;
-    const [b, h, w, c] = images.shape;
-    if (h !== resolution || w !== resolution || c !== channels)
-      throw new RangeError(
-        `batch.images must be [B, ${resolution}, ${resolution}, ${channels}], got [${images.shape.join(', ')}]`,
-      );
-    const labels = numClasses === undefined ? undefined : batch.labels;
-    if (numClasses !== undefined) {
-      if (!labels) throw new RangeError(`batch.labels are required: the model is conditioned on ${numClasses} classes`);
-      await checkLabels(labels, b, numClasses);
-    }
+    const { model } = this.cfg;
     const lr = learningRateAt(this.lr, this.optimizer.step);
-
     // All randomness for the whole batch first, so micro-batching does not change the stream.
-    const noise = rng.uniform([b, h, w, c]) as tf.Tensor4D;
-    const y = dequantize(images, nBits, noise);
-    noise.dispose();
+    const { y, labels } = await this.dequantized(batch);
+    const b = y.shape[0];
     let initialized = false;
     if (!model.initialized) {
       this.initializeOn(y, labels);

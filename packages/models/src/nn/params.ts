@@ -39,6 +39,24 @@ export class ParamStore {
   }
 }
 
+/** A model that owns its trainable variables (by stable name): counts them, and frees them when disposed. */
+export abstract class VariableOwner {
+  abstract readonly variables: Map<string, tf.Variable>;
+
+  /** How many numbers the variables hold. */
+  paramCount(): number {
+    let n = 0;
+    for (const v of this.variables.values()) n += v.size;
+    return n;
+  }
+
+  /** Frees every variable and forgets them (the model is unusable afterwards). */
+  dispose(): void {
+    for (const v of this.variables.values()) v.dispose();
+    this.variables.clear();
+  }
+}
+
 // TF.js variable names are global to the engine; several models (EMA copies, tests) may coexist.
 let counter = 0;
 function uniqueSuffix(): string {

@@ -17,18 +17,20 @@ import { isActive, isFinished, lockRun, revokeRunTokens, transition } from './st
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 const uuid = (what: string) => z.uuid(`must be a valid ${what} id`);
+/** A run's seed: what the trainer's RNGs take (a non-negative 31-bit integer). */
+const runSeed = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
+const priority = z.number().int().min(-1000).max(1000);
 
 const startRunInput = z.object({
   datasetVersionId: uuid('dataset version'),
   name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
   config: z.unknown(),
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .optional(),
-  priority: z.number().int().min(-1000).max(1000).default(0),
+  seed: runSeed.optional(),
+  priority: priority.default(0),
   maxAttempts: z.number().int().min(1).max(20).default(DEFAULT_MAX_ATTEMPTS),
   fromModelVersionId: uuid('model version').nullish(),
 });
@@ -38,13 +40,8 @@ const forkRunInput = z.object({
   fromStep: z.number().int().min(0),
   name: z.string().trim().min(1).max(200).optional(),
   overrides: z.record(z.string(), z.unknown()).default({}),
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .optional(),
-  priority: z.number().int().min(-1000).max(1000).optional(),
+  seed: runSeed.optional(),
+  priority: priority.optional(),
 });
 
 /** Fields a fork may not change: they define the network whose checkpoint it starts from. */

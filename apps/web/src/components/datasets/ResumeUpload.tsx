@@ -2,7 +2,7 @@
 
 import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
-import { AbortUploadMutation } from '../../graphql/operations/datasets';
+import { AbortUploadMutation } from '../../graphql/operations/uploads';
 import { request } from '../../lib/graphql';
 import type { PickedFile } from '../../lib/upload/pick-files';
 import { prepareUpload, type PreparedUpload } from '../../lib/upload/items';

@@ -1,64 +1,64 @@
 import { graphql } from '../tada';
 
-export const TeamDatasetsQuery = graphql(`
-  query TeamDatasets($teamId: ID!) {
-    datasets(teamId: $teamId) {
+/** A dataset and its versions as the dataset list shows them (the dataset page asks for more of each version). */
+const DatasetSummaryFields = graphql(`
+  fragment DatasetSummaryFields on Dataset @_unmask {
+    id
+    name
+    description
+    resolution
+    channels
+    createdAt
+    versions {
       id
-      name
-      description
-      resolution
-      channels
+      number
+      status
+      fileCount
+      acceptedCount
+      rejectedCount
+      previewUrl
       createdAt
-      versions {
-        id
-        number
-        status
-        fileCount
-        acceptedCount
-        rejectedCount
-        previewUrl
-        createdAt
-      }
     }
   }
 `);
 
-export const DatasetQuery = graphql(`
-  query Dataset($id: ID!) {
-    dataset(id: $id) {
-      id
-      teamId
-      name
-      description
-      resolution
-      channels
-      createdAt
-      versions {
-        id
-        number
-        status
-        error
-        contentHash
-        createdAt
-        preparedAt
-        fileCount
-        acceptedCount
-        rejectedCount
-        unlabeledCount
-        previewUrl
-        labels {
-          id
-          label
-          count
-        }
-        rejectedByReason {
-          reason
-          count
+export const TeamDatasetsQuery = graphql(
+  `
+    query TeamDatasets($teamId: ID!) {
+      datasets(teamId: $teamId) {
+        ...DatasetSummaryFields
+      }
+    }
+  `,
+  [DatasetSummaryFields],
+);
+
+export const DatasetQuery = graphql(
+  `
+    query Dataset($id: ID!) {
+      dataset(id: $id) {
+        ...DatasetSummaryFields
+        teamId
+        versions {
+          error
+          contentHash
+          preparedAt
+          unlabeledCount
+          labels {
+            id
+            label
+            count
+          }
+          rejectedByReason {
+            reason
+            count
+          }
         }
       }
     }
-  }
-`);
+  `,
+  [DatasetSummaryFields],
+);
 
 export const RejectedFilesQuery = graphql(`
   query RejectedFiles($versionId: ID!, $first: Int) {
@@ -70,54 +70,6 @@ export const RejectedFilesQuery = graphql(`
         rejectReason
         rejectDetail
       }
-    }
-  }
-`);
-
-/** What of an upload arrived, to resume it after a reload: the client sends only the parts not listed. */
-export const UploadStateQuery = graphql(`
-  query UploadState($id: ID!) {
-    upload(id: $id) {
-      id
-      datasetId
-      status
-      expiresAt
-      totalBytes
-      files {
-        index
-        path
-        size
-        multipart
-        partSize
-        partCount
-        received
-        receivedParts
-      }
-    }
-  }
-`);
-
-export const UploadPartUrlsMutation = graphql(`
-  mutation UploadPartUrls($uploadId: ID!, $fileIndex: Int!, $partNumbers: [Int!]!) {
-    uploadPartUrls(uploadId: $uploadId, fileIndex: $fileIndex, partNumbers: $partNumbers) {
-      partNumber
-      method
-      url
-      size
-      expiresAt
-      headers {
-        name
-        value
-      }
-    }
-  }
-`);
-
-export const AbortUploadMutation = graphql(`
-  mutation AbortUpload($uploadId: ID!) {
-    abortUpload(uploadId: $uploadId) {
-      id
-      status
     }
   }
 `);

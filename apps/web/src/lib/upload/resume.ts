@@ -1,4 +1,4 @@
-import { UploadPartUrlsMutation, UploadStateQuery } from '../../graphql/operations/datasets';
+import { UploadPartUrlsMutation, UploadStateQuery } from '../../graphql/operations/uploads';
 import { request } from '../graphql';
 import { PartError, type PartTarget, type RefreshPart } from './send-parts';
 import { partLength } from './resume-store';

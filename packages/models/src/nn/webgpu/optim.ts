@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { AdamConstants } from '../../optim/fused-updates.ts';
 import { run, webgpuKernels, type WebGpuKernelArgs } from './register.ts';
 import {
   bindings,
@@ -123,14 +124,8 @@ ${workgroupSum(WG, sg)}
   return [norm, scale];
 }
 
-export interface AdamUniforms {
-  beta1: number;
-  beta2: number;
-  stepSize: number;
-  invSqrtBc2: number;
-  eps: number;
-  keep: number;
-}
+/** The Adam(W) step's constants: the same ones the fused wasm update takes. */
+export type AdamUniforms = AdamConstants;
 
 function adamUniforms(c: AdamUniforms, emaDecay: number | null): Uniform[] {
   const u: Uniform[] = [

@@ -1,14 +1,13 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { notFound } from 'next/navigation';
 import { RefreshWhile } from '../../../../../../components/RefreshWhile';
 import { DeleteDataset, DeleteDatasetVersion } from '../../../../../../components/datasets/DeleteDataset';
-import { DatasetQuery, RejectedFilesQuery } from '../../../../../../graphql/operations/datasets';
+import { RejectedFilesQuery } from '../../../../../../graphql/operations/datasets';
 import { formatDateTime } from '../../../../../../lib/format';
 import { rejectReasonLabel } from '../../../../../../lib/reject-reasons';
 import { formatBytes } from '../../../../../../lib/upload/rate';
-import { serverRequest, unwrap, unwrapFound } from '../../../../../../lib/server-graphql';
-import { loadTeam } from '../../../../../../lib/team';
+import { serverRequest, unwrap } from '../../../../../../lib/server-graphql';
+import { loadTeamDataset } from '../../../../../../lib/team-content';
 import { canContribute } from '../../../../../../graphql/roles';
 import { CopyId } from '../../../../../../components/CopyId';
 
@@ -20,11 +19,9 @@ const REJECTED_LISTED = 100;
 
 export default async function DatasetPage({ params }: Params) {
   const { slug, datasetId } = await params;
-  const load = await loadTeam(slug);
-  if (load.kind !== 'ok') return null; // the layout shows why
-  const result = await serverRequest(DatasetQuery, { id: datasetId });
-  const dataset = unwrapFound(result, 'load the dataset').dataset;
-  if (dataset.teamId !== load.team.id) notFound();
+  const loaded = await loadTeamDataset(slug, datasetId);
+  if (!loaded) return null; // the layout shows why
+  const { team, dataset } = loaded;
   const latest = dataset.versions[0];
   const rejected =
     latest && latest.status === 'READY' && latest.rejectedCount > 0
@@ -34,9 +31,9 @@ export default async function DatasetPage({ params }: Params) {
         ).datasetFiles
       : null;
   // Deleting is for admins and owners (the API says so too); others do not see the buttons.
-  const canDelete = load.team.viewerRole === 'OWNER' || load.team.viewerRole === 'ADMIN';
+  const canDelete = team.viewerRole === 'OWNER' || team.viewerRole === 'ADMIN';
   const maxLabel = Math.max(1, ...(latest?.labels.map((l) => l.count) ?? []));
-  const canUpload = canContribute(load.team.viewerRole);
+  const canUpload = canContribute(team.viewerRole);
   const uploadHref = `/t/${slug}/datasets/${dataset.id}/upload`;
 
   return (

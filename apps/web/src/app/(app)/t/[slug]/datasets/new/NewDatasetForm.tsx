@@ -8,7 +8,7 @@ import { sendAndComplete, type UploadPhase } from '../../../../../../components/
 import { UploadSummary } from '../../../../../../components/datasets/UploadSummary';
 import { FieldError, FormError, SelectField, TextField } from '../../../../../../components/Field';
 import { SubmitButton } from '../../../../../../components/SubmitButton';
-import { AbortUploadMutation } from '../../../../../../graphql/operations/datasets';
+import { AbortUploadMutation } from '../../../../../../graphql/operations/uploads';
 import { CreateUploadMutation } from '../../../../../../graphql/operations/uploads';
 import { clearErrorOnEdit, toFieldErrors, type FieldErrors } from '../../../../../../lib/form-errors';
 import { request } from '../../../../../../lib/graphql';

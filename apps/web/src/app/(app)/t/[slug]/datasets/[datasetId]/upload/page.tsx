@@ -1,11 +1,8 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { notFound } from 'next/navigation';
 import { ViewerCannot } from '../../../../../../../components/EmptyStates';
-import { DatasetQuery } from '../../../../../../../graphql/operations/datasets';
 import { canContribute } from '../../../../../../../graphql/roles';
-import { serverRequest, unwrapFound } from '../../../../../../../lib/server-graphql';
-import { loadTeam } from '../../../../../../../lib/team';
+import { loadTeamDataset } from '../../../../../../../lib/team-content';
 import { NewDatasetForm } from '../../new/NewDatasetForm';
 
 export const metadata: Metadata = { title: 'Upload a new version' };
@@ -13,11 +10,9 @@ export const metadata: Metadata = { title: 'Upload a new version' };
 /** Uploads files into an existing dataset (empty, failed or ready): they become its next version. */
 export default async function UploadVersionPage({ params }: { params: Promise<{ slug: string; datasetId: string }> }) {
   const { slug, datasetId } = await params;
-  const load = await loadTeam(slug);
-  if (load.kind !== 'ok') return null; // the layout shows why
-  const result = await serverRequest(DatasetQuery, { id: datasetId });
-  const dataset = unwrapFound(result, 'load the dataset').dataset;
-  if (dataset.teamId !== load.team.id) notFound();
+  const loaded = await loadTeamDataset(slug, datasetId);
+  if (!loaded) return null; // the layout shows why
+  const { team, dataset } = loaded;
   const next = (dataset.versions[0]?.number ?? 0) + 1;
   return (
     <div className="page">
@@ -34,14 +29,10 @@ export default async function UploadVersionPage({ params }: { params: Promise<{ 
           </p>
         </div>
       </div>
-      {canContribute(load.team.viewerRole) ? (
-        <NewDatasetForm
-          teamId={load.team.id}
-          teamSlug={load.team.slug}
-          existing={{ id: dataset.id, name: dataset.name }}
-        />
+      {canContribute(team.viewerRole) ? (
+        <NewDatasetForm teamId={team.id} teamSlug={team.slug} existing={{ id: dataset.id, name: dataset.name }} />
       ) : (
-        <ViewerCannot teamName={load.team.name} action="upload datasets" />
+        <ViewerCannot teamName={team.name} action="upload datasets" />
       )}
     </div>
   );
