@@ -211,7 +211,7 @@ describe('the GroupNorm forward kernel on wasm', () => {
       const f: Fn = (x, g, b) =>
         groupNorm(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, k.groups, { silu: k.silu });
       const shapes = [k.shape, [c], [c]];
-      const scaled: Fn = (x, g, b) => f(x!, tf.mul(g!, k.scale / 2), b!);
+      const scaled: Fn = (x, g, b) => f(x, tf.mul(g, k.scale / 2), b);
       await selectBackend({ prefer: 'wasm', fallback: false });
       expect(wasmGroupNormForwardAvailable(c)).toBe(true);
       const kernel = await valueAndGrads(scaled, shapes);

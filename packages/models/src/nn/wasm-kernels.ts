@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { COPY_KERNELS_WASM_BASE64 } from './wasm/copy-kernels.wasm.ts';
-import { heapModule, type HeapKernelArgs } from './wasm/heap-module.ts';
+import { heapModule } from './wasm/heap-module.ts';
 
 /**
  * Replacements for wasm-backend kernels whose TF.js 4.22 implementation is needlessly slow for training.
@@ -51,7 +51,7 @@ export function setWasmRowCopies(on: boolean): void {
 /** The row-copy kernel on this kernel call's heap, or null where it cannot run. */
 function rowCopier(args: KernelArgs): CopyKernelExports | null {
   if (!wasmRowCopies || !copyKernels.available()) return null;
-  return copyKernels.context(args as HeapKernelArgs).exports;
+  return copyKernels.context(args).exports;
 }
 
 /**
