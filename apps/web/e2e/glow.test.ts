@@ -115,13 +115,10 @@ describe('Glow in the dashboard', () => {
     expect(await page.getByLabel('Steps', { exact: true }).count()).toBe(0);
     expect(await page.getByLabel('Temperature', { exact: true }).inputValue()).toBe('0.7');
     // The slider and the field are one setting. The server-rendered slider is there before React hydrates it, and a
-    // value set before that is lost: set it until the field follows.
-    await expect
-      .poll(async () => {
-        await page.getByLabel('Temperature slider').fill('0.5');
-        return page.getByLabel('Temperature', { exact: true }).inputValue();
-      })
-      .toBe('0.5');
+    // value set before that is lost: the form's submit button is enabled once the page has hydrated.
+    await page.locator('button:enabled', { hasText: 'Generate on server' }).waitFor();
+    await page.getByLabel('Temperature slider').fill('0.5');
+    await expect.poll(() => page.getByLabel('Temperature', { exact: true }).inputValue()).toBe('0.5');
     // A temperature out of range is refused by name before anything is sent.
     await page.getByLabel('Temperature', { exact: true }).fill('3');
     await page.getByRole('button', { name: 'Generate on server' }).click();

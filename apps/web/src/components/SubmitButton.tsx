@@ -16,7 +16,11 @@ function useHydrated(): boolean {
   );
 }
 
-/** A submit button that shows a spinner and its pending label while the form is being sent. */
+/**
+ * A submit button that shows a spinner and its pending label while the form is being sent. Every form's submit
+ * button is one: it stays disabled until the page has hydrated (see useHydrated), and `disabled` adds the form's own
+ * reason (e.g. an unticked confirmation).
+ */
 export function SubmitButton({
   pending,
   children,
@@ -24,6 +28,7 @@ export function SubmitButton({
   variant = 'primary',
   block = false,
   size,
+  disabled = false,
 }: {
   pending: boolean;
   children: React.ReactNode;
@@ -31,13 +36,19 @@ export function SubmitButton({
   variant?: 'primary' | 'secondary' | 'danger';
   block?: boolean;
   size?: 'sm';
+  disabled?: boolean;
 }) {
   const hydrated = useHydrated();
   const className = ['btn', `btn-${variant}`, block ? 'btn-block' : '', size ? `btn-${size}` : '']
     .filter(Boolean)
     .join(' ');
   return (
-    <button type="submit" className={className} disabled={pending || !hydrated} aria-busy={pending || undefined}>
+    <button
+      type="submit"
+      className={className}
+      disabled={pending || disabled || !hydrated}
+      aria-busy={pending || undefined}
+    >
       {pending ? <span className="spinner" aria-hidden="true" /> : null}
       {pending && pendingLabel ? pendingLabel : children}
     </button>

@@ -6,6 +6,7 @@ import { DeleteModelMutation } from '../../graphql/operations/models';
 import { request } from '../../lib/graphql';
 import { FieldError } from '../Field';
 import styles from './models.module.css';
+import { SubmitButton } from '../SubmitButton';
 
 /**
  * Deletes the whole model (every version, alias, share and link, and their files) after the person types its
@@ -82,15 +83,9 @@ export function DeleteModelButton({
             {error ? <FieldError id={`${id}-error`}>{error}</FieldError> : null}
           </div>
           <div className="form-row">
-            <button
-              type="submit"
-              className="btn btn-danger"
-              disabled={!confirmed || pending}
-              aria-busy={pending || undefined}
-            >
-              {pending ? <span className="spinner" aria-hidden="true" /> : null}
+            <SubmitButton pending={pending} variant="danger" disabled={!confirmed}>
               Delete this model
-            </button>
+            </SubmitButton>
             <button
               type="button"
               className="btn btn-secondary"

@@ -13,6 +13,7 @@ import { useFormValues } from '../../lib/use-form-values';
 import { FormError, TextField } from '../Field';
 import { SampleJobView, type SampleJob } from './SampleJobView';
 import styles from './models.module.css';
+import { SubmitButton } from '../SubmitButton';
 
 const MIN_FRAMES = 2;
 const MAX_FRAMES = 16;
@@ -126,10 +127,7 @@ export function InterpolationPanel({ versionId }: { versionId: string }) {
           </div>
           {formError ? <FormError>{formError}</FormError> : null}
           <div className={styles.actions}>
-            <button type="submit" className="btn btn-primary" disabled={pending} aria-busy={pending || undefined}>
-              {pending ? <span className="spinner" aria-hidden="true" /> : null}
-              Interpolate on server
-            </button>
+            <SubmitButton pending={pending}>Interpolate on server</SubmitButton>
           </div>
         </form>
       )}

@@ -7,6 +7,7 @@ import { request } from '../../lib/graphql';
 import { FieldError } from '../Field';
 import { Markdown } from './Markdown';
 import styles from './models.module.css';
+import { SubmitButton } from '../SubmitButton';
 
 const MAX_LENGTH = 2000; // the API's limit
 
@@ -91,10 +92,9 @@ export function ModelDescription({
         </div>
       ) : null}
       <div className="form-row">
-        <button type="submit" className="btn btn-primary btn-sm" disabled={pending} aria-busy={pending || undefined}>
-          {pending ? <span className="spinner" aria-hidden="true" /> : null}
+        <SubmitButton pending={pending} size="sm">
           Save description
-        </button>
+        </SubmitButton>
         <button type="button" className="btn btn-secondary btn-sm" onClick={() => setEditing(false)} disabled={pending}>
           Cancel
         </button>

@@ -20,6 +20,7 @@ import {
 } from './sampling-form';
 import type { BackendChoice, BackendInfo } from './sampling-protocol';
 import styles from './models.module.css';
+import { SubmitButton } from '../SubmitButton';
 
 const BACKEND_LABELS: Record<string, string> = {
   webgpu: 'WebGPU',
@@ -239,10 +240,7 @@ export function SamplingPlayground({
         </div>
         {formError ? <FormError>{formError}</FormError> : null}
         <div className={styles.actions}>
-          <button type="submit" className="btn btn-primary" disabled={pending} aria-busy={pending || undefined}>
-            {pending ? <span className="spinner" aria-hidden="true" /> : null}
-            Generate on server
-          </button>
+          <SubmitButton pending={pending}>Generate on server</SubmitButton>
           <button
             type="button"
             className="btn btn-secondary"

@@ -8,6 +8,7 @@ import { formatDateTime } from '../../lib/format';
 import { formatBytes } from './run-status';
 import { RunTable } from './RunTable';
 import styles from './runs.module.css';
+import { SubmitButton } from '../SubmitButton';
 
 /** The run's kept checkpoints, newest first, each publishable as a model version. */
 export function CheckpointsTable({ run, teamSlug }: { run: RunDetail; teamSlug: string }) {
@@ -132,10 +133,9 @@ function PublishForm({
         aria-describedby={error ? `${nameId}-error` : undefined}
         autoFocus
       />
-      <button type="submit" className="btn btn-primary btn-sm" disabled={busy}>
-        {busy ? <span className="spinner" aria-hidden="true" /> : null}
+      <SubmitButton pending={busy} size="sm">
         Publish
-      </button>
+      </SubmitButton>
       <button type="button" className="btn btn-ghost btn-sm" onClick={onClose} disabled={busy}>
         Cancel
       </button>

@@ -8,6 +8,7 @@ import { request } from '../../lib/graphql';
 import { DeleteRun } from './DeleteRun';
 import { allowedActions, isLive } from './run-status';
 import styles from './runs.module.css';
+import { SubmitButton } from '../SubmitButton';
 
 /**
  * Cancel / resume / fork, enabled by status as the API allows them. The run itself updates over
@@ -206,10 +207,9 @@ function ForkForm({ run, teamSlug, onClose }: { run: RunDetail; teamSlug: string
         ) : null}
       </div>
       <div className={styles.actionButtons}>
-        <button type="submit" className="btn btn-primary btn-sm" disabled={busy}>
-          {busy ? <span className="spinner" aria-hidden="true" /> : null}
+        <SubmitButton pending={busy} size="sm">
           Fork run
-        </button>
+        </SubmitButton>
         <button type="button" className="btn btn-ghost btn-sm" onClick={onClose}>
           Close
         </button>
