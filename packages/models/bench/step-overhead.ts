@@ -12,13 +12,11 @@ import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend.ts';
 import { presetConfig, type PresetName } from '../src/diffusion/presets.ts';
-import { makeSchedule } from '../src/diffusion/schedule.ts';
 import { createTrainer } from '../src/diffusion/train.ts';
-import { createUNet } from '../src/diffusion/unet.ts';
 import { setWasmRowCopies } from '../src/nn/wasm-kernels.ts';
 import { setWasmSums } from '../src/nn/wasm-sum.ts';
 import { threadCpuMs } from '../src/parallel/thread-cpu.ts';
-import { Rng } from '../src/rng.ts';
+import { benchImages, benchTrainerConfig, benchUNet } from './harness.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -39,25 +37,10 @@ const setAll = (on: boolean) => toggles.forEach((t) => TOGGLES[t]!(on));
 await selectBackend({ prefer: 'wasm', fallback: false });
 tf.enableProdMode();
 const config = presetConfig(preset);
-const model = createUNet(config, 0);
-for (const v of model.variables.values()) v.assign(tf.tidy(() => tf.add(v, new Rng(1).normal(v.shape).mul(0.02))));
-const r = config.resolution;
+const model = benchUNet(config);
 const batches = [1, 16, 32];
-const images = new Map(
-  batches.map((b) => [
-    b,
-    tf.tidy(() => tf.clipByValue(new Rng(2).normal([b, r, r, config.channels]), -1, 1)) as tf.Tensor4D,
-  ]),
-);
-const trainer = createTrainer({
-  model,
-  schedule: makeSchedule({ kind: 'linear' }),
-  prediction: 'eps',
-  optimizer: { kind: 'adam' },
-  lr: 1e-4,
-  clipNorm: 1,
-  rng: new Rng(3),
-});
+const images = new Map(batches.map((b) => [b, benchImages(config, b)]));
+const trainer = createTrainer(benchTrainerConfig(model));
 
 // Kernel calls per step, counted on one untimed step per variant. Our own kernels register on first use: one
 // step of each variant first, so that they are wrapped too.
