@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { CONV_KERNELS_WASM_BASE64 } from './wasm/conv-kernels.wasm.ts';
-import { heapModule, type HeapModule } from './wasm/heap-module.ts';
+import { heapModule, type HeapModule, type WasmBackendLike } from './wasm/heap-module.ts';
 
 /**
  * Convolution kernels of our own for the wasm backend: wasm SIMD functions (wasm/conv-kernels.wat) that run
@@ -106,6 +106,26 @@ function winogradBandRows(tileRows: number, tilesPerRow: number): number {
   let r = Math.max(1, Math.min(tileRows, Math.floor(16 / tilesPerRow)));
   while (tileRows % r !== 0) r--;
   return r;
+}
+
+/**
+ * The band layout and scratch buffers of a Winograd kernel call for F(tile×tile, 3×3), whose transformed tiles have
+ * (tile + 2)² points: `rows` tile rows per band (winogradBandRows), the band's transformed inputs (vbuf) and
+ * products (mbuf), each with the padding the kernel's SIMD blocks read past the end.
+ */
+function winogradScratch(
+  backend: WasmBackendLike,
+  tile: 2 | 4,
+  [h, w, c, n]: [number, number, number, number],
+): { rows: number; vbuf: tf.TensorInfo; mbuf: tf.TensorInfo } {
+  const points = (tile + 2) ** 2;
+  const tilesPerRow = w / tile;
+  const rows = winogradBandRows(h / tile, tilesPerRow);
+  return {
+    rows,
+    vbuf: backend.makeOutput([points * (rows * tilesPerRow * c + 16)], 'float32'),
+    mbuf: backend.makeOutput([points * (rows * tilesPerRow * n + 16) + 4 * points], 'float32'),
+  };
 }
 
 /**
@@ -325,12 +345,9 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
     const { exports, backend, ptr } = convKernels.context(args);
     const [b, h, w, c] = x.shape as [number, number, number, number];
     const n = f.shape[3]!;
-    const t = w / 2;
-    const r = winogradBandRows(h / 2, t);
     const y = backend.makeOutput([b, h, w, n], 'float32');
     const u = backend.makeOutput([16 * c * n], 'float32');
-    const vbuf = backend.makeOutput([16 * (r * t * c + 16)], 'float32');
-    const mbuf = backend.makeOutput([16 * (r * t * n + 16) + 64], 'float32');
+    const { rows: r, vbuf, mbuf } = winogradScratch(backend, 2, [h, w, c, n]);
     // Views taken after the allocations: an allocation can grow (and so replace) the heap's buffer.
     const memory = backend.wasm.asm.memory.buffer;
     winogradFilter(new Float32Array(memory, ptr(f), 9 * c * n), c, n, new Float32Array(memory, ptr(u), 16 * c * n));
@@ -344,13 +361,10 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
     const { exports, backend, ptr, zeros } = convKernels.context(args);
     const [b, h, w, c] = x.shape as [number, number, number, number];
     const n = dy.shape[3]!;
-    const t = w / 2;
-    const r = winogradBandRows(h / 2, t);
     const dw = backend.makeOutput([3, 3, c, n], 'float32');
     const db = zeros([n]);
     const du = zeros([16 * c * n]);
-    const vbuf = backend.makeOutput([16 * (r * t * c + 16)], 'float32');
-    const mbuf = backend.makeOutput([16 * (r * t * n + 16) + 64], 'float32');
+    const { rows: r, vbuf, mbuf } = winogradScratch(backend, 2, [h, w, c, n]);
     exports.winogradFilterGrad(ptr(x), ptr(dy), ptr(du), ptr(vbuf), ptr(mbuf), b, h, w, c, n, r);
     exports.colSum(ptr(dy), ptr(db), b * h * w, n);
     const memory = backend.wasm.asm.memory.buffer;
@@ -369,12 +383,9 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
     const { exports, backend, ptr } = convKernels.context(args);
     const [b, h, w, c] = x.shape as [number, number, number, number];
     const n = f.shape[3]!;
-    const t = w / 4;
-    const r = winogradBandRows(h / 4, t);
     const y = backend.makeOutput([b, h, w, n], 'float32');
     const u = backend.makeOutput([36 * c * n], 'float32');
-    const vbuf = backend.makeOutput([36 * (r * t * c + 16)], 'float32');
-    const mbuf = backend.makeOutput([36 * (r * t * n + 16) + 144], 'float32');
+    const { rows: r, vbuf, mbuf } = winogradScratch(backend, 4, [h, w, c, n]);
     exports.winograd4Filter(ptr(f), ptr(u), c, n);
     exports.winograd4(ptr(x), ptr(u), bias ? ptr(bias) : 0, ptr(y), ptr(vbuf), ptr(mbuf), b, h, w, c, n, r);
     for (const s of [u, vbuf, mbuf]) backend.disposeData(s.dataId);
@@ -386,13 +397,10 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
     const { exports, backend, ptr, zeros } = convKernels.context(args);
     const [b, h, w, c] = x.shape as [number, number, number, number];
     const n = dy.shape[3]!;
-    const t = w / 4;
-    const r = winogradBandRows(h / 4, t);
     const dw = backend.makeOutput([3, 3, c, n], 'float32');
     const db = zeros([n]);
     const du = zeros([36 * c * n]);
-    const vbuf = backend.makeOutput([36 * (r * t * c + 16)], 'float32');
-    const mbuf = backend.makeOutput([36 * (r * t * n + 16) + 144], 'float32');
+    const { rows: r, vbuf, mbuf } = winogradScratch(backend, 4, [h, w, c, n]);
     exports.winograd4FilterGrad(ptr(x), ptr(dy), ptr(du), ptr(vbuf), ptr(mbuf), b, h, w, c, n, r);
     exports.colSum(ptr(dy), ptr(db), b * h * w, n);
     exports.winograd4FilterGradFromU(ptr(du), ptr(dw), c * n);
