@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from './custom-op.ts';
 import { matMulTransposeA, matMulTransposeB } from './ops.ts';
+import { wasmBatchMatMul, wasmBatchMatMulFits } from './wasm-matmul.ts';
 import { sumToChannels, t2d } from './reduce.ts';
 import { shiftedRows } from './shifted-rows.ts';
 import {
@@ -286,13 +287,25 @@ function checkArgs(x: tf.Tensor4D, w: tf.Tensor4D, stride: number): void {
 }
 
 /**
- * The forward conv + bias: on wasm, stride-1 3×3 convs by Winograd F(4×4, 3×3) or F(2×2, 3×3) where the shapes
+ * The forward conv + bias: on wasm, 1×1 convs as a matMul with the bias in our kernel (wasm-matmul.ts: 1.3–1.4×
+ * XNNPACK's 1×1 conv), stride-1 3×3 convs by Winograd F(4×4, 3×3) or F(2×2, 3×3) where the shapes
  * fit (even sizes, channels in fours and eights; F(2×2) ran 1.2–1.6× our direct conv, wasm-conv.ts), else our
  * direct SIMD conv where its shapes fit (which ran at 0.81–0.93× the backend's XNNPACK conv when it took a padded
  * copy of its input); the backend's own conv otherwise.
  */
 function forwardConv(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor1D, stride: number): tf.Tensor4D {
-  const [k, , , cout] = w.shape;
+  const [k, , cin, cout] = w.shape;
+  if (k === 1 && stride === 1) {
+    const [b, h, wd] = x.shape;
+    const pixels = b * h * wd;
+    if (wasmBatchMatMulFits([pixels, cin], [cin, cout], false, false)) {
+      return tf.tidy(() => {
+        const x2 = x.reshape([pixels, cin]) as tf.Tensor2D;
+        const y = wasmBatchMatMul(x2, w.reshape([cin, cout]) as tf.Tensor2D, false, false, bias);
+        return y.reshape([b, h, wd, cout]) as tf.Tensor4D;
+      });
+    }
+  }
   if (stride === 1 && k === 3 && wasmWinogradFits(x.shape, cout)) return wasmWinogradConv(x, w, bias);
   if (stride === 1 && k === 3 && wasmConvFits([x.shape[0], x.shape[1], x.shape[2], cout])) {
     return wasmConv(
