@@ -321,7 +321,7 @@ function checkArgs(x: tf.Tensor4D, w: tf.Tensor4D, stride: number): void {
 }
 
 /**
- * The forward conv + bias: on wasm, 1×1 convs as a matMul with the bias in our kernel (wasm-matmul.ts: 1.3–1.4×
+ * The forward conv + bias: on wasm, 1×1 convs as a matMul with the bias in our kernel (wasm-matmul.ts: 1.2–1.34×
  * XNNPACK's 1×1 conv), stride-1 3×3 convs by Winograd F(4×4, 3×3) or F(2×2, 3×3) where the shapes
  * fit (even sizes, channels in fours and eights; F(2×2) ran 1.2–1.6× our direct conv, wasm-conv.ts) or fit once
  * the output channels are padded to eights (winogradPadded), else our
