@@ -8,6 +8,7 @@
  * tree, so that editing the sources while it runs changes neither side).
  */
 import { execFile } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -51,7 +52,11 @@ for (let rep = 1; rep <= Number(repsArg); rep++) {
           error: (err instanceof Error ? err.message : String(err)).split('\n')[0]?.slice(0, 200),
         });
       }
-      console.log(JSON.stringify({ revision: side.revision, run: rep, note: side.note, ...JSON.parse(line) }));
+      // The 1-minute load average as the case ends: other processes share this machine's cores.
+      const loadavg1 = +loadavg()[0]!.toFixed(2);
+      console.log(
+        JSON.stringify({ revision: side.revision, run: rep, note: side.note, ...JSON.parse(line), loadavg1 }),
+      );
     }
   }
 }

@@ -2,6 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.ts';
 import { conv2dCustomGrad } from './conv.ts';
+import { kernelCalls } from './kernel-calls.ts';
+import { wasmConvKernelsAvailable } from './wasm-conv.ts';
+import { wasmBatchMatMulFits } from './wasm-matmul.ts';
 import { maxRelErr, randomArray } from './test-arrays.ts';
 
 interface Case {
@@ -50,9 +53,12 @@ const cases: Case[] = [
   { h: 4, w: 4, k: 3, stride: 1, cin: 1, cout: 2 }, // one channel: the zero rows around it are all there is
   { h: 8, w: 12, k: 3, stride: 1, cin: 8, cout: 4 }, // on wasm, the input gradient in our own conv kernel
   { h: 8, w: 8, k: 3, stride: 2, cin: 4, cout: 3 }, // on wasm, the stride-2 phase conv in our own conv kernel
-  { h: 4, w: 4, k: 1, stride: 1, cin: 8, cout: 8 }, // on wasm, the 1×1 input gradient in our matmul kernel
+  { h: 4, w: 4, k: 1, stride: 1, cin: 8, cout: 8 }, // on wasm, the 1×1 forward and input gradient in our matmul kernel
+  { h: 4, w: 6, k: 1, stride: 1, cin: 12, cout: 16 }, // the same, several blocks of rows and columns
   { h: 8, w: 8, k: 3, stride: 1, cin: 8, cout: 16 }, // on wasm, forward and input gradient by Winograd
   { h: 6, w: 16, k: 3, stride: 1, cin: 4, cout: 8 }, // on wasm, Winograd forward, direct input gradient (4 channels)
+  { h: 8, w: 8, k: 3, stride: 1, cin: 8, cout: 3 }, // on wasm, Winograd forward on 3 channels padded to 8 (RGB out)
+  { h: 8, w: 16, k: 3, stride: 1, cin: 3, cout: 8 }, // on wasm, Winograd input gradient padded alike (RGB stem)
 ];
 
 describe('conv2dCustomGrad', () => {
@@ -74,6 +80,37 @@ describe('conv2dCustomGrad', () => {
       }
     });
   }
+
+  it('on wasm, runs a 1×1 conv forward in our matmul kernel with the bias, never in XNNPACK', async () => {
+    await selectBackend({ prefer: 'wasm', fallback: false });
+    expect(wasmBatchMatMulFits([48, 12], [12, 16], false, false)).toBe(true); // registers the kernel
+    const calls = await kernelCalls(['DappleBatchMatMul', 'FusedConv2D', 'Conv2D'], () =>
+      grads({ h: 4, w: 6, k: 1, stride: 1, cin: 12, cout: 16 }, true),
+    );
+    // the forward twice (under tf.grads and for the value), the input gradient once
+    expect(calls).toEqual({ DappleBatchMatMul: 3, FusedConv2D: 0, Conv2D: 0 });
+  });
+
+  it('on wasm, runs the RGB convs (to and from 3 channels) by Winograd on padded channels, never in XNNPACK', async () => {
+    await selectBackend({ prefer: 'wasm', fallback: false });
+    expect(wasmConvKernelsAvailable()).toBe(true); // registers the kernels
+    for (const c of [
+      { h: 8, w: 8, k: 3, stride: 1, cin: 8, cout: 3 },
+      { h: 8, w: 16, k: 3, stride: 1, cin: 3, cout: 8 },
+    ]) {
+      const calls = await kernelCalls(
+        ['DappleConvWinograd4', 'DappleConvWinograd', 'DappleConvPadded', 'FusedConv2D', 'Conv2D'],
+        () => grads(c, true),
+      );
+      const winograd = calls['DappleConvWinograd4']! + calls['DappleConvWinograd']!;
+      // RGB out: the forward twice (under tf.grads and for the value); its input gradient reads dy's 3 channels (the
+      // direct conv). RGB stem: its forward reads 3 input channels (the direct conv); its input gradient, to 3, by
+      // Winograd.
+      expect(winograd, JSON.stringify(c)).toBe(c.cout === 3 ? 2 : 1);
+      expect(calls['FusedConv2D'], JSON.stringify(c)).toBe(0);
+      expect(calls['Conv2D'], JSON.stringify(c)).toBe(0);
+    }
+  });
 
   it('rejects an even kernel with a clear message', async () => {
     const x = tf.zeros([1, 4, 4, 1]) as tf.Tensor4D;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from './custom-op.ts';
 import { matMulTransposeA, matMulTransposeB } from './ops.ts';
+import { wasmBatchMatMul, wasmBatchMatMulFits } from './wasm-matmul.ts';
 import { sumToChannels, t2d } from './reduce.ts';
 import { shiftedRows } from './shifted-rows.ts';
 import {
@@ -103,6 +104,7 @@ function inputGrad(
   if (stride === 1) {
     const p = (kh - 1) / 2;
     if (kh === 3 && wasmWinogradFits(dy.shape, cin)) return wasmWinogradConv(dy, flipSwap(w));
+    if (kh === 3 && winogradPaddedFits(dy.shape, cin)) return winogradPadded(dy, flipSwap(w));
     if (wasmConvFits(xShape))
       return wasmConv(dy, flipSwap(w), [
         [p, p],
@@ -167,6 +169,39 @@ function stride2InputGrad3x3(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, n
       ]);
   const rows = tf.transpose(phases.reshape([b * ho, wo, 2, 2 * cin]), [0, 2, 1, 3]); // [B·Ho, p, Wo, (q, ci)]
   return rows.reshape([b, h, wd, cin]) as tf.Tensor4D;
+}
+
+/** Output channels rounded up to the eights the Winograd kernels take. */
+function paddedChannels(n: number): number {
+  return Math.ceil(n / 8) * 8;
+}
+
+/** Whether winogradPadded takes a 3×3 stride-1 SAME conv of x to n channels, n not in eights. */
+function winogradPaddedFits(xShape: readonly number[], n: number): boolean {
+  return n % 8 !== 0 && wasmWinogradFits(xShape, paddedChannels(n));
+}
+
+/**
+ * A 3×3 stride-1 SAME conv (+ bias) to N output channels, N not in eights, by Winograd with the filter (and bias)
+ * zero-padded to the next eight channels, then the first N channels sliced out: the UNet's RGB output conv (32→3)
+ * and its RGB stem's input gradient (32→3), which XNNPACK ran at ~4 GMAC/s (7 and 6 ms per small-preset step at
+ * batch 32). On [32, 32, 32, 32] → 3 channels this took 4.4 ms against XNNPACK's 6.5 (with bias) and 9.7 (without,
+ * the input gradient's case), alternating calls in one process at load 18. Call only where
+ * winogradPaddedFits(x.shape, N).
+ */
+function winogradPadded(x: tf.Tensor4D, w: tf.Tensor4D, bias?: tf.Tensor1D): tf.Tensor4D {
+  const n = w.shape[3];
+  const extra = paddedChannels(n) - n;
+  return tf.tidy(() => {
+    const wp = tf.pad(w, [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, extra],
+    ]);
+    const bp = bias ? tf.pad(bias, [[0, extra]]) : undefined;
+    return tf.slice(wasmWinogradConv(x, wp, bp), [0, 0, 0, 0], [-1, -1, -1, n]);
+  });
 }
 
 /** [B,H,W,C] → [H,W,B,C] (a 3-D [1,0,2] transpose). */
@@ -286,14 +321,28 @@ function checkArgs(x: tf.Tensor4D, w: tf.Tensor4D, stride: number): void {
 }
 
 /**
- * The forward conv + bias: on wasm, stride-1 3×3 convs by Winograd F(4×4, 3×3) or F(2×2, 3×3) where the shapes
- * fit (even sizes, channels in fours and eights; F(2×2) ran 1.2–1.6× our direct conv, wasm-conv.ts), else our
+ * The forward conv + bias: on wasm, 1×1 convs as a matMul with the bias in our kernel (wasm-matmul.ts: 1.2–1.34×
+ * XNNPACK's 1×1 conv), stride-1 3×3 convs by Winograd F(4×4, 3×3) or F(2×2, 3×3) where the shapes
+ * fit (even sizes, channels in fours and eights; F(2×2) ran 1.2–1.6× our direct conv, wasm-conv.ts) or fit once
+ * the output channels are padded to eights (winogradPadded), else our
  * direct SIMD conv where its shapes fit (which ran at 0.81–0.93× the backend's XNNPACK conv when it took a padded
  * copy of its input); the backend's own conv otherwise.
  */
 function forwardConv(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor1D, stride: number): tf.Tensor4D {
-  const [k, , , cout] = w.shape;
+  const [k, , cin, cout] = w.shape;
+  if (k === 1 && stride === 1) {
+    const [b, h, wd] = x.shape;
+    const pixels = b * h * wd;
+    if (wasmBatchMatMulFits([pixels, cin], [cin, cout], false, false)) {
+      return tf.tidy(() => {
+        const x2 = x.reshape([pixels, cin]) as tf.Tensor2D;
+        const y = wasmBatchMatMul(x2, w.reshape([cin, cout]) as tf.Tensor2D, false, false, bias);
+        return y.reshape([b, h, wd, cout]) as tf.Tensor4D;
+      });
+    }
+  }
   if (stride === 1 && k === 3 && wasmWinogradFits(x.shape, cout)) return wasmWinogradConv(x, w, bias);
+  if (stride === 1 && k === 3 && winogradPaddedFits(x.shape, cout)) return winogradPadded(x, w, bias);
   if (stride === 1 && k === 3 && wasmConvFits([x.shape[0], x.shape[1], x.shape[2], cout])) {
     return wasmConv(
       x,

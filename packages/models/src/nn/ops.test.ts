@@ -4,6 +4,8 @@ import { selectBackend } from '../backend.ts';
 import { groupNorm } from './groupnorm.ts';
 import { setWasmGroupNormForward, wasmGroupNormAvailable, wasmGroupNormForwardAvailable } from './wasm-groupnorm.ts';
 import { addPerSampleChannels, bmm, dense, scaleShiftPerSampleChannels, silu, upsample2x } from './ops.ts';
+import { kernelCalls } from './kernel-calls.ts';
+import { wasmBatchMatMulFits } from './wasm-matmul.ts';
 import { maxRelErr, randomArray } from './test-arrays.ts';
 
 type Fn = (...xs: tf.Tensor[]) => tf.Tensor;
@@ -188,6 +190,21 @@ describe('hand-written gradients match TF.js autodiff on cpu', () => {
       }
     });
   }
+});
+
+describe('dense on wasm', () => {
+  it('runs its forward in our matmul kernel with the bias, never in XNNPACK', async () => {
+    await selectBackend({ prefer: 'wasm', fallback: false });
+    expect(wasmBatchMatMulFits([8, 16], [16, 24], false, false)).toBe(true); // registers the kernel
+    const [x, w, b] = [tf.ones([8, 16]), tf.ones([16, 24]), tf.ones([24])] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+    let y: tf.Tensor | undefined;
+    const calls = await kernelCalls(['DappleBatchMatMul', '_FusedMatMul', 'BatchMatMul'], () => {
+      y = dense(x, w, b);
+    });
+    expect(calls).toEqual({ DappleBatchMatMul: 1, _FusedMatMul: 0, BatchMatMul: 0 });
+    expect(Array.from(await y!.data()).every((v) => v === 17)).toBe(true);
+    tf.dispose([x, w, b, y!]);
+  });
 });
 
 describe('the GroupNorm forward kernel on wasm', () => {

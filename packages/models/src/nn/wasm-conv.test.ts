@@ -86,6 +86,8 @@ const winogradGradCases: (Case & { tile: 2 | 4 })[] = [
   { b: 2, h: 8, w: 24, k: 3, stride: 1, cin: 8, cout: 16, tile: 4 }, // 6 tiles a row, bands of 2 rows
   { b: 1, h: 16, w: 16, k: 3, stride: 1, cin: 64, cout: 16, tile: 4 }, // the small UNet's middle level
   { b: 1, h: 8, w: 8, k: 3, stride: 1, cin: 128, cout: 16, tile: 4 }, // its widest sum (the cpu reference is slow)
+  { b: 11, h: 8, w: 8, k: 3, stride: 1, cin: 8, cout: 16, tile: 4 }, // bands of 8 samples' 4 tiles, then of 3 samples
+  { b: 3, h: 16, w: 16, k: 3, stride: 1, cin: 8, cout: 8, tile: 4 }, // bands of 2 samples' 16 tiles, then of 1
 ];
 
 describe('wasm conv kernels', () => {

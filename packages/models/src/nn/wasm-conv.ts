@@ -102,29 +102,47 @@ function winogradFilterGradFromU(du: Float32Array, cn: number, dw: Float32Array)
  * allows (a row of an 8×8 or 16×16 image has only 4 or 8), and a divisor of the image's tile rows. Under the
  * load of a shared machine 16 and 32 tiles per pass did not measure apart (bench/conv-micro.ts).
  */
-function winogradBandRows(tileRows: number, tilesPerRow: number): number {
-  let r = Math.max(1, Math.min(tileRows, Math.floor(16 / tilesPerRow)));
+function winogradBandRows(tileRows: number, tilesPerRow: number, tiles = 16): number {
+  let r = Math.max(1, Math.min(tileRows, Math.floor(tiles / tilesPerRow)));
   while (tileRows % r !== 0) r--;
   return r;
 }
 
 /**
+ * Tiles per band of the F(4×4) filter gradient, whose product passes load and store their dU block once per band
+ * (the forward's run over C per block instead): 32 where the images allow, by taking several samples per band on
+ * small images. An 8×8 image alone has 4 tiles; 32 made its filter gradient 1.25–1.3× faster, 64 no faster, and
+ * 16×16 and 32×32 images did not measure apart from their 16-tile bands (raw kernel A/B, alternating calls).
+ */
+const FILTER_GRAD_BAND_TILES = 32;
+
+/**
  * The band layout and scratch buffers of a Winograd kernel call for F(tile×tile, 3×3), whose transformed tiles have
- * (tile + 2)² points: `rows` tile rows per band (winogradBandRows), the band's transformed inputs (vbuf) and
- * products (mbuf), each with the padding the kernel's SIMD blocks read past the end.
+ * (tile + 2)² points: `rows` tile rows per band (winogradBandRows: 16 tiles, or
+ * FILTER_GRAD_BAND_TILES with `multiSampleBands`) of `samples` samples (more than 1 only with `multiSampleBands`,
+ * which only winograd4FilterGrad takes, and where one whole image has fewer tiles), the
+ * band's transformed inputs (vbuf) and products (mbuf), each with the padding the kernel's SIMD blocks read past
+ * the end.
  */
 function winogradScratch(
   backend: WasmBackendLike,
   tile: 2 | 4,
-  [h, w, c, n]: [number, number, number, number],
-): { rows: number; vbuf: tf.TensorInfo; mbuf: tf.TensorInfo } {
+  [b, h, w, c, n]: [number, number, number, number, number],
+  multiSampleBands = false,
+): { rows: number; samples: number; vbuf: tf.TensorInfo; mbuf: tf.TensorInfo } {
   const points = (tile + 2) ** 2;
   const tilesPerRow = w / tile;
-  const rows = winogradBandRows(h / tile, tilesPerRow);
+  const bandTiles = multiSampleBands ? FILTER_GRAD_BAND_TILES : 16;
+  const rows = winogradBandRows(h / tile, tilesPerRow, bandTiles);
+  // Whole images that still leave the band short of bandTiles: several samples per band.
+  const whole = multiSampleBands && rows === h / tile;
+  const samples = whole ? Math.max(1, Math.min(b, Math.floor(bandTiles / (rows * tilesPerRow)))) : 1;
+  const tiles = samples * rows * tilesPerRow;
   return {
     rows,
-    vbuf: backend.makeOutput([points * (rows * tilesPerRow * c + 16)], 'float32'),
-    mbuf: backend.makeOutput([points * (rows * tilesPerRow * n + 16) + 4 * points], 'float32'),
+    samples,
+    vbuf: backend.makeOutput([points * (tiles * c + 16)], 'float32'),
+    mbuf: backend.makeOutput([points * (tiles * n + 16) + 4 * points], 'float32'),
   };
 }
 
@@ -235,6 +253,7 @@ interface ConvKernelExports {
     c: number,
     n: number,
     r: number,
+    s: number,
   ): void;
   winogradFilterGrad(
     x: number,
@@ -347,7 +366,7 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
     const n = f.shape[3]!;
     const y = backend.makeOutput([b, h, w, n], 'float32');
     const u = backend.makeOutput([16 * c * n], 'float32');
-    const { rows: r, vbuf, mbuf } = winogradScratch(backend, 2, [h, w, c, n]);
+    const { rows: r, vbuf, mbuf } = winogradScratch(backend, 2, [b, h, w, c, n]);
     // Views taken after the allocations: an allocation can grow (and so replace) the heap's buffer.
     const memory = backend.wasm.asm.memory.buffer;
     winogradFilter(new Float32Array(memory, ptr(f), 9 * c * n), c, n, new Float32Array(memory, ptr(u), 16 * c * n));
@@ -364,7 +383,7 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
     const dw = backend.makeOutput([3, 3, c, n], 'float32');
     const db = zeros([n]);
     const du = zeros([16 * c * n]);
-    const { rows: r, vbuf, mbuf } = winogradScratch(backend, 2, [h, w, c, n]);
+    const { rows: r, vbuf, mbuf } = winogradScratch(backend, 2, [b, h, w, c, n]);
     exports.winogradFilterGrad(ptr(x), ptr(dy), ptr(du), ptr(vbuf), ptr(mbuf), b, h, w, c, n, r);
     exports.colSum(ptr(dy), ptr(db), b * h * w, n);
     const memory = backend.wasm.asm.memory.buffer;
@@ -385,7 +404,7 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
     const n = f.shape[3]!;
     const y = backend.makeOutput([b, h, w, n], 'float32');
     const u = backend.makeOutput([36 * c * n], 'float32');
-    const { rows: r, vbuf, mbuf } = winogradScratch(backend, 4, [h, w, c, n]);
+    const { rows: r, vbuf, mbuf } = winogradScratch(backend, 4, [b, h, w, c, n]);
     exports.winograd4Filter(ptr(f), ptr(u), c, n);
     exports.winograd4(ptr(x), ptr(u), bias ? ptr(bias) : 0, ptr(y), ptr(vbuf), ptr(mbuf), b, h, w, c, n, r);
     for (const s of [u, vbuf, mbuf]) backend.disposeData(s.dataId);
@@ -400,8 +419,8 @@ const convKernels: HeapModule<ConvKernelExports> = heapModule<ConvKernelExports>
     const dw = backend.makeOutput([3, 3, c, n], 'float32');
     const db = zeros([n]);
     const du = zeros([36 * c * n]);
-    const { rows: r, vbuf, mbuf } = winogradScratch(backend, 4, [h, w, c, n]);
-    exports.winograd4FilterGrad(ptr(x), ptr(dy), ptr(du), ptr(vbuf), ptr(mbuf), b, h, w, c, n, r);
+    const { rows: r, samples, vbuf, mbuf } = winogradScratch(backend, 4, [b, h, w, c, n], true);
+    exports.winograd4FilterGrad(ptr(x), ptr(dy), ptr(du), ptr(vbuf), ptr(mbuf), b, h, w, c, n, r, samples);
     exports.colSum(ptr(dy), ptr(db), b * h * w, n);
     exports.winograd4FilterGradFromU(ptr(du), ptr(dw), c * n);
     for (const s of [du, vbuf, mbuf]) backend.disposeData(s.dataId);

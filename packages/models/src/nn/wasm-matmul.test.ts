@@ -50,6 +50,48 @@ describe('wasm batched matmul kernels', () => {
     });
   }
 
+  for (const shapes of [
+    { a: [12, 20], b: [20, 16] },
+    { a: [2, 4, 3], b: [2, 3, 8] },
+  ]) {
+    it(`a·b + bias matches tf.matMul + bias on cpu: ${JSON.stringify(shapes)}`, async () => {
+      const [a, b] = [shapes.a, shapes.b].map((s, i) =>
+        randomArray(
+          s.reduce((x, y) => x * y),
+          3 + i,
+        ),
+      ) as [Float32Array, Float32Array];
+      const n = shapes.b[shapes.b.length - 1]!;
+      const bias = randomArray(n, 5);
+      const product = async (ours: boolean) => {
+        const at = tf.tensor(a, shapes.a) as unknown as tf.Tensor3D;
+        const bt = tf.tensor(b, shapes.b) as unknown as tf.Tensor3D;
+        const biast = tf.tensor1d(bias);
+        const y = ours ? wasmBatchMatMul(at, bt, false, false, biast) : tf.add(tf.matMul(at, bt), biast);
+        const out = { shape: y.shape, data: (await y.data()) as Float32Array };
+        tf.dispose([at, bt, biast, y]);
+        return out;
+      };
+      await selectBackend({ prefer: 'cpu', fallback: false });
+      const ref = await product(false);
+      await selectBackend({ prefer: 'wasm', fallback: false });
+      expect(wasmBatchMatMulFits(shapes.a, shapes.b, false, false)).toBe(true);
+      const mine = await product(true);
+      expect(mine.shape).toEqual(ref.shape);
+      let err = 0;
+      for (let i = 0; i < ref.data.length; i++) err = Math.max(err, Math.abs(mine.data[i]! - ref.data[i]!));
+      expect(err).toBeLessThan(1e-5);
+    });
+  }
+
+  it('takes a bias only without transposes', async () => {
+    await selectBackend({ prefer: 'wasm', fallback: false });
+    const a = tf.zeros([8, 8]) as tf.Tensor2D;
+    const bias = tf.zeros([8]) as tf.Tensor1D;
+    expect(() => wasmBatchMatMul(a, a, true, false, bias)).toThrow(/bias only without transposes/);
+    tf.dispose([a, bias]);
+  });
+
   it('takes only block-sized shapes and one transposed operand at most', async () => {
     await selectBackend({ prefer: 'wasm', fallback: false });
     expect(wasmBatchMatMulFits([2, 6, 8], [2, 8, 8], false, false)).toBe(false); // M not in fours

@@ -8,12 +8,15 @@ import { heapModule, type HeapModule } from './wasm/heap-module.ts';
  * otherwise in a scalar loop, so the attention block split every batched product into one matMul per
  * sample plus explicit transposes: ~35 ops per product, ~200 per attention block and step. Here each
  * product, transposed operands included, is one kernel call.
+ * The plain product also takes a bias, for the forward of dense layers and 1×1 convs: XNNPACK's fused matMul
+ * and 1×1 conv ran at 13–15 GMAC/s on the small UNet's shapes ([2048…32768, 64…128] · [64…128, 32…64]), this
+ * kernel at 16–18 under load (alternating calls in one process, bench/matmul-micro.ts: 1.2–1.34× on all but one shape).
  */
 
 const KERNEL = 'DappleBatchMatMul';
 
 interface MatMulKernelExports {
-  matmulNN: (a: number, b: number, c: number, batch: number, m: number, k: number, n: number) => void;
+  matmulNN: (a: number, b: number, c: number, bias: number, batch: number, m: number, k: number, n: number) => void;
   matmulTN: (a: number, b: number, c: number, batch: number, m: number, k: number, n: number) => void;
   matmulNT: (a: number, b: number, c: number, batch: number, m: number, k: number, n: number) => void;
 }
@@ -27,12 +30,14 @@ const matmulKernels: HeapModule<MatMulKernelExports> = heapModule<MatMulKernelEx
   [KERNEL]: (args) => {
     const a = args.inputs['a'] as tf.TensorInfo;
     const b = args.inputs['b'] as tf.TensorInfo;
+    const bias = args.inputs['bias'];
     const { transposeA, transposeB } = args.attrs as unknown as Attrs;
     const { exports, backend, ptr } = matmulKernels.context(args);
     const { batch, m, k, n } = dims(a.shape, b.shape, transposeA, transposeB);
     const c = backend.makeOutput(a.shape.length === 2 ? [m, n] : [batch, m, n], 'float32');
-    const run = transposeA ? exports.matmulTN : transposeB ? exports.matmulNT : exports.matmulNN;
-    run(ptr(a), ptr(b), ptr(c), batch, m, k, n);
+    if (transposeA) exports.matmulTN(ptr(a), ptr(b), ptr(c), batch, m, k, n);
+    else if (transposeB) exports.matmulNT(ptr(a), ptr(b), ptr(c), batch, m, k, n);
+    else exports.matmulNN(ptr(a), ptr(b), ptr(c), bias ? ptr(bias) : 0, batch, m, k, n);
     return c;
   },
 });
@@ -70,14 +75,17 @@ export function wasmBatchMatMulFits(
 }
 
 /**
- * op(a) · op(b) per batch entry, op = transpose where asked; 2-D operands are one entry and give a 2-D
- * result. Call only where wasmBatchMatMulFits holds.
+ * op(a) · op(b) (+ bias [N], only without transposes) per batch entry, op = transpose where asked; 2-D operands
+ * are one entry and give a 2-D result. Call only where wasmBatchMatMulFits holds.
  */
 export function wasmBatchMatMul<T extends tf.Tensor2D | tf.Tensor3D>(
   a: T,
   b: T,
   transposeA: boolean,
   transposeB: boolean,
+  bias?: tf.Tensor1D,
 ): T {
-  return tf.engine().runKernel<T>(KERNEL, { a, b }, { transposeA, transposeB });
+  if (bias && (transposeA || transposeB)) throw new RangeError('wasmBatchMatMul: a bias only without transposes');
+  const inputs: tf.NamedTensorMap = bias ? { a, b, bias } : { a, b };
+  return tf.engine().runKernel<T>(KERNEL, inputs, { transposeA, transposeB });
 }

@@ -1004,33 +1004,47 @@
   ;; dU[ξ, c, n] += Σ_tiles V[ξ, tile, c] · dM[ξ, tile, n]: the filter gradient of a 3×3 stride-1 SAME conv in
   ;; Winograd F(4×4, 3×3)'s transformed space (as winogradFilterGrad for F(2×2, 3×3)), V = Bᵀ d B the transformed
   ;; 6×6 input patches and dM = A g Aᵀ the tiles' 4×4 output gradients g taken back through the output transform.
-  ;; The caller turns dU into dW = Gᵀ dU G (wasm-conv.ts). Bands and buffers as in winograd4. x [B, H, W, C],
-  ;; dy [B, H, W, N], du [36, C, N] (zeroed by the caller). Needs H and W in fours, R dividing H/4, C % 4 == 0,
-  ;; N % 8 == 0.
+  ;; The caller turns dU into dW = Gᵀ dU G (wasm-conv.ts). Bands and buffers as in winograd4, except that a band
+  ;; holds R tile rows of S samples (S > 1 only where R is the whole image): each pass of the products then runs
+  ;; over S·R·T tiles per load and store of a dU block, where an 8×8 image alone has 4 (the tiles are still summed
+  ;; in the order of the single-sample bands). x [B, H, W, C], dy [B, H, W, N], du [36, C, N] (zeroed by the
+  ;; caller). Needs H and W in fours, R dividing H/4, C % 4 == 0, N % 8 == 0.
   (func (export "winograd4FilterGrad")
     (param $x i32) (param $dy i32) (param $du i32) (param $vbuf i32) (param $mbuf i32)
-    (param $B i32) (param $H i32) (param $W i32) (param $C i32) (param $N i32) (param $R i32)
+    (param $B i32) (param $H i32) (param $W i32) (param $C i32) (param $N i32) (param $R i32) (param $S i32)
     (local $b i32) (local $T i32) (local $pix i32) (local $co i32) (local $tmp i32) (local $vplane i32) (local $mplane i32)
     (local $nb i32) (local $pv i32) (local $pd i32) (local $m i32) (local $o i32) (local $n i32)
-    (local $nstep i32) (local $TB i32) (local $ty0 i32)
+    (local $nstep i32) (local $TB i32) (local $ty0 i32) (local $TR i32) (local $s i32) (local $ns i32) (local $nt i32)
     (local $d0 v128) (local $d1 v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128) (local $t v128)
     (local.set $T (i32.shr_u (local.get $W) (i32.const 2)))
     (local.set $pix (i32.shl (local.get $C) (i32.const 2)))
     (local.set $nstep (i32.shl (local.get $N) (i32.const 2)))
-    (local.set $TB (i32.mul (local.get $T) (local.get $R)))
+    (local.set $TR (i32.mul (local.get $T) (local.get $R)))
+    (local.set $TB (i32.mul (local.get $TR) (local.get $S)))
     (local.set $vplane (i32.add (i32.mul (local.get $TB) (local.get $pix)) (i32.const 64)))
     (local.set $mplane (i32.add (i32.mul (local.get $TB) (local.get $nstep)) (i32.const 64)))
     (local.set $tmp (i32.add (local.get $mbuf) (i32.mul (local.get $mplane) (i32.const 36))))
     (local.set $b (i32.const 0))
     (loop $lb
+      ;; ns = min(S, B − b) samples in this band, nt = ns·R·T tiles
+      (local.set $ns (select (local.get $S) (i32.sub (local.get $B) (local.get $b))
+        (i32.le_u (local.get $S) (i32.sub (local.get $B) (local.get $b)))))
+      (local.set $nt (i32.mul (local.get $ns) (local.get $TR)))
       (local.set $ty0 (i32.const 0))
       (loop $lty
-        (call $winograd4Inputs (local.get $x) (local.get $vbuf) (local.get $tmp) (local.get $b) (local.get $ty0) (local.get $R)
-          (local.get $H) (local.get $W) (local.get $C) (local.get $vplane))
-        (call $winograd4OutputGrads (local.get $dy) (local.get $mbuf) (local.get $tmp) (local.get $b) (local.get $ty0) (local.get $R)
-          (local.get $H) (local.get $W) (local.get $N) (local.get $mplane))
+        ;; the band's R tile rows of each of its ns samples, one after another along the planes
+        (local.set $s (i32.const 0))
+        (loop $ls
+          (call $winograd4Inputs (local.get $x) (i32.add (local.get $vbuf) (i32.mul (i32.mul (local.get $s) (local.get $TR)) (local.get $pix)))
+            (local.get $tmp) (i32.add (local.get $b) (local.get $s)) (local.get $ty0) (local.get $R)
+            (local.get $H) (local.get $W) (local.get $C) (local.get $vplane))
+          (call $winograd4OutputGrads (local.get $dy) (i32.add (local.get $mbuf) (i32.mul (i32.mul (local.get $s) (local.get $TR)) (local.get $nstep)))
+            (local.get $tmp) (i32.add (local.get $b) (local.get $s)) (local.get $ty0) (local.get $R)
+            (local.get $H) (local.get $W) (local.get $N) (local.get $mplane))
+          (local.set $s (i32.add (local.get $s) (i32.const 1)))
+          (br_if $ls (i32.lt_u (local.get $s) (local.get $ns))))
         ;; dU[ξ] += V[ξ]ᵀ dM[ξ]: blocks of 4 input × 8 output channels (8 v128 accumulators) run over the band's
         ;; tiles, as filterGrad's blocks run over pixels
         (local.set $m (i32.const 0))
@@ -1051,7 +1065,7 @@
               (local.set $a7 (v128.load offset=16 (i32.add (local.get $o) (i32.mul (local.get $nstep) (i32.const 3)))))
               (local.set $pv (i32.add (i32.add (local.get $vbuf) (i32.mul (local.get $m) (local.get $vplane))) (i32.shl (local.get $co) (i32.const 2))))
               (local.set $pd (i32.add (i32.add (local.get $mbuf) (i32.mul (local.get $m) (local.get $mplane))) (i32.shl (local.get $nb) (i32.const 2))))
-              (local.set $n (local.get $TB))
+              (local.set $n (local.get $nt))
               (loop $lt
                 (local.set $d0 (v128.load offset=0 (local.get $pd)))
                 (local.set $d1 (v128.load offset=16 (local.get $pd)))
@@ -1087,7 +1101,7 @@
           (br_if $lxi (i32.lt_u (local.get $m) (i32.const 36))))
         (local.set $ty0 (i32.add (local.get $ty0) (local.get $R)))
         (br_if $lty (i32.lt_u (local.get $ty0) (i32.shr_u (local.get $H) (i32.const 2)))))
-      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (local.set $b (i32.add (local.get $b) (local.get $S)))
       (br_if $lb (i32.lt_u (local.get $b) (local.get $B)))))
 
   ;; V[ξ = 6·k + i, tile, c] = (Bᵀ d B)[k, i] for the tiles of one band (R rows of T = W/4 tiles from tile row ty0 of

@@ -5,10 +5,10 @@
 (module
   (import "env" "memory" (memory 1))
 
-  ;; c = a · b, a [B, M, K], b [B, K, N], c [B, M, N]. Needs M % 4 == 0, N % 8 == 0.
-  ;; Blocks of 4 rows × 8 columns (8 v128 accumulators); each step of k broadcasts a[i..i+3, k] and loads
-  ;; b[k, j..j+7].
-  (func (export "matmulNN") (param $a i32) (param $b i32) (param $c i32) (param $B i32) (param $M i32) (param $K i32) (param $N i32)
+  ;; c = a · b (+ bias), a [B, M, K], b [B, K, N], c [B, M, N], bias [N] or 0 for none. Needs M % 4 == 0, N % 8 == 0.
+  ;; Blocks of 4 rows × 8 columns (8 v128 accumulators, starting from the bias); each step of k broadcasts
+  ;; a[i..i+3, k] and loads b[k, j..j+7].
+  (func (export "matmulNN") (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $B i32) (param $M i32) (param $K i32) (param $N i32)
     (local $bi i32) (local $i i32) (local $j i32) (local $k i32)
     (local $pa i32) (local $pb i32) (local $pc i32) (local $arow i32) (local $arow2 i32) (local $arow3 i32) (local $brow i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
@@ -24,10 +24,14 @@
       (loop $li
         (local.set $j (i32.const 0))
         (loop $lj
-          (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (local.get $a0))
-          (local.set $a2 (local.get $a0)) (local.set $a3 (local.get $a0))
-          (local.set $a4 (local.get $a0)) (local.set $a5 (local.get $a0))
-          (local.set $a6 (local.get $a0)) (local.set $a7 (local.get $a0))
+          (if (local.get $bias)
+            (then
+              (local.set $a0 (v128.load offset=0 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
+              (local.set $a1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+            (else (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (local.get $a0))))
+          (local.set $a2 (local.get $a0)) (local.set $a3 (local.get $a1))
+          (local.set $a4 (local.get $a0)) (local.set $a5 (local.get $a1))
+          (local.set $a6 (local.get $a0)) (local.set $a7 (local.get $a1))
           ;; a[bi, i, 0], b[bi, 0, j]
           (local.set $pa (i32.add (local.get $a) (i32.shl (i32.mul (i32.add (i32.mul (local.get $bi) (local.get $M)) (local.get $i)) (local.get $K)) (i32.const 2))))
           (local.set $pb (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (i32.mul (local.get $bi) (local.get $K)) (local.get $N)) (local.get $j)) (i32.const 2))))
