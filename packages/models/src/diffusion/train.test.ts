@@ -174,4 +174,30 @@ describe('createTrainer', () => {
     expect(() => createTrainer({ ...base, lr: -1 })).toThrow(/lr\.base/);
     model.dispose();
   });
+
+  it('rejects a batch whose shape does not fit the model before any work, naming what it expected', async () => {
+    const model = createUNet({ ...micro, numClasses: 2 }, 1);
+    const trainer = createTrainer({
+      model,
+      schedule: makeSchedule({ kind: 'linear', T: 10 }),
+      prediction: 'eps',
+      optimizer: { kind: 'adam' },
+      lr: 1e-3,
+      rng: new Rng(1),
+    });
+    const { resolution: r, channels: c } = micro;
+    const wrongSide = images(2, r * 2, c, 1);
+    const right = images(2, r, c, 2);
+    const threeLabels = tf.tensor1d([0, 1, 1], 'int32');
+    await expect(trainer.step({ images: wrongSide })).rejects.toThrow(
+      `batch.images must be [B, ${r}, ${r}, ${c}], got [2, ${r * 2}, ${r * 2}, ${c}]`,
+    );
+    await expect(trainer.step({ images: right, labels: threeLabels })).rejects.toThrow(
+      'batch.labels must have 2 entries, got 3',
+    );
+    expect(trainer.stepCount).toBe(0);
+    tf.dispose([wrongSide, right, threeLabels]);
+    trainer.dispose();
+    model.dispose();
+  });
 });
