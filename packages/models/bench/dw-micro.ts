@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend.ts';
 import { installWasmKernelFixes } from '../src/nn/wasm-kernels.ts';
-import { compactFilterGradLayout } from '../src/nn/conv.ts';
+import { compactFilterGradLayout, outerToInner, samePad, spatialFirst } from '../src/nn/conv.ts';
 import { shiftedRows } from '../src/nn/shifted-rows.ts';
 import { wasmFilterGrad, wasmConvKernelsAvailable } from '../src/nn/wasm-conv.ts';
 
@@ -21,21 +21,6 @@ await selectBackend({ prefer: 'wasm', fallback: false });
 installWasmKernelFixes();
 if (!wasmConvKernelsAvailable()) throw new Error('the wasm filter-gradient kernel cannot run here');
 
-function samePad(inSize: number, k: number, s: number) {
-  const out = Math.ceil(inSize / s);
-  const total = Math.max((out - 1) * s + k - inSize, 0);
-  const before = Math.floor(total / 2);
-  return { out, before, after: total - before };
-}
-function spatialFirst(x: tf.Tensor4D): tf.Tensor4D {
-  const [b, h, w, c] = x.shape;
-  return tf.transpose(x.reshape([b, h * w, c]), [1, 0, 2]).reshape([h, w, b, c]) as tf.Tensor4D;
-}
-function outerToInner(x: tf.Tensor4D): tf.Tensor4D {
-  const [b, h, w, c] = x.shape;
-  const hwbc = tf.transpose(x.reshape([b, h * w, c]), [1, 0, 2]);
-  return tf.transpose(hwbc, [2, 0, 1]).reshape([c, h, w, b]) as tf.Tensor4D;
-}
 function rawGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): tf.Tensor4D {
   const [, h, wd] = x.shape;
   const ph = samePad(h, k, 1),
