@@ -11,6 +11,7 @@ import {
   type TestHub,
 } from '@dapple/server/testing';
 import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
+import { teamOf } from './live-fixtures';
 
 // The run page's sample grids (class rows, seed columns, zoom, side by side with a compared run at the same step),
 // then deleting a run, a dataset version and a dataset from the dashboard, each after saying what it frees.
@@ -52,12 +53,7 @@ describe('run page grids and deleting from the dashboard', () => {
     const shot = screens('run-grids-delete');
     const owner = newUser('owner');
     const api = await apiAs(dash.hub, owner);
-    const created = await api.request<{ createTeam: { id: string } }>(
-      `mutation { createTeam(input: { name: "Lab", slug: "lab" }) { id } }`,
-    );
-    const teamId = created.data!.createTeam.id;
-    const me = await api.request<{ me: { id: string } }>(`{ me { id } }`);
-    const userId = me.data!.me.id;
+    const { teamId, userId } = await teamOf(api, 'Lab', 'lab');
     const { datasetId, versionId } = await readyDatasetVersion(dash.hub, teamId, {
       name: 'pets',
       images: await twoClassImages(8, 8, ['cats', 'dogs']),
