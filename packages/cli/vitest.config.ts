@@ -1,13 +1,10 @@
 import { defineProject } from 'vitest/config';
 
+// The CLI's own code, in process. Its runs against a real hub (the `dapple` bin as a child process) are the server's
+// integration tests (apps/server/test/cli*.test.ts): a package's tests do not start an app.
 export default defineProject({
-  // graphql 16 has no "exports" map: without this Vite loads its ESM build beside Apollo's CJS one (tests that start a hub).
-  resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
     name: 'cli',
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    globalSetup: ['@dapple/testing/postgres-global-setup'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    include: ['src/**/*.test.ts'],
   },
 });

@@ -10,12 +10,12 @@ import {
   type Checkpoint,
   type JsonValue,
 } from '@dapple/models';
-import { DdpmRunConfigSchema, RunConfigSchema, unetConfigFor, type RunConfig } from '@dapple/contracts/run-config';
+import { DdpmRunConfigSchema, RunConfigSchema, unetConfigFor } from '@dapple/contracts/run-config';
 import { glowConfigFor, type GlowRunConfig } from '@dapple/contracts/run-config-glow';
-import { checkpoints, runs, sampleGrids, insertMetricPoints, type Run } from '@dapple/db';
+import { checkpoints, insertMetricPoints } from '@dapple/db';
 import type { TestHub } from './support/hub.ts';
-import sharp from 'sharp';
-import { checkpointPrefix, sampleGridKey } from '../src/services/runs/objects.ts';
+import { checkpointPrefix } from '../src/services/runs/objects.ts';
+import { insertSucceededRun, storeSampleGrid } from './run-rows.ts';
 import { readyDatasetVersion, storedConfig, tinyConfig } from './runs-fixtures.ts';
 
 /**
@@ -36,7 +36,7 @@ export async function finishedRunWithCheckpoints(
     storedConfig({ ...base, model: { ...base.model, resolution: dataset.resolution } }),
   );
   const unet = unetConfigFor(config, dataset.channels);
-  const run = await insertSucceededRun(hub, {
+  const run = await insertSucceededRun(hub.db, {
     teamId,
     createdBy: userId,
     name: opts.name ?? `tiny-${Math.random().toString(36).slice(2, 7)}`,
@@ -55,18 +55,7 @@ export async function finishedRunWithCheckpoints(
       config: { run: config, unet } as unknown as JsonValue,
     });
     tf.dispose([...ema.values()]);
-    const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: step, g: 0, b: 0 } } })
-      .png()
-      .toBuffer();
-    await hub.store.put(sampleGridKey(run.id, step), png, { size: png.length });
-    await hub.db.insert(sampleGrids).values({
-      runId: run.id,
-      step,
-      objectKey: sampleGridKey(run.id, step),
-      seeds: [1, 2, 3, 4],
-      width: 16,
-      height: 16,
-    });
+    await storeSampleGrid(hub, run.id, step, { side: 16, background: { r: step, g: 0, b: 0 }, seeds: [1, 2, 3, 4] });
   }
   model.dispose?.();
   await insertMetricPoints(
@@ -98,7 +87,7 @@ export async function finishedGlowRun(hub: TestHub, teamId: string, userId: stri
     batchSize: 8,
   });
   const glow = glowConfigFor(config as GlowRunConfig, 1);
-  const run = await insertSucceededRun(hub, {
+  const run = await insertSucceededRun(hub.db, {
     teamId,
     createdBy: userId,
     name: `glow-${Math.random().toString(36).slice(2, 7)}`,
@@ -127,25 +116,6 @@ export async function finishedGlowRun(hub: TestHub, teamId: string, userId: stri
     { key: 'held_out_bits_per_dim', step, value: 5.5 },
   ]);
   return { run, datasetVersionId: dataset.versionId };
-}
-
-/** A run row that finished all its steps (seed 7), as a trainer would have left it. */
-async function insertSucceededRun(
-  hub: TestHub,
-  fields: { teamId: string; createdBy: string; name: string; datasetVersionId: string; config: RunConfig },
-): Promise<Run> {
-  const [run] = await hub.db
-    .insert(runs)
-    .values({
-      ...fields,
-      seed: 7,
-      status: 'succeeded',
-      totalSteps: fields.config.steps,
-      step: fields.config.steps,
-      finishedAt: new Date(),
-    })
-    .returning();
-  return run!;
 }
 
 /** Writes a checkpoint as the trainer uploads it (model.json + weights.bin under the run's prefix) and its row. */

@@ -12,7 +12,8 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { RunConfigSchema } from '@dapple/contracts/run-config';
-import { insertMetricPoints, runs } from '@dapple/db';
+import { insertMetricPoints } from '@dapple/db';
+import { insertRunningRun } from '@dapple/server/testing';
 import { median, startBenchHub } from './bench-dashboard';
 
 const { values: args } = parseArgs({
@@ -50,29 +51,15 @@ const { direct, teamId, userId } = bench;
 try {
   async function createRun(name: string, perSeries: number): Promise<{ id: string; lastStep: number }> {
     const config = RunConfigSchema.parse({ preset: 'tiny', steps: perSeries * 2 });
-    const [run] = await direct.db
-      .insert(runs)
-      .values({
-        teamId,
-        name,
-        config,
-        seed: 1,
-        status: 'running',
-        totalSteps: config.steps,
-        step: perSeries - 1,
-        createdBy: userId,
-        startedAt: new Date(),
-        lastHeartbeatAt: new Date(),
-      })
-      .returning();
+    const run = await insertRunningRun(direct.db, { teamId, createdBy: userId, name, config, step: perSeries - 1 });
     const CHUNK = 20_000;
     for (let start = 0; start < perSeries; start += CHUNK) {
       const points = [];
       for (let step = start; step < Math.min(perSeries, start + CHUNK); step++)
         for (const key of KEYS) points.push({ key, step, value: value(key, step) });
-      await insertMetricPoints(direct.pool, run!.id, points);
+      await insertMetricPoints(direct.pool, run.id, points);
     }
-    return { id: run!.id, lastStep: perSeries - 1 };
+    return { id: run.id, lastStep: perSeries - 1 };
   }
   const t0 = performance.now();
   const small = await createRun('baseline-1k', BASELINE);

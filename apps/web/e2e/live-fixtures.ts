@@ -2,9 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { TRAINER_API_PREFIX } from '@dapple/contracts/trainer-protocol';
 import { RunConfigSchema } from '@dapple/contracts/run-config';
-import { runs, runTokens } from '@dapple/db';
+import { runTokens } from '@dapple/db';
 import type { GqlClient } from '@dapple/testing';
-import type { TestHub } from '@dapple/server/testing';
+import { insertRunningRun, type TestHub } from '@dapple/server/testing';
 import { makePng } from './png';
 
 /** Setup helpers for the live-update browser tests: runs that report like a trainer, datasets over the upload protocol. */
@@ -33,25 +33,11 @@ export async function teamOf(api: GqlClient, name: string, slug: string): Promis
  */
 export async function reportingRun(hub: TestHub, teamId: string, userId: string, name: string) {
   const config = RunConfigSchema.parse({ preset: 'tiny', steps: 100_000 });
-  const [run] = await hub.db
-    .insert(runs)
-    .values({
-      teamId,
-      name,
-      config,
-      seed: 1,
-      status: 'running',
-      attempt: 1,
-      totalSteps: config.steps,
-      createdBy: userId,
-      startedAt: new Date(),
-      lastHeartbeatAt: new Date(),
-    })
-    .returning();
+  const run = await insertRunningRun(hub.db, { teamId, createdBy: userId, name, config });
   const token = `e2e-${randomBytes(16).toString('hex')}`;
   await hub.db
     .insert(runTokens)
-    .values({ runId: run!.id, attempt: 1, tokenHash: createHash('sha256').update(token).digest('hex') });
+    .values({ runId: run.id, attempt: 1, tokenHash: createHash('sha256').update(token).digest('hex') });
   const call = async (path: string, body: unknown) => {
     const res = await fetch(`${hub.url}${TRAINER_API_PREFIX}${path}`, {
       method: 'POST',
@@ -62,7 +48,7 @@ export async function reportingRun(hub: TestHub, teamId: string, userId: string,
     return res.json();
   };
   return {
-    id: run!.id,
+    id: run.id,
     /** Points of `key` (default loss) for steps [from, to), at most 1000 per request (the trainer API's limit). */
     async report(from: number, to: number, value: (step: number) => number = (s) => 1 / (1 + s), key = 'loss') {
       for (let start = from; start < to; start += 1000) {

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import sharp from 'sharp';
 import { RunConfigSchema } from '@dapple/contracts/run-config';
-import { runs, sampleGrids } from '@dapple/db';
 import {
+  insertSucceededRun,
   listKeys,
   readyDatasetVersion,
   storedConfig,
+  storeSampleGrid,
   tinyConfig,
   twoClassImages,
   type TestHub,
-  sampleGridKey,
 } from '@dapple/server/testing';
 import { apiAs, newUser, screens, useDashboard, waitForPath } from './fixtures';
+import { teamOf } from './live-fixtures';
 
 // The run page's sample grids (class rows, seed columns, zoom, side by side with a compared run at the same step),
 // then deleting a run, a dataset version and a dataset from the dashboard, each after saying what it frees.
@@ -28,39 +28,22 @@ async function runWithGrids(
   const config = RunConfigSchema.parse(
     storedConfig(tinyConfig({ steps: 20, conditioning: 'CLASS', numClasses: 2, sampleCount: 4 })),
   );
-  const [run] = await hub.db
-    .insert(runs)
-    .values({
-      teamId,
-      name,
-      datasetVersionId: versionId,
-      config,
-      seed: 3,
-      status: 'succeeded',
-      totalSteps: 20,
-      step: 20,
-      createdBy: userId,
-      finishedAt: new Date(),
-    })
-    .returning();
+  const run = await insertSucceededRun(hub.db, {
+    teamId,
+    createdBy: userId,
+    name,
+    datasetVersionId: versionId,
+    config,
+    seed: 3,
+  });
   const side = 2 * 8 + 3 * 2; // the trainer's imageGrid: 2 cells of 8 px and 2 px padding around them
-  for (const step of steps) {
-    const png = await sharp({
-      create: { width: side, height: side, channels: 3, background: { r: step * 10, g: 60, b: 90 } },
-    })
-      .png()
-      .toBuffer();
-    await hub.store.put(sampleGridKey(run!.id, step), png, { size: png.length });
-    await hub.db.insert(sampleGrids).values({
-      runId: run!.id,
-      step,
-      objectKey: sampleGridKey(run!.id, step),
+  for (const step of steps)
+    await storeSampleGrid(hub, run.id, step, {
+      side,
+      background: { r: step * 10, g: 60, b: 90 },
       seeds: [config.sampleSeed],
-      width: side,
-      height: side,
     });
-  }
-  return run!;
+  return run;
 }
 
 describe('run page grids and deleting from the dashboard', () => {
@@ -70,12 +53,7 @@ describe('run page grids and deleting from the dashboard', () => {
     const shot = screens('run-grids-delete');
     const owner = newUser('owner');
     const api = await apiAs(dash.hub, owner);
-    const created = await api.request<{ createTeam: { id: string } }>(
-      `mutation { createTeam(input: { name: "Lab", slug: "lab" }) { id } }`,
-    );
-    const teamId = created.data!.createTeam.id;
-    const me = await api.request<{ me: { id: string } }>(`{ me { id } }`);
-    const userId = me.data!.me.id;
+    const { teamId, userId } = await teamOf(api, 'Lab', 'lab');
     const { datasetId, versionId } = await readyDatasetVersion(dash.hub, teamId, {
       name: 'pets',
       images: await twoClassImages(8, 8, ['cats', 'dogs']),

@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend.ts';
 import { installWasmKernelFixes } from '../src/nn/wasm-kernels.ts';
+import { compactFilterGradLayout, outerToInner, samePad, spatialFirst } from '../src/nn/conv.ts';
 import { shiftedRows } from '../src/nn/shifted-rows.ts';
 import { wasmFilterGrad, wasmConvKernelsAvailable } from '../src/nn/wasm-conv.ts';
 
@@ -20,21 +21,6 @@ await selectBackend({ prefer: 'wasm', fallback: false });
 installWasmKernelFixes();
 if (!wasmConvKernelsAvailable()) throw new Error('the wasm filter-gradient kernel cannot run here');
 
-function samePad(inSize: number, k: number, s: number) {
-  const out = Math.ceil(inSize / s);
-  const total = Math.max((out - 1) * s + k - inSize, 0);
-  const before = Math.floor(total / 2);
-  return { out, before, after: total - before };
-}
-function spatialFirst(x: tf.Tensor4D): tf.Tensor4D {
-  const [b, h, w, c] = x.shape;
-  return tf.transpose(x.reshape([b, h * w, c]), [1, 0, 2]).reshape([h, w, b, c]) as tf.Tensor4D;
-}
-function outerToInner(x: tf.Tensor4D): tf.Tensor4D {
-  const [b, h, w, c] = x.shape;
-  const hwbc = tf.transpose(x.reshape([b, h * w, c]), [1, 0, 2]);
-  return tf.transpose(hwbc, [2, 0, 1]).reshape([c, h, w, b]) as tf.Tensor4D;
-}
 function rawGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): tf.Tensor4D {
   const [, h, wd] = x.shape;
   const ph = samePad(h, k, 1),
@@ -129,41 +115,11 @@ function flat9(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
   return tf.concat(parts).reshape([k, k, cin, cout]);
 }
 
-/**
- * Compact layout: one shared pad column/row between neighbours (right pad of a row = left pad of the next), a zero
- * channel on either side; `offsets` are the k² taps' windows into `flat`.
- */
-function compactSetup(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
-  const [b, h, wd, cin] = x.shape;
-  const cout = dy.shape[3];
-  const p = (k - 1) / 2;
-  const hp = h + p,
-    wp = wd + p,
-    L = b * hp * wp;
-  const n = b * h * wd;
-  const xT = tf.transpose(x.reshape([2, n / 2, cin]), [2, 0, 1]).reshape([cin, b, h, wd]);
-  const flat = tf
-    .pad(xT, [
-      [1, 1],
-      [0, 0],
-      [0, p],
-      [0, p],
-    ])
-    .reshape([(cin + 2) * L]) as tf.Tensor1D;
-  const dyPad = tf
-    .pad(dy, [
-      [0, 0],
-      [0, p],
-      [0, p],
-      [0, 0],
-    ])
-    .reshape([L, cout]) as tf.Tensor2D;
-  const offsets: number[] = [];
-  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) offsets.push(L + (i - p) * wp + (j - p));
-  return { cin, cout, L, flat, dyPad, offsets };
-}
+// Compact layout: one shared pad column/row between neighbours (right pad of a row = left pad of the next), a zero
+// channel on either side; `offsets` are the k² taps' windows into `flat`. It is conv.ts's own layout, so compK
+// times what conv.ts runs off wasm.
 function compact(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, nine: boolean) {
-  const { cin, cout, L, flat, dyPad, offsets } = compactSetup(x, dy, k);
+  const { cin, cout, len: L, rows: flat, dyPad, offsets } = compactFilterGradLayout(x, dy, k);
   const parts = offsets.map((offset) => {
     const a = tf.slice(flat, [offset], [cin * L]);
     return nine ? tf.matMul(a.reshape([cin, L]) as tf.Tensor2D, dyPad) : a;
@@ -173,7 +129,7 @@ function compact(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, nine: boolean) {
 }
 
 function compK(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
-  const { cin, cout, L, flat, dyPad, offsets } = compactSetup(x, dy, k);
+  const { cin, cout, len: L, rows: flat, dyPad, offsets } = compactFilterGradLayout(x, dy, k);
   const a = shiftedRows(flat, offsets, cin * L).reshape([k * k * cin, L]) as tf.Tensor2D;
   return tf.matMul(a, dyPad).reshape([k, k, cin, cout]);
 }

@@ -17,4 +17,4 @@ export * from './diffusion/samplers/index.ts';
 export * from './checkpoint/index.ts';
 export * from './metrics/index.ts';
 export * from './glow/index.ts';
-export { modelFromWeights, type LoadedModel } from './checkpoint/model-from-weights.ts';
+export { modelFromWeights, type LoadedModel } from './model-from-weights.ts';

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend.ts';
+import { WEBGPU_BACKEND_METHODS } from './nn/webgpu/runtime.ts';
 
 /**
  * Our kernels read TF.js internals that are not its public API: the wasm backend's heap and tensor table
@@ -161,15 +162,7 @@ describe('TF.js internals our kernels use', () => {
     const usedBy = 'nn/webgpu/runtime.ts (webgpuInternals; its callers keep TF.js ops where it returns null)';
     const problems = failures(
       '@tensorflow/tfjs-backend-webgpu',
-      [
-        'uploadToGPU',
-        'makeTensorInfo',
-        'makeUniforms',
-        'ensureCommandEncoderReady',
-        'endComputePassEncoder',
-        'submitQueue',
-        'disposeData',
-      ].map((method) => ({
+      WEBGPU_BACKEND_METHODS.map((method) => ({
         internal: `WebGPUBackend.prototype.${method}()`,
         usedBy,
         holds: () => typeof WebGPUBackend.prototype[method] === 'function',

@@ -5,7 +5,7 @@ import { presetConfig } from './presets.ts';
 import { Rng } from '../rng.ts';
 import { makeSchedule } from './schedule.ts';
 import { createTrainer, type StepMetrics } from './train.ts';
-import { createUNet } from './unet.ts';
+import { createUNet, type UNet } from './unet.ts';
 import { microUNetConfig } from '../testing/micro-unet.ts';
 
 const micro = microUNetConfig({ dropout: 0.1 });
@@ -13,6 +13,16 @@ const micro = microUNetConfig({ dropout: 0.1 });
 function images(b: number, r: number, c: number, seed: number): tf.Tensor4D {
   return tf.tidy(() => tf.sub(tf.mul(new Rng(seed).uniform([b, r, r, c]), 2), 1) as tf.Tensor4D);
 }
+
+/** The smallest valid trainer options for `model`. */
+const smallestOptions = (model: UNet) => ({
+  model,
+  schedule: makeSchedule({ kind: 'linear', T: 10 }),
+  prediction: 'eps' as const,
+  optimizer: { kind: 'adam' as const },
+  lr: 1e-3,
+  rng: new Rng(1),
+});
 
 describe('createTrainer', () => {
   beforeAll(async () => {
@@ -161,17 +171,29 @@ describe('createTrainer', () => {
 
   it('rejects bad configuration naming the field', () => {
     const model = createUNet(micro, 1);
-    const base = {
-      model,
-      schedule: makeSchedule({ kind: 'linear', T: 10 }),
-      prediction: 'eps' as const,
-      optimizer: { kind: 'adam' as const },
-      lr: 1e-3,
-      rng: new Rng(1),
-    };
+    const base = smallestOptions(model);
     expect(() => createTrainer({ ...base, loss: 'hybrid' })).toThrow(/learnSigma/);
     expect(() => createTrainer({ ...base, microBatch: 0 })).toThrow(/trainer\.microBatch/);
     expect(() => createTrainer({ ...base, lr: -1 })).toThrow(/lr\.base/);
+    model.dispose();
+  });
+
+  it('rejects a batch whose shape does not fit the model before any work, naming what it expected', async () => {
+    const model = createUNet({ ...micro, numClasses: 2 }, 1);
+    const trainer = createTrainer(smallestOptions(model));
+    const { resolution: r, channels: c } = micro;
+    const wrongSide = images(2, r * 2, c, 1);
+    const right = images(2, r, c, 2);
+    const threeLabels = tf.tensor1d([0, 1, 1], 'int32');
+    await expect(trainer.step({ images: wrongSide })).rejects.toThrow(
+      `batch.images must be [B, ${r}, ${r}, ${c}], got [2, ${r * 2}, ${r * 2}, ${c}]`,
+    );
+    await expect(trainer.step({ images: right, labels: threeLabels })).rejects.toThrow(
+      'batch.labels must have 2 entries, got 3',
+    );
+    expect(trainer.stepCount).toBe(0);
+    tf.dispose([wrongSide, right, threeLabels]);
+    trainer.dispose();
     model.dispose();
   });
 });

@@ -19,7 +19,7 @@ import type { Rng } from '../rng.ts';
 import type { Prediction } from './samplers/types.ts';
 import { qSample, type NoiseSchedule } from './schedule.ts';
 import { drawStepKey, dropoutSeeds, sliceNoise, type StepKey } from './step-noise.ts';
-import type { UNet } from './unet.ts';
+import type { UNet, UNetConfig } from './unet.ts';
 
 export interface TrainerConfig {
   model: UNet;
@@ -53,6 +53,23 @@ export interface TrainBatch {
   images: tf.Tensor4D;
   /** int32 class labels [B] for a class-conditional model. */
   labels?: tf.Tensor1D;
+}
+
+/**
+ * The batch's size, after checking its shape against the model's: what every trainer of a UNet (this one, the
+ * data-parallel one) checks before a step, so a wrong batch fails with the same message before any work.
+ */
+export function checkTrainBatch(model: Pick<UNetConfig, 'resolution' | 'channels'>, batch: TrainBatch): number {
+  const { resolution, channels } = model;
+  const [b, h, w, c] = batch.images.shape;
+  if (h !== resolution || w !== resolution || c !== channels) {
+    throw new RangeError(
+      `batch.images must be [B, ${resolution}, ${resolution}, ${channels}], got [${batch.images.shape.join(', ')}]`,
+    );
+  }
+  if (batch.labels && batch.labels.shape[0] !== b)
+    throw new RangeError(`batch.labels must have ${b} entries, got ${batch.labels.shape[0]}`);
+  return b;
 }
 
 export interface StepMetrics {
@@ -239,7 +256,7 @@ class DiffusionTrainer implements QueueingTrainer {
   }
 
   queueStep(batch: TrainBatch): number {
-    const b = this.checkBatch(batch);
+    const b = checkTrainBatch(this.model.config, batch);
     const g = this.sliceGradients(batch, { key: this.drawStepKey(), start: 0, total: b });
     let update: ReturnType<DiffusionTrainer['applyOnDevice']>;
     try {
@@ -292,20 +309,6 @@ class DiffusionTrainer implements QueueingTrainer {
     return drawStepKey(this.cfg.rng);
   }
 
-  /** The batch's size, after checking its shape against the model. */
-  private checkBatch(batch: TrainBatch): number {
-    const { resolution, channels } = this.model.config;
-    const [b, h, w, c] = batch.images.shape;
-    if (h !== resolution || w !== resolution || c !== channels) {
-      throw new RangeError(
-        `batch.images must be [B, ${resolution}, ${resolution}, ${channels}], got [${batch.images.shape.join(', ')}]`,
-      );
-    }
-    if (batch.labels && batch.labels.shape[0] !== b)
-      throw new RangeError(`batch.labels must have ${b} entries, got ${batch.labels.shape[0]}`);
-    return b;
-  }
-
   async computeGradients(batch: TrainBatch, slice: BatchSlice): Promise<SliceGradients> {
     const g = this.sliceGradients(batch, slice);
     const terms = [g.perSample, g.mse, ...(g.vlb ? [g.vlb] : [])];
@@ -325,7 +328,7 @@ class DiffusionTrainer implements QueueingTrainer {
     const { model, schedule } = this.cfg;
     const { numClasses } = model.config;
     const images = batch.images;
-    const b = this.checkBatch(batch);
+    const b = checkTrainBatch(this.model.config, batch);
     const [, h, w, c] = images.shape;
     const { key, start: first, total } = slice;
     if (!(Number.isInteger(first) && first >= 0 && Number.isInteger(total) && first + b <= total))

@@ -4,7 +4,7 @@ import { selectBackend } from '../backend.ts';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.ts';
 import { loadInferenceWeights, saveInferenceWeights } from '../checkpoint/inference.ts';
 import { memoryHandler } from '../checkpoint/memory-handler.ts';
-import { modelFromWeights } from '../checkpoint/model-from-weights.ts';
+import { modelFromWeights } from '../model-from-weights.ts';
 import { createUNet } from '../diffusion/unet.ts';
 import { microUNetConfig } from '../testing/micro-unet.ts';
 import { Rng } from '../rng.ts';

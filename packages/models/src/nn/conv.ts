@@ -63,7 +63,7 @@ function useCustomGrad(): boolean {
 }
 
 /** Same-padding amounts TF uses: total = max((out-1)·s + k - in, 0), the extra pixel at the end. */
-function samePad(inSize: number, k: number, s: number): { out: number; before: number; after: number } {
+export function samePad(inSize: number, k: number, s: number): { out: number; before: number; after: number } {
   const out = Math.ceil(inSize / s);
   const total = Math.max((out - 1) * s + k - inSize, 0);
   const before = Math.floor(total / 2);
@@ -205,7 +205,7 @@ function winogradPadded(x: tf.Tensor4D, w: tf.Tensor4D, bias?: tf.Tensor1D): tf.
 }
 
 /** [B,H,W,C] → [H,W,B,C] (a 3-D [1,0,2] transpose). */
-function spatialFirst(x: tf.Tensor4D): tf.Tensor4D {
+export function spatialFirst(x: tf.Tensor4D): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   return tf.transpose(x.reshape([b, h * w, c]), [1, 0, 2]).reshape([h, w, b, c]) as tf.Tensor4D;
 }
@@ -214,7 +214,7 @@ function spatialFirst(x: tf.Tensor4D): tf.Tensor4D {
  * [B,H,W,C] → [C,H,W,B] in two steps, [B,HW,C] → [HW,B,C] → [C,HW,B]: wasm's one-step [3,1,2,0]
  * transpose measured 2× slower (3.2 vs 1.4 ms for [32,32,32,32]).
  */
-function outerToInner(x: tf.Tensor4D): tf.Tensor4D {
+export function outerToInner(x: tf.Tensor4D): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   const hwbc = tf.transpose(x.reshape([b, h * w, c]), [1, 0, 2]);
   return tf.transpose(hwbc, [2, 0, 1]).reshape([c, h, w, b]) as tf.Tensor4D;
@@ -235,6 +235,21 @@ function outerToInner(x: tf.Tensor4D): tf.Tensor4D {
  * bench/dw-micro.ts); it stays the path on backends without a fast Conv2DBackpropFilter but a fast matMul.
  */
 function filterGradStride1(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): { dw: tf.Tensor4D; db: tf.Tensor1D } {
+  const { cin, cout, len, rows, dyPad, offsets } = compactFilterGradLayout(x, dy, k);
+  // The row of ones after the windows makes the last output row Σₙ ỹ[n] = the bias gradient (ỹ is zero
+  // at padded positions): dW and db in one matMul.
+  const taps = shiftedRows(rows, offsets, cin * len, len).reshape([k * k * cin + 1, len]) as tf.Tensor2D;
+  const g = tf.matMul(taps, dyPad);
+  const [dw, db] = tf.split(g, [k * k * cin, 1]);
+  return { dw: dw!.reshape([k, k, cin, cout]) as tf.Tensor4D, db: db!.reshape([cout]) as tf.Tensor1D };
+}
+
+/**
+ * The compact padded grid of filterGradStride1 (bench/dw-micro.ts times it against other layouts): x̃ᵀ as one
+ * flat buffer of (Cin + 2) channel rows of `len` positions (a zero channel either side), ỹ as [len, Cout], and
+ * the start of tap (i, j)'s window in x̃ᵀ.
+ */
+export function compactFilterGradLayout(x: tf.Tensor4D, dy: tf.Tensor4D, k: number) {
   const [b, h, wd, cin] = x.shape;
   const cout = dy.shape[3];
   const p = (k - 1) / 2;
@@ -260,12 +275,7 @@ function filterGradStride1(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): { dw: tf
     .reshape([len, cout]) as tf.Tensor2D;
   const offsets: number[] = [];
   for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) offsets.push(len + (i - p) * wp + (j - p));
-  // The row of ones after the windows makes the last output row Σₙ ỹ[n] = the bias gradient (ỹ is zero
-  // at padded positions): dW and db in one matMul.
-  const taps = shiftedRows(rows, offsets, cin * len, len).reshape([k * k * cin + 1, len]) as tf.Tensor2D;
-  const g = tf.matMul(taps, dyPad);
-  const [dw, db] = tf.split(g, [k * k * cin, 1]);
-  return { dw: dw!.reshape([k, k, cin, cout]) as tf.Tensor4D, db: db!.reshape([cout]) as tf.Tensor1D };
+  return { cin, cout, len, rows, dyPad, offsets };
 }
 
 function filterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, stride: number): tf.Tensor4D {

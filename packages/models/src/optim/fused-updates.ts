@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { OPTIM_KERNELS_WASM_BASE64 } from '../nn/wasm/optim-kernels.wasm.ts';
 import { heapModule, type HeapModule } from '../nn/wasm/heap-module.ts';
 import { webgpuKernelsActive } from '../nn/webgpu/enabled.ts';
-import { webgpuOptimAvailable } from '../nn/webgpu/optim.ts';
+import { webgpuOptimAvailable, type AdamConstants } from '../nn/webgpu/optim.ts';
 
 /**
  * The Adam(W) step and the EMA update over flat buckets as single-pass wasm SIMD kernels
@@ -35,18 +35,6 @@ interface OptimKernelExports {
     keep: number,
   ): void;
   axpby(x: number, y: number, out: number, n: number, a: number, b: number): void;
-}
-
-export interface AdamConstants {
-  beta1: number;
-  beta2: number;
-  /** lr / (1 − β1ᵗ) */
-  stepSize: number;
-  /** 1 / √(1 − β2ᵗ) */
-  invSqrtBc2: number;
-  eps: number;
-  /** 1 − lr·λ for AdamW's decoupled decay, 1 for Adam. */
-  keep: number;
 }
 
 const optimKernels: HeapModule<OptimKernelExports> = heapModule<OptimKernelExports>(OPTIM_KERNELS_WASM_BASE64, {

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Ema } from './ema.ts';
 import { FlatLayout } from './flat.ts';
-import { fusedAdam, fusedUpdatesAvailable, type AdamConstants } from './fused-updates.ts';
+import { fusedAdam, fusedUpdatesAvailable } from './fused-updates.ts';
 import { webgpuKernelsActive } from '../nn/webgpu/enabled.ts';
-import { webgpuAdamEma, webgpuOptimAvailable } from '../nn/webgpu/optim.ts';
+import { webgpuAdamEma, webgpuOptimAvailable, type AdamConstants } from '../nn/webgpu/optim.ts';
 
 /**
  * Optimizers over a model's named variables. Slots (moments, momentum) are kept in flat buckets (see

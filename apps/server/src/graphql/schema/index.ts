@@ -1,9 +1,9 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { builder } from '../builder.ts';
 // Each domain file registers its types and fields on the builder when imported.
-import './users.ts';
+import './auth.ts';
 import './teams.ts';
-import './tokens.ts';
+import './auth-tokens.ts';
 import './datasets.ts';
 import './run-config.ts';
 import './dataset-storage.ts';

@@ -9,7 +9,7 @@ import {
 } from '../../services/teams/index.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
-import { AuthPayload, UserRef } from './users.ts';
+import { AuthPayload, UserRef } from './auth.ts';
 
 const TeamRoleEnum = builder.enumType('TeamRole', {
   description: 'From most to least privileged: OWNER > ADMIN > MEMBER > VIEWER.',

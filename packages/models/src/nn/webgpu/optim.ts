@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import type { AdamConstants } from '../../optim/fused-updates.ts';
 import { run, webgpuKernels, type WebGpuKernelArgs } from './register.ts';
 import {
   bindings,
@@ -124,10 +123,23 @@ ${workgroupSum(WG, sg)}
   return [norm, scale];
 }
 
-/** The Adam(W) step's constants: the same ones the fused wasm update takes. */
-export type AdamUniforms = AdamConstants;
+/**
+ * The Adam(W) step's constants, as this kernel takes them and the fused wasm update (optim/fused-updates.ts) too.
+ * Defined here, below optim/, which calls both.
+ */
+export interface AdamConstants {
+  beta1: number;
+  beta2: number;
+  /** lr / (1 − β1ᵗ) */
+  stepSize: number;
+  /** 1 / √(1 − β2ᵗ) */
+  invSqrtBc2: number;
+  eps: number;
+  /** 1 − lr·λ for AdamW's decoupled decay, 1 for Adam. */
+  keep: number;
+}
 
-function adamUniforms(c: AdamUniforms, emaDecay: number | null): Uniform[] {
+function adamUniforms(c: AdamConstants, emaDecay: number | null): Uniform[] {
   const u: Uniform[] = [
     { type: 'float32', value: c.beta1 },
     { type: 'float32', value: 1 - c.beta1 },
@@ -150,7 +162,7 @@ const ADAM_PARAMS = ['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'stepSi
 function adamKernel(withEma: boolean) {
   return ({ inputs, attrs, backend }: WebGpuKernelArgs): tf.TensorInfo[] => {
     const { p, g, m, v, scale, ema } = inputs;
-    const a = attrs as unknown as AdamUniforms & { emaDecay: number };
+    const a = attrs as unknown as AdamConstants & { emaDecay: number };
     const n = tf.util.sizeFromShape(p!.shape);
     const outs = [output(backend, [n]), output(backend, [n]), output(backend, [n])];
     if (withEma) outs.push(output(backend, [n]));
@@ -277,7 +289,7 @@ export function webgpuAdamEma(
   m: tf.Tensor1D,
   v: tf.Tensor1D,
   ema: tf.Tensor1D,
-  c: AdamUniforms,
+  c: AdamConstants,
   emaDecay: number,
   scale?: tf.Scalar,
 ): tf.Tensor1D[] {

@@ -28,7 +28,8 @@ export interface WebGpuBackendInternals {
   disposeData(id: tf.DataId, force?: boolean): boolean;
 }
 
-const REQUIRED = [
+/** The backend methods our kernels call: checked here at run time, and against each TF.js bump by tfjs-internals.test.ts. */
+export const WEBGPU_BACKEND_METHODS = [
   'uploadToGPU',
   'makeTensorInfo',
   'makeUniforms',
@@ -42,7 +43,7 @@ const REQUIRED = [
 export function webgpuInternals(backend: unknown = tf.getBackend() === 'webgpu' ? tf.backend() : null) {
   const b = backend as Partial<WebGpuBackendInternals> | null;
   if (!b || !b.device || !b.tensorMap || !(b.commandQueueOwnedIds instanceof WeakSet)) return null;
-  for (const k of REQUIRED) if (typeof b[k] !== 'function') return null;
+  for (const k of WEBGPU_BACKEND_METHODS) if (typeof b[k] !== 'function') return null;
   return b as WebGpuBackendInternals;
 }
 

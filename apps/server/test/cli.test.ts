@@ -2,23 +2,16 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { insertMetricPoints } from '@dapple/db';
 import type pg from 'pg';
 import { gqlClient } from '@dapple/testing';
-import {
-  startTestHub,
-  type TestHub,
-  readyDatasetVersion,
-  finishedRunWithCheckpoints,
-  listKeys,
-} from '@dapple/server/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
+import { readyDatasetVersion } from './runs-fixtures.ts';
+import { finishedRunWithCheckpoints, listKeys } from './models-fixtures.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { annWithToken, runCli, type CliResult } from './cli-harness.ts';
+import { annWithToken, DAPPLE_BIN, runCli, type CliResult } from './cli-harness.ts';
 // A ready dataset version written straight through prepareDataset (the runs tests' fixture).
 // A finished run with trainer-format checkpoints, to publish a model version from.
-
-const BIN = fileURLToPath(new URL('../bin/dapple.mjs', import.meta.url));
 
 let hub: TestHub;
 let home: string;
@@ -83,7 +76,7 @@ describe('dapple CLI against a real hub', () => {
 
     // The token can come from stdin (kept out of shell history).
     const viaStdin = await new Promise<CliResult>((resolve) => {
-      const child = spawn(process.execPath, [BIN, 'login', '--url', hub.url, '--token', '-'], {
+      const child = spawn(process.execPath, [DAPPLE_BIN, 'login', '--url', hub.url, '--token', '-'], {
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, DAPPLE_CONFIG: join(home, 'stdin.json') },
       });
       let stdout = '';

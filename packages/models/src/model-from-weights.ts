@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
-import { createUNet, validateUNetConfig, type UNet, type UNetConfig } from '../diffusion/unet.ts';
-import { glowFromCheckpoint, glowFromInferenceWeights } from '../glow/checkpoint.ts';
-import type { Glow } from '../glow/model.ts';
-import type { Checkpoint, InferenceWeights, JsonValue } from './types.ts';
+import { createUNet, validateUNetConfig, type UNet, type UNetConfig } from './diffusion/unet.ts';
+import { glowFromCheckpoint, glowFromInferenceWeights } from './glow/checkpoint.ts';
+import type { Glow } from './glow/model.ts';
+import type { Checkpoint, InferenceWeights, JsonValue } from './checkpoint/types.ts';
 
 /** A network rebuilt from a file, tagged with its family. */
 export type LoadedModel = { architecture: 'ddpm'; model: UNet } | { architecture: 'glow'; model: Glow };

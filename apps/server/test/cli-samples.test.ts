@@ -1,10 +1,11 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killTrainers, startTestHub, testRunsConfig, type TestHub } from '@dapple/server/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
+import { killTrainers, testRunsConfig } from './runs-fixtures.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { png } from '@dapple/datasets/testing';
-import { decodePng } from '../src/png.ts';
+import sharp from 'sharp';
 import { annWithToken, json, runCli } from './cli-harness.ts';
 
 // The loop from a terminal, with nothing but what the CLI printed: `dataset upload` → `run start` (a real trainer
@@ -41,6 +42,16 @@ interface SamplesResult {
   jobs: { id: string; status: string; label: string | null; seed: number; count: number; steps: number }[];
   files: string[];
   grid: string | null;
+}
+
+/** A PNG's pixels as RGB (grey samples repeated over the three channels, as the CLI's grid draws them). */
+async function rgbPixels(png: Buffer): Promise<{ width: number; height: number; rgb: Uint8Array }> {
+  const { data, info } = await sharp(png)
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, rgb: new Uint8Array(data) };
 }
 
 describe('dapple dataset upload → run start → model publish → samples', () => {
@@ -98,9 +109,9 @@ describe('dapple dataset upload → run start → model publish → samples', ()
     expect((await readdir(out)).sort()).toEqual(
       ['cats-00.png', 'cats-01.png', 'cats-02.png', 'dogs-00.png', 'dogs-01.png', 'dogs-02.png', 'grid.png'].sort(),
     );
-    const first = decodePng(await readFile(join(out, 'cats-00.png')));
+    const first = await rgbPixels(await readFile(join(out, 'cats-00.png')));
     expect([first.width, first.height]).toEqual([8, 8]);
-    const grid = decodePng(await readFile(byId.grid!));
+    const grid = await rgbPixels(await readFile(byId.grid!));
     expect([grid.width, grid.height]).toEqual([3 * 8 + 2 * 2, 2 * 8 + 2]);
     // The grid's top-left tile is cats-00.png's pixels.
     expect(Array.from(grid.rgb.subarray(0, 8 * 3))).toEqual(Array.from(first.rgb.subarray(0, 8 * 3)));

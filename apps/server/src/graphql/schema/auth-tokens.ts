@@ -1,8 +1,9 @@
+// API tokens of the auth domain (services/auth/) in GraphQL: create, list, revoke, with their scopes.
 import { API_TOKEN_SCOPES, type ApiToken } from '@dapple/db';
 import { forbidden } from '../../services/errors.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
-import { UserRef } from './users.ts';
+import { UserRef } from './auth.ts';
 
 const ApiTokenScopeEnum = builder.enumType('ApiTokenScope', {
   description:

@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gqlClient } from '@dapple/testing';
 import { expect } from 'vitest';
 
 // What every CLI test does: run the real `dapple` binary as a user would, and sign a user up on the hub first.
 
-const BIN = fileURLToPath(new URL('../bin/dapple.mjs', import.meta.url));
+// The `dapple` command as npm installs it (@dapple/cli's bin).
+export const DAPPLE_BIN = createRequire(import.meta.url).resolve('@dapple/cli/bin/dapple.mjs');
 
 export interface CliResult {
   code: number;
@@ -24,7 +25,7 @@ export function runCli(
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [BIN, ...args],
+      [DAPPLE_BIN, ...args],
       {
         env: {
           PATH: process.env.PATH ?? '/usr/bin:/bin',

@@ -1,3 +1,4 @@
+// The auth domain (services/auth/) in GraphQL: users, sign-up, sign-in and out, the viewer. Its API tokens: auth-tokens.ts.
 import type { User } from '@dapple/db';
 import type { JoinedTeam, SignUpPolicy } from '../../services/auth/index.ts';
 import { builder } from '../builder.ts';

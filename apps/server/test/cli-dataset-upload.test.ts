@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestHub, type TestHub } from '@dapple/server/testing';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { png, buildZip } from '@dapple/datasets/testing';
 import { annWithToken, json, runCli } from './cli-harness.ts';
