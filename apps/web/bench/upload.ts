@@ -160,54 +160,47 @@ try {
   }
 
   /**
-   * The least any page can do to send the picked files themselves: the folder picked into a bare input on the same
-   * origin, one Blob made of the File objects (no bytes read by the page), one PUT. Chromium's browser process still
-   * opens and reads every file while it sends, so this is the floor for a browser upload of many small files, where
-   * rawPut (bytes already in memory) is the network's own rate.
+   * Picks the folder into a bare input (id `bench-picked`) on a page of the same origin, so that the dashboard's
+   * own handlers do not read it, then runs `send` in the page with a signed PUT URL for `bytes`: its seconds.
    */
-  async function rawPutFiles(dir: string, bytes: number): Promise<number> {
-    const key = `bench/raw-files-${Date.now()}`;
+  async function timePickedFolder(dir: string, bytes: number, send: (url: string) => Promise<number>): Promise<number> {
+    const key = `bench/picked-${Date.now()}`;
     const signed = await store.presignPut(key, { size: bytes });
     await page.goto('/t/bench/datasets');
     await page.evaluate(() => {
       const input = document.createElement('input');
       input.type = 'file';
       input.webkitdirectory = true;
-      input.id = 'bench-raw-files';
+      input.id = 'bench-picked';
       document.body.append(input);
     });
-    await page.locator('#bench-raw-files').setInputFiles(dir);
-    const seconds = await page.evaluate(async (url) => {
-      const input = document.getElementById('bench-raw-files') as HTMLInputElement;
-      const started = performance.now();
-      const body = new Blob(Array.from(input.files ?? []));
-      const res = await fetch(url, { method: 'PUT', body });
-      if (!res.ok) throw new Error(`raw PUT of the files: HTTP ${res.status} ${await res.text()}`);
-      return (performance.now() - started) / 1000;
-    }, signed.url);
+    await page.locator('#bench-picked').setInputFiles(dir);
+    const seconds = await page.evaluate(send, signed.url);
     await store.delete(key);
     return seconds;
   }
+
+  /**
+   * What a plain page does to send the picked files: one Blob made of the File objects (no bytes read by the page),
+   * one PUT. Chromium's browser process opens and reads every file while the request waits.
+   */
+  const rawPutFiles = (dir: string, bytes: number) =>
+    timePickedFolder(dir, bytes, async (url) => {
+      const input = document.getElementById('bench-picked') as HTMLInputElement;
+      const started = performance.now();
+      const res = await fetch(url, { method: 'PUT', body: new Blob(Array.from(input.files ?? [])) });
+      if (!res.ok) throw new Error(`raw PUT of the files: HTTP ${res.status} ${await res.text()}`);
+      return (performance.now() - started) / 1000;
+    });
 
   /**
    * The picked files read into memory the fastest way found for a page (Blobs of 100 Files, 8 reads at once: see
    * lib/upload/read-ahead.ts), then their bytes in one PUT: a raw upload of the folder with no protocol of ours
    * (no packing, no checksums, no dataset), i.e. the browser's disk rate plus the network's.
    */
-  async function readThenPut(dir: string, bytes: number): Promise<number> {
-    const key = `bench/read-put-${Date.now()}`;
-    const signed = await store.presignPut(key, { size: bytes });
-    await page.goto('/t/bench/datasets');
-    await page.evaluate(() => {
-      const input = document.createElement('input');
-      input.type = 'file';
-      input.webkitdirectory = true;
-      input.id = 'bench-read-put';
-      document.body.append(input);
-    });
-    await page.locator('#bench-read-put').setInputFiles(dir);
-    const seconds = await page.evaluate(async (url) => {
-      const files = Array.from((document.getElementById('bench-read-put') as HTMLInputElement).files ?? []);
+  const readThenPut = (dir: string, bytes: number) =>
+    timePickedFolder(dir, bytes, async (url) => {
+      const files = Array.from((document.getElementById('bench-picked') as HTMLInputElement).files ?? []);
       const started = performance.now();
       const groups: File[][] = [];
       for (let i = 0; i < files.length; i += 100) groups.push(files.slice(i, i + 100));
@@ -225,10 +218,7 @@ try {
       const res = await fetch(url, { method: 'PUT', body: new Blob(buffers) });
       if (!res.ok) throw new Error(`read-then-PUT: HTTP ${res.status} ${await res.text()}`);
       return (performance.now() - started) / 1000;
-    }, signed.url);
-    await store.delete(key);
-    return seconds;
-  }
+    });
 
   await mkdir(join(fileURLToPath(new URL('./results/', import.meta.url))), { recursive: true });
   const wanted = new Set(args.cases.split(','));

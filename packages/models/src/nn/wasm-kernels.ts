@@ -215,39 +215,27 @@ function makeIdentity(original: tf.KernelFunc) {
   };
 }
 
+/** Puts `kernelFunc` in place of the wasm backend's kernel `name` (registered or not). */
+function replaceWasmKernel(name: string, kernelFunc: tf.KernelFunc): void {
+  if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
+}
+
+/** Wraps the wasm backend's kernel `name`, when it has one, in `make`'s faster version (given the original). */
+function wrapWasmKernel(name: string, make: (original: tf.KernelFunc) => tf.KernelFunc): void {
+  const original = tf.getKernel(name, 'wasm');
+  if (original) replaceWasmKernel(name, make(original.kernelFunc));
+}
+
 /** Installs the faster Slice/SplitV/Concat/Identity kernels for the wasm backend once it is active (no-op elsewhere and when repeated). */
 export function installWasmKernelFixes(): void {
   if (installed || tf.getBackend() !== 'wasm') return;
   const slice = tf.getKernel('Slice', 'wasm');
   if (!slice) return;
   const fastSlice = makeSlice(slice.kernelFunc);
-  tf.unregisterKernel('Slice', 'wasm');
-  tf.registerKernel({ kernelName: 'Slice', backendName: 'wasm', kernelFunc: fastSlice });
-  if (tf.getKernel('SplitV', 'wasm')) tf.unregisterKernel('SplitV', 'wasm');
-  tf.registerKernel({
-    kernelName: 'SplitV',
-    backendName: 'wasm',
-    kernelFunc: makeSplitV(fastSlice),
-  });
-  const concat = tf.getKernel('Concat', 'wasm');
-  if (concat) {
-    const fastConcat = makeConcat(concat.kernelFunc);
-    tf.unregisterKernel('Concat', 'wasm');
-    tf.registerKernel({
-      kernelName: 'Concat',
-      backendName: 'wasm',
-      kernelFunc: fastConcat,
-    });
-  }
-  const identity = tf.getKernel('Identity', 'wasm');
-  if (identity) {
-    const sharedIdentity = makeIdentity(identity.kernelFunc);
-    tf.unregisterKernel('Identity', 'wasm');
-    tf.registerKernel({
-      kernelName: 'Identity',
-      backendName: 'wasm',
-      kernelFunc: sharedIdentity,
-    });
-  }
+  replaceWasmKernel('Slice', fastSlice);
+  replaceWasmKernel('SplitV', makeSplitV(fastSlice));
+  wrapWasmKernel('Concat', makeConcat);
+  wrapWasmKernel('Identity', makeIdentity);
   installed = true;
 }

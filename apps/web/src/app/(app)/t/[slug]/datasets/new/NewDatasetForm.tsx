@@ -43,20 +43,19 @@ export interface ExistingDataset {
   name: string;
 }
 
+/** Where the files go: the team, and the dataset they become a new version of (none: a new dataset). */
+interface UploadFormProps {
+  teamId: string;
+  teamSlug: string;
+  existing?: ExistingDataset;
+}
+
 /**
  * The new-dataset page (and a dataset's upload page, with `existing`): an upload interrupted by a reload is
  * offered for resuming first (localStorage keeps it per team); otherwise the form to create a dataset (or pick
  * files for the existing one) and upload them.
  */
-export function NewDatasetForm({
-  teamId,
-  teamSlug,
-  existing,
-}: {
-  teamId: string;
-  teamSlug: string;
-  existing?: ExistingDataset;
-}) {
+export function NewDatasetForm({ teamId, teamSlug, existing }: UploadFormProps) {
   // undefined until mounted: localStorage is not readable during server rendering.
   const [pending, setPending] = useState<PendingUpload | null | undefined>(undefined);
   const [notice, setNotice] = useState<string | null>(null);
@@ -79,15 +78,7 @@ export function NewDatasetForm({
   );
 }
 
-function CreateDatasetForm({
-  teamId,
-  teamSlug,
-  existing,
-}: {
-  teamId: string;
-  teamSlug: string;
-  existing?: ExistingDataset;
-}) {
+function CreateDatasetForm({ teamId, teamSlug, existing }: UploadFormProps) {
   const router = useRouter();
   const [picked, setPicked] = useState<PickedFile[]>([]);
   const [errors, setErrors] = useState<FieldErrors<Field>>({});
