@@ -19,7 +19,7 @@ import type { NamedArray, ReplicaSetup } from './protocol.ts';
 import { ReplicaError, ReplicaHandle } from './replica-handle.ts';
 import { applySummed, writeGradients } from './replica.ts';
 import { spawnReplica } from './spawn.ts';
-import { cpuSince, sharedClockMs, threadCpuMs } from './thread-cpu.ts';
+import { cpuSince, sharedClockMs, threadCpuMs, threadId } from './thread-cpu.ts';
 import { weightsHash } from './weights-hash.ts';
 
 /**
@@ -94,6 +94,8 @@ export class DataParallelTrainer implements Trainer {
     private readonly verifyEvery: number,
     /** The schedule's T (for loss-by-quartile). */
     private readonly T: number,
+    /** Each rank's kernel thread id, rank 0 first (null off Linux). */
+    readonly threadIds: (number | null)[],
   ) {}
 
   /** Starts N−1 replica threads and waits until each has built its model (a few seconds each, in parallel). */
@@ -112,6 +114,7 @@ export class DataParallelTrainer implements Trainer {
     });
     const spawn = options.spawn ?? spawnReplica;
     const replicas: ReplicaHandle[] = [];
+    let replicaThreads: (number | null)[] = [];
     try {
       for (let rank = 1; rank < ranks; rank++) {
         const setup: ReplicaSetup = {
@@ -140,6 +143,7 @@ export class DataParallelTrainer implements Trainer {
         if (msg.backend !== options.backend)
           throw new Error(`${replicas[i]!.name} runs ${msg.backend}, not ${options.backend}`);
       });
+      replicaThreads = ready.map((r) => r.threadId);
     } catch (err) {
       await Promise.all(replicas.map((r) => r.worker.terminate()));
       local.dispose();
@@ -152,6 +156,7 @@ export class DataParallelTrainer implements Trainer {
       options.backend,
       options.verifyEvery ?? 0,
       config.schedule.T,
+      [threadId(), ...replicaThreads],
     );
   }
 

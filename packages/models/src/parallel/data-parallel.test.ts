@@ -95,6 +95,9 @@ describe('DataParallelTrainer (worker threads)', () => {
         // Thread CPU times read to the scheduler tick (thread-cpu.ts): this micro model's may read 0, never less.
         if (process.platform === 'linux')
           for (const cpu of [...stats.computeCpuMs, ...stats.exchangeCpuMs]) expect(cpu).toBeGreaterThanOrEqual(0);
+        // Each rank its own thread, told apart by kernel thread id (the bench's per-thread CPU split needs them).
+        expect(trainer.threadIds).toHaveLength(workers);
+        if (process.platform === 'linux') expect(new Set(trainer.threadIds).size).toBe(workers);
         await trainer.close();
       } else trainer.dispose();
       cfg.model.dispose();
