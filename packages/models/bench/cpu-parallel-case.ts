@@ -19,6 +19,8 @@ interface Args {
   batch: number;
   steps: number;
   warmup?: number;
+  /** Slices one after another instead of at once (DataParallelOptions.serialSlices): compute CPU without contention. */
+  serial?: boolean;
 }
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 await selectBackend({ prefer: 'wasm', fallback: false });
@@ -30,7 +32,7 @@ const images = benchImages(config, args.batch);
 const t0 = performance.now();
 const trainer = await createCpuTrainer(
   { ...benchTrainerConfig(model), microBatch: Math.min(args.batch, 32) },
-  { workers: args.workers, backend: 'wasm' },
+  { workers: args.workers, backend: 'wasm', ...(args.serial ? { serialSlices: true } : {}) },
 );
 const startMs = performance.now() - t0;
 for (let i = 0; i < (args.warmup ?? 2); i++) await trainer.step({ images });
@@ -111,6 +113,7 @@ console.log(
     ...breakdown,
     ...threadBreakdown,
     warmup: args.warmup ?? 2,
+    ...(args.serial ? { serialSlices: true } : {}),
     startMs: Math.round(startMs),
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     // This thread's wasm heap (the largest: it also holds the EMA); every worker's is capped at 4 GB.

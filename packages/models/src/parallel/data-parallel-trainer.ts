@@ -47,6 +47,13 @@ export interface DataParallelOptions {
   verifyEvery?: number;
   /** How a replica thread is started (default: spawnReplica). */
   spawn?: (setup: ReplicaSetup) => Worker;
+  /**
+   * Diagnostics (bench/cpu-parallel-case.ts): rank 0 computes its slice only after the others' are in, so no two
+   * slices run at once. Each rank's compute CPU is then what its slice costs without the other ranks beside it on
+   * the cores; compared with a normal step, that separates contention (shared caches, memory bandwidth, helper
+   * threads) from the work every rank repeats. Same results, slower steps.
+   */
+  serialSlices?: boolean;
 }
 
 export interface DataParallelTrainerConfig extends Omit<TrainerConfig, 'optimizer'> {
@@ -92,6 +99,7 @@ export class DataParallelTrainer implements Trainer {
     private readonly exchange: GradientExchange,
     private readonly backendName: string,
     private readonly verifyEvery: number,
+    private readonly serialSlices: boolean,
     /** The schedule's T (for loss-by-quartile). */
     private readonly T: number,
     /** Each rank's kernel thread id, rank 0 first (null off Linux). */
@@ -155,6 +163,7 @@ export class DataParallelTrainer implements Trainer {
       exchange,
       options.backend,
       options.verifyEvery ?? 0,
+      options.serialSlices ?? false,
       config.schedule.T,
       [threadId(), ...replicaThreads],
     );
@@ -241,7 +250,8 @@ export class DataParallelTrainer implements Trainer {
         [images.buffer, ...(part ? [part.buffer] : [])],
       );
     });
-    // Rank 0's slice here, while the replicas compute theirs.
+    // Rank 0's slice here, while the replicas compute theirs (after them, for the serialSlices diagnostic).
+    if (this.serialSlices) await Promise.all(gradients);
     const mineStart = performance.now();
     const cpu0 = threadCpuMs();
     const mine = await this.sliceGradients(batch, sizes[0]!, { key, start: 0, total: b });
