@@ -122,7 +122,7 @@ export class DataParallelTrainer implements Trainer {
     });
     const spawn = options.spawn ?? spawnReplica;
     const replicas: ReplicaHandle[] = [];
-    let replicaThreads: (number | null)[] = [];
+    let replicaThreads: (number | null)[];
     try {
       for (let rank = 1; rank < ranks; rank++) {
         const setup: ReplicaSetup = {
