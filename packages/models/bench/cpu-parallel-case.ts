@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend.ts';
 import { presetConfig, type PresetName } from '../src/diffusion/presets.ts';
 import { createCpuTrainer, DataParallelTrainer, type ParallelStepStats } from '../src/parallel/index.ts';
-import { threadCpuMs } from '../src/parallel/thread-cpu.ts';
+import { processThreadsCpuMs, threadCpuMs, threadId } from '../src/parallel/thread-cpu.ts';
 import { benchImages, benchTrainerConfig, benchUNet, cpuMsSince, median } from './harness.ts';
 
 interface Args {
@@ -19,6 +19,8 @@ interface Args {
   batch: number;
   steps: number;
   warmup?: number;
+  /** Slices one after another instead of at once (DataParallelOptions.serialSlices): compute CPU without contention. */
+  serial?: boolean;
 }
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 await selectBackend({ prefer: 'wasm', fallback: false });
@@ -30,7 +32,7 @@ const images = benchImages(config, args.batch);
 const t0 = performance.now();
 const trainer = await createCpuTrainer(
   { ...benchTrainerConfig(model), microBatch: Math.min(args.batch, 32) },
-  { workers: args.workers, backend: 'wasm' },
+  { workers: args.workers, backend: 'wasm', ...(args.serial ? { serialSlices: true } : {}) },
 );
 const startMs = performance.now() - t0;
 for (let i = 0; i < (args.warmup ?? 2); i++) await trainer.step({ images });
@@ -41,6 +43,8 @@ const overheads: number[] = [];
 const stats: ParallelStepStats[] = [];
 const singleThreadCpu: number[] = [];
 let loss = 0;
+const rankThreads = trainer instanceof DataParallelTrainer ? trainer.threadIds : [threadId()];
+const threadsBefore = processThreadsCpuMs();
 for (let i = 0; i < args.steps; i++) {
   const cpu0 = process.cpuUsage(); // the whole process: every worker thread's CPU time
   const w0 = performance.now();
@@ -55,6 +59,7 @@ for (let i = 0; i < args.steps; i++) {
   } else if (threadCpuBefore !== null && threadCpuAfter !== null)
     singleThreadCpu.push(threadCpuAfter - threadCpuBefore);
 }
+const threadsAfter = processThreadsCpuMs();
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /**
  * Per rank, the mean over steps of a per-rank statistic (null where the OS gives no thread CPU time): a mean, as
@@ -74,6 +79,21 @@ const breakdown = stats.length
       dispatchMs: +median(stats.map((s) => s.dispatchMs)).toFixed(1),
     }
   : { stepThreadCpuMs: singleThreadCpu.length ? +median(singleThreadCpu).toFixed(1) : null };
+/**
+ * Whole-step thread CPU per step: each rank's thread (everything it did, waiting excluded) and all the other
+ * threads of the process together, V8's helpers (concurrent JIT compilation, GC marking and scavenging of
+ * every isolate) foremost. On 2 cores with 2 workers the helpers' CPU is taken from the workers.
+ */
+const threadBreakdown = (() => {
+  if (!threadsBefore || !threadsAfter || rankThreads.some((t) => t === null)) return {};
+  const spent = (tid: number) => (threadsAfter.get(tid) ?? 0) - (threadsBefore.get(tid) ?? 0);
+  const ranks = rankThreads.map((t) => spent(t!) / args.steps);
+  const all = [...threadsAfter.keys()].reduce((a, tid) => a + spent(tid), 0) / args.steps;
+  return {
+    rankThreadCpuMs: ranks.map((x) => +x.toFixed(1)),
+    helperThreadCpuMs: +(all - ranks.reduce((a, b) => a + b, 0)).toFixed(1),
+  };
+})();
 const heapMB = (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.length ?? 0;
 console.log(
   JSON.stringify({
@@ -91,6 +111,9 @@ console.log(
     ...(overheads.length ? { parallelOverheadMs: +median(overheads).toFixed(1) } : {}),
     cpuMsPerStep: +median(cpus).toFixed(1),
     ...breakdown,
+    ...threadBreakdown,
+    warmup: args.warmup ?? 2,
+    ...(args.serial ? { serialSlices: true } : {}),
     startMs: Math.round(startMs),
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     // This thread's wasm heap (the largest: it also holds the EMA); every worker's is capped at 4 GB.

@@ -8,7 +8,7 @@
  * machine wall-time scaling is only meaningful when the load stays below the core count.
  *
  * Usage: npm run bench -w @dapple/models -- --cpu-parallel [--presets tiny,small] [--workers 1,2] [--batch 32]
- *          [--steps 5] [--reps 2] [--note "..."] [--from results.jsonl (summarise earlier lines only)]
+ *          [--steps 5] [--warmup 2] [--reps 2] [--note "..."] [--from results.jsonl (summarise earlier lines only)]
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -29,6 +29,9 @@ const presets = opt('presets', 'tiny,small').split(',') as PresetName[];
 const workerCounts = opt('workers', '1,2').split(',').map(Number);
 const batch = Number(opt('batch', '32'));
 const steps = Number(opt('steps', '5'));
+// Untimed steps first in every Dapple process: V8 compiles TF.js's JS with TurboFan over the first tens of steps
+// (each worker thread is its own isolate and compiles its own copy), on helper threads that take a core.
+const warmup = Number(opt('warmup', '2'));
 const reps = Number(opt('reps', '2'));
 const note = opt('note', '');
 const python = opt('python', '/usr/bin/python3');
@@ -40,7 +43,7 @@ async function measure(impl: 'dapple-wasm' | 'pytorch-cpu', preset: PresetName, 
   const before = loadavg()[0]!;
   const [cmd, args] =
     impl === 'dapple-wasm'
-      ? [tsx, [join(here, 'cpu-parallel-case.ts'), JSON.stringify({ preset, workers, batch, steps })]]
+      ? [tsx, [join(here, 'cpu-parallel-case.ts'), JSON.stringify({ preset, workers, batch, steps, warmup })]]
       : [
           python,
           [

@@ -19,7 +19,7 @@ import type { NamedArray, ReplicaSetup } from './protocol.ts';
 import { ReplicaError, ReplicaHandle } from './replica-handle.ts';
 import { applySummed, writeGradients } from './replica.ts';
 import { spawnReplica } from './spawn.ts';
-import { cpuSince, sharedClockMs, threadCpuMs } from './thread-cpu.ts';
+import { cpuSince, sharedClockMs, threadCpuMs, threadId } from './thread-cpu.ts';
 import { weightsHash } from './weights-hash.ts';
 
 /**
@@ -47,6 +47,13 @@ export interface DataParallelOptions {
   verifyEvery?: number;
   /** How a replica thread is started (default: spawnReplica). */
   spawn?: (setup: ReplicaSetup) => Worker;
+  /**
+   * Diagnostics (bench/cpu-parallel-case.ts): rank 0 computes its slice only after the others' are in, so no two
+   * slices run at once. Each rank's compute CPU is then what its slice costs without the other ranks beside it on
+   * the cores; compared with a normal step, that separates contention (shared caches, memory bandwidth, helper
+   * threads) from the work every rank repeats. Same results, slower steps.
+   */
+  serialSlices?: boolean;
 }
 
 export interface DataParallelTrainerConfig extends Omit<TrainerConfig, 'optimizer'> {
@@ -92,8 +99,11 @@ export class DataParallelTrainer implements Trainer {
     private readonly exchange: GradientExchange,
     private readonly backendName: string,
     private readonly verifyEvery: number,
+    private readonly serialSlices: boolean,
     /** The schedule's T (for loss-by-quartile). */
     private readonly T: number,
+    /** Each rank's kernel thread id, rank 0 first (null off Linux). */
+    readonly threadIds: (number | null)[],
   ) {}
 
   /** Starts N−1 replica threads and waits until each has built its model (a few seconds each, in parallel). */
@@ -112,6 +122,7 @@ export class DataParallelTrainer implements Trainer {
     });
     const spawn = options.spawn ?? spawnReplica;
     const replicas: ReplicaHandle[] = [];
+    let replicaThreads: (number | null)[];
     try {
       for (let rank = 1; rank < ranks; rank++) {
         const setup: ReplicaSetup = {
@@ -140,6 +151,7 @@ export class DataParallelTrainer implements Trainer {
         if (msg.backend !== options.backend)
           throw new Error(`${replicas[i]!.name} runs ${msg.backend}, not ${options.backend}`);
       });
+      replicaThreads = ready.map((r) => r.threadId);
     } catch (err) {
       await Promise.all(replicas.map((r) => r.worker.terminate()));
       local.dispose();
@@ -151,7 +163,9 @@ export class DataParallelTrainer implements Trainer {
       exchange,
       options.backend,
       options.verifyEvery ?? 0,
+      options.serialSlices ?? false,
       config.schedule.T,
+      [threadId(), ...replicaThreads],
     );
   }
 
@@ -236,7 +250,8 @@ export class DataParallelTrainer implements Trainer {
         [images.buffer, ...(part ? [part.buffer] : [])],
       );
     });
-    // Rank 0's slice here, while the replicas compute theirs.
+    // Rank 0's slice here, while the replicas compute theirs (after them, for the serialSlices diagnostic).
+    if (this.serialSlices) await Promise.all(gradients);
     const mineStart = performance.now();
     const cpu0 = threadCpuMs();
     const mine = await this.sliceGradients(batch, sizes[0]!, { key, start: 0, total: b });

@@ -72,12 +72,12 @@ describe('DataParallelTrainer (worker threads)', () => {
   it('N workers reproduce one worker at the same global batch, up to float summation order', async () => {
     const x = images();
     const y = labels();
-    const run = async (workers: number) => {
+    const run = async (workers: number, serialSlices = false) => {
       const cfg = config();
       const trainer =
         workers === 1
           ? createTrainer(cfg)
-          : await DataParallelTrainer.create(cfg, { workers, backend: 'wasm', verifyEvery: 1 });
+          : await DataParallelTrainer.create(cfg, { workers, backend: 'wasm', verifyEvery: 1, serialSlices });
       const metrics: StepMetrics[] = [];
       for (let i = 0; i < STEPS; i++) metrics.push(await trainer.step({ images: x, labels: y }));
       const w = await weights(cfg.model);
@@ -95,14 +95,19 @@ describe('DataParallelTrainer (worker threads)', () => {
         // Thread CPU times read to the scheduler tick (thread-cpu.ts): this micro model's may read 0, never less.
         if (process.platform === 'linux')
           for (const cpu of [...stats.computeCpuMs, ...stats.exchangeCpuMs]) expect(cpu).toBeGreaterThanOrEqual(0);
+        // Each rank its own thread, told apart by kernel thread id (the bench's per-thread CPU split needs them).
+        expect(trainer.threadIds).toHaveLength(workers);
+        if (process.platform === 'linux') expect(new Set(trainer.threadIds).size).toBe(workers);
         await trainer.close();
       } else trainer.dispose();
       cfg.model.dispose();
       return { metrics, w, ema };
     };
     const one = await run(1);
+    const byWorkers = new Map<number, Awaited<ReturnType<typeof run>>>();
     for (const workers of [2, 3]) {
       const many = await run(workers);
+      byWorkers.set(workers, many);
       // Step 1 starts from the same weights and every image gets the same t, noise, label coin and dropout
       // mask (step-noise.ts): its per-image losses are bit-identical, so the loss is too.
       expect(many.metrics[0]!.loss).toBe(one.metrics[0]!.loss);
@@ -124,6 +129,10 @@ describe('DataParallelTrainer (worker threads)', () => {
       const start = await weights(config().model);
       expect(maxAbsDiff(start, many.w)).toBeGreaterThan(0.5 * LR);
     }
+    // The serialSlices diagnostic only reorders in time when the slices run: the same sums, bit for bit.
+    const serial = await run(2, true);
+    expect(serial.w).toEqual(byWorkers.get(2)!.w);
+    expect(serial.metrics.map((m) => m.loss)).toEqual(byWorkers.get(2)!.metrics.map((m) => m.loss));
     tf.dispose([x, y]);
   }, 180_000);
 

@@ -72,7 +72,8 @@ export interface GradsReply {
 }
 
 export type FromReplica =
-  | { type: 'ready'; backend: string; bucketSizes: number[] }
+  /** `threadId`: the worker's kernel thread id (thread-cpu.ts; null off Linux), for per-thread CPU figures. */
+  | { type: 'ready'; backend: string; bucketSizes: number[]; threadId: number | null }
   | { type: 'synced'; id: number; hash: string }
   | ({ type: 'grads'; id: number } & GradsReply)
   | { type: 'reduced'; id: number; cpuMs: number | null }

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { cpuSince, threadCpuMs } from './thread-cpu.ts';
+import { cpuSince, processThreadsCpuMs, threadCpuMs, threadId } from './thread-cpu.ts';
 
 function spin(ms: number): void {
   const end = performance.now() + ms;
@@ -36,5 +36,28 @@ describe.runIf(process.platform === 'linux')('threadCpuMs', () => {
     await worker.terminate();
     // This thread only started the worker and waited for its message meanwhile.
     expect(workerSpun).toBeGreaterThan(cpuSince(a)!);
+  });
+
+  it("lists every thread's CPU time by thread id, this thread's and a worker's among them", async () => {
+    const worker = new Worker(
+      `const { readlinkSync } = require('node:fs');
+       const { parentPort } = require('node:worker_threads');
+       const end = performance.now() + 100;
+       while (performance.now() < end);
+       parentPort.postMessage(Number(readlinkSync('/proc/thread-self').split('/').pop()));
+       parentPort.once('message', () => process.exit(0));`,
+      { eval: true },
+    );
+    const workerTid = await new Promise<number>((resolve) => worker.once('message', resolve));
+    const mine = threadId();
+    expect(mine).not.toBeNull();
+    expect(mine).not.toBe(workerTid);
+    const before = threadCpuMs()!;
+    const all = processThreadsCpuMs()!;
+    expect(all.get(mine!)).toBeGreaterThanOrEqual(before - 1);
+    // The worker spun 100 ms of wall time: some CPU time shows (not a timed bound: a loaded machine runs less).
+    expect(all.get(workerTid)).toBeGreaterThan(0);
+    worker.postMessage('exit');
+    await new Promise((resolve) => worker.once('exit', resolve));
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /**
  * CPU time the calling thread has run, in milliseconds, or null where the OS does not say. On a shared machine
@@ -30,4 +30,38 @@ export function cpuSince(a: number | null, b: number | null = threadCpuMs()): nu
 /** A wall-clock instant comparable between threads (each thread's performance.now() has its own origin). */
 export function sharedClockMs(): number {
   return performance.timeOrigin + performance.now();
+}
+
+/** The calling thread's kernel thread id (Linux: /proc/thread-self links to <pid>/task/<tid>), or null. */
+export function threadId(): number | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    return Number.isInteger(tid) ? tid : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU milliseconds of every thread of this process so far, by kernel thread id, or null where the OS does not
+ * say. Besides the JS threads it counts V8's helper threads (concurrent JIT compilation, GC marking and
+ * scavenging for every isolate of the process) and libuv's: what runs beside the workers and takes a core.
+ */
+export function processThreadsCpuMs(): Map<number, number> | null {
+  if (process.platform !== 'linux') return null;
+  const out = new Map<number, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'latin1').split(' ', 1)[0]);
+        if (Number.isFinite(ns)) out.set(Number(tid), ns / 1e6);
+      } catch {
+        // the thread ended between the listing and the read
+      }
+    }
+  } catch {
+    return null;
+  }
+  return out;
 }

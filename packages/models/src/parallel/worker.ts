@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { silenceCpuBanner } from '../backend.ts';
 import type { FromReplica, ReplicaSetup, ToReplica } from './protocol.ts';
 import { Replica } from './replica.ts';
+import { threadId } from './thread-cpu.ts';
 
 const port = parentPort!;
 const send = (msg: FromReplica) => port.postMessage(msg);
@@ -15,7 +16,7 @@ const message = (err: unknown) => (err instanceof Error ? (err.stack ?? err.mess
 silenceCpuBanner();
 const replica = Replica.create(workerData as ReplicaSetup);
 let queue: Promise<unknown> = replica.then(
-  (r) => send({ type: 'ready', backend: r.backend, bucketSizes: r.bucketSizes }),
+  (r) => send({ type: 'ready', backend: r.backend, bucketSizes: r.bucketSizes, threadId: threadId() }),
   (err) => send({ type: 'error', id: null, message: `the replica could not start: ${message(err)}` }),
 );
 
