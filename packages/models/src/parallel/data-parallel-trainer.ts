@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import {
+  checkTrainBatch,
   createTrainer,
   stepMetricsOf,
   type AppliedUpdate,
@@ -193,15 +194,7 @@ export class DataParallelTrainer implements Trainer {
 
   async step(batch: TrainBatch): Promise<StepMetrics> {
     this.throwIfUnusable();
-    const { resolution, channels } = this.local.model.config;
-    const [b, h, w, c] = batch.images.shape;
-    if (h !== resolution || w !== resolution || c !== channels) {
-      throw new RangeError(
-        `batch.images must be [B, ${resolution}, ${resolution}, ${channels}], got [${batch.images.shape.join(', ')}]`,
-      );
-    }
-    if (batch.labels && batch.labels.shape[0] !== b)
-      throw new RangeError(`batch.labels must have ${b} entries, got ${batch.labels.shape[0]}`);
+    checkTrainBatch(this.local.model.config, batch);
     const stepNo = this.local.stepCount + 1;
     try {
       return await this.parallelStep(batch);
