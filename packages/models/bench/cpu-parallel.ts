@@ -48,7 +48,7 @@ async function measure(impl: 'dapple-wasm' | 'pytorch-cpu', preset: PresetName, 
           python,
           [
             join(here, 'cpu', 'torch_cpu.py'),
-            JSON.stringify({ preset, config: presetConfig(preset), threads: workers, batch, steps }),
+            JSON.stringify({ preset, config: presetConfig(preset), threads: workers, batch, steps, warmup }),
           ],
         ];
   let line: Line;
