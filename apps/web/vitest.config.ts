@@ -10,7 +10,8 @@ export default defineProject({
     name: 'web',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'e2e/**/*.test.ts'],
     // Browser tests run a real hub on a test database cloned from this run's embedded Postgres.
-    globalSetup: ['@dapple/testing/postgres-global-setup'],
+    // The dashboards and Chromiums they borrow, one per file at a time, are started once per run by the pool.
+    globalSetup: ['@dapple/testing/postgres-global-setup', '@dapple/testing/dashboard-pool-global-setup'],
     // They also build and start the dashboard and drive Chromium on a shared 2-core machine.
     testTimeout: 180_000,
     hookTimeout: 360_000,
