@@ -7,6 +7,9 @@ export default defineProject({
     name: 'cli',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['@dapple/testing/postgres-global-setup'],
+    // A worker runs file after file in one process, as the server project does: the hub's modules load once per
+    // worker instead of once per file (each file still starts its own hub on its own database).
+    isolate: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
