@@ -86,11 +86,17 @@ async function lease(slots: Slot[]): Promise<DashboardLease> {
     slots.push(slot);
   }
   slot.leased = true;
+  // The borrower's log starts before a restart, so its file says that its dashboard is a new one, and why.
+  const logFrom = slot.log.total;
   try {
     const relay = await slot.relay;
+    if (slot.web && !(await answers(slot.web))) {
+      note(slot, `[dashboard pool] the dashboard had exited or stopped answering: starting it again`);
+      await slot.web.server.close();
+      slot.web.exited = true;
+    }
     if (!slot.web || slot.web.exited) {
       const s = slot;
-      if (s.web) note(s, `[dashboard pool] the dashboard had exited: starting it again`);
       const server = await startWeb({
         apiUrl: `http://127.0.0.1:${relay.port}`,
         onLine: (line) => note(s, line),
@@ -116,8 +122,21 @@ async function lease(slots: Slot[]): Promise<DashboardLease> {
     slot: slot.id,
     webUrl: slot.web!.server.url,
     browserWsEndpoint: slot.browser.server.wsEndpoint(),
-    logFrom: slot.log.total,
+    logFrom,
+    webPid: slot.web!.server.pid,
   };
+}
+
+// Its exit event can come after its port already refuses (a SIGKILL closes the sockets first), and a hung one never
+// exits: so the next borrower asks it for a static file first.
+async function answers(web: { server: WebServer; exited: boolean }): Promise<boolean> {
+  if (web.exited) return false;
+  try {
+    await (await fetch(`${web.server.url}/favicon.ico`, { signal: AbortSignal.timeout(30_000) })).arrayBuffer();
+    return !web.exited;
+  } catch {
+    return false;
+  }
 }
 
 function note(slot: Slot, line: string): void {

@@ -11,6 +11,8 @@ export interface DashboardLease {
   browserWsEndpoint: string;
   /** How many log lines the dashboard had printed when it was lent: its log for this file starts there. */
   logFrom: number;
+  /** The `next start` process (the pool's own test kills it to see it restarted). */
+  webPid: number;
 }
 
 declare module 'vitest' {
@@ -23,6 +25,8 @@ declare module 'vitest' {
 /** A dashboard and Chromium borrowed for one test file: route it to the file's hub, and give it back at the end. */
 export interface BorrowedDashboard {
   webUrl: string;
+  /** The `next start` process serving it. */
+  webPid: number;
   browser: Browser;
   /** Sends the dashboard's API traffic to the hub on 127.0.0.1:`port` (ends its connections to any earlier hub). */
   route(port: number): Promise<void>;
@@ -52,6 +56,7 @@ export async function borrowDashboard(poolUrl: string): Promise<BorrowedDashboar
   }
   return {
     webUrl: lease.webUrl,
+    webPid: lease.webPid,
     browser,
     route: async (port) => void (await call(poolUrl, '/route', { slot: lease.slot, port })),
     logs: async () =>
