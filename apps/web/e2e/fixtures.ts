@@ -73,7 +73,7 @@ async function startOnBorrowed(poolUrl: string, options: { hub?: Partial<HubConf
     await cleanup();
     throw err;
   }
-  return dashboardOf(hub, { url: borrowed.webUrl, logs: borrowed.logs }, borrowed.browser, cleanup);
+  return dashboardOf(hub, { url: borrowed.webUrl, logs: () => borrowed.logs() }, borrowed.browser, cleanup);
 }
 
 async function startOwn(options: { hub?: Partial<HubConfig> }): Promise<Dashboard> {
