@@ -11,11 +11,12 @@ import { publishTinyVersion, startTestHub, TEST_SECRET, tinyUNet, type TestHub }
 import { teamOf } from './live-fixtures';
 import { captureScreens, launchBrowser, newContext } from '@dapple/testing/browser';
 import { startWeb, type WebServer } from '@dapple/testing/web';
+import { borrowDashboard, dashboardPoolUrl } from '@dapple/testing/dashboard-pool';
 
 /** A real hub (fresh database), the production build of the dashboard proxying to it, and Chromium. */
 export interface Dashboard {
   hub: TestHub;
-  web: WebServer;
+  web: DashboardWeb;
   browser: Browser;
   /** A new isolated browser context (its own cookies) on the dashboard, optionally signed in. */
   context(user?: TestUser): Promise<BrowserContext>;
@@ -24,23 +25,63 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
+export interface DashboardWeb {
+  /** Origin of the dashboard, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  /** What `next start` printed while this dashboard served this file (server-side render errors land here). */
+  logs(): Promise<string>;
+}
+
 export interface TestUser {
   name: string;
   email: string;
   password: string;
 }
 
-/** `hub` overrides the test hub's config (e.g. `{ runs: { executor: false } }` so runs stay queued). */
+/**
+ * `hub` overrides the test hub's config (e.g. `{ runs: { executor: false } }` so runs stay queued).
+ *
+ * The hub is the file's own. The dashboard and Chromium are borrowed from the web project's dashboard pool
+ * (@dapple/testing/dashboard-pool-global-setup) and given back by close(): starting them took every file seconds of
+ * CPU. Each file still gets fresh browser contexts (own cookies and storage) and a dashboard that keeps no state of
+ * its own (every API call it makes is uncached). Without the pool (another vitest config) the file starts its own.
+ */
 export async function startDashboard(options: { hub?: Partial<HubConfig> } = {}): Promise<Dashboard> {
+  const poolUrl = dashboardPoolUrl();
+  return poolUrl ? startOnBorrowed(poolUrl, options) : startOwn(options);
+}
+
+async function startOnBorrowed(poolUrl: string, options: { hub?: Partial<HubConfig> }): Promise<Dashboard> {
+  const borrowed = await borrowDashboard(poolUrl);
+  let hub: TestHub | undefined;
+  let storeDir: string | undefined;
+  // The dashboard goes back first (its contexts closed, its relay to this hub cut), so no request reaches the hub
+  // while it stops; the hub stops even if giving back failed.
+  const cleanup = async () => {
+    try {
+      await borrowed.release();
+    } finally {
+      await hub?.close();
+      if (storeDir) await rm(storeDir, { recursive: true, force: true });
+    }
+  };
+  try {
+    storeDir = await mkdtemp(join(tmpdir(), 'dapple-web-e2e-store-'));
+    hub = await startHubFor(borrowed.webUrl, storeDir, options);
+    await borrowed.route(Number(new URL(hub.url).port));
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  return dashboardOf(hub, { url: borrowed.webUrl, logs: () => borrowed.logs() }, borrowed.browser, cleanup);
+}
+
+async function startOwn(options: { hub?: Partial<HubConfig> }): Promise<Dashboard> {
   // The hub must know the dashboard's origin before it starts (it checks WebSocket origins),
   // so the dashboard's port is chosen first.
   const webPort = await freePort();
-  const webUrl = `http://127.0.0.1:${webPort}`;
-  // Object URLs (uploads, previews) point at the dashboard's origin, as in production: the browser
-  // sends uploads same-origin and the dashboard streams them to the hub.
   const storeDir = await mkdtemp(join(tmpdir(), 'dapple-web-e2e-store-'));
-  const store = new DiskStore({ root: storeDir, publicBaseUrl: webUrl, signingSecret: TEST_SECRET });
-  const hub = await startTestHub({ allowedOrigins: [webUrl], store, ...options.hub });
+  const hub = await startHubFor(`http://127.0.0.1:${webPort}`, storeDir, options);
   let web: WebServer | undefined;
   let browser: Browser | undefined;
   try {
@@ -52,8 +93,26 @@ export async function startDashboard(options: { hub?: Partial<HubConfig> } = {})
     await rm(storeDir, { recursive: true, force: true });
     throw err;
   }
+  const server = web;
+  const launched = browser;
+  return dashboardOf(hub, { url: server.url, logs: async () => server.logs() }, launched, async () => {
+    await launched.close();
+    await server.close();
+    await hub.close();
+    await rm(storeDir, { recursive: true, force: true });
+  });
+}
+
+// Object URLs (uploads, previews) point at the dashboard's origin, as in production: the browser sends uploads
+// same-origin and the dashboard streams them to the hub.
+function startHubFor(webUrl: string, storeDir: string, options: { hub?: Partial<HubConfig> }): Promise<TestHub> {
+  const store = new DiskStore({ root: storeDir, publicBaseUrl: webUrl, signingSecret: TEST_SECRET });
+  return startTestHub({ allowedOrigins: [webUrl], store, ...options.hub });
+}
+
+function dashboardOf(hub: TestHub, web: DashboardWeb, browser: Browser, close: () => Promise<void>): Dashboard {
   const pageErrors: string[] = [];
-  const dashboard: Dashboard = {
+  return {
     hub,
     web,
     browser,
@@ -75,14 +134,8 @@ export async function startDashboard(options: { hub?: Partial<HubConfig> } = {})
         ]);
       return context;
     },
-    async close() {
-      await browser?.close();
-      await web?.close();
-      await hub.close();
-      await rm(storeDir, { recursive: true, force: true });
-    },
+    close,
   };
-  return dashboard;
 }
 
 type DashboardOptions = Parameters<typeof startDashboard>[0];
@@ -105,9 +158,10 @@ export function useDashboard(
   afterAll(async () => {
     await dash?.close();
   });
-  afterEach(() => {
+  afterEach(async () => {
     const errors = dash?.pageErrors.splice(0) ?? [];
-    expect(errors, errors.length ? `the dashboard's log:\n${dash!.web.logs().slice(-4000)}` : undefined).toEqual([]);
+    const log = errors.length ? (await dash!.web.logs()).slice(-4000) : '';
+    expect(errors, errors.length ? `the dashboard's log:\n${log}` : undefined).toEqual([]);
   });
   return new Proxy({} as Dashboard, {
     get(_target, key) {

@@ -6,7 +6,7 @@ import { findChromium } from './chromium.ts';
 
 // Flags measured to work headless on this kind of machine. A --user-data-dir would clash with playwright's own
 // profile handling, so none is passed.
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
