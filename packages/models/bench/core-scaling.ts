@@ -1,8 +1,8 @@
 /**
  * How much a second core gives on this machine, whatever the code: the same fixed work run in one thread, then in
- * N threads at once (each its own copy), as JSON lines with the speed-up N·t₁/t_N. Three kinds of work: a float
- * loop on registers (compute only), passes over a 256 KiB array (cache-resident, as a conv tile's working set is),
- * and passes over a 64 MiB array (memory-bound). On a VM whose vCPUs share a physical core or memory bandwidth, even
+ * N threads at once (each its own copy), as JSON lines with the speed-up N·t₁/t_N. Five kinds of work: float
+ * loops on registers (one dependent chain, and eight independent ones that fill the FP units), passes over arrays of
+ * 16 KiB (L1-resident), 256 KiB (L2-resident, as a conv tile's working set is) and 64 MiB (memory-bound). On a VM whose vCPUs share a physical core or memory bandwidth, even
  * this bench scales below N: the ceiling for data-parallel training on the same machine (bench/cpu-parallel.ts).
  *
  * Usage: npx tsx packages/models/bench/core-scaling.ts [--threads 2] [--reps 5] [--note "..."]
@@ -11,7 +11,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 
-type Kind = 'registers' | 'cache-256k' | 'memory-64m';
+type Kind = 'registers' | 'registers-8-chains' | 'cache-16k' | 'cache-256k' | 'memory-64m';
 
 /** One unit of work of a kind; returns a value so the loops cannot be optimised away. */
 function work(kind: Kind): number {
@@ -24,8 +24,24 @@ function work(kind: Kind): number {
     }
     return a + b;
   }
-  const floats = kind === 'cache-256k' ? 64 * 1024 : 16 * 1024 * 1024;
-  const passes = kind === 'cache-256k' ? 6_000 : 24;
+  if (kind === 'registers-8-chains') {
+    // Eight independent chains keep the FP units busy every cycle (one chain leaves them idle between dependent
+    // operations, which a second hardware thread on the same core could fill): tells separate cores from SMT siblings.
+    let [a, b, c, d, e, f, g, h] = [1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8];
+    for (let i = 0; i < 250_000_000; i++) {
+      a = a * 0.9999999 + 1e-9;
+      b = b * 0.9999999 + 1e-9;
+      c = c * 0.9999999 + 1e-9;
+      d = d * 0.9999999 + 1e-9;
+      e = e * 0.9999999 + 1e-9;
+      f = f * 0.9999999 + 1e-9;
+      g = g * 0.9999999 + 1e-9;
+      h = h * 0.9999999 + 1e-9;
+    }
+    return a + b + c + d + e + f + g + h;
+  }
+  const floats = { 'cache-16k': 4 * 1024, 'cache-256k': 64 * 1024, 'memory-64m': 16 * 1024 * 1024 }[kind];
+  const passes = { 'cache-16k': 96_000, 'cache-256k': 6_000, 'memory-64m': 24 }[kind];
   const data = new Float32Array(floats).fill(1);
   let sum = 0;
   for (let p = 0; p < passes; p++) for (let i = 0; i < floats; i++) sum += data[i]!;
@@ -71,7 +87,7 @@ async function timed(kind: Kind, count: number): Promise<number> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-for (const kind of ['registers', 'cache-256k', 'memory-64m'] as Kind[]) {
+for (const kind of ['registers', 'registers-8-chains', 'cache-16k', 'cache-256k', 'memory-64m'] as Kind[]) {
   const one: number[] = [];
   const many: number[] = [];
   for (let rep = 0; rep < Number(args.reps); rep++) {
