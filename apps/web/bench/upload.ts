@@ -270,7 +270,7 @@ try {
       loadavg: loadavg().map((l) => Number(l.toFixed(2))),
       requests: slowest.filter((step) => !/^(mark:|click|files picked)/.test(step.what)).length,
       revision: REVISION,
-      note: `shared 2-core machine, other agents running; Chromium → next start /objects proxy → hub DiskStore${args.note ? `; ${args.note}` : ''}`,
+      note: `2-core machine (load average in the line); Chromium → next start /objects proxy → hub DiskStore${args.note ? `; ${args.note}` : ''}`,
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
     await appendFile(RESULTS, `${JSON.stringify(line)}\n`);
