@@ -1,6 +1,7 @@
 /**
  * What the timing benches share: the UNet they time (its zero-initialised output layers moved off zero so the timed
- * work is representative), its batch, the training step they time, and the wall/CPU clock with the median they report.
+ * work is representative), its batch, the training step they time, the wall/CPU clock with the median they report,
+ * and the micro-benches' alternating calls.
  */
 import * as tf from '@tensorflow/tfjs';
 import { makeSchedule } from '../src/diffusion/schedule.ts';
@@ -58,11 +59,40 @@ export async function timed(fn: () => Promise<void>): Promise<Timing> {
 
 /** The upper median (the middle element of an odd count). */
 export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  return quantile(xs, 0.5);
 }
 
 /** The median wall and the median CPU time of a series of calls (each its own median). */
 export function medianTiming(times: readonly Timing[]): Timing {
   return { wall: median(times.map((t) => t.wall)), cpu: median(times.map((t) => t.cpu)) };
+}
+
+/**
+ * CPU milliseconds per call of each function, called in turn round after round in one process so that all of them
+ * see the same load (the machine may be shared); the first `warm` rounds are dropped. Each call's result is read
+ * back (dataSync) before its time is taken, then disposed.
+ */
+export function alternatingCpuMs(
+  fns: Record<string, () => tf.Tensor>,
+  rounds: number,
+  warm = 3,
+): Record<string, number[]> {
+  const times: Record<string, number[]> = {};
+  for (let i = 0; i < rounds; i++) {
+    for (const [name, fn] of Object.entries(fns)) {
+      const c0 = process.cpuUsage();
+      const out = fn();
+      out.dataSync();
+      const ms = cpuMsSince(c0);
+      tf.dispose(out);
+      if (i >= warm) (times[name] ??= []).push(ms);
+    }
+  }
+  return times;
+}
+
+/** The value at fraction `q` of the sorted series (q = 0.1: a low percentile, what a call costs when undisturbed). */
+export function quantile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length * q)]!;
 }

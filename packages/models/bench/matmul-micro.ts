@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend.ts';
 import { installWasmKernelFixes } from '../src/nn/wasm-kernels.ts';
 import { wasmBatchMatMul, wasmBatchMatMulFits } from '../src/nn/wasm-matmul.ts';
+import { alternatingCpuMs, quantile } from './harness.ts';
 
 await selectBackend({ prefer: 'wasm', fallback: false });
 installWasmKernelFixes();
@@ -28,28 +29,16 @@ for (const s of shapes) {
     xnnpackFusedMatMul: () => tf.fused.matMul({ a: x, b: w, bias }),
     ours: () => wasmBatchMatMul(x, w, false, false, bias),
   };
-  const times: Record<string, number[]> = {};
-  for (let i = 0; i < 30; i++) {
-    for (const [name, fn] of Object.entries(fns)) {
-      const c0 = process.cpuUsage();
-      const out = fn();
-      out.dataSync();
-      const c = process.cpuUsage(c0);
-      tf.dispose(out);
-      if (i >= 3) (times[name] ??= []).push((c.user + c.system) / 1000);
-    }
-  }
+  const times = alternatingCpuMs(fns, 30);
   const gmac = (m * cin * cout) / 1e9;
   const line: Record<string, unknown> = { bench: 'wasm.matmul-forward', shape: s };
   for (const [name, t] of Object.entries(times)) {
-    t.sort((a, b) => a - b);
-    const ms = t[Math.floor(t.length / 10)]!;
+    const ms = quantile(t, 0.1);
     line[`${name}Ms`] = +ms.toFixed(3);
     line[`${name}GmacPerS`] = +((gmac / ms) * 1000).toFixed(1);
   }
   line['oursVsXnnpackConv'] = +((line['xnnpackConv1x1Ms'] as number) / (line['oursMs'] as number)).toFixed(2);
   line['loadavg1'] = +loadavg()[0]!.toFixed(2);
-  line['note'] = 'shared 2-core machine (4 other agents)';
   console.log(JSON.stringify(line));
   tf.dispose([x, w, bias, x4, w4]);
 }

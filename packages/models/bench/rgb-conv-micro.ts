@@ -11,6 +11,7 @@ import { selectBackend } from '../src/backend.ts';
 import { conv2dCustomGrad } from '../src/nn/conv.ts';
 import { wasmConvKernelsAvailable } from '../src/nn/wasm-conv.ts';
 import { installWasmKernelFixes } from '../src/nn/wasm-kernels.ts';
+import { alternatingCpuMs, quantile } from './harness.ts';
 
 await selectBackend({ prefer: 'wasm', fallback: false });
 installWasmKernelFixes();
@@ -28,24 +29,10 @@ for (const [b, h, c] of [
     xnnpackNoBias: () => tf.conv2d(x, w, 1, 'same'),
     paddedWinograd: () => conv2dCustomGrad(x, w, bias, 1),
   };
-  const times: Record<string, number[]> = {};
-  for (let i = 0; i < 60; i++) {
-    for (const [name, fn] of Object.entries(fns)) {
-      const c0 = process.cpuUsage();
-      const out = fn();
-      out.dataSync();
-      const cpu = process.cpuUsage(c0);
-      tf.dispose(out);
-      if (i >= 3) (times[name] ??= []).push((cpu.user + cpu.system) / 1000);
-    }
-  }
+  const times = alternatingCpuMs(fns, 60);
   const line: Record<string, unknown> = { bench: 'wasm.rgb-out-conv', shape: `${b}x${h}x${h}x${c}->3` };
-  for (const [name, t] of Object.entries(times)) {
-    t.sort((p, q) => p - q);
-    line[`${name}Ms`] = +t[Math.floor(t.length / 10)]!.toFixed(3);
-  }
+  for (const [name, t] of Object.entries(times)) line[`${name}Ms`] = +quantile(t, 0.1).toFixed(3);
   line['loadavg1'] = +loadavg()[0]!.toFixed(2);
-  line['note'] = 'shared 2-core machine (4 other agents)';
   console.log(JSON.stringify(line));
   tf.dispose([x, w, bias]);
 }

@@ -117,12 +117,11 @@ function winogradBandRows(tileRows: number, tilesPerRow: number, tiles = 16): nu
 const FILTER_GRAD_BAND_TILES = 32;
 
 /**
- * The band layout and scratch buffers of a Winograd kernel call for F(tile×tile, 3×3), whose transformed tiles have
- * (tile + 2)² points: `rows` tile rows per band (winogradBandRows: 16 tiles, or
- * FILTER_GRAD_BAND_TILES with `multiSampleBands`) of `samples` samples (more than 1 only with `multiSampleBands`,
- * which only winograd4FilterGrad takes, and where one whole image has fewer tiles), the
- * band's transformed inputs (vbuf) and products (mbuf), each with the padding the kernel's SIMD blocks read past
- * the end.
+ * How one Winograd F(tile×tile, 3×3) kernel call walks the image, and its scratch buffers. A band is `rows` tile rows
+ * of `samples` samples: 16 tiles, or with `multiSampleBands` (the F(4×4) filter gradient only) FILTER_GRAD_BAND_TILES,
+ * reached by taking several samples per band when one whole image has fewer tiles. vbuf holds a band's transformed
+ * inputs and mbuf its products, each (tile + 2)² points per tile plus the padding the kernel's SIMD blocks read past
+ * their end.
  */
 function winogradScratch(
   backend: WasmBackendLike,
