@@ -21,6 +21,8 @@ interface Args {
   warmup?: number;
   /** Slices one after another instead of at once (DataParallelOptions.serialSlices): compute CPU without contention. */
   serial?: boolean;
+  /** Images per forward/backward pass within a rank's slice (default: up to 32). */
+  microBatch?: number;
 }
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 await selectBackend({ prefer: 'wasm', fallback: false });
@@ -31,7 +33,7 @@ const images = benchImages(config, args.batch);
 
 const t0 = performance.now();
 const trainer = await createCpuTrainer(
-  { ...benchTrainerConfig(model), microBatch: Math.min(args.batch, 32) },
+  { ...benchTrainerConfig(model), microBatch: args.microBatch ?? Math.min(args.batch, 32) },
   { workers: args.workers, backend: 'wasm', ...(args.serial ? { serialSlices: true } : {}) },
 );
 const startMs = performance.now() - t0;
