@@ -33,6 +33,8 @@ describe('run page', () => {
       model: { resolution: 16, baseChannels: 8, groups: 4, attentionResolutions: [8] },
       steps: 300,
       batchSize: 4,
+      // A 4×4 grid (the default count): wide enough that a zoom fitting the page, not the card, overflows the card.
+      sampleCount: 16,
     });
     const run = ok(
       await api.request<{ startRun: { id: string } }>(
@@ -68,6 +70,12 @@ describe('run page', () => {
       .poll(() => grid.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), { timeout: 60_000 })
       .toBe(true);
     expect(await page.evaluate(() => (window as unknown as { runPageMarker?: number }).runPageMarker)).toBe(1);
+    // Its default zoom fits the Samples card as laid out (the two-column layout makes the card narrower than the
+    // page): the whole grid shows without scrolling sideways.
+    const gridBox = (await grid.boundingBox())!;
+    const cardBody = page.locator('section[aria-labelledby="samples-heading"] .card-body');
+    const bodyBox = (await cardBody.boundingBox())!;
+    expect(gridBox.x + gridBox.width).toBeLessThanOrEqual(bodyBox.x + bodyBox.width);
     await shot(page, 'live');
 
     // Cancel: the trainer checkpoints and stops; the page follows over runUpdated.

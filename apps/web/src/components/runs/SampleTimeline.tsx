@@ -3,6 +3,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { RunDatasetVersionQuery, RunGridsQuery, type RunDetail } from '../../graphql/operations/run-detail';
 import { request } from '../../lib/graphql';
+import { useElementWidth } from '../use-element-width';
 import type { RunOption } from './CompareRuns';
 import { fittingZoom, gridLayout, ZOOMS, type GridConfig } from './grid-layout';
 import { LabelledGrid, ZoomControl } from './LabelledGrid';
@@ -20,8 +21,10 @@ interface ComparedGrids {
   labelNames: string[];
 }
 
-// Wide enough for a 16-column grid of 32 px images at 1×; the default zoom fills about this much.
+// Before the card is measured (server render): wide enough for a 16-column grid of 32 px images at 1×.
 const DEFAULT_MAX_WIDTH = 560;
+// What a class-conditional grid's row labels take beside the image (at most 10em, .rowLabels) plus the gap.
+const ROW_LABELS_WIDTH = 90;
 
 /** The grid of `grids` at `step`, or else the last one before it (null: none yet). */
 function gridAt(grids: readonly Grid[], step: number): Grid | null {
@@ -96,7 +99,12 @@ export function SampleTimeline({
   const index = picked === null ? sorted.length - 1 : Math.min(picked, sorted.length - 1);
   const grid = sorted[index];
   const comparing = others.runs.length > 0;
-  const shownZoom = zoom ?? (grid ? fittingZoom(grid.width, comparing ? DEFAULT_MAX_WIDTH / 2 : DEFAULT_MAX_WIDTH) : 1);
+  // The default zoom is the largest that fits the card as it is laid out now (half of it per grid when comparing).
+  const [bodyRef, bodyWidth] = useElementWidth<HTMLDivElement>();
+  const layout = grid ? gridLayout(config, grid.width, grid.height, labelNames) : null;
+  const available =
+    (bodyWidth ?? DEFAULT_MAX_WIDTH) / (comparing ? 2 : 1) - (layout?.rowLabels ? ROW_LABELS_WIDTH : 0);
+  const shownZoom = zoom ?? (grid ? fittingZoom(grid.width, available) : 1);
 
   const own = grid ? (
     <LabelledGrid
@@ -105,7 +113,7 @@ export function SampleTimeline({
       height={grid.height}
       step={grid.step}
       seed={grid.seeds[0] ?? config.sampleSeed}
-      layout={gridLayout(config, grid.width, grid.height, labelNames)}
+      layout={layout}
       zoom={shownZoom}
       onError={urlExpired}
     />
@@ -122,7 +130,7 @@ export function SampleTimeline({
           </div>
         ) : null}
       </div>
-      <div className="card-body">
+      <div className="card-body" ref={bodyRef}>
         {!grid ? (
           <div className="empty">
             <h3>No sample grids yet</h3>
