@@ -16,6 +16,11 @@ describe('datasets and runs in the browser', () => {
     const context = await dash.context(user);
     const page = await context.newPage();
     await page.goto('/t/pixels');
+    // A new team: no first step done yet, and uploading a dataset is the one to do next.
+    expect(await page.locator('[data-testid^="get-started-done-"]').count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Upload a dataset' }).first().getAttribute('class')).toContain(
+      'btn-primary',
+    );
     await page.getByRole('link', { name: 'Upload a dataset' }).first().click();
     await waitForPath(page, '/t/pixels/datasets/new');
 
@@ -62,6 +67,19 @@ describe('datasets and runs in the browser', () => {
     await expect.poll(() => grid.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
     expect(await page.getByTestId('rejected-broken.png').textContent()).toContain('Corrupt or unreadable image');
     await shot(page, 'dataset-page');
+
+    // The team home now marks the first step done and points at the next one, starting a run.
+    await page.getByRole('navigation', { name: 'Team' }).getByRole('link', { name: 'Overview' }).click();
+    await waitForPath(page, '/t/pixels');
+    await page.getByTestId('get-started-done-1').waitFor();
+    expect(await page.locator('[data-testid^="get-started-done-"]').count()).toBe(1);
+    expect(
+      await page
+        .getByRole('region', { name: 'Get started' })
+        .getByRole('link', { name: 'Start a run' })
+        .getAttribute('class'),
+    ).toContain('btn-primary');
+    await shot(page, 'team-home-one-step-done');
 
     // Start a run on it: the presets and their defaults come from the hub, fields are checked as they are left,
     // "Start run" opens the new run's page, and the run is listed and can be cancelled.

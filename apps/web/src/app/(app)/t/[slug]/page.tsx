@@ -3,7 +3,8 @@ import Link from 'next/link';
 import { Avatar } from '../../../../components/Avatar';
 import { DatasetList } from '../../../../components/DatasetList';
 import { NoDatasets, NoRuns } from '../../../../components/EmptyStates';
-import { KeyIcon, PlayIcon, UploadIcon, UsersIcon } from '../../../../components/Icons';
+import { GetStarted } from '../../../../components/GetStarted';
+import { KeyIcon } from '../../../../components/Icons';
 import { LiveListRefresh } from '../../../../components/LiveListRefresh';
 import { RunList } from '../../../../components/RunList';
 import { canContribute, canManageMembers, ROLE_LABELS } from '../../../../graphql/roles';
@@ -38,53 +39,14 @@ export default async function TeamHome({ params }: Params) {
         </div>
       </div>
 
-      <section className="card" aria-labelledby="get-started">
-        <div className="card-header">
-          <div>
-            <h2 id="get-started">Get started</h2>
-            <p className="muted">Three steps from a folder of images to your own model.</p>
-          </div>
-        </div>
-        <div className="steps card-body">
-          <div className="step card">
-            <span className="step-num">1</span>
-            <h3>Upload a dataset</h3>
-            <p>
-              Drop a folder of images. Dapple checks, de-duplicates and resizes them, and shows what it rejected and
-              why.
-            </p>
-            {canCreate ? (
-              <Link href={`/t/${team.slug}/datasets/new`} className="btn btn-primary btn-sm">
-                <UploadIcon /> Upload a dataset
-              </Link>
-            ) : null}
-          </div>
-          <div className="step card">
-            <span className="step-num">2</span>
-            <h3>Start a run</h3>
-            <p>Pick a preset, start training, and watch the loss curve and sample grids update live.</p>
-            {canCreate ? (
-              <Link href={`/t/${team.slug}/runs/new`} className="btn btn-secondary btn-sm">
-                <PlayIcon /> Start a run
-              </Link>
-            ) : null}
-          </div>
-          <div className="step card">
-            <span className="step-num">3</span>
-            <h3>Invite your team</h3>
-            <p>Share results, compare runs and sample from each other’s models.</p>
-            {canInvite ? (
-              <Link href={`/t/${team.slug}/members`} className="btn btn-primary btn-sm">
-                <UsersIcon /> Invite members
-              </Link>
-            ) : (
-              <Link href={`/t/${team.slug}/members`} className="btn btn-secondary btn-sm">
-                <UsersIcon /> See members
-              </Link>
-            )}
-          </div>
-        </div>
-      </section>
+      <GetStarted
+        teamSlug={team.slug}
+        canCreate={canCreate}
+        canInvite={canInvite}
+        datasets={datasets.length}
+        runs={runs.length}
+        members={team.members.length}
+      />
 
       <div className="steps" style={{ gridTemplateColumns: 'repeat(auto-fit, minmax(280px, 1fr))' }}>
         <section className="card" aria-labelledby="runs-heading">
