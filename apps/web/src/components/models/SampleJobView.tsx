@@ -9,6 +9,7 @@ import {
   type SampleJob,
 } from '../../graphql/operations/sampling';
 import { request } from '../../lib/graphql';
+import { samplerLabel } from './sampling-form';
 import { useSubscription } from '../../lib/subscriptions';
 import { FormError } from '../Field';
 import { ProgressBar } from './ProgressBar';
@@ -110,7 +111,7 @@ export function SampleJobView({ initial, shareToken }: { initial: SampleJob; sha
             {job.images.length} images · seed {job.params.seed} ·{' '}
             {job.params.temperature !== null && job.params.temperature !== undefined
               ? `temperature ${job.params.temperature} (one pass)`
-              : `${job.params.sampler} · ${job.params.steps} steps`}
+              : `${samplerLabel(job.params.sampler)} · ${job.params.steps} steps`}
           </p>
           <ImageGrid urls={job.images.map((i) => i.url)} label="Server sample" />
         </>

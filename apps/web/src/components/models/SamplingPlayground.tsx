@@ -13,7 +13,9 @@ import {
   checkSettings,
   DEFAULT_SETTINGS,
   MAX_TEMPERATURE,
+  PLAYGROUND_SAMPLERS,
   fieldOf,
+  samplerKindOf,
   type CheckedSettings,
   type SamplingSettings,
   type SettingsErrors,
@@ -148,7 +150,7 @@ export function SamplingPlayground({
         backend: backendChoice,
         count: s.count,
         steps: s.steps,
-        sampler: s.sampler === 'DDIM' ? 'ddim' : 'ddpm',
+        sampler: samplerKindOf(s.sampler),
         eta: s.eta,
         seed: s.seed,
         label: s.label === null ? null : labelNames.indexOf(s.label),
@@ -191,20 +193,13 @@ export function SamplingPlayground({
           ) : (
             <>
               <TextField label="Steps" inputMode="numeric" {...bind('steps')} />
-              <SelectField
-                label="Sampler"
-                {...bind('sampler')}
-                options={[
-                  { value: 'DDIM', label: 'DDIM' },
-                  { value: 'DDPM', label: 'DDPM' },
-                ]}
-              />
+              <SelectField label="Sampler" {...bind('sampler')} options={PLAYGROUND_SAMPLERS} />
               <TextField
                 label="Eta"
                 inputMode="decimal"
                 {...bind('eta')}
-                disabled={settings.sampler === 'DDPM'}
-                hint={settings.sampler === 'DDPM' ? 'DDIM only' : '0 = deterministic'}
+                disabled={settings.sampler !== 'DDIM'}
+                hint={settings.sampler === 'DDIM' ? '0 = deterministic' : 'DDIM only'}
               />
             </>
           )}

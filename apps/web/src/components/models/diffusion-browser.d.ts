@@ -3,7 +3,7 @@ export interface BrowserModelSampler {
   sample(request: {
     count: number;
     steps: number;
-    sampler: 'ddim' | 'ddpm';
+    sampler: 'dpmpp-2m-sde' | 'dpmpp-2m' | 'ddim' | 'ddpm';
     eta?: number;
     seed: number;
     label?: number | null;

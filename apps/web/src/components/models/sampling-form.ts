@@ -1,9 +1,28 @@
 // The playground's settings, checked in the page before they go to the server or the browser sampler.
 
+/** The API's SamplerKind values, the playground's choices; the first is the default (the hub's and the run grids'). */
+export const PLAYGROUND_SAMPLERS = [
+  { value: 'DPMPP_2M_SDE', label: 'DPM-Solver++ 2M SDE' },
+  { value: 'DPMPP_2M', label: 'DPM-Solver++ 2M' },
+  { value: 'DDIM', label: 'DDIM' },
+  { value: 'DDPM', label: 'DDPM' },
+] as const;
+export type PlaygroundSampler = (typeof PLAYGROUND_SAMPLERS)[number]['value'];
+
+/** What the page calls a sampler (the API's enum value where it is not one of ours). */
+export function samplerLabel(sampler: string): string {
+  return PLAYGROUND_SAMPLERS.find((s) => s.value === sampler)?.label ?? sampler;
+}
+
+/** The API's enum value as the TF.js sampler's name (DPMPP_2M_SDE → dpmpp-2m-sde). */
+export function samplerKindOf(sampler: PlaygroundSampler) {
+  return sampler.toLowerCase().replaceAll('_', '-') as 'dpmpp-2m-sde' | 'dpmpp-2m' | 'ddim' | 'ddpm';
+}
+
 export interface SamplingSettings {
   seed: string;
   steps: string;
-  sampler: 'DDIM' | 'DDPM';
+  sampler: PlaygroundSampler;
   eta: string;
   count: string;
   guidance: string;
@@ -15,7 +34,7 @@ export interface SamplingSettings {
 export interface CheckedSettings {
   seed: number;
   steps: number;
-  sampler: 'DDIM' | 'DDPM';
+  sampler: PlaygroundSampler;
   eta: number;
   count: number;
   guidance: number | null;
@@ -32,7 +51,8 @@ export const MAX_TEMPERATURE = 2;
 export const DEFAULT_SETTINGS: SamplingSettings = {
   seed: '1',
   steps: '50',
-  sampler: 'DDIM',
+  // The measured default (docs/samplers.md): on a model trained briefly the deterministic samplers leave grain.
+  sampler: PLAYGROUND_SAMPLERS[0].value,
   eta: '0',
   count: '8',
   guidance: '',

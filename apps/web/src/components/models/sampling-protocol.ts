@@ -6,7 +6,7 @@ export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export interface WorkerSampleRequest {
   count: number;
   steps: number;
-  sampler: 'ddim' | 'ddpm';
+  sampler: 'dpmpp-2m-sde' | 'dpmpp-2m' | 'ddim' | 'ddpm';
   eta: number;
   seed: number;
   label: number | null;
