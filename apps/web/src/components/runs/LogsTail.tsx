@@ -3,7 +3,14 @@
 import { useEffect, useRef, useState } from 'react';
 import { RunLogsQuery } from '../../graphql/operations/run-detail';
 import { request } from '../../lib/graphql';
+import { logLineKind, type LogLineKind } from './log-line-kind';
 import styles from './runs.module.css';
+
+const LINE_CLASS: Record<LogLineKind, string | undefined> = {
+  out: undefined,
+  warning: styles.logWarn,
+  error: styles.logErr,
+};
 
 type LogLine = { at: string; attempt: number; stream: string; line: string };
 
@@ -88,7 +95,11 @@ export function LogsTail({ runId, live, version }: { runId: string; live: boolea
             }}
           >
             {lines.map((l, i) => (
-              <span key={i} className={l.stream === 'STDERR' ? styles.logErr : undefined}>
+              <span
+                key={i}
+                className={LINE_CLASS[logLineKind(l.stream, l.line)]}
+                data-kind={logLineKind(l.stream, l.line)}
+              >
                 {l.line}
                 {'\n'}
               </span>
