@@ -172,8 +172,11 @@ export function useDashboard(
 }
 
 /**
- * useDashboard with a hub that really trains — one CPU slot running the trainer on the wasm backend, its logs in a
- * temp folder removed afterwards — and samples with one worker; polls are short so live updates come quickly.
+ * useDashboard with a hub that really trains — one CPU slot running the trainer on the wasm backend on one thread, its
+ * logs in a temp folder removed afterwards — and samples with one worker; polls are short so live updates come quickly.
+ * One thread (DAPPLE_CPU_WORKERS=1) as in the server's run tests (apps/server/test/runs-fixtures.ts, testRunsConfig):
+ * two data-parallel worker threads each load TF.js again and sync every step, which doubled a tiny run's time; the
+ * worker-thread trainer is covered by apps/trainer/test/cpu-workers.test.ts and runs-acceptance.test.ts.
  */
 export function useTrainingDashboard(name: string): Dashboard {
   let logDir: string | undefined;
@@ -186,7 +189,7 @@ export function useTrainingDashboard(name: string): Dashboard {
           slots: [{ id: 'cpu', gpu: null }],
           pollMs: 200,
           stopGraceMs: 60_000,
-          trainerEnv: { DAPPLE_TF_BACKEND: 'wasm' },
+          trainerEnv: { DAPPLE_TF_BACKEND: 'wasm', DAPPLE_CPU_WORKERS: '1' },
         },
         jobs: { pollingIntervalSeconds: 0.5 },
         sampling: { workers: 1 },
