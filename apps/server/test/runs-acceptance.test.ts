@@ -37,7 +37,9 @@ let runsConfig: Awaited<ReturnType<typeof testRunsConfig>>;
 const clients: Client[] = [];
 
 beforeAll(async () => {
-  runsConfig = await testRunsConfig();
+  // The trainer as production starts it: as many data-parallel CPU workers as usable CPUs (testRunsConfig's one
+  // thread is for the tests of the hub's side).
+  runsConfig = await testRunsConfig({ trainerEnv: { DAPPLE_TF_BACKEND: 'wasm' } });
   hub = await startTestHub({ runs: runsConfig, jobs: { pollingIntervalSeconds: 0.5 } });
   ann = await signUpUser(hub, 'Ann');
   teamId = await createTeam(ann, 'Lab', 'lab');

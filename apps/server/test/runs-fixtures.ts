@@ -105,7 +105,14 @@ export async function ownDiskStore(
   return { store, port, remove: () => rm(root, { recursive: true, force: true }) };
 }
 
-/** Runs settings for tests: a temp log dir, one CPU slot, quick polling; trainers use wasm. */
+/**
+ * Runs settings for tests: a temp log dir, one CPU slot, quick polling; trainers use wasm on one thread
+ * (DAPPLE_CPU_WORKERS=1). These tests are about the hub's side of a run (scheduling, crashes, restarts, cancels,
+ * metrics): two data-parallel worker threads per trainer each load TF.js and wasm again and sync every step, which
+ * for the tiny model doubled a run's wall time (60 steps: 14 s against 6 s at load 6) without checking anything more.
+ * The worker-thread trainer against a real hub is apps/trainer/test/cpu-workers.test.ts's subject, and
+ * runs-acceptance.test.ts keeps the default (as many workers as usable CPUs) for the whole loop.
+ */
 export async function testRunsConfig(
   overrides: Partial<RunsConfig> = {},
 ): Promise<RunsConfig & { logDir: string; cleanup(): Promise<void> }> {
@@ -115,7 +122,7 @@ export async function testRunsConfig(
     slots: [{ id: 'cpu', gpu: null }],
     pollMs: 200,
     stopGraceMs: 60_000,
-    trainerEnv: { DAPPLE_TF_BACKEND: 'wasm' },
+    trainerEnv: { DAPPLE_TF_BACKEND: 'wasm', DAPPLE_CPU_WORKERS: '1' },
     ...overrides,
     cleanup: () => rm(logDir, { recursive: true, force: true }),
   };

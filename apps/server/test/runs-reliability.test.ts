@@ -70,7 +70,9 @@ describe('runs survive crashes, restarts and cancels', () => {
   it(
     'kill -9 mid-run: failed with the last log lines; resumeRun continues from the last checkpoint without duplicated metric steps',
     async () => {
-      const id = await startRun('killed', tinyConfig({ steps: 60, checkpointEvery: 10, sampleEvery: 1000 }));
+      // 120 steps: a one-thread trainer (testRunsConfig) trains this model in ~20-40 ms a step, and the hub sees the
+      // step every reportEverySec (0.5 s), so 60 steps could end before the kill lands.
+      const id = await startRun('killed', tinyConfig({ steps: 120, checkpointEvery: 10, sampleEvery: 1000 }));
       const running = await waitForRun(hub, id, (r) => r.status === 'running' && r.step >= 25, 'past step 25');
       process.kill(pidOf(running), 'SIGKILL');
       const failed = await waitForRun(hub, id, (r) => r.status === 'failed', 'failed');
@@ -93,7 +95,7 @@ describe('runs survive crashes, restarts and cancels', () => {
         ),
       ).toBe(true);
       // keepCheckpoints 2: only the newest two remain, besides the untrained step-0 baseline.
-      expect(after.checkpoints.map((c: { step: number }) => c.step)).toEqual([0, 50, 60]);
+      expect(after.checkpoints.map((c: { step: number }) => c.step)).toEqual([0, 110, 120]);
 
       const metrics = ok(
         await ann.client.request(
@@ -102,7 +104,7 @@ describe('runs survive crashes, restarts and cancels', () => {
         ),
       ).run.metrics[0];
       expect(metrics.bucketWidth).toBe(1);
-      expect(metrics.points.map((p: { step: number }) => p.step)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      expect(metrics.points.map((p: { step: number }) => p.step)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
       expect(metrics.points.every((p: { count: number }) => p.count === 1)).toBe(true);
     },
     PROCESS_TEST_TIMEOUT_MS,
@@ -233,9 +235,10 @@ describe('runs survive crashes, restarts and cancels', () => {
   it(
     'a trainer that died while the hub was down is re-queued from its checkpoint by the next hub',
     async () => {
+      // 120 steps, as in the kill -9 test: the run must still be training when the hub goes down.
       const id = await startRun(
         'died-during-restart',
-        tinyConfig({ steps: 60, checkpointEvery: 10, sampleEvery: 1000 }),
+        tinyConfig({ steps: 120, checkpointEvery: 10, sampleEvery: 1000 }),
       );
       const running = await waitForRun(hub, id, (r) => r.status === 'running' && r.step >= 15, 'past step 15');
       await hub.close();

@@ -174,8 +174,13 @@ export function useDashboard(
 /**
  * useDashboard with a hub that really trains — one CPU slot running the trainer on the wasm backend, its logs in a
  * temp folder removed afterwards — and samples with one worker; polls are short so live updates come quickly.
+ * `trainer.cpuWorkers` (default 1) is DAPPLE_CPU_WORKERS, undefined for the production default (one worker thread per
+ * usable CPU). One thread as in the server's run tests (apps/server/test/runs-fixtures.ts, testRunsConfig): two
+ * data-parallel worker threads each load TF.js again and sync every step, which made the run page's 300-step run cost
+ * 88 CPU-s for the file against 67 with one (load 6-11); the worker-thread trainer is covered by
+ * apps/trainer/test/cpu-workers.test.ts, runs-acceptance.test.ts and the journey, which keep the default.
  */
-export function useTrainingDashboard(name: string): Dashboard {
+export function useTrainingDashboard(name: string, trainer: { cpuWorkers?: number } = { cpuWorkers: 1 }): Dashboard {
   let logDir: string | undefined;
   const dash = useDashboard(async () => {
     logDir = await mkdtemp(join(tmpdir(), `dapple-web-e2e-${name}-`));
@@ -186,7 +191,10 @@ export function useTrainingDashboard(name: string): Dashboard {
           slots: [{ id: 'cpu', gpu: null }],
           pollMs: 200,
           stopGraceMs: 60_000,
-          trainerEnv: { DAPPLE_TF_BACKEND: 'wasm' },
+          trainerEnv: {
+            DAPPLE_TF_BACKEND: 'wasm',
+            ...(trainer.cpuWorkers !== undefined ? { DAPPLE_CPU_WORKERS: String(trainer.cpuWorkers) } : {}),
+          },
         },
         jobs: { pollingIntervalSeconds: 0.5 },
         sampling: { workers: 1 },

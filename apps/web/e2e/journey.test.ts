@@ -43,8 +43,9 @@ async function cancelRun(page: Page): Promise<void> {
 }
 
 describe('the whole journey in the browser', () => {
-  // A hub that really trains (one CPU slot, the wasm backend) and samples (one worker).
-  const dash = useTrainingDashboard('journey');
+  // A hub that really trains (one CPU slot, the wasm backend, as many worker threads as usable CPUs: the production
+  // default) and samples (one worker).
+  const dash = useTrainingDashboard('journey', {});
 
   it(
     'signs up, creates a team, uploads, trains live, cancels, resumes, publishes, shares with a teammate and the public',
