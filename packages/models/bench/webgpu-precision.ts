@@ -25,7 +25,12 @@ if (levels !== 1 && levels !== 2) throw new RangeError(`--levels must be 1 or 2,
 const report = await selectBackend({ prefer: 'webgpu', fallback: false });
 const adapter = report.adapter!;
 // loss-scale.test.ts' model (levels 1) or training.test.ts' (levels 2).
-const config = presetConfig('tiny', { channels: 1, resolution: 8, channelMults: levels === 1 ? [1] : [1, 2], dropout: 0 });
+const config = presetConfig('tiny', {
+  channels: 1,
+  resolution: 8,
+  channelMults: levels === 1 ? [1] : [1, 2],
+  dropout: 0,
+});
 takeWebGpuErrors();
 const fp32 = await trainFixedBatch('fp32', config, steps);
 const mixed = await trainFixedBatch('mixed-f16', config, steps);

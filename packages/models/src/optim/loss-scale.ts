@@ -69,7 +69,8 @@ export function resolvePrecision(requested: Precision, fusedUpdate: () => boolea
   if (!webgpuKernelsActive() || !internals || !webgpuOptimAvailable())
     return fallback('our webgpu kernels are not active');
   if (!deviceCaps(internals.device).f16) return fallback('the adapter does not offer shader-f16');
-  if (!fusedUpdate()) return fallback('loss scaling needs Adam(W) with the EMA on (their fused update skips overflows)');
+  if (!fusedUpdate())
+    return fallback('loss scaling needs Adam(W) with the EMA on (their fused update skips overflows)');
   return {
     requested,
     active: 'mixed-f16',

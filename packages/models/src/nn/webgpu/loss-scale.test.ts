@@ -12,8 +12,6 @@ import { LossScaler, type LossScaleConfig } from '../../optim/loss-scale.ts';
 import { createOptimizer } from '../../optim/optimizers.ts';
 import { Rng } from '../../rng.ts';
 import { maxRelErr, randomArray } from '../test-arrays.ts';
-import { f16GemmDispatches, webGpuConvF16 } from './conv.ts';
-import { trainFixedBatch } from './fixed-batch-run.ts';
 import { logDispatches } from './runtime.ts';
 import { setWebGpuKernels } from './enabled.ts';
 import { probeWebGpu, WEBGPU_SKIP_HINT } from './test-support.ts';
@@ -165,29 +163,7 @@ describe.skipIf(!gpu.ok)(`loss scaling on webgpu${gpu.ok ? '' : ` (skipped: ${WE
     ]);
     await selectBackend({ prefer: 'cpu', fallback: false });
   }, 120_000);
-
-  it('trains in mixed-f16: the loss of a fixed batch falls, f16 tiles ran, S and skipped steps in the metrics', async () => {
-    await selectBackend({ prefer: 'webgpu', fallback: false });
-    setWebGpuKernels(true);
-    takeWebGpuErrors();
-    const f16Before = f16GemmDispatches();
-    const mixed = await trainFixedBatch('mixed-f16', SMALL, 8);
-    expect(takeWebGpuErrors()).toEqual([]);
-    expect(mixed.precision.active).toBe('mixed-f16');
-    expect(f16GemmDispatches()).toBeGreaterThan(f16Before);
-    expect(webGpuConvF16()).toBe(false); // only the trainer's steps stage in f16
-    const losses = mixed.metrics.map((m) => m.loss);
-    expect(losses[0]).toBeGreaterThan(0.5);
-    expect(Math.min(...losses.slice(-3))).toBeLessThan(losses[0]! / 2);
-    expect(mixed.metrics.map((m) => [m.lossScale, m.skipped, m.skippedSteps])).toEqual(
-      Array(8).fill([2 ** 15, false, 0]),
-    );
-    await selectBackend({ prefer: 'cpu', fallback: false });
-  }, 600_000);
 });
 
-/**
- * The smallest UNet that still has every kind of layer (one level, its middle attention): lavapipe compiles each new
- * WGSL pipeline with LLVM on first use, so fewer distinct shapes keep this test short on a cold Mesa cache.
- */
+// (The training run in mixed-f16 is in training.test.ts, after its fp32 run has compiled the model's other pipelines.)
 const SMALL = presetConfig('tiny', { channels: 1, resolution: 8, channelMults: [1], dropout: 0 });

@@ -374,7 +374,11 @@ export function webgpuLossScaleStep(
   const [scaledNorm] = webgpuGlobalNorm(flats, undefined);
   const norms = tf.reshape(scaledNorm, [1]);
   try {
-    const [norm, gate, next] = run<tf.Tensor[]>(LOSS_SCALE, { norms, state }, { maxNorm: maxNorm ?? null, growthInterval });
+    const [norm, gate, next] = run<tf.Tensor[]>(
+      LOSS_SCALE,
+      { norms, state },
+      { maxNorm: maxNorm ?? null, growthInterval },
+    );
     return { norm: norm as tf.Scalar, gate: gate as tf.Tensor1D, next: next as tf.Tensor1D };
   } finally {
     tf.dispose([scaledNorm, norms]);
