@@ -4,6 +4,7 @@ import {
   createUNet,
   makeSchedule,
   describeWebGpuAdapter,
+  resolvePrecision,
   selectBackend,
   type BackendReport,
   type JsonValue,
@@ -111,7 +112,11 @@ async function trainAttempt(
     ...(env.webgpuAdapter ? { webgpuAdapter: env.webgpuAdapter } : {}),
   });
   log(`TF.js backend: ${backend.backend} (${backend.tried.map((t) => `${t.name}: ${t.reason}`).join('; ')})`);
-  log(`compute: ${describeCompute(backend)}`);
+  // DDPM runs: the precision goes on the compute line, and when mixed-f16 cannot run here, why it trains in fp32
+  // (the trainer resolves it the same way: webgpu with our kernels and shader-f16, Adam(W) with the EMA).
+  const precision =
+    config.architecture === 'glow' ? null : resolvePrecision(config.precision ?? 'fp32', () => config.emaDecay > 0);
+  log(`compute: ${describeCompute(backend)}${precision ? `; ${precision.note}` : ''}`);
   // A read from a GPU is a full sync: there metrics come back every METRICS_EVERY_GPU steps, in one read.
   const metricsEvery = backend.backend === 'webgpu' || backend.backend === 'tensorflow-gpu' ? METRICS_EVERY_GPU : 1;
   if (config.architecture === 'glow') {
@@ -139,6 +144,7 @@ async function trainAttempt(
     prediction: config.prediction,
     ...optimizationOptions(config, seed),
     labelDropout: config.labelDropout,
+    precision: precision?.active ?? 'fp32',
   };
   const singleThread = () => Object.assign(createTrainer(trainerConfig), { workers: 1, close: async () => undefined });
   const trainer: Trainer & { workers: number; close(): Promise<void> } = cpuBackend
@@ -235,6 +241,8 @@ async function trainAttempt(
       grad_norm: m.gradNorm,
       lr: m.lr,
       ema_decay: m.emaDecay,
+      // mixed-f16: the loss scale after the step and the steps skipped so far (overflowing gradients).
+      ...(m.lossScale !== undefined ? { loss_scale: m.lossScale, skipped_steps: m.skippedSteps ?? 0 } : {}),
     });
   };
   // A trainer on one device queues its steps and reads their metrics every `metricsEvery` steps; the CPU

@@ -51,6 +51,16 @@ describe('RunConfigSchema', () => {
     );
     expect(bad({ preset: 'tiny', steps: 1, model: { depth: 3 } })).toMatch(/^model: Unrecognized key/);
     expect(bad({ preset: 'tiny', steps: 1, unknownKnob: true })).toMatch(/Unrecognized key/);
+    expect(bad({ preset: 'tiny', steps: 1, precision: 'bf16' })).toBe(
+      'precision: unknown precision "bf16": must be one of fp32, mixed-f16',
+    );
+  });
+
+  it('takes precision mixed-f16, and leaves it out of configs that did not set it (fp32)', () => {
+    expect(RunConfigSchema.parse({ preset: 'tiny', steps: 1, precision: 'mixed-f16' })).toMatchObject({
+      precision: 'mixed-f16',
+    });
+    expect(RunConfigSchema.parse({ preset: 'tiny', steps: 1 })).not.toHaveProperty('precision');
   });
 
   it('builds the UNet from the preset, the overrides and the dataset channels', () => {

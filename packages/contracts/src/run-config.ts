@@ -12,6 +12,8 @@ import {
   DEFAULT_SAMPLER,
   DEFAULT_SAMPLE_STEPS,
   SAMPLER_KINDS,
+  PRECISIONS,
+  type TrainingPrecision,
 } from '@dapple/models/config';
 import { z } from 'zod';
 import { conditioningField, heldOutFields, int, RUN_LIMITS, type Conditioning } from './run-config-common.ts';
@@ -83,6 +85,16 @@ export const DdpmRunConfigSchema = z
     optimizer: z.enum(['adam', 'adamw']).default('adamw'),
     weightDecay: z.number().min(0).max(1).default(0),
     clipNorm: z.number().positive().max(1e6).default(1),
+    /**
+     * fp32, or mixed-f16: on a webgpu GPU with shader-f16 the convolutions stage their tiles in f16 and the loss is
+     * scaled dynamically; elsewhere the trainer trains in fp32 and says so in its log. Left out: fp32 (and kept out
+     * of the output, so stored configs stay as they were).
+     */
+    precision: z
+      .enum(PRECISIONS as unknown as [TrainingPrecision, ...TrainingPrecision[]], {
+        error: (issue) => `unknown precision ${JSON.stringify(issue.input)}: must be one of ${PRECISIONS.join(', ')}`,
+      })
+      .optional(),
     schedule: z.enum(['linear', 'cosine']).default('cosine'),
     timesteps: int(10, RUN_LIMITS.maxTimesteps).default(1000),
     prediction: z.enum(['eps', 'v', 'x0']).default('eps'),

@@ -1,8 +1,9 @@
 /**
  * GPU dispatches and command-buffer submits per training step and per sampling (DDIM) step on the webgpu backend,
  * for the tiny, small and base presets: with TF.js' own kernels (`kernels: "tfjs"`, the path before nn/webgpu/)
- * and with ours (`"dapple"`), in the same process. The counts are the same on any adapter (they do not depend on
- * the batch either), so lavapipe (Mesa's software Vulkan) measures what an H100 would run; times are not reported.
+ * and with ours (`"dapple"`), in the same process. The counts are the same on any adapter (ours do not depend on
+ * the batch either; TF.js' move a little: base 3,868 vs 3,923 per training step at batch 2 and 1), so lavapipe
+ * (Mesa's software Vulkan) measures what an H100 would run; times are not reported.
  * Usage: tsx bench/webgpu-dispatch.ts [--presets tiny,small,base] [--batch 2]
  * Needs a WebGPU adapter; forces the webgpu backend even on a software one.
  */

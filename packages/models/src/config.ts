@@ -25,4 +25,5 @@ export {
   type GlowPresetInfo,
 } from './glow/presets.ts';
 export { BACKEND_NAMES, type BackendName } from './backend-names.ts';
+export { PRECISIONS, type Precision as TrainingPrecision } from './optim/precision.ts';
 export { CPU_BANNER } from './cpu-banner.ts';

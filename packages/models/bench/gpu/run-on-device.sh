@@ -9,11 +9,11 @@
 #   - Node 20+, the webgpu package, the Vulkan loader        (else: from .gpu/, packed here by prepare.sh)
 #   - .gpu/webgpu-bench.mjs                                  (prepare.sh; or this repo's node_modules, then bundled here)
 # Environment: PRESETS (small,base) BATCHES (64) STEPS (10) KERNELS (dapple; dapple,tfjs adds TF.js' own kernels)
-# F16 (0; 0,1 adds f16-staged conv tiles) TORCH_TIMEOUT (180 s) WEBGPU_TIMEOUT (360 s) RESULTS.
+# F16 (0,1: fp32 and mixed-f16, i.e. f16 conv tiles with dynamic loss scaling; 0 for fp32 only) TORCH_TIMEOUT (180 s) WEBGPU_TIMEOUT (360 s) RESULTS.
 set -u
 cd "$(dirname "$0")/../../../.."
 export PRESETS=${PRESETS:-small,base} BATCHES=${BATCHES:-64} STEPS=${STEPS:-10}
-export KERNELS=${KERNELS:-dapple} F16=${F16:-0}
+export KERNELS=${KERNELS:-dapple} F16=${F16:-0,1}
 RESULTS=${RESULTS:-}
 W=${TMPDIR:-/tmp}/dapple-gpu-bench
 rm -rf "$W" && mkdir -p "$W"

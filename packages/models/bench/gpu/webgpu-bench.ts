@@ -24,7 +24,8 @@ const presets = (process.env.PRESETS ?? 'small,base').split(',') as PresetName[]
 const batches = (process.env.BATCHES ?? '64').split(',').map(Number);
 const steps = Number(process.env.STEPS ?? 10);
 const kernelModes = (process.env.KERNELS ?? 'dapple').split(',') as ('dapple' | 'tfjs')[];
-// f16: our conv GEMMs stage their tiles in f16 (sums stay f32) where the adapter has shader-f16.
+// f16: the trainer runs precision 'mixed-f16' (conv GEMM tiles in f16, sums f32, dynamic loss scaling) where the
+// adapter has shader-f16; the forward timing stages its tiles in f16 too.
 const f16Modes = (process.env.F16 ?? '0').split(',').map((v) => v === '1');
 
 function emit(line: Record<string, unknown>): void {
@@ -73,6 +74,7 @@ for (const preset of presets) {
           optimizer: { kind: 'adam' },
           lr: 2e-4,
           rng: new Rng(1),
+          precision: f16 ? 'mixed-f16' : 'fp32',
         });
         const images = tf.randomUniform([batch, config.resolution, config.resolution, 3], -1, 1) as tf.Tensor4D;
         try {
@@ -101,13 +103,16 @@ for (const preset of presets) {
           const metrics = await trainer.flushMetrics(); // waits for the GPU: the timed block ends here
           const trainMs = (performance.now() - start) / steps;
           const trainWork = counter.read();
-          const loss = metrics[metrics.length - 1]!.loss;
+          const last = metrics[metrics.length - 1]!;
+          const loss = last.loss;
           const errors = takeWebGpuErrors();
           emit({
             bench: 'diffusion.gpu.train',
             backend: 'webgpu',
             kernels,
             f16,
+            precision: trainer.precision.active,
+            ...(last.lossScale !== undefined ? { lossScale: last.lossScale, skippedSteps: last.skippedSteps } : {}),
             preset,
             params: model.paramCount(),
             batch,

@@ -4,6 +4,15 @@ import { Ema, type EmaConfig } from '../optim/ema.ts';
 import { flatNormAndClipScale } from '../optim/flat.ts';
 import { concatFlat } from '../optim/flat-copy.ts';
 import { learningRateAt, validateLrSchedule, type LrSchedule } from '../optim/lr.ts';
+import {
+  LossScaler,
+  resolvePrecision,
+  validateLossScale,
+  validatePrecision,
+  type LossScaleConfig,
+  type Precision,
+  type PrecisionChoice,
+} from '../optim/loss-scale.ts';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../optim/optimizers.ts';
 import {
   accumulateGradients,
@@ -14,6 +23,7 @@ import {
   type TrainingState,
 } from '../optim/trainer-core.ts';
 import { dropoutKeepMask } from '../nn/dropout-mask.ts';
+import { setWebGpuConvF16, webGpuConvF16 } from '../nn/webgpu/conv.ts';
 import { installWasmKernelFixes } from '../nn/wasm-kernels.ts';
 import type { Rng } from '../rng.ts';
 import type { Prediction } from './samplers/types.ts';
@@ -46,6 +56,14 @@ export interface TrainerConfig {
   microBatch?: number;
   /** Class-conditional models: probability of replacing a label by the null label (CFG). Default 0.1. */
   labelDropout?: number;
+  /**
+   * 'fp32' (default) or 'mixed-f16': on webgpu with shader-f16, GEMM tiles staged in f16 and dynamic loss scaling
+   * (optim/loss-scale.ts) in queueStep/step; elsewhere the trainer runs fp32 and `precision.note` says why.
+   * computeGradients/applyGradients (the CPU data-parallel path) always run fp32.
+   */
+  precision?: Precision;
+  /** mixed-f16's loss scale: initial S (2^15) and the finite steps after which S doubles (2000). */
+  lossScale?: LossScaleConfig;
 }
 
 export interface TrainBatch {
@@ -86,6 +104,12 @@ export interface StepMetrics {
   /** Hybrid loss only: the two parts (batch means). */
   mse?: number;
   vlb?: number;
+  /** mixed-f16 only: the loss scale S after this step (the one the next step uses). */
+  lossScale?: number;
+  /** mixed-f16 only: whether this step's gradients overflowed and its update was skipped. */
+  skipped?: boolean;
+  /** mixed-f16 only: steps skipped since the trainer was created. */
+  skippedSteps?: number;
 }
 
 /** Everything besides weights and config that a checkpoint needs to resume exactly. */
@@ -124,7 +148,7 @@ export interface Trainer {
   readonly model: UNet;
   readonly optimizer: Optimizer;
   readonly ema: Ema | null;
-  /** Updates applied so far. */
+  /** Updates applied so far (mixed-f16: skipped steps count too, as they advance the schedules). */
   readonly stepCount: number;
   /** One update from a batch: drawStepKey, computeGradients over the whole batch, applyGradients. */
   step(batch: TrainBatch): Promise<StepMetrics>;
@@ -146,6 +170,8 @@ export interface Trainer {
  * (submit, wait, map), so the trainer app queues steps and reads their metrics every few steps in one go.
  */
 export interface QueueingTrainer extends Trainer {
+  /** The precision asked for and the one that runs (with why, when they differ). */
+  readonly precision: PrecisionChoice;
   /** Applies one update like step() but reads nothing back: its metrics stay on the device; returns the step. */
   queueStep(batch: TrainBatch): number;
   /** The metrics of every step queued since the last flush, in order, fetched with one read. */
@@ -215,6 +241,13 @@ interface PendingMetrics {
   norm: tf.Scalar;
   mse: tf.Scalar | null;
   vlb: tf.Scalar | null;
+  /** mixed-f16: the loss scaler's state after the step. */
+  scaler: tf.Tensor1D | null;
+}
+
+/** The device tensors of pending metrics, in the order flushMetrics packs them. */
+function pendingTensors(p: PendingMetrics): tf.Tensor[] {
+  return [p.perSample, p.norm, ...(p.mse ? [p.mse] : []), ...(p.vlb ? [p.vlb] : []), ...(p.scaler ? [p.scaler] : [])];
 }
 
 class DiffusionTrainer implements QueueingTrainer {
@@ -226,6 +259,8 @@ class DiffusionTrainer implements QueueingTrainer {
   private readonly lr: LrSchedule;
   private readonly tfNameToName = new Map<string, string>();
   private readonly varList: tf.Variable[];
+  readonly precision: PrecisionChoice;
+  private readonly scaler: LossScaler | null;
 
   constructor(private readonly cfg: TrainerConfig) {
     this.model = cfg.model;
@@ -243,6 +278,11 @@ class DiffusionTrainer implements QueueingTrainer {
     this.ema = cfg.ema === false ? null : new Ema(cfg.model.variables, cfg.ema ?? {});
     for (const [name, v] of cfg.model.variables) this.tfNameToName.set(v.name, name);
     this.varList = [...cfg.model.variables.values()];
+    const requested = validatePrecision(cfg.precision);
+    validateLossScale(cfg.lossScale);
+    const ema = this.ema;
+    this.precision = resolvePrecision(requested, () => ema !== null && this.optimizer.fusesEma(ema));
+    this.scaler = this.precision.active === 'mixed-f16' ? new LossScaler(cfg.lossScale) : null;
   }
 
   get stepCount(): number {
@@ -257,10 +297,26 @@ class DiffusionTrainer implements QueueingTrainer {
 
   queueStep(batch: TrainBatch): number {
     const b = checkTrainBatch(this.model.config, batch);
-    const g = this.sliceGradients(batch, { key: this.drawStepKey(), start: 0, total: b });
+    const key = this.drawStepKey();
+    let g: DeviceSliceGradients;
+    if (this.scaler) {
+      // mixed-f16: the GEMMs of this step's forward and backward passes stage their tiles in f16; sampling and
+      // evaluation in between stay f32.
+      const before = webGpuConvF16();
+      const scale = this.scaler.scale();
+      setWebGpuConvF16(true);
+      try {
+        g = this.sliceGradients(batch, { key, start: 0, total: b }, scale);
+      } finally {
+        setWebGpuConvF16(before);
+        scale.dispose();
+      }
+    } else {
+      g = this.sliceGradients(batch, { key, start: 0, total: b });
+    }
     let update: ReturnType<DiffusionTrainer['applyOnDevice']>;
     try {
-      update = this.applyOnDevice(g.flats);
+      update = this.applyOnDevice(g.flats, this.scaler);
     } finally {
       tf.dispose(g.flats);
     }
@@ -269,8 +325,8 @@ class DiffusionTrainer implements QueueingTrainer {
     // (mse may be the same tensor as perSample: the simple loss's per-sample terms are its mse.)
     if (g.mse !== g.perSample) g.mse.dispose();
     g.vlb?.dispose();
-    const { step, lr, emaDecay, norm } = update;
-    this.pending.push({ step, lr, emaDecay, tValues: g.t, perSample: g.perSample, norm, mse, vlb });
+    const { step, lr, emaDecay, norm, scaler } = update;
+    this.pending.push({ step, lr, emaDecay, tValues: g.t, perSample: g.perSample, norm, mse, vlb, scaler });
     return step;
   }
 
@@ -278,7 +334,7 @@ class DiffusionTrainer implements QueueingTrainer {
     const pending = this.pending;
     this.pending = [];
     if (pending.length === 0) return [];
-    const parts = pending.flatMap((p) => [p.perSample, p.norm, ...(p.mse ? [p.mse] : []), ...(p.vlb ? [p.vlb] : [])]);
+    const parts = pending.flatMap(pendingTensors);
     const packed = concatFlat(parts);
     let values: Float32Array;
     try {
@@ -301,6 +357,10 @@ class DiffusionTrainer implements QueueingTrainer {
       };
       if (p.mse) metrics.mse = take(1)[0]!;
       if (p.vlb) metrics.vlb = take(1)[0]!;
+      if (p.scaler) {
+        const [scale, , skippedSteps, skipped] = take(4);
+        Object.assign(metrics, { lossScale: scale!, skipped: skipped === 1, skippedSteps: skippedSteps! });
+      }
       return metrics;
     });
   }
@@ -324,7 +384,7 @@ class DiffusionTrainer implements QueueingTrainer {
   }
 
   /** computeGradients without reading anything back: the loss terms stay on the device (caller disposes). */
-  private sliceGradients(batch: TrainBatch, slice: BatchSlice): DeviceSliceGradients {
+  private sliceGradients(batch: TrainBatch, slice: BatchSlice, lossScale?: tf.Scalar): DeviceSliceGradients {
     const { model, schedule } = this.cfg;
     const { numClasses } = model.config;
     const images = batch.images;
@@ -371,7 +431,9 @@ class DiffusionTrainer implements QueueingTrainer {
         perSampleParts.push(tf.keep(terms.perSample));
         mseParts.push(tf.keep(terms.mse));
         if (terms.vlb) vlbParts.push(tf.keep(terms.vlb));
-        return tf.mul(terms.loss, size / total) as tf.Scalar;
+        const loss = tf.mul(terms.loss, size / total) as tf.Scalar;
+        // mixed-f16: gradients of S·loss, so small dY values survive f16 tiles; the optimizer step unscales them.
+        return lossScale ? (tf.mul(loss, lossScale) as tf.Scalar) : loss;
       }, this.varList);
       value.dispose();
       summed = accumulateGradients(summed, grads, this.tfNameToName);
@@ -390,7 +452,7 @@ class DiffusionTrainer implements QueueingTrainer {
   }
 
   async applyGradients(flats: tf.Tensor1D[]): Promise<AppliedUpdate> {
-    const { norm, ...update } = this.applyOnDevice(flats);
+    const { norm, scaler: _none, ...update } = this.applyOnDevice(flats);
     try {
       return { ...update, gradNorm: (await norm.data())[0]! };
     } finally {
@@ -398,14 +460,33 @@ class DiffusionTrainer implements QueueingTrainer {
     }
   }
 
-  /** applyGradients without reading the gradient norm back (the caller disposes it). */
-  private applyOnDevice(flats: tf.Tensor1D[]): Omit<AppliedUpdate, 'gradNorm'> & { norm: tf.Scalar } {
+  /**
+   * applyGradients without reading the gradient norm back (the caller disposes it). With a loss scaler, `flats`
+   * are gradients of S·loss: the norm is unscaled, a non-finite step is skipped on the device (scaler.step) and
+   * the scaler's new state is returned for the metrics.
+   */
+  private applyOnDevice(
+    flats: tf.Tensor1D[],
+    scaler: LossScaler | null = null,
+  ): Omit<AppliedUpdate, 'gradNorm'> & { norm: tf.Scalar; scaler: tf.Tensor1D | null } {
     const lr = learningRateAt(this.lr, this.optimizer.step);
+    if (scaler) {
+      const { norm, gate, after } = scaler.step(flats, this.cfg.clipNorm);
+      try {
+        const emaDecay = this.optimizer.applyFlat(flats, lr, gate, this.ema ?? undefined, true);
+        return { step: this.optimizer.step, lr, emaDecay, norm, scaler: after };
+      } catch (err) {
+        tf.dispose([norm, after]);
+        throw err;
+      } finally {
+        gate.dispose();
+      }
+    }
     const { norm, scale } = flatNormAndClipScale(flats, this.cfg.clipNorm);
     // With the EMA: one kernel per bucket on webgpu (Adam + EMA), else the EMA's own update after Adam.
     const emaDecay = this.optimizer.applyFlat(flats, lr, scale, this.ema ?? undefined);
     scale?.dispose();
-    return { step: this.optimizer.step, lr, emaDecay, norm };
+    return { step: this.optimizer.step, lr, emaDecay, norm, scaler: null };
   }
 
   /** Labels with classifier-free-guidance dropout applied (`u`: each image's uniform); all null labels when none are given. */
@@ -432,10 +513,9 @@ class DiffusionTrainer implements QueueingTrainer {
   }
 
   dispose(): void {
-    tf.dispose(
-      this.pending.flatMap((p) => [p.perSample, p.norm, ...(p.mse ? [p.mse] : []), ...(p.vlb ? [p.vlb] : [])]),
-    );
+    tf.dispose(this.pending.flatMap(pendingTensors));
     this.pending = [];
+    this.scaler?.dispose();
     if (!('apply' in this.cfg.optimizer)) this.optimizer.dispose();
     this.ema?.dispose();
   }

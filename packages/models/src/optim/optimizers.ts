@@ -27,9 +27,13 @@ export interface Optimizer {
   apply(grads: Map<string, tf.Tensor>, lr: number): void;
   /**
    * Same, with gradients already flattened per bucket and an optional scale (gradient clipping). With `ema`, also
-   * updates that EMA of the new weights (in the same kernel on webgpu) and returns the decay it used.
+   * updates that EMA of the new weights (in the same kernel on webgpu) and returns the decay it used. With `gated`
+   * (loss scaling, webgpu's fused Adam+EMA only: see fusesEma), `gradScale` is the [multiplier, finite] pair of
+   * webgpuLossScaleStep and a non-finite step leaves weights, moments and EMA as they were.
    */
-  applyFlat(flatGrads: tf.Tensor1D[], lr: number, gradScale?: tf.Scalar, ema?: Ema): number | null;
+  applyFlat(flatGrads: tf.Tensor1D[], lr: number, gradScale?: tf.Tensor, ema?: Ema, gated?: boolean): number | null;
+  /** Whether applyFlat runs Adam and this EMA as one webgpu kernel per bucket here (what `gated` needs). */
+  fusesEma(ema: Ema): boolean;
   /**
    * State tensors by name: `m/<name>`, `v/<name>`, `momentum/<name>` and `step`. They stay valid until the
    * next update or setState (then they are disposed): save them right away, do not dispose them.
@@ -96,21 +100,24 @@ class FlatOptimizer implements Optimizer {
     tf.dispose(flats);
   }
 
-  applyFlat(flatGrads: tf.Tensor1D[], lr: number, gradScale?: tf.Scalar, ema?: Ema): number | null {
+  applyFlat(flatGrads: tf.Tensor1D[], lr: number, gradScale?: tf.Tensor, ema?: Ema, gated = false): number | null {
     if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`learning rate must be a finite number ≥ 0, got ${lr}`);
     if (flatGrads.length !== this.layout.buckets.length)
       throw new Error(`optimizer: expected ${this.layout.buckets.length} gradient buckets, got ${flatGrads.length}`);
+    const fused = ema !== undefined && this.fusesEma(ema);
+    if (gated && !(fused && gradScale))
+      throw new Error('optimizer: a loss-scaled (gated) step needs webgpu’s fused Adam+EMA kernel and a gate tensor');
     this.dropStateCache();
     this.stepCount += 1;
-    if (ema && this.config.kind !== 'sgd' && this.fusesEma(ema)) {
-      return this.adamEmaUpdate(flatGrads, adamConstants(this.config, lr, this.stepCount), ema, gradScale);
+    if (ema && fused && this.config.kind !== 'sgd') {
+      return this.adamEmaUpdate(flatGrads, adamConstants(this.config, lr, this.stepCount), ema, gradScale, gated);
     }
     flatGrads.forEach((g, i) => {
       const next = tf.tidy(() => {
         const p = this.layout.flatten(this.variables, i);
         if (this.config.kind === 'sgd')
           return this.sgdUpdate(this.config, i, p, gradScale ? tf.mul(g, gradScale) : g, lr);
-        return this.adamUpdate(i, p, g, adamConstants(this.config, lr, this.stepCount), gradScale);
+        return this.adamUpdate(i, p, g, adamConstants(this.config, lr, this.stepCount), gradScale as tf.Scalar);
       });
       this.layout.assign(next, i, this.variables);
       next.dispose();
@@ -119,14 +126,20 @@ class FlatOptimizer implements Optimizer {
   }
 
   /** Whether Adam and the EMA update run as one webgpu kernel per bucket here. */
-  private fusesEma(ema: Ema): boolean {
-    if (!webgpuKernelsActive() || !webgpuOptimAvailable()) return false;
+  fusesEma(ema: Ema): boolean {
+    if (this.config.kind === 'sgd' || !webgpuKernelsActive() || !webgpuOptimAvailable()) return false;
     const sizes = ema.bucketSizes();
     return sizes.length === this.layout.buckets.length && sizes.every((n, i) => n === this.layout.buckets[i]!.size);
   }
 
   /** Adam(W) and the EMA of the new weights in one pass per bucket (nn/webgpu/optim.ts); returns the EMA decay. */
-  private adamEmaUpdate(flatGrads: tf.Tensor1D[], k: AdamConstants, ema: Ema, gradScale?: tf.Scalar): number {
+  private adamEmaUpdate(
+    flatGrads: tf.Tensor1D[],
+    k: AdamConstants,
+    ema: Ema,
+    gradScale: tf.Tensor | undefined,
+    gated: boolean,
+  ): number {
     const { decay, buckets } = ema.beginFusedUpdate();
     const shadows = flatGrads.map((g, i) => {
       const m = this.slots.get('m')![i]!;
@@ -141,6 +154,7 @@ class FlatOptimizer implements Optimizer {
         k,
         decay,
         gradScale,
+        gated,
       );
       p.dispose();
       m.assign(m2!);

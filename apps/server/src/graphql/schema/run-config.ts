@@ -24,6 +24,7 @@ const types = new ConfigTypes(runConfigShape(), {
     schedule: 'NoiseSchedule',
     prediction: 'Prediction',
     conditioning: 'Conditioning',
+    precision: 'Precision',
   },
   existingEnums: { sampleSampler: SamplerKindEnum, architecture: ArchitectureEnum },
   docs: {
@@ -37,6 +38,8 @@ const types = new ConfigTypes(runConfigShape(), {
     batchSize: 'Images per update.',
     microBatch: 'Gradient accumulation chunk (same update, less memory). Default min(batchSize, 32).',
     warmupSteps: 'Linear learning-rate warm-up.',
+    precision:
+      'FP32 (left out), or MIXED_F16: on a WebGPU GPU with shader-f16, f16 convolution tiles and dynamic loss scaling; elsewhere the run trains in fp32 and its log says so.',
     emaDecay: 'EMA max decay; 0 disables the EMA (samples then use the raw weights).',
     conditioning:
       "CLASS: the UNet is conditioned on the dataset labels. Left out of startRun: the base model's when fine-tuning, else CLASS when the dataset version has ≥ 2 labels (top-level folders), else NONE; CLASS on an unlabelled dataset is BAD_USER_INPUT.",

@@ -56,7 +56,9 @@ const PAD_T = ${g.padT}; const PAD_L = ${g.padL};`;
 }
 
 function f16(b: WebGpuBackendInternals): boolean {
-  return deviceCaps(b.device).f16 && f16Wanted;
+  const on = deviceCaps(b.device).f16 && f16Wanted;
+  if (on) f16Dispatches++;
+  return on;
 }
 
 let f16Wanted = false;
@@ -66,6 +68,17 @@ let f16Wanted = false;
  */
 export function setWebGpuConvF16(on: boolean): void {
   f16Wanted = on;
+}
+
+let f16Dispatches = 0;
+/** GEMM dispatches that staged their tiles in f16 so far (tests check that mixed precision reached the kernels). */
+export function f16GemmDispatches(): number {
+  return f16Dispatches;
+}
+
+/** Whether GEMM tiles are staged in f16 where the device allows (what setWebGpuConvF16 last set). */
+export function webGpuConvF16(): boolean {
+  return f16Wanted;
 }
 
 function forwardKernel({ inputs, attrs, backend }: WebGpuKernelArgs): tf.TensorInfo {

@@ -31,6 +31,7 @@ const NORM = 'DappleGlobalNorm';
 const ADAM = 'DappleAdam';
 const AXPBY = 'DappleAxpby';
 const ADAM_EMA = 'DappleAdamEma';
+const LOSS_SCALE = 'DappleLossScaleStep';
 const WG = 256;
 
 function concatKernel({ inputs, backend }: WebGpuKernelArgs): tf.TensorInfo {
@@ -158,11 +159,16 @@ const ADAM_PARAMS = ['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'stepSi
   (name) => ({ name, type: 'f32' as const }),
 );
 
-/** Adam(W) (and the EMA of the result); `scale`, a scalar tensor, multiplies the gradient (clipping). */
+/**
+ * Adam(W) (and the EMA of the result); `scale`, a scalar tensor, multiplies the gradient (clipping). With `gated`
+ * (loss scaling), `scale` holds two values from DappleLossScaleStep: the multiplier (clipping × 1/S) and whether the
+ * step's gradients were finite; where they were not, every output is a copy of its input (the step is skipped).
+ */
 function adamKernel(withEma: boolean) {
   return ({ inputs, attrs, backend }: WebGpuKernelArgs): tf.TensorInfo[] => {
     const { p, g, m, v, scale, ema } = inputs;
-    const a = attrs as unknown as AdamConstants & { emaDecay: number };
+    const a = attrs as unknown as AdamConstants & { emaDecay: number; gated?: boolean };
+    const gated = a.gated === true && scale !== undefined;
     const n = tf.util.sizeFromShape(p!.shape);
     const outs = [output(backend, [n]), output(backend, [n]), output(backend, [n])];
     if (withEma) outs.push(output(backend, [n]));
@@ -190,6 +196,7 @@ function adamKernel(withEma: boolean) {
 @compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x + gid.y * ${x * WG}u;
   if (i >= ${n}u) { return; }
+  ${gated ? `if (scale[1] == 0.0) { p2[i] = p[i]; m2[i] = m[i]; v2[i] = v[i];${withEma ? ' ema2[i] = ema[i];' : ''} return; }` : ''}
   let gs = g[i]${scale ? ' * scale[0]' : ''};
   let mm = m[i] * params.beta1 + gs * params.oneMinusBeta1;
   let vv = v[i] * params.beta2 + (gs * gs) * params.oneMinusBeta2;
@@ -235,7 +242,64 @@ function axpbyKernel({ inputs, attrs, backend }: WebGpuKernelArgs): tf.TensorInf
   return out;
 }
 
+/**
+ * Dynamic loss scaling's per-step bookkeeping, on the device (nothing is read back). Inputs: `norms`, the global
+ * norms of the *scaled* gradient over groups of buckets (DappleGlobalNorm without clipping), and `state` =
+ * [S, finite steps in a row, skipped steps in all, whether the last step was skipped]. Outputs: the unscaled norm
+ * ‖g‖ = ‖S·g‖ / S, `gate` = [min(1, maxNorm / (‖g‖ + 1e-6)) / S, 1 if ‖g‖ is finite else 0] for the gated Adam
+ * kernel, and the next state: S halves after a non-finite step, doubles after `growthInterval` finite ones.
+ * S is a power of two, so scaling and unscaling are exact: with finite gradients the update is the fp32 one.
+ * The finiteness test looks at the exponent bits (all ones: inf or NaN), which a compiler that assumes no
+ * NaN/inf in float math (WGSL allows it) cannot fold away as it may `x != x`. The sum of squares is of S·g: it
+ * overflows f32 only when S·‖g‖ > 1.8e19, and then counts as an overflow like any other (the step is skipped).
+ */
+function lossScaleKernel({ inputs, attrs, backend }: WebGpuKernelArgs): tf.TensorInfo[] {
+  const { norms, state } = inputs;
+  const { maxNorm, growthInterval } = attrs as { maxNorm: number | null; growthInterval: number };
+  const groups = tf.util.sizeFromShape(norms!.shape);
+  const norm = output(backend, []);
+  const gate = output(backend, [2]);
+  const next = output(backend, [4]);
+  dispatch(backend, {
+    label: LOSS_SCALE,
+    code: `${bindings([
+      { name: 'norms' },
+      { name: 'state' },
+      { name: 'norm', access: 'read_write' },
+      { name: 'gate', access: 'read_write' },
+      { name: 'next', access: 'read_write' },
+    ])}
+@compute @workgroup_size(1) fn main() {
+  var s = 0.0;
+  for (var i = 0u; i < ${groups}u; i++) { let n = norms[i]; s += n * n; }
+  let scale = state[0];
+  let g = sqrt(s) / scale;
+  let finite = (bitcast<u32>(g) & 0x7f800000u) != 0x7f800000u;
+  norm[0] = g;
+  gate[0] = ${maxNorm === null ? '1.0' : `min(1.0, ${f32(maxNorm)} / (g + 1e-6))`} / scale;
+  gate[1] = select(0.0, 1.0, finite);
+  if (finite) {
+    let good = state[1] + 1.0;
+    let grow = good >= ${f32(growthInterval)};
+    next[0] = select(scale, scale * 2.0, grow);
+    next[1] = select(good, 0.0, grow);
+    next[2] = state[2];
+    next[3] = 0.0;
+  } else {
+    next[0] = scale * 0.5;
+    next[1] = 0.0;
+    next[2] = state[2] + 1.0;
+    next[3] = 1.0;
+  }
+}`,
+    buffers: [norms!, state!, norm, gate, next],
+    workgroups: [1],
+  });
+  return [norm, gate, next];
+}
+
 const available = webgpuKernels({
+  [LOSS_SCALE]: lossScaleKernel,
   [CONCAT]: concatKernel,
   [SPLIT]: splitKernel,
   [NORM]: normKernel,
@@ -291,7 +355,32 @@ export function webgpuAdamEma(
   ema: tf.Tensor1D,
   c: AdamConstants,
   emaDecay: number,
-  scale?: tf.Scalar,
+  scale?: tf.Tensor,
+  gated = false,
 ): tf.Tensor1D[] {
-  return run<tf.Tensor1D[]>(ADAM_EMA, { p, g, m, v, scale, ema }, { ...c, emaDecay });
+  return run<tf.Tensor1D[]>(ADAM_EMA, { p, g, m, v, scale, ema }, { ...c, emaDecay, gated });
+}
+
+/**
+ * One step of dynamic loss scaling over the buckets of the scaled gradient S·g (see lossScaleKernel): the unscaled
+ * norm, the gate for webgpuAdamEma(…, gated = true) and the next state [S, good, skipped, lastSkipped].
+ */
+export function webgpuLossScaleStep(
+  flats: tf.Tensor1D[],
+  state: tf.Tensor1D,
+  maxNorm: number | undefined,
+  growthInterval: number,
+): { norm: tf.Scalar; gate: tf.Tensor1D; next: tf.Tensor1D } {
+  const [scaledNorm] = webgpuGlobalNorm(flats, undefined);
+  const norms = tf.reshape(scaledNorm, [1]);
+  try {
+    const [norm, gate, next] = run<tf.Tensor[]>(
+      LOSS_SCALE,
+      { norms, state },
+      { maxNorm: maxNorm ?? null, growthInterval },
+    );
+    return { norm: norm as tf.Scalar, gate: gate as tf.Tensor1D, next: next as tf.Tensor1D };
+  } finally {
+    tf.dispose([scaledNorm, norms]);
+  }
 }
