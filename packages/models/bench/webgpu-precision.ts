@@ -10,6 +10,7 @@ import { loadavg } from 'node:os';
 import { selectBackend } from '../src/backend.ts';
 import { takeWebGpuErrors } from '../src/backend/webgpu.ts';
 import { presetConfig } from '../src/diffusion/presets.ts';
+import { f16GemmDispatches } from '../src/nn/webgpu/conv.ts';
 import { trainFixedBatch } from '../src/nn/webgpu/fixed-batch-run.ts';
 
 const argv = process.argv.slice(2);
@@ -33,7 +34,10 @@ const config = presetConfig('tiny', {
 });
 takeWebGpuErrors();
 const fp32 = await trainFixedBatch('fp32', config, steps);
+const f16Before = f16GemmDispatches();
 const mixed = await trainFixedBatch('mixed-f16', config, steps);
+// GEMM dispatches with f16 tiles during the mixed-f16 run: 0 would mean the precision was asked for but never ran.
+const f16Gemms = f16GemmDispatches() - f16Before;
 let maxWeightDiff = 0;
 let maxWeight = 0;
 fp32.weights.forEach((w, i) => {
@@ -55,6 +59,7 @@ console.log(
     maxAbsWeight: +maxWeight.toFixed(4),
     lossScale: last.lossScale ?? null,
     skippedSteps: last.skippedSteps ?? null,
+    f16GemmDispatches: f16Gemms,
     webgpuErrors: takeWebGpuErrors().length,
     adapter: `${adapter.vendor} ${adapter.architecture} ${adapter.description}`,
     features: adapter.deviceFeatures,
