@@ -116,7 +116,9 @@ async function trainAttempt(
   // (the trainer resolves it the same way: webgpu with our kernels and shader-f16, Adam(W) with the EMA).
   const precision =
     config.architecture === 'glow' ? null : resolvePrecision(config.precision ?? 'fp32', () => config.emaDecay > 0);
-  log(`compute: ${describeCompute(backend)}${precision ? `; ${precision.note}` : ''}`);
+  // Plain fp32, the default, adds nothing to the line (the run page shows its text as the run's compute).
+  const precisionNote = precision && precision.requested !== 'fp32' ? `; ${precision.note}` : '';
+  log(`compute: ${describeCompute(backend)}${precisionNote}`);
   // A read from a GPU is a full sync: there metrics come back every METRICS_EVERY_GPU steps, in one read.
   const metricsEvery = backend.backend === 'webgpu' || backend.backend === 'tensorflow-gpu' ? METRICS_EVERY_GPU : 1;
   if (config.architecture === 'glow') {

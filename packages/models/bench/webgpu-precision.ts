@@ -11,7 +11,7 @@ import { selectBackend } from '../src/backend.ts';
 import { takeWebGpuErrors } from '../src/backend/webgpu.ts';
 import { presetConfig } from '../src/diffusion/presets.ts';
 import { f16GemmDispatches } from '../src/nn/webgpu/conv.ts';
-import { trainFixedBatch } from '../src/nn/webgpu/fixed-batch-run.ts';
+import { trainFixedBatch } from './fixed-batch-run.ts';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {

@@ -48,7 +48,10 @@ describe('model card markdown', () => {
 describe('sampling settings', () => {
   it('accepts the defaults and names each bad field with its limit', () => {
     expect(checkSettings(DEFAULT_SETTINGS, []).ok).toBe(true);
-    const bad = checkSettings({ ...DEFAULT_SETTINGS, count: '65', steps: '0', eta: '2', guidance: '3' }, []);
+    const bad = checkSettings(
+      { ...DEFAULT_SETTINGS, sampler: 'DDIM', count: '65', steps: '0', eta: '2', guidance: '3' },
+      [],
+    );
     expect(bad.ok).toBe(false);
     if (bad.ok) return;
     expect(bad.errors.count).toContain('1 to 64');

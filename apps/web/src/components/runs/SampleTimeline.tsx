@@ -102,8 +102,7 @@ export function SampleTimeline({
   // The default zoom is the largest that fits the card as it is laid out now (half of it per grid when comparing).
   const [bodyRef, bodyWidth] = useElementWidth<HTMLDivElement>();
   const layout = grid ? gridLayout(config, grid.width, grid.height, labelNames) : null;
-  const available =
-    (bodyWidth ?? DEFAULT_MAX_WIDTH) / (comparing ? 2 : 1) - (layout?.rowLabels ? ROW_LABELS_WIDTH : 0);
+  const available = (bodyWidth ?? DEFAULT_MAX_WIDTH) / (comparing ? 2 : 1) - (layout?.rowLabels ? ROW_LABELS_WIDTH : 0);
   const shownZoom = zoom ?? (grid ? fittingZoom(grid.width, available) : 1);
 
   const own = grid ? (

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { makeSchedule } from '../../diffusion/schedule.ts';
-import { createTrainer, type StepMetrics } from '../../diffusion/train.ts';
-import { createUNet, type UNetConfig } from '../../diffusion/unet.ts';
-import type { Precision } from '../../optim/precision.ts';
-import { Rng } from '../../rng.ts';
+import { makeSchedule } from '../src/diffusion/schedule.ts';
+import { createTrainer, type StepMetrics } from '../src/diffusion/train.ts';
+import { createUNet, type UNetConfig } from '../src/diffusion/unet.ts';
+import type { Precision } from '../src/optim/precision.ts';
+import { Rng } from '../src/rng.ts';
 
 // A short training run on a fixed batch, for loss-scale.test.ts and bench/webgpu-precision.ts (fp32 against
 // mixed-f16 on the same run).
