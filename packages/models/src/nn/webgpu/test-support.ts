@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../backend.ts';
 import { takeWebGpuErrors } from '../../backend/webgpu.ts';
+import { Rng } from '../../rng.ts';
 import { forceKernelPaths, logDispatches } from './runtime.ts';
 import { setWebGpuKernels } from './enabled.ts';
 
@@ -93,4 +94,16 @@ export async function cpuAndWebGpu(
     forceKernelPaths({ f16: null, subgroups: null });
     await selectBackend({ prefer: 'cpu', fallback: false });
   }
+}
+
+/** `n` single-channel `r`×`r` images of a blob on a dark background: a dataset with structure, made here. */
+export function blobImages(n: number, seed: number, r: number): tf.Tensor4D {
+  const rng = new Rng(seed);
+  const out = new Float32Array(n * r * r);
+  for (let i = 0; i < n; i++) {
+    const [cx, cy] = [2 + 4 * rng.uniformArray(1)[0]!, 2 + 4 * rng.uniformArray(1)[0]!];
+    for (let y = 0; y < r; y++)
+      for (let x = 0; x < r; x++) out[(i * r + y) * r + x] = Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / 3) * 2 - 1;
+  }
+  return tf.tensor4d(out, [n, r, r, 1]);
 }

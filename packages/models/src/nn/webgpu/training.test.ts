@@ -13,7 +13,7 @@ import { Rng } from '../../rng.ts';
 import { maxRelErr } from '../test-arrays.ts';
 import { logDispatches } from './runtime.ts';
 import { setWebGpuKernels } from './enabled.ts';
-import { probeWebGpu, WEBGPU_SKIP_HINT } from './test-support.ts';
+import { blobImages, probeWebGpu, WEBGPU_SKIP_HINT } from './test-support.ts';
 
 const gpu = await probeWebGpu();
 /**
@@ -24,19 +24,6 @@ const gpu = await probeWebGpu();
 const TRAINING_TIMEOUT_MS = 600_000;
 const config = presetConfig('tiny', { channels: 1, resolution: 8, channelMults: [1, 2], dropout: 0 });
 const schedule = makeSchedule({ kind: 'linear', T: 100 });
-
-/** Blobs on a dark background: a dataset with structure, made here. */
-function images(n: number, seed: number): tf.Tensor4D {
-  const rng = new Rng(seed);
-  const r = config.resolution;
-  const out = new Float32Array(n * r * r);
-  for (let i = 0; i < n; i++) {
-    const [cx, cy] = [2 + 4 * rng.uniformArray(1)[0]!, 2 + 4 * rng.uniformArray(1)[0]!];
-    for (let y = 0; y < r; y++)
-      for (let x = 0; x < r; x++) out[(i * r + y) * r + x] = Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / 3) * 2 - 1;
-  }
-  return tf.tensor4d(out, [n, r, r, 1]);
-}
 
 async function train(steps: number, fixed: boolean, tensorCounts: number[] = []) {
   const model = createUNet(config, 5);
@@ -50,7 +37,7 @@ async function train(steps: number, fixed: boolean, tensorCounts: number[] = [])
     clipNorm: 1,
     rng,
   });
-  const x = images(4, 3);
+  const x = blobImages(4, 3, config.resolution);
   const start = rng.getState();
   const losses: number[] = [];
   for (let i = 0; i < steps; i++) {
