@@ -152,29 +152,29 @@ function logSince(slot: Slot, from: number): string {
 
 interface Relay {
   port: number;
-  /** Sends new connections to 127.0.0.1:`port` (none: refused), and ends every connection to the previous target. */
+  /**
+   * Sends what the dashboard sends next to 127.0.0.1:`port` (none: its connections are closed), on the connections it
+   * already holds too: each one's link to the previous target is ended, and its next request opens one to `port`.
+   */
   route(port: number | undefined): void;
   close(): Promise<void>;
 }
 
-// Plain TCP, so HTTP keep-alive and the WebSocket upgrades the dashboard proxies pass through unchanged. Ending the
-// old connections on every route change means no pooled keep-alive connection of the dashboard's still leads to the
-// previous file's (stopped) hub.
+// Plain TCP, so HTTP keep-alive and the WebSocket upgrades the dashboard proxies pass through unchanged.
+//
+// A route change must not close the dashboard's own (pooled keep-alive) connections to the relay: `next start` learns
+// of a close only when its event loop gets to it, and a request it proxies first goes out on the dead socket and is
+// answered 500 (CI failed this way once). So a route change ends only the relay's link to the previous hub; the
+// dashboard's connection stays open, and the next bytes it sends (at a request boundary: the previous file is done)
+// open a link to the new target.
 async function startRelay(): Promise<Relay> {
   let target: number | undefined;
-  const open = new Set<Socket>();
+  const open = new Set<RelayedConnection>();
   const server: Server = createTcpServer((incoming) => {
     if (target === undefined) return void incoming.destroy();
-    const outgoing = connect(target, '127.0.0.1');
-    for (const socket of [incoming, outgoing]) {
-      open.add(socket);
-      socket.on('close', () => open.delete(socket));
-      socket.on('error', () => {
-        incoming.destroy();
-        outgoing.destroy();
-      });
-    }
-    incoming.pipe(outgoing).pipe(incoming);
+    const connection = relayConnection(incoming, () => target);
+    open.add(connection);
+    incoming.on('close', () => open.delete(connection));
   });
   const port = await freePort();
   await new Promise<void>((done) => server.listen(port, '127.0.0.1', done));
@@ -182,11 +182,66 @@ async function startRelay(): Promise<Relay> {
     port,
     route(next) {
       target = next;
-      for (const socket of open) socket.destroy();
+      for (const connection of open) {
+        if (next === undefined) connection.destroy();
+        else connection.detach();
+      }
     },
     close: () => {
-      for (const socket of open) socket.destroy();
+      for (const connection of open) connection.destroy();
       return new Promise((done) => server.close(() => done()));
+    },
+  };
+}
+
+interface RelayedConnection {
+  /** Ends the link to the current target; the next bytes from the dashboard open one to the target then routed. */
+  detach(): void;
+  destroy(): void;
+}
+
+function relayConnection(incoming: Socket, currentTarget: () => number | undefined): RelayedConnection {
+  let outgoing: Socket | undefined;
+
+  const link = (port: number): Socket => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('data', (chunk: Buffer) => {
+      if (!incoming.write(chunk)) socket.pause();
+    });
+    socket.on('drain', () => incoming.resume());
+    // The hub closed its side (it stopped, or its keep-alive timed out): the dashboard's connection closes with it.
+    socket.on('end', () => incoming.end());
+    socket.on('error', () => incoming.destroy());
+    return socket;
+  };
+  const unlink = (): void => {
+    const socket = outgoing;
+    outgoing = undefined;
+    if (!socket) return;
+    socket.removeAllListeners();
+    socket.on('error', () => undefined);
+    socket.destroy();
+    incoming.resume();
+  };
+
+  incoming.on('data', (chunk: Buffer) => {
+    if (!outgoing) {
+      const port = currentTarget();
+      if (port === undefined) return void incoming.destroy();
+      outgoing = link(port);
+    }
+    if (!outgoing.write(chunk)) incoming.pause();
+  });
+  incoming.on('drain', () => outgoing?.resume());
+  incoming.on('end', () => (outgoing ? outgoing.end() : incoming.end()));
+  incoming.on('error', () => undefined);
+  incoming.on('close', unlink);
+
+  return {
+    detach: unlink,
+    destroy: () => {
+      unlink();
+      incoming.destroy();
     },
   };
 }
