@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend.ts';
 import { presetConfig, type PresetName } from '../src/diffusion/presets.ts';
-import { createCpuTrainer } from '../src/parallel/data-parallel-trainer.ts';
+import { createCpuTrainer, DataParallelTrainer, type ParallelStepStats } from '../src/parallel/data-parallel-trainer.ts';
 import { benchImages, benchTrainerConfig, benchUNet, median, quantile } from './harness.ts';
 
 const { values: args } = parseArgs({
@@ -62,6 +62,10 @@ const timedStep = async (trainer: typeof one.trainer) => {
 const t1: number[] = [];
 const tN: number[] = [];
 const ratios: number[] = [];
+const stats: ParallelStepStats[] = [];
+const record = () => {
+  if (many.trainer instanceof DataParallelTrainer && many.trainer.lastStep) stats.push(many.trainer.lastStep);
+};
 for (let i = 0; i < pairs; i++) {
   // Alternate which goes first, so neither always runs right after the other.
   let x: number;
@@ -69,8 +73,10 @@ for (let i = 0; i < pairs; i++) {
   if (i % 2 === 0) {
     x = await timedStep(one.trainer);
     y = await timedStep(many.trainer);
+    record();
   } else {
     y = await timedStep(many.trainer);
+    record();
     x = await timedStep(one.trainer);
   }
   t1.push(x);
@@ -78,6 +84,20 @@ for (let i = 0; i < pairs; i++) {
   ratios.push(x / y);
 }
 const round = (x: number, d = 3) => +x.toFixed(d);
+/** Median over the timed W-worker steps of one number per step (per rank: one median per rank). */
+const medianOf = (pick: (s: ParallelStepStats) => number) => round(median(stats.map(pick)), 1);
+const perRank = (pick: (s: ParallelStepStats) => number[]) =>
+  Array.from({ length: workers }, (_, r) => medianOf((s) => pick(s)[r] ?? 0));
+// Where a W-worker step goes (medians): each rank's slice, then the phases after the slowest slice is done.
+const breakdown = stats.length
+  ? {
+      computeMs: perRank((s) => s.computeMs),
+      barrierWaitMs: perRank((s) => s.barrierWaitMs),
+      gradientsMs: medianOf((s) => s.gradientsMs),
+      reduceMs: medianOf((s) => s.reduceMs),
+      applyMs: medianOf((s) => s.applyMs),
+    }
+  : {};
 console.log(
   JSON.stringify({
     bench: 'cpu.scaling.paired',
@@ -92,6 +112,7 @@ console.log(
     scaling: round(median(ratios)),
     scalingQuartiles: [round(quantile(ratios, 0.25)), round(quantile(ratios, 0.75))],
     scalingOfMedians: round(median(t1) / median(tN)),
+    ...breakdown,
     loadAvg: loadavg().map((x) => round(x, 2)),
     ...(args.note ? { note: args.note } : {}),
   }),

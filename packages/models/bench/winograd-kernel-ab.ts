@@ -5,6 +5,7 @@
  * shape with the load average. `A` runs winograd4FilterGrad with its single-sample bands of 16 tiles (the kernel
  * before multi-sample bands ignores the extra argument), `B` with bands of DW_TILES (32) tiles as wasm-conv.ts sizes
  * them; the forward takes the same arguments on both sides (a check on the noise when its kernel did not change).
+ * `filter` is winograd4Filter, the forward's filter transform (paid once per conv and step, whatever the batch).
  * Usage: node --no-liftoff --import tsx bench/winograd-kernel-ab.ts <A conv-kernels.wasm.ts> <B conv-kernels.wasm.ts>
  * env SHAPES=BxHxWxCxN,…  REPS=40  DW_TILES=32
  */
@@ -13,6 +14,7 @@ import { loadavg } from 'node:os';
 interface Kernels {
   winograd4(...args: number[]): void;
   winograd4FilterGrad(...args: number[]): void;
+  winograd4Filter(...args: number[]): void;
 }
 
 const [aPath, bPath] = process.argv.slice(2);
@@ -57,6 +59,7 @@ for (const s of (process.env['SHAPES'] ?? '32x32x32x32x32,32x16x16x64x64,32x8x8x
   const bias = alloc(N);
   const y = alloc(B * H * W * N);
   const du = alloc(36 * C * N);
+  const f = alloc(9 * C * N);
   const T = W / 4;
   const r = bandRows(H / 4, T, 16);
   const rd = bandRows(H / 4, T, dwTiles);
@@ -64,7 +67,10 @@ for (const s of (process.env['SHAPES'] ?? '32x32x32x32x32,32x16x16x64x64,32x8x8x
   const tiles = Math.max(r, rd * sd) * T;
   const vbuf = alloc(36 * (tiles * C + 16));
   const mbuf = alloc(36 * (tiles * N + 16) + 4 * 36);
-  const t = { fwdA: [] as number[], fwdB: [] as number[], dwA: [] as number[], dwB: [] as number[] };
+  const t = {
+    ...{ fwdA: [] as number[], fwdB: [] as number[], dwA: [] as number[], dwB: [] as number[] },
+    ...{ filterA: [] as number[], filterB: [] as number[] },
+  };
   for (let i = 0; i < reps; i++) {
     const order = i % 2 ? (['A', 'B'] as const) : (['B', 'A'] as const);
     for (const side of order) {
@@ -72,10 +78,13 @@ for (const s of (process.env['SHAPES'] ?? '32x32x32x32x32,32x16x16x64x64,32x8x8x
       t[`fwd${side}`].push(cpuMs(() => k.winograd4(x, u, bias, y, vbuf, mbuf, B, H, W, C, N, r)));
       const [rows, samples] = side === 'A' ? [r, 1] : [rd, sd];
       t[`dw${side}`].push(cpuMs(() => k.winograd4FilterGrad(x, dy, du, vbuf, mbuf, B, H, W, C, N, rows, samples)));
+      // Ten calls per sample: one is a few microseconds, below the clock's resolution.
+      t[`filter${side}`].push(cpuMs(() => Array.from({ length: 10 }, () => k.winograd4Filter(f, u, C, N))) / 10);
     }
   }
   const q = (v: number[]) => +v.sort((p, w) => p - w)[Math.floor(v.length / 10)]!.toFixed(3);
   const [fwdA, fwdB, dwA, dwB] = [q(t.fwdA), q(t.fwdB), q(t.dwA), q(t.dwB)];
+  const [filterA, filterB] = [q(t.filterA), q(t.filterB)];
   console.log(
     JSON.stringify({
       bench: 'wasm.winograd4-kernel-ab',
@@ -86,10 +95,13 @@ for (const s of (process.env['SHAPES'] ?? '32x32x32x32x32,32x16x16x64x64,32x8x8x
       dwA,
       dwB,
       dwAOverB: +(dwA / dwB).toFixed(3),
+      filterA,
+      filterB,
+      filterAOverB: +(filterA / filterB).toFixed(3),
       dwBandRowsB: rd,
       dwSamplesPerBandB: sd,
       loadavg1: +loadavg()[0]!.toFixed(2),
-      note: 'shared 2-core machine (4 other agents)',
+      ...(process.env['NOTE'] ? { note: process.env['NOTE'] } : {}),
     }),
   );
 }
