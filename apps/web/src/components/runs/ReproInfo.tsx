@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import Link from 'next/link';
 import type { RunDetail } from '../../graphql/operations/run-detail';
 import { enumText } from '../../lib/enum-text';
+import { optimizerText } from './optimizer-text';
 import styles from './runs.module.css';
 
 export type DatasetVersionInfo = {
@@ -55,7 +56,7 @@ export function ReproInfo({
       ),
     ],
     ['Steps × batch', `${run.config.steps.toLocaleString('en')} × ${run.config.batchSize}`],
-    ['Optimizer', `${enumText(run.config.optimizer)}, lr ${run.config.lr} (${enumText(run.config.lrDecay)})`],
+    ['Optimizer', optimizerText(run.config)],
     run.config.json.architecture === 'glow'
       ? ['Flow', `Glow, EMA ${run.config.emaDecay}`]
       : [

@@ -64,6 +64,8 @@ const RunDetailFields = graphql(`
       batchSize
       lr
       lrDecay
+      warmupSteps
+      clipNorm
       optimizer
       schedule
       prediction

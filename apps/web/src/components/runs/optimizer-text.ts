@@ -1,0 +1,19 @@
+import { enumText } from '../../lib/enum-text';
+
+export interface OptimizerConfig {
+  optimizer: string;
+  lr: number;
+  lrDecay: string;
+  warmupSteps: number;
+  clipNorm: number;
+}
+
+/**
+ * The run's optimizer as its page states it: the learning rate's whole schedule (a warm-up changes what the
+ * learning-rate chart shows in the first steps, so "constant" alone would contradict it) and the gradient clipping.
+ */
+export function optimizerText(c: OptimizerConfig): string {
+  const decay = c.lrDecay === 'COSINE' ? 'cosine decay' : enumText(c.lrDecay);
+  const schedule = c.warmupSteps > 0 ? `${decay} after a ${c.warmupSteps.toLocaleString('en')}-step warm-up` : decay;
+  return `${enumText(c.optimizer)}, lr ${c.lr} (${schedule}), gradients clipped at norm ${c.clipNorm}`;
+}
