@@ -73,6 +73,10 @@ describe('Glow in the dashboard', () => {
       'run',
     );
     expect(stored.run.config).toEqual({ architecture: 'GLOW', preset: 'GLOW_TINY', heldOutEvery: 10 });
+    // The config facts state the schedule the learning-rate chart shows (Glow's warm-up) and its clipping.
+    const facts = await page.locator('section[aria-labelledby="config-heading"]').textContent();
+    expect(facts).toContain('adam, lr 0.001 (constant after a 200-step warm-up), gradients clipped at norm 50');
+    expect(facts).not.toContain('null');
 
     // A DDPM run on the team (reporting as a trainer would): overlaid on the bits/dim and images/s charts.
     const ddpm = await reportingRun(dash.hub, teamId, userId, 'ddpm-run');

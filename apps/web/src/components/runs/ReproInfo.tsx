@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import Link from 'next/link';
 import type { RunDetail } from '../../graphql/operations/run-detail';
 import { enumText } from '../../lib/enum-text';
-import { optimizerText } from './optimizer-text';
+import { conditioningText, optimizerText } from './config-facts';
 import styles from './runs.module.css';
 
 export type DatasetVersionInfo = {
@@ -64,12 +64,7 @@ export function ReproInfo({
           `${run.config.timesteps} steps, ${enumText(run.config.schedule)} schedule, ${enumText(run.config.prediction)} prediction, EMA ${run.config.emaDecay}`,
         ],
     ['Model', describeModel(enumText(run.config.preset), run.config.model)],
-    [
-      'Conditioning',
-      run.config.conditioning === 'CLASS'
-        ? `${run.config.numClasses ?? '?'} classes (dataset labels), label dropout ${run.config.labelDropout}`
-        : 'unconditional',
-    ],
+    ['Conditioning', conditioningText(run.config)],
     ['Executor', run.executor ?? '—'],
   ];
   if (run.baseModelVersionId) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { optimizerText } from './optimizer-text';
+import { conditioningText, optimizerText } from './config-facts';
 
 describe('optimizerText', () => {
   it('names the warm-up before the schedule, and the clipping', () => {
@@ -14,5 +14,17 @@ describe('optimizerText', () => {
     expect(optimizerText({ optimizer: 'ADAM', lr: 0.0002, lrDecay: 'CONSTANT', warmupSteps: 0, clipNorm: 1 })).toBe(
       'adam, lr 0.0002 (constant), gradients clipped at norm 1',
     );
+  });
+});
+
+describe('conditioningText', () => {
+  it('names the label dropout where the model family has one (DDPM), and not where it has none (Glow)', () => {
+    expect(conditioningText({ conditioning: 'CLASS', numClasses: 2, labelDropout: 0.1 })).toBe(
+      '2 classes (dataset labels), label dropout 0.1',
+    );
+    expect(conditioningText({ conditioning: 'CLASS', numClasses: 2, labelDropout: null })).toBe(
+      '2 classes (dataset labels)',
+    );
+    expect(conditioningText({ conditioning: 'NONE', numClasses: null, labelDropout: null })).toBe('unconditional');
   });
 });

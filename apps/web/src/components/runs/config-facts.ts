@@ -1,5 +1,7 @@
 import { enumText } from '../../lib/enum-text';
 
+// How the run page's "Config and reproducibility" card words the config's facts.
+
 export interface OptimizerConfig {
   optimizer: string;
   lr: number;
@@ -16,4 +18,17 @@ export function optimizerText(c: OptimizerConfig): string {
   const decay = c.lrDecay === 'COSINE' ? 'cosine decay' : enumText(c.lrDecay);
   const schedule = c.warmupSteps > 0 ? `${decay} after a ${c.warmupSteps.toLocaleString('en')}-step warm-up` : decay;
   return `${enumText(c.optimizer)}, lr ${c.lr} (${schedule}), gradients clipped at norm ${c.clipNorm}`;
+}
+
+export interface ConditioningConfig {
+  conditioning: string;
+  numClasses: number | null;
+  /** null where the model family has none (Glow). */
+  labelDropout: number | null;
+}
+
+export function conditioningText(c: ConditioningConfig): string {
+  if (c.conditioning !== 'CLASS') return 'unconditional';
+  const classes = `${c.numClasses ?? '?'} classes (dataset labels)`;
+  return c.labelDropout === null ? classes : `${classes}, label dropout ${c.labelDropout}`;
 }
