@@ -4,10 +4,10 @@ import {
   createUNet,
   makeSchedule,
   describeWebGpuAdapter,
-  resolvePrecision,
   selectBackend,
   type BackendReport,
   type JsonValue,
+  type PrecisionChoice,
   type QueueingTrainer,
   type StepMetrics,
   type Trainer,
@@ -58,6 +58,16 @@ const METRICS_EVERY_GPU = 10;
 /** What the run computes on, for the log and the run page: the backend and, on webgpu, the adapter. */
 export function describeCompute(b: BackendReport): string {
   return b.adapter ? `${b.backend} on ${describeWebGpuAdapter(b.adapter)}` : b.backend;
+}
+
+/**
+ * The `compute:` log line: the backend and, for a trainer, the precision it resolved when mixed-f16 was requested
+ * (then the line says whether it runs and, if not, why). Plain fp32, the default, adds nothing (the run page shows
+ * the line's text as the run's compute).
+ */
+export function computeLine(b: BackendReport, precision: PrecisionChoice | null): string {
+  const note = precision && precision.requested !== 'fp32' ? `; ${precision.note}` : '';
+  return `compute: ${describeCompute(b)}${note}`;
 }
 
 /** Whether the trainer can queue steps (one device) rather than finishing each (the CPU workers' trainer). */
@@ -112,16 +122,10 @@ async function trainAttempt(
     ...(env.webgpuAdapter ? { webgpuAdapter: env.webgpuAdapter } : {}),
   });
   log(`TF.js backend: ${backend.backend} (${backend.tried.map((t) => `${t.name}: ${t.reason}`).join('; ')})`);
-  // DDPM runs: the precision goes on the compute line, and when mixed-f16 cannot run here, why it trains in fp32
-  // (the trainer resolves it the same way: webgpu with our kernels and shader-f16, Adam(W) with the EMA).
-  const precision =
-    config.architecture === 'glow' ? null : resolvePrecision(config.precision ?? 'fp32', () => config.emaDecay > 0);
-  // Plain fp32, the default, adds nothing to the line (the run page shows its text as the run's compute).
-  const precisionNote = precision && precision.requested !== 'fp32' ? `; ${precision.note}` : '';
-  log(`compute: ${describeCompute(backend)}${precisionNote}`);
   // A read from a GPU is a full sync: there metrics come back every METRICS_EVERY_GPU steps, in one read.
   const metricsEvery = backend.backend === 'webgpu' || backend.backend === 'tensorflow-gpu' ? METRICS_EVERY_GPU : 1;
   if (config.architecture === 'glow') {
+    log(computeLine(backend, null));
     const outcome = await trainGlow({ env, client, stop, log, assignment, config, manifest, reporter });
     return { ...outcome, reporter };
   }
@@ -146,7 +150,8 @@ async function trainAttempt(
     prediction: config.prediction,
     ...optimizationOptions(config, seed),
     labelDropout: config.labelDropout,
-    precision: precision?.active ?? 'fp32',
+    // What was asked for: the trainer decides what runs (trainer.precision), and the compute: line reports that.
+    precision: config.precision ?? 'fp32',
   };
   const singleThread = () => Object.assign(createTrainer(trainerConfig), { workers: 1, close: async () => undefined });
   const trainer: Trainer & { workers: number; close(): Promise<void> } = cpuBackend
@@ -161,6 +166,9 @@ async function trainAttempt(
       })
     : singleThread();
   cleanup.push(() => trainer.close());
+  // DDPM runs: the precision on the line is the trainer's own (for CPU workers, rank 0's), resolved from what it
+  // runs on; when mixed-f16 cannot run here, it says why the run trains in fp32.
+  log(computeLine(backend, trainer.precision));
   if (cpuBackend)
     log(
       `CPU workers: ${trainer.workers} (${env.cpuWorkers !== undefined ? `DAPPLE_CPU_WORKERS=${env.cpuWorkers}` : `${usableCpus()} usable CPUs`}, batch ${config.batchSize}, micro-batch ${effectiveMicroBatch(config)})`,

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
+import type { PrecisionChoice } from '@dapple/models';
 import { DataParallelTrainer } from '@dapple/models/parallel';
 import { checkpoints, metricKeys, metricPoints, runs } from '@dapple/db';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ok, START_RUN, tinyConfig, type SignedInUser, type TestHub } from '@dapple/server/testing';
+import type { TrainHooks } from '../src/train.ts';
 import { hubWithDataset, maxAbsDiff, storedCheckpoint, trainAttempt } from './hub-run.ts';
 
 /**
@@ -44,12 +46,23 @@ async function checkpointSteps(runId: string): Promise<number[]> {
 }
 
 describe('data-parallel CPU workers in the trainer', () => {
-  it('trains with 2 workers, reports cpu_workers and per-worker img/s, and matches a 1-worker run', async () => {
-    const config = tinyConfig({ steps: 4, checkpointEvery: 4, sampleEvery: 4 });
+  it("trains with 2 workers, reports cpu_workers, per-worker img/s and rank 0's precision, and matches a 1-worker run", async () => {
+    // mixed-f16 asked for: wasm trains in fp32, and the compute: line must say what the trainer resolved.
+    const config = tinyConfig({ steps: 4, checkpointEvery: 4, sampleEvery: 4, precision: 'MIXED_F16' });
     const two = await startRun(config);
-    const attempt = await trainAttempt(hub, two, { backend: 'wasm', cpuWorkers: 2, cpuVerifyEvery: 1 });
+    const resolved: PrecisionChoice[] = [];
+    const hooks: TrainHooks = {
+      afterStep: (step, trainer) => {
+        if (step === 1) resolved.push(trainer.precision);
+      },
+    };
+    const attempt = await trainAttempt(hub, two, { backend: 'wasm', cpuWorkers: 2, cpuVerifyEvery: 1, hooks });
     expect(attempt).toMatchObject({ outcome: 'succeeded', step: 4 });
     expect(attempt.log.join('\n')).toMatch(/CPU workers: 2 \(DAPPLE_CPU_WORKERS=2, batch 8/);
+    const wasmNote =
+      'precision fp32 (mixed-f16 requested, but it needs the webgpu backend and this is wasm: training in fp32)';
+    expect(resolved).toEqual([{ requested: 'mixed-f16', active: 'fp32', note: wasmNote }]);
+    expect(attempt.log.filter((l) => l.startsWith('compute:'))).toEqual([`compute: wasm; ${wasmNote}`]);
     expect(await metric(two, 'cpu_workers')).toContain(2);
     const perWorker = await metric(two, 'worker_images_per_sec');
     expect(perWorker.length).toBeGreaterThan(0);
@@ -58,7 +71,10 @@ describe('data-parallel CPU workers in the trainer', () => {
     // The same run (seed, data order) on one worker: the same weights up to float summation order
     // (packages/models/src/parallel/data-parallel.test.ts explains the bound).
     const one = await startRun(config);
-    expect(await trainAttempt(hub, one, { backend: 'wasm', cpuWorkers: 1 })).toMatchObject({ step: 4 });
+    const single = await trainAttempt(hub, one, { backend: 'wasm', cpuWorkers: 1, hooks });
+    expect(single).toMatchObject({ step: 4 });
+    expect(resolved[1]).toEqual(resolved[0]);
+    expect(single.log.filter((l) => l.startsWith('compute:'))).toEqual([`compute: wasm; ${wasmNote}`]);
     const [a, b] = [await storedCheckpoint(hub, two, 4), await storedCheckpoint(hub, one, 4)];
     try {
       expect(maxAbsDiff(a.variables, b.variables)).toBeLessThan(1e-2 * 2e-4 * 4); // lr 2e-4, 4 steps
@@ -93,6 +109,8 @@ describe('data-parallel CPU workers in the trainer', () => {
     const resumed = await trainAttempt(hub, id, { backend: 'wasm', cpuWorkers: 2 });
     expect(resumed).toMatchObject({ outcome: 'succeeded', step: 7 });
     expect(resumed.log.join('\n')).toMatch(/resumed from the checkpoint of step 3/);
+    // Plain fp32 (the default) adds nothing to the line: the run page shows its text as the run's compute.
+    expect(resumed.log.filter((l) => l.startsWith('compute:'))).toEqual(['compute: wasm']);
     expect(await checkpointSteps(id)).toEqual([0, 6, 7]); // keepCheckpoints 2, and step 0
   }, 300_000);
 });

@@ -148,6 +148,12 @@ export interface Trainer {
   readonly model: UNet;
   readonly optimizer: Optimizer;
   readonly ema: Ema | null;
+  /**
+   * The precision asked for and the one that runs (with why, when they differ), resolved once when the trainer is
+   * built from what it actually uses (backend, kernels, shader-f16, whether its optimizer fuses the EMA): the one
+   * answer callers report (the trainer app's compute: line), never worked out again elsewhere.
+   */
+  readonly precision: PrecisionChoice;
   /** Updates applied so far (mixed-f16: skipped steps count too, as they advance the schedules). */
   readonly stepCount: number;
   /** One update from a batch: drawStepKey, computeGradients over the whole batch, applyGradients. */
@@ -170,8 +176,6 @@ export interface Trainer {
  * (submit, wait, map), so the trainer app queues steps and reads their metrics every few steps in one go.
  */
 export interface QueueingTrainer extends Trainer {
-  /** The precision asked for and the one that runs (with why, when they differ). */
-  readonly precision: PrecisionChoice;
   /** Applies one update like step() but reads nothing back: its metrics stay on the device; returns the step. */
   queueStep(batch: TrainBatch): number;
   /** The metrics of every step queued since the last flush, in order, fetched with one read. */

@@ -4,7 +4,6 @@ export { clipByGlobalNorm } from './clip.ts';
 export { Ema, type EmaConfig } from './ema.ts';
 export {
   LossScaler,
-  resolvePrecision,
   DEFAULT_INITIAL_LOSS_SCALE,
   DEFAULT_GROWTH_INTERVAL,
   type LossScaleConfig,

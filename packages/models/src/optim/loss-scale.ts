@@ -55,6 +55,8 @@ export interface PrecisionChoice {
 /**
  * Whether mixed-f16 can run here; else fp32 with the reason. `fusedUpdate`: whether the optimizer runs Adam(W) and
  * the EMA as one webgpu kernel, the kernel that can skip an overflowing step without reading anything back.
+ * The trainer calls it once, with its own optimizer and EMA, and exposes the answer as `trainer.precision`: report
+ * that rather than resolving again from a config (a proxy can disagree with what the trainer runs).
  */
 export function resolvePrecision(requested: Precision, fusedUpdate: () => boolean): PrecisionChoice {
   if (requested === 'fp32') return { requested, active: 'fp32', note: 'precision fp32' };

@@ -188,6 +188,13 @@ export class DataParallelTrainer implements Trainer {
   get ema() {
     return this.local.ema;
   }
+  /**
+   * Rank 0's resolution, the one the run reports. Always fp32 here (these backends are not webgpu), which is what
+   * the steps run: computeGradients/applyGradients, the path every rank takes, are fp32 only.
+   */
+  get precision() {
+    return this.local.precision;
+  }
   get stepCount(): number {
     return this.local.stepCount;
   }

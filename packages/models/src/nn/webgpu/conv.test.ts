@@ -2,10 +2,23 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { conv2d } from '../conv.ts';
 import { maxRelErr, randomArray } from '../test-arrays.ts';
-import { setWebGpuConvF16 } from './conv.ts';
+import { f16GemmDispatches, setWebGpuConvF16 } from './conv.ts';
+import { selectBackend } from '../../backend.ts';
+import { deviceCaps, webgpuInternals } from './runtime.ts';
 import { cpuAndWebGpu, PATHS, probeWebGpu, WEBGPU_SKIP_HINT } from './test-support.ts';
 
 const gpu = await probeWebGpu();
+/** Whether the adapter offers shader-f16 (else the f16 path stages f32 tiles). */
+const deviceF16 = gpu.ok && (await adapterOffersF16());
+
+async function adapterOffersF16(): Promise<boolean> {
+  await selectBackend({ prefer: 'webgpu', fallback: false });
+  const f16 = deviceCaps(webgpuInternals()!.device).f16;
+  await selectBackend({ prefer: 'cpu', fallback: false });
+  return f16;
+}
+
+const GEMMS = ['DappleConv2D', 'DappleConv2DInputGrad', 'DappleConv2DFilterGrad'];
 
 interface Case {
   b: number;
@@ -45,10 +58,13 @@ describe.skipIf(!gpu.ok)(`webgpu conv kernels${gpu.ok ? '' : ` (skipped: ${WEBGP
           conv2d(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D, c.stride, r as tf.Tensor4D | undefined);
         setWebGpuConvF16(path.f16);
         try {
+          const f16Before = f16GemmDispatches();
           const { cpu, gpu: out, errors } = await cpuAndWebGpu(f, inputs, path);
           expect(errors).toEqual([]);
-          for (const k of ['DappleConv2D', 'DappleConv2DInputGrad', 'DappleConv2DFilterGrad'])
-            expect(out.kernels).toContain(k);
+          for (const k of GEMMS) expect(out.kernels).toContain(k);
+          // The counter (bench/webgpu-precision.ts reads it) counts each GEMM dispatched with f16 tiles, once.
+          const gemms = out.kernels.filter((k) => GEMMS.includes(k)).length;
+          expect(f16GemmDispatches() - f16Before).toBe(path.f16 && deviceF16 ? gemms : 0);
           expect(out.shapes).toEqual(cpu.shapes);
           // f16 staging rounds inputs to 11 significant bits.
           const tol = path.f16 ? 3e-3 : 1e-5;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from '../custom-op.ts';
-import { gemmCode, gemmWorkgroups } from './gemm.ts';
+import { gemmCode, gemmWorkgroups, type GemmSpec } from './gemm.ts';
 import { run, webgpuKernels, type WebGpuKernelArgs } from './register.ts';
 import { bindings, deviceCaps, dispatch, output, type WebGpuBackendInternals } from './runtime.ts';
 
@@ -55,10 +55,15 @@ const COUT = ${g.cout}u; const S = ${g.s}u; const HO = ${g.ho}u; const WO = ${g.
 const PAD_T = ${g.padT}; const PAD_L = ${g.padL};`;
 }
 
+/** Whether this GEMM stages its tiles in f16: asked for (setWebGpuConvF16) and offered by the device. */
 function f16(b: WebGpuBackendInternals): boolean {
-  const on = deviceCaps(b.device).f16 && f16Wanted;
-  if (on) f16Dispatches++;
-  return on;
+  return deviceCaps(b.device).f16 && f16Wanted;
+}
+
+/** Dispatches one of the conv GEMMs, counting it when its tiles are f16 (f16GemmDispatches). */
+function dispatchGemm(backend: WebGpuBackendInternals, label: string, spec: GemmSpec, buffers: tf.TensorInfo[]): void {
+  if (spec.f16) f16Dispatches++;
+  dispatch(backend, { label, code: gemmCode(spec), buffers, workgroups: gemmWorkgroups(spec) });
 }
 
 let f16Wanted = false;
@@ -104,12 +109,7 @@ fn loadA(m: u32, k: u32) -> f32 {
 fn loadB(k: u32, n: u32) -> f32 { return wt[k * COUT + n]; }
 fn store(m: u32, n: u32, split: u32, v: f32) { y[m * COUT + n] = v + bias[n]${residual ? ' + res[m * COUT + n]' : ''}; }`;
   const spec = { m, n: g.cout, k: g.k * g.k * g.cin, splits: 1, f16: f16(backend), aKFast: true, bKFast: false, body };
-  dispatch(backend, {
-    label: FWD,
-    code: gemmCode(spec),
-    buffers: [x!, filter!, bias!, ...(residual ? [residual] : []), y],
-    workgroups: gemmWorkgroups(spec),
-  });
+  dispatchGemm(backend, FWD, spec, [x!, filter!, bias!, ...(residual ? [residual] : []), y]);
   return y;
 }
 
@@ -143,7 +143,7 @@ fn store(m: u32, n: u32, split: u32, v: f32) { dx[m * CIN + n] = v; }`;
     bKFast: true,
     body,
   };
-  dispatch(backend, { label: DX, code: gemmCode(spec), buffers: [dy!, filter!, dx], workgroups: gemmWorkgroups(spec) });
+  dispatchGemm(backend, DX, spec, [dy!, filter!, dx]);
   return dx;
 }
 
@@ -190,12 +190,7 @@ fn loadA(m: u32, k: u32) -> f32 {
 fn loadB(k: u32, n: u32) -> f32 { return dy[k * COUT + n]; }
 fn store(m: u32, n: u32, split: u32, v: f32) { ${store} }`;
   const spec = { m: rows + 1, n: g.cout, k: kk, splits, f16: f16(backend), aKFast: false, bKFast: false, body };
-  dispatch(backend, {
-    label: DW,
-    code: gemmCode(spec),
-    buffers: [x!, dy!, ...(partial ? [partial] : [dw, db])],
-    workgroups: gemmWorkgroups(spec),
-  });
+  dispatchGemm(backend, DW, spec, [x!, dy!, ...(partial ? [partial] : [dw, db])]);
   if (partial) {
     const total = (rows + 1) * g.cout;
     dispatch(backend, {

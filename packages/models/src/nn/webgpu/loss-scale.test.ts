@@ -12,7 +12,7 @@ import { LossScaler, type LossScaleConfig } from '../../optim/loss-scale.ts';
 import { createOptimizer } from '../../optim/optimizers.ts';
 import { Rng } from '../../rng.ts';
 import { maxRelErr, randomArray } from '../test-arrays.ts';
-import { logDispatches } from './runtime.ts';
+import { deviceCaps, logDispatches, webgpuInternals } from './runtime.ts';
 import { setWebGpuKernels } from './enabled.ts';
 import { probeWebGpu, WEBGPU_SKIP_HINT } from './test-support.ts';
 
@@ -111,6 +111,45 @@ describe('trainer precision option', () => {
 });
 
 describe.skipIf(!gpu.ok)(`loss scaling on webgpu${gpu.ok ? '' : ` (skipped: ${WEBGPU_SKIP_HINT})`}`, () => {
+  it("the trainer's precision follows its own optimizer: mixed-f16 only where Adam and the EMA run fused", async () => {
+    await selectBackend({ prefer: 'webgpu', fallback: false });
+    setWebGpuKernels(true);
+    const f16 = deviceCaps(webgpuInternals()!.device).f16;
+    const model = createUNet(SMALL, 1);
+    const base = {
+      model,
+      schedule: makeSchedule({ kind: 'linear', T: 100 }),
+      prediction: 'eps' as const,
+      lr: 1e-3,
+      precision: 'mixed-f16' as const,
+    };
+    const noF16 = 'precision fp32 (mixed-f16 requested, but the adapter does not offer shader-f16: training in fp32)';
+    const unfused =
+      'precision fp32 (mixed-f16 requested, but loss scaling needs Adam(W) with the EMA on (their fused update skips overflows): training in fp32)';
+    const cases = [
+      { optimizer: { kind: 'adam' as const }, ema: {}, note: f16 ? null : noF16 },
+      // EMA on, as the trainer app's old `emaDecay > 0` proxy saw it, but SGD has no fused Adam+EMA kernel.
+      { optimizer: { kind: 'sgd' as const, momentum: 0.9 }, ema: {}, note: f16 ? unfused : noF16 },
+      { optimizer: { kind: 'adamw' as const, weightDecay: 0.01 }, ema: false as const, note: f16 ? unfused : noF16 },
+    ];
+    for (const c of cases) {
+      const trainer = createTrainer({ ...base, optimizer: c.optimizer, ema: c.ema, rng: new Rng(1) });
+      try {
+        const fused = trainer.ema !== null && trainer.optimizer.fusesEma(trainer.ema);
+        expect(fused, c.optimizer.kind).toBe(c.optimizer.kind !== 'sgd' && c.ema !== false);
+        expect(trainer.precision, c.optimizer.kind).toEqual({
+          requested: 'mixed-f16',
+          active: c.note === null ? 'mixed-f16' : 'fp32',
+          note: c.note ?? 'precision mixed-f16 (GEMM tiles in f16, f32 sums; dynamic loss scaling)',
+        });
+      } finally {
+        trainer.dispose();
+      }
+    }
+    model.dispose();
+    await selectBackend({ prefer: 'cpu', fallback: false });
+  }, 120_000);
+
   it('gradients of S·loss, unscaled in the fused step, give the fp32 update; S doubles after K finite steps', async () => {
     await selectBackend({ prefer: 'webgpu', fallback: false });
     setWebGpuKernels(true);
