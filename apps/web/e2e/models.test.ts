@@ -106,11 +106,11 @@ describe('models in the browser', () => {
     await shot(page, 'model');
     // Nothing in the playground or the training metrics is cut off or scrolls sideways. Before: at 1280 px the
     // metrics table scrolled in its 320 px column and the sampler and device selects cut off "DPM-Solver++ 2M SDE"
-    // and "WebAssembly (CPU)".
+    // and "WebAssembly (CPU)"; at 900 px (team nav beside two columns) the playground did not fit its card.
     const metricsCard = page.locator('section', { has: page.getByRole('heading', { name: 'Training metrics · v1' }) });
     expect(await metricsCard.textContent()).toMatch(/worker_images_per_sec.*at step 15/);
     const playground = page.locator('section', { has: page.getByRole('heading', { name: 'Sampling playground' }) });
-    for (const width of [1280, 390]) {
+    for (const width of [1280, 900, 390]) {
       await page.setViewportSize({ width, height: 800 });
       expect(await clippedIn(metricsCard), `training metrics at ${width} px`).toEqual([]);
       expect(await clippedIn(playground), `sampling playground at ${width} px`).toEqual([]);
