@@ -299,6 +299,41 @@ export async function imagesLoaded(page: Page, selector: string): Promise<number
     );
 }
 
+/**
+ * What inside `scope` a user cannot read whole, one line each (empty when all fits): a box whose content is wider
+ * than it (a sideways scroll bar, or text running out of it), and a select with an option whose label is wider than
+ * the select's text area (the select cuts it off when that option is chosen). At the page's current viewport width.
+ */
+export async function clippedIn(scope: Locator): Promise<string[]> {
+  return scope.evaluate((root) => {
+    const describe = (el: Element) => {
+      const classes =
+        typeof el.className === 'string' && el.className ? `.${el.className.trim().split(/\s+/).join('.')}` : '';
+      return `<${el.tagName.toLowerCase()}${classes}>`;
+    };
+    const found: string[] = [];
+    for (const el of [root, ...Array.from(root.querySelectorAll('*'))]) {
+      if (el.closest('.visually-hidden')) continue; // 1 px wide on purpose: for screen readers only
+      if (el instanceof HTMLSelectElement) {
+        // A select's scrollWidth does not grow with its label: measure each label in the select's own font.
+        const style = getComputedStyle(el);
+        const context = document.createElement('canvas').getContext('2d')!;
+        context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+        const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        for (const { text: label } of Array.from(el.options)) {
+          const text = context.measureText(label).width;
+          if (text > room + 0.5)
+            found.push(`${describe(el)} cuts off "${label}" (${Math.ceil(text)} px of text in ${Math.floor(room)} px)`);
+        }
+      } else if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth) {
+        const text = (el.textContent ?? '').trim().slice(0, 40);
+        found.push(`${describe(el)} holds ${el.scrollWidth} px in ${el.clientWidth} px ("${text}")`);
+      }
+    }
+    return found;
+  });
+}
+
 /** Server sampling from a model page's playground: 4 images × 5 steps, queued → progress → the images shown. */
 export async function sampleOnServer(page: Page): Promise<void> {
   await page.getByLabel('Steps', { exact: true }).fill('5');

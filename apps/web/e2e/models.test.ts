@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { insertMetricPoints } from '@dapple/db';
 import { finishedRunWithCheckpoints } from '@dapple/server/testing';
-import { apiAs, imagesLoaded, newUser, sampleOnServer, screens, useDashboard, waitForPath } from './fixtures';
+import {
+  apiAs,
+  clippedIn,
+  imagesLoaded,
+  newUser,
+  sampleOnServer,
+  screens,
+  useDashboard,
+  waitForPath,
+} from './fixtures';
 
 // The models part of the dashboard: gallery, model page (versions, card, aliases), sampling as a viewer,
 // and a public share link opened anonymously, then revoked.
@@ -21,6 +31,17 @@ describe('models in the browser', () => {
     const teamId = created.data!.createTeam.id;
     const me = await api.request<{ me: { id: string } }>(`{ me { id } }`);
     const { run } = await finishedRunWithCheckpoints(dash.hub, teamId, me.data!.me.id, [20, 40]);
+    // The metrics a DDPM trainer reports besides the loss (train.ts, train-loop.ts), the system ones every 10 steps
+    // from step 5: version 1 (step 20) shows them "at step 15", the widest its metrics card gets.
+    const everyStep = ['loss_q1', 'loss_q2', 'loss_q3', 'loss_q4', 'grad_norm', 'lr', 'ema_decay'];
+    const sometimes = ['images_per_sec', 'rss_mb', 'gpu_util', 'gpu_mem_mb', 'cpu_workers', 'worker_images_per_sec'];
+    await insertMetricPoints(dash.hub.hub.pool, run.id, [
+      ...everyStep.flatMap((key) =>
+        Array.from({ length: 40 }, (_, i) => ({ key, step: i + 1, value: key === 'lr' ? 2e-4 : 1 / (i + 3) })),
+      ),
+      ...sometimes.flatMap((key) => [5, 15, 25, 35].map((step) => ({ key, step, value: 1234.567 + step }))),
+      { key: 'held_out_bits_per_dim', step: 10, value: 5.4321 },
+    ]);
     const publish = `mutation ($input: PublishModelInput!) { publishModel(input: $input) { model { id } version { id number } } }`;
     const v1 = await api.request<{ publishModel: { model: { id: string }; version: { id: string } } }>(publish, {
       input: {
@@ -83,6 +104,18 @@ describe('models in the browser', () => {
     expect(await cardSection.locator('script').count()).toBe(0);
     expect(await cardSection.textContent()).toContain('<script>alert(1)</script>');
     await shot(page, 'model');
+    // Nothing in the playground or the training metrics is cut off or scrolls sideways. Before: at 1280 px the
+    // metrics table scrolled in its 320 px column and the sampler and device selects cut off "DPM-Solver++ 2M SDE"
+    // and "WebAssembly (CPU)"; at 900 px (team nav beside two columns) the playground did not fit its card.
+    const metricsCard = page.locator('section', { has: page.getByRole('heading', { name: 'Training metrics · v1' }) });
+    expect(await metricsCard.textContent()).toMatch(/worker_images_per_sec.*at step 15/);
+    const playground = page.locator('section', { has: page.getByRole('heading', { name: 'Sampling playground' }) });
+    for (const width of [1280, 900, 390]) {
+      await page.setViewportSize({ width, height: 800 });
+      expect(await clippedIn(metricsCard), `training metrics at ${width} px`).toEqual([]);
+      expect(await clippedIn(playground), `sampling playground at ${width} px`).toEqual([]);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // Move `best` from v1 to v2 with its select; the history records the move.
     await page.getByLabel('best', { exact: true }).selectOption({ label: 'Version 2' });

@@ -106,7 +106,7 @@ export function InterpolationPanel({ versionId }: { versionId: string }) {
         </p>
       ) : (
         <form className="form" onSubmit={run} noValidate>
-          <div className={styles.playgroundFields}>
+          <div className={styles.interpolationFields}>
             {(['indexA', 'indexB'] as const).map((key) => (
               <div key={key} className="field">
                 <TextField

@@ -124,9 +124,17 @@ export function EvaluationGroups({
 }
 
 /**
+ * A metric key that may break after each `_`, `/`, `.` or `-`: in a narrow column `worker_images_per_sec` wraps
+ * between its words instead of widening the table past the card (it scrolled sideways in the 320 px column).
+ */
+function wrappableKey(key: string): React.ReactNode[] {
+  return key.split(/(?<=[_/.-])/).flatMap((part, i) => (i === 0 ? [part] : [<wbr key={i} />, part]));
+}
+
+/**
  * The training metrics captured when the version was published: the last value and the mean over the 100 steps
  * before the checkpoint at `step`. The card sits in a narrow column, so there is no step column: a value last
- * reported before `step` (system metrics are reported less often than the loss) says where, after it.
+ * reported before `step` (system metrics are reported less often than the loss) says where, on a line under it.
  */
 export function TrainingMetrics({
   step,
@@ -139,7 +147,7 @@ export function TrainingMetrics({
     return <p className="card-body muted">No training metrics were recorded for this version.</p>;
   return (
     <div className={`card-body ${styles.tableWrap}`}>
-      <table className={styles.table}>
+      <table className={`${styles.table} ${styles.metricsTable}`}>
         <caption className="visually-hidden">Training metrics at publish time</caption>
         <thead>
           <tr>
@@ -151,11 +159,11 @@ export function TrainingMetrics({
         <tbody>
           {metrics.map((m) => (
             <tr key={m.key}>
-              <td className="mono">{m.key}</td>
+              <td className="mono">{wrappableKey(m.key)}</td>
               <td className="num">
                 {formatMetric(m.last)}
                 {m.step != null && m.step !== step ? (
-                  <span className="muted"> at step {m.step.toLocaleString('en')}</span>
+                  <span className={`muted ${styles.metricStep}`}> at step {m.step.toLocaleString('en')}</span>
                 ) : null}
               </td>
               <td className="num">{formatMetric(m.mean)}</td>

@@ -181,7 +181,7 @@ export function SamplingPlayground({
           <p className="muted">Version {versionNumber}. The same seed and settings give the same images.</p>
         </div>
       </div>
-      <form className="card-body form" onSubmit={generateOnServer} noValidate>
+      <form className={`card-body form ${styles.playgroundForm}`} onSubmit={generateOnServer} noValidate>
         <div className={styles.playgroundFields}>
           <TextField label="Seed" inputMode="numeric" {...bind('seed')} />
           {glow ? (
@@ -193,7 +193,9 @@ export function SamplingPlayground({
           ) : (
             <>
               <TextField label="Steps" inputMode="numeric" {...bind('steps')} />
-              <SelectField label="Sampler" {...bind('sampler')} options={PLAYGROUND_SAMPLERS} />
+              <div className={styles.wideField}>
+                <SelectField label="Sampler" {...bind('sampler')} options={PLAYGROUND_SAMPLERS} />
+              </div>
               <TextField
                 label="Eta"
                 inputMode="decimal"
@@ -221,17 +223,19 @@ export function SamplingPlayground({
               )}
             </>
           ) : null}
-          <SelectField
-            label="In-browser device"
-            value={backendChoice}
-            onChange={(e) => setBackendChoice(e.target.value as BackendChoice)}
-            options={[
-              { value: 'auto', label: 'Fastest available' },
-              { value: 'webgpu', label: 'WebGPU' },
-              { value: 'webgl', label: 'WebGL' },
-              { value: 'wasm', label: 'WebAssembly (CPU)' },
-            ]}
-          />
+          <div className={styles.wideField}>
+            <SelectField
+              label="In-browser device"
+              value={backendChoice}
+              onChange={(e) => setBackendChoice(e.target.value as BackendChoice)}
+              options={[
+                { value: 'auto', label: 'Fastest available' },
+                { value: 'webgpu', label: 'WebGPU' },
+                { value: 'webgl', label: 'WebGL' },
+                { value: 'wasm', label: 'WebAssembly (CPU)' },
+              ]}
+            />
+          </div>
         </div>
         {formError ? <FormError>{formError}</FormError> : null}
         <div className={styles.actions}>
