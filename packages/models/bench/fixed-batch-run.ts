@@ -5,8 +5,8 @@ import type { Precision } from '../src/optim/precision.ts';
 import { blobImages } from '../src/nn/webgpu/test-support.ts';
 import { Rng } from '../src/rng.ts';
 
-// A short training run on a fixed batch, for loss-scale.test.ts and bench/webgpu-precision.ts (fp32 against
-// mixed-f16 on the same run).
+// A short training run on a fixed batch, for training.test.ts (its mixed-f16 case) and bench/webgpu-precision.ts
+// (fp32 against mixed-f16 on the same run).
 
 /**
  * `steps` steps on 4 images with the same t and noise every step (the loss must fall fast), metrics read every 5;

@@ -86,6 +86,16 @@ export function deviceCaps(device: GPUDevice): DeviceCaps {
 }
 
 const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+let pipelinesMade = 0;
+
+/**
+ * Pipelines our kernels have created so far in this process (cache misses of `pipelineFor`). Each one is a shader
+ * compile, which on a software adapter costs seconds on a cold Mesa cache: tests check that repeated work (the same
+ * shapes, the same precision) creates none.
+ */
+export function pipelinesCreated(): number {
+  return pipelinesMade;
+}
 
 function pipelineFor(device: GPUDevice, label: string, code: string): GPUComputePipeline {
   let cache = pipelines.get(device);
@@ -95,6 +105,7 @@ function pipelineFor(device: GPUDevice, label: string, code: string): GPUCompute
     const module = device.createShaderModule({ code, label });
     p = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
     cache.set(code, p);
+    pipelinesMade++;
   }
   return p;
 }

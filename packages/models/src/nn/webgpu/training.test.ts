@@ -10,8 +10,10 @@ import { makeSchedule } from '../../diffusion/schedule.ts';
 import { createTrainer } from '../../diffusion/train.ts';
 import { createUNet, type UNet } from '../../diffusion/unet.ts';
 import { Rng } from '../../rng.ts';
+import { trainFixedBatch } from '../../../bench/fixed-batch-run.ts';
 import { maxRelErr } from '../test-arrays.ts';
-import { logDispatches } from './runtime.ts';
+import { f16GemmDispatches, webGpuConvF16 } from './conv.ts';
+import { logDispatches, pipelinesCreated } from './runtime.ts';
 import { setWebGpuKernels } from './enabled.ts';
 import { blobImages, probeWebGpu, WEBGPU_SKIP_HINT } from './test-support.ts';
 
@@ -141,6 +143,46 @@ describe.skipIf(!gpu.ok)(`training on webgpu${gpu.ok ? '' : ` (skipped: ${WEBGPU
       loaded.dispose();
       wasmRun.trainer.dispose();
       wasmRun.model.dispose();
+      await selectBackend({ prefer: 'cpu', fallback: false });
+    },
+    TRAINING_TIMEOUT_MS,
+  );
+
+  it(
+    'trains in mixed-f16 (f16 tiles, loss scaling): the loss of the fixed batch falls, S and skipped steps in the metrics; fp32 steps after it run as before',
+    async () => {
+      // Last in this file, after the fp32 runs above: in this process only the f16 GEMM and loss-scaling pipelines
+      // are new (70 on lavapipe), and no case after it compiles anything.
+      await selectBackend({ prefer: 'webgpu', fallback: false });
+      setWebGpuKernels(true);
+      takeWebGpuErrors();
+      // fp32 steps before and after the mixed-f16 run (a trainer process goes on with fp32 work after one): the
+      // steps after must reuse the pipelines of the steps before (none created, as f16 staging left on, a new
+      // device or a cache key that never hits would) and stage no GEMM in f16.
+      const before = await train(2, true);
+      before.trainer.dispose();
+      before.model.dispose();
+      const f16Before = f16GemmDispatches();
+      const mixed = await trainFixedBatch('mixed-f16', config, 10);
+      expect(takeWebGpuErrors()).toEqual([]);
+      expect(mixed.precision.active).toBe('mixed-f16');
+      expect(f16GemmDispatches()).toBeGreaterThan(f16Before); // the steps' convolutions staged in f16
+      expect(webGpuConvF16()).toBe(false); // and only they did
+      const losses = mixed.metrics.map((m) => m.loss);
+      expect(losses[0]).toBeGreaterThan(0.5);
+      expect(Math.min(...losses.slice(-3))).toBeLessThan(losses[0]! / 3);
+      expect(mixed.metrics.map((m) => [m.lossScale, m.skipped, m.skippedSteps])).toEqual(
+        Array(10).fill([2 ** 15, false, 0]),
+      );
+
+      const pipelinesBefore = pipelinesCreated();
+      const f16After = f16GemmDispatches();
+      const after = await train(2, true);
+      after.trainer.dispose();
+      after.model.dispose();
+      expect(takeWebGpuErrors()).toEqual([]);
+      expect(f16GemmDispatches()).toBe(f16After);
+      expect(pipelinesCreated()).toBe(pipelinesBefore);
       await selectBackend({ prefer: 'cpu', fallback: false });
     },
     TRAINING_TIMEOUT_MS,
