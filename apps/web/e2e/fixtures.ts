@@ -334,6 +334,45 @@ export async function clippedIn(scope: Locator): Promise<string[]> {
   });
 }
 
+/**
+ * The rows of a grid of fields, other than its last, that leave an empty cell at their end (a field too wide for
+ * the room left in its row wrapped to the next one), one line each: empty when every row but the last is full.
+ * Rows are the grid's children that share a top edge. At the page's current viewport width.
+ */
+export async function unfilledRows(grid: Locator): Promise<string[]> {
+  return grid.evaluate((el) => {
+    const right = el.getBoundingClientRect().right;
+    const rows = new Map<number, { right: number; labels: string[] }>();
+    for (const child of Array.from(el.children)) {
+      const box = child.getBoundingClientRect();
+      if (box.width === 0) continue;
+      const top = Math.round(box.top);
+      const row = rows.get(top) ?? { right: -Infinity, labels: [] };
+      row.right = Math.max(row.right, box.right);
+      row.labels.push(child.querySelector('label')?.textContent?.trim() ?? child.tagName.toLowerCase());
+      rows.set(top, row);
+    }
+    const ordered = [...rows.entries()].sort(([a], [b]) => a - b).map(([, row]) => row);
+    return ordered
+      .slice(0, -1)
+      .filter((row) => row.right < right - 1)
+      .map((row) => `the row of ${row.labels.join(', ')} ends ${Math.round(right - row.right)} px short`);
+  });
+}
+
+/** The texts of the elements matched by `locator` that run to more than one line (a name broken in two). */
+export async function wrappedText(locator: Locator): Promise<string[]> {
+  return locator.evaluateAll((els) =>
+    els
+      .filter((el) => {
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        return new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top))).size > 1;
+      })
+      .map((el) => (el.textContent ?? '').trim()),
+  );
+}
+
 /** Server sampling from a model page's playground: 4 images × 5 steps, queued → progress → the images shown. */
 export async function sampleOnServer(page: Page): Promise<void> {
   await page.getByLabel('Steps', { exact: true }).fill('5');

@@ -2,7 +2,17 @@ import { insertMetricPoints, runs } from '@dapple/db';
 import { finishedRunWithCheckpoints } from '@dapple/server/testing';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { apiAs, imagesLoaded, newUser, screens, useTrainingDashboard, waitForPath, waitForServerJob } from './fixtures';
+import {
+  apiAs,
+  clippedIn,
+  imagesLoaded,
+  newUser,
+  screens,
+  unfilledRows,
+  useTrainingDashboard,
+  waitForPath,
+  waitForServerJob,
+} from './fixtures';
 import { ok, reportingRun, teamOf, uploadDataset } from './live-fixtures';
 
 /**
@@ -118,6 +128,17 @@ describe('Glow in the dashboard', () => {
     await page.getByTestId('temperature').waitFor();
     expect(await page.getByLabel('Steps', { exact: true }).count()).toBe(0);
     expect(await page.getByLabel('Temperature', { exact: true }).inputValue()).toBe('0.7');
+    // Seed, Count and Temperature fill the first row (Temperature's slider and hint take two tracks); before, Count
+    // was third in a row of four, the two-track device select below it, and Temperature's hint ran to three lines.
+    const playground = page.locator('section', { has: page.getByRole('heading', { name: 'Sampling playground' }) });
+    for (const width of [1280, 900, 390]) {
+      await page.setViewportSize({ width, height: 800 });
+      expect(await clippedIn(playground), `sampling playground at ${width} px`).toEqual([]);
+      expect(await unfilledRows(playground.getByTestId('playground-fields')), `playground rows at ${width} px`).toEqual(
+        [],
+      );
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
     // The slider and the field are one setting. The server-rendered slider is there before React hydrates it, and a
     // value set before that is lost: the form's submit button is enabled once the page has hydrated.
     await page.locator('button:enabled', { hasText: 'Generate on server' }).waitFor();

@@ -8,8 +8,10 @@ import {
   newUser,
   sampleOnServer,
   screens,
+  unfilledRows,
   useDashboard,
   waitForPath,
+  wrappedText,
 } from './fixtures';
 
 // The models part of the dashboard: gallery, model page (versions, card, aliases), sampling as a viewer,
@@ -110,10 +112,24 @@ describe('models in the browser', () => {
     const metricsCard = page.locator('section', { has: page.getByRole('heading', { name: 'Training metrics · v1' }) });
     expect(await metricsCard.textContent()).toMatch(/worker_images_per_sec.*at step 15/);
     const playground = page.locator('section', { has: page.getByRole('heading', { name: 'Sampling playground' }) });
+    // The alias selects and the evaluate form too. Before: at 1280 px the `best` select, beside its Remove button, was
+    // 40 px wide and showed none of "Version 1"; the feature extractor select cut off "Pretrained MobileNetV2 (defa…".
+    // And no alias name breaks in two ("latest" did beside a whole select and a "Remove" text button).
+    const aliasPanel = page.locator('section', { has: page.getByRole('heading', { name: 'Aliases' }) });
+    const evaluations = page.locator('section', { has: page.getByRole('heading', { name: 'Evaluations' }) });
     for (const width of [1280, 900, 390]) {
       await page.setViewportSize({ width, height: 800 });
       expect(await clippedIn(metricsCard), `training metrics at ${width} px`).toEqual([]);
       expect(await clippedIn(playground), `sampling playground at ${width} px`).toEqual([]);
+      expect(await unfilledRows(playground.getByTestId('playground-fields')), `playground rows at ${width} px`).toEqual(
+        [],
+      );
+      expect(await clippedIn(aliasPanel), `aliases at ${width} px`).toEqual([]);
+      expect(
+        await wrappedText(aliasPanel.locator('[data-testid^="alias-"] label')),
+        `alias names at ${width} px`,
+      ).toEqual([]);
+      expect(await clippedIn(evaluations.locator('form')), `evaluate form at ${width} px`).toEqual([]);
     }
     await page.setViewportSize({ width: 1280, height: 800 });
 
@@ -129,7 +145,6 @@ describe('models in the browser', () => {
 
     // Evaluate: the API's refusal (more samples than the dataset has images) shows next to the field.
     // (A finished evaluation is not run here: the cheap fixtures have too few distinct grey 8×8 images.)
-    const evaluations = page.locator('section', { has: page.getByRole('heading', { name: 'Evaluations' }) });
     const samples = evaluations.getByLabel('Samples', { exact: true });
     await samples.fill('100');
     await evaluations.getByRole('button', { name: 'Evaluate' }).click();

@@ -5,6 +5,7 @@ import { useId, useState } from 'react';
 import { RemoveAliasMutation, SetAliasMutation } from '../../graphql/operations/models';
 import { request } from '../../lib/graphql';
 import { FieldError } from '../Field';
+import { XIcon } from '../Icons';
 import { SubmitButton } from '../SubmitButton';
 import styles from './models.module.css';
 
@@ -83,51 +84,54 @@ export function AliasPanel({
 
   return (
     <div className="card-body" style={{ display: 'grid', gap: 12 }}>
-      {aliases.map((alias) => {
-        const id = `${baseId}-${alias.name}`;
-        return (
-          <div key={alias.name} data-testid={`alias-${alias.name}`}>
-            <div className={styles.aliasRow}>
-              <label htmlFor={id} className={styles.aliasName}>
-                {alias.name}
-              </label>
-              {canMove ? (
-                <div className={styles.aliasActions}>
-                  <select
-                    id={id}
-                    className="select"
-                    value={alias.versionId}
-                    disabled={pending !== null}
-                    aria-describedby={errors[alias.name] ? `${id}-error` : undefined}
-                    onChange={(e) => void move(alias.name, e.target.value)}
-                  >
-                    {versions.map((v) => (
-                      <option key={v.id} value={v.id}>
-                        Version {v.number}
-                      </option>
-                    ))}
-                  </select>
-                  {alias.name !== LATEST ? (
-                    <button
-                      type="button"
-                      className="btn btn-ghost btn-sm"
+      {aliases.length > 0 ? (
+        <div className={styles.aliasList}>
+          {aliases.map((alias) => {
+            const id = `${baseId}-${alias.name}`;
+            return (
+              <div key={alias.name} className={styles.aliasItem} data-testid={`alias-${alias.name}`}>
+                <label htmlFor={id} className={styles.aliasName}>
+                  {alias.name}
+                </label>
+                {canMove ? (
+                  <>
+                    <select
+                      id={id}
+                      className="select"
+                      value={alias.versionId}
                       disabled={pending !== null}
-                      aria-label={`Remove alias ${alias.name}`}
-                      aria-busy={pending === alias.name || undefined}
-                      onClick={() => void remove(alias.name)}
+                      aria-describedby={errors[alias.name] ? `${id}-error` : undefined}
+                      onChange={(e) => void move(alias.name, e.target.value)}
                     >
-                      Remove
-                    </button>
-                  ) : null}
-                </div>
-              ) : (
-                <span id={id}>Version {numberOf(alias.versionId) ?? '?'}</span>
-              )}
-            </div>
-            {errors[alias.name] ? <FieldError id={`${id}-error`}>{errors[alias.name]}</FieldError> : null}
-          </div>
-        );
-      })}
+                      {versions.map((v) => (
+                        <option key={v.id} value={v.id}>
+                          Version {v.number}
+                        </option>
+                      ))}
+                    </select>
+                    {alias.name !== LATEST ? (
+                      <button
+                        type="button"
+                        className={`btn btn-ghost btn-sm ${styles.iconButton}`}
+                        disabled={pending !== null}
+                        aria-label={`Remove alias ${alias.name}`}
+                        title={`Remove alias ${alias.name}`}
+                        aria-busy={pending === alias.name || undefined}
+                        onClick={() => void remove(alias.name)}
+                      >
+                        <XIcon />
+                      </button>
+                    ) : null}
+                  </>
+                ) : (
+                  <span id={id}>Version {numberOf(alias.versionId) ?? '?'}</span>
+                )}
+                {errors[alias.name] ? <FieldError id={`${id}-error`}>{errors[alias.name]}</FieldError> : null}
+              </div>
+            );
+          })}
+        </div>
+      ) : null}
       {canMove && versions.length > 0 ? (
         <form onSubmit={add} className="form" noValidate style={{ gap: 8 }}>
           <div className="field">

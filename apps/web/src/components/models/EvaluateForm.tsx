@@ -10,6 +10,23 @@ import { SubmitButton } from '../SubmitButton';
 import { ProgressBar } from './ProgressBar';
 import styles from './models.module.css';
 
+type Extractor = 'PRETRAINED' | 'OFFLINE' | 'INCEPTION';
+
+/**
+ * Short labels, what each means in the hint under the select: "Random conv (legacy, cannot tell good from bad)" was
+ * 373 px of text, wider than the whole form on a phone (280 px), and the select cut it off.
+ */
+const EXTRACTORS: readonly { value: Extractor; label: string }[] = [
+  { value: 'PRETRAINED', label: 'Pretrained MobileNetV2 (default)' },
+  { value: 'OFFLINE', label: 'Random conv (legacy)' },
+  { value: 'INCEPTION', label: 'InceptionV3 (if configured)' },
+];
+const EXTRACTOR_HINTS: Record<Extractor, string> = {
+  PRETRAINED: 'Installs with npm; compares versions here, not with published numbers.',
+  OFFLINE: 'Cannot tell good samples from bad: kept to recompute old rows.',
+  INCEPTION: 'Paper-comparable FID and IS, where the hub has InceptionV3.',
+};
+
 interface Running {
   id: string;
   status: string;
@@ -29,7 +46,7 @@ export function EvaluateForm({
 }) {
   const [dataset, setDataset] = useState(datasets[0]?.versionId ?? '');
   const [numSamples, setNumSamples] = useState('100');
-  const [extractor, setExtractor] = useState<'PRETRAINED' | 'OFFLINE' | 'INCEPTION'>('PRETRAINED');
+  const [extractor, setExtractor] = useState<Extractor>('PRETRAINED');
   const [errors, setErrors] = useState<Record<string, string | undefined>>({});
   const [pending, setPending] = useState(false);
   const [running, setRunning] = useState<Running | null>(null);
@@ -65,7 +82,7 @@ export function EvaluateForm({
   }
 
   return (
-    <form className="card-body form" onSubmit={submit} noValidate>
+    <form className={`card-body form ${styles.evaluateForm}`} onSubmit={submit} noValidate>
       <div className={styles.evaluateFields}>
         <SelectField
           label="Reference dataset"
@@ -91,13 +108,10 @@ export function EvaluateForm({
         <SelectField
           label="Feature extractor"
           value={extractor}
-          onChange={(e) => setExtractor(e.target.value as 'PRETRAINED')}
+          onChange={(e) => setExtractor(e.target.value as Extractor)}
           error={errors.extractor}
-          options={[
-            { value: 'PRETRAINED', label: 'Pretrained MobileNetV2 (default)' },
-            { value: 'OFFLINE', label: 'Random conv (legacy, cannot tell good from bad)' },
-            { value: 'INCEPTION', label: 'InceptionV3 (if configured)' },
-          ]}
+          options={EXTRACTORS}
+          hint={EXTRACTOR_HINTS[extractor]}
         />
       </div>
       <div className={styles.actions}>

@@ -173,6 +173,7 @@ export function SamplingPlayground({
   }
 
   const browserRunning = browser.kind === 'running';
+  const countField = <TextField label="Count" inputMode="numeric" {...bind('count')} hint="1–64" />;
   return (
     <section className="card" aria-labelledby="playground-heading">
       <div className="card-header">
@@ -182,14 +183,22 @@ export function SamplingPlayground({
         </div>
       </div>
       <form className={`card-body form ${styles.playgroundForm}`} onSubmit={generateOnServer} noValidate>
-        <div className={styles.playgroundFields}>
+        <div className={styles.playgroundFields} data-testid="playground-fields">
           <TextField label="Seed" inputMode="numeric" {...bind('seed')} />
           {glow ? (
-            <TemperatureField
-              value={settings.temperature}
-              onChange={(value) => set('temperature', value)}
-              error={errors.temperature}
-            />
+            // Count before Temperature, which takes two tracks (its slider and hint): Seed, Count and Temperature
+            // fill a row of four or two rows of two. With Count after it, the two-track device select left the 4th
+            // track of a row of four empty, and the hint in one track ran to three lines.
+            <>
+              {countField}
+              <div className={styles.wideField}>
+                <TemperatureField
+                  value={settings.temperature}
+                  onChange={(value) => set('temperature', value)}
+                  error={errors.temperature}
+                />
+              </div>
+            </>
           ) : (
             <>
               <TextField label="Steps" inputMode="numeric" {...bind('steps')} />
@@ -203,9 +212,9 @@ export function SamplingPlayground({
                 disabled={settings.sampler !== 'DDIM'}
                 hint={settings.sampler === 'DDIM' ? '0 = deterministic' : 'DDIM only'}
               />
+              {countField}
             </>
           )}
-          <TextField label="Count" inputMode="numeric" {...bind('count')} hint="1–64" />
           {labelNames.length > 0 ? (
             <>
               <div className={styles.wideField}>
