@@ -17,7 +17,11 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend.ts';
 import { presetConfig, type PresetName } from '../src/diffusion/presets.ts';
-import { createCpuTrainer, DataParallelTrainer, type ParallelStepStats } from '../src/parallel/data-parallel-trainer.ts';
+import {
+  createCpuTrainer,
+  DataParallelTrainer,
+  type ParallelStepStats,
+} from '../src/parallel/data-parallel-trainer.ts';
 import { benchImages, benchTrainerConfig, benchUNet, median, quantile } from './harness.ts';
 
 const { values: args } = parseArgs({
