@@ -24,6 +24,13 @@ const gpu = await probeWebGpu();
  * later steps took 0.3–1 s.
  */
 const TRAINING_TIMEOUT_MS = 600_000;
+/**
+ * The mixed-f16 training run compiles ~70 f16 pipelines of its own: on a cold Mesa cache (a CI machine) 509 s of
+ * lavapipe compiles, more than the rest of the file, which put `npm test` past 30 minutes. It runs where
+ * DAPPLE_WEBGPU_MIXED=1; the pieces it puts together stay tested on every run (loss-scale.test.ts, conv.test.ts' f16
+ * tiles), and bench/webgpu-precision.ts runs the same steps.
+ */
+const MIXED_F16_RUN = process.env['DAPPLE_WEBGPU_MIXED'] === '1';
 const config = presetConfig('tiny', { channels: 1, resolution: 8, channelMults: [1, 2], dropout: 0 });
 const schedule = makeSchedule({ kind: 'linear', T: 100 });
 
@@ -148,7 +155,7 @@ describe.skipIf(!gpu.ok)(`training on webgpu${gpu.ok ? '' : ` (skipped: ${WEBGPU
     TRAINING_TIMEOUT_MS,
   );
 
-  it(
+  it.runIf(MIXED_F16_RUN)(
     'trains in mixed-f16 (f16 tiles, loss scaling): the loss of the fixed batch falls, S and skipped steps in the metrics; fp32 steps after it run as before',
     async () => {
       // Last in this file, after the fp32 runs above: in this process only the f16 GEMM and loss-scaling pipelines
