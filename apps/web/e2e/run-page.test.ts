@@ -72,10 +72,13 @@ describe('run page', () => {
     expect(await page.evaluate(() => (window as unknown as { runPageMarker?: number }).runPageMarker)).toBe(1);
     // Its default zoom fits the Samples card as laid out (the two-column layout makes the card narrower than the
     // page): the whole grid shows without scrolling sideways.
-    const gridBox = (await grid.boundingBox())!;
+    // Polled: a newer grid arriving re-renders the image, and a box read in between is null.
     const cardBody = page.locator('section[aria-labelledby="samples-heading"] .card-body');
-    const bodyBox = (await cardBody.boundingBox())!;
-    expect(gridBox.x + gridBox.width).toBeLessThanOrEqual(bodyBox.x + bodyBox.width);
+    const fits = async () => {
+      const [gridBox, bodyBox] = [await grid.boundingBox(), await cardBody.boundingBox()];
+      return gridBox && bodyBox ? gridBox.x + gridBox.width <= bodyBox.x + bodyBox.width : 'not laid out';
+    };
+    await expect.poll(fits, { timeout: 30_000 }).toBe(true);
     await shot(page, 'live');
 
     // Cancel: the trainer checkpoints and stops; the page follows over runUpdated.
