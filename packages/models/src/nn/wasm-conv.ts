@@ -46,7 +46,8 @@ const WINOGRAD4_FILTER_GRAD = 'DappleConvWinograd4FilterGrad';
 /**
  * Floats (one cache line) by which each of the 36 planes of F(4×4, 3×3)'s transformed filter u and its gradient dU
  * is longer than its C·N values: C·N is a power of two in every UNet conv, and unpadded planes all start in one L1
- * set, so the transforms' 36 accesses per loop step evicted each other (winograd4Filter ran ~9× slower).
+ * set, so the transforms' 36 accesses per loop step evicted each other (winograd4Filter ran ~9× slower). The
+ * kernels in wasm/conv-kernels.wat step from plane to plane by C·N·4 + 64 bytes: this pad, in bytes; change both.
  */
 const WINOGRAD4_PLANE_PAD = 16;
 
