@@ -22,5 +22,11 @@ export default defineConfig({
     // Test fixtures build models on TF.js' cpu backend without selectBackend (which silences it), so each such
     // file would print the banner.
     onConsoleLog: (log) => !CPU_BANNER.test(log),
+    // The WebGPU tests run on Mesa's lavapipe where there is no GPU (CI). llvmpipe compiles each pipeline with LLVM
+    // on its first dispatch, at the host's widest vectors by default (AVX-512 here: 16 lanes); with 4-lane vectors
+    // the same compiles take a third of the time or less (nn/webgpu/training.test.ts on a cold Mesa cache: 526 s →
+    // 143 s; conv.test.ts 68 s → 21 s), and warm runs take as long as before. Only lavapipe reads this variable.
+    // Test workers get it from here (vitest passes the root config's env to every project).
+    env: { LP_NATIVE_VECTOR_WIDTH: process.env['LP_NATIVE_VECTOR_WIDTH'] ?? '128' },
   },
 });

@@ -97,9 +97,11 @@ const breakdown = stats.length
   ? {
       computeMs: perRank((s) => s.computeMs),
       barrierWaitMs: perRank((s) => s.barrierWaitMs),
+      dispatchMs: medianOf((s) => s.dispatchMs),
       gradientsMs: medianOf((s) => s.gradientsMs),
       reduceMs: medianOf((s) => s.reduceMs),
       applyMs: medianOf((s) => s.applyMs),
+      wallMs: medianOf((s) => s.wallMs),
     }
   : {};
 console.log(
