@@ -27,7 +27,8 @@ const gpu = await probeWebGpu();
 const TRAINING_TIMEOUT_MS = 600_000;
 /**
  * The mixed-f16 training run compiles ~70 f16 pipelines of its own: on a cold Mesa cache (a CI machine) 509 s of
- * lavapipe compiles, more than the rest of the file, which put `npm test` past 30 minutes. It runs where
+ * lavapipe compiles at 512-bit vectors, which put `npm test` past 30 minutes, and still 160 s at 128-bit ones (load
+ * average ~5), more than the two fp32 cases together. It runs where
  * DAPPLE_WEBGPU_MIXED=1; the pieces it puts together stay tested on every run (loss-scale.test.ts, conv.test.ts' f16
  * tiles), and bench/webgpu-precision.ts runs the same steps.
  */
