@@ -3,7 +3,7 @@
  * backgrounds" in-process, as JSON lines.
  *
  *   tsx bench/glow-sample-quality.ts [--steps 800] [--batch 32] [--every 200] [--res 16] [--lr 1e-3]
- *     [--warmup 200] [--ema 0.999] [--nbits 8] [--coupling affine] [--depth 4] [--uncond] [--seed 1]
+ *     [--warmup 200] [--ema 0.999] [--nbits 8] [--coupling affine] [--depth 4] [--levels 2] [--uncond] [--seed 1]
  *     [--tag name] [--png path-prefix] [--ddpm]
  *
  * Data (twoShapes): 2,000 images in two classes, like the user's upload: class 0 a red disc on a dark teal
@@ -59,6 +59,7 @@ const SEED = Number(option('seed', '1'));
 const COND = !argv.includes('--uncond');
 const COUPLING = option('coupling', 'affine') as 'affine' | 'additive';
 const DEPTH = Number(option('depth', '4'));
+const LEVELS = Number(option('levels', '2'));
 const TAG = option('tag', '');
 const PNG = option('png', '');
 const TEMPERATURES = [0.7, 1.0];
@@ -134,6 +135,7 @@ const config = glowPresetConfig('glow-tiny', {
   nBits: NBITS,
   coupling: COUPLING,
   depth: DEPTH,
+  levels: LEVELS,
   ...(COND ? { numClasses: 2 } : {}),
 });
 const train = twoShapes(2000, RES, SEED);
@@ -155,7 +157,16 @@ function sampleScores(px: Float32Array, count: number, k: number) {
   const shapes = colourCounts(px, count, RES, CLASSES[k]!.shape);
   const bgs = colourCounts(px, count, RES, CLASSES[k]!.bg);
   const { lo, hi } = ranges[k]!;
+  // Samples whose inverse pass blew up: a quarter of their values at the extreme bins (the data has none there).
+  let blownUp = 0;
+  const size = RES * RES * 3;
+  for (let i = 0; i < count; i++) {
+    let extreme = 0;
+    for (let j = i * size; j < (i + 1) * size; j++) if (!(Math.abs(px[j]!) < 0.99)) extreme++;
+    if (extreme > size / 4) blownUp++;
+  }
   return {
+    blownUp: blownUp / count,
     shapeRate: shapes.filter((c) => c >= lo && c <= hi).length / count,
     bgRate: bgs.filter((c) => c >= 0.9 * RES * RES).length / count,
     median: [...shapes].sort((a, b) => a - b)[count >> 1]!,
@@ -224,6 +235,7 @@ async function ddpmBaseline(): Promise<never> {
             shapeRate: { ddim50: scores.map((r) => r.shapeRate) },
             bgRate: { ddim50: scores.map((r) => r.bgRate) },
             medianShapePixels: { ddim50: scores.map((r) => r.median) },
+            blownUp: { ddim50: scores.map((r) => r.blownUp) },
             trainSec: +(trainMs / 1000).toFixed(1),
             cpuSec: +(process.cpuUsage().user / 1e6).toFixed(1),
             loadavg: load(),
@@ -298,10 +310,12 @@ async function evaluate(step: number, trainSec: number, lastLoss: number): Promi
   const shapeRate: Record<string, number[]> = {};
   const bgRate: Record<string, number[]> = {};
   const medianShapePixels: Record<string, number[]> = {};
+  const blownUp: Record<string, number[]> = {};
   for (const t of TEMPERATURES) {
     shapeRate[t] = [];
     bgRate[t] = [];
     medianShapePixels[t] = [];
+    blownUp[t] = [];
     for (const k of [0, 1]) {
       const s = await glowSample({
         model: copy,
@@ -317,6 +331,7 @@ async function evaluate(step: number, trainSec: number, lastLoss: number): Promi
       shapeRate[t].push(r.shapeRate);
       bgRate[t].push(r.bgRate);
       medianShapePixels[t].push(r.median);
+      blownUp[t].push(r.blownUp);
     }
   }
   if (PNG && step === STEPS) await writeGrid(gridRows, `${PNG}-step${step}.png`);
@@ -331,6 +346,8 @@ async function evaluate(step: number, trainSec: number, lastLoss: number): Promi
       nBits: NBITS,
       coupling: COUPLING,
       depth: DEPTH,
+      levels: LEVELS,
+      params: copy.paramCount(),
       conditional: COND,
       batch: BATCH,
       lr: LR,
@@ -342,6 +359,7 @@ async function evaluate(step: number, trainSec: number, lastLoss: number): Promi
       shapeRate,
       bgRate,
       medianShapePixels,
+      blownUp,
       shapePixelRange: ranges,
       recon8bit: recon,
       epsRoundTrip,
