@@ -214,6 +214,28 @@ describe('Glow model', () => {
     model.dispose();
   });
 
+  it('encodeEps is the inverse of decodeEps at T = 1, priors and class condition included', () => {
+    // A trained-like class-conditional model: non-zero priors (split convs, top mean/logs, class offsets).
+    const config = { ...micro, numClasses: 3 };
+    const model = createGlow(config, 8);
+    const y = flowInput(config, 4, 12);
+    const labels = tf.tensor1d([0, 1, 2, 1], 'int32');
+    model.initialize(y, labels);
+    perturb(model, 13, 0.1);
+    const eps = model.encodeEps(y, labels);
+    expect(eps.map((e) => e.shape)).toEqual(model.latentShapes(4));
+    const back = model.decodeEps(eps, { labels, temperature: 1 });
+    expect(maxAbsDiff(back.dataSync(), y.dataSync())).toBeLessThan(1e-3);
+    // ε is z standardised under its (class's) prior: not z itself, and another class gives another ε.
+    const other = model.encodeEps(y, tf.tensor1d([2, 2, 0, 0], 'int32'));
+    expect(maxAbsDiff(other[0]!.dataSync(), eps[0]!.dataSync())).toBeGreaterThan(1e-2);
+    const latents = model.encode(y);
+    latents.forEach((z, i) => expect(maxAbsDiff(z.dataSync(), eps[i]!.dataSync())).toBeGreaterThan(1e-2));
+    expect(() => model.encodeEps(y)).toThrow(/glow\.encodeEps: labels are required/);
+    tf.dispose([y, labels, back, ...eps, ...other, ...latents]);
+    model.dispose();
+  });
+
   it('rejects bad configs, inputs and missing labels with errors that name the field', () => {
     expect(() => createGlow({ ...micro, resolution: 12, levels: 3 })).toThrow(
       /glow.resolution \(12\) must be divisible by 2\^levels = 8/,

@@ -6,7 +6,7 @@ import { glowDims, levelChannels, validateGlowConfig, type GlowConfig } from './
 import { splitChannels } from './coupling.ts';
 import { bitsPerDimFromLogDensity } from './data.ts';
 import { FlowStep } from './flow-step.ts';
-import { gaussianLogProb, gaussianSample, SplitPrior, TopPrior, type GaussianParams } from './prior.ts';
+import { gaussianEps, gaussianLogProb, gaussianSample, SplitPrior, TopPrior, type GaussianParams } from './prior.ts';
 import { squeeze2d, unsqueeze2d } from './squeeze.ts';
 
 /** The flow's output for a batch: every level's latent, and the two parts of log p(y) per image (nats, [B]). */
@@ -46,6 +46,12 @@ export interface Glow {
   bitsPerDim(y: tf.Tensor4D, labels?: tf.Tensor1D): tf.Tensor1D;
   /** The latents alone (the flow does not depend on labels; only the priors do). */
   encode(y: tf.Tensor4D): tf.Tensor4D[];
+  /**
+   * The standard-normal noise each level's latent corresponds to under its prior, ε = (z − mean)·e^(−logs): the
+   * inverse of decodeEps at temperature 1 (decodeEps(encodeEps(y, labels), { labels, temperature: 1 }) = y).
+   * On training data a well-fitted model's ε has mean ≈ 0 and standard deviation ≈ 1 per level.
+   */
+  encodeEps(y: tf.Tensor4D, labels?: tf.Tensor1D): tf.Tensor4D[];
   /** Exact inverse: the latents of `forward`/`encode` back to y. */
   inverse(latents: tf.Tensor4D[]): tf.Tensor4D;
   /**
@@ -136,9 +142,12 @@ class GlowModel extends VariableOwner implements Glow {
     return tf.oneHot(tf.cast(labels, 'int32') as tf.Tensor1D, k).toFloat() as tf.Tensor2D;
   }
 
-  /** The flow forward; with `priors` false the log-prior is left at 0 (and labels are not needed). */
-  private run(y: tf.Tensor4D, labels: tf.Tensor1D | undefined, init: boolean, priors = true): GlowForward {
-    const where = init ? 'initialize' : priors ? 'forward' : 'encode';
+  /**
+   * The flow forward; with `priors` false the log-prior is left at 0 (and labels are not needed); with `eps`,
+   * the latents are returned standardised under their priors (encodeEps).
+   */
+  private run(y: tf.Tensor4D, labels: tf.Tensor1D | undefined, init: boolean, priors = true, eps = false): GlowForward {
+    const where = init ? 'initialize' : eps ? 'encodeEps' : priors ? 'forward' : 'encode';
     this.checkInput(y, where);
     installWasmKernelFixes(); // fast Slice/Concat for the channel splits
     const b = y.shape[0];
@@ -164,7 +173,11 @@ class GlowModel extends VariableOwner implements Glow {
           z = z2;
           h = z1;
         }
-        if (priors) logPrior = tf.add(logPrior, gaussianLogProb(z, params())) as tf.Tensor1D;
+        if (priors) {
+          const p = params();
+          logPrior = tf.add(logPrior, gaussianLogProb(z, p)) as tf.Tensor1D;
+          if (eps) z = gaussianEps(p, z);
+        }
         latents.push(z);
       }
       return { latents, logdet, logPrior };
@@ -183,6 +196,12 @@ class GlowModel extends VariableOwner implements Glow {
 
   encode(y: tf.Tensor4D): tf.Tensor4D[] {
     const out = this.run(y, undefined, false, false);
+    tf.dispose([out.logdet, out.logPrior]);
+    return out.latents;
+  }
+
+  encodeEps(y: tf.Tensor4D, labels?: tf.Tensor1D): tf.Tensor4D[] {
+    const out = this.run(y, labels, false, true, true);
     tf.dispose([out.logdet, out.logPrior]);
     return out.latents;
   }
