@@ -20,6 +20,18 @@ const recorded: Record<string, number> = (() => {
   }
 })();
 
+/**
+ * Files whose time depends on Mesa's shader cache: on lavapipe (CI has no GPU) every WebGPU pipeline is compiled on
+ * its first dispatch, so on a machine whose cache is cold — CI's — these take minutes where the recorded (warm) run
+ * took seconds, and the training file, started late by its warm time, ran alone at the end of a cold run for
+ * minutes. Their cold times (measured 2026-12-07 at the 128-bit vectors vitest.config.ts asks for, load 1–3) make
+ * them start first; on a warm machine they then end within seconds of starting, which costs the schedule nothing.
+ */
+const COLD_SHADER_CACHE_SECONDS: Record<string, number> = {
+  'packages/models/src/nn/webgpu/training.test.ts': 145,
+  'packages/models/src/nn/webgpu/conv.test.ts': 25,
+};
+
 /** A file not seen before: browser tests build and drive the dashboard (about a minute), hub tests start processes. */
 function guess(path: string): number {
   if (path.startsWith('apps/web/e2e/')) return 60;
@@ -33,7 +45,8 @@ export default class LongestFirstSequencer extends BaseSequencer {
     const seconds = (spec: TestSpecification): number => {
       const path = relative(root, spec.moduleId);
       const cached = this.ctx.cache.getFileTestResults(`${spec.project.name}:${path}`)?.duration;
-      return cached !== undefined ? cached / 1000 : (recorded[path] ?? guess(path));
+      const warm = cached !== undefined ? cached / 1000 : (recorded[path] ?? guess(path));
+      return Math.max(warm, COLD_SHADER_CACHE_SECONDS[path] ?? 0);
     };
     const estimate = new Map(files.map((spec) => [spec, seconds(spec)]));
     return [...files].sort((a, b) => estimate.get(b)! - estimate.get(a)!);
