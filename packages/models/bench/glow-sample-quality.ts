@@ -39,6 +39,7 @@ import { trainLabelled } from '../src/diffusion/testing/train-labelled.ts';
 import { createTrainer } from '../src/diffusion/train.ts';
 import { createUNet } from '../src/diffusion/unet.ts';
 import { Rng } from '../src/rng.ts';
+import { ddpmRunTrainerConfig } from './harness.ts';
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -183,17 +184,7 @@ if (argv.includes('--ddpm')) await ddpmBaseline();
 async function ddpmBaseline(): Promise<never> {
   const unet = createUNet(presetConfig('tiny', { resolution: RES, channels: 3, numClasses: 2 }), SEED);
   const schedule = makeSchedule({ kind: 'cosine', T: 1000 });
-  const trainer = createTrainer({
-    model: unet,
-    schedule,
-    prediction: 'eps',
-    optimizer: { kind: 'adamw', weightDecay: 0 },
-    lr: 2e-4,
-    ema: { maxDecay: 0.9999 },
-    clipNorm: 1,
-    rng: new Rng(SEED + 7),
-    labelDropout: 0.1,
-  });
+  const trainer = createTrainer(ddpmRunTrainerConfig(unet, schedule, SEED + 7));
   const shadow = createUNet(unet.config, 0);
   let trainMs = 0;
   started = performance.now();

@@ -4,7 +4,7 @@
  * and the micro-benches' alternating calls.
  */
 import * as tf from '@tensorflow/tfjs';
-import { makeSchedule } from '../src/diffusion/schedule.ts';
+import { makeSchedule, type NoiseSchedule } from '../src/diffusion/schedule.ts';
 import type { TrainerConfig } from '../src/diffusion/train.ts';
 import { createUNet, type UNet, type UNetConfig } from '../src/diffusion/unet.ts';
 import { Rng } from '../src/rng.ts';
@@ -32,6 +32,24 @@ export function benchTrainerConfig(model: UNet): TrainerConfig & { optimizer: { 
     lr: 1e-4,
     clipNorm: 1,
     rng: new Rng(3),
+  };
+}
+
+/**
+ * The trainer a dashboard DDPM run gets by default (AdamW 2e-4 without weight decay, clipping at 1, EMA 0.9999 with
+ * warm-up, label dropout 0.1, ε-prediction), for the quality benches that compare against it.
+ */
+export function ddpmRunTrainerConfig(model: UNet, schedule: NoiseSchedule, seed: number): TrainerConfig {
+  return {
+    model,
+    schedule,
+    prediction: 'eps',
+    optimizer: { kind: 'adamw', weightDecay: 0 },
+    lr: 2e-4,
+    ema: { maxDecay: 0.9999 },
+    clipNorm: 1,
+    rng: new Rng(seed),
+    labelDropout: 0.1,
   };
 }
 

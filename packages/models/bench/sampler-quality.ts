@@ -32,6 +32,7 @@ import { createTrainer } from '../src/diffusion/train.ts';
 import { createUNet, type UNetConfig } from '../src/diffusion/unet.ts';
 import { kernelInceptionDistance } from '../src/metrics/kid.ts';
 import { Rng } from '../src/rng.ts';
+import { ddpmRunTrainerConfig } from './harness.ts';
 
 const argv = process.argv.slice(2);
 const [command, dir] = argv;
@@ -61,18 +62,7 @@ async function train(out: string): Promise<void> {
   const labels = tf.tensor1d(data.labels, 'int32');
   const model = createUNet(unet, 0);
   const schedule = makeSchedule({ kind: 'cosine', T: 1000 });
-  const trainer = createTrainer({
-    model,
-    schedule,
-    prediction: 'eps',
-    optimizer: { kind: 'adamw', weightDecay: 0 },
-    lr: 2e-4,
-    ema: { maxDecay: 0.9999 },
-    clipNorm: 1,
-    rng: new Rng(7),
-    microBatch: 32,
-    labelDropout: 0.1,
-  });
+  const trainer = createTrainer({ ...ddpmRunTrainerConfig(model, schedule, 7), microBatch: 32 });
   const started = performance.now();
   let lossSum = 0;
   const onStep = async (step: number, loss: number) => {
