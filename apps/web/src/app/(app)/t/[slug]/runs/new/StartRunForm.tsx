@@ -54,7 +54,12 @@ const ARCHITECTURE_LABELS: Record<ArchitectureName, { label: string; hint: strin
   },
   GLOW: {
     label: 'Flow (Glow)',
-    hint: 'A normalizing flow trained by exact maximum likelihood: bits/dim from the first step, samples in one pass.',
+    // Measured (packages/models/bench/glow-sample-quality.ts): on two-class shape images glow-tiny's samples were
+    // still ≥ 89 % plain background after 2,000 steps, where DDPM tiny drew the shape in about half of them at 800.
+    hint:
+      'A normalizing flow trained by exact maximum likelihood: bits/dim from the first step, samples in one pass. ' +
+      'Its samples lag its likelihood: a small Glow can draw mostly background for thousands of steps where a ' +
+      'diffusion model already draws the objects.',
   },
 };
 
