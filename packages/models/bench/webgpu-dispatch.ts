@@ -5,7 +5,9 @@
  * the batch either; TF.js' move a little: base 3,868 vs 3,923 per training step at batch 2 and 1), so lavapipe
  * (Mesa's software Vulkan) measures what an H100 would run; times are not reported.
  * Usage: tsx bench/webgpu-dispatch.ts [--presets tiny,small,base] [--batch 2]
- * Needs a WebGPU adapter; forces the webgpu backend even on a software one.
+ * Needs a WebGPU adapter; forces the webgpu backend even on a software one. On lavapipe most of the time is LLVM
+ * compiling pipelines on their first dispatch: `LP_NATIVE_VECTOR_WIDTH=128` (as the tests run) cuts that to about a
+ * third, and the counts do not depend on it.
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
