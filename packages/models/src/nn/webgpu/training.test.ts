@@ -22,7 +22,8 @@ const gpu = await probeWebGpu();
  * lavapipe compiles each WGSL pipeline with LLVM on its first dispatch (Mesa keeps them in
  * ~/.cache/mesa_shader_cache): this file's two fp32 cases compile ~290 pipelines. With a cold cache on this 2-core
  * machine they took 526 s at the host's 512-bit vectors and 143 s at the 128-bit ones the root vitest.config.ts asks
- * for (LP_NATIVE_VECTOR_WIDTH); with a warm cache ~10 s either way.
+ * for (LP_NATIVE_VECTOR_WIDTH), and 78 s once `sample` drew as many images as a training batch holds (at 2, every
+ * forward pipeline was compiled again for the new shapes: 64 s of the 143); with a warm cache ~10 s.
  */
 const TRAINING_TIMEOUT_MS = 600_000;
 /**
@@ -70,7 +71,7 @@ async function sample(model: UNet): Promise<Float32Array> {
     denoiser: (xt, t) => model.apply(xt, t),
     schedule,
     prediction: 'eps',
-    shape: [2, r, r, 1],
+    shape: [4, r, r, 1], // the training batch's size, whose forward pipelines are compiled already
     seed: 9,
     steps: 4,
   });
