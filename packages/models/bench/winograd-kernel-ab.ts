@@ -10,6 +10,7 @@
  * env SHAPES=BxHxWxCxN,…  REPS=40  DW_TILES=32
  */
 import { loadavg } from 'node:os';
+import { WINOGRAD4_PLANE_PAD } from '../src/nn/wasm-conv.ts';
 
 interface Kernels {
   winograd4(...args: number[]): void;
@@ -55,11 +56,11 @@ for (const s of (process.env['SHAPES'] ?? '32x32x32x32x32,32x16x16x64x64,32x8x8x
   const [B, H, W, C, N] = s.split('x').map(Number) as [number, number, number, number, number];
   const x = alloc(B * H * W * C);
   const dy = alloc(B * H * W * N);
-  // Planes padded by 16 floats, as wasm-conv.ts allocates them (a build from before the padding uses less).
-  const u = alloc(36 * (C * N + 16));
+  // Planes padded as wasm-conv.ts allocates them (a build from before the padding uses less).
+  const u = alloc(36 * (C * N + WINOGRAD4_PLANE_PAD));
   const bias = alloc(N);
   const y = alloc(B * H * W * N);
-  const du = alloc(36 * (C * N + 16));
+  const du = alloc(36 * (C * N + WINOGRAD4_PLANE_PAD));
   const f = alloc(9 * C * N);
   const T = W / 4;
   const r = bandRows(H / 4, T, 16);

@@ -9,6 +9,9 @@ import { FlowStep } from './flow-step.ts';
 import { gaussianEps, gaussianLogProb, gaussianSample, SplitPrior, TopPrior, type GaussianParams } from './prior.ts';
 import { squeeze2d, unsqueeze2d } from './squeeze.ts';
 
+/** Who runs the flow forward (GlowModel.run): what it computes, and the name its errors carry. */
+type RunMode = 'initialize' | 'forward' | 'encode' | 'encodeEps';
+
 /** The flow's output for a batch: every level's latent, and the two parts of log p(y) per image (nats, [B]). */
 export interface GlowForward {
   /** z of each split (level 0 first), then the top level's z: together exactly D values per image. */
@@ -143,16 +146,18 @@ class GlowModel extends VariableOwner implements Glow {
   }
 
   /**
-   * The flow forward; with `priors` false the log-prior is left at 0 (and labels are not needed); with `eps`,
-   * the latents are returned standardised under their priors (encodeEps).
+   * The flow forward, for one of its callers (the name their errors carry): `initialize` and `forward` sum the
+   * log-prior; `encode` leaves it at 0 and needs no labels; `encodeEps` returns each latent standardised under its
+   * prior instead of the latent (and leaves the log-prior at 0).
    */
-  private run(y: tf.Tensor4D, labels: tf.Tensor1D | undefined, init: boolean, priors = true, eps = false): GlowForward {
-    const where = init ? 'initialize' : eps ? 'encodeEps' : priors ? 'forward' : 'encode';
-    this.checkInput(y, where);
+  private run(y: tf.Tensor4D, labels: tf.Tensor1D | undefined, mode: RunMode): GlowForward {
+    this.checkInput(y, mode);
     installWasmKernelFixes(); // fast Slice/Concat for the channel splits
     const b = y.shape[0];
+    const init = mode === 'initialize';
+    const logPriorNeeded = init || mode === 'forward';
     return tf.tidy(() => {
-      const oneHot = priors ? this.oneHot(labels, b, where) : null;
+      const oneHot = mode === 'encode' ? null : this.oneHot(labels, b, mode);
       let h = y;
       let logdet = tf.zeros([b]) as tf.Tensor1D;
       let logPrior = tf.zeros([b]) as tf.Tensor1D;
@@ -173,11 +178,8 @@ class GlowModel extends VariableOwner implements Glow {
           z = z2;
           h = z1;
         }
-        if (priors) {
-          const p = params();
-          logPrior = tf.add(logPrior, gaussianLogProb(z, p)) as tf.Tensor1D;
-          if (eps) z = gaussianEps(p, z);
-        }
+        if (logPriorNeeded) logPrior = tf.add(logPrior, gaussianLogProb(z, params())) as tf.Tensor1D;
+        else if (mode === 'encodeEps') z = gaussianEps(params(), z);
         latents.push(z);
       }
       return { latents, logdet, logPrior };
@@ -185,23 +187,23 @@ class GlowModel extends VariableOwner implements Glow {
   }
 
   initialize(y: tf.Tensor4D, labels?: tf.Tensor1D): void {
-    const out = this.run(y, labels, true);
+    const out = this.run(y, labels, 'initialize');
     tf.dispose([...out.latents, out.logdet, out.logPrior]);
     this.isInitialized = true;
   }
 
   forward(y: tf.Tensor4D, labels?: tf.Tensor1D): GlowForward {
-    return this.run(y, labels, false);
+    return this.run(y, labels, 'forward');
   }
 
   encode(y: tf.Tensor4D): tf.Tensor4D[] {
-    const out = this.run(y, undefined, false, false);
+    const out = this.run(y, undefined, 'encode');
     tf.dispose([out.logdet, out.logPrior]);
     return out.latents;
   }
 
   encodeEps(y: tf.Tensor4D, labels?: tf.Tensor1D): tf.Tensor4D[] {
-    const out = this.run(y, labels, false, true, true);
+    const out = this.run(y, labels, 'encodeEps');
     tf.dispose([out.logdet, out.logPrior]);
     return out.latents;
   }

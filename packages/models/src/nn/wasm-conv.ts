@@ -49,7 +49,7 @@ const WINOGRAD4_FILTER_GRAD = 'DappleConvWinograd4FilterGrad';
  * set, so the transforms' 36 accesses per loop step evicted each other (winograd4Filter ran ~9× slower). The
  * kernels in wasm/conv-kernels.wat step from plane to plane by C·N·4 + 64 bytes: this pad, in bytes; change both.
  */
-const WINOGRAD4_PLANE_PAD = 16;
+export const WINOGRAD4_PLANE_PAD = 16;
 
 /** Winograd F(2×2, 3×3)'s filter transform G (4×3). */
 const G = [
