@@ -1,3 +1,4 @@
+import { usableCpus } from '@dapple/models/parallel';
 import { startTestHub, type TestHub } from './support/hub.ts';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -162,6 +163,12 @@ describe('acceptance: dataset → run → live metrics → artifacts → cancel 
             l.attempt === 2 && l.line.includes(`resumed from the checkpoint of step ${cancelled.step}`),
         ),
       ).toBe(true);
+      // The local executor starts the bundled trainer (executors/trainer-bundle.ts), whose worker threads start from
+      // the bundled replica entry: with two usable CPUs or more, every attempt trains on several of them (a worker
+      // thread that cannot start would fall back to one thread and say so).
+      const lines = final.logs.map((l: { line: string }) => l.line as string);
+      expect(lines.filter((l: string) => l.includes('could not start'))).toEqual([]);
+      if (usableCpus() >= 2) expect(lines.filter((l: string) => /CPU workers: [2-9]/.test(l))).toHaveLength(2);
     },
     PROCESS_TEST_TIMEOUT_MS,
   );

@@ -27,6 +27,23 @@ describe('teams in the browser', () => {
     await shot(page, 'team-home');
     await shot(page, 'team-home', { colorScheme: 'dark' });
 
+    // Spinners and loading placeholders hold still for users who ask for less motion (test contexts ask for it:
+    // an animation keeps headless Chromium compositing frames), and move for everyone else.
+    const animations = () =>
+      page.evaluate(() => {
+        const spinner = Object.assign(document.createElement('span'), { className: 'spinner' });
+        const skeleton = Object.assign(document.createElement('div'), { className: 'skeleton' });
+        document.body.append(spinner, skeleton);
+        const names = [spinner, skeleton].map((el) => getComputedStyle(el).animationName);
+        spinner.remove();
+        skeleton.remove();
+        return names;
+      });
+    expect(await animations()).toEqual(['none', 'none']);
+    await page.emulateMedia({ reducedMotion: 'no-preference' });
+    expect(await animations()).toEqual(['spin', 'shimmer']);
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+
     // `/` now goes to the team.
     await page.goto('/');
     await waitForPath(page, '/t/vision-lab');

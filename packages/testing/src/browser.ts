@@ -29,9 +29,13 @@ export async function launchBrowser(options: { executablePath?: string } = {}): 
 export const DESKTOP_VIEWPORT = { width: 1280, height: 800 } as const;
 export const PHONE_VIEWPORT = { width: 390, height: 844 } as const;
 
-/** A fresh, isolated browser context (own cookies) rooted at `baseURL`, desktop-sized. */
+/**
+ * A fresh, isolated browser context (own cookies) rooted at `baseURL`, desktop-sized. It asks for reduced motion, as
+ * a user may: the dashboard then holds its spinners and loading placeholders still, which otherwise keep headless
+ * Chromium compositing frames in software (~0.1 core per spinner) for as long as a page shows them.
+ */
 export async function newContext(browser: Browser, baseURL: string): Promise<BrowserContext> {
-  return browser.newContext({ baseURL, viewport: DESKTOP_VIEWPORT });
+  return browser.newContext({ baseURL, viewport: DESKTOP_VIEWPORT, reducedMotion: 'reduce' });
 }
 
 /** `reports/screenshots` at the repository root; `reports/` is git-ignored and kept by CI as artifacts. */
