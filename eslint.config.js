@@ -8,6 +8,8 @@ export default tseslint.config(
     ignores: [
       '**/node_modules/**',
       '**/.next/**',
+      // Bundles built from our sources (apps/trainer/dist: the trainer as the local executor starts it).
+      '**/dist/**',
       'reports/**',
       '.dapple/**',
       'drizzle/**',

@@ -166,9 +166,9 @@ describe('acceptance: dataset → run → live metrics → artifacts → cancel 
       // The local executor starts the bundled trainer (executors/trainer-bundle.ts), whose worker threads start from
       // the bundled replica entry: with two usable CPUs or more, every attempt trains on several of them (a worker
       // thread that cannot start would fall back to one thread and say so).
-      const lines = final.logs.map((l: { line: string }) => l.line as string);
-      expect(lines.filter((l: string) => l.includes('could not start'))).toEqual([]);
-      if (usableCpus() >= 2) expect(lines.filter((l: string) => /CPU workers: [2-9]/.test(l))).toHaveLength(2);
+      const lines: string[] = final.logs.map((l: { line: string }) => l.line);
+      expect(lines.filter((l) => l.includes('could not start'))).toEqual([]);
+      if (usableCpus() >= 2) expect(lines.filter((l) => /CPU workers: [2-9]/.test(l))).toHaveLength(2);
     },
     PROCESS_TEST_TIMEOUT_MS,
   );
