@@ -5,11 +5,11 @@ import { build, type Plugin } from 'esbuild';
 
 /**
  * The trainer as one JavaScript file of our own code (apps/trainer/dist/trainer.mjs), for the local executor to
- * start with plain `node`. Started from its TypeScript source through tsx, a trainer spent ~2.5 CPU-s and ~1.8 s
+ * start with plain `node`. Started from its TypeScript source through tsx, a trainer spent ~2.4 CPU-s and ~1.7 s
  * before its first line of work (tsx's loader thread transforming and resolving ~170 files of ours); from the
- * bundle, ~1.4 CPU-s and ~1.1 s with source maps on (`--check-gpu`, this 2-core machine, idle). Third-party packages stay outside it (`import` from
+ * bundle, ~1.2 CPU-s and ~1.0 s with source maps on (bench/trainer-start.ts, this 2-core machine, idle). Third-party packages stay outside it (`import` from
  * node_modules as before: native addons, wasm files and optional packages resolve as they always did), so the
- * bundle lives beside the source in the repository and takes ~0.3 s to build.
+ * bundle lives beside the source in the repository and takes ~0.35 s to build.
  *
  * Built on the first launch, and again before a launch whenever one of its source files changed since: a hub left
  * running while the trainer's code is edited starts the new code, as it did from source. The data-parallel replica
