@@ -10,22 +10,16 @@
  */
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { TRAINER_MAIN } from '../src/executors/local.ts';
+import { TRAINER_BUNDLE_SOURCES, TRAINER_MAIN } from '../src/executors/local.ts';
 import { buildTrainerBundle } from '../src/executors/trainer-bundle.ts';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '7' }, note: { type: 'string' } } });
 const reps = Number(values.reps);
-const root = join(TRAINER_MAIN, '../../../..');
+const root = TRAINER_BUNDLE_SOURCES.root;
 
 const built = performance.now();
-const bundle = await buildTrainerBundle({
-  main: TRAINER_MAIN,
-  replicaWorker: join(root, 'packages/models/src/parallel/worker.ts'),
-  outDir: join(root, 'apps/trainer/dist'),
-  root,
-});
+const bundle = await buildTrainerBundle(TRAINER_BUNDLE_SOURCES);
 const buildMs = performance.now() - built;
 
 const ways = {

@@ -6,20 +6,23 @@ import { fileURLToPath } from 'node:url';
 import { TRAINER_ENV } from '@dapple/contracts/trainer-protocol';
 import { cpuSlotEnv, withCpuSlots } from './cpu-slots.ts';
 import { detectGpus } from './gpu-slots.ts';
-import { trainerBundler } from './trainer-bundle.ts';
+import { trainerBundler, type TrainerBundleSources } from './trainer-bundle.ts';
 import type { Executor, ExecutorRunState, ExecutorSlot, LaunchedRun, LaunchSpec } from './types.ts';
 
 /** Repository root (apps/server/src/executors → ../../../..). */
 const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
 export const TRAINER_MAIN = join(REPO_ROOT, 'apps/trainer/src/main.ts');
 
-/** The trainer bundled for `node` (trainer-bundle.ts): built on the first launch, rebuilt after its sources change. */
-const trainerBundle = trainerBundler({
+/** What the trainer bundle is built from and where it goes (trainer-bundle.ts). */
+export const TRAINER_BUNDLE_SOURCES: TrainerBundleSources = {
   main: TRAINER_MAIN,
   replicaWorker: join(REPO_ROOT, 'packages/models/src/parallel/worker.ts'),
   outDir: join(REPO_ROOT, 'apps/trainer/dist'),
   root: REPO_ROOT,
-});
+};
+
+/** The trainer bundled for `node`: built on the first launch, rebuilt after its sources change. */
+const trainerBundle = trainerBundler(TRAINER_BUNDLE_SOURCES);
 
 /**
  * `node <bundle>`; from source through tsx (as before the bundle) if the bundle cannot be built, so a build

@@ -1,32 +1,28 @@
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPLICA_WORKER_FILE, buildTrainerBundle, isStale, trainerBundler } from './trainer-bundle.ts';
+import { REPLICA_WORKER_BUNDLE_FILE } from '@dapple/models/parallel';
+import { TRAINER_BUNDLE_SOURCES } from './local.ts';
+import { buildTrainerBundle, isStale, trainerBundler } from './trainer-bundle.ts';
 
 const run = promisify(execFile);
-const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
+const REPO_ROOT = TRAINER_BUNDLE_SOURCES.root;
 const made: string[] = [];
 afterAll(() => Promise.all(made.map((d) => rm(d, { recursive: true, force: true }))));
 
 describe('the trainer bundle', () => {
   it('runs the real trainer with plain node, its packages resolved from node_modules', async () => {
     // Inside the repository, as the executor's bundle is: third-party imports resolve from there.
-    await mkdir(join(REPO_ROOT, 'apps/trainer/dist'), { recursive: true });
-    const outDir = await mkdtemp(join(REPO_ROOT, 'apps/trainer/dist/test-'));
+    await mkdir(TRAINER_BUNDLE_SOURCES.outDir, { recursive: true });
+    const outDir = await mkdtemp(join(TRAINER_BUNDLE_SOURCES.outDir, 'test-'));
     made.push(outDir);
-    const bundle = await buildTrainerBundle({
-      main: join(REPO_ROOT, 'apps/trainer/src/main.ts'),
-      replicaWorker: join(REPO_ROOT, 'packages/models/src/parallel/worker.ts'),
-      outDir,
-      root: REPO_ROOT,
-    });
+    const bundle = await buildTrainerBundle({ ...TRAINER_BUNDLE_SOURCES, outDir });
     expect(bundle.inputs).toContain(join(REPO_ROOT, 'apps/trainer/src/main.ts'));
     expect(bundle.inputs).toContain(join(REPO_ROOT, 'packages/models/src/parallel/worker.ts'));
-    expect(await readFile(join(outDir, REPLICA_WORKER_FILE), 'utf8')).toContain('parentPort');
+    expect(await readFile(join(outDir, REPLICA_WORKER_BUNDLE_FILE), 'utf8')).toContain('parentPort');
     expect(await isStale(bundle)).toBe(false);
 
     // `--check-gpu` loads everything a run loads (TF.js, the wasm backend and its binaries) and exits 2 on a CPU.

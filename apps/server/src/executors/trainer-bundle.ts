@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { REPLICA_WORKER_BUNDLE_FILE } from '@dapple/models/parallel';
 import { build, type Plugin } from 'esbuild';
 
 /**
@@ -34,9 +35,8 @@ export interface TrainerBundleSources {
   root: string;
 }
 
-/** File names inside outDir; spawn.ts looks for REPLICA_WORKER_FILE next to the running bundle. */
+/** The trainer's file inside outDir; the replica thread's (REPLICA_WORKER_BUNDLE_FILE) is spawn.ts' to name. */
 export const TRAINER_BUNDLE_FILE = 'trainer.mjs';
-export const REPLICA_WORKER_FILE = 'replica-worker.mjs';
 
 /** Everything but the workspace's own packages (and relative imports) stays an import from node_modules. */
 const thirdPartyExternal: Plugin = {
@@ -48,12 +48,14 @@ const thirdPartyExternal: Plugin = {
   },
 };
 
+const withoutExtension = (file: string) => file.replace(/\.mjs$/, '');
+
 export async function buildTrainerBundle(sources: TrainerBundleSources): Promise<TrainerBundle> {
   const builtAt = Date.now();
   const result = await build({
     entryPoints: [
-      { in: sources.main, out: TRAINER_BUNDLE_FILE.replace(/\.mjs$/, '') },
-      { in: sources.replicaWorker, out: REPLICA_WORKER_FILE.replace(/\.mjs$/, '') },
+      { in: sources.main, out: withoutExtension(TRAINER_BUNDLE_FILE) },
+      { in: sources.replicaWorker, out: withoutExtension(REPLICA_WORKER_BUNDLE_FILE) },
     ],
     outdir: sources.outDir,
     absWorkingDir: sources.root,
@@ -94,7 +96,8 @@ export async function isStale(bundle: TrainerBundle): Promise<boolean> {
       ),
     ),
   );
-  return mtimes.slice(1).some((m) => m >= bundle.builtAt) || mtimes[0] === Infinity;
+  const [bundleFile, ...inputs] = mtimes;
+  return bundleFile === Infinity || inputs.some((m) => m >= bundle.builtAt);
 }
 
 /**

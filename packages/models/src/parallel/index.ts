@@ -8,5 +8,6 @@ export {
   type ParallelStepStats,
 } from './data-parallel-trainer.ts';
 export { ReplicaError } from './replica-handle.ts';
+export { REPLICA_WORKER_BUNDLE_FILE } from './spawn.ts';
 export { usableCpus, type CpuLimits } from './cpus.ts';
 export { weightsHash } from './weights-hash.ts';

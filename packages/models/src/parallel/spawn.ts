@@ -6,6 +6,9 @@ import type { ReplicaSetup } from './protocol.ts';
 
 const require = createRequire(import.meta.url);
 
+/** The replica thread's entry in a bundle, beside the bundle that starts it (the hub's trainer-bundle.ts builds it). */
+export const REPLICA_WORKER_BUNDLE_FILE = 'replica-worker.mjs';
+
 /**
  * Starts a replica thread. Bundled (the local executor starts trainers from apps/trainer/dist, where
  * replica-worker.mjs sits beside the trainer's bundle), the thread runs that file. From TypeScript source (tsx,
@@ -15,7 +18,7 @@ const require = createRequire(import.meta.url);
  */
 export function spawnReplica(setup: ReplicaSetup): Worker {
   const options = { workerData: setup, name: `dapple-cpu-worker-${setup.rank}` };
-  const bundled = fileURLToPath(new URL('./replica-worker.mjs', import.meta.url));
+  const bundled = fileURLToPath(new URL(`./${REPLICA_WORKER_BUNDLE_FILE}`, import.meta.url));
   if (existsSync(bundled)) return new Worker(bundled, options);
   const tsxCjs = require.resolve('tsx/cjs/api');
   const entry = fileURLToPath(new URL('./worker.ts', import.meta.url));
