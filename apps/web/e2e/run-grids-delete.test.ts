@@ -1,3 +1,4 @@
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { RunConfigSchema } from '@dapple/contracts/run-config';
 import {
@@ -46,6 +47,16 @@ async function runWithGrids(
   return run;
 }
 
+/** Whether every row label of the page's grids shows its whole name (no ellipsis) and starts inside its grid's box. */
+function wholeRowLabels(page: Page): Promise<boolean> {
+  return page.getByTestId('grid-row-label').evaluateAll((labels) =>
+    labels.every((label) => {
+      const box = label.closest('[data-testid$="-labelled"]')!.parentElement!.getBoundingClientRect();
+      return label.scrollWidth <= label.clientWidth && label.getBoundingClientRect().left >= box.left - 0.5;
+    }),
+  );
+}
+
 describe('run page grids and deleting from the dashboard', () => {
   const dash = useDashboard({ hub: { runs: { executor: false } } });
 
@@ -56,7 +67,7 @@ describe('run page grids and deleting from the dashboard', () => {
     const { teamId, userId } = await teamOf(api, 'Lab', 'lab');
     const { datasetId, versionId } = await readyDatasetVersion(dash.hub, teamId, {
       name: 'pets',
-      images: await twoClassImages(8, 8, ['cats', 'dogs']),
+      images: await twoClassImages(8, 8, ['tabby-cats', 'golden-retrievers']),
     });
     const a = await runWithGrids(dash.hub, teamId, userId, versionId, 'run-a', [10, 20]);
     const b = await runWithGrids(dash.hub, teamId, userId, versionId, 'run-b', [10]);
@@ -66,7 +77,9 @@ describe('run page grids and deleting from the dashboard', () => {
     await page.goto(`/t/lab/runs/${a.id}`);
     const grid = page.getByTestId('sample-grid');
     await grid.waitFor();
-    expect(await page.getByTestId('grid-row-label').allTextContents()).toEqual(['cats', 'dogs']);
+    expect(await page.getByTestId('grid-row-label').allTextContents()).toEqual(['tabby-cats', 'golden-retrievers']);
+    // Every class name is shown whole and inside the card: the label column widens to the longest name.
+    expect(await wholeRowLabels(page)).toBe(true);
     expect(await page.getByTestId('grid-col-label').allTextContents()).toEqual(['#1', '#2']);
     expect(await page.getByTestId('sample-grid-caption').textContent()).toMatch(/^Seed \d+: column #k is image k/);
     // A 22 px grid is drawn at 8× (fits the card), not stretched to the card's width; the zoom control changes it.
@@ -87,7 +100,8 @@ describe('run page grids and deleting from the dashboard', () => {
     expect(await compared.textContent()).toContain('run-b · step 10 (its last grid before 20)');
     await page.getByRole('slider', { name: /^Step/ }).fill('0');
     await expect.poll(() => compared.locator('figcaption').textContent()).toBe('run-b · step 10');
-    expect(await compared.getByTestId('grid-row-label').allTextContents()).toEqual(['cats', 'dogs']);
+    expect(await compared.getByTestId('grid-row-label').allTextContents()).toEqual(['tabby-cats', 'golden-retrievers']);
+    expect(await wholeRowLabels(page)).toBe(true);
     await shot(page, 'compare-grids');
 
     // Delete run-a: the confirmation says what goes; afterwards the runs list, and nothing of it in the store.

@@ -66,6 +66,13 @@ export function LabelledGrid({
               {name}
             </span>
           ))}
+          {/* The names again, in flow but invisible: the labels above are placed absolutely (to line up with
+              their rows), so without these the column would not widen to the longest name and it would be cut. */}
+          <div className={styles.rowLabelsSizer} aria-hidden="true">
+            {layout.rowLabels?.map((name, i) => (
+              <div key={i}>{name}</div>
+            ))}
+          </div>
         </div>
         {image}
       </div>
