@@ -1,7 +1,7 @@
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import { EvaluationGroups } from './MetricsPanel';
+import { EvaluationGroups, TrainingMetrics } from './MetricsPanel';
 
 const evaluation = (id: string, modelVersionId: string, fid: number, paperComparable = false) => ({
   id,
@@ -107,5 +107,47 @@ describe('evaluation groups', () => {
     expect(renderToStaticMarkup(createElement(EvaluationGroups, { groups: [], versionNumbers: new Map() }))).toContain(
       'No evaluations yet',
     );
+  });
+});
+
+describe('training metrics at publish time', () => {
+  it("names each metric as the run page's charts do, in their order, with the API's key under the name", () => {
+    const row = (key: string, last: number, step: number | null = 40) => ({ key, last, mean: last, step });
+    const html = renderToStaticMarkup(
+      createElement(TrainingMetrics, {
+        step: 40,
+        metrics: [
+          row('rss_mb', 812, 30),
+          row('worker_images_per_sec', 95),
+          row('lr', 0.0002),
+          row('ema_decay', 0.999),
+          row('a_newer_trainers_metric', 1),
+          row('loss', 0.25),
+          row('loss_q4', 0.5),
+        ],
+      }),
+    );
+    const rows = html.split('<tr data-testid="training-metric-').slice(1);
+    const cells = rows.map((r) => r.slice(0, r.indexOf('"')));
+    expect(cells).toEqual([
+      'loss',
+      'loss_q4',
+      'lr',
+      'worker_images_per_sec',
+      'rss_mb',
+      'a_newer_trainers_metric',
+      'ema_decay',
+    ]);
+    const text = (r: string) => r.replace(/<wbr\/?>/g, '').replace(/<[^>]+>/g, '|');
+    expect(text(rows[0]!)).toContain('Loss|');
+    expect(text(rows[1]!)).toContain('Loss by t-quartile · t Q4 (most noise)|');
+    expect(text(rows[3]!)).toContain('Images/s · per CPU worker|');
+    expect(text(rows[3]!)).toContain('worker_images_per_sec');
+    expect(text(rows[4]!)).toContain('Memory (MB) · trainer process|');
+    expect(text(rows[4]!)).toContain('at step 30');
+    expect(text(rows[6]!)).toContain('EMA decay|');
+    // A key the dashboard does not know is shown as itself, not given a made-up name.
+    expect(rows[5]).not.toContain('muted');
+    expect(text(rows[5]!)).toMatch(/^[^|]*\|+a_newer_trainers_metric\|/);
   });
 });

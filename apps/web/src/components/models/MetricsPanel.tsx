@@ -1,5 +1,6 @@
 import type { ComparableEvaluationsQuery } from '../../graphql/operations/models';
 import type { ResultOf } from '../../graphql/tada';
+import { byChartOrder, metricName } from '../runs/metric-groups';
 import { formatMetric } from './format';
 import styles from './models.module.css';
 
@@ -133,7 +134,8 @@ function wrappableKey(key: string): React.ReactNode[] {
 
 /**
  * The training metrics captured when the version was published: the last value and the mean over the 100 steps
- * before the checkpoint at `step`. The card sits in a narrow column, so there is no step column: a value last
+ * before the checkpoint at `step`, in the run page's chart order, each by its chart's name over the key that the API
+ * and `dapple metrics` use. The card sits in a narrow column, so there is no step column: a value last
  * reported before `step` (system metrics are reported less often than the loss) says where, on a line under it.
  */
 export function TrainingMetrics({
@@ -157,18 +159,26 @@ export function TrainingMetrics({
           </tr>
         </thead>
         <tbody>
-          {metrics.map((m) => (
-            <tr key={m.key}>
-              <td className="mono">{wrappableKey(m.key)}</td>
-              <td className="num">
-                {formatMetric(m.last)}
-                {m.step != null && m.step !== step ? (
-                  <span className={`muted ${styles.metricStep}`}> at step {m.step.toLocaleString('en')}</span>
-                ) : null}
-              </td>
-              <td className="num">{formatMetric(m.mean)}</td>
-            </tr>
-          ))}
+          {[...metrics]
+            .sort((a, b) => byChartOrder(a.key, b.key))
+            .map((m) => {
+              const name = metricName(m.key);
+              return (
+                <tr key={m.key} data-testid={`training-metric-${m.key}`}>
+                  <td>
+                    {name}
+                    <span className={`mono ${styles.metricKey}${name ? ' muted' : ''}`}>{wrappableKey(m.key)}</span>
+                  </td>
+                  <td className="num">
+                    {formatMetric(m.last)}
+                    {m.step != null && m.step !== step ? (
+                      <span className={`muted ${styles.metricStep}`}> at step {m.step.toLocaleString('en')}</span>
+                    ) : null}
+                  </td>
+                  <td className="num">{formatMetric(m.mean)}</td>
+                </tr>
+              );
+            })}
         </tbody>
       </table>
       <p className={`muted ${styles.tableNote}`}>

@@ -38,6 +38,33 @@ export const METRIC_GROUPS: MetricGroup[] = [
 
 export const CHART_KEYS = METRIC_GROUPS.flatMap((g) => g.keys);
 
+/** Keys the trainer reports that no chart draws. */
+const UNCHARTED_NAMES: Record<string, string> = {
+  ema_decay: 'EMA decay',
+  loss_scale: 'Loss scale (mixed f16)',
+  skipped_steps: 'Skipped steps (overflow)',
+};
+
+/**
+ * What the dashboard calls a trainer metric: its chart's title, with the line's legend name for a chart of several
+ * (`Images/s · per CPU worker`); null for a key it does not know (a newer trainer's), shown as the key itself.
+ */
+export function metricName(key: string): string | null {
+  const group = METRIC_GROUPS.find((g) => g.keys.includes(key));
+  if (!group) return UNCHARTED_NAMES[key] ?? null;
+  const line = group.keys.length > 1 ? group.labels?.[key] : undefined;
+  return line ? `${group.title} · ${line}` : group.title;
+}
+
+/** Metric keys in the order of the run page's charts, then the others alphabetically. */
+export function byChartOrder(a: string, b: string): number {
+  const rank = (key: string) => {
+    const i = CHART_KEYS.indexOf(key);
+    return i < 0 ? CHART_KEYS.length : i;
+  };
+  return rank(a) - rank(b) || a.localeCompare(b);
+}
+
 /** The keys read for runs picked for comparison. */
 export const COMPARE_KEYS = METRIC_GROUPS.flatMap((g) => (g.compare ? [g.compare] : []));
 
