@@ -57,6 +57,19 @@ describe('sampling in the browser, off the main thread', () => {
       }
       const backend = (await page.getByTestId('browser-backend').textContent()) ?? '';
       expect(backend).toMatch(/^Running on (WebGPU|WebGL|WebAssembly|JavaScript) \(/);
+      // Where WebGL is drawn in software (this headless Chromium's SwiftShader, as on GPU-less VMs and remote
+      // desktops), "fastest available" passes it over for WebAssembly, ~50× faster there, and says why.
+      const webGlRenderer = await page.evaluate(() => {
+        const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+        if (!gl) return null;
+        return String(
+          gl.getExtension('WEBGL_debug_renderer_info') ? gl.getParameter(0x9246) : gl.getParameter(gl.RENDERER),
+        );
+      });
+      if (webGlRenderer && /swiftshader|llvmpipe|softpipe|lavapipe/i.test(webGlRenderer)) {
+        expect(backend).toMatch(/^Running on WebAssembly \(/);
+        expect(backend).toMatch(/skipped .*WebGL: (SwiftShader|llvmpipe|softpipe|lavapipe) draws it on the CPU/);
+      }
       expect(await page.getByTestId('browser-estimate').textContent()).toMatch(/^Estimated \d+ (s|min) for 1000 steps/);
       await shot(page, 'sampling');
 
