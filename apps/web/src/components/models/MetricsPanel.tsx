@@ -23,8 +23,9 @@ function SampleAccuracyCell({ e }: { e: Row }) {
     <>
       <strong>{percent(a.accuracy)}</strong> <span className="muted">(chance {percent(a.chance)})</span>
       <div className="muted" data-testid="per-class-accuracy">
+        {/* Each class's name and number wrap as one (in the narrow column they were split across lines). */}
         {a.perClass.map((c) => (
-          <span key={c.label} title={`${c.count} samples`} style={{ marginRight: 8 }}>
+          <span key={c.label} title={`${c.count} samples`} className={styles.perClass}>
             {c.name} {percent(c.accuracy)}
           </span>
         ))}
