@@ -35,6 +35,7 @@ import {
   type StopSignal,
   type TrainOutcome,
 } from './train-loop.ts';
+import { RecentPace } from './recent-pace.ts';
 
 /** Metric keys of held-out and training bits/dim: DDPM runs report their variational bound under the same ones. */
 export const BITS_PER_DIM_KEY = 'bits_per_dim';
@@ -200,6 +201,7 @@ export async function trainGlow(a: GlowAttempt): Promise<TrainOutcome> {
     const system = new SystemMetrics(a.env.gpu, config.reportEverySec * 1000);
     const reader = trainingReader({ manifest, config, seed, step, split, shards });
     const throughput = new ImagesPerSec();
+    const pace = new RecentPace();
     try {
       for await (const batch of reader) {
         if (stop.requested || step >= config.steps) break;
@@ -222,6 +224,7 @@ export async function trainGlow(a: GlowAttempt): Promise<TrainOutcome> {
         step = m.step;
         throughput.add(batch.size);
         const imagesPerSec = throughput.update();
+        const recentPace = pace.add(batch.size);
         reporter.record(step, {
           // Glow's loss is its bits/dim: `loss` keeps the run page's loss chart meaningful for both families.
           loss: m.bitsPerDim,
@@ -232,7 +235,8 @@ export async function trainGlow(a: GlowAttempt): Promise<TrainOutcome> {
           skipped_steps: trainer.skippedSteps,
         });
         await system.record(reporter, step, imagesPerSec);
-        reporter.set({ step, imagesPerSec });
+        // The progress line and ETA: the last minute's pace, steadier than the chart's 2-s rate (recent-pace.ts).
+        reporter.set({ step, imagesPerSec: recentPace ?? imagesPerSec });
         await runScheduled(step, config, { evaluateHeldOut, sampleGrid, checkpoint });
       }
 

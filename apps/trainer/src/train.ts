@@ -48,6 +48,7 @@ import {
   type StopSignal,
   type TrainOutcome,
 } from './train-loop.ts';
+import { RecentPace } from './recent-pace.ts';
 import { WorkerThroughput } from './worker-throughput.ts';
 
 export { StopSignal, type Log, type TrainOutcome } from './train-loop.ts';
@@ -307,6 +308,7 @@ async function trainAttempt(
   const system = new SystemMetrics(env.gpu, config.reportEverySec * 1000);
   const reader = trainingReader({ manifest, config, seed, step, split, shards });
   const throughput = new ImagesPerSec();
+  const pace = new RecentPace();
   const perWorker = new WorkerThroughput();
   for await (const batch of reader) {
     if (stop.requested || step >= config.steps) break;
@@ -326,6 +328,7 @@ async function trainAttempt(
     hooks.afterStep?.(step, trainer);
     perWorker.add(trainer instanceof DataParallelTrainer ? trainer.lastStep : null, batch.size, stepMs);
     throughput.add(batch.size);
+    const recentPace = pace.add(batch.size);
     // Steps between reads only queue GPU work; the read waits for it and brings back every queued step's metrics.
     const due =
       step % metricsEvery === 0 ||
@@ -343,7 +346,8 @@ async function trainAttempt(
     const imagesPerSec = throughput.update();
     if ((await system.record(reporter, step, imagesPerSec)) && cpuBackend)
       reporter.record(step, { cpu_workers: trainer.workers, worker_images_per_sec: perWorker.take() });
-    reporter.set({ step, imagesPerSec });
+    // The progress line and ETA: the last minute's pace, steadier than the chart's 2-s rate (recent-pace.ts).
+    reporter.set({ step, imagesPerSec: recentPace ?? imagesPerSec });
     await runScheduled(step, config, { evaluateHeldOut, sampleGrid, checkpoint });
   }
 
