@@ -65,11 +65,21 @@ describe('processImage', () => {
       ok: false,
       reason: 'corrupt',
     });
-    expect(await processImage(await png(30, 7), options)).toMatchObject({ ok: false, reason: 'too_small' });
+    expect(await processImage(await png(30, 7), options)).toMatchObject({
+      ok: false,
+      reason: 'too_small',
+      message: `shorter side 7 px is under 8 px, half the dataset's 16 px (scaled up further it would only be blur)`,
+    });
+    expect(await processImage(Buffer.alloc(0), options)).toEqual({
+      ok: false,
+      reason: 'corrupt',
+      message: 'the file is empty (0 bytes)',
+    });
     expect((await processImage(await png(30, 8), options)).ok).toBe(true); // exactly half is allowed
     expect(await processImage(await png(200, 100), { ...options, maxImagePixels: 19_999 })).toMatchObject({
       ok: false,
       reason: 'too_many_pixels',
+      message: '200×100 is 20,000 pixels, over the limit of 19,999 pixels (DATASET_MAX_IMAGE_PIXELS)',
     });
   });
 

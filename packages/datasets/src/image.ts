@@ -58,6 +58,7 @@ export type ProcessedImage =
  * Bad input is a typed rejection, never a throw.
  */
 export async function processImage(bytes: Buffer, options: ProcessImageOptions): Promise<ProcessedImage> {
+  if (bytes.length === 0) return { ok: false, reason: 'corrupt', message: 'the file is empty (0 bytes)' };
   const format = sniffImageType(bytes);
   if (!format)
     return { ok: false, reason: 'unsupported_type', message: 'not a PNG, JPEG, WebP or GIF (by its magic bytes)' };
@@ -77,14 +78,18 @@ export async function processImage(bytes: Buffer, options: ProcessImageOptions):
     return {
       ok: false,
       reason: 'too_many_pixels',
-      message: `${width}×${height} is over maxImagePixels=${maxImagePixels}`,
+      message:
+        `${width}×${height} is ${pixelCount(width * height)}, over the limit of ${pixelCount(maxImagePixels)} ` +
+        `(DATASET_MAX_IMAGE_PIXELS)`,
     };
   }
   if (Math.min(width, height) < resolution / 2) {
     return {
       ok: false,
       reason: 'too_small',
-      message: `shorter side ${Math.min(width, height)} px is under half the dataset resolution (${resolution / 2} px)`,
+      message:
+        `shorter side ${Math.min(width, height)} px is under ${resolution / 2} px, half the dataset's ` +
+        `${resolution} px (scaled up further it would only be blur)`,
     };
   }
   try {
@@ -106,7 +111,11 @@ export async function processImage(bytes: Buffer, options: ProcessImageOptions):
     const message = (error as Error).message;
     // The header we read can disagree with what libvips finds (e.g. a GIF frame larger than its screen).
     if (/pixel limit/i.test(message))
-      return { ok: false, reason: 'too_many_pixels', message: `over maxImagePixels=${maxImagePixels}: ${message}` };
+      return {
+        ok: false,
+        reason: 'too_many_pixels',
+        message: `over the limit of ${pixelCount(maxImagePixels)} (DATASET_MAX_IMAGE_PIXELS): ${message}`,
+      };
     return { ok: false, reason: 'corrupt', message: `cannot decode image: ${message}` };
   }
 }
@@ -119,4 +128,9 @@ export async function processImage(bytes: Buffer, options: ProcessImageOptions):
 export function configureSharp(options: { threadsPerImage?: number } = {}): void {
   sharp.concurrency(options.threadsPerImage ?? 1);
   sharp.cache(false);
+}
+
+/** A pixel count as people say it: 108000000 → "108 megapixels", 1234567 → "1.2 megapixels", 20000 → "20,000 pixels". */
+function pixelCount(pixels: number): string {
+  return pixels >= 1e6 ? `${+(pixels / 1e6).toFixed(1)} megapixels` : `${pixels.toLocaleString('en')} pixels`;
 }
