@@ -1,6 +1,6 @@
 import type { ComparableEvaluationsQuery } from '../../graphql/operations/models';
 import type { ResultOf } from '../../graphql/tada';
-import { byChartOrder, metricName } from '../runs/metric-groups';
+import { byChartOrder, metricName } from '../../lib/metric-groups';
 import { formatMetric } from './format';
 import styles from './models.module.css';
 

@@ -6,7 +6,7 @@ import { ComparedRunStatusSubscription } from '../../graphql/operations/runs-liv
 import { request } from '../../lib/graphql';
 import { useSubscription } from '../../lib/subscriptions';
 import { appendPoints, capPoints, type Series } from '../charts/series';
-import { COMPARE_KEYS } from './metric-groups';
+import { COMPARE_KEYS } from '../../lib/metric-groups';
 import { isLive, type RunStatus } from './run-status';
 import { MAX_POINTS } from './use-run-metrics';
 import styles from './runs.module.css';

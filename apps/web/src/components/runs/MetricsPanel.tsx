@@ -3,7 +3,7 @@
 import { useId, useMemo, useState } from 'react';
 import { ComparedRunFeed, CompareRunsPicker, useComparedRuns, type RunOption } from './CompareRuns';
 import { LiveMetricsFeed } from './LiveMetricsFeed';
-import { CHART_KEYS, visibleGroups } from './metric-groups';
+import { CHART_KEYS, visibleGroups } from '../../lib/metric-groups';
 import { formatMetric } from './run-status';
 import { RunChart } from './RunChart';
 import { useRunMetrics } from './use-run-metrics';

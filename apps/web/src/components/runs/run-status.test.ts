@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { visibleGroups } from './metric-groups';
+import { visibleGroups } from '../../lib/metric-groups';
 import { allowedActions, attemptLabel, formatMetric } from './run-status';
 
 const checkpoint = { step: 10, sizeBytes: 1, createdAt: '2026-01-01T00:00:00Z' };
