@@ -47,7 +47,9 @@ describe('sampling in the browser, off the main thread', () => {
     async () => {
       const shot = screens('browser-sampling');
       const { context, page } = await openSlowModelPlayground(dash);
-      await page.getByLabel('Count', { exact: true }).fill('16');
+      // The most images a request takes, so that the sampling outlasts the checks below even where it runs on
+      // WebAssembly over many cores (one worker per core, up to 8) rather than on a slow software GPU.
+      await page.getByLabel('Count', { exact: true }).fill('64');
       await page.getByRole('button', { name: 'Generate in browser' }).click();
       const local = page.getByTestId('browser-samples');
       // Fails at once with the page's words if sampling fails instead of progressing.
