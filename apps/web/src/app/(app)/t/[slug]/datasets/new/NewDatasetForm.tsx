@@ -22,7 +22,7 @@ import {
 } from '../../../../../../lib/upload/items';
 import { planParts } from '../../../../../../lib/upload/plan';
 import { fetchUploadState, missingPartTargets, storedBytesByFile } from '../../../../../../lib/upload/resume';
-import { isArchivePath } from '@dapple/contracts/upload-pack';
+import { describePicked } from '../../../../../../lib/upload/describe-picked';
 import {
   clearPending,
   fingerprintOf,
@@ -244,15 +244,6 @@ function CreateDatasetForm({ teamId, teamSlug, existing }: UploadFormProps) {
 }
 
 /** "7 images", "1 archive", "3 images and 1 archive": what the upload button sends. */
-export function describePicked(picked: readonly { path: string }[]): string {
-  const archives = picked.filter((p) => isArchivePath(p.path)).length;
-  const images = picked.length - archives;
-  const count = (n: number, one: string) => `${n.toLocaleString('en')} ${one}${n === 1 ? '' : 's'}`;
-  if (picked.length === 0) return 'images';
-  if (archives === 0) return count(images, 'image');
-  if (images === 0) return count(archives, 'archive');
-  return `${count(images, 'image')} and ${count(archives, 'archive')}`;
-}
 
 function DatasetFields({ errors, disabled }: { errors: FieldErrors<Field>; disabled: boolean }) {
   return (
