@@ -15,6 +15,7 @@ describe('describePicked', () => {
       describePicked(files('cats/a.jpg', 'cats/a.txt', 'cats/b.jpg', 'cats/.DS_Store', 'notes.md', 'dogs/c.png')),
     ).toBe('3 images, 1 caption and 2 other files');
     expect(describePicked(files('readme.md'))).toBe('1 other file');
+    expect(describePicked(files('a.png', '.git/b.png', '__MACOSX/cats/._a.png'))).toBe('1 image and 2 other files');
     expect(describePicked(Array.from({ length: 5000 }, (_, i) => ({ path: `x/${i}.png` })))).toBe('5,000 images');
   });
 });

@@ -14,8 +14,10 @@ export function describePicked(picked: readonly { path: string }[]): string {
   let captions = 0;
   let archives = 0;
   for (const { path } of picked) {
-    const name = path.slice(path.lastIndexOf('/') + 1);
-    if (name.startsWith('.')) continue; // hidden: one of the "other" files
+    const segments = path.split('/');
+    // Hidden files and folders and macOS resource forks, which the hub skips: "other" files.
+    if (segments[0] === '__MACOSX' || segments.some((s) => s.startsWith('.'))) continue;
+    const name = segments.at(-1)!;
     if (isArchivePath(path)) archives++;
     else if (IMAGE_NAME.test(name)) images++;
     else if (/\.txt$/i.test(name)) captions++;
