@@ -6,7 +6,9 @@ const IMAGE_NAME = /\.(png|jpe?g|jpe|jfif|webp|gif)$/i;
 /**
  * What the upload button sends, in words: "613 images, 1 caption and 1 other file". Counted by file name, for the
  * label only: captions are `.txt` beside an image, and "other" is everything the hub will skip (hidden files such as
- * `.DS_Store`) or reject (a `notes.md`), so a folder's stray files are not announced as images.
+ * `.DS_Store`) or reject (a `notes.md`), so a folder's stray files are not announced as images. The hidden-file and
+ * caption rules are the hub's (`isJunkPath`, `isCaptionPath` in packages/datasets/src/paths.ts), restated here:
+ * the dashboard does not ship @dapple/datasets (it brings sharp), and a label that drifted would only miscount.
  */
 export function describePicked(picked: readonly { path: string }[]): string {
   if (picked.length === 0) return 'images';
