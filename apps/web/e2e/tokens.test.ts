@@ -22,6 +22,12 @@ describe('API tokens in the browser', () => {
     await secretField.waitFor();
     const secret = await secretField.inputValue();
     expect(secret).toMatch(/^dpl_/);
+    // Every underscore of the secret is drawn: the field's pixels change when they become spaces. (A fixed-height
+    // input clipped them at 1x in DejaVu Sans Mono, so "dpl_…" read "dpl …".)
+    const drawn = await secretField.screenshot();
+    await secretField.evaluate((input: HTMLInputElement) => (input.value = input.value.replaceAll('_', ' ')));
+    expect((await secretField.screenshot()).equals(drawn)).toBe(false);
+    await secretField.evaluate((input: HTMLInputElement, value: string) => (input.value = value), secret);
     const row = page.getByTestId('token-laptop');
     await row.waitFor();
     expect(await row.textContent()).toContain('Active');
