@@ -110,6 +110,14 @@ describe('model management in the browser', () => {
       expect(await other.getByRole('button', { name: 'Delete model', exact: true }).count()).toBe(0);
       // Fine-tuning starts a run: members may, viewers may not (nor start runs or upload anywhere).
       expect(await other.getByRole('link', { name: /^Fine-tune v\d+$/ }).count()).toBe(canEdit ? 1 : 0);
+      // The run's checkpoints: members publish them, a viewer sees them without the buttons.
+      await other.goto(`/t/atelier/runs/${run.id}`);
+      await other.getByTestId('checkpoint-40').waitFor();
+      expect(await other.getByRole('button', { name: /^Publish the checkpoint at step/ }).count()).toBe(
+        canEdit ? 2 : 0,
+      );
+      await other.goto(`/t/atelier/models/${modelId}`);
+      await other.getByRole('heading', { level: 1, name: 'blobs' }).waitFor();
       if (!canEdit) {
         await shot(other, 'viewer');
         for (const [path, says] of [

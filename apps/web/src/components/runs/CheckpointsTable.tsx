@@ -10,8 +10,19 @@ import { RunTable } from './RunTable';
 import styles from './runs.module.css';
 import { SubmitButton } from '../SubmitButton';
 
-/** The run's kept checkpoints, newest first, each publishable as a model version. */
-export function CheckpointsTable({ run, teamSlug }: { run: RunDetail; teamSlug: string }) {
+/**
+ * The run's kept checkpoints, newest first, each publishable as a model version by members and up (a viewer sees
+ * the list without the Publish buttons the API would refuse).
+ */
+export function CheckpointsTable({
+  run,
+  teamSlug,
+  canPublish,
+}: {
+  run: RunDetail;
+  teamSlug: string;
+  canPublish: boolean;
+}) {
   const checkpoints = [...run.checkpoints].sort((a, b) => b.step - a.step);
   const [publishing, setPublishing] = useState<number | null>(null);
   return (
@@ -33,9 +44,13 @@ export function CheckpointsTable({ run, teamSlug }: { run: RunDetail; teamSlug: 
             'Step',
             'Size',
             'Written',
-            <span key="actions" className="visually-hidden">
-              Actions
-            </span>,
+            ...(canPublish
+              ? [
+                  <span key="actions" className="visually-hidden">
+                    Actions
+                  </span>,
+                ]
+              : []),
           ]}
         >
           {checkpoints.map((c) => (
@@ -43,26 +58,28 @@ export function CheckpointsTable({ run, teamSlug }: { run: RunDetail; teamSlug: 
               <td className="mono">{c.step.toLocaleString('en')}</td>
               <td>{formatBytes(c.sizeBytes)}</td>
               <td>{formatDateTime(c.createdAt)}</td>
-              <td className={styles.cellActions}>
-                {publishing === c.step ? (
-                  <PublishForm
-                    runId={run.id}
-                    step={c.step}
-                    defaultName={run.name}
-                    teamSlug={teamSlug}
-                    onClose={() => setPublishing(null)}
-                  />
-                ) : (
-                  <button
-                    type="button"
-                    className="btn btn-secondary btn-sm"
-                    onClick={() => setPublishing(c.step)}
-                    aria-label={`Publish the checkpoint at step ${c.step}`}
-                  >
-                    Publish
-                  </button>
-                )}
-              </td>
+              {canPublish ? (
+                <td className={styles.cellActions}>
+                  {publishing === c.step ? (
+                    <PublishForm
+                      runId={run.id}
+                      step={c.step}
+                      defaultName={run.name}
+                      teamSlug={teamSlug}
+                      onClose={() => setPublishing(null)}
+                    />
+                  ) : (
+                    <button
+                      type="button"
+                      className="btn btn-secondary btn-sm"
+                      onClick={() => setPublishing(c.step)}
+                      aria-label={`Publish the checkpoint at step ${c.step}`}
+                    >
+                      Publish
+                    </button>
+                  )}
+                </td>
+              ) : null}
             </tr>
           ))}
         </RunTable>

@@ -34,7 +34,7 @@ export function RunView({
   initialRun: RunDetail;
   dataset: DatasetVersionInfo;
   teamSlug: string;
-  /** Members and up cancel, resume, fork and delete; a viewer sees no buttons the API would refuse. */
+  /** Members and up cancel, resume, fork, delete and publish; a viewer sees no buttons the API would refuse. */
   canAct: boolean;
 }) {
   const [run, setRun] = useState(initialRun);
@@ -97,7 +97,7 @@ export function RunView({
           compared={compared}
           onStaleUrl={() => void refresh()}
         />
-        <CheckpointsTable run={run} teamSlug={teamSlug} />
+        <CheckpointsTable run={run} teamSlug={teamSlug} canPublish={canAct} />
       </div>
       <LogsTail runId={run.id} live={live} version={version} />
       <ReproInfo run={run} dataset={dataset} teamSlug={teamSlug} />
