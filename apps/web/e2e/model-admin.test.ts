@@ -128,6 +128,10 @@ describe('model management in the browser', () => {
           await other.getByRole('heading', { name: says }).waitFor();
           expect(await other.locator('form').count()).toBe(0);
         }
+        // The overview's members card links to the list without promising to manage it.
+        await other.goto('/t/atelier');
+        await other.getByRole('link', { name: 'All members' }).waitFor();
+        expect(await other.getByRole('link', { name: 'Manage', exact: true }).count()).toBe(0);
         await other.goto('/t/atelier/runs');
         await other.getByRole('heading', { level: 1, name: 'Runs' }).waitFor();
         expect(await other.getByRole('link', { name: 'Start a run' }).count()).toBe(0);

@@ -92,7 +92,7 @@ export default async function TeamHome({ params }: Params) {
             </p>
           </div>
           <Link href={`/t/${team.slug}/members`} className="btn btn-secondary btn-sm">
-            Manage
+            {canInvite ? 'Manage' : 'All members'}
           </Link>
         </div>
         <ul className="list">
