@@ -1,4 +1,5 @@
 import { sampleJobs, shareLinks } from '@dapple/db';
+import { DEFAULT_CLASS_GUIDANCE } from '@dapple/models/config';
 import { errorCode, gqlClient } from '@dapple/testing';
 import { startTestHub, type TestHub } from './support/hub.ts';
 import { eq } from 'drizzle-orm';
@@ -105,6 +106,20 @@ describe('generateSamples end to end (worker thread, DiskStore, HTTP)', () => {
     const pngsC = await Promise.all(other.images.map((i) => download(i.url)));
     expect(pngsC[0]!.equals(pngsA[0]!)).toBe(false);
 
+    // A label without a scale is guided as the run grids are (DEFAULT_CLASS_GUIDANCE): the same images as asking
+    // for 3, and params say so.
+    const { guidance: _, ...unscaled } = input;
+    const byDefault = await generate(vic, unscaled);
+    expect(byDefault.data!.generateSamples.params.guidance).toBe(DEFAULT_CLASS_GUIDANCE);
+    const defaulted = await waitDone(vic.client, byDefault.data!.generateSamples.id);
+    const explicit = await waitDone(
+      vic.client,
+      (await generate(vic, { ...input, guidance: DEFAULT_CLASS_GUIDANCE })).data!.generateSamples.id,
+    );
+    const [pngD, pngE] = await Promise.all([download(defaulted.images[0]!.url), download(explicit.images[0]!.url)]);
+    expect(pngD.equals(pngE)).toBe(true);
+    expect(pngD.equals(pngsA[0]!)).toBe(false); // guidance 2 drew something else
+
     // The PNGs live under the version's prefix (so deleting the version frees them).
     const [row] = await hub.db.select().from(sampleJobs).where(eq(sampleJobs.id, a.id));
     expect(row!.resultKeys[0]).toMatch(new RegExp(`^models/${condModelId}/v1/samples/${a.id}/000\\.png$`));
@@ -117,6 +132,7 @@ describe('generateSamples end to end (worker thread, DiskStore, HTTP)', () => {
     expect(job.status).toBe('SUCCEEDED');
     expect(job.images).toHaveLength(2);
     expect(Number.isInteger(job.params.seed)).toBe(true);
+    expect(res.data!.generateSamples.params.guidance).toBeNull(); // no label, nothing to guide towards
   }, 120_000);
 });
 

@@ -117,7 +117,8 @@ const GenerateSamplesInput = builder.inputType('GenerateSamplesInput', {
     eta: t.float({ description: 'DDIM stochasticity in [0, 1]; default 0 (deterministic).' }),
     seed: t.int({ description: 'Default: random (returned in params). Same seed and settings → same images.' }),
     guidance: t.float({
-      description: 'Classifier-free guidance scale in [0, 20]; class-conditional models only, needs label.',
+      description:
+        'Classifier-free guidance scale in [0, 20]; class-conditional diffusion models only, needs label. Default with a label: 3, as the run grids and evaluations (1 = the conditional model alone, no guidance).',
     }),
     label: t.string({ description: "One of the model version's labelNames (class-conditional models only)." }),
     temperature: t.float({

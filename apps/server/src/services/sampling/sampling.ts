@@ -9,7 +9,7 @@ import {
   type SampleJob,
 } from '@dapple/db';
 import { MAX_GLOW_TEMPERATURE, specImages, validateSampleRequest, type SamplingSpec } from '@dapple/models/browser';
-import { DEFAULT_SAMPLER, SAMPLER_KINDS } from '@dapple/models/config';
+import { DEFAULT_CLASS_GUIDANCE, DEFAULT_SAMPLER, SAMPLER_KINDS } from '@dapple/models/config';
 import type { ObjectStore } from '@dapple/storage';
 import { z } from 'zod';
 import { badInput, forbidden, isServiceError, notFound, ServiceError } from '../errors.ts';
@@ -118,7 +118,9 @@ export class SamplingService {
       sampler: p.sampler,
       eta: p.eta,
       seed: p.seed ?? Math.floor(Math.random() * 2 ** 31),
-      guidance: p.guidance ?? null,
+      // A class without a scale gets the run grids' and evaluations' guidance: the conditional model alone draws
+      // its class far less reliably (docs/samplers.md: 66 % of samples recognised as their class against 98 %).
+      guidance: p.guidance ?? (labelId !== null && spec.architecture !== 'glow' ? DEFAULT_CLASS_GUIDANCE : null),
       label: labelId === null ? null : (spec.labelNames[labelId] ?? String(labelId)),
       labelId,
       ...(spec.architecture === 'glow' ? { temperature: p.temperature ?? DEFAULT_GLOW_TEMPERATURE } : {}),

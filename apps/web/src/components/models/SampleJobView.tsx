@@ -112,6 +112,8 @@ export function SampleJobView({ initial, shareToken }: { initial: SampleJob; sha
             {job.params.temperature !== null && job.params.temperature !== undefined
               ? `temperature ${job.params.temperature} (one pass)`
               : `${samplerLabel(job.params.sampler)} · ${job.params.steps} steps`}
+            {job.params.label !== null ? ` · ${job.params.label}` : ''}
+            {job.params.guidance !== null ? ` · guidance ${job.params.guidance}` : ''}
           </p>
           <ImageGrid urls={job.images.map((i) => i.url)} label="Server sample" />
         </>

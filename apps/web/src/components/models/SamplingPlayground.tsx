@@ -1,5 +1,6 @@
 'use client';
 
+import { DEFAULT_CLASS_GUIDANCE } from '@dapple/models/config';
 import { useRef, useState } from 'react';
 import { ModelVersionFilesQuery } from '../../graphql/operations/models';
 import { GenerateSamplesMutation, readSampleJob } from '../../graphql/operations/sampling';
@@ -228,7 +229,13 @@ export function SamplingPlayground({
                 />
               </div>
               {glow ? null : (
-                <TextField label="Guidance" inputMode="decimal" {...bind('guidance')} hint="0–20, needs a label" />
+                <TextField
+                  label="Guidance"
+                  inputMode="decimal"
+                  placeholder={settings.label === '' ? '' : String(DEFAULT_CLASS_GUIDANCE)}
+                  {...bind('guidance')}
+                  hint={`0–20, needs a label · ${DEFAULT_CLASS_GUIDANCE} if empty`}
+                />
               )}
             </>
           ) : null}

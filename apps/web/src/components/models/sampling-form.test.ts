@@ -1,4 +1,4 @@
-import { DEFAULT_SAMPLER, SAMPLER_KINDS } from '@dapple/models/config';
+import { DEFAULT_CLASS_GUIDANCE, DEFAULT_SAMPLER, SAMPLER_KINDS } from '@dapple/models/config';
 import { describe, expect, it } from 'vitest';
 import { checkSettings, DEFAULT_SETTINGS, PLAYGROUND_SAMPLERS, samplerKindOf, samplerLabel } from './sampling-form';
 
@@ -15,5 +15,19 @@ describe('the playground’s samplers', () => {
     expect(ddim.ok ? null : ddim.errors.eta).toBe('Eta must be a number from 0 to 1.');
     expect(samplerLabel('DPMPP_2M_SDE')).toBe('DPM-Solver++ 2M SDE');
     expect(samplerLabel('SOMETHING_NEW')).toBe('SOMETHING_NEW');
+  });
+});
+
+describe('the playground’s guidance', () => {
+  const guidanceOf = (patch: Partial<typeof DEFAULT_SETTINGS>) => {
+    const r = checkSettings({ ...DEFAULT_SETTINGS, ...patch }, ['cat', 'dog']);
+    return r.ok ? r.value.guidance : r.errors.guidance;
+  };
+
+  it('guides a chosen class as the run grids do when left empty, takes a given scale, and needs a class for one', () => {
+    expect(guidanceOf({ label: 'dog' })).toBe(DEFAULT_CLASS_GUIDANCE);
+    expect(guidanceOf({ label: 'dog', guidance: '1' })).toBe(1);
+    expect(guidanceOf({})).toBeNull();
+    expect(guidanceOf({ guidance: '2' })).toBe('Guidance needs a class: choose a label.');
   });
 });

@@ -1,5 +1,7 @@
 // The playground's settings, checked in the page before they go to the server or the browser sampler.
 
+import { DEFAULT_CLASS_GUIDANCE } from '@dapple/models/config';
+
 /** The API's SamplerKind values, the playground's choices; the first is the default (the hub's and the run grids'). */
 export const PLAYGROUND_SAMPLERS = [
   { value: 'DPMPP_2M_SDE', label: 'DPM-Solver++ 2M SDE' },
@@ -119,6 +121,9 @@ export function checkSettings(
   if (s.guidance.trim() !== '') {
     guidance = decimal(s.guidance, 0, 20, 'Guidance', errors, 'guidance');
     if (label === null && !errors.guidance) errors.guidance = 'Guidance needs a class: choose a label.';
+  } else if (label !== null) {
+    // The hub's default too; spelled out so the browser sampler draws what the server would.
+    guidance = DEFAULT_CLASS_GUIDANCE;
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return { ok: true, value: { seed, steps, sampler: s.sampler, eta, count, guidance, label, temperature: null } };

@@ -18,6 +18,8 @@ const SampleJobFields = graphql(`
       steps
       sampler
       temperature
+      label
+      guidance
       interpolation {
         indexA
         indexB
