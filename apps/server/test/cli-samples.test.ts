@@ -91,6 +91,30 @@ describe('dapple dataset upload → run start → model publish → samples', ()
     }>(await dapple(['model', 'publish', run.id.slice(0, 8), '--name', 'shapes', '--json']));
     expect(published.version).toMatchObject({ number: 1, step: 20 });
 
+    // The model as `model list` shows it, and evaluated against the dataset by name@alias and a short id.
+    const models = json<{ id: string; name: string; versions: { id: string }[] }[]>(
+      await dapple(['model', 'list', '--json']),
+    );
+    expect(models.map((m) => [m.name, m.versions.map((v) => v.id)])).toEqual([['shapes', [published.version.id]]]);
+    expect((await dapple(['model', 'list'])).stdout).toMatch(/shapes\s+1\s+v1 ddpm step 20\s+\S+\s+latest→v1/);
+    const evaluateArgs = ['shapes@latest', '--dataset-version', uploaded.version.id.slice(0, 8), '--samples', '10'];
+    const fast = [...evaluateArgs, '--steps', '3', '--extractor', 'offline'];
+    const evaluated = json<{
+      status: string;
+      numSamples: number;
+      guidance: number | null;
+      kid: { mean: number } | null;
+      sampleAccuracy: { perClass: { name: string }[] } | null;
+    }>(await dapple(['model', 'evaluate', ...fast, '--json']));
+    expect(evaluated).toMatchObject({ status: 'SUCCEEDED', numSamples: 10, guidance: 3 });
+    expect(Number.isFinite(evaluated.kid?.mean)).toBe(true);
+    expect(evaluated.sampleAccuracy?.perClass.map((c) => c.name)).toEqual(['cats', 'dogs']);
+    const shown = await dapple(['model', 'evaluate', ...fast]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^KID \d+\.\d{4} ± .* accuracy of samples .*cats .*dogs .*\(10 samples, guidance 3\)/);
+    const badGuidance = await dapple(['model', 'evaluate', ...evaluateArgs, '--guidance', '30']);
+    expect(badGuidance.stderr).toContain('--guidance: guidance: must be at most 20');
+
     // By a short version id: one job per label, PNGs named by label, a grid with a row per label.
     const out = join(home, 'out');
     const byId = json<SamplesResult>(

@@ -2,7 +2,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { login, loginHelp } from './commands/login.ts';
 import { datasetHelp, datasetList, datasetUpload } from './commands/dataset.ts';
 import { metrics, metricsHelp } from './commands/metrics.ts';
-import { modelHelp, modelPublish } from './commands/model.ts';
+import { evaluateHelp, modelEvaluate } from './commands/evaluate.ts';
+import { modelHelp, modelList, modelPublish } from './commands/model.ts';
 import { samples, samplesHelp } from './commands/samples.ts';
 import { runCancel, runDelete, runHelp, runList, runLogs, runStart } from './commands/run.ts';
 import { whoami } from './commands/whoami.ts';
@@ -18,6 +19,7 @@ ${datasetHelp}
 ${runHelp}
 ${metricsHelp}
 ${modelHelp}
+${evaluateHelp}
 ${samplesHelp}
 
 Every command takes --url <hub> and --token dpl_... (else DAPPLE_URL / DAPPLE_TOKEN, else the login config),
@@ -55,6 +57,17 @@ const COMMANDS: Record<string, Options> = {
   'run logs': { tail: { type: 'string' }, follow: { type: 'boolean', short: 'f' }, 'interval-ms': { type: 'string' } },
   'run cancel': {},
   'run delete': { yes: { type: 'boolean', short: 'y' } },
+  'model list': { team: { type: 'string' } },
+  'model evaluate': {
+    'dataset-version': { type: 'string' },
+    samples: { type: 'string' },
+    extractor: { type: 'string' },
+    sampler: { type: 'string' },
+    steps: { type: 'string' },
+    eta: { type: 'string' },
+    guidance: { type: 'string' },
+    seed: { type: 'string' },
+  },
   'model publish': {
     name: { type: 'string' },
     model: { type: 'string' },
@@ -108,7 +121,7 @@ export async function main(argv: string[], io: Io, envSource: NodeJS.ProcessEnv 
           : first === 'dataset'
             ? `unknown dataset command "${second ?? ''}" (upload | list)`
             : first === 'model'
-              ? `unknown model command "${second ?? ''}" (publish)`
+              ? `unknown model command "${second ?? ''}" (list | publish | evaluate)`
               : `unknown command "${first}"`,
       );
     }
@@ -162,8 +175,14 @@ export async function main(argv: string[], io: Io, envSource: NodeJS.ProcessEnv 
       case 'metrics':
         await metrics(ctx, positionals[0], f);
         break;
+      case 'model list':
+        await modelList(ctx, f);
+        break;
       case 'model publish':
         await modelPublish(ctx, positionals[0], f);
+        break;
+      case 'model evaluate':
+        await modelEvaluate(ctx, positionals[0], f);
         break;
       case 'samples':
         await samples(ctx, positionals[0], f);

@@ -1,12 +1,14 @@
 import type { CommandContext } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
+import { str, type Flags } from '../flag-values.ts';
+import { table } from '../format.ts';
 import { request } from '../graphql.ts';
 import { resolveId } from '../resolve-id.ts';
+import { teamId } from './team.ts';
 
-type Flags = Record<string, string | boolean | string[] | undefined>;
-const str = (v: Flags[string]) => (typeof v === 'string' ? v : undefined);
-
-export const modelHelp = `dapple model publish <runId> (--name <model> | --model <modelId>) [--step N] [--notes text] [--precision float16|float32]
+export const modelHelp = `dapple model list [--team <slug>] [--json]
+  The team's models, newest version first, with the ids \`samples\`, \`model evaluate\` and \`run start\` take.
+dapple model publish <runId> (--name <model> | --model <modelId>) [--step N] [--notes text] [--precision float16|float32]
   Publishes the run's checkpoint at --step (default: its latest) as the next version of the model (created when
   --name names none yet); prints the model version id that \`dapple samples\` and \`run start --from-model-version\` take.`;
 
@@ -55,5 +57,46 @@ export async function modelPublish(ctx: CommandContext, runArg: string | undefin
   const { model, version } = publishModel;
   ctx.io.out(
     `Published run ${runId} at step ${version.step} as "${model.name}" v${version.number}: model version ${version.id} (model ${model.id})`,
+  );
+}
+
+/** The team's models, each with its newest version and aliases (the model page's list). */
+export async function modelList(ctx: CommandContext, flags: Flags): Promise<void> {
+  const conn = await ctx.connection(flags);
+  const { models } = await request<{
+    models: {
+      id: string;
+      name: string;
+      updatedAt: string;
+      aliases: { name: string; versionId: string }[];
+      versions: { id: string; number: number; step: number; architecture: string }[];
+    }[];
+  }>(
+    conn,
+    `query ($teamId: ID!) { models(teamId: $teamId) { id name updatedAt aliases { name versionId } versions { id number step architecture } } }`,
+    { teamId: await teamId(conn, str(flags.team)) },
+  );
+  if (flags.json) return ctx.io.out(JSON.stringify(models));
+  if (models.length === 0)
+    return ctx.io.out("No models yet: publish a run's checkpoint with `dapple model publish <runId> --name <model>`.");
+  ctx.io.out(
+    table(
+      ['ID', 'NAME', 'VERSIONS', 'LATEST', 'LATEST VERSION ID', 'ALIASES', 'UPDATED'],
+      models.map((m) => {
+        const latest = m.versions[0]; // the API lists versions newest first
+        const aliases = m.aliases.map(
+          (a) => `${a.name}→v${m.versions.find((v) => v.id === a.versionId)?.number ?? '?'}`,
+        );
+        return [
+          m.id,
+          m.name,
+          String(m.versions.length),
+          latest ? `v${latest.number} ${latest.architecture.toLowerCase()} step ${latest.step}` : '-',
+          latest?.id ?? '-',
+          aliases.join(' ') || '-',
+          m.updatedAt.slice(0, 19).replace('T', ' '),
+        ];
+      }),
+    ),
   );
 }

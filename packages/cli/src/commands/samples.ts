@@ -3,11 +3,10 @@ import { join, resolve } from 'node:path';
 import type { CommandContext } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { request, type Connection } from '../graphql.ts';
+import { flagError } from '../flag-error.ts';
+import { floatFlag, intFlag, samplerFlag, str, type Flags } from '../flag-values.ts';
 import { decodePng, encodePng, tileGrid } from '../png.ts';
 import { resolveModelVersion } from '../resolve-id.ts';
-
-type Flags = Record<string, string | boolean | string[] | undefined>;
-const str = (v: Flags[string]) => (typeof v === 'string' ? v : undefined);
 
 export const samplesHelp = `dapple samples <modelVersion> [--count 16] [--sampler dpmpp-2m-sde] [--steps 50] [--eta 0] [--seed N]
                [--label <name> ...] [--guidance 3] [--temperature 0.7] [--out ./samples] [--grid | --grid-only] [--json]
@@ -16,7 +15,6 @@ export const samplesHelp = `dapple samples <modelVersion> [--count 16] [--sample
   Each --label queues one job of --count images; files go to --out as 00.png… (<label>-00.png… with labels),
   --grid also writes grid.png (a row per label), --grid-only writes only the grid.`;
 
-const SAMPLERS = ['ddim', 'ddpm', 'dpmpp-2m', 'dpmpp-2m-sde'];
 const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 /** generateSamples input fields the hub may name in BAD_USER_INPUT, and the flag a user gave them with. */
 const FLAG_OF: Record<string, string> = {
@@ -28,7 +26,7 @@ const FLAG_OF: Record<string, string> = {
   guidance: 'guidance',
   label: 'label',
   temperature: 'temperature',
-  modelVersionId: 'model version',
+  modelVersionId: '<modelVersion>',
 };
 
 interface Job {
@@ -53,30 +51,15 @@ const JOB_FIELDS = `id status queuePosition progress { stepsDone stepsTotal frac
 
 /** The flags as generateSamples input (without modelVersionId and label), checked here so errors name the flag. */
 export function sampleInput(flags: Flags): Record<string, unknown> {
-  const int = (name: string, min: number, max: number) => {
-    const v = str(flags[name]);
-    if (v === undefined) return undefined;
-    if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max)
-      throw new UsageError(`--${name}: "${v}" is not a whole number from ${min} to ${max}`);
-    return Number(v);
-  };
-  const float = (name: string) => {
-    const v = str(flags[name]);
-    if (v === undefined) return undefined;
-    if (v.trim() === '' || !Number.isFinite(Number(v))) throw new UsageError(`--${name}: "${v}" is not a number`);
-    return Number(v);
-  };
-  const sampler = str(flags.sampler)?.toLowerCase();
-  if (sampler !== undefined && !SAMPLERS.includes(sampler))
-    throw new UsageError(`--sampler: "${String(flags.sampler)}" is not one of ${SAMPLERS.join(', ')}`);
+  const sampler = samplerFlag(flags);
   const input: Record<string, unknown> = {
-    count: int('count', 1, 64) ?? 16,
-    steps: int('steps', 1, 1000),
+    count: intFlag(flags, 'count', 1, 64) ?? 16,
+    steps: intFlag(flags, 'steps', 1, 1000),
     sampler: sampler?.toUpperCase().replace(/-/g, '_'),
-    eta: float('eta'),
-    seed: int('seed', 0, 2 ** 31 - 1),
-    guidance: float('guidance'),
-    temperature: float('temperature'),
+    eta: floatFlag(flags, 'eta'),
+    seed: intFlag(flags, 'seed', 0, 2 ** 31 - 1),
+    guidance: floatFlag(flags, 'guidance'),
+    temperature: floatFlag(flags, 'temperature'),
   };
   for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
   return input;
@@ -103,7 +86,7 @@ export async function samples(ctx: CommandContext, ref: string | undefined, flag
     ).catch(async (err: unknown) => {
       // The hub names the input field: say which flag that was, and cancel the jobs queued before it.
       await Promise.all(jobs.map((j) => cancel(conn, j.id)));
-      throw flagError(err);
+      throw flagError(err, FLAG_OF);
     });
     jobs.push(generateSamples);
   }
@@ -162,14 +145,6 @@ export async function samples(ctx: CommandContext, ref: string | undefined, flag
       `(${p.sampler}, ${p.steps} steps, seed ${p.seed}${labels.length ? `, labels ${labels.join(', ')}` : ''}) in ${seconds.toFixed(1)} s ` +
       `→ ${outDir}${files.length ? ` (${files.length} PNGs${grid ? ' + grid.png' : ''})` : grid ? ' (grid.png)' : ''}; jobs ${jobs.map((j) => j.id).join(', ')}`,
   );
-}
-
-function flagError(err: unknown): unknown {
-  if (!(err instanceof CliError) || err.code !== 'BAD_USER_INPUT') return err;
-  const field = /\[([\w.]+)\]/.exec(err.message)?.[1]?.split('.')[0];
-  const flag = field ? FLAG_OF[field] : undefined;
-  if (!flag) return err;
-  return new CliError(`${flag === 'model version' ? '<modelVersion>' : `--${flag}`}: ${err.message}`, err.code);
 }
 
 async function follow(conn: Connection, job: Job, onChange: (job: Job) => void): Promise<Job> {

@@ -1,0 +1,145 @@
+import type { CommandContext } from '../context.ts';
+import { CliError, UsageError } from '../errors.ts';
+import { flagError } from '../flag-error.ts';
+import { floatFlag, intFlag, samplerFlag, str, type Flags } from '../flag-values.ts';
+import { request, type Connection } from '../graphql.ts';
+import { resolveId, resolveModelVersion } from '../resolve-id.ts';
+
+export const evaluateHelp = `dapple model evaluate <modelVersion> --dataset-version <id> [--samples 1000] [--extractor pretrained|offline|inception]
+               [--sampler dpmpp-2m-sde] [--steps 50] [--eta 0] [--guidance 3] [--seed 0] [--json]
+  Generates --samples images and measures them against as many of the dataset version's: KID and FID, and on a
+  labelled dataset how many samples its classifier reads as their class. Waits, with progress on stderr. The same
+  settings give the same numbers; compare only evaluations with the same comparable key (docs/evaluation.md).`;
+
+const EXTRACTORS = ['pretrained', 'offline', 'inception'];
+/** evaluateModel input fields the hub may name in BAD_USER_INPUT, and the flag a user gave them with. */
+const FLAG_OF: Record<string, string> = {
+  numSamples: 'samples',
+  datasetVersionId: 'dataset-version',
+  extractor: 'extractor',
+  sampler: 'sampler',
+  steps: 'steps',
+  eta: 'eta',
+  guidance: 'guidance',
+  seed: 'seed',
+  modelVersionId: '<modelVersion>',
+};
+const FINISHED = new Set(['SUCCEEDED', 'FAILED']);
+
+interface MeanStd {
+  mean: number;
+  std: number;
+}
+interface Evaluation {
+  id: string;
+  status: string;
+  error: string | null;
+  queuePosition: number | null;
+  numSamples: number;
+  samplesDone: number;
+  extractor: string;
+  comparableKey: string;
+  guidance: number | null;
+  kid: MeanStd | null;
+  fid: number | null;
+  inceptionScore: MeanStd | null;
+  sampleAccuracy: { accuracy: number; chance: number; perClass: { name: string; accuracy: number | null }[] } | null;
+}
+const FIELDS = `id status error queuePosition numSamples samplesDone extractor comparableKey guidance
+  kid { mean std } fid inceptionScore { mean std } sampleAccuracy { accuracy chance perClass { name accuracy } }`;
+
+/** evaluateModel from the CLI: queues one evaluation, follows it to the end, prints its numbers. */
+export async function modelEvaluate(ctx: CommandContext, ref: string | undefined, flags: Flags): Promise<void> {
+  if (!ref) throw new UsageError('model evaluate needs a model version (an id, or <model>@<alias>, e.g. faces@latest)');
+  const datasetArg = str(flags['dataset-version']);
+  if (!datasetArg) throw new UsageError('model evaluate needs --dataset-version <id> (the images to compare with)');
+  const extractor = str(flags.extractor)?.toLowerCase();
+  if (extractor !== undefined && !EXTRACTORS.includes(extractor))
+    throw new UsageError(`--extractor: "${String(flags.extractor)}" is not one of ${EXTRACTORS.join(', ')}`);
+  const input: Record<string, unknown> = {
+    numSamples: intFlag(flags, 'samples', 10, 10_000) ?? 1000,
+    extractor: extractor?.toUpperCase(),
+    sampler: samplerFlag(flags),
+    steps: intFlag(flags, 'steps', 1, 1000),
+    eta: floatFlag(flags, 'eta'),
+    guidance: floatFlag(flags, 'guidance'),
+    seed: intFlag(flags, 'seed', 0, 2 ** 31 - 1),
+  };
+  for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
+  const conn = await ctx.connection(flags);
+  const modelVersionId = await resolveModelVersion(conn, ref);
+  const datasetVersionId = await resolveId(conn, 'dataset version', datasetArg);
+  const started = Date.now();
+  const { evaluateModel } = await request<{ evaluateModel: Evaluation }>(
+    conn,
+    `mutation ($input: EvaluateModelInput!) { evaluateModel(input: $input) { ${FIELDS} } }`,
+    { input: { modelVersionId, datasetVersionId, ...input } },
+  ).catch((err: unknown) => {
+    throw flagError(err, FLAG_OF);
+  });
+  // The hub has no cancel for an evaluation: Ctrl-C stops following it, and it still finishes on the hub.
+  const done = await follow(conn, evaluateModel, progressLine(flags.json ? null : process.stderr));
+  if (done.status !== 'SUCCEEDED')
+    throw new CliError(
+      `evaluation ${done.id} ${done.status.toLowerCase()}${done.error ? `: ${done.error}` : ''}`,
+      done.status,
+    );
+  const seconds = (Date.now() - started) / 1000;
+  if (flags.json) return ctx.io.out(JSON.stringify({ modelVersionId, datasetVersionId, seconds, ...done }));
+  ctx.io.out(`${summary(done)}\nevaluation ${done.id} in ${seconds.toFixed(1)} s · ${done.comparableKey}`);
+}
+
+/** One line of the numbers: KID ± std, FID, IS where the extractor has a class head, accuracy of samples. */
+function summary(e: Evaluation): string {
+  const parts: string[] = [];
+  if (e.kid) parts.push(`KID ${e.kid.mean.toFixed(4)} ± ${e.kid.std.toFixed(4)}`);
+  if (e.fid !== null) parts.push(`FID ${e.fid.toFixed(2)}`);
+  if (e.inceptionScore) parts.push(`IS ${e.inceptionScore.mean.toFixed(2)} ± ${e.inceptionScore.std.toFixed(2)}`);
+  const a = e.sampleAccuracy;
+  if (a) {
+    const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+    const perClass = a.perClass.map((c) => `${c.name} ${c.accuracy === null ? '–' : pct(c.accuracy)}`).join(', ');
+    parts.push(`accuracy of samples ${pct(a.accuracy)} (chance ${pct(a.chance)}; ${perClass})`);
+  }
+  const what = `${e.numSamples} samples${e.guidance !== null ? `, guidance ${e.guidance}` : ''}`;
+  return `${parts.join(' · ')} (${what})`;
+}
+
+async function follow(conn: Connection, e: Evaluation, onChange: (e: Evaluation) => void): Promise<Evaluation> {
+  let last = '';
+  for (;;) {
+    const key = `${e.status}|${e.queuePosition}|${e.samplesDone}`;
+    if (key !== last) onChange(e);
+    last = key;
+    if (FINISHED.has(e.status)) return e;
+    await new Promise((r) => setTimeout(r, 1000));
+    e = (
+      await request<{ evaluation: Evaluation }>(conn, `query ($id: ID!) { evaluation(id: $id) { ${FIELDS} } }`, {
+        id: e.id,
+      })
+    ).evaluation;
+  }
+}
+
+/** Progress on stderr: redrawn in place on a terminal, else one line per phase (queued, sampling, measuring, end). */
+function progressLine(stream: NodeJS.WriteStream | null): (e: Evaluation) => void {
+  if (!stream) return () => {};
+  let lastPhase = '';
+  return (e) => {
+    const phase =
+      e.status === 'QUEUED'
+        ? `queued${e.queuePosition !== null ? ` (${e.queuePosition === 0 ? 'starts next' : `${e.queuePosition} ahead`})` : ''}`
+        : e.status === 'RUNNING'
+          ? e.samplesDone < e.numSamples
+            ? 'sampling'
+            : 'measuring the real and generated images'
+          : e.status.toLowerCase();
+    if (stream.isTTY) {
+      const count = e.status === 'RUNNING' && e.samplesDone < e.numSamples ? ` ${e.samplesDone}/${e.numSamples}` : '';
+      stream.write(`\r\x1b[K${phase}${count}${FINISHED.has(e.status) ? '\n' : ''}`);
+    } else if (phase !== lastPhase) {
+      stream.write(`${phase}\n`);
+    }
+    lastPhase = phase;
+  };
+}
