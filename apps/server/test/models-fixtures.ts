@@ -28,7 +28,12 @@ export async function finishedRunWithCheckpoints(
   teamId: string,
   userId: string,
   steps = [20, 40],
-  opts: { dataset?: { versionId: string; resolution: number; channels: 1 | 3 }; name?: string } = {},
+  opts: {
+    dataset?: { versionId: string; resolution: number; channels: 1 | 3 };
+    name?: string;
+    /** The sample grids' height (default square, 16 px). */
+    gridHeight?: number;
+  } = {},
 ) {
   const dataset = opts.dataset ?? { ...(await readyDatasetVersion(hub, teamId, { n: 8 })), resolution: 8, channels: 1 };
   const base = tinyConfig({ steps: Math.max(...steps) });
@@ -55,7 +60,12 @@ export async function finishedRunWithCheckpoints(
       config: { run: config, unet } as unknown as JsonValue,
     });
     tf.dispose([...ema.values()]);
-    await storeSampleGrid(hub, run.id, step, { side: 16, background: { r: step, g: 0, b: 0 }, seeds: [1, 2, 3, 4] });
+    await storeSampleGrid(hub, run.id, step, {
+      side: 16,
+      ...(opts.gridHeight !== undefined ? { height: opts.gridHeight } : {}),
+      background: { r: step, g: 0, b: 0 },
+      seeds: [1, 2, 3, 4],
+    });
   }
   model.dispose?.();
   await insertMetricPoints(

@@ -60,13 +60,14 @@ export async function storeSampleGrid(
   hub: TestHub,
   runId: string,
   step: number,
-  grid: { side: number; background: { r: number; g: number; b: number }; seeds: number[] },
+  grid: { side: number; height?: number; background: { r: number; g: number; b: number }; seeds: number[] },
 ): Promise<void> {
   const { side, background, seeds } = grid;
-  const png = await sharp({ create: { width: side, height: side, channels: 3, background } })
+  const height = grid.height ?? side;
+  const png = await sharp({ create: { width: side, height, channels: 3, background } })
     .png()
     .toBuffer();
   const objectKey = sampleGridKey(runId, step);
   await hub.store.put(objectKey, png, { size: png.length });
-  await hub.db.insert(sampleGrids).values({ runId, step, objectKey, seeds, width: side, height: side });
+  await hub.db.insert(sampleGrids).values({ runId, step, objectKey, seeds, width: side, height });
 }

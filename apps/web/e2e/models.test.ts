@@ -32,7 +32,8 @@ describe('models in the browser', () => {
     expect(created.errors).toBeUndefined();
     const teamId = created.data!.createTeam.id;
     const me = await api.request<{ me: { id: string } }>(`{ me { id } }`);
-    const { run } = await finishedRunWithCheckpoints(dash.hub, teamId, me.data!.me.id, [20, 40]);
+    // Wide grids (as a class-conditional run's are): the model page must show them in their own proportions.
+    const { run } = await finishedRunWithCheckpoints(dash.hub, teamId, me.data!.me.id, [20, 40], { gridHeight: 6 });
     // The metrics a DDPM trainer reports besides the loss (train.ts, train-loop.ts), the system ones every 10 steps
     // from step 5: version 1 (step 20) shows them "at step 15", the widest its metrics card gets.
     const everyStep = ['loss_q1', 'loss_q2', 'loss_q3', 'loss_q4', 'grad_norm', 'lr', 'ema_decay'];
@@ -106,6 +107,17 @@ describe('models in the browser', () => {
     expect(await cardSection.locator('script').count()).toBe(0);
     expect(await cardSection.textContent()).toContain('<script>alert(1)</script>');
     await shot(page, 'model');
+    // The run's grid in its own proportions (it was letterboxed into a square), captioned with how it was drawn.
+    const hero = page.getByRole('img', { name: /^Sample grid of blobs version 1/ });
+    await expect.poll(() => hero.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    const [shownRatio, ownRatio] = await hero.evaluate((img: HTMLImageElement) => [
+      img.clientHeight / img.clientWidth,
+      img.naturalHeight / img.naturalWidth,
+    ]);
+    expect(shownRatio).toBeCloseTo(ownRatio!, 1);
+    expect(await page.getByTestId('grid-caption').textContent()).toMatch(
+      /^Drawn with DPM-Solver\+\+ 2M SDE · \d+ steps, seed \d+\.$/,
+    );
     // Nothing in the playground or the training metrics is cut off or scrolls sideways. Before: at 1280 px the
     // metrics table scrolled in its 320 px column and the sampler and device selects cut off "DPM-Solver++ 2M SDE"
     // and "WebAssembly (CPU)"; at 900 px (team nav beside two columns) the playground did not fit its card.

@@ -1,5 +1,6 @@
 import type { readModelVersions } from '../../graphql/operations/models';
 import { withoutSection } from '../../lib/markdown-sections';
+import { gridCaption } from './grid-caption';
 import { Markdown } from './Markdown';
 import { TrainingMetrics } from './MetricsPanel';
 import { SamplingPlayground } from './SamplingPlayground';
@@ -36,6 +37,7 @@ export function SampleGridSection({
   version: Version;
   details?: boolean;
 }) {
+  const caption = gridCaption(version.configJson, version.labelNames);
   return (
     <section className="card" aria-labelledby="grid-heading">
       <div className="card-header">
@@ -43,11 +45,21 @@ export function SampleGridSection({
       </div>
       <div className="card-body">
         {version.sampleGridUrl ? (
-          <img
-            className={styles.hero}
-            src={version.sampleGridUrl}
-            alt={`Sample grid of ${modelName} version ${version.number}`}
-          />
+          <>
+            <img
+              className={styles.hero}
+              src={version.sampleGridUrl}
+              alt={`Sample grid of ${modelName} version ${version.number}${caption.rows ? `: rows ${caption.rows.join(', ')}` : ''}`}
+            />
+            {caption.rows || caption.sampling ? (
+              <p className="muted" data-testid="grid-caption" style={{ marginTop: 8 }}>
+                {caption.rows ? `Rows, top to bottom: ${caption.rows.join(', ')}. ` : null}
+                {caption.sampling ? `Drawn with ${caption.sampling}` : null}
+                {caption.seed !== null ? `, seed ${caption.seed}` : null}
+                {caption.sampling ? '.' : null}
+              </p>
+            ) : null}
+          </>
         ) : (
           <p className="muted">The run had no sample grid near this step.</p>
         )}

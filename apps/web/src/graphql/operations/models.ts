@@ -50,6 +50,7 @@ const ModelVersionFields = graphql(`
     datasetVersionHash
     sampleGridUrl
     sampleGridStep
+    configJson
     metrics {
       key
       last
