@@ -116,7 +116,7 @@ describe('models in the browser', () => {
     ]);
     expect(shownRatio).toBeCloseTo(ownRatio!, 1);
     expect(await page.getByTestId('grid-caption').textContent()).toMatch(
-      /^Drawn with DPM-Solver\+\+ 2M SDE · \d+ steps, seed \d+\.$/,
+      /^Drawn with DPM-Solver\+\+ 2M SDE · \d+ steps · seed \d+\.$/,
     );
     // Nothing in the playground or the training metrics is cut off or scrolls sideways. Before: at 1280 px the
     // metrics table scrolled in its 320 px column and the sampler and device selects cut off "DPM-Solver++ 2M SDE"

@@ -49,14 +49,11 @@ export function SampleGridSection({
             <img
               className={styles.hero}
               src={version.sampleGridUrl}
-              alt={`Sample grid of ${modelName} version ${version.number}${caption.rows ? `: rows ${caption.rows.join(', ')}` : ''}`}
+              alt={`Sample grid of ${modelName} version ${version.number}`}
             />
-            {caption.rows || caption.sampling ? (
+            {caption ? (
               <p className="muted" data-testid="grid-caption" style={{ marginTop: 8 }}>
-                {caption.rows ? `Rows, top to bottom: ${caption.rows.join(', ')}. ` : null}
-                {caption.sampling ? `Drawn with ${caption.sampling}` : null}
-                {caption.seed !== null ? `, seed ${caption.seed}` : null}
-                {caption.sampling ? '.' : null}
+                {caption}
               </p>
             ) : null}
           </>
