@@ -184,6 +184,7 @@ describe('dapple dataset upload → run start → model publish → samples', ()
     expect(plain.stderr).toMatch(/queued|running/);
     expect(plain.stderr).toContain('succeeded');
     expect(plain.stdout).toContain(`Sampled 4 images from model version ${published.version.id}`);
+    expect(plain.stdout).toContain('labels dogs, guidance 3)'); // a class without --guidance: the grids' default
     expect(await readdir(only)).toEqual(['grid.png']);
 
     // Mistakes name the flag: checked here, or named by the hub.

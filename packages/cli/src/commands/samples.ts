@@ -142,7 +142,8 @@ export async function samples(ctx: CommandContext, ref: string | undefined, flag
   const p = jobs[0]!.params;
   ctx.io.out(
     `Sampled ${jobs.reduce((n, j) => n + j.params.count, 0)} images from model version ${modelVersionId} ` +
-      `(${p.sampler}, ${p.steps} steps, seed ${p.seed}${labels.length ? `, labels ${labels.join(', ')}` : ''}) in ${seconds.toFixed(1)} s ` +
+      `(${p.sampler}, ${p.steps} steps, seed ${p.seed}${labels.length ? `, labels ${labels.join(', ')}` : ''}` +
+      `${p.guidance !== null ? `, guidance ${p.guidance}` : ''}) in ${seconds.toFixed(1)} s ` +
       `→ ${outDir}${files.length ? ` (${files.length} PNGs${grid ? ' + grid.png' : ''})` : grid ? ' (grid.png)' : ''}; jobs ${jobs.map((j) => j.id).join(', ')}`,
   );
 }
