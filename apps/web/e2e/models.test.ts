@@ -110,11 +110,11 @@ describe('models in the browser', () => {
     // The run's grid in its own proportions (it was letterboxed into a square), captioned with how it was drawn.
     const hero = page.getByRole('img', { name: /^Sample grid of blobs version 1/ });
     await expect.poll(() => hero.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
-    const [shownRatio, ownRatio] = await hero.evaluate((img: HTMLImageElement) => [
-      img.clientHeight / img.clientWidth,
-      img.naturalHeight / img.naturalWidth,
-    ]);
-    expect(shownRatio).toBeCloseTo(ownRatio!, 1);
+    const { shownRatio, ownRatio } = await hero.evaluate((img: HTMLImageElement) => ({
+      shownRatio: img.clientHeight / img.clientWidth,
+      ownRatio: img.naturalHeight / img.naturalWidth,
+    }));
+    expect(shownRatio).toBeCloseTo(ownRatio, 1);
     expect(await page.getByTestId('grid-caption').textContent()).toMatch(
       /^Drawn with DPM-Solver\+\+ 2M SDE · \d+ steps · seed \d+\.$/,
     );
