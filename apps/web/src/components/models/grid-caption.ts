@@ -1,4 +1,4 @@
-import { MAX_GRID_CLASSES } from '../runs/grid-layout';
+import { MAX_GRID_CLASSES } from '../../lib/grid-layout';
 import { samplerLabel } from './sampling-form';
 
 /**

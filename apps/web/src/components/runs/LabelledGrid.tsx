@@ -1,6 +1,6 @@
 'use client';
 
-import { GRID_PADDING, type GridLayout } from './grid-layout';
+import { GRID_PADDING, type GridLayout } from '../../lib/grid-layout';
 import styles from './runs.module.css';
 
 /**

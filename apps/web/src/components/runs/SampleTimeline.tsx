@@ -5,7 +5,7 @@ import { RunDatasetVersionQuery, RunGridsQuery, type RunDetail } from '../../gra
 import { request } from '../../lib/graphql';
 import { useElementWidth } from '../use-element-width';
 import type { RunOption } from './CompareRuns';
-import { fittingZoom, gridLayout, ZOOMS, type GridConfig } from './grid-layout';
+import { fittingZoom, gridLayout, ZOOMS, type GridConfig } from '../../lib/grid-layout';
 import { LabelledGrid, ZoomControl } from './LabelledGrid';
 import styles from './runs.module.css';
 
