@@ -168,12 +168,18 @@ describe('a Postgres outage under a running trainer', () => {
         'CANCELLING',
         'CANCELLED',
       ]);
-      // Its output during the outage reached the run's log once the database was back.
-      const logs = ok(
-        await ann.client.request(`query ($id: ID!) { run(id: $id) { logs(tail: 5000) { line } } }`, { id }),
-      ).run.logs as { line: string }[];
-      expect(logs.some((l) => l.line.includes('could not reach the hub'))).toBe(true);
-      expect(logs.some((l) => /stopping at step \d+/.test(l.line))).toBe(true);
+      // Its output during the outage reached the run's log once the database was back. The trainer's last lines
+      // are stored after its exit, which can be after the run turned cancelled (the hub says so with a later
+      // runUpdated event): wait for them rather than read once.
+      const logLines = async () =>
+        (
+          ok(await ann.client.request(`query ($id: ID!) { run(id: $id) { logs(tail: 5000) { line } } }`, { id })).run
+            .logs as { line: string }[]
+        ).map((l) => l.line);
+      await expect
+        .poll(async () => (await logLines()).some((l) => /stopping at step \d+/.test(l)), { timeout: 15_000 })
+        .toBe(true);
+      expect((await logLines()).some((l) => l.includes('could not reach the hub'))).toBe(true);
       // Every metric step exactly once, none lost to the outage.
       const metrics = ok(
         await ann.client.request(
