@@ -5,13 +5,16 @@ import { floatFlag, intFlag, samplerFlag, str, type Flags } from '../flag-values
 import { request, type Connection } from '../graphql.ts';
 import { resolveId, resolveModelVersion } from '../resolve-id.ts';
 
-export const evaluateHelp = `dapple model evaluate <modelVersion> --dataset-version <id> [--samples 1000] [--extractor pretrained|offline|inception]
+export const evaluateHelp = `dapple model evaluate <modelVersion> --dataset-version <id> [--samples 100] [--extractor pretrained|offline|inception]
                [--sampler dpmpp-2m-sde] [--steps 50] [--eta 0] [--guidance 3] [--seed 0] [--json]
   Generates --samples images and measures them against as many of the dataset version's: KID and FID, and on a
   labelled dataset how many samples its classifier reads as their class. Waits, with progress on stderr. The same
-  settings give the same numbers; compare only evaluations with the same comparable key (docs/evaluation.md).`;
+  settings give the same numbers; compare only evaluations with the same comparable key (docs/evaluation.md): the
+  defaults are the model page's, so an evaluation from here and one from the page compare.`;
 
 const EXTRACTORS = ['pretrained', 'offline', 'inception'];
+/** The model page's default sample count (EvaluateForm), so the two make comparable evaluations by default. */
+const DEFAULT_SAMPLES = 100;
 /** evaluateModel input fields the hub may name in BAD_USER_INPUT, and the flag a user gave them with. */
 const FLAG_OF: Record<string, string> = {
   numSamples: 'samples',
@@ -57,7 +60,7 @@ export async function modelEvaluate(ctx: CommandContext, ref: string | undefined
   if (extractor !== undefined && !EXTRACTORS.includes(extractor))
     throw new UsageError(`--extractor: "${String(flags.extractor)}" is not one of ${EXTRACTORS.join(', ')}`);
   const input: Record<string, unknown> = {
-    numSamples: intFlag(flags, 'samples', 10, 10_000) ?? 1000,
+    numSamples: intFlag(flags, 'samples', 10, 10_000) ?? DEFAULT_SAMPLES,
     extractor: extractor?.toUpperCase(),
     sampler: samplerFlag(flags),
     steps: intFlag(flags, 'steps', 1, 1000),
