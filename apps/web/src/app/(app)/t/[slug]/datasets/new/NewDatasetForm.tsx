@@ -243,8 +243,6 @@ function CreateDatasetForm({ teamId, teamSlug, existing }: UploadFormProps) {
   );
 }
 
-/** "7 images", "1 archive", "3 images and 1 archive": what the upload button sends. */
-
 function DatasetFields({ errors, disabled }: { errors: FieldErrors<Field>; disabled: boolean }) {
   return (
     <>
