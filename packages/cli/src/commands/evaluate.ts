@@ -1,8 +1,9 @@
 import type { CommandContext } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { flagError } from '../flag-error.ts';
+import { followJob } from '../follow.ts';
 import { floatFlag, intFlag, samplerFlag, str, type Flags } from '../flag-values.ts';
-import { request, type Connection } from '../graphql.ts';
+import { request } from '../graphql.ts';
 import { resolveId, resolveModelVersion } from '../resolve-id.ts';
 
 export const evaluateHelp = `dapple model evaluate <modelVersion> --dataset-version <id> [--samples 100] [--extractor pretrained|offline|inception]
@@ -68,7 +69,7 @@ export async function modelEvaluate(ctx: CommandContext, ref: string | undefined
     guidance: floatFlag(flags, 'guidance'),
     seed: intFlag(flags, 'seed', 0, 2 ** 31 - 1),
   };
-  for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
+  // Flags not given stay undefined: JSON leaves them out, and the hub applies its defaults (the model page's).
   const conn = await ctx.connection(flags);
   const modelVersionId = await resolveModelVersion(conn, ref);
   const datasetVersionId = await resolveId(conn, 'dataset version', datasetArg);
@@ -81,7 +82,13 @@ export async function modelEvaluate(ctx: CommandContext, ref: string | undefined
     throw flagError(err, FLAG_OF);
   });
   // The hub has no cancel for an evaluation: Ctrl-C stops following it, and it still finishes on the hub.
-  const done = await follow(conn, evaluateModel, progressLine(flags.json ? null : process.stderr));
+  const done = await followJob(conn, evaluateModel, {
+    query: `query ($id: ID!) { evaluation(id: $id) { ${FIELDS} } }`,
+    finished: FINISHED,
+    progressKey: (e) => `${e.status}|${e.queuePosition}|${e.samplesDone}`,
+    onChange: progressLine(flags.json ? null : process.stderr),
+    intervalMs: 1000,
+  });
   if (done.status !== 'SUCCEEDED')
     throw new CliError(
       `evaluation ${done.id} ${done.status.toLowerCase()}${done.error ? `: ${done.error}` : ''}`,
@@ -106,22 +113,6 @@ function summary(e: Evaluation): string {
   }
   const what = `${e.numSamples} samples${e.guidance !== null ? `, guidance ${e.guidance}` : ''}`;
   return `${parts.join(' · ')} (${what})`;
-}
-
-async function follow(conn: Connection, e: Evaluation, onChange: (e: Evaluation) => void): Promise<Evaluation> {
-  let last = '';
-  for (;;) {
-    const key = `${e.status}|${e.queuePosition}|${e.samplesDone}`;
-    if (key !== last) onChange(e);
-    last = key;
-    if (FINISHED.has(e.status)) return e;
-    await new Promise((r) => setTimeout(r, 1000));
-    e = (
-      await request<{ evaluation: Evaluation }>(conn, `query ($id: ID!) { evaluation(id: $id) { ${FIELDS} } }`, {
-        id: e.id,
-      })
-    ).evaluation;
-  }
 }
 
 /** Progress on stderr: redrawn in place on a terminal, else one line per phase (queued, sampling, measuring, end). */

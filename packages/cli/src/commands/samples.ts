@@ -4,6 +4,7 @@ import type { CommandContext } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { request, type Connection } from '../graphql.ts';
 import { flagError } from '../flag-error.ts';
+import { followJob } from '../follow.ts';
 import { floatFlag, intFlag, samplerFlag, str, type Flags } from '../flag-values.ts';
 import { decodePng, encodePng, tileGrid } from '../png.ts';
 import { resolveModelVersion } from '../resolve-id.ts';
@@ -61,8 +62,7 @@ export function sampleInput(flags: Flags): Record<string, unknown> {
     guidance: floatFlag(flags, 'guidance'),
     temperature: floatFlag(flags, 'temperature'),
   };
-  for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
-  return input;
+  return input; // flags not given stay undefined: JSON leaves them out, and the hub applies its defaults
 }
 
 /** Queues the jobs, follows them to the end with progress on stderr, downloads the PNGs (and/or a grid). */
@@ -99,7 +99,13 @@ export async function samples(ctx: CommandContext, ref: string | undefined, flag
   try {
     const progress = progressLine(flags.json ? null : process.stderr);
     for (let i = 0; i < jobs.length; i++) {
-      jobs[i] = await follow(conn, jobs[i]!, (job) => progress(job, i, jobs.length));
+      jobs[i] = await followJob(conn, jobs[i]!, {
+        query: `query ($id: ID!) { sampleJob(id: $id) { ${JOB_FIELDS} } }`,
+        finished: FINISHED,
+        progressKey: (job) => `${job.status}|${job.queuePosition}|${job.progress.stepsDone}`,
+        onChange: (job) => progress(job, i, jobs.length),
+        intervalMs: 400,
+      });
     }
   } finally {
     process.off('SIGINT', onSigint);
@@ -146,22 +152,6 @@ export async function samples(ctx: CommandContext, ref: string | undefined, flag
       `${p.guidance !== null ? `, guidance ${p.guidance}` : ''}) in ${seconds.toFixed(1)} s ` +
       `→ ${outDir}${files.length ? ` (${files.length} PNGs${grid ? ' + grid.png' : ''})` : grid ? ' (grid.png)' : ''}; jobs ${jobs.map((j) => j.id).join(', ')}`,
   );
-}
-
-async function follow(conn: Connection, job: Job, onChange: (job: Job) => void): Promise<Job> {
-  let last = '';
-  for (;;) {
-    const key = `${job.status}|${job.queuePosition}|${job.progress.stepsDone}`;
-    if (key !== last) onChange(job);
-    last = key;
-    if (FINISHED.has(job.status)) return job;
-    await new Promise((r) => setTimeout(r, 400));
-    job = (
-      await request<{ sampleJob: Job }>(conn, `query ($id: ID!) { sampleJob(id: $id) { ${JOB_FIELDS} } }`, {
-        id: job.id,
-      })
-    ).sampleJob;
-  }
 }
 
 async function cancel(conn: Connection, id: string): Promise<void> {
