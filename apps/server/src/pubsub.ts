@@ -18,6 +18,12 @@ export class PubSub<T> {
     return this.emitter.listenerCount(channel);
   }
 
+  /** Calls `listener` with each event of the channel until the returned function is called. */
+  on(channel: string, listener: (event: T) => void): () => void {
+    this.emitter.on(channel, listener);
+    return () => this.emitter.off(channel, listener);
+  }
+
   /** An async iterator of the channel's events; `return()` (called by graphql-js on unsubscribe) detaches it. */
   subscribe(channel: string): AsyncIterableIterator<T> {
     const queue: T[] = [];

@@ -38,6 +38,9 @@ describe('FairQueue', () => {
     expect(q.take()).toBeNull(); // a2 waits for a1: team a is at its limit
     q.done('a');
     expect(q.take()?.id).toBe('a2');
-    expect(q.remove('zz')).toBe(false);
+    expect(q.remove('zz')).toBeNull();
+    q.push(item('b', 2));
+    expect(q.remove('b2')?.id).toBe('b2');
+    expect(q.take()).toBeNull();
   });
 });

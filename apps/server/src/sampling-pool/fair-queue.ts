@@ -63,16 +63,16 @@ export class FairQueue<T extends QueuedItem> {
     else this.running.delete(teamId);
   }
 
-  /** Removes a queued item (cancelled); true when it was there. */
-  remove(id: string): boolean {
+  /** Removes a queued item (cancelled) and returns it; null when it was not queued. */
+  remove(id: string): T | null {
     for (const [teamId, q] of this.queues) {
       const i = q.findIndex((e) => e.item.id === id);
       if (i < 0) continue;
-      q.splice(i, 1);
+      const [removed] = q.splice(i, 1);
       if (!q.length) this.queues.delete(teamId);
-      return true;
+      return removed!.item;
     }
-    return false;
+    return null;
   }
 
   /** Every queued item in the order it will start if nothing else arrives (limits only delay, they do not reorder). */

@@ -162,19 +162,21 @@ export class SamplingPool {
     };
   }
 
-  /** Runs a whole evaluation (generate, read real images, extract, KID/FID/IS) in a worker. */
+  /** Runs a whole evaluation (generate, read real images, extract, KID/FID/IS) in a worker; `signal` stops it. */
   async evaluate(
     model: ModelRef,
     task: EvaluateTask,
     onProgress?: (done: number, total: number) => void,
+    signal?: AbortSignal,
   ): Promise<EvaluationResult> {
-    const slot = await this.acquire(model.id);
-    return this.dispatch(slot, model, onProgress, (taskId) => ({
-      type: 'evaluate',
-      taskId,
+    const slot = await this.acquire(model.id, signal);
+    return this.dispatch(
+      slot,
       model,
-      task,
-    })) as Promise<EvaluationResult>;
+      onProgress,
+      (taskId) => ({ type: 'evaluate', taskId, model, task }),
+      signal,
+    ) as Promise<EvaluationResult>;
   }
 
   /** Idle workers, those with the model loaded first, then empty ones. */

@@ -3,7 +3,7 @@ import { sampleJobs, type Db, type SampleJob } from '@dapple/db';
 import type { ObjectStore } from '@dapple/storage';
 import type { Logger } from 'pino';
 import { FairQueue } from './fair-queue.ts';
-import { SamplingPool, type SamplingPoolOptions, type TaskResult } from './pool.ts';
+import { SamplingError, SamplingPool, type SamplingPoolOptions, type TaskResult } from './pool.ts';
 import type { EvaluateTask, EvaluationResult, ModelRef, TaskRequest } from './protocol.ts';
 import type { SamplingSignals } from './signals.ts';
 
@@ -66,8 +66,11 @@ interface EvaluationPending {
   teamId: string;
   model: ModelRef;
   task: EvaluateTask;
-  /** Called when it leaves the queue for a worker (the row turns RUNNING then, not before). */
-  onStart?: () => Promise<void>;
+  /**
+   * Called when it leaves the queue for a worker (the row turns RUNNING then, not before); false when the row was
+   * cancelled meanwhile (through another hub), and the evaluation does not start.
+   */
+  onStart?: () => Promise<boolean>;
   onProgress: (done: number, total: number) => void;
   resolve: (r: EvaluationResult) => void;
   reject: (e: Error) => void;
@@ -90,12 +93,14 @@ export class SampleScheduler {
   private readonly running = new Set<Promise<void>>();
   /** Ids of jobs running here. */
   private readonly active = new Set<string>();
-  /** Stops a running sample job's worker (cancelSampleJob). */
+  /** Stops a running sample job's or evaluation's worker (cancelSampleJob, cancelEvaluation). */
   private readonly aborts = new Map<string, AbortController>();
   /** Ids in the order they started (tests and the bench read it to check fairness). */
   readonly startOrder: string[] = [];
   /** Per-job timings of finished jobs (bench). */
   readonly timings = new Map<string, TaskResult['timing']>();
+  /** Ids of evaluations whose worker finished them (tests: a cancelled one's stopped instead). */
+  readonly evaluated = new Set<string>();
 
   constructor(
     private readonly deps: { db: Db; now: () => Date; store: ObjectStore; signals: SamplingSignals; log?: Logger },
@@ -121,12 +126,14 @@ export class SampleScheduler {
   }
 
   /**
-   * Stops a job this hub queues or runs, after its row was set to 'cancelled': a queued one leaves the
-   * queue, a running one's worker stops between denoising steps. Jobs on other hubs notice the row at
-   * their next progress write (every `progressIntervalMs`).
+   * Stops a sample job or evaluation this hub queues or runs, after its row was set to 'cancelled': a queued one
+   * leaves the queue (an evaluation's promise rejects), a running one's worker stops between denoising steps (or
+   * extractor batches). Work on other hubs notices the row at its next progress write.
    */
   cancel(jobId: string): void {
-    if (this.queue.remove(jobId)) return this.notifyQueuePositions();
+    const waiting = this.queue.remove(jobId);
+    if (waiting?.kind === 'evaluate') waiting.reject(new SamplingError('cancelled'));
+    if (waiting) return this.notifyQueuePositions();
     this.aborts.get(jobId)?.abort();
   }
 
@@ -227,9 +234,18 @@ export class SampleScheduler {
 
   private async run(pool: SamplingPool, p: Pending): Promise<void> {
     if (p.kind === 'evaluate') {
-      await Promise.resolve(p.onStart?.())
-        .then(() => pool.evaluate(p.model, p.task, p.onProgress))
-        .then(p.resolve, p.reject);
+      const abort = new AbortController();
+      this.aborts.set(p.id, abort);
+      try {
+        if ((await p.onStart?.()) === false) throw new SamplingError('cancelled');
+        const result = await pool.evaluate(p.model, p.task, p.onProgress, abort.signal);
+        this.evaluated.add(p.id);
+        p.resolve(result);
+      } catch (err) {
+        p.reject(err instanceof Error ? err : new Error(String(err)));
+      } finally {
+        this.aborts.delete(p.id);
+      }
       return;
     }
     const { db, signals } = this.deps;

@@ -79,10 +79,9 @@ function extractorFor(config: ExtractorConfig): Promise<EvaluationExtractor> {
   return e;
 }
 
-async function evaluateTask(msg: Extract<ToWorker, { type: 'evaluate' }>): Promise<void> {
-  const abort = new AbortController();
-  aborts.set(msg.taskId, abort);
+async function evaluateTask(msg: Extract<ToWorker, { type: 'evaluate' }>, abort: AbortController): Promise<void> {
   try {
+    if (abort.signal.aborted) throw new Error('evaluation cancelled before it started');
     const { sampler } = await load(msg.model);
     const extractor = await extractorFor(msg.task.extractor);
     let lastSent = 0;
@@ -119,10 +118,9 @@ async function interpolateWith(
   return sampler.interpolate({ a: ends.a, b: ends.b, frames, signal });
 }
 
-async function runTask(msg: Extract<ToWorker, { type: 'sample' }>): Promise<void> {
-  const abort = new AbortController();
-  aborts.set(msg.taskId, abort);
+async function runTask(msg: Extract<ToWorker, { type: 'sample' }>, abort: AbortController): Promise<void> {
   try {
+    if (abort.signal.aborted) throw new Error('sample job cancelled before it started');
     const t0 = performance.now();
     const { sampler, hit } = await load(msg.model);
     const t1 = performance.now();
@@ -173,10 +171,12 @@ port.on('message', (msg: ToWorker) => {
     else pending.reject(new Error(msg.error ?? 'object read failed'));
   } else if (msg.type === 'cancel') {
     aborts.get(msg.taskId)?.abort();
-  } else if (msg.type === 'sample') {
+  } else if (msg.type === 'sample' || msg.type === 'evaluate') {
+    // Its abort exists from now on, not only once it starts: a cancel that arrives while the task waits for the
+    // backend (the worker's first task) or for the task before it must not be lost.
+    const abort = new AbortController();
+    aborts.set(msg.taskId, abort);
     // One task at a time: the backend is single-threaded and the pool only sends one anyway.
-    queue = queue.then(() => runTask(msg));
-  } else if (msg.type === 'evaluate') {
-    queue = queue.then(() => evaluateTask(msg));
+    queue = queue.then(() => (msg.type === 'sample' ? runTask(msg, abort) : evaluateTask(msg, abort)));
   }
 });

@@ -198,12 +198,13 @@ export const shareLinks = pgTable(
   (t) => [uniqueIndex('share_links_token_hash_key').on(t.tokenHash), index('share_links_model_idx').on(t.modelId)],
 );
 
-export const MODEL_JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
+/**
+ * Sample jobs and evaluations: queued → running → succeeded | failed, or cancelled (while queued or running) by
+ * whoever asked for them or a team admin.
+ */
+export const MODEL_JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type ModelJobStatus = (typeof MODEL_JOB_STATUSES)[number];
-/** Sample jobs can also be cancelled by whoever asked for them. */
-export const SAMPLE_JOB_STATUSES = [...MODEL_JOB_STATUSES, 'cancelled'] as const;
-export type SampleJobStatus = (typeof SAMPLE_JOB_STATUSES)[number];
-export const sampleJobStatus = pgEnum('sample_job_status', SAMPLE_JOB_STATUSES);
+export const sampleJobStatus = pgEnum('sample_job_status', MODEL_JOB_STATUSES);
 export const evaluationStatus = pgEnum('evaluation_status', MODEL_JOB_STATUSES);
 
 /**

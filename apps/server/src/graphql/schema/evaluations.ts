@@ -2,9 +2,9 @@ import type { Evaluation } from '@dapple/db';
 import type { SamplerKind } from '@dapple/models/config';
 import { comparableKey, evaluationChannel, evaluationParams, labelSet } from '../../services/evaluations/index.ts';
 import { mapSignals, startWith } from '../iterators.ts';
-import { forbidden } from '../../services/errors.ts';
+import { badInput, forbidden } from '../../services/errors.ts';
 import { builder } from '../builder.ts';
-import { ModelVersionRef } from './models.ts';
+import { ModelRef, ModelVersionRef } from './models.ts';
 import { JOB_STATUS_VALUES } from './sampling.ts';
 
 const EvaluationStatusEnum = builder.enumType('EvaluationStatus', { values: JOB_STATUS_VALUES });
@@ -92,6 +92,11 @@ export const EvaluationRef = builder.objectRef<Evaluation>('Evaluation').impleme
       nullable: true,
       description: '0-based place in the queue while QUEUED (0 = starts next); null otherwise.',
       resolve: (e, _a, ctx) => ctx.services.evaluations.queuePosition(e),
+    }),
+    viewerCanCancel: t.boolean({
+      description:
+        'True while QUEUED or RUNNING for whoever asked for it and for owners and admins of the model’s team (cancelEvaluation).',
+      resolve: (e, _a, ctx) => ctx.services.evaluations.mayCancel(ctx, e),
     }),
     kid: t.field({
       type: MeanStdRef,
@@ -192,6 +197,29 @@ builder.objectField(ModelVersionRef, 'evaluations', (t) =>
   }),
 );
 
+builder.objectField(ModelRef, 'evaluations', (t) =>
+  t.field({
+    type: [EvaluationRef],
+    description:
+      'Evaluations of all versions of this model, newest first, only `statuses` ones when given (e.g. the queued, running, failed and cancelled ones; comparableEvaluations groups the finished numbers). Signed-in readers of the model; a share link is refused.',
+    args: {
+      statuses: t.arg({ type: [EvaluationStatusEnum] }),
+      first: t.arg.int({ defaultValue: 20, description: '1–100, default 20.' }),
+    },
+    resolve: (m, { statuses, first }, ctx) => {
+      if (m.access.principal.kind === 'shareLink')
+        throw forbidden('A share link allows only reading and sampling the model');
+      const limit = first ?? 20;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+        throw badInput('first', 'first: must be a whole number from 1 to 100');
+      return ctx.services.evaluations.forModel(ctx, m.model.id, {
+        first: limit,
+        ...(statuses ? { statuses } : {}),
+      });
+    },
+  }),
+);
+
 const EvaluateModelInput = builder.inputType('EvaluateModelInput', {
   fields: (t) => ({
     modelVersionId: t.id({ required: true }),
@@ -254,6 +282,17 @@ builder.mutationFields((t) => ({
         ...(input.guidance !== null && input.guidance !== undefined ? { guidance: input.guidance } : {}),
         ...(input.seed !== null && input.seed !== undefined ? { seed: input.seed } : {}),
       }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  cancelEvaluation: t.field({
+    type: EvaluationRef,
+    description:
+      'Cancels a QUEUED or RUNNING evaluation (its worker stops at the next batch; nothing is stored): whoever asked for it, or an owner or admin of the model’s team. A finished evaluation is returned as it is. Its team’s webhooks get evaluation.finished with status CANCELLED.',
+    authScopes: { authenticated: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_r, { id }, ctx) => ctx.services.evaluations.cancel(ctx, String(id)),
   }),
 }));
 

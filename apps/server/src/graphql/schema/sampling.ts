@@ -1,4 +1,4 @@
-import { MODEL_JOB_STATUSES, SAMPLE_JOB_STATUSES } from '@dapple/db';
+import { MODEL_JOB_STATUSES } from '@dapple/db';
 import {
   sampleJobChannel,
   type InterpolationParams,
@@ -9,12 +9,12 @@ import { mapSignals, startWith } from '../iterators.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
 
-/** QUEUED/RUNNING/SUCCEEDED/FAILED → the stored status (sample jobs and evaluations share it). */
+/** QUEUED/RUNNING/SUCCEEDED/FAILED/CANCELLED → the stored status (sample jobs and evaluations share it). */
 export const JOB_STATUS_VALUES = upperCaseValues(MODEL_JOB_STATUSES);
 
 const SampleJobStatusEnum = builder.enumType('SampleJobStatus', {
   description: 'queued → running → succeeded | failed; queued or running → cancelled (cancelSampleJob)',
-  values: upperCaseValues(SAMPLE_JOB_STATUSES),
+  values: JOB_STATUS_VALUES,
 });
 
 export const SamplerKindEnum = builder.enumType('SamplerKind', {

@@ -1,16 +1,24 @@
 import { and, count, desc, eq, inArray, lt } from 'drizzle-orm';
-import { datasets, datasetVersions, evaluations, memberships, modelVersions, type Evaluation } from '@dapple/db';
+import {
+  datasets,
+  datasetVersions,
+  evaluations,
+  memberships,
+  modelVersions,
+  type Evaluation,
+  type ModelJobStatus,
+} from '@dapple/db';
 import { DEFAULT_CLASS_GUIDANCE, DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER, SAMPLER_KINDS } from '@dapple/models/config';
 import { specImages } from '@dapple/models/browser';
 import { offlineExtractorName, pretrainedExtractorName } from '@dapple/models/extractors';
 import type { ObjectStore } from '@dapple/storage';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { badInput, isServiceError, notFound } from '../errors.ts';
+import { badInput, forbidden, isServiceError, notFound } from '../errors.ts';
 import type { JobSender } from '../job-sender.ts';
 import type { ClassifierTask, EvaluationResult, ExtractorConfig } from '../../sampling-pool/protocol.ts';
 import type { SampleScheduler } from '../../sampling-pool/scheduler.ts';
-import type { SamplingSignals } from '../../sampling-pool/signals.ts';
+import { evaluationChannel, type SamplingSignals } from '../../sampling-pool/signals.ts';
 import type { ModelAccessService } from '../models/index.ts';
 import { versionModelRef } from '../sampling/index.ts';
 import { requireViewer } from '../auth/index.ts';
@@ -26,6 +34,8 @@ import {
 import { comparableKey, evaluationParams, type EvaluationParams, type ExtractorKind } from './params.ts';
 
 export const MIN_EVAL_SAMPLES = 10;
+/** The statuses an evaluation can still be cancelled (or fail) in. */
+const ACTIVE: ModelJobStatus[] = ['queued', 'running'];
 export const MAX_EVAL_SAMPLES = 10_000;
 /** A dataset classifier needs a few labelled images per class to learn from and to hold out. */
 const MIN_CLASSIFIER_IMAGES = 10;
@@ -253,12 +263,76 @@ export class EvaluationService {
   }
 
   /**
+   * Evaluations of every version of a model, newest first, only `statuses` ones when given (the model page lists
+   * the queued, running, failed and cancelled ones: the finished numbers are in `comparable`). Signed-in readers.
+   */
+  async forModel(
+    meta: RequestMeta,
+    modelId: string,
+    opts: { statuses?: readonly ModelJobStatus[]; first: number },
+  ): Promise<Evaluation[]> {
+    await this.access.requireModelAccess(meta, modelId, 'read');
+    const rows = await this.deps.db
+      .select({ evaluation: evaluations })
+      .from(evaluations)
+      .innerJoin(modelVersions, eq(modelVersions.id, evaluations.modelVersionId))
+      .where(
+        and(
+          eq(modelVersions.modelId, modelId),
+          opts.statuses ? inArray(evaluations.status, [...opts.statuses]) : undefined,
+        ),
+      )
+      .orderBy(desc(evaluations.queuedAt))
+      .limit(opts.first);
+    return rows.map((r) => r.evaluation);
+  }
+
+  /**
+   * Whether the caller may cancel the evaluation now: it is queued or running, and they asked for it or are an
+   * owner or admin of the model's team (as for sample jobs).
+   */
+  async mayCancel(meta: RequestMeta, e: Evaluation): Promise<boolean> {
+    if (!ACTIVE.includes(e.status) || !meta.viewer) return false;
+    if (e.requestedBy === meta.viewer.user.id) return true;
+    const [member] = await this.deps.db
+      .select({ role: memberships.role })
+      .from(memberships)
+      .where(and(eq(memberships.teamId, e.teamId), eq(memberships.userId, meta.viewer.user.id)));
+    return member?.role === 'owner' || member?.role === 'admin';
+  }
+
+  /**
+   * Cancels a queued or running evaluation: a queued one leaves the queue, a running one's worker stops at its next
+   * batch, on this hub or (at its next progress write) another. Cancelling a finished one changes nothing.
+   */
+  async cancel(meta: RequestMeta, id: string): Promise<Evaluation> {
+    const current = await this.get(meta, id);
+    if (!ACTIVE.includes(current.status)) return current;
+    if (!(await this.mayCancel(meta, current)))
+      throw forbidden('Only whoever asked for this evaluation, or an admin of the model’s team, can cancel it');
+    const [cancelled] = await this.deps.db
+      .update(evaluations)
+      .set({ status: 'cancelled', finishedAt: this.deps.now() })
+      .where(and(eq(evaluations.id, id), inArray(evaluations.status, ACTIVE)))
+      .returning();
+    if (!cancelled) return this.reload(id); // it finished meanwhile
+    this.scheduler.cancel(id);
+    // The hub that runs it (this or another) stops it on this signal, or else at its next progress write.
+    await this.signals.notify({ kind: 'evaluation', id, cancelled: true });
+    return cancelled;
+  }
+
+  /**
    * The job body: runs the evaluation on the sampling pool (queued fairly with sample jobs) and stores the
-   * numbers. Idempotent: a finished evaluation is left alone. Returns the finished row for the webhook.
+   * numbers. Idempotent: a finished evaluation is left alone. Returns the finished (or cancelled) row for the
+   * webhook, null when there is nothing new to tell.
    */
   async run(id: string, log: Logger): Promise<Evaluation | null> {
     const [e] = await this.deps.db.select().from(evaluations).where(eq(evaluations.id, id));
+    // A cancelled one is told once more (the webhook's delivery key drops repeats): it may have been cancelled
+    // before any hub took it up.
     if (!e || e.status === 'succeeded' || e.status === 'failed') return null;
+    if (e.status === 'cancelled') return e;
     const [version] = await this.deps.db.select().from(modelVersions).where(eq(modelVersions.id, e.modelVersionId));
     const [dataset] = e.datasetVersionId
       ? await this.deps.db.select().from(datasetVersions).where(eq(datasetVersions.id, e.datasetVersionId))
@@ -274,6 +348,11 @@ export class EvaluationService {
     const classifier = await this.classifierTask(params, prefix, dataset.manifest, version.labelNames);
     let last = 0;
     let writing: Promise<unknown> = Promise.resolve();
+    // Without the LISTEN connection a cancel is still seen, at the next progress write.
+    await this.signals.listen().catch((err: unknown) => log.warn({ err }, 'could not listen for cancellations'));
+    const unwatch = this.signals.pubsub.on(evaluationChannel(id), (signal) => {
+      if (signal.kind === 'evaluation' && signal.cancelled) this.scheduler.cancel(id);
+    });
     try {
       const result: EvaluationResult = await this.scheduler.evaluate({
         id,
@@ -291,13 +370,16 @@ export class EvaluationService {
           extractor,
           classifier,
         },
-        // RUNNING only once a worker takes it: until then it waits in the fair queue with a position.
+        // RUNNING only once a worker takes it: until then it waits in the fair queue with a position. Every write
+        // is conditional on the state expected: a cancel (on any hub) can land at any moment.
         onStart: async () => {
-          await this.deps.db
+          const started = await this.deps.db
             .update(evaluations)
             .set({ status: 'running', startedAt: this.deps.now(), samplesDone: 0 })
-            .where(eq(evaluations.id, id));
+            .where(and(eq(evaluations.id, id), inArray(evaluations.status, ACTIVE)))
+            .returning({ id: evaluations.id });
           await this.signals.notify({ kind: 'evaluation', id });
+          return started.length > 0;
         },
         onProgress: (done) => {
           const now = Date.now();
@@ -305,8 +387,17 @@ export class EvaluationService {
           last = now;
           const samplesDone = Math.min(done, e.numSamples);
           writing = writing
-            .then(() => this.deps.db.update(evaluations).set({ samplesDone }).where(eq(evaluations.id, id)))
-            .then(() => this.signals.notify({ kind: 'evaluation', id }));
+            .then(() =>
+              this.deps.db
+                .update(evaluations)
+                .set({ samplesDone })
+                .where(and(eq(evaluations.id, id), eq(evaluations.status, 'running')))
+                .returning({ id: evaluations.id }),
+            )
+            .then(async (still) => {
+              if (!still.length) return this.scheduler.cancel(id); // cancelled through another hub
+              await this.signals.notify({ kind: 'evaluation', id });
+            });
         },
       });
       await writing;
@@ -358,16 +449,23 @@ export class EvaluationService {
           params: stored as unknown as Record<string, unknown>,
           finishedAt: this.deps.now(),
         })
-        .where(eq(evaluations.id, id))
+        .where(and(eq(evaluations.id, id), eq(evaluations.status, 'running')))
         .returning();
       await this.signals.notify({ kind: 'evaluation', id });
-      return done ?? null;
+      return done ?? this.reload(id); // not running any more: cancelled at the last moment
     } catch (err) {
       await writing.catch(() => undefined);
       // Stopped by a hub shutdown: leave it to the job's retry on the next hub.
       if (this.scheduler.isClosed) throw err;
+      const now = await this.reload(id);
+      if (now.status === 'cancelled') {
+        log.info({ evaluationId: id }, 'evaluation cancelled');
+        return now;
+      }
       log.warn({ err, evaluationId: id }, 'evaluation failed');
       return this.fail(id, err instanceof Error ? err.message : String(err));
+    } finally {
+      unwatch();
     }
   }
 
@@ -400,7 +498,7 @@ export class EvaluationService {
     const [row] = await this.deps.db
       .update(evaluations)
       .set({ status: 'failed', error: message.slice(0, 2000), finishedAt: this.deps.now() })
-      .where(and(eq(evaluations.id, id), inArray(evaluations.status, ['queued', 'running'])))
+      .where(and(eq(evaluations.id, id), inArray(evaluations.status, ACTIVE)))
       .returning();
     await this.signals.notify({ kind: 'evaluation', id });
     return row ?? null;

@@ -1,0 +1,1 @@
+ALTER TYPE "public"."evaluation_status" ADD VALUE 'cancelled';
