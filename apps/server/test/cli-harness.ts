@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { gqlClient } from '@dapple/testing';
@@ -38,6 +38,28 @@ export function runCli(
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
+}
+
+/**
+ * Starts the real CLI as runCli does, for a test that acts while it runs (Ctrl-C): `stderr()` is what it wrote so
+ * far, `exited` its result.
+ */
+export function spawnCli(
+  home: string,
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; stderr: () => string; exited: Promise<CliResult> } {
+  const child = spawn(process.execPath, [DAPPLE_BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, DAPPLE_CONFIG: join(home, 'dapple.json'), ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const exited = new Promise<CliResult>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr })),
+  );
+  return { child, stderr: () => stderr, exited };
 }
 
 /** A `--json` command's output, after checking that it succeeded. */

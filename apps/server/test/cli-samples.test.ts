@@ -6,7 +6,9 @@ import { killTrainers, testRunsConfig } from './runs-fixtures.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { png } from '@dapple/datasets/testing';
 import sharp from 'sharp';
-import { annWithToken, json, runCli } from './cli-harness.ts';
+import { annWithToken, json, runCli, spawnCli } from './cli-harness.ts';
+import { evaluations } from '@dapple/db';
+import { desc } from 'drizzle-orm';
 
 // The loop from a terminal, with nothing but what the CLI printed: `dataset upload` → `run start` (a real trainer
 // process) → `run logs --follow` → `model publish` → `samples` (the hub's sampling workers), ids as short prefixes.
@@ -114,6 +116,15 @@ describe('dapple dataset upload → run start → model publish → samples', ()
     expect(shown.stdout).toMatch(/^KID \d+\.\d{4} ± .* accuracy of samples .*cats .*dogs .*\(10 samples, guidance 3\)/);
     const badGuidance = await dapple(['model', 'evaluate', ...evaluateArgs, '--guidance', '30']);
     expect(badGuidance.stderr).toContain('--guidance: guidance: must be at most 20');
+
+    // Ctrl-C while it waits or runs cancels the evaluation on the hub (the pretrained extractor's first load alone
+    // takes seconds) instead of leaving it to run for nobody.
+    const interrupted = spawnCli(home, ['model', 'evaluate', ...evaluateArgs, '--steps', '100'], env);
+    await expect.poll(() => interrupted.stderr(), { timeout: 60_000 }).toMatch(/queued|sampling/);
+    interrupted.child.kill('SIGINT');
+    expect((await interrupted.exited).code).toBe(130);
+    const [last] = await hub.db.select().from(evaluations).orderBy(desc(evaluations.queuedAt)).limit(1);
+    expect(last).toMatchObject({ status: 'cancelled', numSamples: 10, kidMean: null });
 
     // By a short version id: one job per label, PNGs named by label, a grid with a row per label.
     const out = join(home, 'out');

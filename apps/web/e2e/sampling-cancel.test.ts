@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { openSlowModelPlayground, screens, useDashboard } from './fixtures';
+import { publishTinyVersion, tinyUNet } from '@dapple/server/testing';
+import { apiAs, newUser, openSlowModelPlayground, screens, useDashboard } from './fixtures';
+import { ok, teamOf, uploadDataset } from './live-fixtures';
 
 // The sampling playground's Cancel: a long server job stops mid-way and says so; the next one runs.
 describe('cancelling a server sample job in the browser', () => {
@@ -26,6 +28,63 @@ describe('cancelling a server sample job in the browser', () => {
     await expect
       .poll(() => page.getByTestId('server-job').getAttribute('data-status'), { timeout: 120_000 })
       .toBe('SUCCEEDED');
+    await context.close();
+  });
+});
+
+// The model page lists evaluations in progress for everyone who opens it: live, with Cancel for whoever may.
+describe('evaluations in progress on the model page', () => {
+  const dash = useDashboard({
+    hub: { runs: { executor: false }, sampling: { workers: 1 }, jobs: { pollingIntervalSeconds: 0.5 } },
+  });
+
+  it('shows a running evaluation, cancels it, and follows one queued from the form until its numbers are in', async () => {
+    const shot = screens('evaluation-cancel');
+    const owner = newUser('owner');
+    const api = await apiAs(dash.hub, owner);
+    const { teamId, userId } = await teamOf(api, 'Evals', 'evals');
+    const { modelId, version } = await publishTinyVersion(dash.hub, teamId, userId, {
+      name: 'slow',
+      timesteps: 1000,
+      unet: tinyUNet({ resolution: 16, baseChannels: 16 }),
+    });
+    const { versionId: datasetVersionId } = await uploadDataset(api, teamId, 12);
+    // 10 samples at 1,000 steps: running for far longer than the checks below.
+    ok(
+      await api.request(`mutation ($input: EvaluateModelInput!) { evaluateModel(input: $input) { id } }`, {
+        input: { modelVersionId: version.id, datasetVersionId, numSamples: 10, steps: 1000, extractor: 'OFFLINE' },
+      }),
+      'evaluateModel',
+    );
+
+    const context = await dash.context(owner);
+    const page = await context.newPage();
+    await page.goto(`/t/evals/models/${modelId}`);
+    const rows = page.getByTestId('evaluation-activity');
+    expect(await rows.count()).toBe(1);
+    const first = rows.first();
+    await expect.poll(() => first.getAttribute('data-status'), { timeout: 60_000 }).toBe('RUNNING');
+    await first.getByText('Generating: 0 of 10 images').waitFor();
+    expect(await first.textContent()).toMatch(/^v1 · 10 samples · offline/);
+    await shot(page, 'running');
+    await first.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => first.getAttribute('data-status')).toBe('CANCELLED');
+    await first.getByText(/^Cancelled /).waitFor();
+    expect(await first.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+
+    // The form queues a short one (the worker is free again); it shows up in the list, then in the table.
+    const evaluations = page.locator('section', { has: page.getByRole('heading', { name: 'Evaluations' }) });
+    await evaluations.getByLabel('Samples', { exact: true }).fill('10');
+    await evaluations.getByLabel('Feature extractor').selectOption('OFFLINE');
+    await evaluations.getByRole('button', { name: 'Evaluate' }).click();
+    await evaluations.getByText('Evaluation queued: follow it above').waitFor();
+    await expect.poll(() => rows.count()).toBe(2);
+    await page.getByTestId('evaluation-group').waitFor({ timeout: 120_000 });
+    // Succeeded: its row left the list, the cancelled one stays (for a week), also after a reload.
+    await expect.poll(() => rows.count()).toBe(1);
+    await page.reload();
+    expect(await rows.first().getAttribute('data-status')).toBe('CANCELLED');
+    await shot(page, 'finished');
     await context.close();
   });
 });

@@ -29,3 +29,17 @@ export async function followJob<T extends { id: string; status: string }>(
     job = Object.values(data)[0]!;
   }
 }
+
+/**
+ * Ctrl-C while following jobs cancels them (`cancel`) before the CLI exits 130, instead of leaving them to run for
+ * nobody. Returns the function that stops listening (call it once the jobs ended).
+ */
+export function cancelOnInterrupt(cancel: () => Promise<unknown>): () => void {
+  const onSigint = () => {
+    void cancel()
+      .catch(() => undefined)
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+  return () => process.off('SIGINT', onSigint);
+}

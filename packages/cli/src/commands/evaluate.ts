@@ -1,7 +1,7 @@
 import type { CommandContext } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { flagError } from '../flag-error.ts';
-import { followJob } from '../follow.ts';
+import { cancelOnInterrupt, followJob } from '../follow.ts';
 import { floatFlag, intFlag, samplerFlag, str, type Flags } from '../flag-values.ts';
 import { request } from '../graphql.ts';
 import { resolveId, resolveModelVersion } from '../resolve-id.ts';
@@ -28,7 +28,7 @@ const FLAG_OF: Record<string, string> = {
   seed: 'seed',
   modelVersionId: '<modelVersion>',
 };
-const FINISHED = new Set(['SUCCEEDED', 'FAILED']);
+const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
 interface MeanStd {
   mean: number;
@@ -81,14 +81,16 @@ export async function modelEvaluate(ctx: CommandContext, ref: string | undefined
   ).catch((err: unknown) => {
     throw flagError(err, FLAG_OF);
   });
-  // The hub has no cancel for an evaluation: Ctrl-C stops following it, and it still finishes on the hub.
+  const stopListening = cancelOnInterrupt(() =>
+    request(conn, `mutation ($id: ID!) { cancelEvaluation(id: $id) { id } }`, { id: evaluateModel.id }),
+  );
   const done = await followJob(conn, evaluateModel, {
     query: `query ($id: ID!) { evaluation(id: $id) { ${FIELDS} } }`,
     finished: FINISHED,
     progressKey: (e) => `${e.status}|${e.queuePosition}|${e.samplesDone}`,
     onChange: progressLine(flags.json ? null : process.stderr),
     intervalMs: 1000,
-  });
+  }).finally(stopListening);
   if (done.status !== 'SUCCEEDED')
     throw new CliError(
       `evaluation ${done.id} ${done.status.toLowerCase()}${done.error ? `: ${done.error}` : ''}`,

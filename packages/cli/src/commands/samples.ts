@@ -4,7 +4,7 @@ import type { CommandContext } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { request, type Connection } from '../graphql.ts';
 import { flagError } from '../flag-error.ts';
-import { followJob } from '../follow.ts';
+import { cancelOnInterrupt, followJob } from '../follow.ts';
 import { floatFlag, intFlag, samplerFlag, str, type Flags } from '../flag-values.ts';
 import { decodePng, encodePng, tileGrid } from '../png.ts';
 import { resolveModelVersion } from '../resolve-id.ts';
@@ -91,11 +91,7 @@ export async function samples(ctx: CommandContext, ref: string | undefined, flag
     jobs.push(generateSamples);
   }
 
-  // Ctrl-C cancels the queued/running jobs instead of leaving them to run for nobody.
-  const onSigint = () => {
-    void Promise.all(jobs.map((j) => cancel(conn, j.id))).finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSigint);
+  const stopListening = cancelOnInterrupt(() => Promise.all(jobs.map((j) => cancel(conn, j.id))));
   try {
     const progress = progressLine(flags.json ? null : process.stderr);
     for (let i = 0; i < jobs.length; i++) {
@@ -108,7 +104,7 @@ export async function samples(ctx: CommandContext, ref: string | undefined, flag
       });
     }
   } finally {
-    process.off('SIGINT', onSigint);
+    stopListening();
   }
   const failed = jobs.find((j) => j.status !== 'SUCCEEDED');
   if (failed)

@@ -2,12 +2,10 @@
 
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { EvaluateModelMutation, EvaluationUpdatedSubscription } from '../../graphql/operations/models';
+import { EvaluateModelMutation } from '../../graphql/operations/models';
 import { request } from '../../lib/graphql';
-import { useSubscription } from '../../lib/subscriptions';
-import { FieldError, SelectField, TextField } from '../Field';
+import { SelectField, TextField } from '../Field';
 import { SubmitButton } from '../SubmitButton';
-import { ProgressBar } from './ProgressBar';
 import styles from './models.module.css';
 
 type Extractor = 'PRETRAINED' | 'OFFLINE' | 'INCEPTION';
@@ -27,16 +25,10 @@ const EXTRACTOR_HINTS: Record<Extractor, string> = {
   INCEPTION: 'Paper-comparable FID and IS, where the hub has InceptionV3.',
 };
 
-interface Running {
-  id: string;
-  status: string;
-  queuePosition?: number | null;
-  samplesDone: number;
-  numSamples: number;
-  error?: string | null;
-}
-
-/** Queues an evaluation of a version against a dataset version and follows it until its numbers are in. */
+/**
+ * Queues an evaluation of a version against a dataset version. The page then lists it with the model's other
+ * evaluations in progress (EvaluationActivity), where it is followed live and can be cancelled.
+ */
 export function EvaluateForm({
   versionId,
   datasets,
@@ -49,7 +41,8 @@ export function EvaluateForm({
   const [extractor, setExtractor] = useState<Extractor>('PRETRAINED');
   const [errors, setErrors] = useState<Record<string, string | undefined>>({});
   const [pending, setPending] = useState(false);
-  const [running, setRunning] = useState<Running | null>(null);
+  const [queued, setQueued] = useState(false);
+  const router = useRouter();
 
   if (datasets.length === 0) {
     return (
@@ -78,7 +71,8 @@ export function EvaluateForm({
       });
     }
     setErrors({});
-    setRunning(result.data.evaluateModel);
+    setQueued(true);
+    router.refresh();
   }
 
   return (
@@ -119,37 +113,7 @@ export function EvaluateForm({
           Evaluate
         </SubmitButton>
       </div>
-      {running ? <EvaluationProgress key={running.id} initial={running} /> : null}
+      {queued ? <p role="status">Evaluation queued: follow it above, under In progress and recent.</p> : null}
     </form>
-  );
-}
-
-function EvaluationProgress({ initial }: { initial: Running }) {
-  const router = useRouter();
-  const [evaluation, setEvaluation] = useState(initial);
-  useSubscription(EvaluationUpdatedSubscription, { id: initial.id }, (data) => {
-    setEvaluation(data.evaluationUpdated);
-    if (data.evaluationUpdated.status === 'SUCCEEDED') router.refresh();
-  });
-  if (evaluation.status === 'FAILED')
-    return <FieldError>Evaluation failed: {evaluation.error ?? 'no reason given'}</FieldError>;
-  if (evaluation.status === 'SUCCEEDED')
-    return <p role="status">Evaluation finished: its numbers are in the table above.</p>;
-  if (evaluation.status === 'QUEUED')
-    return (
-      <p role="status">
-        Evaluation queued
-        {evaluation.queuePosition != null
-          ? evaluation.queuePosition === 0
-            ? ': starts next'
-            : `: ${evaluation.queuePosition} ahead of it`
-          : '…'}
-      </p>
-    );
-  return (
-    <ProgressBar
-      label={`Evaluating: ${evaluation.samplesDone} of ${evaluation.numSamples} images generated`}
-      fraction={evaluation.samplesDone / Math.max(1, evaluation.numSamples)}
-    />
   );
 }

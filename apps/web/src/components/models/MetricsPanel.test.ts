@@ -105,7 +105,7 @@ describe('evaluation groups', () => {
 
   it('says what to do when there are none', () => {
     expect(renderToStaticMarkup(createElement(EvaluationGroups, { groups: [], versionNumbers: new Map() }))).toContain(
-      'No evaluations yet',
+      'No finished evaluations yet',
     );
   });
 });

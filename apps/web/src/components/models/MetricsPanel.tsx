@@ -49,18 +49,20 @@ export function EvaluationGroups({
   if (groups.length === 0) {
     return (
       <p className="card-body muted">
-        No evaluations yet. Evaluate a version against a dataset to measure KID, FID and IS.
+        No finished evaluations yet. Evaluate a version against a dataset to measure KID, FID and IS.
       </p>
     );
   }
   return (
-    <div className="card-body" style={{ display: 'grid', gap: 20 }}>
+    // minmax(0, 1fr): a grid item is as wide as its content by default, and the tables' own scroll box (tableWrap)
+    // never scrolled: on a phone the page itself did, 340 px sideways.
+    <div className="card-body" style={{ display: 'grid', gap: 20, gridTemplateColumns: 'minmax(0, 1fr)' }}>
       {groups.map((group) => {
         const first = group.evaluations[0];
         const headingId = `eval-${group.comparableKey.replace(/[^a-z0-9]+/gi, '-')}`;
         return (
           <div key={group.comparableKey} data-testid="evaluation-group">
-            <h3 id={headingId}>
+            <h3 id={headingId} className={styles.groupHeading}>
               {group.extractor} · {group.numSamples.toLocaleString('en')} samples
               {first?.datasetVersionHash ? (
                 <span className="muted"> · reference data {first.datasetVersionHash.slice(0, 12)}</span>

@@ -285,31 +285,78 @@ export const ComparableEvaluationsQuery = graphql(`
   }
 `);
 
+/** What the model page shows of an evaluation that has no numbers (yet): where it is, or why it stopped. */
+const EvaluationActivityFields = graphql(`
+  fragment EvaluationActivityFields on Evaluation @_unmask {
+    id
+    modelVersionId
+    status
+    queuePosition
+    samplesDone
+    numSamples
+    extractor
+    error
+    viewerCanCancel
+    queuedAt
+    finishedAt
+  }
+`);
+
+/** The model's queued and running evaluations, and the failed and cancelled ones (the page keeps the recent ones). */
+export const EvaluationActivityQuery = graphql(
+  `
+    query EvaluationActivity($modelId: ID!) {
+      model(id: $modelId) {
+        id
+        evaluations(statuses: [QUEUED, RUNNING, FAILED, CANCELLED], first: 20) {
+          ...EvaluationActivityFields
+        }
+      }
+    }
+  `,
+  [EvaluationActivityFields],
+);
+
 export const EvaluateModelMutation = graphql(`
   mutation EvaluateModel($input: EvaluateModelInput!) {
     evaluateModel(input: $input) {
       id
-      status
-      queuePosition
-      samplesDone
-      numSamples
-      error
     }
   }
 `);
 
-export const EvaluationUpdatedSubscription = graphql(`
-  subscription EvaluationUpdated($id: ID!) {
-    evaluationUpdated(id: $id) {
-      id
-      status
-      queuePosition
-      samplesDone
-      numSamples
-      error
+export const EvaluationUpdatedSubscription = graphql(
+  `
+    subscription EvaluationUpdated($id: ID!) {
+      evaluationUpdated(id: $id) {
+        ...EvaluationActivityFields
+      }
     }
-  }
-`);
+  `,
+  [EvaluationActivityFields],
+);
+
+export const EvaluationQuery = graphql(
+  `
+    query Evaluation($id: ID!) {
+      evaluation(id: $id) {
+        ...EvaluationActivityFields
+      }
+    }
+  `,
+  [EvaluationActivityFields],
+);
+
+export const CancelEvaluationMutation = graphql(
+  `
+    mutation CancelEvaluation($id: ID!) {
+      cancelEvaluation(id: $id) {
+        ...EvaluationActivityFields
+      }
+    }
+  `,
+  [EvaluationActivityFields],
+);
 
 /** The description (markdown) of a model; members and up (visibility is changed by admins, in the share dialog). */
 export const UpdateModelMutation = graphql(`

@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { AliasPanel } from '../../../../../../components/models/AliasPanel';
 import { DeleteModelButton } from '../../../../../../components/models/DeleteModelButton';
 import { EvaluateForm } from '../../../../../../components/models/EvaluateForm';
+import { EvaluationActivity } from '../../../../../../components/models/EvaluationActivity';
 import { VISIBILITY_LABEL } from '../../../../../../components/models/format';
 import { ModelDescription } from '../../../../../../components/models/ModelDescription';
 import { EvaluationGroups } from '../../../../../../components/models/MetricsPanel';
@@ -19,6 +20,7 @@ import {
 import styles from '../../../../../../components/models/models.module.css';
 import {
   ComparableEvaluationsQuery,
+  EvaluationActivityQuery,
   ModelQuery,
   ModelSharingQuery,
   readModelVersions,
@@ -33,6 +35,12 @@ type Props = { params: Promise<{ slug: string; modelId: string }>; searchParams:
 
 export const metadata: Metadata = { title: 'Model' };
 
+/** Failed and cancelled evaluations stay listed for a week (queued and running ones until they end). */
+const RECENT_MS = 7 * 24 * 3600 * 1000;
+const isActive = (status: string) => status === 'QUEUED' || status === 'RUNNING';
+const isRecent = (finishedAt: string | null | undefined) =>
+  finishedAt != null && Date.now() - new Date(finishedAt).getTime() < RECENT_MS;
+
 export default async function ModelPage({ params, searchParams }: Props) {
   const [{ slug, modelId }, query] = await Promise.all([params, searchParams]);
   const load = await loadTeam(slug);
@@ -43,11 +51,12 @@ export default async function ModelPage({ params, searchParams }: Props) {
   const can = new Set(model.viewerPermissions);
   const ownTeam = model.teamId === load.team.id;
 
-  const [sharing, evaluations, datasets, me] = await Promise.all([
+  const [sharing, evaluations, activity, datasets, me] = await Promise.all([
     can.has('SHARE')
       ? serverRequest(ModelSharingQuery, { id: modelId }).then((r) => unwrap(r, 'load the model’s shares').model)
       : null,
     serverRequest(ComparableEvaluationsQuery, { modelId }).then((r) => (r.ok ? r.data.comparableEvaluations : [])),
+    serverRequest(EvaluationActivityQuery, { modelId }).then((r) => (r.ok ? r.data.model.evaluations : [])),
     ownTeam ? loadDatasets(load.team.id) : [],
     loadMe(),
   ]);
@@ -129,6 +138,10 @@ export default async function ModelPage({ params, searchParams }: Props) {
                 </div>
               </div>
               <EvaluationGroups groups={evaluations} versionNumbers={versionNumbers} />
+              <EvaluationActivity
+                evaluations={activity.filter((e) => isActive(e.status) || isRecent(e.finishedAt))}
+                versionNumbers={versionNumbers}
+              />
               {can.has('SAMPLE') && ownTeam ? (
                 <EvaluateForm versionId={version.id} datasets={evaluationDatasets} />
               ) : null}

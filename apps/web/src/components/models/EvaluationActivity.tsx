@@ -1,0 +1,146 @@
+'use client';
+
+import { useRouter } from 'next/navigation';
+import { useEffect, useRef, useState } from 'react';
+import {
+  CancelEvaluationMutation,
+  EvaluationQuery,
+  EvaluationUpdatedSubscription,
+  type EvaluationActivityQuery,
+} from '../../graphql/operations/models';
+import type { ResultOf } from '../../graphql/tada';
+import { formatDateTime } from '../../lib/format';
+import { request } from '../../lib/graphql';
+import { useSubscription } from '../../lib/subscriptions';
+import { FormError } from '../Field';
+import { ProgressBar } from './ProgressBar';
+import styles from './models.module.css';
+
+export type ActivityEvaluation = ResultOf<typeof EvaluationActivityQuery>['model']['evaluations'][number];
+
+const ACTIVE = new Set(['QUEUED', 'RUNNING']);
+
+/**
+ * The evaluations that have no numbers in the tables above: queued and running ones, live (place in the queue,
+ * progress, Cancel for whoever may), and recently failed or cancelled ones with why. It lives on the page, not in
+ * the form that queued them, so a teammate or a reload sees them too.
+ */
+export function EvaluationActivity({
+  evaluations,
+  versionNumbers,
+}: {
+  evaluations: readonly ActivityEvaluation[];
+  versionNumbers: ReadonlyMap<string, number>;
+}) {
+  if (evaluations.length === 0) return null;
+  return (
+    <div className="card-body">
+      <h3 id="evaluation-activity-heading">In progress and recent</h3>
+      <ul className={styles.activityList} aria-labelledby="evaluation-activity-heading">
+        {evaluations.map((e) => (
+          <ActivityRow key={e.id} initial={e} version={versionNumbers.get(e.modelVersionId)} />
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function ActivityRow({ initial, version }: { initial: ActivityEvaluation; version: number | undefined }) {
+  const router = useRouter();
+  const [evaluation, setEvaluation] = useState(initial);
+  const [cancelling, setCancelling] = useState(false);
+  const [cancelError, setCancelError] = useState<string | null>(null);
+  const active = ACTIVE.has(evaluation.status);
+
+  function update(next: ActivityEvaluation) {
+    setEvaluation(next);
+    // Its numbers go into the tables above (and this row leaves the list): the server renders both.
+    if (next.status === 'SUCCEEDED') router.refresh();
+  }
+
+  async function cancel() {
+    setCancelling(true);
+    setCancelError(null);
+    const result = await request(CancelEvaluationMutation, { id: evaluation.id });
+    setCancelling(false);
+    if (result.ok) update(result.data.cancelEvaluation);
+    else setCancelError(result.errors[0]?.message ?? 'Could not cancel the evaluation');
+  }
+
+  const generated = Math.min(evaluation.samplesDone, evaluation.numSamples);
+  return (
+    <li className={styles.activityRow} data-testid="evaluation-activity" data-status={evaluation.status}>
+      {active ? <Follow id={evaluation.id} onUpdate={update} /> : null}
+      <p>
+        <strong>v{version ?? '?'}</strong> · {evaluation.numSamples.toLocaleString('en')} samples ·{' '}
+        <span className="mono">{evaluation.extractor.split('(')[0]}</span>
+        <span className="muted"> · queued {formatDateTime(evaluation.queuedAt)}</span>
+      </p>
+      {evaluation.status === 'QUEUED' ? (
+        <p role="status">
+          Queued
+          {evaluation.queuePosition != null
+            ? evaluation.queuePosition === 0
+              ? ': starts next'
+              : `: ${evaluation.queuePosition} ahead of it`
+            : '…'}
+        </p>
+      ) : null}
+      {evaluation.status === 'RUNNING' ? (
+        <ProgressBar
+          label={
+            generated < evaluation.numSamples
+              ? `Generating: ${generated} of ${evaluation.numSamples} images`
+              : 'Measuring the real images'
+          }
+          fraction={generated / Math.max(1, evaluation.numSamples)}
+        />
+      ) : null}
+      {evaluation.status === 'FAILED' ? (
+        <FormError>Evaluation failed: {evaluation.error ?? 'no reason given'}</FormError>
+      ) : null}
+      {evaluation.status === 'CANCELLED' ? (
+        <p className="muted" role="status">
+          Cancelled{evaluation.finishedAt ? ` ${formatDateTime(evaluation.finishedAt)}` : ''}.
+        </p>
+      ) : null}
+      {evaluation.status === 'SUCCEEDED' ? <p role="status">Finished: its numbers are in the table above.</p> : null}
+      {active && evaluation.viewerCanCancel ? (
+        <div>
+          <button
+            type="button"
+            className="btn btn-secondary btn-sm"
+            onClick={cancel}
+            disabled={cancelling}
+            aria-busy={cancelling || undefined}
+          >
+            {cancelling ? <span className="spinner" aria-hidden="true" /> : null}
+            Cancel
+          </button>
+        </div>
+      ) : null}
+      {cancelError ? <FormError>{cancelError}</FormError> : null}
+    </li>
+  );
+}
+
+/**
+ * Follows one queued or running evaluation (mounted only while it is): pushed by evaluationUpdated, or asked every
+ * 2 s when the subscription cannot connect.
+ */
+function Follow({ id, onUpdate }: { id: string; onUpdate: (e: ActivityEvaluation) => void }) {
+  const latest = useRef(onUpdate);
+  latest.current = onUpdate;
+  const live = useSubscription(EvaluationUpdatedSubscription, { id }, (data) => latest.current(data.evaluationUpdated));
+  useEffect(() => {
+    if (live !== 'error') return;
+    // request() answers failures as results (it does not reject), so nothing is left unhandled.
+    const poll = async () => {
+      const result = await request(EvaluationQuery, { id });
+      if (result.ok) latest.current(result.data.evaluation);
+    };
+    const timer = setInterval(() => void poll(), 2000);
+    return () => clearInterval(timer);
+  }, [live, id]);
+  return null;
+}
