@@ -114,6 +114,10 @@ describe('dapple dataset upload → run start → model publish → samples', ()
     const shown = await dapple(['model', 'evaluate', ...fast]);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toMatch(/^KID \d+\.\d{4} ± .* accuracy of samples .*cats .*dogs .*\(10 samples, guidance 3\)/);
+    // …and where its time went (the classifier was trained by the first evaluation: this one loads it).
+    expect(shown.stdout).toMatch(
+      /\nevaluation \S+ in \d+\.\d s \(classifier \d+\.\d s, generating \d+\.\d s, measuring \d+\.\d s\) · /,
+    );
     const badGuidance = await dapple(['model', 'evaluate', ...evaluateArgs, '--guidance', '30']);
     expect(badGuidance.stderr).toContain('--guidance: guidance: must be at most 20');
 

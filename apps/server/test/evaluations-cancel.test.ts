@@ -23,7 +23,7 @@ let fastVersionId: string;
 let fastDatasetVersionId: string;
 
 const EVALUATE = `mutation ($input: EvaluateModelInput!) { evaluateModel(input: $input) { id status } }`;
-const EVALUATION = `query ($id: ID!) { evaluation(id: $id) { id status queuePosition samplesDone viewerCanCancel kid { mean } finishedAt } }`;
+const EVALUATION = `query ($id: ID!) { evaluation(id: $id) { id status phase queuePosition samplesDone viewerCanCancel kid { mean } finishedAt } }`;
 const CANCEL = `mutation ($id: ID!) { cancelEvaluation(id: $id) { id status queuePosition viewerCanCancel finishedAt } }`;
 const MODEL_EVALUATIONS = `query ($id: ID!, $statuses: [EvaluationStatus!], $first: Int) {
   model(id: $id) { evaluations(statuses: $statuses, first: $first) { id status } }
@@ -33,6 +33,7 @@ type Ev = {
   status: string;
   queuePosition: number | null;
   samplesDone: number;
+  phase: string | null;
   viewerCanCancel: boolean;
   kid: { mean: number } | null;
   finishedAt: string | null;
@@ -168,6 +169,9 @@ describe('cancelEvaluation', () => {
     // Cancelling a finished evaluation changes nothing.
     const again = await cancel(ron, next);
     expect(again.data!.cancelEvaluation).toMatchObject({ status: 'SUCCEEDED', viewerCanCancel: false });
+    // The cancelled ones say where they stopped: one before it started, one while it generated.
+    expect((await read(ron, queued)).phase).toBeNull();
+    expect((await read(ron, running)).phase).toBe('GENERATING');
 
     // The team's webhooks heard of both cancellations once each, and of the success.
     for (const [id, status] of [

@@ -77,6 +77,7 @@ const EVALUATION = `query ($id: ID!) { evaluation(id: $id) {
   classifier { name heldOutAccuracy objectKey reused }
   sampleAccuracy { accuracy chance perClass { label name count correct accuracy } }
   datasetInceptionScore { mean std } realDatasetInceptionScore { mean std } startedAt finishedAt
+  phase phases { phase startedAt seconds }
 } }`;
 type Ev = {
   id: string;
@@ -106,7 +107,19 @@ type Ev = {
   realDatasetInceptionScore: { mean: number; std: number } | null;
   startedAt: string | null;
   finishedAt: string | null;
+  phase: string | null;
+  phases: { phase: string; startedAt: string; seconds: number }[];
 };
+
+/** A finished evaluation's phases in order, each starting where the one before ended, none longer than the whole. */
+function expectPhases(e: Ev, names: string[]) {
+  expect(e.phases.map((p) => p.phase)).toEqual(names);
+  const total = (Date.parse(e.finishedAt!) - Date.parse(e.startedAt!)) / 1000;
+  const sum = e.phases.reduce((s, p) => s + p.seconds, 0);
+  for (const p of e.phases) expect(p.seconds).toBeGreaterThanOrEqual(0);
+  expect(sum).toBeLessThanOrEqual(total + 1e-3);
+  expect(e.phase).toBeNull(); // only running, failed and cancelled ones say where they are
+}
 
 async function evaluate(user: SignedInUser, input: Record<string, unknown>) {
   return user.client.request<{
@@ -157,6 +170,7 @@ describe('evaluateModel', () => {
     );
     expect(e.kid!.std).toBeGreaterThan(1e-6);
     expect(e.fid!).toBeGreaterThan(0);
+    expectPhases(e, ['GENERATING', 'MEASURING']);
   }, 600_000); // the first evaluation loads MobileNetV2 into the worker: minutes on a loaded 2-core machine
 
   it('computes KID (mean ± std), FID and IS with the offline extractor (still selectable) and stores them with its name and the sample count', async () => {
@@ -288,6 +302,7 @@ describe('conditional models and the dataset classifier', () => {
     const first = await waitFinished((await evaluateConditional({ numSamples: 12, steps: 5 })).data!.evaluateModel.id);
     expect(first.error).toBeNull();
     expect(first).toMatchObject({ status: 'SUCCEEDED', labelSet: 'all(2)', guidance: 3 });
+    expectPhases(first, ['CLASSIFIER', 'GENERATING', 'MEASURING']);
     expect(first.comparableKey).toMatch(
       /\|guidance=3\|labels=all\(2\)\|classifier=dataset-classifier-v1-steps60-max5000$/,
     );

@@ -64,7 +64,7 @@ describe('evaluations in progress on the model page', () => {
     expect(await rows.count()).toBe(1);
     const first = rows.first();
     await expect.poll(() => first.getAttribute('data-status'), { timeout: 60_000 }).toBe('RUNNING');
-    await first.getByText('Generating: 0 of 10 images').waitFor();
+    await first.getByText(/^Generating: \d+ of 10 images$/).waitFor();
     expect(await first.textContent()).toMatch(/^v1 · 10 samples · offline/);
     await shot(page, 'running');
     await first.getByRole('button', { name: 'Cancel' }).click();

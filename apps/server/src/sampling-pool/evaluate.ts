@@ -14,7 +14,7 @@ import { evaluationNumbers, inceptionScoreSplits, inceptionScore, sampleClassAcc
 import type { EvaluationExtractor } from '@dapple/models/extractors';
 import { datasetClassifierFor, type ReadyClassifier } from './eval-classifier.ts';
 import { interleavedOrder, labelBlocks, permuteRows } from './label-order.ts';
-import type { ClassifierResult, EvaluateTask, EvaluationResult } from './protocol.ts';
+import type { ClassifierResult, EvaluateTask, EvaluationResult, ProgressListener } from './protocol.ts';
 
 const BATCH = 32;
 
@@ -33,7 +33,7 @@ export async function runEvaluation(
   extractor: EvaluationExtractor,
   task: EvaluateTask,
   read: (key: string) => Promise<Uint8Array>,
-  onProgress: (done: number, total: number) => void,
+  onProgress: ProgressListener,
   signal: AbortSignal,
 ): Promise<EvaluationResult> {
   const n = task.numSamples;
@@ -47,7 +47,11 @@ export async function runEvaluation(
   }
   let classifier: ReadyClassifier | null = null;
   try {
-    if (task.classifier) classifier = await datasetClassifierFor(task, task.classifier, read, signal);
+    if (task.classifier) {
+      onProgress(0, total, 'classifier');
+      classifier = await datasetClassifierFor(task, task.classifier, read, signal);
+    }
+    onProgress(0, total, 'generating');
     const fakeFeatures: Float32Array[] = [];
     const fakeProbs: Float32Array[] = [];
     const fakeClassProbs: Float32Array[] = [];
@@ -65,6 +69,8 @@ export async function runEvaluation(
           firstImageIndex: start,
           ...(label !== null ? { label, guidance: task.guidance } : {}),
           signal,
+          // A batch's images count in proportion to its denoising steps: a batch of 32 at 50 steps is a while.
+          onProgress: (step, steps) => onProgress(start + Math.floor((m * step) / steps), total, 'generating'),
         });
         const images = tf.tensor4d(toFloatImages(pixels), [m, r, r, c]);
         try {
@@ -76,7 +82,7 @@ export async function runEvaluation(
           images.dispose();
         }
         if (label !== null) for (let i = 0; i < m; i++) intended.push(label);
-        onProgress(start + m, total);
+        onProgress(start + m, total, 'generating');
       }
     }
 
@@ -96,6 +102,7 @@ export async function runEvaluation(
     const realProbs: Float32Array[] = [];
     const realClassProbs: Float32Array[] = [];
     let real = 0;
+    onProgress(n, total, 'measuring');
     for await (const batch of reader) {
       if (signal.aborted) throw new Error('evaluation aborted');
       const take = Math.min(batch.size, n - real);
@@ -115,7 +122,7 @@ export async function runEvaluation(
         images.dispose();
       }
       real += take;
-      onProgress(n + real, total);
+      onProgress(n + real, total, 'measuring');
       if (real >= n) break;
     }
     if (real < n) throw new Error(`the dataset version has ${real} images; the evaluation needs ${n}`);

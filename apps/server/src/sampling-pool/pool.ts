@@ -5,6 +5,7 @@ import type {
   EvaluationResult,
   FromWorker,
   ModelRef,
+  ProgressListener,
   TaskRequest,
   TaskTiming,
   ToWorker,
@@ -35,7 +36,7 @@ export interface TaskResult {
 interface Task {
   id: number;
   model: ModelRef;
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: ProgressListener;
   resolve(r: TaskResult | EvaluationResult): void;
   reject(e: Error): void;
 }
@@ -166,7 +167,7 @@ export class SamplingPool {
   async evaluate(
     model: ModelRef,
     task: EvaluateTask,
-    onProgress?: (done: number, total: number) => void,
+    onProgress?: ProgressListener,
     signal?: AbortSignal,
   ): Promise<EvaluationResult> {
     const slot = await this.acquire(model.id, signal);
@@ -218,7 +219,7 @@ export class SamplingPool {
   private dispatch(
     slot: Slot,
     model: ModelRef,
-    onProgress: ((done: number, total: number) => void) | undefined,
+    onProgress: ProgressListener | undefined,
     message: (taskId: number) => ToWorker,
     signal?: AbortSignal,
   ): Promise<TaskResult | EvaluationResult> {
@@ -316,7 +317,7 @@ export class SamplingPool {
         return;
       }
       case 'progress':
-        if (slot.task?.id === msg.taskId) slot.task.onProgress?.(msg.done, msg.total);
+        if (slot.task?.id === msg.taskId) slot.task.onProgress?.(msg.done, msg.total, msg.phase);
         return;
       case 'done':
       case 'evaluated':

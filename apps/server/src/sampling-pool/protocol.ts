@@ -5,6 +5,7 @@
  */
 import type { SampleRequest, SamplingSpec } from '@dapple/models/browser';
 import type { SamplerKind } from '@dapple/models/config';
+import type { EvaluationPhase } from '@dapple/db';
 
 export interface WorkerOptions {
   /** TF.js backend to prefer ('wasm' here; tfjs-node where installed). */
@@ -134,10 +135,14 @@ export interface TaskTiming {
   cacheHit: boolean;
 }
 
+/** Progress of a task: sample jobs report denoising steps, evaluations images (and their phase). */
+export type ProgressListener = (done: number, total: number, phase?: EvaluationPhase) => void;
+
 export type FromWorker =
   | { type: 'ready'; backend: string }
   | { type: 'read'; readId: number; key: string }
-  | { type: 'progress'; taskId: number; done: number; total: number }
+  /** `phase`: an evaluation's (services/evaluations stores it); sample jobs send none. */
+  | { type: 'progress'; taskId: number; done: number; total: number; phase?: EvaluationPhase }
   | { type: 'done'; taskId: number; pngs: Uint8Array[]; width: number; height: number; timing: TaskTiming }
   | { type: 'evaluated'; taskId: number; result: EvaluationResult }
   | { type: 'error'; taskId: number; message: string; name: string };

@@ -4,7 +4,7 @@ import type { ObjectStore } from '@dapple/storage';
 import type { Logger } from 'pino';
 import { FairQueue } from './fair-queue.ts';
 import { SamplingError, SamplingPool, type SamplingPoolOptions, type TaskResult } from './pool.ts';
-import type { EvaluateTask, EvaluationResult, ModelRef, TaskRequest } from './protocol.ts';
+import type { EvaluateTask, EvaluationResult, ModelRef, ProgressListener, TaskRequest } from './protocol.ts';
 import type { SamplingSignals } from './signals.ts';
 
 /** What one share link may ask of its team's sampling; checked by services/sampling/share-link-quota.ts. */
@@ -71,7 +71,7 @@ interface EvaluationPending {
    * cancelled meanwhile (through another hub), and the evaluation does not start.
    */
   onStart?: () => Promise<boolean>;
-  onProgress: (done: number, total: number) => void;
+  onProgress: ProgressListener;
   resolve: (r: EvaluationResult) => void;
   reject: (e: Error) => void;
 }

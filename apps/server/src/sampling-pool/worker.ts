@@ -85,16 +85,19 @@ async function evaluateTask(msg: Extract<ToWorker, { type: 'evaluate' }>, abort:
     const { sampler } = await load(msg.model);
     const extractor = await extractorFor(msg.task.extractor);
     let lastSent = 0;
+    let lastPhase: string | undefined;
     const result = await runEvaluation(
       sampler,
       extractor,
       msg.task,
       readObject,
-      (done, total) => {
+      (done, total, phase) => {
+        // A new phase is sent at once; progress within one at most every 200 ms.
         const now = performance.now();
-        if (done === total || now - lastSent >= 200) {
+        if (done === total || phase !== lastPhase || now - lastSent >= 200) {
           lastSent = now;
-          send({ type: 'progress', taskId: msg.taskId, done, total });
+          lastPhase = phase;
+          send({ type: 'progress', taskId: msg.taskId, done, total, ...(phase ? { phase } : {}) });
         }
       },
       abort.signal,

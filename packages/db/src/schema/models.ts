@@ -255,6 +255,13 @@ export const sampleJobs = pgTable(
 );
 
 /**
+ * The steps of a running evaluation: the dataset classifier (loaded, or trained by the first evaluation of a labelled
+ * dataset version), generating the samples, measuring the generated and real images' features.
+ */
+export const EVALUATION_PHASES = ['classifier', 'generating', 'measuring'] as const;
+export type EvaluationPhase = (typeof EVALUATION_PHASES)[number];
+
+/**
  * KID/FID/IS of a model version against a dataset version. Numbers are comparable only between rows with
  * the same `extractor` and `num_samples`.
  */
@@ -275,8 +282,10 @@ export const evaluations = pgTable(
     /** Sampler settings used to generate the samples (sampler, steps, seed…). */
     params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
     status: evaluationStatus('status').notNull().default('queued'),
-    /** Progress: samples generated so far. */
+    /** Progress: samples generated so far (a batch's in proportion to its denoising steps done). */
     samplesDone: integer('samples_done').notNull().default(0),
+    /** What a running evaluation is doing (null before its worker started on it). */
+    phase: text('phase').$type<EvaluationPhase>(),
     kidMean: doublePrecision('kid_mean'),
     kidStd: doublePrecision('kid_std'),
     fid: doublePrecision('fid'),

@@ -1,4 +1,4 @@
-import type { Evaluation } from '@dapple/db';
+import type { Evaluation, EvaluationPhase } from '@dapple/db';
 import type { SamplerKind } from '@dapple/models/config';
 import { comparableKey, evaluationChannel, evaluationParams, labelSet } from '../../services/evaluations/index.ts';
 import { mapSignals, startWith } from '../iterators.ts';
@@ -8,6 +8,37 @@ import { ModelRef, ModelVersionRef } from './models.ts';
 import { JOB_STATUS_VALUES } from './sampling.ts';
 
 const EvaluationStatusEnum = builder.enumType('EvaluationStatus', { values: JOB_STATUS_VALUES });
+
+const EvaluationPhaseEnum = builder.enumType('EvaluationPhase', {
+  description:
+    "CLASSIFIER: loading the dataset version's classifier, or training it (the first evaluation of a labelled version). GENERATING: sampling the model (samplesDone counts). MEASURING: the features of the generated and the real images, then the numbers.",
+  values: {
+    CLASSIFIER: { value: 'classifier' },
+    GENERATING: { value: 'generating' },
+    MEASURING: { value: 'measuring' },
+  } as const,
+});
+
+const PhaseSpanRef = builder
+  .objectRef<{ phase: EvaluationPhase; startedAt: Date; seconds: number }>('EvaluationPhaseSpan')
+  .implement({
+    description: 'One phase of a finished evaluation and how long it took.',
+    fields: (t) => ({
+      phase: t.field({ type: EvaluationPhaseEnum, resolve: (s) => s.phase }),
+      startedAt: t.expose('startedAt', { type: 'DateTime' }),
+      seconds: t.exposeFloat('seconds'),
+    }),
+  });
+
+/** The stored phase starts of a finished evaluation as spans: each ends where the next begins, the last at finishedAt. */
+function phaseSpans(e: Evaluation): { phase: EvaluationPhase; startedAt: Date; seconds: number }[] {
+  const starts = params(e).phases ?? [];
+  return starts.map((p, i) => {
+    const startedAt = new Date(p.startedAt);
+    const end = starts[i + 1] ? new Date(starts[i + 1]!.startedAt) : e.finishedAt;
+    return { phase: p.phase, startedAt, seconds: end ? (end.getTime() - startedAt.getTime()) / 1000 : 0 };
+  });
+}
 
 const ExtractorKindEnum = builder.enumType('EvaluationExtractorKind', {
   description:
@@ -92,6 +123,19 @@ export const EvaluationRef = builder.objectRef<Evaluation>('Evaluation').impleme
       nullable: true,
       description: '0-based place in the queue while QUEUED (0 = starts next); null otherwise.',
       resolve: (e, _a, ctx) => ctx.services.evaluations.queuePosition(e),
+    }),
+    phase: t.field({
+      type: EvaluationPhaseEnum,
+      nullable: true,
+      description:
+        'What a RUNNING evaluation is doing (null until its worker starts on it); for a FAILED or CANCELLED one, where it stopped. Null when QUEUED or SUCCEEDED.',
+      resolve: (e) => (e.status === 'queued' || e.status === 'succeeded' ? null : e.phase),
+    }),
+    phases: t.field({
+      type: [PhaseSpanRef],
+      description:
+        'Where the time of a SUCCEEDED evaluation went, phase by phase (empty for others and for rows from before phases were kept).',
+      resolve: (e) => (e.status === 'succeeded' ? phaseSpans(e) : []),
     }),
     viewerCanCancel: t.boolean({
       description:

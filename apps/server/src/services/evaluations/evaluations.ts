@@ -348,6 +348,7 @@ export class EvaluationService {
     const classifier = await this.classifierTask(params, prefix, dataset.manifest, version.labelNames);
     let last = 0;
     let writing: Promise<unknown> = Promise.resolve();
+    const phases: NonNullable<EvaluationParams['phases']> = [];
     // Without the LISTEN connection a cancel is still seen, at the next progress write.
     await this.signals.listen().catch((err: unknown) => log.warn({ err }, 'could not listen for cancellations'));
     const unwatch = this.signals.pubsub.on(evaluationChannel(id), (signal) => {
@@ -375,22 +376,25 @@ export class EvaluationService {
         onStart: async () => {
           const started = await this.deps.db
             .update(evaluations)
-            .set({ status: 'running', startedAt: this.deps.now(), samplesDone: 0 })
+            .set({ status: 'running', startedAt: this.deps.now(), samplesDone: 0, phase: null })
             .where(and(eq(evaluations.id, id), inArray(evaluations.status, ACTIVE)))
             .returning({ id: evaluations.id });
           await this.signals.notify({ kind: 'evaluation', id });
           return started.length > 0;
         },
-        onProgress: (done) => {
+        onProgress: (done, _total, phase) => {
           const now = Date.now();
-          if (now - last < 250) return;
+          // A new phase is written at once (and its start kept for the finished row); progress every 250 ms.
+          const newPhase = phase !== undefined && phase !== phases.at(-1)?.phase;
+          if (newPhase) phases.push({ phase, startedAt: this.deps.now().toISOString() });
+          if (!newPhase && now - last < 250) return;
           last = now;
           const samplesDone = Math.min(done, e.numSamples);
           writing = writing
             .then(() =>
               this.deps.db
                 .update(evaluations)
-                .set({ samplesDone })
+                .set({ samplesDone, ...(phase ? { phase } : {}) })
                 .where(and(eq(evaluations.id, id), eq(evaluations.status, 'running')))
                 .returning({ id: evaluations.id }),
             )
@@ -406,6 +410,7 @@ export class EvaluationService {
       const labelNames = params.labelNames ?? [];
       const stored: EvaluationParams = {
         ...params,
+        phases,
         paperComparable: result.paperComparable,
         kidSubsetSize: result.kid.subsetSize,
         kidSubsets: result.kid.numSubsets,

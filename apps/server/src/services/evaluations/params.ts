@@ -1,4 +1,4 @@
-import type { Evaluation } from '@dapple/db';
+import type { Evaluation, EvaluationPhase } from '@dapple/db';
 import type { SamplerKind } from '@dapple/models/config';
 
 export type ExtractorKind = 'pretrained' | 'offline' | 'inception';
@@ -36,6 +36,8 @@ export interface EvaluationParams {
     chance: number;
     perClass: { label: number; name: string; count: number; correct: number; accuracy: number }[];
   } | null;
+  /** When each phase of a finished evaluation began (ISO times, in order): where its time went. */
+  phases?: { phase: EvaluationPhase; startedAt: string }[];
 }
 
 export const evaluationParams = (e: Pick<Evaluation, 'params'>) => e.params as unknown as EvaluationParams;

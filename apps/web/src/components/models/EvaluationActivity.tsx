@@ -20,6 +20,29 @@ export type ActivityEvaluation = ResultOf<typeof EvaluationActivityQuery>['model
 
 const ACTIVE = new Set(['QUEUED', 'RUNNING']);
 
+type Phase = NonNullable<ActivityEvaluation['phase']>;
+
+/** What a running evaluation is doing, in words (the bar shows the images generated). */
+function runningLabel(e: ActivityEvaluation): string {
+  const generated = Math.min(e.samplesDone, e.numSamples);
+  switch (e.phase) {
+    case 'CLASSIFIER':
+      return 'Preparing the dataset’s classifier (trained once per dataset version)';
+    case 'GENERATING':
+      return `Generating: ${generated} of ${e.numSamples} images`;
+    case 'MEASURING':
+      return `Measuring the features of ${e.numSamples} generated and ${e.numSamples} real images`;
+    default:
+      return 'Starting: loading the model and the feature extractor';
+  }
+}
+
+const STOPPED_WHILE: Record<Phase, string> = {
+  CLASSIFIER: 'while preparing the dataset’s classifier',
+  GENERATING: 'while generating',
+  MEASURING: 'while measuring',
+};
+
 /**
  * The evaluations that have no numbers in the tables above: queued and running ones, live (place in the queue,
  * progress, Cancel for whoever may), and recently failed or cancelled ones with why. It lives on the page, not in
@@ -87,21 +110,15 @@ function ActivityRow({ initial, version }: { initial: ActivityEvaluation; versio
         </p>
       ) : null}
       {evaluation.status === 'RUNNING' ? (
-        <ProgressBar
-          label={
-            generated < evaluation.numSamples
-              ? `Generating: ${generated} of ${evaluation.numSamples} images`
-              : 'Measuring the real images'
-          }
-          fraction={generated / Math.max(1, evaluation.numSamples)}
-        />
+        <ProgressBar label={runningLabel(evaluation)} fraction={generated / Math.max(1, evaluation.numSamples)} />
       ) : null}
       {evaluation.status === 'FAILED' ? (
         <FormError>Evaluation failed: {evaluation.error ?? 'no reason given'}</FormError>
       ) : null}
       {evaluation.status === 'CANCELLED' ? (
         <p className="muted" role="status">
-          Cancelled{evaluation.finishedAt ? ` ${formatDateTime(evaluation.finishedAt)}` : ''}.
+          Cancelled{evaluation.finishedAt ? ` ${formatDateTime(evaluation.finishedAt)}` : ''}
+          {evaluation.phase ? `, ${STOPPED_WHILE[evaluation.phase]}` : ', before it started'}.
         </p>
       ) : null}
       {evaluation.status === 'SUCCEEDED' ? <p role="status">Finished: its numbers are in the table above.</p> : null}

@@ -291,6 +291,7 @@ const EvaluationActivityFields = graphql(`
     id
     modelVersionId
     status
+    phase
     queuePosition
     samplesDone
     numSamples
