@@ -80,6 +80,41 @@ describe('frechetDistance', { timeout: 60_000 }, () => {
     expect(fid(a, a, 3)).toBeLessThan(1e-10);
   });
 
+  it('from fewer rows than dims (computed in the rows’ space) equals the distance of the covariances', () => {
+    // Correlated, non-centred features as an extractor gives them; row counts equal, unequal either way, tiny.
+    const rng = new Rng(12);
+    const dims = 48;
+    const mix = Float64Array.from(rng.normalArray(dims * dims), (v) => v / Math.sqrt(dims));
+    const features = (rows: number, shift: number) => {
+      const out = new Float32Array(rows * dims);
+      for (let r = 0; r < rows; r++) {
+        const z = rng.normalArray(dims);
+        for (let j = 0; j < dims; j++) {
+          let v = shift + j / dims;
+          for (let t = 0; t < dims; t++) v += z[t]! * mix[t * dims + j]!;
+          out[r * dims + j] = Math.max(0, v); // ReLU features: many exact zeros
+        }
+      }
+      return out;
+    };
+    for (const [rowsA, rowsB] of [
+      [20, 20],
+      [12, 30],
+      [30, 12],
+      [2, 3],
+    ] as const) {
+      const a = features(rowsA, 0.2);
+      const b = features(rowsB, 0.5);
+      const viaCovariances = frechetDistance(gaussianStats(a, dims), gaussianStats(b, dims));
+      // Not to 1e-12: of a rank-deficient covariance's d eigenvalues, d − rows are rounding noise (~1e-15), and the
+      // covariance path adds their square roots (~3e-8 each); the rows' path never forms them.
+      expect(Math.abs(fid(a, b, dims) - viaCovariances), `${rowsA}×${rowsB}`).toBeLessThan(1e-7 * viaCovariances);
+    }
+    const a = features(10, 0);
+    expect(fid(a, a, dims)).toBeLessThan(1e-9);
+    expect(() => fid(a.subarray(0, dims), a, dims)).toThrow(/at least 2 feature rows/);
+  });
+
   it('rejects mismatched dimensions', () => {
     expect(() => frechetDistance(gaussian([0], diag([1])), gaussian([0, 0], diag([1, 1])))).toThrow(/dims differ/);
   });
