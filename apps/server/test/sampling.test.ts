@@ -222,6 +222,39 @@ describe('access', () => {
     await waitDone(vic.client, vicJob);
   }, 120_000);
 
+  it('mySampleJobs lists the caller’s own jobs on a version, newest first, never others’ or a share link’s', async () => {
+    const { version } = await publishTinyVersion(hub, teamId, ann.id);
+    const ids: string[] = [];
+    for (const seed of [1, 2, 3]) {
+      const res = await generate(vic, { modelVersionId: version.id, count: 1, steps: 2, seed });
+      expect(res.errors).toBeUndefined();
+      ids.push(res.data!.generateSamples.id);
+    }
+    const annJob = (await generate(ann, { modelVersionId: version.id, count: 1, steps: 2, seed: 9 })).data!
+      .generateSamples.id;
+    for (const id of [...ids, annJob]) await waitDone(ann.client, id);
+    const MINE = `query ($id: ID!, $first: Int) { modelVersion(id: $id) { mySampleJobs(first: $first) { id status params { seed } images { url } } } }`;
+    type Mine = {
+      modelVersion: { mySampleJobs: { id: string; status: string; params: { seed: number }; images: unknown[] }[] };
+    };
+    const vics = await vic.client.request<Mine>(MINE, { id: version.id });
+    expect(vics.errors).toBeUndefined();
+    expect(vics.data!.modelVersion.mySampleJobs.map((j) => [j.id, j.status, j.params.seed, j.images.length])).toEqual([
+      [ids[2], 'SUCCEEDED', 3, 1],
+      [ids[1], 'SUCCEEDED', 2, 1],
+      [ids[0], 'SUCCEEDED', 1, 1],
+    ]);
+    const two = await vic.client.request<Mine>(MINE, { id: version.id, first: 2 });
+    expect(two.data!.modelVersion.mySampleJobs.map((j) => j.id)).toEqual([ids[2], ids[1]]);
+    const anns = await ann.client.request<Mine>(MINE, { id: version.id });
+    expect(anns.data!.modelVersion.mySampleJobs.map((j) => j.id)).toEqual([annJob]);
+    const bad = await vic.client.request<Mine>(MINE, { id: version.id, first: 0 });
+    expect(errorCode(bad)).toBe('BAD_USER_INPUT');
+    expect(bad.errors?.[0]?.message).toBe('first: must be a whole number from 1 to 50');
+    // Outsiders do not learn that the version exists.
+    expect(errorCode(await eve.client.request(MINE, { id: version.id }))).toBe('NOT_FOUND');
+  }, 120_000);
+
   it('a share link has a quota of its own: jobs at once and per hour, refused with the limit named', async () => {
     const token = `dpl_share_${'q'.repeat(40)}`;
     await hub.db.insert(shareLinks).values({

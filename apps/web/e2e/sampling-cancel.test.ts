@@ -28,6 +28,22 @@ describe('cancelling a server sample job in the browser', () => {
     await expect
       .poll(() => page.getByTestId('server-job').getAttribute('data-status'), { timeout: 120_000 })
       .toBe('SUCCEEDED');
+
+    // After a reload both are still there, newest first, and one's settings fill the form again.
+    await page.reload();
+    const history = page.getByTestId('sample-history-job');
+    await expect.poll(() => history.count()).toBe(2);
+    expect(await history.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')))).toEqual([
+      'SUCCEEDED',
+      'CANCELLED',
+    ]);
+    expect(await history.first().textContent()).toContain('2 images · seed 1 · DPM-Solver++ 2M SDE · 3 steps');
+    expect(await history.first().locator('img').count()).toBe(2);
+    expect(await history.nth(1).textContent()).toContain('Cancelled.');
+    await history.nth(1).getByRole('button', { name: 'Use these settings' }).click();
+    expect(await page.getByLabel('Count', { exact: true }).inputValue()).toBe('64');
+    expect(await page.getByLabel('Steps', { exact: true }).inputValue()).toBe('1000');
+    await shot(page, 'history');
     await context.close();
   });
 });

@@ -8,6 +8,8 @@ import {
 import { mapSignals, startWith } from '../iterators.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
+import { badInput, forbidden } from '../../services/errors.ts';
+import { ModelVersionRef } from './models.ts';
 
 /** QUEUED/RUNNING/SUCCEEDED/FAILED/CANCELLED → the stored status (sample jobs and evaluations share it). */
 export const JOB_STATUS_VALUES = upperCaseValues(MODEL_JOB_STATUSES);
@@ -144,6 +146,23 @@ const InterpolateDatasetImagesInput = builder.inputType('InterpolateDatasetImage
     }),
   }),
 });
+
+builder.objectField(ModelVersionRef, 'mySampleJobs', (t) =>
+  t.field({
+    type: [SampleJobRef],
+    description:
+      'Your sample jobs on this version (generateSamples and interpolations; not those made through share links), newest first, `first` 1–50 (default 10). Signed-in readers of the model; a share link is refused.',
+    args: { first: t.arg.int({ defaultValue: 10 }) },
+    resolve: (v, { first }, ctx) => {
+      if (v.access.principal.kind === 'shareLink')
+        throw forbidden('A share link sees only the jobs it made, by their ids (sampleJob)');
+      const limit = first ?? 10;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 50)
+        throw badInput('first', 'first: must be a whole number from 1 to 50');
+      return ctx.services.sampling.mineForVersion(ctx, v.version.id, limit);
+    },
+  }),
+);
 
 builder.queryFields((t) => ({
   sampleJob: t.field({

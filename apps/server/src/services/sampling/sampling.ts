@@ -1,4 +1,4 @@
-import { and, count, eq, inArray, isNull, lt, ne, or } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNull, lt, ne, or } from 'drizzle-orm';
 import {
   datasets,
   datasetVersions,
@@ -28,6 +28,7 @@ import {
   type InterpolateInput,
   type InterpolationParams,
 } from './interpolation.ts';
+import { requireViewer } from '../auth/index.ts';
 import { checkShareLinkQuota } from './share-link-quota.ts';
 import { resolveLabel, taskRequest, versionModelRef, versionSpec, type SampleParams } from './sample-request.ts';
 
@@ -352,6 +353,22 @@ export class SamplingService {
   async get(meta: RequestMeta, id: string, shareToken?: string | null): Promise<SampleJobView> {
     const { job } = await this.readable(meta, id, shareToken);
     return { job, queuePosition: await this.queuePosition(job) };
+  }
+
+  /**
+   * The caller's own jobs on a version (generateSamples and interpolations, not those of share links), newest
+   * first: the playground lists them so that yesterday's samples are not lost with the page.
+   */
+  async mineForVersion(meta: RequestMeta, versionId: string, first: number): Promise<SampleJobView[]> {
+    const viewer = requireViewer(meta);
+    await this.access.requireVersionAccess(meta, versionId, 'read');
+    const jobs = await this.deps.db
+      .select()
+      .from(sampleJobs)
+      .where(and(eq(sampleJobs.modelVersionId, versionId), eq(sampleJobs.requestedBy, viewer.user.id)))
+      .orderBy(desc(sampleJobs.queuedAt))
+      .limit(first);
+    return Promise.all(jobs.map(async (job) => ({ job, queuePosition: await this.queuePosition(job) })));
   }
 
   /**

@@ -10,6 +10,7 @@ import { FieldError, FormError, SelectField, TextField } from '../Field';
 import { InterpolationPanel } from './InterpolationPanel';
 import { ProgressBar } from './ProgressBar';
 import { ImageGrid, SampleJobView, type SampleJob } from './SampleJobView';
+import { SampleHistory } from './SampleHistory';
 import {
   checkSettings,
   DEFAULT_SETTINGS,
@@ -61,6 +62,7 @@ export function SamplingPlayground({
   labelNames,
   architecture = 'DDPM',
   shareToken = null,
+  history = [],
 }: {
   versionId: string;
   versionNumber: number;
@@ -68,6 +70,8 @@ export function SamplingPlayground({
   /** A Glow version samples at a temperature in one pass: no steps, sampler, eta or guidance. */
   architecture?: 'DDPM' | 'GLOW';
   shareToken?: string | null;
+  /** The signed-in caller's earlier server jobs on this version, newest first (none on a share link's page). */
+  history?: readonly SampleJob[];
 }) {
   const glow = architecture === 'GLOW';
   const { values: settings, errors, setErrors, set, bind } = useFormValues<SamplingSettings>(DEFAULT_SETTINGS);
@@ -77,6 +81,7 @@ export function SamplingPlayground({
   const [browser, setBrowser] = useState<BrowserState>({ kind: 'idle' });
   const [backendChoice, setBackendChoice] = useState<BackendChoice>('auto');
   const abort = useRef<AbortController | null>(null);
+  const formRef = useRef<HTMLFormElement | null>(null);
 
   function checked(): CheckedSettings | null {
     const result = checkSettings(settings, labelNames, architecture);
@@ -183,7 +188,7 @@ export function SamplingPlayground({
           <p className="muted">Version {versionNumber}. The same seed and settings give the same images.</p>
         </div>
       </div>
-      <form className={`card-body form ${styles.playgroundForm}`} onSubmit={generateOnServer} noValidate>
+      <form ref={formRef} className={`card-body form ${styles.playgroundForm}`} onSubmit={generateOnServer} noValidate>
         <div className={styles.playgroundFields} data-testid="playground-fields">
           <TextField label="Seed" inputMode="numeric" {...bind('seed')} />
           {glow ? (
@@ -304,6 +309,13 @@ export function SamplingPlayground({
       ) : null}
       {/* A share link cannot read the training images (the hub refuses it): no section to fail in. */}
       {glow && !shareToken ? <InterpolationPanel versionId={versionId} /> : null}
+      <SampleHistory
+        jobs={history}
+        onUse={(values) => {
+          for (const key of Object.keys(values) as (keyof SamplingSettings)[]) set(key, values[key]);
+          formRef.current?.scrollIntoView({ block: 'start', behavior: 'smooth' });
+        }}
+      />
     </section>
   );
 }

@@ -4,6 +4,7 @@ import { gridCaption } from './grid-caption';
 import { Markdown } from './Markdown';
 import { TrainingMetrics } from './MetricsPanel';
 import { SamplingPlayground } from './SamplingPlayground';
+import type { SampleJob } from './SampleJobView';
 import { VersionList } from './VersionList';
 import styles from './models.module.css';
 
@@ -100,8 +101,19 @@ export function VersionsSection(props: React.ComponentProps<typeof VersionList>)
   );
 }
 
-/** The playground on the version shown; a share link samples with its token. A new version starts it afresh. */
-export function PlaygroundSection({ version, shareToken }: { version: Version; shareToken?: string }) {
+/**
+ * The playground on the version shown; a share link samples with its token. A new version starts it afresh.
+ * `history`: the signed-in caller's earlier server jobs on it.
+ */
+export function PlaygroundSection({
+  version,
+  shareToken,
+  history,
+}: {
+  version: Version;
+  shareToken?: string;
+  history?: readonly SampleJob[];
+}) {
   return (
     <SamplingPlayground
       key={version.id}
@@ -110,6 +122,7 @@ export function PlaygroundSection({ version, shareToken }: { version: Version; s
       labelNames={version.labelNames}
       architecture={version.architecture}
       shareToken={shareToken}
+      {...(history ? { history } : {})}
     />
   );
 }

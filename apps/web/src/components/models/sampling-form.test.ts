@@ -1,6 +1,13 @@
 import { DEFAULT_CLASS_GUIDANCE, DEFAULT_SAMPLER, SAMPLER_KINDS } from '@dapple/models/config';
 import { describe, expect, it } from 'vitest';
-import { checkSettings, DEFAULT_SETTINGS, PLAYGROUND_SAMPLERS, samplerKindOf, samplerLabel } from './sampling-form';
+import {
+  checkSettings,
+  DEFAULT_SETTINGS,
+  PLAYGROUND_SAMPLERS,
+  samplerKindOf,
+  samplerLabel,
+  settingsOf,
+} from './sampling-form';
 
 describe('the playground’s samplers', () => {
   it('offers every sampler the models package has, and starts on the same default as the hub and the run grids', () => {
@@ -29,5 +36,38 @@ describe('the playground’s guidance', () => {
     expect(guidanceOf({ label: 'dog', guidance: '1' })).toBe(1);
     expect(guidanceOf({})).toBeNull();
     expect(guidanceOf({ guidance: '2' })).toBe('Guidance needs a class: choose a label.');
+  });
+});
+
+describe('using an earlier job’s settings', () => {
+  it('fills the form so that it asks for the same images again (diffusion, guided label, Glow)', () => {
+    const guided = {
+      seed: 7,
+      count: 16,
+      steps: 30,
+      sampler: 'DDIM',
+      eta: 0.5,
+      guidance: 3,
+      label: 'dog',
+      temperature: null,
+    };
+    const again = checkSettings(settingsOf(guided), ['cat', 'dog']);
+    expect(again.ok && again.value).toEqual({ ...guided, sampler: 'DDIM' });
+    const plain = { seed: 1, count: 8, steps: 50, sampler: 'DPMPP_2M_SDE', eta: 0, guidance: null, label: null };
+    expect(settingsOf(plain)).toEqual({ ...DEFAULT_SETTINGS, seed: '1', count: '8' });
+    const glow = {
+      seed: 3,
+      count: 4,
+      steps: 1,
+      sampler: 'DDIM',
+      eta: 0,
+      guidance: null,
+      label: 'cat',
+      temperature: 0.9,
+    };
+    const glowAgain = checkSettings(settingsOf(glow), ['cat', 'dog'], 'GLOW');
+    expect(glowAgain.ok && glowAgain.value).toMatchObject({ seed: 3, count: 4, label: 'cat', temperature: 0.9 });
+    // A sampler this page does not offer (a newer hub) falls back to the default instead of an empty select.
+    expect(settingsOf({ ...plain, sampler: 'UNIPC' }).sampler).toBe(DEFAULT_SETTINGS.sampler);
   });
 });

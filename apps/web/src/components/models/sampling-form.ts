@@ -134,3 +134,29 @@ export function fieldOf(field: string | undefined): keyof SamplingSettings | nul
   const name = field?.split('.').pop();
   return name && name in DEFAULT_SETTINGS ? (name as keyof SamplingSettings) : null;
 }
+
+/** What a sample job was asked for (SampleParams), as far as the form is concerned. */
+export interface JobSettings {
+  seed: number;
+  count: number;
+  steps: number;
+  sampler: string;
+  eta: number;
+  guidance?: number | null;
+  label?: string | null;
+  temperature?: number | null;
+}
+
+/** The form's values that ask for the same images as an earlier job: "Use these settings" in the job history. */
+export function settingsOf(p: JobSettings): SamplingSettings {
+  return {
+    seed: String(p.seed),
+    count: String(p.count),
+    steps: String(p.steps),
+    sampler: PLAYGROUND_SAMPLERS.find((s) => s.value === p.sampler)?.value ?? DEFAULT_SETTINGS.sampler,
+    eta: String(p.eta),
+    guidance: p.guidance == null ? '' : String(p.guidance),
+    label: p.label ?? '',
+    temperature: p.temperature == null ? DEFAULT_TEMPERATURE : String(p.temperature),
+  };
+}

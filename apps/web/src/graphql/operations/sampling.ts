@@ -12,11 +12,13 @@ const SampleJobFields = graphql(`
       stepsDone
       stepsTotal
     }
+    queuedAt
     params {
       seed
       count
       steps
       sampler
+      eta
       temperature
       label
       guidance
@@ -118,3 +120,18 @@ export const TrainingImagesQuery = graphql(`
     }
   }
 `);
+
+/** The signed-in caller's earlier jobs on a version, for the playground's history. */
+export const MySampleJobsQuery = graphql(
+  `
+    query MySampleJobs($versionId: ID!) {
+      modelVersion(id: $versionId) {
+        id
+        mySampleJobs(first: 6) {
+          ...SampleJobFields
+        }
+      }
+    }
+  `,
+  [SampleJobFields],
+);

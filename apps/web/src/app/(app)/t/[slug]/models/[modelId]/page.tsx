@@ -25,6 +25,7 @@ import {
   ModelSharingQuery,
   readModelVersions,
 } from '../../../../../../graphql/operations/models';
+import { MySampleJobsQuery, readSampleJob } from '../../../../../../graphql/operations/sampling';
 import { formatDateTime } from '../../../../../../lib/format';
 import { canContribute } from '../../../../../../graphql/roles';
 import { loadMe, serverRequest, unwrap, unwrapFound } from '../../../../../../lib/server-graphql';
@@ -62,6 +63,11 @@ export default async function ModelPage({ params, searchParams }: Props) {
   ]);
 
   const version = shownVersion(versions, model.aliases, query.v);
+  const history = version
+    ? await serverRequest(MySampleJobsQuery, { versionId: version.id }).then((r) =>
+        r.ok ? r.data.modelVersion.mySampleJobs.map(readSampleJob) : [],
+      )
+    : [];
   const base = `/t/${slug}/models/${model.id}`;
   const versionNumbers = new Map(versions.map((v) => [v.id, v.number]));
   const evaluationDatasets = version
@@ -118,7 +124,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
       ) : (
         <div className={styles.layout}>
           <div className={styles.column}>
-            <PlaygroundSection version={version} />
+            <PlaygroundSection version={version} history={history} />
 
             <VersionsSection
               versions={versions}
