@@ -2,6 +2,7 @@
 
 import { useState, type ReactNode } from 'react';
 import { FieldError } from './Field';
+import { BusyButton } from './BusyButton';
 
 export type DeletePreview = { ok: true; frees: ReactNode; blockedBy?: ReactNode } | { ok: false; message: string };
 
@@ -52,17 +53,9 @@ export function ConfirmDelete({
 
   if (state === 'idle' || state === 'loading') {
     return (
-      <button
-        type="button"
-        className="btn btn-ghost btn-sm"
-        onClick={open}
-        disabled={state === 'loading'}
-        aria-busy={state === 'loading' || undefined}
-        data-testid={testId}
-      >
-        {state === 'loading' ? <span className="spinner" aria-hidden="true" /> : null}
+      <BusyButton busy={state === 'loading'} onClick={() => void open()} variant="ghost" size="sm" testId={testId}>
         {buttonLabel}
-      </button>
+      </BusyButton>
     );
   }
   const blocked = shown?.ok ? shown.blockedBy : undefined;
@@ -82,17 +75,9 @@ export function ConfirmDelete({
       {blocked ? <FieldError>{blocked}</FieldError> : null}
       <span style={{ display: 'inline-flex', gap: 6, flexWrap: 'wrap' }}>
         {shown?.ok && !blocked ? (
-          <button
-            type="button"
-            className="btn btn-danger btn-sm"
-            onClick={confirm}
-            disabled={state === 'deleting'}
-            aria-busy={state === 'deleting' || undefined}
-            autoFocus
-          >
-            {state === 'deleting' ? <span className="spinner" aria-hidden="true" /> : null}
+          <BusyButton busy={state === 'deleting'} onClick={() => void confirm()} variant="danger" size="sm" autoFocus>
             Delete {what}
-          </button>
+          </BusyButton>
         ) : null}
         <button
           type="button"

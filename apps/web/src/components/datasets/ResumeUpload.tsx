@@ -14,6 +14,7 @@ import { FileDrop } from './FileDrop';
 import { sendAndComplete, type UploadPhase } from './send-upload';
 import { UploadSummary } from './UploadSummary';
 import styles from './datasets.module.css';
+import { BusyButton } from '../BusyButton';
 
 /**
  * An upload interrupted by a reload (or a closed tab), kept in localStorage: the person picks the same
@@ -149,16 +150,9 @@ export function ResumeUpload({
         {error ? <FieldError id="resume-error">{error}</FieldError> : null}
       </div>
       <div className="form-row">
-        <button
-          type="button"
-          className="btn btn-secondary"
-          onClick={() => void discard()}
-          disabled={busy}
-          aria-busy={discarding || undefined}
-        >
-          {discarding ? <span className="spinner" aria-hidden="true" /> : null}
+        <BusyButton busy={discarding} disabled={busy} onClick={() => void discard()}>
           Discard
-        </button>
+        </BusyButton>
         {phase.kind !== 'idle' ? (
           <span className="muted">{phase.kind === 'completing' ? 'Finishing…' : 'Resuming…'}</span>
         ) : null}

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { DeleteModelVersionMutation } from '../../graphql/operations/models';
 import { request } from '../../lib/graphql';
 import { FieldError } from '../Field';
+import { BusyButton } from '../BusyButton';
 
 /** Deletes a version after a second, explicit confirmation (its weights and images are removed for good). */
 export function DeleteVersionButton({ versionId, number }: { versionId: string; number: number }) {
@@ -38,17 +39,9 @@ export function DeleteVersionButton({ versionId, number }: { versionId: string; 
       style={{ display: 'inline-flex', gap: 6, flexWrap: 'wrap', alignItems: 'center' }}
     >
       <span className="muted">Delete v{number} and its files?</span>
-      <button
-        type="button"
-        className="btn btn-danger btn-sm"
-        onClick={remove}
-        disabled={pending}
-        aria-busy={pending || undefined}
-        autoFocus
-      >
-        {pending ? <span className="spinner" aria-hidden="true" /> : null}
+      <BusyButton busy={pending} onClick={() => void remove()} variant="danger" size="sm" autoFocus>
         Delete version {number}
-      </button>
+      </BusyButton>
       <button
         type="button"
         className="btn btn-secondary btn-sm"

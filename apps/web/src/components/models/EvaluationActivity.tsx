@@ -15,6 +15,7 @@ import { useSubscription } from '../../lib/subscriptions';
 import { FormError } from '../Field';
 import { ProgressBar } from './ProgressBar';
 import styles from './models.module.css';
+import { BusyButton } from '../BusyButton';
 
 export type ActivityEvaluation = ResultOf<typeof EvaluationActivityQuery>['model']['evaluations'][number];
 
@@ -124,16 +125,9 @@ function ActivityRow({ initial, version }: { initial: ActivityEvaluation; versio
       {evaluation.status === 'SUCCEEDED' ? <p role="status">Finished: its numbers are in the table above.</p> : null}
       {active && evaluation.viewerCanCancel ? (
         <div>
-          <button
-            type="button"
-            className="btn btn-secondary btn-sm"
-            onClick={cancel}
-            disabled={cancelling}
-            aria-busy={cancelling || undefined}
-          >
-            {cancelling ? <span className="spinner" aria-hidden="true" /> : null}
+          <BusyButton busy={cancelling} onClick={() => void cancel()} size="sm">
             Cancel
-          </button>
+          </BusyButton>
         </div>
       ) : null}
       {cancelError ? <FormError>{cancelError}</FormError> : null}

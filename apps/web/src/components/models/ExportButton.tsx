@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { ExportModelVersionMutation } from '../../graphql/operations/models';
 import { request } from '../../lib/graphql';
 import { FieldError } from '../Field';
+import { BusyButton } from '../BusyButton';
 
 /** Asks the API for a fresh zip URL (weights, config, card) and starts the download. */
 export function ExportButton({
@@ -36,16 +37,9 @@ export function ExportButton({
   }
   return (
     <span>
-      <button
-        type="button"
-        className="btn btn-secondary btn-sm"
-        onClick={download}
-        disabled={pending}
-        aria-busy={pending || undefined}
-      >
-        {pending ? <span className="spinner" aria-hidden="true" /> : null}
+      <BusyButton busy={pending} onClick={() => void download()} size="sm">
         Export v{number}
-      </button>
+      </BusyButton>
       {error ? <FieldError>{error}</FieldError> : null}
     </span>
   );

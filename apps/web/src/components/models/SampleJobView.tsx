@@ -14,6 +14,7 @@ import { useSubscription } from '../../lib/subscriptions';
 import { FormError } from '../Field';
 import { ProgressBar } from './ProgressBar';
 import styles from './models.module.css';
+import { BusyButton } from '../BusyButton';
 
 export type { SampleJob };
 
@@ -71,16 +72,9 @@ export function SampleJobView({ initial, shareToken }: { initial: SampleJob; sha
         />
       ) : null}
       {!finished ? (
-        <button
-          type="button"
-          className="btn btn-secondary btn-sm"
-          onClick={cancel}
-          disabled={cancelling}
-          aria-busy={cancelling || undefined}
-        >
-          {cancelling ? <span className="spinner" aria-hidden="true" /> : null}
+        <BusyButton busy={cancelling} onClick={() => void cancel()} size="sm">
           Cancel
-        </button>
+        </BusyButton>
       ) : null}
       {cancelError ? <FormError>{cancelError}</FormError> : null}
       {job.status === 'CANCELLED' ? (

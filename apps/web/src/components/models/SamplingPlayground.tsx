@@ -25,6 +25,7 @@ import {
 import type { BackendChoice, BackendInfo } from './sampling-protocol';
 import styles from './models.module.css';
 import { SubmitButton } from '../SubmitButton';
+import { BusyButton } from '../BusyButton';
 
 const BACKEND_LABELS: Record<string, string> = {
   webgpu: 'WebGPU',
@@ -261,16 +262,9 @@ export function SamplingPlayground({
         {formError ? <FormError>{formError}</FormError> : null}
         <div className={styles.actions}>
           <SubmitButton pending={pending}>Generate on server</SubmitButton>
-          <button
-            type="button"
-            className="btn btn-secondary"
-            onClick={generateInBrowser}
-            disabled={browserRunning}
-            aria-busy={browserRunning || undefined}
-          >
-            {browserRunning ? <span className="spinner" aria-hidden="true" /> : null}
+          <BusyButton busy={browserRunning} onClick={() => void generateInBrowser()}>
             Generate in browser
-          </button>
+          </BusyButton>
           {browserRunning ? (
             <button type="button" className="btn btn-ghost" onClick={() => abort.current?.abort()}>
               Stop
