@@ -197,8 +197,14 @@ export class EvaluationService {
     return e;
   }
 
-  async reload(id: string): Promise<Evaluation> {
+  /** The row now, or null when it is gone (its model version was deleted). */
+  private async row(id: string): Promise<Evaluation | null> {
     const [e] = await this.deps.db.select().from(evaluations).where(eq(evaluations.id, id));
+    return e ?? null;
+  }
+
+  async reload(id: string): Promise<Evaluation> {
+    const e = await this.row(id);
     if (!e) throw notFound('Evaluation');
     return e;
   }
@@ -457,12 +463,13 @@ export class EvaluationService {
         .where(and(eq(evaluations.id, id), eq(evaluations.status, 'running')))
         .returning();
       await this.signals.notify({ kind: 'evaluation', id });
-      return done ?? this.reload(id); // not running any more: cancelled at the last moment
+      return done ?? (await this.row(id)); // not running any more: cancelled (or deleted) at the last moment
     } catch (err) {
       await writing.catch(() => undefined);
       // Stopped by a hub shutdown: leave it to the job's retry on the next hub.
       if (this.scheduler.isClosed) throw err;
-      const now = await this.reload(id);
+      const now = await this.row(id);
+      if (!now) return null; // its model version was deleted meanwhile: nothing to tell
       if (now.status === 'cancelled') {
         log.info({ evaluationId: id }, 'evaluation cancelled');
         return now;
