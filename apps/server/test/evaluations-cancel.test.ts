@@ -222,3 +222,45 @@ describe('cancelEvaluation', () => {
     expect(hubA.hub.services.sampling.scheduler.evaluated.size).toBe(1);
   }, 300_000);
 });
+
+describe('deleteEvaluation', () => {
+  const DELETE = `mutation ($id: ID!) { deleteEvaluation(id: $id) }`;
+  const COMPARABLE = `query ($id: ID!) { comparableEvaluations(modelId: $id) { evaluations { id viewerCanDelete } } }`;
+
+  it('deletes an ended evaluation (its requester or a team admin), never a running one', async () => {
+    const running = await evaluate(ron, {
+      modelVersionId: slowVersionId,
+      datasetVersionId: slowDatasetVersionId,
+      steps: 1000,
+      seed: 7,
+    });
+    await until(running, (e) => e.status === 'RUNNING', 'RUNNING');
+    const busy = await ron.client.request(DELETE, { id: running });
+    expect(errorCode(busy)).toBe('CONFLICT');
+    expect(busy.errors?.[0]?.message).toBe('The evaluation is running: cancel it first, then delete it');
+    expect((await cancel(ron, running)).errors).toBeUndefined();
+    expect(errorCode(await mia.client.request(DELETE, { id: running }))).toBe('FORBIDDEN');
+    const gone = await ron.client.request<{ deleteEvaluation: boolean }>(DELETE, { id: running });
+    expect(gone.data).toEqual({ deleteEvaluation: true });
+    expect(errorCode(await ron.client.request(EVALUATION, { id: running }))).toBe('NOT_FOUND');
+    await hubA.hub.services.sampling.scheduler.idle();
+
+    // A finished one leaves the comparable tables; an admin may delete what a member asked for.
+    const done = await evaluate(ron, {
+      modelVersionId: slowVersionId,
+      datasetVersionId: slowDatasetVersionId,
+      steps: 2,
+    });
+    await until(done, (e) => e.status === 'SUCCEEDED', 'SUCCEEDED');
+    const listed = async (u: SignedInUser) =>
+      (
+        await u.client.request<{
+          comparableEvaluations: { evaluations: { id: string; viewerCanDelete: boolean }[] }[];
+        }>(COMPARABLE, { id: modelId })
+      ).data!.comparableEvaluations.flatMap((g) => g.evaluations);
+    expect((await listed(mia)).find((e) => e.id === done)).toEqual({ id: done, viewerCanDelete: false });
+    expect((await listed(owner)).find((e) => e.id === done)).toEqual({ id: done, viewerCanDelete: true });
+    expect((await owner.client.request(DELETE, { id: done })).data).toEqual({ deleteEvaluation: true });
+    expect((await listed(owner)).map((e) => e.id)).not.toContain(done);
+  }, 300_000);
+});

@@ -101,6 +101,19 @@ describe('evaluations in progress on the model page', () => {
     await page.reload();
     expect(await rows.first().getAttribute('data-status')).toBe('CANCELLED');
     await shot(page, 'finished');
+
+    // Both can be deleted by whoever asked for them: the cancelled one from the list, the finished one's numbers
+    // from the table, each after saying what goes.
+    await rows.first().getByTestId('delete-evaluation').click();
+    await rows.first().getByRole('button', { name: 'Delete this cancelled evaluation' }).click();
+    await expect.poll(() => rows.count()).toBe(0);
+    await page.getByTestId('evaluation-group').getByTestId('delete-evaluation').click();
+    expect(await page.getByTestId('delete-frees').textContent()).toBe(
+      'Deleting the evaluation of v1 (10 samples) frees its numbers from every table (the model stays as it is). This cannot be undone.',
+    );
+    await page.getByRole('button', { name: 'Delete the evaluation of v1 (10 samples)' }).click();
+    await page.getByText('No finished evaluations yet.').waitFor();
+    expect(await page.getByTestId('evaluation-group').count()).toBe(0);
     await context.close();
   });
 });

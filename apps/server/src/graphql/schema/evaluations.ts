@@ -137,6 +137,11 @@ export const EvaluationRef = builder.objectRef<Evaluation>('Evaluation').impleme
         'Where the time of a SUCCEEDED evaluation went, phase by phase (empty for others and for rows from before phases were kept).',
       resolve: (e) => (e.status === 'succeeded' ? phaseSpans(e) : []),
     }),
+    viewerCanDelete: t.boolean({
+      description:
+        'True once it ended (SUCCEEDED, FAILED, CANCELLED) for whoever asked for it and for owners and admins of the model’s team (deleteEvaluation).',
+      resolve: (e, _a, ctx) => ctx.services.evaluations.mayDelete(ctx, e),
+    }),
     viewerCanCancel: t.boolean({
       description:
         'True while QUEUED or RUNNING for whoever asked for it and for owners and admins of the model’s team (cancelEvaluation).',
@@ -330,6 +335,13 @@ builder.mutationFields((t) => ({
 }));
 
 builder.mutationFields((t) => ({
+  deleteEvaluation: t.boolean({
+    description:
+      'Deletes an ended evaluation: its numbers leave every table (evaluations of the same version and settings are unaffected). CONFLICT while QUEUED or RUNNING (cancelEvaluation first). Whoever asked for it, or an owner or admin of the model’s team.',
+    authScopes: { authenticated: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_r, { id }, ctx) => ctx.services.evaluations.delete(ctx, String(id)),
+  }),
   cancelEvaluation: t.field({
     type: EvaluationRef,
     description:

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, lt } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, lt, notInArray } from 'drizzle-orm';
 import {
   datasets,
   datasetVersions,
@@ -14,7 +14,7 @@ import { offlineExtractorName, pretrainedExtractorName } from '@dapple/models/ex
 import type { ObjectStore } from '@dapple/storage';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { badInput, forbidden, isServiceError, notFound } from '../errors.ts';
+import { badInput, conflict, forbidden, isServiceError, notFound } from '../errors.ts';
 import type { JobSender } from '../job-sender.ts';
 import type { ClassifierTask, EvaluationResult, ExtractorConfig } from '../../sampling-pool/protocol.ts';
 import type { SampleScheduler } from '../../sampling-pool/scheduler.ts';
@@ -298,13 +298,39 @@ export class EvaluationService {
    * owner or admin of the model's team (as for sample jobs).
    */
   async mayCancel(meta: RequestMeta, e: Evaluation): Promise<boolean> {
-    if (!ACTIVE.includes(e.status) || !meta.viewer) return false;
+    return ACTIVE.includes(e.status) && this.requesterOrAdmin(meta, e);
+  }
+
+  /** Whether the caller may delete the evaluation now: it has ended, and they asked for it or are a team admin. */
+  async mayDelete(meta: RequestMeta, e: Evaluation): Promise<boolean> {
+    return !ACTIVE.includes(e.status) && this.requesterOrAdmin(meta, e);
+  }
+
+  /** Whoever asked for the evaluation, and the owners and admins of the model's team. */
+  private async requesterOrAdmin(meta: RequestMeta, e: Evaluation): Promise<boolean> {
+    if (!meta.viewer) return false;
     if (e.requestedBy === meta.viewer.user.id) return true;
     const [member] = await this.deps.db
       .select({ role: memberships.role })
       .from(memberships)
       .where(and(eq(memberships.teamId, e.teamId), eq(memberships.userId, meta.viewer.user.id)));
     return member?.role === 'owner' || member?.role === 'admin';
+  }
+
+  /**
+   * Deletes an ended evaluation (a mistaken dataset, a trial with 10 samples): its numbers leave every table. A
+   * queued or running one is a CONFLICT (cancel it first). Its requester or a team admin.
+   */
+  async delete(meta: RequestMeta, id: string): Promise<boolean> {
+    const e = await this.get(meta, id);
+    if (ACTIVE.includes(e.status)) throw conflict(`The evaluation is ${e.status}: cancel it first, then delete it`);
+    if (!(await this.requesterOrAdmin(meta, e)))
+      throw forbidden('Only whoever asked for this evaluation, or an admin of the model’s team, can delete it');
+    const deleted = await this.deps.db
+      .delete(evaluations)
+      .where(and(eq(evaluations.id, id), notInArray(evaluations.status, ACTIVE)))
+      .returning({ id: evaluations.id });
+    return deleted.length > 0;
   }
 
   /**

@@ -13,6 +13,7 @@ import { formatDateTime } from '../../lib/format';
 import { request } from '../../lib/graphql';
 import { useSubscription } from '../../lib/subscriptions';
 import { FormError } from '../Field';
+import { DeleteEvaluationButton } from './DeleteEvaluationButton';
 import { ProgressBar } from './ProgressBar';
 import styles from './models.module.css';
 import { BusyButton } from '../BusyButton';
@@ -131,6 +132,14 @@ function ActivityRow({ initial, version }: { initial: ActivityEvaluation; versio
         </div>
       ) : null}
       {cancelError ? <FormError>{cancelError}</FormError> : null}
+      {!active && evaluation.status !== 'SUCCEEDED' && evaluation.viewerCanDelete ? (
+        <div>
+          <DeleteEvaluationButton
+            id={evaluation.id}
+            what={`this ${evaluation.status === 'FAILED' ? 'failed' : 'cancelled'} evaluation`}
+          />
+        </div>
+      ) : null}
     </li>
   );
 }

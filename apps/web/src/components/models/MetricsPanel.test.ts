@@ -8,6 +8,9 @@ const evaluation = (id: string, modelVersionId: string, fid: number, paperCompar
   modelVersionId,
   datasetVersionHash: 'abcdef0123456789',
   paperComparable,
+  // Deletable rows render a client component (the router's): covered by e2e/sampling-cancel.test.ts.
+  viewerCanDelete: false,
+  numSamples: 100,
   sampler: 'ddim',
   steps: 50,
   eta: 0,

@@ -1,6 +1,7 @@
 import type { ComparableEvaluationsQuery } from '../../graphql/operations/models';
 import type { ResultOf } from '../../graphql/tada';
 import { byChartOrder, metricName } from '../../lib/metric-groups';
+import { DeleteEvaluationButton } from './DeleteEvaluationButton';
 import { formatMetric } from './format';
 import styles from './models.module.css';
 
@@ -59,6 +60,7 @@ export function EvaluationGroups({
     <div className="card-body" style={{ display: 'grid', gap: 20, gridTemplateColumns: 'minmax(0, 1fr)' }}>
       {groups.map((group) => {
         const first = group.evaluations[0];
+        const deletable = group.evaluations.some((e) => e.viewerCanDelete);
         const headingId = `eval-${group.comparableKey.replace(/[^a-z0-9]+/gi, '-')}`;
         return (
           <div key={group.comparableKey} data-testid="evaluation-group">
@@ -88,6 +90,11 @@ export function EvaluationGroups({
                     <th scope="col">Accuracy of samples</th>
                     <th scope="col">Dataset IS (real)</th>
                     <th scope="col">Sampler</th>
+                    {deletable ? (
+                      <th scope="col">
+                        <span className="visually-hidden">Delete</span>
+                      </th>
+                    ) : null}
                   </tr>
                 </thead>
                 <tbody>
@@ -115,6 +122,16 @@ export function EvaluationGroups({
                         {e.guidance != null ? ` · guidance ${e.guidance}` : ''} ·{' '}
                         {e.labelSet === 'unconditional' ? 'unconditional' : `all labels (${e.labelSet.slice(4, -1)})`}
                       </td>
+                      {deletable ? (
+                        <td>
+                          {e.viewerCanDelete ? (
+                            <DeleteEvaluationButton
+                              id={e.id}
+                              what={`the evaluation of v${versionNumbers.get(e.modelVersionId) ?? '?'} (${e.numSamples} samples)`}
+                            />
+                          ) : null}
+                        </td>
+                      ) : null}
                     </tr>
                   ))}
                 </tbody>

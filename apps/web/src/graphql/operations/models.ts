@@ -238,6 +238,8 @@ export const ComparableEvaluationsQuery = graphql(`
         modelVersionId
         datasetVersionHash
         paperComparable
+        viewerCanDelete
+        numSamples
         sampler
         steps
         eta
@@ -298,6 +300,7 @@ const EvaluationActivityFields = graphql(`
     extractor
     error
     viewerCanCancel
+    viewerCanDelete
     queuedAt
     finishedAt
   }
@@ -317,6 +320,12 @@ export const EvaluationActivityQuery = graphql(
   `,
   [EvaluationActivityFields],
 );
+
+export const DeleteEvaluationMutation = graphql(`
+  mutation DeleteEvaluation($id: ID!) {
+    deleteEvaluation(id: $id)
+  }
+`);
 
 export const EvaluateModelMutation = graphql(`
   mutation EvaluateModel($input: EvaluateModelInput!) {
