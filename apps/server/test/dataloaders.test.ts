@@ -26,6 +26,7 @@ const TABLES = [
   'users',
   'evaluations',
   'model_shares',
+  'memberships',
 ] as const;
 type Table = (typeof TABLES)[number];
 
@@ -185,5 +186,33 @@ describe('the versions published from a page of runs, and their evaluations', ()
       );
     }
     expect(nodes.filter((n) => publishedRunIds.includes(n.id))).toHaveLength(3);
+  });
+
+  it('what the viewer may do with each of the six evaluations is one look at their team roles', async () => {
+    const page = (fields: string) => async () => {
+      ok(
+        await ann.client.request(
+          `query ($teamId: ID!) { runs(teamId: $teamId) { nodes { publishedModelVersions { evaluations { ${fields} } } } } }`,
+          { teamId },
+        ),
+      );
+    };
+    const without = await countQueries(page('numSamples'));
+    let allowed: { viewerCanCancel: boolean; viewerCanDelete: boolean }[] = [];
+    const withPermissions = await countQueries(async () => {
+      const res = ok(
+        await ann.client.request<{
+          runs: { nodes: { publishedModelVersions: { evaluations: typeof allowed }[] }[] };
+        }>(
+          `query ($teamId: ID!) { runs(teamId: $teamId) { nodes { publishedModelVersions { evaluations { viewerCanCancel viewerCanDelete } } } } }`,
+          { teamId },
+        ),
+      );
+      allowed = res.runs.nodes.flatMap((n) => n.publishedModelVersions.flatMap((v) => v.evaluations));
+    });
+    expect(withPermissions.memberships - without.memberships).toBe(1);
+    // Ann owns the team and the rows have ended: she may delete each, and cancel none.
+    expect(allowed).toHaveLength(6);
+    expect(allowed.every((e) => !e.viewerCanCancel && e.viewerCanDelete)).toBe(true);
   });
 });

@@ -1,5 +1,14 @@
 import DataLoader from 'dataloader';
-import type { Evaluation, Model, ModelAlias, ModelVersion, RunCheckpoint, RunEvent, SampleGrid } from '@dapple/db';
+import type {
+  Evaluation,
+  Model,
+  ModelAlias,
+  ModelVersion,
+  RunCheckpoint,
+  RunEvent,
+  SampleGrid,
+  TeamRole,
+} from '@dapple/db';
 import type { ModelAccess } from '../services/models/index.ts';
 import type { Services } from '../services/index.ts';
 import type { Viewer } from '../services/types.ts';
@@ -28,6 +37,10 @@ export function createLoaders(services: Services, viewer: Viewer | null) {
     versionEvaluations: batch<Evaluation[]>((ids) => services.evaluations.ofVersions(ids)),
     modelAliases: batch<ModelAlias[]>((ids) => services.modelAliases.listOfModels(ids)),
     userNames: batch<string | null>((ids) => services.models.creatorNames(ids)),
+    /** The operation's viewer's role in each team (null: not a member), for permission fields such as viewerCanCancel. */
+    viewerTeamRoles: batch<TeamRole | null>((teamIds) =>
+      viewer ? services.teams.rolesOf(viewer.user.id, teamIds) : Promise.resolve(teamIds.map(() => null)),
+    ),
   };
 }
 

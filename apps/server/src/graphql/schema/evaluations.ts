@@ -140,12 +140,14 @@ export const EvaluationRef = builder.objectRef<Evaluation>('Evaluation').impleme
     viewerCanDelete: t.boolean({
       description:
         'True once it ended (SUCCEEDED, FAILED, CANCELLED) for whoever asked for it and for owners and admins of the model’s team (deleteEvaluation).',
-      resolve: (e, _a, ctx) => ctx.services.evaluations.mayDelete(ctx, e),
+      resolve: async (e, _a, ctx) =>
+        ctx.services.evaluations.may('delete', ctx, e, await ctx.loaders.viewerTeamRoles.load(e.teamId)),
     }),
     viewerCanCancel: t.boolean({
       description:
         'True while QUEUED or RUNNING for whoever asked for it and for owners and admins of the model’s team (cancelEvaluation).',
-      resolve: (e, _a, ctx) => ctx.services.evaluations.mayCancel(ctx, e),
+      resolve: async (e, _a, ctx) =>
+        ctx.services.evaluations.may('cancel', ctx, e, await ctx.loaders.viewerTeamRoles.load(e.teamId)),
     }),
     kid: t.field({
       type: MeanStdRef,

@@ -7,6 +7,7 @@ import {
   modelVersions,
   type Evaluation,
   type ModelJobStatus,
+  type TeamRole,
 } from '@dapple/db';
 import { DEFAULT_CLASS_GUIDANCE, DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER, SAMPLER_KINDS } from '@dapple/models/config';
 import { specImages } from '@dapple/models/browser';
@@ -294,27 +295,23 @@ export class EvaluationService {
   }
 
   /**
-   * Whether the caller may cancel the evaluation now: it is queued or running, and they asked for it or are an
-   * owner or admin of the model's team (as for sample jobs).
+   * Whether the caller may cancel (while queued or running) or delete (once ended) the evaluation: they asked for
+   * it, or are an owner or admin of the model's team. `role`: the caller's role in that team (a page's rows batch
+   * it: graphql/loaders.ts).
    */
-  async mayCancel(meta: RequestMeta, e: Evaluation): Promise<boolean> {
-    return ACTIVE.includes(e.status) && this.requesterOrAdmin(meta, e);
+  may(action: 'cancel' | 'delete', meta: RequestMeta, e: Evaluation, role: TeamRole | null): boolean {
+    if (!meta.viewer || ACTIVE.includes(e.status) !== (action === 'cancel')) return false;
+    return e.requestedBy === meta.viewer.user.id || role === 'owner' || role === 'admin';
   }
 
-  /** Whether the caller may delete the evaluation now: it has ended, and they asked for it or are a team admin. */
-  async mayDelete(meta: RequestMeta, e: Evaluation): Promise<boolean> {
-    return !ACTIVE.includes(e.status) && this.requesterOrAdmin(meta, e);
-  }
-
-  /** Whoever asked for the evaluation, and the owners and admins of the model's team. */
-  private async requesterOrAdmin(meta: RequestMeta, e: Evaluation): Promise<boolean> {
-    if (!meta.viewer) return false;
-    if (e.requestedBy === meta.viewer.user.id) return true;
+  /** The caller's role in a team; null when not a member. */
+  private async roleIn(meta: RequestMeta, teamId: string): Promise<TeamRole | null> {
+    if (!meta.viewer) return null;
     const [member] = await this.deps.db
       .select({ role: memberships.role })
       .from(memberships)
-      .where(and(eq(memberships.teamId, e.teamId), eq(memberships.userId, meta.viewer.user.id)));
-    return member?.role === 'owner' || member?.role === 'admin';
+      .where(and(eq(memberships.teamId, teamId), eq(memberships.userId, meta.viewer.user.id)));
+    return member?.role ?? null;
   }
 
   /**
@@ -324,7 +321,7 @@ export class EvaluationService {
   async delete(meta: RequestMeta, id: string): Promise<boolean> {
     const e = await this.get(meta, id);
     if (ACTIVE.includes(e.status)) throw conflict(`The evaluation is ${e.status}: cancel it first, then delete it`);
-    if (!(await this.requesterOrAdmin(meta, e)))
+    if (!this.may('delete', meta, e, await this.roleIn(meta, e.teamId)))
       throw forbidden('Only whoever asked for this evaluation, or an admin of the model’s team, can delete it');
     const deleted = await this.deps.db
       .delete(evaluations)
@@ -340,7 +337,7 @@ export class EvaluationService {
   async cancel(meta: RequestMeta, id: string): Promise<Evaluation> {
     const current = await this.get(meta, id);
     if (!ACTIVE.includes(current.status)) return current;
-    if (!(await this.mayCancel(meta, current)))
+    if (!this.may('cancel', meta, current, await this.roleIn(meta, current.teamId)))
       throw forbidden('Only whoever asked for this evaluation, or an admin of the model’s team, can cancel it');
     const [cancelled] = await this.deps.db
       .update(evaluations)

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import {
   invites,
   memberships,
@@ -121,6 +121,15 @@ export class TeamService implements SignUpInvites {
       .where(eq(memberships.userId, userId))
       .orderBy(asc(teams.name));
     return rows;
+  }
+
+  /** The user's role in each team (null where not a member), in the order of `teamIds`: per-row permission fields. */
+  async rolesOf(userId: string, teamIds: readonly string[]): Promise<(TeamRole | null)[]> {
+    const rows = await this.deps.db
+      .select({ teamId: memberships.teamId, role: memberships.role })
+      .from(memberships)
+      .where(and(eq(memberships.userId, userId), inArray(memberships.teamId, [...teamIds])));
+    return teamIds.map((id) => rows.find((r) => r.teamId === id)?.role ?? null);
   }
 
   /**

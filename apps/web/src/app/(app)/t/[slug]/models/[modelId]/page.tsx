@@ -52,22 +52,22 @@ export default async function ModelPage({ params, searchParams }: Props) {
   const can = new Set(model.viewerPermissions);
   const ownTeam = model.teamId === load.team.id;
 
-  const [sharing, evaluations, activity, datasets, me] = await Promise.all([
+  const version = shownVersion(versions, model.aliases, query.v);
+  const [sharing, evaluations, activity, history, datasets, me] = await Promise.all([
     can.has('SHARE')
       ? serverRequest(ModelSharingQuery, { id: modelId }).then((r) => unwrap(r, 'load the model’s shares').model)
       : null,
     serverRequest(ComparableEvaluationsQuery, { modelId }).then((r) => (r.ok ? r.data.comparableEvaluations : [])),
     serverRequest(EvaluationActivityQuery, { modelId }).then((r) => (r.ok ? r.data.model.evaluations : [])),
+    version
+      ? serverRequest(MySampleJobsQuery, { versionId: version.id }).then((r) =>
+          r.ok ? r.data.modelVersion.mySampleJobs.map(readSampleJob) : [],
+        )
+      : [],
     ownTeam ? loadDatasets(load.team.id) : [],
     loadMe(),
   ]);
 
-  const version = shownVersion(versions, model.aliases, query.v);
-  const history = version
-    ? await serverRequest(MySampleJobsQuery, { versionId: version.id }).then((r) =>
-        r.ok ? r.data.modelVersion.mySampleJobs.map(readSampleJob) : [],
-      )
-    : [];
   const base = `/t/${slug}/models/${model.id}`;
   const versionNumbers = new Map(versions.map((v) => [v.id, v.number]));
   const evaluationDatasets = version
