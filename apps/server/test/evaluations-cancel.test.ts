@@ -96,6 +96,17 @@ async function until(id: string, done: (e: Ev) => boolean, what: string): Promis
   }
   throw new Error(`evaluation ${id} never got ${what} (now ${(await read(owner, id)).status})`);
 }
+/** An evaluation of the slow model (10 samples × 1,000 steps: far longer than any check), once it RUNS. */
+async function runningSlowEvaluation(u: SignedInUser, seed: number): Promise<string> {
+  const id = await evaluate(u, {
+    modelVersionId: slowVersionId,
+    datasetVersionId: slowDatasetVersionId,
+    steps: 1000,
+    seed,
+  });
+  await until(id, (e) => e.status === 'RUNNING', 'RUNNING');
+  return id;
+}
 const cancel = (u: SignedInUser, id: string) => u.client.request<{ cancelEvaluation: Ev }>(CANCEL, { id });
 
 describe('cancelEvaluation', () => {
@@ -137,12 +148,7 @@ describe('cancelEvaluation', () => {
     expect(hubA.hub.services.sampling.scheduler.timings.has(busy.data!.generateSamples.id)).toBe(false);
 
     // A running evaluation of the slow model: cancelled mid-way by whoever asked for it.
-    const running = await evaluate(ron, {
-      modelVersionId: slowVersionId,
-      datasetVersionId: slowDatasetVersionId,
-      steps: 1000,
-    });
-    await until(running, (e) => e.status === 'RUNNING', 'RUNNING');
+    const running = await runningSlowEvaluation(ron, 0);
     const listed = await mia.client.request<{ model: { evaluations: { id: string; status: string }[] } }>(
       MODEL_EVALUATIONS,
       { id: modelId, statuses: ['QUEUED', 'RUNNING', 'FAILED', 'CANCELLED'], first: 5 },
@@ -197,13 +203,7 @@ describe('cancelEvaluation', () => {
   }, 300_000);
 
   it('a cancel sent to another hub stops the evaluation where it runs', async () => {
-    const running = await evaluate(owner, {
-      modelVersionId: slowVersionId,
-      datasetVersionId: slowDatasetVersionId,
-      steps: 1000,
-      seed: 5,
-    });
-    await until(running, (e) => e.status === 'RUNNING', 'RUNNING');
+    const running = await runningSlowEvaluation(owner, 5);
     await new Promise((r) => setTimeout(r, 1000));
     const res = await fetch(hubB.graphqlUrl, {
       method: 'POST',
@@ -228,13 +228,7 @@ describe('deleteEvaluation', () => {
   const COMPARABLE = `query ($id: ID!) { comparableEvaluations(modelId: $id) { evaluations { id viewerCanDelete } } }`;
 
   it('deletes an ended evaluation (its requester or a team admin), never a running one', async () => {
-    const running = await evaluate(ron, {
-      modelVersionId: slowVersionId,
-      datasetVersionId: slowDatasetVersionId,
-      steps: 1000,
-      seed: 7,
-    });
-    await until(running, (e) => e.status === 'RUNNING', 'RUNNING');
+    const running = await runningSlowEvaluation(ron, 7);
     const busy = await ron.client.request(DELETE, { id: running });
     expect(errorCode(busy)).toBe('CONFLICT');
     expect(busy.errors?.[0]?.message).toBe('The evaluation is running: cancel it first, then delete it');
