@@ -89,7 +89,7 @@ export async function modelEvaluate(ctx: CommandContext, ref: string | undefined
   const done = await followJob(conn, evaluateModel, {
     query: `query ($id: ID!) { evaluation(id: $id) { ${FIELDS} } }`,
     finished: FINISHED,
-    progressKey: (e) => `${e.status}|${e.queuePosition}|${e.samplesDone}`,
+    progressKey: (e) => `${e.status}|${e.phase}|${e.queuePosition}|${e.samplesDone}`,
     onChange: progressLine(flags.json ? null : process.stderr),
     intervalMs: 1000,
   }).finally(stopListening);
