@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { FairQueue } from './fair-queue.ts';
 import { SamplingError, SamplingPool, type SamplingPoolOptions, type TaskResult } from './pool.ts';
 import type { EvaluateTask, EvaluationResult, ModelRef, ProgressListener, TaskRequest } from './protocol.ts';
-import type { SamplingSignals } from './signals.ts';
+import { evaluationChannel, sampleJobChannel, type SamplingSignals } from './signals.ts';
 
 /** What one share link may ask of its team's sampling; checked by services/sampling/share-link-quota.ts. */
 export interface ShareLinkQuota {
@@ -128,7 +128,7 @@ export class SampleScheduler {
   /**
    * Stops a sample job or evaluation this hub queues or runs, after its row was set to 'cancelled': a queued one
    * leaves the queue (an evaluation's promise rejects), a running one's worker stops between denoising steps (or
-   * extractor batches). Work on other hubs notices the row at its next progress write.
+   * extractor batches). A cancel made on another hub arrives here by its notification (watchForCancel).
    */
   cancel(jobId: string): void {
     const waiting = this.queue.remove(jobId);
@@ -233,21 +233,43 @@ export class SampleScheduler {
   }
 
   private async run(pool: SamplingPool, p: Pending): Promise<void> {
-    if (p.kind === 'evaluate') {
-      const abort = new AbortController();
-      this.aborts.set(p.id, abort);
-      try {
-        if ((await p.onStart?.()) === false) throw new SamplingError('cancelled');
-        const result = await pool.evaluate(p.model, p.task, p.onProgress, abort.signal);
-        this.evaluated.add(p.id);
-        p.resolve(result);
-      } catch (err) {
-        p.reject(err instanceof Error ? err : new Error(String(err)));
-      } finally {
-        this.aborts.delete(p.id);
-      }
-      return;
+    const unwatch = this.watchForCancel(p);
+    try {
+      await (p.kind === 'evaluate' ? this.runEvaluation(pool, p) : this.runSampleJob(pool, p));
+    } finally {
+      unwatch();
     }
+  }
+
+  /**
+   * Stops the job here as soon as a cancel on any hub says so (its NOTIFY carries `cancelled`); were that
+   * notification lost, the job's next progress write finds its row no longer running and stops it too.
+   */
+  private watchForCancel(p: Pending): () => void {
+    const { signals, log } = this.deps;
+    void signals.listen().catch((err: unknown) => log?.warn({ err }, 'could not listen for cancellations'));
+    const channel = p.kind === 'evaluate' ? evaluationChannel(p.id) : sampleJobChannel(p.id);
+    return signals.pubsub.on(channel, (signal) => {
+      if (signal.cancelled) this.cancel(p.id);
+    });
+  }
+
+  private async runEvaluation(pool: SamplingPool, p: EvaluationPending): Promise<void> {
+    const abort = new AbortController();
+    this.aborts.set(p.id, abort);
+    try {
+      if ((await p.onStart?.()) === false) throw new SamplingError('cancelled');
+      const result = await pool.evaluate(p.model, p.task, p.onProgress, abort.signal);
+      this.evaluated.add(p.id);
+      p.resolve(result);
+    } catch (err) {
+      p.reject(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      this.aborts.delete(p.id);
+    }
+  }
+
+  private async runSampleJob(pool: SamplingPool, p: SamplePending): Promise<void> {
     const { db, signals } = this.deps;
     const notify = () => signals.notify({ kind: 'sampleJob', id: p.id });
     // Every write below is conditional on the state we expect: a cancel can land at any moment.

@@ -6,8 +6,8 @@ import { PubSub } from '../pubsub.ts';
 /** Postgres channel every hub LISTENs on for sample-job and evaluation changes. */
 export const SAMPLING_CHANNEL = 'dapple_sampling';
 
-/** `cancelled`: the row was just cancelled, so the hub running it stops it (services/evaluations). */
-export type SamplingSignal = { kind: 'sampleJob'; id: string } | { kind: 'evaluation'; id: string; cancelled?: true };
+/** `cancelled`: the row was just cancelled, so the hub that queues or runs it stops it (SampleScheduler). */
+export type SamplingSignal = { kind: 'sampleJob' | 'evaluation'; id: string; cancelled?: true };
 
 export const sampleJobChannel = (id: string) => `sampleJob:${id}`;
 export const evaluationChannel = (id: string) => `evaluation:${id}`;

@@ -1,5 +1,11 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { badInput, type ServiceError } from './errors.ts';
+
+/** A list's `first`: how many rows, 1 to `max`, `fallback` when not given. */
+export function pageSize(max: number, fallback: number) {
+  const message = `must be a whole number from 1 to ${max}`;
+  return z.number().int(message).min(1, message).max(max, message).default(fallback);
+}
 
 /**
  * The input field a zod issue points at, dotted (`model.resolution`), under `prefix` when the parsed value

@@ -2,7 +2,7 @@ import type { Evaluation, EvaluationPhase } from '@dapple/db';
 import type { SamplerKind } from '@dapple/models/config';
 import { comparableKey, evaluationChannel, evaluationParams, labelSet } from '../../services/evaluations/index.ts';
 import { mapSignals, startWith } from '../iterators.ts';
-import { badInput, forbidden } from '../../services/errors.ts';
+import { forbidden } from '../../services/errors.ts';
 import { builder } from '../builder.ts';
 import { ModelRef, ModelVersionRef } from './models.ts';
 import { JOB_STATUS_VALUES } from './sampling.ts';
@@ -260,13 +260,7 @@ builder.objectField(ModelRef, 'evaluations', (t) =>
     resolve: (m, { statuses, first }, ctx) => {
       if (m.access.principal.kind === 'shareLink')
         throw forbidden('A share link allows only reading and sampling the model');
-      const limit = first ?? 20;
-      if (!Number.isInteger(limit) || limit < 1 || limit > 100)
-        throw badInput('first', 'first: must be a whole number from 1 to 100');
-      return ctx.services.evaluations.forModel(ctx, m.model.id, {
-        first: limit,
-        ...(statuses ? { statuses } : {}),
-      });
+      return ctx.services.evaluations.forModel(ctx, m.model.id, { statuses, first });
     },
   }),
 );

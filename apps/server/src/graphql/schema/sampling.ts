@@ -8,7 +8,7 @@ import {
 import { mapSignals, startWith } from '../iterators.ts';
 import { builder } from '../builder.ts';
 import { upperCaseValues } from '../enum-values.ts';
-import { badInput, forbidden } from '../../services/errors.ts';
+import { forbidden } from '../../services/errors.ts';
 import { ModelVersionRef } from './models.ts';
 
 /** QUEUED/RUNNING/SUCCEEDED/FAILED/CANCELLED → the stored status (sample jobs and evaluations share it). */
@@ -156,10 +156,7 @@ builder.objectField(ModelVersionRef, 'mySampleJobs', (t) =>
     resolve: (v, { first }, ctx) => {
       if (v.access.principal.kind === 'shareLink')
         throw forbidden('A share link sees only the jobs it made, by their ids (sampleJob)');
-      const limit = first ?? 10;
-      if (!Number.isInteger(limit) || limit < 1 || limit > 50)
-        throw badInput('first', 'first: must be a whole number from 1 to 50');
-      return ctx.services.sampling.mineForVersion(ctx, v.version.id, limit);
+      return ctx.services.sampling.mineForVersion(ctx, v.version.id, first);
     },
   }),
 );

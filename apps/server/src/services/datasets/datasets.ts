@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { conflict, isUniqueViolation, notFound } from '../errors.ts';
 import type { TeamService } from '../teams/index.ts';
 import type { RequestMeta, ServiceDeps, Tx } from '../types.ts';
-import { parseInput } from '../validation.ts';
+import { pageSize, parseInput } from '../validation.ts';
 
 export const MIN_RESOLUTION = 8;
 export const MAX_RESOLUTION = 1024;
@@ -36,7 +36,7 @@ export const newDatasetInput = z.object({
 
 const filesInput = z.object({
   status: z.enum(['accepted', 'rejected', 'pending']).nullish(),
-  first: z.number().int().min(1, 'must be at least 1').max(500, 'must be at most 500').default(100),
+  first: pageSize(500, 100),
   after: z
     .string()
     .regex(/^\d{1,10}$/, 'must be a cursor returned as endCursor')

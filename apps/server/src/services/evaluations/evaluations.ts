@@ -19,12 +19,12 @@ import { badInput, conflict, forbidden, isServiceError, notFound } from '../erro
 import type { JobSender } from '../job-sender.ts';
 import type { ClassifierTask, EvaluationResult, ExtractorConfig } from '../../sampling-pool/protocol.ts';
 import type { SampleScheduler } from '../../sampling-pool/scheduler.ts';
-import { evaluationChannel, type SamplingSignals } from '../../sampling-pool/signals.ts';
+import type { SamplingSignals } from '../../sampling-pool/signals.ts';
 import type { ModelAccessService } from '../models/index.ts';
 import { versionModelRef } from '../sampling/index.ts';
 import { requireViewer } from '../auth/index.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
-import { parseInput } from '../validation.ts';
+import { pageSize, parseInput } from '../validation.ts';
 import {
   cacheClassifier,
   classifierId,
@@ -35,9 +35,9 @@ import {
 import { comparableKey, evaluationParams, type EvaluationParams, type ExtractorKind } from './params.ts';
 
 export const MIN_EVAL_SAMPLES = 10;
+export const MAX_EVAL_SAMPLES = 10_000;
 /** The statuses an evaluation can still be cancelled (or fail) in. */
 const ACTIVE: ModelJobStatus[] = ['queued', 'running'];
-export const MAX_EVAL_SAMPLES = 10_000;
 /** A dataset classifier needs a few labelled images per class to learn from and to hold out. */
 const MIN_CLASSIFIER_IMAGES = 10;
 
@@ -276,8 +276,9 @@ export class EvaluationService {
   async forModel(
     meta: RequestMeta,
     modelId: string,
-    opts: { statuses?: readonly ModelJobStatus[]; first: number },
+    opts: { statuses?: readonly ModelJobStatus[] | null; first?: number | null },
   ): Promise<Evaluation[]> {
+    const first = parseInput(pageSize(100, 20), opts.first ?? undefined, { fallback: 'first' });
     await this.access.requireModelAccess(meta, modelId, 'read');
     const rows = await this.deps.db
       .select({ evaluation: evaluations })
@@ -290,7 +291,7 @@ export class EvaluationService {
         ),
       )
       .orderBy(desc(evaluations.queuedAt))
-      .limit(opts.first);
+      .limit(first);
     return rows.map((r) => r.evaluation);
   }
 
@@ -346,7 +347,7 @@ export class EvaluationService {
       .returning();
     if (!cancelled) return this.reload(id); // it finished meanwhile
     this.scheduler.cancel(id);
-    // The hub that runs it (this or another) stops it on this signal, or else at its next progress write.
+    // The hub that runs it, if another, stops it on this signal (SampleScheduler.watchForCancel).
     await this.signals.notify({ kind: 'evaluation', id, cancelled: true });
     return cancelled;
   }
@@ -378,11 +379,6 @@ export class EvaluationService {
     let last = 0;
     let writing: Promise<unknown> = Promise.resolve();
     const phases: NonNullable<EvaluationParams['phases']> = [];
-    // Without the LISTEN connection a cancel is still seen, at the next progress write.
-    await this.signals.listen().catch((err: unknown) => log.warn({ err }, 'could not listen for cancellations'));
-    const unwatch = this.signals.pubsub.on(evaluationChannel(id), (signal) => {
-      if (signal.kind === 'evaluation' && signal.cancelled) this.scheduler.cancel(id);
-    });
     try {
       const result: EvaluationResult = await this.scheduler.evaluate({
         id,
@@ -499,8 +495,6 @@ export class EvaluationService {
       }
       log.warn({ err, evaluationId: id }, 'evaluation failed');
       return this.fail(id, err instanceof Error ? err.message : String(err));
-    } finally {
-      unwatch();
     }
   }
 

@@ -19,7 +19,7 @@ import type { SampleScheduler } from '../../sampling-pool/scheduler.ts';
 import type { SamplingSignals } from '../../sampling-pool/signals.ts';
 import type { ModelAccess, ModelAccessService } from '../models/index.ts';
 import type { RequestMeta, ServiceDeps } from '../types.ts';
-import { parseInput, withoutNulls } from '../validation.ts';
+import { pageSize, parseInput, withoutNulls } from '../validation.ts';
 import {
   checkImageIndex,
   interpolateInput,
@@ -359,15 +359,16 @@ export class SamplingService {
    * The caller's own jobs on a version (generateSamples and interpolations, not those of share links), newest
    * first: the playground lists them so that yesterday's samples are not lost with the page.
    */
-  async mineForVersion(meta: RequestMeta, versionId: string, first: number): Promise<SampleJobView[]> {
+  async mineForVersion(meta: RequestMeta, versionId: string, first?: number | null): Promise<SampleJobView[]> {
     const viewer = requireViewer(meta);
+    const limit = parseInput(pageSize(50, 10), first ?? undefined, { fallback: 'first' });
     await this.access.requireVersionAccess(meta, versionId, 'read');
     const jobs = await this.deps.db
       .select()
       .from(sampleJobs)
       .where(and(eq(sampleJobs.modelVersionId, versionId), eq(sampleJobs.requestedBy, viewer.user.id)))
       .orderBy(desc(sampleJobs.queuedAt))
-      .limit(first);
+      .limit(limit);
     return Promise.all(jobs.map(async (job) => ({ job, queuePosition: await this.queuePosition(job) })));
   }
 
@@ -390,7 +391,8 @@ export class SamplingService {
       .returning();
     if (!job) return { job: current, queuePosition: await this.queuePosition(current) };
     this.scheduler.cancel(job.id);
-    await this.signals.notify({ kind: 'sampleJob', id: job.id });
+    // The hub that runs it, if another, stops it on this signal (SampleScheduler.watchForCancel).
+    await this.signals.notify({ kind: 'sampleJob', id: job.id, cancelled: true });
     return { job, queuePosition: null };
   }
 
