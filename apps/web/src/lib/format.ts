@@ -9,3 +9,9 @@ export function formatDate(iso: string): string {
 export function formatDateTime(iso: string): string {
   return `${dateTimeFormat.format(new Date(iso))} UTC`;
 }
+
+/** Where a queued job stands ("starts next", "2 ahead of it"); null while the hub has not placed it. */
+export function queuePlace(position: number | null | undefined): string | null {
+  if (position == null) return null;
+  return position === 0 ? 'starts next' : `${position} ahead of it`;
+}

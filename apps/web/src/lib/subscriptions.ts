@@ -77,3 +77,26 @@ export function useSubscription<TData, TVariables>(
 
   return status;
 }
+
+/**
+ * useSubscription for something that ends (a sample job, an evaluation): while the subscription cannot connect and
+ * `following` holds, `poll` asks for it every 2 s instead, so a proxy that drops WebSockets does not freeze a
+ * progress bar.
+ */
+export function useSubscriptionOrPoll<TData, TVariables>(
+  document: Operation<TData, TVariables>,
+  variables: TVariables,
+  onData: (data: TData) => void,
+  poll: () => Promise<void>,
+  following: boolean,
+): SubscriptionStatus {
+  const live = useSubscription(document, variables, onData);
+  const latestPoll = useRef(poll);
+  latestPoll.current = poll;
+  useEffect(() => {
+    if (live !== 'error' || !following) return;
+    const timer = setInterval(() => void latestPoll.current(), 2000);
+    return () => clearInterval(timer);
+  }, [live, following]);
+  return live;
+}

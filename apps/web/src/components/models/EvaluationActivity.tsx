@@ -1,7 +1,7 @@
 'use client';
 
 import { useRouter } from 'next/navigation';
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import {
   CancelEvaluationMutation,
   EvaluationQuery,
@@ -9,9 +9,9 @@ import {
   type EvaluationActivityQuery,
 } from '../../graphql/operations/models';
 import type { ResultOf } from '../../graphql/tada';
-import { formatDateTime } from '../../lib/format';
+import { formatDateTime, queuePlace } from '../../lib/format';
 import { request } from '../../lib/graphql';
-import { useSubscription } from '../../lib/subscriptions';
+import { useSubscriptionOrPoll } from '../../lib/subscriptions';
 import { FormError } from '../Field';
 import { DeleteEvaluationButton } from './DeleteEvaluationButton';
 import { ProgressBar } from './ProgressBar';
@@ -103,12 +103,7 @@ function ActivityRow({ initial, version }: { initial: ActivityEvaluation; versio
       </p>
       {evaluation.status === 'QUEUED' ? (
         <p role="status">
-          Queued
-          {evaluation.queuePosition != null
-            ? evaluation.queuePosition === 0
-              ? ': starts next'
-              : `: ${evaluation.queuePosition} ahead of it`
-            : '…'}
+          Queued{queuePlace(evaluation.queuePosition) ? `: ${queuePlace(evaluation.queuePosition)}` : '…'}
         </p>
       ) : null}
       {evaluation.status === 'RUNNING' ? (
@@ -149,18 +144,16 @@ function ActivityRow({ initial, version }: { initial: ActivityEvaluation; versio
  * 2 s when the subscription cannot connect.
  */
 function Follow({ id, onUpdate }: { id: string; onUpdate: (e: ActivityEvaluation) => void }) {
-  const latest = useRef(onUpdate);
-  latest.current = onUpdate;
-  const live = useSubscription(EvaluationUpdatedSubscription, { id }, (data) => latest.current(data.evaluationUpdated));
-  useEffect(() => {
-    if (live !== 'error') return;
+  useSubscriptionOrPoll(
+    EvaluationUpdatedSubscription,
+    { id },
+    (data) => onUpdate(data.evaluationUpdated),
     // request() answers failures as results (it does not reject), so nothing is left unhandled.
-    const poll = async () => {
+    async () => {
       const result = await request(EvaluationQuery, { id });
-      if (result.ok) latest.current(result.data.evaluation);
-    };
-    const timer = setInterval(() => void poll(), 2000);
-    return () => clearInterval(timer);
-  }, [live, id]);
+      if (result.ok) onUpdate(result.data.evaluation);
+    },
+    true,
+  );
   return null;
 }

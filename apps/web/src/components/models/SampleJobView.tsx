@@ -1,6 +1,6 @@
 'use client';
 
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import {
   CancelSampleJobMutation,
   readSampleJob,
@@ -10,7 +10,8 @@ import {
 } from '../../graphql/operations/sampling';
 import { request } from '../../lib/graphql';
 import { samplerLabel } from './sampling-form';
-import { useSubscription } from '../../lib/subscriptions';
+import { queuePlace } from '../../lib/format';
+import { useSubscriptionOrPoll } from '../../lib/subscriptions';
 import { FormError } from '../Field';
 import { ProgressBar } from './ProgressBar';
 import styles from './models.module.css';
@@ -24,10 +25,18 @@ export type { SampleJob };
  */
 export function SampleJobView({ initial, shareToken }: { initial: SampleJob; shareToken: string | null }) {
   const [job, setJob] = useState(initial);
-  const live = useSubscription(SampleJobUpdatedSubscription, { id: initial.id, shareToken }, (data) =>
-    setJob(readSampleJob(data.sampleJobUpdated)),
-  );
   const finished = job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'CANCELLED';
+  useSubscriptionOrPoll(
+    SampleJobUpdatedSubscription,
+    { id: initial.id, shareToken },
+    (data) => setJob(readSampleJob(data.sampleJobUpdated)),
+    // request() answers failures as results (it does not reject), so nothing is left unhandled.
+    async () => {
+      const result = await request(SampleJobQuery, { id: initial.id, shareToken });
+      if (result.ok) setJob(readSampleJob(result.data.sampleJob));
+    },
+    !finished,
+  );
   const [cancelling, setCancelling] = useState(false);
   const [cancelError, setCancelError] = useState<string | null>(null);
 
@@ -40,25 +49,12 @@ export function SampleJobView({ initial, shareToken }: { initial: SampleJob; sha
     else setCancelError(result.errors[0]?.message ?? 'Could not cancel');
   }
 
-  useEffect(() => {
-    if (live !== 'error' || finished) return;
-    // request() answers failures as results (it does not reject), so nothing is left unhandled.
-    const poll = async () => {
-      const result = await request(SampleJobQuery, { id: initial.id, shareToken });
-      if (result.ok) setJob(readSampleJob(result.data.sampleJob));
-    };
-    const timer = setInterval(() => void poll(), 2000);
-    return () => clearInterval(timer);
-  }, [live, finished, initial.id, shareToken]);
-
   return (
     <div className={styles.progressRow} data-testid="server-job" data-status={job.status}>
       {job.status === 'QUEUED' ? (
         <p role="status">
           Queued
-          {job.queuePosition !== null && job.queuePosition !== undefined
-            ? ` — ${job.queuePosition === 0 ? 'starts next' : `${job.queuePosition} ahead of it`}`
-            : ''}
+          {queuePlace(job.queuePosition) ? ` — ${queuePlace(job.queuePosition)}` : ''}
         </p>
       ) : null}
       {job.status === 'RUNNING' ? (
