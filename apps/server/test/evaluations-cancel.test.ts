@@ -48,8 +48,13 @@ beforeAll(async () => {
     sampling: { workers: 1, progressIntervalMs: 100 },
     webhooks: { secret: TEST_SECRET, allowPrivateTargets: true },
   });
-  // Hub B runs no jobs' evaluations of its own here: it only answers the cancel.
-  hubB = await startTestHub({ databaseUrl: db.connectionString, store: hubA.store, runs: { executor: false } });
+  // Hub B runs no jobs (so every evaluation runs on hub A, where the checks look): it only answers the cancel.
+  hubB = await startTestHub({
+    databaseUrl: db.connectionString,
+    store: hubA.store,
+    runs: { executor: false },
+    jobs: { workers: false },
+  });
   owner = await signUpUser(hubA, 'Olga');
   ron = await signUpUser(hubA, 'Ron');
   mia = await signUpUser(hubA, 'Mia');

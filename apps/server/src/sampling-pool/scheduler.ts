@@ -95,6 +95,8 @@ export class SampleScheduler {
   private readonly active = new Set<string>();
   /** Stops a running sample job's or evaluation's worker (cancelSampleJob, cancelEvaluation). */
   private readonly aborts = new Map<string, AbortController>();
+  /** Stops listening for a job's cancel from another hub (watchForCancel), per job queued or running here. */
+  private readonly watches = new Map<string, () => void>();
   /** Ids in the order they started (tests and the bench read it to check fairness). */
   readonly startOrder: string[] = [];
   /** Per-job timings of finished jobs (bench). */
@@ -112,17 +114,25 @@ export class SampleScheduler {
   /** Queues a job (its row already inserted as 'queued'). */
   submit(p: SamplePending): void {
     if (this.closed) throw new Error('the sampling scheduler is closed');
-    this.queue.push(p);
-    this.pump();
+    this.enqueue(p);
   }
 
   /** Queues an evaluation behind other teams' work (fairly) and resolves with its numbers. */
   evaluate(p: Omit<EvaluationPending, 'kind' | 'resolve' | 'reject'>): Promise<EvaluationResult> {
     if (this.closed) return Promise.reject(new Error('the sampling scheduler is closed'));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ ...p, kind: 'evaluate', resolve, reject });
-      this.pump();
-    });
+    return new Promise((resolve, reject) => this.enqueue({ ...p, kind: 'evaluate', resolve, reject }));
+  }
+
+  /** Queues a job, watched for a cancel from any hub from now until it ends or leaves the queue. */
+  private enqueue(p: Pending): void {
+    this.watches.set(p.id, this.watchForCancel(p));
+    this.queue.push(p);
+    this.pump();
+  }
+
+  private unwatch(id: string): void {
+    this.watches.get(id)?.();
+    this.watches.delete(id);
   }
 
   /**
@@ -133,7 +143,10 @@ export class SampleScheduler {
   cancel(jobId: string): void {
     const waiting = this.queue.remove(jobId);
     if (waiting?.kind === 'evaluate') waiting.reject(new SamplingError('cancelled'));
-    if (waiting) return this.notifyQueuePositions();
+    if (waiting) {
+      this.unwatch(jobId);
+      return this.notifyQueuePositions();
+    }
     this.aborts.get(jobId)?.abort();
   }
 
@@ -183,6 +196,7 @@ export class SampleScheduler {
     // Work still waiting here would never run: evaluations are rejected (their job is retried by the next
     // hub), sample jobs are marked failed so nobody waits on them forever.
     const abandoned: string[] = [...this.active];
+    for (const id of [...this.watches.keys()]) this.unwatch(id);
     for (const p of this.queue.order()) {
       this.queue.remove(p.id);
       if (p.kind === 'evaluate') p.reject(new Error('the hub is stopping'));
@@ -233,11 +247,10 @@ export class SampleScheduler {
   }
 
   private async run(pool: SamplingPool, p: Pending): Promise<void> {
-    const unwatch = this.watchForCancel(p);
     try {
       await (p.kind === 'evaluate' ? this.runEvaluation(pool, p) : this.runSampleJob(pool, p));
     } finally {
-      unwatch();
+      this.unwatch(p.id);
     }
   }
 
